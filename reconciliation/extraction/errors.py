@@ -1,0 +1,24 @@
+"""Exceptions the engine raises on PDFs it cannot read; the isolation layer turns them into
+human-readable failures (the message is shown to the user as the reason)."""
+
+from __future__ import annotations
+
+
+class ExtractionError(Exception):
+    """Base class: the document cannot be parsed. ``reason`` is meant for humans."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnreadablePdfError(ExtractionError):
+    """Zero bytes, not a PDF, truncated or structurally broken."""
+
+
+class EncryptedPdfError(ExtractionError):
+    """Password-protected: we never try to guess passwords."""
+
+
+class TooManyPagesError(ExtractionError):
+    """More pages than the configured cap; refused before doing any text work."""
