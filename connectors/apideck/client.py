@@ -1,0 +1,466 @@
+"""Typed Apideck Unify client: Vault (connect flow, connection health) and file-storage
+(list a folder with cursor pagination, download).
+
+Apideck holds the downstream Dropbox tokens; we authenticate with our own API key and app id,
+and name the customer with ``x-apideck-consumer-id``. Every call is a read or harmless to
+repeat, so transient failures are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel
+
+from connectors.apideck.schemas import (
+    ApideckErrorBody,
+    ApideckWarning,
+    FileListResponse,
+    UnifiedFile,
+    VaultConnection,
+    VaultConnectionResponse,
+    VaultSession,
+    VaultSessionResponse,
+)
+from connectors.config import ApideckConfig
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    NotFoundError,
+    PermanentError,
+    ProtocolError,
+    TransientError,
+    shorten,
+)
+from connectors.http import (
+    ConnectorSession,
+    RetryPolicy,
+    build_session,
+    call_with_retries,
+    describe_body,
+    parse_retry_after,
+    read_capped,
+    read_json,
+    request_id_of,
+    validate,
+)
+
+PROVIDER = "apideck"
+DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=30.0, budget=120.0)
+MAX_PAGE_SIZE = 200
+_AUTH_TYPE_NAMES = frozenset(
+    {"ConnectorCredentialsError", "ConnectionNotFoundError", "ConnectorDisabledError"}
+)
+_CONFIG_TYPE_NAMES = frozenset(
+    {"IntegrationNotFoundError", "ConnectorNotFoundError", "RequestHeadersValidationError"}
+)
+
+logger = logging.getLogger("connectors.apideck")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
+
+
+class InvalidCursorError(PermanentError):
+    """The page cursor is not (or no longer) valid: restart the listing from the first page."""
+
+
+class QuotaExceededError(PermanentError):
+    """402: the Apideck plan's request quota is exhausted. Do not retry; alert an operator."""
+
+
+@dataclass(frozen=True)
+class FilePage:
+    files: tuple[UnifiedFile, ...]
+    next_cursor: str | None
+    warnings: tuple[ApideckWarning, ...] = ()
+
+
+@dataclass(frozen=True)
+class DownloadedFile:
+    file_id: str
+    content: bytes = field(repr=False)
+    content_type: str | None
+
+
+class ApideckClient:
+    """https://developers.apideck.com/apis/file-storage/reference and
+    https://developers.apideck.com/apis/vault/reference"""
+
+    def __init__(
+        self,
+        config: ApideckConfig,
+        *,
+        session: ConnectorSession | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        config.require_credentials()
+        self._config = config
+        self._session = session or build_session(provider=PROVIDER)
+        self._retry = retry
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"ApideckClient(api_url={self._config.api_url!r}, app_id={self._config.app_id!r})"
+
+    # --- Vault -----------------------------------------------------------------------------------
+
+    def create_vault_session(
+        self,
+        consumer_id: str,
+        redirect_uri: str,
+        *,
+        consumer_metadata: Mapping[str, str] | None = None,
+        unified_apis: Sequence[str] = ("file-storage",),
+        session_length: str = "30m",
+    ) -> VaultSession:
+        """https://developers.apideck.com/apis/vault/reference#tag/Sessions/operation/sessionsCreate
+
+        Returns the hosted Vault link to send the user's browser to (it carries a session token:
+        never log it)."""
+        body: dict[str, Any] = {
+            "redirect_uri": redirect_uri,
+            "settings": {
+                "unified_apis": list(unified_apis),
+                "session_length": session_length,
+                "isolation_mode": True,
+            },
+        }
+        if consumer_metadata:
+            body["consumer_metadata"] = dict(consumer_metadata)
+        response_model = self._json(
+            "POST",
+            "/vault/sessions",
+            consumer_id=consumer_id,
+            model=VaultSessionResponse,
+            expected="a Vault session",
+            json_body=body,
+        )
+        return response_model.data
+
+    def get_connection(
+        self, consumer_id: str, service_id: str = "dropbox", unified_api: str = "file-storage"
+    ) -> VaultConnection:
+        """https://developers.apideck.com/apis/vault/reference#tag/Connections/operation/connectionsOne"""
+        return self._json(
+            "GET",
+            f"/vault/connections/{quote(unified_api, safe='')}/{quote(service_id, safe='')}",
+            consumer_id=consumer_id,
+            model=VaultConnectionResponse,
+            expected="a Vault connection",
+        ).data
+
+    def validate_connection(
+        self, consumer_id: str, service_id: str = "dropbox", unified_api: str = "file-storage"
+    ) -> VaultConnection:
+        """https://developers.apideck.com/apis/vault/reference#tag/Connections/operation/validateConnectionState
+
+        Forces Vault to refresh the downstream token now: a health probe."""
+        return self._json(
+            "POST",
+            f"/vault/connections/{quote(unified_api, safe='')}/{quote(service_id, safe='')}"
+            "/validate",
+            consumer_id=consumer_id,
+            model=VaultConnectionResponse,
+            expected="a Vault connection state",
+            json_body={},
+        ).data
+
+    # --- File storage ----------------------------------------------------------------------------
+
+    def list_files(
+        self,
+        consumer_id: str,
+        folder_id: str,
+        cursor: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        service_id: str = "dropbox",
+    ) -> FilePage:
+        """https://developers.apideck.com/apis/file-storage/reference#tag/Files/operation/filesAll
+
+        One page of the folder's direct children (files and folders). Raises
+        ``InvalidCursorError`` when the cursor is stale: restart without a cursor."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"Apideck accepts a limit between 1 and {MAX_PAGE_SIZE}")
+        params = {"filter[folder_id]": folder_id, "limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        listing = self._json(
+            "GET",
+            "/file-storage/files",
+            consumer_id=consumer_id,
+            service_id=service_id,
+            model=FileListResponse,
+            expected="a file list",
+            params=params,
+        )
+        for warning in listing.meta.warnings:
+            logger.warning(
+                "apideck: degraded listing of folder %s: %s (%s)",
+                folder_id,
+                warning.message,
+                warning.status_code,
+            )
+        return FilePage(
+            files=tuple(listing.data),
+            next_cursor=listing.meta.cursors.next or None,
+            warnings=tuple(listing.meta.warnings),
+        )
+
+    def iter_files(
+        self,
+        consumer_id: str,
+        folder_id: str,
+        *,
+        limit: int = MAX_PAGE_SIZE,
+        service_id: str = "dropbox",
+    ) -> Iterator[UnifiedFile]:
+        """Every child of the folder across pages. An ``InvalidCursorError`` mid-way propagates:
+        the caller restarts the whole listing (and only trusts a listing that completed)."""
+        cursor: str | None = None
+        seen_cursors: set[str] = set()
+        while True:
+            page = self.list_files(consumer_id, folder_id, cursor, limit, service_id)
+            yield from page.files
+            if page.next_cursor is None:
+                return
+            if page.next_cursor in seen_cursors:
+                raise ProtocolError(
+                    "expected a new page cursor, received one already followed (pagination loop)",
+                    provider=PROVIDER,
+                    expected="a fresh cursor",
+                    received="a repeated cursor",
+                )
+            seen_cursors.add(page.next_cursor)
+            cursor = page.next_cursor
+
+    def download(
+        self,
+        consumer_id: str,
+        file_id: str,
+        *,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        service_id: str = "dropbox",
+    ) -> DownloadedFile:
+        """https://developers.apideck.com/apis/file-storage/reference#tag/Files/operation/filesDownload
+
+        Streams the body with a size cap. Apideck exposes no checksum; hash the content
+        yourself to de-duplicate."""
+        path = f"/file-storage/files/{quote(file_id, safe='')}/download"
+
+        def handle(response: requests.Response) -> DownloadedFile:
+            content = read_capped(
+                response, provider=PROVIDER, max_bytes=max_bytes, filename=file_id
+            )
+            return DownloadedFile(
+                file_id=file_id,
+                content=content,
+                content_type=response.headers.get("Content-Type"),
+            )
+
+        return self._call(
+            "GET",
+            path,
+            consumer_id=consumer_id,
+            service_id=service_id,
+            handle=handle,
+            stream=True,
+            # Unverified whether Apideck redirects downloads to storage; requests drops our
+            # Authorization header on a host change, so following is safe.
+            allow_redirects=True,
+        )
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _headers(self, consumer_id: str, service_id: str | None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self._config.api_key}",
+            "x-apideck-app-id": self._config.app_id,
+            "x-apideck-consumer-id": consumer_id,
+        }
+        if service_id:
+            headers["x-apideck-service-id"] = service_id
+        return headers
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        consumer_id: str,
+        model: type[ModelT],
+        expected: str,
+        service_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+    ) -> ModelT:
+        def handle(response: requests.Response) -> ModelT:
+            data = read_json(
+                response, provider=PROVIDER, expected=expected, secrets=[self._config.api_key]
+            )
+            return validate(
+                model,
+                data,
+                provider=PROVIDER,
+                expected=expected,
+                response=response,
+                secrets=[self._config.api_key],
+            )
+
+        return self._call(
+            method,
+            path,
+            consumer_id=consumer_id,
+            service_id=service_id,
+            handle=handle,
+            params=params,
+            json_body=json_body,
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        consumer_id: str,
+        service_id: str | None,
+        handle: Callable[[requests.Response], T],
+        params: Mapping[str, str] | None = None,
+        json_body: object = None,
+        stream: bool = False,
+        allow_redirects: bool = False,
+    ) -> T:
+        url = f"{self._config.api_url}{path}"
+
+        def attempt() -> T:
+            response = self._session.request(
+                method,
+                url,
+                headers=self._headers(consumer_id, service_id),
+                params=params,
+                json=json_body,
+                stream=stream,
+                allow_redirects=allow_redirects,
+            )
+            try:
+                raise_for_apideck_status(response, secrets=[self._config.api_key])
+            except BaseException:
+                response.close()
+                raise
+            return handle(response)
+
+        return call_with_retries(attempt, policy=self._retry, sleep=self._sleep)
+
+
+def _error_body(response: requests.Response) -> ApideckErrorBody | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return ApideckErrorBody.model_validate(data)
+
+
+def raise_for_apideck_status(response: requests.Response, *, secrets: Sequence[str] = ()) -> None:
+    """Map an Apideck answer to the taxonomy by ``type_name`` first, status second
+    (https://developers.apideck.com/errors)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    request_id = request_id_of(response)
+    body = _error_body(response)
+    type_name = body.type_name if body else None
+    message = (body.message if body else None) or describe_body(response)
+    detail = body.detail_text if body else None
+    explanation = shorten(f"{type_name or 'HTTP ' + str(status)}: {message}")
+    if detail and detail != message:
+        explanation = shorten(f"{explanation} ({detail})")
+    common: dict[str, Any] = {
+        "provider": PROVIDER,
+        "status": status,
+        "request_id": request_id,
+        "secrets": secrets,
+    }
+    if status == 429 or type_name == "ConnectorRateLimitError":
+        raise TransientError(
+            f"rate limited downstream: {explanation}",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            outcome_unknown=False,
+            **common,
+        )
+    if status >= 500:
+        raise TransientError(f"server error: {explanation}", **common)
+    if status == 401:
+        if body is not None and body.detail_type == "refresh_token_connector_error":
+            raise AuthError(
+                "Apideck could not refresh the Dropbox connection; reconnect it through Vault "
+                f"({explanation})",
+                code="refresh_token_connector_error",
+                **common,
+            )
+        if type_name in _AUTH_TYPE_NAMES:
+            raise AuthError(
+                f"the Vault connection is unusable; reconnect it ({explanation})",
+                code=type_name,
+                **common,
+            )
+        raise ConfigurationError(
+            "Apideck rejected our API key or app id: check APIDECK_API_KEY and APIDECK_APP_ID "
+            f"({explanation})",
+            code=type_name or "unauthorized",
+            detail=detail,
+            **common,
+        )
+    if type_name in _AUTH_TYPE_NAMES:
+        raise AuthError(
+            f"the Vault connection is missing or unusable; reconnect it ({explanation})",
+            code=type_name,
+            **common,
+        )
+    if status == 402 or type_name == "RequestLimitError":
+        raise QuotaExceededError(
+            f"the Apideck plan's request quota is exhausted; not retrying ({explanation})",
+            code=type_name or "payment_required",
+            detail=detail,
+            **common,
+        )
+    if type_name == "InvalidCursorError":
+        raise InvalidCursorError(
+            f"the page cursor is no longer valid; restart the listing ({explanation})",
+            code=type_name,
+            detail=detail,
+            **common,
+        )
+    if type_name in _CONFIG_TYPE_NAMES:
+        raise ConfigurationError(
+            f"Apideck is not set up as expected ({explanation})",
+            code=type_name,
+            detail=detail,
+            **common,
+        )
+    if status == 404:
+        raise NotFoundError(
+            f"not found at Apideck ({explanation})", code=type_name, detail=detail, **common
+        )
+    if 300 <= status < 400:
+        raise ProtocolError(
+            f"expected a JSON answer, received a redirect to {response.headers.get('Location')}",
+            expected="JSON",
+            received="redirect",
+            **common,
+        )
+    raise PermanentError(
+        f"Apideck refused the request ({explanation})",
+        code=type_name,
+        detail=detail,
+        **common,
+    )

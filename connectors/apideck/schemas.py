@@ -1,0 +1,153 @@
+"""Apideck Unify shapes (file-storage and Vault), validated at the edge and lenient: most fields
+are nullable in the spec and connectors fill them unevenly.
+
+Reference: https://github.com/apideck-libraries/openapi-specs (file-storage.yml, vault.yml).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ParentFolder(_Lenient):
+    id: str
+    name: str | None = None
+
+
+class UnifiedFile(_Lenient):
+    """A ``data`` item of ``GET /file-storage/files``: a file or a folder."""
+
+    id: str
+    name: str
+    type: str | None = None
+    downstream_id: str | None = None
+    path: str | None = None
+    mime_type: str | None = None
+    downloadable: bool | None = None
+    size: int | None = Field(default=None, ge=0)
+    parent_folders: list[ParentFolder] = Field(default_factory=list)
+    updated_at: AwareDatetime | None = None
+    created_at: AwareDatetime | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.type == "file"
+
+    @property
+    def is_folder(self) -> bool:
+        return self.type == "folder"
+
+
+class Cursors(_Lenient):
+    previous: str | None = None
+    current: str | None = None
+    next: str | None = None
+
+
+class ApideckWarning(_Lenient):
+    type: str | None = None
+    status_code: int | None = None
+    message: str | None = None
+    operation: str | None = None
+
+
+class Meta(_Lenient):
+    items_on_page: int | None = None
+    cursors: Cursors = Field(default_factory=Cursors)
+    warnings: list[ApideckWarning] = Field(default_factory=list)
+
+
+class FileListResponse(_Lenient):
+    status_code: int | None = None
+    data: list[UnifiedFile]
+    meta: Meta = Field(default_factory=Meta)
+
+
+class VaultSession(_Lenient):
+    session_uri: str = Field(repr=False)
+    session_token: str = Field(repr=False)
+
+
+class VaultSessionResponse(_Lenient):
+    data: VaultSession
+
+
+def _from_epoch_ms(value: Any) -> datetime | None:
+    """Vault timestamps are epoch milliseconds, 0 meaning "never"."""
+    if value in (None, "", 0, "0"):
+        return None
+    if isinstance(value, str) and not value.isdigit():
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+class VaultConnection(_Lenient):
+    id: str
+    service_id: str | None = None
+    unified_api: str | None = None
+    name: str | None = None
+    enabled: bool | None = None
+    state: str | None = None
+    integration_state: str | None = None
+    health: str | None = None
+    auth_type: str | None = None
+    authorize_url: str | None = None
+    revoke_url: str | None = None
+    credentials_expire_at: datetime | None = None
+    last_refresh_failed_at: datetime | None = None
+    last_downstream_error_at: datetime | None = None
+
+    @field_validator(
+        "credentials_expire_at",
+        "last_refresh_failed_at",
+        "last_downstream_error_at",
+        mode="before",
+    )
+    @classmethod
+    def _epoch(cls, value: Any) -> datetime | None:
+        return _from_epoch_ms(value)
+
+    @property
+    def is_callable(self) -> bool:
+        """Ready to use: ``state == "callable"`` and not disabled."""
+        return self.state == "callable" and self.enabled is not False
+
+    @property
+    def needs_reauth(self) -> bool:
+        return self.state == "invalid" or self.health in ("needs_auth", "revoked", "needs_consent")
+
+
+class VaultConnectionResponse(_Lenient):
+    data: VaultConnection
+
+
+class ApideckErrorBody(_Lenient):
+    status_code: int | None = None
+    error: str | None = None
+    type_name: str | None = None
+    message: str | None = None
+    detail: Any = None
+    ref: str | None = None
+
+    @property
+    def detail_type(self) -> str | None:
+        if isinstance(self.detail, dict) and isinstance(self.detail.get("type"), str):
+            return str(self.detail["type"])
+        return None
+
+    @property
+    def detail_text(self) -> str | None:
+        if self.detail is None:
+            return None
+        if isinstance(self.detail, str):
+            return self.detail
+        if isinstance(self.detail, dict) and isinstance(self.detail.get("message"), str):
+            return str(self.detail["message"])
+        return None

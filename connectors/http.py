@@ -1,0 +1,533 @@
+"""The one HTTP seam every connector goes through.
+
+``build_session`` returns a ``requests.Session`` that always has a connect and a read timeout,
+Well's user agent, no automatic retries and no automatic redirects, logs one redacted line per
+request, and turns transport failures into ``TransientError``. Retrying is explicit
+(``call_with_retries``) and only used where it is safe: reads, and writes that carry an
+idempotency key. The helpers below read bodies defensively so a provider's surprise becomes a
+``ProtocolError`` that says what was expected and what came.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.util.retry import Retry
+
+from connectors.errors import (
+    ConfigurationError,
+    ConnectorError,
+    FileTooLargeError,
+    ProtocolError,
+    TransientError,
+    redact,
+    shorten,
+)
+
+WELL_VERSION = "0.1.0"
+USER_AGENT = f"Well/{WELL_VERSION} (+https://well.example)"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+_CHUNK_SIZE = 64 * 1024
+
+# Response headers that carry the provider's request id, in the order we trust them.
+REQUEST_ID_HEADERS = (
+    "x-dropbox-request-id",
+    "request-id",
+    "x-request-id",
+    "x-qonto-trace-id",
+    "x-trace-id",
+)
+
+logger = logging.getLogger("connectors.http")
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def setting(name: str, default: T) -> T:
+    """Read a Django setting, or ``default`` when absent or when Django is not configured (the
+    pure tests run without settings)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return default
+    value: T = getattr(settings, name, default)
+    return value
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+
+    @classmethod
+    def from_settings(cls) -> Timeouts:
+        return cls(
+            connect=float(setting("HTTP_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)),
+            read=float(setting("HTTP_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
+        )
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+class ConnectorSession(requests.Session):
+    """A ``requests.Session`` that never waits forever and never talks about secrets.
+
+    Per call, ``timeout`` may be a ``Timeouts``, a number or a (connect, read) tuple; it defaults
+    to the session's ``Timeouts``. ``allow_redirects`` defaults to False: a provider redirecting an
+    API call (Qonto's sandbox sends you to a login page) is a protocol problem, and following it
+    would send our Authorization header's request elsewhere.
+    """
+
+    def __init__(self, *, provider: str, timeouts: Timeouts) -> None:
+        super().__init__()
+        self.provider = provider
+        self.timeouts = timeouts
+        self.headers["User-Agent"] = USER_AGENT
+        # urllib3 must not retry anything on its own: a silently repeated POST could post twice.
+        adapter = HTTPAdapter(max_retries=Retry(total=0, read=False, redirect=False))
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        timeout = kwargs.get("timeout")
+        if timeout is None:
+            timeout = self.timeouts
+        if isinstance(timeout, Timeouts):
+            timeout = timeout.as_tuple()
+        kwargs["timeout"] = timeout
+        kwargs.setdefault("allow_redirects", False)
+        secrets = _request_secrets(self.headers, kwargs)
+        parts = urlsplit(url)
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.exceptions.RequestException as error:
+            duration_ms = (time.monotonic() - started) * 1000
+            failure = transport_error(error, provider=self.provider, secrets=secrets)
+            logger.warning(
+                "%s %s %s %s failed after %.0f ms: %s",
+                self.provider,
+                method.upper(),
+                parts.hostname,
+                redact(parts.path, secrets),
+                duration_ms,
+                failure.message,
+                extra=_log_extra(
+                    self.provider, method, parts.hostname, parts.path, None, duration_ms, None
+                ),
+            )
+            raise failure from None
+        duration_ms = (time.monotonic() - started) * 1000
+        request_id = request_id_of(response)
+        logger.info(
+            "%s %s %s %s -> %s in %.0f ms%s",
+            self.provider,
+            method.upper(),
+            parts.hostname,
+            redact(parts.path, secrets),
+            response.status_code,
+            duration_ms,
+            f" (request id {request_id})" if request_id else "",
+            extra=_log_extra(
+                self.provider,
+                method,
+                parts.hostname,
+                parts.path,
+                response.status_code,
+                duration_ms,
+                request_id,
+            ),
+        )
+        return response
+
+
+def build_session(
+    *,
+    provider: str,
+    timeouts: Timeouts | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ConnectorSession:
+    """The only way connectors obtain a ``requests.Session``."""
+    session = ConnectorSession(provider=provider, timeouts=timeouts or Timeouts.from_settings())
+    if headers:
+        session.headers.update(headers)
+    return session
+
+
+def _log_extra(
+    provider: str,
+    method: str,
+    host: str | None,
+    path: str,
+    status: int | None,
+    duration_ms: float,
+    request_id: str | None,
+) -> dict[str, object]:
+    return {
+        "provider": provider,
+        "http_method": method.upper(),
+        "http_host": host,
+        "http_path": redact(path),
+        "http_status": status,
+        "duration_ms": round(duration_ms),
+        "request_id": request_id,
+    }
+
+
+_SECRET_HEADER_NAMES = ("authorization", "x-qonto-staging-token", "x-apideck-api-key")
+_SECRET_FIELD_NAMES = (
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "token",
+)
+
+
+def _request_secrets(
+    session_headers: Mapping[str, str | bytes], kwargs: Mapping[str, Any]
+) -> list[str]:
+    """Exact secret values a request carries, so messages about it can drop them even where no
+    pattern would catch them (a Qonto API key ``login:secret`` looks like nothing in particular)."""
+    found: list[str] = []
+    header_sources: list[Mapping[str, Any]] = [session_headers]
+    if isinstance(kwargs.get("headers"), Mapping):
+        header_sources.append(kwargs["headers"])
+    for headers in header_sources:
+        for name, value in headers.items():
+            if name.lower() in _SECRET_HEADER_NAMES and isinstance(value, str):
+                found.append(value)
+                found.extend(value.split(" ", 1)[1:])
+    data = kwargs.get("data")
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            if name in _SECRET_FIELD_NAMES and isinstance(value, str):
+                found.append(value)
+    auth = kwargs.get("auth")
+    if isinstance(auth, tuple):
+        found.extend(str(part) for part in auth[1:])
+    return found
+
+
+def request_id_of(response: requests.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def transport_error(
+    error: requests.exceptions.RequestException,
+    *,
+    provider: str,
+    secrets: Iterable[str | None] = (),
+) -> ConnectorError:
+    """Translate a ``requests`` exception. Connect failures mean the request never left
+    (``outcome_unknown=False``); anything after that may have reached the provider."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return TransientError(
+            f"could not connect in time: {error}",
+            provider=provider,
+            outcome_unknown=False,
+            secrets=secrets,
+        )
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return TransientError(
+            "no answer within the read timeout (the request may have been processed)",
+            provider=provider,
+            secrets=secrets,
+        )
+    if isinstance(error, requests.exceptions.SSLError):
+        return TransientError(
+            f"TLS handshake failed: {error}",
+            provider=provider,
+            outcome_unknown=False,
+            secrets=secrets,
+        )
+    if isinstance(error, requests.exceptions.ConnectionError):
+        reason: object = error.args[0] if error.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        if isinstance(reason, NewConnectionError | ConnectTimeoutError):
+            return TransientError(
+                f"could not connect: {reason}",
+                provider=provider,
+                outcome_unknown=False,
+                secrets=secrets,
+            )
+        return TransientError(
+            f"connection dropped (the request may have been processed): {error}",
+            provider=provider,
+            secrets=secrets,
+        )
+    if isinstance(
+        error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return TransientError(
+            f"the answer was cut off or corrupted in transit: {error}",
+            provider=provider,
+            secrets=secrets,
+        )
+    # InvalidURL, MissingSchema, InvalidHeader...: our own configuration is wrong.
+    return ConfigurationError(
+        f"the request could not be built: {error}", provider=provider, secrets=secrets
+    )
+
+
+# --- Retry ---------------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``max_attempts`` counts the first try; ``budget`` caps the total seconds spent sleeping.
+    When the provider asks for a longer wait than the budget leaves, the error is raised at once
+    (it carries ``retry_after``) so the caller can reschedule instead of blocking a worker."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    budget: float = 60.0
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(max_delay, base * 2**(n-1))]."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+    return (rng or random).uniform(0.0, ceiling)
+
+
+def retry_any(error: TransientError) -> bool:
+    return True
+
+
+def retry_if_not_sent(error: TransientError) -> bool:
+    """For writes without a provider-honoured idempotency key: only retry what surely did not
+    reach the provider (connect failures, 429)."""
+    return not error.outcome_unknown
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    should_retry: Callable[[TransientError], bool] = retry_any,
+    rng: random.Random | None = None,
+) -> T:
+    """Run ``operation`` and retry it on ``TransientError`` per ``policy``, honouring the
+    error's ``retry_after`` (waiting exactly that long) over the jittered backoff."""
+    slept = 0.0
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except TransientError as error:
+            if attempt >= policy.max_attempts or not should_retry(error):
+                raise
+            if error.retry_after is not None:
+                delay = error.retry_after
+            else:
+                delay = backoff_delay(attempt, policy, rng)
+            if slept + delay > policy.budget:
+                raise
+            logger.info(
+                "%s: retrying in %.2f s after attempt %d: %s",
+                error.provider,
+                delay,
+                attempt,
+                error.message,
+                extra={"provider": error.provider, "retry_delay": delay, "attempt": attempt},
+            )
+            sleep(delay)
+            slept += delay
+            attempt += 1
+
+
+# --- Reading bodies ------------------------------------------------------------------------------
+
+
+def content_type_of(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+
+def looks_like_html(response: requests.Response) -> bool:
+    if content_type_of(response) in ("text/html", "application/xhtml+xml"):
+        return True
+    head = response.content[:256].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def describe_body(response: requests.Response) -> str:
+    """A short, redacted description of what actually came, for ProtocolError messages."""
+    content_type = content_type_of(response) or "no content type"
+    if looks_like_html(response):
+        return f"an HTML page ({content_type}, {len(response.content)} bytes)"
+    if not response.content:
+        return f"an empty body ({content_type})"
+    text = response.content[:200].decode("utf-8", errors="replace")
+    return f"{content_type}, {len(response.content)} bytes: {shorten(redact(text), 120)!r}"
+
+
+def read_json(
+    response: requests.Response,
+    *,
+    provider: str,
+    expected: str,
+    hint: str = "",
+    secrets: Iterable[str | None] = (),
+) -> Any:
+    """Decode a JSON body; decimals stay ``Decimal`` so money never passes through float."""
+    request_id = request_id_of(response)
+    if looks_like_html(response):
+        received = describe_body(response)
+        raise ProtocolError(
+            f"expected {expected} as JSON, received {received}{hint}",
+            provider=provider,
+            status=response.status_code,
+            request_id=request_id,
+            expected=expected,
+            received=received,
+            secrets=secrets,
+        )
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        received = describe_body(response)
+        raise ProtocolError(
+            f"expected {expected} as JSON, received malformed or truncated JSON ({error}): "
+            f"{received}{hint}",
+            provider=provider,
+            status=response.status_code,
+            request_id=request_id,
+            expected=expected,
+            received=received,
+            secrets=secrets,
+        ) from None
+
+
+def validate(
+    model: type[ModelT],
+    data: Any,
+    *,
+    provider: str,
+    expected: str,
+    response: requests.Response | None = None,
+    secrets: Iterable[str | None] = (),
+) -> ModelT:
+    """Validate ``data`` at the edge; a shape mismatch is a ``ProtocolError`` that names the
+    offending fields but never echoes their values (they may be secrets)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}"
+            for item in error.errors(include_input=False, include_url=False)[:5]
+        )
+        received = f"a JSON document that does not match ({problems})"
+        raise ProtocolError(
+            f"expected {expected}, received {received}",
+            provider=provider,
+            status=response.status_code if response is not None else None,
+            request_id=request_id_of(response) if response is not None else None,
+            expected=expected,
+            received=received,
+            secrets=secrets,
+        ) from None
+
+
+def read_capped(
+    response: requests.Response,
+    *,
+    provider: str,
+    max_bytes: int,
+    filename: str,
+) -> bytes:
+    """Read a streamed body into memory, refusing more than ``max_bytes`` (checked against
+    Content-Length before reading, and again while reading since it may be absent or wrong)."""
+    request_id = request_id_of(response)
+    declared = response.headers.get("Content-Length")
+    try:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise FileTooLargeError(
+                f"{filename} is {int(declared)} bytes, above the {max_bytes}-byte limit",
+                provider=provider,
+                status=response.status_code,
+                request_id=request_id,
+                code="file_too_large",
+                filename=filename,
+                size=int(declared),
+                limit=max_bytes,
+            )
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileTooLargeError(
+                    f"{filename} is larger than the {max_bytes}-byte limit",
+                    provider=provider,
+                    status=response.status_code,
+                    request_id=request_id,
+                    code="file_too_large",
+                    filename=filename,
+                    size=None,
+                    limit=max_bytes,
+                )
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as error:
+        raise transport_error(error, provider=provider) from None
+    finally:
+        response.close()
+    # Only comparable when the body was not re-encoded (gzip) on the way.
+    identity = response.headers.get("Content-Encoding", "identity").lower() == "identity"
+    if identity and declared is not None and declared.isdigit() and int(declared) != total:
+        raise TransientError(
+            f"{filename}: the body stopped at {total} of {declared} announced bytes",
+            provider=provider,
+            status=response.status_code,
+            request_id=request_id,
+        )
+    return b"".join(chunks)

@@ -1,0 +1,487 @@
+"""Typed Qonto Business API client: supplier invoices (bulk upload, list, get), transactions,
+attachments, organization and bank accounts, consent deletion.
+
+Reads are retried on transient failures. The bulk upload is retried only when the request
+surely did not reach Qonto (connect failure, 429): the lifetime and replay semantics of its
+per-item idempotency keys are undocumented, so an unknown outcome goes back to the caller, who
+looks the invoices up before re-posting. Attaching a file carries ``X-Qonto-Idempotency-Key``
+(documented replay-safe for 30 minutes) and is retried like a read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel
+from urllib3 import encode_multipart_formdata
+
+from connectors.config import QontoConfig
+from connectors.errors import (
+    AuthError,
+    FileTooLargeError,
+    NotFoundError,
+    PermanentError,
+    ProtocolError,
+    TransientError,
+    shorten,
+)
+from connectors.http import (
+    ConnectorSession,
+    RetryPolicy,
+    build_session,
+    call_with_retries,
+    describe_body,
+    looks_like_html,
+    parse_retry_after,
+    read_json,
+    request_id_of,
+    retry_any,
+    retry_if_not_sent,
+    validate,
+)
+from connectors.oauth import QONTO_SANDBOX_HINT, AuthorizedCall, TokenSource
+from connectors.qonto.bulk import (
+    MAX_REQUEST_BYTES,
+    BulkItem,
+    BulkResult,
+    encode_bulk_body,
+    map_bulk_response,
+    parse_item_error,
+)
+from connectors.qonto.schemas import (
+    BankAccount,
+    BankAccountPage,
+    BulkResponse,
+    Organization,
+    OrganizationEnvelope,
+    PageMeta,
+    SupplierInvoice,
+    SupplierInvoiceEnvelope,
+    SupplierInvoicePage,
+    Transaction,
+    TransactionPage,
+)
+
+PROVIDER = "qonto"
+DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=30.0, budget=120.0)
+MAX_PER_PAGE = 100
+MAX_PAGES = 10_000
+# Our clock and Qonto's may disagree; look-ups start this much earlier than asked.
+LOOKUP_CLOCK_SLACK = timedelta(minutes=5)
+DEFAULT_TRANSACTION_STATUSES = ("pending", "completed", "declined")
+
+logger = logging.getLogger("connectors.qonto")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
+Params = Sequence[tuple[str, str]]
+
+
+def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes sent to Qonto must be timezone-aware")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class QontoClient:
+    """https://docs.qonto.com/api-reference/business-api
+
+    ``authorization_scheme`` is ``"Bearer"`` for OAuth; ``None`` sends the token source's value
+    as is, which is what Qonto's API-key auth wants (``Authorization: login:secret-key``).
+    """
+
+    def __init__(
+        self,
+        config: QontoConfig,
+        tokens: TokenSource,
+        *,
+        authorization_scheme: str | None = "Bearer",
+        session: ConnectorSession | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._scheme = authorization_scheme
+        self._session = session or build_session(provider=PROVIDER)
+        self._retry = retry
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"QontoClient(api_url={self._config.api_url!r})"
+
+    # --- supplier invoices -----------------------------------------------------------------------
+
+    def bulk_create_supplier_invoices(
+        self,
+        items: Sequence[BulkItem],
+        *,
+        source: str = "integration",
+        meta: Mapping[str, Any] | None = None,
+        skip_attachment_matcher: bool | None = None,
+    ) -> BulkResult:
+        """https://docs.qonto.com/api-reference/business-api/expense-management/supplier-invoices/create-supplier-invoices
+
+        Limits are checked before any request (``BulkLimitError``). The 200 answer may mix
+        created invoices and per-item errors; both are mapped back to their idempotency keys.
+        """
+        body, content_type = encode_bulk_body(
+            items, source=source, meta=meta, skip_attachment_matcher=skip_attachment_matcher
+        )
+        response = self._send(
+            "POST",
+            "/v2/supplier_invoices/bulk",
+            data=body,
+            headers={"Content-Type": content_type},
+            should_retry=retry_if_not_sent,
+        )
+        parsed = self._model(response, BulkResponse, "a bulk upload result")
+        return map_bulk_response(
+            items, parsed, status=response.status_code, request_id=request_id_of(response)
+        )
+
+    def get_supplier_invoice(self, supplier_invoice_id: str) -> SupplierInvoice:
+        """https://docs.qonto.com/api-reference/business-api/expense-management/supplier-invoices/retrieve-a-supplier-invoice"""
+        response = self._send("GET", f"/v2/supplier_invoices/{quote(supplier_invoice_id, safe='')}")
+        return self._model(response, SupplierInvoiceEnvelope, "a supplier invoice").supplier_invoice
+
+    def list_supplier_invoices(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        created_at_from: datetime | None = None,
+        created_at_to: datetime | None = None,
+        updated_at_from: datetime | None = None,
+        updated_at_to: datetime | None = None,
+        attachment_ids: Sequence[str] = (),
+        sort_by: str = "created_at:asc",
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[SupplierInvoice]:
+        """https://docs.qonto.com/api-reference/business-api/expense-management/supplier-invoices/list-supplier-invoices
+
+        Iterates every page (``meta.next_page``)."""
+        params: list[tuple[str, str]] = [("sort_by", sort_by)]
+        params += [("filter[status][]", status) for status in statuses]
+        params += [("filter[attachment_id][]", attachment) for attachment in attachment_ids]
+        for name, moment in (
+            ("filter[created_at_from]", created_at_from),
+            ("filter[created_at_to]", created_at_to),
+            ("filter[updated_at_from]", updated_at_from),
+            ("filter[updated_at_to]", updated_at_to),
+        ):
+            if moment is not None:
+                params.append((name, _rfc3339(moment)))
+        for page in self._pages(
+            "/v2/supplier_invoices", params, SupplierInvoicePage, "supplier invoices", per_page
+        ):
+            yield from page.supplier_invoices
+
+    def find_supplier_invoice_for(
+        self,
+        *,
+        file_name: str,
+        created_after: datetime,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> SupplierInvoice | None:
+        """Resolve an unknown outcome before a re-post: the earliest supplier invoice created
+        since ``created_after`` (minus clock slack) whose ``file_name`` is ``file_name`` (or that
+        echoes ``idempotency_key``, should Qonto ever return it). Unambiguous only if file names
+        are unique per document, so give every upload a file name that embeds our document id.
+        """
+        start = min(created_after - LOOKUP_CLOCK_SLACK, now or datetime.now(UTC))
+        matches = [
+            invoice
+            for invoice in self.list_supplier_invoices(created_at_from=start)
+            if (idempotency_key is not None and invoice.idempotency_key == idempotency_key)
+            or invoice.file_name == file_name
+        ]
+        if len(matches) > 1:
+            logger.warning(
+                "qonto: %d supplier invoices named %s since %s; using the earliest",
+                len(matches),
+                file_name,
+                start.isoformat(),
+            )
+        return matches[0] if matches else None
+
+    # --- transactions and attachments ------------------------------------------------------------
+
+    def list_transactions(
+        self,
+        bank_account_id: str,
+        *,
+        updated_at_from: datetime,
+        updated_at_to: datetime | None = None,
+        statuses: Sequence[str] = DEFAULT_TRANSACTION_STATUSES,
+        side: str | None = None,
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[Transaction]:
+        """https://docs.qonto.com/api-reference/business-api/transactions-statements/transactions/list-transactions
+
+        Qonto returns only ``completed`` unless ``status[]`` is given, so all three are asked
+        for by default. Sorted by ``updated_at`` ascending; iterates every page."""
+        params: list[tuple[str, str]] = [
+            ("bank_account_id", bank_account_id),
+            ("updated_at_from", _rfc3339(updated_at_from)),
+            ("sort_by", "updated_at:asc"),
+        ]
+        if updated_at_to is not None:
+            params.append(("updated_at_to", _rfc3339(updated_at_to)))
+        params += [("status[]", status) for status in statuses]
+        if side is not None:
+            params.append(("side", side))
+        for page in self._pages(
+            "/v2/transactions", params, TransactionPage, "transactions", per_page
+        ):
+            yield from page.transactions
+
+    def attach_file_to_transaction(
+        self,
+        transaction_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        idempotency_key: str,
+        content_type: str = "application/pdf",
+    ) -> None:
+        """https://docs.qonto.com/api-reference/business-api/transactions-statements/attachments-in-transactions/upload-an-attachment-to-a-transaction
+
+        Processing is asynchronous: the attachment shows in ``attachment_ids`` a bit later.
+        """
+        if len(content) > MAX_REQUEST_BYTES:
+            raise FileTooLargeError(
+                f"{filename} is {len(content):,} bytes; uploads are capped at "
+                f"{MAX_REQUEST_BYTES:,} bytes",
+                provider=PROVIDER,
+                filename=filename,
+                size=len(content),
+                limit=MAX_REQUEST_BYTES,
+            )
+        body, multipart_type = encode_multipart_formdata(
+            [("file", (filename, content, content_type))]
+        )
+        self._send(
+            "POST",
+            f"/v2/transactions/{quote(transaction_id, safe='')}/attachments",
+            data=body,
+            headers={"Content-Type": multipart_type, "X-Qonto-Idempotency-Key": idempotency_key},
+        )
+
+    # --- organization ----------------------------------------------------------------------------
+
+    def get_organization(self) -> Organization:
+        """https://docs.qonto.com/api-reference/business-api/accounts-organizations/organizations/retrieve-the-authenticated-organization"""
+        response = self._send("GET", "/v2/organization")
+        return self._model(response, OrganizationEnvelope, "an organization").organization
+
+    def list_bank_accounts(self, *, per_page: int = MAX_PER_PAGE) -> Iterator[BankAccount]:
+        """https://docs.qonto.com/api-reference/business-api/accounts-organizations/business-accounts/list"""
+        for page in self._pages(
+            "/v2/bank_accounts", [], BankAccountPage, "bank accounts", per_page
+        ):
+            yield from page.bank_accounts
+
+    def revoke_consents(self) -> None:
+        """https://docs.qonto.com/api-reference/business-api/authentication/oauth2/revoke-oauth-consents
+
+        Disconnects the app for the consenting membership."""
+        self._send("DELETE", "/v2/oauth2/consents")
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _authorization(self, token: str) -> dict[str, str]:
+        value = f"{self._scheme} {token}" if self._scheme else token
+        return {"Authorization": value, **self._config.staging_headers()}
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        should_retry: Callable[[TransientError], bool] = retry_any,
+    ) -> requests.Response:
+        url = f"{self._config.api_url}{path}"
+        authorized = AuthorizedCall(self._tokens)
+
+        def send(token: str) -> requests.Response:
+            return self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers={**self._authorization(token), **(headers or {})},
+            )
+
+        def attempt() -> requests.Response:
+            response = authorized.send(send, is_token_rejected=lambda _: True)
+            raise_for_qonto_status(response, secrets=self._secrets(authorized))
+            return response
+
+        return call_with_retries(
+            attempt, policy=self._retry, sleep=self._sleep, should_retry=should_retry
+        )
+
+    def _secrets(self, authorized: AuthorizedCall) -> list[str]:
+        return [*authorized.tokens_used, self._config.staging_token]
+
+    def _model(self, response: requests.Response, model: type[ModelT], expected: str) -> ModelT:
+        secrets = [self._config.staging_token]
+        data = read_json(
+            response, provider=PROVIDER, expected=expected, hint=QONTO_SANDBOX_HINT, secrets=secrets
+        )
+        return validate(
+            model, data, provider=PROVIDER, expected=expected, response=response, secrets=secrets
+        )
+
+    def _pages(
+        self,
+        path: str,
+        params: Params,
+        model: type[ModelT],
+        expected: str,
+        per_page: int,
+    ) -> Iterator[ModelT]:
+        """Follow ``meta.next_page`` until it is null or absent (some answers omit it)."""
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        page_number = 1
+        for _ in range(MAX_PAGES):
+            page_params = [*params, ("page", str(page_number)), ("per_page", str(per_page))]
+            response = self._send("GET", path, params=page_params)
+            page = self._model(response, model, f"a page of {expected}")
+            yield page
+            meta = getattr(page, "meta", None)
+            next_page = meta.next_page if isinstance(meta, PageMeta) else None
+            if next_page is None:
+                return
+            if next_page <= page_number:
+                raise ProtocolError(
+                    f"expected meta.next_page after {page_number}, received {next_page}",
+                    provider=PROVIDER,
+                    status=response.status_code,
+                    request_id=request_id_of(response),
+                    expected=f"a page number above {page_number}",
+                    received=str(next_page),
+                )
+            page_number = next_page
+        raise ProtocolError(
+            f"gave up listing {expected} after {MAX_PAGES} pages",
+            provider=PROVIDER,
+            expected="a last page",
+            received=f"more than {MAX_PAGES} pages",
+        )
+
+
+def _first_error(body: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """(code, detail, pointer, trace_id) from Qonto's error shapes: JSON:API ``errors[]``, the
+    transactions endpoint's ``message``, or older ``status``/``message`` 422s."""
+    if not isinstance(body, dict):
+        return None, None, None, None
+    trace_id = body.get("trace_id") if isinstance(body.get("trace_id"), str) else None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        parsed = parse_item_error(errors[0])
+        return parsed.code, parsed.detail, parsed.pointer, trace_id
+    code = body.get("code") or body.get("error")
+    detail = body.get("message") or body.get("detail") or body.get("error_description")
+    return (
+        str(code) if code else None,
+        str(detail) if detail else None,
+        None,
+        trace_id,
+    )
+
+
+def raise_for_qonto_status(response: requests.Response, *, secrets: Sequence[str] = ()) -> None:
+    """Map a Qonto answer to the taxonomy (https://docs.qonto.com/get-started/general/errors.md)."""
+    status = response.status_code
+    request_id = request_id_of(response)
+    if 200 <= status < 300:
+        if looks_like_html(response):
+            received = describe_body(response)
+            raise ProtocolError(
+                f"expected JSON, received {received}{QONTO_SANDBOX_HINT}",
+                provider=PROVIDER,
+                status=status,
+                request_id=request_id,
+                expected="JSON",
+                received=received,
+                secrets=secrets,
+            )
+        return
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "?")
+        raise ProtocolError(
+            f"expected JSON, received a redirect to {shorten(location, 120)}{QONTO_SANDBOX_HINT}",
+            provider=PROVIDER,
+            status=status,
+            request_id=request_id,
+            expected="JSON",
+            received=f"redirect to {location}",
+            secrets=secrets,
+        )
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    code, detail, pointer, trace_id = _first_error(body)
+    trace_id = trace_id or request_id
+    description = shorten(f"{code or 'HTTP ' + str(status)}: {detail or describe_body(response)}")
+    common: dict[str, Any] = {
+        "provider": PROVIDER,
+        "status": status,
+        "request_id": trace_id,
+        "secrets": secrets,
+    }
+    if status == 429:
+        raise TransientError(
+            f"rate limited ({description})",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            outcome_unknown=False,
+            **common,
+        )
+    if status >= 500:
+        raise TransientError(
+            f"server error ({description})",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **common,
+        )
+    if status == 401:
+        raise AuthError(
+            f"Qonto refused the credentials ({description}); reconnect Qonto",
+            code=code or "unauthorized",
+            **common,
+        )
+    if status == 403 and "scope" in (detail or "").lower():
+        raise AuthError(
+            f"the Qonto grant lacks a required scope ({description}); reconnect Qonto",
+            code=code or "missing_scope",
+            **common,
+        )
+    if status == 404:
+        raise NotFoundError(
+            f"not found at Qonto ({description})",
+            code=code or "not_found",
+            detail=detail,
+            pointer=pointer,
+            trace_id=trace_id,
+            **common,
+        )
+    raise PermanentError(
+        f"Qonto refused the request ({description}{', at ' + pointer if pointer else ''})",
+        code=code,
+        detail=detail,
+        pointer=pointer,
+        trace_id=trace_id,
+        **common,
+    )
