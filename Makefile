@@ -1,0 +1,75 @@
+# Well — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/well
+DEMO_PORT ?= 8000
+
+# The demo runs against the local emulators; nothing leaves this machine.
+DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
+	WELL_BASE_URL=http://127.0.0.1:$(DEMO_PORT) \
+	DROPBOX_API_URL=http://127.0.0.1:8700 DROPBOX_CONTENT_URL=http://127.0.0.1:8700 \
+	DROPBOX_WEB_URL=http://127.0.0.1:8700 DROPBOX_APP_KEY=well-demo-app DROPBOX_APP_SECRET=well-demo-secret \
+	APIDECK_API_URL=http://127.0.0.1:8701 APIDECK_API_KEY=well-demo-apideck-key APIDECK_APP_ID=well-demo-app \
+	QONTO_API_URL=http://127.0.0.1:8702 QONTO_OAUTH_URL=http://127.0.0.1:8702 \
+	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
+	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI= \
+	WELL_FORM_ACTION_HOSTS=http://127.0.0.1:8700,http://127.0.0.1:8701,http://127.0.0.1:8702
+
+.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps bench bench-parse bench-routing bench-post bench-match clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## make run — set up everything on a fresh machine and start Well with the demo data.
+run: install
+	mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input
+	$(DEMO_ENV) $(PY) manage.py setup_demo
+	$(DEMO_ENV) $(PY) manage.py sync_schedules
+	$(DEMO_ENV) $(PY) manage.py run_demo --addr 127.0.0.1:$(DEMO_PORT)
+
+## make test — lint, type check, the whole suite on SQLite, then the database-sensitive part on PostgreSQL.
+test: install browser-deps lint typecheck pytest pytest-postgres
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy connectors reconciliation well
+
+pytest: install
+	$(PY) -m pytest
+
+pytest-postgres: install
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m postgres
+
+# Browser tests drive Debian's Chromium; never a downloaded browser.
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+bench: bench-parse bench-routing bench-post bench-match
+
+bench-parse: install
+	$(PY) bench/parse.py $(CORPUS)
+
+bench-routing: install
+	$(PY) bench/routing.py
+
+bench-post: install
+	$(PY) bench/post.py
+
+bench-match: install
+	$(PY) bench/match.py
+
+clean:
+	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

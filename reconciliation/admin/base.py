@@ -1,0 +1,165 @@
+"""The one base every tenant admin uses: rows, dropdowns, filters and exports per workspace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from import_export.admin import ExportMixin
+
+from reconciliation.access import (
+    ALL_ROLES,
+    EDIT_ROLES,
+    has_role,
+    roles_by_workspace,
+    workspace_ids_with,
+)
+from reconciliation.models import Role, TenantModel, Workspace
+
+if TYPE_CHECKING:
+    from django.forms import ModelChoiceField
+    from django.http import HttpResponse
+
+_T = TypeVar("_T", bound=TenantModel)
+
+
+class WorkspaceListFilter(admin.SimpleListFilter):
+    """Lists only the workspaces the user belongs to."""
+
+    title = "workspace"
+    parameter_name = "workspace"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [(str(w.pk), w.name) for w in Workspace.objects.for_user(request.user)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(workspace_id=int(value))
+        return queryset
+
+
+class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
+    """Scopes everything an admin page shows or accepts to the user's workspaces.
+
+    Permissions come from the user's role in the row's workspace, not from Django's
+    per-model permissions: a reviewer of workspace A is nobody in workspace B.
+    """
+
+    #: Roles that may change / add / delete rows of this model (superusers always may).
+    change_roles: frozenset[Role] = EDIT_ROLES
+    add_roles: frozenset[Role] = frozenset()
+    delete_roles: frozenset[Role] = frozenset()
+    view_roles: frozenset[Role] = ALL_ROLES
+
+    # --- rows -------------------------------------------------------------------------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet[_T]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(workspace_id__in=workspace_ids_with(request, self.view_roles))
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponseRedirect:
+        # Django redirects to the index with a message; an id outside your workspaces is a 404.
+        raise Http404("No such row in your workspaces.")
+
+    # --- permissions --------------------------------------------------------------------------
+    def _workspace_of(self, obj: _T | None) -> int | None:
+        return obj.workspace_id if obj is not None else None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(roles_by_workspace(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: _T | None = None) -> bool:
+        return has_role(request, self._workspace_of(obj), self.view_roles)
+
+    def has_change_permission(self, request: HttpRequest, obj: _T | None = None) -> bool:
+        return bool(self.change_roles or request.user.is_superuser) and has_role(
+            request, self._workspace_of(obj), self.change_roles
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(self.add_roles or request.user.is_superuser) and has_role(
+            request, None, self.add_roles
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: _T | None = None) -> bool:
+        return bool(self.delete_roles or request.user.is_superuser) and has_role(
+            request, self._workspace_of(obj), self.delete_roles
+        )
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def get_valid_export_item_pks(self, request: HttpRequest) -> QuerySet[Any]:
+        # "Export selected" may only name rows of the user's own workspaces.
+        return self.get_queryset(request).values_list("pk", flat=True)
+
+    # --- forms -----------------------------------------------------------------------------------
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        field: ModelChoiceField[Any] | None = super().formfield_for_foreignkey(
+            db_field, request, **kwargs
+        )
+        if field is None or request.user.is_superuser:
+            return field
+        related = db_field.related_model
+        editable_ids = workspace_ids_with(request, self.change_roles | self.add_roles)
+        queryset = field.queryset
+        if queryset is None:
+            return field
+        if related is Workspace:
+            field.queryset = queryset.filter(pk__in=editable_ids)
+        elif isinstance(related, type) and issubclass(related, TenantModel):
+            field.queryset = queryset.filter(workspace_id__in=editable_ids)
+        return field
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        filters = list(super().get_list_filter(request))
+        if request.user.is_superuser or len(roles_by_workspace(request)) > 1:
+            filters.insert(0, WorkspaceListFilter)
+        return filters
+
+    def save_model(self, request: HttpRequest, obj: _T, form: Any, change: bool) -> None:
+        if not change and getattr(obj, "workspace_id", None) is None:
+            editable = workspace_ids_with(request, self.add_roles)
+            if len(editable) == 1:
+                obj.workspace_id = editable[0]
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyTenantAdmin(WorkspaceScopedAdmin[_T]):
+    """Mirrors and audit rows: visible and exportable, never edited through the admin."""
+
+    change_roles = frozenset()
+
+    def has_change_permission(self, request: HttpRequest, obj: _T | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: _T | None = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,46 @@
+"""Create the demo superuser and workspace (idempotent) and print how to log in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from reconciliation.models import Membership, Role, Workspace
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "well-demo-2026"  # noqa: S105 - printed on purpose; demo mode only
+DEMO_EMAIL = "demo@well.example"
+
+
+class Command(BaseCommand):
+    help = "Create the demo superuser and the demo workspace (demo mode only)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.WELL_DEMO:
+            raise CommandError("setup_demo only runs with WELL_DEMO=1; it prints a password.")
+        with transaction.atomic():
+            user_model = get_user_model()
+            user, created = user_model.objects.get_or_create(
+                username=DEMO_USERNAME,
+                defaults={"email": DEMO_EMAIL, "is_staff": True, "is_superuser": True},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            workspace, _ = Workspace.objects.get_or_create(
+                slug="acme", defaults={"name": "Acme SAS (demo)", "home_currency": "EUR"}
+            )
+            Membership.objects.get_or_create(
+                workspace=workspace, user=user, defaults={"role": Role.ADMIN}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo workspace: {workspace.name}\n"
+                f"Log in at {settings.WELL_BASE_URL}/admin/ "
+                f"as {DEMO_USERNAME} / {DEMO_PASSWORD}"
+            )
+        )

@@ -1,0 +1,84 @@
+"""Well's domain models. Each module holds one aggregate; import them from here."""
+
+from reconciliation.models.audit import (
+    AppendOnlyError,
+    Decision,
+    DecisionAction,
+    PostAttempt,
+    PostOutcome,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+)
+from reconciliation.models.banking import (
+    ExchangeRate,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Receivable,
+    ReceivableStatus,
+    Side,
+    Transaction,
+    TransactionStatus,
+)
+from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+from reconciliation.models.connection import (
+    FILE_PROVIDERS,
+    Connection,
+    ConnectionStatus,
+    Provider,
+)
+from reconciliation.models.document import (
+    INVOICE_KINDS,
+    PAYMENT_KINDS,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+)
+from reconciliation.models.invoice import Invoice, InvoiceStatus, idempotency_key_for
+from reconciliation.models.routing import RoutingRule
+from reconciliation.models.vendor import TRAINING_DOCUMENTS, Vendor, VendorStatus
+from reconciliation.models.workspace import DataRegion, Membership, Role, Workspace
+
+__all__ = [
+    "FILE_PROVIDERS",
+    "INVOICE_KINDS",
+    "PAYMENT_KINDS",
+    "TRAINING_DOCUMENTS",
+    "AppendOnlyError",
+    "Connection",
+    "ConnectionStatus",
+    "DataRegion",
+    "Decision",
+    "DecisionAction",
+    "Document",
+    "DocumentKind",
+    "DocumentStatus",
+    "ExchangeRate",
+    "IllegalTransitionError",
+    "Invoice",
+    "InvoiceStatus",
+    "Match",
+    "MatchKind",
+    "MatchStatus",
+    "Membership",
+    "PostAttempt",
+    "PostOutcome",
+    "Provider",
+    "Receivable",
+    "ReceivableStatus",
+    "Role",
+    "RoutingRule",
+    "Side",
+    "SyncKind",
+    "SyncRun",
+    "SyncStatus",
+    "TenantModel",
+    "TenantQuerySet",
+    "Transaction",
+    "TransactionStatus",
+    "Vendor",
+    "VendorStatus",
+    "Workspace",
+    "idempotency_key_for",
+]

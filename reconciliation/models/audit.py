@@ -1,0 +1,282 @@
+"""Audit rows: append-only records of what Well did and who decided what."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn, Self
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from reconciliation.models.base import TenantModel, TenantQuerySet
+
+
+class AppendOnlyError(Exception):
+    """An audit row was about to be changed or deleted."""
+
+
+class AppendOnlyQuerySet(TenantQuerySet[Any]):
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Audit rows are never deleted.")
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit rows are changed only through their model methods.")
+
+    def _unguarded_update(self, **kwargs: Any) -> int:
+        return super().update(**kwargs)
+
+
+class PostOutcome(models.TextChoices):
+    PENDING = "pending", "In flight"
+    POSTED = "posted", "Posted"
+    TRANSIENT = "transient", "Transient failure (retried)"
+    AUTH = "auth", "Authorisation failure"
+    REJECTED = "rejected", "Rejected by Qonto"
+    UNKNOWN = "unknown", "Outcome unknown (checked before re-posting)"
+    LOCAL = "local", "Refused locally before any call"
+
+
+class PostAttemptQuerySet(AppendOnlyQuerySet):
+    def finished(self) -> Self:
+        return self.filter(finished_at__isnull=False)
+
+    def in_flight(self) -> Self:
+        return self.filter(finished_at__isnull=True)
+
+
+class PostAttempt(TenantModel):
+    """One try to hand one invoice to Qonto. Written before the call, completed after it."""
+
+    invoice = models.ForeignKey(
+        "reconciliation.Invoice", on_delete=models.PROTECT, related_name="post_attempts_log"
+    )
+    connection = models.ForeignKey(
+        "reconciliation.Connection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="post_attempts",
+    )
+    batch_id = models.UUIDField(db_index=True)
+    attempt_number = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=64, db_index=True)
+    request_summary = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=12, choices=PostOutcome.choices, default=PostOutcome.PENDING
+    )
+    item_result = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_pointer = models.CharField(max_length=300, blank=True)
+    error_detail = models.TextField(blank=True)
+    trace_id = models.CharField(max_length=100, blank=True)
+    qonto_id = models.CharField(max_length=64, blank=True)
+
+    objects = PostAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "outcome", "started_at"]),
+            models.Index(fields=["invoice", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.attempt_number} · {self.get_outcome_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Guard, not behaviour: a finished attempt is history and can never be rewritten.
+        if (
+            not self._state.adding
+            and type(self).objects.filter(pk=self.pk, finished_at__isnull=False).exists()
+        ):
+            raise AppendOnlyError("A finished post attempt cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Post attempts are never deleted.")
+
+    def finish(
+        self,
+        *,
+        outcome: PostOutcome,
+        http_status: int | None = None,
+        item_result: dict[str, Any] | None = None,
+        error_code: str = "",
+        error_pointer: str = "",
+        error_detail: str = "",
+        trace_id: str = "",
+        qonto_id: str = "",
+    ) -> None:
+        """Complete the attempt exactly once (a conditional UPDATE refuses a second finish)."""
+        now = timezone.now()
+        values: dict[str, Any] = {
+            "finished_at": now,
+            "duration_ms": max(0, int((now - self.started_at).total_seconds() * 1000)),
+            "outcome": outcome,
+            "http_status": http_status,
+            "item_result": item_result or {},
+            "error_code": error_code[:100],
+            "error_pointer": error_pointer[:300],
+            "error_detail": error_detail,
+            "trace_id": trace_id[:100],
+            "qonto_id": qonto_id,
+        }
+        queryset: PostAttemptQuerySet = type(self).objects.filter(
+            pk=self.pk, finished_at__isnull=True
+        )
+        if queryset._unguarded_update(**values) != 1:
+            raise AppendOnlyError("This post attempt was already finished.")
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+class SyncKind(models.TextChoices):
+    FILES = "files", "Folder poll"
+    TRANSACTIONS = "transactions", "Transaction sync"
+    POSTING = "posting", "Posting window"
+    MATCHING = "matching", "Matching"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+
+
+class SyncRunQuerySet(TenantQuerySet["SyncRun"]):
+    def running(self) -> Self:
+        return self.filter(status=SyncStatus.RUNNING)
+
+
+class SyncRun(TenantModel):
+    """One poll of a folder, sync of transactions or posting window — for the status page."""
+
+    connection = models.ForeignKey(
+        "reconciliation.Connection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sync_runs",
+    )
+    kind = models.CharField(max_length=16, choices=SyncKind.choices)
+    trigger = models.CharField(max_length=16, default="schedule")  # schedule | manual | demo
+    status = models.CharField(max_length=12, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    files_seen = models.PositiveIntegerField(default=0)
+    files_new = models.PositiveIntegerField(default=0)
+    files_duplicate = models.PositiveIntegerField(default=0)
+    files_skipped = models.PositiveIntegerField(default=0)
+    files_failed = models.PositiveIntegerField(default=0)
+    items_seen = models.PositiveIntegerField(default=0, help_text="Transactions or invoices.")
+    items_changed = models.PositiveIntegerField(default=0)
+    items_failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["connection", "kind", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_status_display()}"
+
+    def finish(self, status: SyncStatus, error: str = "") -> None:
+        self.status = status
+        self.error = error
+        self.finished_at = timezone.now()
+
+
+class DecisionAction(models.TextChoices):
+    ROUTE = "route", "Routed automatically"
+    APPROVE = "approve", "Approved"
+    REFUSE = "refuse", "Refused"
+    REOPEN = "reopen", "Reopened"
+    EDIT = "edit", "Fields corrected"
+    RETRY = "retry", "Posting retried"
+    HOLD = "hold", "Held"
+    NOT_DUPLICATE = "not_duplicate", "Marked not a duplicate"
+    PICK_MATCH = "pick_match", "Match picked"
+    REJECT_MATCHES = "reject_matches", "No match"
+    MERGE_VENDOR = "merge_vendor", "Vendors merged"
+    THRESHOLDS = "thresholds", "Thresholds changed"
+    RULE = "rule", "Routing rule changed"
+    CONNECTION = "connection", "Connection changed"
+
+
+class DecisionQuerySet(AppendOnlyQuerySet):
+    pass
+
+
+class Decision(TenantModel):
+    """Who decided what, when, with the values before and after. Never changed or deleted."""
+
+    action = models.CharField(max_length=20, choices=DecisionAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when Well decided on its own.",
+    )
+    invoice = models.ForeignKey(
+        "reconciliation.Invoice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    document = models.ForeignKey(
+        "reconciliation.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    match = models.ForeignKey(
+        "reconciliation.Match",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    vendor = models.ForeignKey(
+        "reconciliation.Vendor",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        who = self.actor or "Well"
+        return f"{self.get_action_display()} by {who}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("A decision is history and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Decisions are never deleted.")

@@ -1,0 +1,337 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from reconciliation.models.base import (
+    IllegalTransitionError,
+    TenantModel,
+    TenantQuerySet,
+    confidence_field,
+    currency_field,
+    money_field,
+)
+from reconciliation.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class Side(models.TextChoices):
+    DEBIT = "debit", "Debit (money out)"
+    CREDIT = "credit", "Credit (money in)"
+
+
+class TransactionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    REVERSED = "reversed", "Reversed"
+
+
+class TransactionQuerySet(TenantQuerySet["Transaction"]):
+    def debits(self) -> Self:
+        return self.filter(side=Side.DEBIT)
+
+    def credits(self) -> Self:
+        return self.filter(side=Side.CREDIT)
+
+    def settled_or_pending(self) -> Self:
+        return self.filter(status__in=(TransactionStatus.PENDING, TransactionStatus.COMPLETED))
+
+    def unmatched(self) -> Self:
+        return self.exclude(matches__status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED))
+
+
+class Transaction(TenantModel):
+    """Mirror of one Qonto transaction. Amounts are unsigned; `side` gives the direction."""
+
+    connection = models.ForeignKey(
+        "reconciliation.Connection", on_delete=models.PROTECT, related_name="transactions"
+    )
+    qonto_id = models.CharField(max_length=64)
+    transaction_slug = models.CharField(max_length=100, blank=True)
+    bank_account_id = models.CharField(max_length=64, blank=True)
+    side = models.CharField(max_length=8, choices=Side.choices)
+    status = models.CharField(max_length=12, choices=TransactionStatus.choices)
+    operation_type = models.CharField(max_length=40, blank=True)
+    amount = money_field()
+    currency = currency_field()
+    local_amount = money_field(null=True, blank=True)
+    local_currency = currency_field(blank=True)
+    counterparty_name = models.CharField(max_length=300, blank=True)
+    normalized_counterparty = models.CharField(max_length=300, blank=True, editable=False)
+    counterparty_iban = models.CharField(max_length=34, blank=True)
+    reference = models.CharField(max_length=300, blank=True)
+    normalized_reference = models.CharField(max_length=140, blank=True, editable=False)
+    note = models.TextField(blank=True)
+    emitted_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    # Date used for matching: settlement when known, emission otherwise (indexed).
+    value_date = models.DateField(null=True, blank=True)
+    qonto_updated_at = models.DateTimeField(null=True, blank=True)
+    attachment_ids = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-value_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "qonto_id"], name="transaction_unique_qonto_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "side", "amount", "value_date"]),
+            models.Index(fields=["workspace", "side", "local_amount", "value_date"]),
+            models.Index(fields=["workspace", "normalized_reference"]),
+            models.Index(fields=["workspace", "value_date"]),
+        ]
+
+    def __str__(self) -> str:
+        sign = "−" if self.side == Side.DEBIT else "+"
+        return f"{sign}{self.amount} {self.currency} · {self.counterparty_name or self.qonto_id}"
+
+
+class ReceivableStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReceivableQuerySet(TenantQuerySet["Receivable"]):
+    def open(self) -> Self:
+        return self.filter(status__in=(ReceivableStatus.OPEN, ReceivableStatus.PARTIALLY_PAID))
+
+
+class Receivable(TenantModel):
+    """What a customer owes us; inbound wires are matched against these."""
+
+    reference = models.CharField(max_length=140)
+    normalized_reference = models.CharField(max_length=140, blank=True, editable=False)
+    customer_name = models.CharField(max_length=300)
+    normalized_customer = models.CharField(max_length=300, blank=True, editable=False)
+    customer_iban = models.CharField(max_length=34, blank=True)
+    amount = money_field()
+    amount_paid = money_field(default=Decimal(0))
+    currency = currency_field(default="EUR")
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReceivableStatus.choices, default=ReceivableStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReceivableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "reference"], name="receivable_unique_ref")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "normalized_reference"]),
+            models.Index(fields=["workspace", "status", "amount"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.customer_name}"
+
+    @property
+    def amount_due(self) -> Decimal:
+        return Decimal(self.amount) - Decimal(self.amount_paid)
+
+    def record_payment(self, amount: Decimal) -> None:
+        if self.status == ReceivableStatus.CANCELLED:
+            raise IllegalTransitionError("receivable", self.status, "paid")
+        self.amount_paid += amount
+        if self.amount_paid >= self.amount:
+            self.status = ReceivableStatus.PAID
+        elif self.amount_paid > 0:
+            self.status = ReceivableStatus.PARTIALLY_PAID
+
+    def reverse_payment(self, amount: Decimal) -> None:
+        self.amount_paid = max(Decimal(0), self.amount_paid - amount)
+        if self.amount_paid <= 0:
+            self.status = ReceivableStatus.OPEN
+        elif self.amount_paid < self.amount:
+            self.status = ReceivableStatus.PARTIALLY_PAID
+
+
+class MatchKind(models.TextChoices):
+    CONFIRMATION_DEBIT = "confirmation_debit", "Payment confirmation ↔ debit"
+    INVOICE_DEBIT = "invoice_debit", "Invoice ↔ debit"
+    CREDIT_RECEIVABLE = "credit_receivable", "Credit ↔ receivable"
+    DOUBLE_CHARGE = "double_charge", "Double charge"
+
+
+class MatchStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed — needs review"
+    CONFIRMED = "confirmed", "Confirmed"
+    ATTACHED = "attached", "Attached in Qonto"
+    REJECTED = "rejected", "Rejected (not this one)"
+    REFUSED = "refused", "Refused (double charge)"
+    DISMISSED = "dismissed", "Not a duplicate"
+
+
+M = MatchStatus
+_MATCH_TRANSITIONS: dict[str, set[str]] = {
+    M.PROPOSED: {M.CONFIRMED, M.REJECTED, M.REFUSED, M.DISMISSED},
+    M.CONFIRMED: {M.ATTACHED, M.REJECTED},
+    M.ATTACHED: set(),
+    M.REJECTED: {M.PROPOSED, M.CONFIRMED},
+    M.REFUSED: set(),
+    M.DISMISSED: set(),
+}
+
+
+class MatchQuerySet(TenantQuerySet["Match"]):
+    def proposed(self) -> Self:
+        return self.filter(status=M.PROPOSED)
+
+    def to_attach(self) -> Self:
+        """Confirmed confirmation↔debit matches whose PDF is not yet on the Qonto transaction."""
+        return self.filter(status=M.CONFIRMED, kind=MatchKind.CONFIRMATION_DEBIT)
+
+    def double_charges(self) -> Self:
+        return self.filter(kind=MatchKind.DOUBLE_CHARGE)
+
+
+class Match(TenantModel):
+    """A proposed or decided link between paperwork and money."""
+
+    kind = models.CharField(max_length=24, choices=MatchKind.choices)
+    status = models.CharField(max_length=12, choices=MatchStatus.choices, default=M.PROPOSED)
+    document = models.ForeignKey(
+        "reconciliation.Document",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="matches",
+    )
+    invoice = models.ForeignKey(
+        "reconciliation.Invoice",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="matches",
+    )
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
+    )
+    receivable = models.ForeignKey(
+        Receivable, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
+    )
+    # Double charge: the earlier, already settled invoice this request repeats.
+    settled_invoice = models.ForeignKey(
+        "reconciliation.Invoice",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="repeated_by",
+    )
+    score = confidence_field(default=Decimal(0))
+    rank = models.PositiveSmallIntegerField(default=1)
+    reasons = models.JSONField(default=list, blank=True)
+    # Which amounts agreed: "source" (same currency), "local" (Qonto local amount), "converted".
+    amount_basis = models.CharField(max_length=12, blank=True)
+    matched_amount = money_field(null=True, blank=True)
+    matched_currency = currency_field(blank=True)
+    fx_rate = models.DecimalField(
+        max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, null=True, blank=True
+    )
+    idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
+    attached_at = models.DateTimeField(null=True, blank=True)
+    attach_error = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "rank"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "document", "transaction"],
+                condition=models.Q(transaction__isnull=False, document__isnull=False),
+                name="match_unique_document_transaction",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "transaction", "receivable"],
+                condition=models.Q(transaction__isnull=False, receivable__isnull=False),
+                name="match_unique_transaction_receivable",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "invoice", "settled_invoice"],
+                condition=models.Q(kind="double_charge"),
+                name="match_unique_double_charge",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()}, {self.score}%)"
+
+    def _move_to(self, target: MatchStatus, user: AbstractBaseUser | None) -> None:
+        if target not in _MATCH_TRANSITIONS[self.status]:
+            raise IllegalTransitionError("match", self.status, target)
+        self.status = target
+        self.decided_by = user  # type: ignore[assignment]
+        self.decided_at = timezone.now()
+
+    def confirm(self, user: AbstractBaseUser | None) -> None:
+        self._move_to(M.CONFIRMED, user)
+
+    def reject(self, user: AbstractBaseUser | None) -> None:
+        self._move_to(M.REJECTED, user)
+
+    def refuse(self, user: AbstractBaseUser | None) -> None:
+        if self.kind != MatchKind.DOUBLE_CHARGE:
+            raise IllegalTransitionError("match", self.status, M.REFUSED)
+        self._move_to(M.REFUSED, user)
+
+    def dismiss(self, user: AbstractBaseUser | None) -> None:
+        if self.kind != MatchKind.DOUBLE_CHARGE:
+            raise IllegalTransitionError("match", self.status, M.DISMISSED)
+        self._move_to(M.DISMISSED, user)
+
+    def mark_as_attached(self) -> None:
+        if self.status != M.CONFIRMED:
+            raise IllegalTransitionError("match", self.status, M.ATTACHED)
+        self.status = M.ATTACHED
+        self.attached_at = timezone.now()
+        self.attach_error = ""
+
+
+class ExchangeRate(models.Model):
+    """A rate observed or entered: 1 `base_currency` = `rate` `quote_currency` on `rate_date`."""
+
+    base_currency = currency_field()
+    quote_currency = currency_field()
+    rate = models.DecimalField(max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES)
+    rate_date = models.DateField()
+    source = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-rate_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base_currency", "quote_currency", "rate_date", "source"],
+                name="exchange_rate_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base_currency} = {self.rate} {self.quote_currency} ({self.rate_date})"

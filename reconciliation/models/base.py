@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from reconciliation.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, validate_currency
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from reconciliation.models.workspace import Workspace
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class IllegalTransitionError(Exception):
+    """A status change that the model's state machine does not allow."""
+
+    def __init__(self, model: str, current: str, target: str) -> None:
+        super().__init__(f"A {model} cannot go from {current!r} to {target!r}.")
+        self.current = current
+        self.target = target
+
+
+class TenantQuerySet(models.QuerySet[_M]):
+    """Every tenant-owned model's queryset: rows are always read through a workspace."""
+
+    def for_workspace(self, workspace: Workspace | int) -> Self:
+        return self.filter(workspace=workspace)
+
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+        """Rows of the workspaces the user belongs to (all rows for a superuser)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(workspace__memberships__user=user).distinct()
+
+
+def money_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
+    return models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
+
+
+def currency_field(**kwargs: Any) -> models.CharField[Any, Any]:
+    kwargs.setdefault("max_length", 3)
+    kwargs.setdefault("validators", [validate_currency])
+    return models.CharField(**kwargs)
+
+
+def confidence_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
+    """A percentage in [0, 100] with two decimals; Decimal so 84.99 < 85 holds exactly."""
+    return models.DecimalField(max_digits=5, decimal_places=2, **kwargs)
+
+
+class TenantModel(models.Model):
+    """Abstract base of every row that belongs to one workspace."""
+
+    workspace = models.ForeignKey(
+        "reconciliation.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        self.validate_same_workspace()
+
+    def validate_same_workspace(self) -> None:
+        """Refuse a foreign key that points at another workspace's row."""
+        workspace_id = getattr(self, "workspace_id", None)
+        errors: dict[str, str] = {}
+        for field in self._meta.concrete_fields:
+            if not field.is_relation or field.name == "workspace":
+                continue
+            related_model = field.related_model
+            if not isinstance(related_model, type) or not issubclass(related_model, TenantModel):
+                continue
+            related_id = getattr(self, field.attname)
+            if related_id is None or workspace_id is None:
+                continue
+            related_workspace = (
+                related_model._default_manager.filter(pk=related_id)
+                .values_list("workspace_id", flat=True)
+                .first()
+            )
+            if related_workspace != workspace_id:
+                errors[field.name] = "This belongs to another workspace."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+
+
+class Provider(models.TextChoices):
+    DROPBOX = "dropbox", "Dropbox"
+    APIDECK = "apideck", "Dropbox via Apideck"
+    QONTO = "qonto", "Qonto"
+
+
+FILE_PROVIDERS = (Provider.DROPBOX, Provider.APIDECK)
+
+
+class ConnectionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for consent"
+    ACTIVE = "active", "Active"
+    NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
+    REVOKED = "revoked", "Disconnected"
+    ERROR = "error", "Error"
+
+
+_CONNECTION_TRANSITIONS: dict[str, set[str]] = {
+    ConnectionStatus.PENDING: {ConnectionStatus.ACTIVE, ConnectionStatus.REVOKED},
+    ConnectionStatus.ACTIVE: {
+        ConnectionStatus.NEEDS_REAUTH,
+        ConnectionStatus.REVOKED,
+        ConnectionStatus.ERROR,
+        ConnectionStatus.ACTIVE,
+    },
+    ConnectionStatus.ERROR: {
+        ConnectionStatus.ACTIVE,
+        ConnectionStatus.NEEDS_REAUTH,
+        ConnectionStatus.REVOKED,
+    },
+    ConnectionStatus.NEEDS_REAUTH: {ConnectionStatus.ACTIVE, ConnectionStatus.REVOKED},
+    ConnectionStatus.REVOKED: {ConnectionStatus.ACTIVE, ConnectionStatus.PENDING},
+}
+
+
+class ConnectionQuerySet(TenantQuerySet["Connection"]):
+    def active(self) -> Self:
+        return self.filter(status=ConnectionStatus.ACTIVE)
+
+    def file_sources(self) -> Self:
+        return self.filter(provider__in=FILE_PROVIDERS)
+
+    def banks(self) -> Self:
+        return self.filter(provider=Provider.QONTO)
+
+
+class Connection(TenantModel):
+    """A link to one provider account. Tokens are stored only as ciphertext."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    status = models.CharField(
+        max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.PENDING
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_connections",
+        help_text="Who is told when the connection needs attention.",
+    )
+    account_label = models.CharField(max_length=200, blank=True)
+    external_account_id = models.CharField(max_length=200, blank=True)
+    watched_folder = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Folder path (Dropbox) or folder id (Apideck) that Well watches.",
+    )
+    # Apideck: the consumer id we registered for this workspace; Qonto: the organisation id.
+    consumer_id = models.CharField(max_length=200, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+
+    access_token_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
+    refresh_token_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    cursor = models.TextField(blank=True, editable=False)
+    # Qonto: transactions are mirrored incrementally from this updated_at mark.
+    synced_until = models.DateTimeField(null=True, blank=True)
+    bank_account_ids = models.JSONField(default=list, blank=True)
+
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_started_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_post_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workspace__name", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider", "watched_folder"],
+                name="connection_unique_source",
+            )
+        ]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        label = self.account_label or self.get_provider_display()
+        return f"{label} ({self.get_status_display()})"
+
+    @property
+    def is_file_source(self) -> bool:
+        return self.provider in FILE_PROVIDERS
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ConnectionStatus.ACTIVE
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.access_token_ciphertext or self.refresh_token_ciphertext)
+
+    def _move_to(self, target: ConnectionStatus) -> None:
+        if target not in _CONNECTION_TRANSITIONS[self.status]:
+            raise IllegalTransitionError("connection", self.status, target)
+        self.status = target
+
+    def mark_as_active(self) -> None:
+        self._move_to(ConnectionStatus.ACTIVE)
+        self.last_error = ""
+        self.last_error_at = None
+
+    def mark_as_needing_reauth(self, reason: str) -> None:
+        self._move_to(ConnectionStatus.NEEDS_REAUTH)
+        self.record_error(reason)
+
+    def mark_as_failing(self, reason: str) -> None:
+        self._move_to(ConnectionStatus.ERROR)
+        self.record_error(reason)
+
+    def mark_as_revoked(self) -> None:
+        """Local wipe after the provider revoke call: no token survives a disconnect."""
+        self._move_to(ConnectionStatus.REVOKED)
+        self.access_token_ciphertext = None
+        self.refresh_token_ciphertext = None
+        self.token_expires_at = None
+        self.cursor = ""
+
+    def record_error(self, reason: str) -> None:
+        self.last_error = reason[:4000]
+        self.last_error_at = timezone.now()
+
+    def next_sync_allowed_at(self, syncs_last_hour: list[datetime], max_per_hour: int) -> datetime:
+        """Earliest moment another sync fits under the per-hour cap."""
+        now = timezone.now()
+        recent = sorted(t for t in syncs_last_hour if t > now - timedelta(hours=1))
+        if len(recent) < max_per_hour:
+            return now
+        return recent[len(recent) - max_per_hour] + timedelta(hours=1)

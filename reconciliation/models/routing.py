@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Self
+
+from django.db import models
+
+from reconciliation.models.base import (
+    TenantModel,
+    TenantQuerySet,
+    confidence_field,
+    currency_field,
+    money_field,
+)
+from reconciliation.models.document import DocumentKind
+from reconciliation.models.workspace import PERCENT_VALIDATORS
+
+
+class RoutingRuleQuerySet(TenantQuerySet["RoutingRule"]):
+    def active(self) -> Self:
+        return self.filter(is_active=True).order_by("priority", "id")
+
+
+class RoutingRule(TenantModel):
+    """Overrides the workspace thresholds for some documents. First matching rule wins."""
+
+    name = models.CharField(max_length=200)
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
+    is_active = models.BooleanField(default=True)
+    vendor = models.ForeignKey(
+        "reconciliation.Vendor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+    )
+    document_kind = models.CharField(max_length=24, choices=DocumentKind.choices, blank=True)
+    currency = currency_field(blank=True)
+    amount_above = money_field(
+        null=True, blank=True, help_text="Applies when the total is above this amount."
+    )
+    review_threshold = confidence_field(default=Decimal(55), validators=PERCENT_VALIDATORS)
+    auto_post_threshold = confidence_field(default=Decimal(85), validators=PERCENT_VALIDATORS)
+    always_review = models.BooleanField(
+        default=False, help_text="Never auto-approve documents this rule matches."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RoutingRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review_threshold__lte=models.F("auto_post_threshold")),
+                name="routing_rule_review_below_auto_post",
+                violation_error_message="The review threshold must not exceed the auto-post one.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

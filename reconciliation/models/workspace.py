@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from reconciliation.models.base import confidence_field, currency_field
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    REVIEWER = "reviewer", "Reviewer"
+    AUDITOR = "auditor", "Auditor (read-only)"
+
+
+class DataRegion(models.TextChoices):
+    EU = "eu", "European Union"
+    UK = "uk", "United Kingdom"
+    US = "us", "United States"
+
+
+class WorkspaceQuerySet(models.QuerySet["Workspace"]):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+    def with_role(self, user: AbstractBaseUser | AnonymousUser, *roles: Role) -> Self:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(memberships__user=user, memberships__role__in=roles).distinct()
+
+
+class Workspace(models.Model):
+    """One company: its connections, documents, thresholds and members."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    home_currency = currency_field(default="EUR")
+    data_region = models.CharField(max_length=8, choices=DataRegion.choices, default=DataRegion.EU)
+
+    review_threshold = confidence_field(
+        default=Decimal(55),
+        validators=PERCENT_VALIDATORS,
+        help_text="Documents scoring below this are refused.",
+    )
+    auto_post_threshold = confidence_field(
+        default=Decimal(85),
+        validators=PERCENT_VALIDATORS,
+        help_text="Documents scoring at or above this are approved without review.",
+    )
+    match_threshold = confidence_field(
+        default=Decimal(80),
+        validators=PERCENT_VALIDATORS,
+        help_text="A payment match at or above this is attached to the Qonto transaction.",
+    )
+    review_vendors_in_training = models.BooleanField(
+        default=True,
+        help_text="Send a vendor's documents to review until ten of them have been reviewed.",
+    )
+    poll_interval_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    max_syncs_per_hour = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    match_days_before = models.PositiveSmallIntegerField(
+        default=3, help_text="A debit may be this many days before the payment's execution date."
+    )
+    match_days_after = models.PositiveSmallIntegerField(
+        default=7, help_text="A debit may be this many days after the payment's execution date."
+    )
+    fx_tolerance_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        help_text="Allowed difference when comparing amounts converted between currencies.",
+    )
+
+    # AES-256-GCM data key of this workspace, wrapped by the master key (connectors.crypto).
+    wrapped_data_key = models.BinaryField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review_threshold__lte=models.F("auto_post_threshold")),
+                name="workspace_review_below_auto_post",
+                violation_error_message="The review threshold must not exceed the auto-post one.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.review_threshold is not None
+            and self.auto_post_threshold is not None
+            and self.review_threshold > self.auto_post_threshold
+        ):
+            raise ValidationError(
+                {"review_threshold": "The review threshold must not exceed the auto-post one."}
+            )
+
+    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> Role | None:
+        if not user.is_authenticated:
+            return None
+        role = self.memberships.filter(user_id=user.pk).values_list("role", flat=True).first()
+        return Role(role) if role else None
+
+
+class Membership(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REVIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user")
+        ]
+        ordering = ["workspace__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} of {self.workspace}"

@@ -1,0 +1,145 @@
+"""Small row factories for tests: explicit keyword arguments, sensible defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.utils import timezone
+
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    Membership,
+    Provider,
+    Receivable,
+    Role,
+    Side,
+    Transaction,
+    TransactionStatus,
+    Vendor,
+    Workspace,
+    idempotency_key_for,
+)
+
+_sequence = itertools.count(1)
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_workspace(name: str | None = None, **fields: Any) -> Workspace:
+    n = next(_sequence)
+    name = name or f"Workspace {n}"
+    return Workspace.objects.create(name=name, slug=fields.pop("slug", f"ws-{n}"), **fields)
+
+
+def make_user(
+    username: str | None = None,
+    *,
+    workspace: Workspace | None = None,
+    role: Role = Role.REVIEWER,
+    superuser: bool = False,
+) -> AbstractUser:
+    username = username or f"user{next(_sequence)}"
+    user_model = get_user_model()
+    user: AbstractUser = user_model.objects.create_user(  # type: ignore[attr-defined]
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        is_staff=True,
+        is_superuser=superuser,
+    )
+    if workspace is not None:
+        Membership.objects.create(workspace=workspace, user=user, role=role)
+    return user
+
+
+def make_connection(
+    workspace: Workspace, provider: Provider = Provider.DROPBOX, **fields: Any
+) -> Connection:
+    fields.setdefault("status", ConnectionStatus.ACTIVE)
+    fields.setdefault("watched_folder", "/Invoices" if provider != Provider.QONTO else "")
+    fields.setdefault("account_label", f"{provider} account")
+    return Connection.objects.create(workspace=workspace, provider=provider, **fields)
+
+
+def make_document(workspace: Workspace, **fields: Any) -> Document:
+    n = next(_sequence)
+    content_hash = fields.pop("content_hash", hashlib.sha256(f"doc-{n}".encode()).hexdigest())
+    fields.setdefault("kind", DocumentKind.INVOICE)
+    fields.setdefault("status", DocumentStatus.PARSED)
+    return Document.objects.create(
+        workspace=workspace,
+        source_file_id=fields.pop("source_file_id", f"id:file-{n}"),
+        original_name=fields.pop("original_name", f"invoice-{n}.pdf"),
+        content_hash=content_hash,
+        **fields,
+    )
+
+
+def make_vendor(workspace: Workspace, name: str = "Acme Supplies GmbH", **fields: Any) -> Vendor:
+    return Vendor.objects.create(workspace=workspace, name=name, **fields)
+
+
+def make_invoice(workspace: Workspace, **fields: Any) -> Invoice:
+    document = fields.pop("document", None) or make_document(workspace)
+    fields.setdefault("status", InvoiceStatus.NEEDS_REVIEW)
+    fields.setdefault("supplier_name", "Acme Supplies GmbH")
+    fields.setdefault("number", f"INV-{next(_sequence):05d}")
+    fields.setdefault("issue_date", date(2026, 11, 2))
+    fields.setdefault("total_amount", Decimal("119.00"))
+    fields.setdefault("tax_amount", Decimal("19.00"))
+    fields.setdefault("currency", "EUR")
+    fields.setdefault("confidence", Decimal("70.00"))
+    return Invoice.objects.create(
+        workspace=workspace,
+        document=document,
+        idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
+        **fields,
+    )
+
+
+def make_transaction(
+    workspace: Workspace, connection: Connection | None = None, **fields: Any
+) -> Transaction:
+    n = next(_sequence)
+    connection = connection or make_connection(workspace, Provider.QONTO, watched_folder=f"q{n}")
+    fields.setdefault("side", Side.DEBIT)
+    fields.setdefault("status", TransactionStatus.COMPLETED)
+    fields.setdefault("amount", Decimal("119.00"))
+    fields.setdefault("currency", "EUR")
+    fields.setdefault("counterparty_name", "Acme Supplies GmbH")
+    fields.setdefault("value_date", date(2026, 11, 5))
+    fields.setdefault("settled_at", timezone.now())
+    return Transaction.objects.create(
+        workspace=workspace,
+        connection=connection,
+        qonto_id=fields.pop("qonto_id", f"tx-{n}"),
+        **fields,
+    )
+
+
+def make_receivable(workspace: Workspace, **fields: Any) -> Receivable:
+    n = next(_sequence)
+    fields.setdefault("reference", f"INV-2026-{n:04d}")
+    fields.setdefault("customer_name", "Client SARL")
+    fields.setdefault("amount", Decimal("500.00"))
+    return Receivable.objects.create(workspace=workspace, **fields)
+
+
+def make_match(workspace: Workspace, **fields: Any) -> Match:
+    fields.setdefault("kind", MatchKind.CONFIRMATION_DEBIT)
+    fields.setdefault("score", Decimal("60.00"))
+    return Match.objects.create(workspace=workspace, **fields)

@@ -1,0 +1,152 @@
+"""Changelists must cost the same number of queries for 10 rows as for 500 (no N+1)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Document,
+    Invoice,
+    Match,
+    MatchKind,
+    PostAttempt,
+    Provider,
+    Receivable,
+    Role,
+    RoutingRule,
+    Side,
+    SyncKind,
+    SyncRun,
+    TenantModel,
+    Transaction,
+    TransactionStatus,
+    Vendor,
+    Workspace,
+    idempotency_key_for,
+)
+from tests.factories import PASSWORD, make_connection, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _populate(workspace: Workspace, start: int, stop: int) -> None:
+    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first() or (
+        make_connection(workspace, Provider.QONTO)
+    )
+    Connection.objects.bulk_create(
+        Connection(workspace=workspace, provider=Provider.DROPBOX, watched_folder=f"/f{i}")
+        for i in range(start, stop)
+    )
+    vendors = Vendor.objects.bulk_create(
+        Vendor(workspace=workspace, name=f"Vendor {i}") for i in range(start, stop)
+    )
+    documents = Document.objects.bulk_create(
+        Document(
+            workspace=workspace,
+            connection=bank,
+            source_file_id=f"id:{i}",
+            original_name=f"doc-{i}.pdf",
+            content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
+        )
+        for i in range(start, stop)
+    )
+    invoices = Invoice.objects.bulk_create(
+        Invoice(
+            workspace=workspace,
+            document=document,
+            vendor=vendor,
+            number=f"N{document.pk}",
+            total_amount=Decimal("10.00"),
+            currency="EUR",
+            idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
+        )
+        for document, vendor in zip(documents, vendors, strict=True)
+    )
+    transactions = Transaction.objects.bulk_create(
+        Transaction(
+            workspace=workspace,
+            connection=bank,
+            qonto_id=f"tx-{i}",
+            side=Side.DEBIT,
+            status=TransactionStatus.COMPLETED,
+            amount=Decimal("10.00"),
+            currency="EUR",
+            value_date=date(2026, 11, 1),
+        )
+        for i in range(start, stop)
+    )
+    Receivable.objects.bulk_create(
+        Receivable(
+            workspace=workspace, reference=f"R{i}", customer_name="C", amount=Decimal("5.00")
+        )
+        for i in range(start, stop)
+    )
+    Match.objects.bulk_create(
+        Match(
+            workspace=workspace,
+            kind=MatchKind.CONFIRMATION_DEBIT,
+            document=document,
+            transaction=transaction,
+        )
+        for document, transaction in zip(documents, transactions, strict=True)
+    )
+    PostAttempt.objects.bulk_create(
+        PostAttempt(
+            workspace=workspace,
+            invoice=invoice,
+            batch_id=uuid.uuid4(),
+            idempotency_key=invoice.idempotency_key,
+        )
+        for invoice in invoices
+    )
+    SyncRun.objects.bulk_create(
+        SyncRun(workspace=workspace, connection=bank, kind=SyncKind.FILES)
+        for _ in range(start, stop)
+    )
+    Decision.objects.bulk_create(
+        Decision(workspace=workspace, action=DecisionAction.APPROVE, invoice=invoice)
+        for invoice in invoices
+    )
+    RoutingRule.objects.bulk_create(
+        RoutingRule(workspace=workspace, name=f"Rule {i}", vendor=vendor)
+        for i, vendor in zip(range(start, stop), vendors, strict=True)
+    )
+
+
+def _changelist_queries(client: Client) -> dict[str, int]:
+    counts = {}
+    for model in admin.site._registry:
+        if not issubclass(model, TenantModel):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        counts[url] = len(queries)
+    return counts
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER])
+def test_changelists_use_constant_queries(workspace: Workspace, role: Role) -> None:
+    user = make_user(workspace=workspace, role=role)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    _populate(workspace, 0, 10)
+    small = _changelist_queries(client)
+    _populate(workspace, 10, 500)
+    large = _changelist_queries(client)
+    assert large == small
+    assert len(small) == 11

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "well.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "k7#Qz!v2Lr9@pX4m$Wn8&Tb6^Yc1*Hd5(Fg3)Js0_Ke7+Lq2=Mx9-Nv4~Pr8",
+    "WELL_MASTER_KEY": "cHJvZC1saWtlLW1hc3Rlci1rZXktMzItYnl0ZXMhIQ==",
+    "ALLOWED_HOSTS": "well.example.com",
+    "DROPBOX_APP_KEY": "app-key",
+    "DROPBOX_APP_SECRET": "app-secret",
+    "APIDECK_API_KEY": "apideck-key",
+    "APIDECK_APP_ID": "apideck-app",
+    "QONTO_CLIENT_ID": "qonto-client",
+    "QONTO_CLIENT_SECRET": "qonto-secret",
+}
+
+
+def _run(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WELL_", "DJANGO_", "SECRET_KEY", "DEBUG", "SECURE_"))
+    }
+    env.update(PRODUCTION_ENV)
+    env["WELL_VAR_DIR"] = str(tmp_path)
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
+    result = _run(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_missing_secret_key_fails_loudly(tmp_path: Path) -> None:
+    result = _run(tmp_path, SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in result.stderr
+
+
+def test_enabled_connector_without_credentials_fails_loudly(tmp_path: Path) -> None:
+    result = _run(tmp_path, QONTO_CLIENT_SECRET="")
+    assert result.returncode != 0
+    assert "QONTO is enabled but QONTO_CLIENT_SECRET is not set" in result.stderr
+
+
+def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")
+    result = _run(tmp_path, SECRET_KEY="", SECRET_KEY_FILE=str(secret_file))
+    assert result.returncode == 0, result.stdout + result.stderr

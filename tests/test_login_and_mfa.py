@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from reconciliation.models import Role, Workspace
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits() -> None:
+    cache.clear()
+
+
+def test_admin_login_goes_through_allauth(client: Client) -> None:
+    response = client.get(reverse("admin:login") + "?next=/admin/reconciliation/invoice/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Freconciliation%2Finvoice%2F"
+
+
+def test_anonymous_admin_request_ends_on_the_allauth_form(client: Client) -> None:
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert b'name="login"' in response.content
+
+
+def test_member_logs_in_and_reaches_the_branded_admin(client: Client, workspace: Workspace) -> None:
+    user = make_user("clara", workspace=workspace, role=Role.REVIEWER)
+    response = client.post(
+        reverse("account_login"), {"login": "clara", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/admin/"
+    assert b"<title>Back office | Well</title>" in response.content
+    assert response.wsgi_request.user == user
+
+
+def test_login_is_rate_limited(client: Client, workspace: Workspace) -> None:
+    make_user("mallory-target", workspace=workspace)
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": "mallory-target", "password": "wrong"})
+    response = client.post(
+        reverse("account_login"), {"login": "mallory-target", "password": PASSWORD}
+    )
+    assert b"Too many failed login attempts. Try again later." in response.content
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_signup_is_closed(client: Client) -> None:
+    response = client.get(reverse("account_signup"))
+    assert b"Sign Up Closed" in response.content
+
+
+def test_password_reset_sends_a_link(client: Client, workspace: Workspace) -> None:
+    make_user("forgetful", workspace=workspace)
+    response = client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("_case", "role", "superuser"), [("admin", Role.ADMIN, False), ("superuser", None, True)]
+)
+def test_privileged_users_must_enrol_mfa(
+    client: Client,
+    workspace: Workspace,
+    settings: SettingsWrapper,
+    _case: str,
+    role: Role | None,
+    superuser: bool,
+) -> None:
+    settings.WELL_REQUIRE_MFA = True
+    user = make_user(
+        workspace=workspace if role else None, role=role or Role.ADMIN, superuser=superuser
+    )
+    client.force_login(user)
+    response = client.get("/admin/reconciliation/invoice/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("well-mfa-required")
+    page = client.get(reverse("well-mfa-required"))
+    assert b"Set up two-factor authentication to continue" in page.content
+    assert reverse("mfa_activate_totp").encode() in page.content
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    assert client.get("/admin/reconciliation/invoice/").status_code == 200
+
+
+def test_reviewers_are_not_forced_to_enrol(
+    client: Client, workspace: Workspace, settings: SettingsWrapper
+) -> None:
+    settings.WELL_REQUIRE_MFA = True
+    client.force_login(make_user(workspace=workspace, role=Role.REVIEWER))
+    assert client.get("/admin/reconciliation/invoice/").status_code == 200
+
+
+def test_user_without_workspace_is_told_why(client: Client) -> None:
+    user = make_user()
+    user.is_staff = False
+    user.save()
+    client.force_login(user)
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert b"not a member of any Well workspace" in response.content

@@ -1,0 +1,29 @@
+"""The branded admin site. Login goes through allauth (rate limits, MFA)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+
+class WellAdminSite(admin.AdminSite):
+    site_header = "Well"
+    site_title = "Well"
+    index_title = "Back office"
+    enable_nav_sidebar = True
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        """Send every admin login through allauth, so rate limits and MFA always apply."""
+        target = request.GET.get("next") or reverse("admin:index")
+        if request.user.is_authenticated and not self.has_permission(request):
+            # Logged in but not staff: allauth would bounce straight back; say why instead.
+            return HttpResponseRedirect(reverse("well-no-access"))
+        return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
