@@ -1,3 +1,3 @@
-"""Well's admin: the finance team's workplace."""
+"""Well's admin: the finance team's workplace. Importing the modules registers their pages."""
 
-from reconciliation.admin import models  # noqa: F401 - registers the model admins
+from reconciliation.admin import audit, banking, documents, vendors, workspaces  # noqa: F401

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T", bound=TenantModel)
 
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
 
 class WorkspaceListFilter(admin.SimpleListFilter):
     """Lists only the workspaces the user belongs to."""

@@ -1,0 +1,63 @@
+"""Read-only audit trails: post attempts, sync runs and decisions."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from reconciliation.admin.base import ReadOnlyTenantAdmin, RelatedOnly
+from reconciliation.models import (
+    Decision,
+    PostAttempt,
+    SyncRun,
+)
+
+
+@admin.register(PostAttempt)
+class PostAttemptAdmin(ReadOnlyTenantAdmin[PostAttempt]):
+    list_display = [
+        "started_at",
+        "workspace",
+        "invoice",
+        "attempt_number",
+        "outcome",
+        "http_status",
+        "error_code",
+        "trace_id",
+        "duration_ms",
+    ]
+    list_filter = ["outcome"]
+    list_select_related = ["workspace", "invoice", "invoice__document"]
+    search_fields = ["idempotency_key", "trace_id", "qonto_id", "invoice__number"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
+    list_display = [
+        "started_at",
+        "workspace",
+        "kind",
+        "trigger",
+        "status",
+        "files_seen",
+        "files_new",
+        "files_duplicate",
+        "files_skipped",
+        "files_failed",
+        "items_seen",
+        "items_changed",
+        "error",
+    ]
+    list_filter = ["kind", "status", ("connection", RelatedOnly)]
+    list_select_related = ["workspace"]
+    search_fields = ["error"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyTenantAdmin[Decision]):
+    list_display = ["created_at", "workspace", "action", "actor", "invoice", "reason"]
+    list_filter = ["action"]
+    list_select_related = ["workspace", "actor", "invoice", "invoice__document"]
+    search_fields = ["reason", "invoice__number"]
+    date_hierarchy = "created_at"

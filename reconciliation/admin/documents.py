@@ -1,0 +1,135 @@
+"""Documents and the invoices read from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.models import (
+    Document,
+    Invoice,
+    PostAttempt,
+)
+from reconciliation.money import format_money
+
+
+@admin.register(Document)
+class DocumentAdmin(WorkspaceScopedAdmin[Document]):
+    list_display = [
+        "original_name",
+        "workspace",
+        "kind",
+        "status",
+        "status_reason",
+        "page_count",
+        "received_at",
+    ]
+    list_filter = ["status", "kind", ("connection", RelatedOnly)]
+    list_select_related = ["workspace"]
+    search_fields = ["original_name", "source_path", "content_hash"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "connection",
+        "source_file_id",
+        "source_path",
+        "source_revision",
+        "original_name",
+        "content_hash",
+        "size",
+        "mime_type",
+        "kind",
+        "kind_confidence",
+        "status",
+        "status_reason",
+        "failure_code",
+        "duplicate_of",
+        "page_count",
+        "has_text_layer",
+        "language",
+        "parse_attempts",
+        "received_at",
+        "parsed_at",
+    ]
+    exclude = ["file", "extraction", "words"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class PostAttemptInline(admin.TabularInline[PostAttempt, Invoice]):
+    model = PostAttempt
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    readonly_fields = [
+        "started_at",
+        "attempt_number",
+        "outcome",
+        "http_status",
+        "error_code",
+        "error_detail",
+        "trace_id",
+        "qonto_id",
+        "duration_ms",
+    ]
+    fields = tuple(readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
+    list_display = [
+        "__str__",
+        "workspace",
+        "number",
+        "issue_date",
+        "total",
+        "confidence",
+        "status",
+        "vendor",
+    ]
+    list_filter = ["status", "is_held", ("vendor", RelatedOnly)]
+    list_select_related = ["workspace", "vendor", "document"]
+    search_fields = ["number", "supplier_name", "supplier_vat_id", "qonto_id"]
+    autocomplete_fields = ["vendor"]
+    inlines = [PostAttemptInline]
+    readonly_fields = [
+        "document",
+        "status",
+        "confidence",
+        "confidence_components",
+        "routing_reasons",
+        "routing_rule",
+        "is_held",
+        "hold_reason",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "idempotency_key",
+        "qonto_id",
+        "post_attempts",
+        "last_error_code",
+        "last_error",
+        "posted_at",
+        "converted_amount",
+        "home_currency",
+        "fx_rate",
+        "fx_rate_date",
+        "fx_rate_source",
+    ]
+    exclude = ["fields", "lease_until", "lease_owner", "next_attempt_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Total", ordering="total_amount")
+    def total(self, obj: Invoice) -> str:
+        return format_money(obj.total_amount, obj.currency)

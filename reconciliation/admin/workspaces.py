@@ -1,0 +1,148 @@
+"""Workspaces, members and provider connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelChoiceField
+from django.http import HttpRequest
+
+from reconciliation.access import MANAGE_ROLES, roles_by_workspace
+from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.models import (
+    Connection,
+    Membership,
+    Workspace,
+)
+
+
+class MembershipInline(admin.TabularInline[Membership, Workspace]):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
+    """Superusers manage workspaces, members and thresholds; members see their own."""
+
+    list_display = [
+        "name",
+        "slug",
+        "home_currency",
+        "review_threshold",
+        "auto_post_threshold",
+        "match_threshold",
+        "poll_interval_minutes",
+    ]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "home_currency", "data_region"]}),
+        (
+            "Routing thresholds (percent)",
+            {
+                "fields": [
+                    "review_threshold",
+                    "auto_post_threshold",
+                    "match_threshold",
+                    "review_vendors_in_training",
+                ]
+            },
+        ),
+        (
+            "Syncing and matching",
+            {
+                "fields": [
+                    "poll_interval_minutes",
+                    "max_syncs_per_hour",
+                    "match_days_before",
+                    "match_days_after",
+                    "fx_tolerance_percent",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(pk__in=Workspace.objects.for_user(request.user).values("pk"))
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(roles_by_workspace(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Workspace | None = None) -> bool:
+        if request.user.is_superuser:
+            return True
+        roles = roles_by_workspace(request)
+        return bool(roles) if obj is None else obj.pk in roles
+
+    def has_change_permission(self, request: HttpRequest, obj: Workspace | None = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Workspace | None = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Connection)
+class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
+    change_roles = MANAGE_ROLES
+    list_display = [
+        "__str__",
+        "workspace",
+        "provider",
+        "status",
+        "watched_folder",
+        "token_expires_at",
+        "last_sync_at",
+        "last_error",
+    ]
+    list_filter = ["provider", "status"]
+    list_select_related = ["workspace"]
+    search_fields = ["account_label", "watched_folder", "external_account_id"]
+    readonly_fields = [
+        "provider",
+        "status",
+        "account_label",
+        "external_account_id",
+        "consumer_id",
+        "scopes",
+        "token_expires_at",
+        "token_refreshed_at",
+        "synced_until",
+        "last_sync_started_at",
+        "last_sync_at",
+        "last_success_at",
+        "last_post_at",
+        "last_error",
+        "last_error_at",
+    ]
+    fields = ("workspace", "owner", "watched_folder", *readonly_fields)
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "owner" and not request.user.is_superuser:
+            # Only people of your own workspaces can be told about a connection.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(memberships__workspace_id__in=list(roles_by_workspace(request)))
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Connection | None = None) -> list[str]:
+        if obj is not None:
+            return ["workspace", *self.readonly_fields]
+        return list(self.readonly_fields)
