@@ -1,26 +1,63 @@
-"""PDF extraction engine: pure Python, no Django, safe to run in a child process."""
+"""PDF extraction engine: pure Python, no Django, safe to run in a child process.
+
+``extract_document`` opens a PDF, reads its text layer once, reads the embedded CII XML
+when there is one (exact values, confidence 1.0), and otherwise extracts the invoice fields
+from the text with calibrated confidences and evidence. Heavy libraries are imported inside
+the function so importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from reconciliation.extraction.errors import (
     EncryptedPdfError,
     TooManyPagesError,
     UnreadablePdfError,
 )
-from reconciliation.extraction.types import Extraction, Word
+from reconciliation.extraction.types import (
+    DocumentKind,
+    Evidence,
+    ExtractedField,
+    Extraction,
+    FieldValue,
+    Word,
+)
+
+if TYPE_CHECKING:
+    from reconciliation.extraction.candidates import Guess
+    from reconciliation.extraction.cii import CiiInvoice
+    from reconciliation.extraction.document import Document
+    from reconciliation.extraction.pdftext import PageText
+
+# Below this share of decodable characters the text layer is noise (a scan with an OCR-less
+# font, or glyphs without a Unicode map) and the document goes to review as "no text layer".
+MIN_READABLE_SHARE = 0.5
+MIN_CHARS = 20
 
 
 def extract_document(
     pdf_path: str | os.PathLike[str], *, use_xml: bool = True, max_pages: int = 50
 ) -> Extraction:
-    """Read one PDF and return what it says. Raises ExtractionError subclasses on PDFs that
-    cannot be read (the caller turns those into a failed document)."""
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    """Read one PDF and return what it says.
 
+    Raises UnreadablePdfError, EncryptedPdfError or TooManyPagesError (with a reason a
+    person can read) on PDFs that cannot be processed.
+    """
     path = os.fspath(pdf_path)
+    _check_file(path)
+    pdf = _open(path)
+    with pdf:
+        page_count = _declared_page_count(pdf)
+        if page_count > max_pages:
+            raise TooManyPagesError(f"too many pages: {page_count} (limit {max_pages})")
+        pages = _read_pages(pdf, max_pages)
+        invoice = _read_xml(pdf) if use_xml else None
+    return build_extraction(pages, invoice)
+
+
+def _check_file(path: str) -> None:
     try:
         size = os.path.getsize(path)
     except OSError as exc:
@@ -30,42 +67,348 @@ def extract_document(
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:
-        raise UnreadablePdfError("not a PDF file")
+        kind = "a ZIP archive" if head.startswith(b"PK") else "not a PDF"
+        raise UnreadablePdfError(f"not a PDF file ({kind})" if kind != "not a PDF" else "not a PDF file")
+
+
+def _open(path: str) -> Any:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
     try:
-        pdf = pdfplumber.open(path)
-    except PDFPasswordIncorrect as exc:
-        raise EncryptedPdfError("the PDF is password-protected") from exc
+        return pdfplumber.open(path)
     except Exception as exc:
-        raise UnreadablePdfError(f"broken PDF: {exc.__class__.__name__}") from exc
-    with pdf:
-        pages = pdf.pages
-        if len(pages) > max_pages:
-            raise TooManyPagesError(f"too many pages: {len(pages)} (limit {max_pages})")
-        words: list[Word] = []
-        sizes: list[tuple[float, float]] = []
-        for number, page in enumerate(pages, start=1):
-            sizes.append((float(page.width), float(page.height)))
-            for w in page.extract_words():
-                words.append(
-                    Word(
-                        number,
-                        w["text"],
-                        float(w["x0"]),
-                        float(w["top"]),
-                        float(w["x1"]),
-                        float(w["bottom"]),
-                    )
-                )
-    has_text = bool(words)
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+                raise EncryptedPdfError("the PDF is password-protected") from exc
+            cause = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else (
+                cause.__cause__
+            )
+        raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    text = str(inner).strip()
+    name = inner.__class__.__name__
+    return f"{name}: {text[:120]}" if text else name
+
+
+def _declared_page_count(pdf: Any) -> int:
+    """The page tree's /Count, read before any page is built so a 10,000-page file is
+    refused at once."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        pages = resolve1(pdf.doc.catalog.get("Pages"))
+        count = resolve1(pages.get("Count")) if isinstance(pages, dict) else None
+    except Exception as exc:
+        raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
+    if isinstance(count, int) and count >= 0:
+        return count
+    return 0
+
+
+def _read_pages(pdf: Any, max_pages: int) -> list[PageText]:
+    from pdfminer.pdfpage import PDFPage
+
+    from reconciliation.extraction.pdftext import build_page, read_page_chars
+
+    pages: list[PageText] = []
+    try:
+        for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+            if number > max_pages:
+                raise TooManyPagesError(f"too many pages: more than {max_pages}")
+            page = _plumber_page(pdf, page_obj, number)
+            chars, cid_chars = read_page_chars(pdf.rsrcmgr, page_obj)
+            text = build_page(
+                number,
+                chars,
+                width=float(page.width),
+                height=float(page.height),
+                mediabox_x0=float(page.mediabox[0]),
+                mediabox_top=float(page.mediabox[1]),
+            )
+            text.cid_chars = cid_chars
+            pages.append(text)
+    except TooManyPagesError:
+        raise
+    except RecursionError as exc:
+        raise UnreadablePdfError("broken PDF (objects nested too deeply)") from exc
+    except Exception as exc:
+        if not pages:
+            raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
+        # A damaged later page: keep what was read; the caller sees fewer pages.
+    if not pages:
+        raise UnreadablePdfError("the PDF has no pages")
+    return pages
+
+
+def _plumber_page(pdf: Any, page_obj: Any, number: int) -> Any:
+    import pdfplumber.page
+
+    return pdfplumber.page.Page(pdf, page_obj, page_number=number)
+
+
+def _read_xml(pdf: Any) -> CiiInvoice | None:
+    from reconciliation.extraction.cii import read_embedded_invoice
+
+    try:
+        return read_embedded_invoice(pdf.doc)
+    except Exception:  # a broken attachment must not cost us the text layer
+        return None
+
+
+def build_extraction(pages: list[PageText], invoice: CiiInvoice | None) -> Extraction:
+    from reconciliation.extraction.document import Document
+
+    words = [
+        Word(page.number, w.text, w.x0, w.top, w.x1, w.bottom)
+        for page in pages
+        for line in page.lines
+        for w in line.words
+    ]
+    sizes = [(page.width, page.height) for page in pages]
+    total_chars = sum(page.chars for page in pages)
+    unreadable = sum(page.cid_chars for page in pages)
+    readable = total_chars >= MIN_CHARS and total_chars >= MIN_READABLE_SHARE * (
+        total_chars + unreadable
+    )
+    warnings: list[str] = []
+    doc = Document(pages)
+    if not readable:
+        warnings.append("no text layer")
+        words = []
+        doc = Document([])
+    if invoice is not None:
+        return _from_xml(doc, invoice, pages, sizes, words, warnings, has_text=readable)
+    if not readable:
+        return Extraction(
+            kind="other",
+            kind_confidence=0.1,
+            fields={},
+            page_count=len(pages),
+            has_text_layer=False,
+            language=None,
+            source="none",
+            page_sizes=sizes,
+            words=[],
+            warnings=warnings,
+        )
+    return _from_text(doc, len(pages), sizes, words, warnings)
+
+
+def _from_text(
+    doc: Document,
+    page_count: int,
+    sizes: list[tuple[float, float]],
+    words: list[Word],
+    warnings: list[str],
+) -> Extraction:
+    from reconciliation.extraction.classify import classify, detect_language
+
+    doc.language = detect_language(doc)
+    doc.month_first = _month_first(doc)
+    kind, kind_confidence = classify(doc)
+    fields = extract_fields(doc)
+    if kind in ("payment_confirmation", "wire_notice"):
+        fields.update(extract_payment(doc, fields))
     return Extraction(
-        kind="other",
-        kind_confidence=0.1,
-        fields={},
-        page_count=len(sizes),
-        has_text_layer=has_text,
-        language=None,
-        source="text" if has_text else "none",
+        kind=kind,
+        kind_confidence=kind_confidence,
+        fields=fields,
+        page_count=page_count,
+        has_text_layer=True,
+        language=doc.language,
+        source="text",
         page_sizes=sizes,
         words=words,
-        warnings=[] if has_text else ["no text layer"],
+        warnings=warnings,
     )
+
+
+def _month_first(doc: Document) -> bool:
+    """US documents write 03/05/2024 for March 5: English, dollars, and no date that only
+    reads day-first."""
+    import re
+
+    if doc.language != "en":
+        return False
+    text = doc.full_folded
+    if "$" not in text and "usd" not in text:
+        return False
+    day_first = re.search(r"(?<![\d/])(1[3-9]|2\d|3[01])/(0?\d|1[0-2])/(?:19|20)\d\d", text)
+    return day_first is None
+
+
+def _field(name: str, guess: Guess, features_extra: dict[str, float] | None = None) -> ExtractedField:
+    from reconciliation.extraction.confidence import confidence
+
+    features = dict(guess.features)
+    if features_extra:
+        features.update(features_extra)
+    return ExtractedField(
+        name=name,
+        value=guess.value,
+        confidence=confidence(name, features),
+        source="text",
+        evidence=guess.evidence,
+    )
+
+
+def extract_fields(doc: Document) -> dict[str, ExtractedField]:
+    from reconciliation.extraction import fields as f
+    from reconciliation.extraction import parties
+    from reconciliation.extraction.candidates import Guess
+    from reconciliation.extraction.totals import choose_totals
+
+    out: dict[str, ExtractedField] = {}
+    buyers = parties.buyer_lines(doc)
+    name = parties.extract_supplier_name(doc, buyers)
+    if name is not None:
+        out["supplier_name"] = _field("supplier_name", name)
+    vat = parties.extract_vat(doc, buyers)
+    if vat is not None:
+        out["supplier_vat_id"] = _field("supplier_vat_id", vat)
+    iban = parties.extract_iban(doc, buyers)
+    if iban is not None:
+        out["supplier_iban"] = _field("supplier_iban", iban)
+    domain = parties.extract_domain(doc, buyers, str(name.value) if name else None)
+    if domain is not None:
+        out["supplier_domain"] = _field("supplier_domain", domain)
+    number = f.extract_invoice_number(doc)
+    if number is not None:
+        out["invoice_number"] = _field("invoice_number", number)
+    issue = f.extract_issue_date(doc)
+    if issue is not None:
+        out["issue_date"] = _field("issue_date", issue)
+    issue_value = issue.value if issue is not None else None
+    due = f.extract_due_date(doc, issue_value if not isinstance(issue_value, str) else None)  # type: ignore[arg-type]
+    if due is not None:
+        out["due_date"] = _field("due_date", due)
+    totals = choose_totals(doc)
+    if totals.total is not None:
+        total = totals.total
+        largest = max(
+            (abs(c.value) for c in totals.candidates if c.role in ("total", "due")), default=0
+        )
+        guess = Guess(abs(total.value), total.evidence(), total.strength)
+        out["total_amount"] = _field(
+            "total_amount",
+            guess,
+            {
+                "consistent": float(totals.consistent),
+                "strength": total.strength,
+                "competitors": float(totals.total_competitors),
+                "currency_near": float(total.currency_near),
+                "largest": float(abs(total.value) == largest),
+            },
+        )
+    if totals.tax_value is not None:
+        guess = Guess(abs(totals.tax_value), totals.tax_evidence, 0.0)
+        strength = totals.tax.strength if totals.tax is not None else 0.4
+        out["tax_amount"] = _field(
+            "tax_amount",
+            guess,
+            {
+                "consistent": float(totals.consistent),
+                "strength": strength,
+                "derived": float(totals.tax_derived),
+                "competitors": float(totals.tax_competitors),
+            },
+        )
+    currency = f.extract_currency(doc)
+    if currency is None and doc.decimal_mark == "," and doc.language in ("de", "fr", "nl", "es", "it"):
+        currency = Guess("EUR", None, 0.0, {"default": 1.0})
+    if currency is not None:
+        out["currency"] = _field("currency", currency)
+    return out
+
+
+def extract_payment(doc: Document, fields: dict[str, ExtractedField]) -> dict[str, ExtractedField]:
+    from reconciliation.extraction.payment import extract_payment_fields
+
+    return {name: _field(name, guess) for name, guess in extract_payment_fields(doc).items()}
+
+
+# --- embedded XML --------------------------------------------------------------------------
+
+
+def _from_xml(
+    doc: Document,
+    invoice: CiiInvoice,
+    pages: list[PageText],
+    sizes: list[tuple[float, float]],
+    words: list[Word],
+    warnings: list[str],
+    *,
+    has_text: bool,
+) -> Extraction:
+    from reconciliation.extraction.cii import CREDIT_NOTE_CODES
+
+    kind: DocumentKind = "credit_note" if invoice.type_code in CREDIT_NOTE_CODES else "invoice"
+    fields: dict[str, ExtractedField] = {}
+    for name, value in invoice.fields.items():
+        fields[name] = ExtractedField(
+            name=name,
+            value=value,
+            confidence=1.0,
+            source="xml",
+            evidence=_locate(doc, name, value, invoice.attachment),
+        )
+    language = None
+    if has_text:
+        from reconciliation.extraction.classify import detect_language
+
+        language = detect_language(doc)
+    return Extraction(
+        kind=kind,
+        kind_confidence=1.0,
+        fields=fields,
+        page_count=len(pages),
+        has_text_layer=has_text,
+        language=language,
+        source="xml",
+        page_sizes=sizes,
+        words=words,
+        warnings=warnings,
+    )
+
+
+def _locate(doc: Document, name: str, value: FieldValue, attachment: str) -> Evidence:
+    """Where an XML value is also printed, so the review screen can draw its box."""
+    from datetime import date
+    from decimal import Decimal
+
+    from reconciliation.extraction.amounts import find_amounts
+    from reconciliation.extraction.dates import find_dates
+
+    fallback = Evidence(page=1, bbox=None, text=f"embedded XML ({attachment or 'CII'})")
+    for line in doc.lines:
+        if isinstance(value, Decimal):
+            for amount in find_amounts(line.text, doc.decimal_mark):
+                if amount.has_decimals and abs(amount.value) == abs(value):
+                    return Evidence(line.page, line.bbox(amount.start, amount.end), line.text)
+        elif isinstance(value, date):
+            for found in find_dates(line.text):
+                if found.value == value:
+                    return Evidence(line.page, line.bbox(found.start, found.end), line.text)
+        else:
+            start = _find_compact(line.text, str(value))
+            if start is not None:
+                return Evidence(line.page, line.bbox(*start), line.text)
+    return fallback
+
+
+def _find_compact(text: str, value: str) -> tuple[int, int] | None:
+    """Find ``value`` in ``text`` ignoring spaces and case ("DE 1234 5678" for "DE12345678")."""
+    target = "".join(value.split()).casefold()
+    if not target:
+        return None
+    positions = [i for i, ch in enumerate(text) if not ch.isspace()]
+    compact = "".join(text[i] for i in positions).casefold()
+    index = compact.find(target)
+    if index < 0:
+        return None
+    return positions[index], positions[index + len(target) - 1] + 1

@@ -1,0 +1,177 @@
+"""The parsed text layer as the field extractors see it: lines with positions, folded text
+for matching, and the geometry helpers (right of, below, same column) labels need."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+from reconciliation.extraction.amounts import DecimalMark, guess_decimal_mark
+from reconciliation.extraction.pdftext import Line, PageText
+from reconciliation.extraction.types import Evidence
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, one character for one character, so offsets in the
+    folded text are offsets in the original."""
+    out: list[str] = []
+    for char in text:
+        lowered = char.lower()
+        if len(lowered) != 1:
+            lowered = char
+        if ord(lowered) > 127:
+            base = unicodedata.normalize("NFKD", lowered)[:1]
+            if base and not unicodedata.combining(base):
+                lowered = base
+        out.append(lowered)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A regex match on one line: where it is and what it says."""
+
+    line: Line
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.line.text[self.start : self.end]
+
+    @property
+    def page(self) -> int:
+        return self.line.page
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.line.bbox(self.start, self.end)
+
+    def evidence(self) -> Evidence:
+        return Evidence(page=self.line.page, bbox=self.bbox(), text=self.text)
+
+    @property
+    def x0(self) -> float:
+        return self.bbox()[0]
+
+    @property
+    def x1(self) -> float:
+        return self.bbox()[2]
+
+
+class Document:
+    def __init__(self, pages: list[PageText]) -> None:
+        self.pages = pages
+        self.lines: list[Line] = [line for page in pages for line in page.lines]
+        for index, line in enumerate(self.lines):
+            line.index = index
+        self.folded: list[str] = [fold(line.text) for line in self.lines]
+        self.decimal_mark: DecimalMark | None = guess_decimal_mark([ln.text for ln in self.lines])
+        self.month_first = False
+        self.language: str | None = None
+
+    @cached_property
+    def full_folded(self) -> str:
+        return "\n".join(self.folded)
+
+    def page_height(self, number: int) -> float:
+        return self.pages[number - 1].height
+
+    def page_width(self, number: int) -> float:
+        return self.pages[number - 1].width
+
+    def relative_top(self, line: Line) -> float:
+        """0 at the top of the page, 1 at the bottom."""
+        height = self.page_height(line.page) or 1.0
+        return line.top / height
+
+    def search(self, pattern: re.Pattern[str], *, pages: int | None = None) -> list[Hit]:
+        """Matches of a pattern (compiled for folded text) on every line."""
+        hits: list[Hit] = []
+        for line, folded in zip(self.lines, self.folded, strict=True):
+            if pages is not None and line.page > pages:
+                break
+            for m in pattern.finditer(folded):
+                if m.end() > m.start():
+                    hits.append(Hit(line, m.start(), m.end()))
+        return hits
+
+    def search_line(
+        self, line: Line, pattern: re.Pattern[str], *, heading_only: bool = False
+    ) -> list[Hit]:
+        """Matches on one line; ``heading_only`` keeps those that start their cell."""
+        folded = self.folded[line.index]
+        hits: list[Hit] = []
+        for m in pattern.finditer(folded):
+            if m.end() == m.start():
+                continue
+            if heading_only:
+                start = self.segment_start(line, m.start() + 1)
+                if re.search(r"[a-z]", folded[start : m.start()]):
+                    continue
+            hits.append(Hit(line, m.start(), m.end()))
+        return hits
+
+    def segment_end(self, line: Line, start: int) -> int:
+        """End of the visual cell that contains offset ``start``: the text runs on until a
+        gap wider than about three character widths (a column break)."""
+        words = line.words
+        for i, (word, offset) in enumerate(zip(words, line.starts, strict=True)):
+            if offset + len(word.text) <= start:
+                continue
+            for j in range(i, len(words) - 1):
+                gap = words[j + 1].x0 - words[j].x1
+                if gap > max(12.0, 1.8 * words[j].size):
+                    return line.starts[j] + len(words[j].text)
+            return len(line.text)
+        return len(line.text)
+
+    def segment_start(self, line: Line, end: int) -> int:
+        """Start of the visual cell that contains offset ``end - 1``."""
+        words = line.words
+        last = 0
+        for i, offset in enumerate(line.starts):
+            if offset >= end:
+                break
+            last = i
+        for j in range(last, 0, -1):
+            gap = words[j].x0 - words[j - 1].x1
+            if gap > max(12.0, 1.8 * words[j].size):
+                return line.starts[j]
+        return 0
+
+    def lines_below(self, line: Line, *, max_lines: int = 3, max_gap: float = 2.6) -> list[Line]:
+        """The next lines on the same page, while the vertical gap stays under
+        ``max_gap`` line heights from the previous one."""
+        found: list[Line] = []
+        previous = line
+        for candidate in self.lines[line.index + 1 :]:
+            if candidate.page != line.page:
+                break
+            height = max(previous.bottom - previous.top, 6.0)
+            if candidate.top - previous.bottom > max_gap * height + 4:
+                break
+            found.append(candidate)
+            previous = candidate
+            if len(found) >= max_lines:
+                break
+        return found
+
+    def line_above(self, line: Line) -> Line | None:
+        if line.index == 0:
+            return None
+        candidate = self.lines[line.index - 1]
+        return candidate if candidate.page == line.page else None
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Horizontal overlap of two ranges, in points (negative when apart)."""
+    return min(a1, b1) - max(a0, b0)
+
+
+def compile_terms(*terms: str) -> re.Pattern[str]:
+    """One pattern from several regex fragments meant for folded text, bounded by
+    non-letters on both sides."""
+    joined = "|".join(f"(?:{t})" for t in terms)
+    return re.compile(rf"(?<![a-z])(?:{joined})(?![a-z])")

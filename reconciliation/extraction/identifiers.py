@@ -1,0 +1,196 @@
+"""VAT ids (python-stdnum), IBANs (schwifty), e-mail addresses and web domains in text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+VAT_COUNTRIES = (
+    "AT BE BG CY CZ DE DK EE EL GR ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+    "GB XI CHE NO"
+).split()
+_VAT_START = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(VAT_COUNTRIES) + r")[\s.\-]?(?=[0-9A-Z])")
+_GSTIN = re.compile(r"(?<![A-Za-z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][0-9A-Z]Z[0-9A-Z])(?![A-Za-z0-9])")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})(?=[\s]?[0-9A-Z])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24})")
+_URL = re.compile(
+    r"(?:https?://|(?<![A-Za-z0-9@.])www\.)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24})",
+    re.IGNORECASE,
+)
+# A bare host name such as "free.fr" or "flipkart.com" (no scheme, no www).
+_BARE_HOST = re.compile(
+    r"(?<![A-Za-z0-9@./-])((?:[A-Za-z0-9-]+\.)+(?:com|net|org|de|fr|nl|be|es|it|eu|at|ch|"
+    r"co\.uk|uk|io|biz|info|lu|pt|pl|se|dk|fi|ie|in|us|ca|au))(?![A-Za-z0-9@-])",
+    re.IGNORECASE,
+)
+# Mail and web hosts that say nothing about the sender.
+FREE_MAIL = frozenset(
+    "gmail.com googlemail.com yahoo.com yahoo.fr yahoo.de hotmail.com hotmail.fr outlook.com "
+    "outlook.fr live.com live.fr msn.com gmx.de gmx.net gmx.at web.de t-online.de orange.fr "
+    "wanadoo.fr free.fr sfr.fr laposte.net icloud.com me.com aol.com proton.me protonmail.com "
+    "libero.it virgilio.it ziggo.nl kpnmail.nl telenet.be skynet.be".split()
+)
+
+
+@dataclass(frozen=True)
+class FoundId:
+    value: str  # compact, upper case
+    start: int
+    end: int
+    valid: bool  # check digits pass
+    well_formed: bool  # country prefix and length/format pass, check digits aside
+
+
+def find_vat_ids(text: str) -> list[FoundId]:
+    found: list[FoundId] = []
+    for m in _VAT_START.finditer(text):
+        chunks = _chunks(text, m.end(), max_chars=18)
+        best: FoundId | None = None
+        for end, compact in chunks:
+            number = m.group(1) + compact
+            valid, formed = _check_vat(number)
+            if valid or (formed and (best is None or not best.valid)):
+                best = FoundId(_normalise_vat(number), m.start(), end, valid, formed)
+        if best is not None:
+            found.append(best)
+    for m in _GSTIN.finditer(text):
+        from stdnum.in_ import gstin
+
+        found.append(FoundId(m.group(1), m.start(), m.end(), gstin.is_valid(m.group(1)), True))
+    return found
+
+
+def _chunks(text: str, start: int, *, max_chars: int) -> list[tuple[int, str]]:
+    """Growing runs of [0-9A-Z] after ``start``, allowing single spaces, dots and dashes
+    between groups: "DE 232 446 240" -> "232", "232446", "232446240"."""
+    out: list[tuple[int, str]] = []
+    compact = ""
+    i = start
+    while i < len(text) and len(compact) <= max_chars:
+        m = re.match(r"[0-9A-Z]+", text[i:])
+        if not m:
+            break
+        compact += m.group(0)
+        i += m.end()
+        out.append((i, compact))
+        sep = re.match(r"[ .\-/]", text[i:])
+        if not sep or i + 1 >= len(text) or not re.match(r"[0-9A-Z]", text[i + 1]):
+            break
+        i += 1
+    return out
+
+
+def _normalise_vat(number: str) -> str:
+    number = number.upper()
+    return "EL" + number[2:] if number.startswith("GR") else number
+
+
+@lru_cache(maxsize=512)
+def _check_vat(number: str) -> tuple[bool, bool]:
+    """(valid, well_formed) for a compact VAT number with its country prefix."""
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
+    number = _normalise_vat(number)
+    country = number[:2]
+    try:
+        if number.startswith("CHE"):
+            from stdnum.ch import uid
+
+            uid.validate(number[:12])
+            return True, True
+        if country in ("GB", "XI"):
+            from stdnum.gb import vat as gb_vat
+
+            gb_vat.validate(number)
+            return True, True
+        if country == "NO":
+            from stdnum.no import mva
+
+            mva.validate(number)
+            return True, True
+        from stdnum.eu import vat as eu_vat
+
+        eu_vat.validate(number)
+        return True, True
+    except InvalidChecksum:
+        return False, True
+    except (ValidationError, ValueError, KeyError):
+        return False, _plausible_vat(number)
+
+
+def _plausible_vat(number: str) -> bool:
+    """Country prefix and 8 to 12 digits (demo and test ids often fail the checksum or have
+    one digit too many; a labelled one is still what the sender printed)."""
+    return bool(re.fullmatch(r"[A-Z]{2}[0-9A-Z]?\d{7,12}[0-9A-Z]{0,3}", number))
+
+
+def find_ibans(text: str) -> list[FoundId]:
+    found: list[FoundId] = []
+    for m in _IBAN_START.finditer(text):
+        if m.group(1)[:2] in ("DE", "FR") and "*" in text[m.end() : m.end() + 8]:
+            continue  # masked: "FR76 *****"
+        best: FoundId | None = None
+        for end, compact in _chunks(text, m.end(), max_chars=32):
+            number = m.group(1) + compact
+            if len(number) < 12:
+                continue
+            valid, formed = _check_iban(number)
+            if valid:
+                best = FoundId(number, m.start(), end, True, True)
+            elif formed and (best is None or not best.valid):
+                best = FoundId(number, m.start(), end, False, True)
+        if best is not None:
+            found.append(best)
+    return found
+
+
+@lru_cache(maxsize=512)
+def _check_iban(number: str) -> tuple[bool, bool]:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{8,30}", number):
+        return False, False
+    try:
+        IBAN(number)
+        return True, True
+    except SchwiftyException:
+        # Same shape as an IBAN but a wrong check digit or length: only trusted with a label.
+        return False, bool(re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{12,30}", number))
+
+
+@dataclass(frozen=True)
+class FoundHost:
+    host: str
+    start: int
+    end: int
+    from_email: bool
+
+
+def find_hosts(text: str) -> list[FoundHost]:
+    found: list[FoundHost] = []
+    taken: list[tuple[int, int]] = []
+    for m in _EMAIL.finditer(text):
+        found.append(FoundHost(_clean_host(m.group(1)), m.start(), m.end(), True))
+        taken.append((m.start(), m.end()))
+    for pattern in (_URL, _BARE_HOST):
+        for m in pattern.finditer(text):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            found.append(FoundHost(_clean_host(m.group(1)), m.start(), m.end(), False))
+            taken.append((m.start(), m.end()))
+    return [h for h in found if "." in h.host and not h.host.replace(".", "").isdigit()]
+
+
+def _clean_host(host: str) -> str:
+    host = host.lower().strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def registered_label(host: str) -> str:
+    """The distinctive part of a host: "aws.amazon.com" -> "amazon", "free.fr" -> "free"."""
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[-2] in ("co", "com", "org", "net", "gov", "ac"):
+        return parts[-3]
+    return parts[-2] if len(parts) >= 2 else host

@@ -1,0 +1,483 @@
+"""Who sent the invoice: supplier name, VAT id, IBAN and web domain, kept apart from the
+buyer's block (bill-to, Käufer, client, factuuradres...)."""
+
+from __future__ import annotations
+
+import re
+
+from reconciliation.extraction.candidates import Guess, pick
+from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
+from reconciliation.extraction.identifiers import (
+    FREE_MAIL,
+    find_hosts,
+    find_ibans,
+    find_vat_ids,
+    registered_label,
+)
+from reconciliation.extraction.labels import (
+    DOCUMENT_TITLES,
+    IBAN_LABEL,
+    LEGAL_FORM,
+    SELLER_ROLE,
+    VAT_LABEL,
+)
+from reconciliation.extraction.pdftext import Line
+from reconciliation.extraction.types import Evidence
+
+# Headings that open the buyer's address block.
+BUYER_HEADING = compile_terms(
+    r"bill(?:ed)?\s*to", r"billing\s*address", r"invoice\s*(?:to|address)", r"invoiced\s*to",
+    r"sold\s*to", r"ship(?:ped)?\s*to", r"shipping\s*address", r"delivery\s*address",
+    r"deliver\s*to", r"customer", r"client", r"buyer", r"purchaser", r"recipient", r"attn",
+    r"kaufer", r"rechnungs\s*-?\s*empfanger", r"leistungs\s*-?\s*empfanger", r"kunde",
+    r"warenempfanger", r"lieferanschrift", r"rechnungsanschrift", r"auftraggeber",
+    r"lieferadresse", r"rechnungsadresse",
+    r"factur[ee]\s*a", r"adresse\s*de\s*(?:facturation|livraison)", r"destinataire",
+    r"livre\s*a", r"acheteur", r"adresse\s*de\s*l'installation",
+    r"factuuradres", r"afleveradres", r"klant", r"afnemer", r"koper", r"leveradres",
+    r"facturar\s*a", r"cliente", r"comprador", r"destinatario", r"direccion\s*de\s*entrega",
+    r"spett(?:\.|abile)\s*(?:le)?", r"committente", r"cessionario",
+)  # fmt: skip
+# Words that mark a single line as being about the buyer ("Your VAT number", "N° TVA client").
+BUYER_HINT = compile_terms(
+    r"your", r"customer", r"client", r"buyer", r"ihre?", r"kunden?", r"kaufer", r"votre",
+    r"acheteur", r"uw", r"klant", r"afnemer", r"koper", r"su", r"cliente", r"comprador",
+    r"vostr[oa]", r"committente", r"empfanger", r"destinataire", r"destinatario",
+)  # fmt: skip
+PAYMENT_CONTEXT = compile_terms(
+    r"bank", r"bankverbindung", r"konto", r"kontoinhaber", r"kontoname", r"zahlungsempfanger",
+    r"uberweis\w*", r"pay\w*", r"remit\w*", r"transfer", r"wire", r"virement", r"reglement",
+    r"rib", r"coordonnees\s*bancaires", r"betaling", r"overmaken", r"rekening",
+    r"transferencia", r"cuenta", r"bonifico", r"conto", r"swift", r"bic",
+)  # fmt: skip
+DEBIT_CONTEXT = compile_terms(
+    r"prelev\w*", r"lastschrift\w*", r"einzug", r"abbuch\w*", r"direct\s*debit", r"debited",
+    r"mandat\w*", r"incasso", r"domiciliering", r"domiciliacion", r"addebito", r"your\s*account",
+    r"ihr\w*\s*konto", r"votre\s*compte", r"uw\s*rekening",
+)  # fmt: skip
+NAME_LABEL = compile_terms(
+    r"name", r"firma", r"company", r"raison\s*sociale", r"societe", r"naam", r"bedrijf",
+    r"nombre", r"razon\s*social", r"ragione\s*sociale", r"denominazione",
+    r"kontoinhaber", r"kontoname", r"account\s*(?:holder|name)", r"titulaire",
+)  # fmt: skip
+_ADDRESS_LIKE = re.compile(
+    r"(?:\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]|str(?:asse|aße|\.)|(?<![a-z])(?:rue|avenue|straat|weg|"
+    r"via|calle|road|street|st\.|ave\.?|postfach|p\.?o\.?\s*box|cedex)(?![a-z]))",
+    re.IGNORECASE,
+)
+_CONNECTORS = frozenset(
+    "& and und et y e de du des la le van der den von zu di del della of the".split()
+)
+
+
+def buyer_lines(doc: Document) -> set[int]:
+    """Indices of lines that belong to the buyer's address block."""
+    marked: set[int] = set()
+    for hit in doc.search(BUYER_HEADING):
+        line = hit.line
+        segment_start = doc.segment_start(line, hit.start + 1)
+        before = doc.folded[line.index][segment_start : hit.start]
+        if re.search(r"[a-z]{3}", before) and not re.search(r"(?:abweichender?|/)\s*$", before):
+            continue  # mid-sentence, not a heading
+        after = doc.folded[line.index][hit.end : doc.segment_end(line, hit.end)]
+        if re.match(r"\s*(?:-|n[or°]|nr|number|nummer|id|#|vat|tva|btw|ust)", after):
+            continue  # "Customer No.: 123": a field, not a block heading
+        marked.add(line.index)
+        x0, x1 = hit.x0 - 15, max(hit.x1, hit.x0 + 120)
+        for below in doc.lines_below(line, max_lines=7, max_gap=2.2):
+            if doc.search_line(below, SELLER_ROLE, heading_only=True):
+                break
+            if any(overlap(w.x0, w.x1, x0, x1) > 0 for w in below.words):
+                marked.add(below.index)
+    return marked
+
+
+def _in_buyer_context(doc: Document, line: Line, start: int, buyers: set[int]) -> bool:
+    if line.index in buyers:
+        # A heading line can also carry the seller's data in another column.
+        return True
+    folded = doc.folded[line.index]
+    segment = folded[doc.segment_start(line, start + 1) : start]
+    return bool(BUYER_HINT.search(segment))
+
+
+def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
+    guesses: list[Guess] = []
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        for found in find_vat_ids(line.text):
+            if not (found.valid or found.well_formed):
+                continue
+            segment_start = doc.segment_start(line, found.start + 1)
+            before = folded[segment_start : found.start]
+            labelled = bool(VAT_LABEL.search(before))
+            above = doc.line_above(line)
+            if not labelled and above is not None:
+                labelled = bool(VAT_LABEL.search(doc.folded[above.index][-40:]))
+            if not labelled and not found.valid:
+                continue
+            buyer = _in_buyer_context(doc, line, found.start, buyers)
+            score = 1.0 * labelled + 0.8 * found.valid - 1.5 * buyer
+            features = {
+                "labelled": float(labelled),
+                "valid": float(found.valid),
+                "buyer": float(buyer),
+            }
+            guesses.append(
+                Guess(
+                    found.value,
+                    Evidence(line.page, line.bbox(found.start, found.end), line.text),
+                    score,
+                    features,
+                )
+            )
+    best = pick([g for g in guesses if g.features["buyer"] == 0] or guesses)
+    if best is not None and best.features["buyer"]:
+        return None
+    return best
+
+
+def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
+    guesses: list[Guess] = []
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        for found in find_ibans(line.text):
+            before = folded[max(0, found.start - 40) : found.start]
+            above = doc.line_above(line)
+            context = before + " " + (doc.folded[above.index] if above is not None else "")
+            labelled = bool(IBAN_LABEL.search(before)) or bool(
+                above is not None and IBAN_LABEL.search(doc.folded[above.index][-30:])
+            )
+            if not found.valid and not labelled:
+                continue
+            debit = bool(DEBIT_CONTEXT.search(folded)) or bool(
+                above is not None and DEBIT_CONTEXT.search(doc.folded[above.index])
+            )
+            buyer = line.index in buyers or bool(BUYER_HINT.search(before))
+            payment = bool(PAYMENT_CONTEXT.search(context + " " + folded))
+            score = 0.8 * found.valid + 0.6 * labelled + 0.3 * payment - 1.2 * (debit or buyer)
+            guesses.append(
+                Guess(
+                    found.value,
+                    Evidence(line.page, line.bbox(found.start, found.end), line.text),
+                    score,
+                    {
+                        "labelled": float(labelled),
+                        "valid": float(found.valid),
+                        "payment_context": float(payment),
+                        "buyer": float(debit or buyer),
+                    },
+                )
+            )
+    best = pick(guesses)
+    if best is not None and best.features["buyer"]:
+        return None
+    return best
+
+
+def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -> Guess | None:
+    guesses: list[Guess] = []
+    name_key = re.sub(r"[^a-z0-9]", "", fold(supplier_name or ""))
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        for host in find_hosts(line.text):
+            if host.from_email and host.host in FREE_MAIL:
+                continue
+            buyer = _in_buyer_context(doc, line, host.start, buyers)
+            label = registered_label(host.host)
+            matches_name = bool(name_key) and len(label) >= 3 and (
+                label.replace("-", "") in name_key or name_key[:6] in label.replace("-", "")
+            )
+            edge = doc.relative_top(line)
+            at_edge = line.page == 1 and edge < 0.25 or edge > 0.8
+            score = 0.5 + 0.6 * matches_name + 0.2 * at_edge + 0.1 * host.from_email - 1.5 * buyer
+            guesses.append(
+                Guess(
+                    host.host,
+                    Evidence(line.page, line.bbox(host.start, host.end), line.text),
+                    score,
+                    {
+                        "matches_name": float(matches_name),
+                        "at_edge": float(at_edge),
+                        "buyer": float(buyer),
+                        "from_email": float(host.from_email),
+                    },
+                )
+            )
+    # Sub-domains of one site count as the same site: aws.amazon.com and amazon.com.
+    for guess in guesses:
+        guess.features["hosts"] = float(
+            len({registered_label(str(g.value)) for g in guesses if not g.features["buyer"]})
+        )
+    best = pick([g for g in guesses if not g.features["buyer"]])
+    return best
+
+
+# --- supplier name ---------------------------------------------------------------------
+
+
+def _clean_name(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-–·•●|/")
+    return text
+
+
+def _name_before_legal_form(line_text: str, folded: str, form_start: int, form_end: int) -> str:
+    """The capitalised words that run up to a legal form: "... sold by Amazon Web Services,
+    Inc." -> "Amazon Web Services, Inc."."""
+    head = line_text[:form_start]
+    tokens = head.split()
+    taken: list[str] = []
+    for token in reversed(tokens):
+        bare = token.strip(",")
+        if not bare:
+            break
+        if token.endswith(":") or bare in ("-", "–", "|", "·", "●", "•"):
+            break
+        lowered = bare.lower()
+        if lowered in _CONNECTORS and taken:
+            taken.append(token)
+            continue
+        if bare[0].isupper() or bare[0].isdigit() or any(c.isupper() for c in bare[1:]):
+            if bare[0].isdigit() and not taken:
+                break
+            taken.append(token)
+            if len(taken) >= 6:
+                break
+            continue
+        break
+    while taken and taken[-1].lower().strip(",") in _CONNECTORS:
+        taken.pop()
+    if not taken:
+        return ""
+    name = " ".join(reversed(taken)) + " " + line_text[form_start:form_end]
+    return _clean_name(name)
+
+
+def _strip_titles(text: str) -> str:
+    folded = fold(text)
+    for m in reversed(list(DOCUMENT_TITLES.finditer(folded))):
+        text = text[: m.start()] + text[m.end() :]
+    return _clean_name(text)
+
+
+def _looks_like_name(text: str) -> bool:
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    if letters < 2 or digits > letters / 2 or len(text) > 80:
+        return False
+    if _ADDRESS_LIKE.search(text) or "@" in text or re.search(r"www\.|https?:", text):
+        return False
+    return not re.search(r"(?:tel|fax|phone|telefon)\b", text, re.IGNORECASE)
+
+
+def extract_supplier_name(doc: Document, buyers: set[int]) -> Guess | None:
+    guesses: list[Guess] = []
+    guesses.extend(_from_seller_headings(doc, buyers))
+    guesses.extend(_from_legal_forms(doc, buyers))
+    guesses.extend(_from_return_address(doc))
+    guesses.extend(_from_letterhead(doc, buyers))
+    return pick([g for g in guesses if g.value])
+
+
+def _evidence(line: Line, start: int, end: int) -> Evidence:
+    return Evidence(line.page, line.bbox(start, end), line.text[start:end])
+
+
+def _from_seller_headings(doc: Document, buyers: set[int]) -> list[Guess]:
+    guesses: list[Guess] = []
+    for hit in doc.search(SELLER_ROLE):
+        line = hit.line
+        folded = doc.folded[line.index]
+        seg_start = doc.segment_start(line, hit.start + 1)
+        if re.search(r"[a-z]", folded[seg_start : hit.start]):
+            continue  # a word inside a sentence, not a heading
+        seg_end = doc.segment_end(line, hit.end)
+        rest = line.text[hit.end : seg_end]
+        rest_folded = folded[hit.end : seg_end]
+        if LEGAL_FORM.match(rest_folded.strip()) and not rest_folded.strip().startswith(":"):
+            continue  # "Lieferant GmbH": a name that starts with a role word
+        value = re.sub(r"^[\s:/\-–]+", "", rest)
+        if re.search(r"[A-Za-z]{2}", value) and _looks_like_name(value):
+            offset = hit.end + (len(rest) - len(value))
+            guesses.append(
+                Guess(
+                    _trim_name(value),
+                    _evidence(line, offset, seg_end),
+                    1.3,
+                    {"seller_label": 1.0, "legal_form": float(bool(LEGAL_FORM.search(fold(value))))},
+                )
+            )
+            continue
+        guess = _name_below_heading(doc, hit, buyers)
+        if guess is not None:
+            guesses.append(guess)
+    return guesses
+
+
+def _trim_name(value: str) -> str:
+    """Cut a name at a legal form ("Free SAS au capital de ..." -> "Free SAS")."""
+    folded = fold(value)
+    forms = list(LEGAL_FORM.finditer(folded))
+    if forms:
+        value = value[: forms[-1].end()] if len(forms) == 1 else value[: forms[0].end()]
+    return _clean_name(value)
+
+
+def _name_below_heading(doc: Document, hit: Hit, buyers: set[int]) -> Guess | None:
+    x0, x1 = hit.x0 - 15, hit.x0 + 220
+    below = doc.lines_below(hit.line, max_lines=6, max_gap=2.5)
+    for index, line in enumerate(below):
+        words = [w for w in line.words if overlap(w.x0, w.x1, x0, x1) > 0]
+        if not words:
+            continue
+        start = line.starts[line.words.index(words[0])]
+        end = line.starts[line.words.index(words[-1])] + len(words[-1].text)
+        text = line.text[start:end]
+        folded = doc.folded[line.index][start:end]
+        label = re.match(r"^([^:]{1,30}):\s*", text)
+        if label:
+            if NAME_LABEL.search(fold(label.group(1))):
+                value = text[label.end() :]
+                value = _join_wrapped(doc, line, start + label.end(), value, below[:index])
+                if _looks_like_name(value):
+                    return Guess(
+                        _clean_name(value),
+                        _evidence(line, start + label.end(), end),
+                        1.4,
+                        {"seller_label": 1.0, "name_label": 1.0},
+                    )
+            continue
+        if re.fullmatch(r"[\d\s\-/().+]*", text) or re.match(r"(?:gln|nummer|nr|id)\b", folded):
+            continue
+        if line.index in buyers and not hit.line.index == line.index:
+            return None
+        if _looks_like_name(text):
+            return Guess(
+                _trim_name(text),
+                _evidence(line, start, end),
+                1.3,
+                {"seller_label": 1.0, "legal_form": float(bool(LEGAL_FORM.search(folded)))},
+            )
+        return None
+    return None
+
+
+def _join_wrapped(doc: Document, line: Line, start: int, value: str, above: list[Line]) -> str:
+    """A name wrapped onto two lines next to its label: the part above starts at the same
+    x and has no label of its own."""
+    value_x = line.bbox(start, start + 1)[0]
+    if above:
+        previous = above[-1]
+        words = [w for w in previous.words if abs(w.x0 - value_x) < 3]
+        if words and previous.words[0] is words[0] and ":" not in previous.text:
+            return previous.text + " " + value
+    return value
+
+
+def _from_legal_forms(doc: Document, buyers: set[int]) -> list[Guess]:
+    guesses: list[Guess] = []
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        if line.index in buyers:
+            continue
+        for m in LEGAL_FORM.finditer(folded):
+            name = _name_before_legal_form(line.text, folded, m.start(), m.end())
+            if not name or len(name) < 4 or not _looks_like_name(name):
+                continue
+            # The legal form must close the name: "AG" in "AG Mitte" is not a form.
+            after = folded[m.end() : m.end() + 3]
+            if re.match(r"\s?[a-z0-9]", after) and not re.match(r"\s?(?:au|mit|with|-)", after):
+                if not re.match(r"\s?[,.;)]", after):
+                    continue
+            prefix = _wrapped_prefix(doc, line, name)
+            if prefix:
+                name = prefix + " " + name
+            relative = doc.relative_top(line)
+            header = line.page == 1 and relative < 0.2
+            footer = relative > 0.8
+            buyer_hint = bool(BUYER_HINT.search(folded[: m.start()]))
+            score = 0.9 + 0.2 * header + 0.15 * footer - 1.0 * buyer_hint
+            start = line.text.find(name.split(" ")[0]) if not prefix else 0
+            guesses.append(
+                Guess(
+                    name,
+                    _evidence(line, max(start, 0), m.end()),
+                    score,
+                    {"legal_form": 1.0, "header": float(header), "footer": float(footer)},
+                )
+            )
+    return guesses
+
+
+def _wrapped_prefix(doc: Document, line: Line, name: str) -> str:
+    """The first half of a two-line company name ("MVM Musterhafter" above
+    "Versicherungsverein Musterstadt a.G."), only when the name starts the line."""
+    if not line.text.startswith(name.split(" ")[0]):
+        return ""
+    above = doc.line_above(line)
+    if above is None or above.bottom > line.top or line.top - above.bottom > 0.6 * (
+        line.bottom - line.top
+    ):
+        return ""
+    if abs(above.x0 - line.x0) > 2 or abs(above.size - line.size) > 0.6:
+        return ""
+    text = above.text
+    if ":" in text or any(c.isdigit() for c in text) or len(text.split()) > 4:
+        return ""
+    if not all(t[0].isupper() for t in text.split()):
+        return ""
+    if DOCUMENT_TITLES.search(fold(text)) or LEGAL_FORM.search(fold(text)):
+        return ""
+    return text
+
+
+def _from_return_address(doc: Document) -> list[Guess]:
+    """The one-line sender address above the recipient window: "Name - Street - Town"."""
+    guesses: list[Guess] = []
+    for line in doc.lines:
+        if line.page != 1 or doc.relative_top(line) > 0.35:
+            continue
+        parts = re.split(r"\s+[-–·•●|]\s+|\s*[●•·|]\s*", line.text)
+        if len(parts) < 3 or not _ADDRESS_LIKE.search(line.text):
+            continue
+        first = _clean_name(parts[0])
+        if _looks_like_name(first):
+            guesses.append(
+                Guess(
+                    first,
+                    _evidence(line, 0, len(parts[0])),
+                    1.0,
+                    {"return_address": 1.0, "legal_form": float(bool(LEGAL_FORM.search(fold(first))))},
+                )
+            )
+    return guesses
+
+
+def _from_letterhead(doc: Document, buyers: set[int]) -> list[Guess]:
+    """The biggest text at the top of page 1, without the document title."""
+    top_lines = [
+        ln
+        for ln in doc.lines
+        if ln.page == 1 and doc.relative_top(ln) < 0.18 and ln.index not in buyers
+    ]
+    if not top_lines:
+        return []
+    largest = max(ln.size for ln in top_lines)
+    body = sorted(ln.size for ln in doc.lines if ln.page == 1)[len(top_lines) // 2 :] or [largest]
+    guesses: list[Guess] = []
+    for line in top_lines:
+        if line.size < largest - 0.5:
+            continue
+        end = doc.segment_end(line, 0)
+        text = _strip_titles(line.text[:end])
+        if not text or not _looks_like_name(text) or len(text.split()) > 6:
+            continue
+        if re.search(r"[:#]", text):
+            continue
+        prominent = largest > 1.15 * body[len(body) // 2]
+        guesses.append(
+            Guess(
+                text,
+                _evidence(line, 0, end),
+                0.7 + 0.2 * prominent,
+                {"letterhead": 1.0, "prominent": float(prominent)},
+            )
+        )
+        break
+    return guesses

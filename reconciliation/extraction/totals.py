@@ -1,0 +1,332 @@
+"""Total, tax and net: every amount on the page gets a role from its row label and its
+column header, then net + tax = total picks the right ones among the candidates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import product
+
+from reconciliation.extraction.amounts import Amount, find_amounts
+from reconciliation.extraction.document import Document, fold, overlap
+from reconciliation.extraction.pdftext import Line
+from reconciliation.extraction.types import Evidence
+
+_PREPAID = re.compile(
+    r"anzahlung|vorauszahlung|bereits\s*(?:bezahlt|gezahlt|beglichen)|prepaid|prepayment|"
+    r"already\s*paid|amount\s*paid|paid\s*to\s*date|payments?\s*received|acompte|"
+    r"deja\s*(?:paye|regle|verse)|aanbetaling|reeds\s*betaald|al\s*betaald|anticipo|"
+    r"ya\s*pagado|gia\s*pagat|acconto|(?<![a-z])credits?(?![a-z])|gutschrift|avoir"
+)
+_OTHER = re.compile(
+    r"rabatt|skonto|abschlag|abschlage|zuschlag|discount|remise|escompte|korting|"
+    r"descuento|sconto|allowance|fracht|freight|shipping|versand|port(?![a-z])|"
+    r"einzelpreis|unit\s*price|prix\s*unitaire|stuksprijs|precio\s*unitario|"
+    r"prezzo\s*unitario|(?<![a-z])qty|menge|quantit|hoeveelheid|cantidad|capital|"
+    r"(?<![a-z])price(?![a-z])|(?<![a-z])preis(?![a-z])|(?<![a-z])prix(?![a-z])|"
+    r"(?<![a-z])rate(?![a-z])|steuersatz|tax\s*rate|taux|tarief|tipo|aliquota"
+)
+_DUE = re.compile(
+    r"amount\s*due|balance\s*due|total\s*due|due\s*amount|amount\s*payable|"
+    r"zahlbetrag|zu\s*zahlen|zahlungsbetrag|offener\s*betrag|restbetrag|"
+    r"(?:net|solde|reste|montant|somme|total)\s*a\s*(?:payer|regler)|"
+    r"te\s*betalen|openstaand|a\s*pagar|da\s*pagare|importe\s*a\s*pagar|"
+    r"(?<![a-z])balance(?![a-z])|(?<![a-z])payable(?![a-z])"
+)
+_GROSS = re.compile(
+    r"(?<![a-z])(?:inkl|incl|inclusive|including|ttc|t\.t\.c|brutto|gross|grand\s*total|"
+    r"endbetrag|bruttosumme|gesamtbetrag|rechnungsbetrag|totalbetrag|invoice\s*total|"
+    r"total\s*(?:amount|invoice|facture|factuur|factura|fattura|for\s*this\s*invoice)|"
+    r"(?:factuur|rechnungs?|facture|factura)\s*(?:totaal|total|summe)|totaal\s*factuur|"
+    r"importe\s*total|totale\s*(?:fattura|documento|complessivo)|montant\s*total|"
+    r"with\s*(?:vat|tax)|iva\s*incluida|ivato|inclus)"
+)
+_NET = re.compile(
+    r"(?<![a-z])(?:ohne|exkl|excl|excluding|exclusive|hors|ht|h\.t|before\s*tax|pre\s*-?\s*tax|"
+    r"sub\s*-?\s*total|sous\s*-?\s*total|zwischensumme|netto\w*|net|nett|warenwert|"
+    r"positionssumme|summe\s*positionen|basis\w*|grondslag|subtotaal|base|imponible|"
+    r"imponibile|taxable|steuerbasis\w*|bemessungsgrundlage|zeilensumme|"
+    r"(?:line|items?)\s*total|total\s*(?:items|lines)|positions?\s*betrag)(?![a-z])"
+)
+_TAX = re.compile(
+    r"(?<![a-z])(?:vat|tax|taxes|sales\s*tax|gst|igst|cgst|sgst|hst|pst|"
+    r"ust|mwst|mw\.?st|mehrwertsteuer|umsatzsteuer|steuer\w*|\w*steuer|\w*steuerbetrag|"
+    r"tva|taxe|btw|iva|imposta|i\.v\.a)(?![a-z])"
+)
+_TOTAL = re.compile(
+    r"(?<![a-z])(?:total\w*|summe|\w*summe|gesamt\w*|totaal|importe|montant|somme|"
+    r"bedrag|amount|totale|importo|betrag|\w*betrag)(?![a-z])"
+)
+_RATE = re.compile(r"\d\s*%|%\s*\d|(?<![a-z])(?:rate|satz|taux|tarief|aliquota)(?![a-z])")
+_PERCENT_AFTER = re.compile(r"^\s*%")
+
+ROLES = ("total", "due", "net", "tax", "prepaid", "other")
+
+
+def label_role(label: str) -> tuple[str, float, bool]:
+    """(role, strength in [0, 1], per_rate) for a folded label text."""
+    text = label.strip()
+    if not text or not re.search(r"[a-z]", text):
+        return "other", 0.0, False
+    per_rate = bool(_RATE.search(text))
+    if _PREPAID.search(text) and not _GROSS.search(text):
+        return "prepaid", 0.8, per_rate
+    if _DUE.search(text):
+        return "due", 0.8, per_rate
+    if _OTHER.search(text) and not (_GROSS.search(text) or _TOTAL.search(text)):
+        return "other", 0.0, per_rate
+    if _GROSS.search(text):
+        return "total", 1.0, per_rate
+    if _NET.search(text):
+        return "net", 0.9, per_rate
+    if _TAX.search(text):
+        return "tax", 0.9, per_rate
+    if _TOTAL.search(text):
+        return "total", 0.6, per_rate
+    return "other", 0.0, per_rate
+
+
+@dataclass
+class AmountCandidate:
+    amount: Amount
+    line: Line
+    role: str
+    strength: float
+    per_rate: bool
+    row_label: str
+    column_label: str
+    amounts_in_row: int
+    currency_near: bool
+
+    @property
+    def value(self) -> Decimal:
+        return self.amount.value
+
+    def evidence(self) -> Evidence:
+        return Evidence(
+            page=self.line.page,
+            bbox=self.line.bbox(self.amount.start, self.amount.end),
+            text=self.line.text,
+        )
+
+
+@dataclass
+class Totals:
+    total: AmountCandidate | None = None
+    tax: AmountCandidate | None = None
+    net: AmountCandidate | None = None
+    tax_value: Decimal | None = None
+    tax_evidence: Evidence | None = None
+    consistent: bool = False  # net + tax = total found among labelled amounts
+    total_competitors: int = 0  # other labelled totals with a different value
+    tax_competitors: int = 0
+    tax_derived: bool = False
+    candidates: list[AmountCandidate] = field(default_factory=list)
+
+
+_CURRENCY_NEAR = re.compile(r"(?:€|\$|£|₹|eur|usd|gbp|chf|inr|rs\.?)", re.IGNORECASE)
+
+
+def collect_amounts(doc: Document) -> list[AmountCandidate]:
+    candidates: list[AmountCandidate] = []
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        amounts = [
+            a
+            for a in find_amounts(line.text, doc.decimal_mark)
+            if not _PERCENT_AFTER.match(line.text[a.end :])
+        ]
+        if not amounts:
+            continue
+        money = [a for a in amounts if a.has_decimals]
+        if not money:
+            continue
+        primary = [a for a in money if not a.spaced]
+        first_start = min(a.start for a in money)
+        lead = folded[doc.segment_start(line, first_start) : first_start]
+        previous_end = 0
+        for amount in sorted(money, key=lambda a: a.start):
+            own = folded[max(previous_end, doc.segment_start(line, amount.start)) : amount.start]
+            if not amount.spaced:
+                previous_end = amount.end
+            row_label = own if re.search(r"[a-z]{2}", own) else lead
+            column = _column_header(doc, line, amount)
+            role, strength, per_rate = _combine(row_label, column, len(primary))
+            around = line.text[max(0, amount.start - 5) : amount.end + 5]
+            candidates.append(
+                AmountCandidate(
+                    amount=amount,
+                    line=line,
+                    role=role,
+                    strength=strength * (0.7 if amount.spaced else 1.0),
+                    per_rate=per_rate,
+                    row_label=row_label.strip(),
+                    column_label=column,
+                    amounts_in_row=len(primary),
+                    currency_near=bool(_CURRENCY_NEAR.search(around)),
+                )
+            )
+    return candidates
+
+
+def _combine(row_label: str, column: str, amounts_in_row: int) -> tuple[str, float, bool]:
+    row_role, row_strength, row_rate = label_role(row_label)
+    column_role, column_strength, column_rate = label_role(column)
+    if amounts_in_row == 1 and row_role != "other":
+        return row_role, row_strength, row_rate
+    if column_role != "other":
+        # In a totals row ("Total 24,99 5,00 29,99") the columns say which is which; in an
+        # item row they still do, but the row is a line item: weaker.
+        row_is_total = row_role in ("total", "due")
+        per_rate = (
+            column_rate
+            or (row_rate and not row_is_total)
+            or (row_role == "tax" and not row_is_total)
+        )
+        scale = 1.0 if row_is_total else 0.75
+        return column_role, column_strength * scale, per_rate
+    if row_role == "tax" and amounts_in_row >= 2:
+        return "tax", row_strength * 0.6, True
+    return row_role, row_strength * (0.8 if amounts_in_row > 1 else 1.0), row_rate
+
+
+def _column_header(doc: Document, line: Line, amount: Amount) -> str:
+    """The header text above an amount in a table: the nearest line above whose words sit
+    over the amount and carry no digits."""
+    box = line.bbox(amount.start, amount.end)
+    center = (box[0] + box[2]) / 2
+    index = line.index
+    steps = 0
+    while index > 0 and steps < 12:
+        index -= 1
+        steps += 1
+        above = doc.lines[index]
+        if above.page != line.page or line.top - above.bottom > 220:
+            return ""
+        over = [w for w in above.words if overlap(w.x0 - 2, w.x1 + 2, box[0], box[2]) > 0]
+        if not over:
+            continue
+        if any(any(c.isdigit() for c in w.text) for w in over):
+            # Another row of values (or a label with a number in it): keep going up only
+            # through value rows.
+            if all(re.fullmatch(r"[-+(]?[\d.,' ]+%?\)?[-€$£]?", w.text) for w in over):
+                continue
+            return ""
+        # The header cell: the words of that line closest to the amount's column.
+        cell = _cell_around(above, center, box)
+        return fold(cell)
+    return ""
+
+
+def _cell_around(line: Line, center: float, box: tuple[float, float, float, float]) -> str:
+    words = line.words
+    best = min(range(len(words)), key=lambda i: abs((words[i].x0 + words[i].x1) / 2 - center))
+    lo = hi = best
+    while lo > 0 and words[lo].x0 - words[lo - 1].x1 < 4.5 and words[lo - 1].x1 > box[0] - 60:
+        lo -= 1
+    while (
+        hi < len(words) - 1
+        and words[hi + 1].x0 - words[hi].x1 < 4.5
+        and words[hi + 1].x0 < box[2] + 60
+    ):
+        hi += 1
+    return " ".join(w.text for w in words[lo : hi + 1])
+
+
+def choose_totals(doc: Document) -> Totals:
+    candidates = collect_amounts(doc)
+    result = Totals(candidates=candidates)
+    totals = [c for c in candidates if c.role in ("total", "due") and c.value != 0]
+    taxes = [c for c in candidates if c.role == "tax"]
+    nets = [c for c in candidates if c.role == "net" and not c.per_rate]
+    tax_totals = [c for c in taxes if not c.per_rate]
+    per_rate = [c for c in taxes if c.per_rate]
+    # Per-rate lines add up to the tax total when no total line is printed.
+    tax_options: list[tuple[Decimal, AmountCandidate | None, float]] = [
+        (c.value, c, c.strength) for c in tax_totals
+    ]
+    if per_rate:
+        seen: dict[tuple[int, int], AmountCandidate] = {}
+        for c in per_rate:
+            seen.setdefault((c.line.page, c.line.index), c)
+        rate_sum = sum((c.value for c in seen.values()), Decimal(0))
+        tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
+    best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
+    best = None
+    for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, nets):
+        if abs(total.value) <= abs(net.value) and tax_value != 0:
+            continue
+        if net.value + tax_value != total.value:
+            continue
+        score = (
+            total.strength * 2
+            + tax_strength
+            + net.strength
+            + (0.5 if total.role == "total" else 0.0)
+            + 0.1 * total.line.index / max(len(doc.lines), 1)
+        )
+        if best is None or score > best[0]:
+            best = (score, total, tax_value, tax, net)
+    if best is not None:
+        _, total, tax_value, tax, net = best
+        result.total, result.tax, result.net = total, tax, net
+        result.tax_value = tax_value
+        result.tax_evidence = tax.evidence() if tax is not None else None
+        result.consistent = True
+    else:
+        total = _best_total(totals)
+        if total is not None:
+            result.total = total
+            tax_choice = _best_tax(tax_options, total)
+            if tax_choice is not None:
+                result.tax_value, tax_candidate = tax_choice
+                result.tax = tax_candidate
+                result.tax_evidence = tax_candidate.evidence() if tax_candidate else None
+            else:
+                net_below = [n for n in nets if abs(n.value) < abs(total.value)]
+                if net_below:
+                    net = max(net_below, key=lambda n: (n.strength, n.line.index))
+                    result.net = net
+                    result.tax_value = total.value - net.value
+                    result.tax_derived = True
+                    result.tax_evidence = net.evidence()
+    if result.total is not None:
+        chosen = result.total.value
+        result.total_competitors = len(
+            {c.value for c in totals if c.strength >= 0.6 and abs(c.value) != abs(chosen)}
+        )
+    if result.tax_value is not None:
+        result.tax_competitors = len(
+            {v for v, _, s in tax_options if s >= 0.6 and v != result.tax_value}
+        )
+    return result
+
+
+def _best_total(totals: list[AmountCandidate]) -> AmountCandidate | None:
+    if not totals:
+        return None
+    largest = max(abs(c.value) for c in totals)
+
+    def score(c: AmountCandidate) -> tuple[float, int]:
+        return (
+            c.strength
+            + (0.3 if c.role == "total" else 0.1)
+            + (0.3 if abs(c.value) == largest else 0.0)
+            + (0.1 if c.currency_near else 0.0)
+            - (0.3 if c.amounts_in_row > 2 else 0.0),
+            c.line.index,
+        )
+
+    return max(totals, key=score)
+
+
+def _best_tax(
+    options: list[tuple[Decimal, AmountCandidate | None, float]], total: AmountCandidate
+) -> tuple[Decimal, AmountCandidate | None] | None:
+    usable = [o for o in options if abs(o[0]) < abs(total.value) or o[0] == 0]
+    if not usable:
+        return None
+    value, candidate, _ = max(
+        usable, key=lambda o: (o[2], o[1].line.index if o[1] is not None else -1)
+    )
+    return value, candidate
