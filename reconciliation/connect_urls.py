@@ -1,7 +1,16 @@
-"""OAuth and Vault callbacks of the provider connect flows (filled by the connectors work)."""
+"""OAuth and Vault connect flows: start (POST from the admin) and the provider callbacks."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from reconciliation import connect_views
+
+urlpatterns = [
+    path(
+        "<int:workspace_id>/<str:provider>/start/",
+        connect_views.start,
+        name="well-connect-start",
+    ),
+    path("callback/<str:provider>/", connect_views.callback, name="well-connect-callback"),
+]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 
 class WellAdminSite(admin.AdminSite):
@@ -27,3 +27,9 @@ class WellAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        # Screens beyond CRUD (review queue, status page, dashboard) live with the domain.
+        from reconciliation.admin.pages import page_urls
+
+        return page_urls(self) + super().get_urls()

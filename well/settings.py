@@ -193,19 +193,20 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "frame-ancestors": ["'none'"],
+        # Connect buttons POST to us and we redirect to the provider's consent page.
         "form-action": ["'self'", *env.list("WELL_FORM_ACTION_HOSTS", default=[])],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
     }
 }
 
-# --- E-mail ----------------------------------------------------------------------------------------
+# --- E-mail -----
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Well <well@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Task queue (django-q2) ----------------------------------------------------------------------
+# --- Task queue (django-q2) -----
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER: dict[str, Any] = {
     "name": "well",
@@ -250,6 +251,16 @@ QONTO_CLIENT_ID = env.str("QONTO_CLIENT_ID", default="")
 QONTO_CLIENT_SECRET = secret("QONTO_CLIENT_SECRET", default="")
 QONTO_STAGING_TOKEN = secret("QONTO_STAGING_TOKEN", default="")
 
+# Where a new connection starts watching ("" is the Dropbox app folder itself).
+WELL_DROPBOX_DEFAULT_FOLDER = env.str("WELL_DROPBOX_DEFAULT_FOLDER", default="")
+WELL_APIDECK_DEFAULT_FOLDER = env.str("WELL_APIDECK_DEFAULT_FOLDER", default="root")
+# Hosts of the consent pages the connect buttons redirect to (CSP form-action covers redirects).
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += [
+    DROPBOX_WEB_URL,
+    QONTO_OAUTH_URL,
+    env.str("APIDECK_VAULT_URL", default="https://vault.apideck.com"),
+]
+
 # Envelope-encryption master key(s): urlsafe base64 of 32 bytes; "new,old" during rotation.
 WELL_MASTER_KEY = secret("WELL_MASTER_KEY", default="") or ""
 
@@ -288,7 +299,7 @@ LOGGING = {
     },
 }
 
-# --- Audit exports (django-import-export) ---------------------------------------------------------
+# --- Audit exports (django-import-export) -----
 from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
 
 EXPORT_FORMATS = [CSV, XLSX]

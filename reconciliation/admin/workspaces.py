@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from reconciliation.access import MANAGE_ROLES, roles_by_workspace
+from reconciliation.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.connecting import disconnect
 from reconciliation.models import (
     Connection,
     Membership,
+    Provider,
     Workspace,
 )
 
@@ -98,6 +101,8 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
 @admin.register(Connection)
 class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
     change_roles = MANAGE_ROLES
+    change_list_template = "admin/reconciliation/connection/change_list.html"
+    actions = ["disconnect"]
     list_display = [
         "__str__",
         "workspace",
@@ -146,3 +151,27 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
         if obj is not None:
             return ["workspace", *self.readonly_fields]
         return list(self.readonly_fields)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        managed = Workspace.objects.for_user(request.user)
+        if not request.user.is_superuser:
+            managed = managed.filter(pk__in=workspace_ids_with(request, MANAGE_ROLES))
+        extra_context = {
+            **(extra_context or {}),
+            "connect_workspaces": list(managed),
+            "connect_providers": [(p.value, p.label) for p in Provider],
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(
+        description="Disconnect (revoke at the provider and wipe tokens)", permissions=["change"]
+    )
+    def disconnect(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        user = request.user
+        assert isinstance(user, User)  # the admin only serves authenticated users
+        results = [disconnect(connection=c, user=user) for c in queryset]
+        for result in results:
+            level = messages.SUCCESS if result.revoked_at_provider else messages.WARNING
+            self.message_user(request, f"{result.connection}: {result.message}", level)

@@ -1,0 +1,209 @@
+"""Connecting and disconnecting providers: the OAuth / Vault flows as domain functions.
+
+The views in `connect_views.py` only check who is asking and carry state through the session;
+everything that talks to a provider or writes a Connection lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from connectors import oauth
+from connectors.apideck import ApideckClient
+from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
+from connectors.dropbox import DropboxClient
+from connectors.errors import ConnectorError
+from connectors.qonto import QontoClient
+from reconciliation.connections import apideck_consumer_id, load_tokens, store_tokens
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Decision,
+    DecisionAction,
+    Provider,
+    Workspace,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    connection: Connection
+    created: bool
+
+
+@dataclass(frozen=True)
+class DisconnectResult:
+    connection: Connection
+    revoked_at_provider: bool
+    message: str
+
+
+def default_folder(provider: Provider) -> str:
+    if provider == Provider.APIDECK:
+        return str(settings.WELL_APIDECK_DEFAULT_FOLDER)
+    if provider == Provider.DROPBOX:
+        return str(settings.WELL_DROPBOX_DEFAULT_FOLDER)
+    return ""
+
+
+def _connection_to_reuse(workspace: Workspace, provider: Provider) -> Connection | None:
+    """Reconnecting updates the workspace's existing connection of that provider."""
+    existing = Connection.objects.for_workspace(workspace).filter(provider=provider)
+    return existing.filter(status=ConnectionStatus.ACTIVE).first() or existing.first()
+
+
+@transaction.atomic
+def _upsert_connection(
+    *, workspace: Workspace, provider: Provider, owner: User | None
+) -> tuple[Connection, bool]:
+    connection = _connection_to_reuse(workspace, provider)
+    if connection is not None:
+        connection = Connection.objects.select_for_update().get(pk=connection.pk)
+        return connection, False
+    connection = Connection.objects.create(
+        workspace=workspace,
+        provider=provider,
+        owner=owner,
+        watched_folder=default_folder(provider),
+        status=ConnectionStatus.PENDING,
+    )
+    return connection, True
+
+
+def _activate(connection: Connection, user: User | None) -> None:
+    if connection.status != ConnectionStatus.ACTIVE:
+        connection.mark_as_active()
+    else:
+        connection.last_error = ""
+        connection.last_error_at = None
+    if connection.owner_id is None and user is not None:
+        connection.owner = user
+    connection.save()
+    Decision.objects.create(
+        workspace=connection.workspace,
+        action=DecisionAction.CONNECTION,
+        actor=user,
+        after={"connection": connection.pk, "provider": connection.provider, "status": "active"},
+        reason=f"Connected {connection.get_provider_display()} ({connection.account_label})",
+    )
+
+
+def complete_oauth(
+    *,
+    workspace: Workspace,
+    provider: Provider,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str | None,
+    user: User | None,
+) -> ConnectResult:
+    """Exchange the code, store the encrypted tokens and describe the account."""
+    oauth_provider: oauth.Provider = "dropbox" if provider == Provider.DROPBOX else "qonto"
+    config: oauth.ProviderConfig = (
+        DropboxConfig.from_settings()
+        if provider == Provider.DROPBOX
+        else QontoConfig.from_settings()
+    )
+    tokens = oauth.exchange_code(
+        oauth_provider, config, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+    )
+    connection, created = _upsert_connection(workspace=workspace, provider=provider, owner=user)
+    store_tokens(connection, tokens)
+    if connection.status == ConnectionStatus.REVOKED:
+        connection.status = ConnectionStatus.PENDING
+    # The row is still pending: describe the account with the fresh token directly.
+    fresh = oauth.StaticTokenSource(tokens.access_token, provider=oauth_provider)
+    if provider == Provider.DROPBOX:
+        account = DropboxClient(DropboxConfig.from_settings(), fresh).get_current_account()
+        connection.account_label = f"Dropbox · {account.display_name}"
+        connection.external_account_id = account.account_id
+    else:
+        organization = QontoClient(QontoConfig.from_settings(), fresh).get_organization()
+        label = organization.name or organization.slug or organization.id
+        connection.account_label = f"Qonto · {label}"
+        connection.external_account_id = organization.id
+        connection.bank_account_ids = [
+            account.id for account in organization.bank_accounts if account.status != "closed"
+        ]
+    _activate(connection, user)
+    return ConnectResult(connection, created)
+
+
+def start_apideck_session(*, workspace: Workspace, redirect_uri: str, user_email: str) -> str:
+    """Create a Vault session for the workspace's consumer; returns the URL to send the user to."""
+    client = ApideckClient(ApideckConfig.from_settings())
+    session = client.create_vault_session(
+        apideck_consumer_id(workspace.pk),
+        redirect_uri,
+        consumer_metadata={"account_name": workspace.name, "email": user_email},
+    )
+    return session.session_uri
+
+
+def complete_apideck(*, workspace: Workspace, user: User | None) -> ConnectResult:
+    """After Vault: the Dropbox connection must be callable, otherwise nothing is saved."""
+    consumer_id = apideck_consumer_id(workspace.pk)
+    vault = ApideckClient(ApideckConfig.from_settings()).get_connection(consumer_id)
+    if vault.state != "callable" or vault.enabled is False:
+        raise ConnectionNotReadyError(
+            f"Apideck reports the Dropbox connection as {vault.state or 'unknown'} "
+            f"(health: {vault.health or 'unknown'}); finish the authorisation in Vault."
+        )
+    connection, created = _upsert_connection(
+        workspace=workspace, provider=Provider.APIDECK, owner=user
+    )
+    connection.consumer_id = consumer_id
+    connection.external_account_id = vault.id
+    connection.account_label = f"Apideck · {vault.name or 'Dropbox'}"
+    if connection.status == ConnectionStatus.REVOKED:
+        connection.status = ConnectionStatus.PENDING
+    _activate(connection, user)
+    return ConnectResult(connection, created)
+
+
+class ConnectionNotReadyError(Exception):
+    """The provider says the authorisation is not finished."""
+
+
+def disconnect(*, connection: Connection, user: User | None) -> DisconnectResult:
+    """Revoke at the provider (best effort), then wipe the tokens locally whatever happened."""
+    revoked = False
+    message = "Revoked at the provider."
+    if connection.provider in (Provider.DROPBOX, Provider.QONTO) and connection.has_tokens:
+        oauth_provider: oauth.Provider = (
+            "dropbox" if connection.provider == Provider.DROPBOX else "qonto"
+        )
+        config: oauth.ProviderConfig = (
+            DropboxConfig.from_settings()
+            if connection.provider == Provider.DROPBOX
+            else QontoConfig.from_settings()
+        )
+        try:
+            oauth.revoke(oauth_provider, config, load_tokens(connection))
+            revoked = True
+        except ConnectorError as error:
+            message = f"The provider could not confirm the revocation ({error}); tokens wiped here."
+            logger.warning("revoke of connection %s failed: %s", connection.pk, error)
+    elif connection.provider == Provider.APIDECK:
+        message = "Apideck keeps the Dropbox grant in Vault; remove it there if needed."
+    with transaction.atomic():
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        if locked.status != ConnectionStatus.REVOKED:
+            locked.mark_as_revoked()
+            locked.save()
+        Decision.objects.create(
+            workspace=locked.workspace,
+            action=DecisionAction.CONNECTION,
+            actor=user,
+            before={"connection": locked.pk, "status": connection.status},
+            after={"connection": locked.pk, "status": "revoked"},
+            reason=f"Disconnected {locked.get_provider_display()}: {message}",
+        )
+    return DisconnectResult(locked, revoked, message)
