@@ -391,9 +391,12 @@ def raise_for_apideck_status(response: requests.Response, *, secrets: Sequence[s
         "secrets": secrets,
     }
     if status == 429 or type_name == "ConnectorRateLimitError":
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is None and body is not None:
+            retry_after = body.downstream_retry_after
         raise TransientError(
             f"rate limited downstream: {explanation}",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            retry_after=retry_after,
             outcome_unknown=False,
             **common,
         )

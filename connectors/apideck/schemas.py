@@ -7,6 +7,7 @@ Reference: https://github.com/apideck-libraries/openapi-specs (file-storage.yml,
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -140,6 +141,19 @@ class ApideckErrorBody(_Lenient):
     def detail_type(self) -> str | None:
         if isinstance(self.detail, dict) and isinstance(self.detail.get("type"), str):
             return str(self.detail["type"])
+        return None
+
+    @property
+    def downstream_retry_after(self) -> float | None:
+        """Dropbox's own ``retry_after`` when Apideck forwards the downstream 429 body
+        (``detail.error.error.retry_after``)."""
+        node: Any = self.detail
+        for key in ("error", "error", "retry_after"):
+            if not isinstance(node, dict):
+                return None
+            node = node.get(key)
+        if isinstance(node, int | float | Decimal) and not isinstance(node, bool) and node >= 0:
+            return float(node)
         return None
 
     @property
