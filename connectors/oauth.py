@@ -498,13 +498,53 @@ class StaticTokenSource:
         )
 
 
+def renew_token_set(
+    provider: Provider,
+    config: ProviderConfig,
+    current: TokenSet,
+    *,
+    rejected_token: str | None,
+    now: datetime,
+    margin: timedelta = REFRESH_MARGIN,
+    session: ConnectorSession | None = None,
+) -> TokenSet | None:
+    """The rule every ``TokenSource`` applies while holding its lock (a thread lock, or the
+    Connection row's ``select_for_update``): the ``TokenSet`` to persist, or None when
+    ``current`` is still good.
+
+    - ``rejected_token`` given (a 401): refresh only if it is still the current access token;
+      otherwise another worker refreshed meanwhile and ``current`` is returned as is (None).
+    - ``rejected_token`` None (before a call): refresh when ``current`` expires within ``margin``.
+
+    Raises ``AuthError`` when the grant is gone (no refresh token, ``invalid_grant``).
+    """
+    if rejected_token is not None:
+        if current.access_token != rejected_token:
+            return None
+        if not current.refresh_token:
+            raise AuthError(
+                "the access token was rejected and there is no refresh token",
+                provider=provider,
+                status=401,
+                code="unauthorized",
+                secrets=[rejected_token],
+            )
+    elif not current.refresh_token or not needs_refresh(current, now, margin):
+        return None
+    assert current.refresh_token is not None
+    fresh = refresh(provider, config, current.refresh_token, session=session, now=now)
+    if fresh.account_id is None and current.account_id is not None:
+        fresh = replace(fresh, account_id=current.account_id)
+    return fresh
+
+
 class InMemoryTokenSource:
     """A refreshing token source held in memory, safe to share between threads: concurrent
     callers that saw the same token rejected cause exactly one refresh. ``on_refresh`` receives
     every new ``TokenSet`` (persist it; Qonto has just rotated the refresh token).
 
-    The production source (tokens encrypted on the Connection row, refreshed under
-    ``select_for_update``) follows the same rules across processes.
+    The production source (tokens encrypted on the Connection row) applies the same
+    ``renew_token_set`` under ``select_for_update`` instead of a thread lock.
     """
 
     def __init__(
@@ -535,42 +575,27 @@ class InMemoryTokenSource:
         return self._token_set
 
     def access_token(self) -> str:
-        with self._lock:
-            current = self._token_set
-            if current.refresh_token and needs_refresh(current, self._clock(), self._margin):
-                current = self._refresh_locked(current)
-            return current.access_token
+        return self._renew(rejected_token=None)
 
     def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        with self._lock:
-            current = self._token_set
-            if current.access_token != rejected_token:
-                return current.access_token
-            if not current.refresh_token:
-                raise AuthError(
-                    "the access token was rejected and there is no refresh token",
-                    provider=self._provider,
-                    status=401,
-                    code="unauthorized",
-                    secrets=[rejected_token],
-                )
-            return self._refresh_locked(current).access_token
+        return self._renew(rejected_token=rejected_token)
 
-    def _refresh_locked(self, current: TokenSet) -> TokenSet:
-        assert current.refresh_token is not None
-        fresh = refresh(
-            self._provider,
-            self._config,
-            current.refresh_token,
-            session=self._session,
-            now=self._clock(),
-        )
-        if fresh.account_id is None and current.account_id is not None:
-            fresh = replace(fresh, account_id=current.account_id)
-        self._token_set = fresh
-        if self._on_refresh is not None:
-            self._on_refresh(fresh)
-        return fresh
+    def _renew(self, *, rejected_token: str | None) -> str:
+        with self._lock:
+            fresh = renew_token_set(
+                self._provider,
+                self._config,
+                self._token_set,
+                rejected_token=rejected_token,
+                now=self._clock(),
+                margin=self._margin,
+                session=self._session,
+            )
+            if fresh is not None:
+                self._token_set = fresh
+                if self._on_refresh is not None:
+                    self._on_refresh(fresh)
+            return self._token_set.access_token
 
 
 class AuthorizedCall:

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -302,6 +303,18 @@ def test_expired_access_token_is_refreshed_once_then_succeeds(dropbox: DropboxEm
     assert refreshed[0].refresh_token == initial.refresh_token  # Dropbox does not rotate
     assert refreshed[0].access_token != initial.access_token
     assert refreshed[0].account_id == initial.account_id
+
+
+def test_token_near_expiry_is_refreshed_before_the_call(dropbox: DropboxEmulator) -> None:
+    initial = replace(issued(dropbox), expires_at=datetime.now(UTC) + timedelta(seconds=100))
+    source = InMemoryTokenSource("dropbox", config_for(dropbox), initial)
+
+    client_for(dropbox, source).list_folder("", recursive=False)
+
+    assert [r.status for r in dropbox.requests(path="/2/files/list_folder")] == [200]
+    assert len(dropbox.requests(path="/oauth2/token")) == 1
+    assert source.token_set.access_token != initial.access_token
+    assert source.token_set.expires_at > datetime.now(UTC) + timedelta(hours=3)
 
 
 def test_concurrent_callers_cause_exactly_one_refresh(dropbox: DropboxEmulator) -> None:
