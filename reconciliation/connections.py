@@ -150,42 +150,34 @@ class ConnectionTokenSource:
         connection = Connection.objects.get(pk=self.connection_id)
         self._require_usable(connection)
         tokens = load_tokens(connection)
-        if oauth.needs_refresh(tokens, timezone.now()) and tokens.refresh_token:
-            return self._refresh(expected_access=tokens.access_token)
+        if tokens.refresh_token and oauth.needs_refresh(tokens, timezone.now()):
+            return self._renew(rejected_token=None)
         return tokens.access_token
 
     def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        return self._refresh(expected_access=rejected_token)
+        return self._renew(rejected_token=rejected_token)
 
-    def _refresh(self, *, expected_access: str) -> str:
+    def _renew(self, *, rejected_token: str | None) -> str:
         try:
-            return self._refresh_locked(expected_access=expected_access)
+            with transaction.atomic():
+                connection = Connection.objects.select_for_update().get(pk=self.connection_id)
+                self._require_usable(connection)
+                current = load_tokens(connection)
+                fresh = oauth.renew_token_set(
+                    _oauth_provider(connection),
+                    _oauth_config(connection),
+                    current,
+                    rejected_token=rejected_token,
+                    now=timezone.now(),
+                )
+                if fresh is None:
+                    return current.access_token  # still good, or another worker refreshed
+                store_tokens(connection, fresh)
+                return fresh.access_token
         except AuthError as error:
-            # Outside the (rolled back) refresh transaction, so the new status sticks.
+            # Outside the rolled-back transaction, so the new status sticks.
             mark_needs_reauth(self.connection_id, f"Refreshing the token failed: {error}")
             raise
-
-    def _refresh_locked(self, *, expected_access: str) -> str:
-        with transaction.atomic():
-            connection = Connection.objects.select_for_update().get(pk=self.connection_id)
-            self._require_usable(connection)
-            current = load_tokens(connection)
-            if current.access_token != expected_access and not oauth.needs_refresh(
-                current, timezone.now()
-            ):
-                return current.access_token  # another worker refreshed while we waited
-            if not current.refresh_token:
-                raise AuthError(
-                    "the access token was rejected and there is no refresh token",
-                    provider=connection.provider,
-                    status=401,
-                    code="no_refresh_token",
-                )
-            fresh = oauth.refresh(
-                _oauth_provider(connection), _oauth_config(connection), current.refresh_token
-            )
-            store_tokens(connection, fresh)
-            return fresh.access_token
 
     @staticmethod
     def _require_usable(connection: Connection) -> None:

@@ -1,0 +1,174 @@
+"""The contract between the PDF engine (run in a child process) and the domain.
+
+Everything here is plain data that round-trips through JSON, because an extraction is
+computed in an isolated child process and shipped back to the worker as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
+FieldSource = Literal["xml", "text", "learned", "enriched", "reviewer"]
+
+#: The ten invoice fields the product extracts (and the benchmark scores).
+INVOICE_FIELDS: tuple[str, ...] = (
+    "supplier_name",
+    "supplier_vat_id",
+    "supplier_iban",
+    "supplier_domain",
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "total_amount",
+    "tax_amount",
+    "currency",
+)
+#: Extra fields read from payment confirmations and wire/remittance notices.
+PAYMENT_FIELDS: tuple[str, ...] = (
+    "amount",
+    "currency",
+    "execution_date",
+    "beneficiary_name",
+    "beneficiary_iban",
+    "reference",
+)
+DATE_FIELDS = frozenset({"issue_date", "due_date", "execution_date"})
+AMOUNT_FIELDS = frozenset({"total_amount", "tax_amount", "net_amount", "amount"})
+
+FieldValue = str | Decimal | date
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a value was read: 1-based page, box in PDF points (x0, top, x1, bottom, origin
+    top-left as pdfplumber reports it), and the source text it was read from."""
+
+    page: int
+    bbox: tuple[float, float, float, float] | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ExtractedField:
+    name: str
+    value: FieldValue
+    confidence: float  # calibrated probability in [0, 1] that the value is right
+    source: FieldSource
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of the text layer, kept so a reviewer's correction can be learned."""
+
+    page: int
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
+class Extraction:
+    kind: DocumentKind
+    kind_confidence: float
+    fields: dict[str, ExtractedField]
+    page_count: int
+    has_text_layer: bool
+    language: str | None
+    source: Literal["xml", "text", "none"]
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)  # (width, height) points
+    words: list[Word] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def value(self, name: str) -> FieldValue | None:
+        extracted = self.fields.get(name)
+        return extracted.value if extracted else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "kind_confidence": round(self.kind_confidence, 4),
+            "fields": {name: _field_to_json(f) for name, f in self.fields.items()},
+            "page_count": self.page_count,
+            "has_text_layer": self.has_text_layer,
+            "language": self.language,
+            "source": self.source,
+            "page_sizes": [list(size) for size in self.page_sizes],
+            "words": [[w.page, w.text, w.x0, w.top, w.x1, w.bottom] for w in self.words],
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Extraction:
+        return cls(
+            kind=data["kind"],
+            kind_confidence=float(data["kind_confidence"]),
+            fields={name: _field_from_json(name, raw) for name, raw in data["fields"].items()},
+            page_count=int(data["page_count"]),
+            has_text_layer=bool(data["has_text_layer"]),
+            language=data.get("language"),
+            source=data["source"],
+            page_sizes=[(float(w), float(h)) for w, h in data.get("page_sizes", [])],
+            words=[
+                Word(int(p), str(t), float(x0), float(top), float(x1), float(bottom))
+                for p, t, x0, top, x1, bottom in data.get("words", [])
+            ],
+            warnings=list(data.get("warnings", [])),
+        )
+
+
+def value_to_json(name: str, value: FieldValue) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def value_from_json(name: str, raw: str) -> FieldValue:
+    if name in DATE_FIELDS:
+        return date.fromisoformat(raw)
+    if name in AMOUNT_FIELDS:
+        return Decimal(raw)
+    return raw
+
+
+def _field_to_json(f: ExtractedField) -> dict[str, Any]:
+    evidence = None
+    if f.evidence is not None:
+        evidence = {
+            "page": f.evidence.page,
+            "bbox": list(f.evidence.bbox) if f.evidence.bbox else None,
+            "text": f.evidence.text,
+        }
+    return {
+        "value": value_to_json(f.name, f.value),
+        "confidence": round(f.confidence, 4),
+        "source": f.source,
+        "evidence": evidence,
+    }
+
+
+def _field_from_json(name: str, raw: dict[str, Any]) -> ExtractedField:
+    return ExtractedField(
+        name=name,
+        value=value_from_json(name, raw["value"]),
+        confidence=float(raw["confidence"]),
+        source=raw["source"],
+        evidence=_evidence_from_json(raw.get("evidence")),
+    )
+
+
+def _evidence_from_json(raw: dict[str, Any] | None) -> Evidence | None:
+    if raw is None:
+        return None
+    bbox = raw.get("bbox")
+    return Evidence(
+        page=int(raw["page"]),
+        bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])) if bbox else None,
+        text=str(raw.get("text", "")),
+    )
