@@ -32,6 +32,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from reconciliation.extraction.errors import EncryptedPdfError, TooManyPagesError
+
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 #: Descriptors the reader may hold: stdio, the protocol pipe, the PDF and a few lazy imports.
@@ -41,6 +43,21 @@ MAX_OPEN_FILES = 64
 MAX_IMAGE_PIXELS = 200_000_000
 #: The active-content walk gives up (finding nothing) after this many objects.
 MAX_WALKED_OBJECTS = 20_000
+
+#: Branches the walk skips: back-links, the tagged-PDF structure tree (half the objects of a
+#: typical invoice), fonts (their width tables are most of the parsing time; a Type 3 font's
+#: glyph images are the one thing this leaves unchecked), page content and metadata.
+SKIPPED_KEYS = frozenset(
+    {
+        "/Parent",
+        "/P",
+        "/StructTreeRoot",
+        "/Font",
+        "/Contents",
+        "/Metadata",
+        "/DestOutputProfile",
+    }
+)
 
 Engine = Callable[..., Any]
 
@@ -85,12 +102,6 @@ def handle(request: dict[str, Any], extract: Engine) -> dict[str, Any]:
 
 
 def _extract(extract: Engine, path: str, *, use_xml: bool, max_pages: int) -> dict[str, Any]:
-    from reconciliation.extraction.errors import (
-        EncryptedPdfError,
-        TooManyPagesError,
-        UnreadablePdfError,
-    )
-
     failure: dict[str, Any] | None = None
     try:
         extraction = extract(path, use_xml=use_xml, max_pages=max_pages)
@@ -98,21 +109,19 @@ def _extract(extract: Engine, path: str, *, use_xml: bool, max_pages: int) -> di
         failure = {"code": "encrypted", "detail": str(exc)}
     except TooManyPagesError as exc:
         failure = {"code": "too_many_pages", "detail": str(exc), "page_count": _page_count(exc)}
-    except UnreadablePdfError as exc:
-        failure = {"code": _cause_code(exc) or "unreadable", "detail": _describe(exc)}
     except Exception as exc:
-        # Parser libraries raise anything on malformed input (and wrap MemoryError and
-        # RecursionError in their own types), so the cause chain decides, not the type.
+        # UnreadablePdfError, or whatever a parser library raised on malformed input. Both
+        # may wrap a MemoryError, a RecursionError or a password error: the cause chain decides.
         failure = {"code": _cause_code(exc) or "unreadable", "detail": _describe(exc)}
     if failure is not None:
         return {"ok": False, **failure}
-    active = find_hazard(path, max_pages=max_pages)
+    active = find_hazard(path)
     if active is not None:
         return {"ok": False, **active}
     return {"ok": True, "extraction": extraction.to_json()}
 
 
-def find_hazard(path: str, *, max_pages: int) -> dict[str, Any] | None:
+def find_hazard(path: str) -> dict[str, Any] | None:
     """JavaScript, launch actions or a bomb-sized image anywhere reachable from the catalog.
 
     The engine never runs scripts nor inflates images, but the stored file goes on to the
@@ -142,7 +151,7 @@ def find_hazard(path: str, *, max_pages: int) -> dict[str, Any] | None:
                 hazard = _dictionary_hazard(item)
                 if hazard is not None:
                     return hazard
-                stack.extend(value for name, value in item.items() if name != "/Parent")
+                stack.extend(value for name, value in item.items() if name not in SKIPPED_KEYS)
             elif isinstance(item, ArrayObject):
                 stack.extend(item)
     except Exception:

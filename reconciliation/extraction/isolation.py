@@ -308,6 +308,7 @@ class _Reader:
             hello = self._receive(time.monotonic() + START_SECONDS)
         except (_ReaderDied, _ReaderTimedOut) as exc:
             self.close()
+            self._drain.join(timeout=2)
             raise ReaderStartError(
                 f"the PDF reader did not start: {type(exc).__name__}; "
                 + " | ".join(self.stderr_tail)[-2000:]
@@ -341,6 +342,7 @@ class _Reader:
         try:
             answer = self._receive(deadline)
         except _ReaderTimedOut:
+            logger.info("PDF reader %s exceeded %g s; killing it", self.pid, limits.wall_seconds)
             self.kill()
             return _failure("timeout", limits, detail=f"wall time {limits.wall_seconds:g} s")
         except _ReaderDied:
@@ -372,6 +374,7 @@ class _Reader:
         self._drain.join(timeout=1)
         tail = " | ".join(self.stderr_tail)[-1000:]
         detail = f"exit status {returncode}; {tail}"
+        logger.info("PDF reader %s ended mid-document: %s", self.pid, detail)
         if returncode == -signal.SIGXCPU:
             return _failure("cpu", limits, detail=detail)
         if any(mark in tail for mark in ("MemoryError", "bad_alloc", "Cannot allocate memory")):
@@ -381,7 +384,6 @@ class _Reader:
             # operator.
             return _failure("killed", limits, detail=detail)
         signal_name = _signal_name(-returncode) if returncode is not None and returncode < 0 else ""
-        logger.warning("PDF reader %s crashed: %s", self.process.pid, detail)
         return _failure("crashed", limits, detail=detail, signal_name=signal_name)
 
     def _receive(self, deadline: float) -> dict[str, Any]:
@@ -500,9 +502,10 @@ class _ReaderPool:
                 return None
             return reader.pid
 
-    def close(self) -> None:
-        # At interpreter exit another thread may be mid-document: do not wait for it forever.
-        locked = self._lock.acquire(timeout=5)
+    def close(self, *, wait_seconds: float = -1) -> None:
+        """Stop the reader once the document in progress (if any) is done; with a
+        ``wait_seconds`` >= 0, stop it regardless after that long."""
+        locked = self._lock.acquire(timeout=wait_seconds)
         try:
             reader, self._reader = self._reader, None
             if reader is not None and reader.owner == os.getpid():
@@ -521,5 +524,6 @@ class _ReaderPool:
 
 _abandoned: list[_Reader] = []
 _pool = _ReaderPool()
-atexit.register(_pool.close)
+# At interpreter exit another thread may be mid-document: do not wait for it forever.
+atexit.register(_pool.close, wait_seconds=5)
 os.register_at_fork(after_in_child=_pool.after_fork)
