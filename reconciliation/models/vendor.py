@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from django.conf import settings
 from django.db import models
 
 from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
@@ -82,3 +83,69 @@ class Vendor(TenantModel):
             raise IllegalTransitionError("vendor", self.status, VendorStatus.MERGED)
         self.status = VendorStatus.MERGED
         self.merged_into = survivor
+
+
+class VendorKeyKind(models.TextChoices):
+    VAT_ID = "vat_id", "VAT id"
+    IBAN = "iban", "IBAN"
+    DOMAIN = "domain", "Domain"
+    NAME = "name", "Normalised name"
+    TOKEN = "token", "Name word"
+
+
+class VendorKeyQuerySet(TenantQuerySet["VendorKey"]):
+    def of_kind(self, kind: VendorKeyKind, values: list[str]) -> Self:
+        return self.filter(kind=kind, value__in=values)
+
+
+class VendorKey(TenantModel):
+    """One identifier of a vendor, indexed so resolving a document's supplier is a handful of
+    index lookups instead of a scan of the workspace's vendors.
+
+    Derived data: rebuilt from the vendor (and the vendors merged into it) by
+    `reconciliation.enrichment.index_vendor`; never edited by hand.
+    """
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="keys")
+    kind = models.CharField(max_length=8, choices=VendorKeyKind.choices)
+    value = models.CharField(max_length=300)
+
+    objects = VendorKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "kind", "value"], name="vendor_key_unique")
+        ]
+        indexes = [models.Index(fields=["workspace", "kind", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+class VendorReviewQuerySet(TenantQuerySet["VendorReview"]):
+    pass
+
+
+class VendorReview(TenantModel):
+    """One of a vendor's documents reviewed by a person: counts toward the vendor's training
+    and records which fields were confirmed, corrected and learned."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="reviews")
+    invoice = models.OneToOneField(
+        "reconciliation.Invoice", on_delete=models.CASCADE, related_name="vendor_review"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    corrected_fields = models.JSONField(default=list, blank=True)
+    confirmed_fields = models.JSONField(default=list, blank=True)
+    learned_fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VendorReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.invoice_id} for {self.vendor_id}"
