@@ -26,8 +26,7 @@ CURRENCY_SYMBOLS: dict[str, str] = {
     "Rs": "INR",
 }
 CURRENCY_CODES = frozenset(
-    "EUR USD GBP CHF INR JPY PLN CZK SEK DKK NOK HUF RON BGN CAD AUD NZD CNY HKD SGD "
-    "AED ZAR BRL MXN TRY ILS".split()
+    ["EUR", "USD", "GBP", "CHF", "INR", "JPY", "PLN", "CZK", "SEK", "DKK", "NOK", "HUF", "RON", "BGN", "CAD", "AUD", "NZD", "CNY", "HKD", "SGD", "AED", "ZAR", "BRL", "MXN", "TRY", "ILS"]
 )
 CURRENCY_NAMES: dict[str, str] = {
     "euro": "EUR",
@@ -68,6 +67,11 @@ class Amount:
     has_decimals: bool  # printed with a decimal part: looks like money
     ambiguous: bool  # a single separator followed by three digits
     spaced: bool = False  # grouped with spaces: may also be two numbers
+
+    @property
+    def is_money(self) -> bool:
+        """Two decimals, as totals are printed (unit prices often carry four)."""
+        return self.has_decimals and self.value.as_tuple().exponent == -2
 
 
 def parse_number(text: str, mark: DecimalMark | None = None) -> tuple[Decimal, bool, bool] | None:
@@ -139,8 +143,23 @@ def find_amounts(text: str, mark: DecimalMark | None = None) -> list[Amount]:
             found.append(
                 Amount(value, m.start(), m.end(), raw.strip(), has_decimals, ambiguous, spaced)
             )
+    if mark is not None:
+        # Two columns printed without a gap: "163,16183,14" is 163,16 and 183,14.
+        glued = _GLUED_COMMA if mark == "," else _GLUED_DOT
+        for m in glued.finditer(text):
+            for group in (1, 2):
+                parsed = parse_number(m.group(group), mark)
+                if parsed is not None:
+                    value, has_decimals, ambiguous = parsed
+                    found.append(
+                        Amount(value, m.start(group), m.end(group), m.group(group), True, False)
+                    )
     found.sort(key=lambda a: (a.start, -a.end))
     return found
+
+
+_GLUED_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})*,\d{2})(\d{1,3}(?:\.\d{3})*,\d{2})(?![\d,])")
+_GLUED_DOT = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})*\.\d{2})(\d{1,3}(?:,\d{3})*\.\d{2})(?![\d.])")
 
 
 def guess_decimal_mark(texts: list[str]) -> DecimalMark | None:

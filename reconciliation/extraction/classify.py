@@ -93,12 +93,12 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
 }
 
 _LANGUAGE_WORDS = {
-    "en": "the and invoice total date amount due payment number please thank with for your".split(),
-    "de": "und der die das rechnung datum betrag summe zahlbar bitte mit für ihre nr".split(),
-    "fr": "le la les et facture date montant total paiement merci votre pour des du".split(),
-    "nl": "de het en factuur datum bedrag totaal betaling uw voor van met btw".split(),
-    "es": "el la los y factura fecha importe total pago gracias su para del con".split(),
-    "it": "il la e fattura data importo totale pagamento grazie per del con della".split(),
+    "en": ["the", "and", "invoice", "total", "date", "amount", "due", "payment", "number", "please", "thank", "with", "for", "your"],
+    "de": ["und", "der", "die", "das", "rechnung", "datum", "betrag", "summe", "zahlbar", "bitte", "mit", "für", "ihre", "nr"],
+    "fr": ["le", "la", "les", "et", "facture", "date", "montant", "total", "paiement", "merci", "votre", "pour", "des", "du"],
+    "nl": ["de", "het", "en", "factuur", "datum", "bedrag", "totaal", "betaling", "uw", "voor", "van", "met", "btw"],
+    "es": ["el", "la", "los", "y", "factura", "fecha", "importe", "total", "pago", "gracias", "su", "para", "del", "con"],
+    "it": ["il", "la", "e", "fattura", "data", "importo", "totale", "pagamento", "grazie", "per", "del", "con", "della"],
 }
 _WORD = re.compile(r"[a-zàâäéèêëïîôöùûüç]+")
 

@@ -117,7 +117,8 @@ def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
             alternative = _make(int(year_text), first, second)
             if value is None:
                 value = alternative
-            elif alternative is not None and alternative != value:
+            elif alternative is not None and alternative != value and m.group("sep") != ".":
+                # Dotted dates are day first everywhere; slashes and dashes are not.
                 ambiguous = True
         if value is not None:
             found.append(FoundDate(value, m.start(), m.end(), m.group(0), False, ambiguous))

@@ -258,6 +258,8 @@ def _field(name: str, guess: Guess, features_extra: dict[str, float] | None = No
 
 
 def extract_fields(doc: Document) -> dict[str, ExtractedField]:
+    from datetime import date
+
     from reconciliation.extraction import fields as f
     from reconciliation.extraction import parties
     from reconciliation.extraction.candidates import Guess
@@ -281,10 +283,12 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
     if number is not None:
         out["invoice_number"] = _field("invoice_number", number)
     issue = f.extract_issue_date(doc)
+    issue_value = issue.value if issue is not None else None
+    due = f.extract_due_date(doc, issue_value if isinstance(issue_value, date) else None)
+    if issue is not None and due is not None:
+        f.reconcile_day_month(doc, issue, due)
     if issue is not None:
         out["issue_date"] = _field("issue_date", issue)
-    issue_value = issue.value if issue is not None else None
-    due = f.extract_due_date(doc, issue_value if not isinstance(issue_value, str) else None)  # type: ignore[arg-type]
     if due is not None:
         out["due_date"] = _field("due_date", due)
     totals = choose_totals(doc)

@@ -16,6 +16,7 @@ from reconciliation.extraction.labels import (
     DUE_DATE,
     GENERIC_DATE,
     INVOICE_NUMBER_STRONG,
+    INVOICE_NUMBER_TITLED,
     INVOICE_NUMBER_WEAK,
     ISSUE_DATE,
     OTHER_DATE,
@@ -62,7 +63,8 @@ _NUMBER_VALUE = re.compile(
     r"^[\s:.#\-–]*(?:\(\s*\d{1,4}\s*\)\s*)?"  # "(380)": a document type code
     r"(?:(?:n[or°º]|nr|no|nummer|number|num|numero)\b\.?\s*[:.#]?\s*)?"
     r"[#:]?\s*"
-    r"(?P<value>[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|\d)"
+    r"(?P<value>[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|\d)",
+    re.IGNORECASE,
 )
 _NOT_A_NUMBER = re.compile(
     r"^(?:date|datum|du|vom|of|from|van|del|page|seite|tel|fax|phone|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$",
@@ -88,7 +90,11 @@ def _number_in(text: str) -> tuple[int, int, str] | None:
 
 def extract_invoice_number(doc: Document) -> Guess | None:
     guesses: list[Guess] = []
-    for pattern, strength in ((INVOICE_NUMBER_STRONG, 1.0), (INVOICE_NUMBER_WEAK, 0.55)):
+    for pattern, strength in (
+        (INVOICE_NUMBER_STRONG, 1.0),
+        (INVOICE_NUMBER_TITLED, 0.85),
+        (INVOICE_NUMBER_WEAK, 0.55),
+    ):
         for hit in doc.search(pattern):
             folded = doc.folded[hit.line.index]
             before = folded[doc.segment_start(hit.line, hit.start + 1) : hit.start]
@@ -102,7 +108,7 @@ def extract_invoice_number(doc: Document) -> Guess | None:
                     continue
                 value_start, value_end, value = found
                 weight = {"same": 1.0, "next_cell": 0.85, "below": 0.75}[placement]
-                score = strength * weight - 0.4 * prose
+                score = strength * weight - 0.5 * prose
                 guesses.append(
                     Guess(
                         value,
@@ -114,6 +120,7 @@ def extract_invoice_number(doc: Document) -> Guess | None:
                         score,
                         {
                             "strong_label": float(strength == 1.0),
+                            "titled_label": float(strength == 0.85),
                             "same_line": float(placement != "below"),
                             "prose": float(prose),
                             "has_letters_and_digits": float(
@@ -184,8 +191,9 @@ def extract_issue_date(doc: Document) -> Guess | None:
         for hit in doc.search(pattern):
             folded = doc.folded[hit.line.index]
             before = folded[max(0, doc.segment_start(hit.line, hit.start + 1)) : hit.start]
-            if strength < 1 and OTHER_DATE.search(before):
-                continue
+            after = folded[hit.end : doc.segment_end(hit.line, hit.end)]
+            if strength < 1 and (OTHER_DATE.search(before) or OTHER_DATE.search(after[:25])):
+                continue  # "Order date", "Date of delivery"
             if strength < 1 and re.search(r"[a-z]{3,}\s*$", before) and not re.search(
                 r"(?:invoice|rechnung|facture|factuur|factura|fattura|beleg)\w*\s*$", before
             ):
@@ -203,17 +211,25 @@ def extract_issue_date(doc: Document) -> Guess | None:
                 )
             )
     # "Invoice 123 of 05.03.2018", "Facture n°X du 02 Juillet 2015", "Rechnung Nr. 1 vom ..."
+    # A number between the title and the date keeps "Rechnung gemäß Bestellung vom ..." out.
     title = re.compile(
-        r"(?:invoice|rechnung|facture|factuur|factura|fattura|avoir|gutschrift)[^\n]{0,60}?"
-        r"(?<![a-z])(?:vom|du|of|dated|van|del|dd\.?|le)\s+$"
+        r"(?:invoice|rechnung|facture|factuur|factura|fattura|avoir|gutschrift|credit\s*note)"
+        r"[^\n]{0,40}?\d[^\n]{0,25}?"
+        r"(?<![a-z])(?:vom|du|of|dated|van|del|dd\.?|le|issued\s*(?:at|on)|ausgestellt\s*am|"
+        r"emise?\s*le|date[de]?)\s*:?\s*$"
     )
+    previous_folded = ""
+    previous_page = 0
     for line, folded in zip(doc.lines, doc.folded, strict=True):
-        for found in find_dates(line.text, month_first=doc.month_first):
+        for index, found in enumerate(find_dates(line.text, month_first=doc.month_first)):
             before = folded[max(0, found.start - 70) : found.start]
+            if not before.strip() and index == 0 and previous_page == line.page:
+                before = previous_folded[-70:] + " "  # the title wrapped before its date
             if title.search(before):
                 guesses.append(
                     _date_guess(line, found, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0})
                 )
+        previous_folded, previous_page = folded, line.page
     best = pick(guesses)
     if best is None:
         best = _first_header_date(doc)
@@ -298,3 +314,34 @@ def extract_currency(doc: Document) -> Guess | None:
                 )
             )
     return pick(guesses)
+
+
+_TERM = re.compile(
+    r"(?<!\d)(\d{1,3})\s*(?:days?|jours?|j(?![a-z])|tage?n?|dagen|dias|giorni|gg(?![a-z]))"
+)
+
+
+def reconcile_day_month(doc: Document, issue: Guess, due: Guess) -> None:
+    """03/11/2017 and 03/12/2017 read day first are one day apart; read month first they
+    are 30 days apart. When both dates are ambiguous, keep the reading whose gap is the
+    payment term printed on the invoice (or at least not negative)."""
+    if not (issue.features.get("ambiguous") and due.features.get("ambiguous")):
+        return
+    if not isinstance(issue.value, date) or not isinstance(due.value, date):
+        return
+    swapped_issue, swapped_due = _swap(issue.value), _swap(due.value)
+    if swapped_issue is None or swapped_due is None:
+        return
+    terms = {int(m.group(1)) for m in _TERM.finditer(doc.full_folded)}
+    gap = (due.value - issue.value).days
+    swapped_gap = (swapped_due - swapped_issue).days
+    if (swapped_gap in terms and gap not in terms) or (gap < 0 <= swapped_gap):
+        issue.value, due.value = swapped_issue, swapped_due
+        issue.features["reconciled"] = due.features["reconciled"] = 1.0
+
+
+def _swap(value: date) -> date | None:
+    try:
+        return date(value.year, value.day, value.month)
+    except ValueError:
+        return None

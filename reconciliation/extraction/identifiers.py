@@ -6,10 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-VAT_COUNTRIES = (
-    "AT BE BG CY CZ DE DK EE EL GR ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
-    "GB XI CHE NO"
-).split()
+VAT_COUNTRIES = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "GR", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB", "XI", "CHE", "NO"]
 _VAT_START = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(VAT_COUNTRIES) + r")[\s.\-]?(?=[0-9A-Z])")
 _GSTIN = re.compile(r"(?<![A-Za-z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][0-9A-Z]Z[0-9A-Z])(?![A-Za-z0-9])")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})(?=[\s]?[0-9A-Z])")
@@ -20,16 +17,13 @@ _URL = re.compile(
 )
 # A bare host name such as "free.fr" or "flipkart.com" (no scheme, no www).
 _BARE_HOST = re.compile(
-    r"(?<![A-Za-z0-9@./-])((?:[A-Za-z0-9-]+\.)+(?:com|net|org|de|fr|nl|be|es|it|eu|at|ch|"
+    r"(?<![A-Za-z0-9@./:-])((?:[A-Za-z0-9-]+\.)+(?:com|net|org|de|fr|nl|be|es|it|eu|at|ch|"
     r"co\.uk|uk|io|biz|info|lu|pt|pl|se|dk|fi|ie|in|us|ca|au))(?![A-Za-z0-9@-])",
     re.IGNORECASE,
 )
 # Mail and web hosts that say nothing about the sender.
 FREE_MAIL = frozenset(
-    "gmail.com googlemail.com yahoo.com yahoo.fr yahoo.de hotmail.com hotmail.fr outlook.com "
-    "outlook.fr live.com live.fr msn.com gmx.de gmx.net gmx.at web.de t-online.de orange.fr "
-    "wanadoo.fr free.fr sfr.fr laposte.net icloud.com me.com aol.com proton.me protonmail.com "
-    "libero.it virgilio.it ziggo.nl kpnmail.nl telenet.be skynet.be".split()
+    ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.de", "hotmail.com", "hotmail.fr", "outlook.com", "outlook.fr", "live.com", "live.fr", "msn.com", "gmx.de", "gmx.net", "gmx.at", "web.de", "t-online.de", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "libero.it", "virgilio.it", "ziggo.nl", "kpnmail.nl", "telenet.be", "skynet.be"]
 )
 
 
@@ -44,14 +38,19 @@ class FoundId:
 
 def find_vat_ids(text: str) -> list[FoundId]:
     found: list[FoundId] = []
+    ibans = find_ibans(text)
     for m in _VAT_START.finditer(text):
-        chunks = _chunks(text, m.end(), max_chars=18)
+        if any(i.start <= m.start() < i.end for i in ibans):
+            continue  # "FR20 1242 ...": the start of an IBAN, not a VAT id
         best: FoundId | None = None
-        for end, compact in chunks:
+        best_level = 0
+        for end, compact in _chunks(text, m.end(), max_chars=18):
             number = m.group(1) + compact
-            valid, formed = _check_vat(number)
-            if valid or (formed and (best is None or not best.valid)):
-                best = FoundId(_normalise_vat(number), m.start(), end, valid, formed)
+            level = _vat_level(number)
+            # Longer wins at the same level: "DE 232 446 240" grows into a valid id.
+            if level and level >= best_level:
+                best = FoundId(_normalise_vat(number), m.start(), end, level == 3, True)
+                best_level = level
         if best is not None:
             found.append(best)
     for m in _GSTIN.finditer(text):
@@ -61,12 +60,25 @@ def find_vat_ids(text: str) -> list[FoundId]:
     return found
 
 
+def _vat_level(number: str) -> int:
+    """3: valid; 2: right format, wrong check digit; 1: country prefix and 8-12 digits;
+    0: not a VAT id."""
+    valid, formed = _check_vat(number)
+    if valid:
+        return 3
+    if formed:
+        return 2
+    return 1 if re.fullmatch(r"[A-Z]{2}U?\d{8,12}", _normalise_vat(number)) else 0
+
+
 def _chunks(text: str, start: int, *, max_chars: int) -> list[tuple[int, str]]:
     """Growing runs of [0-9A-Z] after ``start``, allowing single spaces, dots and dashes
     between groups: "DE 232 446 240" -> "232", "232446", "232446240"."""
     out: list[tuple[int, str]] = []
     compact = ""
     i = start
+    if re.match(r"[ .\-][0-9A-Z]", text[i : i + 2]):
+        i += 1
     while i < len(text) and len(compact) <= max_chars:
         m = re.match(r"[0-9A-Z]+", text[i:])
         if not m:
@@ -116,13 +128,7 @@ def _check_vat(number: str) -> tuple[bool, bool]:
     except InvalidChecksum:
         return False, True
     except (ValidationError, ValueError, KeyError):
-        return False, _plausible_vat(number)
-
-
-def _plausible_vat(number: str) -> bool:
-    """Country prefix and 8 to 12 digits (demo and test ids often fail the checksum or have
-    one digit too many; a labelled one is still what the sender printed)."""
-    return bool(re.fullmatch(r"[A-Z]{2}[0-9A-Z]?\d{7,12}[0-9A-Z]{0,3}", number))
+        return False, False
 
 
 def find_ibans(text: str) -> list[FoundId]:

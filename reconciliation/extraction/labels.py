@@ -18,7 +18,7 @@ INVOICE_NUMBER_STRONG = compile_terms(
     rf"credit{_S}note{_S}(?:{_NO})",
     # DE
     rf"rechnungs{_S}-?{_S}(?:nummer|nr\.?|no\.?)",
-    rf"rechnung{_S}(?:{_NO})",
+    rf"[a-z]*rechnung{_S}(?:{_NO})",
     rf"re{_S}-{_S}nr\.?",
     rf"beleg{_S}-?{_S}(?:nummer|nr\.?)",
     rf"gutschrifts?{_S}-?{_S}(?:nummer|nr\.?)",
@@ -34,6 +34,12 @@ INVOICE_NUMBER_STRONG = compile_terms(
     # IT
     rf"(?:numero|num\.?|n\.?|nr\.?){_S}(?:della{_S})?fattura",
     rf"fattura{_S}(?:{_NO})",
+)
+# A document title, a few words, then a number sign: "Rechnung des Versicherers (575) Nr. 12",
+# "Handelsrechnung (380) Nr. E20180920".
+INVOICE_NUMBER_TITLED = compile_terms(
+    r"(?:[a-z]*rechnung|invoice|facture|factuur|factura|fattura|gutschrift|avoir|credit\s*note)"
+    rf"(?:\s+[a-z()\d.'-]+){{0,4}}?\s*(?:{_NO})",
 )
 # Weaker: a document title followed by the number ("Facture FA-2017-0010", "Invoice: 123").
 INVOICE_NUMBER_WEAK = compile_terms(
@@ -54,6 +60,9 @@ ISSUE_DATE = compile_terms(
     rf"date{_S}of{_S}(?:invoice|issue)",
     rf"issue{_S}date",
     rf"date{_S}issued",
+    rf"issued{_S}(?:on|at)",
+    rf"ausgestellt{_S}am",
+    rf"emise?{_S}le",
     rf"billing{_S}date",
     rf"rechnungs{_S}-?{_S}datum",
     rf"beleg{_S}-?{_S}datum",
@@ -97,6 +106,11 @@ DUE_DATE = compile_terms(
     rf"uiterste{_S}betaal{_S}datum",
     rf"te{_S}betalen{_S}(?:voor|uiterlijk(?:{_S}op)?)",
     rf"betalen{_S}(?:voor|binnen)",
+    rf"(?:please{_S})?(?:remit|pay|settle){_S}(?:until|by|before|no{_S}later{_S}than)",
+    rf"(?:zahl|uberweis|begleich|entricht)\w*{_S}(?:sie{_S})?(?:den{_S}betrag{_S})?(?:bitte{_S})?bis(?:{_S}zum|{_S}spatestens)?",
+    rf"falligkeits\w*",
+    rf"betrag[^.]{{0,60}}?wird{_S}am",
+    rf"(?:a{_S}regler|a{_S}payer|payable){_S}(?:le|avant{_S}le|au{_S}plus{_S}tard{_S}le)",
     rf"fecha{_S}(?:de{_S})?vencimiento",
     r"vencimiento",
     rf"data{_S}(?:di{_S})?scadenza",
@@ -136,21 +150,24 @@ BUYER_ROLE = compile_terms(
 )  # fmt: skip
 
 VAT_LABEL = compile_terms(
-    r"vat", r"v\.a\.t\.?", r"tax\s*id", r"vat\s*reg", r"gstin", r"gst\s*(?:no|number|reg)",
-    r"ust\s*\.?\s*-?\s*id", r"ust\s*-?\s*id\s*\.?\s*-?\s*nr", r"umsatzsteuer\s*-?\s*id",
-    r"ust\s*-?\s*ident", r"ust\s*-?\s*idnr", r"mwst\s*-?\s*nr", r"uid", r"steuer\s*-?\s*nr",
-    r"steuernummer",
-    r"tva", r"n[°o]\s*tva", r"tva\s*intra",
-    r"btw", r"btw\s*-?\s*(?:nummer|nr|id)", r"omzetbelasting",
-    r"nif", r"cif", r"iva", r"p\.\s*iva", r"partita\s*iva", r"codice\s*fiscale",
+    r"vat", r"v\.a\.t\.?", r"tax\s*id", r"tax\s*reg\w*", r"vat\s*reg", r"gstin",
+    r"gst\s*(?:no|number|reg)", r"ust\W{0,3}id\w*", r"umsatzsteuer\W{0,3}id\w*",
+    r"mwst\W{0,3}(?:nr|id)\w*", r"uid(?:\W{0,3}nr)?", r"steuer\W{0,3}nr\w*", r"steuernummer",
+    r"tva", r"n[°o]\s*tva", r"tva\s*intra\w*", r"identifiant\s*tva",
+    r"btw", r"btw\W{0,3}(?:nummer|nr|id)\w*", r"omzetbelasting\w*",
+    r"nif", r"cif", r"n\.?i\.?f\.?", r"iva", r"p\.\s*iva", r"partita\s*iva", r"codice\s*fiscale",
 )  # fmt: skip
-IBAN_LABEL = compile_terms(r"iban", r"i\.b\.a\.n\.?", r"iban\s*-?\s*nr")
+IBAN_LABEL = compile_terms(
+    r"iban", r"i\.b\.a\.n\.?", r"iban\s*-?\s*nr", r"bankverbindung", r"bank\s*details",
+    r"bank\s*account", r"coordonnees\s*bancaires", r"rib", r"rekening(?:nummer)?",
+    r"bankrekening", r"cuenta(?:\s*bancaria)?", r"conto(?:\s*corrente)?", r"konto(?:nummer)?",
+)  # fmt: skip
 EMAIL_LABEL = compile_terms(r"e\s*-?\s*mail", r"email", r"courriel", r"mail")
 WEB_LABEL = compile_terms(r"web(?:site)?", r"internet", r"site", r"homepage", r"url")
 
 # Legal forms that end (or start) a company name.
 LEGAL_FORMS = (
-    r"gmbh\s*&\s*co\.?\s*kg(?:aa)?", r"gmbh", r"ag", r"kg", r"ohg", r"gbr", r"e\.\s*k\.",
+    r"gmbh\s*&\s*co\.?(?:\s*kg(?:aa)?)?", r"gmbh", r"ag", r"kg", r"ohg", r"gbr", r"e\.\s*k\.",
     r"e\.\s*v\.", r"a\.\s*g\.", r"ug(?:\s*\(haftungsbeschrankt\))?", r"se", r"kgaa", r"mbh",
     r"sas", r"sasu", r"sarl", r"eurl", r"sa", r"s\.a\.", r"snc", r"sci", r"scop",
     r"s\.a\.s\.?", r"s\.a\.r\.l\.?",

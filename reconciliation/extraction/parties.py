@@ -66,7 +66,7 @@ _ADDRESS_LIKE = re.compile(
     re.IGNORECASE,
 )
 _CONNECTORS = frozenset(
-    "& and und et y e de du des la le van der den von zu di del della of the".split()
+    ["&", "and", "und", "et", "y", "e", "de", "du", "des", "la", "le", "van", "der", "den", "von", "zu", "di", "del", "della", "of", "the"]
 )
 
 
@@ -82,6 +82,8 @@ def buyer_lines(doc: Document) -> set[int]:
         after = doc.folded[line.index][hit.end : doc.segment_end(line, hit.end)]
         if re.match(r"\s*(?:-|n[or°]|nr|number|nummer|id|#|vat|tva|btw|ust)", after):
             continue  # "Customer No.: 123": a field, not a block heading
+        if not after.lstrip().startswith(":") and len(after.split()) > 2:
+            continue  # "Facture à régler par virement ...": prose, not a heading
         marked.add(line.index)
         x0, x1 = hit.x0 - 15, max(hit.x1, hit.x0 + 120)
         for below in doc.lines_below(line, max_lines=7, max_gap=2.2):
@@ -97,8 +99,20 @@ def _in_buyer_context(doc: Document, line: Line, start: int, buyers: set[int]) -
         # A heading line can also carry the seller's data in another column.
         return True
     folded = doc.folded[line.index]
-    segment = folded[doc.segment_start(line, start + 1) : start]
+    # Only the words just before the value: "Your VAT no.", not "... about your account".
+    segment = folded[max(doc.segment_start(line, start + 1), start - 25) : start]
     return bool(BUYER_HINT.search(segment))
+
+
+def _label_text_before(doc: Document, line: Line, start: int) -> str:
+    """The folded text a value's label can be in: its own cell up to the value, or the
+    whole previous cell when the value starts its cell ("USt-IdNr.:  DE123")."""
+    folded = doc.folded[line.index]
+    cell_start = doc.segment_start(line, start + 1)
+    own = folded[cell_start:start]
+    if own.strip() or cell_start == 0:
+        return own
+    return folded[doc.segment_start(line, cell_start - 1) : cell_start]
 
 
 def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
@@ -107,8 +121,7 @@ def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
         for found in find_vat_ids(line.text):
             if not (found.valid or found.well_formed):
                 continue
-            segment_start = doc.segment_start(line, found.start + 1)
-            before = folded[segment_start : found.start]
+            before = _label_text_before(doc, line, found.start)
             labelled = bool(VAT_LABEL.search(before))
             above = doc.line_above(line)
             if not labelled and above is not None:
@@ -148,7 +161,7 @@ def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
             )
             if not found.valid and not labelled:
                 continue
-            debit = bool(DEBIT_CONTEXT.search(folded)) or bool(
+            debit = bool(DEBIT_CONTEXT.search(folded[: found.start])) or bool(
                 above is not None and DEBIT_CONTEXT.search(doc.folded[above.index])
             )
             buyer = line.index in buyers or bool(BUYER_HINT.search(before))
@@ -186,7 +199,7 @@ def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -
                 label.replace("-", "") in name_key or name_key[:6] in label.replace("-", "")
             )
             edge = doc.relative_top(line)
-            at_edge = line.page == 1 and edge < 0.25 or edge > 0.8
+            at_edge = (line.page == 1 and edge < 0.25) or edge > 0.8
             score = 0.5 + 0.6 * matches_name + 0.2 * at_edge + 0.1 * host.from_email - 1.5 * buyer
             guesses.append(
                 Guess(
@@ -312,23 +325,32 @@ def _from_seller_headings(doc: Document, buyers: set[int]) -> list[Guess]:
 
 
 def _trim_name(value: str) -> str:
-    """Cut a name at a legal form ("Free SAS au capital de ..." -> "Free SAS")."""
+    """Cut a name after its legal form when prose follows ("Free SAS au capital de ..." ->
+    "Free SAS"), but keep "Rohstoff AG Salzgitter"."""
     folded = fold(value)
-    forms = list(LEGAL_FORM.finditer(folded))
-    if forms:
-        value = value[: forms[-1].end()] if len(forms) == 1 else value[: forms[0].end()]
+    for form in LEGAL_FORM.finditer(folded):
+        rest = value[form.end() :]
+        if re.match(r"\s*(?:[,;(–-]|[a-zà-ÿ])", rest):
+            return _clean_name(value[: form.end()])
     return _clean_name(value)
 
 
 def _name_below_heading(doc: Document, hit: Hit, buyers: set[int]) -> Guess | None:
+    """The seller's name under a "Seller"/"Verkäufer" heading: a "Name:" field when the
+    block has one, else its first line that reads like a name."""
     x0, x1 = hit.x0 - 15, hit.x0 + 220
     below = doc.lines_below(hit.line, max_lines=6, max_gap=2.5)
+    first_plain: Guess | None = None
     for index, line in enumerate(below):
+        if line.index in buyers and hit.line.index != line.index:
+            break
         words = [w for w in line.words if overlap(w.x0, w.x1, x0, x1) > 0]
         if not words:
             continue
         start = line.starts[line.words.index(words[0])]
-        end = line.starts[line.words.index(words[-1])] + len(words[-1].text)
+        end = doc.segment_end(line, start)
+        if end < len(line.text) and re.fullmatch(r"[^:]{1,30}:\s*", line.text[start:end]):
+            end = doc.segment_end(line, end + 1)  # "Name:" in one cell, the value in the next
         text = line.text[start:end]
         folded = doc.folded[line.index][start:end]
         label = re.match(r"^([^:]{1,30}):\s*", text)
@@ -344,19 +366,33 @@ def _name_below_heading(doc: Document, hit: Hit, buyers: set[int]) -> Guess | No
                         {"seller_label": 1.0, "name_label": 1.0},
                     )
             continue
+        if first_plain is not None:
+            continue
         if re.fullmatch(r"[\d\s\-/().+]*", text) or re.match(r"(?:gln|nummer|nr|id)\b", folded):
             continue
-        if line.index in buyers and not hit.line.index == line.index:
-            return None
-        if _looks_like_name(text):
-            return Guess(
-                _trim_name(text),
-                _evidence(line, start, end),
-                1.3,
-                {"seller_label": 1.0, "legal_form": float(bool(LEGAL_FORM.search(folded)))},
-            )
-        return None
-    return None
+        if text.startswith("(") or not _looks_like_name(text):
+            continue
+        has_form = bool(LEGAL_FORM.search(folded))
+        if not has_form and index + 1 < len(below):
+            # A long name wrapped onto a second line that carries the legal form.
+            following = below[index + 1]
+            follow_text = following.text
+            if (
+                abs(following.x0 - words[0].x0) < 3
+                and not any(c.isdigit() for c in follow_text)
+                and ":" not in follow_text
+                and LEGAL_FORM.search(fold(follow_text))
+                and _looks_like_name(follow_text)
+            ):
+                text = text + " " + follow_text
+                has_form = True
+        first_plain = Guess(
+            _trim_name(text),
+            _evidence(line, start, end),
+            1.3,
+            {"seller_label": 1.0, "legal_form": float(has_form)},
+        )
+    return first_plain
 
 
 def _join_wrapped(doc: Document, line: Line, start: int, value: str, above: list[Line]) -> str:

@@ -206,7 +206,9 @@ def group_lines(page: int, chars: list[Char]) -> list[Line]:
     rows.append(current)
     lines: list[Line] = []
     for row in rows:
-        row.sort(key=lambda ch: ch[1])
+        # A space drawn at the same x as the next glyph (some generators emit the space
+        # after moving the pen) must sort before it, or it splits the word it precedes.
+        row.sort(key=lambda ch: ch[1] - (0.5 if ch[0].isspace() else 0.0))
         words = _row_words(page, row)
         if words:
             lines.extend(_split_overlapping(page, words))

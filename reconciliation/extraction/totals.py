@@ -19,6 +19,10 @@ _PREPAID = re.compile(
     r"deja\s*(?:paye|regle|verse)|aanbetaling|reeds\s*betaald|al\s*betaald|anticipo|"
     r"ya\s*pagado|gia\s*pagat|acconto|(?<![a-z])credits?(?![a-z])|gutschrift|avoir"
 )
+_ALLOWANCE = re.compile(
+    r"rabatt|skonto|abschlag|abschlage|zuschlag|zuschlage|discount|remise|escompte|korting|"
+    r"descuento|sconto|allowance|(?<![a-z])charges?(?![a-z])"
+)
 _OTHER = re.compile(
     r"rabatt|skonto|abschlag|abschlage|zuschlag|discount|remise|escompte|korting|"
     r"descuento|sconto|allowance|fracht|freight|shipping|versand|port(?![a-z])|"
@@ -35,12 +39,16 @@ _DUE = re.compile(
     r"(?<![a-z])balance(?![a-z])|(?<![a-z])payable(?![a-z])"
 )
 _GROSS = re.compile(
-    r"(?<![a-z])(?:inkl|incl|inclusive|including|ttc|t\.t\.c|brutto|gross|grand\s*total|"
-    r"endbetrag|bruttosumme|gesamtbetrag|rechnungsbetrag|totalbetrag|invoice\s*total|"
+    r"(?<![a-z])(?:inkl\w*|incl\w*|including|ttc|t\.t\.c|brutto\w*|gross|"
+    r"with\s*(?:vat|tax)|iva\s*incluida|ivato|inclus[oa]?|tax\s*included)(?![a-z])"
+)
+# Nouns that name the invoice total; an explicit "net"/"excl." next to them wins.
+_TOTAL_NOUN = re.compile(
+    r"(?<![a-z])(?:grand\s*total|endbetrag|endsumme|gesamtbetrag|gesamtsumme|rechnungsbetrag|"
+    r"rechnungssumme|rechnungsbeitrag|totalbetrag|invoice\s*total|"
     r"total\s*(?:amount|invoice|facture|factuur|factura|fattura|for\s*this\s*invoice)|"
-    r"(?:factuur|rechnungs?|facture|factura)\s*(?:totaal|total|summe)|totaal\s*factuur|"
-    r"importe\s*total|totale\s*(?:fattura|documento|complessivo)|montant\s*total|"
-    r"with\s*(?:vat|tax)|iva\s*incluida|ivato|inclus)"
+    r"(?:factuur|facture|factura)\s*(?:totaal|total)|totaal\s*factuur|factuurbedrag|"
+    r"importe\s*total|totale\s*(?:fattura|documento|complessivo)|montant\s*total)(?![a-z])"
 )
 _NET = re.compile(
     r"(?<![a-z])(?:ohne|exkl|excl|excluding|exclusive|hors|ht|h\.t|before\s*tax|pre\s*-?\s*tax|"
@@ -56,10 +64,15 @@ _TAX = re.compile(
 )
 _TOTAL = re.compile(
     r"(?<![a-z])(?:total\w*|summe|\w*summe|gesamt\w*|totaal|importe|montant|somme|"
-    r"bedrag|amount|totale|importo|betrag|\w*betrag)(?![a-z])"
+    r"bedrag|amount|totale|importo|betrag|\w*betrag|\w*beitrag)(?![a-z])"
 )
 _RATE = re.compile(r"\d\s*%|%\s*\d|(?<![a-z])(?:rate|satz|taux|tarief|aliquota)(?![a-z])")
 _PERCENT_AFTER = re.compile(r"^\s*%")
+_UNIT_PRICE = re.compile(
+    r"(?:brutto|netto|einzel|stuck|unit|list|stk)\s*-?\s*preis|unit\s*(?:price|cost)|"
+    r"prix\s*unitaire|price\s*per|stuksprijs|eenheidsprijs|precio\s*unitario|"
+    r"prezzo\s*unitario|(?<![a-z])(?:rate|satz|taux|tarief|aliquota)\s*$|(?<![\d\s])\s?%\s*\)?\s*$"
+)
 
 ROLES = ("total", "due", "net", "tax", "prepaid", "other")
 
@@ -70,6 +83,13 @@ def label_role(label: str) -> tuple[str, float, bool]:
     if not text or not re.search(r"[a-z]", text):
         return "other", 0.0, False
     per_rate = bool(_RATE.search(text))
+    tail = text[-28:]
+    if _UNIT_PRICE.search(tail):
+        return "other", 0.0, per_rate  # a unit price or a rate column, not an amount
+    if _OTHER.search(tail) and not (_GROSS.search(tail) or _TOTAL.search(tail) or _DUE.search(tail)):
+        return "other", 0.0, per_rate  # "... inclusive of Promotional Discount of Rs -40.00"
+    if _ALLOWANCE.search(text) and not (_GROSS.search(text) or _DUE.search(text)):
+        return "other", 0.0, per_rate  # "Gesamtbetrag der Zuschläge": charges, not the total
     if _PREPAID.search(text) and not _GROSS.search(text):
         return "prepaid", 0.8, per_rate
     if _DUE.search(text):
@@ -80,6 +100,8 @@ def label_role(label: str) -> tuple[str, float, bool]:
         return "total", 1.0, per_rate
     if _NET.search(text):
         return "net", 0.9, per_rate
+    if _TOTAL_NOUN.search(text):
+        return "total", 0.9, per_rate
     if _TAX.search(text):
         return "tax", 0.9, per_rate
     if _TOTAL.search(text):
@@ -138,20 +160,30 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
         ]
         if not amounts:
             continue
-        money = [a for a in amounts if a.has_decimals]
+        money = [a for a in amounts if a.is_money]
         if not money:
             continue
         primary = [a for a in money if not a.spaced]
         first_start = min(a.start for a in money)
         lead = folded[doc.segment_start(line, first_start) : first_start]
         previous_end = 0
+        position = -1
         for amount in sorted(money, key=lambda a: a.start):
-            own = folded[max(previous_end, doc.segment_start(line, amount.start)) : amount.start]
+            if not amount.spaced:
+                position += 1
+            # The label is the text since the previous amount (its own cell or the cell
+            # before: "Total for this invoice | $4.11"); bare amounts share the row's lead.
+            own = folded[previous_end : amount.start]
             if not amount.spaced:
                 previous_end = amount.end
-            row_label = own if re.search(r"[a-z]{2}", own) else lead
+            own = own if re.search(r"[a-z]{2}", own) else ""
+            if len(re.findall(r"[a-z]{2,}", own)) > 6:
+                own = own[-40:]  # prose: only the words next to the amount
+            row_label = own or lead
             column = _column_header(doc, line, amount)
-            role, strength, per_rate = _combine(row_label, column, len(primary))
+            role, strength, per_rate = _combine(
+                own, lead, column, len(primary), max(position, 0)
+            )
             around = line.text[max(0, amount.start - 5) : amount.end + 5]
             candidates.append(
                 AmountCandidate(
@@ -169,25 +201,33 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
     return candidates
 
 
-def _combine(row_label: str, column: str, amounts_in_row: int) -> tuple[str, float, bool]:
-    row_role, row_strength, row_rate = label_role(row_label)
+def _combine(
+    own_label: str, lead: str, column: str, amounts_in_row: int, position: int
+) -> tuple[str, float, bool]:
+    """Role of one amount from the label just before it, the row's leading label and the
+    column header. ``position`` is the amount's index in its row."""
+    if amounts_in_row == 1 or (own_label and position > 0):
+        role, strength, per_rate = label_role(own_label or lead)
+        if role != "other" or amounts_in_row == 1:
+            return role, strength, per_rate
+    lead_role, lead_strength, lead_rate = label_role(lead)
+    # "VAT 19% | 198,00 | 37,62", "Steuerbasisbetrag USt. 7% 275,00 19,25": a per-rate
+    # line; the last amount is that rate's tax, the ones before are its base.
+    if _TAX.search(lead) and lead_role in ("tax", "net") and not _TOTAL_NOUN.search(lead):
+        if position == amounts_in_row - 1:
+            return "tax", 0.7, True
+        return "net", 0.5, True
     column_role, column_strength, column_rate = label_role(column)
-    if amounts_in_row == 1 and row_role != "other":
-        return row_role, row_strength, row_rate
     if column_role != "other":
         # In a totals row ("Total 24,99 5,00 29,99") the columns say which is which; in an
-        # item row they still do, but the row is a line item: weaker.
-        row_is_total = row_role in ("total", "due")
-        per_rate = (
-            column_rate
-            or (row_rate and not row_is_total)
-            or (row_role == "tax" and not row_is_total)
-        )
-        scale = 1.0 if row_is_total else 0.75
-        return column_role, column_strength * scale, per_rate
-    if row_role == "tax" and amounts_in_row >= 2:
-        return "tax", row_strength * 0.6, True
-    return row_role, row_strength * (0.8 if amounts_in_row > 1 else 1.0), row_rate
+        # item row they describe one line only.
+        row_is_total = lead_role in ("total", "due")
+        # A row with no words of its own under amount headers is a summary row
+        # ("41,31 8,68 49,99" under "Grondslag  BTW bedrag  Totaal").
+        summary = row_is_total or not re.search(r"[a-z]{3}", lead)
+        scale = 1.0 if row_is_total else 0.85 if summary else 0.75
+        return column_role, column_strength * scale, column_rate or not summary
+    return lead_role, lead_strength * 0.8, lead_rate or amounts_in_row > 1
 
 
 def _column_header(doc: Document, line: Line, amount: Amount) -> str:
@@ -236,9 +276,14 @@ def _cell_around(line: Line, center: float, box: tuple[float, float, float, floa
 def choose_totals(doc: Document) -> Totals:
     candidates = collect_amounts(doc)
     result = Totals(candidates=candidates)
-    totals = [c for c in candidates if c.role in ("total", "due") and c.value != 0]
+    totals = [c for c in candidates if c.role in ("total", "due") and c.value > 0]
+    if not totals:  # credit notes print negative totals
+        totals = [c for c in candidates if c.role in ("total", "due") and c.value != 0]
     taxes = [c for c in candidates if c.role == "tax"]
     nets = [c for c in candidates if c.role == "net" and not c.per_rate]
+    # "Gesamtbeitrag 50,00 / Versicherungsteuer 9,50 / Rechnungsbeitrag 59,50": a smaller
+    # total can be the net of a larger one.
+    net_like = nets + [c for c in totals if c.strength >= 0.6 and not c.per_rate]
     tax_totals = [c for c in taxes if not c.per_rate]
     per_rate = [c for c in taxes if c.per_rate]
     # Per-rate lines add up to the tax total when no total line is printed.
@@ -253,15 +298,15 @@ def choose_totals(doc: Document) -> Totals:
         tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
     best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
     best = None
-    for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, nets):
-        if abs(total.value) <= abs(net.value) and tax_value != 0:
+    for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, net_like):
+        if net is total or (abs(total.value) <= abs(net.value) and tax_value != 0):
             continue
         if net.value + tax_value != total.value:
             continue
         score = (
             total.strength * 2
             + tax_strength
-            + net.strength
+            + net.strength * (1.0 if net.role == "net" else 0.5)
             + (0.5 if total.role == "total" else 0.0)
             + 0.1 * total.line.index / max(len(doc.lines), 1)
         )
@@ -277,19 +322,23 @@ def choose_totals(doc: Document) -> Totals:
         total = _best_total(totals)
         if total is not None:
             result.total = total
-            tax_choice = _best_tax(tax_options, total)
-            if tax_choice is not None:
-                result.tax_value, tax_candidate = tax_choice
-                result.tax = tax_candidate
+            explicit = [c for c in tax_totals if abs(c.value) < abs(total.value) or c.value == 0]
+            net_below = [n for n in nets if 0 < abs(n.value) < abs(total.value)]
+            single_rate = [o for o in tax_options if o[1] is not None and o[1].per_rate]
+            if explicit:
+                tax = max(explicit, key=lambda c: (c.strength, c.line.index))
+                result.tax, result.tax_value = tax, tax.value
+                result.tax_evidence = tax.evidence()
+            elif net_below:
+                net = max(net_below, key=lambda n: (n.strength, n.line.index))
+                result.net = net
+                result.tax_value = total.value - net.value
+                result.tax_derived = True
+                result.tax_evidence = net.evidence()
+            elif len(single_rate) == 1 and abs(single_rate[0][0]) < abs(total.value):
+                value, tax_candidate, _ = single_rate[0]
+                result.tax, result.tax_value = tax_candidate, value
                 result.tax_evidence = tax_candidate.evidence() if tax_candidate else None
-            else:
-                net_below = [n for n in nets if abs(n.value) < abs(total.value)]
-                if net_below:
-                    net = max(net_below, key=lambda n: (n.strength, n.line.index))
-                    result.net = net
-                    result.tax_value = total.value - net.value
-                    result.tax_derived = True
-                    result.tax_evidence = net.evidence()
     if result.total is not None:
         chosen = result.total.value
         result.total_competitors = len(
@@ -318,15 +367,3 @@ def _best_total(totals: list[AmountCandidate]) -> AmountCandidate | None:
         )
 
     return max(totals, key=score)
-
-
-def _best_tax(
-    options: list[tuple[Decimal, AmountCandidate | None, float]], total: AmountCandidate
-) -> tuple[Decimal, AmountCandidate | None] | None:
-    usable = [o for o in options if abs(o[0]) < abs(total.value) or o[0] == 0]
-    if not usable:
-        return None
-    value, candidate, _ = max(
-        usable, key=lambda o: (o[2], o[1].line.index if o[1] is not None else -1)
-    )
-    return value, candidate
