@@ -1,0 +1,504 @@
+"""The supplier side of the demo: seven vendors' invoices, the debits that pay them and the
+payment confirmations, with a forwarded duplicate, a reminder for a paid invoice, a credit
+note and a near-duplicate debit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.labels import labels_for
+from connectors.sandbox.documents.model import (
+    InvoiceSpec,
+    LineItem,
+    Party,
+    PaymentConfirmationSpec,
+    to_cents,
+)
+from connectors.sandbox.documents.render import render_invoice, render_payment_confirmation
+from connectors.sandbox.documents.scenario_builder import (
+    ScenarioBuilder,
+    draw_price,
+    invoice_spec,
+)
+
+
+def hosting_invoices(b: ScenarioBuilder, hosting: Party) -> None:
+    """Monthly Factur-X invoices, paid by SEPA direct debit on the due date: three debits of
+    the same amount to the same creditor."""
+    rng = b.rng
+    server = draw_price(rng, 149, 229, "10") - Decimal("0.10")
+    backups = draw_price(rng, 3, 9, "0.10")
+    first = rng.randint(4100, 4800)
+    for month, days_ago in enumerate((87, 57, 26)):
+        issued = b.day(days_ago)
+        spec = invoice_spec(
+            b,
+            hosting,
+            f"NH-{issued.year}-{first + month * 317:05d}",
+            issued,
+            issued + timedelta(days=10),
+            (
+                LineItem("Serveur dédié L - mensuel", Decimal(1), server, Decimal(20)),
+                LineItem("Sauvegarde 500 Go", Decimal(2), backups, Decimal(20)),
+            ),
+            language="fr",
+            layout="centered",
+            date_style="numeric",
+            embed_facturx=True,
+            customer_number="C-20931",
+        )
+        document = render_invoice(spec)
+        path = b.add_file(document, issued)
+        debit = b.pay(
+            hosting,
+            spec.totals().total,
+            spec.due_date or issued,
+            spec.invoice_number,
+            operation_type="direct_debit",
+            label="NUAGE HEBERGEMENT",
+            category="online_service",
+            vat_amount=spec.totals().tax,
+            vat_rate=20.0,
+        )
+        b.expect.invoice_payments[path] = debit["id"]
+
+
+def hotel_invoices(b: ScenarioBuilder, hotel: Party) -> None:
+    """Two stays with 7 % (room) and 19 % (breakfast, meeting room) VAT; the first is paid by
+    card at checkout, the second is still open."""
+    rng = b.rng
+    first = rng.randint(20000, 29000)
+    for index, days_ago in enumerate((50, 9)):
+        issued = b.day(days_ago)
+        nights = Decimal(rng.randint(2, 4))
+        lines = (
+            LineItem(
+                "Übernachtung Einzelzimmer", nights, draw_price(rng, 109, 179, "1"), Decimal(7)
+            ),
+            LineItem("Frühstück", nights, Decimal("22.00"), Decimal(19)),
+            LineItem(
+                "Tagungsraum (ganztägig)", Decimal(1), draw_price(rng, 290, 590, "10"), Decimal(19)
+            ),
+        )
+        spec = invoice_spec(
+            b,
+            hotel,
+            f"RE-{issued.year}-{first + index * 2811}",
+            issued,
+            issued if index == 0 else issued + timedelta(days=14),
+            lines,
+            language="de",
+            layout="din_letter",
+            date_style="numeric",
+            money_style="code",
+            customer_number=f"K{rng.randint(10000, 99999)}",
+        )
+        path = b.add_file(render_invoice(spec), issued)
+        if index == 0:
+            card = b.pay(
+                hotel,
+                spec.totals().total,
+                issued,
+                None,
+                operation_type="card",
+                label="HOTEL SPREEBLICK BERLIN",
+                category="hotel_and_lodging",
+                card_last_digits="4821",
+                settle_days=2,
+            )
+            b.expect.invoice_payments[path] = card["id"]
+
+
+def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
+    """Reverse-charged invoices paid by transfer with confirmations; the first one is also
+    forwarded by e-mail (a duplicate) and a removals company with a similar name is paid the
+    same amount a day later (a near-duplicate debit)."""
+    rng = b.rng
+    first = rng.randint(300, 450)
+    for index, (days_ago, paid_ago) in enumerate(((44, 20), (16, 3))):
+        issued = b.day(days_ago)
+        words = Decimal(rng.randint(4, 18))
+        lines = (
+            LineItem(
+                "Vertaling NL-FR (per 1000 woorden)",
+                words,
+                draw_price(rng, 85, 120, "5"),
+                Decimal(0),
+            ),
+            LineItem("Eindredactie", Decimal(rng.randint(2, 6)), Decimal("65.00"), Decimal(0)),
+        )
+        spec = invoice_spec(
+            b,
+            translator,
+            f"{issued.year}-{first + index * 27:04d}",
+            issued,
+            issued + timedelta(days=30),
+            lines,
+            language="nl",
+            layout="seller_right",
+            date_style="numeric",
+            money_style="symbol",
+            tax_note=labels_for("nl")["reverse_charge"],
+        )
+        document = render_invoice(spec)
+        path = b.add_file(document, issued)
+        total = spec.totals().total
+        paid = b.day(paid_ago)
+        debit = b.pay(translator, total, paid, spec.invoice_number, category="other_service")
+        b.expect.invoice_payments[path] = debit["id"]
+        confirmation = render_payment_confirmation(
+            PaymentConfirmationSpec(
+                payer=b.org,
+                beneficiary=translator,
+                amount=total,
+                currency="EUR",
+                execution_date=paid,
+                reference=spec.invoice_number,
+                transfer_id=f"TRF-{rng.getrandbits(40):010X}",
+                language="fr" if index == 0 else "en",
+                layout="table" if index == 0 else "letter",
+                date_style="long" if index == 0 else "numeric",
+            )
+        )
+        b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
+        if index == 0:
+            forwarded = replace(
+                spec,
+                forwarded_header=(
+                    "---------- Forwarded message ---------\n"
+                    f"From: {translator.email}  Date: {issued.isoformat()}\n"
+                    f"Subject: Fwd: Factuur {spec.invoice_number}"
+                ),
+                filename=f"Fwd_{document.filename}",
+            )
+            copy_day = issued + timedelta(days=2)
+            b.expect.duplicates[b.add_file(render_invoice(forwarded), copy_day)] = path
+            movers = Party(
+                name="Van Dijk Verhuizingen B.V.",
+                street="Kanaalweg 4",
+                postcode="3526 KM",
+                city="Utrecht",
+                country="NL",
+                iban=make_iban("NL", rng)[0],
+            )
+            decoy = b.pay(
+                movers,
+                total,
+                paid + timedelta(days=1),
+                "Verhuizing kantoor 14-10",
+                category="other_service",
+            )
+            b.expect.near_duplicate_debits[decoy["id"]] = debit["id"]
+
+
+def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
+    """Two invoices (one paid with a confirmation, one open) and a credit note on the first,
+    refunded by an incoming transfer."""
+    rng = b.rng
+    first = rng.randint(30, 80)
+    paths: list[str] = []
+    specs: list[InvoiceSpec] = []
+    for index, days_ago in enumerate((62, 12)):
+        issued = b.day(days_ago)
+        lines = (
+            LineItem(
+                "Diseño de identidad visual",
+                Decimal(1),
+                draw_price(rng, 900, 2400, "50"),
+                Decimal(21),
+            ),
+            LineItem(
+                "Horas de consultoría", Decimal(rng.randint(3, 12)), Decimal("75.00"), Decimal(21)
+            ),
+        )
+        spec = invoice_spec(
+            b,
+            designer,
+            f"FV{issued.year % 100}-{first + index * 19:04d}",
+            issued,
+            issued + timedelta(days=30),
+            lines,
+            language="es",
+            layout="classic",
+            date_style="numeric",
+            money_style="symbol",
+        )
+        specs.append(spec)
+        paths.append(b.add_file(render_invoice(spec), issued))
+    paid = b.day(33)
+    total = specs[0].totals().total
+    debit = b.pay(designer, total, paid, specs[0].invoice_number, category="marketing")
+    b.expect.invoice_payments[paths[0]] = debit["id"]
+    confirmation = render_payment_confirmation(
+        PaymentConfirmationSpec(
+            payer=b.org,
+            beneficiary=designer,
+            amount=total,
+            currency="EUR",
+            execution_date=paid,
+            reference=specs[0].invoice_number,
+            transfer_id=f"TRF-{rng.getrandbits(40):010X}",
+            language="es",
+            layout="table",
+            date_style="numeric",
+        )
+    )
+    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
+    credited = b.day(30)
+    discount = -to_cents(specs[0].lines[0].unit_price * Decimal("0.10"))
+    credit_spec = invoice_spec(
+        b,
+        designer,
+        f"AB{credited.year % 100}-{rng.randint(3, 9):04d}",
+        credited,
+        None,
+        (LineItem("Descuento por retraso en la entrega", Decimal(1), discount, Decimal(21)),),
+        language="es",
+        layout="classic",
+        is_credit_note=True,
+        credited_invoice_number=specs[0].invoice_number,
+    )
+    credit_path = b.add_file(render_invoice(credit_spec), credited)
+    b.expect.credit_notes[credit_path] = paths[0]
+    refund = b.add_transaction(
+        day=b.day(25),
+        side="credit",
+        operation_type="income",
+        amount=-credit_spec.totals().total,
+        label=designer.name.upper(),
+        clean_counterparty_name=designer.name,
+        reference=credit_spec.invoice_number,
+        counterparty_account_number=designer.iban,
+        counterparty_bank_identifier=designer.bic,
+        category="refund",
+    )
+    b.expect.refunds[refund["id"]] = credit_path
+
+
+def printer_invoices(b: ScenarioBuilder, printer: Party) -> None:
+    """An invoice paid with a confirmation, then a reminder for that same invoice (a double
+    payment request), and a second invoice still open."""
+    rng = b.rng
+    first = rng.randint(90, 140)
+    specs: list[InvoiceSpec] = []
+    for index, days_ago in enumerate((70, 21)):
+        issued = b.day(days_ago)
+        lines = (
+            LineItem(
+                "Stampa cataloghi A4, 32 pagine",
+                Decimal(rng.choice((250, 500, 1000))),
+                draw_price(rng, 1, 3, "0.05"),
+                Decimal(22),
+            ),
+            LineItem(
+                "Biglietti da visita", Decimal(rng.randint(2, 6)), Decimal("38.00"), Decimal(22)
+            ),
+        )
+        specs.append(
+            invoice_spec(
+                b,
+                printer,
+                f"{first + index * 23}/{issued.year}",
+                issued,
+                issued + timedelta(days=30),
+                lines,
+                language="it",
+                layout="centered",
+                date_style="numeric",
+                money_style="symbol",
+            )
+        )
+    paths = [b.add_file(render_invoice(spec), spec.issue_date) for spec in specs]
+    paid = b.day(41)
+    total = specs[0].totals().total
+    debit = b.pay(printer, total, paid, f"Fattura {specs[0].invoice_number}", category="marketing")
+    b.expect.invoice_payments[paths[0]] = debit["id"]
+    confirmation = render_payment_confirmation(
+        PaymentConfirmationSpec(
+            payer=b.org,
+            beneficiary=printer,
+            amount=total,
+            currency="EUR",
+            execution_date=paid,
+            reference=f"Fattura {specs[0].invoice_number}",
+            transfer_id=f"TRF-{rng.getrandbits(40):010X}",
+            language="it",
+            layout="letter",
+            date_style="numeric",
+        )
+    )
+    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
+    reminder = replace(
+        specs[0],
+        is_reminder=True,
+        filename=f"Sollecito_{specs[0].invoice_number.replace('/', '-')}.pdf",
+    )
+    reminder_path = b.add_file(render_invoice(reminder), b.day(8))
+    b.expect.double_payment_requests[reminder_path] = paths[0]
+
+
+def events_invoice(b: ScenarioBuilder, events: Party) -> None:
+    """A GBP invoice paid by an international transfer: the confirmation shows the GBP sent,
+    the rate and the EUR debited; Qonto books the EUR amount with GBP as local currency, and a
+    separate transfer fee."""
+    rng = b.rng
+    issued = b.day(38)
+    passes = Decimal(rng.randint(2, 4))
+    spec = invoice_spec(
+        b,
+        events,
+        f"BL-INV-{rng.randint(2000, 2999)}",
+        issued,
+        issued + timedelta(days=14),
+        (
+            LineItem(
+                "Fintech Forum London - conference pass",
+                passes,
+                draw_price(rng, 395, 695, "5"),
+                Decimal(20),
+            ),
+        ),
+        currency="GBP",
+        language="en",
+        layout="classic",
+        date_style="long",
+        money_style="symbol",
+    )
+    path = b.add_file(render_invoice(spec), issued)
+    paid = b.day(30)
+    sent = spec.totals().total
+    rate = Decimal("0.8") + Decimal(rng.randint(600, 900)) / 10000
+    debited = to_cents(sent / rate)
+    fee = Decimal("5.00")
+    debit = b.pay(
+        events,
+        debited,
+        paid,
+        spec.invoice_number,
+        local_amount=sent,
+        local_currency="GBP",
+        category="marketing",
+    )
+    b.expect.invoice_payments[path] = debit["id"]
+    confirmation = render_payment_confirmation(
+        PaymentConfirmationSpec(
+            payer=b.org,
+            beneficiary=events,
+            amount=sent,
+            currency="GBP",
+            execution_date=paid,
+            reference=spec.invoice_number,
+            transfer_id=f"SWF-{rng.getrandbits(40):010X}",
+            language="en",
+            layout="table",
+            date_style="long",
+            debited_amount=debited,
+            exchange_rate=rate,
+            fee=fee,
+        )
+    )
+    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
+    b.add_transaction(
+        day=paid,
+        side="debit",
+        operation_type="qonto_fee",
+        amount=fee,
+        label="Qonto",
+        reference="Frais de virement international",
+        category="fees",
+    )
+
+
+def saas_invoices(b: ScenarioBuilder, saas: Party) -> None:
+    """Two monthly USD plans charged on the card (local currency USD) and a one-off
+    migration project paid by wire, with a French confirmation showing USD and EUR."""
+    rng = b.rng
+    first = rng.randint(1000, 9000)
+    plan = Decimal(rng.choice(("290.00", "490.00", "690.00")))
+    for index, days_ago in enumerate((85, 55)):
+        issued = b.day(days_ago)
+        spec = invoice_spec(
+            b,
+            saas,
+            f"INV-{first + index:06d}",
+            issued,
+            issued,
+            (LineItem("Pro plan - monthly (5 seats)", Decimal(1), plan, Decimal(0)),),
+            currency="USD",
+            language="en",
+            layout="saas",
+            date_style="us_long",
+        )
+        path = b.add_file(render_invoice(spec), issued)
+        rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
+        card = b.pay(
+            saas,
+            to_cents(plan / rate),
+            issued,
+            None,
+            operation_type="card",
+            label="NORTHWIND ANALYTICS",
+            local_amount=plan,
+            local_currency="USD",
+            category="online_service",
+            card_last_digits="4821",
+            settle_days=1,
+        )
+        b.expect.invoice_payments[path] = card["id"]
+    issued = b.day(24)
+    spec = invoice_spec(
+        b,
+        saas,
+        f"INV-{first + 2:06d}",
+        issued,
+        issued + timedelta(days=15),
+        (
+            LineItem(
+                "Onboarding and data migration (fixed fee)",
+                Decimal(1),
+                draw_price(rng, 2400, 4800, "100"),
+                Decimal(0),
+            ),
+        ),
+        currency="USD",
+        language="en",
+        layout="saas",
+        date_style="us_long",
+    )
+    path = b.add_file(render_invoice(spec), issued)
+    paid = b.day(13)
+    sent = spec.totals().total
+    rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
+    debited = to_cents(sent / rate)
+    debit = b.pay(
+        saas,
+        debited,
+        paid,
+        spec.invoice_number,
+        local_amount=sent,
+        local_currency="USD",
+        category="online_service",
+    )
+    b.expect.invoice_payments[path] = debit["id"]
+    confirmation = render_payment_confirmation(
+        PaymentConfirmationSpec(
+            payer=b.org,
+            beneficiary=saas,
+            amount=sent,
+            currency="USD",
+            execution_date=paid,
+            reference=spec.invoice_number,
+            transfer_id=f"SWF-{rng.getrandbits(40):010X}",
+            language="fr",
+            layout="table",
+            date_style="numeric",
+            money_style="code",
+            debited_amount=debited,
+            exchange_rate=rate,
+            fee=Decimal("5.00"),
+        )
+    )
+    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
