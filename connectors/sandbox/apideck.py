@@ -1,0 +1,761 @@
+"""Apideck Unify emulator (../shared/reference/apideck.md): File Storage over a Dropbox
+connection, and the Vault (sessions, connections, validate).
+
+It reads the files of a :class:`~connectors.sandbox.files.FileStore`, normally the Dropbox
+emulator's, as a real Apideck Dropbox connection reads the user's Dropbox. Unified ids are the
+Dropbox ids without their ``id:`` prefix (opaque to clients); ``root`` is the root folder.
+
+Choices where the reference is silent (**unverified** there):
+
+- A consumer without a file-storage connection gets 404 ``ConnectionNotFoundError``; a disabled
+  connection 401 ``ConnectorDisabledError``; a connection whose state is ``invalid`` or whose
+  health is ``needs_auth``/``revoked`` 401 ``UnauthorizedError`` with the
+  ``refresh_token_connector_error`` detail; any other non-callable state 401
+  ``ConnectorCredentialsError``.
+- ``limit`` outside 1..200 and unknown ``filter[...]`` keys are 400 ``RequestValidationError``;
+  ``filter[drive_id]``/``filter[shared]`` are 400 ``UnsupportedFiltersError`` for Dropbox.
+- Listing is direct children only, folders and files together, ordered by path unless
+  ``sort[by]`` asks otherwise; a page cursor is valid only for its folder.
+- ``DELETE /vault/connections/...`` answers 204; ``ms`` epoch fields are 0 when unset.
+- An injected 401 fault carries the refresh-token detail unless ``"error": "api_key"``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from connectors.sandbox import apideck_vault
+from connectors.sandbox.apideck_errors import (
+    BROKEN_HEALTH,
+    REASONS,
+    apideck_error,
+    decode_state,
+    encode_state,
+    refresh_failure_detail,
+)
+from connectors.sandbox.apideck_vault import Session
+from connectors.sandbox.clock import epoch_millis, iso_millis
+from connectors.sandbox.constants import (
+    APIDECK_API_KEY,
+    APIDECK_APP_ID,
+    DROPBOX_ACCOUNT_EMAIL,
+    DROPBOX_ACCOUNT_ID,
+)
+from connectors.sandbox.files import FileStore, Node, parent_of
+from connectors.sandbox.server import Emulator, Route, RouteHandler, control_json, route
+from connectors.sandbox.wire import (
+    HttpError,
+    Request,
+    Response,
+    html_page,
+    html_response,
+    json_response,
+    with_query,
+)
+
+CONNECTION_STATES = ("available", "callable", "added", "authorized", "invalid")
+CONNECTION_HEALTH = (
+    "revoked",
+    "missing_settings",
+    "needs_consent",
+    "pending_confirmation",
+    "needs_auth",
+    "pending_refresh",
+    "ok",
+    "degraded",
+)
+
+
+@dataclass
+class Connection:
+    consumer_id: str
+    created_at_ms: int
+    updated_at_ms: int
+    service_id: str = "dropbox"
+    unified_api: str = "file-storage"
+    enabled: bool = True
+    state: str = "callable"
+    health: str = "ok"
+    # When set, the next refresh (validate, or any call) fails and the connection breaks.
+    refresh_fails: bool = False
+    last_refresh_failed_at_ms: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.unified_api}+{self.service_id}"
+
+
+class ApideckEmulator(Emulator):
+    name = "apideck"
+    custom_fault_kinds = frozenset({"warning"})
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = APIDECK_API_KEY,
+        app_id: str = APIDECK_APP_ID,
+        files: FileStore | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.app_id = app_id
+        # Demo mode: opening a Vault session URL connects Dropbox at once and redirects back.
+        self.auto_complete_sessions = True
+        super().__init__(host=host, port=port)
+        self.owns_files = files is None
+        self.files = files or FileStore(self.clock)
+
+    def reset_state(self) -> None:
+        self.consumers: dict[str, dict[str, Any]] = {}
+        self.connections: dict[str, Connection] = {}
+        self.sessions: dict[str, Session] = {}
+        self.auto_complete_sessions = True
+        if getattr(self, "owns_files", False):
+            self.files.reset()
+
+    # --- Python helpers --------------------------------------------------------------------------
+
+    def connect(self, consumer_id: str, **changes: Any) -> Connection:
+        """Give ``consumer_id`` a callable Dropbox connection (as a completed Vault flow does)."""
+        with self.lock:
+            now = epoch_millis(self.clock.now())
+            connection = self.connections.get(consumer_id)
+            if connection is None:
+                connection = Connection(consumer_id, created_at_ms=now, updated_at_ms=now)
+                self.connections[consumer_id] = connection
+            connection.state, connection.health, connection.enabled = "callable", "ok", True
+            connection.refresh_fails = False
+            self.consumers.setdefault(consumer_id, {})
+            return self.set_connection(consumer_id, **changes) if changes else connection
+
+    def set_connection(
+        self,
+        consumer_id: str,
+        *,
+        state: str | None = None,
+        health: str | None = None,
+        enabled: bool | None = None,
+        refresh_fails: bool | None = None,
+    ) -> Connection:
+        """Switch a connection's state/health (e.g. ``state="invalid", health="needs_auth"``)."""
+        with self.lock:
+            connection = self.connections[consumer_id]
+            if state is not None:
+                if state not in CONNECTION_STATES:
+                    raise ValueError(f"state must be one of {CONNECTION_STATES}")
+                connection.state = state
+            if health is not None:
+                if health not in CONNECTION_HEALTH:
+                    raise ValueError(f"health must be one of {CONNECTION_HEALTH}")
+                connection.health = health
+            if enabled is not None:
+                connection.enabled = enabled
+            if refresh_fails is not None:
+                connection.refresh_fails = refresh_fails
+            connection.updated_at_ms = epoch_millis(self.clock.now())
+            return connection
+
+    def disconnect(self, consumer_id: str) -> None:
+        with self.lock:
+            self.connections.pop(consumer_id, None)
+
+    def unified_id(self, dropbox_reference: str) -> str:
+        """The Apideck id of a Dropbox path or ``id:``."""
+        node = self.files.lookup(dropbox_reference)
+        if node is None:
+            raise KeyError(dropbox_reference)
+        return node.id.removeprefix("id:")
+
+    def state_snapshot(self) -> dict[str, Any]:
+        return {
+            "consumers": self.consumers,
+            "connections": [self.connection_json(c) for c in self.connections.values()],
+            "sessions": [
+                {
+                    "consumer_id": s.consumer_id,
+                    "completed": s.completed,
+                    "redirect_uri": s.redirect_uri,
+                }
+                for s in self.sessions.values()
+            ],
+            "files": self.files.snapshot() if self.owns_files else "shared with dropbox",
+        }
+
+    # --- routes ----------------------------------------------------------------------------------
+
+    def build_routes(self) -> list[Route]:
+        return [
+            route("GET", "/file-storage/files", self._list_files),
+            route("GET", "/file-storage/files/{file_id}", self._get_file),
+            route("GET", "/file-storage/files/{file_id}/download", self._download),
+            route("POST", "/vault/sessions", self._bind(apideck_vault.create_session)),
+            route(
+                ("GET", "POST"), "/vault/session/{token}", self._bind(apideck_vault.session_page)
+            ),
+            route("GET", "/vault/connections", self._bind(apideck_vault.list_connections)),
+            route(
+                ("GET", "PATCH", "DELETE"),
+                "/vault/connections/{unified_api}/{service_id}",
+                self._bind(apideck_vault.connection),
+            ),
+            route(
+                "POST",
+                "/vault/connections/{unified_api}/{service_id}/validate",
+                self._bind(apideck_vault.validate),
+            ),
+            route(
+                "GET",
+                "/vault/authorize/{service_id}/{application_id}",
+                self._bind(apideck_vault.authorize),
+            ),
+            route(
+                "GET",
+                "/vault/revoke/{service_id}/{application_id}",
+                self._bind(apideck_vault.revoke),
+            ),
+        ]
+
+    def build_control_routes(self) -> list[Route]:
+        return [route("POST", "/_sandbox/connection", self._control_connection)]
+
+    def _bind(
+        self, handler: Callable[[ApideckEmulator, Request, dict[str, str]], Response]
+    ) -> RouteHandler:
+        def bound(request: Request, params: dict[str, str]) -> Response:
+            return handler(self, request, params)
+
+        return bound
+
+    def response_headers(self, request: Request) -> list[tuple[str, str]]:
+        return [("Request-Id", request.request_id)]
+
+    # --- headers, connections --------------------------------------------------------------------
+
+    def check_headers(self, request: Request) -> str:
+        """The consumer id, after checking the API key and application id."""
+        authorization = request.header("Authorization")
+        if authorization is None:
+            raise HttpError(
+                apideck_error(
+                    401, "UnauthorizedError", "Unauthorized Request", "Missing authentication"
+                )
+            )
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or key.strip() != self.api_key:
+            raise HttpError(
+                apideck_error(401, "UnauthorizedError", "Unauthorized Request", "Invalid API key")
+            )
+        app_id = request.header("x-apideck-app-id")
+        if app_id != self.app_id:
+            detail = "Missing application id" if app_id is None else "Invalid application id"
+            raise HttpError(apideck_error(401, "UnauthorizedError", "Unauthorized Request", detail))
+        consumer_id = request.header("x-apideck-consumer-id")
+        if not consumer_id:
+            raise HttpError(
+                apideck_error(
+                    400,
+                    "RequestHeadersValidationError",
+                    "Invalid Params",
+                    {"missing": [{"x-apideck-consumer-id": "required"}]},
+                )
+            )
+        return consumer_id
+
+    def _callable_connection(self, request: Request) -> Connection:
+        consumer_id = self.check_headers(request)
+        service_id = request.header("x-apideck-service-id") or "dropbox"
+        connection = self.connections.get(consumer_id)
+        if connection is None or connection.service_id != service_id:
+            raise HttpError(
+                apideck_error(
+                    404,
+                    "ConnectionNotFoundError",
+                    "Connection Not Found",
+                    f"No file-storage connection for consumer '{consumer_id}' and service "
+                    f"'{service_id}'",
+                )
+            )
+        now_ms = epoch_millis(self.clock.now())
+        if connection.refresh_fails and connection.state == "callable":
+            self.break_connection(connection, now_ms)
+        if not connection.enabled:
+            raise HttpError(
+                apideck_error(
+                    401,
+                    "ConnectorDisabledError",
+                    "Connector Disabled",
+                    "The connection is disabled",
+                )
+            )
+        if connection.state == "invalid" or connection.health in BROKEN_HEALTH:
+            raise HttpError(
+                apideck_error(
+                    401, "UnauthorizedError", "Unauthorized Request", refresh_failure_detail(now_ms)
+                )
+            )
+        if connection.state != "callable":
+            raise HttpError(
+                apideck_error(
+                    401,
+                    "ConnectorCredentialsError",
+                    "Connector Credentials Error",
+                    "The connection has no valid credentials",
+                )
+            )
+        return connection
+
+    def break_connection(self, connection: Connection, now_ms: int) -> None:
+        connection.state, connection.health = "invalid", "needs_auth"
+        connection.last_refresh_failed_at_ms = now_ms
+        connection.updated_at_ms = now_ms
+
+    def connection_json(self, connection: Connection) -> dict[str, Any]:
+        state_token = encode_state({"consumer_id": connection.consumer_id})
+        return {
+            "id": connection.id,
+            "service_id": connection.service_id,
+            "name": "Dropbox",
+            "tag_line": "Dropbox is a file hosting service.",
+            "unified_api": connection.unified_api,
+            "state": connection.state,
+            "integration_state": "configured",
+            "auth_type": "oauth2",
+            "oauth_grant_type": "authorization_code",
+            "status": "live",
+            "enabled": connection.enabled,
+            "website": "https://www.dropbox.com",
+            "icon": "https://res.cloudinary.com/apideck/image/upload/v1/icons/dropbox.png",
+            "logo": "https://res.cloudinary.com/apideck/image/upload/v1/logos/dropbox.png",
+            "authorize_url": self.url(
+                f"/vault/authorize/{connection.service_id}/{self.app_id}?state={state_token}"
+            ),
+            "revoke_url": self.url(
+                f"/vault/revoke/{connection.service_id}/{self.app_id}?state={state_token}"
+            ),
+            "settings": connection.settings,
+            "metadata": {},
+            "form_fields": [],
+            "configuration": [],
+            "configurable_resources": [],
+            "resource_schema_support": [],
+            "resource_settings_support": [],
+            "validation_support": True,
+            "schema_support": [],
+            "settings_required_for_authorization": [],
+            "subscriptions": [],
+            "has_guide": True,
+            "health": connection.health,
+            "credentials_expire_at": 0,
+            "last_refresh_failed_at": connection.last_refresh_failed_at_ms,
+            "last_downstream_error_at": 0,
+            "created_at": connection.created_at_ms,
+            "updated_at": connection.updated_at_ms,
+        }
+
+    # --- file storage ----------------------------------------------------------------------------
+
+    def _envelope(
+        self,
+        request: Request,
+        operation: str,
+        data: Any,
+        *,
+        meta: dict[str, Any] | None = None,
+        links: dict[str, Any] | None = None,
+        raw: Any = None,
+    ) -> Response:
+        payload: dict[str, Any] = {
+            "status_code": 200,
+            "status": "OK",
+            "service": "dropbox",
+            "resource": "files",
+            "operation": operation,
+            "data": data,
+        }
+        if meta is not None:
+            payload["meta"] = meta
+        if links is not None:
+            payload["links"] = links
+        payload["_raw"] = raw
+        return json_response(200, payload)
+
+    def _list_files(self, request: Request, params: dict[str, str]) -> Response:
+        self._callable_connection(request)
+        folder_id = "root"
+        for key, values in request.query.items():
+            if key.startswith("filter["):
+                if key == "filter[folder_id]":
+                    folder_id = values[0]
+                elif key in ("filter[drive_id]", "filter[shared]"):
+                    raise HttpError(
+                        apideck_error(
+                            400,
+                            "UnsupportedFiltersError",
+                            "Unsupported filters",
+                            f"The filter {key} is not supported by the dropbox connector",
+                        )
+                    )
+                else:
+                    raise HttpError(
+                        apideck_error(
+                            400,
+                            "RequestValidationError",
+                            "Invalid Params",
+                            {"unknown": [{key: "not allowed"}]},
+                        )
+                    )
+        limit = _limit(request.arg("limit"))
+        sort_by = request.arg("sort[by]")
+        direction = request.arg("sort[direction]") or "asc"
+        if sort_by not in (None, "created_at", "updated_at", "name") or direction not in (
+            "asc",
+            "desc",
+        ):
+            raise HttpError(
+                apideck_error(
+                    400,
+                    "UnsupportedSortFieldError",
+                    "Unsupported sort field",
+                    f"Sorting by {sort_by!r} {direction!r} is not supported",
+                )
+            )
+        root = self._folder_path(folder_id)
+        offset = 0
+        cursor_text = request.arg("cursor")
+        if cursor_text:
+            cursor = decode_state(cursor_text)
+            if (
+                cursor is None
+                or cursor.get("service") != "dropbox"
+                or cursor.get("folder") != folder_id
+                or not isinstance(cursor.get("offset"), int)
+            ):
+                raise HttpError(
+                    apideck_error(
+                        400, "InvalidCursorError", "Invalid cursor", "The cursor is not valid"
+                    )
+                )
+            offset = cursor["offset"]
+        nodes = self._children(root)
+        if sort_by is not None:
+            nodes.sort(
+                key=lambda node: (
+                    node.name.lower() if sort_by == "name" else self._times(node)[sort_by]
+                ),
+                reverse=direction == "desc",
+            )
+        page = nodes[offset : offset + limit]
+        next_offset = offset + limit if offset + limit < len(nodes) else None
+        next_cursor = (
+            encode_state({"service": "dropbox", "folder": folder_id, "offset": next_offset})
+            if next_offset is not None
+            else None
+        )
+        fields = request.arg("fields")
+        data = [_sparse(self._file_json(node), fields) for node in page]
+        current_url = self.url(
+            request.path + ("?" + request.raw_query if request.raw_query else "")
+        )
+        raw = None
+        if request.arg("raw") == "true":
+            raw = {
+                "entries": [node.metadata() for node in page],
+                "has_more": next_cursor is not None,
+            }
+        return self._envelope(
+            request,
+            "all",
+            data,
+            meta={
+                "items_on_page": len(data),
+                "cursors": {"previous": None, "current": cursor_text, "next": next_cursor},
+            },
+            links={
+                "previous": None,
+                "current": current_url,
+                "next": with_query(current_url, {"cursor": next_cursor}) if next_cursor else None,
+            },
+            raw=raw,
+        )
+
+    def _folder_path(self, folder_id: str) -> str:
+        if folder_id == "root":
+            return ""
+        node = self.files.lookup("id:" + folder_id)
+        if node is None or node.kind != "folder":
+            raise HttpError(
+                apideck_error(
+                    404,
+                    "EntityNotFoundError",
+                    "Unknown Folder",
+                    f"Could not find folder with id: '{folder_id}'",
+                )
+            )
+        return node.path_lower
+
+    def _children(self, root: str) -> list[Node]:
+        with self.files.lock:
+            return [
+                node
+                for key, node in sorted(self.files.nodes.items())
+                if key != root and parent_of(key) == root
+            ]
+
+    def _times(self, node: Node) -> dict[str, str]:
+        updated = node.server_modified or node.created_at
+        return {"created_at": iso_millis(node.created_at), "updated_at": iso_millis(updated)}
+
+    def _file_json(self, node: Node) -> dict[str, Any]:
+        parents = [{"id": "root", "name": "/"}]
+        path = ""
+        for segment in node.path_display.split("/")[1:-1]:
+            path += "/" + segment
+            parent = self.files.lookup(path)
+            if parent is not None:
+                parents.append({"id": parent.id.removeprefix("id:"), "name": parent.name})
+        is_file = node.kind == "file"
+        mime = (
+            (mimetypes.guess_type(node.name)[0] or "application/octet-stream") if is_file else None
+        )
+        return {
+            "id": node.id.removeprefix("id:"),
+            "downstream_id": node.id,
+            "name": node.name,
+            "description": None,
+            "type": node.kind,
+            "path": node.path_display,
+            "mime_type": mime,
+            "downloadable": is_file,
+            "size": node.size if is_file else None,
+            "owner": {
+                "id": DROPBOX_ACCOUNT_ID,
+                "email": DROPBOX_ACCOUNT_EMAIL,
+                "name": "Camille Martin",
+            },
+            "parent_folders": parents,
+            "parent_folders_complete": True,
+            "permissions": {"download": is_file},
+            "exportable": False,
+            "export_formats": None,
+            "custom_mappings": {},
+            "updated_by": DROPBOX_ACCOUNT_ID,
+            "created_by": DROPBOX_ACCOUNT_ID,
+            **self._times(node),
+        }
+
+    def _node(self, file_id: str) -> Node:
+        node = self.files.lookup("id:" + file_id)
+        if node is None:
+            raise HttpError(
+                apideck_error(
+                    404,
+                    "EntityNotFoundError",
+                    "Unknown File",
+                    f"Could not find file with id: '{file_id}'",
+                )
+            )
+        return node
+
+    def _get_file(self, request: Request, params: dict[str, str]) -> Response:
+        self._callable_connection(request)
+        node = self._node(params["file_id"])
+        raw = node.metadata() if request.arg("raw") == "true" else None
+        return self._envelope(
+            request, "one", _sparse(self._file_json(node), request.arg("fields")), raw=raw
+        )
+
+    def _download(self, request: Request, params: dict[str, str]) -> Response:
+        self._callable_connection(request)
+        node = self._node(params["file_id"])
+        if node.kind != "file":
+            raise HttpError(
+                apideck_error(
+                    400,
+                    "RequestValidationError",
+                    "Invalid Params",
+                    "Folders cannot be downloaded",
+                )
+            )
+        mime = mimetypes.guess_type(node.name)[0] or "application/octet-stream"
+        return Response(
+            status=200,
+            body=node.content,
+            content_type=mime,
+            headers=[
+                (
+                    "Content-Disposition",
+                    f"attachment; filename*=UTF-8''{quote(node.name, safe='')}",
+                )
+            ],
+        )
+
+    def _control_connection(self, request: Request, params: dict[str, str]) -> Response:
+        payload = control_json(request)
+        consumer_id = str(payload.pop("consumer_id"))
+        if consumer_id not in self.connections or payload.pop("connect", False):
+            self.connect(consumer_id)
+        connection = self.set_connection(consumer_id, **payload)
+        return json_response(200, self.connection_json(connection))
+
+    # --- provider-shaped faults ----------------------------------------------------------------
+
+    def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
+        status = int(fault["status"])
+        retry_after = fault.get("retry_after")
+        headers: list[tuple[str, str]] = []
+        if retry_after is not None:
+            headers.append(("Retry-After", str(int(retry_after))))
+        if "body" in fault:
+            return Response(
+                status=status,
+                body=str(fault["body"]).encode("utf-8"),
+                content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
+                headers=headers,
+            )
+        now_ms = epoch_millis(self.clock.now())
+        if status == 401:
+            if fault.get("error") == "api_key":
+                return apideck_error(
+                    401,
+                    "UnauthorizedError",
+                    "Unauthorized Request",
+                    "Invalid API key",
+                    headers=headers,
+                )
+            return apideck_error(
+                401,
+                "UnauthorizedError",
+                "Unauthorized Request",
+                refresh_failure_detail(now_ms),
+                headers=headers,
+            )
+        if status == 402:
+            return apideck_error(
+                402,
+                "RequestLimitError",
+                "Request Limit Reached",
+                "You have reached your limit of API requests",
+                headers=headers,
+            )
+        if status == 429:
+            wait = int(retry_after) if retry_after is not None else 60
+            headers += [
+                ("x-downstream-ratelimit-limit", "600"),
+                ("x-downstream-ratelimit-remaining", "0"),
+                ("x-downstream-ratelimit-reset", str(wait)),
+            ]
+            return apideck_error(
+                429,
+                "ConnectorRateLimitError",
+                "Connector Rate Limit Error",
+                {
+                    "context": "The downstream connector rate limit was reached",
+                    "error": {
+                        "error_summary": "too_many_requests/..",
+                        "error": {"reason": {".tag": "too_many_requests"}, "retry_after": wait},
+                    },
+                },
+                headers=headers,
+            )
+        if status == 404:
+            return apideck_error(
+                404, "EntityNotFoundError", "Unknown File", "Not found", headers=headers
+            )
+        if status >= 500:
+            return apideck_error(
+                status,
+                "ConnectorExecutionError",
+                "A Connector Error occurred",
+                "The downstream service answered with an error",
+                headers=headers,
+                downstream_errors=[
+                    {"message": REASONS.get(status, "Error"), "detail": None, "code": str(status)}
+                ],
+            )
+        return apideck_error(
+            status, "RequestValidationError", "Invalid Params", "Injected error", headers=headers
+        )
+
+    def schema_error_response(self, request: Request, spec: Mapping[str, Any]) -> Response:
+        """``{"detail": ..., "status": 400|422, "type_name": ..., "message": ...}``."""
+        return apideck_error(
+            int(spec.get("status", 400)),
+            str(spec.get("type_name", "RequestValidationError")),
+            str(spec.get("message", "Invalid Params")),
+            spec.get("detail", {"missing": [{"field": "required"}]}),
+        )
+
+    def custom_fault(self, request: Request, fault: Mapping[str, Any], kind: str) -> Response:
+        """``{"warning": {...}}``: process normally, then add the warning to ``meta.warnings``."""
+        response = self.process(request)
+        if response.status != 200 or not isinstance(response.payload, dict):
+            return response
+        warning = {
+            "type": "downstream_error",
+            "status_code": 429,
+            "error": "Too Many Requests",
+            "operation": "all",
+            "message": "A downstream call was rate limited; results may be incomplete",
+            **dict(fault["warning"] or {}),
+        }
+        payload = dict(response.payload)
+        meta = dict(payload.get("meta") or {})
+        meta["warnings"] = [*meta.get("warnings", []), warning]
+        payload["meta"] = meta
+        return json_response(200, payload, headers=response.headers)
+
+    def html_fault_response(self, request: Request) -> Response:
+        return html_response(200, html_page("Apideck", "<h1>Apideck</h1><p>Bad gateway</p>"))
+
+    def not_found_response(self, request: Request) -> Response:
+        return apideck_error(
+            404, "NotFoundError", "Not Found", f"Unknown route {request.method} {request.path}"
+        )
+
+    def bad_request_response(self, request: Request, message: str) -> Response:
+        return apideck_error(400, "RequestValidationError", "Invalid Params", message)
+
+    def internal_error_response(self, request: Request) -> Response:
+        return apideck_error(500, "InternalServerError", "Internal Server Error", None)
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return 20
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 200:
+        raise HttpError(
+            apideck_error(
+                400,
+                "RequestValidationError",
+                "Invalid Params",
+                {"limit": "must be an integer between 1 and 200"},
+            )
+        )
+    return limit
+
+
+def _sparse(item: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    if not fields:
+        return item
+    result: dict[str, Any] = {}
+    for name in (part.strip() for part in fields.split(",")):
+        head, _, rest = name.partition(".")
+        if head not in item:
+            continue
+        if rest and isinstance(item[head], dict):
+            result.setdefault(head, {})
+            if rest in item[head]:
+                result[head][rest] = item[head][rest]
+        else:
+            result[head] = item[head]
+    return result

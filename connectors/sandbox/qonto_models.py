@@ -1,0 +1,378 @@
+"""Records the Qonto emulator keeps, and their JSON as Qonto's reference shows it
+(../shared/reference/qonto.md §3b, §4b, §5, §6)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from connectors.sandbox.clock import iso_millis
+from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
+
+CENT = Decimal("0.01")
+TRANSACTION_STATUSES = ("pending", "declined", "completed", "reversed")
+
+
+def decimal_string(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def cents(value: Decimal) -> int:
+    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def money(value: Decimal | None, currency: str | None) -> dict[str, str] | None:
+    """Supplier-invoice money: a decimal string plus ISO currency."""
+    if value is None or currency is None:
+        return None
+    return {"value": decimal_string(value), "currency": currency}
+
+
+def number(value: Decimal) -> float:
+    """Transactions carry floats (with ``*_cents`` integers beside them); two decimals are
+    exactly representable as the shortest float repr, so no digit is lost on the wire."""
+    return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def iso(moment: datetime | None) -> str | None:
+    return iso_millis(moment) if moment is not None else None
+
+
+def bank_account_wire(
+    *,
+    account_id: str,
+    organization_id: str,
+    slug: str,
+    name: str,
+    iban: str,
+    bic: str,
+    currency: str,
+    balance: Decimal,
+    updated_at: datetime,
+    main: bool,
+) -> dict[str, Any]:
+    return {
+        "id": account_id,
+        "slug": slug,
+        "name": name,
+        "iban": iban,
+        "bic": bic,
+        "currency": currency,
+        "balance": number(balance),
+        "balance_cents": cents(balance),
+        "authorized_balance": number(balance),
+        "authorized_balance_cents": cents(balance),
+        "status": "active",
+        "main": main,
+        "is_external_account": False,
+        "account_number": iban[-13:-2],
+        "updated_at": iso(updated_at),
+        "organization_id": organization_id,
+    }
+
+
+@dataclass
+class CachedAnswer:
+    """A successful answer kept for its idempotency key."""
+
+    expires_at: float
+    status: int
+    body: bytes
+    content_type: str | None
+
+
+@dataclass
+class Attachment:
+    id: str
+    created_at: datetime
+    file_name: str
+    content_type: str
+    content: bytes
+    # Uploads to a transaction become visible on it only once "processed" (virtual time).
+    visible_at: float = 0.0
+    transaction_id: str | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def to_json(self, url: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created_at": iso(self.created_at),
+            "file_name": self.file_name,
+            "file_size": str(len(self.content)),
+            "file_content_type": self.content_type,
+            "url": url,
+            "probative_attachment": {"status": "unavailable"},
+        }
+
+
+def parse_time(raw: str) -> datetime | None:
+    """An ISO 8601 / RFC 3339 time (``Z`` allowed; naive means UTC), or None."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+COUNTERPARTY_OBJECTS = {
+    "Transfer": "transfer",
+    "Income": "income",
+    "SwiftIncome": "swift_income",
+    "DirectDebit": "direct_debit",
+    "DirectDebitCollection": "direct_debit_collection",
+}
+NESTED_OBJECTS = (
+    "transfer",
+    "income",
+    "swift_income",
+    "direct_debit",
+    "direct_debit_collection",
+    "direct_debit_hold",
+    "check",
+    "financing_installment",
+    "pagopa_payment",
+)
+
+
+@dataclass
+class Transaction:
+    """A transaction kept in Qonto's wire form (``attachment_ids`` excepted, which depend on
+    upload processing), so seeded objects come back exactly as they went in."""
+
+    wire: dict[str, Any]
+    attachment_ids: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.wire["id"])
+
+    @property
+    def bank_account_id(self) -> str:
+        return str(self.wire["bank_account_id"])
+
+    @property
+    def status(self) -> str:
+        return str(self.wire["status"])
+
+    @property
+    def side(self) -> str:
+        return str(self.wire["side"])
+
+    @property
+    def operation_type(self) -> str:
+        return str(self.wire["operation_type"])
+
+    def moment(self, name: str) -> datetime | None:
+        value = self.wire.get(name)
+        return parse_time(value) if isinstance(value, str) else None
+
+    def to_json(
+        self, *, visible_attachment_ids: list[str], embedded: dict[str, Any]
+    ) -> dict[str, Any]:
+        payload = dict(self.wire)
+        payload["attachment_ids"] = visible_attachment_ids
+        payload.update(embedded)
+        return payload
+
+
+def transaction_wire(
+    *,
+    transaction_uuid: str,
+    transaction_id: str,
+    bank_account_id: str,
+    amount: Decimal,
+    currency: str,
+    local_amount: Decimal,
+    local_currency: str,
+    side: str,
+    operation_type: str,
+    subject_type: str,
+    status: str,
+    label: str,
+    emitted_at: datetime,
+    settled_at: datetime | None,
+    created_at: datetime,
+    reference: str | None,
+    note: str | None,
+    category: str,
+    counterparty_iban: str | None,
+    counterparty_bic: str | None,
+    card_last_digits: str | None,
+    vat_amount: Decimal | None,
+    vat_rate: Decimal | None,
+    initiator_id: str | None,
+) -> dict[str, Any]:
+    nested: dict[str, Any] = dict.fromkeys(NESTED_OBJECTS)
+    container = COUNTERPARTY_OBJECTS.get(subject_type)
+    if container is not None and (counterparty_iban or counterparty_bic):
+        nested[container] = {
+            "counterparty_account_number": counterparty_iban or "",
+            "counterparty_account_number_format": "IBAN" if counterparty_iban else "",
+            "counterparty_bank_identifier": counterparty_bic or "",
+            "counterparty_bank_identifier_format": "SWIFT_BIC" if counterparty_bic else "",
+        }
+    return {
+        "id": transaction_uuid,
+        "transaction_id": transaction_id,
+        "amount": number(amount),
+        "amount_cents": cents(amount),
+        "settled_balance": None,
+        "settled_balance_cents": None,
+        "attachment_ids": [],
+        "logo": {"small": None, "medium": None},
+        "local_amount": number(local_amount),
+        "local_amount_cents": cents(local_amount),
+        "side": side,
+        "operation_type": operation_type,
+        "currency": currency,
+        "local_currency": local_currency,
+        "label": label,
+        "clean_counterparty_name": label,
+        "settled_at": iso(settled_at),
+        "emitted_at": iso(emitted_at),
+        "created_at": iso(created_at),
+        "updated_at": iso(created_at),
+        "status": status,
+        "note": note,
+        "reference": reference,
+        "vat_amount": number(vat_amount) if vat_amount is not None else None,
+        "vat_amount_cents": cents(vat_amount) if vat_amount is not None else None,
+        "vat_rate": float(vat_rate) if vat_rate is not None else None,
+        "initiator_id": initiator_id,
+        "label_ids": [],
+        "attachment_lost": False,
+        "attachment_required": side == "debit",
+        "card_last_digits": card_last_digits,
+        "category": category,
+        "cashflow_category": None,
+        "cashflow_subcategory": None,
+        "subject_type": subject_type,
+        "bank_account_id": bank_account_id,
+        "is_external_transaction": False,
+        **nested,
+    }
+
+
+def wire_value(value: Any) -> Any:
+    """A Python value as Qonto writes it in a transaction (Decimal → float, time → ISO)."""
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+# Extracted fields a supplier invoice may carry after Qonto's analysis.
+EXTRACTED_FIELDS = (
+    "invoice_number",
+    "supplier_name",
+    "issuer_name",
+    "vat_number",
+    "tin",
+    "description",
+    "issue_date",
+    "due_date",
+    "payment_date",
+    "iban",
+    "currency",
+    "total_amount",
+    "total_amount_excluding_taxes",
+    "total_tax_amount",
+    "payable_amount",
+)
+
+
+@dataclass
+class SupplierInvoice:
+    id: str
+    idempotency_key: str
+    attachment_id: str
+    file_name: str
+    file_sha256: str
+    created_at: datetime
+    updated_at: datetime
+    source: str
+    meta: dict[str, Any]
+    status: str = "to_review"
+    analyzed_at: datetime | None = None
+    extracted: dict[str, Any] = field(default_factory=dict)
+    has_duplicates: bool = False
+
+    def to_json(self, organization_id: str) -> dict[str, Any]:
+        fields = self.extracted
+        currency = fields.get("currency")
+
+        def amount(name: str) -> dict[str, str] | None:
+            value = fields.get(name)
+            return money(Decimal(str(value)), currency) if value is not None else None
+
+        total_tax = amount("total_tax_amount")
+        return {
+            "id": self.id,
+            "organization_id": organization_id,
+            "status": self.status,
+            "file_name": self.file_name,
+            "attachment_id": self.attachment_id,
+            "display_attachment_id": self.attachment_id,
+            "invoice_number": fields.get("invoice_number"),
+            "supplier_name": fields.get("supplier_name"),
+            "issuer_name": fields.get("issuer_name", fields.get("supplier_name")),
+            "supplier_id": None,
+            "vat_number": fields.get("vat_number"),
+            "tin": fields.get("tin"),
+            "description": fields.get("description"),
+            "total_amount": amount("total_amount"),
+            "total_amount_excluding_taxes": amount("total_amount_excluding_taxes"),
+            "total_tax_amount": total_tax,
+            "taxes": [{"tax_amount": total_tax, "tax_rate": fields.get("tax_rate")}]
+            if total_tax is not None
+            else [],
+            "payable_amount": amount("payable_amount") or amount("total_amount"),
+            "total_amount_credit_notes": None,
+            "issue_date": fields.get("issue_date"),
+            "due_date": fields.get("due_date"),
+            "payment_date": fields.get("payment_date"),
+            "scheduled_date": None,
+            "iban": fields.get("iban"),
+            "initiator_id": QONTO_MEMBERSHIP_ID,
+            "source_type": "direct_upload",
+            "source": self.source,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "analyzed_at": iso(self.analyzed_at),
+            "request_transfer": None,
+            "is_einvoice": False,
+            "e_invoice_type": None,
+            "einvoicing_lifecycle_events": [],
+            "has_duplicates": self.has_duplicates,
+            "has_discrepancies": False,
+            "declined_note": None,
+            "is_attachment_invoice": True,
+            "attachment_category": "INVOICE",
+            "is_attachment_non_financial": False,
+            "is_credit_note": False,
+            "related_invoices": [],
+            "matched_transactions": [],
+            "matched_transactions_ids": [],
+            "transfer_ids": [],
+            "meta": {
+                "integration_type": self.meta.get("integration_type"),
+                "connector": self.meta.get("connector"),
+                "accounting_recorded_at": None,
+                "accounting_recorded_source": None,
+            },
+            "available_actions": {
+                "mark_as_paid": True,
+                "unmark_as_paid": False,
+                "reject": True,
+                "archive": True,
+            },
+            "approval_workflow": None,
+        }
