@@ -160,6 +160,18 @@ class ConnectorSession(requests.Session):
         return response
 
 
+class RedactingFilter(logging.Filter):
+    """Belt and braces for any logger (add it to a handler in ``LOGGING``): renders the record's
+    message once, redacted, so a token passed as a log argument anywhere never reaches output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        rendered = record.getMessage()
+        cleaned = redact(rendered)
+        if cleaned != rendered:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 def build_session(
     *,
     provider: str,

@@ -68,6 +68,9 @@ QONTO_SANDBOX_HINT = (
     " — Qonto's sandbox answers HTML when the X-Qonto-Staging-Token header is missing or wrong; "
     "check QONTO_STAGING_TOKEN and QONTO_OAUTH_URL"
 )
+_SECRET_FORM_FIELDS = frozenset(
+    {"code", "refresh_token", "client_secret", "code_verifier", "token"}
+)
 _SECRET_FIELDS = frozenset({"access_token", "refresh_token", "id_token", "code", "client_secret"})
 
 
@@ -210,7 +213,10 @@ def _post_token(
     retry_on: Callable[[TransientError], bool],
 ) -> dict[str, Any]:
     http = session or build_session(provider=provider)
-    secret_values = [*form.values(), *_headers(config).values()]
+    secret_values = [
+        *(value for name, value in form.items() if name in _SECRET_FORM_FIELDS),
+        *_headers(config).values(),
+    ]
 
     def attempt() -> dict[str, Any]:
         response = http.post(_token_url(provider, config), data=form, headers=_headers(config))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -27,18 +26,11 @@ CONSUMER = "workspace-7"
 PDF = b"%PDF-1.7\n" + b"facture " * 200
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[ApideckEmulator]:
-    with ApideckEmulator() as running:
-        yield running
-
-
 @pytest.fixture
-def apideck(emulator: ApideckEmulator) -> Iterator[ApideckEmulator]:
-    emulator.reset()
-    emulator.connect(CONSUMER)
-    yield emulator
-    emulator.reset()
+def apideck(apideck_emulator: ApideckEmulator) -> ApideckEmulator:
+    """The shared session emulator (tests/plugins/sandbox.py), reset for this test."""
+    apideck_emulator.connect(CONSUMER)
+    return apideck_emulator
 
 
 class Sleeps(list[float]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,17 +48,10 @@ from connectors.sandbox.dropbox import DropboxEmulator
 PDF = b"%PDF-1.7\n" + b"invoice body " * 100
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DropboxEmulator]:
-    with DropboxEmulator() as running:
-        yield running
-
-
 @pytest.fixture
-def dropbox(emulator: DropboxEmulator) -> Iterator[DropboxEmulator]:
-    emulator.reset()
-    yield emulator
-    emulator.reset()
+def dropbox(dropbox_emulator: DropboxEmulator) -> DropboxEmulator:
+    """The shared session emulator (tests/plugins/sandbox.py), reset for this test."""
+    return dropbox_emulator
 
 
 def config_for(emulator: DropboxEmulator) -> DropboxConfig:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,17 +46,10 @@ from connectors.sandbox.qonto import QontoEmulator
 PDF = b"%PDF-1.7\n" + b"supplier invoice " * 50
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[QontoEmulator]:
-    with QontoEmulator() as running:
-        yield running
-
-
 @pytest.fixture
-def qonto(emulator: QontoEmulator) -> Iterator[QontoEmulator]:
-    emulator.reset()
-    yield emulator
-    emulator.reset()
+def qonto(qonto_emulator: QontoEmulator) -> QontoEmulator:
+    """The shared session emulator (tests/plugins/sandbox.py), reset for this test."""
+    return qonto_emulator
 
 
 class Sleeps(list[float]):
@@ -403,6 +395,7 @@ def test_revoke_consents_disconnects(qonto: QontoEmulator) -> None:
 def test_list_transactions_sends_the_window_and_every_status(qonto: QontoEmulator) -> None:
     since = datetime.now(UTC) - timedelta(minutes=1)
     qonto.add_transaction(amount="1234.56", label="OVH SAS", status="completed")
+    qonto.advance_clock(1)  # distinct updated_at values, so the order is defined
     qonto.add_transaction(
         amount="99.90",
         label="Figma",
@@ -410,6 +403,7 @@ def test_list_transactions_sends_the_window_and_every_status(qonto: QontoEmulato
         local_amount="107.00",
         local_currency="USD",
     )
+    qonto.advance_clock(1)
     qonto.add_transaction(
         amount="5000.00",
         label="Client Acme",
@@ -450,6 +444,7 @@ def test_pagination_stops_when_next_page_is_absent(qonto: QontoEmulator) -> None
     qonto.omit_next_page_on_last = True
     for number in range(3):
         qonto.add_transaction(amount=str(10 + number), label=f"t{number}")
+        qonto.advance_clock(1)
 
     transactions = list(
         client_for(qonto).list_transactions(

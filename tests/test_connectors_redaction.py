@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
 
 from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
 from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError, redact
+from connectors.http import RedactingFilter
 from connectors.oauth import StaticTokenSource, TokenSet, make_pkce_pair
 
 ACCESS = "sl.u.AAAAbbbbCCCCddddEEEEffff0123456789"
@@ -150,3 +152,12 @@ def test_configs_pkce_and_token_sources_hide_secrets() -> None:
         ACCESS,
     ):
         assert secret not in shown
+
+
+def test_redacting_filter_cleans_any_record() -> None:
+    record = logging.LogRecord(
+        "django.request", logging.INFO, __file__, 1, "callback %s", ("?code=abc123&state=s",), None
+    )
+
+    assert RedactingFilter().filter(record) is True
+    assert record.getMessage() == "callback ?code=[REDACTED]&state=s"
