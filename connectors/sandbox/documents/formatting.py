@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from connectors.sandbox.documents.model import DateStyle, MoneyStyle, to_cents
+from connectors.sandbox.documents.model import DateStyle, MoneyStyle, Party, to_cents
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "nl", "es", "it")
 
@@ -251,6 +251,15 @@ def format_vat_id(vat_id: str, spaced: bool) -> str:
     if prefix == "FR":
         return f"FR {rest[:2]} {rest[2:]}"
     return f"{prefix} {rest}"
+
+
+def city_line(party: Party) -> str:
+    """ "75010 Paris", but "San Francisco, CA 94105" and "London EC1M 5RJ"."""
+    if party.country == "US":
+        return f"{party.city}, {party.postcode}"
+    if party.country == "GB":
+        return f"{party.city} {party.postcode}"
+    return f"{party.postcode} {party.city}"
 
 
 def country_name(country: str, language: str) -> str:

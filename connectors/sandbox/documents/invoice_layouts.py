@@ -24,6 +24,7 @@ from connectors.sandbox.documents.canvas import (
     Page,
 )
 from connectors.sandbox.documents.formatting import (
+    city_line,
     country_name,
     currency_mark,
     format_date,
@@ -134,7 +135,7 @@ class InvoiceDraw:
 
 
 def _address_lines(party: Party, language: str, *, with_country: bool) -> list[str]:
-    lines = [party.street, f"{party.postcode} {party.city}"]
+    lines = [party.street, city_line(party)]
     if with_country:
         lines.append(country_name(party.country, language))
     return lines
@@ -298,7 +299,7 @@ def layout_classic(draw: InvoiceDraw) -> None:
     y = draw_total_table(draw, y, label_x=120, boxed=False)
     y = draw_notes_after(draw, y)
     draw_payment(draw, LEFT, y + 6, 110)
-    footer = [supplier.name, f"{supplier.street}, {supplier.postcode} {supplier.city}"]
+    footer = [supplier.name, f"{supplier.street}, {city_line(supplier)}"]
     if supplier.registration:
         footer.append(supplier.registration)
     page.text(PAGE_WIDTH / 2, 279, " · ".join(footer), size=7.5, align="C", color=GREY)
@@ -413,12 +414,12 @@ def layout_din_letter(draw: InvoiceDraw) -> None:
     page.text(
         RIGHT,
         27,
-        f"{supplier.street} · {supplier.postcode} {supplier.city}",
+        f"{supplier.street} · {city_line(supplier)}",
         size=8,
         align="R",
         color=GREY,
     )
-    sender = f"{supplier.name} · {supplier.street} · {supplier.postcode} {supplier.city}"
+    sender = f"{supplier.name} · {supplier.street} · {city_line(supplier)}"
     width = page.text(LEFT, 47, sender, size=6.5, color=GREY)
     page.line(LEFT, 47.8, LEFT + width, 47.8, color=GREY, width=0.1)
     _buyer(draw, LEFT, 55, label=False)
@@ -439,7 +440,7 @@ def layout_din_letter(draw: InvoiceDraw) -> None:
     page.line(LEFT, 265, RIGHT, 265, color=GREY, width=0.2)
     vat_id = draw.vat_id()
     columns: list[list[str]] = [
-        [supplier.name, supplier.street, f"{supplier.postcode} {supplier.city}"],
+        [supplier.name, supplier.street, city_line(supplier)],
         [value or "" for value in (supplier.phone, draw.email(), draw.website())],
         [
             supplier.registration or "",

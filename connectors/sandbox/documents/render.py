@@ -17,6 +17,7 @@ from connectors.sandbox.documents.canvas import (
 )
 from connectors.sandbox.documents.facturx_xml import FACTURX_FILENAME, build_cii_xml, facturx_xmp
 from connectors.sandbox.documents.formatting import (
+    city_line,
     country_name,
     currency_mark,
     format_date,
@@ -53,6 +54,9 @@ def render_invoice(spec: InvoiceSpec) -> RenderedDocument:
     """A supplier invoice, credit note or payment reminder as PDF, in the spec's language and
     layout, with an embedded Factur-X BASIC XML when `spec.embed_facturx`."""
     words = labels_for(spec.language)
+    if spec.supplier.country == "US":
+        # A US seller charges sales tax, not VAT.
+        words = {**words, "vat": "Tax", "vat_rate": "Tax", "vat_total": "Total tax"}
     page = Page(
         created=spec.issue_date,
         offset=spec.offset_mm,
@@ -171,7 +175,7 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
             y += 8
     else:
         page.text(LEFT, 24, payer.name, size=14, bold=True, color=accent)
-        page.text(LEFT, 29, f"{payer.street}, {payer.postcode} {payer.city}", color=GREY)
+        page.text(LEFT, 29, f"{payer.street}, {city_line(payer)}", color=GREY)
         page.text(LEFT, 48, words["pc_title"], size=15, bold=True)
         y = page.paragraph(LEFT, 58, words["pc_letter"].format(date=executed), width=RIGHT - LEFT)
         y += 4
@@ -226,10 +230,10 @@ def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
     executed = format_date(spec.execution_date, language, spec.date_style)
     amount = format_money(spec.amount, spec.currency, language, spec.money_style)
     page.text(LEFT, 24, payer.name, size=15, bold=True, color=accent)
-    page.text(LEFT, 29.5, f"{payer.street}, {payer.postcode} {payer.city}", color=GREY)
+    page.text(LEFT, 29.5, f"{payer.street}, {city_line(payer)}", color=GREY)
     y = 48.0
     page.text(120, y, beneficiary.name, bold=True)
-    for line in (beneficiary.street, f"{beneficiary.postcode} {beneficiary.city}"):
+    for line in (beneficiary.street, city_line(beneficiary)):
         y += 4.5
         page.text(120, y, line)
     page.text(120, y + 9, f"{payer.city}, {executed}")
@@ -315,7 +319,7 @@ def render_other(spec: OtherSpec) -> RenderedDocument:
             LEFT, y + 6, body.format(date=when), width=RIGHT - LEFT, size=9.5, leading=4.8
         )
         y += 6
-    address = f"{sender.street}, {sender.postcode} {sender.city}, "
+    address = f"{sender.street}, {city_line(sender)}, "
     address += country_name(sender.country, spec.language)
     page.text(PAGE_WIDTH / 2, 282, address, size=7, align="C", color=GREY)
     if spec.kind == "contract":

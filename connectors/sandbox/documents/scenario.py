@@ -78,10 +78,15 @@ class DemoScenario:
 def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> DemoScenario:
     """Render the demo paperwork and the Qonto history that goes with it.
 
-    Vendors: a French host with Factur-X, a Berlin hotel (7 % and 19 % VAT), a Dutch
-    translator (reverse charge), a Spanish design studio (with a credit note), an Italian
-    printer (with a reminder for an invoice already paid), a London event company (GBP) and a
-    US SaaS (USD). See notes in the report for the full list of cases.
+    Seven vendors: a French host sending Factur-X (three monthly invoices paid by direct
+    debit), a Berlin hotel (7 % and 19 % VAT, paid by card), a Dutch translator (reverse
+    charge; two transfers with confirmations, one invoice also forwarded as "Fwd_", and a
+    near-duplicate debit to a similarly named company), a Spanish studio (a credit note and its
+    refund), an Italian printer (a reminder for an invoice already paid), a London event
+    company (GBP, confirmation with rate and EUR debited) and a US SaaS (USD card charges and a
+    wire). Six receivables paid by an exact reference, "inv 42", a Belgian structured
+    communication, an RF reference and a partial payment (one still open), a customer's
+    remittance notice, a newsletter, and the usual noise of cards, fees, rent and payouts.
     """
     b = ScenarioBuilder(seed, anchor)
     rng = b.rng

@@ -38,6 +38,8 @@ def draw_price(rng: random.Random, low: int, high: int, step: str = "0.01") -> D
 
 
 class ScenarioBuilder:
+    """Holds the seeded generator, the organisation and everything booked so far."""
+
     def __init__(self, seed: int, anchor: date) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
@@ -63,6 +65,7 @@ class ScenarioBuilder:
             email="compta@atelier-lumen.fr",
         )
         self.savings_iban, _ = make_iban("FR", self.rng, bank=QONTO_BANK)
+        self.membership_id = uuid4(self.rng)  # the user who initiates transfers and cards
 
     def day(self, days_ago: int) -> date:
         return self.anchor - timedelta(days=days_ago)
@@ -99,23 +102,22 @@ class ScenarioBuilder:
     def pay(
         self, vendor: Party, amount: Decimal, day: date, reference: str | None, **fields: Any
     ) -> dict[str, Any]:
+        operation_type = fields.pop("operation_type", "transfer")
+        # A direct debit is pulled by the creditor: no member of ours initiates it.
+        initiator = None if operation_type == "direct_debit" else self.membership_id
         return self.add_transaction(
             day=day,
             side="debit",
-            operation_type=fields.pop("operation_type", "transfer"),
+            operation_type=operation_type,
             amount=amount,
             label=fields.pop("label", vendor.name),
             clean_counterparty_name=vendor.name,
             reference=reference,
             counterparty_account_number=vendor.iban,
             counterparty_bank_identifier=vendor.bic,
-            initiator_id=self.initiator,
+            initiator_id=initiator,
             **fields,
         )
-
-    @property
-    def initiator(self) -> str:
-        return "membership-" + self.slug
 
 
 def vendor_party(rng: random.Random, country: str, **fields: Any) -> Party:
