@@ -255,6 +255,22 @@ def test_download_of_a_vanished_file_is_not_found(dropbox: DropboxEmulator) -> N
         client_for(dropbox).download("id:doesnotexist")
 
 
+def test_truncated_download_is_transient_and_retried(dropbox: DropboxEmulator) -> None:
+    dropbox.put_file("/In/a.pdf", PDF)
+    dropbox.inject_fault("/2/files/download", {"malformed": "truncated_json"})
+
+    with pytest.raises(TransientError) as raised:
+        client_for(dropbox, retry=NO_RETRY).download("/In/a.pdf")
+    dropbox.inject_fault("/2/files/download", {"malformed": "truncated_json"})
+    downloaded = client_for(dropbox).download("/In/a.pdf")
+
+    assert str(raised.value).startswith(
+        f"dropbox: a.pdf: received {len(PDF) // 2} bytes, Dropbox announced {len(PDF)}"
+    )
+    assert downloaded.content == PDF
+    assert len(dropbox.requests(path="/2/files/download")) == 3
+
+
 def test_content_hash_matches_dropbox_for_edge_sizes() -> None:
     assert content_hash(b"") == ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     block = 4 * 1024 * 1024
