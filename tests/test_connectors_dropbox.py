@@ -119,8 +119,7 @@ def test_list_folder_sends_the_documented_arguments_and_parses_entries(
     ]
     files = [entry for entry in result.entries if isinstance(entry, FileMetadata)]
     folders = [entry.path_display for entry in result.entries if isinstance(entry, FolderEntry)]
-    # A set: the emulator currently repeats the listed folder itself (reported).
-    assert set(folders) == {"/Invoices", "/Invoices/2026"}
+    assert folders == ["/Invoices", "/Invoices/2026"]
     assert [(f.id, f.name, f.size, f.content_hash) for f in files] == [
         (listed["id"], "inv-001.pdf", len(PDF), content_hash(PDF))
     ]
