@@ -280,6 +280,8 @@ if not WELL_MASTER_KEY and not (DEBUG or WELL_DEMO):
 
 # --- Pipeline knobs -----
 WELL_MAX_FILE_MB = env.int("WELL_MAX_FILE_MB", default=20)
+# Entries per Dropbox listing page (0: Dropbox's default); the cursor is saved after each page.
+WELL_DROPBOX_PAGE_SIZE = env.int("WELL_DROPBOX_PAGE_SIZE", default=0)
 WELL_PARSE_MEMORY_MB = env.int("WELL_PARSE_MEMORY_MB", default=512)
 WELL_PARSE_CPU_SECONDS = env.int("WELL_PARSE_CPU_SECONDS", default=20)
 WELL_PARSE_WALL_SECONDS = env.int("WELL_PARSE_WALL_SECONDS", default=30)

@@ -20,6 +20,12 @@ from well.settings import Q_CLUSTER, STORAGES
 
 STATIC_ROOT = Path(os.environ["WELL_VAR_DIR"]) / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: concurrency tests then see real SQLite locking (WAL,
+    # IMMEDIATE transactions), as the single-machine deployment does.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(os.environ["WELL_VAR_DIR"]) / "test.sqlite3")
+    }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

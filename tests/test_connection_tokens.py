@@ -1,0 +1,140 @@
+"""Tokens on the Connection row: encrypted, bound to their row, refreshed once under a lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from connectors.crypto import DecryptionError
+from connectors.errors import AuthError
+from connectors.sandbox import Sandbox
+from reconciliation.connections import (
+    ConnectionTokenSource,
+    load_tokens,
+    qonto_client_for,
+)
+from reconciliation.models import Connection, ConnectionStatus, Provider, Role, Workspace
+from tests.factories import make_connection, make_user
+
+Connect = Callable[..., Connection]
+
+
+def _refresh_calls(sandbox: Sandbox) -> int:
+    return sum(
+        1
+        for request in sandbox.qonto.requests()
+        if request.path == "/oauth2/token" and "refresh_token" in repr(request.body)
+    )
+
+
+@pytest.mark.django_db
+def test_tokens_are_never_stored_in_clear(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+) -> None:
+    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    tokens = load_tokens(connection)
+    assert tokens.access_token.startswith("ory_at_")
+    with db_connection.cursor() as cursor:
+        for table in db_connection.introspection.table_names(cursor):
+            quoted = db_connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - table names from introspection
+            dump = repr(cursor.fetchall())
+            assert tokens.access_token not in dump, table
+            assert tokens.refresh_token is not None
+            assert tokens.refresh_token not in dump, table
+    assert bytes(connection.access_token_ciphertext or b"").startswith(b"CT1")
+
+
+@pytest.mark.django_db
+def test_ciphertext_copied_to_another_connection_fails(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+) -> None:
+    original = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    other = make_connection(workspace, Provider.DROPBOX)
+    other.access_token_ciphertext = original.access_token_ciphertext
+    other.save()
+    with pytest.raises(DecryptionError):
+        load_tokens(Connection.objects.get(pk=other.pk))
+
+
+@pytest.mark.django_db
+def test_expired_access_token_is_refreshed_once_then_used(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+) -> None:
+    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    before = load_tokens(connection)
+    sandbox_settings.qonto.advance_clock(2 * 3600)  # the emulator now rejects the access token
+    organization = qonto_client_for(connection).get_organization()
+    assert organization.id
+    after = load_tokens(Connection.objects.get(pk=connection.pk))
+    assert after.access_token != before.access_token
+    assert after.refresh_token != before.refresh_token  # Qonto rotates refresh tokens
+    assert _refresh_calls(sandbox_settings) == 1
+
+
+@pytest.mark.django_db
+def test_revoked_grant_marks_the_connection_and_tells_its_owner(
+    workspace: Workspace,
+    sandbox_settings: Sandbox,
+    connect_with_emulator_tokens: Connect,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    owner = make_user("owner", workspace=workspace, role=Role.ADMIN)
+    connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto, owner=owner
+    )
+    sandbox_settings.qonto.revoke_all_tokens()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AuthError):
+        qonto_client_for(connection).get_organization()
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.NEEDS_REAUTH
+    assert "Refreshing the token failed" in connection.last_error
+    assert [message.to for message in mail.outbox] == [["owner@example.com"]]
+    assert "reconnect" in mail.outbox[0].body.lower()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_refresh_only_once(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+) -> None:
+    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    stale = load_tokens(connection).access_token
+    Connection.objects.filter(pk=connection.pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    sandbox_settings.qonto.clear_requests()
+    results: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            results.append(ConnectionTokenSource(connection.pk).refresh_after_unauthorized(stale))
+        except BaseException as error:  # reported to the main thread
+            errors.append(error)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(set(results)) == 1
+    assert results[0] != stale
+    assert _refresh_calls(sandbox_settings) == 1
+
+
+def test_sqlite_is_new_enough_for_returning_and_wal() -> None:
+    assert sqlite3.sqlite_version_info >= (3, 35)
