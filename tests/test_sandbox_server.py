@@ -27,8 +27,8 @@ def bearer(qonto: QontoEmulator) -> dict[str, str]:
     return {"Authorization": "Bearer " + qonto.issue_token()["access_token"]}
 
 
-def bulk_files(*keys: str) -> list[tuple[str, tuple[str | None, bytes | str, str | None]]]:
-    files: list[tuple[str, tuple[str | None, bytes | str, str | None]]] = []
+def bulk_files(*keys: str) -> list[tuple[str, Any]]:
+    files: list[tuple[str, Any]] = []
     for key in keys:
         files.append(
             ("supplier_invoices[][file]", (f"{key}.pdf", PDF + key.encode(), "application/pdf"))

@@ -140,6 +140,7 @@ class DropboxEmulator(Emulator):
         self.app_secret = app_secret
         self._shared_files = files
         # Real seconds a longpoll may block at most (tests lower it), and an optional backoff.
+        self.initial_longpoll_wait_cap: float | None = None
         self.longpoll_wait_cap: float | None = None
         self.longpoll_backoff: int | None = None
         self.consent = "allow"
@@ -166,6 +167,7 @@ class DropboxEmulator(Emulator):
         self.tokens = self._new_token_store()
         self.consent = "allow"
         self.longpoll_backoff = None
+        self.longpoll_wait_cap = self.initial_longpoll_wait_cap
 
     # --- Python helpers --------------------------------------------------------------------------
 

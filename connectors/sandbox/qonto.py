@@ -184,7 +184,7 @@ class QontoEmulator(Emulator):
     def organization_id(self) -> str:
         return str(self.organization["id"])
 
-    # --- Python helpers: seeding --------------------------------------------------------------
+    # --- Python helpers: seeding -----------------------------------------------------------------
 
     def add_bank_account(
         self,
@@ -439,7 +439,7 @@ class QontoEmulator(Emulator):
             "oauth": self.tokens.snapshot(),
         }
 
-    # --- routes -------------------------------------------------------------------------------
+    # --- routes ----------------------------------------------------------------------------------
 
     def build_routes(self) -> list[Route]:
         api = self._api
@@ -498,7 +498,7 @@ class QontoEmulator(Emulator):
 
         return guarded
 
-    # --- helpers for the endpoint modules ------------------------------------------------------
+    # --- helpers for the endpoint modules --------------------------------------------------------
 
     def error(
         self,
@@ -623,7 +623,7 @@ class QontoEmulator(Emulator):
             return rule.code, rule.detail
         return None
 
-    # --- control ------------------------------------------------------------------------------
+    # --- control ---------------------------------------------------------------------------------
 
     def _control_item_errors(self, request: Request, params: dict[str, str]) -> Response:
         if request.method == "DELETE":

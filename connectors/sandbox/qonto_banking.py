@@ -62,7 +62,7 @@ def bank_account(emulator: QontoEmulator, request: Request, params: dict[str, st
     return json_response(200, {"bank_account": account})
 
 
-# --- transactions ------------------------------------------------------------------------------
+# --- transactions --------------------------------------------------------------------------------
 
 
 def _bad_parameter(
@@ -251,7 +251,7 @@ def get_transaction(emulator: QontoEmulator, request: Request, params: dict[str,
     return json_response(200, {"transaction": transaction_json(emulator, transaction, includes)})
 
 
-# --- attachments -------------------------------------------------------------------------------
+# --- attachments ---------------------------------------------------------------------------------
 
 
 def _idempotency_key(emulator: QontoEmulator, request: Request) -> str:
