@@ -197,11 +197,28 @@ class MatchQuerySet(TenantQuerySet["Match"]):
         return self.filter(status=M.PROPOSED)
 
     def to_attach(self) -> Self:
-        """Confirmed confirmation↔debit matches whose PDF is not yet on the Qonto transaction."""
-        return self.filter(status=M.CONFIRMED, kind=MatchKind.CONFIRMATION_DEBIT)
+        """Confirmed confirmation↔debit matches whose PDF is not yet on the Qonto transaction
+        (and that Qonto did not refuse for good)."""
+        return self.filter(
+            status=M.CONFIRMED, kind=MatchKind.CONFIRMATION_DEBIT, is_attach_blocked=False
+        )
 
     def double_charges(self) -> Self:
         return self.filter(kind=MatchKind.DOUBLE_CHARGE)
+
+    def for_review(self) -> Self:
+        """Proposals waiting for a person: double charges first, then the highest scores."""
+        return (
+            self.filter(status=M.PROPOSED)
+            .annotate(
+                is_double_charge=models.Case(
+                    models.When(kind=MatchKind.DOUBLE_CHARGE, then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                )
+            )
+            .order_by("is_double_charge", "created_at", "rank", "-score", "id")
+        )
 
 
 class Match(TenantModel):
@@ -250,6 +267,13 @@ class Match(TenantModel):
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
     attached_at = models.DateTimeField(null=True, blank=True)
     attach_error = models.TextField(blank=True)
+    # First upload attempt (the idempotency key is stored with it, before the call).
+    attach_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attach_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_attach_blocked = models.BooleanField(
+        default=False,
+        help_text="Qonto refused the file for good, or it is missing: not retried until unblocked.",
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -312,6 +336,17 @@ class Match(TenantModel):
         self.status = M.ATTACHED
         self.attached_at = timezone.now()
         self.attach_error = ""
+        self.is_attach_blocked = False
+
+    def block_attach(self, reason: str) -> None:
+        """Stop retrying the upload: a person must fix the cause, then `unblock_attach`."""
+        if self.status != M.CONFIRMED:
+            raise IllegalTransitionError("match", self.status, "attach blocked")
+        self.is_attach_blocked = True
+        self.attach_error = reason[:4000]
+
+    def unblock_attach(self) -> None:
+        self.is_attach_blocked = False
 
 
 class ExchangeRate(models.Model):

@@ -1,0 +1,419 @@
+"""Payment confirmations ↔ outbound debits, in one batch per window.
+
+Candidates come from indexed queries (amount IN (...) and a value-date range per chunk of
+confirmations sorted by execution date), are scored by `scoring.score_debit`, and ranked. A
+confident best candidate is confirmed (and attached at the end of the window); otherwise the
+top three are proposed for review. A debit two confirmations both claim confidently goes to
+review for both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from reconciliation.matching.fx import RateBook
+from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.scoring import (
+    HUNDRED,
+    BankLine,
+    MatchPolicy,
+    PaymentOrder,
+    Ranking,
+    rank,
+    score_debit,
+)
+from reconciliation.matching.sources import (
+    VendorDirectory,
+    lines_in_amount_range,
+    lines_with_amounts,
+    lines_with_local_amounts,
+    payment_order_from,
+    window_around,
+)
+from reconciliation.models import (
+    PAYMENT_KINDS,
+    Decision,
+    DecisionAction,
+    Document,
+    DocumentStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Side,
+)
+
+logger = logging.getLogger("reconciliation.matching")
+
+#: Confirmations matched per candidate query (sorted by date, so a chunk spans a few weeks).
+CHUNK_SIZE = 400
+#: How many candidates a reviewer sees.
+REVIEW_CANDIDATES = 3
+
+
+@dataclass
+class ConfirmationOutcome:
+    considered: int = 0
+    confirmed: int = 0
+    proposed: int = 0
+    unmatched_document_ids: list[int] = field(default_factory=list)
+    unreadable_document_ids: list[int] = field(default_factory=list)
+    #: document id → (transaction id, invoice id or None) for the confirmations confirmed now.
+    confirmed_pairs: dict[int, tuple[int, int | None]] = field(default_factory=dict)
+    orders: dict[int, PaymentOrder] = field(default_factory=dict)
+    #: document id → every debit that fitted it (confirmed or proposed) in this window.
+    candidate_ids: dict[int, set[int]] = field(default_factory=dict)
+
+
+def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]:
+    """Parsed payment documents that still need a debit: not confirmed or attached, not
+    flagged as a double charge, and not answered "none of these" by a reviewer."""
+    decided = Match.objects.for_workspace(workspace_id).filter(
+        kind=MatchKind.CONFIRMATION_DEBIT,
+        status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+        document__isnull=False,
+    )
+    flagged = Match.objects.for_workspace(workspace_id).filter(
+        kind=MatchKind.DOUBLE_CHARGE, document__isnull=False
+    )
+    declined = Decision.objects.for_workspace(workspace_id).filter(
+        action=DecisionAction.REJECT_MATCHES, document__isnull=False
+    )
+    return list(
+        Document.objects.for_workspace(workspace_id)
+        .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
+        .exclude(pk__in=decided.values("document_id"))
+        .exclude(pk__in=flagged.values("document_id"))
+        .exclude(pk__in=declined.values("document_id"))
+        .order_by("pk")
+        .values_list("pk", "extraction")
+    )
+
+
+def match_confirmations(
+    *,
+    workspace_id: int,
+    home_currency: str,
+    policy: MatchPolicy,
+    vendors: VendorDirectory,
+    rates: RateBook,
+    invoices: InvoiceDirectory,
+    settled: dict[int, tuple[int, int | None, int | None]],
+) -> ConfirmationOutcome:
+    outcome = ConfirmationOutcome()
+    orders: list[PaymentOrder] = []
+    for document_id, extraction in open_confirmations(workspace_id):
+        order = payment_order_from(
+            document_id,
+            extraction if isinstance(extraction, dict) else None,
+            vendors=vendors,
+            default_currency=home_currency,
+        )
+        if isinstance(order, str):
+            logger.info("document %s cannot be matched: %s", document_id, order)
+            outcome.unreadable_document_ids.append(document_id)
+            continue
+        orders.append(order)
+    outcome.considered = len(orders)
+    outcome.orders = {order.document_id: order for order in orders}
+    if not orders:
+        return outcome
+    orders.sort(key=lambda order: (order.execution_date, order.document_id))
+    rejected = _rejected_pairs(workspace_id, [order.document_id for order in orders])
+    rankings: dict[int, Ranking] = {}
+    lines_by_id: dict[int, BankLine] = {}
+    for offset in range(0, len(orders), CHUNK_SIZE):
+        chunk = orders[offset : offset + CHUNK_SIZE]
+        candidates = _candidate_lines(workspace_id, chunk, home_currency, policy, vendors, rates)
+        taken = _taken(
+            workspace_id, {line.transaction_id for lines in candidates.values() for line in lines}
+        )
+        for order in chunk:
+            scored = []
+            for line in candidates.get(order.document_id, ()):
+                if (
+                    line.transaction_id in taken
+                    or (order.document_id, line.transaction_id) in rejected
+                ):
+                    continue
+                lines_by_id[line.transaction_id] = line
+                rate = rates.rate(order.currency, line.currency, order.execution_date)
+                candidate = score_debit(order, line, policy=policy, rate=rate)
+                if candidate is not None:
+                    scored.append(candidate)
+            rankings[order.document_id] = rank(scored, policy)
+            outcome.candidate_ids[order.document_id] = {c.transaction_id for c in scored}
+    confident = _resolve_conflicts(rankings, policy)
+    _persist(
+        workspace_id=workspace_id,
+        rankings=rankings,
+        confident=confident,
+        orders=outcome.orders,
+        lines=lines_by_id,
+        invoices=invoices,
+        settled=settled,
+        outcome=outcome,
+    )
+    return outcome
+
+
+def _candidate_lines(
+    workspace_id: int,
+    chunk: list[PaymentOrder],
+    home_currency: str,
+    policy: MatchPolicy,
+    vendors: VendorDirectory,
+    rates: RateBook,
+) -> dict[int, list[BankLine]]:
+    """Per document, the debits whose amount may be its amount (exact, local or converted)."""
+    start = window_around(chunk[0].execution_date, before=policy.days_before, after=0)[0]
+    end = window_around(chunk[-1].execution_date, before=0, after=policy.days_after)[1]
+    by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
+    for line in lines_with_amounts(
+        workspace_id=workspace_id,
+        side=Side.DEBIT,
+        amounts=[order.amount for order in chunk],
+        start=start,
+        end=end,
+        vendors=vendors,
+    ):
+        by_amount[line.amount].append(line)
+    foreign = [order for order in chunk if order.currency != home_currency]
+    by_local: dict[tuple[str, Decimal], list[BankLine]] = defaultdict(list)
+    if foreign:
+        for line in lines_with_local_amounts(
+            workspace_id=workspace_id,
+            side=Side.DEBIT,
+            amounts=[order.amount for order in foreign],
+            currencies=[order.currency for order in foreign],
+            start=start,
+            end=end,
+            vendors=vendors,
+        ):
+            if line.local_amount is not None:
+                by_local[(line.local_currency, line.local_amount)].append(line)
+    candidates: dict[int, list[BankLine]] = {}
+    for order in chunk:
+        first, last = window_around(
+            order.execution_date, before=policy.days_before, after=policy.days_after
+        )
+        found = {
+            line.transaction_id: line
+            for line in by_amount.get(order.amount, ())
+            if first <= line.value_date <= last
+        }
+        if order.currency != home_currency:
+            for line in by_local.get((order.currency, order.amount), ()):
+                if first <= line.value_date <= last:
+                    found[line.transaction_id] = line
+            rate = rates.rate(order.currency, home_currency, order.execution_date)
+            if rate is not None:
+                converted = order.amount * rate
+                slack = converted * policy.fx_tolerance_percent / HUNDRED
+                for line in lines_in_amount_range(
+                    workspace_id=workspace_id,
+                    side=Side.DEBIT,
+                    currency=home_currency,
+                    low=converted - slack,
+                    high=converted + slack,
+                    start=first,
+                    end=last,
+                    vendors=vendors,
+                ):
+                    found.setdefault(line.transaction_id, line)
+        candidates[order.document_id] = list(found.values())
+    return candidates
+
+
+def _taken(workspace_id: int, transaction_ids: set[int]) -> set[int]:
+    """Debits already confirmed (or attached) for another confirmation."""
+    if not transaction_ids:
+        return set()
+    taken: set[int] = set()
+    ids = sorted(transaction_ids)
+    for offset in range(0, len(ids), 900):
+        taken |= set(
+            Match.objects.for_workspace(workspace_id)
+            .filter(
+                kind=MatchKind.CONFIRMATION_DEBIT,
+                status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+                transaction_id__in=ids[offset : offset + 900],
+            )
+            .values_list("transaction_id", flat=True)
+        )
+    return taken
+
+
+def _rejected_pairs(workspace_id: int, document_ids: list[int]) -> set[tuple[int, int]]:
+    """(document, transaction) pairs a reviewer said are not the same payment."""
+    pairs: set[tuple[int, int]] = set()
+    for offset in range(0, len(document_ids), 900):
+        pairs |= {
+            (document_id, transaction_id)
+            for document_id, transaction_id in Match.objects.for_workspace(workspace_id)
+            .filter(
+                kind=MatchKind.CONFIRMATION_DEBIT,
+                status=MatchStatus.REJECTED,
+                document_id__in=document_ids[offset : offset + 900],
+            )
+            .values_list("document_id", "transaction_id")
+            if transaction_id is not None
+        }
+    return pairs
+
+
+def _resolve_conflicts(rankings: dict[int, Ranking], policy: MatchPolicy) -> dict[int, int]:
+    """{document id: transaction id} of the confident matches no other document also claims.
+
+    A debit two documents claim confidently is given to neither (both go to review). A debit
+    confirmed for one document no longer competes in the others' rankings, which may leave
+    one of them clearly ahead: those are ranked again, twice at most.
+    """
+    confident: dict[int, int] = {}
+    for _ in range(3):
+        claims: dict[int, list[int]] = defaultdict(list)
+        for document_id, ranking in rankings.items():
+            if document_id in confident:
+                continue
+            if ranking.is_confident and ranking.best is not None:
+                claims[ranking.best.transaction_id].append(document_id)
+        fresh = {ids[0]: tx for tx, ids in claims.items() if len(ids) == 1}
+        for transaction_id, ids in claims.items():
+            if len(ids) > 1:
+                logger.info(
+                    "transaction %s is claimed by documents %s: review", transaction_id, ids
+                )
+                for document_id in ids:
+                    ranking = rankings[document_id]
+                    rankings[document_id] = Ranking(
+                        ranking.candidates,
+                        False,
+                        f"transaction {transaction_id} also fits documents "
+                        f"{', '.join(str(i) for i in ids if i != document_id)}",
+                    )
+        if not fresh:
+            break
+        confident.update(fresh)
+        used = set(confident.values())
+        for document_id, ranking in list(rankings.items()):
+            if document_id in confident:
+                continue
+            remaining = [c for c in ranking.candidates if c.transaction_id not in used]
+            if len(remaining) != len(ranking.candidates):
+                rankings[document_id] = rank(remaining, policy)
+    return confident
+
+
+def _persist(
+    *,
+    workspace_id: int,
+    rankings: dict[int, Ranking],
+    confident: dict[int, int],
+    orders: dict[int, PaymentOrder],
+    lines: dict[int, BankLine],
+    invoices: InvoiceDirectory,
+    settled: dict[int, tuple[int, int | None, int | None]],
+    outcome: ConfirmationOutcome,
+) -> None:
+    existing: dict[int, dict[int, Match]] = defaultdict(dict)
+    document_ids = sorted(rankings)
+    for offset in range(0, len(document_ids), 900):
+        for match in Match.objects.for_workspace(workspace_id).filter(
+            kind=MatchKind.CONFIRMATION_DEBIT,
+            status=MatchStatus.PROPOSED,
+            document_id__in=document_ids[offset : offset + 900],
+        ):
+            if match.document_id is not None and match.transaction_id is not None:
+                existing[match.document_id][match.transaction_id] = match
+    now = timezone.now()
+    to_create: list[Match] = []
+    to_update: list[Match] = []
+    to_delete: list[int] = []
+    for document_id in document_ids:
+        ranking = rankings[document_id]
+        current = existing.get(document_id, {})
+        if document_id in confident:
+            keep = ranking.candidates[:1]
+            status = MatchStatus.CONFIRMED
+        else:
+            keep = ranking.candidates[:REVIEW_CANDIDATES]
+            status = MatchStatus.PROPOSED
+        if not keep:
+            outcome.unmatched_document_ids.append(document_id)
+            logger.info("document %s: no debit fits", document_id)
+        kept_ids = set()
+        for position, candidate in enumerate(keep, start=1):
+            kept_ids.add(candidate.transaction_id)
+            invoice_id: int | None = None
+            if status == MatchStatus.CONFIRMED:
+                order = orders[document_id]
+                paid = invoices.paid_by(order, lines[candidate.transaction_id].reference)
+                if paid is not None and paid.id not in settled:
+                    invoice_id = paid.id
+                    settled[paid.id] = (0, candidate.transaction_id, document_id)
+                outcome.confirmed_pairs[document_id] = (candidate.transaction_id, invoice_id)
+            reasons = [*candidate.reasons, ranking.explanation]
+            logger.info(
+                "document %s ↔ transaction %s: %s, score %s (%s)",
+                document_id,
+                candidate.transaction_id,
+                status,
+                candidate.score,
+                "; ".join(reasons),
+            )
+            match = current.get(candidate.transaction_id) or Match(
+                workspace_id=workspace_id,
+                kind=MatchKind.CONFIRMATION_DEBIT,
+                document_id=document_id,
+                transaction_id=candidate.transaction_id,
+            )
+            match.status = status
+            match.invoice_id = invoice_id
+            match.score = candidate.score
+            match.rank = position
+            match.reasons = reasons
+            match.amount_basis = candidate.amount.basis
+            match.matched_amount = candidate.amount.matched_amount
+            match.matched_currency = candidate.amount.matched_currency
+            match.fx_rate = candidate.amount.fx_rate
+            match.decided_at = now if status == MatchStatus.CONFIRMED else None
+            (to_update if match.pk else to_create).append(match)
+        to_delete += [m.pk for tx, m in current.items() if tx not in kept_ids]
+        if status == MatchStatus.CONFIRMED:
+            outcome.confirmed += 1
+        elif keep:
+            outcome.proposed += 1
+    with db_transaction.atomic():
+        _delete(to_delete)
+        Match.objects.bulk_update(
+            to_update,
+            [
+                "status",
+                "invoice",
+                "score",
+                "rank",
+                "reasons",
+                "amount_basis",
+                "matched_amount",
+                "matched_currency",
+                "fx_rate",
+                "decided_at",
+            ],
+            batch_size=500,
+        )
+        Match.objects.bulk_create(to_create, batch_size=500)
+
+
+def _delete(match_ids: Iterable[int]) -> None:
+    """Drop Well's own stale proposals (never a reviewer's decision: only `proposed` rows)."""
+    ids = sorted(match_ids)
+    for offset in range(0, len(ids), 900):
+        Match.objects.filter(
+            pk__in=ids[offset : offset + 900], status=MatchStatus.PROPOSED
+        ).delete()

@@ -1,0 +1,395 @@
+"""Inbound credits ↔ receivables (and suppliers' credit notes refunded to us).
+
+The reference leads: every open receivable's reference is indexed, and a credit's remittance
+text is searched for it (exact, abbreviated, truncated — see `reconciliation.references`).
+When no reference names anything, an amount equal to what is due from a recognisable
+counterparty may still settle it. A confident match records the payment on the receivable
+(partial payments leave the rest due); anything ambiguous goes to review with its candidates.
+
+Work is incremental: a window looks at credits synced since the last matching run, plus every
+credit still waiting for review; when receivables were added since, all credits that could pay
+them (from the earliest open issue date on) are looked at again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from django.db import transaction as db_transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reconciliation.matching.fx import RateBook
+from reconciliation.matching.names import compact_iban, normalize_name
+from reconciliation.matching.scoring import (
+    BankLine,
+    MatchPolicy,
+    Ranking,
+    ReceivableTarget,
+    ScoredCandidate,
+    rank,
+    score_credit,
+)
+from reconciliation.matching.sources import VendorDirectory, bank_line
+from reconciliation.models import (
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Receivable,
+    ReceivableStatus,
+    Side,
+    Transaction,
+    TransactionStatus,
+)
+from reconciliation.references import ReferenceIndex
+
+logger = logging.getLogger("reconciliation.matching")
+
+TargetKey = tuple[Literal["receivable", "credit_note"], int]
+REVIEW_CANDIDATES = 3
+#: A customer may pay this long before the receivable's issue date (prepayments).
+PREPAYMENT_DAYS = 30
+_LINE_FIELDS = (
+    "id",
+    "amount",
+    "currency",
+    "local_amount",
+    "local_currency",
+    "normalized_counterparty",
+    "counterparty_iban",
+    "reference",
+    "value_date",
+)
+
+
+@dataclass
+class CreditOutcome:
+    considered: int = 0
+    confirmed: int = 0
+    proposed: int = 0
+    unmatched: int = 0
+    receivables_paid: int = 0
+    partial_payments: int = 0
+
+
+@dataclass
+class Targets:
+    """Open receivables and unrefunded credit notes, by reference and by amount due."""
+
+    items: dict[TargetKey, ReceivableTarget] = field(default_factory=dict)
+    references: ReferenceIndex[TargetKey] = field(default_factory=ReferenceIndex)
+    by_amount: dict[tuple[str, Decimal], set[TargetKey]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    earliest: date | None = None
+
+    def add(self, target: ReceivableTarget) -> None:
+        key: TargetKey = (target.kind, target.id)
+        self.items[key] = target
+        self.references.add(target.reference, key)
+        self.by_amount[(target.currency, target.amount_due)].add(key)
+        if target.issue_date is not None and (
+            self.earliest is None or target.issue_date < self.earliest
+        ):
+            self.earliest = target.issue_date
+
+    def record(self, key: TargetKey, received: Decimal) -> None:
+        """Lower what is due after a payment, so a later credit in the window sees the rest."""
+        target = self.items[key]
+        self.by_amount[(target.currency, target.amount_due)].discard(key)
+        updated = replace(target, amount_due=max(Decimal(0), target.amount_due - received))
+        self.items[key] = updated
+        if updated.amount_due > 0:
+            self.by_amount[(updated.currency, updated.amount_due)].add(key)
+
+    @classmethod
+    def load(cls, workspace_id: int) -> Targets:
+        targets = cls()
+        for pk, reference, name, iban, amount, paid, currency, issued, due in (
+            Receivable.objects.for_workspace(workspace_id)
+            .open()
+            .values_list(
+                "id",
+                "reference",
+                "customer_name",
+                "customer_iban",
+                "amount",
+                "amount_paid",
+                "currency",
+                "issue_date",
+                "due_date",
+            )
+        ):
+            targets.add(
+                ReceivableTarget(
+                    kind="receivable",
+                    id=pk,
+                    reference=reference,
+                    amount_due=amount - paid,
+                    currency=currency.upper(),
+                    name=normalize_name(name),
+                    iban=compact_iban(iban),
+                    issue_date=issued,
+                    due_date=due,
+                )
+            )
+        refunded = Match.objects.for_workspace(workspace_id).filter(
+            kind=MatchKind.CREDIT_RECEIVABLE,
+            status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+            invoice__isnull=False,
+        )
+        for pk, number, name, iban, amount, currency, issued, due in (
+            Invoice.objects.for_workspace(workspace_id)
+            .filter(is_credit_note=True, total_amount__isnull=False)
+            .exclude(status=InvoiceStatus.REFUSED)
+            .exclude(number="")
+            .exclude(pk__in=refunded.values("invoice_id"))
+            .values_list(
+                "id",
+                "number",
+                "supplier_name",
+                "supplier_iban",
+                "total_amount",
+                "currency",
+                "issue_date",
+                "due_date",
+            )
+        ):
+            targets.add(
+                ReceivableTarget(
+                    kind="credit_note",
+                    id=pk,
+                    reference=number,
+                    amount_due=abs(amount),
+                    currency=(currency or "EUR").upper(),
+                    name=normalize_name(name),
+                    iban=compact_iban(iban),
+                    issue_date=issued,
+                    due_date=due,
+                )
+            )
+        return targets
+
+
+def credits_to_match(
+    workspace_id: int, *, targets: Targets, since: datetime | None, today: date
+) -> list[tuple[object, ...]]:
+    """Credits worth a look (see the module docstring), oldest first."""
+    if not targets.items:
+        return []
+    settled = Match.objects.for_workspace(workspace_id).filter(
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.REJECTED),
+    )
+    credits = Transaction.objects.for_workspace(workspace_id).filter(
+        side=Side.CREDIT, status=TransactionStatus.COMPLETED, value_date__isnull=False
+    )
+    start = (targets.earliest or today) - timedelta(days=PREPAYMENT_DAYS)
+    waiting = Match.objects.for_workspace(workspace_id).filter(
+        kind=MatchKind.CREDIT_RECEIVABLE, status=MatchStatus.PROPOSED
+    )
+    new_targets = (
+        since is None
+        or Receivable.objects.for_workspace(workspace_id).filter(created_at__gte=since).exists()
+        or Invoice.objects.for_workspace(workspace_id)
+        .filter(is_credit_note=True, created_at__gte=since)
+        .exists()
+    )
+    if new_targets:
+        chosen = credits.filter(value_date__gte=start)
+    else:
+        assert since is not None
+        chosen = credits.filter(
+            Q(synced_at__gte=since) | Q(pk__in=waiting.values("transaction_id")),
+            value_date__gte=start,
+        )
+    return list(
+        chosen.exclude(pk__in=settled.values("transaction_id"))
+        .order_by("value_date", "id")
+        .values_list(*_LINE_FIELDS)
+    )
+
+
+def match_credits(
+    *,
+    workspace_id: int,
+    policy: MatchPolicy,
+    vendors: VendorDirectory,
+    rates: RateBook,
+    today: date,
+    since: datetime | None,
+) -> CreditOutcome:
+    outcome = CreditOutcome()
+    targets = Targets.load(workspace_id)
+    rows = credits_to_match(workspace_id, targets=targets, since=since, today=today)
+    outcome.considered = len(rows)
+    decided: list[tuple[BankLine, Ranking, bool]] = []
+    for row in rows:
+        line = bank_line(row, vendors)
+        ranking = _rank_credit(line, targets, policy=policy, rates=rates)
+        confident = ranking.is_confident and ranking.best is not None
+        if confident and ranking.best is not None:
+            key = _key_of(ranking.best)
+            targets.record(key, ranking.best.amount.matched_amount)
+        decided.append((line, ranking, confident))
+    _persist(workspace_id, decided, targets, outcome)
+    return outcome
+
+
+def _rank_credit(
+    line: BankLine, targets: Targets, *, policy: MatchPolicy, rates: RateBook
+) -> Ranking:
+    scored: list[ScoredCandidate] = []
+    hits = targets.references.find(line.reference)
+    if hits:
+        tier = hits[0][0].tier
+        for _hit, key in hits:
+            target = targets.items[key]
+            rate = rates.rate(target.currency, line.currency, line.value_date)
+            candidate = score_credit(line, target, tier=tier, policy=policy, rate=rate)
+            if candidate is not None:
+                scored.append(candidate)
+    else:
+        keys = set(targets.by_amount.get((line.currency, line.amount), ()))
+        if line.local_amount is not None:
+            keys |= targets.by_amount.get((line.local_currency, line.local_amount), set())
+        for key in sorted(keys):
+            target = targets.items[key]
+            rate = rates.rate(target.currency, line.currency, line.value_date)
+            candidate = score_credit(line, target, tier=None, policy=policy, rate=rate)
+            if candidate is not None:
+                scored.append(candidate)
+    return rank(scored, policy)
+
+
+def _key_of(candidate: ScoredCandidate) -> TargetKey:
+    if candidate.target_kind == "credit_note":
+        return ("credit_note", candidate.target_id)
+    return ("receivable", candidate.target_id)
+
+
+def _persist(
+    workspace_id: int,
+    decided: list[tuple[BankLine, Ranking, bool]],
+    targets: Targets,
+    outcome: CreditOutcome,
+) -> None:
+    transaction_ids = [line.transaction_id for line, _, _ in decided]
+    existing: dict[int, dict[TargetKey, Match]] = defaultdict(dict)
+    for offset in range(0, len(transaction_ids), 900):
+        for match in Match.objects.for_workspace(workspace_id).filter(
+            kind=MatchKind.CREDIT_RECEIVABLE,
+            status=MatchStatus.PROPOSED,
+            transaction_id__in=transaction_ids[offset : offset + 900],
+        ):
+            key: TargetKey = (
+                ("receivable", match.receivable_id)
+                if match.receivable_id is not None
+                else ("credit_note", match.invoice_id or 0)
+            )
+            existing[match.transaction_id or 0][key] = match
+    now = timezone.now()
+    to_create: list[Match] = []
+    to_update: list[Match] = []
+    to_delete: list[int] = []
+    payments: list[tuple[int, Decimal]] = []
+    for line, ranking, confident in decided:
+        current = existing.get(line.transaction_id, {})
+        keep = ranking.candidates[:1] if confident else ranking.candidates[:REVIEW_CANDIDATES]
+        status = MatchStatus.CONFIRMED if confident else MatchStatus.PROPOSED
+        kept: set[TargetKey] = set()
+        for position, candidate in enumerate(keep, start=1):
+            key = _key_of(candidate)
+            kept.add(key)
+            reasons = [*candidate.reasons, ranking.explanation]
+            logger.info(
+                "credit %s ↔ %s %s: %s, score %s (%s)",
+                line.transaction_id,
+                key[0],
+                key[1],
+                status,
+                candidate.score,
+                "; ".join(reasons),
+            )
+            match = current.get(key) or Match(
+                workspace_id=workspace_id,
+                kind=MatchKind.CREDIT_RECEIVABLE,
+                transaction_id=line.transaction_id,
+                receivable_id=key[1] if key[0] == "receivable" else None,
+                invoice_id=key[1] if key[0] == "credit_note" else None,
+            )
+            match.status = status
+            match.score = candidate.score
+            match.rank = position
+            match.reasons = reasons
+            match.amount_basis = candidate.amount.basis
+            match.matched_amount = candidate.amount.matched_amount
+            match.matched_currency = candidate.amount.matched_currency
+            match.fx_rate = candidate.amount.fx_rate
+            match.decided_at = now if confident else None
+            (to_update if match.pk else to_create).append(match)
+            if confident and key[0] == "receivable":
+                payments.append((key[1], candidate.amount.matched_amount))
+        to_delete += [m.pk for k, m in current.items() if k not in kept]
+        if confident:
+            outcome.confirmed += 1
+        elif keep:
+            outcome.proposed += 1
+        else:
+            outcome.unmatched += 1
+    with db_transaction.atomic():
+        for offset in range(0, len(to_delete), 900):
+            Match.objects.filter(
+                pk__in=to_delete[offset : offset + 900], status=MatchStatus.PROPOSED
+            ).delete()
+        Match.objects.bulk_update(
+            to_update,
+            [
+                "status",
+                "score",
+                "rank",
+                "reasons",
+                "amount_basis",
+                "matched_amount",
+                "matched_currency",
+                "fx_rate",
+                "decided_at",
+            ],
+            batch_size=500,
+        )
+        Match.objects.bulk_create(to_create, batch_size=500)
+        _record_payments(workspace_id, payments, outcome)
+
+
+def _record_payments(
+    workspace_id: int, payments: list[tuple[int, Decimal]], outcome: CreditOutcome
+) -> None:
+    """Apply the payments to freshly locked receivables (amount_paid moves by the amount, so a
+    concurrent edit of another field is never overwritten)."""
+    if not payments:
+        return
+    ids = sorted({receivable_id for receivable_id, _ in payments})
+    receivables: dict[int, Receivable] = {}
+    for offset in range(0, len(ids), 900):
+        receivables.update(
+            (receivable.pk, receivable)
+            for receivable in Receivable.objects.for_workspace(workspace_id)
+            .select_for_update()
+            .filter(pk__in=ids[offset : offset + 900])
+        )
+    for receivable_id, amount in payments:
+        receivable = receivables[receivable_id]
+        receivable.record_payment(amount)
+    for receivable in receivables.values():
+        receivable.save(update_fields=["amount_paid", "status"])
+        if receivable.status == ReceivableStatus.PAID:
+            outcome.receivables_paid += 1
+        elif receivable.status == ReceivableStatus.PARTIALLY_PAID:
+            outcome.partial_payments += 1

@@ -1,0 +1,294 @@
+"""Supplier invoices as the matcher sees them: which are settled by a matched debit, which
+invoice a payment refers to, and linking invoices straight to their debits."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+
+from reconciliation.matching.names import compact_iban, name_similarity, normalize_name
+from reconciliation.matching.scoring import BankLine, PaymentOrder
+from reconciliation.matching.sources import VendorDirectory, lines_with_amounts
+from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus, Side
+from reconciliation.references import ReferenceIndex, compare_references, normalize_reference
+
+logger = logging.getLogger("reconciliation.matching")
+
+SETTLING_KINDS = (MatchKind.CONFIRMATION_DEBIT, MatchKind.INVOICE_DEBIT)
+SETTLED_STATUSES = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
+#: Invoices still on their way (a repeat of a settled one must be stopped before posting).
+OPEN_INVOICE_STATUSES = (
+    InvoiceStatus.NEW,
+    InvoiceStatus.NEEDS_REVIEW,
+    InvoiceStatus.APPROVED,
+    InvoiceStatus.FAILED,
+    InvoiceStatus.REJECTED,
+)
+#: An invoice is paid between three days before its issue date and this long after it.
+INVOICE_PAYMENT_DAYS = 120
+#: Invoices older than this are not considered by the matcher.
+INVOICE_LOOKBACK_DAYS = 500
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    id: int
+    document_id: int
+    vendor_id: int | None
+    name: str
+    iban: str
+    number: str
+    normalized_number: str
+    amount: Decimal | None
+    currency: str
+    issue_date: date | None
+    status: str
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Who issued it: the vendor when known, and the normalised supplier name."""
+        keys = [f"vendor:{self.vendor_id}"] if self.vendor_id else []
+        if self.name:
+            keys.append(f"name:{self.name}")
+        return tuple(keys)
+
+
+def party_keys(vendor_ids: Iterable[int], name: str) -> tuple[str, ...]:
+    keys = [f"vendor:{vendor_id}" for vendor_id in sorted(vendor_ids)]
+    if name:
+        keys.append(f"name:{name}")
+    return tuple(keys)
+
+
+@dataclass
+class InvoiceDirectory:
+    """Invoices indexed by issuer + number, issuer + amount, and issuer → number index."""
+
+    facts: dict[int, InvoiceFacts] = field(default_factory=dict)
+    by_number: dict[tuple[str, str], list[InvoiceFacts]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_amount: dict[tuple[str, str, Decimal], list[InvoiceFacts]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    numbers: dict[str, ReferenceIndex[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, workspace_id: int, *, today: date) -> InvoiceDirectory:
+        directory = cls()
+        rows = (
+            Invoice.objects.for_workspace(workspace_id)
+            .filter(is_credit_note=False)
+            .exclude(status=InvoiceStatus.REFUSED)
+            .exclude(issue_date__lt=today - timedelta(days=INVOICE_LOOKBACK_DAYS))
+            .values_list(
+                "id",
+                "document_id",
+                "vendor_id",
+                "supplier_name",
+                "supplier_iban",
+                "number",
+                "normalized_number",
+                "total_amount",
+                "currency",
+                "issue_date",
+                "status",
+            )
+        )
+        for row in rows:
+            (pk, document_id, vendor_id, name, iban, number, normalized, amount) = row[:8]
+            currency, issue_date, status = row[8:]
+            directory.add(
+                InvoiceFacts(
+                    id=pk,
+                    document_id=document_id,
+                    vendor_id=vendor_id,
+                    name=normalize_name(name),
+                    iban=compact_iban(iban),
+                    number=number,
+                    # Filled by enrichment; computed here too so matching never depends on it.
+                    normalized_number=normalized or normalize_reference(number),
+                    amount=amount,
+                    currency=(currency or "").upper(),
+                    issue_date=issue_date,
+                    status=status,
+                )
+            )
+        return directory
+
+    def add(self, facts: InvoiceFacts) -> None:
+        self.facts[facts.id] = facts
+        for key in facts.keys:
+            if facts.normalized_number:
+                self.by_number[(key, facts.normalized_number)].append(facts)
+                self.numbers.setdefault(key, ReferenceIndex()).add(facts.number, facts.id)
+            if facts.amount is not None:
+                self.by_amount[(key, facts.currency, facts.amount)].append(facts)
+
+    def named_by(self, keys: Iterable[str], texts: Iterable[str]) -> set[int]:
+        """Invoices of these issuers that one of ``texts`` names by number (best tier)."""
+        found: set[int] = set()
+        for text in texts:
+            if not text:
+                continue
+            for key in keys:
+                index = self.numbers.get(key)
+                if index is None:
+                    continue
+                found |= {invoice_id for hit, invoice_id in index.find(text)}
+            if found:
+                return found
+        return found
+
+    def paid_by(self, order: PaymentOrder, line_reference: str = "") -> InvoiceFacts | None:
+        """The one invoice a payment settles: named by its reference, else the only invoice of
+        that issuer with that amount issued on or before the payment."""
+        keys = party_keys(order.vendor_ids, order.beneficiary_name)
+        named = self.named_by(keys, (order.reference, line_reference))
+        if len(named) == 1:
+            return self.facts[next(iter(named))]
+        if named:
+            return None
+        same_amount = {
+            facts.id: facts
+            for key in keys
+            for facts in self.by_amount.get((key, order.currency, order.amount), ())
+            if facts.issue_date is None or facts.issue_date <= order.execution_date
+        }
+        if len(same_amount) == 1:
+            return next(iter(same_amount.values()))
+        return None
+
+
+def settled_invoices(workspace_id: int) -> dict[int, tuple[int, int | None, int | None]]:
+    """{invoice id: (match id, transaction id, document id)} for invoices a matched debit
+    settled (the first match when there are several)."""
+    settled: dict[int, tuple[int, int | None, int | None]] = {}
+    rows = (
+        Match.objects.for_workspace(workspace_id)
+        .filter(kind__in=SETTLING_KINDS, status__in=SETTLED_STATUSES, invoice__isnull=False)
+        .order_by("id")
+        .values_list("invoice_id", "id", "transaction_id", "document_id")
+    )
+    for invoice_id, match_id, transaction_id, document_id in rows:
+        settled.setdefault(invoice_id, (match_id, transaction_id, document_id))
+    return settled
+
+
+@dataclass
+class SettlementOutcome:
+    linked: int = 0
+
+
+def link_invoices_to_debits(
+    *,
+    workspace_id: int,
+    invoices: InvoiceDirectory,
+    vendors: VendorDirectory,
+    settled: dict[int, tuple[int, int | None, int | None]],
+) -> SettlementOutcome:
+    """Settle invoices straight from the bank: a debit of exactly the invoice's amount, paid
+    to its supplier, whose reference names the invoice number, is recorded as a confirmed
+    ``invoice_debit`` match. Only unambiguous cases; the rest stays unsettled."""
+    outcome = SettlementOutcome()
+    pending = sorted(
+        (
+            facts
+            for facts in invoices.facts.values()
+            if facts.id not in settled
+            and facts.amount is not None
+            and facts.amount > 0
+            and facts.issue_date is not None
+            and facts.normalized_number
+        ),
+        key=lambda facts: facts.issue_date or date.min,
+    )
+    if not pending:
+        return outcome
+    taken = set(
+        Match.objects.for_workspace(workspace_id)
+        .filter(kind=MatchKind.INVOICE_DEBIT, status__in=SETTLED_STATUSES)
+        .values_list("transaction_id", flat=True)
+    )
+    links: list[Match] = []
+    chunk_size = 300
+    for offset in range(0, len(pending), chunk_size):
+        chunk = pending[offset : offset + chunk_size]
+        first = min(f.issue_date for f in chunk if f.issue_date) - timedelta(days=3)
+        last = max(f.issue_date for f in chunk if f.issue_date) + timedelta(
+            days=INVOICE_PAYMENT_DAYS
+        )
+        by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
+        for line in lines_with_amounts(
+            workspace_id=workspace_id,
+            side=Side.DEBIT,
+            amounts=[f.amount for f in chunk if f.amount is not None],
+            start=first,
+            end=last,
+            vendors=vendors,
+        ):
+            by_amount[line.amount].append(line)
+        for facts in chunk:
+            debit = _debit_for(facts, by_amount.get(facts.amount or Decimal(0), []), taken)
+            if debit is None:
+                continue
+            taken.add(debit.transaction_id)
+            reasons = [
+                f"amount {facts.amount} {facts.currency} equal",
+                f"reference names invoice {facts.number}",
+                "paid to the supplier",
+            ]
+            logger.info(
+                "invoice %s settled by transaction %s: %s",
+                facts.id,
+                debit.transaction_id,
+                "; ".join(reasons),
+            )
+            links.append(
+                Match(
+                    workspace_id=workspace_id,
+                    kind=MatchKind.INVOICE_DEBIT,
+                    status=MatchStatus.CONFIRMED,
+                    invoice_id=facts.id,
+                    document_id=facts.document_id,
+                    transaction_id=debit.transaction_id,
+                    score=Decimal(100),
+                    reasons=reasons,
+                    amount_basis="source",
+                    matched_amount=facts.amount,
+                    matched_currency=facts.currency,
+                )
+            )
+            settled[facts.id] = (0, debit.transaction_id, facts.document_id)
+    with db_transaction.atomic():
+        Match.objects.bulk_create(links, batch_size=500)
+    outcome.linked = len(links)
+    return outcome
+
+
+def _debit_for(facts: InvoiceFacts, lines: list[BankLine], taken: set[int]) -> BankLine | None:
+    fits = [
+        line
+        for line in lines
+        if line.transaction_id not in taken
+        and line.currency == facts.currency
+        and facts.issue_date is not None
+        and -3 <= (line.value_date - facts.issue_date).days <= INVOICE_PAYMENT_DAYS
+        and compare_references(facts.number, line.reference) == "exact"
+        and _same_supplier(facts, line)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _same_supplier(facts: InvoiceFacts, line: BankLine) -> bool:
+    if facts.iban and line.counterparty_iban:
+        return facts.iban == line.counterparty_iban
+    if facts.vendor_id is not None and facts.vendor_id in line.vendor_ids:
+        return True
+    return name_similarity(facts.name, line.counterparty) >= 0.8

@@ -1,0 +1,343 @@
+"""What a reviewer decides about matches. Each entry point checks the transition, changes the
+rows under a lock, and writes one `Decision` (who, when, before → after)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
+from reconciliation.matching.sources import VendorDirectory, payment_order_from
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Document,
+    IllegalTransitionError,
+    Invoice,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Receivable,
+    Transaction,
+    Workspace,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, User
+
+logger = logging.getLogger("reconciliation.matching")
+
+PICKABLE_KINDS = (MatchKind.CONFIRMATION_DEBIT, MatchKind.CREDIT_RECEIVABLE)
+
+
+class MatchConflictError(Exception):
+    """The pick would give one bank line to two pieces of paperwork."""
+
+
+@dataclass(frozen=True)
+class PickResult:
+    match: Match
+    rejected_match_ids: tuple[int, ...]
+    invoice_id: int | None
+
+
+@dataclass(frozen=True)
+class RejectResult:
+    rejected_match_ids: tuple[int, ...]
+
+
+def _actor(user: AbstractBaseUser | None) -> User | None:
+    return cast("User | None", user)
+
+
+def _summary(match: Match) -> dict[str, Any]:
+    return {
+        "match": match.pk,
+        "kind": match.kind,
+        "status": match.status,
+        "transaction": match.transaction_id,
+        "score": str(match.score),
+    }
+
+
+def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult:
+    """The reviewer says "this one": confirm it, reject its competitors. A confirmation is
+    then attached at the end of the window; a credit records the payment on its receivable."""
+    if match.kind not in PICKABLE_KINDS:
+        raise IllegalTransitionError("match", match.kind, "picked")
+    with db_transaction.atomic():
+        locked = Match.objects.select_for_update().get(pk=match.pk)
+        before = _summary(locked)
+        siblings = _competitors(locked)
+        _refuse_taken(locked)
+        rejected: list[int] = []
+        for sibling in siblings:
+            sibling.reject(user)
+            sibling.save(update_fields=["status", "decided_by", "decided_at"])
+            rejected.append(sibling.pk)
+        locked.confirm(user)
+        locked.rank = 1
+        invoice_id = _settled_invoice_for(locked)
+        locked.invoice_id = (
+            invoice_id if locked.kind == MatchKind.CONFIRMATION_DEBIT else locked.invoice_id
+        )
+        locked.save(update_fields=["status", "decided_by", "decided_at", "rank", "invoice"])
+        if locked.kind == MatchKind.CREDIT_RECEIVABLE and locked.receivable_id is not None:
+            receivable = Receivable.objects.select_for_update().get(pk=locked.receivable_id or 0)
+            receivable.record_payment(locked.matched_amount or _credit_amount(locked))
+            receivable.save(update_fields=["amount_paid", "status"])
+        Decision.objects.create(
+            workspace_id=locked.workspace_id,
+            action=DecisionAction.PICK_MATCH,
+            actor=_actor(user),
+            document_id=locked.document_id,
+            invoice_id=locked.invoice_id,
+            match=locked,
+            before=before,
+            after={**_summary(locked), "rejected": rejected},
+        )
+    logger.info("match %s picked by %s; rejected %s", locked.pk, user, rejected)
+    match.refresh_from_db()
+    return PickResult(match=match, rejected_match_ids=tuple(rejected), invoice_id=invoice_id)
+
+
+def _competitors(match: Match) -> list[Match]:
+    others = Match.objects.select_for_update().filter(
+        workspace_id=match.workspace_id, kind=match.kind, status=MatchStatus.PROPOSED
+    )
+    if match.kind == MatchKind.CONFIRMATION_DEBIT:
+        others = others.filter(document=match.document_id)
+    else:
+        others = others.filter(transaction=match.transaction_id)
+    return list(others.exclude(pk=match.pk).order_by("rank", "id"))
+
+
+def _refuse_taken(match: Match) -> None:
+    if match.kind == MatchKind.CONFIRMATION_DEBIT:
+        clash = Match.objects.filter(
+            workspace_id=match.workspace_id,
+            kind=MatchKind.CONFIRMATION_DEBIT,
+            transaction=match.transaction_id,
+            status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+        ).exclude(pk=match.pk)
+    else:
+        clash = Match.objects.filter(
+            workspace_id=match.workspace_id,
+            kind=MatchKind.CREDIT_RECEIVABLE,
+            transaction=match.transaction_id,
+            status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+        ).exclude(pk=match.pk)
+    other = clash.values_list("document_id", "receivable_id").first()
+    if other is not None:
+        raise MatchConflictError(
+            f"This transaction is already matched (document {other[0]}, receivable {other[1]})."
+        )
+
+
+def _settled_invoice_for(match: Match) -> int | None:
+    """The invoice a picked confirmation pays, when unambiguous and not settled already."""
+    if match.kind != MatchKind.CONFIRMATION_DEBIT or match.document_id is None:
+        return None
+    document = Document.objects.get(pk=match.document_id or 0)
+    workspace = Workspace.objects.get(pk=match.workspace_id)
+    order = payment_order_from(
+        document.pk,
+        document.extraction if isinstance(document.extraction, dict) else None,
+        vendors=VendorDirectory.load(match.workspace_id),
+        default_currency=workspace.home_currency,
+    )
+    if isinstance(order, str):
+        return None
+    line_reference = (
+        Transaction.objects.filter(pk=match.transaction_id or 0)
+        .values_list("reference", flat=True)
+        .first()
+        or ""
+    )
+    directory = InvoiceDirectory.load(match.workspace_id, today=timezone.now().date())
+    paid = directory.paid_by(order, line_reference)
+    if paid is None or paid.id in settled_invoices(match.workspace_id):
+        return None
+    return paid.id
+
+
+def _credit_amount(match: Match) -> Any:
+    amount = (
+        Transaction.objects.filter(pk=match.transaction_id or 0)
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if amount is None:
+        raise IllegalTransitionError("match", match.status, "picked without an amount")
+    return amount
+
+
+def reject_all(
+    *, document: Document, user: AbstractBaseUser | None, reason: str = ""
+) -> RejectResult:
+    """The reviewer says "none of these": every proposed debit of this confirmation is
+    rejected, and the matcher stops proposing for it."""
+    with db_transaction.atomic():
+        proposals = list(
+            Match.objects.select_for_update()
+            .filter(
+                workspace_id=document.workspace_id,
+                kind=MatchKind.CONFIRMATION_DEBIT,
+                document=document,
+                status=MatchStatus.PROPOSED,
+            )
+            .order_by("rank", "id")
+        )
+        for proposal in proposals:
+            proposal.reject(user)
+            proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        rejected = tuple(p.pk for p in proposals)
+        Decision.objects.create(
+            workspace_id=document.workspace_id,
+            action=DecisionAction.REJECT_MATCHES,
+            actor=_actor(user),
+            document=document,
+            before={"proposed": list(rejected)},
+            after={"rejected": list(rejected)},
+            reason=reason or "No debit on the bank account is this payment.",
+        )
+    return RejectResult(rejected)
+
+
+def reject_credit_candidates(
+    *, transaction: Transaction, user: AbstractBaseUser | None, reason: str = ""
+) -> RejectResult:
+    """ "None of these" for an inbound credit: its proposed receivables are rejected and it is
+    not proposed again."""
+    with db_transaction.atomic():
+        proposals = list(
+            Match.objects.select_for_update()
+            .filter(
+                workspace_id=transaction.workspace_id,
+                kind=MatchKind.CREDIT_RECEIVABLE,
+                transaction=transaction,
+                status=MatchStatus.PROPOSED,
+            )
+            .order_by("rank", "id")
+        )
+        for proposal in proposals:
+            proposal.reject(user)
+            proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        rejected = tuple(p.pk for p in proposals)
+        Decision.objects.create(
+            workspace_id=transaction.workspace_id,
+            action=DecisionAction.REJECT_MATCHES,
+            actor=_actor(user),
+            match=proposals[0] if proposals else None,
+            before={"transaction": transaction.qonto_id, "proposed": list(rejected)},
+            after={"rejected": list(rejected)},
+            reason=reason or "This credit pays none of the proposed receivables.",
+        )
+    return RejectResult(rejected)
+
+
+def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason: str = "") -> Match:
+    """One click: the request is a double charge. Its invoice is refused (it stays held, so
+    nothing posts it), and who refused it when is recorded."""
+    if match.kind != MatchKind.DOUBLE_CHARGE:
+        raise IllegalTransitionError("match", match.kind, MatchStatus.REFUSED)
+    with db_transaction.atomic():
+        locked = Match.objects.select_for_update().get(pk=match.pk)
+        before = _summary(locked)
+        locked.refuse(user)
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        text = reason or _double_charge_text(locked)
+        invoice_before: dict[str, Any] = {}
+        if locked.invoice_id is not None:
+            invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
+            invoice_before = {"invoice_status": invoice.status, "is_held": invoice.is_held}
+            if invoice.can_refuse:
+                invoice.refuse(user, text)
+                invoice.save(
+                    update_fields=[
+                        "status",
+                        "decided_by",
+                        "decided_at",
+                        "decision_reason",
+                        "updated_at",
+                    ]
+                )
+        Decision.objects.create(
+            workspace_id=locked.workspace_id,
+            action=DecisionAction.REFUSE,
+            actor=_actor(user),
+            invoice_id=locked.invoice_id,
+            document_id=locked.document_id,
+            match=locked,
+            before={**before, **invoice_before},
+            after=_summary(locked),
+            reason=text,
+        )
+    match.refresh_from_db()
+    return match
+
+
+def dismiss_double_charge(
+    *, match: Match, user: AbstractBaseUser | None, reason: str = ""
+) -> Match:
+    """ "Not a duplicate": the hold is released (unless another suspicion still holds the
+    invoice) and the invoice goes on through review as usual."""
+    if match.kind != MatchKind.DOUBLE_CHARGE:
+        raise IllegalTransitionError("match", match.kind, MatchStatus.DISMISSED)
+    with db_transaction.atomic():
+        locked = Match.objects.select_for_update().get(pk=match.pk)
+        before = _summary(locked)
+        locked.dismiss(user)
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        invoice_after: dict[str, Any] = {}
+        if locked.invoice_id is not None:
+            invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
+            still_suspected = (
+                Match.objects.filter(
+                    kind=MatchKind.DOUBLE_CHARGE, invoice=invoice, status=MatchStatus.PROPOSED
+                )
+                .exclude(pk=locked.pk)
+                .exists()
+            )
+            if not still_suspected:
+                invoice.release_hold()
+                invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
+            invoice_after = {"is_held": invoice.is_held}
+        Decision.objects.create(
+            workspace_id=locked.workspace_id,
+            action=DecisionAction.NOT_DUPLICATE,
+            actor=_actor(user),
+            invoice_id=locked.invoice_id,
+            document_id=locked.document_id,
+            match=locked,
+            before=before,
+            after={**_summary(locked), **invoice_after},
+            reason=reason or "Marked not a duplicate.",
+        )
+    match.refresh_from_db()
+    return match
+
+
+def _double_charge_text(match: Match) -> str:
+    settled = (
+        Invoice.objects.filter(pk=match.settled_invoice_id).values_list("number", flat=True).first()
+        if match.settled_invoice_id
+        else None
+    )
+    return f"Double charge of invoice {settled or match.settled_invoice_id}, already paid."
+
+
+__all__ = [
+    "MatchConflictError",
+    "PickResult",
+    "RejectResult",
+    "dismiss_double_charge",
+    "pick_candidate",
+    "refuse_double_charge",
+    "reject_all",
+    "reject_credit_candidates",
+]

@@ -1,0 +1,437 @@
+"""How sure the matcher is that a bank line and a piece of paperwork are the same payment.
+
+Pure functions over small frozen dataclasses: no database, so every rule is testable with
+literal values and the benchmark exercises exactly the code production runs.
+
+A score is a Decimal percentage built from points, each with a human-readable reason:
+
+========================  =====================================================  ========
+Payment confirmation      amount (exact in the source or Qonto's local currency  40
+↔ debit                   = 40; converted within the FX tolerance = 20–40)
+                          counterparty (IBAN equal, same vendor, or name         30
+                          similarity ≥ 60 % × 30; a different IBAN = 0)
+                          reference (equal 20, abbreviated/truncated 14,         20
+                          one side missing 8, different 0)
+                          date (10 on the execution date, linearly down to 0     10
+                          at the window's edge)
+Credit ↔ receivable,      reference (exact 60, abbreviated/truncated 45)         60
+reference-led             amount (equal to what is due 25, less 15, more 0)      25
+                          counterparty (similarity × 10), date (5 when paid       15
+                          after the issue date)
+Credit ↔ receivable,      amount equal to what is due                            40
+amount-led (no reference  counterparty (IBAN equal 35, else similarity × 35)     35
+names it)                 date (10 within issue date … due date + 60 days)       10
+                          reference (absent 5, present but naming nothing 0)     5
+========================  =====================================================  ========
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from reconciliation.matching.names import name_similarity
+from reconciliation.money import quantize
+from reconciliation.references import MatchTier, compare_references
+
+AmountBasis = Literal["source", "local", "converted"]
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+#: A name this similar (or more) counts as the same counterparty, scaled by the similarity.
+MIN_NAME_SIMILARITY = 0.6
+#: How far ahead of the runner-up a candidate must be to be taken without review.
+DEFAULT_MARGIN = Decimal(10)
+#: An abbreviated or truncated reference counts this much of an exact one (debits).
+PARTIAL_REFERENCE_SHARE = Decimal("0.7")
+
+
+def _points(value: Decimal | float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    """A workspace's matching settings."""
+
+    threshold: Decimal
+    days_before: int = 3
+    days_after: int = 7
+    fx_tolerance_percent: Decimal = Decimal(2)
+    margin: Decimal = DEFAULT_MARGIN
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """What a payment confirmation says was sent."""
+
+    document_id: int
+    amount: Decimal
+    currency: str
+    execution_date: date
+    beneficiary_name: str  # normalised
+    beneficiary_iban: str  # compact
+    reference: str
+    vendor_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class BankLine:
+    """A mirrored transaction, as the matcher reads it."""
+
+    transaction_id: int
+    amount: Decimal
+    currency: str
+    local_amount: Decimal | None
+    local_currency: str
+    counterparty: str  # normalised
+    counterparty_iban: str  # compact
+    reference: str
+    value_date: date
+    vendor_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class AmountAgreement:
+    basis: AmountBasis
+    #: The paperwork's amount in the currency the two sides were compared in.
+    matched_amount: Decimal
+    matched_currency: str
+    #: Paperwork currency → compared currency (None when no conversion was involved).
+    fx_rate: Decimal | None
+    #: |difference| / allowed difference, 0 for exact agreement.
+    distance: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    transaction_id: int
+    target_id: int  # document (debits) or receivable/credit note (credits)
+    score: Decimal
+    reasons: tuple[str, ...]
+    amount: AmountAgreement
+    date_distance: int
+    target_kind: str = "document"  # or "receivable" / "credit_note"
+
+
+@dataclass(frozen=True)
+class Ranking:
+    candidates: tuple[ScoredCandidate, ...]  # best first
+    is_confident: bool
+    explanation: str
+
+    @property
+    def best(self) -> ScoredCandidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def agree_on_amount(
+    *,
+    amount: Decimal,
+    currency: str,
+    line: BankLine,
+    rate: Decimal | None,
+    tolerance_percent: Decimal,
+) -> AmountAgreement | None:
+    """Whether ``amount currency`` is what ``line`` moved: exactly in the account currency
+    ("source"), exactly in Qonto's local currency ("local"), or converted with ``rate`` within
+    the tolerance ("converted")."""
+    currency = currency.upper()
+    if line.currency == currency and line.amount == amount:
+        return AmountAgreement(
+            "source", amount, currency, None, ZERO, f"amount {amount} {currency} equal"
+        )
+    if (
+        line.local_currency == currency
+        and line.local_amount is not None
+        and line.local_amount == amount
+        and line.currency != currency
+    ):
+        implied = (line.amount / amount).quantize(Decimal("0.0000000001")) if amount else None
+        return AmountAgreement(
+            "local",
+            amount,
+            currency,
+            implied,
+            ZERO,
+            f"amount {amount} {currency} equal to the local amount "
+            f"(debited {line.amount} {line.currency})",
+        )
+    if rate is None or currency == line.currency:
+        return None
+    converted = quantize(amount * rate, line.currency)
+    allowed = abs(converted) * tolerance_percent / HUNDRED
+    difference = abs(line.amount - converted)
+    if allowed <= 0 or difference > allowed:
+        return None
+    return AmountAgreement(
+        "converted",
+        converted,
+        line.currency,
+        rate,
+        difference / allowed,
+        f"{amount} {currency} ≈ {converted} {line.currency} at {rate.normalize()} "
+        f"({_points(difference / converted * HUNDRED) if converted else 0}% off)",
+    )
+
+
+def _date_points(delta: int, before: int, after: int, weight: Decimal) -> Decimal | None:
+    span = after if delta >= 0 else before
+    if delta > after or -delta > before:
+        return None
+    if span == 0:
+        return weight
+    return weight * (1 - Decimal(abs(delta)) / Decimal(span))
+
+
+def _days(delta: int) -> str:
+    if delta == 0:
+        return "same day"
+    unit = "day" if abs(delta) == 1 else "days"
+    return f"{delta:+d} {unit}"
+
+
+def counterparty_points(
+    *,
+    name: str,
+    iban: str,
+    vendor_ids: frozenset[int],
+    line: BankLine,
+    weight: Decimal,
+) -> tuple[Decimal, str]:
+    """Points for "same counterparty": IBAN equality, a shared vendor, or name similarity."""
+    is_same_vendor = bool(vendor_ids & line.vendor_ids)
+    if iban and line.counterparty_iban:
+        if iban == line.counterparty_iban:
+            return weight, "IBAN equal"
+        if not is_same_vendor:
+            return ZERO, f"IBAN differs ({line.counterparty_iban})"
+    if is_same_vendor:
+        return weight, "counterparty is the same vendor"
+    similarity = name_similarity(name, line.counterparty)
+    if similarity >= MIN_NAME_SIMILARITY:
+        return (
+            weight * _points(similarity),
+            f"name {round(similarity * 100)}% similar ({line.counterparty!r})",
+        )
+    if not line.counterparty:
+        return ZERO, "no counterparty name on the transaction"
+    return ZERO, f"name differs ({line.counterparty!r})"
+
+
+def score_debit(
+    order: PaymentOrder, line: BankLine, *, policy: MatchPolicy, rate: Decimal | None
+) -> ScoredCandidate | None:
+    """Score ``line`` as the debit of ``order`` (None when amount or date rule it out)."""
+    delta = (line.value_date - order.execution_date).days
+    date_points = _date_points(delta, policy.days_before, policy.days_after, Decimal(10))
+    if date_points is None:
+        return None
+    amount = agree_on_amount(
+        amount=order.amount,
+        currency=order.currency,
+        line=line,
+        rate=rate,
+        tolerance_percent=policy.fx_tolerance_percent,
+    )
+    if amount is None:
+        return None
+    amount_points = (
+        Decimal(40) - Decimal(20) * amount.distance if amount.basis == "converted" else Decimal(40)
+    )
+    party_points, party_reason = counterparty_points(
+        name=order.beneficiary_name,
+        iban=order.beneficiary_iban,
+        vendor_ids=order.vendor_ids,
+        line=line,
+        weight=Decimal(30),
+    )
+    reference_points, reference_reason = _debit_reference_points(order.reference, line.reference)
+    score = _points(amount_points + party_points + reference_points + date_points)
+    return ScoredCandidate(
+        transaction_id=line.transaction_id,
+        target_id=order.document_id,
+        score=min(score, HUNDRED),
+        reasons=(amount.reason, party_reason, reference_reason, f"value date {_days(delta)}"),
+        amount=amount,
+        date_distance=abs(delta),
+    )
+
+
+def _debit_reference_points(expected: str, given: str) -> tuple[Decimal, str]:
+    if not expected.strip() or not given.strip():
+        return Decimal(8), "no reference to compare"
+    tier = compare_references(expected, given)
+    if tier == "exact":
+        return Decimal(20), "reference equal"
+    if tier is not None:
+        return Decimal(20) * PARTIAL_REFERENCE_SHARE, f"reference {tier} ({given!r})"
+    return ZERO, f"references differ ({given!r})"
+
+
+@dataclass(frozen=True)
+class ReceivableTarget:
+    """An open receivable, or one of our suppliers' credit notes, that a credit may settle."""
+
+    kind: Literal["receivable", "credit_note"]
+    id: int
+    reference: str
+    amount_due: Decimal
+    currency: str
+    name: str  # normalised customer (or supplier) name
+    iban: str
+    issue_date: date | None
+    due_date: date | None
+
+
+def score_credit(
+    line: BankLine,
+    target: ReceivableTarget,
+    *,
+    tier: MatchTier | None,
+    policy: MatchPolicy,
+    rate: Decimal | None,
+) -> ScoredCandidate | None:
+    """Score ``line`` (a credit) as a payment of ``target``. With a reference ``tier`` the
+    reference leads and any amount up to what is due counts (partial payments); without one,
+    the amount must equal what is due."""
+    agreement = _credit_amount(line, target, rate=rate, policy=policy)
+    party_weight = Decimal(10) if tier is not None else Decimal(35)
+    party_points, party_reason = counterparty_points(
+        name=target.name, iban=target.iban, vendor_ids=frozenset(), line=line, weight=party_weight
+    )
+    paid_after_issue = target.issue_date is None or line.value_date >= target.issue_date
+    delta = (line.value_date - (target.due_date or target.issue_date or line.value_date)).days
+    if tier is not None:
+        if agreement is None:
+            return None
+        reference_points = Decimal(60) if tier == "exact" else Decimal(45)
+        amount_points, amount_reason = _credit_amount_points(line, target, agreement)
+        date_points = Decimal(5) if paid_after_issue else ZERO
+        reasons: tuple[str, ...] = (
+            f"reference {tier} ({target.reference})",
+            amount_reason,
+            party_reason,
+        )
+        total = reference_points + amount_points + party_points + date_points
+    else:
+        if agreement is None or party_points == 0:
+            return None
+        if agreement.basis == "converted":
+            if agreement.distance >= 1:
+                return None
+        elif agreement.matched_amount != target.amount_due:
+            return None
+        in_term = paid_after_issue and delta <= 60
+        date_points = Decimal(10) if in_term else ZERO
+        reference_points = Decimal(5) if not line.reference.strip() else ZERO
+        reasons = (
+            agreement.reason + " (what is due)",
+            party_reason,
+            "paid within the payment term" if in_term else "paid outside the payment term",
+            "no reference" if reference_points else f"reference names nothing ({line.reference!r})",
+        )
+        amount_points = Decimal(40) - Decimal(20) * agreement.distance
+        total = amount_points + party_points + date_points + reference_points
+    return ScoredCandidate(
+        transaction_id=line.transaction_id,
+        target_id=target.id,
+        score=min(_points(total), HUNDRED),
+        reasons=reasons,
+        amount=agreement,
+        date_distance=abs(delta),
+        target_kind=target.kind,
+    )
+
+
+def _credit_amount(
+    line: BankLine, target: ReceivableTarget, *, rate: Decimal | None, policy: MatchPolicy
+) -> AmountAgreement | None:
+    """The credit expressed in the target's currency: source, local or converted."""
+    currency = target.currency.upper()
+    if line.currency == currency:
+        return AmountAgreement(
+            "source", line.amount, currency, None, ZERO, f"received {line.amount} {currency}"
+        )
+    if line.local_currency == currency and line.local_amount is not None:
+        return AmountAgreement(
+            "local",
+            line.local_amount,
+            currency,
+            None,
+            ZERO,
+            f"received {line.local_amount} {currency} (booked {line.amount} {line.currency})",
+        )
+    if rate is None or rate == 0:
+        return None
+    # rate: target currency → account currency; the credit converted back to the target's.
+    converted = quantize(line.amount / rate, currency)
+    allowed = abs(target.amount_due) * policy.fx_tolerance_percent / HUNDRED
+    difference = abs(converted - target.amount_due)
+    distance = min(Decimal(1), difference / allowed) if allowed > 0 else Decimal(1)
+    if difference > allowed:
+        # Outside the tolerance the amount is still usable as a partial payment.
+        distance = Decimal(1)
+    return AmountAgreement(
+        "converted",
+        converted,
+        currency,
+        rate,
+        distance,
+        f"received {line.amount} {line.currency} ≈ {converted} {currency} at {rate.normalize()}",
+    )
+
+
+def _credit_amount_points(
+    line: BankLine, target: ReceivableTarget, agreement: AmountAgreement
+) -> tuple[Decimal, str]:
+    received = agreement.matched_amount
+    due = target.amount_due
+    if agreement.basis == "converted" and agreement.distance < 1:
+        return Decimal(25) - Decimal(10) * agreement.distance, agreement.reason + " — what is due"
+    if received == due:
+        return Decimal(25), agreement.reason + " — what is due"
+    if received < due:
+        return Decimal(15), agreement.reason + f" — partial, {due - received} still due"
+    return ZERO, agreement.reason + f" — {received - due} more than due"
+
+
+def rank(candidates: Iterable[ScoredCandidate], policy: MatchPolicy) -> Ranking:
+    """Best first (score, then nearer date, then smaller amount distance, then lower id so
+    ties are broken the same way every run); confident when the best is at or above the
+    threshold and at least ``policy.margin`` ahead of the runner-up."""
+    ordered = tuple(
+        sorted(
+            candidates,
+            key=lambda c: (
+                -c.score,
+                c.date_distance,
+                c.amount.distance,
+                c.transaction_id,
+                c.target_kind,
+                c.target_id,
+            ),
+        )
+    )
+    if not ordered:
+        return Ranking((), False, "no candidate")
+    best = ordered[0]
+    if best.score < policy.threshold:
+        return Ranking(
+            ordered, False, f"best score {best.score} is below the threshold {policy.threshold}"
+        )
+    if len(ordered) > 1 and best.score - ordered[1].score < policy.margin:
+        return Ranking(
+            ordered,
+            False,
+            f"best score {best.score} is not clearly ahead of the runner-up ({ordered[1].score})",
+        )
+    return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
+
+
+def top(candidates: Sequence[ScoredCandidate], count: int = 3) -> tuple[ScoredCandidate, ...]:
+    return tuple(candidates[:count])

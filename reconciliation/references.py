@@ -1,0 +1,376 @@
+"""Payment references: make what customers, suppliers and banks write comparable.
+
+A reference travels from an invoice to a payer, through their bank and back to us, and each hop
+rewrites it: case, spaces and punctuation change, leading zeros and prefixes (INV, FAC, FACT, RE,
+RG, NO, N°) come and go, banks cut long remittance texts, people abbreviate ("inv 42" for
+"INV-2024-0042"). Two structured forms carry check digits and are recognised wherever they
+appear: ISO 11649 creditor references (``RF18 5390 0754 7034``) and Belgian structured
+communications (``+++010/8068/17183+++``). A string that looks structured but whose check digits
+fail is treated as free text and flagged.
+
+:func:`normalize_reference` gives the one key stored in ``normalized_reference`` columns;
+:class:`ReferenceIndex` finds which known references a free-text remittance names, by exact key,
+abbreviation or truncation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+from stdnum import iso11649
+from stdnum.be import ogm_vcs
+
+ReferenceKind = Literal["rf", "structured", "free", "empty"]
+MatchTier = Literal["exact", "abbreviated", "truncated"]
+
+#: Words that introduce a number and are dropped from its front ("N°" folds to "N").
+PREFIXES = frozenset(
+    {
+        "INV", "INVOICE", "FAC", "FACT", "FACTURE", "FACTURA", "FATTURA", "FA", "RE",
+        "RECHNUNG", "RECH", "RG", "NO", "NR", "N", "NUM", "NUMBER", "NUMERO", "REF",
+        "REFERENCE", "OUR", "YOUR", "ID",
+    }
+)  # fmt: skip
+#: A truncated reference must keep at least this many characters to be trusted.
+MIN_TRUNCATED_LENGTH = 5
+#: Longest run of tokens considered as one reference inside a remittance text.
+MAX_RUN_TOKENS = 6
+MAX_NORMALIZED_LENGTH = 140
+
+_RF_START = re.compile(r"(?<![A-Z0-9])RF\d\d")
+_STRUCTURED = re.compile(
+    r"(?P<open>\+{3}|\*{3})?\s*(?P<a>\d{3})\s*/\s*(?P<b>\d{4})\s*/\s*(?P<c>\d{5})\s*(?P<close>\+{3}|\*{3})?"
+    r"|(?P<wrap>\+{3}|\*{3})\s*(?P<digits>\d{12})\s*(?:\+{3}|\*{3})"
+)
+_TOKEN = re.compile(r"[A-Z]+|\d+")
+
+
+@dataclass(frozen=True)
+class ParsedReference:
+    """One reference as written (``raw``) and the forms used to compare it."""
+
+    raw: str
+    kind: ReferenceKind
+    #: The comparison key (also what ``normalized_reference`` columns store).
+    normalized: str
+    #: Tokens after prefix removal with leading zeros stripped: ``("2024", "42")``.
+    tokens: tuple[str, ...]
+    #: True when the text looks like an RF or structured reference whose check digits fail.
+    check_failed: bool = False
+
+    @property
+    def dotted(self) -> str:
+        """Tokens joined with dots: the key under which "2024-42" equals "INV-2024-0042"."""
+        return ".".join(self.tokens)
+
+
+def fold(text: str) -> str:
+    """Upper-case ASCII: accents dropped, "N°" becomes "N"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii").upper()
+
+
+def creditor_reference_in(text: str) -> str | None:
+    """The first valid ISO 11649 creditor reference in ``text``, compact (``RF18539007547034``).
+
+    Banks print them in groups of four and sometimes glue words after them, so every length
+    from the longest down is tried and the first whose check digits hold wins.
+    """
+    folded = fold(text)
+    for start in _RF_START.finditer(folded):
+        body: list[str] = []
+        for char in folded[start.start() :]:
+            if char.isalnum():
+                body.append(char)
+            elif char != " ":
+                break
+            if len(body) == 25:
+                break
+        for end in range(len(body), 4, -1):
+            candidate = "".join(body[:end])
+            if iso11649.is_valid(candidate):
+                return str(iso11649.compact(candidate))
+    return None
+
+
+def looks_like_creditor_reference(text: str) -> bool:
+    return bool(_RF_START.search(fold(text)))
+
+
+def structured_communication_in(text: str) -> tuple[str | None, bool]:
+    """(12 digits of the first valid Belgian structured communication, whether one that looked
+    structured failed its mod-97 check)."""
+    failed = False
+    for found in _STRUCTURED.finditer(text):
+        if found.group("digits"):
+            digits = found.group("digits")
+        else:
+            is_wrapped = bool(found.group("open") or found.group("close"))
+            digits = found.group("a") + found.group("b") + found.group("c")
+            if not is_wrapped and not re.fullmatch(r"\s*\d{3}/\d{4}/\d{5}\s*", found.group(0)):
+                continue
+        if ogm_vcs.is_valid(digits):
+            return digits, failed
+        failed = True
+    return None, failed
+
+
+def is_valid_creditor_reference(text: str) -> bool:
+    return bool(iso11649.is_valid(text))
+
+
+def is_valid_structured_communication(text: str) -> bool:
+    return bool(ogm_vcs.is_valid(text))
+
+
+def _strip_zeros(token: str) -> str:
+    if token.isdigit():
+        return token.lstrip("0") or "0"
+    return token
+
+
+def _drop_prefixes(tokens: list[str]) -> list[str]:
+    start = 0
+    # Keep at least one token: a reference that is only "INV" stays "INV".
+    while start < len(tokens) - 1 and tokens[start] in PREFIXES:
+        start += 1
+    return tokens[start:]
+
+
+def _key(raw_tokens: Iterable[str]) -> str:
+    return "".join(raw_tokens).lstrip("0")[:MAX_NORMALIZED_LENGTH]
+
+
+def parse_reference(text: str | None) -> ParsedReference:
+    """Recognise ``text`` as a whole reference (an invoice number, a receivable's reference or
+    a transaction's reference field)."""
+    raw = (text or "").strip()
+    if not raw:
+        return ParsedReference(raw="", kind="empty", normalized="", tokens=())
+    creditor = creditor_reference_in(raw)
+    if creditor is not None:
+        return ParsedReference(raw=raw, kind="rf", normalized=creditor, tokens=(creditor,))
+    digits, structured_failed = structured_communication_in(raw)
+    if digits is not None:
+        stripped = _strip_zeros(digits)
+        return ParsedReference(raw=raw, kind="structured", normalized=stripped, tokens=(stripped,))
+    tokens = _drop_prefixes(_TOKEN.findall(fold(raw)))
+    return ParsedReference(
+        raw=raw,
+        kind="free" if tokens else "empty",
+        normalized=_key(tokens),
+        tokens=tuple(_strip_zeros(token) for token in tokens),
+        check_failed=structured_failed or looks_like_creditor_reference(raw),
+    )
+
+
+def normalize_reference(text: str | None) -> str:
+    """The comparison key of ``text``: "INV-2024-0042", "inv 2024/0042" and "INV20240042" all
+    give ``"20240042"``; RF references their compact form; structured communications their
+    digits without leading zeros."""
+    return parse_reference(text).normalized
+
+
+_CHUNK = re.compile(r"[A-Z0-9]+(?:[-/._][A-Z0-9]+)*")
+_DATE_CHUNK = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2}")
+
+
+def remittance_reference(text: str | None) -> ParsedReference:
+    """The reference a free-text remittance carries ("Payment INV-2024-0042, thanks" names
+    "INV-2024-0042"): an RF or structured reference when present, else the number that follows
+    a prefix word (INV, N°, ...), else the word with the most digits that is not a date."""
+    raw = (text or "").strip()
+    whole = parse_reference(raw)
+    if whole.kind in ("rf", "structured", "empty"):
+        return whole
+    chunks: list[str] = []
+    after_prefix: list[bool] = []
+    for chunk in _CHUNK.findall(fold(raw)):
+        # "2024 0042": digit groups separated by spaces are one number.
+        if chunks and chunk.isdigit() and chunks[-1].replace(" ", "").isdigit():
+            chunks[-1] = f"{chunks[-1]} {chunk}"
+            continue
+        after_prefix.append(bool(chunks) and chunks[-1] in PREFIXES)
+        chunks.append(chunk)
+    numbered = [
+        (index, chunk)
+        for index, chunk in enumerate(chunks)
+        if any(c.isdigit() for c in chunk) and not _DATE_CHUNK.fullmatch(chunk)
+    ]
+    if not numbered:
+        return whole
+    preferred = [(i, c) for i, c in numbered if after_prefix[i] or _starts_with_prefix(c)]
+    pool = preferred or numbered
+    best = max(pool, key=lambda pair: sum(c.isdigit() for c in pair[1]))[1]
+    return parse_reference(best)
+
+
+def _starts_with_prefix(chunk: str) -> bool:
+    head = _TOKEN.match(chunk)
+    return head is not None and head.group(0) in PREFIXES and len(chunk) > len(head.group(0))
+
+
+def compare_references(expected: str | None, given: str | None) -> MatchTier | None:
+    """How ``given`` (a remittance text) names ``expected`` (a reference), if it does."""
+    index: ReferenceIndex[int] = ReferenceIndex()
+    index.add(expected or "", 1)
+    hits = index.find(given)
+    return hits[0][0].tier if hits else None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A known reference named by a remittance text: ``length`` is how many characters of the
+    key agreed (longer hits are more specific)."""
+
+    reference: ParsedReference
+    tier: MatchTier
+    length: int
+
+
+@dataclass(frozen=True)
+class _Run:
+    concatenated: str
+    dotted: str
+    last: str
+    size: int
+    is_tail: bool
+
+
+def _runs(text: str) -> tuple[list[_Run], list[str]]:
+    """Contiguous runs of the remittance's meaningful tokens, plus structured keys found."""
+    structured: list[str] = []
+    creditor = creditor_reference_in(text)
+    if creditor is not None:
+        structured.append(creditor)
+    digits, _ = structured_communication_in(text)
+    if digits is not None:
+        structured.append(_strip_zeros(digits))
+    raw_tokens = _TOKEN.findall(fold(text))
+    runs: list[_Run] = []
+    # A run may not start with a prefix word ("INV 42" is the run "42").
+    for start in range(len(raw_tokens)):
+        if raw_tokens[start] in PREFIXES and start < len(raw_tokens) - 1:
+            continue
+        for end in range(start + 1, min(len(raw_tokens), start + MAX_RUN_TOKENS) + 1):
+            piece = raw_tokens[start:end]
+            runs.append(
+                _Run(
+                    concatenated=_key(piece),
+                    dotted=".".join(_strip_zeros(t) for t in piece),
+                    last=_strip_zeros(piece[-1]),
+                    size=end - start,
+                    is_tail=end == len(raw_tokens),
+                )
+            )
+    return runs, structured
+
+
+_T = TypeVar("_T", bound=Hashable)
+
+
+@dataclass
+class ReferenceIndex(Generic[_T]):
+    """Known references (open receivables, invoice numbers) and the items they belong to.
+
+    :meth:`find` answers which of them a free-text remittance names, best tier first:
+    ``exact`` (same key, anywhere in the text), then ``abbreviated`` (the text repeats the
+    reference's last number only, "inv 42" for "INV-2024-0042"), then ``truncated`` (the text's
+    end is the start of the reference, as banks cut long texts). Several hits in the best tier
+    mean the text is ambiguous; the caller decides with amounts and names.
+    """
+
+    _by_key: dict[str, list[tuple[ParsedReference, _T]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _by_dotted: dict[str, list[tuple[ParsedReference, _T]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _by_last: dict[str, list[tuple[ParsedReference, _T]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _sorted_keys: list[str] = field(default_factory=list)
+    _is_sorted: bool = True
+
+    def add(self, reference: str, item: _T) -> ParsedReference:
+        parsed = parse_reference(reference)
+        if not parsed.normalized:
+            return parsed
+        entry = (parsed, item)
+        self._by_key[parsed.normalized].append(entry)
+        if len(parsed.tokens) > 1:
+            self._by_dotted[parsed.dotted].append(entry)
+            self._by_last[parsed.tokens[-1]].append(entry)
+        self._sorted_keys.append(parsed.normalized)
+        self._is_sorted = False
+        return parsed
+
+    def __len__(self) -> int:
+        return len(self._sorted_keys)
+
+    def find(self, text: str | None) -> list[tuple[Hit, _T]]:
+        """Hits of the best tier present, longest key first (empty when nothing matches)."""
+        if not text or not self._sorted_keys:
+            return []
+        runs, structured = _runs(text)
+        exact: dict[_T, tuple[Hit, _T]] = {}
+        for key in structured:
+            for parsed, item in self._by_key.get(key, ()):
+                exact[item] = (Hit(parsed, "exact", len(key)), item)
+        for run in runs:
+            for table, key in ((self._by_key, run.concatenated), (self._by_dotted, run.dotted)):
+                for parsed, item in table.get(key, ()):
+                    hit = Hit(parsed, "exact", len(parsed.normalized))
+                    if item not in exact or exact[item][0].length < hit.length:
+                        exact[item] = (hit, item)
+        if exact:
+            return _longest_first(exact.values())
+        abbreviated: dict[_T, tuple[Hit, _T]] = {}
+        for run in runs:
+            if run.size != 1 or not run.last.isdigit():
+                continue
+            for parsed, item in self._by_last.get(run.last, ()):
+                abbreviated[item] = (Hit(parsed, "abbreviated", len(run.last)), item)
+        if abbreviated:
+            return _longest_first(abbreviated.values())
+        return self._truncated(runs)
+
+    def _truncated(self, runs: list[_Run]) -> list[tuple[Hit, _T]]:
+        if not self._is_sorted:
+            self._sorted_keys.sort()
+            self._is_sorted = True
+        found: dict[_T, tuple[Hit, _T]] = {}
+        for run in runs:
+            prefix = run.concatenated
+            if not run.is_tail or len(prefix) < MIN_TRUNCATED_LENGTH:
+                continue
+            position = bisect.bisect_left(self._sorted_keys, prefix)
+            seen: set[str] = set()
+            while position < len(self._sorted_keys):
+                key = self._sorted_keys[position]
+                if not key.startswith(prefix):
+                    break
+                position += 1
+                if key == prefix or key in seen:
+                    continue
+                seen.add(key)
+                for parsed, item in self._by_key[key]:
+                    hit = Hit(parsed, "truncated", len(prefix))
+                    if item not in found or found[item][0].length < hit.length:
+                        found[item] = (hit, item)
+        return _longest_first(found.values())
+
+
+def _longest_first(hits: Iterable[tuple[Hit, _T]]) -> list[tuple[Hit, _T]]:
+    ordered = sorted(hits, key=lambda pair: -pair[0].length)
+    if not ordered:
+        return []
+    best = ordered[0][0].length
+    # Within a tier, a longer agreement is more specific: "2024-0042" beats a receivable "42".
+    return [pair for pair in ordered if pair[0].length == best]
