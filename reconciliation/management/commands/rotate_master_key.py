@@ -1,0 +1,51 @@
+"""Re-wrap every workspace's data key under the first key of WELL_MASTER_KEY.
+
+Rotation: set WELL_MASTER_KEY="new,old", deploy, run this command, then drop "old". Tokens are
+not touched: they stay encrypted with the same per-workspace data keys.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from connectors import crypto
+from reconciliation.models import Workspace
+
+
+class Command(BaseCommand):
+    help = "Re-wrap the workspaces' data keys under the current master key (first in the list)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--check", action="store_true", help="Only report which key wraps each data key."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ring = crypto.master_key_from_settings()
+        current = ring.current.key_id
+        counts: Counter[str] = Counter()
+        rewrapped = 0
+        for workspace_id in Workspace.objects.exclude(wrapped_data_key=None).values_list(
+            "pk", flat=True
+        ):
+            with transaction.atomic():
+                workspace = Workspace.objects.select_for_update().get(pk=workspace_id)
+                wrapped = bytes(workspace.wrapped_data_key or b"")
+                if not wrapped:
+                    continue
+                key_id = crypto.key_id_of(wrapped)
+                counts[key_id.hex()] += 1
+                if options["check"] or key_id == current:
+                    continue
+                workspace.wrapped_data_key = crypto.rewrap_data_key(ring, ring.current, wrapped)
+                workspace.save(update_fields=["wrapped_data_key"])
+                rewrapped += 1
+        for key_id, count in sorted(counts.items()):
+            marker = " (current)" if key_id == current.hex() else ""
+            self.stdout.write(f"master key {key_id}{marker}: {count} workspace(s) before")
+        if not options["check"]:
+            self.stdout.write(self.style.SUCCESS(f"Re-wrapped {rewrapped} data key(s)."))
