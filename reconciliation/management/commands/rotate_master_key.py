@@ -44,8 +44,8 @@ class Command(BaseCommand):
                 workspace.wrapped_data_key = crypto.rewrap_data_key(ring, ring.current, wrapped)
                 workspace.save(update_fields=["wrapped_data_key"])
                 rewrapped += 1
-        for key_id, count in sorted(counts.items()):
-            marker = " (current)" if key_id == current.hex() else ""
-            self.stdout.write(f"master key {key_id}{marker}: {count} workspace(s) before")
+        for key_hex, count in sorted(counts.items()):
+            marker = " (current)" if key_hex == current.hex() else ""
+            self.stdout.write(f"master key {key_hex}{marker}: {count} workspace(s) before")
         if not options["check"]:
             self.stdout.write(self.style.SUCCESS(f"Re-wrapped {rewrapped} data key(s)."))
