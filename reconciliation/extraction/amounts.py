@@ -26,7 +26,34 @@ CURRENCY_SYMBOLS: dict[str, str] = {
     "Rs": "INR",
 }
 CURRENCY_CODES = frozenset(
-    ["EUR", "USD", "GBP", "CHF", "INR", "JPY", "PLN", "CZK", "SEK", "DKK", "NOK", "HUF", "RON", "BGN", "CAD", "AUD", "NZD", "CNY", "HKD", "SGD", "AED", "ZAR", "BRL", "MXN", "TRY", "ILS"]
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "INR",
+        "JPY",
+        "PLN",
+        "CZK",
+        "SEK",
+        "DKK",
+        "NOK",
+        "HUF",
+        "RON",
+        "BGN",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CNY",
+        "HKD",
+        "SGD",
+        "AED",
+        "ZAR",
+        "BRL",
+        "MXN",
+        "TRY",
+        "ILS",
+    ]
 )
 CURRENCY_NAMES: dict[str, str] = {
     "euro": "EUR",
@@ -158,8 +185,12 @@ def find_amounts(text: str, mark: DecimalMark | None = None) -> list[Amount]:
     return found
 
 
-_GLUED_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})*,\d{2})(\d{1,3}(?:\.\d{3})*,\d{2})(?![\d,])")
-_GLUED_DOT = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})*\.\d{2})(\d{1,3}(?:,\d{3})*\.\d{2})(?![\d.])")
+_GLUED_COMMA = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:\.\d{3})*,\d{2})(\d{1,3}(?:\.\d{3})*,\d{2})(?![\d,])"
+)
+_GLUED_DOT = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:,\d{3})*\.\d{2})(\d{1,3}(?:,\d{3})*\.\d{2})(?![\d.])"
+)
 
 
 def guess_decimal_mark(texts: list[str]) -> DecimalMark | None:

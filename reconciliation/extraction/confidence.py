@@ -13,8 +13,16 @@ import math
 WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "supplier_name": (
         -1.0,
-        {"seller_label": 1.2, "name_label": 0.8, "legal_form": 0.8, "support": 0.35,
-         "margin": 0.8, "return_address": 0.6, "letterhead": -0.4, "header": 0.3},
+        {
+            "seller_label": 1.2,
+            "name_label": 0.8,
+            "legal_form": 0.8,
+            "support": 0.35,
+            "margin": 0.8,
+            "return_address": 0.6,
+            "letterhead": -0.4,
+            "header": 0.3,
+        },
     ),
     "supplier_vat_id": (
         -0.5,
@@ -26,28 +34,57 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     ),
     "supplier_domain": (
         -1.0,
-        {"matches_name": 1.5, "at_edge": 0.4, "from_email": 0.3, "support": 0.3, "hosts": -0.4,
-         "margin": 0.6},
+        {
+            "matches_name": 1.5,
+            "at_edge": 0.4,
+            "from_email": 0.3,
+            "support": 0.3,
+            "hosts": -0.4,
+            "margin": 0.6,
+        },
     ),
     "invoice_number": (
         -1.2,
-        {"strong_label": 2.0, "same_line": 0.7, "support": 0.3, "margin": 1.0, "prose": -1.0,
-         "long": 0.5},
+        {
+            "strong_label": 2.0,
+            "same_line": 0.7,
+            "support": 0.3,
+            "margin": 1.0,
+            "prose": -1.0,
+            "long": 0.5,
+        },
     ),
     "issue_date": (
         -0.8,
-        {"strong_label": 2.0, "same_line": 0.5, "support": 0.3, "margin": 0.8, "ambiguous": -0.6,
-         "unlabelled": -0.8},
+        {
+            "strong_label": 2.0,
+            "same_line": 0.5,
+            "support": 0.3,
+            "margin": 0.8,
+            "ambiguous": -0.6,
+            "unlabelled": -0.8,
+        },
     ),
     "due_date": (
         -0.8,
-        {"strong_label": 1.2, "same_line": 0.5, "support": 0.3, "margin": 0.8,
-         "after_issue": 0.8, "ambiguous": -0.6},
+        {
+            "strong_label": 1.2,
+            "same_line": 0.5,
+            "support": 0.3,
+            "margin": 0.8,
+            "after_issue": 0.8,
+            "ambiguous": -0.6,
+        },
     ),
     "total_amount": (
         -1.0,
-        {"consistent": 2.6, "strength": 1.2, "competitors": -0.6, "currency_near": 0.3,
-         "largest": 0.5},
+        {
+            "consistent": 2.6,
+            "strength": 1.2,
+            "competitors": -0.6,
+            "currency_near": 0.3,
+            "largest": 0.5,
+        },
     ),
     "tax_amount": (
         -1.2,

@@ -92,9 +92,23 @@ class Document:
         for line, folded in zip(self.lines, self.folded, strict=True):
             if pages is not None and line.page > pages:
                 break
-            for m in pattern.finditer(folded):
-                if m.end() > m.start():
-                    hits.append(Hit(line, m.start(), m.end()))
+            hits.extend(self._line_hits(line, folded, pattern))
+        return hits
+
+    def _line_hits(self, line: Line, folded: str, pattern: re.Pattern[str]) -> list[Hit]:
+        """Matches that stay inside one cell: "Invoice date | Due date" has no "date due",
+        and rejecting that match must not hide the "Due date" that overlaps it."""
+        hits: list[Hit] = []
+        position = 0
+        while position <= len(folded):
+            m = pattern.search(folded, position)
+            if m is None:
+                break
+            if m.end() > m.start() and self.segment_end(line, m.start()) >= m.end():
+                hits.append(Hit(line, m.start(), m.end()))
+                position = m.end()
+            else:
+                position = m.start() + 1
         return hits
 
     def search_line(
@@ -103,14 +117,12 @@ class Document:
         """Matches on one line; ``heading_only`` keeps those that start their cell."""
         folded = self.folded[line.index]
         hits: list[Hit] = []
-        for m in pattern.finditer(folded):
-            if m.end() == m.start():
-                continue
+        for hit in self._line_hits(line, folded, pattern):
             if heading_only:
-                start = self.segment_start(line, m.start() + 1)
-                if re.search(r"[a-z]", folded[start : m.start()]):
+                start = self.segment_start(line, hit.start + 1)
+                if re.search(r"[a-z]", folded[start : hit.start]):
                     continue
-            hits.append(Hit(line, m.start(), m.end()))
+            hits.append(hit)
         return hits
 
     def segment_end(self, line: Line, start: int) -> int:

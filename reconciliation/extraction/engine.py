@@ -68,7 +68,9 @@ def _check_file(path: str) -> None:
         head = fh.read(1024)
     if b"%PDF-" not in head:
         kind = "a ZIP archive" if head.startswith(b"PK") else "not a PDF"
-        raise UnreadablePdfError(f"not a PDF file ({kind})" if kind != "not a PDF" else "not a PDF file")
+        raise UnreadablePdfError(
+            f"not a PDF file ({kind})" if kind != "not a PDF" else "not a PDF file"
+        )
 
 
 def _open(path: str) -> Any:
@@ -82,8 +84,10 @@ def _open(path: str) -> Any:
         while cause is not None:
             if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
                 raise EncryptedPdfError("the PDF is password-protected") from exc
-            cause = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else (
-                cause.__cause__
+            cause = (
+                cause.args[0]
+                if cause.args and isinstance(cause.args[0], BaseException)
+                else (cause.__cause__)
             )
         raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
 
@@ -242,7 +246,9 @@ def _month_first(doc: Document) -> bool:
     return day_first is None
 
 
-def _field(name: str, guess: Guess, features_extra: dict[str, float] | None = None) -> ExtractedField:
+def _field(
+    name: str, guess: Guess, features_extra: dict[str, float] | None = None
+) -> ExtractedField:
     from reconciliation.extraction.confidence import confidence
 
     features = dict(guess.features)
@@ -323,7 +329,11 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
             },
         )
     currency = f.extract_currency(doc)
-    if currency is None and doc.decimal_mark == "," and doc.language in ("de", "fr", "nl", "es", "it"):
+    if (
+        currency is None
+        and doc.decimal_mark == ","
+        and doc.language in ("de", "fr", "nl", "es", "it")
+    ):
         currency = Guess("EUR", None, 0.0, {"default": 1.0})
     if currency is not None:
         out["currency"] = _field("currency", currency)

@@ -194,8 +194,12 @@ def extract_issue_date(doc: Document) -> Guess | None:
             after = folded[hit.end : doc.segment_end(hit.line, hit.end)]
             if strength < 1 and (OTHER_DATE.search(before) or OTHER_DATE.search(after[:25])):
                 continue  # "Order date", "Date of delivery"
-            if strength < 1 and re.search(r"[a-z]{3,}\s*$", before) and not re.search(
-                r"(?:invoice|rechnung|facture|factuur|factura|fattura|beleg)\w*\s*$", before
+            if (
+                strength < 1
+                and re.search(r"[a-z]{3,}\s*$", before)
+                and not re.search(
+                    r"(?:invoice|rechnung|facture|factuur|factura|fattura|beleg)\w*\s*$", before
+                )
             ):
                 continue  # "Liefer- und Leistungsdatum": the generic word is part of a label
             found = _dates_in_windows(doc, hit)
@@ -207,7 +211,10 @@ def extract_issue_date(doc: Document) -> Guess | None:
                     line,
                     value,
                     strength * (1.0 if placement != "below" else 0.85),
-                    {"strong_label": float(strength == 1.0), "same_line": float(placement != "below")},
+                    {
+                        "strong_label": float(strength == 1.0),
+                        "same_line": float(placement != "below"),
+                    },
                 )
             )
     # "Invoice 123 of 05.03.2018", "Facture n°X du 02 Juillet 2015", "Rechnung Nr. 1 vom ..."
@@ -227,7 +234,9 @@ def extract_issue_date(doc: Document) -> Guess | None:
                 before = previous_folded[-70:] + " "  # the title wrapped before its date
             if title.search(before):
                 guesses.append(
-                    _date_guess(line, found, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0})
+                    _date_guess(
+                        line, found, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0}
+                    )
                 )
         previous_folded, previous_page = folded, line.page
     best = pick(guesses)

@@ -6,7 +6,40 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-VAT_COUNTRIES = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "GR", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB", "XI", "CHE", "NO"]
+VAT_COUNTRIES = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "EL",
+    "GR",
+    "ES",
+    "FI",
+    "FR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+    "GB",
+    "XI",
+    "CHE",
+    "NO",
+]
 _VAT_START = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(VAT_COUNTRIES) + r")[\s.\-]?(?=[0-9A-Z])")
 _GSTIN = re.compile(r"(?<![A-Za-z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][0-9A-Z]Z[0-9A-Z])(?![A-Za-z0-9])")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2})(?=[\s]?[0-9A-Z])")
@@ -23,7 +56,41 @@ _BARE_HOST = re.compile(
 )
 # Mail and web hosts that say nothing about the sender.
 FREE_MAIL = frozenset(
-    ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.de", "hotmail.com", "hotmail.fr", "outlook.com", "outlook.fr", "live.com", "live.fr", "msn.com", "gmx.de", "gmx.net", "gmx.at", "web.de", "t-online.de", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "libero.it", "virgilio.it", "ziggo.nl", "kpnmail.nl", "telenet.be", "skynet.be"]
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "yahoo.de",
+        "hotmail.com",
+        "hotmail.fr",
+        "outlook.com",
+        "outlook.fr",
+        "live.com",
+        "live.fr",
+        "msn.com",
+        "gmx.de",
+        "gmx.net",
+        "gmx.at",
+        "web.de",
+        "t-online.de",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "sfr.fr",
+        "laposte.net",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "libero.it",
+        "virgilio.it",
+        "ziggo.nl",
+        "kpnmail.nl",
+        "telenet.be",
+        "skynet.be",
+    ]
 )
 
 

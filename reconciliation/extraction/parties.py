@@ -66,7 +66,29 @@ _ADDRESS_LIKE = re.compile(
     re.IGNORECASE,
 )
 _CONNECTORS = frozenset(
-    ["&", "and", "und", "et", "y", "e", "de", "du", "des", "la", "le", "van", "der", "den", "von", "zu", "di", "del", "della", "of", "the"]
+    [
+        "&",
+        "and",
+        "und",
+        "et",
+        "y",
+        "e",
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "van",
+        "der",
+        "den",
+        "von",
+        "zu",
+        "di",
+        "del",
+        "della",
+        "of",
+        "the",
+    ]
 )
 
 
@@ -195,8 +217,10 @@ def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -
                 continue
             buyer = _in_buyer_context(doc, line, host.start, buyers)
             label = registered_label(host.host)
-            matches_name = bool(name_key) and len(label) >= 3 and (
-                label.replace("-", "") in name_key or name_key[:6] in label.replace("-", "")
+            matches_name = (
+                bool(name_key)
+                and len(label) >= 3
+                and (label.replace("-", "") in name_key or name_key[:6] in label.replace("-", ""))
             )
             edge = doc.relative_top(line)
             at_edge = (line.page == 1 and edge < 0.25) or edge > 0.8
@@ -255,7 +279,8 @@ def _name_before_legal_form(line_text: str, folded: str, form_start: int, form_e
                 break
             continue
         break
-    while taken and taken[-1].lower().strip(",") in _CONNECTORS:
+    # A lowercase connector cannot start a name; "De Vries", "La Poste" and "Van Dijk" can.
+    while taken and taken[-1].strip(",") in _CONNECTORS:
         taken.pop()
     if not taken:
         return ""
@@ -314,7 +339,10 @@ def _from_seller_headings(doc: Document, buyers: set[int]) -> list[Guess]:
                     _trim_name(value),
                     _evidence(line, offset, seg_end),
                     1.3,
-                    {"seller_label": 1.0, "legal_form": float(bool(LEGAL_FORM.search(fold(value))))},
+                    {
+                        "seller_label": 1.0,
+                        "legal_form": float(bool(LEGAL_FORM.search(fold(value)))),
+                    },
                 )
             )
             continue
@@ -447,8 +475,10 @@ def _wrapped_prefix(doc: Document, line: Line, name: str) -> str:
     if not line.text.startswith(name.split(" ")[0]):
         return ""
     above = doc.line_above(line)
-    if above is None or above.bottom > line.top or line.top - above.bottom > 0.6 * (
-        line.bottom - line.top
+    if (
+        above is None
+        or above.bottom > line.top
+        or line.top - above.bottom > 0.6 * (line.bottom - line.top)
     ):
         return ""
     if abs(above.x0 - line.x0) > 2 or abs(above.size - line.size) > 0.6:
@@ -479,7 +509,10 @@ def _from_return_address(doc: Document) -> list[Guess]:
                     first,
                     _evidence(line, 0, len(parts[0])),
                     1.0,
-                    {"return_address": 1.0, "legal_form": float(bool(LEGAL_FORM.search(fold(first))))},
+                    {
+                        "return_address": 1.0,
+                        "legal_form": float(bool(LEGAL_FORM.search(fold(first)))),
+                    },
                 )
             )
     return guesses

@@ -96,7 +96,8 @@ def extract_payment_fields(doc: Document) -> dict[str, Guess]:
     names = [
         g
         for g in _labelled_text(doc, BENEFICIARY_LABEL, max_len=70)
-        if not find_ibans(str(g.value)) and not re.match(r"^(?:iban|bic|account)", str(g.value), re.I)
+        if not find_ibans(str(g.value))
+        and not re.match(r"^(?:iban|bic|account)", str(g.value), re.I)
     ]
     name = pick(names)
     if name is not None:
@@ -116,7 +117,9 @@ def _amount(doc: Document) -> Guess | None:
         if not _is_label(doc, hit.line.index, hit.start):
             continue
         for line, start, end, placement in _value_windows(doc, hit):
-            amounts = [a for a in find_amounts(line.text[start:end], doc.decimal_mark) if a.has_decimals]
+            amounts = [
+                a for a in find_amounts(line.text[start:end], doc.decimal_mark) if a.has_decimals
+            ]
             if not amounts:
                 continue
             a = amounts[0]
@@ -160,7 +163,9 @@ def _beneficiary_iban(doc: Document) -> Guess | None:
             context = folded[: found.start]
             above = doc.line_above(line)
             above_text = doc.folded[above.index] if above is not None else ""
-            beneficiary = bool(BENEFICIARY_LABEL.search(context) or BENEFICIARY_LABEL.search(above_text))
+            beneficiary = bool(
+                BENEFICIARY_LABEL.search(context) or BENEFICIARY_LABEL.search(above_text)
+            )
             ordering = bool(ORDERING_LABEL.search(context) or ORDERING_LABEL.search(above_text))
             score = 0.5 + 0.8 * beneficiary - 1.0 * ordering + 0.3 * found.valid
             guesses.append(
@@ -168,7 +173,11 @@ def _beneficiary_iban(doc: Document) -> Guess | None:
                     found.value,
                     Evidence(line.page, line.bbox(found.start, found.end), line.text),
                     score,
-                    {"beneficiary": float(beneficiary), "ordering": float(ordering), "valid": float(found.valid)},
+                    {
+                        "beneficiary": float(beneficiary),
+                        "ordering": float(ordering),
+                        "valid": float(found.valid),
+                    },
                 )
             )
     best = pick(guesses)

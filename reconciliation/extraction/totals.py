@@ -3,6 +3,7 @@ column header, then net + tax = total picks the right ones among the candidates.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,7 +87,9 @@ def label_role(label: str) -> tuple[str, float, bool]:
     tail = text[-28:]
     if _UNIT_PRICE.search(tail):
         return "other", 0.0, per_rate  # a unit price or a rate column, not an amount
-    if _OTHER.search(tail) and not (_GROSS.search(tail) or _TOTAL.search(tail) or _DUE.search(tail)):
+    if _OTHER.search(tail) and not (
+        _GROSS.search(tail) or _TOTAL.search(tail) or _DUE.search(tail)
+    ):
         return "other", 0.0, per_rate  # "... inclusive of Promotional Discount of Rs -40.00"
     if _ALLOWANCE.search(text) and not (_GROSS.search(text) or _DUE.search(text)):
         return "other", 0.0, per_rate  # "Gesamtbetrag der Zuschläge": charges, not the total
@@ -150,6 +153,28 @@ class Totals:
 _CURRENCY_NEAR = re.compile(r"(?:€|\$|£|₹|eur|usd|gbp|chf|inr|rs\.?)", re.IGNORECASE)
 
 
+def _resolve_spaces(line: Line, amounts: list[Amount]) -> list[Amount]:
+    """Settle "1 234,56": one amount when the gap is an ordinary space inside one cell
+    (French grouping), two numbers when it is a column gap ("Qty 1 | 278.61")."""
+    tight: list[Amount] = []
+    for amount in amounts:
+        if not amount.spaced:
+            continue
+        words = line.words_in(amount.start, amount.end)
+        if len(words) > 1 and all(
+            b.x0 - a.x1 < 0.45 * max(a.size, b.size) for a, b in itertools.pairwise(words)
+        ):
+            tight.append(amount)
+    kept = list(tight)
+    for amount in amounts:
+        if amount.spaced:
+            continue
+        if any(t.start <= amount.start and amount.end <= t.end for t in tight):
+            continue
+        kept.append(amount)
+    return sorted(kept, key=lambda a: a.start)
+
+
 def collect_amounts(doc: Document) -> list[AmountCandidate]:
     candidates: list[AmountCandidate] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
@@ -160,37 +185,33 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
         ]
         if not amounts:
             continue
-        money = [a for a in amounts if a.is_money]
+        money = _resolve_spaces(line, [a for a in amounts if a.is_money])
         if not money:
             continue
-        primary = [a for a in money if not a.spaced]
+        primary = money
         first_start = min(a.start for a in money)
         lead = folded[doc.segment_start(line, first_start) : first_start]
         previous_end = 0
         position = -1
         for amount in sorted(money, key=lambda a: a.start):
-            if not amount.spaced:
-                position += 1
+            position += 1
             # The label is the text since the previous amount (its own cell or the cell
             # before: "Total for this invoice | $4.11"); bare amounts share the row's lead.
             own = folded[previous_end : amount.start]
-            if not amount.spaced:
-                previous_end = amount.end
+            previous_end = amount.end
             own = own if re.search(r"[a-z]{2}", own) else ""
             if len(re.findall(r"[a-z]{2,}", own)) > 6:
                 own = own[-40:]  # prose: only the words next to the amount
             row_label = own or lead
             column = _column_header(doc, line, amount)
-            role, strength, per_rate = _combine(
-                own, lead, column, len(primary), max(position, 0)
-            )
+            role, strength, per_rate = _combine(own, lead, column, len(primary), max(position, 0))
             around = line.text[max(0, amount.start - 5) : amount.end + 5]
             candidates.append(
                 AmountCandidate(
                     amount=amount,
                     line=line,
                     role=role,
-                    strength=strength * (0.7 if amount.spaced else 1.0),
+                    strength=strength,
                     per_rate=per_rate,
                     row_label=row_label.strip(),
                     column_label=column,
