@@ -232,7 +232,8 @@ def list_transactions(
             "sort_by",
         )
     transactions.sort(
-        key=lambda t: (t.moment(field_name) or _EPOCH, t.moment("created_at") or _EPOCH, t.id),
+        # Stable sort: ties keep insertion order, so answers are deterministic.
+        key=lambda t: (t.moment(field_name) or _EPOCH, t.moment("created_at") or _EPOCH),
         reverse=direction != "asc",
     )
     includes = _includes(emulator, request)

@@ -304,7 +304,6 @@ def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, s
         key=lambda invoice: (
             str(_field(invoice, field_name) or ""),
             invoice.created_at,
-            invoice.id,
         ),
         reverse=direction == "desc",
     )
