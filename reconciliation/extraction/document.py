@@ -104,9 +104,10 @@ class Document:
             m = pattern.search(folded, position)
             if m is None:
                 break
-            if m.end() > m.start() and self.segment_end(line, m.start()) >= m.end():
-                hits.append(Hit(line, m.start(), m.end()))
-                position = m.end()
+            end = m.start() + len(m.group(0).rstrip())  # "due\s*" must not eat the gap
+            if end > m.start() and self.segment_end(line, m.start()) >= end:
+                hits.append(Hit(line, m.start(), end))
+                position = max(end, m.start() + 1)
             else:
                 position = m.start() + 1
         return hits

@@ -19,7 +19,7 @@ INVOICE_NUMBER_STRONG = compile_terms(
     # DE
     rf"rechnungs{_S}-?{_S}(?:nummer|nr\.?|no\.?)",
     rf"[a-z]*rechnung{_S}(?:{_NO})",
-    rf"re{_S}-{_S}nr\.?",
+    rf"re\.?{_S}-?{_S}nr\.?",
     rf"beleg{_S}-?{_S}(?:nummer|nr\.?)",
     rf"gutschrifts?{_S}-?{_S}(?:nummer|nr\.?)",
     # FR

@@ -46,13 +46,14 @@ _GROSS = re.compile(
 # Nouns that name the invoice total; an explicit "net"/"excl." next to them wins.
 _TOTAL_NOUN = re.compile(
     r"(?<![a-z])(?:grand\s*total|endbetrag|endsumme|gesamtbetrag|gesamtsumme|rechnungsbetrag|"
-    r"rechnungssumme|rechnungsbeitrag|totalbetrag|invoice\s*total|"
+    r"rechnungssumme|rechnungsbeitrag|totalbetrag|invoice\s*total|totaalbedrag|eindbedrag|"
     r"total\s*(?:amount|invoice|facture|factuur|factura|fattura|for\s*this\s*invoice)|"
     r"(?:factuur|facture|factura)\s*(?:totaal|total)|totaal\s*factuur|factuurbedrag|"
     r"importe\s*total|totale\s*(?:fattura|documento|complessivo)|montant\s*total)(?![a-z])"
 )
 _NET = re.compile(
     r"(?<![a-z])(?:ohne|exkl|excl|excluding|exclusive|hors|ht|h\.t|before\s*tax|pre\s*-?\s*tax|"
+    r"sin|senza|zonder|ex|exc|"
     r"sub\s*-?\s*total|sous\s*-?\s*total|zwischensumme|netto\w*|net|nett|warenwert|"
     r"positionssumme|summe\s*positionen|basis\w*|grondslag|subtotaal|base|imponible|"
     r"imponibile|taxable|steuerbasis\w*|bemessungsgrundlage|zeilensumme|"
@@ -64,7 +65,7 @@ _TAX = re.compile(
     r"tva|taxe|btw|iva|imposta|i\.v\.a)(?![a-z])"
 )
 _TOTAL = re.compile(
-    r"(?<![a-z])(?:total\w*|summe|\w*summe|gesamt\w*|totaal|importe|montant|somme|"
+    r"(?<![a-z])(?:total\w*|summe|\w*summe|gesamt\w*|totaal\w*|importe|montant|somme|\w*bedrag|"
     r"bedrag|amount|totale|importo|betrag|\w*betrag|\w*beitrag)(?![a-z])"
 )
 _RATE = re.compile(r"\d\s*%|%\s*\d|(?<![a-z])(?:rate|satz|taux|tarief|aliquota)(?![a-z])")
@@ -122,6 +123,7 @@ class AmountCandidate:
     row_label: str
     column_label: str
     amounts_in_row: int
+    item_row: bool
     currency_near: bool
 
     @property
@@ -189,8 +191,10 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
         if not money:
             continue
         primary = money
+        # The row's leading text, every cell before the first amount: a description
+        # ("Installation | 3 | 4.134,70 ...") makes it an item row.
         first_start = min(a.start for a in money)
-        lead = folded[doc.segment_start(line, first_start) : first_start]
+        lead = folded[:first_start]
         previous_end = 0
         position = -1
         for amount in sorted(money, key=lambda a: a.start):
@@ -204,7 +208,9 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
                 own = own[-40:]  # prose: only the words next to the amount
             row_label = own or lead
             column = _column_header(doc, line, amount)
-            role, strength, per_rate = _combine(own, lead, column, len(primary), max(position, 0))
+            role, strength, per_rate, item_row = _combine(
+                own, lead, column, len(primary), max(position, 0)
+            )
             around = line.text[max(0, amount.start - 5) : amount.end + 5]
             candidates.append(
                 AmountCandidate(
@@ -216,6 +222,7 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
                     row_label=row_label.strip(),
                     column_label=column,
                     amounts_in_row=len(primary),
+                    item_row=item_row,
                     currency_near=bool(_CURRENCY_NEAR.search(around)),
                 )
             )
@@ -224,20 +231,20 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
 
 def _combine(
     own_label: str, lead: str, column: str, amounts_in_row: int, position: int
-) -> tuple[str, float, bool]:
-    """Role of one amount from the label just before it, the row's leading label and the
-    column header. ``position`` is the amount's index in its row."""
+) -> tuple[str, float, bool, bool]:
+    """(role, strength, per_rate, item_row) of one amount from the label just before it,
+    the row's leading text and the column header. ``position`` is its index in the row."""
     if amounts_in_row == 1 or (own_label and position > 0):
         role, strength, per_rate = label_role(own_label or lead)
         if role != "other" or amounts_in_row == 1:
-            return role, strength, per_rate
+            return role, strength, per_rate, False
     lead_role, lead_strength, lead_rate = label_role(lead)
     # "VAT 19% | 198,00 | 37,62", "Steuerbasisbetrag USt. 7% 275,00 19,25": a per-rate
     # line; the last amount is that rate's tax, the ones before are its base.
     if _TAX.search(lead) and lead_role in ("tax", "net") and not _TOTAL_NOUN.search(lead):
         if position == amounts_in_row - 1:
-            return "tax", 0.7, True
-        return "net", 0.5, True
+            return "tax", 0.7, True, False
+        return "net", 0.5, True, False
     column_role, column_strength, column_rate = label_role(column)
     if column_role != "other":
         # In a totals row ("Total 24,99 5,00 29,99") the columns say which is which; in an
@@ -247,8 +254,8 @@ def _combine(
         # ("41,31 8,68 49,99" under "Grondslag  BTW bedrag  Totaal").
         summary = row_is_total or not re.search(r"[a-z]{3}", lead)
         scale = 1.0 if row_is_total else 0.85 if summary else 0.75
-        return column_role, column_strength * scale, column_rate or not summary
-    return lead_role, lead_strength * 0.8, lead_rate or amounts_in_row > 1
+        return column_role, column_strength * scale, column_rate or not summary, not summary
+    return lead_role, lead_strength * 0.8, lead_rate or amounts_in_row > 1, amounts_in_row > 2
 
 
 def _column_header(doc: Document, line: Line, amount: Amount) -> str:
@@ -297,8 +304,10 @@ def _cell_around(line: Line, center: float, box: tuple[float, float, float, floa
 def choose_totals(doc: Document) -> Totals:
     candidates = collect_amounts(doc)
     result = Totals(candidates=candidates)
-    totals = [c for c in candidates if c.role in ("total", "due") and c.value > 0]
-    if not totals:  # credit notes print negative totals
+    # Item rows ("Amount" column of the lines) are per-line amounts, not the invoice total;
+    # credit notes may print negative totals.
+    totals = [c for c in candidates if c.role in ("total", "due") and c.value > 0 and not c.item_row]
+    if not totals:
         totals = [c for c in candidates if c.role in ("total", "due") and c.value != 0]
     taxes = [c for c in candidates if c.role == "tax"]
     nets = [c for c in candidates if c.role == "net" and not c.per_rate]
