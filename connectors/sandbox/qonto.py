@@ -216,7 +216,7 @@ class QontoEmulator(Emulator):
         self,
         organization: Mapping[str, Any],
         *,
-        bank_accounts: list[Mapping[str, Any]] | None = None,
+        bank_accounts: Sequence[Mapping[str, Any]] | None = None,
         transactions: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Replace the organisation, its bank accounts and transactions with objects already in
