@@ -150,9 +150,10 @@ class InvoiceDirectory:
         """The one invoice a payment settles: named by its reference, else the only invoice of
         that issuer with that amount issued on or before the payment."""
         keys = party_keys(order.vendor_ids, order.beneficiary_name)
-        named = self.named_by(keys, (order.reference, line_reference))
-        if len(named) == 1:
-            return self.facts[next(iter(named))]
+        named = [self.facts[i] for i in self.named_by(keys, (order.reference, line_reference))]
+        if len({facts.normalized_number for facts in named}) == 1:
+            # One number; several invoices carry it (a reminder, a re-send): the first is paid.
+            return min(named, key=lambda f: (f.issue_date or date.max, f.id))
         if named:
             return None
         same_amount = {

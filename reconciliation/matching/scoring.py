@@ -49,6 +49,10 @@ DEFAULT_MARGIN = Decimal(10)
 PARTIAL_REFERENCE_SHARE = Decimal("0.7")
 
 
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{quantize(amount, currency)} {currency}"
+
+
 def _points(value: Decimal | float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -143,7 +147,7 @@ def agree_on_amount(
     currency = currency.upper()
     if line.currency == currency and line.amount == amount:
         return AmountAgreement(
-            "source", amount, currency, None, ZERO, f"amount {amount} {currency} equal"
+            "source", amount, currency, None, ZERO, f"amount {_money(amount, currency)} equal"
         )
     if (
         line.local_currency == currency
@@ -158,8 +162,8 @@ def agree_on_amount(
             currency,
             implied,
             ZERO,
-            f"amount {amount} {currency} equal to the local amount "
-            f"(debited {line.amount} {line.currency})",
+            f"amount {_money(amount, currency)} equal to the local amount "
+            f"(debited {_money(line.amount, line.currency)})",
         )
     if rate is None or currency == line.currency:
         return None
@@ -174,7 +178,7 @@ def agree_on_amount(
         line.currency,
         rate,
         difference / allowed,
-        f"{amount} {currency} ≈ {converted} {line.currency} at {rate.normalize()} "
+        f"{_money(amount, currency)} ≈ {_money(converted, line.currency)} at {rate.normalize()} "
         f"({_points(difference / converted * HUNDRED) if converted else 0}% off)",
     )
 
@@ -355,7 +359,7 @@ def _credit_amount(
     currency = target.currency.upper()
     if line.currency == currency:
         return AmountAgreement(
-            "source", line.amount, currency, None, ZERO, f"received {line.amount} {currency}"
+            "source", line.amount, currency, None, ZERO, f"received {_money(line.amount, currency)}"
         )
     if line.local_currency == currency and line.local_amount is not None:
         return AmountAgreement(
@@ -364,7 +368,8 @@ def _credit_amount(
             currency,
             None,
             ZERO,
-            f"received {line.local_amount} {currency} (booked {line.amount} {line.currency})",
+            f"received {_money(line.local_amount, currency)} "
+            f"(booked {_money(line.amount, line.currency)})",
         )
     if rate is None or rate == 0:
         return None
@@ -382,7 +387,8 @@ def _credit_amount(
         currency,
         rate,
         distance,
-        f"received {line.amount} {line.currency} ≈ {converted} {currency} at {rate.normalize()}",
+        f"received {_money(line.amount, line.currency)} ≈ {_money(converted, currency)} "
+        f"at {rate.normalize()}",
     )
 
 
@@ -396,8 +402,10 @@ def _credit_amount_points(
     if received == due:
         return Decimal(25), agreement.reason + " — what is due"
     if received < due:
-        return Decimal(15), agreement.reason + f" — partial, {due - received} still due"
-    return ZERO, agreement.reason + f" — {received - due} more than due"
+        return Decimal(
+            15
+        ), agreement.reason + f" — partial, {_money(due - received, target.currency)} still due"
+    return ZERO, agreement.reason + f" — {_money(received - due, target.currency)} more than due"
 
 
 def rank(candidates: Iterable[ScoredCandidate], policy: MatchPolicy) -> Ranking:

@@ -1,0 +1,498 @@
+"""Payment confirmations ↔ debits on a hand-built month: exact matches, FX (local and
+converted), fees, ties and two similar debits, the threshold boundary, and reviewer picks."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from reconciliation.matching import match_window, pick_candidate, reject_all
+from reconciliation.matching.review import MatchConflictError
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Document,
+    DocumentKind,
+    ExchangeRate,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Provider,
+    Side,
+    SyncKind,
+    SyncRun,
+    Transaction,
+    Workspace,
+)
+from tests.factories import make_connection, make_document, make_transaction, make_user
+
+pytestmark = pytest.mark.django_db
+
+ACME_IBAN = "DE89370400440532013000"
+INITECH_IBAN = "FR7630006000011234567890189"
+HOOLI_IBAN = "GB29NWBK60161331926819"
+TODAY = date(2026, 11, 27)
+
+
+def payment_document(workspace: Workspace, **fields: Any) -> Document:
+    """A parsed payment confirmation whose extraction holds ``fields`` (as strings)."""
+    extraction = {
+        "kind": "payment_confirmation",
+        "fields": {
+            name: {"value": str(value), "confidence": 0.95, "source": "text", "evidence": None}
+            for name, value in fields.items()
+            if value is not None
+        },
+    }
+    return make_document(workspace, kind=DocumentKind.PAYMENT_CONFIRMATION, extraction=extraction)
+
+
+def debit(workspace: Workspace, bank: Connection, **fields: Any) -> Transaction:
+    fields.setdefault("side", Side.DEBIT)
+    fields.setdefault("counterparty_iban", "")
+    fields.setdefault("reference", "")
+    fields.setdefault("local_currency", fields.get("currency", "EUR"))
+    fields.setdefault("local_amount", fields.get("amount"))
+    return make_transaction(workspace, bank, **fields)
+
+
+def matches_of(document: Document) -> list[tuple[int | None, str, int, str]]:
+    return [
+        (m.transaction_id, m.status, m.rank, m.amount_basis)
+        for m in Match.objects.filter(
+            document=document, kind=MatchKind.CONFIRMATION_DEBIT
+        ).order_by("rank")
+    ]
+
+
+@pytest.fixture
+def bank(workspace: Workspace) -> Connection:
+    return make_connection(workspace, Provider.QONTO, watched_folder="")
+
+
+def test_hand_built_month_gives_exactly_the_expected_matches(
+    workspace: Workspace, bank: Connection
+) -> None:
+    acme = payment_document(
+        workspace,
+        amount="1250.00",
+        currency="EUR",
+        execution_date="2026-11-02",
+        beneficiary_name="ACME Supplies GmbH",
+        beneficiary_iban="DE89 3704 0044 0532 0130 00",
+        reference="INV-2026-0042",
+    )
+    acme_debit = debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        counterparty_name="ACME SUPPLIES",
+        normalized_counterparty="acme supplies",
+        counterparty_iban=ACME_IBAN,
+        reference="INV-2026-0042",
+        value_date=date(2026, 11, 3),
+    )
+    globex = payment_document(
+        workspace,
+        amount="1000.00",
+        currency="USD",
+        execution_date="2026-11-04",
+        beneficiary_name="Globex Corporation",
+        reference="PO-778",
+    )
+    globex_debit = debit(
+        workspace,
+        bank,
+        amount=Decimal("921.66"),
+        local_amount=Decimal("1000.00"),
+        local_currency="USD",
+        counterparty_name="GLOBEX CORPORATION",
+        normalized_counterparty="globex",
+        reference="PO-778",
+        value_date=date(2026, 11, 5),
+    )
+    # The international transfer fee is its own debit: never a candidate.
+    debit(
+        workspace,
+        bank,
+        amount=Decimal("5.00"),
+        counterparty_name="Qonto",
+        normalized_counterparty="qonto",
+        operation_type="qonto_fee",
+        value_date=date(2026, 11, 5),
+    )
+    ExchangeRate.objects.create(
+        base_currency="GBP",
+        quote_currency="EUR",
+        rate=Decimal("1.17"),
+        rate_date=date(2026, 11, 4),
+        source="test",
+    )
+    hooli = payment_document(
+        workspace,
+        amount="500.00",
+        currency="GBP",
+        execution_date="2026-11-05",
+        beneficiary_name="Hooli Ltd",
+        beneficiary_iban=HOOLI_IBAN,
+        reference="H-991",
+    )
+    hooli_debit = debit(
+        workspace,
+        bank,
+        amount=Decimal("589.00"),
+        currency="EUR",
+        local_amount=None,
+        local_currency="",
+        counterparty_name="HOOLI",
+        normalized_counterparty="hooli",
+        counterparty_iban=HOOLI_IBAN,
+        reference="H-991",
+        value_date=date(2026, 11, 6),
+    )
+    initech = payment_document(
+        workspace,
+        amount="480.00",
+        currency="EUR",
+        execution_date="2026-11-10",
+        beneficiary_name="Initech SARL",
+        beneficiary_iban=INITECH_IBAN,
+    )
+    similar = [
+        debit(
+            workspace,
+            bank,
+            amount=Decimal("480.00"),
+            counterparty_name="INITECH",
+            normalized_counterparty="initech",
+            counterparty_iban=INITECH_IBAN,
+            value_date=day,
+        )
+        for day in (date(2026, 11, 10), date(2026, 11, 12))
+    ]
+    umbrella = payment_document(
+        workspace,
+        amount="300.00",
+        currency="EUR",
+        execution_date="2026-11-15",
+        beneficiary_name="Umbrella Corp",
+    )
+    tied = [
+        debit(
+            workspace,
+            bank,
+            amount=Decimal("300.00"),
+            counterparty_name="UMBRELLA CORP",
+            normalized_counterparty="umbrella",
+            value_date=date(2026, 11, 16),
+        )
+        for _ in range(2)
+    ]
+    soylent = payment_document(
+        workspace,
+        amount="200.00",
+        currency="EUR",
+        execution_date="2026-11-18",
+        beneficiary_name="Soylent",
+    )
+    # The bank added its fee to the debit: not the confirmed amount, so no candidate.
+    debit(
+        workspace,
+        bank,
+        amount=Decimal("202.50"),
+        counterparty_name="SOYLENT",
+        normalized_counterparty="soylent",
+        value_date=date(2026, 11, 18),
+    )
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert matches_of(acme) == [(acme_debit.pk, MatchStatus.CONFIRMED, 1, "source")]
+    assert matches_of(globex) == [(globex_debit.pk, MatchStatus.CONFIRMED, 1, "local")]
+    assert matches_of(hooli) == [(hooli_debit.pk, MatchStatus.CONFIRMED, 1, "converted")]
+    assert matches_of(initech) == [
+        (similar[0].pk, MatchStatus.PROPOSED, 1, "source"),
+        (similar[1].pk, MatchStatus.PROPOSED, 2, "source"),
+    ]
+    assert matches_of(umbrella) == [
+        (tied[0].pk, MatchStatus.PROPOSED, 1, "source"),
+        (tied[1].pk, MatchStatus.PROPOSED, 2, "source"),
+    ]
+    assert matches_of(soylent) == []
+    assert (report.confirmed, report.proposed, report.unmatched_document_ids) == (
+        3,
+        2,
+        [soylent.pk],
+    )
+    hooli_match = Match.objects.get(document=hooli)
+    assert (hooli_match.matched_amount, hooli_match.matched_currency, hooli_match.fx_rate) == (
+        Decimal("585.000"),
+        "EUR",
+        Decimal("1.1700000000"),
+    )
+    assert hooli_match.score == Decimal("91.73")
+    globex_match = Match.objects.get(document=globex)
+    assert (globex_match.matched_amount, globex_match.matched_currency) == (
+        Decimal("1000.000"),
+        "USD",
+    )
+    assert Match.objects.get(document=acme).reasons == [
+        "amount 1250.00 EUR equal",
+        "IBAN equal",
+        "reference equal",
+        "value date +1 day",
+        "score 98.57 ≥ threshold 80.00",
+    ]
+    assert sorted(Match.objects.to_attach().values_list("document_id", flat=True)) == sorted(
+        [acme.pk, globex.pk, hooli.pk]
+    )
+    run = SyncRun.objects.get(kind=SyncKind.MATCHING)
+    assert (run.status, run.details["confirmed"], run.details["proposed"]) == ("succeeded", 3, 2)
+
+
+def simple_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Transaction]:
+    document = payment_document(
+        workspace,
+        amount="1250.00",
+        currency="EUR",
+        execution_date="2026-11-02",
+        beneficiary_name="ACME Supplies GmbH",
+    )
+    transaction = debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        counterparty_name="ACME SUPPL",
+        normalized_counterparty="acme suppl",
+        value_date=date(2026, 11, 4),
+    )
+    return document, transaction
+
+
+@pytest.mark.parametrize(
+    ("threshold", "status"),
+    [
+        pytest.param("81.24", MatchStatus.CONFIRMED, id="at_threshold_case"),
+        pytest.param("81.25", MatchStatus.PROPOSED, id="one_hundredth_above_case"),
+    ],
+)
+def test_threshold_boundary(
+    workspace: Workspace, bank: Connection, threshold: str, status: MatchStatus
+) -> None:
+    workspace.match_threshold = Decimal(threshold)
+    workspace.save()
+    document, transaction = simple_pair(workspace, bank)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    match = Match.objects.get(document=document)
+    assert (match.transaction_id, match.score, match.status) == (
+        transaction.pk,
+        Decimal("81.24"),
+        status,
+    )
+
+
+def test_a_second_window_changes_nothing(workspace: Workspace, bank: Connection) -> None:
+    _, transaction = simple_pair(workspace, bank)
+    workspace.match_threshold = Decimal(90)
+    workspace.save()
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    first = list(Match.objects.values_list("pk", "status", "transaction_id"))
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert list(Match.objects.values_list("pk", "status", "transaction_id")) == first
+    assert first == [(first[0][0], MatchStatus.PROPOSED, transaction.pk)]
+    assert (report.confirmed, report.proposed) == (0, 1)
+
+
+def test_a_debit_that_arrives_later_is_matched_in_a_later_window(
+    workspace: Workspace, bank: Connection
+) -> None:
+    document = payment_document(
+        workspace, amount="75.00", currency="EUR", execution_date="2026-11-20",
+        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN,
+    )  # fmt: skip
+    assert match_window(workspace_id=workspace.pk, today=TODAY).unmatched_document_ids == [
+        document.pk
+    ]
+    transaction = debit(
+        workspace,
+        bank,
+        amount=Decimal("75.00"),
+        counterparty_iban=ACME_IBAN,
+        value_date=date(2026, 11, 21),
+    )
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert report.confirmed == 1
+    assert matches_of(document) == [(transaction.pk, MatchStatus.CONFIRMED, 1, "source")]
+
+
+def test_two_confirmations_claiming_one_debit_both_go_to_review(
+    workspace: Workspace, bank: Connection
+) -> None:
+    documents = [
+        payment_document(
+            workspace,
+            amount="640.00",
+            currency="EUR",
+            execution_date="2026-11-03",
+            beneficiary_name="Acme",
+            beneficiary_iban=ACME_IBAN,
+        )
+        for _ in range(2)
+    ]
+    transaction = debit(
+        workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
+        value_date=date(2026, 11, 3),
+    )  # fmt: skip
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert report.confirmed == 0
+    for document in documents:
+        assert matches_of(document) == [(transaction.pk, MatchStatus.PROPOSED, 1, "source")]
+    assert Match.objects.get(document=documents[0]).reasons[-1] == (
+        f"transaction {transaction.pk} also fits documents {documents[1].pk}"
+    )
+
+
+def test_a_debit_confirmed_for_one_document_is_not_offered_to_another(
+    workspace: Workspace, bank: Connection
+) -> None:
+    first = payment_document(
+        workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
+        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN, reference="A-1",
+    )  # fmt: skip
+    transaction = debit(
+        workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
+        reference="A-1", value_date=date(2026, 11, 3),
+    )  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    second = payment_document(
+        workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
+        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN, reference="A-2",
+    )  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert matches_of(first) == [(transaction.pk, MatchStatus.CONFIRMED, 1, "source")]
+    assert matches_of(second) == []
+
+
+def test_declined_debits_are_never_candidates(workspace: Workspace, bank: Connection) -> None:
+    document, transaction = simple_pair(workspace, bank)
+    Transaction.objects.filter(pk=transaction.pk).update(status="declined")
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert matches_of(document) == []
+
+
+def test_unreadable_confirmation_is_reported_not_matched(
+    workspace: Workspace, bank: Connection
+) -> None:
+    document = payment_document(workspace, amount="12.00", currency="EUR")
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert report.unreadable_document_ids == [document.pk]
+
+
+def test_reviewer_picks_the_second_candidate(workspace: Workspace, bank: Connection) -> None:
+    user = make_user(workspace=workspace)
+    document = payment_document(
+        workspace, amount="480.00", currency="EUR", execution_date="2026-11-10",
+        beneficiary_name="Initech", beneficiary_iban=INITECH_IBAN,
+    )  # fmt: skip
+    debits = [
+        debit(workspace, bank, amount=Decimal("480.00"), counterparty_iban=INITECH_IBAN,
+              value_date=day)
+        for day in (date(2026, 11, 10), date(2026, 11, 12))
+    ]  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    second = Match.objects.get(document=document, transaction=debits[1])
+
+    result = pick_candidate(match=second, user=user)
+
+    first = Match.objects.get(document=document, transaction=debits[0])
+    assert (result.match.status, result.match.decided_by_id, result.match.rank) == (
+        MatchStatus.CONFIRMED,
+        user.pk,
+        1,
+    )
+    assert (first.status, first.decided_by_id) == (MatchStatus.REJECTED, user.pk)
+    assert result.rejected_match_ids == (first.pk,)
+    decision = Decision.objects.get(action=DecisionAction.PICK_MATCH)
+    assert (decision.actor_id, decision.match_id, decision.document_id) == (
+        user.pk,
+        second.pk,
+        document.pk,
+    )
+    assert (decision.before["status"], decision.after["status"], decision.after["rejected"]) == (
+        MatchStatus.PROPOSED,
+        MatchStatus.CONFIRMED,
+        [first.pk],
+    )
+    # The next window keeps the reviewer's choice.
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    assert matches_of(document) == [
+        (debits[0].pk, MatchStatus.REJECTED, 1, "source"),
+        (debits[1].pk, MatchStatus.CONFIRMED, 1, "source"),
+    ]
+
+
+def test_picking_a_debit_another_document_holds_is_refused(
+    workspace: Workspace, bank: Connection
+) -> None:
+    user = make_user(workspace=workspace)
+    documents = [
+        payment_document(
+            workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
+            beneficiary_name="Acme", beneficiary_iban=ACME_IBAN,
+        )
+        for _ in range(2)
+    ]  # fmt: skip
+    debit(workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
+          value_date=date(2026, 11, 3))  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    pick_candidate(match=Match.objects.get(document=documents[0]), user=user)
+
+    with pytest.raises(MatchConflictError):
+        pick_candidate(match=Match.objects.get(document=documents[1]), user=user)
+
+    assert Match.objects.get(document=documents[1]).status == MatchStatus.PROPOSED
+
+
+def test_none_of_these_rejects_all_and_stops_proposals(
+    workspace: Workspace, bank: Connection
+) -> None:
+    user = make_user(workspace=workspace)
+    workspace.match_threshold = Decimal(95)
+    workspace.save()
+    document, transaction = simple_pair(workspace, bank)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    result = reject_all(document=document, user=user)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    match = Match.objects.get(document=document)
+    assert result.rejected_match_ids == (match.pk,)
+    assert (match.status, match.decided_by_id, match.transaction_id) == (
+        MatchStatus.REJECTED,
+        user.pk,
+        transaction.pk,
+    )
+    decision = Decision.objects.get(action=DecisionAction.REJECT_MATCHES)
+    assert (decision.actor_id, decision.document_id, decision.after) == (
+        user.pk,
+        document.pk,
+        {"rejected": [match.pk]},
+    )

@@ -1,0 +1,325 @@
+"""Double charges: a payment request for an invoice a matched debit already settled is held,
+shown to a reviewer, refused in one click or released with "not a duplicate"."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from reconciliation.matching import dismiss_double_charge, match_window, refuse_double_charge
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    IllegalTransitionError,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Provider,
+    Transaction,
+    Vendor,
+    Workspace,
+)
+from tests.factories import make_connection, make_invoice, make_transaction, make_user, make_vendor
+from tests.test_matching_confirmations import ACME_IBAN, TODAY, payment_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank(workspace: Workspace) -> Connection:
+    return make_connection(workspace, Provider.QONTO, watched_folder="")
+
+
+@pytest.fixture
+def acme(workspace: Workspace) -> Vendor:
+    return make_vendor(workspace, "ACME Supplies GmbH", ibans=[ACME_IBAN])
+
+
+def settled_invoice(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> tuple[Invoice, Transaction]:
+    """An invoice posted on 1 November, paid on the 3rd by a debit naming its number."""
+    invoice = make_invoice(
+        workspace,
+        vendor=acme,
+        supplier_name="ACME Supplies GmbH",
+        number="INV-2026-0042",
+        issue_date=date(2026, 11, 1),
+        total_amount=Decimal("1250.00"),
+        status=InvoiceStatus.POSTED,
+    )
+    paid = make_transaction(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        counterparty_name="ACME SUPPLIES",
+        normalized_counterparty="acme supplies",
+        counterparty_iban=ACME_IBAN,
+        reference="Facture INV-2026-0042",
+        value_date=date(2026, 11, 3),
+    )
+    return invoice, paid
+
+
+def reminder(workspace: Workspace, acme: Vendor, **fields: object) -> Invoice:
+    fields.setdefault("number", "INV-2026-0042")
+    fields.setdefault("issue_date", date(2026, 11, 20))
+    fields.setdefault("total_amount", Decimal("1250.00"))
+    return make_invoice(
+        workspace, vendor=acme, supplier_name="Acme Supplies", status=InvoiceStatus.NEEDS_REVIEW,
+        **fields,
+    )  # fmt: skip
+
+
+def test_a_debit_naming_the_invoice_settles_it(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    invoice, paid = settled_invoice(workspace, bank, acme)
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    link = Match.objects.get(kind=MatchKind.INVOICE_DEBIT)
+    assert (link.invoice_id, link.transaction_id, link.status) == (
+        invoice.pk,
+        paid.pk,
+        MatchStatus.CONFIRMED,
+    )
+    assert report.invoices_settled == 1
+
+
+def test_reminder_with_the_same_number_is_held_as_a_double_charge(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    invoice, paid = settled_invoice(workspace, bank, acme)
+    repeat = reminder(workspace, acme)
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
+    assert (
+        flagged.invoice_id,
+        flagged.settled_invoice_id,
+        flagged.transaction_id,
+        flagged.document_id,
+        flagged.status,
+        flagged.score,
+    ) == (repeat.pk, invoice.pk, paid.pk, repeat.document_id, MatchStatus.PROPOSED, Decimal(100))
+    assert flagged.reasons == [
+        "same issuer and invoice number INV-2026-0042 as an invoice already settled by a "
+        "matched debit"
+    ]
+    repeat.refresh_from_db()
+    assert (repeat.is_held, repeat.hold_reason) == (
+        True,
+        "Possible double charge of invoice INV-2026-0042",
+    )
+    assert not Invoice.objects.due_for_posting().filter(pk=repeat.pk).exists()
+    assert (report.double_charges, report.held_invoice_ids) == (1, [repeat.pk])
+    hold = Decision.objects.get(action=DecisionAction.HOLD)
+    assert (hold.actor_id, hold.invoice_id, hold.match_id) == (None, repeat.pk, flagged.pk)
+    assert list(Match.objects.for_review().values_list("pk", flat=True)) == [flagged.pk]
+
+
+def test_approved_repeat_goes_back_to_review(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    settled_invoice(workspace, bank, acme)
+    repeat = reminder(workspace, acme)
+    Invoice.objects.filter(pk=repeat.pk).update(status=InvoiceStatus.APPROVED)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+
+
+def test_new_invoice_with_same_amount_and_close_date_is_flagged(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    invoice, _ = settled_invoice(workspace, bank, acme)
+    repeat = reminder(workspace, acme, number="INV-2026-0057", issue_date=date(2026, 11, 8))
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
+    assert (flagged.invoice_id, flagged.settled_invoice_id, flagged.score) == (
+        repeat.pk,
+        invoice.pk,
+        Decimal(85),
+    )
+    assert flagged.reasons == [
+        "same issuer and amount 1,250.00 EUR as invoice INV-2026-0042, 7 days apart, already "
+        "settled by a matched debit"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "issue_date", "amount"),
+    [
+        pytest.param("INV-2026-0099", date(2026, 12, 1), Decimal("1250.00"), id="next_month_case"),
+        pytest.param(
+            "INV-2026-0099", date(2026, 11, 5), Decimal("1249.00"), id="other_amount_case"
+        ),
+    ],
+)
+def test_other_invoices_of_the_vendor_are_not_flagged(
+    workspace: Workspace,
+    bank: Connection,
+    acme: Vendor,
+    number: str,
+    issue_date: date,
+    amount: Decimal,
+) -> None:
+    settled_invoice(workspace, bank, acme)
+    other = reminder(workspace, acme, number=number, issue_date=issue_date, total_amount=amount)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert not Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).exists()
+    other.refresh_from_db()
+    assert other.is_held is False
+
+
+def test_invoice_settled_through_its_payment_confirmation(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    invoice = make_invoice(
+        workspace, vendor=acme, number="F-77", total_amount=Decimal("310.00"),
+        issue_date=date(2026, 11, 1), status=InvoiceStatus.POSTED,
+    )  # fmt: skip
+    confirmation = payment_document(
+        workspace, amount="310.00", currency="EUR", execution_date="2026-11-04",
+        beneficiary_name="Acme Supplies", beneficiary_iban=ACME_IBAN, reference="F-77",
+    )  # fmt: skip
+    paid = make_transaction(
+        workspace, bank, amount=Decimal("310.00"), counterparty_iban=ACME_IBAN,
+        reference="", value_date=date(2026, 11, 4),
+    )  # fmt: skip
+    repeat = reminder(workspace, acme, number="F 77", total_amount=Decimal("310.00"))
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    paying = Match.objects.get(kind=MatchKind.CONFIRMATION_DEBIT)
+    assert (paying.document_id, paying.transaction_id, paying.invoice_id) == (
+        confirmation.pk,
+        paid.pk,
+        invoice.pk,
+    )
+    flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
+    assert (flagged.invoice_id, flagged.settled_invoice_id, flagged.transaction_id) == (
+        repeat.pk,
+        invoice.pk,
+        paid.pk,
+    )
+
+
+def test_second_confirmation_of_a_settled_invoice_is_flagged(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    invoice, paid = settled_invoice(workspace, bank, acme)
+    second = payment_document(
+        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-24",
+        beneficiary_name="ACME Supplies GmbH", beneficiary_iban=ACME_IBAN,
+        reference="INV-2026-0042",
+    )  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
+    assert (
+        flagged.document_id,
+        flagged.invoice_id,
+        flagged.settled_invoice_id,
+        flagged.transaction_id,
+    ) == (second.pk, None, invoice.pk, paid.pk)
+    assert flagged.reasons == [
+        "a second payment of invoice INV-2026-0042, already settled by a matched debit"
+    ]
+
+
+def test_confirmation_of_the_same_debit_is_not_a_double_charge(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    settled_invoice(workspace, bank, acme)
+    payment_document(
+        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-03",
+        beneficiary_name="ACME Supplies GmbH", beneficiary_iban=ACME_IBAN,
+        reference="INV-2026-0042",
+    )  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert not Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).exists()
+
+
+def flag(workspace: Workspace, bank: Connection, acme: Vendor) -> tuple[Invoice, Match]:
+    settled_invoice(workspace, bank, acme)
+    repeat = reminder(workspace, acme)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    return repeat, Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
+
+
+def test_refuse_records_who_and_when_and_refuses_the_invoice(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    user = make_user(workspace=workspace)
+    repeat, flagged = flag(workspace, bank, acme)
+
+    refused = refuse_double_charge(match=flagged, user=user)
+
+    assert (refused.status, refused.decided_by_id) == (MatchStatus.REFUSED, user.pk)
+    assert refused.decided_at is not None
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.is_held, repeat.decided_by_id) == (
+        InvoiceStatus.REFUSED,
+        True,
+        user.pk,
+    )
+    decision = Decision.objects.get(action=DecisionAction.REFUSE)
+    assert (decision.actor_id, decision.invoice_id, decision.match_id, decision.reason) == (
+        user.pk,
+        repeat.pk,
+        flagged.pk,
+        "Double charge of invoice INV-2026-0042, already paid.",
+    )
+    assert (decision.before["invoice_status"], decision.after["status"]) == (
+        InvoiceStatus.NEEDS_REVIEW,
+        MatchStatus.REFUSED,
+    )
+
+
+def test_not_a_duplicate_releases_the_hold_and_is_not_flagged_again(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    user = make_user(workspace=workspace)
+    repeat, flagged = flag(workspace, bank, acme)
+
+    dismissed = dismiss_double_charge(match=flagged, user=user)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert (dismissed.status, dismissed.decided_by_id) == (MatchStatus.DISMISSED, user.pk)
+    repeat.refresh_from_db()
+    assert (repeat.is_held, repeat.hold_reason, repeat.can_approve) == (False, "", True)
+    assert Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).count() == 1
+    decision = Decision.objects.get(action=DecisionAction.NOT_DUPLICATE)
+    assert (decision.actor_id, decision.invoice_id, decision.after["is_held"]) == (
+        user.pk,
+        repeat.pk,
+        False,
+    )
+
+
+def test_refusing_twice_is_refused(workspace: Workspace, bank: Connection, acme: Vendor) -> None:
+    user = make_user(workspace=workspace)
+    _, flagged = flag(workspace, bank, acme)
+    refuse_double_charge(match=flagged, user=user)
+
+    with pytest.raises(IllegalTransitionError):
+        dismiss_double_charge(match=flagged, user=user)
+
+    assert Decision.objects.filter(action=DecisionAction.NOT_DUPLICATE).count() == 0

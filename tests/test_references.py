@@ -1,0 +1,194 @@
+"""Reference normalisation: what people and banks write compares equal when it is the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciliation.references import (
+    ReferenceIndex,
+    compare_references,
+    creditor_reference_in,
+    is_valid_creditor_reference,
+    is_valid_structured_communication,
+    normalize_reference,
+    parse_reference,
+    remittance_reference,
+    structured_communication_in,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("INV-2024-0042", "20240042", id="dashes_case"),
+        pytest.param("inv 2024/0042", "20240042", id="lower_case_slash_case"),
+        pytest.param("INV20240042", "20240042", id="glued_case"),
+        pytest.param("  Inv.  2024 . 0042 ", "20240042", id="spaces_and_dots_case"),
+        pytest.param("Facture N° 00123", "123", id="french_prefixes_leading_zeros_case"),
+        pytest.param("FACT-77", "77", id="fact_case"),
+        pytest.param("FAC 0077", "77", id="fac_case"),
+        pytest.param("RE 2024-01", "202401", id="re_case"),
+        pytest.param("RG-5", "5", id="rg_case"),
+        pytest.param("No. 12", "12", id="no_case"),
+        pytest.param("Rechnung Nr. 4711", "4711", id="german_case"),
+        pytest.param("RENAULT-42", "RENAULT42", id="word_not_a_prefix_case"),
+        pytest.param("Société Générale 12", "SOCIETEGENERALE12", id="accents_case"),
+        pytest.param("", "", id="empty_case"),
+    ],
+)
+def test_free_references_normalise(text: str, expected: str) -> None:
+    assert normalize_reference(text) == expected
+
+
+def test_tokens_drop_prefixes_and_leading_zeros() -> None:
+    parsed = parse_reference("INV-2024-0042")
+
+    assert (parsed.kind, parsed.tokens, parsed.dotted) == ("free", ("2024", "42"), "2024.42")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("RF18 5390 0754 7034", "RF18539007547034", id="grouped_case"),
+        pytest.param("rf18539007547034", "RF18539007547034", id="compact_lower_case"),
+        pytest.param("Payment RF18 5390 0754 7034 thanks", "RF18539007547034", id="in_text_case"),
+        pytest.param("RF712348231", "RF712348231", id="short_body_case"),
+    ],
+)
+def test_creditor_references_are_recognised_with_their_check_digits(
+    text: str, expected: str
+) -> None:
+    parsed = parse_reference(text)
+
+    assert (parsed.kind, parsed.normalized, parsed.check_failed) == ("rf", expected, False)
+    assert is_valid_creditor_reference(expected)
+
+
+def test_creditor_reference_with_wrong_check_digits_is_free_text_and_flagged() -> None:
+    parsed = parse_reference("RF18 5390 0754 7035")
+
+    assert (parsed.kind, parsed.normalized, parsed.check_failed) == (
+        "free",
+        "RF18539007547035",
+        True,
+    )
+    assert creditor_reference_in("RF18 5390 0754 7035") is None
+    assert not is_valid_creditor_reference("RF18539007547035")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("+++010/8068/17183+++", id="plus_case"),
+        pytest.param("***010/8068/17183***", id="stars_case"),
+        pytest.param("010/8068/17183", id="slashes_only_case"),
+        pytest.param("+++ 010 / 8068 / 17183 +++", id="spaced_case"),
+        pytest.param("+++010806817183+++", id="wrapped_digits_case"),
+        pytest.param("Mededeling +++010/8068/17183+++ factuur", id="in_text_case"),
+    ],
+)
+def test_belgian_structured_communications_are_recognised(text: str) -> None:
+    parsed = parse_reference(text)
+
+    assert (parsed.kind, parsed.normalized) == ("structured", "10806817183")
+    assert structured_communication_in(text) == ("010806817183", False)
+    assert is_valid_structured_communication("010806817183")
+
+
+def test_structured_communication_with_wrong_mod97_is_flagged() -> None:
+    parsed = parse_reference("+++010/8068/17180+++")
+
+    assert parsed.kind == "free"
+    assert parsed.check_failed is True
+    assert structured_communication_in("+++010/8068/17180+++") == (None, True)
+    assert not is_valid_structured_communication("010806817180")
+
+
+def test_structured_communication_and_its_bare_digits_compare_equal() -> None:
+    assert normalize_reference("+++010/8068/17183+++") == normalize_reference("010806817183")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Payment INV-2024-0042 thanks", "20240042", id="words_around_case"),
+        pytest.param("inv 2024 0042", "20240042", id="spaced_digit_groups_case"),
+        pytest.param("Facture N° 42 du 12/03/2024", "42", id="number_after_prefix_not_date_case"),
+        pytest.param("VIR RF18 5390 0754 7034", "RF18539007547034", id="creditor_case"),
+        pytest.param("thanks a lot", "THANKSALOT", id="words_only_case"),
+    ],
+)
+def test_remittance_text_yields_its_reference(text: str, expected: str) -> None:
+    assert remittance_reference(text).normalized == expected
+
+
+def make_index(*references: str) -> ReferenceIndex[str]:
+    index: ReferenceIndex[str] = ReferenceIndex()
+    for reference in references:
+        index.add(reference, reference)
+    return index
+
+
+def found(index: ReferenceIndex[str], text: str) -> list[tuple[str, str]]:
+    return sorted((hit.tier, item) for hit, item in index.find(text))
+
+
+def test_exact_reference_inside_a_remittance_text() -> None:
+    index = make_index("INV-2024-0042", "INV-2024-0043")
+
+    assert found(index, "Virement Facture INV-2024-0042 merci") == [("exact", "INV-2024-0042")]
+    assert found(index, "inv 2024 42") == [("exact", "INV-2024-0042")]
+    assert found(index, "INV20240043") == [("exact", "INV-2024-0043")]
+
+
+def test_longer_agreement_wins_over_a_shorter_reference() -> None:
+    index = make_index("INV-2024-0042", "INV-42")
+
+    assert found(index, "INV-2024-0042") == [("exact", "INV-2024-0042")]
+    assert found(index, "inv 42") == [("exact", "INV-42")]
+
+
+def test_abbreviated_reference_collapses_onto_the_only_candidate() -> None:
+    index = make_index("INV-2024-0042", "INV-2024-0142", "INV-2024-0043")
+
+    assert found(index, "inv 42") == [("abbreviated", "INV-2024-0042")]
+
+
+def test_abbreviated_reference_with_two_candidates_returns_both() -> None:
+    index = make_index("INV-2024-0042", "INV-2023-0042")
+
+    assert found(index, "inv 42") == [
+        ("abbreviated", "INV-2023-0042"),
+        ("abbreviated", "INV-2024-0042"),
+    ]
+
+
+def test_truncated_reference_matches_by_its_start() -> None:
+    index = make_index("INV-2024-0042", "INV-2024-0117", "INV-2023-0042")
+
+    assert found(index, "Payment of invoice INV-2024-00") == [("truncated", "INV-2024-0042")]
+    assert found(index, "INV-2024-0") == [
+        ("truncated", "INV-2024-0042"),
+        ("truncated", "INV-2024-0117"),
+    ]
+
+
+def test_too_short_a_truncation_is_not_trusted() -> None:
+    index = make_index("INV-2024-0042")
+
+    assert found(index, "INV-20") == []
+
+
+def test_creditor_and_structured_references_are_found_in_texts() -> None:
+    index = make_index("RF18 5390 0754 7034", "+++010/8068/17183+++")
+
+    assert found(index, "rf18539007547034") == [("exact", "RF18 5390 0754 7034")]
+    assert found(index, "Mededeling 010806817183") == [("exact", "+++010/8068/17183+++")]
+
+
+def test_compare_references_gives_the_tier() -> None:
+    assert compare_references("INV-2024-0042", "INV 2024 0042") == "exact"
+    assert compare_references("INV-2024-0042", "paid inv 42") == "abbreviated"
+    assert compare_references("INV-2024-0042", "INV-2024-00") == "truncated"
+    assert compare_references("INV-2024-0042", "INV-2024-0043") is None
+    assert compare_references("", "INV-2024-0042") is None
