@@ -4,6 +4,7 @@ and the supplier-invoice look-ups a client makes before re-posting."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -514,3 +515,29 @@ def test_supplier_invoice_scope_is_required(qonto_emulator: QontoEmulator) -> No
 
     assert response.status_code == 403
     assert qonto_emulator.invoice_count_by_idempotency_key() == {}
+
+
+def test_concurrent_posts_of_the_same_keys_create_each_invoice_once(
+    qonto_emulator: QontoEmulator,
+) -> None:
+    headers = auth(qonto_emulator)
+    parts = [part for index in range(5) for part in item(f"k{index}", unique(str(index)))]
+    ids: list[list[str]] = []
+    lock = threading.Lock()
+
+    def post_once() -> None:
+        response = requests.post(qonto_emulator.url(BULK), headers=headers, files=parts, timeout=10)
+        with lock:
+            ids.append([invoice["id"] for invoice in response.json()["supplier_invoices"]])
+
+    workers = [threading.Thread(target=post_once) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+
+    assert len(ids) == 8
+    assert all(answer == ids[0] for answer in ids)
+    assert qonto_emulator.invoice_count_by_idempotency_key() == {
+        f"k{index}": 1 for index in range(5)
+    }

@@ -1,11 +1,12 @@
 """Demo credentials and fixed identities the emulators accept. None of these is a secret: they
-only open the local emulators, never a real provider."""
+only open the local emulators, never a real provider. The values match the Makefile's demo
+environment (``make run``)."""
 
 from __future__ import annotations
 
 # Dropbox app (App Console key/secret) and the emulated account.
-DROPBOX_APP_KEY = "well-sandbox-dropbox-app-key"
-DROPBOX_APP_SECRET = "well-sandbox-dropbox-app-secret"
+DROPBOX_APP_KEY = "well-demo-app"
+DROPBOX_APP_SECRET = "well-demo-secret"
 DROPBOX_ACCOUNT_ID = "dbid:AADwellSandboxAccount000000000000000"
 DROPBOX_UID = "4242424242"
 DROPBOX_ACCOUNT_EMAIL = "camille.martin@well-demo.test"
@@ -23,13 +24,13 @@ DROPBOX_SCOPES = (
 )
 
 # Apideck Unify application.
-APIDECK_API_KEY = "well-sandbox-apideck-api-key"
-APIDECK_APP_ID = "well-sandbox-apideck-app"
+APIDECK_API_KEY = "well-demo-apideck-key"
+APIDECK_APP_ID = "well-demo-app"
 APIDECK_CONSUMER_ID = "well-demo-workspace"
 
 # Qonto OAuth client, API key and sandbox staging token.
-QONTO_CLIENT_ID = "well-sandbox-qonto-client"
-QONTO_CLIENT_SECRET = "well-sandbox-qonto-secret"
+QONTO_CLIENT_ID = "well-demo-client"
+QONTO_CLIENT_SECRET = "well-demo-secret"
 QONTO_STAGING_TOKEN = "well-sandbox-staging-token"
 QONTO_API_LOGIN = "well-demo-sas-4821"
 QONTO_API_SECRET_KEY = "well-sandbox-qonto-api-secret-key"

@@ -195,6 +195,7 @@ class Emulator:
             self._interrupt.set()
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -568,7 +569,17 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
+        # Open client connections, so stopping also ends idle keep-alive connections.
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("sandbox connection error from %s", client_address, exc_info=True)
@@ -579,6 +590,17 @@ class _Handler(BaseHTTPRequestHandler):
     # Idle keep-alive connections end after this, so handler threads do not pile up.
     timeout = 120
     server: _EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_GET(self) -> None:
         self._serve()
