@@ -1,4 +1,5 @@
-"""Read-only audit trails: post attempts, sync runs and decisions."""
+"""Read-only audit trails: post attempts, sync runs and decisions, exportable as CSV and XLSX
+(what the list shows: its filters and search, the user's workspaces)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from reconciliation.models import (
     PostAttempt,
     SyncRun,
 )
+from reconciliation.resources import DecisionResource, PostAttemptResource, SyncRunResource
 
 
 @admin.register(PostAttempt)
 class PostAttemptAdmin(ReadOnlyTenantAdmin[PostAttempt]):
+    resource_classes = [PostAttemptResource]
     list_display = [
         "started_at",
         "workspace",
@@ -33,6 +36,7 @@ class PostAttemptAdmin(ReadOnlyTenantAdmin[PostAttempt]):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
+    resource_classes = [SyncRunResource]
     list_display = [
         "started_at",
         "workspace",
@@ -56,8 +60,9 @@ class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyTenantAdmin[Decision]):
-    list_display = ["created_at", "workspace", "action", "actor", "invoice", "reason"]
-    list_filter = ["action"]
-    list_select_related = ["workspace", "actor", "invoice", "invoice__document"]
-    search_fields = ["reason", "invoice__number"]
+    resource_classes = [DecisionResource]
+    list_display = ["created_at", "workspace", "action", "actor", "invoice", "document", "reason"]
+    list_filter = ["action", ("actor", RelatedOnly)]
+    list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]
+    search_fields = ["reason", "invoice__number", "document__original_name"]
     date_hierarchy = "created_at"

@@ -6,14 +6,23 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.models import (
+    Decision,
     Document,
     Invoice,
     PostAttempt,
 )
 from reconciliation.money import format_money
+from reconciliation.resources import InvoiceResource
+
+
+def _review_link(document_id: int) -> str:
+    url = reverse("admin:reconciliation-review-document", args=[document_id])
+    return format_html('<a href="{}">Open the review screen</a>', url)
 
 
 @admin.register(Document)
@@ -32,6 +41,8 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
     search_fields = ["original_name", "source_path", "content_hash"]
     date_hierarchy = "received_at"
     readonly_fields = [
+        "review",
+        "download",
         "connection",
         "source_file_id",
         "source_path",
@@ -57,6 +68,17 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="Review")
+    def review(self, obj: Document) -> str:
+        return _review_link(obj.pk)
+
+    @admin.display(description="File")
+    def download(self, obj: Document) -> str:
+        if not obj.file:
+            return "—"
+        url = reverse("admin:reconciliation-review-file", args=[obj.pk])
+        return format_html('<a href="{}">Download the PDF</a>', url)
 
 
 class PostAttemptInline(admin.TabularInline[PostAttempt, Invoice]):
@@ -84,8 +106,30 @@ class PostAttemptInline(admin.TabularInline[PostAttempt, Invoice]):
         return False
 
 
+class DecisionInline(admin.TabularInline[Decision, Invoice]):
+    """Who decided what about this invoice, with the values before and after."""
+
+    model = Decision
+    fk_name = "invoice"
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "action", "actor", "before", "after", "reason"]
+    fields = tuple(readonly_fields)
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
+    resource_classes = [InvoiceResource]
     list_display = [
         "__str__",
         "workspace",
@@ -100,8 +144,9 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     list_select_related = ["workspace", "vendor", "document"]
     search_fields = ["number", "supplier_name", "supplier_vat_id", "qonto_id"]
     autocomplete_fields = ["vendor"]
-    inlines = [PostAttemptInline]
+    inlines = [PostAttemptInline, DecisionInline]
     readonly_fields = [
+        "review",
         "document",
         "status",
         "confidence",
@@ -133,3 +178,7 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
         return format_money(obj.total_amount, obj.currency)
+
+    @admin.display(description="Review")
+    def review(self, obj: Invoice) -> str:
+        return _review_link(obj.document_id)

@@ -1,0 +1,632 @@
+"""The review queue and the review screen: where the finance team works its day.
+
+The queue is a Django changelist (filters, search, sorting, counts, bulk actions with a
+confirmation page) served at ``/admin/review/`` by a ModelAdmin that is not registered as the
+Document admin: it only lists what needs a person. Each row opens the review screen, which
+shows the page images beside the fields and takes the decisions; both are scoped to the
+user's workspaces like every other admin page.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+)
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
+
+from reconciliation import rendering, review
+from reconciliation.access import ALL_ROLES, EDIT_ROLES, has_role, workspace_ids_with
+from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.review_screen import review_context
+from reconciliation.models import (
+    Document,
+    DocumentKind,
+    IllegalTransitionError,
+    Invoice,
+    Match,
+    MatchKind,
+    MatchStatus,
+    VendorStatus,
+)
+from reconciliation.models.vendor import TRAINING_DOCUMENTS
+from reconciliation.money import format_money, validate_currency
+
+if TYPE_CHECKING:
+    from django.contrib.admin import AdminSite
+
+FILTERS_PARAMETER = "_changelist_filters"
+#: Enough for any day's queue; "next" past it falls back to the start of the queue.
+MAX_QUEUE_IDS = 5000
+
+
+# --- list filters ----------------------------------------------------------------------------
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """Why a document is in the queue, from the rows' own facts (not from reason wording)."""
+
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [
+            ("double_charge", "Double charge"),
+            ("payment_match", "Payment to match"),
+            ("held", "Held out of posting"),
+            ("new_vendor", "New or unknown vendor"),
+            ("training", "Vendor in training"),
+            ("conflict", "Conflicts with the vendor record"),
+            ("rule", "Routing rule"),
+            ("no_text", "Scanned (no text)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        conditions: dict[str, Q] = {
+            "double_charge": Q(is_double_charge=True),
+            "payment_match": Q(open_candidates__gt=0),
+            "held": Q(invoice__is_held=True),
+            "new_vendor": Q(invoice__vendor__isnull=True)
+            | Q(invoice__vendor__status=VendorStatus.NEEDS_REVIEW),
+            "training": Q(invoice__vendor__documents_reviewed__lt=TRAINING_DOCUMENTS),
+            "conflict": Q(invoice__confidence_components__has_key="conflicts")
+            & ~Q(invoice__confidence_components__conflicts=[]),
+            "rule": Q(invoice__routing_rule__isnull=False),
+            "no_text": Q(has_text_layer=False),
+        }
+        if value in conditions:
+            return queryset.filter(conditions[value])
+        return queryset
+
+
+#: Confidence bands (percent, lower bound included).
+BANDS: dict[str, tuple[Decimal, Decimal]] = {
+    "0-55": (Decimal(0), Decimal(55)),
+    "55-70": (Decimal(55), Decimal(70)),
+    "70-85": (Decimal(70), Decimal(85)),
+    "85-100": (Decimal(85), Decimal("100.01")),
+}
+
+
+class ConfidenceBandFilter(admin.SimpleListFilter):
+    title = "confidence"
+    parameter_name = "confidence"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        labels = [
+            (key, f"{low:g}–{min(high, Decimal(100)):g} %") for key, (low, high) in BANDS.items()
+        ]
+        return [*labels, ("none", "No score")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(invoice__confidence__isnull=True)
+        if value in BANDS:
+            low, high = BANDS[value]
+            return queryset.filter(invoice__confidence__gte=low, invoice__confidence__lt=high)
+        return queryset
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+class _QueueChangeList(ChangeList):
+    def url_for_result(self, result: Any) -> str:
+        return reverse("admin:reconciliation-review-document", args=[result.pk])
+
+
+class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
+    """The queue's changelist. Instantiated by `queue_admin`, never registered."""
+
+    change_list_template = "admin/reconciliation/review/change_list.html"
+    list_display = [
+        "title",
+        "workspace",
+        "flag",
+        "kind",
+        "vendor_name",
+        "number",
+        "amount",
+        "confidence_badge",
+        "reason",
+        "due",
+        "age",
+    ]
+    list_display_links = ["title"]
+    list_filter = [
+        ("invoice__vendor", RelatedOnly),
+        "kind",
+        ReasonFilter,
+        ConfidenceBandFilter,
+    ]
+    search_fields = [
+        "original_name",
+        "invoice__number",
+        "invoice__supplier_name",
+        "invoice__supplier_vat_id",
+        "invoice__vendor__name",
+    ]
+    search_help_text = "Search by file name, supplier, VAT id or invoice number."
+    ordering = list(review.QUEUE_ORDERING)
+    list_per_page = 50
+    actions = ["approve_selected", "refuse_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return review.queue_documents(super().get_queryset(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _QueueChangeList
+
+    def get_preserved_filters(self, request: HttpRequest) -> str:
+        # Rows open the review screen with the queue's filters, so j/k walk the same list.
+        query = request.GET.copy()
+        query.pop("p", None)
+        return urlencode({FILTERS_PARAMETER: query.urlencode()}) if query else ""
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return False  # audit exports live on the Invoice, Decision... lists
+
+    def has_change_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
+        return has_role(request, self._workspace_of(obj), EDIT_ROLES)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {k: v for k, v in super().get_actions(request).items() if k != "delete_selected"}
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        counts = self.get_queryset(request).aggregate(
+            total=Count("pk"),
+            double_charges=Count("pk", filter=Q(is_double_charge=True)),
+            payments=Count("pk", filter=Q(open_candidates__gt=0, is_double_charge=False)),
+            invoices=Count(
+                "pk", filter=Q(invoice__isnull=False, is_double_charge=False, open_candidates=0)
+            ),
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Review queue",
+            "queue_counts": counts,
+            "has_export_permission": False,
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- columns ------------------------------------------------------------------------------
+    @admin.display(description="Document", ordering="original_name")
+    def title(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        if invoice is not None and invoice.supplier_name:
+            return f"{invoice.supplier_name} · {obj.original_name}"
+        return obj.original_name
+
+    @admin.display(description="", ordering="is_double_charge")
+    def flag(self, obj: Document) -> str:
+        if getattr(obj, "is_double_charge", False):
+            return format_html('<span class="well-flag well-flag-double">{}</span>', "Double")
+        candidates = int(getattr(obj, "open_candidates", 0) or 0)
+        if candidates:
+            return format_html(
+                '<span class="well-flag well-flag-match">{} candidate{}</span>',
+                candidates,
+                "s" if candidates != 1 else "",
+            )
+        return ""
+
+    @admin.display(description="Vendor", ordering="invoice__vendor__name")
+    def vendor_name(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        if invoice is None or invoice.vendor is None:
+            return "—"
+        vendor = invoice.vendor
+        if vendor.is_in_training:
+            return f"{vendor.name} (training {vendor.training_progress})"
+        return vendor.name
+
+    @admin.display(description="Number", ordering="invoice__number")
+    def number(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        return invoice.number if invoice is not None and invoice.number else "—"
+
+    @admin.display(description="Total", ordering="invoice__total_amount")
+    def amount(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        return format_money(invoice.total_amount, invoice.currency) if invoice else "—"
+
+    @admin.display(description="Confidence", ordering="invoice__confidence")
+    def confidence_badge(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        if invoice is None or invoice.confidence is None:
+            return "—"
+        band = confidence_band(
+            invoice.confidence,
+            obj.workspace.review_threshold,
+            obj.workspace.auto_post_threshold,
+        )
+        return format_html(
+            '<span class="well-badge well-badge-{}">{} %</span>', band, f"{invoice.confidence:g}"
+        )
+
+    @admin.display(description="Why")
+    def reason(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        if invoice is not None and invoice.is_held and invoice.hold_reason:
+            return invoice.hold_reason
+        if invoice is not None and invoice.routing_reasons:
+            reasons = [str(r) for r in invoice.routing_reasons]
+            more = f" (+{len(reasons) - 1})" if len(reasons) > 1 else ""
+            return f"{reasons[0]}{more}"
+        if int(getattr(obj, "open_candidates", 0) or 0):
+            return "Payment not matched with certainty"
+        return ""
+
+    @admin.display(description="Due", ordering="invoice__due_date")
+    def due(self, obj: Document) -> str:
+        invoice = _invoice_of(obj)
+        if invoice is None or invoice.due_date is None:
+            return "—"
+        return _relative_day(invoice.due_date)
+
+    @admin.display(description="Waiting", ordering="received_at")
+    def age(self, obj: Document) -> str:
+        return _age(timezone.now() - obj.received_at)
+
+    # --- bulk actions -------------------------------------------------------------------------
+    @admin.action(description="Approve selected invoices", permissions=["change"])
+    def approve_selected(
+        self, request: HttpRequest, queryset: QuerySet[Document]
+    ) -> HttpResponse | None:
+        documents = _editable(request, queryset)
+        if request.POST.get("post") != "yes":
+            return _confirm(request, self, documents, "approve_selected")
+        result = review.approve_documents(documents=documents, user=_user(request))
+        _report(request, self, result, "Approved")
+        return None
+
+    @admin.action(description="Refuse selected documents…", permissions=["change"])
+    def refuse_selected(
+        self, request: HttpRequest, queryset: QuerySet[Document]
+    ) -> HttpResponse | None:
+        documents = _editable(request, queryset)
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("post") != "yes" or len(reason) < review.MIN_REASON_LENGTH:
+            return _confirm(request, self, documents, "refuse_selected", needs_reason=True)
+        result = review.refuse_documents(documents=documents, user=_user(request), reason=reason)
+        _report(request, self, result, "Refused")
+        return None
+
+
+def _invoice_of(document: Document) -> Invoice | None:
+    try:
+        return document.invoice
+    except Invoice.DoesNotExist:
+        return None
+
+
+def confidence_band(value: Decimal | float, review_threshold: Decimal, auto: Decimal) -> str:
+    score = Decimal(str(value))
+    if score >= auto:
+        return "high"
+    if score >= review_threshold:
+        return "medium"
+    return "low"
+
+
+def _relative_day(day: date) -> str:
+    delta = (day - timezone.localdate()).days
+    if delta == 0:
+        return "today"
+    if delta < 0:
+        return f"{day:%d %b} ({-delta} d late)"
+    return f"{day:%d %b} (in {delta} d)"
+
+
+def _age(waited: timedelta) -> str:
+    hours = int(waited.total_seconds() // 3600)
+    if hours < 1:
+        return "< 1 h"
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def _user(request: HttpRequest) -> AbstractBaseUser:
+    user = request.user
+    assert isinstance(user, AbstractBaseUser)  # the admin only serves signed-in users
+    return user
+
+
+def _editable(request: HttpRequest, queryset: QuerySet[Document]) -> list[Document]:
+    """The selected documents of workspaces where the user may decide (not only read)."""
+    if not request.user.is_superuser:
+        queryset = queryset.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
+    return list(queryset)
+
+
+def _confirm(
+    request: HttpRequest,
+    model_admin: ReviewQueueAdmin,
+    documents: list[Document],
+    action: str,
+    *,
+    needs_reason: bool = False,
+) -> HttpResponse:
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Refuse documents" if needs_reason else "Approve invoices",
+        "action": action,
+        "documents": documents,
+        "needs_reason": needs_reason,
+        "reason": request.POST.get("reason", ""),
+        "reason_error": needs_reason and request.POST.get("post") == "yes",
+        "opts": model_admin.opts,
+        "select_across": request.POST.get("select_across", "0"),
+        "queue_url": request.get_full_path(),
+    }
+    return TemplateResponse(request, "admin/reconciliation/review/confirm_action.html", context)
+
+
+def _report(
+    request: HttpRequest, model_admin: ReviewQueueAdmin, result: review.BulkResult, verb: str
+) -> None:
+    done = len(result.done)
+    model_admin.message_user(
+        request, f"{verb} {done} document{'s' if done != 1 else ''}.", messages.SUCCESS
+    )
+    if result.skipped:
+        skipped = len(result.skipped)
+        model_admin.message_user(
+            request,
+            f"Skipped {skipped}: {result.summary}.",
+            messages.WARNING,
+        )
+
+
+def queue_admin(site: AdminSite) -> ReviewQueueAdmin:
+    return ReviewQueueAdmin(Document, site)
+
+
+# --- the queue as an ordered list of ids (for j/k and "save and next") -----------------------
+
+
+def queue_ids(request: HttpRequest, model_admin: ReviewQueueAdmin, filters: str) -> list[int]:
+    """Ids of the queue in its order, with the filters the reviewer chose on the list."""
+    listing = copy.copy(request)
+    listing.GET = QueryDict(filters)
+    try:
+        queryset = model_admin.get_export_queryset(listing)
+    except (IncorrectLookupParameters, ValueError):
+        queryset = model_admin.get_queryset(request).order_by(*review.QUEUE_ORDERING)
+    return list(queryset.values_list("pk", flat=True)[:MAX_QUEUE_IDS])
+
+
+# --- the review screen -----------------------------------------------------------------------
+
+
+def visible_document(request: HttpRequest, document_id: int) -> Document:
+    """The document if it belongs to one of the user's workspaces; 404 otherwise."""
+    documents = Document.objects.select_related("workspace")
+    if not request.user.is_superuser:
+        documents = documents.filter(workspace_id__in=workspace_ids_with(request, ALL_ROLES))
+    return get_object_or_404(documents, pk=document_id)
+
+
+class InvoiceFieldsForm(forms.Form):
+    supplier_name = forms.CharField(label="Supplier", max_length=300, required=False)
+    supplier_vat_id = forms.CharField(label="VAT id", max_length=32, required=False)
+    supplier_iban = forms.CharField(label="IBAN", max_length=34, required=False)
+    supplier_domain = forms.CharField(label="Domain", max_length=253, required=False)
+    invoice_number = forms.CharField(label="Invoice number", max_length=100, required=False)
+    issue_date = forms.DateField(label="Issue date", required=False)
+    due_date = forms.DateField(label="Due date", required=False)
+    net_amount = forms.DecimalField(label="Net", max_digits=18, decimal_places=3, required=False)
+    tax_amount = forms.DecimalField(label="Tax", max_digits=18, decimal_places=3, required=False)
+    total_amount = forms.DecimalField(
+        label="Total", max_digits=18, decimal_places=3, required=False
+    )
+    currency = forms.CharField(label="Currency", max_length=3, required=False)
+    ledger_account = forms.CharField(label="Ledger account", max_length=32, required=False)
+
+    def clean_currency(self) -> str:
+        code = str(self.cleaned_data.get("currency") or "").strip().upper()
+        if code:
+            validate_currency(code)
+        return code
+
+    @classmethod
+    def for_invoice(
+        cls, invoice: Invoice, *, editable: bool, data: QueryDict | None = None
+    ) -> InvoiceFieldsForm:
+        form = cls(data=data, initial=review.current_values(invoice), prefix="field")
+        for form_field in form.fields.values():
+            form_field.disabled = not editable or not invoice.can_refuse
+        return form
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: str
+    level: int = messages.SUCCESS
+    stay: bool = False  # show this document again instead of the next one
+    show_form: bool = False  # re-render with the form's errors instead of redirecting
+
+
+@require_http_methods(["GET", "POST"])
+def review_document(
+    request: HttpRequest, document_id: int, *, model_admin: ReviewQueueAdmin
+) -> HttpResponse:
+    document = visible_document(request, document_id)
+    invoice = _invoice_of(document)
+    can_edit = has_role(request, document.workspace_id, EDIT_ROLES)
+    filters = request.GET.get(FILTERS_PARAMETER, "")
+    around = review.neighbours(queue_ids(request, model_admin, filters), document.pk)
+    form = InvoiceFieldsForm.for_invoice(invoice, editable=can_edit) if invoice else None
+    refuse_error = ""
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Your role in this workspace is read-only.")
+        if invoice is not None:
+            form = InvoiceFieldsForm.for_invoice(invoice, editable=True, data=request.POST)
+        action = request.POST.get("action", "")
+        outcome = _decide(request, document, invoice, form, action)
+        if outcome.show_form:
+            refuse_error = outcome.message if action == "refuse" else ""
+            messages.add_message(request, outcome.level, outcome.message)
+        else:
+            messages.add_message(request, outcome.level, outcome.message)
+            if outcome.stay or outcome.level == messages.ERROR:
+                return HttpResponseRedirect(_screen_url(document.pk, filters))
+            if around.next_id is not None:
+                return HttpResponseRedirect(_screen_url(around.next_id, filters))
+            return HttpResponseRedirect(_queue_url(filters))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        **review_context(document=document, invoice=invoice, form=form, can_edit=can_edit),
+        "title": f"Review · {document.original_name}",
+        "opts": Document._meta,
+        "around": around,
+        "previous_url": _screen_url(around.previous_id, filters) if around.previous_id else "",
+        "next_url": _screen_url(around.next_id, filters) if around.next_id else "",
+        "queue_url": _queue_url(filters),
+        "form_url": _screen_url(document.pk, filters),
+        "refuse_error": refuse_error,
+        "file_url": reverse("admin:reconciliation-review-file", args=[document.pk]),
+    }
+    return TemplateResponse(request, "admin/reconciliation/review/review.html", context)
+
+
+def _screen_url(document_id: int | None, filters: str) -> str:
+    url = reverse("admin:reconciliation-review-document", args=[document_id])
+    return f"{url}?{urlencode({FILTERS_PARAMETER: filters})}" if filters else url
+
+
+def _queue_url(filters: str) -> str:
+    url = reverse("admin:reconciliation-review")
+    return f"{url}?{filters}" if filters else url
+
+
+def _decide(
+    request: HttpRequest,
+    document: Document,
+    invoice: Invoice | None,
+    form: InvoiceFieldsForm | None,
+    action: str,
+) -> Outcome:
+    """Run the action the reviewer chose; the domain functions do the work."""
+    from reconciliation import matching
+
+    user = _user(request)
+    try:
+        if action in ("save", "save_next", "approve"):
+            if invoice is None or form is None:
+                raise Http404("This document has no invoice fields.")
+            if not form.is_valid():
+                return Outcome(
+                    "Some fields are not valid; nothing was saved.", messages.ERROR, show_form=True
+                )
+            corrections = review.corrections_from(invoice, form.cleaned_data)
+            result = review.save_review(
+                invoice=invoice, user=user, corrections=corrections, approve=action == "approve"
+            )
+            return Outcome(result.message, stay=action == "save")
+        if action == "refuse":
+            reason = request.POST.get("reason", "").strip()
+            is_double_charge = review.proposed_double_charge(document) is not None
+            if len(reason) < review.MIN_REASON_LENGTH and not is_double_charge:
+                return Outcome(
+                    "Say why it is refused (a few words).", messages.ERROR, show_form=True
+                )
+            return Outcome(review.refuse_document(document=document, user=user, reason=reason))
+        if action == "pick":
+            match = _match_of(request, document, kinds=review.CANDIDATE_KINDS)
+            matching.pick_candidate(match=match, user=user)
+            return Outcome("Payment matched; the confirmation will be attached in Qonto.")
+        if action == "reject_all":
+            matching.reject_all(document=document, user=user, reason=request.POST.get("reason", ""))
+            return Outcome("None of the candidates is this payment; recorded.")
+        if action == "refuse_double":
+            match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
+            matching.refuse_double_charge(match=match, user=user)
+            return Outcome("Double charge refused; it will not be paid or posted.")
+        if action == "not_duplicate":
+            match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
+            matching.dismiss_double_charge(match=match, user=user)
+            return Outcome("Marked as not a duplicate; it can be approved now.", stay=True)
+    except (review.ReviewError, IllegalTransitionError, matching.MatchConflictError) as error:
+        return Outcome(str(error), messages.ERROR)
+    return Outcome("Unknown action.", messages.ERROR)
+
+
+def _match_of(request: HttpRequest, document: Document, *, kinds: tuple[MatchKind, ...]) -> Match:
+    match_id = request.POST.get("match", "")
+    if not match_id.isdigit():
+        raise Http404("No such match.")
+    return get_object_or_404(
+        Match,
+        pk=int(match_id),
+        document=document,
+        workspace_id=document.workspace_id,
+        kind__in=kinds,
+        status=MatchStatus.PROPOSED,
+    )
+
+
+def page_image(request: HttpRequest, document_id: int, page: int) -> HttpResponse:
+    document = visible_document(request, document_id)
+    image = rendering.page_image(document=document, page=page)
+    if isinstance(image, rendering.RenderFailure):
+        if image.code in ("no_such_page", "not_renderable", "missing"):
+            raise Http404(image.reason)
+        response = HttpResponse(image.reason, content_type="text/plain", status=503)
+        response["Retry-After"] = "30"
+        return response
+    response = HttpResponse(image.content, content_type=image.content_type)
+    # Private: the image is a supplier's invoice; only this browser may keep it.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def document_file(request: HttpRequest, document_id: int) -> FileResponse:
+    document = visible_document(request, document_id)
+    if not document.file:
+        raise Http404("The stored file is missing.")
+    handle = document.file.open("rb")
+    name = document.original_name or f"document-{document.pk}.pdf"
+    response = FileResponse(
+        handle, as_attachment=True, filename=name, content_type="application/pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def is_payment(document: Document) -> bool:
+    return document.kind in (DocumentKind.PAYMENT_CONFIRMATION, DocumentKind.WIRE_NOTICE)

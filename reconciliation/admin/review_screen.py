@@ -1,0 +1,316 @@
+"""What the review screen shows: fields with confidence and evidence, page images, conflicts,
+routing reasons, match candidates, double charges and the decision history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.urls import reverse
+
+from reconciliation import rendering, review
+from reconciliation.extraction.types import PAYMENT_FIELDS
+from reconciliation.models import Decision, Document, Invoice, Match, MatchStatus
+
+if TYPE_CHECKING:
+    from django import forms
+
+#: A4 in points, for documents whose engine did not report page sizes.
+DEFAULT_PAGE_SIZE = (595.0, 842.0)
+FIELD_LABELS: dict[str, str] = {
+    "supplier_name": "Supplier",
+    "supplier_vat_id": "VAT id",
+    "supplier_iban": "IBAN",
+    "supplier_domain": "Domain",
+    "invoice_number": "Invoice number",
+    "issue_date": "Issue date",
+    "due_date": "Due date",
+    "net_amount": "Net",
+    "tax_amount": "Tax",
+    "total_amount": "Total",
+    "currency": "Currency",
+    "ledger_account": "Ledger account",
+    "amount": "Amount",
+    "execution_date": "Execution date",
+    "beneficiary_name": "Beneficiary",
+    "beneficiary_iban": "Beneficiary IBAN",
+    "reference": "Reference",
+}
+SOURCE_LABELS: dict[str, str] = {
+    "xml": "e-invoice XML",
+    "text": "read from the text",
+    "learned": "vendor's learned layout",
+    "enriched": "enriched",
+    "reviewer": "corrected by a reviewer",
+}
+HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    url: str
+    width_points: float
+    height_points: float
+    pixel_width: int
+    pixel_height: int
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    label: str
+    value: str
+    input: forms.BoundField | None
+    confidence: Decimal | None  # percent
+    band: str  # high | medium | low | none
+    source: str
+    source_label: str
+    origin: str
+    is_enriched: bool
+    evidence_page: int | None
+    evidence_box: str  # "x0 top x1 bottom" in PDF points, origin top-left; "" when unknown
+    evidence_text: str
+    conflict: str
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    decision: Decision
+    actor: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def review_context(
+    *,
+    document: Document,
+    invoice: Invoice | None,
+    form: forms.Form | None,
+    can_edit: bool,
+) -> dict[str, Any]:
+    workspace = document.workspace
+    conflicts = _conflicts(invoice)
+    by_field = {c["field"]: c["message"] for c in conflicts if c.get("field")}
+    if invoice is not None:
+        fields = [
+            _field_view(
+                name,
+                entry=(invoice.fields or {}).get(name) or {},
+                value=review.current_values(invoice)[name],
+                bound=form[name] if form is not None else None,
+                thresholds=(workspace.review_threshold, workspace.auto_post_threshold),
+                conflict=by_field.get(name, ""),
+            )
+            for name in review.REVIEW_FIELDS
+        ]
+    else:
+        extracted = (document.extraction or {}).get("fields") or {}
+        fields = [
+            _field_view(
+                name,
+                entry=extracted.get(name) or {},
+                value=(extracted.get(name) or {}).get("value"),
+                bound=None,
+                thresholds=(workspace.review_threshold, workspace.auto_post_threshold),
+                conflict="",
+            )
+            for name in PAYMENT_FIELDS
+        ]
+    refusal = rendering.render_refusal(document)
+    return {
+        "document": document,
+        "invoice": invoice,
+        "workspace": workspace,
+        "form": form,
+        "can_edit": can_edit,
+        "fields": fields,
+        "first_input": next((f.input.auto_id for f in fields if f.input is not None), ""),
+        "pages": pages_of(document),
+        "more_pages": max(0, int(document.page_count or 0) - rendering.MAX_RENDER_PAGES),
+        "render_refusal": refusal.reason if refusal else "",
+        "conflicts": [c["message"] for c in conflicts],
+        "routing_reasons": [str(r) for r in (invoice.routing_reasons if invoice else [])],
+        "components": _components(invoice),
+        "confidence_band": _band(
+            invoice.confidence if invoice else None,
+            (workspace.review_threshold, workspace.auto_post_threshold),
+            scale=Decimal(1),
+        ),
+        "double_charge": review.proposed_double_charge(document),
+        "candidates": list(
+            Match.objects.filter(
+                document=document, kind__in=review.CANDIDATE_KINDS, status=MatchStatus.PROPOSED
+            )
+            .select_related("transaction", "receivable", "invoice")
+            .order_by("rank", "-score", "pk")[:10]
+        ),
+        "history": history_of(document, invoice),
+        "can_approve": bool(invoice is not None and can_edit and invoice.can_approve),
+        "can_refuse": bool(
+            can_edit
+            and (
+                (invoice is not None and invoice.can_refuse and invoice.status != "refused")
+                or review.proposed_double_charge(document) is not None
+            )
+        ),
+    }
+
+
+def pages_of(document: Document) -> list[PageView]:
+    count = rendering.renderable_page_count(document)
+    sizes = (document.extraction or {}).get("page_sizes") or []
+    pages = []
+    for number in range(1, count + 1):
+        width, height = DEFAULT_PAGE_SIZE
+        if number <= len(sizes):
+            try:
+                width, height = float(sizes[number - 1][0]), float(sizes[number - 1][1])
+            except (TypeError, ValueError, IndexError):
+                width, height = DEFAULT_PAGE_SIZE
+        if width <= 0 or height <= 0:
+            width, height = DEFAULT_PAGE_SIZE
+        pages.append(
+            PageView(
+                number=number,
+                url=reverse("admin:reconciliation-review-page", args=[document.pk, number]),
+                width_points=width,
+                height_points=height,
+                pixel_width=round(width * rendering.RENDER_SCALE),
+                pixel_height=round(height * rendering.RENDER_SCALE),
+            )
+        )
+    return pages
+
+
+def _band(value: Any, thresholds: tuple[Decimal, Decimal], *, scale: Decimal) -> str:
+    if value is None:
+        return "none"
+    try:
+        percent = Decimal(str(value)) * scale
+    except InvalidOperation:
+        return "none"
+    low, high = thresholds
+    if percent >= high:
+        return "high"
+    if percent >= low:
+        return "medium"
+    return "low"
+
+
+def _field_view(
+    name: str,
+    *,
+    entry: dict[str, Any],
+    value: Any,
+    bound: forms.BoundField | None,
+    thresholds: tuple[Decimal, Decimal],
+    conflict: str,
+) -> FieldView:
+    raw_confidence = entry.get("confidence")
+    confidence: Decimal | None = None
+    if raw_confidence is not None:
+        try:
+            confidence = (Decimal(str(raw_confidence)) * 100).quantize(Decimal(1))
+        except InvalidOperation:
+            confidence = None
+    evidence = entry.get("evidence") or {}
+    box = evidence.get("bbox") if isinstance(evidence, dict) else None
+    page = evidence.get("page") if isinstance(evidence, dict) else None
+    evidence_box = ""
+    if isinstance(box, list | tuple) and len(box) == 4 and isinstance(page, int):
+        try:
+            evidence_box = " ".join(f"{float(v):.2f}" for v in box)
+        except (TypeError, ValueError):
+            evidence_box = ""
+    source = str(entry.get("source") or "")
+    origin = str(entry.get("origin") or "")
+    return FieldView(
+        name=name,
+        label=FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+        value="" if value is None else str(value),
+        input=bound,
+        confidence=confidence,
+        band=_band(confidence, thresholds, scale=Decimal(1)),
+        source=source,
+        source_label=SOURCE_LABELS.get(source, source),
+        origin=origin,
+        is_enriched=source == "enriched",
+        evidence_page=page if evidence_box else None,
+        evidence_box=evidence_box,
+        evidence_text=str(evidence.get("text") or "") if isinstance(evidence, dict) else "",
+        conflict=conflict,
+    )
+
+
+def _conflicts(invoice: Invoice | None) -> list[dict[str, str]]:
+    if invoice is None:
+        return []
+    raw = (invoice.confidence_components or {}).get("conflicts") or []
+    out: list[dict[str, str]] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict):
+            out.append(
+                {"field": str(item.get("field", "")), "message": str(item.get("message", item))}
+            )
+        else:
+            out.append({"field": "", "message": str(item)})
+    return out
+
+
+def _components(invoice: Invoice | None) -> list[tuple[str, str]]:
+    if invoice is None:
+        return []
+    rows = []
+    for key, value in (invoice.confidence_components or {}).items():
+        if key == "conflicts":
+            continue
+        rows.append((key.replace("_", " "), _plain(value)))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_plain(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None or value == "" else str(value)
+
+
+def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry]:
+    """Every decision about the document or its invoice, newest first, with before → after."""
+    condition = Q(document=document)
+    if invoice is not None:
+        condition |= Q(invoice=invoice)
+    decisions = (
+        Decision.objects.filter(condition, workspace_id=document.workspace_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    entries = []
+    for decision in decisions:
+        actor = decision.actor.get_username() if decision.actor is not None else "Well"
+        entries.append(HistoryEntry(decision, actor, changes(decision.before, decision.after)))
+    return entries
+
+
+def changes(before: Any, after: Any) -> list[Change]:
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    out = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        out.append(Change(key, _plain(old), _plain(new)))
+    return out

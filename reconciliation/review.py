@@ -1,0 +1,398 @@
+"""Review decisions: what a reviewer does to a document of the review queue.
+
+The queue holds a workspace's documents that need a person: invoices routed to review, double
+charges held out of posting, and payment confirmations whose debit was not certain. Each
+decision here changes the rows through the models' transitions and leaves a `Decision` row
+(who, when, the values before and after), so the history panel and the audit export can
+replay it.
+
+Corrections and approvals made on the review screen go through
+`reconciliation.learning.record_review`, which writes the corrected values, teaches the
+vendor's learned mapping and counts the document toward the vendor's training. Bulk approvals
+from the list do not teach the mapping: nobody looked at the fields one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Document,
+    IllegalTransitionError,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+#: The invoice fields a reviewer sees and may correct, in screen order (extraction names).
+REVIEW_FIELDS: tuple[str, ...] = (
+    "supplier_name",
+    "supplier_vat_id",
+    "supplier_iban",
+    "supplier_domain",
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "net_amount",
+    "tax_amount",
+    "total_amount",
+    "currency",
+    "ledger_account",
+)
+#: Invoice column holding each review field (the extraction calls the number invoice_number).
+FIELD_COLUMNS: dict[str, str] = {name: name for name in REVIEW_FIELDS} | {
+    "invoice_number": "number"
+}
+#: Payment matches a reviewer settles by picking a candidate (or none), as matching defines.
+CANDIDATE_KINDS = (MatchKind.CONFIRMATION_DEBIT,)
+#: Refusing needs a reason a colleague (or an auditor) can understand later.
+MIN_REASON_LENGTH = 3
+
+
+class ReviewError(Exception):
+    """A decision that cannot be taken on this document in its current state."""
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    invoice_id: int
+    status: str
+    corrected: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass
+class BulkResult:
+    """What a bulk decision did: ids done, and for each id skipped the sentence saying why."""
+
+    done: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        reasons: dict[str, int] = {}
+        for reason in self.skipped.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        return "; ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def queue_documents(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """The documents of `documents` that need a reviewer, annotated for the queue's columns.
+
+    Annotations: `is_double_charge` (a proposed double-charge match), `open_candidates`
+    (proposed payment matches to pick from) and `priority` (0 for double charges, 1 otherwise).
+    """
+    double_charges = Match.objects.filter(
+        document=OuterRef("pk"), kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED
+    )
+    candidates = (
+        Match.objects.filter(
+            document=OuterRef("pk"), kind__in=CANDIDATE_KINDS, status=MatchStatus.PROPOSED
+        )
+        .order_by()
+        .values("document")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        documents.annotate(
+            is_double_charge=Exists(double_charges),
+            open_candidates=Coalesce(Subquery(candidates, output_field=IntegerField()), Value(0)),
+        )
+        .filter(
+            Q(invoice__status=InvoiceStatus.NEEDS_REVIEW)
+            | Q(is_double_charge=True)
+            | Q(open_candidates__gt=0)
+        )
+        .select_related("workspace", "invoice", "invoice__vendor")
+    )
+
+
+#: Double charges first, then the earliest due date (unknown last), then the oldest document.
+QUEUE_ORDERING: tuple[OrderBy, ...] = (
+    F("is_double_charge").desc(),
+    F("invoice__due_date").asc(nulls_last=True),
+    F("received_at").asc(),
+    F("pk").asc(),
+)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous_id: int | None
+    next_id: int | None
+    position: int | None  # 1-based place of the current document in the queue, if it is there
+    total: int
+
+
+def neighbours(ordered_ids: Sequence[int], current_id: int) -> Neighbours:
+    """The documents before and after `current_id` in the queue order ("save and next").
+
+    A document no longer in the queue (just decided) has no position; its next is then the
+    first document of the queue."""
+    total = len(ordered_ids)
+    try:
+        index = list(ordered_ids).index(current_id)
+    except ValueError:
+        return Neighbours(None, ordered_ids[0] if ordered_ids else None, None, total)
+    previous_id = ordered_ids[index - 1] if index > 0 else None
+    next_id = ordered_ids[index + 1] if index + 1 < total else None
+    return Neighbours(previous_id, next_id, index + 1, total)
+
+
+# --- one document --------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value).strip()
+
+
+def _same(field_name: str, current: Any, typed: Any) -> bool:
+    if isinstance(current, Decimal) or isinstance(typed, Decimal):
+        if current is None or typed is None:
+            return current is None and typed is None
+        return Decimal(current) == Decimal(typed)
+    if field_name == "currency":
+        return _as_text(current).upper() == _as_text(typed).upper()
+    return _as_text(current) == _as_text(typed)
+
+
+def current_values(invoice: Invoice) -> dict[str, Any]:
+    """The invoice's values for the review fields, read from its columns."""
+    return {name: getattr(invoice, column) for name, column in FIELD_COLUMNS.items()}
+
+
+def corrections_from(invoice: Invoice, typed: dict[str, Any]) -> dict[str, str]:
+    """The fields whose typed value differs from the invoice's, as `record_review` takes
+    them: strings, dates ISO, amounts with "." as the decimal mark, currency upper-case."""
+    corrections: dict[str, str] = {}
+    values = current_values(invoice)
+    for name in REVIEW_FIELDS:
+        if name not in typed:
+            continue
+        value = typed[name]
+        if _same(name, values[name], value):
+            continue
+        text = _as_text(value)
+        corrections[name] = text.upper() if name == "currency" else text
+    return corrections
+
+
+def save_review(
+    *,
+    invoice: Invoice,
+    user: AbstractBaseUser,
+    corrections: dict[str, str],
+    approve: bool,
+) -> ReviewResult:
+    """Record what the reviewer corrected (and approve when asked); the vendor learns from it.
+
+    Raises ReviewError when approval is asked of an invoice that cannot be approved (held as
+    a double charge, already approved or posted)."""
+    from reconciliation.learning import CorrectionError, record_review
+
+    if approve and not invoice.can_approve:
+        raise ReviewError(_cannot_approve(invoice))
+    if not approve and not corrections:
+        return ReviewResult(invoice.pk, invoice.status, (), "Nothing was changed.")
+    if invoice.status in (InvoiceStatus.POSTING, InvoiceStatus.POSTED):
+        raise ReviewError("This invoice is already on its way to Qonto; it cannot be changed.")
+    try:
+        record_review(invoice=invoice, user=user, corrections=dict(corrections), approve=approve)
+    except CorrectionError as error:
+        raise ReviewError(str(error)) from error
+    invoice.refresh_from_db()
+    corrected = tuple(sorted(corrections))
+    if approve:
+        message = "Approved; it will be posted to Qonto when the current sync window closes."
+    else:
+        message = f"Saved {len(corrected)} correction{'s' if len(corrected) != 1 else ''}."
+    return ReviewResult(invoice.pk, invoice.status, corrected, message)
+
+
+def _cannot_approve(invoice: Invoice) -> str:
+    if invoice.is_held:
+        return f"It is held out of posting ({invoice.hold_reason}); decide on that first."
+    if invoice.status == InvoiceStatus.APPROVED:
+        return "It is already approved."
+    return f"An invoice that is {invoice.get_status_display().lower()} cannot be approved."
+
+
+def approve_invoice(*, invoice: Invoice, user: AbstractBaseUser) -> ReviewResult:
+    """Approve as it stands (bulk approval): the invoice joins the next posting window."""
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not locked.can_approve:
+            raise ReviewError(_cannot_approve(locked))
+        before = {"status": locked.status}
+        locked.approve(user, "approved from the review list")
+        locked.save()
+        Decision.objects.create(
+            workspace_id=locked.workspace_id,
+            action=DecisionAction.APPROVE,
+            actor_id=user.pk,
+            invoice=locked,
+            document_id=locked.document_id,
+            vendor_id=locked.vendor_id,
+            before=before,
+            after={"status": locked.status},
+            reason=locked.decision_reason,
+        )
+    return ReviewResult(locked.pk, locked.status, (), "Approved.")
+
+
+def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> ReviewResult:
+    """Refuse the invoice with the reviewer's reason; it will not be posted."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ReviewError("Say why the invoice is refused.")
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not locked.can_refuse or locked.status == InvoiceStatus.REFUSED:
+            raise ReviewError(
+                f"An invoice that is {locked.get_status_display().lower()} cannot be refused."
+            )
+        before = {"status": locked.status}
+        locked.refuse(user, reason)
+        locked.save()
+        Decision.objects.create(
+            workspace_id=locked.workspace_id,
+            action=DecisionAction.REFUSE,
+            actor_id=user.pk,
+            invoice=locked,
+            document_id=locked.document_id,
+            vendor_id=locked.vendor_id,
+            before=before,
+            after={"status": locked.status},
+            reason=reason,
+        )
+    invoice.refresh_from_db()
+    return ReviewResult(locked.pk, locked.status, (), "Refused.")
+
+
+def proposed_double_charge(document: Document) -> Match | None:
+    return (
+        Match.objects.filter(
+            document=document, kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED
+        )
+        .select_related("settled_invoice", "transaction")
+        .order_by("pk")
+        .first()
+    )
+
+
+def refuse_document(*, document: Document, user: AbstractBaseUser, reason: str) -> str:
+    """Refuse what the document asks: a double charge through matching's one-click refusal,
+    otherwise its invoice. Returns the sentence to show."""
+    from reconciliation import matching
+
+    double_charge = proposed_double_charge(document)
+    if double_charge is not None:
+        matching.refuse_double_charge(match=double_charge, user=user, reason=reason)
+        return "Double charge refused; it will not be paid or posted."
+    invoice = Invoice.objects.filter(document=document).first()
+    if invoice is None:
+        raise ReviewError("This document has no invoice to refuse.")
+    return refuse_invoice(invoice=invoice, user=user, reason=reason).message
+
+
+# --- many documents ------------------------------------------------------------------------
+
+
+def _invoices_of(documents: Iterable[Document]) -> tuple[dict[int, Invoice], BulkResult]:
+    ids = [d.pk for d in documents]
+    by_document = {
+        i.document_id: i for i in Invoice.objects.filter(document_id__in=ids).order_by("pk")
+    }
+    result = BulkResult()
+    for document_id in ids:
+        if document_id not in by_document:
+            result.skipped[document_id] = "without an invoice (open them to pick a payment match)"
+    return by_document, result
+
+
+def approve_documents(*, documents: Iterable[Document], user: AbstractBaseUser) -> BulkResult:
+    """Approve the invoices of many documents as they stand; ids in the result are documents.
+    Held (double charge), approved or posted invoices are skipped with the reason."""
+    by_document, result = _invoices_of(documents)
+    for document_id, invoice in by_document.items():
+        try:
+            approve_invoice(invoice=invoice, user=user)
+        except (ReviewError, IllegalTransitionError) as error:
+            result.skipped[document_id] = _short(error, invoice)
+        else:
+            result.done.append(document_id)
+    return result
+
+
+def refuse_documents(
+    *, documents: Iterable[Document], user: AbstractBaseUser, reason: str
+) -> BulkResult:
+    """Refuse many documents with one reason (double charges through matching)."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ReviewError("Say why the documents are refused.")
+    documents = list(documents)
+    by_document, result = _invoices_of(documents)
+    for document in documents:
+        invoice = by_document.get(document.pk)
+        try:
+            refuse_document(document=document, user=user, reason=reason)
+        except (ReviewError, IllegalTransitionError) as error:
+            result.skipped[document.pk] = _short(error, invoice)
+        else:
+            result.skipped.pop(document.pk, None)
+            result.done.append(document.pk)
+    return result
+
+
+def _short(error: Exception, invoice: Invoice | None) -> str:
+    """Why one document of a bulk decision was skipped, in a few words that group well."""
+    if invoice is None:
+        return "without an invoice (open them to pick a payment match)"
+    if invoice.is_held:
+        return "held out of posting (decide on each one)"
+    if invoice.status == InvoiceStatus.APPROVED:
+        return "already approved"
+    if invoice.status == InvoiceStatus.REFUSED:
+        return "already refused"
+    logger.info("bulk decision skipped invoice %s: %s", invoice.pk, error)
+    return f"{invoice.get_status_display().lower()}"
