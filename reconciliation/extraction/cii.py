@@ -135,7 +135,7 @@ def _children(element: _Element | None, name: str) -> list[_Element]:
 def _text(element: _Element | None) -> str | None:
     if element is None or element.text is None:
         return None
-    value = element.text.strip()
+    value = " ".join(element.text.split())  # names wrap over lines in some generators
     return value or None
 
 

@@ -323,11 +323,12 @@ def classify(doc: Document) -> tuple[DocumentKind, float]:
     # The document's title decides between an invoice and a credit note ("CREDIT NOTE" over
     # "Invoice number: ..."), and between an invoice and a payment document.
     if titles["credit_note"] and titles["credit_note"] >= titles["invoice"]:
-        return "credit_note", _confidence(scores["credit_note"], scores["invoice"] * 0.5)
+        rivals = sum(1 for k, v in titles.items() if v and k not in ("credit_note", "invoice"))
+        return "credit_note", _titled_confidence(rivals)
     if any(titles.values()):
         titled = max(titles, key=lambda k: (titles[k], scores[k]))
-        others = max(v for k, v in scores.items() if k != titled)
-        return titled, _confidence(scores[titled] + 1.0, others)  # type: ignore[return-value]
+        rivals = sum(1 for k, v in titles.items() if v and k != titled)
+        return titled, _titled_confidence(rivals)  # type: ignore[return-value]
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     best, best_score = ranked[0]
     second = ranked[1][1]
@@ -339,6 +340,12 @@ def classify(doc: Document) -> tuple[DocumentKind, float]:
     if best in ("payment_confirmation", "wire_notice") and invoice_like >= best_score:
         best, best_score, second = "invoice", scores["invoice"], best_score
     return best, _confidence(best_score, second)  # type: ignore[return-value]
+
+
+def _titled_confidence(rivals: int) -> float:
+    """A document that names itself in its title is what it says, unless another title on
+    the page names another kind."""
+    return 0.95 if rivals == 0 else 0.6
 
 
 def _confidence(best: float, second: float) -> float:

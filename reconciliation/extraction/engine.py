@@ -51,7 +51,9 @@ def extract_document(
     with pdf:
         page_count = _declared_page_count(pdf)
         if page_count > max_pages:
-            raise TooManyPagesError(f"too many pages: {page_count} (limit {max_pages})")
+            raise TooManyPagesError(
+                f"too many pages: {page_count} (limit {max_pages})", page_count=page_count
+            )
         pages = _read_pages(pdf, max_pages)
         invoice = _read_xml(pdf) if use_xml else None
     return build_extraction(pages, invoice)

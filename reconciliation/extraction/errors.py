@@ -22,3 +22,7 @@ class EncryptedPdfError(ExtractionError):
 
 class TooManyPagesError(ExtractionError):
     """More pages than the configured cap; refused before doing any text work."""
+
+    def __init__(self, reason: str, page_count: int | None = None) -> None:
+        super().__init__(reason)
+        self.page_count = page_count  # None when the document does not say

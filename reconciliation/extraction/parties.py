@@ -315,7 +315,7 @@ def extract_supplier_name(doc: Document, buyers: set[int]) -> Guess | None:
 
 
 def _evidence(line: Line, start: int, end: int) -> Evidence:
-    return Evidence(line.page, line.bbox(start, end), line.text[start:end])
+    return Evidence(line.page, line.bbox(start, end), line.text)
 
 
 def _from_seller_headings(doc: Document, buyers: set[int]) -> list[Guess]:

@@ -344,3 +344,33 @@ def render_payment(spec: PaymentSpec) -> bytes:
         pdf.text(40, 130 + 18 * i, f"{label}:")
         pdf.text(200, 130 + 18 * i, value)
     return bytes(pdf.output())
+
+
+#: One piece of text on a page: x, y (points from the top), text, font size, bold.
+Placed = tuple[float, float, str, float, bool]
+
+
+def render_text(pages: list[list[Placed]]) -> bytes:
+    """A PDF with text placed exactly where given, for layouts the templates do not cover."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.set_auto_page_break(auto=False)
+    for items in pages:
+        pdf.add_page()
+        for x, y, value, size, bold in items:
+            pdf.set_font("helvetica", style="B" if bold else "", size=size)
+            pdf.text(x, y, value)
+    return bytes(pdf.output())
+
+
+def lines_at(rows: list[str | tuple[str, ...]], *, size: float = 10, top: float = 60) -> list[Placed]:
+    """Rows of text from the top of the page; a tuple spreads its cells over fixed columns."""
+    placed: list[Placed] = []
+    for index, row in enumerate(rows):
+        y = top + index * (size * 1.6)
+        cells = (row,) if isinstance(row, str) else row
+        for column, cell in enumerate(cells):
+            if cell:
+                placed.append((40 + column * 130, y, cell, size, False))
+    return placed

@@ -320,12 +320,14 @@ def choose_totals(doc: Document) -> Totals:
     tax_options: list[tuple[Decimal, AmountCandidate | None, float]] = [
         (c.value, c, c.strength) for c in tax_totals
     ]
+    rate_evidence: Evidence | None = None
     if per_rate:
         seen: dict[tuple[int, int], AmountCandidate] = {}
         for c in per_rate:
             seen.setdefault((c.line.page, c.line.index), c)
         rate_sum = sum((c.value for c in seen.values()), Decimal(0))
         tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
+        rate_evidence = _union_evidence(list(seen.values()))
     best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
     best = None
     for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, net_like):
@@ -346,7 +348,7 @@ def choose_totals(doc: Document) -> Totals:
         _, total, tax_value, tax, net = best
         result.total, result.tax, result.net = total, tax, net
         result.tax_value = tax_value
-        result.tax_evidence = tax.evidence() if tax is not None else None
+        result.tax_evidence = tax.evidence() if tax is not None else rate_evidence
         result.consistent = True
     else:
         total = _best_total(totals)
@@ -379,6 +381,26 @@ def choose_totals(doc: Document) -> Totals:
             {v for v, _, s in tax_options if s >= 0.6 and v != result.tax_value}
         )
     return result
+
+
+def _union_evidence(parts: list[AmountCandidate]) -> Evidence | None:
+    """One box around the per-rate tax amounts that add up to the tax total."""
+    if not parts:
+        return None
+    page = parts[0].line.page
+    boxes = [p.evidence().bbox for p in parts if p.line.page == page]
+    known = [b for b in boxes if b is not None]
+    bbox = (
+        (
+            min(b[0] for b in known),
+            min(b[1] for b in known),
+            max(b[2] for b in known),
+            max(b[3] for b in known),
+        )
+        if known
+        else None
+    )
+    return Evidence(page, bbox, " + ".join(p.amount.text for p in parts))
 
 
 def _best_total(totals: list[AmountCandidate]) -> AmountCandidate | None:
