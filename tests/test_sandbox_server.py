@@ -479,3 +479,22 @@ def test_unknown_control_route_is_a_404(dropbox_emulator: DropboxEmulator) -> No
 
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "case"),
+    [
+        ("/_sandbox/item_errors", {"code": "teapot"}, "bad_value"),
+        ("/_sandbox/item_errors", {"colour": "red"}, "unknown_argument"),
+        ("/_sandbox/transactions", {"label": "no amount"}, "missing_argument"),
+    ],
+)
+def test_bad_control_calls_are_400s(
+    qonto_emulator: QontoEmulator, path: str, payload: dict[str, Any], case: str
+) -> None:
+    response = requests.post(qonto_emulator.url(path), json=payload, timeout=5)
+
+    assert response.status_code == 400
+    assert isinstance(response.json()["error"], str)
+    assert qonto_emulator.item_error_rules == []
+    assert qonto_emulator.transactions == {}

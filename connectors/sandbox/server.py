@@ -440,6 +440,11 @@ class Emulator:
                 return self.bad_request_response(request, str(error))
             except FaultSpecError as error:
                 return json_response(400, {"error": str(error)})
+            except (KeyError, ValueError, TypeError) as error:
+                if not control:
+                    logger.exception("%s emulator failed on %s", self.name, request.path)
+                    return self.internal_error_response(request)
+                return json_response(400, {"error": f"{type(error).__name__}: {error}"})
             except Exception:
                 logger.exception(
                     "%s emulator failed on %s %s", self.name, request.method, request.path
