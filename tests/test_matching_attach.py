@@ -1,0 +1,223 @@
+"""Attaching confirmed confirmations to their Qonto transactions, against the emulator over real
+HTTP: one upload per match, the same idempotency key on every retry (inside one window and
+across windows), transient errors wait, auth errors stop at once, refusals block."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from pytest_django.fixtures import Settings
+
+from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.banking_sync import sync_transactions
+from reconciliation.matching import attach_confirmed, attach_idempotency_key, match_window
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Document,
+    Match,
+    MatchStatus,
+    Provider,
+    Transaction,
+    Workspace,
+)
+from tests.test_matching_confirmations import ACME_IBAN, TODAY, payment_document
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ATTACH = "/v2/transactions/*/attachments"
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace,
+    sandbox_settings: Sandbox,
+    connect_with_emulator_tokens: Any,
+    settings: Settings,
+) -> Connection:
+    settings.HTTP_READ_TIMEOUT = 1.0
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto
+    )
+    return connection
+
+
+def confirmed_payment(
+    workspace: Workspace, emulator: QontoEmulator, qonto: Connection, amount: str = "1250.00"
+) -> tuple[Match, str]:
+    """A debit on Qonto, mirrored, and its stored confirmation matched to it."""
+    remote = emulator.add_transaction(
+        amount=Decimal(amount), label="ACME SUPPLIES", counterparty_iban=ACME_IBAN,
+        reference=f"INV-{amount}",
+    )  # fmt: skip
+    sync_transactions(connection_id=qonto.pk)
+    mirrored = Transaction.objects.get(qonto_id=remote.id)
+    assert mirrored.value_date is not None
+    document = payment_document(
+        workspace,
+        amount=amount,
+        currency="EUR",
+        execution_date=mirrored.value_date.isoformat(),
+        beneficiary_name="ACME Supplies",
+        beneficiary_iban=ACME_IBAN,
+        reference=f"INV-{amount}",
+    )
+    content = PDF + amount.encode()
+    Document.objects.filter(pk=document.pk).update(content_hash=hashlib.sha256(content).hexdigest())
+    document.refresh_from_db()
+    document.file.save("confirmation.pdf", ContentFile(content), save=True)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    return Match.objects.get(document=document, status=MatchStatus.CONFIRMED), remote.id
+
+
+def uploads(emulator: QontoEmulator) -> list[str | None]:
+    return [
+        entry.header("X-Qonto-Idempotency-Key")
+        for entry in emulator.requests(method="POST", path=ATTACH)
+    ]
+
+
+def test_attach_uploads_the_confirmation_with_a_stable_key(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    assert match.document is not None
+    expected_key = attach_idempotency_key(
+        workspace_id=workspace.pk,
+        document_id=match.document.pk,
+        transaction_qonto_id=remote_id,
+        content_hash=match.document.content_hash,
+    )
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.attached, report.deferred, report.errors) == (1, 0, [])
+    assert (match.status, match.idempotency_key, match.attach_attempts) == (
+        MatchStatus.ATTACHED,
+        expected_key,
+        1,
+    )
+    assert match.attached_at is not None
+    attachments = qonto_emulator.attachments_of(remote_id)
+    assert [(a.sha256, a.idempotency_key) for a in attachments] == [
+        (match.document.content_hash, expected_key)
+    ]
+    assert attachments[0].file_name == f"well-{match.document.pk}-{match.document.original_name}"
+    assert uploads(qonto_emulator) == [expected_key]
+
+
+def test_nothing_is_uploaded_twice(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    _, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    attach_confirmed(workspace_id=workspace.pk)
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    assert report.attached == 0
+    assert len(qonto_emulator.attachments_of(remote_id)) == 1
+    assert len(uploads(qonto_emulator)) == 1
+
+
+def test_retry_after_a_timeout_resends_the_same_key(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    # Qonto stores the attachment, then the answer never arrives in time.
+    qonto_emulator.inject_fault(ATTACH, {"delay_after_processing": 2.5}, method="POST")
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
+    assert uploads(qonto_emulator) == [match.idempotency_key, match.idempotency_key]
+    assert len(qonto_emulator.attachments_of(remote_id)) == 1
+
+
+def test_an_unanswered_window_is_finished_by_the_next_with_the_same_key(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    # Every try of this window is processed by Qonto and its answer lost.
+    qonto_emulator.inject_fault(ATTACH, {"drop": "after_processing"}, method="POST", count=4)
+
+    first = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (first.attached, first.deferred, match.status) == (0, 1, MatchStatus.CONFIRMED)
+    assert match.attach_error != ""
+    assert first.errors[0].startswith("Qonto is unavailable, attachments wait: ")
+
+    second = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (second.attached, match.status, match.attach_attempts) == (1, MatchStatus.ATTACHED, 2)
+    assert set(uploads(qonto_emulator)) == {match.idempotency_key}
+    assert len(uploads(qonto_emulator)) == 5
+    assert len(qonto_emulator.attachments_of(remote_id)) == 1
+
+
+def test_revoked_consent_stops_attaching_at_once(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    first, _ = confirmed_payment(workspace, qonto_emulator, qonto, "100.00")
+    second, _ = confirmed_payment(workspace, qonto_emulator, qonto, "200.00")
+    qonto_emulator.revoke_all_tokens()
+    qonto_emulator.clear_requests()
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    qonto.refresh_from_db()
+    assert (report.needs_reauth, report.attached, qonto.status) == (
+        True,
+        0,
+        ConnectionStatus.NEEDS_REAUTH,
+    )
+    assert len(uploads(qonto_emulator)) == 1
+    assert set(
+        Match.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
+    ) == {MatchStatus.CONFIRMED}
+    # Nothing more is sent while the connection waits for the owner.
+    qonto_emulator.clear_requests()
+    again = attach_confirmed(workspace_id=workspace.pk)
+    assert (again.deferred, uploads(qonto_emulator)) == (2, [])
+
+
+def test_a_transaction_qonto_does_not_know_blocks_the_match(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, _ = confirmed_payment(workspace, qonto_emulator, qonto)
+    assert match.transaction is not None
+    Transaction.objects.filter(pk=match.transaction.pk).update(qonto_id="no-such-transaction")
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+    again = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.blocked, again.blocked, match.status, match.is_attach_blocked) == (
+        1,
+        0,
+        MatchStatus.CONFIRMED,
+        True,
+    )
+    assert match.attach_error.startswith("Qonto refused the file: ")
+    assert len(uploads(qonto_emulator)) == 1
+
+
+def test_a_confirmation_without_its_file_is_blocked_without_a_call(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, _ = confirmed_payment(workspace, qonto_emulator, qonto)
+    Document.objects.filter(pk=match.document_id).update(file="")
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.blocked, match.is_attach_blocked, uploads(qonto_emulator)) == (1, True, [])
+    assert match.attach_error == "The confirmation's file is not stored; it cannot be uploaded."
