@@ -18,6 +18,11 @@ def page_urls(site: AdminSite) -> list[URLResolver | URLPattern]:
             site.admin_view(status.integration_status),
             name="reconciliation-integration-status",
         ),
+        path(
+            "integration-status/retry/<int:invoice_id>/",
+            site.admin_view(status.retry_posting),
+            name="reconciliation-posting-retry",
+        ),
         # The dashboard is the admin home: it wraps the site's index with the figures.
         path("", site.admin_view(partial(dashboard.index, site=site)), name="index"),
         path(
@@ -33,7 +38,7 @@ def page_urls(site: AdminSite) -> list[URLResolver | URLPattern]:
         ),
         path(
             "review/<int:document_id>/page/<int:page>.png",
-            site.admin_view(review.page_image),
+            site.admin_view(review.page_image, cacheable=True),
             name="reconciliation-review-page",
         ),
         path(

@@ -1,72 +1,314 @@
-"""The integration status page: is each connection healthy, and what needs a human."""
+"""The integration status page: per workspace, is each connection healthy, what waits in which
+queue, what went wrong recently (grouped by cause), and what needs a human — rejected invoices
+with a one-click Retry, a Reconnect button when a connection needs re-authorisation."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from django.contrib import admin
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from reconciliation import posting
+from reconciliation.access import EDIT_ROLES, MANAGE_ROLES, has_role
 from reconciliation.models import (
     Connection,
+    ConnectionStatus,
     Document,
     DocumentStatus,
+    IllegalTransitionError,
     Invoice,
     InvoiceStatus,
+    PostAttempt,
+    PostOutcome,
     SyncRun,
+    SyncStatus,
+    Workspace,
 )
+
+#: How far back "recent errors" look.
+ERROR_WINDOW = timedelta(days=7)
+MAX_LISTED = 100
+_PROBLEM_OUTCOMES = (
+    PostOutcome.TRANSIENT,
+    PostOutcome.AUTH,
+    PostOutcome.REJECTED,
+    PostOutcome.UNKNOWN,
+    PostOutcome.LOCAL,
+)
+_CAUSES = {
+    "rate_limited": "Qonto asked Well to slow down (HTTP 429)",
+    "no_answer": "No answer: timeout or connection dropped after sending",
+    "no_connection": "Could not reach Qonto",
+    "protocol_error": "Qonto's answer could not be read",
+    "internal_server_error": "Qonto could not process a file",
+    "lookup_failed": "Could not check Qonto before re-sending",
+    "lease_expired": "A posting worker stopped mid-call",
+    "left_in_flight": "A posting worker stopped mid-call",
+    "worker_stopped": "A posting worker stopped mid-call",
+    "file_too_large": "File over Qonto's 10 MB limit (refused before sending)",
+    "file_missing": "Well holds no copy of the file",
+    "file_changed": "Stored file differs from the one reviewed",
+    "qonto_id_taken": "Qonto answered with an id already linked elsewhere",
+}
 
 
 @dataclass(frozen=True)
 class ConnectionHealth:
     connection: Connection
     last_runs: list[SyncRun]
+    can_reconnect: bool
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.connection.status in (ConnectionStatus.NEEDS_REAUTH, ConnectionStatus.REVOKED)
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    source: str  # "posting" or the sync kind
+    cause: str
+    code: str
+    count: int
+    last_seen: datetime
+    example: str
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    workspace: Workspace
+    connections: list[ConnectionHealth]
+    queues: dict[str, int]
+    errors: list[ErrorGroup]
+    rejected: list[Invoice]
+    failed: list[Invoice]
+    failed_documents: list[Document]
+    can_retry: bool
+
+
+def _cause(outcome: str, code: str, status: int | None) -> str:
+    if outcome == PostOutcome.AUTH:
+        return "Qonto refused the authorisation (reconnect Qonto)"
+    if outcome == PostOutcome.REJECTED:
+        return f"Rejected by Qonto ({code or f'HTTP {status}'})"
+    if code in _CAUSES:
+        return _CAUSES[code]
+    if code.startswith("http_5"):
+        return f"Qonto server error (HTTP {code[5:]})"
+    return f"{PostOutcome(outcome).label} ({code or 'no code'})"
+
+
+def _posting_errors(workspace_ids: list[int], since: datetime) -> dict[int, list[ErrorGroup]]:
+    rows = (
+        PostAttempt.objects.filter(
+            workspace_id__in=workspace_ids, started_at__gte=since, outcome__in=_PROBLEM_OUTCOMES
+        )
+        .order_by("-started_at", "-pk")
+        .values_list(
+            "workspace_id", "outcome", "error_code", "http_status", "error_detail", "started_at"
+        )[:5000]
+    )
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for workspace_id, outcome, code, status, detail, started_at in rows:
+        cause = _cause(outcome, code, status)
+        group = groups.setdefault(
+            (workspace_id, cause),
+            {"code": code, "count": 0, "last_seen": started_at, "example": detail},
+        )
+        group["count"] += 1
+    result: dict[int, list[ErrorGroup]] = defaultdict(list)
+    for (workspace_id, cause), group in groups.items():
+        result[workspace_id].append(ErrorGroup(source="posting", cause=cause, **group))
+    return result
+
+
+def _sync_errors(workspace_ids: list[int], since: datetime) -> dict[int, list[ErrorGroup]]:
+    rows = (
+        SyncRun.objects.filter(
+            workspace_id__in=workspace_ids,
+            started_at__gte=since,
+            status__in=(SyncStatus.FAILED, SyncStatus.PARTIAL),
+        )
+        .exclude(error="")
+        .order_by("-started_at", "-pk")
+        .values_list("workspace_id", "kind", "error", "started_at")[:2000]
+    )
+    groups: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for workspace_id, kind, error, started_at in rows:
+        first_line = error.strip().splitlines()[0][:160]
+        group = groups.setdefault(
+            (workspace_id, kind, first_line),
+            {"count": 0, "last_seen": started_at, "example": error},
+        )
+        group["count"] += 1
+    result: dict[int, list[ErrorGroup]] = defaultdict(list)
+    for (workspace_id, kind, first_line), group in groups.items():
+        result[workspace_id].append(ErrorGroup(source=kind, cause=first_line, code="", **group))
+    return result
+
+
+def _queues(workspace_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in workspace_ids}
+    invoice_counts = (
+        Invoice.objects.filter(workspace_id__in=workspace_ids)
+        .values("workspace_id")
+        .annotate(
+            needs_review=Count("pk", filter=Q(status=InvoiceStatus.NEEDS_REVIEW)),
+            approved=Count("pk", filter=Q(status=InvoiceStatus.APPROVED)),
+            posting=Count("pk", filter=Q(status=InvoiceStatus.POSTING)),
+            failed=Count("pk", filter=Q(status=InvoiceStatus.FAILED)),
+            rejected=Count("pk", filter=Q(status=InvoiceStatus.REJECTED)),
+            posted=Count("pk", filter=Q(status=InvoiceStatus.POSTED)),
+        )
+    )
+    for row in invoice_counts:
+        values = cast(dict[str, Any], row)
+        counts[values.pop("workspace_id")].update(values)
+    document_counts = (
+        Document.objects.filter(workspace_id__in=workspace_ids)
+        .values("workspace_id")
+        .annotate(
+            documents_waiting=Count(
+                "pk", filter=Q(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING))
+            ),
+            documents_failed=Count("pk", filter=Q(status=DocumentStatus.FAILED)),
+        )
+    )
+    for document_row in document_counts:
+        values = cast(dict[str, Any], document_row)
+        counts[values.pop("workspace_id")].update(values)
+    names = (
+        "documents_waiting",
+        "documents_failed",
+        "needs_review",
+        "approved",
+        "posting",
+        "failed",
+        "rejected",
+        "posted",
+    )
+    return {pk: {name: values.get(name, 0) for name in names} for pk, values in counts.items()}
+
+
+def _rejecting_attempt(field: str) -> Subquery:
+    """A field of the attempt that rejected the invoice (the latest rejection)."""
+    return Subquery(
+        PostAttempt.objects.filter(
+            invoice=OuterRef("pk"), outcome__in=(PostOutcome.REJECTED, PostOutcome.LOCAL)
+        )
+        .order_by("-started_at", "-pk")
+        .values(field)[:1]
+    )
+
+
+def _by_workspace(invoices: list[Invoice]) -> dict[int, list[Invoice]]:
+    grouped: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        grouped[invoice.workspace_id].append(invoice)
+    return grouped
 
 
 def integration_status(request: HttpRequest) -> HttpResponse:
+    workspaces = list(Workspace.objects.for_user(request.user).order_by("name"))
+    workspace_ids = [workspace.pk for workspace in workspaces]
     connections = list(
-        Connection.objects.for_user(request.user).select_related("workspace", "owner")
+        Connection.objects.filter(workspace_id__in=workspace_ids)
+        .select_related("owner")
+        .order_by("provider", "pk")
     )
-    runs_by_connection: dict[int, list[SyncRun]] = {}
-    for run in (
-        SyncRun.objects.for_user(request.user)
-        .filter(connection__in=connections)
-        .order_by("-started_at")[:200]
-    ):
-        if run.connection_id is not None:
-            runs_by_connection.setdefault(run.connection_id, [])
-            if len(runs_by_connection[run.connection_id]) < 5:
-                runs_by_connection[run.connection_id].append(run)
-    invoices = Invoice.objects.for_user(request.user)
-    queues = invoices.aggregate(
-        needs_review=Count("pk", filter=Q(status=InvoiceStatus.NEEDS_REVIEW)),
-        approved=Count("pk", filter=Q(status=InvoiceStatus.APPROVED)),
-        posting=Count("pk", filter=Q(status=InvoiceStatus.POSTING)),
-        failed=Count("pk", filter=Q(status=InvoiceStatus.FAILED)),
-        rejected=Count("pk", filter=Q(status=InvoiceStatus.REJECTED)),
+    runs_by_connection: dict[int, list[SyncRun]] = defaultdict(list)
+    for run in SyncRun.objects.filter(connection__in=connections).order_by("-started_at")[:500]:
+        if run.connection_id is not None and len(runs_by_connection[run.connection_id]) < 5:
+            runs_by_connection[run.connection_id].append(run)
+    since = timezone.now() - ERROR_WINDOW
+    posting_errors = _posting_errors(workspace_ids, since)
+    sync_errors = _sync_errors(workspace_ids, since)
+    queues = _queues(workspace_ids)
+    rejected = _by_workspace(
+        list(
+            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.REJECTED)
+            .select_related("document")
+            .annotate(
+                qonto_pointer=_rejecting_attempt("error_pointer"),
+                qonto_trace_id=_rejecting_attempt("trace_id"),
+                attempt_outcome=_rejecting_attempt("outcome"),
+            )
+            .order_by("-updated_at", "-pk")[:MAX_LISTED]
+        )
     )
-    documents = Document.objects.for_user(request.user)
-    document_queues = documents.aggregate(
-        waiting=Count("pk", filter=Q(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING))),
-        failed=Count("pk", filter=Q(status=DocumentStatus.FAILED)),
+    failed = _by_workspace(
+        list(
+            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.FAILED)
+            .select_related("document")
+            .order_by("next_attempt_at", "pk")[:MAX_LISTED]
+        )
     )
+    failed_documents: dict[int, list[Document]] = defaultdict(list)
+    for document in Document.objects.filter(
+        workspace_id__in=workspace_ids, status=DocumentStatus.FAILED
+    ).order_by("-received_at", "-pk")[:MAX_LISTED]:
+        failed_documents[document.workspace_id].append(document)
+    by_workspace: dict[int, list[ConnectionHealth]] = defaultdict(list)
+    for connection in connections:
+        by_workspace[connection.workspace_id].append(
+            ConnectionHealth(
+                connection=connection,
+                last_runs=runs_by_connection.get(connection.pk, []),
+                can_reconnect=has_role(request, connection.workspace_id, MANAGE_ROLES),
+            )
+        )
+    statuses = [
+        WorkspaceStatus(
+            workspace=workspace,
+            connections=by_workspace.get(workspace.pk, []),
+            queues=queues[workspace.pk],
+            errors=sorted(
+                posting_errors.get(workspace.pk, []) + sync_errors.get(workspace.pk, []),
+                key=lambda group: (-group.count, group.cause),
+            ),
+            rejected=rejected.get(workspace.pk, []),
+            failed=failed.get(workspace.pk, []),
+            failed_documents=failed_documents.get(workspace.pk, []),
+            can_retry=has_role(request, workspace.pk, EDIT_ROLES),
+        )
+        for workspace in workspaces
+    ]
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": "Integration status",
-        "health": [ConnectionHealth(c, runs_by_connection.get(c.pk, [])) for c in connections],
-        "queues": queues,
-        "document_queues": document_queues,
-        "rejected": invoices.filter(status=InvoiceStatus.REJECTED).select_related(
-            "workspace", "document"
-        )[:100],
-        "failed": invoices.filter(status=InvoiceStatus.FAILED).select_related(
-            "workspace", "document"
-        )[:100],
-        "failed_documents": documents.filter(status=DocumentStatus.FAILED).select_related(
-            "workspace"
-        )[:50],
+        "workspaces": statuses,
+        "error_window_days": ERROR_WINDOW.days,
     }
     return TemplateResponse(request, "admin/reconciliation/integration_status.html", context)
+
+
+@require_POST
+def retry_posting(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The one-click Retry: back into the outbox for the next posting window."""
+    invoice = get_object_or_404(
+        Invoice.objects.for_user(request.user).select_related("document"), pk=invoice_id
+    )
+    if not has_role(request, invoice.workspace_id, EDIT_ROLES):
+        raise PermissionDenied("Only reviewers and administrators of this workspace can retry.")
+    user = request.user if request.user.is_authenticated else None
+    try:
+        posting.retry_invoice(invoice_id=invoice.pk, user=user)
+    except IllegalTransitionError:
+        messages.warning(
+            request, f"{invoice} is {invoice.get_status_display().lower()}; nothing to retry."
+        )
+    else:
+        messages.success(request, f"{invoice} goes to Qonto in the next posting window.")
+    return HttpResponseRedirect(
+        reverse("admin:reconciliation-integration-status") + f"#workspace-{invoice.workspace_id}"
+    )

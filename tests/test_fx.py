@@ -1,0 +1,229 @@
+"""Conversion into the workspace's home currency: the rate, its date and its source are kept with
+the converted amount; without a known rate the invoice says so and nothing is invented."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bench.post import seed_invoices
+from connectors.sandbox import Sandbox
+from reconciliation import fx
+from reconciliation.models import (
+    ExchangeRate,
+    Invoice,
+    InvoiceStatus,
+    Provider,
+    TransactionStatus,
+    Workspace,
+)
+from reconciliation.posting import post_approved
+from tests.factories import make_invoice, make_transaction, make_workspace
+
+pytestmark = pytest.mark.django_db
+
+ISSUED = date(2026, 11, 2)
+
+
+def usd_invoice(workspace: Workspace, total: str = "100.00") -> Invoice:
+    return make_invoice(
+        workspace,
+        currency="USD",
+        total_amount=Decimal(total),
+        issue_date=ISSUED,
+        status=InvoiceStatus.APPROVED,
+    )
+
+
+def rate(base: str, quote: str, value: str, day: date, source: str = "ECB") -> ExchangeRate:
+    return ExchangeRate.objects.create(
+        base_currency=base, quote_currency=quote, rate=Decimal(value), rate_date=day, source=source
+    )
+
+
+def test_same_currency_converts_at_one(workspace: Workspace) -> None:
+    invoice = make_invoice(workspace, currency="EUR", total_amount=Decimal("119.00"))
+
+    conversion = fx.convert_invoice(invoice)
+
+    assert conversion.is_converted
+    assert invoice.converted_amount == Decimal("119.00")
+    assert (invoice.home_currency, invoice.fx_rate) == ("EUR", Decimal(1))
+    assert invoice.fx_rate_date == invoice.issue_date
+    assert invoice.fx_rate_source == "same currency"
+
+
+def test_reference_rate_of_the_issue_date(workspace: Workspace) -> None:
+    rate("USD", "EUR", "0.9200000000", date(2026, 10, 30))
+    rate("USD", "EUR", "0.9250000000", ISSUED)
+    rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert (invoice.currency, invoice.total_amount) == ("USD", Decimal("100.00"))
+    assert invoice.converted_amount == Decimal("92.50")
+    assert invoice.fx_rate == Decimal("0.9250000000")
+    assert invoice.fx_rate_date == ISSUED
+    assert invoice.fx_rate_source == "ECB"
+
+
+def test_latest_rate_before_the_date_wins_over_a_closer_later_one(workspace: Workspace) -> None:
+    rate("USD", "EUR", "0.9200000000", date(2026, 10, 28))
+    rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert (invoice.fx_rate, invoice.fx_rate_date) == (Decimal("0.9200000000"), date(2026, 10, 28))
+
+
+def test_a_later_rate_is_used_only_when_none_came_before(workspace: Workspace) -> None:
+    rate("USD", "EUR", "0.9300000000", date(2026, 11, 5))
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert (invoice.fx_rate_date, invoice.converted_amount) == (
+        date(2026, 11, 5),
+        Decimal("93.00"),
+    )
+
+
+def test_inverse_row_is_inverted(workspace: Workspace) -> None:
+    rate("EUR", "USD", "1.2500000000", ISSUED)
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert invoice.fx_rate == Decimal("0.8000000000")
+    assert invoice.converted_amount == Decimal("80.00")
+    assert invoice.fx_rate_source == "ECB (inverted)"
+
+
+def test_rate_observed_on_a_qonto_card_payment(workspace: Workspace) -> None:
+    make_transaction(
+        workspace,
+        amount=Decimal("92.14"),
+        currency="EUR",
+        local_amount=Decimal("100.00"),
+        local_currency="USD",
+        value_date=date(2026, 11, 1),
+        qonto_id="tx-card-1",
+    )
+    invoice = usd_invoice(workspace, "250.00")
+
+    fx.convert_invoice(invoice)
+
+    assert invoice.fx_rate == Decimal("0.9214000000")
+    assert invoice.converted_amount == Decimal("230.35")
+    assert invoice.fx_rate_date == date(2026, 11, 1)
+    assert invoice.fx_rate_source == "Qonto transaction tx-card-1"
+
+
+def test_several_payments_of_one_day_give_their_median(workspace: Workspace) -> None:
+    for amount, qonto_id in (("91.00", "a"), ("92.00", "b"), ("99.00", "c")):
+        make_transaction(
+            workspace,
+            amount=Decimal(amount),
+            local_amount=Decimal("100.00"),
+            local_currency="USD",
+            value_date=ISSUED,
+            qonto_id=qonto_id,
+        )
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert invoice.fx_rate == Decimal("0.9200000000")
+    assert invoice.fx_rate_source == "Qonto transactions of 2026-11-02 (median of 3)"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param("other_workspace", id="other_workspace_case"),
+        pytest.param("pending", id="pending_payment_case"),
+        pytest.param("too_old", id="too_old_case"),
+    ],
+)
+def test_no_rate_is_said_never_invented(workspace: Workspace, case: str) -> None:
+    owner = make_workspace("Other SARL") if case == "other_workspace" else workspace
+    make_transaction(
+        owner,
+        amount=Decimal("92.00"),
+        local_amount=Decimal("100.00"),
+        local_currency="USD",
+        status=TransactionStatus.PENDING if case == "pending" else TransactionStatus.COMPLETED,
+        value_date=date(2026, 10, 1) if case == "too_old" else ISSUED,
+    )
+    if case == "too_old":
+        rate("USD", "EUR", "0.9000000000", date(2026, 10, 20))
+    invoice = usd_invoice(workspace)
+
+    conversion = fx.convert_invoice(invoice)
+
+    assert not conversion.is_converted
+    assert (invoice.converted_amount, invoice.fx_rate, invoice.fx_rate_date) == (None, None, None)
+    assert invoice.home_currency == "EUR"
+    assert invoice.fx_rate_source == "No rate known for USD→EUR within 7 days of 2026-11-02"
+    assert (invoice.currency, invoice.total_amount) == ("USD", Decimal("100.00"))
+
+
+def test_reference_rate_is_preferred_to_an_observed_one(workspace: Workspace) -> None:
+    make_transaction(
+        workspace,
+        amount=Decimal("95.00"),
+        local_amount=Decimal("100.00"),
+        local_currency="USD",
+        value_date=ISSUED,
+    )
+    rate("USD", "EUR", "0.9100000000", date(2026, 10, 31))
+    invoice = usd_invoice(workspace)
+
+    fx.convert_invoice(invoice)
+
+    assert (invoice.fx_rate, invoice.fx_rate_source) == (Decimal("0.9100000000"), "ECB")
+
+
+def test_home_currency_with_no_minor_unit_is_rounded_to_it(workspace: Workspace) -> None:
+    workspace.home_currency = "JPY"
+    workspace.save()
+    rate("USD", "JPY", "151.3456000000", ISSUED)
+    invoice = usd_invoice(workspace, "10.00")
+
+    fx.convert_invoice(invoice)
+
+    assert invoice.converted_amount == Decimal("1513")
+    assert invoice.home_currency == "JPY"
+
+
+def test_posting_records_the_conversion(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
+) -> None:
+    connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    converted, unknown = seed_invoices(workspace, 2)
+    Invoice.objects.filter(pk=converted).update(
+        currency="USD", total_amount=Decimal("100.00"), issue_date=ISSUED
+    )
+    Invoice.objects.filter(pk=unknown).update(
+        currency="CHF", total_amount=Decimal("100.00"), issue_date=ISSUED
+    )
+    rate("USD", "EUR", "0.9250000000", ISSUED)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert report.posted == 2
+    first = Invoice.objects.get(pk=converted)
+    assert (first.converted_amount, first.fx_rate, first.fx_rate_source) == (
+        Decimal("92.50"),
+        Decimal("0.9250000000"),
+        "ECB",
+    )
+    second = Invoice.objects.get(pk=unknown)
+    assert second.status == InvoiceStatus.POSTED
+    assert second.converted_amount is None
+    assert second.fx_rate_source == "No rate known for CHF→EUR within 7 days of 2026-11-02"

@@ -1,0 +1,152 @@
+"""401 and revoked consent: the connection needs re-authorisation, its owner is told once,
+posting stops at once (no further call) and every claim goes back to the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from bench.post import seed_invoices
+from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Invoice,
+    InvoiceStatus,
+    PostAttempt,
+    PostOutcome,
+    Provider,
+    Role,
+    Workspace,
+)
+from reconciliation.posting import post_approved
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/v2/supplier_invoices/bulk"
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
+) -> Connection:
+    owner = make_user("owner", workspace=workspace, role=Role.ADMIN)
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto, owner=owner
+    )
+    return connection
+
+
+def test_revoked_consent_stops_posting_and_tells_the_owner(
+    workspace: Workspace,
+    qonto: Connection,
+    qonto_emulator: QontoEmulator,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ids = seed_invoices(workspace, 25)
+    qonto_emulator.revoke_all_tokens()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert report.auth_stopped
+    assert (report.posted, report.requests, report.released) == (0, 1, 20)
+    assert report.errors[0].startswith("Qonto refused the authorisation")
+    # One upload (refused), one refresh (refused); nothing after that.
+    assert len(qonto_emulator.requests(path=BULK)) == 1
+    assert len(qonto_emulator.requests(path="/oauth2/token")) == 1
+    qonto.refresh_from_db()
+    assert qonto.status == ConnectionStatus.NEEDS_REAUTH
+    assert [message.to for message in mail.outbox] == [["owner@example.com"]]
+    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        InvoiceStatus.APPROVED
+    }
+    assert not Invoice.objects.filter(pk__in=ids).exclude(lease_owner="").exists()
+    attempts = PostAttempt.objects.filter(invoice_id__in=ids)
+    assert attempts.count() == 20
+    assert set(attempts.values_list("outcome", flat=True)) == {PostOutcome.AUTH}
+    assert "invalid_grant" in attempts.first().error_detail  # type: ignore[union-attr]
+    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401]
+    assert not attempts.in_flight().exists()
+
+
+def test_no_call_at_all_once_the_connection_needs_reauth(
+    workspace: Workspace,
+    qonto: Connection,
+    qonto_emulator: QontoEmulator,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    seed_invoices(workspace, 3)
+    qonto_emulator.revoke_all_tokens()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    qonto_emulator.clear_requests()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert again.skipped == "The Qonto connection is needs re-authorisation."
+    assert again.claimed == 0
+    assert qonto_emulator.requests() == []
+    assert len(mail.outbox) == 1
+
+
+def test_after_reconnecting_the_released_invoices_post_without_lookup(
+    workspace: Workspace,
+    qonto: Connection,
+    qonto_emulator: QontoEmulator,
+    connect_with_emulator_tokens: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ids = seed_invoices(workspace, 2)
+    qonto_emulator.revoke_all_tokens()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    # The owner reconnects: fresh tokens on the same connection.
+    from connectors.oauth import TokenSet
+    from reconciliation.connections import store_tokens
+
+    payload = qonto_emulator.issue_token()
+    qonto.refresh_from_db()
+    store_tokens(
+        qonto,
+        TokenSet(
+            access_token=payload["access_token"],
+            refresh_token=payload["refresh_token"],
+            expires_at=qonto.token_expires_at,  # type: ignore[arg-type]
+        ),
+    )
+    qonto.mark_as_active()
+    qonto.save()
+    qonto_emulator.clear_requests()
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert (report.posted, report.lookups) == (2, 0)
+    assert qonto_emulator.requests(method="GET") == []
+    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        InvoiceStatus.POSTED
+    }
+
+
+def test_a_single_401_is_cured_by_one_token_refresh(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1)
+    qonto_emulator.inject_fault(BULK, {"status": 401}, method="POST")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert not report.auth_stopped
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401, 200]
+    assert len(qonto_emulator.requests(path="/oauth2/token")) == 1
+    qonto.refresh_from_db()
+    assert qonto.status == ConnectionStatus.ACTIVE
+    assert qonto_emulator.invoice_count_by_idempotency_key() == {
+        Invoice.objects.get(pk=pk).idempotency_key: 1
+    }

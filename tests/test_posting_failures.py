@@ -1,0 +1,244 @@
+"""Transient failures: retried inside the window with backoff (Retry-After honoured), then
+``failed`` for the next window; an unknown outcome is looked up on Qonto before any re-send, so a
+timeout after Qonto created the invoice never creates a second one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from bench.post import seed_invoices
+from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.models import (
+    Connection,
+    Invoice,
+    InvoiceStatus,
+    PostAttempt,
+    PostOutcome,
+    Provider,
+    Workspace,
+)
+from reconciliation.posting import RetryBudget, post_approved
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/v2/supplier_invoices/bulk"
+LIST = "/v2/supplier_invoices"
+QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
+READ_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace,
+    sandbox_settings: Sandbox,
+    connect_with_emulator_tokens: Any,
+    settings: Settings,
+) -> Connection:
+    settings.HTTP_READ_TIMEOUT = READ_TIMEOUT
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto
+    )
+    return connection
+
+
+@pytest.fixture
+def invoice(workspace: Workspace, qonto: Connection) -> Invoice:
+    [pk] = seed_invoices(workspace, 1)
+    return Invoice.objects.get(pk=pk)
+
+
+def outcomes(invoice: Invoice) -> list[str]:
+    return list(
+        PostAttempt.objects.filter(invoice=invoice)
+        .order_by("started_at", "pk")
+        .values_list("outcome", flat=True)
+    )
+
+
+def sent_keys(emulator: QontoEmulator) -> list[str]:
+    return [
+        part["value"]
+        for entry in emulator.requests(method="POST", path=BULK)
+        for part in entry.body
+        if part["name"] == "supplier_invoices[][idempotency_key]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"delay_after_processing": READ_TIMEOUT + 1.0}, id="timeout_after_send_case"),
+        pytest.param({"drop": "after_processing"}, id="dropped_after_processing_case"),
+    ],
+)
+def test_unknown_outcome_is_found_by_lookup_not_sent_again(
+    workspace: Workspace,
+    invoice: Invoice,
+    qonto_emulator: QontoEmulator,
+    fault: dict[str, Any],
+) -> None:
+    qonto_emulator.inject_fault(BULK, fault, method="POST")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    assert (report.posted, report.resolved_by_lookup, report.requests) == (1, 1, 1)
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
+    assert len(qonto_emulator.requests(method="GET", path=LIST)) == 1
+    [remote] = qonto_emulator.state()["supplier_invoices"]
+    assert invoice.qonto_id == remote["id"]
+    assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.POSTED]
+    lookup = PostAttempt.objects.filter(invoice=invoice, outcome=PostOutcome.POSTED).get()
+    assert lookup.request_summary["operation"] == "lookup"
+    assert lookup.item_result["resolved_by"] == "lookup"
+
+
+def test_dropped_before_processing_is_sent_again_with_the_same_key(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"drop": True}, method="POST")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    assert (report.posted, report.resolved_by_lookup, report.lookups) == (1, 0, 1)
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key, invoice.idempotency_key]
+    assert qonto_emulator.invoice_count_by_idempotency_key() == {invoice.idempotency_key: 1}
+    assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.POSTED]
+    first = PostAttempt.objects.filter(invoice=invoice).order_by("started_at", "pk").first()
+    assert first is not None
+    assert first.error_code == "no_answer"
+
+
+def test_server_error_is_looked_up_then_resent(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"status": 503}, method="POST")
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key, invoice.idempotency_key]
+    first, second = PostAttempt.objects.filter(invoice=invoice).order_by("started_at", "pk")
+    assert (first.outcome, first.http_status, first.error_code) == (
+        PostOutcome.UNKNOWN,
+        503,
+        "http_503",
+    )
+    assert first.trace_id != ""
+    assert second.outcome == PostOutcome.POSTED
+
+
+def test_rate_limit_waits_for_retry_after(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"status": 429, "retry_after": 1}, method="POST")
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    first, second = qonto_emulator.requests(method="POST", path=BULK)
+    assert (first.status, second.status) == (429, 200)
+    waited = datetime.fromisoformat(second.at) - datetime.fromisoformat(first.at)
+    assert waited >= timedelta(seconds=1)
+    assert qonto_emulator.requests(method="GET", path=LIST) == []  # 429: surely not processed
+
+
+def test_retry_after_beyond_the_budget_fails_for_the_next_window(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"status": 429, "retry_after": 90}, method="POST")
+    before = timezone.now()
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert (report.failed, report.requests) == (1, 1)
+    assert invoice.status == InvoiceStatus.FAILED
+    assert invoice.last_error_code == "rate_limited"
+    assert "rate limited" in invoice.last_error
+    assert invoice.next_attempt_at is not None
+    assert invoice.next_attempt_at >= before + timedelta(seconds=90)
+    assert invoice.lease_owner == ""
+    [attempt] = PostAttempt.objects.filter(invoice=invoice)
+    assert (attempt.outcome, attempt.http_status) == (PostOutcome.TRANSIENT, 429)
+    assert not Invoice.objects.due_for_posting().filter(pk=invoice.pk).exists()
+    assert report.errors == ("1 invoice(s) failed, retried next window (rate_limited)",)
+
+
+def test_budget_spent_fails_then_next_window_looks_up_and_posts(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"status": 500}, method="POST", count=2)
+    two_rounds = RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5)
+
+    first_window = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=two_rounds)
+
+    invoice.refresh_from_db()
+    assert first_window.failed == 1
+    assert invoice.status == InvoiceStatus.FAILED
+    assert invoice.last_error_code == "http_500"
+    assert invoice.next_attempt_at is not None
+    assert invoice.next_attempt_at >= timezone.now() + timedelta(seconds=50)
+    assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.UNKNOWN]
+
+    # The next window comes: the invoice is due again.
+    Invoice.objects.filter(pk=invoice.pk).update(next_attempt_at=timezone.now())
+    second_window = post_approved(workspace_id=workspace.pk, worker_id="worker-b", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert (second_window.posted, second_window.lookups) == (1, 1)
+    assert invoice.status == InvoiceStatus.POSTED
+    assert invoice.last_error == ""
+    assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.UNKNOWN, PostOutcome.POSTED]
+    assert qonto_emulator.invoice_count_by_idempotency_key() == {invoice.idempotency_key: 1}
+
+
+def test_lookup_failure_never_leads_to_a_blind_resend(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"delay_after_processing": READ_TIMEOUT + 1.0}, method="POST")
+    qonto_emulator.inject_fault(LIST, {"status": 503}, method="GET", count=20)
+    two_rounds = RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=two_rounds)
+
+    invoice.refresh_from_db()
+    assert report.failed == 1
+    assert invoice.status == InvoiceStatus.FAILED
+    assert invoice.last_error_code == "lookup_failed"
+    assert "Could not check Qonto for an earlier attempt" in invoice.last_error
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
+
+    qonto_emulator.clear_faults()
+    Invoice.objects.filter(pk=invoice.pk).update(next_attempt_at=timezone.now())
+    post_approved(workspace_id=workspace.pk, worker_id="worker-b", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
+    assert len(qonto_emulator.state()["supplier_invoices"]) == 1
+
+
+def test_unreadable_answer_is_treated_as_unknown(
+    workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
+) -> None:
+    qonto_emulator.inject_fault(BULK, {"malformed": "truncated_json"}, method="POST")
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.POSTED
+    assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
+    first = PostAttempt.objects.filter(invoice=invoice).order_by("started_at", "pk").first()
+    assert first is not None
+    assert (first.outcome, first.error_code) == (PostOutcome.UNKNOWN, "protocol_error")

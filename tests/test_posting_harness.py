@@ -1,0 +1,87 @@
+"""The reliability harness of ``make bench-post`` at 100 invoices: random faults, two workers
+with their own database connections, then Qonto's state compared with Well's."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_django.fixtures import Settings
+
+from bench.post import (
+    LEASE_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    REJECTED_ON_PURPOSE,
+    connect_qonto,
+    run_harness,
+)
+from connectors.sandbox import Sandbox
+from reconciliation.models import Workspace
+
+INVOICES = 100
+
+
+@pytest.fixture
+def harness_settings(sandbox_settings: Sandbox, settings: Settings) -> Sandbox:
+    settings.HTTP_READ_TIMEOUT = READ_TIMEOUT_SECONDS
+    settings.WELL_POST_LEASE_SECONDS = LEASE_SECONDS
+    return sandbox_settings
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_nothing_lost_nothing_posted_twice_under_faults(
+    workspace: Workspace, harness_settings: Sandbox
+) -> None:
+    emulator = harness_settings.qonto
+    connect_qonto(workspace, emulator)
+
+    result = run_harness(
+        label="faults on",
+        workspace=workspace,
+        emulator=emulator,
+        invoices=INVOICES,
+        workers=2,
+        faults=True,
+        seed=11,
+        probability=0.2,
+        timeout_seconds=240,
+    )
+
+    comparison = result.comparison
+    assert comparison.problems == ()
+    assert (comparison.lost, comparison.duplicates, comparison.wrong_links) == (0, 0, 0)
+    assert comparison.orphans == 0
+    assert comparison.by_status == {
+        "posted": INVOICES - REJECTED_ON_PURPOSE,
+        "rejected": REJECTED_ON_PURPOSE,
+    }
+    assert comparison.qonto_invoices == INVOICES - REJECTED_ON_PURPOSE
+    assert result.injected_faults > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_clean_run_posts_everything_once(workspace: Workspace, harness_settings: Sandbox) -> None:
+    emulator = harness_settings.qonto
+    connect_qonto(workspace, emulator)
+
+    result = run_harness(
+        label="faults off",
+        workspace=workspace,
+        emulator=emulator,
+        invoices=INVOICES,
+        workers=2,
+        faults=False,
+        timeout_seconds=120,
+    )
+
+    assert result.comparison.by_status == {"posted": INVOICES}
+    assert (result.comparison.lost, result.comparison.duplicates) == (0, 0)
+    sent = [
+        part["value"]
+        for entry in emulator.requests(method="POST", path="/v2/supplier_invoices/bulk")
+        for part in entry.body
+        if part["name"] == "supplier_invoices[][idempotency_key]"
+    ]
+    assert len(sent) == len(set(sent)) == INVOICES
+    assert result.stats.lookups == 0
