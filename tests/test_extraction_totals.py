@@ -114,3 +114,16 @@ def test_swiss_apostrophes(tmp_path: Path) -> None:
     )
     assert amounts(extraction) == (Decimal("1081.00"), Decimal("81.00"))
     assert extraction.value("currency") == "CHF"
+
+
+def test_split_taxes_on_one_row_add_up(tmp_path: Path) -> None:
+    extraction = read(
+        tmp_path,
+        [
+            ("Item", "Taxable Value", "CGST", "SGST"),
+            ("Steel rack", "10,000.00", "900.00", "900.00"),
+            ("", "", "Grand Total", "Rs. 11,800.00"),
+        ],
+    )
+    assert amounts(extraction) == (Decimal("11800.00"), Decimal("1800.00"))
+    assert extraction.value("currency") == "INR"

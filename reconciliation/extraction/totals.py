@@ -314,18 +314,35 @@ def choose_totals(doc: Document) -> Totals:
     # "Gesamtbeitrag 50,00 / Versicherungsteuer 9,50 / Rechnungsbeitrag 59,50": a smaller
     # total can be the net of a larger one.
     net_like = nets + [c for c in totals if c.strength >= 0.6 and not c.per_rate]
+    # A one-line invoice's line net is the invoice net (weak: weighed at its strength).
+    net_like += [c for c in candidates if c.role == "net" and c.per_rate]
     tax_totals = [c for c in taxes if not c.per_rate]
     per_rate = [c for c in taxes if c.per_rate]
     # Per-rate lines add up to the tax total when no total line is printed.
     tax_options: list[tuple[Decimal, AmountCandidate | None, float]] = [
         (c.value, c, c.strength) for c in tax_totals
     ]
+    # Split taxes on one row (CGST + SGST, or federal + state) add up to the row's tax.
+    by_row: dict[int, list[AmountCandidate]] = {}
+    for c in taxes:
+        by_row.setdefault(c.line.index, []).append(c)
+    for row in by_row.values():
+        if len(row) >= 2 and len({c.column_label for c in row}) == len(row):
+            strength = min(c.strength for c in row) * 0.8
+            tax_options.append((sum((c.value for c in row), Decimal(0)), None, strength))
     rate_evidence: Evidence | None = None
     if per_rate:
         seen: dict[tuple[int, int], AmountCandidate] = {}
+        row_sums: dict[tuple[int, int], Decimal] = {}
+        columns: dict[tuple[int, int], set[str]] = {}
         for c in per_rate:
-            seen.setdefault((c.line.page, c.line.index), c)
-        rate_sum = sum((c.value for c in seen.values()), Decimal(0))
+            key = (c.line.page, c.line.index)
+            seen.setdefault(key, c)
+            # One tax per column on a row: "CGST 900 | SGST 900" is 1800, not 900.
+            if c.column_label not in columns.setdefault(key, set()):
+                columns[key].add(c.column_label)
+                row_sums[key] = row_sums.get(key, Decimal(0)) + c.value
+        rate_sum = sum(row_sums.values(), Decimal(0))
         tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
         rate_evidence = _union_evidence(list(seen.values()))
     best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
