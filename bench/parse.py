@@ -43,7 +43,9 @@ class _Options:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--errors", action="store_true", help="list every wrong field")
     arguments = parser.parse_args()
@@ -78,7 +80,8 @@ def _load_scorer(corpus: Path) -> ModuleType:
     for candidate in (corpus / "score_fields.py", DEFAULT_CORPUS / "score_fields.py"):
         if candidate.is_file():
             spec = importlib.util.spec_from_file_location("score_fields", candidate)
-            assert spec is not None and spec.loader is not None
+            assert spec is not None
+            assert spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return module
@@ -180,7 +183,8 @@ def _print_accuracy(scored: dict[str, list[dict[str, Any]]]) -> None:
         xml = [r for r in scored["xml"] if name is None or r["field"] == name]
         visible = [r for r in text if r["visible"]]
         title = name or "OVERALL (micro)"
-        print(f"{title:17s} {len(text):4d} {_accuracy(text):>8s} {_accuracy(visible):>8s} {_accuracy(xml):>8s}")
+        cells = f"{_accuracy(text):>8s} {_accuracy(visible):>8s} {_accuracy(xml):>8s}"
+        print(f"{title:17s} {len(text):4d} {cells}")
     for label in ("text", "xml"):
         fields = defaultdict(list)
         for row in scored[label]:
@@ -209,7 +213,9 @@ def _print_xml_files(records: list[dict[str, Any]], rows: list[dict[str, Any]]) 
         f"{sum(r['ok'] for r in subset)}/{len(subset)} fields right ({_accuracy(subset).strip()})"
     )
     rest = [r for r in rows if r["document_source"] != "xml"]
-    print(f"XML on, files without XML (text layer): {_accuracy(rest).strip()} of {len(rest)} fields\n")
+    print(
+        f"XML on, files without XML (text layer): {_accuracy(rest).strip()} of {len(rest)} fields\n"
+    )
 
 
 def _print_calibration(label: str, rows: list[dict[str, Any]]) -> None:
@@ -224,20 +230,21 @@ def _print_calibration(label: str, rows: list[dict[str, Any]]) -> None:
         mean = statistics.mean(r["confidence"] for r in bucket)
         name = f"[{low:.2f},{min(high, 1.0):.2f}{']' if high > 1 else ')'}"
         print(f"{name:12s} {len(bucket):5d} {_accuracy(bucket):>6s} {mean:10.3f}")
-    high = [r for r in predicted if r["confidence"] >= HIGH]
-    share = sum(r["ok"] for r in high) / len(high) if high else 1.0
+    confident = [r for r in predicted if r["confidence"] >= HIGH]
+    share = sum(r["ok"] for r in confident) / len(confident) if confident else 1.0
     verdict = "ok" if share >= HIGH_TARGET else "BELOW TARGET"
-    print(f"confidence >= {HIGH}: {sum(r['ok'] for r in high)}/{len(high)} right = {share:.1%} "
-          f"(target {HIGH_TARGET:.0%}: {verdict})")
+    right = sum(r["ok"] for r in confident)
+    print(
+        f"confidence >= {HIGH}: {right}/{len(confident)} right = {share:.1%} "
+        f"(target {HIGH_TARGET:.0%}: {verdict})"
+    )
     missing = [r for r in rows if r["confidence"] is None]
     print(f"no value predicted: {len(missing)} of {len(rows)} scored fields")
     per_field = defaultdict(list)
-    for row in high:
+    for row in confident:
         per_field[row["field"]].append(row["ok"])
     worst = [
-        f"{name} {sum(v)}/{len(v)}"
-        for name, v in sorted(per_field.items())
-        if sum(v) < len(v)
+        f"{name} {sum(v)}/{len(v)}" for name, v in sorted(per_field.items()) if sum(v) < len(v)
     ]
     if worst:
         print("wrong at >= 0.85: " + ", ".join(worst))
@@ -246,11 +253,14 @@ def _print_calibration(label: str, rows: list[dict[str, Any]]) -> None:
 
 def _print_speed(runs: dict[str, dict[str, Any]], peak_mb: float) -> None:
     print("Speed (in-process engine, one core)")
-    print(f"{'mode':8s} {'docs':>5s} {'pages':>6s} {'pages/s/core':>13s} {'p50 s/doc':>10s} {'p99 s/doc':>10s}")
+    print(
+        f"{'mode':8s} {'docs':>5s} {'pages':>6s} {'pages/s/core':>13s} "
+        f"{'p50 s/doc':>10s} {'p99 s/doc':>10s}"
+    )
     for label, run in runs.items():
         walls = sorted(run["walls"])
         p50 = statistics.median(walls)
-        p99 = walls[min(len(walls) - 1, int(round(0.99 * (len(walls) - 1))))]
+        p99 = walls[min(len(walls) - 1, round(0.99 * (len(walls) - 1)))]
         rate = run["pages"] / run["cpu"] if run["cpu"] else 0.0
         mode = "XML on" if label == "xml" else "XML off"
         print(f"{mode:8s} {len(walls):5d} {run['pages']:6d} {rate:13.1f} {p50:10.3f} {p99:10.3f}")
@@ -261,8 +271,9 @@ def _print_errors(rows: list[dict[str, Any]]) -> None:
     print("Wrong fields, XML off (file | field | expected | predicted | confidence)")
     for row in rows:
         if not row["ok"]:
+            expected = json.dumps(row["expected"], ensure_ascii=False)
             print(
-                f"  {row['file']} | {row['field']} | {json.dumps(row['expected'], ensure_ascii=False)}"
+                f"  {row['file']} | {row['field']} | {expected}"
                 f" | {row['predicted']} | {row['confidence']}"
             )
 

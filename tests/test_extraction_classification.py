@@ -75,11 +75,16 @@ def test_a_letter_is_other(tmp_path: Path) -> None:
 
 def test_a_letter_spaced_title_counts(tmp_path: Path) -> None:
     path = tmp_path / "spaced.pdf"
-    path.write_bytes(render_text([lines_at([("Lieferant", "", "K O S T E N R E C H N U N G"), "Summe 10,00"])]))
+    path.write_bytes(
+        render_text([lines_at([("Lieferant", "", "K O S T E N R E C H N U N G"), "Summe 10,00"])])
+    )
     assert extract_document(path).kind == "invoice"
 
 
 def test_embedded_xml_type_code_sets_the_kind(tmp_path: Path) -> None:
-    fixture = Path(__file__).parent / "fixtures/corpus/ZUGFeRDv1__correct__Intarsys__ZUGFeRD_1p0_BASIC_Einfach.pdf"
+    fixture = (
+        Path(__file__).parent
+        / "fixtures/corpus/ZUGFeRDv1__correct__Intarsys__ZUGFeRD_1p0_BASIC_Einfach.pdf"
+    )
     extraction = extract_document(fixture)
     assert (extraction.kind, extraction.kind_confidence) == ("invoice", 1.0)

@@ -123,7 +123,9 @@ EXPECTED = {
 def test_text_layer_fields(name: str) -> None:
     extraction = extract_document(FIXTURES / f"{name}.pdf", use_xml=False)
     got = {
-        field: value_to_json(field, extraction.fields[field].value) if field in extraction.fields else None
+        field: value_to_json(field, extraction.fields[field].value)
+        if field in extraction.fields
+        else None
         for field in INVOICE_FIELDS
     }
     assert got == EXPECTED[name]

@@ -10,7 +10,9 @@ from reconciliation.extraction.dates import find_dates
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("Invoice Date: August 3 , 2014", date(2014, 8, 3), id="english_month_day_case"),
+        pytest.param(
+            "Invoice Date: August 3 , 2014", date(2014, 8, 3), id="english_month_day_case"
+        ),
         pytest.param("Date: 3 March 2024", date(2024, 3, 3), id="english_day_month_case"),
         pytest.param("Rechnungsdatum 7. Mai 2014", date(2014, 5, 7), id="german_case"),
         pytest.param("Facture du 02 Juillet 2015", date(2015, 7, 2), id="french_case"),

@@ -12,7 +12,11 @@ from fpdf import FPDF
 from PIL import Image
 
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.errors import EncryptedPdfError, TooManyPagesError, UnreadablePdfError
+from reconciliation.extraction.errors import (
+    EncryptedPdfError,
+    TooManyPagesError,
+    UnreadablePdfError,
+)
 from reconciliation.extraction.specimens import lines_at, render_text
 from reconciliation.extraction.types import Extraction
 
@@ -28,14 +32,23 @@ def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
     extraction = extract_document(path)
     assert extraction.has_text_layer is False
     assert extraction.warnings == ["no text layer"]
-    assert (extraction.kind, extraction.source, extraction.fields, extraction.words) == ("other", "none", {}, [])
+    assert (extraction.kind, extraction.source, extraction.fields, extraction.words) == (
+        "other",
+        "none",
+        {},
+        [],
+    )
     assert extraction.kind_confidence < 0.5
     assert extraction.page_sizes == [(595.28, 841.89)]
 
 
 def test_words_come_with_positions(tmp_path: Path) -> None:
     path = tmp_path / "words.pdf"
-    path.write_bytes(render_text([[(100, 200, "Invoice total 12,50", 10, False)], [(50, 60, "Page two", 10, False)]]))
+    path.write_bytes(
+        render_text(
+            [[(100, 200, "Invoice total 12,50", 10, False)], [(50, 60, "Page two", 10, False)]]
+        )
+    )
     extraction = extract_document(path)
     assert [(w.page, w.text) for w in extraction.words] == [
         (1, "Invoice"),
@@ -54,7 +67,11 @@ def test_the_result_round_trips_through_json() -> None:
     again = Extraction.from_json(extraction.to_json())
     assert again.fields == extraction.fields
     assert again.words == extraction.words
-    assert (again.kind, again.page_sizes, again.language) == (extraction.kind, extraction.page_sizes, "fr")
+    assert (again.kind, again.page_sizes, again.language) == (
+        extraction.kind,
+        extraction.page_sizes,
+        "fr",
+    )
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -106,10 +123,15 @@ def test_too_many_pages_is_refused_before_reading_them(tmp_path: Path) -> None:
 def test_importing_the_engine_loads_no_django_and_no_pdf_library() -> None:
     code = (
         "import sys, reconciliation.extraction.engine; "
-        "print(sorted(m for m in ('django', 'pdfplumber', 'pdfminer', 'lxml', 'schwifty') if m in sys.modules))"
+        "heavy = ('django', 'pdfplumber', 'pdfminer', 'lxml', 'schwifty'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
         cwd=Path(__file__).resolve().parents[1],
     )
     assert result.stdout.strip() == "[]"

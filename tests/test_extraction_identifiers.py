@@ -34,14 +34,20 @@ def test_an_iban_is_not_a_vat_id() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("IBAN DE89 3704 0044 0532 0130 00", ("DE89370400440532013000", True), id="grouped_case"),
+        pytest.param(
+            "IBAN DE89 3704 0044 0532 0130 00", ("DE89370400440532013000", True), id="grouped_case"
+        ),
         pytest.param("IBAN: NL91ABNA0417164300.", ("NL91ABNA0417164300", True), id="compact_case"),
         pytest.param(
             "IBAN : FR20 1242 1242 1242 1242 1242 124 - BIC : FIDCFR21XXX",
             ("FR2012421242124212421242124", True),
             id="french_case",
         ),
-        pytest.param("IBAN : DE12 1234 5678 9012 3456 78", ("DE12123456789012345678", False), id="demo_checksum_case"),
+        pytest.param(
+            "IBAN : DE12 1234 5678 9012 3456 78",
+            ("DE12123456789012345678", False),
+            id="demo_checksum_case",
+        ),
     ],
 )
 def test_ibans(text: str, expected: tuple[str, bool]) -> None:
@@ -53,7 +59,10 @@ def test_masked_ibans_are_skipped() -> None:
 
 
 def test_hosts_from_mail_and_web_addresses() -> None:
-    text = "eMail: info@qualityhosting.de Im Internet: www.qualityhosting.de, visit aws.amazon.com/contact"
+    text = (
+        "eMail: info@qualityhosting.de Im Internet: www.qualityhosting.de, "
+        "visit aws.amazon.com/contact"
+    )
     assert [(h.host, h.from_email) for h in find_hosts(text)] == [
         ("qualityhosting.de", True),
         ("qualityhosting.de", False),

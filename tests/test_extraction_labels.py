@@ -13,12 +13,36 @@ from reconciliation.extraction.specimens import InvoiceSpec, Party, render_invoi
 from reconciliation.extraction.types import INVOICE_FIELDS, Extraction
 
 SELLERS = {
-    "en": ("Brightline Consulting Ltd", "GB980780684", "GB33BUKB20201555555555", "brightline.co.uk", "GBP"),
-    "fr": ("Boulangerie Martin SARL", "FR60421938861", "FR7630006000011234567890189", "martin.fr", "EUR"),
+    "en": (
+        "Brightline Consulting Ltd",
+        "GB980780684",
+        "GB33BUKB20201555555555",
+        "brightline.co.uk",
+        "GBP",
+    ),
+    "fr": (
+        "Boulangerie Martin SARL",
+        "FR60421938861",
+        "FR7630006000011234567890189",
+        "martin.fr",
+        "EUR",
+    ),
     "de": ("Müller Haustechnik GmbH", "DE136695976", "DE89370400440532013000", "mueller.de", "EUR"),
-    "nl": ("De Vries Installatie B.V.", "NL815254295B01", "NL91ABNA0417164300", "devries.nl", "EUR"),
+    "nl": (
+        "De Vries Installatie B.V.",
+        "NL815254295B01",
+        "NL91ABNA0417164300",
+        "devries.nl",
+        "EUR",
+    ),
     "es": ("Talleres Gómez S.L.", "ESA13585625", "ES9121000418450200051332", "talleres.es", "EUR"),
-    "it": ("Rossi Forniture S.r.l.", "IT00743110157", "IT60X0542811101000000123456", "rossi.it", "EUR"),
+    "it": (
+        "Rossi Forniture S.r.l.",
+        "IT00743110157",
+        "IT60X0542811101000000123456",
+        "rossi.it",
+        "EUR",
+    ),
 }
 NUMBERS = {"en": "dot", "fr": "space", "de": "comma", "nl": "comma", "es": "comma", "it": "comma"}
 
@@ -26,7 +50,9 @@ NUMBERS = {"en": "dot", "fr": "space", "de": "comma", "nl": "comma", "es": "comm
 def make_spec(language: str, layout: str, **overrides: object) -> InvoiceSpec:
     name, vat, iban, domain, currency = SELLERS[language]
     spec = InvoiceSpec(
-        seller=Party(name, "Hauptweg 12", "10115 Stadt", vat, iban, f"billing@{domain}", f"www.{domain}"),
+        seller=Party(
+            name, "Hauptweg 12", "10115 Stadt", vat, iban, f"billing@{domain}", f"www.{domain}"
+        ),
         buyer=Party("Acme Retail SAS", "5 place Bellecour", "69002 Lyon", "FR19787878784"),
         number="INV-2024-0042",
         issue_date=date(2024, 3, 14),
@@ -107,6 +133,12 @@ def test_every_field_has_evidence_on_the_page(tmp_path: Path) -> None:
     assert number.evidence.page == 1
     assert number.evidence.bbox is not None
     x0, top, x1, bottom = number.evidence.bbox
-    words = [w.text for w in extraction.words if w.x0 >= x0 - 0.1 and w.x1 <= x1 + 0.1 and w.top >= top - 0.1 and w.bottom <= bottom + 0.1]
+    words = [
+        w.text
+        for w in extraction.words
+        if w.x0 >= x0 - 0.1 and w.x1 <= x1 + 0.1 and w.top >= top - 0.1 and w.bottom <= bottom + 0.1
+    ]
     assert words == ["INV-2024-0042"]
-    assert all(f.evidence is not None and f.evidence.bbox is not None for f in extraction.fields.values())
+    assert all(
+        f.evidence is not None and f.evidence.bbox is not None for f in extraction.fields.values()
+    )

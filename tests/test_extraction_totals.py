@@ -76,7 +76,9 @@ def test_line_item_amounts_are_not_the_total(tmp_path: Path) -> None:
 
 
 def test_tax_is_total_minus_net_when_only_those_are_printed(tmp_path: Path) -> None:
-    extraction = read(tmp_path, [("Totaal excl. BTW", "", "", "100,00"), ("Totaal", "", "", "121,00")])
+    extraction = read(
+        tmp_path, [("Totaal excl. BTW", "", "", "100,00"), ("Totaal", "", "", "121,00")]
+    )
     assert amounts(extraction) == (Decimal("121.00"), Decimal("21.00"))
     assert extraction.fields["tax_amount"].confidence < 0.85
 
@@ -110,7 +112,11 @@ def test_french_thousands_spaces_make_one_amount(tmp_path: Path) -> None:
 def test_swiss_apostrophes(tmp_path: Path) -> None:
     extraction = read(
         tmp_path,
-        [("Total exkl. MWST", "", "", "CHF 1'000.00"), ("MWST 8.1 %", "", "", "CHF 81.00"), ("Total inkl. MWST", "", "", "CHF 1'081.00")],
+        [
+            ("Total exkl. MWST", "", "", "CHF 1'000.00"),
+            ("MWST 8.1 %", "", "", "CHF 81.00"),
+            ("Total inkl. MWST", "", "", "CHF 1'081.00"),
+        ],
     )
     assert amounts(extraction) == (Decimal("1081.00"), Decimal("81.00"))
     assert extraction.value("currency") == "CHF"

@@ -31,7 +31,9 @@ CREDIT_NOTE_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <rsm:ExchangedDocument>
     <ram:ID>AV-2024-007</ram:ID>
     <ram:TypeCode>381</ram:TypeCode>
-    <ram:IssueDateTime><udt:DateTimeString format="102">20240314</udt:DateTimeString></ram:IssueDateTime>
+    <ram:IssueDateTime>
+      <udt:DateTimeString format="102">20240314</udt:DateTimeString>
+    </ram:IssueDateTime>
   </rsm:ExchangedDocument>
   <rsm:SupplyChainTradeTransaction>
     <ram:ApplicableHeaderTradeAgreement>
@@ -39,10 +41,16 @@ CREDIT_NOTE_XML = """<?xml version="1.0" encoding="UTF-8"?>
         <ram:Name>Boulangerie
           Martin SARL</ram:Name>
         <ram:DefinedTradeContact>
-          <ram:EmailURIUniversalCommunication><ram:URIID>compta@martin.fr</ram:URIID></ram:EmailURIUniversalCommunication>
+          <ram:EmailURIUniversalCommunication>
+            <ram:URIID>compta@martin.fr</ram:URIID>
+          </ram:EmailURIUniversalCommunication>
         </ram:DefinedTradeContact>
-        <ram:SpecifiedTaxRegistration><ram:ID schemeID="FC">123/456/789</ram:ID></ram:SpecifiedTaxRegistration>
-        <ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">FR60421938861</ram:ID></ram:SpecifiedTaxRegistration>
+        <ram:SpecifiedTaxRegistration>
+          <ram:ID schemeID="FC">123/456/789</ram:ID>
+        </ram:SpecifiedTaxRegistration>
+        <ram:SpecifiedTaxRegistration>
+          <ram:ID schemeID="VA">FR60421938861</ram:ID>
+        </ram:SpecifiedTaxRegistration>
       </ram:SellerTradeParty>
       <ram:BuyerTradeParty><ram:Name>Acme Retail SAS</ram:Name></ram:BuyerTradeParty>
     </ram:ApplicableHeaderTradeAgreement>
@@ -51,10 +59,14 @@ CREDIT_NOTE_XML = """<?xml version="1.0" encoding="UTF-8"?>
       <ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
       <ram:SpecifiedTradeSettlementPaymentMeans>
         <ram:TypeCode>58</ram:TypeCode>
-        <ram:PayeePartyCreditorFinancialAccount><ram:IBANID>FR76 3000 6000 0112 3456 7890 189</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>
+        <ram:PayeePartyCreditorFinancialAccount>
+          <ram:IBANID>FR76 3000 6000 0112 3456 7890 189</ram:IBANID>
+        </ram:PayeePartyCreditorFinancialAccount>
       </ram:SpecifiedTradeSettlementPaymentMeans>
       <ram:SpecifiedTradePaymentTerms>
-        <ram:DueDateDateTime><udt:DateTimeString format="102">20240413</udt:DateTimeString></ram:DueDateDateTime>
+        <ram:DueDateDateTime>
+          <udt:DateTimeString format="102">20240413</udt:DateTimeString>
+        </ram:DueDateDateTime>
       </ram:SpecifiedTradePaymentTerms>
       <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
         <ram:LineTotalAmount>2598.90</ram:LineTotalAmount>
@@ -109,7 +121,9 @@ def test_a_hybrid_file_is_read_from_its_newer_xml() -> None:
 
 
 def test_xml_values_point_at_the_printed_text() -> None:
-    extraction = extract_document(FIXTURES / "ZUGFeRDv2__fail__FNFE-factur-x-examples__Facture_FR_EN16931.pdf")
+    extraction = extract_document(
+        FIXTURES / "ZUGFeRDv2__fail__FNFE-factur-x-examples__Facture_FR_EN16931.pdf"
+    )
     total = extraction.fields["total_amount"]
     assert total.evidence is not None
     assert (total.evidence.page, total.evidence.text) == (1, "Total TTC 671,15 €")
@@ -141,7 +155,11 @@ def test_generated_factur_x_credit_note(tmp_path: Path) -> None:
         numbers="space",
     )
     pdf = facturx.generate_from_binary(
-        render_invoice(spec), CREDIT_NOTE_XML.encode(), flavor="factur-x", level="en16931", check_xsd=False
+        render_invoice(spec),
+        CREDIT_NOTE_XML.encode(),
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=False,
     )
     path = tmp_path / "avoir.pdf"
     path.write_bytes(pdf)
@@ -176,7 +194,8 @@ def test_an_attachment_that_is_not_cii_is_ignored(tmp_path: Path) -> None:
     writer = PdfWriter(clone_from=io.BytesIO(render_invoice(spec)))
     writer.add_attachment(
         "factur-x.xml",
-        b'<?xml version="1.0"?><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>',
+        b'<?xml version="1.0"?>'
+        b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>',
     )
     path = tmp_path / "ubl.pdf"
     with path.open("wb") as handle:

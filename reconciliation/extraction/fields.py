@@ -228,14 +228,14 @@ def extract_issue_date(doc: Document) -> Guess | None:
     previous_folded = ""
     previous_page = 0
     for line, folded in zip(doc.lines, doc.folded, strict=True):
-        for index, found in enumerate(find_dates(line.text, month_first=doc.month_first)):
-            before = folded[max(0, found.start - 70) : found.start]
+        for index, printed in enumerate(find_dates(line.text, month_first=doc.month_first)):
+            before = folded[max(0, printed.start - 70) : printed.start]
             if not before.strip() and index == 0 and previous_page == line.page:
                 before = previous_folded[-70:] + " "  # the title wrapped before its date
             if title.search(before):
                 guesses.append(
                     _date_guess(
-                        line, found, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0}
+                        line, printed, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0}
                     )
                 )
         previous_folded, previous_page = folded, line.page

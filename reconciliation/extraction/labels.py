@@ -107,8 +107,9 @@ DUE_DATE = compile_terms(
     rf"te{_S}betalen{_S}(?:voor|uiterlijk(?:{_S}op)?)",
     rf"betalen{_S}(?:voor|binnen)",
     rf"(?:please{_S})?(?:remit|pay|settle){_S}(?:until|by|before|no{_S}later{_S}than)",
-    rf"(?:zahl|uberweis|begleich|entricht)\w*{_S}(?:sie{_S})?(?:den{_S}betrag{_S})?(?:bitte{_S})?bis(?:{_S}zum|{_S}spatestens)?",
-    rf"falligkeits\w*",
+    rf"(?:zahl|uberweis|begleich|entricht)\w*{_S}(?:sie{_S})?(?:den{_S}betrag{_S})?(?:bitte{_S})?"
+    rf"bis(?:{_S}zum|{_S}spatestens)?",
+    r"falligkeits\w*",
     rf"betrag[^.]{{0,60}}?wird{_S}am",
     rf"(?:a{_S}regler|a{_S}payer|payable){_S}(?:le|avant{_S}le|au{_S}plus{_S}tard{_S}le)",
     rf"fecha{_S}(?:de{_S})?vencimiento",

@@ -139,7 +139,7 @@ def _label_text_before(doc: Document, line: Line, start: int) -> str:
 
 def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
     guesses: list[Guess] = []
-    for line, folded in zip(doc.lines, doc.folded, strict=True):
+    for line in doc.lines:
         for found in find_vat_ids(line.text):
             if not (found.valid or found.well_formed):
                 continue
@@ -211,7 +211,7 @@ def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
 def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -> Guess | None:
     guesses: list[Guess] = []
     name_key = re.sub(r"[^a-z0-9]", "", fold(supplier_name or ""))
-    for line, folded in zip(doc.lines, doc.folded, strict=True):
+    for line in doc.lines:
         for host in find_hosts(line.text):
             if host.from_email and host.host in FREE_MAIL:
                 continue
@@ -243,16 +243,14 @@ def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -
         guess.features["hosts"] = float(
             len({registered_label(str(g.value)) for g in guesses if not g.features["buyer"]})
         )
-    best = pick([g for g in guesses if not g.features["buyer"]])
-    return best
+    return pick([g for g in guesses if not g.features["buyer"]])
 
 
 # --- supplier name ---------------------------------------------------------------------
 
 
 def _clean_name(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" ,;:-–·•●|/")
-    return text
+    return re.sub(r"\s+", " ", text).strip(" ,;:-–·•●|/")
 
 
 def _name_before_legal_form(line_text: str, folded: str, form_start: int, form_end: int) -> str:
@@ -446,9 +444,12 @@ def _from_legal_forms(doc: Document, buyers: set[int]) -> list[Guess]:
                 continue
             # The legal form must close the name: "AG" in "AG Mitte" is not a form.
             after = folded[m.end() : m.end() + 3]
-            if re.match(r"\s?[a-z0-9]", after) and not re.match(r"\s?(?:au|mit|with|-)", after):
-                if not re.match(r"\s?[,.;)]", after):
-                    continue
+            if (
+                re.match(r"\s?[a-z0-9]", after)
+                and not re.match(r"\s?(?:au|mit|with|-)", after)
+                and not re.match(r"\s?[,.;)]", after)
+            ):
+                continue
             prefix = _wrapped_prefix(doc, line, name)
             if prefix:
                 name = prefix + " " + name

@@ -25,8 +25,10 @@ EXECUTION_LABEL = compile_terms(
     r"date\s*of\s*payment", r"transfer\s*date", r"booking\s*date",
     r"ausfuhrungs\s*-?\s*datum", r"ausgefuhrt\s*am", r"valuta(?:datum)?", r"zahlungs\s*-?\s*datum",
     r"buchungs\s*-?\s*datum", r"uberweisungs\s*-?\s*datum",
-    r"date\s*d'execution", r"execute\s*le", r"date\s*de\s*valeur", r"date\s*(?:du|de)\s*(?:paiement|virement|reglement)",
-    r"uitvoerings\s*-?\s*datum", r"uitgevoerd\s*op", r"valutadatum", r"betaal\s*-?\s*datum", r"rentedatum",
+    r"date\s*d'execution", r"execute\s*le", r"date\s*de\s*valeur",
+    r"date\s*(?:du|de)\s*(?:paiement|virement|reglement)",
+    r"uitvoerings\s*-?\s*datum", r"uitgevoerd\s*op", r"valutadatum", r"betaal\s*-?\s*datum",
+    r"rentedatum",
     r"fecha\s*de\s*(?:ejecucion|valor|pago|operacion|transferencia)",
     r"data\s*(?:di\s*)?(?:esecuzione|valuta|pagamento|operazione|accredito)",
 )  # fmt: skip

@@ -9,6 +9,7 @@ coordinates here follow pdfplumber's convention (points, origin at the top-left)
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -257,15 +258,19 @@ def _row_words(page: int, row: list[Char]) -> list[TextWord]:
     return words
 
 
+def _nearest(values: list[int], target: float) -> int:
+    return min(values, key=lambda value: abs(value - target))
+
+
 def _split_overlapping(page: int, words: list[TextWord]) -> list[Line]:
     """One row of characters is one line, except when two words overlap horizontally
     (two lines close together were merged): then split by top."""
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         if b.x0 < a.x1 - 1 and abs(b.top - a.top) > 1:
             tops = sorted({round(w.top) for w in words})
             groups: dict[int, list[TextWord]] = {}
             for w in words:
-                key = min(tops, key=lambda t, w=w: abs(t - w.top))
+                key = _nearest(tops, w.top)
                 groups.setdefault(key, []).append(w)
             merged: list[list[TextWord]] = []
             for key in sorted(groups):

@@ -80,13 +80,21 @@ LABELS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 MONTHS: dict[str, list[str]] = {
-    "en": "January February March April May June July August September October November December".split(),
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
-    "nl": "januari februari maart april mei juni juli augustus september oktober november december".split(),
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
-}  # fmt: skip
+    language: names.split()
+    for language, names in {
+        "en": "January February March April May June July August September October November "
+        "December",
+        "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre "
+        "décembre",
+        "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+        "nl": "januari februari maart april mei juni juli augustus september oktober november "
+        "december",
+        "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+        "diciembre",
+        "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
+        "novembre dicembre",
+    }.items()
+}
 
 
 @dataclass
@@ -136,14 +144,17 @@ def _cents(value: Decimal) -> Decimal:
 def format_amount(value: Decimal, style: NumberStyle) -> str:
     sign = "-" if value < 0 else ""
     whole, cents = f"{abs(_cents(value)):.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
-    thousands, mark = {"dot": (",", "."), "comma": (".", ","), "space": (" ", ","), "apostrophe": ("'", ".")}[
-        style
-    ]
+    thousands, mark = {
+        "dot": (",", "."),
+        "comma": (".", ","),
+        "space": (" ", ","),
+        "apostrophe": ("'", "."),
+    }[style]
     return f"{sign}{thousands.join(groups)}{mark}{cents}"
 
 
@@ -172,8 +183,13 @@ def render_invoice(spec: InvoiceSpec) -> bytes:
     pdf = FPDF(format="A4", unit="pt")
     pdf.set_auto_page_break(auto=False)
     pdf.add_page()
-    money = lambda v: format_amount(v, spec.numbers)  # noqa: E731
-    when = lambda d: format_date(d, spec.dates, spec.language)  # noqa: E731
+
+    def money(value: Decimal) -> str:
+        return format_amount(value, spec.numbers)
+
+    def when(value: date) -> str:
+        return format_date(value, spec.dates, spec.language)
+
     title = words["credit_note" if spec.kind == "credit_note" else "invoice"]
     seller, buyer = spec.seller, spec.buyer
 
@@ -239,13 +255,13 @@ def render_invoice(spec: InvoiceSpec) -> bytes:
         text(470, y, f"{money(_cents(quantity * price))} {spec.currency}")
     y += 34
     if spec.layout == "grid":
-        for x, label, value in (
+        for x, label, amount in (
             (300, words["net"], spec.net),
             (390, words["tax"], spec.tax),
             (470, words["total"], spec.total),
         ):
             text(x, y, label, 8, "B")
-            text(x, y + 14, f"{money(value)} {spec.currency}")
+            text(x, y + 14, f"{money(amount)} {spec.currency}")
         y += 30
     else:
         rates = sorted({rate for *_, rate in spec.lines})
@@ -364,7 +380,9 @@ def render_text(pages: list[list[Placed]]) -> bytes:
     return bytes(pdf.output())
 
 
-def lines_at(rows: list[str | tuple[str, ...]], *, size: float = 10, top: float = 60) -> list[Placed]:
+def lines_at(
+    rows: list[str | tuple[str, ...]], *, size: float = 10, top: float = 60
+) -> list[Placed]:
     """Rows of text from the top of the page; a tuple spreads its cells over fixed columns."""
     placed: list[Placed] = []
     for index, row in enumerate(rows):

@@ -306,7 +306,9 @@ def choose_totals(doc: Document) -> Totals:
     result = Totals(candidates=candidates)
     # Item rows ("Amount" column of the lines) are per-line amounts, not the invoice total;
     # credit notes may print negative totals.
-    totals = [c for c in candidates if c.role in ("total", "due") and c.value > 0 and not c.item_row]
+    totals = [
+        c for c in candidates if c.role in ("total", "due") and c.value > 0 and not c.item_row
+    ]
     if not totals:
         totals = [c for c in candidates if c.role in ("total", "due") and c.value != 0]
     taxes = [c for c in candidates if c.role == "tax"]
@@ -368,8 +370,9 @@ def choose_totals(doc: Document) -> Totals:
         result.tax_evidence = tax.evidence() if tax is not None else rate_evidence
         result.consistent = True
     else:
-        total = _best_total(totals)
-        if total is not None:
+        chosen_total = _best_total(totals)
+        if chosen_total is not None:
+            total = chosen_total
             result.total = total
             explicit = [c for c in tax_totals if abs(c.value) < abs(total.value) or c.value == 0]
             net_below = [n for n in nets if 0 < abs(n.value) < abs(total.value)]

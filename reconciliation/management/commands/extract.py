@@ -28,8 +28,12 @@ class Command(BaseCommand):
     help = "Extract invoice fields from PDFs and print one JSON object per file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", help="PDF files or directories (walked recursively)")
-        parser.add_argument("--no-xml", action="store_true", help="ignore embedded Factur-X/ZUGFeRD XML")
+        parser.add_argument(
+            "paths", nargs="+", help="PDF files or directories (walked recursively)"
+        )
+        parser.add_argument(
+            "--no-xml", action="store_true", help="ignore embedded Factur-X/ZUGFeRD XML"
+        )
         parser.add_argument("--jsonl", metavar="OUT", help="also write the JSON lines to this file")
         parser.add_argument(
             "--in-process",
