@@ -193,6 +193,12 @@ def _local_copy(document: Document) -> Iterator[Path]:
         yield Path(copy.name)
 
 
+def child_environment() -> dict[str, str]:
+    """The renderer's whole environment: never SECRET_KEY, the master key or provider tokens."""
+    environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    return environment | {"PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def render_isolated(
     path: Path,
     *,
@@ -203,8 +209,6 @@ def render_isolated(
     memory_mb: int = RENDER_MEMORY_MB,
 ) -> dict[int, bytes] | RenderFailure:
     """Render pages 1..`pages` of the PDF at `path` in a limited child process: {page: PNG}."""
-    environment = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
-    environment |= {"PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     request = {
         "path": str(path.resolve()),
         "pages": pages,
@@ -221,7 +225,7 @@ def render_isolated(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=CODE_ROOT,
-            env=environment,
+            env=child_environment(),
             start_new_session=True,
             close_fds=True,
         )
@@ -289,7 +293,8 @@ def _child() -> int:
             width, height = page.get_size()
             scale = float(request["scale"])
             if width * height * scale * scale > int(request["max_pixels"]):
-                scale = (int(request["max_pixels"]) / max(width * height, 1.0)) ** 0.5
+                # Slightly under the cap: the renderer rounds the pixel size up.
+                scale = 0.999 * (int(request["max_pixels"]) / max(width * height, 1.0)) ** 0.5
             image = page.render(scale=scale, may_draw_forms=False).to_pil()
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", optimize=False)

@@ -9,12 +9,38 @@ id, so an auditor can read the file without the database.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db import models
 from django.db.models import QuerySet
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
-from reconciliation.models import Decision, Invoice, Match, PostAttempt, SyncRun
+from reconciliation.models import (
+    Decision,
+    Invoice,
+    Match,
+    PostAttempt,
+    SyncRun,
+)
+
+
+class UtcDateTimeWidget(widgets.DateTimeWidget):
+    """Timestamps as ISO 8601 in UTC ("2026-11-27T05:58:25Z"), in CSV and XLSX alike: an
+    audit file must not depend on the server's time zone."""
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        if not isinstance(value, datetime):
+            return ""
+        return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class AuditResource(resources.ModelResource):
+    @classmethod
+    def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
+        if isinstance(f, models.DateTimeField):
+            return UtcDateTimeWidget
+        return super().widget_from_django_field(f, default)
 
 
 def _json(value: Any) -> str:
@@ -25,7 +51,7 @@ def _username(user: Any) -> str:
     return user.get_username() if user is not None else ""
 
 
-class InvoiceResource(resources.ModelResource):
+class InvoiceResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     document = fields.Field(attribute="document__original_name", column_name="document")
     vendor = fields.Field(attribute="vendor__name", column_name="vendor")
@@ -84,7 +110,7 @@ class InvoiceResource(resources.ModelResource):
         return "reviewer" if invoice.decided_by_id else "automatic"
 
 
-class PostAttemptResource(resources.ModelResource):
+class PostAttemptResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
     supplier = fields.Field(attribute="invoice__supplier_name", column_name="supplier")
@@ -130,7 +156,7 @@ class PostAttemptResource(resources.ModelResource):
         return _json(attempt.item_result)
 
 
-class MatchResource(resources.ModelResource):
+class MatchResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     document_name = fields.Field(attribute="document__original_name", column_name="document")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
@@ -204,7 +230,7 @@ class MatchResource(resources.ModelResource):
         return _username(match.decided_by)
 
 
-class DecisionResource(resources.ModelResource):
+class DecisionResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     actor = fields.Field(column_name="actor")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
@@ -247,7 +273,7 @@ class DecisionResource(resources.ModelResource):
         return _json(decision.after)
 
 
-class SyncRunResource(resources.ModelResource):
+class SyncRunResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     connection_label = fields.Field(column_name="connection")
     details = fields.Field(column_name="details")

@@ -433,7 +433,7 @@ def queue_ids(request: HttpRequest, model_admin: ReviewQueueAdmin, filters: str)
 
 def visible_document(request: HttpRequest, document_id: int) -> Document:
     """The document if it belongs to one of the user's workspaces; 404 otherwise."""
-    documents = Document.objects.select_related("workspace")
+    documents = Document.objects.select_related("workspace", "invoice", "invoice__vendor")
     if not request.user.is_superuser:
         documents = documents.filter(workspace_id__in=workspace_ids_with(request, ALL_ROLES))
     return get_object_or_404(documents, pk=document_id)
@@ -607,9 +607,11 @@ def page_image(request: HttpRequest, document_id: int, page: int) -> HttpRespons
             raise Http404(image.reason)
         response = HttpResponse(image.reason, content_type="text/plain", status=503)
         response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
         return response
     response = HttpResponse(image.content, content_type=image.content_type)
-    # Private: the image is a supplier's invoice; only this browser may keep it.
+    # A document's bytes never change, so j/k can reuse the image; private because it is a
+    # supplier's invoice that only this browser may keep.
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

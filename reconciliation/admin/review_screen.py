@@ -126,6 +126,7 @@ def review_context(
             for name in PAYMENT_FIELDS
         ]
     refusal = rendering.render_refusal(document)
+    double_charge = review.proposed_double_charge(document)
     return {
         "document": document,
         "invoice": invoice,
@@ -145,7 +146,7 @@ def review_context(
             (workspace.review_threshold, workspace.auto_post_threshold),
             scale=Decimal(1),
         ),
-        "double_charge": review.proposed_double_charge(document),
+        "double_charge": double_charge,
         "candidates": list(
             Match.objects.filter(
                 document=document, kind__in=review.CANDIDATE_KINDS, status=MatchStatus.PROPOSED
@@ -159,7 +160,7 @@ def review_context(
             can_edit
             and (
                 (invoice is not None and invoice.can_refuse and invoice.status != "refused")
-                or review.proposed_double_charge(document) is not None
+                or double_charge is not None
             )
         ),
     }

@@ -1,0 +1,219 @@
+"""The admin home dashboard: exact figures per workspace, SVG charts, constant query cost."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from reconciliation.admin import dashboard
+from reconciliation.models import (
+    ConnectionStatus,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Invoice,
+    InvoiceStatus,
+    PostAttempt,
+    PostOutcome,
+    Provider,
+    Role,
+    SyncKind,
+    SyncRun,
+    Workspace,
+)
+from tests.factories import (
+    PASSWORD,
+    make_connection,
+    make_document,
+    make_invoice,
+    make_user,
+    make_workspace,
+)
+
+pytestmark = pytest.mark.django_db
+
+#: A Wednesday: the week started on Monday 23 November (Europe/Paris).
+NOW = datetime.fromisoformat("2026-11-25T12:00:00+00:00")
+
+
+@pytest.fixture
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _client(user: AbstractUser) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def _invoice(
+    workspace: Workspace, *, age: timedelta = timedelta(hours=2), **fields: Any
+) -> Invoice:
+    invoice = make_invoice(workspace, **fields)
+    when = NOW - age
+    Invoice.objects.filter(pk=invoice.pk).update(created_at=when)
+    Document.objects.filter(pk=invoice.document_id).update(received_at=when)
+    return invoice
+
+
+def _scenario(workspace: Workspace) -> AbstractUser:
+    reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
+    _invoice(workspace, confidence=Decimal("72.50"))
+    _invoice(workspace, age=timedelta(days=10), confidence=Decimal("61.00"))
+    _invoice(workspace, status=InvoiceStatus.APPROVED, confidence=Decimal("91.00"))
+    _invoice(
+        workspace, status=InvoiceStatus.POSTED, confidence=Decimal("88.00"), age=timedelta(days=1)
+    )
+    _invoice(
+        workspace,
+        status=InvoiceStatus.APPROVED,
+        decided_by=reviewer,
+        decided_at=NOW,
+        confidence=Decimal("66.00"),
+    )
+    refused = _invoice(workspace, status=InvoiceStatus.REFUSED, confidence=Decimal("40.00"))
+    make_document(workspace, status=DocumentStatus.FAILED, original_name="broken.pdf")
+    make_document(workspace, kind=DocumentKind.PAYMENT_CONFIRMATION, original_name="transfer.pdf")
+    for outcome, code in [
+        (PostOutcome.REJECTED, "invalid"),
+        (PostOutcome.REJECTED, "invalid"),
+        (PostOutcome.TRANSIENT, ""),
+        (PostOutcome.POSTED, ""),
+    ]:
+        PostAttempt.objects.create(
+            workspace=workspace,
+            invoice=refused,
+            batch_id=uuid.uuid4(),
+            idempotency_key=refused.idempotency_key,
+            outcome=outcome,
+            error_code=code,
+        )
+    dropbox = make_connection(workspace, account_label="Team Dropbox")
+    make_connection(
+        workspace, Provider.QONTO, status=ConnectionStatus.NEEDS_REAUTH, account_label="Main bank"
+    )
+    SyncRun.objects.create(
+        workspace=workspace, connection=dropbox, kind=SyncKind.FILES, files_seen=120, files_new=80
+    )
+    return reviewer
+
+
+def test_figures_of_a_workspace(workspace: Workspace, frozen: None) -> None:
+    reviewer = _scenario(workspace)
+    request = RequestFactory().get("/admin/")
+    request.user = reviewer  # type: ignore[assignment]
+    [board] = dashboard.build_dashboards(request)
+    assert board.pipeline == [
+        ("Needs review", 1),
+        ("Approved, waiting", 2),
+        ("Posted", 1),
+        ("Refused", 1),
+        ("Payment documents", 1),
+        ("Unreadable", 1),
+    ]
+    assert (board.routed_week, board.auto_week, board.auto_post_rate) == (5, 2, Decimal("40.0"))
+    assert (board.backlog, board.oldest_label) == (2, "10 days")
+    assert board.backlog_ages == [("< 1 day", 1), ("1–3 days", 0), ("3–7 days", 0), ("> 7 days", 1)]
+    assert board.histogram == [
+        ("0–10", 0),
+        ("10–20", 0),
+        ("20–30", 0),
+        ("30–40", 0),
+        ("40–50", 1),
+        ("50–60", 0),
+        ("60–70", 2),
+        ("70–80", 1),
+        ("80–90", 1),
+        ("90–100", 1),
+    ]
+    assert board.failures == [("Rejected by Qonto: invalid", 2), ("Transient failure (retried)", 1)]
+    assert [(c.provider, c.status) for c in board.connections] == [
+        ("dropbox", "active"),
+        ("qonto", "needs_reauth"),
+    ]
+    assert [(run.files_seen, run.files_new) for run in board.running] == [(120, 80)]
+    by_day = dict(board.volume)
+    assert len(board.volume) == dashboard.VOLUME_DAYS
+    assert (
+        by_day[NOW.date()],
+        by_day[NOW.date() - timedelta(days=1)],
+        by_day[NOW.date() - timedelta(days=10)],
+    ) == (6, 1, 1)
+
+
+def test_home_page_shows_the_dashboard_first(workspace: Workspace, frozen: None) -> None:
+    reviewer = _scenario(workspace)
+    body = _client(reviewer).get("/admin/").content.decode()
+    review_link = body.index("data-well-review-link")
+    assert review_link < body.index('id="well-ws-')
+    assert "Review queue — 2 waiting" in body
+    assert '<span class="well-figure" data-figure="backlog">2</span>' in body
+    assert '<span class="well-figure" data-figure="auto_post_rate">40.0 %</span>' in body
+    assert "oldest waiting 10 days" in body
+    assert len(re.findall(r'<svg class="well-chart" role="img"', body)) == 5
+    assert "<title>Rejected by Qonto: invalid: 2</title>" in body
+    assert 'class="well-connection-needs_reauth"' in body
+    assert 'data-progress-url="/admin/dashboard/progress/"' in body
+    assert '<span data-run-field="files_seen">120</span>' in body
+    assert '<script src="/static/well/dashboard.js" defer></script>' in body
+    assert "<script>" not in body  # CSP: no inline script
+
+
+def test_progress_feed_reports_running_syncs(workspace: Workspace, frozen: None) -> None:
+    reviewer = _scenario(workspace)
+    runs = _client(reviewer).get("/admin/dashboard/progress/").json()["runs"]
+    assert [(r["kind"], r["files_seen"], r["files_new"], r["workspace"]) for r in runs] == [
+        ("Folder poll", 120, 80, workspace.pk)
+    ]
+
+
+def test_empty_workspace_says_nothing_yet(workspace: Workspace) -> None:
+    reviewer = make_user(workspace=workspace, role=Role.AUDITOR)
+    body = _client(reviewer).get("/admin/").content.decode()
+    assert "Post failures by cause (30 days): nothing yet." in body
+    assert '<span class="well-figure" data-figure="auto_post_rate">—</span>' in body
+
+
+def _fill(workspace: Workspace, count: int) -> None:
+    for index in range(count):
+        _invoice(
+            workspace,
+            status=InvoiceStatus.NEEDS_REVIEW if index % 2 else InvoiceStatus.APPROVED,
+            confidence=Decimal(index % 100),
+            age=timedelta(hours=index),
+        )
+
+
+def _home_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_dashboard_costs_the_same_for_one_small_or_three_large_workspaces(frozen: None) -> None:
+    first = make_workspace()
+    user = make_user(workspace=first, role=Role.REVIEWER)
+    client = _client(user)
+    _fill(first, 10)
+    small = _home_queries(client)
+    for _ in range(2):
+        other = make_workspace()
+        other.memberships.create(user_id=user.pk, role=Role.AUDITOR)
+        _fill(other, 60)
+    _fill(first, 60)
+    large = _home_queries(client)
+    assert large == small

@@ -1,0 +1,357 @@
+"""Audit exports: CSV and XLSX of exactly the rows the changelist shows (filters, search, the
+user's workspaces), for auditors too, at a fixed query cost."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    MatchKind,
+    PostAttempt,
+    PostOutcome,
+    Role,
+    SyncKind,
+    SyncRun,
+    Workspace,
+)
+from tests.factories import (
+    PASSWORD,
+    make_connection,
+    make_document,
+    make_invoice,
+    make_match,
+    make_transaction,
+    make_user,
+    make_vendor,
+    make_workspace,
+)
+
+pytestmark = pytest.mark.django_db
+
+CSV_FORMAT, XLSX_FORMAT = "0", "1"
+
+
+@pytest.fixture
+def auditor(workspace: Workspace) -> AbstractUser:
+    return make_user("audrey", workspace=workspace, role=Role.AUDITOR)
+
+
+def _client(user: AbstractUser) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def _export(client: Client, model: str, query: str = "", file_format: str = CSV_FORMAT) -> Any:
+    url = f"/admin/reconciliation/{model}/export/" + (f"?{query}" if query else "")
+    page = client.get(url)
+    assert page.status_code == 200, url
+    names = re.findall(
+        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"', page.content.decode()
+    )
+    response = client.post(
+        url, {"format": file_format, "resource": "0", **{n: "on" for n in names}}
+    )
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def _rows(response: Any) -> list[dict[str, str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def _invoices(workspace: Workspace, reviewer: AbstractUser) -> list[Invoice]:
+    vendor = make_vendor(workspace, name="ACME Supplies GmbH", vat_id="DE136695976")
+    with time_machine.travel(datetime.fromisoformat("2026-11-20T09:30:00+00:00"), tick=False):
+        posted = make_invoice(
+            workspace,
+            vendor=vendor,
+            number="INV-1",
+            status=InvoiceStatus.POSTED,
+            qonto_id="qonto-si-1",
+            confidence=Decimal("91.50"),
+            total_amount=Decimal("1190.00"),
+            tax_amount=Decimal("190.00"),
+            net_amount=Decimal("1000.00"),
+        )
+        approved = make_invoice(
+            workspace,
+            vendor=vendor,
+            number="INV-2",
+            status=InvoiceStatus.APPROVED,
+            decided_by=reviewer,
+            decided_at=datetime.fromisoformat("2026-11-20T10:00:00+00:00"),
+            decision_reason="Approved after review",
+        )
+        waiting = make_invoice(workspace, number="INV-3")
+    return [posted, approved, waiting]
+
+
+def test_invoice_export_has_the_audit_columns(workspace: Workspace, auditor: AbstractUser) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    posted, approved, _ = _invoices(workspace, reviewer)
+    response = _export(_client(auditor), "invoice", "status__exact=posted")
+    assert response["Content-Disposition"].startswith('attachment; filename="Invoice-')
+    [row] = _rows(response)
+    assert {
+        key: row[key]
+        for key in (
+            "id",
+            "workspace",
+            "vendor",
+            "vendor_vat_id",
+            "number",
+            "net_amount",
+            "tax_amount",
+            "total_amount",
+            "currency",
+            "confidence",
+            "status",
+            "decision",
+            "decided_by",
+            "qonto_id",
+            "created_at",
+        )
+    } == {
+        "id": str(posted.pk),
+        "workspace": "Acme SAS",
+        "vendor": "ACME Supplies GmbH",
+        "vendor_vat_id": "DE136695976",
+        "number": "INV-1",
+        "net_amount": "1000.000",
+        "tax_amount": "190.000",
+        "total_amount": "1190.000",
+        "currency": "EUR",
+        "confidence": "91.50",
+        "status": "posted",
+        "decision": "undecided",
+        "decided_by": "",
+        "qonto_id": "qonto-si-1",
+        "created_at": "2026-11-20T09:30:00Z",
+    }
+    [row] = _rows(_export(_client(auditor), "invoice", "status__exact=approved"))
+    assert (
+        row["id"],
+        row["decision"],
+        row["decided_by"],
+        row["decided_at"],
+        row["decision_reason"],
+    ) == (
+        str(approved.pk),
+        "reviewer",
+        "rita",
+        "2026-11-20T10:00:00Z",
+        "Approved after review",
+    )
+
+
+@pytest.mark.parametrize(
+    ("_case", "query", "numbers"),
+    [
+        ("everything", "", ["INV-3", "INV-2", "INV-1"]),
+        ("status", "status__exact=needs_review", ["INV-3"]),
+        ("search", "q=INV-2", ["INV-2"]),
+        ("vendor", "vendor__id__exact={vendor}", ["INV-2", "INV-1"]),
+    ],
+)
+def test_export_contains_exactly_the_visible_rows(
+    workspace: Workspace, auditor: AbstractUser, _case: str, query: str, numbers: list[str]
+) -> None:
+    _invoices(workspace, make_user(workspace=workspace))
+    other = make_workspace("Other company")
+    make_invoice(other, number="INV-OTHER", vendor=make_vendor(other))
+    vendor = Invoice.objects.get(number="INV-1").vendor_id
+    query = query.format(vendor=vendor)
+    client = _client(auditor)
+    listed = re.findall(
+        r"INV-\w+", client.get(f"/admin/reconciliation/invoice/?{query}").content.decode()
+    )
+    exported = [row["number"] for row in _rows(_export(client, "invoice", query))]
+    assert exported == numbers
+    assert sorted(set(listed)) == sorted(numbers)
+
+
+def test_xlsx_export_has_the_same_rows(workspace: Workspace, auditor: AbstractUser) -> None:
+    _invoices(workspace, make_user(workspace=workspace))
+    response = _export(_client(auditor), "invoice", "status__exact=posted", XLSX_FORMAT)
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header, [values] = rows[0], rows[1:]
+    record = dict(zip(header, values, strict=True))
+    assert (record["number"], record["total_amount"], record["qonto_id"], record["created_at"]) == (
+        "INV-1",
+        Decimal("1190.000"),
+        "qonto-si-1",
+        "2026-11-20T09:30:00Z",
+    )
+
+
+def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    invoice = make_invoice(workspace, number="INV-9")
+    with time_machine.travel(datetime.fromisoformat("2026-11-21T08:00:00+00:00"), tick=False):
+        Decision.objects.create(
+            workspace=workspace,
+            action=DecisionAction.EDIT,
+            actor_id=reviewer.pk,
+            invoice=invoice,
+            document=invoice.document,
+            before={"invoice_number": "INV-O9"},
+            after={"invoice_number": "INV-9"},
+            reason="Corrected invoice_number.",
+        )
+        Decision.objects.create(workspace=workspace, action=DecisionAction.ROUTE, invoice=invoice)
+    Decision.objects.create(workspace=make_workspace(), action=DecisionAction.APPROVE)
+    rows = _rows(_export(_client(auditor), "decision", "action__exact=edit"))
+    assert [
+        {
+            k: row[k]
+            for k in (
+                "created_at",
+                "action",
+                "actor",
+                "invoice_number",
+                "before",
+                "after",
+                "reason",
+            )
+        }
+        for row in rows
+    ] == [
+        {
+            "created_at": "2026-11-21T08:00:00Z",
+            "action": "edit",
+            "actor": "rita",
+            "invoice_number": "INV-9",
+            "before": '{"invoice_number": "INV-O9"}',
+            "after": '{"invoice_number": "INV-9"}',
+            "reason": "Corrected invoice_number.",
+        }
+    ]
+    everything = _rows(_export(_client(auditor), "decision"))
+    assert [(row["action"], row["actor"]) for row in everything] == [
+        ("route", "Well"),
+        ("edit", "rita"),
+    ]
+
+
+def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: AbstractUser) -> None:
+    invoice = make_invoice(workspace, number="INV-5", supplier_name="ACME")
+    attempt = PostAttempt.objects.create(
+        workspace=workspace,
+        invoice=invoice,
+        batch_id=uuid.uuid4(),
+        idempotency_key=invoice.idempotency_key,
+        request_summary={"files": 1},
+    )
+    attempt.finish(
+        outcome=PostOutcome.REJECTED, http_status=422, error_code="invalid", trace_id="t-1"
+    )
+    other = make_workspace()
+    PostAttempt.objects.create(
+        workspace=other, invoice=make_invoice(other), batch_id=uuid.uuid4(), idempotency_key="k"
+    )
+    [row] = _rows(_export(_client(auditor), "postattempt"))
+    assert (
+        row["invoice_number"],
+        row["supplier"],
+        row["outcome"],
+        row["http_status"],
+        row["error_code"],
+        row["trace_id"],
+        row["request_summary"],
+    ) == ("INV-5", "ACME", "rejected", "422", "invalid", "t-1", '{"files": 1}')
+    dropbox = make_connection(workspace, account_label="Team Dropbox")
+    SyncRun.objects.create(
+        workspace=workspace,
+        connection=dropbox,
+        kind=SyncKind.FILES,
+        files_seen=7,
+        details={"cursor": "c"},
+    )
+    SyncRun.objects.create(workspace=other, kind=SyncKind.FILES, files_seen=99)
+    [run] = _rows(_export(_client(auditor), "syncrun"))
+    assert (run["connection"], run["kind"], run["files_seen"], run["details"]) == (
+        "Team Dropbox (Active)",
+        "files",
+        "7",
+        '{"cursor": "c"}',
+    )
+
+
+def test_match_resource_exports_names_not_ids(workspace: Workspace) -> None:
+    from reconciliation.models import Match
+    from reconciliation.resources import MatchResource
+
+    document = make_document(workspace, original_name="transfer.pdf")
+    make_match(
+        workspace,
+        document=document,
+        transaction=make_transaction(workspace, qonto_id="tx-77", counterparty_name="ACME"),
+        reasons=["same amount", "name"],
+        kind=MatchKind.CONFIRMATION_DEBIT,
+    )
+    dataset = MatchResource().export(Match.objects.all())
+    [row] = dataset.dict
+    assert (row["document"], row["transaction_qonto_id"], row["counterparty"], row["reasons"]) == (
+        "transfer.pdf",
+        "tx-77",
+        "ACME",
+        "same amount; name",
+    )
+
+
+def test_export_costs_the_same_for_10_and_100_rows(
+    workspace: Workspace, auditor: AbstractUser
+) -> None:
+    client = _client(auditor)
+    reviewer = make_user(workspace=workspace)
+    vendor = make_vendor(workspace)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            invoice = make_invoice(workspace, vendor=vendor, decided_by=reviewer)
+            Decision.objects.create(
+                workspace=workspace,
+                action=DecisionAction.APPROVE,
+                actor_id=reviewer.pk,
+                invoice=invoice,
+                document=invoice.document,
+                vendor=vendor,
+            )
+
+    def cost() -> tuple[int, int]:
+        counts = []
+        for model in ("invoice", "decision"):
+            with CaptureQueriesContext(connection) as queries:
+                _export(client, model)
+            counts.append(len(queries))
+        return counts[0], counts[1]
+
+    add(10)
+    small = cost()
+    add(90)
+    assert cost() == small

@@ -1,0 +1,370 @@
+"""The review queue: what it lists and in which order, its filters, counts and query cost, and
+the bulk approve / refuse actions with their confirmation page."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    Invoice,
+    InvoiceStatus,
+    MatchKind,
+    MatchStatus,
+    Role,
+    Vendor,
+    VendorStatus,
+    Workspace,
+    idempotency_key_for,
+)
+from tests.factories import (
+    PASSWORD,
+    make_document,
+    make_invoice,
+    make_match,
+    make_transaction,
+    make_user,
+    make_vendor,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/admin/review/"
+
+
+def _client(user: AbstractUser) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def reviewer(workspace: Workspace) -> AbstractUser:
+    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
+
+
+def _aged(invoice: Invoice, days: int) -> Invoice:
+    Document.objects.filter(pk=invoice.document_id).update(
+        received_at=timezone.now() - timedelta(days=days)
+    )
+    return invoice
+
+
+def _double_charge(workspace: Workspace, name: str) -> Invoice:
+    settled = make_invoice(workspace, status=InvoiceStatus.POSTED)
+    repeat = make_invoice(workspace, document=make_document(workspace, original_name=name))
+    repeat.hold("Possible double charge")
+    repeat.save()
+    make_match(
+        workspace,
+        kind=MatchKind.DOUBLE_CHARGE,
+        invoice=repeat,
+        document=repeat.document,
+        settled_invoice=settled,
+        score=Decimal(100),
+    )
+    return repeat
+
+
+def _names(body: str) -> list[str]:
+    """File names of the queue's rows, in the order shown."""
+    return re.findall(r'<th class="field-title"><a href="[^"]*">(?:[^<]*· )?([^<]*)</a>', body)
+
+
+def _queue_scenario(workspace: Workspace) -> None:
+    def invoice(name: str, **fields: object) -> Invoice:
+        return make_invoice(
+            workspace,
+            document=make_document(workspace, original_name=name),
+            supplier_name="",
+            **fields,
+        )
+
+    _aged(invoice("due-late.pdf", due_date=date(2026, 12, 20)), 1)
+    _aged(invoice("no-due-old.pdf"), 9)
+    _aged(invoice("due-soon.pdf", due_date=date(2026, 12, 1)), 2)
+    _aged(invoice("no-due-new.pdf"), 1)
+    invoice("approved.pdf", status=InvoiceStatus.APPROVED)
+    invoice("refused.pdf", status=InvoiceStatus.REFUSED)
+    _aged(_double_charge(workspace, "double.pdf"), 0)
+    confirmation = make_document(
+        workspace, kind=DocumentKind.PAYMENT_CONFIRMATION, original_name="transfer.pdf"
+    )
+    make_match(workspace, document=confirmation, transaction=make_transaction(workspace))
+    settled_confirmation = make_document(
+        workspace, kind=DocumentKind.PAYMENT_CONFIRMATION, original_name="settled.pdf"
+    )
+    make_match(
+        workspace,
+        document=settled_confirmation,
+        transaction=make_transaction(workspace),
+        status=MatchStatus.CONFIRMED,
+    )
+
+
+def test_queue_lists_what_needs_a_person_double_charges_first(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    _queue_scenario(workspace)
+    Document.objects.filter(original_name="transfer.pdf").update(
+        received_at=timezone.now() - timedelta(days=5)
+    )
+    body = _client(reviewer).get(QUEUE).content.decode()
+    assert _names(body) == [
+        "double.pdf",
+        "due-soon.pdf",
+        "due-late.pdf",
+        "no-due-old.pdf",
+        "transfer.pdf",
+        "no-due-new.pdf",
+    ]
+    assert "<strong>1</strong> double charge" in body
+    assert "<strong>4</strong> invoices to check" in body
+    assert "<strong>1</strong> payment to match" in body
+    assert "6 waiting in all" in body
+
+
+@pytest.mark.parametrize(
+    ("_case", "query", "expected"),
+    [
+        ("kind", "kind__exact=payment_confirmation", ["transfer.pdf"]),
+        ("reason_double", "reason=double_charge", ["double.pdf"]),
+        ("reason_payment", "reason=payment_match", ["transfer.pdf"]),
+        ("reason_held", "reason=held", ["double.pdf"]),
+        (
+            "band",
+            "confidence=70-85",
+            ["double.pdf", "due-soon.pdf", "due-late.pdf", "no-due-old.pdf", "no-due-new.pdf"],
+        ),
+        ("band_empty", "confidence=0-55", []),
+        ("search", "q=due-soon", ["due-soon.pdf"]),
+    ],
+)
+def test_queue_filters(
+    workspace: Workspace, reviewer: AbstractUser, _case: str, query: str, expected: list[str]
+) -> None:
+    _queue_scenario(workspace)
+    response = _client(reviewer).get(f"{QUEUE}?{query}")
+    assert response.status_code == 200
+    assert _names(response.content.decode()) == expected
+
+
+def test_queue_filters_by_vendor_and_training(workspace: Workspace, reviewer: AbstractUser) -> None:
+    trained = make_vendor(
+        workspace, name="Trained", status=VendorStatus.ACTIVE, documents_reviewed=12
+    )
+    learning = make_vendor(
+        workspace, name="Learning", status=VendorStatus.ACTIVE, documents_reviewed=3
+    )
+    make_invoice(
+        workspace, vendor=trained, document=make_document(workspace, original_name="t.pdf")
+    )
+    make_invoice(
+        workspace, vendor=learning, document=make_document(workspace, original_name="l.pdf")
+    )
+    make_invoice(workspace, document=make_document(workspace, original_name="unknown.pdf"))
+    client = _client(reviewer)
+    assert _names(
+        client.get(f"{QUEUE}?invoice__vendor__id__exact={trained.pk}").content.decode()
+    ) == ["t.pdf"]
+    assert _names(client.get(f"{QUEUE}?reason=training").content.decode()) == ["l.pdf"]
+    assert _names(client.get(f"{QUEUE}?reason=new_vendor").content.decode()) == ["unknown.pdf"]
+
+
+def test_row_links_keep_the_queue_filters(workspace: Workspace, reviewer: AbstractUser) -> None:
+    invoice = make_invoice(workspace)
+    body = _client(reviewer).get(f"{QUEUE}?kind__exact=invoice").content.decode()
+    screen = reverse("admin:reconciliation-review-document", args=[invoice.document_id])
+    assert f'href="{screen}?_changelist_filters=kind__exact%3Dinvoice"' in body
+
+
+def test_screen_walks_the_filtered_queue(workspace: Workspace, reviewer: AbstractUser) -> None:
+    first = _aged(make_invoice(workspace), 3)
+    _aged(
+        make_invoice(workspace, document=make_document(workspace, kind=DocumentKind.CREDIT_NOTE)), 2
+    )
+    third = _aged(make_invoice(workspace), 1)
+    screen = reverse("admin:reconciliation-review-document", args=[first.document_id])
+    body = (
+        _client(reviewer)
+        .get(f"{screen}?_changelist_filters=kind__exact%3Dinvoice")
+        .content.decode()
+    )
+    next_screen = reverse("admin:reconciliation-review-document", args=[third.document_id])
+    assert (
+        f'href="{next_screen}?_changelist_filters=kind__exact%3Dinvoice" data-shortcut="j"' in body
+    )
+    assert "1 of 2" in body
+
+
+def test_queue_carries_its_keyboard_map(workspace: Workspace, reviewer: AbstractUser) -> None:
+    make_invoice(workspace)
+    body = _client(reviewer).get(QUEUE).content.decode()
+    assert 'data-well-shortcuts="queue"' in body
+    assert '<script src="/static/well/review.js" defer></script>' in body
+    assert 'id="well-help" hidden' in body
+
+
+def _populate(workspace: Workspace, start: int, stop: int) -> None:
+    vendors = Vendor.objects.bulk_create(
+        Vendor(workspace=workspace, name=f"Vendor {i}") for i in range(start, stop)
+    )
+    documents = Document.objects.bulk_create(
+        Document(
+            workspace=workspace,
+            source_file_id=f"id:{i}",
+            original_name=f"doc-{i}.pdf",
+            content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
+            status=DocumentStatus.PARSED,
+            kind=DocumentKind.INVOICE,
+        )
+        for i in range(start, stop)
+    )
+    Invoice.objects.bulk_create(
+        Invoice(
+            workspace=workspace,
+            document=document,
+            vendor=vendor,
+            number=f"N{document.pk}",
+            total_amount=Decimal("10.00"),
+            currency="EUR",
+            confidence=Decimal("70.00"),
+            status=InvoiceStatus.NEEDS_REVIEW,
+            due_date=date(2026, 12, 1),
+            routing_reasons=["score 70 between 55 and 85"],
+            idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
+        )
+        for document, vendor in zip(documents, vendors, strict=True)
+    )
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_queue_costs_the_same_for_10_and_200_rows(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    client = _client(reviewer)
+    _populate(workspace, 0, 10)
+    small = _queries(client, f"{QUEUE}?all=")
+    screen = reverse(
+        "admin:reconciliation-review-document", args=[Document.objects.earliest("pk").pk]
+    )
+    screen_small = _queries(client, screen)
+    _populate(workspace, 10, 200)
+    large = _queries(client, f"{QUEUE}?all=")
+    screen_large = _queries(client, screen)
+    assert (large, screen_large) == (small, screen_small)
+    assert (large, screen_large) == (11, 12)
+
+
+# --- bulk actions ----------------------------------------------------------------------------
+
+
+def _select(action: str, documents: list[Document], **extra: str) -> dict[str, object]:
+    return {"action": action, "_selected_action": [d.pk for d in documents], **extra}
+
+
+def test_bulk_approve_asks_first_then_approves_and_counts(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    plain = [make_invoice(workspace) for _ in range(3)]
+    held = _double_charge(workspace, "double.pdf")
+    documents = [invoice.document for invoice in [*plain, held]]
+    client = _client(reviewer)
+    page = client.post(QUEUE, _select("approve_selected", documents, index="0"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Approve these 4 documents?" in body
+    assert body.count('name="_selected_action"') == 4
+    assert set(Invoice.objects.values_list("status", flat=True)) == {
+        InvoiceStatus.NEEDS_REVIEW,
+        InvoiceStatus.POSTED,
+    }
+    response = client.post(QUEUE, _select("approve_selected", documents, post="yes"), follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == [
+        "Approved 3 documents.",
+        "Skipped 1: 1 held out of posting (decide on each one).",
+    ]
+    for invoice in plain:
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.decided_by) == (InvoiceStatus.APPROVED, reviewer)
+    held.refresh_from_db()
+    assert held.status == InvoiceStatus.NEEDS_REVIEW
+    decisions = Decision.objects.filter(action=DecisionAction.APPROVE).order_by("invoice_id")
+    assert [(d.invoice_id, d.actor, d.before, d.after) for d in decisions] == [
+        (invoice.pk, reviewer, {"status": "needs_review"}, {"status": "approved"})
+        for invoice in plain
+    ]
+
+
+def test_bulk_refuse_needs_a_reason(workspace: Workspace, reviewer: AbstractUser) -> None:
+    invoices = [make_invoice(workspace) for _ in range(2)]
+    documents = [invoice.document for invoice in invoices]
+    client = _client(reviewer)
+    page = client.post(QUEUE, _select("refuse_selected", documents, post="yes", reason=""))
+    assert page.status_code == 200
+    assert "Say why they are refused (a few words)." in page.content.decode()
+    assert set(Invoice.objects.values_list("status", flat=True)) == {InvoiceStatus.NEEDS_REVIEW}
+    response = client.post(
+        QUEUE,
+        _select("refuse_selected", documents, post="yes", reason="Duplicate upload"),
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Refused 2 documents."]
+    decisions = Decision.objects.order_by("invoice_id")
+    assert [(d.action, d.invoice_id, d.reason, d.before, d.after) for d in decisions] == [
+        (
+            DecisionAction.REFUSE,
+            invoice.pk,
+            "Duplicate upload",
+            {"status": "needs_review"},
+            {"status": "refused"},
+        )
+        for invoice in invoices
+    ]
+
+
+def test_bulk_refuse_refuses_double_charges_through_matching(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    held = _double_charge(workspace, "double.pdf")
+    _client(reviewer).post(
+        QUEUE, _select("refuse_selected", [held.document], post="yes", reason="Paid already")
+    )
+    held.refresh_from_db()
+    assert (held.status, held.decision_reason) == (InvoiceStatus.REFUSED, "Paid already")
+    assert held.document.matches.get().status == MatchStatus.REFUSED
+
+
+def test_auditor_sees_the_queue_without_actions(workspace: Workspace) -> None:
+    auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
+    invoice = make_invoice(workspace)
+    client = _client(auditor)
+    body = client.get(QUEUE).content.decode()
+    assert 'name="_selected_action"' not in body
+    assert 'name="action"' not in body
+    client.post(QUEUE, _select("approve_selected", [invoice.document], post="yes"))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.NEEDS_REVIEW
+    assert not Decision.objects.exists()
