@@ -1,22 +1,91 @@
-"""The bank side: transactions, receivables, matches and exchange rates."""
+"""The bank side: transactions, receivables (with CSV import), matches and exchange rates.
+
+Matches waiting for a person are decided here in one click — pick this candidate, none of
+these, refuse a double charge, not a duplicate, retry an upload — through buttons that post to
+small admin views calling `reconciliation.matching`. Double charges are listed first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
+from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 
-from reconciliation.access import MANAGE_ROLES, roles_by_workspace
+from reconciliation import matching
+from reconciliation.access import (
+    EDIT_ROLES,
+    MANAGE_ROLES,
+    has_role,
+    roles_by_workspace,
+    workspace_ids_with,
+)
 from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
+from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.models import (
     ExchangeRate,
+    IllegalTransitionError,
     Match,
+    MatchKind,
+    MatchStatus,
     Receivable,
+    ReceivableStatus,
     Role,
     Transaction,
+    Workspace,
 )
 from reconciliation.money import format_money
+from reconciliation.references import normalize_reference
+from reconciliation.resources import MatchResource, ReceivableImportResource
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user if request.user.is_authenticated else None
+
+
+class MatchInline(admin.TabularInline[Match, Any]):
+    """Read-only: what a transaction or receivable was matched with."""
+
+    model = Match
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["kind", "status", "score", "document", "receivable", "matched", "decided_by"]
+    readonly_fields = ["kind", "status", "score", "document", "receivable", "matched", "decided_by"]
+    ordering = ["-created_at"]
+
+    @admin.display(description="Amount")
+    def matched(self, obj: Match) -> str:
+        return format_money(obj.matched_amount, obj.matched_currency)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
+        return super().get_queryset(request).select_related("document", "receivable", "decided_by")
+
+
+class TransactionMatchInline(MatchInline):
+    fk_name = "transaction"
+
+
+class ReceivableMatchInline(MatchInline):
+    fk_name = "receivable"
+    verbose_name_plural = "payments received"
 
 
 @admin.register(Transaction)
@@ -33,9 +102,10 @@ class TransactionAdmin(ReadOnlyTenantAdmin[Transaction]):
     ]
     list_filter = ["side", "status", "operation_type"]
     list_select_related = ["workspace"]
-    search_fields = ["counterparty_name", "reference", "qonto_id"]
+    search_fields = ["counterparty_name", "reference", "normalized_reference", "qonto_id"]
     date_hierarchy = "value_date"
     exclude = ["raw"]
+    inlines = [TransactionMatchInline]
 
     @admin.display(description="Amount", ordering="amount")
     def money(self, obj: Transaction) -> str:
@@ -48,39 +118,190 @@ class TransactionAdmin(ReadOnlyTenantAdmin[Transaction]):
         return format_money(obj.local_amount, obj.local_currency)
 
 
+# --- receivables ---------------------------------------------------------------------------
+
+
+class ReceivableImportForm(ImportForm):
+    workspace = forms.ModelChoiceField(queryset=Workspace.objects.none(), required=True)
+    field_order = ["workspace", "resource", "import_file", "format"]
+
+
+class ReceivableConfirmImportForm(ConfirmImportForm):
+    workspace = forms.ModelChoiceField(
+        queryset=Workspace.objects.none(), widget=forms.HiddenInput()
+    )
+
+
+class ReceivableStatusFilter(admin.SimpleListFilter):
+    title = "payment"
+    parameter_name = "payment"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [("due", "Still due (open or partly paid)"), *ReceivableStatus.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "due":
+            return queryset.filter(
+                status__in=(ReceivableStatus.OPEN, ReceivableStatus.PARTIALLY_PAID)
+            )
+        if value in ReceivableStatus.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
 @admin.register(Receivable)
-class ReceivableAdmin(WorkspaceScopedAdmin[Receivable]):
+class ReceivableAdmin(ImportMixin, WorkspaceScopedAdmin[Receivable]):
     add_roles = frozenset({Role.ADMIN, Role.REVIEWER})
     delete_roles = MANAGE_ROLES
+    resource_classes = [ReceivableImportResource]
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    import_form_class = ReceivableImportForm
+    confirm_form_class = ReceivableConfirmImportForm
     list_display = [
         "reference",
         "workspace",
         "customer_name",
         "money",
+        "paid",
         "due",
         "due_date",
         "status",
     ]
-    list_filter = ["status"]
+    list_filter = [ReceivableStatusFilter]
     list_select_related = ["workspace"]
-    search_fields = ["reference", "customer_name"]
-    readonly_fields = ["amount_paid", "status"]
+    search_fields = ["reference", "normalized_reference", "customer_name"]
+    readonly_fields = ["amount_paid", "due", "status"]
+    inlines = [ReceivableMatchInline]
 
     @admin.display(description="Amount", ordering="amount")
     def money(self, obj: Receivable) -> str:
         return format_money(obj.amount, obj.currency)
 
+    @admin.display(description="Paid", ordering="amount_paid")
+    def paid(self, obj: Receivable) -> str:
+        return format_money(obj.amount_paid, obj.currency)
+
     @admin.display(description="Still due")
     def due(self, obj: Receivable) -> str:
+        if obj.amount is None:  # the add form
+            return "—"
         return format_money(obj.amount_due, obj.currency)
+
+    def save_model(self, request: HttpRequest, obj: Receivable, form: Any, change: bool) -> None:
+        obj.normalized_reference = normalize_reference(obj.reference)[:140]
+        obj.normalized_customer = normalize_name(obj.customer_name)
+        obj.customer_iban = compact_iban(obj.customer_iban)
+        super().save_model(request, obj, form, change)
+
+    # Import: into one workspace the user may add receivables to.
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request)
+
+    def _importable_workspaces(self, request: HttpRequest) -> QuerySet[Workspace]:
+        if request.user.is_superuser:
+            return Workspace.objects.all()
+        return Workspace.objects.filter(pk__in=workspace_ids_with(request, self.add_roles))
+
+    def create_import_form(self, request: HttpRequest) -> Any:
+        form = super().create_import_form(request)
+        choices = self._importable_workspaces(request)
+        form.fields["workspace"].queryset = choices
+        if not form.is_bound and choices.count() == 1:
+            form.fields["workspace"].initial = choices.first()
+        return form
+
+    def create_confirm_form(self, request: HttpRequest, import_form: Any = None) -> Any:
+        form = super().create_confirm_form(request, import_form)
+        form.fields["workspace"].queryset = self._importable_workspaces(request)
+        return form
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["workspace"] = import_form.cleaned_data["workspace"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        form = kwargs.get("form")
+        workspace = None
+        if form is not None and form.is_bound and form.is_valid():
+            workspace = form.cleaned_data.get("workspace")
+        return {"workspace": workspace}
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.pop("form", None)
+        return kwargs
+
+
+# --- matches --------------------------------------------------------------------------------
+
+#: Double charges waiting for a decision first, then other proposals, then everything decided.
+REVIEW_ORDER = Case(
+    When(kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED, then=Value(0)),
+    When(status=MatchStatus.PROPOSED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+#: What a reviewer decides about: the credit for receivable candidates, else the paperwork.
+REVIEW_GROUP = Case(
+    When(kind=MatchKind.CREDIT_RECEIVABLE, then=F("transaction_id")),
+    default=F("document_id"),
+)
+
+DECISIONS: dict[str, tuple[str, str]] = {
+    # name: (button label, url suffix)
+    "pick": ("Pick this one", "pick"),
+    "none": ("None of these", "none"),
+    "refuse": ("Refuse", "refuse"),
+    "not_duplicate": ("Not a duplicate", "not-duplicate"),
+    "retry_attach": ("Retry the upload", "retry-attach"),
+}
+
+
+def available_decisions(match: Match) -> list[str]:
+    if match.kind == MatchKind.DOUBLE_CHARGE:
+        return ["refuse", "not_duplicate"] if match.status == MatchStatus.PROPOSED else []
+    if match.status == MatchStatus.PROPOSED:
+        return ["pick", "none"]
+    if match.status == MatchStatus.CONFIRMED and match.is_attach_blocked:
+        return ["retry_attach"]
+    return []
 
 
 @admin.register(Match)
 class MatchAdmin(WorkspaceScopedAdmin[Match]):
-    list_display = ["__str__", "workspace", "kind", "status", "score", "document", "transaction"]
-    list_filter = ["kind", "status"]
-    list_select_related = ["workspace", "document", "transaction"]
-    search_fields = ["document__original_name", "transaction__counterparty_name"]
+    resource_classes = [MatchResource]
+    list_display = [
+        "__str__",
+        "workspace",
+        "kind",
+        "status",
+        "score",
+        "paperwork",
+        "transaction",
+        "amount_basis",
+        "decide",
+    ]
+    list_filter = ["kind", "status", "amount_basis", "is_attach_blocked"]
+    list_select_related = [
+        "workspace",
+        "document",
+        "transaction",
+        "receivable",
+        "invoice",
+        "settled_invoice",
+    ]
+    search_fields = [
+        "document__original_name",
+        "transaction__counterparty_name",
+        "transaction__reference",
+        "receivable__reference",
+        "invoice__number",
+    ]
     readonly_fields = [
         "kind",
         "status",
@@ -91,19 +312,208 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
         "settled_invoice",
         "score",
         "rank",
-        "reasons",
+        "reasons_list",
         "amount_basis",
         "matched_amount",
         "matched_currency",
         "fx_rate",
+        "idempotency_key",
         "attached_at",
         "attach_error",
+        "attach_attempts",
+        "is_attach_blocked",
         "decided_by",
         "decided_at",
+        "candidates",
+        "decide",
     ]
+    exclude = ["reasons"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Match | None = None) -> bool:
+        return False
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Newest paperwork first, each one's candidates together and in rank order.
+        return [REVIEW_ORDER.asc(), "kind", REVIEW_GROUP.desc(nulls_last=True), "rank", "id"]
+
+    @admin.display(description="Paperwork")
+    def paperwork(self, obj: Match) -> str:
+        if obj.kind == MatchKind.DOUBLE_CHARGE:
+            settled = obj.settled_invoice.number if obj.settled_invoice else "?"
+            return f"{obj.document or obj.invoice} repeats invoice {settled}"
+        if obj.receivable is not None:
+            return f"Receivable {obj.receivable.reference}"
+        if obj.invoice is not None and obj.document is None:
+            return f"Credit note {obj.invoice.number}"
+        return str(obj.document or obj.invoice or "—")
+
+    @admin.display(description="Reasons")
+    def reasons_list(self, obj: Match) -> SafeString:
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((str(reason),) for reason in obj.reasons or [])),
+        )
+
+    @admin.display(description="Decide")
+    def decide(self, obj: Match) -> SafeString:
+        """One-click buttons; they post the surrounding admin form (and its CSRF token) to
+        the decision views."""
+        buttons = [
+            (
+                reverse(f"admin:reconciliation_match_{name}", args=[obj.pk]),
+                DECISIONS[name][0],
+            )
+            for name in available_decisions(obj)
+        ]
+        return format_html_join(
+            " ",
+            '<button type="submit" class="button" formmethod="post" formaction="{}">{}</button>',
+            buttons,
+        )
+
+    @admin.display(description="Other candidates")
+    def candidates(self, obj: Match) -> SafeString:
+        if obj.kind == MatchKind.CONFIRMATION_DEBIT and obj.document_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, document_id=obj.document_id)
+        elif obj.kind == MatchKind.CREDIT_RECEIVABLE and obj.transaction_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, transaction_id=obj.transaction_id)
+        else:
+            return format_html("{}", "—")
+        rows = [
+            (
+                match.rank,
+                match.get_status_display(),
+                match.score,
+                str(
+                    match.transaction
+                    if obj.kind == MatchKind.CONFIRMATION_DEBIT
+                    else match.receivable
+                ),
+                "; ".join(str(reason) for reason in match.reasons or []),
+                self.decide(match),
+            )
+            for match in siblings.exclude(pk=obj.pk)
+            .select_related("transaction", "receivable")
+            .order_by("rank", "id")
+        ]
+        if not rows:
+            return format_html("{}", "None")
+        return format_html(
+            "<table><tr><th>#</th><th>Status</th><th>Score</th><th>Candidate</th>"
+            "<th>Reasons</th><th></th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+    # --- one-click decisions ---------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        views: dict[str, Callable[[HttpRequest, Match], str]] = {
+            "pick": self._pick,
+            "none": self._none,
+            "refuse": self._refuse,
+            "not_duplicate": self._not_duplicate,
+            "retry_attach": self._retry_attach,
+        }
+        own = [
+            path(
+                f"<int:match_id>/{DECISIONS[name][1]}/",
+                self.admin_site.admin_view(require_POST(self._decision_view(name, view))),
+                name=f"reconciliation_match_{name}",
+            )
+            for name, view in views.items()
+        ]
+        return own + super().get_urls()
+
+    def _decision_view(
+        self, name: str, decide: Callable[[HttpRequest, Match], str]
+    ) -> Callable[[HttpRequest, int], HttpResponse]:
+        def view(request: HttpRequest, match_id: int) -> HttpResponse:
+            match = get_object_or_404(self.get_queryset(request), pk=match_id)
+            if not has_role(request, match.workspace_id, EDIT_ROLES):
+                raise PermissionDenied("Only reviewers and administrators decide matches.")
+            if name not in available_decisions(match):
+                messages.warning(request, f"{match} cannot be decided that way any more.")
+            else:
+                try:
+                    messages.success(request, decide(request, match))
+                except (IllegalTransitionError, matching.MatchConflictError) as error:
+                    messages.error(request, str(error))
+            return HttpResponseRedirect(self._back(request, match))
+
+        return view
+
+    def _back(self, request: HttpRequest, match: Match) -> str:
+        referer = str(request.META.get("HTTP_REFERER", ""))
+        if referer.startswith(request.build_absolute_uri("/")):
+            return referer
+        return reverse("admin:reconciliation_match_change", args=[match.pk])
+
+    def _pick(self, request: HttpRequest, match: Match) -> str:
+        result = matching.pick_candidate(match=match, user=_user(request))
+        extra = f"; {len(result.rejected_match_ids)} other candidates rejected"
+        if match.kind == MatchKind.CONFIRMATION_DEBIT:
+            return f"Picked: the confirmation is attached in the next window{extra}."
+        return f"Picked: the payment is recorded on the receivable{extra}."
+
+    def _none(self, request: HttpRequest, match: Match) -> str:
+        if match.kind == MatchKind.CREDIT_RECEIVABLE and match.transaction is not None:
+            result = matching.reject_credit_candidates(
+                transaction=match.transaction, user=_user(request)
+            )
+        elif match.document is not None:
+            result = matching.reject_all(document=match.document, user=_user(request))
+        else:
+            raise IllegalTransitionError("match", match.status, "rejected")
+        return f"None of these: {len(result.rejected_match_ids)} candidates rejected."
+
+    def _refuse(self, request: HttpRequest, match: Match) -> str:
+        matching.refuse_double_charge(match=match, user=_user(request))
+        return "Double charge refused; it will not be paid or posted."
+
+    def _not_duplicate(self, request: HttpRequest, match: Match) -> str:
+        matching.dismiss_double_charge(match=match, user=_user(request))
+        return "Marked not a duplicate; the invoice goes on through review."
+
+    def _retry_attach(self, request: HttpRequest, match: Match) -> str:
+        match.unblock_attach()
+        match.save(update_fields=["is_attach_blocked"])
+        return "The upload is retried at the end of the next window."
+
+    # --- bulk actions -----------------------------------------------------------------------
+
+    @admin.action(description="Refuse the selected double charges", permissions=["change"])
+    def refuse_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        done = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._refuse)
+        self.message_user(request, f"Refused {done} double charges.")
+
+    @admin.action(description="Mark the selected as not duplicates", permissions=["change"])
+    def not_duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        done = self._each(
+            request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._not_duplicate
+        )
+        self.message_user(request, f"{done} marked not a duplicate.")
+
+    actions = ["refuse_selected", "not_duplicate_selected"]
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Match],
+        decide: Callable[[HttpRequest, Match], str],
+    ) -> int:
+        done = 0
+        for match in queryset.filter(status=MatchStatus.PROPOSED):
+            if has_role(request, match.workspace_id, EDIT_ROLES):
+                decide(request, match)
+                done += 1
+        return done
 
 
 @admin.register(ExchangeRate)

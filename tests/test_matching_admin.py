@@ -1,0 +1,212 @@
+"""The match pages: double charges first, one-click decisions scoped to the reviewer's
+workspaces, candidates on the change page."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Provider,
+    Role,
+    Workspace,
+)
+from tests.factories import (
+    PASSWORD,
+    make_connection,
+    make_invoice,
+    make_match,
+    make_transaction,
+    make_user,
+    make_workspace,
+)
+from tests.test_matching_confirmations import payment_document
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:reconciliation_match_changelist")
+
+
+def login(workspace: Workspace, role: Role = Role.REVIEWER) -> tuple[Client, int]:
+    client = Client()
+    user = make_user(workspace=workspace, role=role)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client, user.pk
+
+
+def double_charge(workspace: Workspace) -> Match:
+    settled = make_invoice(workspace, number="INV-1", status=InvoiceStatus.POSTED)
+    repeat = make_invoice(workspace, number="INV-1")
+    repeat.hold("Possible double charge of invoice INV-1")
+    repeat.save()
+    return make_match(
+        workspace,
+        kind=MatchKind.DOUBLE_CHARGE,
+        invoice=repeat,
+        document=repeat.document,
+        settled_invoice=settled,
+        score=Decimal(100),
+    )
+
+
+def proposals(workspace: Workspace) -> list[Match]:
+    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
+    bank = bank or make_connection(workspace, Provider.QONTO, watched_folder="")
+    document = payment_document(workspace, amount="480.00", execution_date="2026-11-10")
+    return [
+        make_match(
+            workspace,
+            document=document,
+            transaction=make_transaction(workspace, bank, value_date=date(2026, 11, 10 + n)),
+            rank=n + 1,
+            score=Decimal(88 - n),
+            reasons=["amount 480.00 EUR equal"],
+        )
+        for n in range(2)
+    ]
+
+
+def decide(client: Client, match: Match, action: str) -> int:
+    response = client.post(
+        reverse(f"admin:reconciliation_match_{action}", args=[match.pk]),
+        HTTP_REFERER="http://testserver" + CHANGELIST,
+    )
+    return response.status_code
+
+
+def test_double_charges_are_listed_first(workspace: Workspace) -> None:
+    candidates = proposals(workspace)
+    flagged = double_charge(workspace)
+    client, _ = login(workspace)
+
+    listed = list(client.get(CHANGELIST).context["cl"].result_list)
+
+    assert [m.pk for m in listed] == [flagged.pk, candidates[0].pk, candidates[1].pk]
+
+
+def test_one_click_refuse_records_who_and_when(workspace: Workspace) -> None:
+    flagged = double_charge(workspace)
+    client, user_id = login(workspace)
+    body = client.get(CHANGELIST).content.decode()
+    refuse_url = reverse("admin:reconciliation_match_refuse", args=[flagged.pk])
+
+    status = decide(client, flagged, "refuse")
+
+    flagged.refresh_from_db()
+    assert f'formaction="{refuse_url}">Refuse</button>' in body
+    assert (status, flagged.status, flagged.decided_by_id) == (302, MatchStatus.REFUSED, user_id)
+    assert Invoice.objects.get(pk=flagged.invoice_id).status == InvoiceStatus.REFUSED
+    assert Decision.objects.get(action=DecisionAction.REFUSE).actor_id == user_id
+
+
+def test_not_a_duplicate_releases_the_hold(workspace: Workspace) -> None:
+    flagged = double_charge(workspace)
+    client, user_id = login(workspace)
+
+    decide(client, flagged, "not_duplicate")
+
+    flagged.refresh_from_db()
+    assert (flagged.status, flagged.decided_by_id) == (MatchStatus.DISMISSED, user_id)
+    assert Invoice.objects.get(pk=flagged.invoice_id).is_held is False
+
+
+def test_pick_and_none_of_these(workspace: Workspace) -> None:
+    first, second = proposals(workspace)
+    client, user_id = login(workspace)
+
+    decide(client, second, "pick")
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status, second.decided_by_id) == (
+        MatchStatus.REJECTED,
+        MatchStatus.CONFIRMED,
+        user_id,
+    )
+    others = proposals(workspace)
+    decide(client, others[0], "none")
+    assert {m.status for m in Match.objects.filter(pk__in=[o.pk for o in others])} == {
+        MatchStatus.REJECTED
+    }
+
+
+def test_change_page_lists_the_other_candidates_with_buttons(workspace: Workspace) -> None:
+    first, second = proposals(workspace)
+    client, _ = login(workspace)
+
+    body = client.get(
+        reverse("admin:reconciliation_match_change", args=[first.pk])
+    ).content.decode()
+
+    assert reverse("admin:reconciliation_match_pick", args=[second.pk]) in body
+    assert "<td>2</td><td>Proposed — needs review</td><td>87.00</td>" in body
+
+
+def test_auditors_see_but_cannot_decide(workspace: Workspace) -> None:
+    flagged = double_charge(workspace)
+    client, _ = login(workspace, Role.AUDITOR)
+
+    assert client.get(CHANGELIST).status_code == 200
+    assert decide(client, flagged, "refuse") == 403
+    flagged.refresh_from_db()
+    assert flagged.status == MatchStatus.PROPOSED
+
+
+def test_another_workspaces_match_is_not_found(workspace: Workspace) -> None:
+    flagged = double_charge(make_workspace("Other SAS"))
+    client, _ = login(workspace)
+
+    assert decide(client, flagged, "refuse") == 404
+    flagged.refresh_from_db()
+    assert flagged.status == MatchStatus.PROPOSED
+
+
+def test_decisions_only_accept_post(workspace: Workspace) -> None:
+    flagged = double_charge(workspace)
+    client, _ = login(workspace)
+
+    response = client.get(reverse("admin:reconciliation_match_refuse", args=[flagged.pk]))
+
+    assert response.status_code == 405
+
+
+def test_a_decided_match_cannot_be_decided_again(workspace: Workspace) -> None:
+    flagged = double_charge(workspace)
+    client, _ = login(workspace)
+    decide(client, flagged, "refuse")
+
+    response = client.post(
+        reverse("admin:reconciliation_match_not_duplicate", args=[flagged.pk]), follow=True
+    )
+
+    flagged.refresh_from_db()
+    assert flagged.status == MatchStatus.REFUSED
+    assert [str(m) for m in response.context["messages"]][-1] == (
+        f"{flagged} cannot be decided that way any more."
+    )
+
+
+def test_blocked_upload_can_be_retried(workspace: Workspace) -> None:
+    first, _ = proposals(workspace)
+    Match.objects.filter(pk=first.pk).update(
+        status=MatchStatus.CONFIRMED, is_attach_blocked=True, attach_error="file_too_big"
+    )
+    client, _ = login(workspace)
+
+    decide(client, first, "retry_attach")
+
+    first.refresh_from_db()
+    assert (first.is_attach_blocked, first.status) == (False, MatchStatus.CONFIRMED)
+    assert list(Match.objects.to_attach()) == [first]

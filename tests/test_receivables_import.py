@@ -1,0 +1,201 @@
+"""Receivables: CSV import with a preview and row-level errors, into one of the user's
+workspaces; the admin shows what a partially paid receivable still owes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from reconciliation.models import Receivable, ReceivableStatus, Role, Workspace
+from tests.factories import PASSWORD, make_receivable, make_user, make_workspace
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("admin:reconciliation_receivable_import")
+PROCESS = reverse("admin:reconciliation_receivable_process_import")
+CHANGELIST = reverse("admin:reconciliation_receivable_changelist")
+HEADER = "reference,customer_name,customer_iban,amount,currency,issue_date,due_date\n"
+
+
+def login(workspace: Workspace, role: Role = Role.REVIEWER) -> Client:
+    client = Client()
+    user = make_user(workspace=workspace, role=role)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def csv_format(client: Client) -> str:
+    choices = client.get(IMPORT).context["form"].fields["format"].choices
+    return next(str(value) for value, label in choices if label.lower() == "csv")
+
+
+def upload(client: Client, workspace: Workspace, body: str) -> Any:
+    return client.post(
+        IMPORT,
+        {
+            "workspace": workspace.pk,
+            "format": csv_format(client),
+            "import_file": SimpleUploadedFile("receivables.csv", (HEADER + body).encode()),
+        },
+    )
+
+
+def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: Workspace) -> None:
+    client = login(workspace)
+    preview = upload(
+        client,
+        workspace,
+        'INV-2026-0042,Client SARL,FR76 3000 6000 0112 3456 7890 189,"1 250,50",eur,'
+        "2026-11-01,30/11/2026\n"
+        "RF18 5390 0754 7034,Globex,,980.00,USD,2026-11-03,\n",
+    )
+
+    result = preview.context["result"]
+    assert (result.has_errors(), result.has_validation_errors()) == (False, False)
+    assert [row.import_type for row in result.rows] == ["new", "new"]
+    assert Receivable.objects.count() == 0
+    confirm = preview.context["confirm_form"]
+
+    response = client.post(PROCESS, {**confirm.initial, "workspace": workspace.pk})
+
+    assert response.status_code == 302
+    rows = {r.reference: r for r in Receivable.objects.filter(workspace=workspace)}
+    first = rows["INV-2026-0042"]
+    assert (
+        first.customer_name,
+        first.customer_iban,
+        first.amount,
+        first.currency,
+        first.issue_date,
+        first.due_date,
+        first.normalized_reference,
+        first.normalized_customer,
+    ) == (
+        "Client SARL",
+        "FR7630006000011234567890189",
+        Decimal("1250.500"),
+        "EUR",
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        "20260042",
+        "client",
+    )
+    assert rows["RF18 5390 0754 7034"].normalized_reference == "RF18539007547034"
+    assert rows["RF18 5390 0754 7034"].currency == "USD"
+
+
+def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) -> None:
+    client = login(workspace)
+
+    preview = upload(
+        client,
+        workspace,
+        "INV-1,Client SARL,,100.00,EUR,2026-11-01,2026-11-30\n"
+        "INV-2,Client SARL,,-5,EUR,2026-11-01,2026-11-30\n"
+        "INV-3,Client SARL,,abc,EUR,2026-11-01,2026-11-30\n"
+        "INV-4,Client SARL,,10.00,EUX,2026-11-01,2026-11-30\n"
+        "INV-5,Client SARL,,10.00,EUR,2026-13-45,2026-11-30\n"
+        "INV-6,Client SARL,DE00 1234,10.00,EUR,2026-11-01,2026-11-30\n"
+        "INV-7,Client SARL,,10.00,EUR,2026-11-30,2026-11-01\n"
+        ",Client SARL,,10.00,EUR,,\n",
+    )
+
+    result = preview.context["result"]
+    invalid = {row.number: row.error_dict for row in result.invalid_rows}
+    assert sorted(invalid) == [2, 3, 4, 5, 6, 7, 8]
+    assert invalid[2]["amount"] == ["'-5': the amount must be positive"]
+    assert invalid[3]["amount"] == ["'abc' is not an amount"]
+    assert invalid[4]["currency"] == ["'EUX' is not an ISO 4217 currency code."]
+    assert invalid[5]["issue_date"] == ["'2026-13-45' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"]
+    assert invalid[6]["customer_iban"] == ["DE001234 is not a valid IBAN."]
+    assert invalid[7]["due_date"] == ["The due date is before the issue date."]
+    assert "reference" in invalid[8]
+    assert "confirm_form" not in preview.context
+    assert Receivable.objects.count() == 0
+
+
+def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Workspace) -> None:
+    existing = make_receivable(
+        workspace,
+        reference="INV-1",
+        amount=Decimal("100.00"),
+        amount_paid=Decimal("40.00"),
+        status=ReceivableStatus.PARTIALLY_PAID,
+    )
+    client = login(workspace)
+
+    preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
+    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+
+    existing.refresh_from_db()
+    assert [row.import_type for row in preview.context["result"].rows] == ["update"]
+    assert (existing.amount, existing.amount_paid, existing.amount_due) == (
+        Decimal("120.000"),
+        Decimal("40.000"),
+        Decimal("80.000"),
+    )
+    assert Receivable.objects.count() == 1
+
+
+def test_the_same_reference_in_another_workspace_is_another_receivable(
+    workspace: Workspace,
+) -> None:
+    other = make_workspace("Other SAS")
+    theirs = make_receivable(other, reference="INV-1", amount=Decimal("999.00"))
+    client = login(workspace)
+
+    preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
+    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+
+    theirs.refresh_from_db()
+    assert theirs.amount == Decimal("999.000")
+    assert Receivable.objects.get(workspace=workspace).amount == Decimal("120.000")
+
+
+def test_only_the_users_workspaces_can_be_imported_into(workspace: Workspace) -> None:
+    other = make_workspace("Other SAS")
+    client = login(workspace)
+
+    form = client.get(IMPORT).context["form"]
+    response = upload(client, other, "INV-1,Client SARL,,120.00,EUR,,\n")
+
+    assert list(form.fields["workspace"].queryset) == [workspace]
+    assert "workspace" in response.context["form"].errors
+    assert Receivable.objects.count() == 0
+
+
+def test_auditors_cannot_import(workspace: Workspace) -> None:
+    client = login(workspace, Role.AUDITOR)
+
+    assert client.get(IMPORT).status_code == 403
+
+
+def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace) -> None:
+    make_receivable(
+        workspace,
+        reference="INV-PART",
+        amount=Decimal("500.00"),
+        amount_paid=Decimal("200.00"),
+        status=ReceivableStatus.PARTIALLY_PAID,
+    )
+    make_receivable(
+        workspace,
+        reference="INV-DONE",
+        amount=Decimal("80.00"),
+        amount_paid=Decimal("80.00"),
+        status=ReceivableStatus.PAID,
+    )
+    client = login(workspace)
+
+    body = client.get(CHANGELIST, {"payment": "due"}).content.decode()
+
+    assert "INV-PART" in body
+    assert "INV-DONE" not in body
+    assert '<td class="field-paid">200.00 EUR</td>' in body
+    assert '<td class="field-due">300.00 EUR</td>' in body
