@@ -40,6 +40,8 @@ def pick(guesses: list[Guess], key: object = None) -> Guess | None:
         runner = max(g.score for g in ranked[1])
         best.features["competitor"] = runner
         best.features["margin"] = best.score - runner
+        # Another value almost as well supported: the choice between them is a coin toss.
+        best.features["contested"] = float(best.score - runner < 0.25)
     else:
         best.features["competitor"] = 0.0
         best.features["margin"] = best.score

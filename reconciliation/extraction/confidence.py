@@ -14,6 +14,7 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "supplier_name": (
         -1.0,
         {
+            "contested": -2.0,
             "seller_label": 1.2,
             "name_label": 0.8,
             "legal_form": 0.8,
@@ -26,15 +27,23 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     ),
     "supplier_vat_id": (
         -0.5,
-        {"labelled": 1.5, "valid": 1.5, "support": 0.3, "margin": 0.8},
+        {"contested": -2.0, "labelled": 1.5, "valid": 1.5, "support": 0.3, "margin": 0.8},
     ),
     "supplier_iban": (
         -0.5,
-        {"labelled": 1.3, "valid": 1.6, "payment_context": 0.5, "support": 0.2, "margin": 0.5},
+        {
+            "contested": -2.0,
+            "labelled": 1.3,
+            "valid": 1.6,
+            "payment_context": 0.5,
+            "support": 0.2,
+            "margin": 0.5,
+        },
     ),
     "supplier_domain": (
         -1.0,
         {
+            "contested": -2.0,
             "matches_name": 1.5,
             "at_edge": 0.4,
             "from_email": 0.3,
@@ -46,6 +55,7 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "invoice_number": (
         -1.2,
         {
+            "contested": -2.0,
             "strong_label": 2.0,
             "same_line": 0.7,
             "support": 0.3,
@@ -57,6 +67,7 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "issue_date": (
         -0.8,
         {
+            "contested": -2.0,
             "strong_label": 2.0,
             "same_line": 0.5,
             "support": 0.3,
@@ -68,6 +79,7 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "due_date": (
         -0.8,
         {
+            "contested": -2.0,
             "strong_label": 1.2,
             "same_line": 0.5,
             "support": 0.3,
@@ -92,13 +104,32 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     ),
     "currency": (
         -0.5,
-        {"currency_label": 2.0, "support": 0.25, "symbol": -0.3, "margin": 0.3, "default": -1.5},
+        {
+            "contested": -2.0,
+            "currency_label": 2.0,
+            "support": 0.25,
+            "symbol": -0.3,
+            "margin": 0.3,
+            "default": -1.5,
+        },
     ),
-    "amount": (-0.5, {"labelled": 1.5, "same_line": 0.3, "support": 0.2, "margin": 0.4}),
-    "execution_date": (-0.5, {"strong_label": 1.5, "ambiguous": -0.6, "margin": 0.4}),
-    "beneficiary_name": (-0.7, {"labelled": 1.2, "same_line": 0.3, "margin": 0.3}),
-    "beneficiary_iban": (-0.5, {"beneficiary": 1.2, "valid": 1.2, "ordering": -1.5}),
-    "reference": (-0.7, {"labelled": 1.2, "same_line": 0.3, "margin": 0.3}),
+    "amount": (
+        -0.5,
+        {"contested": -2.0, "labelled": 1.5, "same_line": 0.3, "support": 0.2, "margin": 0.4},
+    ),
+    "execution_date": (
+        -0.5,
+        {"contested": -2.0, "strong_label": 1.5, "ambiguous": -0.6, "margin": 0.4},
+    ),
+    "beneficiary_name": (
+        -0.7,
+        {"contested": -2.0, "labelled": 1.2, "same_line": 0.3, "margin": 0.3},
+    ),
+    "beneficiary_iban": (
+        -0.5,
+        {"contested": -2.0, "beneficiary": 1.2, "valid": 1.2, "ordering": -1.5},
+    ),
+    "reference": (-0.7, {"contested": -2.0, "labelled": 1.2, "same_line": 0.3, "margin": 0.3}),
 }
 # Features are capped so one runaway count cannot push a guess to certainty.
 CAPS = {"support": 4.0, "margin": 1.5, "competitor": 2.0, "competitors": 3.0, "hosts": 4.0}
