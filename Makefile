@@ -9,7 +9,7 @@ DEMO_PORT ?= 8000
 
 # The demo runs against the local emulators; nothing leaves this machine.
 DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
-	WELL_BASE_URL=http://127.0.0.1:$(DEMO_PORT) \
+	WELL_BASE_URL=http://127.0.0.1:$(DEMO_PORT) WELL_DROPBOX_DEFAULT_FOLDER=/Invoices \
 	DROPBOX_API_URL=http://127.0.0.1:8700 DROPBOX_CONTENT_URL=http://127.0.0.1:8700 \
 	DROPBOX_WEB_URL=http://127.0.0.1:8700 DROPBOX_APP_KEY=well-demo-app DROPBOX_APP_SECRET=well-demo-secret \
 	APIDECK_API_URL=http://127.0.0.1:8701 APIDECK_API_KEY=well-demo-apideck-key APIDECK_APP_ID=well-demo-app \

@@ -12,6 +12,9 @@ from typing import Any, Protocol
 from connectors.sandbox import APIDECK_CONSUMER_ID, Sandbox
 from connectors.sandbox.demo_data import RenderedDocument, build_demo_scenario
 
+#: The demo folder read through Apideck (the rest of the scenario sits under /Invoices).
+APIDECK_INBOX = "/Apideck inbox"
+
 # Ground-truth field → the supplier-invoice field Qonto's own extraction would fill.
 _QONTO_FIELDS = {
     "supplier_name": "supplier_name",
@@ -46,6 +49,10 @@ def load_demo(sandbox: Sandbox, *, seed: int = 7) -> DemoSummary:
     "analysis" that extracts each uploaded demo invoice's printed fields."""
     scenario = build_demo_scenario(seed)
     for path, document in scenario.files:
+        if document.kind in ("wire_notice", "other"):
+            # Customers' remittance advices arrive through the Apideck-connected folder, so
+            # the demo's two file connections each have their own documents.
+            path = f"{APIDECK_INBOX}/{path.rsplit('/', 1)[-1]}"
         sandbox.dropbox.put_file(path, document.content)
     sandbox.qonto.load_organization(
         scenario.organization,

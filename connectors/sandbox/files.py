@@ -10,9 +10,9 @@ The Apideck emulator reads the same store, as a real Apideck Dropbox connection 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
-import secrets
 import threading
 import uuid
 from dataclasses import dataclass, replace
@@ -355,5 +355,14 @@ class FileStore:
             }
 
 
+# Ids come from a process-wide sequence, not randomness: a demo emulator restarted with the
+# same scenario hands out the same ids, so Well's stored documents still match its files.
+_ID_COUNTER = itertools.count(1)
+_ID_LOCK = threading.Lock()
+
+
 def _new_id() -> str:
-    return "id:" + secrets.token_urlsafe(16)
+    with _ID_LOCK:
+        number = next(_ID_COUNTER)
+    digest = hashlib.sha256(f"well-sandbox-file-{number}".encode()).digest()
+    return "id:" + base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")

@@ -207,7 +207,8 @@ class Invoice(TenantModel):
     def route(self, target: InvoiceStatus, reasons: list[str]) -> None:
         if target not in (S.NEEDS_REVIEW, S.APPROVED, S.REFUSED):
             raise IllegalTransitionError("invoice", self.status, target)
-        if target == S.APPROVED and self.is_held:
+        if target in (S.APPROVED, S.REFUSED) and self.is_held:
+            # A held invoice (suspected repeat) is always decided by a person.
             target = S.NEEDS_REVIEW
             reasons = [*reasons, f"Held: {self.hold_reason}"]
         self._move_to(target)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         for name, command in commands:
             children.append((name, subprocess.Popen(command, env=os.environ.copy())))  # noqa: S603
             if name == "sandbox":
-                time.sleep(1.5)  # let the emulators bind before the app talks to them
+                self._connect_when_ready(manage, children[-1][1])
         self.stdout.write(self.style.SUCCESS("Well is running. Press Ctrl-C to stop."))
         try:
             while not stopping:
@@ -60,6 +61,19 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
         self.stdout.write("Stopped.")
+
+    def _connect_when_ready(self, manage: list[str], sandbox: subprocess.Popen[bytes]) -> None:
+        """Wait for the emulators to answer, then (re)connect the demo workspace to them."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and sandbox.poll() is None:
+            try:
+                urllib.request.urlopen(
+                    "http://127.0.0.1:8702/_sandbox/state", timeout=1
+                ).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        subprocess.run([*manage, "connect_sandbox"], check=True, env=os.environ.copy())  # noqa: S603
 
 
 def _has_command(name: str) -> bool:

@@ -1,0 +1,135 @@
+"""From a read document to a routed Invoice: vendor, learned mapping, enrichment, forwarded
+copies, currency conversion, score and route — in that order, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from reconciliation import enrichment, fx, learning, scoring
+from reconciliation.extraction.types import Extraction
+from reconciliation.models import Document, DocumentKind, Invoice, idempotency_key_for
+from reconciliation.references import normalize_reference
+
+logger = logging.getLogger(__name__)
+
+#: Two invoices of one vendor with the same amount this close together look like a repeat.
+SUSPECT_WINDOW = timedelta(days=3)
+
+
+@transaction.atomic
+def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoice | None:
+    """Create, score and route the document's Invoice. A forwarded copy of an invoice Well
+    already has (same supplier, number and total) becomes a `duplicate` document instead, and
+    None is returned: one invoice is never posted twice because it arrived twice."""
+    workspace = document.workspace
+    resolution = enrichment.resolve_vendor(workspace=workspace, extraction=extraction)
+    fields = extraction.fields
+    if resolution.vendor is not None and not resolution.created:
+        learned = learning.apply_learned_mapping(
+            vendor=resolution.vendor, words=extraction.words, page_sizes=extraction.page_sizes
+        )
+        fields = learning.combine_with_learned(extracted=fields, learned=learned).fields
+    enriched = enrichment.enrich_fields(vendor=resolution.vendor, fields=fields)
+    columns = enriched.invoice_columns()
+    normalized_number = normalize_reference(columns.get("number") or "")[:100]
+
+    original = _forwarded_original(document, resolution.vendor, normalized_number, columns)
+    reminder = original is not None and is_payment_reminder(extraction)
+    if original is not None and not reminder:
+        document.mark_as_duplicate_of(
+            original.document,
+            f"Same supplier, invoice number {original.number} and total as "
+            f"“{original.document.original_name}”: a forwarded copy, not a new invoice.",
+        )
+        document.save(update_fields=["status", "duplicate_of", "status_reason"])
+        return None
+
+    invoice = Invoice(
+        workspace=workspace,
+        document=document,
+        vendor=resolution.vendor,
+        is_credit_note=document.kind == DocumentKind.CREDIT_NOTE,
+        idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
+        fields=enriched.to_invoice_fields(),
+        normalized_number=normalized_number,
+        **columns,
+    )
+    fx.convert_invoice(invoice)
+    if reminder and original is not None:
+        # A reminder repeats an invoice Well already has: never posted on its own. If the
+        # first one is paid, matching turns this into a double charge to refuse.
+        invoice.hold(f"Payment reminder for invoice {original.number}, already received.")
+    invoice.save()
+    score = scoring.score_invoice(
+        invoice=invoice,
+        extraction=extraction,
+        resolution=resolution,
+        enrichment=enriched,
+        duplicate_suspected=_looks_repeated(invoice),
+    )
+    scoring.route_invoice(invoice=invoice, score=score)
+    return invoice
+
+
+#: Words that make a document a reminder / second request rather than a copy of an invoice.
+REMINDER_WORDS = re.compile(
+    r"\b(?:payment\s+reminder|reminder|second\s+request|overdue\s+notice|rappel|relance|"
+    r"mahnung|zahlungserinnerung|herinnering|aanmaning|betalingsherinnering|recordatorio|"
+    r"requerimiento\s+de\s+pago|sollecito|promemoria\s+di\s+pagamento)\b",
+    re.IGNORECASE,
+)
+
+
+def is_payment_reminder(extraction: Extraction) -> bool:
+    """Whether the first page calls itself a reminder (any of the supported languages)."""
+    first_page = " ".join(word.text for word in extraction.words if word.page == 1)
+    return bool(REMINDER_WORDS.search(first_page))
+
+
+def _forwarded_original(
+    document: Document, vendor: Any, normalized_number: str, columns: dict[str, Any]
+) -> Invoice | None:
+    total = columns.get("total_amount")
+    if vendor is None or not normalized_number or total is None:
+        return None
+    return (
+        Invoice.objects.for_workspace(document.workspace_id)
+        .filter(vendor=vendor, normalized_number=normalized_number, total_amount=total)
+        .exclude(document=document)
+        .select_related("document")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _looks_repeated(invoice: Invoice) -> bool:
+    """Same vendor and number with another amount, or same amount a few days apart."""
+    if invoice.vendor_id is None:
+        return False
+    siblings = (
+        Invoice.objects.for_workspace(invoice.workspace_id)
+        .filter(vendor_id=invoice.vendor_id)
+        .exclude(pk=invoice.pk)
+    )
+    same_number = (
+        Q(normalized_number=invoice.normalized_number)
+        if invoice.normalized_number
+        else Q(pk__in=[])
+    )
+    close_amount = Q(pk__in=[])
+    if invoice.total_amount is not None and invoice.issue_date is not None:
+        close_amount = Q(
+            total_amount=Decimal(invoice.total_amount),
+            issue_date__range=(
+                invoice.issue_date - SUSPECT_WINDOW,
+                invoice.issue_date + SUSPECT_WINDOW,
+            ),
+        )
+    return siblings.filter(same_number | close_amount).exists()

@@ -1,0 +1,158 @@
+"""Read a stored Document: classify it, extract its fields (in an isolated child process), and
+turn supplier invoices into Invoices that are enriched, scored and routed.
+
+A hostile PDF ends as a `failed` Document with a sentence saying why; the worker goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reconciliation.extraction.isolation import ExtractionFailure, Limits, extract_isolated
+from reconciliation.extraction.types import Extraction
+from reconciliation.invoicing import create_invoice_from
+from reconciliation.models import Document, DocumentKind, DocumentStatus
+
+logger = logging.getLogger(__name__)
+
+PARSE_LEASE = timedelta(minutes=5)
+MAX_PARSE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    document_id: int
+    outcome: str  # parsed | failed | duplicate | skipped
+    kind: str = ""
+    invoice_id: int | None = None
+    reason: str = ""
+
+
+def limits_from_settings() -> Limits:
+    return Limits(
+        memory_mb=settings.WELL_PARSE_MEMORY_MB,
+        cpu_seconds=settings.WELL_PARSE_CPU_SECONDS,
+        wall_seconds=settings.WELL_PARSE_WALL_SECONDS,
+        max_pages=settings.WELL_PARSE_MAX_PAGES,
+        max_bytes=settings.WELL_MAX_FILE_MB * 1024 * 1024,
+    )
+
+
+def parse_document(*, document_id: int) -> ParseResult:
+    """Idempotent: only a `new` document (or one whose parse lease expired) is read."""
+    if not _claim(document_id):
+        return ParseResult(document_id, "skipped", reason="already read or being read")
+    document = Document.objects.select_related("workspace").get(pk=document_id)
+    result = _read(document)
+    if isinstance(result, ExtractionFailure):
+        with transaction.atomic():
+            document.mark_as_failed(result.code, result.reason)
+            document.parse_lease_until = None
+            document.save()
+        logger.info("document %s unreadable (%s): %s", document_id, result.code, result.detail)
+        outcome = ParseResult(document_id, "failed", reason=result.reason)
+    else:
+        outcome = _store(document, result)
+    from reconciliation.window import close_window_when_done
+
+    close_window_when_done(workspace_id=document.workspace_id)
+    return outcome
+
+
+def _claim(document_id: int) -> bool:
+    now = timezone.now()
+    claimed = Document.objects.filter(
+        Q(status=DocumentStatus.NEW) | Q(status=DocumentStatus.PARSING, parse_lease_until__lt=now),
+        pk=document_id,
+    ).update(status=DocumentStatus.PARSING, parse_lease_until=now + PARSE_LEASE)
+    if claimed:
+        Document.objects.filter(pk=document_id).update(parse_attempts=_attempts(document_id) + 1)
+    return claimed == 1
+
+
+def _attempts(document_id: int) -> int:
+    return Document.objects.values_list("parse_attempts", flat=True).get(pk=document_id)
+
+
+def _read(document: Document) -> Extraction | ExtractionFailure:
+    """The child process reads a path: local storage gives one, other storages a temp copy."""
+    try:
+        path = Path(document.file.path)
+    except NotImplementedError:
+        path = None
+    if path is not None and path.exists():
+        return extract_isolated(path, limits=limits_from_settings())
+    if not document.file:
+        return ExtractionFailure("missing", "The stored file is missing; sync the folder again.")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as copy:
+        with document.file.open("rb") as stored:
+            for chunk in iter(lambda: stored.read(1024 * 1024), b""):
+                copy.write(chunk)
+        copy.flush()
+        return extract_isolated(Path(copy.name), limits=limits_from_settings())
+
+
+def _store(document: Document, extraction: Extraction) -> ParseResult:
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        document.kind = _kind_of(extraction)
+        document.kind_confidence = Decimal(str(round(extraction.kind_confidence, 4)))
+        document.page_count = extraction.page_count
+        document.has_text_layer = extraction.has_text_layer
+        document.language = (extraction.language or "")[:8]
+        data = extraction.to_json()
+        document.words = data.pop("words")
+        document.extraction = data
+        document.parsed_at = timezone.now()
+        document.parse_lease_until = None
+        document.mark_as_parsed()
+        document.save()
+        invoice = None
+        if document.kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE) or (
+            not extraction.has_text_layer
+        ):
+            invoice = create_invoice_from(document=document, extraction=extraction)
+    if document.status == DocumentStatus.DUPLICATE:
+        return ParseResult(document.pk, "duplicate", document.kind, reason=document.status_reason)
+    return ParseResult(document.pk, "parsed", document.kind, invoice.pk if invoice else None)
+
+
+def _kind_of(extraction: Extraction) -> DocumentKind:
+    if not extraction.has_text_layer:
+        return DocumentKind.OTHER
+    return DocumentKind(extraction.kind)
+
+
+def requeue_stale() -> int:
+    """Documents stuck in `parsing` (their worker died) go back to `new` and are queued again;
+    after three attempts they fail with a reason instead of looping forever."""
+    from reconciliation.queue import enqueue
+
+    now = timezone.now()
+    stale = list(Document.objects.filter(status=DocumentStatus.PARSING, parse_lease_until__lt=now))
+    for document in stale:
+        with transaction.atomic():
+            if document.parse_attempts >= MAX_PARSE_ATTEMPTS:
+                document.mark_as_failed(
+                    "crashed",
+                    f"Reading this PDF stopped {document.parse_attempts} times without an "
+                    "answer; it was set aside.",
+                )
+            else:
+                document.status = DocumentStatus.NEW
+                enqueue("reconciliation.tasks.parse_document", document.pk)
+            document.parse_lease_until = None
+            document.save(
+                update_fields=["status", "failure_code", "status_reason", "parse_lease_until"]
+            )
+    return len(stale)

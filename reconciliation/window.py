@@ -1,0 +1,197 @@
+"""The sync window: poll, parse, route — then, and only then, write to Qonto.
+
+A workspace's window is *open* while a folder poll of one of its connections runs or while
+documents it brought are still waiting to be read. When it closes, `close_window` mirrors the
+bank transactions, matches, posts the approved invoices and attaches confirmed payment
+confirmations. Writes to Qonto never happen mid-sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from reconciliation import banking_sync, matching, parsing, posting, syncing
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Document,
+    DocumentStatus,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+    Workspace,
+)
+from reconciliation.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+#: How long a window-closing run may hold the workspace before another one may start.
+WINDOW_LEASE = timedelta(minutes=20)
+
+
+@dataclass
+class WindowReport:
+    workspace_id: int
+    status: str  # closed | open | busy | no_bank
+    transactions_synced: int = 0
+    matches_confirmed: int = 0
+    invoices_posted: int = 0
+    invoices_failed: int = 0
+    attachments: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DispatchReport:
+    polls_queued: list[int] = field(default_factory=list)
+    windows_queued: list[int] = field(default_factory=list)
+
+
+def window_is_open(workspace_id: int) -> bool:
+    polling = SyncRun.objects.filter(
+        workspace_id=workspace_id, kind=SyncKind.FILES, status=SyncStatus.RUNNING
+    ).exists()
+    reading = Document.objects.filter(
+        workspace_id=workspace_id, status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)
+    ).exists()
+    return polling or reading
+
+
+def close_window_when_done(*, workspace_id: int) -> bool:
+    """Called after each document is read: the last one of the window queues the closing."""
+    if window_is_open(workspace_id):
+        return False
+    enqueue("reconciliation.tasks.close_window", workspace_id)
+    return True
+
+
+def close_window(*, workspace_id: int) -> WindowReport:
+    """Sync transactions, match, post, attach — once per window, one worker at a time."""
+    report = WindowReport(workspace_id, "closed")
+    if window_is_open(workspace_id):
+        report.status = "open"
+        return report
+    bank = (
+        Connection.objects.for_workspace(workspace_id)
+        .banks()
+        .filter(status=ConnectionStatus.ACTIVE)
+        .first()
+    )
+    if bank is None:
+        report.status = "no_bank"
+        return report
+    run = _claim_window(workspace_id, bank)
+    if run is None:
+        report.status = "busy"
+        return report
+    try:
+        synced = banking_sync.sync_transactions(connection_id=bank.pk, trigger="window")
+        report.transactions_synced = synced.created + synced.updated
+        if synced.error:
+            report.errors.append(synced.error)
+        matched = matching.match_window(workspace_id=workspace_id)
+        report.matches_confirmed = matched.confirmed
+        posted = posting.post_approved(workspace_id=workspace_id)
+        report.invoices_posted = posted.posted
+        report.invoices_failed = posted.failed + posted.rejected
+        report.errors += list(posted.errors)
+        attached = matching.attach_confirmed(workspace_id=workspace_id)
+        report.attachments = attached.attached
+        report.errors += attached.errors
+    except Exception as error:
+        logger.exception("closing the window of workspace %s failed", workspace_id)
+        report.errors.append(f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        run.items_seen = report.invoices_posted + report.invoices_failed
+        run.items_changed = report.invoices_posted
+        run.items_failed = report.invoices_failed
+        run.details = {
+            "transactions_synced": report.transactions_synced,
+            "matches_confirmed": report.matches_confirmed,
+            "attachments": report.attachments,
+        }
+        run.finish(
+            SyncStatus.PARTIAL if report.errors else SyncStatus.SUCCEEDED,
+            "\n".join(report.errors)[:4000],
+        )
+        run.save()
+    return report
+
+
+def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:
+    """One closing per workspace at a time: the running SyncRun row is the lock."""
+    with transaction.atomic():
+        Workspace.objects.select_for_update().get(pk=workspace_id)
+        running = SyncRun.objects.filter(
+            workspace_id=workspace_id,
+            kind=SyncKind.POSTING,
+            status=SyncStatus.RUNNING,
+            started_at__gt=timezone.now() - WINDOW_LEASE,
+        ).exists()
+        if running:
+            return None
+        return SyncRun.objects.create(
+            workspace_id=workspace_id, connection=bank, kind=SyncKind.POSTING, trigger="window"
+        )
+
+
+def dispatch_due_work() -> DispatchReport:
+    """Every minute: queue the polls that are due, and window closings nobody triggered."""
+    report = DispatchReport()
+    now = timezone.now()
+    for connection in (
+        Connection.objects.file_sources()
+        .filter(status__in=syncing.SYNCABLE)
+        .select_related("workspace")
+    ):
+        if syncing.is_due(connection, now):
+            enqueue("reconciliation.tasks.sync_file_connection", connection.pk)
+            report.polls_queued.append(connection.pk)
+    for bank in Connection.objects.banks().active().select_related("workspace"):
+        interval = timedelta(minutes=bank.workspace.poll_interval_minutes)
+        last = (
+            SyncRun.objects.filter(workspace_id=bank.workspace_id, kind=SyncKind.POSTING)
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        if (last is None or last + interval <= now) and not window_is_open(bank.workspace_id):
+            enqueue("reconciliation.tasks.close_window", bank.workspace_id)
+            report.windows_queued.append(bank.workspace_id)
+    return report
+
+
+@dataclass
+class SweepReport:
+    invoices_released: int
+    documents_requeued: int
+    runs_expired: int
+
+
+def sweep_stuck_work() -> SweepReport:
+    """Give back work whose worker died: expired posting leases, stuck parses, stale runs."""
+    return SweepReport(
+        invoices_released=posting.release_expired_leases(),
+        documents_requeued=parsing.requeue_stale(),
+        runs_expired=syncing.expire_stale_runs() + _expire_stale_windows(),
+    )
+
+
+def _expire_stale_windows() -> int:
+    stale = list(
+        SyncRun.objects.filter(
+            kind=SyncKind.POSTING,
+            status=SyncStatus.RUNNING,
+            started_at__lt=timezone.now() - WINDOW_LEASE,
+        )
+    )
+    for run in stale:
+        run.finish(SyncStatus.FAILED, "The worker stopped before the window closed.")
+        run.save(update_fields=["status", "error", "finished_at"])
+    return len(stale)
