@@ -107,8 +107,9 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
         {
             "contested": -2.0,
             "currency_label": 2.0,
-            "support": 0.25,
-            "symbol": -0.3,
+            "iso_code": 1.0,
+            "support": 0.3,
+            "dollar": -0.6,
             "margin": 0.3,
             "default": -1.5,
         },

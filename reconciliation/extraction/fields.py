@@ -232,10 +232,15 @@ def extract_issue_date(doc: Document) -> Guess | None:
             before = folded[max(0, printed.start - 70) : printed.start]
             if not before.strip() and index == 0 and previous_page == line.page:
                 before = previous_folded[-70:] + " "  # the title wrapped before its date
-            if title.search(before):
+            match = title.search(before)
+            if match and not _REFERENCED.search(match.group(0)):
+                early = line.page == 1 and doc.relative_top(line) < 0.25
                 guesses.append(
                     _date_guess(
-                        line, printed, 0.95, {"strong_label": 1.0, "same_line": 1.0, "title": 1.0}
+                        line,
+                        printed,
+                        0.95 + 0.04 * early,
+                        {"strong_label": 1.0, "same_line": 1.0, "title": 1.0},
                     )
                 )
         previous_folded, previous_page = folded, line.page
@@ -243,6 +248,13 @@ def extract_issue_date(doc: Document) -> Guess | None:
     if best is None:
         best = _first_header_date(doc)
     return best
+
+
+# "Rechnung gemäß Bestellung Nr. 2018-471331 vom 01.03.2018": the date of another document.
+_REFERENCED = re.compile(
+    r"bestell|order|commande|auftrag|lieferschein|delivery|livraison|angebot|quot|devis|"
+    r"offerte|offerta|pedido|ordine|contract|vertrag|contrat|gemass|according|selon|volgens"
+)
 
 
 def _first_header_date(doc: Document) -> Guess | None:
@@ -313,13 +325,14 @@ def extract_currency(doc: Document) -> Guess | None:
             near = line.text[max(0, start - 14) : end + 14]
             if not _AMOUNT_NEAR.search(near):
                 continue
-            symbol = not line.text[start:end].isalpha()
+            # "$" is also the Canadian, Australian, ... dollar; "EUR", "€" and "£" are not.
+            dollar = line.text[start:end] == "$"
             guesses.append(
                 Guess(
                     code,
                     Evidence(line.page, line.bbox(start, end), line.text),
-                    0.6 if not symbol else 0.5,
-                    {"currency_label": 0.0, "symbol": float(symbol)},
+                    0.5 if dollar else 0.6,
+                    {"currency_label": 0.0, "iso_code": float(not dollar), "dollar": float(dollar)},
                 )
             )
     return pick(guesses)
