@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from reconciliation.admin.base import ReadOnlyTenantAdmin, RelatedOnly
+from reconciliation.admin.documents import EXPORT_TEMPLATE
 from reconciliation.models import (
     Decision,
     PostAttempt,
@@ -17,6 +18,7 @@ from reconciliation.resources import DecisionResource, PostAttemptResource, Sync
 @admin.register(PostAttempt)
 class PostAttemptAdmin(ReadOnlyTenantAdmin[PostAttempt]):
     resource_classes = [PostAttemptResource]
+    export_template_name = EXPORT_TEMPLATE
     list_display = [
         "started_at",
         "workspace",
@@ -37,6 +39,7 @@ class PostAttemptAdmin(ReadOnlyTenantAdmin[PostAttempt]):
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
     resource_classes = [SyncRunResource]
+    export_template_name = EXPORT_TEMPLATE
     list_display = [
         "started_at",
         "workspace",
@@ -61,6 +64,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyTenantAdmin[Decision]):
     resource_classes = [DecisionResource]
+    export_template_name = EXPORT_TEMPLATE
     list_display = ["created_at", "workspace", "action", "actor", "invoice", "document", "reason"]
     list_filter = ["action", ("actor", RelatedOnly)]
     list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]

@@ -19,6 +19,9 @@ from reconciliation.models import (
 from reconciliation.money import format_money
 from reconciliation.resources import InvoiceResource
 
+#: The export page with its "Select all" box bound from a static file (CSP forbids inline JS).
+EXPORT_TEMPLATE = "admin/reconciliation/export.html"
+
 
 def _review_link(document_id: int) -> str:
     url = reverse("admin:reconciliation-review-document", args=[document_id])
@@ -130,6 +133,7 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
 @admin.register(Invoice)
 class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
+    export_template_name = EXPORT_TEMPLATE
     list_display = [
         "__str__",
         "workspace",

@@ -39,7 +39,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from reconciliation import rendering, review
-from reconciliation.access import ALL_ROLES, EDIT_ROLES, has_role, workspace_ids_with
+from reconciliation.access import (
+    ALL_ROLES,
+    EDIT_ROLES,
+    has_role,
+    roles_by_workspace,
+    workspace_ids_with,
+)
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.review_screen import review_context
 from reconciliation.models import (
@@ -53,7 +59,7 @@ from reconciliation.models import (
     VendorStatus,
 )
 from reconciliation.models.vendor import TRAINING_DOCUMENTS
-from reconciliation.money import format_money, validate_currency
+from reconciliation.money import format_money, is_known_currency, quantize, validate_currency
 
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
@@ -183,6 +189,12 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return review.queue_documents(super().get_queryset(request))
 
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = list(self.list_display)
+        if not request.user.is_superuser and len(roles_by_workspace(request)) < 2:
+            columns.remove("workspace")  # one workspace: the column would say the same thing
+        return columns
+
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return _QueueChangeList
 
@@ -228,7 +240,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             return f"{invoice.supplier_name} · {obj.original_name}"
         return obj.original_name
 
-    @admin.display(description="", ordering="is_double_charge")
+    @admin.display(description="Flag", ordering="is_double_charge")
     def flag(self, obj: Document) -> str:
         if getattr(obj, "is_double_charge", False):
             return format_html('<span class="well-flag well-flag-double">{}</span>', "Double")
@@ -465,7 +477,13 @@ class InvoiceFieldsForm(forms.Form):
     def for_invoice(
         cls, invoice: Invoice, *, editable: bool, data: QueryDict | None = None
     ) -> InvoiceFieldsForm:
-        form = cls(data=data, initial=review.current_values(invoice), prefix="field")
+        initial = review.current_values(invoice)
+        if invoice.currency and is_known_currency(invoice.currency):
+            # Amounts shown with the currency's minor unit (19.00 EUR, not 19.000).
+            for name in ("net_amount", "tax_amount", "total_amount"):
+                if initial[name] is not None:
+                    initial[name] = quantize(initial[name], invoice.currency)
+        form = cls(data=data, initial=initial, prefix="field")
         for form_field in form.fields.values():
             form_field.disabled = not editable or not invoice.can_refuse
         return form
