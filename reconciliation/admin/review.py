@@ -189,8 +189,8 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return review.queue_documents(super().get_queryset(request))
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        columns = list(self.list_display)
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns: list[Any] = list(self.list_display)
         if not request.user.is_superuser and len(roles_by_workspace(request)) < 2:
             columns.remove("workspace")  # one workspace: the column would say the same thing
         return columns
