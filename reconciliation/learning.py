@@ -349,14 +349,23 @@ def find_value_spans(field_name: str, lines: list[Line], target: FieldValue | st
         count = len(line.words)
         for start in range(count):
             for end in range(start + 1, min(count, start + MAX_VALUE_WORDS) + 1):
-                text = _text(line.words[start:end])
-                reading = read_value(field_name, text)
-                if reading is None and field_name in ("supplier_iban", "supplier_vat_id"):
-                    reading = read_value(field_name, text.replace(" ", ""))
-                if reading is not None and values_equal(field_name, reading.value, target):
+                reading = _reading_of(field_name, _text(line.words[start:end]), target)
+                if reading is not None:
                     spans.append(Span(line, start, end, reading))
                     break  # the shortest run from this start word
     return _shortest_first(spans)
+
+
+def _reading_of(field_name: str, text: str, target: FieldValue | str) -> Reading | None:
+    """`text` read as `target`, trying both date orders ("04/05/2024" may be either)."""
+    orders: list[bool | None] = [False, True] if field_name in DATE_FIELDS else [None]
+    for order in orders:
+        reading = read_value(field_name, text, month_first=order)
+        if reading is None and field_name in ("supplier_iban", "supplier_vat_id"):
+            reading = read_value(field_name, text.replace(" ", ""))
+        if reading is not None and values_equal(field_name, reading.value, target):
+            return reading
+    return None
 
 
 def _shortest_first(spans: list[Span]) -> list[Span]:
@@ -704,9 +713,27 @@ def _find_label_runs(
         if page is not None and line.page != page:
             continue
         for start in range(len(line.words) - count + 1):
-            if label_text(line.words[start : start + count]) == label:
-                runs.append((line, start, start + count))
+            if label_text(line.words[start : start + count]) != label:
+                continue
+            if (
+                count < MAX_LABEL_WORDS
+                and start > 0
+                and _extends_label(line.words[start - 1], line.words[start])
+            ):
+                continue  # "date" inside "Order date": a longer, different label
+            runs.append((line, start, start + count))
     return runs
+
+
+def _extends_label(before: Word, first: Word) -> bool:
+    """`before` would have been read as part of the label that starts at `first`."""
+    gap = first.x0 - before.x1
+    height = first.bottom - first.top
+    return (
+        gap <= max(6.0, 1.2 * height)
+        and _is_label_word(before)
+        and not before.text.rstrip().endswith(":")
+    )
 
 
 def _read_window(

@@ -160,36 +160,57 @@ def _percent(value: float) -> str:
 
 
 def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComponent], list[str]]:
-    """The required fields: their geometric mean, capped by the weakest one read, so one
-    poor field cannot hide behind four good ones."""
+    """The required fields: each contributes its confidence to the geometric mean of the
+    five (factor confidence^(1/5)); a field not read counts as MISSING_FIELD_CONFIDENCE
+    and blocks approval."""
     parts: list[ScoreComponent] = []
     blocking: list[str] = []
-    confidences: list[float] = []
-    read: list[tuple[float, str]] = []
+    share = 1.0 / len(REQUIRED_FIELDS)
     for name in REQUIRED_FIELDS:
         extracted = fields.get(name)
         label = FIELD_LABELS[name]
         if extracted is None or not str(extracted.value).strip():
-            confidences.append(MISSING_FIELD_CONFIDENCE)
             blocking.append(f"{label} not found.")
-            parts.append(ScoreComponent(f"field:{name}", label, 0.0, 1.0, "not found"))
+            parts.append(
+                ScoreComponent(
+                    f"field:{name}", label, 0.0, MISSING_FIELD_CONFIDENCE**share, "not found"
+                )
+            )
             continue
         confidence = 1.0 if extracted.source == "reviewer" else max(0.0, extracted.confidence)
-        confidences.append(max(confidence, 1e-6))
-        read.append((confidence, name))
         parts.append(
-            ScoreComponent(f"field:{name}", label, confidence, 1.0, f"read from {extracted.source}")
+            ScoreComponent(
+                f"field:{name}",
+                label,
+                confidence,
+                max(confidence, 1e-6) ** share,
+                f"{_percent(confidence)}, read from "
+                f"{_SOURCES.get(extracted.source, extracted.source)}",
+            )
         )
-    mean = math.exp(sum(math.log(c) for c in confidences) / len(confidences))
-    factor = mean
-    detail = f"mean of the required fields {_percent(mean)}"
-    if read:
-        weakest, weakest_name = min(read)
-        if weakest < mean:
-            factor = weakest
-            detail = f"weakest required field: {FIELD_LABELS[weakest_name]} {_percent(weakest)}"
-    parts.insert(0, ScoreComponent("fields", "Required fields", mean, factor, detail))
     return parts, blocking
+
+
+_SOURCES = {
+    "xml": "the embedded XML",
+    "text": "the text",
+    "learned": "the vendor's learned layout",
+    "enriched": "the vendor's history",
+    "reviewer": "a reviewer",
+}
+
+
+def weakest_required_field(score: Score) -> tuple[str, float] | None:
+    """The least sure required field that was read: (label, confidence)."""
+    read = [
+        (c.value, c.label)
+        for c in score.components
+        if c.key.startswith("field:") and c.detail != "not found"
+    ]
+    if not read:
+        return None
+    confidence, label = min(read)
+    return label, confidence
 
 
 def _decimal(fields: dict[str, ExtractedField], name: str) -> Decimal | None:
@@ -383,7 +404,7 @@ def score_invoice(
 
 
 def _finish(components: list[ScoreComponent], blocking: list[str], must_review: list[str]) -> Score:
-    factors = [c for c in components if c.factor < 1.0 and not c.key.startswith("field:")]
+    factors = [c for c in components if c.factor < 1.0]
     product = math.prod(c.factor for c in factors)
     raw = 100.0 * max(0.0, min(1.0, product))
     value = Decimal(str(raw)).quantize(CENT, rounding=ROUND_DOWN)
@@ -505,6 +526,13 @@ def decide_route(
                 f"Vendor “{vendor.name}” is in training ({vendor.training_progress} reviewed)."
             )
         forced += list(score.blocking)
+        weakest = weakest_required_field(score)
+        if weakest is not None and Decimal(str(weakest[1] * 100)) < auto_post:
+            # No field may be less sure than the threshold the whole document must reach.
+            forced.append(
+                f"{weakest[0]} was read with {_percent(weakest[1])} confidence, below the "
+                f"auto-post threshold {_pct(auto_post)}."
+            )
     if score.must_review and status != InvoiceStatus.NEEDS_REVIEW:
         forced += list(score.must_review)
     if forced:
@@ -560,8 +588,8 @@ def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
                 "status": invoice.status,
                 "confidence": str(score.value),
                 "rule": decision.rule.pk if decision.rule else None,
-                "review_threshold": str(decision.review_threshold),
-                "auto_post_threshold": str(decision.auto_post_threshold),
+                "review_threshold": _plain(decision.review_threshold),
+                "auto_post_threshold": _plain(decision.auto_post_threshold),
             },
             reason=" ".join(invoice.routing_reasons),
         )
@@ -652,8 +680,15 @@ THRESHOLD_FIELDS = (
 )
 
 
+def _plain(value: object) -> str:
+    """Thresholds as the database stores them ("55.00"), whether read back or just set."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return str(Decimal(value).quantize(CENT))
+    return str(value)
+
+
 def threshold_values(workspace: Workspace) -> dict[str, str]:
-    return {name: str(getattr(workspace, name)) for name in THRESHOLD_FIELDS}
+    return {name: _plain(getattr(workspace, name)) for name in THRESHOLD_FIELDS}
 
 
 def record_threshold_change(
@@ -691,8 +726,8 @@ def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
         "document_kind": rule.document_kind,
         "currency": rule.currency,
         "amount_above": str(rule.amount_above) if rule.amount_above is not None else None,
-        "review_threshold": str(rule.review_threshold),
-        "auto_post_threshold": str(rule.auto_post_threshold),
+        "review_threshold": _plain(rule.review_threshold),
+        "auto_post_threshold": _plain(rule.auto_post_threshold),
         "always_review": rule.always_review,
     }
 

@@ -1,19 +1,108 @@
-"""Vendors and the routing rules that can single them out."""
+"""Vendors (training progress, learned mapping, merging) and the routing rules that can
+single them out (superusers only; every change is logged and re-routes undecided invoices)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.enrichment import MergeError, index_vendor, merge_vendors
 from reconciliation.models import (
+    TRAINING_DOCUMENTS,
     Role,
     RoutingRule,
     Vendor,
+    VendorStatus,
 )
+from reconciliation.normalize import (
+    compact_vat_id,
+    is_shared_domain,
+    normalize_domain,
+    normalize_iban,
+    normalize_vat_id,
+)
+from reconciliation.scoring import record_rule_change, rule_snapshot
+
+MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
+
+
+class VendorForm(forms.ModelForm[Vendor]):
+    """Identifiers are stored normalised, so lookups by VAT id, IBAN and domain find them."""
+
+    class Meta:
+        model = Vendor
+        fields = [
+            "workspace",
+            "name",
+            "legal_name",
+            "status",
+            "vat_id",
+            "tax_id",
+            "domain",
+            "ibans",
+            "aliases",
+            "ledger_account",
+        ]
+
+    def clean_status(self) -> str:
+        status = str(self.cleaned_data.get("status") or VendorStatus.NEEDS_REVIEW)
+        previous = self.instance.status if self.instance.pk else None
+        if status == VendorStatus.MERGED and previous != VendorStatus.MERGED:
+            raise ValidationError("Use the “Merge selected vendors” action to merge a vendor.")
+        return status
+
+    def clean_vat_id(self) -> str:
+        raw = self.cleaned_data.get("vat_id") or ""
+        if not raw.strip():
+            return ""
+        valid = normalize_vat_id(raw)
+        if valid is None:
+            raise ValidationError(f"{compact_vat_id(raw)} is not a valid VAT id.")
+        return valid
+
+    def clean_domain(self) -> str:
+        raw = self.cleaned_data.get("domain") or ""
+        if not raw.strip():
+            return ""
+        domain = normalize_domain(raw)
+        if domain is None:
+            raise ValidationError("Enter a domain such as example.com.")
+        if is_shared_domain(domain):
+            raise ValidationError(f"{domain} is a shared mail host; it identifies nobody.")
+        return domain
+
+    def clean_ibans(self) -> list[str]:
+        raw = self.cleaned_data.get("ibans") or []
+        if not isinstance(raw, list):
+            raise ValidationError('Enter a list of IBANs, e.g. ["DE89370400440532013000"].')
+        ibans: list[str] = []
+        for value in raw:
+            iban = normalize_iban(str(value))
+            if iban is None:
+                raise ValidationError(f"{value} is not a valid IBAN.")
+            if iban not in ibans:
+                ibans.append(iban)
+        return ibans
+
+    def clean_aliases(self) -> list[str]:
+        raw = self.cleaned_data.get("aliases") or []
+        if not isinstance(raw, list):
+            raise ValidationError('Enter a list of names, e.g. ["ACME Ltd"].')
+        return [str(alias).strip() for alias in raw if str(alias).strip()]
 
 
 @admin.register(Vendor)
 class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
+    form = VendorForm
     add_roles = frozenset({Role.ADMIN, Role.REVIEWER})
     list_display = [
         "name",
@@ -23,23 +112,183 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "ledger_account",
         "status",
         "training_progress",
+        "mapping_hit_rate",
+        "documents_seen",
     ]
     list_filter = ["status"]
     list_select_related = ["workspace"]
-    search_fields = ["name", "legal_name", "vat_id", "domain"]
-    readonly_fields = [
+    search_fields = ["name", "legal_name", "normalized_name", "vat_id", "domain"]
+    actions = ["merge_selected"]
+    fields = [
+        "workspace",
+        "name",
+        "legal_name",
+        "status",
+        "vat_id",
+        "tax_id",
+        "domain",
+        "ibans",
+        "aliases",
+        "ledger_account",
+        "training_progress_bar",
+        "mapping_table",
         "normalized_name",
         "merged_into",
-        "learned_mapping",
-        "mapping_stats",
+        "documents_seen",
+        "documents_reviewed",
+        "created_at",
+    ]
+    readonly_fields = [
+        "training_progress_bar",
+        "mapping_table",
+        "normalized_name",
+        "merged_into",
         "documents_seen",
         "documents_reviewed",
         "created_at",
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Vendor | None = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            fields.insert(0, "workspace")
+        return fields
+
     @admin.display(description="Training", ordering="documents_reviewed")
     def training_progress(self, obj: Vendor) -> str:
         return obj.training_progress
+
+    @admin.display(description="Training (documents reviewed)")
+    def training_progress_bar(self, obj: Vendor) -> str:
+        reviewed = min(obj.documents_reviewed, TRAINING_DOCUMENTS)
+        state = "in training" if obj.is_in_training else "trained"
+        return format_html(
+            '<progress max="{}" value="{}"></progress> {} — {}',
+            TRAINING_DOCUMENTS,
+            reviewed,
+            obj.training_progress,
+            state,
+        )
+
+    @admin.display(description="Mapping hits")
+    def mapping_hit_rate(self, obj: Vendor) -> str:
+        tried = sum(int(v.get("tried", 0)) for v in (obj.mapping_stats or {}).values())
+        hits = sum(int(v.get("hits", 0)) for v in (obj.mapping_stats or {}).values())
+        return f"{hits / tried:.0%} of {tried}" if tried else "—"
+
+    @admin.display(description="Learned mapping (per field)")
+    def mapping_table(self, obj: Vendor) -> str:
+        mapping: dict[str, Any] = obj.learned_mapping or {}
+        stats: dict[str, Any] = obj.mapping_stats or {}
+        names = sorted(set(mapping) | set(stats))
+        if not names:
+            return "Nothing learned yet: corrections on the review screen teach it."
+        rows = []
+        for name in names:
+            rule = mapping.get(name) or {}
+            counts = stats.get(name) or {}
+            tried = int(counts.get("tried", 0))
+            hits = int(counts.get("hits", 0))
+            rows.append(
+                (
+                    name,
+                    _describe_rule(rule),
+                    tried,
+                    hits,
+                    f"{hits / tried:.0%}" if tried else "—",
+                    int(counts.get("confirmed", 0)),
+                    int(counts.get("corrected", 0)),
+                )
+            )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="well-mapping"><thead><tr><th>Field</th><th>How it is found</th>'
+            "<th>Tried</th><th>Hits</th><th>Hit rate</th><th>Confirmed</th>"
+            "<th>Corrected</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Vendor, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        index_vendor(vendor=obj)
+
+    @admin.action(description="Merge selected vendors…", permissions=["change"])
+    def merge_selected(
+        self, request: HttpRequest, queryset: QuerySet[Vendor]
+    ) -> HttpResponse | None:
+        vendors = list(queryset.select_related("workspace").order_by("pk"))
+        problem = self._merge_problem(request, vendors)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return None
+        survivor_id = request.POST.get("survivor", "")
+        if request.POST.get("post") == "yes" and survivor_id.isdigit():
+            return self._merge_confirmed(request, vendors, int(survivor_id))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge vendors",
+            "opts": self.model._meta,
+            "vendors": vendors,
+            "action": "merge_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "default_survivor": max(vendors, key=lambda v: (v.documents_reviewed, -v.pk)).pk,
+        }
+        return TemplateResponse(request, MERGE_TEMPLATE, context)
+
+    def _merge_problem(self, request: HttpRequest, vendors: list[Vendor]) -> str:
+        if len(vendors) < 2:
+            return "Select at least two vendors to merge."
+        if len({v.workspace_id for v in vendors}) > 1:
+            return "Vendors of different workspaces cannot be merged."
+        if any(v.status == VendorStatus.MERGED for v in vendors):
+            return "A vendor that was already merged cannot be merged again."
+        if not all(self.has_change_permission(request, v) for v in vendors):
+            return "Your role in this workspace does not allow merging vendors."
+        return ""
+
+    def _merge_confirmed(
+        self, request: HttpRequest, vendors: list[Vendor], survivor_id: int
+    ) -> HttpResponse | None:
+        survivor = next((v for v in vendors if v.pk == survivor_id), None)
+        if survivor is None:
+            self.message_user(
+                request, "Pick the vendor to keep among the selected.", messages.ERROR
+            )
+            return None
+        merged = 0
+        for duplicate in vendors:
+            if duplicate.pk == survivor.pk:
+                continue
+            try:
+                merge_vendors(survivor=survivor, duplicate=duplicate, user=request.user)  # type: ignore[arg-type]
+            except MergeError as error:
+                self.message_user(request, f"{duplicate}: {error}", messages.ERROR)
+                continue
+            survivor.refresh_from_db()
+            merged += 1
+        self.message_user(
+            request,
+            f"Merged {merged} vendor{'s' if merged != 1 else ''} into “{survivor.name}”.",
+            messages.SUCCESS,
+        )
+        return None
+
+
+def _describe_rule(rule: dict[str, Any]) -> str:
+    relation = rule.get("relation")
+    if relation == "right":
+        return f"right of “{rule.get('label', '')}”"
+    if relation == "below":
+        return f"below “{rule.get('label', '')}”"
+    if relation == "constant":
+        return f"printed as “{rule.get('token', '')}”"
+    if relation == "position":
+        return f"at {float(rule.get('x', 0)):.0%} across, {float(rule.get('y', 0)):.0%} down"
+    return "—"
 
 
 @admin.register(RoutingRule)
@@ -64,3 +313,30 @@ class RoutingRuleAdmin(WorkspaceScopedAdmin[RoutingRule]):
     list_select_related = ["workspace", "vendor"]
     search_fields = ["name"]
     autocomplete_fields = ["vendor"]
+
+    def save_model(self, request: HttpRequest, obj: RoutingRule, form: Any, change: bool) -> None:
+        before = None
+        if change:
+            previous = RoutingRule.objects.filter(pk=obj.pk).first()
+            before = rule_snapshot(previous) if previous is not None else None
+        super().save_model(request, obj, form, change)
+        result = record_rule_change(
+            workspace=obj.workspace,
+            user=request.user,  # type: ignore[arg-type]
+            before=before,
+            after=rule_snapshot(obj),
+        )
+        if result.changed:
+            self.message_user(
+                request, f"Re-routed {result.changed} undecided invoice(s) with the new rule."
+            )
+
+    def delete_model(self, request: HttpRequest, obj: RoutingRule) -> None:
+        before = rule_snapshot(obj)
+        workspace = obj.workspace
+        super().delete_model(request, obj)
+        record_rule_change(workspace=workspace, user=request.user, before=before, after=None)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RoutingRule]) -> None:
+        for rule in list(queryset.select_related("workspace")):
+            self.delete_model(request, rule)
