@@ -122,6 +122,42 @@ def is_due(connection: Connection, now: datetime | None = None) -> bool:
     return next_sync_allowed_at(connection, now) <= now
 
 
+@dataclass(frozen=True)
+class SyncRequest:
+    queued: bool
+    message: str
+    level: int  # a django.contrib.messages level
+
+
+def request_sync(*, connection: Connection, now: datetime | None = None) -> SyncRequest:
+    """ "Sync now" from the admin: queued unless the hourly cap says wait (and until when)."""
+    from django.contrib import messages
+
+    now = now or timezone.now()
+    if connection.provider not in (Provider.DROPBOX, Provider.APIDECK):
+        enqueue("reconciliation.tasks.close_window", connection.workspace_id)
+        return SyncRequest(True, "transactions, matching and posting queued.", messages.SUCCESS)
+    if connection.status not in SYNCABLE:
+        return SyncRequest(
+            False,
+            f"not synced: the connection is {connection.get_status_display().lower()}.",
+            messages.WARNING,
+        )
+    allowed_at = next_sync_allowed_at(connection, now)
+    if allowed_at > now:
+        local = timezone.localtime(allowed_at)
+        return SyncRequest(
+            False,
+            f"already synced {connection.workspace.max_syncs_per_hour} times in the last hour; "
+            f"the next sync is allowed at {local:%H:%M}.",
+            messages.WARNING,
+        )
+    enqueue("reconciliation.tasks.sync_file_connection", connection.pk, "manual")
+    return SyncRequest(
+        True, "sync queued; new documents appear as they are read.", messages.SUCCESS
+    )
+
+
 # --- the poll -----
 def sync_file_connection(*, connection_id: int, trigger: str = "schedule") -> SyncResult:
     """One poll of a Dropbox or Apideck folder. Safe to call twice: the second call finds the

@@ -231,3 +231,39 @@ def test_apideck_poll_lists_the_folder_and_skips_known_files(
     assert (first.error, first.files_new) == ("", 2)
     second = sync_file_connection(connection_id=connection.pk)
     assert (second.files_seen, second.files_new, second.files_skipped) == (2, 0, 2)
+
+
+def test_sync_now_action_queues_or_says_when(
+    workspace: Workspace,
+    dropbox: Connection,
+    sandbox_settings: Sandbox,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from reconciliation.models import Role
+    from tests.factories import PASSWORD, make_user
+
+    sandbox_settings.dropbox.put_file("/Invoices/a.pdf", _pdf("a"))
+    client = Client()
+    user = make_user("ops", workspace=workspace, role=Role.ADMIN)
+    assert client.login(username=user.username, password=PASSWORD)
+    url = reverse("admin:reconciliation_connection_changelist")
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        first = client.post(
+            url, {"action": "sync_now", "_selected_action": [dropbox.pk]}, follow=True
+        )
+    assert b"sync queued" in first.content
+    assert _names(workspace) == ["a.pdf"]
+    for _ in range(3):
+        SyncRun.objects.create(
+            workspace=workspace,
+            connection=dropbox,
+            kind=SyncKind.FILES,
+            status=SyncStatus.SUCCEEDED,
+        )
+    refused = client.post(
+        url, {"action": "sync_now", "_selected_action": [dropbox.pk]}, follow=True
+    )
+    assert b"the next sync is allowed at" in refused.content

@@ -21,6 +21,7 @@ from reconciliation.models import (
     Provider,
     Workspace,
 )
+from reconciliation.syncing import request_sync
 
 
 class MembershipInline(admin.TabularInline[Membership, Workspace]):
@@ -102,7 +103,7 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
 class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
     change_roles = MANAGE_ROLES
     change_list_template = "admin/reconciliation/connection/change_list.html"
-    actions = ["disconnect"]
+    actions = ["sync_now", "disconnect"]
     list_display = [
         "__str__",
         "workspace",
@@ -175,3 +176,9 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
         for result in results:
             level = messages.SUCCESS if result.revoked_at_provider else messages.WARNING
             self.message_user(request, f"{result.connection}: {result.message}", level)
+
+    @admin.action(description="Sync now (within the hourly limit)", permissions=["change"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset.select_related("workspace"):
+            outcome = request_sync(connection=connection)
+            self.message_user(request, f"{connection}: {outcome.message}", outcome.level)
