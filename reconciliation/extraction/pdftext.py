@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from pdfminer.pdfdevice import PDFTextDevice
 from pdfminer.pdffont import PDFUnicodeNotDefined
-from pdfminer.utils import apply_matrix_rect
 
 if TYPE_CHECKING:
     from pdfminer.pdffont import PDFFont
@@ -116,6 +115,7 @@ class _CharCollector(PDFTextDevice):
         super().__init__(rsrcmgr)
         self.chars: list[Char] = []
         self.cid_chars = 0
+        self._fonts: dict[int, tuple[float, bool]] = {}  # id(font) -> (descent, bold)
         self.limit = 200_000  # per page: a text bomb is cut short, not followed to the end
 
     def render_char(
@@ -141,13 +141,18 @@ class _CharCollector(PDFTextDevice):
         except PDFUnicodeNotDefined:
             self.cid_chars += 1
             return adv
-        descent = font.get_descent() * fontsize
-        x0, y0, x1, y1 = apply_matrix_rect(
-            matrix, (0, descent + rise, adv, descent + rise + fontsize)
-        )
-        size = abs(y1 - y0)
-        name = font.fontname if isinstance(font.fontname, str) else str(font.fontname)
-        self.chars.append((text, min(x0, x1), y0, max(x0, x1), y1, size, "bold" in name.lower()))
+        # Axis-aligned glyphs only (checked above), so the box is a scale and a shift; this is
+        # pdfminer's LTChar box without the general matrix product, for every character.
+        facts = self._fonts.get(id(font))
+        if facts is None:
+            name = font.fontname if isinstance(font.fontname, str) else str(font.fontname)
+            facts = self._fonts[id(font)] = (font.get_descent(), "bold" in name.lower())
+        bottom = facts[0] * fontsize + rise
+        x_start, x_end = _e, a * adv + _e
+        y_start, y_end = d * bottom + _f, d * (bottom + fontsize) + _f
+        y0, y1 = (y_start, y_end) if y_start <= y_end else (y_end, y_start)
+        x0, x1 = (x_start, x_end) if x_start <= x_end else (x_end, x_start)
+        self.chars.append((text, x0, y0, x1, y1, y1 - y0, facts[1]))
         return adv
 
 

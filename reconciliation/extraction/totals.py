@@ -76,6 +76,7 @@ _UNIT_PRICE = re.compile(
     r"prezzo\s*unitario|(?<![a-z])(?:rate|satz|taux|tarief|aliquota)\s*$|(?<![\d\s])\s?%\s*\)?\s*$"
 )
 
+MAX_CANDIDATES = 40
 ROLES = ("total", "due", "net", "tax", "prepaid", "other")
 
 
@@ -207,7 +208,8 @@ def collect_amounts(doc: Document) -> list[AmountCandidate]:
             if len(re.findall(r"[a-z]{2,}", own)) > 6:
                 own = own[-40:]  # prose: only the words next to the amount
             row_label = own or lead
-            column = _column_header(doc, line, amount)
+            # A wall of numbers (a price list, a text bomb) has no meaningful headers.
+            column = _column_header(doc, line, amount) if len(money) <= 12 else ""
             role, strength, per_rate, item_row = _combine(
                 own, lead, column, len(primary), max(position, 0)
             )
@@ -347,6 +349,10 @@ def choose_totals(doc: Document) -> Totals:
         rate_sum = sum(row_sums.values(), Decimal(0))
         tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
         rate_evidence = _union_evidence(list(seen.values()))
+    # Bounded search: the strongest few of each kind are enough to find net + tax = total.
+    totals = sorted(totals, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
+    net_like = sorted(net_like, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
+    tax_options = sorted(tax_options, key=lambda o: o[2], reverse=True)[:MAX_CANDIDATES]
     best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
     best = None
     for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, net_like):
