@@ -14,6 +14,8 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     "supplier_name": (
         -1.0,
         {
+            "domain_match": 0.6,
+            "near_identifier": 0.5,
             "contested": -2.0,
             "seller_label": 1.2,
             "name_label": 0.8,

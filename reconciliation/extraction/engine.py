@@ -275,15 +275,15 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
 
     out: dict[str, ExtractedField] = {}
     buyers = parties.buyer_lines(doc)
-    name = parties.extract_supplier_name(doc, buyers)
-    if name is not None:
-        out["supplier_name"] = _field("supplier_name", name)
     vat = parties.extract_vat(doc, buyers)
     if vat is not None:
         out["supplier_vat_id"] = _field("supplier_vat_id", vat)
     iban = parties.extract_iban(doc, buyers)
     if iban is not None:
         out["supplier_iban"] = _field("supplier_iban", iban)
+    name = parties.extract_supplier_name(doc, buyers, vat=vat, iban=iban)
+    if name is not None:
+        out["supplier_name"] = _field("supplier_name", name)
     domain = parties.extract_domain(doc, buyers, str(name.value) if name else None)
     if domain is not None:
         out["supplier_domain"] = _field("supplier_domain", domain)

@@ -303,13 +303,47 @@ def _looks_like_name(text: str) -> bool:
     return not re.search(r"(?:tel|fax|phone|telefon)\b", text, re.IGNORECASE)
 
 
-def extract_supplier_name(doc: Document, buyers: set[int]) -> Guess | None:
+def extract_supplier_name(
+    doc: Document, buyers: set[int], *, vat: Guess | None = None, iban: Guess | None = None
+) -> Guess | None:
     guesses: list[Guess] = []
     guesses.extend(_from_seller_headings(doc, buyers))
     guesses.extend(_from_legal_forms(doc, buyers))
     guesses.extend(_from_return_address(doc))
     guesses.extend(_from_letterhead(doc, buyers))
-    return pick([g for g in guesses if g.value])
+    guesses = [g for g in guesses if g.value]
+    _corroborate(doc, guesses, buyers, [g for g in (vat, iban) if g is not None])
+    return pick(guesses)
+
+
+def _corroborate(
+    doc: Document, guesses: list[Guess], buyers: set[int], identifiers: list[Guess]
+) -> None:
+    """A name printed next to the seller's VAT id or IBAN, or matching the sender's web or
+    mail domain, is the seller's; the buyer's name has neither."""
+    anchors = [
+        (g.evidence.page, g.evidence.bbox[1])
+        for g in identifiers
+        if g.evidence is not None and g.evidence.bbox is not None
+    ]
+    labels = {
+        registered_label(h.host).replace("-", "")
+        for line in doc.lines
+        if line.index not in buyers
+        for h in find_hosts(line.text)
+        if not (h.from_email and h.host in FREE_MAIL)
+    }
+    labels = {label for label in labels if len(label) >= 3}
+    for guess in guesses:
+        key = re.sub(r"[^a-z0-9]", "", fold(str(guess.value)))
+        domain = any(label in key or (len(key) >= 5 and key[:6] in label) for label in labels)
+        near = False
+        if guess.evidence is not None and guess.evidence.bbox is not None:
+            page, top = guess.evidence.page, guess.evidence.bbox[1]
+            near = any(p == page and abs(t - top) < 60 for p, t in anchors)
+        guess.features["domain_match"] = float(domain)
+        guess.features["near_identifier"] = float(near)
+        guess.score += 0.3 * domain + 0.3 * near
 
 
 def _evidence(line: Line, start: int, end: int) -> Evidence:
