@@ -7,13 +7,17 @@ Against the Qonto emulator (in this process, on 127.0.0.1) and PostgreSQL (``BEN
 default ``postgres://postgres@127.0.0.1:5432/well_bench_post``, dropped and re-created):
 
 1. **faults on**: approved invoices, random faults on the bulk upload (500, 503, 429 with
-   Retry-After, a timeout after Qonto processed the request, connections dropped before and
-   after processing), on the look-ups (503, 429, drops), per-item ``internal_server_error``,
-   three per-item ``invalid`` refusals, and one 401 mid-run. Two worker threads post at once;
-   unless ``--no-processes``, a worker *process* runs the same loop beside them and is killed
-   with SIGKILL at random moments (and restarted). Each loop turn is one window: the sweeper,
-   then ``post_approved``. Invoices left ``failed`` wait for the next window; the harness stands
-   in for the schedule by making them due again between windows instead of waiting a minute.
+   Retry-After, slow answers, a timeout after Qonto processed the request, connections dropped
+   before and after processing), on the look-ups (503, 429, drops), per-item
+   ``internal_server_error``, three per-item ``invalid`` refusals (one that lands in a request
+   whose answer is then lost is never seen: the re-send goes through), and one 401 mid-run. Two
+   worker threads (each with its own database connection) post at once; unless
+   ``--no-processes``, a real ``manage.py qcluster`` with two q2 workers posts the same
+   workspace beside them (windows queued as tasks), and one of its workers is SIGKILLed at
+   random moments, preferably mid-call (q2 starts a new one). Each thread loop turn is one
+   window: the sweeper, then ``post_approved``. Invoices left ``failed`` wait for the next
+   window; the harness stands in for the schedule by making them due again instead of waiting
+   a minute.
 2. **faults off**: the same number of invoices, two threads, time to drain.
 
 Then Qonto's state (the emulator's supplier invoices, by idempotency key and by file hash) is
@@ -35,7 +39,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -160,6 +164,7 @@ def inject_random_faults(emulator: QontoEmulator, *, seed: int, probability: flo
             {"status": 500},
             {"status": 503},
             {"status": 429, "retry_after": 1},
+            {"delay": 1.0},
             slow,
             {"drop": True},
             {"drop": "after_processing"},
@@ -254,29 +259,122 @@ def run_worker_loop(
         database.close()
 
 
+def _children() -> dict[int, list[int]]:
+    """Parent pid → child pids, from /proc."""
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree = _children()
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@dataclass
+class Q2Cluster:
+    """A real ``manage.py qcluster`` (two workers, ORM broker on the bench database) posting the
+    same workspace: windows are queued as tasks, and one of its workers is SIGKILLed at random
+    moments (q2's guard starts a new one)."""
+
+    process: subprocess.Popen[bytes]
+    workspace_id: int
+    rng: random.Random
+    kills: int = 0
+
+    def queue_window(self) -> None:
+        from django_q.models import OrmQ
+        from django_q.tasks import async_task
+
+        if OrmQ.objects.count() < 2:
+            async_task("reconciliation.posting.release_expired_leases")
+            async_task("reconciliation.posting.post_approved", workspace_id=self.workspace_id)
+
+    def kill_a_worker(self) -> int:
+        """SIGKILL one q2 worker of this cluster, preferring one caught mid-call."""
+        from reconciliation.models import PostAttempt
+
+        ours = _descendants(self.process.pid)
+        busy = [
+            _pid_of(worker)
+            for worker in PostAttempt.objects.for_workspace(self.workspace_id)
+            .in_flight()
+            .values_list("request_summary__worker", flat=True)
+        ]
+        recent = [
+            _pid_of(worker)
+            for worker in PostAttempt.objects.for_workspace(self.workspace_id)
+            .order_by("-started_at")
+            .values_list("request_summary__worker", flat=True)[:50]
+        ]
+        candidates = [pid for pid in busy if pid in ours] or [pid for pid in recent if pid in ours]
+        if not candidates:
+            return self.kills
+        victim = self.rng.choice(candidates)
+        if not _is_qcluster(victim):
+            return self.kills
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            return self.kills
+        self.kills += 1
+        return self.kills
+
+
+def _pid_of(worker_id: object) -> int:
+    """Default worker ids are ``host:pid:nonce``."""
+    parts = str(worker_id).split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else -1
+
+
 @contextmanager
-def worker_process(workspace_id: int, env: dict[str, str]) -> Iterator[Callable[[], int]]:
-    """A worker process running the same loop; yields ``kill()`` (SIGKILL, then restart),
-    which returns how many times it was killed."""
-    command = [sys.executable, str(Path(__file__).resolve()), "worker", str(workspace_id)]
-    state: dict[str, Any] = {"process": subprocess.Popen(command, env=env), "kills": 0}
+def q2_cluster(workspace_id: int, env: dict[str, str], seed: int) -> Iterator[Q2Cluster]:
+    log = (ROOT / "bench" / "out").resolve()
+    log.mkdir(parents=True, exist_ok=True)
+    with (log / "post-qcluster.log").open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            cwd=ROOT,
+            env={**env, "Q_WORKERS": "2", "Q_SYNC": "0"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        cluster = Q2Cluster(process, workspace_id, random.Random(seed))
+        try:
+            yield cluster
+        finally:
+            family = _descendants(process.pid)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+            for pid in family:
+                # Only leftovers of this cluster (forked workers keep its command line).
+                if _is_qcluster(pid):
+                    with suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
 
-    def kill() -> int:
-        process: subprocess.Popen[bytes] = state["process"]
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            state["kills"] += 1
-        state["process"] = subprocess.Popen(command, env=env)
-        return int(state["kills"])
 
+def _is_qcluster(pid: int) -> bool:
     try:
-        yield kill
-    finally:
-        process = state["process"]
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"manage.py\x00qcluster" in command
 
 
 # --- Comparing Qonto with Well -------------------------------------------------------------------
@@ -360,10 +458,14 @@ class HarnessResult:
     injected_faults: int
     #: "500", "429", "drop", "delay_after_processing", ... → how many bulk uploads got it.
     faults_by_kind: dict[str, int]
-    #: Attempts made by the worker process that was being killed.
+    #: Attempts made by the q2 workers (one of which was being killed).
     process_attempts: int
     #: Attempts the sweeper closed as unknown because their worker's lease ran out.
     swept_attempts: int
+    #: Listings of Qonto's supplier invoices (look-ups before a re-send).
+    lookup_requests: int
+    #: Invoices found on Qonto by a look-up and therefore not sent again.
+    resolved_by_lookup: int
 
 
 def run_harness(
@@ -406,18 +508,21 @@ def run_harness(
     for thread in threads:
         thread.start()
     unauthorised = False
+    cluster_env = process_env
     with (
-        worker_process(workspace.pk, process_env) if process_env is not None else _no_process()
-    ) as kill:
-        next_kill = time.monotonic() + rng.uniform(2.0, 6.0)
+        q2_cluster(workspace.pk, cluster_env, seed) if cluster_env is not None else _no_cluster()
+    ) as cluster:
+        next_kill = time.monotonic() + rng.uniform(1.0, 3.0)
         while any(thread.is_alive() for thread in threads):
             time.sleep(0.05)
             if faults and not unauthorised and _posted(workspace.pk) >= invoices // 3:
                 emulator.inject_fault(BULK_PATH, {"status": 401}, method="POST", count=1)
                 unauthorised = True
-            if process_env is not None and time.monotonic() >= next_kill:
-                kills = kill()
-                next_kill = time.monotonic() + rng.uniform(2.0, 6.0)
+            if cluster is not None:
+                cluster.queue_window()
+                if time.monotonic() >= next_kill:
+                    kills = cluster.kill_a_worker()
+                    next_kill = time.monotonic() + rng.uniform(1.0, 3.0)
     drained = time.monotonic() - started
     stop.set()
     if errors:
@@ -439,8 +544,12 @@ def run_harness(
         faults_by_kind=dict(
             Counter(_fault_label(entry.fault) for entry in bulk if entry.fault is not None)
         ),
-        process_attempts=attempts.filter(request_summary__worker__startswith="process-").count(),
+        process_attempts=attempts.exclude(request_summary__worker__startswith=f"{label}-thread")
+        .exclude(request_summary__operation="refused locally")
+        .count(),
         swept_attempts=attempts.filter(error_code="lease_expired").count(),
+        lookup_requests=len(emulator.requests(method="GET", path=LIST_PATH)),
+        resolved_by_lookup=attempts.filter(request_summary__operation="lookup").count(),
     )
 
 
@@ -455,8 +564,8 @@ def _fault_label(fault: dict[str, Any]) -> str:
 
 
 @contextmanager
-def _no_process() -> Iterator[Callable[[], int]]:
-    yield lambda: 0
+def _no_cluster() -> Iterator[Q2Cluster | None]:
+    yield None
 
 
 def _posted(workspace_id: int) -> int:
@@ -525,17 +634,19 @@ def _print_result(result: HarnessResult, invoices: int) -> None:
         ("wrong links (Well≠Qonto)", c.wrong_links),
         ("orphans on Qonto", c.orphans),
         ("bulk requests (faulted)", f"{result.bulk_requests} ({result.injected_faults})"),
-        ("look-ups / resolved by look-up", f"{s.lookups} / {s.resolved_by_lookup}"),
+        (
+            "look-ups / invoices found by them",
+            f"{result.lookup_requests} / {result.resolved_by_lookup}",
+        ),
         (
             "faults on uploads",
             ", ".join(f"{k}: {v}" for k, v in sorted(result.faults_by_kind.items())) or "—",
         ),
-        ("released by the sweeper", s.released_by_sweeper),
         ("attempts closed by the sweeper", result.swept_attempts),
-        ("worker process SIGKILLs", result.kills),
-        ("attempts by the killed process", result.process_attempts),
+        ("q2 worker SIGKILLs", result.kills),
+        ("attempts by q2 workers", result.process_attempts),
         ("failed made due again (next window)", s.made_due_again),
-        ("windows run", s.windows),
+        ("windows run by the threads", s.windows),
         ("time to drain", f"{result.drain_seconds:.1f} s"),
     ]
     print(f"\n{result.label}")
@@ -546,20 +657,6 @@ def _print_result(result: HarnessResult, invoices: int) -> None:
         print(f"  ! {problem}")
 
 
-def _worker_main(workspace_id: int) -> None:
-    import django
-
-    django.setup()
-    stats = WindowStats()
-    run_worker_loop(
-        workspace_id,
-        f"process-{os.getpid()}",
-        stats=stats,
-        deadline=time.monotonic() + 3600,
-        stop=threading.Event(),
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -567,12 +664,10 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--probability", type=float, default=0.15, help="fault rate per call")
-    parser.add_argument("--no-processes", action="store_true", help="threads only, no SIGKILL")
-    parser.add_argument("command", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-processes", action="store_true", help="threads only: no q2 cluster, no SIGKILL"
+    )
     arguments = parser.parse_args()
-    if arguments.command[:1] == ["worker"]:
-        _worker_main(int(arguments.command[1]))
-        return 0
 
     import tempfile
 

@@ -284,7 +284,8 @@ def post_approved(
     Qonto. Called when a sync window closes; any number of workers may run it at once.
 
     Does nothing unless the workspace's Qonto connection is active and no folder sync of the
-    workspace is running. Returns what happened; every invoice it claimed ends ``posted``,
+    workspace is running. Call it outside any transaction: each attempt row must be committed
+    before its request leaves. Returns what happened; every invoice it claimed ends ``posted``,
     ``rejected`` or ``failed`` (with a reason and a retry time), or back in the outbox.
     """
     worker = (worker_id or default_worker_id())[:64]
@@ -460,10 +461,10 @@ def _drain(window: _Window) -> None:
             reason = str(stop)
             window.tally.auth_stopped = True
             window.tally.stop_reason = f"Qonto refused the authorisation: {reason}"
-            mark_needs_reauth(window.connection.pk, f"Posting to Qonto stopped: {reason}")
             window.tally.released += _release_held(
                 window, code="auth", detail=f"Posting stopped: {reason}"
             )
+            mark_needs_reauth(window.connection.pk, f"Posting to Qonto stopped: {reason}")
             return
         except _WindowStopError as stop:
             window.tally.stop_reason = str(stop)
@@ -600,7 +601,10 @@ def _post_chunk(window: _Window, entries: list[_Entry]) -> None:
             if not entry.done and entry.unknown_since is None and entry not in retry
         ]
         for batch in _batches(window, sendable):
-            retry.extend(_send_batch(window, batch, round_number))
+            # Each call gets a full lease: a chunk split into several requests stays covered.
+            held = _renew_leases(window, batch)
+            if held:
+                retry.extend(_send_batch(window, held, round_number))
         retry = [entry for entry in retry if not entry.done]
         if not retry:
             return
