@@ -29,17 +29,18 @@ WEIGHTS: dict[str, tuple[float, dict[str, float]]] = {
     ),
     "supplier_vat_id": (
         -0.5,
-        {"contested": -2.0, "labelled": 1.5, "valid": 1.5, "support": 0.3, "margin": 0.8},
+        # A number that fails its check digits is kept (demo ids do) but never trusted alone.
+        {"contested": -2.0, "labelled": 1.2, "valid": 1.9, "support": 0.3, "margin": 0.5},
     ),
     "supplier_iban": (
         -0.5,
         {
             "contested": -2.0,
-            "labelled": 1.3,
-            "valid": 1.6,
-            "payment_context": 0.5,
+            "labelled": 1.0,
+            "valid": 2.2,
+            "payment_context": 0.3,
             "support": 0.2,
-            "margin": 0.5,
+            "margin": 0.3,
         },
     ),
     "supplier_domain": (

@@ -92,33 +92,61 @@ _CONNECTORS = frozenset(
 )
 
 
-def buyer_lines(doc: Document) -> set[int]:
-    """Indices of lines that belong to the buyer's address block."""
-    marked: set[int] = set()
+class BuyerZones:
+    """Where the buyer's address block is: per line, the horizontal ranges it covers, so the
+    seller's column on the same lines stays the seller's."""
+
+    def __init__(self) -> None:
+        self.zones: dict[int, list[tuple[float, float]]] = {}
+
+    def add(self, line: Line, x0: float, x1: float) -> None:
+        self.zones.setdefault(line.index, []).append((x0, x1))
+
+    def covers(self, line: Line, start: int) -> bool:
+        """Whether the word at character ``start`` of ``line`` lies in the buyer's block."""
+        ranges = self.zones.get(line.index)
+        if not ranges:
+            return False
+        words = line.words_in(start, start + 1) or line.words[:1]
+        return any(overlap(w.x0, w.x1, x0, x1) > 0 for w in words for x0, x1 in ranges)
+
+    def __contains__(self, index: object) -> bool:
+        return index in self.zones
+
+
+def buyer_lines(doc: Document) -> BuyerZones:
+    """The buyer's address blocks: under "Bill to", "Käufer", "Client", "Factuuradres"..."""
+    zones = BuyerZones()
     for hit in doc.search(BUYER_HEADING):
         line = hit.line
         segment_start = doc.segment_start(line, hit.start + 1)
         before = doc.folded[line.index][segment_start : hit.start]
         if re.search(r"[a-z]{3}", before) and not re.search(r"(?:abweichender?|/)\s*$", before):
             continue  # mid-sentence, not a heading
-        after = doc.folded[line.index][hit.end : doc.segment_end(line, hit.end)]
+        segment_end = doc.segment_end(line, hit.end)
+        after = doc.folded[line.index][hit.end : segment_end]
         if re.match(r"\s*(?:-|n[or°]|nr|number|nummer|id|#|vat|tva|btw|ust)", after):
             continue  # "Customer No.: 123": a field, not a block heading
         if not after.lstrip().startswith(":") and len(after.split()) > 2:
             continue  # "Facture à régler par virement ...": prose, not a heading
-        marked.add(line.index)
-        x0, x1 = hit.x0 - 15, max(hit.x1, hit.x0 + 120)
+        x0 = hit.x0 - 15
+        x1 = max(hit.x1, hit.x0 + 120, line.bbox(hit.start, segment_end)[2])
+        zones.add(line, x0, x1)
         for below in doc.lines_below(line, max_lines=7, max_gap=2.2):
-            if doc.search_line(below, SELLER_ROLE, heading_only=True):
+            column = [w for w in below.words if overlap(w.x0, w.x1, x0, x1) > 0]
+            if not column:
+                continue
+            start = below.starts[below.words.index(column[0])]
+            if doc.search_line(below, SELLER_ROLE, heading_only=True) and any(
+                h.start <= start + 1 for h in doc.search_line(below, SELLER_ROLE)
+            ):
                 break
-            if any(overlap(w.x0, w.x1, x0, x1) > 0 for w in below.words):
-                marked.add(below.index)
-    return marked
+            zones.add(below, x0, max(x1, column[-1].x1))
+    return zones
 
 
-def _in_buyer_context(doc: Document, line: Line, start: int, buyers: set[int]) -> bool:
-    if line.index in buyers:
-        # A heading line can also carry the seller's data in another column.
+def _in_buyer_context(doc: Document, line: Line, start: int, buyers: BuyerZones) -> bool:
+    if buyers.covers(line, start):
         return True
     folded = doc.folded[line.index]
     # Only the words just before the value: "Your VAT no.", not "... about your account".
@@ -137,7 +165,7 @@ def _label_text_before(doc: Document, line: Line, start: int) -> str:
     return folded[doc.segment_start(line, cell_start - 1) : cell_start]
 
 
-def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
+def extract_vat(doc: Document, buyers: BuyerZones) -> Guess | None:
     guesses: list[Guess] = []
     for line in doc.lines:
         for found in find_vat_ids(line.text):
@@ -171,7 +199,7 @@ def extract_vat(doc: Document, buyers: set[int]) -> Guess | None:
     return best
 
 
-def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
+def extract_iban(doc: Document, buyers: BuyerZones) -> Guess | None:
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         for found in find_ibans(line.text):
@@ -186,7 +214,7 @@ def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
             debit = bool(DEBIT_CONTEXT.search(folded[: found.start])) or bool(
                 above is not None and DEBIT_CONTEXT.search(doc.folded[above.index])
             )
-            buyer = line.index in buyers or bool(BUYER_HINT.search(before))
+            buyer = buyers.covers(line, found.start) or bool(BUYER_HINT.search(before))
             payment = bool(PAYMENT_CONTEXT.search(context + " " + folded))
             score = 0.8 * found.valid + 0.6 * labelled + 0.3 * payment - 1.2 * (debit or buyer)
             guesses.append(
@@ -208,7 +236,7 @@ def extract_iban(doc: Document, buyers: set[int]) -> Guess | None:
     return best
 
 
-def extract_domain(doc: Document, buyers: set[int], supplier_name: str | None) -> Guess | None:
+def extract_domain(doc: Document, buyers: BuyerZones, supplier_name: str | None) -> Guess | None:
     guesses: list[Guess] = []
     name_key = re.sub(r"[^a-z0-9]", "", fold(supplier_name or ""))
     for line in doc.lines:
@@ -304,7 +332,7 @@ def _looks_like_name(text: str) -> bool:
 
 
 def extract_supplier_name(
-    doc: Document, buyers: set[int], *, vat: Guess | None = None, iban: Guess | None = None
+    doc: Document, buyers: BuyerZones, *, vat: Guess | None = None, iban: Guess | None = None
 ) -> Guess | None:
     guesses: list[Guess] = []
     guesses.extend(_from_seller_headings(doc, buyers))
@@ -317,7 +345,7 @@ def extract_supplier_name(
 
 
 def _corroborate(
-    doc: Document, guesses: list[Guess], buyers: set[int], identifiers: list[Guess]
+    doc: Document, guesses: list[Guess], buyers: BuyerZones, identifiers: list[Guess]
 ) -> None:
     """A name printed next to the seller's VAT id or IBAN, or matching the sender's web or
     mail domain, is the seller's; the buyer's name has neither."""
@@ -329,9 +357,8 @@ def _corroborate(
     labels = {
         registered_label(h.host).replace("-", "")
         for line in doc.lines
-        if line.index not in buyers
         for h in find_hosts(line.text)
-        if not (h.from_email and h.host in FREE_MAIL)
+        if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
     }
     labels = {label for label in labels if len(label) >= 3}
     for guess in guesses:
@@ -350,7 +377,7 @@ def _evidence(line: Line, start: int, end: int) -> Evidence:
     return Evidence(line.page, line.bbox(start, end), line.text)
 
 
-def _from_seller_headings(doc: Document, buyers: set[int]) -> list[Guess]:
+def _from_seller_headings(doc: Document, buyers: BuyerZones) -> list[Guess]:
     guesses: list[Guess] = []
     for hit in doc.search(SELLER_ROLE):
         line = hit.line
@@ -395,19 +422,19 @@ def _trim_name(value: str) -> str:
     return _clean_name(value)
 
 
-def _name_below_heading(doc: Document, hit: Hit, buyers: set[int]) -> Guess | None:
+def _name_below_heading(doc: Document, hit: Hit, buyers: BuyerZones) -> Guess | None:
     """The seller's name under a "Seller"/"Verkäufer" heading: a "Name:" field when the
     block has one, else its first line that reads like a name."""
     x0, x1 = hit.x0 - 15, hit.x0 + 220
     below = doc.lines_below(hit.line, max_lines=6, max_gap=2.5)
     first_plain: Guess | None = None
     for index, line in enumerate(below):
-        if line.index in buyers and hit.line.index != line.index:
-            break
         words = [w for w in line.words if overlap(w.x0, w.x1, x0, x1) > 0]
         if not words:
             continue
         start = line.starts[line.words.index(words[0])]
+        if buyers.covers(line, start):
+            break
         end = doc.segment_end(line, start)
         if end < len(line.text) and re.fullmatch(r"[^:]{1,30}:\s*", line.text[start:end]):
             end = doc.segment_end(line, end + 1)  # "Name:" in one cell, the value in the next
@@ -467,14 +494,14 @@ def _join_wrapped(doc: Document, line: Line, start: int, value: str, above: list
     return value
 
 
-def _from_legal_forms(doc: Document, buyers: set[int]) -> list[Guess]:
+def _from_legal_forms(doc: Document, buyers: BuyerZones) -> list[Guess]:
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
-        if line.index in buyers:
-            continue
         for m in LEGAL_FORM.finditer(folded):
             name = _name_before_legal_form(line.text, folded, m.start(), m.end())
             if not name or len(name) < 4 or not _looks_like_name(name):
+                continue
+            if buyers.covers(line, max(line.text.rfind(name.split(" ")[0], 0, m.start()), 0)):
                 continue
             # The legal form must close the name: "AG" in "AG Mitte" is not a form.
             after = folded[m.end() : m.end() + 3]
@@ -553,12 +580,12 @@ def _from_return_address(doc: Document) -> list[Guess]:
     return guesses
 
 
-def _from_letterhead(doc: Document, buyers: set[int]) -> list[Guess]:
+def _from_letterhead(doc: Document, buyers: BuyerZones) -> list[Guess]:
     """The biggest text at the top of page 1, without the document title."""
     top_lines = [
         ln
         for ln in doc.lines
-        if ln.page == 1 and doc.relative_top(ln) < 0.18 and ln.index not in buyers
+        if ln.page == 1 and doc.relative_top(ln) < 0.18 and not buyers.covers(ln, 0)
     ]
     if not top_lines:
         return []
