@@ -54,9 +54,9 @@ def extract_document(
             raise TooManyPagesError(
                 f"too many pages: {page_count} (limit {max_pages})", page_count=page_count
             )
-        pages = _read_pages(pdf, max_pages)
+        pages, problems = _read_pages(pdf, max_pages)
         invoice = _read_xml(pdf) if use_xml else None
-    return build_extraction(pages, invoice)
+    return build_extraction(pages, invoice, problems)
 
 
 def _check_file(path: str) -> None:
@@ -69,10 +69,9 @@ def _check_file(path: str) -> None:
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:
-        kind = "a ZIP archive" if head.startswith(b"PK") else "not a PDF"
-        raise UnreadablePdfError(
-            f"not a PDF file ({kind})" if kind != "not a PDF" else "not a PDF file"
-        )
+        if head.startswith(b"PK"):
+            raise UnreadablePdfError("not a PDF file (a ZIP archive)")
+        raise UnreadablePdfError("not a PDF file")
 
 
 def _open(path: str) -> Any:
@@ -116,12 +115,14 @@ def _declared_page_count(pdf: Any) -> int:
     return 0
 
 
-def _read_pages(pdf: Any, max_pages: int) -> list[PageText]:
+def _read_pages(pdf: Any, max_pages: int) -> tuple[list[PageText], list[str]]:
+    """Every page's text, and warnings about pages that could not be read."""
     from pdfminer.pdfpage import PDFPage
 
     from reconciliation.extraction.pdftext import build_page, read_page_chars
 
     pages: list[PageText] = []
+    problems: list[str] = []
     try:
         for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
             if number > max_pages:
@@ -138,17 +139,18 @@ def _read_pages(pdf: Any, max_pages: int) -> list[PageText]:
             )
             text.cid_chars = cid_chars
             pages.append(text)
-    except TooManyPagesError:
+    except (TooManyPagesError, MemoryError):
         raise
     except RecursionError as exc:
         raise UnreadablePdfError("broken PDF (objects nested too deeply)") from exc
     except Exception as exc:
         if not pages:
             raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
-        # A damaged later page: keep what was read; the caller sees fewer pages.
+        # A damaged later page: keep what was read, and say so for the reviewer.
+        problems.append(f"page {len(pages) + 1} and after could not be read ({_describe(exc)})")
     if not pages:
         raise UnreadablePdfError("the PDF has no pages")
-    return pages
+    return pages, problems
 
 
 def _plumber_page(pdf: Any, page_obj: Any, number: int) -> Any:
@@ -166,7 +168,9 @@ def _read_xml(pdf: Any) -> CiiInvoice | None:
         return None
 
 
-def build_extraction(pages: list[PageText], invoice: CiiInvoice | None) -> Extraction:
+def build_extraction(
+    pages: list[PageText], invoice: CiiInvoice | None, problems: list[str] | None = None
+) -> Extraction:
     from reconciliation.extraction.document import Document
 
     words = [
@@ -181,10 +185,10 @@ def build_extraction(pages: list[PageText], invoice: CiiInvoice | None) -> Extra
     readable = total_chars >= MIN_CHARS and total_chars >= MIN_READABLE_SHARE * (
         total_chars + unreadable
     )
-    warnings: list[str] = []
+    warnings: list[str] = list(problems or [])
     doc = Document(pages)
     if not readable:
-        warnings.append("no text layer")
+        warnings.insert(0, "no text layer")
         words = []
         doc = Document([])
     if invoice is not None:
