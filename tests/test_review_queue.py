@@ -27,6 +27,7 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
     Role,
+    RoutingRule,
     Vendor,
     VendorStatus,
     Workspace,
@@ -184,6 +185,32 @@ def test_queue_filters_by_vendor_and_training(workspace: Workspace, reviewer: Ab
     ) == ["t.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=training").content.decode()) == ["l.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=new_vendor").content.decode()) == ["unknown.pdf"]
+
+
+@pytest.mark.postgres
+def test_queue_filters_by_facts_not_wording(workspace: Workspace, reviewer: AbstractUser) -> None:
+    def invoice(name: str, **fields: object) -> Invoice:
+        return make_invoice(
+            workspace, document=make_document(workspace, original_name=name), **fields
+        )
+
+    conflict = {"conflicts": [{"field": "supplier_iban", "message": "differs"}]}
+    invoice("conflict.pdf", confidence_components=conflict)
+    invoice("no-conflict.pdf", confidence_components={"conflicts": []})
+    invoice("no-components.pdf", confidence_components={"fields": 0.8})
+    rule = RoutingRule.objects.create(workspace=workspace, name="Big amounts")
+    invoice("rule.pdf", routing_rule=rule)
+    make_invoice(
+        workspace, document=make_document(workspace, original_name="scan.pdf", has_text_layer=False)
+    )
+    make_invoice(
+        workspace, document=make_document(workspace, original_name="unscored.pdf"), confidence=None
+    )
+    client = _client(reviewer)
+    assert _names(client.get(f"{QUEUE}?reason=conflict").content.decode()) == ["conflict.pdf"]
+    assert _names(client.get(f"{QUEUE}?reason=rule").content.decode()) == ["rule.pdf"]
+    assert _names(client.get(f"{QUEUE}?reason=no_text").content.decode()) == ["scan.pdf"]
+    assert _names(client.get(f"{QUEUE}?confidence=none").content.decode()) == ["unscored.pdf"]
 
 
 def test_row_links_keep_the_queue_filters(workspace: Workspace, reviewer: AbstractUser) -> None:

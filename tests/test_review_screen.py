@@ -193,6 +193,7 @@ def test_screen_carries_the_keyboard_map(workspace: Workspace, reviewer: Abstrac
     assert "2 of 3" in body
 
 
+@pytest.mark.postgres  # record_review locks the invoice: FOR UPDATE must work on PostgreSQL too
 def test_approve_with_a_correction_records_both_and_teaches_the_vendor(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
