@@ -10,7 +10,7 @@ from datetime import date
 from reconciliation.extraction.amounts import CURRENCY_CODES, currency_in
 from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.dates import FoundDate, find_dates
-from reconciliation.extraction.document import Document, Hit, overlap
+from reconciliation.extraction.document import Document, Hit, fold, overlap
 from reconciliation.extraction.labels import (
     CURRENCY_LABEL,
     DUE_DATE,
@@ -282,7 +282,9 @@ def extract_due_date(doc: Document, issue: date | None) -> Guess | None:
             continue
         line, value, placement = found
         after_issue = issue is None or value.value >= issue
-        strong = not re.match(r"(?:netto|zahlbar|zu|due|pay|a|te|betalen)", hit.text.lower())
+        # "Due date", "Fälligkeitsdatum", "échéance" name the field; "zahlbar bis", "pay by"
+        # or a bare "due" are phrases that often introduce a discount date or prose.
+        strong = bool(_DUE_NOUN.search(fold(hit.text)))
         guesses.append(
             _date_guess(
                 line,
@@ -297,6 +299,11 @@ def extract_due_date(doc: Document, issue: date | None) -> Guess | None:
             )
         )
     return pick(guesses)
+
+
+_DUE_NOUN = re.compile(
+    r"date|datum|falligkeit|echeance|verval|vencimiento|scadenza|zahlungsziel|limite|uiterste"
+)
 
 
 # --- currency ------------------------------------------------------------------------------
