@@ -1,0 +1,311 @@
+"""A reviewer's corrections and approvals: stored, audited, learned, counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from reconciliation.enrichment import INVOICE_COLUMNS, index_vendor
+from reconciliation.extraction.types import (
+    AMOUNT_FIELDS,
+    DATE_FIELDS,
+    Evidence,
+    FieldValue,
+    Word,
+    value_to_json,
+)
+from reconciliation.learning.layout import values_equal, words_from_json
+from reconciliation.learning.rules import LEARNABLE_FIELDS, learn_from_correction, record_stats
+from reconciliation.models import Decision, DecisionAction, Invoice, Vendor, VendorStatus
+from reconciliation.models.vendor import VendorReview
+from reconciliation.money import is_known_currency
+from reconciliation.normalize import (
+    compact_identifier,
+    compact_vat_id,
+    is_shared_domain,
+    normalize_domain,
+    normalize_host,
+    normalize_iban,
+    normalize_vat_id,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+# --- reviews ---------------------------------------------------------------------------------
+
+
+class CorrectionError(ValueError):
+    """A reviewer's value that cannot be stored for its field (bad date, amount, currency)."""
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    invoice: Invoice
+    corrected: tuple[str, ...]
+    confirmed: tuple[str, ...]
+    learned: tuple[str, ...]
+    counted: bool  # this review counted toward the vendor's ten training documents
+    documents_reviewed: int
+    vendor_updates: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_correction(field_name: str, raw: str) -> FieldValue | None:
+    """A reviewer's typed value as the field's type; "" clears the field."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if field_name in DATE_FIELDS:
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise CorrectionError(f"{field_name}: {text!r} is not a date (YYYY-MM-DD).") from exc
+    if field_name in AMOUNT_FIELDS:
+        number = text.replace(" ", "").replace("\u00a0", "")
+        if "," in number and "." not in number:
+            number = number.replace(",", ".")
+        try:
+            return Decimal(number.replace(",", ""))
+        except InvalidOperation as exc:
+            raise CorrectionError(f"{field_name}: {text!r} is not an amount.") from exc
+    if field_name == "currency":
+        if not is_known_currency(text):
+            raise CorrectionError(f"currency: {text!r} is not an ISO 4217 code.")
+        return text.upper()
+    if field_name == "supplier_vat_id":
+        return compact_vat_id(text)
+    if field_name == "supplier_iban":
+        return compact_identifier(text)
+    if field_name == "supplier_domain":
+        return normalize_host(text) or text.lower()
+    if field_name not in INVOICE_COLUMNS:
+        raise CorrectionError(f"{field_name!r} is not a field a reviewer can correct.")
+    return text
+
+
+def _document_layout(invoice: Invoice) -> tuple[list[Word], list[tuple[float, float]]]:
+    document = invoice.document
+    extraction = document.extraction or {}
+    words = words_from_json(document.words or extraction.get("words") or [])
+    sizes = [(float(w), float(h)) for w, h in extraction.get("page_sizes") or []]
+    return words, sizes
+
+
+def _evidence_from_json(raw: Any) -> Evidence | None:
+    if not isinstance(raw, dict) or not raw.get("bbox"):
+        return None
+    x0, top, x1, bottom = (float(v) for v in raw["bbox"])
+    return Evidence(
+        page=int(raw.get("page") or 1), bbox=(x0, top, x1, bottom), text=str(raw.get("text", ""))
+    )
+
+
+def _evidence_to_json(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    return {
+        "page": evidence.page,
+        "bbox": [round(v, 2) for v in evidence.bbox] if evidence.bbox else None,
+        "text": evidence.text,
+    }
+
+
+def _column_default(invoice: Invoice, column: str) -> Any:
+    return "" if isinstance(invoice._meta.get_field(column), models.CharField) else None
+
+
+def record_review(
+    *,
+    invoice: Invoice,
+    user: AbstractBaseUser | None,
+    corrections: dict[str, str],
+    approve: bool,
+) -> ReviewResult:
+    """A reviewer looked at the invoice: store their corrections, learn from them, count the
+    document toward the vendor's training and, with `approve`, approve it.
+
+    Raises CorrectionError for a value that does not fit its field, and
+    IllegalTransitionError (from the model) when the invoice cannot be approved.
+    """
+    parsed = {name: parse_correction(name, raw) for name, raw in corrections.items()}
+    who = getattr(user, "username", "") or "a reviewer"
+    with transaction.atomic():
+        invoice = (
+            Invoice.objects.select_for_update()
+            .select_related("document", "vendor")
+            .get(pk=invoice.pk)
+        )
+        vendor = invoice.vendor
+        fields_json: dict[str, Any] = {k: dict(v) for k, v in (invoice.fields or {}).items()}
+        words, page_sizes = _document_layout(invoice)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        learned: list[str] = []
+        stats: dict[str, dict[str, int]] = {}
+        for name, value in parsed.items():
+            entry = fields_json.get(name) or {}
+            old = entry.get("value")
+            if old is None and name in INVOICE_COLUMNS:
+                column_value = getattr(invoice, INVOICE_COLUMNS[name])
+                old = value_to_json(name, column_value) if column_value not in (None, "") else None
+            new = value_to_json(name, value) if value is not None else None
+            if old is not None and new is not None and values_equal(name, old, new):
+                continue
+            if old is None and new is None:
+                continue
+            before[name], after[name] = old, new
+            if entry.get("source") == "learned":
+                stats.setdefault(name, {})["corrected"] = 1
+            evidence = None
+            if vendor is not None and new is not None and words:
+                found = learn_from_correction(
+                    vendor=vendor,
+                    document_words=words,
+                    page_sizes=page_sizes,
+                    field=name,
+                    corrected_value=new,
+                )
+                if found is not None:
+                    learned.append(name)
+                    evidence = found.evidence
+            fields_json[name] = {
+                "value": new,
+                "confidence": 1.0,
+                "source": "reviewer",
+                "evidence": _evidence_to_json(evidence),
+                "origin": f"Corrected by {who}.",
+            }
+            column = INVOICE_COLUMNS.get(name)
+            if column:
+                setattr(
+                    invoice,
+                    column,
+                    value if value is not None else _column_default(invoice, column),
+                )
+        confirmed: list[str] = []
+        if approve:
+            for name in LEARNABLE_FIELDS:
+                entry = fields_json.get(name) or {}
+                if name in after or not entry.get("value"):
+                    continue
+                confirmed.append(name)
+                if entry.get("source") == "learned":
+                    stats.setdefault(name, {})["confirmed"] = 1
+                mapping = vendor.learned_mapping if vendor is not None else {}
+                if vendor is None or not words:
+                    continue
+                if name in (mapping or {}) and entry.get("source") == "learned":
+                    continue  # the mapping found it and was right: nothing new to learn
+                found = learn_from_correction(
+                    vendor=vendor,
+                    document_words=words,
+                    page_sizes=page_sizes,
+                    field=name,
+                    corrected_value=str(entry["value"]),
+                    hint=_evidence_from_json(entry.get("evidence")),
+                )
+                if found is not None:
+                    learned.append(name)
+        if vendor is not None and stats:
+            record_stats(vendor, stats)
+        invoice.fields = fields_json
+        if after:
+            Decision.objects.create(
+                workspace_id=invoice.workspace_id,
+                action=DecisionAction.EDIT,
+                actor_id=user.pk if user is not None else None,
+                invoice=invoice,
+                document_id=invoice.document_id,
+                vendor=vendor,
+                before=before,
+                after=after,
+                reason=f"Corrected {', '.join(sorted(after))}.",
+            )
+        counted = False
+        vendor_updates: dict[str, Any] = {}
+        if approve:
+            previous_status = invoice.status
+            invoice.approve(user, reason="Approved after review")
+            if vendor is not None:
+                _review, counted = VendorReview.objects.get_or_create(
+                    invoice=invoice,
+                    defaults={
+                        "workspace_id": invoice.workspace_id,
+                        "vendor": vendor,
+                        "reviewer_id": user.pk if user is not None else None,
+                        "corrected_fields": sorted(after),
+                        "confirmed_fields": confirmed,
+                        "learned_fields": sorted(set(learned)),
+                    },
+                )
+                if counted:
+                    Vendor.objects.filter(pk=vendor.pk).update(
+                        documents_reviewed=models.F("documents_reviewed") + 1
+                    )
+                vendor_updates = _adopt_identity(vendor, invoice)
+            Decision.objects.create(
+                workspace_id=invoice.workspace_id,
+                action=DecisionAction.APPROVE,
+                actor_id=user.pk if user is not None else None,
+                invoice=invoice,
+                document_id=invoice.document_id,
+                vendor=vendor,
+                before={"status": previous_status},
+                after={"status": invoice.status, "vendor": vendor_updates},
+                reason="Approved after review",
+            )
+        invoice.save()
+    reviewed = 0
+    if vendor is not None:
+        vendor.refresh_from_db()
+        reviewed = vendor.documents_reviewed
+    return ReviewResult(
+        invoice=invoice,
+        corrected=tuple(sorted(after)),
+        confirmed=tuple(confirmed),
+        learned=tuple(sorted(set(learned))),
+        counted=counted,
+        documents_reviewed=reviewed,
+        vendor_updates=vendor_updates,
+    )
+
+
+def _adopt_identity(vendor: Vendor, invoice: Invoice) -> dict[str, Any]:
+    """An approved invoice vouches for its supplier: a new vendor becomes active and gets
+    the VAT id, domain and IBAN it lacked (an IBAN is added to the known ones)."""
+    locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    updates: dict[str, Any] = {}
+    if locked.status == VendorStatus.NEEDS_REVIEW:
+        locked.mark_as_active()
+        updates["status"] = VendorStatus.ACTIVE.value
+    vat = normalize_vat_id(invoice.supplier_vat_id)
+    if vat and not locked.vat_id:
+        taken = (
+            Vendor.objects.usable()
+            .for_workspace(locked.workspace_id)
+            .filter(vat_id=vat)
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if not taken:
+            locked.vat_id = vat
+            updates["vat_id"] = vat
+    domain = normalize_domain(invoice.supplier_domain)
+    if domain and not locked.domain and not is_shared_domain(domain):
+        locked.domain = domain
+        updates["domain"] = domain
+    iban = normalize_iban(invoice.supplier_iban)
+    known = {normalize_iban(str(i)) or str(i) for i in locked.ibans or []}
+    if iban and iban not in known:
+        locked.ibans = [*(locked.ibans or []), iban]
+        updates["ibans"] = [iban]
+    if updates:
+        locked.save()
+        index_vendor(vendor=locked)
+    vendor.status = locked.status
+    return updates
