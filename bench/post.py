@@ -295,10 +295,12 @@ class Q2Cluster:
     kills: int = 0
 
     def queue_window(self) -> None:
+        from django.utils import timezone
         from django_q.models import OrmQ
         from django_q.tasks import async_task
 
-        if OrmQ.objects.count() < 2:
+        # Waiting tasks only: a killed worker's task stays locked until q2's retry time.
+        if OrmQ.objects.filter(lock__lte=timezone.now()).count() < 2:
             async_task("reconciliation.posting.release_expired_leases")
             async_task("reconciliation.posting.post_approved", workspace_id=self.workspace_id)
 
@@ -466,6 +468,9 @@ class HarnessResult:
     lookup_requests: int
     #: Invoices found on Qonto by a look-up and therefore not sent again.
     resolved_by_lookup: int
+    #: Uploads of a key *after* Qonto had created its invoice: each one would be a duplicate at
+    #: a Qonto that ignored the idempotency key (the emulator honours it, so count them here).
+    blind_resends: int
 
 
 def run_harness(
@@ -550,7 +555,28 @@ def run_harness(
         swept_attempts=attempts.filter(error_code="lease_expired").count(),
         lookup_requests=len(emulator.requests(method="GET", path=LIST_PATH)),
         resolved_by_lookup=attempts.filter(request_summary__operation="lookup").count(),
+        blind_resends=blind_resends(emulator),
     )
+
+
+def blind_resends(emulator: QontoEmulator) -> int:
+    """Uploads carrying a key whose supplier invoice already existed when they arrived."""
+    from datetime import datetime
+
+    created = {
+        item["idempotency_key"]: datetime.fromisoformat(item["created_at"])
+        for item in emulator.state()["supplier_invoices"]
+    }
+    count = 0
+    for entry in emulator.requests(method="POST", path=BULK_PATH):
+        arrived = datetime.fromisoformat(entry.at)
+        for part in entry.body or []:
+            if part.get("name") != "supplier_invoices[][idempotency_key]":
+                continue
+            made = created.get(part["value"])
+            if made is not None and arrived > made:
+                count += 1
+    return count
 
 
 def _fault_label(fault: dict[str, Any]) -> str:
@@ -632,6 +658,7 @@ def _print_result(result: HarnessResult, invoices: int) -> None:
         ("LOST", c.lost),
         ("DUPLICATES", c.duplicates),
         ("wrong links (Well≠Qonto)", c.wrong_links),
+        ("blind re-sends (duplicates without the key)", result.blind_resends),
         ("orphans on Qonto", c.orphans),
         ("bulk requests (faulted)", f"{result.bulk_requests} ({result.injected_faults})"),
         (
@@ -731,7 +758,10 @@ def main() -> int:
     bad = [
         r
         for r in results
-        if r.comparison.lost or r.comparison.duplicates or r.comparison.wrong_links
+        if r.comparison.lost
+        or r.comparison.duplicates
+        or r.comparison.wrong_links
+        or r.blind_resends
     ]
     target = results[-1].drain_seconds < 120
     print(

@@ -289,6 +289,8 @@ def post_approved(
     ``rejected`` or ``failed`` (with a reason and a retry time), or back in the outbox.
     """
     worker = (worker_id or default_worker_id())[:64]
+    if not getattr(settings, "QONTO_ENABLED", True):
+        return PostingReport(workspace_id, worker, skipped="Qonto is turned off (QONTO_ENABLED).")
     workspace = Workspace.objects.get(pk=workspace_id)
     banks = Connection.objects.for_workspace(workspace).banks().order_by("pk")
     qonto = banks.active().first() or banks.first()

@@ -10,9 +10,14 @@ from bench.post import (
     LEASE_SECONDS,
     READ_TIMEOUT_SECONDS,
     REJECTED_ON_PURPOSE,
+    blind_resends,
     connect_qonto,
+    invoice_pdf,
     run_harness,
 )
+from connectors.config import QontoConfig
+from connectors.oauth import StaticTokenSource
+from connectors.qonto import BulkItem, QontoClient
 from connectors.sandbox import Sandbox
 from reconciliation.models import Invoice, InvoiceStatus, Workspace
 
@@ -51,6 +56,7 @@ def test_nothing_lost_nothing_posted_twice_under_faults(
     assert comparison.problems == ()
     assert (comparison.lost, comparison.duplicates, comparison.wrong_links) == (0, 0, 0)
     assert comparison.orphans == 0
+    assert result.blind_resends == 0
     posted = comparison.by_status.get("posted", 0)
     rejected = comparison.by_status.get("rejected", 0)
     # Three uploads are refused by Qonto on purpose; a refusal inside a request whose answer was
@@ -93,3 +99,21 @@ def test_clean_run_posts_everything_once(workspace: Workspace, harness_settings:
     ]
     assert len(sent) == len(set(sent)) == INVOICES
     assert result.stats.lookups == 0
+
+
+def test_the_harness_sees_a_blind_resend(sandbox: Sandbox) -> None:
+    """The emulator honours idempotency keys, so a re-send creates nothing; the harness counts
+    such re-sends itself, since a Qonto that ignored the key would have made a duplicate."""
+    emulator = sandbox.qonto
+    client = QontoClient(
+        QontoConfig(api_url=emulator.base_url),
+        StaticTokenSource(emulator.issue_token()["access_token"], provider="qonto"),
+    )
+    item = BulkItem(idempotency_key="key-1", filename="a.well-1-key1.pdf", content=invoice_pdf(1))
+    client.bulk_create_supplier_invoices([item])
+    assert blind_resends(emulator) == 0
+
+    client.bulk_create_supplier_invoices([item])
+
+    assert blind_resends(emulator) == 1
+    assert emulator.invoice_count_by_idempotency_key() == {"key-1": 1}

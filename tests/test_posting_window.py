@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from bench.post import seed_invoices
 from connectors.config import QontoConfig
@@ -123,6 +124,22 @@ def test_only_an_active_qonto_connection_posts(
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
     assert report.skipped.startswith("The Qonto connection is ")
+    assert qonto_emulator.requests() == []
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.APPROVED
+
+
+def test_nothing_is_posted_while_qonto_is_turned_off(
+    workspace: Workspace,
+    qonto: Connection,
+    qonto_emulator: QontoEmulator,
+    settings: Settings,
+) -> None:
+    settings.QONTO_ENABLED = False
+    [pk] = seed_invoices(workspace, 1)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert report.skipped == "Qonto is turned off (QONTO_ENABLED)."
     assert qonto_emulator.requests() == []
     assert Invoice.objects.get(pk=pk).status == InvoiceStatus.APPROVED
 
