@@ -381,7 +381,12 @@ def _from_xml(
     if has_text:
         from reconciliation.extraction.classify import detect_language
 
-        language = detect_language(doc)
+        language = doc.language = detect_language(doc)
+        doc.month_first = _month_first(doc)
+        # A MINIMUM or BASIC-WL profile leaves out the IBAN, the due date or the seller's
+        # contact: what the page shows fills those gaps, with its own (text) confidence.
+        for name, found in extract_fields(doc).items():
+            fields.setdefault(name, found)
     return Extraction(
         kind=kind,
         kind_confidence=1.0,
