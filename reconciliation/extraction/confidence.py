@@ -1,9 +1,14 @@
 """From extractor features to a calibrated probability that the value is right.
 
-One small logistic model per field over a handful of interpretable features (label
-strength, validation passed, consistency, agreement, competition). The weights were fitted
-on the DEV corpus with XML reading switched off, then rounded and shrunk toward zero so the
-model stays general (see bench/parse.py for the calibration table it must keep)."""
+One small logistic model per field over a handful of interpretable features: label strength,
+check digits passed, net + tax = total, agreement between occurrences, and whether another
+value competes. The weights are set by hand, deliberately few and round, then checked
+against the DEV corpus with XML reading switched off and against generated invoices in six
+languages: values reported at 0.85 or more must be right at least 97% of the time
+(``bench/parse.py`` prints the calibration table). Evidence that the DEV demo documents
+happen to satisfy but real ones may not (a labelled IBAN or VAT id with wrong check digits)
+is kept below 0.85 on purpose.
+"""
 
 from __future__ import annotations
 
