@@ -40,7 +40,7 @@ PREFIXES = frozenset(
 #: A truncated reference must keep at least this many characters to be trusted.
 MIN_TRUNCATED_LENGTH = 5
 #: Longest run of tokens considered as one reference inside a remittance text.
-MAX_RUN_TOKENS = 6
+MAX_RUN_TOKENS = 4
 MAX_NORMALIZED_LENGTH = 140
 
 _RF_START = re.compile(r"(?<![A-Z0-9])RF\d\d")
@@ -49,6 +49,21 @@ _STRUCTURED = re.compile(
     r"|(?P<wrap>\+{3}|\*{3})\s*(?P<digits>\d{12})\s*(?:\+{3}|\*{3})"
 )
 _TOKEN = re.compile(r"[A-Z]+|\d+")
+_WORD = re.compile(r"[A-Z0-9]+")
+_PREFIX_HEAD = re.compile("^(" + "|".join(sorted(PREFIXES, key=len, reverse=True)) + r")(?=\d)")
+
+
+def tokens_of(text: str) -> list[str]:
+    """The words of ``text`` (upper-case ASCII, split on anything not a letter or digit), with
+    a prefix glued to its number split off: "INV20240042" gives ["INV", "20240042"]."""
+    tokens: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        head = _PREFIX_HEAD.match(word)
+        if head is not None:
+            tokens += [head.group(1), word[head.end() :]]
+        else:
+            tokens.append(word)
+    return tokens
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,7 @@ def parse_reference(text: str | None) -> ParsedReference:
     if digits is not None:
         stripped = _strip_zeros(digits)
         return ParsedReference(raw=raw, kind="structured", normalized=stripped, tokens=(stripped,))
-    tokens = _drop_prefixes(_TOKEN.findall(fold(raw)))
+    tokens = _drop_prefixes(tokens_of(raw))
     return ParsedReference(
         raw=raw,
         kind="free" if tokens else "empty",
@@ -252,7 +267,7 @@ def _runs(text: str) -> tuple[list[_Run], list[str]]:
     digits, _ = structured_communication_in(text)
     if digits is not None:
         structured.append(_strip_zeros(digits))
-    raw_tokens = _TOKEN.findall(fold(text))
+    raw_tokens = tokens_of(text)
     runs: list[_Run] = []
     # A run may not start with a prefix word ("INV 42" is the run "42").
     for start in range(len(raw_tokens)):

@@ -496,3 +496,27 @@ def test_none_of_these_rejects_all_and_stops_proposals(
         document.pk,
         {"rejected": [match.pk]},
     )
+
+
+def test_a_remittance_notice_is_never_matched_to_a_debit(
+    workspace: Workspace, bank: Connection
+) -> None:
+    notice = payment_document(
+        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-02",
+        beneficiary_name="ACME Supplies GmbH",
+    )  # fmt: skip
+    Document.objects.filter(pk=notice.pk).update(kind=DocumentKind.WIRE_NOTICE)
+    simple_pair(workspace, bank)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert matches_of(notice) == []
+
+
+def test_a_second_concurrent_window_is_refused(workspace: Workspace, bank: Connection) -> None:
+    simple_pair(workspace, bank)
+    SyncRun.objects.create(workspace=workspace, kind=SyncKind.MATCHING, trigger="window")
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert (report.status, report.confirmed, Match.objects.count()) == ("busy", 0, 0)

@@ -265,7 +265,7 @@ def test_partial_credit_with_exact_reference_is_still_confident() -> None:
     assert scored is not None
     # 60 reference + 15 partial + 0 counterparty + 5 date.
     assert scored.score == Decimal("80.00")
-    assert scored.reasons[1] == "received 200.00 EUR — partial, 300.00 still due"
+    assert scored.reasons[1] == "received 200.00 EUR — partial, 300.00 EUR still due"
 
 
 def test_credit_without_reference_needs_the_amount_due_and_a_counterparty() -> None:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from reconciliation.matching.confirmations import match_confirmations
@@ -24,10 +25,14 @@ from reconciliation.models import SyncKind, SyncRun, SyncStatus, Workspace
 
 logger = logging.getLogger("reconciliation.matching")
 
+#: A matching run older than this is taken for dead (its worker stopped).
+MATCH_LEASE = timedelta(minutes=30)
+
 
 @dataclass
 class MatchReport:
     workspace_id: int
+    status: str = "done"  # done | busy (another worker is matching this workspace)
     #: Payment confirmations confirmed against a debit in this window (attached at its end).
     confirmed: int = 0
     #: Confirmations sent to review with candidates.
@@ -46,6 +51,25 @@ class MatchReport:
     sync_run_id: int | None = None
 
 
+def _claim(workspace_id: int) -> SyncRun | None:
+    """One matching run per workspace at a time: the running SyncRun row is the lock (taken
+    under the workspace's row lock); a run older than `MATCH_LEASE` is taken for dead."""
+    now = timezone.now()
+    with db_transaction.atomic():
+        Workspace.objects.select_for_update().get(pk=workspace_id)
+        running = SyncRun.objects.for_workspace(workspace_id).filter(
+            kind=SyncKind.MATCHING, status=SyncStatus.RUNNING
+        )
+        for stale in running.filter(started_at__lte=now - MATCH_LEASE):
+            stale.finish(SyncStatus.FAILED, "The worker stopped before matching finished.")
+            stale.save(update_fields=["status", "error", "finished_at"])
+        if running.filter(started_at__gt=now - MATCH_LEASE).exists():
+            return None
+        return SyncRun.objects.create(
+            workspace_id=workspace_id, kind=SyncKind.MATCHING, trigger="window", started_at=now
+        )
+
+
 def policy_for(workspace: Workspace) -> MatchPolicy:
     return MatchPolicy(
         threshold=workspace.match_threshold,
@@ -58,8 +82,10 @@ def policy_for(workspace: Workspace) -> MatchPolicy:
 def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport:
     """Match the workspace's paperwork and bank lines, once per sync window.
 
-    Reads only; the one outside write it prepares — attaching confirmations to their Qonto
-    transactions — happens later in `attach_confirmed`, at the end of the window.
+    Writes only Well's own rows (matches, holds, receivable payments, decisions). The one
+    write to Qonto it prepares — attaching confirmations to their transactions — happens
+    later, in `attach_confirmed` at the end of the window. One run per workspace at a time:
+    a second concurrent call returns at once with ``status="busy"``.
     """
     started = time.monotonic()
     workspace = Workspace.objects.get(pk=workspace_id)
@@ -73,9 +99,10 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
         .values_list("started_at", flat=True)
         .first()
     )
-    run = SyncRun.objects.create(
-        workspace_id=workspace_id, kind=SyncKind.MATCHING, trigger="window"
-    )
+    run = _claim(workspace_id)
+    if run is None:
+        logger.info("matching of workspace %s is already running", workspace_id)
+        return MatchReport(workspace_id=workspace_id, status="busy")
     report = MatchReport(workspace_id=workspace_id, sync_run_id=run.pk)
     try:
         vendors = VendorDirectory.load(workspace_id)

@@ -28,6 +28,7 @@ from reconciliation.matching.scoring import (
     Ranking,
     rank,
     score_debit,
+    worth_review,
 )
 from reconciliation.matching.sources import (
     VendorDirectory,
@@ -38,10 +39,10 @@ from reconciliation.matching.sources import (
     window_around,
 )
 from reconciliation.models import (
-    PAYMENT_KINDS,
     Decision,
     DecisionAction,
     Document,
+    DocumentKind,
     DocumentStatus,
     Match,
     MatchKind,
@@ -72,7 +73,7 @@ class ConfirmationOutcome:
 
 
 def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]:
-    """Parsed payment documents that still need a debit: not confirmed or attached, not
+    """Parsed payment confirmations that still need a debit: not confirmed or attached, not
     flagged as a double charge, and not answered "none of these" by a reviewer."""
     decided = Match.objects.for_workspace(workspace_id).filter(
         kind=MatchKind.CONFIRMATION_DEBIT,
@@ -87,7 +88,8 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
     )
     return list(
         Document.objects.for_workspace(workspace_id)
-        .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
+        # Wire/remittance notices are customers' advices of money *to* us: not debits.
+        .filter(kind=DocumentKind.PAYMENT_CONFIRMATION, status=DocumentStatus.PARSED)
         .exclude(pk__in=decided.values("document_id"))
         .exclude(pk__in=flagged.values("document_id"))
         .exclude(pk__in=declined.values("document_id"))
@@ -342,7 +344,7 @@ def _persist(
             keep = ranking.candidates[:1]
             status = MatchStatus.CONFIRMED
         else:
-            keep = ranking.candidates[:REVIEW_CANDIDATES]
+            keep = worth_review(ranking, REVIEW_CANDIDATES)
             status = MatchStatus.PROPOSED
         if not keep:
             outcome.unmatched_document_ids.append(document_id)

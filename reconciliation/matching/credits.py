@@ -34,6 +34,7 @@ from reconciliation.matching.scoring import (
     ScoredCandidate,
     rank,
     score_credit,
+    worth_review,
 )
 from reconciliation.matching.sources import VendorDirectory, bank_line
 from reconciliation.models import (
@@ -48,7 +49,7 @@ from reconciliation.models import (
     Transaction,
     TransactionStatus,
 )
-from reconciliation.references import ReferenceIndex
+from reconciliation.references import Hit, ReferenceIndex
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -231,9 +232,15 @@ def match_credits(
     rows = credits_to_match(workspace_id, targets=targets, since=since, today=today)
     outcome.considered = len(rows)
     decided: list[tuple[BankLine, Ranking, bool]] = []
-    for row in rows:
-        line = bank_line(row, vendors)
-        ranking = _rank_credit(line, targets, policy=policy, rates=rates)
+    found = [
+        (line, targets.references.find(line.reference))
+        for line in (bank_line(row, vendors) for row in rows)
+    ]
+    # Credits a reference ties to a receivable go first: a same-amount credit without one
+    # must not take the receivable from its own payment arriving a day later.
+    found.sort(key=lambda pair: not pair[1])
+    for line, hits in found:
+        ranking = _rank_credit(line, hits, targets, policy=policy, rates=rates)
         confident = ranking.is_confident and ranking.best is not None
         if confident and ranking.best is not None:
             key = _key_of(ranking.best)
@@ -244,10 +251,14 @@ def match_credits(
 
 
 def _rank_credit(
-    line: BankLine, targets: Targets, *, policy: MatchPolicy, rates: RateBook
+    line: BankLine,
+    hits: list[tuple[Hit, TargetKey]],
+    targets: Targets,
+    *,
+    policy: MatchPolicy,
+    rates: RateBook,
 ) -> Ranking:
     scored: list[ScoredCandidate] = []
-    hits = targets.references.find(line.reference)
     if hits:
         tier = hits[0][0].tier
         for _hit, key in hits:
@@ -302,7 +313,7 @@ def _persist(
     payments: list[tuple[int, Decimal]] = []
     for line, ranking, confident in decided:
         current = existing.get(line.transaction_id, {})
-        keep = ranking.candidates[:1] if confident else ranking.candidates[:REVIEW_CANDIDATES]
+        keep = ranking.candidates[:1] if confident else worth_review(ranking, REVIEW_CANDIDATES)
         status = MatchStatus.CONFIRMED if confident else MatchStatus.PROPOSED
         kept: set[TargetKey] = set()
         for position, candidate in enumerate(keep, start=1):

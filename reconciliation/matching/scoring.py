@@ -27,7 +27,7 @@ names it)                 date (10 within issue date … due date + 60 days)    
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +45,8 @@ HUNDRED = Decimal(100)
 MIN_NAME_SIMILARITY = 0.6
 #: How far ahead of the runner-up a candidate must be to be taken without review.
 DEFAULT_MARGIN = Decimal(10)
+#: Candidates below this are not worth a reviewer's time and are not proposed.
+MIN_CANDIDATE_SCORE = Decimal(50)
 #: An abbreviated or truncated reference counts this much of an exact one (debits).
 PARTIAL_REFERENCE_SHARE = Decimal("0.7")
 
@@ -313,6 +315,10 @@ def score_credit(
     if tier is not None:
         if agreement is None:
             return None
+        allowed = target.amount_due * (1 + policy.fx_tolerance_percent / HUNDRED)
+        if tier != "exact" and agreement.matched_amount > allowed:
+            # A loose reference and more money than is due: another payment altogether.
+            return None
         reference_points = Decimal(60) if tier == "exact" else Decimal(45)
         amount_points, amount_reason = _credit_amount_points(line, target, agreement)
         date_points = Decimal(5) if paid_after_issue else ZERO
@@ -332,15 +338,25 @@ def score_credit(
             return None
         in_term = paid_after_issue and delta <= 60
         date_points = Decimal(10) if in_term else ZERO
-        reference_points = Decimal(5) if not line.reference.strip() else ZERO
+        if not line.reference.strip():
+            reference_points, reference_reason = Decimal(5), "no reference"
+        elif any(char.isdigit() for char in line.reference):
+            # A number we do not know: most likely it pays something else.
+            reference_points = Decimal(-20)
+            reference_reason = f"reference names another document ({line.reference!r})"
+        else:
+            reference_points, reference_reason = (
+                ZERO,
+                f"reference without a number ({line.reference!r})",
+            )
         reasons = (
             agreement.reason + " (what is due)",
             party_reason,
             "paid within the payment term" if in_term else "paid outside the payment term",
-            "no reference" if reference_points else f"reference names nothing ({line.reference!r})",
+            reference_reason,
         )
         amount_points = Decimal(40) - Decimal(20) * agreement.distance
-        total = amount_points + party_points + date_points + reference_points
+        total = max(ZERO, amount_points + party_points + date_points + reference_points)
     return ScoredCandidate(
         transaction_id=line.transaction_id,
         target_id=target.id,
@@ -441,5 +457,6 @@ def rank(candidates: Iterable[ScoredCandidate], policy: MatchPolicy) -> Ranking:
     return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
 
 
-def top(candidates: Sequence[ScoredCandidate], count: int = 3) -> tuple[ScoredCandidate, ...]:
-    return tuple(candidates[:count])
+def worth_review(ranking: Ranking, count: int = 3) -> tuple[ScoredCandidate, ...]:
+    """The best ``count`` candidates a reviewer should see (none below `MIN_CANDIDATE_SCORE`)."""
+    return tuple(c for c in ranking.candidates[:count] if c.score >= MIN_CANDIDATE_SCORE)
