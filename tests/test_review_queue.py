@@ -194,10 +194,12 @@ def test_queue_filters_by_facts_not_wording(workspace: Workspace, reviewer: Abst
             workspace, document=make_document(workspace, original_name=name), **fields
         )
 
-    conflict = {"conflicts": [{"field": "supplier_iban", "message": "differs"}]}
-    invoice("conflict.pdf", confidence_components=conflict)
-    invoice("no-conflict.pdf", confidence_components={"conflicts": []})
-    invoice("no-components.pdf", confidence_components={"fields": 0.8})
+    def components(*keys: str) -> dict[str, object]:
+        return {"components": [{"key": key, "label": key, "factor": 0.85} for key in keys]}
+
+    invoice("conflict.pdf", confidence_components=components("fields", "conflict:supplier_iban"))
+    invoice("no-conflict.pdf", confidence_components=components("fields", "vendor"))
+    invoice("no-components.pdf", confidence_components={})
     rule = RoutingRule.objects.create(workspace=workspace, name="Big amounts")
     invoice("rule.pdf", routing_rule=rule)
     make_invoice(

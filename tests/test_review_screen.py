@@ -109,15 +109,29 @@ def make_review_invoice(
     fields.setdefault(
         "confidence_components",
         {
-            "fields": 0.81,
-            "conflicts": [
+            "version": 1,
+            "score": "72.50",
+            "components": [
                 {
-                    "field": "supplier_iban",
-                    "document_value": "DE02120300000000202051",
-                    "vendor_value": "DE89370400440532013000",
-                    "message": "The document's IBAN differs from the vendor record.",
-                }
+                    "key": "field:invoice_number",
+                    "label": "Invoice number",
+                    "value": 0.61,
+                    "factor": 0.9,
+                    "points": 9.1,
+                    "detail": "61%, read from the text",
+                },
+                {
+                    "key": "conflict:supplier_iban",
+                    "label": "IBAN differs from the vendor's",
+                    "value": 0.0,
+                    "factor": 0.85,
+                    "points": 15.2,
+                    "detail": "The document's IBAN differs from the vendor record.",
+                },
+                {"key": "check:totals", "label": "Totals add up", "value": 1.0, "factor": 1.0},
             ],
+            "blocking": [],
+            "must_review": [],
         },
     )
     fields.setdefault("routing_reasons", ["score 72.5 between 55 and 85: review"])
@@ -162,6 +176,9 @@ def test_screen_shows_fields_with_confidence_evidence_and_origin(
     assert "Filled from the vendor record “ACME” (#1)." in body
     assert "The document&#x27;s IBAN differs from the vendor record." in body
     assert "score 72.5 between 55 and 85: review" in body
+    components = re.findall(r"<tr(?: class=\"well-costly\")?><th scope=\"row\">([^<]*)<", body)
+    assert components == ["IBAN differs from the vendor&#x27;s", "Invoice number", "Totals add up"]
+    assert "<td>61 %</td><td>×0.90</td><td>9.1</td>" in body
     assert 'data-page-number="1" data-page-width="595.0" data-page-height="842.0"' in body
     assert f'src="/admin/review/{invoice.document_id}/page/1.png"' in body
     assert 'value="INV-0O42"' in body

@@ -101,8 +101,8 @@ class ReasonFilter(admin.SimpleListFilter):
             "new_vendor": Q(invoice__vendor__isnull=True)
             | Q(invoice__vendor__status=VendorStatus.NEEDS_REVIEW),
             "training": Q(invoice__vendor__documents_reviewed__lt=TRAINING_DOCUMENTS),
-            "conflict": Q(invoice__confidence_components__has_key="conflicts")
-            & ~Q(invoice__confidence_components__conflicts=[]),
+            # Scoring stores each conflict as a component keyed "conflict:<field>".
+            "conflict": Q(invoice__confidence_components__components__icontains='"conflict:'),
             "rule": Q(invoice__routing_rule__isnull=False),
             "no_text": Q(has_text_layer=False),
         }

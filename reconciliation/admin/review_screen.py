@@ -141,6 +141,8 @@ def review_context(
         "conflicts": [c["message"] for c in conflicts],
         "routing_reasons": [str(r) for r in (invoice.routing_reasons if invoice else [])],
         "components": _components(invoice),
+        "blocking": [str(b) for b in _components_json(invoice).get("blocking") or []],
+        "must_review": [str(m) for m in _components_json(invoice).get("must_review") or []],
         "confidence_band": _band(
             invoice.confidence if invoice else None,
             (workspace.review_threshold, workspace.auto_post_threshold),
@@ -252,30 +254,71 @@ def _field_view(
     )
 
 
+@dataclass(frozen=True)
+class ComponentView:
+    label: str
+    value: str  # the input as a percentage ("" when it has none)
+    factor: str  # what it multiplied the score by ("×0.85")
+    points: str  # points of the 100 it cost ("7.7")
+    detail: str
+    is_costly: bool
+
+
+def _components_json(invoice: Invoice | None) -> dict[str, Any]:
+    data = invoice.confidence_components if invoice is not None else None
+    return data if isinstance(data, dict) else {}
+
+
 def _conflicts(invoice: Invoice | None) -> list[dict[str, str]]:
-    if invoice is None:
-        return []
-    raw = (invoice.confidence_components or {}).get("conflicts") or []
+    """Conflicts with the vendor's record: scoring stores them as `conflict:<field>`
+    components; an older shape kept them in a `conflicts` list."""
+    data = _components_json(invoice)
     out: list[dict[str, str]] = []
-    for item in raw if isinstance(raw, list) else []:
+    for item in data.get("components") or []:
+        key = str(item.get("key", "")) if isinstance(item, dict) else ""
+        if key.startswith("conflict:"):
+            name = key.split(":", 1)[1]
+            message = str(item.get("detail") or item.get("label") or key)
+            out.append({"field": name if name != "vendor" else "", "message": message})
+    for item in data.get("conflicts") or []:
         if isinstance(item, dict):
-            out.append(
-                {"field": str(item.get("field", "")), "message": str(item.get("message", item))}
-            )
+            out.append({"field": str(item.get("field", "")), "message": str(item.get("message"))})
         else:
             out.append({"field": "", "message": str(item)})
     return out
 
 
-def _components(invoice: Invoice | None) -> list[tuple[str, str]]:
-    if invoice is None:
-        return []
+def _components(invoice: Invoice | None) -> list[ComponentView]:
+    """The score's components, costliest first, as the reviewer reads them."""
     rows = []
-    for key, value in (invoice.confidence_components or {}).items():
-        if key == "conflicts":
+    for item in _components_json(invoice).get("components") or []:
+        if not isinstance(item, dict):
             continue
-        rows.append((key.replace("_", " "), _plain(value)))
-    return rows
+        points = _number(item.get("points"))
+        factor = _number(item.get("factor"))
+        value = _number(item.get("value"))
+        rows.append(
+            (
+                -(points or 0.0),
+                ComponentView(
+                    label=str(item.get("label") or item.get("key") or ""),
+                    value=f"{value * 100:.0f} %" if value is not None else "",
+                    factor=f"×{factor:.2f}" if factor is not None and factor != 1.0 else "",
+                    points=f"{points:.1f}" if points else "",
+                    detail=str(item.get("detail") or ""),
+                    is_costly=bool(points and points >= 0.5),
+                ),
+            )
+        )
+    rows.sort(key=lambda row: row[0])
+    return [view for _, view in rows]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _plain(value: Any) -> str:

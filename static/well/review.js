@@ -137,7 +137,7 @@
   });
 
   /* --- evidence boxes ------------------------------------------------------------------- */
-  function showEvidence(row, scroll) {
+  function showEvidence(row) {
     var number = row.getAttribute("data-evidence-page");
     var box = (row.getAttribute("data-evidence-box") || "").split(" ").map(parseFloat);
     var page = document.querySelector('.well-page[data-page-number="' + number + '"]');
@@ -157,7 +157,17 @@
     marker.style.height = ((box[3] - box[1] + 2 * pad) / height * 100) + "%";
     marker.hidden = false;
     marker.setAttribute("data-showing", row.getAttribute("data-field") || "");
-    if (scroll) { marker.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+    revealInPane(marker);
+  }
+
+  /* Bring the box into view inside the pages pane only (never the whole window, so the
+     field being read or typed in stays where it is). */
+  function revealInPane(marker) {
+    var pane = marker.closest(".well-pages");
+    if (!pane) { return; }
+    var top = marker.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+    var visible = top >= pane.scrollTop && top <= pane.scrollTop + pane.clientHeight - 40;
+    if (!visible) { pane.scrollTop = Math.max(0, top - pane.clientHeight / 3); }
   }
 
   function hideEvidence() {
@@ -173,7 +183,7 @@
 
   document.addEventListener("mouseover", function (event) {
     var row = evidenceRow(event.target);
-    if (row) { hideEvidence(); showEvidence(row, false); }
+    if (row) { hideEvidence(); showEvidence(row); }
   });
   document.addEventListener("mouseout", function (event) {
     var row = evidenceRow(event.target);
@@ -182,7 +192,7 @@
   document.addEventListener("focusin", function (event) {
     var row = evidenceRow(event.target);
     hideEvidence();
-    if (row) { showEvidence(row, true); }
+    if (row) { showEvidence(row); }
   });
 
   /* A page image that fails to render says so instead of showing a broken image. */
