@@ -73,6 +73,7 @@ def remote_updated_at(emulator: QontoEmulator, transaction_id: str) -> datetime:
     return moment
 
 
+@pytest.mark.postgres
 def test_first_sync_mirrors_every_page(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
@@ -150,6 +151,7 @@ def test_rows_keep_amounts_counterparty_reference_and_dates(
     assert row.qonto_updated_at == remote_updated_at(qonto_emulator, remote.id)
 
 
+@pytest.mark.postgres
 def test_next_sync_starts_at_the_mark_minus_the_overlap_and_upserts(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:

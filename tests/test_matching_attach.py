@@ -140,6 +140,7 @@ def test_retry_after_a_timeout_resends_the_same_key(
     assert len(qonto_emulator.attachments_of(remote_id)) == 1
 
 
+@pytest.mark.postgres
 def test_an_unanswered_window_is_finished_by_the_next_with_the_same_key(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:

@@ -74,6 +74,7 @@ def bank(workspace: Workspace) -> Connection:
     return make_connection(workspace, Provider.QONTO, watched_folder="")
 
 
+@pytest.mark.postgres
 def test_hand_built_month_gives_exactly_the_expected_matches(
     workspace: Workspace, bank: Connection
 ) -> None:
@@ -273,6 +274,7 @@ def simple_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Trans
     return document, transaction
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     ("threshold", "status"),
     [
@@ -335,6 +337,7 @@ def test_a_debit_that_arrives_later_is_matched_in_a_later_window(
     assert matches_of(document) == [(transaction.pk, MatchStatus.CONFIRMED, 1, "source")]
 
 
+@pytest.mark.postgres
 def test_two_confirmations_claiming_one_debit_both_go_to_review(
     workspace: Workspace, bank: Connection
 ) -> None:

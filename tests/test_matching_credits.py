@@ -100,6 +100,7 @@ def test_exact_reference_pays_the_receivable(workspace: Workspace, bank: Connect
     )
 
 
+@pytest.mark.postgres
 def test_partial_payments_leave_the_rest_due(workspace: Workspace, bank: Connection) -> None:
     owed = receivable(workspace, "INV-2026-0042")
     credit(workspace, bank, "200.00", "INV-2026-0042 acompte", value_date=date(2026, 11, 5))
@@ -127,6 +128,7 @@ def test_abbreviated_reference_collapses_onto_the_only_receivable(
     assert Match.objects.get(transaction=paid).reasons[0] == "reference abbreviated (INV-2024-0042)"
 
 
+@pytest.mark.postgres
 def test_ambiguous_abbreviation_goes_to_review_with_candidates(
     workspace: Workspace, bank: Connection
 ) -> None:
@@ -201,6 +203,7 @@ def test_without_reference_the_amount_and_iban_decide(
     assert credit_matches(stranger) == []
 
 
+@pytest.mark.postgres
 def test_foreign_receivable_is_paid_in_its_currency(workspace: Workspace, bank: Connection) -> None:
     owed = receivable(workspace, "EXP-2026-7", "1000.00", currency="USD")
     paid = credit(
@@ -287,3 +290,35 @@ def test_none_of_these_for_a_credit(workspace: Workspace, bank: Connection) -> N
     assert len(result.rejected_match_ids) == 2
     decision = Decision.objects.get(action=DecisionAction.REJECT_MATCHES)
     assert (decision.actor_id, decision.before["transaction"]) == (user.pk, paid.qonto_id)
+
+
+def test_a_reference_cut_too_short_still_agrees_with_the_amount_and_iban(
+    workspace: Workspace, bank: Connection
+) -> None:
+    owed = receivable(workspace, "INV-2026-00326", customer_iban=CLIENT_IBAN)
+    receivable(workspace, "INV-2026-00327", "730.00")
+    paid = credit(workspace, bank, "500.00", "INV-2026", counterparty_iban=CLIENT_IBAN)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert credit_matches(paid) == [(owed.pk, None, MatchStatus.CONFIRMED, 1)]
+    assert Match.objects.get(transaction=paid).reasons[3] == (
+        "reference 'INV-2026' is the start of INV-2026-00326"
+    )
+
+
+def test_a_credit_naming_another_document_is_only_proposed(
+    workspace: Workspace, bank: Connection
+) -> None:
+    owed = receivable(workspace, "INV-2026-00326", customer_iban=CLIENT_IBAN)
+    paid = credit(workspace, bank, "500.00", "RE-2026-48213", counterparty_iban=CLIENT_IBAN)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    match = Match.objects.get(transaction=paid)
+    assert (match.receivable_id, match.status, match.score) == (
+        owed.pk,
+        MatchStatus.PROPOSED,
+        Decimal("65.00"),
+    )
+    assert state(owed)[1] == ReceivableStatus.OPEN

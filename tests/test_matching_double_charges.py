@@ -92,6 +92,7 @@ def test_a_debit_naming_the_invoice_settles_it(
     assert report.invoices_settled == 1
 
 
+@pytest.mark.postgres
 def test_reminder_with_the_same_number_is_held_as_a_double_charge(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
@@ -264,6 +265,7 @@ def flag(workspace: Workspace, bank: Connection, acme: Vendor) -> tuple[Invoice,
     return repeat, Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
 
 
+@pytest.mark.postgres
 def test_refuse_records_who_and_when_and_refuses_the_invoice(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:

@@ -120,6 +120,7 @@ def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) 
     assert Receivable.objects.count() == 0
 
 
+@pytest.mark.postgres
 def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Workspace) -> None:
     existing = make_receivable(
         workspace,

@@ -35,7 +35,12 @@ from typing import Literal
 
 from reconciliation.matching.names import name_similarity
 from reconciliation.money import quantize
-from reconciliation.references import MatchTier, compare_references
+from reconciliation.references import (
+    MatchTier,
+    compare_references,
+    normalize_reference,
+    remittance_reference,
+)
 
 AmountBasis = Literal["source", "local", "converted"]
 
@@ -338,8 +343,13 @@ def score_credit(
             return None
         in_term = paid_after_issue and delta <= 60
         date_points = Decimal(10) if in_term else ZERO
+        given = remittance_reference(line.reference).normalized
         if not line.reference.strip():
             reference_points, reference_reason = Decimal(5), "no reference"
+        elif len(given) >= 2 and normalize_reference(target.reference).startswith(given):
+            # Cut too short to name one receivable, but the start of this one's reference.
+            reference_points = Decimal(5)
+            reference_reason = f"reference {line.reference!r} is the start of {target.reference}"
         elif any(char.isdigit() for char in line.reference):
             # A number we do not know: most likely it pays something else.
             reference_points = Decimal(-20)

@@ -1,0 +1,536 @@
+"""Matching benchmark: 10,000 documents against 1,000,000 Qonto transactions.
+
+    make bench-match
+    .venv/bin/python bench/match.py [--documents 10000] [--transactions 1000000] [--seed 0]
+                                    [--postgres] [--errors 10]
+
+Data comes from ``connectors.sandbox.demo_data.generate_bulk``: payment confirmations (85 %) and
+receivables (15 %) with the truth of which transaction settles each, and realistic noise —
+foreign currencies, separate transfer fees, inbound fees, partial payments, truncated,
+abbreviated, padded and missing references, RF and Belgian structured references, bank labels
+in capitals or cut short, missing counterparty IBANs, late settlements, near-duplicate debits
+(same counterparty and amount a day or two apart, or another counterparty with the same
+amount) and recurring same-amount payments a month apart.
+
+The rows are bulk-inserted into a throwaway database (SQLite in a temporary directory, or
+PostgreSQL at ``postgres://postgres@127.0.0.1:5432/well_bench_match`` with ``--postgres``,
+dropped and re-created). Then ``match_window`` runs in a fresh process, so its wall time and
+peak memory are its own, and a second window shows the steady-state cost. Automatic matches
+(``confirmed``) are scored against the truth: precision = right / confirmed, recall = right /
+documents whose payment is on the account. Targets on the 2-core machine: < 60 s for the
+matching, precision ≥ 99.5 %, recall ≥ 95 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_NAME = "well_bench_match"
+BATCH = 5_000
+
+
+def _configure(database_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "well.test_settings"
+    os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger("reconciliation").setLevel(logging.WARNING)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=200_000)
+def _name(label: str) -> str:
+    from reconciliation.matching.names import normalize_name
+
+    return normalize_name(label)
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents) / 100
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def transaction_rows(data: Any, workspace_id: int, connection_id: int) -> Iterator[dict[str, Any]]:
+    """The generator's Qonto-shaped dicts as mirror rows (column values), mapped as
+    `banking_sync.transaction_row` maps them: same normalisers, amounts from the exact
+    ``*_cents``, no raw JSON kept."""
+    from reconciliation.matching.names import compact_iban
+    from reconciliation.references import remittance_reference
+
+    for row in data.transactions():
+        emitted = _moment(row["emitted_at"])
+        settled = _moment(row["settled_at"])
+        detail = row.get("transfer") or row.get("income") or row.get("direct_debit") or {}
+        reference = row["reference"] or ""
+        label = row["clean_counterparty_name"] or row["label"] or ""
+        yield {
+            "workspace_id": workspace_id,
+            "connection_id": connection_id,
+            "qonto_id": row["id"],
+            "transaction_slug": "",
+            "bank_account_id": row["bank_account_id"],
+            "side": row["side"],
+            "status": row["status"],
+            "operation_type": row["operation_type"],
+            "amount": _money(row["amount_cents"]),
+            "currency": row["currency"],
+            "local_amount": _money(row["local_amount_cents"]),
+            "local_currency": row["local_currency"],
+            "counterparty_name": label,
+            "normalized_counterparty": _name(label),
+            "counterparty_iban": compact_iban(detail.get("counterparty_account_number")),
+            "reference": reference,
+            "normalized_reference": remittance_reference(reference).normalized[:140],
+            "note": "",
+            "emitted_at": emitted,
+            "settled_at": settled,
+            "value_date": (settled or emitted).date() if (settled or emitted) else None,
+            "qonto_updated_at": _moment(row["updated_at"]),
+            "attachment_ids": [],
+            "raw": {},
+        }
+
+
+def _batches(rows: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
+    """``executemany`` of column values: the ORM's ``bulk_create`` is held to 999 parameters
+    a statement on SQLite (38 transactions) and builds a model per row, far too slow for a
+    million rows."""
+    import json as json_module
+
+    from django.db import connection, models
+    from django.db import transaction as db_transaction
+
+    ops = connection.ops
+    columns = [column for column in model._meta.concrete_fields if not column.primary_key]
+    adapters: list[Any] = []
+    for column in columns:
+        if isinstance(column, models.DateTimeField):
+            adapters.append(ops.adapt_datetimefield_value)
+        elif isinstance(column, models.DateField):
+            adapters.append(ops.adapt_datefield_value)
+        elif isinstance(column, models.JSONField):
+            adapters.append(json_module.dumps)
+        elif isinstance(column, models.DecimalField):
+            adapters.append(lambda value: None if value is None else str(value))
+        else:
+            adapters.append(None)
+    names = ", ".join(ops.quote_name(column.column) for column in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    table = ops.quote_name(model._meta.db_table)
+    statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - our own names
+    pairs = [(column.attname, adapt) for column, adapt in zip(columns, adapters, strict=True)]
+    values = [
+        tuple(adapt(row[name]) if adapt else row[name] for name, adapt in pairs) for row in rows
+    ]
+    with db_transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(statement, values)
+
+
+def load(data: Any) -> tuple[int, dict[str, float]]:
+    from django.db import transaction as db_transaction
+    from django.utils import timezone
+
+    from reconciliation.models import (
+        Connection,
+        ConnectionStatus,
+        Document,
+        DocumentKind,
+        DocumentStatus,
+        Provider,
+        Receivable,
+        Transaction,
+        Workspace,
+    )
+    from reconciliation.references import normalize_reference
+
+    timings: dict[str, float] = {}
+    workspace = Workspace.objects.create(name="Bench SAS", slug="bench")
+    bank = Connection.objects.create(
+        workspace=workspace, provider=Provider.QONTO, status=ConnectionStatus.ACTIVE
+    )
+    started = time.monotonic()
+    documents: list[Document] = []
+    receivables: list[Receivable] = []
+    for item in data.documents():
+        if item["kind"] == "receivable":
+            receivables.append(
+                Receivable(
+                    workspace=workspace,
+                    reference=item["reference"],
+                    normalized_reference=normalize_reference(item["reference"])[:140],
+                    customer_name=item["customer_name"],
+                    normalized_customer=_name(item["customer_name"]),
+                    customer_iban=item["customer_iban"],
+                    amount=Decimal(item["amount"]),
+                    currency=item["currency"],
+                    issue_date=date.fromisoformat(item["issue_date"]),
+                    due_date=date.fromisoformat(item["due_date"]),
+                )
+            )
+            continue
+        fields = {
+            name: {"value": item[name], "confidence": 0.95, "source": "text", "evidence": None}
+            for name in (
+                "amount",
+                "currency",
+                "execution_date",
+                "beneficiary_name",
+                "beneficiary_iban",
+                "reference",
+            )
+            if item.get(name)
+        }
+        documents.append(
+            Document(
+                workspace=workspace,
+                source_file_id=item["id"],
+                original_name=f"{item['id']}.pdf",
+                content_hash=hashlib.sha256(item["id"].encode()).hexdigest(),
+                kind=DocumentKind.PAYMENT_CONFIRMATION,
+                status=DocumentStatus.PARSED,
+                extraction={"kind": "payment_confirmation", "fields": fields},
+            )
+        )
+    with db_transaction.atomic():
+        Document.objects.bulk_create(documents, batch_size=2_000)
+        Receivable.objects.bulk_create(receivables, batch_size=2_000)
+    timings["documents"] = time.monotonic() - started
+    started = time.monotonic()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # A throwaway database: no need to wait for the disk during the bulk load.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-524288")  # 512 MB: random-key index inserts
+    # As if the sync had stored them an hour ago: the second window then measures the
+    # steady state (only what was synced since the first), not an artefact of the load.
+    synced_at = timezone.now() - timedelta(hours=1)
+    for batch in _batches(transaction_rows(data, workspace.pk, bank.pk)):
+        for row in batch:
+            row["synced_at"] = synced_at
+        insert_rows(Transaction, batch)
+    Receivable.objects.filter(workspace=workspace).update(created_at=synced_at)
+    timings["transactions"] = time.monotonic() - started
+    return workspace.pk, timings
+
+
+# --- matching in its own process ---------------------------------------------------------------
+
+
+def run_windows(workspace_id: int, today: date) -> dict[str, Any]:
+    """Two windows back to back; wall time and peak memory of each (this process only)."""
+    from django.db import connection
+
+    from reconciliation.matching import match_window
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    before = _memory_mb("VmHWM")
+    started = time.monotonic()
+    first = match_window(workspace_id=workspace_id, today=today)
+    first_seconds = time.monotonic() - started
+    peak = _memory_mb("VmHWM")
+    started = time.monotonic()
+    second = match_window(workspace_id=workspace_id, today=today)
+    second_seconds = time.monotonic() - started
+    return {
+        "first_seconds": first_seconds,
+        "second_seconds": second_seconds,
+        "rss_before_mb": before,
+        "rss_peak_mb": peak,
+        "first": _summary(first),
+        "second": _summary(second),
+    }
+
+
+def _memory_mb(name: str) -> float:
+    """From /proc/self/status: ``VmHWM`` is this process's peak resident memory (getrusage's
+    ``ru_maxrss`` would carry over the parent's peak across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return int(line.split()[1]) / 1024
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+
+
+def _summary(report: Any) -> dict[str, Any]:
+    return {
+        "confirmed": report.confirmed,
+        "proposed": report.proposed,
+        "unmatched": len(report.unmatched_document_ids),
+        "credits_considered": report.credits_considered,
+        "credits_confirmed": report.credits_confirmed,
+        "credits_proposed": report.credits_proposed,
+    }
+
+
+def match_in_child(database_url: str, workspace_id: int, today: date) -> dict[str, Any]:
+    output = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            "match",
+            "--workspace",
+            str(workspace_id),
+            "--today",
+            today.isoformat(),
+        ],
+        env={**os.environ, "DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(output.stdout.strip().splitlines()[-1]))
+
+
+# --- scoring against the truth ---------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    total: int = 0  # documents whose payment is on the account
+    confirmed: int = 0
+    right: int = 0
+    wrong: list[str] = field(default_factory=list)
+    proposed: int = 0
+    truth_in_proposals: int = 0
+    by_tag: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    @property
+    def precision(self) -> float | None:
+        return self.right / self.confirmed if self.confirmed else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+
+def evaluate(data: Any, workspace_id: int) -> tuple[Score, Score]:
+    from reconciliation.models import Match, MatchKind, MatchStatus
+
+    documents = {item["id"]: item for item in data.documents()}
+    reference_to_doc = {
+        item["reference"]: item["id"] for item in documents.values() if item["kind"] == "receivable"
+    }
+    confirmed: dict[str, str] = {}
+    proposed: dict[str, set[str]] = defaultdict(set)
+    for doc_id, tx_id, status in Match.objects.filter(
+        workspace_id=workspace_id, kind=MatchKind.CONFIRMATION_DEBIT
+    ).values_list("document__source_file_id", "transaction__qonto_id", "status"):
+        if status == MatchStatus.CONFIRMED:
+            confirmed[doc_id] = tx_id
+        elif status == MatchStatus.PROPOSED:
+            proposed[doc_id].add(tx_id)
+    for reference, tx_id, status in Match.objects.filter(
+        workspace_id=workspace_id, kind=MatchKind.CREDIT_RECEIVABLE
+    ).values_list("receivable__reference", "transaction__qonto_id", "status"):
+        doc_id = reference_to_doc[reference]
+        if status == MatchStatus.CONFIRMED:
+            if doc_id in confirmed and confirmed[doc_id] != tx_id:
+                confirmed[doc_id] = f"{confirmed[doc_id]} and {tx_id}"
+            else:
+                confirmed[doc_id] = tx_id
+        elif status == MatchStatus.PROPOSED:
+            proposed[doc_id].add(tx_id)
+    debits, credits = Score(), Score()
+    for doc_id, item in documents.items():
+        score = credits if item["kind"] == "receivable" else debits
+        truth = item["truth_transaction_id"]
+        tags = item["noise"] or ["clean"]
+        if truth is not None:
+            score.total += 1
+        for tag in tags:
+            score.by_tag[tag]["documents"] += 1
+        if doc_id in confirmed:
+            score.confirmed += 1
+            if confirmed[doc_id] == truth:
+                score.right += 1
+                for tag in tags:
+                    score.by_tag[tag]["right"] += 1
+            else:
+                score.wrong.append(f"{doc_id} {tags}: matched {confirmed[doc_id]}, truth {truth}")
+                for tag in tags:
+                    score.by_tag[tag]["wrong"] += 1
+        elif doc_id in proposed:
+            score.proposed += 1
+            score.truth_in_proposals += truth in proposed[doc_id]
+            for tag in tags:
+                score.by_tag[tag]["review"] += 1
+    return debits, credits
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def report(
+    args: argparse.Namespace,
+    engine: str,
+    timings: dict[str, float],
+    run: dict[str, Any],
+    debits: Score,
+    credits: Score,
+) -> None:
+    print(f"Matching benchmark on {engine}: {args.documents:,} documents, "
+          f"{args.transactions:,} transactions, seed {args.seed}")  # fmt: skip
+    print(
+        f"load: documents {timings['documents']:.1f} s, transactions "
+        f"{timings['transactions']:.1f} s (not part of the target)\n"
+    )
+    print(f"{'window':<28}{'wall time':>12}{'confirmed':>11}{'review':>8}{'credits':>9}")
+    for name, seconds_key, summary in (
+        ("first (everything new)", "first_seconds", run["first"]),
+        ("second (steady state)", "second_seconds", run["second"]),
+    ):
+        print(
+            f"{name:<28}{run[seconds_key]:>10.1f} s{summary['confirmed']:>11}"
+            f"{summary['proposed']:>8}{summary['credits_considered']:>9}"
+        )
+    print(
+        f"\npeak memory of the matching process: {run['rss_peak_mb']:.0f} MB "
+        f"(of which {run['rss_before_mb']:.0f} MB before the first window: Python + Django)\n"
+    )
+    total = Score(
+        total=debits.total + credits.total,
+        confirmed=debits.confirmed + credits.confirmed,
+        right=debits.right + credits.right,
+    )
+    print(f"{'automatic matches':<34}{'docs paid':>10}{'confirmed':>11}{'right':>7}"
+          f"{'precision':>11}{'recall':>9}{'review':>8}{'truth in review':>17}")  # fmt: skip
+    for name, score in (
+        ("confirmations ↔ debits", debits),
+        ("receivables ↔ credits", credits),
+        ("all", total),
+    ):
+        review = f"{score.truth_in_proposals}/{score.proposed}" if score.proposed else "—"
+        print(
+            f"{name:<34}{score.total:>10}{score.confirmed:>11}{score.right:>7}"
+            f"{_pct(score.precision):>11}{_pct(score.recall):>9}{score.proposed:>8}{review:>17}"
+        )
+    print("\nby noise (documents, right, wrong, sent to review)")
+    tags = sorted({*debits.by_tag, *credits.by_tag})
+    for tag in tags:
+        cells = []
+        for score in (debits, credits):
+            counts = score.by_tag.get(tag)
+            cells.append(
+                f"{counts['documents']:>6}{counts['right']:>6}{counts['wrong']:>5}{counts['review']:>6}"
+                if counts
+                else f"{'':>23}"
+            )
+        print(f"  {tag:<36}{cells[0]}   |{cells[1]}")
+    print(f"  {'':<36}{'confirmations':>23}   |{'receivables':>23}")
+    seconds = run["first_seconds"]
+    precision, recall = total.precision or 0.0, total.recall or 0.0
+    print(
+        f"\ntargets: < 60 s → {seconds:.1f} s {'met' if seconds < 60 else 'MISSED'}; "
+        f"precision ≥ 99.5% → {_pct(precision)} {'met' if precision >= 0.995 else 'MISSED'}; "
+        f"recall ≥ 95% → {_pct(recall)} {'met' if recall >= 0.95 else 'MISSED'}"
+    )
+    wrong = debits.wrong + credits.wrong
+    if wrong and args.errors:
+        print(f"\nwrong automatic matches ({len(wrong)}; first {args.errors}):")
+        for line in wrong[: args.errors]:
+            print("  ", line)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def _postgres_url(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=10) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        db.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES_SERVER}/{name}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--errors", type=int, default=10, help="wrong matches to list")
+    parser.add_argument("--phase", choices=("all", "match"), default="all", help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--today", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase == "match":
+        _configure(os.environ["DATABASE_URL"])
+        result = run_windows(args.workspace, date.fromisoformat(args.today))
+        print(json.dumps(result))
+        return 0
+    directory = tempfile.mkdtemp(prefix="well-bench-match-")
+    os.environ.setdefault("WELL_VAR_DIR", directory)
+    if args.postgres:
+        database_url, engine = _postgres_url(POSTGRES_NAME), "PostgreSQL"
+    else:
+        database_url, engine = f"sqlite:///{directory}/bench.sqlite3", "SQLite"
+    _configure(database_url)
+    from django.core.management import call_command
+
+    from connectors.sandbox.demo_data import generate_bulk
+
+    call_command("migrate", verbosity=0)
+    data = generate_bulk(args.documents, args.transactions, args.seed)
+    workspace_id, timings = load(data)
+    from django.db import connections
+
+    connections.close_all()
+    run = match_in_child(database_url, workspace_id, data.anchor)
+    debits, credits = evaluate(data, workspace_id)
+    report(args, engine, timings, run, debits, credits)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
