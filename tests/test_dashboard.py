@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from reconciliation.admin import dashboard
 from reconciliation.models import (
+    Connection,
     ConnectionStatus,
     Document,
     DocumentKind,
@@ -106,8 +107,14 @@ def _scenario(workspace: Workspace) -> AbstractUser:
         workspace, Provider.QONTO, status=ConnectionStatus.NEEDS_REAUTH, account_label="Main bank"
     )
     SyncRun.objects.create(
-        workspace=workspace, connection=dropbox, kind=SyncKind.FILES, files_seen=120, files_new=80
+        workspace=workspace,
+        connection=dropbox,
+        kind=SyncKind.FILES,
+        files_seen=120,
+        started_at=NOW - timedelta(hours=3),
     )
+    # The poll stored these: six of them since the run started three hours ago.
+    Document.objects.filter(workspace=workspace).update(connection=dropbox)
     return reviewer
 
 
@@ -144,7 +151,8 @@ def test_figures_of_a_workspace(workspace: Workspace, frozen: None) -> None:
         ("dropbox", "active"),
         ("qonto", "needs_reauth"),
     ]
-    assert [(run.files_seen, run.files_new) for run in board.running] == [(120, 80)]
+    assert [(p.run.kind, p.documents_stored) for p in board.running] == [("files", 6)]
+    assert board.reading == 0
     by_day = dict(board.volume)
     assert len(board.volume) == dashboard.VOLUME_DAYS
     assert (
@@ -167,17 +175,20 @@ def test_home_page_shows_the_dashboard_first(workspace: Workspace, frozen: None)
     assert "<title>Rejected by Qonto: invalid: 2</title>" in body
     assert 'class="well-connection-needs_reauth"' in body
     assert 'data-progress-url="/admin/dashboard/progress/"' in body
-    assert '<span data-run-field="files_seen">120</span>' in body
+    assert '<span data-run-field="documents_stored">6</span> documents stored so far' in body
     assert '<script src="/static/well/dashboard.js" defer></script>' in body
     assert "<script>" not in body  # CSP: no inline script
 
 
 def test_progress_feed_reports_running_syncs(workspace: Workspace, frozen: None) -> None:
     reviewer = _scenario(workspace)
-    runs = _client(reviewer).get("/admin/dashboard/progress/").json()["runs"]
-    assert [(r["kind"], r["files_seen"], r["files_new"], r["workspace"]) for r in runs] == [
-        ("Folder poll", 120, 80, workspace.pk)
-    ]
+    dropbox = Connection.objects.get(workspace=workspace, provider=Provider.DROPBOX)
+    make_document(workspace, status=DocumentStatus.NEW, connection=dropbox)
+    answer = _client(reviewer).get("/admin/dashboard/progress/").json()
+    assert [
+        (r["kind"], r["documents_stored"], r["files_seen"], r["workspace"]) for r in answer["runs"]
+    ] == [("Folder poll", 7, 120, workspace.pk)]
+    assert answer["reading"] == {str(workspace.pk): 1}
 
 
 def test_empty_workspace_says_nothing_yet(workspace: Workspace) -> None:

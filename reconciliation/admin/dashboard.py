@@ -34,6 +34,7 @@ from reconciliation.models import (
     MatchStatus,
     PostAttempt,
     PostOutcome,
+    SyncKind,
     SyncRun,
     SyncStatus,
     Workspace,
@@ -81,6 +82,12 @@ PIPELINE_LABELS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class RunProgress:
+    run: SyncRun
+    documents_stored: int  # documents this connection stored since the run started
+
+
 @dataclass
 class WorkspaceDashboard:
     workspace: Workspace
@@ -96,7 +103,8 @@ class WorkspaceDashboard:
     volume: list[tuple[date, int]] = field(default_factory=list)
     failures: list[tuple[str, int]] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
-    running: list[SyncRun] = field(default_factory=list)
+    running: list[RunProgress] = field(default_factory=list)
+    reading: int = 0  # documents downloaded and waiting to be read
     charts: dict[str, SafeString] = field(default_factory=dict)
 
     @property
@@ -158,8 +166,10 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
         boards[match["workspace_id"]].double_charges = match["n"]
     for connection in Connection.objects.filter(workspace_id__in=ids).order_by("provider", "pk"):
         boards[connection.workspace_id].connections.append(connection)
-    for run in running_runs(ids):
-        boards[run.workspace_id].running.append(run)
+    for progress in running_progress(ids):
+        boards[progress.run.workspace_id].running.append(progress)
+    for workspace_id, count in reading_backlog(ids).items():
+        boards[workspace_id].reading = count
     for board in boards.values():
         board.charts = {
             "pipeline": bar_chart(board.pipeline, title="Documents by status this week"),
@@ -302,12 +312,41 @@ def _failures(boards: dict[int, WorkspaceDashboard], ids: list[int], now: dateti
         boards[row["workspace_id"]].failures.append((cause, row["n"]))
 
 
-def running_runs(workspace_ids: list[int]) -> list[SyncRun]:
-    return list(
+def running_progress(workspace_ids: list[int]) -> list[RunProgress]:
+    """Syncs running now, each with the documents its connection stored since it started:
+    the count moves while a first sync of a big folder downloads, before the run finishes."""
+    runs = list(
         SyncRun.objects.filter(workspace_id__in=workspace_ids, status=SyncStatus.RUNNING)
         .select_related("connection")
         .order_by("started_at", "pk")[:20]
     )
+    polls = [r for r in runs if r.kind == SyncKind.FILES and r.connection_id is not None]
+    stored: dict[str, Any] = {}
+    if polls:
+        stored = Document.objects.filter(
+            connection_id__in={r.connection_id for r in polls}
+        ).aggregate(
+            **{
+                f"run{r.pk}": Count(
+                    "pk", filter=Q(connection_id=r.connection_id, received_at__gte=r.started_at)
+                )
+                for r in polls
+            }
+        )
+    return [RunProgress(run, int(stored.get(f"run{run.pk}") or 0)) for run in runs]
+
+
+def reading_backlog(workspace_ids: list[int]) -> dict[int, int]:
+    rows = (
+        Document.objects.filter(
+            workspace_id__in=workspace_ids,
+            status__in=(DocumentStatus.NEW, DocumentStatus.PARSING),
+        )
+        .values("workspace_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["workspace_id"]: row["n"] for row in rows}
 
 
 # --- SVG -------------------------------------------------------------------------------------
@@ -427,24 +466,26 @@ def index(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
 
 def progress(request: HttpRequest) -> JsonResponse:
-    """Syncs running now in the user's workspaces, polled by the dashboard to show progress."""
+    """Syncs running now and documents waiting to be read in the user's workspaces, polled by
+    the dashboard to show the progress of long operations."""
     ids = [w.pk for w in visible_workspaces(request)]
-    runs = running_runs(ids)
     return JsonResponse(
         {
             "runs": [
                 {
-                    "id": run.pk,
-                    "workspace": run.workspace_id,
-                    "kind": run.get_kind_display(),
-                    "started_at": run.started_at.isoformat(),
-                    "files_seen": run.files_seen,
-                    "files_new": run.files_new,
-                    "files_failed": run.files_failed,
-                    "items_seen": run.items_seen,
-                    "items_changed": run.items_changed,
+                    "id": item.run.pk,
+                    "workspace": item.run.workspace_id,
+                    "kind": item.run.get_kind_display(),
+                    "started_at": item.run.started_at.isoformat(),
+                    "documents_stored": item.documents_stored,
+                    "files_seen": item.run.files_seen,
+                    "files_new": item.run.files_new,
+                    "files_failed": item.run.files_failed,
+                    "items_seen": item.run.items_seen,
+                    "items_changed": item.run.items_changed,
                 }
-                for run in runs
-            ]
+                for item in running_progress(ids)
+            ],
+            "reading": {str(k): v for k, v in reading_backlog(ids).items()},
         }
     )
