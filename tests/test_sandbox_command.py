@@ -13,7 +13,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from connectors.sandbox import APIDECK_API_KEY, APIDECK_APP_ID, APIDECK_CONSUMER_ID, Sandbox
-from connectors.sandbox.demo import load_demo, run_sandbox
+from connectors.sandbox.demo import demo_file_path, load_demo, run_sandbox
 from connectors.sandbox.demo_data import build_demo_scenario
 
 
@@ -78,10 +78,13 @@ def test_runner_serves_the_demo_scenario_until_stopped() -> None:
         settings[name].startswith("http://127.0.0.1:") for name in settings if name.endswith("_URL")
     )
     files = [e["path_display"] for e in dropbox_state["files"]["entries"] if e[".tag"] == "file"]
-    assert sorted(files) == sorted(path for path, _ in scenario.files)
+    assert sorted(files) == sorted(demo_file_path(path, doc) for path, doc in scenario.files)
     assert qonto_state["organization"]["id"] == scenario.organization["id"]
     assert len(qonto_state["transactions"]) == len(scenario.transactions)
-    assert [item["name"] for item in apideck_files.json()["data"]] == ["Invoices"]
+    assert sorted(item["name"] for item in apideck_files.json()["data"]) == [
+        "Apideck inbox",
+        "Invoices",
+    ]
     assert not runner.is_alive()
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(settings["QONTO_API_URL"] + "/_sandbox/state", timeout=2)

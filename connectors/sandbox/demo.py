@@ -49,11 +49,7 @@ def load_demo(sandbox: Sandbox, *, seed: int = 7) -> DemoSummary:
     "analysis" that extracts each uploaded demo invoice's printed fields."""
     scenario = build_demo_scenario(seed)
     for path, document in scenario.files:
-        if document.kind in ("wire_notice", "other"):
-            # Customers' remittance advices arrive through the Apideck-connected folder, so
-            # the demo's two file connections each have their own documents.
-            path = f"{APIDECK_INBOX}/{path.rsplit('/', 1)[-1]}"
-        sandbox.dropbox.put_file(path, document.content)
+        sandbox.dropbox.put_file(demo_file_path(path, document), document.content)
     sandbox.qonto.load_organization(
         scenario.organization,
         bank_accounts=scenario.bank_accounts,
@@ -67,6 +63,15 @@ def load_demo(sandbox: Sandbox, *, seed: int = 7) -> DemoSummary:
         organization=str(scenario.organization["name"]),
         apideck_consumer=APIDECK_CONSUMER_ID,
     )
+
+
+def demo_file_path(path: str, document: RenderedDocument) -> str:
+    """Where a scenario file lives in the demo Dropbox. Customers' remittance advices (and the
+    odd newsletter) arrive through the Apideck-connected folder, so the demo's two file
+    connections each read their own documents."""
+    if document.kind in ("wire_notice", "other"):
+        return f"{APIDECK_INBOX}/{path.rsplit('/', 1)[-1]}"
+    return path
 
 
 def _analyzer(
