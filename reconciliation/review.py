@@ -248,12 +248,18 @@ def save_review(
     return ReviewResult(invoice.pk, invoice.status, corrected, message)
 
 
+def _status_words(invoice: Invoice) -> str:
+    """The status label inside a sentence ("posted to Qonto", not "Posted to Qonto")."""
+    label = str(invoice.get_status_display())
+    return label[:1].lower() + label[1:]
+
+
 def _cannot_approve(invoice: Invoice) -> str:
     if invoice.is_held:
         return f"It is held out of posting ({invoice.hold_reason}); decide on that first."
     if invoice.status == InvoiceStatus.APPROVED:
         return "It is already approved."
-    return f"An invoice that is {invoice.get_status_display().lower()} cannot be approved."
+    return f"An invoice that is {_status_words(invoice)} cannot be approved."
 
 
 def approve_invoice(*, invoice: Invoice, user: AbstractBaseUser) -> ReviewResult:
@@ -287,9 +293,7 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.can_refuse or locked.status == InvoiceStatus.REFUSED:
-            raise ReviewError(
-                f"An invoice that is {locked.get_status_display().lower()} cannot be refused."
-            )
+            raise ReviewError(f"An invoice that is {_status_words(locked)} cannot be refused.")
         before = {"status": locked.status}
         locked.refuse(user, reason)
         locked.save()
@@ -395,4 +399,4 @@ def _short(error: Exception, invoice: Invoice | None) -> str:
     if invoice.status == InvoiceStatus.REFUSED:
         return "already refused"
     logger.info("bulk decision skipped invoice %s: %s", invoice.pk, error)
-    return f"{invoice.get_status_display().lower()}"
+    return _status_words(invoice)

@@ -50,7 +50,6 @@ from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.review_screen import review_context
 from reconciliation.models import (
     Document,
-    DocumentKind,
     IllegalTransitionError,
     Invoice,
     Match,
@@ -646,7 +645,3 @@ def document_file(request: HttpRequest, document_id: int) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def is_payment(document: Document) -> bool:
-    return document.kind in (DocumentKind.PAYMENT_CONFIRMATION, DocumentKind.WIRE_NOTICE)
