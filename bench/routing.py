@@ -206,16 +206,15 @@ class Bench:
                 tally.approved_correct += 1
 
     def review(self, invoice: Invoice, sample: Sample) -> None:
-        """A reviewer fixes every wrong field against the truth and approves."""
+        """A reviewer checks the document (even one Well approved on its own), fixes every
+        wrong field against the truth and approves."""
         invoice.refresh_from_db()
         corrections = {}
         for name in self.wrong_fields(invoice, sample.truth, INVOICE_FIELDS):
             corrections[name] = str(sample.truth[name])
-        if invoice.status == InvoiceStatus.REFUSED:
+        if invoice.status in (InvoiceStatus.REFUSED, InvoiceStatus.APPROVED):
             invoice.reopen(None, "bench reviewer")
             invoice.save()
-        if invoice.status == InvoiceStatus.APPROVED:
-            return
         learning.record_review(invoice=invoice, user=None, corrections=corrections, approve=True)
 
 

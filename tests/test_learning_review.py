@@ -23,7 +23,7 @@ from reconciliation.models import (
     VendorStatus,
     Workspace,
 )
-from reconciliation.models.vendor import VendorReview
+from reconciliation.models.vendor import VendorKey, VendorReview
 from tests.factories import make_document, make_invoice, make_user
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +226,49 @@ def test_a_held_invoice_cannot_be_approved_and_nothing_is_kept(
     assert (invoice.number, vendor.documents_reviewed, vendor.learned_mapping) == ("WRONG-1", 0, {})
     assert Decision.objects.count() == 0
     assert invoice.issue_date == date(2026, 11, 2)
+
+
+def test_a_vendor_identity_taken_from_a_misread_is_corrected_with_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    buyer_vat, seller_vat = "FR40303265045", "DE136695976"
+    misread = Vendor.objects.create(
+        workspace=workspace, name="Rechnung", vat_id=buyer_vat, ibans=["GB82WEST12345698765432"]
+    )
+    index_vendor(vendor=misread)
+    invoice = invoice_for(workspace, misread, render(tmp_path / "a.pdf", "NP-0042", "12,00"))
+    invoice.fields = {
+        **invoice.fields,
+        "supplier_name": {"value": "Rechnung", "confidence": 0.4, "source": "text"},
+        "supplier_vat_id": {"value": buyer_vat, "confidence": 0.7, "source": "text"},
+        "supplier_iban": {"value": "GB82WEST12345698765432", "confidence": 0.7, "source": "text"},
+    }
+    invoice.save()
+
+    result = record_review(
+        invoice=invoice,
+        user=None,
+        corrections={
+            "supplier_name": "Nordlicht Papier GmbH",
+            "supplier_vat_id": seller_vat,
+            "supplier_iban": IBAN,
+        },
+        approve=False,
+    )
+
+    misread.refresh_from_db()
+    assert (misread.name, misread.vat_id, misread.ibans) == (
+        "Nordlicht Papier GmbH",
+        seller_vat,
+        [IBAN],
+    )
+    assert result.vendor_updates == {
+        "vat_id": seller_vat,
+        "ibans": [IBAN],
+        "name": "Nordlicht Papier GmbH",
+    }
+    edit = Decision.objects.get(action=DecisionAction.EDIT)
+    assert edit.after["vendor"] == result.vendor_updates
+    keys = set(VendorKey.objects.filter(vendor=misread).values_list("kind", "value"))
+    assert ("vat_id", seller_vat) in keys
+    assert ("vat_id", buyer_vat) not in keys

@@ -30,6 +30,7 @@ from reconciliation.normalize import (
     normalize_domain,
     normalize_host,
     normalize_iban,
+    normalize_name,
     normalize_vat_id,
 )
 
@@ -214,6 +215,9 @@ def record_review(
         if vendor is not None and stats:
             record_stats(vendor, stats)
         invoice.fields = fields_json
+        vendor_updates: dict[str, Any] = {}
+        if vendor is not None and after:
+            vendor_updates = _correct_identity(vendor, before, after)
         if after:
             Decision.objects.create(
                 workspace_id=invoice.workspace_id,
@@ -223,11 +227,11 @@ def record_review(
                 document_id=invoice.document_id,
                 vendor=vendor,
                 before=before,
-                after=after,
+                after={**after, "vendor": vendor_updates} if vendor_updates else after,
                 reason=f"Corrected {', '.join(sorted(after))}.",
             )
         counted = False
-        vendor_updates: dict[str, Any] = {}
+        adopted: dict[str, Any] = {}
         if approve:
             previous_status = invoice.status
             invoice.approve(user, reason="Approved after review")
@@ -247,7 +251,8 @@ def record_review(
                     Vendor.objects.filter(pk=vendor.pk).update(
                         documents_reviewed=models.F("documents_reviewed") + 1
                     )
-                vendor_updates = _adopt_identity(vendor, invoice)
+                adopted = _adopt_identity(vendor, invoice)
+                vendor_updates = {**vendor_updates, **adopted}
             Decision.objects.create(
                 workspace_id=invoice.workspace_id,
                 action=DecisionAction.APPROVE,
@@ -256,7 +261,7 @@ def record_review(
                 document_id=invoice.document_id,
                 vendor=vendor,
                 before={"status": previous_status},
-                after={"status": invoice.status, "vendor": vendor_updates},
+                after={"status": invoice.status, "vendor": adopted},
                 reason="Approved after review",
             )
         invoice.save()
@@ -273,6 +278,49 @@ def record_review(
         documents_reviewed=reviewed,
         vendor_updates=vendor_updates,
     )
+
+
+def _correct_identity(
+    vendor: Vendor, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
+    """A corrected VAT id, IBAN, domain or name that the vendor record had taken from this
+    document's wrong reading (often the buyer's VAT id) is corrected on the vendor too."""
+    locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    updates: dict[str, Any] = {}
+    old_vat, new_vat = before.get("supplier_vat_id"), after.get("supplier_vat_id")
+    if old_vat and locked.vat_id and compact_vat_id(locked.vat_id) == compact_vat_id(old_vat):
+        vat = normalize_vat_id(new_vat) or ""
+        taken = bool(vat) and (
+            Vendor.objects.usable()
+            .for_workspace(locked.workspace_id)
+            .filter(vat_id=vat)
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        locked.vat_id = "" if taken else vat
+        updates["vat_id"] = locked.vat_id
+    old_iban, new_iban = before.get("supplier_iban"), after.get("supplier_iban")
+    if old_iban:
+        wrong = normalize_iban(old_iban) or compact_identifier(old_iban)
+        ibans = [str(i) for i in locked.ibans or [] if (normalize_iban(str(i)) or i) != wrong]
+        if len(ibans) != len(locked.ibans or []):
+            right = normalize_iban(new_iban)
+            locked.ibans = [*ibans, right] if right and right not in ibans else ibans
+            updates["ibans"] = locked.ibans
+    old_domain, new_domain = before.get("supplier_domain"), after.get("supplier_domain")
+    if old_domain and locked.domain and normalize_domain(old_domain) == locked.domain:
+        domain = normalize_domain(new_domain)
+        locked.domain = domain if domain and not is_shared_domain(domain) else ""
+        updates["domain"] = locked.domain
+    old_name, new_name = before.get("supplier_name"), after.get("supplier_name")
+    if old_name and new_name and normalize_name(locked.name) == normalize_name(old_name):
+        locked.name = str(new_name)[:300]
+        updates["name"] = locked.name
+    if updates:
+        locked.save()
+        index_vendor(vendor=locked)
+        vendor.refresh_from_db()
+    return updates
 
 
 def _adopt_identity(vendor: Vendor, invoice: Invoice) -> dict[str, Any]:
