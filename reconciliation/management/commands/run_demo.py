@@ -67,9 +67,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and sandbox.poll() is None:
             try:
-                urllib.request.urlopen(
-                    "http://127.0.0.1:8702/_sandbox/state", timeout=1
-                ).close()
+                urllib.request.urlopen("http://127.0.0.1:8702/_sandbox/state", timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.3)
