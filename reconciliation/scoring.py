@@ -66,7 +66,8 @@ FIELD_LABELS: dict[str, str] = {
     "supplier_domain": "Domain",
 }
 # A required field that was not read counts as this confidence in the fields' mean (and
-# blocks approval): one missing field sends a document to review, three refuse it.
+# blocks approval): one missing field sends a document to review, three refuse it. A field
+# read with less confidence counts the same: a doubtful value is no worse than none.
 MISSING_FIELD_CONFIDENCE = 0.36
 # Checks: the factor a failed check multiplies the score by.
 TOTALS_MISMATCH_FACTOR = 0.7
@@ -183,7 +184,7 @@ def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComp
                 f"field:{name}",
                 label,
                 confidence,
-                max(confidence, 1e-6) ** share,
+                max(confidence, MISSING_FIELD_CONFIDENCE) ** share,
                 f"{_percent(confidence)}, read from "
                 f"{_SOURCES.get(extracted.source, extracted.source)}",
             )

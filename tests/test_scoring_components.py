@@ -267,3 +267,16 @@ def test_stored_score_is_read_back_for_rerouting(invoice: Invoice, vendor: Vendo
         result.must_review,
     )
     assert [c.to_json() for c in again.components] == [c.to_json() for c in result.components]
+
+
+def test_a_doubtful_field_costs_no_more_than_a_missing_one(
+    invoice: Invoice, vendor: Vendor
+) -> None:
+    doubtful = score(invoice, fields(issue_date=(date(2026, 3, 5), 0.17)), found=resolution(vendor))
+    missing = score(invoice, fields(issue_date=None, due_date=None), found=resolution(vendor))
+
+    assert doubtful.value == missing.value == Decimal("81.51")
+    assert doubtful.blocking == ()
+    assert missing.blocking == ("Issue date not found.",)
+    issue = next(c for c in doubtful.components if c.key == "field:issue_date")
+    assert (issue.value, issue.detail) == (0.17, "17%, read from the text")
