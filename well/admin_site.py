@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -33,3 +34,34 @@ class WellAdminSite(admin.AdminSite):
         from reconciliation.admin.pages import page_urls
 
         return page_urls(self) + super().get_urls()
+
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The day's work first: the review queue and the integration status page lead the
+        navigation, above the model lists."""
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        pages = [
+            ("Review queue", "admin:reconciliation-review", "review"),
+            ("Integration status", "admin:reconciliation-integration-status", "status"),
+        ]
+        work = {
+            "name": "Today",
+            "app_label": "well-work",
+            "app_url": reverse("admin:reconciliation-review"),
+            "has_module_perms": True,
+            "models": [
+                {
+                    "name": name,
+                    "object_name": object_name,
+                    "admin_url": reverse(url_name),
+                    "add_url": None,
+                    "view_only": True,
+                    "perms": {"view": True},
+                }
+                for name, url_name, object_name in pages
+            ],
+        }
+        return [work, *apps]
