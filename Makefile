@@ -15,8 +15,7 @@ DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	APIDECK_API_URL=http://127.0.0.1:8701 APIDECK_API_KEY=well-demo-apideck-key APIDECK_APP_ID=well-demo-app \
 	QONTO_API_URL=http://127.0.0.1:8702 QONTO_OAUTH_URL=http://127.0.0.1:8702 \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
-	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI= \
-	WELL_FORM_ACTION_HOSTS=http://127.0.0.1:8700,http://127.0.0.1:8701,http://127.0.0.1:8702
+	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 
 .PHONY: install run test lint typecheck pytest pytest-postgres browser-deps bench bench-parse bench-routing bench-post bench-match clean
 

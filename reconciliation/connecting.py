@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -43,6 +44,22 @@ class DisconnectResult:
     connection: Connection
     revoked_at_provider: bool
     message: str
+
+
+def consent_origins() -> list[str]:
+    """Origins of the pages a connect button sends the browser to (for CSP form-action)."""
+    urls = [
+        settings.DROPBOX_WEB_URL,
+        settings.QONTO_OAUTH_URL,
+        settings.APIDECK_VAULT_URL,
+        settings.APIDECK_API_URL,
+    ]
+    origins = []
+    for url in urls:
+        parts = urlsplit(str(url))
+        if parts.scheme and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(origins))
 
 
 def default_folder(provider: Provider) -> str:

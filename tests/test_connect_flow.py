@@ -139,3 +139,15 @@ def test_connection_page_offers_the_three_buttons(
     body = page.content.decode()
     for provider in ("dropbox", "apideck", "qonto"):
         assert reverse("well-connect-start", args=[workspace.pk, provider]) in body
+
+
+def test_connections_page_allows_the_consent_hosts_as_form_targets(
+    workspace: Workspace, admin_client: Client, sandbox_settings: Sandbox
+) -> None:
+    page = admin_client.get(reverse("admin:reconciliation_connection_changelist"))
+    policy = page["Content-Security-Policy"]
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    for url in (sandbox_settings.dropbox.base_url, sandbox_settings.qonto.base_url):
+        assert url in form_action
+    other = admin_client.get(reverse("admin:index"))
+    assert sandbox_settings.qonto.base_url not in other["Content-Security-Policy"]

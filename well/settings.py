@@ -254,12 +254,8 @@ QONTO_STAGING_TOKEN = secret("QONTO_STAGING_TOKEN", default="")
 # Where a new connection starts watching ("" is the Dropbox app folder itself).
 WELL_DROPBOX_DEFAULT_FOLDER = env.str("WELL_DROPBOX_DEFAULT_FOLDER", default="")
 WELL_APIDECK_DEFAULT_FOLDER = env.str("WELL_APIDECK_DEFAULT_FOLDER", default="root")
-# Hosts of the consent pages the connect buttons redirect to (CSP form-action covers redirects).
-CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += [
-    DROPBOX_WEB_URL,
-    QONTO_OAUTH_URL,
-    env.str("APIDECK_VAULT_URL", default="https://vault.apideck.com"),
-]
+# Apideck's hosted connect page (the connections page allows it as a form target).
+APIDECK_VAULT_URL = env.str("APIDECK_VAULT_URL", default="https://vault.apideck.com")
 
 # Envelope-encryption master key(s): urlsafe base64 of 32 bytes; "new,old" during rotation.
 WELL_MASTER_KEY = secret("WELL_MASTER_KEY", default="") or ""

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from reconciliation.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.connecting import disconnect
+from reconciliation.connecting import consent_origins, disconnect
 from reconciliation.models import (
     Connection,
     Membership,
@@ -164,7 +164,11 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
             "connect_workspaces": list(managed),
             "connect_providers": [(p.value, p.label) for p in Provider],
         }
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        # Connect buttons POST here and are redirected to the provider's consent page; CSP's
+        # form-action covers that redirect, so this page allows exactly the configured hosts.
+        response._csp_update = {"form-action": consent_origins()}  # type: ignore[attr-defined]
+        return response
 
     @admin.action(
         description="Disconnect (revoke at the provider and wipe tokens)", permissions=["change"]
