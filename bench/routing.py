@@ -100,6 +100,7 @@ class Tally:
     routed: Counter[str] = field(default_factory=Counter)
     approved_correct: int = 0
     approved_wrong: list[str] = field(default_factory=list)
+    scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, all right)
 
     @property
     def total(self) -> int:
@@ -121,6 +122,7 @@ class Tally:
         self.routed.update(other.routed)
         self.approved_correct += other.approved_correct
         self.approved_wrong += other.approved_wrong
+        self.scored += other.scored
 
 
 class Bench:
@@ -198,8 +200,9 @@ class Bench:
 
     def count(self, tally: Tally, invoice: Invoice, sample: Sample) -> None:
         tally.routed[invoice.status] += 1
+        wrong = self.wrong_fields(invoice, sample.truth, REQUIRED)
+        tally.scored.append((float(invoice.confidence or 0), not wrong))
         if invoice.status == InvoiceStatus.APPROVED:
-            wrong = self.wrong_fields(invoice, sample.truth, REQUIRED)
             if wrong:
                 tally.approved_wrong.append(f"{sample.name}: {', '.join(wrong)}")
             else:
@@ -383,6 +386,12 @@ def main() -> None:
         f"{_pct(overall.share('refused'))}, auto-approve precision {_pct(overall.precision)} "
         f"(target ≥ 99%)"
     )
+    print("\nConfidence band → documents whose five required fields are all right (policy off)")
+    bands = ((0, 55), (55, 70), (70, 85), (85, 95), (95, 100.01))
+    for low, high in bands:
+        inside = [right for value, right in overall.scored if low <= value < high]
+        share = sum(inside) / len(inside) if inside else None
+        print(f"  {low:>5.0f}–{min(high, 100):<5.0f}{len(inside):>6} docs{_pct(share):>9} right")
     if arguments.errors:
         for tally in [*corpus.values(), *(p.policy_off for p in points)]:
             for line in tally.approved_wrong:
