@@ -334,6 +334,22 @@ class ReferenceIndex(Generic[_T]):
         if not text or not self._sorted_keys:
             return []
         runs, structured = _runs(text)
+        return self._exact(runs, structured) or self._abbreviated(runs) or self._truncated(runs)
+
+    def find_all(self, text: str | None) -> list[tuple[Hit, _T]]:
+        """Every item the text may name, each with its best tier: a bank-cut "INV-2026-013"
+        names INV-2026-00013 exactly (leading zeros aside) and INV-2026-01383 by its start;
+        amounts and names then decide."""
+        if not text or not self._sorted_keys:
+            return []
+        runs, structured = _runs(text)
+        merged: dict[_T, tuple[Hit, _T]] = {}
+        for tier in (self._exact(runs, structured), self._abbreviated(runs), self._truncated(runs)):
+            for hit, item in tier:
+                merged.setdefault(item, (hit, item))
+        return list(merged.values())
+
+    def _exact(self, runs: list[_Run], structured: list[str]) -> list[tuple[Hit, _T]]:
         exact: dict[_T, tuple[Hit, _T]] = {}
         for key in structured:
             for parsed, item in self._by_key.get(key, ()):
@@ -344,17 +360,16 @@ class ReferenceIndex(Generic[_T]):
                     hit = Hit(parsed, "exact", len(parsed.normalized))
                     if item not in exact or exact[item][0].length < hit.length:
                         exact[item] = (hit, item)
-        if exact:
-            return _longest_first(exact.values())
+        return _longest_first(exact.values())
+
+    def _abbreviated(self, runs: list[_Run]) -> list[tuple[Hit, _T]]:
         abbreviated: dict[_T, tuple[Hit, _T]] = {}
         for run in runs:
             if run.size != 1 or not run.last.isdigit():
                 continue
             for parsed, item in self._by_last.get(run.last, ()):
                 abbreviated[item] = (Hit(parsed, "abbreviated", len(run.last)), item)
-        if abbreviated:
-            return _longest_first(abbreviated.values())
-        return self._truncated(runs)
+        return _longest_first(abbreviated.values())
 
     def _truncated(self, runs: list[_Run]) -> list[tuple[Hit, _T]]:
         if not self._is_sorted:

@@ -322,3 +322,27 @@ def test_a_credit_naming_another_document_is_only_proposed(
         Decimal("65.00"),
     )
     assert state(owed)[1] == ReceivableStatus.OPEN
+
+
+def test_an_undated_receivable_is_looked_for_in_older_credits(
+    workspace: Workspace, bank: Connection
+) -> None:
+    owed = receivable(workspace, "INV-2026-0042", issue_date=None, due_date=None)
+    paid = credit(workspace, bank, "500.00", "INV-2026-0042", value_date=date(2026, 6, 1))
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert credit_matches(paid) == [(owed.pk, None, MatchStatus.CONFIRMED, 1)]
+
+
+def test_a_bank_cut_reference_lands_on_the_receivable_its_amount_fits(
+    workspace: Workspace, bank: Connection
+) -> None:
+    receivable(workspace, "INV-2026-00013", "100.00")
+    owed = receivable(workspace, "INV-2026-01383", customer_iban=CLIENT_IBAN)
+    paid = credit(workspace, bank, "500.00", "INV-2026-013", counterparty_iban=CLIENT_IBAN)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert credit_matches(paid) == [(owed.pk, None, MatchStatus.CONFIRMED, 1)]
+    assert Match.objects.get(transaction=paid).reasons[0] == "reference truncated (INV-2026-01383)"

@@ -192,3 +192,14 @@ def test_compare_references_gives_the_tier() -> None:
     assert compare_references("INV-2024-0042", "INV-2024-00") == "truncated"
     assert compare_references("INV-2024-0042", "INV-2024-0043") is None
     assert compare_references("", "INV-2024-0042") is None
+
+
+def test_find_all_keeps_every_tier_a_cut_reference_may_mean() -> None:
+    index = make_index("INV-2026-00013", "INV-2026-01383", "INV-2025-00013")
+
+    assert sorted((hit.tier, item) for hit, item in index.find_all("INV-2026-013")) == [
+        ("abbreviated", "INV-2025-00013"),
+        ("exact", "INV-2026-00013"),
+        ("truncated", "INV-2026-01383"),
+    ]
+    assert found(index, "INV-2026-013") == [("exact", "INV-2026-00013")]

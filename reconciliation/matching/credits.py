@@ -57,6 +57,7 @@ TargetKey = tuple[Literal["receivable", "credit_note"], int]
 REVIEW_CANDIDATES = 3
 #: A customer may pay this long before the receivable's issue date (prepayments).
 PREPAYMENT_DAYS = 30
+UNDATED_LOOKBACK = timedelta(days=400)
 _LINE_FIELDS = (
     "id",
     "amount",
@@ -90,15 +91,17 @@ class Targets:
         default_factory=lambda: defaultdict(set)
     )
     earliest: date | None = None
+    #: A receivable without an issue date may be paid by any credit of `UNDATED_LOOKBACK`.
+    has_undated: bool = False
 
     def add(self, target: ReceivableTarget) -> None:
         key: TargetKey = (target.kind, target.id)
         self.items[key] = target
         self.references.add(target.reference, key)
         self.by_amount[(target.currency, target.amount_due)].add(key)
-        if target.issue_date is not None and (
-            self.earliest is None or target.issue_date < self.earliest
-        ):
+        if target.issue_date is None:
+            self.has_undated = True
+        elif self.earliest is None or target.issue_date < self.earliest:
             self.earliest = target.issue_date
 
     def record(self, key: TargetKey, received: Decimal) -> None:
@@ -193,6 +196,8 @@ def credits_to_match(
         side=Side.CREDIT, status=TransactionStatus.COMPLETED, value_date__isnull=False
     )
     start = (targets.earliest or today) - timedelta(days=PREPAYMENT_DAYS)
+    if targets.has_undated:
+        start = min(start, today - UNDATED_LOOKBACK)
     waiting = Match.objects.for_workspace(workspace_id).filter(
         kind=MatchKind.CREDIT_RECEIVABLE, status=MatchStatus.PROPOSED
     )
@@ -233,7 +238,7 @@ def match_credits(
     outcome.considered = len(rows)
     decided: list[tuple[BankLine, Ranking, bool]] = []
     found = [
-        (line, targets.references.find(line.reference))
+        (line, targets.references.find_all(line.reference))
         for line in (bank_line(row, vendors) for row in rows)
     ]
     # Credits a reference ties to a receivable go first: a same-amount credit without one
@@ -260,11 +265,10 @@ def _rank_credit(
 ) -> Ranking:
     scored: list[ScoredCandidate] = []
     if hits:
-        tier = hits[0][0].tier
-        for _hit, key in hits:
+        for hit, key in hits:
             target = targets.items[key]
             rate = rates.rate(target.currency, line.currency, line.value_date)
-            candidate = score_credit(line, target, tier=tier, policy=policy, rate=rate)
+            candidate = score_credit(line, target, tier=hit.tier, policy=policy, rate=rate)
             if candidate is not None:
                 scored.append(candidate)
     else:
