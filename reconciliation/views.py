@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -11,12 +12,12 @@ from django.views.decorators.http import require_GET
 
 @never_cache
 def no_access(request: HttpRequest) -> HttpResponse:
-    return render(request, "well/no_access.html", status=403)
+    return render(request, "well/no_access.html", admin.site.each_context(request), status=403)
 
 
 @never_cache
 def mfa_required(request: HttpRequest) -> HttpResponse:
-    return render(request, "well/mfa_required.html")
+    return render(request, "well/mfa_required.html", admin.site.each_context(request))
 
 
 @require_GET
