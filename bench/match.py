@@ -264,9 +264,10 @@ def run_windows(workspace_id: int, today: date) -> dict[str, Any]:
 
     from reconciliation.matching import match_window
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        # Planner statistics, as a long-lived database has them (autovacuum, or SQLite's
+        # optimize); a freshly bulk-loaded table has none.
+        cursor.execute("ANALYZE")
     before = _memory_mb("VmHWM")
     started = time.monotonic()
     first = match_window(workspace_id=workspace_id, today=today)

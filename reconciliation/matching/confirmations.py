@@ -36,6 +36,7 @@ from reconciliation.matching.sources import (
     lines_with_amounts,
     lines_with_local_amounts,
     payment_order_from,
+    proposal_state,
     window_around,
 )
 from reconciliation.models import (
@@ -375,6 +376,7 @@ def _persist(
                 document_id=document_id,
                 transaction_id=candidate.transaction_id,
             )
+            before = proposal_state(match)
             match.status = status
             match.invoice_id = invoice_id
             match.score = candidate.score
@@ -385,7 +387,10 @@ def _persist(
             match.matched_currency = candidate.amount.matched_currency
             match.fx_rate = candidate.amount.fx_rate
             match.decided_at = now if status == MatchStatus.CONFIRMED else None
-            (to_update if match.pk else to_create).append(match)
+            if match._state.adding:
+                to_create.append(match)
+            elif proposal_state(match) != before:
+                to_update.append(match)
         to_delete += [m.pk for tx, m in current.items() if tx not in kept_ids]
         if status == MatchStatus.CONFIRMED:
             outcome.confirmed += 1

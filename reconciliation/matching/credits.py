@@ -36,7 +36,7 @@ from reconciliation.matching.scoring import (
     score_credit,
     worth_review,
 )
-from reconciliation.matching.sources import VendorDirectory, bank_line
+from reconciliation.matching.sources import VendorDirectory, bank_line, proposal_state
 from reconciliation.models import (
     Invoice,
     InvoiceStatus,
@@ -340,6 +340,7 @@ def _persist(
                 receivable_id=key[1] if key[0] == "receivable" else None,
                 invoice_id=key[1] if key[0] == "credit_note" else None,
             )
+            before = proposal_state(match)
             match.status = status
             match.score = candidate.score
             match.rank = position
@@ -349,7 +350,10 @@ def _persist(
             match.matched_currency = candidate.amount.matched_currency
             match.fx_rate = candidate.amount.fx_rate
             match.decided_at = now if confident else None
-            (to_update if match.pk else to_create).append(match)
+            if match._state.adding:
+                to_create.append(match)
+            elif proposal_state(match) != before:
+                to_update.append(match)
             if confident and key[0] == "receivable":
                 payments.append((key[1], candidate.amount.matched_amount))
         to_delete += [m.pk for k, m in current.items() if k not in kept]

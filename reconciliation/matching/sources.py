@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.matching.scoring import BankLine, PaymentOrder
-from reconciliation.models import Side, Transaction, TransactionStatus, Vendor
+from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
 from reconciliation.money import is_known_currency
 
 logger = logging.getLogger("reconciliation.matching")
@@ -222,6 +222,21 @@ def lines_in_amount_range(
     )
     for row in rows:
         yield bank_line(row, vendors)
+
+
+def proposal_state(match: Match) -> tuple[Any, ...]:
+    """What a window may change on a match row: an unchanged proposal is not rewritten."""
+    return (
+        match.status,
+        match.invoice_id,
+        match.score,
+        match.rank,
+        match.reasons,
+        match.amount_basis,
+        match.matched_amount,
+        match.matched_currency,
+        match.fx_rate,
+    )
 
 
 def window_around(day: date, *, before: int, after: int) -> tuple[date, date]:
