@@ -137,7 +137,7 @@ def record_review(
     who = getattr(user, "username", "") or "a reviewer"
     with transaction.atomic():
         invoice = (
-            Invoice.objects.select_for_update()
+            Invoice.objects.select_for_update(of=("self",))
             .select_related("document", "vendor")
             .get(pk=invoice.pk)
         )
