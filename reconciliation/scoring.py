@@ -640,7 +640,7 @@ def reroute_undecided(*, workspace: Workspace) -> RerouteResult:
     for invoice_id in ids:
         with transaction.atomic():
             invoice = (
-                Invoice.objects.select_for_update()
+                Invoice.objects.select_for_update(of=("self",))
                 .select_related("workspace", "document", "vendor")
                 .filter(pk=invoice_id)
                 .first()

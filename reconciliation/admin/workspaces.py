@@ -21,6 +21,7 @@ from reconciliation.models import (
     Provider,
     Workspace,
 )
+from reconciliation.scoring import record_threshold_change, threshold_values
 from reconciliation.syncing import request_sync
 
 
@@ -72,6 +73,22 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
             },
         ),
     ]
+
+    def save_model(self, request: HttpRequest, obj: Workspace, form: Any, change: bool) -> None:
+        """Threshold changes are logged (who, before → after) and re-route undecided invoices."""
+        stored = Workspace.objects.filter(pk=obj.pk).first() if change else None
+        before = threshold_values(stored) if stored is not None else None
+        super().save_model(request, obj, form, change)
+        if before is None:
+            return
+        user = request.user if isinstance(request.user, User) else None
+        result = record_threshold_change(workspace=obj, user=user, before=before)
+        if result.examined:
+            self.message_user(
+                request,
+                f"Thresholds changed: {result.examined} undecided invoice(s) routed again.",
+                messages.INFO,
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
         return (
