@@ -107,3 +107,10 @@ def test_user_without_workspace_is_told_why(client: Client) -> None:
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
     assert b"not a member of any Well workspace" in response.content
+
+
+def test_admin_password_change_uses_the_account_pages(client: Client, workspace: Workspace) -> None:
+    client.force_login(make_user(workspace=workspace))
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")

@@ -26,6 +26,12 @@ class WellAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("well-no-access"))
         return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
 
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """One place to manage credentials: allauth's pages (password, two-factor)."""
+        return HttpResponseRedirect(reverse("account_change_password"))
+
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 
