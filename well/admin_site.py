@@ -26,7 +26,7 @@ class WellAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("well-no-access"))
         return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
 
-    def password_change(
+    def password_change(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """One place to manage credentials: allauth's pages (password, two-factor)."""
