@@ -36,7 +36,7 @@ run: install
 	$(DEMO_ENV) $(PY) manage.py sync_schedules
 	$(DEMO_ENV) $(PY) manage.py run_demo --addr 127.0.0.1:$(DEMO_PORT)
 
-## make test — lint, type check, the whole suite on SQLite, then the database-sensitive part on PostgreSQL.
+## make test — lint, type check, the whole suite on SQLite, then the whole suite again on PostgreSQL.
 test: install browser-deps lint typecheck pytest pytest-postgres
 
 lint: install
@@ -47,10 +47,10 @@ typecheck: install
 	$(VENV)/bin/mypy connectors reconciliation well
 
 pytest: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 pytest-postgres: install
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -m postgres
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2
 
 # Browser tests drive Debian's Chromium; never a downloaded browser.
 browser-deps:
