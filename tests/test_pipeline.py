@@ -70,6 +70,13 @@ def test_demo_scenario_flows_end_to_end(
     assert SyncRun.objects.filter(workspace=workspace, kind=SyncKind.POSTING).exists()
     assert Transaction.objects.for_workspace(workspace).count() > 20
     assert Match.objects.for_workspace(workspace).exists()
+    # The reminder for the already paid invoice 110/2026 is the double charge, not the original.
+    double = Match.objects.for_workspace(workspace).get(kind="double_charge")
+    assert double.invoice is not None
+    assert double.settled_invoice is not None
+    assert double.invoice.document.original_name == "Sollecito_110-2026.pdf"
+    assert double.settled_invoice.document.original_name == "Fattura_110_2026.pdf"
+    assert double.invoice.is_held
     approved_or_posted = invoices.filter(status__in=(InvoiceStatus.POSTED, InvoiceStatus.APPROVED))
     for invoice in invoices.filter(status=InvoiceStatus.POSTED):
         assert invoice.qonto_id

@@ -49,6 +49,8 @@ class InvoiceFacts:
     currency: str
     issue_date: date | None
     status: str
+    #: Held out of posting as a suspected repeat (a reminder): never the invoice a debit paid.
+    is_held: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -99,11 +101,12 @@ class InvoiceDirectory:
                 "currency",
                 "issue_date",
                 "status",
+                "is_held",
             )
         )
         for row in rows:
             (pk, document_id, vendor_id, name, iban, number, normalized, amount) = row[:8]
-            currency, issue_date, status = row[8:]
+            currency, issue_date, status, is_held = row[8:]
             directory.add(
                 InvoiceFacts(
                     id=pk,
@@ -118,6 +121,7 @@ class InvoiceDirectory:
                     currency=(currency or "").upper(),
                     issue_date=issue_date,
                     status=status,
+                    is_held=is_held,
                 )
             )
         return directory
@@ -152,8 +156,9 @@ class InvoiceDirectory:
         keys = party_keys(order.vendor_ids, order.beneficiary_name)
         named = [self.facts[i] for i in self.named_by(keys, (order.reference, line_reference))]
         if len({facts.normalized_number for facts in named}) == 1:
-            # One number; several invoices carry it (a reminder, a re-send): the first is paid.
-            return min(named, key=lambda f: (f.issue_date or date.max, f.id))
+            # One number; several invoices carry it (a reminder, a re-send): the first one that
+            # is not itself held as a repeat is the one paid.
+            return min(named, key=lambda f: (f.is_held, f.issue_date or date.max, f.id))
         if named:
             return None
         same_amount = {
@@ -203,12 +208,13 @@ def link_invoices_to_debits(
             facts
             for facts in invoices.facts.values()
             if facts.id not in settled
+            and not facts.is_held
             and facts.amount is not None
             and facts.amount > 0
             and facts.issue_date is not None
             and facts.normalized_number
         ),
-        key=lambda facts: facts.issue_date or date.min,
+        key=lambda facts: (facts.issue_date or date.min, facts.id),
     )
     if not pending:
         return outcome
