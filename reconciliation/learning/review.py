@@ -33,6 +33,7 @@ from reconciliation.normalize import (
     normalize_name,
     normalize_vat_id,
 )
+from reconciliation.references import normalize_reference
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -188,6 +189,9 @@ def record_review(
                     column,
                     value if value is not None else _column_default(invoice, column),
                 )
+                if column == "number":
+                    # Matching and duplicate checks read the normalised number.
+                    invoice.normalized_number = normalize_reference(invoice.number)[:100]
         confirmed: list[str] = []
         if approve:
             for name in LEARNABLE_FIELDS:
