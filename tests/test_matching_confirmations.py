@@ -28,7 +28,13 @@ from reconciliation.models import (
     Transaction,
     Workspace,
 )
-from tests.factories import make_connection, make_document, make_transaction, make_user
+from tests.factories import (
+    make_connection,
+    make_document,
+    make_transaction,
+    make_user,
+    make_workspace,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +73,13 @@ def matches_of(document: Document) -> list[tuple[int | None, str, int, str]]:
             document=document, kind=MatchKind.CONFIRMATION_DEBIT
         ).order_by("rank")
     ]
+
+
+@pytest.fixture
+def workspace(db: None) -> Workspace:
+    # The suppliers below are "Acme …": the paying company must not share their name, or
+    # its confirmations would read as money paid to itself.
+    return make_workspace("Buyer Company SAS")
 
 
 @pytest.fixture
@@ -501,21 +514,6 @@ def test_none_of_these_rejects_all_and_stops_proposals(
     )
 
 
-def test_a_remittance_notice_is_never_matched_to_a_debit(
-    workspace: Workspace, bank: Connection
-) -> None:
-    notice = payment_document(
-        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-02",
-        beneficiary_name="ACME Supplies GmbH",
-    )  # fmt: skip
-    Document.objects.filter(pk=notice.pk).update(kind=DocumentKind.WIRE_NOTICE)
-    simple_pair(workspace, bank)
-
-    match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert matches_of(notice) == []
-
-
 def test_a_second_concurrent_window_is_refused(workspace: Workspace, bank: Connection) -> None:
     simple_pair(workspace, bank)
     SyncRun.objects.create(workspace=workspace, kind=SyncKind.MATCHING, trigger="window")
@@ -523,3 +521,55 @@ def test_a_second_concurrent_window_is_refused(workspace: Workspace, bank: Conne
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
     assert (report.status, report.confirmed, Match.objects.count()) == ("busy", 0, 0)
+
+
+def _wire_notice(workspace: Workspace, **fields: Any) -> Document:
+    document = payment_document(workspace, **fields)
+    document.kind = DocumentKind.WIRE_NOTICE
+    document.save(update_fields=["kind"])
+    return document
+
+
+def test_bank_transfer_notice_to_a_supplier_is_matched_like_a_confirmation(
+    workspace: Workspace, bank: Connection
+) -> None:
+    line = debit(
+        workspace,
+        bank,
+        amount=Decimal("1283.44"),
+        value_date=date(2026, 10, 17),
+        counterparty_name="Tipografia Rossi S.r.l.",
+        counterparty_iban=ACME_IBAN,
+    )
+    notice = _wire_notice(
+        workspace,
+        amount="1283.44",
+        currency="EUR",
+        execution_date="2026-10-17",
+        beneficiary_name="Tipografia Rossi S.r.l.",
+        beneficiary_iban=ACME_IBAN,
+    )
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    assert matches_of(notice) == [(line.pk, MatchStatus.CONFIRMED, 1, "source")]
+
+
+def test_advice_of_money_sent_to_us_never_lands_on_a_debit(
+    workspace: Workspace, bank: Connection
+) -> None:
+    Connection.objects.filter(pk=bank.pk).update(account_label="Qonto · Atelier Lumen SAS")
+    debit(
+        workspace,
+        bank,
+        amount=Decimal("500.00"),
+        value_date=date(2026, 11, 2),
+        counterparty_name="Someone Else GmbH",
+    )
+    advice = _wire_notice(
+        workspace,
+        amount="500.00",
+        currency="EUR",
+        execution_date="2026-11-02",
+        beneficiary_name="Atelier Lumen SAS",
+    )
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    assert matches_of(advice) == []

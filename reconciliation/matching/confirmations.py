@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from reconciliation.matching.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.names import normalize_name
 from reconciliation.matching.scoring import (
     HUNDRED,
     BankLine,
@@ -40,15 +41,17 @@ from reconciliation.matching.sources import (
     window_around,
 )
 from reconciliation.models import (
+    PAYMENT_KINDS,
+    Connection,
     Decision,
     DecisionAction,
     Document,
-    DocumentKind,
     DocumentStatus,
     Match,
     MatchKind,
     MatchStatus,
     Side,
+    Workspace,
 )
 
 logger = logging.getLogger("reconciliation.matching")
@@ -73,6 +76,30 @@ class ConfirmationOutcome:
     candidate_ids: dict[int, set[int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OwnNames:
+    """The names the workspace's company goes by (its own name, its Qonto organisation)."""
+
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, workspace_id: int) -> OwnNames:
+        workspace = Workspace.objects.get(pk=workspace_id)
+        names = [workspace.name]
+        for label in (
+            Connection.objects.for_workspace(workspace_id)
+            .banks()
+            .values_list("account_label", flat=True)
+        ):
+            names.append(label.split("·", 1)[-1])
+        return cls(tuple(n for n in (normalize_name(name) for name in names) if n))
+
+    def is_us(self, normalized_beneficiary: str) -> bool:
+        """Exactly our name once legal forms and punctuation are gone: a supplier with a
+        similar name must never turn our payment to them into money received."""
+        return bool(normalized_beneficiary) and normalized_beneficiary in self.names
+
+
 def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]:
     """Parsed payment confirmations that still need a debit: not confirmed or attached, not
     flagged as a double charge, and not answered "none of these" by a reviewer."""
@@ -89,8 +116,9 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
     )
     return list(
         Document.objects.for_workspace(workspace_id)
-        # Wire/remittance notices are customers' advices of money *to* us: not debits.
-        .filter(kind=DocumentKind.PAYMENT_CONFIRMATION, status=DocumentStatus.PARSED)
+        # Wire notices are either our bank's confirmation of a transfer we made or a
+        # customer's advice of money sent to us; `match_confirmations` tells them apart.
+        .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
         .exclude(pk__in=decided.values("document_id"))
         .exclude(pk__in=flagged.values("document_id"))
         .exclude(pk__in=declined.values("document_id"))
@@ -111,6 +139,7 @@ def match_confirmations(
 ) -> ConfirmationOutcome:
     outcome = ConfirmationOutcome()
     orders: list[PaymentOrder] = []
+    ourselves = OwnNames.of(workspace_id)
     for document_id, extraction in open_confirmations(workspace_id):
         order = payment_order_from(
             document_id,
@@ -122,6 +151,8 @@ def match_confirmations(
             logger.info("document %s cannot be matched: %s", document_id, order)
             outcome.unreadable_document_ids.append(document_id)
             continue
+        if not order.vendor_ids and ourselves.is_us(order.beneficiary_name):
+            continue  # money sent to us: a customer's advice, matched against credits
         orders.append(order)
     outcome.considered = len(orders)
     outcome.orders = {order.document_id: order for order in orders}
