@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,8 @@ from django.db.models import Q
 
 from reconciliation import enrichment, fx, learning, scoring
 from reconciliation.extraction.types import Extraction
+from reconciliation.identity import OwnNames
+from reconciliation.matching.names import normalize_name
 from reconciliation.models import Document, DocumentKind, Invoice, idempotency_key_for
 from reconciliation.references import normalize_reference
 
@@ -29,6 +32,7 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     already has (same supplier, number and total) becomes a `duplicate` document instead, and
     None is returned: one invoice is never posted twice because it arrived twice."""
     workspace = document.workspace
+    extraction = _without_own_name(extraction, OwnNames.of(workspace.pk))
     resolution = enrichment.resolve_vendor(workspace=workspace, extraction=extraction)
     fields = extraction.fields
     if resolution.vendor is not None and not resolution.created:
@@ -85,6 +89,20 @@ REMINDER_WORDS = re.compile(
     r"requerimiento\s+de\s+pago|sollecito|promemoria\s+di\s+pagamento)\b",
     re.IGNORECASE,
 )
+
+
+def _without_own_name(extraction: Extraction, ourselves: OwnNames) -> Extraction:
+    """A supplier name that is our own company's is the buyer block read by mistake: drop it
+    so the vendor is found by its identifiers, or a person names it."""
+    supplier = extraction.fields.get("supplier_name")
+    if supplier is None or not ourselves.is_us(normalize_name(str(supplier.value))):
+        return extraction
+    fields = {name: field for name, field in extraction.fields.items() if name != "supplier_name"}
+    return replace(
+        extraction,
+        fields=fields,
+        warnings=[*extraction.warnings, "The supplier name read was our own company's."],
+    )
 
 
 def is_payment_reminder(extraction: Extraction) -> bool:

@@ -24,6 +24,7 @@ from reconciliation.models import (
     SyncKind,
     SyncRun,
     Transaction,
+    Vendor,
     Workspace,
 )
 from reconciliation.syncing import sync_file_connection
@@ -41,7 +42,9 @@ def demo(
     dropbox = connect_with_emulator_tokens(
         workspace, Provider.DROPBOX, sandbox_settings.dropbox, watched_folder="/Invoices"
     )
-    qonto = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+    qonto = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto, account_label="Qonto · Atelier Lumen SAS"
+    )
     return dropbox, qonto
 
 
@@ -70,6 +73,12 @@ def test_demo_scenario_flows_end_to_end(
     assert SyncRun.objects.filter(workspace=workspace, kind=SyncKind.POSTING).exists()
     assert Transaction.objects.for_workspace(workspace).count() > 20
     assert Match.objects.for_workspace(workspace).exists()
+    # Every bank transfer confirmation found its debit and went to Qonto.
+    attached = Match.objects.for_workspace(workspace).filter(kind="confirmation_debit")
+    assert set(attached.values_list("status", flat=True)) == {"attached"}
+    assert attached.count() == 6
+    # The buyer block (our own company) is never taken for a supplier.
+    assert not Vendor.objects.for_workspace(workspace).filter(name__icontains="Lumen").exists()
     # The reminder for the already paid invoice 110/2026 is the double charge, not the original.
     double = Match.objects.for_workspace(workspace).get(kind="double_charge")
     assert double.invoice is not None

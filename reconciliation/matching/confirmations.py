@@ -18,9 +18,9 @@ from decimal import Decimal
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from reconciliation.identity import OwnNames
 from reconciliation.matching.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory
-from reconciliation.matching.names import normalize_name
 from reconciliation.matching.scoring import (
     HUNDRED,
     BankLine,
@@ -42,7 +42,6 @@ from reconciliation.matching.sources import (
 )
 from reconciliation.models import (
     PAYMENT_KINDS,
-    Connection,
     Decision,
     DecisionAction,
     Document,
@@ -51,7 +50,6 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
     Side,
-    Workspace,
 )
 
 logger = logging.getLogger("reconciliation.matching")
@@ -74,30 +72,6 @@ class ConfirmationOutcome:
     orders: dict[int, PaymentOrder] = field(default_factory=dict)
     #: document id → every debit that fitted it (confirmed or proposed) in this window.
     candidate_ids: dict[int, set[int]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OwnNames:
-    """The names the workspace's company goes by (its own name, its Qonto organisation)."""
-
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, workspace_id: int) -> OwnNames:
-        workspace = Workspace.objects.get(pk=workspace_id)
-        names = [workspace.name]
-        for label in (
-            Connection.objects.for_workspace(workspace_id)
-            .banks()
-            .values_list("account_label", flat=True)
-        ):
-            names.append(label.split("·", 1)[-1])
-        return cls(tuple(n for n in (normalize_name(name) for name in names) if n))
-
-    def is_us(self, normalized_beneficiary: str) -> bool:
-        """Exactly our name once legal forms and punctuation are gone: a supplier with a
-        similar name must never turn our payment to them into money received."""
-        return bool(normalized_beneficiary) and normalized_beneficiary in self.names
 
 
 def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]:

@@ -47,7 +47,7 @@ class Command(BaseCommand):
     help = "Connect a workspace to the local Dropbox, Apideck and Qonto emulators (demo mode)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workspace", default="acme", help="workspace slug")
+        parser.add_argument("--workspace", default="demo", help="workspace slug")
         parser.add_argument("--user", default="demo", help="owner of the connections")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             workspace, _ = Workspace.objects.get_or_create(
-                slug="acme", defaults={"name": "Acme SAS (demo)", "home_currency": "EUR"}
+                slug="demo", defaults={"name": "Atelier Lumen SAS (demo)", "home_currency": "EUR"}
             )
             Membership.objects.get_or_create(
                 workspace=workspace, user=user, defaults={"role": Role.ADMIN}
