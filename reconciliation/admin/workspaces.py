@@ -165,6 +165,10 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Connections are made by the Connect buttons (OAuth / Vault), never typed in.
+        return False
+
     def get_readonly_fields(self, request: HttpRequest, obj: Connection | None = None) -> list[str]:
         if obj is not None:
             return ["workspace", *self.readonly_fields]
