@@ -36,7 +36,12 @@ from reconciliation.matching.scoring import (
     score_credit,
     worth_review,
 )
-from reconciliation.matching.sources import VendorDirectory, bank_line, proposal_state
+from reconciliation.matching.sources import (
+    LINE_FIELDS,
+    VendorDirectory,
+    bank_line,
+    proposal_state,
+)
 from reconciliation.models import (
     Invoice,
     InvoiceStatus,
@@ -58,17 +63,6 @@ REVIEW_CANDIDATES = 3
 #: A customer may pay this long before the receivable's issue date (prepayments).
 PREPAYMENT_DAYS = 30
 UNDATED_LOOKBACK = timedelta(days=400)
-_LINE_FIELDS = (
-    "id",
-    "amount",
-    "currency",
-    "local_amount",
-    "local_currency",
-    "normalized_counterparty",
-    "counterparty_iban",
-    "reference",
-    "value_date",
-)
 
 
 @dataclass
@@ -219,7 +213,7 @@ def credits_to_match(
     return list(
         chosen.exclude(pk__in=settled.values("transaction_id"))
         .order_by("value_date", "id")
-        .values_list(*_LINE_FIELDS)
+        .values_list(*LINE_FIELDS)
     )
 
 

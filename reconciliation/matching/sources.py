@@ -21,7 +21,8 @@ logger = logging.getLogger("reconciliation.matching")
 
 #: Transactions that may be matched: money that moved or is about to.
 MATCHABLE_STATUSES = (TransactionStatus.PENDING, TransactionStatus.COMPLETED)
-_LINE_FIELDS = (
+#: The transaction columns a `BankLine` is built from.
+LINE_FIELDS = (
     "id",
     "amount",
     "currency",
@@ -164,7 +165,7 @@ def lines_with_amounts(
         rows = (
             _debits(workspace_id, side)
             .filter(amount__in=wanted[offset : offset + 500], value_date__range=(start, end))
-            .values_list(*_LINE_FIELDS)
+            .values_list(*LINE_FIELDS)
         )
         for row in rows:
             yield bank_line(row, vendors)
@@ -192,7 +193,7 @@ def lines_with_local_amounts(
                 local_currency__in=currency_list,
                 value_date__range=(start, end),
             )
-            .values_list(*_LINE_FIELDS)
+            .values_list(*LINE_FIELDS)
         )
         for row in rows:
             yield bank_line(row, vendors)
@@ -218,7 +219,7 @@ def lines_in_amount_range(
             value_date__range=(start, end),
             currency=currency,
         )
-        .values_list(*_LINE_FIELDS)
+        .values_list(*LINE_FIELDS)
     )
     for row in rows:
         yield bank_line(row, vendors)
