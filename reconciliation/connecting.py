@@ -208,8 +208,13 @@ def disconnect(*, connection: Connection, user: User | None) -> DisconnectResult
         except ConnectorError as error:
             message = f"The provider could not confirm the revocation ({error}); tokens wiped here."
             logger.warning("revoke of connection %s failed: %s", connection.pk, error)
-    elif connection.provider == Provider.APIDECK:
-        message = "Apideck keeps the Dropbox grant in Vault; remove it there if needed."
+    elif connection.provider == Provider.APIDECK and connection.consumer_id:
+        try:
+            ApideckClient(ApideckConfig.from_settings()).delete_connection(connection.consumer_id)
+            revoked = True
+        except ConnectorError as error:
+            message = f"Apideck could not confirm the removal ({error}); disconnected here."
+            logger.warning("vault delete of connection %s failed: %s", connection.pk, error)
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         if locked.status != ConnectionStatus.REVOKED:

@@ -151,3 +151,21 @@ def test_connections_page_allows_the_consent_hosts_as_form_targets(
         assert url in form_action
     other = admin_client.get(reverse("admin:index"))
     assert sandbox_settings.qonto.base_url not in other["Content-Security-Policy"]
+
+
+def test_disconnecting_apideck_removes_the_vault_connection(
+    workspace: Workspace, admin_client: Client, sandbox_settings: Sandbox
+) -> None:
+    start = admin_client.post(reverse("well-connect-start", args=[workspace.pk, "apideck"]))
+    admin_client.get(_consent(start["Location"]))
+    connection = Connection.objects.get(workspace=workspace, provider=Provider.APIDECK)
+    response = admin_client.post(
+        reverse("admin:reconciliation_connection_changelist"),
+        {"action": "disconnect", "_selected_action": [connection.pk]},
+        follow=True,
+    )
+    assert b"Revoked at the provider." in response.content
+    deletes = sandbox_settings.apideck.requests(method="DELETE")
+    assert [request.path for request in deletes] == ["/vault/connections/file-storage/dropbox"]
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.REVOKED

@@ -174,6 +174,24 @@ class ApideckClient:
             json_body={},
         ).data
 
+    def delete_connection(
+        self, consumer_id: str, service_id: str = "dropbox", unified_api: str = "file-storage"
+    ) -> None:
+        """https://developers.apideck.com/apis/vault/reference#tag/Connections/operation/connectionsDelete
+
+        Removes the consumer's connection and the downstream grant Vault holds for it. A
+        connection that is already gone counts as deleted."""
+        try:
+            self._call(
+                "DELETE",
+                f"/vault/connections/{quote(unified_api, safe='')}/{quote(service_id, safe='')}",
+                consumer_id=consumer_id,
+                service_id=None,
+                handle=lambda response: response.close(),
+            )
+        except NotFoundError:
+            return
+
     # --- File storage ----------------------------------------------------------------------------
 
     def list_files(
