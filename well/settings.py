@@ -209,7 +209,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Task queue (django-q2) -----
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER: dict[str, Any] = {
-    "name": "well",
+    "name": env.str("Q_CLUSTER_NAME", default="well"),
     "workers": env.int("Q_WORKERS", default=2),
     "recycle": 200,
     # A task may run 5 minutes (a first sync of a large folder); it is retried after 6.

@@ -53,7 +53,8 @@ class Command(BaseCommand):
         finally:
             for _, child in children:
                 if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
+                    # SIGINT, as Ctrl-C would: qcluster stops its workers promptly on it.
+                    child.send_signal(signal.SIGINT)
             deadline = time.monotonic() + 10
             for _, child in children:
                 try:
