@@ -125,7 +125,7 @@ _DEFINITIVE_OUTCOMES = frozenset(
         PostOutcome.REJECTED,
         PostOutcome.TRANSIENT,
         PostOutcome.AUTH,
-        PostOutcome.LOCAL,
+        # Not LOCAL: a local refusal made no look-up, so an earlier unknown outcome still stands.
     }
 )
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

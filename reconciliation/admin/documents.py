@@ -12,10 +12,12 @@ from django.utils.html import format_html
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.models import (
     Decision,
+    DecisionAction,
     Document,
     Invoice,
     PostAttempt,
 )
+from reconciliation.models.invoice import UNDECIDED_STATUSES
 from reconciliation.money import format_money
 from reconciliation.resources import InvoiceResource
 
@@ -175,9 +177,45 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "fx_rate_source",
     ]
     exclude = ["fields", "lease_until", "lease_owner", "next_attempt_at"]
+    #: All a reviewer may change here. Values read from the document are corrected on the review
+    #: screen (which re-learns the vendor and records a decision); a decided invoice is history.
+    editable_fields = ("vendor", "ledger_account")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
+        if obj is not None and obj.status not in UNDECIDED_STATUSES:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
+        hidden = set(self.exclude or ())
+        columns = [
+            field.name
+            for field in Invoice._meta.concrete_fields
+            if field.editable and field.name not in hidden
+        ]
+        locked = [name for name in columns if name not in self.editable_fields]
+        return [*self.readonly_fields, *(n for n in locked if n not in self.readonly_fields)]
+
+    def save_model(self, request: HttpRequest, obj: Invoice, form: Any, change: bool) -> None:
+        stored = Invoice.objects.get(pk=obj.pk)
+        changed = [name for name in form.changed_data if name in self.editable_fields]
+        super().save_model(request, obj, form, change)
+        if not changed:
+            return
+        Decision.objects.create(
+            workspace_id=obj.workspace_id,
+            action=DecisionAction.EDIT,
+            actor_id=request.user.pk,
+            invoice=obj,
+            document_id=obj.document_id,
+            vendor_id=obj.vendor_id,
+            before={name: _plain(stored, name) for name in changed},
+            after={name: _plain(obj, name) for name in changed},
+            reason="Changed on the invoice page",
+        )
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
@@ -186,3 +224,8 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Review")
     def review(self, obj: Invoice) -> str:
         return _review_link(obj.document_id)
+
+
+def _plain(invoice: Invoice, name: str) -> Any:
+    """The stored value (a foreign key's id), as a decision records it."""
+    return getattr(invoice, f"{name}_id" if name == "vendor" else name)

@@ -165,6 +165,13 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    @staticmethod
+    def _managed(request: HttpRequest, queryset: QuerySet[Connection]) -> QuerySet[Connection]:
+        """Actions act only where the user administers: seeing a row is not managing it."""
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(workspace_id__in=workspace_ids_with(request, MANAGE_ROLES))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Connections are made by the Connect buttons (OAuth / Vault), never typed in.
         return False
@@ -197,13 +204,13 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
     def disconnect(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         user = request.user
         assert isinstance(user, User)  # the admin only serves authenticated users
-        results = [disconnect(connection=c, user=user) for c in queryset]
+        results = [disconnect(connection=c, user=user) for c in self._managed(request, queryset)]
         for result in results:
             level = messages.SUCCESS if result.revoked_at_provider else messages.WARNING
             self.message_user(request, f"{result.connection}: {result.message}", level)
 
     @admin.action(description="Sync now (within the hourly limit)", permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
-        for connection in queryset.select_related("workspace"):
+        for connection in self._managed(request, queryset).select_related("workspace"):
             outcome = request_sync(connection=connection)
             self.message_user(request, f"{connection}: {outcome.message}", outcome.level)

@@ -71,6 +71,9 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
         raise IllegalTransitionError("match", match.kind, "picked")
     with db_transaction.atomic():
         locked = Match.objects.select_for_update().get(pk=match.pk)
+        if locked.status != MatchStatus.PROPOSED:
+            # Another reviewer decided meanwhile (a stale page): never confirm a second debit.
+            raise IllegalTransitionError("match", locked.status, MatchStatus.CONFIRMED)
         before = _summary(locked)
         siblings = _competitors(locked)
         _refuse_taken(locked)

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -117,6 +118,19 @@ class Connection(TenantModel):
     def __str__(self) -> str:
         label = self.account_label or self.get_provider_display()
         return f"{label} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        owner = self.owner
+        if (
+            owner is not None
+            and self.workspace_id is not None
+            and not owner.is_superuser
+            and not owner.memberships.filter(workspace_id=self.workspace_id).exists()
+        ):
+            raise ValidationError(
+                {"owner": "The owner must be a member of this workspace (they get its alerts)."}
+            )
 
     @property
     def is_file_source(self) -> bool:

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+from reconciliation.matching import MatchConflictError, pick_candidate
+from reconciliation.models import IllegalTransitionError, Match, MatchStatus, Workspace
+from tests.test_matching_admin import proposals
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_stale_pick_of_a_rejected_candidate_is_refused(workspace: Workspace) -> None:
+    first, second = proposals(workspace)  # one confirmation, two candidate debits
+    stale_second = Match.objects.get(pk=second.pk)  # read by a second tab / reviewer: proposed
+    pick_candidate(match=first, user=None)  # rejects `second`
+    with pytest.raises((IllegalTransitionError, MatchConflictError)):
+        pick_candidate(match=stale_second, user=None)
+    confirmed = Match.objects.filter(document=first.document, status=MatchStatus.CONFIRMED)
+    assert confirmed.count() == 1
