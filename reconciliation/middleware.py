@@ -16,12 +16,13 @@ class RequireMfaMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.admin_prefix = "/admin/"
+        # The admin and the connect flow (which can repoint a workspace at another account).
+        self.guarded_prefixes = ("/admin/", "/connect/")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.WELL_REQUIRE_MFA
-            and request.path.startswith(self.admin_prefix)
+            and request.path.startswith(self.guarded_prefixes)
             and request.user.is_authenticated
             and not request.session.get(_SESSION_FLAG)
         ):

@@ -135,10 +135,17 @@ def _kind_of(extraction: Extraction) -> DocumentKind:
 
 def requeue_stale() -> int:
     """Documents stuck in `parsing` (their worker died) go back to `new` and are queued again;
-    after three attempts they fail with a reason instead of looping forever."""
+    after three attempts they fail with a reason instead of looping forever. `new` documents
+    waiting longer than a parse lease are queued again too (parsing is idempotent)."""
     from reconciliation.queue import enqueue
 
     now = timezone.now()
+    # A `new` document whose task was lost (broker restarted, worker killed before it ran)
+    # would hold its workspace's window open forever: queue it again.
+    for document_id in Document.objects.filter(
+        status=DocumentStatus.NEW, received_at__lt=now - PARSE_LEASE
+    ).values_list("pk", flat=True):
+        enqueue("reconciliation.tasks.parse_document", document_id)
     stale = list(Document.objects.filter(status=DocumentStatus.PARSING, parse_lease_until__lt=now))
     for document in stale:
         with transaction.atomic():

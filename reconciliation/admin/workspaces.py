@@ -165,6 +165,12 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request: HttpRequest, obj: Connection, form: Any, change: bool) -> None:
+        if change and "watched_folder" in form.changed_data:
+            # The provider's cursor belongs to the old folder: list the new one from scratch.
+            obj.cursor = ""
+        super().save_model(request, obj, form, change)
+
     @staticmethod
     def _managed(request: HttpRequest, queryset: QuerySet[Connection]) -> QuerySet[Connection]:
         """Actions act only where the user administers: seeing a row is not managing it."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings
+
+from connectors.sandbox import Sandbox
+from reconciliation.models import Connection, Provider, Role, Workspace
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_admin_without_mfa_cannot_start_a_connection(
+    workspace: Workspace, sandbox_settings: Sandbox, settings: Settings
+) -> None:
+    settings.WELL_REQUIRE_MFA = True
+    user = make_user(workspace=workspace, role=Role.ADMIN)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    start = client.post(reverse("well-connect-start", args=[workspace.pk, Provider.QONTO]))
+    assert start.status_code == 302
+    assert start["Location"] == reverse("well-mfa-required")
+    callback = client.get(reverse("well-connect-callback", args=["qonto"]) + "?code=x&state=y")
+    assert callback["Location"] == reverse("well-mfa-required")
+    assert not Connection.objects.exists()
