@@ -17,7 +17,13 @@ from reconciliation import enrichment, fx, learning, scoring
 from reconciliation.extraction.types import Extraction
 from reconciliation.identity import OwnNames
 from reconciliation.matching.names import normalize_name
-from reconciliation.models import Document, DocumentKind, Invoice, idempotency_key_for
+from reconciliation.models import (
+    Document,
+    DocumentKind,
+    Invoice,
+    Workspace,
+    idempotency_key_for,
+)
 from reconciliation.references import normalize_reference
 
 logger = logging.getLogger(__name__)
@@ -31,7 +37,9 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     """Create, score and route the document's Invoice. A forwarded copy of an invoice Well
     already has (same supplier, number and total) becomes a `duplicate` document instead, and
     None is returned: one invoice is never posted twice because it arrived twice."""
-    workspace = document.workspace
+    # One invoice at a time per workspace: two copies of one invoice read by two workers at
+    # once must see each other, or both would be posted.
+    workspace = Workspace.objects.select_for_update().get(pk=document.workspace_id)
     extraction = _without_own_name(extraction, OwnNames.of(workspace.pk))
     resolution = enrichment.resolve_vendor(workspace=workspace, extraction=extraction)
     fields = extraction.fields

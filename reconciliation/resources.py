@@ -445,5 +445,7 @@ class ReceivableImportResource(resources.ModelResource):
             errors.setdefault("due_date", []).append("The due date is before the issue date.")
         instance.normalized_reference = normalize_reference(instance.reference)[:140]
         instance.normalized_customer = normalize_name(instance.customer_name)
+        if instance.amount is not None:
+            instance.refresh_status()  # a re-imported amount may change what is still due
         if errors:
             raise ValidationError(errors)

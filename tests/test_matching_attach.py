@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +223,21 @@ def test_a_confirmation_without_its_file_is_blocked_without_a_call(
     match.refresh_from_db()
     assert (report.blocked, match.is_attach_blocked, uploads(qonto_emulator)) == (1, True, [])
     assert match.attach_error == "The confirmation's file is not stored; it cannot be uploaded."
+
+
+def test_a_lost_file_blocks_only_its_own_match(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    lost, _ = confirmed_payment(workspace, qonto_emulator, qonto, amount="1250.00")
+    kept, _ = confirmed_payment(workspace, qonto_emulator, qonto, amount="980.00")
+    assert lost.document is not None
+    Path(lost.document.file.path).unlink()  # the name is stored, the bytes are gone
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    lost.refresh_from_db()
+    kept.refresh_from_db()
+    assert (report.blocked, report.attached) == (1, 1)
+    assert (lost.is_attach_blocked, lost.status) == (True, MatchStatus.CONFIRMED)
+    assert "cannot be read" in lost.attach_error
+    assert kept.status == MatchStatus.ATTACHED

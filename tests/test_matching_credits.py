@@ -15,6 +15,7 @@ from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
+    ExchangeRate,
     Match,
     MatchKind,
     MatchStatus,
@@ -346,3 +347,21 @@ def test_a_bank_cut_reference_lands_on_the_receivable_its_amount_fits(
 
     assert credit_matches(paid) == [(owed.pk, None, MatchStatus.CONFIRMED, 1)]
     assert Match.objects.get(transaction=paid).reasons[0] == "reference truncated (INV-2026-01383)"
+
+
+def test_converted_full_payment_settles_the_receivable(
+    workspace: Workspace, bank: Connection
+) -> None:
+    ExchangeRate.objects.create(
+        base_currency="USD",
+        quote_currency="EUR",
+        rate=Decimal("0.92"),
+        rate_date=date(2026, 11, 9),
+        source="ECB",
+    )
+    owed = receivable(workspace, "EXP-2026-7", "1000.00", currency="USD")
+    paid = credit(workspace, bank, "919.00", "EXP-2026-7", local_amount=None, local_currency="")
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    match = Match.objects.get(transaction=paid)
+    assert (match.status, match.amount_basis) == (MatchStatus.CONFIRMED, "converted")
+    assert state(owed)[:2] == (Decimal("1000.000"), ReceivableStatus.PAID)

@@ -200,3 +200,24 @@ def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace)
     assert "INV-DONE" not in body
     assert '<td class="field-paid">200.00 EUR</td>' in body
     assert '<td class="field-due">300.00 EUR</td>' in body
+
+
+def test_reimporting_a_higher_amount_reopens_a_paid_receivable(workspace: Workspace) -> None:
+    existing = make_receivable(
+        workspace,
+        reference="INV-2",
+        amount=Decimal("500.00"),
+        amount_paid=Decimal("500.00"),
+        status=ReceivableStatus.PAID,
+    )
+    client = login(workspace)
+
+    preview = upload(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
+    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+
+    existing.refresh_from_db()
+    assert (existing.status, existing.amount_due) == (
+        ReceivableStatus.PARTIALLY_PAID,
+        Decimal("300.000"),
+    )
+    assert Receivable.objects.open().filter(pk=existing.pk).exists()

@@ -194,6 +194,7 @@ class ReceivableAdmin(ImportMixin, WorkspaceScopedAdmin[Receivable]):
         obj.normalized_reference = normalize_reference(obj.reference)[:140]
         obj.normalized_customer = normalize_name(obj.customer_name)
         obj.customer_iban = compact_iban(obj.customer_iban)
+        obj.refresh_status()  # a corrected amount may change what is still due
         super().save_model(request, obj, form, change)
 
     # Import: into one workspace the user may add receivables to.

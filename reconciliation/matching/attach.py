@@ -133,8 +133,14 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
         locked.attach_attempts += 1
         locked.save(update_fields=["idempotency_key", "attach_started_at", "attach_attempts"])
     match.idempotency_key = locked.idempotency_key
-    with document.file.open("rb") as stored:
-        content = stored.read()
+    try:
+        with document.file.open("rb") as stored:
+            content = stored.read()
+    except OSError as error:
+        # One unreadable file must not stop the other attachments of the window.
+        _block(match, f"The confirmation's stored file cannot be read ({error}); sync it again.")
+        report.blocked += 1
+        return
     try:
         client.attach_file_to_transaction(
             bank_line.qonto_id,

@@ -308,7 +308,7 @@ def _persist(
     to_create: list[Match] = []
     to_update: list[Match] = []
     to_delete: list[int] = []
-    payments: list[tuple[int, Decimal]] = []
+    payments: list[tuple[int, Decimal | None]] = []
     for line, ranking, confident in decided:
         current = existing.get(line.transaction_id, {})
         keep = ranking.candidates[:1] if confident else worth_review(ranking, REVIEW_CANDIDATES)
@@ -349,7 +349,14 @@ def _persist(
             elif proposal_state(match) != before:
                 to_update.append(match)
             if confident and key[0] == "receivable":
-                payments.append((key[1], candidate.amount.matched_amount))
+                settles_in_full = (
+                    candidate.amount.basis == "converted" and candidate.amount.distance < 1
+                )
+                # A converted amount within the FX tolerance pays what is due, not a rounding
+                # error's worth less: None stands for "the whole amount due".
+                payments.append(
+                    (key[1], None if settles_in_full else candidate.amount.matched_amount)
+                )
         to_delete += [m.pk for k, m in current.items() if k not in kept]
         if confident:
             outcome.confirmed += 1
@@ -382,7 +389,7 @@ def _persist(
 
 
 def _record_payments(
-    workspace_id: int, payments: list[tuple[int, Decimal]], outcome: CreditOutcome
+    workspace_id: int, payments: list[tuple[int, Decimal | None]], outcome: CreditOutcome
 ) -> None:
     """Apply the payments to freshly locked receivables (amount_paid moves by the amount, so a
     concurrent edit of another field is never overwritten)."""
@@ -399,7 +406,7 @@ def _record_payments(
         )
     for receivable_id, amount in payments:
         receivable = receivables[receivable_id]
-        receivable.record_payment(amount)
+        receivable.record_payment(receivable.amount_due if amount is None else amount)
     for receivable in receivables.values():
         receivable.save(update_fields=["amount_paid", "status"])
         if receivable.status == ReceivableStatus.PAID:

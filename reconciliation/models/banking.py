@@ -152,17 +152,23 @@ class Receivable(TenantModel):
         if self.status == ReceivableStatus.CANCELLED:
             raise IllegalTransitionError("receivable", self.status, "paid")
         self.amount_paid += amount
+        self.refresh_status()
+
+    def reverse_payment(self, amount: Decimal) -> None:
+        self.amount_paid = max(Decimal(0), self.amount_paid - amount)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Open / partially paid / paid from what was paid against what is owed (after a
+        payment, or after the amount itself was corrected or re-imported)."""
+        if self.status == ReceivableStatus.CANCELLED:
+            return
         if self.amount_paid >= self.amount:
             self.status = ReceivableStatus.PAID
         elif self.amount_paid > 0:
             self.status = ReceivableStatus.PARTIALLY_PAID
-
-    def reverse_payment(self, amount: Decimal) -> None:
-        self.amount_paid = max(Decimal(0), self.amount_paid - amount)
-        if self.amount_paid <= 0:
+        else:
             self.status = ReceivableStatus.OPEN
-        elif self.amount_paid < self.amount:
-            self.status = ReceivableStatus.PARTIALLY_PAID
 
 
 class MatchKind(models.TextChoices):
