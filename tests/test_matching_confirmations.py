@@ -71,7 +71,7 @@ def matches_of(document: Document) -> list[tuple[int | None, str, int, str]]:
         (m.transaction_id, m.status, m.rank, m.amount_basis)
         for m in Match.objects.filter(
             document=document, kind=MatchKind.CONFIRMATION_DEBIT
-        ).order_by("rank")
+        ).order_by("rank", "transaction_id")
     ]
 
 
