@@ -1,0 +1,238 @@
+"""One request: write the attempts, call ``POST /v2/supplier_invoices/bulk`` and settle each
+invoice from Qonto's answer (or from its absence)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    NotFoundError,
+    PermanentError,
+    ProtocolError,
+    TransientError,
+)
+from connectors.qonto import BulkItemResult, BulkLimitError, BulkResult
+from reconciliation.connections import ConnectionUnavailableError
+from reconciliation.models import PostOutcome
+from reconciliation.posting.settling import (
+    fail,
+    guard_qonto_ids,
+    local_settlement,
+    new_attempt,
+    posted_settlement,
+    rejecting,
+    settle,
+    whole_request_rejection,
+)
+from reconciliation.posting.state import (
+    AuthStopError,
+    Entry,
+    Refusal,
+    Settlement,
+    Window,
+    WindowStopError,
+)
+
+BULK_ENDPOINT = "POST /v2/supplier_invoices/bulk"
+
+
+def send_batch(window: Window, batch: list[Entry], round_number: int) -> list[Entry]:
+    """Write the attempts, call Qonto, apply the answer. Returns the entries to try again."""
+    batch_id = uuid.uuid4()
+    batch_bytes = sum(entry.item.size for entry in batch)
+    with transaction.atomic():
+        for entry in batch:
+            entry.attempt = new_attempt(
+                window,
+                entry.invoice,
+                batch_id=batch_id,
+                summary={
+                    "operation": "upload",
+                    "endpoint": BULK_ENDPOINT,
+                    "file_name": entry.item.filename,
+                    "content_type": entry.item.content_type,
+                    "size": entry.item.size,
+                    "batch_size": len(batch),
+                    "batch_bytes": batch_bytes,
+                    "round": round_number,
+                    "worker": window.worker_id,
+                },
+            )
+    window.tally.requests += 1
+    try:
+        result = window.client.bulk_create_supplier_invoices([entry.item for entry in batch])
+    except (AuthError, ConnectionUnavailableError) as error:
+        status = error.status if isinstance(error, AuthError) else None
+        code = (error.code if isinstance(error, AuthError) else None) or "unauthorized"
+        settle(
+            window,
+            [
+                Settlement(
+                    entry,
+                    PostOutcome.AUTH,
+                    {
+                        "http_status": status,
+                        "error_code": code,
+                        "error_detail": str(error),
+                        "trace_id": getattr(error, "request_id", None) or "",
+                    },
+                    None,
+                )
+                for entry in batch
+            ],
+        )
+        raise AuthStopError(str(error)) from error
+    except BulkLimitError as error:
+        refusal = Refusal(error.code or "invalid", f"Not sent to Qonto: {error.message}")
+        settle(window, [local_settlement(entry, refusal) for entry in batch])
+        return []
+    except (TransientError, ProtocolError) as error:
+        return _after_failed_call(window, batch, error)
+    except PermanentError as error:
+        if isinstance(error, ConfigurationError | NotFoundError) or error.status is None:
+            _after_failed_call(window, batch, error)
+            fail(window, batch)
+            raise WindowStopError(
+                f"Posting stopped: the Qonto endpoint or Well's settings are wrong: {error}"
+            ) from error
+        settle(window, [whole_request_rejection(entry, error) for entry in batch])
+        return []
+    return _apply_result(window, batch, result)
+
+
+def _after_failed_call(
+    window: Window, batch: list[Entry], error: TransientError | ProtocolError | PermanentError
+) -> list[Entry]:
+    """No usable answer. If the request may have reached Qonto, the outcome is unknown and the
+    invoices are looked up before they are sent again."""
+    unknown = isinstance(error, ProtocolError) or (
+        isinstance(error, TransientError) and error.outcome_unknown
+    )
+    code = _failure_code(error)
+    settlements = [
+        Settlement(
+            entry,
+            PostOutcome.UNKNOWN if unknown else PostOutcome.TRANSIENT,
+            {
+                "http_status": error.status,
+                "error_code": code,
+                "error_detail": str(error),
+                "trace_id": error.request_id or "",
+            },
+            None,
+        )
+        for entry in batch
+    ]
+    settle(window, settlements)
+    for entry in batch:
+        entry.last_code = code
+        entry.last_error = str(error)
+        entry.retry_after = error.retry_after if isinstance(error, TransientError) else None
+        if unknown and entry.attempt is not None:
+            entry.unknown_since = entry.attempt.started_at
+    return list(batch)
+
+
+def _apply_result(window: Window, batch: list[Entry], result: BulkResult) -> list[Entry]:
+    trace_id = result.request_id or ""
+    settlements: list[Settlement] = []
+    retry: list[Entry] = []
+    for entry in batch:
+        item = result.items.get(entry.key)
+        status = item.status if item is not None else "unknown"
+        common: dict[str, Any] = {
+            "http_status": result.status,
+            "trace_id": trace_id,
+            "item_result": _item_json(item),
+        }
+        if status == "created" and item is not None and item.invoice is not None:
+            settlements.append(posted_settlement(entry, item.invoice.id, common))
+        elif status == "rejected" and item is not None:
+            error = next(error for error in item.errors if not error.is_retryable)
+            code = error.code or "invalid"
+            detail = error.detail or "Qonto refused this file."
+            settlements.append(
+                Settlement(
+                    entry,
+                    PostOutcome.REJECTED,
+                    {
+                        **common,
+                        "error_code": code,
+                        "error_pointer": error.pointer or "",
+                        "error_detail": detail,
+                    },
+                    rejecting(code, detail),
+                    "rejected",
+                    f"rejected by Qonto ({code})",
+                )
+            )
+        elif status == "retryable" and item is not None:
+            error = item.errors[0]
+            entry.last_code = error.code or "internal_server_error"
+            entry.last_error = f"Qonto could not process the file: {error.detail or error.code}"
+            entry.retry_after = None
+            settlements.append(
+                Settlement(
+                    entry,
+                    PostOutcome.TRANSIENT,
+                    {
+                        **common,
+                        "error_code": entry.last_code,
+                        "error_pointer": error.pointer or "",
+                        "error_detail": entry.last_error,
+                    },
+                    None,
+                )
+            )
+            retry.append(entry)
+        else:
+            entry.last_code = "outcome_unknown"
+            entry.last_error = "Qonto's answer neither listed this file as created nor as failed."
+            entry.retry_after = None
+            settlements.append(
+                Settlement(
+                    entry,
+                    PostOutcome.UNKNOWN,
+                    {**common, "error_code": entry.last_code, "error_detail": entry.last_error},
+                    None,
+                )
+            )
+            retry.append(entry)
+    settle(window, guard_qonto_ids(window, settlements))
+    for entry in retry:
+        if entry.last_code == "outcome_unknown" and entry.attempt is not None:
+            entry.unknown_since = entry.attempt.started_at
+    return retry
+
+
+def _failure_code(error: TransientError | ProtocolError | PermanentError) -> str:
+    if isinstance(error, ProtocolError):
+        return "protocol_error"
+    if isinstance(error, PermanentError):
+        if error.code:
+            return error.code
+        return f"http_{error.status}" if error.status is not None else "configuration"
+    if error.status == 429:
+        return "rate_limited"
+    if error.status is not None:
+        return f"http_{error.status}"
+    return "no_answer" if error.outcome_unknown else "no_connection"
+
+
+def _item_json(item: BulkItemResult | None) -> dict[str, Any]:
+    if item is None:
+        return {"status": "missing"}
+    return {
+        "status": item.status,
+        "file_name": item.filename,
+        "qonto_id": item.invoice.id if item.invoice is not None else None,
+        "errors": [
+            {"code": error.code, "detail": error.detail, "pointer": error.pointer}
+            for error in item.errors
+        ],
+    }

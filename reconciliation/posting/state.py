@@ -1,0 +1,103 @@
+"""What one posting window carries from call to call: its retry budget and tally, the invoices it
+claimed (entries), and the settlements waiting to be applied under the row locks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.qonto import BulkItem, QontoClient
+from reconciliation.models import Connection, Invoice, PostAttempt, PostOutcome, Workspace
+
+DEFAULT_RETRY_BUDGET_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """How hard one window tries before leaving an invoice ``failed`` for the next window.
+
+    ``seconds`` caps the time spent waiting between rounds of one chunk; a ``Retry-After`` longer
+    than what is left fails the chunk at once instead of blocking the worker."""
+
+    max_rounds: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    seconds: float = DEFAULT_RETRY_BUDGET_SECONDS
+
+
+@dataclass
+class Tally:
+    claimed: int = 0
+    posted: int = 0
+    resolved_by_lookup: int = 0
+    rejected: int = 0
+    failed: int = 0
+    released: int = 0
+    lost_leases: int = 0
+    requests: int = 0
+    lookups: int = 0
+    auth_stopped: bool = False
+    stop_reason: str = ""
+    #: "rejected by Qonto (invalid)" → count, for the report's error lines.
+    causes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Window:
+    workspace: Workspace
+    connection: Connection
+    worker_id: str
+    client: QontoClient
+    lease: timedelta
+    budget: RetryBudget
+    sleep: Callable[[float], None]
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class Entry:
+    """One claimed invoice on its way through the rounds of a window."""
+
+    invoice: Invoice
+    item: BulkItem
+    #: Start of the earliest attempt whose outcome is unknown: look Qonto up before re-sending.
+    unknown_since: datetime | None = None
+    attempt: PostAttempt | None = None
+    #: Settled (posted, rejected, failed) or taken over by another worker: nothing more to do.
+    done: bool = False
+    last_code: str = ""
+    last_error: str = ""
+    retry_after: float | None = None
+
+    @property
+    def key(self) -> str:
+        return self.item.idempotency_key
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    detail: str
+
+
+@dataclass
+class Settlement:
+    entry: Entry
+    #: How to finish the entry's attempt (None: no attempt is open).
+    outcome: PostOutcome | None
+    details: dict[str, Any]
+    #: The invoice transition to apply under the row lock (None: leave the invoice claimed).
+    move: Callable[[Invoice], None] | None
+    counter: str = ""
+    #: For the report: "rejected by Qonto (invalid)", "failed, retried next window (http_503)".
+    cause: str = ""
+
+
+class AuthStopError(Exception):
+    """Qonto refused our authorisation: stop posting for this workspace now."""
+
+
+class WindowStopError(Exception):
+    """Every further call would fail the same way (our own configuration): end the window."""
