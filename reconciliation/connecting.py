@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from stdnum.fr import tva as fr_tva
 
 from connectors import oauth
 from connectors.apideck import ApideckClient
@@ -60,6 +61,17 @@ def consent_origins() -> list[str]:
         if parts.scheme and parts.netloc:
             origins.append(f"{parts.scheme}://{parts.netloc}")
     return sorted(set(origins))
+
+
+def vat_id_from_registration(country: str | None, number: str | None) -> str:
+    """The company's VAT id where its registration number determines it (France: the SIREN,
+    i.e. the first nine digits of the SIRET, with a key computed from it)."""
+    digits = "".join(ch for ch in (number or "") if ch.isdigit())
+    if (country or "").upper() != "FR" or len(digits) < 9:
+        return ""
+    siren = digits[:9]
+    candidate = f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+    return candidate if fr_tva.is_valid(candidate) else ""
 
 
 def default_folder(provider: Provider) -> str:
@@ -149,6 +161,9 @@ def complete_oauth(
         connection.bank_account_ids = [
             account.id for account in organization.bank_accounts if account.status != "closed"
         ]
+        own_vat_id = vat_id_from_registration(organization.legal_country, organization.legal_number)
+        if own_vat_id and not workspace.vat_id:
+            Workspace.objects.filter(pk=workspace.pk, vat_id="").update(vat_id=own_vat_id)
     _activate(connection, user)
     return ConnectResult(connection, created)
 

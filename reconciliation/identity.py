@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from reconciliation.matching.names import normalize_name
 from reconciliation.models import Connection, Workspace
+from reconciliation.normalize import compact_vat_id
 
 
 @dataclass(frozen=True)
@@ -13,20 +14,25 @@ class OwnNames:
     """The names the workspace's company goes by (its own name, its Qonto organisation)."""
 
     names: tuple[str, ...]
+    vat_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, workspace_id: int) -> OwnNames:
         workspace = Workspace.objects.get(pk=workspace_id)
         names = [workspace.name]
+        vat_ids = tuple(filter(None, [compact_vat_id(workspace.vat_id)]))
         for label in (
             Connection.objects.for_workspace(workspace_id)
             .banks()
             .values_list("account_label", flat=True)
         ):
             names.append(label.split("·", 1)[-1])
-        return cls(tuple(n for n in (normalize_name(name) for name in names) if n))
+        return cls(tuple(n for n in (normalize_name(name) for name in names) if n), vat_ids)
 
     def is_us(self, normalized_beneficiary: str) -> bool:
         """Exactly our name once legal forms and punctuation are gone: a supplier with a
         similar name must never turn our payment to them into money received."""
         return bool(normalized_beneficiary) and normalized_beneficiary in self.names
+
+    def is_our_vat_id(self, value: str) -> bool:
+        return bool(value) and compact_vat_id(value) in self.vat_ids

@@ -100,16 +100,22 @@ REMINDER_WORDS = re.compile(
 
 
 def _without_own_name(extraction: Extraction, ourselves: OwnNames) -> Extraction:
-    """A supplier name that is our own company's is the buyer block read by mistake: drop it
-    so the vendor is found by its identifiers, or a person names it."""
+    """A supplier name or VAT id that is our own company's is the buyer block read by mistake:
+    drop it, so the vendor is found by the identifiers that remain, or a person names it."""
+    dropped = []
     supplier = extraction.fields.get("supplier_name")
-    if supplier is None or not ourselves.is_us(normalize_name(str(supplier.value))):
+    if supplier is not None and ourselves.is_us(normalize_name(str(supplier.value))):
+        dropped.append("supplier_name")
+    vat_id = extraction.fields.get("supplier_vat_id")
+    if vat_id is not None and ourselves.is_our_vat_id(str(vat_id.value)):
+        dropped.append("supplier_vat_id")
+    if not dropped:
         return extraction
-    fields = {name: field for name, field in extraction.fields.items() if name != "supplier_name"}
+    fields = {name: field for name, field in extraction.fields.items() if name not in dropped}
     return replace(
         extraction,
         fields=fields,
-        warnings=[*extraction.warnings, "The supplier name read was our own company's."],
+        warnings=[*extraction.warnings, f"Our own company's {', '.join(dropped)} was read."],
     )
 
 

@@ -135,6 +135,18 @@ def request_sync(*, connection: Connection, now: datetime | None = None) -> Sync
 
     now = now or timezone.now()
     if connection.provider not in (Provider.DROPBOX, Provider.APIDECK):
+        recent = SyncRun.objects.filter(
+            workspace_id=connection.workspace_id,
+            kind=SyncKind.POSTING,
+            started_at__gt=now - timedelta(hours=1),
+        ).count()
+        if recent >= connection.workspace.max_syncs_per_hour:
+            return SyncRequest(
+                False,
+                f"the posting window already closed {recent} times in the last hour; "
+                "the scheduler runs the next one.",
+                messages.WARNING,
+            )
         enqueue("reconciliation.tasks.close_window", connection.workspace_id)
         return SyncRequest(True, "transactions, matching and posting queued.", messages.SUCCESS)
     if connection.status not in SYNCABLE:

@@ -169,3 +169,22 @@ def test_disconnecting_apideck_removes_the_vault_connection(
     assert [request.path for request in deletes] == ["/vault/connections/file-storage/dropbox"]
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.REVOKED
+
+
+@pytest.mark.parametrize(
+    ("country", "number", "expected"),
+    [
+        ("FR", "39139099400027", "FR22391390994"),
+        ("FR", "391 390 994", "FR22391390994"),
+        ("fr", "391390994", "FR22391390994"),
+        ("DE", "HRB 12345", ""),
+        ("FR", "1234", ""),
+        (None, None, ""),
+    ],
+)
+def test_our_vat_id_follows_from_a_french_registration_number(
+    country: str | None, number: str | None, expected: str
+) -> None:
+    from reconciliation.connecting import vat_id_from_registration
+
+    assert vat_id_from_registration(country, number) == expected

@@ -138,3 +138,28 @@ def test_two_workers_refresh_only_once(
 
 def test_sqlite_is_new_enough_for_returning_and_wal() -> None:
     assert sqlite3.sqlite_version_info >= (3, 35)
+
+
+@pytest.mark.django_db
+def test_every_admin_page_shows_a_connection_that_needs_reauthorisation(
+    workspace: Workspace,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    make_connection(
+        workspace,
+        Provider.QONTO,
+        account_label="Qonto · Acme",
+        status=ConnectionStatus.NEEDS_REAUTH,
+        last_error="invalid_grant",
+    )
+    user = make_user("watcher", workspace=workspace, role=Role.REVIEWER)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    for url in (reverse("admin:index"), reverse("admin:reconciliation_invoice_changelist")):
+        body = client.get(url).content.decode()
+        assert "an administrator must reconnect it" in body
+        assert "Qonto · Acme" in body

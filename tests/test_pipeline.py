@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from connectors.sandbox import Sandbox
 from connectors.sandbox.demo import load_demo
+from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation import window
+from reconciliation.connecting import vat_id_from_registration
 from reconciliation.models import (
     Connection,
     Document,
@@ -39,6 +41,11 @@ def demo(
     workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
 ) -> tuple[Connection, Connection]:
     load_demo(sandbox_settings)
+    organization = build_demo_scenario(7).organization
+    workspace.vat_id = vat_id_from_registration(
+        organization["legal_country"], organization["legal_number"]
+    )
+    workspace.save(update_fields=["vat_id"])
     dropbox = connect_with_emulator_tokens(
         workspace, Provider.DROPBOX, sandbox_settings.dropbox, watched_folder="/Invoices"
     )
@@ -79,6 +86,7 @@ def test_demo_scenario_flows_end_to_end(
     assert attached.count() == 6
     # The buyer block (our own company) is never taken for a supplier.
     assert not Vendor.objects.for_workspace(workspace).filter(name__icontains="Lumen").exists()
+    assert not Vendor.objects.for_workspace(workspace).filter(vat_id=workspace.vat_id).exists()
     # The reminder for the already paid invoice 110/2026 is the double charge, not the original.
     double = Match.objects.for_workspace(workspace).get(kind="double_charge")
     assert double.invoice is not None

@@ -33,7 +33,15 @@ class WellAdminSite(admin.AdminSite):
         return HttpResponseRedirect(reverse("account_change_password"))
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
+        """Staff, or a member of a workspace: being added to a workspace is the invitation."""
+        user = request.user
+        if not user.is_active:
+            return False
+        if user.is_staff:
+            return True
+        from reconciliation.access import roles_by_workspace
+
+        return bool(roles_by_workspace(request))
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         # Screens beyond CRUD (review queue, status page, dashboard) live with the domain.

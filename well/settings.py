@@ -143,6 +143,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Well"
+# allauth refuses MFA for unverified addresses to stop a squatter who signed up first; Well has
+# no sign-up (administrators create members), so that risk does not exist and enrolment works.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Superusers and workspace admins must enrol a second factor before they reach the admin.
 WELL_REQUIRE_MFA = env.bool("WELL_REQUIRE_MFA", default=not WELL_DEMO)
 

@@ -187,6 +187,8 @@ class Organization(_Lenient):
     name: str | None = None
     slug: str | None = None
     legal_name: str | None = None
+    legal_country: str | None = None
+    legal_number: str | None = None  # the company registration number (SIRET in France)
     bank_accounts: list[BankAccount] = Field(default_factory=list)
 
 

@@ -74,6 +74,9 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
+        return False  # the record that a file was seen (and why it was set aside) stays
+
     @admin.display(description="Review")
     def review(self, obj: Document) -> str:
         return _review_link(obj.pk)
@@ -183,6 +186,9 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
+        return False  # an invoice is refused, never deleted: its history must stay
 
     def has_change_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
         if obj is not None and obj.status not in UNDECIDED_STATUSES:

@@ -185,6 +185,9 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     list_per_page = 50
     actions = ["approve_selected", "refuse_selected"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents arrive from the watched folders, never by hand
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return review.queue_documents(super().get_queryset(request))
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from reconciliation import posting
 from reconciliation.access import EDIT_ROLES, MANAGE_ROLES, has_role
+from reconciliation.connecting import consent_origins
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -289,7 +290,10 @@ def integration_status(request: HttpRequest) -> HttpResponse:
         "workspaces": statuses,
         "error_window_days": ERROR_WINDOW.days,
     }
-    return TemplateResponse(request, "admin/reconciliation/integration_status.html", context)
+    response = TemplateResponse(request, "admin/reconciliation/integration_status.html", context)
+    # The Reconnect buttons POST to the connect flow, which redirects to the consent page.
+    response._csp_update = {"form-action": consent_origins()}  # type: ignore[attr-defined]
+    return response
 
 
 @require_POST

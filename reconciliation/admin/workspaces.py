@@ -48,7 +48,7 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "home_currency", "data_region"]}),
+        (None, {"fields": ["name", "slug", "vat_id", "home_currency", "data_region"]}),
         (
             "Routing thresholds (percent)",
             {

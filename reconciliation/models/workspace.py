@@ -50,6 +50,13 @@ class Workspace(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     home_currency = currency_field(default="EUR")
+    vat_id = models.CharField(
+        "our VAT id",
+        max_length=32,
+        blank=True,
+        help_text="The company's own VAT id: a document showing it as the supplier's was misread "
+        "(it is the buyer block).",
+    )
     data_region = models.CharField(max_length=8, choices=DataRegion.choices, default=DataRegion.EU)
 
     review_threshold = confidence_field(
