@@ -264,6 +264,11 @@ def _runs(text: str) -> tuple[list[_Run], list[str]]:
     creditor = creditor_reference_in(text)
     if creditor is not None:
         structured.append(creditor)
+        # An ISO 11649 reference wraps the issuer's own reference ("RF19" + "INV20260044"):
+        # with its check digits verified, the payload names INV-2026-0044 exactly.
+        payload = parse_reference(creditor[4:])
+        if payload.kind == "free" and payload.normalized:
+            structured.append(payload.normalized)
     digits, _ = structured_communication_in(text)
     if digits is not None:
         structured.append(_strip_zeros(digits))

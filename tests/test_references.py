@@ -203,3 +203,13 @@ def test_find_all_keeps_every_tier_a_cut_reference_may_mean() -> None:
         ("truncated", "INV-2026-01383"),
     ]
     assert found(index, "INV-2026-013") == [("exact", "INV-2026-00013")]
+
+
+def test_a_creditor_reference_names_the_reference_it_wraps() -> None:
+    index: ReferenceIndex[str] = ReferenceIndex()
+    index.add("INV-2026-0044", "noorderlicht")
+    index.add("INV-2026-0045", "okapi")
+    hits = index.find("RF19INV20260044")
+    assert [(hit.tier, item) for hit, item in hits] == [("exact", "noorderlicht")]
+    # A wrong check digit is no creditor reference: no exact claim on its payload.
+    assert [hit.tier for hit, _ in index.find("RF18INV20260044")] != ["exact"]
