@@ -397,3 +397,23 @@ def test_auditor_sees_the_queue_without_actions(workspace: Workspace) -> None:
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.NEEDS_REVIEW
     assert not Decision.objects.exists()
+
+
+def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> None:
+    from reconciliation.models import InvoiceStatus
+    from tests.factories import PASSWORD, make_invoice, make_user
+
+    make_invoice(
+        workspace,
+        status=InvoiceStatus.NEEDS_REVIEW,
+        confidence=Decimal("92.00"),
+        routing_reasons=[
+            "Confidence 92.00% reaches the auto-post threshold 85.00% (workspace).",
+            "Vendor “Acme” is in training (2/10 reviewed).",
+        ],
+    )
+    client = Client()
+    user = make_user("lea", workspace=workspace, role=Role.REVIEWER)
+    assert client.login(username=user.username, password=PASSWORD)
+    body = client.get(reverse("admin:reconciliation-review")).content.decode()
+    assert "Vendor “Acme” is in training (2/10 reviewed). (+1)" in body

@@ -296,8 +296,14 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             return invoice.hold_reason
         if invoice is not None and invoice.routing_reasons:
             reasons = [str(r) for r in invoice.routing_reasons]
+            # Lead with what sent it here (vendor in training, a weak field, a rule), not the
+            # score line, which may well say the threshold was reached.
+            lead = next(
+                (r for r in reasons if not r.startswith(("Confidence ", "Cost ", "Routing rule "))),
+                reasons[0],
+            )
             more = f" (+{len(reasons) - 1})" if len(reasons) > 1 else ""
-            return f"{reasons[0]}{more}"
+            return f"{lead}{more}"
         if int(getattr(obj, "open_candidates", 0) or 0):
             return "Payment not matched with certainty"
         return ""
