@@ -181,6 +181,7 @@ def test_generated_factur_x_credit_note(tmp_path: Path) -> None:
         "due_date": date(2024, 4, 13),
         "total_amount": Decimal("3105.69"),
         "tax_amount": Decimal("506.79"),
+        "net_amount": Decimal("2598.90"),
         "currency": "EUR",
         "supplier_vat_id": "FR60421938861",
         "supplier_iban": "FR7630006000011234567890189",

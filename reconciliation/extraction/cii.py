@@ -235,6 +235,7 @@ def parse_cii(data: bytes) -> CiiInvoice | None:
     values["supplier_iban"] = iban.replace(" ", "").upper() if iban else None
     values["supplier_domain"] = _seller_domain(seller)
     invoice.net_amount = _money(_children(summation, "TaxBasisTotalAmount"), currency)
+    values["net_amount"] = invoice.net_amount
     invoice.fields = {name: value for name, value in values.items() if value is not None}
     return invoice
 

@@ -334,6 +334,20 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
                 "competitors": float(totals.tax_competitors),
             },
         )
+    if totals.net is not None and totals.consistent and "total_amount" in out:
+        # Only when net + tax = total was found on the page: then the net line is certain
+        # enough to show the reviewer, and as sure as the weaker of the two it agrees with.
+        sure = min(
+            out["total_amount"].confidence,
+            out["tax_amount"].confidence if "tax_amount" in out else 1.0,
+        )
+        out["net_amount"] = ExtractedField(
+            name="net_amount",
+            value=abs(totals.net.value),
+            confidence=sure,
+            source="text",
+            evidence=totals.net.evidence(),
+        )
     currency = f.extract_currency(doc)
     if (
         currency is None
