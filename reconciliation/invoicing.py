@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from reconciliation import enrichment, fx, learning, scoring
-from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.identity import OwnNames
 from reconciliation.matching.names import normalize_name
 from reconciliation.models import (
@@ -47,7 +47,9 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
         learned = learning.apply_learned_mapping(
             vendor=resolution.vendor, words=extraction.words, page_sizes=extraction.page_sizes
         )
-        fields = learning.combine_with_learned(extracted=fields, learned=learned).fields
+        fields = _drop_stale_net(
+            learning.combine_with_learned(extracted=fields, learned=learned).fields
+        )
     enriched = enrichment.enrich_fields(vendor=resolution.vendor, fields=fields)
     columns = enriched.invoice_columns()
     normalized_number = normalize_reference(columns.get("number") or "")[:100]
@@ -97,6 +99,22 @@ REMINDER_WORDS = re.compile(
     r"requerimiento\s+de\s+pago|sollecito|promemoria\s+di\s+pagamento)\b",
     re.IGNORECASE,
 )
+
+
+def _drop_stale_net(fields: dict[str, ExtractedField]) -> dict[str, ExtractedField]:
+    """The page's net was read as the one that adds up with the generic reading of the total;
+    when the vendor's learned layout corrected the total or the tax, that net no longer
+    belongs with them and is dropped rather than flagged as a mismatch."""
+    net, total, tax = (fields.get(n) for n in ("net_amount", "total_amount", "tax_amount"))
+    if net is None or total is None or tax is None:
+        return fields
+    if "learned" not in (total.source, tax.source):
+        return fields
+    try:
+        adds_up = Decimal(str(net.value)) + Decimal(str(tax.value)) == Decimal(str(total.value))
+    except ArithmeticError:
+        adds_up = False
+    return fields if adds_up else {k: v for k, v in fields.items() if k != "net_amount"}
 
 
 def _without_own_name(extraction: Extraction, ourselves: OwnNames) -> Extraction:
