@@ -161,5 +161,5 @@ def test_every_admin_page_shows_a_connection_that_needs_reauthorisation(
     assert client.login(username=user.username, password=PASSWORD)
     for url in (reverse("admin:index"), reverse("admin:reconciliation_invoice_changelist")):
         body = client.get(url).content.decode()
-        assert "an administrator must reconnect it" in body
+        assert "it waits to be reconnected" in body
         assert "Qonto · Acme" in body
