@@ -242,8 +242,8 @@ class DecisionResource(AuditResource):
     workspace = fields.Field(attribute="workspace__name", column_name="workspace")
     actor = fields.Field(column_name="actor")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
-    document_name = fields.Field(attribute="document__original_name", column_name="document")
-    vendor_name = fields.Field(attribute="vendor__name", column_name="vendor")
+    document_name = fields.Field(attribute="document__original_name", column_name="document_name")
+    vendor_name = fields.Field(attribute="vendor__name", column_name="vendor_name")
     before = fields.Field(column_name="before")
     after = fields.Field(column_name="after")
 

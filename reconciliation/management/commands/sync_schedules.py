@@ -15,6 +15,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         written, removed = sync_schedules()
         for name in written:
-            self.stdout.write(f"schedule {name}: up to date")
+            self.stdout.write(f"schedule {name}: declared")
         for name in removed:
             self.stdout.write(f"schedule {name}: removed")

@@ -1,0 +1,64 @@
+"""Periodic work is declared in code; `sync_schedules` makes the database agree, idempotently."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_q.models import Schedule
+
+from reconciliation.models import Provider, SyncKind, SyncRun, SyncStatus, Workspace
+from reconciliation.schedules import SCHEDULES
+from reconciliation.window import dispatch_due_work
+from tests.factories import make_connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _schedules() -> dict[str, tuple[str, int | None]]:
+    return {s.name: (s.func, s.minutes) for s in Schedule.objects.order_by("name")}
+
+
+def test_sync_schedules_creates_updates_and_removes_by_name() -> None:
+    call_command("sync_schedules", stdout=StringIO())
+    expected = {spec.name: (spec.func, spec.minutes) for spec in SCHEDULES}
+    assert _schedules() == expected
+    Schedule.objects.filter(name="well:sweep").update(minutes=99, func="somewhere.else")
+    Schedule.objects.create(name="well:retired", func="reconciliation.tasks.gone", minutes=5)
+    Schedule.objects.create(name="someone-elses", func="their.task", minutes=5)
+    out = StringIO()
+    call_command("sync_schedules", stdout=out)
+    assert _schedules() == {**expected, "someone-elses": ("their.task", 5)}
+    assert "schedule well:retired: removed" in out.getvalue()
+    call_command("sync_schedules", stdout=StringIO())
+    assert Schedule.objects.count() == len(expected) + 1
+
+
+def test_dispatch_queues_the_polls_that_are_due(
+    workspace: Workspace, django_capture_on_commit_callbacks: Any
+) -> None:
+    due = make_connection(workspace, Provider.DROPBOX, watched_folder="/due")
+    recent = make_connection(
+        workspace,
+        Provider.DROPBOX,
+        watched_folder="/recent",
+        last_sync_started_at=timezone.now() - timedelta(minutes=5),
+    )
+    capped = make_connection(workspace, Provider.APIDECK, watched_folder="root")
+    for minutes in (55, 45, 35, 25):
+        SyncRun.objects.create(
+            workspace=workspace,
+            connection=capped,
+            kind=SyncKind.FILES,
+            status=SyncStatus.SUCCEEDED,
+            started_at=timezone.now() - timedelta(minutes=minutes),
+        )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        report = dispatch_due_work()
+    assert report.polls_queued == [due.pk]
+    assert recent.pk not in report.polls_queued
+    assert len(queued) == 1
