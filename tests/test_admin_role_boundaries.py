@@ -45,7 +45,7 @@ def test_admin_of_a_and_auditor_of_b_cannot_act_on_b_connections(action: str) ->
     b_connection = make_connection(b, Provider.DROPBOX)
     _client(user).post(
         reverse("admin:reconciliation_connection_changelist"),
-        {"action": action, "_selected_action": [b_connection.pk]},
+        {"action": action, "_selected_action": [b_connection.pk], "confirmed": "yes"},
     )
     b_connection.refresh_from_db()
     assert b_connection.status == ConnectionStatus.ACTIVE

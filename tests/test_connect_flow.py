@@ -116,9 +116,14 @@ def test_disconnect_revokes_and_wipes(
     admin_client.get(_consent(start["Location"]))
     connection = Connection.objects.get(workspace=workspace)
     token = load_tokens(connection).access_token
+    url = reverse("admin:reconciliation_connection_changelist")
+    asked = admin_client.post(url, {"action": "disconnect", "_selected_action": [connection.pk]})
+    assert b"Yes, disconnect" in asked.content
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.ACTIVE  # nothing happens before the answer
     response = admin_client.post(
-        reverse("admin:reconciliation_connection_changelist"),
-        {"action": "disconnect", "_selected_action": [connection.pk]},
+        url,
+        {"action": "disconnect", "_selected_action": [connection.pk], "confirmed": "yes"},
         follow=True,
     )
     assert b"Revoked at the provider." in response.content
@@ -161,7 +166,7 @@ def test_disconnecting_apideck_removes_the_vault_connection(
     connection = Connection.objects.get(workspace=workspace, provider=Provider.APIDECK)
     response = admin_client.post(
         reverse("admin:reconciliation_connection_changelist"),
-        {"action": "disconnect", "_selected_action": [connection.pk]},
+        {"action": "disconnect", "_selected_action": [connection.pk], "confirmed": "yes"},
         follow=True,
     )
     assert b"Revoked at the provider." in response.content

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from reconciliation.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
 from reconciliation.admin.base import WorkspaceScopedAdmin
@@ -207,13 +209,30 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
     @admin.action(
         description="Disconnect (revoke at the provider and wipe tokens)", permissions=["change"]
     )
-    def disconnect(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+    def disconnect(
+        self, request: HttpRequest, queryset: QuerySet[Connection]
+    ) -> TemplateResponse | None:
         user = request.user
         assert isinstance(user, User)  # the admin only serves authenticated users
-        results = [disconnect(connection=c, user=user) for c in self._managed(request, queryset)]
+        connections = list(self._managed(request, queryset).select_related("workspace"))
+        if request.POST.get("confirmed") != "yes":
+            # Revoking cannot be undone from here (the user must consent again): say so first.
+            return TemplateResponse(
+                request,
+                "admin/reconciliation/connection/disconnect_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Disconnect?",
+                    "connections": connections,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        results = [disconnect(connection=c, user=user) for c in connections]
         for result in results:
             level = messages.SUCCESS if result.revoked_at_provider else messages.WARNING
             self.message_user(request, f"{result.connection}: {result.message}", level)
+        return None
 
     @admin.action(description="Sync now (within the hourly limit)", permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
