@@ -230,6 +230,8 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             **(extra_context or {}),
             "title": "Review queue",
             "queue_counts": counts,
+            # The queue needs the width: the navigation is one click away (breadcrumbs, Home).
+            "is_nav_sidebar_enabled": False,
             "has_export_permission": False,
         }
         return super().changelist_view(request, extra_context)
@@ -535,6 +537,8 @@ def review_document(
             return HttpResponseRedirect(_queue_url(filters))
     context = {
         **model_admin.admin_site.each_context(request),
+        # Page images and fields side by side need the whole width.
+        "is_nav_sidebar_enabled": False,
         **review_context(document=document, invoice=invoice, form=form, can_edit=can_edit),
         "title": f"Review · {document.original_name}",
         "opts": Document._meta,
