@@ -93,7 +93,10 @@ class Command(BaseCommand):
         result = complete_apideck(workspace=workspace, user=user)
         folder = self._apideck_inbox(workspace)
         if folder:
-            Connection.objects.filter(pk=result.connection.pk).update(watched_folder=folder)
+            Connection.objects.filter(pk=result.connection.pk).update(
+                watched_folder=folder,
+                account_label=f"{result.connection.account_label} ({APIDECK_FOLDER_NAME})",
+            )
         self.stdout.write(
             f"{result.connection.account_label}: connected (folder {folder or 'root'})"
         )
