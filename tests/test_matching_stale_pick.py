@@ -17,3 +17,14 @@ def test_a_stale_pick_of_a_rejected_candidate_is_refused(workspace: Workspace) -
         pick_candidate(match=stale_second, user=None)
     confirmed = Match.objects.filter(document=first.document, status=MatchStatus.CONFIRMED)
     assert confirmed.count() == 1
+
+
+def test_no_decision_while_a_matching_run_is_writing(workspace: Workspace) -> None:
+    from reconciliation.models import SyncKind, SyncRun
+
+    first, _ = proposals(workspace)
+    SyncRun.objects.create(workspace=workspace, kind=SyncKind.MATCHING, trigger="window")
+    with pytest.raises(MatchConflictError, match="Matching is running"):
+        pick_candidate(match=first, user=None)
+    first.refresh_from_db()
+    assert first.status == MatchStatus.PROPOSED

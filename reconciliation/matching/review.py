@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from reconciliation.matching.batch import MATCH_LEASE
 from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
 from reconciliation.matching.sources import VendorDirectory, payment_order_from
 from reconciliation.models import (
@@ -22,6 +23,9 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
     Receivable,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
     Transaction,
     Workspace,
 )
@@ -35,7 +39,7 @@ PICKABLE_KINDS = (MatchKind.CONFIRMATION_DEBIT, MatchKind.CREDIT_RECEIVABLE)
 
 
 class MatchConflictError(Exception):
-    """The pick would give one bank line to two pieces of paperwork."""
+    """The pick would give one bank line to two pieces of paperwork, or matching is running."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,23 @@ class PickResult:
 @dataclass(frozen=True)
 class RejectResult:
     rejected_match_ids: tuple[int, ...]
+
+
+def _hold_workspace(workspace_id: int) -> None:
+    """Decide under the workspace's row lock, and never while a matching run is writing: its
+    rankings were computed before this decision and would overwrite it. `match_window` claims
+    its run under the same lock, so the two can never interleave."""
+    Workspace.objects.select_for_update().get(pk=workspace_id)
+    running = SyncRun.objects.filter(
+        workspace_id=workspace_id,
+        kind=SyncKind.MATCHING,
+        status=SyncStatus.RUNNING,
+        started_at__gt=timezone.now() - MATCH_LEASE,
+    )
+    if running.exists():
+        raise MatchConflictError(
+            "Matching is running for this workspace right now; try again in a few seconds."
+        )
 
 
 def _actor(user: AbstractBaseUser | None) -> User | None:
@@ -70,6 +91,7 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
     if match.kind not in PICKABLE_KINDS:
         raise IllegalTransitionError("match", match.kind, "picked")
     with db_transaction.atomic():
+        _hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
             # Another reviewer decided meanwhile (a stale page): never confirm a second debit.
@@ -185,6 +207,7 @@ def reject_all(
     """The reviewer says "none of these": every proposed debit of this confirmation is
     rejected, and the matcher stops proposing for it."""
     with db_transaction.atomic():
+        _hold_workspace(document.workspace_id)
         proposals = list(
             Match.objects.select_for_update()
             .filter(
@@ -217,6 +240,7 @@ def reject_credit_candidates(
     """ "None of these" for an inbound credit: its proposed receivables are rejected and it is
     not proposed again."""
     with db_transaction.atomic():
+        _hold_workspace(transaction.workspace_id)
         proposals = list(
             Match.objects.select_for_update()
             .filter(
@@ -249,6 +273,7 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
     if match.kind != MatchKind.DOUBLE_CHARGE:
         raise IllegalTransitionError("match", match.kind, MatchStatus.REFUSED)
     with db_transaction.atomic():
+        _hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         before = _summary(locked)
         locked.refuse(user)
@@ -292,6 +317,7 @@ def dismiss_double_charge(
     if match.kind != MatchKind.DOUBLE_CHARGE:
         raise IllegalTransitionError("match", match.kind, MatchStatus.DISMISSED)
     with db_transaction.atomic():
+        _hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         before = _summary(locked)
         locked.dismiss(user)
