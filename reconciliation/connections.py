@@ -50,21 +50,23 @@ def workspace_data_key(workspace_id: int) -> bytes:
         return data_key
 
 
-def _seal(connection: Connection, purpose: str, value: str | None) -> bytes | None:
+def _seal(connection: Connection, key: bytes, purpose: str, value: str | None) -> bytes | None:
     if value is None:
         return None
     return crypto.encrypt(
-        workspace_data_key(connection.workspace_id),
+        key,
         value,
         associated_data=crypto.associated_data_for(connection.workspace_id, connection.pk, purpose),
     )
 
 
-def _open(connection: Connection, purpose: str, sealed: bytes | memoryview | None) -> str | None:
+def _open(
+    connection: Connection, key: bytes, purpose: str, sealed: bytes | memoryview | None
+) -> str | None:
     if not sealed:
         return None
     return crypto.decrypt(
-        workspace_data_key(connection.workspace_id),
+        key,
         bytes(sealed),
         associated_data=crypto.associated_data_for(connection.workspace_id, connection.pk, purpose),
     )
@@ -72,9 +74,10 @@ def _open(connection: Connection, purpose: str, sealed: bytes | memoryview | Non
 
 def store_tokens(connection: Connection, tokens: oauth.TokenSet) -> None:
     """Encrypt and save a token set on the row (the caller holds the row lock when refreshing)."""
-    connection.access_token_ciphertext = _seal(connection, ACCESS, tokens.access_token)
+    key = workspace_data_key(connection.workspace_id)
+    connection.access_token_ciphertext = _seal(connection, key, ACCESS, tokens.access_token)
     if tokens.refresh_token is not None:
-        connection.refresh_token_ciphertext = _seal(connection, REFRESH, tokens.refresh_token)
+        connection.refresh_token_ciphertext = _seal(connection, key, REFRESH, tokens.refresh_token)
     connection.token_expires_at = tokens.expires_at
     connection.token_refreshed_at = timezone.now()
     if tokens.scopes:
@@ -92,12 +95,14 @@ def store_tokens(connection: Connection, tokens: oauth.TokenSet) -> None:
 
 
 def load_tokens(connection: Connection) -> oauth.TokenSet:
-    access = _open(connection, ACCESS, connection.access_token_ciphertext)
-    if access is None:
+    if not connection.access_token_ciphertext:
         raise ConnectionUnavailableError(f"{connection} has no access token; connect it again.")
+    key = workspace_data_key(connection.workspace_id)
+    access = _open(connection, key, ACCESS, connection.access_token_ciphertext)
+    assert access is not None
     return oauth.TokenSet(
         access_token=access,
-        refresh_token=_open(connection, REFRESH, connection.refresh_token_ciphertext),
+        refresh_token=_open(connection, key, REFRESH, connection.refresh_token_ciphertext),
         expires_at=connection.token_expires_at or datetime(1970, 1, 1, tzinfo=UTC),
         scopes=tuple(connection.scopes.split()),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from reconciliation.extraction.isolation import ExtractionFailure, Limits, extract_isolated
@@ -74,14 +74,12 @@ def _claim(document_id: int) -> bool:
     claimed = Document.objects.filter(
         Q(status=DocumentStatus.NEW) | Q(status=DocumentStatus.PARSING, parse_lease_until__lt=now),
         pk=document_id,
-    ).update(status=DocumentStatus.PARSING, parse_lease_until=now + PARSE_LEASE)
-    if claimed:
-        Document.objects.filter(pk=document_id).update(parse_attempts=_attempts(document_id) + 1)
+    ).update(
+        status=DocumentStatus.PARSING,
+        parse_lease_until=now + PARSE_LEASE,
+        parse_attempts=F("parse_attempts") + 1,
+    )
     return claimed == 1
-
-
-def _attempts(document_id: int) -> int:
-    return Document.objects.values_list("parse_attempts", flat=True).get(pk=document_id)
 
 
 def _read(document: Document) -> Extraction | ExtractionFailure:

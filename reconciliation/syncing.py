@@ -505,11 +505,18 @@ def _record_ignored(connection: Connection, remote: RemoteFile, reason: str) -> 
     )
 
 
-def expire_stale_runs(*, older_than: timedelta = SYNC_LEASE) -> int:
+def expire_stale_runs(
+    *,
+    kinds: tuple[SyncKind, ...] = (SyncKind.FILES, SyncKind.TRANSACTIONS),
+    older_than: timedelta = SYNC_LEASE,
+    reason: str = "The worker stopped before the sync finished.",
+) -> int:
     """Runs whose worker died stay 'running' forever otherwise; close them as failed."""
     cutoff = timezone.now() - older_than
-    stale = list(SyncRun.objects.filter(status=SyncStatus.RUNNING, started_at__lt=cutoff))
+    stale = list(
+        SyncRun.objects.filter(kind__in=kinds, status=SyncStatus.RUNNING, started_at__lt=cutoff)
+    )
     for run in stale:
-        run.finish(SyncStatus.FAILED, "The worker stopped before the sync finished.")
+        run.finish(SyncStatus.FAILED, reason)
         run.save(update_fields=["status", "error", "finished_at"])
     return len(stale)

@@ -179,19 +179,10 @@ def sweep_stuck_work() -> SweepReport:
     return SweepReport(
         invoices_released=posting.release_expired_leases(),
         documents_requeued=parsing.requeue_stale(),
-        runs_expired=syncing.expire_stale_runs() + _expire_stale_windows(),
+        runs_expired=syncing.expire_stale_runs()
+        + syncing.expire_stale_runs(
+            kinds=(SyncKind.POSTING,),
+            older_than=WINDOW_LEASE,
+            reason="The worker stopped before the window closed.",
+        ),
     )
-
-
-def _expire_stale_windows() -> int:
-    stale = list(
-        SyncRun.objects.filter(
-            kind=SyncKind.POSTING,
-            status=SyncStatus.RUNNING,
-            started_at__lt=timezone.now() - WINDOW_LEASE,
-        )
-    )
-    for run in stale:
-        run.finish(SyncStatus.FAILED, "The worker stopped before the window closed.")
-        run.save(update_fields=["status", "error", "finished_at"])
-    return len(stale)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from reconciliation.access import roles_by_workspace
+from reconciliation.access import visible_workspaces
 from reconciliation.models import (
     Connection,
     Document,
@@ -130,12 +130,6 @@ def week_start(now: datetime) -> datetime:
     local = timezone.localtime(now)
     monday = local.date() - timedelta(days=local.weekday())
     return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
-
-
-def visible_workspaces(request: HttpRequest) -> list[Workspace]:
-    if request.user.is_superuser:
-        return list(Workspace.objects.order_by("name"))
-    return list(Workspace.objects.filter(pk__in=list(roles_by_workspace(request))).order_by("name"))
 
 
 def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:

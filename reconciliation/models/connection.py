@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Self
 
 from django.conf import settings
@@ -173,11 +172,3 @@ class Connection(TenantModel):
     def record_error(self, reason: str) -> None:
         self.last_error = reason[:4000]
         self.last_error_at = timezone.now()
-
-    def next_sync_allowed_at(self, syncs_last_hour: list[datetime], max_per_hour: int) -> datetime:
-        """Earliest moment another sync fits under the per-hour cap."""
-        now = timezone.now()
-        recent = sorted(t for t in syncs_last_hour if t > now - timedelta(hours=1))
-        if len(recent) < max_per_hour:
-            return now
-        return recent[len(recent) - max_per_hour] + timedelta(hours=1)
