@@ -1,4 +1,4 @@
-"""Error taxonomy shared by every connector, plus the redaction every message goes through.
+"""Error taxonomy shared by every connector, and the one ladder that classifies an answer.
 
 The caller only ever needs to know which family an error belongs to:
 
@@ -10,83 +10,22 @@ The caller only ever needs to know which family an error belongs to:
 - ``ProtocolError``: the answer is not what the API documents (HTML, truncated JSON, wrong shape).
 
 Every message is redacted at construction, so ``str(error)`` is safe for logs and the admin.
+``raise_for_status`` turns an HTTP answer into one of these; each client only supplies a small
+``ProviderErrors`` hook for the bodies and cases its provider has.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-REDACTED = "[REDACTED]"
+import requests
 
-# Keys whose values are secrets wherever they appear: JSON bodies, form bodies, query strings,
-# header dumps. ``code`` is deliberately absent: JSON error bodies use it for error codes, which
-# the admin must see; the OAuth ``code`` is caught by the query/form pattern below instead.
-_SECRET_KEYS = (
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "code_verifier",
-    "session_token",
-    "staging_token",
-    "api_key",
-    "apikey",
-    "password",
-    "secret",
-    "token",
-    "authorization",
-    "x-qonto-staging-token",
-    "x-apideck-api-key",
-)
-_KEY_ALTERNATION = "|".join(re.escape(key) for key in _SECRET_KEYS)
-
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # "Authorization: Bearer xyz", "'Authorization': 'login:secret'" (header dumps).
-    (
-        re.compile(r"(?i)(['\"]?authorization['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n,}]+)"),
-        r"\1" + REDACTED,
-    ),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=:-]{8,}"), r"\1 " + REDACTED),
-    # JSON "key": "value" and repr 'key': 'value'.
-    (
-        re.compile(rf"(?i)(['\"](?:{_KEY_ALTERNATION})['\"]\s*:\s*['\"])([^'\"]*)(['\"])"),
-        r"\1" + REDACTED + r"\3",
-    ),
-    # key=value in query strings and form bodies, including the OAuth authorization code.
-    (
-        re.compile(rf"(?i)(?<![A-Za-z0-9_])((?:{_KEY_ALTERNATION}|code)=)([^&\s'\"]+)"),
-        r"\1" + REDACTED,
-    ),
-    # Token shapes that are recognisable on their own: Qonto/Hydra and Dropbox short-lived.
-    (re.compile(r"\bory_(?:at|rt|ac)_[A-Za-z0-9._~+/=-]+"), REDACTED),
-    (re.compile(r"\bsl\.[A-Za-z0-9._~+/=-]{16,}"), REDACTED),
-    # Apideck Vault session links carry the session token in the path.
-    (re.compile(r"(/session/)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
-)
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Return ``text`` with known secret values and secret-looking fields replaced.
-
-    ``secrets`` are exact values to remove (the token a request used, the client secret); they
-    are replaced first so a secret that matches no pattern still never leaks. Values shorter than
-    four characters are ignored: replacing them would shred ordinary words.
-    """
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def shorten(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and cut ``text`` so a provider's whole HTML page never lands in a
-    message."""
-    collapsed = " ".join(text.split())
-    if len(collapsed) <= limit:
-        return collapsed
-    return collapsed[: limit - 1] + "…"
+from connectors.redaction import REDACTED as REDACTED
+from connectors.redaction import redact as redact
+from connectors.redaction import shorten as shorten
+from connectors.responses import describe_body, looks_like_html, parse_retry_after, request_id_of
 
 
 class ConnectorError(Exception):
@@ -247,3 +186,134 @@ class FileTooLargeError(PermanentError):
         self.filename = filename
         self.size = size
         self.limit = limit
+
+
+# --- Classifying an answer -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What a provider's error answer says, read by its own ``parse`` hook.
+
+    ``code`` is the provider's error code (Dropbox tag chain, Apideck ``type_name``, Qonto
+    ``errors[0].code``), ``summary`` the short human text used in messages, ``retry_after`` a wait
+    the body asks for (Dropbox and Apideck put it there, not only in the header).
+    """
+
+    code: str | None = None
+    detail: str | None = None
+    pointer: str | None = None
+    trace_id: str | None = None
+    retry_after: float | None = None
+    summary: str = ""
+
+
+class Classification(NamedTuple):
+    """What the provider hook sees: the answer, its parsed body and the keyword arguments every
+    error of this answer carries (provider, status, request id, secrets)."""
+
+    response: requests.Response
+    body: ErrorBody
+    common: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ProviderErrors:
+    """The per-provider part of the ladder: how to read an error body, and the cases only this
+    provider has (``special`` returns an error to raise, or None to fall through to the ladder).
+    ``hint`` is appended to protocol errors (Qonto's sandbox answers HTML without its header)."""
+
+    provider: str
+    display_name: str
+    parse: Callable[[requests.Response], ErrorBody]
+    special: Callable[[Classification], ConnectorError | None] | None = None
+    hint: str = ""
+    html_success_is_protocol_error: bool = False
+    not_found_statuses: frozenset[int] = frozenset({404})
+
+
+def raise_for_status(
+    response: requests.Response, errors: ProviderErrors, *, secrets: Iterable[str | None] = ()
+) -> None:
+    """The one 2xx/3xx/429/5xx/provider/401/404/4xx ladder of every client.
+
+    2xx passes; 3xx is a protocol error (an API call is never redirected); 429 and 5xx are
+    transient (429 surely unprocessed, 5xx maybe processed), waiting what the header or the body
+    asks; then the provider's own cases; then 401 is an auth error, 404 not found, and any other
+    status a permanent refusal carrying the provider's code, detail and pointer.
+    """
+    status = response.status_code
+    request_id = request_id_of(response)
+    common: dict[str, Any] = {
+        "provider": errors.provider,
+        "status": status,
+        "request_id": request_id,
+        "secrets": list(secrets),
+    }
+    if 200 <= status < 300:
+        if errors.html_success_is_protocol_error and looks_like_html(response):
+            received = describe_body(response)
+            raise ProtocolError(
+                f"expected JSON, received {received}{errors.hint}",
+                expected="JSON",
+                received=received,
+                **common,
+            )
+        return
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "?")
+        raise ProtocolError(
+            f"expected JSON, received a redirect to {shorten(location, 120)}{errors.hint}",
+            expected="JSON",
+            received=f"redirect to {location}",
+            **common,
+        )
+    body = errors.parse(response)
+    if body.trace_id:
+        common["request_id"] = body.trace_id
+    raise _classify(response, errors, body, common)
+
+
+def _classify(
+    response: requests.Response,
+    errors: ProviderErrors,
+    body: ErrorBody,
+    common: dict[str, Any],
+) -> ConnectorError:
+    status = response.status_code
+    description = body.summary or f"HTTP {status}: {describe_body(response)}"
+    header_wait = parse_retry_after(response.headers.get("Retry-After"))
+    retry_after = header_wait if header_wait is not None else body.retry_after
+    if status == 429:
+        return TransientError(
+            f"rate limited ({description})",
+            retry_after=retry_after,
+            outcome_unknown=False,
+            **common,
+        )
+    if status >= 500:
+        return TransientError(f"server error ({description})", retry_after=retry_after, **common)
+    if errors.special is not None:
+        found = errors.special(Classification(response, body, common))
+        if found is not None:
+            return found
+    name = errors.display_name
+    if status == 401:
+        return AuthError(
+            f"{name} refused the credentials ({description}); reconnect {name}",
+            code=body.code or "unauthorized",
+            **common,
+        )
+    refusal: dict[str, Any] = {
+        "code": body.code,
+        "detail": body.detail,
+        "pointer": body.pointer,
+        "trace_id": body.trace_id,
+        **common,
+    }
+    if status in errors.not_found_statuses:
+        return NotFoundError(
+            f"not found at {name} ({description})", **{**refusal, "code": body.code or "not_found"}
+        )
+    where = f", at {body.pointer}" if body.pointer else ""
+    return PermanentError(f"{name} refused the request ({description}{where})", **refusal)

@@ -16,9 +16,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,24 +32,20 @@ from connectors.errors import (
     FileTooLargeError,
     ProtocolError,
     TransientError,
-    redact,
-    shorten,
 )
+from connectors.redaction import redact
+from connectors.responses import REQUEST_ID_HEADERS as REQUEST_ID_HEADERS
+from connectors.responses import content_type_of as content_type_of
+from connectors.responses import describe_body as describe_body
+from connectors.responses import looks_like_html as looks_like_html
+from connectors.responses import parse_retry_after as parse_retry_after
+from connectors.responses import request_id_of as request_id_of
 
 WELL_VERSION = "0.1.0"
 USER_AGENT = f"Well/{WELL_VERSION} (+https://well.example)"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 _CHUNK_SIZE = 64 * 1024
-
-# Response headers that carry the provider's request id, in the order we trust them.
-REQUEST_ID_HEADERS = (
-    "x-dropbox-request-id",
-    "request-id",
-    "x-request-id",
-    "x-qonto-trace-id",
-    "x-trace-id",
-)
 
 logger = logging.getLogger("connectors.http")
 
@@ -241,14 +235,6 @@ def _request_secrets(
     return found
 
 
-def request_id_of(response: requests.Response) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return value
-    return None
-
-
 def transport_error(
     error: requests.exceptions.RequestException,
     *,
@@ -308,26 +294,6 @@ def transport_error(
 
 
 # --- Retry ---------------------------------------------------------------------------------------
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 @dataclass(frozen=True)
@@ -399,28 +365,6 @@ def call_with_retries(
 
 
 # --- Reading bodies ------------------------------------------------------------------------------
-
-
-def content_type_of(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-
-
-def looks_like_html(response: requests.Response) -> bool:
-    if content_type_of(response) in ("text/html", "application/xhtml+xml"):
-        return True
-    head = response.content[:256].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
-
-
-def describe_body(response: requests.Response) -> str:
-    """A short, redacted description of what actually came, for ProtocolError messages."""
-    content_type = content_type_of(response) or "no content type"
-    if looks_like_html(response):
-        return f"an HTML page ({content_type}, {len(response.content)} bytes)"
-    if not response.content:
-        return f"an empty body ({content_type})"
-    text = response.content[:200].decode("utf-8", errors="replace")
-    return f"{content_type}, {len(response.content)} bytes: {shorten(redact(text), 120)!r}"
 
 
 def read_json(

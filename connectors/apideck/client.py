@@ -18,8 +18,10 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel
 
+from connectors.apideck.errors import InvalidCursorError as InvalidCursorError
+from connectors.apideck.errors import QuotaExceededError as QuotaExceededError
+from connectors.apideck.errors import raise_for_apideck_status
 from connectors.apideck.schemas import (
-    ApideckErrorBody,
     ApideckWarning,
     FileListResponse,
     UnifiedFile,
@@ -31,23 +33,16 @@ from connectors.apideck.schemas import (
 from connectors.config import ApideckConfig
 from connectors.errors import (
     AuthError,
-    ConfigurationError,
     NotFoundError,
-    PermanentError,
     ProtocolError,
-    TransientError,
-    shorten,
 )
 from connectors.http import (
     ConnectorSession,
     RetryPolicy,
     build_session,
     call_with_retries,
-    describe_body,
-    parse_retry_after,
     read_capped,
     read_json,
-    request_id_of,
     validate,
 )
 
@@ -55,25 +50,10 @@ PROVIDER = "apideck"
 DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=30.0, budget=120.0)
 MAX_PAGE_SIZE = 200
-_AUTH_TYPE_NAMES = frozenset(
-    {"ConnectorCredentialsError", "ConnectionNotFoundError", "ConnectorDisabledError"}
-)
-_CONFIG_TYPE_NAMES = frozenset(
-    {"IntegrationNotFoundError", "ConnectorNotFoundError", "RequestHeadersValidationError"}
-)
-
 logger = logging.getLogger("connectors.apideck")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
-
-
-class InvalidCursorError(PermanentError):
-    """The page cursor is not (or no longer) valid: restart the listing from the first page."""
-
-
-class QuotaExceededError(PermanentError):
-    """402: the Apideck plan's request quota is exhausted. Do not retry; alert an operator."""
 
 
 @dataclass(frozen=True)
@@ -189,8 +169,11 @@ class ApideckClient:
                 service_id=None,
                 handle=lambda response: response.close(),
             )
-        except NotFoundError:
-            return
+        except (NotFoundError, AuthError) as error:
+            # A 404 (``ConnectionNotFoundError`` or another not-found) on delete: already gone.
+            if error.status == 404:
+                return
+            raise
 
     # --- File storage ----------------------------------------------------------------------------
 
@@ -376,112 +359,3 @@ class ApideckClient:
             return handle(response)
 
         return call_with_retries(attempt, policy=self._retry, sleep=self._sleep)
-
-
-def _error_body(response: requests.Response) -> ApideckErrorBody | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    return ApideckErrorBody.model_validate(data)
-
-
-def raise_for_apideck_status(response: requests.Response, *, secrets: Sequence[str] = ()) -> None:
-    """Map an Apideck answer to the taxonomy by ``type_name`` first, status second
-    (https://developers.apideck.com/errors)."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    request_id = request_id_of(response)
-    body = _error_body(response)
-    type_name = body.type_name if body else None
-    message = (body.message if body else None) or describe_body(response)
-    detail = body.detail_text if body else None
-    explanation = shorten(f"{type_name or 'HTTP ' + str(status)}: {message}")
-    if detail and detail != message:
-        explanation = shorten(f"{explanation} ({detail})")
-    common: dict[str, Any] = {
-        "provider": PROVIDER,
-        "status": status,
-        "request_id": request_id,
-        "secrets": secrets,
-    }
-    if status == 429 or type_name == "ConnectorRateLimitError":
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if retry_after is None and body is not None:
-            retry_after = body.downstream_retry_after
-        raise TransientError(
-            f"rate limited downstream: {explanation}",
-            retry_after=retry_after,
-            outcome_unknown=False,
-            **common,
-        )
-    if status >= 500:
-        raise TransientError(f"server error: {explanation}", **common)
-    if status == 401:
-        if body is not None and body.detail_type == "refresh_token_connector_error":
-            raise AuthError(
-                "Apideck could not refresh the Dropbox connection; reconnect it through Vault "
-                f"({explanation})",
-                code="refresh_token_connector_error",
-                **common,
-            )
-        if type_name in _AUTH_TYPE_NAMES:
-            raise AuthError(
-                f"the Vault connection is unusable; reconnect it ({explanation})",
-                code=type_name,
-                **common,
-            )
-        raise ConfigurationError(
-            "Apideck rejected our API key or app id: check APIDECK_API_KEY and APIDECK_APP_ID "
-            f"({explanation})",
-            code=type_name or "unauthorized",
-            detail=detail,
-            **common,
-        )
-    if type_name in _AUTH_TYPE_NAMES:
-        raise AuthError(
-            f"the Vault connection is missing or unusable; reconnect it ({explanation})",
-            code=type_name,
-            **common,
-        )
-    if status == 402 or type_name == "RequestLimitError":
-        raise QuotaExceededError(
-            f"the Apideck plan's request quota is exhausted; not retrying ({explanation})",
-            code=type_name or "payment_required",
-            detail=detail,
-            **common,
-        )
-    if type_name == "InvalidCursorError":
-        raise InvalidCursorError(
-            f"the page cursor is no longer valid; restart the listing ({explanation})",
-            code=type_name,
-            detail=detail,
-            **common,
-        )
-    if type_name in _CONFIG_TYPE_NAMES:
-        raise ConfigurationError(
-            f"Apideck is not set up as expected ({explanation})",
-            code=type_name,
-            detail=detail,
-            **common,
-        )
-    if status == 404:
-        raise NotFoundError(
-            f"not found at Apideck ({explanation})", code=type_name, detail=detail, **common
-        )
-    if 300 <= status < 400:
-        raise ProtocolError(
-            f"expected a JSON answer, received a redirect to {response.headers.get('Location')}",
-            expected="JSON",
-            received="redirect",
-            **common,
-        )
-    raise PermanentError(
-        f"Apideck refused the request ({explanation})",
-        code=type_name,
-        detail=detail,
-        **common,
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,17 +18,18 @@ import requests
 from pydantic import BaseModel
 
 from connectors.config import DropboxConfig
+from connectors.dropbox.errors import (
+    CursorResetError as CursorResetError,
+)
+from connectors.dropbox.errors import is_token_rejected, raise_for_dropbox_status
 from connectors.dropbox.schemas import (
     Account,
-    DropboxErrorBody,
     FileMetadata,
     LatestCursor,
     ListFolderResult,
 )
 from connectors.errors import (
-    AuthError,
     FileTooLargeError,
-    NotFoundError,
     PermanentError,
     ProtocolError,
     TransientError,
@@ -39,8 +40,6 @@ from connectors.http import (
     RetryPolicy,
     build_session,
     call_with_retries,
-    describe_body,
-    parse_retry_after,
     read_capped,
     read_json,
     request_id_of,
@@ -52,15 +51,9 @@ PROVIDER = "dropbox"
 BLOCK_SIZE = 4 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=30.0, budget=120.0)
-_REFRESHABLE_AUTH_TAGS = frozenset({"expired_access_token", "invalid_access_token"})
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class CursorResetError(PermanentError):
-    """409 ``reset``: the cursor is no longer valid; list the folder again from scratch and
-    de-duplicate against what was already ingested."""
 
 
 class ContentHashMismatchError(PermanentError):
@@ -266,7 +259,7 @@ class DropboxClient:
         authorized = AuthorizedCall(self._tokens)
 
         def attempt() -> T:
-            response = authorized.send(send, is_token_rejected=_is_token_rejected)
+            response = authorized.send(send, is_token_rejected=is_token_rejected)
             try:
                 raise_for_dropbox_status(response, secrets=authorized.tokens_used)
             except BaseException:
@@ -355,106 +348,3 @@ class DropboxClient:
                 actual=actual,
             )
         return DownloadedFile(metadata=metadata, content=content, content_hash=actual)
-
-
-def _error_body(response: requests.Response) -> DropboxErrorBody | None:
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    return DropboxErrorBody.model_validate(data)
-
-
-def _is_token_rejected(response: requests.Response) -> bool:
-    body = _error_body(response)
-    if body is None:
-        return True
-    tags = body.tags
-    return not tags or tags[0] in _REFRESHABLE_AUTH_TAGS
-
-
-def raise_for_dropbox_status(response: requests.Response, *, secrets: Iterable[str] = ()) -> None:
-    """Map a Dropbox answer to the error taxonomy (https://www.dropbox.com/developers/documentation/http/documentation#error-handling)."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    request_id = request_id_of(response)
-    body = _error_body(response)
-    tags = body.tags if body else []
-    code = "/".join(tags) or None
-    summary = body.error_summary if body else ""
-    if status == 429:
-        retry_after = body.retry_after if body else None
-        if retry_after is None:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        raise TransientError(
-            f"rate limited ({code or 'too_many_requests'})",
-            provider=PROVIDER,
-            status=status,
-            request_id=request_id,
-            retry_after=retry_after,
-            outcome_unknown=False,
-            secrets=secrets,
-        )
-    if status >= 500:
-        raise TransientError(
-            f"server error: {describe_body(response)}",
-            provider=PROVIDER,
-            status=status,
-            request_id=request_id,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            secrets=secrets,
-        )
-    if status == 401:
-        tag = tags[0] if tags else "unauthorized"
-        raise AuthError(
-            f"Dropbox refused the access token ({summary or tag}); reconnect Dropbox",
-            provider=PROVIDER,
-            status=status,
-            request_id=request_id,
-            code=tag,
-            secrets=secrets,
-        )
-    if status == 409:
-        if tags[:1] == ["reset"]:
-            raise CursorResetError(
-                "the list_folder cursor was reset by Dropbox; the folder must be listed again",
-                provider=PROVIDER,
-                status=status,
-                request_id=request_id,
-                code="reset",
-                detail=summary,
-                secrets=secrets,
-            )
-        if "not_found" in tags:
-            raise NotFoundError(
-                f"not found at Dropbox ({summary or code})",
-                provider=PROVIDER,
-                status=status,
-                request_id=request_id,
-                code=code,
-                detail=summary,
-                secrets=secrets,
-            )
-    if 300 <= status < 400:
-        raise ProtocolError(
-            f"expected a JSON answer, received a redirect to {response.headers.get('Location')}",
-            provider=PROVIDER,
-            status=status,
-            request_id=request_id,
-            expected="JSON",
-            received="redirect",
-            secrets=secrets,
-        )
-    detail = summary or shorten(response.content[:500].decode("utf-8", errors="replace"))
-    raise PermanentError(
-        f"Dropbox refused the request: {detail or 'HTTP ' + str(status)}",
-        provider=PROVIDER,
-        status=status,
-        request_id=request_id,
-        code=code,
-        detail=detail,
-        secrets=secrets,
-    )

@@ -23,22 +23,15 @@ from urllib3 import encode_multipart_formdata
 
 from connectors.config import QontoConfig
 from connectors.errors import (
-    AuthError,
     FileTooLargeError,
-    NotFoundError,
-    PermanentError,
     ProtocolError,
     TransientError,
-    shorten,
 )
 from connectors.http import (
     ConnectorSession,
     RetryPolicy,
     build_session,
     call_with_retries,
-    describe_body,
-    looks_like_html,
-    parse_retry_after,
     read_json,
     request_id_of,
     retry_any,
@@ -52,8 +45,8 @@ from connectors.qonto.bulk import (
     BulkResult,
     encode_bulk_body,
     map_bulk_response,
-    parse_item_error,
 )
+from connectors.qonto.errors import raise_for_qonto_status
 from connectors.qonto.schemas import (
     BankAccount,
     BankAccountPage,
@@ -380,108 +373,3 @@ class QontoClient:
             expected="a last page",
             received=f"more than {MAX_PAGES} pages",
         )
-
-
-def _first_error(body: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    """(code, detail, pointer, trace_id) from Qonto's error shapes: JSON:API ``errors[]``, the
-    transactions endpoint's ``message``, or older ``status``/``message`` 422s."""
-    if not isinstance(body, dict):
-        return None, None, None, None
-    trace_id = body.get("trace_id") if isinstance(body.get("trace_id"), str) else None
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        parsed = parse_item_error(errors[0])
-        return parsed.code, parsed.detail, parsed.pointer, trace_id
-    code = body.get("code") or body.get("error")
-    detail = body.get("message") or body.get("detail") or body.get("error_description")
-    return (
-        str(code) if code else None,
-        str(detail) if detail else None,
-        None,
-        trace_id,
-    )
-
-
-def raise_for_qonto_status(response: requests.Response, *, secrets: Sequence[str] = ()) -> None:
-    """Map a Qonto answer to the taxonomy (https://docs.qonto.com/get-started/general/errors.md)."""
-    status = response.status_code
-    request_id = request_id_of(response)
-    if 200 <= status < 300:
-        if looks_like_html(response):
-            received = describe_body(response)
-            raise ProtocolError(
-                f"expected JSON, received {received}{QONTO_SANDBOX_HINT}",
-                provider=PROVIDER,
-                status=status,
-                request_id=request_id,
-                expected="JSON",
-                received=received,
-                secrets=secrets,
-            )
-        return
-    if 300 <= status < 400:
-        location = response.headers.get("Location", "?")
-        raise ProtocolError(
-            f"expected JSON, received a redirect to {shorten(location, 120)}{QONTO_SANDBOX_HINT}",
-            provider=PROVIDER,
-            status=status,
-            request_id=request_id,
-            expected="JSON",
-            received=f"redirect to {location}",
-            secrets=secrets,
-        )
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    code, detail, pointer, trace_id = _first_error(body)
-    trace_id = trace_id or request_id
-    description = shorten(f"{code or 'HTTP ' + str(status)}: {detail or describe_body(response)}")
-    common: dict[str, Any] = {
-        "provider": PROVIDER,
-        "status": status,
-        "request_id": trace_id,
-        "secrets": secrets,
-    }
-    if status == 429:
-        raise TransientError(
-            f"rate limited ({description})",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            outcome_unknown=False,
-            **common,
-        )
-    if status >= 500:
-        raise TransientError(
-            f"server error ({description})",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            **common,
-        )
-    if status == 401:
-        raise AuthError(
-            f"Qonto refused the credentials ({description}); reconnect Qonto",
-            code=code or "unauthorized",
-            **common,
-        )
-    if status == 403 and "scope" in (detail or "").lower():
-        raise AuthError(
-            f"the Qonto grant lacks a required scope ({description}); reconnect Qonto",
-            code=code or "missing_scope",
-            **common,
-        )
-    if status == 404:
-        raise NotFoundError(
-            f"not found at Qonto ({description})",
-            code=code or "not_found",
-            detail=detail,
-            pointer=pointer,
-            trace_id=trace_id,
-            **common,
-        )
-    raise PermanentError(
-        f"Qonto refused the request ({description}{', at ' + pointer if pointer else ''})",
-        code=code,
-        detail=detail,
-        pointer=pointer,
-        trace_id=trace_id,
-        **common,
-    )
