@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from connectors.sandbox import APIDECK_API_KEY, APIDECK_APP_ID, APIDECK_CONSUMER_ID, Sandbox
 from connectors.sandbox.demo import demo_file_path, load_demo, run_sandbox
 from connectors.sandbox.demo_data import build_demo_scenario
+from connectors.sandbox.qonto_analysis import ANALYSIS_SECONDS
 
 
 def wait_for_ready(out: io.StringIO, seconds: float = 20.0) -> str:
@@ -109,7 +110,17 @@ def test_demo_invoices_get_qonto_extracted_fields(sandbox: Sandbox) -> None:
         timeout=5,
     )
 
-    invoice, confirmation = response.json()["supplier_invoices"]
+    uploaded = [invoice["id"] for invoice in response.json()["supplier_invoices"]]
+    before = response.json()["supplier_invoices"][0]
+    sandbox.qonto.advance_clock(ANALYSIS_SECONDS)
+    listing = requests.get(
+        sandbox.qonto.url("/v2/supplier_invoices"),
+        headers={"Authorization": f"Bearer {token}"},
+        params={"sort_by": "created_at:asc"},
+        timeout=5,
+    ).json()["supplier_invoices"]
+    invoice, confirmation = (next(i for i in listing if i["id"] == id_) for id_ in uploaded)
+    assert (before["supplier_name"], before["analyzed_at"]) == (None, None)
     assert summary.files == len(scenario.files)
     assert (invoice["supplier_name"], invoice["invoice_number"]) == (
         document.truth["supplier_name"],

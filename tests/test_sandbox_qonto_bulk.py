@@ -166,18 +166,6 @@ def test_request_over_15_mb_is_rejected_whole(qonto_emulator: QontoEmulator) -> 
             "empty_file",
         ),
         (
-            [("supplier_invoices[][idempotency_key]", (None, "k1"))],
-            "required",
-            "/supplier_invoices/idempotency_key/k1/file",
-            "no_file",
-        ),
-        (
-            [("supplier_invoices[][file]", ("a.pdf", PDF, "application/pdf"))],
-            "required",
-            "/supplier_invoices/0/idempotency_key",
-            "no_key",
-        ),
-        (
             [*item("k1"), ("supplier_invoices[][attachment_id]", (None, "x"))],
             "invalid",
             "/supplier_invoices/idempotency_key/k1/file",
@@ -194,6 +182,47 @@ def test_per_item_validation_errors(
     assert response.json()["supplier_invoices"] == []
     [error] = response.json()["errors"]
     assert (error["code"], error["source"]) == (code, {"pointer": pointer})
+    assert qonto_emulator.invoice_count_by_idempotency_key() == {}
+
+
+@pytest.mark.parametrize(
+    ("parts", "error", "case"),
+    [
+        (
+            [*item("k1", unique("1")), ("supplier_invoices[][idempotency_key]", (None, "k2"))],
+            {"code": "required", "detail": "File is required", "source": {"pointer": "/file"}},
+            "no_file",
+        ),
+        (
+            [
+                *item("k1", unique("1")),
+                ("supplier_invoices[][file]", ("a.pdf", PDF, "application/pdf")),
+            ],
+            {
+                "code": "required",
+                "detail": "Idempotency key is required",
+                "source": {"pointer": "/idempotency_key"},
+            },
+            "no_key",
+        ),
+        (
+            [*item("k1", unique("1")), *item("", unique("2"))],
+            {
+                "code": "required",
+                "detail": "Idempotency key is required",
+                "source": {"pointer": "/idempotency_key"},
+            },
+            "blank_key",
+        ),
+    ],
+)
+def test_a_missing_file_or_key_fails_the_whole_request_with_400_required(
+    qonto_emulator: QontoEmulator, parts: list[tuple[str, Any]], error: dict[str, Any], case: str
+) -> None:
+    response = post(qonto_emulator, parts)
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [error], "trace_id": response.json()["trace_id"]}
     assert qonto_emulator.invoice_count_by_idempotency_key() == {}
 
 

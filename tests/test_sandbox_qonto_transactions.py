@@ -171,8 +171,18 @@ def test_bad_status_is_a_400_with_message_not_detail(qonto_emulator: QontoEmulat
 
     assert response.status_code == 400
     [error] = response.json()["errors"]
-    assert sorted(error) == ["code", "message", "source"]
-    assert error["code"] == "status_invalid"
+    assert error == {"code": "status_invalid", "message": "At least one status isn't valid"}
+
+
+def test_reversed_is_not_a_qonto_status(qonto_emulator: QontoEmulator) -> None:
+    response = transactions(qonto_emulator, **{"status[]": ["completed", "reversed"]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "status_invalid", "message": "At least one status isn't valid"}
+    ]
+    with pytest.raises(ValueError, match="status must be one of"):
+        qonto_emulator.add_transaction(amount="1", label="x", status="reversed")
 
 
 @pytest.mark.parametrize(

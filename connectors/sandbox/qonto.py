@@ -8,11 +8,11 @@ module holds the state, the Python helpers, authentication, errors and paginatio
 
 Assumptions where the documentation is silent (open questions in the reference):
 
-- **Bulk idempotency** (§12 q1): a ``supplier_invoices[][idempotency_key]`` that already created
-  an invoice returns that same invoice in ``supplier_invoices`` (whatever file comes with it) and
-  never creates a second one; keys do not expire. A key whose item failed creates nothing, so
-  a retry with the same key may succeed. Within one request, a repeated key returns the invoice
-  its first occurrence created.
+- **Idempotency** (docs "Idempotent requests", applied to the bulk items' keys too): a key
+  that created an invoice returns that invoice (whatever file comes with it) for 30 virtual
+  minutes, then the same key creates a new one; an item that failed is not remembered, so a
+  retry is a fresh attempt. An item without its key or its file fails the whole request (400
+  ``required``). Analysis and Qonto's own attachment matcher: :mod:`.qonto_analysis`.
 - Limits use decimal megabytes: a file over 10,000,000 bytes is a per-item ``invalid``; a request
   body over 15,000,000 bytes is a 400 ``bad_request`` "Request is too large".
 - Only the documented ``supplier_invoices[][...]`` Rails form creates items; the single JSON part
@@ -41,7 +41,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox import qonto_banking, qonto_invoices, qonto_oauth
+from connectors.sandbox import qonto_analysis, qonto_banking, qonto_invoices, qonto_oauth
 from connectors.sandbox.constants import (
     QONTO_API_LOGIN,
     QONTO_API_SECRET_KEY,
@@ -149,6 +149,8 @@ class QontoEmulator(Emulator):
         self.bulk_error_style = "standard"
         self.omit_next_page_on_last = False
         self.invoice_analyzer: Callable[[str, bytes], Mapping[str, Any] | None] | None = None
+        self.analysis_delay = qonto_analysis.ANALYSIS_SECONDS
+        self.misreads: list[qonto_analysis.Misread] = []
         # Data.
         self.organization: dict[str, Any] = {
             "id": QONTO_ORGANIZATION_ID,
@@ -233,10 +235,12 @@ class QontoEmulator(Emulator):
         with self.lock:
             if wire["bank_account_id"] not in self.bank_accounts:
                 raise KeyError(wire["bank_account_id"])
+            qonto_analysis.settle(self)
             transaction = Transaction(
                 wire=dict(wire), attachment_ids=list(wire.get("attachment_ids") or [])
             )
             self.transactions[transaction.id] = transaction
+            qonto_analysis.match_transaction(self, transaction)
             return transaction
 
     def add_transaction(
@@ -330,10 +334,30 @@ class QontoEmulator(Emulator):
         """Simulate Qonto's analysis of an uploaded invoice (``supplier_name``, ``currency``,
         ``total_amount`` as Decimal/str, ``issue_date`` "YYYY-MM-DD", ...)."""
         with self.lock:
+            qonto_analysis.settle(self)
             invoice = self.supplier_invoices[invoice_id]
             invoice.extracted.update(fields)
+            invoice.analysis_due_at = None
             invoice.analyzed_at = invoice.updated_at = self.clock.now()
             return invoice
+
+    def misread(self, field: str, value: Any = None, **upload: str) -> qonto_analysis.Misread:
+        """Make Qonto's analysis read ``field`` (Qonto's name: ``total_amount``, ``due_date``,
+        ...) of the upload chosen by ``idempotency_key=``, ``file_sha256=`` or ``invoice_id=``
+        as ``value`` (None: a plausible corruption of the truth)."""
+        with self.lock:
+            return qonto_analysis.add_misread(self, field, value, **upload)
+
+    def plant_supplier_invoice(self, **fields: Any) -> SupplierInvoice:
+        """A supplier invoice that reached Qonto another way (e-mail inbox, manual upload);
+        see :func:`qonto_analysis.plant` for the fields."""
+        with self.lock:
+            return qonto_analysis.plant(self, **fields)
+
+    def settle(self) -> None:
+        """Run Qonto's analyses (and its matcher) due by the virtual clock's now."""
+        with self.lock:
+            qonto_analysis.settle(self)
 
     def inject_item_errors(
         self,
@@ -389,7 +413,8 @@ class QontoEmulator(Emulator):
         with self.lock:
             counts: dict[str, int] = {}
             for invoice in self.supplier_invoices.values():
-                counts[invoice.idempotency_key] = counts.get(invoice.idempotency_key, 0) + 1
+                if invoice.idempotency_key:  # planted invoices have none
+                    counts[invoice.idempotency_key] = counts.get(invoice.idempotency_key, 0) + 1
             return counts
 
     def invoice_count_by_file_hash(self) -> dict[str, int]:
@@ -401,8 +426,9 @@ class QontoEmulator(Emulator):
             return counts
 
     def attachments_of(self, transaction_id: str) -> list[Attachment]:
-        """Every attachment uploaded to a transaction, processed or not."""
+        """Every attachment on a transaction, processed or not (Qonto's matcher's included)."""
         with self.lock:
+            qonto_analysis.settle(self)
             return [
                 self.attachments[attachment_id]
                 for attachment_id in self.transactions[transaction_id].attachment_ids
@@ -410,6 +436,7 @@ class QontoEmulator(Emulator):
             ]
 
     def state_snapshot(self) -> dict[str, Any]:
+        qonto_analysis.settle(self)
         return {
             "organization": self.organization,
             "bank_accounts": list(self.bank_accounts.values()),
@@ -476,6 +503,8 @@ class QontoEmulator(Emulator):
             route("POST", "/_sandbox/transactions", self._control_add_transaction),
             route("POST", "/_sandbox/bank_accounts", self._control_add_bank_account),
             route("POST", "/_sandbox/supplier_invoices/{invoice_id}", self._control_extract),
+            route("POST", "/_sandbox/supplier_invoices", self._bind(qonto_analysis.control_plant)),
+            route("POST", "/_sandbox/misreads", self._bind(qonto_analysis.control_misread)),
             route("POST", "/_sandbox/settings", self._control_settings),
         ]
 
@@ -494,6 +523,8 @@ class QontoEmulator(Emulator):
                 request.header_exact("X-Qonto-Staging-Token") or "", self.staging_token
             ):
                 return html_response(200, ONELOGIN_PAGE)
+            with self.lock:
+                qonto_analysis.settle(self)
             return handler(self, request, params)
 
         return guarded
@@ -671,6 +702,8 @@ class QontoEmulator(Emulator):
                 self.bulk_error_style = payload["bulk_error_style"]
             if "omit_next_page_on_last" in payload:
                 self.omit_next_page_on_last = bool(payload["omit_next_page_on_last"])
+            if "analysis_delay" in payload:
+                self.analysis_delay = float(payload["analysis_delay"])
             return json_response(
                 200,
                 {
@@ -679,6 +712,7 @@ class QontoEmulator(Emulator):
                     "attachment_visibility_delay": self.attachment_visibility_delay,
                     "bulk_error_style": self.bulk_error_style,
                     "omit_next_page_on_last": self.omit_next_page_on_last,
+                    "analysis_delay": self.analysis_delay,
                 },
             )
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.sandbox.qonto_invoices import ALLOWED_TYPES, MAX_REQUEST_BYTES, file_type
 from connectors.sandbox.qonto_models import (
+    IDEMPOTENCY_SECONDS,
     TRANSACTION_STATUSES,
     Attachment,
     CachedAnswer,
@@ -29,7 +30,6 @@ from connectors.sandbox.wire import (
 if TYPE_CHECKING:
     from connectors.sandbox.qonto import QontoEmulator
 
-IDEMPOTENCY_SECONDS = 30 * 60
 ATTACHMENT_URL_SECONDS = 30 * 60
 INCLUDES = ("attachments", "labels", "vat_details")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -68,10 +68,10 @@ def bank_account(emulator: QontoEmulator, request: Request, params: dict[str, st
 def _bad_parameter(
     emulator: QontoEmulator, request: Request, code: str, message: str, parameter: str
 ) -> HttpError:
-    # This endpoint's 400s carry ``message``, not ``detail`` (reference §4a).
-    return emulator.error(
-        request, 400, code, message, source={"parameter": parameter}, message_key="message"
-    )
+    # This endpoint's 400s carry ``code`` and ``message`` only (no ``detail``, no ``source``:
+    # the published example); ``parameter`` stays in the signature to document the cause.
+    del parameter
+    return emulator.error(request, 400, code, message, message_key="message")
 
 
 def visible_attachments(emulator: QontoEmulator, transaction: Transaction) -> list[str]:
@@ -179,7 +179,7 @@ def list_transactions(
             emulator,
             request,
             "status_invalid",
-            f"status must be one of pending, declined, completed (got {invalid[0]})",
+            "At least one status isn't valid",
             "status[]",
         )
     transactions = [
@@ -210,7 +210,12 @@ def list_transactions(
             moment = parse_time(raw)
             if moment is None:
                 raise _bad_parameter(
-                    emulator, request, "date_invalid", f"{name} is not a valid ISO 8601 date", name
+                    emulator,
+                    request,
+                    "date_invalid",
+                    f"The datetime in {name} param isn't well formatted (ISO 8601) "
+                    "or year is out of range",
+                    name,
                 )
             transactions = [
                 t
@@ -228,7 +233,7 @@ def list_transactions(
             emulator,
             request,
             "sort_invalid",
-            "sort_by must be updated_at, settled_at or emitted_at with :asc or :desc",
+            "Sort field is invalid",
             "sort_by",
         )
     transactions.sort(

@@ -6,9 +6,16 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from connectors.sandbox.qonto_models import Attachment, SupplierInvoice, parse_time
+from connectors.sandbox import qonto_analysis
+from connectors.sandbox.qonto_models import (
+    IDEMPOTENCY_SECONDS,
+    Attachment,
+    SupplierInvoice,
+    parse_time,
+)
 from connectors.sandbox.wire import (
     BadRequestError,
     Part,
@@ -97,22 +104,12 @@ def bulk(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> R
             "skip_attachment_matcher must be true or false",
             source={"parameter": "skip_attachment_matcher"},
         )
+    _require_parts(emulator, request, items)
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        key_part = item.get("idempotency_key")
-        key = key_part.text().strip() if key_part is not None and not key_part.is_file else ""
-        if not key:
-            errors.append(
-                _item_error(
-                    emulator,
-                    "required",
-                    "idempotency_key is missing",
-                    f"/supplier_invoices/{index}/idempotency_key",
-                )
-            )
-            continue
-        existing = emulator.invoices_by_key.get(key)
+    for item in items:
+        key = _key_of(item)
+        existing = replayable(emulator, key)
         if existing is not None:
             created.append(existing.to_json(emulator.organization_id))
             continue
@@ -122,11 +119,47 @@ def bulk(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> R
             if injected is not None:
                 failure = _item_error(emulator, *injected, _pointer(key))
         if failure is not None:
+            # A failed item is not remembered under its key: a retry is a fresh attempt.
             errors.append(failure)
             continue
         invoice = _create_invoice(emulator, item, key, source, meta)
+        invoice.use_matcher = fields.get("skip_attachment_matcher", "false") == "false"
         created.append(invoice.to_json(emulator.organization_id))
     return json_response(200, {"supplier_invoices": created, "errors": errors})
+
+
+def _key_of(item: dict[str, Part]) -> str:
+    part = item.get("idempotency_key")
+    return part.text().strip() if part is not None and not part.is_file else ""
+
+
+def _require_parts(emulator: QontoEmulator, request: Request, items: list[dict[str, Part]]) -> None:
+    """An item without its key, or without a file (or attachment id), fails the whole request
+    with 400 ``required`` (the spec's two examples), and nothing is created."""
+    if any(not _key_of(item) for item in items):
+        raise emulator.error(
+            request,
+            400,
+            "required",
+            "Idempotency key is required",
+            source={"pointer": "/idempotency_key"},
+        )
+    if any("file" not in item and "attachment_id" not in item for item in items):
+        raise emulator.error(
+            request, 400, "required", "File is required", source={"pointer": "/file"}
+        )
+
+
+def replayable(emulator: QontoEmulator, key: str) -> SupplierInvoice | None:
+    """The invoice a key created, while the key lives (30 virtual minutes after it first
+    succeeded); after that the same key creates a new invoice, as Qonto documents."""
+    invoice = emulator.invoices_by_key.get(key)
+    if invoice is None:
+        return None
+    if emulator.clock.now() >= invoice.created_at + timedelta(seconds=IDEMPOTENCY_SECONDS):
+        del emulator.invoices_by_key[key]
+        return None
+    return invoice
 
 
 def _meta(emulator: QontoEmulator, request: Request, fields: dict[str, str]) -> dict[str, Any]:
@@ -175,8 +208,8 @@ def _validate_item(
                 _pointer(key, "attachment_id"),
             )
         return None
-    if file_part is None:
-        return _item_error(emulator, "required", "file or attachment_id is missing", _pointer(key))
+    # No file and no attachment id was refused whole by ``_require_parts``.
+    assert file_part is not None
     if not file_part.is_file:
         return _item_error(emulator, "invalid", "file must be a file upload", _pointer(key))
     if not file_part.data:
@@ -221,15 +254,7 @@ def _create_invoice(
         source=source,
         meta=meta,
     )
-    for other in emulator.supplier_invoices.values():
-        if other.file_sha256 == invoice.file_sha256:
-            other.has_duplicates = invoice.has_duplicates = True
-    if emulator.invoice_analyzer is not None:
-        extracted = emulator.invoice_analyzer(attachment.file_name, attachment.content)
-        if extracted:
-            invoice.extracted.update(extracted)
-            invoice.analyzed_at = now
-    emulator.supplier_invoices[invoice.id] = invoice
+    qonto_analysis.add_invoice(emulator, invoice)
     emulator.invoices_by_key[key] = invoice
     return invoice
 

@@ -13,7 +13,12 @@ from connectors.sandbox.clock import iso_millis
 from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
 
 CENT = Decimal("0.01")
-TRANSACTION_STATUSES = ("pending", "declined", "completed", "reversed")
+# The published ``status[]`` enum; "reversed" appears in one field description only and the
+# real API answers 400 ``status_invalid`` to it.
+TRANSACTION_STATUSES = ("pending", "declined", "completed")
+# Idempotency keys (the ``X-Qonto-Idempotency-Key`` header and the bulk items' keys) are
+# remembered 30 minutes, successful answers only (docs: "Idempotent requests").
+IDEMPOTENCY_SECONDS = 30 * 60
 
 
 def decimal_string(value: Decimal) -> str:
@@ -304,6 +309,13 @@ class SupplierInvoice:
     analyzed_at: datetime | None = None
     extracted: dict[str, Any] = field(default_factory=dict)
     has_duplicates: bool = False
+    # "direct_upload" for API uploads; planted ones say how they reached Qonto ("email", ...).
+    source_type: str = "direct_upload"
+    # Qonto's analysis runs at this virtual time (None once done, or never for planted ones).
+    analysis_due_at: datetime | None = None
+    # Off when the upload said ``skip_attachment_matcher=true``.
+    use_matcher: bool = True
+    matched_transaction_ids: list[str] = field(default_factory=list)
 
     def to_json(self, organization_id: str) -> dict[str, Any]:
         fields = self.extracted
@@ -342,7 +354,7 @@ class SupplierInvoice:
             "scheduled_date": None,
             "iban": fields.get("iban"),
             "initiator_id": QONTO_MEMBERSHIP_ID,
-            "source_type": "direct_upload",
+            "source_type": self.source_type,
             "source": self.source,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
@@ -359,8 +371,8 @@ class SupplierInvoice:
             "is_attachment_non_financial": False,
             "is_credit_note": False,
             "related_invoices": [],
-            "matched_transactions": [],
-            "matched_transactions_ids": [],
+            "matched_transactions": list(self.matched_transaction_ids),
+            "matched_transactions_ids": list(self.matched_transaction_ids),
             "transfer_ids": [],
             "meta": {
                 "integration_type": self.meta.get("integration_type"),

@@ -1,0 +1,257 @@
+"""The Qonto emulator's own reading of an uploaded invoice PDF (what Qonto's analysis returns).
+
+Deterministic and deliberately small, it reads what the sandbox's document generator
+(:mod:`connectors.sandbox.documents`) puts in a PDF:
+
+1. the embedded Factur-X / ZUGFeRD CII XML when there is one (exact values);
+2. otherwise the text layer: the language is the one whose printed labels
+   (:func:`documents.labels.labels_for`) occur most; each field is the value printed after its
+   label (same line, or the next one), dates and amounts in that language's formats; the tax is
+   the total minus the net total; the supplier's VAT id is the labelled one that is not in the
+   bill-to block; the supplier name is the PDF's ``Author`` (else the first line).
+
+Anything unreadable (not a PDF, a scan without text, an unknown layout) leaves the field out,
+as Qonto leaves it null. Qonto-side names: ``supplier_name``, ``invoice_number``,
+``issue_date``, ``due_date``, ``total_amount``, ``currency``, ``total_tax_amount``,
+``vat_number``, ``iban``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pypdf
+from lxml import etree
+
+from connectors.sandbox.documents.formatting import MONTHS, SYMBOLS
+from connectors.sandbox.documents.labels import labels_for
+
+LANGUAGES = ("en", "fr", "de", "nl", "es", "it")
+_DETECT_KEYS = ("invoice_number", "issue_date", "due_date", "net_total", "amount_due", "total")
+_CURRENCY_OF_SYMBOL = {symbol: code for code, symbol in SYMBOLS.items()}
+_AMOUNT = re.compile(r"-?\d{1,3}(?:[ .,\u00a0\u202f]\d{3})*[.,]\d{2}(?!\d)|-?\d+[.,]\d{2}(?!\d)")
+_CODE = re.compile(r"\b([A-Z]{3})\b")
+_VAT_ID = re.compile(r"^[A-Z]{2}[0-9A-Z]{8,12}$")
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[0-9A-Z]{10,30}$")
+_SEPARATORS = re.compile(r"\s[·|]\s")
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def read_invoice(content: bytes) -> dict[str, Any]:
+    """Qonto's analysis of ``content``: the fields it could read (possibly none)."""
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(content))
+        xml = _embedded_xml(reader)
+        if xml is not None:
+            fields = read_cii(xml)
+            if fields:
+                return fields
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        author = reader.metadata.get("/Author") if reader.metadata is not None else None
+    except Exception:  # a file Qonto cannot read is left unanalysed
+        return {}
+    return read_text(text, author=str(author) if author else None)
+
+
+def _embedded_xml(reader: pypdf.PdfReader) -> bytes | None:
+    for name, payloads in reader.attachments.items():
+        if name.lower().endswith(".xml") and payloads:
+            return payloads[0]
+    return None
+
+
+# --- Factur-X / CII ------------------------------------------------------------------------------
+
+
+def read_cii(xml: bytes) -> dict[str, Any]:
+    try:
+        root = etree.fromstring(xml, _XML_PARSER)
+    except etree.XMLSyntaxError:
+        return {}
+
+    def first(path: str) -> Any:
+        found = root.xpath(path)
+        return found[0] if found else None
+
+    def text(path: str) -> str | None:
+        node = first(path)
+        value = node.text if node is not None and hasattr(node, "text") else node
+        return str(value).strip() if value else None
+
+    def day(path: str) -> str | None:
+        raw = text(path)
+        return f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}" if raw and len(raw) == 8 else None
+
+    seller = "//*[local-name()='SellerTradeParty']"
+    summary = "//*[local-name()='SpecifiedTradeSettlementHeaderMonetarySummation']"
+    fields = {
+        "supplier_name": text(f"{seller}/*[local-name()='Name']"),
+        "vat_number": text(
+            f"{seller}/*[local-name()='SpecifiedTaxRegistration']/*[local-name()='ID']"
+            "[@schemeID='VA']"
+        ),
+        "invoice_number": text("//*[local-name()='ExchangedDocument']/*[local-name()='ID']"),
+        "issue_date": day("//*[local-name()='IssueDateTime']/*[local-name()='DateTimeString']"),
+        "due_date": day("//*[local-name()='DueDateDateTime']/*[local-name()='DateTimeString']"),
+        "currency": text("//*[local-name()='InvoiceCurrencyCode']"),
+        "total_amount": text(f"{summary}/*[local-name()='GrandTotalAmount']"),
+        "total_tax_amount": text(f"{summary}/*[local-name()='TaxTotalAmount']"),
+        "iban": text(
+            "//*[local-name()='PayeePartyCreditorFinancialAccount']/*[local-name()='IBANID']"
+        ),
+    }
+    return {name: value for name, value in fields.items() if value}
+
+
+# --- text layer ----------------------------------------------------------------------------------
+
+
+def read_text(text: str, *, author: str | None = None) -> dict[str, Any]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return {}
+    language = detect_language(text)
+    words = labels_for(language)
+    fields: dict[str, Any] = {"supplier_name": author or lines[0]}
+    number = _labelled(lines, words["invoice_number"]) or _labelled(
+        lines, words["credit_note_number"]
+    )
+    if number:
+        fields["invoice_number"] = number.split()[0]
+    for name in ("issue_date", "due_date"):
+        value = _labelled(lines, words[name])
+        parsed = parse_date(value, language) if value else None
+        if parsed is not None:
+            fields[name] = parsed.isoformat()
+    total_line = _labelled_line(lines, words["amount_due"]) or _labelled_line(lines, words["total"])
+    total = _last_amount(total_line, language) if total_line else None
+    if total is not None and total_line is not None:
+        fields["total_amount"] = str(total)
+        currency = _currency(total_line)
+        if currency:
+            fields["currency"] = currency
+        net_line = _labelled_line(lines, words["net_total"])
+        net = _last_amount(net_line, language) if net_line else None
+        if net is not None:
+            fields["total_tax_amount"] = str(total - net)
+    fields.update(_identifiers(lines, words))
+    return fields
+
+
+def detect_language(text: str) -> str:
+    folded = text.casefold()
+    scores = {
+        language: sum(labels_for(language)[key].casefold() in folded for key in _DETECT_KEYS)
+        for language in LANGUAGES
+    }
+    return max(LANGUAGES, key=lambda language: scores[language])
+
+
+def _labelled_line(lines: list[str], label: str) -> str | None:
+    """The text after ``label`` on the first line starting with it (or the next line when the
+    label stands alone)."""
+    wanted = label.casefold()
+    for index, line in enumerate(lines):
+        if not line.casefold().startswith(wanted):
+            continue
+        rest = line[len(label) :]
+        if rest and rest[0].isalnum() and not wanted.endswith((".", "°")):
+            continue  # "Total" must not match "Totale"
+        rest = rest.lstrip(" :.").strip()
+        if rest:
+            return rest
+        if index + 1 < len(lines):
+            return lines[index + 1]
+    return None
+
+
+def _labelled(lines: list[str], label: str) -> str | None:
+    value = _labelled_line(lines, label)
+    return _SEPARATORS.split(value)[0].strip() if value else None
+
+
+def parse_date(value: str, language: str) -> date | None:
+    numeric = re.search(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if numeric:
+        return _date(int(numeric[1]), int(numeric[2]), int(numeric[3]))
+    numeric = re.search(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", value)
+    if numeric:
+        return _date(int(numeric[3]), int(numeric[2]), int(numeric[1]))
+    months = [month.casefold() for month in MONTHS[language]]
+    words = re.findall(r"\w+", value.casefold())
+    month = next((months.index(word) + 1 for word in words if word in months), None)
+    numbers = [int(word) for word in words if word.isdigit()]
+    years = [n for n in numbers if n > 31]
+    days = [n for n in numbers if n <= 31]
+    if month is None or not years or not days:
+        return None
+    return _date(years[0], month, days[0])
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _last_amount(line: str, language: str) -> Decimal | None:
+    found = _AMOUNT.findall(line)
+    if not found:
+        return None
+    decimal_mark = "." if language == "en" else ","
+    raw = found[-1]
+    digits = re.sub(r"[^\d" + re.escape(decimal_mark) + "-]", "", raw)
+    try:
+        return Decimal(digits.replace(decimal_mark, "."))
+    except InvalidOperation:
+        return None
+
+
+def _currency(line: str) -> str | None:
+    for symbol, code in _CURRENCY_OF_SYMBOL.items():
+        if symbol in line:
+            return code
+    match = _CODE.search(line)
+    return match.group(1) if match else None
+
+
+def _identifiers(lines: list[str], words: dict[str, str]) -> dict[str, str]:
+    """The supplier's VAT id (not the customer's, printed in the bill-to block) and IBAN."""
+    bill_to = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.casefold().startswith(words["bill_to"].casefold())
+        ),
+        None,
+    )
+    candidates: list[tuple[int, str]] = []
+    for index, line in enumerate(lines):
+        position = line.casefold().find(words["vat_id"].casefold())
+        if position < 0:
+            continue
+        rest = line[position + len(words["vat_id"]) :].lstrip(" :.")
+        compact = re.sub(r"\s", "", _SEPARATORS.split(rest)[0])
+        if _VAT_ID.match(compact):
+            candidates.append((index, compact))
+    found: dict[str, str] = {}
+    customer = next(
+        (vat for index, vat in candidates if bill_to is not None and index > bill_to), None
+    )
+    suppliers = [vat for _, vat in candidates if vat != customer]
+    if suppliers:
+        found["vat_number"] = suppliers[0] if customer is not None else suppliers[-1]
+    iban = _labelled(lines, words["iban"])
+    if iban:
+        compact = re.sub(r"\s", "", iban)
+        if _IBAN.match(compact):
+            found["iban"] = compact
+    return found
