@@ -209,7 +209,7 @@ def test_download_streams_and_verifies_the_content_hash(dropbox: DropboxEmulator
 
     assert downloaded.content == PDF
     assert downloaded.content_hash == content_hash(PDF) == listed["content_hash"]
-    assert downloaded.metadata.id == listed["id"]
+    assert downloaded.file_id == listed["id"]
     header = dropbox.requests(path="/2/files/download")[0].header("Dropbox-API-Arg")
     assert header == '{"path":"/Factures/\\u00c9t\\u00e9/facture-\\u00f1.pdf"}'
 

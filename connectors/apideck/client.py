@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -45,6 +45,7 @@ from connectors.http import (
     read_json,
     validate,
 )
+from connectors.shapes import DownloadedFile as DownloadedFile
 
 PROVIDER = "apideck"
 DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
@@ -61,13 +62,6 @@ class FilePage:
     files: tuple[UnifiedFile, ...]
     next_cursor: str | None
     warnings: tuple[ApideckWarning, ...] = ()
-
-
-@dataclass(frozen=True)
-class DownloadedFile:
-    file_id: str
-    content: bytes = field(repr=False)
-    content_type: str | None
 
 
 class ApideckClient:

@@ -10,19 +10,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
+
+from connectors.shapes import Lenient
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class ParentFolder(_Lenient):
+class ParentFolder(Lenient):
     id: str
     name: str | None = None
 
 
-class UnifiedFile(_Lenient):
+class UnifiedFile(Lenient):
     """A ``data`` item of ``GET /file-storage/files``: a file or a folder."""
 
     id: str
@@ -37,6 +35,19 @@ class UnifiedFile(_Lenient):
     updated_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """``name`` is required but nullable in the spec: a file without one is named after the
+        last part of its path, else its id, so it can still be listed and downloaded."""
+        if isinstance(value, dict) and not value.get("name"):
+            value = dict(value)
+            path = value.get("path") if isinstance(value.get("path"), str) else ""
+            value["name"] = path.rstrip("/").rsplit("/", 1)[-1] or str(value.get("id") or "")
+        if isinstance(value, dict) and value.get("parent_folders") is None:
+            value = {**value, "parent_folders": []}
+        return value
+
     @property
     def is_file(self) -> bool:
         return self.type == "file"
@@ -46,37 +57,50 @@ class UnifiedFile(_Lenient):
         return self.type == "folder"
 
 
-class Cursors(_Lenient):
+class Cursors(Lenient):
     previous: str | None = None
     current: str | None = None
     next: str | None = None
 
 
-class ApideckWarning(_Lenient):
+class ApideckWarning(Lenient):
     type: str | None = None
     status_code: int | None = None
     message: str | None = None
     operation: str | None = None
 
 
-class Meta(_Lenient):
+class Meta(Lenient):
     items_on_page: int | None = None
     cursors: Cursors = Field(default_factory=Cursors)
     warnings: list[ApideckWarning] = Field(default_factory=list)
 
+    @field_validator("cursors", "warnings", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        """Both are nullable in the spec: null means no cursors, no warnings."""
+        if value is None:
+            return {} if info.field_name == "cursors" else []
+        return value
 
-class FileListResponse(_Lenient):
+
+class FileListResponse(Lenient):
     status_code: int | None = None
     data: list[UnifiedFile]
     meta: Meta = Field(default_factory=Meta)
 
+    @field_validator("meta", mode="before")
+    @classmethod
+    def _null_meta(cls, value: Any) -> Any:
+        return {} if value is None else value
 
-class VaultSession(_Lenient):
+
+class VaultSession(Lenient):
     session_uri: str = Field(repr=False)
     session_token: str = Field(repr=False)
 
 
-class VaultSessionResponse(_Lenient):
+class VaultSessionResponse(Lenient):
     data: VaultSession
 
 
@@ -89,8 +113,11 @@ def _from_epoch_ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
-class VaultConnection(_Lenient):
-    id: str
+class VaultConnection(Lenient):
+    """The spec requires none of a connection's fields (validate answers only ``id`` and
+    ``state``)."""
+
+    id: str | None = None
     service_id: str | None = None
     unified_api: str | None = None
     name: str | None = None
@@ -125,11 +152,11 @@ class VaultConnection(_Lenient):
         return self.state == "invalid" or self.health in ("needs_auth", "revoked", "needs_consent")
 
 
-class VaultConnectionResponse(_Lenient):
+class VaultConnectionResponse(Lenient):
     data: VaultConnection
 
 
-class ApideckErrorBody(_Lenient):
+class ApideckErrorBody(Lenient):
     status_code: int | None = None
     error: str | None = None
     type_name: str | None = None

@@ -11,7 +11,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -46,6 +45,7 @@ from connectors.http import (
     validate,
 )
 from connectors.oauth import AuthorizedCall, TokenSource
+from connectors.shapes import DownloadedFile as DownloadedFile
 
 PROVIDER = "dropbox"
 BLOCK_SIZE = 4 * 1024 * 1024
@@ -108,13 +108,6 @@ def api_arg_header(arg: object) -> str:
 def normalize_path(path: str) -> str:
     """The root is ``""`` in API v2, never ``"/"``."""
     return "" if path in ("", "/") else path
-
-
-@dataclass(frozen=True)
-class DownloadedFile:
-    metadata: FileMetadata
-    content: bytes = field(repr=False)
-    content_hash: str
 
 
 class DropboxClient:
@@ -347,4 +340,11 @@ class DropboxClient:
                 expected=expected_content_hash,
                 actual=actual,
             )
-        return DownloadedFile(metadata=metadata, content=content, content_hash=actual)
+        return DownloadedFile(
+            file_id=metadata.id,
+            content=content,
+            name=metadata.name,
+            content_type=response.headers.get("Content-Type"),
+            content_hash=actual,
+            revision=metadata.rev,
+        )

@@ -9,14 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import AwareDatetime, Discriminator, Field, Tag
+
+from connectors.shapes import Lenient
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-class FileMetadata(_Lenient):
+class FileMetadata(Lenient):
     """A file, as listed (``.tag == "file"``) or as returned in ``Dropbox-API-Result``."""
 
     tag: Literal["file"] = Field(default="file", alias=".tag")
@@ -32,7 +30,7 @@ class FileMetadata(_Lenient):
     is_downloadable: bool = True
 
 
-class FolderEntry(_Lenient):
+class FolderEntry(Lenient):
     tag: Literal["folder"] = Field(alias=".tag")
     id: str
     name: str
@@ -40,7 +38,7 @@ class FolderEntry(_Lenient):
     path_display: str | None = None
 
 
-class DeletedEntry(_Lenient):
+class DeletedEntry(Lenient):
     """Deleted entries carry no id and no rev: they must be matched by path."""
 
     tag: Literal["deleted"] = Field(alias=".tag")
@@ -49,7 +47,7 @@ class DeletedEntry(_Lenient):
     path_display: str | None = None
 
 
-class OtherEntry(_Lenient):
+class OtherEntry(Lenient):
     tag: str = Field(alias=".tag")
     name: str | None = None
     path_lower: str | None = None
@@ -69,29 +67,29 @@ Entry = Annotated[
 ]
 
 
-class ListFolderResult(_Lenient):
+class ListFolderResult(Lenient):
     entries: list[Entry]
     cursor: str
     has_more: bool
 
 
-class LatestCursor(_Lenient):
+class LatestCursor(Lenient):
     cursor: str
 
 
-class AccountName(_Lenient):
+class AccountName(Lenient):
     display_name: str | None = None
     given_name: str | None = None
     surname: str | None = None
 
 
-class RootInfo(_Lenient):
+class RootInfo(Lenient):
     tag: str | None = Field(default=None, alias=".tag")
     root_namespace_id: str | None = None
     home_namespace_id: str | None = None
 
 
-class Account(_Lenient):
+class Account(Lenient):
     account_id: str
     email: str | None = None
     name: AccountName | None = None
@@ -102,7 +100,7 @@ class Account(_Lenient):
         return (self.name.display_name if self.name else None) or self.email or self.account_id
 
 
-class DropboxErrorBody(_Lenient):
+class DropboxErrorBody(Lenient):
     """``{"error_summary": "path/not_found/..", "error": {".tag": ...}, "user_message": ...}``"""
 
     error_summary: str = ""

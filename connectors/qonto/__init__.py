@@ -14,19 +14,25 @@ from connectors.qonto.bulk import (
     BulkResult,
     plan_batches,
 )
-from connectors.qonto.client import QontoClient
+from connectors.qonto.client import (
+    TRANSACTION_STATUSES,
+    QontoClient,
+    attachment_idempotency_key,
+)
 from connectors.qonto.schemas import (
     BankAccount,
     Money,
     Organization,
     SupplierInvoice,
     Transaction,
+    UnreadableItem,
 )
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_ITEMS_PER_REQUEST",
     "MAX_REQUEST_BYTES",
+    "TRANSACTION_STATUSES",
     "BankAccount",
     "BatchPlan",
     "BulkItem",
@@ -39,5 +45,7 @@ __all__ = [
     "QontoClient",
     "SupplierInvoice",
     "Transaction",
+    "UnreadableItem",
+    "attachment_idempotency_key",
     "plan_batches",
 ]

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib3 import encode_multipart_formdata
 
 from connectors.errors import PermanentError
-from connectors.qonto.schemas import BulkResponse, SupplierInvoice
+from connectors.qonto.schemas import BulkResponse, SupplierInvoice, UnreadableItem
 
 PROVIDER = "qonto"
 MAX_ITEMS_PER_REQUEST = 20
@@ -217,11 +217,14 @@ class BulkItemResult:
     filename: str
     invoice: SupplierInvoice | None
     errors: tuple[BulkItemError, ...]
+    # Qonto's answer for this item when it could not be read (kept for the attempt's record).
+    raw: Any = None
 
     @property
     def status(self) -> ItemStatus:
-        """``unknown``: the answer neither created it nor named it in an error; look it up
-        (``QontoClient.find_supplier_invoice_for``) before re-posting."""
+        """``unknown``: the answer neither created it nor named it in an error, or its item could
+        not be read (``raw``); look it up (``QontoClient.find_supplier_invoice_for``) before
+        re-posting."""
         if self.invoice is not None:
             return "created"
         if self.errors:
@@ -238,6 +241,8 @@ class BulkResult:
     unmatched_invoices: tuple[SupplierInvoice, ...]
     status: int
     request_id: str | None
+    # Unreadable invoice items that could not be attributed to a key either.
+    unreadable: tuple[UnreadableItem, ...] = ()
 
     def by_status(self, status: ItemStatus) -> list[BulkItemResult]:
         return [result for result in self.items.values() if result.status == status]
@@ -301,6 +306,68 @@ def key_from_pointer(pointer: str | None, keys: Sequence[str]) -> str | None:
     return None
 
 
+def _attribute_errors(
+    raw_errors: Sequence[Any], keys: Sequence[str]
+) -> tuple[dict[str, list[BulkItemError]], list[BulkItemError]]:
+    errors: dict[str, list[BulkItemError]] = {key: [] for key in keys}
+    unattributed: list[BulkItemError] = []
+    for raw in raw_errors:
+        if not isinstance(raw, Mapping):
+            unattributed.append(BulkItemError(code=None, detail=_text(raw), pointer=None))
+            continue
+        parsed = parse_item_error(raw)
+        key = key_from_pointer(parsed.pointer, keys)
+        if key is None:
+            unattributed.append(parsed)
+        else:
+            errors[key].append(parsed)
+    return errors, unattributed
+
+
+Answer = SupplierInvoice | UnreadableItem
+
+
+def _attribute_invoices(
+    answers: Sequence[Answer], candidates: Sequence[str], by_key: Mapping[str, BulkItem]
+) -> tuple[dict[str, Answer], list[Answer]]:
+    """In request order when the counts and file names agree; else by unique file name."""
+    in_order = len(answers) == len(candidates) and all(
+        answer.file_name in (None, by_key[key].filename)
+        for answer, key in zip(answers, candidates, strict=True)
+    )
+    if in_order:
+        return dict(zip(candidates, answers, strict=True)), []
+    found: dict[str, Answer] = {}
+    unmatched: list[Answer] = []
+    open_keys = list(candidates)
+    for answer in answers:
+        same_name = [key for key in open_keys if by_key[key].filename == answer.file_name]
+        if answer.file_name is not None and len(same_name) == 1:
+            found[same_name[0]] = answer
+            open_keys.remove(same_name[0])
+        else:
+            unmatched.append(answer)
+    if unmatched:
+        logger.warning(
+            "qonto bulk: %d created invoice(s) could not be attributed to a key; "
+            "their items stay unknown until looked up",
+            len(unmatched),
+        )
+    return found, unmatched
+
+
+def _result(
+    item: BulkItem, answer: Answer | None, errors: tuple[BulkItemError, ...]
+) -> BulkItemResult:
+    return BulkItemResult(
+        idempotency_key=item.idempotency_key,
+        filename=item.filename,
+        invoice=answer if isinstance(answer, SupplierInvoice) else None,
+        errors=errors,
+        raw=answer.raw if isinstance(answer, UnreadableItem) else None,
+    )
+
+
 def map_bulk_response(
     items: Sequence[BulkItem], response: BulkResponse, *, status: int, request_id: str | None
 ) -> BulkResult:
@@ -309,66 +376,31 @@ def map_bulk_response(
     Errors carry the key in ``source.pointer``. Created invoices carry no key (undocumented), so
     we assume Qonto returns them in request order, skipping the items that errored; an invoice
     whose ``file_name`` contradicts that order is matched by file name instead when the name is
-    unique in the batch, and left in ``unmatched_invoices`` otherwise. Keys that end up with
-    neither an invoice nor an error are ``unknown`` and must be looked up before a re-post.
+    unique in the batch, and left in ``unmatched_invoices`` otherwise. An invoice item that does
+    not match the schema takes its place in that order too, but its key becomes ``unknown`` with
+    the raw item kept. Keys that end up with neither an invoice nor an error are ``unknown`` and
+    must be looked up before a re-post.
     """
     keys = [item.idempotency_key for item in items]
     by_key = {item.idempotency_key: item for item in items}
-    errors: dict[str, list[BulkItemError]] = {key: [] for key in keys}
-    unattributed: list[BulkItemError] = []
-    for raw in response.errors:
-        parsed = parse_item_error(raw)
-        key = key_from_pointer(parsed.pointer, keys)
-        if key is None:
-            unattributed.append(parsed)
+    errors, unattributed = _attribute_errors(response.errors, keys)
+    answers: dict[str, Answer] = {}
+    remaining: list[Answer] = []
+    for answer in response.invoices:
+        echoed = answer.idempotency_key if isinstance(answer, SupplierInvoice) else None
+        if echoed in by_key and echoed not in answers:
+            answers[str(echoed)] = answer
         else:
-            errors[key].append(parsed)
-
-    invoices: dict[str, SupplierInvoice] = {}
-    remaining_invoices: list[SupplierInvoice] = []
-    for invoice in response.supplier_invoices:
-        if invoice.idempotency_key in by_key and invoice.idempotency_key not in invoices:
-            invoices[invoice.idempotency_key] = invoice
-        else:
-            remaining_invoices.append(invoice)
-    candidates = [key for key in keys if key not in invoices and not errors[key]]
-
-    in_order = len(remaining_invoices) == len(candidates) and all(
-        invoice.file_name in (None, by_key[key].filename)
-        for invoice, key in zip(remaining_invoices, candidates, strict=True)
-    )
-    unmatched: list[SupplierInvoice] = []
-    if in_order:
-        invoices.update(zip(candidates, remaining_invoices, strict=True))
-    else:
-        open_keys = list(candidates)
-        for invoice in remaining_invoices:
-            same_name = [key for key in open_keys if by_key[key].filename == invoice.file_name]
-            if invoice.file_name is not None and len(same_name) == 1:
-                invoices[same_name[0]] = invoice
-                open_keys.remove(same_name[0])
-            else:
-                unmatched.append(invoice)
-        if unmatched:
-            logger.warning(
-                "qonto bulk: %d created invoice(s) could not be attributed to a key; "
-                "their items stay unknown until looked up",
-                len(unmatched),
-            )
-
-    results = {
-        key: BulkItemResult(
-            idempotency_key=key,
-            filename=by_key[key].filename,
-            invoice=invoices.get(key),
-            errors=tuple(errors[key]),
-        )
-        for key in keys
-    }
+            remaining.append(answer)
+    candidates = [key for key in keys if key not in answers and not errors[key]]
+    found, unmatched = _attribute_invoices(remaining, candidates, by_key)
+    answers.update(found)
+    results = {key: _result(by_key[key], answers.get(key), tuple(errors[key])) for key in keys}
     return BulkResult(
         items=results,
         unattributed_errors=tuple(unattributed),
-        unmatched_invoices=tuple(unmatched),
+        unmatched_invoices=tuple(a for a in unmatched if isinstance(a, SupplierInvoice)),
         status=status,
         request_id=request_id,
+        unreadable=tuple(a for a in unmatched if isinstance(a, UnreadableItem)),
     )

@@ -11,7 +11,9 @@ looks the invoices up before re-posting. Attaching a file carries ``X-Qonto-Idem
 from __future__ import annotations
 
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -59,6 +61,7 @@ from connectors.qonto.schemas import (
     SupplierInvoicePage,
     Transaction,
     TransactionPage,
+    UnreadableItem,
 )
 
 PROVIDER = "qonto"
@@ -67,7 +70,22 @@ MAX_PER_PAGE = 100
 MAX_PAGES = 10_000
 # Our clock and Qonto's may disagree; look-ups start this much earlier than asked.
 LOOKUP_CLOCK_SLACK = timedelta(minutes=5)
+# The ``status[]`` enum of GET /v2/transactions; there is no "reversed".
+TRANSACTION_STATUSES = ("pending", "declined", "completed")
 DEFAULT_TRANSACTION_STATUSES = ("pending", "completed", "declined")
+SUPPLIER_INVOICE_SORT_FIELDS = (
+    "created_at",
+    "file_name",
+    "supplier_name",
+    "payment_date",
+    "due_date",
+    "scheduled_date",
+    "total_amount",
+)
+# Attachment idempotency keys are uuid5 names in this namespace (fixed: changing it would make
+# every retried attachment look new to Qonto).
+ATTACHMENT_KEY_NAMESPACE = uuid.UUID("6f1c2a5e-3d8b-4c7e-9a41-0b5d2e8f7c13")
+_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 logger = logging.getLogger("connectors.qonto")
 
@@ -80,6 +98,28 @@ def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes sent to Qonto must be timezone-aware")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def attachment_idempotency_key(*parts: object) -> str:
+    """The ``X-Qonto-Idempotency-Key`` for attaching a file: a real UUID (version 5) derived from
+    what identifies the operation (e.g. workspace, transaction id, document content hash), so a
+    retry of the same attachment sends the same key and another attachment another one."""
+    if not parts:
+        raise ValueError("an attachment idempotency key needs at least one identifying part")
+    return str(uuid.uuid5(ATTACHMENT_KEY_NAMESPACE, "\x1f".join(str(part) for part in parts)))
+
+
+def _documented_statuses(statuses: Sequence[str]) -> list[str]:
+    """Only Qonto's real transaction statuses are sent; any other value is dropped with a log
+    line (Qonto would refuse the whole listing with ``status_invalid``)."""
+    unknown = [status for status in statuses if status not in TRANSACTION_STATUSES]
+    if unknown:
+        logger.warning(
+            "qonto: %s is not a transaction status (Qonto knows %s); not sent",
+            ", ".join(unknown),
+            ", ".join(TRANSACTION_STATUSES),
+        )
+    return [status for status in statuses if status in TRANSACTION_STATUSES]
 
 
 class QontoClient:
@@ -159,6 +199,40 @@ class QontoClient:
         """https://docs.qonto.com/api-reference/business-api/expense-management/supplier-invoices/list-supplier-invoices
 
         Iterates every page (``meta.next_page``)."""
+        for item in self.scan_supplier_invoices(
+            statuses=statuses,
+            created_at_from=created_at_from,
+            created_at_to=created_at_to,
+            updated_at_from=updated_at_from,
+            updated_at_to=updated_at_to,
+            attachment_ids=attachment_ids,
+            sort_by=sort_by,
+            per_page=per_page,
+        ):
+            if isinstance(item, SupplierInvoice):
+                yield item
+
+    def scan_supplier_invoices(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        created_at_from: datetime | None = None,
+        created_at_to: datetime | None = None,
+        updated_at_from: datetime | None = None,
+        updated_at_to: datetime | None = None,
+        attachment_ids: Sequence[str] = (),
+        sort_by: str = "created_at:asc",
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[SupplierInvoice | UnreadableItem]:
+        """Like ``list_supplier_invoices``, but also yields the items that do not match the
+        schema (``UnreadableItem``, raw item kept): a look-up deciding whether to re-post must
+        see them, or it would take an unreadable copy for "not there"."""
+        field, _, order = sort_by.partition(":")
+        if field not in SUPPLIER_INVOICE_SORT_FIELDS or order not in ("asc", "desc"):
+            raise ValueError(
+                f"sort_by must be <field>:<asc|desc> with field in "
+                f"{', '.join(SUPPLIER_INVOICE_SORT_FIELDS)}"
+            )
         params: list[tuple[str, str]] = [("sort_by", sort_by)]
         params += [("filter[status][]", status) for status in statuses]
         params += [("filter[attachment_id][]", attachment) for attachment in attachment_ids]
@@ -173,7 +247,7 @@ class QontoClient:
         for page in self._pages(
             "/v2/supplier_invoices", params, SupplierInvoicePage, "supplier invoices", per_page
         ):
-            yield from page.supplier_invoices
+            yield from page.items
 
     def find_supplier_invoice_for(
         self,
@@ -189,12 +263,21 @@ class QontoClient:
         are unique per document, so give every upload a file name that embeds our document id.
         """
         start = min(created_after - LOOKUP_CLOCK_SLACK, now or datetime.now(UTC))
-        matches = [
-            invoice
-            for invoice in self.list_supplier_invoices(created_at_from=start)
-            if (idempotency_key is not None and invoice.idempotency_key == idempotency_key)
-            or invoice.file_name == file_name
-        ]
+        matches: list[SupplierInvoice] = []
+        for item in self.scan_supplier_invoices(created_at_from=start):
+            if isinstance(item, UnreadableItem):
+                if item.file_name == file_name:
+                    raise ProtocolError(
+                        f"Qonto lists an invoice named {file_name} that could not be read "
+                        f"({item.problem}); not deciding whether it is ours",
+                        provider=PROVIDER,
+                        expected="a readable supplier invoice",
+                        received=item.problem,
+                    )
+            elif (
+                idempotency_key is not None and item.idempotency_key == idempotency_key
+            ) or item.file_name == file_name:
+                matches.append(item)
         if len(matches) > 1:
             logger.warning(
                 "qonto: %d supplier invoices named %s since %s; using the earliest",
@@ -220,14 +303,16 @@ class QontoClient:
 
         Qonto returns only ``completed`` unless ``status[]`` is given, so all three are asked
         for by default. Sorted by ``updated_at`` ascending; iterates every page."""
+        # An account Qonto listed without id is identified by its IBAN (BankAccount.id_is_iban).
+        account_param = "iban" if _IBAN.match(bank_account_id) else "bank_account_id"
         params: list[tuple[str, str]] = [
-            ("bank_account_id", bank_account_id),
+            (account_param, bank_account_id),
             ("updated_at_from", _rfc3339(updated_at_from)),
             ("sort_by", "updated_at:asc"),
         ]
         if updated_at_to is not None:
             params.append(("updated_at_to", _rfc3339(updated_at_to)))
-        params += [("status[]", status) for status in statuses]
+        params += [("status[]", status) for status in _documented_statuses(statuses)]
         if side is not None:
             params.append(("side", side))
         for page in self._pages(
