@@ -66,7 +66,7 @@ def _configure(database_url: str) -> None:
 
 @lru_cache(maxsize=200_000)
 def _name(label: str) -> str:
-    from reconciliation.matching.names import normalize_name
+    from reconciliation.text.names import normalize_name
 
     return normalize_name(label)
 
@@ -81,10 +81,10 @@ def _moment(text: str | None) -> datetime | None:
 
 def transaction_rows(data: Any, workspace_id: int, connection_id: int) -> Iterator[dict[str, Any]]:
     """The generator's Qonto-shaped dicts as mirror rows (column values), mapped as
-    `banking_sync.transaction_row` maps them: same normalisers, amounts from the exact
+    `transaction_mirror.transaction_row` maps them: same normalisers, amounts from the exact
     ``*_cents``, no raw JSON kept."""
-    from reconciliation.matching.names import compact_iban
-    from reconciliation.references import remittance_reference
+    from reconciliation.text.names import compact_iban
+    from reconciliation.text.references import remittance_reference
 
     for row in data.transactions():
         emitted = _moment(row["emitted_at"])
@@ -181,7 +181,7 @@ def load(data: Any) -> tuple[int, dict[str, float]]:
         Transaction,
         Workspace,
     )
-    from reconciliation.references import normalize_reference
+    from reconciliation.text.references import normalize_reference
 
     timings: dict[str, float] = {}
     workspace = Workspace.objects.create(name="Bench SAS", slug="bench")

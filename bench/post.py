@@ -133,7 +133,7 @@ def connect_qonto(workspace: Workspace, emulator: QontoEmulator) -> Connection:
     from django.utils import timezone
 
     from connectors.oauth import TokenSet
-    from reconciliation.connections import store_tokens
+    from reconciliation.connections.tokens import store_tokens
     from reconciliation.models import Connection, ConnectionStatus, Provider
 
     payload = emulator.issue_token()

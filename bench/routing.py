@@ -48,10 +48,11 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from reconciliation import learning, scoring  # noqa: E402
+from reconciliation import learning  # noqa: E402
 from reconciliation.extraction.engine import extract_document  # noqa: E402
 from reconciliation.extraction.types import INVOICE_FIELDS, Extraction  # noqa: E402
-from reconciliation.invoicing import create_invoice_from  # noqa: E402
+from reconciliation.invoices import scoring  # noqa: E402
+from reconciliation.invoices.creation import create_invoice_from  # noqa: E402
 from reconciliation.models import (  # noqa: E402
     Document,
     DocumentKind,

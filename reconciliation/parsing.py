@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from reconciliation.extraction.isolation import ExtractionFailure, Limits, extract_isolated
 from reconciliation.extraction.types import Extraction
-from reconciliation.invoicing import create_invoice_from
+from reconciliation.invoices.creation import create_invoice_from
 from reconciliation.models import Document, DocumentKind, DocumentStatus
+from reconciliation.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,6 @@ def parse_document(*, document_id: int) -> ParseResult:
         outcome = ParseResult(document_id, "failed", reason=result.reason)
     else:
         outcome = _store(document, result)
-    from reconciliation.window import close_window_when_done
-
-    close_window_when_done(workspace_id=document.workspace_id)
     return outcome
 
 
@@ -135,8 +133,6 @@ def requeue_stale() -> int:
     """Documents stuck in `parsing` (their worker died) go back to `new` and are queued again;
     after three attempts they fail with a reason instead of looping forever. `new` documents
     waiting longer than a parse lease are queued again too (parsing is idempotent)."""
-    from reconciliation.queue import enqueue
-
     now = timezone.now()
     # A `new` document whose task was lost (broker restarted, worker killed before it ran)
     # would hold its workspace's window open forever: queue it again.

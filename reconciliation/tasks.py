@@ -9,27 +9,28 @@ from __future__ import annotations
 
 import logging
 
-from reconciliation import parsing, syncing, window
+from reconciliation import dispatch, window
+from reconciliation.intake import folder_polls
 
 logger = logging.getLogger(__name__)
 
 
 def dispatch_due_work() -> str:
-    report = window.dispatch_due_work()
+    report = dispatch.dispatch_due_work()
     return f"polls={report.polls_queued} windows={report.windows_queued}"
 
 
 def sync_file_connection(connection_id: int, trigger: str = "schedule") -> str:
     try:
-        result = syncing.sync_file_connection(connection_id=connection_id, trigger=trigger)
-    except syncing.SyncNotAllowedError as refused:
+        result = folder_polls.sync_file_connection(connection_id=connection_id, trigger=trigger)
+    except folder_polls.SyncNotAllowedError as refused:
         logger.info("sync of connection %s not allowed: %s", connection_id, refused)
         return str(refused)
     return f"{result.status}: {result.files_new} new, {result.files_duplicate} duplicates"
 
 
 def parse_document(document_id: int) -> str:
-    return parsing.parse_document(document_id=document_id).outcome
+    return window.read_document(document_id=document_id).outcome
 
 
 def close_window(workspace_id: int) -> str:
@@ -37,4 +38,4 @@ def close_window(workspace_id: int) -> str:
 
 
 def sweep_stuck_work() -> str:
-    return str(window.sweep_stuck_work())
+    return str(dispatch.sweep_stuck_work())

@@ -15,7 +15,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from reconciliation import banking_sync, matching, parsing, posting, syncing
+from reconciliation import matching, parsing, posting
+from reconciliation.intake import transaction_mirror
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -46,12 +47,6 @@ class WindowReport:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass
-class DispatchReport:
-    polls_queued: list[int] = field(default_factory=list)
-    windows_queued: list[int] = field(default_factory=list)
-
-
 def window_is_open(workspace_id: int) -> bool:
     polling = SyncRun.objects.filter(
         workspace_id=workspace_id, kind=SyncKind.FILES, status=SyncStatus.RUNNING
@@ -60,6 +55,17 @@ def window_is_open(workspace_id: int) -> bool:
         workspace_id=workspace_id, status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)
     ).exists()
     return polling or reading
+
+
+def read_document(*, document_id: int) -> parsing.ParseResult:
+    """Read one document; the last one of its window queues the window's closing."""
+    outcome = parsing.parse_document(document_id=document_id)
+    workspace_id = (
+        Document.objects.filter(pk=document_id).values_list("workspace_id", flat=True).first()
+    )
+    if workspace_id is not None:
+        close_window_when_done(workspace_id=workspace_id)
+    return outcome
 
 
 def close_window_when_done(*, workspace_id: int) -> bool:
@@ -90,7 +96,7 @@ def close_window(*, workspace_id: int) -> WindowReport:
         report.status = "busy"
         return report
     try:
-        synced = banking_sync.sync_transactions(connection_id=bank.pk, trigger="window")
+        synced = transaction_mirror.sync_transactions(connection_id=bank.pk, trigger="window")
         report.transactions_synced = synced.created + synced.updated
         if synced.error:
             report.errors.append(synced.error)
@@ -139,50 +145,3 @@ def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:
         return SyncRun.objects.create(
             workspace_id=workspace_id, connection=bank, kind=SyncKind.POSTING, trigger="window"
         )
-
-
-def dispatch_due_work() -> DispatchReport:
-    """Every minute: queue the polls that are due, and window closings nobody triggered."""
-    report = DispatchReport()
-    now = timezone.now()
-    for connection in (
-        Connection.objects.file_sources()
-        .filter(status__in=syncing.SYNCABLE)
-        .select_related("workspace")
-    ):
-        if syncing.is_due(connection, now):
-            enqueue("reconciliation.tasks.sync_file_connection", connection.pk)
-            report.polls_queued.append(connection.pk)
-    for bank in Connection.objects.banks().active().select_related("workspace"):
-        interval = timedelta(minutes=bank.workspace.poll_interval_minutes)
-        last = (
-            SyncRun.objects.filter(workspace_id=bank.workspace_id, kind=SyncKind.POSTING)
-            .order_by("-started_at")
-            .values_list("started_at", flat=True)
-            .first()
-        )
-        if (last is None or last + interval <= now) and not window_is_open(bank.workspace_id):
-            enqueue("reconciliation.tasks.close_window", bank.workspace_id)
-            report.windows_queued.append(bank.workspace_id)
-    return report
-
-
-@dataclass
-class SweepReport:
-    invoices_released: int
-    documents_requeued: int
-    runs_expired: int
-
-
-def sweep_stuck_work() -> SweepReport:
-    """Give back work whose worker died: expired posting leases, stuck parses, stale runs."""
-    return SweepReport(
-        invoices_released=posting.release_expired_leases(),
-        documents_requeued=parsing.requeue_stale(),
-        runs_expired=syncing.expire_stale_runs()
-        + syncing.expire_stale_runs(
-            kinds=(SyncKind.POSTING,),
-            older_than=WINDOW_LEASE,
-            reason="The worker stopped before the window closed.",
-        ),
-    )

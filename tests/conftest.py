@@ -30,7 +30,7 @@ def connect_with_emulator_tokens() -> object:
     from django.utils import timezone
 
     from connectors.oauth import TokenSet
-    from reconciliation.connections import store_tokens
+    from reconciliation.connections.tokens import store_tokens
     from reconciliation.models import Provider
     from tests.factories import make_connection
 

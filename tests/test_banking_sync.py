@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 
 from connectors.sandbox import QontoEmulator, Sandbox
 from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
-from reconciliation.banking_sync import INITIAL_LOOKBACK, OVERLAP, sync_transactions
+from reconciliation.intake.transaction_mirror import INITIAL_LOOKBACK, OVERLAP, sync_transactions
 from reconciliation.models import (
     Connection,
     ConnectionStatus,

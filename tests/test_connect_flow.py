@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.sandbox import Sandbox
-from reconciliation.connections import apideck_consumer_id, load_tokens
+from reconciliation.connections.tokens import apideck_consumer_id, load_tokens
 from reconciliation.models import Connection, ConnectionStatus, Decision, Provider, Role, Workspace
 from tests.factories import PASSWORD, make_user
 
@@ -190,6 +190,6 @@ def test_disconnecting_apideck_removes_the_vault_connection(
 def test_our_vat_id_follows_from_a_french_registration_number(
     country: str | None, number: str | None, expected: str
 ) -> None:
-    from reconciliation.connecting import vat_id_from_registration
+    from reconciliation.connections.flows import vat_id_from_registration
 
     assert vat_id_from_registration(country, number) == expected

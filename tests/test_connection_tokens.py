@@ -16,7 +16,7 @@ from django.utils import timezone
 from connectors.crypto import DecryptionError
 from connectors.errors import AuthError
 from connectors.sandbox import Sandbox
-from reconciliation.connections import (
+from reconciliation.connections.tokens import (
     ConnectionTokenSource,
     load_tokens,
     qonto_client_for,

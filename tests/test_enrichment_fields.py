@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.enrichment import FieldConflict, enrich_fields
 from reconciliation.extraction.types import Evidence, ExtractedField
 from reconciliation.models import InvoiceStatus, Vendor, VendorStatus, Workspace
+from reconciliation.vendors.enrichment import FieldConflict, enrich_fields
 from tests.factories import make_invoice
 
 pytestmark = pytest.mark.django_db

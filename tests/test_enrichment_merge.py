@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.enrichment import MergeError, index_vendor, merge_vendors, resolve_vendor
 from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.models import (
     Decision,
@@ -16,6 +15,12 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey, VendorReview
+from reconciliation.vendors.enrichment import (
+    MergeError,
+    index_vendor,
+    merge_vendors,
+    resolve_vendor,
+)
 from tests.factories import make_invoice, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reconciliation.enrichment import index_vendor, resolve_vendor
 from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.models import Vendor, VendorStatus, Workspace
 from reconciliation.models.vendor import VendorKey
+from reconciliation.vendors.enrichment import index_vendor, resolve_vendor
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db

@@ -303,8 +303,8 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
 
 
 def test_match_resource_exports_names_not_ids(workspace: Workspace) -> None:
+    from reconciliation.admin.resources import MatchResource
     from reconciliation.models import Match
-    from reconciliation.resources import MatchResource
 
     document = make_document(workspace, original_name="transfer.pdf")
     make_match(

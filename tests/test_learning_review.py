@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from reconciliation.enrichment import index_vendor
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
 from reconciliation.learning import CorrectionError, apply_learned_mapping, record_review
@@ -24,6 +23,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey, VendorReview
+from reconciliation.vendors.enrichment import index_vendor
 from tests.factories import make_document, make_invoice, make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pytest_django.fixtures import Settings
 
 from connectors import crypto
 from connectors.sandbox import Sandbox
-from reconciliation.connections import load_tokens
+from reconciliation.connections.tokens import load_tokens
 from reconciliation.models import Connection, Provider, Workspace
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import QontoEmulator, Sandbox
-from reconciliation.banking_sync import sync_transactions
+from reconciliation.intake.transaction_mirror import sync_transactions
 from reconciliation.matching import attach_confirmed, attach_idempotency_key, match_window
 from reconciliation.models import (
     Connection,

@@ -12,7 +12,8 @@ from connectors.sandbox import Sandbox
 from connectors.sandbox.demo import load_demo
 from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation import window
-from reconciliation.connecting import vat_id_from_registration
+from reconciliation.connections.flows import vat_id_from_registration
+from reconciliation.intake.folder_polls import sync_file_connection
 from reconciliation.models import (
     Connection,
     Document,
@@ -29,7 +30,6 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
-from reconciliation.syncing import sync_file_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -108,7 +108,7 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
         post_approved(workspace_id=workspace.pk, worker_id="worker-a")
     # The owner reconnects: fresh tokens on the same connection.
     from connectors.oauth import TokenSet
-    from reconciliation.connections import store_tokens
+    from reconciliation.connections.tokens import store_tokens
 
     payload = qonto_emulator.issue_token()
     qonto.refresh_from_db()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.references import (
+from reconciliation.text.references import (
     ReferenceIndex,
     compare_references,
     creditor_reference_in,

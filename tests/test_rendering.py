@@ -16,8 +16,8 @@ from django.urls import reverse
 from fpdf import FPDF
 from PIL import Image
 
-from reconciliation import rendering
 from reconciliation.models import Document, DocumentStatus, Role, Workspace
+from reconciliation.web import rendering
 from tests.factories import PASSWORD, make_document, make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,15 @@ from typing import Any
 
 import pytest
 
+from reconciliation.invoices.scoring import (
+    Score,
+    record_rule_change,
+    record_threshold_change,
+    reroute_undecided,
+    route_invoice,
+    rule_snapshot,
+    threshold_values,
+)
 from reconciliation.models import (
     Decision,
     DecisionAction,
@@ -17,15 +26,6 @@ from reconciliation.models import (
     Vendor,
     VendorStatus,
     Workspace,
-)
-from reconciliation.scoring import (
-    Score,
-    record_rule_change,
-    record_threshold_change,
-    reroute_undecided,
-    route_invoice,
-    rule_snapshot,
-    threshold_values,
 )
 from tests.factories import make_document, make_invoice, make_user, make_workspace
 

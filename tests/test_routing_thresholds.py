@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from reconciliation.invoices.scoring import Score, ScoreComponent, route_invoice
 from reconciliation.models import (
     Decision,
     DecisionAction,
@@ -15,7 +16,6 @@ from reconciliation.models import (
     VendorStatus,
     Workspace,
 )
-from reconciliation.scoring import Score, ScoreComponent, route_invoice
 from tests.factories import make_document, make_invoice
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
+from reconciliation.dispatch import dispatch_due_work
 from reconciliation.models import Provider, SyncKind, SyncRun, SyncStatus, Workspace
 from reconciliation.schedules import SCHEDULES
-from reconciliation.window import dispatch_due_work
 from tests.factories import make_connection
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.enrichment import EnrichmentResult, FieldConflict, VendorResolution
 from reconciliation.extraction.types import ExtractedField, Extraction
+from reconciliation.invoices.scoring import Score, score_invoice
 from reconciliation.models import Document, Invoice, Vendor, Workspace
-from reconciliation.scoring import Score, score_invoice
+from reconciliation.vendors.enrichment import EnrichmentResult, FieldConflict, VendorResolution
 from tests.factories import make_document, make_invoice
 
 pytestmark = pytest.mark.django_db

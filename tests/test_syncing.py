@@ -9,6 +9,12 @@ import pytest
 from django.utils import timezone
 
 from connectors.sandbox import Sandbox
+from reconciliation.intake.folder_polls import (
+    SyncNotAllowedError,
+    is_due,
+    next_sync_allowed_at,
+    sync_file_connection,
+)
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -19,12 +25,6 @@ from reconciliation.models import (
     SyncRun,
     SyncStatus,
     Workspace,
-)
-from reconciliation.syncing import (
-    SyncNotAllowedError,
-    is_due,
-    next_sync_allowed_at,
-    sync_file_connection,
 )
 
 pytestmark = pytest.mark.django_db
@@ -214,7 +214,7 @@ def test_revoked_dropbox_stops_the_connection(
 def test_apideck_poll_lists_the_folder_and_skips_known_files(
     workspace: Workspace, sandbox_settings: Sandbox
 ) -> None:
-    from reconciliation.connections import apideck_consumer_id
+    from reconciliation.connections.tokens import apideck_consumer_id
     from tests.factories import make_connection
 
     emulator = sandbox_settings.dropbox  # Apideck reads the Dropbox emulator's files

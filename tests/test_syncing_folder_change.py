@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.sandbox import Sandbox
+from reconciliation.intake.folder_polls import sync_file_connection
 from reconciliation.models import Connection, Document, Provider, Role, Workspace
-from reconciliation.syncing import sync_file_connection
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

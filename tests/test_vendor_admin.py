@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 
 from reconciliation.admin.vendors import MERGE_TEMPLATE
-from reconciliation.enrichment import index_vendor
 from reconciliation.models import (
     Decision,
     DecisionAction,
@@ -23,6 +22,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey
+from reconciliation.vendors.enrichment import index_vendor
 from tests.factories import PASSWORD, make_invoice, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from reconciliation.dispatch import sweep_stuck_work
 from reconciliation.models import Document, DocumentStatus, Workspace
-from reconciliation.window import sweep_stuck_work, window_is_open
+from reconciliation.window import window_is_open
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db

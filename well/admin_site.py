@@ -39,7 +39,7 @@ class WellAdminSite(admin.AdminSite):
             return False
         if user.is_staff:
             return True
-        from reconciliation.access import roles_by_workspace
+        from reconciliation.web.access import roles_by_workspace
 
         return bool(roles_by_workspace(request))
 

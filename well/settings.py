@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "reconciliation.middleware.RequireMfaMiddleware",
+    "reconciliation.web.middleware.RequireMfaMiddleware",
 ]
 
 ROOT_URLCONF = "well.urls"
@@ -92,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "reconciliation.context_processors.well",
+                "reconciliation.web.context_processors.well",
             ],
         },
     },
@@ -136,7 +136,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # Members are invited by an administrator; nobody signs themselves up to a finance tool.
-ACCOUNT_ADAPTER = "reconciliation.accounts.InvitationOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "reconciliation.web.accounts.InvitationOnlyAccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("WELL_LOGIN_RATE_LIMIT", default="5/5m/ip,5/5m/key"),
     "reset_password": "5/m/ip,3/m/key",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from reconciliation import views
+from reconciliation.web import views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -12,6 +12,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("access/none/", views.no_access, name="well-no-access"),
     path("access/mfa-required/", views.mfa_required, name="well-mfa-required"),
-    path("connect/", include("reconciliation.connect_urls")),
+    path("connect/", include("reconciliation.connections.urls")),
     path("healthz", views.healthz, name="well-healthz"),
 ]

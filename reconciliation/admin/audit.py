@@ -7,12 +7,12 @@ from django.contrib import admin
 
 from reconciliation.admin.base import ReadOnlyTenantAdmin, RelatedOnly
 from reconciliation.admin.documents import EXPORT_TEMPLATE
+from reconciliation.admin.resources import DecisionResource, PostAttemptResource, SyncRunResource
 from reconciliation.models import (
     Decision,
     PostAttempt,
     SyncRun,
 )
-from reconciliation.resources import DecisionResource, PostAttemptResource, SyncRunResource
 
 
 @admin.register(PostAttempt)

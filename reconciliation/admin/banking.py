@@ -24,15 +24,8 @@ from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from reconciliation import matching
-from reconciliation.access import (
-    EDIT_ROLES,
-    MANAGE_ROLES,
-    has_role,
-    roles_by_workspace,
-    workspace_ids_with,
-)
 from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
-from reconciliation.matching.names import compact_iban, normalize_name
+from reconciliation.admin.resources import MatchResource, ReceivableImportResource
 from reconciliation.models import (
     ExchangeRate,
     IllegalTransitionError,
@@ -46,8 +39,15 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import format_money
-from reconciliation.references import normalize_reference
-from reconciliation.resources import MatchResource, ReceivableImportResource
+from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.references import normalize_reference
+from reconciliation.web.access import (
+    EDIT_ROLES,
+    MANAGE_ROLES,
+    has_role,
+    roles_by_workspace,
+    workspace_ids_with,
+)
 
 
 def _user(request: HttpRequest) -> Any:

@@ -10,14 +10,14 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from import_export.admin import ExportMixin
 
-from reconciliation.access import (
+from reconciliation.models import Role, TenantModel, Workspace
+from reconciliation.web.access import (
     ALL_ROLES,
     EDIT_ROLES,
     has_role,
     roles_by_workspace,
     workspace_ids_with,
 )
-from reconciliation.models import Role, TenantModel, Workspace
 
 if TYPE_CHECKING:
     from django.forms import ModelChoiceField

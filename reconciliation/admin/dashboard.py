@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from reconciliation.access import visible_workspaces
 from reconciliation.models import (
     Connection,
     Document,
@@ -39,6 +38,7 @@ from reconciliation.models import (
     SyncStatus,
     Workspace,
 )
+from reconciliation.web.access import visible_workspaces
 
 VOLUME_DAYS = 28
 HISTOGRAM_DAYS = 30

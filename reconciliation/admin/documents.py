@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.resources import InvoiceResource
 from reconciliation.models import (
     Decision,
     DecisionAction,
@@ -19,7 +20,6 @@ from reconciliation.models import (
 )
 from reconciliation.models.invoice import UNDECIDED_STATUSES
 from reconciliation.money import format_money
-from reconciliation.resources import InvoiceResource
 
 #: The export page with its "Select all" box bound from a static file (CSP forbids inline JS).
 EXPORT_TEMPLATE = "admin/reconciliation/export.html"

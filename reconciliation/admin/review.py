@@ -38,14 +38,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from reconciliation import rendering, review
-from reconciliation.access import (
-    ALL_ROLES,
-    EDIT_ROLES,
-    has_role,
-    roles_by_workspace,
-    workspace_ids_with,
-)
+from reconciliation import review
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.review_screen import review_context
 from reconciliation.models import (
@@ -59,6 +52,14 @@ from reconciliation.models import (
 )
 from reconciliation.models.vendor import TRAINING_DOCUMENTS
 from reconciliation.money import format_money, is_known_currency, quantize, validate_currency
+from reconciliation.web import rendering
+from reconciliation.web.access import (
+    ALL_ROLES,
+    EDIT_ROLES,
+    has_role,
+    roles_by_workspace,
+    workspace_ids_with,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite

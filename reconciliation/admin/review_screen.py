@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.urls import reverse
 
-from reconciliation import rendering, review
+from reconciliation import review
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.models import Decision, Document, Invoice, Match, MatchStatus
+from reconciliation.web import rendering
 
 if TYPE_CHECKING:
     from django import forms

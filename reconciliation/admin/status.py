@@ -20,8 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reconciliation import posting
-from reconciliation.access import EDIT_ROLES, MANAGE_ROLES, has_role
-from reconciliation.connecting import consent_origins
+from reconciliation.connections.flows import consent_origins
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -36,6 +35,7 @@ from reconciliation.models import (
     SyncStatus,
     Workspace,
 )
+from reconciliation.web.access import EDIT_ROLES, MANAGE_ROLES, has_role
 
 #: How far back "recent errors" look.
 ERROR_WINDOW = timedelta(days=7)

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.enrichment import MergeError, index_vendor, merge_vendors
+from reconciliation.invoices.scoring import record_rule_change, rule_snapshot
 from reconciliation.models import (
     TRAINING_DOCUMENTS,
     Role,
@@ -23,14 +23,14 @@ from reconciliation.models import (
     Vendor,
     VendorStatus,
 )
-from reconciliation.normalize import (
+from reconciliation.text.normalize import (
     compact_vat_id,
     is_shared_domain,
     normalize_domain,
     normalize_iban,
     normalize_vat_id,
 )
-from reconciliation.scoring import record_rule_change, rule_snapshot
+from reconciliation.vendors.enrichment import MergeError, index_vendor, merge_vendors
 
 MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
 

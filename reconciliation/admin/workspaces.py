@@ -14,17 +14,17 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from reconciliation.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.connecting import consent_origins, disconnect
+from reconciliation.connections.flows import consent_origins, disconnect
+from reconciliation.intake.folder_polls import request_sync
+from reconciliation.invoices.scoring import record_threshold_change, threshold_values
 from reconciliation.models import (
     Connection,
     Membership,
     Provider,
     Workspace,
 )
-from reconciliation.scoring import record_threshold_change, threshold_values
-from reconciliation.syncing import request_sync
+from reconciliation.web.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
 
 
 class MembershipInline(admin.TabularInline[Membership, Workspace]):

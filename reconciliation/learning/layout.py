@@ -13,7 +13,7 @@ from reconciliation.extraction.amounts import currency_in, find_amounts
 from reconciliation.extraction.dates import find_dates
 from reconciliation.extraction.types import AMOUNT_FIELDS, DATE_FIELDS, FieldValue, Word
 from reconciliation.money import is_known_currency
-from reconciliation.normalize import (
+from reconciliation.text.normalize import (
     compact_identifier,
     compact_vat_id,
     fold,

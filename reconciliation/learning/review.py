@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
-from reconciliation.enrichment import INVOICE_COLUMNS, index_vendor
 from reconciliation.extraction.types import (
     AMOUNT_FIELDS,
     DATE_FIELDS,
@@ -23,7 +22,7 @@ from reconciliation.learning.rules import LEARNABLE_FIELDS, learn_from_correctio
 from reconciliation.models import Decision, DecisionAction, Invoice, Vendor, VendorStatus
 from reconciliation.models.vendor import VendorReview
 from reconciliation.money import is_known_currency
-from reconciliation.normalize import (
+from reconciliation.text.normalize import (
     compact_identifier,
     compact_vat_id,
     is_shared_domain,
@@ -33,7 +32,8 @@ from reconciliation.normalize import (
     normalize_name,
     normalize_vat_id,
 )
-from reconciliation.references import normalize_reference
+from reconciliation.text.references import normalize_reference
+from reconciliation.vendors.enrichment import INVOICE_COLUMNS, index_vendor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -6,7 +6,7 @@
 - Review entry points: `pick_candidate`, `reject_all`, `reject_credit_candidates`,
   `refuse_double_charge`, `dismiss_double_charge` (each writes a `Decision`).
 
-Scoring rules live in `scoring`, reference normalisation in `reconciliation.references`.
+Scoring rules live in `scoring`, reference normalisation in `reconciliation.text.references`.
 """
 
 from reconciliation.matching.attach import AttachReport, attach_confirmed, attach_idempotency_key

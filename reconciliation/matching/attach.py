@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
 from connectors.qonto import QontoClient
-from reconciliation.connections import (
+from reconciliation.connections.tokens import (
     ConnectionUnavailableError,
     mark_needs_reauth,
     qonto_client_for,

@@ -18,7 +18,6 @@ from decimal import Decimal
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from reconciliation.identity import OwnNames
 from reconciliation.matching.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.scoring import (
@@ -51,6 +50,7 @@ from reconciliation.models import (
     MatchStatus,
     Side,
 )
+from reconciliation.vendors.identity import OwnNames
 
 logger = logging.getLogger("reconciliation.matching")
 

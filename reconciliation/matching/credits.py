@@ -1,7 +1,7 @@
 """Inbound credits ↔ receivables (and suppliers' credit notes refunded to us).
 
 The reference leads: every open receivable's reference is indexed, and a credit's remittance
-text is searched for it (exact, abbreviated, truncated — see `reconciliation.references`).
+text is searched for it (exact, abbreviated, truncated — see `reconciliation.text.references`).
 When no reference names anything, an amount equal to what is due from a recognisable
 counterparty may still settle it. A confident match records the payment on the receivable
 (partial payments leave the rest due); anything ambiguous goes to review with its candidates.
@@ -25,7 +25,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reconciliation.matching.fx import RateBook
-from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.matching.scoring import (
     BankLine,
     MatchPolicy,
@@ -54,7 +53,8 @@ from reconciliation.models import (
     Transaction,
     TransactionStatus,
 )
-from reconciliation.references import Hit, ReferenceIndex
+from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.references import Hit, ReferenceIndex
 
 logger = logging.getLogger("reconciliation.matching")
 

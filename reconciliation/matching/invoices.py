@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
-from reconciliation.matching.names import compact_iban, name_similarity, normalize_name
 from reconciliation.matching.scoring import BankLine, PaymentOrder
 from reconciliation.matching.sources import VendorDirectory, lines_with_amounts
 from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus, Side
-from reconciliation.references import ReferenceIndex, compare_references, normalize_reference
+from reconciliation.text.names import compact_iban, name_similarity, normalize_name
+from reconciliation.text.references import ReferenceIndex, compare_references, normalize_reference
 
 logger = logging.getLogger("reconciliation.matching")
 

@@ -33,9 +33,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from reconciliation.matching.names import name_similarity
 from reconciliation.money import quantize
-from reconciliation.references import (
+from reconciliation.text.names import name_similarity
+from reconciliation.text.references import (
     MatchTier,
     compare_references,
     normalize_reference,

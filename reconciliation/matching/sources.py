@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.matching.scoring import BankLine, PaymentOrder
 from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
 from reconciliation.money import is_known_currency
+from reconciliation.text.names import compact_iban, normalize_name
 
 logger = logging.getLogger("reconciliation.matching")
 

@@ -103,7 +103,7 @@ class VendorKey(TenantModel):
     index lookups instead of a scan of the workspace's vendors.
 
     Derived data: rebuilt from the vendor (and the vendors merged into it) by
-    `reconciliation.enrichment.index_vendor`; never edited by hand.
+    `reconciliation.vendors.enrichment.index_vendor`; never edited by hand.
     """
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="keys")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError
 from connectors.qonto import SupplierInvoice
 from connectors.qonto.client import LOOKUP_CLOCK_SLACK
-from reconciliation.connections import ConnectionUnavailableError
+from reconciliation.connections.tokens import ConnectionUnavailableError
 from reconciliation.models import AppendOnlyError, PostAttempt, PostOutcome
 from reconciliation.posting.settling import guard_qonto_ids, new_attempt, posted_settlement, settle
 from reconciliation.posting.state import AuthStopError, Entry, Settlement, Window

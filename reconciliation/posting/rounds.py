@@ -11,7 +11,7 @@ from datetime import timedelta
 from connectors.config import QontoConfig
 from connectors.http import RetryPolicy, backoff_delay
 from connectors.qonto import QontoClient
-from reconciliation.connections import ConnectionTokenSource, mark_needs_reauth
+from reconciliation.connections.tokens import ConnectionTokenSource, mark_needs_reauth
 from reconciliation.models import Connection
 from reconciliation.posting.batches import prepare, request_batches
 from reconciliation.posting.leases import claim, release_held, renew_leases

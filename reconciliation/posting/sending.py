@@ -17,7 +17,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.qonto import BulkItemResult, BulkLimitError, BulkResult
-from reconciliation.connections import ConnectionUnavailableError
+from reconciliation.connections.tokens import ConnectionUnavailableError
 from reconciliation.models import PostOutcome
 from reconciliation.posting.settling import (
     fail,

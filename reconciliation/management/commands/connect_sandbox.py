@@ -18,8 +18,8 @@ from django.urls import reverse
 from connectors import oauth
 from connectors.apideck import ApideckClient
 from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
-from reconciliation.connecting import complete_apideck, complete_oauth, start_apideck_session
-from reconciliation.connections import apideck_consumer_id
+from reconciliation.connections.flows import complete_apideck, complete_oauth, start_apideck_session
+from reconciliation.connections.tokens import apideck_consumer_id
 from reconciliation.models import Connection, Provider, Workspace
 
 APIDECK_FOLDER_NAME = "Apideck inbox"

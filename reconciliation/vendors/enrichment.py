@@ -47,7 +47,7 @@ from reconciliation.models import (
 )
 from reconciliation.models.audit import AppendOnlyQuerySet
 from reconciliation.models.vendor import VendorKey, VendorKeyKind
-from reconciliation.normalize import (
+from reconciliation.text.normalize import (
     compact_vat_id,
     fold,
     is_shared_domain,

@@ -33,7 +33,7 @@ from connectors.errors import (
     PermanentError,
     TransientError,
 )
-from reconciliation.connections import (
+from reconciliation.connections.tokens import (
     ConnectionUnavailableError,
     apideck_client_for,
     dropbox_client_for,

@@ -7,7 +7,7 @@ so the reviewer sees why. `route_invoice` compares it with the thresholds (the w
 or those of the first matching routing rule) and moves the invoice to `refused`,
 `needs_review` or `approved`, writing the reasons and a "route" Decision.
 
-The parsing step calls, after `enrichment.enrich_fields` (see `reconciliation.enrichment`)::
+The parsing step calls, after `enrichment.enrich_fields` (see `reconciliation.vendors.enrichment`)::
 
     score = score_invoice(invoice=invoice, extraction=extraction, resolution=resolution,
                           enrichment=enriched, duplicate_suspected=False)
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from reconciliation.enrichment import EnrichmentResult, VendorResolution
 from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.models import (
     Decision,
@@ -40,7 +39,8 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import is_known_currency
-from reconciliation.normalize import is_valid_vat_id
+from reconciliation.text.normalize import is_valid_vat_id
+from reconciliation.vendors.enrichment import EnrichmentResult, VendorResolution
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from reconciliation.normalize import normalize_name as normalize_company_name
+from reconciliation.text.normalize import normalize_name as normalize_company_name
 
 #: Words banks put in front of a counterparty on a statement line.
 BANK_LABEL_WORDS = frozenset(

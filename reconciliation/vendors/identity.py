@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciliation.matching.names import normalize_name
 from reconciliation.models import Connection, Workspace
-from reconciliation.normalize import compact_vat_id
+from reconciliation.text.names import normalize_name
+from reconciliation.text.normalize import compact_vat_id
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,11 @@ from django.utils import timezone
 from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
 from connectors.qonto import QontoClient
 from connectors.qonto.schemas import Transaction as QontoTransaction
-from reconciliation.connections import (
+from reconciliation.connections.tokens import (
     ConnectionUnavailableError,
     mark_needs_reauth,
     qonto_client_for,
 )
-from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -48,7 +47,8 @@ from reconciliation.models import (
     TransactionStatus,
 )
 from reconciliation.money import is_known_currency
-from reconciliation.references import remittance_reference
+from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.references import remittance_reference
 
 logger = logging.getLogger(__name__)
 

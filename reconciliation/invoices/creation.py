@@ -13,10 +13,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from reconciliation import enrichment, fx, learning, scoring
+from reconciliation import fx, learning
 from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.identity import OwnNames
-from reconciliation.matching.names import normalize_name
+from reconciliation.invoices import scoring
 from reconciliation.models import (
     Document,
     DocumentKind,
@@ -24,7 +23,10 @@ from reconciliation.models import (
     Workspace,
     idempotency_key_for,
 )
-from reconciliation.references import normalize_reference
+from reconciliation.text.names import normalize_name
+from reconciliation.text.references import normalize_reference
+from reconciliation.vendors import enrichment
+from reconciliation.vendors.identity import OwnNames
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Connecting and disconnecting providers: the OAuth / Vault flows as domain functions.
 
-The views in `connect_views.py` only check who is asking and carry state through the session;
+The views in `views.py` only check who is asking and carry state through the session;
 everything that talks to a provider or writes a Connection lives here.
 """
 
@@ -21,7 +21,7 @@ from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
 from connectors.dropbox import DropboxClient
 from connectors.errors import ConnectorError
 from connectors.qonto import QontoClient
-from reconciliation.connections import apideck_consumer_id, load_tokens, store_tokens
+from reconciliation.connections.tokens import apideck_consumer_id, load_tokens, store_tokens
 from reconciliation.models import (
     Connection,
     ConnectionStatus,

@@ -18,14 +18,14 @@ from django.views.decorators.http import require_GET, require_POST
 from connectors import oauth
 from connectors.config import DropboxConfig, QontoConfig
 from connectors.errors import ConnectorError
-from reconciliation.access import MANAGE_ROLES, has_role
-from reconciliation.connecting import (
+from reconciliation.connections.flows import (
     ConnectionNotReadyError,
     complete_apideck,
     complete_oauth,
     start_apideck_session,
 )
 from reconciliation.models import Provider, Workspace
+from reconciliation.web.access import MANAGE_ROLES, has_role
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A PDF that reached a reviewer was already read once by the isolated reader, but the renderer
 is another parser with its own bugs, so it gets the same treatment: only documents that
 parsed are rendered, only their first `MAX_RENDER_PAGES` pages, in a separate process
-(``python -m reconciliation.rendering``) under memory, CPU, file and wall-time limits. The web
+(``python -m reconciliation.web.rendering``) under memory, CPU, file and wall-time limits. The web
 request waits at most `RENDER_WALL_SECONDS`; a breach is remembered for an hour so a hostile
 file cannot make every page view wait again.
 
@@ -51,7 +51,7 @@ FAILURE_TTL_SECONDS = 3600
 #: Statuses of documents whose bytes the isolated reader already read without harm.
 RENDERABLE_STATUSES = ("parsed", "duplicate")
 
-CODE_ROOT = Path(__file__).resolve().parents[1]
+CODE_ROOT = Path(__file__).resolve().parents[2]
 PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 _slots = threading.BoundedSemaphore(CONCURRENT_RENDERS)
 
@@ -220,7 +220,7 @@ def render_isolated(
     try:
         # Our own interpreter and module, no shell, a bare environment.
         process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "reconciliation.rendering"],
+            [sys.executable, "-P", "-m", "reconciliation.web.rendering"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

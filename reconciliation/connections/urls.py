@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reconciliation import connect_views
+from reconciliation.connections import views
 
 urlpatterns = [
     path(
         "<int:workspace_id>/<str:provider>/start/",
-        connect_views.start,
+        views.start,
         name="well-connect-start",
     ),
-    path("callback/<str:provider>/", connect_views.callback, name="well-connect-callback"),
+    path("callback/<str:provider>/", views.callback, name="well-connect-callback"),
 ]

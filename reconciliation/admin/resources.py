@@ -19,7 +19,6 @@ from django.db import models
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
-from reconciliation.matching.names import compact_iban, normalize_name
 from reconciliation.models import (
     Decision,
     Invoice,
@@ -29,8 +28,9 @@ from reconciliation.models import (
     SyncRun,
     Workspace,
 )
-from reconciliation.normalize import normalize_iban
-from reconciliation.references import normalize_reference
+from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.normalize import normalize_iban
+from reconciliation.text.references import normalize_reference
 
 
 class UtcDateTimeWidget(widgets.DateTimeWidget):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from reconciliation.access import requires_mfa
+from reconciliation.web.access import requires_mfa
 
 _SESSION_FLAG = "well_mfa_ok"
 

@@ -1,0 +1,137 @@
+"""Test documents drawn by the project's one generator (connectors/sandbox/documents): a
+fixed seller per language, our company as the buyer, and a helper that reads a rendered
+document with the engine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from connectors.sandbox.documents import (
+    InvoiceSpec,
+    LineItem,
+    Party,
+    PaymentConfirmationSpec,
+    RemittanceNoticeSpec,
+    RenderedDocument,
+    render_invoice,
+)
+from reconciliation.extraction.engine import extract_document
+from reconciliation.extraction.types import Extraction
+
+LANGUAGES = ("en", "fr", "de", "nl", "es", "it")
+
+SELLERS: dict[str, Party] = {
+    "en": Party(
+        "Brightline Consulting Ltd", "12 High Street", "EC1A 1BB", "London", "GB",
+        vat_id="GB980780684", iban="GB33BUKB20201555555555", bic="BUKBGB22",
+        domain="brightline.co.uk", email="billing@brightline.co.uk",
+    ),
+    "fr": Party(
+        "Boulangerie Martin SARL", "8 rue des Lilas", "69003", "Lyon", "FR",
+        vat_id="FR60421938861", iban="FR7630006000011234567890189", bic="AGRIFRPP",
+        domain="martin.fr", email="factures@martin.fr",
+    ),
+    "de": Party(
+        "Müller Haustechnik GmbH", "Hauptweg 12", "10115", "Berlin", "DE",
+        vat_id="DE136695976", iban="DE89370400440532013000", bic="COBADEFFXXX",
+        domain="mueller.de", email="rechnung@mueller.de",
+    ),
+    "nl": Party(
+        "De Vries Installatie B.V.", "Keizersgracht 12", "1015 CJ", "Amsterdam", "NL",
+        vat_id="NL815254295B01", iban="NL91ABNA0417164300", bic="ABNANL2A",
+        domain="devries.nl", email="facturen@devries.nl",
+    ),
+    "es": Party(
+        "Talleres Gómez S.L.", "Calle Mayor 12", "28013", "Madrid", "ES",
+        vat_id="ESA13585625", iban="ES9121000418450200051332", bic="CAIXESBBXXX",
+        domain="talleres.es", email="facturas@talleres.es",
+    ),
+    "it": Party(
+        "Rossi Forniture S.r.l.", "Via Roma 12", "20121", "Milano", "IT",
+        vat_id="IT00743110157", iban="IT60X0542811101000000123456", bic="BPMOIT22",
+        domain="rossi.it", email="fatture@rossi.it",
+    ),
+}  # fmt: skip
+CURRENCIES = {"en": "GBP", "fr": "EUR", "de": "EUR", "nl": "EUR", "es": "EUR", "it": "EUR"}
+#: Our own company: every test invoice is addressed to it.
+BUYER = Party(
+    "Acme Retail SAS", "5 place Bellecour", "69002", "Lyon", "FR",
+    vat_id="FR19787878784", domain="acme-retail.fr", email="compta@acme-retail.fr",
+)  # fmt: skip
+
+
+def invoice_spec(language: str, layout: str = "classic", **changes: Any) -> InvoiceSpec:
+    """An invoice of two lines (3,105.69 with 506.79 VAT) from the language's seller."""
+    spec = InvoiceSpec(
+        supplier=SELLERS[language],
+        buyer=BUYER,
+        invoice_number="INV-2024-0042",
+        issue_date=date(2024, 3, 14),
+        due_date=date(2024, 4, 13),
+        currency=CURRENCIES[language],
+        lines=(
+            LineItem("Consulting services", Decimal(2), Decimal("1234.50"), Decimal(20)),
+            LineItem("Spare parts", Decimal(10), Decimal("12.99"), Decimal(10)),
+        ),
+        language=language,
+        layout=layout,  # type: ignore[arg-type]
+    )
+    return replace(spec, **changes)
+
+
+def payment_spec(language: str, **changes: Any) -> PaymentConfirmationSpec:
+    spec = PaymentConfirmationSpec(
+        payer=BUYER,
+        beneficiary=SELLERS["de"],
+        amount=Decimal("12480.50"),
+        currency="EUR",
+        execution_date=date(2024, 6, 3),
+        reference="RE-2024-0815 / customer 4711",
+        transfer_id="TX-88412",
+        language=language,
+    )
+    return replace(spec, **changes)
+
+
+def remittance_spec(language: str, **changes: Any) -> RemittanceNoticeSpec:
+    spec = RemittanceNoticeSpec(
+        payer=SELLERS["de"],
+        beneficiary=replace(BUYER, iban="FR7630006000011234567890189"),
+        amount=Decimal("12480.50"),
+        currency="EUR",
+        execution_date=date(2024, 6, 3),
+        reference="RE-2024-0815 / customer 4711",
+        language=language,
+    )
+    return replace(spec, **changes)
+
+
+def read(tmp_path: Path, document: RenderedDocument | bytes, **options: Any) -> Extraction:
+    """The engine's reading of a rendered document (or of raw PDF bytes)."""
+    path = tmp_path / "document.pdf"
+    path.write_bytes(document if isinstance(document, bytes) else document.content)
+    return extract_document(path, **options)
+
+
+def read_invoice(tmp_path: Path, spec: InvoiceSpec) -> tuple[Extraction, RenderedDocument]:
+    document = render_invoice(spec)
+    return read(tmp_path, document), document
+
+
+def truth_values(document: RenderedDocument) -> dict[str, object]:
+    """The ground truth with the engine's types: dates and amounts parsed."""
+    values: dict[str, object] = {}
+    for name, value in document.truth.items():
+        if value is None:
+            values[name] = None
+        elif "date" in name:
+            values[name] = date.fromisoformat(value)
+        elif name in ("total_amount", "tax_amount", "amount"):
+            values[name] = Decimal(value)
+        else:
+            values[name] = value
+    return values
