@@ -8,7 +8,7 @@ Deterministic and deliberately small, it reads what the sandbox's document gener
    (:func:`documents.labels.labels_for`) occur most; each field is the value printed after its
    label (same line, or the next one), dates and amounts in that language's formats; the tax is
    the total minus the net total; the supplier's VAT id is the labelled one that is not in the
-   bill-to block; the supplier name is the PDF's ``Author`` (else the first line).
+   customer's address block; the supplier name is the PDF's ``Author`` (else the first line).
 
 Anything unreadable (not a PDF, a scan without text, an unknown layout) leaves the field out,
 as Qonto leaves it null. Qonto-side names: ``supplier_name``, ``invoice_number``,
@@ -32,6 +32,8 @@ from connectors.sandbox.documents.formatting import MONTHS, SYMBOLS
 from connectors.sandbox.documents.labels import labels_for
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it")
+# The customer's name, street, city, country and VAT id follow the bill-to label.
+CUSTOMER_BLOCK_LINES = 6
 _DETECT_KEYS = ("invoice_number", "issue_date", "due_date", "net_total", "amount_due", "total")
 _CURRENCY_OF_SYMBOL = {symbol: code for code, symbol in SYMBOLS.items()}
 _AMOUNT = re.compile(r"-?\d{1,3}(?:[ .,\u00a0\u202f]\d{3})*[.,]\d{2}(?!\d)|-?\d+[.,]\d{2}(?!\d)")
@@ -141,7 +143,7 @@ def read_text(text: str, *, author: str | None = None) -> dict[str, Any]:
         net = _last_amount(net_line, language) if net_line else None
         if net is not None:
             fields["total_tax_amount"] = str(total - net)
-    fields.update(_identifiers(lines, words))
+    fields.update(_identifiers(lines, words, fields["supplier_name"]))
     return fields
 
 
@@ -223,16 +225,10 @@ def _currency(line: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _identifiers(lines: list[str], words: dict[str, str]) -> dict[str, str]:
-    """The supplier's VAT id (not the customer's, printed in the bill-to block) and IBAN."""
-    bill_to = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if line.casefold().startswith(words["bill_to"].casefold())
-        ),
-        None,
-    )
+def _identifiers(lines: list[str], words: dict[str, str], supplier: str) -> dict[str, str]:
+    """The supplier's VAT id (not the customer's, printed in the customer's address block) and
+    IBAN."""
+    block = _customer_block(lines, words, supplier)
     candidates: list[tuple[int, str]] = []
     for index, line in enumerate(lines):
         position = line.casefold().find(words["vat_id"].casefold())
@@ -242,16 +238,26 @@ def _identifiers(lines: list[str], words: dict[str, str]) -> dict[str, str]:
         compact = re.sub(r"\s", "", _SEPARATORS.split(rest)[0])
         if _VAT_ID.match(compact):
             candidates.append((index, compact))
+    customer = {vat for index, vat in candidates if index in block}
+    suppliers = [vat for _, vat in candidates if vat not in customer]
     found: dict[str, str] = {}
-    customer = next(
-        (vat for index, vat in candidates if bill_to is not None and index > bill_to), None
-    )
-    suppliers = [vat for _, vat in candidates if vat != customer]
     if suppliers:
-        found["vat_number"] = suppliers[0] if customer is not None else suppliers[-1]
+        found["vat_number"] = suppliers[0] if block else suppliers[-1]
     iban = _labelled(lines, words["iban"])
     if iban:
         compact = re.sub(r"\s", "", iban)
         if _IBAN.match(compact):
             found["iban"] = compact
     return found
+
+
+def _customer_block(lines: list[str], words: dict[str, str], supplier: str) -> range:
+    """Where the customer's name and address are printed: after the bill-to label, or (window
+    envelope letters) after the sender's one-line return address."""
+    bill_to = words["bill_to"].casefold()
+    return_address = f"{supplier} · ".casefold()
+    for index, line in enumerate(lines):
+        folded = line.casefold()
+        if folded.startswith((bill_to, return_address)):
+            return range(index + 1, index + 1 + CUSTOMER_BLOCK_LINES)
+    return range(0)

@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectors.sandbox import qonto_analysis
@@ -39,8 +40,11 @@ BULK_SOURCES = (
     "transaction_attachment",
     "generic_upload",
 )
+DUE_DATE_FILTERS = ("past_and_today", "future", "missing_date")
+# The reference's sortable fields, plus updated_at (Qonto's own sync guide sorts on it).
 SORTABLE = (
     "created_at",
+    "updated_at",
     "file_name",
     "supplier_name",
     "payment_date",
@@ -260,7 +264,9 @@ def _create_invoice(
 
 
 def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
-    """``GET /v2/supplier_invoices`` with status, attachment, date-window and text filters."""
+    """``GET /v2/supplier_invoices`` with the status, attachment, date-window, due-date and text
+    filters, and ``sort_by`` (``updated_at:asc`` with ``filter[updated_at_from]`` is how Qonto's
+    sync guide mirrors them incrementally)."""
     emulator.authenticate(request, "supplier_invoice.read")
     invoices = list(emulator.supplier_invoices.values())
     statuses = [
@@ -274,6 +280,29 @@ def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, s
     attachment_ids = request.args("filter[attachment_id]") + request.args("filter[attachment_id][]")
     if attachment_ids:
         invoices = [invoice for invoice in invoices if invoice.attachment_id in attachment_ids]
+    invoices = _in_time_windows(emulator, request, invoices)
+    invoices = _by_due_date(emulator, request, invoices)
+    query = (request.arg("query") or "").strip().lower()
+    if query:
+        query_fields = [
+            name.strip() for name in (request.arg("query_fields") or "").split(",") if name.strip()
+        ] or ["file_name", "supplier_name", "invoice_number"]
+        invoices = [
+            invoice
+            for invoice in invoices
+            if any(query in str(_field(invoice, name) or "").lower() for name in query_fields)
+        ]
+    payload = [
+        invoice.to_json(emulator.organization_id)
+        for invoice in _sorted(emulator, request, invoices)
+    ]
+    page, meta = emulator.paginate(request, payload)
+    return json_response(200, {"supplier_invoices": page, "meta": meta})
+
+
+def _in_time_windows(
+    emulator: QontoEmulator, request: Request, invoices: list[SupplierInvoice]
+) -> list[SupplierInvoice]:
     now = emulator.clock.now()
     for name, attribute, is_lower_bound in (
         ("filter[created_at_from]", "created_at", True),
@@ -285,12 +314,13 @@ def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, s
         if raw is None:
             continue
         moment = parse_time(raw)
+        short = name.removeprefix("filter[").removesuffix("]")
         if moment is None:
             raise emulator.error(
                 request,
                 400,
                 "invalid_time",
-                f"{name} is not a valid RFC 3339 time",
+                f"{short} is not a valid time. Refer to the documentation for the right format.",
                 source={"parameter": name},
             )
         if name == "filter[created_at_from]" and moment > now:
@@ -298,7 +328,7 @@ def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, s
                 request,
                 400,
                 "invalid_datetime_range",
-                f"{name} cannot be in the future",
+                f"{short} must be in the past.",
                 source={"parameter": name},
             )
         invoices = [
@@ -310,31 +340,49 @@ def list_invoices(emulator: QontoEmulator, request: Request, params: dict[str, s
                 else getattr(invoice, attribute) <= moment
             )
         ]
-    query = (request.arg("query") or "").strip().lower()
-    if query:
-        query_fields = [
-            name.strip() for name in (request.arg("query_fields") or "").split(",") if name.strip()
-        ] or ["file_name", "supplier_name", "invoice_number"]
-        invoices = [
-            invoice
-            for invoice in invoices
-            if any(query in str(_field(invoice, name) or "").lower() for name in query_fields)
-        ]
+    return invoices
+
+
+def _by_due_date(
+    emulator: QontoEmulator, request: Request, invoices: list[SupplierInvoice]
+) -> list[SupplierInvoice]:
+    """``filter[due_date]``: ``past_and_today``, ``future`` or ``missing_date`` (the
+    emulator's today)."""
+    wanted = request.arg("filter[due_date]")
+    if wanted is None:
+        return invoices
+    if wanted not in DUE_DATE_FILTERS:
+        raise emulator.error(
+            request, 400, "invalid", "due_date is invalid", source={"parameter": "filter[due_date]"}
+        )
+    today = emulator.clock.now().date().isoformat()
+
+    def keep(invoice: SupplierInvoice) -> bool:
+        due = invoice.extracted.get("due_date")
+        if wanted == "missing_date":
+            return not due
+        return bool(due) and (str(due) <= today) == (wanted == "past_and_today")
+
+    return [invoice for invoice in invoices if keep(invoice)]
+
+
+def _sorted(
+    emulator: QontoEmulator, request: Request, invoices: list[SupplierInvoice]
+) -> list[SupplierInvoice]:
     field_name, _, direction = (request.arg("sort_by") or "created_at:desc").partition(":")
     if field_name not in SORTABLE or direction not in ("asc", "desc", ""):
         raise emulator.error(
             request, 400, "invalid", "sort_by is invalid", source={"parameter": "sort_by"}
         )
-    invoices.sort(
-        key=lambda invoice: (
-            str(_field(invoice, field_name) or ""),
-            invoice.created_at,
-        ),
-        reverse=direction == "desc",
-    )
-    payload = [invoice.to_json(emulator.organization_id) for invoice in invoices]
-    page, meta = emulator.paginate(request, payload)
-    return json_response(200, {"supplier_invoices": page, "meta": meta})
+
+    def key(invoice: SupplierInvoice) -> tuple[Any, ...]:
+        value = _field(invoice, field_name)
+        if field_name == "total_amount":
+            value = Decimal(str(value)) if value is not None else Decimal("-Infinity")
+        # Missing values first; ties by creation (stable, deterministic pages).
+        return (value is not None, value if value is not None else "", invoice.created_at)
+
+    return sorted(invoices, key=key, reverse=direction == "desc")
 
 
 def get_invoice(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
@@ -380,6 +428,6 @@ def file_type(part: Part) -> str:
 
 
 def _field(invoice: SupplierInvoice, name: str) -> Any:
-    if name in ("created_at", "file_name"):
+    if name in ("created_at", "updated_at", "file_name"):
         return getattr(invoice, name)
     return invoice.extracted.get(name)
