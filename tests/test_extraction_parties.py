@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.sandbox.documents.placed import Placed, lines_at, render_text
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.specimens import Placed, lines_at, render_text
 from reconciliation.extraction.types import Extraction
 
 
@@ -88,15 +88,15 @@ def test_the_customers_iban_for_a_direct_debit_is_not_the_suppliers(tmp_path: Pa
         "Der Betrag wird am 20.03.2014 von Ihrem Konto mit IBAN DE89 3704 0044 0532 0130 00",
         "abgebucht.",
     ]
-    extraction = read(tmp_path, lines_at(rows))  # type: ignore[arg-type]
+    extraction = read(tmp_path, lines_at(rows))
     assert extraction.value("supplier_iban") is None
 
 
 def test_a_labelled_iban_with_a_wrong_check_digit_is_kept_but_not_trusted(tmp_path: Path) -> None:
     rows = ["Rechnung Nr. 12", "Bankverbindung: IBAN DE12 1234 5678 9012 3456 78"]
-    extraction = read(tmp_path, lines_at(rows))  # type: ignore[arg-type]
+    extraction = read(tmp_path, lines_at(rows))
     iban = extraction.fields["supplier_iban"]
     assert iban.value == "DE12123456789012345678"
     assert iban.confidence < 0.85
     rows = ["Rechnung Nr. 12", "IBAN DE89 3704 0044 0532 0130 00"]
-    assert read(tmp_path, lines_at(rows)).fields["supplier_iban"].confidence >= 0.85  # type: ignore[arg-type]
+    assert read(tmp_path, lines_at(rows)).fields["supplier_iban"].confidence >= 0.85

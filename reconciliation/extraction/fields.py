@@ -40,7 +40,7 @@ def _value_windows(doc: Document, hit: Hit) -> list[tuple[Line, int, int, str]]:
     the line, and the cell under it on the next two lines."""
     line = hit.line
     windows: list[tuple[Line, int, int, str]] = []
-    seg_end = doc.segment_end(line, hit.end)
+    seg_end = _cell_end(doc, hit)
     windows.append((line, hit.end, seg_end, "same"))
     if seg_end < len(line.text):
         next_start = seg_end + 1
@@ -55,6 +55,12 @@ def _value_windows(doc: Document, hit: Hit) -> list[tuple[Line, int, int, str]]:
         windows.append((below, start, end, "below"))
         break
     return windows
+
+
+def _cell_end(doc: Document, hit: Hit) -> int:
+    """End of the label's own cell. Measured from the label's last character: from the
+    offset just after it, the search would start in the next cell ("Date    Due date")."""
+    return max(doc.segment_end(hit.line, max(hit.end - 1, hit.start)), hit.end)
 
 
 # --- invoice number ----------------------------------------------------------------------
@@ -186,12 +192,46 @@ def _date_guess(line: Line, found: FoundDate, score: float, features: dict[str, 
 
 
 def extract_issue_date(doc: Document) -> Guess | None:
+    """The invoice date. A date under an invoice-date label ("Rechnungsdatum", "Date de
+    facture", "Invoice date"...) wins over every other: the order, delivery, period and due
+    dates printed next to it are never the issue date then. Without one, a generic "Date"
+    label or a title ("Invoice 12 of 05.03.2018"), then the first date in the header."""
+    guesses = _labelled_issue_dates(doc) + _titled_issue_dates(doc)
+    labelled = [
+        g for g in guesses if g.features.get("strong_label") and not g.features.get("title")
+    ]
+    if labelled:
+        return pick(labelled)
+    claimed = _claimed_dates(doc)
+    for guess in guesses:
+        # "Datum 01.03." under a "Lieferdatum 01.03." claims nothing; a generic date that is
+        # also printed as the delivery or due date loses against one that is not.
+        guess.features["claimed"] = float(guess.value in claimed)
+        guess.score -= 0.4 * guess.features["claimed"]
+    best = pick(guesses)
+    if best is None:
+        best = _first_header_date(doc)
+    return best
+
+
+def _claimed_dates(doc: Document) -> set[object]:
+    """Dates printed under another date's label: order, delivery, period, due."""
+    claimed: set[object] = set()
+    for pattern in (OTHER_DATE, DUE_DATE):
+        for hit in doc.search(pattern):
+            found = _dates_in_windows(doc, hit)
+            if found is not None:
+                claimed.add(found[1].value)
+    return claimed
+
+
+def _labelled_issue_dates(doc: Document) -> list[Guess]:
     guesses: list[Guess] = []
     for pattern, strength in ((ISSUE_DATE, 1.0), (GENERIC_DATE, 0.6)):
         for hit in doc.search(pattern):
             folded = doc.folded[hit.line.index]
             before = folded[max(0, doc.segment_start(hit.line, hit.start + 1)) : hit.start]
-            after = folded[hit.end : doc.segment_end(hit.line, hit.end)]
+            after = folded[hit.end : _cell_end(doc, hit)]
             if strength < 1 and (OTHER_DATE.search(before) or OTHER_DATE.search(after[:25])):
                 continue  # "Order date", "Date of delivery"
             if (
@@ -217,6 +257,11 @@ def extract_issue_date(doc: Document) -> Guess | None:
                     },
                 )
             )
+    return guesses
+
+
+def _titled_issue_dates(doc: Document) -> list[Guess]:
+    guesses: list[Guess] = []
     # "Invoice 123 of 05.03.2018", "Facture n°X du 02 Juillet 2015", "Rechnung Nr. 1 vom ..."
     # A number between the title and the date keeps "Rechnung gemäß Bestellung vom ..." out.
     title = re.compile(
@@ -244,10 +289,7 @@ def extract_issue_date(doc: Document) -> Guess | None:
                     )
                 )
         previous_folded, previous_page = folded, line.page
-    best = pick(guesses)
-    if best is None:
-        best = _first_header_date(doc)
-    return best
+    return guesses
 
 
 # "Rechnung gemäß Bestellung Nr. 2018-471331 vom 01.03.2018": the date of another document.

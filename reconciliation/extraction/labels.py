@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from reconciliation.extraction.document import compile_terms
+import re
+
+from reconciliation.extraction.document import compile_terms, fold
 
 _S = r"\s*"  # optional space
 _NO = r"(?:n[or°º]\.?|nr\.?|nummer|number|num(?:ero)?\.?|#|no\s*\.|n\.|nbr)"
@@ -192,3 +194,49 @@ DOCUMENT_TITLES = compile_terms(
     r"facture(?:\s*d'acompte)?", r"avoir", r"factuur", r"creditnota", r"factura", r"fattura",
     r"nota\s*di\s*credito", r"nota\s*de\s*credito", r"kopie", r"copy", r"duplicate", r"original",
 )  # fmt: skip
+
+# --- what a name is not ---------------------------------------------------------------------
+
+# Words that only ever head a block or introduce a value: roles, bank and tax headings.
+_HEADING_WORDS = compile_terms(
+    r"bic", r"swift(?:\s*code)?", r"bank(?:\s*(?:details|account|name|code))?", r"bankverbindung",
+    r"bankgegevens", r"datos\s*bancarios", r"coordinate\s*bancarie", r"kontoinhaber",
+    r"account\s*(?:holder|name|number)", r"blz", r"sort\s*code", r"routing(?:\s*number)?",
+    r"(?:tax|fiscal|vat)\s*representative", r"fiskalvertreter", r"steuerlicher\s*vertreter",
+    r"representant\s*fiscal", r"fiscaal\s*vertegenwoordiger", r"representante\s*fiscal",
+    r"rappresentante\s*fiscale", r"address", r"adresse", r"anschrift", r"adres", r"direccion",
+    r"indirizzo", r"contact", r"kontakt", r"page", r"seite", r"pagina", r"tel(?:efon|ephone)?",
+    r"phone", r"fax", r"e\s*-?\s*mail", r"web(?:site)?", r"details", r"information",
+    r"angaben", r"informations?", r"gegevens", r"datos", r"dati", r"total", r"summe", r"betrag",
+    r"amount", r"montant", r"bedrag", r"importe", r"importo", r"date", r"datum", r"fecha",
+    r"data", r"nr\.?", r"no\.?", r"n[°º]", r"number", r"nummer", r"numero", r"id", r"ref",
+    r"of", r"de", r"du", r"der", r"des", r"van", r"del", r"di", r"and", r"und", r"et", r"en",
+    r"y", r"e", r"la", r"le", r"the", r"to", r"a", r"an", r"by", r"per", r"par", r"por",
+)  # fmt: skip
+# Lines that instruct rather than name: "Payment by transfer", "Zahlbar sofort", "Merci de ...".
+_INSTRUCTION = re.compile(
+    r"^\W*(?:payment|payable|pay|please|remit|transfer|wire|zahlbar|zahlung|zahlungs\w*|bitte|"
+    r"uberweis\w*|uberweisung|paiement|payable|reglement|regler|virement|merci|veuillez|"
+    r"betaling|betalen|gelieve|overschrijving|pago|pagar|transferencia|pagamento|bonifico|"
+    r"si\s*prega|vielen\s*dank|thank|danke|gracias|grazie|bedankt)(?![a-z])"
+)
+
+
+def looks_like_label(text: str) -> bool:
+    """Whether a line is a label, a heading or an instruction rather than a company name:
+    "BIC", "Bankverbindung:", "Tax representative", "Payment by transfer", "Käufer",
+    "Invoice date". A legal form keeps it a name ("Lieferant GmbH")."""
+    folded = fold(text).strip()
+    if not re.search(r"[a-z]{2}", folded) or folded.endswith(":"):
+        return True
+    if LEGAL_FORM.search(folded):
+        return bool(_INSTRUCTION.match(folded))
+    if _INSTRUCTION.match(folded):
+        return True
+    rest = folded
+    for pattern in (
+        _HEADING_WORDS, SELLER_ROLE, BUYER_ROLE, DOCUMENT_TITLES, VAT_LABEL, IBAN_LABEL,
+        ISSUE_DATE, DUE_DATE, OTHER_DATE, INVOICE_NUMBER_STRONG, CURRENCY_LABEL,
+    ):  # fmt: skip
+        rest = pattern.sub(" ", rest)
+    return not re.search(r"[a-z]{2}", rest)

@@ -4,6 +4,8 @@ buyer's block (bill-to, Käufer, client, factuuradres...)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
@@ -20,6 +22,7 @@ from reconciliation.extraction.labels import (
     LEGAL_FORM,
     SELLER_ROLE,
     VAT_LABEL,
+    looks_like_label,
 )
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
@@ -37,6 +40,10 @@ BUYER_HEADING = compile_terms(
     r"factuuradres", r"afleveradres", r"klant", r"afnemer", r"koper", r"leveradres",
     r"facturar\s*a", r"cliente", r"comprador", r"destinatario", r"direccion\s*de\s*entrega",
     r"spett(?:\.|abile)\s*(?:le)?", r"committente", r"cessionario",
+    # A fiscal representative's block names another company, with its own VAT id.
+    r"(?:tax|fiscal|vat)\s*representative", r"fiskalvertreter", r"steuerlicher\s*vertreter",
+    r"representant\s*fiscal", r"fiscaal\s*vertegenwoordiger", r"representante\s*fiscal",
+    r"rappresentante\s*fiscale",
 )  # fmt: skip
 # Words that mark a single line as being about the buyer ("Your VAT number", "N° TVA client").
 BUYER_HINT = compile_terms(
@@ -92,6 +99,46 @@ _CONNECTORS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Ourselves:
+    """The company the invoices are addressed to: its name, VAT id and IBANs are never the
+    supplier's, however the page is laid out."""
+
+    names: tuple[str, ...] = ()
+    vat_ids: tuple[str, ...] = ()
+    ibans: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, names: Iterable[str] = (), vat_ids: Iterable[str] = (), ibans: Iterable[str] = ()
+    ) -> Ourselves:
+        return cls(
+            tuple(k for k in (name_key(n) for n in names) if k),
+            tuple(_compact(v) for v in vat_ids if v),
+            tuple(_compact(i) for i in ibans if i),
+        )
+
+    def has_name(self, text: str) -> bool:
+        return bool(self.names) and name_key(text) in self.names
+
+    def has_vat_id(self, value: str) -> bool:
+        return _compact(value) in self.vat_ids
+
+
+def name_key(text: str) -> str:
+    """A company name without accents, case, punctuation and legal form: "Acme Retail
+    S.A.S." and "ACME RETAIL SAS" are the same key."""
+    folded = LEGAL_FORM.sub(" ", fold(text))
+    return re.sub(r"[^a-z0-9]", "", folded)
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+NOBODY = Ourselves()
+
+
 class BuyerZones:
     """Where the buyer's address block is: per line, the horizontal ranges it covers, so the
     seller's column on the same lines stays the seller's."""
@@ -114,6 +161,28 @@ class BuyerZones:
         return index in self.zones
 
 
+def seller_lines(doc: Document, buyers: BuyerZones) -> BuyerZones:
+    """The seller's blocks: the lines under a "Seller", "From", "Lieferant", "Fournisseur"...
+    heading that starts its cell, in the heading's column, outside the buyer's block."""
+    zones = BuyerZones()
+    for hit in doc.search(SELLER_ROLE):
+        line = hit.line
+        if buyers.covers(line, hit.start):
+            continue
+        segment_start = doc.segment_start(line, hit.start + 1)
+        if re.search(r"[a-z]", doc.folded[line.index][segment_start : hit.start]):
+            continue  # a word inside a sentence, not a heading
+        segment_end = doc.segment_end(line, hit.end)
+        after = doc.folded[line.index][hit.end : segment_end].strip()
+        if after and not after.startswith(":"):
+            continue  # "Lieferant GmbH", "from 1 March": not a heading
+        x0 = hit.x0 - 15
+        x1 = max(hit.x1, hit.x0 + 160)
+        zones.add(line, x0, x1)
+        _extend_zone(doc, zones, line, x0, x1, stop=BUYER_HEADING)
+    return zones
+
+
 def buyer_lines(doc: Document) -> BuyerZones:
     """The buyer's address blocks: under "Bill to", "Käufer", "Client", "Factuuradres"..."""
     zones = BuyerZones()
@@ -132,17 +201,37 @@ def buyer_lines(doc: Document) -> BuyerZones:
         x0 = hit.x0 - 15
         x1 = max(hit.x1, hit.x0 + 120, line.bbox(hit.start, segment_end)[2])
         zones.add(line, x0, x1)
-        for below in doc.lines_below(line, max_lines=7, max_gap=2.2):
-            column = [w for w in below.words if overlap(w.x0, w.x1, x0, x1) > 0]
-            if not column:
-                continue
-            start = below.starts[below.words.index(column[0])]
-            if doc.search_line(below, SELLER_ROLE, heading_only=True) and any(
-                h.start <= start + 1 for h in doc.search_line(below, SELLER_ROLE)
-            ):
-                break
-            zones.add(below, x0, max(x1, column[-1].x1))
+        _extend_zone(doc, zones, line, x0, x1)
     return zones
+
+
+def _extend_zone(
+    doc: Document,
+    zones: BuyerZones,
+    heading: Line,
+    x0: float,
+    x1: float,
+    *,
+    stop: re.Pattern[str] = SELLER_ROLE,
+) -> None:
+    """The lines under a party heading in its column: up to seven of them, however many
+    lines of a column beside it (dates, the other party's block) sit in between."""
+    taken, previous = 0, heading
+    for below in doc.lines_below(heading, max_lines=16, max_gap=2.2):
+        column = [w for w in below.words if overlap(w.x0, w.x1, x0, x1) > 0]
+        if not column:
+            continue
+        if below.top - previous.bottom > 2.2 * max(previous.bottom - previous.top, 6.0) + 4:
+            break  # a gap in the block's own column: the block has ended
+        start = below.starts[below.words.index(column[0])]
+        if doc.search_line(below, stop, heading_only=True) and any(
+            h.start <= start + 1 for h in doc.search_line(below, stop)
+        ):
+            break
+        zones.add(below, x0, max(x1, column[-1].x1))
+        taken, previous = taken + 1, below
+        if taken >= 7:
+            break
 
 
 def _in_buyer_context(doc: Document, line: Line, start: int, buyers: BuyerZones) -> bool:
@@ -165,11 +254,16 @@ def _label_text_before(doc: Document, line: Line, start: int) -> str:
     return folded[doc.segment_start(line, cell_start - 1) : cell_start]
 
 
-def extract_vat(doc: Document, buyers: BuyerZones) -> Guess | None:
+def extract_vat(
+    doc: Document, buyers: BuyerZones, ourselves: Ourselves | None = None
+) -> Guess | None:
+    ourselves = ourselves or NOBODY
+    sellers = seller_lines(doc, buyers)
+    iban_countries = _seller_iban_countries(doc, buyers)
     guesses: list[Guess] = []
     for line in doc.lines:
         for found in find_vat_ids(line.text):
-            if not (found.valid or found.well_formed):
+            if not (found.valid or found.well_formed) or ourselves.has_vat_id(found.value):
                 continue
             before = _label_text_before(doc, line, found.start)
             labelled = bool(VAT_LABEL.search(before))
@@ -179,11 +273,25 @@ def extract_vat(doc: Document, buyers: BuyerZones) -> Guess | None:
             if not labelled and not found.valid:
                 continue
             buyer = _in_buyer_context(doc, line, found.start, buyers)
-            score = 1.0 * labelled + 0.8 * found.valid - 1.5 * buyer
+            # The seller's VAT id stands in its block or its footer, and usually shares its
+            # country with the IBAN the invoice asks to be paid to; the buyer's does neither.
+            seller = sellers.covers(line, found.start)
+            same_country = found.value[:2] in iban_countries
+            footer = doc.relative_top(line) > 0.8
+            score = (
+                1.0 * labelled
+                + 0.8 * found.valid
+                - 1.5 * buyer
+                + 0.4 * seller
+                + 0.3 * same_country
+                + 0.15 * footer
+            )
             features = {
                 "labelled": float(labelled),
                 "valid": float(found.valid),
                 "buyer": float(buyer),
+                "seller_block": float(seller),
+                "iban_country": float(same_country),
             }
             guesses.append(
                 Guess(
@@ -199,10 +307,28 @@ def extract_vat(doc: Document, buyers: BuyerZones) -> Guess | None:
     return best
 
 
-def extract_iban(doc: Document, buyers: BuyerZones) -> Guess | None:
+def _seller_iban_countries(doc: Document, buyers: BuyerZones) -> set[str]:
+    """Countries of the valid IBANs printed outside the buyer's block and debit wording."""
+    countries: set[str] = set()
+    for line, folded in zip(doc.lines, doc.folded, strict=True):
+        for found in find_ibans(line.text):
+            if not found.valid or buyers.covers(line, found.start):
+                continue
+            if DEBIT_CONTEXT.search(folded[: found.start]):
+                continue
+            countries.add(found.value[:2])
+    return countries
+
+
+def extract_iban(
+    doc: Document, buyers: BuyerZones, ourselves: Ourselves | None = None
+) -> Guess | None:
+    ourselves = ourselves or NOBODY
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         for found in find_ibans(line.text):
+            if found.value in ourselves.ibans:
+                continue
             before = folded[max(0, found.start - 40) : found.start]
             above = doc.line_above(line)
             context = before + " " + (doc.folded[above.index] if above is not None else "")
@@ -332,28 +458,87 @@ def _looks_like_name(text: str) -> bool:
 
 
 def extract_supplier_name(
-    doc: Document, buyers: BuyerZones, *, vat: Guess | None = None, iban: Guess | None = None
+    doc: Document,
+    buyers: BuyerZones,
+    *,
+    vat: Guess | None = None,
+    iban: Guess | None = None,
+    ourselves: Ourselves | None = None,
 ) -> Guess | None:
+    ourselves = ourselves or NOBODY
     guesses: list[Guess] = []
     guesses.extend(_from_seller_headings(doc, buyers))
     guesses.extend(_from_legal_forms(doc, buyers))
     guesses.extend(_from_return_address(doc))
     guesses.extend(_from_letterhead(doc, buyers))
-    guesses = [g for g in guesses if g.value]
-    _corroborate(doc, guesses, buyers, [g for g in (vat, iban) if g is not None])
+    # A label, a heading or a payment instruction is never a name, nor is our own company.
+    guesses = [
+        g
+        for g in guesses
+        if g.value
+        and not looks_like_label(str(g.value))
+        and not ourselves.has_name(str(g.value))
+        and not _in_zone(doc, buyers, g)
+    ]
+    sellers = seller_lines(doc, buyers)
+    for guess in guesses:
+        inside = _in_zone(doc, sellers, guess)
+        guess.features["seller_block"] = float(inside)
+        guess.score += 0.3 * inside
+    identifiers = [g for g in (vat, iban) if g is not None]
+    _corroborate(doc, guesses, buyers, identifiers, _rival_vat_ids(doc, vat, ourselves))
     return pick(guesses)
 
 
+def _in_zone(doc: Document, zones: BuyerZones, guess: Guess) -> bool:
+    """Whether a guess was read inside the given blocks."""
+    evidence = guess.evidence
+    if evidence is None or evidence.bbox is None:
+        return False
+    x0, top = evidence.bbox[0], evidence.bbox[1]
+    for line in doc.lines:
+        if line.page != evidence.page or line.index not in zones or abs(line.top - top) > 2:
+            continue
+        for word, start in zip(line.words, line.starts, strict=True):
+            if abs(word.x0 - x0) < 1:
+                return zones.covers(line, start)
+    return False
+
+
+def _rival_vat_ids(doc: Document, chosen: Guess | None, ourselves: Ourselves) -> list[Evidence]:
+    """Where the other parties' VAT ids are printed: the buyer's, a representative's, ours."""
+    rivals: list[Evidence] = []
+    chosen_value = str(chosen.value) if chosen is not None else None
+    for line in doc.lines:
+        for found in find_vat_ids(line.text):
+            if not found.valid or found.value == chosen_value:
+                continue
+            rivals.append(Evidence(line.page, line.bbox(found.start, found.end), line.text))
+    return rivals
+
+
+def _stands_with(name: Evidence, other: Evidence) -> bool:
+    """A VAT id or IBAN on the name's own line, or below it in the same block (its value
+    starts at the block's left edge or after a label, not in the next column)."""
+    if name.bbox is None or other.bbox is None or name.page != other.page:
+        return False
+    x0, top = name.bbox[0], name.bbox[1]
+    other_x0, other_top = other.bbox[0], other.bbox[1]
+    if abs(other_top - top) < 3:
+        return True
+    return 0 < other_top - top < 70 and -20 < other_x0 - x0 < 150
+
+
 def _corroborate(
-    doc: Document, guesses: list[Guess], buyers: BuyerZones, identifiers: list[Guess]
+    doc: Document,
+    guesses: list[Guess],
+    buyers: BuyerZones,
+    identifiers: list[Guess],
+    rivals: list[Evidence],
 ) -> None:
-    """A name printed next to the seller's VAT id or IBAN, or matching the sender's web or
-    mail domain, is the seller's; the buyer's name has neither."""
-    anchors = [
-        (g.evidence.page, g.evidence.bbox[1])
-        for g in identifiers
-        if g.evidence is not None and g.evidence.bbox is not None
-    ]
+    """A name printed with the seller's VAT id or IBAN, or matching the sender's web or
+    mail domain, is the seller's; a name printed with another party's VAT id is not."""
+    anchors = [g.evidence for g in identifiers if g.evidence is not None]
     labels = {
         registered_label(h.host).replace("-", "")
         for line in doc.lines
@@ -364,13 +549,14 @@ def _corroborate(
     for guess in guesses:
         key = re.sub(r"[^a-z0-9]", "", fold(str(guess.value)))
         domain = any(label in key or (len(key) >= 5 and key[:6] in label) for label in labels)
-        near = False
-        if guess.evidence is not None and guess.evidence.bbox is not None:
-            page, top = guess.evidence.page, guess.evidence.bbox[1]
-            near = any(p == page and abs(t - top) < 60 for p, t in anchors)
+        near = rival = False
+        if guess.evidence is not None:
+            near = any(_stands_with(guess.evidence, anchor) for anchor in anchors)
+            rival = not near and any(_stands_with(guess.evidence, r) for r in rivals)
         guess.features["domain_match"] = float(domain)
         guess.features["near_identifier"] = float(near)
-        guess.score += 0.3 * domain + 0.3 * near
+        guess.features["near_rival"] = float(rival)
+        guess.score += 0.3 * domain + 0.3 * near - 0.4 * rival
 
 
 def _evidence(line: Line, start: int, end: int) -> Evidence:
@@ -498,13 +684,19 @@ def _from_legal_forms(doc: Document, buyers: BuyerZones) -> list[Guess]:
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         for m in LEGAL_FORM.finditer(folded):
-            name = _name_before_legal_form(line.text, folded, m.start(), m.end())
+            # Only the cell the form is in: "Keizersgracht 61    Groupe Lefèvre SARL" holds
+            # an address and, a column further, the representative's name.
+            cell_start = doc.segment_start(line, m.start() + 1)
+            cell_end = doc.segment_end(line, m.start())
+            name = _name_before_legal_form(
+                line.text[cell_start:], folded, m.start() - cell_start, m.end() - cell_start
+            )
             if not name or len(name) < 4 or not _looks_like_name(name):
                 continue
             if buyers.covers(line, max(line.text.rfind(name.split(" ")[0], 0, m.start()), 0)):
                 continue
             # The legal form must close the name: "AG" in "AG Mitte" is not a form.
-            after = folded[m.end() : m.end() + 3]
+            after = folded[m.end() : min(m.end() + 3, cell_end)]
             if (
                 re.match(r"\s?[a-z0-9]", after)
                 and not re.match(r"\s?(?:au|mit|with|-)", after)
@@ -519,7 +711,7 @@ def _from_legal_forms(doc: Document, buyers: BuyerZones) -> list[Guess]:
             footer = relative > 0.8
             buyer_hint = bool(BUYER_HINT.search(folded[: m.start()]))
             score = 0.9 + 0.2 * header + 0.15 * footer - 1.0 * buyer_hint
-            start = line.text.find(name.split(" ")[0]) if not prefix else 0
+            start = line.text.find(name.split(" ")[0], cell_start) if not prefix else 0
             guesses.append(
                 Guess(
                     name,

@@ -392,13 +392,56 @@ _IT = {
     "accounts_payable": "Ufficio contabilità fornitori",
 }
 
+# Party headings, other dates and bank headings printed by the unseen layouts only.
+_PARTIES: dict[str, dict[str, str]] = {
+    "en": {
+        "seller": "From", "seller_alt": "Supplier", "buyer_alt": "Sold to", "date": "Date",
+        "delivery_date": "Delivery date", "service_period": "Service period",
+        "order_date": "Order date", "bank_details": "Bank details",
+        "tax_representative": "Fiscal representative", "transfer": "Payment by bank transfer",
+    },
+    "fr": {
+        "seller": "Fournisseur", "seller_alt": "Vendeur", "buyer_alt": "Adresse de facturation",
+        "date": "Date", "delivery_date": "Date de livraison", "service_period": "Période",
+        "order_date": "Date de commande", "bank_details": "Coordonnées bancaires",
+        "tax_representative": "Représentant fiscal", "transfer": "Paiement par virement",
+    },
+    "de": {
+        "seller": "Lieferant", "seller_alt": "Verkäufer", "buyer_alt": "Rechnungsadresse",
+        "date": "Datum", "delivery_date": "Lieferdatum", "service_period": "Leistungszeitraum",
+        "order_date": "Bestelldatum", "bank_details": "Bankverbindung",
+        "tax_representative": "Fiskalvertreter", "transfer": "Zahlbar per Überweisung",
+    },
+    "nl": {
+        "seller": "Leverancier", "seller_alt": "Verkoper", "buyer_alt": "Klant", "date": "Datum",
+        "delivery_date": "Leverdatum", "service_period": "Periode", "order_date": "Besteldatum",
+        "bank_details": "Bankgegevens", "tax_representative": "Fiscaal vertegenwoordiger",
+        "transfer": "Betaling per overschrijving",
+    },
+    "es": {
+        "seller": "Proveedor", "seller_alt": "Vendedor", "buyer_alt": "Facturar a",
+        "date": "Fecha", "delivery_date": "Fecha de entrega", "service_period": "Periodo",
+        "order_date": "Fecha de pedido", "bank_details": "Datos bancarios",
+        "tax_representative": "Representante fiscal", "transfer": "Pago por transferencia",
+    },
+    "it": {
+        "seller": "Fornitore", "seller_alt": "Venditore", "buyer_alt": "Cliente", "date": "Data",
+        "delivery_date": "Data di consegna", "service_period": "Periodo di riferimento",
+        "order_date": "Data ordine", "bank_details": "Coordinate bancarie",
+        "tax_representative": "Rappresentante fiscale", "transfer": "Pagamento con bonifico",
+    },
+}  # fmt: skip
+
 LABELS: dict[str, dict[str, str]] = {
-    "en": _EN,
-    "fr": _FR,
-    "de": _DE,
-    "nl": _NL,
-    "es": _ES,
-    "it": _IT,
+    language: {**words, **_PARTIES[language]}
+    for language, words in (
+        ("en", _EN),
+        ("fr", _FR),
+        ("de", _DE),
+        ("nl", _NL),
+        ("es", _ES),
+        ("it", _IT),
+    )
 }
 
 

@@ -37,11 +37,29 @@ PAYMENT_FIELDS: tuple[str, ...] = (
 )
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
-Layout = Literal["classic", "centered", "seller_right", "din_letter", "saas"]
+Layout = Literal[
+    "classic",
+    "centered",
+    "seller_right",
+    "din_letter",
+    "saas",
+    "buyer_first",
+    "seller_footer",
+    "party_columns",
+    "bank_heading",
+]
 MoneyStyle = Literal["symbol", "code"]
 DateStyle = Literal["numeric", "long", "us_long", "iso"]
 
 LAYOUTS: tuple[Layout, ...] = ("classic", "centered", "seller_right", "din_letter", "saas")
+# Layouts the demo never uses: the generalisation benchmark's "unseen layouts" (the buyer's
+# block at the top left, the seller's at the right or only at the bottom, several dates).
+UNSEEN_LAYOUTS: tuple[Layout, ...] = (
+    "buyer_first",
+    "seller_footer",
+    "party_columns",
+    "bank_heading",
+)
 CENT = Decimal("0.01")
 
 
@@ -119,6 +137,13 @@ class InvoiceSpec:
     filename: str | None = None
     offset_mm: tuple[float, float] = (0.0, 0.0)  # layout jitter, applied to every block
     customer_number: str | None = None
+    # Other dates some suppliers print next to the invoice date (unseen layouts only).
+    delivery_date: date | None = None
+    service_period: tuple[date, date] | None = None
+    order_date: date | None = None
+    generic_date_label: bool = False  # "Date:" / "Datum:" instead of "Invoice date:"
+    tax_representative: Party | None = None
+    party_headings: bool = True  # False: the unseen layouts print the party blocks bare
 
     def totals(self) -> InvoiceTotals:
         by_rate: dict[Decimal, Decimal] = {}

@@ -40,6 +40,7 @@ from connectors.sandbox.documents.model import (
     RenderedDocument,
 )
 from connectors.sandbox.documents.other_texts import other_text
+from connectors.sandbox.documents.unseen_layouts import UNSEEN_DRAWERS
 
 
 def _safe_filename(stem: str) -> str:
@@ -72,7 +73,7 @@ def render_invoice(spec: InvoiceSpec) -> RenderedDocument:
         accent=accent_for(spec.supplier.name),
     )
     draw_forwarded(draw)
-    LAYOUT_DRAWERS[spec.layout](draw)
+    {**LAYOUT_DRAWERS, **UNSEEN_DRAWERS}[spec.layout](draw)
     if spec.embed_facturx:
         page.embed(
             FACTURX_FILENAME,

@@ -1,0 +1,229 @@
+"""Four invoice layouts the demo never uses, for measuring how the reader generalises: the
+buyer's block at the top left with the seller's at the right, the seller only in a block at
+the bottom, buyer and seller side by side under role headings, and a bank block under its own
+heading. They also print the dates that compete with the invoice date (order, delivery,
+service period) and, on request, a fiscal representative."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from connectors.sandbox.documents.canvas import GREY, LEFT, LIGHT, PAGE_WIDTH, RIGHT, WHITE
+from connectors.sandbox.documents.formatting import city_line, country_name
+from connectors.sandbox.documents.invoice_layouts import (
+    InvoiceDraw,
+    draw_items,
+    draw_notes,
+    draw_notes_after,
+    draw_payment,
+    draw_total_table,
+)
+
+
+def dated_rows(draw: InvoiceDraw) -> list[tuple[str, str]]:
+    """(label, value) rows: the competing dates first, then number, invoice date and due
+    date. Records what it prints."""
+    spec, words = draw.spec, draw.words
+    rows: list[tuple[str, str]] = []
+    if spec.order_date is not None:
+        rows.append((words["order_date"], draw.day(spec.order_date)))
+    if spec.service_period is not None:
+        start, end = spec.service_period
+        rows.append((words["service_period"], f"{draw.day(start)} – {draw.day(end)}"))
+    if spec.delivery_date is not None:
+        rows.append((words["delivery_date"], draw.day(spec.delivery_date)))
+    draw.printed["invoice_number"] = spec.invoice_number
+    rows.append((draw.number_label, spec.invoice_number))
+    issued = draw.day(spec.issue_date)
+    draw.printed["issue_date"] = issued
+    rows.append((words["date"] if spec.generic_date_label else words["issue_date"], issued))
+    if spec.due_date is not None:
+        due = draw.day(spec.due_date)
+        draw.printed["due_date"] = due
+        rows.append((words["due_date"], due))
+    return rows
+
+
+def _supplier_lines(draw: InvoiceDraw, *, with_iban: bool = False) -> list[str]:
+    """The seller's block below its name: address, VAT id, contact, and maybe the IBAN."""
+    supplier, words = draw.spec.supplier, draw.words
+    lines = [
+        supplier.street,
+        city_line(supplier),
+        country_name(supplier.country, draw.spec.language),
+    ]
+    vat_id = draw.vat_id()
+    if vat_id:
+        lines.append(f"{draw.colon(words['vat_id'])} {vat_id}")
+    email = draw.email()
+    if email:
+        lines.append(email)
+    if with_iban and supplier.iban:
+        lines.append(f"IBAN {draw.iban()}")
+    return lines
+
+
+def _buyer_lines(draw: InvoiceDraw) -> list[str]:
+    buyer, words = draw.spec.buyer, draw.words
+    lines = [buyer.street, city_line(buyer)]
+    if buyer.country != draw.spec.supplier.country:
+        lines.append(country_name(buyer.country, draw.spec.language))
+    if buyer.vat_id:
+        lines.append(f"{draw.colon(words['vat_id'])} {buyer.vat_id}")
+    if buyer.email:
+        lines.append(buyer.email)
+    return lines
+
+
+def _block(
+    draw: InvoiceDraw,
+    x: float,
+    y: float,
+    heading: str | None,
+    name: str,
+    lines: list[str],
+    *,
+    align: str = "L",
+    size: float = 9.0,
+) -> float:
+    """A party block: optional heading, name in bold, then its lines; returns the y below."""
+    page = draw.page
+    if heading:
+        page.text(x, y, draw.colon(heading), size=size - 1, bold=True, color=GREY, align=align)
+        y += size * 0.55
+    page.text(x, y, name, bold=True, size=size + 1, align=align)
+    for line in lines:
+        y += size * 0.5
+        page.text(x, y, line, size=size, align=align)
+    return y + size * 0.5
+
+
+def _rows(draw: InvoiceDraw, rows: list[tuple[str, str]], x: float, y: float, gap: float) -> float:
+    for label, value in rows:
+        draw.page.text(x, y, draw.colon(label), color=GREY)
+        draw.page.text(x + gap, y, value, bold=True)
+        y += 5
+    return y
+
+
+def _body(draw: InvoiceDraw, y: float) -> float:
+    """Notes, line items, totals and the tax note; returns the y below."""
+    y = draw_notes(draw, LEFT, y, RIGHT - LEFT)
+    y = draw_items(draw, y + 2, header_fill=LIGHT, header_text=draw.accent)
+    y = draw_total_table(draw, y, label_x=120, boxed=False)
+    return draw_notes_after(draw, y)
+
+
+def _supplier_name(draw: InvoiceDraw) -> str:
+    draw.printed["supplier_name"] = draw.spec.supplier.name
+    return draw.spec.supplier.name
+
+
+def layout_buyer_first(draw: InvoiceDraw) -> None:
+    """Title and the buyer's block at the top left, the seller's block at the right under a
+    "From" heading, every date in one column."""
+    spec, page, words = draw.spec, draw.page, draw.words
+    page.text(LEFT, 24, draw.title.upper(), size=20, bold=True, color=draw.accent)
+    _block(draw, LEFT, 38, words["bill_to"], spec.buyer.name, _buyer_lines(draw))
+    heading = words["seller"] if spec.party_headings else None
+    _block(draw, 120, 38, heading, _supplier_name(draw), _supplier_lines(draw))
+    y = _rows(draw, dated_rows(draw), LEFT, 84, 48)
+    y = _body(draw, max(y + 4, 112))
+    draw_payment(draw, LEFT, y + 6, 110)
+    if spec.supplier.registration:
+        page.text(PAGE_WIDTH / 2, 283, spec.supplier.registration, size=7, align="C", color=GREY)
+
+
+def layout_seller_footer(draw: InvoiceDraw) -> None:
+    """No letterhead: the buyer's address and the dates at the top, the seller named only in
+    a block at the bottom, next to its fiscal representative when it has one."""
+    spec, page, words = draw.spec, draw.page, draw.words
+    page.text(RIGHT, 24, draw.title, size=18, bold=True, align="R")
+    heading = words["buyer_alt"] if spec.party_headings else None
+    _block(draw, LEFT, 40, heading, spec.buyer.name, _buyer_lines(draw))
+    y = _rows(draw, dated_rows(draw), 112, 40, 40)
+    y = _body(draw, max(y + 8, 100))
+    draw_payment(draw, LEFT, y + 6, RIGHT - LEFT)
+    page.line(LEFT, 246, RIGHT, 246, color=draw.accent, width=0.4)
+    _block(
+        draw, LEFT, 252, None, _supplier_name(draw), _supplier_lines(draw, with_iban=True), size=8
+    )
+    representative = spec.tax_representative
+    if representative is not None:
+        lines = [representative.street, city_line(representative)]
+        if representative.vat_id:
+            lines.append(f"{draw.colon(words['vat_id'])} {representative.vat_id}")
+        _block(draw, 112, 252, words["tax_representative"], representative.name, lines, size=8)
+    website = draw.website()
+    if website:
+        page.text(RIGHT, 286, website, size=7, align="R", color=GREY)
+
+
+def layout_party_columns(draw: InvoiceDraw) -> None:
+    """Centred title, the buyer (left) and the seller (right) under role headings, the
+    dates as a row of labels over a row of values."""
+    spec, page, words = draw.spec, draw.page, draw.words
+    page.text(PAGE_WIDTH / 2, 22, draw.title.upper(), size=18, bold=True, align="C")
+    _block(draw, LEFT, 36, words["buyer_alt"], spec.buyer.name, _buyer_lines(draw))
+    _block(
+        draw,
+        112,
+        36,
+        words["seller_alt"],
+        _supplier_name(draw),
+        _supplier_lines(draw, with_iban=True),
+    )
+    rows = dated_rows(draw)
+    column = (RIGHT - LEFT) / 3
+    top = 80.0
+    for start in range(0, len(rows), 3):  # three cells a row, so a period fits its cell
+        page.box(LEFT, top, RIGHT - LEFT, 13, border=LIGHT)
+        for index, (label, value) in enumerate(rows[start : start + 3]):
+            x = LEFT + 2 + index * column
+            page.text(x, top + 5, label, size=7, color=GREY)
+            page.text(x, top + 10.5, value, bold=True, size=8)
+        top += 15
+    y = _body(draw, top + 5)
+    draw_payment(draw, LEFT, y + 6, RIGHT - LEFT)
+
+
+def layout_bank_heading(draw: InvoiceDraw) -> None:
+    """The seller's name and address at the top right without a heading, the buyer's block
+    under a heading at the left, and the bank details under their own heading with the BIC
+    before the IBAN."""
+    spec, page, words = draw.spec, draw.page, draw.words
+    supplier = spec.supplier
+    page.text(RIGHT, 20, _supplier_name(draw), size=13, bold=True, align="R", color=draw.accent)
+    y = 20.0
+    for line in (supplier.street, city_line(supplier), draw.email() or ""):
+        y += 4.5
+        page.text(RIGHT, y, line, align="R", color=GREY)
+    heading = words["bill_to"] if spec.party_headings else None
+    _block(draw, LEFT, 44, heading, spec.buyer.name, _buyer_lines(draw))
+    page.text(125, 44, draw.title, size=14, bold=True)
+    y = _rows(draw, dated_rows(draw), 125, 51, 35)
+    y = _body(draw, max(y + 10, 100))
+    page.text(LEFT, y + 6, words["transfer"], bold=True)
+    y += 11
+    page.text(LEFT, y, draw.colon(words["bank_details"]), bold=True, color=GREY)
+    if supplier.bic:
+        y += 4.6
+        page.text(LEFT, y, f"BIC: {supplier.bic}")
+    if supplier.iban:
+        y += 4.6
+        page.text(LEFT, y, f"IBAN: {draw.iban()}")
+    footer = [supplier.name, supplier.registration or ""]
+    vat_id = draw.vat_id()
+    if vat_id:
+        footer.append(f"{words['vat_id']} {vat_id}")
+    text = " · ".join(part for part in footer if part)
+    page.box(LEFT, 278, RIGHT - LEFT, 8, fill=draw.accent)
+    page.text(PAGE_WIDTH / 2, 283, text, size=7, align="C", color=WHITE)
+
+
+UNSEEN_DRAWERS: dict[str, Callable[[InvoiceDraw], None]] = {
+    "buyer_first": layout_buyer_first,
+    "seller_footer": layout_seller_footer,
+    "party_columns": layout_party_columns,
+    "bank_heading": layout_bank_heading,
+}
