@@ -48,16 +48,25 @@ def altered(name: str, body: Any) -> Fixture:
     """A documented answer with its body changed the way the test says (a malformed item)."""
     original = fixture(name)
     raw = json.dumps(body).encode()
-    return Fixture(original.provider, name, original.source, original.status, original.headers,
-                   body, raw)
+    return Fixture(
+        original.provider, name, original.source, original.status, original.headers, body, raw
+    )
 
 
 def account_fields(organization_fixture: str, server: FixtureServer) -> list[tuple[Any, ...]]:
     server.serve(fixture(organization_fixture))
     organization = client(server).get_organization()
     return [
-        (a.id, a.id_is_iban, a.name, a.iban, a.balance, a.status, a.is_external_account,
-         a.account_number)
+        (
+            a.id,
+            a.id_is_iban,
+            a.name,
+            a.iban,
+            a.balance,
+            a.status,
+            a.is_external_account,
+            a.account_number,
+        )
         for a in organization.bank_accounts
     ]
 
@@ -97,19 +106,48 @@ def test_documented_organization_without_account_ids_is_identified_by_iban(
 
 def test_documented_organization_with_account_ids(server: FixtureServer) -> None:
     assert account_fields("organization_only_qonto_accounts", server) == [
-        ("27e7e433-453c-4c32-bd3f-6802ae05940e", False, "Placements",
-         "FR7616958000013622273207472", Decimal("1"), "active", False, ""),
-        ("6dadba1e-a3a9-40eb-ba99-64532dbe56bc", False, "Secondary account",
-         "FR7616958000012102312621849", Decimal("0"), "closed", False, ""),
-        ("e97d6e4b-8179-47ae-88e9-3e43b230251e", False, "Compte principal",
-         "FR7616958000018615533841513", Decimal("41995921.54"), "active", False, ""),
+        (
+            "27e7e433-453c-4c32-bd3f-6802ae05940e",
+            False,
+            "Placements",
+            "FR7616958000013622273207472",
+            Decimal("1"),
+            "active",
+            False,
+            "",
+        ),
+        (
+            "6dadba1e-a3a9-40eb-ba99-64532dbe56bc",
+            False,
+            "Secondary account",
+            "FR7616958000012102312621849",
+            Decimal("0"),
+            "closed",
+            False,
+            "",
+        ),
+        (
+            "e97d6e4b-8179-47ae-88e9-3e43b230251e",
+            False,
+            "Compte principal",
+            "FR7616958000018615533841513",
+            Decimal("41995921.54"),
+            "active",
+            False,
+            "",
+        ),
     ]
 
 
 def test_documented_organization_with_an_external_account(server: FixtureServer) -> None:
     assert account_fields("organization_external_accounts", server)[3] == (
-        "0191221f-2452-735f-9144-bff2ca4fa8a4", False, "Main Account Compte courant",
-        "FR802043302626N265296869145", Decimal("9.02"), "active", True,
+        "0191221f-2452-735f-9144-bff2ca4fa8a4",
+        False,
+        "Main Account Compte courant",
+        "FR802043302626N265296869145",
+        Decimal("9.02"),
+        "active",
+        True,
         "0263765d-8d0e-41f0-a025-9dd2ed891507",
     )
 
@@ -141,7 +179,11 @@ def test_restricted_bank_account_fields_are_absent_not_refused(server: FixtureSe
     (account,) = client(server).list_bank_accounts()
 
     assert (account.id, account.name, account.iban, account.balance, account.currency) == (
-        "3c90c3cc-0d44-4b50-8888-8dd25736052a", "Primary bank account", None, None, None,
+        "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        "Primary bank account",
+        None,
+        None,
+        None,
     )
 
 
@@ -156,14 +198,33 @@ def test_documented_transaction_page(server: FixtureServer) -> None:
     )
 
     assert (
-        transaction.id, transaction.transaction_id, transaction.amount, transaction.currency,
-        transaction.side, transaction.status, transaction.label, transaction.reference,
-        transaction.subject_type, transaction.settled_at, transaction.counterparty_iban,
-        transaction.attachment_ids, transaction.bank_account_id,
+        transaction.id,
+        transaction.transaction_id,
+        transaction.amount,
+        transaction.currency,
+        transaction.side,
+        transaction.status,
+        transaction.label,
+        transaction.reference,
+        transaction.subject_type,
+        transaction.settled_at,
+        transaction.counterparty_iban,
+        transaction.attachment_ids,
+        transaction.bank_account_id,
     ) == (
-        "df346899-3595-421a-8b26-f9d9616ce496", "super-transaction-7468", Decimal("0.43"), "EUR",
-        "debit", "completed", "Ferry-Purdy", None, "transfer",
-        datetime(2021, 3, 3, 16, 6, 38, tzinfo=UTC), "NL93RABO3730976796", [], None,
+        "df346899-3595-421a-8b26-f9d9616ce496",
+        "super-transaction-7468",
+        Decimal("0.43"),
+        "EUR",
+        "debit",
+        "completed",
+        "Ferry-Purdy",
+        None,
+        "transfer",
+        datetime(2021, 3, 3, 16, 6, 38, tzinfo=UTC),
+        "NL93RABO3730976796",
+        [],
+        None,
     )
     assert server.received[0].query == [
         ("bank_account_id", "e97d6e4b-8179-47ae-88e9-3e43b230251e"),
@@ -197,7 +258,9 @@ def test_only_qonto_transaction_statuses_are_sent(server: FixtureServer) -> None
     )
 
     assert [v for k, v in server.received[0].query if k == "status[]"] == [
-        "pending", "completed", "declined",
+        "pending",
+        "completed",
+        "declined",
     ]
 
 
@@ -205,13 +268,18 @@ def test_only_qonto_transaction_statuses_are_sent(server: FixtureServer) -> None
     ("name", "error_type", "expected"),
     [
         ("transactions_invalid", PermanentError, (400, "sort_invalid", "Sort field is invalid")),
-        ("transactions_missing_account", PermanentError,
-         (422, "missing", "bank_account_id or iban is missing")),
+        (
+            "transactions_missing_account",
+            PermanentError,
+            (422, "missing", "bank_account_id or iban is missing"),
+        ),
         ("transactions_not_found", NotFoundError, (404, "not_found", None)),
     ],
 )
 def test_documented_transaction_errors(
-    server: FixtureServer, name: str, error_type: type[PermanentError],
+    server: FixtureServer,
+    name: str,
+    error_type: type[PermanentError],
     expected: tuple[int, str, str | None],
 ) -> None:
     server.serve(fixture(name))
@@ -242,7 +310,10 @@ def test_documented_empty_200_attaches_with_the_uuid_key(server: FixtureServer) 
     )
 
     assert result is None
-    assert server.received[0].path == "/v2/transactions/2751a41c-c17f-43f7-bd18-04efa6cd8e30/attachments"
+    assert (
+        server.received[0].path
+        == "/v2/transactions/2751a41c-c17f-43f7-bd18-04efa6cd8e30/attachments"
+    )
     assert server.received[0].headers["x-qonto-idempotency-key"] == key
 
 
@@ -256,7 +327,9 @@ def test_documented_empty_200_attaches_with_the_uuid_key(server: FixtureServer) 
     ],
 )
 def test_documented_attachment_errors(
-    server: FixtureServer, name: str, error_type: type[Exception],
+    server: FixtureServer,
+    name: str,
+    error_type: type[Exception],
     expected: tuple[int, str, str | None],
 ) -> None:
     server.serve(fixture(name))
@@ -286,12 +359,24 @@ def test_documented_bulk_success_maps_to_its_key(server: FixtureServer) -> None:
     assert (item.status, item.raw, item.errors) == ("created", None, ())
     assert item.invoice is not None
     assert (
-        item.invoice.id, item.invoice.invoice_number, item.invoice.supplier_name,
-        item.invoice.total_amount, item.invoice.due_date, item.invoice.issue_date,
-        item.invoice.status, item.invoice.attachment_id, item.invoice.created_at,
+        item.invoice.id,
+        item.invoice.invoice_number,
+        item.invoice.supplier_name,
+        item.invoice.total_amount,
+        item.invoice.due_date,
+        item.invoice.issue_date,
+        item.invoice.status,
+        item.invoice.attachment_id,
+        item.invoice.created_at,
     ) == (
-        SPEC_INVOICE_ID, "QONTO-JAN-2022", "McDonald's", Money(value=Decimal("22.10"), currency="EUR"),
-        date(2022, 3, 1), None, "to_review", "08c66e1f-dded-4823-8fa3-29bed4d5e873",
+        SPEC_INVOICE_ID,
+        "QONTO-JAN-2022",
+        "McDonald's",
+        Money(value=Decimal("22.10"), currency="EUR"),
+        date(2022, 3, 1),
+        None,
+        "to_review",
+        "08c66e1f-dded-4823-8fa3-29bed4d5e873",
         datetime(2022, 3, 4, 15, 58, 30, tzinfo=UTC),
     )
 
@@ -300,15 +385,22 @@ def test_documented_bulk_mix_of_success_and_error(server: FixtureServer) -> None
     server.serve(fixture("supplier_invoices_bulk_mixed"))
 
     result = client(server).bulk_create_supplier_invoices(
-        [BulkItem("abc-xyz", "too-big.pdf", b"%PDF"), BulkItem("key-2", "invoice 101/2022.pdf", b"%PDF")]
+        [
+            BulkItem("abc-xyz", "too-big.pdf", b"%PDF"),
+            BulkItem("key-2", "invoice 101/2022.pdf", b"%PDF"),
+        ]
     )
 
     assert [(key, item.status) for key, item in result.items.items()] == [
-        ("abc-xyz", "rejected"), ("key-2", "created"),
+        ("abc-xyz", "rejected"),
+        ("key-2", "created"),
     ]
     assert [(e.code, e.detail, e.pointer) for e in result.items["abc-xyz"].errors] == [
-        ("invalid", "File is too large or wrong content type",
-         "/supplier_invoices/idempotency_key/abc-xyz/file")
+        (
+            "invalid",
+            "File is too large or wrong content type",
+            "/supplier_invoices/idempotency_key/abc-xyz/file",
+        )
     ]
 
 
@@ -331,11 +423,15 @@ def test_one_malformed_bulk_item_is_unknown_with_its_raw_answer(server: FixtureS
     server.serve(altered("supplier_invoices_bulk_ok", json.loads(json.dumps(body, default=str))))
 
     result = client(server).bulk_create_supplier_invoices(
-        [BulkItem("key-1", "invoice 101/2022.pdf", b"%PDF"), BulkItem("key-2", "second.pdf", b"%PDF")]
+        [
+            BulkItem("key-1", "invoice 101/2022.pdf", b"%PDF"),
+            BulkItem("key-2", "second.pdf", b"%PDF"),
+        ]
     )
 
     assert [(key, item.status) for key, item in result.items.items()] == [
-        ("key-1", "created"), ("key-2", "unknown"),
+        ("key-1", "created"),
+        ("key-2", "unknown"),
     ]
     assert result.items["key-2"].raw == json.loads(json.dumps(broken, default=str))
     assert result.items["key-1"].raw is None
@@ -345,14 +441,24 @@ def test_one_malformed_bulk_item_is_unknown_with_its_raw_answer(server: FixtureS
     ("name", "expected"),
     [
         ("supplier_invoices_bulk_too_large", (400, "bad_request", "Request is too large", None)),
-        ("supplier_invoices_bulk_limit_reached",
-         (400, "limit_reached", "Limit of 5 invoices reached", "/supplier_invoices")),
-        ("supplier_invoices_bulk_missing_key",
-         (400, "required", "Idempotency key is required", "/idempotency_key")),
+        (
+            "supplier_invoices_bulk_limit_reached",
+            (400, "limit_reached", "Limit of 5 invoices reached", "/supplier_invoices"),
+        ),
+        (
+            "supplier_invoices_bulk_missing_key",
+            (400, "required", "Idempotency key is required", "/idempotency_key"),
+        ),
         ("supplier_invoices_bulk_missing_file", (400, "required", "File is required", "/file")),
-        ("supplier_invoices_bulk_forbidden",
-         (403, "forbidden",
-          "User does not have sufficient permissions for this action due to pricing plan", None)),
+        (
+            "supplier_invoices_bulk_forbidden",
+            (
+                403,
+                "forbidden",
+                "User does not have sufficient permissions for this action due to pricing plan",
+                None,
+            ),
+        ),
     ],
 )
 def test_documented_whole_bulk_refusals(
@@ -391,8 +497,12 @@ def test_documented_supplier_invoice_list_with_filters(server: FixtureServer) ->
     )
 
     assert [(i.id, i.file_name, i.total_amount, i.iban) for i in invoices] == [
-        (SPEC_INVOICE_ID, "invoice 101/2022.pdf", Money(value=Decimal("22.10"), currency="EUR"),
-         "FR1420041010050500013M02606")
+        (
+            SPEC_INVOICE_ID,
+            "invoice 101/2022.pdf",
+            Money(value=Decimal("22.10"), currency="EUR"),
+            "FR1420041010050500013M02606",
+        )
     ]
     assert server.received[0].query == [
         ("sort_by", "due_date:desc"),
@@ -410,20 +520,36 @@ def test_current_reference_invoice_carries_what_qonto_read(server: FixtureServer
     (invoice,) = client(server).list_supplier_invoices()
 
     assert (
-        invoice.supplier_name, invoice.invoice_number, invoice.vat_number, invoice.tin,
-        invoice.issue_date, invoice.due_date, invoice.display_attachment_id,
-        invoice.matched_transaction_ids, invoice.has_duplicates, invoice.meta["connector"],
+        invoice.supplier_name,
+        invoice.invoice_number,
+        invoice.vat_number,
+        invoice.tin,
+        invoice.issue_date,
+        invoice.due_date,
+        invoice.display_attachment_id,
+        invoice.matched_transaction_ids,
+        invoice.has_duplicates,
+        invoice.meta["connector"],
     ) == (
-        "McDonald's", "QONTO-JAN-2022", "IT12345678901", "1234567890", date(2022, 3, 1),
-        date(2022, 3, 1), "3c90c3cc-0d44-4b50-8888-8dd25736052a",
-        (SPEC_INVOICE_ID,), False, "grover",
+        "McDonald's",
+        "QONTO-JAN-2022",
+        "IT12345678901",
+        "1234567890",
+        date(2022, 3, 1),
+        date(2022, 3, 1),
+        "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        (SPEC_INVOICE_ID,),
+        False,
+        "grover",
     )
 
 
 @pytest.mark.parametrize(
     ("name", "issue_date", "vat_number"),
-    [("supplier_invoice_get_ok", date(2022, 2, 1), None),
-     ("supplier_invoice_get_current", date(2022, 3, 1), "IT12345678901")],
+    [
+        ("supplier_invoice_get_ok", date(2022, 2, 1), None),
+        ("supplier_invoice_get_current", date(2022, 3, 1), "IT12345678901"),
+    ],
 )
 def test_documented_supplier_invoice_get(
     server: FixtureServer, name: str, issue_date: date, vat_number: str | None
@@ -433,7 +559,10 @@ def test_documented_supplier_invoice_get(
     invoice = client(server).get_supplier_invoice(SPEC_INVOICE_ID)
 
     assert (invoice.id, invoice.issue_date, invoice.vat_number, invoice.total_tax_amount) == (
-        SPEC_INVOICE_ID, issue_date, vat_number, None,
+        SPEC_INVOICE_ID,
+        issue_date,
+        vat_number,
+        None,
     )
     assert server.received[0].path == f"/v2/supplier_invoices/{SPEC_INVOICE_ID}"
 
@@ -442,8 +571,10 @@ def test_documented_supplier_invoice_get(
     ("name", "expected"),
     [
         ("supplier_invoices_list_invalid_time", (400, "invalid_time", "filter[created_at_from]")),
-        ("supplier_invoices_list_future_range",
-         (400, "invalid_datetime_range", "filter[created_at_from]")),
+        (
+            "supplier_invoices_list_future_range",
+            (400, "invalid_datetime_range", "filter[created_at_from]"),
+        ),
         ("supplier_invoices_list_forbidden", (403, "forbidden", None)),
     ],
 )
@@ -482,8 +613,6 @@ def test_lookup_never_takes_an_unreadable_namesake_for_absent(server: FixtureSer
     server.serve(_page_with_one_unreadable_item())
 
     with pytest.raises(ProtocolError) as raised:
-        client(server).find_supplier_invoice_for(
-            file_name="doc-9-invoice.pdf", created_after=SINCE
-        )
+        client(server).find_supplier_invoice_for(file_name="doc-9-invoice.pdf", created_after=SINCE)
 
     assert "doc-9-invoice.pdf" in str(raised.value)
