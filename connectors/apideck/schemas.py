@@ -115,9 +115,10 @@ def _from_epoch_ms(value: Any) -> datetime | None:
 
 class VaultConnection(Lenient):
     """The spec requires none of a connection's fields (validate answers only ``id`` and
-    ``state``)."""
+    ``state``). A missing ``id`` is rebuilt the way Apideck spells it, ``<unified_api>+<service>``
+    (e.g. ``file-storage+dropbox``), or left empty."""
 
-    id: str | None = None
+    id: str = ""
     service_id: str | None = None
     unified_api: str | None = None
     name: str | None = None
@@ -131,6 +132,14 @@ class VaultConnection(Lenient):
     credentials_expire_at: datetime | None = None
     last_refresh_failed_at: datetime | None = None
     last_downstream_error_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identified(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("id"):
+            api, service = value.get("unified_api"), value.get("service_id")
+            value = {**value, "id": f"{api}+{service}" if api and service else ""}
+        return value
 
     @field_validator(
         "credentials_expire_at",
