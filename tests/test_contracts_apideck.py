@@ -1,0 +1,186 @@
+"""The Apideck client against the examples of Apideck's published OpenAPI specs (file-storage
+and vault), served over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from connectors.apideck import (
+    ApideckClient,
+    QuotaExceededError,
+    UnifiedFile,
+    VaultConnection,
+    VaultSession,
+)
+from connectors.apideck.schemas import ApideckWarning, ParentFolder
+from connectors.config import ApideckConfig
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    NotFoundError,
+    PermanentError,
+    TransientError,
+)
+from connectors.http import NO_RETRY
+from tests.contracts.server import FixtureServer, load
+
+CONSUMER = "workspace-1"
+
+
+@pytest.fixture
+def server() -> Iterator[FixtureServer]:
+    with FixtureServer() as running:
+        yield running
+
+
+def client(server: FixtureServer) -> ApideckClient:
+    config = ApideckConfig(api_url=server.base_url, api_key="key-1234", app_id="app-1")
+    return ApideckClient(config, retry=NO_RETRY)
+
+
+def test_documented_file_page(server: FixtureServer) -> None:
+    server.serve(load("apideck", "files_list_ok"))
+
+    page = client(server).list_files(CONSUMER, "root")
+
+    assert page.files == (
+        UnifiedFile(
+            id="12345",
+            name="sample.jpg",
+            type="file",
+            downstream_id="12345",
+            path="/Documents/sample.jpg",
+            mime_type="image/jpeg",
+            downloadable=None,
+            size=1810673,
+            parent_folders=[ParentFolder(id="12345", name="Personal")],
+            updated_at=datetime(2020, 9, 30, 7, 43, 32, tzinfo=UTC),
+            created_at=datetime(2020, 9, 30, 7, 43, 32, tzinfo=UTC),
+        ),
+    )
+    assert page.next_cursor == "em9oby1jcm06OnBhZ2U6OjM="
+    assert page.warnings == (
+        ApideckWarning(
+            type="downstream_request_failed", status_code=429, message=None, operation="getManager"
+        ),
+    )
+    assert server.received[0].query == [("filter[folder_id]", "root"), ("limit", "200")]
+
+
+def test_nullable_name_warnings_and_cursors_are_read(server: FixtureServer) -> None:
+    server.serve(load("apideck", "files_list_nullable"))
+
+    page = client(server).list_files(CONSUMER, "root")
+
+    (file,) = page.files
+    assert (file.id, file.name, file.type, file.size) == ("12345", "sample.jpg", None, None)
+    assert (page.next_cursor, page.warnings) == (None, ())
+
+
+def test_documented_vault_session(server: FixtureServer) -> None:
+    server.serve(load("apideck", "vault_sessions_create_ok"))
+
+    session = client(server).create_vault_session(CONSUMER, "https://well.example/back")
+
+    assert session == VaultSession(
+        session_uri="https://vault.apideck.com/session/<session_token>",
+        session_token="<session_token>",
+    )
+
+
+def test_documented_connection(server: FixtureServer) -> None:
+    server.serve(load("apideck", "vault_connection_get_ok"))
+
+    connection = client(server).get_connection(CONSUMER)
+
+    assert (
+        connection.id,
+        connection.service_id,
+        connection.state,
+        connection.health,
+        connection.enabled,
+        connection.credentials_expire_at,
+        connection.is_callable,
+        connection.needs_reauth,
+    ) == (
+        "crm+salesforce",
+        "salesforce",
+        "authorized",
+        "ok",
+        True,
+        datetime(2024, 10, 29, 3, 33, 20, tzinfo=UTC),
+        False,
+        False,
+    )
+
+
+def test_documented_validation_answer_has_only_id_and_state(server: FixtureServer) -> None:
+    server.serve(load("apideck", "vault_connection_validate_ok"))
+
+    assert client(server).validate_connection(CONSUMER) == VaultConnection(
+        id="crm+salesforce", state="authorized"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["vault_connection_delete_ok", "vault_connection_delete_not_found"]
+)
+def test_delete_succeeds_when_the_connection_is_already_gone(
+    server: FixtureServer, name: str
+) -> None:
+    server.serve(load("apideck", name))
+
+    client(server).delete_connection(CONSUMER)
+
+    assert [(r.method, r.path) for r in server.received] == [
+        ("DELETE", "/vault/connections/file-storage/dropbox")
+    ]
+
+
+def test_connection_not_found_elsewhere_asks_for_a_reconnection(server: FixtureServer) -> None:
+    server.serve(load("apideck", "vault_connection_delete_not_found"))
+
+    with pytest.raises(AuthError) as raised:
+        client(server).list_files(CONSUMER, "root")
+
+    assert (raised.value.status, raised.value.code) == (404, "ConnectionNotFoundError")
+
+
+@pytest.mark.parametrize(
+    ("name", "error_type", "code"),
+    [
+        ("error_bad_request", PermanentError, "RequestValidationError"),
+        ("error_unauthorized", ConfigurationError, "UnauthorizedError"),
+        ("error_payment_required", QuotaExceededError, "RequestLimitError"),
+        ("error_not_found", NotFoundError, "EntityNotFoundError"),
+        ("error_unprocessable", PermanentError, "InvalidStateError"),
+        ("error_unexpected", ConfigurationError, "RequestHeadersValidationError"),
+        ("error_refresh_failed_final", AuthError, "refresh_token_connector_error"),
+    ],
+)
+def test_documented_errors(
+    server: FixtureServer, name: str, error_type: type[Exception], code: str
+) -> None:
+    fixture = load("apideck", name)
+    server.serve(fixture)
+
+    with pytest.raises(error_type) as raised:
+        client(server).list_files(CONSUMER, "root")
+
+    error = raised.value
+    assert type(error) is error_type
+    assert (getattr(error, "status", None), getattr(error, "code", None)) == (fixture.status, code)
+
+
+def test_refresh_failure_without_expiry_is_transient(server: FixtureServer) -> None:
+    server.serve(load("apideck", "error_refresh_failed_recoverable"))
+
+    with pytest.raises(TransientError) as raised:
+        client(server).list_files(CONSUMER, "root")
+
+    # retry_after_ms in the spec's example is an instant long past: retry at once.
+    error = raised.value
+    assert (error.status, error.retry_after, error.outcome_unknown) == (401, 0.0, False)
