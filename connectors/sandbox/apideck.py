@@ -16,7 +16,11 @@ Choices where the reference is silent (**unverified** there):
   ``filter[drive_id]``/``filter[shared]`` are 400 ``UnsupportedFiltersError`` for Dropbox.
 - Listing is direct children only, folders and files together, ordered by path unless
   ``sort[by]`` asks otherwise; a page cursor is valid only for its folder.
-- ``DELETE /vault/connections/...`` answers 204; ``ms`` epoch fields are 0 when unset.
+- ``DELETE /vault/connections/...`` answers 204, and 404 ``ConnectionNotFoundError`` once the
+  connection is gone; ``ms`` epoch fields are 0 when unset.
+- ``set_connection(refresh_unavailable=True)`` (or the 401 fault ``"error":
+  "refresh_recoverable"``): a refresh failure Apideck retries, without
+  ``credentials_expire_at_ms``; ``null_fields``: file names and ``meta.warnings`` null.
 - An injected 401 fault carries the refresh-token detail unless ``"error": "api_key"``.
 """
 
@@ -35,6 +39,7 @@ from connectors.sandbox.apideck_errors import (
     apideck_error,
     decode_state,
     encode_state,
+    recoverable_refresh_detail,
     refresh_failure_detail,
 )
 from connectors.sandbox.apideck_vault import Session
@@ -82,6 +87,9 @@ class Connection:
     health: str = "ok"
     # When set, the next refresh (validate, or any call) fails and the connection breaks.
     refresh_fails: bool = False
+    # When set, refreshes fail recoverably (401 without credentials_expire_at_ms) and the
+    # connection keeps its credentials.
+    refresh_unavailable: bool = False
     last_refresh_failed_at_ms: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -116,6 +124,9 @@ class ApideckEmulator(Emulator):
         self.connections: dict[str, Connection] = {}
         self.sessions: dict[str, Session] = {}
         self.auto_complete_sessions = True
+        # Answer with the fields the spec allows to be null set to null (file names,
+        # meta.warnings), so clients prove they cope.
+        self.null_fields = False
         if getattr(self, "owns_files", False):
             self.files.reset()
 
@@ -130,7 +141,7 @@ class ApideckEmulator(Emulator):
                 connection = Connection(consumer_id, created_at_ms=now, updated_at_ms=now)
                 self.connections[consumer_id] = connection
             connection.state, connection.health, connection.enabled = "callable", "ok", True
-            connection.refresh_fails = False
+            connection.refresh_fails = connection.refresh_unavailable = False
             self.consumers.setdefault(consumer_id, {})
             return self.set_connection(consumer_id, **changes) if changes else connection
 
@@ -142,6 +153,7 @@ class ApideckEmulator(Emulator):
         health: str | None = None,
         enabled: bool | None = None,
         refresh_fails: bool | None = None,
+        refresh_unavailable: bool | None = None,
     ) -> Connection:
         """Switch a connection's state/health (e.g. ``state="invalid", health="needs_auth"``)."""
         with self.lock:
@@ -158,6 +170,8 @@ class ApideckEmulator(Emulator):
                 connection.enabled = enabled
             if refresh_fails is not None:
                 connection.refresh_fails = refresh_fails
+            if refresh_unavailable is not None:
+                connection.refresh_unavailable = refresh_unavailable
             connection.updated_at_ms = epoch_millis(self.clock.now())
             return connection
 
@@ -222,7 +236,10 @@ class ApideckEmulator(Emulator):
         ]
 
     def build_control_routes(self) -> list[Route]:
-        return [route("POST", "/_sandbox/connection", self._control_connection)]
+        return [
+            route("POST", "/_sandbox/connection", self._control_connection),
+            route("POST", "/_sandbox/settings", self._control_settings),
+        ]
 
     def _bind(
         self, handler: Callable[[ApideckEmulator, Request, dict[str, str]], Response]
@@ -284,6 +301,15 @@ class ApideckEmulator(Emulator):
         now_ms = epoch_millis(self.clock.now())
         if connection.refresh_fails and connection.state == "callable":
             self.break_connection(connection, now_ms)
+        if connection.refresh_unavailable and connection.state == "callable":
+            raise HttpError(
+                apideck_error(
+                    401,
+                    "UnauthorizedError",
+                    "Unauthorized Request",
+                    recoverable_refresh_detail(now_ms),
+                )
+            )
         if not connection.enabled:
             raise HttpError(
                 apideck_error(
@@ -316,47 +342,7 @@ class ApideckEmulator(Emulator):
         connection.updated_at_ms = now_ms
 
     def connection_json(self, connection: Connection) -> dict[str, Any]:
-        state_token = encode_state({"consumer_id": connection.consumer_id})
-        return {
-            "id": connection.id,
-            "service_id": connection.service_id,
-            "name": "Dropbox",
-            "tag_line": "Dropbox is a file hosting service.",
-            "unified_api": connection.unified_api,
-            "state": connection.state,
-            "integration_state": "configured",
-            "auth_type": "oauth2",
-            "oauth_grant_type": "authorization_code",
-            "status": "live",
-            "enabled": connection.enabled,
-            "website": "https://www.dropbox.com",
-            "icon": "https://res.cloudinary.com/apideck/image/upload/v1/icons/dropbox.png",
-            "logo": "https://res.cloudinary.com/apideck/image/upload/v1/logos/dropbox.png",
-            "authorize_url": self.url(
-                f"/vault/authorize/{connection.service_id}/{self.app_id}?state={state_token}"
-            ),
-            "revoke_url": self.url(
-                f"/vault/revoke/{connection.service_id}/{self.app_id}?state={state_token}"
-            ),
-            "settings": connection.settings,
-            "metadata": {},
-            "form_fields": [],
-            "configuration": [],
-            "configurable_resources": [],
-            "resource_schema_support": [],
-            "resource_settings_support": [],
-            "validation_support": True,
-            "schema_support": [],
-            "settings_required_for_authorization": [],
-            "subscriptions": [],
-            "has_guide": True,
-            "health": connection.health,
-            "credentials_expire_at": 0,
-            "last_refresh_failed_at": connection.last_refresh_failed_at_ms,
-            "last_downstream_error_at": 0,
-            "created_at": connection.created_at_ms,
-            "updated_at": connection.updated_at_ms,
-        }
+        return apideck_vault.connection_json(self, connection)
 
     # --- file storage ----------------------------------------------------------------------------
 
@@ -475,6 +461,7 @@ class ApideckEmulator(Emulator):
             meta={
                 "items_on_page": len(data),
                 "cursors": {"previous": None, "current": cursor_text, "next": next_cursor},
+                **({"warnings": None} if self.null_fields else {}),
             },
             links={
                 "previous": None,
@@ -526,7 +513,7 @@ class ApideckEmulator(Emulator):
         return {
             "id": node.id.removeprefix("id:"),
             "downstream_id": node.id,
-            "name": node.name,
+            "name": None if self.null_fields else node.name,
             "description": None,
             "type": node.kind,
             "path": node.path_display,
@@ -595,6 +582,13 @@ class ApideckEmulator(Emulator):
             ],
         )
 
+    def _control_settings(self, request: Request, params: dict[str, str]) -> Response:
+        payload = control_json(request)
+        with self.lock:
+            if "null_fields" in payload:
+                self.null_fields = bool(payload["null_fields"])
+            return json_response(200, {"null_fields": self.null_fields})
+
     def _control_connection(self, request: Request, params: dict[str, str]) -> Response:
         payload = control_json(request)
         consumer_id = str(payload.pop("consumer_id"))
@@ -620,6 +614,14 @@ class ApideckEmulator(Emulator):
             )
         now_ms = epoch_millis(self.clock.now())
         if status == 401:
+            if fault.get("error") == "refresh_recoverable":
+                return apideck_error(
+                    401,
+                    "UnauthorizedError",
+                    "Unauthorized Request",
+                    recoverable_refresh_detail(now_ms),
+                    headers=headers,
+                )
             if fault.get("error") == "api_key":
                 return apideck_error(
                     401,
@@ -706,7 +708,7 @@ class ApideckEmulator(Emulator):
         }
         payload = dict(response.payload)
         meta = dict(payload.get("meta") or {})
-        meta["warnings"] = [*meta.get("warnings", []), warning]
+        meta["warnings"] = [*(meta.get("warnings") or []), warning]
         payload["meta"] = meta
         return json_response(200, payload, headers=response.headers)
 

@@ -65,6 +65,20 @@ def refresh_failure_detail(now_ms: int) -> dict[str, Any]:
     }
 
 
+def recoverable_refresh_detail(now_ms: int) -> dict[str, Any]:
+    """A refresh that failed for a reason Apideck retries (the provider answered 503): no
+    ``credentials_expire_at_ms``, which the spec sends only for non-recoverable failures."""
+    return {
+        "type": "refresh_token_connector_error",
+        "message": "Token refresh failed",
+        "debug": {
+            "response": {"statusCode": 503},
+            "retry_after_ms": now_ms + 30_000,
+            "cooldown_remaining_ms": 30_000,
+        },
+    }
+
+
 def encode_state(value: Mapping[str, Any]) -> str:
     raw = json.dumps(dict(value), separators=(",", ":")).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")

@@ -12,6 +12,8 @@ from connectors.sandbox.apideck_errors import (
     BROKEN_HEALTH,
     apideck_error,
     decode_state,
+    encode_state,
+    recoverable_refresh_detail,
     refresh_failure_detail,
 )
 from connectors.sandbox.clock import epoch_millis
@@ -172,6 +174,10 @@ def connection(emulator: ApideckEmulator, request: Request, params: dict[str, st
 def validate(emulator: ApideckEmulator, request: Request, params: dict[str, str]) -> Response:
     connection = _find_connection(emulator, request, params)
     now_ms = epoch_millis(emulator.clock.now())
+    if connection.refresh_unavailable and connection.state == "callable":
+        return apideck_error(
+            401, "UnauthorizedError", "Unauthorized Request", recoverable_refresh_detail(now_ms)
+        )
     if connection.refresh_fails or connection.health in BROKEN_HEALTH:
         emulator.break_connection(connection, now_ms)
         return apideck_error(
@@ -239,3 +245,47 @@ def _session_seconds(value: Any) -> float:
             )
         ) from None
     return min(seconds, MAX_SESSION_SECONDS)
+
+
+def connection_json(emulator: ApideckEmulator, connection: Connection) -> dict[str, Any]:
+    state_token = encode_state({"consumer_id": connection.consumer_id})
+    return {
+        "id": connection.id,
+        "service_id": connection.service_id,
+        "name": "Dropbox",
+        "tag_line": "Dropbox is a file hosting service.",
+        "unified_api": connection.unified_api,
+        "state": connection.state,
+        "integration_state": "configured",
+        "auth_type": "oauth2",
+        "oauth_grant_type": "authorization_code",
+        "status": "live",
+        "enabled": connection.enabled,
+        "website": "https://www.dropbox.com",
+        "icon": "https://res.cloudinary.com/apideck/image/upload/v1/icons/dropbox.png",
+        "logo": "https://res.cloudinary.com/apideck/image/upload/v1/logos/dropbox.png",
+        "authorize_url": emulator.url(
+            f"/vault/authorize/{connection.service_id}/{emulator.app_id}?state={state_token}"
+        ),
+        "revoke_url": emulator.url(
+            f"/vault/revoke/{connection.service_id}/{emulator.app_id}?state={state_token}"
+        ),
+        "settings": connection.settings,
+        "metadata": {},
+        "form_fields": [],
+        "configuration": [],
+        "configurable_resources": [],
+        "resource_schema_support": [],
+        "resource_settings_support": [],
+        "validation_support": True,
+        "schema_support": [],
+        "settings_required_for_authorization": [],
+        "subscriptions": [],
+        "has_guide": True,
+        "health": connection.health,
+        "credentials_expire_at": 0,
+        "last_refresh_failed_at": connection.last_refresh_failed_at_ms,
+        "last_downstream_error_at": 0,
+        "created_at": connection.created_at_ms,
+        "updated_at": connection.updated_at_ms,
+    }
