@@ -56,6 +56,15 @@ SELLERS: dict[str, Party] = {
         domain="rossi.it", email="fatture@rossi.it",
     ),
 }  # fmt: skip
+# Line descriptions in the invoice's language, so the page reads as one language throughout.
+ITEMS = {
+    "en": ("Consulting services", "Spare parts"),
+    "fr": ("Prestation de conseil", "Pièces détachées"),
+    "de": ("Beratungsleistung", "Ersatzteile"),
+    "nl": ("Adviesdiensten", "Reserveonderdelen"),
+    "es": ("Servicios de consultoría", "Piezas de repuesto"),
+    "it": ("Servizi di consulenza", "Pezzi di ricambio"),
+}
 CURRENCIES = {"en": "GBP", "fr": "EUR", "de": "EUR", "nl": "EUR", "es": "EUR", "it": "EUR"}
 #: Our own company: every test invoice is addressed to it.
 BUYER = Party(
@@ -74,8 +83,8 @@ def invoice_spec(language: str, layout: str = "classic", **changes: Any) -> Invo
         due_date=date(2024, 4, 13),
         currency=CURRENCIES[language],
         lines=(
-            LineItem("Consulting services", Decimal(2), Decimal("1234.50"), Decimal(20)),
-            LineItem("Spare parts", Decimal(10), Decimal("12.99"), Decimal(10)),
+            LineItem(ITEMS[language][0], Decimal(2), Decimal("1234.50"), Decimal(20)),
+            LineItem(ITEMS[language][1], Decimal(10), Decimal("12.99"), Decimal(10)),
         ),
         language=language,
         layout=layout,  # type: ignore[arg-type]

@@ -9,35 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.specimens import PaymentSpec, lines_at, render_payment, render_text
-from reconciliation.extraction.types import PAYMENT_FIELDS, Extraction
+from connectors.sandbox.documents import (
+    render_payment_confirmation,
+    render_remittance_notice,
+)
+from connectors.sandbox.documents.placed import lines_at, render_text
+from reconciliation.extraction.types import PAYMENT_FIELDS
+from tests.documents import LANGUAGES, SELLERS, payment_spec, read, remittance_spec, truth_values
 
-NUMBERS = {"en": "dot", "fr": "space", "de": "comma", "nl": "comma", "es": "comma", "it": "comma"}
-
-
-def read(tmp_path: Path, spec: PaymentSpec) -> Extraction:
-    path = tmp_path / "payment.pdf"
-    path.write_bytes(render_payment(spec))
-    return extract_document(path)
+PAYMENT_KINDS = ("payment_confirmation", "wire_notice")
 
 
-@pytest.mark.parametrize("dates", ["numeric", "month_name"])
-@pytest.mark.parametrize("kind", ["payment_confirmation", "wire_notice"])
-@pytest.mark.parametrize("language", ["en", "fr", "de", "nl", "es", "it"])
-def test_payment_fields(tmp_path: Path, language: str, kind: str, dates: str) -> None:
-    spec = PaymentSpec(
-        amount=Decimal("12480.50"),
-        execution_date=date(2024, 6, 3),
-        beneficiary_name="Müller Haustechnik GmbH",
-        beneficiary_iban="DE89370400440532013000",
-        reference="RE-2024-0815 / customer 4711",
-        language=language,  # type: ignore[arg-type]
-        kind=kind,  # type: ignore[arg-type]
-        numbers=NUMBERS[language],  # type: ignore[arg-type]
-        dates=dates,  # type: ignore[arg-type]
-    )
-    extraction = read(tmp_path, spec)
+@pytest.mark.parametrize("date_style", ["numeric", "long"])
+@pytest.mark.parametrize("layout", ["table", "letter"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_payment_confirmation_fields(
+    tmp_path: Path, language: str, layout: str, date_style: str
+) -> None:
+    spec = payment_spec(language, layout=layout, date_style=date_style)
+    document = render_payment_confirmation(spec)
+    extraction = read(tmp_path, document)
     assert {name: extraction.value(name) for name in PAYMENT_FIELDS} == {
         "amount": Decimal("12480.50"),
         "currency": "EUR",
@@ -46,7 +37,17 @@ def test_payment_fields(tmp_path: Path, language: str, kind: str, dates: str) ->
         "beneficiary_iban": "DE89370400440532013000",
         "reference": "RE-2024-0815 / customer 4711",
     }
-    assert extraction.kind == kind
+    assert extraction.kind in PAYMENT_KINDS
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_remittance_notice_fields(tmp_path: Path, language: str) -> None:
+    document = render_remittance_notice(remittance_spec(language))
+    extraction = read(tmp_path, document)
+    expected = truth_values(document)
+    assert {name: extraction.value(name) for name in PAYMENT_FIELDS} == expected
+    assert expected["beneficiary_iban"] == "FR7630006000011234567890189"
+    assert extraction.kind == "wire_notice"
 
 
 def test_the_ordering_account_is_not_the_beneficiary(tmp_path: Path) -> None:
@@ -56,9 +57,7 @@ def test_the_ordering_account_is_not_the_beneficiary(tmp_path: Path) -> None:
         ("Amount", "950.00 EUR"),
         ("Execution date", "2024-02-01"),
     ]
-    path = tmp_path / "wire.pdf"
-    path.write_bytes(render_text([lines_at(rows)]))  # type: ignore[arg-type]
-    extraction = extract_document(path)
+    extraction = read(tmp_path, render_text([lines_at(rows)]))
     assert extraction.kind == "wire_notice"
     assert extraction.value("beneficiary_iban") is None
     assert extraction.value("amount") == Decimal("950.00")
@@ -66,19 +65,12 @@ def test_the_ordering_account_is_not_the_beneficiary(tmp_path: Path) -> None:
 
 
 def test_payment_fields_carry_evidence_and_calibrated_confidence(tmp_path: Path) -> None:
-    spec = PaymentSpec(
-        amount=Decimal("99.90"),
-        execution_date=date(2024, 1, 15),
-        beneficiary_name="Rossi Forniture S.r.l.",
-        beneficiary_iban="IT60X0542811101000000123456",
-        reference="Fattura 2024/17",
-        language="it",
-        kind="wire_notice",
-        numbers="comma",
+    spec = payment_spec(
+        "it", beneficiary=SELLERS["it"], amount=Decimal("99.90"), reference="Fattura 2024/17"
     )
-    extraction = read(tmp_path, spec)
+    extraction = read(tmp_path, render_payment_confirmation(spec))
     iban = extraction.fields["beneficiary_iban"]
     assert iban.evidence is not None
-    assert iban.evidence.text == "IBAN beneficiario: IT60 X054 2811 1010 0000 0123 456"
+    assert iban.evidence.text == "IBAN beneficiario IT60 X054 2811 1010 0000 0123 456"
     assert iban.confidence >= 0.85
     assert iban.source == "text"

@@ -12,9 +12,10 @@ from pathlib import Path
 import facturx
 from pypdf import PdfWriter
 
+from connectors.sandbox.documents import LineItem, render_invoice
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.specimens import InvoiceSpec, Party, render_invoice
 from reconciliation.extraction.types import INVOICE_FIELDS, Extraction, value_to_json
+from tests.documents import invoice_spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -152,19 +153,15 @@ def test_xml_off_reads_the_text_layer() -> None:
 
 
 def test_generated_factur_x_credit_note(tmp_path: Path) -> None:
-    spec = InvoiceSpec(
-        seller=Party("Boulangerie Martin SARL", "8 rue des Lilas", "69003 Lyon"),
-        buyer=Party("Acme Retail SAS", "5 place Bellecour", "69002 Lyon"),
-        number="AV-2024-007",
-        issue_date=date(2024, 3, 14),
+    spec = invoice_spec(
+        "fr",
+        invoice_number="AV-2024-007",
         due_date=None,
-        lines=[("Remboursement", Decimal(1), Decimal("2598.90"), Decimal("19.5"))],
-        language="fr",
-        kind="credit_note",
-        numbers="space",
+        lines=(LineItem("Remboursement", Decimal(1), Decimal("2598.90"), Decimal("19.5")),),
+        is_credit_note=True,
     )
     pdf = facturx.generate_from_binary(
-        render_invoice(spec),
+        render_invoice(spec).content,
         CREDIT_NOTE_XML.encode(),
         flavor="factur-x",
         level="en16931",
@@ -191,17 +188,8 @@ def test_generated_factur_x_credit_note(tmp_path: Path) -> None:
 
 
 def test_an_attachment_that_is_not_cii_is_ignored(tmp_path: Path) -> None:
-    spec = InvoiceSpec(
-        seller=Party("Example GmbH", "Weg 1", "10115 Berlin"),
-        buyer=Party("Acme Retail SAS", "5 place Bellecour", "69002 Lyon"),
-        number="R-1",
-        issue_date=date(2024, 1, 2),
-        due_date=None,
-        lines=[("Item", Decimal(1), Decimal("10.00"), Decimal(19))],
-        language="de",
-        numbers="comma",
-    )
-    writer = PdfWriter(clone_from=io.BytesIO(render_invoice(spec)))
+    spec = invoice_spec("de", invoice_number="R-1", due_date=None)
+    writer = PdfWriter(clone_from=io.BytesIO(render_invoice(spec).content))
     writer.add_attachment(
         "factur-x.xml",
         b'<?xml version="1.0"?>'
