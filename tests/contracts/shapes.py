@@ -3,6 +3,8 @@ be checked against the published examples without comparing values."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -23,12 +25,29 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def shape_differences(expected: Any, actual: Any, *, path: str = "$") -> list[str]:
+def shape_differences(
+    expected: Any, actual: Any, *, ignore: Iterable[str] = (), path: str = "$"
+) -> list[str]:
     """Every place where ``actual`` lacks a key of ``expected`` or holds another JSON type.
 
     ``null`` on either side matches any type (the specs mark most fields nullable); arrays are
     compared item by item against the fixture's first item; keys only ``actual`` has are fine.
+    ``ignore`` lists paths (``$.data.consents``, array indexes written ``[]``) not compared, with
+    everything under them.
     """
+    skipped = tuple(ignore)
+    return [
+        found
+        for found in _differences(expected, actual, path)
+        if not any(_generic(found).startswith(prefix) for prefix in skipped)
+    ]
+
+
+def _generic(found: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", found.split(":", 1)[0])
+
+
+def _differences(expected: Any, actual: Any, path: str) -> list[str]:
     if expected is None or actual is None:
         return []
     if json_type(expected) != json_type(actual):
@@ -39,11 +58,11 @@ def shape_differences(expected: Any, actual: Any, *, path: str = "$") -> list[st
             if key not in actual:
                 found.append(f"{path}.{key}: missing")
             else:
-                found += shape_differences(value, actual[key], path=f"{path}.{key}")
+                found += _differences(value, actual[key], f"{path}.{key}")
         return found
     if isinstance(expected, list) and expected:
         found = []
         for index, item in enumerate(actual):
-            found += shape_differences(expected[0], item, path=f"{path}[{index}]")
+            found += _differences(expected[0], item, f"{path}[{index}]")
         return found
     return []
