@@ -110,7 +110,7 @@ def test_more_than_20_items_is_a_400_limit_reached(qonto_emulator: QontoEmulator
         {
             "code": "limit_reached",
             "detail": "Limit of 20 invoices reached",
-            "source": {"parameter": "supplier_invoices"},
+            "source": {"pointer": "/supplier_invoices"},
         }
     ]
     assert qonto_emulator.invoice_count_by_idempotency_key() == {}
@@ -135,7 +135,7 @@ def test_file_over_10_mb_is_a_per_item_invalid(qonto_emulator: QontoEmulator) ->
         {
             "code": "invalid",
             "detail": "File size must be less than 10 MB",
-            "source": {"pointer": "/supplier_invoices/idempotency_key/big/file"},
+            "source": [{"pointer": "/supplier_invoices/idempotency_key/big/file"}],
         }
     ]
 
@@ -181,7 +181,7 @@ def test_per_item_validation_errors(
     assert response.status_code == 200
     assert response.json()["supplier_invoices"] == []
     [error] = response.json()["errors"]
-    assert (error["code"], error["source"]) == (code, {"pointer": pointer})
+    assert (error["code"], error["source"]) == (code, [{"pointer": pointer}])
     assert qonto_emulator.invoice_count_by_idempotency_key() == {}
 
 
@@ -320,7 +320,7 @@ def test_next_items_fail_with_an_injected_error_then_succeed_on_retry(
         {
             "code": "internal_server_error",
             "detail": "An error occurred while processing the supplier invoice",
-            "source": {"pointer": f"/supplier_invoices/idempotency_key/{key}/file"},
+            "source": [{"pointer": f"/supplier_invoices/idempotency_key/{key}/file"}],
         }
         for key in ("k1", "k2")
     ]
@@ -348,10 +348,10 @@ def test_random_item_errors_follow_their_seed(qonto_emulator: QontoEmulator) -> 
     parts = [part for index in range(20) for part in item(f"k{index}", unique(str(index)))]
 
     qonto_emulator.inject_item_errors(code="internal_server_error", probability=0.3, seed=5)
-    first = sorted(e["source"]["pointer"] for e in post(qonto_emulator, parts).json()["errors"])
+    first = sorted(e["source"][0]["pointer"] for e in post(qonto_emulator, parts).json()["errors"])
     qonto_emulator.reset()
     qonto_emulator.inject_item_errors(code="internal_server_error", probability=0.3, seed=5)
-    second = sorted(e["source"]["pointer"] for e in post(qonto_emulator, parts).json()["errors"])
+    second = sorted(e["source"][0]["pointer"] for e in post(qonto_emulator, parts).json()["errors"])
 
     assert first == second
     assert 0 < len(first) < 20
@@ -361,13 +361,13 @@ def test_random_item_errors_follow_their_seed(qonto_emulator: QontoEmulator) -> 
     ("style", "expected", "case"),
     [
         (
-            "list_source",
+            "standard",
             {
                 "code": "invalid",
                 "detail": "File is invalid",
-                "source": [{"pointer": "/supplier_invoices/idempotency_key/k1/file"}],
+                "source": {"pointer": "/supplier_invoices/idempotency_key/k1/file"},
             },
-            "list",
+            "object",
         ),
         (
             "details",

@@ -134,11 +134,7 @@ def test_bank_account_or_iban_is_required(qonto_emulator: QontoEmulator) -> None
 
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {
-            "code": "missing",
-            "detail": "bank_account_id or iban is missing",
-            "source": {"parameter": "bank_account_id"},
-        }
+        {"code": "missing", "detail": "bank_account_id or iban is missing"}
     ]
 
 

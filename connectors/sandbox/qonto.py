@@ -146,7 +146,7 @@ class QontoEmulator(Emulator):
         self.staging_token: str | None = self.initial_staging_token
         self.consent = "allow"
         self.attachment_visibility_delay = 0.0
-        self.bulk_error_style = "standard"
+        self.bulk_error_style = "list_source"
         self.omit_next_page_on_last = False
         self.invoice_analyzer: Callable[[str, bytes], Mapping[str, Any] | None] | None = None
         self.analysis_delay = qonto_analysis.ANALYSIS_SECONDS

@@ -159,7 +159,6 @@ def list_transactions(
             422,
             "missing",
             "bank_account_id or iban is missing",
-            source={"parameter": "bank_account_id"},
         )
     if account_id:
         account = emulator.bank_accounts.get(account_id)
@@ -298,7 +297,11 @@ def _uploaded_file(emulator: QontoEmulator, request: Request, key: str) -> Attac
     files = [part for part in parts if part.name == "file" and part.is_file]
     if len(files) != 1:
         raise emulator.error(
-            request, 400, "required", "file is missing", source={"pointer": "/file"}
+            request,
+            400,
+            "missing_file",
+            "The request is missing a file parameter",
+            source={"pointer": "/file"},
         )
     upload = files[0]
     if len(upload.data) > MAX_REQUEST_BYTES:
@@ -335,7 +338,9 @@ def transaction_attachments(
         emulator.authenticate(request, "organization.read")
         transaction = emulator.transactions.get(transaction_id)
         if transaction is None:
-            raise emulator.error(request, 404, "not_found", "Transaction not found")
+            raise emulator.error(
+                request, 404, "not_found", "Transaction not found", source={"parameter": "id"}
+            )
         items = [
             emulator.attachments[attachment_id].to_json(
                 attachment_url(emulator, emulator.attachments[attachment_id])
@@ -352,7 +357,9 @@ def transaction_attachments(
         return cached
     transaction = emulator.transactions.get(transaction_id)
     if transaction is None:
-        raise emulator.error(request, 404, "not_found", "Transaction not found")
+        raise emulator.error(
+            request, 404, "not_found", "Transaction not found", source={"parameter": "id"}
+        )
     attachment = _uploaded_file(emulator, request, key)
     attachment.transaction_id = transaction.id
     attachment.visible_at = emulator.clock.timestamp() + emulator.attachment_visibility_delay

@@ -92,7 +92,7 @@ def bulk(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> R
             400,
             "limit_reached",
             f"Limit of {MAX_BULK_ITEMS} invoices reached",
-            source={"parameter": "supplier_invoices"},
+            source={"pointer": "/supplier_invoices"},
         )
     source = fields.get("source", "pay_by_invoice")
     if source not in BULK_SOURCES:
@@ -185,8 +185,9 @@ def _pointer(key: str, name: str = "file") -> str:
 
 
 def _item_error(emulator: QontoEmulator, code: str, detail: str, pointer: str) -> dict[str, Any]:
-    # The spec's examples also show a list-shaped ``source`` and ``details``: switchable so
-    # clients can prove they parse all three.
+    # The spec's per-item examples carry ``source`` as a list of pointers (the default here),
+    # one of them ``details`` for ``detail``; "standard" is the JSON:API object the errors page
+    # describes. Switchable so clients prove they parse all three.
     if emulator.bulk_error_style == "list_source":
         return {"code": code, "detail": detail, "source": [{"pointer": pointer}]}
     if emulator.bulk_error_style == "details":

@@ -359,6 +359,8 @@ class SupplierInvoice:
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
             "analyzed_at": iso(self.analyzed_at),
+            # The spec's bulk and list examples carry an empty string for a live invoice.
+            "deleted_at": "",
             "request_transfer": None,
             "is_einvoice": False,
             "e_invoice_type": None,
