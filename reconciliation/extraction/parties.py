@@ -4,6 +4,8 @@ buyer's block (bill-to, Käufer, client, factuuradres...)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
 from reconciliation.extraction.blocks import (
     BUYER_HINT,
@@ -19,6 +21,7 @@ from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
 from reconciliation.extraction.identifiers import (
     FREE_MAIL,
+    FoundId,
     find_hosts,
     find_ibans,
     find_vat_ids,
@@ -103,6 +106,19 @@ def _label_text_before(doc: Document, line: Line, start: int) -> str:
     return folded[doc.segment_start(line, cell_start - 1) : cell_start]
 
 
+def in_cells(doc: Document, line: Line, finder: Callable[[str], list[FoundId]]) -> list[FoundId]:
+    """What ``finder`` finds in each cell of the line, at the line's offsets: an identifier
+    never runs from one column into the next ("NL1222… B01    BTW-nummer: FR55…")."""
+    found: list[FoundId] = []
+    start = 0
+    while start < len(line.text):
+        end = max(doc.segment_end(line, start), start + 1)
+        for item in finder(line.text[start:end]):
+            found.append(replace(item, start=item.start + start, end=item.end + start))
+        start = end + 1
+    return found
+
+
 def extract_vat(
     doc: Document, buyers: BuyerZones, ourselves: Ourselves | None = None
 ) -> Guess | None:
@@ -111,7 +127,7 @@ def extract_vat(
     iban_countries = _seller_iban_countries(doc, buyers)
     guesses: list[Guess] = []
     for line in doc.lines:
-        for found in find_vat_ids(line.text):
+        for found in in_cells(doc, line, find_vat_ids):
             if not (found.valid or found.well_formed) or ourselves.has_vat_id(found.value):
                 continue
             before = _label_text_before(doc, line, found.start)
@@ -160,7 +176,7 @@ def _seller_iban_countries(doc: Document, buyers: BuyerZones) -> set[str]:
     """Countries of the valid IBANs printed outside the buyer's block and debit wording."""
     countries: set[str] = set()
     for line, folded in zip(doc.lines, doc.folded, strict=True):
-        for found in find_ibans(line.text):
+        for found in in_cells(doc, line, find_ibans):
             if not found.valid or buyers.covers(line, found.start):
                 continue
             if DEBIT_CONTEXT.search(folded[: found.start]):
@@ -175,7 +191,7 @@ def extract_iban(
     ourselves = ourselves or NOBODY
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
-        for found in find_ibans(line.text):
+        for found in in_cells(doc, line, find_ibans):
             if found.value in ourselves.ibans:
                 continue
             before = folded[max(0, found.start - 40) : found.start]
@@ -320,6 +336,9 @@ def extract_supplier_name(
     guesses.extend(_from_legal_forms(doc, buyers))
     guesses.extend(_from_return_address(doc))
     guesses.extend(_from_letterhead(doc, buyers))
+    anchors = [g.evidence for g in (vat, iban) if g is not None and g.evidence is not None]
+    guesses.extend(_from_identifier_blocks(doc, anchors))
+    guesses.extend(_from_domain_names(doc, buyers))
     # A label, a heading or a payment instruction is never a name, nor is our own company.
     guesses = [
         g
@@ -344,7 +363,7 @@ def _rival_vat_ids(doc: Document, chosen: Guess | None, ourselves: Ourselves) ->
     rivals: list[Evidence] = []
     chosen_value = str(chosen.value) if chosen is not None else None
     for line in doc.lines:
-        for found in find_vat_ids(line.text):
+        for found in in_cells(doc, line, find_vat_ids):
             if not found.valid or found.value == chosen_value:
                 continue
             rivals.append(Evidence(line.page, line.bbox(found.start, found.end), line.text))
@@ -637,4 +656,93 @@ def _from_letterhead(doc: Document, buyers: BuyerZones) -> list[Guess]:
             )
         )
         break
+    return guesses
+
+
+def _from_identifier_blocks(doc: Document, anchors: list[Evidence]) -> list[Guess]:
+    """The line that heads the block holding the seller's VAT id or IBAN: a name without a
+    legal form ("Au bon moulin") is found by the identifiers printed under it."""
+    guesses: list[Guess] = []
+    by_top = {(line.page, round(line.top, 1)): line for line in doc.lines}
+    for anchor in anchors:
+        if anchor.bbox is None:
+            continue
+        line = by_top.get((anchor.page, round(anchor.bbox[1], 1)))
+        if line is None:
+            continue
+        cell = doc.segment_start(line, _offset_at(line, anchor.bbox[0]) + 1)
+        x0 = line.bbox(cell, cell + 1)[0]
+        head = _block_head(doc, line, x0)
+        if head is None:
+            continue
+        head_line, start = head
+        end = doc.segment_end(head_line, start)
+        text = _clean_name(head_line.text[start:end])
+        if text and _looks_like_name(text) and len(text.split()) <= 6 and ":" not in text:
+            form = float(bool(LEGAL_FORM.search(fold(text))))
+            guesses.append(
+                Guess(
+                    text,
+                    _evidence(head_line, start, end),
+                    0.9,
+                    {"block_head": 1.0, "legal_form": form},
+                )
+            )
+    return guesses
+
+
+def _offset_at(line: Line, x: float) -> int:
+    for word, start in zip(line.words, line.starts, strict=True):
+        if word.x1 >= x - 0.5:
+            return start
+    return 0
+
+
+def _block_head(doc: Document, line: Line, x0: float) -> tuple[Line, int] | None:
+    """The first line of the block that ``line`` ends, in the column starting at ``x0``:
+    walking up while a line starts a word at the same x, with no wide gap between them."""
+    head: tuple[Line, int] | None = None
+    below = line
+    for index in range(line.index - 1, max(line.index - 9, -1), -1):
+        above = doc.lines[index]
+        if above.page != line.page:
+            break
+        height = max(below.bottom - below.top, 6.0)
+        if below.top - above.bottom > 2.2 * height + 4:
+            break
+        starts = [s for w, s in zip(above.words, above.starts, strict=True) if abs(w.x0 - x0) < 2]
+        if not starts:
+            continue
+        head, below = (above, starts[0]), above
+    return head
+
+
+def _from_domain_names(doc: Document, buyers: BuyerZones) -> list[Guess]:
+    """A cell that spells the sender's web or mail domain ("Gráficas Ortega" for
+    graficas-ortega.es): the seller's name even without a legal form."""
+    labels = {
+        registered_label(h.host).replace("-", "")
+        for line in doc.lines
+        for h in find_hosts(line.text)
+        if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
+    }
+    labels = {label for label in labels if len(label) >= 4}
+    guesses: list[Guess] = []
+    for line in doc.lines:
+        start = 0
+        while labels and start < len(line.text):
+            end = max(doc.segment_end(line, start), start + 1)
+            text = _clean_name(line.text[start:end])
+            key = re.sub(r"[^a-z0-9]", "", fold(LEGAL_FORM.sub(" ", fold(text))))
+            if key in labels and _looks_like_name(text) and not buyers.covers(line, start):
+                form = float(bool(LEGAL_FORM.search(fold(text))))
+                guesses.append(
+                    Guess(
+                        text,
+                        _evidence(line, start, end),
+                        0.9,
+                        {"spells_domain": 1.0, "legal_form": form},
+                    )
+                )
+            start = end + 1
     return guesses

@@ -143,7 +143,9 @@ class InvoiceSpec:
     order_date: date | None = None
     generic_date_label: bool = False  # "Date:" / "Datum:" instead of "Invoice date:"
     tax_representative: Party | None = None
-    party_headings: bool = True  # False: the unseen layouts print the party blocks bare
+    # False: the unseen layouts print that party's block without a heading.
+    buyer_heading: bool = True
+    seller_heading: bool = True
 
     def totals(self) -> InvoiceTotals:
         by_rate: dict[Decimal, Decimal] = {}

@@ -124,8 +124,9 @@ def layout_buyer_first(draw: InvoiceDraw) -> None:
     "From" heading, every date in one column."""
     spec, page, words = draw.spec, draw.page, draw.words
     page.text(LEFT, 24, draw.title.upper(), size=20, bold=True, color=draw.accent)
-    _block(draw, LEFT, 38, words["bill_to"], spec.buyer.name, _buyer_lines(draw))
-    heading = words["seller"] if spec.party_headings else None
+    buyer_heading = words["bill_to"] if spec.buyer_heading else None
+    _block(draw, LEFT, 38, buyer_heading, spec.buyer.name, _buyer_lines(draw))
+    heading = words["seller"] if spec.seller_heading else None
     _block(draw, 120, 38, heading, _supplier_name(draw), _supplier_lines(draw))
     y = _rows(draw, dated_rows(draw), LEFT, 84, 48)
     y = _body(draw, max(y + 4, 112))
@@ -139,7 +140,7 @@ def layout_seller_footer(draw: InvoiceDraw) -> None:
     a block at the bottom, next to its fiscal representative when it has one."""
     spec, page, words = draw.spec, draw.page, draw.words
     page.text(RIGHT, 24, draw.title, size=18, bold=True, align="R")
-    heading = words["buyer_alt"] if spec.party_headings else None
+    heading = words["buyer_alt"] if spec.buyer_heading else None
     _block(draw, LEFT, 40, heading, spec.buyer.name, _buyer_lines(draw))
     y = _rows(draw, dated_rows(draw), 112, 40, 40)
     y = _body(draw, max(y + 8, 100))
@@ -164,12 +165,13 @@ def layout_party_columns(draw: InvoiceDraw) -> None:
     dates as a row of labels over a row of values."""
     spec, page, words = draw.spec, draw.page, draw.words
     page.text(PAGE_WIDTH / 2, 22, draw.title.upper(), size=18, bold=True, align="C")
-    _block(draw, LEFT, 36, words["buyer_alt"], spec.buyer.name, _buyer_lines(draw))
+    buyer_heading = words["buyer_alt"] if spec.buyer_heading else None
+    _block(draw, LEFT, 36, buyer_heading, spec.buyer.name, _buyer_lines(draw))
     _block(
         draw,
         112,
         36,
-        words["seller_alt"],
+        words["seller_alt"] if spec.seller_heading else None,
         _supplier_name(draw),
         _supplier_lines(draw, with_iban=True),
     )
@@ -198,7 +200,7 @@ def layout_bank_heading(draw: InvoiceDraw) -> None:
     for line in (supplier.street, city_line(supplier), draw.email() or ""):
         y += 4.5
         page.text(RIGHT, y, line, align="R", color=GREY)
-    heading = words["bill_to"] if spec.party_headings else None
+    heading = words["bill_to"] if spec.buyer_heading else None
     _block(draw, LEFT, 44, heading, spec.buyer.name, _buyer_lines(draw))
     page.text(125, 44, draw.title, size=14, bold=True)
     y = _rows(draw, dated_rows(draw), 125, 51, 35)

@@ -37,6 +37,9 @@ def unseen_invoice_spec(rng: random.Random, index: int, buyer: Party) -> Invoice
         language = "nl"
     profile = random_vendor_profile(rng, country=country)
     supplier = profile.party
+    if rng.random() < 0.25:
+        # Sole traders and brands print a name without a legal form ("Au bon moulin").
+        supplier = replace(supplier, name=supplier.name.rsplit(" ", 1)[0])
     issued = date(2025, 1, 6) + timedelta(days=rng.randint(0, 600))
     lines = tuple(
         LineItem(description, Decimal(rng.choice((1, 2, 3, 10))), Decimal(price) / 100, rate)
@@ -72,7 +75,8 @@ def unseen_invoice_spec(rng: random.Random, index: int, buyer: Party) -> Invoice
         tax_representative=(
             random_company(rng, "FR", banking=True) if foreign and rng.random() < 0.3 else None
         ),
-        party_headings=rng.random() < 0.6,
+        buyer_heading=rng.random() < 0.6,
+        seller_heading=rng.random() < 0.6,
         filename=f"unseen-{index:03d}-{layout}-{language}.pdf",
     )
 
