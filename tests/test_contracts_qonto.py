@@ -615,3 +615,18 @@ def test_lookup_never_takes_an_unreadable_namesake_for_absent(server: FixtureSer
         client(server).find_supplier_invoice_for(file_name="doc-9-invoice.pdf", created_after=SINCE)
 
     assert "doc-9-invoice.pdf" in str(raised.value)
+
+
+def test_an_account_with_neither_id_nor_iban_is_skipped_with_a_log_line(
+    server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json.loads(fixture("organization_ok").raw)
+    del body["organization"]["id"]
+    body["organization"]["bank_accounts"].append({"name": "Restricted", "status": "active"})
+    server.serve(altered("organization_ok", body))
+
+    organization = client(server).get_organization()
+
+    assert organization.id == "elektro-tesla-gmbh-3066"
+    assert [a.id for a in organization.bank_accounts] == ["FR7616798000010000005663951"]
+    assert "bank account 'Restricted' has neither id nor IBAN" in caplog.text

@@ -333,6 +333,9 @@ class BankAccountPage(Lenient):
 
 
 class Organization(Lenient):
+    """The spec requires none of these fields; every documented example has ``id``. Without it
+    the organization is known by its slug (then its registration number), never refused."""
+
     id: str
     name: str | None = None
     slug: str | None = None
@@ -345,6 +348,13 @@ class Organization(Lenient):
     @classmethod
     def _identified(cls, value: Any) -> Any:
         return [] if value is None else _identified_accounts(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("id"):
+            value = {**value, "id": value.get("slug") or value.get("legal_number") or ""}
+        return value
 
 
 class OrganizationEnvelope(Lenient):
