@@ -270,39 +270,7 @@ class DropboxClient:
         max_bytes: int,
         secrets: list[str],
     ) -> DownloadedFile:
-        raw_result = response.headers.get("Dropbox-API-Result")
-        if raw_result is None:
-            response.close()
-            raise ProtocolError(
-                "expected the file metadata in the Dropbox-API-Result header, received none",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id_of(response),
-                expected="Dropbox-API-Result header",
-                received="no header",
-            )
-        try:
-            result_data = json.loads(raw_result)
-        except ValueError:
-            response.close()
-            raise ProtocolError(
-                "expected JSON in the Dropbox-API-Result header, received "
-                f"{shorten(raw_result, 80)!r}",
-                provider=PROVIDER,
-                status=response.status_code,
-                request_id=request_id_of(response),
-                expected="Dropbox-API-Result JSON",
-                received=shorten(raw_result, 80),
-                secrets=secrets,
-            ) from None
-        metadata = validate(
-            FileMetadata,
-            result_data,
-            provider=PROVIDER,
-            expected="FileMetadata in Dropbox-API-Result",
-            response=response,
-            secrets=secrets,
-        )
+        metadata = _result_metadata(response, secrets)
         if metadata.size > max_bytes:
             response.close()
             raise FileTooLargeError(
@@ -323,23 +291,7 @@ class DropboxClient:
                 request_id=request_id_of(response),
             )
         actual = content_hash(content)
-        if metadata.content_hash and metadata.content_hash != actual:
-            raise ContentHashMismatchError(
-                f"{metadata.name}: the downloaded bytes hash to {actual}, but Dropbox says "
-                f"{metadata.content_hash}; the file was corrupted in transit and is refused",
-                path=path,
-                expected=metadata.content_hash,
-                actual=actual,
-            )
-        if expected_content_hash and expected_content_hash != actual:
-            raise ContentHashMismatchError(
-                f"{metadata.name}: the downloaded bytes hash to {actual}, not to the listed "
-                f"{expected_content_hash}; the file changed since it was listed and is refused "
-                "(the next poll lists the new version)",
-                path=path,
-                expected=expected_content_hash,
-                actual=actual,
-            )
+        _check_hashes(metadata, actual, path, expected_content_hash)
         return DownloadedFile(
             file_id=metadata.id,
             content=content,
@@ -347,4 +299,63 @@ class DropboxClient:
             content_type=response.headers.get("Content-Type"),
             content_hash=actual,
             revision=metadata.rev,
+        )
+
+
+def _result_metadata(response: requests.Response, secrets: list[str]) -> FileMetadata:
+    """The file's metadata, which a download sends in the ``Dropbox-API-Result`` header."""
+    raw_result = response.headers.get("Dropbox-API-Result")
+    if raw_result is None:
+        response.close()
+        raise ProtocolError(
+            "expected the file metadata in the Dropbox-API-Result header, received none",
+            provider=PROVIDER,
+            status=response.status_code,
+            request_id=request_id_of(response),
+            expected="Dropbox-API-Result header",
+            received="no header",
+        )
+    try:
+        result_data = json.loads(raw_result)
+    except ValueError:
+        response.close()
+        raise ProtocolError(
+            f"expected JSON in the Dropbox-API-Result header, received {shorten(raw_result, 80)!r}",
+            provider=PROVIDER,
+            status=response.status_code,
+            request_id=request_id_of(response),
+            expected="Dropbox-API-Result JSON",
+            received=shorten(raw_result, 80),
+            secrets=secrets,
+        ) from None
+    return validate(
+        FileMetadata,
+        result_data,
+        provider=PROVIDER,
+        expected="FileMetadata in Dropbox-API-Result",
+        response=response,
+        secrets=secrets,
+    )
+
+
+def _check_hashes(
+    metadata: FileMetadata, actual: str, path: str, expected_content_hash: str | None
+) -> None:
+    """The bytes must hash to what Dropbox says now and to what the listing said."""
+    if metadata.content_hash and metadata.content_hash != actual:
+        raise ContentHashMismatchError(
+            f"{metadata.name}: the downloaded bytes hash to {actual}, but Dropbox says "
+            f"{metadata.content_hash}; the file was corrupted in transit and is refused",
+            path=path,
+            expected=metadata.content_hash,
+            actual=actual,
+        )
+    if expected_content_hash and expected_content_hash != actual:
+        raise ContentHashMismatchError(
+            f"{metadata.name}: the downloaded bytes hash to {actual}, not to the listed "
+            f"{expected_content_hash}; the file changed since it was listed and is refused "
+            "(the next poll lists the new version)",
+            path=path,
+            expected=expected_content_hash,
+            actual=actual,
         )

@@ -86,20 +86,8 @@ def check_item(item: BulkItem) -> None:
         )
 
 
-def encode_bulk_body(
-    items: Sequence[BulkItem],
-    *,
-    source: str = "integration",
-    meta: Mapping[str, Any] | None = None,
-    skip_attachment_matcher: bool | None = None,
-    boundary: str | None = None,
-) -> tuple[bytes, str]:
-    """The multipart body and its Content-Type, after checking every limit locally.
-
-    One ``supplier_invoices[][file]`` part followed by its ``supplier_invoices[][idempotency_key]``
-    part per invoice, repeated: Rails starts a new array element when a key repeats. The body is
-    built here (not by ``requests``) so its exact size can be checked against the 15 MB cap.
-    """
+def _check_batch(items: Sequence[BulkItem]) -> None:
+    """Count, per-file rules and unique keys, before anything is encoded."""
     if not items:
         raise BulkLimitError("nothing to upload: the batch is empty", code="empty_batch")
     if len(items) > MAX_ITEMS_PER_REQUEST:
@@ -123,6 +111,44 @@ def encode_bulk_body(
                 filename=item.filename,
             )
         seen.add(item.idempotency_key)
+
+
+def _request_too_large(items: Sequence[BulkItem], size: int) -> BulkLimitError:
+    """Name the item at which the running size overflows the request cap."""
+    running = 0
+    culprit = items[-1]
+    for item in items:
+        running += item.size
+        if running > MAX_REQUEST_BYTES - 64 * 1024:
+            culprit = item
+            break
+    return BulkLimitError(
+        f"the request would be {size:,} bytes; Qonto accepts at most "
+        f"{MAX_REQUEST_BYTES:,} bytes (15 MB) per request (it overflows at "
+        f"{culprit.filename}); split the batch",
+        code="request_too_large",
+        idempotency_key=culprit.idempotency_key,
+        filename=culprit.filename,
+        size=size,
+        limit=MAX_REQUEST_BYTES,
+    )
+
+
+def encode_bulk_body(
+    items: Sequence[BulkItem],
+    *,
+    source: str = "integration",
+    meta: Mapping[str, Any] | None = None,
+    skip_attachment_matcher: bool | None = None,
+    boundary: str | None = None,
+) -> tuple[bytes, str]:
+    """The multipart body and its Content-Type, after checking every limit locally.
+
+    One ``supplier_invoices[][file]`` part followed by its ``supplier_invoices[][idempotency_key]``
+    part per invoice, repeated: Rails starts a new array element when a key repeats. The body is
+    built here (not by ``requests``) so its exact size can be checked against the 15 MB cap.
+    """
+    _check_batch(items)
     fields: list[tuple[str, Any]] = []
     for item in items:
         fields.append(
@@ -136,23 +162,7 @@ def encode_bulk_body(
         fields.append(("skip_attachment_matcher", "true" if skip_attachment_matcher else "false"))
     body, content_type = encode_multipart_formdata(fields, boundary=boundary)
     if len(body) > MAX_REQUEST_BYTES:
-        running = 0
-        culprit = items[-1]
-        for item in items:
-            running += item.size
-            if running > MAX_REQUEST_BYTES - 64 * 1024:
-                culprit = item
-                break
-        raise BulkLimitError(
-            f"the request would be {len(body):,} bytes; Qonto accepts at most "
-            f"{MAX_REQUEST_BYTES:,} bytes (15 MB) per request (it overflows at "
-            f"{culprit.filename}); split the batch",
-            code="request_too_large",
-            idempotency_key=culprit.idempotency_key,
-            filename=culprit.filename,
-            size=len(body),
-            limit=MAX_REQUEST_BYTES,
-        )
+        raise _request_too_large(items, len(body))
     return body, content_type
 
 
