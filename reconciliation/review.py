@@ -271,13 +271,13 @@ def approve_invoice(*, invoice: Invoice, user: AbstractBaseUser) -> ReviewResult
         before = {"status": locked.status}
         locked.approve(user, "approved from the review list")
         locked.save()
-        Decision.objects.create(
-            workspace_id=locked.workspace_id,
+        Decision.record(
+            workspace=locked.workspace_id,
             action=DecisionAction.APPROVE,
-            actor_id=user.pk,
+            actor=user,
             invoice=locked,
-            document_id=locked.document_id,
-            vendor_id=locked.vendor_id,
+            document=locked.document_id,
+            vendor=locked.vendor_id,
             before=before,
             after={"status": locked.status},
             reason=locked.decision_reason,
@@ -297,13 +297,13 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
         before = {"status": locked.status}
         locked.refuse(user, reason)
         locked.save()
-        Decision.objects.create(
-            workspace_id=locked.workspace_id,
+        Decision.record(
+            workspace=locked.workspace_id,
             action=DecisionAction.REFUSE,
-            actor_id=user.pk,
+            actor=user,
             invoice=locked,
-            document_id=locked.document_id,
-            vendor_id=locked.vendor_id,
+            document=locked.document_id,
+            vendor=locked.vendor_id,
             before=before,
             after={"status": locked.status},
             reason=reason,

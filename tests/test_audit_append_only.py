@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +14,7 @@ from reconciliation.models import (
     PostOutcome,
     Workspace,
 )
-from tests.factories import make_invoice
+from tests.factories import make_invoice, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +62,8 @@ def test_finished_attempt_cannot_be_saved_or_deleted(workspace: Workspace) -> No
 
 
 def test_decisions_are_never_rewritten(workspace: Workspace) -> None:
-    decision = Decision.objects.create(
-        workspace=workspace, action=DecisionAction.APPROVE, reason="ok"
+    decision = Decision.record(
+        workspace=workspace, action=DecisionAction.APPROVE, actor=None, reason="ok"
     )
     decision.reason = "changed"
     with pytest.raises(AppendOnlyError):
@@ -69,3 +71,39 @@ def test_decisions_are_never_rewritten(workspace: Workspace) -> None:
     with pytest.raises(AppendOnlyError):
         Decision.objects.all().delete()
     assert Decision.objects.get(pk=decision.pk).reason == "ok"
+
+
+def test_decision_record_links_rows_and_stores_plain_values(workspace: Workspace) -> None:
+    invoice = make_invoice(workspace)
+    user = make_user(workspace=workspace)
+    decision = Decision.record(
+        workspace=workspace.pk,
+        action=DecisionAction.EDIT,
+        actor=user,
+        invoice=invoice,
+        document=invoice.document_id,
+        before={"total_amount": Decimal("10.50"), "issue_date": date(2026, 3, 1)},
+        after={"total_amount": Decimal("10.05"), "issue_date": None},
+        reason="Corrected total_amount.",
+    )
+    stored = Decision.objects.get(pk=decision.pk)
+    assert (stored.workspace_id, stored.actor_id, stored.invoice_id, stored.document_id) == (
+        workspace.pk,
+        user.pk,
+        invoice.pk,
+        invoice.document_id,
+    )
+    assert stored.match_id is None
+    assert stored.before == {"total_amount": "10.50", "issue_date": "2026-03-01"}
+    assert stored.after == {"total_amount": "10.05", "issue_date": None}
+    assert decision.before == stored.before
+
+
+def test_decision_record_without_actor_is_wells_own(workspace: Workspace) -> None:
+    decision = Decision.record(workspace=workspace, action=DecisionAction.ROUTE, actor=None)
+    assert (decision.actor_id, decision.before, decision.after, str(decision)) == (
+        None,
+        {},
+        {},
+        "Routed automatically by Well",
+    )

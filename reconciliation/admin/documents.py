@@ -211,13 +211,13 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         super().save_model(request, obj, form, change)
         if not changed:
             return
-        Decision.objects.create(
-            workspace_id=obj.workspace_id,
+        Decision.record(
+            workspace=obj.workspace_id,
             action=DecisionAction.EDIT,
-            actor_id=request.user.pk,
+            actor=request.user,
             invoice=obj,
-            document_id=obj.document_id,
-            vendor_id=obj.vendor_id,
+            document=obj.document_id,
+            vendor=obj.vendor_id,
             before={name: _plain(stored, name) for name in changed},
             after={name: _plain(obj, name) for name in changed},
             reason="Changed on the invoice page",

@@ -223,12 +223,12 @@ def record_review(
         if vendor is not None and after:
             vendor_updates = _correct_identity(vendor, before, after)
         if after:
-            Decision.objects.create(
-                workspace_id=invoice.workspace_id,
+            Decision.record(
+                workspace=invoice.workspace_id,
                 action=DecisionAction.EDIT,
-                actor_id=user.pk if user is not None else None,
+                actor=user,
                 invoice=invoice,
-                document_id=invoice.document_id,
+                document=invoice.document_id,
                 vendor=vendor,
                 before=before,
                 after={**after, "vendor": vendor_updates} if vendor_updates else after,
@@ -257,12 +257,12 @@ def record_review(
                     )
                 adopted = _adopt_identity(vendor, invoice)
                 vendor_updates = {**vendor_updates, **adopted}
-            Decision.objects.create(
-                workspace_id=invoice.workspace_id,
+            Decision.record(
+                workspace=invoice.workspace_id,
                 action=DecisionAction.APPROVE,
-                actor_id=user.pk if user is not None else None,
+                actor=user,
                 invoice=invoice,
-                document_id=invoice.document_id,
+                document=invoice.document_id,
                 vendor=vendor,
                 before={"status": previous_status},
                 after={"status": invoice.status, "vendor": adopted},

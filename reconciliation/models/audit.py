@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn, Self
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 from reconciliation.models.base import TenantModel, TenantQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from reconciliation.models.banking import Match
+    from reconciliation.models.document import Document
+    from reconciliation.models.invoice import Invoice
+    from reconciliation.models.vendor import Vendor
+    from reconciliation.models.workspace import Workspace
 
 
 class AppendOnlyError(Exception):
@@ -280,3 +292,57 @@ class Decision(TenantModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Decisions are never deleted.")
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        workspace: Workspace | int,
+        action: DecisionAction,
+        actor: AbstractBaseUser | AnonymousUser | None,
+        invoice: Invoice | int | None = None,
+        document: Document | int | None = None,
+        match: Match | int | None = None,
+        vendor: Vendor | int | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> Decision:
+        """The one place a decision is written. `actor` is the person (None when Well decided on
+        its own); invoice / document / match / vendor are the rows it is about (a row or its id),
+        so each one's history shows it; before / after are stored as plain JSON (Decimals and
+        dates as strings) so every writer stores values the same way."""
+        decision = cls(
+            action=action,
+            actor_id=_actor_id(actor),
+            before=_plain_json(before),
+            after=_plain_json(after),
+            reason=reason,
+        )
+        for name, value in (
+            ("workspace", workspace),
+            ("invoice", invoice),
+            ("document", document),
+            ("match", match),
+            ("vendor", vendor),
+        ):
+            setattr(
+                decision,
+                f"{name}_id",
+                value if value is None or isinstance(value, int) else value.pk,
+            )
+        decision.save(force_insert=True)
+        return decision
+
+
+def _actor_id(actor: AbstractBaseUser | AnonymousUser | None) -> int | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    return int(actor.pk)
+
+
+def _plain_json(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not values:
+        return {}
+    plain: dict[str, Any] = json.loads(json.dumps(dict(values), cls=DjangoJSONEncoder))
+    return plain
