@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.utils import timezone
 
 from reconciliation import matching, parsing, posting
@@ -47,14 +49,27 @@ class WindowReport:
     errors: list[str] = field(default_factory=list)
 
 
-def window_is_open(workspace_id: int) -> bool:
+def window_open_expression(workspace: Any) -> ExpressionWrapper[Q]:
+    """True while a folder poll of the workspace runs or a document it brought is unread.
+
+    `workspace` is a workspace id or an `OuterRef` to one, so the dispatcher asks the same
+    question of every workspace in one query."""
     polling = SyncRun.objects.filter(
-        workspace_id=workspace_id, kind=SyncKind.FILES, status=SyncStatus.RUNNING
-    ).exists()
+        workspace_id=workspace, kind=SyncKind.FILES, status=SyncStatus.RUNNING
+    )
     reading = Document.objects.filter(
-        workspace_id=workspace_id, status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)
-    ).exists()
-    return polling or reading
+        workspace_id=workspace, status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)
+    )
+    return ExpressionWrapper(Exists(polling) | Exists(reading), output_field=BooleanField())
+
+
+def window_is_open(workspace_id: int) -> bool:
+    return bool(
+        Workspace.objects.filter(pk=workspace_id)
+        .annotate(open=window_open_expression(workspace_id))
+        .values_list("open", flat=True)
+        .first()
+    )
 
 
 def read_document(*, document_id: int) -> parsing.ParseResult:

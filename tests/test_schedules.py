@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import Schedule
 
-from reconciliation.dispatch import dispatch_due_work
+from reconciliation.dispatch import DispatchReport, dispatch_due_work
 from reconciliation.models import Provider, SyncKind, SyncRun, SyncStatus, Workspace
 from reconciliation.schedules import SCHEDULES
-from tests.factories import make_connection
+from tests.factories import make_connection, make_document, make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +64,52 @@ def test_dispatch_queues_the_polls_that_are_due(
     assert report.polls_queued == [due.pk]
     assert recent.pk not in report.polls_queued
     assert len(queued) == 1
+
+
+def _seed_workspaces(count: int) -> None:
+    for index in range(count):
+        workspace = make_workspace(f"Dispatch {index}")
+        make_connection(workspace, Provider.DROPBOX, watched_folder=f"/w{index}")
+        make_connection(workspace, Provider.QONTO)
+        SyncRun.objects.create(
+            workspace=workspace,
+            kind=SyncKind.POSTING,
+            status=SyncStatus.SUCCEEDED,
+            started_at=timezone.now() - timedelta(minutes=1),
+        )
+
+
+def _dispatch_queries(django_capture_on_commit_callbacks: Any) -> tuple[int, DispatchReport]:
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        report = dispatch_due_work()
+    return len(queries), report
+
+
+def test_dispatch_costs_the_same_queries_for_one_or_thirty_workspaces(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    _seed_workspaces(1)
+    few, report = _dispatch_queries(django_capture_on_commit_callbacks)
+    assert len(report.polls_queued) == 1
+    assert report.windows_queued == []
+    _seed_workspaces(29)
+    many, report = _dispatch_queries(django_capture_on_commit_callbacks)
+    assert len(report.polls_queued) == 30
+    assert report.windows_queued == []
+    assert (few - 1, many - 30) == (2, 2)  # two reads, then one enqueue per due poll
+
+
+def test_dispatch_queues_a_window_once_per_workspace_when_it_is_due_and_closed(
+    workspace: Workspace, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_connection(workspace, Provider.QONTO)
+    make_connection(workspace, Provider.QONTO)
+    busy = make_workspace("Still reading")
+    make_connection(busy, Provider.QONTO)
+    make_document(busy)
+    with django_capture_on_commit_callbacks(execute=False):
+        report = dispatch_due_work()
+    assert report.windows_queued == [workspace.pk]

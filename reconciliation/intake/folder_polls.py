@@ -116,10 +116,29 @@ def next_sync_allowed_at(connection: Connection, now: datetime | None = None) ->
 def is_due(connection: Connection, now: datetime | None = None) -> bool:
     """Due when the workspace's poll interval has passed and the hourly cap allows a sync."""
     now = now or timezone.now()
-    interval = timedelta(minutes=connection.workspace.poll_interval_minutes)
-    if connection.last_sync_started_at and connection.last_sync_started_at + interval > now:
+    return poll_is_due(
+        last_started=connection.last_sync_started_at,
+        interval_minutes=connection.workspace.poll_interval_minutes,
+        syncs_last_hour=len(syncs_in_last_hour(connection, now)),
+        cap=connection.workspace.max_syncs_per_hour,
+        now=now,
+    )
+
+
+def poll_is_due(
+    *,
+    last_started: datetime | None,
+    interval_minutes: int,
+    syncs_last_hour: int,
+    cap: int,
+    now: datetime,
+) -> bool:
+    """The polling rule itself: the interval has passed and fewer than `cap` polls started in
+    the rolling hour (with `cap` of them, the oldest is less than an hour old, so the next
+    allowed start is still ahead)."""
+    if last_started and last_started + timedelta(minutes=interval_minutes) > now:
         return False
-    return next_sync_allowed_at(connection, now) <= now
+    return syncs_last_hour < cap
 
 
 @dataclass(frozen=True)
