@@ -35,7 +35,8 @@ from reconciliation.models.document import (
     DocumentKind,
     DocumentStatus,
 )
-from reconciliation.models.invoice import Invoice, InvoiceStatus, idempotency_key_for
+from reconciliation.models.invoice import Invoice, InvoiceStatus, QontoOrigin, idempotency_key_for
+from reconciliation.models.qonto import QontoSupplierInvoice
 from reconciliation.models.routing import RoutingRule
 from reconciliation.models.vendor import TRAINING_DOCUMENTS, Vendor, VendorStatus
 from reconciliation.models.workspace import DataRegion, Membership, Role, Workspace
@@ -65,6 +66,8 @@ __all__ = [
     "PostAttempt",
     "PostOutcome",
     "Provider",
+    "QontoOrigin",
+    "QontoSupplierInvoice",
     "Receivable",
     "ReceivableStatus",
     "Role",

@@ -39,12 +39,21 @@ _INVOICE_TRANSITIONS: dict[str, set[str]] = {
     S.NEEDS_REVIEW: {S.NEEDS_REVIEW, S.APPROVED, S.REFUSED},
     S.REFUSED: {S.NEEDS_REVIEW},
     S.APPROVED: {S.POSTING, S.NEEDS_REVIEW, S.REFUSED},
-    S.POSTING: {S.POSTED, S.REJECTED, S.FAILED, S.APPROVED},
+    # NEEDS_REVIEW: the probe found an entry in Qonto that may be this invoice.
+    S.POSTING: {S.POSTED, S.REJECTED, S.FAILED, S.APPROVED, S.NEEDS_REVIEW},
     S.FAILED: {S.APPROVED, S.POSTING, S.NEEDS_REVIEW, S.REFUSED},
     S.REJECTED: {S.APPROVED, S.NEEDS_REVIEW, S.REFUSED},
     S.POSTED: set(),
 }
 UNDECIDED_STATUSES = (S.NEW, S.NEEDS_REVIEW)
+#: Where a person may link an invoice to an entry Qonto already has (automatic links happen
+#: while the posting window holds the invoice).
+_LINKABLE = (S.POSTING, S.NEEDS_REVIEW, S.APPROVED, S.FAILED, S.REJECTED)
+
+
+class QontoOrigin(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded by Well (Qonto read the PDF itself)"
+    LINKED = "linked", "Linked to an entry Qonto already had"
 
 
 class InvoiceQuerySet(TenantQuerySet["Invoice"]):
@@ -69,6 +78,10 @@ class InvoiceQuerySet(TenantQuerySet["Invoice"]):
 
     def failed(self) -> Self:
         return self.filter(status__in=(S.FAILED, S.REJECTED))
+
+    def differs_from_qonto(self) -> Self:
+        """Posted invoices whose read-back found Qonto's values differing from the reviewed ones."""
+        return self.filter(qonto_agrees=False)
 
 
 def idempotency_key_for(workspace_id: int, document_id: int, content_hash: str) -> str:
@@ -155,6 +168,23 @@ class Invoice(TenantModel):
     last_error_code = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
+    qonto_origin = models.CharField(max_length=16, choices=QontoOrigin.choices, blank=True)
+    # Read-back: what Qonto read from the PDF, compared with the reviewed values.
+    # {"qonto": {field: value}, "differences": [{"field", "label", "well", "qonto"}],
+    #  "compared": [field, ...]}
+    qonto_readback = models.JSONField(default=dict, blank=True)
+    qonto_agrees = models.BooleanField(
+        null=True, blank=True, help_text="Empty until Qonto has read the posted PDF."
+    )
+    qonto_checked_at = models.DateTimeField(null=True, blank=True)
+    # The probe before posting: Qonto entries that may already be this invoice, with scores,
+    # and what a person decided ("decision": "post_anyway" | "link").
+    qonto_probe = models.JSONField(default=dict, blank=True)
+    # A new version of an invoice already posted (same supplier and number, other content).
+    revision_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+    revision_differences = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -254,10 +284,38 @@ class Invoice(TenantModel):
     def mark_as_posted(self, qonto_id: str) -> None:
         self._move_to(S.POSTED)
         self.qonto_id = qonto_id
+        self.qonto_origin = QontoOrigin.UPLOADED
         self.posted_at = timezone.now()
         self._clear_lease()
         self.last_error = ""
         self.last_error_code = ""
+
+    def mark_as_linked(self, qonto_id: str) -> None:
+        """Qonto already holds this invoice (another route brought it): keep its id, upload
+        nothing."""
+        if self.status not in _LINKABLE or self.is_held:
+            raise IllegalTransitionError("invoice", self.status, "linked")
+        self.status = S.POSTED
+        self.qonto_id = qonto_id
+        self.qonto_origin = QontoOrigin.LINKED
+        self.posted_at = timezone.now()
+        self._clear_lease()
+        self.last_error = ""
+        self.last_error_code = ""
+        self.next_attempt_at = None
+
+    def probe_to_review(self, reasons: list[str]) -> None:
+        """The probe found entries in Qonto that may be this invoice: a person decides."""
+        self._move_to(S.NEEDS_REVIEW)
+        self._clear_lease()
+        self.routing_reasons = reasons
+        self.decided_by = None
+        self.decided_at = None
+
+    def record_readback(self, readback: dict[str, Any], agrees: bool) -> None:
+        self.qonto_readback = readback
+        self.qonto_agrees = agrees
+        self.qonto_checked_at = timezone.now()
 
     def mark_as_rejected(self, code: str, detail: str) -> None:
         self._move_to(S.REJECTED)

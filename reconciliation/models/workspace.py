@@ -74,6 +74,12 @@ class Workspace(models.Model):
         validators=PERCENT_VALIDATORS,
         help_text="A payment match at or above this is attached to the Qonto transaction.",
     )
+    qonto_link_threshold = confidence_field(
+        default=Decimal(85),
+        validators=PERCENT_VALIDATORS,
+        help_text="Before posting, an entry already in Qonto scoring at or above this is linked "
+        "instead of uploading the invoice again; from 55 up to it, a person decides.",
+    )
     review_vendors_in_training = models.BooleanField(
         default=True,
         help_text="Send a vendor's documents to review until ten of them have been reviewed.",
