@@ -28,8 +28,8 @@ from reconciliation.models import (
     SyncRun,
     Workspace,
 )
-from reconciliation.text.names import compact_iban, normalize_name
-from reconciliation.text.normalize import normalize_iban
+from reconciliation.text.identifiers import compact_iban, normalize_iban
+from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import normalize_reference
 
 

@@ -23,13 +23,8 @@ from reconciliation.models import (
     Vendor,
     VendorStatus,
 )
-from reconciliation.text.normalize import (
-    compact_vat_id,
-    is_shared_domain,
-    normalize_domain,
-    normalize_iban,
-    normalize_vat_id,
-)
+from reconciliation.text.domains import is_shared_domain, normalize_domain
+from reconciliation.text.identifiers import compact_vat_id, normalize_iban, normalize_vat_id
 from reconciliation.vendors.enrichment import MergeError, index_vendor, merge_vendors
 
 MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"

@@ -47,7 +47,8 @@ from reconciliation.models import (
     TransactionStatus,
 )
 from reconciliation.money import is_known_currency
-from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import remittance_reference
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from reconciliation.models import (
     Workspace,
     idempotency_key_for,
 )
-from reconciliation.text.names import normalize_name
+from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors import enrichment
 from reconciliation.vendors.identity import OwnNames
@@ -124,7 +124,7 @@ def _without_own_name(extraction: Extraction, ourselves: OwnNames) -> Extraction
     drop it, so the vendor is found by the identifiers that remain, or a person names it."""
     dropped = []
     supplier = extraction.fields.get("supplier_name")
-    if supplier is not None and ourselves.is_us(normalize_name(str(supplier.value))):
+    if supplier is not None and ourselves.is_us(normalize_counterparty(str(supplier.value))):
         dropped.append("supplier_name")
     vat_id = extraction.fields.get("supplier_vat_id")
     if vat_id is not None and ourselves.is_our_vat_id(str(vat_id.value)):

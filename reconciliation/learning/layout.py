@@ -13,12 +13,11 @@ from reconciliation.extraction.amounts import currency_in, find_amounts
 from reconciliation.extraction.dates import find_dates
 from reconciliation.extraction.types import AMOUNT_FIELDS, DATE_FIELDS, FieldValue, Word
 from reconciliation.money import is_known_currency
-from reconciliation.text.normalize import (
+from reconciliation.text.domains import normalize_domain, normalize_host
+from reconciliation.text.folding import fold
+from reconciliation.text.identifiers import (
     compact_identifier,
     compact_vat_id,
-    fold,
-    normalize_domain,
-    normalize_host,
     normalize_iban,
     normalize_vat_id,
 )

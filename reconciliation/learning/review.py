@@ -22,16 +22,14 @@ from reconciliation.learning.rules import LEARNABLE_FIELDS, learn_from_correctio
 from reconciliation.models import Decision, DecisionAction, Invoice, Vendor, VendorStatus
 from reconciliation.models.vendor import VendorReview
 from reconciliation.money import is_known_currency
-from reconciliation.text.normalize import (
+from reconciliation.text.domains import is_shared_domain, normalize_domain, normalize_host
+from reconciliation.text.identifiers import (
     compact_identifier,
     compact_vat_id,
-    is_shared_domain,
-    normalize_domain,
-    normalize_host,
     normalize_iban,
-    normalize_name,
     normalize_vat_id,
 )
+from reconciliation.text.names import normalize_name
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors.enrichment import INVOICE_COLUMNS, index_vendor
 

@@ -91,6 +91,11 @@ class Connection(TenantModel):
     # Qonto: transactions are mirrored incrementally from this updated_at mark.
     synced_until = models.DateTimeField(null=True, blank=True)
     bank_account_ids = models.JSONField(default=list, blank=True)
+    # Qonto: supplier invoices are mirrored from this updated_at mark (Qonto's clock); the
+    # mirror is refreshed at most every WELL_QONTO_MIRROR_SECONDS (claimed by
+    # supplier_invoices_checked_at, our clock).
+    supplier_invoices_synced_until = models.DateTimeField(null=True, blank=True, editable=False)
+    supplier_invoices_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     last_sync_started_at = models.DateTimeField(null=True, blank=True)
