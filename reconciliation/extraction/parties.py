@@ -19,14 +19,7 @@ from reconciliation.extraction.blocks import (
 )
 from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import (
-    FREE_MAIL,
-    FoundId,
-    find_hosts,
-    find_ibans,
-    find_vat_ids,
-    registered_label,
-)
+from reconciliation.extraction.identifiers import FoundId, find_hosts, find_ibans, find_vat_ids
 from reconciliation.extraction.labels import (
     DOCUMENT_TITLES,
     IBAN_LABEL,
@@ -37,6 +30,8 @@ from reconciliation.extraction.labels import (
 )
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
+from reconciliation.text.domains import SHARED_DOMAINS as FREE_MAIL
+from reconciliation.text.domains import registered_label
 
 # The engine finds the buyer's block once and hands it to each extractor below.
 __all__ = [
