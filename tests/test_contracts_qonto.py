@@ -630,3 +630,35 @@ def test_an_account_with_neither_id_nor_iban_is_skipped_with_a_log_line(
     assert organization.id == "elektro-tesla-gmbh-3066"
     assert [a.id for a in organization.bank_accounts] == ["FR7616798000010000005663951"]
     assert "bank account 'Restricted' has neither id nor IBAN" in caplog.text
+
+
+def test_documented_list_page_mirrored_as_the_sync_guide_asks(server: FixtureServer) -> None:
+    server.serve(fixture("supplier_invoices_list_documented"))
+    until = datetime(2026, 2, 1, tzinfo=UTC)
+
+    invoices = list(
+        client(server).list_supplier_invoices(
+            updated_at_from=SINCE, updated_at_to=until, due_date="future", sort_by="updated_at:asc"
+        )
+    )
+
+    assert [(i.id, i.issue_date, i.analyzed_at) for i in invoices] == [
+        (SPEC_INVOICE_ID, date(2022, 2, 1), datetime(2022, 3, 4, 15, 58, 30, tzinfo=UTC))
+    ]
+    assert server.received[0].query == [
+        ("sort_by", "updated_at:asc"),
+        ("filter[updated_at_from]", "2026-01-01T00:00:00Z"),
+        ("filter[updated_at_to]", "2026-02-01T00:00:00Z"),
+        ("filter[due_date]", "future"),
+        ("page", "1"),
+        ("per_page", "100"),
+    ]
+
+
+def test_undocumented_filters_are_refused_before_any_request(server: FixtureServer) -> None:
+    with pytest.raises(ValueError, match="sort_by must be"):
+        list(client(server).list_supplier_invoices(sort_by="amount:asc"))
+    with pytest.raises(ValueError, match="due_date must be one of"):
+        list(client(server).list_supplier_invoices(due_date="overdue"))
+
+    assert server.received == []

@@ -17,6 +17,7 @@ from connectors.qonto.bulk import (
 from connectors.qonto.client import (
     TRANSACTION_STATUSES,
     QontoClient,
+    SupplierInvoiceFilters,
     attachment_idempotency_key,
 )
 from connectors.qonto.schemas import (
@@ -44,6 +45,7 @@ __all__ = [
     "Organization",
     "QontoClient",
     "SupplierInvoice",
+    "SupplierInvoiceFilters",
     "Transaction",
     "UnreadableItem",
     "attachment_idempotency_key",

@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -73,8 +74,10 @@ LOOKUP_CLOCK_SLACK = timedelta(minutes=5)
 # The ``status[]`` enum of GET /v2/transactions; there is no "reversed".
 TRANSACTION_STATUSES = ("pending", "declined", "completed")
 DEFAULT_TRANSACTION_STATUSES = ("pending", "completed", "declined")
+# The reference's sort fields, and updated_at, which Qonto's sync guide sorts on.
 SUPPLIER_INVOICE_SORT_FIELDS = (
     "created_at",
+    "updated_at",
     "file_name",
     "supplier_name",
     "payment_date",
@@ -98,6 +101,47 @@ def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes sent to Qonto must be timezone-aware")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+DUE_DATE_FILTERS = ("past_and_today", "future", "missing_date")
+
+
+@dataclass(frozen=True)
+class SupplierInvoiceFilters:
+    """The documented filters of ``GET /v2/supplier_invoices``; datetimes go out in RFC 3339."""
+
+    statuses: tuple[str, ...] = ()
+    created_at_from: datetime | None = None
+    created_at_to: datetime | None = None
+    updated_at_from: datetime | None = None
+    updated_at_to: datetime | None = None
+    attachment_ids: tuple[str, ...] = ()
+    due_date: str | None = None
+    sort_by: str = "created_at:asc"
+
+    def params(self) -> list[tuple[str, str]]:
+        field_name, _, order = self.sort_by.partition(":")
+        if field_name not in SUPPLIER_INVOICE_SORT_FIELDS or order not in ("asc", "desc"):
+            raise ValueError(
+                "sort_by must be <field>:<asc|desc> with field in "
+                f"{', '.join(SUPPLIER_INVOICE_SORT_FIELDS)}"
+            )
+        if self.due_date is not None and self.due_date not in DUE_DATE_FILTERS:
+            raise ValueError(f"due_date must be one of {', '.join(DUE_DATE_FILTERS)}")
+        params: list[tuple[str, str]] = [("sort_by", self.sort_by)]
+        params += [("filter[status][]", status) for status in self.statuses]
+        params += [("filter[attachment_id][]", attachment) for attachment in self.attachment_ids]
+        for name, moment in (
+            ("filter[created_at_from]", self.created_at_from),
+            ("filter[created_at_to]", self.created_at_to),
+            ("filter[updated_at_from]", self.updated_at_from),
+            ("filter[updated_at_to]", self.updated_at_to),
+        ):
+            if moment is not None:
+                params.append((name, _rfc3339(moment)))
+        if self.due_date is not None:
+            params.append(("filter[due_date]", self.due_date))
+        return params
 
 
 def attachment_idempotency_key(*parts: object) -> str:
@@ -193,57 +237,36 @@ class QontoClient:
         updated_at_from: datetime | None = None,
         updated_at_to: datetime | None = None,
         attachment_ids: Sequence[str] = (),
+        due_date: str | None = None,
         sort_by: str = "created_at:asc",
         per_page: int = MAX_PER_PAGE,
     ) -> Iterator[SupplierInvoice]:
         """https://docs.qonto.com/api-reference/business-api/expense-management/supplier-invoices/list-supplier-invoices
 
-        Iterates every page (``meta.next_page``)."""
-        for item in self.scan_supplier_invoices(
-            statuses=statuses,
+        Iterates every page (``meta.next_page``); items that do not match the schema are left
+        out (logged; ``scan_supplier_invoices`` yields them too). For an incremental mirror,
+        Qonto's sync guide asks ``updated_at_from``/``updated_at_to`` with ``updated_at:asc``."""
+        filters = SupplierInvoiceFilters(
+            statuses=tuple(statuses),
             created_at_from=created_at_from,
             created_at_to=created_at_to,
             updated_at_from=updated_at_from,
             updated_at_to=updated_at_to,
-            attachment_ids=attachment_ids,
+            attachment_ids=tuple(attachment_ids),
+            due_date=due_date,
             sort_by=sort_by,
-            per_page=per_page,
-        ):
+        )
+        for item in self.scan_supplier_invoices(filters, per_page=per_page):
             if isinstance(item, SupplierInvoice):
                 yield item
 
     def scan_supplier_invoices(
-        self,
-        *,
-        statuses: Sequence[str] = (),
-        created_at_from: datetime | None = None,
-        created_at_to: datetime | None = None,
-        updated_at_from: datetime | None = None,
-        updated_at_to: datetime | None = None,
-        attachment_ids: Sequence[str] = (),
-        sort_by: str = "created_at:asc",
-        per_page: int = MAX_PER_PAGE,
+        self, filters: SupplierInvoiceFilters | None = None, *, per_page: int = MAX_PER_PAGE
     ) -> Iterator[SupplierInvoice | UnreadableItem]:
         """Like ``list_supplier_invoices``, but also yields the items that do not match the
         schema (``UnreadableItem``, raw item kept): a look-up deciding whether to re-post must
         see them, or it would take an unreadable copy for "not there"."""
-        field, _, order = sort_by.partition(":")
-        if field not in SUPPLIER_INVOICE_SORT_FIELDS or order not in ("asc", "desc"):
-            raise ValueError(
-                f"sort_by must be <field>:<asc|desc> with field in "
-                f"{', '.join(SUPPLIER_INVOICE_SORT_FIELDS)}"
-            )
-        params: list[tuple[str, str]] = [("sort_by", sort_by)]
-        params += [("filter[status][]", status) for status in statuses]
-        params += [("filter[attachment_id][]", attachment) for attachment in attachment_ids]
-        for name, moment in (
-            ("filter[created_at_from]", created_at_from),
-            ("filter[created_at_to]", created_at_to),
-            ("filter[updated_at_from]", updated_at_from),
-            ("filter[updated_at_to]", updated_at_to),
-        ):
-            if moment is not None:
-                params.append((name, _rfc3339(moment)))
+        params = (filters or SupplierInvoiceFilters()).params()
         for page in self._pages(
             "/v2/supplier_invoices", params, SupplierInvoicePage, "supplier invoices", per_page
         ):
@@ -264,7 +287,7 @@ class QontoClient:
         """
         start = min(created_after - LOOKUP_CLOCK_SLACK, now or datetime.now(UTC))
         matches: list[SupplierInvoice] = []
-        for item in self.scan_supplier_invoices(created_at_from=start):
+        for item in self.scan_supplier_invoices(SupplierInvoiceFilters(created_at_from=start)):
             if isinstance(item, UnreadableItem):
                 if item.file_name == file_name:
                     raise ProtocolError(
