@@ -141,131 +141,22 @@ def record_review(
             .get(pk=invoice.pk)
         )
         vendor = invoice.vendor
-        fields_json: dict[str, Any] = {k: dict(v) for k, v in (invoice.fields or {}).items()}
-        words, page_sizes = _document_layout(invoice)
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        learned: list[str] = []
-        stats: dict[str, dict[str, int]] = {}
+        edits = _Edits(
+            invoice=invoice,
+            fields_json={k: dict(v) for k, v in (invoice.fields or {}).items()},
+            layout=_document_layout(invoice),
+        )
         for name, value in parsed.items():
-            entry = fields_json.get(name) or {}
-            old = entry.get("value")
-            if old is None and name in INVOICE_COLUMNS:
-                column_value = getattr(invoice, INVOICE_COLUMNS[name])
-                old = value_to_json(name, column_value) if column_value not in (None, "") else None
-            new = value_to_json(name, value) if value is not None else None
-            if old is not None and new is not None and values_equal(name, old, new):
-                continue
-            if old is None and new is None:
-                continue
-            before[name], after[name] = old, new
-            if entry.get("source") == "learned":
-                stats.setdefault(name, {})["corrected"] = 1
-            evidence = None
-            if vendor is not None and new is not None and words:
-                found = learn_from_correction(
-                    vendor=vendor,
-                    document_words=words,
-                    page_sizes=page_sizes,
-                    field=name,
-                    corrected_value=new,
-                )
-                if found is not None:
-                    learned.append(name)
-                    evidence = found.evidence
-            fields_json[name] = {
-                "value": new,
-                "confidence": 1.0,
-                "source": "reviewer",
-                "evidence": _evidence_to_json(evidence),
-                "origin": f"Corrected by {who}.",
-            }
-            column = INVOICE_COLUMNS.get(name)
-            if column:
-                setattr(
-                    invoice,
-                    column,
-                    value if value is not None else _column_default(invoice, column),
-                )
-                if column == "number":
-                    # Matching and duplicate checks read the normalised number.
-                    invoice.normalized_number = normalize_reference(invoice.number)[:100]
-        confirmed: list[str] = []
-        if approve:
-            for name in LEARNABLE_FIELDS:
-                entry = fields_json.get(name) or {}
-                if name in after or not entry.get("value"):
-                    continue
-                confirmed.append(name)
-                if entry.get("source") == "learned":
-                    stats.setdefault(name, {})["confirmed"] = 1
-                mapping = vendor.learned_mapping if vendor is not None else {}
-                if vendor is None or not words:
-                    continue
-                if name in (mapping or {}) and entry.get("source") == "learned":
-                    continue  # the mapping found it and was right: nothing new to learn
-                found = learn_from_correction(
-                    vendor=vendor,
-                    document_words=words,
-                    page_sizes=page_sizes,
-                    field=name,
-                    corrected_value=str(entry["value"]),
-                    hint=_evidence_from_json(entry.get("evidence")),
-                )
-                if found is not None:
-                    learned.append(name)
-        if vendor is not None and stats:
-            record_stats(vendor, stats)
-        invoice.fields = fields_json
-        vendor_updates: dict[str, Any] = {}
-        if vendor is not None and after:
-            vendor_updates = _correct_identity(vendor, before, after)
-        if after:
-            Decision.record(
-                workspace=invoice.workspace_id,
-                action=DecisionAction.EDIT,
-                actor=user,
-                invoice=invoice,
-                document=invoice.document_id,
-                vendor=vendor,
-                before=before,
-                after={**after, "vendor": vendor_updates} if vendor_updates else after,
-                reason=f"Corrected {', '.join(sorted(after))}.",
-            )
+            _apply_correction(edits, name, value, who)
+        confirmed = _confirm_fields(edits) if approve else []
+        if vendor is not None and edits.stats:
+            record_stats(vendor, edits.stats)
+        invoice.fields = edits.fields_json
+        vendor_updates = _record_edit(edits, user)
         counted = False
-        adopted: dict[str, Any] = {}
         if approve:
-            previous_status = invoice.status
-            invoice.approve(user, reason="Approved after review")
-            if vendor is not None:
-                _review, counted = VendorReview.objects.get_or_create(
-                    invoice=invoice,
-                    defaults={
-                        "workspace_id": invoice.workspace_id,
-                        "vendor": vendor,
-                        "reviewer_id": user.pk if user is not None else None,
-                        "corrected_fields": sorted(after),
-                        "confirmed_fields": confirmed,
-                        "learned_fields": sorted(set(learned)),
-                    },
-                )
-                if counted:
-                    Vendor.objects.filter(pk=vendor.pk).update(
-                        documents_reviewed=models.F("documents_reviewed") + 1
-                    )
-                adopted = _adopt_identity(vendor, invoice)
-                vendor_updates = {**vendor_updates, **adopted}
-            Decision.record(
-                workspace=invoice.workspace_id,
-                action=DecisionAction.APPROVE,
-                actor=user,
-                invoice=invoice,
-                document=invoice.document_id,
-                vendor=vendor,
-                before={"status": previous_status},
-                after={"status": invoice.status, "vendor": adopted},
-                reason="Approved after review",
-            )
+            counted, adopted = _approve(edits, user, confirmed)
+            vendor_updates = {**vendor_updates, **adopted}
         invoice.save()
     reviewed = 0
     if vendor is not None:
@@ -273,13 +164,173 @@ def record_review(
         reviewed = vendor.documents_reviewed
     return ReviewResult(
         invoice=invoice,
-        corrected=tuple(sorted(after)),
+        corrected=tuple(sorted(edits.after)),
         confirmed=tuple(confirmed),
-        learned=tuple(sorted(set(learned))),
+        learned=tuple(sorted(set(edits.learned))),
         counted=counted,
         documents_reviewed=reviewed,
         vendor_updates=vendor_updates,
     )
+
+
+@dataclass
+class _Edits:
+    """What one review changes on one locked invoice, gathered field by field."""
+
+    invoice: Invoice
+    fields_json: dict[str, Any]
+    layout: tuple[list[Word], list[tuple[float, float]]]
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    learned: list[str] = field(default_factory=list)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def vendor(self) -> Vendor | None:
+        return self.invoice.vendor
+
+
+def _stored_value(invoice: Invoice, name: str, entry: dict[str, Any]) -> Any:
+    old = entry.get("value")
+    if old is None and name in INVOICE_COLUMNS:
+        column_value = getattr(invoice, INVOICE_COLUMNS[name])
+        old = value_to_json(name, column_value) if column_value not in (None, "") else None
+    return old
+
+
+def _apply_correction(edits: _Edits, name: str, value: FieldValue | None, who: str) -> None:
+    """One corrected field: kept as the reviewer's value (fields JSON and column), learned
+    from the document's words, and counted against a learned mapping that got it wrong."""
+    invoice = edits.invoice
+    entry = edits.fields_json.get(name) or {}
+    old = _stored_value(invoice, name, entry)
+    new = value_to_json(name, value) if value is not None else None
+    if old is None and new is None:
+        return
+    if old is not None and new is not None and values_equal(name, old, new):
+        return
+    edits.before[name], edits.after[name] = old, new
+    if entry.get("source") == "learned":
+        edits.stats.setdefault(name, {})["corrected"] = 1
+    evidence = None
+    words, page_sizes = edits.layout
+    if edits.vendor is not None and new is not None and words:
+        found = learn_from_correction(
+            vendor=edits.vendor,
+            document_words=words,
+            page_sizes=page_sizes,
+            field=name,
+            corrected_value=new,
+        )
+        if found is not None:
+            edits.learned.append(name)
+            evidence = found.evidence
+    edits.fields_json[name] = {
+        "value": new,
+        "confidence": 1.0,
+        "source": "reviewer",
+        "evidence": _evidence_to_json(evidence),
+        "origin": f"Corrected by {who}.",
+    }
+    column = INVOICE_COLUMNS.get(name)
+    if column:
+        setattr(invoice, column, value if value is not None else _column_default(invoice, column))
+        if column == "number":
+            # Matching and duplicate checks read the normalised number.
+            invoice.normalized_number = normalize_reference(invoice.number)[:100]
+
+
+def _confirm_fields(edits: _Edits) -> list[str]:
+    """Approving vouches for the fields the reviewer left alone: each is learned where the
+    vendor's mapping did not already find it."""
+    vendor = edits.vendor
+    words, page_sizes = edits.layout
+    confirmed: list[str] = []
+    for name in LEARNABLE_FIELDS:
+        entry = edits.fields_json.get(name) or {}
+        if name in edits.after or not entry.get("value"):
+            continue
+        confirmed.append(name)
+        if entry.get("source") == "learned":
+            edits.stats.setdefault(name, {})["confirmed"] = 1
+        if vendor is None or not words:
+            continue
+        if name in (vendor.learned_mapping or {}) and entry.get("source") == "learned":
+            continue  # the mapping found it and was right: nothing new to learn
+        found = learn_from_correction(
+            vendor=vendor,
+            document_words=words,
+            page_sizes=page_sizes,
+            field=name,
+            corrected_value=str(entry["value"]),
+            hint=_evidence_from_json(entry.get("evidence")),
+        )
+        if found is not None:
+            edits.learned.append(name)
+    return confirmed
+
+
+def _record_edit(edits: _Edits, user: AbstractBaseUser | None) -> dict[str, Any]:
+    """The "edit" Decision, after the vendor record took the corrected identity."""
+    if not edits.after:
+        return {}
+    invoice, vendor = edits.invoice, edits.vendor
+    vendor_updates: dict[str, Any] = {}
+    if vendor is not None:
+        vendor_updates = _correct_identity(vendor, edits.before, edits.after)
+    Decision.record(
+        workspace=invoice.workspace_id,
+        action=DecisionAction.EDIT,
+        actor=user,
+        invoice=invoice,
+        document=invoice.document_id,
+        vendor=vendor,
+        before=edits.before,
+        after={**edits.after, "vendor": vendor_updates} if vendor_updates else edits.after,
+        reason=f"Corrected {', '.join(sorted(edits.after))}.",
+    )
+    return vendor_updates
+
+
+def _approve(
+    edits: _Edits, user: AbstractBaseUser | None, confirmed: list[str]
+) -> tuple[bool, dict[str, Any]]:
+    """Approve, count the document toward the vendor's training once, let the vendor adopt
+    the identity the invoice vouches for, and write the "approve" Decision."""
+    invoice, vendor = edits.invoice, edits.vendor
+    previous_status = invoice.status
+    invoice.approve(user, reason="Approved after review")
+    counted = False
+    adopted: dict[str, Any] = {}
+    if vendor is not None:
+        _review, counted = VendorReview.objects.get_or_create(
+            invoice=invoice,
+            defaults={
+                "workspace_id": invoice.workspace_id,
+                "vendor": vendor,
+                "reviewer_id": user.pk if user is not None else None,
+                "corrected_fields": sorted(edits.after),
+                "confirmed_fields": confirmed,
+                "learned_fields": sorted(set(edits.learned)),
+            },
+        )
+        if counted:
+            Vendor.objects.filter(pk=vendor.pk).update(
+                documents_reviewed=models.F("documents_reviewed") + 1
+            )
+        adopted = _adopt_identity(vendor, invoice)
+    Decision.record(
+        workspace=invoice.workspace_id,
+        action=DecisionAction.APPROVE,
+        actor=user,
+        invoice=invoice,
+        document=invoice.document_id,
+        vendor=vendor,
+        before={"status": previous_status},
+        after={"status": invoice.status, "vendor": adopted},
+        reason="Approved after review",
+    )
+    return counted, adopted
 
 
 def _correct_identity(
@@ -357,5 +408,5 @@ def _adopt_identity(vendor: Vendor, invoice: Invoice) -> dict[str, Any]:
     if updates:
         locked.save()
         index_vendor(vendor=locked)
-    vendor.status = locked.status
+        vendor.refresh_from_db()
     return updates
