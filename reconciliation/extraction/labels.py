@@ -130,6 +130,8 @@ CURRENCY_LABEL = compile_terms(
 # Parties. A line that starts a seller block, and one that starts the buyer's.
 SELLER_ROLE = compile_terms(
     r"seller", r"supplier", r"vendor", r"sold\s*by", r"issued\s*by", r"service\s*provider",
+    r"emise?\s*par", r"ausgestellt\s*von", r"uitgegeven\s*door", r"emitida?\s*por",
+    r"emess[ao]\s*da",
     r"bill(?:ed)?\s*from", r"from", r"payee",
     r"verkaufer", r"lieferant", r"rechnungs\s*-?\s*steller", r"leistungs\s*-?\s*erbringer",
     r"auftragnehmer", r"absender", r"zahlungsempfanger",

@@ -224,40 +224,68 @@ def extract_iban(
 
 def extract_domain(doc: Document, buyers: BuyerZones, supplier_name: str | None) -> Guess | None:
     guesses: list[Guess] = []
-    name_key = re.sub(r"[^a-z0-9]", "", fold(supplier_name or ""))
+    keys = _spellings(supplier_name or "")
+    vat = extract_vat(doc, buyers)
+    anchors = [vat.evidence] if vat is not None and vat.evidence is not None else []
+    rivals = _rival_vat_ids(doc, vat, NOBODY)
     for line in doc.lines:
         for host in find_hosts(line.text):
             if host.from_email and host.host in FREE_MAIL:
                 continue
             buyer = in_buyer_context(doc, line, host.start, buyers)
-            label = registered_label(host.host)
-            matches_name = (
-                bool(name_key)
-                and len(label) >= 3
-                and (label.replace("-", "") in name_key or name_key[:6] in label.replace("-", ""))
+            label = registered_label(host.host).replace("-", "")
+            matches_name = len(label) >= 3 and any(
+                label in key or key[:6] in label for key in keys if key
             )
             edge = doc.relative_top(line)
             at_edge = (line.page == 1 and edge < 0.25) or edge > 0.8
-            score = 0.5 + 0.6 * matches_name + 0.2 * at_edge + 0.1 * host.from_email - 1.5 * buyer
-            guesses.append(
-                Guess(
-                    host.host,
-                    Evidence(line.page, line.bbox(host.start, host.end), line.text),
-                    score,
-                    {
-                        "matches_name": float(matches_name),
-                        "at_edge": float(at_edge),
-                        "buyer": float(buyer),
-                        "from_email": float(host.from_email),
-                    },
-                )
+            evidence = Evidence(line.page, line.bbox(host.start, host.end), line.text)
+            # An e-mail in the block of the seller's VAT id is the seller's; one in the block
+            # of another party's VAT id is that party's.
+            seller = any(_same_block(evidence, a) for a in anchors)
+            rival = not seller and any(_same_block(evidence, r) for r in rivals)
+            score = (
+                0.5
+                + 0.6 * matches_name
+                + 0.2 * at_edge
+                + 0.1 * host.from_email
+                - 1.5 * buyer
+                + 0.3 * seller
+                - 0.4 * rival
             )
+            features = {
+                "matches_name": float(matches_name),
+                "at_edge": float(at_edge),
+                "buyer": float(buyer),
+                "from_email": float(host.from_email),
+            }
+            guesses.append(Guess(host.host, evidence, score, features))
     # Sub-domains of one site count as the same site: aws.amazon.com and amazon.com.
     for guess in guesses:
         guess.features["hosts"] = float(
             len({registered_label(str(g.value)) for g in guesses if not g.features["buyer"]})
         )
     return pick([g for g in guesses if not g.features["buyer"]])
+
+
+def _spellings(name: str) -> list[str]:
+    """A name as a domain may spell it: "Müller" is muller.de or mueller.de."""
+    spelled = name.lower()
+    for char, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        spelled = spelled.replace(char, plain)
+    return list({re.sub(r"[^a-z0-9]", "", fold(text)) for text in (name, spelled)})
+
+
+def _same_block(host: Evidence, identifier: Evidence) -> bool:
+    """An identifier printed within a few lines of a host, in the host's column."""
+    if host.bbox is None or identifier.bbox is None or host.page != identifier.page:
+        return False
+    if abs(identifier.bbox[1] - host.bbox[1]) < 3:
+        return True
+    return (
+        abs(identifier.bbox[1] - host.bbox[1]) < 70
+        and -20 < identifier.bbox[0] - host.bbox[0] < 150
+    )
 
 
 # --- supplier name ---------------------------------------------------------------------
@@ -631,17 +659,20 @@ def _from_letterhead(doc: Document, buyers: BuyerZones) -> list[Guess]:
         return []
     largest = max(ln.size for ln in top_lines)
     body = sorted(ln.size for ln in doc.lines if ln.page == 1)[len(top_lines) // 2 :] or [largest]
+    # The biggest text is often the title alone ("INVOICE"): then the next size down.
+    sizes = sorted({round(ln.size) for ln in top_lines}, reverse=True)[:2]
+    ranked = sorted(top_lines, key=lambda ln: -ln.size)
     guesses: list[Guess] = []
-    for line in top_lines:
-        if line.size < largest - 0.5:
-            continue
+    for line in ranked:
+        if round(line.size) not in sizes:
+            break
         end = doc.segment_end(line, 0)
         text = _strip_titles(line.text[:end])
         if not text or not _looks_like_name(text) or len(text.split()) > 6:
             continue
         if re.search(r"[:#]", text):
             continue
-        prominent = largest > 1.15 * body[len(body) // 2]
+        prominent = line.size > 1.15 * body[len(body) // 2]
         guesses.append(
             Guess(
                 text,
@@ -667,6 +698,7 @@ def _from_identifier_blocks(doc: Document, anchors: list[Evidence]) -> list[Gues
             continue
         cell = doc.segment_start(line, _offset_at(line, anchor.bbox[0]) + 1)
         x0 = line.bbox(cell, cell + 1)[0]
+        guesses.extend(_from_legal_line(line, anchor))
         head = _block_head(doc, line, x0)
         if head is None:
             continue
@@ -684,6 +716,23 @@ def _from_identifier_blocks(doc: Document, anchors: list[Evidence]) -> list[Gues
                 )
             )
     return guesses
+
+
+def _from_legal_line(line: Line, anchor: Evidence) -> list[Guess]:
+    """A legal line that prints the name first: "Northgate Print · Company no. 1234 · VAT
+    number GB…"."""
+    parts = re.split(r"\s+[·•|–]\s+|\s+-\s+", line.text)
+    first = _clean_name(parts[0]) if len(parts) >= 2 else ""
+    if not first or not _looks_like_name(first) or len(first.split()) > 6 or ":" in first:
+        return []
+    if anchor.bbox is not None and line.bbox(0, len(parts[0]))[2] > anchor.bbox[0]:
+        return []  # the identifier comes first: this is not a name line
+    form = float(bool(LEGAL_FORM.search(fold(first))))
+    return [
+        Guess(
+            first, _evidence(line, 0, len(parts[0])), 0.9, {"legal_line": 1.0, "legal_form": form}
+        )
+    ]
 
 
 def _offset_at(line: Line, x: float) -> int:

@@ -1,0 +1,245 @@
+"""The supplier on layouts the demo never uses: the seller's block, wherever it stands, and
+never the buyer's block, a fiscal representative, our own company, or a label."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from connectors.sandbox.documents import render_invoice
+from connectors.sandbox.documents.placed import Placed, render_text
+from reconciliation.extraction.blocks import Ourselves
+from reconciliation.extraction.parties import (
+    buyer_lines,
+    extract_iban,
+    extract_supplier_name,
+    extract_vat,
+)
+from tests.documents import (
+    BUYER,
+    LANGUAGES,
+    SELLERS,
+    invoice_spec,
+    read,
+    read_invoice,
+    text_document,
+)
+
+SUPPLIER_FIELDS = ("supplier_name", "supplier_vat_id", "supplier_iban", "supplier_domain")
+REPRESENTATIVE = replace(
+    BUYER, name="Représentation Fiscale Durand SAS", vat_id="FR83404833048", email=None
+)
+
+
+def supplier_of(language: str) -> dict[str, object]:
+    seller = SELLERS[language]
+    return {
+        "supplier_name": seller.name,
+        "supplier_vat_id": seller.vat_id,
+        "supplier_iban": seller.iban,
+        "supplier_domain": seller.domain,
+    }
+
+
+@pytest.mark.parametrize(("buyer_heading", "seller_heading"), [(True, True), (True, False)])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_buyer_block_at_the_top_left_and_seller_at_the_right_give_the_seller(
+    tmp_path: Path, language: str, buyer_heading: bool, seller_heading: bool
+) -> None:
+    spec = invoice_spec(
+        language, "buyer_first", buyer_heading=buyer_heading, seller_heading=seller_heading
+    )
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "nl", "es", "it"])
+def test_a_bare_buyer_block_at_the_top_left_is_not_the_seller(
+    tmp_path: Path, language: str
+) -> None:
+    spec = invoice_spec(language, "buyer_first", buyer_heading=False, seller_heading=False)
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "nl", "es", "it"])
+def test_seller_only_at_the_bottom_beside_its_fiscal_representative(
+    tmp_path: Path, language: str
+) -> None:
+    spec = invoice_spec(
+        language, "seller_footer", buyer_heading=False, tax_representative=REPRESENTATIVE
+    )
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
+
+
+@pytest.mark.parametrize("layout", ["party_columns", "bank_heading"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_seller_without_a_legal_form_is_named_by_its_block(
+    tmp_path: Path, language: str, layout: str
+) -> None:
+    seller = SELLERS[language]
+    bare = seller.name.rsplit(" ", 1)[0]
+    spec = invoice_spec(language, layout, supplier=replace(seller, name=bare))
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert extraction.value("supplier_name") == bare
+
+
+def test_our_own_company_is_never_the_supplier(tmp_path: Path) -> None:
+    # Same country, no headings, buyer first: only knowing who we are tells the blocks apart.
+    seller = replace(SELLERS["fr"], name="Boulangerie Martin SARL")
+    spec = invoice_spec(
+        "fr", "buyer_first", supplier=seller, buyer_heading=False, seller_heading=False
+    )
+    doc = text_document(render_invoice(spec).content)
+    ourselves = Ourselves.of(names=["ACME RETAIL S.A.S."], vat_ids=["FR 19 787878784"])
+    buyers = buyer_lines(doc)
+    vat = extract_vat(doc, buyers, ourselves)
+    iban = extract_iban(doc, buyers, ourselves)
+    name = extract_supplier_name(doc, buyers, vat=vat, iban=iban, ourselves=ourselves)
+    assert (vat and vat.value, name and name.value) == ("FR60421938861", seller.name)
+
+
+def test_our_name_alone_is_never_the_supplier(tmp_path: Path) -> None:
+    items: list[Placed] = [
+        (40, 60, "Acme Retail SAS", 16, True),
+        (40, 76, "5 place Bellecour, 69002 Lyon", 9, False),
+        (40, 130, "Facture n° F-77 du 02/05/2024", 12, True),
+        (40, 200, "Émise par : Atelier Garnier", 9, False),
+        (40, 212, "12 rue des Arts, 75003 Paris", 9, False),
+    ]
+    doc = text_document(render_text([items]))
+    buyers = buyer_lines(doc)
+    ourselves = Ourselves.of(names=["Acme Retail"])
+    name = extract_supplier_name(doc, buyers, ourselves=ourselves)
+    assert name is not None
+    assert name.value == "Atelier Garnier"
+    assert extract_supplier_name(doc, buyers) is not None
+
+
+LABEL_LINES = [
+    "BIC",
+    "IBAN",
+    "Bankverbindung",
+    "Bankverbindung:",
+    "Bank details",
+    "Coordonnées bancaires",
+    "Tax representative",
+    "Fiscal representative",
+    "Fiskalvertreter",
+    "Représentant fiscal",
+    "Rappresentante fiscale",
+    "Payment by transfer",
+    "Zahlbar sofort ohne Abzug",
+    "Paiement par virement",
+    "Pago por transferencia",
+    "Pagamento con bonifico",
+    "Käufer",
+    "Rechnungsempfänger",
+    "Facturé à",
+    "Bill to",
+    "Seller",
+    "Lieferant",
+    "Invoice date",
+    "Page 1 of 2",
+    "Total",
+]
+NAME_LINES = [
+    "Lieferant GmbH",
+    "Au bon moulin",
+    "Müller Haustechnik GmbH",
+    "Amazon Web Services, Inc.",
+    "De Vries Installatie B.V.",
+    "Sammy Maystone",
+    "Die Vordefinierte Firma",
+    "Bank of Scotland plc",
+]
+
+
+@pytest.mark.parametrize("text", LABEL_LINES)
+def test_a_label_heading_or_instruction_looks_like_a_label(text: str) -> None:
+    from reconciliation.extraction.labels import looks_like_label
+
+    assert looks_like_label(text) is True
+
+
+@pytest.mark.parametrize("text", NAME_LINES)
+def test_a_company_name_does_not_look_like_a_label(text: str) -> None:
+    from reconciliation.extraction.labels import looks_like_label
+
+    assert looks_like_label(text) is False
+
+
+def test_a_label_line_is_never_the_supplier_name(tmp_path: Path) -> None:
+    items: list[Placed] = [
+        (40, 50, "BIC", 16, True),
+        (40, 66, "Tax representative", 12, True),
+        (40, 80, "Payment by transfer", 12, True),
+        (330, 50, "INVOICE", 18, True),
+        (330, 70, "Invoice number: 2024-118", 9, False),
+        (330, 82, "Invoice date: 14/03/2024", 9, False),
+        (40, 140, "Bill to:", 9, True),
+        (40, 152, "Acme Retail SAS", 9, False),
+        (40, 164, "5 place Bellecour, 69002 Lyon", 9, False),
+        (40, 300, "Total due 1,200.00 EUR", 10, True),
+        (40, 760, "Northgate Print", 8, True),
+        (40, 770, "VAT number: GB980780684", 8, False),
+        (40, 780, "IBAN: GB33 BUKB 2020 1555 5555 55", 8, False),
+        (40, 790, "www.northgate-print.co.uk", 8, False),
+    ]
+    extraction = read(tmp_path, render_text([items]))
+    assert extraction.value("supplier_name") == "Northgate Print"
+
+
+OTHER_DATES = {
+    "delivery_date": date(2024, 3, 2),
+    "service_period": (date(2024, 2, 1), date(2024, 2, 29)),
+    "order_date": date(2024, 1, 20),
+}
+
+
+@pytest.mark.parametrize("layout", ["buyer_first", "seller_footer", "party_columns"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_labelled_invoice_date_beats_delivery_order_and_period_dates(
+    tmp_path: Path, language: str, layout: str
+) -> None:
+    spec = invoice_spec(language, layout, **OTHER_DATES)  # type: ignore[arg-type]
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert extraction.value("issue_date") == date(2024, 3, 14)
+
+
+@pytest.mark.parametrize(
+    ("delivery", "invoice"),
+    [
+        ("Delivery date: 02/03/2024", "Invoice date: 14/03/2024"),
+        ("Date de livraison : 02/03/2024", "Date de facture : 14/03/2024"),
+        ("Lieferdatum: 02.03.2024", "Rechnungsdatum: 14.03.2024"),
+        ("Leverdatum: 02-03-2024", "Factuurdatum: 14-03-2024"),
+        ("Fecha de entrega: 02/03/2024", "Fecha de factura: 14/03/2024"),
+        ("Data di consegna: 02/03/2024", "Data fattura: 14/03/2024"),
+    ],
+)
+def test_a_delivery_date_printed_first_is_not_the_issue_date(
+    tmp_path: Path, delivery: str, invoice: str
+) -> None:
+    items: list[Placed] = [
+        (40, 50, "Northgate Print Ltd", 14, True),
+        (330, 60, delivery, 9, False),
+        (330, 72, invoice, 9, False),
+        (40, 300, "Total 1,200.00 EUR", 10, True),
+    ]
+    extraction = read(tmp_path, render_text([items]))
+    assert extraction.value("issue_date") == date(2024, 3, 14)
+
+
+def test_a_generic_date_label_loses_to_nothing_but_is_not_the_delivery_date(
+    tmp_path: Path,
+) -> None:
+    spec = invoice_spec(
+        "de", "buyer_first", generic_date_label=True, delivery_date=date(2024, 3, 2)
+    )
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert extraction.value("issue_date") == date(2024, 3, 14)
