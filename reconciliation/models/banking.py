@@ -124,6 +124,9 @@ class Receivable(TenantModel):
     currency = currency_field(default="EUR")
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
+    # Every other reference printed on it (its number, an RF or +++…+++ reference): a customer
+    # may pay by any of them.
+    other_references = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=ReceivableStatus.choices, default=ReceivableStatus.OPEN
     )
@@ -176,6 +179,10 @@ class MatchKind(models.TextChoices):
     INVOICE_DEBIT = "invoice_debit", "Invoice ↔ debit"
     CREDIT_RECEIVABLE = "credit_receivable", "Credit ↔ receivable"
     DOUBLE_CHARGE = "double_charge", "Double charge"
+    # A second debit for an invoice a first debit already paid (the money left twice).
+    DOUBLE_PAYMENT = "double_payment", "Possible double payment"
+    # A refused invoice the bank shows as paid: a person should know.
+    PAID_REFUSED = "paid_refused", "Refused, but paid"
 
 
 class MatchStatus(models.TextChoices):
@@ -183,11 +190,13 @@ class MatchStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     ATTACHED = "attached", "Attached in Qonto"
     REJECTED = "rejected", "Rejected (not this one)"
-    REFUSED = "refused", "Refused (double charge)"
+    REFUSED = "refused", "Refused (double charge) / refund requested"
     DISMISSED = "dismissed", "Not a duplicate"
 
 
 M = MatchStatus
+#: Flags a person answers in one click (refuse / refund requested, or not a duplicate).
+FLAG_KINDS = (MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
 _MATCH_TRANSITIONS: dict[str, set[str]] = {
     M.PROPOSED: {M.CONFIRMED, M.REJECTED, M.REFUSED, M.DISMISSED},
     M.CONFIRMED: {M.ATTACHED, M.REJECTED},
@@ -218,7 +227,10 @@ class MatchQuerySet(TenantQuerySet["Match"]):
             self.filter(status=M.PROPOSED)
             .annotate(
                 is_double_charge=models.Case(
-                    models.When(kind=MatchKind.DOUBLE_CHARGE, then=models.Value(0)),
+                    models.When(
+                        kind__in=(MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT),
+                        then=models.Value(0),
+                    ),
                     default=models.Value(1),
                     output_field=models.IntegerField(),
                 )
@@ -327,12 +339,12 @@ class Match(TenantModel):
         self._move_to(M.REJECTED, user)
 
     def refuse(self, user: AbstractBaseUser | None) -> None:
-        if self.kind != MatchKind.DOUBLE_CHARGE:
+        if self.kind not in FLAG_KINDS:
             raise IllegalTransitionError("match", self.status, M.REFUSED)
         self._move_to(M.REFUSED, user)
 
     def dismiss(self, user: AbstractBaseUser | None) -> None:
-        if self.kind != MatchKind.DOUBLE_CHARGE:
+        if self.kind not in FLAG_KINDS:
             raise IllegalTransitionError("match", self.status, M.DISMISSED)
         self._move_to(M.DISMISSED, user)
 
