@@ -206,7 +206,7 @@ OTHER_DATES = {
 def test_a_labelled_invoice_date_beats_delivery_order_and_period_dates(
     tmp_path: Path, language: str, layout: str
 ) -> None:
-    spec = invoice_spec(language, layout, **OTHER_DATES)  # type: ignore[arg-type]
+    spec = invoice_spec(language, layout, **OTHER_DATES)
     extraction, _ = read_invoice(tmp_path, spec)
     assert extraction.value("issue_date") == date(2024, 3, 14)
 
