@@ -278,7 +278,7 @@ def connection_json(emulator: ApideckEmulator, connection: Connection) -> dict[s
         "resource_schema_support": [],
         "resource_settings_support": [],
         "validation_support": True,
-        "schema_support": [],
+        "schema_support": False,
         "settings_required_for_authorization": [],
         "subscriptions": [],
         "has_guide": True,

@@ -50,8 +50,18 @@ def organization(emulator: QontoEmulator, request: Request, params: dict[str, st
 
 def bank_accounts(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
     emulator.authenticate(request, "organization.read")
-    page, meta = emulator.paginate(request, list(emulator.bank_accounts.values()))
+    listed = [_as_listed(account) for account in emulator.bank_accounts.values()]
+    page, meta = emulator.paginate(request, listed)
     return json_response(200, {"bank_accounts": page, "meta": meta})
+
+
+def _as_listed(account: dict[str, Any]) -> dict[str, Any]:
+    """The business-accounts list page shows ``account_number`` as a JSON number (a string in
+    ``GET /v2/organization``): answered that way, so clients prove they read both."""
+    number = account.get("account_number")
+    if isinstance(number, str) and number.isdigit():
+        return {**account, "account_number": int(number)}
+    return account
 
 
 def bank_account(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
