@@ -66,7 +66,7 @@ def _configure(database_url: str) -> None:
 
 @lru_cache(maxsize=200_000)
 def _name(label: str) -> str:
-    from reconciliation.text.names import normalize_name
+    from reconciliation.text.names import normalize_counterparty as normalize_name
 
     return normalize_name(label)
 
@@ -83,7 +83,7 @@ def transaction_rows(data: Any, workspace_id: int, connection_id: int) -> Iterat
     """The generator's Qonto-shaped dicts as mirror rows (column values), mapped as
     `transaction_mirror.transaction_row` maps them: same normalisers, amounts from the exact
     ``*_cents``, no raw JSON kept."""
-    from reconciliation.text.names import compact_iban
+    from reconciliation.text.identifiers import compact_iban
     from reconciliation.text.references import remittance_reference
 
     for row in data.transactions():

@@ -39,7 +39,8 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import format_money
-from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import normalize_reference
 from reconciliation.web.access import (
     EDIT_ROLES,

@@ -1,10 +1,17 @@
-"""VAT ids (python-stdnum), IBANs (schwifty), e-mail addresses and web domains in text."""
+"""VAT ids, IBANs, e-mail addresses and web domains found in a document's text.
+
+Finding is done here, checking in `reconciliation.text.identifiers` (python-stdnum, schwifty)
+and `reconciliation.text.domains`, so a number read from a page is held to the same rule as
+one typed by a reviewer.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from reconciliation.text.domains import bare_host
+from reconciliation.text.identifiers import check_iban, check_vat_id, compact_vat_id
 
 VAT_COUNTRIES = [
     "AT",
@@ -54,44 +61,6 @@ _BARE_HOST = re.compile(
     r"co\.uk|uk|io|biz|info|lu|pt|pl|se|dk|fi|ie|in|us|ca|au))(?![A-Za-z0-9@-])",
     re.IGNORECASE,
 )
-# Mail and web hosts that say nothing about the sender.
-FREE_MAIL = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.fr",
-        "yahoo.de",
-        "hotmail.com",
-        "hotmail.fr",
-        "outlook.com",
-        "outlook.fr",
-        "live.com",
-        "live.fr",
-        "msn.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.at",
-        "web.de",
-        "t-online.de",
-        "orange.fr",
-        "wanadoo.fr",
-        "free.fr",
-        "sfr.fr",
-        "laposte.net",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "libero.it",
-        "virgilio.it",
-        "ziggo.nl",
-        "kpnmail.nl",
-        "telenet.be",
-        "skynet.be",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -116,7 +85,7 @@ def find_vat_ids(text: str) -> list[FoundId]:
             level = _vat_level(number)
             # Longer wins at the same level: "DE 232 446 240" grows into a valid id.
             if level and level >= best_level:
-                best = FoundId(_normalise_vat(number), m.start(), end, level == 3, True)
+                best = FoundId(compact_vat_id(number), m.start(), end, level == 3, True)
                 best_level = level
         if best is not None:
             found.append(best)
@@ -130,12 +99,12 @@ def find_vat_ids(text: str) -> list[FoundId]:
 def _vat_level(number: str) -> int:
     """3: valid; 2: right format, wrong check digit; 1: country prefix and 8-12 digits;
     0: not a VAT id."""
-    valid, formed = _check_vat(number)
+    valid, formed = check_vat_id(number)
     if valid:
         return 3
     if formed:
         return 2
-    return 1 if re.fullmatch(r"[A-Z]{2}U?\d{8,12}", _normalise_vat(number)) else 0
+    return 1 if re.fullmatch(r"[A-Z]{2}U?\d{8,12}", compact_vat_id(number)) else 0
 
 
 def _chunks(text: str, start: int, *, max_chars: int) -> list[tuple[int, str]]:
@@ -160,44 +129,6 @@ def _chunks(text: str, start: int, *, max_chars: int) -> list[tuple[int, str]]:
     return out
 
 
-def _normalise_vat(number: str) -> str:
-    number = number.upper()
-    return "EL" + number[2:] if number.startswith("GR") else number
-
-
-@lru_cache(maxsize=512)
-def _check_vat(number: str) -> tuple[bool, bool]:
-    """(valid, well_formed) for a compact VAT number with its country prefix."""
-    from stdnum.exceptions import InvalidChecksum, ValidationError
-
-    number = _normalise_vat(number)
-    country = number[:2]
-    try:
-        if number.startswith("CHE"):
-            from stdnum.ch import uid
-
-            uid.validate(number[:12])
-            return True, True
-        if country in ("GB", "XI"):
-            from stdnum.gb import vat as gb_vat
-
-            gb_vat.validate(number)
-            return True, True
-        if country == "NO":
-            from stdnum.no import mva
-
-            mva.validate(number)
-            return True, True
-        from stdnum.eu import vat as eu_vat
-
-        eu_vat.validate(number)
-        return True, True
-    except InvalidChecksum:
-        return False, True
-    except (ValidationError, ValueError, KeyError):
-        return False, False
-
-
 def find_ibans(text: str) -> list[FoundId]:
     found: list[FoundId] = []
     for m in _IBAN_START.finditer(text):
@@ -208,7 +139,7 @@ def find_ibans(text: str) -> list[FoundId]:
             number = m.group(1) + compact
             if len(number) < 12:
                 continue
-            valid, formed = _check_iban(number)
+            valid, formed = check_iban(number)
             if valid:
                 best = FoundId(number, m.start(), end, True, True)
             elif formed and (best is None or not best.valid):
@@ -216,21 +147,6 @@ def find_ibans(text: str) -> list[FoundId]:
         if best is not None:
             found.append(best)
     return found
-
-
-@lru_cache(maxsize=512)
-def _check_iban(number: str) -> tuple[bool, bool]:
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{8,30}", number):
-        return False, False
-    try:
-        IBAN(number)
-        return True, True
-    except SchwiftyException:
-        # Same shape as an IBAN but a wrong check digit or length: only trusted with a label.
-        return False, bool(re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{12,30}", number))
 
 
 @dataclass(frozen=True)
@@ -245,25 +161,12 @@ def find_hosts(text: str) -> list[FoundHost]:
     found: list[FoundHost] = []
     taken: list[tuple[int, int]] = []
     for m in _EMAIL.finditer(text):
-        found.append(FoundHost(_clean_host(m.group(1)), m.start(), m.end(), True))
+        found.append(FoundHost(bare_host(m.group(1)), m.start(), m.end(), True))
         taken.append((m.start(), m.end()))
     for pattern in (_URL, _BARE_HOST):
         for m in pattern.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
-            found.append(FoundHost(_clean_host(m.group(1)), m.start(), m.end(), False))
+            found.append(FoundHost(bare_host(m.group(1)), m.start(), m.end(), False))
             taken.append((m.start(), m.end()))
     return [h for h in found if "." in h.host and not h.host.replace(".", "").isdigit()]
-
-
-def _clean_host(host: str) -> str:
-    host = host.lower().strip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
-def registered_label(host: str) -> str:
-    """The distinctive part of a host: "aws.amazon.com" -> "amazon", "free.fr" -> "free"."""
-    parts = host.split(".")
-    if len(parts) >= 3 and parts[-2] in ("co", "com", "org", "net", "gov", "ac"):
-        return parts[-3]
-    return parts[-2] if len(parts) >= 2 else host

@@ -39,7 +39,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import is_known_currency
-from reconciliation.text.normalize import is_valid_vat_id
+from reconciliation.text.identifiers import is_valid_vat_id
 from reconciliation.vendors.enrichment import EnrichmentResult, VendorResolution
 
 if TYPE_CHECKING:

@@ -53,7 +53,8 @@ from reconciliation.models import (
     Transaction,
     TransactionStatus,
 )
-from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import Hit, ReferenceIndex
 
 logger = logging.getLogger("reconciliation.matching")

@@ -15,7 +15,9 @@ from django.db import transaction as db_transaction
 from reconciliation.matching.scoring import BankLine, PaymentOrder
 from reconciliation.matching.sources import VendorDirectory, lines_with_amounts
 from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus, Side
-from reconciliation.text.names import compact_iban, name_similarity, normalize_name
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.names import counterparty_similarity as name_similarity
+from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import ReferenceIndex, compare_references, normalize_reference
 
 logger = logging.getLogger("reconciliation.matching")

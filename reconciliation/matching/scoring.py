@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from reconciliation.money import quantize
-from reconciliation.text.names import name_similarity
+from reconciliation.text.names import counterparty_similarity as name_similarity
 from reconciliation.text.references import (
     MatchTier,
     compare_references,

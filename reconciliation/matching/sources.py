@@ -15,7 +15,8 @@ from typing import Any
 from reconciliation.matching.scoring import BankLine, PaymentOrder
 from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
 from reconciliation.money import is_known_currency
-from reconciliation.text.names import compact_iban, normalize_name
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.names import normalize_counterparty as normalize_name
 
 logger = logging.getLogger("reconciliation.matching")
 

@@ -47,15 +47,10 @@ from reconciliation.models import (
 )
 from reconciliation.models.audit import AppendOnlyQuerySet
 from reconciliation.models.vendor import VendorKey, VendorKeyKind
-from reconciliation.text.normalize import (
-    compact_vat_id,
-    fold,
-    is_shared_domain,
-    normalize_domain,
-    normalize_iban,
-    normalize_name,
-    normalize_vat_id,
-)
+from reconciliation.text.domains import is_shared_domain, normalize_domain
+from reconciliation.text.folding import fold
+from reconciliation.text.identifiers import compact_vat_id, normalize_iban, normalize_vat_id
+from reconciliation.text.names import normalize_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciliation.models import Connection, Workspace
-from reconciliation.text.names import normalize_name
-from reconciliation.text.normalize import compact_vat_id
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.names import normalize_counterparty
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class OwnNames:
             .values_list("account_label", flat=True)
         ):
             names.append(label.split("·", 1)[-1])
-        return cls(tuple(n for n in (normalize_name(name) for name in names) if n), vat_ids)
+        return cls(tuple(n for n in (normalize_counterparty(name) for name in names) if n), vat_ids)
 
     def is_us(self, normalized_beneficiary: str) -> bool:
         """Exactly our name once legal forms and punctuation are gone: a supplier with a
