@@ -17,16 +17,22 @@ DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
 	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 
-.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps bench bench-parse bench-routing bench-post bench-match clean
+.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps bench bench-parse bench-routing bench-post bench-match clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The OCR lane's Debian packages: Tesseract 5, its language data for the six languages the
+# parser reads, and the headers tesserocr is compiled against; never a downloaded binary.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu \
+	tesseract-ocr-nld tesseract-ocr-spa tesseract-ocr-ita libtesseract-dev libleptonica-dev \
+	pkg-config g++ poppler-utils
+
+$(STAMP): requirements.txt requirements-dev.txt | ocr-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: ocr-deps $(STAMP)
 
 ## make run — set up everything on a fresh machine and start Well with the demo data.
 run: install
@@ -37,7 +43,7 @@ run: install
 	$(DEMO_ENV) $(PY) manage.py run_demo --addr 127.0.0.1:$(DEMO_PORT)
 
 ## make test — lint, type check, the whole suite on SQLite, then the whole suite again on PostgreSQL.
-test: install browser-deps lint typecheck pytest pytest-postgres
+test: install ocr-deps browser-deps lint typecheck pytest pytest-postgres
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -56,10 +62,13 @@ pytest-postgres: install
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+ocr-deps:
+	@dpkg -s $(OCR_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null)
+
 bench: bench-parse bench-routing bench-post bench-match
 
 bench-parse: install
-	$(PY) bench/parse.py $(CORPUS)
+	$(PY) bench/parse.py --scanned $(CORPUS)
 
 bench-routing: install
 	$(PY) bench/routing.py

@@ -1,12 +1,14 @@
 """Extraction benchmark: accuracy, calibration, speed and memory of the PDF engine.
 
-    .venv/bin/python bench/parse.py [PATH] [--errors]
+    .venv/bin/python bench/parse.py [PATH] [--errors] [--scanned [--scans DIR]]
 
 PATH is a corpus folder laid out like ../shared/corpus (PDFs with a truth JSON beside each,
 and score_fields.py at its root); it defaults to ../shared/corpus. The engine runs twice, with
 the embedded XML read and with it ignored, in this process (no isolation, so the timings are
-the engine's own). Predictions go to bench/out/parse-{xml,text}.jsonl in the CLI's format and
-are scored by the corpus's score_fields.py, the same way the corpus README describes.
+the engine's own). With --scanned it runs a third time on scanned copies of the corpus (made
+by the corpus's scan_docs.py, kept in bench/out/scans): the OCR lane. Predictions go to
+bench/out/parse-{xml,text,ocr}.jsonl in the CLI's format and are scored by the corpus's
+score_fields.py, the same way the corpus README describes.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scans import scanned_copies  # noqa: E402
 from reconciliation.extraction.engine import extract_document  # noqa: E402
 from reconciliation.extraction.types import INVOICE_FIELDS, Extraction  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "bench" / "out"
+MODES = {"text": "XML off", "xml": "XML on", "ocr": "OCR"}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 0.95), (0.95, 1.01))
 HIGH = 0.85
 HIGH_TARGET = 0.97
@@ -48,6 +52,8 @@ def main() -> int:
     )
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--errors", action="store_true", help="list every wrong field")
+    parser.add_argument("--scanned", action="store_true", help="also run the OCR lane on scans")
+    parser.add_argument("--scans", type=Path, default=OUT / "scans", help="where scans are kept")
     arguments = parser.parse_args()
     corpus: Path = arguments.path
     scorer = _load_scorer(corpus)
@@ -62,18 +68,31 @@ def main() -> int:
     for label, use_xml in (("xml", True), ("text", False)):
         runs[label] = _run(pdfs, corpus, use_xml=use_xml)
         _write_predictions(OUT / f"parse-{label}.jsonl", runs[label]["records"])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        runs[label]["peak_mb"] = _peak_mb()
+    if arguments.scanned:
+        scans = scanned_copies(corpus, arguments.scans)
+        runs["ocr"] = _run(sorted(scans.rglob("*.pdf")), scans, use_xml=False)
+        _write_predictions(OUT / "parse-ocr.jsonl", runs["ocr"]["records"])
+        runs["ocr"]["peak_mb"] = _peak_mb()
 
     scored = {label: _score(run["records"], truths, scorer) for label, run in runs.items()}
     _print_accuracy(scored)
     _print_sources(scored)
     _print_xml_files(runs["xml"]["records"], scored["xml"])
-    for label in ("text", "xml"):
+    if "ocr" in runs:
+        _print_lanes(runs["ocr"]["records"], scored["ocr"])
+    for label in scored:
         _print_calibration(label, scored[label])
-    _print_speed(runs, peak_mb)
+    _print_speed(runs)
     if arguments.errors:
-        _print_errors(scored["text"])
+        for label in ("text", "ocr"):
+            if label in scored:
+                _print_errors(label, scored[label])
     return 0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _load_scorer(corpus: Path) -> ModuleType:
@@ -174,34 +193,60 @@ def _accuracy(rows: list[dict[str, Any]]) -> str:
 
 
 def _print_accuracy(scored: dict[str, list[dict[str, Any]]]) -> None:
-    print("Field accuracy (all scored fields; visible-only ignores values the text cannot show)")
-    header = f"{'field':17s} {'n':>4s} {'XML off':>8s} {'visible':>8s} {'XML on':>8s}"
+    print("Field accuracy per lane (visible: XML off, ignoring values the text cannot show;")
+    print("OCR: the same files scanned, no text layer nor XML)")
+    lanes = [label for label in ("text", "xml", "ocr") if label in scored]
+    header = f"{'field':17s} {'n':>4s} {'XML off':>8s} {'visible':>8s}" + "".join(
+        f" {MODES[label]:>8s}" for label in lanes[1:]
+    )
     print(header)
     print("-" * len(header))
     for name in (*INVOICE_FIELDS, None):
-        text = [r for r in scored["text"] if name is None or r["field"] == name]
-        xml = [r for r in scored["xml"] if name is None or r["field"] == name]
-        visible = [r for r in text if r["visible"]]
+        rows = {
+            label: [r for r in scored[label] if name is None or r["field"] == name]
+            for label in lanes
+        }
+        visible = [r for r in rows["text"] if r["visible"]]
         title = name or "OVERALL (micro)"
-        cells = f"{_accuracy(text):>8s} {_accuracy(visible):>8s} {_accuracy(xml):>8s}"
-        print(f"{title:17s} {len(text):4d} {cells}")
-    for label in ("text", "xml"):
+        cells = f"{_accuracy(rows['text']):>8s} {_accuracy(visible):>8s}" + "".join(
+            f" {_accuracy(rows[label]):>8s}" for label in lanes[1:]
+        )
+        print(f"{title:17s} {len(rows['text']):4d} {cells}")
+    for label in lanes:
         fields = defaultdict(list)
         for row in scored[label]:
             fields[row["field"]].append(row["ok"])
         macro = statistics.mean(sum(v) / len(v) for v in fields.values()) if fields else 0.0
-        print(f"  macro (mean over fields), XML {'off' if label == 'text' else 'on'}: {macro:.1%}")
+        print(f"  macro (mean over fields), {MODES[label]}: {macro:.1%}")
     print()
 
 
 def _print_sources(scored: dict[str, list[dict[str, Any]]]) -> None:
     print("Per corpus source (micro)")
+    lanes = [label for label in ("text", "xml", "ocr") if label in scored]
     sources = sorted({r["source"] for r in scored["text"]})
-    print(f"{'source':17s} {'n':>4s} {'XML off':>8s} {'XML on':>8s}")
+    print(f"{'source':17s} {'n':>4s}" + "".join(f" {MODES[label]:>8s}" for label in lanes))
     for source in sources:
-        text = [r for r in scored["text"] if r["source"] == source]
-        xml = [r for r in scored["xml"] if r["source"] == source]
-        print(f"{source:17s} {len(text):4d} {_accuracy(text):>8s} {_accuracy(xml):>8s}")
+        cells = "".join(
+            f" {_accuracy([r for r in scored[label] if r['source'] == source]):>8s}"
+            for label in lanes
+        )
+        count = sum(r["source"] == source for r in scored["text"])
+        print(f"{source:17s} {count:4d}{cells}")
+    print()
+
+
+def _print_lanes(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    """Which lane each scanned document took, and how its fields fared."""
+    print("OCR run: lane taken per document (kind: share classified invoice/credit note)")
+    for lane in sorted({str(r["source"]) for r in records}):
+        files = [r for r in records if str(r["source"]) == lane]
+        subset = [r for r in rows if str(r["document_source"]) == lane]
+        billed = sum(r["kind"] in ("invoice", "credit_note") for r in files)
+        print(
+            f"  {lane:5s} {len(files):3d} documents, {billed} classified as invoices,"
+            f" {_accuracy(subset).strip()} of {len(subset)} fields right"
+        )
     print()
 
 
@@ -219,7 +264,7 @@ def _print_xml_files(records: list[dict[str, Any]], rows: list[dict[str, Any]]) 
 
 
 def _print_calibration(label: str, rows: list[dict[str, Any]]) -> None:
-    mode = "XML off" if label == "text" else "XML on"
+    mode = MODES[label]
     print(f"Calibration, {mode} (confidence bucket -> share right)")
     print(f"{'bucket':12s} {'n':>5s} {'right':>6s} {'mean conf':>10s}")
     predicted = [r for r in rows if r["confidence"] is not None]
@@ -251,24 +296,27 @@ def _print_calibration(label: str, rows: list[dict[str, Any]]) -> None:
     print()
 
 
-def _print_speed(runs: dict[str, dict[str, Any]], peak_mb: float) -> None:
-    print("Speed (in-process engine, one core)")
+def _print_speed(runs: dict[str, dict[str, Any]]) -> None:
+    print("Speed (in-process engine, one core; OCR at 200 dpi, Tesseract on one thread)")
     print(
         f"{'mode':8s} {'docs':>5s} {'pages':>6s} {'pages/s/core':>13s} "
-        f"{'p50 s/doc':>10s} {'p99 s/doc':>10s}"
+        f"{'p50 s/doc':>10s} {'p99 s/doc':>10s} {'peak MB':>8s}"
     )
     for label, run in runs.items():
         walls = sorted(run["walls"])
         p50 = statistics.median(walls)
         p99 = walls[min(len(walls) - 1, round(0.99 * (len(walls) - 1)))]
         rate = run["pages"] / run["cpu"] if run["cpu"] else 0.0
-        mode = "XML on" if label == "xml" else "XML off"
-        print(f"{mode:8s} {len(walls):5d} {run['pages']:6d} {rate:13.1f} {p50:10.3f} {p99:10.3f}")
-    print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB, pid {os.getpid()}\n")
+        print(
+            f"{MODES[label]:8s} {len(walls):5d} {run['pages']:6d} {rate:13.1f} {p50:10.3f}"
+            f" {p99:10.3f} {run['peak_mb']:8.0f}"
+        )
+    print(f"peak memory is the process's ru_maxrss after each run (cumulative), pid {os.getpid()}")
+    print()
 
 
-def _print_errors(rows: list[dict[str, Any]]) -> None:
-    print("Wrong fields, XML off (file | field | expected | predicted | confidence)")
+def _print_errors(label: str, rows: list[dict[str, Any]]) -> None:
+    print(f"Wrong fields, {MODES[label]} (file | field | expected | predicted | confidence)")
     for row in rows:
         if not row["ok"]:
             expected = json.dumps(row["expected"], ensure_ascii=False)

@@ -31,7 +31,7 @@ def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
     path.write_bytes(bytes(pdf.output()))
     extraction = extract_document(path)
     assert extraction.has_text_layer is False
-    assert extraction.warnings == ["no text layer"]
+    assert extraction.warnings == ["no text layer; OCR found no text"]
     assert (extraction.kind, extraction.source, extraction.fields, extraction.words) == (
         "other",
         "none",

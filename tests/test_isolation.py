@@ -277,7 +277,12 @@ def test_reader_environment_carries_no_secrets(
     names = {entry.split(b"=", 1)[0].decode() for entry in raw.split(b"\0") if entry}
 
     passed = {name for name in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ") if name in os.environ}
-    assert names == passed | {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING"}
+    assert names == passed | {
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "OMP_THREAD_LIMIT",
+    }
 
 
 def test_reader_runs_under_process_limits(invoice: Path) -> None:

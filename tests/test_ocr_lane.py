@@ -83,6 +83,7 @@ def test_a_scanned_invoice_is_read_by_ocr(tmp_path: Path) -> None:
         True,
     )
     assert (extraction.kind, extraction.language, extraction.ocr_pages) == ("invoice", "de", [1])
+    assert extraction.kind_confidence >= 0.85
     assert extraction.warnings == ["read by OCR: page 1"]
     assert extraction.value("invoice_number") == "RE-2026-0815"
     assert extraction.value("issue_date") == date(2026, 3, 5)
@@ -119,8 +120,10 @@ def test_ocr_boxes_match_the_text_layer_positions(tmp_path: Path) -> None:
     ocr = read_scan(tmp_path, scanned(original))
     for name in ("invoice_number", "total_amount"):
         typed, read = text.fields[name].evidence, ocr.fields[name].evidence
-        assert typed is not None and read is not None
-        assert typed.bbox is not None and read.bbox is not None
+        assert typed is not None
+        assert read is not None
+        assert typed.bbox is not None
+        assert read.bbox is not None
         assert all(abs(a - b) < 4 for a, b in zip(typed.bbox, read.bbox, strict=True))
 
 

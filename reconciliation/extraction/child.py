@@ -9,7 +9,7 @@ Protocol, one JSON object per line:
 
 * child to parent, once, when warm: ``{"type": "ready", "pid": 123}``
 * parent to child: ``{"type": "extract", "id": 1, "path": "/abs/file.pdf", "use_xml": true,
-  "max_pages": 50, "memory_mb": 512, "cpu_seconds": 20}``
+  "max_pages": 50, "memory_mb": 512, "cpu_seconds": 20, "wall_seconds": 30, "ocr": "auto"}``
 * child to parent: ``{"type": "result", "id": 1, "ok": true, "extraction": {...}, "rss_kb": N}``
   or ``{"type": "result", "id": 1, "ok": false, "code": "encrypted", "detail": "...",
   "rss_kb": N}`` plus ``page_count`` / ``image`` when the code has one.
@@ -17,7 +17,9 @@ Protocol, one JSON object per line:
 Memory and CPU limits are set afresh before each document: the address-space limit is what the
 process maps now plus ``memory_mb``, and the soft CPU limit is the CPU time used so far plus
 ``cpu_seconds`` (the kernel then ends the process with SIGXCPU, which the parent reports). Wall
-time is the parent's job.
+time is the parent's job; OCR, the one step whose cost grows with the page count of an honest
+file, stops starting pages at ``OCR_SHARE`` of the tighter of the two budgets, so a long scan
+returns what it read in time instead of being killed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from reconciliation.extraction.errors import EncryptedPdfError, TooManyPagesError
+from reconciliation.extraction.errors import (
+    EncryptedPdfError,
+    ImageTooLargeError,
+    PageTooLargeError,
+    TooManyPagesError,
+)
 
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -41,6 +48,9 @@ MAX_OPEN_FILES = 64
 #: Larger than any scan (an A4 page at 1200 dpi is 140 megapixels); beyond it an image is a
 #: decompression bomb waiting for the first viewer, thumbnailer or OCR step that touches it.
 MAX_IMAGE_PIXELS = 200_000_000
+#: Share of the document's CPU / wall budget OCR may spend before it starts no new page; the
+#: rest is for the extraction itself and the hazard scan.
+OCR_SHARE = 0.6
 #: The active-content walk gives up (finding nothing) after this many objects.
 MAX_WALKED_OBJECTS = 20_000
 
@@ -66,6 +76,7 @@ def main() -> int:
     protocol = _take_stdout()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     sys.dont_write_bytecode = True
+    _guard_images()
     extract = _load_engine()
     _warm_up(extract)
     _limit_process()
@@ -86,6 +97,7 @@ def handle(request: dict[str, Any], extract: Engine) -> dict[str, Any]:
     previous = _limit_document(
         memory_mb=int(request["memory_mb"]), cpu_seconds=int(request["cpu_seconds"])
     )
+    budget = min(float(request["cpu_seconds"]), float(request.get("wall_seconds", 30)))
     try:
         answer.update(
             _extract(
@@ -93,6 +105,8 @@ def handle(request: dict[str, Any], extract: Engine) -> dict[str, Any]:
                 request["path"],
                 use_xml=bool(request["use_xml"]),
                 max_pages=int(request["max_pages"]),
+                ocr=str(request.get("ocr", "auto")),
+                ocr_seconds=OCR_SHARE * budget,
             )
         )
     finally:
@@ -101,12 +115,26 @@ def handle(request: dict[str, Any], extract: Engine) -> dict[str, Any]:
     return answer
 
 
-def _extract(extract: Engine, path: str, *, use_xml: bool, max_pages: int) -> dict[str, Any]:
+def _extract(
+    extract: Engine,
+    path: str,
+    *,
+    use_xml: bool,
+    max_pages: int,
+    ocr: str = "auto",
+    ocr_seconds: float | None = None,
+) -> dict[str, Any]:
     failure: dict[str, Any] | None = None
     try:
-        extraction = extract(path, use_xml=use_xml, max_pages=max_pages)
+        extraction = extract(
+            path, use_xml=use_xml, max_pages=max_pages, ocr=ocr, ocr_seconds=ocr_seconds
+        )
     except EncryptedPdfError as exc:
         failure = {"code": "encrypted", "detail": str(exc)}
+    except ImageTooLargeError as exc:
+        failure = {"code": "image_too_large", "detail": str(exc), "image": list(exc.size)}
+    except PageTooLargeError as exc:
+        failure = {"code": "page_too_large", "detail": str(exc)}
     except TooManyPagesError as exc:
         failure = {"code": "too_many_pages", "detail": str(exc), "page_count": _page_count(exc)}
     except Exception as exc:
@@ -233,6 +261,14 @@ def _requests(stream: IO[bytes]) -> Iterator[bytes]:
     while line := stream.readline():
         if line.strip():
             yield line
+
+
+def _guard_images() -> None:
+    """Pillow refuses to open an image bigger than this (the OCR step hands it rendered pages
+    only, but a library further down may open an embedded one)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 
 def _load_engine() -> Engine:

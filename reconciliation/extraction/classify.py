@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from reconciliation.extraction.document import Document, compile_terms
+from reconciliation.extraction.document import Document, compile_terms, fold
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import DocumentKind
 
@@ -265,12 +265,14 @@ _LANGUAGE_WORDS = {
         "della",
     ],
 }
-_WORD = re.compile(r"[a-zàâäéèêëïîôöùûüç]+")
+# Whole words only: the "de" of "DE89 3704…" or "DE136695976" is a country code, not Dutch.
+_WORD = re.compile(r"(?<![a-z0-9])[a-zàâäéèêëïîôöùûüç]+(?![a-z0-9])")
 
 
 def detect_language(doc: Document) -> str | None:
     counts = dict.fromkeys(_LANGUAGE_WORDS, 0)
-    lexicon = {lang: set(words) for lang, words in _LANGUAGE_WORDS.items()}
+    # The text is folded (no accents), so the lexicon is too: "für" is matched as "fur".
+    lexicon = {lang: {fold(word) for word in words} for lang, words in _LANGUAGE_WORDS.items()}
     for token in _WORD.findall(doc.full_folded[:20000]):
         for lang, words in lexicon.items():
             if token in words:

@@ -9,7 +9,8 @@ the function so importing this module stays cheap.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, Literal
 
 from reconciliation.extraction.errors import (
     EncryptedPdfError,
@@ -29,22 +30,43 @@ if TYPE_CHECKING:
     from reconciliation.extraction.candidates import Guess
     from reconciliation.extraction.cii import CiiInvoice
     from reconciliation.extraction.document import Document
+    from reconciliation.extraction.ocr import OcrResult
     from reconciliation.extraction.pdftext import PageText
 
 # Below this share of decodable characters the text layer is noise (a scan with an OCR-less
-# font, or glyphs without a Unicode map) and the document goes to review as "no text layer".
+# font, or glyphs without a Unicode map) and the page is OCR'd; a document where nothing is
+# readable even then goes to review as "no text layer".
 MIN_READABLE_SHARE = 0.5
 MIN_CHARS = 20
+#: A page whose characters are mostly neither letters, digits nor ordinary punctuation carries
+#: a garbage layer (glyph codes mapped to the wrong characters): it is OCR'd instead.
+MIN_PLAIN_SHARE = 0.6
+#: A page with fewer characters than this is checked for a page-sized image under them.
+THIN_PAGE_CHARS = 200
+
+#: "auto" OCRs the pages without a usable text layer, "force" every page (the text layer is
+#: ignored), "off" none.
+OcrMode = Literal["auto", "force", "off"]
 
 
 def extract_document(
-    pdf_path: str | os.PathLike[str], *, use_xml: bool = True, max_pages: int = 50
+    pdf_path: str | os.PathLike[str],
+    *,
+    use_xml: bool = True,
+    max_pages: int = 50,
+    ocr: OcrMode = "auto",
+    ocr_seconds: float | None = None,
 ) -> Extraction:
     """Read one PDF and return what it says.
+
+    Pages without a usable text layer are OCR'd (``ocr``); OCR starts no new page once
+    ``ocr_seconds`` of wall time have passed since the call, so a long scan fits the reader's
+    time limits (the pages left out are named in a warning).
 
     Raises UnreadablePdfError, EncryptedPdfError or TooManyPagesError (with a reason a
     person can read) on PDFs that cannot be processed.
     """
+    started = time.perf_counter()
     path = os.fspath(pdf_path)
     _check_file(path)
     pdf = _open(path)
@@ -56,7 +78,49 @@ def extract_document(
             )
         pages, problems = _read_pages(pdf, max_pages)
         invoice = _read_xml(pdf) if use_xml else None
-    return build_extraction(pages, invoice, problems)
+    scan = None
+    wanted = pages_to_ocr(path, pages, ocr)
+    # With an embedded XML the fields are exact already; a scan with XML is not worth OCR.
+    if wanted and (invoice is None or ocr == "force"):
+        from reconciliation.extraction.ocr import ocr_pages
+
+        deadline = None if ocr_seconds is None else started + ocr_seconds
+        scan = ocr_pages(path, _reading_order(wanted), deadline=deadline, clock=time.perf_counter)
+        for number, page in scan.pages.items():
+            pages[number - 1] = page
+    return build_extraction(pages, invoice, problems, scan)
+
+
+def usable_text(page: PageText) -> bool:
+    """The page carries a text layer that can be read as it is (else it is OCR'd): some
+    decodable characters, mostly letters, digits and ordinary punctuation."""
+    if page.chars == 0 or page.chars < MIN_READABLE_SHARE * (page.chars + page.cid_chars):
+        return False
+    return page.plain_chars >= MIN_PLAIN_SHARE * page.chars
+
+
+def pages_to_ocr(path: str, pages: list[PageText], mode: OcrMode) -> list[int]:
+    """ "force": every page. "auto": pages without a usable text layer, and pages whose few
+    words sit on a page-sized image (a scan stamped "Scanned with ..." by the scanner app)."""
+    if mode == "off":
+        return []
+    if mode == "force":
+        return [page.number for page in pages]
+    wanted = [page.number for page in pages if not usable_text(page)]
+    thin = [p.number for p in pages if usable_text(p) and p.chars < THIN_PAGE_CHARS]
+    if thin:
+        from reconciliation.extraction.ocr import covered_by_image
+
+        wanted += [number for number in thin if covered_by_image(path, number)]
+    return sorted(wanted)
+
+
+def _reading_order(numbers: list[int]) -> list[int]:
+    """First page, last page, second page, then the rest: where an invoice's fields are, so a
+    scan cut short by the deadline still has its header and its totals."""
+    head = [n for n in (numbers[0], numbers[-1], *numbers[1:2]) if n in numbers]
+    ordered = list(dict.fromkeys(head))
+    return ordered + [n for n in numbers if n not in ordered]
 
 
 def _check_file(path: str) -> None:
@@ -169,7 +233,10 @@ def _read_xml(pdf: Any) -> CiiInvoice | None:
 
 
 def build_extraction(
-    pages: list[PageText], invoice: CiiInvoice | None, problems: list[str] | None = None
+    pages: list[PageText],
+    invoice: CiiInvoice | None,
+    problems: list[str] | None = None,
+    scan: OcrResult | None = None,
 ) -> Extraction:
     from reconciliation.extraction.document import Document
 
@@ -180,20 +247,21 @@ def build_extraction(
         for w in line.words
     ]
     sizes = [(page.width, page.height) for page in pages]
-    total_chars = sum(page.chars for page in pages)
-    unreadable = sum(page.cid_chars for page in pages)
-    readable = total_chars >= MIN_CHARS and total_chars >= MIN_READABLE_SHARE * (
-        total_chars + unreadable
-    )
+    attempted = set(scan.pages) if scan is not None else set()
+    has_text = _readable([p for p in pages if p.number not in attempted])
+    readable = _readable(pages)
     warnings: list[str] = list(problems or [])
+    if scan is not None:
+        warnings.extend(_ocr_warnings(scan))
     doc = Document(pages)
     if not readable:
-        warnings.insert(0, "no text layer")
+        warnings.insert(0, "no text layer" if scan is None else "no text layer; OCR found no text")
         words = []
         doc = Document([])
     if invoice is not None:
-        return _from_xml(doc, invoice, pages, sizes, words, warnings, has_text=readable)
-    if not readable:
+        extraction = _from_xml(doc, invoice, pages, sizes, words, warnings, has_text=readable)
+        extraction.has_text_layer = has_text
+    elif not readable:
         return Extraction(
             kind="other",
             kind_confidence=0.1,
@@ -206,7 +274,48 @@ def build_extraction(
             words=[],
             warnings=warnings,
         )
-    return _from_text(doc, len(pages), sizes, words, warnings)
+    else:
+        extraction = _from_text(doc, len(pages), sizes, words, warnings)
+        extraction.has_text_layer = has_text
+    if scan is not None and readable:
+        from reconciliation.extraction.ocr_fields import finish_ocr
+
+        finish_ocr(extraction, pages, scan)
+    return extraction
+
+
+def _readable(pages: list[PageText]) -> bool:
+    total = sum(page.chars for page in pages)
+    unreadable = sum(page.cid_chars for page in pages)
+    return total >= MIN_CHARS and total >= MIN_READABLE_SHARE * (total + unreadable)
+
+
+def _ocr_warnings(scan: OcrResult) -> list[str]:
+    warnings: list[str] = []
+    read = sorted(number for number, page in scan.pages.items() if page.lines)
+    if read:
+        warnings.append(f"read by OCR: {_page_list(read)}")
+    if scan.skipped:
+        warnings.append(
+            f"not read: {_page_list(scan.skipped)} (OCR stopped at the time limit; "
+            "fields printed there may be missing)"
+        )
+    return warnings
+
+
+def _page_list(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    runs: list[str] = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        runs.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return "pages " + ", ".join(runs)
 
 
 def _from_text(

@@ -26,3 +26,16 @@ class TooManyPagesError(ExtractionError):
     def __init__(self, reason: str, page_count: int | None = None) -> None:
         super().__init__(reason)
         self.page_count = page_count  # None when the document does not say
+
+
+class ImageTooLargeError(UnreadablePdfError):
+    """An embedded image would decode into more pixels than any real scan has (a
+    decompression bomb): refused before it is decoded."""
+
+    def __init__(self, reason: str, size: tuple[int, int]) -> None:
+        super().__init__(reason)
+        self.size = size
+
+
+class PageTooLargeError(UnreadablePdfError):
+    """A page without text is too large to render for OCR at any useful resolution."""

@@ -82,6 +82,7 @@ CODES = (
     "crashed",
     "active_content",
     "image_too_large",
+    "page_too_large",
 )
 
 #: What a file that is not a PDF usually is, by its first bytes.
@@ -104,9 +105,17 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 
 def extract_isolated(
-    path: Path, *, use_xml: bool = True, limits: Limits | None = None, fresh_child: bool = False
+    path: Path,
+    *,
+    use_xml: bool = True,
+    limits: Limits | None = None,
+    fresh_child: bool = False,
+    ocr: str = "auto",
 ) -> Extraction | ExtractionFailure:
     """Read one PDF in the reader process; see the module docstring.
+
+    ``ocr`` is the engine's OCR mode: "auto" (pages without a usable text layer), "force"
+    (every page, the text layer ignored) or "off".
 
     Raises ``OSError`` when ``path`` cannot be opened here and ``ReaderStartError`` when no
     reader process can be started: neither is the document's fault, so the caller should
@@ -123,6 +132,8 @@ def extract_isolated(
         "max_pages": limits.max_pages,
         "memory_mb": limits.memory_mb,
         "cpu_seconds": limits.cpu_seconds,
+        "wall_seconds": limits.wall_seconds,
+        "ocr": ocr,
     }
     if fresh_child:
         reader = _Reader()
@@ -251,6 +262,11 @@ def _reason(code: str, limits: Limits, **facts: Any) -> str:
             f"The PDF contains an image of {width} x {height} pixels, far larger than any "
             "scan; it was not processed."
         )
+    if code == "page_too_large":
+        return (
+            "A page of the PDF is too large to read as a scan (larger than any paper "
+            "format); it was not processed."
+        )
     return "The PDF is damaged and could not be read; ask the supplier to send it again."
 
 
@@ -271,6 +287,8 @@ class _Reader:
             "PYTHONPATH": str(CODE_ROOT),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONIOENCODING": "utf-8",
+            # Tesseract's OpenMP: one thread, within the reader's no-new-threads limit.
+            "OMP_THREAD_LIMIT": "1",
         }
         started = time.monotonic()
         try:

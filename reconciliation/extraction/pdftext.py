@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pdfminer.pdfpage import PDFPage
     from pdfminer.psparser import PSLiteral
 
+#: Punctuation real documents are made of, besides letters and digits.
+PLAIN_PUNCTUATION = frozenset(" .,:;-–/()[]€$£%&@'\"+#*_!?=<>|\u00a0")
+
 #: A character: text, x0, top, x1, bottom, font size, bold.
 Char = tuple[str, float, float, float, float, float, bool]
 
@@ -37,6 +40,10 @@ class TextWord:
     bottom: float
     size: float
     bold: bool
+    #: 1.0 for the text layer; Tesseract's word confidence (0-1) for an OCR'd word.
+    confidence: float = 1.0
+    #: Where the word stands (points from the top); OCR only, used to group words into rows.
+    baseline: float = 0.0
 
 
 @dataclass
@@ -106,6 +113,9 @@ class PageText:
     lines: list[Line]
     cid_chars: int = 0
     chars: int = 0
+    #: Characters that are letters, digits or common punctuation: a layer made mostly of
+    #: other symbols is a font without a proper Unicode map, i.e. garbage.
+    plain_chars: int = 0
 
 
 class _CharCollector(PDFTextDevice):
@@ -190,7 +200,15 @@ def build_page(
             )
         )
     lines = group_lines(number, flipped)
-    return PageText(number=number, width=width, height=height, lines=lines, chars=len(chars))
+    plain = sum(1 for ch in chars if ch[0].isalnum() or ch[0] in PLAIN_PUNCTUATION)
+    return PageText(
+        number=number,
+        width=width,
+        height=height,
+        lines=lines,
+        chars=len(chars),
+        plain_chars=plain,
+    )
 
 
 def group_lines(page: int, chars: list[Char]) -> list[Line]:

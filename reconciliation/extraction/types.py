@@ -59,6 +59,10 @@ class ExtractedField:
     confidence: float  # calibrated probability in [0, 1] that the value is right
     source: FieldSource
     evidence: Evidence | None = None
+    #: A check-digit-valid reading of an OCR'd IBAN or VAT id that fails its check digits,
+    #: one misread character away (O for 0, l for 1, ...). Offered to the reviewer, never
+    #: applied: ``value`` stays what the page was read as.
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,20 @@ class Extraction:
     page_count: int
     has_text_layer: bool
     language: str | None
-    source: Literal["xml", "text", "none"]
+    #: The lane: embedded XML, the text layer, OCR (some page had no usable text layer and
+    #: was read by Tesseract), or none (nothing readable at all).
+    source: Literal["xml", "text", "ocr", "none"]
     page_sizes: list[tuple[float, float]] = field(default_factory=list)  # (width, height) points
     words: list[Word] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based pages read by OCR
+
+    @property
+    def readable(self) -> bool:
+        """Text was found, in the text layer or by OCR: the document can be classified and
+        routed by confidence like any other. ``has_text_layer`` alone says whether the PDF
+        itself carries text."""
+        return self.source != "none"
 
     def value(self, name: str) -> FieldValue | None:
         extracted = self.fields.get(name)
@@ -102,6 +116,7 @@ class Extraction:
             "page_sizes": [list(size) for size in self.page_sizes],
             "words": [[w.page, w.text, w.x0, w.top, w.x1, w.bottom] for w in self.words],
             "warnings": list(self.warnings),
+            "ocr_pages": list(self.ocr_pages),
         }
 
     @classmethod
@@ -120,6 +135,7 @@ class Extraction:
                 for p, t, x0, top, x1, bottom in data.get("words", [])
             ],
             warnings=list(data.get("warnings", [])),
+            ocr_pages=[int(number) for number in data.get("ocr_pages", [])],
         )
 
 
@@ -145,12 +161,15 @@ def _field_to_json(f: ExtractedField) -> dict[str, Any]:
             "bbox": list(f.evidence.bbox) if f.evidence.bbox else None,
             "text": f.evidence.text,
         }
-    return {
+    out: dict[str, Any] = {
         "value": value_to_json(f.name, f.value),
         "confidence": round(f.confidence, 4),
         "source": f.source,
         "evidence": evidence,
     }
+    if f.suggestion is not None:
+        out["suggestion"] = f.suggestion
+    return out
 
 
 def _field_from_json(name: str, raw: dict[str, Any]) -> ExtractedField:
@@ -160,6 +179,7 @@ def _field_from_json(name: str, raw: dict[str, Any]) -> ExtractedField:
         confidence=float(raw["confidence"]),
         source=raw["source"],
         evidence=_evidence_from_json(raw.get("evidence")),
+        suggestion=raw.get("suggestion"),
     )
 
 
