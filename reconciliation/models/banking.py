@@ -40,9 +40,6 @@ class TransactionQuerySet(TenantQuerySet["Transaction"]):
     def credits(self) -> Self:
         return self.filter(side=Side.CREDIT)
 
-    def settled_or_pending(self) -> Self:
-        return self.filter(status__in=(TransactionStatus.PENDING, TransactionStatus.COMPLETED))
-
     def unmatched(self) -> Self:
         return self.exclude(matches__status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED))
 
@@ -155,10 +152,6 @@ class Receivable(TenantModel):
         if self.status == ReceivableStatus.CANCELLED:
             raise IllegalTransitionError("receivable", self.status, "paid")
         self.amount_paid += amount
-        self.refresh_status()
-
-    def reverse_payment(self, amount: Decimal) -> None:
-        self.amount_paid = max(Decimal(0), self.amount_paid - amount)
         self.refresh_status()
 
     def refresh_status(self) -> None:

@@ -50,9 +50,6 @@ _DOCUMENT_TRANSITIONS: dict[str, set[str]] = {
 
 
 class DocumentQuerySet(TenantQuerySet["Document"]):
-    def to_parse(self) -> Self:
-        return self.filter(status=DocumentStatus.NEW)
-
     def failed(self) -> Self:
         return self.filter(status=DocumentStatus.FAILED)
 
@@ -147,10 +144,6 @@ class Document(TenantModel):
     def mark_as_failed(self, code: str, reason: str) -> None:
         self._move_to(DocumentStatus.FAILED)
         self.failure_code = code[:40]
-        self.status_reason = reason
-
-    def mark_as_ignored(self, reason: str) -> None:
-        self._move_to(DocumentStatus.IGNORED)
         self.status_reason = reason
 
     def mark_as_duplicate_of(self, original: Document, reason: str) -> None:

@@ -57,9 +57,6 @@ class QontoOrigin(models.TextChoices):
 
 
 class InvoiceQuerySet(TenantQuerySet["Invoice"]):
-    def needing_review(self) -> Self:
-        return self.filter(status=S.NEEDS_REVIEW)
-
     def undecided(self) -> Self:
         return self.filter(status__in=UNDECIDED_STATUSES)
 
@@ -72,9 +69,6 @@ class InvoiceQuerySet(TenantQuerySet["Invoice"]):
             | models.Q(status=S.FAILED, next_attempt_at__isnull=True),
             is_held=False,
         )
-
-    def with_expired_lease(self) -> Self:
-        return self.filter(status=S.POSTING, lease_until__lt=timezone.now())
 
     def failed(self) -> Self:
         return self.filter(status__in=(S.FAILED, S.REJECTED))
@@ -223,10 +217,6 @@ class Invoice(TenantModel):
         self.status = target
 
     @property
-    def is_posted(self) -> bool:
-        return self.status == S.POSTED
-
-    @property
     def can_approve(self) -> bool:
         return self.can_move_to(S.APPROVED) and not self.is_held and self.status != S.APPROVED
 
@@ -350,7 +340,3 @@ class Invoice(TenantModel):
     def _clear_lease(self) -> None:
         self.lease_owner = ""
         self.lease_until = None
-
-    def field_value(self, name: str) -> Any:
-        entry = self.fields.get(name) or {}
-        return entry.get("value")

@@ -94,8 +94,7 @@ class VendorKeyKind(models.TextChoices):
 
 
 class VendorKeyQuerySet(TenantQuerySet["VendorKey"]):
-    def of_kind(self, kind: VendorKeyKind, values: list[str]) -> Self:
-        return self.filter(kind=kind, value__in=values)
+    """Read through a workspace like every tenant row."""
 
 
 class VendorKey(TenantModel):

@@ -36,13 +36,6 @@ class WorkspaceQuerySet(models.QuerySet["Workspace"]):
             return self
         return self.filter(memberships__user=user).distinct()
 
-    def with_role(self, user: AbstractBaseUser | AnonymousUser, *roles: Role) -> Self:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if getattr(user, "is_superuser", False):
-            return self
-        return self.filter(memberships__user=user, memberships__role__in=roles).distinct()
-
 
 class Workspace(models.Model):
     """One company: its connections, documents, thresholds and members."""
@@ -132,12 +125,6 @@ class Workspace(models.Model):
             raise ValidationError(
                 {"review_threshold": "The review threshold must not exceed the auto-post one."}
             )
-
-    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> Role | None:
-        if not user.is_authenticated:
-            return None
-        role = self.memberships.filter(user_id=user.pk).values_list("role", flat=True).first()
-        return Role(role) if role else None
 
 
 class Membership(models.Model):
