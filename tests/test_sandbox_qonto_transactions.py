@@ -386,6 +386,16 @@ def test_same_idempotency_key_within_30_minutes_attaches_once(
     ]
 
 
+def test_a_refused_upload_is_not_replayed_under_its_key(qonto_emulator: QontoEmulator) -> None:
+    transaction = qonto_emulator.add_transaction(amount="10", label="A")
+
+    refused = attach(qonto_emulator, transaction.id, "key-1", b"hello", "text/plain")
+    retried = attach(qonto_emulator, transaction.id, "key-1")
+
+    assert (refused.status_code, retried.status_code) == (400, 200)
+    assert len(qonto_emulator.attachments_of(transaction.id)) == 1
+
+
 def test_attachment_needs_the_idempotency_header(qonto_emulator: QontoEmulator) -> None:
     transaction = qonto_emulator.add_transaction(amount="10", label="A")
 

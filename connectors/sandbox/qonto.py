@@ -151,6 +151,8 @@ class QontoEmulator(Emulator):
         self.invoice_analyzer: Callable[[str, bytes], Mapping[str, Any] | None] | None = None
         self.analysis_delay = qonto_analysis.ANALYSIS_SECONDS
         self.misreads: list[qonto_analysis.Misread] = []
+        self.pending_analysis: dict[str, SupplierInvoice] = {}
+        self.claimed_transactions: set[str] = set()  # matched by Qonto's attachment matcher
         # Data.
         self.organization: dict[str, Any] = {
             "id": QONTO_ORGANIZATION_ID,
@@ -338,6 +340,7 @@ class QontoEmulator(Emulator):
             invoice = self.supplier_invoices[invoice_id]
             invoice.extracted.update(fields)
             invoice.analysis_due_at = None
+            self.pending_analysis.pop(invoice_id, None)
             invoice.analyzed_at = invoice.updated_at = self.clock.now()
             return invoice
 

@@ -124,6 +124,7 @@ def add_invoice(emulator: QontoEmulator, invoice: SupplierInvoice) -> None:
             other.has_duplicates = invoice.has_duplicates = True
     invoice.analysis_due_at = invoice.created_at + timedelta(seconds=emulator.analysis_delay)
     emulator.supplier_invoices[invoice.id] = invoice
+    emulator.pending_analysis[invoice.id] = invoice
 
 
 def settle(emulator: QontoEmulator) -> None:
@@ -131,8 +132,8 @@ def settle(emulator: QontoEmulator) -> None:
     now = emulator.clock.now()
     due = [
         invoice
-        for invoice in emulator.supplier_invoices.values()
-        if invoice.analysis_due_at is not None and invoice.analysis_due_at <= now
+        for invoice in emulator.pending_analysis.values()
+        if invoice.analysis_due_at is None or invoice.analysis_due_at <= now
     ]
     for invoice in sorted(due, key=lambda i: (i.analysis_due_at or now, i.created_at)):
         analyse(emulator, invoice, at=invoice.analysis_due_at or now)
@@ -152,6 +153,7 @@ def analyse(emulator: QontoEmulator, invoice: SupplierInvoice, *, at: datetime) 
                 misread.value if misread.value is not None else corrupt(misread.field, true_value)
             )
     invoice.analysis_due_at = None
+    emulator.pending_analysis.pop(invoice.id, None)
     invoice.analyzed_at = invoice.updated_at = at
     if invoice.use_matcher:
         match_invoice(emulator, invoice, at=at)
@@ -262,6 +264,7 @@ def plant(
     )
     add_invoice(emulator, invoice)
     invoice.analysis_due_at = None
+    emulator.pending_analysis.pop(invoice.id)
     if match_transactions:
         match_invoice(emulator, invoice, at=now)
     return invoice
@@ -273,13 +276,12 @@ def plant(
 def match_invoice(
     emulator: QontoEmulator, invoice: SupplierInvoice, *, at: datetime
 ) -> Transaction | None:
-    if invoice.matched_transaction_ids:
+    if invoice.matched_transaction_ids or _target_day(invoice) is None:
         return None
-    claimed = _claimed(emulator)
     candidates = [
         transaction
         for transaction in emulator.transactions.values()
-        if transaction.id not in claimed and _agrees(invoice, transaction)
+        if transaction.id not in emulator.claimed_transactions and _agrees(invoice, transaction)
     ]
     if not candidates:
         return None
@@ -292,9 +294,10 @@ def match_invoice(
 
 def match_transaction(emulator: QontoEmulator, transaction: Transaction) -> None:
     """A new transaction: Qonto's matcher looks for an analysed invoice still unmatched."""
-    if transaction.id in _claimed(emulator):
+    if transaction.id in emulator.claimed_transactions or transaction.side != "debit":
         return
-    for invoice in sorted(emulator.supplier_invoices.values(), key=lambda i: i.created_at):
+    # Oldest upload first: the dict keeps creation order.
+    for invoice in emulator.supplier_invoices.values():
         if (
             invoice.use_matcher
             and invoice.analyzed_at is not None
@@ -303,14 +306,6 @@ def match_transaction(emulator: QontoEmulator, transaction: Transaction) -> None
         ):
             _attach(emulator, invoice, transaction, at=emulator.clock.now())
             return
-
-
-def _claimed(emulator: QontoEmulator) -> set[str]:
-    return {
-        transaction_id
-        for invoice in emulator.supplier_invoices.values()
-        for transaction_id in invoice.matched_transaction_ids
-    }
 
 
 def _attach(
@@ -322,6 +317,7 @@ def _attach(
         transaction.attachment_ids.append(attachment.id)
     transaction.wire["updated_at"] = iso(at)
     invoice.matched_transaction_ids.append(transaction.id)
+    emulator.claimed_transactions.add(transaction.id)
     invoice.updated_at = max(invoice.updated_at, at)
 
 
