@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from reconciliation.extraction.dates import find_dates
 from reconciliation.text.folding import fold, fold_keeping_offsets, fold_upper_ascii
+from reconciliation.text.references import normalize_reference
 
 
 def test_fold_gives_comparison_keys() -> None:
@@ -21,3 +25,13 @@ def test_fold_keeping_offsets_keeps_one_character_for_one() -> None:
 
 def test_fold_upper_ascii_gives_reference_text() -> None:
     assert fold_upper_ascii("Facture N° 12-é") == "FACTURE N 12-E"
+
+
+def test_month_names_are_read_in_a_text_folding_would_lengthen() -> None:
+    # "…" and "ﬁ" decompose to several characters; the date reader still finds the month.
+    found = find_dates("Facture … ﬁnale du 3 février 2024")
+    assert [(d.value, d.text, d.start) for d in found] == [(date(2024, 2, 3), "3 février 2024", 19)]
+
+
+def test_references_are_compared_as_upper_case_ascii() -> None:
+    assert normalize_reference("Fact. n° 2024-0042") == normalize_reference("FACT N 2024-0042")

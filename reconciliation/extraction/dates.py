@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from reconciliation.text.folding import fold_keeping_offsets as _fold
 
 _MONTH_NAMES = {
     "en": "january february march april may june july august september october november december",
@@ -17,12 +18,6 @@ _MONTH_NAMES = {
     "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
     "dicembre",
 }
-
-
-def _fold(text: str) -> str:
-    """Lowercase without accents: "Février" and "fevrier" are the same month."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 MONTHS: dict[str, int] = {}
@@ -91,9 +86,7 @@ def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
     """Every date in ``text``. Numeric dates are read day first (Europe) unless
     ``month_first`` (US documents) or only one reading is a valid date."""
     found: list[FoundDate] = []
-    folded = _fold(text)
-    # Folding can change the length only for characters outside Latin-1; keep offsets safe.
-    source = folded if len(folded) == len(text) else text.lower()
+    source = _fold(text)  # one character for one: offsets in it are offsets in text
     for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
         for m in pattern.finditer(source):
             month = MONTHS.get(m.group("month").rstrip("."))

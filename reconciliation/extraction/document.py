@@ -4,29 +4,13 @@ for matching, and the geometry helpers (right of, below, same column) labels nee
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
 from reconciliation.extraction.amounts import DecimalMark, guess_decimal_mark
 from reconciliation.extraction.pdftext import Line, PageText
 from reconciliation.extraction.types import Evidence
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents, one character for one character, so offsets in the
-    folded text are offsets in the original."""
-    out: list[str] = []
-    for char in text:
-        lowered = char.lower()
-        if len(lowered) != 1:
-            lowered = char
-        if ord(lowered) > 127:
-            base = unicodedata.normalize("NFKD", lowered)[:1]
-            if base and not unicodedata.combining(base):
-                lowered = base
-        out.append(lowered)
-    return "".join(out)
+from reconciliation.text.folding import fold_keeping_offsets as fold
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from typing import Generic, Literal, TypeVar
 
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
+
+from reconciliation.text.folding import fold_upper_ascii as fold
 
 ReferenceKind = Literal["rf", "structured", "free", "empty"]
 MatchTier = Literal["exact", "abbreviated", "truncated"]
@@ -83,12 +84,6 @@ class ParsedReference:
     def dotted(self) -> str:
         """Tokens joined with dots: the key under which "2024-42" equals "INV-2024-0042"."""
         return ".".join(self.tokens)
-
-
-def fold(text: str) -> str:
-    """Upper-case ASCII: accents dropped, "N°" becomes "N"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return decomposed.encode("ascii", "ignore").decode("ascii").upper()
 
 
 def creditor_reference_in(text: str) -> str | None:
