@@ -146,7 +146,7 @@ class Bench:
         self.counter += 1
         data = extraction.to_json()
         words = data.pop("words")
-        kind = extraction.kind if extraction.has_text_layer else "other"
+        kind = extraction.kind if extraction.readable else "other"
         document = Document.objects.create(
             workspace=workspace,
             source_file_id=f"id:bench-{self.counter}",

@@ -115,7 +115,7 @@ def _store(document: Document, extraction: Extraction) -> ParseResult:
         document.save()
         invoice = None
         if document.kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE) or (
-            not extraction.has_text_layer
+            not extraction.readable
         ):
             invoice = create_invoice_from(document=document, extraction=extraction)
     if document.status == DocumentStatus.DUPLICATE:
@@ -124,7 +124,7 @@ def _store(document: Document, extraction: Extraction) -> ParseResult:
 
 
 def _kind_of(extraction: Extraction) -> DocumentKind:
-    if not extraction.has_text_layer:
+    if not extraction.readable:  # no text layer and nothing found by OCR either
         return DocumentKind.OTHER
     return DocumentKind(extraction.kind)
 

@@ -10,7 +10,10 @@ from functools import cached_property
 from reconciliation.extraction.amounts import DecimalMark, guess_decimal_mark
 from reconciliation.extraction.pdftext import Line, PageText
 from reconciliation.extraction.types import Evidence
-from reconciliation.text.folding import fold_keeping_offsets as fold
+from reconciliation.text.folding import fold_keeping_offsets
+
+#: The extractors' folding (one character for one, so offsets carry over), re-exported here.
+fold = fold_keeping_offsets
 
 
 @dataclass(frozen=True)

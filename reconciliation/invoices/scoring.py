@@ -391,7 +391,7 @@ def score_invoice(
                 f"{extraction.kind} ({_percent(extraction.kind_confidence)})",
             )
         )
-    if not extraction.has_text_layer:
+    if not extraction.readable:  # a scan is OCR'd; this is one where OCR found no text
         must_review.append("No text layer: the document is a scan and needs a person.")
         blocking.append("No text layer.")
     score = _finish(components, blocking, must_review)
