@@ -32,7 +32,7 @@ from connectors.oauth import (
     revoke,
     token_set_from_response,
 )
-from connectors.qonto import BulkItem, BulkLimitError, QontoClient
+from connectors.qonto import BulkItem, BulkLimitError, QontoClient, attachment_idempotency_key
 from connectors.sandbox.constants import (
     QONTO_API_LOGIN,
     QONTO_API_SECRET_KEY,
@@ -521,13 +521,13 @@ def test_attach_file_is_idempotent_across_a_lost_answer(qonto: QontoEmulator) ->
     )
     client = client_for(qonto, timeouts=Timeouts(connect=2, read=0.3))
 
-    client.attach_file_to_transaction(
-        transaction.id, "receipt.pdf", PDF, idempotency_key="attach-1"
-    )
+    key = attachment_idempotency_key(transaction.id, "receipt")
+
+    client.attach_file_to_transaction(transaction.id, "receipt.pdf", PDF, idempotency_key=key)
 
     sent = qonto.requests(path=f"/v2/transactions/{transaction.id}/attachments")
     assert len(sent) == 2
-    assert {r.header("X-Qonto-Idempotency-Key") for r in sent} == {"attach-1"}
+    assert {r.header("X-Qonto-Idempotency-Key") for r in sent} == {key}
     assert [a.file_name for a in qonto.attachments_of(transaction.id)] == ["receipt.pdf"]
 
 

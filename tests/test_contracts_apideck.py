@@ -77,6 +77,8 @@ def test_nullable_name_warnings_and_cursors_are_read(server: FixtureServer) -> N
 
     (file,) = page.files
     assert (file.id, file.name, file.type, file.size) == ("12345", "sample.jpg", None, None)
+    # Untyped, but with a MIME type: a file, so it is still picked up.
+    assert (file.is_file, file.is_folder) == (True, False)
     assert (page.next_cursor, page.warnings) == (None, ())
 
 

@@ -301,6 +301,17 @@ def test_attachment_key_is_a_version_5_uuid_stable_for_the_same_parts() -> None:
     assert key != attachment_idempotency_key(7, "transaction-2", "sha256:abc")
 
 
+def test_an_attachment_key_that_is_not_a_uuid_is_refused_before_sending(
+    server: FixtureServer,
+) -> None:
+    with pytest.raises(ValueError, match="must be a UUID"):
+        client(server).attach_file_to_transaction(
+            "t-1", "invoice.pdf", b"%PDF", idempotency_key="well:attach:7"
+        )
+
+    assert server.received == []
+
+
 def test_documented_empty_200_attaches_with_the_uuid_key(server: FixtureServer) -> None:
     server.serve(fixture("transaction_attachments_ok"))
     key = attachment_idempotency_key("transaction-1", "document-9")

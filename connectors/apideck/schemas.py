@@ -50,6 +50,10 @@ class UnifiedFile(Lenient):
 
     @property
     def is_file(self) -> bool:
+        """``type`` is nullable in the spec: an untyped item that has a MIME type or says it is
+        downloadable is taken for a file (folders have neither)."""
+        if self.type is None:
+            return self.mime_type is not None or self.downloadable is True
         return self.type == "file"
 
     @property

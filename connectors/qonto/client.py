@@ -356,6 +356,12 @@ class QontoClient:
 
         Processing is asynchronous: the attachment shows in ``attachment_ids`` a bit later.
         """
+        try:
+            uuid.UUID(idempotency_key)
+        except ValueError:
+            raise ValueError(
+                "X-Qonto-Idempotency-Key must be a UUID (see attachment_idempotency_key)"
+            ) from None
         if len(content) > MAX_REQUEST_BYTES:
             raise FileTooLargeError(
                 f"{filename} is {len(content):,} bytes; uploads are capped at "
