@@ -228,6 +228,9 @@ class DecisionAction(models.TextChoices):
     THRESHOLDS = "thresholds", "Thresholds changed"
     RULE = "rule", "Routing rule changed"
     CONNECTION = "connection", "Connection changed"
+    READ_AGAIN = "read_again", "Read again"
+    SEND_TO_REVIEW = "send_to_review", "Sent to review"
+    SET_ASIDE = "set_aside", "Set aside (nothing to do)"
 
 
 class DecisionQuerySet(AppendOnlyQuerySet):

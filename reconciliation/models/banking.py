@@ -15,7 +15,7 @@ from reconciliation.models.base import (
     currency_field,
     money_field,
 )
-from reconciliation.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from reconciliation.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, format_money
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -93,7 +93,8 @@ class Transaction(TenantModel):
 
     def __str__(self) -> str:
         sign = "−" if self.side == Side.DEBIT else "+"
-        return f"{sign}{self.amount} {self.currency} · {self.counterparty_name or self.qonto_id}"
+        amount = format_money(self.amount, self.currency)
+        return f"{sign}{amount} · {self.counterparty_name or self.qonto_id}"
 
 
 class ReceivableStatus(models.TextChoices):
@@ -176,6 +177,8 @@ class MatchKind(models.TextChoices):
     DOUBLE_PAYMENT = "double_payment", "Possible double payment"
     # A refused invoice the bank shows as paid: a person should know.
     PAID_REFUSED = "paid_refused", "Refused, but paid"
+    # A customer's remittance advice (money sent to us) ↔ the credit and the receivable it pays.
+    REMITTANCE_CREDIT = "remittance_credit", "Remittance advice ↔ credit"
 
 
 class MatchStatus(models.TextChoices):

@@ -44,7 +44,8 @@ _DOCUMENT_TRANSITIONS: dict[str, set[str]] = {
     },
     DocumentStatus.PARSED: {DocumentStatus.DUPLICATE, DocumentStatus.PARSING},
     DocumentStatus.FAILED: {DocumentStatus.PARSING, DocumentStatus.NEW},
-    DocumentStatus.DUPLICATE: {DocumentStatus.PARSED},  # "not a duplicate" override
+    # "Not a duplicate": read again as a document of its own.
+    DocumentStatus.DUPLICATE: {DocumentStatus.NEW},
     DocumentStatus.IGNORED: set(),
 }
 
@@ -103,6 +104,16 @@ class Document(TenantModel):
     # Words with positions, kept so a reviewer's correction can be learned from this layout.
     words = models.JSONField(default=list, blank=True)
 
+    is_not_duplicate = models.BooleanField(
+        default=False,
+        help_text="A person said it is not a duplicate: it is read as a document of its own.",
+    )
+    review_reason = models.TextField(
+        blank=True,
+        help_text="Why a person must look at this document although it has no invoice to "
+        "decide (a payment with no debit, a customer's advice nothing fits).",
+    )
+
     parse_attempts = models.PositiveSmallIntegerField(default=0)
     parse_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -154,6 +165,37 @@ class Document(TenantModel):
         self.status_reason = reason
 
     def mark_as_not_duplicate(self) -> None:
-        self._move_to(DocumentStatus.PARSED)
+        """A person's override: the document is read again as one of its own (the forwarded
+        copy check does not set it aside a second time)."""
+        self._move_to(DocumentStatus.NEW)
+        self.is_not_duplicate = True
         self.duplicate_of = None
         self.status_reason = ""
+        self.failure_code = ""
+        self.parse_attempts = 0
+
+    @property
+    def can_read_again(self) -> bool:
+        return self.status == DocumentStatus.FAILED and bool(self.file)
+
+    def read_again(self) -> None:
+        """An unreadable document goes back to the reader (after a limit was raised or the
+        reader upgraded), with a fresh count of attempts."""
+        self._move_to(DocumentStatus.NEW)
+        self.status_reason = ""
+        self.failure_code = ""
+        self.parse_attempts = 0
+
+    def release_to_queue(self) -> None:
+        """A document whose reader stopped without an answer waits to be read again."""
+        self._move_to(DocumentStatus.NEW)
+        self.parse_lease_until = None
+
+    def send_to_review(self, reason: str) -> None:
+        """Ask a person to look at a document with no invoice to decide."""
+        if self.status != DocumentStatus.PARSED:
+            raise IllegalTransitionError("document", self.status, "review")
+        self.review_reason = reason
+
+    def clear_review(self) -> None:
+        self.review_reason = ""
