@@ -26,6 +26,8 @@ BUYER_HEADING = compile_terms(
     r"livre\s*a", r"acheteur", r"adresse\s*de\s*l'installation",
     r"factuuradres", r"afleveradres", r"klant", r"afnemer", r"koper", r"leveradres",
     r"facturar\s*a", r"cliente", r"comprador", r"destinatario", r"direccion\s*de\s*entrega",
+    r"enviar\s*a", r"direccion\s*de\s*(?:envio|facturacion)", r"destinazione(?:\s*merce)?",
+    r"indirizzo\s*di\s*(?:consegna|spedizione|fatturazione)",
     r"spett(?:\.|abile)\s*(?:le)?", r"committente", r"cessionario",
     # A fiscal representative's block names another company, with its own VAT id.
     r"(?:tax|fiscal|vat)\s*representative", r"fiskalvertreter", r"steuerlicher\s*vertreter",

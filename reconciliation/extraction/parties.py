@@ -376,9 +376,17 @@ def extract_supplier_name(
         inside = in_zone(doc, sellers, guess)
         guess.features["seller_block"] = float(inside)
         guess.score += 0.3 * inside
-    identifiers = [g for g in (vat, iban) if g is not None]
-    _corroborate(doc, guesses, buyers, identifiers, _rival_vat_ids(doc, vat, ourselves))
-    return pick(guesses)
+    # An identifier chosen by a coin toss between two parties corroborates nobody.
+    identifiers = [g for g in (vat, iban) if g is not None and not g.features.get("contested")]
+    rivals = _rival_vat_ids(doc, vat, ourselves)
+    _corroborate(doc, guesses, buyers, identifiers, rivals)
+    best = pick(guesses)
+    if best is not None and best.evidence is not None and vat is not None:
+        # Two parties' blocks alike and the VAT id a coin toss: so is the name beside it.
+        sides = [e for e in (vat.evidence, *rivals) if e is not None]
+        if vat.features.get("contested") and any(_stands_with(best.evidence, e) for e in sides):
+            best.features["contested"] = 1.0
+    return best
 
 
 def _rival_vat_ids(doc: Document, chosen: Guess | None, ourselves: Ourselves) -> list[Evidence]:

@@ -395,36 +395,42 @@ _IT = {
 # Party headings, other dates and bank headings printed by the unseen layouts only.
 _PARTIES: dict[str, dict[str, str]] = {
     "en": {
+        "ship_to": "Ship to",
         "seller": "From", "seller_alt": "Supplier", "buyer_alt": "Sold to", "date": "Date",
         "delivery_date": "Delivery date", "service_period": "Service period",
         "order_date": "Order date", "bank_details": "Bank details",
         "tax_representative": "Fiscal representative", "transfer": "Payment by bank transfer",
     },
     "fr": {
+        "ship_to": "Livré à",
         "seller": "Fournisseur", "seller_alt": "Vendeur", "buyer_alt": "Adresse de facturation",
         "date": "Date", "delivery_date": "Date de livraison", "service_period": "Période",
         "order_date": "Date de commande", "bank_details": "Coordonnées bancaires",
         "tax_representative": "Représentant fiscal", "transfer": "Paiement par virement",
     },
     "de": {
+        "ship_to": "Lieferanschrift",
         "seller": "Lieferant", "seller_alt": "Verkäufer", "buyer_alt": "Rechnungsadresse",
         "date": "Datum", "delivery_date": "Lieferdatum", "service_period": "Leistungszeitraum",
         "order_date": "Bestelldatum", "bank_details": "Bankverbindung",
         "tax_representative": "Fiskalvertreter", "transfer": "Zahlbar per Überweisung",
     },
     "nl": {
+        "ship_to": "Afleveradres",
         "seller": "Leverancier", "seller_alt": "Verkoper", "buyer_alt": "Klant", "date": "Datum",
         "delivery_date": "Leverdatum", "service_period": "Periode", "order_date": "Besteldatum",
         "bank_details": "Bankgegevens", "tax_representative": "Fiscaal vertegenwoordiger",
         "transfer": "Betaling per overschrijving",
     },
     "es": {
+        "ship_to": "Enviar a",
         "seller": "Proveedor", "seller_alt": "Vendedor", "buyer_alt": "Facturar a",
         "date": "Fecha", "delivery_date": "Fecha de entrega", "service_period": "Periodo",
         "order_date": "Fecha de pedido", "bank_details": "Datos bancarios",
         "tax_representative": "Representante fiscal", "transfer": "Pago por transferencia",
     },
     "it": {
+        "ship_to": "Destinazione merce",
         "seller": "Fornitore", "seller_alt": "Venditore", "buyer_alt": "Cliente", "date": "Data",
         "delivery_date": "Data di consegna", "service_period": "Periodo di riferimento",
         "order_date": "Data ordine", "bank_details": "Coordinate bancarie",

@@ -146,6 +146,8 @@ class InvoiceSpec:
     # False: the unseen layouts print that party's block without a heading.
     buyer_heading: bool = True
     seller_heading: bool = True
+    heading_variant: int = 0  # which synonym each role heading uses (0-3)
+    ship_to: bool = False  # a delivery-address block repeats the buyer's name
 
     def totals(self) -> InvoiceTotals:
         by_rate: dict[Decimal, Decimal] = {}

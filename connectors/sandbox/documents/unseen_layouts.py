@@ -114,6 +114,28 @@ def _body(draw: InvoiceDraw, y: float) -> float:
     return draw_notes_after(draw, y)
 
 
+def _heading(draw: InvoiceDraw, role: str) -> str | None:
+    """The role's heading, one of two synonyms by the spec's variant, or none at all."""
+    spec, words = draw.spec, draw.words
+    if role == "buyer":
+        return (
+            words[("bill_to", "buyer_alt")[spec.heading_variant % 2]]
+            if spec.buyer_heading
+            else None
+        )
+    pair = ("seller", "seller_alt")[spec.heading_variant // 2 % 2]
+    return words[pair] if spec.seller_heading else None
+
+
+def _ship_to(draw: InvoiceDraw, x: float, y: float) -> float:
+    """The delivery address: the buyer's name again, under its own heading."""
+    if not draw.spec.ship_to:
+        return y
+    buyer = draw.spec.buyer
+    lines = [buyer.street, city_line(buyer)]
+    return _block(draw, x, y, draw.words["ship_to"], buyer.name, lines) + 2
+
+
 def _supplier_name(draw: InvoiceDraw) -> str:
     draw.printed["supplier_name"] = draw.spec.supplier.name
     return draw.spec.supplier.name
@@ -122,13 +144,12 @@ def _supplier_name(draw: InvoiceDraw) -> str:
 def layout_buyer_first(draw: InvoiceDraw) -> None:
     """Title and the buyer's block at the top left, the seller's block at the right under a
     "From" heading, every date in one column."""
-    spec, page, words = draw.spec, draw.page, draw.words
+    spec, page = draw.spec, draw.page
     page.text(LEFT, 24, draw.title.upper(), size=20, bold=True, color=draw.accent)
-    buyer_heading = words["bill_to"] if spec.buyer_heading else None
-    _block(draw, LEFT, 38, buyer_heading, spec.buyer.name, _buyer_lines(draw))
-    heading = words["seller"] if spec.seller_heading else None
-    _block(draw, 120, 38, heading, _supplier_name(draw), _supplier_lines(draw))
-    y = _rows(draw, dated_rows(draw), LEFT, 84, 48)
+    y = _block(draw, LEFT, 38, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
+    _block(draw, 120, 38, _heading(draw, "seller"), _supplier_name(draw), _supplier_lines(draw))
+    y = _ship_to(draw, LEFT, max(y + 4, 84))
+    y = _rows(draw, dated_rows(draw), LEFT, max(y, 84), 48)
     y = _body(draw, max(y + 4, 112))
     draw_payment(draw, LEFT, y + 6, 110)
     if spec.supplier.registration:
@@ -140,10 +161,10 @@ def layout_seller_footer(draw: InvoiceDraw) -> None:
     a block at the bottom, next to its fiscal representative when it has one."""
     spec, page, words = draw.spec, draw.page, draw.words
     page.text(RIGHT, 24, draw.title, size=18, bold=True, align="R")
-    heading = words["buyer_alt"] if spec.buyer_heading else None
-    _block(draw, LEFT, 40, heading, spec.buyer.name, _buyer_lines(draw))
+    below = _block(draw, LEFT, 40, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
+    below = _ship_to(draw, LEFT, below + 4)
     y = _rows(draw, dated_rows(draw), 112, 40, 40)
-    y = _body(draw, max(y + 8, 100))
+    y = _body(draw, max(y + 8, below + 6, 100))
     draw_payment(draw, LEFT, y + 6, RIGHT - LEFT)
     page.line(LEFT, 246, RIGHT, 246, color=draw.accent, width=0.4)
     _block(
@@ -163,24 +184,27 @@ def layout_seller_footer(draw: InvoiceDraw) -> None:
 def layout_party_columns(draw: InvoiceDraw) -> None:
     """Centred title, the buyer (left) and the seller (right) under role headings, the
     dates as a row of labels over a row of values."""
-    spec, page, words = draw.spec, draw.page, draw.words
+    spec, page = draw.spec, draw.page
     page.text(PAGE_WIDTH / 2, 22, draw.title.upper(), size=18, bold=True, align="C")
-    buyer_heading = words["buyer_alt"] if spec.buyer_heading else None
-    _block(draw, LEFT, 36, buyer_heading, spec.buyer.name, _buyer_lines(draw))
+    _block(draw, LEFT, 36, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
     _block(
         draw,
         112,
         36,
-        words["seller_alt"] if spec.seller_heading else None,
+        _heading(draw, "seller"),
         _supplier_name(draw),
         _supplier_lines(draw, with_iban=True),
     )
     rows = dated_rows(draw)
-    column = (RIGHT - LEFT) / 3
+    # Three cells a row, or two when a value (a period in words) would not fit its cell.
+    per_row = 3
+    if any(page.width_of(v, size=8, bold=True) > (RIGHT - LEFT) / 3 - 6 for _, v in rows):
+        per_row = 2
+    column = (RIGHT - LEFT) / per_row
     top = 80.0
-    for start in range(0, len(rows), 3):  # three cells a row, so a period fits its cell
+    for start in range(0, len(rows), per_row):
         page.box(LEFT, top, RIGHT - LEFT, 13, border=LIGHT)
-        for index, (label, value) in enumerate(rows[start : start + 3]):
+        for index, (label, value) in enumerate(rows[start : start + per_row]):
             x = LEFT + 2 + index * column
             page.text(x, top + 5, label, size=7, color=GREY)
             page.text(x, top + 10.5, value, bold=True, size=8)
@@ -200,11 +224,11 @@ def layout_bank_heading(draw: InvoiceDraw) -> None:
     for line in (supplier.street, city_line(supplier), draw.email() or ""):
         y += 4.5
         page.text(RIGHT, y, line, align="R", color=GREY)
-    heading = words["bill_to"] if spec.buyer_heading else None
-    _block(draw, LEFT, 44, heading, spec.buyer.name, _buyer_lines(draw))
+    below = _block(draw, LEFT, 44, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
+    below = _ship_to(draw, LEFT, below + 4)
     page.text(125, 44, draw.title, size=14, bold=True)
     y = _rows(draw, dated_rows(draw), 125, 51, 35)
-    y = _body(draw, max(y + 10, 100))
+    y = _body(draw, max(y + 10, below + 6, 100))
     page.text(LEFT, y + 6, words["transfer"], bold=True)
     y += 11
     page.text(LEFT, y, draw.colon(words["bank_details"]), bold=True, color=GREY)

@@ -77,6 +77,9 @@ def unseen_invoice_spec(rng: random.Random, index: int, buyer: Party) -> Invoice
         ),
         buyer_heading=rng.random() < 0.6,
         seller_heading=rng.random() < 0.6,
+        heading_variant=rng.randint(0, 3),
+        ship_to=rng.random() < 0.3,
+        offset_mm=(round(rng.uniform(-3, 3), 2), round(rng.uniform(-3, 3), 2)),
         filename=f"unseen-{index:03d}-{layout}-{language}.pdf",
     )
 
