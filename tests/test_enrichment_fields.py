@@ -163,6 +163,21 @@ def test_a_second_known_iban_is_no_conflict(workspace: Workspace) -> None:
     assert result.confirmed == ("supplier_iban",)
 
 
+def test_an_unchecked_iban_agrees_however_its_separators_are_written(
+    workspace: Workspace,
+) -> None:
+    # The check digits fail (a typo somewhere), so only the written IBAN can be compared:
+    # both sides lose every separator, as the vendor's keys do.
+    vendor = known_vendor(workspace, ibans=["DE88 3704 0044 0532 0130 00"])
+
+    result = enrich_fields(
+        vendor=vendor,
+        fields={"supplier_iban": read("supplier_iban", "DE88-3704-0044-0532-0130-00", 0.9)},
+    )
+
+    assert (result.conflicts, result.confirmed) == ((), ("supplier_iban",))
+
+
 def test_ledger_account_is_the_one_most_used_on_approved_invoices(workspace: Workspace) -> None:
     vendor = known_vendor(workspace)
     for account, status in [

@@ -15,12 +15,9 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey, VendorReview
-from reconciliation.vendors.enrichment import (
-    MergeError,
-    index_vendor,
-    merge_vendors,
-    resolve_vendor,
-)
+from reconciliation.vendors.keys import index_vendor
+from reconciliation.vendors.merging import MergeError, merge_vendors
+from reconciliation.vendors.resolution import resolve_vendor
 from tests.factories import make_invoice, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db

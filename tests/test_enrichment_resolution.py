@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.models import Vendor, VendorStatus, Workspace
 from reconciliation.models.vendor import VendorKey
-from reconciliation.vendors.enrichment import index_vendor, resolve_vendor
+from reconciliation.vendors.keys import index_vendor
+from reconciliation.vendors.resolution import resolve_vendor
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -148,9 +149,9 @@ def test_exact_normalised_name_is_stronger_than_a_fuzzy_one(workspace: Workspace
         workspace=workspace, extraction=extraction(supplier_name="Acme Suplies GmbH")
     )
 
-    assert (exact.vendor, exact.strength, exact.name_similarity) == (acme, 0.8, 100.0)
+    assert (exact.vendor, exact.strength, exact.name_similarity) == (acme, 0.8, 1.0)
     assert fuzzy.vendor == acme
-    assert fuzzy.name_similarity == 96.0
+    assert fuzzy.name_similarity == 0.96
     assert fuzzy.strength == pytest.approx(0.6 + 0.2 * 6 / 10)
 
 

@@ -23,7 +23,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey, VendorReview
-from reconciliation.vendors.enrichment import index_vendor
+from reconciliation.vendors.keys import index_vendor
 from tests.factories import make_document, make_invoice, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ import pytest
 from reconciliation.extraction.types import ExtractedField, Extraction
 from reconciliation.invoices.scoring import Score, score_invoice
 from reconciliation.models import Document, Invoice, Vendor, Workspace
-from reconciliation.vendors.enrichment import EnrichmentResult, FieldConflict, VendorResolution
+from reconciliation.vendors.enrichment import EnrichmentResult, FieldConflict
+from reconciliation.vendors.resolution import VendorResolution
 from tests.factories import make_document, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -217,7 +218,7 @@ def test_vendor_strength_conflicts_and_duplicates_are_factors(
         matched_by="name",
         strength=0.8,
         created=False,
-        name_similarity=100.0,
+        name_similarity=1.0,
         conflicts=("The IBAN X belongs to another vendor (#9).",),
     )
 

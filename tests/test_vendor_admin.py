@@ -22,7 +22,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.models.vendor import VendorKey
-from reconciliation.vendors.enrichment import index_vendor
+from reconciliation.vendors.keys import index_vendor
 from tests.factories import PASSWORD, make_invoice, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,8 @@ from reconciliation.models import (
 )
 from reconciliation.text.domains import is_shared_domain, normalize_domain
 from reconciliation.text.identifiers import compact_vat_id, normalize_iban, normalize_vat_id
-from reconciliation.vendors.enrichment import MergeError, index_vendor, merge_vendors
+from reconciliation.vendors.keys import index_vendor
+from reconciliation.vendors.merging import MergeError, merge_vendors
 
 MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
 

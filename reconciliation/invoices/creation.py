@@ -25,8 +25,9 @@ from reconciliation.models import (
 )
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
-from reconciliation.vendors import enrichment
+from reconciliation.vendors.enrichment import enrich_fields
 from reconciliation.vendors.identity import OwnNames
+from reconciliation.vendors.resolution import resolve_vendor
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     # once must see each other, or both would be posted.
     workspace = Workspace.objects.select_for_update().get(pk=document.workspace_id)
     extraction = _without_own_name(extraction, OwnNames.of(workspace.pk))
-    resolution = enrichment.resolve_vendor(workspace=workspace, extraction=extraction)
+    resolution = resolve_vendor(workspace=workspace, extraction=extraction)
     fields = extraction.fields
     if resolution.vendor is not None and not resolution.created:
         learned = learning.apply_learned_mapping(
@@ -52,7 +53,7 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
         fields = _drop_stale_net(
             learning.combine_with_learned(extracted=fields, learned=learned).fields
         )
-    enriched = enrichment.enrich_fields(vendor=resolution.vendor, fields=fields)
+    enriched = enrich_fields(vendor=resolution.vendor, fields=fields)
     columns = enriched.invoice_columns()
     normalized_number = normalize_reference(columns.get("number") or "")[:100]
 

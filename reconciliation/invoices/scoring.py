@@ -40,7 +40,8 @@ from reconciliation.models import (
 )
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id
-from reconciliation.vendors.enrichment import EnrichmentResult, VendorResolution
+from reconciliation.vendors.enrichment import EnrichmentResult
+from reconciliation.vendors.resolution import VendorResolution
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -328,7 +329,7 @@ def _vendor_component(resolution: VendorResolution) -> ScoreComponent:
     else:
         detail = f"“{vendor.name if vendor else ''}” found by {resolution.matched_by}"
         if resolution.name_similarity is not None and resolution.matched_by == "name":
-            detail += f" ({resolution.name_similarity:.0f}% alike)"
+            detail += f" ({_percent(resolution.name_similarity)} alike)"
     return ScoreComponent("vendor", "Vendor identified", strength, factor, detail)
 
 

@@ -31,7 +31,8 @@ from reconciliation.text.identifiers import (
 )
 from reconciliation.text.names import normalize_name
 from reconciliation.text.references import normalize_reference
-from reconciliation.vendors.enrichment import INVOICE_COLUMNS, index_vendor
+from reconciliation.vendors.enrichment import INVOICE_COLUMNS
+from reconciliation.vendors.keys import index_vendor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
