@@ -312,6 +312,66 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
     return ReviewResult(locked.pk, locked.status, (), "Refused.")
 
 
+def reopen_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> ReviewResult:
+    """Send a refused invoice back to the review queue, whoever refused it (the threshold or a
+    person). The reason is required and leads the invoice's reasons in the queue."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ReviewError("Say why the invoice is reopened.")
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status != InvoiceStatus.REFUSED:
+            raise ReviewError(
+                f"Only a refused invoice can be reopened; this one is {_status_words(locked)}."
+            )
+        before = {
+            "status": locked.status,
+            "refused_by": refused_by(locked),
+            "decision_reason": locked.decision_reason,
+        }
+        locked.reopen(user, reason)
+        who = user.get_username() or "a reviewer"
+        locked.routing_reasons = [f"Reopened by {who}: {reason}", *(locked.routing_reasons or [])]
+        locked.save()
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.REOPEN,
+            actor=user,
+            invoice=locked,
+            document=locked.document_id,
+            vendor=locked.vendor_id,
+            before=before,
+            after={"status": locked.status},
+            reason=reason,
+        )
+    invoice.refresh_from_db()
+    return ReviewResult(locked.pk, locked.status, (), "Reopened; it is back in the review queue.")
+
+
+def refused_by(invoice: Invoice) -> str:
+    """Who refused a refused invoice: "threshold" (Well, below the review threshold or by a
+    routing rule) or "person"."""
+    return "person" if invoice.decided_by_id is not None else "threshold"
+
+
+def reopen_invoices(
+    *, invoices: Iterable[Invoice], user: AbstractBaseUser, reason: str
+) -> BulkResult:
+    """Reopen many refused invoices with one reason (a sweep of those the threshold refused);
+    ids in the result are invoices, and those not refused are skipped."""
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ReviewError("Say why the invoices are reopened.")
+    result = BulkResult()
+    for invoice in invoices:
+        try:
+            reopen_invoice(invoice=invoice, user=user, reason=reason)
+        except (ReviewError, IllegalTransitionError):
+            result.skipped[invoice.pk] = f"not refused ({_status_words(invoice)})"
+        else:
+            result.done.append(invoice.pk)
+    return result
+
+
 def proposed_double_charge(document: Document) -> Match | None:
     return (
         Match.objects.filter(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from reconciliation import review
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.models import (
@@ -16,10 +20,12 @@ from reconciliation.models import (
     DecisionAction,
     Document,
     Invoice,
+    InvoiceStatus,
     PostAttempt,
 )
 from reconciliation.models.invoice import UNDECIDED_STATUSES
 from reconciliation.money import format_money
+from reconciliation.web.access import EDIT_ROLES, workspace_ids_with
 
 #: The export page with its "Select all" box bound from a static file (CSP forbids inline JS).
 EXPORT_TEMPLATE = "admin/reconciliation/export.html"
@@ -135,6 +141,33 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
         return super().get_queryset(request).select_related("actor")
 
 
+class RefusedByFilter(admin.SimpleListFilter):
+    """Refused invoices split by who refused them, with their counts, so the ones Well refused
+    on its own (below the review threshold, or by a rule) can be swept apart from a person's."""
+
+    title = "refused by"
+    parameter_name = "refused_by"
+    CONDITIONS: dict[str, Q] = {
+        "threshold": Q(status=InvoiceStatus.REFUSED, decided_by__isnull=True),
+        "person": Q(status=InvoiceStatus.REFUSED, decided_by__isnull=False),
+    }
+    LABELS: dict[str, str] = {"threshold": "the threshold (Well)", "person": "a person"}
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        counts = model_admin.get_queryset(request).aggregate(
+            **{key: Count("pk", filter=condition) for key, condition in self.CONDITIONS.items()}
+        )
+        return [(key, f"{label} ({counts[key]})") for key, label in self.LABELS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value in self.CONDITIONS:
+            return queryset.filter(self.CONDITIONS[value])
+        return queryset
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
@@ -149,8 +182,9 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "status",
         "vendor",
     ]
-    list_filter = ["status", "is_held", ("vendor", RelatedOnly)]
+    list_filter = ["status", RefusedByFilter, "is_held", ("vendor", RelatedOnly)]
     list_select_related = ["workspace", "vendor", "document"]
+    actions = ["reopen_selected"]
     search_fields = ["number", "supplier_name", "supplier_vat_id", "qonto_id"]
     autocomplete_fields = ["vendor"]
     inlines = [PostAttemptInline, DecisionInline]
@@ -222,6 +256,44 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
             after={name: _plain(obj, name) for name in changed},
             reason="Changed on the invoice page",
         )
+
+    @admin.action(
+        description="Reopen selected refused invoices (back to review)…", permissions=["change"]
+    )
+    def reopen_selected(
+        self, request: HttpRequest, queryset: QuerySet[Invoice]
+    ) -> HttpResponse | None:
+        if not request.user.is_superuser:
+            queryset = queryset.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
+        invoices = list(queryset.filter(status=InvoiceStatus.REFUSED).select_related("workspace"))
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("post") != "yes" or len(reason) < review.MIN_REASON_LENGTH:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Reopen refused invoices",
+                "invoices": invoices,
+                "reason": reason,
+                "reason_error": request.POST.get("post") == "yes",
+                "opts": self.opts,
+                "select_across": request.POST.get("select_across", "0"),
+            }
+            return TemplateResponse(
+                request, "admin/reconciliation/invoice/reopen_confirmation.html", context
+            )
+        user = request.user
+        assert isinstance(user, AbstractBaseUser)  # the admin only serves signed-in users
+        result = review.reopen_invoices(invoices=invoices, user=user, reason=reason)
+        done = len(result.done)
+        self.message_user(
+            request,
+            f"Reopened {done} invoice{'s' if done != 1 else ''}; back in the review queue.",
+            messages.SUCCESS,
+        )
+        if result.skipped:
+            self.message_user(
+                request, f"Skipped {len(result.skipped)}: {result.summary}.", messages.WARNING
+            )
+        return None
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:

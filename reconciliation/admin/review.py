@@ -518,7 +518,7 @@ def review_document(
     filters = request.GET.get(FILTERS_PARAMETER, "")
     around = review.neighbours(queue_ids(request, model_admin, filters), document.pk)
     form = InvoiceFieldsForm.for_invoice(invoice, editable=can_edit) if invoice else None
-    refuse_error = ""
+    refuse_error = reopen_error = ""
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Your role in this workspace is read-only.")
@@ -528,6 +528,7 @@ def review_document(
         outcome = _decide(request, document, invoice, form, action)
         if outcome.show_form:
             refuse_error = outcome.message if action == "refuse" else ""
+            reopen_error = outcome.message if action == "reopen" else ""
             messages.add_message(request, outcome.level, outcome.message)
         else:
             messages.add_message(request, outcome.level, outcome.message)
@@ -549,6 +550,7 @@ def review_document(
         "queue_url": _queue_url(filters),
         "form_url": _screen_url(document.pk, filters),
         "refuse_error": refuse_error,
+        "reopen_error": reopen_error,
         "file_url": reverse("admin:reconciliation-review-file", args=[document.pk]),
     }
     return TemplateResponse(request, "admin/reconciliation/review/review.html", context)
@@ -611,9 +613,22 @@ def _decide(
             match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
             matching.dismiss_double_charge(match=match, user=user)
             return Outcome("Marked as not a duplicate; it can be approved now.", stay=True)
+        if action == "reopen":
+            return _reopen(request, invoice, user)
     except (review.ReviewError, IllegalTransitionError, matching.MatchConflictError) as error:
         return Outcome(str(error), messages.ERROR)
     return Outcome("Unknown action.", messages.ERROR)
+
+
+def _reopen(request: HttpRequest, invoice: Invoice | None, user: AbstractBaseUser) -> Outcome:
+    if invoice is None:
+        raise Http404("This document has no invoice to reopen.")
+    reason = request.POST.get("reason", "").strip()
+    if len(reason) < review.MIN_REASON_LENGTH:
+        return Outcome("Say why it is reopened (a few words).", messages.ERROR, show_form=True)
+    return Outcome(
+        review.reopen_invoice(invoice=invoice, user=user, reason=reason).message, stay=True
+    )
 
 
 def _match_of(request: HttpRequest, document: Document, *, kinds: tuple[MatchKind, ...]) -> Match:

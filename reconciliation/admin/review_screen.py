@@ -12,7 +12,14 @@ from django.urls import reverse
 
 from reconciliation import review
 from reconciliation.extraction.types import PAYMENT_FIELDS
-from reconciliation.models import Decision, Document, Invoice, Match, MatchStatus
+from reconciliation.models import (
+    Decision,
+    Document,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchStatus,
+)
 from reconciliation.web import rendering
 
 if TYPE_CHECKING:
@@ -159,6 +166,12 @@ def review_context(
         ),
         "history": history_of(document, invoice),
         "can_approve": bool(invoice is not None and can_edit and invoice.can_approve),
+        "can_reopen": bool(
+            can_edit and invoice is not None and invoice.status == InvoiceStatus.REFUSED
+        ),
+        "refused_by": review.refused_by(invoice)
+        if invoice is not None and invoice.status == InvoiceStatus.REFUSED
+        else "",
         "can_refuse": bool(
             can_edit
             and (
