@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import numberformat
+from django.utils.formats import get_format
 from iso4217 import Currency
 
 #: Precision of every money column. Three places so KWD/BHD/TND amounts are exact too.
@@ -46,12 +50,29 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN)
 
 
-def format_money(amount: Decimal | None, currency: str | None) -> str:
+#: The reader's language for number separators, set per request (web.number_locale).
+number_locale: ContextVar[str] = ContextVar("number_locale", default="")
+
+
+def format_money(amount: Decimal | None, currency: str | None, *, locale: str = "") -> str:
+    """An amount for people: the currency's ISO 4217 minor units (2 for EUR, 0 for JPY, 3 for
+    KWD) and the separators of `locale` (the reader's language; the site's by default)."""
     if amount is None:
         return "—"
     code = (currency or "").upper()
     value = quantize(amount, code) if code else amount
-    return f"{value:,} {code}".strip()
+    places = currency_exponent(code) if code else max(0, -int(value.as_tuple().exponent))
+    language = locale or number_locale.get() or settings.LANGUAGE_CODE
+    text = numberformat.format(
+        value,
+        str(get_format("DECIMAL_SEPARATOR", language, use_l10n=True)),
+        decimal_pos=places,
+        grouping=get_format("NUMBER_GROUPING", language, use_l10n=True),
+        thousand_sep=str(get_format("THOUSAND_SEPARATOR", language, use_l10n=True)),
+        force_grouping=True,
+        use_l10n=True,
+    )
+    return f"{text} {code}".strip()
 
 
 def convert(amount: Decimal, rate: Decimal, to_currency: str) -> Decimal:

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "reconciliation.web.middleware.RequireMfaMiddleware",
+    "reconciliation.web.number_locale.NumberLocaleMiddleware",
 ]
 
 ROOT_URLCONF = "well.urls"
