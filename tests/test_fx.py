@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bench.post import seed_invoices
 from connectors.sandbox import Sandbox
 from reconciliation import fx
 from reconciliation.models import (
@@ -22,6 +21,7 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved
 from tests.factories import make_invoice, make_transaction, make_workspace
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

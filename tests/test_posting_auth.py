@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from bench.post import seed_invoices
 from connectors.sandbox import QontoEmulator, Sandbox
 from reconciliation.models import (
     Connection,
@@ -24,6 +23,8 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved
 from tests.factories import make_user
+from tests.posting_fixtures import LIST_PATH as LIST
+from tests.posting_fixtures import lookup_requests, mirror_now, seed_invoices
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +55,13 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
         report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
     assert report.auth_stopped
-    assert (report.posted, report.requests, report.released) == (0, 1, 20)
+    assert (report.posted, report.requests, report.claimed, report.released) == (0, 0, 0, 0)
     assert report.errors[0].startswith("Qonto refused the authorisation")
-    # One upload (refused), one refresh (refused); nothing after that.
-    assert len(qonto_emulator.requests(path=BULK)) == 1
+    assert "invalid_grant" in report.errors[0]
+    # The window's first call (the listing of Qonto's supplier invoices) is refused, then one
+    # refresh (refused); nothing after that: no upload, no claim.
+    assert [entry.status for entry in qonto_emulator.requests(path=LIST)] == [401]
+    assert qonto_emulator.requests(path=BULK) == []
     assert len(qonto_emulator.requests(path="/oauth2/token")) == 1
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
@@ -66,12 +70,35 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
         InvoiceStatus.APPROVED
     }
     assert not Invoice.objects.filter(pk__in=ids).exclude(lease_owner="").exists()
+    assert not PostAttempt.objects.filter(invoice_id__in=ids).exists()
+
+
+def test_authorisation_lost_mid_window_releases_the_claims(
+    workspace: Workspace,
+    qonto: Connection,
+    qonto_emulator: QontoEmulator,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    ids = seed_invoices(workspace, 25)
+    mirror_now(workspace)
+    qonto_emulator.revoke_all_tokens()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert report.auth_stopped
+    assert (report.posted, report.requests, report.released) == (0, 1, 20)
+    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401]
+    qonto.refresh_from_db()
+    assert qonto.status == ConnectionStatus.NEEDS_REAUTH
     attempts = PostAttempt.objects.filter(invoice_id__in=ids)
     assert attempts.count() == 20
     assert set(attempts.values_list("outcome", flat=True)) == {PostOutcome.AUTH}
     assert "invalid_grant" in attempts.first().error_detail  # type: ignore[union-attr]
-    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401]
     assert not attempts.in_flight().exists()
+    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        InvoiceStatus.APPROVED
+    }
 
 
 def test_no_call_at_all_once_the_connection_needs_reauth(
@@ -103,6 +130,7 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     ids = seed_invoices(workspace, 2)
+    mirror_now(workspace)  # so the upload, not the listing, meets the revoked consent
     qonto_emulator.revoke_all_tokens()
     with django_capture_on_commit_callbacks(execute=True):
         post_approved(workspace_id=workspace.pk, worker_id="worker-a")
@@ -127,7 +155,7 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
 
     assert (report.posted, report.lookups) == (2, 0)
-    assert qonto_emulator.requests(method="GET") == []
+    assert lookup_requests(qonto_emulator) == []
     assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
         InvoiceStatus.POSTED
     }

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from bench.post import invoice_pdf, seed_invoices
 from connectors.sandbox import QontoEmulator, Sandbox
 from reconciliation.models import (
     Connection,
@@ -20,6 +19,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.posting import RetryBudget, post_approved, upload_file_name
+from tests.posting_fixtures import invoice_pdf, seed_invoices
 
 pytestmark = pytest.mark.django_db
 

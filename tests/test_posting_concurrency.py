@@ -13,7 +13,6 @@ import pytest
 from django.db import connection as database
 from pytest_django.fixtures import Settings
 
-from bench.post import seed_invoices
 from connectors.sandbox import QontoEmulator, Sandbox
 from reconciliation.models import (
     Connection,
@@ -30,6 +29,7 @@ from reconciliation.posting import (
     post_approved,
     release_expired_leases,
 )
+from tests.posting_fixtures import seed_invoices
 
 BULK = "/v2/supplier_invoices/bulk"
 

@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from bench.post import seed_invoices
 from connectors.sandbox import QontoEmulator, Sandbox
 from reconciliation.models import (
     Connection,
@@ -24,6 +23,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.posting import RetryBudget, post_approved, retry_invoice
+from tests.posting_fixtures import lookup_requests, mirror_now, seed_invoices
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_unknown_outcome_is_found_by_lookup_not_sent_again(
     assert invoice.status == InvoiceStatus.POSTED
     assert (report.posted, report.resolved_by_lookup, report.requests) == (1, 1, 1)
     assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
-    assert len(qonto_emulator.requests(method="GET", path=LIST)) == 1
+    assert len(lookup_requests(qonto_emulator)) == 1
     [remote] = qonto_emulator.state()["supplier_invoices"]
     assert invoice.qonto_id == remote["id"]
     assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.POSTED]
@@ -151,7 +151,7 @@ def test_rate_limit_waits_for_retry_after(
     assert (first.status, second.status) == (429, 200)
     waited = datetime.fromisoformat(second.at) - datetime.fromisoformat(first.at)
     assert waited >= timedelta(seconds=1)
-    assert qonto_emulator.requests(method="GET", path=LIST) == []  # 429: surely not processed
+    assert lookup_requests(qonto_emulator) == []  # 429: surely not processed
 
 
 def test_retry_after_beyond_the_budget_fails_for_the_next_window(
@@ -207,6 +207,7 @@ def test_budget_spent_fails_then_next_window_looks_up_and_posts(
 def test_lookup_failure_never_leads_to_a_blind_resend(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
+    mirror_now(workspace)  # the window finds it fresh: every listing below is a look-up
     qonto_emulator.inject_fault(BULK, {"delay_after_processing": READ_TIMEOUT + 1.0}, method="POST")
     qonto_emulator.inject_fault(LIST, {"status": 503}, method="GET", count=20)
     two_rounds = RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5)
@@ -251,6 +252,7 @@ def test_a_local_refusal_does_not_erase_an_unknown_outcome(
     qonto_emulator: QontoEmulator,
 ) -> None:
     # Window 1: Qonto creates the invoice but the answer is lost, and the look-up fails.
+    mirror_now(workspace)
     qonto_emulator.inject_fault(BULK, {"drop": "after_processing"}, method="POST")
     qonto_emulator.inject_fault(LIST, {"status": 503}, method="GET", count=20)
     post_approved(

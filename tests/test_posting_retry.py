@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from bench.post import seed_invoices
 from connectors.sandbox import QontoEmulator, Sandbox
 from reconciliation.models import (
     AppendOnlyError,
@@ -27,6 +26,7 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved
 from tests.factories import PASSWORD, make_user
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from bench.post import seed_invoices
 from connectors.config import QontoConfig
 from connectors.oauth import StaticTokenSource
 from connectors.qonto import BulkItem, QontoClient
@@ -31,6 +30,7 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved, release_expired_leases, upload_file_name
 from tests.factories import make_connection
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

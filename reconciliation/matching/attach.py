@@ -1,16 +1,17 @@
 """`attach_confirmed`: upload confirmed payment confirmations to their Qonto transactions.
 
-Runs at the end of a window, never mid-sync. Each upload carries an idempotency key derived
-from the match's two sides and the file's bytes, stored on the match *before* the call, so a
-retry after a timeout or a crash re-sends the same key and Qonto answers from its cache instead
-of attaching the file twice. Qonto keeps keys for 30 minutes; a retry later than that first
-looks at the mirrored transaction (synced at the start of the window) and treats an
-attachment that appeared after the first attempt as ours.
+Runs at the end of a window, never mid-sync. Each upload carries an idempotency key (a UUID,
+version 5, of the match's two sides and the file's bytes), stored on the match *before* the
+call, so a retry after a timeout or a crash re-sends the same key and Qonto answers from its
+cache instead of attaching the file twice. Qonto keeps keys for 30 minutes; a retry later than
+that first looks at the mirrored transaction (synced at the start of the window): an
+attachment that appeared after the first attempt is ours, unless it is the file of a supplier
+invoice (Qonto's own matcher attaches supplier invoices to transactions by itself, and those
+attachments are not Well's confirmation).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -21,13 +22,19 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
-from connectors.qonto import QontoClient
+from connectors.qonto import QontoClient, attachment_idempotency_key
 from reconciliation.connections.tokens import (
     ConnectionUnavailableError,
     mark_needs_reauth,
     qonto_client_for,
 )
-from reconciliation.models import Connection, ConnectionStatus, Match, MatchStatus
+from reconciliation.models import (
+    Connection,
+    ConnectionStatus,
+    Match,
+    MatchStatus,
+    QontoSupplierInvoice,
+)
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -49,11 +56,11 @@ class AttachReport:
 def attach_idempotency_key(
     *, workspace_id: int, document_id: int, transaction_qonto_id: str, content_hash: str
 ) -> str:
-    """Stable for one (document bytes, Qonto transaction) pair, UUID-shaped as Qonto suggests."""
-    digest = hashlib.sha256(
-        f"well:attach:{workspace_id}:{document_id}:{transaction_qonto_id}:{content_hash}".encode()
-    ).hexdigest()
-    return "-".join((digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32]))
+    """Stable for one (document bytes, Qonto transaction) pair: the UUID Qonto documents for
+    ``X-Qonto-Idempotency-Key``."""
+    return attachment_idempotency_key(
+        "well:attach", workspace_id, document_id, transaction_qonto_id, content_hash
+    )
 
 
 def attachment_filename(document_id: int, original_name: str) -> str:
@@ -110,7 +117,7 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
     assert document is not None
     assert bank_line is not None
     now = timezone.now()
-    if _already_landed(match):
+    if _already_landed(client, match):
         _finish(match, "the attachment appeared on the transaction after an unconfirmed upload")
         report.attached += 1
         return
@@ -174,17 +181,41 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
     )
 
 
-def _already_landed(match: Match) -> bool:
-    """After the key expired: did an attachment reach the transaction after our first try?"""
+def _already_landed(client: QontoClient, match: Match) -> bool:
+    """After the key expired: did an attachment of ours reach the transaction after our first
+    try? Attachments that belong to a supplier invoice (Qonto's matcher put them there) are not
+    ours."""
     bank_line = match.transaction
     if bank_line is None or match.attach_started_at is None:
         return False
     if timezone.now() - match.attach_started_at < IDEMPOTENCY_WINDOW:
         return False
-    return bool(bank_line.attachment_ids) and (
-        bank_line.qonto_updated_at is not None
-        and bank_line.qonto_updated_at >= match.attach_started_at
+    if bank_line.qonto_updated_at is None or bank_line.qonto_updated_at < match.attach_started_at:
+        return False
+    attached = [str(attachment_id) for attachment_id in bank_line.attachment_ids or []]
+    if not attached:
+        return False
+    return bool(set(attached) - _supplier_invoice_attachments(client, match, attached))
+
+
+def _supplier_invoice_attachments(
+    client: QontoClient, match: Match, attachment_ids: list[str]
+) -> set[str]:
+    """Which of these attachments are supplier invoices' files (Well's mirror first, then
+    Qonto's documented ``filter[attachment_id]``)."""
+    known = set(
+        QontoSupplierInvoice.objects.for_workspace(match.workspace_id)
+        .filter(attachment_id__in=attachment_ids)
+        .values_list("attachment_id", flat=True)
     )
+    rest = [attachment_id for attachment_id in attachment_ids if attachment_id not in known]
+    if rest:
+        known |= {
+            invoice.attachment_id
+            for invoice in client.list_supplier_invoices(attachment_ids=rest)
+            if invoice.attachment_id
+        }
+    return known
 
 
 def _finish(match: Match, note: str) -> None:

@@ -47,6 +47,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.errors import AuthError, ConnectorError
+from reconciliation.connections.tokens import ConnectionUnavailableError, mark_needs_reauth
+from reconciliation.intake.supplier_invoices import refresh_supplier_invoices
 from reconciliation.models import (
     FILE_PROVIDERS,
     Connection,
@@ -61,6 +64,7 @@ from reconciliation.models import (
 from reconciliation.posting.batches import upload_file_name
 from reconciliation.posting.leases import release, release_held_quietly
 from reconciliation.posting.lookup import LOOKUP_ENDPOINT
+from reconciliation.posting.readback import ReadbackReport, read_back
 from reconciliation.posting.rounds import (
     CLAIM_SIZE,
     MAX_CHUNKS_PER_WINDOW,
@@ -70,7 +74,12 @@ from reconciliation.posting.rounds import (
 )
 from reconciliation.posting.sending import BULK_ENDPOINT
 from reconciliation.posting.settling import NEXT_WINDOW_DELAY
-from reconciliation.posting.state import DEFAULT_RETRY_BUDGET_SECONDS, RetryBudget, Tally, Window
+from reconciliation.posting.state import (
+    DEFAULT_RETRY_BUDGET_SECONDS,
+    RetryBudget,
+    Tally,
+    Window,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -121,6 +130,15 @@ class PostingReport:
     requests: int = 0
     lookups: int = 0
     auth_stopped: bool = False
+    #: Linked to an entry Qonto already had (nothing uploaded; not counted in ``posted``).
+    linked: int = 0
+    #: Sent to review by the probe: Qonto may already have them.
+    probe_review: int = 0
+    #: Posted invoices compared with Qonto's reading of their PDF, and how many differ.
+    read_back: int = 0
+    differs_from_qonto: int = 0
+    #: Why Qonto's supplier invoices could not be listed ("" when they were).
+    mirror_error: str = ""
     #: One line per problem, for the window's run and the logs.
     errors: tuple[str, ...] = ()
 
@@ -160,37 +178,54 @@ def post_approved(
     Qonto. Called when a sync window closes; any number of workers may run it at once.
 
     Does nothing unless the workspace's Qonto connection is active and no folder sync of the
-    workspace is running. Call it outside any transaction: each attempt row must be committed
-    before its request leaves. Returns what happened; every invoice it claimed ends ``posted``,
-    ``rejected`` or ``failed`` (with a reason and a retry time), or back in the outbox.
+    workspace is running. First brings the mirror of Qonto's supplier invoices up to date and
+    reads back what Qonto understood of the invoices already posted; then each invoice never
+    sent is probed against that mirror (linked, sent to review, or uploaded). Call it outside
+    any transaction: each attempt row must be committed before its request leaves. Every
+    invoice it claimed ends ``posted``, ``rejected``, ``failed`` (with a reason and a retry
+    time), back in review (the probe), or back in the outbox.
     """
     worker = (worker_id or default_worker_id())[:64]
+    opened = _open_window(workspace_id, worker, budget)
+    if isinstance(opened, str):
+        return PostingReport(workspace_id, worker, skipped=opened)
+    window = opened
+    _refresh_mirror(window)
+    if window.tally.auth_stopped:
+        return _report(window, ReadbackReport())
+    readback = read_back(window.workspace)
+    if not Invoice.objects.for_workspace(window.workspace).due_for_posting().exists():
+        return _report(window, readback)
+    try:
+        drain(window)
+    except BaseException as error:
+        # Hand back what is safe to hand back now; anything left is swept when its lease ends.
+        release_held_quietly(window, f"The posting worker stopped: {error!r}")
+        raise
+    if window.tally.posted or window.tally.linked:
+        Connection.objects.filter(pk=window.connection.pk).update(last_post_at=timezone.now())
+    return _report(window, readback)
+
+
+def _open_window(workspace_id: int, worker: str, budget: RetryBudget | None) -> Window | str:
+    """The window's Qonto connection and client, or why nothing is posted now."""
     if not getattr(settings, "QONTO_ENABLED", True):
-        return PostingReport(workspace_id, worker, skipped="Qonto is turned off (QONTO_ENABLED).")
+        return "Qonto is turned off (QONTO_ENABLED)."
     workspace = Workspace.objects.get(pk=workspace_id)
     banks = Connection.objects.for_workspace(workspace).banks().order_by("pk")
     qonto = banks.active().first() or banks.first()
     if qonto is None:
-        return PostingReport(workspace_id, worker, skipped="The workspace has no Qonto connection.")
+        return "The workspace has no Qonto connection."
     if not qonto.is_active:
-        return PostingReport(
-            workspace_id,
-            worker,
-            skipped=f"The Qonto connection is {qonto.get_status_display().lower()}.",
-        )
+        return f"The Qonto connection is {qonto.get_status_display().lower()}."
     running = running_file_syncs(workspace_id)
     if running:
-        return PostingReport(
-            workspace_id,
-            worker,
-            skipped=f"A folder sync is running (since {running[0].started_at:%H:%M:%S} UTC); "
-            "posting waits for the window to close.",
+        return (
+            f"A folder sync is running (since {running[0].started_at:%H:%M:%S} UTC); "
+            "posting waits for the window to close."
         )
-    if not Invoice.objects.for_workspace(workspace).due_for_posting().exists():
-        return PostingReport(workspace_id, worker)
-
     lease = timedelta(seconds=int(settings.WELL_POST_LEASE_SECONDS))
-    window = Window(
+    return Window(
         workspace=workspace,
         connection=qonto,
         worker_id=worker,
@@ -199,18 +234,27 @@ def post_approved(
         budget=bounded(budget or default_budget(), lease),
         sleep=time.sleep,
     )
+
+
+def _refresh_mirror(window: Window) -> None:
+    """Qonto's supplier invoices, for the probe and the read-back. Without them the window
+    still posts what was probed before; what was never probed waits for the next window."""
     try:
-        drain(window)
-    except BaseException as error:
-        # Hand back what is safe to hand back now; anything left is swept when its lease ends.
-        release_held_quietly(window, f"The posting worker stopped: {error!r}")
-        raise
+        refresh_supplier_invoices(window.connection, window.client)
+    except (AuthError, ConnectionUnavailableError) as error:
+        window.tally.auth_stopped = True
+        window.tally.stop_reason = f"Qonto refused the authorisation: {error}"
+        mark_needs_reauth(window.connection.pk, f"Posting to Qonto stopped: {error}")
+    except ConnectorError as error:
+        window.mirror_error = str(error)
+        logger.warning("posting: Qonto's supplier invoices could not be listed: %s", error)
+
+
+def _report(window: Window, readback: ReadbackReport) -> PostingReport:
     tally = window.tally
-    if tally.posted:
-        Connection.objects.filter(pk=qonto.pk).update(last_post_at=timezone.now())
     return PostingReport(
-        workspace_id=workspace_id,
-        worker_id=worker,
+        workspace_id=window.workspace.pk,
+        worker_id=window.worker_id,
         claimed=tally.claimed,
         posted=tally.posted,
         resolved_by_lookup=tally.resolved_by_lookup,
@@ -221,6 +265,11 @@ def post_approved(
         requests=tally.requests,
         lookups=tally.lookups,
         auth_stopped=tally.auth_stopped,
+        linked=tally.linked,
+        probe_review=tally.probe_review,
+        read_back=readback.compared,
+        differs_from_qonto=readback.differing,
+        mirror_error=window.mirror_error,
         errors=_error_lines(tally),
     )
 
@@ -271,8 +320,8 @@ def retry_invoice(*, invoice_id: int, user: User | None) -> RetryResult:
                 "updated_at",
             ]
         )
-        Decision.objects.create(
-            workspace_id=invoice.workspace_id,
+        Decision.record(
+            workspace=invoice.workspace_id,
             action=DecisionAction.RETRY,
             actor=user,
             invoice=invoice,

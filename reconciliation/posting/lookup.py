@@ -1,6 +1,13 @@
-"""Unknown outcomes: which invoices may already be on Qonto, and the look-up that settles them
-before they are sent again (the lifetime of bulk idempotency keys is undocumented, so the key
-alone is not trusted)."""
+"""Look before re-sending: which invoices may already be on Qonto, and the look-up that settles
+them before they are sent again.
+
+Qonto documents that an idempotency key lives 30 minutes and that only successful answers are
+replayed. So a key is trusted only for the one answer it got: whenever an invoice was sent
+before (its answer an error, lost, a refusal, or simply older than the key's lifetime), Qonto's
+supplier invoices are listed and ours is looked for (by the idempotency key Qonto may echo, and
+by the file name that carries our document id) before it is sent again. A listed item Qonto
+sends in a shape we cannot read but whose file name is ours stops the re-send: an unreadable
+copy is never taken for "not there"."""
 
 from __future__ import annotations
 
@@ -14,33 +21,33 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError
-from connectors.qonto import SupplierInvoice
-from connectors.qonto.client import LOOKUP_CLOCK_SLACK
+from connectors.qonto import SupplierInvoice, UnreadableItem
+from connectors.qonto.client import LOOKUP_CLOCK_SLACK, SupplierInvoiceFilters
 from reconciliation.connections.tokens import ConnectionUnavailableError
 from reconciliation.models import AppendOnlyError, PostAttempt, PostOutcome
 from reconciliation.posting.settling import guard_qonto_ids, new_attempt, posted_settlement, settle
-from reconciliation.posting.state import AuthStopError, Entry, Settlement, Window
+from reconciliation.posting.state import (
+    NOT_PROCESSED_CODES,
+    AuthStopError,
+    Entry,
+    Settlement,
+    Window,
+)
 
 logger = logging.getLogger("reconciliation.posting")
 
 LOOKUP_ENDPOINT = "GET /v2/supplier_invoices"
 
-_DEFINITIVE_OUTCOMES = frozenset(
-    {
-        PostOutcome.POSTED,
-        PostOutcome.REJECTED,
-        PostOutcome.TRANSIENT,
-        PostOutcome.AUTH,
-        # Not LOCAL: a local refusal made no look-up, so an earlier unknown outcome still stands.
-    }
-)
+#: Attempts Qonto never processed: refused here before sending, or refused by Qonto's
+#: authorisation before any processing.
+_NOT_SENT = frozenset({PostOutcome.LOCAL, PostOutcome.AUTH})
 
 
 def unknown_since(invoice_ids: Sequence[int]) -> dict[int, datetime]:
-    """Per invoice, the start of the earliest attempt with an unknown outcome that no later
-    attempt settled. Every send is preceded by a look-up of earlier unknowns, so an attempt
-    with a definitive answer closes everything before it. Attempts left in flight by a dead
-    worker are closed as unknown here."""
+    """Per invoice, the start of its earliest upload: an invoice sent before is looked up
+    before it is sent again, whatever the answer was (an error is not replayed by Qonto, and a
+    key older than 30 minutes is forgotten). Attempts left in flight by a dead worker are
+    closed as unknown here."""
     leftovers = list(PostAttempt.objects.filter(invoice_id__in=invoice_ids).in_flight())
     for attempt in leftovers:
         with contextlib.suppress(AppendOnlyError):  # closed meanwhile: fine either way
@@ -52,14 +59,14 @@ def unknown_since(invoice_ids: Sequence[int]) -> dict[int, datetime]:
     since: dict[int, datetime] = {}
     attempts = (
         PostAttempt.objects.filter(invoice_id__in=invoice_ids)
+        .exclude(outcome__in=_NOT_SENT)
+        .exclude(error_code__in=NOT_PROCESSED_CODES)
+        .exclude(request_summary__operation="lookup")
         .order_by("invoice_id", "started_at", "pk")
-        .values_list("invoice_id", "outcome", "started_at")
+        .values_list("invoice_id", "started_at")
     )
-    for invoice_id, outcome, started_at in attempts:
-        if outcome in _DEFINITIVE_OUTCOMES:
-            since.pop(invoice_id, None)
-        elif outcome == PostOutcome.UNKNOWN:
-            since.setdefault(invoice_id, started_at)
+    for invoice_id, started_at in attempts:
+        since.setdefault(invoice_id, started_at)
     return since
 
 
@@ -68,28 +75,9 @@ def resolve_unknown(window: Window, entries: list[Entry]) -> list[Entry]:
     others for sending. Returns the entries that could not be checked."""
     earliest = min(entry.unknown_since for entry in entries if entry.unknown_since is not None)
     start = min(earliest - LOOKUP_CLOCK_SLACK, timezone.now())
-    by_key = {entry.key: entry for entry in entries}
-    by_name = {entry.item.filename: entry.key for entry in entries}
-    found: dict[str, SupplierInvoice] = {}
     window.tally.lookups += 1
     try:
-        for candidate in window.client.list_supplier_invoices(created_at_from=start):
-            key = (
-                candidate.idempotency_key
-                if candidate.idempotency_key in by_key
-                else by_name.get(candidate.file_name or "")
-            )
-            if key is None:
-                continue
-            if key in found:
-                logger.error(
-                    "posting: Qonto holds more than one supplier invoice for %s (%s, %s)",
-                    by_key[key].item.filename,
-                    found[key].id,
-                    candidate.id,
-                )
-                continue
-            found[key] = candidate
+        found, unreadable = _listed(window, entries, start)
     except (AuthError, ConnectionUnavailableError) as error:
         raise AuthStopError(str(error)) from error
     except (TransientError, ProtocolError, PermanentError) as error:
@@ -100,44 +88,95 @@ def resolve_unknown(window: Window, entries: list[Entry]) -> list[Entry]:
             )
             entry.retry_after = error.retry_after if isinstance(error, TransientError) else None
         return entries
-    settlements: list[Settlement] = []
     if found:
-        with transaction.atomic():
-            for key, supplier_invoice in found.items():
-                entry = by_key[key]
-                entry.attempt = new_attempt(
-                    window,
-                    entry.invoice,
-                    batch_id=uuid.uuid4(),
-                    summary={
-                        "operation": "lookup",
-                        "endpoint": LOOKUP_ENDPOINT,
-                        "file_name": entry.item.filename,
-                        "created_at_from": start.isoformat(),
-                        "worker": window.worker_id,
-                    },
-                )
-                settlements.append(
-                    posted_settlement(
-                        entry,
-                        supplier_invoice.id,
-                        {
-                            "http_status": 200,
-                            "item_result": {
-                                "status": "found",
-                                "resolved_by": "lookup",
-                                "qonto_id": supplier_invoice.id,
-                                "file_name": supplier_invoice.file_name,
-                                "created_at": supplier_invoice.created_at.isoformat()
-                                if supplier_invoice.created_at
-                                else None,
-                            },
-                        },
-                        counter="resolved_by_lookup",
-                    )
-                )
-        settle(window, guard_qonto_ids(window, settlements))
+        _settle_found(window, entries, found, start)
+    unchecked: list[Entry] = []
     for entry in entries:
-        if entry.key not in found:
+        if entry.key in unreadable:
+            entry.last_code = "lookup_failed"
+            entry.last_error = (
+                f"Qonto lists a supplier invoice named {entry.item.filename} that Well cannot "
+                f"read ({unreadable[entry.key]}); not sent again until it can be checked."
+            )
+            entry.retry_after = None
+            unchecked.append(entry)
+        elif entry.key not in found:
             entry.unknown_since = None
-    return []
+    return unchecked
+
+
+def _listed(
+    window: Window, entries: list[Entry], start: datetime
+) -> tuple[dict[str, SupplierInvoice], dict[str, str]]:
+    """Ours among Qonto's supplier invoices created since ``start``, by key: the readable ones
+    found, and the problems of unreadable ones bearing our file names."""
+    by_key = {entry.key: entry for entry in entries}
+    by_name = {entry.item.filename: entry.key for entry in entries}
+    found: dict[str, SupplierInvoice] = {}
+    unreadable: dict[str, str] = {}
+    listing = window.client.scan_supplier_invoices(SupplierInvoiceFilters(created_at_from=start))
+    for candidate in listing:
+        if isinstance(candidate, UnreadableItem):
+            key = by_name.get(candidate.file_name or "")
+            if key is not None:
+                unreadable[key] = candidate.problem
+            continue
+        key = (
+            candidate.idempotency_key
+            if candidate.idempotency_key in by_key
+            else by_name.get(candidate.file_name or "")
+        )
+        if key is None:
+            continue
+        if key in found:
+            logger.error(
+                "posting: Qonto holds more than one supplier invoice for %s (%s, %s)",
+                by_key[key].item.filename,
+                found[key].id,
+                candidate.id,
+            )
+            continue
+        found[key] = candidate
+    return found, unreadable
+
+
+def _settle_found(
+    window: Window, entries: list[Entry], found: dict[str, SupplierInvoice], start: datetime
+) -> None:
+    by_key = {entry.key: entry for entry in entries}
+    settlements: list[Settlement] = []
+    with transaction.atomic():
+        for key, supplier_invoice in found.items():
+            entry = by_key[key]
+            entry.attempt = new_attempt(
+                window,
+                entry.invoice,
+                batch_id=uuid.uuid4(),
+                summary={
+                    "operation": "lookup",
+                    "endpoint": LOOKUP_ENDPOINT,
+                    "file_name": entry.item.filename,
+                    "created_at_from": start.isoformat(),
+                    "worker": window.worker_id,
+                },
+            )
+            settlements.append(
+                posted_settlement(
+                    entry,
+                    supplier_invoice.id,
+                    {
+                        "http_status": 200,
+                        "item_result": {
+                            "status": "found",
+                            "resolved_by": "lookup",
+                            "qonto_id": supplier_invoice.id,
+                            "file_name": supplier_invoice.file_name,
+                            "created_at": supplier_invoice.created_at.isoformat()
+                            if supplier_invoice.created_at
+                            else None,
+                        },
+                    },
+                    counter="resolved_by_lookup",
+                )
+            )
+    settle(window, guard_qonto_ids(window, settlements))

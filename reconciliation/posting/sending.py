@@ -30,6 +30,7 @@ from reconciliation.posting.settling import (
     whole_request_rejection,
 )
 from reconciliation.posting.state import (
+    NOT_PROCESSED_CODES,
     AuthStopError,
     Entry,
     Refusal,
@@ -43,6 +44,37 @@ BULK_ENDPOINT = "POST /v2/supplier_invoices/bulk"
 
 def send_batch(window: Window, batch: list[Entry], round_number: int) -> list[Entry]:
     """Write the attempts, call Qonto, apply the answer. Returns the entries to try again."""
+    _open_attempts(window, batch, round_number)
+    window.tally.requests += 1
+    try:
+        # skip_attachment_matcher is not sent: Qonto's own matcher stays on, so the invoice is
+        # attached to its debit in Qonto as soon as Qonto has read it. Well attaches payment
+        # confirmations itself through another endpoint and tells the two apart
+        # (reconciliation.matching.attach).
+        result = window.client.bulk_create_supplier_invoices([entry.item for entry in batch])
+    except (AuthError, ConnectionUnavailableError) as error:
+        _refused_authorisation(window, batch, error)
+        raise AuthStopError(str(error)) from error
+    except BulkLimitError as error:
+        refusal = Refusal(error.code or "invalid", f"Not sent to Qonto: {error.message}")
+        settle(window, [local_settlement(entry, refusal) for entry in batch])
+        return []
+    except (TransientError, ProtocolError) as error:
+        return _after_failed_call(window, batch, error)
+    except PermanentError as error:
+        if isinstance(error, ConfigurationError | NotFoundError) or error.status is None:
+            _after_failed_call(window, batch, error)
+            fail(window, batch)
+            raise WindowStopError(
+                f"Posting stopped: the Qonto endpoint or Well's settings are wrong: {error}"
+            ) from error
+        settle(window, [whole_request_rejection(entry, error) for entry in batch])
+        return []
+    return _apply_result(window, batch, result)
+
+
+def _open_attempts(window: Window, batch: list[Entry], round_number: int) -> None:
+    """One attempt per invoice, committed before the request leaves."""
     batch_id = uuid.uuid4()
     batch_bytes = sum(entry.item.size for entry in batch)
     with transaction.atomic():
@@ -63,53 +95,27 @@ def send_batch(window: Window, batch: list[Entry], round_number: int) -> list[En
                     "worker": window.worker_id,
                 },
             )
-    window.tally.requests += 1
-    try:
-        result = window.client.bulk_create_supplier_invoices([entry.item for entry in batch])
-    except (AuthError, ConnectionUnavailableError) as error:
-        status = error.status if isinstance(error, AuthError) else None
-        code = (error.code if isinstance(error, AuthError) else None) or "unauthorized"
-        settle(
-            window,
-            [
-                Settlement(
-                    entry,
-                    PostOutcome.AUTH,
-                    {
-                        "http_status": status,
-                        "error_code": code,
-                        "error_detail": str(error),
-                        "trace_id": getattr(error, "request_id", None) or "",
-                    },
-                    None,
-                )
-                for entry in batch
-            ],
-        )
-        raise AuthStopError(str(error)) from error
-    except BulkLimitError as error:
-        refusal = Refusal(error.code or "invalid", f"Not sent to Qonto: {error.message}")
-        settle(window, [local_settlement(entry, refusal) for entry in batch])
-        return []
-    except (TransientError, ProtocolError) as error:
-        return _after_failed_call(window, batch, error)
-    except PermanentError as error:
-        if isinstance(error, ConfigurationError | NotFoundError) or error.status is None:
-            _after_failed_call(window, batch, error)
-            fail(window, batch)
-            raise WindowStopError(
-                f"Posting stopped: the Qonto endpoint or Well's settings are wrong: {error}"
-            ) from error
-        settle(window, [whole_request_rejection(entry, error) for entry in batch])
-        return []
-    return _apply_result(window, batch, result)
+
+
+def _refused_authorisation(
+    window: Window, batch: list[Entry], error: AuthError | ConnectionUnavailableError
+) -> None:
+    status = error.status if isinstance(error, AuthError) else None
+    code = (error.code if isinstance(error, AuthError) else None) or "unauthorized"
+    details = {
+        "http_status": status,
+        "error_code": code,
+        "error_detail": str(error),
+        "trace_id": getattr(error, "request_id", None) or "",
+    }
+    settle(window, [Settlement(entry, PostOutcome.AUTH, dict(details), None) for entry in batch])
 
 
 def _after_failed_call(
     window: Window, batch: list[Entry], error: TransientError | ProtocolError | PermanentError
 ) -> list[Entry]:
-    """No usable answer. If the request may have reached Qonto, the outcome is unknown and the
-    invoices are looked up before they are sent again."""
+    """No usable answer. If the request may have reached Qonto, the outcome is unknown; either
+    way the invoices are looked up before they are sent again."""
     unknown = isinstance(error, ProtocolError) or (
         isinstance(error, TransientError) and error.outcome_unknown
     )
@@ -133,81 +139,80 @@ def _after_failed_call(
         entry.last_code = code
         entry.last_error = str(error)
         entry.retry_after = error.retry_after if isinstance(error, TransientError) else None
-        if unknown and entry.attempt is not None:
-            entry.unknown_since = entry.attempt.started_at
+        _look_before_resending(entry)
     return list(batch)
 
 
+def _look_before_resending(entry: Entry) -> None:
+    """Qonto replays only successes, and only for 30 minutes: a key that got anything else is
+    looked up before it is sent again."""
+    if entry.last_code in NOT_PROCESSED_CODES:
+        return
+    if entry.attempt is not None and entry.unknown_since is None:
+        entry.unknown_since = entry.attempt.started_at
+
+
 def _apply_result(window: Window, batch: list[Entry], result: BulkResult) -> list[Entry]:
-    trace_id = result.request_id or ""
     settlements: list[Settlement] = []
     retry: list[Entry] = []
     for entry in batch:
         item = result.items.get(entry.key)
-        status = item.status if item is not None else "unknown"
         common: dict[str, Any] = {
             "http_status": result.status,
-            "trace_id": trace_id,
+            "trace_id": result.request_id or "",
             "item_result": _item_json(item),
         }
-        if status == "created" and item is not None and item.invoice is not None:
-            settlements.append(posted_settlement(entry, item.invoice.id, common))
-        elif status == "rejected" and item is not None:
-            error = next(error for error in item.errors if not error.is_retryable)
-            code = error.code or "invalid"
-            detail = error.detail or "Qonto refused this file."
-            settlements.append(
-                Settlement(
-                    entry,
-                    PostOutcome.REJECTED,
-                    {
-                        **common,
-                        "error_code": code,
-                        "error_pointer": error.pointer or "",
-                        "error_detail": detail,
-                    },
-                    rejecting(code, detail),
-                    "rejected",
-                    f"rejected by Qonto ({code})",
-                )
-            )
-        elif status == "retryable" and item is not None:
-            error = item.errors[0]
-            entry.last_code = error.code or "internal_server_error"
-            entry.last_error = f"Qonto could not process the file: {error.detail or error.code}"
-            entry.retry_after = None
-            settlements.append(
-                Settlement(
-                    entry,
-                    PostOutcome.TRANSIENT,
-                    {
-                        **common,
-                        "error_code": entry.last_code,
-                        "error_pointer": error.pointer or "",
-                        "error_detail": entry.last_error,
-                    },
-                    None,
-                )
-            )
-            retry.append(entry)
-        else:
-            entry.last_code = "outcome_unknown"
-            entry.last_error = "Qonto's answer neither listed this file as created nor as failed."
-            entry.retry_after = None
-            settlements.append(
-                Settlement(
-                    entry,
-                    PostOutcome.UNKNOWN,
-                    {**common, "error_code": entry.last_code, "error_detail": entry.last_error},
-                    None,
-                )
-            )
+        settlement = _item_settlement(entry, item, common)
+        settlements.append(settlement)
+        if settlement.move is None:
             retry.append(entry)
     settle(window, guard_qonto_ids(window, settlements))
     for entry in retry:
-        if entry.last_code == "outcome_unknown" and entry.attempt is not None:
-            entry.unknown_since = entry.attempt.started_at
+        _look_before_resending(entry)
     return retry
+
+
+def _item_settlement(
+    entry: Entry, item: BulkItemResult | None, common: dict[str, Any]
+) -> Settlement:
+    """How one file's part of the answer settles it (no move: try again)."""
+    status = item.status if item is not None else "unknown"
+    if status == "created" and item is not None and item.invoice is not None:
+        return posted_settlement(entry, item.invoice.id, common)
+    if status == "rejected" and item is not None:
+        error = next(error for error in item.errors if not error.is_retryable)
+        code = error.code or "invalid"
+        detail = error.detail or "Qonto refused this file."
+        return Settlement(
+            entry,
+            PostOutcome.REJECTED,
+            {
+                **common,
+                "error_code": code,
+                "error_pointer": error.pointer or "",
+                "error_detail": detail,
+            },
+            rejecting(code, detail),
+            "rejected",
+            f"rejected by Qonto ({code})",
+        )
+    entry.retry_after = None
+    if status == "retryable" and item is not None:
+        error = item.errors[0]
+        entry.last_code = error.code or "internal_server_error"
+        entry.last_error = f"Qonto could not process the file: {error.detail or error.code}"
+        details = {**common, "error_code": entry.last_code, "error_pointer": error.pointer or ""}
+        return Settlement(
+            entry, PostOutcome.TRANSIENT, {**details, "error_detail": entry.last_error}, None
+        )
+    entry.last_code = "outcome_unknown"
+    entry.last_error = "Qonto's answer neither listed this file as created nor as failed."
+    return Settlement(
+        entry,
+        PostOutcome.UNKNOWN,
+        {**common, "error_code": entry.last_code, "error_detail": entry.last_error},
+        None,
+    )
 
 
 def _failure_code(error: TransientError | ProtocolError | PermanentError) -> str:

@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from connectors.errors import PermanentError
 from connectors.qonto import BulkItem
-from reconciliation.models import AppendOnlyError, Invoice, PostAttempt, PostOutcome
+from reconciliation.models import (
+    AppendOnlyError,
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    PostAttempt,
+    PostOutcome,
+)
 from reconciliation.posting.leases import holds
 from reconciliation.posting.state import Entry, Refusal, Settlement, Window
 
@@ -26,6 +34,7 @@ NEXT_WINDOW_DELAY = timedelta(minutes=1)
 _SETTLE_FIELDS = [
     "status",
     "qonto_id",
+    "qonto_origin",
     "posted_at",
     "lease_owner",
     "lease_until",
@@ -182,6 +191,8 @@ def settle(window: Window, settlements: Iterable[Settlement]) -> None:
             entry.done = True
             settlement.move(invoice)
             invoice.save(update_fields=_SETTLE_FIELDS)
+            if invoice.status == InvoiceStatus.POSTED:
+                record_posting(invoice, entry.item.filename)
             if settlement.counter:
                 setattr(
                     window.tally, settlement.counter, getattr(window.tally, settlement.counter) + 1
@@ -191,6 +202,21 @@ def settle(window: Window, settlements: Iterable[Settlement]) -> None:
             if settlement.cause:
                 causes = window.tally.causes
                 causes[settlement.cause] = causes.get(settlement.cause, 0) + 1
+
+
+def record_posting(invoice: Invoice, file_name: str) -> None:
+    """The posting decision says what reached the bank: the PDF, which Qonto reads itself."""
+    Decision.record(
+        workspace=invoice.workspace_id,
+        action=DecisionAction.POST,
+        actor=None,
+        invoice=invoice,
+        document=invoice.document_id,
+        after={"status": invoice.status, "qonto_id": invoice.qonto_id, "file_name": file_name},
+        reason=f"Qonto received the PDF ({file_name}) and reads it itself: the reviewed values, "
+        "the enrichment and the ledger account are not sent. Well compares Qonto's reading "
+        "with the reviewed values once Qonto has read it.",
+    )
 
 
 def refuse_locally(window: Window, invoice: Invoice, refusal: Refusal) -> None:

@@ -13,6 +13,11 @@ from reconciliation.models import Connection, Invoice, PostAttempt, PostOutcome,
 
 DEFAULT_RETRY_BUDGET_SECONDS = 60.0
 
+#: Failures after which Qonto surely did not process the request (a 429 is refused before any
+#: processing; a connection never opened sent nothing): the key was not used, so the invoice
+#: is sent again without a look-up. Every other earlier send is looked up first.
+NOT_PROCESSED_CODES = frozenset({"rate_limited", "no_connection"})
+
 
 @dataclass(frozen=True)
 class RetryBudget:
@@ -39,6 +44,9 @@ class Tally:
     requests: int = 0
     lookups: int = 0
     auth_stopped: bool = False
+    #: Linked to an entry Qonto already had (nothing uploaded), sent to review by the probe.
+    linked: int = 0
+    probe_review: int = 0
     stop_reason: str = ""
     #: "rejected by Qonto (invalid)" → count, for the report's error lines.
     causes: dict[str, int] = field(default_factory=dict)
@@ -54,6 +62,9 @@ class Window:
     budget: RetryBudget
     sleep: Callable[[float], None]
     tally: Tally = field(default_factory=Tally)
+    #: Why Qonto's supplier invoices could not be mirrored this window ("" when they were):
+    #: without the mirror, an invoice never sent is not probed and waits for the next window.
+    mirror_error: str = ""
 
 
 @dataclass

@@ -1,0 +1,219 @@
+"""Acting on the probe: inside a posting window (link, send to review, or let the invoice go on
+to the upload), and a person's two answers on the invoice page (link this entry / post anyway).
+Every link and every "post anyway" is recorded as a decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    IllegalTransitionError,
+    Invoice,
+    InvoiceStatus,
+    QontoSupplierInvoice,
+)
+from reconciliation.posting.leases import holds
+from reconciliation.posting.probe import (
+    ProbeResult,
+    candidates_for,
+    candidates_json,
+    needs_probe,
+    probe,
+)
+from reconciliation.posting.settling import NEXT_WINDOW_DELAY
+from reconciliation.posting.state import Window
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class LinkError(Exception):
+    """The entry cannot be linked (gone from the mirror, linked elsewhere, invoice decided)."""
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    invoice_id: int
+    qonto_id: str
+    status: str
+
+
+def probe_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
+    """Probe the claimed invoices never sent; link or send to review what Qonto may already
+    have. Returns the invoices that go on to the upload."""
+    fresh = [invoice for invoice in invoices if needs_probe(invoice)]
+    going = [invoice for invoice in invoices if not needs_probe(invoice)]
+    if not fresh:
+        return going
+    if window.mirror_error:
+        for invoice in fresh:
+            _wait_for_mirror(window, invoice)
+        return going
+    threshold = int(window.workspace.qonto_link_threshold)
+    pools = candidates_for(window.workspace, fresh)
+    for invoice in fresh:
+        result = probe(invoice, pools.get(invoice.pk, []), threshold=threshold)
+        if result.verdict == "post":
+            going.append(invoice)
+        elif result.verdict == "link":
+            _link_in_window(window, invoice, result)
+        else:
+            _review_in_window(window, invoice, result)
+    return going
+
+
+def _apply(window: Window, invoice: Invoice) -> Invoice | None:
+    """The invoice locked, if this worker still holds it."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not holds(window, locked):
+        window.tally.lost_leases += 1
+        return None
+    return locked
+
+
+def _link_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> None:
+    best = result.best
+    assert best is not None
+    with transaction.atomic():
+        locked = _apply(window, invoice)
+        if locked is None:
+            return
+        locked.qonto_probe = _probe_json(result, outcome="linked")
+        locked.mark_as_linked(best.qonto_id)
+        locked.save()
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.LINK_QONTO,
+            actor=None,
+            invoice=locked,
+            document=locked.document_id,
+            before={"status": InvoiceStatus.POSTING},
+            after={"status": locked.status, "qonto_id": best.qonto_id, "score": best.score},
+            reason=f"Qonto already had this invoice (supplier invoice {best.qonto_id}, "
+            f"{best.score}/100 ≥ {result.threshold}: {', '.join(best.reasons)}). Linked to it; "
+            "nothing was uploaded.",
+        )
+    window.tally.linked += 1
+
+
+def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> None:
+    best = result.best
+    assert best is not None
+    with transaction.atomic():
+        locked = _apply(window, invoice)
+        if locked is None:
+            return
+        locked.qonto_probe = _probe_json(result, outcome="review")
+        locked.probe_to_review(
+            [
+                f"Qonto may already have this invoice: {len(result.candidates)} entr"
+                f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
+                f"(links at {result.threshold}). Link one, or post anyway."
+            ]
+        )
+        locked.save()
+    window.tally.probe_review += 1
+
+
+def _wait_for_mirror(window: Window, invoice: Invoice) -> None:
+    with transaction.atomic():
+        locked = _apply(window, invoice)
+        if locked is None:
+            return
+        locked.mark_as_failed(
+            "Not sent: Qonto's supplier invoices could not be listed to check that Qonto does "
+            f"not already have this one ({window.mirror_error}).",
+            timezone.now() + NEXT_WINDOW_DELAY,
+        )
+        locked.last_error_code = "probe_failed"
+        locked.save()
+    window.tally.failed += 1
+    cause = "failed, retried next window (probe_failed)"
+    window.tally.causes[cause] = window.tally.causes.get(cause, 0) + 1
+
+
+def _probe_json(result: ProbeResult, *, outcome: str) -> dict[str, object]:
+    return {
+        "outcome": outcome,
+        "threshold": result.threshold,
+        "probed_at": timezone.now().isoformat(),
+        "candidates": candidates_json(result),
+    }
+
+
+# --- a person's answers ---------------------------------------------------------------------
+
+
+def link_invoice(
+    *, invoice_id: int, qonto_id: str, user: AbstractBaseUser | AnonymousUser | None
+) -> PersonLink:
+    """Link the invoice to an entry Qonto already has (one of the probe's candidates)."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        entry = (
+            QontoSupplierInvoice.objects.for_workspace(invoice.workspace_id)
+            .filter(qonto_id=qonto_id, is_well_upload=False)
+            .first()
+        )
+        if entry is None:
+            raise LinkError(f"Qonto entry {qonto_id} is not in Well's copy of Qonto.")
+        taken = (
+            Invoice.objects.for_workspace(invoice.workspace_id)
+            .filter(qonto_id=qonto_id)
+            .exclude(pk=invoice.pk)
+            .first()
+        )
+        if taken is not None:
+            raise LinkError(f"Qonto entry {qonto_id} is already linked to {taken}.")
+        before = {"status": invoice.status, "qonto_id": invoice.qonto_id}
+        try:
+            invoice.mark_as_linked(qonto_id)
+        except IllegalTransitionError as error:
+            raise LinkError(f"{invoice} is {invoice.get_status_display().lower()}.") from error
+        invoice.qonto_probe = {**invoice.qonto_probe, "decision": "link", "linked": qonto_id}
+        invoice.decided_by = user if user is not None and user.is_authenticated else None  # type: ignore[assignment]
+        invoice.decided_at = timezone.now()
+        invoice.save()
+        Decision.record(
+            workspace=invoice.workspace_id,
+            action=DecisionAction.LINK_QONTO,
+            actor=user,
+            invoice=invoice,
+            document=invoice.document_id,
+            before=before,
+            after={"status": invoice.status, "qonto_id": qonto_id},
+            reason=f"Linked by a person to the entry Qonto already had ({entry}); nothing "
+            "is uploaded.",
+        )
+    return PersonLink(invoice.pk, qonto_id, invoice.status)
+
+
+def post_anyway(*, invoice_id: int, user: AbstractBaseUser | AnonymousUser | None) -> PersonLink:
+    """The candidates are other invoices: approve it for the next posting window, never probed
+    again."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.is_held:
+            raise LinkError(f"{invoice} is {invoice.get_status_display().lower()}.")
+        before = {"status": invoice.status}
+        invoice.approve(user, "posted anyway: not one of the entries Qonto already has")  # type: ignore[arg-type]
+        invoice.qonto_probe = {**invoice.qonto_probe, "decision": "post_anyway"}
+        invoice.save()
+        Decision.record(
+            workspace=invoice.workspace_id,
+            action=DecisionAction.POST_ANYWAY,
+            actor=user,
+            invoice=invoice,
+            document=invoice.document_id,
+            before=before,
+            after={"status": invoice.status},
+            reason="A person checked the entries Qonto already has: none is this invoice. "
+            "It is uploaded in the next posting window.",
+        )
+    return PersonLink(invoice.pk, "", invoice.status)
