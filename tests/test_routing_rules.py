@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciliation.invoices.scoring import (
-    Score,
+from reconciliation.invoices.routing import (
     record_rule_change,
     record_threshold_change,
     reroute_undecided,
@@ -16,6 +15,7 @@ from reconciliation.invoices.scoring import (
     rule_snapshot,
     threshold_values,
 )
+from reconciliation.invoices.scoring import Score
 from reconciliation.models import (
     Decision,
     DecisionAction,

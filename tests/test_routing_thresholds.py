@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.invoices.scoring import Score, ScoreComponent, route_invoice
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.scoring import Score, ScoreComponent
 from reconciliation.models import (
     Decision,
     DecisionAction,

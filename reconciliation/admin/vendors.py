@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.invoices.scoring import record_rule_change, rule_snapshot
+from reconciliation.invoices.routing import record_rule_change, rule_snapshot
 from reconciliation.models import (
     TRAINING_DOCUMENTS,
     Role,

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.connections.flows import consent_origins, disconnect
 from reconciliation.intake.folder_polls import request_sync
-from reconciliation.invoices.scoring import record_threshold_change, threshold_values
+from reconciliation.invoices.routing import record_threshold_change, threshold_values
 from reconciliation.models import (
     Connection,
     Membership,

@@ -15,7 +15,8 @@ from django.db.models import Q
 
 from reconciliation import fx, learning
 from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.invoices import scoring
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.scoring import score_invoice
 from reconciliation.models import (
     Document,
     DocumentKind,
@@ -57,7 +58,11 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     columns = enriched.invoice_columns()
     normalized_number = normalize_reference(columns.get("number") or "")[:100]
 
-    original = _forwarded_original(document, resolution.vendor, normalized_number, columns)
+    original = (
+        None  # a person said it is not a duplicate
+        if document.is_not_duplicate
+        else _forwarded_original(document, resolution.vendor, normalized_number, columns)
+    )
     reminder = original is not None and is_payment_reminder(extraction)
     if original is not None and not reminder:
         document.mark_as_duplicate_of(
@@ -84,14 +89,14 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
         # first one is paid, matching turns this into a double charge to refuse.
         invoice.hold(f"Payment reminder for invoice {original.number}, already received.")
     invoice.save()
-    score = scoring.score_invoice(
+    score = score_invoice(
         invoice=invoice,
         extraction=extraction,
         resolution=resolution,
         enrichment=enriched,
         duplicate_suspected=_looks_repeated(invoice),
     )
-    scoring.route_invoice(invoice=invoice, score=score)
+    route_invoice(invoice=invoice, score=score)
     return invoice
 
 

@@ -1,52 +1,35 @@
-"""Document confidence and routing against the workspace thresholds.
+"""Document confidence: how sure Well is that an invoice was read right.
 
 `score_invoice` turns what parsing, vendor resolution and enrichment found into one
 confidence (0–100, Decimal, two places) made of named components, each with the factor it
 multiplied the score by and the points it cost, stored in `invoice.confidence_components`
-so the reviewer sees why. `route_invoice` compares it with the thresholds (the workspace's,
-or those of the first matching routing rule) and moves the invoice to `refused`,
-`needs_review` or `approved`, writing the reasons and a "route" Decision.
-
-The parsing step calls, after `enrichment.enrich_fields` (see `reconciliation.vendors.enrichment`)::
+so the reviewer sees why. `reconciliation.invoices.routing` decides from it where the invoice
+goes. `reconciliation.invoices.creation` calls, after `enrich_fields`::
 
     score = score_invoice(invoice=invoice, extraction=extraction, resolution=resolution,
                           enrichment=enriched, duplicate_suspected=False)
     decision = route_invoice(invoice=invoice, score=score)
-
-When thresholds or rules change, `record_threshold_change` / `record_rule_change` log the
-change as a Decision and re-route the invoices nobody has decided yet (`reroute_undecided`).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from django.db import models, transaction
 from django.utils import timezone
 
 from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    RoutingRule,
-    Workspace,
-)
+from reconciliation.models import Invoice
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id
 from reconciliation.vendors.enrichment import EnrichmentResult
 from reconciliation.vendors.resolution import VendorResolution
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-logger = logging.getLogger(__name__)
+_Value = TypeVar("_Value")
 
 #: What Qonto needs to post a supplier invoice; each one is scored.
 REQUIRED_FIELDS: tuple[str, ...] = (
@@ -157,7 +140,8 @@ class Score:
 # --- scoring ---------------------------------------------------------------------------------
 
 
-def _percent(value: float) -> str:
+def as_percent(value: float) -> str:
+    """A fraction as a whole percentage: 0.963 gives "96%"."""
     return f"{value * 100:.0f}%"
 
 
@@ -186,7 +170,7 @@ def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComp
                 label,
                 confidence,
                 max(confidence, MISSING_FIELD_CONFIDENCE) ** share,
-                f"{_percent(confidence)}, read from "
+                f"{as_percent(confidence)}, read from "
                 f"{_SOURCES.get(extracted.source, extracted.source)}",
             )
         )
@@ -215,30 +199,32 @@ def weakest_required_field(score: Score) -> tuple[str, float] | None:
     return label, confidence
 
 
-def _decimal(fields: dict[str, ExtractedField], name: str) -> Decimal | None:
+def _read(
+    fields: dict[str, ExtractedField],
+    name: str,
+    kind: type[_Value],
+    parse: Callable[[str], _Value],
+) -> _Value | None:
+    """A field's value as `kind`, parsed from its text when it is not one already."""
     extracted = fields.get(name)
     if extracted is None:
         return None
     value = extracted.value
-    if isinstance(value, Decimal):
-        return abs(value)
+    if isinstance(value, kind):
+        return value
     try:
-        return abs(Decimal(str(value)))
-    except ArithmeticError:
+        return parse(str(value))
+    except (ArithmeticError, ValueError):
         return None
+
+
+def _decimal(fields: dict[str, ExtractedField], name: str) -> Decimal | None:
+    amount = _read(fields, name, Decimal, Decimal)
+    return abs(amount) if amount is not None else None
 
 
 def _date(fields: dict[str, ExtractedField], name: str) -> date | None:
-    extracted = fields.get(name)
-    if extracted is None:
-        return None
-    value = extracted.value
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
+    return _read(fields, name, date, date.fromisoformat)
 
 
 def _check_totals(fields: dict[str, ExtractedField]) -> ScoreComponent:
@@ -329,7 +315,7 @@ def _vendor_component(resolution: VendorResolution) -> ScoreComponent:
     else:
         detail = f"“{vendor.name if vendor else ''}” found by {resolution.matched_by}"
         if resolution.name_similarity is not None and resolution.matched_by == "name":
-            detail += f" ({_percent(resolution.name_similarity)} alike)"
+            detail += f" ({as_percent(resolution.name_similarity)} alike)"
     return ScoreComponent("vendor", "Vendor identified", strength, factor, detail)
 
 
@@ -349,28 +335,11 @@ def score_invoice(
     components, blocking = _field_components(fields)
     must_review: list[str] = []
     received = invoice.document.received_at if invoice.document_id else None
-    today = (received or timezone.now()).date()
-    components.append(_check_totals(fields))
-    components.append(_check_dates(fields, today))
-    components.append(_check_vat(fields))
-    currency, currency_blocking = _check_currency(fields)
-    components.append(currency)
-    blocking += currency_blocking
+    checks, check_blocking = _checks(fields, (received or timezone.now()).date())
+    components += checks
+    blocking += check_blocking
     components.append(_vendor_component(resolution))
-    for message in resolution.conflicts:
-        components.append(
-            ScoreComponent("conflict:vendor", "Vendor conflict", 0.0, CONFLICT_FACTOR, message)
-        )
-    for conflict in enrichment.conflicts:
-        components.append(
-            ScoreComponent(
-                f"conflict:{conflict.field}",
-                f"{FIELD_LABELS.get(conflict.field, conflict.field)} differs from the vendor's",
-                0.0,
-                CONFLICT_FACTOR,
-                conflict.message,
-            )
-        )
+    components += _conflict_components(resolution, enrichment)
     if duplicate_suspected:
         components.append(
             ScoreComponent(
@@ -382,16 +351,7 @@ def score_invoice(
             )
         )
     if extraction.source != "xml":
-        kind_factor = max(0.0, min(1.0, extraction.kind_confidence)) ** KIND_EXPONENT
-        components.append(
-            ScoreComponent(
-                "kind",
-                "Classified as an invoice",
-                extraction.kind_confidence,
-                kind_factor,
-                f"{extraction.kind} ({_percent(extraction.kind_confidence)})",
-            )
-        )
+        components.append(_kind_component(extraction))
     if not extraction.readable:  # a scan is OCR'd; this is one where OCR found no text
         must_review.append("No text layer: the document is a scan and needs a person.")
         blocking.append("No text layer.")
@@ -403,6 +363,49 @@ def score_invoice(
             confidence=invoice.confidence, confidence_components=invoice.confidence_components
         )
     return score
+
+
+def _checks(
+    fields: dict[str, ExtractedField], today: date
+) -> tuple[list[ScoreComponent], list[str]]:
+    """The plausibility checks (totals, dates, VAT id, currency) and what they block."""
+    currency, blocking = _check_currency(fields)
+    checks = [_check_totals(fields), _check_dates(fields, today), _check_vat(fields), currency]
+    return checks, blocking
+
+
+def _conflict_components(
+    resolution: VendorResolution, enrichment: EnrichmentResult
+) -> list[ScoreComponent]:
+    """Other keys of the document pointing at another vendor, and fields that differ from
+    the vendor's history: each one a factor."""
+    components = [
+        ScoreComponent("conflict:vendor", "Vendor conflict", 0.0, CONFLICT_FACTOR, message)
+        for message in resolution.conflicts
+    ]
+    components += [
+        ScoreComponent(
+            f"conflict:{conflict.field}",
+            f"{FIELD_LABELS.get(conflict.field, conflict.field)} differs from the vendor's",
+            0.0,
+            CONFLICT_FACTOR,
+            conflict.message,
+        )
+        for conflict in enrichment.conflicts
+    ]
+    return components
+
+
+def _kind_component(extraction: Extraction) -> ScoreComponent:
+    """How sure the text reader is that the document is an invoice (XML says so itself)."""
+    kind_factor = max(0.0, min(1.0, extraction.kind_confidence)) ** KIND_EXPONENT
+    return ScoreComponent(
+        "kind",
+        "Classified as an invoice",
+        extraction.kind_confidence,
+        kind_factor,
+        f"{extraction.kind} ({as_percent(extraction.kind_confidence)})",
+    )
 
 
 def _finish(components: list[ScoreComponent], blocking: list[str], must_review: list[str]) -> Score:
@@ -428,331 +431,3 @@ def _finish(components: list[ScoreComponent], blocking: list[str], must_review: 
     return Score(
         value=value, components=final, blocking=tuple(blocking), must_review=tuple(must_review)
     )
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoutingDecision:
-    status: InvoiceStatus
-    reasons: tuple[str, ...]
-    rule: RoutingRule | None
-    review_threshold: Decimal
-    auto_post_threshold: Decimal
-    forced_review: tuple[str, ...] = ()
-    previous_status: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return self.previous_status != self.status
-
-
-def _amount_in(invoice: Invoice, rule: RoutingRule, home_currency: str) -> Decimal | None:
-    """The invoice total in the rule's currency when it has one, else in the home currency
-    (converted amount when the invoice is in another currency and a conversion exists)."""
-    total: Decimal | None = invoice.total_amount
-    if total is None:
-        return None
-    if rule.currency or invoice.currency == home_currency or not invoice.currency:
-        return abs(total)
-    converted: Decimal | None = invoice.converted_amount
-    return abs(converted) if converted is not None else abs(total)
-
-
-def rule_matches(rule: RoutingRule, invoice: Invoice, home_currency: str) -> bool:
-    """Every criterion the rule sets must hold (a rule with none applies to all)."""
-    if rule.vendor_id is not None and rule.vendor_id != invoice.vendor_id:
-        return False
-    if rule.document_kind and rule.document_kind != invoice.document.kind:
-        return False
-    if rule.currency and rule.currency.upper() != (invoice.currency or "").upper():
-        return False
-    if rule.amount_above is not None:
-        amount = _amount_in(invoice, rule, home_currency)
-        if amount is None or amount <= rule.amount_above:
-            return False
-    return True
-
-
-def matching_rule(invoice: Invoice, rules: list[RoutingRule] | None = None) -> RoutingRule | None:
-    if rules is None:
-        rules = list(RoutingRule.objects.for_workspace(invoice.workspace_id).active())
-    home = invoice.workspace.home_currency
-    return next((rule for rule in rules if rule_matches(rule, invoice, home)), None)
-
-
-def _pct(value: Decimal) -> str:
-    return f"{value:.2f}%"
-
-
-def decide_route(
-    *, invoice: Invoice, score: Score, rules: list[RoutingRule] | None = None
-) -> RoutingDecision:
-    """Where the invoice should go and why, without changing anything."""
-    workspace = invoice.workspace
-    rule = matching_rule(invoice, rules)
-    review = rule.review_threshold if rule else workspace.review_threshold
-    auto_post = rule.auto_post_threshold if rule else workspace.auto_post_threshold
-    source = f"rule “{rule.name}” (#{rule.pk}, priority {rule.priority})" if rule else "workspace"
-    value = score.value
-    reasons: list[str] = []
-    if rule is not None:
-        reasons.append(
-            f"Routing rule “{rule.name}” applies: thresholds {_pct(review)} / {_pct(auto_post)}."
-        )
-    if value < review:
-        status = InvoiceStatus.REFUSED
-        reasons.append(
-            f"Confidence {_pct(value)} is below the review threshold {_pct(review)} ({source})."
-        )
-    elif value < auto_post:
-        status = InvoiceStatus.NEEDS_REVIEW
-        reasons.append(
-            f"Confidence {_pct(value)} is below the auto-post threshold "
-            f"{_pct(auto_post)} ({source})."
-        )
-    else:
-        status = InvoiceStatus.APPROVED
-        reasons.append(
-            f"Confidence {_pct(value)} reaches the auto-post threshold "
-            f"{_pct(auto_post)} ({source})."
-        )
-    forced: list[str] = []
-    if status == InvoiceStatus.APPROVED:
-        if rule is not None and rule.always_review:
-            forced.append(f"Routing rule “{rule.name}” always sends to review.")
-        vendor = invoice.vendor
-        if vendor is not None and vendor.is_in_training and workspace.review_vendors_in_training:
-            forced.append(
-                f"Vendor “{vendor.name}” is in training ({vendor.training_progress} reviewed)."
-            )
-        forced += list(score.blocking)
-        weakest = weakest_required_field(score)
-        if weakest is not None and Decimal(str(weakest[1] * 100)) < auto_post:
-            # No field may be less sure than the threshold the whole document must reach.
-            forced.append(
-                f"{weakest[0]} was read with {_percent(weakest[1])} confidence, below the "
-                f"auto-post threshold {_pct(auto_post)}."
-            )
-    if score.must_review and status != InvoiceStatus.NEEDS_REVIEW:
-        forced += list(score.must_review)
-    if forced:
-        status = InvoiceStatus.NEEDS_REVIEW
-        reasons += forced
-    if status != InvoiceStatus.APPROVED:
-        for component in score.weakest():
-            reasons.append(
-                f"Cost {component.points:.1f} points — {component.label}: {component.detail}."
-            )
-    return RoutingDecision(
-        status=status,
-        reasons=tuple(reasons),
-        rule=rule,
-        review_threshold=review,
-        auto_post_threshold=auto_post,
-        forced_review=tuple(forced),
-        previous_status=invoice.status,
-    )
-
-
-def route_invoice(*, invoice: Invoice, score: Score) -> RoutingDecision:
-    """Move the invoice to refused / needs_review / approved by its score and the
-    thresholds, store the reasons and the rule, and write a "route" Decision."""
-    decision = decide_route(invoice=invoice, score=score)
-    _apply(invoice, score, decision)
-    return decision
-
-
-def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
-    target = decision.status
-    reasons = list(decision.reasons)
-    if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
-        # An automatic refusal is reopened for a person rather than approved outright.
-        target = InvoiceStatus.NEEDS_REVIEW
-        reasons.append("Refused earlier; now above the thresholds, so a person confirms.")
-    with transaction.atomic():
-        previous = invoice.status
-        invoice.route(target, reasons)
-        invoice.routing_rule = decision.rule
-        invoice.confidence = score.value
-        invoice.confidence_components = score.to_json()
-        invoice.save()
-        Decision.objects.create(
-            workspace_id=invoice.workspace_id,
-            action=DecisionAction.ROUTE,
-            actor=None,
-            invoice=invoice,
-            document_id=invoice.document_id,
-            vendor_id=invoice.vendor_id,
-            before={"status": previous},
-            after={
-                "status": invoice.status,
-                "confidence": str(score.value),
-                "rule": decision.rule.pk if decision.rule else None,
-                "review_threshold": _plain(decision.review_threshold),
-                "auto_post_threshold": _plain(decision.auto_post_threshold),
-            },
-            reason=" ".join(invoice.routing_reasons),
-        )
-    logger.info(
-        "invoice routed: invoice=%s %s -> %s confidence=%s rule=%s",
-        invoice.pk,
-        previous,
-        invoice.status,
-        score.value,
-        decision.rule.pk if decision.rule else None,
-    )
-
-
-# --- re-routing after a change ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RerouteResult:
-    examined: int
-    moved: dict[str, int] = field(default_factory=dict)  # "needs_review->approved": n
-
-    @property
-    def changed(self) -> int:
-        return sum(self.moved.values())
-
-
-def undecided_invoices(workspace: Workspace | int) -> models.QuerySet[Invoice]:
-    """Invoices no person decided yet: new or waiting for review, and those Well approved
-    or refused on its own that are not on their way to Qonto — minus any a person touched."""
-    automatic = models.Q(
-        status__in=(InvoiceStatus.APPROVED, InvoiceStatus.REFUSED), decided_by__isnull=True
-    )
-    return (
-        Invoice.objects.for_workspace(workspace)
-        .filter(models.Q(status__in=(InvoiceStatus.NEW, InvoiceStatus.NEEDS_REVIEW)) | automatic)
-        .filter(confidence__isnull=False)
-        .exclude(decisions__actor__isnull=False)
-        .distinct()
-    )
-
-
-def reroute_undecided(*, workspace: Workspace) -> RerouteResult:
-    """Apply the current thresholds and rules again to the invoices nobody decided yet."""
-    rules = list(RoutingRule.objects.for_workspace(workspace).active())
-    ids = list(undecided_invoices(workspace).order_by("pk").values_list("pk", flat=True))
-    moved: dict[str, int] = {}
-    for invoice_id in ids:
-        with transaction.atomic():
-            invoice = (
-                Invoice.objects.select_for_update(of=("self",))
-                .select_related("workspace", "document", "vendor")
-                .filter(pk=invoice_id)
-                .first()
-            )
-            if invoice is None or invoice.status not in (
-                InvoiceStatus.NEW,
-                InvoiceStatus.NEEDS_REVIEW,
-                InvoiceStatus.APPROVED,
-                InvoiceStatus.REFUSED,
-            ):
-                continue
-            score = Score.from_invoice(invoice)
-            decision = decide_route(invoice=invoice, score=score, rules=rules)
-            target = decision.status
-            if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
-                target = InvoiceStatus.NEEDS_REVIEW
-            if target == invoice.status:
-                rule_id = decision.rule.pk if decision.rule else None
-                if list(decision.reasons) != list(invoice.routing_reasons or []) or (
-                    rule_id != invoice.routing_rule_id
-                ):
-                    Invoice.objects.filter(pk=invoice.pk).update(
-                        routing_reasons=list(decision.reasons), routing_rule_id=rule_id
-                    )
-                continue
-            key = f"{invoice.status}->{target}"
-            _apply(invoice, score, decision)
-            moved[key] = moved.get(key, 0) + 1
-    logger.info("rerouted workspace %s: %s of %s moved", workspace.pk, moved, len(ids))
-    return RerouteResult(examined=len(ids), moved=moved)
-
-
-THRESHOLD_FIELDS = (
-    "review_threshold",
-    "auto_post_threshold",
-    "match_threshold",
-    "review_vendors_in_training",
-)
-
-
-def _plain(value: object) -> str:
-    """Thresholds as the database stores them ("55.00"), whether read back or just set."""
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return str(Decimal(value).quantize(CENT))
-    return str(value)
-
-
-def threshold_values(workspace: Workspace) -> dict[str, str]:
-    return {name: _plain(getattr(workspace, name)) for name in THRESHOLD_FIELDS}
-
-
-def record_threshold_change(
-    *,
-    workspace: Workspace,
-    user: AbstractBaseUser | None,
-    before: dict[str, str],
-    after: dict[str, str] | None = None,
-) -> RerouteResult:
-    """Log a change of the workspace thresholds (who, before → after) and re-route the
-    undecided invoices. `before` comes from `threshold_values(workspace)` taken before the
-    change; `after` defaults to the workspace's current values."""
-    after = after if after is not None else threshold_values(workspace)
-    changed = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
-    if not changed:
-        return RerouteResult(examined=0)
-    Decision.objects.create(
-        workspace=workspace,
-        action=DecisionAction.THRESHOLDS,
-        actor_id=user.pk if user is not None else None,
-        before={k: v[0] for k, v in changed.items()},
-        after={k: v[1] for k, v in changed.items()},
-        reason="; ".join(f"{k}: {old} → {new}" for k, (old, new) in changed.items()),
-    )
-    return reroute_undecided(workspace=workspace)
-
-
-def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
-    return {
-        "id": rule.pk,
-        "name": rule.name,
-        "priority": rule.priority,
-        "is_active": rule.is_active,
-        "vendor": rule.vendor_id,
-        "document_kind": rule.document_kind,
-        "currency": rule.currency,
-        "amount_above": str(rule.amount_above) if rule.amount_above is not None else None,
-        "review_threshold": _plain(rule.review_threshold),
-        "auto_post_threshold": _plain(rule.auto_post_threshold),
-        "always_review": rule.always_review,
-    }
-
-
-def record_rule_change(
-    *,
-    workspace: Workspace,
-    user: AbstractBaseUser | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> RerouteResult:
-    """Log a routing rule created (before None), changed, or deleted (after None), then
-    re-route the undecided invoices."""
-    if before == after:
-        return RerouteResult(examined=0)
-    name = (after or before or {}).get("name", "")
-    verb = "created" if before is None else "deleted" if after is None else "changed"
-    Decision.objects.create(
-        workspace=workspace,
-        action=DecisionAction.RULE,
-        actor_id=user.pk if user is not None else None,
-        before=before or {},
-        after=after or {},
-        reason=f"Routing rule “{name}” {verb}.",
-    )
-    return reroute_undecided(workspace=workspace)

@@ -1,0 +1,373 @@
+"""Routing: where a scored invoice goes, against the workspace thresholds or a routing rule.
+
+`route_invoice` compares an invoice's score (see `reconciliation.invoices.scoring`) with the
+thresholds (the workspace's, or those of the first matching routing rule) and moves the
+invoice to `refused`, `needs_review` or `approved`, writing the reasons and a "route"
+Decision. When thresholds or rules change, `record_threshold_change` / `record_rule_change`
+log the change as a Decision and re-route the invoices nobody has decided yet
+(`reroute_undecided`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from reconciliation.invoices.scoring import CENT, Score, as_percent, weakest_required_field
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    RoutingRule,
+    Workspace,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    status: InvoiceStatus
+    reasons: tuple[str, ...]
+    rule: RoutingRule | None
+    review_threshold: Decimal
+    auto_post_threshold: Decimal
+    forced_review: tuple[str, ...] = ()
+    previous_status: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_status != self.status
+
+
+def _amount_in(invoice: Invoice, rule: RoutingRule, home_currency: str) -> Decimal | None:
+    """The invoice total in the rule's currency when it has one, else in the home currency
+    (converted amount when the invoice is in another currency and a conversion exists)."""
+    total: Decimal | None = invoice.total_amount
+    if total is None:
+        return None
+    if rule.currency or invoice.currency == home_currency or not invoice.currency:
+        return abs(total)
+    converted: Decimal | None = invoice.converted_amount
+    return abs(converted) if converted is not None else abs(total)
+
+
+def rule_matches(rule: RoutingRule, invoice: Invoice, home_currency: str) -> bool:
+    """Every criterion the rule sets must hold (a rule with none applies to all)."""
+    if rule.vendor_id is not None and rule.vendor_id != invoice.vendor_id:
+        return False
+    if rule.document_kind and rule.document_kind != invoice.document.kind:
+        return False
+    if rule.currency and rule.currency.upper() != (invoice.currency or "").upper():
+        return False
+    if rule.amount_above is not None:
+        amount = _amount_in(invoice, rule, home_currency)
+        if amount is None or amount <= rule.amount_above:
+            return False
+    return True
+
+
+def matching_rule(invoice: Invoice, rules: list[RoutingRule] | None = None) -> RoutingRule | None:
+    if rules is None:
+        rules = list(RoutingRule.objects.for_workspace(invoice.workspace_id).active())
+    home = invoice.workspace.home_currency
+    return next((rule for rule in rules if rule_matches(rule, invoice, home)), None)
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value:.2f}%"
+
+
+def decide_route(
+    *, invoice: Invoice, score: Score, rules: list[RoutingRule] | None = None
+) -> RoutingDecision:
+    """Where the invoice should go and why, without changing anything."""
+    workspace = invoice.workspace
+    rule = matching_rule(invoice, rules)
+    review = rule.review_threshold if rule else workspace.review_threshold
+    auto_post = rule.auto_post_threshold if rule else workspace.auto_post_threshold
+    reasons: list[str] = []
+    if rule is not None:
+        reasons.append(
+            f"Routing rule “{rule.name}” applies: thresholds {_pct(review)} / {_pct(auto_post)}."
+        )
+    status, reason = _by_thresholds(score.value, review, auto_post, rule)
+    reasons.append(reason)
+    forced: list[str] = []
+    if status == InvoiceStatus.APPROVED:
+        forced += _held_back(invoice, score, rule, auto_post)
+    if score.must_review and status != InvoiceStatus.NEEDS_REVIEW:
+        forced += list(score.must_review)
+    if forced:
+        status = InvoiceStatus.NEEDS_REVIEW
+        reasons += forced
+    if status != InvoiceStatus.APPROVED:
+        for component in score.weakest():
+            reasons.append(
+                f"Cost {component.points:.1f} points — {component.label}: {component.detail}."
+            )
+    return RoutingDecision(
+        status=status,
+        reasons=tuple(reasons),
+        rule=rule,
+        review_threshold=review,
+        auto_post_threshold=auto_post,
+        forced_review=tuple(forced),
+        previous_status=invoice.status,
+    )
+
+
+def _by_thresholds(
+    value: Decimal, review: Decimal, auto_post: Decimal, rule: RoutingRule | None
+) -> tuple[InvoiceStatus, str]:
+    """The status the score alone earns, and the reason naming the thresholds' source."""
+    source = f"rule “{rule.name}” (#{rule.pk}, priority {rule.priority})" if rule else "workspace"
+    if value < review:
+        return InvoiceStatus.REFUSED, (
+            f"Confidence {_pct(value)} is below the review threshold {_pct(review)} ({source})."
+        )
+    if value < auto_post:
+        return InvoiceStatus.NEEDS_REVIEW, (
+            f"Confidence {_pct(value)} is below the auto-post threshold "
+            f"{_pct(auto_post)} ({source})."
+        )
+    return InvoiceStatus.APPROVED, (
+        f"Confidence {_pct(value)} reaches the auto-post threshold {_pct(auto_post)} ({source})."
+    )
+
+
+def _held_back(
+    invoice: Invoice, score: Score, rule: RoutingRule | None, auto_post: Decimal
+) -> list[str]:
+    """Why an invoice whose score reaches the auto-post threshold still goes to a person."""
+    forced: list[str] = []
+    if rule is not None and rule.always_review:
+        forced.append(f"Routing rule “{rule.name}” always sends to review.")
+    vendor = invoice.vendor
+    if (
+        vendor is not None
+        and vendor.is_in_training
+        and invoice.workspace.review_vendors_in_training
+    ):
+        forced.append(
+            f"Vendor “{vendor.name}” is in training ({vendor.training_progress} reviewed)."
+        )
+    forced += list(score.blocking)
+    weakest = weakest_required_field(score)
+    if weakest is not None and Decimal(str(weakest[1] * 100)) < auto_post:
+        # No field may be less sure than the threshold the whole document must reach.
+        forced.append(
+            f"{weakest[0]} was read with {as_percent(weakest[1])} confidence, below the "
+            f"auto-post threshold {_pct(auto_post)}."
+        )
+    return forced
+
+
+def route_invoice(*, invoice: Invoice, score: Score) -> RoutingDecision:
+    """Move the invoice to refused / needs_review / approved by its score and the
+    thresholds, store the reasons and the rule, and write a "route" Decision."""
+    decision = decide_route(invoice=invoice, score=score)
+    _apply(invoice, score, decision)
+    return decision
+
+
+def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
+    target = decision.status
+    reasons = list(decision.reasons)
+    if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
+        # An automatic refusal is reopened for a person rather than approved outright.
+        target = InvoiceStatus.NEEDS_REVIEW
+        reasons.append("Refused earlier; now above the thresholds, so a person confirms.")
+    with transaction.atomic():
+        previous = invoice.status
+        invoice.route(target, reasons)
+        invoice.routing_rule = decision.rule
+        invoice.confidence = score.value
+        invoice.confidence_components = score.to_json()
+        invoice.save()
+        Decision.record(
+            workspace=invoice.workspace_id,
+            action=DecisionAction.ROUTE,
+            actor=None,
+            invoice=invoice,
+            document=invoice.document_id,
+            vendor=invoice.vendor_id,
+            before={"status": previous},
+            after={
+                "status": invoice.status,
+                "confidence": str(score.value),
+                "rule": decision.rule.pk if decision.rule else None,
+                "review_threshold": _plain(decision.review_threshold),
+                "auto_post_threshold": _plain(decision.auto_post_threshold),
+            },
+            reason=" ".join(invoice.routing_reasons),
+        )
+    logger.info(
+        "invoice routed: invoice=%s %s -> %s confidence=%s rule=%s",
+        invoice.pk,
+        previous,
+        invoice.status,
+        score.value,
+        decision.rule.pk if decision.rule else None,
+    )
+
+
+# --- re-routing after a change ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RerouteResult:
+    examined: int
+    moved: dict[str, int] = field(default_factory=dict)  # "needs_review->approved": n
+
+    @property
+    def changed(self) -> int:
+        return sum(self.moved.values())
+
+
+def undecided_invoices(workspace: Workspace | int) -> models.QuerySet[Invoice]:
+    """Invoices no person decided yet: new or waiting for review, and those Well approved
+    or refused on its own that are not on their way to Qonto — minus any a person touched."""
+    automatic = models.Q(
+        status__in=(InvoiceStatus.APPROVED, InvoiceStatus.REFUSED), decided_by__isnull=True
+    )
+    return (
+        Invoice.objects.for_workspace(workspace)
+        .filter(models.Q(status__in=(InvoiceStatus.NEW, InvoiceStatus.NEEDS_REVIEW)) | automatic)
+        .filter(confidence__isnull=False)
+        .exclude(decisions__actor__isnull=False)
+        .distinct()
+    )
+
+
+def reroute_undecided(*, workspace: Workspace) -> RerouteResult:
+    """Apply the current thresholds and rules again to the invoices nobody decided yet."""
+    rules = list(RoutingRule.objects.for_workspace(workspace).active())
+    ids = list(undecided_invoices(workspace).order_by("pk").values_list("pk", flat=True))
+    moved: dict[str, int] = {}
+    for invoice_id in ids:
+        with transaction.atomic():
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("workspace", "document", "vendor")
+                .filter(pk=invoice_id)
+                .first()
+            )
+            if invoice is None or invoice.status not in (
+                InvoiceStatus.NEW,
+                InvoiceStatus.NEEDS_REVIEW,
+                InvoiceStatus.APPROVED,
+                InvoiceStatus.REFUSED,
+            ):
+                continue
+            score = Score.from_invoice(invoice)
+            decision = decide_route(invoice=invoice, score=score, rules=rules)
+            target = decision.status
+            if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
+                target = InvoiceStatus.NEEDS_REVIEW
+            if target == invoice.status:
+                rule_id = decision.rule.pk if decision.rule else None
+                if list(decision.reasons) != list(invoice.routing_reasons or []) or (
+                    rule_id != invoice.routing_rule_id
+                ):
+                    Invoice.objects.filter(pk=invoice.pk).update(
+                        routing_reasons=list(decision.reasons), routing_rule_id=rule_id
+                    )
+                continue
+            key = f"{invoice.status}->{target}"
+            _apply(invoice, score, decision)
+            moved[key] = moved.get(key, 0) + 1
+    logger.info("rerouted workspace %s: %s of %s moved", workspace.pk, moved, len(ids))
+    return RerouteResult(examined=len(ids), moved=moved)
+
+
+THRESHOLD_FIELDS = (
+    "review_threshold",
+    "auto_post_threshold",
+    "match_threshold",
+    "review_vendors_in_training",
+)
+
+
+def _plain(value: object) -> str:
+    """Thresholds as the database stores them ("55.00"), whether read back or just set."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return str(Decimal(value).quantize(CENT))
+    return str(value)
+
+
+def threshold_values(workspace: Workspace) -> dict[str, str]:
+    return {name: _plain(getattr(workspace, name)) for name in THRESHOLD_FIELDS}
+
+
+def record_threshold_change(
+    *,
+    workspace: Workspace,
+    user: AbstractBaseUser | None,
+    before: dict[str, str],
+    after: dict[str, str] | None = None,
+) -> RerouteResult:
+    """Log a change of the workspace thresholds (who, before → after) and re-route the
+    undecided invoices. `before` comes from `threshold_values(workspace)` taken before the
+    change; `after` defaults to the workspace's current values."""
+    after = after if after is not None else threshold_values(workspace)
+    changed = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    if not changed:
+        return RerouteResult(examined=0)
+    Decision.record(
+        workspace=workspace,
+        action=DecisionAction.THRESHOLDS,
+        actor=user,
+        before={k: v[0] for k, v in changed.items()},
+        after={k: v[1] for k, v in changed.items()},
+        reason="; ".join(f"{k}: {old} → {new}" for k, (old, new) in changed.items()),
+    )
+    return reroute_undecided(workspace=workspace)
+
+
+def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        "name": rule.name,
+        "priority": rule.priority,
+        "is_active": rule.is_active,
+        "vendor": rule.vendor_id,
+        "document_kind": rule.document_kind,
+        "currency": rule.currency,
+        "amount_above": str(rule.amount_above) if rule.amount_above is not None else None,
+        "review_threshold": _plain(rule.review_threshold),
+        "auto_post_threshold": _plain(rule.auto_post_threshold),
+        "always_review": rule.always_review,
+    }
+
+
+def record_rule_change(
+    *,
+    workspace: Workspace,
+    user: AbstractBaseUser | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> RerouteResult:
+    """Log a routing rule created (before None), changed, or deleted (after None), then
+    re-route the undecided invoices."""
+    if before == after:
+        return RerouteResult(examined=0)
+    name = (after or before or {}).get("name", "")
+    verb = "created" if before is None else "deleted" if after is None else "changed"
+    Decision.record(
+        workspace=workspace,
+        action=DecisionAction.RULE,
+        actor=user,
+        before=before or {},
+        after=after or {},
+        reason=f"Routing rule “{name}” {verb}.",
+    )
+    return reroute_undecided(workspace=workspace)
