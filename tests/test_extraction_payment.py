@@ -74,3 +74,16 @@ def test_payment_fields_carry_evidence_and_calibrated_confidence(tmp_path: Path)
     assert iban.evidence.text == "IBAN beneficiario IT60 X054 2811 1010 0000 0123 456"
     assert iban.confidence >= 0.85
     assert iban.source == "text"
+
+
+def test_a_heading_is_never_the_beneficiary(tmp_path: Path) -> None:
+    rows = [
+        ("Transfer confirmation",),
+        ("Beneficiary", "Bank details"),
+        ("Amount", "950.00 EUR"),
+        ("Execution date", "2024-02-01"),
+    ]
+    extraction = read(tmp_path, render_text([lines_at(rows)]))
+    assert extraction.kind == "wire_notice"
+    assert extraction.value("beneficiary_name") is None
+    assert extraction.value("amount") == Decimal("950.00")

@@ -11,6 +11,7 @@ from reconciliation.extraction.dates import find_dates
 from reconciliation.extraction.document import Document, compile_terms
 from reconciliation.extraction.fields import _value_windows
 from reconciliation.extraction.identifiers import find_ibans
+from reconciliation.extraction.labels import looks_like_label
 from reconciliation.extraction.types import Evidence
 
 AMOUNT_LABEL = compile_terms(
@@ -100,6 +101,7 @@ def extract_payment_fields(doc: Document) -> dict[str, Guess]:
         for g in _labelled_text(doc, BENEFICIARY_LABEL, max_len=70)
         if not find_ibans(str(g.value))
         and not re.match(r"^(?:iban|bic|account)", str(g.value), re.I)
+        and not looks_like_label(str(g.value))
     ]
     name = pick(names)
     if name is not None:
