@@ -644,7 +644,18 @@ def test_an_account_with_neither_id_nor_iban_is_skipped_with_a_log_line(
 
 
 def test_documented_list_page_mirrored_as_the_sync_guide_asks(server: FixtureServer) -> None:
-    server.serve(fixture("supplier_invoices_list_documented"))
+    # The list reference's own example (docs.qonto.com/api-reference/business-api/endpoints/
+    # supplier-invoices/list-supplier-invoices) is the retrieve example's item on page 2 of 2.
+    item = json.loads(fixture("supplier_invoice_get_ok").raw)["supplier_invoice"]
+    meta = {
+        "current_page": 2,
+        "next_page": None,
+        "prev_page": 1,
+        "total_pages": 2,
+        "total_count": 150,
+        "per_page": 100,
+    }
+    server.serve(altered("supplier_invoices_list_ok", {"supplier_invoices": [item], "meta": meta}))
     until = datetime(2026, 2, 1, tzinfo=UTC)
 
     invoices = list(
