@@ -40,6 +40,7 @@ from reconciliation.models import (
     Decision,
     DecisionAction,
     Document,
+    DocumentStatus,
     IllegalTransitionError,
     Invoice,
     InvoiceStatus,
@@ -47,6 +48,7 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
 )
+from reconciliation.queue import enqueue
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -111,8 +113,9 @@ class BulkResult:
 def queue_documents(documents: QuerySet[Document]) -> QuerySet[Document]:
     """The documents of `documents` that need a reviewer, annotated for the queue's columns.
 
-    Annotations: `is_double_charge` (a proposed double-charge match), `open_candidates`
-    (proposed payment matches to pick from) and `priority` (0 for double charges, 1 otherwise).
+    Annotations: `is_double_charge` (a proposed double-charge match) and `open_candidates`
+    (proposed payment matches to pick from). Documents Well sent to review without an invoice
+    (a payment with no debit, an advice nothing fits) carry their `review_reason`.
     """
     double_charges = Match.objects.filter(
         document=OuterRef("pk"), kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED
@@ -135,6 +138,7 @@ def queue_documents(documents: QuerySet[Document]) -> QuerySet[Document]:
             Q(invoice__status=InvoiceStatus.NEEDS_REVIEW)
             | Q(is_double_charge=True)
             | Q(open_candidates__gt=0)
+            | ~Q(review_reason="")
         )
         .select_related("workspace", "invoice", "invoice__vendor")
     )
@@ -396,6 +400,99 @@ def refuse_document(*, document: Document, user: AbstractBaseUser, reason: str) 
     if invoice is None:
         raise ReviewError("This document has no invoice to refuse.")
     return refuse_invoice(invoice=invoice, user=user, reason=reason).message
+
+
+# --- documents with no invoice to decide ---------------------------------------------------
+
+
+def read_again(*, document: Document, user: AbstractBaseUser) -> str:
+    """Send an unreadable document back to the reader (after a limit was raised or the reader
+    upgraded): it is read with a fresh count of attempts. Returns the sentence to show."""
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if not locked.can_read_again:
+            raise ReviewError("Only an unreadable document whose file is stored can be read again.")
+        before = {
+            "status": locked.status,
+            "failure_code": locked.failure_code,
+            "status_reason": locked.status_reason,
+        }
+        locked.read_again()
+        locked.save(update_fields=["status", "status_reason", "failure_code", "parse_attempts"])
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.READ_AGAIN,
+            actor=user,
+            document=locked,
+            before=before,
+            after={"status": locked.status},
+            reason=f"Read again; it was: {before['status_reason'] or before['failure_code']}",
+        )
+        enqueue("reconciliation.tasks.parse_document", locked.pk)
+    return "Queued to be read again; it shows up here once it was read."
+
+
+def not_a_duplicate(*, document: Document, user: AbstractBaseUser) -> str:
+    """A person's override of "duplicate": the document is read as one of its own (its invoice
+    goes through scoring and routing like any other). Returns the sentence to show."""
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.status != DocumentStatus.DUPLICATE:
+            raise ReviewError("Only a document set aside as a duplicate can be marked otherwise.")
+        if not locked.file:
+            raise ReviewError("Its stored file is missing; sync the folder again.")
+        before = {
+            "status": locked.status,
+            "duplicate_of": locked.duplicate_of_id,
+            "status_reason": locked.status_reason,
+        }
+        locked.mark_as_not_duplicate()
+        locked.save(
+            update_fields=[
+                "status",
+                "is_not_duplicate",
+                "duplicate_of",
+                "status_reason",
+                "failure_code",
+                "parse_attempts",
+            ]
+        )
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.NOT_DUPLICATE,
+            actor=user,
+            document=locked,
+            before=before,
+            after={"status": locked.status, "is_not_duplicate": True},
+            reason="Not a duplicate: read as a document of its own.",
+        )
+        enqueue("reconciliation.tasks.parse_document", locked.pk)
+    return "Marked as not a duplicate; it is being read as a document of its own."
+
+
+def set_aside(*, document: Document, user: AbstractBaseUser, reason: str) -> str:
+    """A person looked at a document Well sent to review without an invoice (a payment with no
+    debit, an advice nothing fits) and says nothing more is to be done."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ReviewError("Say why nothing more is to be done (a few words).")
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if not locked.review_reason:
+            raise ReviewError("This document is not waiting for a person.")
+        before = {"review_reason": locked.review_reason}
+        locked.clear_review()
+        locked.save(update_fields=["review_reason"])
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.SET_ASIDE,
+            actor=user,
+            document=locked,
+            before=before,
+            after={"review_reason": ""},
+            reason=reason,
+        )
+    return "Set aside; it left the queue."
 
 
 # --- many documents ------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -76,9 +77,22 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
         "parsed_at",
     ]
     exclude = ["file", "extraction", "words"]
+    actions = ["read_again_selected", "not_duplicate_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Read selected unreadable documents again", permissions=["change"])
+    def read_again_selected(
+        self, request: HttpRequest, queryset: QuerySet[Document]
+    ) -> HttpResponse | None:
+        return _each_document(self, request, queryset, review.read_again, "Read again")
+
+    @admin.action(description="Not a duplicate: read selected as their own", permissions=["change"])
+    def not_duplicate_selected(
+        self, request: HttpRequest, queryset: QuerySet[Document]
+    ) -> HttpResponse | None:
+        return _each_document(self, request, queryset, review.not_a_duplicate, "Marked")
 
     def has_delete_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False  # the record that a file was seen (and why it was set aside) stays
@@ -93,6 +107,39 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
             return "—"
         url = reverse("admin:reconciliation-review-file", args=[obj.pk])
         return format_html('<a href="{}">Download the PDF</a>', url)
+
+
+def _each_document(
+    model_admin: DocumentAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Document],
+    way_forward: Callable[..., str],
+    verb: str,
+) -> HttpResponse | None:
+    """Run one way forward on each selected document the user may decide on; from the
+    document's own page, go back to it."""
+    if not request.user.is_superuser:
+        queryset = queryset.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
+    user = request.user
+    assert isinstance(user, AbstractBaseUser)  # the admin only serves signed-in users
+    documents = list(queryset)
+    done, skipped = 0, []
+    for document in documents:
+        try:
+            way_forward(document=document, user=user)
+        except review.ReviewError as error:
+            skipped.append(f"{document.original_name}: {error}")
+        else:
+            done += 1
+    model_admin.message_user(
+        request, f"{verb} {done} document{'s' if done != 1 else ''}.", messages.SUCCESS
+    )
+    for line in skipped[:10]:
+        model_admin.message_user(request, f"Skipped {line}", messages.WARNING)
+    if request.POST.get("_from_page") and len(documents) == 1:
+        url = reverse("admin:reconciliation_document_change", args=[documents[0].pk])
+        return HttpResponseRedirect(url)
+    return None
 
 
 class PostAttemptInline(admin.TabularInline[PostAttempt, Invoice]):

@@ -90,6 +90,7 @@ class ReasonFilter(admin.SimpleListFilter):
             ("conflict", "Conflicts with the vendor record"),
             ("rule", "Routing rule"),
             ("no_text", "Scanned (no text)"),
+            ("nothing_fits", "Payment or advice nothing fits"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -105,6 +106,7 @@ class ReasonFilter(admin.SimpleListFilter):
             "conflict": Q(invoice__confidence_components__components__icontains='"conflict:'),
             "rule": Q(invoice__routing_rule__isnull=False),
             "no_text": Q(has_text_layer=False),
+            "nothing_fits": ~Q(review_reason=""),
         }
         if value in conditions:
             return queryset.filter(conditions[value])
@@ -222,7 +224,11 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         counts = self.get_queryset(request).aggregate(
             total=Count("pk"),
             double_charges=Count("pk", filter=Q(is_double_charge=True)),
-            payments=Count("pk", filter=Q(open_candidates__gt=0, is_double_charge=False)),
+            payments=Count(
+                "pk",
+                filter=(Q(open_candidates__gt=0) | ~Q(review_reason=""))
+                & Q(is_double_charge=False),
+            ),
             invoices=Count(
                 "pk", filter=Q(invoice__isnull=False, is_double_charge=False, open_candidates=0)
             ),
@@ -309,7 +315,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             return f"{lead}{more}"
         if int(getattr(obj, "open_candidates", 0) or 0):
             return "Payment not matched with certainty"
-        return ""
+        return obj.review_reason
 
     @admin.display(description="Due", ordering="invoice__due_date")
     def due(self, obj: Document) -> str:
@@ -578,6 +584,9 @@ def _decide(
 
     user = _user(request)
     try:
+        way_forward = _way_forward(request, document, invoice, user, action)
+        if way_forward is not None:
+            return way_forward
         if action in ("save", "save_next", "approve"):
             if invoice is None or form is None:
                 raise Http404("This document has no invoice fields.")
@@ -613,11 +622,32 @@ def _decide(
             match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
             matching.dismiss_double_charge(match=match, user=user)
             return Outcome("Marked as not a duplicate; it can be approved now.", stay=True)
-        if action == "reopen":
-            return _reopen(request, invoice, user)
     except (review.ReviewError, IllegalTransitionError, matching.MatchConflictError) as error:
         return Outcome(str(error), messages.ERROR)
     return Outcome("Unknown action.", messages.ERROR)
+
+
+def _way_forward(
+    request: HttpRequest,
+    document: Document,
+    invoice: Invoice | None,
+    user: AbstractBaseUser,
+    action: str,
+) -> Outcome | None:
+    """The ways out of a dead end: reopen a refusal, read an unreadable document again, read a
+    duplicate as its own, set aside a payment nothing fits. None for the other actions."""
+    if action == "reopen":
+        return _reopen(request, invoice, user)
+    if action == "read_again":
+        return Outcome(review.read_again(document=document, user=user), stay=True)
+    if action == "document_not_duplicate":
+        return Outcome(review.not_a_duplicate(document=document, user=user), stay=True)
+    if action == "set_aside":
+        reason = request.POST.get("reason", "").strip()
+        if len(reason) < review.MIN_REASON_LENGTH:
+            return Outcome("Say why nothing more is to be done (a few words).", messages.ERROR)
+        return Outcome(review.set_aside(document=document, user=user, reason=reason))
+    return None
 
 
 def _reopen(request: HttpRequest, invoice: Invoice | None, user: AbstractBaseUser) -> Outcome:
