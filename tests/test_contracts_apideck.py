@@ -4,6 +4,7 @@ and vault), served over loopback HTTP."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -186,3 +187,16 @@ def test_refresh_failure_without_expiry_is_transient(server: FixtureServer) -> N
     # retry_after_ms in the spec's example is an instant long past: retry at once.
     error = raised.value
     assert (error.status, error.retry_after, error.outcome_unknown) == (401, 0.0, False)
+
+
+def test_a_final_refresh_failure_answered_with_400_asks_for_a_reconnection(
+    server: FixtureServer,
+) -> None:
+    # credentials_expire_at_ms is "only present for non-recoverable errors (401, 400)".
+    final = load("apideck", "error_refresh_failed_final")
+    server.serve(replace(final, status=400))
+
+    with pytest.raises(AuthError) as raised:
+        client(server).list_files(CONSUMER, "root")
+
+    assert (raised.value.status, raised.value.code) == (400, "refresh_token_connector_error")

@@ -4,7 +4,7 @@ body, or a token-refresh failure with its timing). Their meaning here:
 
 - ``ConnectorRateLimitError`` is a rate limit whatever the status (Dropbox's own ``retry_after``
   may be forwarded in ``detail.error.error.retry_after``);
-- 401 ``refresh_token_connector_error``: final (reconnect) only when ``detail.debug`` carries
+- 401/400 ``refresh_token_connector_error``: final (reconnect) only when ``detail.debug`` carries
   ``credentials_expire_at_ms`` ("only present for non-recoverable errors"); without it Vault keeps
   the credentials and the refresh is retried after its cooldown, so it is transient;
 - any other 401 means our API key or app id is wrong (an operator's fix, not the user's);
@@ -95,24 +95,28 @@ def _refresh_wait(debug: Any, now: datetime) -> float | None:
     return None
 
 
-def _unauthorized(found: Classification, raw: ApideckErrorBody | None) -> ConnectorError:
-    body = found.body
-    if raw is not None and raw.detail_type == REFRESH_FAILED:
-        debug = raw.detail.get("debug") if isinstance(raw.detail, dict) else None
-        if isinstance(debug, dict) and debug.get("credentials_expire_at_ms") is not None:
-            return AuthError(
-                "Apideck could not refresh the Dropbox connection and will drop its "
-                f"credentials; reconnect it through Vault ({body.summary})",
-                code=REFRESH_FAILED,
-                **found.common,
-            )
-        return TransientError(
-            f"Apideck could not refresh the Dropbox connection this time; it keeps the "
-            f"credentials and retries after a cooldown ({body.summary})",
-            retry_after=_refresh_wait(debug, datetime.now(UTC)),
-            outcome_unknown=False,
+def _refresh_failed(found: Classification, raw: ApideckErrorBody) -> ConnectorError:
+    """Final (reconnect) only with ``credentials_expire_at_ms``; otherwise Vault keeps the
+    credentials and a later call may succeed."""
+    debug = raw.detail.get("debug") if isinstance(raw.detail, dict) else None
+    if isinstance(debug, dict) and debug.get("credentials_expire_at_ms") is not None:
+        return AuthError(
+            "Apideck could not refresh the Dropbox connection and will drop its "
+            f"credentials; reconnect it through Vault ({found.body.summary})",
+            code=REFRESH_FAILED,
             **found.common,
         )
+    return TransientError(
+        f"Apideck could not refresh the Dropbox connection this time; it keeps the "
+        f"credentials and retries after a cooldown ({found.body.summary})",
+        retry_after=_refresh_wait(debug, datetime.now(UTC)),
+        outcome_unknown=False,
+        **found.common,
+    )
+
+
+def _unauthorized(found: Classification) -> ConnectorError:
+    body = found.body
     if body.code in AUTH_TYPE_NAMES:
         return AuthError(
             f"the Vault connection is unusable; reconnect it ({body.summary})",
@@ -138,8 +142,12 @@ def _special(found: Classification) -> ConnectorError | None:
             outcome_unknown=False,
             **found.common,
         )
+    raw = error_body(found.response)
+    # The spec names 401 and 400 for a failed token refresh.
+    if raw is not None and raw.detail_type == REFRESH_FAILED:
+        return _refresh_failed(found, raw)
     if status == 401:
-        return _unauthorized(found, error_body(found.response))
+        return _unauthorized(found)
     if body.code in AUTH_TYPE_NAMES:
         return AuthError(
             f"the Vault connection is missing or unusable; reconnect it ({body.summary})",
