@@ -6,20 +6,19 @@ from __future__ import annotations
 import pytest
 from pytest_django.fixtures import Settings
 
-from bench.post import (
-    LEASE_SECONDS,
-    READ_TIMEOUT_SECONDS,
-    REJECTED_ON_PURPOSE,
-    blind_resends,
-    connect_qonto,
-    invoice_pdf,
-    run_harness,
-)
 from connectors.config import QontoConfig
 from connectors.oauth import StaticTokenSource
 from connectors.qonto import BulkItem, QontoClient
 from connectors.sandbox import Sandbox
 from reconciliation.models import Invoice, InvoiceStatus, Workspace
+from tests.posting_fixtures import connect_qonto, invoice_pdf
+from tests.posting_harness import (
+    LEASE_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    REJECTED_ON_PURPOSE,
+    blind_resends,
+    run_harness,
+)
 
 INVOICES = 100
 
