@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
@@ -184,6 +185,48 @@ def huge_image() -> bytes:
     return text_page_pdf(page_entries=b"/XObject << /Im1 6 0 R >> ", extra=[image])
 
 
+def scanned_image_bomb() -> bytes:
+    """A page with no text and one image to OCR, declared 100000 x 100000: the size is read
+    from the image's dictionary and the page refused before anything is decoded."""
+    image = stream(
+        inflating_to(1 << 30),
+        b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 /ColorSpace /DeviceGray"
+        b" /BitsPerComponent 8 /Filter /FlateDecode ",
+    )
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+            b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
+            stream(content),
+            image,
+        ]
+    )
+
+
+def giant_scanned_page() -> bytes:
+    """A page without text the size of a football pitch: no resolution would make it both
+    readable and small enough to render."""
+    image = stream(
+        zlib.compress(b"\x80" * 100),
+        b"/Type /XObject /Subtype /Image /Width 10 /Height 10 /ColorSpace /DeviceGray"
+        b" /BitsPerComponent 8 /Filter /FlateDecode ",
+    )
+    content = b"q 14400 0 0 14400 0 0 cm /Im1 Do Q"
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R"
+            b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
+            stream(content),
+            image,
+        ]
+    )
+
+
 def javascript_on_open() -> bytes:
     return text_page_pdf(
         catalog_entries=b"/OpenAction << /S /JavaScript /JS (app.alert\\('paid'\\);) >> "
@@ -264,6 +307,20 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
         "The PDF contains an image of 100000 x 100000 pixels, far larger than any scan; it was"
         " not processed.",
     ),
+    (
+        "scanned_image_bomb_case",
+        scanned_image_bomb,
+        "image_too_large",
+        "The PDF contains an image of 100000 x 100000 pixels, far larger than any scan; it was"
+        " not processed.",
+    ),
+    (
+        "giant_scanned_page_case",
+        giant_scanned_page,
+        "page_too_large",
+        "A page of the PDF is too large to read as a scan (larger than any paper format); it"
+        " was not processed.",
+    ),
     ("javascript_on_open_case", javascript_on_open, "active_content", ACTIVE),
     ("javascript_in_link_case", javascript_in_link, "active_content", ACTIVE),
     (
@@ -326,3 +383,42 @@ def test_normal_invoice_with_small_image_parses(tmp_path: Path) -> None:
 
     assert isinstance(outcome, Extraction)
     assert [word.text for word in outcome.words] == INVOICE_WORDS
+
+
+def long_scan(pages: int) -> bytes:
+    """A desk scanner's multi-page file: every page an image of typed text, no text layer."""
+    document = FPDF(format="A4", unit="pt")
+    document.add_page()
+    document.set_font("Helvetica", size=11)
+    for row in range(40):
+        document.text(50, 60 + 18 * row, f"Line {row} of the delivery terms, clause {row + 1}.")
+    rendered = pdfium.PdfDocument(bytes(document.output()))
+    image = rendered[0].render(scale=200 / 72, grayscale=True).to_pil().convert("L")
+    rendered.close()
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=200, save_all=True, append_images=[image] * (pages - 1))
+    return out.getvalue()
+
+
+def test_a_fifty_page_scan_ends_within_the_limits_with_what_was_read(
+    tmp_path: Path, invoice: Path
+) -> None:
+    path = tmp_path / "scan-50.pdf"
+    path.write_bytes(long_scan(50))
+    limits = Limits(memory_mb=512, cpu_seconds=20, wall_seconds=30, max_pages=50)
+
+    outcome = extract_isolated(path, limits=limits)
+
+    assert isinstance(outcome, Extraction)
+    assert (outcome.page_count, outcome.source) == (50, "ocr")
+    # First and last pages first: where an invoice's header and totals are.
+    assert (outcome.ocr_pages[0], outcome.ocr_pages[-1]) == (1, 50)
+    read = len(outcome.ocr_pages)
+    assert 2 <= read < 50
+    assert outcome.warnings[-1].endswith(
+        "(OCR stopped at the time limit; fields printed there may be missing)"
+    )
+    assert outcome.warnings[-1].startswith("not read: pages ")
+    following = extract_isolated(invoice, limits=LIMITS)
+    assert isinstance(following, Extraction)
+    assert [word.text for word in following.words] == INVOICE_WORDS

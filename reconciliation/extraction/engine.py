@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from reconciliation.extraction.errors import (
     EncryptedPdfError,
@@ -23,6 +23,7 @@ from reconciliation.extraction.types import (
     ExtractedField,
     Extraction,
     FieldValue,
+    OcrMode,
     Word,
 )
 
@@ -43,10 +44,6 @@ MIN_CHARS = 20
 MIN_PLAIN_SHARE = 0.6
 #: A page with fewer characters than this is checked for a page-sized image under them.
 THIN_PAGE_CHARS = 200
-
-#: "auto" OCRs the pages without a usable text layer, "force" every page (the text layer is
-#: ignored), "off" none.
-OcrMode = Literal["auto", "force", "off"]
 
 
 def extract_document(

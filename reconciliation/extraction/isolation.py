@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import Extraction, OcrMode
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def extract_isolated(
     use_xml: bool = True,
     limits: Limits | None = None,
     fresh_child: bool = False,
-    ocr: str = "auto",
+    ocr: OcrMode = "auto",
 ) -> Extraction | ExtractionFailure:
     """Read one PDF in the reader process; see the module docstring.
 

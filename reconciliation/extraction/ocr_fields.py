@@ -94,7 +94,7 @@ def ocr_factor(certainty: float) -> float:
     """1 for words Tesseract is sure of, falling to 0.5 for words it barely recognised."""
     if certainty >= SURE_WORDS:
         return 1.0
-    return max(0.5, 1.0 - (SURE_WORDS - certainty) * 1.25)
+    return round(max(0.5, 1.0 - (SURE_WORDS - certainty) * 1.25), 3)
 
 
 def suggest_correction(name: str, value: str) -> str | None:

@@ -12,6 +12,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
+#: "auto" OCRs the pages without a usable text layer, "force" every page (the text layer is
+#: ignored), "off" none.
+OcrMode = Literal["auto", "force", "off"]
 FieldSource = Literal["xml", "text", "learned", "enriched", "reviewer"]
 
 #: The ten invoice fields the product extracts (and the benchmark scores).
