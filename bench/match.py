@@ -66,9 +66,9 @@ def _configure(database_url: str) -> None:
 
 @lru_cache(maxsize=200_000)
 def _name(label: str) -> str:
-    from reconciliation.text.names import normalize_counterparty as normalize_name
+    from reconciliation.text.names import normalize_counterparty
 
-    return normalize_name(label)
+    return normalize_counterparty(label)
 
 
 def _money(cents: int) -> Decimal:

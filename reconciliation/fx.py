@@ -1,5 +1,4 @@
-"""Converting an invoice's amount into its workspace's home currency, with the rate, its date and
-where it came from.
+"""Converting amounts between currencies: the one rule posting and matching share.
 
 Two kinds of rates, tried in this order, never over the internet:
 
@@ -7,28 +6,35 @@ Two kinds of rates, tried in this order, never over the internet:
 2. Rates the workspace's own Qonto transactions show: a foreign-currency payment carries the
    account ``amount``/``currency`` and the operation's ``local_amount``/``local_currency``
    (reference §10), so ``amount / local_amount`` is the rate the bank applied that day. These are
-   read per workspace from its ``Transaction`` rows and never copied into the shared
+   read per workspace from its completed ``Transaction`` rows and never copied into the shared
    ``ExchangeRate`` table: one company's payments are nobody else's business.
 
-The rate nearest the invoice's issue date wins: the latest one on or before it within
-``MAX_RATE_AGE_DAYS``, else the earliest one after it within the same distance. When no rate is
-known, the invoice says so (``fx_rate_source``) and carries no converted amount: a rate is never
-guessed.
+Of each kind, the rate nearest the date wins: the latest one on or before it within
+``MAX_RATE_AGE_DAYS``, else the earliest one after it within the same distance (a weekend or a
+holiday has no published rate; the Monday's is the honest one). When no rate is known the
+caller says so: a rate is never guessed.
+
+`RateBook` holds every rate of a period in memory (the matcher converts thousands of amounts per
+window); `find_rate` and `convert_invoice` answer one question through the same book, so posting
+and matching can never convert the same amount differently.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
 
 from reconciliation.models import ExchangeRate, Invoice, Transaction, TransactionStatus
 from reconciliation.money import RATE_DECIMAL_PLACES, convert
 
-#: A rate further than this from the invoice date is not used.
+#: A rate further than this from the date is not used.
 MAX_RATE_AGE_DAYS = 7
 SAME_CURRENCY_SOURCE = "same currency"
 NO_RATE_PREFIX = "No rate known"
@@ -37,6 +43,10 @@ FX_FIELDS = ("converted_amount", "home_currency", "fx_rate", "fx_rate_date", "fx
 
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_DECIMAL_PLACES)
 _ONE = Decimal(1)
+_MAX_AGE = timedelta(days=MAX_RATE_AGE_DAYS)
+_INVERTED = " (inverted)"
+
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -73,105 +83,171 @@ def _invert(value: Decimal) -> Decimal:
     return _quantize_rate(_ONE / value)
 
 
-def _pick(candidates: list[Rate], on: date) -> Rate | None:
-    """The latest rate on or before ``on``; failing that, the earliest after it."""
-    before = [rate for rate in candidates if rate.rate_date <= on]
-    if before:
-        return max(before, key=lambda rate: rate.rate_date)
-    after = [rate for rate in candidates if rate.rate_date > on]
-    if after:
-        return min(after, key=lambda rate: rate.rate_date)
-    return None
+@dataclass
+class _Series:
+    """One pair's rates sorted by date, then by preference within a day."""
 
+    dates: list[date]
+    rates: list[Rate]
 
-def reference_rate(*, base: str, quote: str, on: date) -> Rate | None:
-    """From ``ExchangeRate`` rows, either direction (an inverse row is inverted)."""
-    window = (on - timedelta(days=MAX_RATE_AGE_DAYS), on + timedelta(days=MAX_RATE_AGE_DAYS))
-    rows = ExchangeRate.objects.filter(
-        Q(base_currency=base, quote_currency=quote) | Q(base_currency=quote, quote_currency=base),
-        rate_date__range=window,
-        rate__gt=0,
-    ).order_by("rate_date", "source", "pk")
-    candidates: list[Rate] = []
-    for row in rows:
-        direct = row.base_currency == base
-        candidates.append(
-            Rate(
-                base_currency=base,
-                quote_currency=quote,
-                rate=_quantize_rate(row.rate) if direct else _invert(row.rate),
-                rate_date=row.rate_date,
-                source=row.source if direct else f"{row.source} (inverted)",
-            )
-        )
-    # Several rows on the chosen date: a direct one before an inverted one, then by source name.
-    chosen = _pick(candidates, on)
-    if chosen is None:
+    def nearest(self, on: date) -> Rate | None:
+        """The latest rate on or before ``on``, else the earliest after it (within the age)."""
+        position = bisect.bisect_right(self.dates, on)
+        if position > 0 and on - self.dates[position - 1] <= _MAX_AGE:
+            # The day's first entry is its preferred one (see `_sorted`).
+            first = bisect.bisect_left(self.dates, self.dates[position - 1])
+            return self.rates[first]
+        if position < len(self.dates) and self.dates[position] - on <= _MAX_AGE:
+            return self.rates[position]
         return None
-    same_day = [rate for rate in candidates if rate.rate_date == chosen.rate_date]
-    same_day.sort(key=lambda rate: (rate.source.endswith("(inverted)"), rate.source))
-    return same_day[0]
 
 
-def observed_rates(*, workspace_id: int, base: str, quote: str, on: date) -> list[Rate]:
-    """Rates implied by the workspace's completed Qonto transactions near ``on``, one per day
-    (the median of that day's transactions, so one payment with a fee does not skew it)."""
-    window = (on - timedelta(days=MAX_RATE_AGE_DAYS), on + timedelta(days=MAX_RATE_AGE_DAYS))
+def _series(rates: Iterable[Rate]) -> _Series:
+    # Several rates on one day: a direct one before an inverted one, then by source name.
+    ordered = sorted(rates, key=lambda r: (r.rate_date, r.source.endswith(_INVERTED), r.source))
+    return _Series([rate.rate_date for rate in ordered], ordered)
+
+
+@dataclass
+class RateBook:
+    """Reference and observed rates of one workspace over a period, by currency pair."""
+
+    _reference: dict[Pair, list[Rate]] = field(default_factory=lambda: defaultdict(list))
+    _observed: dict[Pair, list[Rate]] = field(default_factory=lambda: defaultdict(list))
+    _cache: dict[tuple[str, Pair], _Series] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, *, workspace_id: int, currencies: Iterable[str], start: date, end: date
+    ) -> RateBook:
+        """Every rate between ``start`` and ``end`` (widened by the rate age) among
+        ``currencies``."""
+        book = cls()
+        wanted = sorted({currency.upper() for currency in currencies if currency})
+        if len(wanted) < 2:
+            return book
+        window = (start - _MAX_AGE, end + _MAX_AGE)
+        rows = ExchangeRate.objects.filter(
+            base_currency__in=wanted, quote_currency__in=wanted, rate_date__range=window, rate__gt=0
+        ).values_list("base_currency", "quote_currency", "rate", "rate_date", "source")
+        for base, quote, value, rate_date, source in rows:
+            book.add_reference(Rate(base, quote, value, rate_date, source))
+        for observed in observed_rates(workspace_id=workspace_id, currencies=wanted, window=window):
+            book._observed[(observed.base_currency, observed.quote_currency)].append(observed)
+        return book
+
+    def add_reference(self, rate: Rate) -> None:
+        """A reference rate, usable in both directions (the opposite one inverted)."""
+        base, quote = rate.base_currency.upper(), rate.quote_currency.upper()
+        self._reference[(base, quote)].append(
+            Rate(base, quote, _quantize_rate(rate.rate), rate.rate_date, rate.source)
+        )
+        self._reference[(quote, base)].append(
+            Rate(quote, base, _invert(rate.rate), rate.rate_date, f"{rate.source}{_INVERTED}")
+        )
+        self._cache.clear()
+
+    def find(self, base: str, quote: str, on: date) -> Rate | None:
+        """1 ``base`` = ? ``quote`` on ``on``: a reference rate if one is near, else an observed
+        one, else None."""
+        base, quote = base.upper(), quote.upper()
+        if base == quote:
+            return Rate(base, quote, _ONE, on, SAME_CURRENCY_SOURCE)
+        for kind, table in (("reference", self._reference), ("observed", self._observed)):
+            key = (kind, (base, quote))
+            series = self._cache.get(key)
+            if series is None:
+                series = self._cache[key] = _series(table.get((base, quote), ()))
+            found = series.nearest(on)
+            if found is not None:
+                return found
+        return None
+
+    def rate(self, base: str, quote: str, on: date) -> Decimal | None:
+        found = self.find(base, quote, on)
+        return None if found is None else found.rate
+
+
+def observed_rates(
+    *, workspace_id: int, currencies: list[str], window: tuple[date, date]
+) -> list[Rate]:
+    """Rates implied by the workspace's completed foreign-currency Qonto transactions, one per
+    pair and day in both directions (the median of that day's transactions, so one payment with
+    a fee does not skew it)."""
     rows = (
         Transaction.objects.for_workspace(workspace_id)
         .filter(
-            Q(local_currency=base, currency=quote) | Q(local_currency=quote, currency=base),
             status=TransactionStatus.COMPLETED,
             value_date__range=window,
+            currency__in=currencies,
+            local_currency__in=currencies,
             amount__gt=0,
             local_amount__gt=0,
         )
+        .exclude(local_currency=F("currency"))
         .order_by("value_date", "pk")
-        .values_list("value_date", "amount", "currency", "local_amount", "qonto_id")
+        .values_list(
+            "value_date", "amount", "currency", "local_amount", "local_currency", "qonto_id"
+        )
     )
-    by_day: dict[date, list[tuple[Decimal, str]]] = {}
-    for value_date, amount, currency, local_amount, qonto_id in rows:
+    by_day: dict[tuple[str, str, date], list[tuple[Decimal, str]]] = defaultdict(list)
+    for value_date, amount, currency, local_amount, local_currency, qonto_id in rows:
         if value_date is None or local_amount is None:
             continue
         try:
-            # 1 local unit = amount / local_amount account units.
-            implied = amount / local_amount if currency == quote else local_amount / amount
+            # 1 local unit = amount / local_amount account units, and the other way round.
+            forward = _quantize_rate(amount / local_amount)
+            backward = _quantize_rate(local_amount / amount)
         except (InvalidOperation, ZeroDivisionError):
             continue
-        by_day.setdefault(value_date, []).append((_quantize_rate(implied), qonto_id))
-    rates: list[Rate] = []
-    for day, observations in sorted(by_day.items()):
-        values = sorted(value for value, _ in observations)
-        middle = len(values) // 2
-        median = (
-            values[middle]
-            if len(values) % 2
-            else _quantize_rate((values[middle - 1] + values[middle]) / 2)
-        )
-        if len(observations) == 1:
-            source = f"Qonto transaction {observations[0][1]}"
-        else:
-            source = f"Qonto transactions of {day:%Y-%m-%d} (median of {len(observations)})"
-        rates.append(Rate(base, quote, median, day, source[:100]))
-    return rates
+        by_day[(local_currency, currency, value_date)].append((forward, qonto_id))
+        by_day[(currency, local_currency, value_date)].append((backward, qonto_id))
+    return [
+        _median_rate(base, quote, day, observations)
+        for (base, quote, day), observations in sorted(by_day.items())
+    ]
+
+
+def _median_rate(base: str, quote: str, day: date, observations: list[tuple[Decimal, str]]) -> Rate:
+    values = sorted(value for value, _ in observations)
+    middle = len(values) // 2
+    median = (
+        values[middle]
+        if len(values) % 2
+        else _quantize_rate((values[middle - 1] + values[middle]) / 2)
+    )
+    if len(observations) == 1:
+        source = f"Qonto transaction {observations[0][1]}"
+    else:
+        source = f"Qonto transactions of {day:%Y-%m-%d} (median of {len(observations)})"
+    return Rate(base, quote, median, day, source[:100])
 
 
 def find_rate(*, workspace_id: int, base: str, quote: str, on: date) -> Rate | None:
     """A reference rate if one is known near ``on``, else one the workspace's Qonto
     transactions show, else None."""
-    if base == quote:
-        return Rate(base, quote, _ONE, on, SAME_CURRENCY_SOURCE)
-    reference = reference_rate(base=base, quote=quote, on=on)
-    if reference is not None:
-        return reference
-    return _pick(observed_rates(workspace_id=workspace_id, base=base, quote=quote, on=on), on)
+    book = RateBook.load(workspace_id=workspace_id, currencies=(base, quote), start=on, end=on)
+    return book.find(base, quote, on)
 
 
 def no_rate_note(*, base: str, quote: str, on: date) -> str:
     return f"{NO_RATE_PREFIX} for {base}→{quote} within {MAX_RATE_AGE_DAYS} days of {on:%Y-%m-%d}"
 
 
-def convert_invoice(invoice: Invoice, *, home_currency: str | None = None) -> Conversion:
+def convert_amount(
+    amount: Decimal, currency: str, to_currency: str, *, on: date, rates: RateBook
+) -> tuple[Decimal, Rate] | None:
+    """``amount currency`` in ``to_currency`` at the rate of ``on`` (rounded to its minor unit),
+    with the rate used; None when no rate is known."""
+    rate = rates.find(currency, to_currency, on)
+    if rate is None:
+        return None
+    return convert(Decimal(amount), rate.rate, to_currency.upper()), rate
+
+
+def convert_invoice(
+    invoice: Invoice, *, home_currency: str | None = None, rates: RateBook | None = None
+) -> Conversion:
     """Fill the invoice's converted amount, home currency, rate, rate date and rate source (the
     caller saves ``FX_FIELDS``). The source amount and currency are left untouched.
 
@@ -190,14 +266,18 @@ def convert_invoice(invoice: Invoice, *, home_currency: str | None = None) -> Co
         reason = "The invoice has no total amount or currency to convert."
         return Conversion(amount, currency, home, None, None, reason)
     on = invoice.issue_date or timezone.now().date()
-    rate = find_rate(workspace_id=invoice.workspace_id, base=currency, quote=home, on=on)
-    if rate is None:
+    if rates is None:
+        rates = RateBook.load(
+            workspace_id=invoice.workspace_id, currencies=(currency, home), start=on, end=on
+        )
+    converted = convert_amount(Decimal(amount), currency, home, on=on, rates=rates)
+    if converted is None:
         note = no_rate_note(base=currency, quote=home, on=on)
         invoice.fx_rate_source = note[:100]
         return Conversion(amount, currency, home, None, None, note)
-    converted = convert(Decimal(amount), rate.rate, home)
-    invoice.converted_amount = converted
+    value, rate = converted
+    invoice.converted_amount = value
     invoice.fx_rate = rate.rate
     invoice.fx_rate_date = rate.rate_date
     invoice.fx_rate_source = rate.source[:100]
-    return Conversion(amount, currency, home, converted, rate, "")
+    return Conversion(amount, currency, home, value, rate, "")

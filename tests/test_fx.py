@@ -11,10 +11,14 @@ import pytest
 
 from connectors.sandbox import Sandbox
 from reconciliation import fx
+from reconciliation.matching import match_window
 from reconciliation.models import (
     ExchangeRate,
     Invoice,
     InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
     Provider,
     TransactionStatus,
     Workspace,
@@ -227,3 +231,71 @@ def test_posting_records_the_conversion(
     assert second.status == InvoiceStatus.POSTED
     assert second.converted_amount is None
     assert second.fx_rate_source == "No rate known for CHF→EUR within 7 days of 2026-11-02"
+
+
+def test_posting_and_matching_convert_an_invoice_to_the_same_amount(workspace: Workspace) -> None:
+    """One rule: the rate observed on a Qonto card payment three days before (the matcher's old
+    rule, backwards over ExchangeRate rows only, knew no rate at all)."""
+    make_transaction(
+        workspace,
+        amount=Decimal("92.14"),
+        local_amount=Decimal("100.00"),
+        local_currency="USD",
+        counterparty_name="Card shop",
+        value_date=date(2026, 10, 30),
+        qonto_id="tx-card-1",
+    )
+    invoice = make_invoice(
+        workspace,
+        currency="USD",
+        total_amount=Decimal("250.00"),
+        number="US-7781",
+        issue_date=ISSUED,
+        status=InvoiceStatus.POSTED,
+    )
+    fx.convert_invoice(invoice)
+    invoice.save(update_fields=list(fx.FX_FIELDS))
+    paid = make_transaction(
+        workspace,
+        amount=Decimal("230.35"),
+        reference="US-7781",
+        counterparty_name="Acme Supplies GmbH",
+        normalized_counterparty="acme supplies",
+        value_date=ISSUED,
+    )
+
+    match_window(workspace_id=workspace.pk, today=date(2026, 11, 20))
+
+    link = Match.objects.get(kind=MatchKind.INVOICE_DEBIT, invoice=invoice)
+    assert (invoice.converted_amount, invoice.fx_rate) == (Decimal("230.35"), Decimal("0.9214"))
+    assert (link.transaction_id, link.status, link.amount_basis) == (
+        paid.pk,
+        MatchStatus.CONFIRMED,
+        "converted",
+    )
+    assert (link.matched_amount, link.matched_currency, link.fx_rate) == (
+        invoice.converted_amount,
+        "EUR",
+        invoice.fx_rate,
+    )
+
+
+def test_a_rate_published_after_the_date_serves_posting_and_matching_alike(
+    workspace: Workspace,
+) -> None:
+    """An invoice of a Saturday: the next published rate (Monday's) is the one both use."""
+    rate("USD", "EUR", "0.9300000000", date(2026, 11, 2))
+    saturday = date(2026, 10, 31)
+    book = fx.RateBook.load(
+        workspace_id=workspace.pk, currencies=("USD", "EUR"), start=saturday, end=saturday
+    )
+    invoice = usd_invoice(workspace)
+    invoice.issue_date = saturday
+
+    conversion = fx.convert_invoice(invoice)
+
+    assert conversion.converted_amount == Decimal("93.00")
+    assert fx.convert_amount(Decimal("100.00"), "USD", "EUR", on=saturday, rates=book) == (
+        Decimal("93.00"),
+        conversion.rate,
+    )

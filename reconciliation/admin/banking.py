@@ -40,7 +40,7 @@ from reconciliation.models import (
 )
 from reconciliation.money import format_money
 from reconciliation.text.identifiers import compact_iban
-from reconciliation.text.names import normalize_counterparty as normalize_name
+from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
 from reconciliation.web.access import (
     EDIT_ROLES,
@@ -193,7 +193,7 @@ class ReceivableAdmin(ImportMixin, WorkspaceScopedAdmin[Receivable]):
 
     def save_model(self, request: HttpRequest, obj: Receivable, form: Any, change: bool) -> None:
         obj.normalized_reference = normalize_reference(obj.reference)[:140]
-        obj.normalized_customer = normalize_name(obj.customer_name)
+        obj.normalized_customer = normalize_counterparty(obj.customer_name)
         obj.customer_iban = compact_iban(obj.customer_iban)
         obj.refresh_status()  # a corrected amount may change what is still due
         super().save_model(request, obj, form, change)

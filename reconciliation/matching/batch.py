@@ -5,20 +5,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from reconciliation.fx import RateBook
 from reconciliation.matching.confirmations import match_confirmations
 from reconciliation.matching.credits import match_credits
 from reconciliation.matching.double_charges import detect_double_charges
-from reconciliation.matching.fx import RateBook
-from reconciliation.matching.invoices import (
-    InvoiceDirectory,
+from reconciliation.matching.double_payments import detect_double_payments
+from reconciliation.matching.invoice_debits import (
+    Context,
     link_invoices_to_debits,
-    settled_invoices,
+    surface_paid_refused,
 )
+from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
 from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.sources import VendorDirectory
 from reconciliation.models import SyncKind, SyncRun, SyncStatus, Workspace
@@ -27,6 +29,22 @@ logger = logging.getLogger("reconciliation.matching")
 
 #: A matching run older than this is taken for dead (its worker stopped).
 MATCH_LEASE = timedelta(minutes=30)
+#: How far back exchange rates are loaded (the oldest invoice a window still matches).
+RATE_LOOKBACK_DAYS = 550
+#: What a matching run records in its details.
+DETAILS = (
+    "confirmed",
+    "proposed",
+    "invoices_settled",
+    "invoices_proposed",
+    "double_charges",
+    "double_payments",
+    "paid_refused",
+    "credits_confirmed",
+    "credits_proposed",
+    "receivables_paid",
+    "seconds",
+)
 
 
 @dataclass
@@ -39,8 +57,14 @@ class MatchReport:
     proposed: int = 0
     unmatched_document_ids: list[int] = field(default_factory=list)
     unreadable_document_ids: list[int] = field(default_factory=list)
+    #: Invoices linked straight to the debit that paid them / sent to review with candidates.
     invoices_settled: int = 0
+    invoices_proposed: int = 0
     double_charges: int = 0
+    #: Second debits for an invoice already paid, flagged for a person.
+    double_payments: int = 0
+    #: Refused invoices the bank shows as paid, put in front of a person.
+    paid_refused: int = 0
     held_invoice_ids: list[int] = field(default_factory=list)
     credits_considered: int = 0
     credits_confirmed: int = 0
@@ -88,10 +112,6 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
     a second concurrent call returns at once with ``status="busy"``.
     """
     started = time.monotonic()
-    workspace = Workspace.objects.get(pk=workspace_id)
-    today = today or timezone.now().date()
-    policy = policy_for(workspace)
-    home = workspace.home_currency.upper()
     previous = (
         SyncRun.objects.for_workspace(workspace_id)
         .filter(kind=SyncKind.MATCHING, status=SyncStatus.SUCCEEDED)
@@ -105,75 +125,94 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
         return MatchReport(workspace_id=workspace_id, status="busy")
     report = MatchReport(workspace_id=workspace_id, sync_run_id=run.pk)
     try:
-        vendors = VendorDirectory.load(workspace_id)
-        invoices = InvoiceDirectory.load(workspace_id, today=today)
-        settled = settled_invoices(workspace_id)
-        rates = RateBook.load(
-            {home, "EUR", "USD", "GBP", "CHF", *(f.currency for f in invoices.facts.values())},
-            today - timedelta(days=550),
-            today,
-        )
-        report.invoices_settled = link_invoices_to_debits(
-            workspace_id=workspace_id, invoices=invoices, vendors=vendors, settled=settled
-        ).linked
-        confirmations = match_confirmations(
-            workspace_id=workspace_id,
-            home_currency=home,
-            policy=policy,
-            vendors=vendors,
-            rates=rates,
-            invoices=invoices,
-            settled=settled,
-        )
-        report.confirmed = confirmations.confirmed
-        report.proposed = confirmations.proposed
-        report.unmatched_document_ids = confirmations.unmatched_document_ids
-        report.unreadable_document_ids = confirmations.unreadable_document_ids
-        doubles = detect_double_charges(
-            workspace_id=workspace_id,
-            invoices=invoices,
-            settled=settled,
-            orders=confirmations.orders,
-            confirmed_pairs=confirmations.confirmed_pairs,
-            candidate_ids=confirmations.candidate_ids,
-        )
-        report.double_charges = doubles.flagged
-        report.held_invoice_ids = doubles.held_invoice_ids
-        # Overlap by a minute: a credit stored while the previous run was starting is seen.
-        since = previous - timedelta(minutes=1) if previous is not None else None
-        credits = match_credits(
-            workspace_id=workspace_id,
-            policy=policy,
-            vendors=vendors,
-            rates=rates,
-            today=today,
-            since=since,
-        )
-        report.credits_considered = credits.considered
-        report.credits_confirmed = credits.confirmed
-        report.credits_proposed = credits.proposed
-        report.receivables_paid = credits.receivables_paid
-        report.partial_payments = credits.partial_payments
+        considered = _match(report, today=today or timezone.now().date(), previous=previous)
     except Exception as error:
         run.finish(SyncStatus.FAILED, f"{type(error).__name__}: {error}"[:4000])
         run.save()
         raise
     report.seconds = round(time.monotonic() - started, 3)
-    run.items_seen = confirmations.considered + credits.considered
-    run.items_changed = report.confirmed + report.credits_confirmed + report.double_charges
-    run.details = {
-        "confirmed": report.confirmed,
-        "proposed": report.proposed,
-        "unmatched": len(report.unmatched_document_ids),
-        "unreadable": len(report.unreadable_document_ids),
-        "invoices_settled": report.invoices_settled,
-        "double_charges": report.double_charges,
-        "credits_confirmed": report.credits_confirmed,
-        "credits_proposed": report.credits_proposed,
-        "receivables_paid": report.receivables_paid,
-        "seconds": report.seconds,
-    }
+    run.items_seen = considered
+    run.items_changed = (
+        report.confirmed
+        + report.credits_confirmed
+        + report.invoices_settled
+        + report.double_charges
+        + report.double_payments
+    )
+    run.details = {name: getattr(report, name) for name in DETAILS}
+    run.details["unmatched"] = len(report.unmatched_document_ids)
+    run.details["unreadable"] = len(report.unreadable_document_ids)
     run.finish(SyncStatus.SUCCEEDED)
     run.save()
     logger.info("matching window of workspace %s: %s", workspace_id, run.details)
     return report
+
+
+def _context(workspace_id: int, today: date, invoices: InvoiceDirectory) -> Context:
+    workspace = Workspace.objects.get(pk=workspace_id)
+    home = workspace.home_currency.upper()
+    currencies = {home, "EUR", "USD", "GBP", "CHF", *(f.currency for f in invoices.facts.values())}
+    rates = RateBook.load(
+        workspace_id=workspace_id,
+        currencies=currencies,
+        start=today - timedelta(days=RATE_LOOKBACK_DAYS),
+        end=today,
+    )
+    return Context(
+        workspace_id, home, policy_for(workspace), VendorDirectory.load(workspace_id), rates
+    )
+
+
+def _match(report: MatchReport, *, today: date, previous: datetime | None) -> int:
+    """The window's steps, in order: invoices paid straight from the bank, confirmations,
+    repeats (double charges, double payments, refused invoices found paid), credits.
+    Returns how many pieces of paperwork and credits were considered."""
+    workspace_id = report.workspace_id
+    invoices = InvoiceDirectory.load(workspace_id, today=today)
+    settled = settled_invoices(workspace_id)
+    context = _context(workspace_id, today, invoices)
+    linked = link_invoices_to_debits(context, invoices=invoices, settled=settled)
+    report.invoices_settled, report.invoices_proposed = linked.linked, linked.proposed
+    confirmations = match_confirmations(
+        workspace_id=workspace_id,
+        home_currency=context.home_currency,
+        policy=context.policy,
+        vendors=context.vendors,
+        rates=context.rates,
+        invoices=invoices,
+        settled=settled,
+    )
+    report.confirmed = confirmations.confirmed
+    report.proposed = confirmations.proposed
+    report.unmatched_document_ids = confirmations.unmatched_document_ids
+    report.unreadable_document_ids = confirmations.unreadable_document_ids
+    doubles = detect_double_charges(
+        workspace_id=workspace_id,
+        invoices=invoices,
+        settled=settled,
+        orders=confirmations.orders,
+        confirmed_pairs=confirmations.confirmed_pairs,
+        candidate_ids=confirmations.candidate_ids,
+    )
+    report.double_charges = doubles.flagged
+    report.held_invoice_ids = doubles.held_invoice_ids
+    report.double_payments = detect_double_payments(
+        context, invoices=invoices, settled=settled
+    ).flagged
+    report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
+    # Overlap by a minute: a credit stored while the previous run was starting is seen.
+    since = previous - timedelta(minutes=1) if previous is not None else None
+    credits = match_credits(
+        workspace_id=workspace_id,
+        policy=context.policy,
+        vendors=context.vendors,
+        rates=context.rates,
+        today=today,
+        since=since,
+    )
+    report.credits_considered = credits.considered
+    report.credits_confirmed = credits.confirmed
+    report.credits_proposed = credits.proposed
+    report.receivables_paid = credits.receivables_paid
+    report.partial_payments = credits.partial_payments
+    return confirmations.considered + credits.considered + len(invoices.facts)

@@ -11,24 +11,28 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction as db_transaction
-from django.utils import timezone
-
-from reconciliation.matching.fx import RateBook
+from reconciliation.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.persist import (
+    MatchWriter,
+    chunks,
+    load_proposals,
+    transaction_of,
+    transaction_side,
+)
 from reconciliation.matching.scoring import (
     HUNDRED,
     BankLine,
     MatchPolicy,
     PaymentOrder,
     Ranking,
+    ScoredCandidate,
     rank,
+    resolve_conflicts,
     score_debit,
-    worth_review,
 )
 from reconciliation.matching.sources import (
     VendorDirectory,
@@ -36,7 +40,6 @@ from reconciliation.matching.sources import (
     lines_with_amounts,
     lines_with_local_amounts,
     payment_order_from,
-    proposal_state,
     window_around,
 )
 from reconciliation.models import (
@@ -56,8 +59,6 @@ logger = logging.getLogger("reconciliation.matching")
 
 #: Confirmations matched per candidate query (sorted by date, so a chunk spans a few weeks).
 CHUNK_SIZE = 400
-#: How many candidates a reviewer sees.
-REVIEW_CANDIDATES = 3
 
 
 @dataclass
@@ -157,7 +158,7 @@ def match_confirmations(
                     scored.append(candidate)
             rankings[order.document_id] = rank(scored, policy)
             outcome.candidate_ids[order.document_id] = {c.transaction_id for c in scored}
-    confident = _resolve_conflicts(rankings, policy)
+    confident = resolve_conflicts(rankings, policy)
     _persist(
         workspace_id=workspace_id,
         rankings=rankings,
@@ -241,17 +242,14 @@ def _candidate_lines(
 
 def _taken(workspace_id: int, transaction_ids: set[int]) -> set[int]:
     """Debits already confirmed (or attached) for another confirmation."""
-    if not transaction_ids:
-        return set()
     taken: set[int] = set()
-    ids = sorted(transaction_ids)
-    for offset in range(0, len(ids), 900):
+    for chunk in chunks(transaction_ids):
         taken |= set(
             Match.objects.for_workspace(workspace_id)
             .filter(
                 kind=MatchKind.CONFIRMATION_DEBIT,
                 status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
-                transaction_id__in=ids[offset : offset + 900],
+                transaction_id__in=chunk,
             )
             .values_list("transaction_id", flat=True)
         )
@@ -261,61 +259,19 @@ def _taken(workspace_id: int, transaction_ids: set[int]) -> set[int]:
 def _rejected_pairs(workspace_id: int, document_ids: list[int]) -> set[tuple[int, int]]:
     """(document, transaction) pairs a reviewer said are not the same payment."""
     pairs: set[tuple[int, int]] = set()
-    for offset in range(0, len(document_ids), 900):
+    for chunk in chunks(document_ids):
         pairs |= {
             (document_id, transaction_id)
             for document_id, transaction_id in Match.objects.for_workspace(workspace_id)
             .filter(
                 kind=MatchKind.CONFIRMATION_DEBIT,
                 status=MatchStatus.REJECTED,
-                document_id__in=document_ids[offset : offset + 900],
+                document_id__in=chunk,
             )
             .values_list("document_id", "transaction_id")
             if transaction_id is not None
         }
     return pairs
-
-
-def _resolve_conflicts(rankings: dict[int, Ranking], policy: MatchPolicy) -> dict[int, int]:
-    """{document id: transaction id} of the confident matches no other document also claims.
-
-    A debit two documents claim confidently is given to neither (both go to review). A debit
-    confirmed for one document no longer competes in the others' rankings, which may leave
-    one of them clearly ahead: those are ranked again, twice at most.
-    """
-    confident: dict[int, int] = {}
-    for _ in range(3):
-        claims: dict[int, list[int]] = defaultdict(list)
-        for document_id, ranking in rankings.items():
-            if document_id in confident:
-                continue
-            if ranking.is_confident and ranking.best is not None:
-                claims[ranking.best.transaction_id].append(document_id)
-        fresh = {ids[0]: tx for tx, ids in claims.items() if len(ids) == 1}
-        for transaction_id, ids in claims.items():
-            if len(ids) > 1:
-                logger.info(
-                    "transaction %s is claimed by documents %s: review", transaction_id, ids
-                )
-                for document_id in ids:
-                    ranking = rankings[document_id]
-                    rankings[document_id] = Ranking(
-                        ranking.candidates,
-                        False,
-                        f"transaction {transaction_id} also fits documents "
-                        f"{', '.join(str(i) for i in ids if i != document_id)}",
-                    )
-        if not fresh:
-            break
-        confident.update(fresh)
-        used = set(confident.values())
-        for document_id, ranking in list(rankings.items()):
-            if document_id in confident:
-                continue
-            remaining = [c for c in ranking.candidates if c.transaction_id not in used]
-            if len(remaining) != len(ranking.candidates):
-                rankings[document_id] = rank(remaining, policy)
-    return confident
 
 
 def _persist(
@@ -329,103 +285,68 @@ def _persist(
     settled: dict[int, tuple[int, int | None, int | None]],
     outcome: ConfirmationOutcome,
 ) -> None:
-    existing: dict[int, dict[int, Match]] = defaultdict(dict)
-    document_ids = sorted(rankings)
-    for offset in range(0, len(document_ids), 900):
-        for match in Match.objects.for_workspace(workspace_id).filter(
-            kind=MatchKind.CONFIRMATION_DEBIT,
-            status=MatchStatus.PROPOSED,
-            document_id__in=document_ids[offset : offset + 900],
-        ):
-            if match.document_id is not None and match.transaction_id is not None:
-                existing[match.document_id][match.transaction_id] = match
-    now = timezone.now()
-    to_create: list[Match] = []
-    to_update: list[Match] = []
-    to_delete: list[int] = []
-    for document_id in document_ids:
-        ranking = rankings[document_id]
-        current = existing.get(document_id, {})
-        if document_id in confident:
-            keep = ranking.candidates[:1]
-            status = MatchStatus.CONFIRMED
-        else:
-            keep = worth_review(ranking, REVIEW_CANDIDATES)
-            status = MatchStatus.PROPOSED
-        if not keep:
+    proposals = Match.objects.for_workspace(workspace_id).filter(kind=MatchKind.CONFIRMATION_DEBIT)
+    writer = MatchWriter(
+        load_proposals(proposals, "document", rankings, lambda m: m.transaction_id or 0)
+    )
+    for document_id in sorted(rankings):
+        is_confident = document_id in confident
+
+        def invoice_of(candidate: ScoredCandidate, document_id: int = document_id) -> int | None:
+            return _paid_invoice(
+                orders[document_id], lines[candidate.transaction_id], invoices, settled, outcome
+            )
+
+        kept = writer.keep_ranking(
+            document_id,
+            rankings[document_id],
+            confident=is_confident,
+            key_of=transaction_of,
+            fields={
+                "workspace_id": workspace_id,
+                "kind": MatchKind.CONFIRMATION_DEBIT,
+                "document_id": document_id,
+            },
+            side_of=transaction_side,
+            invoice_of=invoice_of if is_confident else _no_invoice,
+        )
+        if not kept:
             outcome.unmatched_document_ids.append(document_id)
             logger.info("document %s: no debit fits", document_id)
-        kept_ids = set()
-        for position, candidate in enumerate(keep, start=1):
-            kept_ids.add(candidate.transaction_id)
-            invoice_id: int | None = None
-            if status == MatchStatus.CONFIRMED:
-                order = orders[document_id]
-                paid = invoices.paid_by(order, lines[candidate.transaction_id].reference)
-                if paid is not None and paid.id not in settled:
-                    invoice_id = paid.id
-                    settled[paid.id] = (0, candidate.transaction_id, document_id)
-                outcome.confirmed_pairs[document_id] = (candidate.transaction_id, invoice_id)
-            reasons = [*candidate.reasons, ranking.explanation]
-            logger.info(
-                "document %s ↔ transaction %s: %s, score %s (%s)",
-                document_id,
-                candidate.transaction_id,
-                status,
-                candidate.score,
-                "; ".join(reasons),
-            )
-            match = current.get(candidate.transaction_id) or Match(
-                workspace_id=workspace_id,
-                kind=MatchKind.CONFIRMATION_DEBIT,
-                document_id=document_id,
-                transaction_id=candidate.transaction_id,
-            )
-            before = proposal_state(match)
-            match.status = status
-            match.invoice_id = invoice_id
-            match.score = candidate.score
-            match.rank = position
-            match.reasons = reasons
-            match.amount_basis = candidate.amount.basis
-            match.matched_amount = candidate.amount.matched_amount
-            match.matched_currency = candidate.amount.matched_currency
-            match.fx_rate = candidate.amount.fx_rate
-            match.decided_at = now if status == MatchStatus.CONFIRMED else None
-            if match._state.adding:
-                to_create.append(match)
-            elif proposal_state(match) != before:
-                to_update.append(match)
-        to_delete += [m.pk for tx, m in current.items() if tx not in kept_ids]
-        if status == MatchStatus.CONFIRMED:
+        elif is_confident:
             outcome.confirmed += 1
-        elif keep:
+        else:
             outcome.proposed += 1
-    with db_transaction.atomic():
-        _delete(to_delete)
-        Match.objects.bulk_update(
-            to_update,
-            [
-                "status",
-                "invoice",
-                "score",
-                "rank",
-                "reasons",
-                "amount_basis",
-                "matched_amount",
-                "matched_currency",
-                "fx_rate",
-                "decided_at",
-            ],
-            batch_size=500,
-        )
-        Match.objects.bulk_create(to_create, batch_size=500)
+    writer.save(owners=rankings)
 
 
-def _delete(match_ids: Iterable[int]) -> None:
-    """Drop Well's own stale proposals (never a reviewer's decision: only `proposed` rows)."""
-    ids = sorted(match_ids)
-    for offset in range(0, len(ids), 900):
-        Match.objects.filter(
-            pk__in=ids[offset : offset + 900], status=MatchStatus.PROPOSED
-        ).delete()
+def _no_invoice(candidate: ScoredCandidate) -> None:
+    return None
+
+
+def _paid_invoice(
+    order: PaymentOrder,
+    line: BankLine,
+    invoices: InvoiceDirectory,
+    settled: dict[int, tuple[int, int | None, int | None]],
+    outcome: ConfirmationOutcome,
+) -> int | None:
+    """The invoice a confirmed payment settles (when one is named and not settled yet)."""
+    paid = invoices.paid_by(order, line.reference)
+    invoice_id: int | None = None
+    # Not settled yet, or settled by this very debit (the invoice was linked to it straight
+    # from the bank): the confirmation is the paperwork of that same payment.
+    if (
+        paid is not None
+        and settled.get(paid.id, (0, line.transaction_id))[1] == line.transaction_id
+    ):
+        invoice_id = paid.id
+        settled[paid.id] = (0, line.transaction_id, order.document_id)
+    outcome.confirmed_pairs[order.document_id] = (line.transaction_id, invoice_id)
+    logger.info(
+        "document %s ↔ transaction %s confirmed (invoice %s)",
+        order.document_id,
+        line.transaction_id,
+        invoice_id,
+    )
+    return invoice_id

@@ -22,9 +22,9 @@ from typing import Literal
 
 from django.db import transaction as db_transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from reconciliation.matching.fx import RateBook
+from reconciliation.fx import RateBook
+from reconciliation.matching.persist import MatchWriter, chunks, load_proposals
 from reconciliation.matching.scoring import (
     BankLine,
     MatchPolicy,
@@ -33,13 +33,11 @@ from reconciliation.matching.scoring import (
     ScoredCandidate,
     rank,
     score_credit,
-    worth_review,
 )
 from reconciliation.matching.sources import (
     LINE_FIELDS,
     VendorDirectory,
     bank_line,
-    proposal_state,
 )
 from reconciliation.models import (
     Invoice,
@@ -54,13 +52,12 @@ from reconciliation.models import (
     TransactionStatus,
 )
 from reconciliation.text.identifiers import compact_iban
-from reconciliation.text.names import normalize_counterparty as normalize_name
+from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import Hit, ReferenceIndex
 
 logger = logging.getLogger("reconciliation.matching")
 
 TargetKey = tuple[Literal["receivable", "credit_note"], int]
-REVIEW_CANDIDATES = 3
 #: A customer may pay this long before the receivable's issue date (prepayments).
 PREPAYMENT_DAYS = 30
 UNDATED_LOOKBACK = timedelta(days=400)
@@ -92,7 +89,9 @@ class Targets:
     def add(self, target: ReceivableTarget) -> None:
         key: TargetKey = (target.kind, target.id)
         self.items[key] = target
-        self.references.add(target.reference, key)
+        # A customer may pay by any reference printed on it: its number, RF or +++…+++.
+        for reference in (target.reference, *target.other_references):
+            self.references.add(reference, key)
         self.by_amount[(target.currency, target.amount_due)].add(key)
         if target.issue_date is None:
             self.has_undated = True
@@ -111,12 +110,13 @@ class Targets:
     @classmethod
     def load(cls, workspace_id: int) -> Targets:
         targets = cls()
-        for pk, reference, name, iban, amount, paid, currency, issued, due in (
+        for pk, reference, others, name, iban, amount, paid, currency, issued, due in (
             Receivable.objects.for_workspace(workspace_id)
             .open()
             .values_list(
                 "id",
                 "reference",
+                "other_references",
                 "customer_name",
                 "customer_iban",
                 "amount",
@@ -131,9 +131,10 @@ class Targets:
                     kind="receivable",
                     id=pk,
                     reference=reference,
+                    other_references=tuple(str(other) for other in others or () if other),
                     amount_due=amount - paid,
                     currency=currency.upper(),
-                    name=normalize_name(name),
+                    name=normalize_counterparty(name),
                     iban=compact_iban(iban),
                     issue_date=issued,
                     due_date=due,
@@ -168,7 +169,7 @@ class Targets:
                     reference=number,
                     amount_due=abs(amount),
                     currency=(currency or "EUR").upper(),
-                    name=normalize_name(name),
+                    name=normalize_counterparty(name),
                     iban=compact_iban(iban),
                     issue_date=issued,
                     due_date=due,
@@ -263,7 +264,9 @@ def _rank_credit(
         for hit, key in hits:
             target = targets.items[key]
             rate = rates.rate(target.currency, line.currency, line.value_date)
-            candidate = score_credit(line, target, tier=hit.tier, policy=policy, rate=rate)
+            candidate = score_credit(
+                line, target, tier=hit.tier, policy=policy, rate=rate, named=hit.reference.raw
+            )
             if candidate is not None:
                 scored.append(candidate)
     else:
@@ -291,102 +294,60 @@ def _persist(
     targets: Targets,
     outcome: CreditOutcome,
 ) -> None:
-    transaction_ids = [line.transaction_id for line, _, _ in decided]
-    existing: dict[int, dict[TargetKey, Match]] = defaultdict(dict)
-    for offset in range(0, len(transaction_ids), 900):
-        for match in Match.objects.for_workspace(workspace_id).filter(
-            kind=MatchKind.CREDIT_RECEIVABLE,
-            status=MatchStatus.PROPOSED,
-            transaction_id__in=transaction_ids[offset : offset + 900],
-        ):
-            key: TargetKey = (
-                ("receivable", match.receivable_id)
-                if match.receivable_id is not None
-                else ("credit_note", match.invoice_id or 0)
-            )
-            existing[match.transaction_id or 0][key] = match
-    now = timezone.now()
-    to_create: list[Match] = []
-    to_update: list[Match] = []
-    to_delete: list[int] = []
+    proposals = Match.objects.for_workspace(workspace_id).filter(kind=MatchKind.CREDIT_RECEIVABLE)
+    writer = MatchWriter(
+        load_proposals(
+            proposals, "transaction", [line.transaction_id for line, _, _ in decided], _match_key
+        )
+    )
     payments: list[tuple[int, Decimal | None]] = []
     for line, ranking, confident in decided:
-        current = existing.get(line.transaction_id, {})
-        keep = ranking.candidates[:1] if confident else worth_review(ranking, REVIEW_CANDIDATES)
-        status = MatchStatus.CONFIRMED if confident else MatchStatus.PROPOSED
-        kept: set[TargetKey] = set()
-        for position, candidate in enumerate(keep, start=1):
-            key = _key_of(candidate)
-            kept.add(key)
-            reasons = [*candidate.reasons, ranking.explanation]
-            logger.info(
-                "credit %s ↔ %s %s: %s, score %s (%s)",
-                line.transaction_id,
-                key[0],
-                key[1],
-                status,
-                candidate.score,
-                "; ".join(reasons),
-            )
-            match = current.get(key) or Match(
-                workspace_id=workspace_id,
-                kind=MatchKind.CREDIT_RECEIVABLE,
-                transaction_id=line.transaction_id,
-                receivable_id=key[1] if key[0] == "receivable" else None,
-                invoice_id=key[1] if key[0] == "credit_note" else None,
-            )
-            before = proposal_state(match)
-            match.status = status
-            match.score = candidate.score
-            match.rank = position
-            match.reasons = reasons
-            match.amount_basis = candidate.amount.basis
-            match.matched_amount = candidate.amount.matched_amount
-            match.matched_currency = candidate.amount.matched_currency
-            match.fx_rate = candidate.amount.fx_rate
-            match.decided_at = now if confident else None
-            if match._state.adding:
-                to_create.append(match)
-            elif proposal_state(match) != before:
-                to_update.append(match)
-            if confident and key[0] == "receivable":
-                settles_in_full = (
-                    candidate.amount.basis == "converted" and candidate.amount.distance < 1
-                )
-                # A converted amount within the FX tolerance pays what is due, not a rounding
-                # error's worth less: None stands for "the whole amount due".
-                payments.append(
-                    (key[1], None if settles_in_full else candidate.amount.matched_amount)
-                )
-        to_delete += [m.pk for k, m in current.items() if k not in kept]
+        kept = writer.keep_ranking(
+            line.transaction_id,
+            ranking,
+            confident=confident,
+            key_of=_key_of,
+            fields={
+                "workspace_id": workspace_id,
+                "kind": MatchKind.CREDIT_RECEIVABLE,
+                "transaction_id": line.transaction_id,
+            },
+            side_of=_target_side,
+        )
+        if confident and kept and kept[0].target_kind == "receivable":
+            payments.append((kept[0].target_id, _payment_of(kept[0])))
         if confident:
             outcome.confirmed += 1
-        elif keep:
+        elif kept:
             outcome.proposed += 1
         else:
             outcome.unmatched += 1
     with db_transaction.atomic():
-        for offset in range(0, len(to_delete), 900):
-            Match.objects.filter(
-                pk__in=to_delete[offset : offset + 900], status=MatchStatus.PROPOSED
-            ).delete()
-        Match.objects.bulk_update(
-            to_update,
-            [
-                "status",
-                "score",
-                "rank",
-                "reasons",
-                "amount_basis",
-                "matched_amount",
-                "matched_currency",
-                "fx_rate",
-                "decided_at",
-            ],
-            batch_size=500,
-        )
-        Match.objects.bulk_create(to_create, batch_size=500)
+        writer.save(owners=[line.transaction_id for line, _, _ in decided])
         _record_payments(workspace_id, payments, outcome)
+
+
+def _match_key(match: Match) -> TargetKey:
+    if match.receivable_id is not None:
+        return ("receivable", match.receivable_id)
+    return ("credit_note", match.invoice_id or 0)
+
+
+def _target_side(candidate: ScoredCandidate) -> dict[str, int | None]:
+    kind, target_id = _key_of(candidate)
+    return {
+        "receivable_id": target_id if kind == "receivable" else None,
+        "invoice_id": target_id if kind == "credit_note" else None,
+    }
+
+
+def _payment_of(candidate: ScoredCandidate) -> Decimal | None:
+    """What a confident credit pays on its receivable. A converted amount within the FX
+    tolerance pays what is due, not a rounding error's worth less: None stands for "the whole
+    amount due"."""
+    if candidate.amount.basis == "converted" and candidate.amount.distance < 1:
+        return None
+    return candidate.amount.matched_amount
 
 
 def _record_payments(
@@ -396,14 +357,13 @@ def _record_payments(
     concurrent edit of another field is never overwritten)."""
     if not payments:
         return
-    ids = sorted({receivable_id for receivable_id, _ in payments})
     receivables: dict[int, Receivable] = {}
-    for offset in range(0, len(ids), 900):
+    for chunk in chunks(receivable_id for receivable_id, _ in payments):
         receivables.update(
             (receivable.pk, receivable)
             for receivable in Receivable.objects.for_workspace(workspace_id)
             .select_for_update()
-            .filter(pk__in=ids[offset : offset + 900])
+            .filter(pk__in=chunk)
         )
     for receivable_id, amount in payments:
         receivable = receivables[receivable_id]

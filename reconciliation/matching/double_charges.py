@@ -204,11 +204,12 @@ def _flag_invoice(
             f"Possible double charge of invoice {repeat.settled.number or repeat.settled.id}"
         )
         invoice.save(update_fields=["is_held", "hold_reason", "status", "updated_at"])
-        Decision.objects.create(
-            workspace_id=workspace_id,
+        Decision.record(
+            workspace=workspace_id,
+            actor=None,
             action=DecisionAction.HOLD,
             invoice=invoice,
-            document_id=facts.document_id,
+            document=facts.document_id,
             match=match,
             before=before,
             after={"status": invoice.status, "is_held": True},
@@ -239,10 +240,11 @@ def _flag_confirmation(
             score=repeat.score,
             reasons=reasons,
         )
-        Decision.objects.create(
-            workspace_id=workspace_id,
+        Decision.record(
+            workspace=workspace_id,
+            actor=None,
             action=DecisionAction.HOLD,
-            document_id=document_id,
+            document=document_id,
             match=match,
             reason=repeat.reason,
         )

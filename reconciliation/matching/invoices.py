@@ -10,15 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction as db_transaction
-
-from reconciliation.matching.scoring import BankLine, PaymentOrder
-from reconciliation.matching.sources import VendorDirectory, lines_with_amounts
-from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus, Side
+from reconciliation.matching.scoring import PaymentOrder
+from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus
 from reconciliation.text.identifiers import compact_iban
-from reconciliation.text.names import counterparty_similarity as name_similarity
-from reconciliation.text.names import normalize_counterparty as normalize_name
-from reconciliation.text.references import ReferenceIndex, compare_references, normalize_reference
+from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.references import ReferenceIndex, normalize_reference
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -32,8 +28,6 @@ OPEN_INVOICE_STATUSES = (
     InvoiceStatus.FAILED,
     InvoiceStatus.REJECTED,
 )
-#: An invoice is paid between three days before its issue date and this long after it.
-INVOICE_PAYMENT_DAYS = 120
 #: Invoices older than this are not considered by the matcher.
 INVOICE_LOOKBACK_DAYS = 500
 
@@ -88,8 +82,8 @@ class InvoiceDirectory:
         directory = cls()
         rows = (
             Invoice.objects.for_workspace(workspace_id)
+            # Refused and reviewed invoices too: the bank may show them paid all the same.
             .filter(is_credit_note=False)
-            .exclude(status=InvoiceStatus.REFUSED)
             .exclude(issue_date__lt=today - timedelta(days=INVOICE_LOOKBACK_DAYS))
             .values_list(
                 "id",
@@ -114,7 +108,7 @@ class InvoiceDirectory:
                     id=pk,
                     document_id=document_id,
                     vendor_id=vendor_id,
-                    name=normalize_name(name),
+                    name=normalize_counterparty(name),
                     iban=compact_iban(iban),
                     number=number,
                     # Filled by enrichment; computed here too so matching never depends on it.
@@ -187,117 +181,3 @@ def settled_invoices(workspace_id: int) -> dict[int, tuple[int, int | None, int 
     for invoice_id, match_id, transaction_id, document_id in rows:
         settled.setdefault(invoice_id, (match_id, transaction_id, document_id))
     return settled
-
-
-@dataclass
-class SettlementOutcome:
-    linked: int = 0
-
-
-def link_invoices_to_debits(
-    *,
-    workspace_id: int,
-    invoices: InvoiceDirectory,
-    vendors: VendorDirectory,
-    settled: dict[int, tuple[int, int | None, int | None]],
-) -> SettlementOutcome:
-    """Settle invoices straight from the bank: a debit of exactly the invoice's amount, paid
-    to its supplier, whose reference names the invoice number, is recorded as a confirmed
-    ``invoice_debit`` match. Only unambiguous cases; the rest stays unsettled."""
-    outcome = SettlementOutcome()
-    pending = sorted(
-        (
-            facts
-            for facts in invoices.facts.values()
-            if facts.id not in settled
-            and not facts.is_held
-            and facts.amount is not None
-            and facts.amount > 0
-            and facts.issue_date is not None
-            and facts.normalized_number
-        ),
-        key=lambda facts: (facts.issue_date or date.min, facts.id),
-    )
-    if not pending:
-        return outcome
-    taken = set(
-        Match.objects.for_workspace(workspace_id)
-        .filter(kind=MatchKind.INVOICE_DEBIT, status__in=SETTLED_STATUSES)
-        .values_list("transaction_id", flat=True)
-    )
-    links: list[Match] = []
-    chunk_size = 300
-    for offset in range(0, len(pending), chunk_size):
-        chunk = pending[offset : offset + chunk_size]
-        first = min(f.issue_date for f in chunk if f.issue_date) - timedelta(days=3)
-        last = max(f.issue_date for f in chunk if f.issue_date) + timedelta(
-            days=INVOICE_PAYMENT_DAYS
-        )
-        by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
-        for line in lines_with_amounts(
-            workspace_id=workspace_id,
-            side=Side.DEBIT,
-            amounts=[f.amount for f in chunk if f.amount is not None],
-            start=first,
-            end=last,
-            vendors=vendors,
-        ):
-            by_amount[line.amount].append(line)
-        for facts in chunk:
-            debit = _debit_for(facts, by_amount.get(facts.amount or Decimal(0), []), taken)
-            if debit is None:
-                continue
-            taken.add(debit.transaction_id)
-            reasons = [
-                f"amount {facts.amount} {facts.currency} equal",
-                f"reference names invoice {facts.number}",
-                "paid to the supplier",
-            ]
-            logger.info(
-                "invoice %s settled by transaction %s: %s",
-                facts.id,
-                debit.transaction_id,
-                "; ".join(reasons),
-            )
-            links.append(
-                Match(
-                    workspace_id=workspace_id,
-                    kind=MatchKind.INVOICE_DEBIT,
-                    status=MatchStatus.CONFIRMED,
-                    invoice_id=facts.id,
-                    document_id=facts.document_id,
-                    transaction_id=debit.transaction_id,
-                    score=Decimal(100),
-                    reasons=reasons,
-                    amount_basis="source",
-                    matched_amount=facts.amount,
-                    matched_currency=facts.currency,
-                )
-            )
-            settled[facts.id] = (0, debit.transaction_id, facts.document_id)
-    with db_transaction.atomic():
-        Match.objects.bulk_create(links, batch_size=500)
-    outcome.linked = len(links)
-    return outcome
-
-
-def _debit_for(facts: InvoiceFacts, lines: list[BankLine], taken: set[int]) -> BankLine | None:
-    fits = [
-        line
-        for line in lines
-        if line.transaction_id not in taken
-        and line.currency == facts.currency
-        and facts.issue_date is not None
-        and -3 <= (line.value_date - facts.issue_date).days <= INVOICE_PAYMENT_DAYS
-        and compare_references(facts.number, line.reference) == "exact"
-        and _same_supplier(facts, line)
-    ]
-    return fits[0] if len(fits) == 1 else None
-
-
-def _same_supplier(facts: InvoiceFacts, line: BankLine) -> bool:
-    if facts.iban and line.counterparty_iban:
-        return facts.iban == line.counterparty_iban
-    if facts.vendor_id is not None and facts.vendor_id in line.vendor_ids:
-        return True
-    return name_similarity(facts.name, line.counterparty) >= 0.8

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -31,11 +31,15 @@ from reconciliation.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, User
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger("reconciliation.matching")
 
-PICKABLE_KINDS = (MatchKind.CONFIRMATION_DEBIT, MatchKind.CREDIT_RECEIVABLE)
+PICKABLE_KINDS = (
+    MatchKind.CONFIRMATION_DEBIT,
+    MatchKind.INVOICE_DEBIT,
+    MatchKind.CREDIT_RECEIVABLE,
+)
 
 
 class MatchConflictError(Exception):
@@ -54,7 +58,7 @@ class RejectResult:
     rejected_match_ids: tuple[int, ...]
 
 
-def _hold_workspace(workspace_id: int) -> None:
+def hold_workspace(workspace_id: int) -> None:
     """Decide under the workspace's row lock, and never while a matching run is writing: its
     rankings were computed before this decision and would overwrite it. `match_window` claims
     its run under the same lock, so the two can never interleave."""
@@ -71,11 +75,7 @@ def _hold_workspace(workspace_id: int) -> None:
         )
 
 
-def _actor(user: AbstractBaseUser | None) -> User | None:
-    return cast("User | None", user)
-
-
-def _summary(match: Match) -> dict[str, Any]:
+def match_summary(match: Match) -> dict[str, Any]:
     return {
         "match": match.pk,
         "kind": match.kind,
@@ -91,12 +91,12 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
     if match.kind not in PICKABLE_KINDS:
         raise IllegalTransitionError("match", match.kind, "picked")
     with db_transaction.atomic():
-        _hold_workspace(match.workspace_id)
+        hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
             # Another reviewer decided meanwhile (a stale page): never confirm a second debit.
             raise IllegalTransitionError("match", locked.status, MatchStatus.CONFIRMED)
-        before = _summary(locked)
+        before = match_summary(locked)
         siblings = _competitors(locked)
         _refuse_taken(locked)
         rejected: list[int] = []
@@ -115,15 +115,15 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
             receivable = Receivable.objects.select_for_update().get(pk=locked.receivable_id or 0)
             receivable.record_payment(locked.matched_amount or _credit_amount(locked))
             receivable.save(update_fields=["amount_paid", "status"])
-        Decision.objects.create(
-            workspace_id=locked.workspace_id,
+        Decision.record(
+            workspace=locked.workspace_id,
             action=DecisionAction.PICK_MATCH,
-            actor=_actor(user),
-            document_id=locked.document_id,
-            invoice_id=locked.invoice_id,
+            actor=user,
+            document=locked.document_id,
+            invoice=locked.invoice_id,
             match=locked,
             before=before,
-            after={**_summary(locked), "rejected": rejected},
+            after={**match_summary(locked), "rejected": rejected},
         )
     logger.info("match %s picked by %s; rejected %s", locked.pk, user, rejected)
     match.refresh_from_db()
@@ -136,26 +136,21 @@ def _competitors(match: Match) -> list[Match]:
     )
     if match.kind == MatchKind.CONFIRMATION_DEBIT:
         others = others.filter(document=match.document_id)
+    elif match.kind == MatchKind.INVOICE_DEBIT:
+        others = others.filter(invoice=match.invoice_id)
     else:
         others = others.filter(transaction=match.transaction_id)
     return list(others.exclude(pk=match.pk).order_by("rank", "id"))
 
 
 def _refuse_taken(match: Match) -> None:
-    if match.kind == MatchKind.CONFIRMATION_DEBIT:
-        clash = Match.objects.filter(
-            workspace_id=match.workspace_id,
-            kind=MatchKind.CONFIRMATION_DEBIT,
-            transaction=match.transaction_id,
-            status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
-        ).exclude(pk=match.pk)
-    else:
-        clash = Match.objects.filter(
-            workspace_id=match.workspace_id,
-            kind=MatchKind.CREDIT_RECEIVABLE,
-            transaction=match.transaction_id,
-            status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
-        ).exclude(pk=match.pk)
+    """One bank line pays one piece of paperwork of each kind."""
+    clash = Match.objects.filter(
+        workspace_id=match.workspace_id,
+        kind=match.kind,
+        transaction=match.transaction_id,
+        status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+    ).exclude(pk=match.pk)
     other = clash.values_list("document_id", "receivable_id").first()
     if other is not None:
         raise MatchConflictError(
@@ -207,7 +202,7 @@ def reject_all(
     """The reviewer says "none of these": every proposed debit of this confirmation is
     rejected, and the matcher stops proposing for it."""
     with db_transaction.atomic():
-        _hold_workspace(document.workspace_id)
+        hold_workspace(document.workspace_id)
         proposals = list(
             Match.objects.select_for_update()
             .filter(
@@ -222,14 +217,48 @@ def reject_all(
             proposal.reject(user)
             proposal.save(update_fields=["status", "decided_by", "decided_at"])
         rejected = tuple(p.pk for p in proposals)
-        Decision.objects.create(
-            workspace_id=document.workspace_id,
+        Decision.record(
+            workspace=document.workspace_id,
             action=DecisionAction.REJECT_MATCHES,
-            actor=_actor(user),
+            actor=user,
             document=document,
             before={"proposed": list(rejected)},
             after={"rejected": list(rejected)},
             reason=reason or "No debit on the bank account is this payment.",
+        )
+    return RejectResult(rejected)
+
+
+def reject_invoice_candidates(
+    *, invoice: Invoice, user: AbstractBaseUser | None, reason: str = ""
+) -> RejectResult:
+    """ "None of these" for an invoice: none of the proposed debits paid it, and they are not
+    proposed again."""
+    with db_transaction.atomic():
+        hold_workspace(invoice.workspace_id)
+        proposals = list(
+            Match.objects.select_for_update()
+            .filter(
+                workspace_id=invoice.workspace_id,
+                kind=MatchKind.INVOICE_DEBIT,
+                invoice=invoice,
+                status=MatchStatus.PROPOSED,
+            )
+            .order_by("rank", "id")
+        )
+        for proposal in proposals:
+            proposal.reject(user)
+            proposal.save(update_fields=["status", "decided_by", "decided_at"])
+        rejected = tuple(p.pk for p in proposals)
+        Decision.record(
+            workspace=invoice.workspace_id,
+            action=DecisionAction.REJECT_MATCHES,
+            actor=user,
+            invoice=invoice,
+            document=invoice.document_id,
+            before={"proposed": list(rejected)},
+            after={"rejected": list(rejected)},
+            reason=reason or "No debit on the bank account paid this invoice.",
         )
     return RejectResult(rejected)
 
@@ -240,7 +269,7 @@ def reject_credit_candidates(
     """ "None of these" for an inbound credit: its proposed receivables are rejected and it is
     not proposed again."""
     with db_transaction.atomic():
-        _hold_workspace(transaction.workspace_id)
+        hold_workspace(transaction.workspace_id)
         proposals = list(
             Match.objects.select_for_update()
             .filter(
@@ -255,10 +284,10 @@ def reject_credit_candidates(
             proposal.reject(user)
             proposal.save(update_fields=["status", "decided_by", "decided_at"])
         rejected = tuple(p.pk for p in proposals)
-        Decision.objects.create(
-            workspace_id=transaction.workspace_id,
+        Decision.record(
+            workspace=transaction.workspace_id,
             action=DecisionAction.REJECT_MATCHES,
-            actor=_actor(user),
+            actor=user,
             match=proposals[0] if proposals else None,
             before={"transaction": transaction.qonto_id, "proposed": list(rejected)},
             after={"rejected": list(rejected)},
@@ -273,9 +302,9 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
     if match.kind != MatchKind.DOUBLE_CHARGE:
         raise IllegalTransitionError("match", match.kind, MatchStatus.REFUSED)
     with db_transaction.atomic():
-        _hold_workspace(match.workspace_id)
+        hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
-        before = _summary(locked)
+        before = match_summary(locked)
         locked.refuse(user)
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         text = reason or _double_charge_text(locked)
@@ -294,15 +323,15 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
                         "updated_at",
                     ]
                 )
-        Decision.objects.create(
-            workspace_id=locked.workspace_id,
+        Decision.record(
+            workspace=locked.workspace_id,
             action=DecisionAction.REFUSE,
-            actor=_actor(user),
-            invoice_id=locked.invoice_id,
-            document_id=locked.document_id,
+            actor=user,
+            invoice=locked.invoice_id,
+            document=locked.document_id,
             match=locked,
             before={**before, **invoice_before},
-            after=_summary(locked),
+            after=match_summary(locked),
             reason=text,
         )
     match.refresh_from_db()
@@ -317,9 +346,9 @@ def dismiss_double_charge(
     if match.kind != MatchKind.DOUBLE_CHARGE:
         raise IllegalTransitionError("match", match.kind, MatchStatus.DISMISSED)
     with db_transaction.atomic():
-        _hold_workspace(match.workspace_id)
+        hold_workspace(match.workspace_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
-        before = _summary(locked)
+        before = match_summary(locked)
         locked.dismiss(user)
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         invoice_after: dict[str, Any] = {}
@@ -336,15 +365,15 @@ def dismiss_double_charge(
                 invoice.release_hold()
                 invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
             invoice_after = {"is_held": invoice.is_held}
-        Decision.objects.create(
-            workspace_id=locked.workspace_id,
+        Decision.record(
+            workspace=locked.workspace_id,
             action=DecisionAction.NOT_DUPLICATE,
-            actor=_actor(user),
-            invoice_id=locked.invoice_id,
-            document_id=locked.document_id,
+            actor=user,
+            invoice=locked.invoice_id,
+            document=locked.document_id,
             match=locked,
             before=before,
-            after={**_summary(locked), **invoice_after},
+            after={**match_summary(locked), **invoice_after},
             reason=reason or "Marked not a duplicate.",
         )
     match.refresh_from_db()
@@ -369,4 +398,5 @@ __all__ = [
     "refuse_double_charge",
     "reject_all",
     "reject_credit_candidates",
+    "reject_invoice_candidates",
 ]

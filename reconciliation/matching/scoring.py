@@ -27,6 +27,7 @@ names it)                 date (10 within issue date … due date + 60 days)    
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from reconciliation.money import quantize
-from reconciliation.text.names import counterparty_similarity as name_similarity
+from reconciliation.text.names import counterparty_similarity
 from reconciliation.text.references import (
     MatchTier,
     compare_references,
@@ -126,7 +127,9 @@ class ScoredCandidate:
     reasons: tuple[str, ...]
     amount: AmountAgreement
     date_distance: int
-    target_kind: str = "document"  # or "receivable" / "credit_note"
+    target_kind: str = "document"  # or "receivable" / "credit_note" / "invoice"
+    #: How the reference named the paperwork: "exact", "abbreviated", "truncated" or "".
+    reference_tier: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def counterparty_points(
             return ZERO, f"IBAN differs ({line.counterparty_iban})"
     if is_same_vendor:
         return weight, "counterparty is the same vendor"
-    similarity = name_similarity(name, line.counterparty)
+    similarity = counterparty_similarity(name, line.counterparty)
     if similarity >= MIN_NAME_SIMILARITY:
         return (
             weight * _points(similarity),
@@ -285,6 +288,89 @@ def _debit_reference_points(expected: str, given: str) -> tuple[Decimal, str]:
 
 
 @dataclass(frozen=True)
+class InvoiceClaim:
+    """A supplier invoice waiting for the debit that paid it."""
+
+    invoice_id: int
+    number: str
+    amount: Decimal
+    currency: str
+    issue_date: date
+    name: str  # normalised supplier name
+    iban: str  # compact
+    vendor_ids: frozenset[int] = frozenset()
+
+
+#: An invoice is paid from a few days before its issue date (prepayment) to this long after.
+INVOICE_EARLY_DAYS = 3
+INVOICE_PAYMENT_DAYS = 120
+#: Paid within this many days of the issue date: the usual payment terms, full date points.
+INVOICE_TERM_DAYS = 45
+
+
+def score_invoice_debit(
+    claim: InvoiceClaim, line: BankLine, *, policy: MatchPolicy, rate: Decimal | None
+) -> ScoredCandidate | None:
+    """Score ``line`` as the debit that paid ``claim`` (None when amount or date rule it out).
+
+    amount 35 (exact in the account or local currency; converted within the FX tolerance
+    20–35), reference 30 (exact; abbreviated or truncated 21; no reference on either side 12;
+    another number 0), counterparty 25 (IBAN, same vendor, or name similarity), date 10
+    (within the payment terms, then down to 0 at `INVOICE_PAYMENT_DAYS`).
+    """
+    delta = (line.value_date - claim.issue_date).days
+    if delta < -INVOICE_EARLY_DAYS or delta > INVOICE_PAYMENT_DAYS:
+        return None
+    amount = agree_on_amount(
+        amount=claim.amount,
+        currency=claim.currency,
+        line=line,
+        rate=rate,
+        tolerance_percent=policy.fx_tolerance_percent,
+    )
+    if amount is None:
+        return None
+    amount_points = Decimal(35) - Decimal(15) * amount.distance
+    party_points, party_reason = counterparty_points(
+        name=claim.name, iban=claim.iban, vendor_ids=claim.vendor_ids, line=line, weight=Decimal(25)
+    )
+    tier, reference_points, reference_reason = _invoice_reference_points(claim.number, line)
+    late = max(0, delta - INVOICE_TERM_DAYS)
+    date_points = Decimal(10) * (
+        1 - Decimal(late) / Decimal(INVOICE_PAYMENT_DAYS - INVOICE_TERM_DAYS)
+    )
+    score = _points(amount_points + party_points + reference_points + date_points)
+    return ScoredCandidate(
+        transaction_id=line.transaction_id,
+        target_id=claim.invoice_id,
+        score=min(score, HUNDRED),
+        reasons=(
+            amount.reason,
+            party_reason,
+            reference_reason,
+            f"paid {_days(delta)} from the issue date",
+        ),
+        amount=amount,
+        date_distance=abs(delta),
+        target_kind="invoice",
+        reference_tier=tier,
+    )
+
+
+def _invoice_reference_points(number: str, line: BankLine) -> tuple[str, Decimal, str]:
+    if not number.strip() or not line.reference.strip():
+        return "", Decimal(12), "no reference to compare"
+    tier = compare_references(number, line.reference)
+    if tier == "exact":
+        return tier, Decimal(30), f"reference names invoice {number}"
+    if tier is not None:
+        return tier, Decimal(30) * PARTIAL_REFERENCE_SHARE, f"reference {tier} ({line.reference!r})"
+    if not any(char.isdigit() for char in line.reference):
+        return "", Decimal(12), f"reference without a number ({line.reference!r})"
+    return "", ZERO, f"reference names another number ({line.reference!r})"
+
+
+@dataclass(frozen=True)
 class ReceivableTarget:
     """An open receivable, or one of our suppliers' credit notes, that a credit may settle."""
 
@@ -297,6 +383,8 @@ class ReceivableTarget:
     iban: str
     issue_date: date | None
     due_date: date | None
+    #: Other references printed on it (its number besides its RF reference, …).
+    other_references: tuple[str, ...] = ()
 
 
 def score_credit(
@@ -306,10 +394,12 @@ def score_credit(
     tier: MatchTier | None,
     policy: MatchPolicy,
     rate: Decimal | None,
+    named: str = "",
 ) -> ScoredCandidate | None:
     """Score ``line`` (a credit) as a payment of ``target``. With a reference ``tier`` the
     reference leads and any amount up to what is due counts (partial payments); without one,
-    the amount must equal what is due."""
+    the amount must equal what is due. ``named`` is the reference the credit named, when it is
+    not the target's main one."""
     agreement = _credit_amount(line, target, rate=rate, policy=policy)
     party_weight = Decimal(10) if tier is not None else Decimal(35)
     party_points, party_reason = counterparty_points(
@@ -328,7 +418,7 @@ def score_credit(
         amount_points, amount_reason = _credit_amount_points(line, target, agreement)
         date_points = Decimal(5) if paid_after_issue else ZERO
         reasons: tuple[str, ...] = (
-            f"reference {tier} ({target.reference})",
+            f"reference {tier} ({named or target.reference})",
             amount_reason,
             party_reason,
         )
@@ -434,10 +524,17 @@ def _credit_amount_points(
     return ZERO, agreement.reason + f" — {_money(received - due, target.currency)} more than due"
 
 
-def rank(candidates: Iterable[ScoredCandidate], policy: MatchPolicy) -> Ranking:
+def rank(
+    candidates: Iterable[ScoredCandidate], policy: MatchPolicy, *, twins_ok: bool = False
+) -> Ranking:
     """Best first (score, then nearer date, then smaller amount distance, then lower id so
     ties are broken the same way every run); confident when the best is at or above the
-    threshold and at least ``policy.margin`` ahead of the runner-up."""
+    threshold and at least ``policy.margin`` ahead of the runner-up.
+
+    With ``twins_ok``, runners-up that are the best's twins — the same amount, the same
+    reference — do not make it ambiguous: the money left twice for one
+    piece of paperwork, the nearest payment is the one, and the twin is a possible double
+    payment (see `double_payments`), not a reason to link neither."""
     ordered = tuple(
         sorted(
             candidates,
@@ -458,13 +555,78 @@ def rank(candidates: Iterable[ScoredCandidate], policy: MatchPolicy) -> Ranking:
         return Ranking(
             ordered, False, f"best score {best.score} is below the threshold {policy.threshold}"
         )
-    if len(ordered) > 1 and best.score - ordered[1].score < policy.margin:
+    rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
+    if twins_ok and rivals and all(_is_twin(best, rival) for rival in rivals):
+        return Ranking(
+            ordered,
+            True,
+            f"score {best.score} ≥ threshold {policy.threshold}; the nearest of "
+            f"{len(rivals) + 1} identical payments",
+        )
+    if rivals:
         return Ranking(
             ordered,
             False,
             f"best score {best.score} is not clearly ahead of the runner-up ({ordered[1].score})",
         )
     return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
+
+
+def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
+    """Both name the paperwork by its reference (the runner-up in the same tier, or the best
+    exactly) and move the same amount."""
+    same_tier = best.reference_tier != "" and other.reference_tier == best.reference_tier
+    exact_first = best.reference_tier == "exact" and other.reference_tier != ""
+    return (
+        (same_tier or exact_first)
+        and other.amount.matched_amount == best.amount.matched_amount
+        and other.target_id == best.target_id
+    )
+
+
+def resolve_conflicts(
+    rankings: dict[int, Ranking],
+    policy: MatchPolicy,
+    *,
+    twins_ok: bool = False,
+    paperwork: str = "documents",
+) -> dict[int, int]:
+    """{paperwork id: transaction id} of the confident matches no other paperwork also claims.
+
+    A debit two pieces of paperwork claim confidently is given to neither (both go to review).
+    A debit confirmed for one no longer competes in the others' rankings, which may leave one
+    of them clearly ahead: those are ranked again, twice at most.
+    """
+    confident: dict[int, int] = {}
+    for _ in range(3):
+        claims: dict[int, list[int]] = defaultdict(list)
+        for document_id, ranking in rankings.items():
+            if document_id in confident:
+                continue
+            if ranking.is_confident and ranking.best is not None:
+                claims[ranking.best.transaction_id].append(document_id)
+        fresh = {ids[0]: tx for tx, ids in claims.items() if len(ids) == 1}
+        for transaction_id, ids in claims.items():
+            if len(ids) > 1:
+                for document_id in ids:
+                    ranking = rankings[document_id]
+                    rankings[document_id] = Ranking(
+                        ranking.candidates,
+                        False,
+                        f"transaction {transaction_id} also fits {paperwork} "
+                        f"{', '.join(str(i) for i in ids if i != document_id)}",
+                    )
+        if not fresh:
+            break
+        confident.update(fresh)
+        used = set(confident.values())
+        for document_id, ranking in list(rankings.items()):
+            if document_id in confident:
+                continue
+            remaining = [c for c in ranking.candidates if c.transaction_id not in used]
+            if len(remaining) != len(ranking.candidates):
+                rankings[document_id] = rank(remaining, policy, twins_ok=twins_ok)
+    return confident
 
 
 def worth_review(ranking: Ranking, count: int = 3) -> tuple[ScoredCandidate, ...]:

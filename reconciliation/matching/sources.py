@@ -16,7 +16,7 @@ from reconciliation.matching.scoring import BankLine, PaymentOrder
 from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
-from reconciliation.text.names import normalize_counterparty as normalize_name
+from reconciliation.text.names import normalize_counterparty
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -49,13 +49,16 @@ class VendorDirectory:
         rows = (
             Vendor.objects.for_workspace(workspace_id)
             .usable()
-            .values_list("id", "name", "legal_name", "normalized_name", "ibans", "aliases")
+            .values_list("id", "name", "legal_name", "ibans", "aliases")
         )
-        for vendor_id, name, legal_name, normalized, ibans, aliases in rows:
+        for vendor_id, name, legal_name, ibans, aliases in rows:
             directory.add(
                 vendor_id,
-                names=[normalized or normalize_name(name), normalize_name(legal_name)]
-                + [normalize_name(str(alias)) for alias in aliases or []],
+                names=[
+                    normalize_counterparty(name),
+                    normalize_counterparty(legal_name),
+                ]
+                + [normalize_counterparty(str(alias)) for alias in aliases or []],
                 ibans=[compact_iban(str(iban)) for iban in ibans or []],
             )
         return directory
@@ -113,7 +116,7 @@ def payment_order_from(
     currency = extracted_value(extraction, "currency").upper()
     if not is_known_currency(currency):
         currency = default_currency
-    name = normalize_name(extracted_value(extraction, "beneficiary_name"))
+    name = normalize_counterparty(extracted_value(extraction, "beneficiary_name"))
     iban = compact_iban(extracted_value(extraction, "beneficiary_iban"))
     return PaymentOrder(
         document_id=document_id,

@@ -1,0 +1,130 @@
+"""One-click answers to the flags the matcher raises about money already gone.
+
+- A *possible double payment* (a second debit for an invoice already paid): "refund requested"
+  (the supplier is asked for the money back; the flag is closed as refused) or "not a
+  duplicate" (the second debit paid something else).
+- A *refused invoice the bank shows as paid*: "reopen" (the invoice goes back to review, it may
+  be real after all) or "keep refused" (noted; the payment link stays, read-only).
+
+Each answer is taken under the workspace's lock (never while a window is writing) and writes one
+`Decision`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.db import transaction as db_transaction
+
+from reconciliation.matching.review import hold_workspace, match_summary
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    IllegalTransitionError,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def _decide(
+    match: Match,
+    kind: MatchKind,
+    change: Callable[[Match], None],
+    *,
+    action: DecisionAction,
+    reason: str,
+    user: AbstractBaseUser | None,
+) -> Match:
+    if match.kind != kind:
+        raise IllegalTransitionError("match", match.kind, action)
+    with db_transaction.atomic():
+        hold_workspace(match.workspace_id)
+        locked = Match.objects.select_for_update().get(pk=match.pk)
+        if locked.status != MatchStatus.PROPOSED:
+            raise IllegalTransitionError("match", locked.status, action)
+        before = match_summary(locked)
+        change(locked)
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=action,
+            actor=user,
+            invoice=locked.invoice_id,
+            document=locked.document_id,
+            match=locked,
+            before=before,
+            after=match_summary(locked),
+            reason=reason,
+        )
+    match.refresh_from_db()
+    return match
+
+
+def request_refund(*, match: Match, user: AbstractBaseUser | None, reason: str = "") -> Match:
+    """The second debit was a double payment: a refund is requested from the supplier."""
+    text = reason or f"Refund requested: {(match.reasons or ['double payment'])[0]}"
+    return _decide(
+        match,
+        MatchKind.DOUBLE_PAYMENT,
+        lambda locked: locked.refuse(user),
+        action=DecisionAction.REFUSE,
+        reason=text,
+        user=user,
+    )
+
+
+def dismiss_double_payment(
+    *, match: Match, user: AbstractBaseUser | None, reason: str = ""
+) -> Match:
+    """ "Not a duplicate": the second debit paid something else."""
+    return _decide(
+        match,
+        MatchKind.DOUBLE_PAYMENT,
+        lambda locked: locked.dismiss(user),
+        action=DecisionAction.NOT_DUPLICATE,
+        reason=reason or "Marked not a duplicate: the second debit paid something else.",
+        user=user,
+    )
+
+
+def keep_refused(*, match: Match, user: AbstractBaseUser | None, reason: str = "") -> Match:
+    """Noted: the invoice stays refused although it was paid (the link stays, read-only)."""
+    return _decide(
+        match,
+        MatchKind.PAID_REFUSED,
+        lambda locked: locked.confirm(user),
+        action=DecisionAction.REFUSE,
+        reason=reason or "Kept refused although the bank shows it paid.",
+        user=user,
+    )
+
+
+def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: str = "") -> Match:
+    """The invoice was paid, so it may be real after all: back to review."""
+    text = reason or "Reopened: the bank shows it paid."
+
+    def change(locked: Match) -> None:
+        locked.confirm(user)
+        invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
+        if invoice.can_move_to(InvoiceStatus.NEEDS_REVIEW):
+            invoice.reopen(user, text)
+            invoice.save(
+                update_fields=[
+                    "status",
+                    "decided_by",
+                    "decided_at",
+                    "decision_reason",
+                    "updated_at",
+                ]
+            )
+
+    return _decide(
+        match, MatchKind.PAID_REFUSED, change, action=DecisionAction.REOPEN, reason=text, user=user
+    )

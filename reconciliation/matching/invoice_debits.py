@@ -1,0 +1,333 @@
+"""Invoices paid straight from the bank: invoice ↔ debit, in one batch per window.
+
+An invoice's debit is looked for among the debits of its amount — in the account currency, in
+Qonto's local (original) currency, or converted with the one FX rule (`reconciliation.fx`)
+within the workspace's tolerance — from a few days before its issue date to
+`INVOICE_PAYMENT_DAYS` after. Candidates are scored by `scoring.score_invoice_debit` (amount,
+reference harmonised as for credits, counterparty, date) and ranked: a confident best is linked
+(``invoice_debit``, confirmed), otherwise the top candidates go to review. A debit two invoices
+both claim confidently goes to review for both.
+
+Refused and reviewed invoices are matched too: the link is read-only (nothing is posted or
+changed on the invoice). A refused invoice the bank shows as paid is put in front of a person
+(`PAID_REFUSED`, "refused, but paid on 12 Oct").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from reconciliation.fx import RateBook
+from reconciliation.matching.invoices import InvoiceDirectory, InvoiceFacts
+from reconciliation.matching.persist import (
+    MatchWriter,
+    chunks,
+    load_proposals,
+    transaction_of,
+    transaction_side,
+)
+from reconciliation.matching.scoring import (
+    HUNDRED,
+    INVOICE_EARLY_DAYS,
+    INVOICE_PAYMENT_DAYS,
+    BankLine,
+    InvoiceClaim,
+    MatchPolicy,
+    Ranking,
+    ScoredCandidate,
+    rank,
+    resolve_conflicts,
+    score_invoice_debit,
+)
+from reconciliation.matching.sources import (
+    VendorDirectory,
+    lines_in_amount_range,
+    lines_with_amounts,
+    lines_with_local_amounts,
+)
+from reconciliation.models import (
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Side,
+    Transaction,
+)
+
+logger = logging.getLogger("reconciliation.matching")
+
+#: Invoices matched per candidate query (sorted by issue date).
+CHUNK_SIZE = 300
+
+Settled = dict[int, tuple[int, int | None, int | None]]
+
+
+@dataclass
+class SettlementOutcome:
+    linked: int = 0
+    proposed: int = 0
+    #: Refused invoices found paid in this window (each put in front of a person).
+    paid_refused: int = 0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every step of the window reads."""
+
+    workspace_id: int
+    home_currency: str
+    policy: MatchPolicy
+    vendors: VendorDirectory
+    rates: RateBook
+
+
+def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | None:
+    if facts.amount is None or facts.amount <= 0 or facts.issue_date is None:
+        return None
+    vendor_ids = {facts.vendor_id} if facts.vendor_id else set()
+    vendor_ids |= vendors.vendors_of(name=facts.name, iban=facts.iban)
+    return InvoiceClaim(
+        invoice_id=facts.id,
+        number=facts.number,
+        amount=facts.amount,
+        currency=facts.currency,
+        issue_date=facts.issue_date,
+        name=facts.name,
+        iban=facts.iban,
+        vendor_ids=frozenset(vendor_ids),
+    )
+
+
+def link_invoices_to_debits(
+    context: Context, *, invoices: InvoiceDirectory, settled: Settled
+) -> SettlementOutcome:
+    """Link the invoices not settled yet to the debits that paid them (see the module)."""
+    outcome = SettlementOutcome()
+    claims = sorted(
+        (
+            claim
+            for facts in invoices.facts.values()
+            if facts.id not in settled and not facts.is_held
+            for claim in (claim_of(facts, context.vendors),)
+            if claim is not None
+        ),
+        key=lambda claim: (claim.issue_date, claim.invoice_id),
+    )
+    if not claims:
+        return outcome
+    # A debit that already paid an invoice pays no other (one debit, one invoice).
+    taken = {transaction_id for _, transaction_id, _ in settled.values() if transaction_id}
+    rejected = _rejected_pairs(context.workspace_id)
+    rankings: dict[int, Ranking] = {}
+    for offset in range(0, len(claims), CHUNK_SIZE):
+        chunk = claims[offset : offset + CHUNK_SIZE]
+        candidates = _candidate_lines(context, chunk)
+        for claim in chunk:
+            scored = _score(context, claim, candidates[claim.invoice_id], taken, rejected)
+            rankings[claim.invoice_id] = rank(scored, context.policy, twins_ok=True)
+    confident = resolve_conflicts(rankings, context.policy, twins_ok=True, paperwork="invoices")
+    _persist(context, rankings, confident, invoices, settled, outcome)
+    return outcome
+
+
+def _score(
+    context: Context,
+    claim: InvoiceClaim,
+    lines: Iterable[BankLine],
+    taken: set[int],
+    rejected: set[tuple[int, int]],
+) -> list[ScoredCandidate]:
+    scored = []
+    for line in lines:
+        if line.transaction_id in taken or (claim.invoice_id, line.transaction_id) in rejected:
+            continue
+        rate = context.rates.rate(claim.currency, line.currency, line.value_date)
+        candidate = score_invoice_debit(claim, line, policy=context.policy, rate=rate)
+        if candidate is not None:
+            scored.append(candidate)
+    return scored
+
+
+def _window(claim: InvoiceClaim) -> tuple[date, date]:
+    return (
+        claim.issue_date - timedelta(days=INVOICE_EARLY_DAYS),
+        claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
+    )
+
+
+def _candidate_lines(context: Context, chunk: list[InvoiceClaim]) -> dict[int, list[BankLine]]:
+    """Per invoice, the debits whose amount may be its amount (exact, local or converted)."""
+    start, end = _window(chunk[0])[0], _window(chunk[-1])[1]
+    by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
+    for line in lines_with_amounts(
+        workspace_id=context.workspace_id,
+        side=Side.DEBIT,
+        amounts=[claim.amount for claim in chunk],
+        start=start,
+        end=end,
+        vendors=context.vendors,
+    ):
+        by_amount[line.amount].append(line)
+    foreign = [claim for claim in chunk if claim.currency != context.home_currency]
+    by_local: dict[tuple[str, Decimal], list[BankLine]] = defaultdict(list)
+    if foreign:
+        for line in lines_with_local_amounts(
+            workspace_id=context.workspace_id,
+            side=Side.DEBIT,
+            amounts=[claim.amount for claim in foreign],
+            currencies=[claim.currency for claim in foreign],
+            start=start,
+            end=end,
+            vendors=context.vendors,
+        ):
+            if line.local_amount is not None:
+                by_local[(line.local_currency, line.local_amount)].append(line)
+    candidates: dict[int, list[BankLine]] = {}
+    for claim in chunk:
+        first, last = _window(claim)
+        found = {
+            line.transaction_id: line
+            for line in [
+                *by_amount.get(claim.amount, ()),
+                *by_local.get((claim.currency, claim.amount), ()),
+            ]
+            if first <= line.value_date <= last
+        }
+        if claim.currency != context.home_currency:
+            for line in _converted_lines(context, claim):
+                found.setdefault(line.transaction_id, line)
+        candidates[claim.invoice_id] = list(found.values())
+    return candidates
+
+
+def _converted_lines(context: Context, claim: InvoiceClaim) -> Iterable[BankLine]:
+    """Home-currency debits within the FX tolerance of the invoice's converted amount (the
+    rate of its issue date; each candidate is scored again at the rate of its own date)."""
+    rate = context.rates.rate(claim.currency, context.home_currency, claim.issue_date)
+    if rate is None:
+        return ()
+    converted = claim.amount * rate
+    # Rates move between the issue date and the payment: a little more room than the tolerance.
+    slack = converted * context.policy.fx_tolerance_percent * 2 / HUNDRED
+    first, last = _window(claim)
+    return lines_in_amount_range(
+        workspace_id=context.workspace_id,
+        side=Side.DEBIT,
+        currency=context.home_currency,
+        low=converted - slack,
+        high=converted + slack,
+        start=first,
+        end=last,
+        vendors=context.vendors,
+    )
+
+
+def _rejected_pairs(workspace_id: int) -> set[tuple[int, int]]:
+    """(invoice, transaction) pairs a reviewer said are not the same payment."""
+    return {
+        (invoice_id, transaction_id)
+        for invoice_id, transaction_id in Match.objects.for_workspace(workspace_id)
+        .filter(kind=MatchKind.INVOICE_DEBIT, status=MatchStatus.REJECTED)
+        .values_list("invoice_id", "transaction_id")
+        if invoice_id is not None and transaction_id is not None
+    }
+
+
+def _persist(
+    context: Context,
+    rankings: dict[int, Ranking],
+    confident: dict[int, int],
+    invoices: InvoiceDirectory,
+    settled: Settled,
+    outcome: SettlementOutcome,
+) -> None:
+    proposals = Match.objects.for_workspace(context.workspace_id).filter(
+        kind=MatchKind.INVOICE_DEBIT
+    )
+    writer = MatchWriter(
+        load_proposals(proposals, "invoice", rankings, lambda m: m.transaction_id or 0)
+    )
+    for invoice_id in sorted(rankings):
+        facts = invoices.facts[invoice_id]
+        kept = writer.keep_ranking(
+            invoice_id,
+            rankings[invoice_id],
+            confident=invoice_id in confident,
+            key_of=transaction_of,
+            fields={
+                "workspace_id": context.workspace_id,
+                "kind": MatchKind.INVOICE_DEBIT,
+                "invoice_id": facts.id,
+                "document_id": facts.document_id,
+            },
+            side_of=transaction_side,
+        )
+        if invoice_id in confident and kept:
+            settled[invoice_id] = (0, kept[0].transaction_id, facts.document_id)
+            outcome.linked += 1
+        elif kept:
+            outcome.proposed += 1
+    writer.save(owners=rankings)
+
+
+def surface_paid_refused(workspace_id: int, invoices: InvoiceDirectory, settled: Settled) -> int:
+    """Put every refused invoice a debit paid in front of a person, once: "refused, but paid
+    on 12 Oct". The payment link itself stays (read-only); nothing is posted."""
+    refused = {
+        invoice_id: transaction_id
+        for invoice_id, (_, transaction_id, _) in settled.items()
+        if transaction_id is not None
+        and (facts := invoices.facts.get(invoice_id)) is not None
+        and facts.status == InvoiceStatus.REFUSED
+    }
+    if not refused:
+        return 0
+    known = set(
+        Match.objects.for_workspace(workspace_id)
+        .filter(kind=MatchKind.PAID_REFUSED, invoice_id__in=list(refused))
+        .values_list("invoice_id", flat=True)
+    )
+    paid_on = _value_dates(workspace_id, refused.values())
+    flags = []
+    for invoice_id, transaction_id in sorted(refused.items()):
+        if invoice_id in known:
+            continue
+        facts = invoices.facts[invoice_id]
+        day = paid_on.get(transaction_id)
+        text = f"refused, but paid on {day.day} {day:%b %Y}" if day else "refused, but paid"
+        logger.info("invoice %s: %s (transaction %s)", invoice_id, text, transaction_id)
+        flags.append(
+            Match(
+                workspace_id=workspace_id,
+                kind=MatchKind.PAID_REFUSED,
+                status=MatchStatus.PROPOSED,
+                invoice_id=invoice_id,
+                document_id=facts.document_id,
+                transaction_id=transaction_id,
+                score=HUNDRED,
+                reasons=[f"Invoice {facts.number or facts.id} was {text}."],
+                amount_basis="source",
+                matched_amount=facts.amount,
+                matched_currency=facts.currency,
+            )
+        )
+    Match.objects.bulk_create(flags, batch_size=500)
+    return len(flags)
+
+
+def _value_dates(workspace_id: int, transaction_ids: Iterable[int]) -> dict[int, date]:
+    found: dict[int, date] = {}
+    for chunk in chunks(transaction_ids):
+        for pk, value_date in (
+            Transaction.objects.for_workspace(workspace_id)
+            .filter(pk__in=chunk)
+            .values_list("id", "value_date")
+        ):
+            if value_date is not None:
+                found[pk] = value_date
+    return found
