@@ -1,0 +1,247 @@
+"""The probe before posting: an invoice Qonto already has (its e-mail inbox, a manual upload) is
+linked, not uploaded a second time; a near one goes to a person with its candidates; Well's own
+uploads are never candidates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Provider,
+    QontoOrigin,
+    QontoSupplierInvoice,
+    Workspace,
+)
+from reconciliation.posting import post_approved
+from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
+from reconciliation.posting.probe import probe, score
+from tests.factories import make_user
+from tests.posting_fixtures import BULK_PATH, invoice_values, mirror_now, seed_invoices
+from tests.posting_scenarios import run_probe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
+) -> Connection:
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto
+    )
+    return connection
+
+
+def plant_copy(emulator: QontoEmulator, number: int, **changes: Any) -> str:
+    values = invoice_values(number)
+    fields: dict[str, Any] = {
+        "supplier_name": values["supplier_name"],
+        "total_amount": values["total_amount"],
+        "invoice_number": values["number"],
+        "issue_date": values["issue_date"].isoformat(),
+        "due_date": values["due_date"].isoformat(),
+        "match_transactions": False,
+    }
+    fields.update(changes)
+    return emulator.plant_supplier_invoice(**fields).id
+
+
+def entry(workspace: Workspace, connection: Connection, **fields: Any) -> QontoSupplierInvoice:
+    values: dict[str, Any] = {
+        "workspace": workspace,
+        "connection": connection,
+        "qonto_id": "q-1",
+        "supplier_name": "Harness Supplies SARL",
+        "normalized_supplier": "harness supplies",
+        "invoice_number": "H-000007",
+        "normalized_number": "H000007",
+        "total_amount": Decimal("107.40"),
+        "currency": "EUR",
+        "due_date": date(2026, 11, 7),
+    }
+    values.update(fields)
+    return QontoSupplierInvoice.objects.create(**values)
+
+
+def test_scores_add_up_as_documented(workspace: Workspace, qonto: Connection) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.total_amount, invoice.due_date) == (Decimal("107.40"), date(2026, 11, 7))
+    same = entry(workspace, qonto)
+    no_number = entry(workspace, qonto, qonto_id="q-2", normalized_number="OTHER")
+    near_due = entry(
+        workspace, qonto, qonto_id="q-3", normalized_number="", due_date=date(2026, 11, 9)
+    )
+    other_amount = entry(
+        workspace, qonto, qonto_id="q-4", total_amount=Decimal("107.41"), normalized_number=""
+    )
+    other_currency = entry(workspace, qonto, qonto_id="q-5", currency="USD")
+
+    assert score(invoice, same).score == 100
+    assert score(invoice, no_number).score == 85
+    assert score(invoice, near_due).score == 75
+    assert score(invoice, other_amount).score == 50
+    assert score(invoice, other_currency).score == 75
+    assert score(invoice, no_number).reasons == (
+        "same amount (+35)",
+        "same supplier name (+30)",
+        "same due date (+20)",
+    )
+    assert probe(invoice, [no_number], threshold=85).verdict == "link"
+    assert probe(invoice, [no_number], threshold=90).verdict == "review"
+    assert probe(invoice, [near_due, other_amount], threshold=85).verdict == "review"
+    assert probe(invoice, [other_amount], threshold=85).verdict == "post"
+    # Two entries good enough to link: a person picks one.
+    assert probe(invoice, [same, no_number], threshold=85).verdict == "review"
+
+
+def test_an_invoice_qonto_already_has_is_linked_not_uploaded(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    planted = plant_copy(qonto_emulator, 7)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.status, invoice.qonto_id, invoice.qonto_origin) == (
+        InvoiceStatus.POSTED,
+        planted,
+        QontoOrigin.LINKED,
+    )
+    assert (report.linked, report.posted, report.requests) == (1, 0, 0)
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    [decision] = Decision.objects.filter(invoice=invoice)
+    assert decision.action == DecisionAction.LINK_QONTO
+    assert decision.actor is None
+    assert decision.after == {"status": "posted", "qonto_id": planted, "score": 100}
+    assert invoice.qonto_probe["outcome"] == "linked"
+    assert [c["qonto_id"] for c in invoice.qonto_probe["candidates"]] == [planted]
+
+
+def test_a_near_entry_sends_the_invoice_to_review_with_its_candidates(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    planted = plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert invoice.status == InvoiceStatus.NEEDS_REVIEW
+    assert (report.probe_review, report.requests) == (1, 0)
+    assert invoice.lease_owner == ""
+    assert invoice.qonto_probe["outcome"] == "review"
+    [candidate] = invoice.qonto_probe["candidates"]
+    assert (candidate["qonto_id"], candidate["score"]) == (planted, 65)
+    assert invoice.routing_reasons == [
+        "Qonto may already have this invoice: 1 entry scoring 65/100 (links at 85). "
+        "Link one, or post anyway."
+    ]
+
+
+def test_post_anyway_uploads_it_in_the_next_window_without_probing_again(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    reviewer = make_user("rita", workspace=workspace)
+
+    result = post_anyway(invoice_id=pk, user=reviewer)
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert result.status == InvoiceStatus.APPROVED
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.status, invoice.qonto_origin, report.posted) == (
+        InvoiceStatus.POSTED,
+        QontoOrigin.UPLOADED,
+        1,
+    )
+    actions = set(Decision.objects.filter(invoice=invoice).values_list("action", "actor"))
+    assert actions == {(DecisionAction.POST_ANYWAY, reviewer.pk), (DecisionAction.POST, None)}
+
+
+def test_a_person_links_a_candidate(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    planted = plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    reviewer = make_user("rita", workspace=workspace)
+
+    link_invoice(invoice_id=pk, qonto_id=planted, user=reviewer)
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.status, invoice.qonto_id, invoice.qonto_origin) == (
+        InvoiceStatus.POSTED,
+        planted,
+        QontoOrigin.LINKED,
+    )
+    assert invoice.decided_by == reviewer
+    decision = Decision.objects.get(invoice=invoice, action=DecisionAction.LINK_QONTO)
+    assert (decision.actor, decision.before, decision.after) == (
+        reviewer,
+        {"status": "needs_review", "qonto_id": ""},
+        {"status": "posted", "qonto_id": planted},
+    )
+    with pytest.raises(LinkError, match="is posted to qonto"):
+        post_anyway(invoice_id=pk, user=reviewer)
+
+
+def test_wells_own_uploads_are_never_candidates(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    # The same invoice twice (two documents with the same values): the first is uploaded; the
+    # second must not be linked to Well's own upload of the first.
+    [first] = seed_invoices(workspace, 1, start=7, with_values=True)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    [second] = seed_invoices(workspace, 1, start=8, with_values=True)
+    Invoice.objects.filter(pk=second).update(**invoice_values(7))
+    mirror_now(workspace)
+    mirrored = QontoSupplierInvoice.objects.get(qonto_id=Invoice.objects.get(pk=first).qonto_id)
+    assert mirrored.is_well_upload
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert Invoice.objects.get(pk=second).qonto_origin == QontoOrigin.UPLOADED
+    with pytest.raises(LinkError, match="is not in Well's copy of Qonto"):
+        link_invoice(invoice_id=second, qonto_id=mirrored.qonto_id, user=None)
+
+
+def test_planted_copies_are_linked_and_near_ones_reviewed(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    result = run_probe(workspace, qonto_emulator, invoices=30, copies=6, near=4)
+
+    assert (result.linked_right, result.planted, result.wrong_links) == (6, 6, 0)
+    assert (result.sent_to_review, result.near_planted, result.second_entries) == (4, 4, 0)
+    assert (result.comparison.lost, result.comparison.duplicates) == (0, 0)
+    assert result.comparison.by_status == {"posted": 26, "needs_review": 4}
+
+
+def test_the_link_threshold_is_the_workspaces(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    assert Workspace._meta.get_field("qonto_link_threshold").default == Decimal(85)
+    workspace.qonto_link_threshold = Decimal(90)
+    workspace.save(update_fields=["qonto_link_threshold"])
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    plant_copy(qonto_emulator, 7, invoice_number="H-000007-B")  # 85: amount, supplier, due date
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert invoice.status == InvoiceStatus.NEEDS_REVIEW
+    assert [c["score"] for c in invoice.qonto_probe["candidates"]] == [85]
+    assert invoice.qonto_probe["threshold"] == 90
