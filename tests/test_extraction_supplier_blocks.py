@@ -14,9 +14,8 @@ from connectors.sandbox.documents.placed import Placed, render_text
 from reconciliation.extraction.blocks import Ourselves
 from reconciliation.extraction.parties import (
     buyer_lines,
-    extract_iban,
+    extract_parties,
     extract_supplier_name,
-    extract_vat,
 )
 from tests.documents import (
     BUYER,
@@ -96,11 +95,13 @@ def test_our_own_company_is_never_the_supplier(tmp_path: Path) -> None:
     )
     doc = text_document(render_invoice(spec).content)
     ourselves = Ourselves.of(names=["ACME RETAIL S.A.S."], vat_ids=["FR 19 787878784"])
-    buyers = buyer_lines(doc)
-    vat = extract_vat(doc, buyers, ourselves)
-    iban = extract_iban(doc, buyers, ourselves)
-    name = extract_supplier_name(doc, buyers, vat=vat, iban=iban, ourselves=ourselves)
-    assert (vat and vat.value, name and name.value) == ("FR60421938861", seller.name)
+    found = extract_parties(doc, ourselves)
+    assert {name: guess.value for name, guess in found.items()} == {
+        "supplier_name": "Boulangerie Martin SARL",
+        "supplier_vat_id": "FR60421938861",
+        "supplier_iban": "FR7630006000011234567890189",
+        "supplier_domain": "martin.fr",
+    }
 
 
 def test_our_name_alone_is_never_the_supplier(tmp_path: Path) -> None:

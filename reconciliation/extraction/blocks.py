@@ -6,13 +6,15 @@ the seller's block and never from another party's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from reconciliation.extraction.candidates import Guess
 from reconciliation.extraction.document import Document, compile_terms, fold, overlap
+from reconciliation.extraction.identifiers import FoundId, find_vat_ids
 from reconciliation.extraction.labels import LEGAL_FORM, SELLER_ROLE
 from reconciliation.extraction.pdftext import Line
+from reconciliation.extraction.types import Evidence
 
 # Headings that open the buyer's address block.
 BUYER_HEADING = compile_terms(
@@ -199,3 +201,40 @@ def in_zone(doc: Document, zones: BuyerZones, guess: Guess) -> bool:
             if abs(word.x0 - x0) < 1:
                 return zones.covers(line, start)
     return False
+
+
+def in_cells(doc: Document, line: Line, finder: Callable[[str], list[FoundId]]) -> list[FoundId]:
+    """What ``finder`` finds in each cell of the line, at the line's offsets: an identifier
+    never runs from one column into the next ("NL1222… B01    BTW-nummer: FR55…")."""
+    found: list[FoundId] = []
+    start = 0
+    while start < len(line.text):
+        end = max(doc.segment_end(line, start), start + 1)
+        for item in finder(line.text[start:end]):
+            found.append(replace(item, start=item.start + start, end=item.end + start))
+        start = end + 1
+    return found
+
+
+def rival_vat_ids(doc: Document, chosen: Guess | None, ourselves: Ourselves) -> list[Evidence]:
+    """Where the other parties' VAT ids are printed: the buyer's, a representative's, ours."""
+    rivals: list[Evidence] = []
+    chosen_value = str(chosen.value) if chosen is not None else None
+    for line in doc.lines:
+        for found in in_cells(doc, line, find_vat_ids):
+            if not found.valid or found.value == chosen_value:
+                continue
+            rivals.append(Evidence(line.page, line.bbox(found.start, found.end), line.text))
+    return rivals
+
+
+def stands_with(name: Evidence, other: Evidence) -> bool:
+    """A VAT id or IBAN on the name's own line, or below it in the same block (its value
+    starts at the block's left edge or after a label, not in the next column)."""
+    if name.bbox is None or other.bbox is None or name.page != other.page:
+        return False
+    x0, top = name.bbox[0], name.bbox[1]
+    other_x0, other_top = other.bbox[0], other.bbox[1]
+    if abs(other_top - top) < 3:
+        return True
+    return 0 < other_top - top < 70 and -20 < other_x0 - x0 < 150
