@@ -17,6 +17,8 @@ import requests
 from connectors.sandbox import QontoEmulator
 from connectors.sandbox.demo_data import RenderedDocument
 from connectors.sandbox.documents import generate_vendor_stream
+from connectors.sandbox.documents.model import UNSEEN_LAYOUTS
+from connectors.sandbox.documents.unseen_set import generate_unseen_invoices
 from connectors.sandbox.invoice_reader import read_invoice
 from connectors.sandbox.qonto_analysis import ANALYSIS_SECONDS
 
@@ -183,6 +185,19 @@ def test_the_reader_gets_every_generated_invoice_right() -> None:
     }
 
     assert len(INVOICES) == 48
+    assert wrong == {}
+
+
+def test_the_reader_gets_invoices_on_layouts_the_demo_never_uses_right() -> None:
+    unseen = list(generate_unseen_invoices(40, seed=14))
+    wrong = {
+        (document.filename, qonto_name): (document.truth.get(name), read)
+        for document in unseen
+        for name, qonto_name in QONTO_NAMES.items()
+        if (read := read_invoice(document.content).get(qonto_name)) != document.truth.get(name)
+    }
+
+    assert {document.layout for document in unseen} == set(UNSEEN_LAYOUTS)
     assert wrong == {}
 
 

@@ -7,8 +7,10 @@ Deterministic and deliberately small, it reads what the sandbox's document gener
 2. otherwise the text layer: the language is the one whose printed labels
    (:func:`documents.labels.labels_for`) occur most; each field is the value printed after its
    label (same line, or the next one), dates and amounts in that language's formats; the tax is
-   the total minus the net total; the supplier's VAT id is the labelled one that is not in the
-   customer's address block; the supplier name is the PDF's ``Author`` (else the first line).
+   the total minus the net total; the supplier's VAT id is the labelled one in the seller's
+   block or beside the supplier's name, never the one in the buyer's block; the issue date may
+   stand under the bare word "Date"; the supplier name is the PDF's ``Author`` (else the first
+   line).
 
 Anything unreadable (not a PDF, a scan without text, an unknown layout) leaves the field out,
 as Qonto leaves it null. Qonto-side names: ``supplier_name``, ``invoice_number``,
@@ -127,9 +129,15 @@ def read_text(text: str, *, author: str | None = None) -> dict[str, Any]:
     )
     if number:
         fields["invoice_number"] = number.split()[0]
-    for name in ("issue_date", "due_date"):
-        value = _labelled(lines, words[name])
-        parsed = parse_date(value, language) if value else None
+    # The issue date may stand under the bare word "Date" (never "Delivery date", "Due date").
+    for name, labels in (
+        ("issue_date", (words["issue_date"], words.get("date", ""))),
+        ("due_date", (words["due_date"],)),
+    ):
+        parsed = next(
+            (day for label in labels if label and (day := _labelled_date(lines, label, language))),
+            None,
+        )
         if parsed is not None:
             fields[name] = parsed.isoformat()
     total_line = _labelled_line(lines, words["amount_due"]) or _labelled_line(lines, words["total"])
@@ -171,6 +179,26 @@ def _labelled_line(lines: list[str], label: str) -> str | None:
             return rest
         if index + 1 < len(lines):
             return lines[index + 1]
+    return None
+
+
+def _labelled_date(lines: list[str], label: str, language: str) -> date | None:
+    """The date printed right after ``label`` (same line or the next): the value must start
+    with a digit or a month name, so "Date d'échéance" is not read as a "Date"."""
+    wanted = label.casefold()
+    months = {month.casefold() for month in MONTHS[language]}
+    for index, line in enumerate(lines):
+        if not line.casefold().startswith(wanted):
+            continue
+        rest = line[len(label) :]
+        if rest and rest[0].isalnum():
+            continue
+        value = rest.lstrip(" :.").strip() or (lines[index + 1] if index + 1 < len(lines) else "")
+        first = (re.findall(r"\w+", value.casefold()) or [""])[0]
+        if first[:1].isdigit() or first in months:
+            parsed = parse_date(value, language)
+            if parsed is not None:
+                return parsed
     return None
 
 
@@ -226,10 +254,9 @@ def _currency(line: str) -> str | None:
 
 
 def _identifiers(lines: list[str], words: dict[str, str], supplier: str) -> dict[str, str]:
-    """The supplier's VAT id (not the customer's, printed in the customer's address block) and
-    IBAN."""
-    block = _customer_block(lines, words, supplier)
-    candidates: list[tuple[int, str]] = []
+    """The supplier's VAT id (see :func:`_owners`) and IBAN (the only one printed)."""
+    owners = _owners(lines, words, supplier)
+    candidates: list[tuple[str | None, str]] = []
     for index, line in enumerate(lines):
         position = line.casefold().find(words["vat_id"].casefold())
         if position < 0:
@@ -237,12 +264,17 @@ def _identifiers(lines: list[str], words: dict[str, str], supplier: str) -> dict
         rest = line[position + len(words["vat_id"]) :].lstrip(" :.")
         compact = re.sub(r"\s", "", _SEPARATORS.split(rest)[0])
         if _VAT_ID.match(compact):
-            candidates.append((index, compact))
-    customer = {vat for index, vat in candidates if index in block}
-    suppliers = [vat for _, vat in candidates if vat not in customer]
+            owner = "seller" if supplier.casefold() in line.casefold() else owners[index]
+            candidates.append((owner, compact))
     found: dict[str, str] = {}
-    if suppliers:
-        found["vat_number"] = suppliers[0] if block else suppliers[-1]
+    sellers = [vat for owner, vat in candidates if owner == "seller"]
+    others = [vat for owner, vat in candidates if owner is None]
+    if sellers:
+        found["vat_number"] = sellers[0]
+    elif others:
+        # With the buyer's block found, the first other one; without, the footer's (last).
+        bought = any(owner == "buyer" for owner, _ in candidates)
+        found["vat_number"] = others[0] if bought else others[-1]
     iban = _labelled(lines, words["iban"])
     if iban:
         compact = re.sub(r"\s", "", iban)
@@ -251,13 +283,29 @@ def _identifiers(lines: list[str], words: dict[str, str], supplier: str) -> dict
     return found
 
 
-def _customer_block(lines: list[str], words: dict[str, str], supplier: str) -> range:
-    """Where the customer's name and address are printed: after the bill-to label, or (window
-    envelope letters) after the sender's one-line return address."""
-    bill_to = words["bill_to"].casefold()
+def _owners(lines: list[str], words: dict[str, str], supplier: str) -> list[str | None]:
+    """Whose address block each line belongs to: "buyer" after a bill-to / sold-to / ship-to
+    heading or a window letter's one-line return address (top half), "seller" after a seller
+    heading or the supplier's name on a line of its own; a block ends at the next heading or
+    after ``CUSTOMER_BLOCK_LINES`` lines."""
+    buyer = tuple(
+        words[key].casefold() for key in ("bill_to", "buyer_alt", "ship_to") if words.get(key)
+    )
+    seller = tuple(words[key].casefold() for key in ("seller", "seller_alt") if words.get(key))
     return_address = f"{supplier} · ".casefold()
+    owners: list[str | None] = []
+    owner: str | None = None
+    left = 0
     for index, line in enumerate(lines):
         folded = line.casefold()
-        if folded.startswith((bill_to, return_address)):
-            return range(index + 1, index + 1 + CUSTOMER_BLOCK_LINES)
-    return range(0)
+        # A return address sits above the window, never in the footer.
+        above = folded.startswith(return_address) and index < len(lines) // 2
+        if folded.startswith(buyer) or above:
+            owner, left = "buyer", CUSTOMER_BLOCK_LINES + 1
+        elif folded.startswith(seller) or folded == supplier.casefold():
+            owner, left = "seller", CUSTOMER_BLOCK_LINES + 1
+        left -= 1
+        if left <= 0:
+            owner = None
+        owners.append(owner)
+    return owners
