@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from reconciliation.dispatch import DispatchReport, dispatch_due_work
-from reconciliation.models import Provider, SyncKind, SyncRun, SyncStatus, Workspace
+from reconciliation.models import DocumentStatus, Provider, SyncKind, SyncRun, SyncStatus, Workspace
 from reconciliation.schedules import SCHEDULES
 from tests.factories import make_connection, make_document, make_workspace
 
@@ -109,7 +109,7 @@ def test_dispatch_queues_a_window_only_where_it_is_due_and_closed(
     make_connection(workspace, Provider.QONTO)
     busy = make_workspace("Still reading")
     make_connection(busy, Provider.QONTO)
-    make_document(busy)
+    make_document(busy, status=DocumentStatus.NEW)
     with django_capture_on_commit_callbacks(execute=False):
         report = dispatch_due_work()
     assert report.windows_queued == [workspace.pk]

@@ -59,10 +59,9 @@ OVERLAP = timedelta(minutes=10)
 INITIAL_LOOKBACK = timedelta(days=400)
 PAGE_SIZE = 100
 SYNC_LEASE = timedelta(minutes=15)
-#: Every status: pending card payments change amount, declined and reversed ones must stop
-#: matching. "reversed" is not in every version of Qonto's docs; if refused, it is dropped.
-STATUSES = ("pending", "completed", "declined", "reversed")
-DOCUMENTED_STATUSES = ("pending", "completed", "declined")
+#: Every status Qonto publishes: pending card payments change amount, declined ones must stop
+#: matching.
+STATUSES = ("pending", "completed", "declined")
 _UPDATE_FIELDS = (
     "connection",
     "transaction_slug",
@@ -203,19 +202,12 @@ def _sync_account(
     result: SyncResult,
 ) -> None:
     mark = start
-    statuses: tuple[str, ...] = STATUSES
     while True:
         listing = client.list_transactions(
-            account_id, updated_at_from=mark, statuses=statuses, per_page=PAGE_SIZE
+            account_id, updated_at_from=mark, statuses=STATUSES, per_page=PAGE_SIZE
         )
         try:
             next_mark = _read_listing(listing, connection, account_id, mark, marks, result)
-        except PermanentError as error:
-            if error.code == "status_invalid" and statuses != DOCUMENTED_STATUSES:
-                logger.info("Qonto refused status[]=reversed; listing the documented statuses")
-                statuses = DOCUMENTED_STATUSES
-                continue
-            raise
         finally:
             # Stop the client's page generator: an abandoned listing must not fetch more.
             close = getattr(listing, "close", None)
