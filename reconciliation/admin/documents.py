@@ -11,15 +11,19 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from reconciliation import review
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.resources import InvoiceResource
+from reconciliation.admin.review import waited
+from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import (
     Decision,
     DecisionAction,
     Document,
+    DocumentStatus,
     Invoice,
     InvoiceStatus,
     PostAttempt,
@@ -37,6 +41,44 @@ def _review_link(document_id: int) -> str:
     return format_html('<a href="{}">Open the review screen</a>', url)
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Documents that cannot go on by themselves, each kind with its way forward."""
+
+    title = "stuck"
+    parameter_name = "stuck"
+    LABELS: dict[str, str] = {
+        "waiting_for_debit": "Payment waiting for its debit",
+        "nothing_fits": "Sent to review: nothing fits",
+        "unreadable": "Unreadable (read again)",
+        "duplicate": "Duplicate (not a duplicate?)",
+        "ignored": "Ignored",
+    }
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return list(self.LABELS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return stuck_documents(queryset, self.value() or "")
+
+
+def stuck_documents(documents: QuerySet[Document], kind: str) -> QuerySet[Document]:
+    """The documents of one stuck kind (all of `documents` for an unknown kind)."""
+    if kind == "waiting_for_debit":
+        return waiting_for_debit(documents).filter(review_reason="")
+    if kind == "nothing_fits":
+        return documents.exclude(review_reason="")
+    statuses = {
+        "unreadable": DocumentStatus.FAILED,
+        "duplicate": DocumentStatus.DUPLICATE,
+        "ignored": DocumentStatus.IGNORED,
+    }
+    if kind in statuses:
+        return documents.filter(status=statuses[kind])
+    return documents
+
+
 @admin.register(Document)
 class DocumentAdmin(WorkspaceScopedAdmin[Document]):
     list_display = [
@@ -47,8 +89,9 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
         "status_reason",
         "page_count",
         "received_at",
+        "age",
     ]
-    list_filter = ["status", "kind", ("connection", RelatedOnly)]
+    list_filter = [StuckFilter, "status", "kind", ("connection", RelatedOnly)]
     list_select_related = ["workspace"]
     search_fields = ["original_name", "source_path", "content_hash"]
     date_hierarchy = "received_at"
@@ -100,6 +143,10 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
     @admin.display(description="Review")
     def review(self, obj: Document) -> str:
         return _review_link(obj.pk)
+
+    @admin.display(description="Waiting", ordering="received_at")
+    def age(self, obj: Document) -> str:
+        return waited(timezone.now() - obj.received_at)
 
     @admin.display(description="File")
     def download(self, obj: Document) -> str:

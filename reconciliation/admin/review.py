@@ -326,7 +326,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
 
     @admin.display(description="Waiting", ordering="received_at")
     def age(self, obj: Document) -> str:
-        return _age(timezone.now() - obj.received_at)
+        return waited(timezone.now() - obj.received_at)
 
     # --- bulk actions -------------------------------------------------------------------------
     @admin.action(description="Approve selected invoices", permissions=["change"])
@@ -378,8 +378,8 @@ def _relative_day(day: date) -> str:
     return f"{day:%d %b} (in {delta} d)"
 
 
-def _age(waited: timedelta) -> str:
-    hours = int(waited.total_seconds() // 3600)
+def waited(duration: timedelta) -> str:
+    hours = int(duration.total_seconds() // 3600)
     if hours < 1:
         return "< 1 h"
     if hours < 48:

@@ -23,6 +23,7 @@ from reconciliation.matching.invoice_debits import (
 from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
 from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.waiting import follow_up_payments
 from reconciliation.models import SyncKind, SyncRun, SyncStatus, Workspace
 
 logger = logging.getLogger("reconciliation.matching")
@@ -215,4 +216,5 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     report.credits_proposed = credits.proposed
     report.receivables_paid = credits.receivables_paid
     report.partial_payments = credits.partial_payments
+    follow_up_payments(workspace_id=workspace_id, today=today)
     return confirmations.considered + credits.considered + len(invoices.facts)
