@@ -1,0 +1,369 @@
+"""Invoices paid straight from the bank: both currencies, imperfect references, several
+invoices that fit, refused invoices found paid, and double payments."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from reconciliation.matching import (
+    dismiss_double_payment,
+    keep_refused,
+    match_window,
+    pick_candidate,
+    reject_invoice_candidates,
+    reopen_paid_refused,
+    request_refund,
+)
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Provider,
+    Side,
+    Transaction,
+    Vendor,
+    Workspace,
+)
+from tests.factories import (
+    make_connection,
+    make_invoice,
+    make_transaction,
+    make_user,
+    make_vendor,
+    make_workspace,
+)
+
+pytestmark = pytest.mark.django_db
+
+ACME_IBAN = "DE89370400440532013000"
+BRIT_IBAN = "GB29NWBK60161331926819"
+TODAY = date(2026, 12, 20)
+
+
+@pytest.fixture
+def workspace(db: None) -> Workspace:
+    return make_workspace("Buyer Company SAS")
+
+
+@pytest.fixture
+def bank(workspace: Workspace) -> Connection:
+    return make_connection(workspace, Provider.QONTO, watched_folder="")
+
+
+@pytest.fixture
+def acme(workspace: Workspace) -> Vendor:
+    return make_vendor(workspace, "ACME Supplies GmbH", ibans=[ACME_IBAN])
+
+
+def invoice(workspace: Workspace, **fields: Any) -> Invoice:
+    fields.setdefault("supplier_name", "ACME Supplies GmbH")
+    fields.setdefault("supplier_iban", ACME_IBAN)
+    fields.setdefault("issue_date", date(2026, 11, 2))
+    fields.setdefault("status", InvoiceStatus.POSTED)
+    return make_invoice(workspace, **fields)
+
+
+def debit(workspace: Workspace, bank: Connection, **fields: Any) -> Transaction:
+    fields.setdefault("side", Side.DEBIT)
+    fields.setdefault("counterparty_name", "ACME SUPPLIES")
+    fields.setdefault("normalized_counterparty", "acme supplies")
+    fields.setdefault("counterparty_iban", ACME_IBAN)
+    fields.setdefault("local_currency", fields.get("currency", "EUR"))
+    fields.setdefault("local_amount", fields.get("amount"))
+    return make_transaction(workspace, bank, **fields)
+
+
+def links() -> list[tuple[int | None, int | None, str, str]]:
+    return [
+        (m.invoice_id, m.transaction_id, m.status, m.amount_basis)
+        for m in Match.objects.filter(kind=MatchKind.INVOICE_DEBIT).order_by("invoice_id", "rank")
+    ]
+
+
+def test_foreign_invoice_paid_from_the_eur_account_matches_on_the_local_amount(
+    workspace: Workspace, bank: Connection
+) -> None:
+    bill = invoice(
+        workspace,
+        supplier_name="Brit Tools Ltd",
+        supplier_iban=BRIT_IBAN,
+        number="BT-10442",
+        currency="GBP",
+        total_amount=Decimal("840.00"),
+    )
+    paid = debit(
+        workspace,
+        bank,
+        amount=Decimal("987.21"),
+        currency="EUR",
+        local_amount=Decimal("840.00"),
+        local_currency="GBP",
+        counterparty_name="BRIT TOOLS",
+        normalized_counterparty="brit tools",
+        counterparty_iban=BRIT_IBAN,
+        reference="BT-10442",
+        value_date=date(2026, 11, 20),
+    )
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, paid.pk, MatchStatus.CONFIRMED, "local")]
+    link = Match.objects.get(kind=MatchKind.INVOICE_DEBIT)
+    assert (link.matched_amount, link.matched_currency) == (Decimal("840.000"), "GBP")
+    assert report.invoices_settled == 1
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        pytest.param("Rg. 2026/00417 Danke", id="words_around_and_leading_zeros"),
+        pytest.param("ACME FACT 2026-417", id="other_prefix_without_zeros"),
+        pytest.param("VIR SEPA INV-2026-0004", id="truncated_by_the_bank"),
+        pytest.param("inv 417", id="abbreviated_to_the_last_number"),
+        pytest.param("Rechnungsnr. INV2026000417", id="glued_prefix"),
+    ],
+)
+def test_an_imperfect_reference_on_the_debit_still_links_the_invoice(
+    workspace: Workspace, bank: Connection, acme: Vendor, reference: str
+) -> None:
+    bill = invoice(workspace, vendor=acme, number="INV-2026-000417", total_amount=Decimal("1250"))
+    other = invoice(workspace, vendor=acme, number="INV-2026-000391", total_amount=Decimal("99"))
+    paid = debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        reference=reference,
+        value_date=date(2026, 11, 9),
+    )
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, paid.pk, MatchStatus.CONFIRMED, "source")]
+    assert not Match.objects.filter(invoice=other).exists()
+
+
+def test_a_debit_naming_another_number_is_only_proposed(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    bill = invoice(workspace, vendor=acme, number="INV-2026-0417", total_amount=Decimal("1250"))
+    paid = debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        reference="PO 88121",
+        value_date=date(2026, 11, 9),
+    )
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, paid.pk, MatchStatus.PROPOSED, "source")]
+
+
+def test_two_invoices_that_fit_one_debit_go_to_review_with_their_candidates(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    first = invoice(workspace, vendor=acme, number="A-1", total_amount=Decimal("300.00"))
+    second = invoice(workspace, vendor=acme, number="A-2", total_amount=Decimal("300.00"))
+    paid = debit(
+        workspace, bank, amount=Decimal("300.00"), reference="", value_date=date(2026, 11, 6)
+    )
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [
+        (first.pk, paid.pk, MatchStatus.PROPOSED, "source"),
+        (second.pk, paid.pk, MatchStatus.PROPOSED, "source"),
+    ]
+    assert (report.invoices_settled, report.invoices_proposed) == (0, 2)
+    reasons = Match.objects.get(invoice=first).reasons
+    assert reasons[-1] == f"transaction {paid.pk} also fits invoices {second.pk}"
+
+
+def test_the_reference_decides_between_two_invoices_of_the_same_amount(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    first = invoice(workspace, vendor=acme, number="A-1001", total_amount=Decimal("300.00"))
+    second = invoice(workspace, vendor=acme, number="A-1002", total_amount=Decimal("300.00"))
+    paid = debit(
+        workspace, bank, amount=Decimal("300.00"), reference="A-1002", value_date=date(2026, 11, 6)
+    )
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    # The debit taken by A-1002 is not offered to A-1001.
+    assert links() == [(second.pk, paid.pk, MatchStatus.CONFIRMED, "source")]
+    assert not Match.objects.filter(invoice=first).exists()
+
+
+def test_a_reviewer_picks_or_rejects_an_invoice_candidate(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    first = invoice(workspace, vendor=acme, number="A-1", total_amount=Decimal("300.00"))
+    second = invoice(workspace, vendor=acme, number="A-2", total_amount=Decimal("300.00"))
+    paid = debit(workspace, bank, amount=Decimal("300.00"), value_date=date(2026, 11, 6))
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    reviewer = make_user("rita", workspace=workspace)
+
+    pick_candidate(match=Match.objects.get(invoice=second), user=reviewer)
+    reject_invoice_candidates(invoice=first, user=reviewer)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [
+        (first.pk, paid.pk, MatchStatus.REJECTED, "source"),
+        (second.pk, paid.pk, MatchStatus.CONFIRMED, "source"),
+    ]
+
+
+def test_a_refused_invoice_paid_anyway_is_linked_read_only_and_surfaced(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    bill = invoice(
+        workspace,
+        vendor=acme,
+        number="INV-77",
+        total_amount=Decimal("64.90"),
+        status=InvoiceStatus.REFUSED,
+    )
+    paid = debit(
+        workspace, bank, amount=Decimal("64.90"), reference="INV-77", value_date=date(2026, 10, 12)
+    )
+    bill.issue_date = date(2026, 10, 8)
+    bill.save(update_fields=["issue_date"])
+
+    first = match_window(workspace_id=workspace.pk, today=TODAY)
+    second = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, paid.pk, MatchStatus.CONFIRMED, "source")]
+    flag = Match.objects.get(kind=MatchKind.PAID_REFUSED)
+    assert (flag.invoice_id, flag.transaction_id, flag.status) == (
+        bill.pk,
+        paid.pk,
+        MatchStatus.PROPOSED,
+    )
+    assert flag.reasons == ["Invoice INV-77 was refused, but paid on 12 Oct 2026."]
+    assert (first.paid_refused, second.paid_refused) == (1, 0)
+    bill.refresh_from_db()
+    assert bill.status == InvoiceStatus.REFUSED
+
+
+def test_a_refused_invoice_found_paid_is_reopened_or_kept_refused_in_one_click(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    kept = invoice(workspace, vendor=acme, number="K-1", total_amount=Decimal("10.00"),
+                   status=InvoiceStatus.REFUSED)  # fmt: skip
+    reopened = invoice(workspace, vendor=acme, number="R-1", total_amount=Decimal("20.00"),
+                       status=InvoiceStatus.REFUSED)  # fmt: skip
+    debit(workspace, bank, amount=Decimal("10.00"), reference="K-1", value_date=date(2026, 11, 5))
+    debit(workspace, bank, amount=Decimal("20.00"), reference="R-1", value_date=date(2026, 11, 5))
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    reviewer = make_user("rita", workspace=workspace)
+
+    keep_refused(match=Match.objects.get(kind=MatchKind.PAID_REFUSED, invoice=kept), user=reviewer)
+    reopen_paid_refused(
+        match=Match.objects.get(kind=MatchKind.PAID_REFUSED, invoice=reopened), user=reviewer
+    )
+
+    kept.refresh_from_db()
+    reopened.refresh_from_db()
+    assert (kept.status, reopened.status) == (InvoiceStatus.REFUSED, InvoiceStatus.NEEDS_REVIEW)
+    assert list(
+        Decision.objects.filter(match__kind=MatchKind.PAID_REFUSED)
+        .order_by("id")
+        .values_list("action", "invoice_id", "actor_id")
+    ) == [
+        (DecisionAction.REFUSE, kept.pk, reviewer.pk),
+        (DecisionAction.REOPEN, reopened.pk, reviewer.pk),
+    ]
+
+
+def double_paid(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> tuple[Invoice, Transaction, Transaction]:
+    bill = invoice(workspace, vendor=acme, number="INV-2026-0042", total_amount=Decimal("1250"))
+    first = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV-2026-0042",
+                  value_date=date(2026, 11, 5))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV 2026 0042",
+                  value_date=date(2026, 11, 19))  # fmt: skip
+    return bill, first, again
+
+
+def test_a_second_debit_for_a_paid_invoice_is_a_possible_double_payment(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    bill, first, again = double_paid(workspace, bank, acme)
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
+    flag = Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT)
+    assert (flag.invoice_id, flag.transaction_id, flag.status, flag.score) == (
+        bill.pk,
+        again.pk,
+        MatchStatus.PROPOSED,
+        Decimal("100.00"),
+    )
+    assert flag.reasons == [
+        "a second debit of 1,250.00 EUR on 2026-11-19 to the supplier of invoice INV-2026-0042, "
+        f"already paid by the debit of 2026-11-05 (transaction {first.pk}); "
+        "reference 'INV 2026 0042'"
+    ]
+    assert report.double_payments == 1
+    assert Match.objects.for_review().first() == flag
+
+
+def test_a_double_payment_answered_refund_requested_or_not_a_duplicate(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    double_paid(workspace, bank, acme)
+    other = invoice(workspace, vendor=acme, number="INV-2026-0050", total_amount=Decimal("80"))
+    debit(workspace, bank, amount=Decimal("80.00"), reference="INV-2026-0050",
+          value_date=date(2026, 11, 4))  # fmt: skip
+    debit(workspace, bank, amount=Decimal("80.00"), reference="INV-2026-0050",
+          value_date=date(2026, 11, 30))  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    refund, dismiss = Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT).order_by("invoice_id")
+    reviewer = make_user("rita", workspace=workspace)
+
+    request_refund(match=refund, user=reviewer)
+    dismiss_double_payment(match=dismiss, user=reviewer)
+
+    refund.refresh_from_db()
+    dismiss.refresh_from_db()
+    assert (refund.status, dismiss.status, dismiss.invoice_id) == (
+        MatchStatus.REFUSED,
+        MatchStatus.DISMISSED,
+        other.pk,
+    )
+    assert list(
+        Decision.objects.filter(match__kind=MatchKind.DOUBLE_PAYMENT)
+        .order_by("id")
+        .values_list("action", "actor_id")
+    ) == [(DecisionAction.REFUSE, reviewer.pk), (DecisionAction.NOT_DUPLICATE, reviewer.pk)]
+    assert Decision.objects.get(action=DecisionAction.REFUSE).reason.startswith(
+        "Refund requested: a second debit of 1,250.00 EUR"
+    )
+
+
+def test_a_same_amount_debit_to_the_supplier_without_the_reference_is_no_double_payment(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    bill = invoice(workspace, vendor=acme, number="INV-2026-0042", total_amount=Decimal("1250"))
+    first = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV-2026-0042",
+                  value_date=date(2026, 11, 5))  # fmt: skip
+    debit(workspace, bank, amount=Decimal("1250.00"), reference="Order 5531",
+          value_date=date(2026, 12, 5))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
+    assert not Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT).exists()
