@@ -5,15 +5,19 @@ across windows), transient errors wait, auth errors stop at once, refusals block
 from __future__ import annotations
 
 import hashlib
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.transaction_mirror import sync_transactions
 from reconciliation.matching import attach_confirmed, attach_idempotency_key, match_window
 from reconciliation.models import (
@@ -241,3 +245,88 @@ def test_a_lost_file_blocks_only_its_own_match(
     assert (lost.is_attach_blocked, lost.status) == (True, MatchStatus.CONFIRMED)
     assert "cannot be read" in lost.attach_error
     assert kept.status == MatchStatus.ATTACHED
+
+
+def test_the_attachment_key_is_a_version_5_uuid(workspace: Workspace) -> None:
+    key = attach_idempotency_key(
+        workspace_id=workspace.pk, document_id=3, transaction_qonto_id="t-1", content_hash="ab"
+    )
+
+    assert uuid.UUID(key).version == 5
+    assert key == attach_idempotency_key(
+        workspace_id=workspace.pk, document_id=3, transaction_qonto_id="t-1", content_hash="ab"
+    )
+    assert key != attach_idempotency_key(
+        workspace_id=workspace.pk, document_id=3, transaction_qonto_id="t-2", content_hash="ab"
+    )
+
+
+def an_unconfirmed_attempt_long_ago(match: Match) -> str:
+    """Our first upload was 40 minutes ago and its answer never came: the key has expired."""
+    assert match.document is not None
+    assert match.transaction is not None
+    key = attach_idempotency_key(
+        workspace_id=match.workspace_id,
+        document_id=match.document.pk,
+        transaction_qonto_id=match.transaction.qonto_id,
+        content_hash=match.document.content_hash,
+    )
+    Match.objects.filter(pk=match.pk).update(
+        idempotency_key=key,
+        attach_started_at=timezone.now() - timedelta(minutes=40),
+        attach_attempts=1,
+    )
+    return key
+
+
+def test_qontos_own_matcher_attachment_is_not_taken_for_ours(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    key = an_unconfirmed_attempt_long_ago(match)
+    assert match.transaction is not None
+    assert match.transaction.value_date is not None
+    paid = match.transaction.value_date
+    # Qonto's matcher attaches a supplier invoice that came by e-mail to the same debit.
+    planted = qonto_emulator.plant_supplier_invoice(
+        supplier_name="Acme Supplies SAS",
+        total_amount=Decimal("1250.00"),
+        invoice_number="A-77",
+        issue_date=(paid - timedelta(days=2)).isoformat(),
+        due_date=paid.isoformat(),
+    )
+    assert [a.id for a in qonto_emulator.attachments_of(remote_id)] == [planted.attachment_id]
+    sync_transactions(connection_id=qonto.pk)
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
+    assert uploads(qonto_emulator) == [key]
+    assert len(qonto_emulator.attachments_of(remote_id)) == 2
+
+
+def test_our_own_attachment_found_after_the_key_expired_is_not_sent_again(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    key = an_unconfirmed_attempt_long_ago(match)
+    assert match.document is not None
+    # The first upload did land; only its answer was lost.
+    qonto_client_for(qonto).attach_file_to_transaction(
+        remote_id,
+        f"well-{match.document.pk}-confirmation.pdf",
+        PDF,
+        idempotency_key=key,
+    )
+    sync_transactions(connection_id=qonto.pk)
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
+    assert uploads(qonto_emulator) == [key]  # the landed one, nothing after it
+    assert len(qonto_emulator.attachments_of(remote_id)) == 1
+    assert match.reasons[-1] == (
+        "the attachment appeared on the transaction after an unconfirmed upload"
+    )
