@@ -228,3 +228,46 @@ def test_dashboard_costs_the_same_for_one_small_or_three_large_workspaces(frozen
     _fill(first, 60)
     large = _home_queries(client)
     assert large == small
+
+
+def test_every_stuck_list_is_reachable_with_its_count(workspace: Workspace, frozen: None) -> None:
+    reviewer = _scenario(workspace)
+    _invoice(workspace, status=InvoiceStatus.FAILED)
+    _invoice(workspace, status=InvoiceStatus.REJECTED)
+    _invoice(workspace, status=InvoiceStatus.REJECTED)
+    make_document(
+        workspace,
+        kind=DocumentKind.WIRE_NOTICE,
+        review_reason="No debit found within 7 days.",
+    )
+    request = RequestFactory().get("/admin/")
+    request.user = reviewer  # type: ignore[assignment]
+    [board] = dashboard.build_dashboards(request)
+    assert [(item.key, item.count, item.url) for item in board.stuck] == [
+        ("unreadable", 1, "/admin/reconciliation/document/?stuck=unreadable"),
+        ("failed_posts", 1, "/admin/reconciliation/invoice/?status__exact=failed"),
+        ("rejected", 2, "/admin/reconciliation/invoice/?status__exact=rejected"),
+        ("waiting_for_debit", 1, "/admin/reconciliation/document/?stuck=waiting_for_debit"),
+        ("nothing_fits", 1, "/admin/reconciliation/document/?stuck=nothing_fits"),
+        ("needs_reauth", 1, "/admin/reconciliation/connection/?status__exact=needs_reauth"),
+    ]
+    assert not board.nothing_stuck
+    client = _client(reviewer)
+    body = client.get("/admin/").content.decode()
+    assert "nothing stuck" not in body
+    for item in board.stuck:
+        assert f'<a href="{item.url}" data-stuck-list="{item.key}">' in body
+        listing = client.get(item.url)
+        assert listing.status_code == 200
+        assert listing.context["cl"].result_count == item.count
+
+
+def test_nothing_stuck_only_when_every_list_is_empty(workspace: Workspace) -> None:
+    reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
+    make_invoice(workspace, status=InvoiceStatus.POSTED)
+    body = _client(reviewer).get("/admin/").content.decode()
+    assert "nothing stuck" in body
+    make_document(workspace, status=DocumentStatus.FAILED)
+    body = _client(reviewer).get("/admin/").content.decode()
+    assert "nothing stuck" not in body
+    assert 'data-stuck-list="unreadable"' in body

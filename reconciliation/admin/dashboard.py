@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import (
     Connection,
+    ConnectionStatus,
     Document,
     DocumentStatus,
     Invoice,
@@ -88,6 +90,32 @@ class RunProgress:
     documents_stored: int  # documents this connection stored since the run started
 
 
+@dataclass(frozen=True)
+class StuckList:
+    """One list that can hold work that will not go on by itself, with its count."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+#: Every list that can hold stuck work: (key, label, admin list, its filter query).
+STUCK_LISTS: tuple[tuple[str, str, str, str], ...] = (
+    ("unreadable", "unreadable documents", "document", "stuck=unreadable"),
+    ("failed_posts", "posts failed (retried next window)", "invoice", "status__exact=failed"),
+    ("rejected", "rejected by Qonto", "invoice", "status__exact=rejected"),
+    (
+        "waiting_for_debit",
+        "payments waiting for their debit",
+        "document",
+        "stuck=waiting_for_debit",
+    ),
+    ("nothing_fits", "payments nothing fits (in review)", "document", "stuck=nothing_fits"),
+    ("needs_reauth", "connections to re-authorise", "connection", "status__exact=needs_reauth"),
+)
+
+
 @dataclass
 class WorkspaceDashboard:
     workspace: Workspace
@@ -106,6 +134,11 @@ class WorkspaceDashboard:
     running: list[RunProgress] = field(default_factory=list)
     reading: int = 0  # documents downloaded and waiting to be read
     charts: dict[str, SafeString] = field(default_factory=dict)
+    stuck: list[StuckList] = field(default_factory=list)
+
+    @property
+    def nothing_stuck(self) -> bool:
+        return not any(item.count for item in self.stuck)
 
     @property
     def oldest_label(self) -> str:
@@ -164,6 +197,7 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
         boards[progress.run.workspace_id].running.append(progress)
     for workspace_id, count in reading_backlog(ids).items():
         boards[workspace_id].reading = count
+    _stuck(boards, ids, several=several)
     for board in boards.values():
         board.charts = {
             "pipeline": bar_chart(board.pipeline, title="Documents by status this week"),
@@ -195,6 +229,51 @@ def _pipeline(boards: dict[int, WorkspaceDashboard], ids: list[int], since: date
         found = counts.get(workspace_id, {})
         board.pipeline = [
             (label, found[key]) for key, label in PIPELINE_LABELS.items() if found.get(key)
+        ]
+
+
+def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bool) -> None:
+    """Counts of every stuck list, grouped by workspace: three queries for any number."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    documents = Document.objects.filter(workspace_id__in=ids)
+    for row in (
+        documents.values("workspace_id")
+        .annotate(
+            unreadable=Count("pk", filter=Q(status=DocumentStatus.FAILED)),
+            nothing_fits=Count("pk", filter=~Q(review_reason="")),
+        )
+        .order_by()
+    ):
+        counts[row["workspace_id"]].update(
+            unreadable=row["unreadable"], nothing_fits=row["nothing_fits"]
+        )
+    waiting = waiting_for_debit(documents).filter(review_reason="")
+    for row in waiting.values("workspace_id").annotate(n=Count("pk")).order_by():
+        counts[row["workspace_id"]]["waiting_for_debit"] = row["n"]
+    for row in (
+        Invoice.objects.filter(
+            workspace_id__in=ids, status__in=(InvoiceStatus.FAILED, InvoiceStatus.REJECTED)
+        )
+        .values("workspace_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        key = "failed_posts" if row["status"] == InvoiceStatus.FAILED else "rejected"
+        counts[row["workspace_id"]][key] = row["n"]
+    for workspace_id, board in boards.items():
+        found = counts[workspace_id]
+        found["needs_reauth"] = sum(
+            1 for c in board.connections if c.status == ConnectionStatus.NEEDS_REAUTH
+        )
+        scope = f"&workspace={workspace_id}" if several else ""
+        board.stuck = [
+            StuckList(
+                key,
+                label,
+                found[key],
+                f"{reverse(f'admin:reconciliation_{model}_changelist')}?{query}{scope}",
+            )
+            for key, label, model, query in STUCK_LISTS
         ]
 
 
