@@ -24,6 +24,7 @@ from reconciliation.models import (
     Workspace,
     idempotency_key_for,
 )
+from reconciliation.posting import revisions
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors.enrichment import enrich_fields
@@ -63,6 +64,8 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
         if document.is_not_duplicate
         else _forwarded_original(document, resolution.vendor, normalized_number, columns)
     )
+    if original is not None and revisions.revises(original, columns):
+        original = None  # a new version of a posted invoice, not a copy: flagged below
     reminder = original is not None and is_payment_reminder(extraction)
     if original is not None and not reminder:
         document.mark_as_duplicate_of(
@@ -88,6 +91,8 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
         # A reminder repeats an invoice Well already has: never posted on its own. If the
         # first one is paid, matching turns this into a double charge to refuse.
         invoice.hold(f"Payment reminder for invoice {original.number}, already received.")
+    else:
+        revisions.flag_if_revised(invoice)  # never uploaded silently as a second Qonto entry
     invoice.save()
     score = score_invoice(
         invoice=invoice,
