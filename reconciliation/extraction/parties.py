@@ -90,7 +90,8 @@ def extract_vat(
 ) -> Guess | None:
     ourselves = ourselves or NOBODY
     sellers = seller_lines(doc, buyers)
-    iban_countries = _seller_iban_countries(doc, buyers)
+    payee_ibans = _payee_ibans(doc, buyers)
+    iban_countries = {iban.text[:2] for iban in payee_ibans}
     guesses: list[Guess] = []
     for line in doc.lines:
         for found in in_cells(doc, line, find_vat_ids):
@@ -106,8 +107,11 @@ def extract_vat(
             buyer = in_buyer_context(doc, line, found.start, buyers)
             # The seller's VAT id stands in its block or its footer, and usually shares its
             # country with the IBAN the invoice asks to be paid to; the buyer's does neither.
+            # It is also printed in the same block as that IBAN more often than not.
+            evidence = Evidence(line.page, line.bbox(found.start, found.end), line.text)
             seller = sellers.covers(line, found.start)
             same_country = found.value[:2] in iban_countries
+            with_iban = any(_same_block(iban, evidence) for iban in payee_ibans)
             footer = doc.relative_top(line) > 0.8
             score = (
                 1.0 * labelled
@@ -115,6 +119,7 @@ def extract_vat(
                 - 1.5 * buyer
                 + 0.4 * seller
                 + 0.3 * same_country
+                + 0.3 * with_iban
                 + 0.15 * footer
             )
             features = {
@@ -123,32 +128,27 @@ def extract_vat(
                 "buyer": float(buyer),
                 "seller_block": float(seller),
                 "iban_country": float(same_country),
+                "with_iban": float(with_iban),
             }
-            guesses.append(
-                Guess(
-                    found.value,
-                    Evidence(line.page, line.bbox(found.start, found.end), line.text),
-                    score,
-                    features,
-                )
-            )
+            guesses.append(Guess(found.value, evidence, score, features))
     best = pick([g for g in guesses if g.features["buyer"] == 0] or guesses)
     if best is not None and best.features["buyer"]:
         return None
     return best
 
 
-def _seller_iban_countries(doc: Document, buyers: BuyerZones) -> set[str]:
-    """Countries of the valid IBANs printed outside the buyer's block and debit wording."""
-    countries: set[str] = set()
+def _payee_ibans(doc: Document, buyers: BuyerZones) -> list[Evidence]:
+    """The valid IBANs printed outside the buyer's block and direct-debit wording, as
+    evidence whose text is the compact IBAN."""
+    found_ibans: list[Evidence] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True):
         for found in in_cells(doc, line, find_ibans):
             if not found.valid or buyers.covers(line, found.start):
                 continue
             if DEBIT_CONTEXT.search(folded[: found.start]):
                 continue
-            countries.add(found.value[:2])
-    return countries
+            found_ibans.append(Evidence(line.page, line.bbox(found.start, found.end), found.value))
+    return found_ibans
 
 
 def extract_iban(
@@ -257,13 +257,11 @@ def _spellings(name: str) -> list[str]:
     return list({re.sub(r"[^a-z0-9]", "", fold(text)) for text in (name, spelled)})
 
 
-def _same_block(host: Evidence, identifier: Evidence) -> bool:
-    """An identifier printed within a few lines of a host, in the host's column."""
-    if host.bbox is None or identifier.bbox is None or host.page != identifier.page:
+def _same_block(first: Evidence, second: Evidence) -> bool:
+    """Two values of one party's block: on one line, or ``second`` within a few lines of
+    ``first`` and starting at most a label's width to its right (not in the next column)."""
+    if first.bbox is None or second.bbox is None or first.page != second.page:
         return False
-    if abs(identifier.bbox[1] - host.bbox[1]) < 3:
+    if abs(second.bbox[1] - first.bbox[1]) < 3:
         return True
-    return (
-        abs(identifier.bbox[1] - host.bbox[1]) < 70
-        and -20 < identifier.bbox[0] - host.bbox[0] < 150
-    )
+    return abs(second.bbox[1] - first.bbox[1]) < 70 and -20 < second.bbox[0] - first.bbox[0] < 150

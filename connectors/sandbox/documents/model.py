@@ -148,6 +148,7 @@ class InvoiceSpec:
     seller_heading: bool = True
     heading_variant: int = 0  # which synonym each role heading uses (0-3)
     ship_to: bool = False  # a delivery-address block repeats the buyer's name
+    bank_first: bool = False  # payment method and bank block at the top left, in large type
 
     def totals(self) -> InvoiceTotals:
         by_rate: dict[Decimal, Decimal] = {}

@@ -213,6 +213,22 @@ def layout_party_columns(draw: InvoiceDraw) -> None:
     draw_payment(draw, LEFT, y + 6, RIGHT - LEFT)
 
 
+def _bank_block(draw: InvoiceDraw, x: float, y: float, *, large: bool) -> None:
+    """How to pay, then the bank details under their heading, the BIC before the IBAN; in
+    letterhead type when it heads the page."""
+    page, words, supplier = draw.page, draw.words, draw.spec.supplier
+    size = 11.0 if large else 9.0
+    page.text(x, y, words["transfer"], bold=True, size=size)
+    y += size * 0.55
+    page.text(x, y, draw.colon(words["bank_details"]), bold=True, color=GREY, size=size)
+    if supplier.bic:
+        y += size * 0.5
+        page.text(x, y, f"BIC: {supplier.bic}", size=size)
+    if supplier.iban:
+        y += size * 0.5
+        page.text(x, y, f"IBAN: {draw.iban()}", size=size)
+
+
 def layout_bank_heading(draw: InvoiceDraw) -> None:
     """The seller's name and address at the top right without a heading, the buyer's block
     under a heading at the left, and the bank details under their own heading with the BIC
@@ -229,15 +245,7 @@ def layout_bank_heading(draw: InvoiceDraw) -> None:
     page.text(125, 44, draw.title, size=14, bold=True)
     y = _rows(draw, dated_rows(draw), 125, 51, 35)
     y = _body(draw, max(y + 10, below + 6, 100))
-    page.text(LEFT, y + 6, words["transfer"], bold=True)
-    y += 11
-    page.text(LEFT, y, draw.colon(words["bank_details"]), bold=True, color=GREY)
-    if supplier.bic:
-        y += 4.6
-        page.text(LEFT, y, f"BIC: {supplier.bic}")
-    if supplier.iban:
-        y += 4.6
-        page.text(LEFT, y, f"IBAN: {draw.iban()}")
+    _bank_block(draw, LEFT, 16 if spec.bank_first else y + 6, large=spec.bank_first)
     footer = [supplier.name, supplier.registration or ""]
     vat_id = draw.vat_id()
     if vat_id:

@@ -79,6 +79,7 @@ def unseen_invoice_spec(rng: random.Random, index: int, buyer: Party) -> Invoice
         seller_heading=rng.random() < 0.6,
         heading_variant=rng.randint(0, 3),
         ship_to=rng.random() < 0.3,
+        bank_first=rng.random() < 0.5,
         offset_mm=(round(rng.uniform(-3, 3), 2), round(rng.uniform(-3, 3), 2)),
         filename=f"unseen-{index:03d}-{layout}-{language}.pdf",
     )
