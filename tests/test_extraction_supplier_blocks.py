@@ -244,3 +244,17 @@ def test_a_generic_date_label_loses_to_nothing_but_is_not_the_delivery_date(
     )
     extraction, _ = read_invoice(tmp_path, spec)
     assert extraction.value("issue_date") == date(2024, 3, 14)
+
+
+def test_the_vat_id_in_the_block_of_the_iban_is_the_sellers(tmp_path: Path) -> None:
+    # Buyer and seller both French, no headings: the IBAN to pay sits in the seller's block.
+    spec = invoice_spec("fr", "party_columns", buyer_heading=False, seller_heading=False)
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of("fr")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_bank_block_in_letterhead_type_is_not_the_supplier(tmp_path: Path, language: str) -> None:
+    spec = invoice_spec(language, "bank_heading", bank_first=True, buyer_heading=False)
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
