@@ -38,6 +38,7 @@ install: ocr-deps $(STAMP)
 run: install
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input
+	$(DEMO_ENV) $(PY) manage.py createcachetable
 	$(DEMO_ENV) $(PY) manage.py setup_demo
 	$(DEMO_ENV) $(PY) manage.py sync_schedules
 	$(DEMO_ENV) $(PY) manage.py run_demo --addr 127.0.0.1:$(DEMO_PORT)

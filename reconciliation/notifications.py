@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 def notify_connection_needs_reauth(connection_id: int) -> int:
-    """E-mail the owner (or, without one, the workspace's administrators). Returns recipients."""
+    """E-mail the owner while they are still a member (else the workspace's administrators).
+    Returns the number of recipients."""
     connection = Connection.objects.select_related("workspace", "owner").get(pk=connection_id)
     recipients = _recipients(connection)
     if not recipients:
@@ -39,9 +40,13 @@ def notify_connection_needs_reauth(connection_id: int) -> int:
 
 
 def _recipients(connection: Connection) -> list[str]:
-    if connection.owner is not None and connection.owner.email:
-        return [connection.owner.email]
-    admins = get_user_model().objects.filter(
-        memberships__workspace=connection.workspace, memberships__role=Role.ADMIN, is_active=True
+    # Someone who left the workspace (or was deactivated) hears nothing more about it: the
+    # message names the workspace and the provider's refusal.
+    members = get_user_model().objects.filter(
+        memberships__workspace=connection.workspace, is_active=True
     )
+    owner = connection.owner
+    if owner is not None and owner.email and members.filter(pk=owner.pk).exists():
+        return [owner.email]
+    admins = members.filter(memberships__role=Role.ADMIN)
     return sorted({user.email for user in admins if user.email})

@@ -65,3 +65,40 @@ def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
     secret_file.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")
     result = _run(tmp_path, SECRET_KEY="", SECRET_KEY_FILE=str(secret_file))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _setting(tmp_path: Path, expression: str, **overrides: str) -> str:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WELL_", "DJANGO_", "SECRET_KEY", "DEBUG", "SECURE_"))
+    }
+    env.update(PRODUCTION_ENV)
+    env["WELL_VAR_DIR"] = str(tmp_path)
+    env.update(overrides)
+    script = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_forwarded_proto_header_is_not_trusted_by_default(tmp_path: Path) -> None:
+    expression = "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)"
+    assert _setting(tmp_path, expression) == "None"
+    trusted = _setting(tmp_path, expression, WELL_TRUST_PROXY_SSL_HEADER="1")
+    assert trusted == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_the_cache_is_shared_by_every_process(tmp_path: Path) -> None:
+    expression = "settings.CACHES['default']['BACKEND']"
+    assert _setting(tmp_path, expression) == "django.core.cache.backends.db.DatabaseCache"
+    with_redis = _setting(tmp_path, expression, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert with_redis == "django.core.cache.backends.redis.RedisCache"

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from reconciliation.models import Role, Workspace
+from reconciliation.models import Membership, Role, Workspace
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +120,62 @@ def test_admin_password_change_uses_the_account_pages(client: Client, workspace:
     response = client.get(reverse("admin:password_change"))
     assert response.status_code == 302
     assert response["Location"] == reverse("account_change_password")
+
+
+def test_an_admin_without_mfa_is_stopped_under_a_script_prefix(
+    client: Client, workspace: Workspace, settings: SettingsWrapper
+) -> None:
+    # Deployed under /well: the middleware must look at the path below the prefix.
+    settings.WELL_REQUIRE_MFA = True
+    client.force_login(make_user(workspace=workspace, role=Role.ADMIN))
+    response = client.get("/admin/reconciliation/invoice/", SCRIPT_NAME="/well")
+    assert response.wsgi_request.path == "/well/admin/reconciliation/invoice/"
+    assert response.status_code == 302
+    assert response["Location"] == reverse("well-mfa-required")
+
+
+def test_a_reviewer_promoted_to_admin_mid_session_must_enrol(
+    client: Client, workspace: Workspace, settings: SettingsWrapper
+) -> None:
+    settings.WELL_REQUIRE_MFA = True
+    user = make_user(workspace=workspace, role=Role.REVIEWER)
+    client.force_login(user)
+    assert client.get("/admin/reconciliation/invoice/").status_code == 200
+    Membership.objects.filter(user_id=user.pk, workspace=workspace).update(role=Role.ADMIN)
+    response = client.get("/admin/reconciliation/invoice/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("well-mfa-required")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_logins_are_counted_across_processes(client: Client) -> None:
+    """Five failures in this process lock the account in another one: the counter lives in the
+    shared cache (the database table here, Redis when REDIS_URL is set), not in a worker."""
+    workspace = Workspace.objects.create(name="Shared", slug="shared-cache")
+    make_user("mallory-target", workspace=workspace)
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": "mallory-target", "password": "wrong"})
+    database = connection.settings_dict["NAME"]
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        f"form = {{'login': 'mallory-target', 'password': {PASSWORD!r}}}\n"
+        "r = Client().post('/accounts/login/', form)\n"
+        "print('LOCKED' if b'Too many failed login attempts' in r.content else 'OPEN')\n"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "well.test_settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["LOCKED"], result.stderr[-2000:]

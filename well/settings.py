@@ -178,7 +178,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # bulk actions on long changelists
 
 # --- Security -----
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients: trusted
+# blindly, any client could claim HTTPS for a plain-HTTP request.
+WELL_TRUST_PROXY_SSL_HEADER = env.bool("WELL_TRUST_PROXY_SSL_HEADER", default=False)
+if WELL_TRUST_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -210,8 +214,22 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Well <well@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Task queue (django-q2) -----
+# --- Shared cache -----
 REDIS_URL = env.str("REDIS_URL", default="")
+# One cache for every process, so allauth's login and TOTP rate limits count across workers
+# and survive a restart: Redis when configured, else a table in the database
+# (`manage.py createcachetable`, run after every migrate).
+WELL_CACHE_TABLE = "well_cache"
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": WELL_CACHE_TABLE,
+    }
+}
+
+# --- Task queue (django-q2) -----
 Q_CLUSTER: dict[str, Any] = {
     "name": env.str("Q_CLUSTER_NAME", default="well"),
     "workers": env.int("Q_WORKERS", default=2),

@@ -8,11 +8,15 @@ from django.urls import reverse
 
 from reconciliation.web.access import requires_mfa
 
-_SESSION_FLAG = "well_mfa_ok"
-
 
 class RequireMfaMiddleware:
-    """Superusers and workspace admins enrol a second factor before they reach the admin."""
+    """Superusers and workspace admins enrol a second factor before they reach the admin.
+
+    The answer is computed on every guarded request, never remembered in the session: a
+    reviewer promoted to admin mid-session must enrol before their next admin page. The path
+    tested is ``path_info`` (the path below the script prefix), so a deployment under
+    ``SCRIPT_NAME=/well`` guards ``/well/admin/`` as well.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,11 +26,9 @@ class RequireMfaMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.WELL_REQUIRE_MFA
-            and request.path.startswith(self.guarded_prefixes)
+            and request.path_info.startswith(self.guarded_prefixes)
             and request.user.is_authenticated
-            and not request.session.get(_SESSION_FLAG)
+            and requires_mfa(request.user)
         ):
-            if requires_mfa(request.user):
-                return HttpResponseRedirect(reverse("well-mfa-required"))
-            request.session[_SESSION_FLAG] = True
+            return HttpResponseRedirect(reverse("well-mfa-required"))
         return self.get_response(request)
