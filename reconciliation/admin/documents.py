@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from reconciliation import review
+from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
 from reconciliation.matching.waiting import waiting_for_debit
@@ -276,7 +278,13 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "status",
         "vendor",
     ]
-    list_filter = ["status", RefusedByFilter, "is_held", ("vendor", RelatedOnly)]
+    list_filter = [
+        "status",
+        QontoReadingFilter,
+        RefusedByFilter,
+        "is_held",
+        ("vendor", RelatedOnly),
+    ]
     list_select_related = ["workspace", "vendor", "document"]
     actions = ["reopen_selected"]
     search_fields = ["number", "supplier_name", "supplier_vat_id", "qonto_id"]
@@ -297,6 +305,10 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "decision_reason",
         "idempotency_key",
         "qonto_id",
+        "in_qonto",
+        "qonto_reading",
+        "qonto_candidates",
+        "revised_after_posting",
         "post_attempts",
         "last_error_code",
         "last_error",
@@ -307,7 +319,15 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "fx_rate_date",
         "fx_rate_source",
     ]
-    exclude = ["fields", "lease_until", "lease_owner", "next_attempt_at"]
+    exclude = [
+        "fields",
+        "lease_until",
+        "lease_owner",
+        "next_attempt_at",
+        "qonto_readback",
+        "qonto_probe",
+        "revision_differences",
+    ]
     #: All a reviewer may change here. Values read from the document are corrected on the review
     #: screen (which re-learns the vendor and records a decision); a decided invoice is history.
     editable_fields = ("vendor", "ledger_account")
@@ -396,6 +416,23 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Review")
     def review(self, obj: Invoice) -> str:
         return _review_link(obj.document_id)
+
+    # What Qonto holds: reconciliation.admin.qonto_panel.
+    @admin.display(description="In Qonto")
+    def in_qonto(self, obj: Invoice) -> str:
+        return qonto_panel.qonto_entry(obj)
+
+    @admin.display(description="Qonto's reading")
+    def qonto_reading(self, obj: Invoice) -> str:
+        return qonto_panel.qonto_readback(obj)
+
+    @admin.display(description="Already in Qonto?")
+    def qonto_candidates(self, obj: Invoice) -> str:
+        return qonto_panel.qonto_candidates(obj)
+
+    @admin.display(description="Revised after posting")
+    def revised_after_posting(self, obj: Invoice) -> str:
+        return qonto_panel.revision(obj)
 
 
 def _plain(invoice: Invoice, name: str) -> Any:

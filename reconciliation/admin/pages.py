@@ -23,6 +23,21 @@ def page_urls(site: AdminSite) -> list[URLResolver | URLPattern]:
             site.admin_view(status.retry_posting),
             name="reconciliation-posting-retry",
         ),
+        path(
+            "invoices/<int:invoice_id>/qonto/link/<str:qonto_id>/",
+            site.admin_view(status.link_to_qonto),
+            name="reconciliation-qonto-link",
+        ),
+        path(
+            "invoices/<int:invoice_id>/qonto/post-anyway/",
+            site.admin_view(status.post_anyway),
+            name="reconciliation-qonto-post-anyway",
+        ),
+        path(
+            "invoices/<int:invoice_id>/qonto/post-revision/",
+            site.admin_view(status.post_revision),
+            name="reconciliation-qonto-post-revision",
+        ),
         # The dashboard is the admin home: it wraps the site's index with the figures.
         path("", site.admin_view(partial(dashboard.index, site=site)), name="index"),
         path(

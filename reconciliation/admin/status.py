@@ -31,10 +31,12 @@ from reconciliation.models import (
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
+    QontoOrigin,
     SyncRun,
     SyncStatus,
     Workspace,
 )
+from reconciliation.posting import linking, revisions
 from reconciliation.web.access import EDIT_ROLES, MANAGE_ROLES, has_role
 
 #: How far back "recent errors" look.
@@ -61,6 +63,7 @@ _CAUSES = {
     "file_missing": "Well holds no copy of the file",
     "file_changed": "Stored file differs from the one reviewed",
     "qonto_id_taken": "Qonto answered with an id already linked elsewhere",
+    "probe_failed": "Could not list Qonto's invoices to check it does not have it already",
 }
 
 
@@ -170,6 +173,17 @@ def _queues(workspace_ids: list[int]) -> dict[int, dict[str, int]]:
             failed=Count("pk", filter=Q(status=InvoiceStatus.FAILED)),
             rejected=Count("pk", filter=Q(status=InvoiceStatus.REJECTED)),
             posted=Count("pk", filter=Q(status=InvoiceStatus.POSTED)),
+            differs_from_qonto=Count("pk", filter=Q(qonto_agrees=False)),
+            agreeing_with_qonto=Count("pk", filter=Q(qonto_agrees=True)),
+            not_read_by_qonto=Count(
+                "pk", filter=Q(status=InvoiceStatus.POSTED, qonto_agrees__isnull=True)
+            ),
+            linked_to_qonto=Count("pk", filter=Q(qonto_origin=QontoOrigin.LINKED)),
+            qonto_candidates=Count(
+                "pk",
+                filter=Q(status=InvoiceStatus.NEEDS_REVIEW, qonto_probe__outcome="review"),
+            ),
+            revised_after_posting=Count("pk", filter=Q(revision_of__isnull=False, is_held=True)),
         )
     )
     for row in invoice_counts:
@@ -197,6 +211,12 @@ def _queues(workspace_ids: list[int]) -> dict[int, dict[str, int]]:
         "failed",
         "rejected",
         "posted",
+        "differs_from_qonto",
+        "agreeing_with_qonto",
+        "not_read_by_qonto",
+        "linked_to_qonto",
+        "qonto_candidates",
+        "revised_after_posting",
     )
     return {pk: {name: values.get(name, 0) for name in names} for pk, values in counts.items()}
 
@@ -222,52 +242,12 @@ def _by_workspace(invoices: list[Invoice]) -> dict[int, list[Invoice]]:
 def integration_status(request: HttpRequest) -> HttpResponse:
     workspaces = list(Workspace.objects.for_user(request.user).order_by("name"))
     workspace_ids = [workspace.pk for workspace in workspaces]
-    connections = list(
-        Connection.objects.filter(workspace_id__in=workspace_ids)
-        .select_related("owner")
-        .order_by("provider", "pk")
-    )
-    runs_by_connection: dict[int, list[SyncRun]] = defaultdict(list)
-    for run in SyncRun.objects.filter(connection__in=connections).order_by("-started_at")[:500]:
-        if run.connection_id is not None and len(runs_by_connection[run.connection_id]) < 5:
-            runs_by_connection[run.connection_id].append(run)
     since = timezone.now() - ERROR_WINDOW
     posting_errors = _posting_errors(workspace_ids, since)
     sync_errors = _sync_errors(workspace_ids, since)
     queues = _queues(workspace_ids)
-    rejected = _by_workspace(
-        list(
-            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.REJECTED)
-            .select_related("document")
-            .annotate(
-                qonto_pointer=_rejecting_attempt("error_pointer"),
-                qonto_trace_id=_rejecting_attempt("trace_id"),
-                attempt_outcome=_rejecting_attempt("outcome"),
-            )
-            .order_by("-updated_at", "-pk")[:MAX_LISTED]
-        )
-    )
-    failed = _by_workspace(
-        list(
-            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.FAILED)
-            .select_related("document")
-            .order_by("next_attempt_at", "pk")[:MAX_LISTED]
-        )
-    )
-    failed_documents: dict[int, list[Document]] = defaultdict(list)
-    for document in Document.objects.filter(
-        workspace_id__in=workspace_ids, status=DocumentStatus.FAILED
-    ).order_by("-received_at", "-pk")[:MAX_LISTED]:
-        failed_documents[document.workspace_id].append(document)
-    by_workspace: dict[int, list[ConnectionHealth]] = defaultdict(list)
-    for connection in connections:
-        by_workspace[connection.workspace_id].append(
-            ConnectionHealth(
-                connection=connection,
-                last_runs=runs_by_connection.get(connection.pk, []),
-                can_reconnect=has_role(request, connection.workspace_id, MANAGE_ROLES),
-            )
-        )
+    rejected, failed, failed_documents = _to_act_on(workspace_ids)
+    by_workspace = _connection_health(request, workspace_ids)
     statuses = [
         WorkspaceStatus(
             workspace=workspace,
@@ -296,6 +276,61 @@ def integration_status(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _connection_health(
+    request: HttpRequest, workspace_ids: list[int]
+) -> dict[int, list[ConnectionHealth]]:
+    connections = list(
+        Connection.objects.filter(workspace_id__in=workspace_ids)
+        .select_related("owner")
+        .order_by("provider", "pk")
+    )
+    runs_by_connection: dict[int, list[SyncRun]] = defaultdict(list)
+    for run in SyncRun.objects.filter(connection__in=connections).order_by("-started_at")[:500]:
+        if run.connection_id is not None and len(runs_by_connection[run.connection_id]) < 5:
+            runs_by_connection[run.connection_id].append(run)
+    by_workspace: dict[int, list[ConnectionHealth]] = defaultdict(list)
+    for connection in connections:
+        by_workspace[connection.workspace_id].append(
+            ConnectionHealth(
+                connection=connection,
+                last_runs=runs_by_connection.get(connection.pk, []),
+                can_reconnect=has_role(request, connection.workspace_id, MANAGE_ROLES),
+            )
+        )
+    return by_workspace
+
+
+def _to_act_on(
+    workspace_ids: list[int],
+) -> tuple[dict[int, list[Invoice]], dict[int, list[Invoice]], dict[int, list[Document]]]:
+    """Rejected invoices (with Qonto's pointer and trace id), failed ones, unreadable files."""
+    rejected = _by_workspace(
+        list(
+            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.REJECTED)
+            .select_related("document")
+            .annotate(
+                qonto_pointer=_rejecting_attempt("error_pointer"),
+                qonto_trace_id=_rejecting_attempt("trace_id"),
+                attempt_outcome=_rejecting_attempt("outcome"),
+            )
+            .order_by("-updated_at", "-pk")[:MAX_LISTED]
+        )
+    )
+    failed = _by_workspace(
+        list(
+            Invoice.objects.filter(workspace_id__in=workspace_ids, status=InvoiceStatus.FAILED)
+            .select_related("document")
+            .order_by("next_attempt_at", "pk")[:MAX_LISTED]
+        )
+    )
+    failed_documents: dict[int, list[Document]] = defaultdict(list)
+    for document in Document.objects.filter(
+        workspace_id__in=workspace_ids, status=DocumentStatus.FAILED
+    ).order_by("-received_at", "-pk")[:MAX_LISTED]:
+        failed_documents[document.workspace_id].append(document)
+    return rejected, failed, failed_documents
+
+
 @require_POST
 def retry_posting(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """The one-click Retry: back into the outbox for the next posting window."""
@@ -316,3 +351,53 @@ def retry_posting(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return HttpResponseRedirect(
         reverse("admin:reconciliation-integration-status") + f"#workspace-{invoice.workspace_id}"
     )
+
+
+def _back_to_invoice(invoice_id: int) -> HttpResponse:
+    return HttpResponseRedirect(reverse("admin:reconciliation_invoice_change", args=[invoice_id]))
+
+
+def _editable_invoice(request: HttpRequest, invoice_id: int) -> Invoice:
+    invoice = get_object_or_404(Invoice.objects.for_user(request.user), pk=invoice_id)
+    if not has_role(request, invoice.workspace_id, EDIT_ROLES):
+        raise PermissionDenied("Only reviewers and administrators of this workspace can decide.")
+    return invoice
+
+
+@require_POST
+def link_to_qonto(request: HttpRequest, invoice_id: int, qonto_id: str) -> HttpResponse:
+    """The invoice page's "Link to this entry": Qonto already has it; nothing is uploaded."""
+    invoice = _editable_invoice(request, invoice_id)
+    try:
+        linking.link_invoice(invoice_id=invoice.pk, qonto_id=qonto_id, user=request.user)
+    except linking.LinkError as error:
+        messages.warning(request, str(error))
+    else:
+        messages.success(request, f"{invoice} is linked to Qonto entry {qonto_id}.")
+    return _back_to_invoice(invoice.pk)
+
+
+@require_POST
+def post_anyway(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The invoice page's "Post anyway": none of Qonto's entries is this invoice."""
+    invoice = _editable_invoice(request, invoice_id)
+    try:
+        linking.post_anyway(invoice_id=invoice.pk, user=request.user)
+    except linking.LinkError as error:
+        messages.warning(request, str(error))
+    else:
+        messages.success(request, f"{invoice} goes to Qonto in the next posting window.")
+    return _back_to_invoice(invoice.pk)
+
+
+@require_POST
+def post_revision(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The invoice page's "Post as its own entry" for a revision of a posted invoice."""
+    invoice = _editable_invoice(request, invoice_id)
+    try:
+        revisions.post_revision_as_new(invoice_id=invoice.pk, user=request.user)
+    except IllegalTransitionError:
+        messages.warning(request, f"{invoice} is not waiting as a revision.")
+    else:
+        messages.success(request, f"{invoice} goes to Qonto as its own entry next window.")
+    return _back_to_invoice(invoice.pk)

@@ -1,0 +1,189 @@
+"""What the pages say about Qonto: the invoice page (what reached the bank and the link to the
+entry in Qonto's web app; "Qonto agrees" or each difference side by side; the probe's
+candidates with Link / Post anyway; a revision), the invoice list's "differs from Qonto"
+filter, and the status page's counts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings
+
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Provider,
+    QontoOrigin,
+    QontoSupplierInvoice,
+    Role,
+    Workspace,
+)
+from tests.factories import PASSWORD, make_connection, make_invoice, make_user
+
+pytestmark = pytest.mark.django_db
+
+CHECKED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def client_for(workspace: Workspace, role: Role = Role.REVIEWER) -> Client:
+    user = make_user(f"{role}-{uuid.uuid4().hex[:6]}", workspace=workspace, role=role)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def invoice_page(client: Client, invoice: Invoice) -> str:
+    response = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def differing(workspace: Workspace) -> Invoice:
+    return make_invoice(
+        workspace,
+        status=InvoiceStatus.POSTED,
+        qonto_id="si-differs",
+        qonto_origin=QontoOrigin.UPLOADED,
+        qonto_agrees=False,
+        qonto_checked_at=CHECKED,
+        qonto_readback={
+            "differences": [
+                {
+                    "field": "due_date",
+                    "label": "Due date",
+                    "well": "2026-11-07",
+                    "qonto": "2026-11-08",
+                }
+            ]
+        },
+    )
+
+
+def test_the_invoice_page_says_what_reached_qonto_and_links_to_it(
+    workspace: Workspace, settings: Settings
+) -> None:
+    settings.QONTO_APP_URL = "https://qonto.example/app/"
+    invoice = make_invoice(
+        workspace,
+        status=InvoiceStatus.POSTED,
+        qonto_id="si-42",
+        qonto_origin=QontoOrigin.UPLOADED,
+        qonto_agrees=True,
+        qonto_checked_at=CHECKED,
+    )
+
+    page = invoice_page(client_for(workspace), invoice)
+
+    assert 'href="https://qonto.example/app/supplier-invoices/si-42"' in page
+    assert "Qonto receives the PDF and reads it itself" in page
+    assert "the reviewed values, the enrichment and the ledger account are not sent" in page
+    assert '<strong class="well-qonto-agrees">Qonto agrees</strong>' in page
+
+
+def test_each_difference_is_shown_side_by_side(workspace: Workspace) -> None:
+    page = invoice_page(client_for(workspace), differing(workspace))
+
+    assert '<strong class="well-qonto-differs">Differs from Qonto</strong>' in page
+    assert "<tr><th>Due date</th><td>2026-11-07</td><td>2026-11-08</td></tr>" in page
+
+
+def test_the_invoice_list_filters_differs_from_qonto(workspace: Workspace) -> None:
+    wrong = differing(workspace)
+    agreeing = make_invoice(workspace, status=InvoiceStatus.POSTED, qonto_agrees=True)
+
+    response = client_for(workspace).get(
+        reverse("admin:reconciliation_invoice_changelist"), {"qonto": "differs"}
+    )
+
+    assert response.status_code == 200
+    shown = [row.pk for row in response.context["cl"].result_list]
+    assert shown == [wrong.pk]
+    assert agreeing.pk not in shown
+
+
+def test_the_status_page_counts_what_qonto_holds(workspace: Workspace) -> None:
+    differing(workspace)
+    make_invoice(workspace, status=InvoiceStatus.POSTED, qonto_agrees=True)
+    make_invoice(workspace, status=InvoiceStatus.POSTED, qonto_origin=QontoOrigin.LINKED)
+
+    response = client_for(workspace).get(reverse("admin:reconciliation-integration-status"))
+
+    [status] = response.context["workspaces"]
+    queues = status.queues
+    assert (queues["differs_from_qonto"], queues["agreeing_with_qonto"]) == (1, 1)
+    assert (queues["not_read_by_qonto"], queues["linked_to_qonto"]) == (1, 1)
+    assert '<td class="well-differs-from-qonto"><a href=' in response.content.decode()
+
+
+def candidate_invoice(workspace: Workspace) -> Invoice:
+    connection = make_connection(workspace, Provider.QONTO)
+    QontoSupplierInvoice.objects.create(
+        workspace=workspace, connection=connection, qonto_id="si-mail", supplier_name="Acme"
+    )
+    return make_invoice(
+        workspace,
+        status=InvoiceStatus.NEEDS_REVIEW,
+        qonto_probe={
+            "outcome": "review",
+            "threshold": 85,
+            "candidates": [
+                {
+                    "qonto_id": "si-mail",
+                    "score": 65,
+                    "supplier_name": "Acme",
+                    "total_amount": "119.00",
+                    "currency": "EUR",
+                    "invoice_number": "A-17-B",
+                    "due_date": "",
+                    "reasons": ["same amount (+35)", "same supplier name (+30)"],
+                }
+            ],
+        },
+    )
+
+
+def test_the_candidates_are_shown_with_link_and_post_anyway(workspace: Workspace) -> None:
+    invoice = candidate_invoice(workspace)
+
+    page = invoice_page(client_for(workspace), invoice)
+
+    link = reverse("admin:reconciliation-qonto-link", args=[invoice.pk, "si-mail"])
+    post = reverse("admin:reconciliation-qonto-post-anyway", args=[invoice.pk])
+    assert f'formaction="{link}"' in page
+    assert f'formaction="{post}"' in page
+    assert "same amount (+35); same supplier name (+30)" in page
+
+
+def test_a_reviewer_links_from_the_invoice_page(workspace: Workspace) -> None:
+    invoice = candidate_invoice(workspace)
+
+    response = client_for(workspace).post(
+        reverse("admin:reconciliation-qonto-link", args=[invoice.pk, "si-mail"])
+    )
+
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.qonto_id, invoice.qonto_origin) == (
+        InvoiceStatus.POSTED,
+        "si-mail",
+        QontoOrigin.LINKED,
+    )
+    assert Decision.objects.filter(invoice=invoice, action=DecisionAction.LINK_QONTO).count() == 1
+
+
+def test_an_auditor_cannot_post_anyway(workspace: Workspace) -> None:
+    invoice = candidate_invoice(workspace)
+
+    response = client_for(workspace, Role.AUDITOR).post(
+        reverse("admin:reconciliation-qonto-post-anyway", args=[invoice.pk])
+    )
+
+    assert response.status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.NEEDS_REVIEW
