@@ -245,3 +245,20 @@ def test_the_link_threshold_is_the_workspaces(
     assert invoice.status == InvoiceStatus.NEEDS_REVIEW
     assert [c["score"] for c in invoice.qonto_probe["candidates"]] == [85]
     assert invoice.qonto_probe["threshold"] == 90
+
+
+def test_approving_after_the_probe_counts_as_post_anyway(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    reviewer = make_user("rita", workspace=workspace)
+    invoice = Invoice.objects.get(pk=pk)
+    invoice.approve(reviewer, "approved on the review screen")
+    invoice.save()
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert (report.posted, report.probe_review) == (1, 0)
+    assert Invoice.objects.get(pk=pk).qonto_origin == QontoOrigin.UPLOADED

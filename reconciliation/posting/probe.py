@@ -2,9 +2,10 @@
 manual upload, another tool)? Each approved invoice never sent is scored against the mirrored
 supplier invoices that Well did not upload itself:
 
-- amount (same currency, to the cent) 30, supplier 30 (same tax id, or names at least 90 %
-  alike; 15 from 75 %), due date 25 (12 within three days), invoice number 25; capped at 100.
-  Same amount, supplier and due date (or number) is 85: the product's promise.
+- amount (same currency, to the cent) 35, supplier 30 (same tax id, or names at least 90 %
+  alike; 15 from 75 %), due date 20 (10 within three days), invoice number 25; capped at 100.
+  Same amount, supplier and due date is 85 (the product's promise), with the number instead
+  of the due date 90; one supplier's invoices falling due on the same day (50) are not enough.
 - at or above the workspace's link threshold (default 85) the best entry is linked: the invoice
   keeps Qonto's id, nothing is uploaded, a decision is recorded;
 - from 55 up to the threshold the invoice goes to review with its candidates (a person links
@@ -29,9 +30,9 @@ from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.names import name_similarity, normalize_name
 
 REVIEW_FLOOR = 55
-AMOUNT_POINTS = 30
+AMOUNT_POINTS = 35
 SUPPLIER_POINTS = 30
-DUE_DATE_POINTS = 25
+DUE_DATE_POINTS = 20
 NUMBER_POINTS = 25
 NEAR_DUE_DAYS = 3
 #: Candidates shown to the reviewer.
@@ -86,8 +87,11 @@ class _Points:
 
 
 def needs_probe(invoice: Invoice) -> bool:
-    """Never sent, and no person decided to post it anyway."""
-    return invoice.post_attempts == 0 and invoice.qonto_probe.get("decision") != "post_anyway"
+    """Never sent, and no person decided to post it anyway (with the invoice page's button, or
+    by approving it after the probe sent it to review)."""
+    if invoice.post_attempts != 0 or invoice.qonto_probe.get("decision") == "post_anyway":
+        return False
+    return not (invoice.qonto_probe.get("outcome") == "review" and invoice.decided_by_id)
 
 
 def score(invoice: Invoice, entry: QontoSupplierInvoice) -> Candidate:
