@@ -21,7 +21,13 @@ from datetime import timedelta
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    PermanentError,
+    ProtocolError,
+    TransientError,
+)
 from connectors.qonto import QontoClient, attachment_idempotency_key
 from reconciliation.connections.tokens import (
     ConnectionUnavailableError,
@@ -116,8 +122,15 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
     bank_line = match.transaction
     assert document is not None
     assert bank_line is not None
-    now = timezone.now()
-    if _already_landed(client, match):
+    try:
+        landed = _already_landed(client, match)
+    except (PermanentError, ProtocolError) as error:
+        # Cannot tell Qonto's attachments from ours now: neither re-send nor assume; wait.
+        _note(match, f"Could not check the transaction's attachments: {error}")
+        report.deferred += 1
+        report.errors.append(str(error))
+        return
+    if landed:
         _finish(match, "the attachment appeared on the transaction after an unconfirmed upload")
         report.attached += 1
         return
@@ -125,21 +138,8 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
         _block(match, "The confirmation's file is not stored; it cannot be uploaded.")
         report.blocked += 1
         return
-    with db_transaction.atomic():
-        locked = Match.objects.select_for_update().get(pk=match.pk)
-        if locked.status != MatchStatus.CONFIRMED or locked.is_attach_blocked:
-            return
-        if not locked.idempotency_key:
-            locked.idempotency_key = attach_idempotency_key(
-                workspace_id=match.workspace_id,
-                document_id=document.pk,
-                transaction_qonto_id=bank_line.qonto_id,
-                content_hash=document.content_hash,
-            )
-        locked.attach_started_at = locked.attach_started_at or now
-        locked.attach_attempts += 1
-        locked.save(update_fields=["idempotency_key", "attach_started_at", "attach_attempts"])
-    match.idempotency_key = locked.idempotency_key
+    if not _claim_attempt(match):
+        return
     try:
         with document.file.open("rb") as stored:
             content = stored.read()
@@ -148,6 +148,38 @@ def _attach_one(client: QontoClient, match: Match, report: AttachReport) -> None
         _block(match, f"The confirmation's stored file cannot be read ({error}); sync it again.")
         report.blocked += 1
         return
+    _upload(client, match, content, report)
+
+
+def _claim_attempt(match: Match) -> bool:
+    """Store the key (before the call, so every retry sends it) and count the attempt."""
+    document = match.document
+    bank_line = match.transaction
+    assert document is not None
+    assert bank_line is not None
+    with db_transaction.atomic():
+        locked = Match.objects.select_for_update().get(pk=match.pk)
+        if locked.status != MatchStatus.CONFIRMED or locked.is_attach_blocked:
+            return False
+        if not locked.idempotency_key:
+            locked.idempotency_key = attach_idempotency_key(
+                workspace_id=match.workspace_id,
+                document_id=document.pk,
+                transaction_qonto_id=bank_line.qonto_id,
+                content_hash=document.content_hash,
+            )
+        locked.attach_started_at = locked.attach_started_at or timezone.now()
+        locked.attach_attempts += 1
+        locked.save(update_fields=["idempotency_key", "attach_started_at", "attach_attempts"])
+    match.idempotency_key = locked.idempotency_key
+    return True
+
+
+def _upload(client: QontoClient, match: Match, content: bytes, report: AttachReport) -> None:
+    document = match.document
+    bank_line = match.transaction
+    assert document is not None
+    assert bank_line is not None
     try:
         client.attach_file_to_transaction(
             bank_line.qonto_id,
