@@ -272,6 +272,8 @@ QONTO_OAUTH_URL = env.str("QONTO_OAUTH_URL", default="https://oauth.qonto.com")
 QONTO_CLIENT_ID = env.str("QONTO_CLIENT_ID", default="")
 QONTO_CLIENT_SECRET = secret("QONTO_CLIENT_SECRET", default="")
 QONTO_STAGING_TOKEN = secret("QONTO_STAGING_TOKEN", default="")
+# Qonto's web app: the invoice page links each posted invoice to its entry there.
+QONTO_APP_URL = env.str("QONTO_APP_URL", default="https://app.qonto.com")
 
 # Where a new connection starts watching ("" is the Dropbox app folder itself).
 WELL_DROPBOX_DEFAULT_FOLDER = env.str("WELL_DROPBOX_DEFAULT_FOLDER", default="")
@@ -305,6 +307,8 @@ WELL_PARSE_CPU_SECONDS = env.int("WELL_PARSE_CPU_SECONDS", default=20)
 WELL_PARSE_WALL_SECONDS = env.int("WELL_PARSE_WALL_SECONDS", default=30)
 WELL_PARSE_MAX_PAGES = env.int("WELL_PARSE_MAX_PAGES", default=50)
 WELL_POST_LEASE_SECONDS = env.int("WELL_POST_LEASE_SECONDS", default=300)
+# Qonto's supplier invoices (probe before posting, read-back) are listed at most this often.
+WELL_QONTO_MIRROR_SECONDS = env.int("WELL_QONTO_MIRROR_SECONDS", default=60)
 
 # --- Logging -----
 LOGGING = {

@@ -58,6 +58,7 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
                     "review_threshold",
                     "auto_post_threshold",
                     "match_threshold",
+                    "qonto_link_threshold",
                     "review_vendors_in_training",
                 ]
             },
