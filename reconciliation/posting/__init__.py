@@ -7,10 +7,10 @@ by idempotency key. Nothing is lost and nothing is posted twice because:
 
 - every invoice carries a stable idempotency key (workspace + document + content hash) and a
   file name that embeds our document id, both sent on every try;
-- an attempt whose outcome is unknown (timeout after sending, dropped connection, 5xx, an answer
-  we could not read, a worker killed mid-call) is resolved by listing Qonto's supplier invoices
-  before the invoice is sent again: the reference leaves the lifetime of bulk idempotency keys
-  undocumented (qonto.md §7, §12), so the key alone is not trusted;
+- Qonto replays a key's success for 30 minutes only and never an error, so an invoice sent
+  before (an error answer, a lost answer, a worker killed mid-call, a key that may have expired)
+  is looked up among Qonto's supplier invoices before it is sent again; only a 429 or a
+  connection never opened (nothing processed) is re-sent without a look-up;
 - a claim is a lease, renewed before every call; a lease that runs out (a dead worker) is
   returned to the outbox by ``release_expired_leases``, whose in-flight attempts become
   ``unknown`` and are therefore looked up first;
@@ -25,10 +25,17 @@ returns every claim to the outbox. Validation refusals (a whole-request 4xx, or 
 the status page offers a one-click retry. Files Qonto would refuse for size are refused here,
 before any call.
 
+Before anything is sent, the window mirrors Qonto's supplier invoices
+(reconciliation.intake.supplier_invoices), reads back what Qonto understood of the invoices
+already posted (``readback``), and probes each invoice never sent against the entries Qonto
+already has from other routes (``probe`` scores, ``linking`` links or sends to review).
+
 Layout: the entry points and the report are here; ``state`` holds what a window carries,
 ``rounds`` drains the outbox chunk by chunk, ``leases`` claims, renews and releases,
 ``batches`` builds the files and requests, ``sending`` makes one request and reads its answer,
-``lookup`` resolves unknown outcomes, and ``settling`` writes attempts and moves invoices.
+``lookup`` looks before re-sending, ``settling`` writes attempts and moves invoices,
+``fieldmap`` is the one comparison of two readings of an invoice, ``revisions`` holds a new
+version of an invoice already posted.
 """
 
 from __future__ import annotations
