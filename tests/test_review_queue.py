@@ -84,7 +84,11 @@ def _double_charge(workspace: Workspace, name: str) -> Invoice:
 
 def _names(body: str) -> list[str]:
     """File names of the queue's rows, in the order shown."""
-    return re.findall(r'<th class="field-title"><a href="[^"]*">(?:[^<]*· )?([^<]*)</a>', body)
+    return re.findall(
+        r'<th class="field-title"><a href="[^"]*"><span class="well-clip" title="[^"]*">'
+        r"(?:[^<]*· )?([^<]*)</span></a>",
+        body,
+    )
 
 
 def _queue_scenario(workspace: Workspace) -> None:
@@ -416,4 +420,10 @@ def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> N
     user = make_user("lea", workspace=workspace, role=Role.REVIEWER)
     assert client.login(username=user.username, password=PASSWORD)
     body = client.get(reverse("admin:reconciliation-review")).content.decode()
-    assert "Vendor “Acme” is in training (2/10 reviewed). (+1)" in body
+    assert (
+        'Vendor “Acme” is in training (2/10 reviewed).</span> <span class="well-more">+1</span>'
+    ) in body
+    assert (
+        'title="Confidence 92.00% reaches the auto-post threshold 85.00% (workspace).\n'
+        'Vendor “Acme” is in training (2/10 reviewed)."'
+    ) in body

@@ -65,6 +65,15 @@ if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
 
 FILTERS_PARAMETER = "_changelist_filters"
+#: Short kind names for the queue's narrow Kind column.
+KIND_LABELS: dict[str, str] = {
+    "invoice": "Invoice",
+    "credit_note": "Credit note",
+    "payment_confirmation": "Payment",
+    "wire_notice": "Transfer",
+    "other": "Other",
+    "unknown": "Unknown",
+}
 #: Enough for any day's queue; "next" past it falls back to the start of the queue.
 MAX_QUEUE_IDS = 5000
 
@@ -160,7 +169,6 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         "title",
         "workspace",
         "flag",
-        "kind",
         "vendor_name",
         "number",
         "amount",
@@ -248,11 +256,12 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     def title(self, obj: Document) -> str:
         invoice = _invoice_of(obj)
         if invoice is not None and invoice.supplier_name:
-            return f"{invoice.supplier_name} · {obj.original_name}"
-        return obj.original_name
+            return _clip(f"{invoice.supplier_name} · {obj.original_name}")
+        return _clip(obj.original_name)
 
-    @admin.display(description="Flag", ordering="is_double_charge")
+    @admin.display(description="Kind", ordering="is_double_charge")
     def flag(self, obj: Document) -> str:
+        """The document's kind, or what flags it (a double charge, payment candidates)."""
         if getattr(obj, "is_double_charge", False):
             return format_html('<span class="well-flag well-flag-double">{}</span>', "Double")
         candidates = int(getattr(obj, "open_candidates", 0) or 0)
@@ -262,7 +271,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
                 candidates,
                 "s" if candidates != 1 else "",
             )
-        return ""
+        return KIND_LABELS.get(obj.kind, str(obj.get_kind_display()))
 
     @admin.display(description="Vendor", ordering="invoice__vendor__name")
     def vendor_name(self, obj: Document) -> str:
@@ -271,13 +280,13 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             return "—"
         vendor = invoice.vendor
         if vendor.is_in_training:
-            return f"{vendor.name} (training {vendor.training_progress})"
-        return vendor.name
+            return _clip(f"{vendor.name} (training {vendor.training_progress})")
+        return _clip(vendor.name)
 
     @admin.display(description="Number", ordering="invoice__number")
     def number(self, obj: Document) -> str:
         invoice = _invoice_of(obj)
-        return invoice.number if invoice is not None and invoice.number else "—"
+        return _clip(invoice.number) if invoice is not None and invoice.number else "—"
 
     @admin.display(description="Total", ordering="invoice__total_amount")
     def amount(self, obj: Document) -> str:
@@ -300,22 +309,22 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
 
     @admin.display(description="Why")
     def reason(self, obj: Document) -> str:
-        invoice = _invoice_of(obj)
-        if invoice is not None and invoice.is_held and invoice.hold_reason:
-            return invoice.hold_reason
-        if invoice is not None and invoice.routing_reasons:
-            reasons = [str(r) for r in invoice.routing_reasons]
-            # Lead with what sent it here (vendor in training, a weak field, a rule), not the
-            # score line, which may well say the threshold was reached.
-            lead = next(
-                (r for r in reasons if not r.startswith(("Confidence ", "Cost ", "Routing rule "))),
-                reasons[0],
-            )
-            more = f" (+{len(reasons) - 1})" if len(reasons) > 1 else ""
-            return f"{lead}{more}"
-        if int(getattr(obj, "open_candidates", 0) or 0):
-            return "Payment not matched with certainty"
-        return obj.review_reason
+        reasons = queue_reasons(obj, _invoice_of(obj))
+        if not reasons:
+            return ""
+        # Lead with what sent it here (held, vendor in training, a weak field, a rule), not the
+        # score line, which may well say the threshold was reached; the rest on hover.
+        lead = next(
+            (r for r in reasons if not r.startswith(("Confidence ", "Cost ", "Routing rule "))),
+            reasons[0],
+        )
+        others = len(reasons) - 1
+        return format_html(
+            '<span class="well-clip well-why" title="{}">{}</span>{}',
+            "\n".join(reasons),
+            lead,
+            format_html(' <span class="well-more">+{}</span>', others) if others else "",
+        )
 
     @admin.display(description="Due", ordering="invoice__due_date")
     def due(self, obj: Document) -> str:
@@ -351,6 +360,25 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         result = review.refuse_documents(documents=documents, user=_user(request), reason=reason)
         _report(request, self, result, "Refused")
         return None
+
+
+def queue_reasons(document: Document, invoice: Invoice | None) -> list[str]:
+    """Why a document is in the queue, the hold first."""
+    reasons: list[str] = []
+    if invoice is not None and invoice.is_held and invoice.hold_reason:
+        reasons.append(invoice.hold_reason)
+    if invoice is not None:
+        reasons.extend(str(r) for r in invoice.routing_reasons or [])
+    if int(getattr(document, "open_candidates", 0) or 0):
+        reasons.append("Payment not matched with certainty")
+    if document.review_reason:
+        reasons.append(document.review_reason)
+    return reasons
+
+
+def _clip(text: str) -> str:
+    """A long value on one line, cut with an ellipsis; the whole of it on hover."""
+    return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
 
 
 def _invoice_of(document: Document) -> Invoice | None:

@@ -1,0 +1,102 @@
+"""The review queue fits a 1440 px wide screen: no horizontal scrolling, the Due column whole,
+and the Why column one line (the leading reason and the count of others)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from playwright.sync_api import Browser, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from reconciliation.models import InvoiceStatus, Role, Workspace
+from tests.factories import PASSWORD, make_document, make_invoice, make_user, make_vendor
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+LONG_REASONS = [
+    "Vendor in training (3 of 10 documents reviewed): every document goes to review",
+    "IBAN differs from the vendor's record (DE89 3704 0044 0532 0130 00)",
+    "Confidence 72.5 is between the review threshold 55 and the auto-post threshold 85",
+    "Routing rule “Everything above 10,000 EUR” sends it to review",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _fill(workspace: Workspace) -> None:
+    vendor = make_vendor(workspace, "Papeterie Générale du Grand Ouest et des Pays de Loire SAS")
+    for index in range(8):
+        document = make_document(
+            workspace,
+            original_name=f"2026-11-facture-papeterie-generale-grand-ouest-{index:04d}-copie.pdf",
+        )
+        make_invoice(
+            workspace,
+            document=document,
+            vendor=vendor,
+            supplier_name=vendor.name,
+            number=f"FAC-2026-11-{index:06d}-GO",
+            total_amount=Decimal("1283440.50"),
+            currency="EUR",
+            confidence=Decimal("72.50"),
+            due_date=date(2026, 12, 1) + timedelta(days=index),
+            status=InvoiceStatus.NEEDS_REVIEW,
+            routing_reasons=LONG_REASONS,
+        )
+
+
+def test_the_queue_fits_1440_pixels(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    _fill(workspace)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/review/")
+    page.wait_for_selector("#result_list")
+    overflow = page.evaluate(
+        "() => Math.max("
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+        " ...[...document.querySelectorAll('#changelist .results')]"
+        ".map(box => box.scrollWidth - box.clientWidth))"
+    )
+    due_right = page.evaluate(
+        "() => document.querySelector('#result_list th.column-due').getBoundingClientRect().right"
+        " - document.querySelector('#changelist .results').getBoundingClientRect().right"
+    )
+    why_heights = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list td.field-reason')]"
+        ".map(cell => cell.getBoundingClientRect().height)"
+    )
+    row_heights = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list tbody tr')]"
+        ".map(row => row.getBoundingClientRect().height)"
+    )
+    workspace_column = page.locator("#result_list th.column-workspace").count()
+    context.close()
+    assert overflow <= 0
+    assert due_right <= 0  # the Due column ends inside the list's box
+    assert max(row_heights) < 60  # one line of text per row (two at most for the title)
+    assert len(why_heights) == 8
+    assert workspace_column == 0  # one workspace: no workspace column
