@@ -4,7 +4,6 @@ never the buyer's block, a fiscal representative, our own company, or a label.""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -193,57 +192,6 @@ def test_a_label_line_is_never_the_supplier_name(tmp_path: Path) -> None:
     ]
     extraction = read(tmp_path, render_text([items]))
     assert extraction.value("supplier_name") == "Northgate Print"
-
-
-OTHER_DATES = {
-    "delivery_date": date(2024, 3, 2),
-    "service_period": (date(2024, 2, 1), date(2024, 2, 29)),
-    "order_date": date(2024, 1, 20),
-}
-
-
-@pytest.mark.parametrize("layout", ["buyer_first", "seller_footer", "party_columns"])
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_a_labelled_invoice_date_beats_delivery_order_and_period_dates(
-    tmp_path: Path, language: str, layout: str
-) -> None:
-    spec = invoice_spec(language, layout, **OTHER_DATES)
-    extraction, _ = read_invoice(tmp_path, spec)
-    assert extraction.value("issue_date") == date(2024, 3, 14)
-
-
-@pytest.mark.parametrize(
-    ("delivery", "invoice"),
-    [
-        ("Delivery date: 02/03/2024", "Invoice date: 14/03/2024"),
-        ("Date de livraison : 02/03/2024", "Date de facture : 14/03/2024"),
-        ("Lieferdatum: 02.03.2024", "Rechnungsdatum: 14.03.2024"),
-        ("Leverdatum: 02-03-2024", "Factuurdatum: 14-03-2024"),
-        ("Fecha de entrega: 02/03/2024", "Fecha de factura: 14/03/2024"),
-        ("Data di consegna: 02/03/2024", "Data fattura: 14/03/2024"),
-    ],
-)
-def test_a_delivery_date_printed_first_is_not_the_issue_date(
-    tmp_path: Path, delivery: str, invoice: str
-) -> None:
-    items: list[Placed] = [
-        (40, 50, "Northgate Print Ltd", 14, True),
-        (330, 60, delivery, 9, False),
-        (330, 72, invoice, 9, False),
-        (40, 300, "Total 1,200.00 EUR", 10, True),
-    ]
-    extraction = read(tmp_path, render_text([items]))
-    assert extraction.value("issue_date") == date(2024, 3, 14)
-
-
-def test_a_generic_date_label_loses_to_nothing_but_is_not_the_delivery_date(
-    tmp_path: Path,
-) -> None:
-    spec = invoice_spec(
-        "de", "buyer_first", generic_date_label=True, delivery_date=date(2024, 3, 2)
-    )
-    extraction, _ = read_invoice(tmp_path, spec)
-    assert extraction.value("issue_date") == date(2024, 3, 14)
 
 
 def test_the_vat_id_in_the_block_of_the_iban_is_the_sellers(tmp_path: Path) -> None:
