@@ -248,9 +248,9 @@ def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bo
             unreadable=row["unreadable"], nothing_fits=row["nothing_fits"]
         )
     waiting = waiting_for_debit(documents).filter(review_reason="")
-    for row in waiting.values("workspace_id").annotate(n=Count("pk")).order_by():
-        counts[row["workspace_id"]]["waiting_for_debit"] = row["n"]
-    for row in (
+    for waiting_row in waiting.values("workspace_id").annotate(n=Count("pk")).order_by():
+        counts[waiting_row["workspace_id"]]["waiting_for_debit"] = waiting_row["n"]
+    for invoice_row in (
         Invoice.objects.filter(
             workspace_id__in=ids, status__in=(InvoiceStatus.FAILED, InvoiceStatus.REJECTED)
         )
@@ -258,8 +258,8 @@ def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bo
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        key = "failed_posts" if row["status"] == InvoiceStatus.FAILED else "rejected"
-        counts[row["workspace_id"]][key] = row["n"]
+        key = "failed_posts" if invoice_row["status"] == InvoiceStatus.FAILED else "rejected"
+        counts[invoice_row["workspace_id"]][key] = invoice_row["n"]
     for workspace_id, board in boards.items():
         found = counts[workspace_id]
         found["needs_reauth"] = sum(
