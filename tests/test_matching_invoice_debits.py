@@ -22,6 +22,7 @@ from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
+    ExchangeRate,
     Invoice,
     InvoiceStatus,
     Match,
@@ -367,3 +368,34 @@ def test_a_same_amount_debit_to_the_supplier_without_the_reference_is_no_double_
 
     assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
     assert not Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT).exists()
+
+
+def test_a_foreign_invoice_paid_twice_at_two_rates_is_a_possible_double_payment(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Without Qonto's local amount the two EUR debits differ by the day's rate; the second
+    one's reference was cut by the bank."""
+    ExchangeRate.objects.create(
+        base_currency="USD", quote_currency="EUR", rate=Decimal("0.931"),
+        rate_date=date(2026, 10, 22), source="ECB",
+    )  # fmt: skip
+    ExchangeRate.objects.create(
+        base_currency="USD", quote_currency="EUR", rate=Decimal("0.933"),
+        rate_date=date(2026, 11, 6), source="ECB",
+    )  # fmt: skip
+    bill = invoice(workspace, vendor=acme, number="NW-26-91893", currency="USD",
+                   total_amount=Decimal("874.91"), issue_date=date(2026, 9, 10))  # fmt: skip
+    first = debit(workspace, bank, amount=Decimal("814.50"), reference="Ft nw 26 91893",
+                  value_date=date(2026, 10, 23))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("816.56"), reference="INV#NW-26-9",
+                  value_date=date(2026, 11, 8))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "converted")]
+    flag = Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT)
+    assert (flag.invoice_id, flag.transaction_id, flag.score) == (
+        bill.pk,
+        again.pk,
+        Decimal("90.00"),
+    )

@@ -21,6 +21,7 @@ from reconciliation.matching.invoice_debits import Context, Settled, claim_of
 from reconciliation.matching.invoices import SETTLED_STATUSES, InvoiceDirectory
 from reconciliation.matching.persist import chunks
 from reconciliation.matching.scoring import (
+    HUNDRED,
     INVOICE_EARLY_DAYS,
     INVOICE_PAYMENT_DAYS,
     BankLine,
@@ -30,6 +31,7 @@ from reconciliation.matching.scoring import (
 from reconciliation.matching.sources import (
     LINE_FIELDS,
     bank_line,
+    lines_in_amount_range,
     lines_with_amounts,
     lines_with_local_amounts,
 )
@@ -152,13 +154,34 @@ def _second_debits(
             by_amount[(line.local_currency, line.local_amount)].append(line)
     found = []
     for item in chunk:
-        for line in by_amount.get((item.claim.currency, item.claim.amount), ()):
+        lines = [*by_amount.get((item.claim.currency, item.claim.amount), ())]
+        if item.first.currency != item.claim.currency:
+            lines += _converted_like(context, item)
+        for line in lines:
             if line.transaction_id in linked or line.transaction_id == item.first.transaction_id:
                 continue
             verdict = _repeats(item, line)
             if verdict is not None:
                 found.append((item, line, *verdict))
     return found
+
+
+def _converted_like(context: Context, item: Paid) -> list[BankLine]:
+    """A foreign invoice paid again in the account currency without its original amount:
+    the day's rate moved, so the debit is within the FX tolerance of the first one."""
+    slack = item.first.amount * context.policy.fx_tolerance_percent / HUNDRED
+    return list(
+        lines_in_amount_range(
+            workspace_id=context.workspace_id,
+            side=Side.DEBIT,
+            currency=item.first.currency,
+            low=item.first.amount - slack,
+            high=item.first.amount + slack,
+            start=item.first.value_date,
+            end=item.claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
+            vendors=context.vendors,
+        )
+    )
 
 
 def _repeats(item: Paid, line: BankLine) -> tuple[Decimal, str] | None:

@@ -206,21 +206,28 @@ def _candidate_lines(context: Context, chunk: list[InvoiceClaim]) -> dict[int, l
 
 
 def _converted_lines(context: Context, claim: InvoiceClaim) -> Iterable[BankLine]:
-    """Home-currency debits within the FX tolerance of the invoice's converted amount (the
-    rate of its issue date; each candidate is scored again at the rate of its own date)."""
-    rate = context.rates.rate(claim.currency, context.home_currency, claim.issue_date)
-    if rate is None:
-        return ()
-    converted = claim.amount * rate
-    # Rates move between the issue date and the payment: a little more room than the tolerance.
-    slack = converted * context.policy.fx_tolerance_percent * 2 / HUNDRED
+    """Home-currency debits within the FX tolerance of the invoice's amount converted at any
+    rate of its payment window (each candidate is then scored at the rate of its own date)."""
     first, last = _window(claim)
+    rates = [
+        rate
+        for offset in range(0, (last - first).days + 1, 7)
+        if (
+            rate := context.rates.rate(
+                claim.currency, context.home_currency, first + timedelta(days=offset)
+            )
+        )
+        is not None
+    ]
+    if not rates:
+        return ()
+    slack = context.policy.fx_tolerance_percent / HUNDRED
     return lines_in_amount_range(
         workspace_id=context.workspace_id,
         side=Side.DEBIT,
         currency=context.home_currency,
-        low=converted - slack,
-        high=converted + slack,
+        low=claim.amount * min(rates) * (1 - slack),
+        high=claim.amount * max(rates) * (1 + slack),
         start=first,
         end=last,
         vendors=context.vendors,

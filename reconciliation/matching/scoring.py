@@ -557,10 +557,12 @@ def rank(
         )
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
     if twins_ok and rivals and all(_is_twin(best, rival) for rival in rivals):
+        # The first of identical payments is the payment; the later ones are the repeats.
+        first = min([best, *rivals], key=lambda c: (c.date_distance, c.transaction_id))
         return Ranking(
-            ordered,
+            (first, *(c for c in ordered if c is not first)),
             True,
-            f"score {best.score} ≥ threshold {policy.threshold}; the nearest of "
+            f"score {first.score} ≥ threshold {policy.threshold}; the first of "
             f"{len(rivals) + 1} identical payments",
         )
     if rivals:
