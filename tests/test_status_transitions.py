@@ -136,6 +136,40 @@ def test_document_cannot_duplicate_itself(workspace: Workspace) -> None:
         document.mark_as_duplicate_of(document, "same")
 
 
+def test_document_ways_forward(workspace: Workspace) -> None:
+    failed = make_document(
+        workspace, status=DocumentStatus.FAILED, failure_code="pages", parse_attempts=3
+    )
+    failed.read_again()
+    assert (failed.status, failed.failure_code, failed.parse_attempts) == (
+        DocumentStatus.NEW,
+        "",
+        0,
+    )
+    original = make_document(workspace)
+    copy = make_document(workspace, status=DocumentStatus.DUPLICATE, duplicate_of=original)
+    copy.mark_as_not_duplicate()
+    assert (copy.status, copy.is_not_duplicate, copy.duplicate_of) == (
+        DocumentStatus.NEW,
+        True,
+        None,
+    )
+    parsed = make_document(workspace)
+    with pytest.raises(IllegalTransitionError):
+        parsed.read_again()
+    parsed.send_to_review("No debit found within 7 days.")
+    assert parsed.review_reason == "No debit found within 7 days."
+    parsed.clear_review()
+    assert parsed.review_reason == ""
+    with pytest.raises(IllegalTransitionError):
+        make_document(workspace, status=DocumentStatus.FAILED).send_to_review("why")
+    stuck = make_document(
+        workspace, status=DocumentStatus.PARSING, parse_lease_until=timezone.now()
+    )
+    stuck.release_to_queue()
+    assert (stuck.status, stuck.parse_lease_until) == (DocumentStatus.NEW, None)
+
+
 def test_match_transitions(workspace: Workspace) -> None:
     match = make_match(workspace)
     match.confirm(None)
