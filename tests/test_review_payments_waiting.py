@@ -96,6 +96,7 @@ def test_a_payment_without_debit_waits_then_goes_to_review(workspace: Workspace)
     page = client.get(screen).content.decode()
     assert "Nothing fits this document" in page
     assert "<strong>Well</strong> · Sent to review" in page
+    assert "1,283.44 EUR" in page  # the amount in the currency's minor units
 
 
 def test_a_debit_found_later_takes_it_out_of_the_queue(workspace: Workspace) -> None:

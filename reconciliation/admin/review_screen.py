@@ -20,6 +20,7 @@ from reconciliation.models import (
     Match,
     MatchStatus,
 )
+from reconciliation.money import format_money, is_known_currency
 from reconciliation.web import rendering
 
 if TYPE_CHECKING:
@@ -107,32 +108,7 @@ def review_context(
 ) -> dict[str, Any]:
     workspace = document.workspace
     conflicts = _conflicts(invoice)
-    by_field = {c["field"]: c["message"] for c in conflicts if c.get("field")}
-    if invoice is not None:
-        fields = [
-            _field_view(
-                name,
-                entry=(invoice.fields or {}).get(name) or {},
-                value=review.current_values(invoice)[name],
-                bound=form[name] if form is not None else None,
-                thresholds=(workspace.review_threshold, workspace.auto_post_threshold),
-                conflict=by_field.get(name, ""),
-            )
-            for name in review.REVIEW_FIELDS
-        ]
-    else:
-        extracted = (document.extraction or {}).get("fields") or {}
-        fields = [
-            _field_view(
-                name,
-                entry=extracted.get(name) or {},
-                value=(extracted.get(name) or {}).get("value"),
-                bound=None,
-                thresholds=(workspace.review_threshold, workspace.auto_post_threshold),
-                conflict="",
-            )
-            for name in PAYMENT_FIELDS
-        ]
+    fields = fields_of(document, invoice, form, conflicts)
     refusal = rendering.render_refusal(document)
     double_charge = review.proposed_double_charge(document)
     return {
@@ -165,21 +141,77 @@ def review_context(
             .order_by("rank", "-score", "pk")[:10]
         ),
         "history": history_of(document, invoice),
+        **decisions_open(invoice, double_charge=double_charge, can_edit=can_edit),
+    }
+
+
+def decisions_open(
+    invoice: Invoice | None, *, double_charge: Match | None, can_edit: bool
+) -> dict[str, Any]:
+    """Which decisions the screen offers (and who refused a refused invoice)."""
+    refused = invoice is not None and invoice.status == InvoiceStatus.REFUSED
+    return {
         "can_approve": bool(invoice is not None and can_edit and invoice.can_approve),
-        "can_reopen": bool(
-            can_edit and invoice is not None and invoice.status == InvoiceStatus.REFUSED
-        ),
-        "refused_by": review.refused_by(invoice)
-        if invoice is not None and invoice.status == InvoiceStatus.REFUSED
-        else "",
+        "can_reopen": bool(can_edit and refused),
+        "refused_by": review.refused_by(invoice) if invoice is not None and refused else "",
         "can_refuse": bool(
             can_edit
             and (
-                (invoice is not None and invoice.can_refuse and invoice.status != "refused")
+                (invoice is not None and invoice.can_refuse and not refused)
                 or double_charge is not None
             )
         ),
     }
+
+
+def fields_of(
+    document: Document,
+    invoice: Invoice | None,
+    form: forms.Form | None,
+    conflicts: list[dict[str, str]],
+) -> list[FieldView]:
+    """The invoice's review fields (with their inputs), or a payment document's read fields
+    (its amount in the currency's minor units)."""
+    workspace = document.workspace
+    thresholds = (workspace.review_threshold, workspace.auto_post_threshold)
+    if invoice is not None:
+        by_field = {c["field"]: c["message"] for c in conflicts if c.get("field")}
+        values = review.current_values(invoice)
+        return [
+            _field_view(
+                name,
+                entry=(invoice.fields or {}).get(name) or {},
+                value=values[name],
+                bound=form[name] if form is not None else None,
+                thresholds=thresholds,
+                conflict=by_field.get(name, ""),
+            )
+            for name in review.REVIEW_FIELDS
+        ]
+    extracted = (document.extraction or {}).get("fields") or {}
+    read = {name: (extracted.get(name) or {}).get("value") for name in PAYMENT_FIELDS}
+    return [
+        _field_view(
+            name,
+            entry=extracted.get(name) or {},
+            value=_payment_value(name, read),
+            bound=None,
+            thresholds=thresholds,
+            conflict="",
+        )
+        for name in PAYMENT_FIELDS
+    ]
+
+
+def _payment_value(name: str, read: dict[str, Any]) -> Any:
+    value = read.get(name)
+    currency = str(read.get("currency") or "")
+    if name != "amount" or value in (None, "") or not is_known_currency(currency):
+        return value
+    try:
+        return format_money(Decimal(str(value)), currency)
+    except InvalidOperation:
+        return value
 
 
 def pages_of(document: Document) -> list[PageView]:
