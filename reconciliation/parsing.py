@@ -150,7 +150,7 @@ def requeue_stale() -> int:
                     "answer; it was set aside.",
                 )
             else:
-                document.status = DocumentStatus.NEW
+                document.release_to_queue()
                 enqueue("reconciliation.tasks.parse_document", document.pk)
             document.parse_lease_until = None
             document.save(

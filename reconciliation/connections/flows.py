@@ -115,7 +115,7 @@ def _activate(connection: Connection, user: User | None) -> None:
     if connection.owner_id is None and user is not None:
         connection.owner = user
     connection.save()
-    Decision.objects.create(
+    Decision.record(
         workspace=connection.workspace,
         action=DecisionAction.CONNECTION,
         actor=user,
@@ -146,7 +146,7 @@ def complete_oauth(
     connection, created = _upsert_connection(workspace=workspace, provider=provider, owner=user)
     store_tokens(connection, tokens)
     if connection.status == ConnectionStatus.REVOKED:
-        connection.status = ConnectionStatus.PENDING
+        connection.mark_as_pending()
     # The row is still pending: describe the account with the fresh token directly.
     fresh = oauth.StaticTokenSource(tokens.access_token, provider=oauth_provider)
     if provider == Provider.DROPBOX:
@@ -195,7 +195,7 @@ def complete_apideck(*, workspace: Workspace, user: User | None) -> ConnectResul
     connection.external_account_id = vault.id
     connection.account_label = f"Apideck · {vault.name or 'Dropbox'}"
     if connection.status == ConnectionStatus.REVOKED:
-        connection.status = ConnectionStatus.PENDING
+        connection.mark_as_pending()
     _activate(connection, user)
     return ConnectResult(connection, created)
 
@@ -235,7 +235,7 @@ def disconnect(*, connection: Connection, user: User | None) -> DisconnectResult
         if locked.status != ConnectionStatus.REVOKED:
             locked.mark_as_revoked()
             locked.save()
-        Decision.objects.create(
+        Decision.record(
             workspace=locked.workspace,
             action=DecisionAction.CONNECTION,
             actor=user,

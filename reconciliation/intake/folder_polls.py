@@ -486,10 +486,9 @@ def store_document(*, connection: Connection, remote: RemoteFile, content: bytes
     )
     document.file.name = stored_name
     if original is not None:
-        document.status = DocumentStatus.DUPLICATE
-        document.duplicate_of = original
-        document.status_reason = (
-            f"Same file as “{original.original_name}” (identical content); not read twice."
+        document.mark_as_duplicate_of(
+            original,
+            f"Same file as “{original.original_name}” (identical content); not read twice.",
         )
     try:
         with transaction.atomic():

@@ -158,6 +158,10 @@ class Connection(TenantModel):
         self.last_error = ""
         self.last_error_at = None
 
+    def mark_as_pending(self) -> None:
+        """A disconnected connection being connected again waits for the provider's consent."""
+        self._move_to(ConnectionStatus.PENDING)
+
     def mark_as_needing_reauth(self, reason: str) -> None:
         self._move_to(ConnectionStatus.NEEDS_REAUTH)
         self.record_error(reason)
