@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.test import Client
 from django.urls import reverse
@@ -302,3 +303,58 @@ def test_amounts_use_decimal(tenants: tuple[Tenant, Tenant]) -> None:
     assert isinstance(invoice, Invoice)
     invoice.refresh_from_db()
     assert invoice.total_amount == Decimal("119.000")
+
+
+def test_a_receivable_cannot_be_moved_to_another_workspace(
+    tenants: tuple[Tenant, Tenant],
+) -> None:
+    mine, theirs = tenants
+    user = make_user(workspace=mine.workspace, role=Role.ADMIN)
+    theirs.workspace.memberships.create(user=user, role=Role.ADMIN)  # admin of both
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    receivable = mine.rows["receivable"]
+    url = _url(type(receivable), "change", receivable.pk)
+    assert 'name="workspace"' not in client.get(url).content.decode()
+    client.post(
+        url,
+        {
+            "workspace": theirs.workspace.pk,
+            "reference": "R-1",
+            "customer_name": "Moved",
+            "amount": "10.00",
+            "currency": "EUR",
+        },
+    )
+    receivable.refresh_from_db()
+    assert receivable.workspace_id == mine.workspace.pk
+
+
+def test_every_tenant_change_form_shows_the_workspace_read_only(
+    tenants: tuple[Tenant, Tenant],
+) -> None:
+    mine, _ = tenants
+    client = Client()
+    user = make_user(superuser=True)
+    assert client.login(username=user.username, password=PASSWORD)
+    editable = []
+    for model, _model_admin in _tenant_admins():
+        row = next((r for r in mine.rows.values() if isinstance(r, model)), None)
+        if row is None:
+            continue
+        body = client.get(_url(model, "change", row.pk)).content.decode()
+        if re.search(r'<(select|input)[^>]*name="workspace"', body):
+            editable.append(model.__name__)
+    assert editable == []
+
+
+@pytest.mark.parametrize("name", ["receivable", "invoice", "vendor", "match", "document"])
+def test_the_model_refuses_to_move_a_row(tenants: tuple[Tenant, Tenant], name: str) -> None:
+    mine, theirs = tenants
+    row = type(mine.rows[name]).objects.get(pk=mine.rows[name].pk)
+    row.workspace = theirs.workspace
+    with pytest.raises(ValidationError, match="never moves to another workspace"):
+        row.save()
+    with pytest.raises(ValidationError, match="never moves to another workspace"):
+        row.full_clean()
+    assert type(row).objects.get(pk=row.pk).workspace_id == mine.workspace.pk

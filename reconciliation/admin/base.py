@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from import_export.admin import ExportMixin
 
+from reconciliation.admin.resources import export_resource_classes
 from reconciliation.models import Role, TenantModel, Workspace
 from reconciliation.web.access import (
     ALL_ROLES,
@@ -100,11 +101,21 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
+    def get_export_resource_classes(self, request: HttpRequest) -> list[type[Any]]:
+        # Every export goes through the one escaping, token-free base resource.
+        return export_resource_classes(self.model, self.resource_classes)
+
     def get_valid_export_item_pks(self, request: HttpRequest) -> QuerySet[Any]:
         # "Export selected" may only name rows of the user's own workspaces.
         return self.get_queryset(request).values_list("pk", flat=True)
 
     # --- forms -----------------------------------------------------------------------------------
+    def get_readonly_fields(self, request: HttpRequest, obj: _T | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and "workspace" not in readonly:
+            readonly += ("workspace",)  # a row never moves to another workspace (the model refuses)
+        return readonly
+
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:

@@ -14,18 +14,23 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
 from reconciliation.models import (
+    Connection,
     Decision,
+    Document,
     Invoice,
     Match,
     PostAttempt,
     Receivable,
+    RoutingRule,
     SyncRun,
+    Transaction,
+    Vendor,
     Workspace,
 )
 from reconciliation.text.identifiers import compact_iban, normalize_iban
@@ -43,12 +48,64 @@ class UtcDateTimeWidget(widgets.DateTimeWidget):
         return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+#: OWASP's rule: a spreadsheet reads a cell starting with one of these as a formula (or DDE).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: A plain signed number ("-12.50", "-1 234,56") is a value, not a formula: left alone.
+_PLAIN_NUMBER = re.compile(r"^[-+]?\d[\d\s\u00a0\u202f]*(?:[.,]\d+)*$")
+#: Never exported, whatever a resource lists: token material, cursors and keys.
+_SECRET_NAME = re.compile(r"token|cursor|ciphertext|secret|password|wrapped|data_key", re.I)
+_SECRET_ALLOWED = frozenset({"token_expires_at", "token_refreshed_at"})
+
+
+def escape_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run is written with a leading apostrophe, so the auditor
+    sees the text (``'=HYPERLINK(...)``) and Excel or LibreOffice never evaluates it."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and not _PLAIN_NUMBER.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def is_secret_field(name: str) -> bool:
+    return name not in _SECRET_ALLOWED and bool(_SECRET_NAME.search(name))
+
+
 class AuditResource(resources.ModelResource):
+    """The one base of every export: cells escaped against formula injection, binary and secret
+    columns never offered nor written, timestamps in UTC."""
+
     @classmethod
     def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
         if isinstance(f, models.DateTimeField):
             return UtcDateTimeWidget
         return super().widget_from_django_field(f, default)
+
+    def get_export_order(self) -> tuple[str, ...]:
+        return tuple(name for name in super().get_export_order() if self._exportable(name))
+
+    def get_export_fields(self, selected_fields: Any = None) -> list[Any]:
+        return [
+            field
+            for field in super().get_export_fields(selected_fields)
+            if self._exportable(self.get_field_name(field))
+        ]
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        return escape_cell(super().export_field(field, instance, **kwargs))
+
+    def _exportable(self, name: str) -> bool:
+        field = self.fields.get(name)
+        column = getattr(field, "column_name", None) or name
+        if is_secret_field(name) or is_secret_field(str(column)):
+            return False
+        try:
+            model_field = self._meta.model._meta.get_field(getattr(field, "attribute", name))
+        except FieldDoesNotExist:  # a computed or related column, not a field of the model
+            return True
+        return not isinstance(model_field, models.BinaryField)
 
 
 def _json(value: Any) -> str:
@@ -319,6 +376,237 @@ class SyncRunResource(AuditResource):
 
     def dehydrate_details(self, run: SyncRun) -> str:
         return _json(run.details)
+
+
+class DocumentResource(AuditResource):
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+    connection_label = fields.Field(column_name="connection")
+
+    class Meta:
+        model = Document
+        name = "Documents (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "connection_label",
+            "original_name",
+            "source_path",
+            "content_hash",
+            "size",
+            "kind",
+            "status",
+            "status_reason",
+            "failure_code",
+            "page_count",
+            "language",
+            "review_reason",
+            "received_at",
+            "parsed_at",
+        )
+        export_order = fields
+
+    def filter_export(self, queryset: QuerySet[Document], **kwargs: Any) -> QuerySet[Document]:
+        return queryset.select_related("workspace", "connection")
+
+    def dehydrate_connection_label(self, document: Document) -> str:
+        return str(document.connection) if document.connection is not None else ""
+
+
+class VendorResource(AuditResource):
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+    ibans = fields.Field(column_name="ibans")
+    aliases = fields.Field(column_name="aliases")
+
+    class Meta:
+        model = Vendor
+        name = "Vendors (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "name",
+            "legal_name",
+            "vat_id",
+            "tax_id",
+            "domain",
+            "ibans",
+            "ledger_account",
+            "aliases",
+            "status",
+            "documents_seen",
+            "documents_reviewed",
+            "created_at",
+        )
+        export_order = fields
+
+    def filter_export(self, queryset: QuerySet[Vendor], **kwargs: Any) -> QuerySet[Vendor]:
+        return queryset.select_related("workspace")
+
+    def dehydrate_ibans(self, vendor: Vendor) -> str:
+        return "; ".join(str(iban) for iban in vendor.ibans or [])
+
+    def dehydrate_aliases(self, vendor: Vendor) -> str:
+        return "; ".join(str(alias) for alias in vendor.aliases or [])
+
+
+class TransactionResource(AuditResource):
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+
+    class Meta:
+        model = Transaction
+        name = "Bank transactions (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "qonto_id",
+            "bank_account_id",
+            "side",
+            "status",
+            "operation_type",
+            "amount",
+            "currency",
+            "local_amount",
+            "local_currency",
+            "counterparty_name",
+            "counterparty_iban",
+            "reference",
+            "note",
+            "emitted_at",
+            "settled_at",
+            "value_date",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[Transaction], **kwargs: Any
+    ) -> QuerySet[Transaction]:
+        return queryset.select_related("workspace")
+
+
+class ConnectionResource(AuditResource):
+    """What an auditor may know of a connection: never its tokens, cursor or keys."""
+
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+    owner = fields.Field(column_name="owner")
+
+    class Meta:
+        model = Connection
+        name = "Connections (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "provider",
+            "status",
+            "owner",
+            "account_label",
+            "watched_folder",
+            "scopes",
+            "token_expires_at",
+            "last_sync_at",
+            "last_success_at",
+            "last_post_at",
+            "last_error",
+            "last_error_at",
+            "created_at",
+        )
+        export_order = fields
+
+    def filter_export(self, queryset: QuerySet[Connection], **kwargs: Any) -> QuerySet[Connection]:
+        return queryset.select_related("workspace", "owner")
+
+    def dehydrate_owner(self, connection: Connection) -> str:
+        return _username(connection.owner)
+
+
+class ReceivableResource(AuditResource):
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+    other_references = fields.Field(column_name="other_references")
+
+    class Meta:
+        model = Receivable
+        name = "Receivables (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "reference",
+            "customer_name",
+            "customer_iban",
+            "amount",
+            "amount_paid",
+            "currency",
+            "issue_date",
+            "due_date",
+            "other_references",
+            "status",
+            "created_at",
+        )
+        export_order = fields
+
+    def filter_export(self, queryset: QuerySet[Receivable], **kwargs: Any) -> QuerySet[Receivable]:
+        return queryset.select_related("workspace")
+
+    def dehydrate_other_references(self, receivable: Receivable) -> str:
+        return "; ".join(str(reference) for reference in receivable.other_references or [])
+
+
+class RoutingRuleResource(AuditResource):
+    workspace = fields.Field(attribute="workspace__name", column_name="workspace")
+    vendor = fields.Field(attribute="vendor__name", column_name="vendor")
+
+    class Meta:
+        model = RoutingRule
+        name = "Routing rules (audit)"
+        fields = (
+            "id",
+            "workspace",
+            "name",
+            "priority",
+            "is_active",
+            "vendor",
+            "document_kind",
+            "review_threshold",
+            "auto_post_threshold",
+            "always_review",
+            "created_at",
+            "updated_at",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[RoutingRule], **kwargs: Any
+    ) -> QuerySet[RoutingRule]:
+        return queryset.select_related("workspace", "vendor")
+
+
+#: The export of each model an admin offers, when the admin names none of its own.
+EXPORT_RESOURCES: dict[type[models.Model], type[AuditResource]] = {
+    Connection: ConnectionResource,
+    Decision: DecisionResource,
+    Document: DocumentResource,
+    Invoice: InvoiceResource,
+    Match: MatchResource,
+    PostAttempt: PostAttemptResource,
+    Receivable: ReceivableResource,
+    RoutingRule: RoutingRuleResource,
+    SyncRun: SyncRunResource,
+    Transaction: TransactionResource,
+    Vendor: VendorResource,
+}
+
+
+def export_resource_classes(model: type[models.Model], declared: Any) -> list[type[AuditResource]]:
+    """The resources an admin exports through: those it declares that derive from
+    ``AuditResource``, else the model's entry above. A model without one cannot be exported
+    (django-import-export's default resource would offer every column, tokens included)."""
+    chosen = [
+        resource
+        for resource in declared or ()
+        if isinstance(resource, type) and issubclass(resource, AuditResource)
+    ]
+    if not chosen and model in EXPORT_RESOURCES:
+        chosen = [EXPORT_RESOURCES[model]]
+    if not chosen:
+        raise ImproperlyConfigured(f"{model.__name__} has no audit export resource.")
+    return chosen
 
 
 # =============================================================================================

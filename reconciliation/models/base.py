@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -66,8 +67,31 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
+    _stored_workspace_id: int | None = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        stored = self._stored_workspace_id
+        if stored is not None and self.workspace_id != stored:
+            raise ValidationError(
+                {"workspace": "A row never moves to another workspace."}, code="workspace_moved"
+            )
+        super().save(*args, **kwargs)
+        self._stored_workspace_id = self.workspace_id
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # The workspace the row was stored in: it never changes (save refuses a move).
+        instance._stored_workspace_id = instance.__dict__.get("workspace_id")
+        return instance
+
     def clean(self) -> None:
         super().clean()
+        stored = self._stored_workspace_id
+        if stored is not None and self.workspace_id != stored:
+            raise ValidationError({"workspace": "A row never moves to another workspace."})
         self.validate_same_workspace()
 
     def validate_same_workspace(self) -> None:
