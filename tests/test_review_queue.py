@@ -41,6 +41,7 @@ from tests.factories import (
     make_transaction,
     make_user,
     make_vendor,
+    make_workspace,
 )
 
 pytestmark = pytest.mark.django_db
@@ -427,3 +428,16 @@ def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> N
         'title="Confidence 92.00% reaches the auto-post threshold 85.00% (workspace).\n'
         'Vendor “Acme” is in training (2/10 reviewed)."'
     ) in body
+
+
+def test_the_workspace_column_only_for_several_workspaces(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    _queue_scenario(workspace)
+    queue = reverse("admin:reconciliation-review")
+    assert "column-workspace_name" not in _client(reviewer).get(queue).content.decode()
+    other = make_workspace("Other SAS")
+    other.memberships.create(user_id=reviewer.pk, role=Role.REVIEWER)
+    body = _client(reviewer).get(queue).content.decode()
+    assert "column-workspace_name" in body
+    assert '<span class="well-clip" title="Acme SAS">Acme SAS</span>' in body

@@ -93,7 +93,7 @@ def test_the_queue_fits_1440_pixels(
         "() => [...document.querySelectorAll('#result_list tbody tr')]"
         ".map(row => row.getBoundingClientRect().height)"
     )
-    workspace_column = page.locator("#result_list th.column-workspace").count()
+    workspace_column = page.locator("#result_list th.column-workspace_name").count()
     context.close()
     assert overflow <= 0
     assert due_right <= 0  # the Due column ends inside the list's box

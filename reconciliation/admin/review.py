@@ -167,7 +167,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     change_list_template = "admin/reconciliation/review/change_list.html"
     list_display = [
         "title",
-        "workspace",
+        "workspace_name",
         "flag",
         "vendor_name",
         "number",
@@ -205,7 +205,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns: list[Any] = list(self.list_display)
         if not request.user.is_superuser and len(roles_by_workspace(request)) < 2:
-            columns.remove("workspace")  # one workspace: the column would say the same thing
+            columns.remove("workspace_name")  # one workspace: the column would say the same
         return columns
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
@@ -272,6 +272,10 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
                 "s" if candidates != 1 else "",
             )
         return KIND_LABELS.get(obj.kind, str(obj.get_kind_display()))
+
+    @admin.display(description="Workspace", ordering="workspace__name")
+    def workspace_name(self, obj: Document) -> str:
+        return _clip(obj.workspace.name)
 
     @admin.display(description="Vendor", ordering="invoice__vendor__name")
     def vendor_name(self, obj: Document) -> str:
