@@ -573,3 +573,33 @@ def test_advice_of_money_sent_to_us_never_lands_on_a_debit(
     )
     match_window(workspace_id=workspace.pk, today=TODAY)
     assert matches_of(advice) == []
+
+
+@pytest.mark.parametrize("label", ["/ référence", "Reference:", "Verwendungszweck"])
+def test_a_reference_read_as_a_label_is_no_reference(
+    workspace: Workspace, bank: Connection, label: str
+) -> None:
+    """The debit names the invoice, the confirmation only printed its field label: that is a
+    missing reference (8 points), not a different one (0), and the match stays above 80."""
+    line = debit(
+        workspace,
+        bank,
+        amount=Decimal("642.10"),
+        value_date=date(2026, 11, 12),
+        counterparty_name="ACME SUPPLIES FRANCE",
+        normalized_counterparty="acme supplies france",
+        reference="INV-2026-0311",
+    )
+    document = payment_document(
+        workspace,
+        amount="642.10",
+        currency="EUR",
+        execution_date="2026-11-12",
+        beneficiary_name="Acme Supplies",
+        reference=label,
+    )
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert matches_of(document) == [(line.pk, MatchStatus.CONFIRMED, 1, "source")]
+    assert Match.objects.get(document=document).reasons[2] == "no reference to compare"

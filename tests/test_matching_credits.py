@@ -365,3 +365,25 @@ def test_converted_full_payment_settles_the_receivable(
     match = Match.objects.get(transaction=paid)
     assert (match.status, match.amount_basis) == (MatchStatus.CONFIRMED, "converted")
     assert state(owed)[:2] == (Decimal("1000.000"), ReceivableStatus.PAID)
+
+
+@pytest.mark.parametrize(
+    ("main", "remittance"),
+    [
+        pytest.param("RF18 5390 0754 7034", "Facture C-2026-0192 merci", id="rf_main_number_paid"),
+        pytest.param("+++090/9337/55493+++", "C20260192", id="structured_main_number_glued"),
+        pytest.param("C-2026-0192", "RF18 5390 0754 7034", id="number_main_rf_paid"),
+    ],
+)
+def test_a_receivable_is_paid_by_any_of_its_references(
+    workspace: Workspace, bank: Connection, main: str, remittance: str
+) -> None:
+    other = "RF18 5390 0754 7034" if main == "C-2026-0192" else "C-2026-0192"
+    item = receivable(workspace, main, "740.00", other_references=[other])
+    receivable(workspace, "C-2026-0193", "740.00")
+    paid = credit(workspace, bank, "740.00", remittance)
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert credit_matches(paid) == [(item.pk, None, MatchStatus.CONFIRMED, 1)]
+    assert state(item) == (Decimal("740.00"), ReceivableStatus.PAID, Decimal("0.00"))

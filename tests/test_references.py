@@ -8,6 +8,7 @@ from reconciliation.text.references import (
     ReferenceIndex,
     compare_references,
     creditor_reference_in,
+    is_label,
     is_valid_creditor_reference,
     is_valid_structured_communication,
     normalize_reference,
@@ -213,3 +214,19 @@ def test_a_creditor_reference_names_the_reference_it_wraps() -> None:
     assert [(hit.tier, item) for hit, item in hits] == [("exact", "noorderlicht")]
     # A wrong check digit is no creditor reference: no exact claim on its payload.
     assert [hit.tier for hit, _ in index.find("RF18INV20260044")] != ["exact"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("/ référence", True, id="french_label"),
+        pytest.param("Votre référence :", True, id="your_reference"),
+        pytest.param("Verwendungszweck", True, id="german_purpose"),
+        pytest.param("", True, id="empty"),
+        pytest.param("INV-2026-0311", False, id="a_number"),
+        pytest.param("Ref 42", False, id="label_and_number"),
+        pytest.param("Loyer octobre", False, id="words_that_say_something"),
+    ],
+)
+def test_a_label_is_told_from_a_reference(text: str, expected: bool) -> None:
+    assert is_label(text) is expected

@@ -39,6 +39,7 @@ from reconciliation.text.names import counterparty_similarity
 from reconciliation.text.references import (
     MatchTier,
     compare_references,
+    is_label,
     normalize_reference,
     remittance_reference,
 )
@@ -277,7 +278,7 @@ def score_debit(
 
 
 def _debit_reference_points(expected: str, given: str) -> tuple[Decimal, str]:
-    if not expected.strip() or not given.strip():
+    if is_label(expected) or is_label(given):
         return Decimal(8), "no reference to compare"
     tier = compare_references(expected, given)
     if tier == "exact":
@@ -358,7 +359,7 @@ def score_invoice_debit(
 
 
 def _invoice_reference_points(number: str, line: BankLine) -> tuple[str, Decimal, str]:
-    if not number.strip() or not line.reference.strip():
+    if is_label(number) or is_label(line.reference):
         return "", Decimal(12), "no reference to compare"
     tier = compare_references(number, line.reference)
     if tier == "exact":

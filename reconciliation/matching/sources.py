@@ -17,6 +17,7 @@ from reconciliation.models import Match, Side, Transaction, TransactionStatus, V
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.references import is_label
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -125,9 +126,14 @@ def payment_order_from(
         execution_date=execution_date,
         beneficiary_name=name,
         beneficiary_iban=iban,
-        reference=extracted_value(extraction, "reference"),
+        reference=_reference(extracted_value(extraction, "reference")),
         vendor_ids=vendors.vendors_of(name=name, iban=iban),
     )
+
+
+def _reference(text: str) -> str:
+    # A label read where the reference goes ("/ référence") is no reference at all.
+    return "" if is_label(text) else text
 
 
 def bank_line(row: Sequence[Any], vendors: VendorDirectory) -> BankLine:

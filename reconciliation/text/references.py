@@ -38,6 +38,16 @@ PREFIXES = frozenset(
         "REFERENCE", "OUR", "YOUR", "ID",
     }
 )  # fmt: skip
+#: Words that label a reference field on a page or a statement, never a reference themselves.
+LABEL_WORDS = PREFIXES | frozenset(
+    {
+        "REFERENZ", "REFERENCIA", "RIFERIMENTO", "COMMUNICATION", "MOTIF", "LIBELLE",
+        "VERWENDUNGSZWECK", "BETREFF", "PURPOSE", "DESCRIPTION", "REMITTANCE", "INFORMATION",
+        "INFO", "MESSAGE", "OBJET", "CAUSALE", "CONCEPTO", "KENMERK", "OMSCHRIJVING",
+        "BETALINGSKENMERK", "PAYMENT", "ZAHLUNG", "PAIEMENT", "VOTRE", "NOTRE", "IHRE",
+        "UNSERE", "DE", "DU", "LA", "THE", "OF", "DETAILS",
+    }
+)  # fmt: skip
 #: A truncated reference must keep at least this many characters to be trusted.
 MIN_TRUNCATED_LENGTH = 5
 #: Longest run of tokens considered as one reference inside a remittance text.
@@ -107,6 +117,16 @@ def creditor_reference_in(text: str) -> str | None:
             if iso11649.is_valid(candidate):
                 return str(iso11649.compact(candidate))
     return None
+
+
+def is_label(text: str | None) -> bool:
+    """Whether ``text`` is the label printed where a reference goes ("/ référence",
+    "Reference:", "Verwendungszweck") rather than a reference: no digit, and nothing but
+    label words and punctuation. A label is never compared as a reference."""
+    words = _WORD.findall(fold(text or ""))
+    return not any(char.isdigit() for word in words for char in word) and all(
+        word in LABEL_WORDS for word in words
+    )
 
 
 def looks_like_creditor_reference(text: str) -> bool:
