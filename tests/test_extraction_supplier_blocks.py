@@ -146,6 +146,11 @@ LABEL_LINES = [
     "Invoice date",
     "Page 1 of 2",
     "Total",
+    "Geschäftsführer Max Mustermann",
+    "Managing director Jane Doe",
+    "Amtsgericht Köln HRB 12345",
+    "RCS Lyon 812 345 672",
+    "KvK 12345678",
 ]
 NAME_LINES = [
     "Lieferant GmbH",
@@ -156,6 +161,7 @@ NAME_LINES = [
     "Sammy Maystone",
     "Die Vordefinierte Firma",
     "Bank of Scotland plc",
+    "Capital Printing Ltd",
 ]
 
 

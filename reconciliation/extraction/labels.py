@@ -224,16 +224,28 @@ _INSTRUCTION = re.compile(
 )
 
 
+# Lines that name a person's role or a company register, not the company: "Geschäftsführer
+# Max Mustermann", "Amtsgericht Köln HRB 12345", "RCS Lyon 812 345 672".
+_ROLE_OR_REGISTER = re.compile(
+    r"^\W*(?:geschafts\s*fuhr\w*|managing\s*director|director|ceo|gerant\w*|president\w*|"
+    r"directeur|bestuurder|administrador\w*|amministrator\w*|inhaber\w*|owner|vorstand\w*|"
+    r"amtsgericht|registergericht|handelsregister|hr[ab]|rcs|siren|siret|kvk|"
+    r"company\s*(?:no|number|reg\w*)|registered|sitz|capital|capitale|tribunal|registro|"
+    r"reg(?:istration)?\.?\s*no)(?![a-z])"
+)
+
+
 def looks_like_label(text: str) -> bool:
     """Whether a line is a label, a heading or an instruction rather than a company name:
     "BIC", "Bankverbindung:", "Tax representative", "Payment by transfer", "Käufer",
-    "Invoice date". A legal form keeps it a name ("Lieferant GmbH")."""
+    "Invoice date", a person's role or a register entry. A legal form keeps it a name
+    ("Lieferant GmbH", "Capital Printing Ltd")."""
     folded = fold(text).strip()
     if not re.search(r"[a-z]{2}", folded) or folded.endswith(":"):
         return True
     if LEGAL_FORM.search(folded):
         return bool(_INSTRUCTION.match(folded))
-    if _INSTRUCTION.match(folded):
+    if _INSTRUCTION.match(folded) or _ROLE_OR_REGISTER.match(folded):
         return True
     rest = folded
     for pattern in (
