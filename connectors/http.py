@@ -49,6 +49,24 @@ _CHUNK_SIZE = 64 * 1024
 
 logger = logging.getLogger("connectors.http")
 
+#: Called after every provider call with (provider, HTTP status or None, seconds): the metrics
+#: hook (reconciliation.observability registers it; connectors never import reconciliation).
+_CALL_OBSERVERS: list[Callable[[str, int | None, float], None]] = []
+
+
+def add_call_observer(observer: Callable[[str, int | None, float], None]) -> None:
+    if observer not in _CALL_OBSERVERS:
+        _CALL_OBSERVERS.append(observer)
+
+
+def _notify_observers(provider: str, status: int | None, seconds: float) -> None:
+    for observer in _CALL_OBSERVERS:
+        try:
+            observer(provider, status, seconds)
+        except Exception:  # an observer's bug must never fail a provider call
+            logger.exception("call observer %r failed", observer)
+
+
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -117,6 +135,7 @@ class ConnectorSession(requests.Session):
         except requests.exceptions.RequestException as error:
             duration_ms = (time.monotonic() - started) * 1000
             failure = transport_error(error, provider=self.provider, secrets=secrets)
+            _notify_observers(self.provider, None, duration_ms / 1000)
             logger.warning(
                 "%s %s %s %s failed after %.0f ms: %s",
                 self.provider,
@@ -132,6 +151,7 @@ class ConnectorSession(requests.Session):
             raise failure from None
         duration_ms = (time.monotonic() - started) * 1000
         request_id = request_id_of(response)
+        _notify_observers(self.provider, response.status_code, duration_ms / 1000)
         logger.info(
             "%s %s %s %s -> %s in %.0f ms%s",
             self.provider,

@@ -8,18 +8,22 @@ delivers at least once.
 from __future__ import annotations
 
 import logging
+import time
 
 from reconciliation import dispatch, window
 from reconciliation.intake import folder_polls
+from reconciliation.observability.tasks import observed, record_parse, record_window
 
 logger = logging.getLogger(__name__)
 
 
+@observed
 def dispatch_due_work() -> str:
     report = dispatch.dispatch_due_work()
     return f"polls={report.polls_queued} windows={report.windows_queued}"
 
 
+@observed
 def sync_file_connection(connection_id: int, trigger: str = "schedule") -> str:
     try:
         result = folder_polls.sync_file_connection(connection_id=connection_id, trigger=trigger)
@@ -29,13 +33,21 @@ def sync_file_connection(connection_id: int, trigger: str = "schedule") -> str:
     return f"{result.status}: {result.files_new} new, {result.files_duplicate} duplicates"
 
 
+@observed
 def parse_document(document_id: int) -> str:
-    return window.read_document(document_id=document_id).outcome
+    started = time.perf_counter()
+    outcome = window.read_document(document_id=document_id).outcome
+    record_parse(document_id, time.perf_counter() - started, outcome)
+    return outcome
 
 
+@observed
 def close_window(workspace_id: int) -> str:
-    return window.close_window(workspace_id=workspace_id).status
+    report = window.close_window(workspace_id=workspace_id)
+    record_window(report.invoices_posted, report.invoices_failed, report.attachments)
+    return report.status
 
 
+@observed
 def sweep_stuck_work() -> str:
     return str(dispatch.sweep_stuck_work())

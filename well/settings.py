@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later line of the request carries its id.
+    "reconciliation.observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -311,17 +313,26 @@ WELL_POST_LEASE_SECONDS = env.int("WELL_POST_LEASE_SECONDS", default=300)
 WELL_QONTO_MIRROR_SECONDS = env.int("WELL_QONTO_MIRROR_SECONDS", default=60)
 
 # --- Logging -----
+# One JSON object a line (LOG_FORMAT=json, the default outside the demo) carrying the request,
+# workspace, task and document ids of the work in hand; "plain" for a developer's terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if (DEBUG or WELL_DEMO) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "reconciliation.observability.logs.JsonFormatter"},
+    },
     # Tokens, codes and secrets are masked in every log line, whoever logs them.
-    "filters": {"redact": {"()": "connectors.http.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "connectors.http.RedactingFilter"},
+        "context": {"()": "reconciliation.observability.logs.ContextFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact", "context"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -337,3 +348,9 @@ from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
 EXPORT_FORMATS = [CSV, XLSX]
 IMPORT_FORMATS = [CSV, XLSX]
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# --- Operations: probes and metrics -----
+# /metrics answers only with "Authorization: Bearer <token>"; unset, it answers 404.
+WELL_METRICS_TOKEN = secret("WELL_METRICS_TOKEN", default="") or ""
+# Probes and the scrape come from inside the network over plain HTTP: no redirect to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from reconciliation.web import views
+from reconciliation.web import health, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -13,5 +13,7 @@ urlpatterns = [
     path("access/none/", views.no_access, name="well-no-access"),
     path("access/mfa-required/", views.mfa_required, name="well-mfa-required"),
     path("connect/", include("reconciliation.connections.urls")),
-    path("healthz", views.healthz, name="well-healthz"),
+    path("healthz", health.healthz, name="well-healthz"),
+    path("readyz", health.readyz, name="well-readyz"),
+    path("metrics", health.metrics, name="well-metrics"),
 ]
