@@ -1,11 +1,19 @@
 """Entry point for the demo data: the sandbox emulators and `make run` import from here.
 
 The implementation lives in `connectors.sandbox.documents` (renderers, scenario, streams,
-bulk benchmark data); this module only re-exports its public API under the name the issue
-uses.
+bulk benchmark data, the demo workspace's history); this module only re-exports its public
+API under the name the issue uses.
 """
 
 from __future__ import annotations
 
 from connectors.sandbox.documents import *  # noqa: F403
-from connectors.sandbox.documents import __all__ as __all__
+from connectors.sandbox.documents import __all__ as _package_all
+from connectors.sandbox.documents.history import (
+    TRAINED_AFTER,
+    DemoHistory,
+    HistoryInvoice,
+    build_demo_history,
+)
+
+__all__ = [*_package_all, "TRAINED_AFTER", "DemoHistory", "HistoryInvoice", "build_demo_history"]

@@ -1,4 +1,5 @@
-"""Create the demo superuser and workspace (idempotent) and print how to log in."""
+"""Create the demo superuser and workspace and give the workspace its past (idempotent), then
+print how to sign in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from reconciliation.demo_history import seed_demo_workspace
 from reconciliation.models import Membership, Role, Workspace
 
 DEMO_USERNAME = "demo"
@@ -17,7 +19,10 @@ DEMO_EMAIL = "demo@well.example"
 
 
 class Command(BaseCommand):
-    help = "Create the demo superuser and the demo workspace (demo mode only)."
+    help = (
+        "Create the demo superuser and the demo workspace with a year of reviewed and posted "
+        "invoices (demo mode only)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.WELL_DEMO:
@@ -37,10 +42,18 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(
                 workspace=workspace, user=user, defaults={"role": Role.ADMIN}
             )
+        seeded = seed_demo_workspace(workspace=workspace, user=user)
+        verbosity = int(options.get("verbosity", 1))
+        if verbosity > 1 or seeded.seeded:
+            self.stdout.write(
+                f"Demo history: {seeded.invoices} past invoices reviewed and posted "
+                f"(trained vendors: {', '.join(seeded.trained_vendors) or 'none'}), "
+                f"{seeded.receivables} receivables."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo workspace: {workspace.name}\n"
-                f"Log in at {settings.WELL_BASE_URL}/admin/ "
+                f"Sign in at {settings.WELL_BASE_URL}/admin/ "
                 f"as {DEMO_USERNAME} / {DEMO_PASSWORD}"
             )
         )

@@ -1,0 +1,195 @@
+"""The demo workspace's past, written through the product's own code paths (demo only).
+
+`make run` shows what Well is for only if some vendors are already trained: a finance team
+that has used Well for a year has reviewed ten invoices of its regular suppliers, Well has
+learned where each prints its fields, and their new invoices are posted without a person.
+`seed_history` plays that year: each past invoice (`connectors.sandbox.demo_data
+.build_demo_history`) is stored as a document, read by the real reader, routed, reviewed by
+the demo user on the review screen's path (`review.save_review`: corrections, learned layout,
+training count, ledger account, approval) and marked as posted on the day it was posted.
+It also imports the scenario's receivables through the CSV import, as a user would.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+import tablib
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.sandbox.demo_data import (
+    DemoScenario,
+    HistoryInvoice,
+    build_demo_history,
+    build_demo_scenario,
+)
+from reconciliation.admin.resources import ReceivableImportResource
+from reconciliation.connections.flows import vat_id_from_registration
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Document,
+    DocumentStatus,
+    Invoice,
+    InvoiceStatus,
+    Receivable,
+    Vendor,
+    Workspace,
+)
+from reconciliation.models.document import document_upload_to
+from reconciliation.parsing import parse_document
+from reconciliation.review import corrections_from, save_review
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+#: Source ids of the history's documents start with this (they came from no connection).
+HISTORY_SOURCE = "demo-history:"
+_QONTO_IDS = uuid.UUID("5b0f9c1e-6d0c-4d1e-9a57-2f1c0de0a11e")  # namespace of history ids
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    invoices: int  # history invoices in the workspace (seeded now or before)
+    seeded: int  # seeded by this call
+    trained_vendors: tuple[str, ...]
+    receivables: int
+
+
+def seed_demo_workspace(
+    *, workspace: Workspace, user: AbstractBaseUser, seed: int = 7
+) -> SeedResult:
+    """Give the demo workspace its VAT id, its receivables and its history (idempotent)."""
+    scenario = build_demo_scenario(seed)
+    _set_vat_id(workspace, scenario)
+    receivables = import_receivables(workspace, scenario)
+    seeded = 0
+    if not Document.objects.filter(
+        workspace=workspace, source_file_id__startswith=HISTORY_SOURCE
+    ).exists():
+        for item in build_demo_history(scenario).invoices:
+            seed_invoice(workspace=workspace, user=user, item=item)
+            seeded += 1
+    trained = tuple(
+        sorted(
+            vendor.name
+            for vendor in Vendor.objects.for_workspace(workspace)
+            if not vendor.is_in_training
+        )
+    )
+    invoices = Document.objects.filter(
+        workspace=workspace, source_file_id__startswith=HISTORY_SOURCE
+    ).count()
+    return SeedResult(invoices, seeded, trained, receivables)
+
+
+def _set_vat_id(workspace: Workspace, scenario: DemoScenario) -> None:
+    """Our own VAT id, as connecting Qonto would set it, before the first document is read:
+    the buyer's block of a supplier invoice is never taken for the supplier."""
+    organization = scenario.organization
+    vat_id = vat_id_from_registration(organization["legal_country"], organization["legal_number"])
+    if vat_id and not workspace.vat_id:
+        Workspace.objects.filter(pk=workspace.pk, vat_id="").update(vat_id=vat_id)
+        workspace.vat_id = vat_id
+
+
+def import_receivables(workspace: Workspace, scenario: DemoScenario) -> int:
+    """The scenario's receivables, through the admin's CSV import (unchanged rows skipped)."""
+    dataset = tablib.Dataset().load(scenario.receivables_csv(), format="csv")
+    result = ReceivableImportResource(workspace=workspace).import_data(
+        dataset, dry_run=False, raise_errors=True
+    )
+    if result.has_validation_errors():
+        raise ValueError("The demo receivables do not import cleanly.")
+    return Receivable.objects.for_workspace(workspace).count()
+
+
+def seed_invoice(*, workspace: Workspace, user: AbstractBaseUser, item: HistoryInvoice) -> Invoice:
+    """One past invoice: stored, read, reviewed and approved by `user`, posted on its day."""
+    document = _store(workspace, item)
+    parse_document(document_id=document.pk)
+    invoice = Invoice.objects.select_related("vendor").get(document=document)
+    typed: dict[str, str] = {
+        name: value for name, value in item.document.truth.items() if value is not None
+    }
+    typed["ledger_account"] = item.ledger_account
+    save_review(
+        invoice=invoice,
+        user=user,
+        corrections=corrections_from(invoice, typed),
+        approve=True,
+    )
+    _mark_posted(invoice, item)
+    _backdate(document, invoice, item)
+    return invoice
+
+
+def _store(workspace: Workspace, item: HistoryInvoice) -> Document:
+    content = item.document.content
+    document = Document(
+        workspace=workspace,
+        connection=None,
+        source_file_id=f"{HISTORY_SOURCE}{item.path}",
+        source_path=item.path,
+        original_name=item.document.filename,
+        content_hash=item.document.sha256,
+        size=len(content),
+        mime_type="application/pdf",
+    )
+    document.file.name = default_storage.save(
+        document_upload_to(document, item.document.filename), ContentFile(content)
+    )
+    document.save()
+    return document
+
+
+def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
+    """Posted before the demo began: the emulated Qonto starts empty at each `make run`, so the
+    id is Well's record only (a decision says so)."""
+    qonto_id = str(uuid.uuid5(_QONTO_IDS, item.document.sha256))
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status != InvoiceStatus.APPROVED:
+            raise ValueError(
+                f"History invoice {item.path} is {locked.status} after its review, not approved."
+            )
+        locked.mark_as_posting("demo-history", timezone.now() + timedelta(minutes=1))
+        locked.mark_as_posted(qonto_id)
+        locked.save()
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.POST,
+            actor=None,
+            invoice=locked,
+            document=locked.document_id,
+            after={"status": locked.status, "qonto_id": qonto_id},
+            reason=f"Demo history: posted to Qonto on {item.posted_on.isoformat()}, before the "
+            "demo began (the emulated Qonto starts without it).",
+        )
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
+
+
+def _backdate(document: Document, invoice: Invoice, item: HistoryInvoice) -> None:
+    """The rows' own dates say when it happened (the decisions keep the time they were
+    written): the dashboard's figures of this week are about this week."""
+    received = _at(item.posted_on - timedelta(days=1), 9)
+    Document.objects.filter(pk=document.pk, status=DocumentStatus.PARSED).update(
+        received_at=received, parsed_at=received
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(
+        created_at=received,
+        decided_at=_at(item.posted_on, 10),
+        posted_at=_at(item.posted_on, 18),
+    )

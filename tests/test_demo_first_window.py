@@ -1,0 +1,134 @@
+"""`make run`'s first window, without a click: setup_demo (with the workspace's history), the
+emulators loaded with the demo, connect_sandbox, then the scheduler's minute. Trained vendors'
+invoices are posted to the emulated Qonto, confirmations attached to their debits, a credit
+lands on its receivable, the reminder is a double charge at the top of the queue, and the rest
+wait for a person with their reasons."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from connectors.sandbox import Sandbox
+from connectors.sandbox.demo import load_demo
+from reconciliation.dispatch import dispatch_due_work
+from reconciliation.models import (
+    Document,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Receivable,
+    Vendor,
+    Workspace,
+)
+from reconciliation.review import QUEUE_ORDERING, queue_documents
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+TRAINED = ["Nuage Hébergement SAS", "Tipografia Rossi S.r.l.", "Van Dijk Vertaalbureau B.V."]
+
+
+def run_first_window(sandbox: Sandbox, capture: Any) -> Workspace:
+    """What `make run` does before anyone clicks: set up, load and connect the emulators, then
+    the scheduler's minute (the polls it queues run, and the window closes after them)."""
+    load_demo(sandbox)
+    call_command("setup_demo", stdout=io.StringIO())
+    call_command("connect_sandbox", stdout=io.StringIO())
+    with capture(execute=True):
+        report = dispatch_due_work()
+    assert len(report.polls_queued) == 2  # the Dropbox folder and the Apideck inbox
+    return Workspace.objects.get(slug="demo")
+
+
+def test_first_window_shows_the_whole_flow_without_a_click(
+    sandbox_settings: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    workspace = run_first_window(sandbox_settings, django_capture_on_commit_callbacks)
+
+    check_trained_vendors_invoices_are_posted(workspace, sandbox_settings)
+    check_confirmations_are_attached_and_a_credit_lands_on_its_receivable(
+        workspace, sandbox_settings
+    )
+    check_the_reminder_is_the_double_charge_at_the_top_of_the_queue(workspace)
+    check_the_dashboard_shows_a_share_auto_posted()
+
+
+def check_trained_vendors_invoices_are_posted(workspace: Workspace, sandbox: Sandbox) -> None:
+    trained = sorted(
+        v.name for v in Vendor.objects.for_workspace(workspace) if not v.is_in_training
+    )
+    assert trained == TRAINED
+    new = Invoice.objects.for_workspace(workspace).exclude(
+        document__source_file_id__startswith="demo-history:"
+    )
+    posted = new.filter(status=InvoiceStatus.POSTED)
+    # Every invoice of a trained vendor is posted, except the reminder held as a double charge.
+    assert sorted(posted.values_list("number", flat=True)) == sorted(
+        new.filter(vendor__name__in=TRAINED, is_held=False).values_list("number", flat=True)
+    )
+    assert posted.count() >= 3
+    assert all(i.decided_by_id is None and i.confidence >= 85 for i in posted)
+    uploads = sandbox.qonto.invoice_count_by_idempotency_key()
+    assert set(uploads.values()) == {1}
+    assert len(uploads) == posted.count()
+    # The ledger account the history taught came along.
+    accounts = dict(posted.values_list("vendor__name", "ledger_account").distinct())
+    assert accounts == {
+        "Nuage Hébergement SAS": "615600",
+        "Tipografia Rossi S.r.l.": "623600",
+        "Van Dijk Vertaalbureau B.V.": "622600",
+    }
+
+
+def check_confirmations_are_attached_and_a_credit_lands_on_its_receivable(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    matches = Match.objects.for_workspace(workspace)
+    attached = matches.filter(kind=MatchKind.CONFIRMATION_DEBIT, status=MatchStatus.ATTACHED)
+    assert attached.count() == 6
+    for match in attached.select_related("transaction"):
+        assert match.transaction is not None
+        assert len(sandbox.qonto.attachments_of(match.transaction.qonto_id)) == 1
+    credited = matches.filter(
+        kind=MatchKind.CREDIT_RECEIVABLE, status=MatchStatus.CONFIRMED, receivable__isnull=False
+    )
+    assert credited.count() >= 1
+    assert Receivable.objects.for_workspace(workspace).filter(amount_paid__gt=0).count() >= 1
+
+
+def check_the_reminder_is_the_double_charge_at_the_top_of_the_queue(workspace: Workspace) -> None:
+    doubles = Match.objects.for_workspace(workspace).filter(kind=MatchKind.DOUBLE_CHARGE)
+    assert doubles.count() == 1
+    queue = list(
+        queue_documents(Document.objects.for_workspace(workspace)).order_by(*QUEUE_ORDERING)
+    )
+    assert queue[0].original_name.startswith("Sollecito_")
+    assert [d.pk for d in queue if d.is_double_charge] == [queue[0].pk]  # type: ignore[attr-defined]
+    waiting = [d for d in queue[1:] if hasattr(d, "invoice")]
+    assert len(waiting) >= 5
+    assert all(d.invoice.routing_reasons for d in waiting)
+    reasons = Counter(
+        "in training" if "in training" in " ".join(d.invoice.routing_reasons) else "other"
+        for d in waiting
+    )
+    assert reasons["in training"] >= 1  # Northwind: 4 of its 10 documents reviewed
+    assert reasons["other"] >= 1  # new vendors below the auto-post threshold
+
+
+def check_the_dashboard_shows_a_share_auto_posted() -> None:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="demo"))
+    body = client.get("/admin/").content.decode()
+    figure = re.search(r'data-figure="auto_post_rate">([\d.]+) %<', body)
+    assert figure is not None
+    assert Decimal(figure.group(1)) > 0
