@@ -9,7 +9,7 @@ from django.test import Client
 
 from reconciliation.models import Side, Workspace
 from reconciliation.money import format_money
-from tests.factories import make_receivable, make_transaction
+from tests.factories import make_invoice, make_receivable, make_transaction
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,21 @@ def test_the_readers_language_picks_the_separators(
     assert "1.234,50 EUR" in german
     english = reviewer_client.get(url, HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()
     assert "1,234.50 EUR" in english
+
+
+@pytest.mark.django_db
+def test_the_invoice_page_shows_minor_units(workspace: Workspace, reviewer_client: Client) -> None:
+    invoice = make_invoice(
+        workspace,
+        net_amount=Decimal("1070"),
+        tax_amount=Decimal("213.44"),
+        total_amount=Decimal("1283.440"),
+        currency="EUR",
+        converted_amount=Decimal("187000"),
+        home_currency="JPY",
+    )
+    body = reviewer_client.get(f"/admin/reconciliation/invoice/{invoice.pk}/change/").content
+    text = body.decode()
+    for shown in ("1,070.00 EUR", "213.44 EUR", "1,283.44 EUR", "187,000 JPY"):
+        assert shown in text
+    assert "1283.440" not in text

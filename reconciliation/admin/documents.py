@@ -313,7 +313,10 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "last_error_code",
         "last_error",
         "posted_at",
-        "converted_amount",
+        "net",
+        "tax",
+        "total",
+        "converted",
         "home_currency",
         "fx_rate",
         "fx_rate_date",
@@ -327,6 +330,11 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "qonto_readback",
         "qonto_probe",
         "revision_differences",
+        # Shown by `net`, `tax`, `total`, `converted`: in the currency's minor units.
+        "net_amount",
+        "tax_amount",
+        "total_amount",
+        "converted_amount",
     ]
     #: All a reviewer may change here. Values read from the document are corrected on the review
     #: screen (which re-learns the vendor and records a decision); a decided invoice is history.
@@ -412,6 +420,18 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
         return format_money(obj.total_amount, obj.currency)
+
+    @admin.display(description="Net")
+    def net(self, obj: Invoice) -> str:
+        return format_money(obj.net_amount, obj.currency)
+
+    @admin.display(description="Tax")
+    def tax(self, obj: Invoice) -> str:
+        return format_money(obj.tax_amount, obj.currency)
+
+    @admin.display(description="Converted")
+    def converted(self, obj: Invoice) -> str:
+        return format_money(obj.converted_amount, obj.home_currency)
 
     @admin.display(description="Review")
     def review(self, obj: Invoice) -> str:
