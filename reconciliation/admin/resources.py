@@ -621,7 +621,19 @@ RECEIVABLE_COLUMNS = (
     "currency",
     "issue_date",
     "due_date",
+    "other_references",
 )
+
+
+class ReceivableReferencesWidget(widgets.Widget):
+    """The other references printed on a receivable (its number, an RF or +++…+++ one), in
+    one cell separated by ";" or "|" (optional column: a customer may pay by any of them)."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> list[str]:
+        return [part.strip() for part in re.split(r"[;|]", str(value or "")) if part.strip()]
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "; ".join(str(item) for item in value or [])
 
 
 class ReceivableDateWidget(widgets.DateWidget):
@@ -677,6 +689,11 @@ class ReceivableImportResource(resources.ModelResource):
     )
     due_date = fields.Field(
         attribute="due_date", column_name="due_date", widget=ReceivableDateWidget()
+    )
+    other_references = fields.Field(
+        attribute="other_references",
+        column_name="other_references",
+        widget=ReceivableReferencesWidget(),
     )
 
     class Meta:
