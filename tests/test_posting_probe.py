@@ -26,7 +26,7 @@ from reconciliation.posting import post_approved
 from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
 from reconciliation.posting.probe import probe, score
 from tests.factories import make_user
-from tests.posting_fixtures import BULK_PATH, invoice_values, mirror_now, seed_invoices
+from tests.posting_fixtures import BULK_PATH, LIST_PATH, invoice_values, mirror_now, seed_invoices
 from tests.posting_scenarios import run_probe
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +262,25 @@ def test_approving_after_the_probe_counts_as_post_anyway(
 
     assert (report.posted, report.probe_review) == (1, 0)
     assert Invoice.objects.get(pk=pk).qonto_origin == QontoOrigin.UPLOADED
+
+
+def test_without_qonto_s_list_an_invoice_never_sent_waits(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    qonto_emulator.inject_fault(LIST_PATH, {"status": 503}, method="GET", count=10)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert (report.failed, report.requests, invoice.status) == (1, 0, InvoiceStatus.FAILED)
+    assert invoice.last_error_code == "probe_failed"
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert report.errors[-1].startswith("Qonto's supplier invoices could not be listed: ")
+    assert report.errors[0] == "1 invoice(s) failed, retried next window (probe_failed)"
+
+    qonto_emulator.clear_faults()
+    Invoice.objects.filter(pk=pk).update(next_attempt_at=None)
+    again = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
+
+    assert (again.posted, again.mirror_error) == (1, "")

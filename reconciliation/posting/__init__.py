@@ -277,7 +277,12 @@ def _report(window: Window, readback: ReadbackReport) -> PostingReport:
         read_back=readback.compared,
         differs_from_qonto=readback.differing,
         mirror_error=window.mirror_error,
-        errors=_error_lines(tally),
+        errors=_error_lines(tally)
+        + (
+            (f"Qonto's supplier invoices could not be listed: {window.mirror_error}",)
+            if window.mirror_error
+            else ()
+        ),
     )
 
 
