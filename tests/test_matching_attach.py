@@ -220,6 +220,7 @@ def test_a_confirmation_without_its_file_is_blocked_without_a_call(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
     match, _ = confirmed_payment(workspace, qonto_emulator, qonto)
+    assert match.document_id is not None
     Document.objects.filter(pk=match.document_id).update(file="")
 
     report = attach_confirmed(workspace_id=workspace.pk)

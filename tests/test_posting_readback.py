@@ -59,12 +59,12 @@ def test_qonto_agrees_when_it_read_what_was_reviewed(
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
 
-    invoice.refresh_from_db()
+    checked = Invoice.objects.get(pk=invoice.pk)
     assert (report.read_back, report.differs_from_qonto) == (1, 0)
-    assert invoice.qonto_agrees is True
-    assert invoice.qonto_checked_at is not None
-    assert invoice.qonto_readback["differences"] == []
-    assert invoice.qonto_readback["compared"] == [
+    assert checked.qonto_agrees is True
+    assert checked.qonto_checked_at is not None
+    assert checked.qonto_readback["differences"] == []
+    assert checked.qonto_readback["compared"] == [
         "total_amount",
         "currency",
         "issue_date",
@@ -74,7 +74,7 @@ def test_qonto_agrees_when_it_read_what_was_reviewed(
         "supplier_name",
         "supplier_vat_id",
     ]
-    assert invoice.qonto_readback["qonto"]["total_amount"] == "107.40"
+    assert checked.qonto_readback["qonto"]["total_amount"] == "107.40"
     assert not Invoice.objects.differs_from_qonto().exists()
 
 
