@@ -185,3 +185,17 @@ def test_the_mirror_is_incremental_and_flags_wells_uploads(
     assert listing.query["sort_by"] == ["updated_at:asc"]
     started = listing.query["filter[updated_at_from]"][0]
     assert started.startswith((mark - OVERLAP).strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_the_mirror_is_listed_at_most_once_per_interval(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator, settings: Settings
+) -> None:
+    settings.WELL_QONTO_MIRROR_SECONDS = 60
+    client = qonto_client_for(qonto)
+
+    first = refresh_supplier_invoices(qonto, client)
+    again = refresh_supplier_invoices(qonto, client)
+    forced = refresh_supplier_invoices(qonto, client, force=True)
+
+    assert (first.status, again.status, forced.status) == ("refreshed", "fresh", "refreshed")
+    assert len(mirror_requests(qonto_emulator)) == 2
