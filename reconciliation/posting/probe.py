@@ -161,27 +161,29 @@ def probe(
 def candidates_for(
     workspace: Workspace, invoices: Sequence[Invoice]
 ) -> dict[int, list[QontoSupplierInvoice]]:
-    """Mirrored entries sharing at least one probed value with each invoice, Well's own uploads
-    and entries already linked to one of our invoices left out."""
+    """Mirrored entries that can reach the review floor for each invoice, Well's own uploads
+    and entries already linked to one of our invoices left out. Without the same amount or the
+    same number an entry scores at most 50 (supplier and due date), so only those are read."""
     amounts = {invoice.total_amount for invoice in invoices if invoice.total_amount is not None}
     numbers = {invoice.normalized_number for invoice in invoices if invoice.normalized_number}
-    vat_ids = {compact_vat_id(i.supplier_vat_id) for i in invoices if i.supplier_vat_id}
-    names = {normalize_name(i.supplier_name) for i in invoices if i.supplier_name}
-    if not (amounts or numbers or vat_ids or names):
+    if not (amounts or numbers):
         return {}
     linked = Invoice.objects.for_workspace(workspace).exclude(qonto_id="").values("qonto_id")
     pool = list(
         QontoSupplierInvoice.objects.for_workspace(workspace)
         .probe_candidates()
         .exclude(qonto_id__in=linked)
-        .filter(
-            Q(total_amount__in=amounts)
-            | Q(normalized_number__in=numbers)
-            | Q(vat_number__in=vat_ids)
-            | Q(normalized_supplier__in=names)
-        )[:2_000]
+        .filter(Q(total_amount__in=amounts) | Q(normalized_number__in=numbers))
     )
-    return {invoice.pk: pool for invoice in invoices}
+    return {
+        invoice.pk: [
+            entry
+            for entry in pool
+            if (entry.total_amount is not None and entry.total_amount == invoice.total_amount)
+            or (invoice.normalized_number and entry.normalized_number == invoice.normalized_number)
+        ]
+        for invoice in invoices
+    }
 
 
 def candidates_json(result: ProbeResult) -> list[dict[str, Any]]:
