@@ -210,3 +210,69 @@ def test_blocked_upload_can_be_retried(workspace: Workspace) -> None:
     first.refresh_from_db()
     assert (first.is_attach_blocked, first.status) == (False, MatchStatus.CONFIRMED)
     assert list(Match.objects.to_attach()) == [first]
+
+
+def double_payment(workspace: Workspace) -> Match:
+    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
+    bank = bank or make_connection(workspace, Provider.QONTO, watched_folder="")
+    paid = make_invoice(workspace, number="INV-9", status=InvoiceStatus.POSTED)
+    first = make_transaction(workspace, bank, reference="INV-9", value_date=date(2026, 11, 4))
+    second = make_transaction(workspace, bank, reference="INV 9", value_date=date(2026, 11, 18))
+    make_match(
+        workspace,
+        kind=MatchKind.INVOICE_DEBIT,
+        status=MatchStatus.CONFIRMED,
+        invoice=paid,
+        document=paid.document,
+        transaction=first,
+    )
+    return make_match(
+        workspace,
+        kind=MatchKind.DOUBLE_PAYMENT,
+        invoice=paid,
+        document=paid.document,
+        settled_invoice=paid,
+        transaction=second,
+        score=Decimal(100),
+        reasons=["a second debit of 119.00 EUR"],
+    )
+
+
+def test_a_double_payment_is_listed_first_with_both_debits_and_the_invoice(
+    workspace: Workspace,
+) -> None:
+    candidates = proposals(workspace)
+    flagged = double_payment(workspace)
+    client, _ = login(workspace)
+
+    listed = [m.pk for m in client.get(CHANGELIST).context["cl"].result_list]
+    page = client.get(reverse("admin:reconciliation_match_change", args=[flagged.pk]))
+
+    assert listed[:3] == [flagged.pk, candidates[0].pk, candidates[1].pk]
+    body = page.content.decode()
+    assert "<th>First debit (paid it)</th><td>Acme Supplies GmbH · INV-9</td>" in body
+    assert "<th>Second debit</th><td>Acme Supplies GmbH · INV 9</td>" in body
+    assert ">Refund requested</button>" in body
+    assert ">Not a duplicate</button>" in body
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "decision"),
+    [
+        pytest.param("refund", MatchStatus.REFUSED, DecisionAction.REFUSE, id="refund"),
+        pytest.param(
+            "not_duplicate", MatchStatus.DISMISSED, DecisionAction.NOT_DUPLICATE, id="dismiss"
+        ),
+    ],
+)
+def test_one_click_answers_to_a_double_payment(
+    workspace: Workspace, action: str, status: str, decision: str
+) -> None:
+    flagged = double_payment(workspace)
+    client, user_id = login(workspace)
+
+    code = decide(client, flagged, action)
+
+    flagged.refresh_from_db()
+    assert (code, flagged.status, flagged.decided_by_id) == (302, status, user_id)
+    assert Decision.objects.get(match=flagged).action == decision

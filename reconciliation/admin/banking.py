@@ -242,7 +242,11 @@ class ReceivableAdmin(ImportMixin, WorkspaceScopedAdmin[Receivable]):
 
 #: Double charges waiting for a decision first, then other proposals, then everything decided.
 REVIEW_ORDER = Case(
-    When(kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED, then=Value(0)),
+    When(
+        kind__in=(MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT),
+        status=MatchStatus.PROPOSED,
+        then=Value(0),
+    ),
     When(status=MatchStatus.PROPOSED, then=Value(1)),
     default=Value(2),
     output_field=IntegerField(),
@@ -260,13 +264,24 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "none": ("None of these", "none"),
     "refuse": ("Refuse", "refuse"),
     "not_duplicate": ("Not a duplicate", "not-duplicate"),
+    "refund": ("Refund requested", "refund"),
+    "reopen": ("Reopen the invoice", "reopen"),
+    "keep_refused": ("Keep refused", "keep-refused"),
     "retry_attach": ("Retry the upload", "retry-attach"),
 }
 
 
+#: The one-click answers to each flag.
+FLAG_DECISIONS: dict[str, list[str]] = {
+    MatchKind.DOUBLE_CHARGE: ["refuse", "not_duplicate"],
+    MatchKind.DOUBLE_PAYMENT: ["refund", "not_duplicate"],
+    MatchKind.PAID_REFUSED: ["reopen", "keep_refused"],
+}
+
+
 def available_decisions(match: Match) -> list[str]:
-    if match.kind == MatchKind.DOUBLE_CHARGE:
-        return ["refuse", "not_duplicate"] if match.status == MatchStatus.PROPOSED else []
+    if match.kind in FLAG_DECISIONS:
+        return FLAG_DECISIONS[match.kind] if match.status == MatchStatus.PROPOSED else []
     if match.status == MatchStatus.PROPOSED:
         return ["pick", "none"]
     if match.status == MatchStatus.CONFIRMED and match.is_attach_blocked:
@@ -346,6 +361,10 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
         if obj.kind == MatchKind.DOUBLE_CHARGE:
             settled = obj.settled_invoice.number if obj.settled_invoice else "?"
             return f"{obj.document or obj.invoice} repeats invoice {settled}"
+        if obj.kind == MatchKind.DOUBLE_PAYMENT and obj.invoice is not None:
+            return f"Invoice {obj.invoice.number or obj.invoice_id} paid twice"
+        if obj.kind == MatchKind.PAID_REFUSED and obj.invoice is not None:
+            return f"Invoice {obj.invoice.number or obj.invoice_id} refused, but paid"
         if obj.receivable is not None:
             return f"Receivable {obj.receivable.reference}"
         if obj.invoice is not None and obj.document is None:
@@ -378,8 +397,12 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
 
     @admin.display(description="Other candidates")
     def candidates(self, obj: Match) -> SafeString:
+        if obj.kind == MatchKind.DOUBLE_PAYMENT:
+            return self._side_by_side(obj)
         if obj.kind == MatchKind.CONFIRMATION_DEBIT and obj.document_id is not None:
             siblings = Match.objects.filter(kind=obj.kind, document_id=obj.document_id)
+        elif obj.kind == MatchKind.INVOICE_DEBIT and obj.invoice_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, invoice_id=obj.invoice_id)
         elif obj.kind == MatchKind.CREDIT_RECEIVABLE and obj.transaction_id is not None:
             siblings = Match.objects.filter(kind=obj.kind, transaction_id=obj.transaction_id)
         else:
@@ -390,9 +413,9 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
                 match.get_status_display(),
                 match.score,
                 str(
-                    match.transaction
-                    if obj.kind == MatchKind.CONFIRMATION_DEBIT
-                    else match.receivable
+                    match.receivable
+                    if obj.kind == MatchKind.CREDIT_RECEIVABLE
+                    else match.transaction
                 ),
                 "; ".join(str(reason) for reason in match.reasons or []),
                 self.decide(match),
@@ -413,6 +436,42 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
             ),
         )
 
+    def _side_by_side(self, obj: Match) -> SafeString:
+        """A possible double payment: the invoice, the debit that paid it, and this one."""
+        first = (
+            Match.objects.filter(
+                kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
+                invoice_id=obj.invoice_id or 0,
+                status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+            )
+            .select_related("transaction")
+            .order_by("id")
+            .first()
+        )
+        invoice = obj.invoice
+        rows = [
+            (
+                "Invoice",
+                f"{invoice.number} · {invoice.supplier_name}" if invoice else "—",
+                format_money(invoice.total_amount, invoice.currency) if invoice else "—",
+                invoice.issue_date if invoice else "—",
+            ),
+            *(
+                (
+                    label,
+                    f"{match.transaction.counterparty_name} · {match.transaction.reference}",
+                    format_money(match.transaction.amount, match.transaction.currency),
+                    match.transaction.value_date,
+                )
+                for label, match in (("First debit (paid it)", first), ("Second debit", obj))
+                if match is not None and match.transaction is not None
+            ),
+        ]
+        return format_html(
+            "<table><tr><th></th><th>What</th><th>Amount</th><th>Date</th></tr>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
     # --- one-click decisions ---------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
@@ -421,6 +480,9 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
             "none": self._none,
             "refuse": self._refuse,
             "not_duplicate": self._not_duplicate,
+            "refund": self._refund,
+            "reopen": self._reopen,
+            "keep_refused": self._keep_refused,
             "retry_attach": self._retry_attach,
         }
         own = [
@@ -462,6 +524,8 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
         extra = f"; {len(result.rejected_match_ids)} other candidates rejected"
         if match.kind == MatchKind.CONFIRMATION_DEBIT:
             return f"Picked: the confirmation is attached in the next window{extra}."
+        if match.kind == MatchKind.INVOICE_DEBIT:
+            return f"Picked: the invoice is recorded as paid by this debit{extra}."
         return f"Picked: the payment is recorded on the receivable{extra}."
 
     def _none(self, request: HttpRequest, match: Match) -> str:
@@ -469,6 +533,8 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
             result = matching.reject_credit_candidates(
                 transaction=match.transaction, user=_user(request)
             )
+        elif match.kind == MatchKind.INVOICE_DEBIT and match.invoice is not None:
+            result = matching.reject_invoice_candidates(invoice=match.invoice, user=_user(request))
         elif match.document is not None:
             result = matching.reject_all(document=match.document, user=_user(request))
         else:
@@ -480,8 +546,23 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
         return "Double charge refused; it will not be paid or posted."
 
     def _not_duplicate(self, request: HttpRequest, match: Match) -> str:
+        if match.kind == MatchKind.DOUBLE_PAYMENT:
+            matching.dismiss_double_payment(match=match, user=_user(request))
+            return "Marked not a duplicate: the second debit paid something else."
         matching.dismiss_double_charge(match=match, user=_user(request))
         return "Marked not a duplicate; the invoice goes on through review."
+
+    def _refund(self, request: HttpRequest, match: Match) -> str:
+        matching.request_refund(match=match, user=_user(request))
+        return "Refund requested; the first payment stays linked to the invoice."
+
+    def _reopen(self, request: HttpRequest, match: Match) -> str:
+        matching.reopen_paid_refused(match=match, user=_user(request))
+        return "The invoice is back in review: the bank shows it paid."
+
+    def _keep_refused(self, request: HttpRequest, match: Match) -> str:
+        matching.keep_refused(match=match, user=_user(request))
+        return "Kept refused; the payment stays linked, read-only."
 
     def _retry_attach(self, request: HttpRequest, match: Match) -> str:
         match.unblock_attach()
