@@ -107,7 +107,7 @@ def test_one_click_refuse_records_who_and_when(workspace: Workspace) -> None:
     flagged.refresh_from_db()
     assert f'formaction="{refuse_url}">Refuse</button>' in body
     assert (status, flagged.status, flagged.decided_by_id) == (302, MatchStatus.REFUSED, user_id)
-    assert Invoice.objects.get(pk=flagged.invoice_id).status == InvoiceStatus.REFUSED
+    assert Invoice.objects.get(pk=flagged.invoice_id or 0).status == InvoiceStatus.REFUSED
     assert Decision.objects.get(action=DecisionAction.REFUSE).actor_id == user_id
 
 
@@ -119,7 +119,7 @@ def test_not_a_duplicate_releases_the_hold(workspace: Workspace) -> None:
 
     flagged.refresh_from_db()
     assert (flagged.status, flagged.decided_by_id) == (MatchStatus.DISMISSED, user_id)
-    assert Invoice.objects.get(pk=flagged.invoice_id).is_held is False
+    assert Invoice.objects.get(pk=flagged.invoice_id or 0).is_held is False
 
 
 def test_pick_and_none_of_these(workspace: Workspace) -> None:
