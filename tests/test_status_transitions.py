@@ -185,6 +185,16 @@ def test_match_transitions(workspace: Workspace) -> None:
     assert double.status == MatchStatus.REFUSED
 
 
+def test_the_matcher_keeps_only_proposals(workspace: Workspace) -> None:
+    proposal = make_match(workspace)
+    proposal.keep_as_candidate(confident=False)
+    assert proposal.status == MatchStatus.PROPOSED
+    proposal.keep_as_candidate(confident=True)
+    assert proposal.status == MatchStatus.CONFIRMED
+    with pytest.raises(IllegalTransitionError):
+        proposal.keep_as_candidate(confident=True)  # a confirmed match is not re-ranked
+
+
 def test_connection_revoke_wipes_tokens(workspace: Workspace) -> None:
     connection = make_connection(
         workspace,

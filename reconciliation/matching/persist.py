@@ -106,7 +106,7 @@ class MatchWriter:
             self.kept.add(key)
             match = self.existing.get(key) or Match(**fields, **side_of(candidate))
             before = proposal_state(match)
-            match.status = status
+            match.keep_as_candidate(confident=confident)
             if invoice_of is not None:
                 match.invoice_id = invoice_of(candidate)
             match.score = candidate.score

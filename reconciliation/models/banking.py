@@ -328,6 +328,15 @@ class Match(TenantModel):
         self.decided_by = user  # type: ignore[assignment]
         self.decided_at = timezone.now()
 
+    def keep_as_candidate(self, *, confident: bool) -> None:
+        """The matcher keeps this proposal (or new row) at a window: confirmed when it is the
+        confident best, otherwise proposed for review (a proposal stays one)."""
+        if self.status != M.PROPOSED:
+            target = M.CONFIRMED if confident else M.PROPOSED
+            raise IllegalTransitionError("match", self.status, target)
+        if confident:
+            self.status = M.CONFIRMED
+
     def confirm(self, user: AbstractBaseUser | None) -> None:
         self._move_to(M.CONFIRMED, user)
 
