@@ -271,3 +271,21 @@ def test_nothing_stuck_only_when_every_list_is_empty(workspace: Workspace) -> No
     body = _client(reviewer).get("/admin/").content.decode()
     assert "nothing stuck" not in body
     assert 'data-stuck-list="unreadable"' in body
+
+
+def test_stuck_links_keep_to_their_workspace(workspace: Workspace) -> None:
+    reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
+    other = make_workspace("Other SAS")
+    other.memberships.create(user_id=reviewer.pk, role=Role.REVIEWER)
+    make_document(workspace, status=DocumentStatus.FAILED)
+    make_document(other, status=DocumentStatus.FAILED)
+    make_document(other, status=DocumentStatus.FAILED)
+    request = RequestFactory().get("/admin/")
+    request.user = reviewer  # type: ignore[assignment]
+    client = _client(reviewer)
+    for board in dashboard.build_dashboards(request):
+        [unreadable] = [item for item in board.stuck if item.key == "unreadable"]
+        assert unreadable.url.endswith(f"&workspace={board.workspace.pk}")
+        listing = client.get(unreadable.url)
+        assert listing.context["cl"].result_count == unreadable.count
+        assert unreadable.count == (1 if board.workspace == workspace else 2)
