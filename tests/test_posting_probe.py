@@ -148,6 +148,12 @@ def test_a_near_entry_sends_the_invoice_to_review_with_its_candidates(
         "Qonto may already have this invoice: 1 entry scoring 65/100 (links at 85). "
         "Link one, or post anyway."
     ]
+    [decision] = Decision.objects.filter(invoice=invoice)
+    assert (decision.action, decision.actor, decision.after) == (
+        DecisionAction.ROUTE,
+        None,
+        {"status": "needs_review", "candidates": [planted]},
+    )
 
 
 def test_post_anyway_uploads_it_in_the_next_window_without_probing_again(
@@ -169,7 +175,11 @@ def test_post_anyway_uploads_it_in_the_next_window_without_probing_again(
         1,
     )
     actions = set(Decision.objects.filter(invoice=invoice).values_list("action", "actor"))
-    assert actions == {(DecisionAction.POST_ANYWAY, reviewer.pk), (DecisionAction.POST, None)}
+    assert actions == {
+        (DecisionAction.ROUTE, None),
+        (DecisionAction.POST_ANYWAY, reviewer.pk),
+        (DecisionAction.POST, None),
+    }
 
 
 def test_a_person_links_a_candidate(

@@ -110,14 +110,23 @@ def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> 
         if locked is None:
             return
         locked.qonto_probe = _probe_json(result, outcome="review")
-        locked.probe_to_review(
-            [
-                f"Qonto may already have this invoice: {len(result.candidates)} entr"
-                f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
-                f"(links at {result.threshold}). Link one, or post anyway."
-            ]
+        reason = (
+            f"Qonto may already have this invoice: {len(result.candidates)} entr"
+            f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
+            f"(links at {result.threshold}). Link one, or post anyway."
         )
+        locked.probe_to_review([reason])
         locked.save()
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.ROUTE,
+            actor=None,
+            invoice=locked,
+            document=locked.document_id,
+            before={"status": InvoiceStatus.POSTING},
+            after={"status": locked.status, "candidates": [c.qonto_id for c in result.candidates]},
+            reason=reason,
+        )
     window.tally.probe_review += 1
 
 
