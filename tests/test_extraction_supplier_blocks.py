@@ -212,3 +212,18 @@ def test_a_bank_block_in_letterhead_type_is_not_the_supplier(tmp_path: Path, lan
     spec = invoice_spec(language, "bank_heading", bank_first=True, buyer_heading=False)
     extraction, _ = read_invoice(tmp_path, spec)
     assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_seller_in_a_sidebar_with_labels_over_values(tmp_path: Path, language: str) -> None:
+    # The buyer's VAT id is labelled on its own line; the seller's stands under its label in
+    # a narrow column, with other lines of the page between them in reading order.
+    spec = invoice_spec(language, "sidebar", buyer_heading=False)
+    extraction, _ = read_invoice(tmp_path, spec)
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_buyer_block_at_the_right_of_a_letterhead(tmp_path: Path, language: str) -> None:
+    extraction, _ = read_invoice(tmp_path, invoice_spec(language, "buyer_right"))
+    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)

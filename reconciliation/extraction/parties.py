@@ -17,7 +17,7 @@ from reconciliation.extraction.blocks import (
     seller_lines,
 )
 from reconciliation.extraction.candidates import Guess, pick
-from reconciliation.extraction.document import Document, compile_terms, fold
+from reconciliation.extraction.document import Document, compile_terms, fold, overlap
 from reconciliation.extraction.identifiers import find_hosts, find_ibans, find_vat_ids
 from reconciliation.extraction.labels import (
     IBAN_LABEL,
@@ -99,9 +99,8 @@ def extract_vat(
                 continue
             before = _label_text_before(doc, line, found.start)
             labelled = bool(VAT_LABEL.search(before))
-            above = doc.line_above(line)
-            if not labelled and above is not None:
-                labelled = bool(VAT_LABEL.search(doc.folded[above.index][-40:]))
+            if not labelled:
+                labelled = bool(VAT_LABEL.search(label_above(doc, line, found.start, found.end)))
             if not labelled and not found.valid:
                 continue
             buyer = in_buyer_context(doc, line, found.start, buyers)
@@ -137,6 +136,29 @@ def extract_vat(
     return best
 
 
+def label_above(doc: Document, line: Line, start: int, end: int) -> str:
+    """The folded text a label printed over a value can be in: the end of the line before
+    it in reading order ("… auf folgende Bankverbindung:"), and the cell straight above it
+    in its own column ("VAT number" over "GB980780684"), however many lines of another
+    column come between them in reading order."""
+    previous = doc.line_above(line)
+    texts = [doc.folded[previous.index][-40:] if previous is not None else ""]
+    x0, _, x1, _ = line.bbox(start, end)
+    for candidate in doc.lines[max(line.index - 4, 0) : line.index][::-1]:
+        if candidate.page != line.page or line.top - candidate.bottom > 14:
+            break
+        column = [
+            offset + len(w.text)
+            for w, offset in zip(candidate.words, candidate.starts, strict=True)
+            if overlap(w.x0, w.x1, x0 - 5, x1 + 5) > 0
+        ]
+        if column:
+            first = doc.segment_start(candidate, column[0])
+            texts.append(doc.folded[candidate.index][first : column[-1]])
+            break
+    return " ".join(texts)
+
+
 def _payee_ibans(doc: Document, buyers: BuyerZones) -> list[Evidence]:
     """The valid IBANs printed outside the buyer's block and direct-debit wording, as
     evidence whose text is the compact IBAN."""
@@ -164,7 +186,7 @@ def extract_iban(
             above = doc.line_above(line)
             context = before + " " + (doc.folded[above.index] if above is not None else "")
             labelled = bool(IBAN_LABEL.search(before)) or bool(
-                above is not None and IBAN_LABEL.search(doc.folded[above.index][-30:])
+                IBAN_LABEL.search(label_above(doc, line, found.start, found.end))
             )
             if not found.valid and not labelled:
                 continue

@@ -47,6 +47,8 @@ Layout = Literal[
     "seller_footer",
     "party_columns",
     "bank_heading",
+    "sidebar",
+    "buyer_right",
 ]
 MoneyStyle = Literal["symbol", "code"]
 DateStyle = Literal["numeric", "long", "us_long", "iso"]
@@ -59,6 +61,8 @@ UNSEEN_LAYOUTS: tuple[Layout, ...] = (
     "seller_footer",
     "party_columns",
     "bank_heading",
+    "sidebar",
+    "buyer_right",
 )
 CENT = Decimal("0.01")
 

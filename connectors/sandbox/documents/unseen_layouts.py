@@ -1,8 +1,9 @@
-"""Four invoice layouts the demo never uses, for measuring how the reader generalises: the
+"""Six invoice layouts the demo never uses, for measuring how the reader generalises: the
 buyer's block at the top left with the seller's at the right, the seller only in a block at
-the bottom, buyer and seller side by side under role headings, and a bank block under its own
-heading. They also print the dates that compete with the invoice date (order, delivery,
-service period) and, on request, a fiscal representative."""
+the bottom, buyer and seller side by side under role headings, a bank block under its own
+heading, the seller in a sidebar, and the buyer's block at the right of a letterhead. They
+also print the dates that compete with the invoice date (order, delivery, service period)
+and, on request, a fiscal representative."""
 
 from __future__ import annotations
 
@@ -255,9 +256,61 @@ def layout_bank_heading(draw: InvoiceDraw) -> None:
     page.text(PAGE_WIDTH / 2, 283, text, size=7, align="C", color=WHITE)
 
 
+def layout_sidebar(draw: InvoiceDraw) -> None:
+    """Everything about the seller in a narrow column at the right edge, from top to
+    bottom (name, address, VAT id, bank, contact); the buyer's block and the rest at the
+    left."""
+    spec, page, words = draw.spec, draw.page, draw.words
+    supplier = spec.supplier
+    page.box(150, 10, 50, 277, fill=LIGHT)
+    page.text(153, 24, _supplier_name(draw), size=10, bold=True, color=draw.accent)
+    y = 24.0
+    lines = [supplier.street, city_line(supplier)]
+    vat_id = draw.vat_id()
+    if vat_id:
+        lines += [words["vat_id"], vat_id]
+    if supplier.iban:
+        lines += [words["bank_details"], draw.iban() or "", f"BIC {supplier.bic or ''}".strip()]
+    lines += [value for value in (draw.email(), draw.website(), supplier.phone) if value]
+    for line in lines:
+        y += 5 if line in (words["vat_id"], words["bank_details"]) else 4
+        page.text(153, y, line, size=7.5)
+    page.text(LEFT, 24, draw.title, size=18, bold=True)
+    below = _block(draw, LEFT, 40, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
+    y = _rows(draw, dated_rows(draw), LEFT, below + 8, 45)
+    y = draw_notes(draw, LEFT, y + 4, 125)
+    page.text(LEFT, y + 8, words["description"], bold=True)
+    for item in spec.lines:
+        y += 6
+        page.text(LEFT, y + 8, item.description)
+        page.text(145, y + 8, draw.money(item.net), align="R")
+    y += 16
+    for label, value, strong in draw.total_rows():
+        y += 5.5
+        page.text(LEFT + 40, y, label, bold=strong)
+        page.text(145, y, value, bold=strong, align="R")
+    draw_notes_after(draw, y + 4)
+
+
+def layout_buyer_right(draw: InvoiceDraw) -> None:
+    """French style: the seller's letterhead at the top left without a heading, the buyer's
+    block at the right ("Client", "Facturé à"), dates under the title."""
+    spec, page = draw.spec, draw.page
+    _block(draw, LEFT, 22, None, _supplier_name(draw), _supplier_lines(draw), size=9)
+    _block(draw, 118, 52, _heading(draw, "buyer"), spec.buyer.name, _buyer_lines(draw))
+    page.text(LEFT, 82, draw.title.upper(), size=16, bold=True, color=draw.accent)
+    y = _rows(draw, dated_rows(draw), LEFT, 90, 45)
+    y = _body(draw, max(y + 6, 118))
+    draw_payment(draw, LEFT, y + 6, RIGHT - LEFT)
+    if spec.supplier.registration:
+        page.text(PAGE_WIDTH / 2, 283, spec.supplier.registration, size=7, align="C", color=GREY)
+
+
 UNSEEN_DRAWERS: dict[str, Callable[[InvoiceDraw], None]] = {
     "buyer_first": layout_buyer_first,
     "seller_footer": layout_seller_footer,
     "party_columns": layout_party_columns,
     "bank_heading": layout_bank_heading,
+    "sidebar": layout_sidebar,
+    "buyer_right": layout_buyer_right,
 }
