@@ -47,6 +47,10 @@ def test_an_o_read_for_a_zero_is_suggested_not_applied() -> None:
     assert suggest_correction("supplier_iban", "DE89370400440532O13000") == IBAN
 
 
+def test_a_character_ocr_added_is_suggested_away() -> None:
+    assert suggest_correction("supplier_iban", "NL58RABOO0198723202") == "NL58RABO0198723202"
+
+
 def test_a_letter_o_in_a_french_vat_id() -> None:
     assert suggest_correction("supplier_vat_id", "FR4O303265045") == "FR40303265045"
 

@@ -1,7 +1,7 @@
 """The OCR lane: pages without a usable text layer, read by Tesseract 5 into positioned words.
 
 Each such page is rendered with pdfium at ``DPI`` and recognised by Tesseract through
-tesserocr, which keeps one engine loaded in the reader process and hands back every word with
+tesserocr, which keeps its engines loaded in the reader process and hands back every word with
 its box, baseline and confidence without a subprocess or a temporary file. Tesseract reads a
 tilted line as well as a level one, so the image is not rotated: the page's skew is measured on
 the baselines of its text lines and taken out of the word positions instead (``straighten``),
@@ -11,10 +11,13 @@ left, so the same extraction engine, the same evidence boxes and the same learne
 layouts work on scans. The skew is kept so evidence boxes can be drawn back on the page as it
 really is (``to_page_space``).
 
-One Tesseract engine serves every page, loaded with all six languages the product reads
-(``LANGUAGES``): Tesseract picks the best-scoring language word by word, so a French invoice
-from a German supplier is read without guessing the language first. The language the engine
-reports for the document is then decided from the OCR'd text, as for a text layer.
+The language is picked per document: the first page is read with the model that read the
+previous document (English at first), the classifier's stopword vote on those words names the
+document's language, and when that is another one the page is read again with its model, which
+then reads the rest of the document; when the vote is unclear all six models are loaded
+together and Tesseract picks the best one word by word. One model is much cheaper than six
+(Tesseract retries every word that is not a dictionary word, which on an invoice is most of
+them, in each loaded language), and the vote on a whole page is surer than on a part of it.
 
 Tesseract's retry of a line as white-on-black text is switched off: invoices print their
 light-on-dark headings in bold and large, and the retry costs a fifth of the time.
@@ -32,6 +35,7 @@ import math
 import os
 import statistics
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -46,9 +50,13 @@ from reconciliation.extraction.pdftext import Line, PageText, TextWord
 if TYPE_CHECKING:
     from PIL import Image
 
-#: Tesseract's language data installed by the Makefile (Debian's tesseract-ocr-* packages).
-#: English first: it is the lingua franca of the labels that matter most (IBAN, VAT, Total).
-LANGUAGES = ("eng", "fra", "deu", "nld", "spa", "ita")
+#: Tesseract's language data installed by the Makefile (Debian's tesseract-ocr-* packages),
+#: by the language code the classifier's vote returns.
+MODELS = {"en": "eng", "fr": "fra", "de": "deu", "nl": "nld", "es": "spa", "it": "ita"}
+#: When the vote is not clear: all six, English first, Tesseract choosing word by word.
+ALL_MODELS = "+".join(MODELS.values())
+#: Engines kept loaded in the reader (about 30 MB each, 80 MB for all six).
+MAX_ENGINES = 3
 #: A desk scanner's usual resolution; Tesseract reads 9 pt text well from it.
 DPI = 200
 #: Largest image (embedded or rendered) decoded in the reader: an A4 page at 1200 dpi.
@@ -88,6 +96,7 @@ class OcrResult:
     geometry: dict[int, PageGeometry] = field(default_factory=dict)
     confidence: dict[int, float] = field(default_factory=dict)  # mean word confidence, 0-100
     skipped: list[int] = field(default_factory=list)  # pages left out at the deadline
+    models: str | None = None  # the Tesseract language model(s) the document was read with
     seconds: float = 0.0
 
 
@@ -134,7 +143,10 @@ def _read_page(page: Any, number: int, result: OcrResult) -> None:
     geometry = PageGeometry(number, 0.0, width, height)
     words: list[TextWord] = []
     if _has_ink(image):
-        words, angle = recognise(image, number, scale)
+        if result.models is None:
+            words, angle = _read_first(image, number, scale, result)
+        else:
+            words, angle = recognise(image, number, scale, models=result.models)
         geometry = PageGeometry(number, angle, width, height)
         words = [straighten(word, geometry) for word in words]
     result.pages[number] = PageText(
@@ -209,29 +221,68 @@ def render_page(page: Any, width: float, height: float) -> tuple[Image.Image, fl
         bitmap.close()
 
 
-_ENGINE: list[Any] = []
+_ENGINES: OrderedDict[str, Any] = OrderedDict()
+#: The model the last document was read with: the first guess for the next one.
+_LAST_MODELS: list[str] = [MODELS["en"]]
 
 
-def engine() -> Any:
-    """The process's one Tesseract engine (loading six languages takes about 1.5 s)."""
-    if not _ENGINE:
-        # libgomp reads this when Tesseract first runs: one thread, so "per core" is true and
-        # the reader's no-new-threads limit holds.
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        import tesserocr  # type: ignore[import-untyped]
+def engine(models: str) -> Any:
+    """A loaded Tesseract engine for ``models`` ("deu", "eng+fra+..."), kept for the next
+    page and document: loading costs 0.4 s for one language, 2 s for all six. The least
+    recently used is dropped beyond ``MAX_ENGINES``."""
+    if models in _ENGINES:
+        _ENGINES.move_to_end(models)
+        return _ENGINES[models]
+    # libgomp reads this when Tesseract first runs: one thread, so "per core" is true and the
+    # reader's no-new-threads limit holds.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    import tesserocr  # type: ignore[import-untyped]
 
-        api = tesserocr.PyTessBaseAPI(lang="+".join(LANGUAGES), psm=tesserocr.PSM.AUTO)
-        api.SetVariable("tessedit_do_invert", "0")
-        _ENGINE.append(api)
-    return _ENGINE[0]
+    api = tesserocr.PyTessBaseAPI(lang=models, psm=tesserocr.PSM.AUTO)
+    api.SetVariable("tessedit_do_invert", "0")
+    _ENGINES[models] = api
+    while len(_ENGINES) > MAX_ENGINES:
+        _models, oldest = _ENGINES.popitem(last=False)
+        oldest.End()
+    return api
 
 
-def recognise(image: Image.Image, number: int, scale: float) -> tuple[list[TextWord], float]:
+def vote_models(words: list[TextWord], width: float, height: float) -> str:
+    """The language model the classifier's stopword vote names for these words ("Rechnung",
+    "und", "facture", "het"...); all six when the vote is not clear."""
+    from reconciliation.extraction.classify import detect_language
+    from reconciliation.extraction.document import Document
+
+    page = PageText(1, width, height, group_rows(1, words))
+    language = detect_language(Document([page]))
+    return MODELS.get(language or "", ALL_MODELS)
+
+
+def _read_first(
+    image: Image.Image, number: int, scale: float, result: OcrResult
+) -> tuple[list[TextWord], float]:
+    """The document's first page with ink: read with the model that served the previous
+    document (the same supplier's paperwork tends to come in one language), and read again
+    with the voted model when the words say the guess was wrong."""
+    guess = _LAST_MODELS[-1]
+    words, angle = recognise(image, number, scale, models=guess)
+    voted = vote_models(words, image.width / scale, image.height / scale)
+    if voted != guess:
+        words, angle = recognise(image, number, scale, models=voted)
+    result.models = voted
+    _LAST_MODELS.append(voted)
+    del _LAST_MODELS[:-1]
+    return words, angle
+
+
+def recognise(
+    image: Image.Image, number: int, scale: float, *, models: str
+) -> tuple[list[TextWord], float]:
     """Tesseract's words, in points on the page as rendered, with their confidences; and the
     page's skew (degrees, counter-clockwise) measured on the baselines of its text lines."""
     import tesserocr
 
-    api = engine()
+    api = engine(models)
     api.SetImage(image)
     api.SetSourceResolution(round(72 * scale))
     api.Recognize()

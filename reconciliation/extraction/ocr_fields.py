@@ -99,7 +99,9 @@ def ocr_factor(certainty: float) -> float:
 
 def suggest_correction(name: str, value: str) -> str | None:
     """The one single-character OCR correction that makes an invalid IBAN or VAT id pass its
-    check digits; None when the value passes, or when none or several readings would."""
+    check digits: a confused character replaced (O for 0, l for 1, S for 5, ...), or a
+    character OCR added dropped (a doubled "OO", an "l" beside a "1"). None when the value
+    passes, or when no reading or several readings would."""
     check: Callable[[str], tuple[bool, bool]]
     if name in ("supplier_iban", "beneficiary_iban"):
         check = _check_iban
@@ -109,10 +111,17 @@ def suggest_correction(name: str, value: str) -> str | None:
         return None
     if not value or check(value)[0]:
         return None
-    passing = {
-        candidate
-        for index, char in enumerate(value)
-        for replacement in CONFUSIONS.get(char, "")
-        if check(candidate := value[:index] + replacement + value[index + 1 :])[0]
-    }
+    passing = {candidate for candidate in _one_misread_away(value) if check(candidate)[0]}
     return passing.pop() if len(passing) == 1 else None
+
+
+def _one_misread_away(value: str) -> set[str]:
+    readings: set[str] = set()
+    for index, char in enumerate(value):
+        for replacement in CONFUSIONS.get(char, ""):
+            readings.add(value[:index] + replacement + value[index + 1 :])
+        doubled = index > 0 and value[index - 1] == char
+        if doubled or char in CONFUSIONS:
+            readings.add(value[:index] + value[index + 1 :])
+    readings.discard(value)
+    return readings
