@@ -17,7 +17,7 @@ DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
 	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 
-.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps bench bench-parse bench-routing bench-post bench-match clean
+.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps reader-deps bench bench-parse bench-routing bench-post bench-match clean
 
 # The OCR lane's Debian packages: Tesseract 5, its language data for the six languages the
 # parser reads, and the headers tesserocr is compiled against; never a downloaded binary.
@@ -32,7 +32,7 @@ $(STAMP): requirements.txt requirements-dev.txt | ocr-deps
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: ocr-deps $(STAMP)
+install: ocr-deps reader-deps $(STAMP)
 
 ## make run — set up everything on a fresh machine and start Well with the demo data.
 run: install
@@ -62,6 +62,10 @@ pytest-postgres: install
 # Browser tests drive Debian's Chromium; never a downloaded browser.
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# The PDF reader runs inside bubblewrap (no network, no project files, no secrets).
+reader-deps:
+	@command -v bwrap >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)
 
 ocr-deps:
 	@dpkg -s $(OCR_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null)

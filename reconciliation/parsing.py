@@ -87,7 +87,9 @@ def _read(document: Document) -> Extraction | ExtractionFailure:
     except NotImplementedError:
         path = None
     if path is not None and path.exists():
-        return extract_isolated(path, limits=limits_from_settings())
+        return extract_isolated(
+            path, limits=limits_from_settings(), workspace=document.workspace_id
+        )
     if not document.file:
         return ExtractionFailure("missing", "The stored file is missing; sync the folder again.")
     with tempfile.NamedTemporaryFile(suffix=".pdf") as copy:
@@ -95,7 +97,10 @@ def _read(document: Document) -> Extraction | ExtractionFailure:
             for chunk in iter(lambda: stored.read(1024 * 1024), b""):
                 copy.write(chunk)
         copy.flush()
-        return extract_isolated(Path(copy.name), limits=limits_from_settings())
+        # One reader per workspace: a document never shares a reader with another tenant's.
+        return extract_isolated(
+            Path(copy.name), limits=limits_from_settings(), workspace=document.workspace_id
+        )
 
 
 def _store(document: Document, extraction: Extraction) -> ParseResult:

@@ -34,6 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from reconciliation.extraction.sandbox import (
+    SandboxUnavailableError,
+    innermost_pid,
+    is_gone,
+    open_sandbox,
+    wait_gone,
+)
 from reconciliation.extraction.types import Extraction, OcrMode
 
 logger = logging.getLogger(__name__)
@@ -111,11 +118,13 @@ def extract_isolated(
     limits: Limits | None = None,
     fresh_child: bool = False,
     ocr: OcrMode = "auto",
+    workspace: int | None = None,
 ) -> Extraction | ExtractionFailure:
     """Read one PDF in the reader process; see the module docstring.
 
     ``ocr`` is the engine's OCR mode: "auto" (pages without a usable text layer), "force"
-    (every page, the text layer ignored) or "off".
+    (every page, the text layer ignored) or "off". ``workspace`` keys the persistent reader:
+    a document of another workspace gets a fresh reader (see ``sandbox`` for its confinement).
 
     Raises ``OSError`` when ``path`` cannot be opened here and ``ReaderStartError`` when no
     reader process can be started: neither is the document's fault, so the caller should
@@ -141,7 +150,7 @@ def extract_isolated(
             return reader.read(request, limits)
         finally:
             reader.close()
-    return _pool.read(request, limits)
+    return _pool.read(request, limits, workspace)
 
 
 def screen_file(path: Path, *, max_bytes: int) -> ExtractionFailure | None:
@@ -292,17 +301,20 @@ class _Reader:
         }
         started = time.monotonic()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "reconciliation.extraction.child"],
+            self.sandbox = open_sandbox()
+            self.process = subprocess.Popen(  # noqa: S603 (our own command line)
+                self.sandbox.command(
+                    [sys.executable, "-P", "-m", "reconciliation.extraction.child"]
+                ),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd=CODE_ROOT,
+                cwd=self.sandbox.cwd,
                 env=environment,
                 start_new_session=True,  # its own process group, killed as a whole
                 close_fds=True,
             )
-        except OSError as exc:
+        except (OSError, SandboxUnavailableError) as exc:
             raise ReaderStartError(f"cannot start the PDF reader: {exc}") from exc
         assert self.process.stdin is not None
         assert self.process.stdout is not None
@@ -334,14 +346,15 @@ class _Reader:
         if hello.get("type") != "ready":
             self.close()
             raise ReaderStartError(f"the PDF reader said {hello!r} instead of ready")
-        logger.debug("PDF reader %s ready in %.2f s", self.process.pid, time.monotonic() - started)
+        self._pid = innermost_pid(self.process.pid)  # the reader itself, inside bubblewrap
+        logger.debug("PDF reader %s ready in %.2f s", self._pid, time.monotonic() - started)
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return getattr(self, "_pid", self.process.pid)
 
     def is_alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and not is_gone(self.pid)
 
     def send(self, request: dict[str, Any]) -> None:
         """Raises BrokenPipeError when the reader has gone away before reading."""
@@ -351,9 +364,13 @@ class _Reader:
     def read(self, request: dict[str, Any], limits: Limits) -> Extraction | ExtractionFailure:
         """Send one document and wait for its answer. Leaves the reader dead on any breach."""
         self.requests += 1
-        request = {**request, "id": self.requests}
-        self.send(request)
-        return self.answer(request, limits)
+        staged = self.sandbox.stage(Path(request["path"]))
+        request = {**request, "id": self.requests, "path": str(staged)}
+        try:
+            self.send(request)
+            return self.answer(request, limits)
+        finally:
+            self.sandbox.unstage()
 
     def answer(self, request: dict[str, Any], limits: Limits) -> Extraction | ExtractionFailure:
         deadline = time.monotonic() + limits.wall_seconds
@@ -389,6 +406,8 @@ class _Reader:
         except subprocess.TimeoutExpired:
             self.kill()
             returncode = self.process.returncode
+        if returncode is not None and returncode > 128:
+            returncode = 128 - returncode  # bubblewrap exits 128+n when its child dies of signal n
         self._drain.join(timeout=1)
         tail = " | ".join(self.stderr_tail)[-1000:]
         detail = f"exit status {returncode}; {tail}"
@@ -436,12 +455,15 @@ class _Reader:
 
     def kill(self) -> None:
         if self.process.returncode is None:
+            reader = self.pid
             # The group still exists while the leader is unreaped, so this cannot hit a
             # recycled process group.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            wait_gone(reader)
         self._close_pipes()
+        self.sandbox.remove()
 
     def close(self) -> None:
         """Ask the reader to finish (end of input), then make sure it has."""
@@ -481,9 +503,16 @@ class _ReaderPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._reader: _Reader | None = None
+        self._workspace: int | None = None
 
-    def read(self, request: dict[str, Any], limits: Limits) -> Extraction | ExtractionFailure:
+    def read(
+        self, request: dict[str, Any], limits: Limits, workspace: int | None = None
+    ) -> Extraction | ExtractionFailure:
         with self._lock:
+            if self._reader is not None and workspace != self._workspace:
+                self._reader.close()  # one workspace's documents never meet another's reader
+                self._reader = None
+            self._workspace = workspace
             reader = self._ready_reader()
             try:
                 outcome = reader.read(request, limits)
