@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,16 @@ def test_decision_record_without_actor_is_wells_own(workspace: Workspace) -> Non
         {},
         "Routed automatically by Well",
     )
+
+
+def test_decisions_are_written_in_one_place() -> None:
+    """Every Decision row of the product goes through Decision.record."""
+    root = Path(__file__).resolve().parent.parent / "reconciliation"
+    writers = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "Decision.objects.create(" in line or "Decision.objects.bulk_create(" in line
+    ]
+    assert writers == []

@@ -384,6 +384,20 @@ def test_double_charge_is_refused_in_one_click(
     )
 
 
+def test_double_charge_panel_shows_the_debit_in_minor_units(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    _, repeat, match = _double_charge(workspace)
+    assert match.transaction is not None
+    match.transaction.amount = Decimal("1283.440")
+    match.transaction.counterparty_name = "ACME"
+    match.transaction.save()
+    body = _client(reviewer).get(_screen(repeat.document)).content.decode()
+    panel = body[body.index('id="well-double-charge"') :]
+    assert "by the debit −1,283.44 EUR · ACME on" in panel
+    assert "1283.440" not in body
+
+
 def test_not_a_duplicate_releases_the_hold_and_stays(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
