@@ -36,6 +36,7 @@ from reconciliation.models.document import (
     DocumentStatus,
 )
 from reconciliation.models.invoice import Invoice, InvoiceStatus, QontoOrigin, idempotency_key_for
+from reconciliation.models.purge import WorkspacePurge
 from reconciliation.models.qonto import QontoSupplierInvoice
 from reconciliation.models.routing import RoutingRule
 from reconciliation.models.vendor import TRAINING_DOCUMENTS, Vendor, VendorStatus
@@ -83,5 +84,6 @@ __all__ = [
     "Vendor",
     "VendorStatus",
     "Workspace",
+    "WorkspacePurge",
     "idempotency_key_for",
 ]

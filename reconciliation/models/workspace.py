@@ -50,7 +50,18 @@ class Workspace(models.Model):
         help_text="The company's own VAT id: a document showing it as the supplier's was misread "
         "(it is the buyer block).",
     )
-    data_region = models.CharField(max_length=8, choices=DataRegion.choices, default=DataRegion.EU)
+    data_region = models.CharField(
+        max_length=8,
+        choices=DataRegion.choices,
+        default=DataRegion.EU,
+        help_text="Where the workspace's files are stored (one storage per region). Change it "
+        "with `manage.py move_workspace_region`, which moves the files.",
+    )
+    # Set while move_workspace_region copies the files out of this region (reads fall back to
+    # it until the move is finished); empty otherwise.
+    region_move_from = models.CharField(
+        max_length=8, choices=DataRegion.choices, blank=True, editable=False
+    )
 
     review_threshold = confidence_field(
         default=Decimal(55),
