@@ -10,9 +10,7 @@ review for both.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from reconciliation.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory
@@ -35,10 +33,9 @@ from reconciliation.matching.scoring import (
     score_debit,
 )
 from reconciliation.matching.sources import (
+    DebitsByAmount,
     VendorDirectory,
     lines_in_amount_range,
-    lines_with_amounts,
-    lines_with_local_amounts,
     payment_order_from,
     window_around,
 )
@@ -113,27 +110,11 @@ def match_confirmations(
     settled: dict[int, tuple[int, int | None, int | None]],
 ) -> ConfirmationOutcome:
     outcome = ConfirmationOutcome()
-    orders: list[PaymentOrder] = []
-    ourselves = OwnNames.of(workspace_id)
-    for document_id, extraction in open_confirmations(workspace_id):
-        order = payment_order_from(
-            document_id,
-            extraction if isinstance(extraction, dict) else None,
-            vendors=vendors,
-            default_currency=home_currency,
-        )
-        if isinstance(order, str):
-            logger.info("document %s cannot be matched: %s", document_id, order)
-            outcome.unreadable_document_ids.append(document_id)
-            continue
-        if not order.vendor_ids and ourselves.is_us(order.beneficiary_name):
-            continue  # money sent to us: a customer's advice, matched against credits
-        orders.append(order)
+    orders = _readable_orders(workspace_id, home_currency, vendors, outcome)
     outcome.considered = len(orders)
     outcome.orders = {order.document_id: order for order in orders}
     if not orders:
         return outcome
-    orders.sort(key=lambda order: (order.execution_date, order.document_id))
     rejected = _rejected_pairs(workspace_id, [order.document_id for order in orders])
     rankings: dict[int, Ranking] = {}
     lines_by_id: dict[int, BankLine] = {}
@@ -144,18 +125,26 @@ def match_confirmations(
             workspace_id, {line.transaction_id for lines in candidates.values() for line in lines}
         )
         for order in chunk:
-            scored = []
-            for line in candidates.get(order.document_id, ()):
+            lines = [
+                line
+                for line in candidates.get(order.document_id, ())
+                if line.transaction_id not in taken
+                and (order.document_id, line.transaction_id) not in rejected
+            ]
+            lines_by_id.update((line.transaction_id, line) for line in lines)
+            scored = [
+                candidate
+                for line in lines
                 if (
-                    line.transaction_id in taken
-                    or (order.document_id, line.transaction_id) in rejected
-                ):
-                    continue
-                lines_by_id[line.transaction_id] = line
-                rate = rates.rate(order.currency, line.currency, order.execution_date)
-                candidate = score_debit(order, line, policy=policy, rate=rate)
-                if candidate is not None:
-                    scored.append(candidate)
+                    candidate := score_debit(
+                        order,
+                        line,
+                        policy=policy,
+                        rate=rates.rate(order.currency, line.currency, order.execution_date),
+                    )
+                )
+                is not None
+            ]
             rankings[order.document_id] = rank(scored, policy)
             outcome.candidate_ids[order.document_id] = {c.transaction_id for c in scored}
     confident = resolve_conflicts(rankings, policy)
@@ -172,6 +161,29 @@ def match_confirmations(
     return outcome
 
 
+def _readable_orders(
+    workspace_id: int, home_currency: str, vendors: VendorDirectory, outcome: ConfirmationOutcome
+) -> list[PaymentOrder]:
+    """The open confirmations as orders, by execution date (the unreadable ones reported)."""
+    orders: list[PaymentOrder] = []
+    ourselves = OwnNames.of(workspace_id)
+    for document_id, extraction in open_confirmations(workspace_id):
+        order = payment_order_from(
+            document_id,
+            extraction if isinstance(extraction, dict) else None,
+            vendors=vendors,
+            default_currency=home_currency,
+        )
+        if isinstance(order, str):
+            logger.info("document %s cannot be matched: %s", document_id, order)
+            outcome.unreadable_document_ids.append(document_id)
+            continue
+        if not order.vendor_ids and ourselves.is_us(order.beneficiary_name):
+            continue  # money sent to us: a customer's advice, matched against credits
+        orders.append(order)
+    return sorted(orders, key=lambda order: (order.execution_date, order.document_id))
+
+
 def _candidate_lines(
     workspace_id: int,
     chunk: list[PaymentOrder],
@@ -181,61 +193,35 @@ def _candidate_lines(
     rates: RateBook,
 ) -> dict[int, list[BankLine]]:
     """Per document, the debits whose amount may be its amount (exact, local or converted)."""
-    start = window_around(chunk[0].execution_date, before=policy.days_before, after=0)[0]
-    end = window_around(chunk[-1].execution_date, before=0, after=policy.days_after)[1]
-    by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
-    for line in lines_with_amounts(
+    debits = DebitsByAmount.load(
         workspace_id=workspace_id,
-        side=Side.DEBIT,
         amounts=[order.amount for order in chunk],
-        start=start,
-        end=end,
+        foreign=[(o.currency, o.amount) for o in chunk if o.currency != home_currency],
+        start=window_around(chunk[0].execution_date, before=policy.days_before, after=0)[0],
+        end=window_around(chunk[-1].execution_date, before=0, after=policy.days_after)[1],
         vendors=vendors,
-    ):
-        by_amount[line.amount].append(line)
-    foreign = [order for order in chunk if order.currency != home_currency]
-    by_local: dict[tuple[str, Decimal], list[BankLine]] = defaultdict(list)
-    if foreign:
-        for line in lines_with_local_amounts(
-            workspace_id=workspace_id,
-            side=Side.DEBIT,
-            amounts=[order.amount for order in foreign],
-            currencies=[order.currency for order in foreign],
-            start=start,
-            end=end,
-            vendors=vendors,
-        ):
-            if line.local_amount is not None:
-                by_local[(line.local_currency, line.local_amount)].append(line)
+    )
     candidates: dict[int, list[BankLine]] = {}
     for order in chunk:
         first, last = window_around(
             order.execution_date, before=policy.days_before, after=policy.days_after
         )
-        found = {
-            line.transaction_id: line
-            for line in by_amount.get(order.amount, ())
-            if first <= line.value_date <= last
-        }
-        if order.currency != home_currency:
-            for line in by_local.get((order.currency, order.amount), ()):
-                if first <= line.value_date <= last:
-                    found[line.transaction_id] = line
-            rate = rates.rate(order.currency, home_currency, order.execution_date)
-            if rate is not None:
-                converted = order.amount * rate
-                slack = converted * policy.fx_tolerance_percent / HUNDRED
-                for line in lines_in_amount_range(
-                    workspace_id=workspace_id,
-                    side=Side.DEBIT,
-                    currency=home_currency,
-                    low=converted - slack,
-                    high=converted + slack,
-                    start=first,
-                    end=last,
-                    vendors=vendors,
-                ):
-                    found.setdefault(line.transaction_id, line)
+        found = debits.fitting(order.amount, order.currency, first, last)
+        rate = rates.rate(order.currency, home_currency, order.execution_date)
+        if order.currency != home_currency and rate is not None:
+            converted = order.amount * rate
+            slack = converted * policy.fx_tolerance_percent / HUNDRED
+            for line in lines_in_amount_range(
+                workspace_id=workspace_id,
+                side=Side.DEBIT,
+                currency=home_currency,
+                low=converted - slack,
+                high=converted + slack,
+                start=first,
+                end=last,
+                vendors=vendors,
+            ):
+                found.setdefault(line.transaction_id, line)
         candidates[order.document_id] = list(found.values())
     return candidates
 

@@ -110,6 +110,11 @@ class Targets:
     @classmethod
     def load(cls, workspace_id: int) -> Targets:
         targets = cls()
+        targets._load_receivables(workspace_id)
+        targets._load_credit_notes(workspace_id)
+        return targets
+
+    def _load_receivables(self, workspace_id: int) -> None:
         for pk, reference, others, name, iban, amount, paid, currency, issued, due in (
             Receivable.objects.for_workspace(workspace_id)
             .open()
@@ -126,7 +131,7 @@ class Targets:
                 "due_date",
             )
         ):
-            targets.add(
+            self.add(
                 ReceivableTarget(
                     kind="receivable",
                     id=pk,
@@ -140,6 +145,9 @@ class Targets:
                     due_date=due,
                 )
             )
+
+    def _load_credit_notes(self, workspace_id: int) -> None:
+        """Our suppliers' credit notes not refunded yet: their refund is a credit."""
         refunded = Match.objects.for_workspace(workspace_id).filter(
             kind=MatchKind.CREDIT_RECEIVABLE,
             status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
@@ -162,7 +170,7 @@ class Targets:
                 "due_date",
             )
         ):
-            targets.add(
+            self.add(
                 ReceivableTarget(
                     kind="credit_note",
                     id=pk,
@@ -175,7 +183,6 @@ class Targets:
                     due_date=due,
                 )
             )
-        return targets
 
 
 def credits_to_match(

@@ -109,11 +109,6 @@ def detect_double_charges(
         .filter(kind=MatchKind.DOUBLE_CHARGE, invoice__isnull=False)
         .values_list("invoice_id", flat=True)
     )
-    flagged_documents = set(
-        Match.objects.for_workspace(workspace_id)
-        .filter(kind=MatchKind.DOUBLE_CHARGE, document__isnull=False)
-        .values_list("document_id", flat=True)
-    )
     open_ids = set(
         Invoice.objects.for_workspace(workspace_id)
         .filter(status__in=OPEN_INVOICE_STATUSES, is_credit_note=False)
@@ -138,6 +133,27 @@ def detect_double_charges(
         _flag_invoice(workspace_id, facts, found, settled)
         outcome.flagged += 1
         outcome.held_invoice_ids.append(invoice_id)
+    _flag_confirmations(
+        workspace_id, invoices, settled, orders, confirmed_pairs, candidate_ids, outcome
+    )
+    return outcome
+
+
+def _flag_confirmations(
+    workspace_id: int,
+    invoices: InvoiceDirectory,
+    settled: dict[int, tuple[int, int | None, int | None]],
+    orders: dict[int, PaymentOrder],
+    confirmed_pairs: dict[int, tuple[int, int | None]],
+    candidate_ids: dict[int, set[int]],
+    outcome: DoubleChargeOutcome,
+) -> None:
+    """A second payment confirmation for an invoice a debit already settled."""
+    flagged_documents = set(
+        Match.objects.for_workspace(workspace_id)
+        .filter(kind=MatchKind.DOUBLE_CHARGE, document__isnull=False)
+        .values_list("document_id", flat=True)
+    )
     for document_id, order in sorted(orders.items()):
         if document_id in flagged_documents:
             continue
@@ -170,7 +186,6 @@ def detect_double_charges(
             workspace_id, document_id, confirmed_pairs.get(document_id), repeat, settled
         )
         outcome.flagged += 1
-    return outcome
 
 
 def _flag_invoice(

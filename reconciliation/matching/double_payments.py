@@ -12,28 +12,23 @@ the flag never makes it ambiguous.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
-from reconciliation.matching.invoice_debits import Context, Settled, claim_of
+from reconciliation.matching.invoice_debits import Context, Settled, claim_of, payment_window
 from reconciliation.matching.invoices import SETTLED_STATUSES, InvoiceDirectory
 from reconciliation.matching.persist import chunks
 from reconciliation.matching.scoring import (
     HUNDRED,
-    INVOICE_EARLY_DAYS,
-    INVOICE_PAYMENT_DAYS,
     BankLine,
     InvoiceClaim,
     counterparty_points,
 )
 from reconciliation.matching.sources import (
     LINE_FIELDS,
+    DebitsByAmount,
     bank_line,
     lines_in_amount_range,
-    lines_with_amounts,
-    lines_with_local_amounts,
 )
 from reconciliation.models import Match, MatchKind, MatchStatus, Side, Transaction
 from reconciliation.money import format_money
@@ -128,34 +123,25 @@ def _linked_debits(workspace_id: int) -> set[int]:
 def _second_debits(
     context: Context, chunk: list[Paid], linked: set[int]
 ) -> list[tuple[Paid, BankLine, Decimal, str]]:
-    start = chunk[0].claim.issue_date - timedelta(days=INVOICE_EARLY_DAYS)
-    end = chunk[-1].claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS)
-    by_amount: dict[tuple[str, Decimal], list[BankLine]] = defaultdict(list)
-    amounts = [item.claim.amount for item in chunk]
-    for line in lines_with_amounts(
+    debits = DebitsByAmount.load(
         workspace_id=context.workspace_id,
-        side=Side.DEBIT,
-        amounts=amounts,
-        start=start,
-        end=end,
+        amounts=[item.claim.amount for item in chunk],
+        foreign=[(item.claim.currency, item.claim.amount) for item in chunk],
+        start=payment_window(chunk[0].claim)[0],
+        end=payment_window(chunk[-1].claim)[1],
         vendors=context.vendors,
-    ):
-        by_amount[(line.currency, line.amount)].append(line)
-    for line in lines_with_local_amounts(
-        workspace_id=context.workspace_id,
-        side=Side.DEBIT,
-        amounts=amounts,
-        currencies={item.claim.currency for item in chunk},
-        start=start,
-        end=end,
-        vendors=context.vendors,
-    ):
-        if line.local_amount is not None and line.local_currency != line.currency:
-            by_amount[(line.local_currency, line.local_amount)].append(line)
+    )
     found = []
     for item in chunk:
-        lines = [*by_amount.get((item.claim.currency, item.claim.amount), ())]
-        if item.first.currency != item.claim.currency:
+        claim = item.claim
+        lines = [
+            line
+            for line in debits.fitting(
+                claim.amount, claim.currency, *payment_window(claim)
+            ).values()
+            if line.currency == claim.currency or line.local_currency == claim.currency
+        ]
+        if item.first.currency != claim.currency:
             lines += _converted_like(context, item)
         for line in lines:
             if line.transaction_id in linked or line.transaction_id == item.first.transaction_id:
@@ -177,20 +163,17 @@ def _converted_like(context: Context, item: Paid) -> list[BankLine]:
             currency=item.first.currency,
             low=item.first.amount - slack,
             high=item.first.amount + slack,
-            start=item.first.value_date,
-            end=item.claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
+            start=payment_window(item.claim)[0],
+            end=payment_window(item.claim)[1],
             vendors=context.vendors,
         )
     )
 
 
 def _repeats(item: Paid, line: BankLine) -> tuple[Decimal, str] | None:
-    """Whether ``line`` pays ``item``'s invoice a second time: its window, its supplier, and
-    a reference naming the invoice or repeating the first debit's."""
+    """Whether ``line`` (in the invoice's payment window) pays ``item``'s invoice a second
+    time: its supplier, and a reference naming the invoice or repeating the first debit's."""
     claim = item.claim
-    delta = (line.value_date - claim.issue_date).days
-    if delta < -INVOICE_EARLY_DAYS or delta > INVOICE_PAYMENT_DAYS:
-        return None
     same_supplier = _same_party(claim, line) or _same_party_as(item.first, line)
     if not same_supplier:
         return None

@@ -16,11 +16,9 @@ changed on the invoice). A refused invoice the bank shows as paid is put in fron
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from reconciliation.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory, InvoiceFacts
@@ -45,10 +43,9 @@ from reconciliation.matching.scoring import (
     score_invoice_debit,
 )
 from reconciliation.matching.sources import (
+    DebitsByAmount,
     VendorDirectory,
     lines_in_amount_range,
-    lines_with_amounts,
-    lines_with_local_amounts,
 )
 from reconciliation.models import (
     InvoiceStatus,
@@ -153,7 +150,8 @@ def _score(
     return scored
 
 
-def _window(claim: InvoiceClaim) -> tuple[date, date]:
+def payment_window(claim: InvoiceClaim) -> tuple[date, date]:
+    """When an invoice may be paid: a few days before its issue date to months after."""
     return (
         claim.issue_date - timedelta(days=INVOICE_EARLY_DAYS),
         claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
@@ -162,42 +160,17 @@ def _window(claim: InvoiceClaim) -> tuple[date, date]:
 
 def _candidate_lines(context: Context, chunk: list[InvoiceClaim]) -> dict[int, list[BankLine]]:
     """Per invoice, the debits whose amount may be its amount (exact, local or converted)."""
-    start, end = _window(chunk[0])[0], _window(chunk[-1])[1]
-    by_amount: dict[Decimal, list[BankLine]] = defaultdict(list)
-    for line in lines_with_amounts(
+    debits = DebitsByAmount.load(
         workspace_id=context.workspace_id,
-        side=Side.DEBIT,
         amounts=[claim.amount for claim in chunk],
-        start=start,
-        end=end,
+        foreign=[(c.currency, c.amount) for c in chunk if c.currency != context.home_currency],
+        start=payment_window(chunk[0])[0],
+        end=payment_window(chunk[-1])[1],
         vendors=context.vendors,
-    ):
-        by_amount[line.amount].append(line)
-    foreign = [claim for claim in chunk if claim.currency != context.home_currency]
-    by_local: dict[tuple[str, Decimal], list[BankLine]] = defaultdict(list)
-    if foreign:
-        for line in lines_with_local_amounts(
-            workspace_id=context.workspace_id,
-            side=Side.DEBIT,
-            amounts=[claim.amount for claim in foreign],
-            currencies=[claim.currency for claim in foreign],
-            start=start,
-            end=end,
-            vendors=context.vendors,
-        ):
-            if line.local_amount is not None:
-                by_local[(line.local_currency, line.local_amount)].append(line)
+    )
     candidates: dict[int, list[BankLine]] = {}
     for claim in chunk:
-        first, last = _window(claim)
-        found = {
-            line.transaction_id: line
-            for line in [
-                *by_amount.get(claim.amount, ()),
-                *by_local.get((claim.currency, claim.amount), ()),
-            ]
-            if first <= line.value_date <= last
-        }
+        found = debits.fitting(claim.amount, claim.currency, *payment_window(claim))
         if claim.currency != context.home_currency:
             for line in _converted_lines(context, claim):
                 found.setdefault(line.transaction_id, line)
@@ -208,7 +181,7 @@ def _candidate_lines(context: Context, chunk: list[InvoiceClaim]) -> dict[int, l
 def _converted_lines(context: Context, claim: InvoiceClaim) -> Iterable[BankLine]:
     """Home-currency debits within the FX tolerance of the invoice's amount converted at any
     rate of its payment window (each candidate is then scored at the rate of its own date)."""
-    first, last = _window(claim)
+    first, last = payment_window(claim)
     rates = [
         rate
         for offset in range(0, (last - first).days + 1, 7)

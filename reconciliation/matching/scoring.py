@@ -402,62 +402,20 @@ def score_credit(
     the amount must equal what is due. ``named`` is the reference the credit named, when it is
     not the target's main one."""
     agreement = _credit_amount(line, target, rate=rate, policy=policy)
+    if agreement is None:
+        return None
     party_weight = Decimal(10) if tier is not None else Decimal(35)
-    party_points, party_reason = counterparty_points(
+    party = counterparty_points(
         name=target.name, iban=target.iban, vendor_ids=frozenset(), line=line, weight=party_weight
     )
-    paid_after_issue = target.issue_date is None or line.value_date >= target.issue_date
     delta = (line.value_date - (target.due_date or target.issue_date or line.value_date)).days
     if tier is not None:
-        if agreement is None:
-            return None
-        allowed = target.amount_due * (1 + policy.fx_tolerance_percent / HUNDRED)
-        if tier != "exact" and agreement.matched_amount > allowed:
-            # A loose reference and more money than is due: another payment altogether.
-            return None
-        reference_points = Decimal(60) if tier == "exact" else Decimal(45)
-        amount_points, amount_reason = _credit_amount_points(line, target, agreement)
-        date_points = Decimal(5) if paid_after_issue else ZERO
-        reasons: tuple[str, ...] = (
-            f"reference {tier} ({named or target.reference})",
-            amount_reason,
-            party_reason,
-        )
-        total = reference_points + amount_points + party_points + date_points
+        scored = _reference_led(line, target, tier, agreement, party, policy, named)
     else:
-        if agreement is None or party_points == 0:
-            return None
-        if agreement.basis == "converted":
-            if agreement.distance >= 1:
-                return None
-        elif agreement.matched_amount != target.amount_due:
-            return None
-        in_term = paid_after_issue and delta <= 60
-        date_points = Decimal(10) if in_term else ZERO
-        given = remittance_reference(line.reference).normalized
-        if not line.reference.strip():
-            reference_points, reference_reason = Decimal(5), "no reference"
-        elif len(given) >= 2 and normalize_reference(target.reference).startswith(given):
-            # Cut too short to name one receivable, but the start of this one's reference.
-            reference_points = Decimal(5)
-            reference_reason = f"reference {line.reference!r} is the start of {target.reference}"
-        elif any(char.isdigit() for char in line.reference):
-            # A number we do not know: most likely it pays something else.
-            reference_points = Decimal(-20)
-            reference_reason = f"reference names another document ({line.reference!r})"
-        else:
-            reference_points, reference_reason = (
-                ZERO,
-                f"reference without a number ({line.reference!r})",
-            )
-        reasons = (
-            agreement.reason + " (what is due)",
-            party_reason,
-            "paid within the payment term" if in_term else "paid outside the payment term",
-            reference_reason,
-        )
-        amount_points = Decimal(40) - Decimal(20) * agreement.distance
-        total = max(ZERO, amount_points + party_points + date_points + reference_points)
+        scored = _amount_led(line, target, agreement, party, delta)
+    if scored is None:
+        return None
+    total, reasons = scored
     return ScoredCandidate(
         transaction_id=line.transaction_id,
         target_id=target.id,
@@ -467,6 +425,71 @@ def score_credit(
         date_distance=abs(delta),
         target_kind=target.kind,
     )
+
+
+def _paid_after_issue(line: BankLine, target: ReceivableTarget) -> bool:
+    return target.issue_date is None or line.value_date >= target.issue_date
+
+
+def _reference_led(
+    line: BankLine,
+    target: ReceivableTarget,
+    tier: MatchTier,
+    agreement: AmountAgreement,
+    party: tuple[Decimal, str],
+    policy: MatchPolicy,
+    named: str,
+) -> tuple[Decimal, tuple[str, ...]] | None:
+    allowed = target.amount_due * (1 + policy.fx_tolerance_percent / HUNDRED)
+    if tier != "exact" and agreement.matched_amount > allowed:
+        # A loose reference and more money than is due: another payment altogether.
+        return None
+    reference_points = Decimal(60) if tier == "exact" else Decimal(45)
+    amount_points, amount_reason = _credit_amount_points(line, target, agreement)
+    date_points = Decimal(5) if _paid_after_issue(line, target) else ZERO
+    reasons = (f"reference {tier} ({named or target.reference})", amount_reason, party[1])
+    return reference_points + amount_points + party[0] + date_points, reasons
+
+
+def _amount_led(
+    line: BankLine,
+    target: ReceivableTarget,
+    agreement: AmountAgreement,
+    party: tuple[Decimal, str],
+    delta: int,
+) -> tuple[Decimal, tuple[str, ...]] | None:
+    if party[0] == 0:
+        return None
+    if agreement.basis == "converted":
+        if agreement.distance >= 1:
+            return None
+    elif agreement.matched_amount != target.amount_due:
+        return None
+    in_term = _paid_after_issue(line, target) and delta <= 60
+    date_points = Decimal(10) if in_term else ZERO
+    reference_points, reference_reason = _unnamed_reference_points(line, target)
+    reasons = (
+        agreement.reason + " (what is due)",
+        party[1],
+        "paid within the payment term" if in_term else "paid outside the payment term",
+        reference_reason,
+    )
+    amount_points = Decimal(40) - Decimal(20) * agreement.distance
+    return max(ZERO, amount_points + party[0] + date_points + reference_points), reasons
+
+
+def _unnamed_reference_points(line: BankLine, target: ReceivableTarget) -> tuple[Decimal, str]:
+    """What a credit's reference says when it names no receivable."""
+    given = remittance_reference(line.reference).normalized
+    if not line.reference.strip():
+        return Decimal(5), "no reference"
+    if len(given) >= 2 and normalize_reference(target.reference).startswith(given):
+        # Cut too short to name one receivable, but the start of this one's reference.
+        return Decimal(5), f"reference {line.reference!r} is the start of {target.reference}"
+    if any(char.isdigit() for char in line.reference):
+        # A number we do not know: most likely it pays something else.
+        return Decimal(-20), f"reference names another document ({line.reference!r})"
+    return ZERO, f"reference without a number ({line.reference!r})"
 
 
 def _credit_amount(

@@ -235,6 +235,69 @@ def lines_in_amount_range(
         yield bank_line(row, vendors)
 
 
+@dataclass
+class DebitsByAmount:
+    """A chunk's candidate debits, fetched once by amount (account and local) for the chunk's
+    whole date span, then handed out per piece of paperwork and its own window."""
+
+    by_amount: dict[Decimal, list[BankLine]] = field(default_factory=lambda: defaultdict(list))
+    by_local: dict[tuple[str, Decimal], list[BankLine]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        workspace_id: int,
+        amounts: Iterable[Decimal],
+        foreign: Iterable[tuple[str, Decimal]],
+        start: date,
+        end: date,
+        vendors: VendorDirectory,
+    ) -> DebitsByAmount:
+        """Debits whose account amount is one of ``amounts``, and whose local amount is one
+        of the ``foreign`` (currency, amount) pairs."""
+        book = cls()
+        for line in lines_with_amounts(
+            workspace_id=workspace_id,
+            side=Side.DEBIT,
+            amounts=amounts,
+            start=start,
+            end=end,
+            vendors=vendors,
+        ):
+            book.by_amount[line.amount].append(line)
+        pairs = set(foreign)
+        if not pairs:
+            return book
+        for line in lines_with_local_amounts(
+            workspace_id=workspace_id,
+            side=Side.DEBIT,
+            amounts=[amount for _, amount in pairs],
+            currencies=[currency for currency, _ in pairs],
+            start=start,
+            end=end,
+            vendors=vendors,
+        ):
+            if line.local_amount is not None and line.local_currency != line.currency:
+                book.by_local[(line.local_currency, line.local_amount)].append(line)
+        return book
+
+    def fitting(
+        self, amount: Decimal, currency: str, first: date, last: date
+    ) -> dict[int, BankLine]:
+        """Debits of ``amount`` in the account or in ``currency`` (local), dated first..last."""
+        return {
+            line.transaction_id: line
+            for line in [
+                *self.by_amount.get(amount, ()),
+                *self.by_local.get((currency, amount), ()),
+            ]
+            if first <= line.value_date <= last
+        }
+
+
 def proposal_state(match: Match) -> tuple[Any, ...]:
     """What a window may change on a match row: an unchanged proposal is not rewritten."""
     return (
