@@ -100,11 +100,12 @@ class StuckList:
     url: str
 
 
-#: Every list that can hold stuck work: (key, label, admin list, its filter query).
+#: Every list that can hold stuck work: (key, label, admin page, its filter query or, on the
+#: integration status page (where Retry is), the section's anchor).
 STUCK_LISTS: tuple[tuple[str, str, str, str], ...] = (
     ("unreadable", "unreadable documents", "document", "stuck=unreadable"),
-    ("failed_posts", "posts failed (retried next window)", "invoice", "status__exact=failed"),
-    ("rejected", "rejected by Qonto", "invoice", "status__exact=rejected"),
+    ("failed_posts", "posts failed (retried next window)", "status", "#failed-"),
+    ("rejected", "rejected by Qonto", "status", "#rejected-"),
     (
         "waiting_for_debit",
         "payments waiting for their debit",
@@ -265,16 +266,17 @@ def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bo
         found["needs_reauth"] = sum(
             1 for c in board.connections if c.status == ConnectionStatus.NEEDS_REAUTH
         )
-        scope = f"&workspace={workspace_id}" if several else ""
         board.stuck = [
-            StuckList(
-                key,
-                label,
-                found[key],
-                f"{reverse(f'admin:reconciliation_{model}_changelist')}?{query}{scope}",
-            )
-            for key, label, model, query in STUCK_LISTS
+            StuckList(key, label, found[key], _stuck_url(page, query, workspace_id, several))
+            for key, label, page, query in STUCK_LISTS
         ]
+
+
+def _stuck_url(page: str, query: str, workspace_id: int, several: bool) -> str:
+    if page == "status":
+        return f"{reverse('admin:reconciliation-integration-status')}{query}{workspace_id}"
+    scope = f"&workspace={workspace_id}" if several else ""
+    return f"{reverse(f'admin:reconciliation_{page}_changelist')}?{query}{scope}"
 
 
 def pipeline_state(document_status: str, invoice_status: str | None) -> str:
