@@ -10,6 +10,12 @@ from reconciliation.models.audit import (
     SyncRun,
     SyncStatus,
 )
+from reconciliation.models.bank_details import (
+    BankAccountOrigin,
+    BankChangeStatus,
+    BankDetailChange,
+    VendorBankAccount,
+)
 from reconciliation.models.banking import (
     ExchangeRate,
     Match,
@@ -48,6 +54,9 @@ __all__ = [
     "PAYMENT_KINDS",
     "TRAINING_DOCUMENTS",
     "AppendOnlyError",
+    "BankAccountOrigin",
+    "BankChangeStatus",
+    "BankDetailChange",
     "Connection",
     "ConnectionStatus",
     "DataRegion",
@@ -82,6 +91,7 @@ __all__ = [
     "Transaction",
     "TransactionStatus",
     "Vendor",
+    "VendorBankAccount",
     "VendorStatus",
     "Workspace",
     "WorkspacePurge",

@@ -138,3 +138,22 @@ def iban_key(value: str | None) -> str:
     """How a vendor's IBAN is stored and compared: the checked compact IBAN, or, when it does
     not check, the same text without separators (kept: a reviewer typed it)."""
     return normalize_iban(value) or compact_iban(value)
+
+
+class IbanBank(NamedTuple):
+    """Where an IBAN's account is held: its country and the bank code inside it (schwifty's
+    reading of the country's IBAN layout; "" when the country has no bank code there)."""
+
+    country: str
+    bank_code: str
+
+
+def iban_bank(value: str | None) -> IbanBank:
+    """The country and bank code of a checked IBAN; both "" when it does not check."""
+    number = normalize_iban(value)
+    if number is None:
+        return IbanBank("", "")
+    from schwifty import IBAN
+
+    parsed = IBAN(number)
+    return IbanBank(parsed.country_code, str(parsed.bank_code or ""))
