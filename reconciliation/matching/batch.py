@@ -16,13 +16,12 @@ from reconciliation.matching.credits import match_credits
 from reconciliation.matching.double_charges import detect_double_charges
 from reconciliation.matching.double_payments import detect_double_payments
 from reconciliation.matching.invoice_debits import (
-    Context,
     link_invoices_to_debits,
     surface_paid_refused,
 )
 from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
 from reconciliation.matching.scoring import MatchPolicy
-from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import Context, VendorDirectory
 from reconciliation.matching.waiting import follow_up_payments
 from reconciliation.models import SyncKind, SyncRun, SyncStatus, Workspace
 
@@ -174,15 +173,7 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     context = _context(workspace_id, today, invoices)
     linked = link_invoices_to_debits(context, invoices=invoices, settled=settled)
     report.invoices_settled, report.invoices_proposed = linked.linked, linked.proposed
-    confirmations = match_confirmations(
-        workspace_id=workspace_id,
-        home_currency=context.home_currency,
-        policy=context.policy,
-        vendors=context.vendors,
-        rates=context.rates,
-        invoices=invoices,
-        settled=settled,
-    )
+    confirmations = match_confirmations(context, invoices=invoices, settled=settled)
     report.confirmed = confirmations.confirmed
     report.proposed = confirmations.proposed
     report.unmatched_document_ids = confirmations.unmatched_document_ids
@@ -203,14 +194,7 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
     # Overlap by a minute: a credit stored while the previous run was starting is seen.
     since = previous - timedelta(minutes=1) if previous is not None else None
-    credits = match_credits(
-        workspace_id=workspace_id,
-        policy=context.policy,
-        vendors=context.vendors,
-        rates=context.rates,
-        today=today,
-        since=since,
-    )
+    credits = match_credits(context, today=today, since=since)
     report.credits_considered = credits.considered
     report.credits_confirmed = credits.confirmed
     report.credits_proposed = credits.proposed

@@ -33,6 +33,7 @@ from reconciliation.matching.scoring import (
     score_debit,
 )
 from reconciliation.matching.sources import (
+    Context,
     DebitsByAmount,
     VendorDirectory,
     lines_in_amount_range,
@@ -100,15 +101,13 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
 
 
 def match_confirmations(
+    context: Context,
     *,
-    workspace_id: int,
-    home_currency: str,
-    policy: MatchPolicy,
-    vendors: VendorDirectory,
-    rates: RateBook,
     invoices: InvoiceDirectory,
     settled: dict[int, tuple[int, int | None, int | None]],
 ) -> ConfirmationOutcome:
+    workspace_id, home_currency = context.workspace_id, context.home_currency
+    policy, vendors, rates = context.policy, context.vendors, context.rates
     outcome = ConfirmationOutcome()
     orders = _readable_orders(workspace_id, home_currency, vendors, outcome)
     outcome.considered = len(orders)

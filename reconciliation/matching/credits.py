@@ -36,7 +36,7 @@ from reconciliation.matching.scoring import (
 )
 from reconciliation.matching.sources import (
     LINE_FIELDS,
-    VendorDirectory,
+    Context,
     bank_line,
 )
 from reconciliation.models import (
@@ -226,15 +226,9 @@ def credits_to_match(
     )
 
 
-def match_credits(
-    *,
-    workspace_id: int,
-    policy: MatchPolicy,
-    vendors: VendorDirectory,
-    rates: RateBook,
-    today: date,
-    since: datetime | None,
-) -> CreditOutcome:
+def match_credits(context: Context, *, today: date, since: datetime | None) -> CreditOutcome:
+    workspace_id, policy, vendors = context.workspace_id, context.policy, context.vendors
+    rates = context.rates
     outcome = CreditOutcome()
     targets = Targets.load(workspace_id)
     rows = credits_to_match(workspace_id, targets=targets, since=since, today=today)

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciliation.matching.invoice_debits import Context, Settled, claim_of, payment_window
+from reconciliation.matching.invoice_debits import Settled, claim_of, payment_window
 from reconciliation.matching.invoices import SETTLED_STATUSES, InvoiceDirectory
 from reconciliation.matching.persist import chunks
 from reconciliation.matching.scoring import (
@@ -26,6 +26,7 @@ from reconciliation.matching.scoring import (
 )
 from reconciliation.matching.sources import (
     LINE_FIELDS,
+    Context,
     DebitsByAmount,
     bank_line,
     lines_in_amount_range,

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reconciliation.fx import RateBook
 from reconciliation.matching.invoices import InvoiceDirectory, InvoiceFacts
 from reconciliation.matching.persist import (
     MatchWriter,
@@ -35,7 +34,6 @@ from reconciliation.matching.scoring import (
     INVOICE_PAYMENT_DAYS,
     BankLine,
     InvoiceClaim,
-    MatchPolicy,
     Ranking,
     ScoredCandidate,
     rank,
@@ -43,6 +41,7 @@ from reconciliation.matching.scoring import (
     score_invoice_debit,
 )
 from reconciliation.matching.sources import (
+    Context,
     DebitsByAmount,
     VendorDirectory,
     lines_in_amount_range,
@@ -70,17 +69,6 @@ class SettlementOutcome:
     proposed: int = 0
     #: Refused invoices found paid in this window (each put in front of a person).
     paid_refused: int = 0
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every step of the window reads."""
-
-    workspace_id: int
-    home_currency: str
-    policy: MatchPolicy
-    vendors: VendorDirectory
-    rates: RateBook
 
 
 def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | None:

@@ -196,37 +196,56 @@ def _credit_amount(match: Match) -> Any:
     return amount
 
 
-def reject_all(
-    *, document: Document, user: AbstractBaseUser | None, reason: str = ""
+def _reject_proposals(
+    workspace_id: int,
+    user: AbstractBaseUser | None,
+    *,
+    kind: MatchKind,
+    owner: dict[str, Any],
+    about: dict[str, Any],
+    reason: str,
 ) -> RejectResult:
-    """The reviewer says "none of these": every proposed debit of this confirmation is
-    rejected, and the matcher stops proposing for it."""
+    """Reject every proposal of ``kind`` for one owner (a document, an invoice or a credit);
+    the matcher does not propose them again (it skips rejected pairs)."""
     with db_transaction.atomic():
-        hold_workspace(document.workspace_id)
+        hold_workspace(workspace_id)
         proposals = list(
             Match.objects.select_for_update()
-            .filter(
-                workspace_id=document.workspace_id,
-                kind=MatchKind.CONFIRMATION_DEBIT,
-                document=document,
-                status=MatchStatus.PROPOSED,
-            )
+            .filter(workspace_id=workspace_id, kind=kind, status=MatchStatus.PROPOSED, **owner)
             .order_by("rank", "id")
         )
         for proposal in proposals:
             proposal.reject(user)
             proposal.save(update_fields=["status", "decided_by", "decided_at"])
         rejected = tuple(p.pk for p in proposals)
+        before = {key: value for key, value in about.items() if key == "transaction"}
         Decision.record(
-            workspace=document.workspace_id,
+            workspace=workspace_id,
             action=DecisionAction.REJECT_MATCHES,
             actor=user,
-            document=document,
-            before={"proposed": list(rejected)},
+            match=proposals[0] if proposals and "match" in about else None,
+            invoice=about.get("invoice"),
+            document=about.get("document"),
+            before={**before, "proposed": list(rejected)},
             after={"rejected": list(rejected)},
-            reason=reason or "No debit on the bank account is this payment.",
+            reason=reason,
         )
     return RejectResult(rejected)
+
+
+def reject_all(
+    *, document: Document, user: AbstractBaseUser | None, reason: str = ""
+) -> RejectResult:
+    """The reviewer says "none of these": every proposed debit of this confirmation is
+    rejected, and the matcher stops proposing for it."""
+    return _reject_proposals(
+        document.workspace_id,
+        user,
+        kind=MatchKind.CONFIRMATION_DEBIT,
+        owner={"document": document},
+        about={"document": document},
+        reason=reason or "No debit on the bank account is this payment.",
+    )
 
 
 def reject_invoice_candidates(
@@ -234,33 +253,14 @@ def reject_invoice_candidates(
 ) -> RejectResult:
     """ "None of these" for an invoice: none of the proposed debits paid it, and they are not
     proposed again."""
-    with db_transaction.atomic():
-        hold_workspace(invoice.workspace_id)
-        proposals = list(
-            Match.objects.select_for_update()
-            .filter(
-                workspace_id=invoice.workspace_id,
-                kind=MatchKind.INVOICE_DEBIT,
-                invoice=invoice,
-                status=MatchStatus.PROPOSED,
-            )
-            .order_by("rank", "id")
-        )
-        for proposal in proposals:
-            proposal.reject(user)
-            proposal.save(update_fields=["status", "decided_by", "decided_at"])
-        rejected = tuple(p.pk for p in proposals)
-        Decision.record(
-            workspace=invoice.workspace_id,
-            action=DecisionAction.REJECT_MATCHES,
-            actor=user,
-            invoice=invoice,
-            document=invoice.document_id,
-            before={"proposed": list(rejected)},
-            after={"rejected": list(rejected)},
-            reason=reason or "No debit on the bank account paid this invoice.",
-        )
-    return RejectResult(rejected)
+    return _reject_proposals(
+        invoice.workspace_id,
+        user,
+        kind=MatchKind.INVOICE_DEBIT,
+        owner={"invoice": invoice},
+        about={"invoice": invoice, "document": invoice.document_id},
+        reason=reason or "No debit on the bank account paid this invoice.",
+    )
 
 
 def reject_credit_candidates(
@@ -268,32 +268,14 @@ def reject_credit_candidates(
 ) -> RejectResult:
     """ "None of these" for an inbound credit: its proposed receivables are rejected and it is
     not proposed again."""
-    with db_transaction.atomic():
-        hold_workspace(transaction.workspace_id)
-        proposals = list(
-            Match.objects.select_for_update()
-            .filter(
-                workspace_id=transaction.workspace_id,
-                kind=MatchKind.CREDIT_RECEIVABLE,
-                transaction=transaction,
-                status=MatchStatus.PROPOSED,
-            )
-            .order_by("rank", "id")
-        )
-        for proposal in proposals:
-            proposal.reject(user)
-            proposal.save(update_fields=["status", "decided_by", "decided_at"])
-        rejected = tuple(p.pk for p in proposals)
-        Decision.record(
-            workspace=transaction.workspace_id,
-            action=DecisionAction.REJECT_MATCHES,
-            actor=user,
-            match=proposals[0] if proposals else None,
-            before={"transaction": transaction.qonto_id, "proposed": list(rejected)},
-            after={"rejected": list(rejected)},
-            reason=reason or "This credit pays none of the proposed receivables.",
-        )
-    return RejectResult(rejected)
+    return _reject_proposals(
+        transaction.workspace_id,
+        user,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        owner={"transaction": transaction},
+        about={"transaction": transaction.qonto_id, "match": True},
+        reason=reason or "This credit pays none of the proposed receivables.",
+    )
 
 
 def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason: str = "") -> Match:

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciliation.matching.scoring import BankLine, PaymentOrder
+from reconciliation.fx import RateBook
+from reconciliation.matching.scoring import BankLine, MatchPolicy, PaymentOrder
 from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
@@ -79,6 +80,17 @@ class VendorDirectory:
         if name:
             found |= self.by_name.get(name, set())
         return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every step of the window reads."""
+
+    workspace_id: int
+    home_currency: str
+    policy: MatchPolicy
+    vendors: VendorDirectory
+    rates: RateBook
 
 
 def extracted_value(extraction: dict[str, Any] | None, name: str) -> str:
