@@ -10,9 +10,13 @@ Two kinds of rates, tried in this order, never over the internet:
    ``ExchangeRate`` table: one company's payments are nobody else's business.
 
 Of each kind, the rate nearest the date wins: the latest one on or before it within
-``MAX_RATE_AGE_DAYS``, else the earliest one after it within the same distance (a weekend or a
-holiday has no published rate; the Monday's is the honest one). When no rate is known the
-caller says so: a rate is never guessed.
+``MAX_RATE_AGE_DAYS``, else the earliest one after it within the same distance (a rate known only
+from a payment made a few days later still beats no rate). When no rate is known the caller says
+so: a rate is never guessed.
+
+This was the posting rule; the matcher used to look only backwards and only at ``ExchangeRate``
+rows, so it found no rate for a workspace whose only rates are its own Qonto payments, and could
+convert an invoice differently from its posting. It now reads the same book.
 
 `RateBook` holds every rate of a period in memory (the matcher converts thousands of amounts per
 window); `find_rate` and `convert_invoice` answer one question through the same book, so posting

@@ -283,7 +283,7 @@ def test_posting_and_matching_convert_an_invoice_to_the_same_amount(workspace: W
 def test_a_rate_published_after_the_date_serves_posting_and_matching_alike(
     workspace: Workspace,
 ) -> None:
-    """An invoice of a Saturday: the next published rate (Monday's) is the one both use."""
+    """An invoice of a Saturday when only Monday's rate is known: both use it."""
     rate("USD", "EUR", "0.9300000000", date(2026, 11, 2))
     saturday = date(2026, 10, 31)
     book = fx.RateBook.load(
