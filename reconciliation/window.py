@@ -46,6 +46,7 @@ class WindowReport:
     invoices_posted: int = 0
     invoices_failed: int = 0
     attachments: int = 0
+    posting_details: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -111,38 +112,54 @@ def close_window(*, workspace_id: int) -> WindowReport:
         report.status = "busy"
         return report
     try:
-        synced = transaction_mirror.sync_transactions(connection_id=bank.pk, trigger="window")
-        report.transactions_synced = synced.created + synced.updated
-        if synced.error:
-            report.errors.append(synced.error)
-        matched = matching.match_window(workspace_id=workspace_id)
-        report.matches_confirmed = matched.confirmed
-        posted = posting.post_approved(workspace_id=workspace_id)
-        report.invoices_posted = posted.posted
-        report.invoices_failed = posted.failed + posted.rejected
-        report.errors += list(posted.errors)
-        attached = matching.attach_confirmed(workspace_id=workspace_id)
-        report.attachments = attached.attached
-        report.errors += attached.errors
+        _run_window(workspace_id, bank, report)
     except Exception as error:
         logger.exception("closing the window of workspace %s failed", workspace_id)
         report.errors.append(f"{type(error).__name__}: {error}")
         raise
     finally:
-        run.items_seen = report.invoices_posted + report.invoices_failed
-        run.items_changed = report.invoices_posted
-        run.items_failed = report.invoices_failed
-        run.details = {
-            "transactions_synced": report.transactions_synced,
-            "matches_confirmed": report.matches_confirmed,
-            "attachments": report.attachments,
-        }
-        run.finish(
-            SyncStatus.PARTIAL if report.errors else SyncStatus.SUCCEEDED,
-            "\n".join(report.errors)[:4000],
-        )
-        run.save()
+        _record_run(run, report)
     return report
+
+
+def _run_window(workspace_id: int, bank: Connection, report: WindowReport) -> None:
+    """The window's four steps, in order: mirror, match, post, attach."""
+    synced = transaction_mirror.sync_transactions(connection_id=bank.pk, trigger="window")
+    report.transactions_synced = synced.created + synced.updated
+    if synced.error:
+        report.errors.append(synced.error)
+    matched = matching.match_window(workspace_id=workspace_id)
+    report.matches_confirmed = matched.confirmed
+    posted = posting.post_approved(workspace_id=workspace_id)
+    report.invoices_posted = posted.posted
+    report.invoices_failed = posted.failed + posted.rejected
+    report.posting_details = {
+        "linked_to_qonto_entries": posted.linked,
+        "sent_to_review_by_probe": posted.probe_review,
+        "read_back": posted.read_back,
+        "differs_from_qonto": posted.differs_from_qonto,
+    }
+    report.errors += list(posted.errors)
+    attached = matching.attach_confirmed(workspace_id=workspace_id)
+    report.attachments = attached.attached
+    report.errors += attached.errors
+
+
+def _record_run(run: SyncRun, report: WindowReport) -> None:
+    run.items_seen = report.invoices_posted + report.invoices_failed
+    run.items_changed = report.invoices_posted
+    run.items_failed = report.invoices_failed
+    run.details = {
+        "transactions_synced": report.transactions_synced,
+        "matches_confirmed": report.matches_confirmed,
+        "attachments": report.attachments,
+        **report.posting_details,
+    }
+    run.finish(
+        SyncStatus.PARTIAL if report.errors else SyncStatus.SUCCEEDED,
+        "\n".join(report.errors)[:4000],
+    )
+    run.save()
 
 
 def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:

@@ -20,11 +20,14 @@ from reconciliation.models import (
     Provider,
     QontoOrigin,
     QontoSupplierInvoice,
+    SyncKind,
+    SyncRun,
     Workspace,
 )
 from reconciliation.posting import post_approved
 from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
 from reconciliation.posting.probe import probe, score
+from reconciliation.window import close_window
 from tests.factories import make_user
 from tests.posting_fixtures import BULK_PATH, LIST_PATH, invoice_values, mirror_now, seed_invoices
 from tests.posting_scenarios import run_probe
@@ -294,3 +297,17 @@ def test_without_qonto_s_list_an_invoice_never_sent_waits(
     again = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
 
     assert (again.posted, again.mirror_error) == (1, "")
+
+
+def test_the_window_run_counts_the_links_it_made(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    seed_invoices(workspace, 1, start=7, with_values=True)
+    plant_copy(qonto_emulator, 7)
+
+    report = close_window(workspace_id=workspace.pk)
+
+    run = SyncRun.objects.get(workspace=workspace, kind=SyncKind.POSTING)
+    assert report.status == "closed"
+    assert run.details["linked_to_qonto_entries"] == 1
+    assert run.details["sent_to_review_by_probe"] == 0
