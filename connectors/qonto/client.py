@@ -2,9 +2,10 @@
 attachments, organization and bank accounts, consent deletion.
 
 Reads are retried on transient failures. The bulk upload is retried only when the request
-surely did not reach Qonto (connect failure, 429): the lifetime and replay semantics of its
-per-item idempotency keys are undocumented, so an unknown outcome goes back to the caller, who
-looks the invoices up before re-posting. Attaching a file carries ``X-Qonto-Idempotency-Key``
+surely did not reach Qonto (connect failure, 429): Qonto keeps an idempotency key for 30
+minutes and replays only successful answers, so a key may have expired or never been kept by
+the time a retry goes out; an unknown outcome goes back to the caller, who looks the invoices up
+before re-posting. Attaching a file carries ``X-Qonto-Idempotency-Key``
 (documented replay-safe for 30 minutes) and is retried like a read.
 """
 
