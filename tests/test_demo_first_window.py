@@ -43,6 +43,12 @@ def run_first_window(sandbox: Sandbox, capture: Any) -> Workspace:
     the scheduler's minute (the polls it queues run, and the window closes after them)."""
     load_demo(sandbox)
     call_command("setup_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)  # `make run` again: nothing is seeded twice
+    assert "Demo history" not in out.getvalue()
+    assert "as demo / well-demo-2026" in out.getvalue()
+    history = Document.objects.filter(source_file_id__startswith="demo-history:")
+    assert history.count() == 34
     call_command("connect_sandbox", stdout=io.StringIO())
     with capture(execute=True):
         report = dispatch_due_work()

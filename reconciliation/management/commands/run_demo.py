@@ -1,16 +1,46 @@
-"""Run the web server, the task cluster and the provider emulators together; Ctrl-C stops all."""
+"""Run the web server, the task cluster and the provider emulators together; Ctrl-C stops all.
+
+With `--setup` (what `make run` uses) it first migrates and, while the three processes boot,
+sets up the demo workspace and the schedules in this process: one Django start instead of
+five before the first window. The console shows what a person needs (where to sign in, where
+the emulators are); each process writes its own log under var/log/ (`--verbose` keeps them on
+the console), and when one stops, the end of its log is printed.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from reconciliation.dispatch import dispatch_due_work
+from reconciliation.management.commands.setup_demo import DEMO_PASSWORD, DEMO_USERNAME
+from reconciliation.schedules import sync_schedules
+
+#: Where `manage.py sandbox --demo` listens (its default ports).
+EMULATORS = (
+    ("Dropbox", "http://127.0.0.1:8700"),
+    ("Apideck", "http://127.0.0.1:8701"),
+    ("Qonto", "http://127.0.0.1:8702"),
+)
+_READY_SECONDS = 30
+_TAIL_LINES = 20
+
+Child = tuple[str, subprocess.Popen[bytes], Path | None]
 
 
 class Command(BaseCommand):
@@ -19,17 +49,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--no-sandbox", action="store_true")
+        parser.add_argument(
+            "--verbose", action="store_true", help="show every process's output on the console"
+        )
+        parser.add_argument(
+            "--setup",
+            action="store_true",
+            help="first migrate, create the cache table, set up the demo workspace (setup_demo) "
+            "and declare the schedules, in this process (`make run`)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, "manage.py"]
+        quiet = not options["verbose"]
+        logs = Path(settings.VAR_DIR) / "log" if quiet else None
+        if logs is not None:
+            logs.mkdir(parents=True, exist_ok=True)
+        if options["setup"]:
+            with _quiet_logs(quiet):
+                call_command("migrate", interactive=False, verbosity=0)
+                call_command("createcachetable", verbosity=0)
+        sandbox = not options["no_sandbox"] and _has_command("sandbox")
         commands: list[tuple[str, list[str]]] = []
-        if not options["no_sandbox"] and _has_command("sandbox"):
+        if sandbox:
             commands.append(("sandbox", [*manage, "sandbox", "--demo"]))
         commands += [
             ("web", [*manage, "runserver", options["addr"], "--noreload"]),
             ("tasks", [*manage, "qcluster"]),
         ]
-        children: list[tuple[str, subprocess.Popen[bytes]]] = []
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
@@ -38,41 +85,108 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, command in commands:
-            children.append((name, subprocess.Popen(command, env=os.environ.copy())))  # noqa: S603
-            if name == "sandbox":
-                self._connect_when_ready(manage, children[-1][1])
-        self.stdout.write(self.style.SUCCESS("Well is running. Press Ctrl-C to stop."))
+        # All three start at once (each takes seconds to boot), while the demo workspace gets
+        # its history here; it is connected to the emulators as soon as they answer.
+        children = [_start(name, command, logs) for name, command in commands]
         try:
+            with _quiet_logs(quiet):
+                if options["setup"]:
+                    call_command("setup_demo", verbosity=0)
+                    sync_schedules()
+                if sandbox:
+                    _wait_for(EMULATORS[2][1] + "/_sandbox/state", lambda: stopping)
+                    call_command("connect_sandbox", stdout=io.StringIO() if quiet else None)
+                    # The scheduler's first minute, now: the demo's first window starts as soon
+                    # as the task cluster is up, not at the scheduler's first tick.
+                    dispatch_due_work()
+            _wait_for(f"http://{options['addr']}/admin/login/", lambda: stopping)
+            self._welcome(sandbox, logs)
             while not stopping:
-                for name, child in children:
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with {child.returncode}; stopping.")
-                        stopping = True
+                stopping = self._any_exited(children)
                 time.sleep(0.5)
         finally:
-            for _, child in children:
-                if child.poll() is None:
-                    # SIGINT, as Ctrl-C would: qcluster stops its workers promptly on it.
-                    child.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + 10
-            for _, child in children:
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            _stop_all(children)
         self.stdout.write("Stopped.")
 
-    def _connect_when_ready(self, manage: list[str], sandbox: subprocess.Popen[bytes]) -> None:
-        """Wait for the emulators to answer, then (re)connect the demo workspace to them."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and sandbox.poll() is None:
-            try:
-                urllib.request.urlopen("http://127.0.0.1:8702/_sandbox/state", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        subprocess.run([*manage, "connect_sandbox"], check=True, env=os.environ.copy())  # noqa: S603
+    def _welcome(self, sandbox: bool, logs: Path | None) -> None:
+        lines = [
+            "Well is running (Ctrl-C stops it).",
+            f"  Sign in at {settings.WELL_BASE_URL}/admin/ as {DEMO_USERNAME} / {DEMO_PASSWORD}",
+        ]
+        if sandbox:
+            lines.append("  Emulators: " + ", ".join(f"{n} {url}" for n, url in EMULATORS))
+        if logs is not None:
+            lines.append(f"  Logs: {logs}/")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _any_exited(self, children: list[Child]) -> bool:
+        for name, child, log in children:
+            if child.poll() is not None:
+                self.stderr.write(f"{name} exited with {child.returncode}; stopping.")
+                if log is not None:
+                    self.stderr.write(_tail(log))
+                return True
+        return False
+
+
+def _start(name: str, command: list[str], logs: Path | None) -> Child:
+    log = logs / f"{name}.log" if logs is not None else None
+    out: IO[bytes] | None = log.open("ab") if log is not None else None
+    child = subprocess.Popen(  # noqa: S603
+        command, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT if out else None
+    )
+    if out is not None:
+        out.close()  # the child holds its own descriptor
+    return name, child, log
+
+
+def _wait_for(url: str, stopping: Callable[[], bool]) -> None:
+    """Until `url` answers (any HTTP status) or half a minute has passed."""
+    deadline = time.monotonic() + _READY_SECONDS
+    while time.monotonic() < deadline and not stopping():
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - loopback only
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.3)
+
+
+@contextmanager
+def _quiet_logs(quiet: bool) -> Iterator[None]:
+    """The setup steps' INFO lines stay out of the console (warnings still show)."""
+    loggers = [logging.getLogger(), logging.getLogger("django-q")]
+    levels = [logger.level for logger in loggers]
+    if quiet:
+        for logger in loggers:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _tail(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(f"  {line}" for line in lines[-_TAIL_LINES:])
+
+
+def _stop_all(children: list[Child]) -> None:
+    for _, child, _ in children:
+        if child.poll() is None:
+            # SIGINT, as Ctrl-C would: qcluster stops its workers promptly on it.
+            child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    for _, child, _ in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _has_command(name: str) -> bool:

@@ -1,0 +1,56 @@
+"""`make run` prints where to sign in and where the emulators are, never its environment (the
+demo's master key is in it)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from django.core.management.base import OutputWrapper
+
+from reconciliation.management.commands import run_demo
+
+MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
+
+
+def recipe(target: str) -> list[str]:
+    lines = MAKEFILE.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    body: list[str] = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        body.append(line[1:])
+    return body
+
+
+def test_make_run_echoes_none_of_its_commands() -> None:
+    lines = recipe("run")
+    assert lines
+    assert all(line.startswith("@") for line in lines)
+    assert any("$(DEMO_ENV)" in line and "run_demo --setup" in line for line in lines)
+
+
+def test_the_demo_environment_holds_the_master_key_only_in_the_makefile_variable() -> None:
+    text = MAKEFILE.read_text()
+    demo_env = re.search(r"^DEMO_ENV := (.*?)(?<!\\)$", text, re.M | re.S)
+    assert demo_env is not None
+    assert "WELL_MASTER_KEY=" in demo_env.group(1)
+    assert all("WELL_MASTER_KEY" not in line for line in recipe("run"))
+
+
+def test_the_welcome_says_where_to_sign_in_and_where_the_emulators_are() -> None:
+    out = io.StringIO()
+    command = run_demo.Command(stdout=out)
+    command.stdout = OutputWrapper(out)
+    command._welcome(sandbox=True, logs=Path("/srv/well/var/log"))
+    printed = out.getvalue()
+    assert printed.splitlines() == [
+        "Well is running (Ctrl-C stops it).",
+        "  Sign in at http://127.0.0.1:8000/admin/ as demo / well-demo-2026",
+        "  Emulators: Dropbox http://127.0.0.1:8700, Apideck http://127.0.0.1:8701, "
+        "Qonto http://127.0.0.1:8702",
+        "  Logs: /srv/well/var/log/",
+    ]
+    assert "MASTER" not in printed
