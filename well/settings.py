@@ -354,3 +354,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 WELL_METRICS_TOKEN = secret("WELL_METRICS_TOKEN", default="") or ""
 # Probes and the scrape come from inside the network over plain HTTP: no redirect to HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# PostgreSQL's JIT compiles plans whose estimated cost is high; on admin pages that compilation
+# (200+ ms, measured by bench-admin) is most of a query's time and never pays back.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not env.bool(
+    "DB_JIT", default=False
+):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
