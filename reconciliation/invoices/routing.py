@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from reconciliation.invoices.reasons import sentence
 from reconciliation.invoices.scoring import CENT, Score, as_percent, weakest_required_field
 from reconciliation.models import (
     Decision,
@@ -26,6 +27,7 @@ from reconciliation.models import (
     RoutingRule,
     Workspace,
 )
+from reconciliation.vendors.bank_details import apply_bank_check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -97,7 +99,12 @@ def decide_route(
     reasons: list[str] = []
     if rule is not None:
         reasons.append(
-            f"Routing rule “{rule.name}” applies: thresholds {_pct(review)} / {_pct(auto_post)}."
+            sentence(
+                "routing_rule_applies",
+                rule=rule.name,
+                review=_pct(review),
+                auto_post=_pct(auto_post),
+            ).text
         )
     status, reason = _by_thresholds(score.value, review, auto_post, rule)
     reasons.append(reason)
@@ -112,7 +119,12 @@ def decide_route(
     if status != InvoiceStatus.APPROVED:
         for component in score.weakest():
             reasons.append(
-                f"Cost {component.points:.1f} points — {component.label}: {component.detail}."
+                sentence(
+                    "score_cost",
+                    points=f"{component.points:.1f}",
+                    label=component.label,
+                    detail=component.detail,
+                ).text
             )
     return RoutingDecision(
         status=status,
@@ -131,17 +143,12 @@ def _by_thresholds(
     """The status the score alone earns, and the reason naming the thresholds' source."""
     source = f"rule “{rule.name}” (#{rule.pk}, priority {rule.priority})" if rule else "workspace"
     if value < review:
-        return InvoiceStatus.REFUSED, (
-            f"Confidence {_pct(value)} is below the review threshold {_pct(review)} ({source})."
-        )
-    if value < auto_post:
-        return InvoiceStatus.NEEDS_REVIEW, (
-            f"Confidence {_pct(value)} is below the auto-post threshold "
-            f"{_pct(auto_post)} ({source})."
-        )
-    return InvoiceStatus.APPROVED, (
-        f"Confidence {_pct(value)} reaches the auto-post threshold {_pct(auto_post)} ({source})."
-    )
+        code, status, threshold = "below_review_threshold", InvoiceStatus.REFUSED, review
+    elif value < auto_post:
+        code, status, threshold = "below_auto_post_threshold", InvoiceStatus.NEEDS_REVIEW, auto_post
+    else:
+        code, status, threshold = "auto_post_threshold_reached", InvoiceStatus.APPROVED, auto_post
+    return status, sentence(code, value=_pct(value), threshold=_pct(threshold), source=source).text
 
 
 def _held_back(
@@ -150,7 +157,7 @@ def _held_back(
     """Why an invoice whose score reaches the auto-post threshold still goes to a person."""
     forced: list[str] = []
     if rule is not None and rule.always_review:
-        forced.append(f"Routing rule “{rule.name}” always sends to review.")
+        forced.append(sentence("routing_rule", rule=rule.name).text)
     vendor = invoice.vendor
     if (
         vendor is not None
@@ -158,24 +165,35 @@ def _held_back(
         and invoice.workspace.review_vendors_in_training
     ):
         forced.append(
-            f"Vendor “{vendor.name}” is in training ({vendor.training_progress} reviewed)."
+            sentence(
+                "vendor_in_training", vendor=vendor.name, progress=vendor.training_progress
+            ).text
         )
     forced += list(score.blocking)
     weakest = weakest_required_field(score)
     if weakest is not None and Decimal(str(weakest[1] * 100)) < auto_post:
         # No field may be less sure than the threshold the whole document must reach.
         forced.append(
-            f"{weakest[0]} was read with {as_percent(weakest[1])} confidence, below the "
-            f"auto-post threshold {_pct(auto_post)}."
+            sentence(
+                "field_below_threshold",
+                field=weakest[0],
+                confidence=as_percent(weakest[1]),
+                threshold=_pct(auto_post),
+            ).text
         )
     return forced
 
 
 def route_invoice(*, invoice: Invoice, score: Score) -> RoutingDecision:
     """Move the invoice to refused / needs_review / approved by its score and the
-    thresholds, store the reasons and the rule, and write a "route" Decision."""
-    decision = decide_route(invoice=invoice, score=score)
-    _apply(invoice, score, decision)
+    thresholds, store the reasons and the rule, and write a "route" Decision.
+
+    First the bank-detail check: an IBAN its vendor never used holds the invoice (a person
+    decides, whatever the score and the rules)."""
+    with transaction.atomic():
+        apply_bank_check(invoice)
+        decision = decide_route(invoice=invoice, score=score)
+        _apply(invoice, score, decision)
     return decision
 
 
@@ -185,7 +203,7 @@ def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
     if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
         # An automatic refusal is reopened for a person rather than approved outright.
         target = InvoiceStatus.NEEDS_REVIEW
-        reasons.append("Refused earlier; now above the thresholds, so a person confirms.")
+        reasons.append(sentence("refused_before").text)
     with transaction.atomic():
         previous = invoice.status
         invoice.route(target, reasons)

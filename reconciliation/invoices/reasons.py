@@ -1,0 +1,257 @@
+"""Reason codes: the one registry of why an invoice was refused, held or sent to review.
+
+Every sentence Well writes about where a document went has a stable code beside it
+(``total_unreadable``, ``iban_changed``, ``possible_double_payment``, ``vendor_in_training``…).
+Writers build the sentence from the code's template (`sentence`); readers that only have the
+sentence — rows written before the codes existed, or by a writer that still formats its own
+text — get the code back from `code_of`, which recognises each template's fixed words. So the
+registry is also the fallback mapping for existing rows: no data migration is needed, and a
+sentence that matches nothing is ``other``.
+
+Filters, exports and the dashboard group by `code_of` / `codes_of`; `marker` gives the
+fixed words of a template for a database ``icontains`` filter. The simulator and the decision
+log can replay a decision as a list of codes (`codes_of`) and compare codes, never wording.
+
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+#: What a reason does to the invoice: keeps it from being posted automatically (``hold``:
+#: a person must decide whatever the score; ``review``: the score or a policy sends it to a
+#: person; ``refuse``: refused automatically), or only explains (``info``).
+Effect = Literal["hold", "review", "refuse", "info"]
+
+
+@dataclass(frozen=True)
+class ReasonType:
+    code: str
+    effect: Effect
+    label: str  # for filters and the dashboard
+    template: str  # str.format template of the sentence
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "text": self.text}
+
+
+OTHER = "other"
+
+_TYPES: tuple[ReasonType, ...] = (
+    # Holds: a person decides, whatever the confidence and the routing rules.
+    ReasonType(
+        "iban_bank_changed",
+        "hold",
+        "Bank changed (possible payment fraud)",
+        "Possible payment fraud: the IBAN {iban} is at another bank than every IBAN "
+        "{vendor} used before ({known}); {change}.",
+    ),
+    ReasonType(
+        "iban_changed",
+        "hold",
+        "New IBAN (possible payment fraud)",
+        "Possible payment fraud: the IBAN {iban} differs from every IBAN {vendor} used "
+        "before ({known}).",
+    ),
+    ReasonType(
+        "possible_double_payment",
+        "hold",
+        "Possible double payment (before posting)",
+        "Possible double payment: {what}",
+    ),
+    ReasonType(
+        "double_charge",
+        "hold",
+        "Double charge of a settled invoice",
+        "Possible double charge of invoice {number}",
+    ),
+    ReasonType(
+        "payment_reminder",
+        "hold",
+        "Reminder for an invoice already received",
+        "Payment reminder for invoice {number}, already received.",
+    ),
+    ReasonType(
+        "revised_after_posting",
+        "hold",
+        "Revised after posting",
+        "Revised after posting: {detail}",
+    ),
+    # Review: the score, a policy or a rule sends it to a person.
+    ReasonType(
+        "qonto_candidates",
+        "review",
+        "Qonto may already have it",
+        "Qonto may already have this invoice: {detail}",
+    ),
+    ReasonType(
+        "vendor_in_training",
+        "review",
+        "Vendor in training",
+        "Vendor “{vendor}” is in training ({progress} reviewed).",
+    ),
+    ReasonType(
+        "routing_rule",
+        "review",
+        "Routing rule sends to review",
+        "Routing rule “{rule}” always sends to review.",
+    ),
+    ReasonType(
+        "below_auto_post_threshold",
+        "review",
+        "Below the auto-post threshold",
+        "Confidence {value} is below the auto-post threshold {threshold} ({source}).",
+    ),
+    ReasonType(
+        "field_below_threshold",
+        "review",
+        "A field read with low confidence",
+        "{field} was read with {confidence} confidence, below the auto-post threshold {threshold}.",
+    ),
+    ReasonType("supplier_unreadable", "review", "Supplier not read", "Supplier not found."),
+    ReasonType(
+        "number_unreadable", "review", "Invoice number not read", "Invoice number not found."
+    ),
+    ReasonType("issue_date_unreadable", "review", "Issue date not read", "Issue date not found."),
+    ReasonType("total_unreadable", "review", "Total not read", "Total not found."),
+    ReasonType("currency_unreadable", "review", "Currency not read", "Currency not found."),
+    ReasonType("currency_unknown", "review", "Unknown currency", "Currency {code} is unknown."),
+    ReasonType(
+        "no_text_layer",
+        "review",
+        "Scanned, no text",
+        "No text layer: the document is a scan and needs a person.",
+    ),
+    ReasonType("no_text_layer", "review", "Scanned, no text", "No text layer."),
+    ReasonType(
+        "refused_before",
+        "review",
+        "Refused earlier, now above the thresholds",
+        "Refused earlier; now above the thresholds, so a person confirms.",
+    ),
+    ReasonType("reopened", "review", "Reopened by a person", "Reopened by {who}: {reason}"),
+    ReasonType(
+        "no_debit_found",
+        "review",
+        "Payment with no debit",
+        "No debit found within {days} days.",
+    ),
+    ReasonType(
+        "payment_to_match",
+        "review",
+        "Payment to match",
+        "Payment not matched with certainty",
+    ),
+    # Refusal.
+    ReasonType(
+        "below_review_threshold",
+        "refuse",
+        "Below the review threshold",
+        "Confidence {value} is below the review threshold {threshold} ({source}).",
+    ),
+    # Explanations that decide nothing by themselves.
+    ReasonType(
+        "routing_rule_applies",
+        "info",
+        "Routing rule thresholds",
+        "Routing rule “{rule}” applies: thresholds {review} / {auto_post}.",
+    ),
+    ReasonType(
+        "auto_post_threshold_reached",
+        "info",
+        "Auto-post threshold reached",
+        "Confidence {value} reaches the auto-post threshold {threshold} ({source}).",
+    ),
+    ReasonType(
+        "score_cost",
+        "info",
+        "What cost points",
+        "Cost {points} points — {label}: {detail}.",
+    ),
+)
+
+#: code → its reason type (the first template of a code gives its label and effect).
+REGISTRY: dict[str, ReasonType] = {}
+for _type in _TYPES:
+    REGISTRY.setdefault(_type.code, _type)
+REGISTRY[OTHER] = ReasonType(OTHER, "review", "Other", "{text}")
+
+#: The codes that hold an invoice out of posting for a fraud or double-payment check.
+FRAUD_CODES = frozenset({"iban_changed", "iban_bank_changed"})
+
+
+def sentence(code: str, **values: object) -> Reason:
+    """The reason of ``code`` with its sentence filled in (KeyError for an unknown code)."""
+    kind = REGISTRY[code]
+    return Reason(code, kind.template.format(**values))
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(r".*?")
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+def code_of(text: str) -> str:
+    """The code of a sentence Well wrote ("other" when no template fits). A "Held: …" prefix
+    (a held invoice's routing line) is the code of what holds it."""
+    text = str(text).strip()
+    if text.startswith("Held: "):
+        text = text[len("Held: ") :]
+    for kind in _TYPES:
+        if _pattern(kind.template).match(text):
+            return kind.code
+    return OTHER
+
+
+def codes_of(texts: Iterable[str]) -> list[str]:
+    """The codes of several sentences, in order, each once."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        seen.setdefault(code_of(text), None)
+    return list(seen)
+
+
+def leading_code(texts: Iterable[str]) -> str:
+    """The code that decided where the document went: the first hold, else the first review
+    or refusal reason, else the first code ("" when there is none)."""
+    codes = codes_of(texts)
+    for effect in ("hold", "refuse", "review"):
+        for code in codes:
+            if REGISTRY[code].effect == effect and code != OTHER:
+                return code
+    return codes[0] if codes else ""
+
+
+def marker(code: str) -> str:
+    """The longest fixed words of the code's templates, for a database ``icontains`` filter
+    on the stored sentences."""
+    best = ""
+    for kind in _TYPES:
+        if kind.code != code:
+            continue
+        for literal, _, _, _ in string.Formatter().parse(kind.template):
+            if len(literal.strip()) > len(best):
+                best = literal.strip()
+    return best
+
+
+def label(code: str) -> str:
+    kind = REGISTRY.get(code)
+    return kind.label if kind is not None else code

@@ -1,0 +1,214 @@
+"""Bank-detail drift: a new IBAN holds the invoice whatever its score, the admins hear of it
+once, and two different people must confirm the new bank details."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from reconciliation.invoices.reasons import code_of
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.scoring import Score
+from reconciliation.models import (
+    BankAccountOrigin,
+    BankChangeStatus,
+    BankDetailChange,
+    Invoice,
+    InvoiceStatus,
+    Role,
+    Vendor,
+    VendorBankAccount,
+    VendorStatus,
+    Workspace,
+)
+from reconciliation.review import ReviewError, approve_invoice
+from reconciliation.vendors.bank_details import FourEyesError, confirm_bank_details
+from tests.factories import make_invoice, make_user
+
+pytestmark = pytest.mark.django_db
+
+KNOWN = "DE89370400440532013000"
+SAME_BANK = "DE75370400440532013001"  # same bank (37040044), another account
+OTHER_BANK = "LT121000011101001000"
+
+
+def trained_vendor(workspace: Workspace, *ibans: str) -> Vendor:
+    vendor = Vendor.objects.create(
+        workspace=workspace,
+        name="Acme Supplies GmbH",
+        status=VendorStatus.ACTIVE,
+        documents_reviewed=10,
+        ibans=list(ibans),
+    )
+    for iban in ibans:
+        VendorBankAccount.objects.create(
+            workspace=workspace,
+            vendor=vendor,
+            iban=iban,
+            country=iban[:2],
+            bank_code=iban[4:12],
+            origin=BankAccountOrigin.HISTORY,
+        )
+    return vendor
+
+
+def routed(workspace: Workspace, vendor: Vendor, iban: str, value: str = "97.00") -> Invoice:
+    invoice = make_invoice(
+        workspace,
+        vendor=vendor,
+        supplier_iban=iban,
+        status=InvoiceStatus.NEW,
+        confidence=None,
+    )
+    route_invoice(invoice=invoice, score=Score(value=Decimal(value)))
+    invoice.refresh_from_db()
+    return invoice
+
+
+def test_a_known_iban_auto_posts(workspace: Workspace) -> None:
+    vendor = trained_vendor(workspace, KNOWN)
+
+    invoice = routed(workspace, vendor, KNOWN)
+
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.APPROVED, False)
+    assert BankDetailChange.objects.count() == 0
+
+
+def test_a_changed_iban_holds_an_invoice_that_would_otherwise_auto_post(
+    workspace: Workspace,
+) -> None:
+    vendor = trained_vendor(workspace, KNOWN)
+
+    invoice = routed(workspace, vendor, SAME_BANK, value="99.00")
+
+    assert invoice.status == InvoiceStatus.NEEDS_REVIEW
+    assert invoice.is_held is True
+    assert code_of(invoice.hold_reason) == "iban_changed"
+    assert invoice.hold_reason == (
+        f"Possible payment fraud: the IBAN {SAME_BANK} differs from every IBAN "
+        f"Acme Supplies GmbH used before ({KNOWN})."
+    )
+    change = BankDetailChange.objects.get(invoice=invoice)
+    assert (change.status, change.iban, change.known_ibans) == (
+        BankChangeStatus.PENDING,
+        SAME_BANK,
+        [KNOWN],
+    )
+
+
+def test_another_bank_is_flagged_as_a_bank_change(workspace: Workspace) -> None:
+    vendor = trained_vendor(workspace, KNOWN)
+
+    invoice = routed(workspace, vendor, OTHER_BANK)
+
+    assert code_of(invoice.hold_reason) == "iban_bank_changed"
+    assert invoice.hold_reason.endswith("; bank DE 37040044 → LT 10000.")
+
+
+def test_a_routing_rule_cannot_release_a_bank_change(workspace: Workspace) -> None:
+    from reconciliation.models import RoutingRule
+
+    vendor = trained_vendor(workspace, KNOWN)
+    RoutingRule.objects.create(
+        workspace=workspace,
+        name="Trust Acme",
+        vendor=vendor,
+        review_threshold=Decimal(0),
+        auto_post_threshold=Decimal(0),
+    )
+
+    invoice = routed(workspace, vendor, OTHER_BANK)
+
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+
+
+def test_a_vendors_first_iban_is_recorded_not_held(workspace: Workspace) -> None:
+    vendor = trained_vendor(workspace)
+
+    invoice = routed(workspace, vendor, KNOWN)
+
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.APPROVED, False)
+    account = VendorBankAccount.objects.get(vendor=vendor)
+    assert (account.iban, account.origin, account.first_invoice_id, account.confirmed_by_id) == (
+        KNOWN,
+        BankAccountOrigin.FIRST,
+        invoice.pk,
+        None,
+    )
+
+
+def test_the_admins_are_emailed_once_per_invoice(
+    workspace: Workspace, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_user("boss", workspace=workspace, role=Role.ADMIN)
+    make_user("clerk", workspace=workspace, role=Role.REVIEWER)
+    other = Workspace.objects.create(name="Other", slug="other-ws")
+    outsider = make_user("outsider", workspace=other, role=Role.ADMIN)
+    from reconciliation.models import Membership
+
+    Membership.objects.create(workspace=workspace, user_id=outsider.pk, role=Role.REVIEWER)
+    vendor = trained_vendor(workspace, KNOWN)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = routed(workspace, vendor, OTHER_BANK)
+    with django_capture_on_commit_callbacks(execute=True):
+        route_invoice(invoice=invoice, score=Score(value=Decimal("98.00")))
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["boss@example.com"]
+    assert "new bank details" in mail.outbox[0].subject
+    change = BankDetailChange.objects.get(invoice=invoice)
+    assert change.alerted_to == ["boss@example.com"]
+
+
+def test_the_four_eyes_rule_refuses_a_self_approval(workspace: Workspace) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+
+    first = confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    with pytest.raises(FourEyesError, match="another person must give the second"):
+        confirm_bank_details(invoice_id=invoice.pk, user=alice)
+
+    invoice.refresh_from_db()
+    assert first.status == BankChangeStatus.HALF_CONFIRMED
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+    assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
+
+
+def test_a_held_invoice_cannot_be_approved_around_the_confirmation(
+    workspace: Workspace,
+) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+
+    with pytest.raises(ReviewError, match="held out of posting"):
+        approve_invoice(invoice=invoice, user=alice)
+
+
+def test_a_second_person_confirms_and_the_iban_becomes_known(workspace: Workspace) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
+    bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+
+    confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    second = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+
+    invoice.refresh_from_db()
+    change = BankDetailChange.objects.get(invoice=invoice)
+    account = VendorBankAccount.objects.get(vendor=vendor, iban=OTHER_BANK)
+    assert second.status == BankChangeStatus.CONFIRMED
+    assert (change.first_confirmed_by_id, change.confirmed_by_id) == (alice.pk, bob.pk)
+    assert (invoice.status, invoice.is_held, invoice.decided_by_id) == (
+        InvoiceStatus.APPROVED,
+        False,
+        bob.pk,
+    )
+    assert (account.origin, account.confirmed_by_id) == (BankAccountOrigin.CONFIRMED, bob.pk)
+    assert routed(workspace, vendor, OTHER_BANK).status == InvoiceStatus.APPROVED
