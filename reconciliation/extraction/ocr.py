@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import statistics
 import time
 from collections import OrderedDict
@@ -75,7 +76,7 @@ MAX_SKEW_DEGREES = 10.0
 MIN_SKEW_LINE_PIXELS = 100
 #: Share of the page an image must cover for the page to count as a scan.
 IMAGE_COVERAGE = 0.5
-#: Words Tesseract is less sure of than this are noise (speckles read as "." or "'").
+#: Short words Tesseract is less sure of than this are noise (speckles read as "." or "'").
 MIN_WORD_CONFIDENCE = 20.0
 
 
@@ -147,6 +148,8 @@ def _read_page(page: Any, number: int, result: OcrResult) -> None:
             words, angle = _read_first(image, number, scale, result)
         else:
             words, angle = recognise(image, number, scale, models=result.models)
+        if result.models not in (MODELS["en"], ALL_MODELS):
+            words = [_second_opinion(image, word, scale) for word in words]
         geometry = PageGeometry(number, angle, width, height)
         words = [straighten(word, geometry) for word in words]
     result.pages[number] = PageText(
@@ -296,7 +299,7 @@ def recognise(
             continue
         confidence = float(item.Confidence(level))
         box = item.BoundingBox(level)
-        if not text or box is None or confidence < MIN_WORD_CONFIDENCE:
+        if not text or box is None or (confidence < MIN_WORD_CONFIDENCE and _speckle(text)):
             continue
         baseline = item.Baseline(level)
         x0, top, x1, bottom = (value / scale for value in box)
@@ -366,6 +369,55 @@ def _rounded(word: TextWord, dx: float, dy: float) -> TextWord:
         bottom=round(word.bottom + dy, 2),
         size=round(word.size, 2),
         baseline=round(word.baseline + dy, 2),
+    )
+
+
+def _speckle(text: str) -> bool:
+    """What dust reads as: a mark or two, or no letter nor digit at all. A longer unsure word
+    is kept (its low confidence goes with it): it may be a smudged code worth a second look."""
+    return len(text) <= 2 or not any(char.isalnum() for char in text)
+
+
+def _second_opinion(image: Image.Image, word: TextWord, scale: float) -> TextWord:
+    """A word shaped like the start of an IBAN or a VAT id whose digits hold a letter ("DEO2",
+    "DE1l2") is read again by the English model, which reads codes better than the models of
+    languages with long words; its reading is kept when it has no such letter. This is a second
+    reading of the print, not a correction: check digits play no part in it."""
+    import tesserocr
+
+    if not _damaged_code(word.text.lstrip(LEADING_MARKS)):
+        return word
+    api = engine(MODELS["en"])
+    api.SetPageSegMode(tesserocr.PSM.SINGLE_WORD)
+    try:
+        api.SetImage(image)
+        pad = 2
+        left, top = max(0, round(word.x0 * scale) - pad), max(0, round(word.top * scale) - pad)
+        right = min(image.width, round(word.x1 * scale) + pad)
+        bottom = min(image.height, round(word.bottom * scale) + pad)
+        api.SetRectangle(left, top, right - left, bottom - top)
+        again = "".join((api.GetUTF8Text() or "").split())
+    finally:
+        api.SetPageSegMode(tesserocr.PSM.AUTO)
+        api.Clear()
+    core = again.lstrip(LEADING_MARKS)
+    if core and abs(len(again) - len(word.text)) <= 1 and not _damaged_code(core):
+        return dataclasses.replace(word, text=again)
+    return word
+
+
+#: Punctuation OCR glues to the front of a word (":DEI2").
+LEADING_MARKS = ":;,.(['\""
+#: A country code, then digits with a letter OCR takes for a digit among them.
+_CODE_START = re.compile(r"[A-Z]{2}[0-9OIlSBZGD|]{2}[0-9A-Z]*")
+_DIGIT_LOOKALIKE = re.compile(r"^[A-Z]{2}(?![0-9]{2})|[0-9][OIlSBZGD|](?:[0-9]|$)")
+
+
+def _damaged_code(text: str) -> bool:
+    return (
+        _CODE_START.fullmatch(text) is not None
+        and any(char.isdigit() for char in text)
+        and _DIGIT_LOOKALIKE.search(text) is not None
     )
 
 
