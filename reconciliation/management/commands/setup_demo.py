@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from reconciliation.demo_history import seed_demo_workspace
+from reconciliation.management.demo_history import seed_demo_workspace
 from reconciliation.models import Membership, Role, Workspace
 
 DEMO_USERNAME = "demo"
