@@ -215,12 +215,14 @@ def test_a_person_links_a_candidate(
 def test_wells_own_uploads_are_never_candidates(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    # The same invoice twice (two documents with the same values): the first is uploaded; the
-    # second must not be linked to Well's own upload of the first.
+    # Two invoices alike (supplier, amount, due date: 85 points): the first is uploaded; the
+    # second must not be linked to Well's own upload of the first. (With the same number too,
+    # the gate before posting would hold the second as a possible double payment.)
     [first] = seed_invoices(workspace, 1, start=7, with_values=True)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
     [second] = seed_invoices(workspace, 1, start=8, with_values=True)
-    Invoice.objects.filter(pk=second).update(**invoice_values(7))
+    alike = {**invoice_values(7), "number": "H-000008", "normalized_number": "H000008"}
+    Invoice.objects.filter(pk=second).update(**alike)
     mirror_now(workspace)
     mirrored = QontoSupplierInvoice.objects.get(qonto_id=Invoice.objects.get(pk=first).qonto_id)
     assert mirrored.is_well_upload

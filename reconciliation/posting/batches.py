@@ -12,6 +12,7 @@ from connectors.qonto import BulkItem, BulkLimitError, plan_batches
 from connectors.qonto.bulk import check_item, encode_bulk_body
 from reconciliation import fx
 from reconciliation.models import Document, Invoice
+from reconciliation.posting.gate import gate_chunk
 from reconciliation.posting.linking import probe_chunk
 from reconciliation.posting.lookup import unknown_since
 from reconciliation.posting.settling import refuse_locally
@@ -32,14 +33,14 @@ def upload_file_name(document: Document, idempotency_key: str) -> str:
 
 
 def prepare(window: Window, invoices: list[Invoice]) -> list[Entry]:
-    """Convert amounts, probe Qonto's entries for the invoices never sent (linking or sending to
-    review what Qonto may already have), read each file and check it against Qonto's limits;
-    refuse locally what Qonto would refuse, and note which invoices must be looked up before
-    they are sent."""
+    """Convert amounts, hold what the bank already paid (the gate), probe Qonto's entries for
+    the invoices never sent (linking or sending to review what Qonto may already have), read
+    each file and check it against Qonto's limits; refuse locally what Qonto would refuse,
+    and note which invoices must be looked up before they are sent."""
     for invoice in invoices:
         fx.convert_invoice(invoice, home_currency=window.workspace.home_currency)
         invoice.save(update_fields=[*fx.FX_FIELDS, "updated_at"])
-    invoices = probe_chunk(window, invoices)
+    invoices = probe_chunk(window, gate_chunk(window, invoices))
     documents = Document.objects.in_bulk([invoice.document_id for invoice in invoices])
     unknown = unknown_since([invoice.pk for invoice in invoices])
     entries: list[Entry] = []

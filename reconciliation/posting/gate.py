@@ -1,0 +1,359 @@
+"""The gate before posting: has this invoice been paid, or received, already?
+
+Each claimed invoice never sent is checked, before the probe and the upload, against:
+
+- the workspace's *executed* Qonto debits (``completed``) to the same beneficiary — the
+  invoice's IBAN or one its vendor is known to use, or a counterparty named like the supplier
+  (90 % alike) — for the same amount, in the account currency or in the source currency
+  (Qonto's ``local_amount`` / ``local_currency``), dated within the workspace's match window
+  around the invoice: from ``match_days_before`` days before its issue date to
+  ``match_days_after`` days after its due date (or issue date). A debit some other invoice or
+  confirmation is already matched to is not a payment of this one;
+- every other supplier invoice of the workspace (refused ones aside) with the same normalised
+  number and the same amount and currency, from the same supplier under any spelling: the same
+  vendor (or one merged into it), VAT id, IBAN, or a name 80 % alike. An invoice not yet posted
+  is a hit only for the later of the two, so two copies never hold each other.
+
+A hit holds the invoice as a *possible double payment* (``possible_double_payment``): it goes
+back to the review queue, first, with a ``double_charge`` match naming the debit or the
+invoice beside it — the existing double-charge panel, where one click refuses it
+(`reconciliation.matching.refuse_double_charge`) or releases it (`release`). A released hit is
+a dismissed match: the invoice is not gated again for the same debit or invoice.
+
+An invoice whose bank details wait for their four-eyes confirmation is never posted either:
+the gate sends it back to review (a hold another answer released by mistake comes back).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Q
+
+from reconciliation.invoices.reasons import Reason, code_of, sentence
+from reconciliation.models import (
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Side,
+    Transaction,
+    TransactionStatus,
+    Workspace,
+)
+from reconciliation.money import format_money
+from reconciliation.posting.leases import holds
+from reconciliation.posting.state import Window
+from reconciliation.text.identifiers import compact_vat_id, iban_key
+from reconciliation.text.names import (
+    counterparty_similarity,
+    name_similarity,
+    normalize_counterparty,
+    normalize_name,
+)
+from reconciliation.vendors.bank_details import known_accounts, open_change
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger("reconciliation.posting")
+
+BENEFICIARY_SIMILARITY = 0.9
+SUPPLIER_SIMILARITY = 0.8
+GATE_SCORE = Decimal(100)
+_SETTLED = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
+
+
+@dataclass(frozen=True)
+class GateHit:
+    reason: Reason
+    transaction: Transaction | None = None
+    invoice: Invoice | None = None
+    amount_basis: str = "source"
+
+
+def gate_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
+    """The claimed invoices that may go on to the probe and the upload; the others are held
+    for a person (a possible double payment) or sent back to review (bank details)."""
+    going: list[Invoice] = []
+    for invoice in invoices:
+        if open_change(invoice.pk) is not None:
+            _back_to_review(window, invoice)
+            continue
+        hit = find_hit(window.workspace, invoice) if invoice.post_attempts == 0 else None
+        if hit is None:
+            going.append(invoice)
+        else:
+            _hold(window, invoice, hit)
+    return going
+
+
+def find_hit(workspace: Workspace, invoice: Invoice) -> GateHit | None:
+    """The debit that already paid the invoice, else the invoice it repeats, else None."""
+    if invoice.total_amount is None or invoice.is_credit_note:
+        return None
+    released = _released(invoice)
+    return _paying_debit(workspace, invoice, released) or _same_invoice(
+        workspace, invoice, released
+    )
+
+
+def _released(invoice: Invoice) -> set[tuple[str, int]]:
+    """The hits a person already answered for this invoice (released or refused)."""
+    answered = Match.objects.filter(invoice=invoice, kind=MatchKind.DOUBLE_CHARGE).values_list(
+        "transaction_id", "settled_invoice_id"
+    )
+    found: set[tuple[str, int]] = set()
+    for transaction_id, settled_id in answered:
+        if transaction_id is not None:
+            found.add(("debit", transaction_id))
+        if settled_id is not None:
+            found.add(("invoice", settled_id))
+    return found
+
+
+def match_window(workspace: Workspace, invoice: Invoice) -> tuple[date, date] | None:
+    start = invoice.issue_date or invoice.due_date
+    if start is None:
+        return None
+    end = max(start, invoice.due_date or start)
+    return (
+        start - timedelta(days=workspace.match_days_before),
+        end + timedelta(days=workspace.match_days_after),
+    )
+
+
+def _paying_debit(
+    workspace: Workspace, invoice: Invoice, released: set[tuple[str, int]]
+) -> GateHit | None:
+    window = match_window(workspace, invoice)
+    amount = Decimal(invoice.total_amount or 0).copy_abs()
+    currency = (invoice.currency or workspace.home_currency).upper()
+    if window is None or not amount:
+        return None
+    # A debit matched to another invoice (or to a confirmation of one) paid that invoice.
+    explained = (
+        Match.objects.for_workspace(workspace)
+        .filter(
+            kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
+            status__in=_SETTLED,
+            invoice__isnull=False,
+            transaction__isnull=False,
+        )
+        .exclude(invoice=invoice)
+    )
+    debits = (
+        Transaction.objects.for_workspace(workspace)
+        .filter(side=Side.DEBIT, status=TransactionStatus.COMPLETED)
+        .filter(value_date__range=window)
+        .filter(
+            Q(amount=amount, currency=currency) | Q(local_amount=amount, local_currency=currency)
+        )
+        .exclude(pk__in=explained.values("transaction_id"))
+        .order_by("value_date", "pk")
+    )
+    ibans = _beneficiary_ibans(invoice)
+    names = _supplier_names(invoice)
+    for debit in debits:
+        if ("debit", debit.pk) in released:
+            continue
+        by_iban = bool(debit.counterparty_iban) and iban_key(debit.counterparty_iban) in ibans
+        counterparty = debit.normalized_counterparty or normalize_counterparty(
+            debit.counterparty_name
+        )
+        by_name = any(
+            counterparty_similarity(name, counterparty) >= BENEFICIARY_SIMILARITY for name in names
+        )
+        if by_iban or by_name:
+            return _debit_hit(invoice, debit, amount, currency, by_iban)
+    return None
+
+
+def _debit_hit(
+    invoice: Invoice, debit: Transaction, amount: Decimal, currency: str, by_iban: bool
+) -> GateHit:
+    basis = "source" if debit.currency == currency and debit.amount == amount else "local"
+    paid = format_money(debit.amount, debit.currency)
+    if basis == "local":
+        paid += f" ({format_money(amount, currency)})"
+    who = f"IBAN {debit.counterparty_iban}" if by_iban else f"“{debit.counterparty_name}”"
+    what = (
+        f"the bank already paid {paid} to {who} on {debit.value_date:%Y-%m-%d} (transaction "
+        f"{debit.qonto_id}, reference {debit.reference or '—'!s}) — invoice "
+        f"{invoice.number or invoice.pk} may have been paid by hand."
+    )
+    return GateHit(
+        sentence("possible_double_payment", what=what), transaction=debit, amount_basis=basis
+    )
+
+
+def _beneficiary_ibans(invoice: Invoice) -> set[str]:
+    ibans = {iban_key(invoice.supplier_iban)} - {""}
+    if invoice.vendor is not None:
+        ibans |= {account.iban for account in known_accounts(invoice.vendor)}
+        ibans |= {iban_key(str(i)) for i in invoice.vendor.ibans or [] if i}
+    return ibans
+
+
+def _supplier_names(invoice: Invoice) -> list[str]:
+    names = [invoice.supplier_name]
+    if invoice.vendor is not None:
+        names += [invoice.vendor.name, invoice.vendor.legal_name]
+        names += [str(alias) for alias in invoice.vendor.aliases or []]
+    return sorted({normalize_counterparty(name) for name in names if name} - {""})
+
+
+def _same_invoice(
+    workspace: Workspace, invoice: Invoice, released: set[tuple[str, int]]
+) -> GateHit | None:
+    if not invoice.normalized_number:
+        return None
+    others = (
+        Invoice.objects.for_workspace(workspace)
+        .filter(
+            normalized_number=invoice.normalized_number,
+            total_amount=invoice.total_amount,
+            currency=invoice.currency,
+            is_credit_note=False,
+        )
+        .exclude(pk=invoice.pk)
+        .exclude(status=InvoiceStatus.REFUSED)
+        .filter(Q(status=InvoiceStatus.POSTED) | Q(pk__lt=invoice.pk))
+        .select_related("vendor")
+        .order_by("pk")
+    )
+    for other in others:
+        if ("invoice", other.pk) in released or not _same_supplier(invoice, other):
+            continue
+        money = format_money(invoice.total_amount, invoice.currency)
+        status = str(other.get_status_display())
+        what = (
+            f"invoice {other.number} of {money} from “{other.supplier_name}” is already in Well "
+            f"({status[:1].lower()}{status[1:]}); this one repeats its number and amount."
+        )
+        return GateHit(sentence("possible_double_payment", what=what), invoice=other)
+    return None
+
+
+def _same_supplier(invoice: Invoice, other: Invoice) -> bool:
+    if invoice.vendor_id is not None and invoice.vendor_id in (
+        other.vendor_id,
+        getattr(other.vendor, "merged_into_id", None),
+    ):
+        return True
+    if other.vendor is not None and other.vendor.merged_into_id == invoice.vendor_id:
+        return True
+    vat = compact_vat_id(invoice.supplier_vat_id)
+    if vat and vat == compact_vat_id(other.supplier_vat_id):
+        return True
+    iban = iban_key(invoice.supplier_iban)
+    if iban and iban == iban_key(other.supplier_iban):
+        return True
+    similarity = name_similarity(
+        normalize_name(invoice.supplier_name), normalize_name(other.supplier_name)
+    )
+    return similarity >= SUPPLIER_SIMILARITY
+
+
+# --- acting on a hit ------------------------------------------------------------------------
+
+
+def _locked(window: Window, invoice: Invoice) -> Invoice | None:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not holds(window, locked):
+        window.tally.lost_leases += 1
+        return None
+    return locked
+
+
+def _hold(window: Window, invoice: Invoice, hit: GateHit) -> None:
+    with transaction.atomic():
+        locked = _locked(window, invoice)
+        if locked is None:
+            return
+        locked.probe_to_review([hit.reason.text])
+        locked.hold(hit.reason.text)
+        locked.save()
+        match = Match.objects.create(
+            workspace_id=locked.workspace_id,
+            kind=MatchKind.DOUBLE_CHARGE,
+            status=MatchStatus.PROPOSED,
+            invoice=locked,
+            document_id=locked.document_id,
+            transaction=hit.transaction,
+            settled_invoice=hit.invoice,
+            score=GATE_SCORE,
+            reasons=[hit.reason.text],
+            amount_basis=hit.amount_basis,
+            matched_amount=locked.total_amount,
+            matched_currency=locked.currency,
+        )
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.HOLD,
+            actor=None,
+            invoice=locked,
+            document=locked.document_id,
+            match=match,
+            before={"status": InvoiceStatus.POSTING},
+            after={"status": locked.status, "is_held": True, "code": hit.reason.code},
+            reason=hit.reason.text,
+        )
+    logger.info("posting gate: invoice %s held: %s", invoice.pk, hit.reason.text)
+    window.tally.probe_review += 1
+    cause = "held before posting (possible_double_payment)"
+    window.tally.causes[cause] = window.tally.causes.get(cause, 0) + 1
+
+
+def _back_to_review(window: Window, invoice: Invoice) -> None:
+    change = open_change(invoice.pk)
+    with transaction.atomic():
+        locked = _locked(window, invoice)
+        if locked is None or change is None:
+            return
+        locked.probe_to_review([change.reason])
+        locked.hold(change.reason)
+        locked.save()
+        Decision.record(
+            workspace=locked.workspace_id,
+            action=DecisionAction.HOLD,
+            actor=None,
+            invoice=locked,
+            document=locked.document_id,
+            before={"status": InvoiceStatus.POSTING},
+            after={"status": locked.status, "is_held": True, "code": change.code},
+            reason=f"Not posted: its bank details wait for two confirmations. {change.reason}",
+        )
+    window.tally.probe_review += 1
+
+
+def is_gate_hit(match: Match) -> bool:
+    """Whether a double-charge match was raised by this gate (its reason's code)."""
+    return bool(match.reasons) and code_of(str(match.reasons[0])) == "possible_double_payment"
+
+
+def release(*, match: Match, user: AbstractBaseUser) -> Invoice:
+    """One click: not a double payment. The hit is dismissed (so never raised again), the hold
+    released unless something else holds the invoice, and the invoice — approved before the
+    gate stopped it — goes back to the outbox. Both steps are recorded."""
+    from reconciliation.matching import dismiss_double_charge
+    from reconciliation.review import approve_invoice
+
+    dismiss_double_charge(
+        match=match,
+        user=user,
+        reason="Released: not a double payment (checked by a person before posting).",
+    )
+    invoice = Invoice.objects.get(pk=match.invoice_id or 0)
+    if invoice.can_approve and open_change(invoice.pk) is None:
+        approve_invoice(invoice=invoice, user=user)
+        invoice.refresh_from_db()
+    return invoice

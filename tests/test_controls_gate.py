@@ -1,0 +1,235 @@
+"""The pre-post double-payment gate: an invoice the bank already paid (by hand), or that Well
+already has under another spelling of its supplier, is held before it reaches Qonto; one click
+releases it (and it posts) or refuses it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.sandbox import QontoEmulator, Sandbox
+from reconciliation.invoices.reasons import code_of
+from reconciliation.matching import refuse_double_charge
+from reconciliation.models import (
+    Connection,
+    Decision,
+    DecisionAction,
+    Invoice,
+    InvoiceStatus,
+    Match,
+    MatchKind,
+    MatchStatus,
+    Provider,
+    Role,
+    TransactionStatus,
+    Workspace,
+)
+from reconciliation.posting import post_approved
+from reconciliation.posting.gate import is_gate_hit, release
+from tests.factories import make_invoice, make_transaction, make_user
+from tests.posting_fixtures import BULK_PATH, invoice_values, seed_invoices
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = 7
+VALUES = invoice_values(NUMBER)  # H-000007, 107.40 EUR, issued 2026-10-08, due 2026-11-07
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
+) -> Connection:
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto
+    )
+    return connection
+
+
+def paid_by_hand(workspace: Workspace, qonto: Connection, **fields: Any) -> Any:
+    fields.setdefault("amount", VALUES["total_amount"])
+    fields.setdefault("counterparty_name", "VIR SEPA HARNESS SUPPLIES")
+    fields.setdefault("value_date", VALUES["issue_date"] + timedelta(days=2))
+    fields.setdefault("reference", "facture H7")
+    return make_transaction(workspace, qonto, **fields)
+
+
+def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    debit = paid_by_hand(workspace, qonto, qonto_id="tx-by-hand")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.status, invoice.is_held, invoice.qonto_id) == (
+        InvoiceStatus.NEEDS_REVIEW,
+        True,
+        "",
+    )
+    assert code_of(invoice.hold_reason) == "possible_double_payment"
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert (report.posted, report.probe_review) == (0, 1)
+    match = Match.objects.get(invoice=invoice)
+    assert (match.kind, match.status, match.transaction_id, match.settled_invoice_id) == (
+        MatchKind.DOUBLE_CHARGE,
+        MatchStatus.PROPOSED,
+        debit.pk,
+        None,
+    )
+    assert is_gate_hit(match)
+    assert match.reasons == [
+        "Possible double payment: the bank already paid 107.40 EUR to “VIR SEPA HARNESS "
+        "SUPPLIES” on 2026-10-10 (transaction tx-by-hand, reference facture H7) — invoice "
+        "H-000007 may have been paid by hand."
+    ]
+    decision = Decision.objects.get(invoice=invoice, action=DecisionAction.HOLD)
+    assert (decision.actor, decision.after["code"]) == (None, "possible_double_payment")
+
+
+def test_a_released_invoice_posts(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    paid_by_hand(workspace, qonto)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    match = Match.objects.get(invoice_id=pk)
+
+    released = release(match=match, user=reviewer)
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    match.refresh_from_db()
+    assert (released.status, released.is_held) == (InvoiceStatus.APPROVED, False)
+    assert (match.status, match.decided_by_id) == (MatchStatus.DISMISSED, reviewer.pk)
+    assert invoice.status == InvoiceStatus.POSTED
+    assert report.posted == 1
+    assert len(qonto_emulator.requests(method="POST", path=BULK_PATH)) == 1
+    actions = list(
+        Decision.objects.filter(invoice=invoice).order_by("pk").values_list("action", flat=True)
+    )
+    assert actions[:3] == [
+        DecisionAction.HOLD,
+        DecisionAction.NOT_DUPLICATE,
+        DecisionAction.APPROVE,
+    ]
+
+
+def test_refusing_the_hit_refuses_the_invoice(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    paid_by_hand(workspace, qonto)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    refuse_double_charge(match=Match.objects.get(invoice_id=pk), user=reviewer)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.REFUSED
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+
+
+def test_a_debit_of_the_source_currency_amount_is_a_hit(
+    workspace: Workspace, qonto: Connection
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    Invoice.objects.filter(pk=pk).update(currency="USD")
+    debit = paid_by_hand(
+        workspace,
+        qonto,
+        amount=Decimal("99.12"),
+        local_amount=VALUES["total_amount"],
+        local_currency="USD",
+    )
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    match = Match.objects.get(invoice_id=pk)
+    assert (match.transaction_id, match.amount_basis) == (debit.pk, "local")
+    assert "99.12 EUR (107.40 USD)" in match.reasons[0]
+
+
+def test_the_iban_finds_the_beneficiary_whatever_the_bank_line_calls_it(
+    workspace: Workspace, qonto: Connection
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    Invoice.objects.filter(pk=pk).update(supplier_iban="FR1420041010050500013M02606")
+    debit = paid_by_hand(
+        workspace,
+        qonto,
+        counterparty_name="HS PAYMENTS",
+        counterparty_iban="FR14 2004 1010 0505 0001 3M02 606",
+    )
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Match.objects.get(invoice_id=pk).transaction_id == debit.pk
+
+
+@pytest.mark.parametrize(
+    "debit_fields",
+    [
+        pytest.param({"status": TransactionStatus.PENDING}, id="pending_case"),
+        pytest.param({"counterparty_name": "Other Company SA"}, id="other_beneficiary_case"),
+        pytest.param({"amount": Decimal("107.41")}, id="other_amount_case"),
+        pytest.param({"value_date": VALUES["issue_date"] - timedelta(days=4)}, id="before_case"),
+        pytest.param(
+            {"value_date": VALUES["due_date"] + timedelta(days=8)}, id="after_window_case"
+        ),
+    ],
+)
+def test_what_is_not_a_payment_of_the_invoice_posts(
+    workspace: Workspace, qonto: Connection, debit_fields: dict[str, Any]
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    paid_by_hand(workspace, qonto, **debit_fields)
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+    assert not Match.objects.filter(invoice_id=pk).exists()
+
+
+def test_the_same_invoice_under_another_supplier_spelling_is_a_hit(
+    workspace: Workspace, qonto: Connection
+) -> None:
+    earlier = make_invoice(
+        workspace,
+        status=InvoiceStatus.POSTED,
+        supplier_name="HARNESS SUPPLIES S.A.R.L.",
+        supplier_vat_id="FR 40 303 265 045",
+        number="H 000007",
+        normalized_number=VALUES["normalized_number"],
+        total_amount=VALUES["total_amount"],
+    )
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    match = Match.objects.get(invoice=invoice)
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+    assert (match.settled_invoice_id, match.transaction_id) == (earlier.pk, None)
+    assert match.reasons == [
+        "Possible double payment: invoice H 000007 of 107.40 EUR from “HARNESS SUPPLIES "
+        "S.A.R.L.” is already in Well (posted to Qonto); this one repeats its number and "
+        "amount."
+    ]
+
+
+def test_a_released_hit_is_not_raised_again(workspace: Workspace, qonto: Connection) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    paid_by_hand(workspace, qonto)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    release(match=Match.objects.get(invoice_id=pk), user=reviewer)
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Match.objects.filter(invoice_id=pk).count() == 1
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
