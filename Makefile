@@ -17,7 +17,7 @@ DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
 	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 
-.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps reader-deps bench bench-parse bench-routing bench-post bench-match clean
+.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps reader-deps bench bench-parse bench-routing bench-post bench-match bench-admin bench-soak clean
 
 # The OCR lane's Debian packages: Tesseract 5, its language data for the six languages the
 # parser reads, and the headers tesserocr is compiled against; never a downloaded binary.
@@ -83,6 +83,16 @@ bench-post: install
 
 bench-match: install
 	$(PY) bench/match.py
+
+# PostgreSQL at 127.0.0.1 (database well_bench_admin, dropped and re-created): admin pages at
+# 100,000 documents and 1,000,000 transactions. BENCH_ADMIN_ARGS="--documents 10000 ..." for less.
+bench-admin: install
+	PYTHONUNBUFFERED=1 $(PY) bench/admin.py $(BENCH_ADMIN_ARGS)
+
+# Three qcluster processes on Redis (127.0.0.1:6379, db 11) and PostgreSQL (well_bench_soak),
+# workers SIGKILLed, emulators injecting faults. SOAK_DOCS=300 for a quick run.
+bench-soak: install
+	PYTHONUNBUFFERED=1 $(PY) bench/soak.py --documents $(or $(SOAK_DOCS),10000)
 
 clean:
 	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

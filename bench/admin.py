@@ -301,8 +301,11 @@ def main() -> int:
     from reconciliation.models import Workspace
 
     if arguments.reuse:
-        small, large = Workspace.objects.order_by("pk").values_list("pk", flat=True)[:2]
         from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # the models may have moved on since the seeding
+        small, large = Workspace.objects.order_by("pk").values_list("pk", flat=True)[:2]
 
         get_user_model().objects.filter(username__startswith="bench-").delete()
     else:

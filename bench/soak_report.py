@@ -1,0 +1,179 @@
+"""The soak's ledger (Well's rows against the emulators' state) and its printed table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Ledger:
+    files: int = 0
+    documents: int = 0
+    lost_documents: int = 0
+    duplicate_documents: int = 0
+    marked_duplicates: int = 0
+    invoice_documents: int = 0
+    invoices: int = 0
+    lost_invoices: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    qonto_invoices: int = 0
+    lost_posts: int = 0
+    duplicate_posts: int = 0
+    orphan_posts: int = 0
+    attached: int = 0
+    lost_attachments: int = 0
+    duplicate_attachments: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+def _documents(folders: list[Any], ledger: Ledger) -> None:
+    from reconciliation.models import Document, DocumentStatus
+
+    for folder in folders:
+        names = Counter(
+            Document.objects.filter(workspace_id=folder.workspace_id).values_list(
+                "source_path", flat=True
+            )
+        )
+        wanted = {path.lower() for path in folder.files}
+        seen = {path.lower(): n for path, n in names.items()}
+        ledger.files += len(folder.files)
+        ledger.lost_documents += len(wanted - set(seen))
+        ledger.duplicate_documents += sum(n - 1 for n in seen.values() if n > 1)
+    ledger.documents = Document.objects.count()
+    ledger.marked_duplicates = Document.objects.filter(status=DocumentStatus.DUPLICATE).count()
+
+
+def _invoices(ledger: Ledger) -> None:
+    from django.db.models import Count
+
+    from reconciliation.models import INVOICE_KINDS, Document, DocumentStatus, Invoice
+
+    readable = Document.objects.filter(kind__in=INVOICE_KINDS, status=DocumentStatus.PARSED)
+    ledger.invoice_documents = readable.count()
+    ledger.lost_invoices = readable.filter(invoice__isnull=True).count()
+    ledger.invoices = Invoice.objects.count()
+    ledger.by_status = dict(
+        Invoice.objects.values_list("status").annotate(n=Count("pk")).order_by()
+    )
+
+
+def _posts(sandbox: Any, ledger: Ledger) -> None:
+    from reconciliation.models import Invoice, InvoiceStatus, QontoOrigin
+
+    by_key = sandbox.qonto.invoice_count_by_idempotency_key()
+    by_file = sandbox.qonto.invoice_count_by_file_hash()
+    ledger.qonto_invoices = sum(by_key.values())
+    ledger.duplicate_posts = sum(n - 1 for n in by_key.values() if n > 1) + sum(
+        n - 1 for n in by_file.values() if n > 1
+    )
+    uploaded = Invoice.objects.filter(status=InvoiceStatus.POSTED).exclude(
+        qonto_origin=QontoOrigin.LINKED
+    )
+    keys = set(uploaded.values_list("idempotency_key", flat=True))
+    ledger.lost_posts = len(keys - set(by_key))
+    ledger.orphan_posts = len(set(by_key) - keys)
+    for received, posted in uploaded.values_list("document__received_at", "posted_at"):
+        if received is not None and posted is not None:
+            ledger.latencies.append((posted - received).total_seconds())
+
+
+def _attachments(sandbox: Any, ledger: Ledger) -> None:
+    from reconciliation.models import Match, MatchKind, MatchStatus
+
+    attached = Match.objects.filter(
+        kind=MatchKind.CONFIRMATION_DEBIT, status=MatchStatus.ATTACHED
+    ).select_related("transaction")
+    ledger.attached = attached.count()
+    for match in attached:
+        ours = [
+            a for a in sandbox.qonto.attachments_of(match.transaction.qonto_id) if a.idempotency_key
+        ]
+        if not ours:
+            ledger.lost_attachments += 1
+        files = Counter(a.sha256 for a in ours)
+        ledger.duplicate_attachments += sum(n - 1 for n in files.values() if n > 1)
+
+
+def ledger(sandbox: Any, folders: list[Any]) -> Ledger:
+    result = Ledger()
+    _documents(folders, result)
+    _invoices(result)
+    _posts(sandbox, result)
+    _attachments(sandbox, result)
+    return result
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def report(
+    arguments: Any,
+    database_url: str,
+    clusters: list[Any],
+    accounts: Ledger,
+    *,
+    kills: Any,
+    drained: bool,
+    elapsed: float,
+) -> int:
+    minutes = elapsed / 60
+    one, five, _ = os.getloadavg()
+    peaks = [max(c.peak_kib.values(), default=0) / 1024 for c in clusters]
+    rows = [
+        ("documents (files put in Dropbox)", f"{accounts.files:,}"),
+        ("drained", "yes" if drained else f"NO (stopped after {minutes:.1f} min)"),
+        ("elapsed", f"{minutes:.1f} min"),
+        ("throughput", f"{accounts.documents / minutes:.0f} documents/minute"),
+        (
+            "latency poll → posted",
+            f"p50 {statistics.median(accounts.latencies or [0]):.0f} s, "
+            f"p95 {_p95(accounts.latencies):.0f} s ({len(accounts.latencies)} posted)",
+        ),
+        ("peak memory per worker", ", ".join(f"{p:.0f} MiB" for p in peaks)),
+        ("SIGKILLs", ", ".join(f"{v} {k}" for k, v in sorted(kills.items())) or "none"),
+        (
+            "invoices by status",
+            ", ".join(f"{k} {v}" for k, v in sorted(accounts.by_status.items())),
+        ),
+        ("documents set aside as duplicates (by design)", accounts.marked_duplicates),
+        (
+            "Qonto supplier invoices / attachments",
+            f"{accounts.qonto_invoices} / {accounts.attached}",
+        ),
+        ("LOST documents / invoices", f"{accounts.lost_documents} / {accounts.lost_invoices}"),
+        ("LOST posts / attachments", f"{accounts.lost_posts} / {accounts.lost_attachments}"),
+        (
+            "DUPLICATE documents / posts / attachments",
+            f"{accounts.duplicate_documents} / {accounts.duplicate_posts} / "
+            f"{accounts.duplicate_attachments}",
+        ),
+        ("orphans on Qonto (no posted invoice)", accounts.orphan_posts),
+        ("load average", f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"),
+    ]
+    print(
+        f"\nSoak: {arguments.clusters} qcluster × {arguments.workers} workers, Redis db 11, "
+        f"PostgreSQL {database_url.rsplit('/', 1)[-1]}, kill every ~{arguments.kill_every:.0f} s, "
+        f"fault rate {arguments.fault_rate:.0%}, leases {arguments.lease} s"
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    bad = (
+        accounts.lost_documents
+        + accounts.lost_invoices
+        + accounts.lost_posts
+        + accounts.lost_attachments
+        + accounts.duplicate_documents
+        + accounts.duplicate_posts
+        + accounts.duplicate_attachments
+    )
+    verdict = "yes" if not bad else "NO"
+    print(f"\n0 lost, 0 duplicated: {verdict}; drained: {'yes' if drained else 'NO'}")
+    return 0 if drained and not bad else 1
