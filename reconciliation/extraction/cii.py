@@ -2,8 +2,8 @@
 
 Covers ZUGFeRD 1.0 (``CrossIndustryDocument``) and ZUGFeRD 2.x / Factur-X / XRechnung-CII
 (``CrossIndustryInvoice``). Elements are matched by local name so every namespace version
-reads the same way. UBL XRechnung is not read: it has no text-layer twin in the PDF/A-3
-world and the product receives it as a bare XML file, not a PDF.
+reads the same way. An attachment that is not CII is tried as UBL 2.1 (XRechnung UBL,
+``reconciliation.extraction.ubl``), read into the same `CiiInvoice`.
 """
 
 from __future__ import annotations
@@ -103,8 +103,10 @@ def read_embedded_invoice(doc: PDFDocument) -> CiiInvoice | None:
             else len(PREFERRED_NAMES)
         ),
     )
+    from reconciliation.extraction.ubl import parse_ubl
+
     for name, data in ranked:
-        invoice = parse_cii(data)
+        invoice = parse_cii(data) or parse_ubl(data)
         if invoice is not None:
             invoice.attachment = name
             return invoice
