@@ -1,4 +1,4 @@
-"""Envelope encryption for provider tokens.
+"""Envelope encryption for provider tokens and stored files.
 
 Each workspace has its own random AES-256 data key, stored only *wrapped* (AES-256-GCM) by the
 master key from ``WELL_MASTER_KEY``. Tokens are encrypted with the data key and bound through
@@ -245,3 +245,61 @@ def decrypt(data_key: bytes, ciphertext: bytes, *, associated_data: bytes) -> st
             "connection or purpose, was encrypted under another data key, or was tampered with"
         ) from None
     return plaintext.decode("utf-8")
+
+
+# --- files ----------------------------------------------------------------------------------
+#: Stored file: ``b"WF1"`` + the file's own key wrapped by the workspace's data key (nonce +
+#: 32 bytes + tag) + nonce + AES-GCM(content + tag). Both seals carry the associated data, so a
+#: file renamed, copied into another workspace's folder or given another purpose will not open.
+FILE_MAGIC = b"WF1"
+_FILE_KEY_LENGTH = NONCE_BYTES + KEY_BYTES + 16
+FILE_OVERHEAD = len(FILE_MAGIC) + _FILE_KEY_LENGTH + NONCE_BYTES + 16
+
+
+def file_associated_data(workspace_id: int, name: str) -> bytes:
+    """What a stored file is bound to: its workspace and its name, which says what it is
+    (``documents/7/ab/<sha256>.pdf``: the document with that content; ``pages/7/...``: a page
+    image of it)."""
+    if isinstance(workspace_id, bool) or not isinstance(workspace_id, int) or workspace_id < 0:
+        raise ValueError("workspace_id must be a non-negative integer")
+    if not name or name.startswith("/") or ".." in name.split("/"):
+        raise ValueError("a stored file's name is a relative path")
+    return f"well/v1/file/workspace={workspace_id}/{name}".encode()
+
+
+def is_sealed_file(blob: bytes) -> bool:
+    return len(blob) >= FILE_OVERHEAD and blob.startswith(FILE_MAGIC)
+
+
+def seal_file(data_key: bytes, content: bytes, *, associated_data: bytes) -> bytes:
+    """Envelope: a fresh key per file, wrapped by the workspace's data key."""
+    if len(data_key) != KEY_BYTES:
+        raise ValueError(f"a data key is {KEY_BYTES} bytes, got {len(data_key)}")
+    context = FILE_MAGIC + associated_data
+    file_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+    key_nonce, nonce = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
+    wrapped = key_nonce + AESGCM(bytes(data_key)).encrypt(key_nonce, file_key, context)
+    return FILE_MAGIC + wrapped + nonce + AESGCM(file_key).encrypt(nonce, content, context)
+
+
+def open_file(data_key: bytes, sealed: bytes, *, associated_data: bytes) -> bytes:
+    sealed = bytes(sealed)
+    if not is_sealed_file(sealed):
+        raise DecryptionError("this is not a stored file in the WF1 format")
+    context = FILE_MAGIC + associated_data
+    start = len(FILE_MAGIC)
+    wrapped = sealed[start : start + _FILE_KEY_LENGTH]
+    nonce = sealed[start + _FILE_KEY_LENGTH : start + _FILE_KEY_LENGTH + NONCE_BYTES]
+    try:
+        file_key = AESGCM(bytes(data_key)).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context
+        )
+        return AESGCM(file_key).decrypt(
+            nonce, sealed[start + _FILE_KEY_LENGTH + NONCE_BYTES :], context
+        )
+    except InvalidTag:
+        context_text = associated_data.decode("utf-8", errors="replace")
+        raise DecryptionError(
+            f"the stored file does not open as {context_text}: it belongs to another workspace "
+            "or document, was encrypted under another data key, or was tampered with"
+        ) from None

@@ -46,9 +46,10 @@ def test_renders_a_page_and_caches_it(workspace: Workspace) -> None:
     assert (first.content_type, first.from_cache) == ("image/png", False)
     assert Image.open(io.BytesIO(first.content)).size == (893, 1263)
     for page in (1, 2):
-        key = rendering.cache_key(document.content_hash, page)
+        key = rendering.cache_key(document.workspace_id, document.content_hash, page)
         assert key == (
-            f"render-cache/{document.content_hash[:2]}/{document.content_hash}/p00{page}-s150.png"
+            f"pages/{document.workspace_id}/{document.content_hash[:2]}/{document.content_hash}"
+            f"/p00{page}-s150.png"
         )
         assert default_storage.exists(key)
     again = rendering.page_image(document=document, page=1)
@@ -82,7 +83,9 @@ def test_refuses_what_it_must_not_render(
     outcome = rendering.page_image(document=document, page=page)
     assert isinstance(outcome, rendering.RenderFailure)
     assert outcome.code == code
-    assert not default_storage.exists(rendering.cache_key(document.content_hash, page))
+    assert not default_storage.exists(
+        rendering.cache_key(document.workspace_id, document.content_hash, page)
+    )
 
 
 def test_shows_at_most_ten_pages(workspace: Workspace) -> None:

@@ -164,8 +164,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Every stored file is sealed with its workspace's key and kept in its workspace's data region
+# (reconciliation.files). One storage per region: WELL_STORAGE_EU / _UK / _US, as
+# file:///path or s3://bucket?endpoint=...&region=...&prefix=...; MEDIA_ROOT/<region> when unset.
+WELL_STORAGES: dict[str, str] = {
+    region: env.str(f"WELL_STORAGE_{region.upper()}", default="") for region in ("eu", "uk", "us")
+}
 STORAGES: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "reconciliation.files.WorkspaceStorage"},
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",

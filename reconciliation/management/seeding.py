@@ -58,6 +58,7 @@ class StoredPdf:
     name: str
     sha256: str
     size: int
+    content: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -73,14 +74,21 @@ class SeedReport:
 
 
 def store_pdfs(count: int, seed: int) -> list[StoredPdf]:
-    """``count`` small real invoices from the sandbox generator, each stored once."""
+    """``count`` small real invoices from the sandbox generator (stored per workspace, sealed
+    with its key, by ``seed_workspace``)."""
     stored = []
     for pdf in islice(generate_vendor_stream(seed, count), count):
-        name = f"seed/{pdf.sha256[:2]}/{pdf.sha256}.pdf"
-        if not default_storage.exists(name):
-            default_storage.save(name, ContentFile(pdf.content))
-        stored.append(StoredPdf(name, pdf.sha256, len(pdf.content)))
+        stored.append(StoredPdf(pdf.sha256, pdf.sha256, len(pdf.content), pdf.content))
     return stored
+
+
+def _pdf_name(workspace_id: int, pdf: StoredPdf) -> str:
+    return f"documents/{workspace_id}/{pdf.sha256[:2]}/{pdf.sha256}.pdf"
+
+
+def _store_for(workspace_id: int, pdfs: list[StoredPdf]) -> None:
+    for pdf in pdfs:
+        default_storage.save(_pdf_name(workspace_id, pdf), ContentFile(pdf.content))
 
 
 class Ids:
@@ -166,6 +174,7 @@ def seed_workspace(
             watched_folder="/Invoices",
             account_label="Dropbox",
         )
+        _store_for(workspace.pk, pdfs)
         vendors = _vendors(workspace.pk, max(5, min(300, sizes.documents // 300)), ids, rng)
         report.vendors = insert(Vendor, vendors)
         plan = _DocumentPlan(workspace.pk, sizes.documents, vendors, pdfs, ids, rng)
@@ -282,7 +291,7 @@ class _DocumentPlan:
                 "content_hash": pdf.sha256,
                 "size": pdf.size,
                 "mime_type": "application/pdf",
-                "file": pdf.name,
+                "file": _pdf_name(self.workspace_id, pdf),
                 "kind": kind if status != DocumentStatus.NEW else DocumentKind.UNKNOWN,
                 "kind_confidence": Decimal("0.9500"),
                 "status": status,

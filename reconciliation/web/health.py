@@ -19,13 +19,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from reconciliation.files.regions import backend, regions
 from reconciliation.schedules import PREFIX
 
 logger = logging.getLogger(__name__)
@@ -95,9 +95,12 @@ def check_scheduler() -> str:
 
 
 def check_storage() -> str:
-    """Documents are written on every poll: prove the storage takes a write and a delete."""
-    name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
-    default_storage.delete(name)
+    """Documents are written on every poll: prove each data region's storage takes a write and
+    a delete (the probe holds no workspace data, so it goes to the region's storage directly)."""
+    for region in regions():
+        storage = backend(region)
+        name = storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
+        storage.delete(name)
     return ""
 
 

@@ -7,8 +7,9 @@ parsed are rendered, only their first `MAX_RENDER_PAGES` pages, in a separate pr
 request waits at most `RENDER_WALL_SECONDS`; a breach is remembered for an hour so a hostile
 file cannot make every page view wait again.
 
-Images are cached through Django's storage under `CACHE_PREFIX`, keyed by the content hash,
-the page and the scale: the same bytes are rendered once, whoever asks. Every caller checks
+Images are cached through Django's storage under `CACHE_PREFIX/<workspace>/`, keyed by the
+content hash, the page and the scale, sealed with the workspace's key like the PDF itself: the
+same bytes are rendered once per workspace. Every caller checks
 that the user may see the document before asking for its pages.
 """
 
@@ -32,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from reconciliation.models import Document
 
-#: Where page images live in the default storage.
-CACHE_PREFIX = "render-cache"
+#: Where page images live in the default storage (``pages/<workspace id>/...``).
+CACHE_PREFIX = "pages"
 #: 1.5 × 72 dpi = 108 dpi: an A4 page is 893 × 1263 pixels, sharp enough to read small print.
 RENDER_SCALE = 1.5
 #: Only the first pages of a document are shown (invoices are short; the rest is terms).
@@ -91,12 +92,14 @@ def render_refusal(document: Document) -> RenderFailure | None:
     return None
 
 
-def cache_key(content_hash: str, page: int, scale: float = RENDER_SCALE) -> str:
-    return f"{CACHE_PREFIX}/{content_hash[:2]}/{content_hash}/p{page:03d}-s{round(scale * 100)}.png"
+def cache_key(workspace_id: int, content_hash: str, page: int, scale: float = RENDER_SCALE) -> str:
+    folder = f"{CACHE_PREFIX}/{workspace_id}/{content_hash[:2]}/{content_hash}"
+    return f"{folder}/p{page:03d}-s{round(scale * 100)}.png"
 
 
-def _failure_key(content_hash: str, scale: float) -> str:
-    return f"{CACHE_PREFIX}/{content_hash[:2]}/{content_hash}/failed-s{round(scale * 100)}.json"
+def _failure_key(workspace_id: int, content_hash: str, scale: float) -> str:
+    folder = f"{CACHE_PREFIX}/{workspace_id}/{content_hash[:2]}/{content_hash}"
+    return f"{folder}/failed-s{round(scale * 100)}.json"
 
 
 def page_image(
@@ -114,11 +117,11 @@ def page_image(
     count = renderable_page_count(document)
     if not 1 <= page <= count:
         return RenderFailure("no_such_page", f"Page {page} is not shown for this document.")
-    key = cache_key(document.content_hash, page, scale)
+    key = cache_key(document.workspace_id, document.content_hash, page, scale)
     if default_storage.exists(key):
         with default_storage.open(key, "rb") as cached:
             return PageImage(cached.read(), "image/png", from_cache=True)
-    remembered = _remembered_failure(document.content_hash, scale)
+    remembered = _remembered_failure(document.workspace_id, document.content_hash, scale)
     if remembered is not None:
         return remembered
     if not _slots.acquire(timeout=RENDER_WALL_SECONDS):
@@ -138,10 +141,10 @@ def page_image(
     return PageImage(image, "image/png", from_cache=False)
 
 
-def _remembered_failure(content_hash: str, scale: float) -> RenderFailure | None:
+def _remembered_failure(workspace_id: int, content_hash: str, scale: float) -> RenderFailure | None:
     from django.core.files.storage import default_storage
 
-    key = _failure_key(content_hash, scale)
+    key = _failure_key(workspace_id, content_hash, scale)
     if not default_storage.exists(key):
         return None
     with default_storage.open(key, "rb") as stored:
@@ -163,13 +166,13 @@ def _render_and_store(
     if isinstance(outcome, RenderFailure):
         if outcome.code != "busy":
             payload = {"code": outcome.code, "reason": outcome.reason, "at": time.time()}
-            key = _failure_key(document.content_hash, scale)
+            key = _failure_key(document.workspace_id, document.content_hash, scale)
             with contextlib.suppress(OSError):
                 default_storage.delete(key)
                 default_storage.save(key, ContentFile(json.dumps(payload).encode()))
         return outcome
     for number, content in outcome.items():
-        key = cache_key(document.content_hash, number, scale)
+        key = cache_key(document.workspace_id, document.content_hash, number, scale)
         if not default_storage.exists(key):
             default_storage.save(key, ContentFile(content))
     return outcome

@@ -1,0 +1,113 @@
+"""Stored files are sealed with their workspace's key (AES-256-GCM, envelope) and bound to their
+workspace and document: on disk nothing is readable, through Well everything is, and a file
+copied into another workspace's folder does not open."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from connectors.crypto import DecryptionError
+from reconciliation.models import DataRegion, Document, Role, Workspace
+from tests.factories import PASSWORD, make_document, make_user, make_workspace
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _own_media_root(settings: SettingsWrapper, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.WELL_STORAGES = {}
+
+
+def _stored(workspace: Workspace, content: bytes = PDF) -> Document:
+    digest = hashlib.sha256(content).hexdigest()
+    document = make_document(workspace, content_hash=digest, size=len(content))
+    document.file.save("invoice.pdf", ContentFile(content), save=True)
+    return document
+
+
+def _on_disk(settings: SettingsWrapper, region: str, name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / region / name
+
+
+def test_a_stored_document_is_sealed_on_disk_and_opens_through_well(
+    settings: SettingsWrapper, workspace: Workspace
+) -> None:
+    document = _stored(workspace)
+    assert (
+        document.file.name
+        == f"documents/{workspace.pk}/{document.content_hash[:2]}/{document.content_hash}.pdf"
+    )
+    raw = _on_disk(settings, "eu", document.file.name).read_bytes()
+    assert raw.startswith(b"WF1")
+    assert b"%PDF" not in raw
+    with document.file.open("rb") as handle:
+        assert handle.read() == PDF
+
+
+def test_a_file_copied_into_another_workspaces_folder_does_not_open(
+    settings: SettingsWrapper, workspace: Workspace
+) -> None:
+    other = make_workspace("Other SAS")
+    document = _stored(workspace)
+    stolen = document.file.name.replace(f"documents/{workspace.pk}/", f"documents/{other.pk}/")
+    target = _on_disk(settings, "eu", stolen)
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(_on_disk(settings, "eu", document.file.name), target)
+    with pytest.raises(DecryptionError, match="belongs to another workspace"):
+        default_storage.open(stolen)
+
+
+def test_a_file_renamed_inside_its_workspace_does_not_open(
+    settings: SettingsWrapper, workspace: Workspace
+) -> None:
+    document = _stored(workspace)
+    renamed = f"documents/{workspace.pk}/00/{'0' * 64}.pdf"
+    target = _on_disk(settings, "eu", renamed)
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(_on_disk(settings, "eu", document.file.name), target)
+    with pytest.raises(DecryptionError):
+        default_storage.open(renamed)
+
+
+def test_a_tampered_file_does_not_open(settings: SettingsWrapper, workspace: Workspace) -> None:
+    document = _stored(workspace)
+    path = _on_disk(settings, "eu", document.file.name)
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DecryptionError):
+        default_storage.open(document.file.name)
+
+
+def test_a_name_without_a_workspace_is_refused(workspace: Workspace) -> None:
+    with pytest.raises(Exception, match="names no workspace"):
+        default_storage.save("loose/file.pdf", ContentFile(PDF))
+
+
+def test_the_data_region_chooses_where_files_are_kept(settings: SettingsWrapper) -> None:
+    workspace = make_workspace("Yankee Inc", data_region=DataRegion.US)
+    document = _stored(workspace)
+    assert _on_disk(settings, "us", document.file.name).is_file()
+    assert not _on_disk(settings, "eu", document.file.name).exists()
+
+
+def test_the_download_is_decrypted_for_a_member(workspace: Workspace) -> None:
+    document = _stored(workspace)
+    user = make_user(workspace=workspace, role=Role.REVIEWER)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    response = client.get(reverse("admin:reconciliation-review-file", args=[document.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
