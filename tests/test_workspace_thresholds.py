@@ -23,6 +23,8 @@ def _form(workspace: Workspace, **changes: object) -> dict[str, object]:
         "review_threshold": workspace.review_threshold,
         "auto_post_threshold": workspace.auto_post_threshold,
         "match_threshold": workspace.match_threshold,
+        "qonto_link_threshold": workspace.qonto_link_threshold,
+        "vat_id": workspace.vat_id,
         "review_vendors_in_training": "",
         "poll_interval_minutes": workspace.poll_interval_minutes,
         "max_syncs_per_hour": workspace.max_syncs_per_hour,
