@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from weakref import WeakKeyDictionary
 
 from reconciliation.extraction.candidates import Guess
 from reconciliation.extraction.document import Document, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import FoundId, find_vat_ids
+from reconciliation.extraction.identifiers import FoundHost, FoundId, find_hosts, find_vat_ids
 from reconciliation.extraction.labels import LEGAL_FORM, SELLER_ROLE
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
@@ -90,6 +91,10 @@ class BuyerZones:
 
     def __init__(self) -> None:
         self.zones: dict[int, list[tuple[float, float]]] = {}
+        # What is worked out once per page from these zones: the seller's blocks, and the
+        # seller's VAT id (per company the caller says we are).
+        self.sellers: BuyerZones | None = None
+        self.vat_ids: dict[Ourselves, Guess | None] = {}
 
     def add(self, line: Line, x0: float, x1: float) -> None:
         self.zones.setdefault(line.index, []).append((x0, x1))
@@ -109,7 +114,9 @@ class BuyerZones:
 def seller_lines(doc: Document, buyers: BuyerZones) -> BuyerZones:
     """The seller's blocks: the lines under a "Seller", "From", "Lieferant", "Fournisseur"...
     heading that starts its cell, in the heading's column, outside the buyer's block."""
-    zones = BuyerZones()
+    if buyers.sellers is not None:
+        return buyers.sellers
+    zones = buyers.sellers = BuyerZones()
     for hit in doc.search(SELLER_ROLE):
         line = hit.line
         if buyers.covers(line, hit.start):
@@ -203,17 +210,43 @@ def in_zone(doc: Document, zones: BuyerZones, guess: Guess) -> bool:
     return False
 
 
+# Cells found per document, finder and line: the VAT ids and IBANs of a page are looked up
+# by several rules (seller's VAT id, rivals, payee IBANs, the IBAN itself).
+_ID_START = re.compile(r"(?<![A-Za-z])[A-Za-z]{2}[A-Za-z0-9]?[\s.-]?\d")
+_CELLS: WeakKeyDictionary[Document, dict[tuple[str, int], list[FoundId]]] = WeakKeyDictionary()
+
+
 def in_cells(doc: Document, line: Line, finder: Callable[[str], list[FoundId]]) -> list[FoundId]:
     """What ``finder`` finds in each cell of the line, at the line's offsets: an identifier
     never runs from one column into the next ("NL1222… B01    BTW-nummer: FR55…")."""
-    found: list[FoundId] = []
-    start = 0
-    while start < len(line.text):
-        end = max(doc.segment_end(line, start), start + 1)
-        for item in finder(line.text[start:end]):
-            found.append(replace(item, start=item.start + start, end=item.end + start))
-        start = end + 1
+    memo = _CELLS.setdefault(doc, {})
+    key = (finder.__name__, line.index)
+    if key in memo:
+        return memo[key]
+    found = finder(line.text)
+    # Cell by cell only when the line has more places an identifier can start (a country
+    # code before a digit) than the whole line gave: the usual line costs one look-up.
+    if len(_ID_START.findall(line.text)) > len(found):
+        found = []
+        start = 0
+        while start < len(line.text):
+            end = max(doc.segment_end(line, start), start + 1)
+            for item in finder(line.text[start:end]):
+                found.append(replace(item, start=item.start + start, end=item.end + start))
+            start = end + 1
+    memo[key] = found
     return found
+
+
+_HOSTS: WeakKeyDictionary[Document, dict[int, list[FoundHost]]] = WeakKeyDictionary()
+
+
+def hosts_in(doc: Document, line: Line) -> list[FoundHost]:
+    """The web and mail hosts on a line, looked up once per document."""
+    memo = _HOSTS.setdefault(doc, {})
+    if line.index not in memo:
+        memo[line.index] = find_hosts(line.text)
+    return memo[line.index]
 
 
 def rival_vat_ids(doc: Document, chosen: Guess | None, ourselves: Ourselves) -> list[Evidence]:

@@ -11,6 +11,7 @@ from reconciliation.extraction.blocks import (
     BuyerZones,
     Ourselves,
     buyer_lines,
+    hosts_in,
     in_buyer_context,
     in_cells,
     rival_vat_ids,
@@ -18,7 +19,7 @@ from reconciliation.extraction.blocks import (
 )
 from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.document import Document, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import find_hosts, find_ibans, find_vat_ids
+from reconciliation.extraction.identifiers import find_ibans, find_vat_ids
 from reconciliation.extraction.labels import (
     IBAN_LABEL,
     VAT_LABEL,
@@ -89,6 +90,8 @@ def extract_vat(
     doc: Document, buyers: BuyerZones, ourselves: Ourselves | None = None
 ) -> Guess | None:
     ourselves = ourselves or NOBODY
+    if ourselves in buyers.vat_ids:
+        return buyers.vat_ids[ourselves]
     sellers = seller_lines(doc, buyers)
     payee_ibans = _payee_ibans(doc, buyers)
     iban_countries = {iban.text[:2] for iban in payee_ibans}
@@ -132,7 +135,8 @@ def extract_vat(
             guesses.append(Guess(found.value, evidence, score, features))
     best = pick([g for g in guesses if g.features["buyer"] == 0] or guesses)
     if best is not None and best.features["buyer"]:
-        return None
+        best = None
+    buyers.vat_ids[ourselves] = best
     return best
 
 
@@ -230,7 +234,7 @@ def extract_domain(
     anchors = [vat.evidence] if vat is not None and vat.evidence is not None else []
     rivals = rival_vat_ids(doc, vat, NOBODY)
     for line in doc.lines:
-        for host in find_hosts(line.text):
+        for host in hosts_in(doc, line):
             if host.from_email and host.host in FREE_MAIL:
                 continue
             label = registered_label(host.host).replace("-", "")

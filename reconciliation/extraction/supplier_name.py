@@ -12,6 +12,7 @@ from reconciliation.extraction.blocks import (
     NOBODY,
     BuyerZones,
     Ourselves,
+    hosts_in,
     in_zone,
     rival_vat_ids,
     seller_lines,
@@ -19,7 +20,6 @@ from reconciliation.extraction.blocks import (
 )
 from reconciliation.extraction.candidates import Guess, pick
 from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import find_hosts
 from reconciliation.extraction.labels import (
     DOCUMENT_TITLES,
     LEGAL_FORM,
@@ -179,7 +179,7 @@ def _corroborate(
     labels = {
         registered_label(h.host).replace("-", "")
         for line in doc.lines
-        for h in find_hosts(line.text)
+        for h in hosts_in(doc, line)
         if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
     }
     labels = {label for label in labels if len(label) >= 3}
@@ -528,19 +528,20 @@ def _from_domain_names(doc: Document, buyers: BuyerZones) -> list[Guess]:
     labels = {
         registered_label(h.host).replace("-", "")
         for line in doc.lines
-        for h in find_hosts(line.text)
+        for h in hosts_in(doc, line)
         if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
     }
     labels = {label for label in labels if len(label) >= 4}
     guesses: list[Guess] = []
-    for line in doc.lines:
+    for line, folded in zip(doc.lines, doc.folded, strict=True) if labels else ():
         start = 0
-        while labels and start < len(line.text):
+        while start < len(line.text):
             end = max(doc.segment_end(line, start), start + 1)
+            cell = folded[start:end]
+            key = re.sub(r"[^a-z0-9]", "", LEGAL_FORM.sub(" ", cell))
             text = _clean_name(line.text[start:end])
-            key = re.sub(r"[^a-z0-9]", "", fold(LEGAL_FORM.sub(" ", fold(text))))
             if key in labels and _looks_like_name(text) and not buyers.covers(line, start):
-                form = float(bool(LEGAL_FORM.search(fold(text))))
+                form = float(bool(LEGAL_FORM.search(cell)))
                 guesses.append(
                     Guess(
                         text,
