@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
+from pytest_django.fixtures import Settings
 
-from reconciliation.models import Role, Workspace
+from connectors.sandbox import Sandbox
+from reconciliation.models import Connection, Invoice, Provider, Role, Workspace
 from tests.factories import PASSWORD, make_user, make_workspace
+from tests.posting_fixtures import seed_invoices
 
 pytest_plugins = ["tests.plugins.sandbox"]
 
@@ -31,7 +36,6 @@ def connect_with_emulator_tokens() -> object:
 
     from connectors.oauth import TokenSet
     from reconciliation.connections.tokens import store_tokens
-    from reconciliation.models import Provider
     from tests.factories import make_connection
 
     def connect(workspace: Workspace, provider: Provider, emulator: object, **fields: object):  # type: ignore[no-untyped-def]
@@ -49,3 +53,34 @@ def connect_with_emulator_tokens() -> object:
         return connection
 
     return connect
+
+
+@pytest.fixture
+def qonto_read_timeout() -> float | None:
+    """The HTTP read timeout of ``qonto``'s calls; a module overrides this fixture to shorten it
+    (None keeps the settings' own)."""
+    return None
+
+
+@pytest.fixture
+def qonto(
+    workspace: Workspace,
+    sandbox_settings: Sandbox,
+    connect_with_emulator_tokens: Any,
+    settings: Settings,
+    qonto_read_timeout: float | None,
+) -> Connection:
+    """The workspace's active Qonto connection, on tokens the emulator issued."""
+    if qonto_read_timeout is not None:
+        settings.HTTP_READ_TIMEOUT = qonto_read_timeout
+    connection: Connection = connect_with_emulator_tokens(
+        workspace, Provider.QONTO, sandbox_settings.qonto
+    )
+    return connection
+
+
+@pytest.fixture
+def invoice(workspace: Workspace, qonto: Connection) -> Invoice:
+    """One approved invoice with its stored PDF, ready to post on ``qonto``."""
+    [pk] = seed_invoices(workspace, 1)
+    return Invoice.objects.get(pk=pk)

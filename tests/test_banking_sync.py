@@ -6,18 +6,15 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
 from reconciliation.intake.transaction_mirror import INITIAL_LOOKBACK, OVERLAP, sync_transactions
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
-    Provider,
     SyncKind,
     SyncRun,
     SyncStatus,
@@ -32,17 +29,8 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: Settings,
-) -> Connection:
-    settings.HTTP_READ_TIMEOUT = 3.0
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
+def qonto_read_timeout() -> float:
+    return 3.0
 
 
 def seed(emulator: QontoEmulator, count: int, *, step: float = 60.0) -> list[str]:

@@ -3,19 +3,15 @@ a mixed 200 answer back to each invoice by idempotency key."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from pytest_django.fixtures import Settings as SettingsWrapper
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     Connection,
     Invoice,
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
-    Provider,
     Workspace,
 )
 from reconciliation.posting import RetryBudget, post_approved, upload_file_name
@@ -28,17 +24,8 @@ QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: SettingsWrapper,
-) -> Connection:
-    settings.HTTP_READ_TIMEOUT = 2.0
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
+def qonto_read_timeout() -> float:
+    return 2.0
 
 
 def files_per_request(emulator: QontoEmulator) -> list[list[str]]:

@@ -7,20 +7,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.db import connection as database
 from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     Connection,
     Invoice,
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
-    Provider,
     Workspace,
 )
 from reconciliation.posting import (
@@ -32,16 +30,6 @@ from reconciliation.posting import (
 from tests.posting_fixtures import seed_invoices
 
 BULK = "/v2/supplier_invoices/bulk"
-
-
-@pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
 
 
 def in_threads(*targets: Callable[[], PostingReport]) -> list[PostingReport]:

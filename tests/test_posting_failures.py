@@ -10,20 +10,17 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
-    Connection,
     Invoice,
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
-    Provider,
     Workspace,
 )
 from reconciliation.posting import RetryBudget, post_approved, retry_invoice
-from tests.posting_fixtures import lookup_requests, mirror_now, seed_invoices
+from tests.posting_fixtures import lookup_requests, mirror_now
 
 pytestmark = pytest.mark.django_db
 
@@ -34,23 +31,8 @@ READ_TIMEOUT = 0.5
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: Settings,
-) -> Connection:
-    settings.HTTP_READ_TIMEOUT = READ_TIMEOUT
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
-
-
-@pytest.fixture
-def invoice(workspace: Workspace, qonto: Connection) -> Invoice:
-    [pk] = seed_invoices(workspace, 1)
-    return Invoice.objects.get(pk=pk)
+def qonto_read_timeout() -> float:
+    return READ_TIMEOUT
 
 
 def outcomes(invoice: Invoice) -> list[str]:

@@ -5,24 +5,20 @@ item bearing our file name stops the re-send."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     Connection,
     Invoice,
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
-    Provider,
     Workspace,
 )
 from reconciliation.posting import RetryBudget, post_approved
-from tests.posting_fixtures import BULK_PATH, lookup_requests, mirror_now, seed_invoices
+from tests.posting_fixtures import BULK_PATH, lookup_requests, mirror_now
 from tests.posting_scenarios import KEY_LIFETIME_SECONDS, run_expiring_keys
 
 pytestmark = pytest.mark.django_db
@@ -32,23 +28,8 @@ QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: Settings,
-) -> Connection:
-    settings.HTTP_READ_TIMEOUT = 0.5
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
-
-
-@pytest.fixture
-def invoice(workspace: Workspace, qonto: Connection) -> Invoice:
-    [pk] = seed_invoices(workspace, 1)
-    return Invoice.objects.get(pk=pk)
+def qonto_read_timeout() -> float:
+    return 0.5
 
 
 def next_window(invoice: Invoice, emulator: QontoEmulator, *, minutes: int) -> None:

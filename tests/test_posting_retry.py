@@ -4,13 +4,12 @@ row; and the attempt rows themselves can never be rewritten once finished."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     AppendOnlyError,
     Connection,
@@ -20,7 +19,6 @@ from reconciliation.models import (
     InvoiceStatus,
     PostAttempt,
     PostOutcome,
-    Provider,
     Role,
     Workspace,
 )
@@ -29,16 +27,6 @@ from tests.factories import PASSWORD, make_user
 from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
 
 
 def test_rejected_then_fixed_then_retried(

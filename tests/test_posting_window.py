@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,7 +13,7 @@ from pytest_django.fixtures import Settings
 from connectors.config import QontoConfig
 from connectors.oauth import StaticTokenSource
 from connectors.qonto import BulkItem, QontoClient
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -35,16 +34,6 @@ from tests.posting_fixtures import seed_invoices
 pytestmark = pytest.mark.django_db
 
 BULK = "/v2/supplier_invoices/bulk"
-
-
-@pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
 
 
 def test_no_post_while_a_folder_sync_runs(
