@@ -52,6 +52,9 @@ from reconciliation.models import (
 )
 from reconciliation.models.vendor import TRAINING_DOCUMENTS
 from reconciliation.money import format_money, is_known_currency, quantize, validate_currency
+from reconciliation.posting import gate
+from reconciliation.posting.gate import is_gate_hit
+from reconciliation.vendors.bank_details import FourEyesError, confirm_bank_details
 from reconciliation.web import rendering
 from reconciliation.web.access import (
     ALL_ROLES,
@@ -654,7 +657,12 @@ def _decide(
             match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
             matching.dismiss_double_charge(match=match, user=user)
             return Outcome("Marked as not a duplicate; it can be approved now.", stay=True)
-    except (review.ReviewError, IllegalTransitionError, matching.MatchConflictError) as error:
+    except (
+        review.ReviewError,
+        IllegalTransitionError,
+        matching.MatchConflictError,
+        FourEyesError,
+    ) as error:
         return Outcome(str(error), messages.ERROR)
     return Outcome("Unknown action.", messages.ERROR)
 
@@ -670,6 +678,14 @@ def _way_forward(
     duplicate as its own, set aside a payment nothing fits. None for the other actions."""
     if action == "reopen":
         return _reopen(request, invoice, user)
+    if action == "confirm_bank_details" and invoice is not None:
+        confirmed = confirm_bank_details(invoice_id=invoice.pk, user=user)
+        return Outcome(confirmed.message, stay=True)
+    if action == "not_duplicate":
+        match = _match_of(request, document, kinds=(MatchKind.DOUBLE_CHARGE,))
+        if is_gate_hit(match):  # held by the gate before posting: released back to the outbox
+            gate.release(match=match, user=user)
+            return Outcome("Not a double payment: released; it is posted in the next window.")
     if action == "read_again":
         return Outcome(review.read_again(document=document, user=user), stay=True)
     if action == "document_not_duplicate":

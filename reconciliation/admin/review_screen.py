@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from reconciliation import review
+from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.models import (
     Decision,
@@ -142,6 +143,7 @@ def review_context(
         ),
         "history": history_of(document, invoice),
         **decisions_open(invoice, double_charge=double_charge, can_edit=can_edit),
+        **held_for_bank_details(invoice),
     }
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
+from reconciliation.admin.bank_details import history_table
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.invoices.routing import record_rule_change, rule_snapshot
 from reconciliation.models import (
@@ -124,6 +125,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "tax_id",
         "domain",
         "ibans",
+        "bank_detail_history",
         "aliases",
         "ledger_account",
         "training_progress_bar",
@@ -135,6 +137,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "created_at",
     ]
     readonly_fields = [
+        "bank_detail_history",
         "training_progress_bar",
         "mapping_table",
         "normalized_name",
@@ -165,6 +168,10 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
             obj.training_progress,
             state,
         )
+
+    @admin.display(description="Bank-detail history")
+    def bank_detail_history(self, obj: Vendor) -> str:
+        return history_table(obj) if obj.pk else "—"
 
     @admin.display(description="Mapping hits")
     def mapping_hit_rate(self, obj: Vendor) -> str:
