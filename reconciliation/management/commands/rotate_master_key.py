@@ -1,7 +1,10 @@
 """Re-wrap every workspace's data key under the first key of WELL_MASTER_KEY.
 
-Rotation: set WELL_MASTER_KEY="new,old", deploy, run this command, then drop "old". Tokens are
-not touched: they stay encrypted with the same per-workspace data keys.
+Rotation: set WELL_MASTER_KEY="new,old", deploy, run this command, then drop "old". Tokens and
+stored files are not re-encrypted: they stay sealed with the same per-workspace data keys. The
+command then opens every stored file of every region under the current keys (and seals files
+still kept in plain from before encryption at rest), and fails if one does not open, so the old
+key is dropped only once everything is reachable without it.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from connectors import crypto
+from reconciliation.files.rotation import check_and_seal
 from reconciliation.models import Workspace
 
 
@@ -49,3 +53,17 @@ class Command(BaseCommand):
             self.stdout.write(f"master key {key_hex}{marker}: {count} workspace(s) before")
         if not options["check"]:
             self.stdout.write(self.style.SUCCESS(f"Re-wrapped {rewrapped} data key(s)."))
+        self._check_files(seal=not options["check"])
+
+    def _check_files(self, *, seal: bool) -> None:
+        opened = sealed = 0
+        failed: list[str] = []
+        for workspace_id in Workspace.objects.values_list("pk", flat=True):
+            report = check_and_seal(workspace_id, seal=seal)
+            opened, sealed = opened + report.opened, sealed + report.sealed_now
+            failed += report.failed
+        self.stdout.write(f"Stored files: {opened} open, {sealed} sealed now (were plain).")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} stored file(s) do not open: " + "; ".join(failed[:20])
+            )
