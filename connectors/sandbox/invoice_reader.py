@@ -255,32 +255,68 @@ def _currency(line: str) -> str | None:
 
 def _identifiers(lines: list[str], words: dict[str, str], supplier: str) -> dict[str, str]:
     """The supplier's VAT id (see :func:`_owners`) and IBAN (the only one printed)."""
+    found: dict[str, str] = {}
+    vat_id = _supplier_vat_id(lines, words, supplier)
+    if vat_id:
+        found["vat_number"] = vat_id
+    iban = _labelled(lines, words["iban"])
+    compact = re.sub(r"\s", "", iban or "")
+    if not _IBAN.match(compact):
+        compact = _first_valid_iban(lines) or ""
+    if compact:
+        found["iban"] = compact
+    return found
+
+
+def _supplier_vat_id(lines: list[str], words: dict[str, str], supplier: str) -> str | None:
     owners = _owners(lines, words, supplier)
     candidates: list[tuple[str | None, str]] = []
     for index, line in enumerate(lines):
         position = line.casefold().find(words["vat_id"].casefold())
         if position < 0:
             continue
-        rest = line[position + len(words["vat_id"]) :].lstrip(" :.")
-        compact = re.sub(r"\s", "", _SEPARATORS.split(rest)[0])
-        if _VAT_ID.match(compact):
+        compact = _vat_after(line[position + len(words["vat_id"]) :], lines[index + 1 : index + 3])
+        if compact:
             owner = "seller" if supplier.casefold() in line.casefold() else owners[index]
             candidates.append((owner, compact))
-    found: dict[str, str] = {}
     sellers = [vat for owner, vat in candidates if owner == "seller"]
     others = [vat for owner, vat in candidates if owner is None]
     if sellers:
-        found["vat_number"] = sellers[0]
-    elif others:
+        return sellers[0]
+    if others:
         # With the buyer's block found, the first other one; without, the footer's (last).
         bought = any(owner == "buyer" for owner, _ in candidates)
-        found["vat_number"] = others[0] if bought else others[-1]
-    iban = _labelled(lines, words["iban"])
-    if iban:
-        compact = re.sub(r"\s", "", iban)
-        if _IBAN.match(compact):
-            found["iban"] = compact
-    return found
+        return others[0] if bought else others[-1]
+    return None
+
+
+def _vat_after(rest: str, following: list[str]) -> str | None:
+    """The VAT id after its label, or, when the label stands alone (a column printed as
+    label above value), the first of the next lines that is a VAT id and nothing else."""
+    rest = rest.lstrip(" :.")
+    if rest.strip():
+        compact = re.sub(r"\s", "", _SEPARATORS.split(rest)[0])
+        return compact if _VAT_ID.match(compact) else None
+    return next((line.strip() for line in following if _VAT_ID.match(line.strip())), None)
+
+
+_IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[0-9A-Z]{4}){2,7}(?: ?[0-9A-Z]{1,4})?\b")
+
+
+def _first_valid_iban(lines: list[str]) -> str | None:
+    """An IBAN printed among other words (a bank column beside an address): the first
+    sequence of IBAN shape whose check digits hold."""
+    for line in lines:
+        for match in _IBAN_IN_TEXT.finditer(line):
+            compact = match.group(0).replace(" ", "")
+            if _IBAN.match(compact) and _iban_checks(compact):
+                return compact
+    return None
+
+
+def _iban_checks(iban: str) -> bool:
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
 
 
 def _owners(lines: list[str], words: dict[str, str], supplier: str) -> list[str | None]:
