@@ -17,7 +17,7 @@ DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
 	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 
-.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps reader-deps bench bench-parse bench-routing bench-post bench-match bench-admin bench-soak clean
+.PHONY: install run test lint typecheck pytest pytest-postgres browser-deps ocr-deps reader-deps bench bench-parse bench-unseen bench-routing bench-post bench-match bench-admin bench-soak clean
 
 # The OCR lane's Debian packages: Tesseract 5, its language data for the six languages the
 # parser reads, and the headers tesserocr is compiled against; never a downloaded binary.
@@ -70,10 +70,14 @@ reader-deps:
 ocr-deps:
 	@dpkg -s $(OCR_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null)
 
-bench: bench-parse bench-routing bench-post bench-match
+bench: bench-parse bench-unseen bench-routing bench-post bench-match
 
 bench-parse: install
 	$(PY) bench/parse.py --scanned $(CORPUS)
+
+# Generated invoices on layouts the demo never uses (text lane, XML off), per field and layout.
+bench-unseen: install
+	$(PY) bench/unseen.py
 
 bench-routing: install
 	$(PY) bench/routing.py
