@@ -331,9 +331,20 @@ def main() -> None:
     parser.add_argument(
         "--errors", action="store_true", help="list wrongly auto-approved documents"
     )
+    parser.add_argument(
+        "--history", type=int, default=10_000, help="decided documents for the simulator timing"
+    )
+    parser.add_argument(
+        "--simulator-only", action="store_true", help="only the threshold simulator timing"
+    )
     arguments = parser.parse_args()
     logging.getLogger("reconciliation").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
+    from bench.routing_history import print_timing
+
+    if arguments.simulator_only:
+        print_timing(arguments.history)
+        return
     bench = Bench(_scorer(arguments.corpus))
 
     print("Routing benchmark (thresholds 55 / 85, no routing rules)\n")
@@ -389,6 +400,7 @@ def main() -> None:
         for tally in [*corpus.values(), *(p.policy_off for p in points)]:
             for line in tally.approved_wrong:
                 print("  wrongly approved:", line)
+    print_timing(arguments.history)
 
 
 def _row(name: str, tally: Tally) -> None:

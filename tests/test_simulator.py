@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from reconciliation.invoices.routing import decide_route
@@ -14,6 +15,7 @@ from reconciliation.models import (
     DecisionAction,
     Invoice,
     InvoiceStatus,
+    Role,
     RoutingRule,
     Vendor,
     Workspace,
@@ -160,3 +162,27 @@ def test_simulator_looks_back_the_chosen_period_only() -> None:
     assert year.documents == 51
     assert year.candidate.auto_posted == 13
     assert year.candidate.corrected == 1  # Well's own edit of the old one does not count
+
+
+def test_simulator_page_shows_the_replay_to_superusers_only() -> None:
+    workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
+    _seed(workspace)
+    url = f"/admin/reconciliation/workspace/{workspace.pk}/simulator/"
+    admin = Client()
+    admin.force_login(make_user("root", superuser=True))
+    member = Client()
+    member.force_login(make_user("boss", workspace=workspace, role=Role.ADMIN))
+
+    form = {"review_threshold": "65", "auto_post_threshold": "75", "days": "90"}
+    page = admin.post(url, {**form, "review_vendors_in_training": "on"})
+
+    assert page.status_code == 200
+    assert page.context["result"].candidate.auto_posted == 20
+    assert ("Auto-posted", 12, 20) in page.context["rows"]
+    assert ("… corrected total_amount", 1, 2) in page.context["rows"]
+    assert b"Threshold simulator" in page.content
+    assert member.get(url).status_code == 403
+    change = admin.get(f"/admin/reconciliation/workspace/{workspace.pk}/change/")
+    assert url.encode() in change.content
+    workspace.refresh_from_db()
+    assert workspace.auto_post_threshold == Decimal(85)  # nothing saved

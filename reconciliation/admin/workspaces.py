@@ -13,8 +13,11 @@ from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.simulator import simulator_view
 from reconciliation.connections.flows import consent_origins, disconnect
 from reconciliation.intake.folder_polls import request_sync
 from reconciliation.invoices.routing import record_threshold_change, threshold_values
@@ -60,6 +63,7 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
                     "match_threshold",
                     "qonto_link_threshold",
                     "review_vendors_in_training",
+                    "threshold_simulator",
                 ]
             },
         ),
@@ -76,6 +80,26 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
             },
         ),
     ]
+
+    readonly_fields = ["threshold_simulator"]
+
+    @admin.display(description="Before saving")
+    def threshold_simulator(self, obj: Workspace) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:reconciliation_workspace_simulator", args=[obj.pk])
+        return format_html('<a href="{}">Simulate other thresholds or a rule…</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        simulator = path(
+            "<int:workspace_id>/simulator/",
+            self.admin_site.admin_view(self.simulator),
+            name="reconciliation_workspace_simulator",
+        )
+        return [simulator, *super().get_urls()]
+
+    def simulator(self, request: HttpRequest, workspace_id: int) -> HttpResponse:
+        return simulator_view(request, workspace_id, dict(self.admin_site.each_context(request)))
 
     def save_model(self, request: HttpRequest, obj: Workspace, form: Any, change: bool) -> None:
         """Threshold changes are logged (who, before → after) and re-route undecided invoices."""
