@@ -288,16 +288,20 @@ def run_windows(workspace_id: int, today: date) -> dict[str, Any]:
         # optimize); a freshly bulk-loaded table has none.
         cursor.execute("ANALYZE")
     before = _memory_mb("VmHWM")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     first = match_window(workspace_id=workspace_id, today=today)
-    first_seconds = time.monotonic() - started
+    first_seconds, first_cpu = time.monotonic() - started, time.process_time() - cpu
     peak = _memory_mb("VmHWM")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     second = match_window(workspace_id=workspace_id, today=today)
-    second_seconds = time.monotonic() - started
+    second_seconds, second_cpu = time.monotonic() - started, time.process_time() - cpu
+    # CPU time too: SQLite runs in this process, so on a machine shared with other work the
+    # CPU seconds are the matching's own cost when the wall time is not.
     return {
         "first_seconds": first_seconds,
         "second_seconds": second_seconds,
+        "first_cpu": first_cpu,
+        "second_cpu": second_cpu,
         "rss_before_mb": before,
         "rss_peak_mb": peak,
         "first": _summary(first),
@@ -445,14 +449,15 @@ def _print_windows(args: argparse.Namespace, engine: str, timings: dict[str, flo
         f"load: documents {timings['documents']:.1f} s, transactions "
         f"{timings['transactions']:.1f} s (not part of the target)\n"
     )
-    print(f"{'window':<28}{'wall time':>12}{'confirmed':>11}{'review':>8}{'invoices':>10}"
-          f"{'credits':>9}")  # fmt: skip
-    for name, seconds_key, summary in (
-        ("first (everything new)", "first_seconds", run["first"]),
-        ("second (steady state)", "second_seconds", run["second"]),
+    print(f"{'window':<28}{'wall time':>12}{'CPU time':>11}{'confirmed':>11}{'review':>8}"
+          f"{'invoices':>10}{'credits':>9}")  # fmt: skip
+    for name, key, summary in (
+        ("first (everything new)", "first", run["first"]),
+        ("second (steady state)", "second", run["second"]),
     ):
         print(
-            f"{name:<28}{run[seconds_key]:>10.1f} s{summary['confirmed']:>11}"
+            f"{name:<28}{run[key + '_seconds']:>10.1f} s{run[key + '_cpu']:>9.1f} s"
+            f"{summary['confirmed']:>11}"
             f"{summary['proposed']:>8}{summary['invoices_settled']:>10}"
             f"{summary['credits_considered']:>9}"
         )
@@ -532,12 +537,13 @@ def report(args: argparse.Namespace, engine: str, timings: dict[str, float], run
     total = _print_kinds(kinds, cases)
     _print_noise(debits, credits)
     seconds = run["first_seconds"]
+    cpu = run["first_cpu"]
     precision = _ratio(total.right, total.confirmed) or 0.0
     recall = _ratio(total.right, total.total) or 0.0
     invoices = _ratio(kinds["invoice ↔ debit"].right, kinds["invoice ↔ debit"].total) or 0.0
     doubles = cases["double_payment"]
     checks = (
-        (f"< 30 s → {seconds:.1f} s", seconds < 30),
+        (f"< 30 s → {seconds:.1f} s wall, {cpu:.1f} s CPU", seconds < 30),
         (f"precision ≥ 99.5% → {_pct(precision)}", precision >= 0.995),
         (f"recall ≥ 90% → {_pct(recall)}", recall >= 0.90),
         (f"invoice ↔ debit ≥ 85% → {_pct(invoices)}", invoices >= 0.85),

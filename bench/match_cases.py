@@ -323,20 +323,19 @@ def generate_cases(
 def load_cases(cases: CaseData, workspace_id: int) -> None:
     """Invoices (with their documents), credit notes, receivables and reference rates. The
     transactions go in with the bulk ones (`bench.match.load`)."""
+    from django.db import transaction as db_transaction
+
+    with db_transaction.atomic():
+        _load_invoices(cases, workspace_id)
+        _load_receivables(cases, workspace_id)
+        _load_rates(cases)
+
+
+def _load_invoices(cases: CaseData, workspace_id: int) -> None:
     import hashlib
     from decimal import Decimal
 
-    from django.db import transaction as db_transaction
-
-    from reconciliation.models import (
-        Document,
-        DocumentKind,
-        DocumentStatus,
-        ExchangeRate,
-        Invoice,
-        Receivable,
-    )
-    from reconciliation.text.names import normalize_counterparty
+    from reconciliation.models import Document, DocumentKind, DocumentStatus, Invoice
     from reconciliation.text.references import normalize_reference
 
     documents = [
@@ -350,60 +349,75 @@ def load_cases(cases: CaseData, workspace_id: int) -> None:
         )
         for item in cases.invoices
     ]
-    with db_transaction.atomic():
-        Document.objects.bulk_create(documents, batch_size=2_000)
-        Invoice.objects.bulk_create(
-            [
-                Invoice(
-                    workspace_id=workspace_id,
-                    document=document,
-                    is_credit_note=item["is_credit_note"],
-                    supplier_name=item["supplier_name"],
-                    supplier_iban=item["supplier_iban"],
-                    number=item["number"],
-                    normalized_number=normalize_reference(item["number"])[:100],
-                    issue_date=item["issue_date"],
-                    total_amount=Decimal(item["amount_cents"]) / 100,
-                    currency=item["currency"],
-                    status=item["status"],
-                    idempotency_key=hashlib.sha256(f"case-{item['key']}".encode()).hexdigest(),
-                )
-                for document, item in zip(documents, cases.invoices, strict=True)
-            ],
-            batch_size=2_000,
-        )
-        Receivable.objects.bulk_create(
-            [
-                Receivable(
-                    workspace_id=workspace_id,
-                    reference=item["reference"],
-                    normalized_reference=normalize_reference(item["reference"])[:140],
-                    other_references=item["other_references"],
-                    customer_name=item["customer_name"],
-                    normalized_customer=normalize_counterparty(item["customer_name"]),
-                    amount=Decimal(item["amount_cents"]) / 100,
-                    currency="EUR",
-                    issue_date=item["issue_date"],
-                    due_date=item["due_date"],
-                )
-                for item in cases.receivables
-            ],
-            batch_size=2_000,
-        )
-        ExchangeRate.objects.bulk_create(
-            [
-                ExchangeRate(
-                    base_currency=base,
-                    quote_currency=quote,
-                    rate=Decimal(rate),
-                    rate_date=day,
-                    source="bench reference",
-                )
-                for base, quote, day, rate in cases.rates
-            ],
-            batch_size=2_000,
-            ignore_conflicts=True,
-        )
+    Document.objects.bulk_create(documents, batch_size=2_000)
+    Invoice.objects.bulk_create(
+        [
+            Invoice(
+                workspace_id=workspace_id,
+                document=document,
+                is_credit_note=item["is_credit_note"],
+                supplier_name=item["supplier_name"],
+                supplier_iban=item["supplier_iban"],
+                number=item["number"],
+                normalized_number=normalize_reference(item["number"])[:100],
+                issue_date=item["issue_date"],
+                total_amount=Decimal(item["amount_cents"]) / 100,
+                currency=item["currency"],
+                status=item["status"],
+                idempotency_key=hashlib.sha256(f"case-{item['key']}".encode()).hexdigest(),
+            )
+            for document, item in zip(documents, cases.invoices, strict=True)
+        ],
+        batch_size=2_000,
+    )
+
+
+def _load_receivables(cases: CaseData, workspace_id: int) -> None:
+    from decimal import Decimal
+
+    from reconciliation.models import Receivable
+    from reconciliation.text.names import normalize_counterparty
+    from reconciliation.text.references import normalize_reference
+
+    Receivable.objects.bulk_create(
+        [
+            Receivable(
+                workspace_id=workspace_id,
+                reference=item["reference"],
+                normalized_reference=normalize_reference(item["reference"])[:140],
+                other_references=item["other_references"],
+                customer_name=item["customer_name"],
+                normalized_customer=normalize_counterparty(item["customer_name"]),
+                amount=Decimal(item["amount_cents"]) / 100,
+                currency="EUR",
+                issue_date=item["issue_date"],
+                due_date=item["due_date"],
+            )
+            for item in cases.receivables
+        ],
+        batch_size=2_000,
+    )
+
+
+def _load_rates(cases: CaseData) -> None:
+    from decimal import Decimal
+
+    from reconciliation.models import ExchangeRate
+
+    ExchangeRate.objects.bulk_create(
+        [
+            ExchangeRate(
+                base_currency=base,
+                quote_currency=quote,
+                rate=Decimal(rate),
+                rate_date=day,
+                source="bench reference",
+            )
+            for base, quote, day, rate in cases.rates
+        ],
+        batch_size=2_000,
+        ignore_conflicts=True,
+    )
 
 
 @dataclass

@@ -374,9 +374,10 @@ def test_a_foreign_invoice_paid_twice_at_two_rates_is_a_possible_double_payment(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
     """Without Qonto's local amount the two EUR debits differ by the day's rate; the second
-    one's reference was cut by the bank."""
+    one's reference was cut by the bank, its amount is nearer its day's rate (it scores higher):
+    the first payment is still the one linked, the second the repeat."""
     ExchangeRate.objects.create(
-        base_currency="USD", quote_currency="EUR", rate=Decimal("0.931"),
+        base_currency="USD", quote_currency="EUR", rate=Decimal("0.9135"),
         rate_date=date(2026, 10, 22), source="ECB",
     )  # fmt: skip
     ExchangeRate.objects.create(

@@ -599,13 +599,15 @@ def rank(
 
 
 def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
-    """Both name the paperwork by its reference (the runner-up in the same tier, or the best
-    exactly) and move the same amount."""
-    same_tier = best.reference_tier != "" and other.reference_tier == best.reference_tier
-    exact_first = best.reference_tier == "exact" and other.reference_tier != ""
+    """Both name the paperwork by its reference and move the same amount (converted at two
+    days' rates, the same amount in the paperwork's currency)."""
+    same_amount = other.amount.matched_amount == best.amount.matched_amount or (
+        best.amount.basis == "converted" and other.amount.basis == "converted"
+    )
     return (
-        (same_tier or exact_first)
-        and other.amount.matched_amount == best.amount.matched_amount
+        best.reference_tier != ""
+        and other.reference_tier != ""
+        and same_amount
         and other.target_id == best.target_id
     )
 

@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
 from stdnum import iso11649
@@ -246,8 +247,10 @@ def _starts_with_prefix(chunk: str) -> bool:
     return head is not None and head.group(0) in PREFIXES and len(chunk) > len(head.group(0))
 
 
+@lru_cache(maxsize=65_536)
 def compare_references(expected: str | None, given: str | None) -> MatchTier | None:
-    """How ``given`` (a remittance text) names ``expected`` (a reference), if it does."""
+    """How ``given`` (a remittance text) names ``expected`` (a reference), if it does (pure,
+    so cached: a window compares the same invoice number with many bank lines)."""
     index: ReferenceIndex[int] = ReferenceIndex()
     index.add(expected or "", 1)
     hits = index.find(given)
