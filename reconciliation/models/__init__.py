@@ -46,7 +46,13 @@ from reconciliation.models.purge import WorkspacePurge
 from reconciliation.models.qonto import QontoSupplierInvoice
 from reconciliation.models.routing import RoutingRule
 from reconciliation.models.vendor import TRAINING_DOCUMENTS, Vendor, VendorStatus
-from reconciliation.models.workspace import DataRegion, Membership, Role, Workspace
+from reconciliation.models.workspace import (
+    DataRegion,
+    DigestSent,
+    Membership,
+    Role,
+    Workspace,
+)
 
 __all__ = [
     "FILE_PROVIDERS",
@@ -62,6 +68,7 @@ __all__ = [
     "DataRegion",
     "Decision",
     "DecisionAction",
+    "DigestSent",
     "Document",
     "DocumentKind",
     "DocumentStatus",

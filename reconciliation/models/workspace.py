@@ -144,6 +144,12 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REVIEWER)
+    wants_digest = models.BooleanField(
+        "daily digest",
+        default=True,
+        help_text="Administrators receive a daily e-mail digest of the workspace (queue, stuck "
+        "work, failures, fraud holds, yesterday's auto-posts).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -154,3 +160,26 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} of {self.workspace}"
+
+
+class DigestSent(models.Model):
+    """One daily digest to one person for one workspace: claimed (inserted) before the e-mail
+    goes out, so a second run the same day finds the row and sends nothing."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The UTC day the digest is for.")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "workspace", "day"], name="digest_sent_once_per_day"
+            )
+        ]
+        ordering = ["-day", "-id"]
+
+    def __str__(self) -> str:
+        return f"Digest {self.day} · {self.user} · {self.workspace}"
