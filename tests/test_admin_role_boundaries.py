@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation.models import (
@@ -20,21 +19,15 @@ from reconciliation.models import (
     Role,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_invoice,
     make_user,
     make_vendor,
     make_workspace,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: object) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)  # type: ignore[attr-defined]
-    return client
 
 
 @pytest.mark.parametrize("action", ["disconnect", "sync_now"])
@@ -43,7 +36,7 @@ def test_admin_of_a_and_auditor_of_b_cannot_act_on_b_connections(action: str) ->
     user = make_user(workspace=a, role=Role.ADMIN)
     Membership.objects.create(workspace=b, user=user, role=Role.AUDITOR)
     b_connection = make_connection(b, Provider.DROPBOX)
-    _client(user).post(
+    logged_in_client(user).post(
         reverse("admin:reconciliation_connection_changelist"),
         {"action": action, "_selected_action": [b_connection.pk], "confirmed": "yes"},
     )
@@ -64,7 +57,7 @@ def test_a_posted_invoice_cannot_be_edited_from_the_invoice_admin() -> None:
     a = make_workspace("A")
     user = make_user(workspace=a, role=Role.REVIEWER)
     invoice = make_invoice(a, status=InvoiceStatus.POSTED, qonto_id="q-1")
-    client = _client(user)
+    client = logged_in_client(user)
     response = client.post(
         reverse("admin:reconciliation_invoice_change", args=[invoice.pk]),
         {"total_amount": "9999.00", "currency": "EUR", "ledger_account": "6000"},
@@ -78,7 +71,9 @@ def test_amounts_are_never_edited_outside_the_review_screen() -> None:
     a = make_workspace("A")
     user = make_user(workspace=a, role=Role.REVIEWER)
     invoice = make_invoice(a, status=InvoiceStatus.NEEDS_REVIEW)
-    page = _client(user).get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
+    page = logged_in_client(user).get(
+        reverse("admin:reconciliation_invoice_change", args=[invoice.pk])
+    )
     editable = set(page.context["adminform"].form.fields)
     assert editable == {"vendor", "ledger_account"}
 
@@ -88,7 +83,7 @@ def test_vendor_reassignment_in_the_invoice_admin_is_recorded() -> None:
     user = make_user(workspace=a, role=Role.REVIEWER)
     old, new = make_vendor(a, name="Old GmbH"), make_vendor(a, name="New GmbH")
     invoice = make_invoice(a, status=InvoiceStatus.NEEDS_REVIEW, vendor=old)
-    response = _client(user).post(
+    response = logged_in_client(user).post(
         reverse("admin:reconciliation_invoice_change", args=[invoice.pk]),
         {
             "vendor": new.pk,

@@ -35,13 +35,13 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_document,
     make_invoice,
     make_user,
     make_workspace,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +53,6 @@ NOW = datetime.fromisoformat("2026-11-25T12:00:00+00:00")
 def frozen() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _invoice(
@@ -165,7 +159,7 @@ def test_figures_of_a_workspace(workspace: Workspace, frozen: None) -> None:
 
 def test_home_page_shows_the_dashboard_first(workspace: Workspace, frozen: None) -> None:
     reviewer = _scenario(workspace)
-    body = _client(reviewer).get("/admin/").content.decode()
+    body = logged_in_client(reviewer).get("/admin/").content.decode()
     review_link = body.index("data-well-review-link")
     assert review_link < body.index('id="well-ws-')
     assert "Review queue — 2 waiting" in body
@@ -185,7 +179,7 @@ def test_progress_feed_reports_running_syncs(workspace: Workspace, frozen: None)
     reviewer = _scenario(workspace)
     dropbox = Connection.objects.get(workspace=workspace, provider=Provider.DROPBOX)
     make_document(workspace, status=DocumentStatus.NEW, connection=dropbox)
-    answer = _client(reviewer).get("/admin/dashboard/progress/").json()
+    answer = logged_in_client(reviewer).get("/admin/dashboard/progress/").json()
     assert [
         (r["kind"], r["documents_stored"], r["files_seen"], r["workspace"]) for r in answer["runs"]
     ] == [("Folder poll", 7, 120, workspace.pk)]
@@ -194,7 +188,7 @@ def test_progress_feed_reports_running_syncs(workspace: Workspace, frozen: None)
 
 def test_empty_workspace_says_nothing_yet(workspace: Workspace) -> None:
     reviewer = make_user(workspace=workspace, role=Role.AUDITOR)
-    body = _client(reviewer).get("/admin/").content.decode()
+    body = logged_in_client(reviewer).get("/admin/").content.decode()
     assert "Post failures by cause (30 days): nothing yet." in body
     assert '<span class="well-figure" data-figure="auto_post_rate">—</span>' in body
 
@@ -219,7 +213,7 @@ def _home_queries(client: Client) -> int:
 def test_dashboard_costs_the_same_for_one_small_or_three_large_workspaces(frozen: None) -> None:
     first = make_workspace()
     user = make_user(workspace=first, role=Role.REVIEWER)
-    client = _client(user)
+    client = logged_in_client(user)
     _fill(first, 10)
     small = _home_queries(client)
     for _ in range(2):
@@ -254,7 +248,7 @@ def test_every_stuck_list_is_reachable_with_its_count(workspace: Workspace, froz
         ("needs_reauth", 1, "/admin/reconciliation/connection/?status__exact=needs_reauth"),
     ]
     assert not board.nothing_stuck
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     body = client.get("/admin/").content.decode()
     assert "nothing stuck" not in body
     for item in board.stuck:
@@ -271,10 +265,10 @@ def test_every_stuck_list_is_reachable_with_its_count(workspace: Workspace, froz
 def test_nothing_stuck_only_when_every_list_is_empty(workspace: Workspace) -> None:
     reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
     make_invoice(workspace, status=InvoiceStatus.POSTED)
-    body = _client(reviewer).get("/admin/").content.decode()
+    body = logged_in_client(reviewer).get("/admin/").content.decode()
     assert "nothing stuck" in body
     make_document(workspace, status=DocumentStatus.FAILED)
-    body = _client(reviewer).get("/admin/").content.decode()
+    body = logged_in_client(reviewer).get("/admin/").content.decode()
     assert "nothing stuck" not in body
     assert 'data-stuck-list="unreadable"' in body
 
@@ -288,7 +282,7 @@ def test_stuck_links_keep_to_their_workspace(workspace: Workspace) -> None:
     make_document(other, status=DocumentStatus.FAILED)
     request = RequestFactory().get("/admin/")
     request.user = reviewer  # type: ignore[assignment]
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     for board in dashboard.build_dashboards(request):
         [unreadable] = [item for item in board.stuck if item.key == "unreadable"]
         assert unreadable.url.endswith(f"&workspace={board.workspace.pk}")

@@ -5,7 +5,6 @@ filter, and the status page's counts."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -24,18 +23,12 @@ from reconciliation.models import (
     Role,
     Workspace,
 )
-from tests.factories import PASSWORD, make_connection, make_invoice, make_user
+from tests.factories import make_connection, make_invoice
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 CHECKED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def client_for(workspace: Workspace, role: Role = Role.REVIEWER) -> Client:
-    user = make_user(f"{role}-{uuid.uuid4().hex[:6]}", workspace=workspace, role=role)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def invoice_page(client: Client, invoice: Invoice) -> str:

@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from reconciliation.models import Receivable, ReceivableStatus, Role, Workspace
-from tests.factories import PASSWORD, make_receivable, make_user, make_workspace
+from tests.factories import make_receivable, make_workspace
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +22,6 @@ IMPORT = reverse("admin:reconciliation_receivable_import")
 PROCESS = reverse("admin:reconciliation_receivable_process_import")
 CHANGELIST = reverse("admin:reconciliation_receivable_changelist")
 HEADER = "reference,customer_name,customer_iban,amount,currency,issue_date,due_date\n"
-
-
-def login(workspace: Workspace, role: Role = Role.REVIEWER) -> Client:
-    client = Client()
-    user = make_user(workspace=workspace, role=role)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def csv_format(client: Client) -> str:
@@ -47,7 +41,7 @@ def upload(client: Client, workspace: Workspace, body: str) -> Any:
 
 
 def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: Workspace) -> None:
-    client = login(workspace)
+    client = client_for(workspace)
     preview = upload(
         client,
         workspace,
@@ -91,7 +85,7 @@ def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: W
 
 
 def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) -> None:
-    client = login(workspace)
+    client = client_for(workspace)
 
     preview = upload(
         client,
@@ -129,7 +123,7 @@ def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Worksp
         amount_paid=Decimal("40.00"),
         status=ReceivableStatus.PARTIALLY_PAID,
     )
-    client = login(workspace)
+    client = client_for(workspace)
 
     preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
     client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
@@ -149,7 +143,7 @@ def test_the_same_reference_in_another_workspace_is_another_receivable(
 ) -> None:
     other = make_workspace("Other SAS")
     theirs = make_receivable(other, reference="INV-1", amount=Decimal("999.00"))
-    client = login(workspace)
+    client = client_for(workspace)
 
     preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
     client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
@@ -161,7 +155,7 @@ def test_the_same_reference_in_another_workspace_is_another_receivable(
 
 def test_only_the_users_workspaces_can_be_imported_into(workspace: Workspace) -> None:
     other = make_workspace("Other SAS")
-    client = login(workspace)
+    client = client_for(workspace)
 
     form = client.get(IMPORT).context["form"]
     response = upload(client, other, "INV-1,Client SARL,,120.00,EUR,,\n")
@@ -172,7 +166,7 @@ def test_only_the_users_workspaces_can_be_imported_into(workspace: Workspace) ->
 
 
 def test_auditors_cannot_import(workspace: Workspace) -> None:
-    client = login(workspace, Role.AUDITOR)
+    client = client_for(workspace, Role.AUDITOR)
 
     assert client.get(IMPORT).status_code == 403
 
@@ -192,7 +186,7 @@ def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace)
         amount_paid=Decimal("80.00"),
         status=ReceivableStatus.PAID,
     )
-    client = login(workspace)
+    client = client_for(workspace)
 
     body = client.get(CHANGELIST, {"payment": "due"}).content.decode()
 
@@ -210,7 +204,7 @@ def test_reimporting_a_higher_amount_reopens_a_paid_receivable(workspace: Worksp
         amount_paid=Decimal("500.00"),
         status=ReceivableStatus.PAID,
     )
-    client = login(workspace)
+    client = client_for(workspace)
 
     preview = upload(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
     client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})

@@ -9,8 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation import review
@@ -26,7 +24,8 @@ from reconciliation.models import (
     Side,
     Workspace,
 )
-from tests.factories import PASSWORD, make_document, make_transaction, make_user
+from tests.factories import make_document, make_transaction, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -61,16 +60,10 @@ def _confirmation(workspace: Workspace) -> Document:
     )
 
 
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def test_a_payment_without_debit_waits_then_goes_to_review(workspace: Workspace) -> None:
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     document = _confirmation(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     documents = reverse("admin:reconciliation_document_changelist")
     listed = client.get(documents, {"stuck": "waiting_for_debit"}).context["cl"].result_list
     assert [d.pk for d in listed] == [document.pk]
@@ -128,7 +121,7 @@ def test_a_reviewer_sets_it_aside_with_a_reason(workspace: Workspace) -> None:
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     document = _confirmation(workspace)
     match_window(workspace_id=workspace.pk, today=date(2026, 11, 20))
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     screen = reverse("admin:reconciliation-review-document", args=[document.pk])
     client.post(screen, {"action": "set_aside", "reason": ""})
     document.refresh_from_db()

@@ -43,16 +43,11 @@ from tests.factories import (
     make_vendor,
     make_workspace,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/admin/review/"
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -130,7 +125,7 @@ def test_queue_lists_what_needs_a_person_double_charges_first(
     Document.objects.filter(original_name="transfer.pdf").update(
         received_at=timezone.now() - timedelta(days=5)
     )
-    body = _client(reviewer).get(QUEUE).content.decode()
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
     assert _names(body) == [
         "double.pdf",
         "due-soon.pdf",
@@ -165,7 +160,7 @@ def test_queue_filters(
     workspace: Workspace, reviewer: AbstractUser, _case: str, query: str, expected: list[str]
 ) -> None:
     _queue_scenario(workspace)
-    response = _client(reviewer).get(f"{QUEUE}?{query}")
+    response = logged_in_client(reviewer).get(f"{QUEUE}?{query}")
     assert response.status_code == 200
     assert _names(response.content.decode()) == expected
 
@@ -184,7 +179,7 @@ def test_queue_filters_by_vendor_and_training(workspace: Workspace, reviewer: Ab
         workspace, vendor=learning, document=make_document(workspace, original_name="l.pdf")
     )
     make_invoice(workspace, document=make_document(workspace, original_name="unknown.pdf"))
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     assert _names(
         client.get(f"{QUEUE}?invoice__vendor__id__exact={trained.pk}").content.decode()
     ) == ["t.pdf"]
@@ -213,7 +208,7 @@ def test_queue_filters_by_facts_not_wording(workspace: Workspace, reviewer: Abst
     make_invoice(
         workspace, document=make_document(workspace, original_name="unscored.pdf"), confidence=None
     )
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     assert _names(client.get(f"{QUEUE}?reason=conflict").content.decode()) == ["conflict.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=rule").content.decode()) == ["rule.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=no_text").content.decode()) == ["scan.pdf"]
@@ -222,7 +217,7 @@ def test_queue_filters_by_facts_not_wording(workspace: Workspace, reviewer: Abst
 
 def test_row_links_keep_the_queue_filters(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoice = make_invoice(workspace)
-    body = _client(reviewer).get(f"{QUEUE}?kind__exact=invoice").content.decode()
+    body = logged_in_client(reviewer).get(f"{QUEUE}?kind__exact=invoice").content.decode()
     screen = reverse("admin:reconciliation-review-document", args=[invoice.document_id])
     assert f'href="{screen}?_changelist_filters=kind__exact%3Dinvoice"' in body
 
@@ -235,7 +230,7 @@ def test_screen_walks_the_filtered_queue(workspace: Workspace, reviewer: Abstrac
     third = _aged(make_invoice(workspace), 1)
     screen = reverse("admin:reconciliation-review-document", args=[first.document_id])
     body = (
-        _client(reviewer)
+        logged_in_client(reviewer)
         .get(f"{screen}?_changelist_filters=kind__exact%3Dinvoice")
         .content.decode()
     )
@@ -248,7 +243,7 @@ def test_screen_walks_the_filtered_queue(workspace: Workspace, reviewer: Abstrac
 
 def test_queue_carries_its_keyboard_map(workspace: Workspace, reviewer: AbstractUser) -> None:
     make_invoice(workspace)
-    body = _client(reviewer).get(QUEUE).content.decode()
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
     assert 'data-well-shortcuts="queue"' in body
     assert '<script src="/static/well/review.js" defer></script>' in body
     assert 'id="well-help" hidden' in body
@@ -297,7 +292,7 @@ def _queries(client: Client, url: str) -> int:
 def test_queue_costs_the_same_for_10_and_200_rows(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     _populate(workspace, 0, 10)
     small = _queries(client, f"{QUEUE}?all=")
     screen = reverse(
@@ -324,7 +319,7 @@ def test_bulk_approve_asks_first_then_approves_and_counts(
     plain = [make_invoice(workspace) for _ in range(3)]
     held = _double_charge(workspace, "double.pdf")
     documents = [invoice.document for invoice in [*plain, held]]
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     page = client.post(QUEUE, _select("approve_selected", documents, index="0"))
     assert page.status_code == 200
     body = page.content.decode()
@@ -355,7 +350,7 @@ def test_bulk_approve_asks_first_then_approves_and_counts(
 def test_bulk_refuse_needs_a_reason(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoices = [make_invoice(workspace) for _ in range(2)]
     documents = [invoice.document for invoice in invoices]
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     page = client.post(QUEUE, _select("refuse_selected", documents, post="yes", reason=""))
     assert page.status_code == 200
     assert "Say why they are refused (a few words)." in page.content.decode()
@@ -383,7 +378,7 @@ def test_bulk_refuse_refuses_double_charges_through_matching(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     held = _double_charge(workspace, "double.pdf")
-    _client(reviewer).post(
+    logged_in_client(reviewer).post(
         QUEUE, _select("refuse_selected", [held.document], post="yes", reason="Paid already")
     )
     held.refresh_from_db()
@@ -394,7 +389,7 @@ def test_bulk_refuse_refuses_double_charges_through_matching(
 def test_auditor_sees_the_queue_without_actions(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     invoice = make_invoice(workspace)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     body = client.get(QUEUE).content.decode()
     assert 'name="_selected_action"' not in body
     assert 'name="action"' not in body
@@ -406,7 +401,7 @@ def test_auditor_sees_the_queue_without_actions(workspace: Workspace) -> None:
 
 def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> None:
     from reconciliation.models import InvoiceStatus
-    from tests.factories import PASSWORD, make_invoice, make_user
+    from tests.factories import make_invoice, make_user
 
     make_invoice(
         workspace,
@@ -435,9 +430,9 @@ def test_the_workspace_column_only_for_several_workspaces(
 ) -> None:
     _queue_scenario(workspace)
     queue = reverse("admin:reconciliation-review")
-    assert "column-workspace_name" not in _client(reviewer).get(queue).content.decode()
+    assert "column-workspace_name" not in logged_in_client(reviewer).get(queue).content.decode()
     other = make_workspace("Other SAS")
     other.memberships.create(user_id=reviewer.pk, role=Role.REVIEWER)
-    body = _client(reviewer).get(queue).content.decode()
+    body = logged_in_client(reviewer).get(queue).content.decode()
     assert "column-workspace_name" in body
     assert '<span class="well-clip" title="Acme SAS">Acme SAS</span>' in body

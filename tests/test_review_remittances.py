@@ -8,8 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation.matching import match_window
@@ -25,7 +23,8 @@ from reconciliation.models import (
     Side,
     Workspace,
 )
-from tests.factories import PASSWORD, make_document, make_receivable, make_transaction, make_user
+from tests.factories import make_document, make_receivable, make_transaction, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -68,12 +67,6 @@ def credit(workspace: Workspace, **fields: Any) -> Any:
     )
 
 
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def test_an_advice_is_linked_to_its_credit_and_receivable(workspace: Workspace) -> None:
     receivable = make_receivable(workspace, reference="INV-2026-0042", amount=Decimal("1250"))
     money = credit(workspace)
@@ -93,7 +86,7 @@ def test_an_advice_is_linked_to_its_credit_and_receivable(workspace: Workspace) 
         {"receivable": "INV-2026-0042", "transaction": money.qonto_id},
     )
     admin = make_user("ada", workspace=workspace, role=Role.ADMIN)
-    page = _client(admin).get(
+    page = logged_in_client(admin).get(
         reverse("admin:reconciliation_receivable_change", args=[receivable.pk])
     )
     body = page.content.decode()
@@ -115,7 +108,7 @@ def test_an_advice_nothing_fits_goes_to_review_after_its_window(workspace: Works
         reason
     )
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    queue = _client(reviewer).get(reverse("admin:reconciliation-review"))
+    queue = logged_in_client(reviewer).get(reverse("admin:reconciliation-review"))
     assert [d.pk for d in queue.context["cl"].result_list] == [document.pk]
 
 

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AbstractUser
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from reconciliation import review
 from reconciliation.models import Decision, DecisionAction, Invoice, InvoiceStatus, Role, Workspace
-from tests.factories import PASSWORD, make_invoice, make_user
+from tests.factories import make_invoice, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _refused_by_threshold(workspace: Workspace, **fields: object) -> Invoice:
@@ -50,7 +44,7 @@ def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
 ) -> None:
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     invoice = _refused_by_threshold(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     page = client.get(_screen(invoice)).content.decode()
     assert "Refused by Well on its own" in page
     assert 'value="reopen"' in page
@@ -90,7 +84,7 @@ def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
 def test_an_auditor_cannot_reopen(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     invoice = _refused_by_threshold(workspace)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     assert 'value="reopen"' not in client.get(_screen(invoice)).content.decode()
     response = client.post(_screen(invoice), {"action": "reopen", "reason": "try"})
     assert response.status_code == 403
@@ -111,7 +105,7 @@ def test_refused_by_the_threshold_and_by_a_person_are_listed_apart(workspace: Wo
     by_threshold = [_refused_by_threshold(workspace), _refused_by_threshold(workspace)]
     by_person = _refused_by_person(workspace, admin)
     make_invoice(workspace, status=InvoiceStatus.NEEDS_REVIEW)
-    client = _client(admin)
+    client = logged_in_client(admin)
     url = reverse("admin:reconciliation_invoice_changelist")
     page = client.get(url).content.decode()
     assert "the threshold (Well) (2)" in page
@@ -126,7 +120,7 @@ def test_sweep_the_threshold_refusals_back_to_review(workspace: Workspace) -> No
     admin = make_user("ada", workspace=workspace, role=Role.ADMIN)
     swept = [_refused_by_threshold(workspace), _refused_by_threshold(workspace)]
     url = reverse("admin:reconciliation_invoice_changelist") + "?refused_by=threshold"
-    client = _client(admin)
+    client = logged_in_client(admin)
     selection = {"action": "reopen_selected", "_selected_action": [i.pk for i in swept]}
     page = client.post(url, selection)
     assert page.status_code == 200

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from fpdf import FPDF
@@ -32,7 +31,6 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_document,
     make_invoice,
     make_match,
@@ -40,6 +38,7 @@ from tests.factories import (
     make_user,
     make_vendor,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -140,12 +139,6 @@ def make_review_invoice(
     )
 
 
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def _screen(document: Document) -> str:
     return reverse("admin:reconciliation-review-document", args=[document.pk])
 
@@ -159,7 +152,7 @@ def test_screen_shows_fields_with_confidence_evidence_and_origin(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     invoice = make_review_invoice(workspace)
-    body = _client(reviewer).get(_screen(invoice.document)).content.decode()
+    body = logged_in_client(reviewer).get(_screen(invoice.document)).content.decode()
     number_row = re.search(r'<tr class="well-field"[^>]*data-field="invoice_number"[^>]*>', body)
     assert number_row is not None
     assert 'data-evidence-page="1"' in number_row.group(0)
@@ -188,7 +181,7 @@ def test_screen_carries_the_keyboard_map(workspace: Workspace, reviewer: Abstrac
     first = make_review_invoice(workspace, original_name="first.pdf")
     second = make_review_invoice(workspace, original_name="second.pdf")
     third = make_review_invoice(workspace, original_name="third.pdf")
-    body = _client(reviewer).get(_screen(second.document)).content.decode()
+    body = logged_in_client(reviewer).get(_screen(second.document)).content.decode()
     shortcuts = dict(
         (key, tag) for tag, key in re.findall(r'<(\w+)[^>]*?data-shortcut="([^"]+)"', body)
     )
@@ -217,7 +210,7 @@ def test_approve_with_a_correction_records_both_and_teaches_the_vendor(
     vendor = make_vendor(workspace, name="ACME Supplies GmbH", status=VendorStatus.ACTIVE)
     invoice = make_review_invoice(workspace, vendor=vendor)
     form = _form(invoice) | {"field-invoice_number": "INV-0042", "action": "approve"}
-    response = _client(reviewer).post(_screen(invoice.document), form)
+    response = logged_in_client(reviewer).post(_screen(invoice.document), form)
     assert response.status_code == 302
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.APPROVED
@@ -263,7 +256,9 @@ def _form(invoice: Invoice) -> dict[str, str]:
 def test_approve_then_opens_the_next_document(workspace: Workspace, reviewer: AbstractUser) -> None:
     first = make_review_invoice(workspace, due_date=date(2026, 12, 1))
     second = make_review_invoice(workspace, due_date=date(2026, 12, 5))
-    response = _client(reviewer).post(_screen(first.document), _form(first) | {"action": "approve"})
+    response = logged_in_client(reviewer).post(
+        _screen(first.document), _form(first) | {"action": "approve"}
+    )
     assert response.status_code == 302
     assert response["Location"] == _screen(second.document)
     first.refresh_from_db()
@@ -279,7 +274,7 @@ def test_save_and_next_keeps_the_invoice_in_review(
     first = make_review_invoice(workspace, due_date=date(2026, 12, 1))
     second = make_review_invoice(workspace, due_date=date(2026, 12, 5))
     form = _form(first) | {"field-due_date": "2026-12-31", "action": "save_next"}
-    response = _client(reviewer).post(_screen(first.document), form)
+    response = logged_in_client(reviewer).post(_screen(first.document), form)
     assert response["Location"] == _screen(second.document)
     first.refresh_from_db()
     assert first.status == InvoiceStatus.NEEDS_REVIEW
@@ -295,7 +290,7 @@ def test_save_and_next_keeps_the_invoice_in_review(
 def test_an_invalid_field_saves_nothing(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoice = make_review_invoice(workspace)
     form = _form(invoice) | {"field-issue_date": "31/02/2026", "action": "approve"}
-    response = _client(reviewer).post(_screen(invoice.document), form)
+    response = logged_in_client(reviewer).post(_screen(invoice.document), form)
     assert response.status_code == 200
     assert "Enter a valid date." in response.content.decode()
     invoice.refresh_from_db()
@@ -305,7 +300,7 @@ def test_an_invalid_field_saves_nothing(workspace: Workspace, reviewer: Abstract
 
 def test_refuse_needs_a_reason_and_records_it(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoice = make_review_invoice(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     response = client.post(_screen(invoice.document), {"action": "refuse", "reason": ""})
     assert response.status_code == 200
     assert "Say why it is refused (a few words)." in response.content.decode()
@@ -333,7 +328,7 @@ def test_refuse_needs_a_reason_and_records_it(workspace: Workspace, reviewer: Ab
 
 def test_history_panel_shows_before_and_after(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoice = make_review_invoice(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     client.post(
         _screen(invoice.document), _form(invoice) | {"field-currency": "usd", "action": "save"}
     )
@@ -365,7 +360,7 @@ def test_double_charge_is_refused_in_one_click(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     _, repeat, match = _double_charge(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     body = client.get(_screen(repeat.document)).content.decode()
     assert "Possible double charge" in body
     assert 'value="refuse_double"' in body
@@ -392,7 +387,7 @@ def test_double_charge_panel_shows_the_debit_in_minor_units(
     match.transaction.amount = Decimal("1283.440")
     match.transaction.counterparty_name = "ACME"
     match.transaction.save()
-    body = _client(reviewer).get(_screen(repeat.document)).content.decode()
+    body = logged_in_client(reviewer).get(_screen(repeat.document)).content.decode()
     panel = body[body.index('id="well-double-charge"') :]
     assert "by the debit −1,283.44 EUR · ACME on" in panel
     assert "1283.440" not in body
@@ -402,7 +397,7 @@ def test_not_a_duplicate_releases_the_hold_and_stays(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     _, repeat, match = _double_charge(workspace)
-    response = _client(reviewer).post(
+    response = logged_in_client(reviewer).post(
         _screen(repeat.document), {"action": "not_duplicate", "match": match.pk}
     )
     assert response["Location"] == _screen(repeat.document)
@@ -417,7 +412,7 @@ def test_refuse_key_on_a_double_charge_refuses_the_match(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     _, repeat, match = _double_charge(workspace)
-    response = _client(reviewer).post(
+    response = logged_in_client(reviewer).post(
         _screen(repeat.document), {"action": "refuse", "reason": "Paid already"}
     )
     assert response.status_code == 302
@@ -474,7 +469,7 @@ def _confirmation(workspace: Workspace) -> tuple[Document, Match, Match]:
 
 def test_pick_a_payment_candidate(workspace: Workspace, reviewer: AbstractUser) -> None:
     document, best, other = _confirmation(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     body = client.get(_screen(document)).content.decode()
     assert "Which payment is this?" in body
     assert 'data-evidence-box="10.00 10.00 50.00 20.00"' in body
@@ -488,7 +483,7 @@ def test_pick_a_payment_candidate(workspace: Workspace, reviewer: AbstractUser) 
 
 def test_none_of_the_candidates(workspace: Workspace, reviewer: AbstractUser) -> None:
     document, best, other = _confirmation(workspace)
-    response = _client(reviewer).post(_screen(document), {"action": "reject_all"})
+    response = logged_in_client(reviewer).post(_screen(document), {"action": "reject_all"})
     assert response.status_code == 302
     assert set(Match.objects.filter(document=document).values_list("status", flat=True)) == {
         MatchStatus.REJECTED
@@ -503,7 +498,7 @@ def test_none_of_the_candidates(workspace: Workspace, reviewer: AbstractUser) ->
 def test_auditor_reads_but_cannot_decide(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     invoice = make_review_invoice(workspace)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     body = client.get(_screen(invoice.document)).content.decode()
     assert 'data-shortcut="a"' not in body
     assert 'data-shortcut="r"' not in body
@@ -523,7 +518,7 @@ def test_pdf_downloads_through_the_scoped_view(
 ) -> None:
     invoice = make_review_invoice(workspace)
     invoice.document.file.save("x.pdf", ContentFile(b"%PDF-1.4 test\n%%EOF\n"))
-    response = _client(reviewer).get(
+    response = logged_in_client(reviewer).get(
         reverse("admin:reconciliation-review-file", args=[invoice.document_id])
     )
     assert response.status_code == 200
@@ -542,6 +537,6 @@ def test_decided_document_leaves_the_queue_and_next_is_the_first(
     decided = make_review_invoice(
         workspace, status=InvoiceStatus.APPROVED, original_name="done.pdf"
     )
-    body = _client(reviewer).get(_screen(decided.document)).content.decode()
+    body = logged_in_client(reviewer).get(_screen(decided.document)).content.decode()
     assert "not in the queue (1 waiting)" in body
     assert f'href="{_screen(old.document)}" data-shortcut="j"' in body

@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.urls import reverse
 
 from connectors.sandbox.documents import render_invoice
@@ -24,15 +22,10 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.documents import invoice_spec
-from tests.factories import PASSWORD, make_document, make_user
+from tests.factories import make_document, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _stored(workspace: Workspace, **fields: Any) -> Document:
@@ -62,7 +55,7 @@ def test_read_again_from_the_review_screen_reads_it_and_records_it(
 ) -> None:
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     document = _failed(workspace)
-    client = _client(reviewer)
+    client = logged_in_client(reviewer)
     page = client.get(_screen(document)).content.decode()
     assert "The PDF has 1 page; the limit was 0." in page
     assert 'value="read_again"' in page
@@ -104,7 +97,7 @@ def test_not_a_duplicate_from_the_document_page_reads_it_as_its_own(
         duplicate_of=original,
         status_reason="Same file as “first.pdf”; not read twice.",
     )
-    client = _client(admin)
+    client = logged_in_client(admin)
     page = client.get(reverse("admin:reconciliation_document_change", args=[copy.pk]))
     body = page.content.decode()
     assert 'value="not_duplicate_selected"' in body
@@ -135,7 +128,7 @@ def test_read_again_as_a_bulk_action_skips_what_cannot(workspace: Workspace) -> 
     admin = make_user("ada", workspace=workspace, role=Role.ADMIN)
     failed = _failed(workspace)
     parsed = make_document(workspace, original_name="fine.pdf")
-    client = _client(admin)
+    client = logged_in_client(admin)
     response = client.post(
         reverse("admin:reconciliation_document_changelist"),
         {"action": "read_again_selected", "_selected_action": [failed.pk, parsed.pk]},
@@ -153,7 +146,7 @@ def test_read_again_as_a_bulk_action_skips_what_cannot(workspace: Workspace) -> 
 def test_an_auditor_has_no_way_forward_actions(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     document = _failed(workspace)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     assert 'value="read_again"' not in client.get(_screen(document)).content.decode()
     response = client.post(
         reverse("admin:reconciliation_document_changelist"),

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection as database
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -29,23 +28,15 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_invoice,
-    make_user,
     make_workspace,
 )
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "admin:reconciliation-integration-status"
-
-
-def client_for(workspace: Workspace, role: Role, *, csrf: bool = False) -> Client:
-    user = make_user(f"{role}-{uuid.uuid4().hex[:6]}", workspace=workspace, role=role)
-    client = Client(enforce_csrf_checks=csrf)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def rejected_invoice(workspace: Workspace, **fields: object) -> Invoice:

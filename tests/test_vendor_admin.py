@@ -23,7 +23,8 @@ from reconciliation.models import (
 )
 from reconciliation.models.vendor import VendorKey
 from reconciliation.vendors.keys import index_vendor
-from tests.factories import PASSWORD, make_invoice, make_user, make_workspace
+from tests.factories import make_invoice, make_workspace
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +35,6 @@ def vendor(workspace: Workspace, name: str, **fields: object) -> Vendor:
     created = Vendor.objects.create(workspace=workspace, name=name, **fields)
     index_vendor(vendor=created)
     return created
-
-
-def login(
-    workspace: Workspace | None, role: Role = Role.REVIEWER, *, superuser: bool = False
-) -> Client:
-    client = Client()
-    user = make_user(workspace=workspace, role=role, superuser=superuser)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def merge_post(client: Client, vendors: list[Vendor], **extra: str) -> object:
@@ -63,7 +55,7 @@ def test_changelist_shows_training_progress_and_hit_rate_of_own_vendors_only(
         },
     )
     vendor(make_workspace("Other"), "Hidden Rival GmbH", documents_reviewed=9)
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = client.get(reverse(CHANGELIST))
 
@@ -86,7 +78,7 @@ def test_change_page_shows_the_learned_mapping_per_field(workspace: Workspace) -
         },
         mapping_stats={"invoice_number": {"tried": 5, "hits": 4, "confirmed": 3, "corrected": 1}},
     )
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = client.get(reverse("admin:reconciliation_vendor_change", args=[acme.pk]))
 
@@ -101,7 +93,7 @@ def test_change_page_shows_the_learned_mapping_per_field(workspace: Workspace) -
 
 def test_another_workspaces_vendor_is_a_404(workspace: Workspace) -> None:
     rival = vendor(make_workspace("Other"), "Hidden Rival GmbH")
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = client.get(reverse("admin:reconciliation_vendor_change", args=[rival.pk]))
 
@@ -110,7 +102,7 @@ def test_another_workspaces_vendor_is_a_404(workspace: Workspace) -> None:
 
 def test_saving_a_vendor_normalises_and_indexes_its_identifiers(workspace: Workspace) -> None:
     acme = vendor(workspace, "Acme Supplies")
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = client.post(
         reverse("admin:reconciliation_vendor_change", args=[acme.pk]),
@@ -147,7 +139,7 @@ def test_saving_a_vendor_normalises_and_indexes_its_identifiers(workspace: Works
 
 def test_an_invalid_vat_id_is_refused_by_the_form(workspace: Workspace) -> None:
     acme = vendor(workspace, "Acme Supplies")
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = client.post(
         reverse("admin:reconciliation_vendor_change", args=[acme.pk]),
@@ -170,7 +162,7 @@ def test_merge_action_asks_for_confirmation_then_merges(workspace: Workspace) ->
     keep = vendor(workspace, "Acme Supplies GmbH", documents_reviewed=4)
     twin = vendor(workspace, "ACME Supplies Deutschland", ibans=["DE89370400440532013000"])
     invoice = make_invoice(workspace, vendor=twin)
-    client = login(workspace)
+    client = client_for(workspace)
 
     confirmation = merge_post(client, [keep, twin])
 
@@ -196,7 +188,7 @@ def test_merge_action_asks_for_confirmation_then_merges(workspace: Workspace) ->
 def test_vendors_of_two_workspaces_cannot_be_merged(workspace: Workspace) -> None:
     mine = vendor(workspace, "Acme")
     theirs = vendor(make_workspace("Other"), "Acme")
-    client = login(None, superuser=True)
+    client = client_for(None, superuser=True)
 
     response = merge_post(client, [mine, theirs], post="yes", survivor=str(mine.pk))
 
@@ -212,7 +204,7 @@ def test_a_reviewer_cannot_reach_another_workspaces_vendor_through_the_action(
 ) -> None:
     mine = vendor(workspace, "Acme")
     theirs = vendor(make_workspace("Other"), "Acme Rival")
-    client = login(workspace)
+    client = client_for(workspace)
 
     response = merge_post(client, [mine, theirs], post="yes", survivor=str(theirs.pk))
 
@@ -224,7 +216,7 @@ def test_a_reviewer_cannot_reach_another_workspaces_vendor_through_the_action(
 
 def test_an_auditor_cannot_merge(workspace: Workspace) -> None:
     first, second = vendor(workspace, "Acme"), vendor(workspace, "Acme Two")
-    client = login(workspace, Role.AUDITOR)
+    client = client_for(workspace, Role.AUDITOR)
 
     merge_post(client, [first, second], post="yes", survivor=str(first.pk))
 
@@ -237,7 +229,7 @@ def test_a_rule_saved_in_the_admin_is_logged_and_reroutes(workspace: Workspace) 
     waiting = make_invoice(
         workspace, vendor=acme, status=InvoiceStatus.NEEDS_REVIEW, confidence=Decimal("75.00")
     )
-    client = login(None, superuser=True)
+    client = client_for(None, superuser=True)
 
     response = client.post(
         reverse("admin:reconciliation_routingrule_add"),
@@ -269,7 +261,7 @@ def test_a_rule_saved_in_the_admin_is_logged_and_reroutes(workspace: Workspace) 
 
 def test_reviewers_can_read_but_not_change_rules(workspace: Workspace) -> None:
     rule = RoutingRule.objects.create(workspace=workspace, name="Big ones")
-    client = login(workspace)
+    client = client_for(workspace)
 
     view = client.get(reverse("admin:reconciliation_routingrule_change", args=[rule.pk]))
     change = client.post(
