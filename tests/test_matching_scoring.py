@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -217,6 +218,28 @@ def test_ties_break_on_date_distance_then_id() -> None:
     )
 
     assert [c.transaction_id for c in ranking.candidates] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("tiers", "confident", "first"),
+    [
+        pytest.param(("exact", "truncated"), True, 7, id="same_reference_twice"),
+        pytest.param(("truncated", "truncated"), True, 7, id="both_cut_by_the_bank"),
+        pytest.param(("exact", ""), False, 8, id="one_without_reference"),
+    ],
+)
+def test_the_first_of_two_identical_payments_is_the_payment(
+    tiers: tuple[str, str], confident: bool, first: int
+) -> None:
+    """The later debit (date distance 20) scores higher; with twins allowed the earlier one
+    (distance 4) is linked and the later one is left for the double-payment check."""
+    later = replace(candidate(8, "92.00", distance=20), reference_tier=tiers[1])
+    earlier = replace(candidate(7, "90.00", distance=4), reference_tier=tiers[0])
+
+    ranking = rank([later, earlier], POLICY, twins_ok=True)
+
+    assert ranking.is_confident is confident
+    assert ranking.candidates[0].transaction_id == first
 
 
 def receivable(**changes: object) -> ReceivableTarget:
