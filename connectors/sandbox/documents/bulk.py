@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from connectors.sandbox.documents.companies import COUNTRIES, random_company, slugify
@@ -176,6 +176,118 @@ def _counterparty(rng: random.Random, index: int) -> _Counterparty:
     return _Counterparty(name, iban, bic or "", prefix)
 
 
+class _Slots(NamedTuple):
+    slot: int
+    decoy_slot: int
+    decoy_kind: str
+    decoy_shift_days: int
+    fee_slot: int
+
+
+def _amounts(rng: random.Random, receivable: bool, tags: list[str]) -> tuple[int, str, int]:
+    """The document's amount and currency, and the EUR amount the bank books."""
+    amount_cents = int(math.exp(rng.uniform(math.log(2000), math.log(2_500_000))))
+    currency = "EUR"
+    booked = amount_cents
+    if not receivable and rng.random() < 0.10:
+        currency = "USD" if rng.random() < 0.7 else "GBP"
+        rate = _FX_RATES[currency] * (1 + rng.uniform(-0.02, 0.02))
+        booked = round(amount_cents / rate * (1 + rng.uniform(0, 0.005)))
+        tags.append("fx")
+        if rng.random() < 0.5:
+            tags.append("converted_amount_shown")
+    return amount_cents, currency, booked
+
+
+def _document_number(
+    rng: random.Random,
+    k: int,
+    year: int,
+    receivable: bool,
+    party: _Counterparty,
+    tags: list[str],
+) -> str:
+    if not receivable:
+        return f"{party.prefix}{year}-{k:05d}" if party.prefix else f"{year}{k:06d}"
+    roll = rng.random()
+    if roll < 0.10:
+        tags.append("rf_reference")
+        return rf_reference(f"{year}{k:06d}")
+    if roll < 0.15:
+        tags.append("structured_reference")
+        return belgian_structured_reference(year * 100000 + k)
+    return f"INV-{year}-{k:05d}"
+
+
+def _bank_reference(
+    rng: random.Random,
+    k: int,
+    number: str,
+    receivable: bool,
+    party: _Counterparty,
+    tags: list[str],
+) -> str | None:
+    """What the bank line says of ``number``: itself, cut, abbreviated, wrapped or nothing."""
+    bank_reference: str | None = number
+    roll = rng.random()
+    if roll < 0.08:
+        bank_reference = number[: rng.randint(8, max(8, len(number) - 2))]
+        tags.append("truncated_reference")
+    elif roll < 0.14 and "rf_reference" not in tags and "structured_reference" not in tags:
+        bank_reference = f"{'inv' if receivable else 'fact'} {k}"
+        tags.append("abbreviated_reference")
+    elif roll < 0.24:
+        bank_reference = (
+            f"Facture {number} merci" if rng.random() < 0.5 else f"{number} / {party.name[:12]}"
+        )
+        tags.append("reference_with_words")
+    elif roll < 0.30:
+        bank_reference = None
+        tags.append("missing_reference")
+    if "structured_reference" in tags and bank_reference == number:
+        bank_reference = number.strip("+").replace("/", "")  # banks send the 12 digits
+    return bank_reference
+
+
+def _bank_label(rng: random.Random, party: _Counterparty, tags: list[str]) -> str:
+    roll = rng.random()
+    if roll < 0.40:
+        tags.append("label_variant")
+        return party.name.upper()
+    if roll < 0.55:
+        tags.append("label_variant")
+        return party.name.upper()[:18]
+    return party.name
+
+
+def _slots(rng: random.Random, band: int, stride: int, tags: list[str]) -> _Slots:
+    """Where in its band of transactions the document's payment, decoy and fee fall."""
+    slot = band + rng.randrange(max(1, stride // 3)) if rng.random() >= 0.03 else -1
+    if slot < 0:
+        tags.append("no_transaction")
+    decoy_slot, decoy_kind, shift = -1, "", 0
+    if slot >= 0 and stride >= 4:
+        roll = rng.random()
+        if roll < 0.06:
+            decoy_kind, shift = "same_counterparty", rng.choice((-2, -1, 1, 2))
+        elif roll < 0.10:
+            decoy_kind, shift = "other_counterparty", rng.choice((-1, 0, 1))
+        elif roll < 0.14:
+            decoy_kind, shift = "recurring", rng.choice((-31, -30, 28, 30, 31))
+        if decoy_kind:
+            decoy_slot = band + stride // 3 + rng.randrange(max(1, stride // 3))
+            tags.append(
+                "recurring_same_amount"
+                if decoy_kind == "recurring"
+                else f"near_duplicate_{decoy_kind}"
+            )
+    fee_slot = -1
+    if slot >= 0 and "fx" in tags and stride >= 4 and rng.random() < 0.5:
+        fee_slot = band + 2 * (stride // 3) + rng.randrange(max(1, stride // 3))
+        tags.append("transfer_fee")
+    return _Slots(slot, decoy_slot, decoy_kind, shift, fee_slot)
+
+
 @dataclass(frozen=True)
 class BulkData:
     """Re-iterable streams for the matching benchmark. Every call to `documents()` or
@@ -207,60 +319,17 @@ class BulkData:
     def _plan(
         self, k: int, vendors: tuple[_Counterparty, ...], customers: tuple[_Counterparty, ...]
     ) -> _Plan:
+        # One generator per document, drawn in a fixed order: the plans are the benchmark's data.
         rng = random.Random(self.seed * 1_000_003 + k)
         tags: list[str] = []
         receivable = rng.random() < 0.15
         pool = customers if receivable else vendors
         party_index = rng.randrange(len(pool))
         party = pool[party_index]
-        amount_cents = int(math.exp(rng.uniform(math.log(2000), math.log(2_500_000))))
-        currency = "EUR"
-        booked = amount_cents
-        if not receivable and rng.random() < 0.10:
-            currency = "USD" if rng.random() < 0.7 else "GBP"
-            rate = _FX_RATES[currency] * (1 + rng.uniform(-0.02, 0.02))
-            booked = round(amount_cents / rate * (1 + rng.uniform(0, 0.005)))
-            tags.append("fx")
-            if rng.random() < 0.5:
-                tags.append("converted_amount_shown")
-        year = self.anchor.year
-        if receivable:
-            number = f"INV-{year}-{k:05d}"
-            roll = rng.random()
-            if roll < 0.10:
-                number = rf_reference(f"{year}{k:06d}")
-                tags.append("rf_reference")
-            elif roll < 0.15:
-                number = belgian_structured_reference(year * 100000 + k)
-                tags.append("structured_reference")
-        else:
-            number = f"{party.prefix}{year}-{k:05d}" if party.prefix else f"{year}{k:06d}"
-        bank_reference: str | None = number
-        roll = rng.random()
-        if roll < 0.08:
-            bank_reference = number[: rng.randint(8, max(8, len(number) - 2))]
-            tags.append("truncated_reference")
-        elif roll < 0.14 and "rf_reference" not in tags and "structured_reference" not in tags:
-            bank_reference = f"{'inv' if receivable else 'fact'} {k}"
-            tags.append("abbreviated_reference")
-        elif roll < 0.24:
-            bank_reference = (
-                f"Facture {number} merci" if rng.random() < 0.5 else f"{number} / {party.name[:12]}"
-            )
-            tags.append("reference_with_words")
-        elif roll < 0.30:
-            bank_reference = None
-            tags.append("missing_reference")
-        if "structured_reference" in tags and bank_reference == number:
-            bank_reference = number.strip("+").replace("/", "")  # banks send the 12 digits
-        label = party.name
-        roll = rng.random()
-        if roll < 0.40:
-            label = party.name.upper()
-            tags.append("label_variant")
-        elif roll < 0.55:
-            label = party.name.upper()[:18]
-            tags.append("label_variant")
+        amount_cents, currency, booked = _amounts(rng, receivable, tags)
+        number = _document_number(rng, k, self.anchor.year, receivable, party, tags)
+        bank_reference = _bank_reference(rng, k, number, receivable, party, tags)
+        label = _bank_label(rng, party, tags)
         has_iban = rng.random() < 0.92
         if not has_iban:
             tags.append("no_counterparty_iban")
@@ -270,32 +339,9 @@ class BulkData:
         elif receivable and rng.random() < 0.02:
             booked //= 2
             tags.append("partial_payment")
-        stride = self.stride
-        band = k * stride
-        slot = band + rng.randrange(max(1, stride // 3)) if rng.random() >= 0.03 else -1
-        if slot < 0:
-            tags.append("no_transaction")
-        decoy_slot, decoy_kind, shift = -1, "", 0
-        if slot >= 0 and stride >= 4:
-            roll = rng.random()
-            if roll < 0.06:
-                decoy_kind, shift = "same_counterparty", rng.choice((-2, -1, 1, 2))
-            elif roll < 0.10:
-                decoy_kind, shift = "other_counterparty", rng.choice((-1, 0, 1))
-            elif roll < 0.14:
-                decoy_kind, shift = "recurring", rng.choice((-31, -30, 28, 30, 31))
-            if decoy_kind:
-                decoy_slot = band + stride // 3 + rng.randrange(max(1, stride // 3))
-                tags.append(
-                    "recurring_same_amount"
-                    if decoy_kind == "recurring"
-                    else f"near_duplicate_{decoy_kind}"
-                )
-        fee_slot = -1
-        if slot >= 0 and "fx" in tags and stride >= 4 and rng.random() < 0.5:
-            fee_slot = band + 2 * (stride // 3) + rng.randrange(max(1, stride // 3))
-            tags.append("transfer_fee")
-        slot_day = int(self._moment(slot if slot >= 0 else band) - self.start.timestamp()) // 86400
+        slots = _slots(rng, k * self.stride, self.stride, tags)
+        moment = self._moment(slots.slot if slots.slot >= 0 else k * self.stride)
+        slot_day = int(moment - self.start.timestamp()) // 86400
         delay = rng.choices((0, 1, 2, 3, -1), weights=(60, 25, 8, 4, 3))[0]
         if delay >= 2:
             tags.append("late_settlement")
@@ -311,11 +357,11 @@ class BulkData:
             label=label,
             has_iban=has_iban,
             execution_day=slot_day - delay,
-            slot=slot,
-            decoy_slot=decoy_slot,
-            decoy_kind=decoy_kind,
-            decoy_shift_days=shift,
-            fee_slot=fee_slot,
+            slot=slots.slot,
+            decoy_slot=slots.decoy_slot,
+            decoy_kind=slots.decoy_kind,
+            decoy_shift_days=slots.decoy_shift_days,
+            fee_slot=slots.fee_slot,
             tags=tuple(tags),
         )
 
@@ -424,31 +470,11 @@ class BulkData:
     ) -> dict[str, Any]:
         receivable = plan.kind == "receivable"
         party = (customers if receivable else vendors)[plan.party]
-        local_currency = plan.currency
-        local_cents = plan.amount_cents if plan.currency != "EUR" else plan.booked_cents
-        booked, label, reference, iban = (
-            plan.booked_cents,
-            plan.label,
-            plan.bank_reference,
-            party.iban,
-        )
-        if not plan.has_iban:
-            iban = ""
+        label, reference = plan.label, plan.bank_reference
+        iban = party.iban if plan.has_iban else ""
         if index == plan.fee_slot:
-            return _row(
-                self.bank_account_id,
-                transaction_id,
-                stamps,
-                seconds,
-                500,
-                500,
-                "EUR",
-                "debit",
-                "qonto_fee",
-                "Qonto",
-                "Frais de virement international",
-                "",
-            )
+            emit = partial(_row, self.bank_account_id, transaction_id, stamps, seconds)
+            return emit(500, "debit", "qonto_fee", "Qonto", "Frais de virement international")
         if index == plan.decoy_slot:
             seconds += plan.decoy_shift_days * 86400
             reference = f"{party.prefix}{self.anchor.year}-{rng.randrange(100000):05d}"
@@ -456,21 +482,16 @@ class BulkData:
                 other = vendors[(plan.party + 1 + rng.randrange(len(vendors) - 1)) % len(vendors)]
                 label, iban = other.name.upper(), other.iban
                 reference = f"{other.prefix}{self.anchor.year}-{rng.randrange(100000):05d}"
-        side = "credit" if receivable else "debit"
-        operation = "income" if receivable else "transfer"
-        return _row(
-            self.bank_account_id,
-            transaction_id,
-            stamps,
-            seconds,
-            booked,
-            local_cents,
-            local_currency,
-            side,
-            operation,
+        emit = partial(_row, self.bank_account_id, transaction_id, stamps, seconds)
+        return emit(
+            plan.booked_cents,
+            "credit" if receivable else "debit",
+            "income" if receivable else "transfer",
             label,
             reference,
             iban,
+            local_cents=plan.amount_cents if plan.currency != "EUR" else plan.booked_cents,
+            local_currency=plan.currency,
         )
 
     def _noise(
@@ -483,142 +504,47 @@ class BulkData:
         customers: tuple[_Counterparty, ...],
         stamps: _Stamps,
     ) -> dict[str, Any]:
+        """A transaction no document owns: card spend, supplier transfers, direct debits,
+        income, fees and a few pending or declined card payments. The draws from
+        ``random_value`` keep their order: the stream is the benchmark's data."""
+        emit = partial(_row, self.bank_account_id, transaction_id, stamps, seconds)
         roll = random_value()
-        account = self.bank_account_id
         if roll < 0.45:
             cents = int(300 + 40000 * random_value() ** 3)
             merchant = _MERCHANTS[int(random_value() * len(_MERCHANTS))]
             if random_value() < 0.05:
-                local = int(cents * 1.085)
-                return _row(
-                    account,
-                    transaction_id,
-                    stamps,
-                    seconds,
+                return emit(
                     cents,
-                    local,
-                    "USD",
                     "debit",
                     "card",
                     merchant,
-                    None,
-                    "",
+                    local_cents=int(cents * 1.085),
+                    local_currency="USD",
                 )
-            return _row(
-                account,
-                transaction_id,
-                stamps,
-                seconds,
-                cents,
-                cents,
-                "EUR",
-                "debit",
-                "card",
-                merchant,
-                None,
-                "",
-            )
+            return emit(cents, "debit", "card", merchant)
         if roll < 0.62:
             vendor = vendors[int(random_value() * len(vendors))]
             cents = int(2000 + 1_500_000 * random_value() ** 3)
             reference = f"{vendor.prefix}{self.anchor.year - 1}-{int(random_value() * 99999):05d}"
-            return _row(
-                account,
-                transaction_id,
-                stamps,
-                seconds,
-                cents,
-                cents,
-                "EUR",
-                "debit",
-                "transfer",
-                vendor.name.upper(),
-                reference,
-                vendor.iban,
-            )
+            return emit(cents, "debit", "transfer", vendor.name.upper(), reference, vendor.iban)
         if roll < 0.72:
             creditor = _CREDITORS[int(random_value() * len(_CREDITORS))]
             cents = int(1500 + 300000 * random_value() ** 2)
             reference = f"PRLV SEPA {int(random_value() * 10**9):09d}"
-            return _row(
-                account,
-                transaction_id,
-                stamps,
-                seconds,
-                cents,
-                cents,
-                "EUR",
-                "debit",
-                "direct_debit",
-                creditor,
-                reference,
-                "",
-            )
+            return emit(cents, "debit", "direct_debit", creditor, reference)
         if roll < 0.90:
             cents = int(5000 + 1_000_000 * random_value() ** 2)
             if random_value() < 0.5:
-                return _row(
-                    account,
-                    transaction_id,
-                    stamps,
-                    seconds,
-                    cents,
-                    cents,
-                    "EUR",
-                    "credit",
-                    "income",
-                    "STRIPE PAYMENTS EUROPE LTD",
-                    f"STRIPE PAYOUT po_{int(random_value() * 16**12):012x}",
-                    "",
-                )
+                payout = f"STRIPE PAYOUT po_{int(random_value() * 16**12):012x}"
+                return emit(cents, "credit", "income", "STRIPE PAYMENTS EUROPE LTD", payout)
             customer = customers[int(random_value() * len(customers))]
             reference = f"ORD-{int(random_value() * 10**7):07d}"
-            return _row(
-                account,
-                transaction_id,
-                stamps,
-                seconds,
-                cents,
-                cents,
-                "EUR",
-                "credit",
-                "income",
-                customer.name.upper(),
-                reference,
-                customer.iban,
-            )
+            return emit(cents, "credit", "income", customer.name.upper(), reference, customer.iban)
         if roll < 0.96:
-            cents = int(100 + 4900 * random_value())
-            return _row(
-                account,
-                transaction_id,
-                stamps,
-                seconds,
-                cents,
-                cents,
-                "EUR",
-                "debit",
-                "qonto_fee",
-                "Qonto",
-                "Frais",
-                "",
-            )
+            return emit(int(100 + 4900 * random_value()), "debit", "qonto_fee", "Qonto", "Frais")
         cents = int(1000 + 90000 * random_value())
         status = "pending" if random_value() < 0.5 else "declined"
-        row = _row(
-            account,
-            transaction_id,
-            stamps,
-            seconds,
-            cents,
-            cents,
-            "EUR",
-            "debit",
-            "card",
-            _MERCHANTS[int(random_value() * len(_MERCHANTS))],
-            None,
-            "",
-        )
+        row = emit(cents, "debit", "card", _MERCHANTS[int(random_value() * len(_MERCHANTS))])
         row["status"] = status
         row["settled_at"] = None
         return row
@@ -657,14 +583,17 @@ def _row(
     stamps: _Stamps,
     seconds: float,
     cents: int,
-    local_cents: int,
-    local_currency: str,
     side: str,
     operation: str,
     label: str,
-    reference: str | None,
-    iban: str,
+    reference: str | None = None,
+    iban: str = "",
+    *,
+    local_cents: int | None = None,
+    local_currency: str = "EUR",
 ) -> dict[str, Any]:
+    """One transaction in the benchmark's flat shape; ``local_cents`` defaults to ``cents``."""
+    local_cents = cents if local_cents is None else local_cents
     stamp = stamps(seconds)
     counterparty = None
     if operation in {"transfer", "income", "direct_debit"}:
