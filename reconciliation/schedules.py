@@ -32,6 +32,13 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         5,
         "Return work whose worker died: expired posting leases, stuck parses, stale runs.",
     ),
+    ScheduleSpec(
+        f"{PREFIX}digest",
+        "reconciliation.tasks.send_daily_digests",
+        60,
+        "E-mail each workspace administrator who wants it the daily digest, once per UTC day "
+        "(from 06:00 UTC; a DigestSent row claimed before sending keeps it to one).",
+    ),
 )
 
 

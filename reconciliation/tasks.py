@@ -51,3 +51,11 @@ def close_window(workspace_id: int) -> str:
 @observed
 def sweep_stuck_work() -> str:
     return str(dispatch.sweep_stuck_work())
+
+
+@observed
+def send_daily_digests() -> str:
+    from reconciliation.reports.digest import send_daily_digests as send
+
+    run = send()
+    return f"sent={run.sent} already={run.already} failed={run.failed}"

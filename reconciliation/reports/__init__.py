@@ -1,0 +1,1 @@
+"""What Well reports to people: the daily digest and the decision log with the rules in force."""
