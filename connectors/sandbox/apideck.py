@@ -27,7 +27,7 @@ Choices where the reference is silent (**unverified** there):
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -51,7 +51,7 @@ from connectors.sandbox.constants import (
     DROPBOX_ACCOUNT_ID,
 )
 from connectors.sandbox.files import FileStore, Node, parent_of
-from connectors.sandbox.server import Emulator, Route, RouteHandler, control_json, route
+from connectors.sandbox.server import Emulator, Route, control_json, route
 from connectors.sandbox.wire import (
     HttpError,
     Request,
@@ -240,14 +240,6 @@ class ApideckEmulator(Emulator):
             route("POST", "/_sandbox/connection", self._control_connection),
             route("POST", "/_sandbox/settings", self._control_settings),
         ]
-
-    def _bind(
-        self, handler: Callable[[ApideckEmulator, Request, dict[str, str]], Response]
-    ) -> RouteHandler:
-        def bound(request: Request, params: dict[str, str]) -> Response:
-            return handler(self, request, params)
-
-        return bound
 
     def response_headers(self, request: Request) -> list[tuple[str, str]]:
         return [("Request-Id", request.request_id)]

@@ -25,7 +25,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.sandbox import dropbox_oauth
@@ -44,7 +44,7 @@ from connectors.sandbox.oauth import (
     TokenStatus,
     TokenStore,
 )
-from connectors.sandbox.server import Emulator, Route, RouteHandler, control_json, route
+from connectors.sandbox.server import Emulator, Route, control_json, route
 from connectors.sandbox.wire import (
     BadRequestError,
     HttpError,
@@ -235,14 +235,6 @@ class DropboxEmulator(Emulator):
             route("POST", "/_sandbox/tokens/revoke_all", self._control_revoke_all),
             route("POST", "/_sandbox/settings", self._control_settings),
         ]
-
-    def _bind(
-        self, handler: Callable[[DropboxEmulator, Request, dict[str, str]], Response]
-    ) -> RouteHandler:
-        def bound(request: Request, params: dict[str, str]) -> Response:
-            return handler(self, request, params)
-
-        return bound
 
     def response_headers(self, request: Request) -> list[tuple[str, str]]:
         return [("x-dropbox-request-id", request.request_id)]

@@ -511,12 +511,6 @@ class QontoEmulator(Emulator):
             route("POST", "/_sandbox/settings", self._control_settings),
         ]
 
-    def _bind(self, handler: Handler) -> RouteHandler:
-        def bound(request: Request, params: dict[str, str]) -> Response:
-            return handler(self, request, params)
-
-        return bound
-
     def _api(self, handler: Handler) -> RouteHandler:
         """Bind, behind the sandbox's staging-token gate: without the exact header the real
         sandbox answers with a OneLogin HTML page and status 200."""

@@ -309,6 +309,14 @@ class Emulator:
         """Headers every answer carries (request ids)."""
         return []
 
+    def _bind(self, handler: Callable[[Self, Request, dict[str, str]], Response]) -> RouteHandler:
+        """A route handler for a module-level ``handler(emulator, request, params)``."""
+
+        def bound(request: Request, params: dict[str, str]) -> Response:
+            return handler(self, request, params)
+
+        return bound
+
     def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
         status = int(fault["status"])
         headers = []
