@@ -400,3 +400,26 @@ def test_a_foreign_invoice_paid_twice_at_two_rates_is_a_possible_double_payment(
         again.pk,
         Decimal("90.00"),
     )
+
+
+@pytest.mark.parametrize(
+    ("iban", "status"),
+    [
+        pytest.param("", MatchStatus.CONFIRMED, id="no_iban_on_the_debit"),
+        pytest.param("FR7630006000011234567890189", MatchStatus.PROPOSED, id="another_iban"),
+    ],
+)
+def test_full_number_and_exact_amount_link_whatever_the_counterparty_name(
+    workspace: Workspace, bank: Connection, iban: str, status: str
+) -> None:
+    """Paid through a provider ("PAYPAL EUROPE") or with the supplier misread on the invoice:
+    the full number and the exact amount are enough, unless another IBAN contradicts them."""
+    bill = invoice(workspace, supplier_name="mail.example.com", number="F2026-5078",
+                   total_amount=Decimal("183.30"))  # fmt: skip
+    paid = debit(workspace, bank, amount=Decimal("183.30"), reference="F2026-5078",
+                 counterparty_name="PAYPAL EUROPE", normalized_counterparty="paypal europe",
+                 counterparty_iban=iban, value_date=date(2026, 11, 12))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, paid.pk, status, "source")]

@@ -336,6 +336,17 @@ def score_invoice_debit(
         name=claim.name, iban=claim.iban, vendor_ids=claim.vendor_ids, line=line, weight=Decimal(25)
     )
     tier, reference_points, reference_reason = _invoice_reference_points(claim.number, line)
+    reasons = [amount.reason, party_reason, reference_reason]
+    if (
+        tier == "exact"
+        and amount.basis != "converted"
+        and len(normalize_reference(claim.number)) >= 4
+        and not (claim.iban and line.counterparty_iban and party_points == 0)
+    ):
+        # The full number and the exact amount: the counterparty's name may be anything (a
+        # payment provider, a misread supplier name), as long as no other IBAN contradicts it.
+        reference_points += Decimal(10)
+        reasons.append("reference and amount both exact")
     late = max(0, delta - INVOICE_TERM_DAYS)
     date_points = Decimal(10) * (
         1 - Decimal(late) / Decimal(INVOICE_PAYMENT_DAYS - INVOICE_TERM_DAYS)
@@ -345,12 +356,7 @@ def score_invoice_debit(
         transaction_id=line.transaction_id,
         target_id=claim.invoice_id,
         score=min(score, HUNDRED),
-        reasons=(
-            amount.reason,
-            party_reason,
-            reference_reason,
-            f"paid {_days(delta)} from the issue date",
-        ),
+        reasons=(*reasons, f"paid {_days(delta)} from the issue date"),
         amount=amount,
         date_distance=abs(delta),
         target_kind="invoice",
