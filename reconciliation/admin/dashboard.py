@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from reconciliation.admin.reason_codes import queue_by_code
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import (
     Connection,
@@ -136,6 +137,9 @@ class WorkspaceDashboard:
     reading: int = 0  # documents downloaded and waiting to be read
     charts: dict[str, SafeString] = field(default_factory=dict)
     stuck: list[StuckList] = field(default_factory=list)
+    #: The review queue by the reason code that sent each document there: (code, count, link
+    #: to the queue filtered by it).
+    reasons: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def nothing_stuck(self) -> bool:
@@ -199,6 +203,10 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
     for workspace_id, count in reading_backlog(ids).items():
         boards[workspace_id].reading = count
     _stuck(boards, ids, several=several)
+    for workspace_id, by_code in queue_by_code(ids).items():
+        board = boards[workspace_id]
+        join = "&" if "?" in board.review_url else "?"
+        board.reasons = [(c, n, f"{board.review_url}{join}code={c}") for c, n in by_code]
     for board in boards.values():
         board.charts = {
             "pipeline": bar_chart(board.pipeline, title="Documents by status this week"),

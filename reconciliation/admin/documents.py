@@ -18,6 +18,7 @@ from reconciliation import review
 from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
 from reconciliation.admin.qonto_panel import QontoReadingFilter
+from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
 from reconciliation.matching.waiting import waiting_for_debit
@@ -282,6 +283,7 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "status",
         QontoReadingFilter,
         RefusedByFilter,
+        InvoiceReasonCodeFilter,
         "is_held",
         ("vendor", RelatedOnly),
     ]

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
+from reconciliation.admin.reason_codes import invoice_codes
 from reconciliation.models import (
     Connection,
     Decision,
@@ -123,6 +124,7 @@ class InvoiceResource(AuditResource):
     vendor_vat_id = fields.Field(attribute="vendor__vat_id", column_name="vendor_vat_id")
     decided_by = fields.Field(column_name="decided_by")
     decision = fields.Field(column_name="decision")
+    reason_codes = fields.Field(column_name="reason_codes")
 
     class Meta:
         model = Invoice
@@ -150,6 +152,7 @@ class InvoiceResource(AuditResource):
             "ledger_account",
             "confidence",
             "status",
+            "reason_codes",
             "decision",
             "decided_by",
             "decided_at",
@@ -167,6 +170,10 @@ class InvoiceResource(AuditResource):
 
     def dehydrate_decided_by(self, invoice: Invoice) -> str:
         return _username(invoice.decided_by) if invoice.decided_at else ""
+
+    def dehydrate_reason_codes(self, invoice: Invoice) -> str:
+        """Why it went where it is, as stable codes ("iban_changed; vendor_in_training")."""
+        return "; ".join(invoice_codes(invoice))
 
     def dehydrate_decision(self, invoice: Invoice) -> str:
         """Who decided: a person, Well's routing, or nobody yet."""

@@ -40,6 +40,7 @@ from django.views.decorators.http import require_http_methods
 
 from reconciliation import review
 from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.models import (
     Document,
@@ -185,6 +186,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         ("invoice__vendor", RelatedOnly),
         "kind",
         ReasonFilter,
+        DocumentReasonCodeFilter,
         ConfidenceBandFilter,
     ]
     search_fields = [

@@ -127,7 +127,7 @@ _TYPES: tuple[ReasonType, ...] = (
     ReasonType("issue_date_unreadable", "review", "Issue date not read", "Issue date not found."),
     ReasonType("total_unreadable", "review", "Total not read", "Total not found."),
     ReasonType("currency_unreadable", "review", "Currency not read", "Currency not found."),
-    ReasonType("currency_unknown", "review", "Unknown currency", "Currency {code} is unknown."),
+    ReasonType("currency_unknown", "review", "Unknown currency", "Currency {currency} is unknown."),
     ReasonType(
         "no_text_layer",
         "review",
@@ -192,7 +192,7 @@ REGISTRY[OTHER] = ReasonType(OTHER, "review", "Other", "{text}")
 FRAUD_CODES = frozenset({"iban_changed", "iban_bank_changed"})
 
 
-def sentence(code: str, **values: object) -> Reason:
+def sentence(code: str, /, **values: object) -> Reason:
     """The reason of ``code`` with its sentence filled in (KeyError for an unknown code)."""
     kind = REGISTRY[code]
     return Reason(code, kind.template.format(**values))
@@ -239,17 +239,23 @@ def leading_code(texts: Iterable[str]) -> str:
     return codes[0] if codes else ""
 
 
+def _ascii_runs(template: str) -> list[str]:
+    runs: list[str] = []
+    for literal, _, _, _ in string.Formatter().parse(template):
+        runs += [run.strip(" .:;,(") for run in re.split(r"[^\x20-\x7e]+", literal)]
+    return [run for run in runs if len(run) >= 6]
+
+
 def marker(code: str) -> str:
-    """The longest fixed words of the code's templates, for a database ``icontains`` filter
-    on the stored sentences."""
-    best = ""
-    for kind in _TYPES:
-        if kind.code != code:
-            continue
-        for literal, _, _, _ in string.Formatter().parse(kind.template):
-            if len(literal.strip()) > len(best):
-                best = literal.strip()
-    return best
+    """Fixed words that only this code's sentences contain, for a database ``icontains``
+    filter on the stored sentences: plain ASCII (JSON columns store “ ” — → escaped), the
+    longest run no other code's template has ("" when there is none)."""
+    own = [kind.template for kind in _TYPES if kind.code == code]
+    others = [kind.template for kind in _TYPES if kind.code != code]
+    runs = sorted({run for template in own for run in _ascii_runs(template)}, key=len)
+    unique = [run for run in runs if not any(run in other for other in others)]
+    everywhere = [run for run in unique if all(run in template for template in own)]
+    return (everywhere or unique or [""])[-1]
 
 
 def label(code: str) -> str:
