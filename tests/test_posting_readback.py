@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -17,7 +16,6 @@ from reconciliation.intake.supplier_invoices import OVERLAP, refresh_supplier_in
 from reconciliation.models import (
     Connection,
     Invoice,
-    Provider,
     QontoSupplierInvoice,
     Workspace,
 )
@@ -30,18 +28,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: Settings,
-) -> Connection:
+def qonto(qonto: Connection, sandbox_settings: Sandbox, settings: Settings) -> Connection:
+    """The shared connection (conftest), with the mirror refreshed every window and Qonto
+    reading posted PDFs as ``qonto_reading`` says."""
     settings.WELL_QONTO_MIRROR_SECONDS = 0
     sandbox_settings.qonto.invoice_analyzer = qonto_reading
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
+    return qonto
 
 
 def posted_and_read(workspace: Workspace, emulator: QontoEmulator, start: int = 7) -> Invoice:
