@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from reconciliation.matching import match_window
 from reconciliation.models import (
@@ -21,15 +22,19 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import make_connection, make_transaction
-from tests.test_receivables_import import IMPORT, PROCESS, csv_format, login
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "reference,customer_name,amount,currency,issue_date,other_references\n"
+IMPORT = reverse("admin:reconciliation_receivable_import")
+PROCESS = reverse("admin:reconciliation_receivable_process_import")
 
 
 def test_other_references_are_imported_and_pay_the_receivable(workspace: Workspace) -> None:
-    client = login(workspace)
+    client = client_for(workspace)
+    choices = client.get(IMPORT).context["form"].fields["format"].choices
+    csv_format = next(str(value) for value, label in choices if label.lower() == "csv")
     body = (
         "+++090/9337/55493+++,Client SARL,740.00,EUR,2026-10-01,C-2026-0192; PO 5531\n"
         "C-2026-0193,Globex,740.00,EUR,2026-10-01,\n"
@@ -38,7 +43,7 @@ def test_other_references_are_imported_and_pay_the_receivable(workspace: Workspa
         IMPORT,
         {
             "workspace": workspace.pk,
-            "format": csv_format(client),
+            "format": csv_format,
             "import_file": SimpleUploadedFile("receivables.csv", (HEADER + body).encode()),
         },
     )
