@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict, Unpack
 
 import requests
 
@@ -26,6 +26,15 @@ from connectors.redaction import REDACTED as REDACTED
 from connectors.redaction import redact as redact
 from connectors.redaction import shorten as shorten
 from connectors.responses import describe_body, looks_like_html, parse_retry_after, request_id_of
+
+
+class ErrorContext(TypedDict):
+    """Where an error comes from: every connector error takes these keyword arguments."""
+
+    provider: str
+    status: NotRequired[int | None]
+    request_id: NotRequired[str | None]
+    secrets: NotRequired[Iterable[str | None]]
 
 
 class ConnectorError(Exception):
@@ -69,16 +78,11 @@ class TransientError(ConnectorError):
         self,
         message: str,
         *,
-        provider: str,
-        status: int | None = None,
-        request_id: str | None = None,
         retry_after: float | None = None,
         outcome_unknown: bool = True,
-        secrets: Iterable[str | None] = (),
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(
-            message, provider=provider, status=status, request_id=request_id, secrets=secrets
-        )
+        super().__init__(message, **context)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
 
@@ -88,18 +92,9 @@ class AuthError(ConnectorError):
     Never retried: the caller marks the connection ``needs_reauth`` and notifies its owner."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        provider: str,
-        status: int | None = None,
-        request_id: str | None = None,
-        code: str | None = None,
-        secrets: Iterable[str | None] = (),
+        self, message: str, *, code: str | None = None, **context: Unpack[ErrorContext]
     ) -> None:
-        super().__init__(
-            message, provider=provider, status=status, request_id=request_id, secrets=secrets
-        )
+        super().__init__(message, **context)
         self.code = code
 
 
@@ -115,22 +110,17 @@ class PermanentError(ConnectorError):
         self,
         message: str,
         *,
-        provider: str,
-        status: int | None = None,
-        request_id: str | None = None,
         code: str | None = None,
         detail: str | None = None,
         pointer: str | None = None,
         trace_id: str | None = None,
-        secrets: Iterable[str | None] = (),
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(
-            message, provider=provider, status=status, request_id=request_id, secrets=secrets
-        )
+        super().__init__(message, **context)
         self.code = code
-        self.detail = redact(detail, secrets) if detail is not None else None
+        self.detail = redact(detail, context.get("secrets", ())) if detail is not None else None
         self.pointer = pointer
-        self.trace_id = trace_id or request_id
+        self.trace_id = trace_id or context.get("request_id")
 
 
 class NotFoundError(PermanentError):
@@ -150,18 +140,13 @@ class ProtocolError(ConnectorError):
         self,
         message: str,
         *,
-        provider: str,
-        status: int | None = None,
-        request_id: str | None = None,
         expected: str = "",
         received: str = "",
-        secrets: Iterable[str | None] = (),
+        **context: Unpack[ErrorContext],
     ) -> None:
-        super().__init__(
-            message, provider=provider, status=status, request_id=request_id, secrets=secrets
-        )
+        super().__init__(message, **context)
         self.expected = expected
-        self.received = redact(received, secrets)
+        self.received = redact(received, context.get("secrets", ()))
 
 
 class FileTooLargeError(PermanentError):
