@@ -20,7 +20,7 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
-from tests.factories import make_invoice, make_user, make_vendor, make_workspace
+from tests.factories import PASSWORD, make_invoice, make_user, make_vendor, make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -169,9 +169,10 @@ def test_simulator_page_shows_the_replay_to_superusers_only() -> None:
     _seed(workspace)
     url = f"/admin/reconciliation/workspace/{workspace.pk}/simulator/"
     admin = Client()
-    admin.force_login(make_user("root", superuser=True))
+    assert admin.login(username=make_user("root", superuser=True).username, password=PASSWORD)
     member = Client()
-    member.force_login(make_user("boss", workspace=workspace, role=Role.ADMIN))
+    boss = make_user("boss", workspace=workspace, role=Role.ADMIN)
+    assert member.login(username=boss.username, password=PASSWORD)
 
     form = {"review_threshold": "65", "auto_post_threshold": "75", "days": "90"}
     page = admin.post(url, {**form, "review_vendors_in_training": "on"})

@@ -7,12 +7,13 @@ from django.contrib import admin
 
 from reconciliation.admin.base import ReadOnlyTenantAdmin, RelatedOnly
 from reconciliation.admin.documents import EXPORT_TEMPLATE
-from reconciliation.admin.resources import DecisionResource, PostAttemptResource, SyncRunResource
+from reconciliation.admin.resources import PostAttemptResource, SyncRunResource
 from reconciliation.models import (
     Decision,
     PostAttempt,
     SyncRun,
 )
+from reconciliation.reports.decision_log import DecisionLogResource
 
 
 @admin.register(PostAttempt)
@@ -63,7 +64,8 @@ class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyTenantAdmin[Decision]):
-    resource_classes = [DecisionResource]
+    # The decisions export, with what changed and the thresholds / rule / mapping in force.
+    resource_classes = [DecisionLogResource]
     export_template_name = EXPORT_TEMPLATE
     list_display = ["created_at", "workspace", "action", "actor", "invoice", "document", "reason"]
     list_filter = ["action", ("actor", RelatedOnly)]

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from reconciliation.invoices.routing import (
+    record_rule_change,
+    record_threshold_change,
+    rule_snapshot,
+    threshold_values,
+)
+from reconciliation.models import Decision, DecisionAction, Role, RoutingRule, Workspace
+from reconciliation.reports.decision_log import DecisionLogResource
+from tests.factories import PASSWORD, make_invoice, make_user, make_vendor, make_workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def _at(hour: int) -> datetime:
+    return datetime(2026, 11, 2, hour, tzinfo=UTC)
+
+
+def _history(workspace: Workspace) -> None:
+    """Routed at 9 with 55/85; thresholds changed at 10 (→ 60/90); a rule created at 11 and
+    changed at 12; routed by the rule at 13; corrected and approved by Ana at 14."""
+    vendor = make_vendor(workspace, "Kontor Nord GmbH")
+    invoice = make_invoice(
+        workspace,
+        vendor=vendor,
+        fields={
+            "total_amount": {"value": "119.00", "confidence": 0.97},
+            "currency": {"value": "EUR", "confidence": 1.0},
+        },
+    )
+    ana = make_user("ana", workspace=workspace, role=Role.ADMIN)
+
+    def route(hour: int, rule: int | None, review: str, auto_post: str) -> None:
+        _record(
+            hour,
+            workspace=workspace,
+            action=DecisionAction.ROUTE,
+            actor=None,
+            invoice=invoice,
+            vendor=vendor,
+            before={"status": "new"},
+            after={
+                "status": "needs_review",
+                "confidence": "80.00",
+                "rule": rule,
+                "review_threshold": review,
+                "auto_post_threshold": auto_post,
+            },
+        )
+
+    route(9, None, "55.00", "85.00")
+    before = threshold_values(workspace)
+    workspace.review_threshold, workspace.auto_post_threshold = Decimal(60), Decimal(90)
+    workspace.save()
+    record_threshold_change(workspace=workspace, user=ana, before=before)
+    _move_last(10)
+    rule = RoutingRule.objects.create(workspace=workspace, name="Large invoices", priority=5)
+    record_rule_change(workspace=workspace, user=ana, before=None, after=rule_snapshot(rule))
+    _move_last(11)
+    old = rule_snapshot(rule)
+    rule.auto_post_threshold = Decimal(95)
+    rule.save()
+    record_rule_change(workspace=workspace, user=ana, before=old, after=rule_snapshot(rule))
+    _move_last(12)
+    route(13, rule.pk, "55.00", "95.00")
+    _record(
+        14,
+        workspace=workspace,
+        action=DecisionAction.EDIT,
+        actor=ana,
+        invoice=invoice,
+        vendor=vendor,
+        before={"total_amount": "119.00"},
+        after={"total_amount": "120.00"},
+    )
+    _record(
+        15,
+        workspace=workspace,
+        action=DecisionAction.APPROVE,
+        actor=ana,
+        invoice=invoice,
+        vendor=vendor,
+        before={"status": "needs_review"},
+        after={"status": "approved"},
+    )
+
+
+def _record(hour: int, **values: object) -> None:
+    Decision.record(**values)  # type: ignore[arg-type]
+    _move_last(hour)
+
+
+def _move_last(hour: int) -> None:
+    last = Decision.objects.order_by("-id").first()
+    assert last is not None
+    Decision.objects.filter(pk=last.pk)._unguarded_update(created_at=_at(hour))
+
+
+COLUMNS = (
+    "action",
+    "actor",
+    "changes",
+    "field_confidences",
+    "review_threshold",
+    "auto_post_threshold",
+    "thresholds_version",
+    "routing_rule",
+    "routing_rule_version",
+    "vendor_mapping_version",
+)
+
+
+def _rows(workspace: Workspace) -> list[tuple[str, ...]]:
+    queryset = Decision.objects.filter(workspace=workspace).order_by("created_at", "id")
+    dataset = DecisionLogResource().export(queryset=queryset)
+    return [tuple(str(row[c] or "") for c in COLUMNS) for row in dataset.dict]
+
+
+def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
+    workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
+    _history(workspace)
+    rule = RoutingRule.objects.get()
+    confidences = "currency 1.0; total_amount 0.97"
+    named = f"#{rule.pk} Large invoices"
+
+    assert _rows(workspace) == [
+        (
+            "route",
+            "Well",
+            "status: new → needs_review; confidence:  → 80.00; rule:  → ; "
+            "review_threshold:  → 55.00; auto_post_threshold:  → 85.00",
+            confidences,
+            "55.00",
+            "85.00",
+            "v1",
+            "workspace thresholds",
+            "",
+            "v1",
+        ),
+        (
+            "thresholds",
+            "ana",
+            "review_threshold: 55.00 → 60.00; auto_post_threshold: 85.00 → 90.00",
+            "",
+            "60.00",
+            "90.00",
+            "v2",
+            "workspace thresholds",
+            "",
+            "",
+        ),
+        ("rule", "ana", _rule_changes(rule, None), "", "60.00", "90.00", "v2", named, "v1", ""),
+        (
+            "rule",
+            "ana",
+            "auto_post_threshold: 85.00 → 95.00",
+            "",
+            "60.00",
+            "90.00",
+            "v2",
+            named,
+            "v2",
+            "",
+        ),
+        (
+            "route",
+            "Well",
+            f"status: new → needs_review; confidence:  → 80.00; rule:  → {rule.pk}; "
+            "review_threshold:  → 55.00; auto_post_threshold:  → 95.00",
+            confidences,
+            "55.00",
+            "95.00",
+            "v2",
+            named,
+            "v2",
+            "v1",
+        ),
+        (
+            "edit",
+            "ana",
+            "total_amount: 119.00 → 120.00",
+            confidences,
+            "60.00",
+            "90.00",
+            "v2",
+            named,
+            "v2",
+            "v1",
+        ),
+        (
+            "approve",
+            "ana",
+            "status: needs_review → approved",
+            confidences,
+            "60.00",
+            "90.00",
+            "v2",
+            named,
+            "v2",
+            "v2",
+        ),
+    ]
+
+
+def _rule_changes(rule: RoutingRule, _: None) -> str:
+    created = Decision.objects.get(action=DecisionAction.RULE, before={})
+    return "; ".join(
+        f"{k}:  → {'' if v is None else v}" for k, v in created.after.items() if v != ""
+    )
+
+
+def test_the_decisions_list_exports_the_log_as_csv() -> None:
+    workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
+    _history(workspace)
+    client = Client()
+    auditor = make_user("auditor", workspace=workspace, role=Role.AUDITOR)
+    assert client.login(username=auditor.username, password=PASSWORD)
+
+    url = "/admin/reconciliation/decision/export/"
+    names = re.findall(
+        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
+        client.get(url).content.decode(),
+    )
+    assert {f"decisionlogresource_{c}" for c in COLUMNS} <= set(names)
+    response = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
+
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 7
+    approve = next(r for r in rows if r["action"] == "approve")
+    assert (approve["thresholds_version"], approve["vendor_mapping_version"]) == ("v2", "v2")
