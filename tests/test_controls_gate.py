@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from connectors.sandbox import QontoEmulator, Sandbox
-from reconciliation.invoices.reasons import code_of
+from reconciliation.invoices.reasons import code_of, sentence
 from reconciliation.matching import refuse_double_charge
 from reconciliation.models import (
+    BankDetailChange,
     Connection,
     Decision,
     DecisionAction,
@@ -25,6 +26,7 @@ from reconciliation.models import (
     Provider,
     Role,
     TransactionStatus,
+    Vendor,
     Workspace,
 )
 from reconciliation.posting import post_approved
@@ -233,3 +235,32 @@ def test_a_released_hit_is_not_raised_again(workspace: Workspace, qonto: Connect
 
     assert Match.objects.filter(invoice_id=pk).count() == 1
     assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+
+
+def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    invoice = Invoice.objects.get(pk=pk)
+    vendor = Vendor.objects.create(workspace=workspace, name="Harness Supplies SARL")
+    BankDetailChange.objects.create(
+        workspace=workspace,
+        invoice=invoice,
+        vendor=vendor,
+        iban="LT121000011101001000",
+        code="iban_bank_changed",
+        reason=sentence(
+            "iban_bank_changed",
+            iban="LT121000011101001000",
+            vendor=vendor.name,
+            known="FR1420041010050500013M02606",
+            change="bank FR 20041 → LT 10000",
+        ).text,
+    )
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+    assert code_of(invoice.hold_reason) == "iban_bank_changed"
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []

@@ -17,7 +17,8 @@ Four-eyes: a held invoice is released by two confirmations from two different pe
 first confirmation records who vouched for the new bank details; the second must come from
 someone else (a self-approval is refused with `FourEyesError`); it makes the IBAN known for the
 vendor (confirmed by the second person, with the first one kept on the change) and approves
-the invoice for the next posting window. A refusal of the invoice closes the change.
+the invoice for the next posting window. A refused invoice keeps its change open: reopened,
+it still needs the two confirmations.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from reconciliation.models import (
     BankDetailChange,
     Decision,
     DecisionAction,
-    IllegalTransitionError,
     Invoice,
     InvoiceStatus,
     Vendor,
@@ -260,19 +260,6 @@ def _record(
         },
         reason=f"{what} ({change.iban}, code {change.code}).",
     )
-
-
-def close_refused(invoice: Invoice) -> None:
-    """An invoice refused while its bank details waited: the change is closed, the IBAN stays
-    unknown."""
-    change = BankDetailChange.objects.filter(invoice_id=invoice.pk).first()
-    if change is None or not change.is_open:
-        return
-    try:
-        change.mark_as_refused()
-    except IllegalTransitionError:
-        return
-    change.save(update_fields=["status"])
 
 
 def open_change(invoice_id: int) -> BankDetailChange | None:
