@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -45,6 +46,93 @@ RECEIVABLE_COLUMNS: tuple[str, ...] = (
     "due_date",
 )
 _OPENING_BALANCE_CENTS = 4_250_000
+
+_HOSTING_NAME = "Nuage Hébergement SAS"
+# The suppliers but the US one (whose bank details are drawn after theirs), in draw order.
+_VENDORS: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "FR",
+        {
+            "name": _HOSTING_NAME,
+            "street": "12 rue des Arts",
+            "postcode": "59100",
+            "city": "Roubaix",
+            "domain": "nuage-hebergement.fr",
+            "email": "facturation@nuage-hebergement.fr",
+            "phone": "+33 3 20 45 18 00",
+        },
+    ),
+    (
+        "DE",
+        {
+            "name": "Hotel Spreeblick GmbH",
+            "street": "Holzmarktstraße 19",
+            "postcode": "10179",
+            "city": "Berlin",
+            "domain": "hotel-spreeblick.de",
+            "email": "rechnung@hotel-spreeblick.de",
+            "phone": "+49 30 2847 1100",
+            "registration": "HRB 187342 B, Amtsgericht Charlottenburg",
+        },
+    ),
+    (
+        "NL",
+        {
+            "name": "Van Dijk Vertaalbureau B.V.",
+            "street": "Oudegracht 214",
+            "postcode": "3511 NS",
+            "city": "Utrecht",
+            "domain": "vandijk-vertalingen.nl",
+            "email": "administratie@vandijk-vertalingen.nl",
+            "registration": "KvK 30194822",
+        },
+    ),
+    (
+        "ES",
+        {
+            "name": "Estudio Lumbre S.L.",
+            "street": "Calle de Colón 31",
+            "postcode": "46004",
+            "city": "Valencia",
+            "domain": "estudiolumbre.es",
+            "email": "facturas@estudiolumbre.es",
+            "phone": "+34 963 52 11 09",
+        },
+    ),
+    (
+        "IT",
+        {
+            "name": "Tipografia Rossi S.r.l.",
+            "street": "Via dell'Indipendenza 58",
+            "postcode": "40121",
+            "city": "Bologna",
+            "domain": "tipografiarossi.it",
+            "email": "amministrazione@tipografiarossi.it",
+            "phone": "+39 051 23 84 77",
+        },
+    ),
+    (
+        "GB",
+        {
+            "name": "Brightline Events Ltd",
+            "street": "88 Clerkenwell Road",
+            "postcode": "EC1M 5RJ",
+            "city": "London",
+            "domain": "brightline-events.co.uk",
+            "email": "accounts@brightline-events.co.uk",
+            "registration": "Company no. 09876543",
+        },
+    ),
+)
+_SAAS = {
+    "name": "Northwind Analytics Inc.",
+    "street": "535 Mission Street",
+    "postcode": "CA 94105",
+    "city": "San Francisco",
+    "domain": "northwind-analytics.com",
+    "email": "billing@northwind-analytics.com",
+    "registration": "EIN 94-3187265",
+}
 
 
 @dataclass
@@ -89,91 +177,9 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
     remittance notice, a newsletter, and the usual noise of cards, fees, rent and payouts.
     """
     b = ScenarioBuilder(seed, anchor)
-    rng = b.rng
     org = b.org
-
-    hosting = vendor_party(
-        rng,
-        "FR",
-        name="Nuage Hébergement SAS",
-        street="12 rue des Arts",
-        postcode="59100",
-        city="Roubaix",
-        domain="nuage-hebergement.fr",
-        email="facturation@nuage-hebergement.fr",
-        phone="+33 3 20 45 18 00",
-    )
-    hosting = with_registration(hosting, "Lille Métropole")
-    hotel = vendor_party(
-        rng,
-        "DE",
-        name="Hotel Spreeblick GmbH",
-        street="Holzmarktstraße 19",
-        postcode="10179",
-        city="Berlin",
-        domain="hotel-spreeblick.de",
-        email="rechnung@hotel-spreeblick.de",
-        phone="+49 30 2847 1100",
-        registration="HRB 187342 B, Amtsgericht Charlottenburg",
-    )
-    translator = vendor_party(
-        rng,
-        "NL",
-        name="Van Dijk Vertaalbureau B.V.",
-        street="Oudegracht 214",
-        postcode="3511 NS",
-        city="Utrecht",
-        domain="vandijk-vertalingen.nl",
-        email="administratie@vandijk-vertalingen.nl",
-        registration="KvK 30194822",
-    )
-    designer = vendor_party(
-        rng,
-        "ES",
-        name="Estudio Lumbre S.L.",
-        street="Calle de Colón 31",
-        postcode="46004",
-        city="Valencia",
-        domain="estudiolumbre.es",
-        email="facturas@estudiolumbre.es",
-        phone="+34 963 52 11 09",
-    )
-    printer = vendor_party(
-        rng,
-        "IT",
-        name="Tipografia Rossi S.r.l.",
-        street="Via dell'Indipendenza 58",
-        postcode="40121",
-        city="Bologna",
-        domain="tipografiarossi.it",
-        email="amministrazione@tipografiarossi.it",
-        phone="+39 051 23 84 77",
-    )
-    events = vendor_party(
-        rng,
-        "GB",
-        name="Brightline Events Ltd",
-        street="88 Clerkenwell Road",
-        postcode="EC1M 5RJ",
-        city="London",
-        domain="brightline-events.co.uk",
-        email="accounts@brightline-events.co.uk",
-        registration="Company no. 09876543",
-    )
-    saas = vendor_party(
-        rng,
-        "US",
-        name="Northwind Analytics Inc.",
-        street="535 Mission Street",
-        postcode="CA 94105",
-        city="San Francisco",
-        domain="northwind-analytics.com",
-        email="billing@northwind-analytics.com",
-        registration="EIN 94-3187265",
-        account_number=f"{rng.randint(10**9, 10**10 - 1)}",
-        routing_number=aba_routing_number(rng),
-    )
-    vendors = [hosting, hotel, translator, designer, printer, events, saas]
+    vendors = _vendors(b.rng)
+    hosting, hotel, translator, designer, printer, events, saas = vendors
 
     hosting_invoices(b, hosting)
     hotel_invoices(b, hotel)
@@ -203,8 +209,45 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
         for t in b.transactions
         if t["status"] == "pending" and t["side"] == "debit"
     )
-    updated = datetime.combine(anchor, time(6, 0), tzinfo=UTC)
-    bank_accounts = [
+    bank_accounts = _bank_accounts(b, closing, pending_debits)
+    organization = _organization(b, bank_accounts)
+    return DemoScenario(
+        seed=seed,
+        anchor=anchor,
+        organization=organization,
+        bank_accounts=bank_accounts,
+        files=b.files,
+        transactions=b.transactions,
+        receivables=receivables,
+        vendors=vendors,
+        expectations=b.expect,
+    )
+
+
+def _vendors(rng: random.Random) -> list[Party]:
+    """The seven suppliers, drawn in a fixed order (their VAT ids and IBANs come from ``rng``)."""
+    vendors = []
+    for country, fields in _VENDORS:
+        vendors.append(vendor_party(rng, country, **fields))
+        if fields["name"] == _HOSTING_NAME:
+            vendors[-1] = with_registration(vendors[-1], "Lille Métropole")
+    account_number = f"{rng.randint(10**9, 10**10 - 1)}"
+    vendors.append(
+        vendor_party(
+            rng,
+            "US",
+            **_SAAS,
+            account_number=account_number,
+            routing_number=aba_routing_number(rng),
+        )
+    )
+    return vendors
+
+
+def _bank_accounts(b: ScenarioBuilder, closing: int, pending_debits: int) -> list[dict[str, Any]]:
+    org = b.org
+    updated = datetime.combine(b.anchor, time(6, 0), tzinfo=UTC)
+    return [
         qonto_bank_account(
             account_id=b.account_id,
             organization_id=b.organization_id,
@@ -230,7 +273,11 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
             main=False,
         ),
     ]
-    organization = {
+
+
+def _organization(b: ScenarioBuilder, bank_accounts: list[dict[str, Any]]) -> dict[str, Any]:
+    org = b.org
+    return {
         "id": b.organization_id,
         "name": org.name,
         "slug": b.slug,
@@ -246,14 +293,3 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
         "legal_number": (org.vat_id or "")[4:] + "00027",
         "bank_accounts": bank_accounts,
     }
-    return DemoScenario(
-        seed=seed,
-        anchor=anchor,
-        organization=organization,
-        bank_accounts=bank_accounts,
-        files=b.files,
-        transactions=b.transactions,
-        receivables=receivables,
-        vendors=vendors,
-        expectations=b.expect,
-    )
