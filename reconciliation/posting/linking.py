@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from reconciliation.invoices.reasons import sentence
 from reconciliation.models import (
     Decision,
     DecisionAction,
@@ -110,11 +111,12 @@ def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> 
         if locked is None:
             return
         locked.qonto_probe = _probe_json(result, outcome="review")
-        reason = (
-            f"Qonto may already have this invoice: {len(result.candidates)} entr"
+        reason = sentence(
+            "qonto_candidates",
+            detail=f"{len(result.candidates)} entr"
             f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
-            f"(links at {result.threshold}). Link one, or post anyway."
-        )
+            f"(links at {result.threshold}). Link one, or post anyway.",
+        ).text
         locked.probe_to_review([reason])
         locked.save()
         Decision.record(
