@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from reconciliation.models import (
     BankChangeStatus,
@@ -20,7 +21,14 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.reports.digest import send_daily_digests
-from tests.factories import make_document, make_invoice, make_user, make_vendor, make_workspace
+from tests.factories import (
+    PASSWORD,
+    make_document,
+    make_invoice,
+    make_user,
+    make_vendor,
+    make_workspace,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +96,7 @@ Posted by Well on its own yesterday: 3
   - 5,000 JPY (1 invoice)
 
 Open Well: http://127.0.0.1:8000/admin/
-You receive this as an administrator; turn it off under Digest preferences.
+You receive this as an administrator; turn it off at http://127.0.0.1:8000/admin/reconciliation/workspace/digest-preferences/
 """
 
 
@@ -143,3 +151,28 @@ def test_digest_waits_for_its_hour() -> None:
     assert send_daily_digests(NOW.replace(hour=5)).sent == 0
     assert (mail.outbox, DigestSent.objects.count()) == ([], 0)
     assert send_daily_digests(NOW.replace(hour=6)).sent == 1
+
+
+def test_an_admin_turns_the_digest_off_on_the_preferences_page() -> None:
+    workspace = make_workspace("Acme SAS")
+    other = make_workspace("Other SAS")
+    boss = make_user("boss", workspace=workspace, role=Role.ADMIN)
+    Membership.objects.create(workspace=other, user=boss, role=Role.ADMIN)
+    colleague = make_user("colleague", workspace=workspace, role=Role.ADMIN)
+    client = Client()
+    assert client.login(username=boss.username, password=PASSWORD)
+    url = "/admin/reconciliation/workspace/digest-preferences/"
+    mine = Membership.objects.get(user_id=boss.pk, workspace=other)
+    theirs = Membership.objects.get(user_id=colleague.pk)
+    Membership.objects.filter(pk=theirs.pk).update(wants_digest=False)
+
+    assert b"Other SAS" in client.get(url).content
+    client.post(url, {"digest": [str(mine.pk), str(theirs.pk)]})
+
+    wanted = dict(Membership.objects.values_list("pk", "wants_digest"))
+    boss_here = Membership.objects.get(user_id=boss.pk, workspace=workspace)
+    assert (wanted[boss_here.pk], wanted[mine.pk], wanted[theirs.pk]) == (False, True, False)
+    send_daily_digests(NOW)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["boss@example.com"], "Well · Other SAS · 06 Dec 2026")
+    ]

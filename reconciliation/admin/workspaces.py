@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
 from reconciliation.connections.flows import consent_origins, disconnect
 from reconciliation.intake.folder_polls import request_sync
@@ -96,10 +97,18 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
             self.admin_site.admin_view(self.simulator),
             name="reconciliation_workspace_simulator",
         )
-        return [simulator, *super().get_urls()]
+        preferences = path(
+            "digest-preferences/",
+            self.admin_site.admin_view(self.digest_preferences),
+            name="reconciliation-digest-preferences",
+        )
+        return [simulator, preferences, *super().get_urls()]
 
     def simulator(self, request: HttpRequest, workspace_id: int) -> HttpResponse:
         return simulator_view(request, workspace_id, dict(self.admin_site.each_context(request)))
+
+    def digest_preferences(self, request: HttpRequest) -> HttpResponse:
+        return digest_preferences_view(request, dict(self.admin_site.each_context(request)))
 
     def save_model(self, request: HttpRequest, obj: Workspace, form: Any, change: bool) -> None:
         """Threshold changes are logged (who, before → after) and re-route undecided invoices."""

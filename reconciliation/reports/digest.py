@@ -148,7 +148,8 @@ def render_digest(digest: Digest, site_url: str) -> str:
         plural = "s" if count != 1 else ""
         lines.append(f"  - {format_money(total, currency, locale='en')} ({count} invoice{plural})")
     lines += ["", f"Open Well: {site_url}{reverse('admin:index')}"]
-    lines.append("You receive this as an administrator; turn it off under Digest preferences.")
+    preferences = reverse("admin:reconciliation-digest-preferences")
+    lines.append(f"You receive this as an administrator; turn it off at {site_url}{preferences}")
     return "\n".join(lines) + "\n"
 
 
