@@ -85,13 +85,15 @@ def _due_windows(now: datetime) -> list[int]:
         .order_by("workspace_id")
         .values_list("workspace_id", "last_window", "open", "workspace__poll_interval_minutes")
     )
-    due: list[int] = []
+    # A dict keeps the order and answers "already due?" at once: with a list that test made
+    # this loop quadratic (4.7 s of Python at 10,000 workspaces, bench-admin).
+    due: dict[int, None] = {}
     for workspace_id, last, is_open, interval in rows:
         if is_open or workspace_id in due:
             continue
         if last is None or last + timedelta(minutes=interval) <= now:
-            due.append(workspace_id)
-    return due
+            due[workspace_id] = None
+    return list(due)
 
 
 @dataclass
