@@ -3,7 +3,8 @@ abbreviated, RF, Belgian structured, partial), and the everyday noise of a compa
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 from connectors.sandbox.documents.identifiers import (
@@ -16,6 +17,124 @@ from connectors.sandbox.documents.model import Party, RemittanceNoticeSpec, to_c
 from connectors.sandbox.documents.render import render_remittance_notice
 from connectors.sandbox.documents.scenario_builder import ScenarioBuilder, draw_price
 
+# Our customers, in draw order: each draws its IBAN, Kessler its VAT id too.
+_CUSTOMERS: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "verdier",
+        {
+            "name": "Maison Verdier SARL",
+            "street": "7 quai Saint-Antoine",
+            "postcode": "69002",
+            "city": "Lyon",
+            "country": "FR",
+        },
+    ),
+    (
+        "kessler",
+        {
+            "name": "Kessler Logistik GmbH",
+            "street": "Hafenstraße 12",
+            "postcode": "20457",
+            "city": "Hamburg",
+            "country": "DE",
+        },
+    ),
+    (
+        "delvaux",
+        {
+            "name": "Brasserie Delvaux SA",
+            "street": "Rue Neuve 33",
+            "postcode": "5000",
+            "city": "Namur",
+            "country": "BE",
+        },
+    ),
+    (
+        "noorderlicht",
+        {
+            "name": "Noorderlicht Media B.V.",
+            "street": "Vismarkt 9",
+            "postcode": "9712 CA",
+            "city": "Groningen",
+            "country": "NL",
+        },
+    ),
+    (
+        "okapi",
+        {
+            "name": "Studio Okapi",
+            "street": "3 rue Sainte-Catherine",
+            "postcode": "33000",
+            "city": "Bordeaux",
+            "country": "FR",
+        },
+    ),
+    (
+        "nordlicht",
+        {
+            "name": "Nordlicht Design GmbH",
+            "street": "Lindenallee 5",
+            "postcode": "80331",
+            "city": "München",
+            "country": "DE",
+        },
+    ),
+)
+_CUSTOMERS_WITH_VAT_ID = frozenset({"kessler"})
+
+
+def _customers(rng: random.Random) -> dict[str, Party]:
+    customers = {}
+    for key, fields in _CUSTOMERS:
+        iban = make_iban(fields["country"], rng)[0]
+        if key in _CUSTOMERS_WITH_VAT_ID:
+            customers[key] = Party(**fields, iban=iban, vat_id=make_vat_id(fields["country"], rng))
+        else:
+            customers[key] = Party(**fields, iban=iban)
+    return customers
+
+
+def _paid(
+    b: ScenarioBuilder,
+    key: str,
+    customer: Party,
+    reference: str,
+    amount: Decimal,
+    paid: date,
+    bank_reference: str | None,
+    share: str,
+) -> None:
+    """The credit paying ``share`` of a receivable; Kessler also sends a remittance notice."""
+    credit = b.add_transaction(
+        day=paid,
+        side="credit",
+        operation_type="income",
+        amount=to_cents(amount * Decimal(share)),
+        label=customer.name.upper(),
+        clean_counterparty_name=customer.name,
+        reference=bank_reference,
+        counterparty_account_number=customer.iban,
+        category="sales",
+    )
+    b.expect.receivable_payments[credit["id"]] = reference
+    if key == "kessler":
+        b.expect.abbreviated_references[credit["id"]] = reference
+        notice = render_remittance_notice(
+            RemittanceNoticeSpec(
+                payer=customer,
+                beneficiary=b.org,
+                amount=amount,
+                currency="EUR",
+                execution_date=paid,
+                reference="inv 42",
+                language="de",
+                date_style="numeric",
+                money_style="symbol",
+                filename=f"Zahlungsavis_Kessler_{paid.isoformat()}.pdf",
+            )
+        )
+        b.add_file(notice, paid)
+
 
 def receivables_and_credits(b: ScenarioBuilder) -> list[dict[str, str]]:
     """Our customers' invoices and the credits that pay them: an exact reference, an
@@ -23,57 +142,7 @@ def receivables_and_credits(b: ScenarioBuilder) -> list[dict[str, str]]:
     a partial payment and one still open."""
     rng = b.rng
     year = b.anchor.year
-    customers = {
-        "verdier": Party(
-            name="Maison Verdier SARL",
-            street="7 quai Saint-Antoine",
-            postcode="69002",
-            city="Lyon",
-            country="FR",
-            iban=make_iban("FR", rng)[0],
-        ),
-        "kessler": Party(
-            name="Kessler Logistik GmbH",
-            street="Hafenstraße 12",
-            postcode="20457",
-            city="Hamburg",
-            country="DE",
-            iban=make_iban("DE", rng)[0],
-            vat_id=make_vat_id("DE", rng),
-        ),
-        "delvaux": Party(
-            name="Brasserie Delvaux SA",
-            street="Rue Neuve 33",
-            postcode="5000",
-            city="Namur",
-            country="BE",
-            iban=make_iban("BE", rng)[0],
-        ),
-        "noorderlicht": Party(
-            name="Noorderlicht Media B.V.",
-            street="Vismarkt 9",
-            postcode="9712 CA",
-            city="Groningen",
-            country="NL",
-            iban=make_iban("NL", rng)[0],
-        ),
-        "okapi": Party(
-            name="Studio Okapi",
-            street="3 rue Sainte-Catherine",
-            postcode="33000",
-            city="Bordeaux",
-            country="FR",
-            iban=make_iban("FR", rng)[0],
-        ),
-        "nordlicht": Party(
-            name="Nordlicht Design GmbH",
-            street="Lindenallee 5",
-            postcode="80331",
-            city="München",
-            country="DE",
-            iban=make_iban("DE", rng)[0],
-        ),
-    }
+    customers = _customers(rng)
     structured = belgian_structured_reference(rng.randint(10**8, 10**10 - 1))
     plan = (
         # key, reference, issued days ago, term, paid days ago, bank reference, share paid
@@ -100,38 +169,8 @@ def receivables_and_credits(b: ScenarioBuilder) -> list[dict[str, str]]:
                 "due_date": (issued + timedelta(days=term)).isoformat(),
             }
         )
-        if paid_ago is None:
-            continue
-        paid = b.day(paid_ago)
-        credit = b.add_transaction(
-            day=paid,
-            side="credit",
-            operation_type="income",
-            amount=to_cents(amount * Decimal(share)),
-            label=customer.name.upper(),
-            clean_counterparty_name=customer.name,
-            reference=bank_reference,
-            counterparty_account_number=customer.iban,
-            category="sales",
-        )
-        b.expect.receivable_payments[credit["id"]] = reference
-        if key == "kessler":
-            b.expect.abbreviated_references[credit["id"]] = reference
-            notice = render_remittance_notice(
-                RemittanceNoticeSpec(
-                    payer=customer,
-                    beneficiary=b.org,
-                    amount=amount,
-                    currency="EUR",
-                    execution_date=paid,
-                    reference="inv 42",
-                    language="de",
-                    date_style="numeric",
-                    money_style="symbol",
-                    filename=f"Zahlungsavis_Kessler_{paid.isoformat()}.pdf",
-                )
-            )
-            b.add_file(notice, paid)
+        if paid_ago is not None:
+            _paid(b, key, customer, reference, amount, b.day(paid_ago), bank_reference, share)
     return receivables
 
 
@@ -155,7 +194,13 @@ def account_noise(b: ScenarioBuilder) -> None:
         country="FR",
         iban=make_iban("FR", rng)[0],
     )
-    rent = draw_price(rng, 1800, 2600, "50")
+    _monthly_movements(b, landlord, urssaf, draw_price(rng, 1800, 2600, "50"))
+    _card_spending(b)
+
+
+def _monthly_movements(b: ScenarioBuilder, landlord: Party, urssaf: Party, rent: Decimal) -> None:
+    """Three months of Qonto's fee, the rent, the URSSAF direct debit and a Stripe payout."""
+    rng = b.rng
     for days_ago in (86, 56, 26):
         day = b.day(days_ago)
         b.add_transaction(
@@ -192,6 +237,11 @@ def account_noise(b: ScenarioBuilder) -> None:
             counterparty_account_number=make_iban("GB", rng)[0],
             category="sales",
         )
+
+
+def _card_spending(b: ScenarioBuilder) -> None:
+    """Card payments: everyday ones, a USD one, one still pending and a declined one."""
+    rng = b.rng
     cards = (
         ("SNCF CONNECT", "transport", 64, 148),
         ("SNCF CONNECT", "transport", 64, 148),
