@@ -157,7 +157,7 @@ def test_an_admin_turns_the_digest_off_on_the_preferences_page() -> None:
     workspace = make_workspace("Acme SAS")
     other = make_workspace("Other SAS")
     boss = make_user("boss", workspace=workspace, role=Role.ADMIN)
-    Membership.objects.create(workspace=other, user=boss, role=Role.ADMIN)
+    Membership.objects.create(workspace=other, user_id=boss.pk, role=Role.ADMIN)
     colleague = make_user("colleague", workspace=workspace, role=Role.ADMIN)
     client = Client()
     assert client.login(username=boss.username, password=PASSWORD)

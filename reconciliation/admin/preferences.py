@@ -13,8 +13,9 @@ from reconciliation.models import Membership, Role
 def digest_preferences_view(request: HttpRequest, context: dict[str, object]) -> HttpResponse:
     """GET lists the workspaces the user administers with their digest setting; POST saves
     the ticked ones (only the user's own memberships are ever touched)."""
+    user_id = int(request.user.pk or 0)  # admin_view lets only signed-in staff in
     memberships = list(
-        Membership.objects.filter(user_id=request.user.pk, role=Role.ADMIN)
+        Membership.objects.filter(user_id=user_id, role=Role.ADMIN)
         .select_related("workspace")
         .order_by("workspace__name")
     )
