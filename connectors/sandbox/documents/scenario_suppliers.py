@@ -5,8 +5,9 @@ note and a near-duplicate debit."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from connectors.sandbox.documents.identifiers import make_iban
 from connectors.sandbox.documents.labels import labels_for
@@ -15,6 +16,7 @@ from connectors.sandbox.documents.model import (
     LineItem,
     Party,
     PaymentConfirmationSpec,
+    RenderedDocument,
     to_cents,
 )
 from connectors.sandbox.documents.render import render_invoice, render_payment_confirmation
@@ -23,6 +25,18 @@ from connectors.sandbox.documents.scenario_builder import (
     draw_price,
     invoice_spec,
 )
+
+
+def confirm_payment(
+    b: ScenarioBuilder, debit: dict[str, Any], paid: date, prefix: str, **fields: Any
+) -> None:
+    """The payer's confirmation of the transfer ``debit`` (its transfer id drawn now, after the
+    debit), matched to it; ``fields`` are the rest of the PaymentConfirmationSpec."""
+    transfer_id = f"{prefix}-{b.rng.getrandbits(40):010X}"
+    confirmation = render_payment_confirmation(
+        PaymentConfirmationSpec(payer=b.org, execution_date=paid, transfer_id=transfer_id, **fields)
+    )
+    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
 
 
 def hosting_invoices(b: ScenarioBuilder, hosting: Party) -> None:
@@ -149,49 +163,64 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
         paid = b.day(paid_ago)
         debit = b.pay(translator, total, paid, spec.invoice_number, category="other_service")
         b.expect.invoice_payments[path] = debit["id"]
-        confirmation = render_payment_confirmation(
-            PaymentConfirmationSpec(
-                payer=b.org,
-                beneficiary=translator,
-                amount=total,
-                currency="EUR",
-                execution_date=paid,
-                reference=spec.invoice_number,
-                transfer_id=f"TRF-{rng.getrandbits(40):010X}",
-                language="fr" if index == 0 else "en",
-                layout="table" if index == 0 else "letter",
-                date_style="long" if index == 0 else "numeric",
-            )
+        confirm_payment(
+            b,
+            debit,
+            paid,
+            "TRF",
+            beneficiary=translator,
+            amount=total,
+            currency="EUR",
+            reference=spec.invoice_number,
+            language="fr" if index == 0 else "en",
+            layout="table" if index == 0 else "letter",
+            date_style="long" if index == 0 else "numeric",
         )
-        b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
         if index == 0:
-            forwarded = replace(
-                spec,
-                forwarded_header=(
-                    "---------- Forwarded message ---------\n"
-                    f"From: {translator.email}  Date: {issued.isoformat()}\n"
-                    f"Subject: Fwd: Factuur {spec.invoice_number}"
-                ),
-                filename=f"Fwd_{document.filename}",
-            )
-            copy_day = issued + timedelta(days=2)
-            b.expect.duplicates[b.add_file(render_invoice(forwarded), copy_day)] = path
-            movers = Party(
-                name="Van Dijk Verhuizingen B.V.",
-                street="Kanaalweg 4",
-                postcode="3526 KM",
-                city="Utrecht",
-                country="NL",
-                iban=make_iban("NL", rng)[0],
-            )
-            decoy = b.pay(
-                movers,
-                total,
-                paid + timedelta(days=1),
-                "Verhuizing kantoor 14-10",
-                category="other_service",
-            )
-            b.expect.near_duplicate_debits[decoy["id"]] = debit["id"]
+            _forwarded_copy_and_decoy(b, translator, spec, document, path, debit, paid)
+
+
+def _forwarded_copy_and_decoy(
+    b: ScenarioBuilder,
+    translator: Party,
+    spec: InvoiceSpec,
+    document: RenderedDocument,
+    path: str,
+    debit: dict[str, Any],
+    paid: date,
+) -> None:
+    """The invoice forwarded by e-mail two days later (a duplicate), and a removals company of
+    a similar name paid the same amount the day after the true debit."""
+    rng = b.rng
+    issued = spec.issue_date
+    total = spec.totals().total
+    forwarded = replace(
+        spec,
+        forwarded_header=(
+            "---------- Forwarded message ---------\n"
+            f"From: {translator.email}  Date: {issued.isoformat()}\n"
+            f"Subject: Fwd: Factuur {spec.invoice_number}"
+        ),
+        filename=f"Fwd_{document.filename}",
+    )
+    copy_day = issued + timedelta(days=2)
+    b.expect.duplicates[b.add_file(render_invoice(forwarded), copy_day)] = path
+    movers = Party(
+        name="Van Dijk Verhuizingen B.V.",
+        street="Kanaalweg 4",
+        postcode="3526 KM",
+        city="Utrecht",
+        country="NL",
+        iban=make_iban("NL", rng)[0],
+    )
+    decoy = b.pay(
+        movers,
+        total,
+        paid + timedelta(days=1),
+        "Verhuizing kantoor 14-10",
+        category="other_service",
+    )
+    b.expect.near_duplicate_debits[decoy["id"]] = debit["id"]
 
 
 def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
@@ -232,21 +261,19 @@ def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
     total = specs[0].totals().total
     debit = b.pay(designer, total, paid, specs[0].invoice_number, category="marketing")
     b.expect.invoice_payments[paths[0]] = debit["id"]
-    confirmation = render_payment_confirmation(
-        PaymentConfirmationSpec(
-            payer=b.org,
-            beneficiary=designer,
-            amount=total,
-            currency="EUR",
-            execution_date=paid,
-            reference=specs[0].invoice_number,
-            transfer_id=f"TRF-{rng.getrandbits(40):010X}",
-            language="es",
-            layout="table",
-            date_style="numeric",
-        )
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "TRF",
+        beneficiary=designer,
+        amount=total,
+        currency="EUR",
+        reference=specs[0].invoice_number,
+        language="es",
+        layout="table",
+        date_style="numeric",
     )
-    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
     credited = b.day(30)
     discount = -to_cents(specs[0].lines[0].unit_price * Decimal("0.10"))
     credit_spec = invoice_spec(
@@ -316,21 +343,19 @@ def printer_invoices(b: ScenarioBuilder, printer: Party) -> None:
     total = specs[0].totals().total
     debit = b.pay(printer, total, paid, f"Fattura {specs[0].invoice_number}", category="marketing")
     b.expect.invoice_payments[paths[0]] = debit["id"]
-    confirmation = render_payment_confirmation(
-        PaymentConfirmationSpec(
-            payer=b.org,
-            beneficiary=printer,
-            amount=total,
-            currency="EUR",
-            execution_date=paid,
-            reference=f"Fattura {specs[0].invoice_number}",
-            transfer_id=f"TRF-{rng.getrandbits(40):010X}",
-            language="it",
-            layout="letter",
-            date_style="numeric",
-        )
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "TRF",
+        beneficiary=printer,
+        amount=total,
+        currency="EUR",
+        reference=f"Fattura {specs[0].invoice_number}",
+        language="it",
+        layout="letter",
+        date_style="numeric",
     )
-    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
     reminder = replace(
         specs[0],
         is_reminder=True,
@@ -383,24 +408,22 @@ def events_invoice(b: ScenarioBuilder, events: Party) -> None:
         category="marketing",
     )
     b.expect.invoice_payments[path] = debit["id"]
-    confirmation = render_payment_confirmation(
-        PaymentConfirmationSpec(
-            payer=b.org,
-            beneficiary=events,
-            amount=sent,
-            currency="GBP",
-            execution_date=paid,
-            reference=spec.invoice_number,
-            transfer_id=f"SWF-{rng.getrandbits(40):010X}",
-            language="en",
-            layout="table",
-            date_style="long",
-            debited_amount=debited,
-            exchange_rate=rate,
-            fee=fee,
-        )
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "SWF",
+        beneficiary=events,
+        amount=sent,
+        currency="GBP",
+        reference=spec.invoice_number,
+        language="en",
+        layout="table",
+        date_style="long",
+        debited_amount=debited,
+        exchange_rate=rate,
+        fee=fee,
     )
-    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
     b.add_transaction(
         day=paid,
         side="debit",
@@ -483,22 +506,20 @@ def saas_invoices(b: ScenarioBuilder, saas: Party) -> None:
         category="online_service",
     )
     b.expect.invoice_payments[path] = debit["id"]
-    confirmation = render_payment_confirmation(
-        PaymentConfirmationSpec(
-            payer=b.org,
-            beneficiary=saas,
-            amount=sent,
-            currency="USD",
-            execution_date=paid,
-            reference=spec.invoice_number,
-            transfer_id=f"SWF-{rng.getrandbits(40):010X}",
-            language="fr",
-            layout="table",
-            date_style="numeric",
-            money_style="code",
-            debited_amount=debited,
-            exchange_rate=rate,
-            fee=Decimal("5.00"),
-        )
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "SWF",
+        beneficiary=saas,
+        amount=sent,
+        currency="USD",
+        reference=spec.invoice_number,
+        language="fr",
+        layout="table",
+        date_style="numeric",
+        money_style="code",
+        debited_amount=debited,
+        exchange_rate=rate,
+        fee=Decimal("5.00"),
     )
-    b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
