@@ -212,3 +212,40 @@ def test_a_second_person_confirms_and_the_iban_becomes_known(workspace: Workspac
     )
     assert (account.origin, account.confirmed_by_id) == (BankAccountOrigin.CONFIRMED, bob.pk)
     assert routed(workspace, vendor, OTHER_BANK).status == InvoiceStatus.APPROVED
+
+
+def test_an_iban_corrected_to_a_known_one_releases_the_hold(workspace: Workspace) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=KNOWN)
+
+    result = confirm_bank_details(invoice_id=invoice.pk, user=alice)
+
+    invoice.refresh_from_db()
+    assert result.status == BankChangeStatus.REFUSED
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, False)
+    assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
+
+
+def test_an_iban_corrected_to_another_new_one_restarts_the_confirmations(
+    workspace: Workspace,
+) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
+    bob = make_user("bob", workspace=workspace, role=Role.REVIEWER)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+    confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=SAME_BANK)
+
+    result = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+
+    change = BankDetailChange.objects.get(invoice=invoice)
+    invoice.refresh_from_db()
+    assert (result.status, change.iban, change.code, change.first_confirmed_by_id) == (
+        BankChangeStatus.PENDING,
+        SAME_BANK,
+        "iban_changed",
+        None,
+    )
+    assert (invoice.is_held, code_of(invoice.hold_reason)) == (True, "iban_changed")

@@ -18,7 +18,9 @@ first confirmation records who vouched for the new bank details; the second must
 someone else (a self-approval is refused with `FourEyesError`); it makes the IBAN known for the
 vendor (confirmed by the second person, with the first one kept on the change) and approves
 the invoice for the next posting window. A refused invoice keeps its change open: reopened,
-it still needs the two confirmations.
+it still needs the two confirmations. An IBAN a reviewer corrects meanwhile (a misread) is
+checked again at the next confirmation: a known one closes the change and releases the hold,
+another new one restarts the two confirmations for it.
 """
 
 from __future__ import annotations
@@ -196,10 +198,7 @@ def confirm_bank_details(*, invoice_id: int, user: AbstractBaseUser) -> Confirma
         if change is None or not change.is_open:
             raise FourEyesError("This invoice is not waiting for a bank-detail confirmation.")
         if iban_key(invoice.supplier_iban) != change.iban:
-            raise FourEyesError(
-                f"The invoice's IBAN was corrected since it was held ({change.iban}); "
-                "route it again before confirming."
-            )
+            return _corrected(invoice, change, user)
         if change.status == BankChangeStatus.PENDING:
             change.confirm_once(user)
             change.save(update_fields=["status", "first_confirmed_by", "first_confirmed_at"])
@@ -216,6 +215,47 @@ def confirm_bank_details(*, invoice_id: int, user: AbstractBaseUser) -> Confirma
                 "person must give the second."
             )
         return _second_confirmation(invoice, change, user)
+
+
+def _corrected(invoice: Invoice, change: BankDetailChange, user: AbstractBaseUser) -> Confirmation:
+    """A reviewer corrected the IBAN since the invoice was held (a misread): a known IBAN
+    needs no confirmation (the change is closed, the hold released); another new one starts
+    the two confirmations again, for that IBAN."""
+    check = check_bank_details(invoice)
+    before: dict[str, object] = {"iban": change.iban, "bank_details": change.status}
+    if check.verdict != "changed" or check.reason is None:
+        change.mark_as_refused()
+        change.save(update_fields=["status"])
+        invoice.release_hold()
+        invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
+        _record(
+            invoice, user, change, "IBAN corrected to a known one; no confirmation needed", before
+        )
+        return Confirmation(
+            invoice.pk,
+            change.status,
+            "The IBAN was corrected to one the vendor is known to "
+            "use: the hold is released and the invoice can be approved.",
+        )
+    change.iban, change.known_ibans = check.iban, list(check.known)
+    change.code, change.reason = check.reason.code, check.reason.text
+    change.status, change.first_confirmed_by, change.first_confirmed_at = (
+        BankChangeStatus.PENDING,
+        None,
+        None,
+    )
+    change.save()
+    invoice.hold(check.reason.text)
+    invoice.save(update_fields=["is_held", "hold_reason", "status", "updated_at"])
+    _record(
+        invoice, user, change, "IBAN corrected to another new one; confirmations restart", before
+    )
+    return Confirmation(
+        invoice.pk,
+        change.status,
+        f"The IBAN was corrected to {check.iban}, also new for "
+        "this vendor: two people must confirm it.",
+    )
 
 
 def _second_confirmation(
