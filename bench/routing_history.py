@@ -39,6 +39,7 @@ _DECIDED = (InvoiceStatus.POSTED, InvoiceStatus.APPROVED, InvoiceStatus.REFUSED)
 class Timing:
     documents: int
     seconds: float
+    cpu_seconds: float  # this process's CPU: the machine is shared, wall time is not ours alone
     queries: int
     result: Simulation
 
@@ -112,10 +113,10 @@ def time_simulator(count: int) -> Timing:
     candidate = Candidate(Decimal(60), Decimal(80))
     simulate(workspace, candidate, days=365)  # warm caches (templates, rules) once
     with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = simulate(workspace, candidate, days=365)
-        seconds = time.perf_counter() - started
-    return Timing(count, seconds, len(captured.captured_queries), result)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Timing(count, seconds, cpu, len(captured.captured_queries), result)
 
 
 def print_timing(count: int) -> None:
@@ -131,6 +132,6 @@ def print_timing(count: int) -> None:
             f"{name:<12}{o.auto_posted:>10}{o.reviewed:>9}{o.refused:>9}{o.corrected:>11}{rate:>8}"
         )
     print(
-        f"simulate(): {timing.seconds:.2f} s for {timing.documents:,} documents, "
-        f"{timing.queries} queries (target < 2 s)"
+        f"simulate(): {timing.seconds:.2f} s wall, {timing.cpu_seconds:.2f} s CPU for "
+        f"{timing.documents:,} documents, {timing.queries} queries (target < 2 s)"
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -111,6 +111,7 @@ class Simulation:
 @dataclass(frozen=True)
 class History:
     invoices: list[Invoice]
+    scores: list[Score]  # each invoice's stored score, read once for every replay
     corrections: dict[int, frozenset[str]]  # invoice id -> fields a person corrected
 
 
@@ -150,7 +151,11 @@ def load_history(workspace: Workspace, days: int, now: datetime | None = None) -
         cache["document"] = kinds.get(kind) or kinds.setdefault(kind, Document(kind=kind))
         cache["vendor"] = vendors.get(row[vendor_at])
         invoices.append(invoice)
-    return History(invoices=invoices, corrections=_corrections(workspace, since))
+    return History(
+        invoices=invoices,
+        scores=[Score.from_invoice(invoice) for invoice in invoices],
+        corrections=_corrections(workspace, since),
+    )
 
 
 def _corrections(workspace: Workspace, since: datetime) -> dict[int, frozenset[str]]:
@@ -181,17 +186,15 @@ def candidate_rules(workspace: Workspace, rule: RoutingRule | None) -> list[Rout
 
 
 def replay(
-    invoices: Iterable[Invoice], settings: Workspace, rules: Sequence[RoutingRule]
+    history: History, settings: Workspace, rules: Sequence[RoutingRule]
 ) -> list[InvoiceStatus]:
     """Each invoice's lane under `settings` (its thresholds and training policy) and `rules`,
     decided by the routing's own `decide_route` from the stored score."""
     lanes = []
     rule_list = list(rules)
-    for invoice in invoices:
+    for invoice, score in zip(history.invoices, history.scores, strict=True):
         invoice._state.fields_cache["workspace"] = settings
-        lanes.append(
-            decide_route(invoice=invoice, score=Score.from_invoice(invoice), rules=rule_list).status
-        )
+        lanes.append(decide_route(invoice=invoice, score=score, rules=rule_list).status)
     return lanes
 
 
@@ -232,9 +235,9 @@ def simulate(
     candidate ones."""
     history = load_history(workspace, days, now)
     saved_rules = candidate_rules(workspace, None)
-    current = replay(history.invoices, copy.copy(workspace), saved_rules)
+    current = replay(history, copy.copy(workspace), saved_rules)
     trial = replay(
-        history.invoices,
+        history,
         candidate_settings(workspace, candidate),
         candidate_rules(workspace, candidate.rule) if candidate.rule else saved_rules,
     )
