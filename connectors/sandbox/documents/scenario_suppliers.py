@@ -274,8 +274,16 @@ def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
         layout="table",
         date_style="numeric",
     )
+    _credit_note_and_refund(b, designer, specs[0], paths[0])
+
+
+def _credit_note_and_refund(
+    b: ScenarioBuilder, designer: Party, invoice: InvoiceSpec, invoice_path: str
+) -> None:
+    """A credit note of 10 % on the first line of ``invoice``, refunded by an incoming transfer."""
+    rng = b.rng
     credited = b.day(30)
-    discount = -to_cents(specs[0].lines[0].unit_price * Decimal("0.10"))
+    discount = -to_cents(invoice.lines[0].unit_price * Decimal("0.10"))
     credit_spec = invoice_spec(
         b,
         designer,
@@ -286,10 +294,10 @@ def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
         language="es",
         layout="classic",
         is_credit_note=True,
-        credited_invoice_number=specs[0].invoice_number,
+        credited_invoice_number=invoice.invoice_number,
     )
     credit_path = b.add_file(render_invoice(credit_spec), credited)
-    b.expect.credit_notes[credit_path] = paths[0]
+    b.expect.credit_notes[credit_path] = invoice_path
     refund = b.add_transaction(
         day=b.day(25),
         side="credit",
@@ -371,27 +379,7 @@ def events_invoice(b: ScenarioBuilder, events: Party) -> None:
     separate transfer fee."""
     rng = b.rng
     issued = b.day(38)
-    passes = Decimal(rng.randint(2, 4))
-    spec = invoice_spec(
-        b,
-        events,
-        f"BL-INV-{rng.randint(2000, 2999)}",
-        issued,
-        issued + timedelta(days=14),
-        (
-            LineItem(
-                "Fintech Forum London - conference pass",
-                passes,
-                draw_price(rng, 395, 695, "5"),
-                Decimal(20),
-            ),
-        ),
-        currency="GBP",
-        language="en",
-        layout="classic",
-        date_style="long",
-        money_style="symbol",
-    )
+    spec = _conference_passes(b, events, issued)
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(30)
     sent = spec.totals().total
@@ -435,6 +423,32 @@ def events_invoice(b: ScenarioBuilder, events: Party) -> None:
     )
 
 
+def _conference_passes(b: ScenarioBuilder, events: Party, issued: date) -> InvoiceSpec:
+    """The GBP invoice for two to four conference passes."""
+    rng = b.rng
+    passes = Decimal(rng.randint(2, 4))
+    return invoice_spec(
+        b,
+        events,
+        f"BL-INV-{rng.randint(2000, 2999)}",
+        issued,
+        issued + timedelta(days=14),
+        (
+            LineItem(
+                "Fintech Forum London - conference pass",
+                passes,
+                draw_price(rng, 395, 695, "5"),
+                Decimal(20),
+            ),
+        ),
+        currency="GBP",
+        language="en",
+        layout="classic",
+        date_style="long",
+        money_style="symbol",
+    )
+
+
 def saas_invoices(b: ScenarioBuilder, saas: Party) -> None:
     """Two monthly USD plans charged on the card (local currency USD) and a one-off
     migration project paid by wire, with a French confirmation showing USD and EUR."""
@@ -442,40 +456,53 @@ def saas_invoices(b: ScenarioBuilder, saas: Party) -> None:
     first = rng.randint(1000, 9000)
     plan = Decimal(rng.choice(("290.00", "490.00", "690.00")))
     for index, days_ago in enumerate((85, 55)):
-        issued = b.day(days_ago)
-        spec = invoice_spec(
-            b,
-            saas,
-            f"INV-{first + index:06d}",
-            issued,
-            issued,
-            (LineItem("Pro plan - monthly (5 seats)", Decimal(1), plan, Decimal(0)),),
-            currency="USD",
-            language="en",
-            layout="saas",
-            date_style="us_long",
-        )
-        path = b.add_file(render_invoice(spec), issued)
-        rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
-        card = b.pay(
-            saas,
-            to_cents(plan / rate),
-            issued,
-            None,
-            operation_type="card",
-            label="NORTHWIND ANALYTICS",
-            local_amount=plan,
-            local_currency="USD",
-            category="online_service",
-            card_last_digits="4821",
-            settle_days=1,
-        )
-        b.expect.invoice_payments[path] = card["id"]
+        _saas_card_plan(b, saas, f"INV-{first + index:06d}", b.day(days_ago), plan)
+    _saas_migration(b, saas, f"INV-{first + 2:06d}")
+
+
+def _saas_card_plan(
+    b: ScenarioBuilder, saas: Party, number: str, issued: date, plan: Decimal
+) -> None:
+    """A monthly USD plan charged on the card the day it is invoiced."""
+    rng = b.rng
+    spec = invoice_spec(
+        b,
+        saas,
+        number,
+        issued,
+        issued,
+        (LineItem("Pro plan - monthly (5 seats)", Decimal(1), plan, Decimal(0)),),
+        currency="USD",
+        language="en",
+        layout="saas",
+        date_style="us_long",
+    )
+    path = b.add_file(render_invoice(spec), issued)
+    rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
+    card = b.pay(
+        saas,
+        to_cents(plan / rate),
+        issued,
+        None,
+        operation_type="card",
+        label="NORTHWIND ANALYTICS",
+        local_amount=plan,
+        local_currency="USD",
+        category="online_service",
+        card_last_digits="4821",
+        settle_days=1,
+    )
+    b.expect.invoice_payments[path] = card["id"]
+
+
+def _saas_migration(b: ScenarioBuilder, saas: Party, number: str) -> None:
+    """A one-off USD project paid by wire, with a French confirmation showing USD and EUR."""
+    rng = b.rng
     issued = b.day(24)
     spec = invoice_spec(
         b,
         saas,
-        f"INV-{first + 2:06d}",
+        number,
         issued,
         issued + timedelta(days=15),
         (
