@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciliation.extraction.sandbox import Sandbox, SandboxUnavailableError, open_sandbox
+
 if TYPE_CHECKING:
     from reconciliation.models import Document
 
@@ -211,9 +213,33 @@ def render_isolated(
     cpu_seconds: int = RENDER_CPU_SECONDS,
     memory_mb: int = RENDER_MEMORY_MB,
 ) -> dict[int, bytes] | RenderFailure:
-    """Render pages 1..`pages` of the PDF at `path` in a limited child process: {page: PNG}."""
+    """Render pages 1..`pages` of the PDF at `path` in a limited child process: {page: PNG}.
+
+    The renderer is confined like the PDF reader (``reconciliation.extraction.sandbox``): no
+    network, no project files, no secrets, its own user when the web process is root."""
+    try:
+        sandbox = open_sandbox()
+    except SandboxUnavailableError:
+        return RenderFailure("busy", "The page renderer could not be started; try again later.")
+    try:
+        return _render_in(
+            sandbox, sandbox.stage(path), pages, scale, wall_seconds, cpu_seconds, memory_mb
+        )
+    finally:
+        sandbox.remove()
+
+
+def _render_in(
+    sandbox: Sandbox,
+    path: Path,
+    pages: int,
+    scale: float,
+    wall_seconds: float,
+    cpu_seconds: int,
+    memory_mb: int,
+) -> dict[int, bytes] | RenderFailure:
     request = {
-        "path": str(path.resolve()),
+        "path": str(path),
         "pages": pages,
         "scale": scale,
         "max_pixels": MAX_PAGE_PIXELS,
@@ -222,17 +248,17 @@ def render_isolated(
     }
     try:
         # Our own interpreter and module, no shell, a bare environment.
-        process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "reconciliation.web.rendering"],
+        process = subprocess.Popen(  # noqa: S603 (our own command line)
+            sandbox.command([sys.executable, "-P", "-m", "reconciliation.web.rendering"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            cwd=CODE_ROOT,
+            cwd=sandbox.cwd,
             env=child_environment(),
             start_new_session=True,
             close_fds=True,
         )
-    except OSError:
+    except (OSError, SandboxUnavailableError):
         return RenderFailure("busy", "The page renderer could not be started; try again later.")
     try:
         stdout, _ = process.communicate(json.dumps(request).encode(), timeout=wall_seconds)
