@@ -23,6 +23,7 @@ from reconciliation.extraction.types import Extraction
 from reconciliation.invoices.creation import create_invoice_from
 from reconciliation.models import Document, DocumentKind, DocumentStatus
 from reconciliation.queue import enqueue
+from reconciliation.vendors.identity import OwnNames
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,10 @@ def _read(document: Document) -> Extraction | ExtractionFailure:
         path = None
     if path is not None and path.exists():
         return extract_isolated(
-            path, limits=limits_from_settings(), workspace=document.workspace_id
+            path,
+            limits=limits_from_settings(),
+            workspace=document.workspace_id,
+            ourselves=OwnNames.of(document.workspace_id).for_reader(),
         )
     if not document.file:
         return ExtractionFailure("missing", "The stored file is missing; sync the folder again.")
@@ -99,7 +103,10 @@ def _read(document: Document) -> Extraction | ExtractionFailure:
         copy.flush()
         # One reader per workspace: a document never shares a reader with another tenant's.
         return extract_isolated(
-            Path(copy.name), limits=limits_from_settings(), workspace=document.workspace_id
+            Path(copy.name),
+            limits=limits_from_settings(),
+            workspace=document.workspace_id,
+            ourselves=OwnNames.of(document.workspace_id).for_reader(),
         )
 
 

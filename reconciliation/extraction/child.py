@@ -107,6 +107,7 @@ def handle(request: dict[str, Any], extract: Engine) -> dict[str, Any]:
                 max_pages=int(request["max_pages"]),
                 ocr=str(request.get("ocr", "auto")),
                 ocr_seconds=OCR_SHARE * budget,
+                ourselves=dict(request.get("ourselves") or {}),
             )
         )
     finally:
@@ -123,11 +124,17 @@ def _extract(
     max_pages: int,
     ocr: str = "auto",
     ocr_seconds: float | None = None,
+    ourselves: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     failure: dict[str, Any] | None = None
     try:
         extraction = extract(
-            path, use_xml=use_xml, max_pages=max_pages, ocr=ocr, ocr_seconds=ocr_seconds
+            path,
+            use_xml=use_xml,
+            max_pages=max_pages,
+            ocr=ocr,
+            ocr_seconds=ocr_seconds,
+            ourselves=_ourselves(ourselves or {}),
         )
     except EncryptedPdfError as exc:
         failure = {"code": "encrypted", "detail": str(exc)}
@@ -269,6 +276,17 @@ def _guard_images() -> None:
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+def _ourselves(described: dict[str, list[str]]) -> Any:
+    """The workspace's company as the request names it (names, VAT ids, IBANs)."""
+    from reconciliation.extraction.blocks import Ourselves
+
+    return Ourselves.of(
+        names=described.get("names", ()),
+        vat_ids=described.get("vat_ids", ()),
+        ibans=described.get("ibans", ()),
+    )
 
 
 def _load_engine() -> Engine:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from reconciliation.extraction.amounts import DecimalMark, guess_decimal_mark
 from reconciliation.extraction.pdftext import Line, PageText
 from reconciliation.extraction.types import Evidence
 from reconciliation.text.folding import fold_keeping_offsets
+
+if TYPE_CHECKING:
+    from reconciliation.extraction.blocks import Ourselves
 
 #: The extractors' folding (one character for one, so offsets carry over), re-exported here.
 fold = fold_keeping_offsets
@@ -57,6 +61,8 @@ class Document:
         self.decimal_mark: DecimalMark | None = guess_decimal_mark([ln.text for ln in self.lines])
         self.month_first = False
         self.language: str | None = None
+        #: The workspace's company, when the caller knows it (never the supplier).
+        self.ourselves: Ourselves | None = None
 
     @cached_property
     def full_folded(self) -> str:

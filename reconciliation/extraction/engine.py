@@ -28,6 +28,7 @@ from reconciliation.extraction.types import (
 )
 
 if TYPE_CHECKING:
+    from reconciliation.extraction.blocks import Ourselves
     from reconciliation.extraction.candidates import Guess
     from reconciliation.extraction.cii import CiiInvoice
     from reconciliation.extraction.document import Document
@@ -53,8 +54,12 @@ def extract_document(
     max_pages: int = 50,
     ocr: OcrMode = "auto",
     ocr_seconds: float | None = None,
+    ourselves: Ourselves | None = None,
 ) -> Extraction:
     """Read one PDF and return what it says.
+
+    ``ourselves`` is the company the invoices are addressed to: its name, VAT id and IBANs
+    are never returned as the supplier's.
 
     Pages without a usable text layer are OCR'd (``ocr``); OCR starts no new page once
     ``ocr_seconds`` of wall time have passed since the call, so a long scan fits the reader's
@@ -85,7 +90,7 @@ def extract_document(
         scan = ocr_pages(path, _reading_order(wanted), deadline=deadline, clock=time.perf_counter)
         for number, page in scan.pages.items():
             pages[number - 1] = page
-    return build_extraction(pages, invoice, problems, scan)
+    return build_extraction(pages, invoice, problems, scan, ourselves=ourselves)
 
 
 def usable_text(page: PageText) -> bool:
@@ -234,6 +239,8 @@ def build_extraction(
     invoice: CiiInvoice | None,
     problems: list[str] | None = None,
     scan: OcrResult | None = None,
+    *,
+    ourselves: Ourselves | None = None,
 ) -> Extraction:
     from reconciliation.extraction.document import Document
 
@@ -251,6 +258,7 @@ def build_extraction(
     if scan is not None:
         warnings.extend(_ocr_warnings(scan))
     doc = Document(pages)
+    doc.ourselves = ourselves
     if not readable:
         warnings.insert(0, "no text layer" if scan is None else "no text layer; OCR found no text")
         words = []
@@ -384,19 +392,8 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
     from reconciliation.extraction.totals import choose_totals
 
     out: dict[str, ExtractedField] = {}
-    buyers = parties.buyer_lines(doc)
-    vat = parties.extract_vat(doc, buyers)
-    if vat is not None:
-        out["supplier_vat_id"] = _field("supplier_vat_id", vat)
-    iban = parties.extract_iban(doc, buyers)
-    if iban is not None:
-        out["supplier_iban"] = _field("supplier_iban", iban)
-    name = parties.extract_supplier_name(doc, buyers, vat=vat, iban=iban)
-    if name is not None:
-        out["supplier_name"] = _field("supplier_name", name)
-    domain = parties.extract_domain(doc, buyers, str(name.value) if name else None)
-    if domain is not None:
-        out["supplier_domain"] = _field("supplier_domain", domain)
+    for name, guess in parties.extract_parties(doc, doc.ourselves).items():
+        out[name] = _field(name, guess)
     number = f.extract_invoice_number(doc)
     if number is not None:
         out["invoice_number"] = _field("invoice_number", number)

@@ -119,12 +119,15 @@ def extract_isolated(
     fresh_child: bool = False,
     ocr: OcrMode = "auto",
     workspace: int | None = None,
+    ourselves: dict[str, list[str]] | None = None,
 ) -> Extraction | ExtractionFailure:
     """Read one PDF in the reader process; see the module docstring.
 
     ``ocr`` is the engine's OCR mode: "auto" (pages without a usable text layer), "force"
     (every page, the text layer ignored) or "off". ``workspace`` keys the persistent reader:
     a document of another workspace gets a fresh reader (see ``sandbox`` for its confinement).
+    ``ourselves`` names the workspace's company (``names``, ``vat_ids``, ``ibans``): the
+    reader never returns them as the supplier's.
 
     Raises ``OSError`` when ``path`` cannot be opened here and ``ReaderStartError`` when no
     reader process can be started: neither is the document's fault, so the caller should
@@ -143,6 +146,7 @@ def extract_isolated(
         "cpu_seconds": limits.cpu_seconds,
         "wall_seconds": limits.wall_seconds,
         "ocr": ocr,
+        "ourselves": ourselves or {},
     }
     if fresh_child:
         reader = _Reader()

@@ -15,6 +15,8 @@ class OwnNames:
 
     names: tuple[str, ...]
     vat_ids: tuple[str, ...] = ()
+    #: The names as written (the reader compares them its own way).
+    written: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, workspace_id: int) -> OwnNames:
@@ -27,7 +29,16 @@ class OwnNames:
             .values_list("account_label", flat=True)
         ):
             names.append(label.split("·", 1)[-1])
-        return cls(tuple(n for n in (normalize_counterparty(name) for name in names) if n), vat_ids)
+        return cls(
+            tuple(n for n in (normalize_counterparty(name) for name in names) if n),
+            vat_ids,
+            tuple(name.strip() for name in names if name.strip()),
+        )
+
+    def for_reader(self) -> dict[str, list[str]]:
+        """What the isolated PDF reader is told about us, so it never returns our own name
+        or VAT id as the supplier's (the buyer's block read as the seller's)."""
+        return {"names": list(self.written), "vat_ids": list(self.vat_ids)}
 
     def is_us(self, normalized_beneficiary: str) -> bool:
         """Exactly our name once legal forms and punctuation are gone: a supplier with a
