@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 
 from connectors.sandbox.documents.canvas import (
@@ -34,6 +35,7 @@ from connectors.sandbox.documents.labels import labels_for
 from connectors.sandbox.documents.model import (
     INVOICE_FIELDS,
     InvoiceSpec,
+    InvoiceTotals,
     OtherSpec,
     PaymentConfirmationSpec,
     RemittanceNoticeSpec,
@@ -82,37 +84,16 @@ def render_invoice(spec: InvoiceSpec) -> RenderedDocument:
             description="Factur-X invoice",
             xmp=facturx_xmp(spec),
         )
-    totals = draw.totals
-    supplier = spec.supplier
-    truth: dict[str, str | None] = {
-        "supplier_name": supplier.name,
-        "supplier_vat_id": supplier.vat_id,
-        "supplier_iban": supplier.iban,
-        "supplier_domain": supplier.domain,
-        "invoice_number": spec.invoice_number,
-        "issue_date": spec.issue_date.isoformat(),
-        "due_date": spec.due_date.isoformat() if spec.due_date else None,
-        "total_amount": _decimal(totals.total),
-        "tax_amount": _decimal(totals.tax),
-        "currency": spec.currency,
-    }
-    extra = {"net_amount": _decimal(totals.net)}
-    if spec.credited_invoice_number:
-        extra["credited_invoice_number"] = spec.credited_invoice_number
-    if spec.payment_reference:
-        extra["payment_reference"] = spec.payment_reference
-    if spec.embed_facturx:
-        extra["facturx"] = "BASIC"
     title = draw.title.replace(" ", "_")
     return RenderedDocument(
         filename=spec.filename or _safe_filename(f"{title}_{spec.invoice_number}"),
         content=page.output(),
         kind="credit_note" if spec.is_credit_note else "invoice",
-        truth=truth,
+        truth=_invoice_truth(spec, draw.totals),
         language=spec.language,
         layout=spec.layout,
         printed=dict(draw.printed),
-        extra=extra,
+        extra=_invoice_extra(spec, draw.totals),
     )
 
 
@@ -121,7 +102,6 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
     words = labels_for(spec.language)
     language = spec.language
     page = Page(created=spec.execution_date, title=words["pc_title"], author=spec.bank_name)
-    accent = accent_for(spec.bank_name)
 
     def money(value: Decimal, currency: str) -> str:
         return format_money(value, currency, language, spec.money_style)
@@ -129,16 +109,9 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
     executed = format_date(spec.execution_date, language, spec.date_style)
     amount = money(spec.amount, spec.currency)
     beneficiary = spec.beneficiary
-    printed = {
-        "amount": amount,
-        "currency": currency_mark(spec.currency, spec.money_style),
-        "execution_date": executed,
-        "beneficiary_name": beneficiary.name,
-        "reference": spec.reference,
-    }
+    printed = _transfer_printed(spec, amount, executed)
     rows: list[tuple[str, str]] = [(words["beneficiary"], beneficiary.name)]
     if beneficiary.iban:
-        printed["beneficiary_iban"] = format_iban(beneficiary.iban)
         rows.append((words["beneficiary_iban"], printed["beneficiary_iban"]))
     if beneficiary.account_number:
         rows.append((words["account_number"], beneficiary.account_number))
@@ -162,7 +135,39 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
     rows.append((words["ordering_account"], account))
     rows.append((words["status"], words["executed"]))
     rows.append((words["transfer_id"], spec.transfer_id))
+    _draw_confirmation(page, spec, words, rows, amount, executed)
+    extra = {"transfer_id": spec.transfer_id}
+    if spec.debited_amount is not None:
+        extra["debited_amount"] = _decimal(spec.debited_amount)
+        extra["debited_currency"] = spec.debited_currency
+    if spec.exchange_rate is not None:
+        extra["exchange_rate"] = f"{spec.exchange_rate:.4f}"
+    if spec.fee is not None:
+        extra["fee"] = _decimal(spec.fee)
+    stem = f"{words['pc_title']}_{spec.execution_date.isoformat()}_{beneficiary.name}"
+    return RenderedDocument(
+        filename=spec.filename or _safe_filename(stem),
+        content=page.output(),
+        kind="payment_confirmation",
+        truth=_transfer_truth(spec),
+        language=language,
+        layout=spec.layout,
+        printed=printed,
+        extra=extra,
+    )
 
+
+def _draw_confirmation(
+    page: Page,
+    spec: PaymentConfirmationSpec,
+    words: Mapping[str, str],
+    rows: list[tuple[str, str]],
+    amount: str,
+    executed: str,
+) -> None:
+    """The bank's page: a table under the amount, or a letter from the payer listing the rows."""
+    accent = accent_for(spec.bank_name)
+    payer = spec.payer
     if spec.layout == "table":
         page.text(LEFT, 24, spec.bank_name, size=18, bold=True, color=accent)
         page.text(RIGHT, 24, words["pc_title"], size=13, bold=True, align="R")
@@ -192,33 +197,6 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
         align="C",
         color=GREY,
     )
-    truth: dict[str, str | None] = {
-        "amount": _decimal(spec.amount),
-        "currency": spec.currency,
-        "execution_date": spec.execution_date.isoformat(),
-        "beneficiary_name": beneficiary.name,
-        "beneficiary_iban": beneficiary.iban,
-        "reference": spec.reference,
-    }
-    extra = {"transfer_id": spec.transfer_id}
-    if spec.debited_amount is not None:
-        extra["debited_amount"] = _decimal(spec.debited_amount)
-        extra["debited_currency"] = spec.debited_currency
-    if spec.exchange_rate is not None:
-        extra["exchange_rate"] = f"{spec.exchange_rate:.4f}"
-    if spec.fee is not None:
-        extra["fee"] = _decimal(spec.fee)
-    stem = f"{words['pc_title']}_{spec.execution_date.isoformat()}_{beneficiary.name}"
-    return RenderedDocument(
-        filename=spec.filename or _safe_filename(stem),
-        content=page.output(),
-        kind="payment_confirmation",
-        truth=truth,
-        language=language,
-        layout=spec.layout,
-        printed=printed,
-        extra=extra,
-    )
 
 
 def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
@@ -244,15 +222,8 @@ def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
         (words["payer"], payer.name),
         (words["beneficiary"], beneficiary.name),
     ]
-    printed = {
-        "amount": amount,
-        "currency": currency_mark(spec.currency, spec.money_style),
-        "execution_date": executed,
-        "beneficiary_name": beneficiary.name,
-        "reference": spec.reference,
-    }
+    printed = _transfer_printed(spec, amount, executed)
     if beneficiary.iban:
-        printed["beneficiary_iban"] = format_iban(beneficiary.iban)
         rows.append((words["beneficiary_iban"], printed["beneficiary_iban"]))
     rows += [
         (words["amount"], amount),
@@ -273,14 +244,6 @@ def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
         page.text(
             PAGE_WIDTH / 2, 282, f"{payer.name} · {payer.vat_id}", size=7, align="C", color=GREY
         )
-    truth: dict[str, str | None] = {
-        "amount": _decimal(spec.amount),
-        "currency": spec.currency,
-        "execution_date": spec.execution_date.isoformat(),
-        "beneficiary_name": beneficiary.name,
-        "beneficiary_iban": beneficiary.iban,
-        "reference": spec.reference,
-    }
     extra = {"payer_name": payer.name}
     if payer.iban:
         extra["payer_iban"] = payer.iban
@@ -289,7 +252,7 @@ def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
         filename=spec.filename or _safe_filename(stem),
         content=page.output(),
         kind="wire_notice",
-        truth=truth,
+        truth=_transfer_truth(spec),
         language=language,
         layout="letter",
         printed=printed,
@@ -336,3 +299,58 @@ def render_other(spec: OtherSpec) -> RenderedDocument:
         printed={},
         extra={"other_kind": spec.kind},
     )
+
+
+def _transfer_printed(
+    spec: PaymentConfirmationSpec | RemittanceNoticeSpec, amount: str, executed: str
+) -> dict[str, str]:
+    """What a transfer document prints of the fields the extraction reads."""
+    printed = {
+        "amount": amount,
+        "currency": currency_mark(spec.currency, spec.money_style),
+        "execution_date": executed,
+        "beneficiary_name": spec.beneficiary.name,
+        "reference": spec.reference,
+    }
+    if spec.beneficiary.iban:
+        printed["beneficiary_iban"] = format_iban(spec.beneficiary.iban)
+    return printed
+
+
+def _transfer_truth(spec: PaymentConfirmationSpec | RemittanceNoticeSpec) -> dict[str, str | None]:
+    return {
+        "amount": _decimal(spec.amount),
+        "currency": spec.currency,
+        "execution_date": spec.execution_date.isoformat(),
+        "beneficiary_name": spec.beneficiary.name,
+        "beneficiary_iban": spec.beneficiary.iban,
+        "reference": spec.reference,
+    }
+
+
+def _invoice_truth(spec: InvoiceSpec, totals: InvoiceTotals) -> dict[str, str | None]:
+    """The invoice fields the extraction should read, as ISO dates and decimal strings."""
+    supplier = spec.supplier
+    return {
+        "supplier_name": supplier.name,
+        "supplier_vat_id": supplier.vat_id,
+        "supplier_iban": supplier.iban,
+        "supplier_domain": supplier.domain,
+        "invoice_number": spec.invoice_number,
+        "issue_date": spec.issue_date.isoformat(),
+        "due_date": spec.due_date.isoformat() if spec.due_date else None,
+        "total_amount": _decimal(totals.total),
+        "tax_amount": _decimal(totals.tax),
+        "currency": spec.currency,
+    }
+
+
+def _invoice_extra(spec: InvoiceSpec, totals: InvoiceTotals) -> dict[str, str]:
+    extra = {"net_amount": _decimal(totals.net)}
+    if spec.credited_invoice_number:
+        extra["credited_invoice_number"] = spec.credited_invoice_number
+    if spec.payment_reference:
+        extra["payment_reference"] = spec.payment_reference
+    if spec.embed_facturx:
+        extra["facturx"] = "BASIC"
+    return extra
