@@ -182,6 +182,7 @@ def test_simulator_page_shows_the_replay_to_superusers_only() -> None:
     assert ("Auto-posted", 12, 20) in page.context["rows"]
     assert ("… corrected total_amount", 1, 2) in page.context["rows"]
     assert b"Threshold simulator" in page.content
+    assert page.context["moves"] == [("Review → Auto-posted", 8), ("Review → Refused", 8)]
     assert member.get(url).status_code == 403
     change = admin.get(f"/admin/reconciliation/workspace/{workspace.pk}/change/")
     assert url.encode() in change.content

@@ -109,6 +109,7 @@ def simulator_view(
             "form": form,
             "result": result,
             "rows": _rows(result) if result else [],
+            "moves": _moves(result.moved) if result else [],
         },
     )
 
@@ -135,3 +136,13 @@ def _rows(result: Any) -> list[tuple[str, Any, Any]]:
             )
         )
     return rows
+
+
+def _moves(moved: dict[str, int]) -> list[tuple[str, int]]:
+    """ "needs_review->approved" as "Needs review → Approved" for people."""
+    labels = {"approved": "Auto-posted", "needs_review": "Review", "refused": "Refused"}
+    out = []
+    for key, count in moved.items():
+        before, _, after = key.partition("->")
+        out.append((f"{labels.get(before, before)} → {labels.get(after, after)}", count))
+    return out
