@@ -22,7 +22,8 @@ PRODUCTION_ENV = {
 }
 
 
-def _run(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+def _python(tmp_path: Path, *arguments: str, **overrides: str) -> subprocess.CompletedProcess[str]:
+    """Run Python in a fresh process with the production environment (none of ours leaks in)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -32,13 +33,19 @@ def _run(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     env["WELL_VAR_DIR"] = str(tmp_path)
     env.update(overrides)
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, *arguments],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def _run(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    return _python(
+        tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING", **overrides
     )
 
 
@@ -68,24 +75,8 @@ def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
 
 
 def _setting(tmp_path: Path, expression: str, **overrides: str) -> str:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WELL_", "DJANGO_", "SECRET_KEY", "DEBUG", "SECURE_"))
-    }
-    env.update(PRODUCTION_ENV)
-    env["WELL_VAR_DIR"] = str(tmp_path)
-    env.update(overrides)
     script = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _python(tmp_path, "-c", script, **overrides)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
