@@ -264,3 +264,23 @@ def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
     assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
     assert code_of(invoice.hold_reason) == "iban_bank_changed"
     assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+
+
+def test_a_payment_the_matcher_already_linked_is_not_a_hit(
+    workspace: Workspace, qonto: Connection
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    debit = paid_by_hand(workspace, qonto)
+    Match.objects.create(
+        workspace=workspace,
+        kind=MatchKind.INVOICE_DEBIT,
+        status=MatchStatus.CONFIRMED,
+        invoice_id=pk,
+        transaction=debit,
+        score=Decimal(95),
+    )
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+    assert not Match.objects.filter(invoice_id=pk, kind=MatchKind.DOUBLE_CHARGE).exists()

@@ -7,8 +7,9 @@ Each claimed invoice never sent is checked, before the probe and the upload, aga
   (90 % alike) — for the same amount, in the account currency or in the source currency
   (Qonto's ``local_amount`` / ``local_currency``), dated within the workspace's match window
   around the invoice: from ``match_days_before`` days before its issue date to
-  ``match_days_after`` days after its due date (or issue date). A debit some other invoice or
-  confirmation is already matched to is not a payment of this one;
+  ``match_days_after`` days after its due date (or issue date). Only a debit nothing explains
+  counts (paid by hand): one Well's matcher already linked to an invoice or a confirmation —
+  this invoice's own known payment included — is not a hit;
 - every other supplier invoice of the workspace (refused ones aside) with the same normalised
   number and the same amount and currency, from the same supplier under any spelling: the same
   vendor (or one merged into it), VAT id, IBAN, or a name 80 % alike. An invoice not yet posted
@@ -139,16 +140,14 @@ def _paying_debit(
     currency = (invoice.currency or workspace.home_currency).upper()
     if window is None or not amount:
         return None
-    # A debit matched to another invoice (or to a confirmation of one) paid that invoice.
-    explained = (
-        Match.objects.for_workspace(workspace)
-        .filter(
-            kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
-            status__in=_SETTLED,
-            invoice__isnull=False,
-            transaction__isnull=False,
-        )
-        .exclude(invoice=invoice)
+    # A debit Well's matcher already linked to paperwork is explained: another invoice's
+    # payment, or this invoice's own known payment (then the invoice is settled, and Qonto's
+    # matcher attaches it to that debit once it is posted). Only a payment nothing explains —
+    # made by hand — can be paid a second time through Qonto's list of invoices to pay.
+    explained = Match.objects.for_workspace(workspace).filter(
+        kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
+        status__in=_SETTLED,
+        transaction__isnull=False,
     )
     debits = (
         Transaction.objects.for_workspace(workspace)
