@@ -45,6 +45,19 @@ def token(emulator: DropboxEmulator, **data: str) -> requests.Response:
     return requests.post(emulator.url("/oauth2/token"), data=data, timeout=5)
 
 
+def refresh_grant(
+    emulator: DropboxEmulator, refresh_token: object, **data: str
+) -> requests.Response:
+    """A refresh-token grant from our app (``data`` adds e.g. the client secret)."""
+    return token(
+        emulator,
+        grant_type="refresh_token",
+        refresh_token=str(refresh_token),
+        client_id=DROPBOX_APP_KEY,
+        **data,
+    )
+
+
 def exchange(emulator: DropboxEmulator, code: str) -> dict[str, object]:
     response = token(
         emulator,
@@ -279,12 +292,8 @@ def test_refresh_returns_a_new_access_token_and_no_refresh_token(
 ) -> None:
     issued = dropbox_emulator.issue_token()
 
-    response = token(
-        dropbox_emulator,
-        grant_type="refresh_token",
-        refresh_token=str(issued["refresh_token"]),
-        client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
+    response = refresh_grant(
+        dropbox_emulator, issued["refresh_token"], client_secret=DROPBOX_APP_SECRET
     )
 
     assert response.status_code == 200
@@ -298,12 +307,7 @@ def test_refresh_of_a_confidential_grant_needs_the_secret(
 ) -> None:
     issued = dropbox_emulator.issue_token()
 
-    response = token(
-        dropbox_emulator,
-        grant_type="refresh_token",
-        refresh_token=str(issued["refresh_token"]),
-        client_id=DROPBOX_APP_KEY,
-    )
+    response = refresh_grant(dropbox_emulator, issued["refresh_token"])
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_client"
@@ -337,12 +341,8 @@ def test_revoke_kills_access_and_refresh_tokens(dropbox_emulator: DropboxEmulato
         dropbox_emulator.url("/2/auth/token/revoke"), headers=headers, timeout=5
     )
     after = account(dropbox_emulator, str(issued["access_token"]))
-    refresh = token(
-        dropbox_emulator,
-        grant_type="refresh_token",
-        refresh_token=str(issued["refresh_token"]),
-        client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
+    refresh = refresh_grant(
+        dropbox_emulator, issued["refresh_token"], client_secret=DROPBOX_APP_SECRET
     )
 
     assert revoked.status_code == 200
