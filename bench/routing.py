@@ -321,7 +321,7 @@ def run_streams(
     return points
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -337,7 +337,11 @@ def main() -> None:
     parser.add_argument(
         "--simulator-only", action="store_true", help="only the threshold simulator timing"
     )
-    arguments = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    arguments = _arguments()
     logging.getLogger("reconciliation").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
     from bench.routing_history import print_timing
@@ -368,6 +372,16 @@ def main() -> None:
     for point in points:
         _row(f"after {point.corrected:>2} corrected, training policy on ", point.policy_on)
         _row(f"after {point.corrected:>2} corrected, training policy off", point.policy_off)
+    _print_curve(points)
+    _print_overall(corpus, points)
+    if arguments.errors:
+        for tally in [*corpus.values(), *(p.policy_off for p in points)]:
+            for line in tally.approved_wrong:
+                print("  wrongly approved:", line)
+    print_timing(arguments.history)
+
+
+def _print_curve(points: list[CurvePoint]) -> None:
     print("\nLearning curve (review rate of a vendor's next documents)")
     print(f"{'corrected':>10}{'policy on':>12}{'policy off':>12}{'precision':>11}{'map hits':>10}")
     for point in points:
@@ -378,6 +392,11 @@ def main() -> None:
             f"{_pct(point.policy_off.review_rate):>12}"
             f"{_pct(point.policy_off.precision):>11}{_pct(hit_rate):>10}"
         )
+
+
+def _print_overall(corpus: dict[str, Tally], points: list[CurvePoint]) -> None:
+    """Every document routed with the training policy off, and how right each confidence
+    band is."""
     overall = Tally()
     for name, tally in corpus.items():
         if "policy off" in name:
@@ -396,11 +415,6 @@ def main() -> None:
         inside = [right for value, right in overall.scored if low <= value < high]
         share = sum(inside) / len(inside) if inside else None
         print(f"  {low:>5.0f}–{min(high, 100):<5.0f}{len(inside):>6} docs{_pct(share):>9} right")
-    if arguments.errors:
-        for tally in [*corpus.values(), *(p.policy_off for p in points)]:
-            for line in tally.approved_wrong:
-                print("  wrongly approved:", line)
-    print_timing(arguments.history)
 
 
 def _row(name: str, tally: Tally) -> None:

@@ -175,52 +175,79 @@ def _money(elements: list[_Element], currency: str | None) -> Decimal | None:
         return None
 
 
-def parse_cii(data: bytes) -> CiiInvoice | None:
-    """Read the ten invoice fields from a CII document; None when it is not CII."""
+def _xml_root(data: bytes) -> _Element | None:
+    """The document's root, parsed without entities, network or huge trees; None when the
+    bytes are not well-formed XML."""
     from lxml import etree
 
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
     )
     try:
-        root = etree.fromstring(data, parser=parser)
+        return etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError:
         return None
-    kind = _local(root)
-    if kind not in ("CrossIndustryInvoice", "CrossIndustryDocument"):
-        return None
-    header = _child(root, "ExchangedDocument")
-    if header is None:
-        header = _child(root, "HeaderExchangedDocument")
-    transaction = _child(root, "SupplyChainTradeTransaction")
-    if transaction is None:
-        transaction = _child(root, "SpecifiedSupplyChainTradeTransaction")
-    agreement = _child(transaction, "ApplicableHeaderTradeAgreement")
-    if agreement is None:
-        agreement = _child(transaction, "ApplicableSupplyChainTradeAgreement")
-    settlement = _child(transaction, "ApplicableHeaderTradeSettlement")
-    if settlement is None:
-        settlement = _child(transaction, "ApplicableSupplyChainTradeSettlement")
-    summation = _child(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
-    if summation is None:
-        summation = _child(settlement, "SpecifiedTradeSettlementMonetarySummation")
-    seller = _child(agreement, "SellerTradeParty")
 
-    invoice = CiiInvoice(type_code=_text(_child(header, "TypeCode")))
-    values: dict[str, Any] = {}
+
+def _either(element: _Element | None, name: str, older: str) -> _Element | None:
+    """The child by its CII D16B name, else by its older (D11 / ZUGFeRD 1.0) name."""
+    found = _child(element, name)
+    return found if found is not None else _child(element, older)
+
+
+def parse_cii(data: bytes) -> CiiInvoice | None:
+    """Read the ten invoice fields from a CII document; None when it is not CII."""
+    root = _xml_root(data)
+    if root is None or _local(root) not in ("CrossIndustryInvoice", "CrossIndustryDocument"):
+        return None
+    header = _either(root, "ExchangedDocument", "HeaderExchangedDocument")
+    transaction = _either(
+        root, "SupplyChainTradeTransaction", "SpecifiedSupplyChainTradeTransaction"
+    )
+    agreement = _either(
+        transaction, "ApplicableHeaderTradeAgreement", "ApplicableSupplyChainTradeAgreement"
+    )
+    settlement = _either(
+        transaction, "ApplicableHeaderTradeSettlement", "ApplicableSupplyChainTradeSettlement"
+    )
+    summation = _either(
+        settlement,
+        "SpecifiedTradeSettlementHeaderMonetarySummation",
+        "SpecifiedTradeSettlementMonetarySummation",
+    )
+    seller = _child(agreement, "SellerTradeParty")
     currency = _text(_child(settlement, "InvoiceCurrencyCode"))
-    values["supplier_name"] = _text(_child(seller, "Name"))
-    values["invoice_number"] = _text(_child(header, "ID"))
-    values["issue_date"] = _date(_child(header, "IssueDateTime"))
-    due = None
+    invoice = CiiInvoice(
+        type_code=_text(_child(header, "TypeCode")),
+        net_amount=_money(_children(summation, "TaxBasisTotalAmount"), currency),
+    )
+    values: dict[str, Any] = {
+        "supplier_name": _text(_child(seller, "Name")),
+        "invoice_number": _text(_child(header, "ID")),
+        "issue_date": _date(_child(header, "IssueDateTime")),
+        "due_date": _cii_due_date(settlement),
+        "total_amount": _money(_children(summation, "GrandTotalAmount"), currency),
+        "tax_amount": _money(_children(summation, "TaxTotalAmount"), currency),
+        "currency": currency.upper() if currency else None,
+        "supplier_vat_id": _cii_vat_id(seller),
+        "supplier_iban": _cii_iban(settlement),
+        "supplier_domain": _seller_domain(seller),
+        "net_amount": invoice.net_amount,
+    }
+    invoice.fields = {name: value for name, value in values.items() if value is not None}
+    return invoice
+
+
+def _cii_due_date(settlement: _Element | None) -> date | None:
     for terms in _children(settlement, "SpecifiedTradePaymentTerms"):
         due = _date(_child(terms, "DueDateDateTime"))
         if due is not None:
-            break
-    values["due_date"] = due
-    values["total_amount"] = _money(_children(summation, "GrandTotalAmount"), currency)
-    values["tax_amount"] = _money(_children(summation, "TaxTotalAmount"), currency)
-    values["currency"] = currency.upper() if currency else None
+            return due
+    return None
+
+
+def _cii_vat_id(seller: _Element | None) -> str | None:
+    """The VAT registration (scheme VA), else the fiscal number (FC), spaces removed."""
     registrations: dict[str, str] = {}
     for registration in _children(seller, "SpecifiedTaxRegistration"):
         identifier = _child(registration, "ID")
@@ -228,18 +255,15 @@ def parse_cii(data: bytes) -> CiiInvoice | None:
         if identifier is not None and number:
             registrations.setdefault((identifier.get("schemeID") or "").upper(), number)
     vat = registrations.get("VA") or registrations.get("FC")
-    values["supplier_vat_id"] = vat.replace(" ", "").upper() if vat else None
-    iban = None
+    return vat.replace(" ", "").upper() if vat else None
+
+
+def _cii_iban(settlement: _Element | None) -> str | None:
     for means in _children(settlement, "SpecifiedTradeSettlementPaymentMeans"):
         iban = _text(_child(means, "PayeePartyCreditorFinancialAccount", "IBANID"))
         if iban:
-            break
-    values["supplier_iban"] = iban.replace(" ", "").upper() if iban else None
-    values["supplier_domain"] = _seller_domain(seller)
-    invoice.net_amount = _money(_children(summation, "TaxBasisTotalAmount"), currency)
-    values["net_amount"] = invoice.net_amount
-    invoice.fields = {name: value for name, value in values.items() if value is not None}
-    return invoice
+            return iban.replace(" ", "").upper()
+    return None
 
 
 def _seller_domain(seller: _Element | None) -> str | None:

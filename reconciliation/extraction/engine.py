@@ -384,12 +384,9 @@ def _field(
 
 
 def extract_fields(doc: Document) -> dict[str, ExtractedField]:
-    from datetime import date
-
     from reconciliation.extraction import fields as f
     from reconciliation.extraction import parties
     from reconciliation.extraction.candidates import Guess
-    from reconciliation.extraction.totals import choose_totals
 
     out: dict[str, ExtractedField] = {}
     for name, guess in parties.extract_parties(doc, doc.ourselves).items():
@@ -397,6 +394,27 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
     number = f.extract_invoice_number(doc)
     if number is not None:
         out["invoice_number"] = _field("invoice_number", number)
+    out.update(_date_fields(doc))
+    out.update(_amount_fields(doc))
+    currency = f.extract_currency(doc)
+    if (
+        currency is None
+        and doc.decimal_mark == ","
+        and doc.language in ("de", "fr", "nl", "es", "it")
+    ):
+        currency = Guess("EUR", None, 0.0, {"default": 1.0})
+    if currency is not None:
+        out["currency"] = _field("currency", currency)
+    return out
+
+
+def _date_fields(doc: Document) -> dict[str, ExtractedField]:
+    """Issue and due date, read together: the due date may fix the issue date's day/month."""
+    from datetime import date
+
+    from reconciliation.extraction import fields as f
+
+    out: dict[str, ExtractedField] = {}
     issue = f.extract_issue_date(doc)
     issue_value = issue.value if issue is not None else None
     due = f.extract_due_date(doc, issue_value if isinstance(issue_value, date) else None)
@@ -406,6 +424,15 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
         out["issue_date"] = _field("issue_date", issue)
     if due is not None:
         out["due_date"] = _field("due_date", due)
+    return out
+
+
+def _amount_fields(doc: Document) -> dict[str, ExtractedField]:
+    """Total, tax and (when net + tax = total was found) net, from the page's totals."""
+    from reconciliation.extraction.candidates import Guess
+    from reconciliation.extraction.totals import choose_totals
+
+    out: dict[str, ExtractedField] = {}
     totals = choose_totals(doc)
     if totals.total is not None:
         total = totals.total
@@ -451,15 +478,6 @@ def extract_fields(doc: Document) -> dict[str, ExtractedField]:
             source="text",
             evidence=totals.net.evidence(),
         )
-    currency = f.extract_currency(doc)
-    if (
-        currency is None
-        and doc.decimal_mark == ","
-        and doc.language in ("de", "fr", "nl", "es", "it")
-    ):
-        currency = Guess("EUR", None, 0.0, {"default": 1.0})
-    if currency is not None:
-        out["currency"] = _field("currency", currency)
     return out
 
 

@@ -303,6 +303,13 @@ def _cell_around(line: Line, center: float, box: tuple[float, float, float, floa
     return " ".join(w.text for w in words[lo : hi + 1])
 
 
+#: A way the page states the tax total: its value, the amount it stands at (None when it is a
+#: sum of several), and how strongly it is labelled.
+TaxOption = tuple[Decimal, AmountCandidate | None, float]
+#: The best net + tax = total found: score, total, tax value, tax amount, net.
+_Sum = tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate]
+
+
 def choose_totals(doc: Document) -> Totals:
     candidates = collect_amounts(doc)
     result = Totals(candidates=candidates)
@@ -321,11 +328,38 @@ def choose_totals(doc: Document) -> Totals:
     # A one-line invoice's line net is the invoice net (weak: weighed at its strength).
     net_like += [c for c in candidates if c.role == "net" and c.per_rate]
     tax_totals = [c for c in taxes if not c.per_rate]
-    per_rate = [c for c in taxes if c.per_rate]
-    # Per-rate lines add up to the tax total when no total line is printed.
-    tax_options: list[tuple[Decimal, AmountCandidate | None, float]] = [
-        (c.value, c, c.strength) for c in tax_totals
-    ]
+    tax_options, rate_evidence = _tax_options(taxes, tax_totals)
+    # Bounded search: the strongest few of each kind are enough to find net + tax = total.
+    totals = sorted(totals, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
+    net_like = sorted(net_like, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
+    tax_options = sorted(tax_options, key=lambda o: o[2], reverse=True)[:MAX_CANDIDATES]
+    best = _best_sum(doc, totals, tax_options, net_like)
+    if best is not None:
+        _, total, tax_value, tax, net = best
+        result.total, result.tax, result.net = total, tax, net
+        result.tax_value = tax_value
+        result.tax_evidence = tax.evidence() if tax is not None else rate_evidence
+        result.consistent = True
+    else:
+        _choose_without_sum(result, _best_total(totals), tax_totals, nets, tax_options)
+    if result.total is not None:
+        chosen = result.total.value
+        result.total_competitors = len(
+            {c.value for c in totals if c.strength >= 0.6 and abs(c.value) != abs(chosen)}
+        )
+    if result.tax_value is not None:
+        result.tax_competitors = len(
+            {v for v, _, s in tax_options if s >= 0.6 and v != result.tax_value}
+        )
+    return result
+
+
+def _tax_options(
+    taxes: list[AmountCandidate], tax_totals: list[AmountCandidate]
+) -> tuple[list[TaxOption], Evidence | None]:
+    """The tax totals the page states, with the box around the per-rate lines when they
+    add up to one."""
+    tax_options: list[TaxOption] = [(c.value, c, c.strength) for c in tax_totals]
     # Split taxes on one row (CGST + SGST, or federal + state) add up to the row's tax.
     by_row: dict[int, list[AmountCandidate]] = {}
     for c in taxes:
@@ -334,27 +368,33 @@ def choose_totals(doc: Document) -> Totals:
         if len(row) >= 2 and len({c.column_label for c in row}) == len(row):
             strength = min(c.strength for c in row) * 0.8
             tax_options.append((sum((c.value for c in row), Decimal(0)), None, strength))
-    rate_evidence: Evidence | None = None
-    if per_rate:
-        seen: dict[tuple[int, int], AmountCandidate] = {}
-        row_sums: dict[tuple[int, int], Decimal] = {}
-        columns: dict[tuple[int, int], set[str]] = {}
-        for c in per_rate:
-            key = (c.line.page, c.line.index)
-            seen.setdefault(key, c)
-            # One tax per column on a row: "CGST 900 | SGST 900" is 1800, not 900.
-            if c.column_label not in columns.setdefault(key, set()):
-                columns[key].add(c.column_label)
-                row_sums[key] = row_sums.get(key, Decimal(0)) + c.value
-        rate_sum = sum(row_sums.values(), Decimal(0))
-        tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
-        rate_evidence = _union_evidence(list(seen.values()))
-    # Bounded search: the strongest few of each kind are enough to find net + tax = total.
-    totals = sorted(totals, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
-    net_like = sorted(net_like, key=lambda c: c.strength, reverse=True)[:MAX_CANDIDATES]
-    tax_options = sorted(tax_options, key=lambda o: o[2], reverse=True)[:MAX_CANDIDATES]
-    best: tuple[float, AmountCandidate, Decimal, AmountCandidate | None, AmountCandidate] | None
-    best = None
+    # Per-rate lines add up to the tax total when no total line is printed.
+    per_rate = [c for c in taxes if c.per_rate]
+    if not per_rate:
+        return tax_options, None
+    seen: dict[tuple[int, int], AmountCandidate] = {}
+    row_sums: dict[tuple[int, int], Decimal] = {}
+    columns: dict[tuple[int, int], set[str]] = {}
+    for c in per_rate:
+        key = (c.line.page, c.line.index)
+        seen.setdefault(key, c)
+        # One tax per column on a row: "CGST 900 | SGST 900" is 1800, not 900.
+        if c.column_label not in columns.setdefault(key, set()):
+            columns[key].add(c.column_label)
+            row_sums[key] = row_sums.get(key, Decimal(0)) + c.value
+    rate_sum = sum(row_sums.values(), Decimal(0))
+    tax_options.append((rate_sum, None if len(seen) > 1 else next(iter(seen.values())), 0.5))
+    return tax_options, _union_evidence(list(seen.values()))
+
+
+def _best_sum(
+    doc: Document,
+    totals: list[AmountCandidate],
+    tax_options: list[TaxOption],
+    net_like: list[AmountCandidate],
+) -> _Sum | None:
+    """The best-scored net + tax = total among the candidates, if any adds up."""
+    best: _Sum | None = None
     for total, (tax_value, tax, tax_strength), net in product(totals, tax_options, net_like):
         if net is total or (abs(total.value) <= abs(net.value) and tax_value != 0):
             continue
@@ -369,44 +409,38 @@ def choose_totals(doc: Document) -> Totals:
         )
         if best is None or score > best[0]:
             best = (score, total, tax_value, tax, net)
-    if best is not None:
-        _, total, tax_value, tax, net = best
-        result.total, result.tax, result.net = total, tax, net
-        result.tax_value = tax_value
-        result.tax_evidence = tax.evidence() if tax is not None else rate_evidence
-        result.consistent = True
-    else:
-        chosen_total = _best_total(totals)
-        if chosen_total is not None:
-            total = chosen_total
-            result.total = total
-            explicit = [c for c in tax_totals if abs(c.value) < abs(total.value) or c.value == 0]
-            net_below = [n for n in nets if 0 < abs(n.value) < abs(total.value)]
-            single_rate = [o for o in tax_options if o[1] is not None and o[1].per_rate]
-            if explicit:
-                tax = max(explicit, key=lambda c: (c.strength, c.line.index))
-                result.tax, result.tax_value = tax, tax.value
-                result.tax_evidence = tax.evidence()
-            elif net_below:
-                net = max(net_below, key=lambda n: (n.strength, n.line.index))
-                result.net = net
-                result.tax_value = total.value - net.value
-                result.tax_derived = True
-                result.tax_evidence = net.evidence()
-            elif len(single_rate) == 1 and abs(single_rate[0][0]) < abs(total.value):
-                value, tax_candidate, _ = single_rate[0]
-                result.tax, result.tax_value = tax_candidate, value
-                result.tax_evidence = tax_candidate.evidence() if tax_candidate else None
-    if result.total is not None:
-        chosen = result.total.value
-        result.total_competitors = len(
-            {c.value for c in totals if c.strength >= 0.6 and abs(c.value) != abs(chosen)}
-        )
-    if result.tax_value is not None:
-        result.tax_competitors = len(
-            {v for v, _, s in tax_options if s >= 0.6 and v != result.tax_value}
-        )
-    return result
+    return best
+
+
+def _choose_without_sum(
+    result: Totals,
+    total: AmountCandidate | None,
+    tax_totals: list[AmountCandidate],
+    nets: list[AmountCandidate],
+    tax_options: list[TaxOption],
+) -> None:
+    """No net + tax = total on the page: the best total, and its tax from an explicit tax
+    line, else total minus a net below it, else the single per-rate line."""
+    if total is None:
+        return
+    result.total = total
+    explicit = [c for c in tax_totals if abs(c.value) < abs(total.value) or c.value == 0]
+    net_below = [n for n in nets if 0 < abs(n.value) < abs(total.value)]
+    single_rate = [o for o in tax_options if o[1] is not None and o[1].per_rate]
+    if explicit:
+        tax = max(explicit, key=lambda c: (c.strength, c.line.index))
+        result.tax, result.tax_value = tax, tax.value
+        result.tax_evidence = tax.evidence()
+    elif net_below:
+        net = max(net_below, key=lambda n: (n.strength, n.line.index))
+        result.net = net
+        result.tax_value = total.value - net.value
+        result.tax_derived = True
+        result.tax_evidence = net.evidence()
+    elif len(single_rate) == 1 and abs(single_rate[0][0]) < abs(total.value):
+        value, tax_candidate, _ = single_rate[0]
+        result.tax, result.tax_value = tax_candidate, value
+        result.tax_evidence = tax_candidate.evidence() if tax_candidate else None
 
 
 def _union_evidence(parts: list[AmountCandidate]) -> Evidence | None:

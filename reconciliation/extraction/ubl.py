@@ -27,8 +27,10 @@ from reconciliation.extraction.cii import (
     _child,
     _children,
     _date,
+    _local,
     _money,
     _text,
+    _xml_root,
 )
 
 if TYPE_CHECKING:
@@ -39,26 +41,13 @@ UBL_ROOTS = {"Invoice": "InvoiceTypeCode", "CreditNote": "CreditNoteTypeCode"}
 CREDIT_NOTE_DEFAULT = "381"
 
 
-def _local(element: _Element) -> str:
-    tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 def parse_ubl(data: bytes) -> CiiInvoice | None:
     """Read the invoice fields from a UBL Invoice or CreditNote; None when it is not UBL or
     carries none of them."""
-    from lxml import etree
-
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
-    )
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError:
+    root = _xml_root(data)
+    if root is None or _local(root) not in UBL_ROOTS:
         return None
     kind = _local(root)
-    if kind not in UBL_ROOTS:
-        return None
     type_code = _text(_child(root, UBL_ROOTS[kind]))
     if type_code is None and kind == "CreditNote":
         type_code = CREDIT_NOTE_DEFAULT
