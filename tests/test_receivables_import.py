@@ -40,6 +40,13 @@ def upload(client: Client, workspace: Workspace, body: str) -> Any:
     )
 
 
+def upload_and_confirm(client: Client, workspace: Workspace, body: str) -> Any:
+    """Upload ``body`` and confirm its preview as is; returns the preview."""
+    preview = upload(client, workspace, body)
+    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+    return preview
+
+
 def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: Workspace) -> None:
     client = client_for(workspace)
     preview = upload(
@@ -125,8 +132,9 @@ def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Worksp
     )
     client = client_for(workspace)
 
-    preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
-    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+    preview = upload_and_confirm(
+        client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n"
+    )
 
     existing.refresh_from_db()
     assert [row.import_type for row in preview.context["result"].rows] == ["update"]
@@ -145,8 +153,7 @@ def test_the_same_reference_in_another_workspace_is_another_receivable(
     theirs = make_receivable(other, reference="INV-1", amount=Decimal("999.00"))
     client = client_for(workspace)
 
-    preview = upload(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
-    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+    upload_and_confirm(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
 
     theirs.refresh_from_db()
     assert theirs.amount == Decimal("999.000")
@@ -206,8 +213,7 @@ def test_reimporting_a_higher_amount_reopens_a_paid_receivable(workspace: Worksp
     )
     client = client_for(workspace)
 
-    preview = upload(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
-    client.post(PROCESS, {**preview.context["confirm_form"].initial, "workspace": workspace.pk})
+    upload_and_confirm(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
 
     existing.refresh_from_db()
     assert (existing.status, existing.amount_due) == (
