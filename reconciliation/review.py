@@ -266,6 +266,36 @@ def _cannot_approve(invoice: Invoice) -> str:
     return f"An invoice that is {_status_words(invoice)} cannot be approved."
 
 
+def _reason_given(reason: str, ask: str) -> str:
+    """The reason without surrounding blanks; ReviewError(ask) when it is too short to say
+    anything."""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ReviewError(ask)
+    return reason
+
+
+def _record_on_invoice(
+    locked: Invoice,
+    action: DecisionAction,
+    user: AbstractBaseUser,
+    before: dict[str, Any],
+    reason: str,
+) -> None:
+    """A person's decision on one invoice, in its history and its document's and vendor's."""
+    Decision.record(
+        workspace=locked.workspace_id,
+        action=action,
+        actor=user,
+        invoice=locked,
+        document=locked.document_id,
+        vendor=locked.vendor_id,
+        before=before,
+        after={"status": locked.status},
+        reason=reason,
+    )
+
+
 def approve_invoice(*, invoice: Invoice, user: AbstractBaseUser) -> ReviewResult:
     """Approve as it stands (bulk approval): the invoice joins the next posting window."""
     with transaction.atomic():
@@ -275,25 +305,13 @@ def approve_invoice(*, invoice: Invoice, user: AbstractBaseUser) -> ReviewResult
         before = {"status": locked.status}
         locked.approve(user, "approved from the review list")
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.APPROVE,
-            actor=user,
-            invoice=locked,
-            document=locked.document_id,
-            vendor=locked.vendor_id,
-            before=before,
-            after={"status": locked.status},
-            reason=locked.decision_reason,
-        )
+        _record_on_invoice(locked, DecisionAction.APPROVE, user, before, locked.decision_reason)
     return ReviewResult(locked.pk, locked.status, (), "Approved.")
 
 
 def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> ReviewResult:
     """Refuse the invoice with the reviewer's reason; it will not be posted."""
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ReviewError("Say why the invoice is refused.")
+    reason = _reason_given(reason, "Say why the invoice is refused.")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.can_refuse or locked.status == InvoiceStatus.REFUSED:
@@ -301,17 +319,7 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
         before = {"status": locked.status}
         locked.refuse(user, reason)
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.REFUSE,
-            actor=user,
-            invoice=locked,
-            document=locked.document_id,
-            vendor=locked.vendor_id,
-            before=before,
-            after={"status": locked.status},
-            reason=reason,
-        )
+        _record_on_invoice(locked, DecisionAction.REFUSE, user, before, reason)
     invoice.refresh_from_db()
     return ReviewResult(locked.pk, locked.status, (), "Refused.")
 
@@ -319,9 +327,7 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
 def reopen_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> ReviewResult:
     """Send a refused invoice back to the review queue, whoever refused it (the threshold or a
     person). The reason is required and leads the invoice's reasons in the queue."""
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ReviewError("Say why the invoice is reopened.")
+    reason = _reason_given(reason, "Say why the invoice is reopened.")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status != InvoiceStatus.REFUSED:
@@ -337,17 +343,7 @@ def reopen_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
         who = user.get_username() or "a reviewer"
         locked.routing_reasons = [f"Reopened by {who}: {reason}", *(locked.routing_reasons or [])]
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.REOPEN,
-            actor=user,
-            invoice=locked,
-            document=locked.document_id,
-            vendor=locked.vendor_id,
-            before=before,
-            after={"status": locked.status},
-            reason=reason,
-        )
+        _record_on_invoice(locked, DecisionAction.REOPEN, user, before, reason)
     invoice.refresh_from_db()
     return ReviewResult(locked.pk, locked.status, (), "Reopened; it is back in the review queue.")
 
@@ -363,8 +359,7 @@ def reopen_invoices(
 ) -> BulkResult:
     """Reopen many refused invoices with one reason (a sweep of those the threshold refused);
     ids in the result are invoices, and those not refused are skipped."""
-    if len(reason.strip()) < MIN_REASON_LENGTH:
-        raise ReviewError("Say why the invoices are reopened.")
+    _reason_given(reason, "Say why the invoices are reopened.")
     result = BulkResult()
     for invoice in invoices:
         try:
@@ -473,9 +468,7 @@ def not_a_duplicate(*, document: Document, user: AbstractBaseUser) -> str:
 def set_aside(*, document: Document, user: AbstractBaseUser, reason: str) -> str:
     """A person looked at a document Well sent to review without an invoice (a payment with no
     debit, an advice nothing fits) and says nothing more is to be done."""
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ReviewError("Say why nothing more is to be done (a few words).")
+    reason = _reason_given(reason, "Say why nothing more is to be done (a few words).")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if not locked.review_reason:
@@ -528,9 +521,7 @@ def refuse_documents(
     *, documents: Iterable[Document], user: AbstractBaseUser, reason: str
 ) -> BulkResult:
     """Refuse many documents with one reason (double charges through matching)."""
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ReviewError("Say why the documents are refused.")
+    reason = _reason_given(reason, "Say why the documents are refused.")
     documents = list(documents)
     by_document, result = _invoices_of(documents)
     for document in documents:
