@@ -16,6 +16,8 @@ from reconciliation.models import (
     BankAccountOrigin,
     BankChangeStatus,
     BankDetailChange,
+    Decision,
+    DecisionAction,
     Invoice,
     InvoiceStatus,
     Role,
@@ -91,6 +93,8 @@ def test_a_changed_iban_holds_an_invoice_that_would_otherwise_auto_post(
         f"Possible payment fraud: the IBAN {SAME_BANK} differs from every IBAN "
         f"Acme Supplies GmbH used before ({KNOWN})."
     )
+    route = Decision.objects.get(invoice=invoice, action=DecisionAction.ROUTE)
+    assert route.after["reason_codes"] == ["iban_changed", "auto_post_threshold_reached"]
     change = BankDetailChange.objects.get(invoice=invoice)
     assert (change.status, change.iban, change.known_ibans) == (
         BankChangeStatus.PENDING,

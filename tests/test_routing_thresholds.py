@@ -99,6 +99,7 @@ def test_reasons_name_the_threshold_and_a_decision_is_written(workspace: Workspa
         "rule": None,
         "review_threshold": "55.00",
         "auto_post_threshold": "85.00",
+        "reason_codes": ["below_review_threshold", "score_cost"],
     }
     assert decision.reason == " ".join(invoice.routing_reasons)
 

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from reconciliation.invoices import reasons
 from reconciliation.invoices.reasons import REGISTRY, codes_of, label, leading_code, marker
 from reconciliation.models import Document, Invoice, InvoiceStatus
 
@@ -22,8 +23,11 @@ FILTER_CODES = tuple(
 
 def invoice_sentences(invoice: Invoice) -> list[str]:
     """Every sentence saying why the invoice is where it is, the hold first."""
-    sentences = [invoice.hold_reason] if invoice.is_held and invoice.hold_reason else []
-    return sentences + [str(reason) for reason in invoice.routing_reasons or []]
+    return reasons.invoice_sentences(
+        is_held=invoice.is_held,
+        hold_reason=invoice.hold_reason,
+        routing_reasons=invoice.routing_reasons or [],
+    )
 
 
 def invoice_codes(invoice: Invoice) -> list[str]:

@@ -228,6 +228,14 @@ def codes_of(texts: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def invoice_sentences(
+    *, is_held: bool, hold_reason: str, routing_reasons: Iterable[str]
+) -> list[str]:
+    """Every sentence saying why an invoice is where it is, the hold first."""
+    held = [hold_reason] if is_held and hold_reason else []
+    return held + [str(reason) for reason in routing_reasons]
+
+
 def leading_code(texts: Iterable[str]) -> str:
     """The code that decided where the document went: the first hold, else the first review
     or refusal reason, else the first code ("" when there is none)."""

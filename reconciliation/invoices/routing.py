@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
-from reconciliation.invoices.reasons import sentence
+from reconciliation.invoices.reasons import codes_of, invoice_sentences, sentence
 from reconciliation.invoices.scoring import CENT, Score, as_percent, weakest_required_field
 from reconciliation.models import (
     Decision,
@@ -48,6 +48,11 @@ class RoutingDecision:
     @property
     def changed(self) -> bool:
         return self.previous_status != self.status
+
+    @property
+    def codes(self) -> list[str]:
+        """The reason codes of this decision (`reconciliation.invoices.reasons`), in order."""
+        return codes_of(self.reasons)
 
 
 def _amount_in(invoice: Invoice, rule: RoutingRule, home_currency: str) -> Decimal | None:
@@ -225,6 +230,14 @@ def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
                 "rule": decision.rule.pk if decision.rule else None,
                 "review_threshold": _plain(decision.review_threshold),
                 "auto_post_threshold": _plain(decision.auto_post_threshold),
+                # Stable codes of why, hold first: what a replay or the decision log compares.
+                "reason_codes": codes_of(
+                    invoice_sentences(
+                        is_held=invoice.is_held,
+                        hold_reason=invoice.hold_reason,
+                        routing_reasons=invoice.routing_reasons,
+                    )
+                ),
             },
             reason=" ".join(invoice.routing_reasons),
         )
