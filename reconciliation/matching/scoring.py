@@ -605,15 +605,11 @@ def rank(
 
 
 def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
-    """Both name the paperwork by its reference and move the same amount (converted at two
-    days' rates, the same amount in the paperwork's currency)."""
-    same_amount = other.amount.matched_amount == best.amount.matched_amount or (
-        best.amount.basis == "converted" and other.amount.basis == "converted"
-    )
+    """Both name the same paperwork by its reference (their amounts already agree with it, in
+    the account, the original or a converted currency): one payment and its repeat."""
     return (
         best.reference_tier != ""
         and other.reference_tier != ""
-        and same_amount
         and other.target_id == best.target_id
     )
 
