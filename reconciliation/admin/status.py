@@ -5,6 +5,7 @@ with a one-click Retry, a Reconnect button when a connection needs re-authorisat
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -364,40 +365,60 @@ def _editable_invoice(request: HttpRequest, invoice_id: int) -> Invoice:
     return invoice
 
 
+def _decide_on_invoice(
+    request: HttpRequest,
+    invoice_id: int,
+    act: Callable[[Invoice], object],
+    refusal: type[Exception],
+    done: Callable[[Invoice], str],
+    refused: Callable[[Invoice, Exception], str] = lambda _invoice, error: str(error),
+) -> HttpResponse:
+    """One of the invoice page's buttons: the act on the invoice, a message saying whether it
+    was done or refused (and why), back to the invoice page."""
+    invoice = _editable_invoice(request, invoice_id)
+    try:
+        act(invoice)
+    except refusal as error:
+        messages.warning(request, refused(invoice, error))
+    else:
+        messages.success(request, done(invoice))
+    return _back_to_invoice(invoice.pk)
+
+
 @require_POST
 def link_to_qonto(request: HttpRequest, invoice_id: int, qonto_id: str) -> HttpResponse:
     """The invoice page's "Link to this entry": Qonto already has it; nothing is uploaded."""
-    invoice = _editable_invoice(request, invoice_id)
-    try:
-        linking.link_invoice(invoice_id=invoice.pk, qonto_id=qonto_id, user=request.user)
-    except linking.LinkError as error:
-        messages.warning(request, str(error))
-    else:
-        messages.success(request, f"{invoice} is linked to Qonto entry {qonto_id}.")
-    return _back_to_invoice(invoice.pk)
+    return _decide_on_invoice(
+        request,
+        invoice_id,
+        lambda invoice: linking.link_invoice(
+            invoice_id=invoice.pk, qonto_id=qonto_id, user=request.user
+        ),
+        linking.LinkError,
+        lambda invoice: f"{invoice} is linked to Qonto entry {qonto_id}.",
+    )
 
 
 @require_POST
 def post_anyway(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """The invoice page's "Post anyway": none of Qonto's entries is this invoice."""
-    invoice = _editable_invoice(request, invoice_id)
-    try:
-        linking.post_anyway(invoice_id=invoice.pk, user=request.user)
-    except linking.LinkError as error:
-        messages.warning(request, str(error))
-    else:
-        messages.success(request, f"{invoice} goes to Qonto in the next posting window.")
-    return _back_to_invoice(invoice.pk)
+    return _decide_on_invoice(
+        request,
+        invoice_id,
+        lambda invoice: linking.post_anyway(invoice_id=invoice.pk, user=request.user),
+        linking.LinkError,
+        lambda invoice: f"{invoice} goes to Qonto in the next posting window.",
+    )
 
 
 @require_POST
 def post_revision(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """The invoice page's "Post as its own entry" for a revision of a posted invoice."""
-    invoice = _editable_invoice(request, invoice_id)
-    try:
-        revisions.post_revision_as_new(invoice_id=invoice.pk, user=request.user)
-    except IllegalTransitionError:
-        messages.warning(request, f"{invoice} is not waiting as a revision.")
-    else:
-        messages.success(request, f"{invoice} goes to Qonto as its own entry next window.")
-    return _back_to_invoice(invoice.pk)
+    return _decide_on_invoice(
+        request,
+        invoice_id,
+        lambda invoice: revisions.post_revision_as_new(invoice_id=invoice.pk, user=request.user),
+        IllegalTransitionError,
+        lambda invoice: f"{invoice} goes to Qonto as its own entry next window.",
+        lambda invoice, _error: f"{invoice} is not waiting as a revision.",
+    )
