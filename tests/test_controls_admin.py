@@ -117,3 +117,14 @@ def test_two_people_confirm_and_the_vendor_page_lists_the_history(workspace: Wor
     assert NEW in page
     assert "New IBAN confirmed by two people" in page
     assert ">bob<" in page
+
+
+def test_an_auditor_cannot_confirm_bank_details(workspace: Workspace) -> None:
+    invoice = held_invoice(workspace)
+    auditor = signed_in(workspace, "audrey", Role.AUDITOR)
+    url = reverse("admin:reconciliation-review-document", args=[invoice.document_id])
+
+    response = auditor.post(url, {"action": "confirm_bank_details"})
+
+    assert response.status_code == 403
+    assert BankDetailChange.objects.get(invoice=invoice).status == BankChangeStatus.PENDING

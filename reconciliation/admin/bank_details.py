@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -20,7 +21,7 @@ def history_table(vendor: Vendor) -> str:
     the new IBANs still waiting for their two confirmations."""
     accounts = (
         VendorBankAccount.objects.for_workspace(vendor.workspace_id)
-        .filter(vendor=vendor)
+        .filter(Q(vendor=vendor) | Q(vendor__merged_into=vendor))  # merged ones' IBANs too
         .select_related("confirmed_by")
         .order_by("first_seen_at", "pk")
     )
