@@ -176,13 +176,7 @@ def _corroborate(
     """A name printed with the seller's VAT id or IBAN, or matching the sender's web or
     mail domain, is the seller's; a name printed with another party's VAT id is not."""
     anchors = [g.evidence for g in identifiers if g.evidence is not None]
-    labels = {
-        registered_label(h.host).replace("-", "")
-        for line in doc.lines
-        for h in hosts_in(doc, line)
-        if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
-    }
-    labels = {label for label in labels if len(label) >= 3}
+    labels = _domain_labels(doc, buyers, min_length=3)
     for guess in guesses:
         key = re.sub(r"[^a-z0-9]", "", fold(str(guess.value)))
         domain = any(label in key or (len(key) >= 5 and key[:6] in label) for label in labels)
@@ -522,16 +516,22 @@ def _block_head(doc: Document, line: Line, x0: float) -> tuple[Line, int] | None
     return head
 
 
-def _from_domain_names(doc: Document, buyers: BuyerZones) -> list[Guess]:
-    """A cell that spells the sender's web or mail domain ("Gráficas Ortega" for
-    graficas-ortega.es): the seller's name even without a legal form."""
+def _domain_labels(doc: Document, buyers: BuyerZones, *, min_length: int) -> set[str]:
+    """The registered labels of the web and mail domains the page prints outside the buyer's
+    block (free mail aside), without hyphens: "graficasortega" for graficas-ortega.es."""
     labels = {
         registered_label(h.host).replace("-", "")
         for line in doc.lines
         for h in hosts_in(doc, line)
         if not (h.from_email and h.host in FREE_MAIL) and not buyers.covers(line, h.start)
     }
-    labels = {label for label in labels if len(label) >= 4}
+    return {label for label in labels if len(label) >= min_length}
+
+
+def _from_domain_names(doc: Document, buyers: BuyerZones) -> list[Guess]:
+    """A cell that spells the sender's web or mail domain ("Gráficas Ortega" for
+    graficas-ortega.es): the seller's name even without a legal form."""
+    labels = _domain_labels(doc, buyers, min_length=4)
     guesses: list[Guess] = []
     for line, folded in zip(doc.lines, doc.folded, strict=True) if labels else ():
         start = 0

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Self
 
 from django.db import models
@@ -8,12 +7,11 @@ from django.db import models
 from reconciliation.models.base import (
     TenantModel,
     TenantQuerySet,
-    confidence_field,
     currency_field,
     money_field,
 )
 from reconciliation.models.document import DocumentKind
-from reconciliation.models.workspace import PERCENT_VALIDATORS
+from reconciliation.models.workspace import review_below_auto_post, threshold_field
 
 
 class RoutingRuleQuerySet(TenantQuerySet["RoutingRule"]):
@@ -39,8 +37,8 @@ class RoutingRule(TenantModel):
     amount_above = money_field(
         null=True, blank=True, help_text="Applies when the total is above this amount."
     )
-    review_threshold = confidence_field(default=Decimal(55), validators=PERCENT_VALIDATORS)
-    auto_post_threshold = confidence_field(default=Decimal(85), validators=PERCENT_VALIDATORS)
+    review_threshold = threshold_field(55)
+    auto_post_threshold = threshold_field(85)
     always_review = models.BooleanField(
         default=False, help_text="Never auto-approve documents this rule matches."
     )
@@ -51,13 +49,7 @@ class RoutingRule(TenantModel):
 
     class Meta:
         ordering = ["priority", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(review_threshold__lte=models.F("auto_post_threshold")),
-                name="routing_rule_review_below_auto_post",
-                violation_error_message="The review threshold must not exceed the auto-post one.",
-            )
-        ]
+        constraints = [review_below_auto_post("routing_rule_review_below_auto_post")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +14,20 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+
+
+def threshold_field(default: int, **kwargs: Any) -> models.DecimalField[Any, Any]:
+    """A routing threshold: a confidence in [0, 100]."""
+    return confidence_field(default=Decimal(default), validators=PERCENT_VALIDATORS, **kwargs)
+
+
+def review_below_auto_post(name: str) -> models.CheckConstraint:
+    """The pair of thresholds is ordered: below review is refused, from auto-post approved."""
+    return models.CheckConstraint(
+        condition=models.Q(review_threshold__lte=models.F("auto_post_threshold")),
+        name=name,
+        violation_error_message="The review threshold must not exceed the auto-post one.",
+    )
 
 
 class Role(models.TextChoices):
@@ -63,24 +77,20 @@ class Workspace(models.Model):
         max_length=8, choices=DataRegion.choices, blank=True, editable=False
     )
 
-    review_threshold = confidence_field(
-        default=Decimal(55),
-        validators=PERCENT_VALIDATORS,
+    review_threshold = threshold_field(
+        55,
         help_text="Documents scoring below this are refused.",
     )
-    auto_post_threshold = confidence_field(
-        default=Decimal(85),
-        validators=PERCENT_VALIDATORS,
+    auto_post_threshold = threshold_field(
+        85,
         help_text="Documents scoring at or above this are approved without review.",
     )
-    match_threshold = confidence_field(
-        default=Decimal(80),
-        validators=PERCENT_VALIDATORS,
+    match_threshold = threshold_field(
+        80,
         help_text="A payment match at or above this is attached to the Qonto transaction.",
     )
-    qonto_link_threshold = confidence_field(
-        default=Decimal(85),
-        validators=PERCENT_VALIDATORS,
+    qonto_link_threshold = threshold_field(
+        85,
         help_text="Before posting, an entry already in Qonto scoring at or above this is linked "
         "instead of uploading the invoice again; from 55 up to it, a person decides.",
     )
@@ -115,13 +125,7 @@ class Workspace(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(review_threshold__lte=models.F("auto_post_threshold")),
-                name="workspace_review_below_auto_post",
-                violation_error_message="The review threshold must not exceed the auto-post one.",
-            )
-        ]
+        constraints = [review_below_auto_post("workspace_review_below_auto_post")]
 
     def __str__(self) -> str:
         return self.name
