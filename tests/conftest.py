@@ -8,7 +8,8 @@ from pytest_django.fixtures import Settings
 
 from connectors.sandbox import Sandbox
 from reconciliation.models import Connection, Invoice, Provider, Role, Workspace
-from tests.factories import PASSWORD, make_user, make_workspace
+from tests.factories import PASSWORD, make_connection, make_user, make_workspace
+from tests.helpers import store_emulator_tokens
 from tests.posting_fixtures import seed_invoices
 
 pytest_plugins = ["tests.plugins.sandbox"]
@@ -30,27 +31,11 @@ def reviewer_client(workspace: Workspace) -> Client:
 @pytest.fixture
 def connect_with_emulator_tokens() -> object:
     """Create an active Connection holding (encrypted) tokens the emulator issued."""
-    from datetime import timedelta
 
-    from django.utils import timezone
-
-    from connectors.oauth import TokenSet
-    from reconciliation.connections.tokens import store_tokens
-    from tests.factories import make_connection
-
-    def connect(workspace: Workspace, provider: Provider, emulator: object, **fields: object):  # type: ignore[no-untyped-def]
-        payload = emulator.issue_token()  # type: ignore[attr-defined]
-        connection = make_connection(workspace, provider, **fields)
-        store_tokens(
-            connection,
-            TokenSet(
-                access_token=payload["access_token"],
-                refresh_token=payload.get("refresh_token"),
-                expires_at=timezone.now() + timedelta(seconds=int(payload["expires_in"])),
-                scopes=tuple(payload.get("scope", "").split()),
-            ),
-        )
-        return connection
+    def connect(
+        workspace: Workspace, provider: Provider, emulator: object, **fields: object
+    ) -> Connection:
+        return store_emulator_tokens(make_connection(workspace, provider, **fields), emulator)
 
     return connect
 

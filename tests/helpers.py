@@ -1,14 +1,18 @@
-"""Small helpers shared by the tests: signed-in admin clients."""
+"""Small helpers shared by the tests: signed-in admin clients, emulator tokens on a connection."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
+from django.utils import timezone
 
-from reconciliation.models import Role, Workspace
+from connectors.oauth import TokenSet
+from reconciliation.connections.tokens import store_tokens
+from reconciliation.models import Connection, Role, Workspace
 from tests.factories import PASSWORD, make_user
 
 
@@ -31,3 +35,18 @@ def client_for(
         f"{role}-{uuid.uuid4().hex[:6]}", workspace=workspace, role=role, superuser=superuser
     )
     return logged_in_client(user, enforce_csrf_checks=csrf)
+
+
+def store_emulator_tokens(connection: Connection, emulator: Any) -> Connection:
+    """Store on ``connection`` (encrypted) a fresh token set the provider ``emulator`` issued."""
+    payload = emulator.issue_token()
+    store_tokens(
+        connection,
+        TokenSet(
+            access_token=payload["access_token"],
+            refresh_token=payload.get("refresh_token"),
+            expires_at=timezone.now() + timedelta(seconds=int(payload["expires_in"])),
+            scopes=tuple(str(payload.get("scope", "")).split()),
+        ),
+    )
+    return connection

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.utils import timezone
 
-from connectors.oauth import TokenSet
-from reconciliation.connections.tokens import qonto_client_for, store_tokens
+from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.supplier_invoices import refresh_supplier_invoices
 from reconciliation.models import (
     Connection,
@@ -31,6 +29,7 @@ from reconciliation.models import (
     idempotency_key_for,
 )
 from reconciliation.text.references import normalize_reference
+from tests.helpers import store_emulator_tokens
 
 if TYPE_CHECKING:
     from connectors.sandbox import QontoEmulator
@@ -142,23 +141,13 @@ def _values(number: int, full: bool) -> dict[str, Any]:
 
 def connect_qonto(workspace: Workspace, emulator: QontoEmulator) -> Connection:
     """An active Qonto connection holding (encrypted) tokens the emulator issued."""
-    payload = emulator.issue_token()
     connection = Connection.objects.create(
         workspace=workspace,
         provider=Provider.QONTO,
         status=ConnectionStatus.ACTIVE,
         account_label="Qonto · harness",
     )
-    store_tokens(
-        connection,
-        TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=payload.get("refresh_token"),
-            expires_at=timezone.now() + timedelta(seconds=int(payload["expires_in"])),
-            scopes=tuple(str(payload.get("scope", "")).split()),
-        ),
-    )
-    return connection
+    return store_emulator_tokens(connection, emulator)
 
 
 def mirror_now(workspace: Workspace) -> None:
