@@ -50,6 +50,11 @@ class WorkspaceQuerySet(models.QuerySet["Workspace"]):
             return self
         return self.filter(memberships__user=user).distinct()
 
+    def named(self, key: str) -> Workspace | None:
+        """The workspace an operator names on the command line: by id when all digits, else by
+        slug."""
+        return self.filter(**({"pk": int(key)} if key.isdigit() else {"slug": key})).first()
+
 
 class Workspace(models.Model):
     """One company: its connections, documents, thresholds and members."""

@@ -22,9 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = str(options["workspace"])
-        workspace = Workspace.objects.filter(
-            **({"pk": int(key)} if key.isdigit() else {"slug": key})
-        ).first()
+        workspace = Workspace.objects.named(key)
         if workspace is None:
             raise CommandError(f"no workspace {key!r}")
         try:
