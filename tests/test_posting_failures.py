@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.sandbox import QontoEmulator
+from reconciliation.files.storage import holders
 from reconciliation.models import (
     Invoice,
     InvoiceStatus,
@@ -246,7 +247,8 @@ def test_a_local_refusal_does_not_erase_an_unknown_outcome(
     assert invoice.status == InvoiceStatus.FAILED
     qonto_emulator.clear_faults()
     # Window 2: the stored file is momentarily unreadable -> refused locally (LOCAL attempt).
-    path = invoice.document.file.path
+    [holder] = holders(invoice.document.file.name)
+    path = holder.path(invoice.document.file.name)
     os.rename(path, path + ".away")
     Invoice.objects.filter(pk=invoice.pk).update(next_attempt_at=timezone.now())
     post_approved(workspace_id=workspace.pk, worker_id="w2", budget=QUICK)
