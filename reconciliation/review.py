@@ -400,6 +400,27 @@ def refuse_document(*, document: Document, user: AbstractBaseUser, reason: str) 
 # --- documents with no invoice to decide ---------------------------------------------------
 
 
+def _record_on_document(
+    locked: Document,
+    action: DecisionAction,
+    user: AbstractBaseUser,
+    before: dict[str, Any],
+    reason: str,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """A person's decision on a document with no invoice to decide, in its history; `after`
+    is its new status unless said otherwise."""
+    Decision.record(
+        workspace=locked.workspace_id,
+        action=action,
+        actor=user,
+        document=locked,
+        before=before,
+        after={"status": locked.status} if after is None else after,
+        reason=reason,
+    )
+
+
 def read_again(*, document: Document, user: AbstractBaseUser) -> str:
     """Send an unreadable document back to the reader (after a limit was raised or the reader
     upgraded): it is read with a fresh count of attempts. Returns the sentence to show."""
@@ -414,14 +435,9 @@ def read_again(*, document: Document, user: AbstractBaseUser) -> str:
         }
         locked.read_again()
         locked.save(update_fields=["status", "status_reason", "failure_code", "parse_attempts"])
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.READ_AGAIN,
-            actor=user,
-            document=locked,
-            before=before,
-            after={"status": locked.status},
-            reason=f"Read again; it was: {before['status_reason'] or before['failure_code']}",
+        was = before["status_reason"] or before["failure_code"]
+        _record_on_document(
+            locked, DecisionAction.READ_AGAIN, user, before, f"Read again; it was: {was}"
         )
         enqueue("reconciliation.tasks.parse_document", locked.pk)
     return "Queued to be read again; it shows up here once it was read."
@@ -452,15 +468,9 @@ def not_a_duplicate(*, document: Document, user: AbstractBaseUser) -> str:
                 "parse_attempts",
             ]
         )
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.NOT_DUPLICATE,
-            actor=user,
-            document=locked,
-            before=before,
-            after={"status": locked.status, "is_not_duplicate": True},
-            reason="Not a duplicate: read as a document of its own.",
-        )
+        reason = "Not a duplicate: read as a document of its own."
+        after = {"status": locked.status, "is_not_duplicate": True}
+        _record_on_document(locked, DecisionAction.NOT_DUPLICATE, user, before, reason, after)
         enqueue("reconciliation.tasks.parse_document", locked.pk)
     return "Marked as not a duplicate; it is being read as a document of its own."
 
@@ -476,15 +486,8 @@ def set_aside(*, document: Document, user: AbstractBaseUser, reason: str) -> str
         before = {"review_reason": locked.review_reason}
         locked.clear_review()
         locked.save(update_fields=["review_reason"])
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.SET_ASIDE,
-            actor=user,
-            document=locked,
-            before=before,
-            after={"review_reason": ""},
-            reason=reason,
-        )
+        after = {"review_reason": ""}
+        _record_on_document(locked, DecisionAction.SET_ASIDE, user, before, reason, after)
     return "Set aside; it left the queue."
 
 
