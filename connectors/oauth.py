@@ -30,6 +30,7 @@ from connectors.errors import (
     AuthError,
     ConfigurationError,
     ConnectorError,
+    ErrorContext,
     PermanentError,
     TransientError,
     shorten,
@@ -230,69 +231,63 @@ def _token_payload(
 ) -> dict[str, Any]:
     hint = QONTO_SANDBOX_HINT if provider == "qonto" else ""
     status = response.status_code
-    request_id = request_id_of(response)
+    secrets = list(secret_values)
+    context: ErrorContext = {
+        "provider": provider,
+        "status": status,
+        "request_id": request_id_of(response),
+        "secrets": secrets,
+    }
     if status == 429 or status >= 500:
         raise TransientError(
             f"the token endpoint answered HTTP {status}",
-            provider=provider,
-            status=status,
-            request_id=request_id,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             outcome_unknown=status != 429,
+            **context,
         )
     if 300 <= status < 400:
-        raise PermanentError(
-            f"the token endpoint redirected to {response.headers.get('Location', '?')}{hint}",
-            provider=provider,
-            status=status,
-            request_id=request_id,
-            secrets=secret_values,
-        )
+        location = response.headers.get("Location", "?")
+        raise PermanentError(f"the token endpoint redirected to {location}{hint}", **context)
     body = read_json(
-        response, provider=provider, expected="a token response", hint=hint, secrets=secret_values
+        response, provider=provider, expected="a token response", hint=hint, secrets=secrets
     )
     if not isinstance(body, dict):
         raise PermanentError(
-            "the token endpoint answered something other than a JSON object",
-            provider=provider,
-            status=status,
-            request_id=request_id,
+            "the token endpoint answered something other than a JSON object", **context
         )
     if status == 200 and isinstance(body.get("access_token"), str):
         return body
+    raise _token_refusal(body, context)
+
+
+def _token_refusal(body: Mapping[str, Any], context: ErrorContext) -> ConnectorError:
+    """The error a token endpoint's refusal stands for: a dead grant, our client credentials, or
+    a refusal of this request."""
     error = str(body.get("error") or "")
     if isinstance(body.get("error"), dict):  # Dropbox-style envelope on some 4xx
         error = str(body["error"].get(".tag") or "")
     description = shorten(str(body.get("error_description") or body.get("error_summary") or ""))
     explanation = f": {description}" if description else ""
+    status = context.get("status")
     if error == "invalid_grant":
-        raise AuthError(
+        return AuthError(
             f"the grant is no longer valid (invalid_grant{explanation}); the user must reconnect",
-            provider=provider,
-            status=status,
-            request_id=request_id,
             code=error,
-            secrets=secret_values,
+            **context,
         )
     if error in ("invalid_client", "unauthorized_client") or status == 401:
-        raise ConfigurationError(
+        return ConfigurationError(
             f"the token endpoint rejected our client credentials ({error or 'HTTP 401'}"
             f"{explanation}); check the app key/secret settings",
-            provider=provider,
-            status=status,
-            request_id=request_id,
             code=error or None,
             detail=description or None,
-            secrets=secret_values,
+            **context,
         )
-    raise PermanentError(
+    return PermanentError(
         f"the token endpoint refused the request ({error or 'HTTP ' + str(status)}{explanation})",
-        provider=provider,
-        status=status,
-        request_id=request_id,
         code=error or None,
         detail=description or None,
-        secrets=secret_values,
+        **context,
     )
 
 
