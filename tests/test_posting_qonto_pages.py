@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from pytest_django.fixtures import Settings
 
 from reconciliation.models import (
@@ -77,6 +79,8 @@ def test_the_invoice_page_says_what_reached_qonto_and_links_to_it(
     assert "Qonto receives the PDF and reads it itself" in page
     assert "the reviewed values, the enrichment and the ledger account are not sent" in page
     assert '<strong class="well-qonto-agrees">Qonto agrees</strong>' in page
+    assert f"(checked {date_format(localtime(CHECKED), 'DATETIME_FORMAT')})" in page
+    assert "+00:00" not in page
 
 
 def test_each_difference_is_shown_side_by_side(workspace: Workspace) -> None:

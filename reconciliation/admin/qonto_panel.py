@@ -14,8 +14,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
 
 from reconciliation.models import Invoice, InvoiceStatus, QontoOrigin
 
@@ -60,7 +62,7 @@ def qonto_readback(invoice: Invoice) -> SafeString:
     if invoice.qonto_agrees:
         return format_html(
             '<strong class="well-qonto-agrees">Qonto agrees</strong> (checked {})',
-            invoice.qonto_checked_at,
+            _when(invoice),
         )
     rows = format_html_join(
         "",
@@ -75,9 +77,16 @@ def qonto_readback(invoice: Invoice) -> SafeString:
         "keeps the reviewed values; correct the entry in Qonto if Qonto misread it."
         '<table class="well-table"><thead><tr><th>Field</th><th>Well (reviewed)</th>'
         "<th>Qonto read</th></tr></thead><tbody>{}</tbody></table>",
-        invoice.qonto_checked_at,
+        _when(invoice),
         rows,
     )
+
+
+def _when(invoice: Invoice) -> str:
+    """When Well last compared, in the reader's time zone and the site's date format."""
+    if invoice.qonto_checked_at is None:
+        return "—"
+    return date_format(localtime(invoice.qonto_checked_at), "DATETIME_FORMAT")
 
 
 def qonto_candidates(invoice: Invoice) -> SafeString:
