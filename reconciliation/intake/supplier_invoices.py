@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.qonto import QontoClient, SupplierInvoice
+from reconciliation.intake.mirroring import upsert_changed
 from reconciliation.models import Connection, Invoice, QontoSupplierInvoice
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_vat_id
@@ -177,23 +178,7 @@ def store(connection: Connection, items: list[SupplierInvoice]) -> int:
     )
     for row in rows:
         row.is_well_upload = row.is_well_upload or row.qonto_id in ours
-    existing = dict(
-        QontoSupplierInvoice.objects.for_workspace(connection.workspace_id)
-        .filter(qonto_id__in=[row.qonto_id for row in rows])
-        .values_list("qonto_id", "qonto_updated_at")
-    )
-    changed = [
-        row
-        for row in rows
-        if row.qonto_id not in existing or existing[row.qonto_id] != row.qonto_updated_at
-    ]
-    if changed:
-        QontoSupplierInvoice.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["workspace", "qonto_id"],
-            update_fields=list(_UPDATE_FIELDS),
-        )
+    changed, _ = upsert_changed(QontoSupplierInvoice, connection.workspace_id, rows, _UPDATE_FIELDS)
     return len(changed)
 
 

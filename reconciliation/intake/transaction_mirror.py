@@ -35,6 +35,7 @@ from reconciliation.connections.tokens import (
     mark_needs_reauth,
     qonto_client_for,
 )
+from reconciliation.intake.mirroring import upsert_changed
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -268,28 +269,12 @@ def _store(connection: Connection, items: Iterable[QontoTransaction], result: Sy
         rows.append(row)
     if not rows:
         return
-    existing = dict(
-        Transaction.objects.filter(
-            workspace_id=connection.workspace_id, qonto_id__in=[row.qonto_id for row in rows]
-        ).values_list("qonto_id", "qonto_updated_at")
+    changed, existing = upsert_changed(
+        Transaction, connection.workspace_id, rows, _UPDATE_FIELDS, refresh_unstamped=True
     )
-    changed = [
-        row
-        for row in rows
-        if row.qonto_id not in existing
-        or existing[row.qonto_id] is None
-        or existing[row.qonto_id] != row.qonto_updated_at
-    ]
     result.created += sum(1 for row in changed if row.qonto_id not in existing)
     result.updated += sum(1 for row in changed if row.qonto_id in existing)
     result.unchanged += len(rows) - len(changed)
-    if changed:
-        Transaction.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["workspace", "qonto_id"],
-            update_fields=list(_UPDATE_FIELDS),
-        )
 
 
 def _aware(moment: datetime | None) -> datetime | None:
