@@ -34,6 +34,7 @@ from connectors.sandbox.documents.invoice_layouts import (
 from connectors.sandbox.documents.labels import labels_for
 from connectors.sandbox.documents.model import (
     INVOICE_FIELDS,
+    DocumentKind,
     InvoiceSpec,
     InvoiceTotals,
     OtherSpec,
@@ -145,16 +146,7 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
     if spec.fee is not None:
         extra["fee"] = _decimal(spec.fee)
     stem = f"{words['pc_title']}_{spec.execution_date.isoformat()}_{beneficiary.name}"
-    return RenderedDocument(
-        filename=spec.filename or _safe_filename(stem),
-        content=page.output(),
-        kind="payment_confirmation",
-        truth=_transfer_truth(spec),
-        language=language,
-        layout=spec.layout,
-        printed=printed,
-        extra=extra,
-    )
+    return _transfer_document(spec, page, "payment_confirmation", spec.layout, stem, printed, extra)
 
 
 def _draw_confirmation(
@@ -248,16 +240,7 @@ def render_remittance_notice(spec: RemittanceNoticeSpec) -> RenderedDocument:
     if payer.iban:
         extra["payer_iban"] = payer.iban
     stem = f"{words['rn_title']}_{payer.name}_{spec.execution_date.isoformat()}"
-    return RenderedDocument(
-        filename=spec.filename or _safe_filename(stem),
-        content=page.output(),
-        kind="wire_notice",
-        truth=_transfer_truth(spec),
-        language=language,
-        layout="letter",
-        printed=printed,
-        extra=extra,
-    )
+    return _transfer_document(spec, page, "wire_notice", "letter", stem, printed, extra)
 
 
 def render_other(spec: OtherSpec) -> RenderedDocument:
@@ -354,3 +337,24 @@ def _invoice_extra(spec: InvoiceSpec, totals: InvoiceTotals) -> dict[str, str]:
     if spec.embed_facturx:
         extra["facturx"] = "BASIC"
     return extra
+
+
+def _transfer_document(
+    spec: PaymentConfirmationSpec | RemittanceNoticeSpec,
+    page: Page,
+    kind: DocumentKind,
+    layout: str,
+    stem: str,
+    printed: dict[str, str],
+    extra: dict[str, str],
+) -> RenderedDocument:
+    return RenderedDocument(
+        filename=spec.filename or _safe_filename(stem),
+        content=page.output(),
+        kind=kind,
+        truth=_transfer_truth(spec),
+        language=spec.language,
+        layout=layout,
+        printed=printed,
+        extra=extra,
+    )

@@ -15,7 +15,7 @@ from connectors.sandbox.documents.identifiers import (
 )
 from connectors.sandbox.documents.model import Party, RemittanceNoticeSpec, to_cents
 from connectors.sandbox.documents.render import render_remittance_notice
-from connectors.sandbox.documents.scenario_builder import ScenarioBuilder, draw_price
+from connectors.sandbox.documents.scenario_builder import ScenarioBuilder, draw_price, payee
 
 # Our customers, in draw order: each draws its IBAN, Kessler its VAT id too.
 _CUSTOMERS: tuple[tuple[str, dict[str, str]], ...] = (
@@ -178,21 +178,21 @@ def account_noise(b: ScenarioBuilder) -> None:
     """Everything else on a small company's account: Qonto's subscription, rent, social
     contributions, cards, a card still pending, a declined one, Stripe payouts."""
     rng = b.rng
-    landlord = Party(
+    landlord = payee(
+        rng,
+        "FR",
         name="SCI des Tilleuls",
         street="5 rue des Tilleuls",
         postcode="75011",
         city="Paris",
-        country="FR",
-        iban=make_iban("FR", rng)[0],
     )
-    urssaf = Party(
+    urssaf = payee(
+        rng,
+        "FR",
         name="URSSAF Ile-de-France",
         street="",
         postcode="",
         city="",
-        country="FR",
-        iban=make_iban("FR", rng)[0],
     )
     _monthly_movements(b, landlord, urssaf, draw_price(rng, 1800, 2600, "50"))
     _card_spending(b)

@@ -126,6 +126,11 @@ def vendor_party(rng: random.Random, country: str, **fields: Any) -> Party:
     return Party(country=country, vat_id=vat_id, iban=iban, bic=bic, **fields)
 
 
+def payee(rng: random.Random, country: str, **fields: Any) -> Party:
+    """A counterparty known by its name, address and a fresh IBAN of ``country``."""
+    return Party(country=country, iban=make_iban(country, rng)[0], **fields)
+
+
 def with_registration(party: Party, court: str) -> Party:
     siren = (party.vat_id or "")[4:]
     registration = f"RCS {court} {siren[:3]} {siren[3:6]} {siren[6:]}"

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox.documents.identifiers import make_iban
 from connectors.sandbox.documents.labels import labels_for
 from connectors.sandbox.documents.model import (
     InvoiceSpec,
@@ -24,6 +23,7 @@ from connectors.sandbox.documents.scenario_builder import (
     ScenarioBuilder,
     draw_price,
     invoice_spec,
+    payee,
 )
 
 
@@ -205,13 +205,13 @@ def _forwarded_copy_and_decoy(
     )
     copy_day = issued + timedelta(days=2)
     b.expect.duplicates[b.add_file(render_invoice(forwarded), copy_day)] = path
-    movers = Party(
+    movers = payee(
+        rng,
+        "NL",
         name="Van Dijk Verhuizingen B.V.",
         street="Kanaalweg 4",
         postcode="3526 KM",
         city="Utrecht",
-        country="NL",
-        iban=make_iban("NL", rng)[0],
     )
     decoy = b.pay(
         movers,
