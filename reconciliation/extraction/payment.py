@@ -89,13 +89,8 @@ def _is_label(doc: Document, index: int, start: int) -> bool:
 
 
 def extract_payment_fields(doc: Document) -> dict[str, Guess]:
-    found: dict[str, Guess] = {}
     amount = _amount(doc)
-    if amount is not None:
-        found["amount"] = amount
     execution = _execution_date(doc)
-    if execution is not None:
-        found["execution_date"] = execution
     names = [
         g
         for g in _labelled_text(doc, BENEFICIARY_LABEL, max_len=70)
@@ -103,16 +98,14 @@ def extract_payment_fields(doc: Document) -> dict[str, Guess]:
         and not re.match(r"^(?:iban|bic|account)", str(g.value), re.I)
         and not looks_like_label(str(g.value))
     ]
-    name = pick(names)
-    if name is not None:
-        found["beneficiary_name"] = name
-    iban = _beneficiary_iban(doc)
-    if iban is not None:
-        found["beneficiary_iban"] = iban
-    reference = pick(_labelled_text(doc, REFERENCE_LABEL, max_len=140))
-    if reference is not None:
-        found["reference"] = reference
-    return found
+    found = {
+        "amount": amount,
+        "execution_date": execution,
+        "beneficiary_name": pick(names),
+        "beneficiary_iban": _beneficiary_iban(doc),
+        "reference": pick(_labelled_text(doc, REFERENCE_LABEL, max_len=140)),
+    }
+    return {name: guess for name, guess in found.items() if guess is not None}
 
 
 def _amount(doc: Document) -> Guess | None:
