@@ -161,6 +161,23 @@ def list_transactions(
     """``GET /v2/transactions``: one account (``bank_account_id`` or ``iban``), ``completed``
     only unless ``status[]`` says otherwise, newest settlement first."""
     emulator.authenticate(request, "organization.read")
+    account = _requested_account(emulator, request)
+    statuses = _requested_statuses(emulator, request)
+    transactions = [
+        transaction
+        for transaction in emulator.transactions.values()
+        if transaction.bank_account_id == account["id"] and transaction.status in statuses
+    ]
+    transactions = _filtered(emulator, request, transactions)
+    transactions = _dated(emulator, request, transactions)
+    _sort(emulator, request, transactions)
+    includes = _includes(emulator, request)
+    payload = [transaction_json(emulator, t, includes) for t in transactions]
+    page, meta = emulator.paginate(request, payload)
+    return json_response(200, {"transactions": page, "meta": meta})
+
+
+def _requested_account(emulator: QontoEmulator, request: Request) -> dict[str, Any]:
     account_id = request.arg("bank_account_id")
     iban = request.arg("iban")
     if not account_id and not iban:
@@ -176,6 +193,10 @@ def list_transactions(
         account = next((a for a in emulator.bank_accounts.values() if a["iban"] == iban), None)
     if account is None:
         raise emulator.error(request, 404, "not_found", "Bank account not found")
+    return account
+
+
+def _requested_statuses(emulator: QontoEmulator, request: Request) -> list[str]:
     statuses = [
         status
         for value in request.args("status[]") + request.args("status")
@@ -191,11 +212,13 @@ def list_transactions(
             "At least one status isn't valid",
             "status[]",
         )
-    transactions = [
-        transaction
-        for transaction in emulator.transactions.values()
-        if transaction.bank_account_id == account["id"] and transaction.status in statuses
-    ]
+    return statuses
+
+
+def _filtered(
+    emulator: QontoEmulator, request: Request, transactions: list[Transaction]
+) -> list[Transaction]:
+    """The ``side``, ``operation_type[]`` and ``with_attachments`` filters."""
     side = request.arg("side")
     if side is not None:
         if side not in ("credit", "debit"):
@@ -210,6 +233,13 @@ def list_transactions(
     if with_attachments in ("true", "false"):
         wanted = with_attachments == "true"
         transactions = [t for t in transactions if bool(visible_attachments(emulator, t)) == wanted]
+    return transactions
+
+
+def _dated(
+    emulator: QontoEmulator, request: Request, transactions: list[Transaction]
+) -> list[Transaction]:
+    """The ``{updated,emitted,settled,created}_at_{from,to}`` bounds (inclusive)."""
     for prefix in ("updated_at", "emitted_at", "settled_at", "created_at"):
         for bound in ("from", "to"):
             name = f"{prefix}_{bound}"
@@ -232,6 +262,10 @@ def list_transactions(
                 if (value := t.moment(prefix)) is not None
                 and (value >= moment if bound == "from" else value <= moment)
             ]
+    return transactions
+
+
+def _sort(emulator: QontoEmulator, request: Request, transactions: list[Transaction]) -> None:
     field_name, _, direction = (request.arg("sort_by") or "settled_at:desc").partition(":")
     if field_name not in ("updated_at", "settled_at", "emitted_at") or direction not in (
         "asc",
@@ -250,10 +284,6 @@ def list_transactions(
         key=lambda t: (t.moment(field_name) or _EPOCH, t.moment("created_at") or _EPOCH),
         reverse=direction != "asc",
     )
-    includes = _includes(emulator, request)
-    payload = [transaction_json(emulator, t, includes) for t in transactions]
-    page, meta = emulator.paginate(request, payload)
-    return json_response(200, {"transactions": page, "meta": meta})
 
 
 def get_transaction(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
