@@ -421,6 +421,23 @@ def _record_on_document(
     )
 
 
+def _send_to_reader(
+    locked: Document,
+    also_changed: list[str],
+    action: DecisionAction,
+    user: AbstractBaseUser,
+    before: dict[str, Any],
+    reason: str,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Store the document made ready to be read afresh (its status, reason, failure code and
+    attempts reset, and `also_changed`), record the person's decision and queue the read."""
+    fields = ["status", "status_reason", "failure_code", "parse_attempts", *also_changed]
+    locked.save(update_fields=fields)
+    _record_on_document(locked, action, user, before, reason, after)
+    enqueue("reconciliation.tasks.parse_document", locked.pk)
+
+
 def read_again(*, document: Document, user: AbstractBaseUser) -> str:
     """Send an unreadable document back to the reader (after a limit was raised or the reader
     upgraded): it is read with a fresh count of attempts. Returns the sentence to show."""
@@ -434,12 +451,9 @@ def read_again(*, document: Document, user: AbstractBaseUser) -> str:
             "status_reason": locked.status_reason,
         }
         locked.read_again()
-        locked.save(update_fields=["status", "status_reason", "failure_code", "parse_attempts"])
         was = before["status_reason"] or before["failure_code"]
-        _record_on_document(
-            locked, DecisionAction.READ_AGAIN, user, before, f"Read again; it was: {was}"
-        )
-        enqueue("reconciliation.tasks.parse_document", locked.pk)
+        reason = f"Read again; it was: {was}"
+        _send_to_reader(locked, [], DecisionAction.READ_AGAIN, user, before, reason)
     return "Queued to be read again; it shows up here once it was read."
 
 
@@ -458,20 +472,10 @@ def not_a_duplicate(*, document: Document, user: AbstractBaseUser) -> str:
             "status_reason": locked.status_reason,
         }
         locked.mark_as_not_duplicate()
-        locked.save(
-            update_fields=[
-                "status",
-                "is_not_duplicate",
-                "duplicate_of",
-                "status_reason",
-                "failure_code",
-                "parse_attempts",
-            ]
-        )
         reason = "Not a duplicate: read as a document of its own."
+        also = ["is_not_duplicate", "duplicate_of"]
         after = {"status": locked.status, "is_not_duplicate": True}
-        _record_on_document(locked, DecisionAction.NOT_DUPLICATE, user, before, reason, after)
-        enqueue("reconciliation.tasks.parse_document", locked.pk)
+        _send_to_reader(locked, also, DecisionAction.NOT_DUPLICATE, user, before, reason, after)
     return "Marked as not a duplicate; it is being read as a document of its own."
 
 
