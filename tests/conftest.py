@@ -15,6 +15,14 @@ from tests.posting_fixtures import seed_invoices
 pytest_plugins = ["tests.plugins.sandbox"]
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test stores its files in a folder of its own. Stored files are sealed with their
+    workspace's key, and the test database hands out the same workspace ids again, so a file
+    left by an earlier test under the same content-addressed name would not open."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def workspace(db: None) -> Workspace:
     return make_workspace("Acme SAS")
