@@ -109,6 +109,19 @@ def bulk(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> R
             source={"parameter": "skip_attachment_matcher"},
         )
     _require_parts(emulator, request, items)
+    use_matcher = fields.get("skip_attachment_matcher", "false") == "false"
+    created, errors = _create_items(emulator, items, source, meta, use_matcher)
+    return json_response(200, {"supplier_invoices": created, "errors": errors})
+
+
+def _create_items(
+    emulator: QontoEmulator,
+    items: list[dict[str, Part]],
+    source: str,
+    meta: dict[str, Any],
+    use_matcher: bool,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each item in turn: a key's earlier invoice replayed, a failure reported, or a new invoice."""
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for item in items:
@@ -127,9 +140,9 @@ def bulk(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> R
             errors.append(failure)
             continue
         invoice = _create_invoice(emulator, item, key, source, meta)
-        invoice.use_matcher = fields.get("skip_attachment_matcher", "false") == "false"
+        invoice.use_matcher = use_matcher
         created.append(invoice.to_json(emulator.organization_id))
-    return json_response(200, {"supplier_invoices": created, "errors": errors})
+    return created, errors
 
 
 def _key_of(item: dict[str, Part]) -> str:
