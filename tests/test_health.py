@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
@@ -106,3 +108,20 @@ def test_metrics_shows_queue_depths_with_the_token(client: Client, settings: Set
     lines = response.content.decode().splitlines()
     assert 'well_queue_depth{queue="documents_to_read"} 2.0' in lines
     assert 'well_queue_depth{queue="broker"} 0.0' in lines
+
+
+@pytest.mark.django_db
+def test_storage_is_written_at_most_once_a_minute(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    _dispatch_next_run(timezone.now())
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert client.get("/readyz").status_code == 200
+        for region in (tmp_path / "media").iterdir():
+            shutil.rmtree(region)
+            region.write_text("a file where the region's folder was")
+        assert client.get("/readyz").status_code == 200  # proven a moment ago: no write
+        clock.shift(61)
+        _dispatch_next_run(timezone.now())
+        assert client.get("/readyz").status_code == 503

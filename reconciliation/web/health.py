@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from reconciliation.files.regions import backend, regions
+from reconciliation.files.regions import backend, regions, storage_url
 from reconciliation.schedules import PREFIX
 
 logger = logging.getLogger(__name__)
@@ -94,13 +94,24 @@ def check_scheduler() -> str:
     return ""
 
 
+#: A storage that took a write is trusted this long: probes come every few seconds from each
+#: load balancer, and a bucket should not get a PUT and a DELETE for each of them.
+STORAGE_PROBE_SECONDS = 60.0
+_storage_proven_at: dict[str, float] = {}
+
+
 def check_storage() -> str:
     """Documents are written on every poll: prove each data region's storage takes a write and
-    a delete (the probe holds no workspace data, so it goes to the region's storage directly)."""
+    a delete (the probe holds no workspace data, so it goes to the region's storage directly),
+    at most once a minute per storage."""
     for region in regions():
+        url = storage_url(region)
+        if time.time() - _storage_proven_at.get(url, float("-inf")) < STORAGE_PROBE_SECONDS:
+            continue
         storage = backend(region)
         name = storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
         storage.delete(name)
+        _storage_proven_at[url] = time.time()
     return ""
 
 
