@@ -218,7 +218,9 @@ def test_a_second_person_confirms_and_the_iban_becomes_known(workspace: Workspac
     assert routed(workspace, vendor, OTHER_BANK).status == InvoiceStatus.APPROVED
 
 
-def test_an_iban_corrected_to_a_known_one_releases_the_hold(workspace: Workspace) -> None:
+def test_an_iban_corrected_to_a_known_one_keeps_the_hold_until_a_second_person(
+    workspace: Workspace,
+) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
     vendor = trained_vendor(workspace, KNOWN)
     invoice = routed(workspace, vendor, OTHER_BANK)
@@ -227,9 +229,38 @@ def test_an_iban_corrected_to_a_known_one_releases_the_hold(workspace: Workspace
     result = confirm_bank_details(invoice_id=invoice.pk, user=alice)
 
     invoice.refresh_from_db()
-    assert result.status == BankChangeStatus.REFUSED
-    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, False)
+    change = BankDetailChange.objects.get(invoice=invoice)
+    assert result.status == BankChangeStatus.HALF_CONFIRMED
+    assert (change.iban, change.first_confirmed_by_id) == (KNOWN, alice.pk)
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
     assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
+
+
+def test_one_person_cannot_correct_the_iban_and_release_the_hold_alone(
+    workspace: Workspace,
+) -> None:
+    alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
+    bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
+    vendor = trained_vendor(workspace, KNOWN)
+    invoice = routed(workspace, vendor, OTHER_BANK)
+    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=KNOWN)
+    confirm_bank_details(invoice_id=invoice.pk, user=alice)
+
+    with pytest.raises(ReviewError, match="held out of posting"):
+        approve_invoice(invoice=Invoice.objects.get(pk=invoice.pk), user=alice)
+    with pytest.raises(FourEyesError, match="another person must give the second"):
+        confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    second = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+
+    invoice.refresh_from_db()
+    change = BankDetailChange.objects.get(invoice=invoice)
+    assert second.status == BankChangeStatus.CONFIRMED
+    assert (change.first_confirmed_by_id, change.confirmed_by_id) == (alice.pk, bob.pk)
+    assert (invoice.status, invoice.is_held, invoice.decided_by_id) == (
+        InvoiceStatus.APPROVED,
+        False,
+        bob.pk,
+    )
 
 
 def test_an_iban_corrected_to_another_new_one_restarts_the_confirmations(

@@ -19,8 +19,9 @@ someone else (a self-approval is refused with `FourEyesError`); it makes the IBA
 vendor (confirmed by the second person, with the first one kept on the change) and approves
 the invoice for the next posting window. A refused invoice keeps its change open: reopened,
 it still needs the two confirmations. An IBAN a reviewer corrects meanwhile (a misread) is
-checked again at the next confirmation: a known one closes the change and releases the hold,
-another new one restarts the two confirmations for it.
+checked again at the next confirmation: a known one counts as the first confirmation (by
+whoever confirms the correction) and the hold stays until a second person confirms it; another
+new one restarts the two confirmations for it.
 """
 
 from __future__ import annotations
@@ -218,24 +219,29 @@ def confirm_bank_details(*, invoice_id: int, user: AbstractBaseUser) -> Confirma
 
 
 def _corrected(invoice: Invoice, change: BankDetailChange, user: AbstractBaseUser) -> Confirmation:
-    """A reviewer corrected the IBAN since the invoice was held (a misread): a known IBAN
-    needs no confirmation (the change is closed, the hold released); another new one starts
-    the two confirmations again, for that IBAN."""
+    """A reviewer corrected the IBAN since the invoice was held (a misread). The PDF Qonto
+    receives still prints the suspicious IBAN, so a correction never closes the change by
+    itself: a known IBAN counts as this person's first confirmation and the hold stays until
+    someone else confirms; another new one restarts the two confirmations, for that IBAN."""
     check = check_bank_details(invoice)
     before: dict[str, object] = {"iban": change.iban, "bank_details": change.status}
     if check.verdict != "changed" or check.reason is None:
-        change.mark_as_refused()
-        change.save(update_fields=["status"])
-        invoice.release_hold()
-        invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
+        change.iban = check.iban or iban_key(invoice.supplier_iban)
+        change.status = BankChangeStatus.PENDING
+        change.confirm_once(user)
+        change.save(update_fields=["iban", "status", "first_confirmed_by", "first_confirmed_at"])
         _record(
-            invoice, user, change, "IBAN corrected to a known one; no confirmation needed", before
+            invoice,
+            user,
+            change,
+            "IBAN corrected to a known one; first confirmation by the person who corrected it",
+            before,
         )
         return Confirmation(
             invoice.pk,
             change.status,
-            "The IBAN was corrected to one the vendor is known to "
-            "use: the hold is released and the invoice can be approved.",
+            f"The IBAN was corrected to {change.iban}, one the vendor is known to use. "
+            "A second person must confirm the correction before the invoice can be posted.",
         )
     change.iban, change.known_ibans = check.iban, list(check.known)
     change.code, change.reason = check.reason.code, check.reason.text
