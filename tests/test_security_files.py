@@ -111,3 +111,19 @@ def test_the_download_is_decrypted_for_a_member(workspace: Workspace) -> None:
     response = client.get(reverse("admin:reconciliation-review-file", args=[document.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+
+
+def test_sealing_a_document_again_replaces_its_file_in_place(
+    settings: SettingsWrapper, workspace: Workspace
+) -> None:
+    document = _stored(workspace)
+    first = _on_disk(settings, "eu", document.file.name).read_bytes()
+
+    again = default_storage.save(document.file.name, ContentFile(PDF))
+
+    folder = _on_disk(settings, "eu", document.file.name).parent
+    assert again == document.file.name
+    assert sorted(path.name for path in folder.iterdir()) == [Path(again).name]
+    assert _on_disk(settings, "eu", again).read_bytes() != first  # a fresh seal
+    with default_storage.open(again, "rb") as handle:
+        assert handle.read() == PDF

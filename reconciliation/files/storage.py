@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from typing import IO, Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -52,10 +54,18 @@ def write(name: str, content: bytes) -> str:
         associated_data=crypto.file_associated_data(workspace_id, name),
     )
     region, _ = _placement(workspace_id)
-    target = regions.backend(region)
-    if target.exists(name):
-        target.delete(name)  # same name, same document: the new seal replaces the old one
-    return target.save(name, ContentFile(sealed))
+    return _replace(regions.backend(region), name, sealed)
+
+
+def _replace(target: Storage, name: str, sealed: bytes) -> str:
+    """Store ``sealed`` under exactly ``name``, replacing an older seal of the same document
+    without a moment where neither exists: a folder gets the new file beside the old one and
+    renames it over it; a bucket overwrites in one PUT (its storage is set to overwrite)."""
+    if not isinstance(target, FileSystemStorage):
+        return target.save(name, ContentFile(sealed))
+    partial = target.save(f"{name}.{uuid.uuid4().hex}.part", ContentFile(sealed))
+    os.replace(target.path(partial), target.path(name))
+    return name
 
 
 def read(name: str) -> bytes:
