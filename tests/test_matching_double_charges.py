@@ -10,6 +10,7 @@ import pytest
 
 from reconciliation.matching import dismiss_double_charge, match_window, refuse_double_charge
 from reconciliation.models import (
+    BankDetailChange,
     Connection,
     Decision,
     DecisionAction,
@@ -325,3 +326,68 @@ def test_refusing_twice_is_refused(workspace: Workspace, bank: Connection, acme:
         dismiss_double_charge(match=flagged, user=user)
 
     assert Decision.objects.filter(action=DecisionAction.NOT_DUPLICATE).count() == 0
+
+
+def test_not_a_duplicate_keeps_the_hold_of_a_revision_nobody_decided(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    user = make_user(workspace=workspace)
+    repeat, flagged = flag(workspace, bank, acme)
+    original = Invoice.objects.get(status=InvoiceStatus.POSTED)
+    Invoice.objects.filter(pk=repeat.pk).update(revision_of=original)
+
+    dismiss_double_charge(match=flagged, user=user)
+
+    repeat.refresh_from_db()
+    assert (repeat.is_held, repeat.can_approve) == (True, False)
+    assert repeat.hold_reason == (
+        "Revised after posting: invoice INV-2026-0042 is already in Qonto; refuse this "
+        "version or post it as its own entry."
+    )
+    decision = Decision.objects.get(action=DecisionAction.NOT_DUPLICATE)
+    assert decision.after["is_held"] is True
+
+
+def test_not_a_duplicate_releases_a_revision_a_person_chose_to_post(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    user = make_user(workspace=workspace)
+    repeat, flagged = flag(workspace, bank, acme)
+    original = Invoice.objects.get(status=InvoiceStatus.POSTED)
+    Invoice.objects.filter(pk=repeat.pk).update(revision_of=original)
+    Decision.record(
+        workspace=workspace.pk,
+        action=DecisionAction.POST_ANYWAY,
+        actor=user,
+        invoice=repeat,
+        document=repeat.document_id,
+        before={},
+        after={},
+        reason="Posted as its own entry.",
+    )
+
+    dismiss_double_charge(match=flagged, user=user)
+
+    repeat.refresh_from_db()
+    assert (repeat.is_held, repeat.hold_reason) == (False, "")
+
+
+def test_not_a_duplicate_keeps_the_hold_of_an_open_bank_detail_change(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    user = make_user(workspace=workspace)
+    repeat, flagged = flag(workspace, bank, acme)
+    BankDetailChange.objects.create(
+        workspace=workspace,
+        invoice=repeat,
+        vendor=acme,
+        iban="DE89370400440532013000",
+        code="iban_changed",
+        reason="New IBAN DE89370400440532013000 for ACME Supplies GmbH.",
+    )
+
+    dismiss_double_charge(match=flagged, user=user)
+
+    repeat.refresh_from_db()
+    assert (repeat.is_held, repeat.can_approve) == (True, False)
+    assert repeat.hold_reason == "New IBAN DE89370400440532013000 for ACME Supplies GmbH."

@@ -336,16 +336,13 @@ def dismiss_double_charge(
         invoice_after: dict[str, Any] = {}
         if locked.invoice_id is not None:
             invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
-            still_suspected = (
-                Match.objects.filter(
-                    kind=MatchKind.DOUBLE_CHARGE, invoice=invoice, status=MatchStatus.PROPOSED
-                )
-                .exclude(pk=locked.pk)
-                .exists()
-            )
-            if not still_suspected:
+            standing = other_hold_reason(invoice, answered=locked)
+            if standing is None:
                 invoice.release_hold()
-                invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
+            elif invoice.is_held:
+                # The hold now says why it still stands, not the suspicion just answered.
+                invoice.hold_reason = standing[:300]
+            invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
             invoice_after = {"is_held": invoice.is_held}
         Decision.record(
             workspace=locked.workspace_id,
@@ -360,6 +357,42 @@ def dismiss_double_charge(
         )
     match.refresh_from_db()
     return match
+
+
+def other_hold_reason(invoice: Invoice, *, answered: Match) -> str | None:
+    """Why the invoice stays held once the double charge `answered` is dismissed: another
+    suspected double charge, bank details waiting for two confirmations, or a revision of a
+    posted invoice nobody decided to post as its own entry yet. None: nothing else holds it."""
+    from reconciliation.posting.revisions import REVISED_AFTER_POSTING
+    from reconciliation.vendors.bank_details import open_change
+
+    other = (
+        Match.objects.filter(
+            kind=MatchKind.DOUBLE_CHARGE, invoice=invoice, status=MatchStatus.PROPOSED
+        )
+        .exclude(pk=answered.pk)
+        .first()
+    )
+    if other is not None:
+        return str(other.reasons[0]) if other.reasons else invoice.hold_reason
+    change = open_change(invoice.pk)
+    if change is not None:
+        return change.reason
+    if invoice.revision_of_id is not None and not _revision_decided(invoice):
+        original = Invoice.objects.filter(pk=invoice.revision_of_id).values_list(
+            "number", flat=True
+        )
+        return (
+            f"{REVISED_AFTER_POSTING}: invoice {original.first() or invoice.revision_of_id} is "
+            "already in Qonto; refuse this version or post it as its own entry."
+        )
+    return None
+
+
+def _revision_decided(invoice: Invoice) -> bool:
+    """Whether a person decided this revision goes to Qonto as its own entry (the only
+    decision that uploads an invoice Qonto may already have)."""
+    return Decision.objects.filter(invoice=invoice, action=DecisionAction.POST_ANYWAY).exists()
 
 
 def _double_charge_text(match: Match) -> str:
