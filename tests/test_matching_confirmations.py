@@ -514,6 +514,31 @@ def test_none_of_these_rejects_all_and_stops_proposals(
     )
 
 
+def test_after_none_of_these_a_debit_that_arrives_later_is_still_found(
+    workspace: Workspace, bank: Connection
+) -> None:
+    user = make_user(workspace=workspace)
+    workspace.match_threshold = Decimal(95)
+    workspace.save()
+    document, turned_down = simple_pair(workspace, bank)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    reject_all(document=document, user=user)
+
+    arrived = debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        counterparty_name="ACME Supplies GmbH",
+        normalized_counterparty="acme supplies",
+        value_date=date(2026, 11, 5),
+    )
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    statuses = dict(Match.objects.filter(document=document).values_list("transaction_id", "status"))
+    assert statuses[turned_down.pk] == MatchStatus.REJECTED
+    assert statuses[arrived.pk] in (MatchStatus.PROPOSED, MatchStatus.CONFIRMED)
+
+
 def test_a_second_concurrent_window_is_refused(workspace: Workspace, bank: Connection) -> None:
     simple_pair(workspace, bank)
     SyncRun.objects.create(workspace=workspace, kind=SyncKind.MATCHING, trigger="window")

@@ -42,8 +42,6 @@ from reconciliation.matching.sources import (
 )
 from reconciliation.models import (
     PAYMENT_KINDS,
-    Decision,
-    DecisionAction,
     Document,
     DocumentStatus,
     Match,
@@ -74,8 +72,9 @@ class ConfirmationOutcome:
 
 
 def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]:
-    """Parsed payment confirmations that still need a debit: not confirmed or attached, not
-    flagged as a double charge, and not answered "none of these" by a reviewer."""
+    """Parsed payment confirmations that still need a debit: not confirmed or attached and
+    not flagged as a double charge. One a reviewer answered "none of these" stays open: the
+    debits they turned down are never proposed again, a debit that arrives later still is."""
     decided = Match.objects.for_workspace(workspace_id).filter(
         kind=MatchKind.CONFIRMATION_DEBIT,
         status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
@@ -84,9 +83,6 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
     flagged = Match.objects.for_workspace(workspace_id).filter(
         kind=MatchKind.DOUBLE_CHARGE, document__isnull=False
     )
-    declined = Decision.objects.for_workspace(workspace_id).filter(
-        action=DecisionAction.REJECT_MATCHES, document__isnull=False
-    )
     return list(
         Document.objects.for_workspace(workspace_id)
         # Wire notices are either our bank's confirmation of a transfer we made or a
@@ -94,7 +90,6 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
         .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
         .exclude(pk__in=decided.values("document_id"))
         .exclude(pk__in=flagged.values("document_id"))
-        .exclude(pk__in=declined.values("document_id"))
         .order_by("pk")
         .values_list("pk", "extraction")
     )

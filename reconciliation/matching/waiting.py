@@ -25,8 +25,6 @@ from reconciliation.matching.remittances import (
 from reconciliation.matching.sources import VendorDirectory, payment_order_from
 from reconciliation.models import (
     PAYMENT_KINDS,
-    Decision,
-    DecisionAction,
     Document,
     DocumentStatus,
     Match,
@@ -44,18 +42,14 @@ LINKED = (MatchStatus.PROPOSED, MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
 
 def waiting_for_debit(documents: QuerySet[Document]) -> QuerySet[Document]:
     """Parsed payment documents with no debit yet: no match proposed or confirmed, not a
-    double charge, not a customer's advice already linked, and not answered "none of these"
-    by a reviewer."""
+    double charge, not a customer's advice already linked (one answered "none of these" waits
+    for another debit)."""
     linked = Match.objects.filter(document=OuterRef("pk"), status__in=LINKED)
     flagged = Match.objects.filter(document=OuterRef("pk"), kind=MatchKind.DOUBLE_CHARGE)
-    declined = Decision.objects.filter(
-        document=OuterRef("pk"), action=DecisionAction.REJECT_MATCHES
-    )
     return (
         documents.filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
         .exclude(Exists(linked))
         .exclude(Exists(flagged))
-        .exclude(Exists(declined))
     )
 
 
