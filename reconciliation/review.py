@@ -327,6 +327,8 @@ def refuse_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
 def reopen_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> ReviewResult:
     """Send a refused invoice back to the review queue, whoever refused it (the threshold or a
     person). The reason is required and leads the invoice's reasons in the queue."""
+    from reconciliation.matching.review import reopen_double_charges
+
     reason = _reason_given(reason, "Say why the invoice is reopened.")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -342,6 +344,7 @@ def reopen_invoice(*, invoice: Invoice, user: AbstractBaseUser, reason: str) -> 
         locked.reopen(user, reason)
         who = user.get_username() or "a reviewer"
         locked.routing_reasons = [f"Reopened by {who}: {reason}", *(locked.routing_reasons or [])]
+        reopen_double_charges(invoice=locked, user=user)
         locked.save()
         _record_on_invoice(locked, DecisionAction.REOPEN, user, before, reason)
     invoice.refresh_from_db()

@@ -359,6 +359,37 @@ def dismiss_double_charge(
     return match
 
 
+def reopen_double_charges(*, invoice: Invoice, user: AbstractBaseUser | None) -> list[int]:
+    """A refused invoice is reopened: the double charges refused with it are asked again
+    (proposed), so "Not a duplicate" and "Refuse" are offered once more, and the invoice stays
+    held until a person answers. Called inside the reopen's transaction; each one recorded."""
+    reopened: list[int] = []
+    refused = Match.objects.select_for_update().filter(
+        invoice=invoice, kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.REFUSED
+    )
+    for match in refused.order_by("pk"):
+        before = match_summary(match)
+        # A refusal is final for the matcher (no REFUSED → PROPOSED transition); only a person
+        # reopening the invoice may ask the question again.
+        match.status, match.decided_by, match.decided_at = MatchStatus.PROPOSED, None, None
+        match.save(update_fields=["status", "decided_by", "decided_at"])
+        Decision.record(
+            workspace=match.workspace_id,
+            action=DecisionAction.REOPEN,
+            actor=user,
+            invoice=invoice,
+            document=match.document_id,
+            match=match,
+            before=before,
+            after=match_summary(match),
+            reason="Invoice reopened: the double charge is to be answered again.",
+        )
+        reopened.append(match.pk)
+        if not invoice.is_held:
+            invoice.hold(str(match.reasons[0]) if match.reasons else _double_charge_text(match))
+    return reopened
+
+
 def other_hold_reason(invoice: Invoice, *, answered: Match) -> str | None:
     """Why the invoice stays held once the double charge `answered` is dismissed: another
     suspected double charge, bank details waiting for two confirmations, or a revision of a
@@ -414,4 +445,5 @@ __all__ = [
     "reject_all",
     "reject_credit_candidates",
     "reject_invoice_candidates",
+    "reopen_double_charges",
 ]
