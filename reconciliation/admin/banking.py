@@ -29,6 +29,7 @@ from reconciliation.admin.resources import MatchResource, ReceivableImportResour
 from reconciliation.models import (
     ExchangeRate,
     IllegalTransitionError,
+    InvoiceStatus,
     Match,
     MatchKind,
     MatchStatus,
@@ -39,6 +40,8 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import format_money
+from reconciliation.posting import gate
+from reconciliation.posting.gate import is_gate_hit
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
@@ -549,6 +552,11 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
         if match.kind == MatchKind.DOUBLE_PAYMENT:
             matching.dismiss_double_payment(match=match, user=_user(request))
             return "Marked not a duplicate: the second debit paid something else."
+        if is_gate_hit(match):  # held by the gate before posting: back to the outbox
+            invoice = gate.release(match=match, user=_user(request))
+            if invoice.status == InvoiceStatus.APPROVED:
+                return "Not a double payment: released; it is posted in the next window."
+            return "Not a double payment; something else still holds the invoice in review."
         matching.dismiss_double_charge(match=match, user=_user(request))
         return "Marked not a duplicate; the invoice goes on through review."
 
