@@ -220,26 +220,63 @@ def test_ties_break_on_date_distance_then_id() -> None:
     assert [c.transaction_id for c in ranking.candidates] == [1, 2, 3]
 
 
+def twin(
+    transaction_id: int, score: str, tier: str, paid_on: date, amount: str = "1250.00"
+) -> ScoredCandidate:
+    return replace(
+        candidate(transaction_id, score, distance=(paid_on - date(2026, 11, 2)).days),
+        reference_tier=tier,
+        line_amount=Decimal(amount),
+        line_currency="EUR",
+        value_date=paid_on,
+    )
+
+
 @pytest.mark.parametrize(
-    ("tiers", "confident", "first"),
+    ("earlier", "later", "confident", "first"),
     [
-        pytest.param(("exact", "truncated"), True, 7, id="same_reference_twice"),
-        pytest.param(("truncated", "truncated"), True, 7, id="both_cut_by_the_bank"),
-        pytest.param(("exact", ""), False, 8, id="one_without_reference"),
+        pytest.param(("90.00", "truncated"), ("92.00", "truncated"), True, 8, id="higher_score"),
+        pytest.param(("92.00", "exact"), ("92.00", "exact"), True, 7, id="equal_then_earliest"),
+        pytest.param(("90.00", "exact"), ("92.00", "truncated"), False, 8, id="other_tier"),
+        pytest.param(("90.00", "exact"), ("92.00", ""), False, 8, id="one_without_reference"),
     ],
 )
-def test_the_first_of_two_identical_payments_is_the_payment(
-    tiers: tuple[str, str], confident: bool, first: int
+def test_of_two_identical_payments_the_strongest_then_earliest_is_the_payment(
+    earlier: tuple[str, str], later: tuple[str, str], confident: bool, first: int
 ) -> None:
-    """The later debit (date distance 20) scores higher; with twins allowed the earlier one
-    (distance 4) is linked and the later one is left for the double-payment check."""
-    later = replace(candidate(8, "92.00", distance=20), reference_tier=tiers[1])
-    earlier = replace(candidate(7, "90.00", distance=4), reference_tier=tiers[0])
+    """Twins (same amount, same reference tier) do not make the ranking ambiguous; the higher
+    score wins, the earlier value date among equal scores; a different tier is a rival."""
+    candidates = [
+        twin(8, later[0], later[1], date(2026, 11, 22)),
+        twin(7, earlier[0], earlier[1], date(2026, 11, 6)),
+    ]
 
-    ranking = rank([later, earlier], POLICY, twins_ok=True)
+    ranking = rank(candidates, POLICY, twins_ok=True)
 
     assert ranking.is_confident is confident
     assert ranking.candidates[0].transaction_id == first
+
+
+def test_two_debits_of_different_amounts_are_not_twins() -> None:
+    candidates = [
+        twin(8, "92.00", "exact", date(2026, 11, 22)),
+        twin(7, "92.00", "exact", date(2026, 11, 6), amount="1249.00"),
+    ]
+
+    ranking = rank(candidates, POLICY, twins_ok=True)
+
+    assert ranking.is_confident is False
+
+
+def test_an_abbreviated_nearer_debit_does_not_beat_the_exact_reference() -> None:
+    """Repro: the exact "INV-2026-0042" debit (100) lost to a nearer "INV 42" one (91) and the
+    weaker debit was linked; they are not twins, so neither is taken without review."""
+    exact = twin(7, "100.00", "exact", date(2026, 11, 30))
+    abbreviated = twin(8, "91.00", "abbreviated", date(2026, 11, 3))
+
+    ranking = rank([abbreviated, exact], POLICY, twins_ok=True)
+
+    assert (ranking.is_confident, ranking.candidates[0].transaction_id) == (False, 7)
 
 
 def receivable(**changes: object) -> ReceivableTarget:

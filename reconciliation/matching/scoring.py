@@ -131,6 +131,10 @@ class ScoredCandidate:
     target_kind: str = "document"  # or "receivable" / "credit_note" / "invoice"
     #: How the reference named the paperwork: "exact", "abbreviated", "truncated" or "".
     reference_tier: str = ""
+    #: What the bank line moved and when, to tell a payment's repeat (its twin) from a rival.
+    line_amount: Decimal | None = None
+    line_currency: str = ""
+    value_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,9 @@ def score_invoice_debit(
         date_distance=abs(delta),
         target_kind="invoice",
         reference_tier=tier,
+        line_amount=line.amount,
+        line_currency=line.currency,
+        value_date=line.value_date,
     )
 
 
@@ -561,10 +568,11 @@ def rank(
     ties are broken the same way every run); confident when the best is at or above the
     threshold and at least ``policy.margin`` ahead of the runner-up.
 
-    With ``twins_ok``, runners-up that are the best's twins — the same amount, the same
-    reference — do not make it ambiguous: the money left twice for one
-    piece of paperwork, the nearest payment is the one, and the twin is a possible double
-    payment (see `double_payments`), not a reason to link neither."""
+    With ``twins_ok``, runners-up that are the best's twins — the same debited amount, a
+    reference naming the paperwork at the same tier — do not make it ambiguous: the money left
+    twice for one piece of paperwork, the best-scoring payment (the earliest among equals) is
+    the one, and the twin is a possible double payment (see `double_payments`), not a reason
+    to link neither."""
     ordered = tuple(
         sorted(
             candidates,
@@ -587,8 +595,9 @@ def rank(
         )
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
     if twins_ok and rivals and all(_is_twin(best, rival) for rival in rivals):
-        # The first of identical payments is the payment; the later ones are the repeats.
-        first = min([best, *rivals], key=lambda c: (c.date_distance, c.transaction_id))
+        # The strongest of identical payments is the payment (the earliest among equals); the
+        # others are the repeats.
+        first = min([best, *rivals], key=_twin_order)
         return Ranking(
             (first, *(c for c in ordered if c is not first)),
             True,
@@ -605,13 +614,20 @@ def rank(
 
 
 def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
-    """Both name the same paperwork by its reference (their amounts already agree with it, in
-    the account, the original or a converted currency): one payment and its repeat."""
+    """One payment and its repeat: the same amount left the account, with a reference naming
+    the paperwork equally well. A weaker reference or another amount is a rival, not a twin."""
     return (
         best.reference_tier != ""
-        and other.reference_tier != ""
-        and other.target_id == best.target_id
+        and other.reference_tier == best.reference_tier
+        and best.line_amount is not None
+        and other.line_amount == best.line_amount
+        and other.line_currency == best.line_currency
     )
+
+
+def _twin_order(candidate: ScoredCandidate) -> tuple[Decimal, date, int]:
+    """Higher score first, then the earliest value date, then the lower id."""
+    return (-candidate.score, candidate.value_date or date.max, candidate.transaction_id)
 
 
 def resolve_conflicts(
