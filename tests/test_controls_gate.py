@@ -18,6 +18,7 @@ from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
+    Document,
     Invoice,
     InvoiceStatus,
     Match,
@@ -29,7 +30,7 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
-from reconciliation.posting import post_approved
+from reconciliation.posting import post_approved, retry_invoice
 from reconciliation.posting.gate import is_gate_hit, release
 from tests.factories import make_invoice, make_transaction, make_user
 from tests.posting_fixtures import BULK_PATH, invoice_values, seed_invoices
@@ -284,3 +285,62 @@ def test_a_payment_the_matcher_already_linked_is_not_a_hit(
 
     assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
     assert not Match.objects.filter(invoice_id=pk, kind=MatchKind.DOUBLE_CHARGE).exists()
+
+
+def test_an_invoice_refused_locally_then_retried_is_still_gated(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    invoice = Invoice.objects.get(pk=pk)
+    stored = invoice.document.file.name
+    # Window 1: Well holds no copy of the file -> refused here, never sent (a LOCAL attempt).
+    Document.objects.filter(pk=invoice.document_id).update(file="")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.post_attempts) == (InvoiceStatus.REJECTED, 1)
+    # Meanwhile someone pays it by hand; the file comes back and a reviewer clicks Retry.
+    Document.objects.filter(pk=invoice.document_id).update(file=stored)
+    debit = paid_by_hand(workspace, qonto)
+    retry_invoice(invoice_id=pk, user=None)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.is_held, invoice.qonto_id) == (
+        InvoiceStatus.NEEDS_REVIEW,
+        True,
+        "",
+    )
+    assert code_of(invoice.hold_reason) == "possible_double_payment"
+    assert (report.posted, report.probe_review) == (0, 1)
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert Match.objects.get(invoice=invoice).transaction_id == debit.pk
+
+
+def test_a_hold_lifted_without_answering_its_flag_comes_back(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    debit = paid_by_hand(workspace, qonto)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    flag = Match.objects.get(invoice_id=pk)
+    # Another answer lifts the hold and approves the invoice; the gate's flag stays proposed.
+    invoice = Invoice.objects.get(pk=pk)
+    invoice.release_hold()
+    invoice.approve(reviewer, "bank details confirmed by two people")
+    invoice.save()
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+    assert code_of(invoice.hold_reason) == "possible_double_payment"
+    assert (report.posted, report.probe_review) == (0, 1)
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    # The same flag is raised again, not a second one.
+    assert list(Match.objects.filter(invoice_id=pk).values_list("pk", "status", "transaction")) == [
+        (flag.pk, MatchStatus.PROPOSED, debit.pk)
+    ]
+    holds = Decision.objects.filter(invoice_id=pk, action=DecisionAction.HOLD)
+    assert list(holds.values_list("match_id", flat=True)) == [flag.pk, flag.pk]

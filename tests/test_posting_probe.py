@@ -15,6 +15,7 @@ from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
+    Document,
     Invoice,
     InvoiceStatus,
     Provider,
@@ -24,7 +25,7 @@ from reconciliation.models import (
     SyncRun,
     Workspace,
 )
-from reconciliation.posting import post_approved
+from reconciliation.posting import post_approved, retry_invoice
 from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
 from reconciliation.posting.probe import probe, score
 from reconciliation.window import close_window
@@ -81,7 +82,7 @@ def test_scores_add_up_as_documented(workspace: Workspace, qonto: Connection) ->
     invoice = Invoice.objects.get(pk=pk)
     assert (invoice.total_amount, invoice.due_date) == (Decimal("107.40"), date(2026, 11, 7))
     same = entry(workspace, qonto)
-    no_number = entry(workspace, qonto, qonto_id="q-2", normalized_number="OTHER")
+    no_number = entry(workspace, qonto, qonto_id="q-2", invoice_number="", normalized_number="")
     near_due = entry(
         workspace, qonto, qonto_id="q-3", normalized_number="", due_date=date(2026, 11, 9)
     )
@@ -106,6 +107,50 @@ def test_scores_add_up_as_documented(workspace: Workspace, qonto: Connection) ->
     assert probe(invoice, [other_amount], threshold=85).verdict == "post"
     # Two entries good enough to link: a person picks one.
     assert probe(invoice, [same, no_number], threshold=85).verdict == "review"
+
+
+def test_an_entry_with_another_invoice_number_is_never_linked(
+    workspace: Workspace, qonto: Connection
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    invoice = Invoice.objects.get(pk=pk)
+    Invoice.objects.filter(pk=pk).update(number="NH-2026-11-B", normalized_number="NH202611B")
+    invoice.refresh_from_db()
+    sibling = entry(workspace, qonto, invoice_number="NH-2026-11-A", normalized_number="NH202611A")
+
+    candidate = score(invoice, sibling)
+    result = probe(invoice, [sibling], threshold=85)
+
+    assert (candidate.score, candidate.numbers_differ) == (85, True)
+    assert candidate.reasons == (
+        "same amount (+35)",
+        "same supplier name (+30)",
+        "same due date (+20)",
+        "different invoice number (never linked automatically)",
+    )
+    assert result.verdict == "review"
+    assert [(c.qonto_id, c.score) for c in result.candidates] == [("q-1", 84)]
+    assert probe(invoice, [sibling], threshold=70).candidates[0].score == 69
+    assert probe(invoice, [sibling], threshold=70).verdict == "review"
+
+
+def test_a_sibling_invoice_already_in_qonto_sends_the_invoice_to_review_not_linked(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    Invoice.objects.filter(pk=pk).update(number="NH-2026-11-B", normalized_number="NH202611B")
+    planted = plant_copy(qonto_emulator, 7, invoice_number="NH-2026-11-A")
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice = Invoice.objects.get(pk=pk)
+    assert (invoice.status, invoice.qonto_id) == (InvoiceStatus.NEEDS_REVIEW, "")
+    assert (report.linked, report.posted) == (0, 0)
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert invoice.qonto_probe["outcome"] == "review"
+    assert [(c["qonto_id"], c["score"]) for c in invoice.qonto_probe["candidates"]] == [
+        (planted, 84)
+    ]
 
 
 def test_an_invoice_qonto_already_has_is_linked_not_uploaded(
@@ -313,3 +358,32 @@ def test_the_window_run_counts_the_links_it_made(
     assert report.status == "closed"
     assert run.details["linked_to_qonto_entries"] == 1
     assert run.details["sent_to_review_by_probe"] == 0
+
+
+def test_an_invoice_refused_locally_then_retried_is_still_probed(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    invoice = Invoice.objects.get(pk=pk)
+    stored = invoice.document.file.name
+    # Window 1: Well holds no copy of the file -> refused here, never sent (a LOCAL attempt).
+    Document.objects.filter(pk=invoice.document_id).update(file="")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.post_attempts) == (InvoiceStatus.REJECTED, 1)
+    # Meanwhile the supplier e-mails it to Qonto's inbox; a reviewer clicks Retry.
+    Document.objects.filter(pk=invoice.document_id).update(file=stored)
+    planted = plant_copy(qonto_emulator, 7)
+    mirror_now(workspace)
+    retry_invoice(invoice_id=pk, user=None)
+
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.qonto_id, invoice.qonto_origin) == (
+        InvoiceStatus.POSTED,
+        planted,
+        QontoOrigin.LINKED,
+    )
+    assert (report.linked, report.posted) == (1, 0)
+    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []

@@ -1,6 +1,8 @@
 """The gate before posting: has this invoice been paid, or received, already?
 
-Each claimed invoice never sent is checked, before the probe and the upload, against:
+Each claimed invoice never sent (no upload that may have reached Qonto:
+`reconciliation.posting.lookup.sent_before`) is checked, before the probe and the upload,
+against:
 
 - the workspace's *executed* Qonto debits (``completed``) to the same beneficiary — the
   invoice's IBAN or one its vendor is known to use, or a counterparty named like the supplier
@@ -19,7 +21,8 @@ A hit holds the invoice as a *possible double payment* (``possible_double_paymen
 back to the review queue, first, with a ``double_charge`` match naming the debit or the
 invoice beside it — the existing double-charge panel, where one click refuses it
 (`reconciliation.matching.refuse_double_charge`) or releases it (`release`). A released hit is
-a dismissed match: the invoice is not gated again for the same debit or invoice.
+a dismissed match: the invoice is not gated again for the same debit or invoice. A hit still
+proposed is no answer: if something else lifted the hold, the next window raises it again.
 
 An invoice whose bank details wait for their four-eyes confirmation is never posted either:
 the gate sends it back to review (a hold another answer released by mistake comes back).
@@ -52,6 +55,7 @@ from reconciliation.models import (
 )
 from reconciliation.money import format_money
 from reconciliation.posting.leases import holds
+from reconciliation.posting.lookup import sent_before
 from reconciliation.posting.state import Window
 from reconciliation.text.identifiers import compact_vat_id, iban_key
 from reconciliation.text.names import (
@@ -71,6 +75,8 @@ BENEFICIARY_SIMILARITY = 0.9
 SUPPLIER_SIMILARITY = 0.8
 GATE_SCORE = Decimal(100)
 _SETTLED = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
+#: A person's answers to a double-charge flag: not a duplicate, or refused.
+_ANSWERED = (MatchStatus.DISMISSED, MatchStatus.REFUSED)
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,12 @@ def gate_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
     """The claimed invoices that may go on to the probe and the upload; the others are held
     for a person (a possible double payment) or sent back to review (bank details)."""
     going: list[Invoice] = []
+    sent = sent_before([invoice.pk for invoice in invoices])
     for invoice in invoices:
         if open_change(invoice.pk) is not None:
             _back_to_review(window, invoice)
             continue
-        hit = find_hit(window.workspace, invoice) if invoice.post_attempts == 0 else None
+        hit = find_hit(window.workspace, invoice) if invoice.pk not in sent else None
         if hit is None:
             going.append(invoice)
         else:
@@ -108,10 +115,11 @@ def find_hit(workspace: Workspace, invoice: Invoice) -> GateHit | None:
 
 
 def _released(invoice: Invoice) -> set[tuple[str, int]]:
-    """The hits a person already answered for this invoice (released or refused)."""
-    answered = Match.objects.filter(invoice=invoice, kind=MatchKind.DOUBLE_CHARGE).values_list(
-        "transaction_id", "settled_invoice_id"
-    )
+    """The hits a person already answered for this invoice (released or refused). A hit still
+    proposed is not an answer: a hold lifted some other way is raised again."""
+    answered = Match.objects.filter(
+        invoice=invoice, kind=MatchKind.DOUBLE_CHARGE, status__in=_ANSWERED
+    ).values_list("transaction_id", "settled_invoice_id")
     found: set[tuple[str, int]] = set()
     for transaction_id, settled_id in answered:
         if transaction_id is not None:
@@ -281,20 +289,7 @@ def _hold(window: Window, invoice: Invoice, hit: GateHit) -> None:
         locked.probe_to_review([hit.reason.text])
         locked.hold(hit.reason.text)
         locked.save()
-        match = Match.objects.create(
-            workspace_id=locked.workspace_id,
-            kind=MatchKind.DOUBLE_CHARGE,
-            status=MatchStatus.PROPOSED,
-            invoice=locked,
-            document_id=locked.document_id,
-            transaction=hit.transaction,
-            settled_invoice=hit.invoice,
-            score=GATE_SCORE,
-            reasons=[hit.reason.text],
-            amount_basis=hit.amount_basis,
-            matched_amount=locked.total_amount,
-            matched_currency=locked.currency,
-        )
+        match = _hit_match(locked, hit)
         Decision.record(
             workspace=locked.workspace_id,
             action=DecisionAction.HOLD,
@@ -310,6 +305,34 @@ def _hold(window: Window, invoice: Invoice, hit: GateHit) -> None:
     window.tally.probe_review += 1
     cause = "held before posting (possible_double_payment)"
     window.tally.causes[cause] = window.tally.causes.get(cause, 0) + 1
+
+
+def _hit_match(invoice: Invoice, hit: GateHit) -> Match:
+    """The flag for the hit: the one still proposed from an earlier hold (lifted some other
+    way, so unanswered) is raised again as it is, never doubled."""
+    proposed = Match.objects.filter(
+        invoice=invoice,
+        kind=MatchKind.DOUBLE_CHARGE,
+        status=MatchStatus.PROPOSED,
+        transaction=hit.transaction,
+        settled_invoice=hit.invoice,
+    ).first()
+    if proposed is not None:
+        return proposed
+    return Match.objects.create(
+        workspace_id=invoice.workspace_id,
+        kind=MatchKind.DOUBLE_CHARGE,
+        status=MatchStatus.PROPOSED,
+        invoice=invoice,
+        document_id=invoice.document_id,
+        transaction=hit.transaction,
+        settled_invoice=hit.invoice,
+        score=GATE_SCORE,
+        reasons=[hit.reason.text],
+        amount_basis=hit.amount_basis,
+        matched_amount=invoice.total_amount,
+        matched_currency=invoice.currency,
+    )
 
 
 def _back_to_review(window: Window, invoice: Invoice) -> None:

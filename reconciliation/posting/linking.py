@@ -20,6 +20,7 @@ from reconciliation.models import (
     QontoSupplierInvoice,
 )
 from reconciliation.posting.leases import holds
+from reconciliation.posting.lookup import sent_before
 from reconciliation.posting.probe import (
     ProbeResult,
     candidates_for,
@@ -48,8 +49,10 @@ class PersonLink:
 def probe_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
     """Probe the claimed invoices never sent; link or send to review what Qonto may already
     have. Returns the invoices that go on to the upload."""
-    fresh = [invoice for invoice in invoices if needs_probe(invoice)]
-    going = [invoice for invoice in invoices if not needs_probe(invoice)]
+    sent = sent_before([invoice.pk for invoice in invoices])
+    fresh = [invoice for invoice in invoices if needs_probe(invoice, sent=invoice.pk in sent)]
+    fresh_ids = {invoice.pk for invoice in fresh}
+    going = [invoice for invoice in invoices if invoice.pk not in fresh_ids]
     if not fresh:
         return going
     if window.mirror_error:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError
@@ -58,16 +59,31 @@ def unknown_since(invoice_ids: Sequence[int]) -> dict[int, datetime]:
             )
     since: dict[int, datetime] = {}
     attempts = (
-        PostAttempt.objects.filter(invoice_id__in=invoice_ids)
-        .exclude(outcome__in=_NOT_SENT)
-        .exclude(error_code__in=NOT_PROCESSED_CODES)
-        .exclude(request_summary__operation="lookup")
+        _uploads(invoice_ids)
         .order_by("invoice_id", "started_at", "pk")
         .values_list("invoice_id", "started_at")
     )
     for invoice_id, started_at in attempts:
         since.setdefault(invoice_id, started_at)
     return since
+
+
+def sent_before(invoice_ids: Sequence[int]) -> set[int]:
+    """The invoices with an upload that may have reached Qonto's bulk endpoint (one still in
+    flight included). The others were never sent — refused here, refused by Qonto's
+    authorisation, rate-limited, or only looked up — however many attempts they count: the
+    double-payment gate and the probe check them like a first upload."""
+    return set(_uploads(invoice_ids).values_list("invoice_id", flat=True).distinct())
+
+
+def _uploads(invoice_ids: Sequence[int]) -> QuerySet[PostAttempt]:
+    """The attempts that may have created the invoice on Qonto."""
+    return (
+        PostAttempt.objects.filter(invoice_id__in=invoice_ids)
+        .exclude(outcome__in=_NOT_SENT)
+        .exclude(error_code__in=NOT_PROCESSED_CODES)
+        .exclude(request_summary__operation="lookup")
+    )
 
 
 def resolve_unknown(window: Window, entries: list[Entry]) -> list[Entry]:

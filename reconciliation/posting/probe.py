@@ -6,6 +6,9 @@ supplier invoices that Well did not upload itself:
   alike; 15 from 75 %), due date 20 (10 within three days), invoice number 25; capped at 100.
   Same amount, supplier and due date is 85 (the product's promise), with the number instead
   of the due date 90; one supplier's invoices falling due on the same day (50) are not enough.
+- both sides numbered, with different numbers (``NH-2026-11-A`` / ``NH-2026-11-B``): another
+  invoice, whatever else agrees — the score is kept below the link threshold, so a person
+  decides;
 - at or above the workspace's link threshold (default 85) the best entry is linked: the invoice
   keeps Qonto's id, nothing is uploaded, a decision is recorded;
 - from 55 up to the threshold the invoice goes to review with its candidates (a person links
@@ -18,7 +21,7 @@ Well invoice)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -51,6 +54,9 @@ class Candidate:
     currency: str
     due_date: str
     reasons: tuple[str, ...]
+    #: Both sides carry an invoice number and they differ: another invoice of the same
+    #: supplier, amount and due date (``NH-2026-11-A`` / ``-B``), so never linked unseen.
+    numbers_differ: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,10 +92,11 @@ class _Points:
         self.reasons.append(f"{reason} (+{points})")
 
 
-def needs_probe(invoice: Invoice) -> bool:
-    """Never sent, and no person decided to post it anyway (with the invoice page's button, or
-    by approving it after the probe sent it to review)."""
-    if invoice.post_attempts != 0 or invoice.qonto_probe.get("decision") == "post_anyway":
+def needs_probe(invoice: Invoice, *, sent: bool) -> bool:
+    """Never sent (``sent``: an upload may have reached Qonto, see
+    `reconciliation.posting.lookup.sent_before`), and no person decided to post it anyway (with
+    the invoice page's button, or by approving it after the probe sent it to review)."""
+    if sent or invoice.qonto_probe.get("decision") == "post_anyway":
         return False
     return not (invoice.qonto_probe.get("outcome") == "review" and invoice.decided_by_id)
 
@@ -106,8 +113,15 @@ def score(invoice: Invoice, entry: QontoSupplierInvoice) -> Candidate:
         points.add(AMOUNT_POINTS, "same amount")
     _score_supplier(invoice, entry, points)
     _score_due_date(invoice.due_date, entry.due_date, points)
+    numbers_differ = bool(
+        invoice.normalized_number
+        and entry.normalized_number
+        and invoice.normalized_number != entry.normalized_number
+    )
     if invoice.normalized_number and invoice.normalized_number == entry.normalized_number:
         points.add(NUMBER_POINTS, "same invoice number")
+    elif numbers_differ:
+        points.reasons.append("different invoice number (never linked automatically)")
     return Candidate(
         qonto_id=entry.qonto_id,
         score=min(100, points.total),
@@ -117,6 +131,7 @@ def score(invoice: Invoice, entry: QontoSupplierInvoice) -> Candidate:
         currency=entry.currency,
         due_date=entry.due_date.isoformat() if entry.due_date else "",
         reasons=tuple(points.reasons),
+        numbers_differ=numbers_differ,
     )
 
 
@@ -144,11 +159,21 @@ def _score_due_date(ours: date | None, theirs: date | None, points: _Points) -> 
 def probe(
     invoice: Invoice, entries: Iterable[QontoSupplierInvoice], *, threshold: int
 ) -> ProbeResult:
-    scored = sorted(
-        (score(invoice, entry) for entry in entries),
-        key=lambda candidate: (-candidate.score, candidate.qonto_id),
+    # The review floor applies to the points earned; an entry with another invoice number is
+    # then kept below the link threshold, so it goes to review with its candidate.
+    scored = (score(invoice, entry) for entry in entries)
+    kept = tuple(
+        sorted(
+            (
+                replace(candidate, score=min(candidate.score, threshold - 1))
+                if candidate.numbers_differ
+                else candidate
+                for candidate in scored
+                if candidate.score >= REVIEW_FLOOR
+            ),
+            key=lambda candidate: (-candidate.score, candidate.qonto_id),
+        )
     )
-    kept = tuple(candidate for candidate in scored if candidate.score >= REVIEW_FLOOR)
     if not kept:
         return ProbeResult("post", (), threshold)
     verdict: Verdict = "link" if kept[0].score >= threshold else "review"
