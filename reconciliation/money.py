@@ -77,3 +77,31 @@ def format_money(amount: Decimal | None, currency: str | None, *, locale: str = 
 
 def convert(amount: Decimal, rate: Decimal, to_currency: str) -> Decimal:
     return quantize(amount * rate, to_currency)
+
+
+#: Amount columns whose currency is not the row's `currency` column.
+_CURRENCY_OF_AMOUNT = {
+    "converted_amount": "home_currency",
+    "local_amount": "local_currency",
+    "matched_amount": "matched_currency",
+}
+
+
+def currency_field_of(amount_field: str) -> str:
+    """The column holding the currency of a money column (`currency` unless named otherwise)."""
+    return _CURRENCY_OF_AMOUNT.get(amount_field, "currency")
+
+
+def quantize_known(amount: Decimal | None, currency: str | None) -> Decimal | None:
+    """`quantize` when the currency is known; an amount without one is left as stored."""
+    if amount is None or not is_known_currency(currency):
+        return amount
+    return quantize(amount, str(currency))
+
+
+def format_rate(rate: Decimal | None) -> str:
+    """An exchange rate at full precision without trailing zeros ("1.0000000000" -> "1")."""
+    if rate is None:
+        return "—"
+    text = f"{rate:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -137,9 +137,9 @@ def test_invoice_export_has_the_audit_columns(workspace: Workspace, auditor: Abs
         "vendor": "ACME Supplies GmbH",
         "vendor_vat_id": "DE136695976",
         "number": "INV-1",
-        "net_amount": "1000.000",
-        "tax_amount": "190.000",
-        "total_amount": "1190.000",
+        "net_amount": "1000.00",
+        "tax_amount": "190.00",
+        "total_amount": "1190.00",
         "currency": "EUR",
         "confidence": "91.50",
         "status": "posted",
@@ -207,6 +207,26 @@ def test_xlsx_export_has_the_same_rows(workspace: Workspace, auditor: AbstractUs
         "qonto-si-1",
         "2026-11-20T09:30:00Z",
     )
+
+
+@pytest.mark.parametrize(
+    ("currency", "total", "exported"),
+    [("EUR", "1283.440", "1283.44"), ("JPY", "125000.000", "125000"), ("KWD", "12.345", "12.345")],
+)
+def test_exported_amounts_have_the_currency_minor_units(
+    workspace: Workspace, auditor: AbstractUser, currency: str, total: str, exported: str
+) -> None:
+    make_invoice(workspace, number="FX-1", currency=currency, total_amount=Decimal(total))
+    [row] = _rows(_export(_client(auditor), "invoice"))
+    assert (row["total_amount"], row["currency"]) == (exported, currency)
+
+
+def test_exported_bank_amounts_have_the_currency_minor_units(
+    workspace: Workspace, auditor: AbstractUser
+) -> None:
+    make_transaction(workspace, qonto_id="tx-jpy", amount=Decimal("5000.000"), currency="JPY")
+    [row] = _rows(_export(_client(auditor), "transaction"))
+    assert (row["amount"], row["currency"]) == ("5000", "JPY")
 
 
 def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -> None:

@@ -164,7 +164,7 @@ def test_the_hostile_names_are_exported_as_text(hostile: Workspace) -> None:
     assert "'" + HYPERLINK in vendors
     transactions = _csv_cells(_export(_client(auditor), "transaction", CSV_FORMAT))
     assert "'@SUM(A1:A9)" in transactions
-    assert [c for c in transactions if "12.5" in c] == ["-12.500"]  # a number stays a number
+    assert [c for c in transactions if "12.5" in c] == ["-12.50"]  # a number stays a number
 
 
 @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])

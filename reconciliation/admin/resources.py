@@ -12,7 +12,7 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models
@@ -34,6 +34,7 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
+from reconciliation.money import MONEY_DECIMAL_PLACES, currency_field_of, quantize_known
 from reconciliation.text.identifiers import compact_iban, normalize_iban
 from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import normalize_reference
@@ -94,8 +95,31 @@ class AuditResource(resources.ModelResource):
             if self._exportable(self.get_field_name(field))
         ]
 
+    #: Money columns that are not fields of the model: column -> attribute of their currency.
+    money_currencies: ClassVar[dict[str, str]] = {}
+
     def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
-        return escape_cell(super().export_field(field, instance, **kwargs))
+        currency_attribute = self._currency_attribute(self.get_field_name(field))
+        if currency_attribute is None:
+            return escape_cell(super().export_field(field, instance, **kwargs))
+        # An amount carries its currency's minor units (1052.00 EUR, 1052 JPY), as a number.
+        currency = fields.Field(attribute=currency_attribute).get_value(instance)
+        amount = quantize_known(field.get_value(instance), currency)
+        return escape_cell(field.widget.render(amount, **kwargs))
+
+    def _currency_attribute(self, name: str) -> str | None:
+        if name in self.money_currencies:
+            return self.money_currencies[name]
+        model_meta = self._meta.model._meta
+        try:
+            model_field = model_meta.get_field(name)
+            model_meta.get_field(currency_field_of(name))
+        except FieldDoesNotExist:
+            return None
+        is_money = isinstance(model_field, models.DecimalField) and (
+            model_field.decimal_places == MONEY_DECIMAL_PLACES
+        )
+        return currency_field_of(name) if is_money else None
 
     def _exportable(self, name: str) -> bool:
         field = self.fields.get(name)
@@ -252,6 +276,7 @@ class MatchResource(AuditResource):
     )
     reasons = fields.Field(column_name="reasons")
     decided_by = fields.Field(column_name="decided_by")
+    money_currencies: ClassVar[dict[str, str]] = {"transaction_amount": "transaction__currency"}
 
     class Meta:
         model = Match
