@@ -330,3 +330,50 @@ def test_our_own_attachment_found_after_the_key_expired_is_not_sent_again(
     assert match.reasons[-1] == (
         "the attachment appeared on the transaction after an unconfirmed upload"
     )
+
+
+def test_a_receipt_added_by_hand_is_not_taken_for_ours(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    """Someone attached a receipt to the debit after our unanswered upload; it is not Well's
+    file, so the confirmation is still uploaded (with the same key) rather than marked done."""
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    key = an_unconfirmed_attempt_long_ago(match)
+    assert match.document is not None
+    qonto_client_for(qonto).attach_file_to_transaction(
+        remote_id, "receipt-acme.pdf", PDF, idempotency_key=str(uuid.uuid4())
+    )
+    sync_transactions(connection_id=qonto.pk)
+
+    report = attach_confirmed(workspace_id=workspace.pk)
+
+    match.refresh_from_db()
+    assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
+    assert uploads(qonto_emulator)[-1] == key
+    assert sorted(a.file_name for a in qonto_emulator.attachments_of(remote_id)) == [
+        "receipt-acme.pdf",
+        f"well-{match.document.pk}-{match.document.original_name}",
+    ]
+    assert match.reasons[-1] != (
+        "the attachment appeared on the transaction after an unconfirmed upload"
+    )
+
+
+def test_another_documents_upload_is_not_taken_for_ours(
+    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+) -> None:
+    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
+    key = an_unconfirmed_attempt_long_ago(match)
+    assert match.document is not None
+    qonto_client_for(qonto).attach_file_to_transaction(
+        remote_id,
+        f"well-{match.document.pk}0-confirmation.pdf",
+        PDF,
+        idempotency_key=str(uuid.uuid4()),
+    )
+    sync_transactions(connection_id=qonto.pk)
+
+    attach_confirmed(workspace_id=workspace.pk)
+
+    assert uploads(qonto_emulator)[-1] == key
+    assert len(qonto_emulator.attachments_of(remote_id)) == 2

@@ -62,6 +62,8 @@ from connectors.qonto.schemas import (
     SupplierInvoiceEnvelope,
     SupplierInvoicePage,
     Transaction,
+    TransactionAttachment,
+    TransactionAttachmentPage,
     TransactionPage,
     UnreadableItem,
 )
@@ -343,6 +345,16 @@ class QontoClient:
             "/v2/transactions", params, TransactionPage, "transactions", per_page
         ):
             yield from page.transactions
+
+    def list_transaction_attachments(
+        self, transaction_id: str, *, per_page: int = MAX_PER_PAGE
+    ) -> Iterator[TransactionAttachment]:
+        """``GET /v2/transactions/{id}/attachments``: the processed attachments, every page."""
+        path = f"/v2/transactions/{quote(transaction_id, safe='')}/attachments"
+        for page in self._pages(
+            path, [], TransactionAttachmentPage, "transaction attachments", per_page
+        ):
+            yield from page.attachments
 
     def attach_file_to_transaction(
         self,

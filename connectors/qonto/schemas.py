@@ -271,6 +271,18 @@ class TransactionPage(Lenient):
     meta: PageMeta = Field(default_factory=PageMeta)
 
 
+class TransactionAttachment(Lenient):
+    """An attachment of ``GET /v2/transactions/{id}/attachments`` (only what Well reads)."""
+
+    id: str
+    file_name: str | None = None
+
+
+class TransactionAttachmentPage(Lenient):
+    attachments: list[TransactionAttachment]
+    meta: PageMeta = Field(default_factory=PageMeta)
+
+
 class BankAccount(Lenient):
     """A Qonto business account. The published spec requires none of its fields, and its own
     example of ``GET /v2/organization`` has accounts without ``id``; non-admin consenting users

@@ -4,10 +4,11 @@ Runs at the end of a window, never mid-sync. Each upload carries an idempotency 
 version 5, of the match's two sides and the file's bytes), stored on the match *before* the
 call, so a retry after a timeout or a crash re-sends the same key and Qonto answers from its
 cache instead of attaching the file twice. Qonto keeps keys for 30 minutes; a retry later than
-that first looks at the mirrored transaction (synced at the start of the window): an
-attachment that appeared after the first attempt is ours, unless it is the file of a supplier
-invoice (Qonto's own matcher attaches supplier invoices to transactions by itself, and those
-attachments are not Well's confirmation).
+that first looks at the mirrored transaction (synced at the start of the window): when
+attachments appeared after the first attempt, Qonto's list of them tells whether one is ours by
+the name Well gives its upload (``well-<document id>-…``, see `attachment_filename`). Anything
+else — a supplier invoice Qonto's own matcher attached, a receipt someone added by hand — is
+not Well's confirmation.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from reconciliation.models import (
     ConnectionStatus,
     Match,
     MatchStatus,
-    QontoSupplierInvoice,
 )
 
 logger = logging.getLogger("reconciliation.matching")
@@ -74,7 +74,13 @@ def attachment_filename(document_id: int, original_name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", original_name).strip("._") or "confirmation.pdf"
     if not stem.lower().endswith(".pdf"):
         stem += ".pdf"
-    return f"well-{document_id}-{stem}"[:200]
+    return f"{_our_prefix(document_id)}{stem}"[:200]
+
+
+def _our_prefix(document_id: int) -> str:
+    """How every file Well uploads for ``document_id`` starts (the trailing dash keeps
+    document 4 from claiming document 42's file)."""
+    return f"well-{document_id}-"
 
 
 def attach_confirmed(*, workspace_id: int) -> AttachReport:
@@ -214,40 +220,22 @@ def _upload(client: QontoClient, match: Match, content: bytes, report: AttachRep
 
 
 def _already_landed(client: QontoClient, match: Match) -> bool:
-    """After the key expired: did an attachment of ours reach the transaction after our first
-    try? Attachments that belong to a supplier invoice (Qonto's matcher put them there) are not
-    ours."""
+    """After the key expired: did our upload reach the transaction after our first try? Only
+    an attachment carrying the name Well gave it counts (see the module)."""
     bank_line = match.transaction
-    if bank_line is None or match.attach_started_at is None:
+    if bank_line is None or match.document_id is None or match.attach_started_at is None:
         return False
     if timezone.now() - match.attach_started_at < IDEMPOTENCY_WINDOW:
         return False
     if bank_line.qonto_updated_at is None or bank_line.qonto_updated_at < match.attach_started_at:
         return False
-    attached = [str(attachment_id) for attachment_id in bank_line.attachment_ids or []]
-    if not attached:
+    if not bank_line.attachment_ids:
         return False
-    return bool(set(attached) - _supplier_invoice_attachments(client, match, attached))
-
-
-def _supplier_invoice_attachments(
-    client: QontoClient, match: Match, attachment_ids: list[str]
-) -> set[str]:
-    """Which of these attachments are supplier invoices' files (Well's mirror first, then
-    Qonto's documented ``filter[attachment_id]``)."""
-    known = set(
-        QontoSupplierInvoice.objects.for_workspace(match.workspace_id)
-        .filter(attachment_id__in=attachment_ids)
-        .values_list("attachment_id", flat=True)
+    prefix = _our_prefix(match.document_id)
+    return any(
+        (attachment.file_name or "").startswith(prefix)
+        for attachment in client.list_transaction_attachments(bank_line.qonto_id)
     )
-    rest = [attachment_id for attachment_id in attachment_ids if attachment_id not in known]
-    if rest:
-        known |= {
-            invoice.attachment_id
-            for invoice in client.list_supplier_invoices(attachment_ids=rest)
-            if invoice.attachment_id
-        }
-    return known
 
 
 def _finish(match: Match, note: str) -> None:
