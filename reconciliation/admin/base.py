@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import admin
@@ -12,6 +13,7 @@ from import_export.admin import ExportMixin
 
 from reconciliation.admin.resources import export_resource_classes
 from reconciliation.models import Role, TenantModel, Workspace
+from reconciliation.money import MONEY_DECIMAL_PLACES, currency_field_of, quantize_known
 from reconciliation.web.access import (
     ALL_ROLES,
     EDIT_ROLES,
@@ -110,6 +112,11 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
         return self.get_queryset(request).values_list("pk", flat=True)
 
     # --- forms -----------------------------------------------------------------------------------
+    def get_form(
+        self, request: HttpRequest, obj: _T | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        return with_money_inputs(super().get_form(request, obj, change, **kwargs))
+
     def get_readonly_fields(self, request: HttpRequest, obj: _T | None = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and "workspace" not in readonly:
@@ -147,6 +154,25 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
             if len(editable) == 1:
                 obj.workspace_id = editable[0]
         super().save_model(request, obj, form, change)
+
+
+def with_money_inputs(form_class: Any) -> Any:
+    """The form with its amount inputs showing the currency's minor units ("4530.00" for EUR,
+    not the stored "4530.000")."""
+
+    class MoneyInputsForm(form_class):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            for name, field in self.fields.items():
+                if getattr(field, "decimal_places", None) != MONEY_DECIMAL_PLACES:
+                    continue
+                value = self.initial.get(name)
+                if isinstance(value, Decimal):
+                    currency = getattr(self.instance, currency_field_of(name), "")
+                    self.initial[name] = quantize_known(value, currency)
+
+    MoneyInputsForm.__name__ = form_class.__name__
+    return MoneyInputsForm
 
 
 class ReadOnlyTenantAdmin(WorkspaceScopedAdmin[_T]):

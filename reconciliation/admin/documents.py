@@ -297,7 +297,6 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "document",
         "status",
         "confidence",
-        "confidence_components",
         "routing_reasons",
         "routing_rule",
         "is_held",
@@ -332,6 +331,8 @@ class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
         "qonto_readback",
         "qonto_probe",
         "revision_differences",
+        # A JSON blob here; the review screen shows it as a table.
+        "confidence_components",
         # Shown by `net`, `tax`, `total`, `converted`: in the currency's minor units.
         "net_amount",
         "tax_amount",
