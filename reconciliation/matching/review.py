@@ -369,9 +369,7 @@ def reopen_double_charges(*, invoice: Invoice, user: AbstractBaseUser | None) ->
     )
     for match in refused.order_by("pk"):
         before = match_summary(match)
-        # A refusal is final for the matcher (no REFUSED → PROPOSED transition); only a person
-        # reopening the invoice may ask the question again.
-        match.status, match.decided_by, match.decided_at = MatchStatus.PROPOSED, None, None
+        match.ask_again()
         match.save(update_fields=["status", "decided_by", "decided_at"])
         Decision.record(
             workspace=match.workspace_id,

@@ -353,6 +353,13 @@ class Match(TenantModel):
             raise IllegalTransitionError("match", self.status, M.DISMISSED)
         self._move_to(M.DISMISSED, user)
 
+    def ask_again(self) -> None:
+        """A refused double charge is asked again when a person reopens its invoice: the
+        matcher never undoes a refusal, only that decision does."""
+        if self.kind not in FLAG_KINDS or self.status != M.REFUSED:
+            raise IllegalTransitionError("match", self.status, M.PROPOSED)
+        self.status, self.decided_by, self.decided_at = M.PROPOSED, None, None
+
     def mark_as_attached(self) -> None:
         if self.status != M.CONFIRMED:
             raise IllegalTransitionError("match", self.status, M.ATTACHED)
