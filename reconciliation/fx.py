@@ -246,7 +246,15 @@ def convert_amount(
     rate = rates.find(currency, to_currency, on)
     if rate is None:
         return None
-    return convert(Decimal(amount), rate.rate, to_currency.upper()), rate
+    return convert_at(amount, rate.rate, to_currency), rate
+
+
+def convert_at(amount: Decimal, rate: Decimal, to_currency: str) -> Decimal:
+    """``amount`` times ``rate`` (1 unit of its currency = ``rate`` ``to_currency``, as
+    `RateBook` gives it), rounded to ``to_currency``'s minor unit: how posting and matching both
+    convert. Never divide by the opposite rate: the book's inverted rate is the one to use, or
+    the cents can differ."""
+    return convert(Decimal(amount), rate, to_currency.upper())
 
 
 def convert_invoice(

@@ -20,12 +20,20 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
     Provider,
+    Side,
     TransactionStatus,
     Workspace,
 )
 from reconciliation.posting import post_approved
-from tests.factories import make_invoice, make_transaction, make_workspace
+from tests.factories import (
+    make_connection,
+    make_invoice,
+    make_receivable,
+    make_transaction,
+    make_workspace,
+)
 from tests.posting_fixtures import seed_invoices
+from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
 
@@ -298,4 +306,54 @@ def test_a_rate_published_after_the_date_serves_posting_and_matching_alike(
     assert fx.convert_amount(Decimal("100.00"), "USD", "EUR", on=saturday, rates=book) == (
         Decimal("93.00"),
         conversion.rate,
+    )
+
+
+def test_a_credit_and_a_confirmation_convert_as_posting_does(workspace: Workspace) -> None:
+    """One rate of ten decimals: 2756.33 EUR is 2991.62 USD at the book's inverted rate
+    (1.0853653227) but 2991.63 USD divided by the direct one; matching uses the book's."""
+    day = date(2026, 11, 9)
+    rate("USD", "EUR", "0.9213487653", day)
+    book = fx.RateBook.load(
+        workspace_id=workspace.pk, currencies=("USD", "EUR"), start=day, end=day
+    )
+    bank = make_connection(workspace, Provider.QONTO, watched_folder="")
+    to_usd = fx.convert_amount(Decimal("2756.33"), "EUR", "USD", on=day, rates=book)
+    to_eur = fx.convert_amount(Decimal("2991.79"), "USD", "EUR", on=day, rates=book)
+    assert to_usd is not None
+    assert to_eur is not None
+    make_receivable(workspace, reference="EXP-2026-7", amount=to_usd[0], currency="USD",
+                    customer_name="Client SARL", issue_date=date(2026, 10, 1),
+                    due_date=date(2026, 10, 31))  # fmt: skip
+    received = make_transaction(workspace, bank, side=Side.CREDIT, amount=Decimal("2756.33"),
+                                reference="EXP-2026-7", local_amount=None, local_currency="",
+                                counterparty_name="CLIENT SARL", normalized_counterparty="client",
+                                value_date=day)  # fmt: skip
+    order = payment_document(workspace, amount="2991.79", currency="USD",
+                             execution_date=day.isoformat(), beneficiary_name="Globex Corporation",
+                             reference="PO-778")  # fmt: skip
+    make_transaction(workspace, bank, side=Side.DEBIT, amount=to_eur[0], reference="PO-778",
+                     local_amount=None, local_currency="", counterparty_name="GLOBEX CORPORATION",
+                     normalized_counterparty="globex", value_date=day)  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=date(2026, 11, 27))
+
+    assert (to_usd[0], to_usd[1].rate, to_eur[0]) == (
+        Decimal("2991.62"),
+        Decimal("1.0853653227"),
+        Decimal("2756.48"),
+    )
+    paid = Match.objects.get(transaction=received)
+    assert (paid.matched_amount, paid.matched_currency, paid.fx_rate, paid.status) == (
+        to_usd[0],
+        "USD",
+        to_usd[1].rate,
+        MatchStatus.CONFIRMED,
+    )
+    sent = Match.objects.get(document=order)
+    assert (sent.matched_amount, sent.matched_currency, sent.fx_rate, sent.status) == (
+        to_eur[0],
+        "EUR",
+        to_eur[1].rate,
+        MatchStatus.CONFIRMED,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from reconciliation.fx import RateBook
+from reconciliation.fx import RateBook, convert_at
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import (
     MatchWriter,
@@ -203,7 +203,7 @@ def _candidate_lines(
         found = debits.fitting(order.amount, order.currency, first, last)
         rate = rates.rate(order.currency, home_currency, order.execution_date)
         if order.currency != home_currency and rate is not None:
-            converted = order.amount * rate
+            converted = convert_at(order.amount, rate, home_currency)
             slack = converted * policy.fx_tolerance_percent / HUNDRED
             for line in lines_in_amount_range(
                 workspace_id=workspace_id,

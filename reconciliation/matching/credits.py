@@ -264,7 +264,7 @@ def _rank_credit(
     if hits:
         for hit, key in hits:
             target = targets.items[key]
-            rate = rates.rate(target.currency, line.currency, line.value_date)
+            rate = rates.rate(line.currency, target.currency, line.value_date)
             candidate = score_credit(
                 line, target, tier=hit.tier, policy=policy, rate=rate, named=hit.reference.raw
             )
@@ -276,7 +276,7 @@ def _rank_credit(
             keys |= targets.by_amount.get((line.local_currency, line.local_amount), set())
         for key in sorted(keys):
             target = targets.items[key]
-            rate = rates.rate(target.currency, line.currency, line.value_date)
+            rate = rates.rate(line.currency, target.currency, line.value_date)
             candidate = score_credit(line, target, tier=None, policy=policy, rate=rate)
             if candidate is not None:
                 scored.append(candidate)

@@ -34,6 +34,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from reconciliation.fx import convert_at
 from reconciliation.money import quantize
 from reconciliation.text.names import counterparty_similarity
 from reconciliation.text.references import (
@@ -113,7 +114,8 @@ class AmountAgreement:
     #: The paperwork's amount in the currency the two sides were compared in.
     matched_amount: Decimal
     matched_currency: str
-    #: Paperwork currency → compared currency (None when no conversion was involved).
+    #: The rate applied, into the compared currency: paperwork → account for debits, account →
+    #: paperwork for credits (None when no conversion was involved).
     fx_rate: Decimal | None
     #: |difference| / allowed difference, 0 for exact agreement.
     distance: Decimal
@@ -182,7 +184,7 @@ def agree_on_amount(
         )
     if rate is None or currency == line.currency:
         return None
-    converted = quantize(amount * rate, line.currency)
+    converted = convert_at(amount, rate, line.currency)
     allowed = abs(converted) * tolerance_percent / HUNDRED
     difference = abs(line.amount - converted)
     if allowed <= 0 or difference > allowed:
@@ -526,8 +528,9 @@ def _credit_amount(
         )
     if rate is None or rate == 0:
         return None
-    # rate: target currency → account currency; the credit converted back to the target's.
-    converted = quantize(line.amount / rate, currency)
+    # rate: account currency → target currency (the book's own, inverted where it must be):
+    # the credit converted exactly as posting would convert it.
+    converted = convert_at(line.amount, rate, currency)
     allowed = abs(target.amount_due) * policy.fx_tolerance_percent / HUNDRED
     difference = abs(converted - target.amount_due)
     distance = min(Decimal(1), difference / allowed) if allowed > 0 else Decimal(1)
