@@ -31,6 +31,11 @@ _T = TypeVar("_T", bound=TenantModel)
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 
+def sees_several_workspaces(request: HttpRequest) -> bool:
+    """Whether a workspace column or filter tells this user anything."""
+    return request.user.is_superuser or len(roles_by_workspace(request)) > 1
+
+
 class WorkspaceListFilter(admin.SimpleListFilter):
     """Lists only the workspaces the user belongs to."""
 
@@ -142,9 +147,15 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
             field.queryset = queryset.filter(workspace_id__in=editable_ids)
         return field
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = list(super().get_list_display(request))
+        if "workspace" in columns and not sees_several_workspaces(request):
+            columns.remove("workspace")  # one workspace: the column would say the same each row
+        return columns
+
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         filters = list(super().get_list_filter(request))
-        if request.user.is_superuser or len(roles_by_workspace(request)) > 1:
+        if sees_several_workspaces(request):
             filters.insert(0, WorkspaceListFilter)
         return filters
 

@@ -269,15 +269,15 @@ class RefusedByFilter(admin.SimpleListFilter):
 class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
     export_template_name = EXPORT_TEMPLATE
+    # No "__str__" title: it repeats the vendor and the number, which have their own columns.
     list_display = [
-        "__str__",
-        "workspace",
         "number",
+        "workspace",
+        "vendor",
         "issue_date",
         "total",
         "confidence",
         "status",
-        "vendor",
     ]
     list_filter = [
         "status",

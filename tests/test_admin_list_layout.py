@@ -1,0 +1,130 @@
+"""The receivable, vendor, document and invoice lists fit a 1440 px wide screen: every column
+whole, long text cut with an ellipsis (whole in the tooltip), no workspace column for a user of
+one workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from playwright.sync_api import Browser, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from reconciliation.models import Membership, Role, Workspace
+from tests.factories import (
+    PASSWORD,
+    make_document,
+    make_invoice,
+    make_receivable,
+    make_user,
+    make_vendor,
+    make_workspace,
+)
+from tests.helpers import logged_in_client
+
+CHROMIUM = "/usr/bin/chromium"
+LONG_NAME = "Papeterie Générale du Grand Ouest et des Pays de Loire SAS (établissement secondaire)"
+LISTS = {
+    "receivable": "column-status",
+    "vendor": "column-documents_seen",
+    "document": "column-age",
+    "invoice": "column-status",
+}
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _fill(workspace: Workspace) -> None:
+    vendor = make_vendor(workspace, LONG_NAME, domain="papeterie-generale-grand-ouest.example.fr")
+    for index in range(4):
+        document = make_document(
+            workspace,
+            original_name=f"2026-11-facture-papeterie-generale-grand-ouest-{index:04d}-copie.pdf",
+            status_reason="The text layer is empty and the scan was read by OCR at low confidence",
+        )
+        make_invoice(
+            workspace,
+            document=document,
+            vendor=vendor,
+            supplier_name=LONG_NAME,
+            number=f"FAC-2026-11-{index:06d}-GRAND-OUEST",
+            total_amount=Decimal("1283440.50"),
+        )
+        make_receivable(
+            workspace,
+            reference=f"INV-2026-{index:04d}-GRAND-OUEST-PAYS-DE-LOIRE",
+            customer_name=LONG_NAME,
+            amount=Decimal("1283440.50"),
+            amount_paid=Decimal("641720.25"),
+            due_date=date(2026, 12, 1),
+        )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_lists_fit_1440_pixels(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    user = make_user("rita", workspace=workspace, role=Role.ADMIN)
+    _fill(workspace)
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    measured = {}
+    for model, last_column in LISTS.items():
+        page.goto(f"{live_server.url}/admin/reconciliation/{model}/")
+        page.wait_for_selector("#result_list")
+        page.screenshot(path=f"/tmp/well-list-{model}.png")
+        measured[model] = page.evaluate(
+            "(last) => Math.max("
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+            " ...[...document.querySelectorAll('#changelist .results')]"
+            ".map(box => box.scrollWidth - box.clientWidth),"
+            " document.querySelector('#result_list th.' + last).getBoundingClientRect().right"
+            " - document.querySelector('#changelist .results').getBoundingClientRect().right)",
+            last_column,
+        )
+    tooltip = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list td.field-vendor')]"
+        ".map(cell => cell.title)"
+    )
+    context.close()
+    assert {model: value <= 0 for model, value in measured.items()} == dict.fromkeys(LISTS, True), (
+        measured
+    )
+    assert tooltip == [LONG_NAME] * 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", list(LISTS))
+def test_the_workspace_column_is_only_for_users_of_several_workspaces(
+    workspace: Workspace, model: str
+) -> None:
+    _fill(workspace)
+    url = f"/admin/reconciliation/{model}/"
+    single = logged_in_client(make_user(workspace=workspace, role=Role.ADMIN)).get(url)
+    user = make_user(workspace=workspace, role=Role.ADMIN)
+    Membership.objects.create(workspace=make_workspace("Second"), user=user, role=Role.AUDITOR)
+    several = logged_in_client(user).get(url)
+    assert (b"column-workspace" in single.content, b"column-workspace" in several.content) == (
+        False,
+        True,
+    )
