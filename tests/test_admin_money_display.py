@@ -58,3 +58,10 @@ def test_invoice_page_shows_rate_reasons_and_no_components_blob(workspace: Works
     assert "<li>Below the auto-post threshold</li>" in page
     assert "[&quot;Below" not in page
     assert "Confidence components" not in page
+
+
+def test_receivable_other_references_are_one_per_line(workspace: Workspace) -> None:
+    receivable = make_receivable(workspace, other_references=["PO-7781", "Contrat 2026/14"])
+    page = _page(workspace, reverse("admin:reconciliation_receivable_change", args=[receivable.pk]))
+    assert ">\nPO-7781\nContrat 2026/14</textarea>" in page
+    assert "[&quot;PO-7781" not in page

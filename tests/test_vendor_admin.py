@@ -113,18 +113,19 @@ def test_saving_a_vendor_normalises_and_indexes_its_identifiers(workspace: Works
             "vat_id": "de 136 695 976",
             "tax_id": "",
             "domain": "https://www.Acme.de/impressum",
-            "ibans": '["de89 3704 0044 0532 0130 00"]',
-            "aliases": "[]",
+            "ibans": "de89 3704 0044 0532 0130 00\nDE89 3704 0044 0532 0130 00\n",
+            "aliases": "ACME Lieferungen\n\n",
             "ledger_account": "6000",
         },
     )
 
     assert response.status_code == 302
     acme.refresh_from_db()
-    assert (acme.vat_id, acme.domain, acme.ibans, acme.ledger_account) == (
+    assert (acme.vat_id, acme.domain, acme.ibans, acme.aliases, acme.ledger_account) == (
         "DE136695976",
         "acme.de",
         ["DE89370400440532013000"],
+        ["ACME Lieferungen"],
         "6000",
     )
     assert set(
@@ -134,6 +135,7 @@ def test_saving_a_vendor_normalises_and_indexes_its_identifiers(workspace: Works
         ("domain", "acme.de"),
         ("iban", "DE89370400440532013000"),
         ("name", "acme supplies"),
+        ("name", "acme lieferungen"),
     }
 
 
@@ -147,8 +149,8 @@ def test_an_invalid_vat_id_is_refused_by_the_form(workspace: Workspace) -> None:
             "name": "Acme",
             "status": VendorStatus.ACTIVE,
             "vat_id": "DE123456789",
-            "ibans": "[]",
-            "aliases": "[]",
+            "ibans": "",
+            "aliases": "",
         },
     )
 
@@ -274,3 +276,17 @@ def test_reviewers_can_read_but_not_change_rules(workspace: Workspace) -> None:
     rule.refresh_from_db()
     assert rule.name == "Big ones"
     assert not Decision.objects.filter(action=DecisionAction.RULE).exists()
+
+
+def test_the_vendor_page_shows_ibans_and_aliases_one_per_line(workspace: Workspace) -> None:
+    acme = vendor(
+        workspace,
+        "Acme Supplies",
+        ibans=["DE89370400440532013000", "FR7630006000011234567890189"],
+        aliases=["ACME Ltd"],
+    )
+    page = client_for(workspace).get(reverse("admin:reconciliation_vendor_change", args=[acme.pk]))
+    text = page.content.decode()
+    assert ">\nDE89370400440532013000\nFR7630006000011234567890189</textarea>" in text
+    assert ">\nACME Ltd</textarea>" in text
+    assert "[&quot;" not in text

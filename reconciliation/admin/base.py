@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 
 from reconciliation.admin.resources import export_resource_classes
@@ -128,6 +130,18 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
             readonly += ("workspace",)  # a row never moves to another workspace (the model refuses)
         return readonly
 
+    def formfield_for_dbfield(
+        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if isinstance(db_field, models.JSONField) and db_field.default is list:
+            # A list of names or references: one a line, never a JSON textarea.
+            return LinesField(
+                required=not db_field.blank,
+                label=capfirst(str(db_field.verbose_name)),
+                help_text=db_field.help_text or "One a line.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
@@ -165,6 +179,18 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
             if len(editable) == 1:
                 obj.workspace_id = editable[0]
         super().save_model(request, obj, form, change)
+
+
+class LinesField(forms.Field):
+    """A list typed one value per line (the model stores it as a JSON list), not raw JSON."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(str(item) for item in value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
 
 
 def with_money_inputs(form_class: Any) -> Any:

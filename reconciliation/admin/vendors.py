@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from reconciliation.admin.bank_details import history_table
-from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.base import LinesField, WorkspaceScopedAdmin
 from reconciliation.invoices.routing import record_rule_change, rule_snapshot
 from reconciliation.models import (
     TRAINING_DOCUMENTS,
@@ -34,6 +34,9 @@ MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
 
 class VendorForm(forms.ModelForm[Vendor]):
     """Identifiers are stored normalised, so lookups by VAT id, IBAN and domain find them."""
+
+    ibans = LinesField(required=False, help_text="One IBAN per line.")
+    aliases = LinesField(required=False, help_text="One name per line.")
 
     class Meta:
         model = Vendor
@@ -79,8 +82,6 @@ class VendorForm(forms.ModelForm[Vendor]):
 
     def clean_ibans(self) -> list[str]:
         raw = self.cleaned_data.get("ibans") or []
-        if not isinstance(raw, list):
-            raise ValidationError('Enter a list of IBANs, e.g. ["DE89370400440532013000"].')
         ibans: list[str] = []
         for value in raw:
             iban = normalize_iban(str(value))
@@ -92,8 +93,6 @@ class VendorForm(forms.ModelForm[Vendor]):
 
     def clean_aliases(self) -> list[str]:
         raw = self.cleaned_data.get("aliases") or []
-        if not isinstance(raw, list):
-            raise ValidationError('Enter a list of names, e.g. ["ACME Ltd"].')
         return [str(alias).strip() for alias in raw if str(alias).strip()]
 
 
