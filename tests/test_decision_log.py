@@ -16,7 +16,7 @@ from reconciliation.invoices.routing import (
     threshold_values,
 )
 from reconciliation.models import Decision, DecisionAction, Role, RoutingRule, Workspace
-from reconciliation.reports.decision_log import DecisionLogResource
+from reconciliation.reports.decision_log import DecisionLogResource, field_order
 from tests.factories import PASSWORD, make_invoice, make_user, make_vendor, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +215,9 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
 def _rule_changes(rule: RoutingRule, _: None) -> str:
     created = Decision.objects.get(action=DecisionAction.RULE, before={})
     return "; ".join(
-        f"{k}:  → {'' if v is None else v}" for k, v in created.after.items() if v != ""
+        f"{k}:  → {'' if v is None else v}"
+        for k, v in sorted(created.after.items(), key=lambda item: field_order(item[0]))
+        if v != ""
     )
 
 

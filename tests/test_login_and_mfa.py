@@ -155,7 +155,6 @@ def test_failed_logins_are_counted_across_processes(client: Client) -> None:
     make_user("mallory-target", workspace=workspace)
     for _ in range(5):
         client.post(reverse("account_login"), {"login": "mallory-target", "password": "wrong"})
-    database = connection.settings_dict["NAME"]
     script = (
         "import django; django.setup()\n"
         "from django.test import Client\n"
@@ -166,7 +165,7 @@ def test_failed_logins_are_counted_across_processes(client: Client) -> None:
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "well.test_settings",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": _this_database_url(),
         "ALLOWED_HOSTS": "testserver",
     }
     result = subprocess.run(
@@ -179,3 +178,11 @@ def test_failed_logins_are_counted_across_processes(client: Client) -> None:
         check=False,
     )
     assert result.stdout.strip().splitlines()[-1:] == ["LOCKED"], result.stderr[-2000:]
+
+
+def _this_database_url() -> str:
+    """The test database this process uses, for a second process to open."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"

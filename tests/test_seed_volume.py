@@ -107,4 +107,5 @@ def test_a_second_run_adds_workspaces_after_the_first() -> None:
         "volume-1",
         "volume-2",
     ]
-    assert report.startswith("seeded 1 workspaces (first: 2), 5 vendors, 5 documents")
+    second = Workspace.objects.get(slug="volume-2").pk
+    assert report.startswith(f"seeded 1 workspaces (first: {second}), 5 vendors, 5 documents")

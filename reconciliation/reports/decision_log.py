@@ -180,11 +180,20 @@ def _field_confidences(invoice: Invoice | None) -> str:
     return "; ".join(parts)
 
 
+#: The fields a routing decision changes, in the order a reader expects them; others follow
+#: alphabetically. PostgreSQL's jsonb does not keep the order the values were written in.
+FIELD_ORDER = ("status", "confidence", "rule", "review_threshold", "auto_post_threshold")
+
+
+def field_order(name: str) -> tuple[int, str]:
+    return (FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER), name)
+
+
 def _changes(decision: Decision) -> str:
     """ "status: needs_review → approved; total_amount: 119.00 → 120.00"."""
     before, after = decision.before or {}, decision.after or {}
     parts = []
-    for name in [*before, *(k for k in after if k not in before)]:
+    for name in sorted({*before, *after}, key=field_order):
         old, new = before.get(name, ""), after.get(name, "")
         if old != new:
             parts.append(f"{name}: {_plain(old)} → {_plain(new)}")

@@ -194,7 +194,11 @@ def confirm_bank_details(*, invoice_id: int, user: AbstractBaseUser) -> Confirma
     records who vouched for them; the second, by someone else, makes the IBAN known for the
     vendor, releases the hold and approves the invoice. Raises FourEyesError otherwise."""
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("vendor").get(pk=invoice_id)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("vendor")
+            .get(pk=invoice_id)
+        )
         change = BankDetailChange.objects.select_for_update().filter(invoice_id=invoice.pk).first()
         if change is None or not change.is_open:
             raise FourEyesError("This invoice is not waiting for a bank-detail confirmation.")

@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Max
 
 from reconciliation.management.seeding import Ids, SeedReport, Sizes, seed_workspace, store_pdfs
 from reconciliation.models import Workspace
@@ -45,7 +44,7 @@ class Command(BaseCommand):
         )
         pdfs = store_pdfs(max(1, options["pdfs"]), options["seed"])
         ids = Ids()
-        start = (Workspace.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+        start = _next_volume_number()
         total = SeedReport(files=len(pdfs))
         for n in range(options["workspaces"]):
             report = seed_workspace(start + n, first if n == 0 else others, pdfs, ids, rng)
@@ -64,3 +63,15 @@ class Command(BaseCommand):
 
 def _or(value: int | None, default: int) -> int:
     return default if value is None else value
+
+
+def _next_volume_number() -> int:
+    """After the highest "volume-N" workspace already seeded (ids are no guide: PostgreSQL's
+    sequences move on even when a transaction rolls back)."""
+    numbers = [
+        int(slug.removeprefix("volume-"))
+        for slug in Workspace.objects.filter(slug__regex=r"^volume-[0-9]+$").values_list(
+            "slug", flat=True
+        )
+    ]
+    return max(numbers, default=0) + 1
