@@ -12,31 +12,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.processes import children, descendants
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_SCRIPT = ROOT / "bench" / "soak_worker.py"
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return tree
-
-
-def descendants(pid: int) -> set[int]:
-    tree = _children()
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def _is_ours(pid: int) -> bool:
@@ -77,14 +56,14 @@ class Cluster:
 
     def pool(self) -> list[int]:
         """The processes the sentinel runs (q2 workers, monitor, pusher)."""
-        tree = _children()
+        tree = children()
         sentinels = tree.get(self.process.pid, [])
         return [pid for s in sentinels for pid in tree.get(s, []) if _is_ours(pid)]
 
     def reading_workers(self) -> list[int]:
         """Workers reading a document right now: their reader child used CPU since the last
         look (a worker waiting on its reader holds none of the cluster's queue locks)."""
-        tree = _children()
+        tree = children()
         busy = []
         for pid in self.pool():
             for child in tree.get(pid, []):

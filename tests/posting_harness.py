@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, seed_invoices
+from tests.processes import descendants
 
 if TYPE_CHECKING:
     from connectors.sandbox import QontoEmulator
@@ -138,30 +139,6 @@ def run_worker_loop(
         database.close()
 
 
-def _children() -> dict[int, list[int]]:
-    """Parent pid → child pids, from /proc."""
-    tree: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return tree
-
-
-def _descendants(pid: int) -> set[int]:
-    tree = _children()
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 @dataclass
 class Q2Cluster:
     """A real ``manage.py qcluster`` (two workers, ORM broker on the bench database) posting the
@@ -187,7 +164,7 @@ class Q2Cluster:
         """SIGKILL one q2 worker of this cluster, preferring one caught mid-call."""
         from reconciliation.models import PostAttempt
 
-        ours = _descendants(self.process.pid)
+        ours = descendants(self.process.pid)
         busy = [
             _pid_of(worker)
             for worker in PostAttempt.objects.for_workspace(self.workspace_id)
@@ -236,7 +213,7 @@ def q2_cluster(workspace_id: int, env: dict[str, str], seed: int) -> Iterator[Q2
         try:
             yield cluster
         finally:
-            family = _descendants(process.pid)
+            family = descendants(process.pid)
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=30)
