@@ -6,14 +6,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/well
 DEMO_PORT ?= 8000
+# The emulators listen on SANDBOX_PORT (Dropbox), +1 (Apideck) and +2 (Qonto).
+SANDBOX_PORT ?= 8700
+APIDECK_PORT := $(shell echo $$(($(SANDBOX_PORT) + 1)))
+QONTO_PORT := $(shell echo $$(($(SANDBOX_PORT) + 2)))
 
 # The demo runs against the local emulators; nothing leaves this machine.
 DEMO_ENV := WELL_DEMO=1 DEBUG=1 SECURE_SSL_REDIRECT=0 \
 	WELL_BASE_URL=http://127.0.0.1:$(DEMO_PORT) WELL_DROPBOX_DEFAULT_FOLDER=/Invoices \
-	DROPBOX_API_URL=http://127.0.0.1:8700 DROPBOX_CONTENT_URL=http://127.0.0.1:8700 \
-	DROPBOX_WEB_URL=http://127.0.0.1:8700 DROPBOX_APP_KEY=well-demo-app DROPBOX_APP_SECRET=well-demo-secret \
-	APIDECK_API_URL=http://127.0.0.1:8701 APIDECK_API_KEY=well-demo-apideck-key APIDECK_APP_ID=well-demo-app \
-	QONTO_API_URL=http://127.0.0.1:8702 QONTO_OAUTH_URL=http://127.0.0.1:8702 QONTO_APP_URL=http://127.0.0.1:8702/app \
+	DROPBOX_API_URL=http://127.0.0.1:$(SANDBOX_PORT) DROPBOX_CONTENT_URL=http://127.0.0.1:$(SANDBOX_PORT) \
+	DROPBOX_WEB_URL=http://127.0.0.1:$(SANDBOX_PORT) DROPBOX_APP_KEY=well-demo-app DROPBOX_APP_SECRET=well-demo-secret \
+	APIDECK_API_URL=http://127.0.0.1:$(APIDECK_PORT) APIDECK_API_KEY=well-demo-apideck-key APIDECK_APP_ID=well-demo-app \
+	QONTO_API_URL=http://127.0.0.1:$(QONTO_PORT) QONTO_OAUTH_URL=http://127.0.0.1:$(QONTO_PORT) QONTO_APP_URL=http://127.0.0.1:$(QONTO_PORT)/app \
 	QONTO_CLIENT_ID=well-demo-client QONTO_CLIENT_SECRET=well-demo-secret \
 	WELL_MASTER_KEY=ZGVtby1tYXN0ZXIta2V5LWZvci10aGUtZGVtby0zMmI=
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from django.core.management.base import OutputWrapper
+from pytest_django.fixtures import Settings
 
 from reconciliation.management.commands import run_demo
 
@@ -40,7 +41,10 @@ def test_the_demo_environment_holds_the_master_key_only_in_the_makefile_variable
     assert all("WELL_MASTER_KEY" not in line for line in recipe("run"))
 
 
-def test_the_welcome_says_where_to_sign_in_and_where_the_emulators_are() -> None:
+def test_the_welcome_says_where_to_sign_in_and_where_the_emulators_are(settings: Settings) -> None:
+    settings.DROPBOX_API_URL = "http://127.0.0.1:9700"
+    settings.APIDECK_API_URL = "http://127.0.0.1:9701"
+    settings.QONTO_API_URL = "http://127.0.0.1:9702"
     out = io.StringIO()
     command = run_demo.Command(stdout=out)
     command.stdout = OutputWrapper(out)
@@ -49,8 +53,8 @@ def test_the_welcome_says_where_to_sign_in_and_where_the_emulators_are() -> None
     assert printed.splitlines() == [
         "Well is running (Ctrl-C stops it).",
         "  Sign in at http://127.0.0.1:8000/admin/ as demo / well-demo-2026",
-        "  Emulators: Dropbox http://127.0.0.1:8700, Apideck http://127.0.0.1:8701, "
-        "Qonto http://127.0.0.1:8702",
+        "  Emulators: Dropbox http://127.0.0.1:9700, Apideck http://127.0.0.1:9701, "
+        "Qonto http://127.0.0.1:9702",
         "  Logs: /srv/well/var/log/",
     ]
     assert "MASTER" not in printed

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -31,12 +32,6 @@ from reconciliation.dispatch import dispatch_due_work
 from reconciliation.management.commands.setup_demo import DEMO_PASSWORD, DEMO_USERNAME
 from reconciliation.schedules import sync_schedules
 
-#: Where `manage.py sandbox --demo` listens (its default ports).
-EMULATORS = (
-    ("Dropbox", "http://127.0.0.1:8700"),
-    ("Apideck", "http://127.0.0.1:8701"),
-    ("Qonto", "http://127.0.0.1:8702"),
-)
 _READY_SECONDS = 30
 _TAIL_LINES = 20
 
@@ -72,7 +67,8 @@ class Command(BaseCommand):
         sandbox = not options["no_sandbox"] and _has_command("sandbox")
         commands: list[tuple[str, list[str]]] = []
         if sandbox:
-            commands.append(("sandbox", [*manage, "sandbox", "--demo"]))
+            port = str(urlsplit(settings.DROPBOX_API_URL).port or 8700)
+            commands.append(("sandbox", [*manage, "sandbox", "--demo", "--port", port]))
         commands += [
             ("web", [*manage, "runserver", options["addr"], "--noreload"]),
             ("tasks", [*manage, "qcluster"]),
@@ -94,7 +90,8 @@ class Command(BaseCommand):
                     call_command("setup_demo", verbosity=0)
                     sync_schedules()
                 if sandbox:
-                    _wait_for(EMULATORS[2][1] + "/_sandbox/state", lambda: stopping)
+                    qonto = settings.QONTO_API_URL.rstrip("/")
+                    _wait_for(qonto + "/_sandbox/state", lambda: stopping)
                     call_command("connect_sandbox", stdout=io.StringIO() if quiet else None)
                     # The scheduler's first minute, now: the demo's first window starts as soon
                     # as the task cluster is up, not at the scheduler's first tick.
@@ -114,7 +111,7 @@ class Command(BaseCommand):
             f"  Sign in at {settings.WELL_BASE_URL}/admin/ as {DEMO_USERNAME} / {DEMO_PASSWORD}",
         ]
         if sandbox:
-            lines.append("  Emulators: " + ", ".join(f"{n} {url}" for n, url in EMULATORS))
+            lines.append("  Emulators: " + ", ".join(f"{n} {url}" for n, url in _emulators()))
         if logs is not None:
             lines.append(f"  Logs: {logs}/")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
@@ -127,6 +124,15 @@ class Command(BaseCommand):
                     self.stderr.write(_tail(log))
                 return True
         return False
+
+
+def _emulators() -> list[tuple[str, str]]:
+    """Where the emulators answer: the provider URLs the settings point Well at."""
+    return [
+        ("Dropbox", settings.DROPBOX_API_URL),
+        ("Apideck", settings.APIDECK_API_URL),
+        ("Qonto", settings.QONTO_API_URL),
+    ]
 
 
 def _start(name: str, command: list[str], logs: Path | None) -> Child:
