@@ -113,20 +113,13 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def report(
-    arguments: Any,
-    database_url: str,
-    clusters: list[Any],
-    accounts: Ledger,
-    *,
-    kills: Any,
-    drained: bool,
-    elapsed: float,
-) -> int:
+def _rows(
+    accounts: Ledger, clusters: list[Any], *, kills: Any, drained: bool, elapsed: float
+) -> list[tuple[str, Any]]:
     minutes = elapsed / 60
     one, five, _ = os.getloadavg()
     peaks = [max(c.peak_kib.values(), default=0) / 1024 for c in clusters]
-    rows = [
+    return [
         ("documents (files put in Dropbox)", f"{accounts.files:,}"),
         ("drained", "yes" if drained else f"NO (stopped after {minutes:.1f} min)"),
         ("elapsed", f"{minutes:.1f} min"),
@@ -157,6 +150,19 @@ def report(
         ("orphans on Qonto (no posted invoice)", accounts.orphan_posts),
         ("load average", f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"),
     ]
+
+
+def report(
+    arguments: Any,
+    database_url: str,
+    clusters: list[Any],
+    accounts: Ledger,
+    *,
+    kills: Any,
+    drained: bool,
+    elapsed: float,
+) -> int:
+    rows = _rows(accounts, clusters, kills=kills, drained=drained, elapsed=elapsed)
     print(
         f"\nSoak: {arguments.clusters} qcluster × {arguments.workers} workers, Redis db 11, "
         f"PostgreSQL {database_url.rsplit('/', 1)[-1]}, kill every ~{arguments.kill_every:.0f} s, "

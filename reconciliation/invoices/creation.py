@@ -29,7 +29,7 @@ from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors.enrichment import enrich_fields
 from reconciliation.vendors.identity import OwnNames
-from reconciliation.vendors.resolution import resolve_vendor
+from reconciliation.vendors.resolution import VendorResolution, resolve_vendor
 
 logger = logging.getLogger(__name__)
 
@@ -47,33 +47,16 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     workspace = Workspace.objects.select_for_update().get(pk=document.workspace_id)
     extraction = _without_own_name(extraction, OwnNames.of(workspace.pk))
     resolution = resolve_vendor(workspace=workspace, extraction=extraction)
-    fields = extraction.fields
-    if resolution.vendor is not None and not resolution.created:
-        learned = learning.apply_learned_mapping(
-            vendor=resolution.vendor, words=extraction.words, page_sizes=extraction.page_sizes
-        )
-        fields = _drop_stale_net(
-            learning.combine_with_learned(extracted=fields, learned=learned).fields
-        )
-    enriched = enrich_fields(vendor=resolution.vendor, fields=fields)
+    enriched = enrich_fields(
+        vendor=resolution.vendor, fields=_with_learned_mapping(resolution, extraction)
+    )
     columns = enriched.invoice_columns()
     normalized_number = normalize_reference(columns.get("number") or "")[:100]
 
-    original = (
-        None  # a person said it is not a duplicate
-        if document.is_not_duplicate
-        else _forwarded_original(document, resolution.vendor, normalized_number, columns)
-    )
-    if original is not None and revisions.revises(original, columns):
-        original = None  # a new version of a posted invoice, not a copy: flagged below
+    original = _copy_of(document, resolution.vendor, normalized_number, columns)
     reminder = original is not None and is_payment_reminder(extraction)
     if original is not None and not reminder:
-        document.mark_as_duplicate_of(
-            original.document,
-            f"Same supplier, invoice number {original.number} and total as "
-            f"“{original.document.original_name}”: a forwarded copy, not a new invoice.",
-        )
-        document.save(update_fields=["status", "duplicate_of", "status_reason"])
+        _set_aside_as_copy(document, original)
         return None
 
     invoice = Invoice(
@@ -103,6 +86,41 @@ def create_invoice_from(*, document: Document, extraction: Extraction) -> Invoic
     )
     route_invoice(invoice=invoice, score=score)
     return invoice
+
+
+def _with_learned_mapping(
+    resolution: VendorResolution, extraction: Extraction
+) -> dict[str, ExtractedField]:
+    """The extracted fields, corrected by the layout learned for an already known vendor."""
+    if resolution.vendor is None or resolution.created:
+        return extraction.fields
+    learned = learning.apply_learned_mapping(
+        vendor=resolution.vendor, words=extraction.words, page_sizes=extraction.page_sizes
+    )
+    return _drop_stale_net(
+        learning.combine_with_learned(extracted=extraction.fields, learned=learned).fields
+    )
+
+
+def _copy_of(
+    document: Document, vendor: Any, normalized_number: str, columns: dict[str, Any]
+) -> Invoice | None:
+    """The invoice this document is a forwarded copy of, if any."""
+    if document.is_not_duplicate:
+        return None  # a person said it is not a duplicate
+    original = _forwarded_original(document, vendor, normalized_number, columns)
+    if original is not None and revisions.revises(original, columns):
+        return None  # a new version of a posted invoice, not a copy: flagged by the caller
+    return original
+
+
+def _set_aside_as_copy(document: Document, original: Invoice) -> None:
+    document.mark_as_duplicate_of(
+        original.document,
+        f"Same supplier, invoice number {original.number} and total as "
+        f"“{original.document.original_name}”: a forwarded copy, not a new invoice.",
+    )
+    document.save(update_fields=["status", "duplicate_of", "status_reason"])
 
 
 #: Words that make a document a reminder / second request rather than a copy of an invoice.
