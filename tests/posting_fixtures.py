@@ -28,6 +28,7 @@ from reconciliation.models import (
     Workspace,
     idempotency_key_for,
 )
+from reconciliation.posting import post_approved
 from reconciliation.text.references import normalize_reference
 from tests.helpers import store_emulator_tokens
 
@@ -137,6 +138,17 @@ def _values(number: int, full: bool) -> dict[str, Any]:
     if full:
         return invoice_values(number)
     return {"supplier_name": SUPPLIER, "number": f"H-{number:06d}", "currency": "EUR"}
+
+
+def refuse_locally(workspace: Workspace, invoice: Invoice) -> None:
+    """Post ``invoice`` while Well holds no copy of its file: refused here, never sent (one LOCAL
+    attempt, REJECTED); the file is then put back so a Retry can send it."""
+    stored = invoice.document.file.name
+    Document.objects.filter(pk=invoice.document_id).update(file="")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.post_attempts) == (InvoiceStatus.REJECTED, 1)
+    Document.objects.filter(pk=invoice.document_id).update(file=stored)
 
 
 def connect_qonto(workspace: Workspace, emulator: QontoEmulator) -> Connection:

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.invoices.reasons import code_of, sentence
 from reconciliation.matching import refuse_double_charge
 from reconciliation.models import (
@@ -18,13 +19,11 @@ from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
-    Document,
     Invoice,
     InvoiceStatus,
     Match,
     MatchKind,
     MatchStatus,
-    Provider,
     Role,
     TransactionStatus,
     Vendor,
@@ -33,7 +32,7 @@ from reconciliation.models import (
 from reconciliation.posting import post_approved, retry_invoice
 from reconciliation.posting.gate import is_gate_hit, release
 from tests.factories import make_invoice, make_transaction, make_user
-from tests.posting_fixtures import BULK_PATH, invoice_values, seed_invoices
+from tests.posting_fixtures import BULK_PATH, invoice_values, refuse_locally, seed_invoices
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +41,15 @@ VALUES = invoice_values(NUMBER)  # H-000007, 107.40 EUR, issued 2026-10-08, due 
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
+def pk(workspace: Workspace, qonto: Connection) -> int:
+    """Approved invoice H-000007 with its reviewed values, ready to post on ``qonto``."""
+    [seeded] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+    return seeded
+
+
+@pytest.fixture
+def reviewer(workspace: Workspace) -> AbstractUser:
+    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
 
 
 def paid_by_hand(workspace: Workspace, qonto: Connection, **fields: Any) -> Any:
@@ -60,9 +61,8 @@ def paid_by_hand(workspace: Workspace, qonto: Connection, **fields: Any) -> Any:
 
 
 def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace, qonto: Connection, pk: int, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     debit = paid_by_hand(workspace, qonto, qonto_id="tx-by-hand")
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
@@ -94,10 +94,12 @@ def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
 
 
 def test_a_released_invoice_posts(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace,
+    qonto: Connection,
+    pk: int,
+    reviewer: AbstractUser,
+    qonto_emulator: QontoEmulator,
 ) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     paid_by_hand(workspace, qonto)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
     match = Match.objects.get(invoice_id=pk)
@@ -123,10 +125,12 @@ def test_a_released_invoice_posts(
 
 
 def test_refusing_the_hit_refuses_the_invoice(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace,
+    qonto: Connection,
+    pk: int,
+    reviewer: AbstractUser,
+    qonto_emulator: QontoEmulator,
 ) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     paid_by_hand(workspace, qonto)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
@@ -138,9 +142,8 @@ def test_refusing_the_hit_refuses_the_invoice(
 
 
 def test_a_debit_of_the_source_currency_amount_is_a_hit(
-    workspace: Workspace, qonto: Connection
+    workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     Invoice.objects.filter(pk=pk).update(currency="USD")
     debit = paid_by_hand(
         workspace,
@@ -158,9 +161,8 @@ def test_a_debit_of_the_source_currency_amount_is_a_hit(
 
 
 def test_the_iban_finds_the_beneficiary_whatever_the_bank_line_calls_it(
-    workspace: Workspace, qonto: Connection
+    workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     Invoice.objects.filter(pk=pk).update(supplier_iban="FR1420041010050500013M02606")
     debit = paid_by_hand(
         workspace,
@@ -187,9 +189,8 @@ def test_the_iban_finds_the_beneficiary_whatever_the_bank_line_calls_it(
     ],
 )
 def test_what_is_not_a_payment_of_the_invoice_posts(
-    workspace: Workspace, qonto: Connection, debit_fields: dict[str, Any]
+    workspace: Workspace, qonto: Connection, pk: int, debit_fields: dict[str, Any]
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     paid_by_hand(workspace, qonto, **debit_fields)
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
@@ -199,7 +200,7 @@ def test_what_is_not_a_payment_of_the_invoice_posts(
 
 
 def test_the_same_invoice_under_another_supplier_spelling_is_a_hit(
-    workspace: Workspace, qonto: Connection
+    workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
     earlier = make_invoice(
         workspace,
@@ -210,7 +211,6 @@ def test_the_same_invoice_under_another_supplier_spelling_is_a_hit(
         normalized_number=VALUES["normalized_number"],
         total_amount=VALUES["total_amount"],
     )
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
@@ -225,9 +225,9 @@ def test_the_same_invoice_under_another_supplier_spelling_is_a_hit(
     ]
 
 
-def test_a_released_hit_is_not_raised_again(workspace: Workspace, qonto: Connection) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
+def test_a_released_hit_is_not_raised_again(
+    workspace: Workspace, qonto: Connection, pk: int, reviewer: AbstractUser
+) -> None:
     paid_by_hand(workspace, qonto)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
     release(match=Match.objects.get(invoice_id=pk), user=reviewer)
@@ -239,9 +239,8 @@ def test_a_released_hit_is_not_raised_again(workspace: Workspace, qonto: Connect
 
 
 def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace, qonto: Connection, pk: int, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     invoice = Invoice.objects.get(pk=pk)
     vendor = Vendor.objects.create(workspace=workspace, name="Harness Supplies SARL")
     BankDetailChange.objects.create(
@@ -268,9 +267,8 @@ def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
 
 
 def test_a_payment_the_matcher_already_linked_is_not_a_hit(
-    workspace: Workspace, qonto: Connection
+    workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     debit = paid_by_hand(workspace, qonto)
     Match.objects.create(
         workspace=workspace,
@@ -288,18 +286,12 @@ def test_a_payment_the_matcher_already_linked_is_not_a_hit(
 
 
 def test_an_invoice_refused_locally_then_retried_is_still_gated(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace, qonto: Connection, pk: int, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     invoice = Invoice.objects.get(pk=pk)
-    stored = invoice.document.file.name
-    # Window 1: Well holds no copy of the file -> refused here, never sent (a LOCAL attempt).
-    Document.objects.filter(pk=invoice.document_id).update(file="")
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.post_attempts) == (InvoiceStatus.REJECTED, 1)
-    # Meanwhile someone pays it by hand; the file comes back and a reviewer clicks Retry.
-    Document.objects.filter(pk=invoice.document_id).update(file=stored)
+    # Window 1: refused here for want of the file; meanwhile someone pays it by hand, the file
+    # comes back and a reviewer clicks Retry.
+    refuse_locally(workspace, invoice)
     debit = paid_by_hand(workspace, qonto)
     retry_invoice(invoice_id=pk, user=None)
 
@@ -318,10 +310,12 @@ def test_an_invoice_refused_locally_then_retried_is_still_gated(
 
 
 def test_a_hold_lifted_without_answering_its_flag_comes_back(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
+    workspace: Workspace,
+    qonto: Connection,
+    pk: int,
+    reviewer: AbstractUser,
+    qonto_emulator: QontoEmulator,
 ) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    [pk] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     debit = paid_by_hand(workspace, qonto)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
     flag = Match.objects.get(invoice_id=pk)

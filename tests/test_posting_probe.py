@@ -10,15 +10,13 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
 from reconciliation.models import (
     Connection,
     Decision,
     DecisionAction,
-    Document,
     Invoice,
     InvoiceStatus,
-    Provider,
     QontoOrigin,
     QontoSupplierInvoice,
     SyncKind,
@@ -30,20 +28,17 @@ from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
 from reconciliation.posting.probe import probe, score
 from reconciliation.window import close_window
 from tests.factories import make_user
-from tests.posting_fixtures import BULK_PATH, LIST_PATH, invoice_values, mirror_now, seed_invoices
+from tests.posting_fixtures import (
+    BULK_PATH,
+    LIST_PATH,
+    invoice_values,
+    mirror_now,
+    refuse_locally,
+    seed_invoices,
+)
 from tests.posting_scenarios import run_probe
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
 
 
 def plant_copy(emulator: QontoEmulator, number: int, **changes: Any) -> str:
@@ -365,14 +360,9 @@ def test_an_invoice_refused_locally_then_retried_is_still_probed(
 ) -> None:
     [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
     invoice = Invoice.objects.get(pk=pk)
-    stored = invoice.document.file.name
-    # Window 1: Well holds no copy of the file -> refused here, never sent (a LOCAL attempt).
-    Document.objects.filter(pk=invoice.document_id).update(file="")
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.post_attempts) == (InvoiceStatus.REJECTED, 1)
-    # Meanwhile the supplier e-mails it to Qonto's inbox; a reviewer clicks Retry.
-    Document.objects.filter(pk=invoice.document_id).update(file=stored)
+    # Window 1: refused here for want of the file; meanwhile the supplier e-mails it to Qonto's
+    # inbox and a reviewer clicks Retry.
+    refuse_locally(workspace, invoice)
     planted = plant_copy(qonto_emulator, 7)
     mirror_now(workspace)
     retry_invoice(invoice_id=pk, user=None)

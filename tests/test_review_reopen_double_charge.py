@@ -3,11 +3,8 @@ double charge is proposed once more, so the invoice can be released or refused."
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from connectors.sandbox import Sandbox
 from reconciliation import review
 from reconciliation.matching import refuse_double_charge
 from reconciliation.models import (
@@ -18,7 +15,6 @@ from reconciliation.models import (
     InvoiceStatus,
     Match,
     MatchStatus,
-    Provider,
     Role,
     Workspace,
 )
@@ -29,16 +25,6 @@ from tests.posting_fixtures import seed_invoices
 from tests.test_controls_gate import NUMBER, paid_by_hand
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def qonto(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Any
-) -> Connection:
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
 
 
 def test_reopening_a_refused_gate_hit_offers_the_double_charge_again(
