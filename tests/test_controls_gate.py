@@ -29,7 +29,7 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
-from reconciliation.posting import post_approved, retry_invoice
+from reconciliation.posting import PostingReport, post_approved, retry_invoice
 from reconciliation.posting.gate import is_gate_hit, release
 from tests.factories import make_invoice, make_transaction, make_user
 from tests.posting_fixtures import BULK_PATH, invoice_values, refuse_locally, seed_invoices
@@ -52,6 +52,29 @@ def reviewer(workspace: Workspace) -> AbstractUser:
     return make_user("rita", workspace=workspace, role=Role.REVIEWER)
 
 
+@pytest.fixture
+def hit(workspace: Workspace, qonto: Connection, pk: int) -> Match:
+    """The gate's flag on invoice ``pk``: paid by hand from the bank, then a posting window."""
+    paid_by_hand(workspace, qonto)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    return Match.objects.get(invoice_id=pk)
+
+
+def assert_held_as_double_payment(
+    invoice: Invoice, report: PostingReport, emulator: QontoEmulator
+) -> None:
+    """The window held ``invoice`` for review as a possible double payment and sent nothing."""
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.is_held, invoice.qonto_id) == (
+        InvoiceStatus.NEEDS_REVIEW,
+        True,
+        "",
+    )
+    assert code_of(invoice.hold_reason) == "possible_double_payment"
+    assert (report.posted, report.probe_review) == (0, 1)
+    assert emulator.requests(method="POST", path=BULK_PATH) == []
+
+
 def paid_by_hand(workspace: Workspace, qonto: Connection, **fields: Any) -> Any:
     fields.setdefault("amount", VALUES["total_amount"])
     fields.setdefault("counterparty_name", "VIR SEPA HARNESS SUPPLIES")
@@ -68,14 +91,7 @@ def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
     invoice = Invoice.objects.get(pk=pk)
-    assert (invoice.status, invoice.is_held, invoice.qonto_id) == (
-        InvoiceStatus.NEEDS_REVIEW,
-        True,
-        "",
-    )
-    assert code_of(invoice.hold_reason) == "possible_double_payment"
-    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
-    assert (report.posted, report.probe_review) == (0, 1)
+    assert_held_as_double_payment(invoice, report, qonto_emulator)
     match = Match.objects.get(invoice=invoice)
     assert (match.kind, match.status, match.transaction_id, match.settled_invoice_id) == (
         MatchKind.DOUBLE_CHARGE,
@@ -94,21 +110,13 @@ def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
 
 
 def test_a_released_invoice_posts(
-    workspace: Workspace,
-    qonto: Connection,
-    pk: int,
-    reviewer: AbstractUser,
-    qonto_emulator: QontoEmulator,
+    workspace: Workspace, hit: Match, reviewer: AbstractUser, qonto_emulator: QontoEmulator
 ) -> None:
-    paid_by_hand(workspace, qonto)
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    match = Match.objects.get(invoice_id=pk)
-
-    released = release(match=match, user=reviewer)
+    released = release(match=hit, user=reviewer)
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    invoice = Invoice.objects.get(pk=pk)
-    match.refresh_from_db()
+    invoice = Invoice.objects.get(pk=hit.invoice_id)
+    match = Match.objects.get(pk=hit.pk)
     assert (released.status, released.is_held) == (InvoiceStatus.APPROVED, False)
     assert (match.status, match.decided_by_id) == (MatchStatus.DISMISSED, reviewer.pk)
     assert invoice.status == InvoiceStatus.POSTED
@@ -125,19 +133,12 @@ def test_a_released_invoice_posts(
 
 
 def test_refusing_the_hit_refuses_the_invoice(
-    workspace: Workspace,
-    qonto: Connection,
-    pk: int,
-    reviewer: AbstractUser,
-    qonto_emulator: QontoEmulator,
+    workspace: Workspace, hit: Match, reviewer: AbstractUser, qonto_emulator: QontoEmulator
 ) -> None:
-    paid_by_hand(workspace, qonto)
+    refuse_double_charge(match=hit, user=reviewer)
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    refuse_double_charge(match=Match.objects.get(invoice_id=pk), user=reviewer)
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-
-    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.REFUSED
+    assert Invoice.objects.get(pk=hit.invoice_id).status == InvoiceStatus.REFUSED
     assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
 
 
@@ -226,16 +227,14 @@ def test_the_same_invoice_under_another_supplier_spelling_is_a_hit(
 
 
 def test_a_released_hit_is_not_raised_again(
-    workspace: Workspace, qonto: Connection, pk: int, reviewer: AbstractUser
+    workspace: Workspace, hit: Match, reviewer: AbstractUser
 ) -> None:
-    paid_by_hand(workspace, qonto)
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    release(match=Match.objects.get(invoice_id=pk), user=reviewer)
+    release(match=hit, user=reviewer)
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    assert Match.objects.filter(invoice_id=pk).count() == 1
-    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+    assert Match.objects.filter(invoice_id=hit.invoice_id).count() == 1
+    assert Invoice.objects.get(pk=hit.invoice_id).status == InvoiceStatus.POSTED
 
 
 def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
@@ -297,44 +296,26 @@ def test_an_invoice_refused_locally_then_retried_is_still_gated(
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.is_held, invoice.qonto_id) == (
-        InvoiceStatus.NEEDS_REVIEW,
-        True,
-        "",
-    )
-    assert code_of(invoice.hold_reason) == "possible_double_payment"
-    assert (report.posted, report.probe_review) == (0, 1)
-    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert_held_as_double_payment(invoice, report, qonto_emulator)
     assert Match.objects.get(invoice=invoice).transaction_id == debit.pk
 
 
 def test_a_hold_lifted_without_answering_its_flag_comes_back(
-    workspace: Workspace,
-    qonto: Connection,
-    pk: int,
-    reviewer: AbstractUser,
-    qonto_emulator: QontoEmulator,
+    workspace: Workspace, hit: Match, reviewer: AbstractUser, qonto_emulator: QontoEmulator
 ) -> None:
-    debit = paid_by_hand(workspace, qonto)
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    flag = Match.objects.get(invoice_id=pk)
     # Another answer lifts the hold and approves the invoice; the gate's flag stays proposed.
-    invoice = Invoice.objects.get(pk=pk)
+    invoice = Invoice.objects.get(pk=hit.invoice_id)
     invoice.release_hold()
     invoice.approve(reviewer, "bank details confirmed by two people")
     invoice.save()
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    invoice.refresh_from_db()
-    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
-    assert code_of(invoice.hold_reason) == "possible_double_payment"
-    assert (report.posted, report.probe_review) == (0, 1)
-    assert qonto_emulator.requests(method="POST", path=BULK_PATH) == []
+    assert_held_as_double_payment(invoice, report, qonto_emulator)
     # The same flag is raised again, not a second one.
-    assert list(Match.objects.filter(invoice_id=pk).values_list("pk", "status", "transaction")) == [
-        (flag.pk, MatchStatus.PROPOSED, debit.pk)
+    flags = Match.objects.filter(invoice_id=invoice.pk)
+    assert list(flags.values_list("pk", "status", "transaction")) == [
+        (hit.pk, MatchStatus.PROPOSED, hit.transaction_id)
     ]
-    holds = Decision.objects.filter(invoice_id=pk, action=DecisionAction.HOLD)
-    assert list(holds.values_list("match_id", flat=True)) == [flag.pk, flag.pk]
+    holds = Decision.objects.filter(invoice_id=invoice.pk, action=DecisionAction.HOLD)
+    assert list(holds.values_list("match_id", flat=True)) == [hit.pk, hit.pk]
