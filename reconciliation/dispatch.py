@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from reconciliation import parsing, posting
 from reconciliation.intake import folder_polls
+from reconciliation.intake.claims import SYNCABLE
 from reconciliation.models import Connection, SyncKind, SyncRun
 from reconciliation.queue import enqueue
 from reconciliation.window import WINDOW_LEASE, window_open_expression
@@ -49,7 +50,7 @@ def _due_polls(now: datetime) -> list[int]:
     )
     rows = (
         Connection.objects.file_sources()
-        .filter(status__in=folder_polls.SYNCABLE)
+        .filter(status__in=SYNCABLE)
         .annotate(recent=Coalesce(Subquery(recent), 0))
         .order_by("pk")
         .values_list(

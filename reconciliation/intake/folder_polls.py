@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from connectors.apideck import ApideckClient, InvalidCursorError
@@ -39,6 +38,7 @@ from reconciliation.connections.tokens import (
     dropbox_client_for,
     mark_needs_reauth,
 )
+from reconciliation.intake.claims import SYNCABLE, claim_sync
 from reconciliation.models import (
     Connection,
     ConnectionStatus,
@@ -55,8 +55,6 @@ from reconciliation.queue import enqueue
 logger = logging.getLogger(__name__)
 
 SYNC_LEASE = timedelta(minutes=30)
-#: A connection in error (e.g. its folder vanished) keeps being tried so it heals on its own.
-SYNCABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.ERROR)
 PDF_MIME_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 
 
@@ -206,20 +204,9 @@ def sync_file_connection(*, connection_id: int, trigger: str = "schedule") -> Sy
             f"times in the last hour; the next sync is allowed at {allowed_at:%H:%M} UTC.",
             allowed_at,
         )
-    claimed = Connection.objects.filter(
-        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now),
-        pk=connection_id,
-        status__in=SYNCABLE,
-    ).update(sync_lease_until=now + SYNC_LEASE, last_sync_started_at=now)
-    if claimed != 1:
+    run = claim_sync(connection, kind=SyncKind.FILES, trigger=trigger, lease=SYNC_LEASE, now=now)
+    if run is None:
         return SyncResult(connection_id, "skipped", error="A sync of this folder is running.")
-    run = SyncRun.objects.create(
-        workspace_id=connection.workspace_id,
-        connection=connection,
-        kind=SyncKind.FILES,
-        trigger=trigger,
-        started_at=now,
-    )
     result = SyncResult(connection_id, "running", sync_run_id=run.pk)
     try:
         if connection.provider == Provider.DROPBOX:

@@ -24,7 +24,6 @@ from itertools import islice
 from typing import Any
 
 from django.db import transaction as db_transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
@@ -35,10 +34,10 @@ from reconciliation.connections.tokens import (
     mark_needs_reauth,
     qonto_client_for,
 )
+from reconciliation.intake.claims import SYNCABLE, claim_sync
 from reconciliation.intake.mirroring import upsert_changed
 from reconciliation.models import (
     Connection,
-    ConnectionStatus,
     Provider,
     Side,
     SyncKind,
@@ -137,20 +136,13 @@ def sync_transactions(*, connection_id: int, trigger: str = "schedule") -> SyncR
     connection = Connection.objects.get(pk=connection_id)
     if connection.provider != Provider.QONTO:
         raise ValueError(f"{connection} is not a Qonto connection")
-    if connection.status not in (ConnectionStatus.ACTIVE, ConnectionStatus.ERROR):
+    if connection.status not in SYNCABLE:
         return SyncResult(connection_id, "skipped", error=f"{connection} is not active.")
-    claimed = Connection.objects.filter(
-        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now), pk=connection_id
-    ).update(sync_lease_until=now + SYNC_LEASE, last_sync_started_at=now)
-    if claimed != 1:
-        return SyncResult(connection_id, "skipped", error="A transaction sync is running.")
-    run = SyncRun.objects.create(
-        workspace_id=connection.workspace_id,
-        connection=connection,
-        kind=SyncKind.TRANSACTIONS,
-        trigger=trigger,
-        started_at=now,
+    run = claim_sync(
+        connection, kind=SyncKind.TRANSACTIONS, trigger=trigger, lease=SYNC_LEASE, now=now
     )
+    if run is None:
+        return SyncResult(connection_id, "skipped", error="A transaction sync is running.")
     result = SyncResult(connection_id, "running", sync_run_id=run.pk)
     marks = _Marks(previous=connection.synced_until, started_at=now)
     try:

@@ -1,0 +1,34 @@
+"""One sync of a connection at a time, across workers: the connection's sync lease, taken with
+one conditional UPDATE, and the SyncRun the sync writes its counts into."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from reconciliation.models import Connection, ConnectionStatus, SyncKind, SyncRun
+
+#: A connection in error (e.g. its folder vanished) keeps being tried so it heals on its own.
+SYNCABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.ERROR)
+
+
+def claim_sync(
+    connection: Connection, *, kind: SyncKind, trigger: str, lease: timedelta, now: datetime
+) -> SyncRun | None:
+    """Take the connection's sync lease (free, or run out) for `lease` and open the run; None
+    when another sync holds it or the connection is no longer syncable."""
+    claimed = Connection.objects.filter(
+        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now),
+        pk=connection.pk,
+        status__in=SYNCABLE,
+    ).update(sync_lease_until=now + lease, last_sync_started_at=now)
+    if claimed != 1:
+        return None
+    return SyncRun.objects.create(
+        workspace_id=connection.workspace_id,
+        connection=connection,
+        kind=kind,
+        trigger=trigger,
+        started_at=now,
+    )
