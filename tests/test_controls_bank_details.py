@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from django.core import mail
 
 from reconciliation.invoices.reasons import code_of
@@ -27,7 +28,11 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.review import ReviewError, approve_invoice
-from reconciliation.vendors.bank_details import FourEyesError, confirm_bank_details
+from reconciliation.vendors.bank_details import (
+    Confirmation,
+    FourEyesError,
+    confirm_bank_details,
+)
 from tests.factories import make_invoice, make_user
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +73,34 @@ def routed(workspace: Workspace, vendor: Vendor, iban: str, value: str = "97.00"
     route_invoice(invoice=invoice, score=Score(value=Decimal(value)))
     invoice.refresh_from_db()
     return invoice
+
+
+@pytest.fixture
+def held(workspace: Workspace) -> Invoice:
+    """An invoice of a vendor known at one bank (KNOWN) asking to be paid at another: held."""
+    return routed(workspace, trained_vendor(workspace, KNOWN), OTHER_BANK)
+
+
+def assert_confirmed_by_two(
+    invoice: Invoice, second: Confirmation, first_by: AbstractUser, then_by: AbstractUser
+) -> None:
+    """``first_by`` then ``then_by`` confirmed the new bank details: the hold is lifted and the
+    second person approved the invoice."""
+    invoice.refresh_from_db()
+    change = BankDetailChange.objects.get(invoice=invoice)
+    assert second.status == BankChangeStatus.CONFIRMED
+    assert (change.first_confirmed_by_id, change.confirmed_by_id) == (first_by.pk, then_by.pk)
+    assert (invoice.status, invoice.is_held, invoice.decided_by_id) == (
+        InvoiceStatus.APPROVED,
+        False,
+        then_by.pk,
+    )
+
+
+def assert_still_held(invoice: Invoice) -> None:
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
+    assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
 
 
 def test_a_known_iban_auto_posts(workspace: Workspace) -> None:
@@ -169,118 +202,88 @@ def test_the_admins_are_emailed_once_per_invoice(
     assert change.alerted_to == ["boss@example.com"]
 
 
-def test_the_four_eyes_rule_refuses_a_self_approval(workspace: Workspace) -> None:
+def test_the_four_eyes_rule_refuses_a_self_approval(workspace: Workspace, held: Invoice) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
 
-    first = confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    first = confirm_bank_details(invoice_id=held.pk, user=alice)
     with pytest.raises(FourEyesError, match="another person must give the second"):
-        confirm_bank_details(invoice_id=invoice.pk, user=alice)
+        confirm_bank_details(invoice_id=held.pk, user=alice)
 
-    invoice.refresh_from_db()
     assert first.status == BankChangeStatus.HALF_CONFIRMED
-    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
-    assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
+    assert_still_held(held)
 
 
 def test_a_held_invoice_cannot_be_approved_around_the_confirmation(
-    workspace: Workspace,
+    workspace: Workspace, held: Invoice
 ) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
 
     with pytest.raises(ReviewError, match="held out of posting"):
-        approve_invoice(invoice=invoice, user=alice)
+        approve_invoice(invoice=held, user=alice)
 
 
-def test_a_second_person_confirms_and_the_iban_becomes_known(workspace: Workspace) -> None:
+def test_a_second_person_confirms_and_the_iban_becomes_known(
+    workspace: Workspace, held: Invoice
+) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
     bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
 
-    confirm_bank_details(invoice_id=invoice.pk, user=alice)
-    second = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+    confirm_bank_details(invoice_id=held.pk, user=alice)
+    second = confirm_bank_details(invoice_id=held.pk, user=bob)
 
-    invoice.refresh_from_db()
-    change = BankDetailChange.objects.get(invoice=invoice)
-    account = VendorBankAccount.objects.get(vendor=vendor, iban=OTHER_BANK)
-    assert second.status == BankChangeStatus.CONFIRMED
-    assert (change.first_confirmed_by_id, change.confirmed_by_id) == (alice.pk, bob.pk)
-    assert (invoice.status, invoice.is_held, invoice.decided_by_id) == (
-        InvoiceStatus.APPROVED,
-        False,
-        bob.pk,
-    )
+    assert_confirmed_by_two(held, second, alice, bob)
+    account = VendorBankAccount.objects.get(vendor=held.vendor, iban=OTHER_BANK)
     assert (account.origin, account.confirmed_by_id) == (BankAccountOrigin.CONFIRMED, bob.pk)
-    assert routed(workspace, vendor, OTHER_BANK).status == InvoiceStatus.APPROVED
+    assert routed(workspace, held.vendor, OTHER_BANK).status == InvoiceStatus.APPROVED
 
 
 def test_an_iban_corrected_to_a_known_one_keeps_the_hold_until_a_second_person(
-    workspace: Workspace,
+    workspace: Workspace, held: Invoice
 ) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
-    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=KNOWN)
+    Invoice.objects.filter(pk=held.pk).update(supplier_iban=KNOWN)
 
-    result = confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    result = confirm_bank_details(invoice_id=held.pk, user=alice)
 
-    invoice.refresh_from_db()
-    change = BankDetailChange.objects.get(invoice=invoice)
+    change = BankDetailChange.objects.get(invoice=held)
     assert result.status == BankChangeStatus.HALF_CONFIRMED
     assert (change.iban, change.first_confirmed_by_id) == (KNOWN, alice.pk)
-    assert (invoice.status, invoice.is_held) == (InvoiceStatus.NEEDS_REVIEW, True)
-    assert not VendorBankAccount.objects.filter(iban=OTHER_BANK).exists()
+    assert_still_held(held)
 
 
 def test_one_person_cannot_correct_the_iban_and_release_the_hold_alone(
-    workspace: Workspace,
+    workspace: Workspace, held: Invoice
 ) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
     bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
-    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=KNOWN)
-    confirm_bank_details(invoice_id=invoice.pk, user=alice)
+    Invoice.objects.filter(pk=held.pk).update(supplier_iban=KNOWN)
+    confirm_bank_details(invoice_id=held.pk, user=alice)
 
     with pytest.raises(ReviewError, match="held out of posting"):
-        approve_invoice(invoice=Invoice.objects.get(pk=invoice.pk), user=alice)
+        approve_invoice(invoice=Invoice.objects.get(pk=held.pk), user=alice)
     with pytest.raises(FourEyesError, match="another person must give the second"):
-        confirm_bank_details(invoice_id=invoice.pk, user=alice)
-    second = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+        confirm_bank_details(invoice_id=held.pk, user=alice)
+    second = confirm_bank_details(invoice_id=held.pk, user=bob)
 
-    invoice.refresh_from_db()
-    change = BankDetailChange.objects.get(invoice=invoice)
-    assert second.status == BankChangeStatus.CONFIRMED
-    assert (change.first_confirmed_by_id, change.confirmed_by_id) == (alice.pk, bob.pk)
-    assert (invoice.status, invoice.is_held, invoice.decided_by_id) == (
-        InvoiceStatus.APPROVED,
-        False,
-        bob.pk,
-    )
+    assert_confirmed_by_two(held, second, alice, bob)
 
 
 def test_an_iban_corrected_to_another_new_one_restarts_the_confirmations(
-    workspace: Workspace,
+    workspace: Workspace, held: Invoice
 ) -> None:
     alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
     bob = make_user("bob", workspace=workspace, role=Role.REVIEWER)
-    vendor = trained_vendor(workspace, KNOWN)
-    invoice = routed(workspace, vendor, OTHER_BANK)
-    confirm_bank_details(invoice_id=invoice.pk, user=alice)
-    Invoice.objects.filter(pk=invoice.pk).update(supplier_iban=SAME_BANK)
+    confirm_bank_details(invoice_id=held.pk, user=alice)
+    Invoice.objects.filter(pk=held.pk).update(supplier_iban=SAME_BANK)
 
-    result = confirm_bank_details(invoice_id=invoice.pk, user=bob)
+    result = confirm_bank_details(invoice_id=held.pk, user=bob)
 
-    change = BankDetailChange.objects.get(invoice=invoice)
-    invoice.refresh_from_db()
+    change = BankDetailChange.objects.get(invoice=held)
+    held.refresh_from_db()
     assert (result.status, change.iban, change.code, change.first_confirmed_by_id) == (
         BankChangeStatus.PENDING,
         SAME_BANK,
         "iban_changed",
         None,
     )
-    assert (invoice.is_held, code_of(invoice.hold_reason)) == (True, "iban_changed")
+    assert (held.is_held, code_of(held.hold_reason)) == (True, "iban_changed")
