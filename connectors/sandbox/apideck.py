@@ -101,6 +101,7 @@ class Connection:
 class ApideckEmulator(Emulator):
     name = "apideck"
     custom_fault_kinds = frozenset({"warning"})
+    whole_second_retry_after = True
 
     def __init__(
         self,
@@ -365,61 +366,12 @@ class ApideckEmulator(Emulator):
 
     def _list_files(self, request: Request, params: dict[str, str]) -> Response:
         self._callable_connection(request)
-        folder_id = "root"
-        for key, values in request.query.items():
-            if key.startswith("filter["):
-                if key == "filter[folder_id]":
-                    folder_id = values[0]
-                elif key in ("filter[drive_id]", "filter[shared]"):
-                    raise HttpError(
-                        apideck_error(
-                            400,
-                            "UnsupportedFiltersError",
-                            "Unsupported filters",
-                            f"The filter {key} is not supported by the dropbox connector",
-                        )
-                    )
-                else:
-                    raise HttpError(
-                        apideck_error(
-                            400,
-                            "RequestValidationError",
-                            "Invalid Params",
-                            {"unknown": [{key: "not allowed"}]},
-                        )
-                    )
+        folder_id = _folder_filter(request)
         limit = _limit(request.arg("limit"))
-        sort_by = request.arg("sort[by]")
-        direction = request.arg("sort[direction]") or "asc"
-        if sort_by not in (None, "created_at", "updated_at", "name") or direction not in (
-            "asc",
-            "desc",
-        ):
-            raise HttpError(
-                apideck_error(
-                    400,
-                    "UnsupportedSortFieldError",
-                    "Unsupported sort field",
-                    f"Sorting by {sort_by!r} {direction!r} is not supported",
-                )
-            )
+        sort_by, direction = _sort_order(request)
         root = self._folder_path(folder_id)
-        offset = 0
         cursor_text = request.arg("cursor")
-        if cursor_text:
-            cursor = decode_state(cursor_text)
-            if (
-                cursor is None
-                or cursor.get("service") != "dropbox"
-                or cursor.get("folder") != folder_id
-                or not isinstance(cursor.get("offset"), int)
-            ):
-                raise HttpError(
-                    apideck_error(
-                        400, "InvalidCursorError", "Invalid cursor", "The cursor is not valid"
-                    )
-                )
-            offset = cursor["offset"]
+        offset = _cursor_offset(cursor_text, folder_id)
         nodes = self._children(root)
         if sort_by is not None:
             nodes.sort(
@@ -435,6 +387,11 @@ class ApideckEmulator(Emulator):
             if next_offset is not None
             else None
         )
+        return self._list_envelope(request, page, cursor_text, next_cursor)
+
+    def _list_envelope(
+        self, request: Request, page: list[Node], cursor_text: str | None, next_cursor: str | None
+    ) -> Response:
         fields = request.arg("fields")
         data = [_sparse(self._file_json(node), fields) for node in page]
         current_url = self.url(
@@ -591,76 +548,20 @@ class ApideckEmulator(Emulator):
 
     # --- provider-shaped faults ----------------------------------------------------------------
 
-    def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
-        status = int(fault["status"])
-        retry_after = fault.get("retry_after")
-        headers: list[tuple[str, str]] = []
-        if retry_after is not None:
-            headers.append(("Retry-After", str(int(retry_after))))
-        if "body" in fault:
-            return Response(
-                status=status,
-                body=str(fault["body"]).encode("utf-8"),
-                content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
-                headers=headers,
-            )
-        now_ms = epoch_millis(self.clock.now())
+    def status_fault_response(
+        self,
+        request: Request,
+        fault: Mapping[str, Any],
+        status: int,
+        headers: list[tuple[str, str]],
+    ) -> Response:
         if status == 401:
-            if fault.get("error") == "refresh_recoverable":
-                return apideck_error(
-                    401,
-                    "UnauthorizedError",
-                    "Unauthorized Request",
-                    recoverable_refresh_detail(now_ms),
-                    headers=headers,
-                )
-            if fault.get("error") == "api_key":
-                return apideck_error(
-                    401,
-                    "UnauthorizedError",
-                    "Unauthorized Request",
-                    "Invalid API key",
-                    headers=headers,
-                )
+            detail = self._unauthorized_detail(fault.get("error"))
             return apideck_error(
-                401,
-                "UnauthorizedError",
-                "Unauthorized Request",
-                refresh_failure_detail(now_ms),
-                headers=headers,
-            )
-        if status == 402:
-            return apideck_error(
-                402,
-                "RequestLimitError",
-                "Request Limit Reached",
-                "You have reached your limit of API requests",
-                headers=headers,
+                401, "UnauthorizedError", "Unauthorized Request", detail, headers=headers
             )
         if status == 429:
-            wait = int(retry_after) if retry_after is not None else 60
-            headers += [
-                ("x-downstream-ratelimit-limit", "600"),
-                ("x-downstream-ratelimit-remaining", "0"),
-                ("x-downstream-ratelimit-reset", str(wait)),
-            ]
-            return apideck_error(
-                429,
-                "ConnectorRateLimitError",
-                "Connector Rate Limit Error",
-                {
-                    "context": "The downstream connector rate limit was reached",
-                    "error": {
-                        "error_summary": "too_many_requests/..",
-                        "error": {"reason": {".tag": "too_many_requests"}, "retry_after": wait},
-                    },
-                },
-                headers=headers,
-            )
-        if status == 404:
-            return apideck_error(
-                404, "EntityNotFoundError", "Unknown File", "Not found", headers=headers
-            )
+            return _rate_limited(fault.get("retry_after"), headers)
         if status >= 500:
             return apideck_error(
                 status,
@@ -672,9 +573,17 @@ class ApideckEmulator(Emulator):
                     {"message": REASONS.get(status, "Error"), "detail": None, "code": str(status)}
                 ],
             )
-        return apideck_error(
-            status, "RequestValidationError", "Invalid Params", "Injected error", headers=headers
-        )
+        type_name, message, detail = _INJECTED_ERRORS.get(status, _INJECTED_ERROR)
+        return apideck_error(status, type_name, message, detail, headers=headers)
+
+    def _unauthorized_detail(self, error: Any) -> Any:
+        """An injected 401 carries the refresh-token detail unless ``"error": "api_key"``."""
+        now_ms = epoch_millis(self.clock.now())
+        if error == "refresh_recoverable":
+            return recoverable_refresh_detail(now_ms)
+        if error == "api_key":
+            return "Invalid API key"
+        return refresh_failure_detail(now_ms)
 
     def schema_error_response(self, request: Request, spec: Mapping[str, Any]) -> Response:
         """``{"detail": ..., "status": 400|422, "type_name": ..., "message": ...}``."""
@@ -753,3 +662,103 @@ def _sparse(item: dict[str, Any], fields: str | None) -> dict[str, Any]:
         else:
             result[head] = item[head]
     return result
+
+
+def _folder_filter(request: Request) -> str:
+    """The ``filter[folder_id]`` asked for (``root`` by default); any other filter is refused."""
+    folder_id = "root"
+    for key, values in request.query.items():
+        if not key.startswith("filter["):
+            continue
+        if key == "filter[folder_id]":
+            folder_id = values[0]
+        elif key in ("filter[drive_id]", "filter[shared]"):
+            raise HttpError(
+                apideck_error(
+                    400,
+                    "UnsupportedFiltersError",
+                    "Unsupported filters",
+                    f"The filter {key} is not supported by the dropbox connector",
+                )
+            )
+        else:
+            raise HttpError(
+                apideck_error(
+                    400,
+                    "RequestValidationError",
+                    "Invalid Params",
+                    {"unknown": [{key: "not allowed"}]},
+                )
+            )
+    return folder_id
+
+
+def _sort_order(request: Request) -> tuple[str | None, str]:
+    sort_by = request.arg("sort[by]")
+    direction = request.arg("sort[direction]") or "asc"
+    if sort_by not in (None, "created_at", "updated_at", "name") or direction not in (
+        "asc",
+        "desc",
+    ):
+        raise HttpError(
+            apideck_error(
+                400,
+                "UnsupportedSortFieldError",
+                "Unsupported sort field",
+                f"Sorting by {sort_by!r} {direction!r} is not supported",
+            )
+        )
+    return sort_by, direction
+
+
+def _cursor_offset(cursor_text: str | None, folder_id: str) -> int:
+    """Where a page cursor of this folder's listing starts (0 without a cursor)."""
+    if not cursor_text:
+        return 0
+    cursor = decode_state(cursor_text)
+    if (
+        cursor is None
+        or cursor.get("service") != "dropbox"
+        or cursor.get("folder") != folder_id
+        or not isinstance(cursor.get("offset"), int)
+    ):
+        raise HttpError(
+            apideck_error(400, "InvalidCursorError", "Invalid cursor", "The cursor is not valid")
+        )
+    offset: int = cursor["offset"]
+    return offset
+
+
+# Injected status faults answered with a plain Apideck error: (type_name, message, detail).
+_INJECTED_ERRORS: dict[int, tuple[str, str, str]] = {
+    402: (
+        "RequestLimitError",
+        "Request Limit Reached",
+        "You have reached your limit of API requests",
+    ),
+    404: ("EntityNotFoundError", "Unknown File", "Not found"),
+}
+_INJECTED_ERROR = ("RequestValidationError", "Invalid Params", "Injected error")
+
+
+def _rate_limited(retry_after: Any, headers: list[tuple[str, str]]) -> Response:
+    """Dropbox's rate limit as Apideck passes it on: its downstream headers and error body."""
+    wait = int(retry_after) if retry_after is not None else 60
+    headers += [
+        ("x-downstream-ratelimit-limit", "600"),
+        ("x-downstream-ratelimit-remaining", "0"),
+        ("x-downstream-ratelimit-reset", str(wait)),
+    ]
+    return apideck_error(
+        429,
+        "ConnectorRateLimitError",
+        "Connector Rate Limit Error",
+        {
+            "context": "The downstream connector rate limit was reached",
+            "error": {
+                "error_summary": "too_many_requests/..",
+                "error": {"reason": {".tag": "too_many_requests"}, "retry_after": wait},
+            },
+        },
+        headers=headers,
+    )

@@ -126,6 +126,7 @@ def _header_json(value: Mapping[str, Any]) -> str:
 
 class DropboxEmulator(Emulator):
     name = "dropbox"
+    whole_second_retry_after = True
 
     def __init__(
         self,
@@ -658,24 +659,19 @@ class DropboxEmulator(Emulator):
 
     # --- provider-shaped faults and errors -------------------------------------------------------
 
-    def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
-        status = int(fault["status"])
-        retry_after = fault.get("retry_after")
-        headers = []
-        if retry_after is not None:
-            headers.append(("Retry-After", str(int(retry_after))))
-        if "body" in fault:
-            return text_response(
-                status,
-                str(fault["body"]),
-                headers=headers,
-                content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
-            )
+    def status_fault_response(
+        self,
+        request: Request,
+        fault: Mapping[str, Any],
+        status: int,
+        headers: list[tuple[str, str]],
+    ) -> Response:
         function = request.path.removeprefix("/2/")
         if status == 429:
             if fault.get("plain_text"):
                 return text_response(429, "Too Many Requests", headers=headers)
             reason = str(fault.get("error", "too_many_requests"))
+            retry_after = fault.get("retry_after")
             return json_response(
                 429,
                 {

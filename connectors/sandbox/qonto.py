@@ -110,6 +110,7 @@ class ItemErrorRule:
 
 class QontoEmulator(Emulator):
     name = "qonto"
+    whole_second_retry_after = True
 
     def __init__(
         self,
@@ -715,18 +716,13 @@ class QontoEmulator(Emulator):
 
     # --- provider-shaped faults ---------------------------------------------------------------
 
-    def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
-        status = int(fault["status"])
-        headers: list[tuple[str, str]] = []
-        if fault.get("retry_after") is not None:
-            headers.append(("Retry-After", str(int(fault["retry_after"]))))
-        if "body" in fault:
-            return Response(
-                status=status,
-                body=str(fault["body"]).encode("utf-8"),
-                content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
-                headers=headers,
-            )
+    def status_fault_response(
+        self,
+        request: Request,
+        fault: Mapping[str, Any],
+        status: int,
+        headers: list[tuple[str, str]],
+    ) -> Response:
         code, detail = {
             400: ("bad_request", "Bad request"),
             401: ("unauthorized", "Invalid credentials"),

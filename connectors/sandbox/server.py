@@ -152,6 +152,8 @@ class Emulator:
 
     name: ClassVar[str] = "emulator"
     custom_fault_kinds: ClassVar[frozenset[str]] = frozenset()
+    # The providers send ``Retry-After`` in whole seconds (HTTP's delay-seconds).
+    whole_second_retry_after: ClassVar[bool] = False
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None):
         self.host = loopback_address(host)
@@ -318,10 +320,14 @@ class Emulator:
         return bound
 
     def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
+        """A ``{"status": ...}`` fault: its ``body`` verbatim, else the provider's error for
+        that status (:meth:`status_fault_response`); ``retry_after`` sets ``Retry-After``."""
         status = int(fault["status"])
         headers = []
         if fault.get("retry_after") is not None:
-            headers.append(("Retry-After", _seconds_header(fault["retry_after"])))
+            seconds = fault["retry_after"]
+            value = str(int(seconds)) if self.whole_second_retry_after else _seconds_header(seconds)
+            headers.append(("Retry-After", value))
         if "body" in fault:
             return text_response(
                 status,
@@ -329,6 +335,15 @@ class Emulator:
                 headers=headers,
                 content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
             )
+        return self.status_fault_response(request, fault, status, headers)
+
+    def status_fault_response(
+        self,
+        request: Request,
+        fault: Mapping[str, Any],
+        status: int,
+        headers: list[tuple[str, str]],
+    ) -> Response:
         return json_response(status, {"error": f"injected {status}"}, headers=headers)
 
     def schema_error_response(self, request: Request, spec: Mapping[str, Any]) -> Response:
