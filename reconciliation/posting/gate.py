@@ -41,6 +41,7 @@ from django.db.models import Q
 
 from reconciliation.invoices.reasons import Reason, code_of, sentence
 from reconciliation.models import (
+    BankDetailChange,
     Decision,
     DecisionAction,
     Invoice,
@@ -54,7 +55,7 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.money import format_money
-from reconciliation.posting.leases import holds
+from reconciliation.posting.leases import locked_if_held
 from reconciliation.posting.lookup import sent_before
 from reconciliation.posting.state import Window
 from reconciliation.text.identifiers import compact_vat_id, iban_key
@@ -93,8 +94,9 @@ def gate_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
     going: list[Invoice] = []
     sent = sent_before([invoice.pk for invoice in invoices])
     for invoice in invoices:
-        if open_change(invoice.pk) is not None:
-            _back_to_review(window, invoice)
+        change = open_change(invoice.pk)
+        if change is not None:
+            _back_to_review(window, invoice, change)
             continue
         hit = find_hit(window.workspace, invoice) if invoice.pk not in sent else None
         if hit is None:
@@ -273,38 +275,53 @@ def _same_supplier(invoice: Invoice, other: Invoice) -> bool:
 # --- acting on a hit ------------------------------------------------------------------------
 
 
-def _locked(window: Window, invoice: Invoice) -> Invoice | None:
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if not holds(window, locked):
-        window.tally.lost_leases += 1
-        return None
-    return locked
-
-
 def _hold(window: Window, invoice: Invoice, hit: GateHit) -> None:
+    if _hold_in_window(window, invoice, hit.reason.text, code=hit.reason.code, hit=hit):
+        logger.info("posting gate: invoice %s held: %s", invoice.pk, hit.reason.text)
+        window.tally.add_cause("held before posting (possible_double_payment)")
+
+
+def _back_to_review(window: Window, invoice: Invoice, change: BankDetailChange) -> None:
+    _hold_in_window(
+        window,
+        invoice,
+        change.reason,
+        code=change.code,
+        why=f"Not posted: its bank details wait for two confirmations. {change.reason}",
+    )
+
+
+def _hold_in_window(
+    window: Window,
+    invoice: Invoice,
+    shown: str,
+    *,
+    code: str,
+    why: str = "",
+    hit: GateHit | None = None,
+) -> bool:
+    """Hold a claimed invoice for a person (`shown` on its page; `why` recorded, `shown` when
+    empty), with the double-charge flag of a gate hit. False when the lease was lost."""
     with transaction.atomic():
-        locked = _locked(window, invoice)
+        locked = locked_if_held(window, invoice)
         if locked is None:
-            return
-        locked.probe_to_review([hit.reason.text])
-        locked.hold(hit.reason.text)
+            return False
+        locked.probe_to_review([shown])
+        locked.hold(shown)
         locked.save()
-        match = _hit_match(locked, hit)
         Decision.record(
             workspace=locked.workspace_id,
             action=DecisionAction.HOLD,
             actor=None,
             invoice=locked,
             document=locked.document_id,
-            match=match,
+            match=None if hit is None else _hit_match(locked, hit),
             before={"status": InvoiceStatus.POSTING},
-            after={"status": locked.status, "is_held": True, "code": hit.reason.code},
-            reason=hit.reason.text,
+            after={"status": locked.status, "is_held": True, "code": code},
+            reason=why or shown,
         )
-    logger.info("posting gate: invoice %s held: %s", invoice.pk, hit.reason.text)
     window.tally.probe_review += 1
-    cause = "held before posting (possible_double_payment)"
-    window.tally.causes[cause] = window.tally.causes.get(cause, 0) + 1
+    return True
 
 
 def _hit_match(invoice: Invoice, hit: GateHit) -> Match:
@@ -333,28 +350,6 @@ def _hit_match(invoice: Invoice, hit: GateHit) -> Match:
         matched_amount=invoice.total_amount,
         matched_currency=invoice.currency,
     )
-
-
-def _back_to_review(window: Window, invoice: Invoice) -> None:
-    change = open_change(invoice.pk)
-    with transaction.atomic():
-        locked = _locked(window, invoice)
-        if locked is None or change is None:
-            return
-        locked.probe_to_review([change.reason])
-        locked.hold(change.reason)
-        locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.HOLD,
-            actor=None,
-            invoice=locked,
-            document=locked.document_id,
-            before={"status": InvoiceStatus.POSTING},
-            after={"status": locked.status, "is_held": True, "code": change.code},
-            reason=f"Not posted: its bank details wait for two confirmations. {change.reason}",
-        )
-    window.tally.probe_review += 1
 
 
 def is_gate_hit(match: Match) -> bool:

@@ -75,6 +75,16 @@ def holds(window: Window, invoice: Invoice) -> bool:
     return invoice.status == InvoiceStatus.POSTING and invoice.lease_owner == window.worker_id
 
 
+def locked_if_held(window: Window, invoice: Invoice) -> Invoice | None:
+    """The invoice locked (inside the caller's transaction), if this worker still holds it;
+    otherwise None, counted as a lost lease."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not holds(window, locked):
+        window.tally.lost_leases += 1
+        return None
+    return locked
+
+
 def release(
     invoice_id: int,
     *,

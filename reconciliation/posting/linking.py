@@ -19,7 +19,7 @@ from reconciliation.models import (
     InvoiceStatus,
     QontoSupplierInvoice,
 )
-from reconciliation.posting.leases import holds
+from reconciliation.posting.leases import locked_if_held
 from reconciliation.posting.lookup import sent_before
 from reconciliation.posting.probe import (
     ProbeResult,
@@ -72,20 +72,11 @@ def probe_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
     return going
 
 
-def _apply(window: Window, invoice: Invoice) -> Invoice | None:
-    """The invoice locked, if this worker still holds it."""
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if not holds(window, locked):
-        window.tally.lost_leases += 1
-        return None
-    return locked
-
-
 def _link_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> None:
     best = result.best
     assert best is not None
     with transaction.atomic():
-        locked = _apply(window, invoice)
+        locked = locked_if_held(window, invoice)
         if locked is None:
             return
         locked.qonto_probe = _probe_json(result, outcome="linked")
@@ -110,7 +101,7 @@ def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> 
     best = result.best
     assert best is not None
     with transaction.atomic():
-        locked = _apply(window, invoice)
+        locked = locked_if_held(window, invoice)
         if locked is None:
             return
         locked.qonto_probe = _probe_json(result, outcome="review")
@@ -137,7 +128,7 @@ def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> 
 
 def _wait_for_mirror(window: Window, invoice: Invoice) -> None:
     with transaction.atomic():
-        locked = _apply(window, invoice)
+        locked = locked_if_held(window, invoice)
         if locked is None:
             return
         locked.mark_as_failed(
@@ -148,8 +139,7 @@ def _wait_for_mirror(window: Window, invoice: Invoice) -> None:
         locked.last_error_code = "probe_failed"
         locked.save()
     window.tally.failed += 1
-    cause = "failed, retried next window (probe_failed)"
-    window.tally.causes[cause] = window.tally.causes.get(cause, 0) + 1
+    window.tally.add_cause("failed, retried next window (probe_failed)")
 
 
 def _probe_json(result: ProbeResult, *, outcome: str) -> dict[str, object]:

@@ -200,8 +200,7 @@ def settle(window: Window, settlements: Iterable[Settlement]) -> None:
                 if settlement.counter == "resolved_by_lookup":
                     window.tally.posted += 1
             if settlement.cause:
-                causes = window.tally.causes
-                causes[settlement.cause] = causes.get(settlement.cause, 0) + 1
+                window.tally.add_cause(settlement.cause)
 
 
 def record_posting(invoice: Invoice, file_name: str) -> None:

@@ -51,6 +51,9 @@ class Tally:
     #: "rejected by Qonto (invalid)" → count, for the report's error lines.
     causes: dict[str, int] = field(default_factory=dict)
 
+    def add_cause(self, cause: str) -> None:
+        self.causes[cause] = self.causes.get(cause, 0) + 1
+
 
 @dataclass
 class Window:
