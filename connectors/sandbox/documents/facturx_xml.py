@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from connectors.sandbox.documents.model import InvoiceSpec, Party
+from connectors.sandbox.documents.model import InvoiceSpec, LineItem, Party, TaxLine
 
 FACTURX_FILENAME = "factur-x.xml"
 BASIC_GUIDELINE = "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic"
@@ -69,52 +69,58 @@ def _party(tag: str, party: Party) -> str:
     return "".join(parts)
 
 
-def build_cii_xml(spec: InvoiceSpec) -> bytes:
-    """The invoice as a Factur-X BASIC CrossIndustryInvoice document (UTF-8 bytes)."""
+def _line_item(number: int, line: LineItem, reverse_charge: bool) -> str:
+    return (
+        "<ram:IncludedSupplyChainTradeLineItem>"
+        "<ram:AssociatedDocumentLineDocument>"
+        f"<ram:LineID>{number}</ram:LineID>"
+        "</ram:AssociatedDocumentLineDocument>"
+        "<ram:SpecifiedTradeProduct>"
+        f"<ram:Name>{escape(line.description)}</ram:Name>"
+        "</ram:SpecifiedTradeProduct>"
+        "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
+        f"<ram:ChargeAmount>{_amount(line.unit_price)}</ram:ChargeAmount>"
+        "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+        "<ram:SpecifiedLineTradeDelivery>"
+        f'<ram:BilledQuantity unitCode="C62">{abs(line.quantity):.4f}</ram:BilledQuantity>'
+        "</ram:SpecifiedLineTradeDelivery>"
+        "<ram:SpecifiedLineTradeSettlement>"
+        "<ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode>"
+        f"<ram:CategoryCode>{_category(line.tax_rate, reverse_charge)}</ram:CategoryCode>"
+        f"<ram:RateApplicablePercent>{_rate(line.tax_rate)}</ram:RateApplicablePercent>"
+        "</ram:ApplicableTradeTax>"
+        "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
+        f"<ram:LineTotalAmount>{_amount(line.net)}</ram:LineTotalAmount>"
+        "</ram:SpecifiedTradeSettlementLineMonetarySummation>"
+        "</ram:SpecifiedLineTradeSettlement>"
+        "</ram:IncludedSupplyChainTradeLineItem>"
+    )
+
+
+def _trade_tax(tax_line: TaxLine, reverse_charge: bool) -> str:
+    exemption = ""
+    if tax_line.rate == 0 and reverse_charge:
+        exemption = "<ram:ExemptionReason>Reverse charge</ram:ExemptionReason>"
+    return (
+        "<ram:ApplicableTradeTax>"
+        f"<ram:CalculatedAmount>{_amount(tax_line.tax)}</ram:CalculatedAmount>"
+        "<ram:TypeCode>VAT</ram:TypeCode>"
+        f"{exemption}"
+        f"<ram:BasisAmount>{_amount(tax_line.base)}</ram:BasisAmount>"
+        f"<ram:CategoryCode>{_category(tax_line.rate, reverse_charge)}</ram:CategoryCode>"
+        f"<ram:RateApplicablePercent>{_rate(tax_line.rate)}</ram:RateApplicablePercent>"
+        "</ram:ApplicableTradeTax>"
+    )
+
+
+def _header_settlement(spec: InvoiceSpec, reverse_charge: bool) -> str:
+    """The ApplicableHeaderTradeSettlement element: reference, currency, IBAN, taxes, due date,
+    totals and the credited invoice, in the XSD's order (optional parts left out when unset)."""
     totals = spec.totals()
-    reverse_charge = spec.tax_note is not None
-    type_code = "381" if spec.is_credit_note else "380"
-    lines = []
-    for number, line in enumerate(spec.lines, start=1):
-        lines.append(
-            "<ram:IncludedSupplyChainTradeLineItem>"
-            "<ram:AssociatedDocumentLineDocument>"
-            f"<ram:LineID>{number}</ram:LineID>"
-            "</ram:AssociatedDocumentLineDocument>"
-            "<ram:SpecifiedTradeProduct>"
-            f"<ram:Name>{escape(line.description)}</ram:Name>"
-            "</ram:SpecifiedTradeProduct>"
-            "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>"
-            f"<ram:ChargeAmount>{_amount(line.unit_price)}</ram:ChargeAmount>"
-            "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
-            "<ram:SpecifiedLineTradeDelivery>"
-            f'<ram:BilledQuantity unitCode="C62">{abs(line.quantity):.4f}</ram:BilledQuantity>'
-            "</ram:SpecifiedLineTradeDelivery>"
-            "<ram:SpecifiedLineTradeSettlement>"
-            "<ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode>"
-            f"<ram:CategoryCode>{_category(line.tax_rate, reverse_charge)}</ram:CategoryCode>"
-            f"<ram:RateApplicablePercent>{_rate(line.tax_rate)}</ram:RateApplicablePercent>"
-            "</ram:ApplicableTradeTax>"
-            "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
-            f"<ram:LineTotalAmount>{_amount(line.net)}</ram:LineTotalAmount>"
-            "</ram:SpecifiedTradeSettlementLineMonetarySummation>"
-            "</ram:SpecifiedLineTradeSettlement>"
-            "</ram:IncludedSupplyChainTradeLineItem>"
-        )
-    taxes = []
-    for tax_line in totals.taxes:
-        exemption = ""
-        if tax_line.rate == 0 and reverse_charge:
-            exemption = "<ram:ExemptionReason>Reverse charge</ram:ExemptionReason>"
-        taxes.append(
-            "<ram:ApplicableTradeTax>"
-            f"<ram:CalculatedAmount>{_amount(tax_line.tax)}</ram:CalculatedAmount>"
-            "<ram:TypeCode>VAT</ram:TypeCode>"
-            f"{exemption}"
-            f"<ram:BasisAmount>{_amount(tax_line.base)}</ram:BasisAmount>"
-            f"<ram:CategoryCode>{_category(tax_line.rate, reverse_charge)}</ram:CategoryCode>"
-            f"<ram:RateApplicablePercent>{_rate(tax_line.rate)}</ram:RateApplicablePercent>"
-            "</ram:ApplicableTradeTax>"
+    payment_reference = ""
+    if spec.payment_reference:
+        payment_reference = (
+            f"<ram:PaymentReference>{escape(spec.payment_reference)}</ram:PaymentReference>"
         )
     payment_means = ""
     if spec.supplier.iban:
@@ -124,11 +130,6 @@ def build_cii_xml(spec: InvoiceSpec) -> bytes:
             f"<ram:IBANID>{spec.supplier.iban}</ram:IBANID>"
             "</ram:PayeePartyCreditorFinancialAccount>"
             "</ram:SpecifiedTradeSettlementPaymentMeans>"
-        )
-    payment_reference = ""
-    if spec.payment_reference:
-        payment_reference = (
-            f"<ram:PaymentReference>{escape(spec.payment_reference)}</ram:PaymentReference>"
         )
     terms = ""
     if spec.due_date:
@@ -144,6 +145,34 @@ def build_cii_xml(spec: InvoiceSpec) -> bytes:
             f"<ram:IssuerAssignedID>{escape(spec.credited_invoice_number)}</ram:IssuerAssignedID>"
             "</ram:InvoiceReferencedDocument>"
         )
+    taxes = "".join(_trade_tax(tax_line, reverse_charge) for tax_line in totals.taxes)
+    return (
+        "<ram:ApplicableHeaderTradeSettlement>"
+        f"{payment_reference}"
+        f"<ram:InvoiceCurrencyCode>{spec.currency}</ram:InvoiceCurrencyCode>"
+        f"{payment_means}"
+        f"{taxes}"
+        f"{terms}"
+        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"<ram:LineTotalAmount>{_amount(totals.net)}</ram:LineTotalAmount>"
+        f"<ram:TaxBasisTotalAmount>{_amount(totals.net)}</ram:TaxBasisTotalAmount>"
+        f'<ram:TaxTotalAmount currencyID="{spec.currency}">'
+        f"{_amount(totals.tax)}</ram:TaxTotalAmount>"
+        f"<ram:GrandTotalAmount>{_amount(totals.total)}</ram:GrandTotalAmount>"
+        f"<ram:DuePayableAmount>{_amount(totals.total)}</ram:DuePayableAmount>"
+        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"{document_reference}"
+        "</ram:ApplicableHeaderTradeSettlement>"
+    )
+
+
+def build_cii_xml(spec: InvoiceSpec) -> bytes:
+    """The invoice as a Factur-X BASIC CrossIndustryInvoice document (UTF-8 bytes)."""
+    reverse_charge = spec.tax_note is not None
+    type_code = "381" if spec.is_credit_note else "380"
+    lines = "".join(
+        _line_item(number, line, reverse_charge) for number, line in enumerate(spec.lines, start=1)
+    )
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<rsm:CrossIndustryInvoice {_NAMESPACES}>"
@@ -156,28 +185,13 @@ def build_cii_xml(spec: InvoiceSpec) -> bytes:
         f"<ram:IssueDateTime>{_date(spec.issue_date)}</ram:IssueDateTime>"
         "</rsm:ExchangedDocument>"
         "<rsm:SupplyChainTradeTransaction>"
-        f"{''.join(lines)}"
+        f"{lines}"
         "<ram:ApplicableHeaderTradeAgreement>"
         f"{_party('SellerTradeParty', spec.supplier)}"
         f"{_party('BuyerTradeParty', spec.buyer)}"
         "</ram:ApplicableHeaderTradeAgreement>"
         "<ram:ApplicableHeaderTradeDelivery/>"
-        "<ram:ApplicableHeaderTradeSettlement>"
-        f"{payment_reference}"
-        f"<ram:InvoiceCurrencyCode>{spec.currency}</ram:InvoiceCurrencyCode>"
-        f"{payment_means}"
-        f"{''.join(taxes)}"
-        f"{terms}"
-        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
-        f"<ram:LineTotalAmount>{_amount(totals.net)}</ram:LineTotalAmount>"
-        f"<ram:TaxBasisTotalAmount>{_amount(totals.net)}</ram:TaxBasisTotalAmount>"
-        f'<ram:TaxTotalAmount currencyID="{spec.currency}">'
-        f"{_amount(totals.tax)}</ram:TaxTotalAmount>"
-        f"<ram:GrandTotalAmount>{_amount(totals.total)}</ram:GrandTotalAmount>"
-        f"<ram:DuePayableAmount>{_amount(totals.total)}</ram:DuePayableAmount>"
-        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
-        f"{document_reference}"
-        "</ram:ApplicableHeaderTradeSettlement>"
+        f"{_header_settlement(spec, reverse_charge)}"
         "</rsm:SupplyChainTradeTransaction>"
         "</rsm:CrossIndustryInvoice>\n"
     )
