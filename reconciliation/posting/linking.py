@@ -4,6 +4,7 @@ Every link and every "post anyway" is recorded as a decision."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,55 +76,76 @@ def probe_chunk(window: Window, invoices: list[Invoice]) -> list[Invoice]:
 def _link_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> None:
     best = result.best
     assert best is not None
-    with transaction.atomic():
-        locked = locked_if_held(window, invoice)
-        if locked is None:
-            return
-        locked.qonto_probe = _probe_json(result, outcome="linked")
-        locked.mark_as_linked(best.qonto_id)
-        locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.LINK_QONTO,
-            actor=None,
-            invoice=locked,
-            document=locked.document_id,
-            before={"status": InvoiceStatus.POSTING},
-            after={"status": locked.status, "qonto_id": best.qonto_id, "score": best.score},
-            reason=f"Qonto already had this invoice (supplier invoice {best.qonto_id}, "
-            f"{best.score}/100 ≥ {result.threshold}: {', '.join(best.reasons)}). Linked to it; "
-            "nothing was uploaded.",
-        )
-    window.tally.linked += 1
+    linked = _act_on_probe(
+        window,
+        invoice,
+        result,
+        outcome="linked",
+        move=lambda locked: locked.mark_as_linked(best.qonto_id),
+        action=DecisionAction.LINK_QONTO,
+        after={"qonto_id": best.qonto_id, "score": best.score},
+        reason=f"Qonto already had this invoice (supplier invoice {best.qonto_id}, "
+        f"{best.score}/100 ≥ {result.threshold}: {', '.join(best.reasons)}). Linked to it; "
+        "nothing was uploaded.",
+    )
+    if linked:
+        window.tally.linked += 1
 
 
 def _review_in_window(window: Window, invoice: Invoice, result: ProbeResult) -> None:
     best = result.best
     assert best is not None
+    reason = sentence(
+        "qonto_candidates",
+        detail=f"{len(result.candidates)} entr"
+        f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
+        f"(links at {result.threshold}). Link one, or post anyway.",
+    ).text
+    sent_to_review = _act_on_probe(
+        window,
+        invoice,
+        result,
+        outcome="review",
+        move=lambda locked: locked.probe_to_review([reason]),
+        action=DecisionAction.ROUTE,
+        after={"candidates": [c.qonto_id for c in result.candidates]},
+        reason=reason,
+    )
+    if sent_to_review:
+        window.tally.probe_review += 1
+
+
+def _act_on_probe(
+    window: Window,
+    invoice: Invoice,
+    result: ProbeResult,
+    *,
+    outcome: str,
+    move: Callable[[Invoice], None],
+    action: DecisionAction,
+    after: dict[str, object],
+    reason: str,
+) -> bool:
+    """Apply the probe's outcome to a claimed invoice and record it; False when the lease was
+    lost meanwhile."""
     with transaction.atomic():
         locked = locked_if_held(window, invoice)
         if locked is None:
-            return
-        locked.qonto_probe = _probe_json(result, outcome="review")
-        reason = sentence(
-            "qonto_candidates",
-            detail=f"{len(result.candidates)} entr"
-            f"{'y' if len(result.candidates) == 1 else 'ies'} scoring {best.score}/100 "
-            f"(links at {result.threshold}). Link one, or post anyway.",
-        ).text
-        locked.probe_to_review([reason])
+            return False
+        locked.qonto_probe = _probe_json(result, outcome=outcome)
+        move(locked)
         locked.save()
         Decision.record(
             workspace=locked.workspace_id,
-            action=DecisionAction.ROUTE,
+            action=action,
             actor=None,
             invoice=locked,
             document=locked.document_id,
             before={"status": InvoiceStatus.POSTING},
-            after={"status": locked.status, "candidates": [c.qonto_id for c in result.candidates]},
+            after={"status": locked.status, **after},
             reason=reason,
         )
-    window.tally.probe_review += 1
+    return True
 
 
 def _wait_for_mirror(window: Window, invoice: Invoice) -> None:
