@@ -73,6 +73,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--dispatch", action="store_true", help="with --reuse: time the scheduler's minute too"
     )
+    parser.add_argument(
+        "--explain-ms", type=float, default=GOAL_MS / 3, help="explain pages with more DB time"
+    )
+    parser.add_argument(
+        "--only", default="", help="measure only the pages whose label contains this (no export)"
+    )
     return parser.parse_args()
 
 
@@ -232,7 +238,9 @@ def _export(client: Any, workspace_id: int) -> tuple[float, int]:
     return elapsed, response.content.count(b"\n") - 1
 
 
-def _measure(small: int, large: int, repeat: int) -> tuple[list[PageResult], tuple[float, int]]:
+def _measure(
+    small: int, large: int, arguments: argparse.Namespace
+) -> tuple[list[PageResult], tuple[float, int]]:
     from django.test import Client
 
     small_client, large_client = Client(), Client()
@@ -240,8 +248,10 @@ def _measure(small: int, large: int, repeat: int) -> tuple[list[PageResult], tup
     large_client.force_login(_member(large, "bench-large"))
     results = []
     for (label, small_url), (_, url) in zip(pages(small), pages(large), strict=True):
+        if arguments.only not in label:
+            continue
         _, small_count, _ = _time(small_client, small_url, 1)
-        timings, count, queries = _time(large_client, url, repeat)
+        timings, count, queries = _time(large_client, url, arguments.repeat)
         walls = [t.wall for t in timings]
         result = PageResult(
             label,
@@ -259,9 +269,9 @@ def _measure(small: int, large: int, repeat: int) -> tuple[list[PageResult], tup
             f"  queries {small_count}/{count}",
             flush=True,
         )
-        if result.db > GOAL_MS / 3:
+        if result.db > arguments.explain_ms:
             _explain(queries, label)
-    return results, _export(large_client, large)
+    return results, (_export(large_client, large) if not arguments.only else (0.0, 0))
 
 
 def _report(results: list[PageResult], export: tuple[float, int], sizes: str) -> int:
@@ -323,7 +333,7 @@ def main() -> int:
         f"workspace, {arguments.others} others"
     )
     print(f"\nMeasuring ({arguments.repeat} requests a page after one warm-up), {sizes}")
-    results, export = _measure(small, large, arguments.repeat)
+    results, export = _measure(small, large, arguments)
     verdict = _report(results, export, sizes)
     if not arguments.reuse:
         print(dispatch_table)

@@ -367,3 +367,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not env.bo
 ):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
+# Well's tables live in memory or on SSD, where a random page costs about what a sequential one
+# does; with PostgreSQL's default (4, for spinning disks) the planner reads every document of a
+# workspace rather than fetch the review queue's few by key (bench-admin: 26 ms against 1 ms).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _page_cost = env.float("DB_RANDOM_PAGE_COST", default=1.1)
+    _options = f"{_db_options.get('options', '')} -c random_page_cost={_page_cost}"
+    _db_options["options"] = _options.strip()

@@ -316,7 +316,15 @@ class Match(TenantModel):
                 name="match_unique_double_charge",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "kind", "status"])]
+        indexes = [
+            models.Index(fields=["workspace", "kind", "status"]),
+            # The review queue's proposals (double charges, candidates) by document.
+            models.Index(
+                fields=["document"],
+                condition=models.Q(status="proposed"),
+                name="match_proposed_document",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()}, {self.score}%)"

@@ -133,6 +133,12 @@ class Document(TenantModel):
             models.Index(fields=["workspace", "status"]),
             models.Index(fields=["workspace", "content_hash"]),
             models.Index(fields=["workspace", "kind", "status"]),
+            # The few documents sent to review without an invoice (the review queue).
+            models.Index(
+                fields=["workspace"],
+                condition=~models.Q(review_reason=""),
+                name="document_review_reason",
+            ),
         ]
 
     def __str__(self) -> str:
