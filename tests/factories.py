@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from reconciliation.models import (
     Receivable,
     Role,
     Side,
+    SyncKind,
+    SyncRun,
     Transaction,
     TransactionStatus,
     Vendor,
@@ -143,3 +145,17 @@ def make_match(workspace: Workspace, **fields: Any) -> Match:
     fields.setdefault("kind", MatchKind.CONFIRMATION_DEBIT)
     fields.setdefault("score", Decimal("60.00"))
     return Match.objects.create(workspace=workspace, **fields)
+
+
+def make_sync_run(
+    workspace: Workspace,
+    connection: Connection | None = None,
+    *,
+    minutes_ago: float = 0,
+    **fields: Any,
+) -> SyncRun:
+    """A sync run (of files unless ``kind`` says otherwise) started ``minutes_ago``; running unless
+    ``status`` says otherwise."""
+    fields.setdefault("kind", SyncKind.FILES)
+    fields.setdefault("started_at", timezone.now() - timedelta(minutes=minutes_ago))
+    return SyncRun.objects.create(workspace=workspace, connection=connection, **fields)

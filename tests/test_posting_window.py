@@ -23,12 +23,11 @@ from reconciliation.models import (
     PostOutcome,
     Provider,
     SyncKind,
-    SyncRun,
     SyncStatus,
     Workspace,
 )
 from reconciliation.posting import post_approved, release_expired_leases, upload_file_name
-from tests.factories import make_connection
+from tests.factories import make_connection, make_sync_run
 from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +40,7 @@ def test_no_post_while_a_folder_sync_runs(
 ) -> None:
     [pk] = seed_invoices(workspace, 1)
     dropbox = make_connection(workspace, Provider.DROPBOX)
-    SyncRun.objects.create(workspace=workspace, connection=dropbox, kind=SyncKind.FILES)
+    make_sync_run(workspace, dropbox)
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
@@ -69,13 +68,7 @@ def test_these_runs_do_not_hold_posting_back(
 ) -> None:
     [pk] = seed_invoices(workspace, 1)
     source = make_connection(workspace, Provider.DROPBOX) if kind == SyncKind.FILES else qonto
-    SyncRun.objects.create(
-        workspace=workspace,
-        connection=source,
-        kind=kind,
-        status=status,
-        started_at=timezone.now() - age,
-    )
+    make_sync_run(workspace, source, kind=kind, status=status, started_at=timezone.now() - age)
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
@@ -89,9 +82,7 @@ def test_another_workspace_sync_does_not_hold_posting_back(
     from tests.factories import make_workspace
 
     other = make_workspace("Other SARL")
-    SyncRun.objects.create(
-        workspace=other, connection=make_connection(other, Provider.DROPBOX), kind=SyncKind.FILES
-    )
+    make_sync_run(other, make_connection(other, Provider.DROPBOX))
     seed_invoices(workspace, 1)
 
     assert post_approved(workspace_id=workspace.pk, worker_id="worker-a").posted == 1

@@ -25,8 +25,6 @@ from reconciliation.models import (
     MatchKind,
     MatchStatus,
     Role,
-    SyncKind,
-    SyncRun,
     Vendor,
     Workspace,
 )
@@ -36,6 +34,7 @@ from tests.factories import (
     make_document,
     make_invoice,
     make_match,
+    make_sync_run,
     make_transaction,
     make_user,
     make_vendor,
@@ -94,11 +93,8 @@ def _tenant(name: str) -> Tenant:
         settled_invoice=settled,
         score=Decimal(100),
     )
-    SyncRun.objects.create(
-        workspace=workspace,
-        connection=make_connection(workspace, account_label=f"Dropbox {marker}"),
-        kind=SyncKind.FILES,
-        files_seen=4242,
+    make_sync_run(
+        workspace, make_connection(workspace, account_label=f"Dropbox {marker}"), files_seen=4242
     )
     return Tenant(workspace, marker, vendor, invoice, confirmation, candidate, double_charge, held)
 

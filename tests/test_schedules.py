@@ -14,9 +14,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from reconciliation.dispatch import DispatchReport, dispatch_due_work
-from reconciliation.models import DocumentStatus, Provider, SyncKind, SyncRun, SyncStatus, Workspace
+from reconciliation.models import DocumentStatus, Provider, SyncKind, SyncStatus, Workspace
 from reconciliation.schedules import SCHEDULES
-from tests.factories import make_connection, make_document, make_workspace
+from tests.factories import make_connection, make_document, make_sync_run, make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +52,7 @@ def test_dispatch_queues_the_polls_that_are_due(
     )
     capped = make_connection(workspace, Provider.APIDECK, watched_folder="root")
     for minutes in (55, 45, 35, 25):
-        SyncRun.objects.create(
-            workspace=workspace,
-            connection=capped,
-            kind=SyncKind.FILES,
-            status=SyncStatus.SUCCEEDED,
-            started_at=timezone.now() - timedelta(minutes=minutes),
-        )
+        make_sync_run(workspace, capped, minutes_ago=minutes, status=SyncStatus.SUCCEEDED)
     with django_capture_on_commit_callbacks(execute=False) as queued:
         report = dispatch_due_work()
     assert report.polls_queued == [due.pk]
@@ -71,12 +65,7 @@ def _seed_workspaces(count: int) -> None:
         workspace = make_workspace(f"Dispatch {index}")
         make_connection(workspace, Provider.DROPBOX, watched_folder=f"/w{index}")
         make_connection(workspace, Provider.QONTO)
-        SyncRun.objects.create(
-            workspace=workspace,
-            kind=SyncKind.POSTING,
-            status=SyncStatus.SUCCEEDED,
-            started_at=timezone.now() - timedelta(minutes=1),
-        )
+        make_sync_run(workspace, kind=SyncKind.POSTING, status=SyncStatus.SUCCEEDED, minutes_ago=1)
 
 
 def _dispatch_queries(django_capture_on_commit_callbacks: Any) -> tuple[int, DispatchReport]:

@@ -22,14 +22,13 @@ from reconciliation.models import (
     PostOutcome,
     Provider,
     Role,
-    SyncKind,
-    SyncRun,
     SyncStatus,
     Workspace,
 )
 from tests.factories import (
     make_connection,
     make_invoice,
+    make_sync_run,
     make_workspace,
 )
 from tests.helpers import client_for
@@ -161,13 +160,12 @@ def test_reconnect_button_when_qonto_needs_reauth(
 def test_sync_failures_are_grouped_too(workspace: Workspace) -> None:
     dropbox = make_connection(workspace, Provider.DROPBOX)
     for minutes in (1, 2):
-        SyncRun.objects.create(
-            workspace=workspace,
-            connection=dropbox,
-            kind=SyncKind.FILES,
+        make_sync_run(
+            workspace,
+            dropbox,
+            minutes_ago=minutes,
             status=SyncStatus.FAILED,
             error="dropbox: server error (HTTP 503)\nmore detail",
-            started_at=timezone.now() - timedelta(minutes=minutes),
         )
     client = client_for(workspace, Role.REVIEWER)
 

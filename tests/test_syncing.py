@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.sandbox import Sandbox
+from connectors.sandbox import DropboxEmulator, Sandbox
 from reconciliation.intake.folder_polls import (
     SyncNotAllowedError,
     is_due,
@@ -26,6 +26,7 @@ from reconciliation.models import (
     SyncStatus,
     Workspace,
 )
+from tests.factories import make_sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -83,29 +84,47 @@ def test_first_poll_stores_every_pdf_once(
     assert dropbox.sync_lease_until is None
 
 
-def test_next_poll_reads_only_changes(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox
-) -> None:
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/a.pdf", _pdf("a"))
-    sync_file_connection(connection_id=dropbox.pk)
-    emulator.put_file("/Invoices/new.pdf", _pdf("new"))
-    second = sync_file_connection(connection_id=dropbox.pk)
-    assert (second.files_seen, second.files_new) == (1, 1)
-    assert _names(workspace) == ["a.pdf", "new.pdf"]
-
-
-def test_cursor_reset_relists_without_duplicates(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox
-) -> None:
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/a.pdf", _pdf("a"))
-    sync_file_connection(connection_id=dropbox.pk)
+def _reset_cursors(dropbox: Connection, emulator: DropboxEmulator) -> None:
     emulator.reset_cursors()
-    emulator.put_file("/Invoices/b.pdf", _pdf("b"))
+
+
+def _lose_the_saved_cursor(dropbox: Connection, emulator: DropboxEmulator) -> None:
+    # As if the worker died after storing the page but before saving the cursor after it.
+    Connection.objects.filter(pk=dropbox.pk).update(cursor="")
+
+
+@pytest.mark.parametrize(
+    ("between_polls", "seen_new_skipped", "cursor_reset"),
+    [
+        pytest.param(None, (1, 1, 0), None, id="next_poll_reads_only_changes"),
+        pytest.param(_reset_cursors, (2, 1, 1), True, id="cursor_reset_relists_without_duplicates"),
+        pytest.param(
+            _lose_the_saved_cursor,
+            (2, 1, 1),
+            None,
+            id="crash_after_storing_a_page_rereads_it_without_duplicates",
+        ),
+    ],
+)
+def test_a_second_poll_stores_only_the_new_file(
+    workspace: Workspace,
+    dropbox: Connection,
+    dropbox_emulator: DropboxEmulator,
+    between_polls: Callable[[Connection, DropboxEmulator], None] | None,
+    seen_new_skipped: tuple[int, int, int],
+    cursor_reset: bool | None,
+) -> None:
+    dropbox_emulator.put_file("/Invoices/a.pdf", _pdf("a"))
+    sync_file_connection(connection_id=dropbox.pk)
+    if between_polls is not None:
+        between_polls(dropbox, dropbox_emulator)
+    dropbox_emulator.put_file("/Invoices/b.pdf", _pdf("b"))
+
     result = sync_file_connection(connection_id=dropbox.pk)
-    assert (result.files_seen, result.files_new, result.files_skipped) == (2, 1, 1)
-    assert SyncRun.objects.get(pk=result.sync_run_id).details["cursor_reset"] is True
+
+    assert (result.files_seen, result.files_new, result.files_skipped) == seen_new_skipped
+    details = SyncRun.objects.get(pk=result.sync_run_id).details
+    assert details.get("cursor_reset") is cursor_reset
     assert _names(workspace) == ["a.pdf", "b.pdf"]
 
 
@@ -167,32 +186,12 @@ def test_rate_limit_mid_listing_keeps_what_was_stored(
     assert _names(workspace) == [f"{n}.pdf" for n in range(5)]
 
 
-def test_crash_after_storing_a_page_rereads_it_without_duplicates(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox
-) -> None:
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/a.pdf", _pdf("a"))
-    sync_file_connection(connection_id=dropbox.pk)
-    # As if the worker died after storing the page but before saving the cursor after it.
-    Connection.objects.filter(pk=dropbox.pk).update(cursor="")
-    emulator.put_file("/Invoices/b.pdf", _pdf("b"))
-    result = sync_file_connection(connection_id=dropbox.pk)
-    assert (result.files_seen, result.files_new, result.files_skipped) == (2, 1, 1)
-    assert _names(workspace) == ["a.pdf", "b.pdf"]
-
-
 def test_hourly_cap_says_when_the_next_sync_is_allowed(
     workspace: Workspace, dropbox: Connection
 ) -> None:
     now = timezone.now()
     for minutes in (50, 40, 30, 20):
-        SyncRun.objects.create(
-            workspace=workspace,
-            connection=dropbox,
-            kind=SyncKind.FILES,
-            status=SyncStatus.SUCCEEDED,
-            started_at=now - timedelta(minutes=minutes),
-        )
+        make_sync_run(workspace, dropbox, minutes_ago=minutes, status=SyncStatus.SUCCEEDED)
     expected = now - timedelta(minutes=50) + timedelta(hours=1)
     assert abs((next_sync_allowed_at(dropbox, now) - expected).total_seconds()) < 1
     assert is_due(dropbox, now) is False
@@ -257,12 +256,7 @@ def test_sync_now_action_queues_or_says_when(
     assert b"sync queued" in first.content
     assert _names(workspace) == ["a.pdf"]
     for _ in range(3):
-        SyncRun.objects.create(
-            workspace=workspace,
-            connection=dropbox,
-            kind=SyncKind.FILES,
-            status=SyncStatus.SUCCEEDED,
-        )
+        make_sync_run(workspace, dropbox, status=SyncStatus.SUCCEEDED)
     refused = client.post(
         url, {"action": "sync_now", "_selected_action": [dropbox.pk]}, follow=True
     )

@@ -23,8 +23,6 @@ from reconciliation.models import (
     PostAttempt,
     Role,
     RoutingRule,
-    SyncKind,
-    SyncRun,
     TenantModel,
     Workspace,
 )
@@ -35,6 +33,7 @@ from tests.factories import (
     make_invoice,
     make_match,
     make_receivable,
+    make_sync_run,
     make_transaction,
     make_user,
     make_vendor,
@@ -76,9 +75,7 @@ def _fill(name: str) -> Tenant:
         idempotency_key=invoice.idempotency_key,
         error_detail=f"error {marker}",
     )
-    sync_run = SyncRun.objects.create(
-        workspace=workspace, connection=connection, kind=SyncKind.FILES, error=f"sync {marker}"
-    )
+    sync_run = make_sync_run(workspace, connection, error=f"sync {marker}")
     decision = Decision.objects.create(
         workspace=workspace, action=DecisionAction.APPROVE, invoice=invoice, reason=f"ok {marker}"
     )
