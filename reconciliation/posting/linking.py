@@ -227,19 +227,38 @@ def post_anyway(*, invoice_id: int, user: AbstractBaseUser | AnonymousUser | Non
         invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
         if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.is_held:
             raise LinkError(f"{invoice} is {invoice.get_status_display().lower()}.")
-        before = {"status": invoice.status}
-        invoice.approve(user, "posted anyway: not one of the entries Qonto already has")  # type: ignore[arg-type]
         invoice.qonto_probe = {**invoice.qonto_probe, "decision": "post_anyway"}
-        invoice.save()
-        Decision.record(
-            workspace=invoice.workspace_id,
-            action=DecisionAction.POST_ANYWAY,
-            actor=user,
-            invoice=invoice,
-            document=invoice.document_id,
-            before=before,
-            after={"status": invoice.status},
+        approve_anyway(
+            invoice,
+            user,
+            note="posted anyway: not one of the entries Qonto already has",
+            before={"status": invoice.status},
             reason="A person checked the entries Qonto already has: none is this invoice. "
             "It is uploaded in the next posting window.",
         )
     return PersonLink(invoice.pk, "", invoice.status)
+
+
+def approve_anyway(
+    invoice: Invoice,
+    user: AbstractBaseUser | AnonymousUser | None,
+    *,
+    note: str,
+    before: dict[str, object],
+    reason: str,
+    after: dict[str, object] | None = None,
+) -> None:
+    """A person's "post it anyway" on the locked invoice: approved for the next posting window
+    (with `note` as the decision's reason on the invoice), saved and recorded."""
+    invoice.approve(user, note)  # type: ignore[arg-type]
+    invoice.save()
+    Decision.record(
+        workspace=invoice.workspace_id,
+        action=DecisionAction.POST_ANYWAY,
+        actor=user,
+        invoice=invoice,
+        document=invoice.document_id,
+        before=before,
+        after={"status": invoice.status, **(after or {})},
+        reason=reason,
+    )

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from reconciliation.models import (
-    Decision,
-    DecisionAction,
     IllegalTransitionError,
     Invoice,
     InvoiceStatus,
 )
 from reconciliation.posting.fieldmap import Difference, differences, invoice_values
+from reconciliation.posting.linking import approve_anyway
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -93,16 +92,12 @@ def post_revision_as_new(
             raise IllegalTransitionError("invoice", invoice.status, "posted as a new entry")
         before = {"status": invoice.status, "is_held": True, "hold_reason": invoice.hold_reason}
         invoice.release_hold()
-        invoice.approve(user, "revised after posting: posted as its own entry")  # type: ignore[arg-type]
-        invoice.save()
-        Decision.record(
-            workspace=invoice.workspace_id,
-            action=DecisionAction.POST_ANYWAY,
-            actor=user,
-            invoice=invoice,
-            document=invoice.document_id,
+        approve_anyway(
+            invoice,
+            user,
+            note="revised after posting: posted as its own entry",
             before=before,
-            after={"status": invoice.status, "is_held": False},
+            after={"is_held": False},
             reason=f"A person decided this revision of invoice #{invoice.revision_of_id} is "
             "uploaded to Qonto as its own entry.",
         )
