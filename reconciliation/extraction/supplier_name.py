@@ -194,6 +194,15 @@ def _evidence(line: Line, start: int, end: int) -> Evidence:
     return Evidence(line.page, line.bbox(start, end), line.text)
 
 
+def _name_guess(
+    name: str, line: Line, span: tuple[int, int], score: float, cue: str, folded: str | None = None
+) -> Guess:
+    """A supplier name read at `span` of the line, found by `cue`; whether it carries a legal
+    form (looked for in `folded`, the name folded by default) is a feature of its own."""
+    has_form = bool(LEGAL_FORM.search(fold(name) if folded is None else folded))
+    return Guess(name, _evidence(line, *span), score, {cue: 1.0, "legal_form": float(has_form)})
+
+
 def _from_seller_headings(doc: Document, buyers: BuyerZones) -> list[Guess]:
     guesses: list[Guess] = []
     for hit in doc.search(SELLER_ROLE):
@@ -211,14 +220,8 @@ def _from_seller_headings(doc: Document, buyers: BuyerZones) -> list[Guess]:
         if re.search(r"[A-Za-z]{2}", value) and _looks_like_name(value):
             offset = hit.end + (len(rest) - len(value))
             guesses.append(
-                Guess(
-                    _trim_name(value),
-                    _evidence(line, offset, seg_end),
-                    1.3,
-                    {
-                        "seller_label": 1.0,
-                        "legal_form": float(bool(LEGAL_FORM.search(fold(value)))),
-                    },
+                _name_guess(
+                    _trim_name(value), line, (offset, seg_end), 1.3, "seller_label", fold(value)
                 )
             )
             continue
@@ -389,17 +392,7 @@ def _from_return_address(doc: Document) -> list[Guess]:
             continue
         first = _clean_name(parts[0])
         if _looks_like_name(first):
-            guesses.append(
-                Guess(
-                    first,
-                    _evidence(line, 0, len(parts[0])),
-                    1.0,
-                    {
-                        "return_address": 1.0,
-                        "legal_form": float(bool(LEGAL_FORM.search(fold(first)))),
-                    },
-                )
-            )
+            guesses.append(_name_guess(first, line, (0, len(parts[0])), 1.0, "return_address"))
     return guesses
 
 
@@ -461,15 +454,7 @@ def _from_identifier_blocks(doc: Document, anchors: list[Evidence]) -> list[Gues
         end = doc.segment_end(head_line, start)
         text = _clean_name(head_line.text[start:end])
         if text and _looks_like_name(text) and len(text.split()) <= 6 and ":" not in text:
-            form = float(bool(LEGAL_FORM.search(fold(text))))
-            guesses.append(
-                Guess(
-                    text,
-                    _evidence(head_line, start, end),
-                    0.9,
-                    {"block_head": 1.0, "legal_form": form},
-                )
-            )
+            guesses.append(_name_guess(text, head_line, (start, end), 0.9, "block_head"))
     return guesses
 
 
@@ -482,12 +467,7 @@ def _from_legal_line(line: Line, anchor: Evidence) -> list[Guess]:
         return []
     if anchor.bbox is not None and line.bbox(0, len(parts[0]))[2] > anchor.bbox[0]:
         return []  # the identifier comes first: this is not a name line
-    form = float(bool(LEGAL_FORM.search(fold(first))))
-    return [
-        Guess(
-            first, _evidence(line, 0, len(parts[0])), 0.9, {"legal_line": 1.0, "legal_form": form}
-        )
-    ]
+    return [_name_guess(first, line, (0, len(parts[0])), 0.9, "legal_line")]
 
 
 def _offset_at(line: Line, x: float) -> int:
@@ -541,14 +521,6 @@ def _from_domain_names(doc: Document, buyers: BuyerZones) -> list[Guess]:
             key = re.sub(r"[^a-z0-9]", "", LEGAL_FORM.sub(" ", cell))
             text = _clean_name(line.text[start:end])
             if key in labels and _looks_like_name(text) and not buyers.covers(line, start):
-                form = float(bool(LEGAL_FORM.search(cell)))
-                guesses.append(
-                    Guess(
-                        text,
-                        _evidence(line, start, end),
-                        0.9,
-                        {"spells_domain": 1.0, "legal_form": form},
-                    )
-                )
+                guesses.append(_name_guess(text, line, (start, end), 0.9, "spells_domain", cell))
             start = end + 1
     return guesses
