@@ -12,17 +12,16 @@ from django.urls import reverse
 from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import apideck_consumer_id, load_tokens
 from reconciliation.models import Connection, ConnectionStatus, Decision, Provider, Role, Workspace
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(workspace: Workspace) -> Client:
-    client = Client()
     user = make_user("alice", workspace=workspace, role=Role.ADMIN)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return logged_in_client(user)
 
 
 def _consent(authorize_url: str) -> str:

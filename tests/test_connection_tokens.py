@@ -23,6 +23,7 @@ from reconciliation.connections.tokens import (
 )
 from reconciliation.models import Connection, ConnectionStatus, Provider, Role, Workspace
 from tests.factories import make_connection, make_user
+from tests.helpers import logged_in_client
 
 Connect = Callable[..., Connection]
 
@@ -144,10 +145,7 @@ def test_sqlite_is_new_enough_for_returning_and_wal() -> None:
 def test_every_admin_page_shows_a_connection_that_needs_reauthorisation(
     workspace: Workspace,
 ) -> None:
-    from django.test import Client
     from django.urls import reverse
-
-    from tests.factories import PASSWORD
 
     make_connection(
         workspace,
@@ -157,8 +155,7 @@ def test_every_admin_page_shows_a_connection_that_needs_reauthorisation(
         last_error="invalid_grant",
     )
     user = make_user("watcher", workspace=workspace, role=Role.REVIEWER)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     for url in (reverse("admin:index"), reverse("admin:reconciliation_invoice_changelist")):
         body = client.get(url).content.decode()
         assert "it waits to be reconnected" in body

@@ -9,7 +9,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from reconciliation.admin.reason_codes import queue_by_code
 from reconciliation.invoices.reasons import (
@@ -31,7 +30,8 @@ from reconciliation.models import (
     VendorStatus,
     Workspace,
 )
-from tests.factories import PASSWORD, make_document, make_invoice, make_user
+from tests.factories import make_document, make_invoice, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +149,7 @@ def test_the_invoice_list_filters_and_exports_by_code(workspace: Workspace) -> N
     routed(workspace, trained(workspace), "40.00", number="LOW-1")
     routed(workspace, trained(workspace, "Beta", reviewed=3), "95.00", number="TRAIN-1")
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
-    client = Client()
-    assert client.login(username=auditor.username, password=PASSWORD)
+    client = logged_in_client(auditor)
 
     listed = client.get("/admin/reconciliation/invoice/?code=vendor_in_training")
     url = "/admin/reconciliation/invoice/export/?code=vendor_in_training"
@@ -177,8 +176,7 @@ def test_the_dashboard_groups_the_queue_by_code(workspace: Workspace) -> None:
         workspace, review_reason="No debit found within 7 days.", original_name="paid.pdf"
     )
     admin_user = make_user("ada", workspace=workspace, role=Role.ADMIN)
-    client = Client()
-    assert client.login(username=admin_user.username, password=PASSWORD)
+    client = logged_in_client(admin_user)
 
     page = client.get("/admin/").content.decode()
 

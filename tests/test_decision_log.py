@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from reconciliation.invoices.routing import (
     record_rule_change,
@@ -17,7 +16,8 @@ from reconciliation.invoices.routing import (
 )
 from reconciliation.models import Decision, DecisionAction, Role, RoutingRule, Workspace
 from reconciliation.reports.decision_log import DecisionLogResource, field_order
-from tests.factories import PASSWORD, make_invoice, make_user, make_vendor, make_workspace
+from tests.factories import make_invoice, make_user, make_vendor, make_workspace
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -224,9 +224,8 @@ def _rule_changes(rule: RoutingRule, _: None) -> str:
 def test_the_decisions_list_exports_the_log_as_csv() -> None:
     workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
     _history(workspace)
-    client = Client()
     auditor = make_user("auditor", workspace=workspace, role=Role.AUDITOR)
-    assert client.login(username=auditor.username, password=PASSWORD)
+    client = logged_in_client(auditor)
 
     url = "/admin/reconciliation/decision/export/"
     names = re.findall(

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from reconciliation.models import (
     BankChangeStatus,
@@ -22,13 +21,13 @@ from reconciliation.models import (
 )
 from reconciliation.reports.digest import send_daily_digests
 from tests.factories import (
-    PASSWORD,
     make_document,
     make_invoice,
     make_user,
     make_vendor,
     make_workspace,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +158,7 @@ def test_an_admin_turns_the_digest_off_on_the_preferences_page() -> None:
     boss = make_user("boss", workspace=workspace, role=Role.ADMIN)
     Membership.objects.create(workspace=other, user_id=boss.pk, role=Role.ADMIN)
     colleague = make_user("colleague", workspace=workspace, role=Role.ADMIN)
-    client = Client()
-    assert client.login(username=boss.username, password=PASSWORD)
+    client = logged_in_client(boss)
     url = "/admin/reconciliation/workspace/digest-preferences/"
     mine = Membership.objects.get(user_id=boss.pk, workspace=other)
     theirs = Membership.objects.get(user_id=colleague.pk)

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import Sandbox
 from reconciliation.models import Connection, Membership, Provider, Role, Workspace
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,7 @@ def test_an_admin_without_mfa_cannot_start_a_connection(
 ) -> None:
     settings.WELL_REQUIRE_MFA = True
     user = make_user(workspace=workspace, role=Role.ADMIN)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     start = client.post(reverse("well-connect-start", args=[workspace.pk, Provider.QONTO]))
     assert start.status_code == 302
     assert start["Location"] == reverse("well-mfa-required")
@@ -32,8 +31,7 @@ def test_a_reviewer_promoted_mid_session_cannot_start_a_connection_without_mfa(
 ) -> None:
     settings.WELL_REQUIRE_MFA = True
     user = make_user(workspace=workspace, role=Role.REVIEWER)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     assert client.get("/admin/").status_code == 200  # an "MFA ok" answer used to stick here
     Membership.objects.filter(user_id=user.pk).update(role=Role.ADMIN)
     start = client.post(reverse("well-connect-start", args=[workspace.pk, Provider.QONTO]))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from connectors.sandbox import QontoEmulator
@@ -23,7 +22,8 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.posting import post_approved
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.helpers import logged_in_client
 from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +42,7 @@ def test_rejected_then_fixed_then_retried(
     assert (invoice.status, invoice.last_error) == (InvoiceStatus.REJECTED, "File is empty")
 
     reviewer = make_user("fixer", workspace=workspace, role=Role.REVIEWER)
-    client = Client()
-    assert client.login(username=reviewer.username, password=PASSWORD)
+    client = logged_in_client(reviewer)
     page = client.get(reverse("admin:reconciliation-integration-status")).content.decode()
     retry_url = reverse("admin:reconciliation-posting-retry", args=[pk])
     assert retry_url in page

@@ -11,14 +11,14 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.test import Client
 from django.urls import reverse
 from fpdf import FPDF
 from PIL import Image
 
 from reconciliation.models import Document, DocumentStatus, Role, Workspace
 from reconciliation.web import rendering
-from tests.factories import PASSWORD, make_document, make_user
+from tests.factories import make_document, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +139,7 @@ def test_a_failure_is_remembered_for_an_hour(workspace: Workspace) -> None:
 def test_the_page_view_says_when_a_page_cannot_be_shown(workspace: Workspace) -> None:
     document = _document(workspace, b"%PDF-1.4 broken %%EOF")
     user = make_user(workspace=workspace, role=Role.REVIEWER)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     response = client.get(reverse("admin:reconciliation-review-page", args=[document.pk, 1]))
     assert (response.status_code, response["Retry-After"]) == (503, "30")
     assert response.content == b"The pages of this PDF could not be rendered."
@@ -150,8 +149,7 @@ def test_the_page_view_says_when_a_page_cannot_be_shown(workspace: Workspace) ->
 def test_the_page_view_marks_images_private(workspace: Workspace) -> None:
     document = _document(workspace, _pdf())
     user = make_user(workspace=workspace, role=Role.AUDITOR)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     response = client.get(reverse("admin:reconciliation-review-page", args=[document.pk, 1]))
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, max-age=3600"

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.urls import reverse
 from fpdf import FPDF
 
@@ -29,7 +27,6 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_document,
     make_invoice,
@@ -40,6 +37,7 @@ from tests.factories import (
     make_vendor,
     make_workspace,
 )
+from tests.helpers import client_for, logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -104,13 +102,6 @@ def tenants() -> tuple[Tenant, Tenant]:
     return _tenant("A"), _tenant("B")
 
 
-def _login(workspace: Workspace, role: Role) -> tuple[Client, AbstractUser]:
-    user = make_user(workspace=workspace, role=role)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client, user
-
-
 def _screen(document_id: int) -> str:
     return reverse("admin:reconciliation-review-document", args=[document_id])
 
@@ -119,7 +110,7 @@ def _screen(document_id: int) -> str:
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
 def test_pages_never_show_another_workspace(tenants: tuple[Tenant, Tenant], role: Role) -> None:
     mine, theirs = tenants
-    client, _ = _login(mine.workspace, role)
+    client = client_for(mine.workspace, role)
     pages = [
         "/admin/",
         "/admin/review/",
@@ -148,7 +139,7 @@ def test_pages_never_show_another_workspace(tenants: tuple[Tenant, Tenant], role
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
 def test_forged_ids_are_not_found(tenants: tuple[Tenant, Tenant], role: Role) -> None:
     mine, theirs = tenants
-    client, _ = _login(mine.workspace, role)
+    client = client_for(mine.workspace, role)
     other = theirs.invoice.document_id
     assert client.get(_screen(other)).status_code == 404
     assert client.post(_screen(other), {"action": "approve"}).status_code == 404
@@ -163,7 +154,7 @@ def test_forged_ids_are_not_found(tenants: tuple[Tenant, Tenant], role: Role) ->
 
 def test_own_file_and_page_are_served(tenants: tuple[Tenant, Tenant]) -> None:
     mine, _ = tenants
-    client, _ = _login(mine.workspace, Role.AUDITOR)
+    client = client_for(mine.workspace, Role.AUDITOR)
     document_id = mine.invoice.document_id
     page = client.get(reverse("admin:reconciliation-review-page", args=[document_id, 1]))
     assert (page.status_code, page["Content-Type"]) == (200, "image/png")
@@ -180,7 +171,7 @@ def test_another_workspace_match_cannot_be_decided_from_my_document(
     tenants: tuple[Tenant, Tenant],
 ) -> None:
     mine, theirs = tenants
-    client, _ = _login(mine.workspace, Role.REVIEWER)
+    client = client_for(mine.workspace, Role.REVIEWER)
     forged = [
         (mine.confirmation.pk, "pick", theirs.candidate.pk),
         (mine.held.document_id, "refuse_double", theirs.double_charge.pk),
@@ -197,7 +188,7 @@ def test_another_workspace_match_cannot_be_decided_from_my_document(
 
 def test_bulk_actions_ignore_another_workspace_ids(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
-    client, _ = _login(mine.workspace, Role.REVIEWER)
+    client = client_for(mine.workspace, Role.REVIEWER)
     ids = [theirs.invoice.document_id, theirs.held.document_id]
     page = client.post(
         "/admin/review/", {"action": "approve_selected", "_selected_action": ids, "index": "0"}
@@ -221,7 +212,8 @@ def test_bulk_actions_ignore_another_workspace_ids(tenants: tuple[Tenant, Tenant
 
 def test_read_only_role_in_one_workspace_is_read_only_there(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
-    client, user = _login(mine.workspace, Role.AUDITOR)
+    user = make_user(workspace=mine.workspace, role=Role.AUDITOR)
+    client = logged_in_client(user)
     theirs.workspace.memberships.create(user_id=user.pk, role=Role.REVIEWER)
     ids = [mine.invoice.document_id, theirs.invoice.document_id]
     client.post(
@@ -238,7 +230,7 @@ def test_read_only_role_in_one_workspace_is_read_only_there(tenants: tuple[Tenan
 
 def test_dashboard_and_progress_show_only_my_workspaces(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
-    client, _ = _login(mine.workspace, Role.AUDITOR)
+    client = client_for(mine.workspace, Role.AUDITOR)
     runs = client.get(reverse("admin:reconciliation-dashboard-progress")).json()["runs"]
     assert [run["workspace"] for run in runs] == [mine.workspace.pk]
     home = client.get("/admin/").content.decode()
@@ -249,8 +241,7 @@ def test_dashboard_and_progress_show_only_my_workspaces(tenants: tuple[Tenant, T
 def test_superuser_sees_both_workspaces(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
     admin_user = make_user(superuser=True)
-    client = Client()
-    assert client.login(username=admin_user.username, password=PASSWORD)
+    client = logged_in_client(admin_user)
     queue = client.get("/admin/review/").content.decode()
     assert mine.marker in queue
     assert theirs.marker in queue

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook  # type: ignore[import-untyped]
@@ -30,7 +29,6 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_document,
     make_invoice,
@@ -39,6 +37,7 @@ from tests.factories import (
     make_user,
     make_vendor,
 )
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +59,6 @@ EXPORTABLE = (
     "decision",
     "routingrule",
 )
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _export(
@@ -136,7 +129,7 @@ def hostile(workspace: Workspace) -> Workspace:
 @pytest.mark.parametrize("model", EXPORTABLE)
 def test_csv_exports_have_no_formula_cell(hostile: Workspace, model: str) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    cells = _csv_cells(_export(_client(auditor), model, CSV_FORMAT))
+    cells = _csv_cells(_export(logged_in_client(auditor), model, CSV_FORMAT))
     live = [c for c in cells if c.startswith(TRIGGERS) and not PLAIN_NUMBER.match(c)]
     assert live == []
 
@@ -144,7 +137,7 @@ def test_csv_exports_have_no_formula_cell(hostile: Workspace, model: str) -> Non
 @pytest.mark.parametrize("model", EXPORTABLE)
 def test_xlsx_exports_have_no_formula_cell(hostile: Workspace, model: str) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    cells = _xlsx_cells(_export(_client(auditor), model, XLSX_FORMAT))
+    cells = _xlsx_cells(_export(logged_in_client(auditor), model, XLSX_FORMAT))
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     live = [
         c.value
@@ -158,11 +151,13 @@ def test_xlsx_exports_have_no_formula_cell(hostile: Workspace, model: str) -> No
 
 def test_the_hostile_names_are_exported_as_text(hostile: Workspace) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    documents = _csv_cells(_export(_client(auditor), "document", CSV_FORMAT))
+    documents = _csv_cells(_export(logged_in_client(auditor), "document", CSV_FORMAT))
     assert "'" + DDE_FILE in documents
-    vendors = [c.value for c in _xlsx_cells(_export(_client(auditor), "vendor", XLSX_FORMAT))]
+    vendors = [
+        c.value for c in _xlsx_cells(_export(logged_in_client(auditor), "vendor", XLSX_FORMAT))
+    ]
     assert "'" + HYPERLINK in vendors
-    transactions = _csv_cells(_export(_client(auditor), "transaction", CSV_FORMAT))
+    transactions = _csv_cells(_export(logged_in_client(auditor), "transaction", CSV_FORMAT))
     assert "'@SUM(A1:A9)" in transactions
     assert [c for c in transactions if "12.5" in c] == ["-12.50"]  # a number stays a number
 
@@ -172,7 +167,7 @@ def test_the_connection_export_holds_no_token_material(
     hostile: Workspace, file_format: str
 ) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     page = client.get("/admin/reconciliation/connection/export/").content.decode()
     for name in ("ciphertext", "cursor", "wrapped", "access_token", "refresh_token"):
         assert name not in page

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from connectors.crypto import DecryptionError
 from reconciliation.models import DataRegion, Document, Role, Workspace
-from tests.factories import PASSWORD, make_document, make_user, make_workspace
+from tests.factories import make_document, make_user, make_workspace
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +106,7 @@ def test_the_data_region_chooses_where_files_are_kept(settings: SettingsWrapper)
 def test_the_download_is_decrypted_for_a_member(workspace: Workspace) -> None:
     document = _stored(workspace)
     user = make_user(workspace=workspace, role=Role.REVIEWER)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     response = client.get(reverse("admin:reconciliation-review-file", args=[document.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]

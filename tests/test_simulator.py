@@ -4,7 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from reconciliation.invoices.routing import decide_route
@@ -20,7 +19,8 @@ from reconciliation.models import (
     Vendor,
     Workspace,
 )
-from tests.factories import PASSWORD, make_invoice, make_user, make_vendor, make_workspace
+from tests.factories import make_invoice, make_user, make_vendor, make_workspace
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -168,11 +168,9 @@ def test_simulator_page_shows_the_replay_to_superusers_only() -> None:
     workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
     _seed(workspace)
     url = f"/admin/reconciliation/workspace/{workspace.pk}/simulator/"
-    admin = Client()
-    assert admin.login(username=make_user("root", superuser=True).username, password=PASSWORD)
-    member = Client()
+    admin = logged_in_client(make_user("root", superuser=True))
     boss = make_user("boss", workspace=workspace, role=Role.ADMIN)
-    assert member.login(username=boss.username, password=PASSWORD)
+    member = logged_in_client(boss)
 
     form = {"review_threshold": "65", "auto_post_threshold": "75", "days": "90"}
     page = admin.post(url, {**form, "review_vendors_in_training": "on"})

@@ -27,6 +27,7 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import make_sync_run
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -238,16 +239,14 @@ def test_sync_now_action_queues_or_says_when(
     sandbox_settings: Sandbox,
     django_capture_on_commit_callbacks: object,
 ) -> None:
-    from django.test import Client
     from django.urls import reverse
 
     from reconciliation.models import Role
-    from tests.factories import PASSWORD, make_user
+    from tests.factories import make_user
 
     sandbox_settings.dropbox.put_file("/Invoices/a.pdf", _pdf("a"))
-    client = Client()
     user = make_user("ops", workspace=workspace, role=Role.ADMIN)
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     url = reverse("admin:reconciliation_connection_changelist")
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         first = client.post(

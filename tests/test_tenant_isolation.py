@@ -27,7 +27,6 @@ from reconciliation.models import (
     Workspace,
 )
 from tests.factories import (
-    PASSWORD,
     make_connection,
     make_document,
     make_invoice,
@@ -39,6 +38,7 @@ from tests.factories import (
     make_vendor,
     make_workspace,
 )
+from tests.helpers import client_for, logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -101,13 +101,6 @@ def tenants() -> tuple[Tenant, Tenant]:
     return _fill("A"), _fill("B")
 
 
-def _login(workspace: Workspace, role: Role) -> Client:
-    user = make_user(workspace=workspace, role=role)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def _tenant_admins() -> list[tuple[type[models.Model], admin.ModelAdmin[Any]]]:
     return [
         (model, model_admin)
@@ -146,7 +139,7 @@ def _filter_params(model_admin: admin.ModelAdmin[Any], other: Tenant) -> list[st
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
 def test_admin_never_shows_another_workspace(tenants: tuple[Tenant, Tenant], role: Role) -> None:
     mine, theirs = tenants
-    client = _login(mine.workspace, role)
+    client = client_for(mine.workspace, role)
     pages = 0
     for model, model_admin in _tenant_admins():
         changelist = _url(model, "changelist")
@@ -207,7 +200,7 @@ def _export_csv(client: Client, model: type[models.Model]) -> str:
 
 def test_export_contains_own_rows(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
-    client = _login(mine.workspace, Role.AUDITOR)
+    client = client_for(mine.workspace, Role.AUDITOR)
     export = _export_csv(client, Invoice)
     assert f"Supplier {mine.marker}" in export
     assert theirs.marker not in export
@@ -215,7 +208,7 @@ def test_export_contains_own_rows(tenants: tuple[Tenant, Tenant]) -> None:
 
 def test_every_autocomplete_lists_only_own_rows(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
-    client = _login(mine.workspace, Role.REVIEWER)
+    client = client_for(mine.workspace, Role.REVIEWER)
     endpoints = [
         (model, field_name)
         for model, model_admin in admin.site._registry.items()
@@ -243,7 +236,7 @@ def test_pointing_a_row_at_another_workspace_vendor_is_refused(
     tenants: tuple[Tenant, Tenant],
 ) -> None:
     mine, theirs = tenants
-    client = _login(mine.workspace, Role.REVIEWER)
+    client = client_for(mine.workspace, Role.REVIEWER)
     invoice = mine.rows["invoice"]
     assert isinstance(invoice, Invoice)
     url = _url(Invoice, "change", invoice.pk)
@@ -277,7 +270,7 @@ def test_member_of_both_cannot_mix_workspaces(tenants: tuple[Tenant, Tenant]) ->
 
 def test_auditor_cannot_change_anything(tenants: tuple[Tenant, Tenant]) -> None:
     mine, _ = tenants
-    client = _login(mine.workspace, Role.AUDITOR)
+    client = client_for(mine.workspace, Role.AUDITOR)
     invoice = mine.rows["invoice"]
     response = client.post(_url(Invoice, "change", invoice.pk), {"supplier_name": "Changed"})
     assert response.status_code == 403
@@ -288,8 +281,7 @@ def test_auditor_cannot_change_anything(tenants: tuple[Tenant, Tenant]) -> None:
 def test_superuser_sees_every_workspace(tenants: tuple[Tenant, Tenant]) -> None:
     mine, theirs = tenants
     user = make_user(superuser=True)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     body = client.get(_url(Invoice, "changelist")).content.decode()
     assert mine.marker in body
     assert theirs.marker in body
@@ -308,8 +300,7 @@ def test_a_receivable_cannot_be_moved_to_another_workspace(
     mine, theirs = tenants
     user = make_user(workspace=mine.workspace, role=Role.ADMIN)
     theirs.workspace.memberships.create(user=user, role=Role.ADMIN)  # admin of both
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     receivable = mine.rows["receivable"]
     url = _url(type(receivable), "change", receivable.pk)
     assert 'name="workspace"' not in client.get(url).content.decode()
@@ -331,9 +322,8 @@ def test_every_tenant_change_form_shows_the_workspace_read_only(
     tenants: tuple[Tenant, Tenant],
 ) -> None:
     mine, _ = tenants
-    client = Client()
     user = make_user(superuser=True)
-    assert client.login(username=user.username, password=PASSWORD)
+    client = logged_in_client(user)
     editable = []
     for model, _model_admin in _tenant_admins():
         row = next((r for r in mine.rows.values() if isinstance(r, model)), None)

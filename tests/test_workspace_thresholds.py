@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation.models import Decision, DecisionAction, InvoiceStatus, Role, Workspace
-from tests.factories import PASSWORD, make_invoice, make_user
+from tests.factories import make_invoice, make_user
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,7 @@ def test_threshold_change_is_logged_and_reroutes(workspace: Workspace) -> None:
     workspace.refresh_from_db()
     invoice = make_invoice(workspace, status=InvoiceStatus.NEEDS_REVIEW, confidence=Decimal("80"))
     admin = make_user("root", superuser=True)
-    client = Client()
-    assert client.login(username=admin.username, password=PASSWORD)
+    client = logged_in_client(admin)
     response = client.post(
         reverse("admin:reconciliation_workspace_change", args=[workspace.pk]),
         _form(workspace, auto_post_threshold="75.00"),
@@ -66,8 +65,7 @@ def test_threshold_change_is_logged_and_reroutes(workspace: Workspace) -> None:
 
 def test_review_threshold_above_auto_post_is_refused(workspace: Workspace) -> None:
     admin = make_user("root", superuser=True)
-    client = Client()
-    assert client.login(username=admin.username, password=PASSWORD)
+    client = logged_in_client(admin)
     response = client.post(
         reverse("admin:reconciliation_workspace_change", args=[workspace.pk]),
         _form(workspace, review_threshold="90.00", auto_post_threshold="85.00"),
@@ -81,8 +79,7 @@ def test_review_threshold_above_auto_post_is_refused(workspace: Workspace) -> No
 
 def test_workspace_admins_cannot_change_thresholds(workspace: Workspace) -> None:
     member = make_user("boss", workspace=workspace, role=Role.ADMIN)
-    client = Client()
-    assert client.login(username=member.username, password=PASSWORD)
+    client = logged_in_client(member)
     response = client.post(
         reverse("admin:reconciliation_workspace_change", args=[workspace.pk]),
         _form(workspace, auto_post_threshold="10.00"),
