@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from pdfminer.pdfdevice import PDFTextDevice
 from pdfminer.pdffont import PDFUnicodeNotDefined
 
+from reconciliation.extraction.types import WordRow
+
 if TYPE_CHECKING:
     from pdfminer.pdffont import PDFFont
     from pdfminer.pdfinterp import PDFGraphicState, PDFResourceManager
@@ -47,7 +49,7 @@ class TextWord:
 
 
 @dataclass
-class Line:
+class Line(WordRow):
     """Words on one baseline, left to right. ``text`` joins them with one space; ``starts``
     holds each word's offset in ``text`` so a regex match maps back to boxes."""
 
@@ -66,14 +68,6 @@ class Line:
             parts.append(word.text)
             offset += len(word.text) + 1
         self.text = " ".join(parts)
-
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
 
     @property
     def x0(self) -> float:

@@ -6,10 +6,11 @@ computed in an isolated child process and shipped back to the worker as text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
 #: "auto" OCRs the pages without a usable text layer, "force" every page (the text layer is
@@ -66,6 +67,27 @@ class ExtractedField:
     #: one misread character away (O for 0, l for 1, ...). Offered to the reviewer, never
     #: applied: ``value`` stays what the page was read as.
     suggestion: str | None = None
+
+
+class _Boxed(Protocol):
+    @property
+    def top(self) -> float: ...
+    @property
+    def bottom(self) -> float: ...
+
+
+class WordRow:
+    """A row of words (a line of the page) spans from its highest top to its lowest bottom."""
+
+    words: Sequence[_Boxed]
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from reconciliation.extraction.amounts import currency_in, find_amounts
 from reconciliation.extraction.dates import find_dates
-from reconciliation.extraction.types import AMOUNT_FIELDS, DATE_FIELDS, FieldValue, Word
+from reconciliation.extraction.types import AMOUNT_FIELDS, DATE_FIELDS, FieldValue, Word, WordRow
 from reconciliation.money import is_known_currency
 from reconciliation.text.domains import normalize_domain, normalize_host
 from reconciliation.text.folding import fold
@@ -35,17 +35,9 @@ _PERCENT = re.compile(r"^[+-]?\d+(?:[.,]\d+)?\s?%$")
 
 
 @dataclass(frozen=True)
-class Line:
+class Line(WordRow):
     page: int
     words: tuple[Word, ...]  # left to right
-
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
 
 
 def build_lines(words: list[Word]) -> list[Line]:
