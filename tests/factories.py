@@ -91,6 +91,22 @@ def make_document(workspace: Workspace, **fields: Any) -> Document:
     )
 
 
+def make_extracted_document(
+    workspace: Workspace, kind: DocumentKind, fields: dict[str, Any], **document_fields: Any
+) -> Document:
+    """A parsed document of ``kind`` whose extraction read ``fields`` from its text (as strings,
+    confidence 0.95; a None value is a field not found)."""
+    extraction = {
+        "kind": kind.value,
+        "fields": {
+            name: {"value": str(value), "confidence": 0.95, "source": "text", "evidence": None}
+            for name, value in fields.items()
+            if value is not None
+        },
+    }
+    return make_document(workspace, kind=kind, extraction=extraction, **document_fields)
+
+
 def make_vendor(workspace: Workspace, name: str = "Acme Supplies GmbH", **fields: Any) -> Vendor:
     return Vendor.objects.create(workspace=workspace, name=name, **fields)
 

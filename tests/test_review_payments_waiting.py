@@ -24,7 +24,7 @@ from reconciliation.models import (
     Side,
     Workspace,
 )
-from tests.factories import make_document, make_transaction, make_user
+from tests.factories import make_extracted_document, make_transaction, make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -33,17 +33,10 @@ EXECUTED = date(2026, 11, 2)
 
 
 def payment_document(workspace: Workspace, **fields: Any) -> Document:
-    extraction = {
-        "kind": "payment_confirmation",
-        "fields": {
-            name: {"value": str(value), "confidence": 0.95, "source": "text", "evidence": None}
-            for name, value in fields.items()
-        },
-    }
-    return make_document(
+    return make_extracted_document(
         workspace,
-        kind=DocumentKind.PAYMENT_CONFIRMATION,
-        extraction=extraction,
+        DocumentKind.PAYMENT_CONFIRMATION,
+        fields,
         original_name="transfer-acme.pdf",
     )
 

@@ -23,7 +23,7 @@ from reconciliation.models import (
     Side,
     Workspace,
 )
-from tests.factories import make_document, make_receivable, make_transaction, make_user
+from tests.factories import make_extracted_document, make_receivable, make_transaction, make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +40,8 @@ def advice(workspace: Workspace, reference: str, amount: str = "1250.00") -> Doc
         "beneficiary_name": "Acme SAS",
         "reference": reference,
     }
-    extraction = {
-        "kind": "wire_notice",
-        "fields": {
-            name: {"value": value, "confidence": 0.95, "source": "text", "evidence": None}
-            for name, value in fields.items()
-        },
-    }
-    return make_document(
-        workspace,
-        kind=DocumentKind.WIRE_NOTICE,
-        extraction=extraction,
-        original_name="advice-client.pdf",
+    return make_extracted_document(
+        workspace, DocumentKind.WIRE_NOTICE, fields, original_name="advice-client.pdf"
     )
 
 
