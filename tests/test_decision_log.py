@@ -5,6 +5,7 @@ import io
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -40,22 +41,31 @@ def _history(workspace: Workspace) -> None:
     )
     ana = make_user("ana", workspace=workspace, role=Role.ADMIN)
 
-    def route(hour: int, rule: int | None, review: str, auto_post: str) -> None:
+    def decide(
+        hour: int, action: DecisionAction, actor: Any, before: dict[str, Any], **after: Any
+    ) -> None:
         _record(
             hour,
             workspace=workspace,
-            action=DecisionAction.ROUTE,
-            actor=None,
+            action=action,
+            actor=actor,
             invoice=invoice,
             vendor=vendor,
-            before={"status": "new"},
-            after={
-                "status": "needs_review",
-                "confidence": "80.00",
-                "rule": rule,
-                "review_threshold": review,
-                "auto_post_threshold": auto_post,
-            },
+            before=before,
+            after=after,
+        )
+
+    def route(hour: int, rule: int | None, review: str, auto_post: str) -> None:
+        decide(
+            hour,
+            DecisionAction.ROUTE,
+            None,
+            {"status": "new"},
+            status="needs_review",
+            confidence="80.00",
+            rule=rule,
+            review_threshold=review,
+            auto_post_threshold=auto_post,
         )
 
     route(9, None, "55.00", "85.00")
@@ -73,26 +83,8 @@ def _history(workspace: Workspace) -> None:
     record_rule_change(workspace=workspace, user=ana, before=old, after=rule_snapshot(rule))
     _move_last(12)
     route(13, rule.pk, "55.00", "95.00")
-    _record(
-        14,
-        workspace=workspace,
-        action=DecisionAction.EDIT,
-        actor=ana,
-        invoice=invoice,
-        vendor=vendor,
-        before={"total_amount": "119.00"},
-        after={"total_amount": "120.00"},
-    )
-    _record(
-        15,
-        workspace=workspace,
-        action=DecisionAction.APPROVE,
-        actor=ana,
-        invoice=invoice,
-        vendor=vendor,
-        before={"status": "needs_review"},
-        after={"status": "approved"},
-    )
+    decide(14, DecisionAction.EDIT, ana, {"total_amount": "119.00"}, total_amount="120.00")
+    decide(15, DecisionAction.APPROVE, ana, {"status": "needs_review"}, status="approved")
 
 
 def _record(hour: int, **values: object) -> None:
