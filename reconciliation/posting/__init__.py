@@ -86,6 +86,7 @@ from reconciliation.posting.state import (
     RetryBudget,
     Tally,
     Window,
+    WindowCounts,
 )
 
 if TYPE_CHECKING:
@@ -118,29 +119,12 @@ logger = logging.getLogger(__name__)
 STALE_SYNC_AFTER = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class PostingReport:
+@dataclass
+class PostingReport(WindowCounts):
     workspace_id: int
     worker_id: str
     #: Why nothing was attempted ("" when the window ran).
     skipped: str = ""
-    claimed: int = 0
-    posted: int = 0
-    #: Of ``posted``: found on Qonto by a look-up after an unknown outcome, not re-sent.
-    resolved_by_lookup: int = 0
-    rejected: int = 0
-    failed: int = 0
-    #: Claims handed back to the outbox (authorisation lost, worker stopping).
-    released: int = 0
-    #: Claims another worker or the sweeper took over meanwhile.
-    lost_leases: int = 0
-    requests: int = 0
-    lookups: int = 0
-    auth_stopped: bool = False
-    #: Linked to an entry Qonto already had (nothing uploaded; not counted in ``posted``).
-    linked: int = 0
-    #: Sent to review by the probe: Qonto may already have them.
-    probe_review: int = 0
     #: Posted invoices compared with Qonto's reading of their PDF, and how many differ.
     read_back: int = 0
     differs_from_qonto: int = 0
@@ -262,18 +246,7 @@ def _report(window: Window, readback: ReadbackReport) -> PostingReport:
     return PostingReport(
         workspace_id=window.workspace.pk,
         worker_id=window.worker_id,
-        claimed=tally.claimed,
-        posted=tally.posted,
-        resolved_by_lookup=tally.resolved_by_lookup,
-        rejected=tally.rejected,
-        failed=tally.failed,
-        released=tally.released,
-        lost_leases=tally.lost_leases,
-        requests=tally.requests,
-        lookups=tally.lookups,
-        auth_stopped=tally.auth_stopped,
-        linked=tally.linked,
-        probe_review=tally.probe_review,
+        **tally.counts(),
         read_back=readback.compared,
         differs_from_qonto=readback.differing,
         mirror_error=window.mirror_error,

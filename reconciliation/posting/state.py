@@ -4,7 +4,7 @@ claimed (entries), and the settlements waiting to be applied under the row locks
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,21 +32,34 @@ class RetryBudget:
     seconds: float = DEFAULT_RETRY_BUDGET_SECONDS
 
 
-@dataclass
-class Tally:
+@dataclass(kw_only=True)
+class WindowCounts:
+    """What a posting window did, counted as it goes (Tally) and reported (PostingReport)."""
+
     claimed: int = 0
     posted: int = 0
+    #: Of ``posted``: found on Qonto by a look-up after an unknown outcome, not re-sent.
     resolved_by_lookup: int = 0
     rejected: int = 0
     failed: int = 0
+    #: Claims handed back to the outbox (authorisation lost, worker stopping).
     released: int = 0
+    #: Claims another worker or the sweeper took over meanwhile.
     lost_leases: int = 0
     requests: int = 0
     lookups: int = 0
     auth_stopped: bool = False
-    #: Linked to an entry Qonto already had (nothing uploaded), sent to review by the probe.
+    #: Linked to an entry Qonto already had (nothing uploaded; not counted in ``posted``).
     linked: int = 0
+    #: Sent to review by the probe: Qonto may already have them.
     probe_review: int = 0
+
+    def counts(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(WindowCounts)}
+
+
+@dataclass
+class Tally(WindowCounts):
     stop_reason: str = ""
     #: "rejected by Qonto (invalid)" → count, for the report's error lines.
     causes: dict[str, int] = field(default_factory=dict)
