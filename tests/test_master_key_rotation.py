@@ -20,6 +20,32 @@ from tests.factories import make_document
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def media(settings: Settings, tmp_path: Path) -> Path:
+    """The storage root, a folder this test can look into."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
+def run_rotation() -> str:
+    out = StringIO()
+    call_command("rotate_master_key", stdout=out)
+    return out.getvalue()
+
+
+def rotate_to_a_new_key(settings: Settings) -> tuple[str, str]:
+    """Put a new master key first, the old one still listed, and rotate; returns the new key
+    and what the command said."""
+    new_key = crypto.generate_master_key()
+    settings.WELL_MASTER_KEY = f"{new_key},{settings.WELL_MASTER_KEY}"
+    return new_key, run_rotation()
+
+
+def assert_opens_as(document: Document, content: bytes) -> None:
+    with document.file.open("rb") as handle:
+        assert handle.read() == content
+
+
 def test_rotation_rewraps_data_keys_without_touching_tokens(
     workspace: Workspace,
     sandbox_settings: Sandbox,
@@ -29,19 +55,13 @@ def test_rotation_rewraps_data_keys_without_touching_tokens(
     connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
     token = load_tokens(connection).access_token
     ciphertext = bytes(connection.access_token_ciphertext or b"")
-    old_key = settings.WELL_MASTER_KEY
-    new_key = crypto.generate_master_key()
-    settings.WELL_MASTER_KEY = f"{new_key},{old_key}"
-    out = StringIO()
-    call_command("rotate_master_key", stdout=out)
-    assert "Re-wrapped 1 data key(s)." in out.getvalue()
+    new_key, said = rotate_to_a_new_key(settings)
+    assert "Re-wrapped 1 data key(s)." in said
     settings.WELL_MASTER_KEY = new_key  # the old key is gone
     stored = Connection.objects.get(pk=connection.pk)
     assert bytes(stored.access_token_ciphertext or b"") == ciphertext
     assert load_tokens(stored).access_token == token
-    again = StringIO()
-    call_command("rotate_master_key", stdout=again)
-    assert "Re-wrapped 0 data key(s)." in again.getvalue()
+    assert "Re-wrapped 0 data key(s)." in run_rotation()
 
 
 def test_without_the_old_key_tokens_cannot_be_read(
@@ -63,49 +83,34 @@ def _stored_document(workspace: Workspace, content: bytes) -> Document:
 
 
 def test_rotation_covers_stored_files(
-    workspace: Workspace, settings: Settings, tmp_path: Path
+    workspace: Workspace, settings: Settings, media: Path
 ) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
     content = b"%PDF-1.4\n% rotated\n%%EOF\n"
     document = _stored_document(workspace, content)
-    sealed = (tmp_path / "eu" / document.file.name).read_bytes()
-    old_key = settings.WELL_MASTER_KEY
-    new_key = crypto.generate_master_key()
-    settings.WELL_MASTER_KEY = f"{new_key},{old_key}"
-    out = StringIO()
-    call_command("rotate_master_key", stdout=out)
-    assert "Stored files: 1 open, 0 sealed now (were plain)." in out.getvalue()
+    sealed = (media / "eu" / document.file.name).read_bytes()
+    new_key, said = rotate_to_a_new_key(settings)
+    assert "Stored files: 1 open, 0 sealed now (were plain)." in said
     settings.WELL_MASTER_KEY = new_key  # the old key is gone; the file opens, unchanged
-    assert (tmp_path / "eu" / document.file.name).read_bytes() == sealed
-    with document.file.open("rb") as handle:
-        assert handle.read() == content
+    assert (media / "eu" / document.file.name).read_bytes() == sealed
+    assert_opens_as(document, content)
 
 
-def test_rotation_seals_files_kept_in_plain_before(
-    workspace: Workspace, settings: Settings, tmp_path: Path
-) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
+def test_rotation_seals_files_kept_in_plain_before(workspace: Workspace, media: Path) -> None:
     content = b"%PDF-1.4\n% from before encryption at rest\n%%EOF\n"
     digest = hashlib.sha256(content).hexdigest()
     name = f"documents/{workspace.pk}/{digest[:2]}/{digest}.pdf"
-    (tmp_path / name).parent.mkdir(parents=True)
-    (tmp_path / name).write_bytes(content)
+    (media / name).parent.mkdir(parents=True)
+    (media / name).write_bytes(content)
     document = make_document(workspace, content_hash=digest, file=name)
-    out = StringIO()
-    call_command("rotate_master_key", stdout=out)
-    assert "Stored files: 1 open, 1 sealed now (were plain)." in out.getvalue()
-    assert not (tmp_path / name).exists()
-    assert (tmp_path / "eu" / name).read_bytes().startswith(b"WF1")
-    with document.file.open("rb") as handle:
-        assert handle.read() == content
+    assert "Stored files: 1 open, 1 sealed now (were plain)." in run_rotation()
+    assert not (media / name).exists()
+    assert (media / "eu" / name).read_bytes().startswith(b"WF1")
+    assert_opens_as(document, content)
 
 
-def test_rotation_fails_when_a_stored_file_does_not_open(
-    workspace: Workspace, settings: Settings, tmp_path: Path
-) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
+def test_rotation_fails_when_a_stored_file_does_not_open(workspace: Workspace, media: Path) -> None:
     document = _stored_document(workspace, b"%PDF-1.4\n%%EOF\n")
-    path = tmp_path / "eu" / document.file.name
+    path = media / "eu" / document.file.name
     path.write_bytes(path.read_bytes()[:-1] + b"\x00")
     with pytest.raises(CommandError, match="1 stored file"):
         call_command("rotate_master_key", stdout=StringIO())
