@@ -318,6 +318,7 @@ def main() -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)  # the models may have moved on since the seeding
+        _vacuum_analyze()  # statistics for new expression indexes
         small, large = Workspace.objects.order_by("pk").values_list("pk", flat=True)[:2]
 
         get_user_model().objects.filter(username__startswith="bench-").delete()

@@ -26,6 +26,12 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from reconciliation import matching
 from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
 from reconciliation.admin.resources import MatchResource, ReceivableImportResource
+from reconciliation.admin.volume import (
+    BigListMixin,
+    DateFilter,
+    OperationTypeFilter,
+    search_related,
+)
 from reconciliation.models import (
     ExchangeRate,
     IllegalTransitionError,
@@ -92,8 +98,13 @@ class ReceivableMatchInline(MatchInline):
     verbose_name_plural = "payments received"
 
 
+class ValueDateFilter(DateFilter):
+    title = "value date"
+    field_name = "value_date"
+
+
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyTenantAdmin[Transaction]):
+class TransactionAdmin(BigListMixin, ReadOnlyTenantAdmin[Transaction]):
     list_display = [
         "value_date",
         "workspace",
@@ -104,10 +115,9 @@ class TransactionAdmin(ReadOnlyTenantAdmin[Transaction]):
         "reference",
         "status",
     ]
-    list_filter = ["side", "status", "operation_type"]
+    list_filter = ["side", "status", OperationTypeFilter, ValueDateFilter]
     list_select_related = ["workspace"]
     search_fields = ["counterparty_name", "reference", "normalized_reference", "qonto_id"]
-    date_hierarchy = "value_date"
     exclude = ["raw"]
     inlines = [TransactionMatchInline]
 
@@ -293,7 +303,7 @@ def available_decisions(match: Match) -> list[str]:
 
 
 @admin.register(Match)
-class MatchAdmin(WorkspaceScopedAdmin[Match]):
+class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
     resource_classes = [MatchResource]
     list_display = [
         "__str__",
@@ -354,6 +364,13 @@ class MatchAdmin(WorkspaceScopedAdmin[Match]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Match | None = None) -> bool:
         return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Match], search_term: str
+    ) -> tuple[QuerySet[Match], bool]:
+        if not search_term:
+            return queryset, False
+        return search_related(queryset, search_term, self.search_fields), False
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # Newest paperwork first, each one's candidates together and in rank order.

@@ -21,6 +21,7 @@ from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
+from reconciliation.admin.volume import BigListMixin, DateFilter
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import (
     Decision,
@@ -82,8 +83,13 @@ def stuck_documents(documents: QuerySet[Document], kind: str) -> QuerySet[Docume
     return documents
 
 
+class ReceivedFilter(DateFilter):
+    title = "received"
+    field_name = "received_at"
+
+
 @admin.register(Document)
-class DocumentAdmin(WorkspaceScopedAdmin[Document]):
+class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     list_display = [
         "original_name",
         "workspace",
@@ -94,10 +100,9 @@ class DocumentAdmin(WorkspaceScopedAdmin[Document]):
         "received_at",
         "age",
     ]
-    list_filter = [StuckFilter, "status", "kind", ("connection", RelatedOnly)]
+    list_filter = [StuckFilter, "status", "kind", ("connection", RelatedOnly), ReceivedFilter]
     list_select_related = ["workspace"]
     search_fields = ["original_name", "source_path", "content_hash"]
-    date_hierarchy = "received_at"
     readonly_fields = [
         "review",
         "download",
@@ -253,7 +258,8 @@ class RefusedByFilter(admin.SimpleListFilter):
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
-        counts = model_admin.get_queryset(request).aggregate(
+        refused = model_admin.get_queryset(request).filter(status=InvoiceStatus.REFUSED)
+        counts = refused.aggregate(
             **{key: Count("pk", filter=condition) for key, condition in self.CONDITIONS.items()}
         )
         return [(key, f"{label} ({counts[key]})") for key, label in self.LABELS.items()]
@@ -266,7 +272,7 @@ class RefusedByFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(WorkspaceScopedAdmin[Invoice]):
+class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
     export_template_name = EXPORT_TEMPLATE
     # No "__str__" title: it repeats the vendor and the number, which have their own columns.

@@ -133,6 +133,8 @@ class Document(TenantModel):
             models.Index(fields=["workspace", "status"]),
             models.Index(fields=["workspace", "content_hash"]),
             models.Index(fields=["workspace", "kind", "status"]),
+            # The admin's list, newest first, a page at a time.
+            models.Index(fields=["workspace", "received_at", "id"], name="document_received_order"),
             # The few documents sent to review without an invoice (the review queue).
             models.Index(
                 fields=["workspace"],

@@ -201,6 +201,8 @@ class Invoice(TenantModel):
             models.Index(fields=["workspace", "vendor", "normalized_number"]),
             models.Index(fields=["workspace", "total_amount"]),
             models.Index(fields=["status", "lease_until"]),
+            # The admin's list, newest first, a page at a time.
+            models.Index(fields=["workspace", "created_at", "id"], name="invoice_created_order"),
         ]
 
     def __str__(self) -> str:
