@@ -54,18 +54,19 @@ from connectors.sandbox.constants import (
     QONTO_ORGANIZATION_ID,
     QONTO_SCOPES,
 )
+from connectors.sandbox.documents.qonto_objects import TransactionFacts, qonto_bank_account
 from connectors.sandbox.oauth import TokenStatus, TokenStore
 from connectors.sandbox.qonto_models import (
+    SEEDED_SUBJECT_TYPES,
     TRANSACTION_STATUSES,
     Attachment,
     CachedAnswer,
     SupplierInvoice,
     Transaction,
-    bank_account_wire,
     cents,
     iso,
     parse_time,
-    transaction_wire,
+    seeded_counterparty,
     wire_value,
 )
 from connectors.sandbox.server import Emulator, Route, RouteHandler, control_json, route
@@ -202,7 +203,8 @@ class QontoEmulator(Emulator):
         main: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
-            account = bank_account_wire(
+            balance_cents = cents(Decimal(str(balance)))
+            account = qonto_bank_account(
                 account_id=id or str(uuid.uuid4()),
                 organization_id=self.organization_id,
                 slug=f"{self.organization['slug']}-bank-account-{len(self.bank_accounts) + 1}",
@@ -210,7 +212,9 @@ class QontoEmulator(Emulator):
                 iban=iban,
                 bic=QONTO_BIC,
                 currency=currency,
-                balance=Decimal(str(balance)),
+                balance_cents=balance_cents,
+                authorized_balance_cents=balance_cents,
+                account_number=iban[-13:-2],
                 updated_at=self.clock.now(),
                 main=main,
             )
@@ -271,52 +275,41 @@ class QontoEmulator(Emulator):
     ) -> Transaction:
         """Seed a transaction (amount unsigned in the account currency; ``side`` gives the
         direction; ``local_amount``/``local_currency`` for a foreign-currency operation)."""
-        if side not in ("credit", "debit"):
-            raise ValueError("side must be credit or debit")
         if status not in TRANSACTION_STATUSES:
             raise ValueError(f"status must be one of {TRANSACTION_STATUSES}")
         with self.lock:
             now = self.clock.now()
             account_id = bank_account_id or next(iter(self.bank_accounts))
-            account = self.bank_accounts[account_id]
+            currency = str(self.bank_accounts[account_id]["currency"])
             operation = operation_type or ("income" if side == "credit" else "transfer")
-            subject = {
-                "transfer": "Transfer",
-                "income": "Income",
-                "card": "Card",
-                "direct_debit": "DirectDebit",
-                "qonto_fee": "BillingTransfer",
-            }.get(operation, "Other")
             emitted = emitted_at or now
-            transaction_uuid = id or str(uuid.uuid4())
-            wire = transaction_wire(
-                transaction_uuid=transaction_uuid,
+            facts = TransactionFacts(
+                transaction_uuid=id or str(uuid.uuid4()),
                 transaction_id=f"{self.organization['slug']}-1-transaction-"
                 f"{len(self.transactions) + 1}",
                 bank_account_id=account_id,
-                amount=Decimal(str(amount)),
-                currency=str(account["currency"]),
-                local_amount=Decimal(str(local_amount if local_amount is not None else amount)),
-                local_currency=local_currency or str(account["currency"]),
                 side=side,
                 operation_type=operation,
-                subject_type=subject,
+                subject_type=SEEDED_SUBJECT_TYPES.get(operation, "Other"),
                 status=status,
+                amount=Decimal(str(amount)),
+                currency=currency,
+                local_amount=Decimal(str(local_amount if local_amount is not None else amount)),
+                local_currency=local_currency or currency,
                 label=label,
+                category=category,
                 emitted_at=emitted,
                 settled_at=(settled_at or emitted) if status == "completed" else settled_at,
                 created_at=now,
                 reference=reference,
                 note=note,
-                category=category,
-                counterparty_iban=counterparty_iban,
-                counterparty_bic=counterparty_bic,
-                card_last_digits=card_last_digits,
                 vat_amount=Decimal(str(vat_amount)) if vat_amount is not None else None,
-                vat_rate=Decimal(str(vat_rate)) if vat_rate is not None else None,
+                vat_rate=float(Decimal(str(vat_rate))) if vat_rate is not None else None,
                 initiator_id=QONTO_MEMBERSHIP_ID if side == "debit" else None,
+                card_last_digits=card_last_digits,
+                counterparty=seeded_counterparty(counterparty_iban, counterparty_bic),
             )
-            return self.load_transaction(wire)
+            return self.load_transaction(facts.wire())
 
     def update_transaction(self, transaction_id: str, **changes: Any) -> Transaction:
         """Change wire fields of a transaction (``status="completed"``, ``amount=Decimal(...)``,

@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors.sandbox.clock import iso_millis
 from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
+from connectors.sandbox.documents.qonto_objects import SUBJECT_TYPES
 
 CENT = Decimal("0.01")
 # The published ``status[]`` enum; "reversed" appears in one field description only and the
@@ -44,39 +45,6 @@ def number(value: Decimal) -> float:
 
 def iso(moment: datetime | None) -> str | None:
     return iso_millis(moment) if moment is not None else None
-
-
-def bank_account_wire(
-    *,
-    account_id: str,
-    organization_id: str,
-    slug: str,
-    name: str,
-    iban: str,
-    bic: str,
-    currency: str,
-    balance: Decimal,
-    updated_at: datetime,
-    main: bool,
-) -> dict[str, Any]:
-    return {
-        "id": account_id,
-        "slug": slug,
-        "name": name,
-        "iban": iban,
-        "bic": bic,
-        "currency": currency,
-        "balance": number(balance),
-        "balance_cents": cents(balance),
-        "authorized_balance": number(balance),
-        "authorized_balance_cents": cents(balance),
-        "status": "active",
-        "main": main,
-        "is_external_account": False,
-        "account_number": iban[-13:-2],
-        "updated_at": iso(updated_at),
-        "organization_id": organization_id,
-    }
 
 
 @dataclass
@@ -126,24 +94,16 @@ def parse_time(raw: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-COUNTERPARTY_OBJECTS = {
-    "Transfer": "transfer",
-    "Income": "income",
-    "SwiftIncome": "swift_income",
-    "DirectDebit": "direct_debit",
-    "DirectDebitCollection": "direct_debit_collection",
+# The operation types seeding knows by their subject type; any other is seeded as "Other".
+SEEDED_SUBJECT_TYPES = {
+    operation: SUBJECT_TYPES[operation]
+    for operation in ("transfer", "income", "card", "direct_debit", "qonto_fee")
 }
-NESTED_OBJECTS = (
-    "transfer",
-    "income",
-    "swift_income",
-    "direct_debit",
-    "direct_debit_collection",
-    "direct_debit_hold",
-    "check",
-    "financing_installment",
-    "pagopa_payment",
-)
+
+
+def seeded_counterparty(iban: str | None, bic: str | None) -> tuple[str, str] | None:
+    """A seeded transaction names its counterparty only when given an IBAN or a BIC."""
+    return (iban or "", bic or "") if iban or bic else None
 
 
 @dataclass
@@ -185,84 +145,6 @@ class Transaction:
         payload["attachment_ids"] = visible_attachment_ids
         payload.update(embedded)
         return payload
-
-
-def transaction_wire(
-    *,
-    transaction_uuid: str,
-    transaction_id: str,
-    bank_account_id: str,
-    amount: Decimal,
-    currency: str,
-    local_amount: Decimal,
-    local_currency: str,
-    side: str,
-    operation_type: str,
-    subject_type: str,
-    status: str,
-    label: str,
-    emitted_at: datetime,
-    settled_at: datetime | None,
-    created_at: datetime,
-    reference: str | None,
-    note: str | None,
-    category: str,
-    counterparty_iban: str | None,
-    counterparty_bic: str | None,
-    card_last_digits: str | None,
-    vat_amount: Decimal | None,
-    vat_rate: Decimal | None,
-    initiator_id: str | None,
-) -> dict[str, Any]:
-    nested: dict[str, Any] = dict.fromkeys(NESTED_OBJECTS)
-    container = COUNTERPARTY_OBJECTS.get(subject_type)
-    if container is not None and (counterparty_iban or counterparty_bic):
-        nested[container] = {
-            "counterparty_account_number": counterparty_iban or "",
-            "counterparty_account_number_format": "IBAN" if counterparty_iban else "",
-            "counterparty_bank_identifier": counterparty_bic or "",
-            "counterparty_bank_identifier_format": "SWIFT_BIC" if counterparty_bic else "",
-        }
-    return {
-        "id": transaction_uuid,
-        "transaction_id": transaction_id,
-        "amount": number(amount),
-        "amount_cents": cents(amount),
-        "settled_balance": None,
-        "settled_balance_cents": None,
-        "attachment_ids": [],
-        "logo": {"small": None, "medium": None},
-        "local_amount": number(local_amount),
-        "local_amount_cents": cents(local_amount),
-        "side": side,
-        "operation_type": operation_type,
-        "currency": currency,
-        "local_currency": local_currency,
-        "label": label,
-        "clean_counterparty_name": label,
-        "settled_at": iso(settled_at),
-        "emitted_at": iso(emitted_at),
-        "created_at": iso(created_at),
-        "updated_at": iso(created_at),
-        "status": status,
-        "note": note,
-        "reference": reference,
-        "vat_amount": number(vat_amount) if vat_amount is not None else None,
-        "vat_amount_cents": cents(vat_amount) if vat_amount is not None else None,
-        "vat_rate": float(vat_rate) if vat_rate is not None else None,
-        "initiator_id": initiator_id,
-        "label_ids": [],
-        "attachment_lost": False,
-        "attachment_required": side == "debit",
-        "card_last_digits": card_last_digits,
-        "category": category,
-        "cashflow_category": None,
-        "cashflow_subcategory": None,
-        "subject_type": subject_type,
-        "bank_account_id": bank_account_id,
-        "is_external_transaction": False,
-        **nested,
-    }
 
 
 def wire_value(value: Any) -> Any:

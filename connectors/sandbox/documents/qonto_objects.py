@@ -8,12 +8,26 @@ Decimal cents so the float and `_cents` fields always agree.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.sandbox.clock import iso_millis
 from connectors.sandbox.documents.model import to_cents
 
+#: The objects closing a transaction, one per kind of operation (null unless it is that kind).
+NESTED_OBJECT_KEYS: tuple[str, ...] = (
+    "transfer",
+    "income",
+    "swift_income",
+    "direct_debit",
+    "direct_debit_collection",
+    "direct_debit_hold",
+    "check",
+    "financing_installment",
+    "pagopa_payment",
+)
 #: Every key of a transaction as returned by GET /v2/transactions without `includes[]`.
 QONTO_TRANSACTION_KEYS: tuple[str, ...] = (
     "id",
@@ -53,15 +67,7 @@ QONTO_TRANSACTION_KEYS: tuple[str, ...] = (
     "subject_type",
     "bank_account_id",
     "is_external_transaction",
-    "transfer",
-    "income",
-    "swift_income",
-    "direct_debit",
-    "direct_debit_collection",
-    "direct_debit_hold",
-    "check",
-    "financing_installment",
-    "pagopa_payment",
+    *NESTED_OBJECT_KEYS,
 )
 COUNTERPARTY_KEYS: tuple[str, ...] = (
     "counterparty_account_number",
@@ -144,12 +150,6 @@ _CASHFLOW: dict[str, tuple[str, str]] = {
 }
 
 
-def qonto_timestamp(moment: datetime) -> str:
-    """ "2024-08-01T10:35:09.027Z", the form every Qonto timestamp takes."""
-    moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-
-
 def uuid7(moment: datetime, rng: random.Random) -> str:
     """A version-7 UUID (millisecond timestamp first), the kind Qonto uses for transactions."""
     millis = int(moment.timestamp() * 1000)
@@ -175,6 +175,112 @@ def uuid4(rng: random.Random) -> str:
 def _money(value: Decimal) -> tuple[float, int]:
     cents = int(to_cents(value) * 100)
     return cents / 100, cents
+
+
+def counterparty_object(account: str, bank: str, *, swift: bool = False) -> dict[str, str]:
+    """The counterparty in a transfer, income or direct debit object; a format is empty when
+    its number is (an international income carries an unstructured number and a sort code)."""
+    return {
+        "counterparty_account_number": account,
+        "counterparty_account_number_format": ("unstructured" if swift else "IBAN")
+        if account
+        else "",
+        "counterparty_bank_identifier": bank,
+        "counterparty_bank_identifier_format": ("sort_code" if swift else "SWIFT_BIC")
+        if bank
+        else "",
+    }
+
+
+@dataclass(frozen=True)
+class TransactionFacts:
+    """What a Qonto transaction says; :meth:`wire` writes it as the API returns it. The demo
+    data and the emulator's seeding differ only in how they fill it."""
+
+    transaction_uuid: str
+    transaction_id: str
+    bank_account_id: str
+    side: str
+    operation_type: str
+    subject_type: str
+    status: str
+    amount: Decimal
+    currency: str
+    local_amount: Decimal
+    local_currency: str
+    label: str
+    category: str
+    emitted_at: datetime
+    settled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime | None = None  # when created, unless said
+    clean_counterparty_name: str | None = None  # the label, unless said
+    reference: str | None = None
+    note: str | None = None
+    vat_amount: Decimal | None = None
+    vat_rate: float | None = None
+    initiator_id: str | None = None
+    card_last_digits: str | None = None
+    # (Software, Subscriptions)-like names; the emulator's seeded transactions carry none.
+    cashflow: tuple[str, str] | None = None
+    # (account number, bank identifier) for the nested object of the subject type, if any.
+    counterparty: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.side not in {"credit", "debit"}:
+            raise ValueError(f"side must be credit or debit, not {self.side!r}")
+
+    def wire(self) -> dict[str, Any]:
+        """The transaction as GET /v2/transactions returns it without ``includes[]``."""
+        amount_float, amount_cents = _money(self.amount)
+        local_float, local_cents = _money(self.local_amount)
+        vat = _money(self.vat_amount) if self.vat_amount is not None else (None, None)
+        nested: dict[str, dict[str, str] | None] = dict.fromkeys(NESTED_OBJECT_KEYS)
+        container = _COUNTERPARTY_OBJECT.get(self.subject_type)
+        if container is not None and self.counterparty is not None:
+            swift = self.subject_type == "SwiftIncome"
+            nested[container] = counterparty_object(*self.counterparty, swift=swift)
+        return {
+            "id": self.transaction_uuid,
+            "transaction_id": self.transaction_id,
+            "amount": amount_float,
+            "amount_cents": amount_cents,
+            "settled_balance": None,
+            "settled_balance_cents": None,
+            "attachment_ids": [],
+            # Qonto links a logo on its CDN; the sandbox links none so nothing is ever fetched.
+            "logo": {"small": None, "medium": None},
+            "local_amount": local_float,
+            "local_amount_cents": local_cents,
+            "side": self.side,
+            "operation_type": self.operation_type,
+            "currency": self.currency,
+            "local_currency": self.local_currency,
+            "label": self.label,
+            "clean_counterparty_name": self.clean_counterparty_name or self.label,
+            "settled_at": iso_millis(self.settled_at) if self.settled_at else None,
+            "emitted_at": iso_millis(self.emitted_at),
+            "created_at": iso_millis(self.created_at),
+            "updated_at": iso_millis(self.updated_at or self.created_at),
+            "status": self.status,
+            "note": self.note,
+            "reference": self.reference,
+            "vat_amount": vat[0],
+            "vat_amount_cents": vat[1],
+            "vat_rate": self.vat_rate,
+            "initiator_id": self.initiator_id,
+            "label_ids": [],
+            "attachment_lost": False,
+            "attachment_required": self.side == "debit",
+            "card_last_digits": self.card_last_digits,
+            "category": self.category,
+            "cashflow_category": {"name": self.cashflow[0]} if self.cashflow else None,
+            "cashflow_subcategory": {"name": self.cashflow[1]} if self.cashflow else None,
+            "subject_type": self.subject_type,
+            "bank_account_id": self.bank_account_id,
+            "is_external_transaction": False,
+            **nested,
+        }
 
 
 def qonto_transaction(
@@ -204,88 +310,38 @@ def qonto_transaction(
     initiator_id: str | None = None,
     updated_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One Qonto transaction object. `amount` is in the account currency (EUR); pass
-    `local_amount`/`local_currency` for an operation made in another currency.
-
-    `settled_balance` is left None: `apply_settled_balances` fills it once the whole account
-    history is known.
-    """
-    if side not in {"credit", "debit"}:
-        raise ValueError(f"side must be credit or debit, not {side!r}")
-    if status == "completed" and settled_at is None:
-        settled_at = emitted_at
-    if status != "completed":
-        settled_at = None
-    subject_type = SUBJECT_TYPES.get(operation_type, "Other")
-    amount_float, amount_cents = _money(amount)
-    local_float, local_cents = _money(local_amount if local_amount is not None else amount)
-    last_change = updated_at or settled_at or emitted_at
-    nested: dict[str, dict[str, str] | None] = dict.fromkeys(
-        ("transfer", "income", "swift_income", "direct_debit", "direct_debit_collection")
-    )
-    container = _COUNTERPARTY_OBJECT.get(subject_type)
-    if container is not None:
-        swift = subject_type == "SwiftIncome"
-        account = counterparty_account_number or ""
-        bank = counterparty_bank_identifier or ""
-        nested[container] = {
-            "counterparty_account_number": account,
-            "counterparty_account_number_format": ("unstructured" if swift else "IBAN")
-            if account
-            else "",
-            "counterparty_bank_identifier": bank,
-            "counterparty_bank_identifier_format": ("sort_code" if swift else "SWIFT_BIC")
-            if bank
-            else "",
-        }
-    vat_float, vat_cents = _money(vat_amount) if vat_amount is not None else (None, None)
-    cashflow = _CASHFLOW.get(category)
+    """One demo transaction in EUR (`local_amount`/`local_currency` for an operation made in
+    another currency). `settled_balance` is left None: `apply_settled_balances` fills it."""
+    settled = (settled_at or emitted_at) if status == "completed" else None
     transaction_uuid = uuid7(emitted_at, rng)
-    return {
-        "id": transaction_uuid,
-        "transaction_id": f"{organization_slug}-1-transaction-{transaction_uuid[:6]}-{sequence}",
-        "amount": amount_float,
-        "amount_cents": amount_cents,
-        "settled_balance": None,
-        "settled_balance_cents": None,
-        "attachment_ids": [],
-        # Qonto links a logo on its CDN; the demo links none so nothing is ever fetched.
-        "logo": {"small": None, "medium": None},
-        "local_amount": local_float,
-        "local_amount_cents": local_cents,
-        "side": side,
-        "operation_type": operation_type,
-        "currency": "EUR",
-        "local_currency": local_currency or "EUR",
-        "label": label,
-        "clean_counterparty_name": clean_counterparty_name or label,
-        "settled_at": qonto_timestamp(settled_at) if settled_at else None,
-        "emitted_at": qonto_timestamp(emitted_at),
-        "created_at": qonto_timestamp(emitted_at),
-        "updated_at": qonto_timestamp(last_change),
-        "status": status,
-        "note": note,
-        "reference": reference,
-        "vat_amount": vat_float,
-        "vat_amount_cents": vat_cents,
-        "vat_rate": vat_rate,
-        "initiator_id": initiator_id,
-        "label_ids": [],
-        "attachment_lost": False,
-        "attachment_required": side == "debit",
-        "card_last_digits": card_last_digits,
-        "category": category,
-        "cashflow_category": {"name": cashflow[0]} if cashflow else None,
-        "cashflow_subcategory": {"name": cashflow[1]} if cashflow else None,
-        "subject_type": subject_type,
-        "bank_account_id": bank_account_id,
-        "is_external_transaction": False,
-        **nested,
-        "direct_debit_hold": None,
-        "check": None,
-        "financing_installment": None,
-        "pagopa_payment": None,
-    }
+    return TransactionFacts(
+        transaction_uuid=transaction_uuid,
+        transaction_id=f"{organization_slug}-1-transaction-{transaction_uuid[:6]}-{sequence}",
+        bank_account_id=bank_account_id,
+        side=side,
+        operation_type=operation_type,
+        subject_type=SUBJECT_TYPES.get(operation_type, "Other"),
+        status=status,
+        amount=amount,
+        currency="EUR",
+        local_amount=local_amount if local_amount is not None else amount,
+        local_currency=local_currency or "EUR",
+        label=label,
+        clean_counterparty_name=clean_counterparty_name,
+        category=category,
+        emitted_at=emitted_at,
+        settled_at=settled,
+        created_at=emitted_at,
+        updated_at=updated_at or settled or emitted_at,
+        reference=reference,
+        note=note,
+        vat_amount=vat_amount,
+        vat_rate=vat_rate,
+        initiator_id=initiator_id,
+        card_last_digits=card_last_digits,
+        cashflow=_CASHFLOW.get(category),
+        counterparty=(counterparty_account_number or "", counterparty_bank_identifier or ""),
+    ).wire()
 
 
 def apply_settled_balances(transactions: list[dict[str, Any]], *, opening_cents: int) -> int:
@@ -314,14 +370,17 @@ def qonto_bank_account(
     updated_at: datetime,
     main: bool,
     status: str = "active",
+    currency: str = "EUR",
+    account_number: str = "",
 ) -> dict[str, Any]:
+    """A bank account as GET /v2/organization lists it (balances in the account currency)."""
     return {
         "id": account_id,
         "slug": slug,
         "name": name,
         "iban": iban,
         "bic": bic,
-        "currency": "EUR",
+        "currency": currency,
         "balance": balance_cents / 100,
         "balance_cents": balance_cents,
         "authorized_balance": authorized_balance_cents / 100,
@@ -329,7 +388,7 @@ def qonto_bank_account(
         "status": status,
         "main": main,
         "is_external_account": False,
-        "account_number": "",
-        "updated_at": qonto_timestamp(updated_at),
+        "account_number": account_number,
+        "updated_at": iso_millis(updated_at),
         "organization_id": organization_id,
     }
