@@ -28,7 +28,7 @@ from reconciliation.models import (
     Workspace,
     idempotency_key_for,
 )
-from reconciliation.posting import post_approved
+from reconciliation.posting import RetryBudget, post_approved
 from reconciliation.text.references import normalize_reference
 from tests.helpers import store_emulator_tokens
 
@@ -42,6 +42,11 @@ SUPPLIER = "Harness Supplies SARL"
 SUPPLIER_VAT_ID = "FR40303265045"
 FIRST_ISSUE = date(2026, 10, 1)
 _NUMBER = re.compile(rb"Supplier invoice H-(\d{6})")
+
+
+def quick_budget(rounds: int = 3, seconds: float = 5) -> RetryBudget:
+    """A retry budget with short delays, so a test's retries take milliseconds."""
+    return RetryBudget(max_rounds=rounds, base_delay=0.01, max_delay=0.05, seconds=seconds)
 
 
 def invoice_pdf(number: int, *, padding: int = 6_000) -> bytes:

@@ -23,12 +23,9 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved
 from tests.factories import make_user
-from tests.posting_fixtures import LIST_PATH as LIST
-from tests.posting_fixtures import lookup_requests, mirror_now, seed_invoices
+from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, mirror_now, seed_invoices
 
 pytestmark = pytest.mark.django_db
-
-BULK = "/v2/supplier_invoices/bulk"
 
 
 @pytest.fixture
@@ -60,8 +57,8 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
     assert "invalid_grant" in report.errors[0]
     # The window's first call (the listing of Qonto's supplier invoices) is refused, then one
     # refresh (refused); nothing after that: no upload, no claim.
-    assert [entry.status for entry in qonto_emulator.requests(path=LIST)] == [401]
-    assert qonto_emulator.requests(path=BULK) == []
+    assert [entry.status for entry in qonto_emulator.requests(path=LIST_PATH)] == [401]
+    assert qonto_emulator.requests(path=BULK_PATH) == []
     assert len(qonto_emulator.requests(path="/oauth2/token")) == 1
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
@@ -88,7 +85,7 @@ def test_authorisation_lost_mid_window_releases_the_claims(
 
     assert report.auth_stopped
     assert (report.posted, report.requests, report.released) == (0, 1, 20)
-    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401]
+    assert [entry.status for entry in qonto_emulator.requests(path=BULK_PATH)] == [401]
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
     attempts = PostAttempt.objects.filter(invoice_id__in=ids)
@@ -165,13 +162,13 @@ def test_a_single_401_is_cured_by_one_token_refresh(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
     [pk] = seed_invoices(workspace, 1)
-    qonto_emulator.inject_fault(BULK, {"status": 401}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"status": 401}, method="POST")
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
     assert not report.auth_stopped
     assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
-    assert [entry.status for entry in qonto_emulator.requests(path=BULK)] == [401, 200]
+    assert [entry.status for entry in qonto_emulator.requests(path=BULK_PATH)] == [401, 200]
     assert len(qonto_emulator.requests(path="/oauth2/token")) == 1
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.ACTIVE

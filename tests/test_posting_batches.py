@@ -14,13 +14,12 @@ from reconciliation.models import (
     PostOutcome,
     Workspace,
 )
-from reconciliation.posting import RetryBudget, post_approved, upload_file_name
-from tests.posting_fixtures import invoice_pdf, seed_invoices
+from reconciliation.posting import post_approved, upload_file_name
+from tests.posting_fixtures import BULK_PATH, invoice_pdf, quick_budget, seed_invoices
 
 pytestmark = pytest.mark.django_db
 
-BULK = "/v2/supplier_invoices/bulk"
-QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
+QUICK = quick_budget()
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def qonto_read_timeout() -> float:
 def files_per_request(emulator: QontoEmulator) -> list[list[str]]:
     return [
         [part["filename"] for part in entry.body if part["name"] == "supplier_invoices[][file]"]
-        for entry in emulator.requests(method="POST", path=BULK)
+        for entry in emulator.requests(method="POST", path=BULK_PATH)
     ]
 
 
@@ -65,7 +64,7 @@ def test_requests_stay_under_fifteen_megabytes(
     assert [len(files) for files in files_per_request(qonto_emulator)] == [2, 1]
     assert all(
         len(entry.body) and sum(part.get("size", 0) for part in entry.body) < 15_000_000
-        for entry in qonto_emulator.requests(method="POST", path=BULK)
+        for entry in qonto_emulator.requests(method="POST", path=BULK_PATH)
     )
     assert report.posted == 3
 
@@ -77,7 +76,7 @@ def test_an_eleven_megabyte_file_is_refused_before_any_call(
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
-    assert qonto_emulator.requests(path=BULK) == []
+    assert qonto_emulator.requests(path=BULK_PATH) == []
     assert (report.rejected, report.requests) == (1, 0)
     invoice = Invoice.objects.get(pk=big)
     assert invoice.status == InvoiceStatus.REJECTED
@@ -157,7 +156,7 @@ def test_attempts_are_written_before_the_call_and_completed_after(
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
     [attempt] = PostAttempt.objects.filter(invoice_id=pk)
-    [request] = qonto_emulator.requests(method="POST", path=BULK)
+    [request] = qonto_emulator.requests(method="POST", path=BULK_PATH)
     invoice = Invoice.objects.select_related("document").get(pk=pk)
     assert attempt.outcome == PostOutcome.POSTED
     assert attempt.connection_id == qonto.pk

@@ -23,13 +23,10 @@ from reconciliation.models import (
 )
 from reconciliation.posting import (
     PostingReport,
-    RetryBudget,
     post_approved,
     release_expired_leases,
 )
-from tests.posting_fixtures import seed_invoices
-
-BULK = "/v2/supplier_invoices/bulk"
+from tests.posting_fixtures import BULK_PATH, quick_budget, seed_invoices
 
 
 def in_threads(*targets: Callable[[], PostingReport]) -> list[PostingReport]:
@@ -71,7 +68,7 @@ def test_two_workers_never_send_the_same_invoice(
     assert sum(report.posted for report in reports) == 60
     sent = Counter(
         part["value"]
-        for entry in qonto_emulator.requests(method="POST", path=BULK)
+        for entry in qonto_emulator.requests(method="POST", path=BULK_PATH)
         for part in entry.body
         if part["name"] == "supplier_invoices[][idempotency_key]"
     )
@@ -97,8 +94,8 @@ def test_a_worker_whose_lease_ran_out_mid_call_changes_nothing(
     settings.HTTP_READ_TIMEOUT = 10.0
     [pk] = seed_invoices(workspace, 1)
     # Qonto takes 3 s to answer; the claim's lease runs out after 1 s.
-    qonto_emulator.inject_fault(BULK, {"delay": 3.0}, method="POST")
-    quick = RetryBudget(max_rounds=1, base_delay=0.01, max_delay=0.05, seconds=0.1)
+    qonto_emulator.inject_fault(BULK_PATH, {"delay": 3.0}, method="POST")
+    quick = quick_budget(1, seconds=0.1)
     slow_reports: list[PostingReport] = []
 
     def slow_worker() -> None:
@@ -129,5 +126,5 @@ def test_a_worker_whose_lease_ran_out_mid_call_changes_nothing(
         "",
     )
     assert (second.outcome, second.request_summary["operation"]) == (PostOutcome.POSTED, "lookup")
-    assert len(qonto_emulator.requests(method="POST", path=BULK)) == 1
+    assert len(qonto_emulator.requests(method="POST", path=BULK_PATH)) == 1
     assert qonto_emulator.invoice_count_by_idempotency_key() == {invoice.idempotency_key: 1}

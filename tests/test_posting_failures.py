@@ -20,20 +20,26 @@ from reconciliation.models import (
     PostOutcome,
     Workspace,
 )
-from reconciliation.posting import RetryBudget, post_approved, retry_invoice
-from tests.posting_fixtures import lookup_requests, mirror_now
+from reconciliation.posting import post_approved, retry_invoice
+from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, mirror_now, quick_budget
 
 pytestmark = pytest.mark.django_db
 
-BULK = "/v2/supplier_invoices/bulk"
-LIST = "/v2/supplier_invoices"
-QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
+QUICK = quick_budget()
+TWO_ROUNDS = quick_budget(2)
+
 READ_TIMEOUT = 0.5
 
 
 @pytest.fixture
 def qonto_read_timeout() -> float:
     return READ_TIMEOUT
+
+
+def assert_failed_for_the_next_window(invoice: Invoice, code: str) -> None:
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.FAILED
+    assert invoice.last_error_code == code
 
 
 def outcomes(invoice: Invoice) -> list[str]:
@@ -47,7 +53,7 @@ def outcomes(invoice: Invoice) -> list[str]:
 def sent_keys(emulator: QontoEmulator) -> list[str]:
     return [
         part["value"]
-        for entry in emulator.requests(method="POST", path=BULK)
+        for entry in emulator.requests(method="POST", path=BULK_PATH)
         for part in entry.body
         if part["name"] == "supplier_invoices[][idempotency_key]"
     ]
@@ -66,7 +72,7 @@ def test_unknown_outcome_is_found_by_lookup_not_sent_again(
     qonto_emulator: QontoEmulator,
     fault: dict[str, Any],
 ) -> None:
-    qonto_emulator.inject_fault(BULK, fault, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, fault, method="POST")
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
@@ -86,7 +92,7 @@ def test_unknown_outcome_is_found_by_lookup_not_sent_again(
 def test_dropped_before_processing_is_sent_again_with_the_same_key(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"drop": True}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"drop": True}, method="POST")
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
@@ -104,7 +110,7 @@ def test_dropped_before_processing_is_sent_again_with_the_same_key(
 def test_server_error_is_looked_up_then_resent(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"status": 503}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"status": 503}, method="POST")
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
@@ -124,13 +130,13 @@ def test_server_error_is_looked_up_then_resent(
 def test_rate_limit_waits_for_retry_after(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"status": 429, "retry_after": 1}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"status": 429, "retry_after": 1}, method="POST")
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.POSTED
-    first, second = qonto_emulator.requests(method="POST", path=BULK)
+    first, second = qonto_emulator.requests(method="POST", path=BULK_PATH)
     assert (first.status, second.status) == (429, 200)
     waited = datetime.fromisoformat(second.at) - datetime.fromisoformat(first.at)
     assert waited >= timedelta(seconds=1)
@@ -140,15 +146,13 @@ def test_rate_limit_waits_for_retry_after(
 def test_retry_after_beyond_the_budget_fails_for_the_next_window(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"status": 429, "retry_after": 90}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"status": 429, "retry_after": 90}, method="POST")
     before = timezone.now()
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
-    invoice.refresh_from_db()
     assert (report.failed, report.requests) == (1, 1)
-    assert invoice.status == InvoiceStatus.FAILED
-    assert invoice.last_error_code == "rate_limited"
+    assert_failed_for_the_next_window(invoice, "rate_limited")
     assert "rate limited" in invoice.last_error
     assert invoice.next_attempt_at is not None
     assert invoice.next_attempt_at >= before + timedelta(seconds=90)
@@ -162,15 +166,12 @@ def test_retry_after_beyond_the_budget_fails_for_the_next_window(
 def test_budget_spent_fails_then_next_window_looks_up_and_posts(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"status": 500}, method="POST", count=2)
-    two_rounds = RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5)
+    qonto_emulator.inject_fault(BULK_PATH, {"status": 500}, method="POST", count=2)
 
-    first_window = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=two_rounds)
+    first_window = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=TWO_ROUNDS)
 
-    invoice.refresh_from_db()
     assert first_window.failed == 1
-    assert invoice.status == InvoiceStatus.FAILED
-    assert invoice.last_error_code == "http_500"
+    assert_failed_for_the_next_window(invoice, "http_500")
     assert invoice.next_attempt_at is not None
     assert invoice.next_attempt_at >= timezone.now() + timedelta(seconds=50)
     assert outcomes(invoice) == [PostOutcome.UNKNOWN, PostOutcome.UNKNOWN]
@@ -191,16 +192,15 @@ def test_lookup_failure_never_leads_to_a_blind_resend(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
     mirror_now(workspace)  # the window finds it fresh: every listing below is a look-up
-    qonto_emulator.inject_fault(BULK, {"delay_after_processing": READ_TIMEOUT + 1.0}, method="POST")
-    qonto_emulator.inject_fault(LIST, {"status": 503}, method="GET", count=20)
-    two_rounds = RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5)
+    qonto_emulator.inject_fault(
+        BULK_PATH, {"delay_after_processing": READ_TIMEOUT + 1.0}, method="POST"
+    )
+    qonto_emulator.inject_fault(LIST_PATH, {"status": 503}, method="GET", count=20)
 
-    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=two_rounds)
+    report = post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=TWO_ROUNDS)
 
-    invoice.refresh_from_db()
     assert report.failed == 1
-    assert invoice.status == InvoiceStatus.FAILED
-    assert invoice.last_error_code == "lookup_failed"
+    assert_failed_for_the_next_window(invoice, "lookup_failed")
     assert "Could not check Qonto for an earlier attempt" in invoice.last_error
     assert sent_keys(qonto_emulator) == [invoice.idempotency_key]
 
@@ -217,7 +217,7 @@ def test_lookup_failure_never_leads_to_a_blind_resend(
 def test_unreadable_answer_is_treated_as_unknown(
     workspace: Workspace, invoice: Invoice, qonto_emulator: QontoEmulator
 ) -> None:
-    qonto_emulator.inject_fault(BULK, {"malformed": "truncated_json"}, method="POST")
+    qonto_emulator.inject_fault(BULK_PATH, {"malformed": "truncated_json"}, method="POST")
 
     post_approved(workspace_id=workspace.pk, worker_id="worker-a", budget=QUICK)
 
@@ -236,13 +236,9 @@ def test_a_local_refusal_does_not_erase_an_unknown_outcome(
 ) -> None:
     # Window 1: Qonto creates the invoice but the answer is lost, and the look-up fails.
     mirror_now(workspace)
-    qonto_emulator.inject_fault(BULK, {"drop": "after_processing"}, method="POST")
-    qonto_emulator.inject_fault(LIST, {"status": 503}, method="GET", count=20)
-    post_approved(
-        workspace_id=workspace.pk,
-        worker_id="w1",
-        budget=RetryBudget(max_rounds=2, base_delay=0.01, max_delay=0.05, seconds=5),
-    )
+    qonto_emulator.inject_fault(BULK_PATH, {"drop": "after_processing"}, method="POST")
+    qonto_emulator.inject_fault(LIST_PATH, {"status": 503}, method="GET", count=20)
+    post_approved(workspace_id=workspace.pk, worker_id="w1", budget=TWO_ROUNDS)
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.FAILED
     qonto_emulator.clear_faults()

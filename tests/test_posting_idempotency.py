@@ -17,14 +17,14 @@ from reconciliation.models import (
     PostOutcome,
     Workspace,
 )
-from reconciliation.posting import RetryBudget, post_approved
-from tests.posting_fixtures import BULK_PATH, lookup_requests, mirror_now
+from reconciliation.posting import post_approved
+from tests.posting_fixtures import BULK_PATH, lookup_requests, mirror_now, quick_budget
 from tests.posting_scenarios import KEY_LIFETIME_SECONDS, run_expiring_keys
 
 pytestmark = pytest.mark.django_db
 
-ONE_ROUND = RetryBudget(max_rounds=1, base_delay=0.01, max_delay=0.05, seconds=1)
-QUICK = RetryBudget(max_rounds=3, base_delay=0.01, max_delay=0.05, seconds=5)
+ONE_ROUND = quick_budget(1, seconds=1)
+QUICK = quick_budget()
 
 
 @pytest.fixture

@@ -28,11 +28,9 @@ from reconciliation.models import (
 )
 from reconciliation.posting import post_approved, release_expired_leases, upload_file_name
 from tests.factories import make_connection, make_sync_run
-from tests.posting_fixtures import seed_invoices
+from tests.posting_fixtures import BULK_PATH, seed_invoices
 
 pytestmark = pytest.mark.django_db
-
-BULK = "/v2/supplier_invoices/bulk"
 
 
 def test_no_post_while_a_folder_sync_runs(
@@ -203,7 +201,7 @@ def test_sweeper_returns_a_dead_workers_claim_and_the_lookup_settles_it(
     assert (report.posted, report.resolved_by_lookup, report.requests) == (1, 1, 0)
     assert invoice.status == InvoiceStatus.POSTED
     assert invoice.qonto_id == remote["id"]
-    assert qonto_emulator.requests(path=BULK) == []
+    assert qonto_emulator.requests(path=BULK_PATH) == []
     assert len(qonto_emulator.state()["supplier_invoices"]) == 1
 
 
@@ -222,7 +220,7 @@ def test_claim_released_without_sweep_is_still_looked_up(
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-b")
 
     assert (report.resolved_by_lookup, report.requests) == (1, 0)
-    assert qonto_emulator.requests(path=BULK) == []
+    assert qonto_emulator.requests(path=BULK_PATH) == []
 
 
 def test_sweeper_leaves_live_leases_alone(workspace: Workspace) -> None:
