@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 
@@ -12,9 +11,8 @@ from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings
 
 from connectors import crypto
-from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import load_tokens
-from reconciliation.models import Connection, Document, Provider, Workspace
+from reconciliation.models import Connection, Document, Workspace
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db
@@ -47,33 +45,23 @@ def assert_opens_as(document: Document, content: bytes) -> None:
 
 
 def test_rotation_rewraps_data_keys_without_touching_tokens(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Callable[..., Connection],
-    settings: Settings,
+    qonto: Connection, settings: Settings
 ) -> None:
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
-    token = load_tokens(connection).access_token
-    ciphertext = bytes(connection.access_token_ciphertext or b"")
+    token = load_tokens(qonto).access_token
+    ciphertext = bytes(qonto.access_token_ciphertext or b"")
     new_key, said = rotate_to_a_new_key(settings)
     assert "Re-wrapped 1 data key(s)." in said
     settings.WELL_MASTER_KEY = new_key  # the old key is gone
-    stored = Connection.objects.get(pk=connection.pk)
+    stored = Connection.objects.get(pk=qonto.pk)
     assert bytes(stored.access_token_ciphertext or b"") == ciphertext
     assert load_tokens(stored).access_token == token
     assert "Re-wrapped 0 data key(s)." in run_rotation()
 
 
-def test_without_the_old_key_tokens_cannot_be_read(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Callable[..., Connection],
-    settings: Settings,
-) -> None:
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
+def test_without_the_old_key_tokens_cannot_be_read(qonto: Connection, settings: Settings) -> None:
     settings.WELL_MASTER_KEY = crypto.generate_master_key()
     with pytest.raises(crypto.DecryptionError):
-        load_tokens(Connection.objects.get(pk=connection.pk))
+        load_tokens(Connection.objects.get(pk=qonto.pk))
 
 
 def _stored_document(workspace: Workspace, content: bytes) -> Document:

@@ -55,6 +55,18 @@ def plant_copy(emulator: QontoEmulator, number: int, **changes: Any) -> str:
     return emulator.plant_supplier_invoice(**fields).id
 
 
+def sent_to_review_beside_a_near_copy(
+    workspace: Workspace, emulator: QontoEmulator
+) -> tuple[int, str]:
+    """Invoice H-000007, for which Qonto holds a near entry (another number and due date): the
+    first window sends it to review. Returns its id and the near entry's Qonto id."""
+    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
+    planted = plant_copy(emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.NEEDS_REVIEW
+    return pk, planted
+
+
 def entry(workspace: Workspace, connection: Connection, **fields: Any) -> QontoSupplierInvoice:
     values: dict[str, Any] = {
         "workspace": workspace,
@@ -202,9 +214,7 @@ def test_a_near_entry_sends_the_invoice_to_review_with_its_candidates(
 def test_post_anyway_uploads_it_in_the_next_window_without_probing_again(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
-    plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    pk, _ = sent_to_review_beside_a_near_copy(workspace, qonto_emulator)
     reviewer = make_user("rita", workspace=workspace)
 
     result = post_anyway(invoice_id=pk, user=reviewer)
@@ -228,9 +238,7 @@ def test_post_anyway_uploads_it_in_the_next_window_without_probing_again(
 def test_a_person_links_a_candidate(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
-    planted = plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    pk, planted = sent_to_review_beside_a_near_copy(workspace, qonto_emulator)
     reviewer = make_user("rita", workspace=workspace)
 
     link_invoice(invoice_id=pk, qonto_id=planted, user=reviewer)
@@ -305,9 +313,7 @@ def test_the_link_threshold_is_the_workspaces(
 def test_approving_after_the_probe_counts_as_post_anyway(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    [pk] = seed_invoices(workspace, 1, start=7, with_values=True)
-    plant_copy(qonto_emulator, 7, invoice_number="H-000007-B", due_date="2027-01-01")
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    pk, _ = sent_to_review_beside_a_near_copy(workspace, qonto_emulator)
     reviewer = make_user("rita", workspace=workspace)
     invoice = Invoice.objects.get(pk=pk)
     invoice.approve(reviewer, "approved on the review screen")
