@@ -21,7 +21,7 @@ from reconciliation.models import (
     Role,
     Workspace,
 )
-from reconciliation.posting import post_approved
+from reconciliation.posting import PostingReport, post_approved
 from tests.factories import make_user
 from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, mirror_now, seed_invoices
 
@@ -39,6 +39,19 @@ def qonto(
     return connection
 
 
+def window_after_revocation(
+    workspace: Workspace, emulator: QontoEmulator, capture: Callable[..., Any]
+) -> PostingReport:
+    """Qonto's consent is revoked, then a posting window runs (its on-commit work done)."""
+    emulator.revoke_all_tokens()
+    with capture(execute=True):
+        return post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+
+def statuses(ids: list[int]) -> set[str]:
+    return set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True))
+
+
 def test_revoked_consent_stops_posting_and_tells_the_owner(
     workspace: Workspace,
     qonto: Connection,
@@ -46,10 +59,8 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     ids = seed_invoices(workspace, 25)
-    qonto_emulator.revoke_all_tokens()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    report = window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
 
     assert report.auth_stopped
     assert (report.posted, report.requests, report.claimed, report.released) == (0, 0, 0, 0)
@@ -63,9 +74,7 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
     assert [message.to for message in mail.outbox] == [["owner@example.com"]]
-    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        InvoiceStatus.APPROVED
-    }
+    assert statuses(ids) == {InvoiceStatus.APPROVED}
     assert not Invoice.objects.filter(pk__in=ids).exclude(lease_owner="").exists()
     assert not PostAttempt.objects.filter(invoice_id__in=ids).exists()
 
@@ -78,10 +87,8 @@ def test_authorisation_lost_mid_window_releases_the_claims(
 ) -> None:
     ids = seed_invoices(workspace, 25)
     mirror_now(workspace)
-    qonto_emulator.revoke_all_tokens()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    report = window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
 
     assert report.auth_stopped
     assert (report.posted, report.requests, report.released) == (0, 1, 20)
@@ -93,9 +100,7 @@ def test_authorisation_lost_mid_window_releases_the_claims(
     assert set(attempts.values_list("outcome", flat=True)) == {PostOutcome.AUTH}
     assert "invalid_grant" in attempts.first().error_detail  # type: ignore[union-attr]
     assert not attempts.in_flight().exists()
-    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        InvoiceStatus.APPROVED
-    }
+    assert statuses(ids) == {InvoiceStatus.APPROVED}
 
 
 def test_no_call_at_all_once_the_connection_needs_reauth(
@@ -105,9 +110,7 @@ def test_no_call_at_all_once_the_connection_needs_reauth(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     seed_invoices(workspace, 3)
-    qonto_emulator.revoke_all_tokens()
-    with django_capture_on_commit_callbacks(execute=True):
-        post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
     qonto_emulator.clear_requests()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -128,9 +131,7 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
 ) -> None:
     ids = seed_invoices(workspace, 2)
     mirror_now(workspace)  # so the upload, not the listing, meets the revoked consent
-    qonto_emulator.revoke_all_tokens()
-    with django_capture_on_commit_callbacks(execute=True):
-        post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
     # The owner reconnects: fresh tokens on the same connection.
     from connectors.oauth import TokenSet
     from reconciliation.connections.tokens import store_tokens
@@ -153,9 +154,7 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
 
     assert (report.posted, report.lookups) == (2, 0)
     assert lookup_requests(qonto_emulator) == []
-    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        InvoiceStatus.POSTED
-    }
+    assert statuses(ids) == {InvoiceStatus.POSTED}
 
 
 def test_a_single_401_is_cured_by_one_token_refresh(
