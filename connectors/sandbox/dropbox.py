@@ -25,7 +25,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.sandbox import dropbox_oauth
@@ -318,13 +318,10 @@ class DropboxEmulator(Emulator):
         if media_type(content_type) != "application/json" and content_type not in (
             _RPC_CONTENT_TYPES
         ):
-            raise HttpError(
-                text_response(
-                    400,
-                    f'Error in call to API function "{function}": Bad HTTP "Content-Type" '
-                    f'header: "{content_type}".  Expecting one of "application/json", '
-                    '"application/json; charset=utf-8", "text/plain; charset=dropbox-cors-hack".',
-                )
+            raise _bad_content_type(
+                function,
+                content_type,
+                ("application/json", "application/json; charset=utf-8", _RPC_CONTENT_TYPES[1]),
             )
         try:
             args = json.loads(request.body.decode("utf-8"))
@@ -545,49 +542,7 @@ class DropboxEmulator(Emulator):
     def _download(self, request: Request, params: dict[str, str]) -> Response:
         function = "files/download"
         self._authenticate(request, function, scope="files.content.read")
-        if request.method == "GET":
-            raw_arg = request.arg("arg")
-        else:
-            raw_arg = request.header("Dropbox-API-Arg")
-            content_type = request.header("Content-Type") or ""
-            if content_type not in _DOWNLOAD_CONTENT_TYPES:
-                raise HttpError(
-                    text_response(
-                        400,
-                        f'Error in call to API function "{function}": Bad HTTP "Content-Type" '
-                        f'header: "{content_type}".  Expecting one of "application/octet-stream", '
-                        '"text/plain; charset=dropbox-cors-hack".',
-                    )
-                )
-            if request.body:
-                raise HttpError(_bad_request(function, "this route takes no request body"))
-        if raw_arg is None:
-            raise HttpError(
-                _bad_request(
-                    function, 'Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".'
-                )
-            )
-        if request.method == "POST" and any(ord(char) > 0x7E for char in raw_arg):
-            raise HttpError(
-                _bad_request(
-                    function,
-                    'HTTP header "Dropbox-API-Arg": could not decode input as JSON '
-                    "(non-ASCII characters must be escaped as \\uXXXX)",
-                )
-            )
-        try:
-            args = json.loads(raw_arg)
-        except json.JSONDecodeError:
-            raise HttpError(
-                _bad_request(
-                    function, 'HTTP header "Dropbox-API-Arg": could not decode input as JSON'
-                )
-            ) from None
-        if not isinstance(args, dict) or not isinstance(args.get("path"), str):
-            raise HttpError(_bad_request(function, 'missing required field "path"'))
-        unknown = set(args) - {"path", "rev"}
-        if unknown:
-            raise HttpError(_bad_request(function, f'unknown field "{sorted(unknown)[0]}"'))
+        args = _download_args(request, function)
         node = self._resolve(f"rev:{args['rev']}" if args.get("rev") else args["path"])
         if node.kind != "file":
             raise path_error("not_file")
@@ -780,3 +735,54 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
     if start > end or start >= size:
         return None
     return start, end
+
+
+def _bad_content_type(function: str, content_type: str, expected: Sequence[str]) -> HttpError:
+    accepted = ", ".join(f'"{name}"' for name in expected)
+    return HttpError(
+        text_response(
+            400,
+            f'Error in call to API function "{function}": Bad HTTP "Content-Type" '
+            f'header: "{content_type}".  Expecting one of {accepted}.',
+        )
+    )
+
+
+def _download_args(request: Request, function: str) -> dict[str, Any]:
+    """A content download's arguments: the ``arg`` URL parameter of a GET, the
+    ``Dropbox-API-Arg`` header (ASCII JSON) of a POST without body."""
+    if request.method == "GET":
+        raw_arg = request.arg("arg")
+    else:
+        raw_arg = request.header("Dropbox-API-Arg")
+        content_type = request.header("Content-Type") or ""
+        if content_type not in _DOWNLOAD_CONTENT_TYPES:
+            raise _bad_content_type(function, content_type, _DOWNLOAD_CONTENT_TYPES[1:])
+        if request.body:
+            raise HttpError(_bad_request(function, "this route takes no request body"))
+    if raw_arg is None:
+        raise HttpError(
+            _bad_request(
+                function, 'Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".'
+            )
+        )
+    if request.method == "POST" and any(ord(char) > 0x7E for char in raw_arg):
+        raise HttpError(
+            _bad_request(
+                function,
+                'HTTP header "Dropbox-API-Arg": could not decode input as JSON '
+                "(non-ASCII characters must be escaped as \\uXXXX)",
+            )
+        )
+    try:
+        args = json.loads(raw_arg)
+    except json.JSONDecodeError:
+        raise HttpError(
+            _bad_request(function, 'HTTP header "Dropbox-API-Arg": could not decode input as JSON')
+        ) from None
+    if not isinstance(args, dict) or not isinstance(args.get("path"), str):
+        raise HttpError(_bad_request(function, 'missing required field "path"'))
+    unknown = set(args) - {"path", "rev"}
+    if unknown:
+        raise HttpError(_bad_request(function, f'unknown field "{sorted(unknown)[0]}"'))
+    return args

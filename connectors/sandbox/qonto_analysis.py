@@ -116,6 +116,13 @@ class Misread:
             and (self.invoice_id is None or invoice.id == self.invoice_id)
         )
 
+    def apply(self, invoice: SupplierInvoice) -> None:
+        """Read the field wrong: as ``value``, or (None) as a corruption of the true value."""
+        true_value = invoice.extracted.get(self.field)
+        invoice.extracted[self.field] = (
+            self.value if self.value is not None else corrupt(self.field, true_value)
+        )
+
 
 def add_invoice(emulator: QontoEmulator, invoice: SupplierInvoice) -> None:
     """Register a freshly uploaded invoice: duplicate flags, and its analysis scheduled."""
@@ -148,10 +155,12 @@ def analyse(emulator: QontoEmulator, invoice: SupplierInvoice, *, at: datetime) 
     invoice.extracted.update(fields)
     for misread in emulator.misreads:
         if misread.selects(invoice):
-            true_value = invoice.extracted.get(misread.field)
-            invoice.extracted[misread.field] = (
-                misread.value if misread.value is not None else corrupt(misread.field, true_value)
-            )
+            misread.apply(invoice)
+    _analysed(emulator, invoice, at=at)
+
+
+def _analysed(emulator: QontoEmulator, invoice: SupplierInvoice, *, at: datetime) -> None:
+    """The analysis is done at ``at``: off the queue, dated, and handed to the matcher."""
     invoice.analysis_due_at = None
     emulator.pending_analysis.pop(invoice.id, None)
     invoice.analyzed_at = invoice.updated_at = at
@@ -180,8 +189,7 @@ def add_misread(
     now = emulator.clock.now()
     for invoice in emulator.supplier_invoices.values():
         if misread.selects(invoice) and invoice.analyzed_at is not None:
-            true_value = invoice.extracted.get(field)
-            invoice.extracted[field] = value if value is not None else corrupt(field, true_value)
+            misread.apply(invoice)
             invoice.updated_at = now
     return misread
 
@@ -227,14 +235,12 @@ def plant(
     settle(emulator)
     now = emulator.clock.now()
     invoice_id = str(uuid.uuid4())
-    attachment = Attachment(
-        id=str(uuid.uuid4()),
-        created_at=now,
+    attachment = _planted_file(
+        emulator,
+        at=now,
         file_name=file_name or f"{invoice_number or invoice_id}.pdf",
-        content_type="application/pdf",
         content=content or b"%PDF-1.4\n% planted supplier invoice " + invoice_id.encode(),
     )
-    emulator.attachments[attachment.id] = attachment
     extracted = {
         "supplier_name": supplier_name,
         "invoice_number": invoice_number,
@@ -257,17 +263,27 @@ def plant(
         source=PLANT_SOURCES[source_type],
         meta={},
         status=status,
-        analyzed_at=now,
         extracted={name: value for name, value in extracted.items() if value is not None},
         source_type=source_type,
         use_matcher=match_transactions,
     )
     add_invoice(emulator, invoice)
-    invoice.analysis_due_at = None
-    emulator.pending_analysis.pop(invoice.id)
-    if match_transactions:
-        match_invoice(emulator, invoice, at=now)
+    _analysed(emulator, invoice, at=now)
     return invoice
+
+
+def _planted_file(
+    emulator: QontoEmulator, *, at: datetime, file_name: str, content: bytes
+) -> Attachment:
+    attachment = Attachment(
+        id=str(uuid.uuid4()),
+        created_at=at,
+        file_name=file_name,
+        content_type="application/pdf",
+        content=content,
+    )
+    emulator.attachments[attachment.id] = attachment
+    return attachment
 
 
 # --- the attachment matcher ----------------------------------------------------------------------

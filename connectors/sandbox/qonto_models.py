@@ -200,14 +200,6 @@ class SupplierInvoice:
     matched_transaction_ids: list[str] = field(default_factory=list)
 
     def to_json(self, organization_id: str) -> dict[str, Any]:
-        fields = self.extracted
-        currency = fields.get("currency")
-
-        def amount(name: str) -> dict[str, str] | None:
-            value = fields.get(name)
-            return money(Decimal(str(value)), currency) if value is not None else None
-
-        total_tax = amount("total_tax_amount")
         return {
             "id": self.id,
             "organization_id": organization_id,
@@ -215,26 +207,7 @@ class SupplierInvoice:
             "file_name": self.file_name,
             "attachment_id": self.attachment_id,
             "display_attachment_id": self.attachment_id,
-            "invoice_number": fields.get("invoice_number"),
-            "supplier_name": fields.get("supplier_name"),
-            "issuer_name": fields.get("issuer_name", fields.get("supplier_name")),
-            "supplier_id": None,
-            "vat_number": fields.get("vat_number"),
-            "tin": fields.get("tin"),
-            "description": fields.get("description"),
-            "total_amount": amount("total_amount"),
-            "total_amount_excluding_taxes": amount("total_amount_excluding_taxes"),
-            "total_tax_amount": total_tax,
-            "taxes": [{"tax_amount": total_tax, "tax_rate": fields.get("tax_rate")}]
-            if total_tax is not None
-            else [],
-            "payable_amount": amount("payable_amount") or amount("total_amount"),
-            "total_amount_credit_notes": None,
-            "issue_date": fields.get("issue_date"),
-            "due_date": fields.get("due_date"),
-            "payment_date": fields.get("payment_date"),
-            "scheduled_date": None,
-            "iban": fields.get("iban"),
+            **self._analysis_json(),
             "initiator_id": QONTO_MEMBERSHIP_ID,
             "source_type": self.source_type,
             "source": self.source,
@@ -271,4 +244,37 @@ class SupplierInvoice:
                 "archive": True,
             },
             "approval_workflow": None,
+        }
+
+    def _analysis_json(self) -> dict[str, Any]:
+        """The fields Qonto's analysis reads from the file (null until it has run)."""
+        fields = self.extracted
+        currency = fields.get("currency")
+
+        def amount(name: str) -> dict[str, str] | None:
+            value = fields.get(name)
+            return money(Decimal(str(value)), currency) if value is not None else None
+
+        total_tax = amount("total_tax_amount")
+        return {
+            "invoice_number": fields.get("invoice_number"),
+            "supplier_name": fields.get("supplier_name"),
+            "issuer_name": fields.get("issuer_name", fields.get("supplier_name")),
+            "supplier_id": None,
+            "vat_number": fields.get("vat_number"),
+            "tin": fields.get("tin"),
+            "description": fields.get("description"),
+            "total_amount": amount("total_amount"),
+            "total_amount_excluding_taxes": amount("total_amount_excluding_taxes"),
+            "total_tax_amount": total_tax,
+            "taxes": [{"tax_amount": total_tax, "tax_rate": fields.get("tax_rate")}]
+            if total_tax is not None
+            else [],
+            "payable_amount": amount("payable_amount") or amount("total_amount"),
+            "total_amount_credit_notes": None,
+            "issue_date": fields.get("issue_date"),
+            "due_date": fields.get("due_date"),
+            "payment_date": fields.get("payment_date"),
+            "scheduled_date": None,
+            "iban": fields.get("iban"),
         }
