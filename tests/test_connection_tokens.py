@@ -37,11 +37,8 @@ def _refresh_calls(sandbox: Sandbox) -> int:
 
 
 @pytest.mark.django_db
-def test_tokens_are_never_stored_in_clear(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
-) -> None:
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
-    tokens = load_tokens(connection)
+def test_tokens_are_never_stored_in_clear(workspace: Workspace, qonto: Connection) -> None:
+    tokens = load_tokens(qonto)
     assert tokens.access_token.startswith("ory_at_")
     with db_connection.cursor() as cursor:
         for table in db_connection.introspection.table_names(cursor):
@@ -51,16 +48,15 @@ def test_tokens_are_never_stored_in_clear(
             assert tokens.access_token not in dump, table
             assert tokens.refresh_token is not None
             assert tokens.refresh_token not in dump, table
-    assert bytes(connection.access_token_ciphertext or b"").startswith(b"CT1")
+    assert bytes(qonto.access_token_ciphertext or b"").startswith(b"CT1")
 
 
 @pytest.mark.django_db
 def test_ciphertext_copied_to_another_connection_fails(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+    workspace: Workspace, qonto: Connection
 ) -> None:
-    original = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
     other = make_connection(workspace, Provider.DROPBOX)
-    other.access_token_ciphertext = original.access_token_ciphertext
+    other.access_token_ciphertext = qonto.access_token_ciphertext
     other.save()
     with pytest.raises(DecryptionError):
         load_tokens(Connection.objects.get(pk=other.pk))
@@ -68,14 +64,13 @@ def test_ciphertext_copied_to_another_connection_fails(
 
 @pytest.mark.django_db
 def test_expired_access_token_is_refreshed_once_then_used(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+    workspace: Workspace, sandbox_settings: Sandbox, qonto: Connection
 ) -> None:
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
-    before = load_tokens(connection)
+    before = load_tokens(qonto)
     sandbox_settings.qonto.advance_clock(2 * 3600)  # the emulator now rejects the access token
-    organization = qonto_client_for(connection).get_organization()
+    organization = qonto_client_for(qonto).get_organization()
     assert organization.id
-    after = load_tokens(Connection.objects.get(pk=connection.pk))
+    after = load_tokens(Connection.objects.get(pk=qonto.pk))
     assert after.access_token != before.access_token
     assert after.refresh_token != before.refresh_token  # Qonto rotates refresh tokens
     assert _refresh_calls(sandbox_settings) == 1
@@ -105,11 +100,10 @@ def test_revoked_grant_marks_the_connection_and_tells_its_owner(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_refresh_only_once(
-    workspace: Workspace, sandbox_settings: Sandbox, connect_with_emulator_tokens: Connect
+    workspace: Workspace, sandbox_settings: Sandbox, qonto: Connection
 ) -> None:
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
-    stale = load_tokens(connection).access_token
-    Connection.objects.filter(pk=connection.pk).update(
+    stale = load_tokens(qonto).access_token
+    Connection.objects.filter(pk=qonto.pk).update(
         token_expires_at=timezone.now() - timedelta(minutes=1)
     )
     sandbox_settings.qonto.clear_requests()
@@ -120,7 +114,7 @@ def test_two_workers_refresh_only_once(
     def worker() -> None:
         try:
             start.wait()
-            results.append(ConnectionTokenSource(connection.pk).refresh_after_unauthorized(stale))
+            results.append(ConnectionTokenSource(qonto.pk).refresh_after_unauthorized(stale))
         except BaseException as error:  # reported to the main thread
             errors.append(error)
         finally:

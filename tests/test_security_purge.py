@@ -4,7 +4,6 @@ files in every region, the rows and the key, and leaves a record of who purged w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from reconciliation.models import (
     Connection,
     Document,
     Invoice,
-    Provider,
     Role,
     Workspace,
     WorkspacePurge,
@@ -36,14 +34,12 @@ def filled(
     workspace: Workspace,
     settings: Settings,
     tmp_path: Path,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Callable[..., Connection],
+    qonto: Connection,
 ) -> tuple[Workspace, str, Path]:
     settings.MEDIA_ROOT = str(tmp_path)
     settings.WELL_STORAGES = {}
     make_user("member", workspace=workspace, role=Role.ADMIN)
-    connection = connect_with_emulator_tokens(workspace, Provider.QONTO, sandbox_settings.qonto)
-    token = load_tokens(connection).access_token
+    token = load_tokens(qonto).access_token
     content = b"%PDF-1.4\n% to be erased\n%%EOF\n"
     document = make_document(workspace, content_hash=hashlib.sha256(content).hexdigest())
     document.file.save("invoice.pdf", ContentFile(content), save=True)
