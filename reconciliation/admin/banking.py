@@ -28,8 +28,8 @@ from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
 from reconciliation.admin.resources import MatchResource, ReceivableImportResource
 from reconciliation.admin.volume import (
     BigListMixin,
-    DateFilter,
     OperationTypeFilter,
+    date_filter,
     search_related,
 )
 from reconciliation.models import (
@@ -98,11 +98,6 @@ class ReceivableMatchInline(MatchInline):
     verbose_name_plural = "payments received"
 
 
-class ValueDateFilter(DateFilter):
-    title = "value date"
-    field_name = "value_date"
-
-
 @admin.register(Transaction)
 class TransactionAdmin(BigListMixin, ReadOnlyTenantAdmin[Transaction]):
     list_display = [
@@ -115,7 +110,7 @@ class TransactionAdmin(BigListMixin, ReadOnlyTenantAdmin[Transaction]):
         "reference",
         "status",
     ]
-    list_filter = ["side", "status", OperationTypeFilter, ValueDateFilter]
+    list_filter = ["side", "status", OperationTypeFilter, date_filter("value_date", "value date")]
     list_select_related = ["workspace"]
     search_fields = ["counterparty_name", "reference", "normalized_reference", "qonto_id"]
     exclude = ["raw"]

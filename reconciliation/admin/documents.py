@@ -21,7 +21,7 @@ from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
-from reconciliation.admin.volume import BigListMixin, DateFilter
+from reconciliation.admin.volume import BigListMixin, date_filter
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import (
     Decision,
@@ -83,11 +83,6 @@ def stuck_documents(documents: QuerySet[Document], kind: str) -> QuerySet[Docume
     return documents
 
 
-class ReceivedFilter(DateFilter):
-    title = "received"
-    field_name = "received_at"
-
-
 @admin.register(Document)
 class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     list_display = [
@@ -100,7 +95,13 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         "received_at",
         "age",
     ]
-    list_filter = [StuckFilter, "status", "kind", ("connection", RelatedOnly), ReceivedFilter]
+    list_filter = [
+        StuckFilter,
+        "status",
+        "kind",
+        ("connection", RelatedOnly),
+        date_filter("received_at", "received"),
+    ]
     list_select_related = ["workspace"]
     search_fields = ["original_name", "source_path", "content_hash"]
     readonly_fields = [

@@ -61,7 +61,7 @@ class BigListMixin:
 
 
 class DateFilter(admin.SimpleListFilter):
-    """A drill-down by date in the sidebar; subclasses name the field and the title."""
+    """A drill-down by date in the sidebar (`date_filter` makes one for a field)."""
 
     field_name = ""
     #: The periods that need no look-up: (value, label).
@@ -107,6 +107,15 @@ class DateFilter(admin.SimpleListFilter):
         if isinstance(field, models.DateTimeField):
             start, end = _midnight(start), _midnight(end)
         return queryset.filter(**{f"{self.field_name}__gte": start, f"{self.field_name}__lt": end})
+
+
+def date_filter(field_name: str, title: str) -> type[DateFilter]:
+    """The `DateFilter` of one date or datetime field."""
+    return type(
+        f"{field_name.title().replace('_', '')}Filter",
+        (DateFilter,),
+        {"field_name": field_name, "title": title},
+    )
 
 
 def date_period(value: str, today: date) -> tuple[date, date] | None:
