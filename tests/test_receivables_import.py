@@ -47,6 +47,18 @@ def upload_and_confirm(client: Client, workspace: Workspace, body: str) -> Any:
     return preview
 
 
+def paid_receivable(workspace: Workspace, reference: str, amount: str, *, paid: str) -> Receivable:
+    """A receivable of ``amount`` of which ``paid`` came in (paid, or partially paid)."""
+    status = ReceivableStatus.PAID if paid == amount else ReceivableStatus.PARTIALLY_PAID
+    return make_receivable(
+        workspace,
+        reference=reference,
+        amount=Decimal(amount),
+        amount_paid=Decimal(paid),
+        status=status,
+    )
+
+
 def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: Workspace) -> None:
     client = client_for(workspace)
     preview = upload(
@@ -123,13 +135,7 @@ def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) 
 
 @pytest.mark.postgres
 def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Workspace) -> None:
-    existing = make_receivable(
-        workspace,
-        reference="INV-1",
-        amount=Decimal("100.00"),
-        amount_paid=Decimal("40.00"),
-        status=ReceivableStatus.PARTIALLY_PAID,
-    )
+    existing = paid_receivable(workspace, "INV-1", "100.00", paid="40.00")
     client = client_for(workspace)
 
     preview = upload_and_confirm(
@@ -179,20 +185,8 @@ def test_auditors_cannot_import(workspace: Workspace) -> None:
 
 
 def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace) -> None:
-    make_receivable(
-        workspace,
-        reference="INV-PART",
-        amount=Decimal("500.00"),
-        amount_paid=Decimal("200.00"),
-        status=ReceivableStatus.PARTIALLY_PAID,
-    )
-    make_receivable(
-        workspace,
-        reference="INV-DONE",
-        amount=Decimal("80.00"),
-        amount_paid=Decimal("80.00"),
-        status=ReceivableStatus.PAID,
-    )
+    paid_receivable(workspace, "INV-PART", "500.00", paid="200.00")
+    paid_receivable(workspace, "INV-DONE", "80.00", paid="80.00")
     client = client_for(workspace)
 
     body = client.get(CHANGELIST, {"payment": "due"}).content.decode()
@@ -204,13 +198,7 @@ def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace)
 
 
 def test_reimporting_a_higher_amount_reopens_a_paid_receivable(workspace: Workspace) -> None:
-    existing = make_receivable(
-        workspace,
-        reference="INV-2",
-        amount=Decimal("500.00"),
-        amount_paid=Decimal("500.00"),
-        status=ReceivableStatus.PAID,
-    )
+    existing = paid_receivable(workspace, "INV-2", "500.00", paid="500.00")
     client = client_for(workspace)
 
     upload_and_confirm(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
