@@ -55,12 +55,11 @@ def _names(workspace: Workspace, status: str | None = None) -> list[str]:
 
 
 def test_first_poll_stores_every_pdf_once(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox
+    workspace: Workspace, dropbox: Connection, dropbox_emulator: DropboxEmulator
 ) -> None:
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/a.pdf", _pdf("a"))
-    emulator.put_file("/Invoices/2026/b.PDF", _pdf("b"))
-    emulator.put_file("/Elsewhere/c.pdf", _pdf("c"))
+    dropbox_emulator.put_file("/Invoices/a.pdf", _pdf("a"))
+    dropbox_emulator.put_file("/Invoices/2026/b.PDF", _pdf("b"))
+    dropbox_emulator.put_file("/Elsewhere/c.pdf", _pdf("c"))
     result = sync_file_connection(connection_id=dropbox.pk)
     assert (result.status, result.files_seen, result.files_new, result.error) == (
         SyncStatus.SUCCEEDED,
@@ -130,11 +129,10 @@ def test_a_second_poll_stores_only_the_new_file(
 
 
 def test_same_content_under_another_name_is_a_duplicate(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox
+    workspace: Workspace, dropbox: Connection, dropbox_emulator: DropboxEmulator
 ) -> None:
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/a.pdf", _pdf("a"))
-    emulator.put_file("/Invoices/copy of a.pdf", _pdf("a"))
+    dropbox_emulator.put_file("/Invoices/a.pdf", _pdf("a"))
+    dropbox_emulator.put_file("/Invoices/copy of a.pdf", _pdf("a"))
     result = sync_file_connection(connection_id=dropbox.pk)
     assert (result.files_new, result.files_duplicate) == (1, 1)
     original = Document.objects.get(status=DocumentStatus.NEW)
@@ -144,12 +142,11 @@ def test_same_content_under_another_name_is_a_duplicate(
 
 
 def test_non_pdf_and_oversized_files_are_recorded_as_ignored(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox, settings: object
+    workspace: Workspace, dropbox: Connection, dropbox_emulator: DropboxEmulator, settings: object
 ) -> None:
     settings.WELL_MAX_FILE_MB = 1  # type: ignore[attr-defined]
-    emulator = sandbox_settings.dropbox
-    emulator.put_file("/Invoices/notes.docx", b"PK\x03\x04 not a pdf")
-    emulator.put_file("/Invoices/huge.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10))
+    dropbox_emulator.put_file("/Invoices/notes.docx", b"PK\x03\x04 not a pdf")
+    dropbox_emulator.put_file("/Invoices/huge.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10))
     result = sync_file_connection(connection_id=dropbox.pk)
     assert (result.files_new, result.files_skipped) == (0, 2)
     reasons = dict(
@@ -164,13 +161,12 @@ def test_non_pdf_and_oversized_files_are_recorded_as_ignored(
 
 
 def test_rate_limit_mid_listing_keeps_what_was_stored(
-    workspace: Workspace, dropbox: Connection, sandbox_settings: Sandbox, settings: object
+    workspace: Workspace, dropbox: Connection, dropbox_emulator: DropboxEmulator, settings: object
 ) -> None:
     settings.WELL_DROPBOX_PAGE_SIZE = 2  # type: ignore[attr-defined]
-    emulator = sandbox_settings.dropbox
     for n in range(5):
-        emulator.put_file(f"/Invoices/{n}.pdf", _pdf(str(n)))
-    emulator.inject_fault(
+        dropbox_emulator.put_file(f"/Invoices/{n}.pdf", _pdf(str(n)))
+    dropbox_emulator.inject_fault(
         "/2/files/list_folder/continue", {"status": 429, "retry_after": 0}, count=50
     )
     interrupted = sync_file_connection(connection_id=dropbox.pk)
@@ -180,7 +176,7 @@ def test_rate_limit_mid_listing_keeps_what_was_stored(
     dropbox.refresh_from_db()
     first_page_cursor = dropbox.cursor
     assert first_page_cursor
-    emulator.clear_faults()
+    dropbox_emulator.clear_faults()
     resumed = sync_file_connection(connection_id=dropbox.pk)
     assert resumed.error == ""
     assert interrupted.files_new + resumed.files_new == 5
