@@ -263,54 +263,39 @@ def transport_error(
 ) -> ConnectorError:
     """Translate a ``requests`` exception. Connect failures mean the request never left
     (``outcome_unknown=False``); anything after that may have reached the provider."""
+    failure = _transport_failure(error)
+    if failure is None:
+        # InvalidURL, MissingSchema, InvalidHeader...: our own configuration is wrong.
+        return ConfigurationError(
+            f"the request could not be built: {error}", provider=provider, secrets=secrets
+        )
+    message, outcome_unknown = failure
+    return TransientError(
+        message, provider=provider, outcome_unknown=outcome_unknown, secrets=secrets
+    )
+
+
+def _transport_failure(error: requests.exceptions.RequestException) -> tuple[str, bool] | None:
+    """What went wrong on the way, and whether the provider may have got the request; None
+    when the request could not even be built."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return TransientError(
-            f"could not connect in time: {error}",
-            provider=provider,
-            outcome_unknown=False,
-            secrets=secrets,
-        )
+        return f"could not connect in time: {error}", False
     if isinstance(error, requests.exceptions.ReadTimeout):
-        return TransientError(
-            "no answer within the read timeout (the request may have been processed)",
-            provider=provider,
-            secrets=secrets,
-        )
+        return "no answer within the read timeout (the request may have been processed)", True
     if isinstance(error, requests.exceptions.SSLError):
-        return TransientError(
-            f"TLS handshake failed: {error}",
-            provider=provider,
-            outcome_unknown=False,
-            secrets=secrets,
-        )
+        return f"TLS handshake failed: {error}", False
     if isinstance(error, requests.exceptions.ConnectionError):
         reason: object = error.args[0] if error.args else None
         if isinstance(reason, MaxRetryError):
             reason = reason.reason
         if isinstance(reason, NewConnectionError | ConnectTimeoutError):
-            return TransientError(
-                f"could not connect: {reason}",
-                provider=provider,
-                outcome_unknown=False,
-                secrets=secrets,
-            )
-        return TransientError(
-            f"connection dropped (the request may have been processed): {error}",
-            provider=provider,
-            secrets=secrets,
-        )
+            return f"could not connect: {reason}", False
+        return f"connection dropped (the request may have been processed): {error}", True
     if isinstance(
         error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
     ):
-        return TransientError(
-            f"the answer was cut off or corrupted in transit: {error}",
-            provider=provider,
-            secrets=secrets,
-        )
-    # InvalidURL, MissingSchema, InvalidHeader...: our own configuration is wrong.
-    return ConfigurationError(
-        f"the request could not be built: {error}", provider=provider, secrets=secrets
-    )
+        return f"the answer was cut off or corrupted in transit: {error}", True
+    return None
 
 
 # --- Retry ---------------------------------------------------------------------------------------

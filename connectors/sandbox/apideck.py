@@ -101,7 +101,6 @@ class Connection:
 class ApideckEmulator(Emulator):
     name = "apideck"
     custom_fault_kinds = frozenset({"warning"})
-    whole_second_retry_after = True
 
     def __init__(
         self,

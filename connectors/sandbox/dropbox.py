@@ -126,7 +126,6 @@ def _header_json(value: Mapping[str, Any]) -> str:
 
 class DropboxEmulator(Emulator):
     name = "dropbox"
-    whole_second_retry_after = True
 
     def __init__(
         self,
@@ -407,22 +406,29 @@ class DropboxEmulator(Emulator):
         return json_response(200, ACCOUNT)
 
     def _list_folder(self, request: Request, params: dict[str, str]) -> Response:
-        function = "files/list_folder"
+        args, root = self._list_request(request, "files/list_folder")
+        with self.files.lock:
+            return json_response(200, self._listing_page(self._cursor(args, root, offset=0)))
+
+    def _list_request(self, request: Request, function: str) -> tuple[dict[str, Any], str]:
+        """The arguments of a call that lists a folder, and that folder's key."""
         self._authenticate(request, function, scope="files.metadata.read")
         args = self._list_args(request, function)
-        root = self._folder_root(args["path"])
-        with self.files.lock:
-            cursor = {
-                "i": self.files.instance,
-                "e": self.files.epoch,
-                "r": root,
-                "rec": args.get("recursive", False),
-                "del": args.get("include_deleted", False),
-                "s": self.files.seq,
-                "o": 0,
-                "l": args.get("limit", DEFAULT_LIST_LIMIT),
-            }
-            return json_response(200, self._listing_page(cursor))
+        return args, self._folder_root(args["path"])
+
+    def _cursor(self, args: dict[str, Any], root: str, *, offset: int | None) -> dict[str, Any]:
+        """A listing cursor at the store's current position (``offset`` None: changes only);
+        the caller holds the store's lock."""
+        return {
+            "i": self.files.instance,
+            "e": self.files.epoch,
+            "r": root,
+            "rec": args.get("recursive", False),
+            "del": args.get("include_deleted", False),
+            "s": self.files.seq,
+            "o": offset,
+            "l": args.get("limit", DEFAULT_LIST_LIMIT),
+        }
 
     def _listing_page(self, cursor: dict[str, Any]) -> dict[str, Any]:
         entries = self.files.listing(
@@ -460,32 +466,25 @@ class DropboxEmulator(Emulator):
                 },
             )
 
-    def _live_cursor(self, value: Any, function: str) -> dict[str, Any]:
+    def _current_cursor(self, value: Any, function: str) -> dict[str, Any]:
+        """A cursor of this store's current life (a reset store answers 409 ``reset``)."""
         cursor = _decode_cursor(value)
         if cursor is None:
             raise HttpError(_bad_request(function, 'Invalid "cursor" parameter'))
         if cursor["i"] != self.files.instance or cursor["e"] != self.files.epoch:
             raise HttpError(dropbox_error(409, ["reset"], {".tag": "reset"}))
+        return cursor
+
+    def _live_cursor(self, value: Any, function: str) -> dict[str, Any]:
+        cursor = self._current_cursor(value, function)
         if cursor["r"] and self.files.lookup(cursor["r"]) is None:
             raise path_not_found()
         return cursor
 
     def _latest_cursor(self, request: Request, params: dict[str, str]) -> Response:
-        function = "files/list_folder/get_latest_cursor"
-        self._authenticate(request, function, scope="files.metadata.read")
-        args = self._list_args(request, function)
-        root = self._folder_root(args["path"])
+        args, root = self._list_request(request, "files/list_folder/get_latest_cursor")
         with self.files.lock:
-            cursor = {
-                "i": self.files.instance,
-                "e": self.files.epoch,
-                "r": root,
-                "rec": args.get("recursive", False),
-                "del": args.get("include_deleted", False),
-                "s": self.files.seq,
-                "o": None,
-                "l": args.get("limit", DEFAULT_LIST_LIMIT),
-            }
+            cursor = self._cursor(args, root, offset=None)
         return json_response(200, {"cursor": _encode_cursor(cursor)})
 
     def _longpoll(self, request: Request, params: dict[str, str]) -> Response:
@@ -497,11 +496,7 @@ class DropboxEmulator(Emulator):
                 _bad_request(function, "request body: timeout: must be between 30 and 480")
             )
         with self.files.lock:
-            cursor = _decode_cursor(args.get("cursor"))
-            if cursor is None:
-                raise HttpError(_bad_request(function, 'Invalid "cursor" parameter'))
-            if cursor["i"] != self.files.instance or cursor["e"] != self.files.epoch:
-                raise HttpError(dropbox_error(409, ["reset"], {".tag": "reset"}))
+            cursor = self._current_cursor(args.get("cursor"), function)
         wait = float(timeout)
         if self.longpoll_wait_cap is not None:
             wait = min(wait, self.longpoll_wait_cap)

@@ -111,7 +111,6 @@ class ItemErrorRule:
 
 class QontoEmulator(Emulator):
     name = "qonto"
-    whole_second_retry_after = True
 
     def __init__(
         self,

@@ -152,8 +152,6 @@ class Emulator:
 
     name: ClassVar[str] = "emulator"
     custom_fault_kinds: ClassVar[frozenset[str]] = frozenset()
-    # The providers send ``Retry-After`` in whole seconds (HTTP's delay-seconds).
-    whole_second_retry_after: ClassVar[bool] = False
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None):
         self.host = loopback_address(host)
@@ -325,9 +323,8 @@ class Emulator:
         status = int(fault["status"])
         headers = []
         if fault.get("retry_after") is not None:
-            seconds = fault["retry_after"]
-            value = str(int(seconds)) if self.whole_second_retry_after else _seconds_header(seconds)
-            headers.append(("Retry-After", value))
+            # Whole seconds, as the providers send it (HTTP's delay-seconds).
+            headers.append(("Retry-After", str(int(fault["retry_after"]))))
         if "body" in fault:
             return text_response(
                 status,
@@ -584,10 +581,6 @@ def _path_matches(pattern: str, path: str) -> bool:
     if any(char in pattern for char in "*?"):
         return fnmatch.fnmatchcase(path, pattern)
     return pattern == path
-
-
-def _seconds_header(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
