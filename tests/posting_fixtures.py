@@ -174,6 +174,16 @@ def mirror_now(workspace: Workspace) -> None:
     refresh_supplier_invoices(connection, qonto_client_for(connection), force=True)
 
 
+def sent_keys(emulator: QontoEmulator) -> list[str]:
+    """The idempotency keys of every upload Qonto received, in order (a key sent twice, twice)."""
+    return [
+        part["value"]
+        for entry in emulator.requests(method="POST", path=BULK_PATH)
+        for part in entry.body
+        if part["name"] == "supplier_invoices[][idempotency_key]"
+    ]
+
+
 def lookup_requests(emulator: QontoEmulator) -> list[LoggedRequest]:
     """Listings of Qonto's supplier invoices made to look ours up before a re-send (by creation
     time), not the mirror's (by update time)."""

@@ -26,7 +26,7 @@ from reconciliation.posting import (
     post_approved,
     release_expired_leases,
 )
-from tests.posting_fixtures import BULK_PATH, quick_budget, seed_invoices
+from tests.posting_fixtures import BULK_PATH, quick_budget, seed_invoices, sent_keys
 
 
 def in_threads(*targets: Callable[[], PostingReport]) -> list[PostingReport]:
@@ -66,12 +66,7 @@ def test_two_workers_never_send_the_same_invoice(
 
     assert sum(report.claimed for report in reports) == 60
     assert sum(report.posted for report in reports) == 60
-    sent = Counter(
-        part["value"]
-        for entry in qonto_emulator.requests(method="POST", path=BULK_PATH)
-        for part in entry.body
-        if part["name"] == "supplier_invoices[][idempotency_key]"
-    )
+    sent = Counter(sent_keys(qonto_emulator))
     keys = set(Invoice.objects.filter(pk__in=ids).values_list("idempotency_key", flat=True))
     assert set(sent) == keys
     assert set(sent.values()) == {1}

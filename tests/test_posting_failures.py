@@ -21,7 +21,14 @@ from reconciliation.models import (
     Workspace,
 )
 from reconciliation.posting import post_approved, retry_invoice
-from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, mirror_now, quick_budget
+from tests.posting_fixtures import (
+    BULK_PATH,
+    LIST_PATH,
+    lookup_requests,
+    mirror_now,
+    quick_budget,
+    sent_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,15 +55,6 @@ def outcomes(invoice: Invoice) -> list[str]:
         .order_by("started_at", "pk")
         .values_list("outcome", flat=True)
     )
-
-
-def sent_keys(emulator: QontoEmulator) -> list[str]:
-    return [
-        part["value"]
-        for entry in emulator.requests(method="POST", path=BULK_PATH)
-        for part in entry.body
-        if part["name"] == "supplier_invoices[][idempotency_key]"
-    ]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from connectors.oauth import StaticTokenSource
 from connectors.qonto import BulkItem, QontoClient
 from connectors.sandbox import Sandbox
 from reconciliation.models import Invoice, InvoiceStatus, Workspace
-from tests.posting_fixtures import connect_qonto, invoice_pdf
+from tests.posting_fixtures import connect_qonto, invoice_pdf, sent_keys
 from tests.posting_harness import (
     LEASE_SECONDS,
     READ_TIMEOUT_SECONDS,
@@ -90,12 +90,7 @@ def test_clean_run_posts_everything_once(workspace: Workspace, harness_settings:
 
     assert result.comparison.by_status == {"posted": INVOICES}
     assert (result.comparison.lost, result.comparison.duplicates) == (0, 0)
-    sent = [
-        part["value"]
-        for entry in emulator.requests(method="POST", path="/v2/supplier_invoices/bulk")
-        for part in entry.body
-        if part["name"] == "supplier_invoices[][idempotency_key]"
-    ]
+    sent = sent_keys(emulator)
     assert len(sent) == len(set(sent)) == INVOICES
     assert result.stats.lookups == 0
 
