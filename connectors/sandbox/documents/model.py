@@ -8,10 +8,13 @@ printed.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from typing import Literal
+from typing import get_args
 
 # Duplicated from reconciliation/extraction/types.py on purpose: connectors never import the
 # domain. tests/test_demo_data.py asserts both copies stay equal.
@@ -37,12 +40,11 @@ PAYMENT_FIELDS: tuple[str, ...] = (
 )
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
-Layout = Literal[
-    "classic",
-    "centered",
-    "seller_right",
-    "din_letter",
-    "saas",
+# The demo's layouts, and the ones it never uses: the generalisation benchmark's "unseen
+# layouts" (the buyer's block at the top left, the seller's at the right or only at the bottom,
+# several dates).
+SeenLayout = Literal["classic", "centered", "seller_right", "din_letter", "saas"]
+UnseenLayout = Literal[
     "buyer_first",
     "seller_footer",
     "party_columns",
@@ -50,20 +52,12 @@ Layout = Literal[
     "sidebar",
     "buyer_right",
 ]
+Layout = Literal[SeenLayout, UnseenLayout]
 MoneyStyle = Literal["symbol", "code"]
 DateStyle = Literal["numeric", "long", "us_long", "iso"]
 
-LAYOUTS: tuple[Layout, ...] = ("classic", "centered", "seller_right", "din_letter", "saas")
-# Layouts the demo never uses: the generalisation benchmark's "unseen layouts" (the buyer's
-# block at the top left, the seller's at the right or only at the bottom, several dates).
-UNSEEN_LAYOUTS: tuple[Layout, ...] = (
-    "buyer_first",
-    "seller_footer",
-    "party_columns",
-    "bank_heading",
-    "sidebar",
-    "buyer_right",
-)
+LAYOUTS: tuple[Layout, ...] = get_args(SeenLayout)
+UNSEEN_LAYOUTS: tuple[Layout, ...] = get_args(UnseenLayout)
 CENT = Decimal("0.01")
 
 

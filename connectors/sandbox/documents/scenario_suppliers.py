@@ -5,26 +5,24 @@ note and a near-duplicate debit."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox.documents.labels import labels_for
-from connectors.sandbox.documents.model import (
-    InvoiceSpec,
-    LineItem,
-    Party,
-    PaymentConfirmationSpec,
-    RenderedDocument,
-    to_cents,
-)
-from connectors.sandbox.documents.render import render_invoice, render_payment_confirmation
-from connectors.sandbox.documents.scenario_builder import (
-    ScenarioBuilder,
-    draw_price,
-    invoice_spec,
-    payee,
-)
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import PaymentConfirmationSpec
+from connectors.sandbox.documents.model import RenderedDocument
+from connectors.sandbox.documents.model import to_cents
+from connectors.sandbox.documents.render import render_invoice
+from connectors.sandbox.documents.render import render_payment_confirmation
+from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
+from connectors.sandbox.documents.scenario_builder import draw_price
+from connectors.sandbox.documents.scenario_builder import invoice_spec
+from connectors.sandbox.documents.scenario_builder import payee
 
 
 def confirm_payment(
@@ -37,6 +35,55 @@ def confirm_payment(
         PaymentConfirmationSpec(payer=b.org, execution_date=paid, transfer_id=transfer_id, **fields)
     )
     b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
+
+
+# What Qonto charges for an international transfer, booked as a separate debit.
+INTERNATIONAL_TRANSFER_FEE = Decimal("5.00")
+
+
+def pay_abroad(
+    b: ScenarioBuilder,
+    vendor: Party,
+    spec: InvoiceSpec,
+    path: str,
+    paid: date,
+    rate: Decimal,
+    *,
+    category: str,
+    **confirmation: Any,
+) -> dict[str, Any]:
+    """Pay a foreign-currency invoice by international transfer at ``rate`` (invoice currency
+    per euro): Qonto books the EUR debited with the invoice currency as local currency, and
+    the payer's confirmation shows the amount sent, the rate, the EUR debited and the fee
+    (``confirmation``: its language and styles)."""
+    sent = spec.totals().total
+    debited = to_cents(sent / rate)
+    debit = b.pay(
+        vendor,
+        debited,
+        paid,
+        spec.invoice_number,
+        local_amount=sent,
+        local_currency=spec.currency,
+        category=category,
+    )
+    b.expect.invoice_payments[path] = debit["id"]
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "SWF",
+        beneficiary=vendor,
+        amount=sent,
+        currency=spec.currency,
+        reference=spec.invoice_number,
+        layout="table",
+        debited_amount=debited,
+        exchange_rate=rate,
+        fee=INTERNATIONAL_TRANSFER_FEE,
+        **confirmation,
+    )
+    return debit
 
 
 def hosting_invoices(b: ScenarioBuilder, hosting: Party) -> None:
@@ -382,41 +429,15 @@ def events_invoice(b: ScenarioBuilder, events: Party) -> None:
     spec = _conference_passes(b, events, issued)
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(30)
-    sent = spec.totals().total
     rate = Decimal("0.8") + Decimal(rng.randint(600, 900)) / 10000
-    debited = to_cents(sent / rate)
-    fee = Decimal("5.00")
-    debit = b.pay(
-        events,
-        debited,
-        paid,
-        spec.invoice_number,
-        local_amount=sent,
-        local_currency="GBP",
-        category="marketing",
-    )
-    b.expect.invoice_payments[path] = debit["id"]
-    confirm_payment(
-        b,
-        debit,
-        paid,
-        "SWF",
-        beneficiary=events,
-        amount=sent,
-        currency="GBP",
-        reference=spec.invoice_number,
-        language="en",
-        layout="table",
-        date_style="long",
-        debited_amount=debited,
-        exchange_rate=rate,
-        fee=fee,
+    pay_abroad(
+        b, events, spec, path, paid, rate, category="marketing", language="en", date_style="long"
     )
     b.add_transaction(
         day=paid,
         side="debit",
         operation_type="qonto_fee",
-        amount=fee,
+        amount=INTERNATIONAL_TRANSFER_FEE,
         label="Qonto",
         reference="Frais de virement international",
         category="fees",
@@ -520,33 +541,16 @@ def _saas_migration(b: ScenarioBuilder, saas: Party, number: str) -> None:
     )
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(13)
-    sent = spec.totals().total
     rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
-    debited = to_cents(sent / rate)
-    debit = b.pay(
-        saas,
-        debited,
-        paid,
-        spec.invoice_number,
-        local_amount=sent,
-        local_currency="USD",
-        category="online_service",
-    )
-    b.expect.invoice_payments[path] = debit["id"]
-    confirm_payment(
+    pay_abroad(
         b,
-        debit,
+        saas,
+        spec,
+        path,
         paid,
-        "SWF",
-        beneficiary=saas,
-        amount=sent,
-        currency="USD",
-        reference=spec.invoice_number,
+        rate,
+        category="online_service",
         language="fr",
-        layout="table",
         date_style="numeric",
         money_style="code",
-        debited_amount=debited,
-        exchange_rate=rate,
-        fee=Decimal("5.00"),
     )
