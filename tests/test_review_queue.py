@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,33 +17,29 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    MatchKind,
-    MatchStatus,
-    Role,
-    RoutingRule,
-    Vendor,
-    VendorStatus,
-    Workspace,
-    idempotency_key_for,
-)
-from tests.factories import (
-    PASSWORD,
-    make_document,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
+from tests.factories import PASSWORD
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +300,8 @@ def test_queue_costs_the_same_for_10_and_200_rows(
     large = _queries(client, f"{QUEUE}?all=")
     screen_large = _queries(client, screen)
     assert (large, screen_large) == (small, screen_small)
-    assert (large, screen_large) == (11, 12)
+    # The screen's next/previous read the queue's ids, not its vendor filter's choices.
+    assert (large, screen_large) == (11, 11)
 
 
 # --- bulk actions ----------------------------------------------------------------------------
@@ -401,7 +399,8 @@ def test_auditor_sees_the_queue_without_actions(workspace: Workspace) -> None:
 
 def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> None:
     from reconciliation.models import InvoiceStatus
-    from tests.factories import make_invoice, make_user
+    from tests.factories import make_invoice
+    from tests.factories import make_user
 
     make_invoice(
         workspace,

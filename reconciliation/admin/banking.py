@@ -8,7 +8,7 @@ small admin views calling `reconciliation.matching`. Double charges are listed f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from django import forms
 from django.contrib import admin, messages
@@ -27,11 +27,13 @@ from reconciliation import matching
 from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
 from reconciliation.admin.resources import MatchResource, ReceivableImportResource
 from reconciliation.admin.volume import (
+    OPERATION_TYPES,
     BigListMixin,
-    OperationTypeFilter,
+    choices_filter,
     date_filter,
     search_related,
 )
+from reconciliation.matching.scoring import AmountBasis
 from reconciliation.models import (
     ExchangeRate,
     IllegalTransitionError,
@@ -110,7 +112,12 @@ class TransactionAdmin(BigListMixin, ReadOnlyTenantAdmin[Transaction]):
         "reference",
         "status",
     ]
-    list_filter = ["side", "status", OperationTypeFilter, date_filter("value_date", "value date")]
+    list_filter = [
+        "side",
+        "status",
+        choices_filter("operation_type", "operation type", OPERATION_TYPES),
+        date_filter("value_date", "value date"),
+    ]
     list_select_related = ["workspace"]
     search_fields = ["counterparty_name", "reference", "normalized_reference", "qonto_id"]
     exclude = ["raw"]
@@ -311,7 +318,12 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         "amount_basis",
         "decide",
     ]
-    list_filter = ["kind", "status", "amount_basis", "is_attach_blocked"]
+    list_filter = [
+        "kind",
+        "status",
+        choices_filter("amount_basis", "amount basis", {b: b for b in get_args(AmountBasis)}),
+        "is_attach_blocked",
+    ]
     list_select_related = [
         "workspace",
         "document",

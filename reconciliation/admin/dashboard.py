@@ -245,11 +245,13 @@ def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bo
     """Counts of every stuck list, grouped by workspace: three queries for any number."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     documents = Document.objects.filter(workspace_id__in=ids)
+    failed, sent_to_review = Q(status=DocumentStatus.FAILED), ~Q(review_reason="")
     for row in (
-        documents.values("workspace_id")
+        documents.filter(failed | sent_to_review)  # the few such rows, by their indexes
+        .values("workspace_id")
         .annotate(
-            unreadable=Count("pk", filter=Q(status=DocumentStatus.FAILED)),
-            nothing_fits=Count("pk", filter=~Q(review_reason="")),
+            unreadable=Count("pk", filter=failed),
+            nothing_fits=Count("pk", filter=sent_to_review),
         )
         .order_by()
     ):
@@ -335,8 +337,11 @@ def _invoice_figures(boards: dict[int, WorkspaceDashboard], ids: list[int], now:
         if decile < 9:
             condition &= Q(confidence__lt=(decile + 1) * 10)
         aggregates[f"decile{decile}"] = Count("pk", filter=condition)
+    # Every figure is about recent invoices or waiting ones: only those rows are read (by the
+    # created_at and status indexes), not all of a workspace's invoices.
+    recent = Q(created_at__gte=min(since_week, since_histogram))
     rows = (
-        Invoice.objects.filter(workspace_id__in=ids)
+        Invoice.objects.filter(recent | waiting, workspace_id__in=ids)
         .values("workspace_id")
         .annotate(**aggregates)
         .order_by()

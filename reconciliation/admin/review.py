@@ -157,6 +157,20 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: Set on the copy of a request that only wants the queue's rows (the review screen's
+#: next/previous), so that filters skip working out their choices.
+ROWS_ONLY = "_well_queue_rows_only"
+
+
+class VendorFilter(RelatedOnly):
+    """The vendors of the queue's invoices; none worked out when only the rows are wanted."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        if getattr(request, ROWS_ONLY, False):
+            return []
+        return super().field_choices(field, request, model_admin)
+
+
 # --- the queue -------------------------------------------------------------------------------
 
 
@@ -183,7 +197,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     ]
     list_display_links = ["title"]
     list_filter = [
-        ("invoice__vendor", RelatedOnly),
+        ("invoice__vendor", VendorFilter),
         "kind",
         ReasonFilter,
         DocumentReasonCodeFilter,
@@ -487,6 +501,7 @@ def queue_ids(request: HttpRequest, model_admin: ReviewQueueAdmin, filters: str)
     """Ids of the queue in its order, with the filters the reviewer chose on the list."""
     listing = copy.copy(request)
     listing.GET = QueryDict(filters)
+    setattr(listing, ROWS_ONLY, True)
     try:
         queryset = model_admin.get_export_queryset(listing)
     except (IncorrectLookupParameters, ValueError):

@@ -7,8 +7,8 @@ Each piece replaces a query over every row of the workspace (measured by ``make 
 - `DateFilter`: today, the past 7 days, this month, then each year and, once a year is chosen,
   its months, from one look-up of the oldest date in the index; it replaces ``date_hierarchy``,
   whose ``DISTINCT`` over every row (and ``MIN``/``MAX`` walk under a search) took seconds;
-- `OperationTypeFilter`: Qonto's operation types as a fixed list, not a ``DISTINCT`` over every
-  transaction;
+- `choices_filter`: a field's values from a fixed list (Qonto's operation types, the amount
+  bases), not a ``DISTINCT`` over every row;
 - `search_related`: a search through relations as one indexed subquery per related table.
 
 The searches use trigram indexes (migration 0015, PostgreSQL only).
@@ -168,25 +168,38 @@ OPERATION_TYPES: dict[str, str] = {
 }
 
 
-class OperationTypeFilter(admin.SimpleListFilter):
-    """The operation type, from a fixed list (a type missing from it, named in the address,
-    still filters)."""
+class FixedChoicesFilter(admin.SimpleListFilter):
+    """A field's values from a fixed list, not a ``DISTINCT`` over every row (a value missing
+    from the list, named in the address, still filters); `choices_filter` makes one."""
 
-    title = "operation type"
-    parameter_name = "operation_type__exact"
+    field_name = ""
+    #: The values and their labels.
+    values: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.parameter_name = f"{self.field_name}__exact"  # the address Django's filter used
+        super().__init__(*args, **kwargs)
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
-        choices = list(OPERATION_TYPES.items())
+        choices = list(self.values.items())
         chosen = self.value()
-        if chosen and chosen not in OPERATION_TYPES:
+        if chosen and chosen not in self.values:
             choices.append((chosen, chosen))
         return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.value()
-        return queryset.filter(operation_type=chosen) if chosen else queryset
+        return queryset.filter(**{self.field_name: chosen}) if chosen else queryset
+
+
+def choices_filter(field_name: str, title: str, values: dict[str, str]) -> type[FixedChoicesFilter]:
+    return type(
+        f"{field_name.title().replace('_', '')}Filter",
+        (FixedChoicesFilter,),
+        {"field_name": field_name, "title": title, "values": values},
+    )
 
 
 # --- searches across relations --------------------------------------------------------------
