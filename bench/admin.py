@@ -34,7 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.admin_dispatch import measure_dispatch  # noqa: E402
-from bench.admin_setup import environment, recreate_database  # noqa: E402
+from bench.admin_setup import environment  # noqa: E402
+from bench.admin_setup import recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/well_bench_admin"
 GOAL_MS = 300.0
@@ -120,7 +121,8 @@ def _vacuum_analyze() -> None:
 def _member(workspace_id: int, username: str) -> Any:
     from django.contrib.auth import get_user_model
 
-    from reconciliation.models import Membership, Role
+    from reconciliation.models import Membership
+    from reconciliation.models import Role
 
     user = get_user_model().objects.create_user(username=username, email=f"{username}@example.com")
     user.is_staff = True
@@ -131,7 +133,10 @@ def _member(workspace_id: int, username: str) -> Any:
 
 def pages(workspace_id: int) -> list[tuple[str, str]]:
     """The pages measured, with ids and search terms taken from the workspace itself."""
-    from reconciliation.models import Document, Invoice, InvoiceStatus, Transaction
+    from reconciliation.models import Document
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
+    from reconciliation.models import Transaction
 
     invoices = Invoice.objects.filter(workspace_id=workspace_id)
     to_review = invoices.filter(status=InvoiceStatus.NEEDS_REVIEW).order_by("-pk").first()

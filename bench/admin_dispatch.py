@@ -9,7 +9,10 @@ SIZES = (10, 1_000, 10_000)
 
 def _grow_to(count: int) -> None:
     """Workspaces (each with a Dropbox and a Qonto connection, both active) up to ``count``."""
-    from reconciliation.models import Connection, ConnectionStatus, Provider, Workspace
+    from reconciliation.models import Connection
+    from reconciliation.models import ConnectionStatus
+    from reconciliation.models import Provider
+    from reconciliation.models import Workspace
 
     have = Workspace.objects.count()
     if have >= count:
@@ -34,7 +37,8 @@ def _grow_to(count: int) -> None:
 
 def _one_minute() -> tuple[int, float, int, int]:
     """Run dispatch_due_work inside a transaction rolled back (nothing is queued)."""
-    from django.db import connection, transaction
+    from django.db import connection
+    from django.db import transaction
     from django.test.utils import CaptureQueriesContext
 
     from reconciliation.dispatch import dispatch_due_work

@@ -15,13 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.isolation import (
-    CODE_ROOT,
-    ExtractionFailure,
-    Limits,
-    extract_isolated,
-    stop_reader,
-)
+from reconciliation.extraction.isolation import CODE_ROOT
+from reconciliation.extraction.isolation import ExtractionFailure
+from reconciliation.extraction.isolation import Limits
+from reconciliation.extraction.isolation import extract_isolated
+from reconciliation.extraction.isolation import stop_reader
 from reconciliation.extraction.types import Extraction
 
 Outcome = Extraction | ExtractionFailure

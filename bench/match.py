@@ -32,10 +32,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections import Counter
+from collections import defaultdict
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
@@ -46,13 +51,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.match_cases import (  # noqa: E402 - after the path is set
-    CaseData,
-    KindScore,
-    evaluate_cases,
-    generate_cases,
-    load_cases,
-)
+from bench.match_cases import CaseData  # noqa: E402 - after the path is set
+from bench.match_cases import KindScore  # noqa: E402 - after the path is set
+from bench.match_cases import evaluate_cases  # noqa: E402 - after the path is set
+from bench.match_cases import generate_cases  # noqa: E402 - after the path is set
+from bench.match_cases import load_cases  # noqa: E402 - after the path is set
 
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_NAME = "well_bench_match"
@@ -156,7 +159,8 @@ def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
     million rows."""
     import json as json_module
 
-    from django.db import connection, models
+    from django.db import connection
+    from django.db import models
     from django.db import transaction as db_transaction
 
     ops = connection.ops
@@ -187,7 +191,10 @@ def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
 
 def _bulk_documents(data: Any, workspace_id: int) -> tuple[list[Any], list[Any]]:
     """The bulk generator's payment confirmations (as parsed documents) and receivables."""
-    from reconciliation.models import Document, DocumentKind, DocumentStatus, Receivable
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentKind
+    from reconciliation.models import DocumentStatus
+    from reconciliation.models import Receivable
     from reconciliation.text.references import normalize_reference
 
     documents: list[Document] = []
@@ -233,15 +240,13 @@ def load(data: Any, cases: CaseData) -> tuple[int, dict[str, float]]:
     from django.db import transaction as db_transaction
     from django.utils import timezone
 
-    from reconciliation.models import (
-        Connection,
-        ConnectionStatus,
-        Document,
-        Provider,
-        Receivable,
-        Transaction,
-        Workspace,
-    )
+    from reconciliation.models import Connection
+    from reconciliation.models import ConnectionStatus
+    from reconciliation.models import Document
+    from reconciliation.models import Provider
+    from reconciliation.models import Receivable
+    from reconciliation.models import Transaction
+    from reconciliation.models import Workspace
 
     timings: dict[str, float] = {}
     workspace = Workspace.objects.create(name="Bench SAS", slug="bench")
@@ -376,7 +381,9 @@ def _bulk_links(
     workspace_id: int, reference_to_doc: dict[str, str]
 ) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Confirmed and proposed transactions per bulk document (confirmations, receivables)."""
-    from reconciliation.models import Match, MatchKind, MatchStatus
+    from reconciliation.models import Match
+    from reconciliation.models import MatchKind
+    from reconciliation.models import MatchStatus
 
     confirmed: dict[str, str] = {}
     proposed: dict[str, set[str]] = defaultdict(set)

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import random
 import string
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 SUPPLIERS = (
@@ -335,7 +339,10 @@ def _load_invoices(cases: CaseData, workspace_id: int) -> None:
     import hashlib
     from decimal import Decimal
 
-    from reconciliation.models import Document, DocumentKind, DocumentStatus, Invoice
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentKind
+    from reconciliation.models import DocumentStatus
+    from reconciliation.models import Invoice
     from reconciliation.text.references import normalize_reference
 
     documents = [
@@ -445,7 +452,9 @@ class KindScore:
 def evaluate_cases(cases: CaseData, workspace_id: int) -> dict[str, KindScore]:
     """Invoice ↔ debit, credit ↔ receivable (paid by number), credit ↔ credit note, double
     payments flagged and refused-but-paid surfaced, scored against the truth."""
-    from reconciliation.models import Match, MatchKind, MatchStatus
+    from reconciliation.models import Match
+    from reconciliation.models import MatchKind
+    from reconciliation.models import MatchStatus
 
     linked: dict[str, str] = {}
     proposed: set[str] = set()

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scans import scanned_copies  # noqa: E402
 from reconciliation.extraction.engine import extract_document  # noqa: E402
-from reconciliation.extraction.types import INVOICE_FIELDS, Extraction  # noqa: E402
+from reconciliation.extraction.types import INVOICE_FIELDS  # noqa: E402
+from reconciliation.extraction.types import Extraction  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "bench" / "out"

@@ -45,7 +45,8 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -53,7 +54,9 @@ if str(ROOT) not in sys.path:
 
 if TYPE_CHECKING:
     from tests.posting_harness import HarnessResult
-    from tests.posting_scenarios import ExpiryResult, ProbeResult, ReadbackResult
+    from tests.posting_scenarios import ExpiryResult
+    from tests.posting_scenarios import ProbeResult
+    from tests.posting_scenarios import ReadbackResult
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/well_bench_post"
 # Django settings are read from the environment at set-up: these are the harness's (the same
@@ -200,7 +203,8 @@ def _arguments() -> argparse.Namespace:
 def _point_django_at(emulator: Any, env: dict[str, str]) -> None:
     from django.conf import settings
 
-    from connectors.sandbox.constants import QONTO_CLIENT_ID, QONTO_CLIENT_SECRET
+    from connectors.sandbox.constants import QONTO_CLIENT_ID
+    from connectors.sandbox.constants import QONTO_CLIENT_SECRET
 
     qonto_settings = {
         "QONTO_API_URL": emulator.base_url,
@@ -249,7 +253,9 @@ def _reliability(emulator: Any, arguments: argparse.Namespace, env: dict[str, st
 
 
 def _as_qonto_behaves(emulator: Any, invoices: int, seed: int) -> tuple[Any, Any, Any]:
-    from tests.posting_scenarios import run_expiring_keys, run_probe, run_readback
+    from tests.posting_scenarios import run_expiring_keys
+    from tests.posting_scenarios import run_probe
+    from tests.posting_scenarios import run_readback
 
     expiring = run_expiring_keys(
         _workspace(emulator, "Keys expire", "bench-keys-expire"), emulator, invoices=invoices

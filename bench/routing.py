@@ -30,8 +30,13 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,17 +55,16 @@ from django.core.management import call_command  # noqa: E402
 
 from reconciliation import learning  # noqa: E402
 from reconciliation.extraction.engine import extract_document  # noqa: E402
-from reconciliation.extraction.types import INVOICE_FIELDS, Extraction  # noqa: E402
+from reconciliation.extraction.types import INVOICE_FIELDS  # noqa: E402
+from reconciliation.extraction.types import Extraction  # noqa: E402
 from reconciliation.invoices import scoring  # noqa: E402
 from reconciliation.invoices.creation import create_invoice_from  # noqa: E402
-from reconciliation.models import (  # noqa: E402
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Workspace,
-)
+from reconciliation.models import Document  # noqa: E402
+from reconciliation.models import DocumentKind  # noqa: E402
+from reconciliation.models import DocumentStatus  # noqa: E402
+from reconciliation.models import Invoice  # noqa: E402
+from reconciliation.models import InvoiceStatus  # noqa: E402
+from reconciliation.models import Workspace  # noqa: E402
 
 REQUIRED = scoring.REQUIRED_FIELDS
 CORPUS = ROOT.parent / "shared" / "corpus"

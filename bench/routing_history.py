@@ -17,20 +17,20 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reconciliation.invoices.simulator import Candidate, Simulation, simulate
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    RoutingRule,
-    Vendor,
-    Workspace,
-    idempotency_key_for,
-)
+from reconciliation.invoices.simulator import Candidate
+from reconciliation.invoices.simulator import Simulation
+from reconciliation.invoices.simulator import simulate
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
 
 _DECIDED = (InvoiceStatus.POSTED, InvoiceStatus.APPROVED, InvoiceStatus.REFUSED)
 

@@ -25,7 +25,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.sandbox import Sandbox, start_sandbox
+from connectors.sandbox import Sandbox
+from connectors.sandbox import start_sandbox
 
 BULK = "/v2/supplier_invoices/bulk"
 PDF = b"%PDF-1.7\n" + b"supplier invoice line\n" * 2000  # ~44 kB, a typical one-page invoice

@@ -39,7 +39,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import soak_cluster  # noqa: E402
-from bench.admin_setup import environment, recreate_database  # noqa: E402
+from bench.admin_setup import environment  # noqa: E402
+from bench.admin_setup import recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/well_bench_soak"
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -118,7 +119,8 @@ def _kick(folders: list[Any]) -> None:
     """The first poll of every folder (the dispatch schedule would queue it within a minute)."""
     from django_q.tasks import async_task
 
-    from reconciliation.models import Connection, Provider
+    from reconciliation.models import Connection
+    from reconciliation.models import Provider
 
     for connection_id in Connection.objects.filter(provider=Provider.DROPBOX).values_list(
         "pk", flat=True
@@ -130,15 +132,13 @@ def _pending(folders: list[Any]) -> dict[str, int]:
     """What still keeps the soak from being done (all zero when it is)."""
     from django.db.models import Max
 
-    from reconciliation.models import (
-        Document,
-        DocumentStatus,
-        Invoice,
-        InvoiceStatus,
-        Match,
-        SyncKind,
-        SyncRun,
-    )
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentStatus
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
+    from reconciliation.models import Match
+    from reconciliation.models import SyncKind
+    from reconciliation.models import SyncRun
 
     files = sum(len(folder.files) for folder in folders)
     documents = Document.objects.count()
@@ -178,7 +178,8 @@ def _pending(folders: list[Any]) -> dict[str, int]:
 def _make_failed_due() -> int:
     from django.utils import timezone
 
-    from reconciliation.models import Invoice, InvoiceStatus
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
 
     return Invoice.objects.filter(
         status=InvoiceStatus.FAILED, next_attempt_at__gt=timezone.now()
@@ -233,7 +234,8 @@ def main() -> int:
     max_minutes = arguments.max_minutes or 10 + arguments.documents / 40
     with start_sandbox() as sandbox:
         from bench import soak_corpus
-        from bench.soak_report import ledger, report
+        from bench.soak_report import ledger
+        from bench.soak_report import report
 
         for name, value in sandbox.settings().items():
             env[name] = str(value)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
-from tests.processes import children, descendants
+from tests.processes import children
+from tests.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_SCRIPT = ROOT / "bench" / "soak_worker.py"

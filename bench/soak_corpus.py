@@ -9,7 +9,8 @@ emulator, as the firms of one group sharing a bank would be.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,8 @@ def _connect(workspace: Any, provider: str, emulator: Any, **fields: Any) -> Any
 
     from connectors.oauth import TokenSet
     from reconciliation.connections.tokens import store_tokens
-    from reconciliation.models import Connection, ConnectionStatus
+    from reconciliation.models import Connection
+    from reconciliation.models import ConnectionStatus
 
     payload = emulator.issue_token()
     connection = Connection.objects.create(
@@ -52,7 +54,8 @@ def _connect(workspace: Any, provider: str, emulator: Any, **fields: Any) -> Any
 
 
 def _workspace(index: int, vat_id: str, sandbox: Sandbox) -> tuple[Any, Folder]:
-    from reconciliation.models import Provider, Workspace
+    from reconciliation.models import Provider
+    from reconciliation.models import Workspace
 
     workspace = Workspace.objects.create(
         name=f"Soak {index}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 
@@ -31,7 +32,8 @@ class Ledger:
 
 
 def _documents(folders: list[Any], ledger: Ledger) -> None:
-    from reconciliation.models import Document, DocumentStatus
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentStatus
 
     for folder in folders:
         names = Counter(
@@ -51,7 +53,10 @@ def _documents(folders: list[Any], ledger: Ledger) -> None:
 def _invoices(ledger: Ledger) -> None:
     from django.db.models import Count
 
-    from reconciliation.models import INVOICE_KINDS, Document, DocumentStatus, Invoice
+    from reconciliation.models import INVOICE_KINDS
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentStatus
+    from reconciliation.models import Invoice
 
     readable = Document.objects.filter(kind__in=INVOICE_KINDS, status=DocumentStatus.PARSED)
     ledger.invoice_documents = readable.count()
@@ -63,7 +68,9 @@ def _invoices(ledger: Ledger) -> None:
 
 
 def _posts(sandbox: Any, ledger: Ledger) -> None:
-    from reconciliation.models import Invoice, InvoiceStatus, QontoOrigin
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
+    from reconciliation.models import QontoOrigin
 
     by_key = sandbox.qonto.invoice_count_by_idempotency_key()
     by_file = sandbox.qonto.invoice_count_by_file_hash()
@@ -83,7 +90,9 @@ def _posts(sandbox: Any, ledger: Ledger) -> None:
 
 
 def _attachments(sandbox: Any, ledger: Ledger) -> None:
-    from reconciliation.models import Match, MatchKind, MatchStatus
+    from reconciliation.models import Match
+    from reconciliation.models import MatchKind
+    from reconciliation.models import MatchStatus
 
     attached = Match.objects.filter(
         kind=MatchKind.CONFIRMATION_DEBIT, status=MatchStatus.ATTACHED

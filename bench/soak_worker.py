@@ -23,8 +23,11 @@ def main() -> None:
     django.setup()
     from django.core.management import execute_from_command_line
 
-    from reconciliation import dispatch, parsing, window
-    from reconciliation.intake import folder_polls, transaction_mirror
+    from reconciliation import dispatch
+    from reconciliation import parsing
+    from reconciliation import window
+    from reconciliation.intake import folder_polls
+    from reconciliation.intake import transaction_mirror
 
     lease = timedelta(seconds=int(os.environ.get("SOAK_LEASE_SECONDS", "30")))
     parsing.PARSE_LEASE = lease

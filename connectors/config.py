@@ -3,7 +3,8 @@ tests point every client at the local emulators; secrets never show in repr."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from django.core.exceptions import ImproperlyConfigured
 

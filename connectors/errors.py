@@ -16,16 +16,25 @@ Every message is redacted at construction, so ``str(error)`` is safe for logs an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, NotRequired, TypedDict, Unpack
+from typing import Any
+from typing import NamedTuple
+from typing import NotRequired
+from typing import TypedDict
+from typing import Unpack
 
 import requests
 
 from connectors.redaction import REDACTED as REDACTED
 from connectors.redaction import redact as redact
 from connectors.redaction import shorten as shorten
-from connectors.responses import describe_body, looks_like_html, parse_retry_after, request_id_of
+from connectors.responses import describe_body
+from connectors.responses import looks_like_html
+from connectors.responses import parse_retry_after
+from connectors.responses import request_id_of
 
 
 class ErrorContext(TypedDict):

@@ -14,25 +14,29 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import NewConnectionError
 from urllib3.util.retry import Retry
 
-from connectors.errors import (
-    ConfigurationError,
-    ConnectorError,
-    FileTooLargeError,
-    ProtocolError,
-    TransientError,
-)
+from connectors.errors import ConfigurationError
+from connectors.errors import ConnectorError
+from connectors.errors import FileTooLargeError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
 from connectors.redaction import redact
 from connectors.responses import REQUEST_ID_HEADERS as REQUEST_ID_HEADERS
 from connectors.responses import content_type_of as content_type_of

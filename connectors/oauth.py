@@ -17,35 +17,40 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import Literal
+from typing import Protocol
 from urllib.parse import urlencode
 
 import requests
 
-from connectors.config import DropboxConfig, QontoConfig
-from connectors.errors import (
-    AuthError,
-    ConfigurationError,
-    ConnectorError,
-    ErrorContext,
-    PermanentError,
-    TransientError,
-    shorten,
-)
-from connectors.http import (
-    ConnectorSession,
-    RetryPolicy,
-    build_session,
-    call_with_retries,
-    parse_retry_after,
-    read_json,
-    request_id_of,
-    retry_any,
-    retry_if_not_sent,
-)
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from connectors.errors import AuthError
+from connectors.errors import ConfigurationError
+from connectors.errors import ConnectorError
+from connectors.errors import ErrorContext
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
+from connectors.errors import shorten
+from connectors.http import ConnectorSession
+from connectors.http import RetryPolicy
+from connectors.http import build_session
+from connectors.http import call_with_retries
+from connectors.http import parse_retry_after
+from connectors.http import read_json
+from connectors.http import request_id_of
+from connectors.http import retry_any
+from connectors.http import retry_if_not_sent
 
 logger = logging.getLogger("connectors.oauth")
 

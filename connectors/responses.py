@@ -5,12 +5,14 @@ the HTTP seam (``connectors.http``) and by the response classification (``connec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import requests
 
-from connectors.redaction import redact, shorten
+from connectors.redaction import redact
+from connectors.redaction import shorten
 
 # Response headers that carry the provider's request id, in the order we trust them.
 REQUEST_ID_HEADERS = (

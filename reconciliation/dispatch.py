@@ -3,19 +3,27 @@ back work whose worker died."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
+from django.db.models import OuterRef
+from django.db.models import Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from reconciliation import parsing, posting
+from reconciliation import parsing
+from reconciliation import posting
 from reconciliation.intake import folder_polls
 from reconciliation.intake.claims import SYNCABLE
-from reconciliation.models import Connection, SyncKind, SyncRun
+from reconciliation.models import Connection
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
 from reconciliation.queue import enqueue
-from reconciliation.window import WINDOW_LEASE, window_open_expression
+from reconciliation.window import WINDOW_LEASE
+from reconciliation.window import window_open_expression
 
 
 @dataclass

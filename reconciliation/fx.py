@@ -28,15 +28,22 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
 
 from django.db.models import F
 from django.utils import timezone
 
-from reconciliation.models import ExchangeRate, Invoice, Transaction, TransactionStatus
-from reconciliation.money import RATE_DECIMAL_PLACES, convert
+from reconciliation.models import ExchangeRate
+from reconciliation.models import Invoice
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.money import RATE_DECIMAL_PLACES
+from reconciliation.money import convert
 
 #: A rate further than this from the date is not used.
 MAX_RATE_AGE_DAYS = 7

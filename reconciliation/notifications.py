@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from reconciliation.models import Connection, Role
+from reconciliation.models import Connection
+from reconciliation.models import Role
 
 logger = logging.getLogger(__name__)
 

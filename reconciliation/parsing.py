@@ -15,13 +15,18 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
-from reconciliation.extraction.isolation import ExtractionFailure, Limits, extract_isolated
+from reconciliation.extraction.isolation import ExtractionFailure
+from reconciliation.extraction.isolation import Limits
+from reconciliation.extraction.isolation import extract_isolated
 from reconciliation.extraction.types import Extraction
 from reconciliation.invoices.creation import create_invoice_from
-from reconciliation.models import Document, DocumentKind, DocumentStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
 from reconciliation.queue import enqueue
 from reconciliation.vendors.identity import OwnNames
 

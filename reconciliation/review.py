@@ -15,38 +15,37 @@ from the list do not teach the mapping: nobody looked at the fields one by one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import transaction
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    OrderBy,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.db.models import Count
+from django.db.models import Exists
+from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import OrderBy
+from django.db.models import OuterRef
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentStatus,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 from reconciliation.queue import enqueue
 
 if TYPE_CHECKING:
@@ -242,7 +241,8 @@ def save_review(
 
     Raises ReviewError when approval is asked of an invoice that cannot be approved (held as
     a double charge, already approved or posted)."""
-    from reconciliation.learning import CorrectionError, record_review
+    from reconciliation.learning import CorrectionError
+    from reconciliation.learning import record_review
 
     if approve and not invoice.can_approve:
         raise ReviewError(_cannot_approve(invoice))

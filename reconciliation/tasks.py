@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import time
 
-from reconciliation import dispatch, window
+from reconciliation import dispatch
+from reconciliation import window
 from reconciliation.intake import folder_polls
-from reconciliation.observability.tasks import observed, record_parse, record_window
+from reconciliation.observability.tasks import observed
+from reconciliation.observability.tasks import record_parse
+from reconciliation.observability.tasks import record_window
 
 logger = logging.getLogger(__name__)
 

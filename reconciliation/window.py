@@ -9,26 +9,30 @@ confirmations. Writes to Qonto never happen mid-sync.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
+from django.db.models import BooleanField
+from django.db.models import Exists
+from django.db.models import ExpressionWrapper
+from django.db.models import Q
 from django.utils import timezone
 
-from reconciliation import matching, parsing, posting
+from reconciliation import matching
+from reconciliation import parsing
+from reconciliation import posting
 from reconciliation.intake import transaction_mirror
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentStatus,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
 from reconciliation.queue import enqueue
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,15 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import Sandbox
-from reconciliation.models import Connection, Invoice, Provider, Role, Workspace
-from tests.factories import PASSWORD, make_connection, make_user, make_workspace
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_connection
+from tests.factories import make_user
+from tests.factories import make_workspace
 from tests.helpers import store_emulator_tokens
 from tests.posting_fixtures import seed_invoices
 

@@ -11,18 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox.documents import (
-    InvoiceSpec,
-    LineItem,
-    Party,
-    PaymentConfirmationSpec,
-    RemittanceNoticeSpec,
-    RenderedDocument,
-    render_invoice,
-)
+from connectors.sandbox.documents import InvoiceSpec
+from connectors.sandbox.documents import LineItem
+from connectors.sandbox.documents import Party
+from connectors.sandbox.documents import PaymentConfirmationSpec
+from connectors.sandbox.documents import RemittanceNoticeSpec
+from connectors.sandbox.documents import RenderedDocument
+from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.document import Document
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.pdftext import build_page, read_page_chars
+from reconciliation.extraction.pdftext import build_page
+from reconciliation.extraction.pdftext import read_page_chars
 from reconciliation.extraction.types import Extraction
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it")

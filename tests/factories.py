@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,29 +13,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    Membership,
-    Provider,
-    Receivable,
-    Role,
-    Side,
-    SyncKind,
-    SyncRun,
-    Transaction,
-    TransactionStatus,
-    Vendor,
-    Workspace,
-    idempotency_key_for,
-)
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import Membership
+from reconciliation.models import Provider
+from reconciliation.models import Receivable
+from reconciliation.models import Role
+from reconciliation.models import Side
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
 
 _sequence = itertools.count(1)
 

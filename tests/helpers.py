@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from connectors.oauth import TokenSet
 from reconciliation.connections.tokens import store_tokens
-from reconciliation.models import Connection, Role, Workspace
-from tests.factories import PASSWORD, make_user
+from reconciliation.models import Connection
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_user
 
 
 def logged_in_client(user: AbstractUser, **client_options: Any) -> Client:

@@ -6,29 +6,31 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.supplier_invoices import refresh_supplier_invoices
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Provider,
-    Workspace,
-    idempotency_key_for,
-)
-from reconciliation.posting import RetryBudget, post_approved
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
+from reconciliation.posting import RetryBudget
+from reconciliation.posting import post_approved
 from reconciliation.text.references import normalize_reference
 from tests.helpers import store_emulator_tokens
 

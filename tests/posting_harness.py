@@ -17,12 +17,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from contextlib import suppress
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, seed_invoices
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import LIST_PATH
+from tests.posting_fixtures import lookup_requests
+from tests.posting_fixtures import seed_invoices
 from tests.processes import descendants
 
 if TYPE_CHECKING:
@@ -81,7 +87,8 @@ class WindowStats:
 
 
 def outbox_is_empty(workspace_id: int) -> bool:
-    from reconciliation.models import Invoice, InvoiceStatus
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
 
     return not (
         Invoice.objects.for_workspace(workspace_id)
@@ -94,7 +101,8 @@ def make_failed_due(workspace_id: int) -> int:
     """Stand-in for the schedule: the next window has come for every failed invoice."""
     from django.utils import timezone
 
-    from reconciliation.models import Invoice, InvoiceStatus
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
 
     return (
         Invoice.objects.for_workspace(workspace_id)
@@ -114,7 +122,9 @@ def run_worker_loop(
     """One worker: window after window until the outbox is empty (or the deadline)."""
     from django.db import connection as database
 
-    from reconciliation.posting import RetryBudget, post_approved, release_expired_leases
+    from reconciliation.posting import RetryBudget
+    from reconciliation.posting import post_approved
+    from reconciliation.posting import release_expired_leases
 
     budget = RetryBudget(max_rounds=3, base_delay=0.2, max_delay=1.0, seconds=3.0)
     try:
@@ -287,7 +297,8 @@ def _check(
     invoice: Any, qonto: list[dict[str, Any]], per_key: Counter[str], planted: dict[int, str]
 ) -> tuple[str, str]:
     """("ok" | "lost" | "wrong", the problem) for one invoice."""
-    from reconciliation.models import InvoiceStatus, QontoOrigin
+    from reconciliation.models import InvoiceStatus
+    from reconciliation.models import QontoOrigin
 
     by_id = {item["id"]: item for item in qonto}
     if invoice.status == InvoiceStatus.POSTED:
@@ -503,6 +514,7 @@ def _no_cluster() -> Iterator[Q2Cluster | None]:
 
 
 def _posted(workspace_id: int) -> int:
-    from reconciliation.models import Invoice, InvoiceStatus
+    from reconciliation.models import Invoice
+    from reconciliation.models import InvoiceStatus
 
     return Invoice.objects.for_workspace(workspace_id).filter(status=InvoiceStatus.POSTED).count()

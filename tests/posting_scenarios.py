@@ -21,16 +21,21 @@ from typing import TYPE_CHECKING
 
 from django.test import override_settings
 
-from reconciliation.models import Invoice, InvoiceStatus, QontoOrigin
-from reconciliation.posting import RetryBudget, post_approved, release_expired_leases
-from tests.posting_fixtures import (
-    BULK_PATH,
-    invoice_values,
-    lookup_requests,
-    qonto_reading,
-    seed_invoices,
-)
-from tests.posting_harness import Comparison, blind_resends, compare, make_failed_due
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import QontoOrigin
+from reconciliation.posting import RetryBudget
+from reconciliation.posting import post_approved
+from reconciliation.posting import release_expired_leases
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import invoice_values
+from tests.posting_fixtures import lookup_requests
+from tests.posting_fixtures import qonto_reading
+from tests.posting_fixtures import seed_invoices
+from tests.posting_harness import Comparison
+from tests.posting_harness import blind_resends
+from tests.posting_harness import compare
+from tests.posting_harness import make_failed_due
 
 if TYPE_CHECKING:
     from connectors.sandbox import QontoEmulator

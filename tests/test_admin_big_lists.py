@@ -4,7 +4,8 @@ its relations."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,16 +13,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.admin.volume import OPERATION_TYPES, date_period
-from reconciliation.models import Document, Role, Workspace
-from tests.factories import (
-    PASSWORD,
-    make_document,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-)
+from reconciliation.admin.volume import OPERATION_TYPES
+from reconciliation.admin.volume import date_period
+from reconciliation.models import Document
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,19 +11,20 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+from playwright.sync_api import sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.models import Membership, Role, Workspace
-from tests.factories import (
-    PASSWORD,
-    make_document,
-    make_invoice,
-    make_receivable,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from reconciliation.models import Membership
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_receivable
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 CHROMIUM = "/usr/bin/chromium"

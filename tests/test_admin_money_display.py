@@ -8,8 +8,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from reconciliation.models import Role, Workspace
-from tests.factories import make_invoice, make_receivable, make_user
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_receivable
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

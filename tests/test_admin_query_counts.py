@@ -14,30 +14,30 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Document,
-    Invoice,
-    Match,
-    MatchKind,
-    PostAttempt,
-    Provider,
-    Receivable,
-    Role,
-    RoutingRule,
-    Side,
-    SyncKind,
-    SyncRun,
-    TenantModel,
-    Transaction,
-    TransactionStatus,
-    Vendor,
-    Workspace,
-    idempotency_key_for,
-)
-from tests.factories import PASSWORD, make_connection, make_user
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import PostAttempt
+from reconciliation.models import Provider
+from reconciliation.models import Receivable
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Side
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import TenantModel
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
+from tests.factories import PASSWORD
+from tests.factories import make_connection
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,22 +9,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from reconciliation.models import (
-    ConnectionStatus,
-    Decision,
-    DecisionAction,
-    InvoiceStatus,
-    Membership,
-    Provider,
-    Role,
-)
-from tests.factories import (
-    make_connection,
-    make_invoice,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Membership
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

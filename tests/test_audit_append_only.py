@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciliation.models import (
-    AppendOnlyError,
-    Decision,
-    DecisionAction,
-    PostAttempt,
-    PostOutcome,
-    Workspace,
-)
-from tests.factories import make_invoice, make_user
+from reconciliation.models import AppendOnlyError
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

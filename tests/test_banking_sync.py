@@ -4,23 +4,26 @@ the mark that advances only after a page is stored, and error classification."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from connectors.sandbox import QontoEmulator
 from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
-from reconciliation.intake.transaction_mirror import INITIAL_LOOKBACK, OVERLAP, sync_transactions
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Transaction,
-    Workspace,
-)
+from reconciliation.intake.transaction_mirror import INITIAL_LOOKBACK
+from reconciliation.intake.transaction_mirror import OVERLAP
+from reconciliation.intake.transaction_mirror import sync_transactions
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
 
 pytestmark = pytest.mark.django_db
 

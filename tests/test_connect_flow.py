@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -10,8 +11,14 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.sandbox import Sandbox
-from reconciliation.connections.tokens import apideck_consumer_id, load_tokens
-from reconciliation.models import Connection, ConnectionStatus, Decision, Provider, Role, Workspace
+from reconciliation.connections.tokens import apideck_consumer_id
+from reconciliation.connections.tokens import load_tokens
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Decision
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from tests.factories import make_user
 from tests.helpers import logged_in_client
 

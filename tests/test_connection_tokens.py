@@ -16,13 +16,16 @@ from django.utils import timezone
 from connectors.crypto import DecryptionError
 from connectors.errors import AuthError
 from connectors.sandbox import Sandbox
-from reconciliation.connections.tokens import (
-    ConnectionTokenSource,
-    load_tokens,
-    qonto_client_for,
-)
-from reconciliation.models import Connection, ConnectionStatus, Provider, Role, Workspace
-from tests.factories import make_connection, make_user
+from reconciliation.connections.tokens import ConnectionTokenSource
+from reconciliation.connections.tokens import load_tokens
+from reconciliation.connections.tokens import qonto_client_for
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 Connect = Callable[..., Connection]

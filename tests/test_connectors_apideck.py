@@ -8,19 +8,23 @@ import logging
 import pytest
 import requests
 
-from connectors.apideck import ApideckClient, InvalidCursorError, QuotaExceededError
+from connectors.apideck import ApideckClient
+from connectors.apideck import InvalidCursorError
+from connectors.apideck import QuotaExceededError
 from connectors.config import ApideckConfig
-from connectors.errors import (
-    AuthError,
-    ConfigurationError,
-    FileTooLargeError,
-    NotFoundError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.http import NO_RETRY, RetryPolicy, Timeouts, build_session
+from connectors.errors import AuthError
+from connectors.errors import ConfigurationError
+from connectors.errors import FileTooLargeError
+from connectors.errors import NotFoundError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.http import NO_RETRY
+from connectors.http import RetryPolicy
+from connectors.http import Timeouts
+from connectors.http import build_session
 from connectors.sandbox.apideck import ApideckEmulator
-from connectors.sandbox.constants import APIDECK_API_KEY, APIDECK_APP_ID
+from connectors.sandbox.constants import APIDECK_API_KEY
+from connectors.sandbox.constants import APIDECK_APP_ID
 
 CONSUMER = "workspace-7"
 PDF = b"%PDF-1.7\n" + b"facture " * 200

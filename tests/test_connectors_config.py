@@ -4,14 +4,16 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
-from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
-from connectors.http import USER_AGENT, Timeouts, build_session
+from connectors.config import ApideckConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from connectors.http import USER_AGENT
+from connectors.http import Timeouts
+from connectors.http import build_session
 from connectors.sandbox import Sandbox
-from connectors.sandbox.constants import (
-    APIDECK_APP_ID,
-    DROPBOX_APP_KEY,
-    QONTO_CLIENT_ID,
-)
+from connectors.sandbox.constants import APIDECK_APP_ID
+from connectors.sandbox.constants import DROPBOX_APP_KEY
+from connectors.sandbox.constants import QONTO_CLIENT_ID
 
 SETTING_NAMES = (
     "DROPBOX_API_URL",

@@ -6,24 +6,22 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from connectors.crypto import (
-    CIPHERTEXT_MAGIC,
-    WRAPPED_KEY_MAGIC,
-    DecryptionError,
-    MasterKey,
-    MasterKeyRing,
-    associated_data_for,
-    decrypt,
-    encrypt,
-    generate_data_key,
-    generate_master_key,
-    key_id_of,
-    master_key_from_settings,
-    parse_master_keys,
-    rewrap_data_key,
-    unwrap_data_key,
-    wrap_data_key,
-)
+from connectors.crypto import CIPHERTEXT_MAGIC
+from connectors.crypto import WRAPPED_KEY_MAGIC
+from connectors.crypto import DecryptionError
+from connectors.crypto import MasterKey
+from connectors.crypto import MasterKeyRing
+from connectors.crypto import associated_data_for
+from connectors.crypto import decrypt
+from connectors.crypto import encrypt
+from connectors.crypto import generate_data_key
+from connectors.crypto import generate_master_key
+from connectors.crypto import key_id_of
+from connectors.crypto import master_key_from_settings
+from connectors.crypto import parse_master_keys
+from connectors.crypto import rewrap_data_key
+from connectors.crypto import unwrap_data_key
+from connectors.crypto import wrap_data_key
 
 OLD_KEY_TEXT = base64.urlsafe_b64encode(b"o" * 32).decode()
 NEW_KEY_TEXT = base64.urlsafe_b64encode(b"n" * 32).decode()

@@ -6,43 +6,44 @@ import json
 import logging
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from connectors.config import DropboxConfig
-from connectors.dropbox import (
-    ContentHashMismatchError,
-    CursorResetError,
-    DeletedEntry,
-    DropboxClient,
-    FileMetadata,
-    FolderEntry,
-    content_hash,
-)
-from connectors.errors import (
-    AuthError,
-    FileTooLargeError,
-    NotFoundError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.http import NO_RETRY, RetryPolicy, Timeouts, build_session
-from connectors.oauth import (
-    InMemoryTokenSource,
-    StaticTokenSource,
-    TokenSet,
-    dropbox_authorize_url,
-    exchange_code,
-    make_pkce_pair,
-    make_state,
-    revoke,
-    token_set_from_response,
-)
-from connectors.sandbox.constants import DROPBOX_APP_KEY, DROPBOX_APP_SECRET
+from connectors.dropbox import ContentHashMismatchError
+from connectors.dropbox import CursorResetError
+from connectors.dropbox import DeletedEntry
+from connectors.dropbox import DropboxClient
+from connectors.dropbox import FileMetadata
+from connectors.dropbox import FolderEntry
+from connectors.dropbox import content_hash
+from connectors.errors import AuthError
+from connectors.errors import FileTooLargeError
+from connectors.errors import NotFoundError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.http import NO_RETRY
+from connectors.http import RetryPolicy
+from connectors.http import Timeouts
+from connectors.http import build_session
+from connectors.oauth import InMemoryTokenSource
+from connectors.oauth import StaticTokenSource
+from connectors.oauth import TokenSet
+from connectors.oauth import dropbox_authorize_url
+from connectors.oauth import exchange_code
+from connectors.oauth import make_pkce_pair
+from connectors.oauth import make_state
+from connectors.oauth import revoke
+from connectors.oauth import token_set_from_response
+from connectors.sandbox.constants import DROPBOX_APP_KEY
+from connectors.sandbox.constants import DROPBOX_APP_SECRET
 from connectors.sandbox.dropbox import DropboxEmulator
 
 PDF = b"%PDF-1.7\n" + b"invoice body " * 100

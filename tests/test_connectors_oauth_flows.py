@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from connectors.config import DropboxConfig, QontoConfig
-from connectors.errors import AuthError, ConfigurationError, ProtocolError, TransientError
-from connectors.http import Timeouts, build_session
-from connectors.oauth import (
-    TokenSet,
-    dropbox_authorize_url,
-    exchange_code,
-    make_pkce_pair,
-    make_state,
-    qonto_authorize_url,
-    refresh,
-    revoke,
-    token_set_from_response,
-)
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from connectors.errors import AuthError
+from connectors.errors import ConfigurationError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.http import Timeouts
+from connectors.http import build_session
+from connectors.oauth import TokenSet
+from connectors.oauth import dropbox_authorize_url
+from connectors.oauth import exchange_code
+from connectors.oauth import make_pkce_pair
+from connectors.oauth import make_state
+from connectors.oauth import qonto_authorize_url
+from connectors.oauth import refresh
+from connectors.oauth import revoke
+from connectors.oauth import token_set_from_response
 from connectors.sandbox import Sandbox
-from connectors.sandbox.constants import (
-    DROPBOX_APP_KEY,
-    DROPBOX_APP_SECRET,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-)
+from connectors.sandbox.constants import DROPBOX_APP_KEY
+from connectors.sandbox.constants import DROPBOX_APP_SECRET
+from connectors.sandbox.constants import QONTO_CLIENT_ID
+from connectors.sandbox.constants import QONTO_CLIENT_SECRET
 
 REDIRECT_URI = "http://127.0.0.1:1/callback"
 

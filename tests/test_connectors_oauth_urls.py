@@ -1,23 +1,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.config import DropboxConfig, QontoConfig
-from connectors.oauth import (
-    TokenSet,
-    dropbox_authorize_url,
-    make_pkce_pair,
-    make_state,
-    needs_refresh,
-    pkce_challenge,
-    qonto_authorize_url,
-    token_set_from_response,
-)
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from connectors.oauth import TokenSet
+from connectors.oauth import dropbox_authorize_url
+from connectors.oauth import make_pkce_pair
+from connectors.oauth import make_state
+from connectors.oauth import needs_refresh
+from connectors.oauth import pkce_challenge
+from connectors.oauth import qonto_authorize_url
+from connectors.oauth import token_set_from_response
 
 DROPBOX = DropboxConfig(web_url="http://127.0.0.1:9/web", app_key="app-key", app_secret="s")
 QONTO = QontoConfig(oauth_url="http://127.0.0.1:9/oauth", client_id="cid", client_secret="cs")

@@ -5,42 +5,45 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from connectors.config import QontoConfig
-from connectors.errors import (
-    AuthError,
-    NotFoundError,
-    PermanentError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.http import NO_RETRY, RetryPolicy, Timeouts, build_session
-from connectors.oauth import (
-    InMemoryTokenSource,
-    StaticTokenSource,
-    TokenSet,
-    exchange_code,
-    make_state,
-    qonto_authorize_url,
-    revoke,
-    token_set_from_response,
-)
-from connectors.qonto import BulkItem, BulkLimitError, QontoClient, attachment_idempotency_key
-from connectors.sandbox.constants import (
-    QONTO_API_LOGIN,
-    QONTO_API_SECRET_KEY,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-    QONTO_MAIN_BANK_ACCOUNT_ID,
-    QONTO_MAIN_IBAN,
-)
+from connectors.errors import AuthError
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.http import NO_RETRY
+from connectors.http import RetryPolicy
+from connectors.http import Timeouts
+from connectors.http import build_session
+from connectors.oauth import InMemoryTokenSource
+from connectors.oauth import StaticTokenSource
+from connectors.oauth import TokenSet
+from connectors.oauth import exchange_code
+from connectors.oauth import make_state
+from connectors.oauth import qonto_authorize_url
+from connectors.oauth import revoke
+from connectors.oauth import token_set_from_response
+from connectors.qonto import BulkItem
+from connectors.qonto import BulkLimitError
+from connectors.qonto import QontoClient
+from connectors.qonto import attachment_idempotency_key
+from connectors.sandbox.constants import QONTO_API_LOGIN
+from connectors.sandbox.constants import QONTO_API_SECRET_KEY
+from connectors.sandbox.constants import QONTO_CLIENT_ID
+from connectors.sandbox.constants import QONTO_CLIENT_SECRET
+from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
+from connectors.sandbox.constants import QONTO_MAIN_IBAN
 from connectors.sandbox.qonto import QontoEmulator
 
 PDF = b"%PDF-1.7\n" + b"supplier invoice " * 50

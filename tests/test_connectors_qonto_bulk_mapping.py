@@ -9,16 +9,14 @@ from typing import Any
 
 import pytest
 
-from connectors.qonto.bulk import (
-    MAX_FILE_BYTES,
-    BulkItem,
-    BulkLimitError,
-    encode_bulk_body,
-    key_from_pointer,
-    map_bulk_response,
-    parse_item_error,
-    plan_batches,
-)
+from connectors.qonto.bulk import MAX_FILE_BYTES
+from connectors.qonto.bulk import BulkItem
+from connectors.qonto.bulk import BulkLimitError
+from connectors.qonto.bulk import encode_bulk_body
+from connectors.qonto.bulk import key_from_pointer
+from connectors.qonto.bulk import map_bulk_response
+from connectors.qonto.bulk import parse_item_error
+from connectors.qonto.bulk import plan_batches
 from connectors.qonto.schemas import BulkResponse
 
 

@@ -1,14 +1,23 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 
-from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
-from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError, redact
+from connectors.config import ApideckConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from connectors.errors import AuthError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.errors import redact
 from connectors.http import RedactingFilter
-from connectors.oauth import StaticTokenSource, TokenSet, make_pkce_pair
+from connectors.oauth import StaticTokenSource
+from connectors.oauth import TokenSet
+from connectors.oauth import make_pkce_pair
 
 ACCESS = "sl.u.AAAAbbbbCCCCddddEEEEffff0123456789"
 REFRESH = "ory_rt_ZZZZyyyyXXXXwwww0123456789"

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 
-from connectors.errors import PermanentError, TransientError
-from connectors.http import (
-    RetryPolicy,
-    backoff_delay,
-    call_with_retries,
-    parse_retry_after,
-    retry_if_not_sent,
-)
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
+from connectors.http import RetryPolicy
+from connectors.http import backoff_delay
+from connectors.http import call_with_retries
+from connectors.http import parse_retry_after
+from connectors.http import retry_if_not_sent
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

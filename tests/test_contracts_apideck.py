@@ -5,28 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 
-from connectors.apideck import (
-    ApideckClient,
-    QuotaExceededError,
-    UnifiedFile,
-    VaultConnection,
-    VaultSession,
-)
-from connectors.apideck.schemas import ApideckWarning, ParentFolder
+from connectors.apideck import ApideckClient
+from connectors.apideck import QuotaExceededError
+from connectors.apideck import UnifiedFile
+from connectors.apideck import VaultConnection
+from connectors.apideck import VaultSession
+from connectors.apideck.schemas import ApideckWarning
+from connectors.apideck.schemas import ParentFolder
 from connectors.config import ApideckConfig
-from connectors.errors import (
-    AuthError,
-    ConfigurationError,
-    NotFoundError,
-    PermanentError,
-    TransientError,
-)
+from connectors.errors import AuthError
+from connectors.errors import ConfigurationError
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
 from connectors.http import NO_RETRY
-from tests.contracts.server import FixtureServer, load
+from tests.contracts.server import FixtureServer
+from tests.contracts.server import load
 
 CONSUMER = "workspace-1"
 

@@ -4,22 +4,24 @@ rendered the way the HTTP documentation shows them, served over loopback HTTP.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 
 from connectors.config import DropboxConfig
-from connectors.dropbox import (
-    CursorResetError,
-    DeletedEntry,
-    DropboxClient,
-    FileMetadata,
-    FolderEntry,
-)
-from connectors.errors import AuthError, NotFoundError, TransientError
+from connectors.dropbox import CursorResetError
+from connectors.dropbox import DeletedEntry
+from connectors.dropbox import DropboxClient
+from connectors.dropbox import FileMetadata
+from connectors.dropbox import FolderEntry
+from connectors.errors import AuthError
+from connectors.errors import NotFoundError
+from connectors.errors import TransientError
 from connectors.http import NO_RETRY
 from connectors.oauth import StaticTokenSource
-from tests.contracts.server import FixtureServer, load
+from tests.contracts.server import FixtureServer
+from tests.contracts.server import load
 
 CURSOR = "ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu"
 WHEN = datetime(2015, 5, 12, 15, 50, 38, tzinfo=UTC)

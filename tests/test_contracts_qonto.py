@@ -6,25 +6,30 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from connectors.config import QontoConfig
-from connectors.errors import AuthError, NotFoundError, PermanentError, ProtocolError
+from connectors.errors import AuthError
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
 from connectors.http import NO_RETRY
 from connectors.oauth import StaticTokenSource
-from connectors.qonto import (
-    BulkItem,
-    QontoClient,
-    SupplierInvoice,
-    UnreadableItem,
-    attachment_idempotency_key,
-)
+from connectors.qonto import BulkItem
+from connectors.qonto import QontoClient
+from connectors.qonto import SupplierInvoice
+from connectors.qonto import UnreadableItem
+from connectors.qonto import attachment_idempotency_key
 from connectors.qonto.schemas import Money
-from tests.contracts.server import Fixture, FixtureServer, load
+from tests.contracts.server import Fixture
+from tests.contracts.server import FixtureServer
+from tests.contracts.server import load
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 

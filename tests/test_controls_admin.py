@@ -12,19 +12,19 @@ from django.urls import reverse
 
 from reconciliation.invoices.routing import route_invoice
 from reconciliation.invoices.scoring import Score
-from reconciliation.models import (
-    BankAccountOrigin,
-    BankChangeStatus,
-    BankDetailChange,
-    Invoice,
-    InvoiceStatus,
-    Role,
-    Vendor,
-    VendorBankAccount,
-    VendorStatus,
-    Workspace,
-)
-from tests.factories import PASSWORD, make_invoice, make_user
+from reconciliation.models import BankAccountOrigin
+from reconciliation.models import BankChangeStatus
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Vendor
+from reconciliation.models import VendorBankAccount
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_invoice
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,27 +13,25 @@ from django.core import mail
 from reconciliation.invoices.reasons import code_of
 from reconciliation.invoices.routing import route_invoice
 from reconciliation.invoices.scoring import Score
-from reconciliation.models import (
-    BankAccountOrigin,
-    BankChangeStatus,
-    BankDetailChange,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Role,
-    Vendor,
-    VendorBankAccount,
-    VendorStatus,
-    Workspace,
-)
-from reconciliation.review import ReviewError, approve_invoice
-from reconciliation.vendors.bank_details import (
-    Confirmation,
-    FourEyesError,
-    confirm_bank_details,
-)
-from tests.factories import make_invoice, make_user
+from reconciliation.models import BankAccountOrigin
+from reconciliation.models import BankChangeStatus
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Vendor
+from reconciliation.models import VendorBankAccount
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.review import ReviewError
+from reconciliation.review import approve_invoice
+from reconciliation.vendors.bank_details import Confirmation
+from reconciliation.vendors.bank_details import FourEyesError
+from reconciliation.vendors.bank_details import confirm_bank_details
+from tests.factories import make_invoice
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,27 +12,34 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.invoices.reasons import code_of, sentence
+from reconciliation.invoices.reasons import code_of
+from reconciliation.invoices.reasons import sentence
 from reconciliation.matching import refuse_double_charge
-from reconciliation.models import (
-    BankDetailChange,
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Role,
-    TransactionStatus,
-    Vendor,
-    Workspace,
-)
-from reconciliation.posting import PostingReport, post_approved, retry_invoice
-from reconciliation.posting.gate import is_gate_hit, release
-from tests.factories import make_invoice, make_transaction, make_user
-from tests.posting_fixtures import BULK_PATH, invoice_values, refuse_locally, seed_invoices
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.posting import PostingReport
+from reconciliation.posting import post_approved
+from reconciliation.posting import retry_invoice
+from reconciliation.posting.gate import is_gate_hit
+from reconciliation.posting.gate import release
+from tests.factories import make_invoice
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import invoice_values
+from tests.posting_fixtures import refuse_locally
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

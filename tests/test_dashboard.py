@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,34 +14,31 @@ import pytest
 import time_machine
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
-from django.test import Client, RequestFactory
+from django.test import Client
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reconciliation.admin import dashboard
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Provider,
-    Role,
-    SyncKind,
-    SyncRun,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_document,
-    make_invoice,
-    make_user,
-    make_workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

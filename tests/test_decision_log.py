@@ -3,21 +3,28 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from reconciliation.invoices.routing import (
-    record_rule_change,
-    record_threshold_change,
-    rule_snapshot,
-    threshold_values,
-)
-from reconciliation.models import Decision, DecisionAction, Role, RoutingRule, Workspace
-from reconciliation.reports.decision_log import DecisionLogResource, field_order
-from tests.factories import make_invoice, make_user, make_vendor, make_workspace
+from reconciliation.invoices.routing import record_rule_change
+from reconciliation.invoices.routing import record_threshold_change
+from reconciliation.invoices.routing import rule_snapshot
+from reconciliation.invoices.routing import threshold_values
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Workspace
+from reconciliation.reports.decision_log import DecisionLogResource
+from reconciliation.reports.decision_log import field_order
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -21,29 +21,28 @@ from stdnum.be import ogm_vcs
 from stdnum.util import get_cc_module
 
 from connectors.sandbox import demo_data
-from connectors.sandbox.documents import (
-    BULK_TRANSACTION_KEYS,
-    INVOICE_FIELDS,
-    NOISE_TAGS,
-    PAYMENT_FIELDS,
-    InvoiceSpec,
-    LineItem,
-    OtherSpec,
-    Party,
-    PaymentConfirmationSpec,
-    RemittanceNoticeSpec,
-    RenderedDocument,
-    belgian_structured_reference,
-    build_demo_scenario,
-    generate_bulk,
-    generate_vendor_stream,
-    render_invoice,
-    render_other,
-    render_payment_confirmation,
-    render_remittance_notice,
-    rf_reference,
-)
-from connectors.sandbox.documents.formatting import format_date, format_money
+from connectors.sandbox.documents import BULK_TRANSACTION_KEYS
+from connectors.sandbox.documents import INVOICE_FIELDS
+from connectors.sandbox.documents import NOISE_TAGS
+from connectors.sandbox.documents import PAYMENT_FIELDS
+from connectors.sandbox.documents import InvoiceSpec
+from connectors.sandbox.documents import LineItem
+from connectors.sandbox.documents import OtherSpec
+from connectors.sandbox.documents import Party
+from connectors.sandbox.documents import PaymentConfirmationSpec
+from connectors.sandbox.documents import RemittanceNoticeSpec
+from connectors.sandbox.documents import RenderedDocument
+from connectors.sandbox.documents import belgian_structured_reference
+from connectors.sandbox.documents import build_demo_scenario
+from connectors.sandbox.documents import generate_bulk
+from connectors.sandbox.documents import generate_vendor_stream
+from connectors.sandbox.documents import render_invoice
+from connectors.sandbox.documents import render_other
+from connectors.sandbox.documents import render_payment_confirmation
+from connectors.sandbox.documents import render_remittance_notice
+from connectors.sandbox.documents import rf_reference
+from connectors.sandbox.documents.formatting import format_date
+from connectors.sandbox.documents.formatting import format_money
 from reconciliation.extraction import types as extraction_types
 
 # Written out from ../shared/reference/qonto.md §4b and §6, not imported from the code under

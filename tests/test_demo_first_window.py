@@ -20,18 +20,17 @@ from django.test import Client
 from connectors.sandbox import Sandbox
 from connectors.sandbox.demo import load_demo
 from reconciliation.dispatch import dispatch_due_work
-from reconciliation.models import (
-    Document,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Receivable,
-    Vendor,
-    Workspace,
-)
-from reconciliation.review import QUEUE_ORDERING, queue_documents
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Receivable
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.review import QUEUE_ORDERING
+from reconciliation.review import queue_documents
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

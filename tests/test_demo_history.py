@@ -8,13 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.sandbox.demo_data import (
-    TRAINED_AFTER,
-    DemoHistory,
-    DemoScenario,
-    build_demo_history,
-    build_demo_scenario,
-)
+from connectors.sandbox.demo_data import TRAINED_AFTER
+from connectors.sandbox.demo_data import DemoHistory
+from connectors.sandbox.demo_data import DemoScenario
+from connectors.sandbox.demo_data import build_demo_history
+from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation.models.vendor import TRAINING_DOCUMENTS
 
 

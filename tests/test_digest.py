@@ -1,32 +1,30 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 
-from reconciliation.models import (
-    BankChangeStatus,
-    BankDetailChange,
-    DigestSent,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Membership,
-    PostAttempt,
-    PostOutcome,
-    Role,
-    Workspace,
-)
+from reconciliation.models import BankChangeStatus
+from reconciliation.models import BankDetailChange
+from reconciliation.models import DigestSent
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Membership
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.reports.digest import send_daily_digests
-from tests.factories import (
-    make_document,
-    make_invoice,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

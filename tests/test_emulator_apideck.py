@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from connectors.sandbox import APIDECK_API_KEY, APIDECK_APP_ID, ApideckEmulator, DropboxEmulator
+from connectors.sandbox import APIDECK_API_KEY
+from connectors.sandbox import APIDECK_APP_ID
+from connectors.sandbox import ApideckEmulator
+from connectors.sandbox import DropboxEmulator
 
 CONSUMER = "tenant-42"
 PDF = b"%PDF-1.7\n" + b"facture " * 32

@@ -14,25 +14,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import pytest
 import requests
 
-from connectors.sandbox import (
-    APIDECK_API_KEY,
-    APIDECK_APP_ID,
-    QONTO_MAIN_BANK_ACCOUNT_ID,
-    ApideckEmulator,
-    DropboxEmulator,
-    QontoEmulator,
-    Sandbox,
-)
+from connectors.sandbox import APIDECK_API_KEY
+from connectors.sandbox import APIDECK_APP_ID
+from connectors.sandbox import QONTO_MAIN_BANK_ACCOUNT_ID
+from connectors.sandbox import ApideckEmulator
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
 from connectors.sandbox.documents import generate_vendor_stream
 from connectors.sandbox.qonto_analysis import ANALYSIS_SECONDS
-from tests.contracts.server import load, names
-from tests.contracts.shapes import json_type, shape_differences
+from tests.contracts.server import load
+from tests.contracts.server import names
+from tests.contracts.shapes import json_type
+from tests.contracts.shapes import shape_differences
 
 PDF = b"%PDF-1.7\n" + b"facture " * 32
 INVOICE = next(d for d in generate_vendor_stream(3, 2) if d.kind == "invoice")

@@ -7,9 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.extraction.types import Evidence, ExtractedField
-from reconciliation.models import InvoiceStatus, Vendor, VendorStatus, Workspace
-from reconciliation.vendors.enrichment import FieldConflict, enrich_fields
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.vendors.enrichment import FieldConflict
+from reconciliation.vendors.enrichment import enrich_fields
 from tests.factories import make_invoice
 
 pytestmark = pytest.mark.django_db

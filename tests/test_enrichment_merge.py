@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    RoutingRule,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
-from reconciliation.models.vendor import VendorKey, VendorReview
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.models.vendor import VendorKey
+from reconciliation.models.vendor import VendorReview
 from reconciliation.vendors.keys import index_vendor
-from reconciliation.vendors.merging import MergeError, merge_vendors
+from reconciliation.vendors.merging import MergeError
+from reconciliation.vendors.merging import merge_vendors
 from reconciliation.vendors.resolution import resolve_vendor
-from tests.factories import make_invoice, make_user, make_workspace
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.models import Vendor, VendorStatus, Workspace
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
 from reconciliation.models.vendor import VendorKey
 from reconciliation.vendors.keys import index_vendor
 from reconciliation.vendors.resolution import resolve_vendor

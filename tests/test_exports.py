@@ -19,30 +19,26 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    MatchKind,
-    PostAttempt,
-    PostOutcome,
-    Role,
-    SyncKind,
-    SyncRun,
-    Workspace,
-)
-from tests.factories import (
-    PASSWORD,
-    make_connection,
-    make_document,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import MatchKind
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Role
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.extraction.amounts import find_amounts, guess_decimal_mark, parse_number
+from reconciliation.extraction.amounts import find_amounts
+from reconciliation.extraction.amounts import guess_decimal_mark
+from reconciliation.extraction.amounts import parse_number
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,13 @@ from pathlib import Path
 import pytest
 
 from connectors.sandbox.documents import render_invoice
-from connectors.sandbox.documents.placed import Placed, lines_at, render_text
+from connectors.sandbox.documents.placed import Placed
+from connectors.sandbox.documents.placed import lines_at
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.engine import extract_document
-from tests.documents import LANGUAGES, invoice_spec, read
+from tests.documents import LANGUAGES
+from tests.documents import invoice_spec
+from tests.documents import read
 
 # The title and the rows of a bank's payment document, per language and kind.
 PAYMENT_TITLES = {

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 
 from reconciliation.extraction.types import INVOICE_FIELDS
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.types import INVOICE_FIELDS, value_to_json
+from reconciliation.extraction.types import INVOICE_FIELDS
+from reconciliation.extraction.types import value_to_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 

@@ -11,13 +11,12 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from connectors.sandbox.documents.placed import lines_at, render_text
+from connectors.sandbox.documents.placed import lines_at
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.errors import (
-    EncryptedPdfError,
-    TooManyPagesError,
-    UnreadablePdfError,
-)
+from reconciliation.extraction.errors import EncryptedPdfError
+from reconciliation.extraction.errors import TooManyPagesError
+from reconciliation.extraction.errors import UnreadablePdfError
 from reconciliation.extraction.types import Extraction
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.extraction.identifiers import find_hosts, find_ibans, find_vat_ids
+from reconciliation.extraction.identifiers import find_hosts
+from reconciliation.extraction.identifiers import find_ibans
+from reconciliation.extraction.identifiers import find_vat_ids
 
 
 @pytest.mark.parametrize(

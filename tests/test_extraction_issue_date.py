@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.documents.placed import Placed, render_text
-from tests.documents import LANGUAGES, invoice_spec, read, read_invoice
+from connectors.sandbox.documents.placed import Placed
+from connectors.sandbox.documents.placed import render_text
+from tests.documents import LANGUAGES
+from tests.documents import invoice_spec
+from tests.documents import read
+from tests.documents import read_invoice
 
 OTHER_DATES = {
     "delivery_date": date(2024, 3, 2),

@@ -11,8 +11,13 @@ import pytest
 
 from connectors.sandbox.documents import LAYOUTS
 from connectors.sandbox.documents.model import UNSEEN_LAYOUTS
-from reconciliation.extraction.types import INVOICE_FIELDS, Extraction
-from tests.documents import LANGUAGES, SELLERS, invoice_spec, read_invoice, truth_values
+from reconciliation.extraction.types import INVOICE_FIELDS
+from reconciliation.extraction.types import Extraction
+from tests.documents import LANGUAGES
+from tests.documents import SELLERS
+from tests.documents import invoice_spec
+from tests.documents import read_invoice
+from tests.documents import truth_values
 
 
 def values(extraction: Extraction) -> dict[str, object]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.sandbox.documents.placed import Placed, lines_at, render_text
+from connectors.sandbox.documents.placed import Placed
+from connectors.sandbox.documents.placed import lines_at
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
 

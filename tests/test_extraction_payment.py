@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.documents import (
-    render_payment_confirmation,
-    render_remittance_notice,
-)
-from connectors.sandbox.documents.placed import lines_at, render_text
+from connectors.sandbox.documents import render_payment_confirmation
+from connectors.sandbox.documents import render_remittance_notice
+from connectors.sandbox.documents.placed import lines_at
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.types import PAYMENT_FIELDS
-from tests.documents import LANGUAGES, SELLERS, payment_spec, read, remittance_spec, truth_values
+from tests.documents import LANGUAGES
+from tests.documents import SELLERS
+from tests.documents import payment_spec
+from tests.documents import read
+from tests.documents import remittance_spec
+from tests.documents import truth_values
 
 PAYMENT_KINDS = ("payment_confirmation", "wire_notice")
 

@@ -9,22 +9,19 @@ from pathlib import Path
 import pytest
 
 from connectors.sandbox.documents import render_invoice
-from connectors.sandbox.documents.placed import Placed, render_text
+from connectors.sandbox.documents.placed import Placed
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.blocks import Ourselves
-from reconciliation.extraction.parties import (
-    buyer_lines,
-    extract_parties,
-    extract_supplier_name,
-)
-from tests.documents import (
-    BUYER,
-    LANGUAGES,
-    SELLERS,
-    invoice_spec,
-    read,
-    read_invoice,
-    text_document,
-)
+from reconciliation.extraction.parties import buyer_lines
+from reconciliation.extraction.parties import extract_parties
+from reconciliation.extraction.parties import extract_supplier_name
+from tests.documents import BUYER
+from tests.documents import LANGUAGES
+from tests.documents import SELLERS
+from tests.documents import invoice_spec
+from tests.documents import read
+from tests.documents import read_invoice
+from tests.documents import text_document
 
 SUPPLIER_FIELDS = ("supplier_name", "supplier_vat_id", "supplier_iban", "supplier_domain")
 REPRESENTATIVE = replace(

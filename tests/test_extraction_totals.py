@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.sandbox.documents.placed import lines_at, render_text
+from connectors.sandbox.documents.placed import lines_at
+from connectors.sandbox.documents.placed import render_text
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
 

@@ -12,9 +12,12 @@ from pathlib import Path
 import facturx
 from pypdf import PdfWriter
 
-from connectors.sandbox.documents import LineItem, render_invoice
+from connectors.sandbox.documents import LineItem
+from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.types import INVOICE_FIELDS, Extraction, value_to_json
+from reconciliation.extraction.types import INVOICE_FIELDS
+from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import value_to_json
 from tests.documents import invoice_spec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"

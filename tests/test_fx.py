@@ -12,26 +12,22 @@ import pytest
 from connectors.sandbox import Sandbox
 from reconciliation import fx
 from reconciliation.matching import match_window
-from reconciliation.models import (
-    ExchangeRate,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Side,
-    TransactionStatus,
-    Workspace,
-)
+from reconciliation.models import ExchangeRate
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Side
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
-from tests.factories import (
-    make_connection,
-    make_invoice,
-    make_receivable,
-    make_transaction,
-    make_workspace,
-)
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_receivable
+from tests.factories import make_transaction
+from tests.factories import make_workspace
 from tests.posting_fixtures import seed_invoices
 from tests.test_matching_confirmations import payment_document
 

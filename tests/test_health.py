@@ -12,7 +12,8 @@ from django_q.models import Schedule
 from pytest_django.fixtures import Settings
 
 from reconciliation.schedules import sync_schedules
-from tests.factories import make_document, make_workspace
+from tests.factories import make_document
+from tests.factories import make_workspace
 
 
 def _dispatch_next_run(when: object) -> None:

@@ -12,9 +12,12 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from fpdf import FPDF
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
+from pypdf import PdfWriter
 
-from reconciliation.extraction.isolation import ExtractionFailure, Limits, extract_isolated
+from reconciliation.extraction.isolation import ExtractionFailure
+from reconciliation.extraction.isolation import Limits
+from reconciliation.extraction.isolation import extract_isolated
 from reconciliation.extraction.types import Extraction
 
 #: Small limits keep the suite fast; the mechanisms are the same as with the defaults.

@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from reconciliation.extraction.isolation import (
-    CODE_ROOT,
-    ExtractionFailure,
-    Limits,
-    extract_isolated,
-    reader_pid,
-    stop_reader,
-)
+from reconciliation.extraction.isolation import CODE_ROOT
+from reconciliation.extraction.isolation import ExtractionFailure
+from reconciliation.extraction.isolation import Limits
+from reconciliation.extraction.isolation import extract_isolated
+from reconciliation.extraction.isolation import reader_pid
+from reconciliation.extraction.isolation import stop_reader
 from reconciliation.extraction.types import Extraction
-from tests.test_hostile_pdfs import INVOICE_WORDS, content_stream_bomb, hanging_pdf, invoice_pdf
+from tests.test_hostile_pdfs import INVOICE_WORDS
+from tests.test_hostile_pdfs import content_stream_bomb
+from tests.test_hostile_pdfs import hanging_pdf
+from tests.test_hostile_pdfs import invoice_pdf
 
 LIMITS = Limits(memory_mb=256, cpu_seconds=3, wall_seconds=5, max_pages=50)
 

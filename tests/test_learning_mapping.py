@@ -11,14 +11,16 @@ import pytest
 from fpdf import FPDF
 
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.types import Evidence, ExtractedField, Extraction
-from reconciliation.learning import (
-    apply_learned_mapping,
-    combine_with_learned,
-    learn_from_correction,
-    learned_confidence,
-)
-from reconciliation.models import Vendor, VendorStatus, Workspace
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.learning import apply_learned_mapping
+from reconciliation.learning import combine_with_learned
+from reconciliation.learning import learn_from_correction
+from reconciliation.learning import learned_confidence
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
 
 pytestmark = pytest.mark.django_db
 

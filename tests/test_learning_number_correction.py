@@ -4,7 +4,9 @@ import pytest
 
 from reconciliation.learning import record_review
 from reconciliation.models import Workspace
-from tests.factories import make_invoice, make_user, make_vendor
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,20 +11,23 @@ from fpdf import FPDF
 
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
-from reconciliation.learning import CorrectionError, apply_learned_mapping, record_review
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
-from reconciliation.models.vendor import VendorKey, VendorReview
+from reconciliation.learning import CorrectionError
+from reconciliation.learning import apply_learned_mapping
+from reconciliation.learning import record_review
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.models.vendor import VendorKey
+from reconciliation.models.vendor import VendorReview
 from reconciliation.vendors.keys import index_vendor
-from tests.factories import make_document, make_invoice, make_user
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from reconciliation.models import Membership, Role, Workspace
-from tests.factories import PASSWORD, make_user
+from reconciliation.models import Membership
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

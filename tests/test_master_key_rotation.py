@@ -12,7 +12,9 @@ from pytest_django.fixtures import Settings
 
 from connectors import crypto
 from reconciliation.connections.tokens import load_tokens
-from reconciliation.models import Connection, Document, Workspace
+from reconciliation.models import Connection
+from reconciliation.models import Document
+from reconciliation.models import Workspace
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db

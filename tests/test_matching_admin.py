@@ -10,28 +10,24 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Role,
-    Workspace,
-)
-from tests.factories import (
-    PASSWORD,
-    make_connection,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-    make_workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
 from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db

@@ -10,18 +10,19 @@ from django.test import Client
 from django.urls import reverse
 
 from reconciliation.invoices.reasons import sentence
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Role,
-    Workspace,
-)
-from tests.factories import PASSWORD, make_invoice, make_match, make_user
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -15,21 +15,24 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.transaction_mirror import sync_transactions
-from reconciliation.matching import attach_confirmed, attach_idempotency_key, match_window
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    Match,
-    MatchStatus,
-    Provider,
-    Transaction,
-    Workspace,
-)
-from tests.test_matching_confirmations import ACME_IBAN, TODAY, payment_document
+from reconciliation.matching import attach_confirmed
+from reconciliation.matching import attach_idempotency_key
+from reconciliation.matching import match_window
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
+from tests.test_matching_confirmations import ACME_IBAN
+from tests.test_matching_confirmations import TODAY
+from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
 

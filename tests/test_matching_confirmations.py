@@ -9,32 +9,30 @@ from typing import Any
 
 import pytest
 
-from reconciliation.matching import match_window, pick_candidate, reject_all
+from reconciliation.matching import match_window
+from reconciliation.matching import pick_candidate
+from reconciliation.matching import reject_all
 from reconciliation.matching.review import MatchConflictError
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    ExchangeRate,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Side,
-    SyncKind,
-    SyncRun,
-    Transaction,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_document,
-    make_transaction,
-    make_user,
-    make_workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import ExchangeRate
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Side
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -3,36 +3,36 @@ truncated), then amount + counterparty; partial payments leave the rest due."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from time_machine import TimeMachineFixture
 
-from reconciliation.matching import match_window, pick_candidate, reject_credit_candidates
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    ExchangeRate,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Receivable,
-    ReceivableStatus,
-    Side,
-    Transaction,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_invoice,
-    make_receivable,
-    make_transaction,
-    make_user,
-)
+from reconciliation.matching import match_window
+from reconciliation.matching import pick_candidate
+from reconciliation.matching import reject_credit_candidates
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import ExchangeRate
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Receivable
+from reconciliation.models import ReceivableStatus
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_receivable
+from tests.factories import make_transaction
+from tests.factories import make_user
 from tests.test_matching_confirmations import TODAY
 
 pytestmark = pytest.mark.django_db

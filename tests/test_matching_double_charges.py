@@ -8,25 +8,31 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.matching import dismiss_double_charge, match_window, refuse_double_charge
-from reconciliation.models import (
-    BankDetailChange,
-    Connection,
-    Decision,
-    DecisionAction,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Transaction,
-    Vendor,
-    Workspace,
-)
-from tests.factories import make_connection, make_invoice, make_transaction, make_user, make_vendor
-from tests.test_matching_confirmations import ACME_IBAN, TODAY, payment_document
+from reconciliation.matching import dismiss_double_charge
+from reconciliation.matching import match_window
+from reconciliation.matching import refuse_double_charge
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Transaction
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.test_matching_confirmations import ACME_IBAN
+from tests.test_matching_confirmations import TODAY
+from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
 

@@ -9,39 +9,33 @@ from typing import Any
 
 import pytest
 
-from reconciliation.matching import (
-    dismiss_double_payment,
-    keep_refused,
-    match_window,
-    pick_candidate,
-    reject_invoice_candidates,
-    reopen_paid_refused,
-    request_refund,
-)
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    ExchangeRate,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Side,
-    Transaction,
-    Vendor,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_invoice,
-    make_transaction,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
+from reconciliation.matching import dismiss_double_payment
+from reconciliation.matching import keep_refused
+from reconciliation.matching import match_window
+from reconciliation.matching import pick_candidate
+from reconciliation.matching import reject_invoice_candidates
+from reconciliation.matching import reopen_paid_refused
+from reconciliation.matching import request_refund
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import ExchangeRate
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

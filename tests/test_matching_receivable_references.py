@@ -11,17 +11,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from reconciliation.matching import match_window
-from reconciliation.models import (
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Receivable,
-    ReceivableStatus,
-    Side,
-    Workspace,
-)
-from tests.factories import make_connection, make_transaction
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Receivable
+from reconciliation.models import ReceivableStatus
+from reconciliation.models import Side
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_transaction
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.matching import MatchConflictError, pick_candidate
-from reconciliation.models import IllegalTransitionError, Match, MatchStatus, Workspace
+from reconciliation.matching import MatchConflictError
+from reconciliation.matching import pick_candidate
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
+from reconciliation.models import Workspace
 from tests.test_matching_admin import proposals
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +24,8 @@ def test_a_stale_pick_of_a_rejected_candidate_is_refused(workspace: Workspace) -
 
 
 def test_no_decision_while_a_matching_run_is_writing(workspace: Workspace) -> None:
-    from reconciliation.models import SyncKind, SyncRun
+    from reconciliation.models import SyncKind
+    from reconciliation.models import SyncRun
 
     first, _ = proposals(workspace)
     SyncRun.objects.create(workspace=workspace, kind=SyncKind.MATCHING, trigger="window")

@@ -7,7 +7,11 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import Sandbox
-from reconciliation.models import Connection, Membership, Provider, Role, Workspace
+from reconciliation.models import Connection
+from reconciliation.models import Membership
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from tests.factories import make_user
 from tests.helpers import logged_in_client
 

@@ -7,9 +7,12 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from reconciliation.models import Side, Workspace
+from reconciliation.models import Side
+from reconciliation.models import Workspace
 from reconciliation.money import format_money
-from tests.factories import make_invoice, make_receivable, make_transaction
+from tests.factories import make_invoice
+from tests.factories import make_receivable
+from tests.factories import make_transaction
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,11 @@ from connectors.sandbox import QontoEmulator
 from reconciliation import tasks
 from reconciliation.models import DocumentStatus
 from reconciliation.observability import context
-from reconciliation.observability.logs import ContextFilter, JsonFormatter
+from reconciliation.observability.logs import ContextFilter
+from reconciliation.observability.logs import JsonFormatter
 from reconciliation.observability.tasks import observed
-from tests.factories import make_document, make_workspace
+from tests.factories import make_document
+from tests.factories import make_workspace
 
 
 @pytest.fixture

@@ -11,7 +11,10 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from connectors.sandbox.documents import InvoiceSpec, LineItem, Party, render_invoice
+from connectors.sandbox.documents import InvoiceSpec
+from connectors.sandbox.documents import LineItem
+from connectors.sandbox.documents import Party
+from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
 

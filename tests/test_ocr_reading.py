@@ -3,14 +3,12 @@ dropped, and codes whose digits hold a letter read a second time."""
 
 from __future__ import annotations
 
-from reconciliation.extraction.ocr import (
-    PageGeometry,
-    _damaged_code,
-    _speckle,
-    group_rows,
-    straighten,
-    to_page_space,
-)
+from reconciliation.extraction.ocr import PageGeometry
+from reconciliation.extraction.ocr import _damaged_code
+from reconciliation.extraction.ocr import _speckle
+from reconciliation.extraction.ocr import group_rows
+from reconciliation.extraction.ocr import straighten
+from reconciliation.extraction.ocr import to_page_space
 from reconciliation.extraction.pdftext import TextWord
 
 

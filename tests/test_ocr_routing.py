@@ -12,10 +12,15 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 from PIL import Image
 
-from reconciliation.models import Document, DocumentKind, DocumentStatus, Invoice, Workspace
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import Workspace
 from reconciliation.parsing import parse_document
 from tests.factories import make_document
-from tests.test_ocr_lane import invoice_pdf, scanned
+from tests.test_ocr_lane import invoice_pdf
+from tests.test_ocr_lane import scanned
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,13 @@ they were read from."""
 from __future__ import annotations
 
 from reconciliation.extraction.engine import build_extraction
-from reconciliation.extraction.ocr import OcrResult, PageGeometry, group_rows
-from reconciliation.extraction.ocr_fields import ocr_factor, suggest_correction
-from reconciliation.extraction.pdftext import PageText, TextWord
+from reconciliation.extraction.ocr import OcrResult
+from reconciliation.extraction.ocr import PageGeometry
+from reconciliation.extraction.ocr import group_rows
+from reconciliation.extraction.ocr_fields import ocr_factor
+from reconciliation.extraction.ocr_fields import suggest_correction
+from reconciliation.extraction.pdftext import PageText
+from reconciliation.extraction.pdftext import TextWord
 from reconciliation.extraction.types import Extraction
 
 IBAN = "DE89370400440532013000"

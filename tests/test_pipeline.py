@@ -14,22 +14,20 @@ from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation import window
 from reconciliation.connections.flows import vat_id_from_registration
 from reconciliation.intake.folder_polls import sync_file_connection
-from reconciliation.models import (
-    Connection,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    PostAttempt,
-    Provider,
-    SyncKind,
-    SyncRun,
-    Transaction,
-    Vendor,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import PostAttempt
+from reconciliation.models import Provider
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Transaction
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -9,21 +9,25 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from connectors.sandbox import QontoEmulator, Sandbox
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Provider,
-    Role,
-    Workspace,
-)
-from reconciliation.posting import PostingReport, post_approved
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from reconciliation.posting import PostingReport
+from reconciliation.posting import post_approved
 from tests.factories import make_user
-from tests.posting_fixtures import BULK_PATH, LIST_PATH, lookup_requests, mirror_now, seed_invoices
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import LIST_PATH
+from tests.posting_fixtures import lookup_requests
+from tests.posting_fixtures import mirror_now
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

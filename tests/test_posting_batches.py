@@ -6,16 +6,18 @@ from __future__ import annotations
 import pytest
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    Connection,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Workspace,
-)
-from reconciliation.posting import post_approved, upload_file_name
-from tests.posting_fixtures import BULK_PATH, invoice_pdf, quick_budget, seed_invoices
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
+from reconciliation.posting import post_approved
+from reconciliation.posting import upload_file_name
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import invoice_pdf
+from tests.posting_fixtures import quick_budget
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

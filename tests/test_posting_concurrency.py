@@ -13,20 +13,19 @@ from django.db import connection as database
 from pytest_django.fixtures import Settings
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    Connection,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Workspace,
-)
-from reconciliation.posting import (
-    PostingReport,
-    post_approved,
-    release_expired_leases,
-)
-from tests.posting_fixtures import BULK_PATH, quick_budget, seed_invoices, sent_keys
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
+from reconciliation.posting import PostingReport
+from reconciliation.posting import post_approved
+from reconciliation.posting import release_expired_leases
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import quick_budget
+from tests.posting_fixtures import seed_invoices
+from tests.posting_fixtures import sent_keys
 
 
 def in_threads(*targets: Callable[[], PostingReport]) -> list[PostingReport]:

@@ -5,7 +5,8 @@ timeout after Qonto created the invoice never creates a second one."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,22 +14,19 @@ from django.utils import timezone
 
 from connectors.sandbox import QontoEmulator
 from reconciliation.files.storage import holders
-from reconciliation.models import (
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Workspace,
-)
-from reconciliation.posting import post_approved, retry_invoice
-from tests.posting_fixtures import (
-    BULK_PATH,
-    LIST_PATH,
-    lookup_requests,
-    mirror_now,
-    quick_budget,
-    sent_keys,
-)
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
+from reconciliation.posting import post_approved
+from reconciliation.posting import retry_invoice
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import LIST_PATH
+from tests.posting_fixtures import lookup_requests
+from tests.posting_fixtures import mirror_now
+from tests.posting_fixtures import quick_budget
+from tests.posting_fixtures import sent_keys
 
 pytestmark = pytest.mark.django_db
 

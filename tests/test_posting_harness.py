@@ -8,17 +8,20 @@ from pytest_django.fixtures import Settings
 
 from connectors.config import QontoConfig
 from connectors.oauth import StaticTokenSource
-from connectors.qonto import BulkItem, QontoClient
+from connectors.qonto import BulkItem
+from connectors.qonto import QontoClient
 from connectors.sandbox import Sandbox
-from reconciliation.models import Invoice, InvoiceStatus, Workspace
-from tests.posting_fixtures import connect_qonto, invoice_pdf, sent_keys
-from tests.posting_harness import (
-    LEASE_SECONDS,
-    READ_TIMEOUT_SECONDS,
-    REJECTED_ON_PURPOSE,
-    blind_resends,
-    run_harness,
-)
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Workspace
+from tests.posting_fixtures import connect_qonto
+from tests.posting_fixtures import invoice_pdf
+from tests.posting_fixtures import sent_keys
+from tests.posting_harness import LEASE_SECONDS
+from tests.posting_harness import READ_TIMEOUT_SECONDS
+from tests.posting_harness import REJECTED_ON_PURPOSE
+from tests.posting_harness import blind_resends
+from tests.posting_harness import run_harness
 
 INVOICES = 100
 

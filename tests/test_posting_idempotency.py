@@ -9,17 +9,19 @@ import pytest
 from django.utils import timezone
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    Connection,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
-from tests.posting_fixtures import BULK_PATH, lookup_requests, mirror_now, quick_budget
-from tests.posting_scenarios import KEY_LIFETIME_SECONDS, run_expiring_keys
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import lookup_requests
+from tests.posting_fixtures import mirror_now
+from tests.posting_fixtures import quick_budget
+from tests.posting_scenarios import KEY_LIFETIME_SECONDS
+from tests.posting_scenarios import run_expiring_keys
 
 pytestmark = pytest.mark.django_db
 

@@ -11,31 +11,31 @@ from typing import Any
 import pytest
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    QontoOrigin,
-    QontoSupplierInvoice,
-    SyncKind,
-    SyncRun,
-    Workspace,
-)
-from reconciliation.posting import post_approved, retry_invoice
-from reconciliation.posting.linking import LinkError, link_invoice, post_anyway
-from reconciliation.posting.probe import probe, score
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import QontoOrigin
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Workspace
+from reconciliation.posting import post_approved
+from reconciliation.posting import retry_invoice
+from reconciliation.posting.linking import LinkError
+from reconciliation.posting.linking import link_invoice
+from reconciliation.posting.linking import post_anyway
+from reconciliation.posting.probe import probe
+from reconciliation.posting.probe import score
 from reconciliation.window import close_window
 from tests.factories import make_user
-from tests.posting_fixtures import (
-    BULK_PATH,
-    LIST_PATH,
-    invoice_values,
-    mirror_now,
-    refuse_locally,
-    seed_invoices,
-)
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import LIST_PATH
+from tests.posting_fixtures import invoice_values
+from tests.posting_fixtures import mirror_now
+from tests.posting_fixtures import refuse_locally
+from tests.posting_fixtures import seed_invoices
 from tests.posting_scenarios import run_probe
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ filter, and the status page's counts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 from django.test import Client
@@ -14,18 +15,17 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from pytest_django.fixtures import Settings
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Provider,
-    QontoOrigin,
-    QontoSupplierInvoice,
-    Role,
-    Workspace,
-)
-from tests.factories import make_connection, make_invoice
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Provider
+from reconciliation.models import QontoOrigin
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

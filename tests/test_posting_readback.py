@@ -10,19 +10,22 @@ from decimal import Decimal
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectors.sandbox import QontoEmulator, Sandbox
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import qonto_client_for
-from reconciliation.intake.supplier_invoices import OVERLAP, refresh_supplier_invoices
-from reconciliation.models import (
-    Connection,
-    Invoice,
-    QontoSupplierInvoice,
-    Workspace,
-)
+from reconciliation.intake.supplier_invoices import OVERLAP
+from reconciliation.intake.supplier_invoices import refresh_supplier_invoices
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
 from reconciliation.posting.fieldmap import differences
-from tests.posting_fixtures import mirror_requests, qonto_reading, seed_invoices
-from tests.posting_scenarios import ANALYSIS_SECONDS, run_readback
+from tests.posting_fixtures import mirror_requests
+from tests.posting_fixtures import qonto_reading
+from tests.posting_fixtures import seed_invoices
+from tests.posting_scenarios import ANALYSIS_SECONDS
+from tests.posting_scenarios import run_readback
 
 pytestmark = pytest.mark.django_db
 

@@ -9,18 +9,16 @@ import pytest
 from django.urls import reverse
 
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    AppendOnlyError,
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Role,
-    Workspace,
-)
+from reconciliation.models import AppendOnlyError
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
 from tests.factories import make_user
 from tests.helpers import logged_in_client

@@ -9,19 +9,19 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.extraction.types import ExtractedField, Extraction
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
 from reconciliation.invoices.creation import create_invoice_from
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    DocumentStatus,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    Workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import DocumentStatus
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Workspace
 from reconciliation.posting.revisions import post_revision_as_new
-from tests.factories import make_document, make_user
+from tests.factories import make_document
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

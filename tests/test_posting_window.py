@@ -12,23 +12,26 @@ from pytest_django.fixtures import Settings
 
 from connectors.config import QontoConfig
 from connectors.oauth import StaticTokenSource
-from connectors.qonto import BulkItem, QontoClient
+from connectors.qonto import BulkItem
+from connectors.qonto import QontoClient
 from connectors.sandbox import QontoEmulator
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Provider,
-    SyncKind,
-    SyncStatus,
-    Workspace,
-)
-from reconciliation.posting import post_approved, release_expired_leases, upload_file_name
-from tests.factories import make_connection, make_sync_run
-from tests.posting_fixtures import BULK_PATH, seed_invoices
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Provider
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
+from reconciliation.posting import post_approved
+from reconciliation.posting import release_expired_leases
+from reconciliation.posting import upload_file_name
+from tests.factories import make_connection
+from tests.factories import make_sync_run
+from tests.posting_fixtures import BULK_PATH
+from tests.posting_fixtures import seed_invoices
 
 pytestmark = pytest.mark.django_db
 

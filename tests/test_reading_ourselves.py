@@ -11,11 +11,17 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 
 from connectors.sandbox.documents import render_invoice
-from reconciliation.models import Document, DocumentKind, DocumentStatus, Invoice, Workspace
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import Workspace
 from reconciliation.parsing import parse_document
 from reconciliation.vendors.identity import OwnNames
-from tests.documents import SELLERS, invoice_spec
-from tests.factories import make_document, make_workspace
+from tests.documents import SELLERS
+from tests.documents import invoice_spec
+from tests.factories import make_document
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from reconciliation.models import Receivable, ReceivableStatus, Role, Workspace
-from tests.factories import make_receivable, make_workspace
+from reconciliation.models import Receivable
+from reconciliation.models import ReceivableStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_receivable
+from tests.factories import make_workspace
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

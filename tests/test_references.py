@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from reconciliation.text.references import (
-    ReferenceIndex,
-    compare_references,
-    creditor_reference_in,
-    is_label,
-    is_valid_creditor_reference,
-    is_valid_structured_communication,
-    normalize_reference,
-    parse_reference,
-    remittance_reference,
-    structured_communication_in,
-)
+from reconciliation.text.references import ReferenceIndex
+from reconciliation.text.references import compare_references
+from reconciliation.text.references import creditor_reference_in
+from reconciliation.text.references import is_label
+from reconciliation.text.references import is_valid_creditor_reference
+from reconciliation.text.references import is_valid_structured_communication
+from reconciliation.text.references import normalize_reference
+from reconciliation.text.references import parse_reference
+from reconciliation.text.references import remittance_reference
+from reconciliation.text.references import structured_communication_in
 
 
 @pytest.mark.parametrize(

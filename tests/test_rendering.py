@@ -15,9 +15,13 @@ from django.urls import reverse
 from fpdf import FPDF
 from PIL import Image
 
-from reconciliation.models import Document, DocumentStatus, Role, Workspace
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.web import rendering
-from tests.factories import make_document, make_user
+from tests.factories import make_document
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

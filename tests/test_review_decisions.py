@@ -9,8 +9,14 @@ from decimal import Decimal
 import pytest
 
 from reconciliation import review
-from reconciliation.models import Decision, DecisionAction, InvoiceStatus, Role, Workspace
-from tests.factories import make_document, make_invoice, make_user
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

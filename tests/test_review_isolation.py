@@ -13,31 +13,28 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from fpdf import FPDF
 
-from reconciliation.models import (
-    Decision,
-    Document,
-    DocumentKind,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Role,
-    Vendor,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_document,
-    make_invoice,
-    make_match,
-    make_sync_run,
-    make_transaction,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
-from tests.helpers import client_for, logged_in_client
+from reconciliation.models import Decision
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_sync_run
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
+from tests.helpers import client_for
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 

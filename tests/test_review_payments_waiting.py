@@ -13,18 +13,18 @@ from django.urls import reverse
 
 from reconciliation import review
 from reconciliation.matching import match_window
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    MatchKind,
-    MatchStatus,
-    Role,
-    Side,
-    Workspace,
-)
-from tests.factories import make_extracted_document, make_transaction, make_user
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Side
+from reconciliation.models import Workspace
+from tests.factories import make_extracted_document
+from tests.factories import make_transaction
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+from playwright.sync_api import sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.models import InvoiceStatus, Role, Workspace
-from tests.factories import PASSWORD, make_document, make_invoice, make_user, make_vendor
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reconciliation import review
-from reconciliation.models import Decision, DecisionAction, Invoice, InvoiceStatus, Role, Workspace
-from tests.factories import make_invoice, make_user
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -7,22 +7,22 @@ import pytest
 
 from reconciliation import review
 from reconciliation.matching import refuse_double_charge
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchStatus,
-    Role,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
-from reconciliation.posting.gate import is_gate_hit, release
+from reconciliation.posting.gate import is_gate_hit
+from reconciliation.posting.gate import release
 from tests.factories import make_user
 from tests.posting_fixtures import seed_invoices
-from tests.test_controls_gate import NUMBER, paid_by_hand
+from tests.test_controls_gate import NUMBER
+from tests.test_controls_gate import paid_by_hand
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ with the exact resulting states and Decision rows."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,29 +16,25 @@ from django.urls import reverse
 from django.utils import timezone
 from fpdf import FPDF
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Role,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
-from tests.factories import (
-    make_document,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-    make_vendor,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -11,18 +11,17 @@ from django.urls import reverse
 
 from connectors.sandbox.documents import render_invoice
 from reconciliation import review
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    Role,
-    Workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from tests.documents import invoice_spec
-from tests.factories import make_document, make_user
+from tests.factories import make_document
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -7,27 +7,26 @@ from typing import Any
 
 import pytest
 
-from reconciliation.invoices.routing import (
-    record_rule_change,
-    record_threshold_change,
-    reroute_undecided,
-    route_invoice,
-    rule_snapshot,
-    threshold_values,
-)
+from reconciliation.invoices.routing import record_rule_change
+from reconciliation.invoices.routing import record_threshold_change
+from reconciliation.invoices.routing import reroute_undecided
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.routing import rule_snapshot
+from reconciliation.invoices.routing import threshold_values
 from reconciliation.invoices.scoring import Score
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    DocumentKind,
-    Invoice,
-    InvoiceStatus,
-    RoutingRule,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
-from tests.factories import make_document, make_invoice, make_user, make_workspace
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import DocumentKind
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

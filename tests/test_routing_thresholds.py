@@ -7,17 +7,17 @@ from decimal import Decimal
 import pytest
 
 from reconciliation.invoices.routing import route_invoice
-from reconciliation.invoices.scoring import Score, ScoreComponent
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
-from tests.factories import make_document, make_invoice
+from reconciliation.invoices.scoring import Score
+from reconciliation.invoices.scoring import ScoreComponent
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_invoice
 
 pytestmark = pytest.mark.django_db
 

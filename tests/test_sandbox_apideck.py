@@ -4,17 +4,16 @@ download, Vault sessions and connections, and Apideck's error bodies."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from connectors.sandbox import (
-    APIDECK_API_KEY,
-    APIDECK_APP_ID,
-    ApideckEmulator,
-    DropboxEmulator,
-)
+from connectors.sandbox import APIDECK_API_KEY
+from connectors.sandbox import APIDECK_APP_ID
+from connectors.sandbox import ApideckEmulator
+from connectors.sandbox import DropboxEmulator
 
 CONSUMER = "tenant-42"
 PDF = b"%PDF-1.7\n" + b"facture " * 32

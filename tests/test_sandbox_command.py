@@ -10,10 +10,16 @@ import time
 
 import pytest
 import requests
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 
-from connectors.sandbox import APIDECK_API_KEY, APIDECK_APP_ID, APIDECK_CONSUMER_ID, Sandbox
-from connectors.sandbox.demo import demo_file_path, load_demo, run_sandbox
+from connectors.sandbox import APIDECK_API_KEY
+from connectors.sandbox import APIDECK_APP_ID
+from connectors.sandbox import APIDECK_CONSUMER_ID
+from connectors.sandbox import Sandbox
+from connectors.sandbox.demo import demo_file_path
+from connectors.sandbox.demo import load_demo
+from connectors.sandbox.demo import run_sandbox
 from connectors.sandbox.demo_data import build_demo_scenario
 from connectors.sandbox.qonto_analysis import ANALYSIS_SECONDS
 

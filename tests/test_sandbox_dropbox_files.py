@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.sandbox import DropboxEmulator, content_hash
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import content_hash
 
 PDF = b"%PDF-1.7\n" + b"invoice " * 64
 MIB = 1024 * 1024

@@ -4,12 +4,15 @@ revoke, and the 401/400 shapes of bad credentials."""
 from __future__ import annotations
 
 import base64
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from connectors.sandbox import DROPBOX_APP_KEY, DROPBOX_APP_SECRET, DropboxEmulator
+from connectors.sandbox import DROPBOX_APP_KEY
+from connectors.sandbox import DROPBOX_APP_SECRET
+from connectors.sandbox import DropboxEmulator
 from connectors.sandbox.oauth import pkce_challenge
 
 REDIRECT = "http://127.0.0.1:8000/connections/dropbox/callback"

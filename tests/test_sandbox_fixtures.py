@@ -6,17 +6,15 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 
-from connectors.sandbox import (
-    APIDECK_API_KEY,
-    APIDECK_APP_ID,
-    DROPBOX_APP_KEY,
-    DROPBOX_APP_SECRET,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-    DropboxEmulator,
-    QontoEmulator,
-    Sandbox,
-)
+from connectors.sandbox import APIDECK_API_KEY
+from connectors.sandbox import APIDECK_APP_ID
+from connectors.sandbox import DROPBOX_APP_KEY
+from connectors.sandbox import DROPBOX_APP_SECRET
+from connectors.sandbox import QONTO_CLIENT_ID
+from connectors.sandbox import QONTO_CLIENT_SECRET
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
 
 
 def test_sandbox_settings_point_django_at_the_emulators(sandbox_settings: Sandbox) -> None:

@@ -4,18 +4,17 @@ grace window, revoke, consent deletion), the sandbox staging-token gate and API-
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from connectors.sandbox import (
-    QONTO_API_LOGIN,
-    QONTO_API_SECRET_KEY,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-    QontoEmulator,
-)
+from connectors.sandbox import QONTO_API_LOGIN
+from connectors.sandbox import QONTO_API_SECRET_KEY
+from connectors.sandbox import QONTO_CLIENT_ID
+from connectors.sandbox import QONTO_CLIENT_SECRET
+from connectors.sandbox import QontoEmulator
 from connectors.sandbox.oauth import pkce_challenge
 
 REDIRECT = "http://127.0.0.1:8000/connections/qonto/callback"

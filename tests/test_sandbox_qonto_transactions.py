@@ -3,14 +3,17 @@ errors) and transaction attachments with idempotency."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 
-from connectors.sandbox import QONTO_MAIN_BANK_ACCOUNT_ID, QontoEmulator
+from connectors.sandbox import QONTO_MAIN_BANK_ACCOUNT_ID
+from connectors.sandbox import QontoEmulator
 from connectors.sandbox.constants import QONTO_MAIN_IBAN
 from connectors.sandbox.demo_data import QONTO_TRANSACTION_KEYS
 

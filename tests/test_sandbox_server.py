@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.sandbox import (
-    DropboxEmulator,
-    QontoEmulator,
-    Sandbox,
-    fingerprint,
-)
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
+from connectors.sandbox import fingerprint
 
 BULK = "/v2/supplier_invoices/bulk"
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"

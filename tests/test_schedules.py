@@ -13,10 +13,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import Schedule
 
-from reconciliation.dispatch import DispatchReport, dispatch_due_work
-from reconciliation.models import DocumentStatus, Provider, SyncKind, SyncStatus, Workspace
+from reconciliation.dispatch import DispatchReport
+from reconciliation.dispatch import dispatch_due_work
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Provider
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
 from reconciliation.schedules import SCHEDULES
-from tests.factories import make_connection, make_document, make_sync_run, make_workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_sync_run
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.invoices.scoring import Score, score_invoice
-from reconciliation.models import Document, Invoice, Vendor, Workspace
-from reconciliation.vendors.enrichment import EnrichmentResult, FieldConflict
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.invoices.scoring import Score
+from reconciliation.invoices.scoring import score_invoice
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.vendors.enrichment import EnrichmentResult
+from reconciliation.vendors.enrichment import FieldConflict
 from reconciliation.vendors.resolution import VendorResolution
-from tests.factories import make_document, make_invoice
+from tests.factories import make_document
+from tests.factories import make_invoice
 
 pytestmark = pytest.mark.django_db
 

@@ -18,25 +18,21 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from connectors.oauth import TokenSet
 from reconciliation.admin.resources import escape_cell
 from reconciliation.connections.tokens import store_tokens
-from reconciliation.models import (
-    Connection,
-    Decision,
-    DecisionAction,
-    Provider,
-    Receivable,
-    Role,
-    RoutingRule,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_document,
-    make_invoice,
-    make_match,
-    make_transaction,
-    make_user,
-    make_vendor,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Provider
+from reconciliation.models import Receivable
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,13 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from connectors.crypto import DecryptionError
-from reconciliation.models import DataRegion, Document, Role, Workspace
-from tests.factories import make_document, make_user, make_workspace
+from reconciliation.models import DataRegion
+from reconciliation.models import Document
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_user
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

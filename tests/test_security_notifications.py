@@ -3,9 +3,13 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from reconciliation.models import Membership, Provider, Role, Workspace
+from reconciliation.models import Membership
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.notifications import notify_connection_needs_reauth
-from tests.factories import make_connection, make_user
+from tests.factories import make_connection
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

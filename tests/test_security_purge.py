@@ -16,15 +16,16 @@ from pytest_django.fixtures import Settings
 
 from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import load_tokens
-from reconciliation.models import (
-    Connection,
-    Document,
-    Invoice,
-    Role,
-    Workspace,
-    WorkspacePurge,
-)
-from tests.factories import make_document, make_invoice, make_user, make_workspace
+from reconciliation.models import Connection
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from reconciliation.models import WorkspacePurge
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciliation.extraction.isolation import (
-    PASSED_ENVIRONMENT,
-    extract_isolated,
-    reader_pid,
-    stop_reader,
-)
-from reconciliation.extraction.sandbox import CODE_ROOT, open_sandbox
+from reconciliation.extraction.isolation import PASSED_ENVIRONMENT
+from reconciliation.extraction.isolation import extract_isolated
+from reconciliation.extraction.isolation import reader_pid
+from reconciliation.extraction.isolation import stop_reader
+from reconciliation.extraction.sandbox import CODE_ROOT
+from reconciliation.extraction.sandbox import open_sandbox
 from reconciliation.extraction.types import Extraction
 from tests.test_hostile_pdfs import invoice_pdf
 

@@ -18,8 +18,11 @@ from moto.server import ThreadedMotoServer
 from pytest_django.fixtures import Settings
 
 from reconciliation.files import regions
-from reconciliation.models import DataRegion, Document, Workspace
-from tests.factories import make_document, make_workspace
+from reconciliation.models import DataRegion
+from reconciliation.models import Document
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 

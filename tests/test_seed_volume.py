@@ -8,14 +8,12 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import F
 
-from reconciliation.models import (
-    Document,
-    Invoice,
-    Match,
-    MatchKind,
-    Transaction,
-    Workspace,
-)
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
 from reconciliation.models.invoice import idempotency_key_for
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import remittance_reference

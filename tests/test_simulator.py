@@ -8,18 +8,20 @@ from django.utils import timezone
 
 from reconciliation.invoices.routing import decide_route
 from reconciliation.invoices.scoring import Score
-from reconciliation.invoices.simulator import Candidate, simulate
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Role,
-    RoutingRule,
-    Vendor,
-    Workspace,
-)
-from tests.factories import make_invoice, make_user, make_vendor, make_workspace
+from reconciliation.invoices.simulator import Candidate
+from reconciliation.invoices.simulator import simulate
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

@@ -12,25 +12,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.models import (
-    ConnectionStatus,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    Provider,
-    Role,
-    SyncStatus,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_invoice,
-    make_sync_run,
-    make_workspace,
-)
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_sync_run
+from tests.factories import make_workspace
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

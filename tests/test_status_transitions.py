@@ -5,18 +5,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    DocumentStatus,
-    IllegalTransitionError,
-    InvoiceStatus,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Workspace,
-)
-from tests.factories import make_connection, make_document, make_invoice, make_match, make_user
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import DocumentStatus
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

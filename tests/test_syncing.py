@@ -8,24 +8,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.sandbox import DropboxEmulator, Sandbox
-from reconciliation.intake.folder_polls import (
-    SyncNotAllowedError,
-    is_due,
-    next_sync_allowed_at,
-    sync_file_connection,
-)
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentStatus,
-    Provider,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Workspace,
-)
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import Sandbox
+from reconciliation.intake.folder_polls import SyncNotAllowedError
+from reconciliation.intake.folder_polls import is_due
+from reconciliation.intake.folder_polls import next_sync_allowed_at
+from reconciliation.intake.folder_polls import sync_file_connection
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Provider
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
 from tests.factories import make_sync_run
 from tests.helpers import logged_in_client
 

@@ -8,8 +8,13 @@ from django.urls import reverse
 
 from connectors.sandbox import Sandbox
 from reconciliation.intake.folder_polls import sync_file_connection
-from reconciliation.models import Connection, Document, Provider, Role, Workspace
-from tests.factories import PASSWORD, make_user
+from reconciliation.models import Connection
+from reconciliation.models import Document
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import PASSWORD
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from reconciliation.models import Document, DocumentKind, DocumentStatus, Invoice, Workspace
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import Workspace
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,30 +15,27 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    MatchKind,
-    PostAttempt,
-    Role,
-    RoutingRule,
-    TenantModel,
-    Workspace,
-)
-from tests.factories import (
-    make_connection,
-    make_document,
-    make_invoice,
-    make_match,
-    make_receivable,
-    make_sync_run,
-    make_transaction,
-    make_user,
-    make_vendor,
-    make_workspace,
-)
-from tests.helpers import client_for, logged_in_client
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import MatchKind
+from reconciliation.models import PostAttempt
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import TenantModel
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_receivable
+from tests.factories import make_sync_run
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
+from tests.helpers import client_for
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 

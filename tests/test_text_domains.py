@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from reconciliation.extraction.identifiers import find_hosts
-from reconciliation.text.domains import (
-    is_shared_domain,
-    normalize_domain,
-    registered_label,
-    registrable_domain,
-)
+from reconciliation.text.domains import is_shared_domain
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.domains import registered_label
+from reconciliation.text.domains import registrable_domain
 
 
 def test_the_registrable_domain_of_urls_addresses_and_hosts() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from reconciliation.extraction.dates import find_dates
-from reconciliation.text.folding import fold, fold_keeping_offsets, fold_upper_ascii
+from reconciliation.text.folding import fold
+from reconciliation.text.folding import fold_keeping_offsets
+from reconciliation.text.folding import fold_upper_ascii
 from reconciliation.text.references import normalize_reference
 
 

@@ -7,16 +7,15 @@ import sys
 
 import pytest
 
-from reconciliation.extraction.identifiers import find_ibans, find_vat_ids
-from reconciliation.text.identifiers import (
-    Check,
-    check_iban,
-    check_vat_id,
-    compact_iban,
-    iban_key,
-    normalize_iban,
-    normalize_vat_id,
-)
+from reconciliation.extraction.identifiers import find_ibans
+from reconciliation.extraction.identifiers import find_vat_ids
+from reconciliation.text.identifiers import Check
+from reconciliation.text.identifiers import check_iban
+from reconciliation.text.identifiers import check_vat_id
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.identifiers import iban_key
+from reconciliation.text.identifiers import normalize_iban
+from reconciliation.text.identifiers import normalize_vat_id
 
 
 @pytest.mark.parametrize(

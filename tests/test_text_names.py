@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from reconciliation.text.names import (
-    counterparty_similarity,
-    name_similarity,
-    normalize_counterparty,
-    normalize_name,
-)
+from reconciliation.text.names import counterparty_similarity
+from reconciliation.text.names import name_similarity
+from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.names import normalize_name
 
 
 def test_a_company_name_loses_its_legal_form_accents_and_fillers() -> None:

@@ -10,20 +10,19 @@ from django.test import Client
 from django.urls import reverse
 
 from reconciliation.admin.vendors import MERGE_TEMPLATE
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Role,
-    RoutingRule,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
 from reconciliation.models.vendor import VendorKey
 from reconciliation.vendors.keys import index_vendor
-from tests.factories import make_invoice, make_workspace
+from tests.factories import make_invoice
+from tests.factories import make_workspace
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from reconciliation.dispatch import sweep_stuck_work
-from reconciliation.models import Document, DocumentStatus, Workspace
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Workspace
 from reconciliation.window import window_is_open
 from tests.factories import make_document
 

@@ -7,8 +7,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from reconciliation.models import Decision, DecisionAction, InvoiceStatus, Role, Workspace
-from tests.factories import make_invoice, make_user
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db

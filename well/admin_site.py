@@ -6,8 +6,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, URLResolver, reverse
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
+from django.urls import URLPattern
+from django.urls import URLResolver
+from django.urls import reverse
 
 
 class WellAdminSite(admin.AdminSite):

@@ -349,7 +349,8 @@ LOGGING = {
 }
 
 # --- Audit exports (django-import-export) -----
-from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
+from import_export.formats.base_formats import CSV  # noqa: E402
+from import_export.formats.base_formats import XLSX  # noqa: E402
 
 EXPORT_FORMATS = [CSV, XLSX]
 IMPORT_FORMATS = [CSV, XLSX]

@@ -16,7 +16,8 @@ os.environ.setdefault("WELL_VAR_DIR", tempfile.mkdtemp(prefix="well-test-"))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from well.settings import *  # noqa: F403
-from well.settings import Q_CLUSTER, STORAGES
+from well.settings import Q_CLUSTER
+from well.settings import STORAGES
 
 STATIC_ROOT = Path(os.environ["WELL_VAR_DIR"]) / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from connectors.apideck.client import (
-    ApideckClient,
-    DownloadedFile,
-    FilePage,
-    InvalidCursorError,
-    QuotaExceededError,
-)
-from connectors.apideck.schemas import UnifiedFile, VaultConnection, VaultSession
+from connectors.apideck.client import ApideckClient
+from connectors.apideck.client import DownloadedFile
+from connectors.apideck.client import FilePage
+from connectors.apideck.client import InvalidCursorError
+from connectors.apideck.client import QuotaExceededError
+from connectors.apideck.schemas import UnifiedFile
+from connectors.apideck.schemas import VaultConnection
+from connectors.apideck.schemas import VaultSession
 
 __all__ = [
     "ApideckClient",

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -21,30 +25,24 @@ from pydantic import BaseModel
 from connectors.apideck.errors import InvalidCursorError as InvalidCursorError
 from connectors.apideck.errors import QuotaExceededError as QuotaExceededError
 from connectors.apideck.errors import raise_for_apideck_status
-from connectors.apideck.schemas import (
-    ApideckWarning,
-    FileListResponse,
-    UnifiedFile,
-    VaultConnection,
-    VaultConnectionResponse,
-    VaultSession,
-    VaultSessionResponse,
-)
+from connectors.apideck.schemas import ApideckWarning
+from connectors.apideck.schemas import FileListResponse
+from connectors.apideck.schemas import UnifiedFile
+from connectors.apideck.schemas import VaultConnection
+from connectors.apideck.schemas import VaultConnectionResponse
+from connectors.apideck.schemas import VaultSession
+from connectors.apideck.schemas import VaultSessionResponse
 from connectors.config import ApideckConfig
-from connectors.errors import (
-    AuthError,
-    NotFoundError,
-    ProtocolError,
-)
-from connectors.http import (
-    ConnectorSession,
-    RetryPolicy,
-    build_session,
-    call_with_retries,
-    read_capped,
-    read_json,
-    validate,
-)
+from connectors.errors import AuthError
+from connectors.errors import NotFoundError
+from connectors.errors import ProtocolError
+from connectors.http import ConnectorSession
+from connectors.http import RetryPolicy
+from connectors.http import build_session
+from connectors.http import call_with_retries
+from connectors.http import read_capped
+from connectors.http import read_json
+from connectors.http import validate
 from connectors.shapes import DownloadedFile as DownloadedFile
 
 PROVIDER = "apideck"

@@ -16,24 +16,23 @@ body, or a token-refresh failure with its timing). Their meaning here:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import requests
 
 from connectors.apideck.schemas import ApideckErrorBody
-from connectors.errors import (
-    AuthError,
-    Classification,
-    ConfigurationError,
-    ConnectorError,
-    ErrorBody,
-    PermanentError,
-    ProviderErrors,
-    TransientError,
-    raise_for_status,
-)
+from connectors.errors import AuthError
+from connectors.errors import Classification
+from connectors.errors import ConfigurationError
+from connectors.errors import ConnectorError
+from connectors.errors import ErrorBody
+from connectors.errors import PermanentError
+from connectors.errors import ProviderErrors
+from connectors.errors import TransientError
+from connectors.errors import raise_for_status
 from connectors.redaction import shorten
 from connectors.responses import describe_body
 

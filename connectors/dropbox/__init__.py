@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from connectors.dropbox.client import (
-    BLOCK_SIZE,
-    ContentHasher,
-    ContentHashMismatchError,
-    CursorResetError,
-    DownloadedFile,
-    DropboxClient,
-    content_hash,
-)
-from connectors.dropbox.schemas import (
-    Account,
-    DeletedEntry,
-    FileMetadata,
-    FolderEntry,
-    ListFolderResult,
-    OtherEntry,
-)
+from connectors.dropbox.client import BLOCK_SIZE
+from connectors.dropbox.client import ContentHasher
+from connectors.dropbox.client import ContentHashMismatchError
+from connectors.dropbox.client import CursorResetError
+from connectors.dropbox.client import DownloadedFile
+from connectors.dropbox.client import DropboxClient
+from connectors.dropbox.client import content_hash
+from connectors.dropbox.schemas import Account
+from connectors.dropbox.schemas import DeletedEntry
+from connectors.dropbox.schemas import FileMetadata
+from connectors.dropbox.schemas import FolderEntry
+from connectors.dropbox.schemas import ListFolderResult
+from connectors.dropbox.schemas import OtherEntry
 
 __all__ = [
     "BLOCK_SIZE",

@@ -11,40 +11,35 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 import requests
 from pydantic import BaseModel
 
 from connectors.config import DropboxConfig
-from connectors.dropbox.errors import (
-    CursorResetError as CursorResetError,
-)
-from connectors.dropbox.errors import is_token_rejected, raise_for_dropbox_status
-from connectors.dropbox.schemas import (
-    Account,
-    FileMetadata,
-    LatestCursor,
-    ListFolderResult,
-)
-from connectors.errors import (
-    FileTooLargeError,
-    PermanentError,
-    ProtocolError,
-    TransientError,
-    shorten,
-)
-from connectors.http import (
-    ConnectorSession,
-    RetryPolicy,
-    build_session,
-    call_with_retries,
-    read_capped,
-    read_json,
-    request_id_of,
-    validate,
-)
-from connectors.oauth import AuthorizedCall, TokenSource
+from connectors.dropbox.errors import CursorResetError as CursorResetError
+from connectors.dropbox.errors import is_token_rejected
+from connectors.dropbox.errors import raise_for_dropbox_status
+from connectors.dropbox.schemas import Account
+from connectors.dropbox.schemas import FileMetadata
+from connectors.dropbox.schemas import LatestCursor
+from connectors.dropbox.schemas import ListFolderResult
+from connectors.errors import FileTooLargeError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.errors import shorten
+from connectors.http import ConnectorSession
+from connectors.http import RetryPolicy
+from connectors.http import build_session
+from connectors.http import call_with_retries
+from connectors.http import read_capped
+from connectors.http import read_json
+from connectors.http import request_id_of
+from connectors.http import validate
+from connectors.oauth import AuthorizedCall
+from connectors.oauth import TokenSource
 from connectors.shapes import DownloadedFile as DownloadedFile
 
 PROVIDER = "dropbox"

@@ -12,15 +12,13 @@ from collections.abc import Iterable
 import requests
 
 from connectors.dropbox.schemas import DropboxErrorBody
-from connectors.errors import (
-    Classification,
-    ConnectorError,
-    ErrorBody,
-    NotFoundError,
-    PermanentError,
-    ProviderErrors,
-    raise_for_status,
-)
+from connectors.errors import Classification
+from connectors.errors import ConnectorError
+from connectors.errors import ErrorBody
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import ProviderErrors
+from connectors.errors import raise_for_status
 from connectors.redaction import shorten
 
 PROVIDER = "dropbox"

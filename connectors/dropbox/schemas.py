@@ -7,9 +7,14 @@ Reference: https://github.com/dropbox/dropbox-api-spec (files.stone, users.stone
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated
+from typing import Any
+from typing import Literal
 
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime
+from pydantic import Discriminator
+from pydantic import Field
+from pydantic import Tag
 
 from connectors.shapes import Lenient
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Literal
 
 from urllib3 import encode_multipart_formdata
 
 from connectors.errors import PermanentError
-from connectors.qonto.schemas import BulkResponse, SupplierInvoice, UnreadableItem
+from connectors.qonto.schemas import BulkResponse
+from connectors.qonto.schemas import SupplierInvoice
+from connectors.qonto.schemas import UnreadableItem
 
 PROVIDER = "qonto"
 MAX_ITEMS_PER_REQUEST = 20

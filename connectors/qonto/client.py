@@ -15,10 +15,16 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -26,47 +32,41 @@ from pydantic import BaseModel
 from urllib3 import encode_multipart_formdata
 
 from connectors.config import QontoConfig
-from connectors.errors import (
-    FileTooLargeError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.http import (
-    ConnectorSession,
-    RetryPolicy,
-    build_session,
-    call_with_retries,
-    read_json,
-    request_id_of,
-    retry_any,
-    retry_if_not_sent,
-    validate,
-)
-from connectors.oauth import QONTO_SANDBOX_HINT, AuthorizedCall, TokenSource
-from connectors.qonto.bulk import (
-    MAX_REQUEST_BYTES,
-    BulkItem,
-    BulkResult,
-    encode_bulk_body,
-    map_bulk_response,
-)
+from connectors.errors import FileTooLargeError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.http import ConnectorSession
+from connectors.http import RetryPolicy
+from connectors.http import build_session
+from connectors.http import call_with_retries
+from connectors.http import read_json
+from connectors.http import request_id_of
+from connectors.http import retry_any
+from connectors.http import retry_if_not_sent
+from connectors.http import validate
+from connectors.oauth import QONTO_SANDBOX_HINT
+from connectors.oauth import AuthorizedCall
+from connectors.oauth import TokenSource
+from connectors.qonto.bulk import MAX_REQUEST_BYTES
+from connectors.qonto.bulk import BulkItem
+from connectors.qonto.bulk import BulkResult
+from connectors.qonto.bulk import encode_bulk_body
+from connectors.qonto.bulk import map_bulk_response
 from connectors.qonto.errors import raise_for_qonto_status
-from connectors.qonto.schemas import (
-    BankAccount,
-    BankAccountPage,
-    BulkResponse,
-    Organization,
-    OrganizationEnvelope,
-    PageMeta,
-    SupplierInvoice,
-    SupplierInvoiceEnvelope,
-    SupplierInvoicePage,
-    Transaction,
-    TransactionAttachment,
-    TransactionAttachmentPage,
-    TransactionPage,
-    UnreadableItem,
-)
+from connectors.qonto.schemas import BankAccount
+from connectors.qonto.schemas import BankAccountPage
+from connectors.qonto.schemas import BulkResponse
+from connectors.qonto.schemas import Organization
+from connectors.qonto.schemas import OrganizationEnvelope
+from connectors.qonto.schemas import PageMeta
+from connectors.qonto.schemas import SupplierInvoice
+from connectors.qonto.schemas import SupplierInvoiceEnvelope
+from connectors.qonto.schemas import SupplierInvoicePage
+from connectors.qonto.schemas import Transaction
+from connectors.qonto.schemas import TransactionAttachment
+from connectors.qonto.schemas import TransactionAttachmentPage
+from connectors.qonto.schemas import TransactionPage
+from connectors.qonto.schemas import UnreadableItem
 
 PROVIDER = "qonto"
 DEFAULT_RETRY = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=30.0, budget=120.0)

@@ -9,14 +9,12 @@ from typing import Any
 
 import requests
 
-from connectors.errors import (
-    AuthError,
-    Classification,
-    ConnectorError,
-    ErrorBody,
-    ProviderErrors,
-    raise_for_status,
-)
+from connectors.errors import AuthError
+from connectors.errors import Classification
+from connectors.errors import ConnectorError
+from connectors.errors import ErrorBody
+from connectors.errors import ProviderErrors
+from connectors.errors import raise_for_status
 from connectors.oauth import QONTO_SANDBOX_HINT
 from connectors.qonto.bulk import parse_item_error
 from connectors.redaction import shorten

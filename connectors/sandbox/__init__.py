@@ -19,25 +19,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.sandbox.apideck import ApideckEmulator
-from connectors.sandbox.constants import (
-    APIDECK_API_KEY,
-    APIDECK_APP_ID,
-    APIDECK_CONSUMER_ID,
-    DEFAULT_PORT,
-    DROPBOX_APP_KEY,
-    DROPBOX_APP_SECRET,
-    QONTO_API_LOGIN,
-    QONTO_API_SECRET_KEY,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-    QONTO_MAIN_BANK_ACCOUNT_ID,
-    QONTO_ORGANIZATION_ID,
-    QONTO_STAGING_TOKEN,
-)
+from connectors.sandbox.constants import APIDECK_API_KEY
+from connectors.sandbox.constants import APIDECK_APP_ID
+from connectors.sandbox.constants import APIDECK_CONSUMER_ID
+from connectors.sandbox.constants import DEFAULT_PORT
+from connectors.sandbox.constants import DROPBOX_APP_KEY
+from connectors.sandbox.constants import DROPBOX_APP_SECRET
+from connectors.sandbox.constants import QONTO_API_LOGIN
+from connectors.sandbox.constants import QONTO_API_SECRET_KEY
+from connectors.sandbox.constants import QONTO_CLIENT_ID
+from connectors.sandbox.constants import QONTO_CLIENT_SECRET
+from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
+from connectors.sandbox.constants import QONTO_ORGANIZATION_ID
+from connectors.sandbox.constants import QONTO_STAGING_TOKEN
 from connectors.sandbox.dropbox import DropboxEmulator
 from connectors.sandbox.files import content_hash
 from connectors.sandbox.qonto import QontoEmulator
-from connectors.sandbox.server import Emulator, LoggedRequest
+from connectors.sandbox.server import Emulator
+from connectors.sandbox.server import LoggedRequest
 from connectors.sandbox.wire import fingerprint
 
 __all__ = [

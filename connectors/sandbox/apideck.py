@@ -28,39 +28,40 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from urllib.parse import quote
 
 from connectors.sandbox import apideck_vault
-from connectors.sandbox.apideck_errors import (
-    BROKEN_HEALTH,
-    REASONS,
-    apideck_error,
-    decode_state,
-    encode_state,
-    recoverable_refresh_detail,
-    refresh_failure_detail,
-)
+from connectors.sandbox.apideck_errors import BROKEN_HEALTH
+from connectors.sandbox.apideck_errors import REASONS
+from connectors.sandbox.apideck_errors import apideck_error
+from connectors.sandbox.apideck_errors import decode_state
+from connectors.sandbox.apideck_errors import encode_state
+from connectors.sandbox.apideck_errors import recoverable_refresh_detail
+from connectors.sandbox.apideck_errors import refresh_failure_detail
 from connectors.sandbox.apideck_vault import Session
-from connectors.sandbox.clock import epoch_millis, iso_millis
-from connectors.sandbox.constants import (
-    APIDECK_API_KEY,
-    APIDECK_APP_ID,
-    DROPBOX_ACCOUNT_EMAIL,
-    DROPBOX_ACCOUNT_ID,
-)
-from connectors.sandbox.files import FileStore, Node, parent_of
-from connectors.sandbox.server import Emulator, Route, control_json, route
-from connectors.sandbox.wire import (
-    HttpError,
-    Request,
-    Response,
-    html_page,
-    html_response,
-    json_response,
-    with_query,
-)
+from connectors.sandbox.clock import epoch_millis
+from connectors.sandbox.clock import iso_millis
+from connectors.sandbox.constants import APIDECK_API_KEY
+from connectors.sandbox.constants import APIDECK_APP_ID
+from connectors.sandbox.constants import DROPBOX_ACCOUNT_EMAIL
+from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID
+from connectors.sandbox.files import FileStore
+from connectors.sandbox.files import Node
+from connectors.sandbox.files import parent_of
+from connectors.sandbox.server import Emulator
+from connectors.sandbox.server import Route
+from connectors.sandbox.server import control_json
+from connectors.sandbox.server import route
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import with_query
 
 CONNECTION_STATES = ("available", "callable", "added", "authorized", "invalid")
 CONNECTION_HEALTH = (

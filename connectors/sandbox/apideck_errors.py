@@ -9,7 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sandbox.wire import Response, json_response
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import json_response
 
 # Health values that mean the Dropbox credentials are gone: calls fail until reauthorised.
 BROKEN_HEALTH = ("needs_auth", "revoked")

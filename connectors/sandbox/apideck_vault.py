@@ -6,32 +6,30 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from connectors.sandbox.apideck_errors import (
-    BROKEN_HEALTH,
-    apideck_error,
-    decode_state,
-    encode_state,
-    recoverable_refresh_detail,
-    refresh_failure_detail,
-)
+from connectors.sandbox.apideck_errors import BROKEN_HEALTH
+from connectors.sandbox.apideck_errors import apideck_error
+from connectors.sandbox.apideck_errors import decode_state
+from connectors.sandbox.apideck_errors import encode_state
+from connectors.sandbox.apideck_errors import recoverable_refresh_detail
+from connectors.sandbox.apideck_errors import refresh_failure_detail
 from connectors.sandbox.clock import epoch_millis
-from connectors.sandbox.wire import (
-    BadRequestError,
-    HttpError,
-    Request,
-    Response,
-    empty_response,
-    escape_html,
-    html_page,
-    html_response,
-    json_response,
-    redirect_response,
-)
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import empty_response
+from connectors.sandbox.wire import escape_html
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import redirect_response
 
 if TYPE_CHECKING:
-    from connectors.sandbox.apideck import ApideckEmulator, Connection
+    from connectors.sandbox.apideck import ApideckEmulator
+    from connectors.sandbox.apideck import Connection
 
 SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 7 * 24 * 3600

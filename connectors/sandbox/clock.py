@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 
 class Clock:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from connectors.sandbox import APIDECK_CONSUMER_ID, Sandbox
-from connectors.sandbox.demo_data import RenderedDocument, build_demo_scenario
+from connectors.sandbox import APIDECK_CONSUMER_ID
+from connectors.sandbox import Sandbox
+from connectors.sandbox.demo_data import RenderedDocument
+from connectors.sandbox.demo_data import build_demo_scenario
 
 #: The demo folder read through Apideck (the rest of the scenario sits under /Invoices).
 APIDECK_INBOX = "/Apideck inbox"

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from connectors.sandbox.documents import *  # noqa: F403
 from connectors.sandbox.documents import __all__ as _package_all
-from connectors.sandbox.documents.history import (
-    TRAINED_AFTER,
-    DemoHistory,
-    HistoryInvoice,
-    build_demo_history,
-)
+from connectors.sandbox.documents.history import TRAINED_AFTER
+from connectors.sandbox.documents.history import DemoHistory
+from connectors.sandbox.documents.history import HistoryInvoice
+from connectors.sandbox.documents.history import build_demo_history
 
 __all__ = [*_package_all, "TRAINED_AFTER", "DemoHistory", "HistoryInvoice", "build_demo_history"]

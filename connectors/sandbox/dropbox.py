@@ -25,37 +25,37 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from connectors.sandbox import dropbox_oauth
-from connectors.sandbox.constants import (
-    DROPBOX_ACCOUNT_EMAIL,
-    DROPBOX_ACCOUNT_ID,
-    DROPBOX_APP_KEY,
-    DROPBOX_APP_SECRET,
-    DROPBOX_ROOT_NAMESPACE_ID,
-    DROPBOX_SCOPES,
-)
+from connectors.sandbox.constants import DROPBOX_ACCOUNT_EMAIL
+from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID
+from connectors.sandbox.constants import DROPBOX_APP_KEY
+from connectors.sandbox.constants import DROPBOX_APP_SECRET
+from connectors.sandbox.constants import DROPBOX_ROOT_NAMESPACE_ID
+from connectors.sandbox.constants import DROPBOX_SCOPES
 from connectors.sandbox.dropbox_oauth import ACCESS_TOKEN_SECONDS
-from connectors.sandbox.files import FileStore, Node, normalize_path
-from connectors.sandbox.oauth import (
-    AccessToken,
-    TokenStatus,
-    TokenStore,
-)
-from connectors.sandbox.server import Emulator, Route, control_json, route
-from connectors.sandbox.wire import (
-    BadRequestError,
-    HttpError,
-    Request,
-    Response,
-    html_page,
-    html_response,
-    json_response,
-    media_type,
-    text_response,
-)
+from connectors.sandbox.files import FileStore
+from connectors.sandbox.files import Node
+from connectors.sandbox.files import normalize_path
+from connectors.sandbox.oauth import AccessToken
+from connectors.sandbox.oauth import TokenStatus
+from connectors.sandbox.oauth import TokenStore
+from connectors.sandbox.server import Emulator
+from connectors.sandbox.server import Route
+from connectors.sandbox.server import control_json
+from connectors.sandbox.server import route
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import media_type
+from connectors.sandbox.wire import text_response
 
 CODE_SECONDS = 600
 MAX_LIST_LIMIT = 2000

@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID, DROPBOX_SCOPES, DROPBOX_UID
-from connectors.sandbox.oauth import AccessToken, OAuthError, client_credentials
-from connectors.sandbox.wire import (
-    Request,
-    Response,
-    escape_html,
-    html_page,
-    html_response,
-    json_response,
-    redirect_response,
-    with_query,
-)
+from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID
+from connectors.sandbox.constants import DROPBOX_SCOPES
+from connectors.sandbox.constants import DROPBOX_UID
+from connectors.sandbox.oauth import AccessToken
+from connectors.sandbox.oauth import OAuthError
+from connectors.sandbox.oauth import client_credentials
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import escape_html
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import redirect_response
+from connectors.sandbox.wire import with_query
 
 if TYPE_CHECKING:
     from connectors.sandbox.dropbox import DropboxEmulator

@@ -34,7 +34,8 @@ import fnmatch
 import random
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 

@@ -15,11 +15,13 @@ import hashlib
 import itertools
 import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from connectors.sandbox.clock import Clock, iso_seconds
+from connectors.sandbox.clock import Clock
+from connectors.sandbox.clock import iso_seconds
 
 BLOCK_SIZE = 4 * 1024 * 1024
 # Shared across resets so a rev from before a reset never names a file after it.

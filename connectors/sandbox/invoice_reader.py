@@ -24,13 +24,15 @@ import io
 import logging
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 import pypdf
 from lxml import etree
 
-from connectors.sandbox.documents.formatting import MONTHS, SYMBOLS
+from connectors.sandbox.documents.formatting import MONTHS
+from connectors.sandbox.documents.formatting import SYMBOLS
 from connectors.sandbox.documents.labels import labels_for
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it")

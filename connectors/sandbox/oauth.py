@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from connectors.sandbox.clock import Clock
-from connectors.sandbox.wire import Request, fingerprint
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import fingerprint
 
 _PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 

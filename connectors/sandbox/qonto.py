@@ -35,50 +35,55 @@ import hmac
 import math
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox import qonto_analysis, qonto_banking, qonto_invoices, qonto_oauth
-from connectors.sandbox.constants import (
-    QONTO_API_LOGIN,
-    QONTO_API_SECRET_KEY,
-    QONTO_BIC,
-    QONTO_CLIENT_ID,
-    QONTO_CLIENT_SECRET,
-    QONTO_MAIN_BANK_ACCOUNT_ID,
-    QONTO_MAIN_IBAN,
-    QONTO_MEMBERSHIP_ID,
-    QONTO_ORGANIZATION_ID,
-    QONTO_SCOPES,
-)
-from connectors.sandbox.documents.qonto_objects import TransactionFacts, qonto_bank_account
-from connectors.sandbox.oauth import TokenStatus, TokenStore
-from connectors.sandbox.qonto_models import (
-    SEEDED_SUBJECT_TYPES,
-    TRANSACTION_STATUSES,
-    Attachment,
-    CachedAnswer,
-    SupplierInvoice,
-    Transaction,
-    cents,
-    iso,
-    parse_time,
-    seeded_counterparty,
-    wire_value,
-)
-from connectors.sandbox.server import Emulator, Route, RouteHandler, control_json, route
-from connectors.sandbox.wire import (
-    BadRequestError,
-    HttpError,
-    Request,
-    Response,
-    html_page,
-    html_response,
-    json_response,
-)
+from connectors.sandbox import qonto_analysis
+from connectors.sandbox import qonto_banking
+from connectors.sandbox import qonto_invoices
+from connectors.sandbox import qonto_oauth
+from connectors.sandbox.constants import QONTO_API_LOGIN
+from connectors.sandbox.constants import QONTO_API_SECRET_KEY
+from connectors.sandbox.constants import QONTO_BIC
+from connectors.sandbox.constants import QONTO_CLIENT_ID
+from connectors.sandbox.constants import QONTO_CLIENT_SECRET
+from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
+from connectors.sandbox.constants import QONTO_MAIN_IBAN
+from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
+from connectors.sandbox.constants import QONTO_ORGANIZATION_ID
+from connectors.sandbox.constants import QONTO_SCOPES
+from connectors.sandbox.documents.qonto_objects import TransactionFacts
+from connectors.sandbox.documents.qonto_objects import qonto_bank_account
+from connectors.sandbox.oauth import TokenStatus
+from connectors.sandbox.oauth import TokenStore
+from connectors.sandbox.qonto_models import SEEDED_SUBJECT_TYPES
+from connectors.sandbox.qonto_models import TRANSACTION_STATUSES
+from connectors.sandbox.qonto_models import Attachment
+from connectors.sandbox.qonto_models import CachedAnswer
+from connectors.sandbox.qonto_models import SupplierInvoice
+from connectors.sandbox.qonto_models import Transaction
+from connectors.sandbox.qonto_models import cents
+from connectors.sandbox.qonto_models import iso
+from connectors.sandbox.qonto_models import parse_time
+from connectors.sandbox.qonto_models import seeded_counterparty
+from connectors.sandbox.qonto_models import wire_value
+from connectors.sandbox.server import Emulator
+from connectors.sandbox.server import Route
+from connectors.sandbox.server import RouteHandler
+from connectors.sandbox.server import control_json
+from connectors.sandbox.server import route
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
 
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 90 * 24 * 3600

@@ -36,14 +36,23 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from typing import Any
 
 from connectors.sandbox.invoice_reader import read_invoice
-from connectors.sandbox.qonto_models import Attachment, SupplierInvoice, Transaction, iso
+from connectors.sandbox.qonto_models import Attachment
+from connectors.sandbox.qonto_models import SupplierInvoice
+from connectors.sandbox.qonto_models import Transaction
+from connectors.sandbox.qonto_models import iso
 from connectors.sandbox.server import control_json
-from connectors.sandbox.wire import Request, Response, json_response
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import json_response
 
 if TYPE_CHECKING:
     from connectors.sandbox.qonto import QontoEmulator

@@ -5,27 +5,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
-from connectors.sandbox.qonto_invoices import ALLOWED_TYPES, MAX_REQUEST_BYTES, file_type
-from connectors.sandbox.qonto_models import (
-    IDEMPOTENCY_SECONDS,
-    TRANSACTION_STATUSES,
-    Attachment,
-    CachedAnswer,
-    Transaction,
-    iso,
-    parse_time,
-)
-from connectors.sandbox.wire import (
-    BadRequestError,
-    HttpError,
-    Request,
-    Response,
-    json_response,
-    text_response,
-)
+from connectors.sandbox.qonto_invoices import ALLOWED_TYPES
+from connectors.sandbox.qonto_invoices import MAX_REQUEST_BYTES
+from connectors.sandbox.qonto_invoices import file_type
+from connectors.sandbox.qonto_models import IDEMPOTENCY_SECONDS
+from connectors.sandbox.qonto_models import TRANSACTION_STATUSES
+from connectors.sandbox.qonto_models import Attachment
+from connectors.sandbox.qonto_models import CachedAnswer
+from connectors.sandbox.qonto_models import Transaction
+from connectors.sandbox.qonto_models import iso
+from connectors.sandbox.qonto_models import parse_time
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import text_response
 
 if TYPE_CHECKING:
     from connectors.sandbox.qonto import QontoEmulator

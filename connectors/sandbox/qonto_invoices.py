@@ -8,23 +8,20 @@ import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from connectors.sandbox import qonto_analysis
-from connectors.sandbox.qonto_models import (
-    IDEMPOTENCY_SECONDS,
-    Attachment,
-    SupplierInvoice,
-    parse_time,
-)
-from connectors.sandbox.wire import (
-    BadRequestError,
-    Part,
-    Request,
-    Response,
-    json_response,
-    media_type,
-)
+from connectors.sandbox.qonto_models import IDEMPOTENCY_SECONDS
+from connectors.sandbox.qonto_models import Attachment
+from connectors.sandbox.qonto_models import SupplierInvoice
+from connectors.sandbox.qonto_models import parse_time
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import Part
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import media_type
 
 if TYPE_CHECKING:
     from connectors.sandbox.qonto import QontoEmulator

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from typing import Any
 
 from connectors.sandbox.clock import iso_millis

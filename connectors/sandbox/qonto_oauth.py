@@ -7,19 +7,20 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from connectors.sandbox.constants import QONTO_SCOPES
-from connectors.sandbox.oauth import Grant, OAuthError, client_credentials
-from connectors.sandbox.wire import (
-    Request,
-    Response,
-    html_page,
-    html_response,
-    json_response,
-    redirect_response,
-    with_query,
-)
+from connectors.sandbox.oauth import Grant
+from connectors.sandbox.oauth import OAuthError
+from connectors.sandbox.oauth import client_credentials
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import redirect_response
+from connectors.sandbox.wire import with_query
 
 if TYPE_CHECKING:
     from connectors.sandbox.qonto import QontoEmulator

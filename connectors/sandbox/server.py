@@ -31,27 +31,35 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar, Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from typing import ClassVar
+from typing import Self
+from urllib.parse import parse_qs
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
-from connectors.sandbox.clock import Clock, iso_millis
-from connectors.sandbox.faults import FaultPlan, FaultSpecError, fault_kind
-from connectors.sandbox.wire import (
-    BadRequestError,
-    HttpError,
-    Request,
-    Response,
-    html_page,
-    html_response,
-    json_response,
-    redact_header,
-    summarize_body,
-    text_response,
-)
+from connectors.sandbox.clock import Clock
+from connectors.sandbox.clock import iso_millis
+from connectors.sandbox.faults import FaultPlan
+from connectors.sandbox.faults import FaultSpecError
+from connectors.sandbox.faults import fault_kind
+from connectors.sandbox.wire import BadRequestError
+from connectors.sandbox.wire import HttpError
+from connectors.sandbox.wire import Request
+from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import html_page
+from connectors.sandbox.wire import html_response
+from connectors.sandbox.wire import json_response
+from connectors.sandbox.wire import redact_header
+from connectors.sandbox.wire import summarize_body
+from connectors.sandbox.wire import text_response
 
 logger = logging.getLogger("connectors.sandbox")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from reconciliation.admin.base import ReadOnlyTenantAdmin, RelatedOnly
+from reconciliation.admin.base import ReadOnlyTenantAdmin
+from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.documents import EXPORT_TEMPLATE
-from reconciliation.admin.resources import PostAttemptResource, SyncRunResource
-from reconciliation.models import (
-    Decision,
-    PostAttempt,
-    SyncRun,
-)
+from reconciliation.admin.resources import PostAttemptResource
+from reconciliation.admin.resources import SyncRunResource
+from reconciliation.models import Decision
+from reconciliation.models import PostAttempt
+from reconciliation.models import SyncRun
 from reconciliation.reports.decision_log import DecisionLogResource
 
 

@@ -7,9 +7,13 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 
-from reconciliation.models import BankDetailChange, Invoice, Vendor, VendorBankAccount
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Invoice
+from reconciliation.models import Vendor
+from reconciliation.models import VendorBankAccount
 
 
 def _when(value: Any) -> str:

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404
+from django.http import HttpRequest
+from django.http import HttpResponseRedirect
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 
 from reconciliation.admin.resources import export_resource_classes
-from reconciliation.models import Role, TenantModel, Workspace
-from reconciliation.money import MONEY_DECIMAL_PLACES, currency_field_of, quantize_known
-from reconciliation.web.access import (
-    ALL_ROLES,
-    EDIT_ROLES,
-    has_role,
-    roles_by_workspace,
-    workspace_ids_with,
-)
+from reconciliation.models import Role
+from reconciliation.models import TenantModel
+from reconciliation.models import Workspace
+from reconciliation.money import MONEY_DECIMAL_PLACES
+from reconciliation.money import currency_field_of
+from reconciliation.money import quantize_known
+from reconciliation.web.access import ALL_ROLES
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import has_role
+from reconciliation.web.access import roles_by_workspace
+from reconciliation.web.access import workspace_ids_with
 
 if TYPE_CHECKING:
     from django.forms import ModelChoiceField

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -16,25 +21,26 @@ from django.utils.html import format_html
 
 from reconciliation import review
 from reconciliation.admin import qonto_panel
-from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.base import RelatedOnly
+from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
-from reconciliation.admin.volume import BigListMixin, date_filter
+from reconciliation.admin.volume import BigListMixin
+from reconciliation.admin.volume import date_filter
 from reconciliation.matching.waiting import waiting_for_debit
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
 from reconciliation.models.invoice import UNDECIDED_STATUSES
 from reconciliation.money import format_money
-from reconciliation.web.access import EDIT_ROLES, workspace_ids_with
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import workspace_ids_with
 
 #: The export page with its "Select all" box bound from a static file (CSP forbids inline JS).
 EXPORT_TEMPLATE = "admin/reconciliation/export.html"

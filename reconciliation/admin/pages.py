@@ -7,9 +7,13 @@ from functools import partial
 from typing import Any
 
 from django.contrib.admin import AdminSite
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern
+from django.urls import URLResolver
+from django.urls import path
 
-from reconciliation.admin import dashboard, review, status
+from reconciliation.admin import dashboard
+from reconciliation.admin import review
+from reconciliation.admin import status
 
 
 def page_urls(site: AdminSite) -> list[URLResolver | URLPattern]:

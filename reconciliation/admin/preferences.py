@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from reconciliation.models import Membership, Role
+from reconciliation.models import Membership
+from reconciliation.models import Role
 
 
 def digest_preferences_view(request: HttpRequest, context: dict[str, object]) -> HttpResponse:

@@ -15,11 +15,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
-from reconciliation.models import Invoice, InvoiceStatus, QontoOrigin
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import QontoOrigin
 
 DEFAULT_QONTO_APP_URL = "https://app.qonto.com"
 WHAT_QONTO_RECEIVES = (

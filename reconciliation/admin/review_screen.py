@@ -3,9 +3,12 @@ routing reasons, match candidates, double charges and the decision history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -13,15 +16,14 @@ from django.urls import reverse
 from reconciliation import review
 from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.extraction.types import PAYMENT_FIELDS
-from reconciliation.models import (
-    Decision,
-    Document,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchStatus,
-)
-from reconciliation.money import format_money, is_known_currency
+from reconciliation.models import Decision
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
+from reconciliation.money import format_money
+from reconciliation.money import is_known_currency
 from reconciliation.web import rendering
 
 if TYPE_CHECKING:

@@ -8,12 +8,18 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from reconciliation.invoices.simulator import PERIODS, Candidate, simulate
-from reconciliation.models import DocumentKind, RoutingRule, Vendor, Workspace
+from reconciliation.invoices.simulator import PERIODS
+from reconciliation.invoices.simulator import Candidate
+from reconciliation.invoices.simulator import simulate
+from reconciliation.models import DocumentKind
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
 
 
 def _percent(*, required: bool = True) -> forms.DecimalField:

@@ -7,13 +7,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import cast
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Count
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import Subquery
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,23 +30,24 @@ from django.views.decorators.http import require_POST
 
 from reconciliation import posting
 from reconciliation.connections.flows import consent_origins
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentStatus,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-    QontoOrigin,
-    SyncRun,
-    SyncStatus,
-    Workspace,
-)
-from reconciliation.posting import linking, revisions
-from reconciliation.web.access import EDIT_ROLES, MANAGE_ROLES, has_role
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import QontoOrigin
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
+from reconciliation.posting import linking
+from reconciliation.posting import revisions
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import MANAGE_ROLES
+from reconciliation.web.access import has_role
 
 #: How far back "recent errors" look.
 ERROR_WINDOW = timedelta(days=7)

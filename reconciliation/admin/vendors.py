@@ -6,28 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 
 from reconciliation.admin.bank_details import history_table
-from reconciliation.admin.base import LinesField, WorkspaceScopedAdmin
-from reconciliation.invoices.routing import record_rule_change, rule_snapshot
-from reconciliation.models import (
-    TRAINING_DOCUMENTS,
-    Role,
-    RoutingRule,
-    Vendor,
-    VendorStatus,
-)
-from reconciliation.text.domains import is_shared_domain, normalize_domain
-from reconciliation.text.identifiers import compact_vat_id, normalize_iban, normalize_vat_id
+from reconciliation.admin.base import LinesField
+from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.invoices.routing import record_rule_change
+from reconciliation.invoices.routing import rule_snapshot
+from reconciliation.models import TRAINING_DOCUMENTS
+from reconciliation.models import Role
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.text.domains import is_shared_domain
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import normalize_iban
+from reconciliation.text.identifiers import normalize_vat_id
 from reconciliation.vendors.keys import index_vendor
-from reconciliation.vendors.merging import MergeError, merge_vendors
+from reconciliation.vendors.merging import MergeError
+from reconciliation.vendors.merging import merge_vendors
 
 MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
 

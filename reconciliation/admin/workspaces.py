@@ -4,31 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern
+from django.urls import path
+from django.urls import reverse
 from django.utils.html import format_html
 
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
-from reconciliation.connections.flows import consent_origins, disconnect
+from reconciliation.connections.flows import consent_origins
+from reconciliation.connections.flows import disconnect
 from reconciliation.intake.folder_polls import request_sync
-from reconciliation.invoices.routing import record_threshold_change, threshold_values
-from reconciliation.models import (
-    Connection,
-    Membership,
-    Provider,
-    Workspace,
-)
-from reconciliation.web.access import MANAGE_ROLES, roles_by_workspace, workspace_ids_with
+from reconciliation.invoices.routing import record_threshold_change
+from reconciliation.invoices.routing import threshold_values
+from reconciliation.models import Connection
+from reconciliation.models import Membership
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
+from reconciliation.web.access import MANAGE_ROLES
+from reconciliation.web.access import roles_by_workspace
+from reconciliation.web.access import workspace_ids_with
 
 
 class MembershipInline(admin.TabularInline[Membership, Workspace]):

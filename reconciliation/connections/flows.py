@@ -17,19 +17,21 @@ from stdnum.fr import tva as fr_tva
 
 from connectors import oauth
 from connectors.apideck import ApideckClient
-from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
+from connectors.config import ApideckConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
 from connectors.dropbox import DropboxClient
 from connectors.errors import ConnectorError
 from connectors.qonto import QontoClient
-from reconciliation.connections.tokens import apideck_consumer_id, load_tokens, store_tokens
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Decision,
-    DecisionAction,
-    Provider,
-    Workspace,
-)
+from reconciliation.connections.tokens import apideck_consumer_id
+from reconciliation.connections.tokens import load_tokens
+from reconciliation.connections.tokens import store_tokens
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -7,18 +7,25 @@ decrypted only in memory, only here, and never leave as task arguments or log li
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from connectors import crypto, oauth
+from connectors import crypto
+from connectors import oauth
 from connectors.apideck import ApideckClient
-from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
+from connectors.config import ApideckConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
 from connectors.dropbox import DropboxClient
 from connectors.errors import AuthError
 from connectors.qonto import QontoClient
-from reconciliation.models import Connection, ConnectionStatus, Provider, Workspace
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
 from reconciliation.notifications import notify_connection_needs_reauth
 
 logger = logging.getLogger(__name__)

@@ -10,22 +10,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_POST
 
 from connectors import oauth
-from connectors.config import DropboxConfig, QontoConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
 from connectors.errors import ConnectorError
-from reconciliation.connections.flows import (
-    ConnectionNotReadyError,
-    complete_apideck,
-    complete_oauth,
-    start_apideck_session,
-)
-from reconciliation.models import Provider, Workspace
-from reconciliation.web.access import MANAGE_ROLES, has_role
+from reconciliation.connections.flows import ConnectionNotReadyError
+from reconciliation.connections.flows import complete_apideck
+from reconciliation.connections.flows import complete_oauth
+from reconciliation.connections.flows import start_apideck_session
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
+from reconciliation.web.access import MANAGE_ROLES
+from reconciliation.web.access import has_role
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,23 @@ the seller's block and never from another party's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import replace
 from weakref import WeakKeyDictionary
 
 from reconciliation.extraction.candidates import Guess
-from reconciliation.extraction.document import Document, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import FoundHost, FoundId, find_hosts, find_vat_ids
-from reconciliation.extraction.labels import LEGAL_FORM, SELLER_ROLE
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import compile_terms
+from reconciliation.extraction.document import fold
+from reconciliation.extraction.document import overlap
+from reconciliation.extraction.identifiers import FoundHost
+from reconciliation.extraction.identifiers import FoundId
+from reconciliation.extraction.identifiers import find_hosts
+from reconciliation.extraction.identifiers import find_vat_ids
+from reconciliation.extraction.labels import LEGAL_FORM
+from reconciliation.extraction.labels import SELLER_ROLE
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
 

@@ -3,9 +3,11 @@ confidence model weighs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from reconciliation.extraction.types import Evidence, FieldValue
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import FieldValue
 
 
 @dataclass

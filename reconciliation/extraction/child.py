@@ -31,15 +31,15 @@ import os
 import re
 import resource
 import sys
-from collections.abc import Callable, Iterator
-from typing import IO, Any
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import IO
+from typing import Any
 
-from reconciliation.extraction.errors import (
-    EncryptedPdfError,
-    ImageTooLargeError,
-    PageTooLargeError,
-    TooManyPagesError,
-)
+from reconciliation.extraction.errors import EncryptedPdfError
+from reconciliation.extraction.errors import ImageTooLargeError
+from reconciliation.extraction.errors import PageTooLargeError
+from reconciliation.extraction.errors import TooManyPagesError
 
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -164,7 +164,9 @@ def find_hazard(path: str) -> dict[str, Any] | None:
     refused rather than passed along.
     """
     from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+    from pypdf.generic import ArrayObject
+    from pypdf.generic import DictionaryObject
+    from pypdf.generic import IndirectObject
 
     try:
         reader = PdfReader(path, strict=False)

@@ -8,10 +8,13 @@ reads the same way. An attachment that is not CII is tried as UBL 2.1 (XRechnung
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -35,7 +38,8 @@ class CiiInvoice:
 def embedded_files(doc: PDFDocument, *, max_files: int = 20) -> list[tuple[str, bytes]]:
     """(name, bytes) of the files attached to the document catalog (EmbeddedFiles name tree
     and the PDF/A-3 /AF array), at most ``max_files`` and only small ones."""
-    from pdfminer.pdftypes import PDFStream, resolve1
+    from pdfminer.pdftypes import PDFStream
+    from pdfminer.pdftypes import resolve1
 
     found: dict[str, bytes] = {}
     seen: set[int] = set()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import re
 
-from reconciliation.extraction.document import Document, compile_terms, fold
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import compile_terms
+from reconciliation.extraction.document import fold
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import DocumentKind
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from reconciliation.extraction.amounts import DecimalMark, guess_decimal_mark
-from reconciliation.extraction.pdftext import Line, PageText
+from reconciliation.extraction.amounts import DecimalMark
+from reconciliation.extraction.amounts import guess_decimal_mark
+from reconciliation.extraction.pdftext import Line
+from reconciliation.extraction.pdftext import PageText
 from reconciliation.extraction.types import Evidence
 from reconciliation.text.folding import fold_keeping_offsets
 

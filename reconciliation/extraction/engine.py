@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from reconciliation.extraction.errors import (
-    EncryptedPdfError,
-    TooManyPagesError,
-    UnreadablePdfError,
-)
-from reconciliation.extraction.types import (
-    DocumentKind,
-    Evidence,
-    ExtractedField,
-    Extraction,
-    FieldValue,
-    OcrMode,
-    Word,
-)
+from reconciliation.extraction.errors import EncryptedPdfError
+from reconciliation.extraction.errors import TooManyPagesError
+from reconciliation.extraction.errors import UnreadablePdfError
+from reconciliation.extraction.types import DocumentKind
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import FieldValue
+from reconciliation.extraction.types import OcrMode
+from reconciliation.extraction.types import Word
 
 if TYPE_CHECKING:
     from reconciliation.extraction.blocks import Ourselves
@@ -142,7 +139,8 @@ def _check_file(path: str) -> None:
 
 def _open(path: str) -> Any:
     import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfdocument import PDFEncryptionError
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
 
     try:
         return pdfplumber.open(path)
@@ -185,7 +183,8 @@ def _read_pages(pdf: Any, max_pages: int) -> tuple[list[PageText], list[str]]:
     """Every page's text, and warnings about pages that could not be read."""
     from pdfminer.pdfpage import PDFPage
 
-    from reconciliation.extraction.pdftext import build_page, read_page_chars
+    from reconciliation.extraction.pdftext import build_page
+    from reconciliation.extraction.pdftext import read_page_chars
 
     pages: list[PageText] = []
     problems: list[str] = []
@@ -330,7 +329,8 @@ def _from_text(
     words: list[Word],
     warnings: list[str],
 ) -> Extraction:
-    from reconciliation.extraction.classify import classify, detect_language
+    from reconciliation.extraction.classify import classify
+    from reconciliation.extraction.classify import detect_language
 
     doc.language = detect_language(doc)
     doc.month_first = _month_first(doc)

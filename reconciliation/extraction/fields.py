@@ -7,20 +7,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from reconciliation.extraction.amounts import CURRENCY_CODES, currency_in
-from reconciliation.extraction.candidates import Guess, pick
-from reconciliation.extraction.dates import FoundDate, find_dates
-from reconciliation.extraction.document import Document, Hit, fold, overlap
-from reconciliation.extraction.labels import (
-    CURRENCY_LABEL,
-    DUE_DATE,
-    GENERIC_DATE,
-    INVOICE_NUMBER_STRONG,
-    INVOICE_NUMBER_TITLED,
-    INVOICE_NUMBER_WEAK,
-    ISSUE_DATE,
-    OTHER_DATE,
-)
+from reconciliation.extraction.amounts import CURRENCY_CODES
+from reconciliation.extraction.amounts import currency_in
+from reconciliation.extraction.candidates import Guess
+from reconciliation.extraction.candidates import pick
+from reconciliation.extraction.dates import FoundDate
+from reconciliation.extraction.dates import find_dates
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import Hit
+from reconciliation.extraction.document import fold
+from reconciliation.extraction.document import overlap
+from reconciliation.extraction.labels import CURRENCY_LABEL
+from reconciliation.extraction.labels import DUE_DATE
+from reconciliation.extraction.labels import GENERIC_DATE
+from reconciliation.extraction.labels import INVOICE_NUMBER_STRONG
+from reconciliation.extraction.labels import INVOICE_NUMBER_TITLED
+from reconciliation.extraction.labels import INVOICE_NUMBER_WEAK
+from reconciliation.extraction.labels import ISSUE_DATE
+from reconciliation.extraction.labels import OTHER_DATE
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
 

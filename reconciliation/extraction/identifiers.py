@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 
 from reconciliation.text.domains import bare_host
-from reconciliation.text.identifiers import check_iban, check_vat_id, compact_vat_id
+from reconciliation.text.identifiers import check_iban
+from reconciliation.text.identifiers import check_vat_id
+from reconciliation.text.identifiers import compact_vat_id
 
 VAT_COUNTRIES = [
     "AT",

@@ -32,16 +32,16 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
+from typing import Any
 
-from reconciliation.extraction.sandbox import (
-    SandboxUnavailableError,
-    innermost_pid,
-    is_gone,
-    open_sandbox,
-    wait_gone,
-)
-from reconciliation.extraction.types import Extraction, OcrMode
+from reconciliation.extraction.sandbox import SandboxUnavailableError
+from reconciliation.extraction.sandbox import innermost_pid
+from reconciliation.extraction.sandbox import is_gone
+from reconciliation.extraction.sandbox import open_sandbox
+from reconciliation.extraction.sandbox import wait_gone
+from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import OcrMode
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from reconciliation.extraction.document import compile_terms, fold
+from reconciliation.extraction.document import compile_terms
+from reconciliation.extraction.document import fold
 
 _S = r"\s*"  # optional space
 _NO = r"(?:n[or°º]\.?|nr\.?|nummer|number|num(?:ero)?\.?|#|no\s*\.|n\.|nbr)"

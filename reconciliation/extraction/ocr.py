@@ -38,15 +38,17 @@ import statistics
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
 
-from reconciliation.extraction.errors import (
-    ImageTooLargeError,
-    PageTooLargeError,
-    UnreadablePdfError,
-)
-from reconciliation.extraction.pdftext import Line, PageText, TextWord
+from reconciliation.extraction.errors import ImageTooLargeError
+from reconciliation.extraction.errors import PageTooLargeError
+from reconciliation.extraction.errors import UnreadablePdfError
+from reconciliation.extraction.pdftext import Line
+from reconciliation.extraction.pdftext import PageText
+from reconciliation.extraction.pdftext import TextWord
 
 if TYPE_CHECKING:
     from PIL import Image

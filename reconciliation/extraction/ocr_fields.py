@@ -17,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from reconciliation.extraction.ocr import OcrResult, to_page_space
+from reconciliation.extraction.ocr import OcrResult
+from reconciliation.extraction.ocr import to_page_space
 from reconciliation.extraction.pdftext import PageText
-from reconciliation.extraction.types import Evidence, Extraction
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import Extraction
 from reconciliation.text.identifiers import check_iban as _check_iban
 from reconciliation.text.identifiers import check_vat_id as _check_vat
 

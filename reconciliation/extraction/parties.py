@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import re
 
-from reconciliation.extraction.blocks import (
-    BUYER_HINT,
-    NOBODY,
-    BuyerZones,
-    Ourselves,
-    buyer_lines,
-    hosts_in,
-    in_buyer_context,
-    in_cells,
-    rival_vat_ids,
-    seller_lines,
-)
-from reconciliation.extraction.candidates import Guess, pick
-from reconciliation.extraction.document import Document, compile_terms, fold, overlap
-from reconciliation.extraction.identifiers import find_ibans, find_vat_ids
-from reconciliation.extraction.labels import (
-    IBAN_LABEL,
-    VAT_LABEL,
-)
+from reconciliation.extraction.blocks import BUYER_HINT
+from reconciliation.extraction.blocks import NOBODY
+from reconciliation.extraction.blocks import BuyerZones
+from reconciliation.extraction.blocks import Ourselves
+from reconciliation.extraction.blocks import buyer_lines
+from reconciliation.extraction.blocks import hosts_in
+from reconciliation.extraction.blocks import in_buyer_context
+from reconciliation.extraction.blocks import in_cells
+from reconciliation.extraction.blocks import rival_vat_ids
+from reconciliation.extraction.blocks import seller_lines
+from reconciliation.extraction.candidates import Guess
+from reconciliation.extraction.candidates import pick
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import compile_terms
+from reconciliation.extraction.document import fold
+from reconciliation.extraction.document import overlap
+from reconciliation.extraction.identifiers import find_ibans
+from reconciliation.extraction.identifiers import find_vat_ids
+from reconciliation.extraction.labels import IBAN_LABEL
+from reconciliation.extraction.labels import VAT_LABEL
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.supplier_name import extract_supplier_name
 from reconciliation.extraction.types import Evidence

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 from reconciliation.extraction.amounts import find_amounts
-from reconciliation.extraction.candidates import Guess, pick
+from reconciliation.extraction.candidates import Guess
+from reconciliation.extraction.candidates import pick
 from reconciliation.extraction.dates import find_dates
-from reconciliation.extraction.document import Document, compile_terms
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import compile_terms
 from reconciliation.extraction.fields import _value_windows
 from reconciliation.extraction.identifiers import find_ibans
 from reconciliation.extraction.labels import looks_like_label

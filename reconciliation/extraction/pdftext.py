@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
 
 from pdfminer.pdfdevice import PDFTextDevice
 from pdfminer.pdffont import PDFUnicodeNotDefined
@@ -21,7 +23,8 @@ from reconciliation.extraction.types import WordRow
 
 if TYPE_CHECKING:
     from pdfminer.pdffont import PDFFont
-    from pdfminer.pdfinterp import PDFGraphicState, PDFResourceManager
+    from pdfminer.pdfinterp import PDFGraphicState
+    from pdfminer.pdfinterp import PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.psparser import PSLiteral
 

@@ -32,7 +32,8 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 #: The directory holding the ``reconciliation`` package.

@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import re
 
-from reconciliation.extraction.blocks import (
-    BUYER_HINT,
-    NOBODY,
-    BuyerZones,
-    Ourselves,
-    hosts_in,
-    in_zone,
-    rival_vat_ids,
-    seller_lines,
-    stands_with,
-)
-from reconciliation.extraction.candidates import Guess, pick
-from reconciliation.extraction.document import Document, Hit, compile_terms, fold, overlap
-from reconciliation.extraction.labels import (
-    DOCUMENT_TITLES,
-    LEGAL_FORM,
-    SELLER_ROLE,
-    looks_like_label,
-)
+from reconciliation.extraction.blocks import BUYER_HINT
+from reconciliation.extraction.blocks import NOBODY
+from reconciliation.extraction.blocks import BuyerZones
+from reconciliation.extraction.blocks import Ourselves
+from reconciliation.extraction.blocks import hosts_in
+from reconciliation.extraction.blocks import in_zone
+from reconciliation.extraction.blocks import rival_vat_ids
+from reconciliation.extraction.blocks import seller_lines
+from reconciliation.extraction.blocks import stands_with
+from reconciliation.extraction.candidates import Guess
+from reconciliation.extraction.candidates import pick
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import Hit
+from reconciliation.extraction.document import compile_terms
+from reconciliation.extraction.document import fold
+from reconciliation.extraction.document import overlap
+from reconciliation.extraction.labels import DOCUMENT_TITLES
+from reconciliation.extraction.labels import LEGAL_FORM
+from reconciliation.extraction.labels import SELLER_ROLE
+from reconciliation.extraction.labels import looks_like_label
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
 from reconciliation.text.domains import SHARED_DOMAINS as FREE_MAIL

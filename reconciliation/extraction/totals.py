@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from itertools import product
 
-from reconciliation.extraction.amounts import Amount, find_amounts
-from reconciliation.extraction.document import Document, fold, overlap
+from reconciliation.extraction.amounts import Amount
+from reconciliation.extraction.amounts import find_amounts
+from reconciliation.extraction.document import Document
+from reconciliation.extraction.document import fold
+from reconciliation.extraction.document import overlap
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.types import Evidence
 

@@ -7,10 +7,13 @@ computed in an isolated child process and shipped back to the worker as text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any
+from typing import Literal
+from typing import Protocol
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
 #: "auto" OCRs the pages without a usable text layer, "force" every page (the text layer is

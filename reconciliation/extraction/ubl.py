@@ -20,18 +20,17 @@ document currency when several are given. Field mapping (EN 16931 business terms
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from reconciliation.extraction.cii import (
-    CiiInvoice,
-    _child,
-    _children,
-    _date,
-    _local,
-    _money,
-    _text,
-    _xml_root,
-)
+from reconciliation.extraction.cii import CiiInvoice
+from reconciliation.extraction.cii import _child
+from reconciliation.extraction.cii import _children
+from reconciliation.extraction.cii import _date
+from reconciliation.extraction.cii import _local
+from reconciliation.extraction.cii import _money
+from reconciliation.extraction.cii import _text
+from reconciliation.extraction.cii import _xml_root
 
 if TYPE_CHECKING:
     from lxml.etree import _Element

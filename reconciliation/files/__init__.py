@@ -11,6 +11,9 @@ another region; ``erasure`` deletes them in every region.
 
 from __future__ import annotations
 
-from reconciliation.files.storage import WorkspaceStorage, read, workspace_of, write
+from reconciliation.files.storage import WorkspaceStorage
+from reconciliation.files.storage import read
+from reconciliation.files.storage import workspace_of
+from reconciliation.files.storage import write
 
 __all__ = ["WorkspaceStorage", "read", "workspace_of", "write"]

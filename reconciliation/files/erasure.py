@@ -3,18 +3,22 @@ rows and key deleted, and a ``WorkspacePurge`` record of who did it, when and ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import models
+from django.db import transaction
 
-from reconciliation.files.moves import count_workspace_files, delete_workspace_files
+from reconciliation.files.moves import count_workspace_files
+from reconciliation.files.moves import delete_workspace_files
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from reconciliation.models import Workspace, WorkspacePurge
+    from reconciliation.models import Workspace
+    from reconciliation.models import WorkspacePurge
 
 
 @dataclass
@@ -51,7 +55,9 @@ def _tenant_models() -> list[type[models.Model]]:
 
 
 def plan_purge(workspace: Workspace) -> PurgePlan:
-    from reconciliation.models import Connection, ConnectionStatus, Membership
+    from reconciliation.models import Connection
+    from reconciliation.models import ConnectionStatus
+    from reconciliation.models import Membership
 
     plan = PurgePlan(workspace.pk, workspace.name, workspace.data_region)
     for model in _tenant_models():
@@ -71,7 +77,10 @@ def plan_purge(workspace: Workspace) -> PurgePlan:
 def purge_workspace(workspace: Workspace, *, actor: AbstractBaseUser | None) -> WorkspacePurge:
     """Erase the workspace for good; returns the audit record that remains."""
     from reconciliation.connections.flows import disconnect
-    from reconciliation.models import Connection, ConnectionStatus, Workspace, WorkspacePurge
+    from reconciliation.models import Connection
+    from reconciliation.models import ConnectionStatus
+    from reconciliation.models import Workspace
+    from reconciliation.models import WorkspacePurge
 
     plan = plan_purge(workspace)
     revoked = 0

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage
 
 #: Timeouts for every call to a bucket (seconds).
 S3_CONNECT_TIMEOUT = 5

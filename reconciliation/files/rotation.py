@@ -3,11 +3,15 @@ and seal the files kept in plain before encryption at rest (``MEDIA_ROOT/documen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from reconciliation.files import regions
-from reconciliation.files.moves import KINDS, workspace_files
-from reconciliation.files.storage import legacy_storage, read, write
+from reconciliation.files.moves import KINDS
+from reconciliation.files.moves import workspace_files
+from reconciliation.files.storage import legacy_storage
+from reconciliation.files.storage import read
+from reconciliation.files.storage import write
 
 
 @dataclass

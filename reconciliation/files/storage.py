@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from typing import IO, Any
+from typing import IO
+from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.base import ContentFile, File
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.base import ContentFile
+from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
 from connectors import crypto

@@ -3,11 +3,15 @@ one conditional UPDATE, and the SyncRun the sync writes its counts into."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from django.db.models import Q
 
-from reconciliation.models import Connection, ConnectionStatus, SyncKind, SyncRun
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
 
 #: A connection in error (e.g. its folder vanished) keeps being tried so it heals on its own.
 SYNCABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.ERROR)

@@ -12,43 +12,45 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
 
-from connectors.apideck import ApideckClient, InvalidCursorError
-from connectors.dropbox import CursorResetError, DropboxClient, ListFolderResult
+from connectors.apideck import ApideckClient
+from connectors.apideck import InvalidCursorError
+from connectors.dropbox import CursorResetError
+from connectors.dropbox import DropboxClient
+from connectors.dropbox import ListFolderResult
 from connectors.dropbox.schemas import FileMetadata
-from connectors.errors import (
-    AuthError,
-    ConnectorError,
-    NotFoundError,
-    PermanentError,
-    TransientError,
-)
-from reconciliation.connections.tokens import (
-    ConnectionUnavailableError,
-    apideck_client_for,
-    dropbox_client_for,
-    mark_needs_reauth,
-)
-from reconciliation.intake.claims import SYNCABLE, claim_sync
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentStatus,
-    Provider,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-)
+from connectors.errors import AuthError
+from connectors.errors import ConnectorError
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
+from reconciliation.connections.tokens import ConnectionUnavailableError
+from reconciliation.connections.tokens import apideck_client_for
+from reconciliation.connections.tokens import dropbox_client_for
+from reconciliation.connections.tokens import mark_needs_reauth
+from reconciliation.intake.claims import SYNCABLE
+from reconciliation.intake.claims import claim_sync
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Provider
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
 from reconciliation.models.document import document_upload_to
 from reconciliation.queue import enqueue
 

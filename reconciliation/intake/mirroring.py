@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from reconciliation.models import QontoSupplierInvoice, Transaction
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import Transaction
 
 _Row = TypeVar("_Row", Transaction, QontoSupplierInvoice)
 

@@ -20,7 +20,9 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from itertools import islice
 from typing import Any
 
@@ -28,9 +30,12 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.qonto import QontoClient, SupplierInvoice
+from connectors.qonto import QontoClient
+from connectors.qonto import SupplierInvoice
 from reconciliation.intake.mirroring import upsert_changed
-from reconciliation.models import Connection, Invoice, QontoSupplierInvoice
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import QontoSupplierInvoice
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.names import normalize_name

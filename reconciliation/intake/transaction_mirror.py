@@ -17,35 +17,40 @@ complete.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from itertools import islice
 from typing import Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from connectors.errors import AuthError, ConnectorError, PermanentError, TransientError
+from connectors.errors import AuthError
+from connectors.errors import ConnectorError
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
 from connectors.qonto import QontoClient
 from connectors.qonto.schemas import Transaction as QontoTransaction
-from reconciliation.connections.tokens import (
-    ConnectionUnavailableError,
-    mark_needs_reauth,
-    qonto_client_for,
-)
-from reconciliation.intake.claims import SYNCABLE, claim_sync
+from reconciliation.connections.tokens import ConnectionUnavailableError
+from reconciliation.connections.tokens import mark_needs_reauth
+from reconciliation.connections.tokens import qonto_client_for
+from reconciliation.intake.claims import SYNCABLE
+from reconciliation.intake.claims import claim_sync
 from reconciliation.intake.mirroring import upsert_changed
-from reconciliation.models import (
-    Connection,
-    Provider,
-    Side,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Transaction,
-    TransactionStatus,
-)
+from reconciliation.models import Connection
+from reconciliation.models import Provider
+from reconciliation.models import Side
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty as normalize_name

@@ -12,7 +12,8 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.models import BankDetailChange, Role
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Role
 
 logger = logging.getLogger(__name__)
 

@@ -13,23 +13,24 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from reconciliation import fx, learning
-from reconciliation.extraction.types import ExtractedField, Extraction
+from reconciliation import fx
+from reconciliation import learning
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
 from reconciliation.invoices.routing import route_invoice
 from reconciliation.invoices.scoring import score_invoice
-from reconciliation.models import (
-    Document,
-    DocumentKind,
-    Invoice,
-    Workspace,
-    idempotency_key_for,
-)
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import Invoice
+from reconciliation.models import Workspace
+from reconciliation.models import idempotency_key_for
 from reconciliation.posting import revisions
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors.enrichment import enrich_fields
 from reconciliation.vendors.identity import OwnNames
-from reconciliation.vendors.resolution import VendorResolution, resolve_vendor
+from reconciliation.vendors.resolution import VendorResolution
+from reconciliation.vendors.resolution import resolve_vendor
 
 logger = logging.getLogger(__name__)
 

@@ -11,22 +11,28 @@ log the change as a Decision and re-route the invoices nobody has decided yet
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from django.db import models, transaction
+from django.db import models
+from django.db import transaction
 
-from reconciliation.invoices.reasons import codes_of, invoice_sentences, sentence
-from reconciliation.invoices.scoring import CENT, Score, as_percent, weakest_required_field
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    RoutingRule,
-    Workspace,
-)
+from reconciliation.invoices.reasons import codes_of
+from reconciliation.invoices.reasons import invoice_sentences
+from reconciliation.invoices.reasons import sentence
+from reconciliation.invoices.scoring import CENT
+from reconciliation.invoices.scoring import Score
+from reconciliation.invoices.scoring import as_percent
+from reconciliation.invoices.scoring import weakest_required_field
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import RoutingRule
+from reconciliation.models import Workspace
 from reconciliation.vendors.bank_details import apply_bank_check
 
 if TYPE_CHECKING:

@@ -16,13 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
-from typing import Any, TypeVar
+from datetime import date
+from datetime import timedelta
+from decimal import ROUND_DOWN
+from decimal import Decimal
+from typing import Any
+from typing import TypeVar
 
 from django.utils import timezone
 
-from reconciliation.extraction.types import ExtractedField, Extraction
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
 from reconciliation.models import Invoice
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id

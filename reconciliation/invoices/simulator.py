@@ -17,24 +17,24 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from reconciliation.invoices.routing import decide_route
 from reconciliation.invoices.scoring import Score
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    Invoice,
-    InvoiceStatus,
-    RoutingRule,
-    Vendor,
-    Workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import RoutingRule
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
 
 #: The look-back choices offered on the workspace page.
 PERIODS = (30, 90, 365)

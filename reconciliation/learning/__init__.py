@@ -31,23 +31,22 @@ Who calls what
   "approve" Decision) and activates a new vendor.
 """
 
-from reconciliation.learning.layout import build_lines, read_value, values_equal, words_from_json
-from reconciliation.learning.review import (
-    CorrectionError,
-    ReviewResult,
-    parse_correction,
-    record_review,
-)
-from reconciliation.learning.rules import (
-    LEARNABLE_FIELDS,
-    CombinedFields,
-    LearnedField,
-    apply_learned_mapping,
-    combine_with_learned,
-    learn_from_correction,
-    learn_rule,
-    learned_confidence,
-)
+from reconciliation.learning.layout import build_lines
+from reconciliation.learning.layout import read_value
+from reconciliation.learning.layout import values_equal
+from reconciliation.learning.layout import words_from_json
+from reconciliation.learning.review import CorrectionError
+from reconciliation.learning.review import ReviewResult
+from reconciliation.learning.review import parse_correction
+from reconciliation.learning.review import record_review
+from reconciliation.learning.rules import LEARNABLE_FIELDS
+from reconciliation.learning.rules import CombinedFields
+from reconciliation.learning.rules import LearnedField
+from reconciliation.learning.rules import apply_learned_mapping
+from reconciliation.learning.rules import combine_with_learned
+from reconciliation.learning.rules import learn_from_correction
+from reconciliation.learning.rules import learn_rule
+from reconciliation.learning.rules import learned_confidence
 
 __all__ = [
     "LEARNABLE_FIELDS",

@@ -6,21 +6,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+from typing import Literal
 
-from reconciliation.extraction.amounts import currency_in, find_amounts
+from reconciliation.extraction.amounts import currency_in
+from reconciliation.extraction.amounts import find_amounts
 from reconciliation.extraction.dates import find_dates
-from reconciliation.extraction.types import AMOUNT_FIELDS, DATE_FIELDS, FieldValue, Word, WordRow
+from reconciliation.extraction.types import AMOUNT_FIELDS
+from reconciliation.extraction.types import DATE_FIELDS
+from reconciliation.extraction.types import FieldValue
+from reconciliation.extraction.types import Word
+from reconciliation.extraction.types import WordRow
 from reconciliation.money import is_known_currency
-from reconciliation.text.domains import normalize_domain, normalize_host
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.domains import normalize_host
 from reconciliation.text.folding import fold
-from reconciliation.text.identifiers import (
-    compact_identifier,
-    compact_vat_id,
-    normalize_iban,
-    normalize_vat_id,
-)
+from reconciliation.text.identifiers import compact_identifier
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import normalize_iban
+from reconciliation.text.identifiers import normalize_vat_id
 
 Relation = Literal["right", "below", "position", "constant"]
 

@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from typing import Any
 
-from django.db import models, transaction
+from django.db import models
+from django.db import transaction
 
-from reconciliation.extraction.types import (
-    AMOUNT_FIELDS,
-    DATE_FIELDS,
-    Evidence,
-    FieldValue,
-    Word,
-    value_to_json,
-)
-from reconciliation.learning.layout import values_equal, words_from_json
-from reconciliation.learning.rules import LEARNABLE_FIELDS, learn_from_correction, record_stats
-from reconciliation.models import Decision, DecisionAction, Invoice, Vendor, VendorStatus
+from reconciliation.extraction.types import AMOUNT_FIELDS
+from reconciliation.extraction.types import DATE_FIELDS
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import FieldValue
+from reconciliation.extraction.types import Word
+from reconciliation.extraction.types import value_to_json
+from reconciliation.learning.layout import values_equal
+from reconciliation.learning.layout import words_from_json
+from reconciliation.learning.rules import LEARNABLE_FIELDS
+from reconciliation.learning.rules import learn_from_correction
+from reconciliation.learning.rules import record_stats
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
 from reconciliation.models.vendor import VendorReview
 from reconciliation.money import is_known_currency
-from reconciliation.text.domains import is_shared_domain, normalize_domain, normalize_host
-from reconciliation.text.identifiers import (
-    compact_identifier,
-    compact_vat_id,
-    normalize_iban,
-    normalize_vat_id,
-)
+from reconciliation.text.domains import is_shared_domain
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.domains import normalize_host
+from reconciliation.text.identifiers import compact_identifier
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import normalize_iban
+from reconciliation.text.identifiers import normalize_vat_id
 from reconciliation.text.names import normalize_name
 from reconciliation.text.references import normalize_reference
 from reconciliation.vendors.enrichment import INVOICE_COLUMNS

@@ -12,35 +12,31 @@ from django.db import transaction
 from django.utils import timezone
 
 from reconciliation.extraction.amounts import currency_in
-from reconciliation.extraction.types import (
-    AMOUNT_FIELDS,
-    INVOICE_FIELDS,
-    Evidence,
-    ExtractedField,
-    FieldValue,
-    Word,
-    value_to_json,
-)
-from reconciliation.learning.layout import (
-    MAX_LABEL_WORDS,
-    MAX_VALUE_WORDS,
-    Line,
-    Reading,
-    Span,
-    bbox_of,
-    build_lines,
-    find_label,
-    find_value_spans,
-    is_decoration,
-    is_label_word,
-    label_text,
-    page_size,
-    pick_span,
-    read_value,
-    shape_of,
-    text_of,
-    values_equal,
-)
+from reconciliation.extraction.types import AMOUNT_FIELDS
+from reconciliation.extraction.types import INVOICE_FIELDS
+from reconciliation.extraction.types import Evidence
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import FieldValue
+from reconciliation.extraction.types import Word
+from reconciliation.extraction.types import value_to_json
+from reconciliation.learning.layout import MAX_LABEL_WORDS
+from reconciliation.learning.layout import MAX_VALUE_WORDS
+from reconciliation.learning.layout import Line
+from reconciliation.learning.layout import Reading
+from reconciliation.learning.layout import Span
+from reconciliation.learning.layout import bbox_of
+from reconciliation.learning.layout import build_lines
+from reconciliation.learning.layout import find_label
+from reconciliation.learning.layout import find_value_spans
+from reconciliation.learning.layout import is_decoration
+from reconciliation.learning.layout import is_label_word
+from reconciliation.learning.layout import label_text
+from reconciliation.learning.layout import page_size
+from reconciliation.learning.layout import pick_span
+from reconciliation.learning.layout import read_value
+from reconciliation.learning.layout import shape_of
+from reconciliation.learning.layout import text_of
+from reconciliation.learning.layout import values_equal
 from reconciliation.models import Vendor
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import tablib
@@ -24,28 +28,25 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.sandbox.demo_data import (
-    DemoScenario,
-    HistoryInvoice,
-    build_demo_history,
-    build_demo_scenario,
-)
+from connectors.sandbox.demo_data import DemoScenario
+from connectors.sandbox.demo_data import HistoryInvoice
+from connectors.sandbox.demo_data import build_demo_history
+from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation.admin.resources import ReceivableImportResource
 from reconciliation.connections.flows import vat_id_from_registration
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Receivable,
-    Vendor,
-    Workspace,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Receivable
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
 from reconciliation.models.document import document_upload_to
 from reconciliation.parsing import parse_document
-from reconciliation.review import corrections_from, save_review
+from reconciliation.review import corrections_from
+from reconciliation.review import save_review
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

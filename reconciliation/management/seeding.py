@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -21,32 +26,34 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection
+from django.db import models
+from django.db import transaction
 from django.db.models import Max
 
 from connectors.sandbox.documents import generate_vendor_stream
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Provider,
-    Side,
-    Transaction,
-    TransactionStatus,
-    Vendor,
-    VendorStatus,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
 from reconciliation.models.invoice import idempotency_key_for
-from reconciliation.text.names import normalize_counterparty, normalize_name
-from reconciliation.text.references import normalize_reference, remittance_reference
+from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.names import normalize_name
+from reconciliation.text.references import normalize_reference
+from reconciliation.text.references import remittance_reference
 
 BATCH = 20_000
 #: Three years of paperwork ending today: the admin's date filters see every period.

@@ -13,25 +13,25 @@ Scoring rules live in `scoring`, reference normalisation in `reconciliation.text
 exchange rates in `reconciliation.fx` (the one rule posting uses too).
 """
 
-from reconciliation.matching.attach import AttachReport, attach_confirmed, attach_idempotency_key
-from reconciliation.matching.batch import MatchReport, match_window, policy_for
-from reconciliation.matching.flags import (
-    dismiss_double_payment,
-    keep_refused,
-    reopen_paid_refused,
-    request_refund,
-)
-from reconciliation.matching.review import (
-    MatchConflictError,
-    PickResult,
-    RejectResult,
-    dismiss_double_charge,
-    pick_candidate,
-    refuse_double_charge,
-    reject_all,
-    reject_credit_candidates,
-    reject_invoice_candidates,
-)
+from reconciliation.matching.attach import AttachReport
+from reconciliation.matching.attach import attach_confirmed
+from reconciliation.matching.attach import attach_idempotency_key
+from reconciliation.matching.batch import MatchReport
+from reconciliation.matching.batch import match_window
+from reconciliation.matching.batch import policy_for
+from reconciliation.matching.flags import dismiss_double_payment
+from reconciliation.matching.flags import keep_refused
+from reconciliation.matching.flags import reopen_paid_refused
+from reconciliation.matching.flags import request_refund
+from reconciliation.matching.review import MatchConflictError
+from reconciliation.matching.review import PickResult
+from reconciliation.matching.review import RejectResult
+from reconciliation.matching.review import dismiss_double_charge
+from reconciliation.matching.review import pick_candidate
+from reconciliation.matching.review import refuse_double_charge
+from reconciliation.matching.review import reject_all
+from reconciliation.matching.review import reject_credit_candidates
+from reconciliation.matching.review import reject_invoice_candidates
 
 __all__ = [
     "AttachReport",

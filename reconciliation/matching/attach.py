@@ -16,31 +16,27 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from connectors.errors import (
-    AuthError,
-    ConnectorError,
-    PermanentError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.qonto import QontoClient, attachment_idempotency_key
-from reconciliation.connections.tokens import (
-    ConnectionUnavailableError,
-    mark_needs_reauth,
-    qonto_client_for,
-)
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Match,
-    MatchStatus,
-)
+from connectors.errors import AuthError
+from connectors.errors import ConnectorError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.qonto import QontoClient
+from connectors.qonto import attachment_idempotency_key
+from reconciliation.connections.tokens import ConnectionUnavailableError
+from reconciliation.connections.tokens import mark_needs_reauth
+from reconciliation.connections.tokens import qonto_client_for
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
 
 logger = logging.getLogger("reconciliation.matching")
 

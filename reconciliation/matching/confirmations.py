@@ -10,45 +10,39 @@ review for both.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from reconciliation.fx import RateBook, convert_at
+from reconciliation.fx import RateBook
+from reconciliation.fx import convert_at
 from reconciliation.matching.invoices import InvoiceDirectory
-from reconciliation.matching.persist import (
-    MatchWriter,
-    chunks,
-    load_proposals,
-    transaction_of,
-    transaction_side,
-)
-from reconciliation.matching.scoring import (
-    HUNDRED,
-    BankLine,
-    MatchPolicy,
-    PaymentOrder,
-    Ranking,
-    ScoredCandidate,
-    rank,
-    resolve_conflicts,
-    score_debit,
-)
-from reconciliation.matching.sources import (
-    Context,
-    DebitsByAmount,
-    VendorDirectory,
-    lines_in_amount_range,
-    payment_order_from,
-    window_around,
-)
-from reconciliation.models import (
-    PAYMENT_KINDS,
-    Document,
-    DocumentStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Side,
-)
+from reconciliation.matching.persist import MatchWriter
+from reconciliation.matching.persist import chunks
+from reconciliation.matching.persist import load_proposals
+from reconciliation.matching.persist import transaction_of
+from reconciliation.matching.persist import transaction_side
+from reconciliation.matching.scoring import HUNDRED
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import MatchPolicy
+from reconciliation.matching.scoring import PaymentOrder
+from reconciliation.matching.scoring import Ranking
+from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import rank
+from reconciliation.matching.scoring import resolve_conflicts
+from reconciliation.matching.scoring import score_debit
+from reconciliation.matching.sources import Context
+from reconciliation.matching.sources import DebitsByAmount
+from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import lines_in_amount_range
+from reconciliation.matching.sources import payment_order_from
+from reconciliation.matching.sources import window_around
+from reconciliation.models import PAYMENT_KINDS
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Side
 from reconciliation.vendors.identity import OwnNames
 
 logger = logging.getLogger("reconciliation.matching")

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -24,36 +28,33 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 
 from reconciliation.fx import RateBook
-from reconciliation.matching.persist import MatchWriter, chunks, load_proposals
-from reconciliation.matching.scoring import (
-    BankLine,
-    MatchPolicy,
-    Ranking,
-    ReceivableTarget,
-    ScoredCandidate,
-    rank,
-    score_credit,
-)
-from reconciliation.matching.sources import (
-    LINE_FIELDS,
-    Context,
-    bank_line,
-)
-from reconciliation.models import (
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Receivable,
-    ReceivableStatus,
-    Side,
-    Transaction,
-    TransactionStatus,
-)
+from reconciliation.matching.persist import MatchWriter
+from reconciliation.matching.persist import chunks
+from reconciliation.matching.persist import load_proposals
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import MatchPolicy
+from reconciliation.matching.scoring import Ranking
+from reconciliation.matching.scoring import ReceivableTarget
+from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import rank
+from reconciliation.matching.scoring import score_credit
+from reconciliation.matching.sources import LINE_FIELDS
+from reconciliation.matching.sources import Context
+from reconciliation.matching.sources import bank_line
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Receivable
+from reconciliation.models import ReceivableStatus
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
-from reconciliation.text.references import Hit, ReferenceIndex
+from reconciliation.text.references import Hit
+from reconciliation.text.references import ReferenceIndex
 
 logger = logging.getLogger("reconciliation.matching")
 

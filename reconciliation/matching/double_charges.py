@@ -10,27 +10,24 @@ and a reviewer refuses it in one click or overrides with "not a duplicate".
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
-from reconciliation.matching.invoices import (
-    OPEN_INVOICE_STATUSES,
-    InvoiceDirectory,
-    InvoiceFacts,
-    party_keys,
-)
+from reconciliation.matching.invoices import OPEN_INVOICE_STATUSES
+from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.invoices import InvoiceFacts
+from reconciliation.matching.invoices import party_keys
 from reconciliation.matching.scoring import PaymentOrder
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Invoice,
-    Match,
-    MatchKind,
-    MatchStatus,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 from reconciliation.money import format_money
 
 logger = logging.getLogger("reconciliation.matching")

@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction as db_transaction
 
-from reconciliation.matching.review import hold_workspace, match_summary
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-)
+from reconciliation.matching.review import hold_workspace
+from reconciliation.matching.review import match_summary
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -18,42 +18,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from reconciliation.matching.invoices import InvoiceDirectory, InvoiceFacts
-from reconciliation.matching.persist import (
-    MatchWriter,
-    chunks,
-    load_proposals,
-    transaction_of,
-    transaction_side,
-)
-from reconciliation.matching.scoring import (
-    HUNDRED,
-    INVOICE_EARLY_DAYS,
-    INVOICE_PAYMENT_DAYS,
-    BankLine,
-    InvoiceClaim,
-    Ranking,
-    ScoredCandidate,
-    rank,
-    resolve_conflicts,
-    score_invoice_debit,
-)
-from reconciliation.matching.sources import (
-    Context,
-    DebitsByAmount,
-    VendorDirectory,
-    lines_in_amount_range,
-)
-from reconciliation.models import (
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Side,
-    Transaction,
-)
+from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.invoices import InvoiceFacts
+from reconciliation.matching.persist import MatchWriter
+from reconciliation.matching.persist import chunks
+from reconciliation.matching.persist import load_proposals
+from reconciliation.matching.persist import transaction_of
+from reconciliation.matching.persist import transaction_side
+from reconciliation.matching.scoring import HUNDRED
+from reconciliation.matching.scoring import INVOICE_EARLY_DAYS
+from reconciliation.matching.scoring import INVOICE_PAYMENT_DAYS
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import Ranking
+from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import rank
+from reconciliation.matching.scoring import resolve_conflicts
+from reconciliation.matching.scoring import score_invoice_debit
+from reconciliation.matching.sources import Context
+from reconciliation.matching.sources import DebitsByAmount
+from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import lines_in_amount_range
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Side
+from reconciliation.models import Transaction
 
 logger = logging.getLogger("reconciliation.matching")
 

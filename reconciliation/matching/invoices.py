@@ -6,15 +6,22 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from reconciliation.matching.scoring import PaymentOrder
-from reconciliation.models import Invoice, InvoiceStatus, Match, MatchKind, MatchStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
-from reconciliation.text.references import ReferenceIndex, normalize_reference
+from reconciliation.text.references import ReferenceIndex
+from reconciliation.text.references import normalize_reference
 
 logger = logging.getLogger("reconciliation.matching")
 

@@ -9,16 +9,22 @@ unchanged proposal is not rewritten (a second window over the same data writes n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from reconciliation.matching.scoring import Ranking, ScoredCandidate, worth_review
-from reconciliation.models import Match, MatchStatus
+from reconciliation.matching.scoring import Ranking
+from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import worth_review
+from reconciliation.models import Match
+from reconciliation.models import MatchStatus
 
 logger = logging.getLogger("reconciliation.matching")
 

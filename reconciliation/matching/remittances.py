@@ -12,29 +12,30 @@ its date window has passed (a credit may still be on its way until then).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
 from reconciliation.matching.scoring import PaymentOrder
-from reconciliation.matching.sources import VendorDirectory, payment_order_from, window_around
-from reconciliation.models import (
-    PAYMENT_KINDS,
-    Decision,
-    DecisionAction,
-    Document,
-    DocumentStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Receivable,
-    Side,
-    Transaction,
-    TransactionStatus,
-    Workspace,
-)
+from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import payment_order_from
+from reconciliation.matching.sources import window_around
+from reconciliation.models import PAYMENT_KINDS
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Receivable
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Workspace
 from reconciliation.money import format_money
 from reconciliation.text.references import ReferenceIndex
 from reconciliation.vendors.identity import OwnNames

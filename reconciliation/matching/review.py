@@ -5,30 +5,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from reconciliation.matching.batch import MATCH_LEASE
-from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
-from reconciliation.matching.sources import VendorDirectory, payment_order_from
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    Document,
-    IllegalTransitionError,
-    Invoice,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Receivable,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Transaction,
-    Workspace,
-)
+from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.invoices import settled_invoices
+from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import payment_order_from
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Document
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Receivable
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 from reconciliation.fx import RateBook
-from reconciliation.matching.scoring import BankLine, MatchPolicy, PaymentOrder
-from reconciliation.models import Match, Side, Transaction, TransactionStatus, Vendor
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import MatchPolicy
+from reconciliation.matching.scoring import PaymentOrder
+from reconciliation.models import Match
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Vendor
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty

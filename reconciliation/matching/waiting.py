@@ -11,27 +11,28 @@ later takes it out of the queue).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import QuerySet
 
-from reconciliation.matching.remittances import (
-    RemittanceOutcome,
-    is_money_to_us,
-    match_remittances,
-    send_to_review,
-)
-from reconciliation.matching.sources import VendorDirectory, payment_order_from
-from reconciliation.models import (
-    PAYMENT_KINDS,
-    Document,
-    DocumentStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Workspace,
-)
+from reconciliation.matching.remittances import RemittanceOutcome
+from reconciliation.matching.remittances import is_money_to_us
+from reconciliation.matching.remittances import match_remittances
+from reconciliation.matching.remittances import send_to_review
+from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import payment_order_from
+from reconciliation.models import PAYMENT_KINDS
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Workspace
 from reconciliation.vendors.identity import OwnNames
 
 logger = logging.getLogger("reconciliation.matching")

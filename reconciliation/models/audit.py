@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import NoReturn
+from typing import Self
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from reconciliation.models.base import TenantModel, TenantQuerySet
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
     from reconciliation.models.banking import Match
     from reconciliation.models.document import Document

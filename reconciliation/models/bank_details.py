@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
+from typing import Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+from reconciliation.models.base import IllegalTransitionError
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

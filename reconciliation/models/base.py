@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Self
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from reconciliation.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, validate_currency
+from reconciliation.money import MONEY_DECIMAL_PLACES
+from reconciliation.money import MONEY_MAX_DIGITS
+from reconciliation.money import validate_currency
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
     from reconciliation.models.workspace import Workspace
 

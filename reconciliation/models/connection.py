@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+from reconciliation.models.base import IllegalTransitionError
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
 
 
 class Provider(models.TextChoices):

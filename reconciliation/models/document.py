@@ -4,7 +4,9 @@ from typing import Self
 
 from django.db import models
 
-from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+from reconciliation.models.base import IllegalTransitionError
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
 
 
 class DocumentKind(models.TextChoices):

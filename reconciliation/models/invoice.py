@@ -2,21 +2,22 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from reconciliation.models.base import (
-    IllegalTransitionError,
-    TenantModel,
-    TenantQuerySet,
-    confidence_field,
-    currency_field,
-    money_field,
-)
-from reconciliation.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from reconciliation.models.base import IllegalTransitionError
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import confidence_field
+from reconciliation.models.base import currency_field
+from reconciliation.models.base import money_field
+from reconciliation.money import RATE_DECIMAL_PLACES
+from reconciliation.money import RATE_MAX_DIGITS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -8,7 +8,10 @@ from typing import Self
 
 from django.db import models
 
-from reconciliation.models.base import TenantModel, TenantQuerySet, currency_field, money_field
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import currency_field
+from reconciliation.models.base import money_field
 
 
 class QontoSupplierInvoiceQuerySet(TenantQuerySet["QontoSupplierInvoice"]):

@@ -4,14 +4,13 @@ from typing import Self
 
 from django.db import models
 
-from reconciliation.models.base import (
-    TenantModel,
-    TenantQuerySet,
-    currency_field,
-    money_field,
-)
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import currency_field
+from reconciliation.models.base import money_field
 from reconciliation.models.document import DocumentKind
-from reconciliation.models.workspace import review_below_auto_post, threshold_field
+from reconciliation.models.workspace import review_below_auto_post
+from reconciliation.models.workspace import threshold_field
 
 
 class RoutingRuleQuerySet(TenantQuerySet["RoutingRule"]):

@@ -5,7 +5,9 @@ from typing import Self
 from django.conf import settings
 from django.db import models
 
-from reconciliation.models.base import IllegalTransitionError, TenantModel, TenantQuerySet
+from reconciliation.models.base import IllegalTransitionError
+from reconciliation.models.base import TenantModel
+from reconciliation.models.base import TenantQuerySet
 
 #: A vendor's mapping is "in training" until this many of its documents were reviewed.
 TRAINING_DOCUMENTS = 10

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
+from contextvars import Token
 
 FIELDS = ("request_id", "workspace_id", "task_id", "document_id", "connection_id")
 

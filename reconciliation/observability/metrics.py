@@ -13,15 +13,14 @@ import os
 from collections.abc import Iterator
 
 from django.db.models import Count
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter
+from prometheus_client import Histogram
+from prometheus_client import generate_latest
+from prometheus_client import multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from connectors import http
@@ -74,7 +73,10 @@ class QueueDepthCollector(Collector):
     """Work waiting, read at scrape time: the broker's queue and the pipeline's backlogs."""
 
     def collect(self) -> Iterator[Metric]:
-        from reconciliation.models import Document, DocumentStatus, Invoice, InvoiceStatus
+        from reconciliation.models import Document
+        from reconciliation.models import DocumentStatus
+        from reconciliation.models import Invoice
+        from reconciliation.models import InvoiceStatus
 
         depth = GaugeMetricFamily("well_queue_depth", "Work waiting, by queue.", labels=["queue"])
         depth.add_metric(["broker"], _broker_depth())

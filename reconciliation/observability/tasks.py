@@ -11,12 +11,15 @@ import functools
 import inspect
 import time
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
 from django.dispatch import receiver
 from django_q.signals import pre_execute
 
-from reconciliation.observability import context, metrics
+from reconciliation.observability import context
+from reconciliation.observability import metrics
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,7 +58,8 @@ def observed(func: Callable[P, R]) -> Callable[P, R]:
 
 def workspace_of(ids: dict[str, Any]) -> int | None:
     """The workspace a document or a connection belongs to (one primary-key read)."""
-    from reconciliation.models import Connection, Document
+    from reconciliation.models import Connection
+    from reconciliation.models import Document
 
     if ids.get("document_id") is not None:
         return (

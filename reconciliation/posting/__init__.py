@@ -54,40 +54,38 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connectors.errors import AuthError, ConnectorError
-from reconciliation.connections.tokens import ConnectionUnavailableError, mark_needs_reauth
+from connectors.errors import AuthError
+from connectors.errors import ConnectorError
+from reconciliation.connections.tokens import ConnectionUnavailableError
+from reconciliation.connections.tokens import mark_needs_reauth
 from reconciliation.intake.supplier_invoices import refresh_supplier_invoices
-from reconciliation.models import (
-    FILE_PROVIDERS,
-    Connection,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    SyncKind,
-    SyncRun,
-    Workspace,
-)
+from reconciliation.models import FILE_PROVIDERS
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import Workspace
 from reconciliation.posting.batches import upload_file_name
-from reconciliation.posting.leases import release, release_held_quietly
+from reconciliation.posting.leases import release
+from reconciliation.posting.leases import release_held_quietly
 from reconciliation.posting.lookup import LOOKUP_ENDPOINT
-from reconciliation.posting.readback import ReadbackReport, read_back
-from reconciliation.posting.rounds import (
-    CLAIM_SIZE,
-    MAX_CHUNKS_PER_WINDOW,
-    bounded,
-    client_for,
-    drain,
-)
+from reconciliation.posting.readback import ReadbackReport
+from reconciliation.posting.readback import read_back
+from reconciliation.posting.rounds import CLAIM_SIZE
+from reconciliation.posting.rounds import MAX_CHUNKS_PER_WINDOW
+from reconciliation.posting.rounds import bounded
+from reconciliation.posting.rounds import client_for
+from reconciliation.posting.rounds import drain
 from reconciliation.posting.sending import BULK_ENDPOINT
 from reconciliation.posting.settling import NEXT_WINDOW_DELAY
-from reconciliation.posting.state import (
-    DEFAULT_RETRY_BUDGET_SECONDS,
-    RetryBudget,
-    Tally,
-    Window,
-    WindowCounts,
-)
+from reconciliation.posting.state import DEFAULT_RETRY_BUDGET_SECONDS
+from reconciliation.posting.state import RetryBudget
+from reconciliation.posting.state import Tally
+from reconciliation.posting.state import Window
+from reconciliation.posting.state import WindowCounts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

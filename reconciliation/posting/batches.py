@@ -8,15 +8,21 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from connectors.qonto import BulkItem, BulkLimitError, plan_batches
-from connectors.qonto.bulk import check_item, encode_bulk_body
+from connectors.qonto import BulkItem
+from connectors.qonto import BulkLimitError
+from connectors.qonto import plan_batches
+from connectors.qonto.bulk import check_item
+from connectors.qonto.bulk import encode_bulk_body
 from reconciliation import fx
-from reconciliation.models import Document, Invoice
+from reconciliation.models import Document
+from reconciliation.models import Invoice
 from reconciliation.posting.gate import gate_chunk
 from reconciliation.posting.linking import probe_chunk
 from reconciliation.posting.lookup import unknown_since
 from reconciliation.posting.settling import refuse_locally
-from reconciliation.posting.state import Entry, Refusal, Window
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import Refusal
+from reconciliation.posting.state import Window
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -8,13 +8,16 @@ the cent, currencies upper case, supplier names case-, accent- and legal-form-fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
-from reconciliation.models import Invoice, QontoSupplierInvoice
+from reconciliation.models import Invoice
+from reconciliation.models import QontoSupplierInvoice
 from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.names import normalize_name
 from reconciliation.text.references import normalize_reference

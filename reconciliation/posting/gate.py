@@ -32,40 +32,41 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
 
-from reconciliation.invoices.reasons import Reason, code_of, sentence
-from reconciliation.models import (
-    BankDetailChange,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Side,
-    Transaction,
-    TransactionStatus,
-    Workspace,
-)
+from reconciliation.invoices.reasons import Reason
+from reconciliation.invoices.reasons import code_of
+from reconciliation.invoices.reasons import sentence
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Side
+from reconciliation.models import Transaction
+from reconciliation.models import TransactionStatus
+from reconciliation.models import Workspace
 from reconciliation.money import format_money
 from reconciliation.posting.leases import locked_if_held
 from reconciliation.posting.lookup import sent_before
 from reconciliation.posting.state import Window
-from reconciliation.text.identifiers import compact_vat_id, iban_key
-from reconciliation.text.names import (
-    counterparty_similarity,
-    name_similarity,
-    normalize_counterparty,
-    normalize_name,
-)
-from reconciliation.vendors.bank_details import known_accounts, open_change
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import iban_key
+from reconciliation.text.names import counterparty_similarity
+from reconciliation.text.names import name_similarity
+from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.names import normalize_name
+from reconciliation.vendors.bank_details import known_accounts
+from reconciliation.vendors.bank_details import open_change
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

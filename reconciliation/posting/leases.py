@@ -12,8 +12,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reconciliation.models import Invoice, InvoiceStatus, PostAttempt, PostOutcome
-from reconciliation.posting.state import Entry, Window
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import Window
 
 logger = logging.getLogger("reconciliation.posting")
 

@@ -12,28 +12,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from reconciliation.invoices.reasons import sentence
-from reconciliation.models import (
-    Decision,
-    DecisionAction,
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-    QontoSupplierInvoice,
-)
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import QontoSupplierInvoice
 from reconciliation.posting.leases import locked_if_held
 from reconciliation.posting.lookup import sent_before
-from reconciliation.posting.probe import (
-    ProbeResult,
-    candidates_for,
-    candidates_json,
-    needs_probe,
-    probe,
-)
+from reconciliation.posting.probe import ProbeResult
+from reconciliation.posting.probe import candidates_for
+from reconciliation.posting.probe import candidates_json
+from reconciliation.posting.probe import needs_probe
+from reconciliation.posting.probe import probe
 from reconciliation.posting.settling import NEXT_WINDOW_DELAY
 from reconciliation.posting.state import Window
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 class LinkError(Exception):

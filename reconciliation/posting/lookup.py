@@ -21,19 +21,27 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from connectors.errors import AuthError, PermanentError, ProtocolError, TransientError
-from connectors.qonto import SupplierInvoice, UnreadableItem
-from connectors.qonto.client import LOOKUP_CLOCK_SLACK, SupplierInvoiceFilters
+from connectors.errors import AuthError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.qonto import SupplierInvoice
+from connectors.qonto import UnreadableItem
+from connectors.qonto.client import LOOKUP_CLOCK_SLACK
+from connectors.qonto.client import SupplierInvoiceFilters
 from reconciliation.connections.tokens import ConnectionUnavailableError
-from reconciliation.models import AppendOnlyError, PostAttempt, PostOutcome
-from reconciliation.posting.settling import guard_qonto_ids, new_attempt, posted_settlement, settle
-from reconciliation.posting.state import (
-    NOT_PROCESSED_CODES,
-    AuthStopError,
-    Entry,
-    Settlement,
-    Window,
-)
+from reconciliation.models import AppendOnlyError
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.posting.settling import guard_qonto_ids
+from reconciliation.posting.settling import new_attempt
+from reconciliation.posting.settling import posted_settlement
+from reconciliation.posting.settling import settle
+from reconciliation.posting.state import NOT_PROCESSED_CODES
+from reconciliation.posting.state import AuthStopError
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import Settlement
+from reconciliation.posting.state import Window
 
 logger = logging.getLogger("reconciliation.posting")
 

@@ -20,17 +20,24 @@ Well invoice)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 from django.db.models import Q
 
-from reconciliation.models import Invoice, QontoSupplierInvoice, Workspace
+from reconciliation.models import Invoice
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import Workspace
 from reconciliation.text.identifiers import compact_vat_id
-from reconciliation.text.names import name_similarity, normalize_name
+from reconciliation.text.names import name_similarity
+from reconciliation.text.names import normalize_name
 
 REVIEW_FLOOR = 55
 AMOUNT_POINTS = 35

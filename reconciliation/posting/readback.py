@@ -14,16 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import Subquery
 
-from reconciliation.models import Invoice, InvoiceStatus, QontoSupplierInvoice, Workspace
-from reconciliation.posting.fieldmap import (
-    compared_fields,
-    differences,
-    display,
-    invoice_values,
-    qonto_values,
-)
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import QontoSupplierInvoice
+from reconciliation.models import Workspace
+from reconciliation.posting.fieldmap import compared_fields
+from reconciliation.posting.fieldmap import differences
+from reconciliation.posting.fieldmap import display
+from reconciliation.posting.fieldmap import invoice_values
+from reconciliation.posting.fieldmap import qonto_values
 
 #: Invoices compared per window (the rest wait for the next one).
 MAX_PER_WINDOW = 1_000

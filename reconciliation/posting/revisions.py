@@ -6,20 +6,22 @@ entry)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import transaction
 
-from reconciliation.models import (
-    IllegalTransitionError,
-    Invoice,
-    InvoiceStatus,
-)
-from reconciliation.posting.fieldmap import Difference, differences, invoice_values
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.posting.fieldmap import Difference
+from reconciliation.posting.fieldmap import differences
+from reconciliation.posting.fieldmap import invoice_values
 from reconciliation.posting.linking import approve_anyway
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 REVISED_AFTER_POSTING = "Revised after posting"
 

@@ -9,22 +9,25 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from connectors.config import QontoConfig
-from connectors.http import RetryPolicy, backoff_delay
+from connectors.http import RetryPolicy
+from connectors.http import backoff_delay
 from connectors.qonto import QontoClient
-from reconciliation.connections.tokens import ConnectionTokenSource, mark_needs_reauth
+from reconciliation.connections.tokens import ConnectionTokenSource
+from reconciliation.connections.tokens import mark_needs_reauth
 from reconciliation.models import Connection
-from reconciliation.posting.batches import prepare, request_batches
-from reconciliation.posting.leases import claim, release_held, renew_leases
+from reconciliation.posting.batches import prepare
+from reconciliation.posting.batches import request_batches
+from reconciliation.posting.leases import claim
+from reconciliation.posting.leases import release_held
+from reconciliation.posting.leases import renew_leases
 from reconciliation.posting.lookup import resolve_unknown
 from reconciliation.posting.sending import send_batch
 from reconciliation.posting.settling import fail
-from reconciliation.posting.state import (
-    AuthStopError,
-    Entry,
-    RetryBudget,
-    Window,
-    WindowStopError,
-)
+from reconciliation.posting.state import AuthStopError
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import RetryBudget
+from reconciliation.posting.state import Window
+from reconciliation.posting.state import WindowStopError
 
 logger = logging.getLogger("reconciliation.posting")
 

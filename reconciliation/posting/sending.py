@@ -8,36 +8,32 @@ from typing import Any
 
 from django.db import transaction
 
-from connectors.errors import (
-    AuthError,
-    ConfigurationError,
-    NotFoundError,
-    PermanentError,
-    ProtocolError,
-    TransientError,
-)
-from connectors.qonto import BulkItemResult, BulkLimitError, BulkResult
+from connectors.errors import AuthError
+from connectors.errors import ConfigurationError
+from connectors.errors import NotFoundError
+from connectors.errors import PermanentError
+from connectors.errors import ProtocolError
+from connectors.errors import TransientError
+from connectors.qonto import BulkItemResult
+from connectors.qonto import BulkLimitError
+from connectors.qonto import BulkResult
 from reconciliation.connections.tokens import ConnectionUnavailableError
 from reconciliation.models import PostOutcome
-from reconciliation.posting.settling import (
-    fail,
-    guard_qonto_ids,
-    local_settlement,
-    new_attempt,
-    posted_settlement,
-    rejecting,
-    settle,
-    whole_request_rejection,
-)
-from reconciliation.posting.state import (
-    NOT_PROCESSED_CODES,
-    AuthStopError,
-    Entry,
-    Refusal,
-    Settlement,
-    Window,
-    WindowStopError,
-)
+from reconciliation.posting.settling import fail
+from reconciliation.posting.settling import guard_qonto_ids
+from reconciliation.posting.settling import local_settlement
+from reconciliation.posting.settling import new_attempt
+from reconciliation.posting.settling import posted_settlement
+from reconciliation.posting.settling import rejecting
+from reconciliation.posting.settling import settle
+from reconciliation.posting.settling import whole_request_rejection
+from reconciliation.posting.state import NOT_PROCESSED_CODES
+from reconciliation.posting.state import AuthStopError
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import Refusal
+from reconciliation.posting.state import Settlement
+from reconciliation.posting.state import Window
+from reconciliation.posting.state import WindowStopError
 
 BULK_ENDPOINT = "POST /v2/supplier_invoices/bulk"
 

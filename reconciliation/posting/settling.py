@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -14,17 +17,18 @@ from django.utils import timezone
 
 from connectors.errors import PermanentError
 from connectors.qonto import BulkItem
-from reconciliation.models import (
-    AppendOnlyError,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    PostAttempt,
-    PostOutcome,
-)
+from reconciliation.models import AppendOnlyError
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
 from reconciliation.posting.leases import holds
-from reconciliation.posting.state import Entry, Refusal, Settlement, Window
+from reconciliation.posting.state import Entry
+from reconciliation.posting.state import Refusal
+from reconciliation.posting.state import Settlement
+from reconciliation.posting.state import Window
 
 logger = logging.getLogger("reconciliation.posting")
 

@@ -4,12 +4,20 @@ claimed (entries), and the settlements waiting to be applied under the row locks
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from connectors.qonto import BulkItem, QontoClient
-from reconciliation.models import Connection, Invoice, PostAttempt, PostOutcome, Workspace
+from connectors.qonto import BulkItem
+from connectors.qonto import QontoClient
+from reconciliation.models import Connection
+from reconciliation.models import Invoice
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Workspace
 
 DEFAULT_RETRY_BUDGET_SECONDS = 60.0
 

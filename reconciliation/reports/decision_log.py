@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
+from django.db.models import QuerySet
 from import_export import fields
 
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
-from reconciliation.models import Decision, DecisionAction, Invoice, Workspace
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import Workspace
 
 _MAPPING_ACTIONS = (DecisionAction.EDIT, DecisionAction.MERGE_VENDOR)
 _Key = tuple[datetime, int]  # (created_at, id): the order decisions happened in

@@ -12,36 +12,40 @@ A send that fails keeps its row with the error: never twice beats at least once.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db import IntegrityError
+from django.db import transaction
+from django.db.models import Count
+from django.db.models import Q
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.admin.dashboard import (
-    FAILED_OUTCOMES,
-    WorkspaceDashboard,
-    _invoice_figures,
-    _stuck,
-)
-from reconciliation.models import (
-    BankChangeStatus,
-    BankDetailChange,
-    Connection,
-    DigestSent,
-    Invoice,
-    InvoiceStatus,
-    Membership,
-    PostAttempt,
-    PostOutcome,
-    Role,
-    Workspace,
-)
+from reconciliation.admin.dashboard import FAILED_OUTCOMES
+from reconciliation.admin.dashboard import WorkspaceDashboard
+from reconciliation.admin.dashboard import _invoice_figures
+from reconciliation.admin.dashboard import _stuck
+from reconciliation.models import BankChangeStatus
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Connection
+from reconciliation.models import DigestSent
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Membership
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 from reconciliation.money import format_money
 
 logger = logging.getLogger(__name__)

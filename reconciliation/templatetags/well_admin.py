@@ -10,17 +10,16 @@ from django import template
 from django.contrib.admin.helpers import AdminReadonlyField
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from reconciliation.money import (
-    MONEY_DECIMAL_PLACES,
-    RATE_DECIMAL_PLACES,
-    currency_field_of,
-    format_money,
-    format_rate,
-    is_known_currency,
-)
+from reconciliation.money import MONEY_DECIMAL_PLACES
+from reconciliation.money import RATE_DECIMAL_PLACES
+from reconciliation.money import currency_field_of
+from reconciliation.money import format_money
+from reconciliation.money import format_rate
+from reconciliation.money import is_known_currency
 
 register = template.Library()
 

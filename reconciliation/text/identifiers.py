@@ -62,7 +62,8 @@ def check_vat_id(value: str | None) -> Check:
 
 @lru_cache(maxsize=4096)
 def _check_compact_vat_id(number: str) -> Check:
-    from stdnum.exceptions import InvalidChecksum, ValidationError
+    from stdnum.exceptions import InvalidChecksum
+    from stdnum.exceptions import ValidationError
 
     if not _VAT_SHAPE.match(number):
         return Check(valid=False, well_formed=False)

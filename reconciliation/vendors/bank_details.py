@@ -27,25 +27,26 @@ new one restarts the two confirmations for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+from typing import Literal
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reconciliation.invoices.reasons import Reason, sentence
-from reconciliation.models import (
-    BankAccountOrigin,
-    BankChangeStatus,
-    BankDetailChange,
-    Decision,
-    DecisionAction,
-    Invoice,
-    InvoiceStatus,
-    Vendor,
-    VendorBankAccount,
-)
-from reconciliation.text.identifiers import iban_bank, iban_key
+from reconciliation.invoices.reasons import Reason
+from reconciliation.invoices.reasons import sentence
+from reconciliation.models import BankAccountOrigin
+from reconciliation.models import BankChangeStatus
+from reconciliation.models import BankDetailChange
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorBankAccount
+from reconciliation.text.identifiers import iban_bank
+from reconciliation.text.identifiers import iban_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -10,20 +10,28 @@ document says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
-from reconciliation.extraction.types import ExtractedField, value_to_json
-from reconciliation.models import Invoice, InvoiceStatus, Vendor, VendorStatus
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import value_to_json
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
 from reconciliation.text.domains import normalize_domain
 from reconciliation.text.folding import fold
-from reconciliation.text.identifiers import compact_vat_id, iban_key
-from reconciliation.text.names import name_similarity, normalize_name
-from reconciliation.vendors.resolution import FUZZY_CUTOFF, vendor_names
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import iban_key
+from reconciliation.text.names import name_similarity
+from reconciliation.text.names import normalize_name
+from reconciliation.vendors.resolution import FUZZY_CUTOFF
+from reconciliation.vendors.resolution import vendor_names
 
 #: Confidence of a value taken from the vendor record: reviewed vendors are trusted more.
 VENDOR_CONFIDENCE_ACTIVE = 0.95

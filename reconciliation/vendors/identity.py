@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciliation.models import Connection, Workspace
+from reconciliation.models import Connection
+from reconciliation.models import Workspace
 from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.names import normalize_counterparty
 

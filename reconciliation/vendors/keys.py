@@ -7,10 +7,14 @@ without scanning a workspace's vendors. Whoever creates or edits a vendor calls
 
 from __future__ import annotations
 
-from reconciliation.models import Vendor, VendorStatus
-from reconciliation.models.vendor import VendorKey, VendorKeyKind
-from reconciliation.text.domains import is_shared_domain, normalize_domain
-from reconciliation.text.identifiers import compact_vat_id, iban_key
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models.vendor import VendorKey
+from reconciliation.models.vendor import VendorKeyKind
+from reconciliation.text.domains import is_shared_domain
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.identifiers import compact_vat_id
+from reconciliation.text.identifiers import iban_key
 from reconciliation.text.names import normalize_name
 
 

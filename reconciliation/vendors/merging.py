@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import transaction
 
-from reconciliation.models import Decision, DecisionAction, Vendor, VendorStatus
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
 from reconciliation.models.audit import AppendOnlyQuerySet
 from reconciliation.models.vendor import VendorKey
 from reconciliation.text.folding import fold

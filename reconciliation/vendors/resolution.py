@@ -13,17 +13,28 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError
+from django.db import models
+from django.db import transaction
 
-from reconciliation.extraction.types import ExtractedField, Extraction
-from reconciliation.models import Vendor, VendorStatus, Workspace
-from reconciliation.models.vendor import VendorKey, VendorKeyKind
-from reconciliation.text.domains import is_shared_domain, normalize_domain
-from reconciliation.text.identifiers import normalize_iban, normalize_vat_id
-from reconciliation.text.names import name_similarity, normalize_name
-from reconciliation.vendors.keys import index_vendor, is_distinctive
+from reconciliation.extraction.types import ExtractedField
+from reconciliation.extraction.types import Extraction
+from reconciliation.models import Vendor
+from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
+from reconciliation.models.vendor import VendorKey
+from reconciliation.models.vendor import VendorKeyKind
+from reconciliation.text.domains import is_shared_domain
+from reconciliation.text.domains import normalize_domain
+from reconciliation.text.identifiers import normalize_iban
+from reconciliation.text.identifiers import normalize_vat_id
+from reconciliation.text.names import name_similarity
+from reconciliation.text.names import normalize_name
+from reconciliation.vendors.keys import index_vendor
+from reconciliation.vendors.keys import is_distinctive
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 
-from reconciliation.models import Membership, Role, Workspace
+from reconciliation.models import Membership
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
     from django.http import HttpRequest
 
 #: What each role may do in the admin.

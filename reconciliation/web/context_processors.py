@@ -4,7 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from reconciliation.models import Connection, ConnectionStatus
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
 
 
 def well(request: HttpRequest) -> dict[str, Any]:

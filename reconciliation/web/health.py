@@ -20,12 +20,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from reconciliation.files.regions import backend, regions, storage_url
+from reconciliation.files.regions import backend
+from reconciliation.files.regions import regions
+from reconciliation.files.regions import storage_url
 from reconciliation.schedules import PREFIX
 
 logger = logging.getLogger(__name__)

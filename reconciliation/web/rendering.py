@@ -28,9 +28,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from reconciliation.extraction.sandbox import Sandbox, SandboxUnavailableError, open_sandbox
+from reconciliation.extraction.sandbox import Sandbox
+from reconciliation.extraction.sandbox import SandboxUnavailableError
+from reconciliation.extraction.sandbox import open_sandbox
 
 if TYPE_CHECKING:
     from reconciliation.models import Document

@@ -12,13 +12,11 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings
 
-from connectors.sandbox import (
-    ApideckEmulator,
-    DropboxEmulator,
-    QontoEmulator,
-    Sandbox,
-    start_sandbox,
-)
+from connectors.sandbox import ApideckEmulator
+from connectors.sandbox import DropboxEmulator
+from connectors.sandbox import QontoEmulator
+from connectors.sandbox import Sandbox
+from connectors.sandbox import start_sandbox
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ import threading
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.core.management.base import CommandParser
 
 from connectors.sandbox import DEFAULT_PORT
 from connectors.sandbox.demo import run_sandbox

@@ -13,49 +13,38 @@ This package speaks no HTTP and imports neither `reconciliation` nor Django.
 
 from __future__ import annotations
 
-from connectors.sandbox.documents.bulk import (
-    BULK_TRANSACTION_KEYS,
-    NOISE_TAGS,
-    BulkData,
-    generate_bulk,
-)
-from connectors.sandbox.documents.identifiers import (
-    belgian_structured_reference,
-    make_iban,
-    make_vat_id,
-    rf_reference,
-)
-from connectors.sandbox.documents.model import (
-    INVOICE_FIELDS,
-    LAYOUTS,
-    PAYMENT_FIELDS,
-    InvoiceSpec,
-    LineItem,
-    OtherSpec,
-    Party,
-    PaymentConfirmationSpec,
-    RemittanceNoticeSpec,
-    RenderedDocument,
-)
-from connectors.sandbox.documents.qonto_objects import (
-    BANK_ACCOUNT_KEYS,
-    ORGANIZATION_KEYS,
-    QONTO_TRANSACTION_KEYS,
-)
-from connectors.sandbox.documents.render import (
-    render_invoice,
-    render_other,
-    render_payment_confirmation,
-    render_remittance_notice,
-)
-from connectors.sandbox.documents.scenario import (
-    DEFAULT_ANCHOR,
-    RECEIVABLE_COLUMNS,
-    DemoScenario,
-    build_demo_scenario,
-)
+from connectors.sandbox.documents.bulk import BULK_TRANSACTION_KEYS
+from connectors.sandbox.documents.bulk import NOISE_TAGS
+from connectors.sandbox.documents.bulk import BulkData
+from connectors.sandbox.documents.bulk import generate_bulk
+from connectors.sandbox.documents.identifiers import belgian_structured_reference
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.identifiers import make_vat_id
+from connectors.sandbox.documents.identifiers import rf_reference
+from connectors.sandbox.documents.model import INVOICE_FIELDS
+from connectors.sandbox.documents.model import LAYOUTS
+from connectors.sandbox.documents.model import PAYMENT_FIELDS
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import OtherSpec
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import PaymentConfirmationSpec
+from connectors.sandbox.documents.model import RemittanceNoticeSpec
+from connectors.sandbox.documents.model import RenderedDocument
+from connectors.sandbox.documents.qonto_objects import BANK_ACCOUNT_KEYS
+from connectors.sandbox.documents.qonto_objects import ORGANIZATION_KEYS
+from connectors.sandbox.documents.qonto_objects import QONTO_TRANSACTION_KEYS
+from connectors.sandbox.documents.render import render_invoice
+from connectors.sandbox.documents.render import render_other
+from connectors.sandbox.documents.render import render_payment_confirmation
+from connectors.sandbox.documents.render import render_remittance_notice
+from connectors.sandbox.documents.scenario import DEFAULT_ANCHOR
+from connectors.sandbox.documents.scenario import RECEIVABLE_COLUMNS
+from connectors.sandbox.documents.scenario import DemoScenario
+from connectors.sandbox.documents.scenario import build_demo_scenario
 from connectors.sandbox.documents.scenario_builder import ScenarioExpectations
-from connectors.sandbox.documents.stream import generate_vendor_stream, vendor_profile
+from connectors.sandbox.documents.stream import generate_vendor_stream
+from connectors.sandbox.documents.stream import vendor_profile
 
 __all__ = [
     "BANK_ACCOUNT_KEYS",

@@ -17,17 +17,23 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache, partial
-from typing import Any, NamedTuple
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from functools import lru_cache
+from functools import partial
+from typing import Any
+from typing import NamedTuple
 
-from connectors.sandbox.documents.companies import COUNTRIES, random_company, slugify
-from connectors.sandbox.documents.identifiers import (
-    belgian_structured_reference,
-    make_iban,
-    rf_reference,
-)
-from connectors.sandbox.documents.qonto_objects import QONTO_TRANSACTION_KEYS, SUBJECT_TYPES
+from connectors.sandbox.documents.companies import COUNTRIES
+from connectors.sandbox.documents.companies import random_company
+from connectors.sandbox.documents.companies import slugify
+from connectors.sandbox.documents.identifiers import belgian_structured_reference
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.identifiers import rf_reference
+from connectors.sandbox.documents.qonto_objects import QONTO_TRANSACTION_KEYS
+from connectors.sandbox.documents.qonto_objects import SUBJECT_TYPES
 
 #: Keys of a transaction from `BulkData.transactions()`: a subset of Qonto's object with the
 #: same names and shapes (ask for `qonto_shape=True` to get every key).

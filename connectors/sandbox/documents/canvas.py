@@ -4,7 +4,10 @@ deterministic output."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 
 from fpdf import FPDF
 

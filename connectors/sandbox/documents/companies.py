@@ -8,8 +8,13 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connectors.sandbox.documents.identifiers import make_iban, make_vat_id
-from connectors.sandbox.documents.model import LAYOUTS, DateStyle, Layout, MoneyStyle, Party
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.identifiers import make_vat_id
+from connectors.sandbox.documents.model import LAYOUTS
+from connectors.sandbox.documents.model import DateStyle
+from connectors.sandbox.documents.model import Layout
+from connectors.sandbox.documents.model import MoneyStyle
+from connectors.sandbox.documents.model import Party
 
 COUNTRIES: tuple[str, ...] = ("FR", "DE", "NL", "ES", "IT", "GB", "BE", "US")
 LANGUAGE_OF: dict[str, str] = {

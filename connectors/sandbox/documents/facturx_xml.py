@@ -11,7 +11,10 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from connectors.sandbox.documents.model import InvoiceSpec, LineItem, Party, TaxLine
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import TaxLine
 
 FACTURX_FILENAME = "factur-x.xml"
 BASIC_GUIDELINE = "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic"

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from connectors.sandbox.documents.model import DateStyle, MoneyStyle, Party, to_cents
+from connectors.sandbox.documents.model import DateStyle
+from connectors.sandbox.documents.model import MoneyStyle
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import to_cents
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "nl", "es", "it")
 

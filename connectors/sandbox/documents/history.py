@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from connectors.sandbox.documents.labels import labels_for
-from connectors.sandbox.documents.model import InvoiceSpec, LineItem, Party, RenderedDocument
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RenderedDocument
 from connectors.sandbox.documents.render import render_invoice
 from connectors.sandbox.documents.scenario import DemoScenario
-from connectors.sandbox.documents.scenario_builder import ScenarioBuilder, draw_price
+from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
+from connectors.sandbox.documents.scenario_builder import draw_price
 
 #: A vendor is trained after this many reviewed documents (reconciliation.models.vendor's
 #: TRAINING_DOCUMENTS; connectors never import the domain, tests/test_demo_history.py checks).

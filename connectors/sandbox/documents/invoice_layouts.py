@@ -7,35 +7,34 @@ Each layout prints every field of the spec and records the exact string it print
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 
-from connectors.sandbox.documents.canvas import (
-    BLACK,
-    GREY,
-    LEFT,
-    LIGHT,
-    PAGE_WIDTH,
-    RED,
-    RIGHT,
-    WHITE,
-    Color,
-    Page,
-)
-from connectors.sandbox.documents.formatting import (
-    city_line,
-    country_name,
-    currency_mark,
-    format_date,
-    format_iban,
-    format_money,
-    format_number,
-    format_percent,
-    format_vat_id,
-)
+from connectors.sandbox.documents.canvas import BLACK
+from connectors.sandbox.documents.canvas import GREY
+from connectors.sandbox.documents.canvas import LEFT
+from connectors.sandbox.documents.canvas import LIGHT
+from connectors.sandbox.documents.canvas import PAGE_WIDTH
+from connectors.sandbox.documents.canvas import RED
+from connectors.sandbox.documents.canvas import RIGHT
+from connectors.sandbox.documents.canvas import WHITE
+from connectors.sandbox.documents.canvas import Color
+from connectors.sandbox.documents.canvas import Page
+from connectors.sandbox.documents.formatting import city_line
+from connectors.sandbox.documents.formatting import country_name
+from connectors.sandbox.documents.formatting import currency_mark
+from connectors.sandbox.documents.formatting import format_date
+from connectors.sandbox.documents.formatting import format_iban
+from connectors.sandbox.documents.formatting import format_money
+from connectors.sandbox.documents.formatting import format_number
+from connectors.sandbox.documents.formatting import format_percent
+from connectors.sandbox.documents.formatting import format_vat_id
 from connectors.sandbox.documents.identifiers import format_rf_reference
-from connectors.sandbox.documents.model import InvoiceSpec, InvoiceTotals, Party
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import InvoiceTotals
+from connectors.sandbox.documents.model import Party
 
 
 @dataclass

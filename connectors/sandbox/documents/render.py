@@ -6,42 +6,36 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from connectors.sandbox.documents.canvas import (
-    BLACK,
-    GREY,
-    LEFT,
-    LIGHT,
-    PAGE_WIDTH,
-    RIGHT,
-    Page,
-    accent_for,
-)
-from connectors.sandbox.documents.facturx_xml import FACTURX_FILENAME, build_cii_xml, facturx_xmp
-from connectors.sandbox.documents.formatting import (
-    city_line,
-    country_name,
-    currency_mark,
-    format_date,
-    format_iban,
-    format_money,
-    format_number,
-)
-from connectors.sandbox.documents.invoice_layouts import (
-    LAYOUT_DRAWERS,
-    InvoiceDraw,
-    draw_forwarded,
-)
+from connectors.sandbox.documents.canvas import BLACK
+from connectors.sandbox.documents.canvas import GREY
+from connectors.sandbox.documents.canvas import LEFT
+from connectors.sandbox.documents.canvas import LIGHT
+from connectors.sandbox.documents.canvas import PAGE_WIDTH
+from connectors.sandbox.documents.canvas import RIGHT
+from connectors.sandbox.documents.canvas import Page
+from connectors.sandbox.documents.canvas import accent_for
+from connectors.sandbox.documents.facturx_xml import FACTURX_FILENAME
+from connectors.sandbox.documents.facturx_xml import build_cii_xml
+from connectors.sandbox.documents.facturx_xml import facturx_xmp
+from connectors.sandbox.documents.formatting import city_line
+from connectors.sandbox.documents.formatting import country_name
+from connectors.sandbox.documents.formatting import currency_mark
+from connectors.sandbox.documents.formatting import format_date
+from connectors.sandbox.documents.formatting import format_iban
+from connectors.sandbox.documents.formatting import format_money
+from connectors.sandbox.documents.formatting import format_number
+from connectors.sandbox.documents.invoice_layouts import LAYOUT_DRAWERS
+from connectors.sandbox.documents.invoice_layouts import InvoiceDraw
+from connectors.sandbox.documents.invoice_layouts import draw_forwarded
 from connectors.sandbox.documents.labels import labels_for
-from connectors.sandbox.documents.model import (
-    INVOICE_FIELDS,
-    DocumentKind,
-    InvoiceSpec,
-    InvoiceTotals,
-    OtherSpec,
-    PaymentConfirmationSpec,
-    RemittanceNoticeSpec,
-    RenderedDocument,
-)
+from connectors.sandbox.documents.model import INVOICE_FIELDS
+from connectors.sandbox.documents.model import DocumentKind
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import InvoiceTotals
+from connectors.sandbox.documents.model import OtherSpec
+from connectors.sandbox.documents.model import PaymentConfirmationSpec
+from connectors.sandbox.documents.model import RemittanceNoticeSpec
+from connectors.sandbox.documents.model import RenderedDocument
 from connectors.sandbox.documents.other_texts import other_text
 from connectors.sandbox.documents.unseen_layouts import UNSEEN_DRAWERS
 

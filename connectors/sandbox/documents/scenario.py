@@ -11,29 +11,32 @@ import csv
 import io
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 from typing import Any
 
 from connectors.sandbox.documents.companies import aba_routing_number
-from connectors.sandbox.documents.model import OtherSpec, Party, RenderedDocument
-from connectors.sandbox.documents.qonto_objects import apply_settled_balances, qonto_bank_account
+from connectors.sandbox.documents.model import OtherSpec
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RenderedDocument
+from connectors.sandbox.documents.qonto_objects import apply_settled_balances
+from connectors.sandbox.documents.qonto_objects import qonto_bank_account
 from connectors.sandbox.documents.render import render_other
-from connectors.sandbox.documents.scenario_bank import account_noise, receivables_and_credits
-from connectors.sandbox.documents.scenario_builder import (
-    ScenarioBuilder,
-    ScenarioExpectations,
-    vendor_party,
-    with_registration,
-)
-from connectors.sandbox.documents.scenario_suppliers import (
-    designer_invoices,
-    events_invoice,
-    hosting_invoices,
-    hotel_invoices,
-    printer_invoices,
-    saas_invoices,
-    translator_invoices,
-)
+from connectors.sandbox.documents.scenario_bank import account_noise
+from connectors.sandbox.documents.scenario_bank import receivables_and_credits
+from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
+from connectors.sandbox.documents.scenario_builder import ScenarioExpectations
+from connectors.sandbox.documents.scenario_builder import vendor_party
+from connectors.sandbox.documents.scenario_builder import with_registration
+from connectors.sandbox.documents.scenario_suppliers import designer_invoices
+from connectors.sandbox.documents.scenario_suppliers import events_invoice
+from connectors.sandbox.documents.scenario_suppliers import hosting_invoices
+from connectors.sandbox.documents.scenario_suppliers import hotel_invoices
+from connectors.sandbox.documents.scenario_suppliers import printer_invoices
+from connectors.sandbox.documents.scenario_suppliers import saas_invoices
+from connectors.sandbox.documents.scenario_suppliers import translator_invoices
 
 DEFAULT_ANCHOR = date(2026, 11, 27)
 RECEIVABLE_COLUMNS: tuple[str, ...] = (

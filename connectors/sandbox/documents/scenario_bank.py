@@ -4,18 +4,21 @@ abbreviated, RF, Belgian structured, partial), and the everyday noise of a compa
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
-from connectors.sandbox.documents.identifiers import (
-    belgian_structured_reference,
-    make_iban,
-    make_vat_id,
-    rf_reference,
-)
-from connectors.sandbox.documents.model import Party, RemittanceNoticeSpec, to_cents
+from connectors.sandbox.documents.identifiers import belgian_structured_reference
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.identifiers import make_vat_id
+from connectors.sandbox.documents.identifiers import rf_reference
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RemittanceNoticeSpec
+from connectors.sandbox.documents.model import to_cents
 from connectors.sandbox.documents.render import render_remittance_notice
-from connectors.sandbox.documents.scenario_builder import ScenarioBuilder, draw_price, payee
+from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
+from connectors.sandbox.documents.scenario_builder import draw_price
+from connectors.sandbox.documents.scenario_builder import payee
 
 # Our customers, in draw order: each draws its IBAN, Kessler its VAT id too.
 _CUSTOMERS: tuple[tuple[str, dict[str, str]], ...] = (

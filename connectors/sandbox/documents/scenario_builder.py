@@ -5,14 +5,26 @@ conclude."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox.documents.identifiers import QONTO_BANK, make_iban, make_vat_id
-from connectors.sandbox.documents.model import InvoiceSpec, LineItem, Party, RenderedDocument
-from connectors.sandbox.documents.qonto_objects import qonto_transaction, uuid4
+from connectors.sandbox.documents.identifiers import QONTO_BANK
+from connectors.sandbox.documents.identifiers import make_iban
+from connectors.sandbox.documents.identifiers import make_vat_id
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RenderedDocument
+from connectors.sandbox.documents.qonto_objects import qonto_transaction
+from connectors.sandbox.documents.qonto_objects import uuid4
 
 
 @dataclass

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
-from connectors.sandbox.documents.companies import VendorProfile, random_vendor_profile
-from connectors.sandbox.documents.identifiers import (
-    belgian_structured_reference,
-    make_vat_id,
-    rf_reference,
-)
+from connectors.sandbox.documents.companies import VendorProfile
+from connectors.sandbox.documents.companies import random_vendor_profile
+from connectors.sandbox.documents.identifiers import belgian_structured_reference
+from connectors.sandbox.documents.identifiers import make_vat_id
+from connectors.sandbox.documents.identifiers import rf_reference
 from connectors.sandbox.documents.labels import labels_for
-from connectors.sandbox.documents.model import InvoiceSpec, LineItem, Party, RenderedDocument
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RenderedDocument
 from connectors.sandbox.documents.render import render_invoice
 
 STREAM_BUYER = Party(

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.sandbox.documents.canvas import GREY, LEFT, LIGHT, PAGE_WIDTH, RIGHT, WHITE
-from connectors.sandbox.documents.formatting import city_line, country_name
-from connectors.sandbox.documents.invoice_layouts import (
-    InvoiceDraw,
-    draw_items,
-    draw_notes,
-    draw_notes_after,
-    draw_payment,
-    draw_total_table,
-)
+from connectors.sandbox.documents.canvas import GREY
+from connectors.sandbox.documents.canvas import LEFT
+from connectors.sandbox.documents.canvas import LIGHT
+from connectors.sandbox.documents.canvas import PAGE_WIDTH
+from connectors.sandbox.documents.canvas import RIGHT
+from connectors.sandbox.documents.canvas import WHITE
+from connectors.sandbox.documents.formatting import city_line
+from connectors.sandbox.documents.formatting import country_name
+from connectors.sandbox.documents.invoice_layouts import InvoiceDraw
+from connectors.sandbox.documents.invoice_layouts import draw_items
+from connectors.sandbox.documents.invoice_layouts import draw_notes
+from connectors.sandbox.documents.invoice_layouts import draw_notes_after
+from connectors.sandbox.documents.invoice_layouts import draw_payment
+from connectors.sandbox.documents.invoice_layouts import draw_total_table
 
 
 def dated_rows(draw: InvoiceDraw) -> list[tuple[str, str]]:

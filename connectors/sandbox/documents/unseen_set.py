@@ -7,23 +7,20 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
-from connectors.sandbox.documents.companies import (
-    CURRENCY_OF,
-    LANGUAGE_OF,
-    STANDARD_RATE,
-    random_company,
-    random_vendor_profile,
-)
-from connectors.sandbox.documents.model import (
-    UNSEEN_LAYOUTS,
-    InvoiceSpec,
-    LineItem,
-    Party,
-    RenderedDocument,
-)
+from connectors.sandbox.documents.companies import CURRENCY_OF
+from connectors.sandbox.documents.companies import LANGUAGE_OF
+from connectors.sandbox.documents.companies import STANDARD_RATE
+from connectors.sandbox.documents.companies import random_company
+from connectors.sandbox.documents.companies import random_vendor_profile
+from connectors.sandbox.documents.model import UNSEEN_LAYOUTS
+from connectors.sandbox.documents.model import InvoiceSpec
+from connectors.sandbox.documents.model import LineItem
+from connectors.sandbox.documents.model import Party
+from connectors.sandbox.documents.model import RenderedDocument
 from connectors.sandbox.documents.render import render_invoice
 
 _COUNTRIES = ("FR", "DE", "NL", "ES", "IT", "GB", "BE")

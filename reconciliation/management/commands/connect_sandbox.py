@@ -7,20 +7,29 @@ OAuth and Vault flows again (the emulators consent on the user's behalf) and kee
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.core.management.base import CommandParser
 from django.urls import reverse
 
 from connectors import oauth
 from connectors.apideck import ApideckClient
-from connectors.config import ApideckConfig, DropboxConfig, QontoConfig
-from reconciliation.connections.flows import complete_apideck, complete_oauth, start_apideck_session
+from connectors.config import ApideckConfig
+from connectors.config import DropboxConfig
+from connectors.config import QontoConfig
+from reconciliation.connections.flows import complete_apideck
+from reconciliation.connections.flows import complete_oauth
+from reconciliation.connections.flows import start_apideck_session
 from reconciliation.connections.tokens import apideck_consumer_id
-from reconciliation.models import Connection, Provider, Workspace
+from reconciliation.models import Connection
+from reconciliation.models import Provider
+from reconciliation.models import Workspace
 
 APIDECK_FOLDER_NAME = "Apideck inbox"
 

@@ -28,9 +28,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.core.management.base import CommandParser
 
-from reconciliation.extraction.types import INVOICE_FIELDS, Extraction, OcrMode, value_to_json
+from reconciliation.extraction.types import INVOICE_FIELDS
+from reconciliation.extraction.types import Extraction
+from reconciliation.extraction.types import OcrMode
+from reconciliation.extraction.types import value_to_json
 
 
 class Command(BaseCommand):
@@ -113,11 +118,9 @@ def extract_record(
 
 
 def _extract_isolated(path: str, *, use_xml: bool, ocr: OcrMode) -> Extraction | str:
-    from reconciliation.extraction.isolation import (
-        ExtractionFailure,
-        ReaderStartError,
-        extract_isolated,
-    )
+    from reconciliation.extraction.isolation import ExtractionFailure
+    from reconciliation.extraction.isolation import ReaderStartError
+    from reconciliation.extraction.isolation import extract_isolated
 
     try:
         result = extract_isolated(Path(path), use_xml=use_xml, ocr=ocr)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
-from reconciliation.files.moves import MoveRefusedError, move_workspace
-from reconciliation.models import DataRegion, Workspace
+from reconciliation.files.moves import MoveRefusedError
+from reconciliation.files.moves import move_workspace
+from reconciliation.models import DataRegion
+from reconciliation.models import Workspace
 
 
 class Command(BaseCommand):

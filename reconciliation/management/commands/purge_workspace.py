@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
-from reconciliation.files.erasure import plan_purge, purge_workspace
+from reconciliation.files.erasure import plan_purge
+from reconciliation.files.erasure import purge_workspace
 from reconciliation.models import Workspace
 
 

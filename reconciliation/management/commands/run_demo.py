@@ -18,18 +18,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandParser
 
 from reconciliation.dispatch import dispatch_due_work
-from reconciliation.management.commands.setup_demo import DEMO_PASSWORD, DEMO_USERNAME
+from reconciliation.management.commands.setup_demo import DEMO_PASSWORD
+from reconciliation.management.commands.setup_demo import DEMO_USERNAME
 from reconciliation.schedules import sync_schedules
 
 _READY_SECONDS = 30

@@ -16,9 +16,14 @@ import random
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandParser
 
-from reconciliation.management.seeding import Ids, SeedReport, Sizes, seed_workspace, store_pdfs
+from reconciliation.management.seeding import Ids
+from reconciliation.management.seeding import SeedReport
+from reconciliation.management.seeding import Sizes
+from reconciliation.management.seeding import seed_workspace
+from reconciliation.management.seeding import store_pdfs
 from reconciliation.models import Workspace
 
 

@@ -7,11 +7,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from reconciliation.management.demo_history import seed_demo_workspace
-from reconciliation.models import Membership, Role, Workspace
+from reconciliation.models import Membership
+from reconciliation.models import Role
+from reconciliation.models import Workspace
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "well-demo-2026"  # noqa: S105 - printed on purpose; demo mode only
