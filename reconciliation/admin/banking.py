@@ -8,58 +8,67 @@ small admin views calling `reconciliation.matching`. Double charges are listed f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
+from typing import get_args
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Case
+from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import QuerySet
+from django.db.models import Value
+from django.db.models import When
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, format_html_join
+from django.urls import URLPattern
+from django.urls import path
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm
+from import_export.forms import ImportForm
 
 from reconciliation import matching
-from reconciliation.admin.base import ReadOnlyTenantAdmin, WorkspaceScopedAdmin
-from reconciliation.admin.resources import MatchResource, ReceivableImportResource
-from reconciliation.admin.volume import (
-    OPERATION_TYPES,
-    BigListMixin,
-    choices_filter,
-    date_filter,
-    search_related,
-)
+from reconciliation.admin.base import ReadOnlyTenantAdmin
+from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.resources import MatchResource
+from reconciliation.admin.resources import ReceivableImportResource
+from reconciliation.admin.volume import OPERATION_TYPES
+from reconciliation.admin.volume import BigListMixin
+from reconciliation.admin.volume import choices_filter
+from reconciliation.admin.volume import date_filter
+from reconciliation.admin.volume import search_related
 from reconciliation.matching.scoring import AmountBasis
-from reconciliation.models import (
-    ExchangeRate,
-    IllegalTransitionError,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    Receivable,
-    ReceivableStatus,
-    Role,
-    Transaction,
-    Workspace,
-)
+from reconciliation.models import ExchangeRate
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Receivable
+from reconciliation.models import ReceivableStatus
+from reconciliation.models import Role
+from reconciliation.models import Transaction
+from reconciliation.models import Workspace
 from reconciliation.money import format_money
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
 from reconciliation.text.references import normalize_reference
-from reconciliation.web.access import (
-    EDIT_ROLES,
-    MANAGE_ROLES,
-    has_role,
-    roles_by_workspace,
-    workspace_ids_with,
-)
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import MANAGE_ROLES
+from reconciliation.web.access import has_role
+from reconciliation.web.access import roles_by_workspace
+from reconciliation.web.access import workspace_ids_with
 
 
 def _user(request: HttpRequest) -> Any:

@@ -8,39 +8,46 @@ the server: no charting library, nothing loaded from elsewhere.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.admin import AdminSite
-from django.db.models import Count, Min, Q
+from django.db.models import Count
+from django.db.models import Min
+from django.db.models import Q
 from django.db.models.functions import TruncDate
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.utils.safestring import mark_safe
 
 from reconciliation.admin.reason_codes import queue_by_code
 from reconciliation.matching.waiting import waiting_for_debit
-from reconciliation.models import (
-    Connection,
-    ConnectionStatus,
-    Document,
-    DocumentStatus,
-    Invoice,
-    InvoiceStatus,
-    Match,
-    MatchKind,
-    MatchStatus,
-    PostAttempt,
-    PostOutcome,
-    SyncKind,
-    SyncRun,
-    SyncStatus,
-    Workspace,
-)
+from reconciliation.models import Connection
+from reconciliation.models import ConnectionStatus
+from reconciliation.models import Document
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import PostAttempt
+from reconciliation.models import PostOutcome
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
 from reconciliation.web.access import visible_workspaces
 
 VOLUME_DAYS = 28

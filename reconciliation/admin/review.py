@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseRedirect,
-    QueryDict,
-)
+from django.db.models import Count
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.http import Http404
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -39,31 +42,32 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from reconciliation import review
-from reconciliation.admin.base import RelatedOnly, WorkspaceScopedAdmin
+from reconciliation.admin.base import RelatedOnly
+from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
-from reconciliation.models import (
-    Document,
-    IllegalTransitionError,
-    Invoice,
-    Match,
-    MatchKind,
-    MatchStatus,
-    VendorStatus,
-)
+from reconciliation.models import Document
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import VendorStatus
 from reconciliation.models.vendor import TRAINING_DOCUMENTS
-from reconciliation.money import format_money, is_known_currency, quantize, validate_currency
+from reconciliation.money import format_money
+from reconciliation.money import is_known_currency
+from reconciliation.money import quantize
+from reconciliation.money import validate_currency
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
-from reconciliation.vendors.bank_details import FourEyesError, confirm_bank_details
+from reconciliation.vendors.bank_details import FourEyesError
+from reconciliation.vendors.bank_details import confirm_bank_details
 from reconciliation.web import rendering
-from reconciliation.web.access import (
-    ALL_ROLES,
-    EDIT_ROLES,
-    has_role,
-    roles_by_workspace,
-    workspace_ids_with,
-)
+from reconciliation.web.access import ALL_ROLES
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import has_role
+from reconciliation.web.access import roles_by_workspace
+from reconciliation.web.access import workspace_ids_with
 
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite

@@ -17,18 +17,25 @@ The searches use trigram indexes (migration 0015, PostgreSQL only).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import connections, models
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db import models
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.text import smart_split, unescape_string_literal
+from django.utils.text import smart_split
+from django.utils.text import unescape_string_literal
 
 #: Counted exactly up to here; above, the planner's estimate (at least this many).
 EXACT_COUNT_LIMIT = 10_000
