@@ -4,16 +4,24 @@ dashboard. The codes come from the one registry, `reconciliation.invoices.reason
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from reconciliation.invoices import reasons
-from reconciliation.invoices.reasons import REGISTRY, codes_of, label, leading_code, marker
-from reconciliation.models import Document, Invoice, InvoiceStatus
+from reconciliation.invoices.reasons import REGISTRY
+from reconciliation.invoices.reasons import codes_of
+from reconciliation.invoices.reasons import label
+from reconciliation.invoices.reasons import leading_code
+from reconciliation.invoices.reasons import marker
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
 
 #: The codes a list can be filtered by: what refuses, holds or sends to review.
 FILTER_CODES = tuple(
@@ -51,7 +59,7 @@ class _ReasonCodeFilter(admin.SimpleListFilter):
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
-        return [(code, f"{code} — {label(code)}") for code in FILTER_CODES]
+        return [(code, label(code)) for code in FILTER_CODES]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()

@@ -10,32 +10,41 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+from typing import ClassVar
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from import_export import fields, resources, widgets
+from import_export import fields
+from import_export import resources
+from import_export import widgets
 
 from reconciliation.admin.reason_codes import invoice_codes
-from reconciliation.models import (
-    Connection,
-    Decision,
-    Document,
-    Invoice,
-    Match,
-    PostAttempt,
-    Receivable,
-    RoutingRule,
-    SyncRun,
-    Transaction,
-    Vendor,
-    Workspace,
-)
-from reconciliation.money import MONEY_DECIMAL_PLACES, currency_field_of, quantize_known
-from reconciliation.text.identifiers import compact_iban, normalize_iban
+from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import Document
+from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import PostAttempt
+from reconciliation.models import Receivable
+from reconciliation.models import RoutingRule
+from reconciliation.models import SyncRun
+from reconciliation.models import Transaction
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.money import MONEY_DECIMAL_PLACES
+from reconciliation.money import currency_field_of
+from reconciliation.money import quantize_known
+from reconciliation.text.identifiers import compact_iban
+from reconciliation.text.identifiers import normalize_iban
 from reconciliation.text.names import normalize_counterparty as normalize_name
 from reconciliation.text.references import normalize_reference
 
@@ -174,6 +183,7 @@ class InvoiceResource(TenantAuditResource):
     decided_by = fields.Field(column_name="decided_by")
     decision = fields.Field(column_name="decision")
     reason_codes = fields.Field(column_name="reason_codes")
+    reason_labels = fields.Field(column_name="reason_labels")
 
     class Meta:
         model = Invoice
@@ -202,6 +212,7 @@ class InvoiceResource(TenantAuditResource):
             "confidence",
             "status",
             "reason_codes",
+            "reason_labels",
             "decision",
             "decided_by",
             "decided_at",
@@ -220,7 +231,19 @@ class InvoiceResource(TenantAuditResource):
 
     def dehydrate_reason_codes(self, invoice: Invoice) -> str:
         """Why it went where it is, as stable codes ("iban_changed; vendor_in_training")."""
-        return "; ".join(invoice_codes(invoice))
+        return "; ".join(self._codes(invoice))
+
+    def dehydrate_reason_labels(self, invoice: Invoice) -> str:
+        """The same reasons as people read them, from the one registry ("New IBAN (possible
+        payment fraud); Vendor in training")."""
+        return "; ".join(reason_label(code) for code in self._codes(invoice))
+
+    def _codes(self, invoice: Invoice) -> list[str]:
+        # Both reason columns of a row read the codes: worked out once per row.
+        last: tuple[Invoice, list[str]] | None = self.__dict__.get("_last_codes")
+        if last is None or last[0] is not invoice:
+            last = self.__dict__["_last_codes"] = (invoice, invoice_codes(invoice))
+        return last[1]
 
     def dehydrate_decision(self, invoice: Invoice) -> str:
         """Who decided: a person, Well's routing, or nobody yet."""
