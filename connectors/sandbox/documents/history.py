@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
 
-from connectors.sandbox.documents.labels import labels_for
 from connectors.sandbox.documents.model import InvoiceSpec
 from connectors.sandbox.documents.model import LineItem
 from connectors.sandbox.documents.model import Party
@@ -29,6 +29,10 @@ from connectors.sandbox.documents.render import render_invoice
 from connectors.sandbox.documents.scenario import DemoScenario
 from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
 from connectors.sandbox.documents.scenario_builder import draw_price
+from connectors.sandbox.documents.scenario_suppliers import HOSTING_STYLE
+from connectors.sandbox.documents.scenario_suppliers import PRINTER_STYLE
+from connectors.sandbox.documents.scenario_suppliers import SAAS_STYLE
+from connectors.sandbox.documents.scenario_suppliers import TRANSLATOR_STYLE
 
 #: A vendor is trained after this many reviewed documents (reconciliation.models.vendor's
 #: TRAINING_DOCUMENTS; connectors never import the domain, tests/test_demo_history.py checks).
@@ -68,7 +72,7 @@ class _Habit:
     ledger_account: str
     number: Callable[[int, date], str]
     lines: Callable[[random.Random], tuple[LineItem, ...]]
-    style: dict[str, object]
+    style: Mapping[str, object]
     due_days: int
 
 
@@ -115,9 +119,9 @@ def _saas_lines(rng: random.Random) -> tuple[LineItem, ...]:
     )
 
 
-# The styles repeat those of connectors/sandbox/documents/scenario_suppliers.py, vendor by
-# vendor: the history is worth something only if it is printed as the new invoices are
-# (tests/test_demo_history.py compares each history invoice's layout with the scenario's).
+# The styles are those of the scenario's invoices (scenario_suppliers.py): the history is worth
+# something only if it is printed as the new invoices are (tests/test_demo_history.py compares
+# each history invoice's layout with the scenario's).
 _HABITS: tuple[_Habit, ...] = (
     _Habit(
         vendor="Nuage Hébergement SAS",
@@ -127,13 +131,7 @@ _HABITS: tuple[_Habit, ...] = (
         ledger_account="615600",
         number=lambda k, issued: f"NH-{issued.year}-{1200 + (TRAINED_AFTER - k) * 211:05d}",
         lines=_hosting_lines,
-        style={
-            "language": "fr",
-            "layout": "centered",
-            "date_style": "numeric",
-            "embed_facturx": True,
-            "customer_number": "C-20931",
-        },
+        style=HOSTING_STYLE,
         due_days=10,
     ),
     _Habit(
@@ -144,13 +142,7 @@ _HABITS: tuple[_Habit, ...] = (
         ledger_account="622600",
         number=lambda k, issued: f"{issued.year}-{100 + (TRAINED_AFTER - k) * 17:04d}",
         lines=_translator_lines,
-        style={
-            "language": "nl",
-            "layout": "seller_right",
-            "date_style": "numeric",
-            "money_style": "symbol",
-            "tax_note": labels_for("nl")["reverse_charge"],
-        },
+        style=TRANSLATOR_STYLE,
         due_days=30,
     ),
     _Habit(
@@ -161,12 +153,7 @@ _HABITS: tuple[_Habit, ...] = (
         ledger_account="623600",
         number=lambda k, issued: f"{10 + (TRAINED_AFTER - k) * 7}/{issued.year}",
         lines=_printer_lines,
-        style={
-            "language": "it",
-            "layout": "centered",
-            "date_style": "numeric",
-            "money_style": "symbol",
-        },
+        style=PRINTER_STYLE,
         due_days=30,
     ),
     _Habit(
@@ -177,7 +164,7 @@ _HABITS: tuple[_Habit, ...] = (
         ledger_account="651100",
         number=lambda k, issued: f"INV-{900 - k:06d}",
         lines=_saas_lines,
-        style={"currency": "USD", "language": "en", "layout": "saas", "date_style": "us_long"},
+        style=SAAS_STYLE,
         due_days=0,
     ),
 )

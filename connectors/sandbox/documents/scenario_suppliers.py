@@ -4,6 +4,7 @@ note and a near-duplicate debit."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import date
 from datetime import timedelta
@@ -23,6 +24,39 @@ from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
 from connectors.sandbox.documents.scenario_builder import draw_price
 from connectors.sandbox.documents.scenario_builder import invoice_spec
 from connectors.sandbox.documents.scenario_builder import payee
+
+# How the vendors with a history (history.py) print their invoices, old and new alike.
+HOSTING_STYLE: dict[str, Any] = {
+    "language": "fr",
+    "layout": "centered",
+    "date_style": "numeric",
+    "embed_facturx": True,
+    "customer_number": "C-20931",
+}
+TRANSLATOR_STYLE: dict[str, Any] = {
+    "language": "nl",
+    "layout": "seller_right",
+    "date_style": "numeric",
+    "money_style": "symbol",
+    "tax_note": labels_for("nl")["reverse_charge"],
+}
+PRINTER_STYLE: dict[str, Any] = {
+    "language": "it",
+    "layout": "centered",
+    "date_style": "numeric",
+    "money_style": "symbol",
+}
+SAAS_STYLE: dict[str, Any] = {
+    "currency": "USD",
+    "language": "en",
+    "layout": "saas",
+    "date_style": "us_long",
+}
+
+
+def _usd_rate(rng: random.Random) -> Decimal:
+    """Dollars per euro on a day of the demo."""
+    return Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
 
 
 def confirm_payment(
@@ -105,11 +139,7 @@ def hosting_invoices(b: ScenarioBuilder, hosting: Party) -> None:
                 LineItem("Serveur dédié L - mensuel", Decimal(1), server, Decimal(20)),
                 LineItem("Sauvegarde 500 Go", Decimal(2), backups, Decimal(20)),
             ),
-            language="fr",
-            layout="centered",
-            date_style="numeric",
-            embed_facturx=True,
-            customer_number="C-20931",
+            **HOSTING_STYLE,
         )
         document = render_invoice(spec)
         path = b.add_file(document, issued)
@@ -198,11 +228,7 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
             issued,
             issued + timedelta(days=30),
             lines,
-            language="nl",
-            layout="seller_right",
-            date_style="numeric",
-            money_style="symbol",
-            tax_note=labels_for("nl")["reverse_charge"],
+            **TRANSLATOR_STYLE,
         )
         document = render_invoice(spec)
         path = b.add_file(document, issued)
@@ -387,10 +413,7 @@ def printer_invoices(b: ScenarioBuilder, printer: Party) -> None:
                 issued,
                 issued + timedelta(days=30),
                 lines,
-                language="it",
-                layout="centered",
-                date_style="numeric",
-                money_style="symbol",
+                **PRINTER_STYLE,
             )
         )
     paths = [b.add_file(render_invoice(spec), spec.issue_date) for spec in specs]
@@ -493,13 +516,10 @@ def _saas_card_plan(
         issued,
         issued,
         (LineItem("Pro plan - monthly (5 seats)", Decimal(1), plan, Decimal(0)),),
-        currency="USD",
-        language="en",
-        layout="saas",
-        date_style="us_long",
+        **SAAS_STYLE,
     )
     path = b.add_file(render_invoice(spec), issued)
-    rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
+    rate = _usd_rate(rng)
     card = b.pay(
         saas,
         to_cents(plan / rate),
@@ -534,14 +554,11 @@ def _saas_migration(b: ScenarioBuilder, saas: Party, number: str) -> None:
                 Decimal(0),
             ),
         ),
-        currency="USD",
-        language="en",
-        layout="saas",
-        date_style="us_long",
+        **SAAS_STYLE,
     )
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(13)
-    rate = Decimal("1.05") + Decimal(rng.randint(0, 800)) / 10000
+    rate = _usd_rate(rng)
     pay_abroad(
         b,
         saas,
