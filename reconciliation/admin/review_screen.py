@@ -152,7 +152,9 @@ def review_context(
 def decisions_open(
     invoice: Invoice | None, *, double_charge: Match | None, can_edit: bool
 ) -> dict[str, Any]:
-    """Which decisions the screen offers (and who refused a refused invoice)."""
+    """Which decisions the screen offers (and who refused a refused invoice). A double charge
+    (matched after payment, or caught by the gate before posting) is refused from its own
+    panel, beside "Not a duplicate": one refusal on the screen, not a second "Refuse…"."""
     refused = invoice is not None and invoice.status == InvoiceStatus.REFUSED
     return {
         "can_approve": bool(invoice is not None and can_edit and invoice.can_approve),
@@ -160,10 +162,10 @@ def decisions_open(
         "refused_by": review.refused_by(invoice) if invoice is not None and refused else "",
         "can_refuse": bool(
             can_edit
-            and (
-                (invoice is not None and invoice.can_refuse and not refused)
-                or double_charge is not None
-            )
+            and double_charge is None
+            and invoice is not None
+            and invoice.can_refuse
+            and not refused
         ),
     }
 
