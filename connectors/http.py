@@ -385,32 +385,25 @@ def read_json(
     secrets: Iterable[str | None] = (),
 ) -> Any:
     """Decode a JSON body; decimals stay ``Decimal`` so money never passes through float."""
-    request_id = request_id_of(response)
-    if looks_like_html(response):
+
+    def not_json(what: str) -> ProtocolError:
         received = describe_body(response)
-        raise ProtocolError(
-            f"expected {expected} as JSON, received {received}{hint}",
+        return ProtocolError(
+            f"expected {expected} as JSON, received {what}{received}{hint}",
             provider=provider,
             status=response.status_code,
-            request_id=request_id,
+            request_id=request_id_of(response),
             expected=expected,
             received=received,
             secrets=secrets,
         )
+
+    if looks_like_html(response):
+        raise not_json("")
     try:
         return json.loads(response.content, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:
-        received = describe_body(response)
-        raise ProtocolError(
-            f"expected {expected} as JSON, received malformed or truncated JSON ({error}): "
-            f"{received}{hint}",
-            provider=provider,
-            status=response.status_code,
-            request_id=request_id,
-            expected=expected,
-            received=received,
-            secrets=secrets,
-        ) from None
+        raise not_json(f"malformed or truncated JSON ({error}): ") from None
 
 
 def validate(

@@ -254,46 +254,34 @@ def _card_spending(b: ScenarioBuilder) -> None:
         ("BUREAU VALLEE PARIS 10", "office_supply", 9, 85),
     )
     for label, category, low, high in cards:
-        b.add_transaction(
+        b.card_payment(
             day=b.day(rng.randint(3, 80)),
-            side="debit",
-            operation_type="card",
             amount=draw_price(rng, low, high),
             label=label,
             category=category,
-            card_last_digits="4821",
             settle_days=rng.randint(0, 2),
         )
     notion = draw_price(rng, 40, 96, "8")
-    b.add_transaction(
+    b.card_payment(
         day=b.day(47),
-        side="debit",
-        operation_type="card",
         amount=to_cents(notion / Decimal("1.08")),
         local_amount=notion,
         local_currency="USD",
         label="NOTION LABS, INC.",
         category="online_service",
-        card_last_digits="4821",
         settle_days=1,
     )
-    b.add_transaction(
+    b.card_payment(
         day=b.day(1),
-        side="debit",
-        operation_type="card",
         amount=draw_price(rng, 180, 420),
         label="AIR FRANCE",
         category="transport",
-        card_last_digits="4821",
         status="pending",
     )
-    b.add_transaction(
+    b.card_payment(
         day=b.day(15),
-        side="debit",
-        operation_type="card",
         amount=draw_price(rng, 30, 90),
         label="HETZNER ONLINE GMBH",
         category="online_service",
-        card_last_digits="4821",
         status="declined",
     )

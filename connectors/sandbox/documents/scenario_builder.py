@@ -49,6 +49,10 @@ def draw_price(rng: random.Random, low: int, high: int, step: str = "0.01") -> D
     return Decimal(low) + quantum * rng.randint(0, steps)
 
 
+# The company card's last digits, as its card debits show them.
+CARD_LAST_DIGITS = "4821"
+
+
 class ScenarioBuilder:
     """Holds the seeded generator, the organisation and everything booked so far."""
 
@@ -110,6 +114,16 @@ class ScenarioBuilder:
         )
         self.transactions.append(transaction)
         return transaction
+
+    def card_payment(self, *, day: date, **fields: Any) -> dict[str, Any]:
+        """A debit on the company card (``fields``: amount, label, category, ...)."""
+        return self.add_transaction(
+            day=day,
+            side="debit",
+            operation_type="card",
+            card_last_digits=CARD_LAST_DIGITS,
+            **fields,
+        )
 
     def pay(
         self, vendor: Party, amount: Decimal, day: date, reference: str | None, **fields: Any

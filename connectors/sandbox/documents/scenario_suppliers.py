@@ -20,6 +20,7 @@ from connectors.sandbox.documents.model import RenderedDocument
 from connectors.sandbox.documents.model import to_cents
 from connectors.sandbox.documents.render import render_invoice
 from connectors.sandbox.documents.render import render_payment_confirmation
+from connectors.sandbox.documents.scenario_builder import CARD_LAST_DIGITS
 from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
 from connectors.sandbox.documents.scenario_builder import draw_price
 from connectors.sandbox.documents.scenario_builder import invoice_spec
@@ -197,7 +198,7 @@ def hotel_invoices(b: ScenarioBuilder, hotel: Party) -> None:
                 operation_type="card",
                 label="HOTEL SPREEBLICK BERLIN",
                 category="hotel_and_lodging",
-                card_last_digits="4821",
+                card_last_digits=CARD_LAST_DIGITS,
                 settle_days=2,
             )
             b.expect.invoice_payments[path] = card["id"]
@@ -530,7 +531,7 @@ def _saas_card_plan(
         local_amount=plan,
         local_currency="USD",
         category="online_service",
-        card_last_digits="4821",
+        card_last_digits=CARD_LAST_DIGITS,
         settle_days=1,
     )
     b.expect.invoice_payments[path] = card["id"]
