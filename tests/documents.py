@@ -73,6 +73,15 @@ BUYER = Party(
     "Acme Retail SAS", "5 place Bellecour", "69002", "Lyon", "FR",
     vat_id="FR19787878784", domain="acme-retail.fr", email="compta@acme-retail.fr",
 )  # fmt: skip
+#: The demo data's pair: a print shop in Cologne (the German seller's bank details) billing a
+#: Paris studio.
+ALBRECHT = replace(
+    SELLERS["de"], name="Druckerei Albrecht GmbH", street="Schillerstraße 62", postcode="50667",
+    city="Köln", domain="druckerei-albrecht.de", email="rechnung@druckerei-albrecht.de",
+)  # fmt: skip
+LUMEN = Party(
+    "Atelier Lumen SAS", "42 rue de Paradis", "75010", "Paris", "FR", vat_id="FR22391390994"
+)
 
 
 def invoice_spec(language: str, layout: str = "classic", **changes: Any) -> InvoiceSpec:

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,6 @@ from connectors.sandbox.documents import PAYMENT_FIELDS
 from connectors.sandbox.documents import InvoiceSpec
 from connectors.sandbox.documents import LineItem
 from connectors.sandbox.documents import OtherSpec
-from connectors.sandbox.documents import Party
 from connectors.sandbox.documents import PaymentConfirmationSpec
 from connectors.sandbox.documents import RemittanceNoticeSpec
 from connectors.sandbox.documents import RenderedDocument
@@ -44,6 +44,8 @@ from connectors.sandbox.documents import rf_reference
 from connectors.sandbox.documents.formatting import format_date
 from connectors.sandbox.documents.formatting import format_money
 from reconciliation.extraction import types as extraction_types
+from tests.documents import ALBRECHT
+from tests.documents import LUMEN
 
 # Written out from ../shared/reference/qonto.md §4b and §6, not imported from the code under
 # test, so a dropped key fails here.
@@ -150,26 +152,6 @@ MONTHS = {
     "novembre dicembre",
 }
 
-BUYER = Party(
-    name="Atelier Lumen SAS",
-    street="42 rue de Paradis",
-    postcode="75010",
-    city="Paris",
-    country="FR",
-    vat_id="FR22391390994",
-)
-SELLER = Party(
-    name="Druckerei Albrecht GmbH",
-    street="Schillerstraße 62",
-    postcode="50667",
-    city="Köln",
-    country="DE",
-    vat_id="DE136695976",
-    iban="DE89370400440532013000",
-    bic="COBADEFFXXX",
-    domain="druckerei-albrecht.de",
-    email="rechnung@druckerei-albrecht.de",
-)
 # 1,000.00 at 19 % + 34.56 at 7 % → net 1,034.56, tax 192.42, total 1,226.98 (two rates).
 LINES = (
     LineItem("Druck Kataloge", Decimal(4), Decimal("250.00"), Decimal(19)),
@@ -333,8 +315,8 @@ def test_invoice_prints_local_number_and_date_formats(
     issued: str,
 ) -> None:
     spec = InvoiceSpec(
-        supplier=SELLER,
-        buyer=BUYER,
+        supplier=ALBRECHT,
+        buyer=LUMEN,
         invoice_number="RE-2026-0815",
         issue_date=date(2026, 3, 5),
         due_date=date(2026, 4, 4),
@@ -607,18 +589,11 @@ def test_receivables_csv_round_trips(scenario: demo_data.DemoScenario) -> None:
 
 
 def test_foreign_currency_confirmation_shows_source_and_converted_amounts() -> None:
-    payer = Party(
-        name="Atelier Lumen SAS",
-        street="42 rue de Paradis",
-        postcode="75010",
-        city="Paris",
-        country="FR",
-        iban="FR7616958000016631011843232",
-    )
+    payer = replace(LUMEN, vat_id=None, iban="FR7616958000016631011843232")
     document = render_payment_confirmation(
         PaymentConfirmationSpec(
             payer=payer,
-            beneficiary=SELLER,
+            beneficiary=ALBRECHT,
             amount=Decimal("2232.00"),
             currency="GBP",
             execution_date=date(2026, 10, 28),
@@ -650,8 +625,8 @@ def test_foreign_currency_confirmation_shows_source_and_converted_amounts() -> N
 def test_remittance_notice_names_us_as_beneficiary() -> None:
     document = render_remittance_notice(
         RemittanceNoticeSpec(
-            payer=SELLER,
-            beneficiary=BUYER,
+            payer=ALBRECHT,
+            beneficiary=LUMEN,
             amount=Decimal("3180.00"),
             currency="EUR",
             execution_date=date(2026, 11, 21),
@@ -682,8 +657,8 @@ def test_other_documents_have_no_invoice_truth(kind: Any, language: str, title: 
     document = render_other(
         OtherSpec(
             kind=kind,
-            sender=SELLER,
-            recipient=BUYER,
+            sender=ALBRECHT,
+            recipient=LUMEN,
             issue_date=date(2026, 11, 2),
             language=language,
         )

@@ -13,37 +13,17 @@ from PIL import Image
 
 from connectors.sandbox.documents import InvoiceSpec
 from connectors.sandbox.documents import LineItem
-from connectors.sandbox.documents import Party
 from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
-
-SELLER = Party(
-    name="Druckerei Albrecht GmbH",
-    street="Hafenstraße 12",
-    postcode="20457",
-    city="Hamburg",
-    country="DE",
-    vat_id="DE136695976",
-    iban="DE89370400440532013000",
-    bic="COBADEFFXXX",
-    domain="druckerei-albrecht.de",
-    email="rechnung@druckerei-albrecht.de",
-)
-BUYER = Party(
-    name="Atelier Lumière SAS",
-    street="12 rue des Lilas",
-    postcode="69003",
-    city="Lyon",
-    country="FR",
-    vat_id="FR40303265045",
-)
+from tests.documents import ALBRECHT
+from tests.documents import LUMEN
 
 
 def invoice_pdf(language: str = "de") -> bytes:
     spec = InvoiceSpec(
-        supplier=SELLER,
-        buyer=BUYER,
+        supplier=ALBRECHT,
+        buyer=LUMEN,
         invoice_number="RE-2026-0815",
         issue_date=date(2026, 3, 5),
         due_date=date(2026, 4, 4),
