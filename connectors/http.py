@@ -447,33 +447,29 @@ def read_capped(
     Content-Length before reading, and again while reading since it may be absent or wrong)."""
     request_id = request_id_of(response)
     declared = response.headers.get("Content-Length")
+
+    def too_large(size: int | None) -> FileTooLargeError:
+        described = "larger than the" if size is None else f"{size} bytes, above the"
+        return FileTooLargeError(
+            f"{filename} is {described} {max_bytes}-byte limit",
+            provider=provider,
+            status=response.status_code,
+            request_id=request_id,
+            code="file_too_large",
+            filename=filename,
+            size=size,
+            limit=max_bytes,
+        )
+
     try:
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise FileTooLargeError(
-                f"{filename} is {int(declared)} bytes, above the {max_bytes}-byte limit",
-                provider=provider,
-                status=response.status_code,
-                request_id=request_id,
-                code="file_too_large",
-                filename=filename,
-                size=int(declared),
-                limit=max_bytes,
-            )
+            raise too_large(int(declared))
         chunks: list[bytes] = []
         total = 0
         for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
             total += len(chunk)
             if total > max_bytes:
-                raise FileTooLargeError(
-                    f"{filename} is larger than the {max_bytes}-byte limit",
-                    provider=provider,
-                    status=response.status_code,
-                    request_id=request_id,
-                    code="file_too_large",
-                    filename=filename,
-                    size=None,
-                    limit=max_bytes,
-                )
+                raise too_large(None)
             chunks.append(chunk)
     except requests.exceptions.RequestException as error:
         raise transport_error(error, provider=provider) from None
