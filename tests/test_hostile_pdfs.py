@@ -56,21 +56,31 @@ def stream(data: bytes, entries: bytes = b"") -> bytes:
     return b"<< /Length %d %s>>\nstream\n%s\nendstream" % (len(data), entries, data)
 
 
+def one_page_pdf(page: bytes, *objects: bytes, catalog_entries: bytes = b"") -> bytes:
+    """A PDF of one page: the catalog (1), the page tree (2), ``page`` (3), then ``objects``
+    numbered from 4."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog_entries,
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            page,
+            *objects,
+        ]
+    )
+
+
 def text_page_pdf(
     *, page_entries: bytes = b"", catalog_entries: bytes = b"", extra: list[bytes] | None = None
 ) -> bytes:
     """One page saying the invoice text in Helvetica; objects 6.. are ``extra``."""
     content = b"BT /F1 12 Tf 40 780 Td (Invoice INV-1001 Total 100.00 EUR) Tj ET"
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog_entries,
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-            b" /Resources << /Font << /F1 5 0 R >> %s>> >>" % page_entries,
-            stream(content),
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            *(extra or []),
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> %s>> >>" % page_entries,
+        stream(content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *(extra or []),
+        catalog_entries=catalog_entries,
     )
 
 
@@ -91,13 +101,9 @@ def hanging_pdf(operators: int = 20_000_000) -> bytes:
     """A page whose content stream is millions of no-op operators: pdfminer reads about a
     hundred thousand a second, so this one would take minutes."""
     content = zlib.compress(b"q Q " * operators, 6)
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-            stream(content, b"/Filter /FlateDecode "),
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        stream(content, b"/Filter /FlateDecode "),
     )
 
 
@@ -131,26 +137,18 @@ def password_protected() -> bytes:
 
 def deeply_nested_arrays() -> bytes:
     depth = 50_000
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox %s%s >>"
-            % (b"[" * depth, b"]" * depth),
-            stream(b"BT ET"),
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox %s%s >>"
+        % (b"[" * depth, b"]" * depth),
+        stream(b"BT ET"),
     )
 
 
 def self_referencing_object() -> bytes:
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox 5 0 R >>",
-            stream(b"BT ET"),
-            b"[5 0 R]",
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox 5 0 R >>",
+        stream(b"BT ET"),
+        b"[5 0 R]",
     )
 
 
@@ -169,13 +167,9 @@ def ten_thousand_pages() -> bytes:
 
 
 def content_stream_bomb() -> bytes:
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-            stream(inflating_to(1 << 30), b"/Filter /FlateDecode "),
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        stream(inflating_to(1 << 30), b"/Filter /FlateDecode "),
     )
 
 
@@ -197,15 +191,11 @@ def scanned_image_bomb() -> bytes:
         b" /BitsPerComponent 8 /Filter /FlateDecode ",
     )
     content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-            b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
-            stream(content),
-            image,
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
+        stream(content),
+        image,
     )
 
 
@@ -218,15 +208,11 @@ def giant_scanned_page() -> bytes:
         b" /BitsPerComponent 8 /Filter /FlateDecode ",
     )
     content = b"q 14400 0 0 14400 0 0 cm /Im1 Do Q"
-    return raw_pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R"
-            b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
-            stream(content),
-            image,
-        ]
+    return one_page_pdf(
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R"
+        b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
+        stream(content),
+        image,
     )
 
 
