@@ -14,6 +14,7 @@ from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Evidence
 from reconciliation.extraction.types import ExtractedField
 from reconciliation.extraction.types import Extraction
+from reconciliation.learning import LearnedField
 from reconciliation.learning import apply_learned_mapping
 from reconciliation.learning import combine_with_learned
 from reconciliation.learning import learn_from_correction
@@ -75,16 +76,20 @@ def vendor(workspace: Workspace) -> Vendor:
     )
 
 
+def correct(vendor: Vendor, document: Extraction, name: str, value: str) -> LearnedField | None:
+    """A reviewer's correction of field ``name`` to ``value`` on ``document``."""
+    return learn_from_correction(
+        vendor=vendor,
+        document_words=document.words,
+        page_sizes=document.page_sizes,
+        field=name,
+        corrected_value=value,
+    )
+
+
 def teach(vendor: Vendor, document: Extraction, values: dict[str, str]) -> None:
     for name, value in values.items():
-        learned = learn_from_correction(
-            vendor=vendor,
-            document_words=document.words,
-            page_sizes=document.page_sizes,
-            field=name,
-            corrected_value=value,
-        )
-        assert learned is not None, name
+        assert correct(vendor, document, name, value) is not None, name
 
 
 def test_mapping_learned_on_one_document_reads_the_next_with_values_moved(
@@ -169,13 +174,7 @@ def test_a_value_that_is_not_printed_teaches_nothing(
 ) -> None:
     first, _ = documents
 
-    learned = learn_from_correction(
-        vendor=vendor,
-        document_words=first.words,
-        page_sizes=first.page_sizes,
-        field="invoice_number",
-        corrected_value="NOT-ON-THE-PAGE",
-    )
+    learned = correct(vendor, first, "invoice_number", "NOT-ON-THE-PAGE")
 
     assert learned is None
     vendor.refresh_from_db()
@@ -187,13 +186,7 @@ def test_an_unlabelled_amount_is_not_learned_by_its_position(
 ) -> None:
     first, _ = documents
 
-    learned = learn_from_correction(
-        vendor=vendor,
-        document_words=first.words,
-        page_sizes=first.page_sizes,
-        field="total_amount",
-        corrected_value="100.00",
-    )
+    learned = correct(vendor, first, "total_amount", "100.00")
 
     assert learned is not None
     assert (learned.rule["relation"], learned.rule["label"]) == (
