@@ -396,12 +396,25 @@ def layout_seller_right(draw: InvoiceDraw) -> None:
             f"BIC {supplier.bic}" if supplier.bic else "",
         ],
     ]
-    for x, lines in zip((LEFT, 80.0, 132.0), columns, strict=True):
-        y = 271.0
+    _footer_columns(page, columns, (LEFT, 80.0, 132.0), top=271.0, size=7.5, leading=3.6)
+
+
+def _footer_columns(
+    page: Page,
+    columns: list[list[str]],
+    xs: tuple[float, ...],
+    *,
+    top: float,
+    size: float,
+    leading: float,
+) -> None:
+    """Small grey footer columns starting at ``xs``; empty lines take no room."""
+    for x, lines in zip(xs, columns, strict=True):
+        y = top
         for line in lines:
             if line:
-                page.text(x, y, line, size=7.5, color=GREY)
-                y += 3.6
+                page.text(x, y, line, size=size, color=GREY)
+                y += leading
 
 
 def layout_din_letter(draw: InvoiceDraw) -> None:
@@ -448,12 +461,7 @@ def layout_din_letter(draw: InvoiceDraw) -> None:
             f"BIC {supplier.bic}" if supplier.bic else "",
         ],
     ]
-    for x, lines in zip((LEFT, 75.0, 128.0), columns, strict=True):
-        y = 270.0
-        for line in lines:
-            if line:
-                page.text(x, y, line, size=6.8, color=GREY)
-                y += 3.4
+    _footer_columns(page, columns, (LEFT, 75.0, 128.0), top=270.0, size=6.8, leading=3.4)
 
 
 def layout_saas(draw: InvoiceDraw) -> None:
