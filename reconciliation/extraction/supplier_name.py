@@ -120,7 +120,9 @@ def _looks_like_name(text: str) -> bool:
         return False
     if _ADDRESS_LIKE.search(text) or "@" in text or re.search(r"www\.|https?:", text):
         return False
-    return not re.search(r"(?:tel|fax|phone|telefon)\b", text, re.IGNORECASE)
+    # A phone or fax label is a word of its own: "Hotel", "Fairfax" or "Interphone" in a name
+    # are not one.
+    return not re.search(r"\b(?:tel|fax|phone|telefon)\b", text, re.IGNORECASE)
 
 
 def extract_supplier_name(
