@@ -3,6 +3,8 @@ with their own database connections, then Qonto's state compared with Well's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pytest_django.fixtures import Settings
 
@@ -20,6 +22,7 @@ from tests.posting_fixtures import sent_keys
 from tests.posting_harness import LEASE_SECONDS
 from tests.posting_harness import READ_TIMEOUT_SECONDS
 from tests.posting_harness import REJECTED_ON_PURPOSE
+from tests.posting_harness import HarnessResult
 from tests.posting_harness import blind_resends
 from tests.posting_harness import run_harness
 
@@ -33,21 +36,31 @@ def harness_settings(sandbox_settings: Sandbox, settings: Settings) -> Sandbox:
     return sandbox_settings
 
 
+def harness_on_qonto(
+    workspace: Workspace, harness_settings: Sandbox, label: str, **options: Any
+) -> HarnessResult:
+    """The harness run with two workers over ``INVOICES`` invoices, on a fresh Qonto connection."""
+    connect_qonto(workspace, harness_settings.qonto)
+    return run_harness(
+        label=label,
+        workspace=workspace,
+        emulator=harness_settings.qonto,
+        invoices=INVOICES,
+        workers=2,
+        **options,
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_nothing_lost_nothing_posted_twice_under_faults(
     workspace: Workspace, harness_settings: Sandbox
 ) -> None:
-    emulator = harness_settings.qonto
-    connect_qonto(workspace, emulator)
-
-    result = run_harness(
-        label="faults on",
-        workspace=workspace,
-        emulator=emulator,
-        invoices=INVOICES,
-        workers=2,
+    result = harness_on_qonto(
+        workspace,
+        harness_settings,
+        "faults on",
         faults=True,
         seed=11,
         probability=0.2,
@@ -78,22 +91,13 @@ def test_nothing_lost_nothing_posted_twice_under_faults(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_clean_run_posts_everything_once(workspace: Workspace, harness_settings: Sandbox) -> None:
-    emulator = harness_settings.qonto
-    connect_qonto(workspace, emulator)
-
-    result = run_harness(
-        label="faults off",
-        workspace=workspace,
-        emulator=emulator,
-        invoices=INVOICES,
-        workers=2,
-        faults=False,
-        timeout_seconds=120,
+    result = harness_on_qonto(
+        workspace, harness_settings, "faults off", faults=False, timeout_seconds=120
     )
 
     assert result.comparison.by_status == {"posted": INVOICES}
     assert (result.comparison.lost, result.comparison.duplicates) == (0, 0)
-    sent = sent_keys(emulator)
+    sent = sent_keys(harness_settings.qonto)
     assert len(sent) == len(set(sent)) == INVOICES
     assert result.stats.lookups == 0
 
