@@ -43,13 +43,26 @@ def qonto(
     return connection
 
 
+@pytest.fixture
 def window_after_revocation(
-    workspace: Workspace, emulator: QontoEmulator, capture: Callable[..., Any]
-) -> PostingReport:
+    workspace: Workspace,
+    qonto_emulator: QontoEmulator,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> Callable[[], PostingReport]:
     """Qonto's consent is revoked, then a posting window runs (its on-commit work done)."""
-    emulator.revoke_all_tokens()
-    with capture(execute=True):
-        return post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    def run() -> PostingReport:
+        qonto_emulator.revoke_all_tokens()
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    return run
+
+
+@pytest.fixture
+def approved_ids(workspace: Workspace, qonto: Connection) -> list[int]:
+    """Twenty-five approved invoices waiting for ``qonto``: more than one window's batch."""
+    return seed_invoices(workspace, 25)
 
 
 def statuses(ids: list[int]) -> set[str]:
@@ -57,14 +70,13 @@ def statuses(ids: list[int]) -> set[str]:
 
 
 def test_revoked_consent_stops_posting_and_tells_the_owner(
-    workspace: Workspace,
     qonto: Connection,
     qonto_emulator: QontoEmulator,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    window_after_revocation: Callable[[], PostingReport],
+    approved_ids: list[int],
 ) -> None:
-    ids = seed_invoices(workspace, 25)
 
-    report = window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
+    report = window_after_revocation()
 
     assert report.auth_stopped
     assert (report.posted, report.requests, report.claimed, report.released) == (0, 0, 0, 0)
@@ -78,43 +90,44 @@ def test_revoked_consent_stops_posting_and_tells_the_owner(
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
     assert [message.to for message in mail.outbox] == [["owner@example.com"]]
-    assert statuses(ids) == {InvoiceStatus.APPROVED}
-    assert not Invoice.objects.filter(pk__in=ids).exclude(lease_owner="").exists()
-    assert not PostAttempt.objects.filter(invoice_id__in=ids).exists()
+    assert statuses(approved_ids) == {InvoiceStatus.APPROVED}
+    assert not Invoice.objects.filter(pk__in=approved_ids).exclude(lease_owner="").exists()
+    assert not PostAttempt.objects.filter(invoice_id__in=approved_ids).exists()
 
 
 def test_authorisation_lost_mid_window_releases_the_claims(
     workspace: Workspace,
     qonto: Connection,
     qonto_emulator: QontoEmulator,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    window_after_revocation: Callable[[], PostingReport],
+    approved_ids: list[int],
 ) -> None:
-    ids = seed_invoices(workspace, 25)
     mirror_now(workspace)
 
-    report = window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
+    report = window_after_revocation()
 
     assert report.auth_stopped
     assert (report.posted, report.requests, report.released) == (0, 1, 20)
     assert [entry.status for entry in qonto_emulator.requests(path=BULK_PATH)] == [401]
     qonto.refresh_from_db()
     assert qonto.status == ConnectionStatus.NEEDS_REAUTH
-    attempts = PostAttempt.objects.filter(invoice_id__in=ids)
+    attempts = PostAttempt.objects.filter(invoice_id__in=approved_ids)
     assert attempts.count() == 20
     assert set(attempts.values_list("outcome", flat=True)) == {PostOutcome.AUTH}
     assert "invalid_grant" in attempts.first().error_detail  # type: ignore[union-attr]
     assert not attempts.in_flight().exists()
-    assert statuses(ids) == {InvoiceStatus.APPROVED}
+    assert statuses(approved_ids) == {InvoiceStatus.APPROVED}
 
 
 def test_no_call_at_all_once_the_connection_needs_reauth(
     workspace: Workspace,
     qonto: Connection,
     qonto_emulator: QontoEmulator,
+    window_after_revocation: Callable[[], PostingReport],
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     seed_invoices(workspace, 3)
-    window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
+    window_after_revocation()
     qonto_emulator.clear_requests()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,12 +143,11 @@ def test_after_reconnecting_the_released_invoices_post_without_lookup(
     workspace: Workspace,
     qonto: Connection,
     qonto_emulator: QontoEmulator,
-    connect_with_emulator_tokens: Any,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    window_after_revocation: Callable[[], PostingReport],
 ) -> None:
     ids = seed_invoices(workspace, 2)
     mirror_now(workspace)  # so the upload, not the listing, meets the revoked consent
-    window_after_revocation(workspace, qonto_emulator, django_capture_on_commit_callbacks)
+    window_after_revocation()
     # The owner reconnects: fresh tokens on the same connection.
     from connectors.oauth import TokenSet
     from reconciliation.connections.tokens import store_tokens
