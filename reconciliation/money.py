@@ -100,6 +100,13 @@ def quantize_known(amount: Decimal | None, currency: str | None) -> Decimal | No
     return quantize(amount, str(currency))
 
 
+def spreadsheet_format(currency: str) -> str:
+    """The spreadsheet number format of an amount in ``currency``: grouped, with the currency's
+    minor units ("#,##0.00" for EUR, "#,##0" for JPY, "#,##0.000" for KWD)."""
+    places = currency_exponent(currency.upper())
+    return "#,##0." + "0" * places if places else "#,##0"
+
+
 def format_rate(rate: Decimal | None) -> str:
     """An exchange rate at full precision without trailing zeros ("1.0000000000" -> "1")."""
     if rate is None:

@@ -42,7 +42,9 @@ from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.money import MONEY_DECIMAL_PLACES
 from reconciliation.money import currency_field_of
+from reconciliation.money import is_known_currency
 from reconciliation.money import quantize_known
+from reconciliation.spreadsheets import Amount
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.identifiers import normalize_iban
 from reconciliation.text.names import normalize_counterparty as normalize_name
@@ -120,9 +122,12 @@ class AuditResource(resources.ModelResource):
         currency_attribute = currencies[id(field)]
         if currency_attribute is None:
             return escape_cell(super().export_field(field, instance, **kwargs))
-        # An amount carries its currency's minor units (1052.00 EUR, 1052 JPY), as a number.
+        # An amount carries its currency's minor units (1052.00 EUR, 1052 JPY), as a number;
+        # in XLSX (native types) a number cell formatted with them.
         currency = fields.Field(attribute=currency_attribute).get_value(instance)
         amount = quantize_known(field.get_value(instance), currency)
+        if kwargs.get("force_native_type") and amount is not None and is_known_currency(currency):
+            return Amount(amount, str(currency))
         return escape_cell(field.widget.render(amount, **kwargs))
 
     def _currency_attribute(self, name: str) -> str | None:
