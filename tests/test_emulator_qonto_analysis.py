@@ -82,6 +82,18 @@ def upload(
     return dict(invoice)
 
 
+def upload_analysed(
+    qonto: QontoEmulator,
+    key: str = "k1",
+    document: RenderedDocument = EURO_INVOICE,
+    **fields: str,
+) -> dict[str, Any]:
+    """``document`` uploaded under ``key``, then left to Qonto until its analysis is done."""
+    created = upload(qonto, key, document, **fields)
+    qonto.advance_clock(ANALYSIS_SECONDS)
+    return created
+
+
 def fetch(qonto: QontoEmulator, invoice_id: str) -> dict[str, Any]:
     response = requests.get(
         qonto.url(f"/v2/supplier_invoices/{invoice_id}"), headers=auth(qonto), timeout=5
@@ -215,8 +227,7 @@ def test_a_file_qonto_cannot_read_is_analysed_with_nothing_found(qonto: QontoEmu
         printed={},
         extra={},
     )
-    created = upload(qonto, "k1", unreadable)
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto, "k1", unreadable)
 
     after = fetch(qonto, created["id"])
 
@@ -247,8 +258,7 @@ def test_a_misread_field_of_a_chosen_upload_is_read_wrong(qonto: QontoEmulator) 
 
 
 def test_a_misread_after_the_analysis_moves_updated_at(qonto: QontoEmulator) -> None:
-    created = upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto)
     analysed = fetch(qonto, created["id"])
     qonto.advance_clock(60)
 
@@ -368,8 +378,7 @@ def test_qonto_attaches_the_invoice_file_to_the_matching_transaction(
     qonto: QontoEmulator,
 ) -> None:
     target = paid(qonto, EURO_INVOICE)
-    created = upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto)
 
     seen = transaction(qonto, target)
     invoice = fetch(qonto, created["id"])
@@ -384,8 +393,7 @@ def test_an_attachment_uploaded_by_a_client_is_not_the_invoice_attachment(
     qonto: QontoEmulator,
 ) -> None:
     target = paid(qonto, EURO_INVOICE)
-    created = upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto)
     headers = {**auth(qonto), "X-Qonto-Idempotency-Key": "b9a3c1de-5f1e-4c55-9a43-1f0f7c3a9e21"}
     requests.post(
         qonto.url(f"/v2/transactions/{target}/attachments"),
@@ -403,8 +411,7 @@ def test_an_attachment_uploaded_by_a_client_is_not_the_invoice_attachment(
 
 def test_skip_attachment_matcher_leaves_transactions_alone(qonto: QontoEmulator) -> None:
     target = paid(qonto, EURO_INVOICE)
-    created = upload(qonto, "k1", skip_attachment_matcher="true")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto, skip_attachment_matcher="true")
 
     assert transaction(qonto, target)["attachment_ids"] == []
     assert fetch(qonto, created["id"])["matched_transactions_ids"] == []
@@ -424,8 +431,7 @@ def test_the_matcher_needs_amount_counterparty_direction_and_dates(
     qonto: QontoEmulator, changes: dict[str, Any], case: str
 ) -> None:
     target = paid(qonto, EURO_INVOICE, **changes)
-    upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    upload_analysed(qonto)
 
     assert qonto.attachments_of(target) == []
 
@@ -437,15 +443,13 @@ def test_the_invoice_number_in_the_reference_is_enough(qonto: QontoEmulator) -> 
         label="SEPA TRANSFER",
         reference=f"Payment {EURO_INVOICE.truth['invoice_number']}",
     )
-    upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    upload_analysed(qonto)
 
     assert len(qonto.attachments_of(target)) == 1
 
 
 def test_a_transaction_arriving_later_is_matched(qonto: QontoEmulator) -> None:
-    created = upload(qonto, "k1")
-    qonto.advance_clock(ANALYSIS_SECONDS)
+    created = upload_analysed(qonto)
 
     target = paid(qonto, EURO_INVOICE)
 
