@@ -19,7 +19,7 @@ from tests.factories import make_workspace
 from tests.helpers import store_emulator_tokens
 from tests.posting_fixtures import seed_invoices
 
-pytest_plugins = ["tests.plugins.sandbox"]
+pytest_plugins = ["tests.plugins.browser", "tests.plugins.sandbox"]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import csv
 import hashlib
 import hmac
 import io
-import os
 import struct
 import time
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ import pytest
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
-from playwright.sync_api import sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -42,11 +40,11 @@ from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import PASSWORD
 from tests.factories import make_user
+from tests.plugins.browser import headless_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def totp(secret: str, at: float | None = None) -> str:
@@ -61,26 +59,14 @@ def totp(secret: str, at: float | None = None) -> str:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code all the same.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with headless_chromium(
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ) as launched:
         yield launched
-        launched.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

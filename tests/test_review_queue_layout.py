@@ -3,8 +3,6 @@ and the Why column one line (the leading reason and the count of others)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from playwright.sync_api import Browser
-from playwright.sync_api import sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import InvoiceStatus
@@ -26,25 +23,12 @@ from tests.factories import make_vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 LONG_REASONS = [
     "Vendor in training (3 of 10 documents reviewed): every document goes to review",
     "IBAN differs from the vendor's record (DE89 3704 0044 0532 0130 00)",
     "Confidence 72.5 is between the review threshold 55 and the auto-post threshold 85",
     "Routing rule “Everything above 10,000 EUR” sends it to review",
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _fill(workspace: Workspace) -> None:

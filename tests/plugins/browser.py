@@ -1,0 +1,37 @@
+"""Pytest fixture for the browser tests (registered through ``pytest_plugins``): a headless
+Chromium, the Debian package's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import Browser
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextmanager
+def headless_chromium(*extra_args: str) -> Iterator[Browser]:
+    """A headless Chromium launched with ``extra_args`` besides no sandbox and no GPU."""
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # plain synchronous code all the same.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", *extra_args],
+        )
+        yield launched
+        launched.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with headless_chromium() as launched:
+        yield launched
