@@ -90,6 +90,11 @@ class Transaction(TenantModel):
             models.Index(fields=["workspace", "side", "local_amount", "value_date"]),
             models.Index(fields=["workspace", "normalized_reference"]),
             models.Index(fields=["workspace", "value_date"]),
+            # The list (and its export, read through a cursor) of one operation type, in order.
+            models.Index(
+                fields=["workspace", "operation_type", "value_date", "id"],
+                name="transaction_type_order",
+            ),
         ]
 
     def __str__(self) -> str:
