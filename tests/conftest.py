@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from reconciliation.models import Invoice
 from reconciliation.models import Provider
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.contracts.server import FixtureServer
 from tests.factories import PASSWORD
 from tests.factories import make_connection
 from tests.factories import make_user
@@ -28,6 +30,13 @@ def _private_media(settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     workspace's key, and the test database hands out the same workspace ids again, so a file
     left by an earlier test under the same content-addressed name would not open."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture
+def server() -> Iterator[FixtureServer]:
+    """A loopback server answering with the queued provider contract fixtures."""
+    with FixtureServer() as running:
+        yield running
 
 
 @pytest.fixture

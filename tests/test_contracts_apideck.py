@@ -3,7 +3,6 @@ and vault), served over loopback HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -28,12 +27,6 @@ from tests.contracts.server import FixtureServer
 from tests.contracts.server import load
 
 CONSUMER = "workspace-1"
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 def client(server: FixtureServer) -> ApideckClient:

@@ -3,7 +3,6 @@ rendered the way the HTTP documentation shows them, served over loopback HTTP.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 
@@ -25,12 +24,6 @@ from tests.contracts.server import load
 
 CURSOR = "ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu"
 WHEN = datetime(2015, 5, 12, 15, 50, 38, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 def client(server: FixtureServer) -> DropboxClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -32,12 +31,6 @@ from tests.contracts.server import FixtureServer
 from tests.contracts.server import load
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 def client(server: FixtureServer) -> QontoClient:
