@@ -61,15 +61,20 @@ def refresh_grant(
     )
 
 
-def exchange(emulator: DropboxEmulator, code: str) -> dict[str, object]:
-    response = token(
+def code_grant(emulator: DropboxEmulator, code: str, **data: str) -> requests.Response:
+    """An authorization-code grant from our app (``data`` adds the secret or a PKCE verifier)."""
+    return token(
         emulator,
         grant_type="authorization_code",
         code=code,
         client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
         redirect_uri=REDIRECT,
+        **data,
     )
+
+
+def exchange(emulator: DropboxEmulator, code: str) -> dict[str, object]:
+    response = code_grant(emulator, code, client_secret=DROPBOX_APP_SECRET)
     assert response.status_code == 200
     payload: dict[str, object] = response.json()
     return payload
@@ -145,22 +150,8 @@ def test_pkce_exchange_needs_the_matching_verifier_and_no_secret(
     good_code = code_from(dropbox_emulator, code_challenge=challenge, code_challenge_method="S256")
     bad_code = code_from(dropbox_emulator, code_challenge=challenge, code_challenge_method="S256")
 
-    wrong = token(
-        dropbox_emulator,
-        grant_type="authorization_code",
-        code=bad_code,
-        client_id=DROPBOX_APP_KEY,
-        redirect_uri=REDIRECT,
-        code_verifier="w" * 43,
-    )
-    right = token(
-        dropbox_emulator,
-        grant_type="authorization_code",
-        code=good_code,
-        client_id=DROPBOX_APP_KEY,
-        redirect_uri=REDIRECT,
-        code_verifier=VERIFIER,
-    )
+    wrong = code_grant(dropbox_emulator, bad_code, code_verifier="w" * 43)
+    right = code_grant(dropbox_emulator, good_code, code_verifier=VERIFIER)
     refreshed = token(
         dropbox_emulator,
         grant_type="refresh_token",
@@ -179,14 +170,7 @@ def test_pkce_code_without_verifier_is_refused(dropbox_emulator: DropboxEmulator
         dropbox_emulator, code_challenge=pkce_challenge(VERIFIER), code_challenge_method="S256"
     )
 
-    response = token(
-        dropbox_emulator,
-        grant_type="authorization_code",
-        code=code,
-        client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
-        redirect_uri=REDIRECT,
-    )
+    response = code_grant(dropbox_emulator, code, client_secret=DROPBOX_APP_SECRET)
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
@@ -226,22 +210,8 @@ def test_code_is_single_use_and_expires(dropbox_emulator: DropboxEmulator) -> No
     stale = code_from(dropbox_emulator)
     dropbox_emulator.advance_clock(601)
 
-    again = token(
-        dropbox_emulator,
-        grant_type="authorization_code",
-        code=used,
-        client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
-        redirect_uri=REDIRECT,
-    )
-    late = token(
-        dropbox_emulator,
-        grant_type="authorization_code",
-        code=stale,
-        client_id=DROPBOX_APP_KEY,
-        client_secret=DROPBOX_APP_SECRET,
-        redirect_uri=REDIRECT,
-    )
+    again = code_grant(dropbox_emulator, used, client_secret=DROPBOX_APP_SECRET)
+    late = code_grant(dropbox_emulator, stale, client_secret=DROPBOX_APP_SECRET)
 
     assert again.json() == {
         "error": "invalid_grant",
