@@ -103,6 +103,22 @@ def invoice_spec(language: str, layout: str = "classic", **changes: Any) -> Invo
     return replace(spec, **changes)
 
 
+def albrecht_invoice(lines: tuple[LineItem, ...], **changes: Any) -> InvoiceSpec:
+    """Druckerei Albrecht's invoice RE-2026-0815 of ``lines`` to Atelier Lumen, in German,
+    issued on 5 March 2026 and due on 4 April 2026."""
+    spec = InvoiceSpec(
+        supplier=ALBRECHT,
+        buyer=LUMEN,
+        invoice_number="RE-2026-0815",
+        issue_date=date(2026, 3, 5),
+        due_date=date(2026, 4, 4),
+        currency="EUR",
+        lines=lines,
+        language="de",
+    )
+    return replace(spec, **changes)
+
+
 def payment_spec(language: str, **changes: Any) -> PaymentConfirmationSpec:
     spec = PaymentConfirmationSpec(
         payer=BUYER,

@@ -26,7 +26,6 @@ from connectors.sandbox.documents import BULK_TRANSACTION_KEYS
 from connectors.sandbox.documents import INVOICE_FIELDS
 from connectors.sandbox.documents import NOISE_TAGS
 from connectors.sandbox.documents import PAYMENT_FIELDS
-from connectors.sandbox.documents import InvoiceSpec
 from connectors.sandbox.documents import LineItem
 from connectors.sandbox.documents import OtherSpec
 from connectors.sandbox.documents import PaymentConfirmationSpec
@@ -46,6 +45,7 @@ from connectors.sandbox.documents.formatting import format_money
 from reconciliation.extraction import types as extraction_types
 from tests.documents import ALBRECHT
 from tests.documents import LUMEN
+from tests.documents import albrecht_invoice
 
 # Written out from ../shared/reference/qonto.md §4b and §6, not imported from the code under
 # test, so a dropped key fails here.
@@ -314,14 +314,8 @@ def test_invoice_prints_local_number_and_date_formats(
     tax: str,
     issued: str,
 ) -> None:
-    spec = InvoiceSpec(
-        supplier=ALBRECHT,
-        buyer=LUMEN,
-        invoice_number="RE-2026-0815",
-        issue_date=date(2026, 3, 5),
-        due_date=date(2026, 4, 4),
-        currency="EUR",
-        lines=LINES,
+    spec = albrecht_invoice(
+        LINES,
         language=language,
         layout=layout,
         money_style=money_style,

@@ -238,6 +238,10 @@ ACTIVE = (
     "The PDF contains scripts or actions that an invoice never needs; it was not processed."
     " Ask the supplier for a plain PDF."
 )
+IMAGE_TOO_LARGE = (
+    "The PDF contains an image of 100000 x 100000 pixels, far larger than any scan; it was not"
+    " processed."
+)
 RECURSION = (
     "The PDF's internal structure loops back on itself or is nested too deeply to read; the"
     " file is damaged or deliberately malformed."
@@ -289,20 +293,8 @@ CASES: list[tuple[str, Callable[[], bytes], str, str]] = [
         "memory",
         "Reading the PDF needed more than 256 MB of memory and was stopped.",
     ),
-    (
-        "huge_image_case",
-        huge_image,
-        "image_too_large",
-        "The PDF contains an image of 100000 x 100000 pixels, far larger than any scan; it was"
-        " not processed.",
-    ),
-    (
-        "scanned_image_bomb_case",
-        scanned_image_bomb,
-        "image_too_large",
-        "The PDF contains an image of 100000 x 100000 pixels, far larger than any scan; it was"
-        " not processed.",
-    ),
+    ("huge_image_case", huge_image, "image_too_large", IMAGE_TOO_LARGE),
+    ("scanned_image_bomb_case", scanned_image_bomb, "image_too_large", IMAGE_TOO_LARGE),
     (
         "giant_scanned_page_case",
         giant_scanned_page,

@@ -11,24 +11,16 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from connectors.sandbox.documents import InvoiceSpec
 from connectors.sandbox.documents import LineItem
 from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.engine import extract_document
 from reconciliation.extraction.types import Extraction
-from tests.documents import ALBRECHT
-from tests.documents import LUMEN
+from tests.documents import albrecht_invoice
 
 
 def invoice_pdf(language: str = "de") -> bytes:
-    spec = InvoiceSpec(
-        supplier=ALBRECHT,
-        buyer=LUMEN,
-        invoice_number="RE-2026-0815",
-        issue_date=date(2026, 3, 5),
-        due_date=date(2026, 4, 4),
-        currency="EUR",
-        lines=(
+    spec = albrecht_invoice(
+        (
             LineItem("Broschüren A5, 500 Stück", Decimal(2), Decimal("240.00"), Decimal(19)),
             LineItem("Versand", Decimal(1), Decimal("12.50"), Decimal(19)),
         ),
