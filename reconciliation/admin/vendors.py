@@ -37,6 +37,17 @@ from reconciliation.vendors.merging import MergeError
 from reconciliation.vendors.merging import merge_vendors
 
 MERGE_TEMPLATE = "admin/reconciliation/vendor/merge_confirmation.html"
+#: Who the vendor is and how it is paid: the head of its page and of its form.
+IDENTITY_FIELDS = [
+    "workspace",
+    "name",
+    "legal_name",
+    "status",
+    "vat_id",
+    "tax_id",
+    "domain",
+    "ibans",
+]
 
 
 class VendorForm(forms.ModelForm[Vendor]):
@@ -47,18 +58,7 @@ class VendorForm(forms.ModelForm[Vendor]):
 
     class Meta:
         model = Vendor
-        fields = [
-            "workspace",
-            "name",
-            "legal_name",
-            "status",
-            "vat_id",
-            "tax_id",
-            "domain",
-            "ibans",
-            "aliases",
-            "ledger_account",
-        ]
+        fields = [*IDENTITY_FIELDS, "aliases", "ledger_account"]
 
     def clean_status(self) -> str:
         status = str(self.cleaned_data.get("status") or VendorStatus.NEEDS_REVIEW)
@@ -123,14 +123,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
     search_fields = ["name", "legal_name", "normalized_name", "vat_id", "domain"]
     actions = ["merge_selected"]
     fields = [
-        "workspace",
-        "name",
-        "legal_name",
-        "status",
-        "vat_id",
-        "tax_id",
-        "domain",
-        "ibans",
+        *IDENTITY_FIELDS,
         "bank_detail_history",
         "aliases",
         "ledger_account",
