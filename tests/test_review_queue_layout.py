@@ -8,18 +8,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import PASSWORD
 from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.plugins.browser import signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,13 +57,7 @@ def test_the_queue_fits_1440_pixels(
 ) -> None:
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     _fill(workspace)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
+    page = signed_in_page(browser, live_server.url, user)
     page.goto(f"{live_server.url}/admin/review/")
     page.wait_for_selector("#result_list")
     overflow = page.evaluate(
@@ -86,7 +79,7 @@ def test_the_queue_fits_1440_pixels(
         ".map(row => row.getBoundingClientRect().height)"
     )
     workspace_column = page.locator("#result_list th.column-workspace_name").count()
-    context.close()
+    page.context.close()
     assert overflow <= 0
     assert due_right <= 0  # the Due column ends inside the list's box
     assert max(row_heights) < 60  # one line of text per row (two at most for the title)

@@ -8,8 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from playwright.sync_api import Browser
+from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+
+from tests.helpers import logged_in_client
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -35,3 +39,14 @@ def headless_chromium(*extra_args: str) -> Iterator[Browser]:
 def browser() -> Iterator[Browser]:
     with headless_chromium() as launched:
         yield launched
+
+
+def signed_in_page(
+    browser: Browser, base_url: str, user: AbstractUser, *, width: int = 1440, height: int = 900
+) -> Page:
+    """A new page of ``width`` x ``height`` pixels, signed in as ``user`` on ``base_url``
+    (the session cookie of a test client's login)."""
+    session = logged_in_client(user).cookies["sessionid"].value
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
+    return context.new_page()
