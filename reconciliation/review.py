@@ -294,12 +294,10 @@ def _record_on_invoice(
     reason: str,
 ) -> None:
     """A person's decision on one invoice, in its history and its document's and vendor's."""
-    Decision.record(
-        workspace=locked.workspace_id,
-        action=action,
+    Decision.record_for_invoice(
+        locked,
+        action,
         actor=user,
-        invoice=locked,
-        document=locked.document_id,
         vendor=locked.vendor_id,
         before=before,
         after={"status": locked.status},

@@ -222,12 +222,10 @@ def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
         invoice.confidence = score.value
         invoice.confidence_components = score.to_json()
         invoice.save()
-        Decision.record(
-            workspace=invoice.workspace_id,
-            action=DecisionAction.ROUTE,
+        Decision.record_for_invoice(
+            invoice,
+            DecisionAction.ROUTE,
             actor=None,
-            invoice=invoice,
-            document=invoice.document_id,
             vendor=invoice.vendor_id,
             before={"status": previous},
             after={

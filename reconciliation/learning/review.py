@@ -288,12 +288,10 @@ def _record_edit(edits: _Edits, user: AbstractBaseUser | None) -> dict[str, Any]
     vendor_updates: dict[str, Any] = {}
     if vendor is not None:
         vendor_updates = _correct_identity(vendor, edits.before, edits.after)
-    Decision.record(
-        workspace=invoice.workspace_id,
-        action=DecisionAction.EDIT,
+    Decision.record_for_invoice(
+        invoice,
+        DecisionAction.EDIT,
         actor=user,
-        invoice=invoice,
-        document=invoice.document_id,
         vendor=vendor,
         before=edits.before,
         after={**edits.after, "vendor": vendor_updates} if vendor_updates else edits.after,
@@ -329,12 +327,10 @@ def _approve(
                 documents_reviewed=models.F("documents_reviewed") + 1
             )
         adopted = _adopt_identity(vendor, invoice)
-    Decision.record(
-        workspace=invoice.workspace_id,
-        action=DecisionAction.APPROVE,
+    Decision.record_for_invoice(
+        invoice,
+        DecisionAction.APPROVE,
         actor=user,
-        invoice=invoice,
-        document=invoice.document_id,
         vendor=vendor,
         before={"status": previous_status},
         after={"status": invoice.status, "vendor": adopted},

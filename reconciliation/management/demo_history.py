@@ -166,12 +166,10 @@ def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
         locked.mark_as_posting("demo-history", timezone.now() + timedelta(minutes=1))
         locked.mark_as_posted(qonto_id)
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.POST,
+        Decision.record_for_invoice(
+            locked,
+            DecisionAction.POST,
             actor=None,
-            invoice=locked,
-            document=locked.document_id,
             after={"status": locked.status, "qonto_id": qonto_id},
             reason=f"Demo history: posted to Qonto on {item.posted_on.isoformat()}, before the "
             "demo began (the emulated Qonto starts without it).",

@@ -345,6 +345,35 @@ class Decision(TenantModel):
         decision.save(force_insert=True)
         return decision
 
+    @classmethod
+    def record_for_invoice(
+        cls,
+        invoice: Invoice,
+        action: DecisionAction,
+        *,
+        actor: AbstractBaseUser | AnonymousUser | None,
+        vendor: Vendor | int | None = None,
+        match: Match | int | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> Decision:
+        """`record` for a decision about one invoice: its workspace, the invoice and its
+        document come from the invoice, so the decision shows in both histories. The vendor
+        is named by the caller (the invoice's, another one, or none)."""
+        return cls.record(
+            workspace=invoice.workspace_id,
+            action=action,
+            actor=actor,
+            invoice=invoice,
+            document=invoice.document_id,
+            match=match,
+            vendor=vendor,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+
 
 def _actor_id(actor: AbstractBaseUser | AnonymousUser | None) -> int | None:
     if actor is None or not actor.is_authenticated:

@@ -310,12 +310,10 @@ def _hold_in_window(
         locked.probe_to_review([shown])
         locked.hold(shown)
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.HOLD,
+        Decision.record_for_invoice(
+            locked,
+            DecisionAction.HOLD,
             actor=None,
-            invoice=locked,
-            document=locked.document_id,
             match=None if hit is None else _hit_match(locked, hit),
             before={"status": InvoiceStatus.POSTING},
             after={"status": locked.status, "is_held": True, "code": code},

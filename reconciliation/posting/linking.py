@@ -132,12 +132,10 @@ def _act_on_probe(
         locked.qonto_probe = _probe_json(result, outcome=outcome)
         move(locked)
         locked.save()
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=action,
+        Decision.record_for_invoice(
+            locked,
+            action,
             actor=None,
-            invoice=locked,
-            document=locked.document_id,
             before={"status": InvoiceStatus.POSTING},
             after={"status": locked.status, **after},
             reason=reason,
@@ -203,12 +201,10 @@ def link_invoice(
         invoice.decided_by = user if user is not None and user.is_authenticated else None  # type: ignore[assignment]
         invoice.decided_at = timezone.now()
         invoice.save()
-        Decision.record(
-            workspace=invoice.workspace_id,
-            action=DecisionAction.LINK_QONTO,
+        Decision.record_for_invoice(
+            invoice,
+            DecisionAction.LINK_QONTO,
             actor=user,
-            invoice=invoice,
-            document=invoice.document_id,
             before=before,
             after={"status": invoice.status, "qonto_id": qonto_id},
             reason=f"Linked by a person to the entry Qonto already had ({entry}); nothing "
@@ -249,12 +245,10 @@ def approve_anyway(
     (with `note` as the decision's reason on the invoice), saved and recorded."""
     invoice.approve(user, note)  # type: ignore[arg-type]
     invoice.save()
-    Decision.record(
-        workspace=invoice.workspace_id,
-        action=DecisionAction.POST_ANYWAY,
+    Decision.record_for_invoice(
+        invoice,
+        DecisionAction.POST_ANYWAY,
         actor=user,
-        invoice=invoice,
-        document=invoice.document_id,
         before=before,
         after={"status": invoice.status, **(after or {})},
         reason=reason,

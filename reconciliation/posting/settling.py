@@ -209,12 +209,10 @@ def settle(window: Window, settlements: Iterable[Settlement]) -> None:
 
 def record_posting(invoice: Invoice, file_name: str) -> None:
     """The posting decision says what reached the bank: the PDF, which Qonto reads itself."""
-    Decision.record(
-        workspace=invoice.workspace_id,
-        action=DecisionAction.POST,
+    Decision.record_for_invoice(
+        invoice,
+        DecisionAction.POST,
         actor=None,
-        invoice=invoice,
-        document=invoice.document_id,
         after={"status": invoice.status, "qonto_id": invoice.qonto_id, "file_name": file_name},
         reason=f"Qonto received the PDF ({file_name}) and reads it itself: the reviewed values, "
         "the enrichment and the ledger account are not sent. Well compares Qonto's reading "

@@ -293,12 +293,10 @@ def _record(
     what: str,
     before: dict[str, object] | None = None,
 ) -> None:
-    Decision.record(
-        workspace=invoice.workspace_id,
-        action=DecisionAction.APPROVE,
+    Decision.record_for_invoice(
+        invoice,
+        DecisionAction.APPROVE,
         actor=user,
-        invoice=invoice,
-        document=invoice.document_id,
         vendor=change.vendor_id,
         before=before or {"bank_details": BankChangeStatus.PENDING},
         after={
