@@ -131,6 +131,8 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
     rule = RoutingRule.objects.get()
     confidences = "currency 1.0; total_amount 0.97"
     named = f"#{rule.pk} Large invoices"
+    # Thresholds 60/90 (their version 2) and the rule in its version 2.
+    in_force = ("60.00", "90.00", "v2", named, "v2")
 
     assert _rows(workspace) == [
         (
@@ -159,18 +161,7 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "",
         ),
         ("rule", "ana", _rule_changes(rule, None), "", "60.00", "90.00", "v2", named, "v1", ""),
-        (
-            "rule",
-            "ana",
-            "auto_post_threshold: 85.00 → 95.00",
-            "",
-            "60.00",
-            "90.00",
-            "v2",
-            named,
-            "v2",
-            "",
-        ),
+        ("rule", "ana", "auto_post_threshold: 85.00 → 95.00", "", *in_force, ""),
         (
             "route",
             "Well",
@@ -184,30 +175,8 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "v2",
             "v1",
         ),
-        (
-            "edit",
-            "ana",
-            "total_amount: 119.00 → 120.00",
-            confidences,
-            "60.00",
-            "90.00",
-            "v2",
-            named,
-            "v2",
-            "v1",
-        ),
-        (
-            "approve",
-            "ana",
-            "status: needs_review → approved",
-            confidences,
-            "60.00",
-            "90.00",
-            "v2",
-            named,
-            "v2",
-            "v2",
-        ),
+        ("edit", "ana", "total_amount: 119.00 → 120.00", confidences, *in_force, "v1"),
+        ("approve", "ana", "status: needs_review → approved", confidences, *in_force, "v2"),
     ]
 
 

@@ -57,6 +57,14 @@ def read_words(path: Path, limits: Limits = LIMITS) -> list[str]:
     return [word.text for word in outcome.words]
 
 
+def warm_reader(invoice: Path) -> int:
+    """Read ``invoice`` so the persistent reader runs; its process id."""
+    read_words(invoice)
+    pid = reader_pid()
+    assert pid is not None
+    return pid
+
+
 def is_gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -83,9 +91,7 @@ def test_reader_is_reused_across_documents(invoice: Path) -> None:
 
 
 def test_reader_is_replaced_after_cpu_breach(invoice: Path, hanging: Path) -> None:
-    read_words(invoice)
-    before = reader_pid()
-    assert before is not None
+    before = warm_reader(invoice)
 
     outcome = extract_isolated(hanging, limits=Limits(cpu_seconds=2, wall_seconds=30))
 
@@ -100,9 +106,7 @@ def test_reader_is_replaced_after_cpu_breach(invoice: Path, hanging: Path) -> No
 
 
 def test_reader_is_killed_and_replaced_after_wall_timeout(invoice: Path, hanging: Path) -> None:
-    read_words(invoice)
-    before = reader_pid()
-    assert before is not None
+    before = warm_reader(invoice)
 
     outcome = extract_isolated(hanging, limits=Limits(cpu_seconds=60, wall_seconds=1.5))
 
@@ -118,8 +122,7 @@ def test_reader_is_killed_and_replaced_after_wall_timeout(invoice: Path, hanging
 def test_reader_is_replaced_after_memory_breach(invoice: Path, tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.pdf"
     bomb.write_bytes(content_stream_bomb())
-    read_words(invoice)
-    before = reader_pid()
+    before = warm_reader(invoice)
 
     outcome = extract_isolated(bomb, limits=LIMITS)
 
@@ -133,8 +136,7 @@ def test_reader_is_replaced_after_memory_breach(invoice: Path, tmp_path: Path) -
 def test_reader_kept_after_an_ordinary_failure(invoice: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.pdf"
     damaged.write_bytes(b"%PDF-1.7\nthis is not a PDF body at all\n%%EOF\n")
-    read_words(invoice)
-    before = reader_pid()
+    before = warm_reader(invoice)
 
     outcome = extract_isolated(damaged, limits=LIMITS)
 
@@ -146,9 +148,7 @@ def test_reader_kept_after_an_ordinary_failure(invoice: Path, tmp_path: Path) ->
 def test_reader_killed_while_idle_is_replaced_without_failing_the_next_document(
     invoice: Path,
 ) -> None:
-    read_words(invoice)
-    before = reader_pid()
-    assert before is not None
+    before = warm_reader(invoice)
     os.kill(before, signal.SIGKILL)
     wait_until_gone(before)
 
@@ -182,9 +182,7 @@ def signal_reader_soon(pid: int, number: signal.Signals) -> threading.Timer:
 def test_reader_dying_mid_document_is_reported_and_replaced(
     invoice: Path, hanging: Path, number: signal.Signals, code: str, reason: str
 ) -> None:
-    read_words(invoice)
-    before = reader_pid()
-    assert before is not None
+    before = warm_reader(invoice)
     timer = signal_reader_soon(before, number)
 
     outcome = extract_isolated(hanging, limits=Limits(cpu_seconds=60, wall_seconds=30))
@@ -215,8 +213,7 @@ def test_reader_recycled_when_resident_memory_passes_the_mark(invoice: Path) -> 
 
 
 def test_fresh_child_leaves_the_persistent_reader_alone(invoice: Path, hanging: Path) -> None:
-    read_words(invoice)
-    before = reader_pid()
+    before = warm_reader(invoice)
 
     fine = extract_isolated(invoice, limits=LIMITS, fresh_child=True)
     hung = extract_isolated(
@@ -231,8 +228,7 @@ def test_fresh_child_leaves_the_persistent_reader_alone(invoice: Path, hanging: 
 
 
 def test_threads_share_one_reader(invoice: Path) -> None:
-    read_words(invoice)
-    before = reader_pid()
+    before = warm_reader(invoice)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: read_words(invoice), range(12)))
