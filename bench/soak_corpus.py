@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,26 +28,14 @@ class Folder:
 
 
 def _connect(workspace: Any, provider: str, emulator: Any, **fields: Any) -> Any:
-    from django.utils import timezone
-
-    from connectors.oauth import TokenSet
-    from reconciliation.connections.tokens import store_tokens
     from reconciliation.models import Connection
     from reconciliation.models import ConnectionStatus
+    from tests.helpers import store_emulator_tokens
 
-    payload = emulator.issue_token()
     connection = Connection.objects.create(
         workspace=workspace, provider=provider, status=ConnectionStatus.ACTIVE, **fields
     )
-    store_tokens(
-        connection,
-        TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=payload.get("refresh_token"),
-            expires_at=timezone.now() + timedelta(seconds=int(payload["expires_in"])),
-            scopes=tuple(str(payload.get("scope", "")).split()),
-        ),
-    )
+    store_emulator_tokens(connection, emulator)
     connection.save()
     return connection
 
