@@ -137,6 +137,43 @@ def test_queue_lists_what_needs_a_person_double_charges_first(
     assert "6 waiting in all" in body
 
 
+def test_each_reason_alone_puts_a_document_in_the_queue(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    """The queue is the union of its reasons: a proposed double charge or candidate, an invoice
+    to review, a document sent to review; a decided proposal takes nothing there."""
+    settled = make_invoice(workspace, status=InvoiceStatus.POSTED)
+    for name, status in (
+        ("charged.pdf", MatchStatus.PROPOSED),
+        ("kept.pdf", MatchStatus.DISMISSED),
+    ):
+        repeat = make_invoice(
+            workspace,
+            document=make_document(workspace, original_name=name),
+            status=InvoiceStatus.APPROVED,
+        )
+        make_match(
+            workspace,
+            kind=MatchKind.DOUBLE_CHARGE,
+            status=status,
+            invoice=repeat,
+            document=repeat.document,
+            settled_invoice=settled,
+        )
+    make_document(workspace, original_name="advice.pdf", review_reason="Nothing fits")
+    make_document(workspace, original_name="plain.pdf")
+    rejected = make_document(workspace, original_name="rejected.pdf")
+    make_match(
+        workspace,
+        document=rejected,
+        transaction=make_transaction(workspace),
+        status=MatchStatus.REJECTED,
+    )
+
+    body = logged_in_client(reviewer).get(f"{QUEUE}?all=").content.decode()
+    assert sorted(_names(body)) == ["advice.pdf", "charged.pdf"]
+
+
 @pytest.mark.parametrize(
     ("_case", "query", "expected"),
     [
