@@ -4,6 +4,7 @@ document with the engine."""
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import replace
 from datetime import date
@@ -26,38 +27,17 @@ from reconciliation.extraction.types import Extraction
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it")
 
+#: A fixed seller per language (tests/fixtures/sellers.csv), with its VAT id, bank details and
+#: mail domain.
 SELLERS: dict[str, Party] = {
-    "en": Party(
-        "Brightline Consulting Ltd", "12 High Street", "EC1A 1BB", "London", "GB",
-        vat_id="GB980780684", iban="GB33BUKB20201555555555", bic="BUKBGB22",
-        domain="brightline.co.uk", email="billing@brightline.co.uk",
-    ),
-    "fr": Party(
-        "Boulangerie Martin SARL", "8 rue des Lilas", "69003", "Lyon", "FR",
-        vat_id="FR60421938861", iban="FR7630006000011234567890189", bic="AGRIFRPP",
-        domain="martin.fr", email="factures@martin.fr",
-    ),
-    "de": Party(
-        "Müller Haustechnik GmbH", "Hauptweg 12", "10115", "Berlin", "DE",
-        vat_id="DE136695976", iban="DE89370400440532013000", bic="COBADEFFXXX",
-        domain="mueller.de", email="rechnung@mueller.de",
-    ),
-    "nl": Party(
-        "De Vries Installatie B.V.", "Keizersgracht 12", "1015 CJ", "Amsterdam", "NL",
-        vat_id="NL815254295B01", iban="NL91ABNA0417164300", bic="ABNANL2A",
-        domain="devries.nl", email="facturen@devries.nl",
-    ),
-    "es": Party(
-        "Talleres Gómez S.L.", "Calle Mayor 12", "28013", "Madrid", "ES",
-        vat_id="ESA13585625", iban="ES9121000418450200051332", bic="CAIXESBBXXX",
-        domain="talleres.es", email="facturas@talleres.es",
-    ),
-    "it": Party(
-        "Rossi Forniture S.r.l.", "Via Roma 12", "20121", "Milano", "IT",
-        vat_id="IT00743110157", iban="IT60X0542811101000000123456", bic="BPMOIT22",
-        domain="rossi.it", email="fatture@rossi.it",
-    ),
-}  # fmt: skip
+    row.pop("language"): Party(**row)
+    for row in csv.DictReader(
+        (Path(__file__).resolve().parent / "fixtures" / "sellers.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+}
+
 # Line descriptions in the invoice's language, so the page reads as one language throughout.
 ITEMS = {
     "en": ("Consulting services", "Spare parts"),
