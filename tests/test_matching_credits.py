@@ -243,6 +243,24 @@ def test_supplier_credit_note_refund_is_matched(workspace: Workspace, bank: Conn
     assert credit_matches(refund) == [(None, note.pk, MatchStatus.CONFIRMED, 1)]
 
 
+def test_a_credit_note_refund_is_not_taken_for_an_invoice_sharing_its_numbers(
+    workspace: Workspace, bank: Connection
+) -> None:
+    """ "CN-2026-31" and our receivable "INV-2026-00031" share 2026 and 31 (the receivable's
+    key is even the longer one): the credit says "Credit note", so it refunds the credit note."""
+    owed = receivable(workspace, "INV-2026-00031", amount="64.00")
+    note = make_invoice(
+        workspace, is_credit_note=True, number="CN-2026-31", total_amount=Decimal("-64.00"),
+        supplier_name="Client SARL",
+    )  # fmt: skip
+    refund = credit(workspace, bank, "64.00", "Credit note CN-2026-31")
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert credit_matches(refund) == [(None, note.pk, MatchStatus.CONFIRMED, 1)]
+    assert state(owed)[1] == ReceivableStatus.OPEN
+
+
 def test_a_later_window_only_looks_at_new_credits(
     workspace: Workspace, bank: Connection, time_machine: TimeMachineFixture
 ) -> None:

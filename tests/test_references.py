@@ -7,6 +7,7 @@ import pytest
 from reconciliation.text.references import ReferenceIndex
 from reconciliation.text.references import compare_references
 from reconciliation.text.references import creditor_reference_in
+from reconciliation.text.references import is_cut_start
 from reconciliation.text.references import is_label
 from reconciliation.text.references import is_valid_creditor_reference
 from reconciliation.text.references import is_valid_structured_communication
@@ -228,3 +229,48 @@ def test_a_creditor_reference_names_the_reference_it_wraps() -> None:
 )
 def test_a_label_is_told_from_a_reference(text: str, expected: bool) -> None:
     assert is_label(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Credit note CN-2026-66", [("exact", "CN-2026-66")], id="credit_note_words"),
+        pytest.param("Gutschrift 2026-66", [("abbreviated", "CN-2026-66")], id="german_word"),
+        pytest.param("Rechnung INV 2026 66", [("exact", "INV-2026-00066")], id="invoice_words"),
+        pytest.param("Avoir 66", [("abbreviated", "CN-2026-66")], id="abbreviated_credit_note"),
+        pytest.param("2026-66 thanks", [("exact", "INV-2026-00066")], id="no_kind_named"),
+    ],
+)
+def test_a_number_does_not_name_a_document_of_another_kind(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    """ "CN-2026-66" and "INV-2026-00066" share their numbers (2026.66); when the remittance
+    names a kind (CN, Gutschrift, Avoir / INV, Rechnung), only a reference of that kind (or of
+    none) matches. Without a kind word the longest agreement wins, as before."""
+    index = make_index("INV-2026-00066", "CN-2026-66")
+
+    assert found(index, text) == expected
+
+
+def test_a_reference_knows_the_kind_its_leading_word_names() -> None:
+    kinds = [
+        parse_reference(text).document_kind
+        for text in ("INV-2026-00066", "CN-2026-66", "GS-0104", "AV3004", "BT69279", "")
+    ]
+
+    assert kinds == ["invoice", "credit_note", "credit_note", "credit_note", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("expected", "given", "cut"),
+    [
+        pytest.param("BT69279", "BT6", True, id="bank_cut_three_characters"),
+        pytest.param("RE 10042", "RE 10", True, id="prefix_and_two_digits"),
+        pytest.param("BT69279", "BT7", False, id="another_start"),
+        pytest.param("BT69279", "BT69279", False, id="the_whole_number"),
+        pytest.param("BT69279", "BT", False, id="no_digit"),
+        pytest.param("INV-2026-0042", "", False, id="empty"),
+    ],
+)
+def test_a_reference_cut_to_its_start_is_told_apart(expected: str, given: str, cut: bool) -> None:
+    assert is_cut_start(expected, given) is cut

@@ -18,10 +18,15 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
+from typing import Generic
+from typing import Literal
+from typing import NamedTuple
+from typing import TypeVar
 
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
@@ -30,6 +35,7 @@ from reconciliation.text.folding import fold_upper_ascii as fold
 
 ReferenceKind = Literal["rf", "structured", "free", "empty"]
 MatchTier = Literal["exact", "abbreviated", "truncated"]
+DocumentKind = Literal["invoice", "credit_note", ""]
 
 #: Words that introduce a number and are dropped from its front ("N°" folds to "N").
 PREFIXES = frozenset(
@@ -49,6 +55,18 @@ LABEL_WORDS = PREFIXES | frozenset(
         "UNSERE", "DE", "DU", "LA", "THE", "OF", "DETAILS",
     }
 )  # fmt: skip
+#: Words that say which kind of document a number belongs to. When both the reference and the
+#: words before a number in a remittance name a kind, they must agree: "Credit note CN-2026-66"
+#: never names the invoice INV-2026-00066, whatever their numbers share.
+INVOICE_WORDS = frozenset(
+    {
+        "INV", "INVOICE", "FAC", "FACT", "FACTURE", "FACTURA", "FATTURA", "FA", "RE",
+        "RECHNUNG", "RECH", "RG", "BILL", "FAKT", "FAKTURA", "FACTUUR",
+    }
+)  # fmt: skip
+CREDIT_NOTE_WORDS = frozenset(
+    {"CN", "CREDIT", "CREDITNOTE", "GUTSCHRIFT", "GS", "AVOIR", "AV", "NC", "CREDITNOTA"}
+)
 #: A truncated reference must keep at least this many characters to be trusted.
 MIN_TRUNCATED_LENGTH = 5
 #: Longest run of tokens considered as one reference inside a remittance text.
@@ -63,6 +81,38 @@ _STRUCTURED = re.compile(
 _TOKEN = re.compile(r"[A-Z]+|\d+")
 _WORD = re.compile(r"[A-Z0-9]+")
 _PREFIX_HEAD = re.compile("^(" + "|".join(sorted(PREFIXES, key=len, reverse=True)) + r")(?=\d)")
+_LETTERS = re.compile(r"[A-Z]+")
+
+
+def kind_of_word(word: str) -> DocumentKind:
+    """The document kind a word names ("CN", "Gutschrift", "INV"…), "" for any other word."""
+    if word in CREDIT_NOTE_WORDS:
+        return "credit_note"
+    if word in INVOICE_WORDS:
+        return "invoice"
+    return ""
+
+
+def _named_kinds(tokens: list[str]) -> list[DocumentKind]:
+    """For each token, the kind the words before it name: the nearest kind word, with at most
+    three other words (numbers aside) in between ("Credit note 2026-66": 2026 and 66 both
+    belong to a credit note)."""
+    named: list[DocumentKind] = []
+    recent: DocumentKind = ""
+    words = 0
+    for token in tokens:
+        named.append(recent if words <= 3 else "")
+        if token.isdigit():
+            continue
+        if kind := kind_of_word(token):
+            recent, words = kind, 0
+        else:
+            words += 1
+    return named
+
+
+def _kinds_differ(first: DocumentKind, second: DocumentKind) -> bool:
+    return bool(first) and bool(second) and first != second
 
 
 def tokens_of(text: str) -> list[str]:
@@ -90,6 +140,9 @@ class ParsedReference:
     tokens: tuple[str, ...]
     #: True when the text looks like an RF or structured reference whose check digits fail.
     check_failed: bool = False
+    #: The kind of document its own leading word names ("INV-…" an invoice, "CN-…" a credit
+    #: note), "" when it names none.
+    document_kind: DocumentKind = ""
 
     @property
     def dotted(self) -> str:
@@ -178,6 +231,7 @@ def _key(raw_tokens: Iterable[str]) -> str:
     return "".join(raw_tokens).lstrip("0")[:MAX_NORMALIZED_LENGTH]
 
 
+@lru_cache(maxsize=65_536)
 def parse_reference(text: str | None) -> ParsedReference:
     """Recognise ``text`` as a whole reference (an invoice number, a receivable's reference or
     a transaction's reference field)."""
@@ -191,13 +245,16 @@ def parse_reference(text: str | None) -> ParsedReference:
     if digits is not None:
         stripped = _strip_zeros(digits)
         return ParsedReference(raw=raw, kind="structured", normalized=stripped, tokens=(stripped,))
-    tokens = _drop_prefixes(tokens_of(raw))
+    words = tokens_of(raw)
+    tokens = _drop_prefixes(words)
+    head = _LETTERS.match(words[0]) if words else None
     return ParsedReference(
         raw=raw,
         kind="free" if tokens else "empty",
         normalized=_key(tokens),
         tokens=tuple(_strip_zeros(token) for token in tokens),
         check_failed=structured_failed or looks_like_creditor_reference(raw),
+        document_kind=kind_of_word(head.group(0)) if head else "",
     )
 
 
@@ -212,6 +269,7 @@ _CHUNK = re.compile(r"[A-Z0-9]+(?:[-/._][A-Z0-9]+)*")
 _DATE_CHUNK = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2}")
 
 
+@lru_cache(maxsize=65_536)
 def remittance_reference(text: str | None) -> ParsedReference:
     """The reference a free-text remittance carries ("Payment INV-2024-0042, thanks" names
     "INV-2024-0042"): an RF or structured reference when present, else the number that follows
@@ -251,10 +309,24 @@ def _starts_with_prefix(chunk: str) -> bool:
 def compare_references(expected: str | None, given: str | None) -> MatchTier | None:
     """How ``given`` (a remittance text) names ``expected`` (a reference), if it does (pure,
     so cached: a window compares the same invoice number with many bank lines)."""
-    index: ReferenceIndex[int] = ReferenceIndex()
-    index.add(expected or "", 1)
-    hits = index.find(given)
+    hits = _single(expected or "").find(given)
     return hits[0][0].tier if hits else None
+
+
+@lru_cache(maxsize=16_384)
+def _single(reference: str) -> ReferenceIndex[int]:
+    """An index of one reference, built once per reference (only `find` reads it)."""
+    index: ReferenceIndex[int] = ReferenceIndex()
+    index.add(reference, 1)
+    return index
+
+
+def is_cut_start(expected: str | None, given: str | None) -> bool:
+    """Whether the whole of ``given`` is the start of ``expected``, cut too short to name it
+    ("BT6" for "BT69279"): weak evidence, that neither names nor contradicts the reference."""
+    cut = remittance_reference(given).normalized
+    key = normalize_reference(expected)
+    return 2 <= len(cut) < len(key) and key.startswith(cut) and any(c.isdigit() for c in cut)
 
 
 @dataclass(frozen=True)
@@ -267,17 +339,21 @@ class Hit:
     length: int
 
 
-@dataclass(frozen=True)
-class _Run:
+class _Run(NamedTuple):
+    """A run of tokens of a remittance (a tuple: a long text has hundreds of them)."""
+
     concatenated: str
     dotted: str
     last: str
     size: int
     is_tail: bool
+    #: The document kind the words before the run (or its own first word) name.
+    named_kind: DocumentKind = ""
 
 
-def _runs(text: str) -> tuple[list[_Run], list[str]]:
-    """Contiguous runs of the remittance's meaningful tokens, plus structured keys found."""
+def _runs(text: str) -> tuple[tuple[_Run, ...], tuple[str, ...]]:
+    """Contiguous runs of the remittance's meaningful tokens, plus structured keys found.
+    (Not cached: measured, a cache of them costs more than it saves.)"""
     structured: list[str] = []
     creditor = creditor_reference_in(text)
     if creditor is not None:
@@ -291,23 +367,23 @@ def _runs(text: str) -> tuple[list[_Run], list[str]]:
     if digits is not None:
         structured.append(_strip_zeros(digits))
     raw_tokens = tokens_of(text)
+    count = len(raw_tokens)
+    stripped = [_strip_zeros(token) for token in raw_tokens]
+    named_before = _named_kinds(raw_tokens)
     runs: list[_Run] = []
     # A run may not start with a prefix word ("INV 42" is the run "42").
-    for start in range(len(raw_tokens)):
-        if raw_tokens[start] in PREFIXES and start < len(raw_tokens) - 1:
+    for start in range(count):
+        if raw_tokens[start] in PREFIXES and start < count - 1:
             continue
-        for end in range(start + 1, min(len(raw_tokens), start + MAX_RUN_TOKENS) + 1):
-            piece = raw_tokens[start:end]
-            runs.append(
-                _Run(
-                    concatenated=_key(piece),
-                    dotted=".".join(_strip_zeros(t) for t in piece),
-                    last=_strip_zeros(piece[-1]),
-                    size=end - start,
-                    is_tail=end == len(raw_tokens),
-                )
-            )
-    return runs, structured
+        named = kind_of_word(raw_tokens[start]) or named_before[start]
+        joined = dotted = ""
+        for end in range(start + 1, min(count, start + MAX_RUN_TOKENS) + 1):
+            joined += raw_tokens[end - 1]
+            last = stripped[end - 1]
+            dotted = f"{dotted}.{last}" if dotted else last
+            key = joined.lstrip("0")[:MAX_NORMALIZED_LENGTH]
+            runs.append(_Run(key, dotted, last, end - start, end == count, named))
+    return tuple(runs), tuple(structured)
 
 
 _T = TypeVar("_T", bound=Hashable)
@@ -372,7 +448,7 @@ class ReferenceIndex(Generic[_T]):
                 merged.setdefault(item, (hit, item))
         return list(merged.values())
 
-    def _exact(self, runs: list[_Run], structured: list[str]) -> list[tuple[Hit, _T]]:
+    def _exact(self, runs: tuple[_Run, ...], structured: tuple[str, ...]) -> list[tuple[Hit, _T]]:
         exact: dict[_T, tuple[Hit, _T]] = {}
         for key in structured:
             for parsed, item in self._by_key.get(key, ()):
@@ -380,21 +456,25 @@ class ReferenceIndex(Generic[_T]):
         for run in runs:
             for table, key in ((self._by_key, run.concatenated), (self._by_dotted, run.dotted)):
                 for parsed, item in table.get(key, ()):
+                    if _kinds_differ(parsed.document_kind, run.named_kind):
+                        continue
                     hit = Hit(parsed, "exact", len(parsed.normalized))
                     if item not in exact or exact[item][0].length < hit.length:
                         exact[item] = (hit, item)
         return _longest_first(exact.values())
 
-    def _abbreviated(self, runs: list[_Run]) -> list[tuple[Hit, _T]]:
+    def _abbreviated(self, runs: tuple[_Run, ...]) -> list[tuple[Hit, _T]]:
         abbreviated: dict[_T, tuple[Hit, _T]] = {}
         for run in runs:
             if run.size != 1 or not run.last.isdigit():
                 continue
             for parsed, item in self._by_last.get(run.last, ()):
+                if _kinds_differ(parsed.document_kind, run.named_kind):
+                    continue
                 abbreviated[item] = (Hit(parsed, "abbreviated", len(run.last)), item)
         return _longest_first(abbreviated.values())
 
-    def _truncated(self, runs: list[_Run]) -> list[tuple[Hit, _T]]:
+    def _truncated(self, runs: tuple[_Run, ...]) -> list[tuple[Hit, _T]]:
         if not self._is_sorted:
             self._sorted_keys.sort()
             self._is_sorted = True
@@ -414,6 +494,8 @@ class ReferenceIndex(Generic[_T]):
                     continue
                 seen.add(key)
                 for parsed, item in self._by_key[key]:
+                    if _kinds_differ(parsed.document_kind, run.named_kind):
+                        continue
                     hit = Hit(parsed, "truncated", len(prefix))
                     if item not in found or found[item][0].length < hit.length:
                         found[item] = (hit, item)
