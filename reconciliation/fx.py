@@ -28,14 +28,16 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
 from decimal import InvalidOperation
+from itertools import permutations
+from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 
 from reconciliation.models import ExchangeRate
@@ -185,24 +187,10 @@ def observed_rates(
     """Rates implied by the workspace's completed foreign-currency Qonto transactions, one per
     pair and day in both directions (the median of that day's transactions, so one payment with
     a fee does not skew it)."""
-    rows = (
-        Transaction.objects.for_workspace(workspace_id)
-        .filter(
-            status=TransactionStatus.COMPLETED,
-            value_date__range=window,
-            currency__in=currencies,
-            local_currency__in=currencies,
-            amount__gt=0,
-            local_amount__gt=0,
-        )
-        .exclude(local_currency=F("currency"))
-        .order_by("value_date", "pk")
-        .values_list(
-            "value_date", "amount", "currency", "local_amount", "local_currency", "qonto_id"
-        )
-    )
     by_day: dict[tuple[str, str, date], list[tuple[Decimal, str]]] = defaultdict(list)
-    for value_date, amount, currency, local_amount, local_currency, qonto_id in rows:
+    for value_date, amount, currency, local_amount, local_currency, qonto_id in _foreign_rows(
+        workspace_id, currencies, window
+    ):
         if value_date is None or local_amount is None:
             continue
         try:
@@ -217,6 +205,28 @@ def observed_rates(
         _median_rate(base, quote, day, observations)
         for (base, quote, day), observations in sorted(by_day.items())
     ]
+
+
+def _foreign_rows(
+    workspace_id: int, currencies: list[str], window: tuple[date, date]
+) -> Iterator[tuple[Any, ...]]:
+    """The completed operations in one currency booked in another, one pair at a time: each
+    a seek on the (workspace, local currency, currency, value date) index, never a read of
+    every transaction (most are in the account's own currency)."""
+    transactions = Transaction.objects.for_workspace(workspace_id).filter(
+        status=TransactionStatus.COMPLETED,
+        value_date__range=window,
+        amount__gt=0,
+        local_amount__gt=0,
+    )
+    for local_currency, currency in permutations(sorted(set(currencies)), 2):
+        yield from (
+            transactions.filter(local_currency=local_currency, currency=currency)
+            .order_by("value_date", "pk")
+            .values_list(
+                "value_date", "amount", "currency", "local_amount", "local_currency", "qonto_id"
+            )
+        )
 
 
 def _median_rate(base: str, quote: str, day: date, observations: list[tuple[Decimal, str]]) -> Rate:

@@ -8,18 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.matching.scoring import (
-    AmountAgreement,
-    BankLine,
-    MatchPolicy,
-    PaymentOrder,
-    ReceivableTarget,
-    ScoredCandidate,
-    agree_on_amount,
-    rank,
-    score_credit,
-    score_debit,
-)
+from reconciliation.matching.scoring import AmountAgreement
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import MatchPolicy
+from reconciliation.matching.scoring import PaymentOrder
+from reconciliation.matching.scoring import ReceivableTarget
+from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import agree_on_amount
+from reconciliation.matching.scoring import rank
+from reconciliation.matching.scoring import score_credit
+from reconciliation.matching.scoring import score_debit
 
 POLICY = MatchPolicy(threshold=Decimal(80))
 IBAN = "DE89370400440532013000"
@@ -235,17 +233,20 @@ def twin(
 @pytest.mark.parametrize(
     ("earlier", "later", "confident", "first"),
     [
-        pytest.param(("90.00", "truncated"), ("92.00", "truncated"), True, 8, id="higher_score"),
+        pytest.param(("90.00", "truncated"), ("92.00", "truncated"), True, 7, id="earliest"),
         pytest.param(("92.00", "exact"), ("92.00", "exact"), True, 7, id="equal_then_earliest"),
+        pytest.param(("79.00", "exact"), ("85.00", "exact"), True, 8, id="earliest_at_threshold"),
         pytest.param(("90.00", "exact"), ("92.00", "truncated"), False, 8, id="other_tier"),
         pytest.param(("90.00", "exact"), ("92.00", ""), False, 8, id="one_without_reference"),
     ],
 )
-def test_of_two_identical_payments_the_strongest_then_earliest_is_the_payment(
+def test_of_two_identical_payments_the_earliest_at_the_threshold_is_the_payment(
     earlier: tuple[str, str], later: tuple[str, str], confident: bool, first: int
 ) -> None:
-    """Twins (same amount, same reference tier) do not make the ranking ambiguous; the higher
-    score wins, the earlier value date among equal scores; a different tier is a rival."""
+    """Twins (same amount, same reference tier) do not make the ranking ambiguous; the
+    earliest one at or above the threshold is the payment (a score between twins differs only
+    by how the bank printed the name), the later one its repeat; a different tier is a
+    rival."""
     candidates = [
         twin(8, later[0], later[1], date(2026, 11, 22)),
         twin(7, earlier[0], earlier[1], date(2026, 11, 6)),

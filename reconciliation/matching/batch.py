@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -15,15 +18,18 @@ from reconciliation.matching.confirmations import match_confirmations
 from reconciliation.matching.credits import match_credits
 from reconciliation.matching.double_charges import detect_double_charges
 from reconciliation.matching.double_payments import detect_double_payments
-from reconciliation.matching.invoice_debits import (
-    link_invoices_to_debits,
-    surface_paid_refused,
-)
-from reconciliation.matching.invoices import InvoiceDirectory, settled_invoices
+from reconciliation.matching.invoice_debits import link_invoices_to_debits
+from reconciliation.matching.invoice_debits import surface_paid_refused
+from reconciliation.matching.invoices import InvoiceDirectory
+from reconciliation.matching.invoices import settled_invoices
 from reconciliation.matching.scoring import MatchPolicy
-from reconciliation.matching.sources import Context, VendorDirectory
+from reconciliation.matching.sources import Context
+from reconciliation.matching.sources import VendorDirectory
 from reconciliation.matching.waiting import follow_up_payments
-from reconciliation.models import SyncKind, SyncRun, SyncStatus, Workspace
+from reconciliation.models import SyncKind
+from reconciliation.models import SyncRun
+from reconciliation.models import SyncStatus
+from reconciliation.models import Workspace
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -168,6 +174,8 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     repeats (double charges, double payments, refused invoices found paid), credits.
     Returns how many pieces of paperwork and credits were considered."""
     workspace_id = report.workspace_id
+    # Overlap by a minute: a row stored while the previous run was starting is seen.
+    since = previous - timedelta(minutes=1) if previous is not None else None
     invoices = InvoiceDirectory.load(workspace_id, today=today)
     settled = settled_invoices(workspace_id)
     context = _context(workspace_id, today, invoices)
@@ -189,11 +197,9 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     report.double_charges = doubles.flagged
     report.held_invoice_ids = doubles.held_invoice_ids
     report.double_payments = detect_double_payments(
-        context, invoices=invoices, settled=settled
+        context, invoices=invoices, settled=settled, since=since
     ).flagged
     report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
-    # Overlap by a minute: a credit stored while the previous run was starting is seen.
-    since = previous - timedelta(minutes=1) if previous is not None else None
     credits = match_credits(context, today=today, since=since)
     report.credits_considered = credits.considered
     report.credits_confirmed = credits.confirmed

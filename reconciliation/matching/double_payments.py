@@ -7,38 +7,61 @@ first debit's reference — within the invoice's payment window. It is flagged a
 double payment* (``double_payment``, first in the review queue, with both debits and the invoice
 side by side); a person answers "refund requested" or "not a duplicate". The first link stays:
 the flag never makes it ambiguous.
+
+A reference too short to name anything ("BT6", the bank's cut of "BT69279") is weak evidence:
+it counts only with the same supplier, exactly the same amount and a debit after the first
+payment. A reference naming another number rules the repeat out.
+
+Work is incremental: only an invoice settled since the last window, or a debit synced since
+then, can make a new double payment, so a window looks at those pairs only (the first window
+at every settled invoice).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
 from decimal import Decimal
 
-from reconciliation.matching.invoice_debits import Settled, claim_of, payment_window
-from reconciliation.matching.invoices import SETTLED_STATUSES, InvoiceDirectory
+from reconciliation.matching.invoice_debits import Settled
+from reconciliation.matching.invoice_debits import claim_of
+from reconciliation.matching.invoice_debits import payment_window
+from reconciliation.matching.invoices import SETTLED_STATUSES
+from reconciliation.matching.invoices import SETTLING_KINDS
+from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
-from reconciliation.matching.scoring import (
-    HUNDRED,
-    BankLine,
-    InvoiceClaim,
-    counterparty_points,
-)
-from reconciliation.matching.sources import (
-    LINE_FIELDS,
-    Context,
-    DebitsByAmount,
-    bank_line,
-    lines_in_amount_range,
-)
-from reconciliation.models import Match, MatchKind, MatchStatus, Side, Transaction
+from reconciliation.matching.scoring import HUNDRED
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import counterparty_points
+from reconciliation.matching.sources import LINE_FIELDS
+from reconciliation.matching.sources import MATCHABLE_STATUSES
+from reconciliation.matching.sources import Context
+from reconciliation.matching.sources import DebitsByAmount
+from reconciliation.matching.sources import bank_line
+from reconciliation.matching.sources import lines_in_amount_range
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Side
+from reconciliation.models import Transaction
 from reconciliation.money import format_money
-from reconciliation.text.references import compare_references, remittance_reference
+from reconciliation.text.references import MIN_TRUNCATED_LENGTH
+from reconciliation.text.references import compare_references
+from reconciliation.text.references import is_cut_start
+from reconciliation.text.references import remittance_reference
 
 logger = logging.getLogger("reconciliation.matching")
 
 DOUBLE_PAYMENT_SCORE = Decimal(100)
 SIMILAR_REFERENCE_SCORE = Decimal(90)
+#: A reference too short to name the invoice, on a same-amount debit after the first payment.
+WEAK_REFERENCE_SCORE = Decimal(80)
 
 
 @dataclass
@@ -56,29 +79,62 @@ class Paid:
 
 
 def detect_double_payments(
-    context: Context, *, invoices: InvoiceDirectory, settled: Settled
+    context: Context, *, invoices: InvoiceDirectory, settled: Settled, since: datetime | None
 ) -> DoublePaymentOutcome:
+    """Flag the second debits of settled invoices; with ``since`` (the last window's start),
+    only pairs where the invoice was settled or the debit synced since then."""
     outcome = DoublePaymentOutcome()
     paid = _paid_invoices(context, invoices, settled)
     if not paid:
         return outcome
     linked = _linked_debits(context.workspace_id)
+    found: list[tuple[Paid, BankLine, Decimal, str]] = []
+    if since is None:
+        fresh, old = paid, []
+    else:
+        newly = _settled_since(context.workspace_id, since) | {
+            invoice_id for invoice_id, (match_id, _, _) in settled.items() if not match_id
+        }
+        fresh = [item for item in paid if item.claim.invoice_id in newly]
+        old = [item for item in paid if item.claim.invoice_id not in newly]
+    for offset in range(0, len(fresh), 300):
+        found += _second_debits(context, fresh[offset : offset + 300], linked)
+    if old:
+        found += _new_second_debits(context, old, linked, since)
+    outcome.flagged = _save_flags(context.workspace_id, found)
+    return outcome
+
+
+def _save_flags(workspace_id: int, found: list[tuple[Paid, BankLine, Decimal, str]]) -> int:
     known = set(
-        Match.objects.for_workspace(context.workspace_id)
+        Match.objects.for_workspace(workspace_id)
         .filter(kind=MatchKind.DOUBLE_PAYMENT)
         .values_list("invoice_id", "transaction_id")
     )
     flags: list[Match] = []
-    for offset in range(0, len(paid), 300):
-        chunk = paid[offset : offset + 300]
-        for item, line, score, reason in _second_debits(context, chunk, linked):
-            if (item.claim.invoice_id, line.transaction_id) in known:
-                continue
-            known.add((item.claim.invoice_id, line.transaction_id))
-            flags.append(_flag(context.workspace_id, item, line, score, reason))
+    for item, line, score, reason in found:
+        if (item.claim.invoice_id, line.transaction_id) in known:
+            continue
+        known.add((item.claim.invoice_id, line.transaction_id))
+        flags.append(_flag(workspace_id, item, line, score, reason))
     Match.objects.bulk_create(flags, batch_size=500)
-    outcome.flagged = len(flags)
-    return outcome
+    return len(flags)
+
+
+def _settled_since(workspace_id: int, since: datetime) -> set[int]:
+    """Invoices a person settled since ``since`` (picked or confirmed a debit); those the
+    matcher settled were checked by the window that settled them."""
+    return set(
+        Match.objects.for_workspace(workspace_id)
+        .filter(
+            kind__in=SETTLING_KINDS,
+            status__in=SETTLED_STATUSES,
+            invoice__isnull=False,
+            decided_by__isnull=False,
+            decided_at__gte=since,
+        )
+        .values_list("invoice_id", flat=True)
+    )
 
 
 def _paid_invoices(context: Context, invoices: InvoiceDirectory, settled: Settled) -> list[Paid]:
@@ -135,21 +191,91 @@ def _second_debits(
     found = []
     for item in chunk:
         claim = item.claim
-        lines = [
-            line
-            for line in debits.fitting(
-                claim.amount, claim.currency, *payment_window(claim)
-            ).values()
-            if line.currency == claim.currency or line.local_currency == claim.currency
-        ]
+        lines = list(debits.fitting(claim.amount, claim.currency, *payment_window(claim)).values())
         if item.first.currency != claim.currency:
             lines += _converted_like(context, item)
-        for line in lines:
-            if line.transaction_id in linked or line.transaction_id == item.first.transaction_id:
-                continue
-            verdict = _repeats(item, line)
-            if verdict is not None:
-                found.append((item, line, *verdict))
+        found += _verdicts(item, lines, linked)
+    return found
+
+
+def _verdicts(
+    item: Paid, lines: Iterable[BankLine], linked: set[int]
+) -> list[tuple[Paid, BankLine, Decimal, str]]:
+    found = []
+    for line in lines:
+        if line.transaction_id in linked or line.transaction_id == item.first.transaction_id:
+            continue
+        verdict = _repeats(item, line)
+        if verdict is not None:
+            found.append((item, line, *verdict))
+    return found
+
+
+@dataclass
+class _NewDebits:
+    """The debits synced since the last window, by the amounts a repeat may carry."""
+
+    by_amount: dict[tuple[str, Decimal], list[BankLine]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_currency: dict[str, list[tuple[Decimal, int, BankLine]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def load(cls, context: Context, since: datetime) -> _NewDebits:
+        book = cls()
+        rows = (
+            Transaction.objects.for_workspace(context.workspace_id)
+            .filter(
+                side=Side.DEBIT,
+                synced_at__gte=since,
+                status__in=MATCHABLE_STATUSES,
+                value_date__isnull=False,
+            )
+            .order_by()
+            .values_list(*LINE_FIELDS)
+        )
+        for row in rows:
+            line = bank_line(row, context.vendors)
+            book.by_amount[(line.currency, line.amount)].append(line)
+            if line.local_amount is not None and line.local_currency != line.currency:
+                book.by_amount[(line.local_currency, line.local_amount)].append(line)
+            book.by_currency[line.currency].append((line.amount, line.transaction_id, line))
+        for lines in book.by_currency.values():
+            lines.sort(key=lambda entry: entry[:2])
+        return book
+
+    def fitting(self, context: Context, item: Paid) -> list[BankLine]:
+        """New debits of the invoice's amount (account or local currency) in its payment
+        window, and for a foreign invoice those within the FX tolerance of its first debit."""
+        claim, first = item.claim, item.first
+        same = self.by_amount.get((claim.currency, claim.amount), ())
+        lines = {line.transaction_id: line for line in same}
+        if first.currency != claim.currency:
+            slack = first.amount * context.policy.fx_tolerance_percent / HUNDRED
+            ordered = self.by_currency.get(first.currency, [])
+            low = bisect.bisect_left(ordered, (first.amount - slack, 0))
+            for amount, transaction_id, line in ordered[low:]:
+                if amount > first.amount + slack:
+                    break
+                lines.setdefault(transaction_id, line)
+        start, end = payment_window(claim)
+        return [line for line in lines.values() if start <= line.value_date <= end]
+
+
+def _new_second_debits(
+    context: Context, paid: list[Paid], linked: set[int], since: datetime | None
+) -> list[tuple[Paid, BankLine, Decimal, str]]:
+    """The repeats among the debits synced since the last window, of invoices settled
+    before it."""
+    assert since is not None
+    debits = _NewDebits.load(context, since)
+    if not debits.by_currency:
+        return []
+    found = []
+    for item in paid:
+        found += _verdicts(item, debits.fitting(context, item), linked)
     return found
 
 
@@ -178,14 +304,8 @@ def _repeats(item: Paid, line: BankLine) -> tuple[Decimal, str] | None:
     same_supplier = _same_party(claim, line) or _same_party_as(item.first, line)
     if not same_supplier:
         return None
-    first_key = remittance_reference(item.first.reference).normalized
-    if compare_references(claim.number, line.reference) == "exact" or (
-        first_key and remittance_reference(line.reference).normalized == first_key
-    ):
-        score = DOUBLE_PAYMENT_SCORE
-    elif compare_references(claim.number, line.reference) is not None:
-        score = SIMILAR_REFERENCE_SCORE
-    else:
+    score = _reference_score(item, line)
+    if score is None:
         return None
     money = format_money(claim.amount, claim.currency)
     return score, (
@@ -194,6 +314,33 @@ def _repeats(item: Paid, line: BankLine) -> tuple[Decimal, str] | None:
         f"{item.first.value_date:%Y-%m-%d} (transaction {item.first.transaction_id}); "
         f"reference {line.reference!r}"
     )
+
+
+def _reference_score(item: Paid, line: BankLine) -> Decimal | None:
+    """How surely the reference makes ``line`` a repeat: it names the invoice (in full or in
+    part), repeats the first debit's, or — weak evidence — is too short to name anything but
+    does not contradict (the same amount, after the first payment)."""
+    number = item.claim.number
+    tier = compare_references(number, line.reference)
+    given = remittance_reference(line.reference).normalized
+    repeats_first = bool(given) and given == remittance_reference(item.first.reference).normalized
+    if tier == "exact" or (repeats_first and len(given) >= MIN_TRUNCATED_LENGTH):
+        return DOUBLE_PAYMENT_SCORE
+    if tier is not None:
+        return SIMILAR_REFERENCE_SCORE
+    if (
+        (repeats_first or is_cut_start(number, line.reference))
+        and line.value_date >= item.first.value_date
+        and _same_amount(item, line)
+    ):
+        return WEAK_REFERENCE_SCORE
+    return None
+
+
+def _same_amount(item: Paid, line: BankLine) -> bool:
+    paid = ((item.first.currency, item.first.amount), (item.claim.currency, item.claim.amount))
+    local = (line.local_currency, line.local_amount)
+    return (line.currency, line.amount) in paid or local == paid[1]
 
 
 def _same_party(claim: InvoiceClaim, line: BankLine) -> bool:

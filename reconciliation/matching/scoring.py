@@ -31,19 +31,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from typing import Literal
 
 from reconciliation.fx import convert_at
 from reconciliation.money import quantize
 from reconciliation.text.names import counterparty_similarity
-from reconciliation.text.references import (
-    MatchTier,
-    compare_references,
-    is_label,
-    normalize_reference,
-    remittance_reference,
-)
+from reconciliation.text.references import MatchTier
+from reconciliation.text.references import compare_references
+from reconciliation.text.references import is_cut_start
+from reconciliation.text.references import is_label
+from reconciliation.text.references import normalize_reference
 
 AmountBasis = Literal["source", "local", "converted"]
 
@@ -308,6 +307,9 @@ class InvoiceClaim:
     vendor_ids: frozenset[int] = frozenset()
 
 
+#: The reference tier of a bank line whose whole reference is the start of the number, cut too
+#: short to name it (`is_cut_start`).
+CUT_START = "cut start"
 #: An invoice is paid from a few days before its issue date (prepayment) to this long after.
 INVOICE_EARLY_DAYS = 3
 INVOICE_PAYMENT_DAYS = 120
@@ -383,6 +385,9 @@ def _invoice_reference_points(number: str, line: BankLine) -> tuple[str, Decimal
         return tier, Decimal(30) * PARTIAL_REFERENCE_SHARE, f"reference {tier} ({line.reference!r})"
     if not any(char.isdigit() for char in line.reference):
         return "", Decimal(12), f"reference without a number ({line.reference!r})"
+    if is_cut_start(number, line.reference):
+        # Weak evidence: as good as no reference, but the same on a payment and its repeat.
+        return CUT_START, Decimal(12), f"reference {line.reference!r} is the start of {number}"
     return "", ZERO, f"reference names another number ({line.reference!r})"
 
 
@@ -495,10 +500,9 @@ def _amount_led(
 
 def _unnamed_reference_points(line: BankLine, target: ReceivableTarget) -> tuple[Decimal, str]:
     """What a credit's reference says when it names no receivable."""
-    given = remittance_reference(line.reference).normalized
     if not line.reference.strip():
         return Decimal(5), "no reference"
-    if len(given) >= 2 and normalize_reference(target.reference).startswith(given):
+    if is_cut_start(target.reference, line.reference):
         # Cut too short to name one receivable, but the start of this one's reference.
         return Decimal(5), f"reference {line.reference!r} is the start of {target.reference}"
     if any(char.isdigit() for char in line.reference):
@@ -573,8 +577,8 @@ def rank(
 
     With ``twins_ok``, runners-up that are the best's twins — the same debited amount, a
     reference naming the paperwork at the same tier — do not make it ambiguous: the money left
-    twice for one piece of paperwork, the best-scoring payment (the earliest among equals) is
-    the one, and the twin is a possible double payment (see `double_payments`), not a reason
+    twice for one piece of paperwork, the earliest payment (of those at the threshold) is the
+    one, and the later twin is a possible double payment (see `double_payments`), not a reason
     to link neither."""
     ordered = tuple(
         sorted(
@@ -598,9 +602,10 @@ def rank(
         )
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
     if twins_ok and rivals and all(_is_twin(best, rival) for rival in rivals):
-        # The strongest of identical payments is the payment (the earliest among equals); the
-        # others are the repeats.
-        first = min([best, *rivals], key=_twin_order)
+        # The first of identical payments is the payment, the later ones are the repeats: a
+        # score between twins differs only by how the bank printed the name, not by which
+        # one paid.
+        first = min((c for c in (best, *rivals) if c.score >= policy.threshold), key=_twin_order)
         return Ranking(
             (first, *(c for c in ordered if c is not first)),
             True,
@@ -617,20 +622,28 @@ def rank(
 
 
 def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
-    """One payment and its repeat: the same amount left the account, with a reference naming
-    the paperwork equally well. A weaker reference or another amount is a rival, not a twin."""
+    """One payment and its repeat: the same amount left, with a reference naming the paperwork
+    equally well. A weaker reference or another amount is a rival, not a twin."""
     return (
         best.reference_tier != ""
         and other.reference_tier == best.reference_tier
         and best.line_amount is not None
-        and other.line_amount == best.line_amount
-        and other.line_currency == best.line_currency
+        and _amount_paid(other) == _amount_paid(best)
     )
 
 
-def _twin_order(candidate: ScoredCandidate) -> tuple[Decimal, date, int]:
-    """Higher score first, then the earliest value date, then the lower id."""
-    return (-candidate.score, candidate.value_date or date.max, candidate.transaction_id)
+def _amount_paid(candidate: ScoredCandidate) -> tuple[object, ...]:
+    """What left, as the paperwork knows it: the debited amount; for paperwork in another
+    currency, its own amount — Qonto's local amount equal to it, or a conversion within the
+    tolerance (the day's rate moves the debit, not what was paid)."""
+    if candidate.amount.basis in ("local", "converted"):
+        return ("paperwork", candidate.target_kind, candidate.target_id)
+    return ("debited", candidate.line_amount, candidate.line_currency)
+
+
+def _twin_order(candidate: ScoredCandidate) -> tuple[date, Decimal, int]:
+    """The earliest value date first, then the higher score, then the lower id."""
+    return (candidate.value_date or date.max, -candidate.score, candidate.transaction_id)
 
 
 def resolve_conflicts(

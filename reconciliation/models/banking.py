@@ -95,6 +95,10 @@ class Transaction(TenantModel):
                 fields=["workspace", "operation_type", "value_date", "id"],
                 name="transaction_type_order",
             ),
+            # Matching: debits synced since the last window; foreign-currency operations (the
+            # rates the workspace's own payments show) without reading every transaction.
+            models.Index(fields=["workspace", "side", "synced_at"]),
+            models.Index(fields=["workspace", "local_currency", "currency", "value_date"]),
         ]
 
     def __str__(self) -> str:
