@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -39,14 +40,25 @@ def invoice_page(client: Client, invoice: Invoice) -> str:
     return response.content.decode()
 
 
-def differing(workspace: Workspace) -> Invoice:
+def uploaded(workspace: Workspace, qonto_id: str, *, agrees: bool, **fields: Any) -> Invoice:
+    """An invoice Well uploaded to Qonto as ``qonto_id``, whose read-back (at CHECKED) agreed
+    with the reviewed values or not."""
     return make_invoice(
         workspace,
         status=InvoiceStatus.POSTED,
-        qonto_id="si-differs",
+        qonto_id=qonto_id,
         qonto_origin=QontoOrigin.UPLOADED,
-        qonto_agrees=False,
+        qonto_agrees=agrees,
         qonto_checked_at=CHECKED,
+        **fields,
+    )
+
+
+def differing(workspace: Workspace) -> Invoice:
+    return uploaded(
+        workspace,
+        "si-differs",
+        agrees=False,
         qonto_readback={
             "differences": [
                 {
@@ -64,14 +76,7 @@ def test_the_invoice_page_says_what_reached_qonto_and_links_to_it(
     workspace: Workspace, settings: Settings
 ) -> None:
     settings.QONTO_APP_URL = "https://qonto.example/app/"
-    invoice = make_invoice(
-        workspace,
-        status=InvoiceStatus.POSTED,
-        qonto_id="si-42",
-        qonto_origin=QontoOrigin.UPLOADED,
-        qonto_agrees=True,
-        qonto_checked_at=CHECKED,
-    )
+    invoice = uploaded(workspace, "si-42", agrees=True)
 
     page = invoice_page(client_for(workspace), invoice)
 
