@@ -67,12 +67,9 @@ def test_rejected_then_fixed_then_retried(
     assert retry_url not in page
 
 
-def test_finished_attempts_cannot_be_rewritten(
-    workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
-) -> None:
-    [pk] = seed_invoices(workspace, 1)
+def test_finished_attempts_cannot_be_rewritten(workspace: Workspace, invoice: Invoice) -> None:
     post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    [attempt] = PostAttempt.objects.filter(invoice_id=pk)
+    [attempt] = PostAttempt.objects.filter(invoice=invoice)
     assert attempt.outcome == PostOutcome.POSTED
 
     with pytest.raises(AppendOnlyError):
