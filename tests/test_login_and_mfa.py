@@ -10,6 +10,7 @@ from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -28,10 +29,14 @@ def _clear_rate_limits() -> None:
     cache.clear()
 
 
+def assert_redirected(response: HttpResponseBase, location: str) -> None:
+    """``response`` is a redirect (302) to ``location``, not followed."""
+    assert (response.status_code, response["Location"]) == (302, location)
+
+
 def test_admin_login_goes_through_allauth(client: Client) -> None:
     response = client.get(reverse("admin:login") + "?next=/admin/reconciliation/invoice/")
-    assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Freconciliation%2Finvoice%2F"
+    assert_redirected(response, "/accounts/login/?next=%2Fadmin%2Freconciliation%2Finvoice%2F")
 
 
 def test_anonymous_admin_request_ends_on_the_allauth_form(client: Client) -> None:
@@ -91,8 +96,7 @@ def test_privileged_users_must_enrol_mfa(
     )
     client.force_login(user)
     response = client.get("/admin/reconciliation/invoice/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("well-mfa-required")
+    assert_redirected(response, reverse("well-mfa-required"))
     page = client.get(reverse("well-mfa-required"))
     assert b"Set up two-factor authentication to continue" in page.content
     assert reverse("mfa_activate_totp").encode() in page.content
@@ -121,8 +125,7 @@ def test_user_without_workspace_is_told_why(client: Client) -> None:
 def test_admin_password_change_uses_the_account_pages(client: Client, workspace: Workspace) -> None:
     client.force_login(make_user(workspace=workspace))
     response = client.get(reverse("admin:password_change"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("account_change_password")
+    assert_redirected(response, reverse("account_change_password"))
 
 
 def test_an_admin_without_mfa_is_stopped_under_a_script_prefix(
@@ -133,8 +136,7 @@ def test_an_admin_without_mfa_is_stopped_under_a_script_prefix(
     client.force_login(make_user(workspace=workspace, role=Role.ADMIN))
     response = client.get("/admin/reconciliation/invoice/", SCRIPT_NAME="/well")
     assert response.wsgi_request.path == "/well/admin/reconciliation/invoice/"
-    assert response.status_code == 302
-    assert response["Location"] == reverse("well-mfa-required")
+    assert_redirected(response, reverse("well-mfa-required"))
 
 
 def test_a_reviewer_promoted_to_admin_mid_session_must_enrol(
@@ -146,8 +148,7 @@ def test_a_reviewer_promoted_to_admin_mid_session_must_enrol(
     assert client.get("/admin/reconciliation/invoice/").status_code == 200
     Membership.objects.filter(user_id=user.pk, workspace=workspace).update(role=Role.ADMIN)
     response = client.get("/admin/reconciliation/invoice/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("well-mfa-required")
+    assert_redirected(response, reverse("well-mfa-required"))
 
 
 @pytest.mark.django_db(transaction=True)
