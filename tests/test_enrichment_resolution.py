@@ -15,6 +15,7 @@ from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from reconciliation.models.vendor import VendorKey
 from reconciliation.vendors.keys import index_vendor
+from reconciliation.vendors.resolution import VendorResolution
 from reconciliation.vendors.resolution import resolve_vendor
 from tests.factories import make_workspace
 
@@ -54,20 +55,23 @@ def vendor(workspace: Workspace, name: str, **fields: object) -> Vendor:
     return created
 
 
+def resolve(workspace: Workspace, **values: str) -> VendorResolution:
+    """The vendor resolved for an invoice from which ``values`` were read."""
+    return resolve_vendor(workspace=workspace, extraction=extraction(**values))
+
+
 def test_vat_id_wins_over_iban_domain_and_name(workspace: Workspace) -> None:
     by_vat = vendor(workspace, "Northwind Traders GmbH", vat_id=VAT_DE)
     by_iban = vendor(workspace, "Other Iban Ltd", ibans=[IBAN_DE])
     by_domain = vendor(workspace, "Other Domain SA", domain="acme.example")
     vendor(workspace, "Acme Supplies GmbH")
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(
-            supplier_name="Acme Supplies GmbH",
-            supplier_vat_id="DE 136 695 976",
-            supplier_iban=IBAN_DE,
-            supplier_domain="billing@acme.example",
-        ),
+    result = resolve(
+        workspace,
+        supplier_name="Acme Supplies GmbH",
+        supplier_vat_id="DE 136 695 976",
+        supplier_iban=IBAN_DE,
+        supplier_domain="billing@acme.example",
     )
 
     assert (result.vendor, result.matched_by, result.created) == (by_vat, "vat_id", False)
@@ -84,13 +88,11 @@ def test_vat_id_wins_over_iban_domain_and_name(workspace: Workspace) -> None:
 def test_iban_is_used_when_the_vat_id_fails_its_checksum(workspace: Workspace) -> None:
     by_iban = vendor(workspace, "Acme Supplies GmbH", ibans=[IBAN_DE], vat_id="")
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(
-            supplier_name="Acme Supplies GmbH",
-            supplier_vat_id="DE123456789",
-            supplier_iban="de89 3704 0044 0532 0130 00",
-        ),
+    result = resolve(
+        workspace,
+        supplier_name="Acme Supplies GmbH",
+        supplier_vat_id="DE123456789",
+        supplier_iban="de89 3704 0044 0532 0130 00",
     )
 
     assert (result.vendor, result.matched_by, result.strength) == (by_iban, "iban", 0.95)
@@ -100,11 +102,8 @@ def test_iban_is_used_when_the_vat_id_fails_its_checksum(workspace: Workspace) -
 def test_domain_comes_from_an_email_address_and_ignores_subdomains(workspace: Workspace) -> None:
     by_domain = vendor(workspace, "Acme Supplies GmbH", domain="acme.co.uk")
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(
-            supplier_name="ACME SUPPLIES LIMITED", supplier_domain="invoices@mail.acme.co.uk"
-        ),
+    result = resolve(
+        workspace, supplier_name="ACME SUPPLIES LIMITED", supplier_domain="invoices@mail.acme.co.uk"
     )
 
     assert (result.vendor, result.matched_by, result.strength) == (by_domain, "domain", 0.85)
@@ -113,10 +112,7 @@ def test_domain_comes_from_an_email_address_and_ignores_subdomains(workspace: Wo
 def test_a_shared_mail_host_never_identifies_a_vendor(workspace: Workspace) -> None:
     vendor(workspace, "Someone Else", domain="gmail.com")
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(supplier_name="Jane Plumbing", supplier_domain="jane@gmail.com"),
-    )
+    result = resolve(workspace, supplier_name="Jane Plumbing", supplier_domain="jane@gmail.com")
 
     assert (result.matched_by, result.created) == ("new", True)
     assert result.vendor is not None
@@ -137,7 +133,7 @@ def test_fuzzy_names_find_the_vendor(workspace: Workspace, printed: str, expecte
     vendor(workspace, "Acme Logistics GmbH")
     vendor(workspace, "Supplies Direct Ltd")
 
-    result = resolve_vendor(workspace=workspace, extraction=extraction(supplier_name=printed))
+    result = resolve(workspace, supplier_name=printed)
 
     assert (result.vendor, result.matched_by, result.created) == (acme, expected_by, False)
 
@@ -145,12 +141,8 @@ def test_fuzzy_names_find_the_vendor(workspace: Workspace, printed: str, expecte
 def test_exact_normalised_name_is_stronger_than_a_fuzzy_one(workspace: Workspace) -> None:
     acme = vendor(workspace, "Acme Supplies GmbH")
 
-    exact = resolve_vendor(
-        workspace=workspace, extraction=extraction(supplier_name="ACME SUPPLIES SARL")
-    )
-    fuzzy = resolve_vendor(
-        workspace=workspace, extraction=extraction(supplier_name="Acme Suplies GmbH")
-    )
+    exact = resolve(workspace, supplier_name="ACME SUPPLIES SARL")
+    fuzzy = resolve(workspace, supplier_name="Acme Suplies GmbH")
 
     assert (exact.vendor, exact.strength, exact.name_similarity) == (acme, 0.8, 1.0)
     assert fuzzy.vendor == acme
@@ -161,22 +153,18 @@ def test_exact_normalised_name_is_stronger_than_a_fuzzy_one(workspace: Workspace
 def test_a_different_company_with_a_similar_name_is_a_new_vendor(workspace: Workspace) -> None:
     vendor(workspace, "Acme Supplies GmbH")
 
-    result = resolve_vendor(
-        workspace=workspace, extraction=extraction(supplier_name="Acme Logistics GmbH")
-    )
+    result = resolve(workspace, supplier_name="Acme Logistics GmbH")
 
     assert (result.matched_by, result.created) == ("new", True)
 
 
 def test_unknown_supplier_becomes_a_vendor_needing_review(workspace: Workspace) -> None:
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(
-            supplier_name="Brand New GmbH",
-            supplier_vat_id="DE 136695976",
-            supplier_iban=IBAN_DE,
-            supplier_domain="https://www.brand-new.de/contact",
-        ),
+    result = resolve(
+        workspace,
+        supplier_name="Brand New GmbH",
+        supplier_vat_id="DE 136695976",
+        supplier_iban=IBAN_DE,
+        supplier_domain="https://www.brand-new.de/contact",
     )
 
     created = result.vendor
@@ -201,14 +189,8 @@ def test_unknown_supplier_becomes_a_vendor_needing_review(workspace: Workspace) 
 
 
 def test_the_next_document_of_a_new_vendor_finds_it(workspace: Workspace) -> None:
-    first = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(supplier_name="Brand New GmbH", supplier_vat_id=VAT_FR),
-    )
-    second = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(supplier_name="Brand New", supplier_vat_id=VAT_FR),
-    )
+    first = resolve(workspace, supplier_name="Brand New GmbH", supplier_vat_id=VAT_FR)
+    second = resolve(workspace, supplier_name="Brand New", supplier_vat_id=VAT_FR)
 
     assert first.vendor is not None
     assert (second.vendor, second.matched_by, second.created) == (first.vendor, "vat_id", False)
@@ -217,7 +199,9 @@ def test_the_next_document_of_a_new_vendor_finds_it(workspace: Workspace) -> Non
 
 
 def test_nothing_to_go_on_resolves_to_no_vendor(workspace: Workspace) -> None:
-    result = resolve_vendor(workspace=workspace, extraction=extraction())
+    result = resolve(
+        workspace,
+    )
 
     assert (result.vendor, result.matched_by, result.strength) == (None, "none", 0.0)
     assert Vendor.objects.count() == 0
@@ -227,10 +211,7 @@ def test_vendors_of_another_workspace_are_never_matched(workspace: Workspace) ->
     other = make_workspace("Other")
     vendor(other, "Acme Supplies GmbH", vat_id=VAT_DE)
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(supplier_name="Acme Supplies GmbH", supplier_vat_id=VAT_DE),
-    )
+    result = resolve(workspace, supplier_name="Acme Supplies GmbH", supplier_vat_id=VAT_DE)
 
     assert result.created is True
     assert result.vendor is not None
@@ -241,19 +222,14 @@ def test_a_shared_iban_is_decided_by_the_name(workspace: Workspace) -> None:
     vendor(workspace, "Factoring Partner AG", ibans=[IBAN_FR])
     acme = vendor(workspace, "Acme Supplies GmbH", ibans=[IBAN_FR])
 
-    result = resolve_vendor(
-        workspace=workspace,
-        extraction=extraction(supplier_name="Acme Supplies", supplier_iban=IBAN_FR),
-    )
+    result = resolve(workspace, supplier_name="Acme Supplies", supplier_iban=IBAN_FR)
 
     assert (result.vendor, result.matched_by, result.strength) == (acme, "iban", 0.8)
 
 
 def _lookup_queries(workspace: Workspace) -> tuple[int, Vendor | None]:
     with CaptureQueriesContext(connection) as captured:
-        result = resolve_vendor(
-            workspace=workspace, extraction=extraction(supplier_name="Zeta Widgtes GmbH")
-        )
+        result = resolve(workspace, supplier_name="Zeta Widgtes GmbH")
     return len(captured.captured_queries), result.vendor
 
 
