@@ -24,6 +24,8 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
+from tests.factories import make_vendor
+from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +146,17 @@ def test_match_search_finds_a_match_through_each_relation(workspace: Workspace) 
 )
 def test_date_periods(value: str, period: tuple[date, date] | None) -> None:
     assert date_period(value, date(2026, 12, 31)) == period
+
+
+def test_vendor_filter_offers_the_vendors_of_listed_invoices(workspace: Workspace) -> None:
+    used = make_vendor(workspace, name="Used GmbH")
+    make_vendor(workspace, name="Idle GmbH")
+    other = make_workspace()
+    make_invoice(other, vendor=make_vendor(other, name="Elsewhere SA"))
+    make_invoice(workspace, vendor=used)
+    client = _client(workspace)
+
+    _, changelist = _listed(client, "invoice", {})
+    assert _choices(changelist, "vendor") == ["Used GmbH"]
+    rows, _ = _listed(client, "invoice", {"vendor__id__exact": str(used.pk)})
+    assert [row.vendor_id for row in rows] == [used.pk]

@@ -21,13 +21,13 @@ from django.utils.html import format_html
 
 from reconciliation import review
 from reconciliation.admin import qonto_panel
-from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
 from reconciliation.admin.volume import BigListMixin
+from reconciliation.admin.volume import RelatedWithRows
 from reconciliation.admin.volume import date_filter
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import Decision
@@ -105,7 +105,7 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         StuckFilter,
         "status",
         "kind",
-        ("connection", RelatedOnly),
+        ("connection", RelatedWithRows),
         date_filter("received_at", "received"),
     ]
     list_select_related = ["workspace"]
@@ -298,7 +298,7 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         RefusedByFilter,
         InvoiceReasonCodeFilter,
         "is_held",
-        ("vendor", RelatedOnly),
+        ("vendor", RelatedWithRows),
     ]
     list_select_related = ["workspace", "vendor", "document"]
     actions = ["reopen_selected"]

@@ -9,6 +9,8 @@ Each piece replaces a query over every row of the workspace (measured by ``make 
   whose ``DISTINCT`` over every row (and ``MIN``/``MAX`` walk under a search) took seconds;
 - `choices_filter`: a field's values from a fixed list (Qonto's operation types, the amount
   bases), not a ``DISTINCT`` over every row;
+- `RelatedWithRows`: a related-row filter asking each related row whether a listed row points
+  to it, not a ``DISTINCT`` of every listed row's foreign key;
 - `search_related`: a search through relations as one indexed subquery per related table.
 
 The searches use trigram indexes (migration 0015, PostgreSQL only).
@@ -29,6 +31,8 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db import models
+from django.db.models import Exists
+from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -36,6 +40,9 @@ from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.text import smart_split
 from django.utils.text import unescape_string_literal
+
+from reconciliation.models import TenantModel
+from reconciliation.web.access import workspace_ids_with
 
 #: Counted exactly up to here; above, the planner's estimate (at least this many).
 EXACT_COUNT_LIMIT = 10_000
@@ -207,6 +214,24 @@ def choices_filter(field_name: str, title: str, values: dict[str, str]) -> type[
         (FixedChoicesFilter,),
         {"field_name": field_name, "title": title, "values": values},
     )
+
+
+# --- related rows --------------------------------------------------------------------------
+
+
+class RelatedWithRows(admin.RelatedOnlyFieldListFilter):
+    """The related rows some listed row points to, as Django's RelatedOnly filter offers them,
+    asked of each of the user's related rows by an index probe (``EXISTS``) instead of
+    collecting the ``DISTINCT`` foreign key of every listed row (100,000 documents: 19 ms)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        rows = model_admin.get_queryset(request).filter(**{self.field_path: OuterRef("pk")})
+        limit = Q(Exists(rows.order_by().values("pk")))
+        related = field.related_model
+        if issubclass(related, TenantModel) and not request.user.is_superuser:
+            limit &= Q(workspace_id__in=workspace_ids_with(request, model_admin.view_roles))
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
 
 
 # --- searches across relations --------------------------------------------------------------
