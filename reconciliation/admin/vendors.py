@@ -3,6 +3,7 @@ single them out (superusers only; every change is logged and re-routes undecided
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -67,23 +68,28 @@ class VendorForm(forms.ModelForm[Vendor]):
             raise ValidationError("Use the “Merge selected vendors” action to merge a vendor.")
         return status
 
-    def clean_vat_id(self) -> str:
-        raw = self.cleaned_data.get("vat_id") or ""
+    def _normalized(
+        self, name: str, normalize: Callable[[str], str | None], invalid: Callable[[str], str]
+    ) -> str:
+        """The field as stored ("" when left empty); `invalid` says why a typed value is not."""
+        raw = str(self.cleaned_data.get(name) or "")
         if not raw.strip():
             return ""
-        valid = normalize_vat_id(raw)
-        if valid is None:
-            raise ValidationError(f"{compact_vat_id(raw)} is not a valid VAT id.")
-        return valid
+        value = normalize(raw)
+        if value is None:
+            raise ValidationError(invalid(raw))
+        return value
+
+    def clean_vat_id(self) -> str:
+        return self._normalized(
+            "vat_id", normalize_vat_id, lambda raw: f"{compact_vat_id(raw)} is not a valid VAT id."
+        )
 
     def clean_domain(self) -> str:
-        raw = self.cleaned_data.get("domain") or ""
-        if not raw.strip():
-            return ""
-        domain = normalize_domain(raw)
-        if domain is None:
-            raise ValidationError("Enter a domain such as example.com.")
-        if is_shared_domain(domain):
+        domain = self._normalized(
+            "domain", normalize_domain, lambda raw: "Enter a domain such as example.com."
+        )
+        if domain and is_shared_domain(domain):
             raise ValidationError(f"{domain} is a shared mail host; it identifies nobody.")
         return domain
 
