@@ -138,25 +138,29 @@ def test_saving_a_vendor_normalises_and_indexes_its_identifiers(workspace: Works
     }
 
 
-def test_an_invalid_vat_id_is_refused_by_the_form(workspace: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ({"vat_id": "DE123456789"}, "DE123456789 is not a valid VAT id."),
+        ({"domain": "not a domain"}, "Enter a domain such as example.com."),
+        ({"domain": "gmail.com"}, "gmail.com is a shared mail host; it identifies nobody."),
+    ],
+)
+def test_an_invalid_identifier_is_refused_by_the_form(
+    workspace: Workspace, typed: dict[str, str], error: str
+) -> None:
     acme = vendor(workspace, "Acme Supplies")
     client = client_for(workspace)
 
     response = client.post(
         reverse("admin:reconciliation_vendor_change", args=[acme.pk]),
-        {
-            "name": "Acme",
-            "status": VendorStatus.ACTIVE,
-            "vat_id": "DE123456789",
-            "ibans": "",
-            "aliases": "",
-        },
+        {"name": "Acme", "status": VendorStatus.ACTIVE, "ibans": "", "aliases": "", **typed},
     )
 
     assert response.status_code == 200
-    assert "DE123456789 is not a valid VAT id." in response.content.decode()
+    assert error in response.content.decode()
     acme.refresh_from_db()
-    assert (acme.name, acme.vat_id) == ("Acme Supplies", "")
+    assert (acme.name, acme.vat_id, acme.domain) == ("Acme Supplies", "", "")
 
 
 def test_merge_action_asks_for_confirmation_then_merges(workspace: Workspace) -> None:
