@@ -187,12 +187,7 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     report.unmatched_document_ids = confirmations.unmatched_document_ids
     report.unreadable_document_ids = confirmations.unreadable_document_ids
     doubles = detect_double_charges(
-        workspace_id=workspace_id,
-        invoices=invoices,
-        settled=settled,
-        orders=confirmations.orders,
-        confirmed_pairs=confirmations.confirmed_pairs,
-        candidate_ids=confirmations.candidate_ids,
+        workspace_id=workspace_id, invoices=invoices, settled=settled, confirmations=confirmations
     )
     report.double_charges = doubles.flagged
     report.held_invoice_ids = doubles.held_invoice_ids

@@ -17,11 +17,11 @@ from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
+from reconciliation.matching.confirmations import ConfirmationOutcome
 from reconciliation.matching.invoices import OPEN_INVOICE_STATUSES
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.invoices import InvoiceFacts
 from reconciliation.matching.invoices import party_keys
-from reconciliation.matching.scoring import PaymentOrder
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
@@ -96,10 +96,9 @@ def detect_double_charges(
     workspace_id: int,
     invoices: InvoiceDirectory,
     settled: dict[int, tuple[int, int | None, int | None]],
-    orders: dict[int, PaymentOrder],
-    confirmed_pairs: dict[int, tuple[int, int | None]],
-    candidate_ids: dict[int, set[int]],
+    confirmations: ConfirmationOutcome,
 ) -> DoubleChargeOutcome:
+    """New invoices and this window's payment confirmations that repeat a settled invoice."""
     outcome = DoubleChargeOutcome()
     already = set(
         Match.objects.for_workspace(workspace_id)
@@ -130,9 +129,7 @@ def detect_double_charges(
         _flag_invoice(workspace_id, facts, found, settled)
         outcome.flagged += 1
         outcome.held_invoice_ids.append(invoice_id)
-    _flag_confirmations(
-        workspace_id, invoices, settled, orders, confirmed_pairs, candidate_ids, outcome
-    )
+    _flag_confirmations(workspace_id, invoices, settled, confirmations, outcome)
     return outcome
 
 
@@ -140,18 +137,17 @@ def _flag_confirmations(
     workspace_id: int,
     invoices: InvoiceDirectory,
     settled: dict[int, tuple[int, int | None, int | None]],
-    orders: dict[int, PaymentOrder],
-    confirmed_pairs: dict[int, tuple[int, int | None]],
-    candidate_ids: dict[int, set[int]],
+    confirmations: ConfirmationOutcome,
     outcome: DoubleChargeOutcome,
 ) -> None:
     """A second payment confirmation for an invoice a debit already settled."""
+    candidate_ids = confirmations.candidate_ids
     flagged_documents = set(
         Match.objects.for_workspace(workspace_id)
         .filter(kind=MatchKind.DOUBLE_CHARGE, document__isnull=False)
         .values_list("document_id", flat=True)
     )
-    for document_id, order in sorted(orders.items()):
+    for document_id, order in sorted(confirmations.orders.items()):
         if document_id in flagged_documents:
             continue
         paid = invoices.paid_by(order)
@@ -180,7 +176,11 @@ def _flag_confirmations(
             # The debit that settled the invoice is this confirmation's own: the same payment.
             continue
         _flag_confirmation(
-            workspace_id, document_id, confirmed_pairs.get(document_id), repeat, settled
+            workspace_id,
+            document_id,
+            confirmations.confirmed_pairs.get(document_id),
+            repeat,
+            settled,
         )
         outcome.flagged += 1
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction as db_transaction
 
+from reconciliation.matching.review import INVOICE_DECISION_FIELDS
 from reconciliation.matching.review import hold_workspace
 from reconciliation.matching.review import match_summary
 from reconciliation.models import Decision
@@ -114,15 +115,7 @@ def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: 
         invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
         if invoice.can_move_to(InvoiceStatus.NEEDS_REVIEW):
             invoice.reopen(user, text)
-            invoice.save(
-                update_fields=[
-                    "status",
-                    "decided_by",
-                    "decided_at",
-                    "decision_reason",
-                    "updated_at",
-                ]
-            )
+            invoice.save(update_fields=INVOICE_DECISION_FIELDS)
 
     return _decide(
         match, MatchKind.PAID_REFUSED, change, action=DecisionAction.REOPEN, reason=text, user=user

@@ -43,6 +43,10 @@ PICKABLE_KINDS = (
 )
 
 
+#: What a person's decision changes on an invoice (its transition methods set these).
+INVOICE_DECISION_FIELDS = ["status", "decided_by", "decided_at", "decision_reason", "updated_at"]
+
+
 class MatchConflictError(Exception):
     """The pick would give one bank line to two pieces of paperwork, or matching is running."""
 
@@ -297,15 +301,7 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
             invoice_before = {"invoice_status": invoice.status, "is_held": invoice.is_held}
             if invoice.can_refuse:
                 invoice.refuse(user, text)
-                invoice.save(
-                    update_fields=[
-                        "status",
-                        "decided_by",
-                        "decided_at",
-                        "decision_reason",
-                        "updated_at",
-                    ]
-                )
+                invoice.save(update_fields=INVOICE_DECISION_FIELDS)
         Decision.record(
             workspace=locked.workspace_id,
             action=DecisionAction.REFUSE,

@@ -173,6 +173,7 @@ def creditor_reference_in(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65_536)
 def is_label(text: str | None) -> bool:
     """Whether ``text`` is the label printed where a reference goes ("/ référence",
     "Reference:", "Verwendungszweck") rather than a reference: no digit, and nothing but
@@ -461,7 +462,7 @@ class ReferenceIndex(Generic[_T]):
                     hit = Hit(parsed, "exact", len(parsed.normalized))
                     if item not in exact or exact[item][0].length < hit.length:
                         exact[item] = (hit, item)
-        return _longest_first(exact.values())
+        return _longest_first(exact.values()) if exact else []
 
     def _abbreviated(self, runs: tuple[_Run, ...]) -> list[tuple[Hit, _T]]:
         abbreviated: dict[_T, tuple[Hit, _T]] = {}
@@ -472,7 +473,7 @@ class ReferenceIndex(Generic[_T]):
                 if _kinds_differ(parsed.document_kind, run.named_kind):
                     continue
                 abbreviated[item] = (Hit(parsed, "abbreviated", len(run.last)), item)
-        return _longest_first(abbreviated.values())
+        return _longest_first(abbreviated.values()) if abbreviated else []
 
     def _truncated(self, runs: tuple[_Run, ...]) -> list[tuple[Hit, _T]]:
         if not self._is_sorted:
@@ -499,7 +500,7 @@ class ReferenceIndex(Generic[_T]):
                     hit = Hit(parsed, "truncated", len(prefix))
                     if item not in found or found[item][0].length < hit.length:
                         found[item] = (hit, item)
-        return _longest_first(found.values())
+        return _longest_first(found.values()) if found else []
 
 
 def _longest_first(hits: Iterable[tuple[Hit, _T]]) -> list[tuple[Hit, _T]]:
