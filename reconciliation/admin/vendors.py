@@ -50,6 +50,17 @@ IDENTITY_FIELDS = [
     "ibans",
 ]
 
+#: What Well keeps about the vendor by itself: the tail of its page, never typed.
+LEARNED_FIELDS = [
+    "training_progress_bar",
+    "mapping_table",
+    "normalized_name",
+    "merged_into",
+    "documents_seen",
+    "documents_reviewed",
+    "created_at",
+]
+
 
 class VendorForm(forms.ModelForm[Vendor]):
     """Identifiers are stored normalised, so lookups by VAT id, IBAN and domain find them."""
@@ -133,24 +144,9 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "bank_detail_history",
         "aliases",
         "ledger_account",
-        "training_progress_bar",
-        "mapping_table",
-        "normalized_name",
-        "merged_into",
-        "documents_seen",
-        "documents_reviewed",
-        "created_at",
+        *LEARNED_FIELDS,
     ]
-    readonly_fields = [
-        "bank_detail_history",
-        "training_progress_bar",
-        "mapping_table",
-        "normalized_name",
-        "merged_into",
-        "documents_seen",
-        "documents_reviewed",
-        "created_at",
-    ]
+    readonly_fields = ["bank_detail_history", *LEARNED_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Vendor | None = None) -> list[str]:
         fields = list(self.readonly_fields)
