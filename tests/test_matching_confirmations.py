@@ -22,19 +22,18 @@ from reconciliation.models import ExchangeRate
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Side
 from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
-from tests.factories import make_connection
 from tests.factories import make_document
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.plugins.matching"]
 
 ACME_IBAN = "DE89370400440532013000"
 INITECH_IBAN = "FR7630006000011234567890189"
@@ -78,11 +77,6 @@ def workspace(db: None) -> Workspace:
     # The suppliers below are "Acme …": the paying company must not share their name, or
     # its confirmations would read as money paid to itself.
     return make_workspace("Buyer Company SAS")
-
-
-@pytest.fixture
-def bank(workspace: Workspace) -> Connection:
-    return make_connection(workspace, Provider.QONTO, watched_folder="")
 
 
 @pytest.mark.postgres

@@ -22,13 +22,11 @@ from reconciliation.models import ExchangeRate
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Receivable
 from reconciliation.models import ReceivableStatus
 from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
-from tests.factories import make_connection
 from tests.factories import make_invoice
 from tests.factories import make_receivable
 from tests.factories import make_transaction
@@ -36,13 +34,9 @@ from tests.factories import make_user
 from tests.test_matching_confirmations import TODAY
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.plugins.matching"]
 
 CLIENT_IBAN = "FR7630006000011234567890189"
-
-
-@pytest.fixture
-def bank(workspace: Workspace) -> Connection:
-    return make_connection(workspace, Provider.QONTO, watched_folder="")
 
 
 def receivable(

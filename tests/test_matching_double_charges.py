@@ -21,30 +21,18 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
-from tests.factories import make_connection
 from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
-from tests.factories import make_vendor
 from tests.test_matching_confirmations import ACME_IBAN
 from tests.test_matching_confirmations import TODAY
 from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bank(workspace: Workspace) -> Connection:
-    return make_connection(workspace, Provider.QONTO, watched_folder="")
-
-
-@pytest.fixture
-def acme(workspace: Workspace) -> Vendor:
-    return make_vendor(workspace, "ACME Supplies GmbH", ibans=[ACME_IBAN])
+pytest_plugins = ["tests.plugins.matching"]
 
 
 def settled_invoice(

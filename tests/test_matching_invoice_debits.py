@@ -29,19 +29,17 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
-from tests.factories import make_connection
 from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
-from tests.factories import make_vendor
 from tests.factories import make_workspace
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.plugins.matching"]
 
 ACME_IBAN = "DE89370400440532013000"
 BRIT_IBAN = "GB29NWBK60161331926819"
@@ -51,16 +49,6 @@ TODAY = date(2026, 12, 20)
 @pytest.fixture
 def workspace(db: None) -> Workspace:
     return make_workspace("Buyer Company SAS")
-
-
-@pytest.fixture
-def bank(workspace: Workspace) -> Connection:
-    return make_connection(workspace, Provider.QONTO, watched_folder="")
-
-
-@pytest.fixture
-def acme(workspace: Workspace) -> Vendor:
-    return make_vendor(workspace, "ACME Supplies GmbH", ibans=[ACME_IBAN])
 
 
 def invoice(workspace: Workspace, **fields: Any) -> Invoice:
