@@ -8,6 +8,7 @@ from django.contrib import admin
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.documents import EXPORT_TEMPLATE
+from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
 from reconciliation.models import Decision
@@ -47,13 +48,7 @@ class SyncRunAdmin(ReadOnlyTenantAdmin[SyncRun]):
         "kind",
         "trigger",
         "status",
-        "files_seen",
-        "files_new",
-        "files_duplicate",
-        "files_skipped",
-        "files_failed",
-        "items_seen",
-        "items_changed",
+        *SYNC_RUN_COUNTS,
         "error",
     ]
     list_filter = ["kind", "status", ("connection", RelatedOnly)]

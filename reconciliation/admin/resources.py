@@ -402,6 +402,18 @@ class DecisionResource(TenantAuditResource):
         return _json(decision.after)
 
 
+#: What a sync run counted, in the order the list and the export show it.
+SYNC_RUN_COUNTS = (
+    "files_seen",
+    "files_new",
+    "files_duplicate",
+    "files_skipped",
+    "files_failed",
+    "items_seen",
+    "items_changed",
+)
+
+
 class SyncRunResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
     details = fields.Field(column_name="details")
@@ -418,13 +430,7 @@ class SyncRunResource(TenantAuditResource):
             "status",
             "started_at",
             "finished_at",
-            "files_seen",
-            "files_new",
-            "files_duplicate",
-            "files_skipped",
-            "files_failed",
-            "items_seen",
-            "items_changed",
+            *SYNC_RUN_COUNTS,
             "items_failed",
             "error",
             "details",
