@@ -122,7 +122,7 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
         SyncRun.objects.for_workspace(workspace_id)
         .filter(kind=SyncKind.MATCHING, status=SyncStatus.SUCCEEDED)
         .order_by("-started_at")
-        .values_list("started_at", flat=True)
+        .values_list("started_at", "finished_at")
         .first()
     )
     run = _claim(workspace_id)
@@ -169,13 +169,16 @@ def _context(workspace_id: int, today: date, invoices: InvoiceDirectory) -> Cont
     )
 
 
-def _match(report: MatchReport, *, today: date, previous: datetime | None) -> int:
+def _match(
+    report: MatchReport, *, today: date, previous: tuple[datetime, datetime | None] | None
+) -> int:
     """The window's steps, in order: invoices paid straight from the bank, confirmations,
     repeats (double charges, double payments, refused invoices found paid), credits.
     Returns how many pieces of paperwork and credits were considered."""
     workspace_id = report.workspace_id
     # Overlap by a minute: a row stored while the previous run was starting is seen.
-    since = previous - timedelta(minutes=1) if previous is not None else None
+    since = previous[0] - timedelta(minutes=1) if previous is not None else None
+    checked_until = (previous[1] or previous[0]) if previous is not None else None
     invoices = InvoiceDirectory.load(workspace_id, today=today)
     settled = settled_invoices(workspace_id)
     context = _context(workspace_id, today, invoices)
@@ -192,7 +195,7 @@ def _match(report: MatchReport, *, today: date, previous: datetime | None) -> in
     report.double_charges = doubles.flagged
     report.held_invoice_ids = doubles.held_invoice_ids
     report.double_payments = detect_double_payments(
-        context, invoices=invoices, settled=settled, since=since
+        context, invoices=invoices, settled=settled, since=since, checked_until=checked_until
     ).flagged
     report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
     credits = match_credits(context, today=today, since=since)

@@ -28,6 +28,8 @@ from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Q
+
 from reconciliation.matching.invoice_debits import Settled
 from reconciliation.matching.invoice_debits import claim_of
 from reconciliation.matching.invoice_debits import payment_window
@@ -79,10 +81,16 @@ class Paid:
 
 
 def detect_double_payments(
-    context: Context, *, invoices: InvoiceDirectory, settled: Settled, since: datetime | None
+    context: Context,
+    *,
+    invoices: InvoiceDirectory,
+    settled: Settled,
+    since: datetime | None,
+    checked_until: datetime | None = None,
 ) -> DoublePaymentOutcome:
-    """Flag the second debits of settled invoices; with ``since`` (the last window's start),
-    only pairs where the invoice was settled or the debit synced since then."""
+    """Flag the second debits of settled invoices; with ``since`` (the last successful
+    window's start) only pairs where the debit was synced since then or the invoice settled
+    after ``checked_until`` (that window's end: what it settled, it checked)."""
     outcome = DoublePaymentOutcome()
     paid = _paid_invoices(context, invoices, settled)
     if not paid:
@@ -92,7 +100,7 @@ def detect_double_payments(
     if since is None:
         fresh, old = paid, []
     else:
-        newly = _settled_since(context.workspace_id, since) | {
+        newly = _settled_since(context.workspace_id, since, checked_until or since) | {
             invoice_id for invoice_id, (match_id, _, _) in settled.items() if not match_id
         }
         fresh = [item for item in paid if item.claim.invoice_id in newly]
@@ -121,17 +129,14 @@ def _save_flags(workspace_id: int, found: list[tuple[Paid, BankLine, Decimal, st
     return len(flags)
 
 
-def _settled_since(workspace_id: int, since: datetime) -> set[int]:
-    """Invoices a person settled since ``since`` (picked or confirmed a debit); those the
-    matcher settled were checked by the window that settled them."""
+def _settled_since(workspace_id: int, since: datetime, checked_until: datetime) -> set[int]:
+    """Invoices settled after the last successful window ended (by a run that failed, say),
+    or by a person since it started."""
     return set(
         Match.objects.for_workspace(workspace_id)
+        .filter(kind__in=SETTLING_KINDS, status__in=SETTLED_STATUSES, invoice__isnull=False)
         .filter(
-            kind__in=SETTLING_KINDS,
-            status__in=SETTLED_STATUSES,
-            invoice__isnull=False,
-            decided_by__isnull=False,
-            decided_at__gte=since,
+            Q(decided_at__gte=checked_until) | Q(decided_by__isnull=False, decided_at__gte=since)
         )
         .values_list("invoice_id", flat=True)
     )
