@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reconciliation.admin.volume import OPERATION_TYPES
+from reconciliation.admin.volume import EstimatedCountPaginator
 from reconciliation.admin.volume import date_period
 from reconciliation.models import Document
 from reconciliation.models import Role
+from reconciliation.models import Transaction
 from reconciliation.models import Workspace
 from tests.factories import PASSWORD
 from tests.factories import make_document
@@ -160,3 +162,18 @@ def test_vendor_filter_offers_the_vendors_of_listed_invoices(workspace: Workspac
     assert _choices(changelist, "vendor") == ["Used GmbH"]
     rows, _ = _listed(client, "invoice", {"vendor__id__exact": str(used.pk)})
     assert [row.vendor_id for row in rows] == [used.pk]
+
+
+def test_lists_are_counted_exactly_up_to_the_limit_then_at_least_to_it(
+    workspace: Workspace,
+) -> None:
+    first = make_transaction(workspace)
+    for _ in range(5):
+        make_transaction(workspace, connection=first.connection)
+    rows = Transaction.objects.filter(workspace=workspace).order_by("-value_date", "-id")
+
+    class UpToThree(EstimatedCountPaginator):
+        exact_up_to = 3
+
+    assert EstimatedCountPaginator(rows, 100).count == 6
+    assert UpToThree(rows, 100).count >= 4  # PostgreSQL's estimate, never below what was seen

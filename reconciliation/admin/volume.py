@@ -49,17 +49,19 @@ EXACT_COUNT_LIMIT = 10_000
 
 
 class EstimatedCountPaginator(Paginator[Any]):
-    """Exact counts for lists of up to `EXACT_COUNT_LIMIT` rows, PostgreSQL's estimate above."""
+    """Exact counts for lists of up to `exact_up_to` rows, PostgreSQL's estimate above."""
+
+    exact_up_to = EXACT_COUNT_LIMIT
 
     @cached_property
     def count(self) -> int:
         rows: QuerySet[Any] = self.object_list.order_by()  # type: ignore[attr-defined]
-        counted = rows[: EXACT_COUNT_LIMIT + 1].count()
+        counted = rows[: self.exact_up_to + 1].count()
         if connections[rows.db].vendor != "postgresql":
-            return counted if counted <= EXACT_COUNT_LIMIT else rows.count()
+            return counted if counted <= self.exact_up_to else rows.count()
         # Planned even when not needed, so that a page costs the same queries at any size.
         plan = json.loads(rows.values("pk").explain(format="json"))
-        if counted <= EXACT_COUNT_LIMIT:
+        if counted <= self.exact_up_to:
             return counted
         return max(counted, int(plan[0]["Plan"]["Plan Rows"]))
 
