@@ -19,7 +19,6 @@ from django.db.models import BooleanField
 from django.db.models import Exists
 from django.db.models import ExpressionWrapper
 from django.db.models import Q
-from django.utils import timezone
 
 from reconciliation import matching
 from reconciliation import parsing
@@ -150,18 +149,18 @@ def _run_window(workspace_id: int, bank: Connection, report: WindowReport) -> No
 
 
 def _record_run(run: SyncRun, report: WindowReport) -> None:
-    run.items_seen = report.invoices_posted + report.invoices_failed
-    run.items_changed = report.invoices_posted
-    run.items_failed = report.invoices_failed
-    run.details = {
-        "transactions_synced": report.transactions_synced,
-        "matches_confirmed": report.matches_confirmed,
-        "attachments": report.attachments,
-        **report.posting_details,
-    }
-    run.finish(
+    run.finish_with_counts(
         SyncStatus.PARTIAL if report.errors else SyncStatus.SUCCEEDED,
-        "\n".join(report.errors)[:4000],
+        seen=report.invoices_posted + report.invoices_failed,
+        changed=report.invoices_posted,
+        failed=report.invoices_failed,
+        details={
+            "transactions_synced": report.transactions_synced,
+            "matches_confirmed": report.matches_confirmed,
+            "attachments": report.attachments,
+            **report.posting_details,
+        },
+        error="\n".join(report.errors),
     )
     run.save()
 
@@ -170,13 +169,9 @@ def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:
     """One closing per workspace at a time: the running SyncRun row is the lock."""
     with transaction.atomic():
         Workspace.objects.select_for_update().get(pk=workspace_id)
-        running = SyncRun.objects.filter(
-            workspace_id=workspace_id,
-            kind=SyncKind.POSTING,
-            status=SyncStatus.RUNNING,
-            started_at__gt=timezone.now() - WINDOW_LEASE,
-        ).exists()
-        if running:
+        if SyncRun.objects.still_running(
+            workspace_id, SyncKind.POSTING, lease=WINDOW_LEASE
+        ).exists():
             return None
         return SyncRun.objects.create(
             workspace_id=workspace_id, connection=bank, kind=SyncKind.POSTING, trigger="window"

@@ -351,18 +351,21 @@ def _finish(connection_id: int, run: SyncRun, result: SyncResult) -> None:
         "succeeded": SyncStatus.SUCCEEDED,
         "partial": SyncStatus.PARTIAL,
     }.get(result.status, SyncStatus.FAILED)
-    run.items_seen = result.items_seen
-    run.items_changed = result.items_changed
-    run.items_failed = result.skipped
-    run.details = {
-        "created": result.created,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-        "pages": result.pages,
-        "accounts": result.accounts,
-        "synced_until": result.synced_until.isoformat() if result.synced_until else None,
-    }
-    run.finish(status, result.error[:4000])
+    run.finish_with_counts(
+        status,
+        seen=result.items_seen,
+        changed=result.items_changed,
+        failed=result.skipped,
+        details={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "pages": result.pages,
+            "accounts": result.accounts,
+            "synced_until": result.synced_until.isoformat() if result.synced_until else None,
+        },
+        error=result.error,
+    )
     now = timezone.now()
     with db_transaction.atomic():
         run.save()

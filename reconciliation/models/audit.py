@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
@@ -173,6 +174,15 @@ class SyncRunQuerySet(TenantQuerySet["SyncRun"]):
     def running(self) -> Self:
         return self.filter(status=SyncStatus.RUNNING)
 
+    def still_running(self, workspace_id: int, kind: SyncKind, *, lease: timedelta) -> Self:
+        """Runs of `kind` in the workspace that still hold it: running and started within
+        `lease` (an older running row belongs to a worker taken for dead)."""
+        return (
+            self.for_workspace(workspace_id)
+            .running()
+            .filter(kind=kind, started_at__gt=timezone.now() - lease)
+        )
+
 
 class SyncRun(TenantModel):
     """One poll of a folder, sync of transactions or posting window — for the status page."""
@@ -213,6 +223,24 @@ class SyncRun(TenantModel):
         self.status = status
         self.error = error
         self.finished_at = timezone.now()
+
+    def finish_with_counts(
+        self,
+        status: SyncStatus,
+        *,
+        seen: int,
+        changed: int,
+        failed: int,
+        details: dict[str, Any],
+        error: str = "",
+    ) -> None:
+        """Close the run with what it did: the counts and details the status page shows, and
+        the error cut to the first 4,000 characters."""
+        self.items_seen = seen
+        self.items_changed = changed
+        self.items_failed = failed
+        self.details = details
+        self.finish(status, error[:4000])
 
 
 class DecisionAction(models.TextChoices):
