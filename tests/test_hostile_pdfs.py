@@ -18,6 +18,8 @@ from pypdf import PdfWriter
 from reconciliation.extraction.isolation import ExtractionFailure
 from reconciliation.extraction.isolation import Limits
 from reconciliation.extraction.isolation import extract_isolated
+from reconciliation.extraction.rawpdf import pdf_stream
+from reconciliation.extraction.rawpdf import raw_pdf
 from reconciliation.extraction.types import Extraction
 
 #: Small limits keep the suite fast; the mechanisms are the same as with the defaults.
@@ -33,27 +35,6 @@ def invoice_pdf() -> bytes:
     document.set_font("Helvetica", size=12)
     document.cell(text="Invoice INV-1001 Total 100.00 EUR")
     return bytes(document.output())
-
-
-def raw_pdf(bodies: list[bytes]) -> bytes:
-    """A PDF from object bodies numbered 1..n, object 1 being the catalog."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def stream(data: bytes, entries: bytes = b"") -> bytes:
-    return b"<< /Length %d %s>>\nstream\n%s\nendstream" % (len(data), entries, data)
 
 
 def one_page_pdf(page: bytes, *objects: bytes, catalog_entries: bytes = b"") -> bytes:
@@ -77,7 +58,7 @@ def text_page_pdf(
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> %s>> >>" % page_entries,
-        stream(content),
+        pdf_stream(content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *(extra or []),
         catalog_entries=catalog_entries,
@@ -103,7 +84,7 @@ def hanging_pdf(operators: int = 20_000_000) -> bytes:
     content = zlib.compress(b"q Q " * operators, 6)
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-        stream(content, b"/Filter /FlateDecode "),
+        pdf_stream(content, b"/Filter /FlateDecode "),
     )
 
 
@@ -140,14 +121,14 @@ def deeply_nested_arrays() -> bytes:
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox %s%s >>"
         % (b"[" * depth, b"]" * depth),
-        stream(b"BT ET"),
+        pdf_stream(b"BT ET"),
     )
 
 
 def self_referencing_object() -> bytes:
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox 5 0 R >>",
-        stream(b"BT ET"),
+        pdf_stream(b"BT ET"),
         b"[5 0 R]",
     )
 
@@ -160,7 +141,7 @@ def ten_thousand_pages() -> bytes:
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
-            stream(b"BT ET"),
+            pdf_stream(b"BT ET"),
             *[page] * count,
         ]
     )
@@ -169,12 +150,12 @@ def ten_thousand_pages() -> bytes:
 def content_stream_bomb() -> bytes:
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-        stream(inflating_to(1 << 30), b"/Filter /FlateDecode "),
+        pdf_stream(inflating_to(1 << 30), b"/Filter /FlateDecode "),
     )
 
 
 def huge_image() -> bytes:
-    image = stream(
+    image = pdf_stream(
         inflating_to(1 << 30),
         b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 /ColorSpace /DeviceRGB"
         b" /BitsPerComponent 8 /Filter /FlateDecode ",
@@ -185,7 +166,7 @@ def huge_image() -> bytes:
 def scanned_image_bomb() -> bytes:
     """A page with no text and one image to OCR, declared 100000 x 100000: the size is read
     from the image's dictionary and the page refused before anything is decoded."""
-    image = stream(
+    image = pdf_stream(
         inflating_to(1 << 30),
         b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 /ColorSpace /DeviceGray"
         b" /BitsPerComponent 8 /Filter /FlateDecode ",
@@ -194,7 +175,7 @@ def scanned_image_bomb() -> bytes:
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
         b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
-        stream(content),
+        pdf_stream(content),
         image,
     )
 
@@ -202,7 +183,7 @@ def scanned_image_bomb() -> bytes:
 def giant_scanned_page() -> bytes:
     """A page without text the size of a football pitch: no resolution would make it both
     readable and small enough to render."""
-    image = stream(
+    image = pdf_stream(
         zlib.compress(b"\x80" * 100),
         b"/Type /XObject /Subtype /Image /Width 10 /Height 10 /ColorSpace /DeviceGray"
         b" /BitsPerComponent 8 /Filter /FlateDecode ",
@@ -211,7 +192,7 @@ def giant_scanned_page() -> bytes:
     return one_page_pdf(
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Contents 4 0 R"
         b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
-        stream(content),
+        pdf_stream(content),
         image,
     )
 
@@ -229,7 +210,7 @@ def javascript_in_link() -> bytes:
     )
     return text_page_pdf(
         page_entries=b"",
-        extra=[annotation, stream(b"this.submitForm('https://example.invalid/')")],
+        extra=[annotation, pdf_stream(b"this.submitForm('https://example.invalid/')")],
     ).replace(b"/Contents 4 0 R", b"/Contents 4 0 R /Annots [6 0 R]")
 
 
@@ -352,7 +333,7 @@ def test_file_over_the_size_cap_is_refused_unread(tmp_path: Path) -> None:
 
 
 def test_normal_invoice_with_small_image_parses(tmp_path: Path) -> None:
-    image = stream(
+    image = pdf_stream(
         zlib.compress(b"\x00" * 300),
         b"/Subtype /Image /Width 10 /Height 10 "
         b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode ",

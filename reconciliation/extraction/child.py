@@ -40,6 +40,8 @@ from reconciliation.extraction.errors import EncryptedPdfError
 from reconciliation.extraction.errors import ImageTooLargeError
 from reconciliation.extraction.errors import PageTooLargeError
 from reconciliation.extraction.errors import TooManyPagesError
+from reconciliation.extraction.rawpdf import pdf_stream
+from reconciliation.extraction.rawpdf import raw_pdf
 
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -320,22 +322,10 @@ def _sample_pdf() -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        pdf_stream(content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(bodies) + 1,
-        xref,
-    )
-    return bytes(out)
+    return raw_pdf(bodies, header=b"%PDF-1.4\n")
 
 
 def _limit_process() -> None:
