@@ -21,8 +21,7 @@ from connectors.sandbox.documents import RenderedDocument
 from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.document import Document
 from reconciliation.extraction.engine import extract_document
-from reconciliation.extraction.pdftext import build_page
-from reconciliation.extraction.pdftext import read_page_chars
+from reconciliation.extraction.engine import read_pages
 from reconciliation.extraction.types import Extraction
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it")
@@ -157,22 +156,7 @@ def text_document(content: bytes) -> Document:
     """The engine's view of a born-digital PDF's text layer, for testing one extractor with
     arguments the engine does not pass (our own company)."""
     import pdfplumber
-    import pdfplumber.page
-    from pdfminer.pdfpage import PDFPage
 
-    pages = []
     with pdfplumber.open(io.BytesIO(content)) as pdf:
-        for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
-            page = pdfplumber.page.Page(pdf, page_obj, page_number=number)
-            chars, _ = read_page_chars(pdf.rsrcmgr, page_obj)
-            pages.append(
-                build_page(
-                    number,
-                    chars,
-                    width=float(page.width),
-                    height=float(page.height),
-                    mediabox_x0=float(page.mediabox[0]),
-                    mediabox_top=float(page.mediabox[1]),
-                )
-            )
+        pages, _ = read_pages(pdf, max_pages=50)
     return Document(pages)

@@ -75,7 +75,7 @@ def extract_document(
             raise TooManyPagesError(
                 f"too many pages: {page_count} (limit {max_pages})", page_count=page_count
             )
-        pages, problems = _read_pages(pdf, max_pages)
+        pages, problems = read_pages(pdf, max_pages)
         invoice = _read_xml(pdf) if use_xml else None
     scan = None
     wanted = pages_to_ocr(path, pages, ocr)
@@ -179,8 +179,9 @@ def _declared_page_count(pdf: Any) -> int:
     return 0
 
 
-def _read_pages(pdf: Any, max_pages: int) -> tuple[list[PageText], list[str]]:
-    """Every page's text, and warnings about pages that could not be read."""
+def read_pages(pdf: Any, max_pages: int) -> tuple[list[PageText], list[str]]:
+    """Every page's text layer (no OCR) of an open pdfplumber PDF, and warnings about pages
+    that could not be read."""
     from pdfminer.pdfpage import PDFPage
 
     from reconciliation.extraction.pdftext import build_page
