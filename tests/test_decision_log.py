@@ -19,6 +19,7 @@ from reconciliation.models import DecisionAction
 from reconciliation.models import Role
 from reconciliation.models import RoutingRule
 from reconciliation.models import Workspace
+from reconciliation.reports.decision_log import LOG_COLUMNS
 from reconciliation.reports.decision_log import DecisionLogResource
 from reconciliation.reports.decision_log import field_order
 from tests.factories import make_invoice
@@ -105,18 +106,7 @@ def _move_last(hour: int) -> None:
     Decision.objects.filter(pk=last.pk)._unguarded_update(created_at=_at(hour))
 
 
-COLUMNS = (
-    "action",
-    "actor",
-    "changes",
-    "field_confidences",
-    "review_threshold",
-    "auto_post_threshold",
-    "thresholds_version",
-    "routing_rule",
-    "routing_rule_version",
-    "vendor_mapping_version",
-)
+COLUMNS = ("action", "actor", *LOG_COLUMNS)
 
 
 def _rows(workspace: Workspace) -> list[tuple[str, ...]]:
@@ -204,6 +194,11 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     response = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
 
     assert response.status_code == 200
+    header, _ = response.content.decode().split("\r\n", 1)
+    assert header.endswith(
+        ",before,after,reason,changes,field_confidences,review_threshold,auto_post_threshold,"
+        "thresholds_version,routing_rule,routing_rule_version,vendor_mapping_version"
+    )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 7
     approve = next(r for r in rows if r["action"] == "approve")

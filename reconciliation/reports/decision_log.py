@@ -209,8 +209,9 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-_LOG_FIELDS: tuple[str, ...] = (
-    *DecisionResource.Meta.fields,
+#: The columns the log adds to the decisions export: what changed, how sure the reading was,
+#: and the rules in force at the decision.
+LOG_COLUMNS: tuple[str, ...] = (
     "changes",
     "field_confidences",
     "review_threshold",
@@ -220,6 +221,8 @@ _LOG_FIELDS: tuple[str, ...] = (
     "routing_rule_version",
     "vendor_mapping_version",
 )
+#: Every column of the log, in export order.
+LOG_FIELDS: tuple[str, ...] = (*DecisionResource.Meta.fields, *LOG_COLUMNS)
 
 
 class DecisionLogResource(DecisionResource):
@@ -237,8 +240,8 @@ class DecisionLogResource(DecisionResource):
     class Meta:
         model = Decision
         name = "Decision log with the rules in force (audit)"
-        fields = _LOG_FIELDS
-        export_order = _LOG_FIELDS
+        fields = LOG_FIELDS
+        export_order = LOG_FIELDS
 
     def before_export(self, queryset: QuerySet[Decision] | None, **kwargs: Any) -> None:
         source = queryset if queryset is not None else Decision.objects.none()
