@@ -383,12 +383,10 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         super().save_model(request, obj, form, change)
         if not changed:
             return
-        Decision.record(
-            workspace=obj.workspace_id,
-            action=DecisionAction.EDIT,
+        Decision.record_for_invoice(
+            obj,
+            DecisionAction.EDIT,
             actor=request.user,
-            invoice=obj,
-            document=obj.document_id,
             vendor=obj.vendor_id,
             before={name: _plain(stored, name) for name in changed},
             after={name: _plain(obj, name) for name in changed},
