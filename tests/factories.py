@@ -162,6 +162,24 @@ def make_match(workspace: Workspace, **fields: Any) -> Match:
     return Match.objects.create(workspace=workspace, **fields)
 
 
+def make_double_charge(
+    repeat: Invoice, settled: Invoice | None = None, *, hold_reason: str, **fields: Any
+) -> Match:
+    """`repeat` held with `hold_reason` and its double-charge match (score 100): against the
+    settled invoice `settled`, or, without one, against the bank line the pre-post gate found."""
+    repeat.hold(hold_reason)
+    repeat.save()
+    fields.setdefault("score", Decimal(100))
+    return make_match(
+        repeat.workspace,
+        kind=MatchKind.DOUBLE_CHARGE,
+        invoice=repeat,
+        document=repeat.document,
+        settled_invoice=settled,
+        **fields,
+    )
+
+
 def make_sync_run(
     workspace: Workspace,
     connection: Connection | None = None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -14,12 +13,11 @@ from django.urls import reverse
 from reconciliation.invoices.reasons import sentence
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
-from reconciliation.models import MatchKind
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from reconciliation.posting.gate import is_gate_hit
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
-from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.helpers import logged_in_client
@@ -30,17 +28,12 @@ pytestmark = pytest.mark.django_db
 def matched_after_payment(workspace: Workspace) -> Invoice:
     settled = make_invoice(workspace, status=InvoiceStatus.POSTED, number="INV-7")
     repeat = make_invoice(workspace, status=InvoiceStatus.NEEDS_REVIEW, number="INV-7")
-    repeat.hold(sentence("double_charge", number="INV-7").text)
-    repeat.save()
-    make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=repeat,
-        document=repeat.document,
-        settled_invoice=settled,
+    make_double_charge(
+        repeat,
+        settled,
+        hold_reason=sentence("double_charge", number="INV-7").text,
         transaction=make_transaction(workspace),
         reasons=["same issuer and invoice number INV-7"],
-        score=Decimal(100),
     )
     return repeat
 
@@ -49,16 +42,11 @@ def caught_by_the_gate(workspace: Workspace) -> Invoice:
     """Approved, then held by the gate before posting: the bank already paid it by hand."""
     invoice = make_invoice(workspace, status=InvoiceStatus.APPROVED, number="H-7")
     flag = sentence("possible_double_payment", what="the bank already paid 107.40 EUR")
-    invoice.hold(flag.text)
-    invoice.save()
-    match = make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=invoice,
-        document=invoice.document,
+    match = make_double_charge(
+        invoice,
+        hold_reason=flag.text,
         transaction=make_transaction(workspace),
         reasons=[flag.text],
-        score=Decimal(100),
     )
     assert is_gate_hit(match)
     return invoice

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
@@ -19,13 +18,13 @@ from reconciliation.models import DocumentKind
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from tests.factories import make_connection
 from tests.factories import make_document
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_sync_run
@@ -78,16 +77,7 @@ def _tenant(name: str) -> Tenant:
     held = make_invoice(
         workspace, document=make_document(workspace, original_name=f"held-{marker}.pdf")
     )
-    held.hold("double")
-    held.save()
-    double_charge = make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=held,
-        document=held.document,
-        settled_invoice=settled,
-        score=Decimal(100),
-    )
+    double_charge = make_double_charge(held, settled, hold_reason="double")
     make_sync_run(
         workspace, make_connection(workspace, account_label=f"Dropbox {marker}"), files_seen=4242
     )

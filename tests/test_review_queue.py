@@ -34,6 +34,7 @@ from reconciliation.models import Workspace
 from reconciliation.models import idempotency_key_for
 from tests.factories import PASSWORD
 from tests.factories import make_document
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
@@ -62,16 +63,7 @@ def _aged(invoice: Invoice, days: int) -> Invoice:
 def _double_charge(workspace: Workspace, name: str) -> Invoice:
     settled = make_invoice(workspace, status=InvoiceStatus.POSTED)
     repeat = make_invoice(workspace, document=make_document(workspace, original_name=name))
-    repeat.hold("Possible double charge")
-    repeat.save()
-    make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=repeat,
-        document=repeat.document,
-        settled_invoice=settled,
-        score=Decimal(100),
-    )
+    make_double_charge(repeat, settled, hold_reason="Possible double charge")
     return repeat
 
 

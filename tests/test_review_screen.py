@@ -23,13 +23,13 @@ from reconciliation.models import DocumentKind
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Vendor
 from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import make_document
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
@@ -338,17 +338,12 @@ def test_history_panel_shows_before_and_after(workspace: Workspace, reviewer: Ab
 def _double_charge(workspace: Workspace) -> tuple[Invoice, Invoice, Match]:
     settled = make_invoice(workspace, status=InvoiceStatus.POSTED, number="INV-7")
     repeat = make_review_invoice(workspace, number="INV-7", original_name="reminder.pdf")
-    repeat.hold("Possible double charge of invoice INV-7")
-    repeat.save()
-    match = make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=repeat,
-        document=repeat.document,
-        settled_invoice=settled,
+    match = make_double_charge(
+        repeat,
+        settled,
+        hold_reason="Possible double charge of invoice INV-7",
         transaction=make_transaction(workspace),
         reasons=["same issuer and invoice number INV-7"],
-        score=Decimal(100),
     )
     return settled, repeat, match
 
