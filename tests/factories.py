@@ -128,6 +128,43 @@ def make_invoice(workspace: Workspace, **fields: Any) -> Invoice:
     )
 
 
+def bulk_invoices(
+    workspace: Workspace,
+    numbers: range,
+    *,
+    document_fields: dict[str, Any] | None = None,
+    **invoice_fields: Any,
+) -> list[Invoice]:
+    """A vendor, a document and an invoice of 10.00 EUR per number, in three queries (for the
+    tests that count queries over many rows); each invoice holds its vendor and document."""
+    vendors = Vendor.objects.bulk_create(
+        Vendor(workspace=workspace, name=f"Vendor {i}") for i in numbers
+    )
+    documents = Document.objects.bulk_create(
+        Document(
+            workspace=workspace,
+            source_file_id=f"id:{i}",
+            original_name=f"doc-{i}.pdf",
+            content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
+            **(document_fields or {}),
+        )
+        for i in numbers
+    )
+    return Invoice.objects.bulk_create(
+        Invoice(
+            workspace=workspace,
+            document=document,
+            vendor=vendor,
+            number=f"N{document.pk}",
+            total_amount=Decimal("10.00"),
+            currency="EUR",
+            idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
+            **invoice_fields,
+        )
+        for document, vendor in zip(documents, vendors, strict=True)
+    )
+
+
 def make_transaction(
     workspace: Workspace, connection: Connection | None = None, **fields: Any
 ) -> Transaction:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -17,8 +16,6 @@ from django.urls import reverse
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import Document
-from reconciliation.models import Invoice
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import PostAttempt
@@ -32,10 +29,9 @@ from reconciliation.models import SyncRun
 from reconciliation.models import TenantModel
 from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
-from reconciliation.models import Vendor
 from reconciliation.models import Workspace
-from reconciliation.models import idempotency_key_for
 from tests.factories import PASSWORD
+from tests.factories import bulk_invoices
 from tests.factories import make_connection
 from tests.factories import make_user
 
@@ -50,31 +46,9 @@ def _populate(workspace: Workspace, start: int, stop: int) -> None:
         Connection(workspace=workspace, provider=Provider.DROPBOX, watched_folder=f"/f{i}")
         for i in range(start, stop)
     )
-    vendors = Vendor.objects.bulk_create(
-        Vendor(workspace=workspace, name=f"Vendor {i}") for i in range(start, stop)
-    )
-    documents = Document.objects.bulk_create(
-        Document(
-            workspace=workspace,
-            connection=bank,
-            source_file_id=f"id:{i}",
-            original_name=f"doc-{i}.pdf",
-            content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
-        )
-        for i in range(start, stop)
-    )
-    invoices = Invoice.objects.bulk_create(
-        Invoice(
-            workspace=workspace,
-            document=document,
-            vendor=vendor,
-            number=f"N{document.pk}",
-            total_amount=Decimal("10.00"),
-            currency="EUR",
-            idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
-        )
-        for document, vendor in zip(documents, vendors, strict=True)
-    )
+    invoices = bulk_invoices(workspace, range(start, stop), document_fields={"connection": bank})
+    documents = [invoice.document for invoice in invoices]
+    vendors = [invoice.vendor for invoice in invoices]
     transactions = Transaction.objects.bulk_create(
         Transaction(
             workspace=workspace,

@@ -3,7 +3,6 @@ the bulk approve / refuse actions with their confirmation page."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date
 from datetime import timedelta
@@ -28,11 +27,10 @@ from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import RoutingRule
-from reconciliation.models import Vendor
 from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
-from reconciliation.models import idempotency_key_for
 from tests.factories import PASSWORD
+from tests.factories import bulk_invoices
 from tests.factories import make_document
 from tests.factories import make_double_charge
 from tests.factories import make_invoice
@@ -276,35 +274,14 @@ def test_queue_carries_its_keyboard_map(workspace: Workspace, reviewer: Abstract
 
 
 def _populate(workspace: Workspace, start: int, stop: int) -> None:
-    vendors = Vendor.objects.bulk_create(
-        Vendor(workspace=workspace, name=f"Vendor {i}") for i in range(start, stop)
-    )
-    documents = Document.objects.bulk_create(
-        Document(
-            workspace=workspace,
-            source_file_id=f"id:{i}",
-            original_name=f"doc-{i}.pdf",
-            content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
-            status=DocumentStatus.PARSED,
-            kind=DocumentKind.INVOICE,
-        )
-        for i in range(start, stop)
-    )
-    Invoice.objects.bulk_create(
-        Invoice(
-            workspace=workspace,
-            document=document,
-            vendor=vendor,
-            number=f"N{document.pk}",
-            total_amount=Decimal("10.00"),
-            currency="EUR",
-            confidence=Decimal("70.00"),
-            status=InvoiceStatus.NEEDS_REVIEW,
-            due_date=date(2026, 12, 1),
-            routing_reasons=["score 70 between 55 and 85"],
-            idempotency_key=idempotency_key_for(workspace.pk, document.pk, document.content_hash),
-        )
-        for document, vendor in zip(documents, vendors, strict=True)
+    bulk_invoices(
+        workspace,
+        range(start, stop),
+        document_fields={"status": DocumentStatus.PARSED, "kind": DocumentKind.INVOICE},
+        confidence=Decimal("70.00"),
+        status=InvoiceStatus.NEEDS_REVIEW,
+        due_date=date(2026, 12, 1),
+        routing_reasons=["score 70 between 55 and 85"],
     )
 
 
