@@ -51,22 +51,26 @@ def test_buyer_block_at_the_top_left_and_seller_at_the_right_give_the_seller(
     assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
 
 
+@pytest.mark.parametrize(
+    ("layout", "layout_fields"),
+    [
+        pytest.param(
+            "buyer_first",
+            {"buyer_heading": False, "seller_heading": False},
+            id="a_bare_buyer_block_at_the_top_left_is_not_the_seller",
+        ),
+        pytest.param(
+            "seller_footer",
+            {"buyer_heading": False, "tax_representative": REPRESENTATIVE},
+            id="seller_only_at_the_bottom_beside_its_fiscal_representative",
+        ),
+    ],
+)
 @pytest.mark.parametrize("language", ["en", "de", "nl", "es", "it"])
-def test_a_bare_buyer_block_at_the_top_left_is_not_the_seller(
-    tmp_path: Path, language: str
+def test_the_seller_without_headings_is_told_from_the_other_parties(
+    tmp_path: Path, language: str, layout: str, layout_fields: dict[str, object]
 ) -> None:
-    spec = invoice_spec(language, "buyer_first", buyer_heading=False, seller_heading=False)
-    extraction, _ = read_invoice(tmp_path, spec)
-    assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
-
-
-@pytest.mark.parametrize("language", ["en", "de", "nl", "es", "it"])
-def test_seller_only_at_the_bottom_beside_its_fiscal_representative(
-    tmp_path: Path, language: str
-) -> None:
-    spec = invoice_spec(
-        language, "seller_footer", buyer_heading=False, tax_representative=REPRESENTATIVE
-    )
+    spec = invoice_spec(language, layout, **layout_fields)
     extraction, _ = read_invoice(tmp_path, spec)
     assert {name: extraction.value(name) for name in SUPPLIER_FIELDS} == supplier_of(language)
 
