@@ -8,7 +8,6 @@ delivers at least once.
 from __future__ import annotations
 
 import logging
-import time
 
 from reconciliation import dispatch
 from reconciliation import window
@@ -38,10 +37,11 @@ def sync_file_connection(connection_id: int, trigger: str = "schedule") -> str:
 
 @observed
 def parse_document(document_id: int) -> str:
-    started = time.perf_counter()
-    outcome = window.read_document(document_id=document_id).outcome
-    record_parse(document_id, time.perf_counter() - started, outcome)
-    return outcome
+    own, *more = window.read_document(document_id=document_id)
+    for result in (own, *more):
+        if result.outcome != "skipped":
+            record_parse(result.document_id, result.seconds, result.outcome)
+    return own.outcome + (f" (+{len(more)} more of its workspace)" if more else "")
 
 
 @observed

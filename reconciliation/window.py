@@ -76,15 +76,18 @@ def window_is_open(workspace_id: int) -> bool:
     )
 
 
-def read_document(*, document_id: int) -> parsing.ParseResult:
-    """Read one document; the last one of its window queues the window's closing."""
-    outcome = parsing.parse_document(document_id=document_id)
+def read_document(*, document_id: int) -> list[parsing.ParseResult]:
+    """Read one document, then its workspace's next waiting ones with the same reader
+    (`parsing.read_on`); the last one of the window queues the window's closing. The first
+    result is the document's own."""
+    results = [parsing.parse_document(document_id=document_id)]
     workspace_id = (
         Document.objects.filter(pk=document_id).values_list("workspace_id", flat=True).first()
     )
     if workspace_id is not None:
+        results += parsing.read_on(workspace_id=workspace_id)
         close_window_when_done(workspace_id=workspace_id)
-    return outcome
+    return results
 
 
 def close_window_when_done(*, workspace_id: int) -> bool:

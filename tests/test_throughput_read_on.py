@@ -1,0 +1,78 @@
+"""A parse task reads on through its workspace's waiting documents with the same reader (a reader
+serves one workspace and costs more to start than most PDFs cost to read), claiming each as the
+document's own task would: nothing is read twice, another workspace's documents wait for theirs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from connectors.sandbox.documents import render_invoice
+from reconciliation import parsing
+from reconciliation import tasks
+from reconciliation import window
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import Workspace
+from tests.documents import invoice_spec
+from tests.factories import make_document
+from tests.factories import make_workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def _waiting(workspace: Workspace, number: str, **fields: object) -> Document:
+    fields.setdefault("status", DocumentStatus.NEW)
+    document = make_document(workspace, kind=DocumentKind.OTHER, original_name="f.pdf", **fields)
+    content = render_invoice(invoice_spec("en", invoice_number=number)).content
+    document.file.save("f.pdf", ContentFile(content), save=True)
+    return document
+
+
+def _statuses(*documents: Document) -> list[str]:
+    return [Document.objects.get(pk=d.pk).status for d in documents]
+
+
+def test_a_parse_task_reads_its_workspaces_waiting_documents_after_its_own() -> None:
+    acme, other = make_workspace("ACME RETAIL S.A.S."), make_workspace("Other Ltd")
+    first, second, third = (_waiting(acme, f"INV-{n}") for n in (1, 2, 3))
+    elsewhere = _waiting(other, "INV-9")
+
+    results = window.read_document(document_id=second.pk)
+
+    assert [(r.document_id, r.outcome) for r in results] == [
+        (second.pk, "parsed"),
+        (first.pk, "parsed"),
+        (third.pk, "parsed"),
+    ]
+    assert _statuses(first, second, third, elsewhere) == ["parsed", "parsed", "parsed", "new"]
+    # The tasks queued for the documents read on find them read.
+    assert parsing.parse_document(document_id=third.pk).outcome == "skipped"
+
+
+def test_reading_on_leaves_a_document_another_worker_holds_and_stops_at_its_budget() -> None:
+    acme = make_workspace("ACME RETAIL S.A.S.")
+    held = _waiting(
+        acme,
+        "INV-1",
+        status=DocumentStatus.PARSING,
+        parse_lease_until=timezone.now() + timedelta(minutes=5),
+    )
+    second, third = _waiting(acme, "INV-2"), _waiting(acme, "INV-3")
+
+    results = parsing.read_on(workspace_id=acme.pk, documents=1)
+
+    assert [(r.document_id, r.outcome) for r in results] == [(second.pk, "parsed")]
+    assert _statuses(held, second, third) == ["parsing", "parsed", "new"]
+
+
+def test_the_parse_task_says_how_many_more_it_read() -> None:
+    acme = make_workspace("ACME RETAIL S.A.S.")
+    own, other = _waiting(acme, "INV-1"), _waiting(acme, "INV-2")
+
+    assert tasks.parse_document(own.pk) == "parsed (+1 more of its workspace)"
+    assert tasks.parse_document(other.pk) == "skipped"
