@@ -229,12 +229,10 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     invoice = make_invoice(workspace, number="INV-9")
     with time_machine.travel(datetime.fromisoformat("2026-11-21T08:00:00+00:00"), tick=False):
-        Decision.objects.create(
-            workspace=workspace,
-            action=DecisionAction.EDIT,
-            actor_id=reviewer.pk,
-            invoice=invoice,
-            document=invoice.document,
+        Decision.record_for_invoice(
+            invoice,
+            DecisionAction.EDIT,
+            actor=reviewer,
             before={"invoice_number": "INV-O9"},
             after={"invoice_number": "INV-9"},
             reason="Corrected invoice_number.",
@@ -350,13 +348,8 @@ def test_export_costs_the_same_for_10_and_100_rows(
     def add(count: int) -> None:
         for _ in range(count):
             invoice = make_invoice(workspace, vendor=vendor, decided_by=reviewer)
-            Decision.objects.create(
-                workspace=workspace,
-                action=DecisionAction.APPROVE,
-                actor_id=reviewer.pk,
-                invoice=invoice,
-                document=invoice.document,
-                vendor=vendor,
+            Decision.record_for_invoice(
+                invoice, DecisionAction.APPROVE, actor=reviewer, vendor=vendor
             )
 
     def cost() -> tuple[int, int]:
