@@ -24,6 +24,8 @@ from connectors.sandbox.documents.model import UNSEEN_LAYOUTS
 from connectors.sandbox.documents.unseen_set import generate_unseen_invoices
 from connectors.sandbox.invoice_reader import read_invoice
 from connectors.sandbox.qonto_analysis import ANALYSIS_SECONDS
+from tests.qonto_http import qonto_auth
+from tests.qonto_http import qonto_get
 
 BULK = "/v2/supplier_invoices/bulk"
 # Ground-truth name → Qonto's field name.
@@ -57,10 +59,6 @@ def qonto(qonto_emulator: QontoEmulator) -> QontoEmulator:
     return qonto_emulator
 
 
-def auth(qonto: QontoEmulator) -> dict[str, str]:
-    return {"Authorization": "Bearer " + qonto.issue_token()["access_token"]}
-
-
 def upload(
     qonto: QontoEmulator,
     key: str,
@@ -69,7 +67,7 @@ def upload(
 ) -> dict[str, Any]:
     response = requests.post(
         qonto.url(BULK),
-        headers=auth(qonto),
+        headers=qonto_auth(qonto),
         files=[
             ("supplier_invoices[][file]", (document.filename, document.content, "application/pdf")),
             ("supplier_invoices[][idempotency_key]", (None, key)),
@@ -95,9 +93,7 @@ def upload_analysed(
 
 
 def fetch(qonto: QontoEmulator, invoice_id: str) -> dict[str, Any]:
-    response = requests.get(
-        qonto.url(f"/v2/supplier_invoices/{invoice_id}"), headers=auth(qonto), timeout=5
-    )
+    response = qonto_get(qonto, f"/v2/supplier_invoices/{invoice_id}")
     return dict(response.json()["supplier_invoice"])
 
 
@@ -151,7 +147,7 @@ def test_a_failed_item_is_not_remembered_under_its_key(qonto: QontoEmulator) -> 
     qonto.inject_item_errors(code="internal_server_error", count=1)
     failed = requests.post(
         qonto.url(BULK),
-        headers=auth(qonto),
+        headers=qonto_auth(qonto),
         files=[
             ("supplier_invoices[][file]", ("a.pdf", EURO_INVOICE.content, "application/pdf")),
             ("supplier_invoices[][idempotency_key]", (None, "k1")),
@@ -289,7 +285,7 @@ def test_a_planted_invoice_is_listed_analysed_without_a_key(qonto: QontoEmulator
     )
     listing = requests.get(
         qonto.url("/v2/supplier_invoices"),
-        headers=auth(qonto),
+        headers=qonto_auth(qonto),
         params={"filter[updated_at_from]": mark.isoformat(), "sort_by": "updated_at:asc"},
         timeout=5,
     ).json()["supplier_invoices"]
@@ -311,7 +307,7 @@ def test_updated_at_sort_and_window_mirror_changes_incrementally(qonto: QontoEmu
 
     page = requests.get(
         qonto.url("/v2/supplier_invoices"),
-        headers=auth(qonto),
+        headers=qonto_auth(qonto),
         params={"filter[updated_at_from]": mark.isoformat(), "sort_by": "updated_at:asc"},
         timeout=5,
     ).json()
@@ -333,7 +329,7 @@ def test_due_date_filter(qonto: QontoEmulator) -> None:
     def numbers(value: str) -> list[str]:
         body = requests.get(
             qonto.url("/v2/supplier_invoices"),
-            headers=auth(qonto),
+            headers=qonto_auth(qonto),
             params={"filter[due_date]": value, "sort_by": "created_at:asc"},
             timeout=5,
         ).json()
@@ -367,7 +363,7 @@ def transaction(qonto: QontoEmulator, transaction_id: str) -> dict[str, Any]:
     return dict(
         requests.get(
             qonto.url(f"/v2/transactions/{transaction_id}"),
-            headers=auth(qonto),
+            headers=qonto_auth(qonto),
             params={"includes[]": "attachments"},
             timeout=5,
         ).json()["transaction"]
@@ -394,7 +390,10 @@ def test_an_attachment_uploaded_by_a_client_is_not_the_invoice_attachment(
 ) -> None:
     target = paid(qonto, EURO_INVOICE)
     created = upload_analysed(qonto)
-    headers = {**auth(qonto), "X-Qonto-Idempotency-Key": "b9a3c1de-5f1e-4c55-9a43-1f0f7c3a9e21"}
+    headers = {
+        **qonto_auth(qonto),
+        "X-Qonto-Idempotency-Key": "b9a3c1de-5f1e-4c55-9a43-1f0f7c3a9e21",
+    }
     requests.post(
         qonto.url(f"/v2/transactions/{target}/attachments"),
         headers=headers,

@@ -13,13 +13,11 @@ import pytest
 import requests
 
 from connectors.sandbox import QontoEmulator
+from tests.qonto_http import qonto_auth
+from tests.qonto_http import qonto_get
 
 BULK = "/v2/supplier_invoices/bulk"
 PDF = b"%PDF-1.7\n" + b"supplier invoice " * 40
-
-
-def auth(qonto: QontoEmulator) -> dict[str, str]:
-    return {"Authorization": "Bearer " + qonto.issue_token()["access_token"]}
 
 
 def item(
@@ -32,7 +30,9 @@ def item(
 
 
 def post(qonto: QontoEmulator, parts: list[tuple[str, Any]], **data: str) -> requests.Response:
-    return requests.post(qonto.url(BULK), headers=auth(qonto), files=parts, data=data, timeout=10)
+    return requests.post(
+        qonto.url(BULK), headers=qonto_auth(qonto), files=parts, data=data, timeout=10
+    )
 
 
 def unique(key: str) -> bytes:
@@ -235,7 +235,7 @@ def test_octet_stream_pdf_is_sniffed(qonto_emulator: QontoEmulator) -> None:
 def test_existing_attachment_can_be_used_instead_of_a_file(qonto_emulator: QontoEmulator) -> None:
     uploaded = requests.post(
         qonto_emulator.url("/v2/attachments"),
-        headers={**auth(qonto_emulator), "X-Qonto-Idempotency-Key": "att-1"},
+        headers={**qonto_auth(qonto_emulator), "X-Qonto-Idempotency-Key": "att-1"},
         files={"file": ("scan.pdf", PDF, "application/pdf")},
         timeout=5,
     )
@@ -267,7 +267,7 @@ def test_the_generated_single_json_part_form_is_refused(qonto_emulator: QontoEmu
 def test_no_items_is_a_400_required(qonto_emulator: QontoEmulator) -> None:
     response = requests.post(
         qonto_emulator.url(BULK),
-        headers=auth(qonto_emulator),
+        headers=qonto_auth(qonto_emulator),
         data={"source": "integration"},
         timeout=5,
     )
@@ -397,7 +397,7 @@ def test_timeout_after_processing_then_retry_creates_no_duplicate(
     qonto_emulator: QontoEmulator,
 ) -> None:
     qonto_emulator.inject_fault(BULK, {"delay_after_processing": 0.5})
-    headers = auth(qonto_emulator)
+    headers = qonto_auth(qonto_emulator)
 
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.post(qonto_emulator.url(BULK), headers=headers, files=item("k1"), timeout=0.2)
@@ -411,9 +411,7 @@ def test_timeout_after_processing_then_retry_creates_no_duplicate(
 
 
 def listing(qonto: QontoEmulator, **params: str) -> requests.Response:
-    return requests.get(
-        qonto.url("/v2/supplier_invoices"), headers=auth(qonto), params=params, timeout=5
-    )
+    return qonto_get(qonto, "/v2/supplier_invoices", **params)
 
 
 def test_list_filters_by_created_at_and_file_name(qonto_emulator: QontoEmulator) -> None:
@@ -491,14 +489,8 @@ def test_list_time_filter_errors(
 def test_get_one_invoice_and_404(qonto_emulator: QontoEmulator) -> None:
     created = post(qonto_emulator, item("k1")).json()["supplier_invoices"][0]
 
-    found = requests.get(
-        qonto_emulator.url(f"/v2/supplier_invoices/{created['id']}"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    )
-    missing = requests.get(
-        qonto_emulator.url("/v2/supplier_invoices/nope"), headers=auth(qonto_emulator), timeout=5
-    )
+    found = qonto_get(qonto_emulator, f"/v2/supplier_invoices/{created['id']}")
+    missing = qonto_get(qonto_emulator, "/v2/supplier_invoices/nope")
 
     assert found.json() == {"supplier_invoice": created}
     assert missing.status_code == 404
@@ -549,7 +541,7 @@ def test_supplier_invoice_scope_is_required(qonto_emulator: QontoEmulator) -> No
 def test_concurrent_posts_of_the_same_keys_create_each_invoice_once(
     qonto_emulator: QontoEmulator,
 ) -> None:
-    headers = auth(qonto_emulator)
+    headers = qonto_auth(qonto_emulator)
     parts = [part for index in range(5) for part in item(f"k{index}", unique(str(index)))]
     ids: list[list[str]] = []
     lock = threading.Lock()

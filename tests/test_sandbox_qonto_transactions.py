@@ -16,20 +16,16 @@ from connectors.sandbox import QONTO_MAIN_BANK_ACCOUNT_ID
 from connectors.sandbox import QontoEmulator
 from connectors.sandbox.constants import QONTO_MAIN_IBAN
 from connectors.sandbox.demo_data import QONTO_TRANSACTION_KEYS
+from tests.qonto_http import qonto_auth
+from tests.qonto_http import qonto_get
 
 PDF = b"%PDF-1.7\n" + b"receipt " * 20
 DAY = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-def auth(qonto: QontoEmulator) -> dict[str, str]:
-    return {"Authorization": "Bearer " + qonto.issue_token()["access_token"]}
-
-
 def transactions(qonto: QontoEmulator, **params: Any) -> requests.Response:
     params.setdefault("bank_account_id", QONTO_MAIN_BANK_ACCOUNT_ID)
-    return requests.get(
-        qonto.url("/v2/transactions"), headers=auth(qonto), params=params, timeout=5
-    )
+    return qonto_get(qonto, "/v2/transactions", **params)
 
 
 def labels(response: requests.Response) -> list[str]:
@@ -43,7 +39,7 @@ def attach(
     content: bytes = PDF,
     kind: str = "application/pdf",
 ) -> requests.Response:
-    headers = auth(qonto)
+    headers = qonto_auth(qonto)
     if key is not None:
         headers["X-Qonto-Idempotency-Key"] = key
     return requests.post(
@@ -58,9 +54,7 @@ def attach(
 
 
 def test_organization_lists_its_bank_accounts(qonto_emulator: QontoEmulator) -> None:
-    body = requests.get(
-        qonto_emulator.url("/v2/organization"), headers=auth(qonto_emulator), timeout=5
-    ).json()
+    body = qonto_get(qonto_emulator, "/v2/organization").json()
 
     organization = body["organization"]
     assert organization["id"] == qonto_emulator.organization_id
@@ -81,14 +75,8 @@ def test_organization_lists_its_bank_accounts(qonto_emulator: QontoEmulator) -> 
 def test_bank_accounts_list_and_one(qonto_emulator: QontoEmulator) -> None:
     second = qonto_emulator.add_bank_account(iban="FR7616958000010008765432106", name="Réserve")
 
-    listed = requests.get(
-        qonto_emulator.url("/v2/bank_accounts"), headers=auth(qonto_emulator), timeout=5
-    ).json()
-    one = requests.get(
-        qonto_emulator.url(f"/v2/bank_accounts/{second['id']}"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    )
+    listed = qonto_get(qonto_emulator, "/v2/bank_accounts").json()
+    one = qonto_get(qonto_emulator, f"/v2/bank_accounts/{second['id']}")
 
     assert [a["name"] for a in listed["bank_accounts"]] == ["Compte principal", "Réserve"]
     assert listed["meta"]["total_count"] == 2
@@ -131,9 +119,7 @@ def test_transaction_has_every_documented_key(qonto_emulator: QontoEmulator) -> 
 
 
 def test_bank_account_or_iban_is_required(qonto_emulator: QontoEmulator) -> None:
-    response = requests.get(
-        qonto_emulator.url("/v2/transactions"), headers=auth(qonto_emulator), timeout=5
-    )
+    response = qonto_get(qonto_emulator, "/v2/transactions")
 
     assert response.status_code == 422
     assert response.json()["errors"] == [
@@ -283,14 +269,8 @@ def labels_of(body: dict[str, Any]) -> list[str]:
 def test_get_one_transaction_and_blank_404(qonto_emulator: QontoEmulator) -> None:
     created = qonto_emulator.add_transaction(amount="10", label="A")
 
-    found = requests.get(
-        qonto_emulator.url(f"/v2/transactions/{created.id}"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    )
-    missing = requests.get(
-        qonto_emulator.url("/v2/transactions/nope"), headers=auth(qonto_emulator), timeout=5
-    )
+    found = qonto_get(qonto_emulator, f"/v2/transactions/{created.id}")
+    missing = qonto_get(qonto_emulator, "/v2/transactions/nope")
 
     assert found.json()["transaction"]["id"] == created.id
     assert missing.status_code == 404
@@ -323,11 +303,7 @@ def test_loaded_wire_transactions_come_back_verbatim(qonto_emulator: QontoEmulat
     wire = {**seeded.wire, "id": "0192f5c4-aaaa-7bbb-8ccc-123456789abc", "label": "From wire"}
 
     requests.post(qonto_emulator.url("/_sandbox/transactions"), json={"wire": wire}, timeout=5)
-    fetched = requests.get(
-        qonto_emulator.url(f"/v2/transactions/{wire['id']}"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    )
+    fetched = qonto_get(qonto_emulator, f"/v2/transactions/{wire['id']}")
 
     assert fetched.json()["transaction"] == wire
 
@@ -339,11 +315,7 @@ def test_attachment_upload_then_listed(qonto_emulator: QontoEmulator) -> None:
     transaction = qonto_emulator.add_transaction(amount="10", label="A")
 
     response = attach(qonto_emulator, transaction.id, "key-1")
-    listed = requests.get(
-        qonto_emulator.url(f"/v2/transactions/{transaction.id}/attachments"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    ).json()
+    listed = qonto_get(qonto_emulator, f"/v2/transactions/{transaction.id}/attachments").json()
     embedded = transactions(qonto_emulator, **{"includes[]": "attachments"}).json()["transactions"][
         0
     ]
@@ -460,11 +432,7 @@ def test_attachment_url_expires_after_30_minutes(qonto_emulator: QontoEmulator) 
     transaction = qonto_emulator.add_transaction(amount="10", label="A")
     attach(qonto_emulator, transaction.id, "key-1")
     attachment_id = transaction.attachment_ids[0]
-    url = requests.get(
-        qonto_emulator.url(f"/v2/attachments/{attachment_id}"),
-        headers=auth(qonto_emulator),
-        timeout=5,
-    ).json()["attachment"]["url"]
+    url = qonto_get(qonto_emulator, f"/v2/attachments/{attachment_id}").json()["attachment"]["url"]
 
     qonto_emulator.advance_clock(30 * 60)
     expired = requests.get(url, timeout=5)
