@@ -254,6 +254,8 @@ Q_CLUSTER: dict[str, Any] = {
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # Documents to read wait behind the scheduler's ticks, polls and windows (two lists).
+    Q_CLUSTER["broker_class"] = "reconciliation.broker.PipelineRedis"
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
