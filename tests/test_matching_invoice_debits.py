@@ -341,12 +341,12 @@ def test_a_same_amount_debit_to_the_supplier_without_the_reference_is_no_double_
     assert not Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT).exists()
 
 
-def test_a_foreign_invoice_paid_at_two_rates_with_two_reference_tiers_goes_to_review(
+def test_a_foreign_invoice_paid_at_two_rates_with_two_reference_tiers_is_a_double_payment(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
-    """Without Qonto's local amount the two EUR debits differ by the day's rate and only the
-    first names the invoice in full: they are not twins (another amount, another reference
-    tier) but rivals 3 points apart, so neither is linked without a person."""
+    """Without Qonto's local amount the two EUR debits differ by the day's rate; the first
+    names the invoice in full, the second by the start the bank kept, 3 points apart: no clear
+    winner, so the earliest is the payment and the second its repeat, not a rival."""
     ExchangeRate.objects.create(
         base_currency="USD", quote_currency="EUR", rate=Decimal("0.9135"),
         rate_date=date(2026, 10, 22), source="ECB",
@@ -362,13 +362,56 @@ def test_a_foreign_invoice_paid_at_two_rates_with_two_reference_tiers_goes_to_re
     again = debit(workspace, bank, amount=Decimal("816.56"), reference="INV#NW-26-9",
                   value_date=date(2026, 11, 8))  # fmt: skip
 
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "converted")]
+    assert flags() == [(bill.pk, again.pk, Decimal("90.00"))]
+    assert (report.invoices_settled, report.double_payments) == (1, 1)
+
+
+def test_a_debit_cut_by_the_bank_then_one_naming_the_invoice_in_full_is_a_double_payment(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """The first debit's reference was cut by the bank (91), the second names the invoice in
+    full (100): among equals the earliest is the payment, the exact one its repeat."""
+    bill = invoice(workspace, vendor=acme, number="INV-2026-0042", total_amount=Decimal("1250"))
+    first = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV 2026 004",
+                  value_date=date(2026, 11, 5))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV-2026-0042",
+                  value_date=date(2026, 11, 19))  # fmt: skip
+
     match_window(workspace_id=workspace.pk, today=TODAY)
 
-    assert links() == [
-        (bill.pk, again.pk, MatchStatus.PROPOSED, "converted"),
-        (bill.pk, first.pk, MatchStatus.PROPOSED, "converted"),
+    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
+    assert flags() == [(bill.pk, again.pk, Decimal("100.00"))]
+
+
+def test_a_cut_reference_that_may_pay_the_next_open_invoice_goes_to_review_unflagged(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Monthly INV-101 (paid in full on 6 Oct) and INV-102 (open), the same amount; two later
+    debits read "INV-10", the start of both numbers: each may be INV-102's payment as well
+    as a repeat of INV-101's, so neither is flagged and INV-102 goes to review with both."""
+    october = invoice(workspace, vendor=acme, number="INV-101", total_amount=Decimal("300"),
+                      issue_date=date(2026, 10, 2))  # fmt: skip
+    november = invoice(workspace, vendor=acme, number="INV-102", total_amount=Decimal("300"),
+                       issue_date=date(2026, 11, 2))  # fmt: skip
+    paid = debit(workspace, bank, amount=Decimal("300.00"), reference="INV-101",
+                 value_date=date(2026, 10, 6))  # fmt: skip
+    cut = [
+        debit(workspace, bank, amount=Decimal("300.00"), reference="INV-10", value_date=day)
+        for day in (date(2026, 11, 6), date(2026, 11, 20))
     ]
-    assert Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT).count() == 0
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [
+        (october.pk, paid.pk, MatchStatus.CONFIRMED, "source"),
+        (november.pk, cut[0].pk, MatchStatus.PROPOSED, "source"),
+        (november.pk, cut[1].pk, MatchStatus.PROPOSED, "source"),
+    ]
+    assert flags() == []
+    assert (report.invoices_settled, report.invoices_proposed) == (1, 1)
 
 
 @pytest.mark.parametrize(

@@ -218,66 +218,49 @@ def test_ties_break_on_date_distance_then_id() -> None:
     assert [c.transaction_id for c in ranking.candidates] == [1, 2, 3]
 
 
-def twin(
-    transaction_id: int, score: str, tier: str, paid_on: date, amount: str = "1250.00"
-) -> ScoredCandidate:
+def paid_on(transaction_id: int, score: str, day: date) -> ScoredCandidate:
     return replace(
-        candidate(transaction_id, score, distance=(paid_on - date(2026, 11, 2)).days),
-        reference_tier=tier,
-        line_amount=Decimal(amount),
-        line_currency="EUR",
-        value_date=paid_on,
+        candidate(transaction_id, score, distance=(day - date(2026, 11, 2)).days),
+        reference_tier="truncated",
+        value_date=day,
     )
 
 
 @pytest.mark.parametrize(
-    ("earlier", "later", "confident", "first"),
+    ("scores", "is_repeat", "confident", "first", "asked"),
     [
-        pytest.param(("90.00", "truncated"), ("92.00", "truncated"), True, 7, id="earliest"),
-        pytest.param(("92.00", "exact"), ("92.00", "exact"), True, 7, id="equal_then_earliest"),
-        pytest.param(("79.00", "exact"), ("85.00", "exact"), True, 8, id="earliest_at_threshold"),
-        pytest.param(("90.00", "exact"), ("92.00", "truncated"), False, 8, id="other_tier"),
-        pytest.param(("90.00", "exact"), ("92.00", ""), False, 8, id="one_without_reference"),
+        pytest.param(("90.00", "92.00"), True, True, 7, [(7, 8)], id="the_earliest_among_equals"),
+        pytest.param(("79.00", "85.00"), True, True, 8, [(8, 7)], id="earliest_at_the_threshold"),
+        pytest.param(("90.00", "92.00"), False, False, 8, [(7, 8)], id="a_rival_is_no_repeat"),
+        pytest.param(("70.00", "92.00"), True, True, 8, [], id="a_clear_winner_by_score"),
     ],
 )
-def test_of_two_identical_payments_the_earliest_at_the_threshold_is_the_payment(
-    earlier: tuple[str, str], later: tuple[str, str], confident: bool, first: int
+def test_repeats_of_the_payment_do_not_make_the_ranking_ambiguous(
+    scores: tuple[str, str],
+    is_repeat: bool,
+    confident: bool,
+    first: int,
+    asked: list[tuple[int, int]],
 ) -> None:
-    """Twins (same amount, same reference tier) do not make the ranking ambiguous; the
-    earliest one at or above the threshold is the payment (a score between twins differs only
-    by how the bank printed the name), the later one its repeat; a different tier is a
-    rival."""
-    candidates = [
-        twin(8, later[0], later[1], date(2026, 11, 22)),
-        twin(7, earlier[0], earlier[1], date(2026, 11, 6)),
-    ]
+    """Runners-up within the margin that pay the same paperwork again leave the ranking
+    confident: without a clear winner by score the earliest at the threshold is the payment
+    and the others (asked about against it) its repeats; one that is no repeat (another
+    invoice's payment, perhaps) is a rival. Debit 7 is paid on 6 Nov, 8 on 22 Nov."""
+    questions: list[tuple[int, int]] = []
 
-    ranking = rank(candidates, POLICY, twins_ok=True)
+    def repeat_test(payment: ScoredCandidate, other: ScoredCandidate) -> bool:
+        questions.append((payment.transaction_id, other.transaction_id))
+        return is_repeat
 
-    assert ranking.is_confident is confident
-    assert ranking.candidates[0].transaction_id == first
+    earlier, later = scores
+    candidates = [paid_on(8, later, date(2026, 11, 22)), paid_on(7, earlier, date(2026, 11, 6))]
 
+    ranking = rank(candidates, POLICY, repeats=repeat_test)
 
-def test_two_debits_of_different_amounts_are_not_twins() -> None:
-    candidates = [
-        twin(8, "92.00", "exact", date(2026, 11, 22)),
-        twin(7, "92.00", "exact", date(2026, 11, 6), amount="1249.00"),
-    ]
-
-    ranking = rank(candidates, POLICY, twins_ok=True)
-
-    assert ranking.is_confident is False
-
-
-def test_an_abbreviated_nearer_debit_does_not_beat_the_exact_reference() -> None:
-    """Repro: the exact "INV-2026-0042" debit (100) lost to a nearer "INV 42" one (91) and the
-    weaker debit was linked; they are not twins, so neither is taken without review."""
-    exact = twin(7, "100.00", "exact", date(2026, 11, 30))
-    abbreviated = twin(8, "91.00", "abbreviated", date(2026, 11, 3))
-
-    ranking = rank([abbreviated, exact], POLICY, twins_ok=True)
-
-    assert (ranking.is_confident, ranking.candidates[0].transaction_id) == (False, 7)
+    assert (ranking.is_confident, ranking.candidates[0].transaction_id) == (confident, first)
+    assert questions == asked
+    expected = [other for payment, other in asked] if confident else []
+    assert [c.transaction_id for c in ranking.repeats] == expected
 
 
 def receivable(**changes: object) -> ReceivableTarget:

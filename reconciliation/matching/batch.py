@@ -195,7 +195,12 @@ def _match(
     report.double_charges = doubles.flagged
     report.held_invoice_ids = doubles.held_invoice_ids
     report.double_payments = detect_double_payments(
-        context, invoices=invoices, settled=settled, since=since, checked_until=checked_until
+        context,
+        invoices=invoices,
+        settled=settled,
+        since=since,
+        checked_until=checked_until,
+        repeats=linked.repeats,
     ).flagged
     report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
     credits = match_credits(context, today=today, since=since)

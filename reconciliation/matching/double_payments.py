@@ -2,15 +2,16 @@
 
 An invoice a debit already paid (linked straight from the bank or through a confirmation) may
 be paid again: a second debit to the same supplier, of the same amount (in the account or the
-original currency), with the same or a similar reference — naming the invoice, or repeating the
-first debit's reference — within the invoice's payment window. It is flagged as a *possible
-double payment* (``double_payment``, first in the review queue, with both debits and the invoice
-side by side); a person answers "refund requested" or "not a duplicate". The first link stays:
-the flag never makes it ambiguous.
+original currency), with the same or a similar reference, within the invoice's payment window
+(`repeats.repeat_verdict`, the one rule). It is flagged as a *possible double payment*
+(``double_payment``, first in the review queue, with both debits and the invoice side by side);
+a person answers "refund requested" or "not a duplicate". The first link stays: the flag never
+makes it ambiguous. A debit whose reference may as well name another open invoice of the
+supplier is not flagged: it may be that invoice's payment.
 
-A reference too short to name anything ("BT6", the bank's cut of "BT69279") is weak evidence:
-it counts only with the same supplier, exactly the same amount and a debit after the first
-payment. A reference naming another number rules the repeat out.
+When two debits already fit an invoice not settled yet, the invoice ranking links the payment
+and hands the others over (`SettlementOutcome.repeats`): they are flagged here, whichever
+amounts the day's rates made of them.
 
 Work is incremental: only an invoice settled since the last window, or a debit synced since
 then, can make a new double payment, so a window looks at those pairs only (the first window
@@ -23,6 +24,8 @@ import bisect
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -32,15 +35,17 @@ from django.db.models import Q
 
 from reconciliation.matching.invoice_debits import Settled
 from reconciliation.matching.invoice_debits import claim_of
-from reconciliation.matching.invoice_debits import payment_window
+from reconciliation.matching.invoice_debits import open_invoices
 from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.matching.invoices import SETTLING_KINDS
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
+from reconciliation.matching.repeats import OpenInvoices
+from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
-from reconciliation.matching.scoring import counterparty_points
+from reconciliation.matching.scoring import payment_window
 from reconciliation.matching.sources import LINE_FIELDS
 from reconciliation.matching.sources import MATCHABLE_STATUSES
 from reconciliation.matching.sources import Context
@@ -52,18 +57,8 @@ from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Side
 from reconciliation.models import Transaction
-from reconciliation.money import format_money
-from reconciliation.text.references import MIN_TRUNCATED_LENGTH
-from reconciliation.text.references import compare_references
-from reconciliation.text.references import is_cut_start
-from reconciliation.text.references import remittance_reference
 
 logger = logging.getLogger("reconciliation.matching")
-
-DOUBLE_PAYMENT_SCORE = Decimal(100)
-SIMILAR_REFERENCE_SCORE = Decimal(90)
-#: A reference too short to name the invoice, on a same-amount debit after the first payment.
-WEAK_REFERENCE_SCORE = Decimal(80)
 
 
 @dataclass
@@ -80,6 +75,17 @@ class Paid:
     first: BankLine
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What every verdict of a window reads: the debits some paperwork already explains
+    (never a repeat), the invoices still open (a debit may pay one of them instead), and the
+    repeats the invoice ranking found, by invoice."""
+
+    linked: set[int]
+    open_invoices: OpenInvoices
+    ranked: Mapping[int, Sequence[BankLine]]
+
+
 def detect_double_payments(
     context: Context,
     *,
@@ -87,15 +93,21 @@ def detect_double_payments(
     settled: Settled,
     since: datetime | None,
     checked_until: datetime | None = None,
+    repeats: Mapping[int, Sequence[BankLine]] | None = None,
 ) -> DoublePaymentOutcome:
     """Flag the second debits of settled invoices; with ``since`` (the last successful
     window's start) only pairs where the debit was synced since then or the invoice settled
-    after ``checked_until`` (that window's end: what it settled, it checked)."""
+    after ``checked_until`` (that window's end: what it settled, it checked). ``repeats``:
+    the debits the invoice ranking took for repeats of the payment it linked, by invoice."""
     outcome = DoublePaymentOutcome()
     paid = _paid_invoices(context, invoices, settled)
     if not paid:
         return outcome
-    linked = _linked_debits(context.workspace_id)
+    scope = _Scope(
+        _linked_debits(context.workspace_id),
+        open_invoices(invoices, settled, context.vendors),
+        repeats or {},
+    )
     found: list[tuple[Paid, BankLine, Decimal, str]] = []
     if since is None:
         fresh, old = paid, []
@@ -106,9 +118,9 @@ def detect_double_payments(
         fresh = [item for item in paid if item.claim.invoice_id in newly]
         old = [item for item in paid if item.claim.invoice_id not in newly]
     for offset in range(0, len(fresh), 300):
-        found += _second_debits(context, fresh[offset : offset + 300], linked)
+        found += _second_debits(context, fresh[offset : offset + 300], scope)
     if old:
-        found += _new_second_debits(context, old, linked, since)
+        found += _new_second_debits(context, old, scope, since)
     outcome.flagged = _save_flags(context.workspace_id, found)
     return outcome
 
@@ -183,7 +195,7 @@ def _linked_debits(workspace_id: int) -> set[int]:
 
 
 def _second_debits(
-    context: Context, chunk: list[Paid], linked: set[int]
+    context: Context, chunk: list[Paid], scope: _Scope
 ) -> list[tuple[Paid, BankLine, Decimal, str]]:
     debits = DebitsByAmount.load(
         workspace_id=context.workspace_id,
@@ -199,18 +211,21 @@ def _second_debits(
         lines = list(debits.fitting(claim.amount, claim.currency, *payment_window(claim)).values())
         if item.first.currency != claim.currency:
             lines += _converted_like(context, item)
-        found += _verdicts(item, lines, linked)
+        lines += scope.ranked.get(claim.invoice_id, ())
+        found += _verdicts(item, lines, scope)
     return found
 
 
 def _verdicts(
-    item: Paid, lines: Iterable[BankLine], linked: set[int]
+    item: Paid, lines: Iterable[BankLine], scope: _Scope
 ) -> list[tuple[Paid, BankLine, Decimal, str]]:
     found = []
+    seen = {item.first.transaction_id}
     for line in lines:
-        if line.transaction_id in linked or line.transaction_id == item.first.transaction_id:
+        if line.transaction_id in scope.linked or line.transaction_id in seen:
             continue
-        verdict = _repeats(item, line)
+        seen.add(line.transaction_id)
+        verdict = repeat_verdict(item.claim, item.first, line, scope.open_invoices)
         if verdict is not None:
             found.append((item, line, *verdict))
     return found
@@ -270,7 +285,7 @@ class _NewDebits:
 
 
 def _new_second_debits(
-    context: Context, paid: list[Paid], linked: set[int], since: datetime | None
+    context: Context, paid: list[Paid], scope: _Scope, since: datetime | None
 ) -> list[tuple[Paid, BankLine, Decimal, str]]:
     """The repeats among the debits synced since the last window, of invoices settled
     before it."""
@@ -280,7 +295,7 @@ def _new_second_debits(
         return []
     found = []
     for item in paid:
-        found += _verdicts(item, debits.fitting(context, item), linked)
+        found += _verdicts(item, debits.fitting(context, item), scope)
     return found
 
 
@@ -300,65 +315,6 @@ def _converted_like(context: Context, item: Paid) -> list[BankLine]:
             vendors=context.vendors,
         )
     )
-
-
-def _repeats(item: Paid, line: BankLine) -> tuple[Decimal, str] | None:
-    """Whether ``line`` (in the invoice's payment window) pays ``item``'s invoice a second
-    time: its supplier, and a reference naming the invoice or repeating the first debit's."""
-    claim = item.claim
-    same_supplier = _same_party(claim, line) or _same_party_as(item.first, line)
-    if not same_supplier:
-        return None
-    score = _reference_score(item, line)
-    if score is None:
-        return None
-    money = format_money(claim.amount, claim.currency)
-    return score, (
-        f"a second debit of {money} on {line.value_date:%Y-%m-%d} to the supplier of invoice "
-        f"{claim.number or claim.invoice_id}, already paid by the debit of "
-        f"{item.first.value_date:%Y-%m-%d} (transaction {item.first.transaction_id}); "
-        f"reference {line.reference!r}"
-    )
-
-
-def _reference_score(item: Paid, line: BankLine) -> Decimal | None:
-    """How surely the reference makes ``line`` a repeat: it names the invoice (in full or in
-    part), repeats the first debit's, or — weak evidence — is too short to name anything but
-    does not contradict (the same amount, after the first payment)."""
-    number = item.claim.number
-    tier = compare_references(number, line.reference)
-    given = remittance_reference(line.reference).normalized
-    repeats_first = bool(given) and given == remittance_reference(item.first.reference).normalized
-    if tier == "exact" or (repeats_first and len(given) >= MIN_TRUNCATED_LENGTH):
-        return DOUBLE_PAYMENT_SCORE
-    if tier is not None:
-        return SIMILAR_REFERENCE_SCORE
-    if (
-        (repeats_first or is_cut_start(number, line.reference))
-        and line.value_date >= item.first.value_date
-        and _same_amount(item, line)
-    ):
-        return WEAK_REFERENCE_SCORE
-    return None
-
-
-def _same_amount(item: Paid, line: BankLine) -> bool:
-    paid = ((item.first.currency, item.first.amount), (item.claim.currency, item.claim.amount))
-    local = (line.local_currency, line.local_amount)
-    return (line.currency, line.amount) in paid or local == paid[1]
-
-
-def _same_party(claim: InvoiceClaim, line: BankLine) -> bool:
-    points, _ = counterparty_points(
-        name=claim.name, iban=claim.iban, vendor_ids=claim.vendor_ids, line=line, weight=Decimal(1)
-    )
-    return points >= Decimal("0.8")
-
-
-def _same_party_as(first: BankLine, line: BankLine) -> bool:
-    if first.counterparty_iban and line.counterparty_iban:
-        return first.counterparty_iban == line.counterparty_iban
-    return bool(first.counterparty) and first.counterparty == line.counterparty
 
 
 def _flag(workspace_id: int, item: Paid, line: BankLine, score: Decimal, reason: str) -> Match:

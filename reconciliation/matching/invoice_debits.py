@@ -8,6 +8,13 @@ reference harmonised as for credits, counterparty, date) and ranked: a confident
 (``invoice_debit``, confirmed), otherwise the top candidates go to review. A debit two invoices
 both claim confidently goes to review for both.
 
+Two or more debits that fit one invoice — its supplier, its amount, a reference naming it or
+repeating the payment's (`repeats.repeat_verdict`) — are one payment and its repeats, not
+rivals: the clear winner by score is linked (the earliest among equals) and the others are
+handed to the double-payment check (`SettlementOutcome.repeats`). Unless one of them may as
+well pay another open invoice of the supplier ("INV-10" for INV-101 and INV-102): then the
+candidates go to review, and nothing is flagged.
+
 Refused and reviewed invoices are matched too: the link is read-only (nothing is posted or
 changed on the invoice). A refused invoice the bank shows as paid is put in front of a person
 (`PAID_REFUSED`, "refused, but paid on 12 Oct").
@@ -18,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import timedelta
 
@@ -28,13 +36,15 @@ from reconciliation.matching.persist import chunks
 from reconciliation.matching.persist import load_proposals
 from reconciliation.matching.persist import transaction_of
 from reconciliation.matching.persist import transaction_side
+from reconciliation.matching.repeats import OpenInvoices
+from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.scoring import HUNDRED
-from reconciliation.matching.scoring import INVOICE_EARLY_DAYS
-from reconciliation.matching.scoring import INVOICE_PAYMENT_DAYS
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
 from reconciliation.matching.scoring import Ranking
+from reconciliation.matching.scoring import RepeatTest
 from reconciliation.matching.scoring import ScoredCandidate
+from reconciliation.matching.scoring import payment_window
 from reconciliation.matching.scoring import rank
 from reconciliation.matching.scoring import resolve_conflicts
 from reconciliation.matching.scoring import score_invoice_debit
@@ -63,6 +73,8 @@ class SettlementOutcome:
     proposed: int = 0
     #: Refused invoices found paid in this window (each put in front of a person).
     paid_refused: int = 0
+    #: By invoice linked in this window, the other debits that paid it again.
+    repeats: dict[int, list[BankLine]] = field(default_factory=dict)
 
 
 def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | None:
@@ -79,6 +91,19 @@ def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | No
         name=facts.name,
         iban=facts.iban,
         vendor_ids=frozenset(vendor_ids),
+    )
+
+
+def open_invoices(
+    invoices: InvoiceDirectory, settled: Settled, vendors: VendorDirectory
+) -> OpenInvoices:
+    """The invoices no debit settled yet (held ones too): a debit may pay one of them."""
+    return OpenInvoices.of(
+        claim
+        for facts in invoices.facts.values()
+        if facts.id not in settled
+        for claim in (claim_of(facts, vendors),)
+        if claim is not None
     )
 
 
@@ -102,16 +127,43 @@ def link_invoices_to_debits(
     # A debit that already paid an invoice pays no other (one debit, one invoice).
     taken = {transaction_id for _, transaction_id, _ in settled.values() if transaction_id}
     rejected = _rejected_pairs(context.workspace_id)
+    lines: dict[int, BankLine] = {}
+    repeats = _repeat_test(
+        {claim.invoice_id: claim for claim in claims},
+        lines,
+        open_invoices(invoices, settled, context.vendors),
+    )
     rankings: dict[int, Ranking] = {}
     for offset in range(0, len(claims), CHUNK_SIZE):
         chunk = claims[offset : offset + CHUNK_SIZE]
         candidates = _candidate_lines(context, chunk)
         for claim in chunk:
-            scored = _score(context, claim, candidates[claim.invoice_id], taken, rejected)
-            rankings[claim.invoice_id] = rank(scored, context.policy, twins_ok=True)
-    confident = resolve_conflicts(rankings, context.policy, twins_ok=True, paperwork="invoices")
+            fitting = candidates[claim.invoice_id]
+            lines.update((line.transaction_id, line) for line in fitting)
+            scored = _score(context, claim, fitting, taken, rejected)
+            rankings[claim.invoice_id] = rank(scored, context.policy, repeats=repeats)
+    confident = resolve_conflicts(rankings, context.policy, repeats=repeats, paperwork="invoices")
     _persist(context, rankings, confident, invoices, settled, outcome)
+    outcome.repeats = {
+        invoice_id: [lines[c.transaction_id] for c in rankings[invoice_id].repeats]
+        for invoice_id in confident
+        if rankings[invoice_id].repeats
+    }
     return outcome
+
+
+def _repeat_test(
+    claims: dict[int, InvoiceClaim], lines: dict[int, BankLine], others: OpenInvoices
+) -> RepeatTest:
+    """`rank`'s question, answered by the double-payment rule: is ``other`` a repeat of the
+    ``payment`` of the same invoice?"""
+
+    def is_repeat(payment: ScoredCandidate, other: ScoredCandidate) -> bool:
+        claim = claims[payment.target_id]
+        first, line = lines[payment.transaction_id], lines[other.transaction_id]
+        return repeat_verdict(claim, first, line, others) is not None
+
+    return is_repeat
 
 
 def _score(
@@ -130,14 +182,6 @@ def _score(
         if candidate is not None:
             scored.append(candidate)
     return scored
-
-
-def payment_window(claim: InvoiceClaim) -> tuple[date, date]:
-    """When an invoice may be paid: a few days before its issue date to months after."""
-    return (
-        claim.issue_date - timedelta(days=INVOICE_EARLY_DAYS),
-        claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
-    )
 
 
 def _candidate_lines(context: Context, chunk: list[InvoiceClaim]) -> dict[int, list[BankLine]]:

@@ -28,9 +28,11 @@ names it)                 date (10 within issue date … due date + 60 days)    
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from datetime import timedelta
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import Literal
@@ -130,11 +132,10 @@ class ScoredCandidate:
     amount: AmountAgreement
     date_distance: int
     target_kind: str = "document"  # or "receivable" / "credit_note" / "invoice"
-    #: How the reference named the paperwork: "exact", "abbreviated", "truncated" or "".
+    #: How the reference named the paperwork: "exact", "abbreviated", "truncated",
+    #: `CUT_START` or "".
     reference_tier: str = ""
-    #: What the bank line moved and when, to tell a payment's repeat (its twin) from a rival.
-    line_amount: Decimal | None = None
-    line_currency: str = ""
+    #: When the money moved: of one payment and its repeats, the earliest is the payment.
     value_date: date | None = None
 
 
@@ -143,6 +144,9 @@ class Ranking:
     candidates: tuple[ScoredCandidate, ...]  # best first
     is_confident: bool
     explanation: str
+    #: Runners-up that did not make a confident best ambiguous: the same payment made again
+    #: (possible double payments, see `rank`).
+    repeats: tuple[ScoredCandidate, ...] = ()
 
     @property
     def best(self) -> ScoredCandidate | None:
@@ -315,6 +319,28 @@ INVOICE_EARLY_DAYS = 3
 INVOICE_PAYMENT_DAYS = 120
 #: Paid within this many days of the issue date: the usual payment terms, full date points.
 INVOICE_TERM_DAYS = 45
+#: How surely a reference names an invoice number: in full, in part, by a cut start, not at all.
+TIER_STRENGTH = {"exact": 3, "abbreviated": 2, "truncated": 2, CUT_START: 1, "": 0}
+
+
+def payment_window(claim: InvoiceClaim) -> tuple[date, date]:
+    """When an invoice may be paid: a few days before its issue date to months after."""
+    return (
+        claim.issue_date - timedelta(days=INVOICE_EARLY_DAYS),
+        claim.issue_date + timedelta(days=INVOICE_PAYMENT_DAYS),
+    )
+
+
+def invoice_reference_tier(number: str, reference: str) -> str:
+    """How a debit's ``reference`` names the invoice ``number``: "exact", "abbreviated",
+    "truncated", `CUT_START` (the whole reference is the number's start, cut too short to name
+    it) or "" (no reference to compare, or it names another number)."""
+    if is_label(number) or is_label(reference):
+        return ""
+    tier = compare_references(number, reference)
+    if tier is not None:
+        return tier
+    return CUT_START if is_cut_start(number, reference) else ""
 
 
 def score_invoice_debit(
@@ -369,8 +395,6 @@ def score_invoice_debit(
         date_distance=abs(delta),
         target_kind="invoice",
         reference_tier=tier,
-        line_amount=line.amount,
-        line_currency=line.currency,
         value_date=line.value_date,
     )
 
@@ -378,16 +402,16 @@ def score_invoice_debit(
 def _invoice_reference_points(number: str, line: BankLine) -> tuple[str, Decimal, str]:
     if is_label(number) or is_label(line.reference):
         return "", Decimal(12), "no reference to compare"
-    tier = compare_references(number, line.reference)
+    tier = invoice_reference_tier(number, line.reference)
     if tier == "exact":
         return tier, Decimal(30), f"reference names invoice {number}"
-    if tier is not None:
+    if tier == CUT_START:
+        # Weak evidence: as good as no reference, but the same on a payment and its repeat.
+        return tier, Decimal(12), f"reference {line.reference!r} is the start of {number}"
+    if tier:
         return tier, Decimal(30) * PARTIAL_REFERENCE_SHARE, f"reference {tier} ({line.reference!r})"
     if not any(char.isdigit() for char in line.reference):
         return "", Decimal(12), f"reference without a number ({line.reference!r})"
-    if is_cut_start(number, line.reference):
-        # Weak evidence: as good as no reference, but the same on a payment and its repeat.
-        return CUT_START, Decimal(12), f"reference {line.reference!r} is the start of {number}"
     return "", ZERO, f"reference names another number ({line.reference!r})"
 
 
@@ -568,18 +592,26 @@ def _credit_amount_points(
     return ZERO, agreement.reason + f" — {_money(received - due, target.currency)} more than due"
 
 
+#: Whether ``other`` pays the same paperwork again as ``payment`` did (its repeat).
+RepeatTest = Callable[[ScoredCandidate, ScoredCandidate], bool]
+
+
 def rank(
-    candidates: Iterable[ScoredCandidate], policy: MatchPolicy, *, twins_ok: bool = False
+    candidates: Iterable[ScoredCandidate],
+    policy: MatchPolicy,
+    *,
+    repeats: RepeatTest | None = None,
 ) -> Ranking:
     """Best first (score, then nearer date, then smaller amount distance, then lower id so
     ties are broken the same way every run); confident when the best is at or above the
     threshold and at least ``policy.margin`` ahead of the runner-up.
 
-    With ``twins_ok``, runners-up that are the best's twins — the same debited amount, a
-    reference naming the paperwork at the same tier — do not make it ambiguous: the money left
-    twice for one piece of paperwork, the earliest payment (of those at the threshold) is the
-    one, and the later twin is a possible double payment (see `double_payments`), not a reason
-    to link neither."""
+    With ``repeats``, runners-up within the margin do not make the ranking ambiguous when each
+    one is a repeat of the payment: the money left twice (or more) for one piece of paperwork.
+    Without a clear winner by score, the earliest of them at the threshold is the payment (a
+    score between them differs by how the bank printed the name, not by which one paid); the
+    others are kept in `Ranking.repeats`, possible double payments, not a reason to link
+    neither."""
     ordered = tuple(
         sorted(
             candidates,
@@ -601,17 +633,18 @@ def rank(
             ordered, False, f"best score {best.score} is below the threshold {policy.threshold}"
         )
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
-    if twins_ok and rivals and all(_is_twin(best, rival) for rival in rivals):
-        # The first of identical payments is the payment, the later ones are the repeats: a
-        # score between twins differs only by how the bank printed the name, not by which
-        # one paid.
-        first = min((c for c in (best, *rivals) if c.score >= policy.threshold), key=_twin_order)
-        return Ranking(
-            (first, *(c for c in ordered if c is not first)),
-            True,
-            f"score {first.score} ≥ threshold {policy.threshold}; the first of "
-            f"{len(rivals) + 1} identical payments",
-        )
+    if repeats is not None and rivals:
+        group = (best, *rivals)
+        first = min((c for c in group if c.score >= policy.threshold), key=_earliest)
+        again = tuple(c for c in group if c is not first)
+        if all(repeats(first, other) for other in again):
+            return Ranking(
+                (first, *(c for c in ordered if c is not first)),
+                True,
+                f"score {first.score} ≥ threshold {policy.threshold}; the earliest of "
+                f"{len(group)} payments of it, the others possible double payments",
+                again,
+            )
     if rivals:
         return Ranking(
             ordered,
@@ -621,27 +654,7 @@ def rank(
     return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
 
 
-def _is_twin(best: ScoredCandidate, other: ScoredCandidate) -> bool:
-    """One payment and its repeat: the same amount left, with a reference naming the paperwork
-    equally well. A weaker reference or another amount is a rival, not a twin."""
-    return (
-        best.reference_tier != ""
-        and other.reference_tier == best.reference_tier
-        and best.line_amount is not None
-        and _amount_paid(other) == _amount_paid(best)
-    )
-
-
-def _amount_paid(candidate: ScoredCandidate) -> tuple[object, ...]:
-    """What left, as the paperwork knows it: the debited amount; for paperwork in another
-    currency, its own amount — Qonto's local amount equal to it, or a conversion within the
-    tolerance (the day's rate moves the debit, not what was paid)."""
-    if candidate.amount.basis in ("local", "converted"):
-        return ("paperwork", candidate.target_kind, candidate.target_id)
-    return ("debited", candidate.line_amount, candidate.line_currency)
-
-
-def _twin_order(candidate: ScoredCandidate) -> tuple[date, Decimal, int]:
+def _earliest(candidate: ScoredCandidate) -> tuple[date, Decimal, int]:
     """The earliest value date first, then the higher score, then the lower id."""
     return (candidate.value_date or date.max, -candidate.score, candidate.transaction_id)
 
@@ -650,7 +663,7 @@ def resolve_conflicts(
     rankings: dict[int, Ranking],
     policy: MatchPolicy,
     *,
-    twins_ok: bool = False,
+    repeats: RepeatTest | None = None,
     paperwork: str = "documents",
 ) -> dict[int, int]:
     """{paperwork id: transaction id} of the confident matches no other paperwork also claims.
@@ -687,7 +700,7 @@ def resolve_conflicts(
                 continue
             remaining = [c for c in ranking.candidates if c.transaction_id not in used]
             if len(remaining) != len(ranking.candidates):
-                rankings[document_id] = rank(remaining, policy, twins_ok=twins_ok)
+                rankings[document_id] = rank(remaining, policy, repeats=repeats)
     return confident
 
 

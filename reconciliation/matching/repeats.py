@@ -1,0 +1,145 @@
+"""When a debit pays an invoice again: the one rule for a possible double payment.
+
+Two places ask it: the invoice ranking, when two or more debits fit an invoice not settled yet
+(the payment is linked, the others are its repeats and do not make it ambiguous), and the
+double-payment check, for debits after an invoice was settled.
+
+A repeat is a debit to the invoice's supplier (its IBAN or name, or the first debit's
+counterparty) that fits the invoice (its amount, in its payment window), with a reference that
+names the invoice (in full or in part) or repeats the first debit's. A reference too short to
+name anything ("BT6", the bank's cut of "BT69279") is weak evidence: it counts only with
+exactly the same amount and after the first payment. A reference naming another number rules
+the repeat out.
+
+Nor is it a repeat when its reference could just as well name another open invoice of the
+supplier — of the same amount, named at least as well ("INV-10" for the monthly INV-101 and
+INV-102), or of any amount, named in full: it is then (perhaps) that invoice's payment, for a
+person to decide, not money that left twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+from reconciliation.matching.scoring import TIER_STRENGTH
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import counterparty_points
+from reconciliation.matching.scoring import invoice_reference_tier
+from reconciliation.matching.scoring import payment_window
+from reconciliation.money import format_money
+from reconciliation.text.references import MIN_TRUNCATED_LENGTH
+from reconciliation.text.references import ReferenceIndex
+from reconciliation.text.references import compare_references
+from reconciliation.text.references import is_cut_start
+from reconciliation.text.references import remittance_reference
+
+DOUBLE_PAYMENT_SCORE = Decimal(100)
+SIMILAR_REFERENCE_SCORE = Decimal(90)
+#: A reference too short to name the invoice, on a same-amount debit after the first payment.
+WEAK_REFERENCE_SCORE = Decimal(80)
+
+
+@dataclass
+class OpenInvoices:
+    """The invoices no debit settled yet, which a debit's reference may name instead."""
+
+    by_amount: dict[tuple[str, Decimal], list[InvoiceClaim]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_id: dict[int, InvoiceClaim] = field(default_factory=dict)
+    numbers: ReferenceIndex[int] = field(default_factory=ReferenceIndex)
+
+    @classmethod
+    def of(cls, claims: Iterable[InvoiceClaim]) -> OpenInvoices:
+        book = cls()
+        for claim in claims:
+            book.by_amount[(claim.currency, claim.amount)].append(claim)
+            book.by_id[claim.invoice_id] = claim
+            book.numbers.add(claim.number, claim.invoice_id)
+        return book
+
+    def naming(self, claim: InvoiceClaim, line: BankLine) -> InvoiceClaim | None:
+        """Another open invoice of ``line``'s supplier its reference may pay instead of
+        ``claim``'s: of the same amount (``line`` in its payment window) and named at least as
+        well, or named in full."""
+        strength = TIER_STRENGTH[invoice_reference_tier(claim.number, line.reference)]
+        for other in self.by_amount.get((claim.currency, claim.amount), ()):
+            start, end = payment_window(other)
+            if (
+                other.invoice_id != claim.invoice_id
+                and start <= line.value_date <= end
+                and TIER_STRENGTH[invoice_reference_tier(other.number, line.reference)] >= strength
+                and same_party(other, line)
+            ):
+                return other
+        if strength == TIER_STRENGTH["exact"]:
+            return None
+        for hit, invoice_id in self.numbers.find(line.reference):
+            other = self.by_id[invoice_id]
+            if hit.tier == "exact" and invoice_id != claim.invoice_id and same_party(other, line):
+                return other
+        return None
+
+
+def repeat_verdict(
+    claim: InvoiceClaim, first: BankLine, line: BankLine, open_invoices: OpenInvoices
+) -> tuple[Decimal, str] | None:
+    """Whether ``line`` (fitting ``claim``'s amount, in its payment window) pays the invoice a
+    second time after ``first``: how surely, and why (see the module)."""
+    if not (same_party(claim, line) or _same_party_as(first, line)):
+        return None
+    score = _reference_score(claim, first, line)
+    if score is None or open_invoices.naming(claim, line) is not None:
+        return None
+    money = format_money(claim.amount, claim.currency)
+    return score, (
+        f"a second debit of {money} on {line.value_date:%Y-%m-%d} to the supplier of invoice "
+        f"{claim.number or claim.invoice_id}, already paid by the debit of "
+        f"{first.value_date:%Y-%m-%d} (transaction {first.transaction_id}); "
+        f"reference {line.reference!r}"
+    )
+
+
+def _reference_score(claim: InvoiceClaim, first: BankLine, line: BankLine) -> Decimal | None:
+    """How surely the reference makes ``line`` a repeat: it names the invoice (in full or in
+    part), repeats the first debit's, or — weak evidence — is too short to name anything but
+    does not contradict (the same amount, after the first payment)."""
+    tier = compare_references(claim.number, line.reference)
+    given = remittance_reference(line.reference).normalized
+    repeats_first = bool(given) and given == remittance_reference(first.reference).normalized
+    if tier == "exact" or (repeats_first and len(given) >= MIN_TRUNCATED_LENGTH):
+        return DOUBLE_PAYMENT_SCORE
+    if tier is not None:
+        return SIMILAR_REFERENCE_SCORE
+    if (
+        (repeats_first or is_cut_start(claim.number, line.reference))
+        and line.value_date >= first.value_date
+        and _same_amount(claim, first, line)
+    ):
+        return WEAK_REFERENCE_SCORE
+    return None
+
+
+def _same_amount(claim: InvoiceClaim, first: BankLine, line: BankLine) -> bool:
+    paid = ((first.currency, first.amount), (claim.currency, claim.amount))
+    local = (line.local_currency, line.local_amount)
+    return (line.currency, line.amount) in paid or local == paid[1]
+
+
+def same_party(claim: InvoiceClaim, line: BankLine) -> bool:
+    """``line`` went to ``claim``'s supplier: its IBAN, a shared vendor, or a close name."""
+    points, _ = counterparty_points(
+        name=claim.name, iban=claim.iban, vendor_ids=claim.vendor_ids, line=line, weight=Decimal(1)
+    )
+    return points >= Decimal("0.8")
+
+
+def _same_party_as(first: BankLine, line: BankLine) -> bool:
+    if first.counterparty_iban and line.counterparty_iban:
+        return first.counterparty_iban == line.counterparty_iban
+    return bool(first.counterparty) and first.counterparty == line.counterparty

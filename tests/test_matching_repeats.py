@@ -1,0 +1,90 @@
+"""The one rule for a possible double payment, on literal values: a debit that pays an invoice
+again, unless its reference may as well name another open invoice of the supplier."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from reconciliation.matching.repeats import OpenInvoices
+from reconciliation.matching.repeats import repeat_verdict
+from reconciliation.matching.scoring import BankLine
+from reconciliation.matching.scoring import InvoiceClaim
+
+IBAN = "DE89370400440532013000"
+OCTOBER = InvoiceClaim(
+    invoice_id=1,
+    number="INV-2026-0101",
+    amount=Decimal("300.00"),
+    currency="EUR",
+    issue_date=date(2026, 10, 2),
+    name="acme supplies",
+    iban=IBAN,
+)
+PAYMENT = BankLine(
+    transaction_id=10,
+    amount=Decimal("300.00"),
+    currency="EUR",
+    local_amount=Decimal("300.00"),
+    local_currency="EUR",
+    counterparty="acme supplies",
+    counterparty_iban=IBAN,
+    reference="INV-2026-0101",
+    value_date=date(2026, 10, 6),
+)
+
+
+def again(reference: str) -> BankLine:
+    return replace(PAYMENT, transaction_id=11, reference=reference, value_date=date(2026, 11, 20))
+
+
+@pytest.mark.parametrize(
+    ("reference", "others", "score"),
+    [
+        pytest.param("INV-2026-0101", {}, Decimal(100), id="the_same_reference"),
+        pytest.param("Rechnung 2026/101", {}, Decimal(100), id="named_in_full"),
+        pytest.param("INV-2026-010", {}, Decimal(90), id="cut_by_the_bank"),
+        pytest.param(
+            "INV-2026-010", {"number": "INV-2026-0102"}, None, id="cut_as_the_next_month_is"
+        ),
+        pytest.param(
+            "INV-2026-010",
+            {"number": "INV-2026-0102", "amount": Decimal("310.00")},
+            Decimal(90),
+            id="the_next_month_of_another_amount",
+        ),
+        pytest.param(
+            "INV-2026-010",
+            {"number": "INV-2026-0102", "iban": "FR7630006000011234567890189", "name": "zeta"},
+            Decimal(90),
+            id="another_supplier_of_the_same_amount",
+        ),
+        pytest.param(
+            "INV-2026-0101",
+            {"number": "INV-2026-01019"},
+            Decimal(100),
+            id="named_in_full_another_in_part",
+        ),
+        pytest.param(
+            "INV-2026-010",
+            {"number": "INV-2026-010", "amount": Decimal("12.00")},
+            None,
+            id="another_number_in_full",
+        ),
+    ],
+)
+def test_a_second_debit_is_a_repeat_unless_it_may_pay_another_open_invoice(
+    reference: str, others: dict[str, Any], score: Decimal | None
+) -> None:
+    """October's INV-2026-0101 was paid on 6 Oct; another 300.00 EUR left for ACME on 20 Nov.
+    ``others``: November's invoice, still open, as it differs from October's."""
+    november = replace(OCTOBER, invoice_id=2, issue_date=date(2026, 11, 2), **others)
+    open_invoices = OpenInvoices.of([november] if others else [])
+
+    verdict = repeat_verdict(OCTOBER, PAYMENT, again(reference), open_invoices)
+
+    assert (verdict[0] if verdict else None) == score
