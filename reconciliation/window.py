@@ -78,15 +78,20 @@ def window_is_open(workspace_id: int) -> bool:
 
 def read_document(*, document_id: int) -> list[parsing.ParseResult]:
     """Read one document, then its workspace's next waiting ones with the same reader
-    (`parsing.read_on`); the last one of the window queues the window's closing. The first
-    result is the document's own."""
+    (`parsing.read_on`); the task that read the last one of the window queues the window's
+    closing. The first result is the document's own.
+
+    A task that read nothing (its document was read on by another) queues nothing: whoever
+    read the window's last document asks after its own reading, so one of them sees it closed
+    — without this, every such task of a workspace whose reading was done queued a closing."""
     results = [parsing.parse_document(document_id=document_id)]
     workspace_id = (
         Document.objects.filter(pk=document_id).values_list("workspace_id", flat=True).first()
     )
     if workspace_id is not None:
         results += parsing.read_on(workspace_id=workspace_id)
-        close_window_when_done(workspace_id=workspace_id)
+        if any(result.outcome != "skipped" for result in results):
+            close_window_when_done(workspace_id=workspace_id)
     return results
 
 

@@ -5,6 +5,7 @@ document's own task would: nothing is read twice, another workspace's documents 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -76,3 +77,16 @@ def test_the_parse_task_says_how_many_more_it_read() -> None:
 
     assert tasks.parse_document(own.pk) == "parsed (+1 more of its workspace)"
     assert tasks.parse_document(other.pk) == "skipped"
+
+
+def test_a_task_whose_document_was_read_on_queues_no_window_closing(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    acme = make_workspace("ACME RETAIL S.A.S.")
+    read_on_by_another = _waiting(acme, "INV-1", status=DocumentStatus.PARSED)
+
+    with django_capture_on_commit_callbacks() as queued:
+        results = window.read_document(document_id=read_on_by_another.pk)
+
+    assert [r.outcome for r in results] == ["skipped"]
+    assert queued == []  # the task that read it asked whether the window closed
