@@ -13,13 +13,16 @@ random (Qonto as in bench-post: 500/503/429, slow answers, answers lost after pr
 503/429 on listings and downloads). The bench queues each folder's first poll; from there the
 cluster's own schedules run everything (dispatch every minute, the sweeper every minute here).
 Every ``--kill-every`` seconds (on average) either a worker caught reading a document is
-SIGKILLed (q2 starts another) or a whole cluster is SIGKILLed and started again. Invoices Qonto
+SIGKILLed (q2 starts another) or a whole cluster is SIGKILLed and started again
+(``--kill-pool-share`` also kills idle workers, pushers and monitors). A cluster that stops
+working (django-q2's wedge, bench/soak_profile.py) is reported and restarted. Invoices Qonto
 failed are made due again at once (standing in for the backoff's clock, as bench-post does).
 
 It stops when every file is a document, nothing waits to be read, posted or attached and each
 workspace's last window closed after its last document was read — or after ``--max-minutes``.
 It prints throughput, p95 latency from poll to posted, peak memory per worker and the ledger:
-lost and duplicated documents, invoices, Qonto supplier invoices and attachments.
+lost and duplicated documents, invoices, Qonto supplier invoices and attachments; then where
+the time went: CPU by kind of process, task time by task, the broker's queue.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import soak_cluster  # noqa: E402
+from bench import soak_profile  # noqa: E402
 from bench.admin_setup import environment  # noqa: E402
 from bench.admin_setup import recreate_database  # noqa: E402
 
@@ -57,6 +62,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--kill-every", type=float, default=20.0, help="seconds between kills")
     parser.add_argument("--fault-rate", type=float, default=0.05)
     parser.add_argument("--lease", type=int, default=30, help="lease seconds in the workers")
+    parser.add_argument(
+        "--kill-pool-share",
+        type=float,
+        default=0.0,
+        help="share of kills that hit any pool process (an idle worker, the pusher, the "
+        "monitor): reproduces django-q2's wedge, which the soak detects and restarts",
+    )
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
@@ -67,6 +79,8 @@ def _prepare(arguments: argparse.Namespace) -> tuple[dict[str, str], str]:
 
     database_url = os.environ.get("BENCH_SOAK_DATABASE_URL", DEFAULT_DATABASE_URL)
     media = tempfile.mkdtemp(prefix="well-bench-soak-")
+    metrics = Path(media) / "metrics"
+    metrics.mkdir()
     env = environment(
         database_url,
         media,
@@ -81,6 +95,7 @@ def _prepare(arguments: argparse.Namespace) -> tuple[dict[str, str], str]:
         WELL_POST_LEASE_SECONDS=str(arguments.lease),
         WELL_DROPBOX_PAGE_SIZE="100",
         SOAK_LEASE_SECONDS=str(arguments.lease),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics),
         LOG_LEVEL="WARNING",
     )
     recreate_database(database_url)
@@ -186,43 +201,60 @@ def _make_failed_due() -> int:
     ).update(next_attempt_at=timezone.now())
 
 
-def _kill(clusters: list[Any], rng: random.Random, kills: Counter[str]) -> None:
-    """Half the time a worker caught reading a document, else a whole cluster (restarted).
+def _kill(clusters: list[Any], rng: random.Random, kills: Counter[str], pool_share: float) -> None:
+    """Half the time a worker caught reading a document, else a whole cluster (restarted);
+    with ``--kill-pool-share``, that share of kills hits any process of a pool instead.
 
     A single q2 worker SIGKILLed while idle can die holding the lock of its cluster's task
-    queue, and the whole cluster then waits forever (seen in the first runs of this soak): a
-    lone worker is only killed mid-task; otherwise the cluster dies as a whole, as a machine
-    would, and comes back as its supervisor would bring it back."""
-    if rng.random() < 0.5 and soak_cluster.kill_a_reading_worker(clusters, rng):
+    queue, and the whole cluster then waits forever (django-q2's multiprocessing queue; README,
+    operations): by default a lone worker is only killed mid-task; otherwise the cluster dies
+    as a whole, as a machine would, and comes back as its supervisor would bring it back."""
+    if rng.random() < pool_share and soak_cluster.kill_a_pool_process(clusters, rng):
+        kills["pool process (any)"] += 1
+    elif rng.random() < 0.5 and soak_cluster.kill_a_reading_worker(clusters, rng):
         kills["worker mid-read"] += 1
     elif soak_cluster.kill_a_cluster(clusters, rng):
         kills["whole cluster"] += 1
 
 
+def _unwedge(clusters: list[Any], watch: soak_profile.Watch) -> None:
+    """A wedged cluster is restarted, as the supervisor would once the alert fires."""
+    for cluster in watch.wedged(clusters):
+        wedge = watch.wedges[-1]
+        print(f"  {wedge.at:6.0f} s  WEDGE {cluster.name}: {wedge.why}; restarting it", flush=True)
+        soak_cluster.restart(cluster)
+        watch.forget(cluster)
+
+
 def _run(
     clusters: list[Any], folders: list[Any], arguments: argparse.Namespace, deadline: float
-) -> tuple[Counter[str], bool]:
+) -> tuple[Counter[str], bool, soak_profile.Watch]:
     rng = random.Random(arguments.seed)
     kills: Counter[str] = Counter()
+    watch = soak_profile.Watch()
     next_kill, next_report = time.monotonic() + arguments.kill_every, 0.0
-    started = time.monotonic()
     while time.monotonic() < deadline:
         for cluster in clusters:
             cluster.sample_memory()
         now = time.monotonic()
         if now >= next_kill:
-            _kill(clusters, rng, kills)
+            _kill(clusters, rng, kills, arguments.kill_pool_share)
             next_kill = now + arguments.kill_every * rng.uniform(0.5, 1.5)
         _make_failed_due()
         pending = _pending(folders)
+        watch.sample_broker(due=any(pending.values()))
+        _unwedge(clusters, watch)
         if now >= next_report:
             waiting = ", ".join(f"{k} {v}" for k, v in pending.items())
-            print(f"  {now - started:6.0f} s  kills {sum(kills.values()):3}  {waiting}", flush=True)
+            print(
+                f"  {now - watch.started:6.0f} s  kills {sum(kills.values()):3}  {waiting}",
+                flush=True,
+            )
             next_report = now + 30
         if not any(pending.values()):
-            return kills, True
+            return kills, True, watch
         time.sleep(1)
-    return kills, False
+    return kills, False, watch
 
 
 def main() -> int:
@@ -247,16 +279,30 @@ def main() -> int:
         folders = soak_corpus.build(sandbox, arguments.documents, arguments.seed)
         _faults(sandbox, arguments.seed, arguments.fault_rate)
         clusters = soak_cluster.start(arguments.clusters, env, ROOT / "bench" / "out")
+        cpu = soak_profile.CpuLedger(database_url.rsplit("/", 1)[-1])
+        stop_sampling = threading.Event()
+        soak_profile.start_sampler(clusters, cpu, stop_sampling)
         started = time.monotonic()
         try:
             _kick(folders)
-            kills, drained = _run(clusters, folders, arguments, started + max_minutes * 60)
+            kills, drained, watch = _run(clusters, folders, arguments, started + max_minutes * 60)
             elapsed = time.monotonic() - started
         finally:
+            stop_sampling.set()
             soak_cluster.stop(clusters)
         accounts = ledger(sandbox, folders)
+    profile = soak_profile.Profile(
+        cpu.seconds(), soak_profile.task_times(env["PROMETHEUS_MULTIPROC_DIR"]), watch
+    )
     return report(
-        arguments, database_url, clusters, accounts, kills=kills, drained=drained, elapsed=elapsed
+        arguments,
+        database_url,
+        clusters,
+        accounts,
+        kills=kills,
+        drained=drained,
+        elapsed=elapsed,
+        profile=profile,
     )
 
 

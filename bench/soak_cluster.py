@@ -27,6 +27,15 @@ def _is_ours(pid: int) -> bool:
         return False
 
 
+def below(tree: dict[int, list[int]], pid: int) -> list[int]:
+    """Every process under ``pid`` in a ``children()`` tree."""
+    found, todo = [], list(tree.get(pid, []))
+    while todo:
+        found.append(todo.pop())
+        todo += tree.get(found[-1], [])
+    return found
+
+
 def _peak_kib(pid: int) -> int:
     """VmHWM: the process's peak resident memory so far."""
     try:
@@ -62,17 +71,21 @@ class Cluster:
         sentinels = tree.get(self.process.pid, [])
         return [pid for s in sentinels for pid in tree.get(s, []) if _is_ours(pid)]
 
+    def family(self) -> list[int]:
+        """The cluster's own processes: qcluster, sentinel and pool (not the readers)."""
+        return [pid for pid in (self.process.pid, *descendants(self.process.pid)) if _is_ours(pid)]
+
     def reading_workers(self) -> list[int]:
-        """Workers reading a document right now: their reader child used CPU since the last
-        look (a worker waiting on its reader holds none of the cluster's queue locks)."""
+        """Workers reading a document right now: a reader below them (under bubblewrap) used
+        CPU since the last look (a worker waiting on its reader holds none of the cluster's
+        queue locks)."""
         tree = children()
         busy = []
         for pid in self.pool():
-            for child in tree.get(pid, []):
-                ticks = _cpu_ticks(child)
-                if ticks > self.reader_ticks.get(child, ticks):
-                    busy.append(pid)
-                self.reader_ticks[child] = ticks
+            ticks = sum(_cpu_ticks(child) for child in below(tree, pid))
+            if ticks > self.reader_ticks.get(pid, ticks):
+                busy.append(pid)
+            self.reader_ticks[pid] = ticks
         return busy
 
     def sample_memory(self) -> None:
@@ -115,10 +128,27 @@ def kill_a_reading_worker(clusters: list[Cluster], rng: random.Random) -> bool:
     return False
 
 
+def kill_a_pool_process(clusters: list[Cluster], rng: random.Random) -> bool:
+    """SIGKILL any process of a cluster's pool — an idle worker, the pusher or the monitor —
+    which may leave one of the cluster's queue locks taken (the wedge the soak watches for)."""
+    pool = [pid for cluster in clusters for pid in cluster.pool()]
+    if not pool:
+        return False
+    with suppress(ProcessLookupError):
+        os.kill(rng.choice(pool), signal.SIGKILL)
+        return True
+    return False
+
+
 def kill_a_cluster(clusters: list[Cluster], rng: random.Random) -> bool:
     """SIGKILL a whole qcluster (sentinel, workers, pusher, monitor, readers) — a machine lost —
     and start it again, as its supervisor would."""
-    cluster = rng.choice(clusters)
+    restart(rng.choice(clusters))
+    return True
+
+
+def restart(cluster: Cluster) -> None:
+    """SIGKILL the cluster's whole tree and start it again."""
     family = descendants(cluster.process.pid)
     cluster.sample_memory()
     for pid in [cluster.process.pid, *family]:
@@ -126,7 +156,6 @@ def kill_a_cluster(clusters: list[Cluster], rng: random.Random) -> bool:
             os.kill(pid, signal.SIGKILL)
     cluster.process.wait()
     cluster.process = _spawn(cluster.env, cluster.log)
-    return True
 
 
 def stop(clusters: list[Cluster]) -> None:

@@ -170,8 +170,10 @@ def report(
     kills: Any,
     drained: bool,
     elapsed: float,
+    profile: Any,
 ) -> int:
     rows = _rows(accounts, clusters, kills=kills, drained=drained, elapsed=elapsed)
+    rows += profile.rows(elapsed=elapsed, workers=arguments.clusters * arguments.workers)
     print(
         f"\nSoak: {arguments.clusters} qcluster × {arguments.workers} workers, Redis db 11, "
         f"PostgreSQL {database_url.rsplit('/', 1)[-1]}, kill every ~{arguments.kill_every:.0f} s, "
