@@ -93,7 +93,9 @@ def _claim(workspace_id: int) -> SyncRun | None:
         for stale in running.filter(started_at__lte=now - MATCH_LEASE):
             stale.finish(SyncStatus.FAILED, "The worker stopped before matching finished.")
             stale.save(update_fields=["status", "error", "finished_at"])
-        if running.filter(started_at__gt=now - MATCH_LEASE).exists():
+        if SyncRun.objects.still_running(
+            workspace_id, SyncKind.MATCHING, lease=MATCH_LEASE
+        ).exists():
             return None
         return SyncRun.objects.create(
             workspace_id=workspace_id, kind=SyncKind.MATCHING, trigger="window", started_at=now

@@ -216,12 +216,10 @@ def _flag_invoice(
             f"Possible double charge of invoice {repeat.settled.number or repeat.settled.id}"
         )
         invoice.save(update_fields=["is_held", "hold_reason", "status", "updated_at"])
-        Decision.record(
-            workspace=workspace_id,
+        Decision.record_for_invoice(
+            invoice,
+            DecisionAction.HOLD,
             actor=None,
-            action=DecisionAction.HOLD,
-            invoice=invoice,
-            document=facts.document_id,
             match=match,
             before=before,
             after={"status": invoice.status, "is_held": True},

@@ -27,7 +27,6 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Receivable
 from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
-from reconciliation.models import SyncStatus
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
 
@@ -68,13 +67,7 @@ def hold_workspace(workspace_id: int) -> None:
     rankings were computed before this decision and would overwrite it. `match_window` claims
     its run under the same lock, so the two can never interleave."""
     Workspace.objects.select_for_update().get(pk=workspace_id)
-    running = SyncRun.objects.filter(
-        workspace_id=workspace_id,
-        kind=SyncKind.MATCHING,
-        status=SyncStatus.RUNNING,
-        started_at__gt=timezone.now() - MATCH_LEASE,
-    )
-    if running.exists():
+    if SyncRun.objects.still_running(workspace_id, SyncKind.MATCHING, lease=MATCH_LEASE).exists():
         raise MatchConflictError(
             "Matching is running for this workspace right now; try again in a few seconds."
         )
@@ -368,12 +361,10 @@ def reopen_double_charges(*, invoice: Invoice, user: AbstractBaseUser | None) ->
         before = match_summary(match)
         match.ask_again()
         match.save(update_fields=["status", "decided_by", "decided_at"])
-        Decision.record(
-            workspace=match.workspace_id,
-            action=DecisionAction.REOPEN,
+        Decision.record_for_invoice(
+            invoice,
+            DecisionAction.REOPEN,
             actor=user,
-            invoice=invoice,
-            document=match.document_id,
             match=match,
             before=before,
             after=match_summary(match),
