@@ -11,6 +11,7 @@ import pytest
 
 from connectors.sandbox.documents import render_invoice
 from reconciliation.extraction.blocks import Ourselves
+from reconciliation.extraction.supplier_name import _looks_like_name
 from reconciliation.models import Workspace
 from reconciliation.vendors.resolution import resolve_vendor
 from tests.documents import LUMEN
@@ -67,3 +68,17 @@ def test_the_vendor_is_named_after_the_supplier_not_its_domain(
         "Hotel Spreeblick GmbH",
         "hotel-spreeblick.de",
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Tel.", "Fax", "Telefon", "Telephone", "Telefax", "Téléphone", "Mobiltelefon", "Phone / Fax"],
+)
+def test_a_phone_or_fax_label_is_still_not_a_name(line: str) -> None:
+    # The label is a word of its own, including the languages' compound words for it.
+    assert _looks_like_name(line) is False
+
+
+@pytest.mark.parametrize("line", ["Hotel Spreeblick GmbH", "Fairfax Advisory Ltd", "Interphone SA"])
+def test_tel_fax_or_phone_inside_a_name_is_a_name(line: str) -> None:
+    assert _looks_like_name(line) is True

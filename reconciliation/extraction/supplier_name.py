@@ -37,6 +37,9 @@ NAME_LABEL = compile_terms(
     r"nombre", r"razon\s*social", r"ragione\s*sociale", r"denominazione",
     r"kontoinhaber", r"kontoname", r"account\s*(?:holder|name)", r"titulaire",
 )  # fmt: skip
+_PHONE_LABEL = re.compile(
+    r"\b(?:mobil)?(?:tel|fax|phone|telefon|telefax|t[eé]l[eé]phone)\b", re.IGNORECASE
+)
 _ADDRESS_LIKE = re.compile(
     r"(?:\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]|str(?:asse|aße|\.)|(?<![a-z])(?:rue|avenue|straat|weg|"
     r"via|calle|road|street|st\.|ave\.?|postfach|p\.?o\.?\s*box|cedex)(?![a-z]))",
@@ -120,9 +123,9 @@ def _looks_like_name(text: str) -> bool:
         return False
     if _ADDRESS_LIKE.search(text) or "@" in text or re.search(r"www\.|https?:", text):
         return False
-    # A phone or fax label is a word of its own: "Hotel", "Fairfax" or "Interphone" in a name
-    # are not one.
-    return not re.search(r"\b(?:tel|fax|phone|telefon)\b", text, re.IGNORECASE)
+    # A phone or fax label is a word of its own ("Tel.", "Telefax", "Téléphone", "Mobiltelefon"):
+    # "Hotel", "Fairfax" or "Interphone" in a name are not one.
+    return not _PHONE_LABEL.search(text)
 
 
 def extract_supplier_name(
