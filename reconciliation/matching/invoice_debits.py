@@ -97,13 +97,16 @@ def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | No
 def open_invoices(
     invoices: InvoiceDirectory, settled: Settled, vendors: VendorDirectory
 ) -> OpenInvoices:
-    """The invoices no debit settled yet (held ones too): a debit may pay one of them."""
-    return OpenInvoices.of(
-        claim
-        for facts in invoices.facts.values()
-        if facts.id not in settled
-        for claim in (claim_of(facts, vendors),)
-        if claim is not None
+    """The invoices no debit settled yet (held ones too): a debit may pay one of them. Read
+    when first asked, from ``settled`` as it is then."""
+    return OpenInvoices(
+        lambda: (
+            claim
+            for facts in invoices.facts.values()
+            if facts.id not in settled
+            for claim in (claim_of(facts, vendors),)
+            if claim is not None
+        )
     )
 
 

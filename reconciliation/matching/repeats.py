@@ -20,6 +20,7 @@ person to decide, not money that left twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -46,29 +47,34 @@ WEAK_REFERENCE_SCORE = Decimal(80)
 
 @dataclass
 class OpenInvoices:
-    """The invoices no debit settled yet, which a debit's reference may name instead."""
+    """The invoices no debit settled yet, which a debit's reference may name instead. Read
+    from ``source`` the first time a debit is asked about (most windows never ask)."""
 
-    by_amount: dict[tuple[str, Decimal], list[InvoiceClaim]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    by_id: dict[int, InvoiceClaim] = field(default_factory=dict)
-    numbers: ReferenceIndex[int] = field(default_factory=ReferenceIndex)
+    source: Callable[[], Iterable[InvoiceClaim]]
+    _by_amount: dict[tuple[str, Decimal], list[InvoiceClaim]] | None = None
+    _by_id: dict[int, InvoiceClaim] = field(default_factory=dict)
+    _numbers: ReferenceIndex[int] = field(default_factory=ReferenceIndex)
 
     @classmethod
     def of(cls, claims: Iterable[InvoiceClaim]) -> OpenInvoices:
-        book = cls()
-        for claim in claims:
-            book.by_amount[(claim.currency, claim.amount)].append(claim)
-            book.by_id[claim.invoice_id] = claim
-            book.numbers.add(claim.number, claim.invoice_id)
-        return book
+        listed = list(claims)
+        return cls(lambda: listed)
+
+    def _of_amount(self, currency: str, amount: Decimal) -> list[InvoiceClaim]:
+        if self._by_amount is None:
+            self._by_amount = defaultdict(list)
+            for claim in self.source():
+                self._by_amount[(claim.currency, claim.amount)].append(claim)
+                self._by_id[claim.invoice_id] = claim
+                self._numbers.add(claim.number, claim.invoice_id)
+        return self._by_amount.get((currency, amount), [])
 
     def naming(self, claim: InvoiceClaim, line: BankLine) -> InvoiceClaim | None:
         """Another open invoice of ``line``'s supplier its reference may pay instead of
         ``claim``'s: of the same amount (``line`` in its payment window) and named at least as
         well, or named in full."""
         strength = TIER_STRENGTH[invoice_reference_tier(claim.number, line.reference)]
-        for other in self.by_amount.get((claim.currency, claim.amount), ()):
+        for other in self._of_amount(claim.currency, claim.amount):
             start, end = payment_window(other)
             if (
                 other.invoice_id != claim.invoice_id
@@ -79,8 +85,8 @@ class OpenInvoices:
                 return other
         if strength == TIER_STRENGTH["exact"]:
             return None
-        for hit, invoice_id in self.numbers.find(line.reference):
-            other = self.by_id[invoice_id]
+        for hit, invoice_id in self._numbers.find(line.reference):
+            other = self._by_id[invoice_id]
             if hit.tier == "exact" and invoice_id != claim.invoice_id and same_party(other, line):
                 return other
         return None
