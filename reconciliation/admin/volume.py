@@ -13,7 +13,7 @@ Each piece replaces a query over every row of the workspace (measured by ``make 
   to it, not a ``DISTINCT`` of every listed row's foreign key;
 - `search_related`: a search through relations as one indexed subquery per related table.
 
-The searches use trigram indexes (migration 0015, PostgreSQL only).
+The searches use trigram indexes (migration 0016, PostgreSQL only).
 """
 
 from __future__ import annotations
