@@ -472,21 +472,29 @@ def test_a_reference_cut_too_short_is_weak_evidence_of_a_repeat(
     assert report.double_payments == int(flagged)
 
 
-def test_a_short_reference_before_the_payment_is_no_repeat(
-    workspace: Workspace, bank: Connection, acme: Vendor
+@pytest.mark.parametrize(
+    ("paid_on", "flagged"),
+    [
+        pytest.param(date(2026, 11, 1), False, id="before_the_invoice_was_issued"),
+        pytest.param(date(2026, 11, 10), True, id="issued_but_before_the_payment"),
+    ],
+)
+def test_a_short_reference_counts_once_the_invoice_was_issued(
+    workspace: Workspace, bank: Connection, acme: Vendor, paid_on: date, flagged: bool
 ) -> None:
-    """Weak evidence counts only after the payment: a same-amount debit with a cut reference
-    before it is something else the supplier was paid."""
+    """Weak evidence counts once the invoice exists: a same-amount debit with a cut reference
+    before its issue date (2 Nov) is something else the supplier was paid; after it, it is a
+    possible double payment even though the clear winner, the one linked, came later."""
     bill = invoice(workspace, vendor=acme, number="PB71604", total_amount=Decimal("318.40"))
-    debit(workspace, bank, amount=Decimal("318.40"), reference="PB7 ACME",
-          value_date=date(2026, 11, 1))  # fmt: skip
+    cut = debit(workspace, bank, amount=Decimal("318.40"), reference="PB7 ACME",
+                value_date=paid_on)  # fmt: skip
     paid = debit(workspace, bank, amount=Decimal("318.40"), reference="PB71604",
                  value_date=date(2026, 11, 20))  # fmt: skip
 
     match_window(workspace_id=workspace.pk, today=TODAY)
 
     assert links()[0] == (bill.pk, paid.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == []
+    assert flags() == ([(bill.pk, cut.pk, Decimal("80.00"))] if flagged else [])
 
 
 def test_a_repeat_synced_in_a_later_window_is_flagged_then(

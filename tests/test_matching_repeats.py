@@ -14,8 +14,10 @@ from reconciliation.matching.repeats import OpenInvoices
 from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import MatchPolicy
 
 IBAN = "DE89370400440532013000"
+POLICY = MatchPolicy(threshold=Decimal(80))
 OCTOBER = InvoiceClaim(
     invoice_id=1,
     number="INV-2026-0101",
@@ -85,6 +87,28 @@ def test_a_second_debit_is_a_repeat_unless_it_may_pay_another_open_invoice(
     november = replace(OCTOBER, invoice_id=2, issue_date=date(2026, 11, 2), **others)
     open_invoices = OpenInvoices.of([november] if others else [])
 
-    verdict = repeat_verdict(OCTOBER, PAYMENT, again(reference), open_invoices)
+    verdict = repeat_verdict(OCTOBER, PAYMENT, again(reference), open_invoices, POLICY)
+
+    assert (verdict[0] if verdict else None) == score
+
+
+@pytest.mark.parametrize(
+    ("amount", "score"),
+    [
+        pytest.param(Decimal("990.00"), Decimal(80), id="within_the_fx_tolerance"),
+        pytest.param(Decimal("1010.00"), None, id="beyond_it"),
+    ],
+)
+def test_a_cut_reference_repeats_a_payment_the_bank_converted_at_another_rate(
+    amount: Decimal, score: Decimal | None
+) -> None:
+    """A GBP invoice paid twice from the EUR account without Qonto's local amount, both
+    debits reading "BT1": the same amount is the first debit's within the FX tolerance (2 %)."""
+    bill = replace(OCTOBER, number="BT-10442", amount=Decimal("840.00"), currency="GBP")
+    paid = replace(PAYMENT, amount=Decimal("987.21"), local_amount=None, local_currency="",
+                   reference="BT1")  # fmt: skip
+    second = replace(paid, transaction_id=11, amount=amount, value_date=date(2026, 11, 20))
+
+    verdict = repeat_verdict(bill, paid, second, OpenInvoices.of([]), POLICY)
 
     assert (verdict[0] if verdict else None) == score

@@ -45,6 +45,7 @@ from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.scoring import payment_window
 from reconciliation.matching.sources import LINE_FIELDS
 from reconciliation.matching.sources import MATCHABLE_STATUSES
@@ -84,6 +85,7 @@ class _Scope:
     linked: set[int]
     open_invoices: OpenInvoices
     ranked: Mapping[int, Sequence[BankLine]]
+    policy: MatchPolicy
 
 
 def detect_double_payments(
@@ -107,6 +109,7 @@ def detect_double_payments(
         _linked_debits(context.workspace_id),
         open_invoices(invoices, settled, context.vendors),
         repeats or {},
+        context.policy,
     )
     found: list[tuple[Paid, BankLine, Decimal, str]] = []
     if since is None:
@@ -225,7 +228,7 @@ def _verdicts(
         if line.transaction_id in scope.linked or line.transaction_id in seen:
             continue
         seen.add(line.transaction_id)
-        verdict = repeat_verdict(item.claim, item.first, line, scope.open_invoices)
+        verdict = repeat_verdict(item.claim, item.first, line, scope.open_invoices, scope.policy)
         if verdict is not None:
             found.append((item, line, *verdict))
     return found

@@ -41,6 +41,7 @@ from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.scoring import Ranking
 from reconciliation.matching.scoring import RepeatTest
 from reconciliation.matching.scoring import ScoredCandidate
@@ -135,6 +136,7 @@ def link_invoices_to_debits(
         {claim.invoice_id: claim for claim in claims},
         lines,
         open_invoices(invoices, settled, context.vendors),
+        context.policy,
     )
     rankings: dict[int, Ranking] = {}
     for offset in range(0, len(claims), CHUNK_SIZE):
@@ -156,7 +158,10 @@ def link_invoices_to_debits(
 
 
 def _repeat_test(
-    claims: dict[int, InvoiceClaim], lines: dict[int, BankLine], others: OpenInvoices
+    claims: dict[int, InvoiceClaim],
+    lines: dict[int, BankLine],
+    others: OpenInvoices,
+    policy: MatchPolicy,
 ) -> RepeatTest:
     """`rank`'s question, answered by the double-payment rule: is ``other`` a repeat of the
     ``payment`` of the same invoice?"""
@@ -164,7 +169,7 @@ def _repeat_test(
     def is_repeat(payment: ScoredCandidate, other: ScoredCandidate) -> bool:
         claim = claims[payment.target_id]
         first, line = lines[payment.transaction_id], lines[other.transaction_id]
-        return repeat_verdict(claim, first, line, others) is not None
+        return repeat_verdict(claim, first, line, others, policy) is not None
 
     return is_repeat
 

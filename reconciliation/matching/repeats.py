@@ -7,9 +7,10 @@ double-payment check, for debits after an invoice was settled.
 A repeat is a debit to the invoice's supplier (its IBAN or name, or the first debit's
 counterparty) that fits the invoice (its amount, in its payment window), with a reference that
 names the invoice (in full or in part) or repeats the first debit's. A reference too short to
-name anything ("BT6", the bank's cut of "BT69279") is weak evidence: it counts only with
-exactly the same amount and after the first payment. A reference naming another number rules
-the repeat out.
+name anything ("BT6", the bank's cut of "BT69279") is weak evidence: it counts only with the
+same amount (in the account or the invoice's currency, or — the bank converted both — within
+the FX tolerance of the first) and once the invoice was issued or paid; before, it is something
+else the supplier was paid. A reference naming another number rules the repeat out.
 
 Nor is it a repeat when its reference could just as well name another open invoice of the
 supplier — of the same amount, named at least as well ("INV-10" for the monthly INV-101 and
@@ -26,9 +27,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import TIER_STRENGTH
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
+from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.scoring import counterparty_points
 from reconciliation.matching.scoring import invoice_reference_tier
 from reconciliation.matching.scoring import payment_window
@@ -93,13 +96,17 @@ class OpenInvoices:
 
 
 def repeat_verdict(
-    claim: InvoiceClaim, first: BankLine, line: BankLine, open_invoices: OpenInvoices
+    claim: InvoiceClaim,
+    first: BankLine,
+    line: BankLine,
+    open_invoices: OpenInvoices,
+    policy: MatchPolicy,
 ) -> tuple[Decimal, str] | None:
-    """Whether ``line`` (fitting ``claim``'s amount, in its payment window) pays the invoice a
-    second time after ``first``: how surely, and why (see the module)."""
+    """Whether ``line`` (fitting ``claim``'s amount, in its payment window) pays the invoice
+    again, ``first`` being its payment: how surely, and why (see the module)."""
     if not (same_party(claim, line) or _same_party_as(first, line)):
         return None
-    score = _reference_score(claim, first, line)
+    score = _reference_score(claim, first, line, policy)
     if score is None or open_invoices.naming(claim, line) is not None:
         return None
     money = format_money(claim.amount, claim.currency)
@@ -111,10 +118,12 @@ def repeat_verdict(
     )
 
 
-def _reference_score(claim: InvoiceClaim, first: BankLine, line: BankLine) -> Decimal | None:
+def _reference_score(
+    claim: InvoiceClaim, first: BankLine, line: BankLine, policy: MatchPolicy
+) -> Decimal | None:
     """How surely the reference makes ``line`` a repeat: it names the invoice (in full or in
     part), repeats the first debit's, or — weak evidence — is too short to name anything but
-    does not contradict (the same amount, after the first payment)."""
+    does not contradict (the same amount, once the invoice was issued or paid)."""
     tier = compare_references(claim.number, line.reference)
     given = remittance_reference(line.reference).normalized
     repeats_first = bool(given) and given == remittance_reference(first.reference).normalized
@@ -124,17 +133,25 @@ def _reference_score(claim: InvoiceClaim, first: BankLine, line: BankLine) -> De
         return SIMILAR_REFERENCE_SCORE
     if (
         (repeats_first or is_cut_start(claim.number, line.reference))
-        and line.value_date >= first.value_date
-        and _same_amount(claim, first, line)
+        and line.value_date >= min(first.value_date, claim.issue_date)
+        and _same_amount(claim, first, line, policy)
     ):
         return WEAK_REFERENCE_SCORE
     return None
 
 
-def _same_amount(claim: InvoiceClaim, first: BankLine, line: BankLine) -> bool:
+def _same_amount(claim: InvoiceClaim, first: BankLine, line: BankLine, policy: MatchPolicy) -> bool:
+    """The same amount left: the first debit's or the invoice's (debited, or Qonto's local
+    amount); or, both converted from the invoice's currency, within the FX tolerance of the
+    first (the day's rate moved, not what was paid)."""
     paid = ((first.currency, first.amount), (claim.currency, claim.amount))
     local = (line.local_currency, line.local_amount)
-    return (line.currency, line.amount) in paid or local == paid[1]
+    if (line.currency, line.amount) in paid or local == paid[1]:
+        return True
+    slack = first.amount * policy.fx_tolerance_percent / HUNDRED
+    return line.currency == first.currency != claim.currency and (
+        abs(line.amount - first.amount) <= slack
+    )
 
 
 def same_party(claim: InvoiceClaim, line: BankLine) -> bool:
