@@ -510,6 +510,8 @@ def _print_kinds(kinds: dict[str, KindScore], cases: dict[str, KindScore]) -> Ki
     _print_kind("all links", total)
     print()
     _print_kind("double payments flagged", cases["double_payment"])
+    if cases["double_payment"].note:
+        print(f"  {cases['double_payment'].note}")
     _print_kind("refused, but paid: surfaced", cases["paid_refused"])
     return total
 

@@ -436,6 +436,8 @@ class KindScore:
     right: int = 0
     proposed: int = 0
     wrong: list[str] = field(default_factory=list)
+    #: Printed under the row when set.
+    note: str = ""
 
     def add(self, truth: str | None, linked: str | None, proposed: bool, label: str) -> None:
         self.total += truth is not None
@@ -475,13 +477,20 @@ def evaluate_cases(cases: CaseData, workspace_id: int) -> dict[str, KindScore]:
         elif status == MatchStatus.PROPOSED:
             proposed.add(key)
     scores = {name: KindScore() for name in ("invoice_debit", "credit_receivable", "credit_note")}
+    # An invoice paid twice was paid by both debits: the one linked is right when the other one
+    # is flagged (the matcher links the clear winner by score, the earliest among equals).
+    again = dict(cases.double_payments)
+    later = {key for key, second in again.items() if linked.get(key) == second}
     for item in cases.invoices + cases.receivables:
         kind = "credit_note" if item.get("is_credit_note") else "invoice_debit"
         kind = "credit_receivable" if item["key"].startswith("rcv") else kind
-        scores[kind].add(
-            item["truth"], linked.get(item["key"]), item["key"] in proposed, item["key"]
-        )
-    scores["double_payment"] = _flag_score(set(cases.double_payments), flags["double_payment"])
+        truth = again[item["key"]] if item["key"] in later else item["truth"]
+        scores[kind].add(truth, linked.get(item["key"]), item["key"] in proposed, item["key"])
+    first = {item["key"]: item["truth"] for item in cases.invoices if item["key"] in later}
+    repeats = {(key, first[key] if key in later else second) for key, second in again.items()}
+    doubles = _flag_score(repeats, flags["double_payment"])
+    doubles.note = f"of which the later debit linked, the earlier flagged: {len(later)}"
+    scores["double_payment"] = doubles
     refused_paid = {
         (item["key"], item["truth"])
         for item in cases.invoices
