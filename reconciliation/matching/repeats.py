@@ -44,7 +44,7 @@ from reconciliation.text.references import remittance_reference
 
 DOUBLE_PAYMENT_SCORE = Decimal(100)
 SIMILAR_REFERENCE_SCORE = Decimal(90)
-#: A reference too short to name the invoice, on a same-amount debit after the first payment.
+#: A reference too short to name the invoice, on a same-amount debit once it was issued or paid.
 WEAK_REFERENCE_SCORE = Decimal(80)
 
 
