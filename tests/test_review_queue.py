@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reconciliation import review
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
@@ -162,6 +163,21 @@ def test_each_reason_alone_puts_a_document_in_the_queue(
 
     body = logged_in_client(reviewer).get(f"{QUEUE}?all=").content.decode()
     assert sorted(_names(body)) == ["advice.pdf", "charged.pdf"]
+
+
+def test_the_queue_reads_only_the_given_workspaces_id_sets(workspace: Workspace) -> None:
+    """Narrowed to some workspaces, the queue's id sets leave the others' rows out even when
+    the documents handed in include them (the admin hands in the reader's workspaces)."""
+    other = make_workspace()
+    ours = make_invoice(workspace).document_id
+    make_invoice(other)
+    make_document(other, original_name="advice.pdf", review_reason="Nothing fits")
+
+    everyone = review.queue_documents(Document.objects.all())
+    narrowed = review.queue_documents(Document.objects.all(), workspace_ids=[workspace.pk])
+
+    assert everyone.count() == 3
+    assert [document.pk for document in narrowed] == [ours]
 
 
 @pytest.mark.parametrize(

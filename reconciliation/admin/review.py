@@ -223,7 +223,10 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         return False  # documents arrive from the watched folders, never by hand
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return review.queue_documents(super().get_queryset(request))
+        documents = super().get_queryset(request)
+        if request.user.is_superuser:
+            return review.queue_documents(documents)
+        return review.queue_documents(documents, workspace_ids=roles_by_workspace(request).keys())
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns: list[Any] = list(self.list_display)
