@@ -16,7 +16,9 @@ from django.utils import timezone
 from reconciliation.admin.volume import OPERATION_TYPES
 from reconciliation.admin.volume import EstimatedCountPaginator
 from reconciliation.admin.volume import date_period
+from reconciliation.admin.volume import search_related
 from reconciliation.models import Document
+from reconciliation.models import Match
 from reconciliation.models import Role
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
@@ -130,6 +132,19 @@ def test_match_search_finds_a_match_through_each_relation(workspace: Workspace) 
     assert found("porto 12") == {by_reference.pk}  # every word, each in some field
     assert found('"invoice 12"') == {by_reference.pk}
     assert found("nowhere") == set()
+
+
+def test_match_search_reads_only_the_readers_workspaces(workspace: Workspace) -> None:
+    ours = make_match(workspace, transaction=make_transaction(workspace, reference="Porto 1"))
+    other = make_workspace()
+    theirs = make_match(other, transaction=make_transaction(other, reference="Porto 2"))
+    fields = ["transaction__reference"]
+
+    everywhere = search_related(Match.objects.all(), "porto", fields)
+    narrowed = search_related(Match.objects.all(), "porto", fields, [workspace.pk])
+
+    assert {match.pk for match in everywhere} == {ours.pk, theirs.pk}
+    assert [match.pk for match in narrowed] == [ours.pk]
 
 
 @pytest.mark.parametrize(

@@ -386,7 +386,9 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
     ) -> tuple[QuerySet[Match], bool]:
         if not search_term:
             return queryset, False
-        return search_related(queryset, search_term, self.search_fields), False
+        superuser = request.user.is_superuser
+        readable = None if superuser else workspace_ids_with(request, self.view_roles)
+        return search_related(queryset, search_term, self.search_fields, readable), False
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # Newest paperwork first, each one's candidates together and in rank order.

@@ -240,11 +240,16 @@ class RelatedWithRows(admin.RelatedOnlyFieldListFilter):
 
 
 def search_related(
-    queryset: QuerySet[Any], search_term: str, search_fields: list[str]
+    queryset: QuerySet[Any],
+    search_term: str,
+    search_fields: list[str],
+    workspace_ids: list[int] | None = None,
 ) -> QuerySet[Any]:
     """Django's admin search (each word in some field, ``icontains``) with each relation's
     fields searched in its own table: ``document_id IN (documents whose name …)`` uses that
-    table's trigram index, where the admin's joins read every row of the workspace."""
+    table's trigram index, where the admin's joins read every row of the workspace.
+    `workspace_ids` (the reader's; None for all) narrows each table's search to them, so a
+    common word does not collect every tenant's rows first."""
     fields_by_relation: dict[str, list[str]] = {}
     for path in search_fields:
         relation, _, field = path.partition("__")
@@ -258,6 +263,8 @@ def search_related(
             matching = Q()
             for field in fields:
                 matching |= Q(**{f"{field}__icontains": bit})
+            if workspace_ids is not None and issubclass(related, TenantModel):
+                matching &= Q(workspace_id__in=workspace_ids)
             ids = related._default_manager.filter(matching).order_by().values("pk")
             anywhere |= Q(**{f"{relation}__in": ids})
         queryset = queryset.filter(anywhere)
