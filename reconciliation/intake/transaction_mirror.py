@@ -67,6 +67,9 @@ SYNC_LEASE = timedelta(minutes=15)
 #: Every status Qonto publishes: pending card payments change amount, declined ones must stop
 #: matching.
 STATUSES = ("pending", "completed", "declined")
+#: What an update of a mirrored transaction rewrites. `synced_at` must stay in it: the matcher's
+#: double-payment check reads "debits synced since the last window" by it, so a pending debit
+#: that completes later is looked at again.
 _UPDATE_FIELDS = (
     "connection",
     "transaction_slug",
