@@ -1,5 +1,6 @@
-"""On Redis, documents to read wait behind the pipeline's other tasks (the scheduler's ticks,
-polls, windows), in their own order; the queue's size counts both."""
+"""On Redis, documents to read have a list of their own, taken in turn with the pipeline's other
+tasks (the scheduler's ticks, polls, windows): neither waits behind all of the other, each keeps
+its order, and the queue's size counts both."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _taken(broker: PipelineRedis) -> list[tuple[str, tuple[int, ...]]]:
     return taken
 
 
-def test_documents_wait_behind_the_scheduler_polls_and_windows_in_their_own_order(
+def test_documents_and_the_other_tasks_are_taken_in_turn_each_in_its_own_order(
     broker: PipelineRedis,
 ) -> None:
     for task in (
@@ -43,21 +44,31 @@ def test_documents_wait_behind_the_scheduler_polls_and_windows_in_their_own_orde
         _task("reconciliation.tasks.parse_document", 2),
         _task("reconciliation.tasks.dispatch_due_work"),
         _task("reconciliation.tasks.parse_document", 3),
+        _task("reconciliation.tasks.parse_document", 4),
         _task("reconciliation.tasks.sync_file_connection", 7),
-        _task("reconciliation.tasks.close_window", 4),
     ):
         broker.enqueue(task)
 
     assert broker.queue_size() == 6
     assert _taken(broker) == [
         ("dispatch_due_work", ()),
-        ("sync_file_connection", (7,)),
-        ("close_window", (4,)),
         ("parse_document", (1,)),
+        ("sync_file_connection", (7,)),
         ("parse_document", (2,)),
         ("parse_document", (3,)),
+        ("parse_document", (4,)),
     ]
     assert broker.queue_size() == 0
+
+
+def test_polls_and_windows_that_keep_coming_do_not_starve_the_documents(
+    broker: PipelineRedis,
+) -> None:
+    for n in range(3):
+        broker.enqueue(_task("reconciliation.tasks.close_window", n))
+    broker.enqueue(_task("reconciliation.tasks.parse_document", 9))
+
+    assert [func for func, _ in _taken(broker)][:2] == ["close_window", "parse_document"]
 
 
 def test_purging_empties_both_lists(broker: PipelineRedis) -> None:
