@@ -7,6 +7,7 @@ exist (or be lost with them), so every enqueue goes through `transaction.on_comm
 from __future__ import annotations
 
 from django.db import transaction
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 
@@ -17,3 +18,8 @@ def enqueue(task: str, *args: int | str, group: str | None = None) -> None:
         async_task(task, *args, group=group or task.rsplit(".", 1)[-1])
 
     transaction.on_commit(_send)
+
+
+def broker_is_empty() -> bool:
+    """Nothing waits in the broker (tasks a cluster has already taken are not counted)."""
+    return not get_broker().queue_size()

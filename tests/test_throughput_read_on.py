@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from connectors.sandbox.documents import render_invoice
 from reconciliation import parsing
@@ -90,3 +92,24 @@ def test_a_task_whose_document_was_read_on_queues_no_window_closing(
 
     assert [r.outcome for r in results] == ["skipped"]
     assert queued == []  # the task that read it asked whether the window closed
+
+
+def test_the_sweeper_queues_a_long_waiting_document_again_only_when_the_broker_is_empty(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    acme = make_workspace("ACME RETAIL S.A.S.")
+    waiting = _waiting(acme, "INV-1")
+    Document.objects.filter(pk=waiting.pk).update(received_at=timezone.now() - timedelta(hours=1))
+    OrmQ.objects.create(
+        key=Conf.CLUSTER_NAME,
+        payload="a task waiting its turn",
+        lock=timezone.now() - timedelta(seconds=1),
+    )
+
+    with django_capture_on_commit_callbacks() as queued_while_busy:
+        parsing.requeue_stale()
+    OrmQ.objects.all().delete()
+    with django_capture_on_commit_callbacks() as queued_when_empty:
+        parsing.requeue_stale()
+
+    assert (len(queued_while_busy), len(queued_when_empty)) == (0, 1)
