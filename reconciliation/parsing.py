@@ -42,6 +42,8 @@ MAX_PARSE_ATTEMPTS = 3
 #: documents with the same reader, up to this many, starting none after this many seconds.
 READ_ON_DOCUMENTS = 25
 READ_ON_SECONDS = 20.0
+#: Time a read document's storing may take (rows, files), kept back from the task's timeout.
+_STORE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def read_on(
     Each is claimed exactly as its own queued task would claim it, so a document another worker
     took meanwhile is left to it, and the task queued for a document read here finds it read."""
     results: list[ParseResult] = []
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + min(seconds, read_on_budget())
     while len(results) < documents and time.monotonic() < deadline:
         document_id = (
             Document.objects.filter(workspace_id=workspace_id, status=DocumentStatus.NEW)
@@ -95,6 +97,17 @@ def read_on(
             break
         results.append(parse_document(document_id=document_id))
     return results
+
+
+def read_on_budget() -> float:
+    """Seconds a parse task may spend starting more documents after its own: the task must end
+    before the task cluster's timeout kills its worker, and by then it may have read its own
+    document and one last one (each up to the reader's wall time), then stored them."""
+    timeout = settings.Q_CLUSTER.get("timeout")
+    if not timeout:
+        return READ_ON_SECONDS  # no timeout: nothing kills the worker
+    margin = 2 * int(settings.WELL_PARSE_WALL_SECONDS) + _STORE_SECONDS
+    return max(0.0, float(timeout) - margin)
 
 
 def _parse_claimed(document_id: int) -> ParseResult:

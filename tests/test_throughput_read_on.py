@@ -113,3 +113,18 @@ def test_the_sweeper_queues_a_long_waiting_document_again_only_when_the_broker_i
         parsing.requeue_stale()
 
     assert (len(queued_while_busy), len(queued_when_empty)) == (0, 1)
+
+
+def test_reading_on_ends_in_time_for_the_task_clusters_timeout(settings: Any) -> None:
+    """Own document + read-on + one last document + storing must fit before django-q kills the
+    worker; a reader's wall time raised towards the timeout leaves no time to read on."""
+    acme = make_workspace("ACME RETAIL S.A.S.")
+    waiting = _waiting(acme, "INV-1")
+    settings.WELL_PARSE_WALL_SECONDS = 30
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 300}
+    assert parsing.read_on_budget() == 230
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 70}
+    assert parsing.read_on_budget() == 0
+    assert parsing.read_on(workspace_id=acme.pk) == []
+    assert _statuses(waiting) == ["new"]
