@@ -18,8 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.html import format_html_join
 
 from reconciliation import review
+from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.qonto_panel import QontoReadingFilter
@@ -236,9 +238,22 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
     fk_name = "invoice"
     extra = 0
     can_delete = False
-    readonly_fields = ["created_at", "action", "actor", "before", "after", "reason"]
+    readonly_fields = ["created_at", "action", "actor", "changed", "reason"]
     fields = tuple(readonly_fields)
     ordering = ["-created_at", "-id"]
+
+    @admin.display(description="before → after")
+    def changed(self, obj: Decision) -> str:
+        """Per field, as the review screen's history shows it (not the raw JSON)."""
+        rows = decision_display.changes(
+            obj.before, obj.after, currency=obj.invoice.currency if obj.invoice else ""
+        )
+        return (
+            format_html_join(
+                "", "<div>{}: {} → {}</div>", ((c.label, c.before, c.after) for c in rows)
+            )
+            or "—"
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -247,7 +262,7 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
         return False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "invoice")
 
 
 class RefusedByFilter(admin.SimpleListFilter):
@@ -291,9 +306,12 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "total",
         "confidence",
         "status",
+        "posted_at",
     ]
     list_filter = [
         "status",
+        date_filter("issue_date", "issue date"),
+        date_filter("posted_at", "posted to Qonto"),
         QontoReadingFilter,
         RefusedByFilter,
         InvoiceReasonCodeFilter,

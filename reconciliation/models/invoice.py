@@ -204,6 +204,9 @@ class Invoice(TenantModel):
             models.Index(fields=["status", "lease_until"]),
             # The admin's list, newest first, a page at a time.
             models.Index(fields=["workspace", "created_at", "id"], name="invoice_created_order"),
+            # The admin list's issue-date filter (its oldest date) and its "Posted at" column.
+            models.Index(fields=["workspace", "issue_date", "id"], name="invoice_issue_order"),
+            models.Index(fields=["workspace", "posted_at", "id"], name="invoice_posted_order"),
         ]
 
     def __str__(self) -> str:
