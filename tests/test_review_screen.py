@@ -332,7 +332,7 @@ def test_history_panel_shows_before_and_after(workspace: Workspace, reviewer: Ab
     body = client.get(_screen(invoice.document)).content.decode()
     history = body[body.index('id="well-history"') :]
     assert "<strong>rita</strong> · Fields corrected" in history
-    assert "<code>currency</code>: EUR → USD" in history
+    assert "Currency: EUR → USD" in history
 
 
 def _double_charge(workspace: Workspace) -> tuple[Invoice, Invoice, Match]:

@@ -15,6 +15,9 @@ from django.urls import reverse
 
 from reconciliation import review
 from reconciliation.admin.bank_details import held_for_bank_details
+from reconciliation.admin.decision_display import Change
+from reconciliation.admin.decision_display import changes
+from reconciliation.admin.decision_display import field_label
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.models import Decision
 from reconciliation.models import Document
@@ -31,25 +34,6 @@ if TYPE_CHECKING:
 
 #: A4 in points, for documents whose engine did not report page sizes.
 DEFAULT_PAGE_SIZE = (595.0, 842.0)
-FIELD_LABELS: dict[str, str] = {
-    "supplier_name": "Supplier",
-    "supplier_vat_id": "VAT id",
-    "supplier_iban": "IBAN",
-    "supplier_domain": "Domain",
-    "invoice_number": "Invoice number",
-    "issue_date": "Issue date",
-    "due_date": "Due date",
-    "net_amount": "Net",
-    "tax_amount": "Tax",
-    "total_amount": "Total",
-    "currency": "Currency",
-    "ledger_account": "Ledger account",
-    "amount": "Amount",
-    "execution_date": "Execution date",
-    "beneficiary_name": "Beneficiary",
-    "beneficiary_iban": "Beneficiary IBAN",
-    "reference": "Reference",
-}
 SOURCE_LABELS: dict[str, str] = {
     "xml": "e-invoice XML",
     "text": "read from the text",
@@ -86,13 +70,6 @@ class FieldView:
     evidence_box: str  # "x0 top x1 bottom" in PDF points, origin top-left; "" when unknown
     evidence_text: str
     conflict: str
-
-
-@dataclass(frozen=True)
-class Change:
-    key: str
-    before: str
-    after: str
 
 
 @dataclass(frozen=True)
@@ -290,7 +267,7 @@ def _field_view(
     origin = str(entry.get("origin") or "")
     return FieldView(
         name=name,
-        label=FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+        label=field_label(name),
         value="" if value is None else str(value),
         input=bound,
         confidence=confidence,
@@ -373,16 +350,6 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "; ".join(_plain(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "—" if value is None or value == "" else str(value)
-
-
 def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry]:
     """Every decision about the document or its invoice, newest first, with before → after."""
     condition = Q(document=document)
@@ -396,17 +363,10 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
     entries = []
     for decision in decisions:
         actor = decision.actor.get_username() if decision.actor is not None else "Well"
-        entries.append(HistoryEntry(decision, actor, changes(decision.before, decision.after)))
+        currency = invoice.currency if invoice is not None else ""
+        entries.append(
+            HistoryEntry(
+                decision, actor, changes(decision.before, decision.after, currency=currency)
+            )
+        )
     return entries
-
-
-def changes(before: Any, after: Any) -> list[Change]:
-    before = before if isinstance(before, dict) else {}
-    after = after if isinstance(after, dict) else {}
-    out = []
-    for key in [*before, *(k for k in after if k not in before)]:
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        out.append(Change(key, _plain(old), _plain(new)))
-    return out

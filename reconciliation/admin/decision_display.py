@@ -1,0 +1,158 @@
+"""A decision's before → after as finance people read it: one row per field, with the field's
+label and its value formatted (money with its currency, dates, statuses, reason codes). The
+review screen's history and the invoice page's decisions both show changes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+
+from django.utils.dateformat import format as format_date
+
+from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.money import format_money
+from reconciliation.money import is_known_currency
+
+#: What people read for the invoice's fields (the review screen's labels too).
+FIELD_LABELS: dict[str, str] = {
+    "supplier_name": "Supplier",
+    "supplier_vat_id": "VAT id",
+    "supplier_iban": "IBAN",
+    "supplier_domain": "Domain",
+    "invoice_number": "Invoice number",
+    "issue_date": "Issue date",
+    "due_date": "Due date",
+    "net_amount": "Net",
+    "tax_amount": "Tax",
+    "total_amount": "Total",
+    "currency": "Currency",
+    "ledger_account": "Ledger account",
+    "amount": "Amount",
+    "execution_date": "Execution date",
+    "beneficiary_name": "Beneficiary",
+    "beneficiary_iban": "Beneficiary IBAN",
+    "reference": "Reference",
+}
+#: The other keys decisions record.
+CHANGE_LABELS: dict[str, str] = {
+    **FIELD_LABELS,
+    "status": "Status",
+    "confidence": "Confidence",
+    "rule": "Routing rule",
+    "review_threshold": "Review threshold",
+    "auto_post_threshold": "Auto-post threshold",
+    "reason_codes": "Reasons",
+    "qonto_id": "Qonto id",
+    "file_name": "File sent to Qonto",
+    "is_held": "Held out of posting",
+    "vendor": "Vendor",
+    "kind": "Kind",
+    "score": "Score",
+    "transaction": "Bank line",
+    "match": "Match",
+    "rejected": "Rejected",
+    "proposed": "Proposed",
+    "code": "Cause",
+    "bank_details": "Bank details",
+    "review_reason": "Review reason",
+    "receivable": "Receivable",
+}
+MONEY_KEYS = frozenset({"net_amount", "tax_amount", "total_amount", "amount"})
+DATE_KEYS = frozenset({"issue_date", "due_date", "execution_date"})
+PERCENT_KEYS = frozenset({"confidence", "review_threshold", "auto_post_threshold", "score"})
+STATUS_LABELS: dict[str, str] = {
+    **dict(MatchStatus.choices),
+    **dict(InvoiceStatus.choices),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    label: str
+    before: str
+    after: str
+
+
+def field_label(name: str) -> str:
+    return CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def changes(before: Any, after: Any, *, currency: str = "") -> list[Change]:
+    """The fields that differ between `before` and `after`, in the order they were recorded."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    currency = str(after.get("currency") or before.get("currency") or currency or "")
+    out = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        out.append(
+            Change(
+                key,
+                field_label(key),
+                display_value(key, old, currency=currency),
+                display_value(key, new, currency=currency),
+            )
+        )
+    return out
+
+
+def display_value(key: str, value: Any, *, currency: str = "") -> str:
+    """One recorded value as people read it."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "reason_codes" and isinstance(value, list):
+        return "; ".join(reason_label(str(code)) for code in value)
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{field_label(k)}: {display_value(k, v, currency=currency)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return "; ".join(display_value(key, v, currency=currency) for v in value)
+    return _scalar(key, value, currency)
+
+
+def _scalar(key: str, value: Any, currency: str) -> str:
+    text = str(value)
+    if key == "status":
+        return STATUS_LABELS.get(text, text)
+    if key == "kind":
+        return dict(MatchKind.choices).get(text, text)
+    if key in MONEY_KEYS and is_known_currency(currency):
+        number = _decimal(value)
+        return format_money(number, currency) if number is not None else text
+    if key in PERCENT_KEYS:
+        number = _decimal(value)
+        return f"{number.normalize():f} %" if number is not None else text
+    if key in DATE_KEYS:
+        day = _date(value)
+        return format_date(day, "j M Y") if day is not None else text
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return text
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
