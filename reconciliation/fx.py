@@ -9,6 +9,11 @@ Two kinds of rates, tried in this order, never over the internet:
    read per workspace from its completed ``Transaction`` rows and never copied into the shared
    ``ExchangeRate`` table: one company's payments are nobody else's business.
 
+Before either, a paid invoice: when a debit confirmed as its payment carries Qonto's
+``local_amount`` in the invoice's currency, what left the account is the conversion (its
+implied rate, dated the debit's day, source `PAID_BY_DEBIT_SOURCE`): `convert_invoice` is the
+one place that says so, for the invoice page, the exports and posting alike.
+
 Of each kind, the rate nearest the date wins: the latest one on or before it within
 ``MAX_RATE_AGE_DAYS``, else the earliest one after it within the same distance (a rate known only
 from a payment made a few days later still beats no rate). When no rate is known the caller says
@@ -38,10 +43,15 @@ from decimal import InvalidOperation
 from itertools import permutations
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
 from reconciliation.money import RATE_DECIMAL_PLACES
@@ -51,6 +61,13 @@ from reconciliation.money import convert
 MAX_RATE_AGE_DAYS = 7
 SAME_CURRENCY_SOURCE = "same currency"
 NO_RATE_PREFIX = "No rate known"
+#: The source of a paid invoice's conversion: what actually left the account.
+PAID_BY_DEBIT_SOURCE = "the matched Qonto debit"
+#: A debit that settles an invoice, once a person (or a confident match) confirmed it. Only a
+#: confirmed match converts: the matcher converts unpaid invoices to find their debit, so a
+#: proposal feeding the conversion would be circular.
+_SETTLING_KINDS = (MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT)
+_SETTLED_STATUSES = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
 #: The invoice columns `convert_invoice` fills (for ``save(update_fields=...)``).
 FX_FIELDS = ("converted_amount", "home_currency", "fx_rate", "fx_rate_date", "fx_rate_source")
 
@@ -274,14 +291,83 @@ def convert_at(amount: Decimal, rate: Decimal, to_currency: str) -> Decimal:
     return convert(Decimal(amount), rate, to_currency.upper())
 
 
+@dataclass(frozen=True)
+class Payment:
+    """A confirmed debit of an invoice: ``amount`` left the account in ``currency`` for
+    ``local_amount`` ``local_currency`` (Qonto's operation amount) on ``value_date``."""
+
+    amount: Decimal
+    currency: str
+    local_amount: Decimal
+    local_currency: str
+    value_date: date | None
+
+
+def confirmed_payments(
+    *, workspace_id: int, invoice_ids: Iterable[int] | QuerySet[Invoice, Any]
+) -> dict[int, list[Payment]]:
+    """The confirmed debits of each invoice carrying a local amount, in one query (the ids may
+    be a ``values("pk")`` queryset, read as a subquery)."""
+    rows = (
+        Match.objects.for_workspace(workspace_id)
+        .filter(
+            invoice_id__in=invoice_ids if isinstance(invoice_ids, QuerySet) else list(invoice_ids),
+            kind__in=_SETTLING_KINDS,
+            status__in=_SETTLED_STATUSES,
+            transaction__side=Side.DEBIT,
+            transaction__local_amount__gt=0,
+        )
+        .order_by("invoice_id", "transaction_id")
+        .distinct()
+        .values_list(
+            "invoice_id",
+            "transaction__amount",
+            "transaction__currency",
+            "transaction__local_amount",
+            "transaction__local_currency",
+            "transaction__value_date",
+        )
+    )
+    payments: dict[int, list[Payment]] = defaultdict(list)
+    for invoice_id, *values in rows:
+        payments[invoice_id].append(Payment(*values))
+    return payments
+
+
+def paid_conversion(
+    amount: Decimal, currency: str, home: str, payments: Iterable[Payment]
+) -> tuple[Decimal, Rate] | None:
+    """What left the account for ``amount currency``: the confirmed debits in ``home`` whose
+    local amounts, in ``currency``, add up to it (one payment, or instalments). None when they
+    do not (no debit, a partial payment, a debit in another currency)."""
+    paid = [p for p in payments if p.local_currency.upper() == currency and p.currency == home]
+    local_total = sum((p.local_amount for p in paid), Decimal(0))
+    if not paid or local_total != amount:
+        return None
+    debited = sum((p.amount for p in paid), Decimal(0))
+    days = [p.value_date for p in paid if p.value_date is not None]
+    if not days:
+        return None
+    rate = Rate(
+        currency, home, _quantize_rate(debited / local_total), max(days), PAID_BY_DEBIT_SOURCE
+    )
+    return debited, rate
+
+
 def convert_invoice(
-    invoice: Invoice, *, home_currency: str | None = None, rates: RateBook | None = None
+    invoice: Invoice,
+    *,
+    home_currency: str | None = None,
+    rates: RateBook | None = None,
+    payments: list[Payment] | None = None,
 ) -> Conversion:
     """Fill the invoice's converted amount, home currency, rate, rate date and rate source (the
     caller saves ``FX_FIELDS``). The source amount and currency are left untouched.
 
-    The rate is the one for the issue date (today's when the invoice has none). Without an
-    amount or currency nothing is converted; without a rate ``fx_rate_source`` says so.
+    A paid invoice is converted by its confirmed debit (`paid_conversion`; ``payments`` when the
+    caller read them for many invoices, else they are read here); any other by the rate of the
+    issue date (today's when the invoice has none). Without an amount or currency nothing is
+    converted; without a rate ``fx_rate_source`` says so.
     """
     home = (home_currency or invoice.workspace.home_currency).upper()
     currency = (invoice.currency or "").upper()
@@ -295,11 +381,7 @@ def convert_invoice(
         reason = "The invoice has no total amount or currency to convert."
         return Conversion(amount, currency, home, None, None, reason)
     on = invoice.issue_date or timezone.now().date()
-    if rates is None:
-        rates = RateBook.load(
-            workspace_id=invoice.workspace_id, currencies=(currency, home), start=on, end=on
-        )
-    converted = convert_amount(Decimal(amount), currency, home, on=on, rates=rates)
+    converted = _paid_or_rated(invoice, Decimal(amount), currency, home, on, rates, payments)
     if converted is None:
         note = no_rate_note(base=currency, quote=home, on=on)
         invoice.fx_rate_source = note[:100]
@@ -310,3 +392,26 @@ def convert_invoice(
     invoice.fx_rate_date = rate.rate_date
     invoice.fx_rate_source = rate.source[:100]
     return Conversion(amount, currency, home, value, rate, "")
+
+
+def _paid_or_rated(
+    invoice: Invoice,
+    amount: Decimal,
+    currency: str,
+    home: str,
+    on: date,
+    rates: RateBook | None,
+    payments: list[Payment] | None,
+) -> tuple[Decimal, Rate] | None:
+    if currency != home:
+        if payments is None and invoice.pk is not None:
+            found = confirmed_payments(workspace_id=invoice.workspace_id, invoice_ids=[invoice.pk])
+            payments = found.get(invoice.pk, [])
+        paid = paid_conversion(amount, currency, home, payments or ())
+        if paid is not None:
+            return paid
+    if rates is None:
+        rates = RateBook.load(
+            workspace_id=invoice.workspace_id, currencies=(currency, home), start=on, end=on
+        )
+    return convert_amount(amount, currency, home, on=on, rates=rates)

@@ -6,7 +6,9 @@ its rate was known (its foreign-currency payment not yet synced from Qonto, a ra
 later) keeps an empty ``converted_amount`` until then. The export fills it in memory through
 the one rule, `reconciliation.fx` (an ``ExchangeRate`` row first, else a rate the workspace's
 own Qonto transactions show), and leaves it blank only when no rate is known: never a guess,
-and never written back (what was posted stays as posted).
+and never written back (what was posted stays as posted). A paid invoice shows what its
+confirmed debit took from the account (`fx.paid_conversion`), as the invoice is converted
+when posted.
 
 The rates are read once per export: one `RateBook` per workspace over the dates and
 currencies of the invoices that need one.
@@ -15,9 +17,11 @@ currencies of the invoices that need one.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
+from django.db.models import F
 from django.db.models import Max
 from django.db.models import Min
 from django.db.models import Q
@@ -36,8 +40,10 @@ class ExportConversions:
 
     def __init__(self, queryset: QuerySet[Invoice] | Any) -> None:
         self.books: dict[int, fx.RateBook] = {}
+        self.payments: dict[int, list[fx.Payment]] = {}
         if not isinstance(queryset, QuerySet):
             return
+        self._read_payments(queryset)
         today = timezone.now().date()
         spans: dict[int, tuple[set[str], list[date]]] = {}
         rows = (
@@ -62,11 +68,28 @@ class ExportConversions:
                 workspace_id=workspace_id, currencies=currencies, start=min(dates), end=max(dates)
             )
 
+    def _read_payments(self, queryset: QuerySet[Invoice]) -> None:
+        """The confirmed debits of the export's foreign-currency invoices, per workspace."""
+        foreign = queryset.exclude(currency=F("workspace__home_currency")).exclude(currency="")
+        workspaces = foreign.values_list("workspace_id", flat=True).order_by().distinct()
+        for workspace_id in workspaces:
+            ids = foreign.filter(workspace_id=workspace_id).order_by().values("pk")
+            self.payments.update(fx.confirmed_payments(workspace_id=workspace_id, invoice_ids=ids))
+
     def fill(self, invoice: Invoice) -> None:
-        """The invoice's conversion, in memory, when none is stored and a rate is known."""
+        """The invoice's conversion, in memory: what its confirmed debit took from the account
+        when it is paid (even over a stored conversion at the issue date's rate), else the
+        rate's when none is stored and a rate is known."""
         book = self.books.get(invoice.workspace_id)
+        payments = self.payments.get(invoice.pk, [])
+        if payments and invoice.total_amount is not None:
+            home = invoice.workspace.home_currency.upper()
+            currency = invoice.currency.upper()
+            if fx.paid_conversion(Decimal(invoice.total_amount), currency, home, payments):
+                fx.convert_invoice(invoice, rates=book, payments=payments)
+                return
         if invoice.converted_amount is None and book is not None:
-            fx.convert_invoice(invoice, rates=book)
+            fx.convert_invoice(invoice, rates=book, payments=payments)
 
 
 class InvoiceExportRows(resources.ModelResource):
