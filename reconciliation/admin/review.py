@@ -46,6 +46,7 @@ from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
+from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import Invoice
@@ -398,7 +399,7 @@ def queue_reasons(document: Document, invoice: Invoice | None) -> list[str]:
     if invoice is not None and invoice.is_held and invoice.hold_reason:
         reasons.append(invoice.hold_reason)
     if invoice is not None:
-        reasons.extend(str(r) for r in invoice.routing_reasons or [])
+        reasons.extend(routing_reasons_now(invoice))
     if int(getattr(document, "open_candidates", 0) or 0):
         reasons.append("Payment not matched with certainty")
     if document.review_reason:

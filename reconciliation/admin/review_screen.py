@@ -19,6 +19,7 @@ from reconciliation.admin.decision_display import Change
 from reconciliation.admin.decision_display import changes
 from reconciliation.admin.decision_display import field_label
 from reconciliation.extraction.types import PAYMENT_FIELDS
+from reconciliation.invoices import reasons
 from reconciliation.models import Decision
 from reconciliation.models import Document
 from reconciliation.models import Invoice
@@ -103,7 +104,7 @@ def review_context(
         "more_pages": max(0, int(document.page_count or 0) - rendering.MAX_RENDER_PAGES),
         "render_refusal": refusal.reason if refusal else "",
         "conflicts": [c["message"] for c in conflicts],
-        "routing_reasons": [str(r) for r in (invoice.routing_reasons if invoice else [])],
+        "routing_reasons": routing_reasons_now(invoice) if invoice is not None else [],
         "components": _components(invoice),
         "blocking": [str(b) for b in _components_json(invoice).get("blocking") or []],
         "must_review": [str(m) for m in _components_json(invoice).get("must_review") or []],
@@ -124,6 +125,21 @@ def review_context(
         **decisions_open(invoice, double_charge=double_charge, can_edit=can_edit),
         **held_for_bank_details(invoice),
     }
+
+
+def routing_reasons_now(invoice: Invoice) -> list[str]:
+    """The routing sentences stored when the invoice was routed, the vendor-in-training one
+    with the vendor's count as it is now: each review moves the count, and the queue's vendor
+    column shows the live one."""
+    vendor = invoice.vendor
+    out = []
+    for text in invoice.routing_reasons or []:
+        if vendor is not None and reasons.code_of(str(text)) == "vendor_in_training":
+            text = reasons.sentence(
+                "vendor_in_training", vendor=vendor.name, progress=vendor.training_progress
+            ).text
+        out.append(str(text))
+    return out
 
 
 def decisions_open(
