@@ -218,7 +218,9 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
         board.charts = {
             "pipeline": bar_chart(board.pipeline, title="Documents by status this week"),
             "ages": bar_chart(board.backlog_ages, title="Review backlog by age"),
-            "histogram": column_chart(board.histogram, title="Confidence of invoices (30 days)"),
+            "histogram": column_chart(
+                board.histogram, title="Confidence of invoices (30 days)", counts=True
+            ),
             "volume": column_chart(
                 [(f"{day:%d %b}", count) for day, count in board.volume],
                 title=f"Documents received per day ({VOLUME_DAYS} days)",
@@ -452,10 +454,14 @@ LABEL_WIDTH = 150
 CHART_WIDTH = 420
 
 
+#: An empty chart under its box's title (which the chart does not repeat).
+EMPTY_CHART = format_html('<p class="well-chart-empty">{}</p>', "Nothing yet.")
+
+
 def bar_chart(items: list[tuple[str, int]], *, title: str) -> SafeString:
     """Horizontal bars with their labels and counts; an empty chart says so."""
     if not items or not any(count for _, count in items):
-        return format_html('<p class="well-chart-empty">{}: nothing yet.</p>', title)
+        return EMPTY_CHART
     top = max(count for _, count in items) or 1
     room = CHART_WIDTH - LABEL_WIDTH - 50
     height = len(items) * (BAR_HEIGHT + BAR_GAP)
@@ -496,29 +502,42 @@ def bar_chart(items: list[tuple[str, int]], *, title: str) -> SafeString:
 
 
 COLUMN_AREA = 120
+#: Room above the tallest column for its count.
+COUNT_ROOM = 14
 
 
-def column_chart(items: list[tuple[str, int]], *, title: str, label_every: int = 1) -> SafeString:
-    """Vertical columns (a histogram or a time series) with a baseline and sparse labels."""
+def column_chart(
+    items: list[tuple[str, int]], *, title: str, label_every: int = 1, counts: bool = False
+) -> SafeString:
+    """Vertical columns (a histogram or a time series) with a baseline and sparse labels;
+    with `counts`, each column's count above it."""
     if not items:
-        return format_html('<p class="well-chart-empty">{}: nothing yet.</p>', title)
+        return EMPTY_CHART
     top = max(count for _, count in items) or 1
     step = CHART_WIDTH / len(items)
     width = max(2.0, step - 3)
     columns = []
     for index, (label, count) in enumerate(items):
-        height = round(COLUMN_AREA * count / top, 1) if count else 0
+        height = round((COLUMN_AREA - COUNT_ROOM) * count / top, 1) if count else 0
         x = round(index * step, 1)
         columns.append(
             format_html(
                 '<g class="well-column"><title>{}: {}</title>'
-                '<rect x="{}" y="{}" width="{}" height="{}"></rect>{}</g>',
+                '<rect x="{}" y="{}" width="{}" height="{}"></rect>{}{}</g>',
                 label,
                 count,
                 x,
                 round(COLUMN_AREA - height, 1),
                 round(width, 1),
                 height,
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="middle" class="well-chart-value">{}</text>',
+                    round(x + width / 2, 1),
+                    round(COLUMN_AREA - height - 3, 1),
+                    count,
+                )
+                if counts
+                else "",
                 format_html(
                     '<text x="{}" y="{}" class="well-chart-label">{}</text>',
                     x,
