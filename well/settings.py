@@ -157,6 +157,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# One date-time format across the admin ("6 Dec 2026, 12:29 CET"): well/formats/.
+FORMAT_MODULE_PATH = ["well.formats"]
 
 # --- Static and uploaded files -----
 STATIC_URL = "static/"

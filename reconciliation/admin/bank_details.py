@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.html import format_html_join
 
@@ -17,7 +18,7 @@ from reconciliation.models import VendorBankAccount
 
 
 def _when(value: Any) -> str:
-    return timezone.localtime(value).strftime("%d %b %Y %H:%M") if value else "—"
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
 
 
 def history_table(vendor: Vendor) -> str:
