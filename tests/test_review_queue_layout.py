@@ -85,3 +85,39 @@ def test_the_queue_fits_1440_pixels(
     assert max(row_heights) < 60  # one line of text per row (two at most for the title)
     assert len(why_heights) == 8
     assert workspace_column == 0  # one workspace: no workspace column
+
+
+def test_the_queue_of_several_workspaces_fits_with_its_counts_and_waits_whole(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    """A superuser sees the Workspace column too; the Why column's "+N" and the Waiting
+    column ("< 1 h") are never cut."""
+    user = make_user("root", workspace=workspace, role=Role.ADMIN, superuser=True)
+    _fill(workspace)
+    page = signed_in_page(browser, live_server.url, user)
+    page.goto(f"{live_server.url}/admin/review/")
+    page.wait_for_selector("#result_list")
+    overflow = page.evaluate(
+        "() => Math.max("
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+        " ...[...document.querySelectorAll('#changelist .results')]"
+        ".map(box => box.scrollWidth - box.clientWidth),"
+        " document.querySelector('#result_list thead th:last-child').getBoundingClientRect()"
+        ".right - document.querySelector('#changelist .results').getBoundingClientRect().right)"
+    )
+    counts = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list td.field-reason')].map(cell => {"
+        " const more = cell.querySelector('.well-more'), box = cell.getBoundingClientRect();"
+        " return more && more.getBoundingClientRect().right <= box.right ? more.textContent : '';"
+        "})"
+    )
+    waits = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list td.field-age')]"
+        ".map(cell => cell.scrollWidth <= cell.clientWidth ? cell.textContent : '')"
+    )
+    workspace_column = page.locator("#result_list th.column-workspace_name").count()
+    page.context.close()
+    assert workspace_column == 1
+    assert overflow <= 0
+    assert counts == ["+3"] * 8
+    assert waits == ["< 1 h"] * 8

@@ -272,8 +272,6 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             **(extra_context or {}),
             "title": "Review queue",
             "queue_counts": counts,
-            # The queue needs the width: the navigation is one click away (breadcrumbs, Home).
-            "is_nav_sidebar_enabled": False,
             "has_export_permission": False,
         }
         return super().changelist_view(request, extra_context)
