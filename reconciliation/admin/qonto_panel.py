@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -24,6 +25,12 @@ from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import QontoOrigin
 
+#: Posted invoices whose Qonto reading is still to come: the ones this Well uploaded or linked
+#: (a posted invoice without an origin, such as the demo's history posted before the demo
+#: began, is in no Qonto this Well reads back, so it waits for nothing).
+AWAITING_QONTO_READING = Q(status=InvoiceStatus.POSTED, qonto_agrees__isnull=True) & ~Q(
+    qonto_origin=""
+)
 DEFAULT_QONTO_APP_URL = "https://app.qonto.com"
 WHAT_QONTO_RECEIVES = (
     "Qonto receives the PDF and reads it itself: the reviewed values, the enrichment and the "
@@ -59,7 +66,7 @@ def qonto_entry(invoice: Invoice) -> SafeString:
 
 def qonto_readback(invoice: Invoice) -> SafeString:
     if invoice.qonto_agrees is None:
-        if invoice.status == InvoiceStatus.POSTED:
+        if invoice.status == InvoiceStatus.POSTED and invoice.qonto_origin:
             return format_html("{}", "Qonto has not read the PDF yet; compared in a later window.")
         return format_html("{}", "—")
     if invoice.qonto_agrees:
@@ -220,7 +227,7 @@ class QontoReadingFilter(admin.SimpleListFilter):
         if chosen == "agrees":
             return queryset.filter(qonto_agrees=True)
         if chosen == "unread":
-            return queryset.filter(status=InvoiceStatus.POSTED, qonto_agrees__isnull=True)
+            return queryset.filter(AWAITING_QONTO_READING)
         if chosen == "linked":
             return queryset.filter(qonto_origin=QontoOrigin.LINKED)
         if chosen == "candidates":

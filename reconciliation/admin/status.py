@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reconciliation import posting
+from reconciliation.admin.qonto_panel import AWAITING_QONTO_READING
 from reconciliation.connections.flows import consent_origins
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
@@ -185,9 +186,7 @@ def _queues(workspace_ids: list[int]) -> dict[int, dict[str, int]]:
             posted=Count("pk", filter=Q(status=InvoiceStatus.POSTED)),
             differs_from_qonto=Count("pk", filter=Q(qonto_agrees=False)),
             agreeing_with_qonto=Count("pk", filter=Q(qonto_agrees=True)),
-            not_read_by_qonto=Count(
-                "pk", filter=Q(status=InvoiceStatus.POSTED, qonto_agrees__isnull=True)
-            ),
+            not_read_by_qonto=Count("pk", filter=AWAITING_QONTO_READING),
             linked_to_qonto=Count("pk", filter=Q(qonto_origin=QontoOrigin.LINKED)),
             qonto_candidates=Count(
                 "pk",

@@ -155,7 +155,8 @@ def _store(workspace: Workspace, item: HistoryInvoice) -> Document:
 
 def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
     """Posted before the demo began: the emulated Qonto starts empty at each `make run`, so the
-    id is Well's record only (a decision says so)."""
+    id is Well's record only (a decision says so), and no origin: it was not uploaded to the
+    Qonto this Well reads back, so no reading of it is awaited."""
     qonto_id = str(uuid.uuid5(_QONTO_IDS, item.document.sha256))
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -165,6 +166,7 @@ def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
             )
         locked.mark_as_posting("demo-history", timezone.now() + timedelta(minutes=1))
         locked.mark_as_posted(qonto_id)
+        locked.qonto_origin = ""
         locked.save()
         Decision.record_for_invoice(
             locked,
