@@ -295,8 +295,10 @@ class Match(TenantModel):
     attach_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     attach_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     is_attach_blocked = models.BooleanField(
+        "attachment refused by Qonto",
         default=False,
-        help_text="Qonto refused the file for good, or it is missing: not retried until unblocked.",
+        help_text="Set when Qonto refuses the file for good or the file is missing; the upload "
+        "is not retried until someone clicks Retry the upload.",
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -141,7 +141,10 @@ class Invoice(TenantModel):
 
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=S.NEW)
     is_held = models.BooleanField(
-        default=False, help_text="Kept out of posting (e.g. a suspected double charge)."
+        "held from posting",
+        default=False,
+        help_text="Set while something (e.g. a suspected double charge) keeps the invoice from "
+        "being posted to Qonto; the hold reason says what.",
     )
     hold_reason = models.CharField(max_length=300, blank=True)
     decided_by = models.ForeignKey(
