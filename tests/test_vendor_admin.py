@@ -84,10 +84,10 @@ def test_change_page_shows_the_learned_mapping_per_field(workspace: Workspace) -
     page = response.content.decode()
     assert '<progress max="10" value="10"></progress> 10/10 — trained' in page
     assert (
-        "<tr><td>invoice_number</td><td>right of “invoice no”</td><td>5</td><td>4</td>"
+        "<tr><td>Invoice number</td><td>right of “invoice no”</td><td>5</td><td>4</td>"
         "<td>80%</td><td>3</td><td>1</td></tr>"
     ) in page
-    assert "<tr><td>currency</td><td>printed as “€”</td><td>0</td><td>0</td><td>—</td>" in page
+    assert "<tr><td>Currency</td><td>printed as “€”</td><td>0</td><td>0</td><td>—</td>" in page
 
 
 def test_another_workspaces_vendor_is_a_404(workspace: Workspace) -> None:

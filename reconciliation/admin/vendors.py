@@ -11,7 +11,9 @@ from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef
 from django.db.models import QuerySet
+from django.db.models import Subquery
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -21,6 +23,7 @@ from django.utils.html import format_html_join
 from reconciliation.admin.bank_details import history_table
 from reconciliation.admin.base import LinesField
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.decision_display import field_label
 from reconciliation.invoices.routing import record_rule_change
 from reconciliation.invoices.routing import rule_snapshot
 from reconciliation.models import TRAINING_DOCUMENTS
@@ -33,6 +36,8 @@ from reconciliation.text.domains import normalize_domain
 from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.identifiers import normalize_iban
 from reconciliation.text.identifiers import normalize_vat_id
+from reconciliation.vendors.enrichment import accounts_by_use
+from reconciliation.vendors.enrichment import ledger_account_for
 from reconciliation.vendors.keys import index_vendor
 from reconciliation.vendors.merging import MergeError
 from reconciliation.vendors.merging import merge_vendors
@@ -129,7 +134,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "workspace",
         "vat_id",
         "domain",
-        "ledger_account",
+        "account_in_use",
         "status",
         "training_progress",
         "mapping_hit_rate",
@@ -144,9 +149,34 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
         "bank_detail_history",
         "aliases",
         "ledger_account",
+        "account_from_history",
         *LEARNED_FIELDS,
     ]
-    readonly_fields = ["bank_detail_history", *LEARNED_FIELDS]
+    readonly_fields = ["bank_detail_history", "account_from_history", *LEARNED_FIELDS]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Vendor]:
+        most_used = accounts_by_use(OuterRef("workspace_id"), OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(used_account=Subquery(most_used.values("ledger_account")[:1]))
+        )
+
+    @admin.display(description="Ledger account", ordering="ledger_account")
+    def account_in_use(self, obj: Vendor) -> str:
+        """The account the review screen fills in: the most used on the vendor's approved
+        invoices (the same rule), else the vendor's default."""
+        used = getattr(obj, "used_account", None)
+        if used:
+            return format_html('{} <span class="well-quiet">(from history)</span>', used)
+        return obj.ledger_account or "—"
+
+    @admin.display(description="Account filled in on review")
+    def account_from_history(self, obj: Vendor) -> str:
+        if obj.pk is None:
+            return "—"
+        account, origin = ledger_account_for(obj)
+        return format_html("{} — {}", account, origin) if account else "None yet."
 
     def get_readonly_fields(self, request: HttpRequest, obj: Vendor | None = None) -> list[str]:
         fields = list(self.readonly_fields)
@@ -195,7 +225,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
             hits = int(counts.get("hits", 0))
             rows.append(
                 (
-                    name,
+                    field_label(name),
                     _describe_rule(rule),
                     tried,
                     hits,

@@ -288,18 +288,23 @@ def _disagreement(
     return _Outcome(replaced, origin, enriched=True, conflict=conflict)
 
 
-def ledger_account_for(vendor: Vendor) -> tuple[str, str]:
-    """The account most used on the vendor's approved or posted invoices (ties: the lowest
-    account number), else the vendor's own default. Returns (account, origin)."""
-    top = (
-        Invoice.objects.for_workspace(vendor.workspace_id)
-        .filter(vendor=vendor, status__in=POSTED_LIKE)
+def accounts_by_use(workspace_id: Any, vendor: Any) -> models.QuerySet[Invoice, dict[str, Any]]:
+    """The accounts of the vendor's approved or posted invoices, most used first (ties: the
+    lowest account number), with their count `n`; `vendor` may be an ``OuterRef`` (the vendor
+    list annotates each row with the first)."""
+    return (
+        Invoice.objects.filter(workspace_id=workspace_id, vendor=vendor, status__in=POSTED_LIKE)
         .exclude(ledger_account="")
         .values("ledger_account")
         .annotate(n=models.Count("id"))
         .order_by("-n", "ledger_account")
-        .first()
     )
+
+
+def ledger_account_for(vendor: Vendor) -> tuple[str, str]:
+    """The account most used on the vendor's approved or posted invoices (ties: the lowest
+    account number), else the vendor's own default. Returns (account, origin)."""
+    top = accounts_by_use(vendor.workspace_id, vendor).first()
     if top is not None:
         count = top["n"]
         plural = "s" if count != 1 else ""
