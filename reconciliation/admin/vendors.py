@@ -173,7 +173,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
 
     @admin.display(description="Account filled in on review")
     def account_from_history(self, obj: Vendor) -> str:
-        if obj.pk is None:
+        if not obj.pk:
             return "—"
         account, origin = ledger_account_for(obj)
         return format_html("{} — {}", account, origin) if account else "None yet."

@@ -288,7 +288,7 @@ def _disagreement(
     return _Outcome(replaced, origin, enriched=True, conflict=conflict)
 
 
-def accounts_by_use(workspace_id: Any, vendor: Any) -> models.QuerySet[Invoice, dict[str, Any]]:
+def accounts_by_use(workspace_id: Any, vendor: Any) -> models.QuerySet[Any, Any]:
     """The accounts of the vendor's approved or posted invoices, most used first (ties: the
     lowest account number), with their count `n`; `vendor` may be an ``OuterRef`` (the vendor
     list annotates each row with the first)."""
