@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.html import format_html_join
+from django.utils.translation import ngettext
 
 from reconciliation import review
 from reconciliation.admin import decision_display
@@ -195,9 +196,8 @@ def _each_document(
             skipped.append(f"{document.original_name}: {error}")
         else:
             done += 1
-    model_admin.message_user(
-        request, f"{verb} {done} document{'s' if done != 1 else ''}.", messages.SUCCESS
-    )
+    counted = ngettext("%(n)d document", "%(n)d documents", done) % {"n": done}
+    model_admin.message_user(request, f"{verb} {counted}.", messages.SUCCESS)
     for line in skipped[:10]:
         model_admin.message_user(request, f"Skipped {line}", messages.WARNING)
     if request.POST.get("_from_page") and len(documents) == 1:
@@ -440,7 +440,12 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         done = len(result.done)
         self.message_user(
             request,
-            f"Reopened {done} invoice{'s' if done != 1 else ''}; back in the review queue.",
+            ngettext(
+                "Reopened %(n)d invoice; back in the review queue.",
+                "Reopened %(n)d invoices; back in the review queue.",
+                done,
+            )
+            % {"n": done},
             messages.SUCCESS,
         )
         if result.skipped:

@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from reconciliation import review
@@ -484,9 +485,8 @@ def _report(
     request: HttpRequest, model_admin: ReviewQueueAdmin, result: review.BulkResult, verb: str
 ) -> None:
     done = len(result.done)
-    model_admin.message_user(
-        request, f"{verb} {done} document{'s' if done != 1 else ''}.", messages.SUCCESS
-    )
+    counted = ngettext("%(n)d document", "%(n)d documents", done) % {"n": done}
+    model_admin.message_user(request, f"{verb} {counted}.", messages.SUCCESS)
     if result.skipped:
         skipped = len(result.skipped)
         model_admin.message_user(

@@ -195,6 +195,11 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
     ]
     fields = ("workspace", "owner", "watched_folder", *readonly_fields)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Disconnect revokes the provider's tokens and keeps the history; a bulk delete beside
+        # it would drop the row with its tokens unrevoked.
+        return {k: v for k, v in super().get_actions(request).items() if k != "delete_selected"}
+
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
