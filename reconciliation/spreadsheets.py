@@ -6,6 +6,9 @@ number formats, so an exported amount is an `Amount`: a Decimal (written as a nu
 text) that carries its format. `AmountsXLSXFormat` is tablib's XLSX writer that applies it;
 `register` puts it in tablib's place for "xlsx" when the app is ready. Reading XLSX and every
 other cell are tablib's own; CSV never sees the difference (an Amount reads as its Decimal).
+
+`column_header` names an export's columns as people read them ("Vendor VAT id", "Decided at
+(UTC)"), the same on the export form and in the file.
 """
 
 from __future__ import annotations
@@ -18,6 +21,28 @@ from tablib.formats._xlsx import XLSXFormat
 
 from reconciliation.money import quantize
 from reconciliation.money import spreadsheet_format
+
+#: Words a header writes otherwise than in lower case.
+_HEADER_WORDS = {
+    "bic": "BIC",
+    "fx": "FX",
+    "http": "HTTP",
+    "iban": "IBAN",
+    "ibans": "IBANs",
+    "ms": "(ms)",
+    "qonto": "Qonto",
+    "url": "URL",
+    "vat": "VAT",
+}
+
+
+def column_header(name: str, *, utc: bool = False) -> str:
+    """``vendor_vat_id`` as "Vendor VAT id"; a timestamp column says it is in UTC."""
+    if name == "id":
+        return "ID"
+    text = " ".join(_HEADER_WORDS.get(word, word) for word in name.split("_") if word)
+    text = text[:1].upper() + text[1:]
+    return f"{text} (UTC)" if utc else text
 
 
 class Amount(Decimal):

@@ -160,7 +160,7 @@ def test_the_invoice_list_filters_and_exports_by_code(workspace: Workspace) -> N
     assert "TRAIN-1" in body
     assert "LOW-1" not in body
     rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
-    assert [(row["number"], row["reason_codes"]) for row in rows] == [
+    assert [(row["Number"], row["Reason codes"]) for row in rows] == [
         ("TRAIN-1", "auto_post_threshold_reached; vendor_in_training")
     ]
 

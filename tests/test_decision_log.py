@@ -22,6 +22,7 @@ from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import LOG_COLUMNS
 from reconciliation.reports.decision_log import DecisionLogResource
 from reconciliation.reports.decision_log import field_order
+from reconciliation.spreadsheets import column_header
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor
@@ -112,7 +113,7 @@ COLUMNS = ("action", "actor", *LOG_COLUMNS)
 def _rows(workspace: Workspace) -> list[tuple[str, ...]]:
     queryset = Decision.objects.filter(workspace=workspace).order_by("created_at", "id")
     dataset = DecisionLogResource().export(queryset=queryset)
-    return [tuple(str(row[c] or "") for c in COLUMNS) for row in dataset.dict]
+    return [tuple(str(row[column_header(c)] or "") for c in COLUMNS) for row in dataset.dict]
 
 
 def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
@@ -196,10 +197,10 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     assert response.status_code == 200
     header, _ = response.content.decode().split("\r\n", 1)
     assert header.endswith(
-        ",before,after,reason,changes,field_confidences,review_threshold,auto_post_threshold,"
-        "thresholds_version,routing_rule,routing_rule_version,vendor_mapping_version"
+        ",Before,After,Reason,Changes,Field confidences,Review threshold,Auto post threshold,"
+        "Thresholds version,Routing rule,Routing rule version,Vendor mapping version"
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 7
-    approve = next(r for r in rows if r["action"] == "approve")
-    assert (approve["thresholds_version"], approve["vendor_mapping_version"]) == ("v2", "v2")
+    approve = next(r for r in rows if r["Action"] == "approve")
+    assert (approve["Thresholds version"], approve["Vendor mapping version"]) == ("v2", "v2")

@@ -111,49 +111,51 @@ def test_invoice_export_has_the_audit_columns(workspace: Workspace, auditor: Abs
     assert {
         key: row[key]
         for key in (
-            "id",
-            "workspace",
-            "vendor",
-            "vendor_vat_id",
-            "number",
-            "net_amount",
-            "tax_amount",
-            "total_amount",
-            "currency",
-            "confidence",
-            "status",
-            "decision",
-            "decided_by",
-            "qonto_id",
-            "created_at",
+            "ID",
+            "Workspace",
+            "Vendor",
+            "Vendor VAT id",
+            "Number",
+            "Net amount",
+            "Tax amount",
+            "Total amount",
+            "Currency",
+            "Confidence",
+            "Status",
+            "Status code",
+            "Decision",
+            "Decided by",
+            "Qonto id",
+            "Created at (UTC)",
         )
     } == {
-        "id": str(posted.pk),
-        "workspace": "Acme SAS",
-        "vendor": "ACME Supplies GmbH",
-        "vendor_vat_id": "DE136695976",
-        "number": "INV-1",
-        "net_amount": "1000.00",
-        "tax_amount": "190.00",
-        "total_amount": "1190.00",
-        "currency": "EUR",
-        "confidence": "91.50",
-        "status": "posted",
-        "decision": "undecided",
-        "decided_by": "",
-        "qonto_id": "qonto-si-1",
-        "created_at": "2026-11-20T09:30:00Z",
+        "ID": str(posted.pk),
+        "Workspace": "Acme SAS",
+        "Vendor": "ACME Supplies GmbH",
+        "Vendor VAT id": "DE136695976",
+        "Number": "INV-1",
+        "Net amount": "1000.00",
+        "Tax amount": "190.00",
+        "Total amount": "1190.00",
+        "Currency": "EUR",
+        "Confidence": "91.50",
+        "Status": "Posted to Qonto",
+        "Status code": "posted",
+        "Decision": "Not decided yet",
+        "Decided by": "",
+        "Qonto id": "qonto-si-1",
+        "Created at (UTC)": "2026-11-20T09:30:00Z",
     }
     [row] = _rows(_export(_client(auditor), "invoice", "status__exact=approved"))
     assert (
-        row["id"],
-        row["decision"],
-        row["decided_by"],
-        row["decided_at"],
-        row["decision_reason"],
+        row["ID"],
+        row["Decision"],
+        row["Decided by"],
+        row["Decided at (UTC)"],
+        row["Decision reason"],
     ) == (
         str(approved.pk),
-        "reviewer",
+        "A reviewer",
         "rita",
         "2026-11-20T10:00:00Z",
         "Approved after review",
@@ -181,7 +183,7 @@ def test_export_contains_exactly_the_visible_rows(
     listed = re.findall(
         r"INV-\w+", client.get(f"/admin/reconciliation/invoice/?{query}").content.decode()
     )
-    exported = [row["number"] for row in _rows(_export(client, "invoice", query))]
+    exported = [row["Number"] for row in _rows(_export(client, "invoice", query))]
     assert exported == numbers
     assert sorted(set(listed)) == sorted(numbers)
 
@@ -197,7 +199,12 @@ def test_xlsx_export_has_the_same_rows(workspace: Workspace, auditor: AbstractUs
     rows = list(sheet.iter_rows(values_only=True))
     header, [values] = rows[0], rows[1:]
     record = dict(zip(header, values, strict=True))
-    assert (record["number"], record["total_amount"], record["qonto_id"], record["created_at"]) == (
+    assert (
+        record["Number"],
+        record["Total amount"],
+        record["Qonto id"],
+        record["Created at (UTC)"],
+    ) == (
         "INV-1",
         Decimal("1190.000"),
         "qonto-si-1",
@@ -214,7 +221,7 @@ def test_exported_amounts_have_the_currency_minor_units(
 ) -> None:
     make_invoice(workspace, number="FX-1", currency=currency, total_amount=Decimal(total))
     [row] = _rows(_export(_client(auditor), "invoice"))
-    assert (row["total_amount"], row["currency"]) == (exported, currency)
+    assert (row["Total amount"], row["Currency"]) == (exported, currency)
 
 
 def test_exported_bank_amounts_have_the_currency_minor_units(
@@ -222,7 +229,7 @@ def test_exported_bank_amounts_have_the_currency_minor_units(
 ) -> None:
     make_transaction(workspace, qonto_id="tx-jpy", amount=Decimal("5000.000"), currency="JPY")
     [row] = _rows(_export(_client(auditor), "transaction"))
-    assert (row["amount"], row["currency"]) == ("5000", "JPY")
+    assert (row["Amount"], row["Currency"]) == ("5000", "JPY")
 
 
 def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -> None:
@@ -244,29 +251,29 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
         {
             k: row[k]
             for k in (
-                "created_at",
-                "action",
-                "actor",
-                "invoice_number",
-                "before",
-                "after",
-                "reason",
+                "Created at (UTC)",
+                "Action",
+                "Actor",
+                "Invoice number",
+                "Before",
+                "After",
+                "Reason",
             )
         }
         for row in rows
     ] == [
         {
-            "created_at": "2026-11-21T08:00:00Z",
-            "action": "edit",
-            "actor": "rita",
-            "invoice_number": "INV-9",
-            "before": '{"invoice_number": "INV-O9"}',
-            "after": '{"invoice_number": "INV-9"}',
-            "reason": "Corrected invoice_number.",
+            "Created at (UTC)": "2026-11-21T08:00:00Z",
+            "Action": "edit",
+            "Actor": "rita",
+            "Invoice number": "INV-9",
+            "Before": '{"invoice_number": "INV-O9"}',
+            "After": '{"invoice_number": "INV-9"}',
+            "Reason": "Corrected invoice_number.",
         }
     ]
     everything = _rows(_export(_client(auditor), "decision"))
-    assert [(row["action"], row["actor"]) for row in everything] == [
+    assert [(row["Action"], row["Actor"]) for row in everything] == [
         ("route", "Well"),
         ("edit", "rita"),
     ]
@@ -290,13 +297,13 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
     )
     [row] = _rows(_export(_client(auditor), "postattempt"))
     assert (
-        row["invoice_number"],
-        row["supplier"],
-        row["outcome"],
-        row["http_status"],
-        row["error_code"],
-        row["trace_id"],
-        row["request_summary"],
+        row["Invoice number"],
+        row["Supplier"],
+        row["Outcome"],
+        row["HTTP status"],
+        row["Error code"],
+        row["Trace id"],
+        row["Request summary"],
     ) == ("INV-5", "ACME", "rejected", "422", "invalid", "t-1", '{"files": 1}')
     dropbox = make_connection(workspace, account_label="Team Dropbox")
     SyncRun.objects.create(
@@ -308,7 +315,7 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
     )
     SyncRun.objects.create(workspace=other, kind=SyncKind.FILES, files_seen=99)
     [run] = _rows(_export(_client(auditor), "syncrun"))
-    assert (run["connection"], run["kind"], run["files_seen"], run["details"]) == (
+    assert (run["Connection"], run["Kind"], run["Files seen"], run["Details"]) == (
         "Team Dropbox (Active)",
         "files",
         "7",
@@ -330,7 +337,7 @@ def test_match_resource_exports_names_not_ids(workspace: Workspace) -> None:
     )
     dataset = MatchResource().export(Match.objects.all())
     [row] = dataset.dict
-    assert (row["document"], row["transaction_qonto_id"], row["counterparty"], row["reasons"]) == (
+    assert (row["Document"], row["Transaction Qonto id"], row["Counterparty"], row["Reasons"]) == (
         "transfer.pdf",
         "tx-77",
         "ACME",

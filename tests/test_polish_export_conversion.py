@@ -25,7 +25,7 @@ from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ("converted_amount", "home_currency", "fx_rate", "fx_rate_date")
+COLUMNS = ("Converted amount", "Home currency", "FX rate", "FX rate date")
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def exported(client: Client) -> dict[str, tuple[str, ...]]:
     chosen = {n: "on" for n in names}
     response = client.post(url, {"format": "0", "resource": "0", **chosen})
     rows = csv.DictReader(io.StringIO(response.content.decode()))
-    return {row["number"]: tuple(row[c] for c in COLUMNS) for row in rows}
+    return {row["Number"]: tuple(row[c] for c in COLUMNS) for row in rows}
 
 
 def usd_invoice(workspace: Workspace, number: str) -> Invoice:

@@ -66,7 +66,7 @@ def test_the_invoice_export_has_codes_and_labels(workspace: Workspace) -> None:
     exported = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
 
     [row] = list(csv.DictReader(io.StringIO(exported.content.decode())))
-    assert (row["number"], row["reason_codes"], row["reason_labels"]) == (
+    assert (row["Number"], row["Reason codes"], row["Reason labels"]) == (
         "IBAN-1",
         "iban_changed",
         NEW_IBAN,

@@ -76,8 +76,8 @@ def test_invoice_amounts_are_numbers_in_their_minor_units(
 
     found = cells(
         export(client, "invoice", XLSX_FORMAT),
-        "number",
-        ("total_amount", "tax_amount", "converted_amount"),
+        "Number",
+        ("Total amount", "Tax amount", "Converted amount"),
     )
 
     assert found["EUR-1"] == [
@@ -97,9 +97,9 @@ def test_bank_amounts_are_numbers_in_their_minor_units(
     )
     make_match(workspace, transaction=line)
 
-    transactions = cells(export(client, "transaction", XLSX_FORMAT), "qonto_id", ("amount",))
+    transactions = cells(export(client, "transaction", XLSX_FORMAT), "Qonto id", ("Amount",))
     matches = cells(
-        export(client, "match", XLSX_FORMAT), "transaction_qonto_id", ("transaction_amount",)
+        export(client, "match", XLSX_FORMAT), "Transaction Qonto id", ("Transaction amount",)
     )
 
     assert transactions["tx-jpy"] == [(5000, "n", "#,##0")]
@@ -111,4 +111,4 @@ def test_csv_amounts_are_unchanged(workspace: Workspace, client: Client) -> None
 
     [row] = list(csv.DictReader(io.StringIO(export(client, "invoice", CSV_FORMAT).decode())))
 
-    assert row["total_amount"] == "1283.44"
+    assert row["Total amount"] == "1283.44"

@@ -17,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 
+from reconciliation.admin.resources import AuditExportForm
 from reconciliation.admin.resources import export_resource_classes
 from reconciliation.models import Role
 from reconciliation.models import TenantModel
@@ -74,6 +75,8 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
     add_roles: frozenset[Role] = frozenset()
     delete_roles: frozenset[Role] = frozenset()
     view_roles: frozenset[Role] = ALL_ROLES
+    #: The export form's columns named as the file's headers.
+    export_form_class = AuditExportForm
 
     # --- rows -------------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[_T]:

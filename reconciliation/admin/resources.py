@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from import_export import fields
 from import_export import resources
 from import_export import widgets
+from import_export.forms import SelectableFieldsExportForm
 
 from reconciliation.admin.invoice_export import InvoiceExportRows
 
@@ -45,6 +46,7 @@ from reconciliation.money import currency_field_of
 from reconciliation.money import is_known_currency
 from reconciliation.money import quantize_known
 from reconciliation.spreadsheets import Amount
+from reconciliation.spreadsheets import column_header
 
 
 class UtcDateTimeWidget(widgets.DateTimeWidget):
@@ -94,6 +96,16 @@ class AuditResource(resources.ModelResource):
 
     def get_export_order(self) -> tuple[str, ...]:
         return tuple(name for name in super().get_export_order() if self._exportable(name))
+
+    def get_export_headers(self, selected_fields: Any = None) -> list[str]:
+        return [self.header_of(field) for field in self.get_export_fields(selected_fields)]
+
+    @staticmethod
+    def header_of(field: Any) -> str:
+        """The column as people read it ("Vendor VAT id", "Created at (UTC)")."""
+        return column_header(
+            str(field.column_name), utc=isinstance(field.widget, UtcDateTimeWidget)
+        )
 
     def get_export_fields(self, selected_fields: Any = None) -> list[Any]:
         # Asked again for every row; the answer depends only on the columns chosen, so it is
@@ -164,6 +176,16 @@ class AuditResource(resources.ModelResource):
         return not isinstance(model_field, models.BinaryField)
 
 
+class AuditExportForm(SelectableFieldsExportForm):
+    """The export form, its column checkboxes named as the file's headers."""
+
+    def _get_field_label(self, resource: Any, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        if field is None or not issubclass(resource, AuditResource):
+            return str(super()._get_field_label(resource, field_name))
+        return str(resource.header_of(field))
+
+
 class TenantAuditResource(AuditResource):
     """An export of one model's rows: the workspace by name, and every relation the columns
     read joined in the export's one query (an export of any size costs the same queries)."""
@@ -198,6 +220,8 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
     document = fields.Field(attribute="document__original_name", column_name="document")
     vendor = fields.Field(attribute="vendor__name", column_name="vendor")
     vendor_vat_id = fields.Field(attribute="vendor__vat_id", column_name="vendor_vat_id")
+    status = fields.Field(attribute="status", column_name="status")
+    status_code = fields.Field(attribute="status", column_name="status_code")
     decided_by = fields.Field(column_name="decided_by")
     decision = fields.Field(column_name="decision")
     reason_codes = fields.Field(column_name="reason_codes")
@@ -229,6 +253,7 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
             "ledger_account",
             "confidence",
             "status",
+            "status_code",
             "reason_codes",
             "reason_labels",
             "decision",
@@ -247,11 +272,16 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
     def dehydrate_decided_by(self, invoice: Invoice) -> str:
         return _username(invoice.decided_by) if invoice.decided_at else ""
 
+    def dehydrate_status(self, invoice: Invoice) -> str:
+        """The status as the screens say it ("Needs review"); ``status_code`` keeps the code
+        ("needs_review") for an auditor who filters on it."""
+        return str(invoice.get_status_display())
+
     def dehydrate_decision(self, invoice: Invoice) -> str:
         """Who decided: a person, Well's routing, or nobody yet."""
         if invoice.decided_at is None:
-            return "undecided"
-        return "reviewer" if invoice.decided_by_id else "automatic"
+            return "Not decided yet"
+        return "A reviewer" if invoice.decided_by_id else "Automatic (routing rules)"
 
 
 class PostAttemptResource(TenantAuditResource):
