@@ -32,7 +32,27 @@ from import_export import resources
 from reconciliation import fx
 from reconciliation.admin.reason_codes import invoice_codes
 from reconciliation.invoices.reasons import label
+from reconciliation.invoices.reasons import stated_codes
 from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
+
+#: An invoice past approval (waiting for, being or done posting).
+_APPROVED_ON = (
+    InvoiceStatus.APPROVED,
+    InvoiceStatus.POSTING,
+    InvoiceStatus.POSTED,
+    InvoiceStatus.REJECTED,
+    InvoiceStatus.FAILED,
+)
+
+
+def auto_approved(invoice: Invoice) -> bool:
+    """Well approved it itself: decided by nobody, and approved (or posted since)."""
+    return (
+        invoice.decided_at is not None
+        and invoice.decided_by_id is None
+        and invoice.status in _APPROVED_ON
+    )
 
 
 class ExportConversions:
@@ -101,7 +121,10 @@ class InvoiceExportRows(resources.ModelResource):
 
     def export_resource(self, instance: Invoice, *args: Any, **kwargs: Any) -> list[Any]:
         self.conversions.fill(instance)
-        self.row_codes = invoice_codes(instance)  # both reason columns read them
+        # Both reason columns read them: the reasons, not their details (`stated_codes`).
+        self.row_codes = stated_codes(
+            invoice_codes(instance), auto_approved=auto_approved(instance)
+        )
         return list(super().export_resource(instance, *args, **kwargs))
 
     def dehydrate_reason_codes(self, invoice: Invoice) -> str:

@@ -177,7 +177,7 @@ _TYPES: tuple[ReasonType, ...] = (
     ReasonType(
         "score_cost",
         "info",
-        "What cost points",
+        "Where the score lost points",
         "Cost {points} points — {label}: {detail}.",
     ),
 )
@@ -190,6 +190,20 @@ REGISTRY[OTHER] = ReasonType(OTHER, "review", "Other", "{text}")
 
 #: The codes that hold an invoice out of posting for a fraud or double-payment check.
 FRAUD_CODES = frozenset({"iban_changed", "iban_bank_changed"})
+#: The detail of another reason (where the score lost its points, under "below the auto-post
+#: threshold"), not a reason of its own: shown with the sentences, never listed as a reason.
+DETAIL_CODES = frozenset({"score_cost"})
+#: Reasons that explain an automatic approval: routing writes "reaches the auto-post threshold"
+#: for every score that does, even when a hold or a policy then sends the invoice to a person.
+AUTO_APPROVAL_CODES = frozenset({"auto_post_threshold_reached"})
+
+
+def stated_codes(codes: Iterable[str], *, auto_approved: bool) -> list[str]:
+    """The codes to list as the reasons an invoice is where it is (the exports' reason
+    columns): without the details of another reason, and without the reasons of an automatic
+    approval unless Well approved the invoice itself."""
+    dropped = DETAIL_CODES if auto_approved else DETAIL_CODES | AUTO_APPROVAL_CODES
+    return [code for code in codes if code not in dropped]
 
 
 def sentence(code: str, /, **values: object) -> Reason:
