@@ -86,6 +86,15 @@ def test_documented_vault_session(server: FixtureServer) -> None:
     )
 
 
+def test_documented_folder(server: FixtureServer) -> None:
+    server.serve(load("apideck", "folders_one_ok"))
+
+    folder = client(server).get_folder(CONSUMER, "12345")
+
+    assert (folder.id, folder.name, folder.path) == ("12345", "Documents", "/Personal/Documents")
+    assert server.received[-1].path == "/file-storage/folders/12345"
+
+
 def test_documented_connection(server: FixtureServer) -> None:
     server.serve(load("apideck", "vault_connection_get_ok"))
 

@@ -603,6 +603,11 @@ ApideckCase = Callable[[ApideckEmulator, Sandbox], requests.Response]
 CONNECTION = "/vault/connections/file-storage/dropbox"
 APIDECK_CASES: dict[str, ApideckCase] = {
     "files_list_ok": lambda a, s: apideck_call(with_files(a, s), "GET", "/file-storage/files"),
+    "folders_one_ok": lambda a, s: apideck_call(
+        with_files(a, s),
+        "GET",
+        "/file-storage/folders/" + s.dropbox.files.lookup("/Invoices").id.removeprefix("id:"),
+    ),
     "files_list_nullable": lambda a, s: apideck_call(
         with_files(a, s, null_fields=True), "GET", "/file-storage/files"
     ),

@@ -27,6 +27,7 @@ from connectors.apideck.errors import QuotaExceededError as QuotaExceededError
 from connectors.apideck.errors import raise_for_apideck_status
 from connectors.apideck.schemas import ApideckWarning
 from connectors.apideck.schemas import FileListResponse
+from connectors.apideck.schemas import FolderResponse
 from connectors.apideck.schemas import UnifiedFile
 from connectors.apideck.schemas import VaultConnection
 from connectors.apideck.schemas import VaultConnectionResponse
@@ -168,6 +169,21 @@ class ApideckClient:
             raise
 
     # --- File storage ----------------------------------------------------------------------------
+
+    def get_folder(
+        self, consumer_id: str, folder_id: str, service_id: str = "dropbox"
+    ) -> UnifiedFile:
+        """https://developers.apideck.com/apis/file-storage/reference#tag/Folders/operation/foldersOne
+
+        The folder's name and path, for people (the watched folder is stored by its id)."""
+        return self._json(
+            "GET",
+            f"/file-storage/folders/{quote(folder_id, safe='')}",
+            consumer_id=consumer_id,
+            service_id=service_id,
+            model=FolderResponse,
+            expected="a folder",
+        ).data
 
     def list_files(
         self,

@@ -109,6 +109,12 @@ class VaultSession(Lenient):
     session_token: str = Field(repr=False)
 
 
+class FolderResponse(Lenient):
+    """``GET /file-storage/folders/{id}``: one Folder (its shape is a file's, without type)."""
+
+    data: UnifiedFile
+
+
 class VaultSessionResponse(Lenient):
     data: VaultSession
 

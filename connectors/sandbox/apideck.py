@@ -209,6 +209,7 @@ class ApideckEmulator(Emulator):
             route("GET", "/file-storage/files", self._list_files),
             route("GET", "/file-storage/files/{file_id}", self._get_file),
             route("GET", "/file-storage/files/{file_id}/download", self._download),
+            route("GET", "/file-storage/folders/{folder_id}", self._get_folder),
             route("POST", "/vault/sessions", self._bind(apideck_vault.create_session)),
             route(
                 ("GET", "POST"), "/vault/session/{token}", self._bind(apideck_vault.session_page)
@@ -348,12 +349,13 @@ class ApideckEmulator(Emulator):
         meta: dict[str, Any] | None = None,
         links: dict[str, Any] | None = None,
         raw: Any = None,
+        resource: str = "files",
     ) -> Response:
         payload: dict[str, Any] = {
             "status_code": 200,
             "status": "OK",
             "service": "dropbox",
-            "resource": "files",
+            "resource": resource,
             "operation": operation,
             "data": data,
         }
@@ -505,6 +507,14 @@ class ApideckEmulator(Emulator):
         return self._envelope(
             request, "one", _sparse(self._file_json(node), request.arg("fields")), raw=raw
         )
+
+    def _get_folder(self, request: Request, params: dict[str, str]) -> Response:
+        """``GET /file-storage/folders/{id}``: a Folder (its name, path and parents)."""
+        self._callable_connection(request)
+        self._folder_path(params["folder_id"])  # 404 unless it is a folder
+        folder = self._file_json(self._node(params["folder_id"]))
+        data = {key: folder[key] for key in FOLDER_KEYS}
+        return self._envelope(request, "one", data, resource="Folders")
 
     def _download(self, request: Request, params: dict[str, str]) -> Response:
         self._callable_connection(request)
@@ -662,6 +672,22 @@ def _sparse(item: dict[str, Any], fields: str | None) -> dict[str, Any]:
         else:
             result[head] = item[head]
     return result
+
+
+#: The keys of Apideck's Folder schema (a subset of a file's).
+FOLDER_KEYS = (
+    "id",
+    "name",
+    "description",
+    "path",
+    "size",
+    "owner",
+    "parent_folders",
+    "updated_by",
+    "created_by",
+    "updated_at",
+    "created_at",
+)
 
 
 def _folder_filter(request: Request) -> str:

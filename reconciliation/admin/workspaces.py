@@ -25,6 +25,7 @@ from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
 from reconciliation.connections.flows import consent_origins
 from reconciliation.connections.flows import disconnect
+from reconciliation.connections.flows import folder_name
 from reconciliation.intake.folder_polls import request_sync
 from reconciliation.invoices.routing import record_threshold_change
 from reconciliation.invoices.routing import threshold_values
@@ -168,7 +169,7 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
         "workspace",
         "provider",
         "status",
-        "watched_folder",
+        "watched_folder_shown",
         "token_expires_at",
         "last_sync_at",
         "last_error",
@@ -216,7 +217,12 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
         if change and "watched_folder" in form.changed_data:
             # The provider's cursor belongs to the old folder: list the new one from scratch.
             obj.cursor = ""
+            obj.watched_folder_name = folder_name(obj)
         super().save_model(request, obj, form, change)
+
+    @admin.display(description="Watched folder", ordering="watched_folder")
+    def watched_folder_shown(self, obj: Connection) -> str:
+        return obj.watched_folder_label or "—"
 
     @staticmethod
     def _managed(request: HttpRequest, queryset: QuerySet[Connection]) -> QuerySet[Connection]:

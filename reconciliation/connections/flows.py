@@ -196,10 +196,37 @@ def complete_apideck(*, workspace: Workspace, user: User | None) -> ConnectResul
     connection.consumer_id = consumer_id
     connection.external_account_id = vault.id
     connection.account_label = f"Apideck · {vault.name or 'Dropbox'}"
+    connection.watched_folder_name = folder_name(connection)
     if connection.status == ConnectionStatus.REVOKED:
         connection.mark_as_pending()
     _activate(connection, user)
     return ConnectResult(connection, created)
+
+
+def folder_name(connection: Connection) -> str:
+    """The watched folder's name at the provider, for people: Apideck stores a folder by an
+    opaque id, so its name is asked for ("" for the root, another provider, or when Apideck
+    cannot say; the id alone is shown then). Dropbox folders are stored by their path."""
+    folder = connection.watched_folder
+    if connection.provider != Provider.APIDECK or not connection.consumer_id:
+        return ""
+    if not folder or folder == "root":
+        return ""
+    try:
+        found = ApideckClient(ApideckConfig.from_settings()).get_folder(
+            connection.consumer_id, folder
+        )
+    except ConnectorError as error:
+        logger.warning("name of folder %s of connection %s: %s", folder, connection.pk, error)
+        return ""
+    return found.name[:300]
+
+
+def watch_folder(connection: Connection, folder: str) -> None:
+    """Watch another folder of the connection, with its name."""
+    connection.watched_folder = folder
+    connection.watched_folder_name = folder_name(connection)
+    connection.save(update_fields=["watched_folder", "watched_folder_name", "updated_at"])
 
 
 class ConnectionNotReadyError(Exception):

@@ -80,6 +80,9 @@ class Connection(TenantModel):
         blank=True,
         help_text="Folder path (Dropbox) or folder id (Apideck) that Well watches.",
     )
+    # Apideck stores the folder by an opaque id: its name, read from Apideck when the folder
+    # is chosen, is what people read.
+    watched_folder_name = models.CharField(max_length=300, blank=True, editable=False)
     # Apideck: the consumer id we registered for this workspace; Qonto: the organisation id.
     consumer_id = models.CharField(max_length=200, blank=True)
     scopes = models.CharField(max_length=500, blank=True)
@@ -124,6 +127,15 @@ class Connection(TenantModel):
     def __str__(self) -> str:
         label = self.account_label or self.get_provider_display()
         return f"{label} ({self.get_status_display()})"
+
+    @property
+    def watched_folder_label(self) -> str:
+        """The watched folder for people: "Apideck inbox (IFYROysULKgM5ZExAA0u0A)" when it is
+        stored by an id and its name is known, else the path or id as stored."""
+        folder, name = self.watched_folder, self.watched_folder_name
+        if name and folder and name != folder:
+            return f"{name} ({folder})"
+        return folder or name
 
     def clean(self) -> None:
         super().clean()

@@ -26,8 +26,8 @@ from connectors.config import QontoConfig
 from reconciliation.connections.flows import complete_apideck
 from reconciliation.connections.flows import complete_oauth
 from reconciliation.connections.flows import start_apideck_session
+from reconciliation.connections.flows import watch_folder
 from reconciliation.connections.tokens import apideck_consumer_id
-from reconciliation.models import Connection
 from reconciliation.models import Provider
 from reconciliation.models import Workspace
 
@@ -102,10 +102,7 @@ class Command(BaseCommand):
         result = complete_apideck(workspace=workspace, user=user)
         folder = self._apideck_inbox(workspace)
         if folder:
-            Connection.objects.filter(pk=result.connection.pk).update(
-                watched_folder=folder,
-                account_label=f"{result.connection.account_label} ({APIDECK_FOLDER_NAME})",
-            )
+            watch_folder(result.connection, folder)
         self.stdout.write(
             f"{result.connection.account_label}: connected (folder {folder or 'root'})"
         )
