@@ -195,12 +195,12 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     response = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
 
     assert response.status_code == 200
-    header, _ = response.content.decode().split("\r\n", 1)
+    header, _ = response.content.decode("utf-8-sig").split("\r\n", 1)
     assert header.endswith(
         ",Before,After,Reason,Changes,Field confidences,Review threshold,Auto post threshold,"
         "Thresholds version,Routing rule,Routing rule version,Vendor mapping version"
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 7
     approve = next(r for r in rows if r["Action"] == "approve")
     assert (approve["Thresholds version"], approve["Vendor mapping version"]) == ("v2", "v2")

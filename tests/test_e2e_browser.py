@@ -212,11 +212,12 @@ def test_a_finance_day_in_the_browser(
 
     # The auditor's export: the posted invoice and the refused reminder are in it.
     rows = _export_invoices(page, base, shots)
-    by_number = {row["number"]: row for row in rows}
-    assert by_number[target.number]["status"] == "posted"
-    assert by_number[target.number]["qonto_id"] == target.qonto_id
+    by_number = {row["Number"]: row for row in rows}
+    assert by_number[target.number]["Status code"] == "posted"
+    assert by_number[target.number]["Qonto id"] == target.qonto_id
     # The paid original still waits for its review; the reminder is refused.
-    assert sorted(row["status"] for row in rows if row["number"] == double.invoice.number) == [
+    codes = (row["Status code"] for row in rows if row["Number"] == double.invoice.number)
+    assert sorted(codes) == [
         "needs_review",
         "refused",
     ]

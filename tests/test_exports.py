@@ -72,7 +72,7 @@ def _export(client: Client, model: str, query: str = "", file_format: str = CSV_
 
 def _rows(response: Any) -> list[dict[str, str]]:
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def _invoices(workspace: Workspace, reviewer: AbstractUser) -> list[Invoice]:

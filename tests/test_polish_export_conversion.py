@@ -41,7 +41,7 @@ def exported(client: Client) -> dict[str, tuple[str, ...]]:
     )
     chosen = {n: "on" for n in names}
     response = client.post(url, {"format": "0", "resource": "0", **chosen})
-    rows = csv.DictReader(io.StringIO(response.content.decode()))
+    rows = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     return {row["Number"]: tuple(row[c] for c in COLUMNS) for row in rows}
 
 
@@ -119,4 +119,4 @@ def test_blank_when_no_rate_is_known(workspace: Workspace, client: Client) -> No
     found = exported(client)
 
     assert found["USD-1"] == ("", "EUR", "", "")
-    assert found["EUR-1"] == ("119.00", "EUR", "1.0000000000", "2026-11-02")
+    assert found["EUR-1"] == ("119.00", "EUR", "1", "2026-11-02")

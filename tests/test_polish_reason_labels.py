@@ -65,7 +65,7 @@ def test_the_invoice_export_has_codes_and_labels(workspace: Workspace) -> None:
 
     exported = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
 
-    [row] = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    [row] = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert (row["Number"], row["Reason codes"], row["Reason labels"]) == (
         "IBAN-1",
         "iban_changed",

@@ -109,6 +109,8 @@ def test_bank_amounts_are_numbers_in_their_minor_units(
 def test_csv_amounts_are_unchanged(workspace: Workspace, client: Client) -> None:
     make_invoice(workspace, number="EUR-1", total_amount=Decimal("1283.440"))
 
-    [row] = list(csv.DictReader(io.StringIO(export(client, "invoice", CSV_FORMAT).decode())))
+    [row] = list(
+        csv.DictReader(io.StringIO(export(client, "invoice", CSV_FORMAT).decode("utf-8-sig")))
+    )
 
     assert row["Total amount"] == "1283.44"

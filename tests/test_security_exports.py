@@ -73,7 +73,11 @@ def _export(
 
 
 def _csv_cells(response: Any) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+    return [
+        cell
+        for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+        for cell in row
+    ]
 
 
 def _xlsx_cells(response: Any) -> list[Any]:

@@ -77,6 +77,9 @@ class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
     view_roles: frozenset[Role] = ALL_ROLES
     #: The export form's columns named as the file's headers.
     export_form_class = AuditExportForm
+    #: CSV with a byte-order mark: Excel reads it as UTF-8 ("Nuage Hébergement", not
+    #: "Nuage HÃ©bergement"); imports read "utf-8-sig" too, with or without the mark.
+    to_encoding = "utf-8-sig"
 
     # --- rows -------------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[_T]:

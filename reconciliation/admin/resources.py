@@ -12,6 +12,7 @@ import json
 import re
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from typing import ClassVar
 
@@ -271,6 +272,16 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
 
     def dehydrate_decided_by(self, invoice: Invoice) -> str:
         return _username(invoice.decided_by) if invoice.decided_at else ""
+
+    def dehydrate_fx_rate(self, invoice: Invoice) -> Decimal | str:
+        """The rate used, as stored (ten decimals; a number in XLSX); 1 when nothing was
+        converted (an invoice in the home currency), not 1.0000000000 nor a blank (an auditor
+        reads a blank as a missing rate)."""
+        if invoice.fx_rate is None:
+            return ""
+        if (invoice.currency or "").upper() == (invoice.home_currency or "").upper():
+            return Decimal(1)
+        return Decimal(invoice.fx_rate)
 
     def dehydrate_status(self, invoice: Invoice) -> str:
         """The status as the screens say it ("Needs review"); ``status_code`` keeps the code
