@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from typing import get_args
 
 from django import forms
 from django.contrib import admin
@@ -39,6 +38,8 @@ from import_export.forms import ImportForm
 from reconciliation import matching
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
+from reconciliation.admin.decision_display import with_technical_section
 from reconciliation.admin.resources import MatchResource
 from reconciliation.admin.resources import ReceivableImportResource
 from reconciliation.admin.volume import OPERATION_TYPES
@@ -46,7 +47,6 @@ from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import choices_filter
 from reconciliation.admin.volume import date_filter
 from reconciliation.admin.volume import search_related
-from reconciliation.matching.scoring import AmountBasis
 from reconciliation.models import ExchangeRate
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import InvoiceStatus
@@ -324,13 +324,13 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         "score",
         "paperwork",
         "transaction",
-        "amount_basis",
+        "amount_agreement",
         "decide",
     ]
     list_filter = [
         "kind",
         "status",
-        choices_filter("amount_basis", "amount basis", {b: b for b in get_args(AmountBasis)}),
+        choices_filter("amount_basis", "amount agreement", AMOUNT_BASIS_LABELS),
         "is_attach_blocked",
     ]
     list_select_related = [
@@ -359,7 +359,7 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         "score",
         "rank",
         "reasons_list",
-        "amount_basis",
+        "amount_agreement",
         "matched_amount",
         "matched_currency",
         "fx_rate",
@@ -373,7 +373,7 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         "candidates",
         "decide",
     ]
-    exclude = ["reasons"]
+    exclude = ["reasons", "amount_basis"]  # amount_basis: shown by `amount_agreement`
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -408,6 +408,14 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         if obj.invoice is not None and obj.document is None:
             return f"Credit note {obj.invoice.number}"
         return str(obj.document or obj.invoice or "—")
+
+    @admin.display(description="Amount agreement", ordering="amount_basis")
+    def amount_agreement(self, obj: Match) -> str:
+        return AMOUNT_BASIS_LABELS.get(obj.amount_basis, obj.amount_basis) or "—"
+
+    def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        # The idempotency key is for support: in a collapsed "Technical details" section.
+        return with_technical_section(self.get_fields(request, obj))
 
     @admin.display(description="Reasons")
     def reasons_list(self, obj: Match) -> SafeString:

@@ -4,6 +4,7 @@ review screen's history and the invoice page's decisions both show changes throu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -63,6 +64,14 @@ CHANGE_LABELS: dict[str, str] = {
     "review_reason": "Review reason",
     "receivable": "Receivable",
 }
+#: How a match's amount agreed with the bank line (`matching.scoring.AmountBasis`).
+AMOUNT_BASIS_LABELS: dict[str, str] = {
+    "source": "Same amount as debited",
+    "local": "Same as Qonto's local amount",
+    "converted": "Converted at the exchange rate",
+}
+#: Fields only support needs: shown in a collapsed "Technical details" section.
+TECHNICAL_FIELDS = ("idempotency_key",)
 MONEY_KEYS = frozenset({"net_amount", "tax_amount", "total_amount", "amount"})
 DATE_KEYS = frozenset({"issue_date", "due_date", "execution_date"})
 PERCENT_KEYS = frozenset({"confidence", "review_threshold", "auto_post_threshold", "score"})
@@ -156,3 +165,15 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+
+def with_technical_section(fields: Sequence[Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    """Admin fieldsets: the page's fields, then the technical ones in a collapsed section."""
+    technical = [name for name in fields if name in TECHNICAL_FIELDS]
+    shown = [name for name in fields if name not in TECHNICAL_FIELDS]
+    if not technical:
+        return [(None, {"fields": shown})]
+    return [
+        (None, {"fields": shown}),
+        ("Technical details", {"classes": ["collapse"], "fields": technical}),
+    ]

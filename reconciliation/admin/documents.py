@@ -352,9 +352,11 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "home_currency",
         "fx_rate",
         "fx_rate_date",
-        "fx_rate_source",
+        "fx_rate_from",
     ]
     exclude = [
+        # Shown by `fx_rate_from`, where the rate came from in words.
+        "fx_rate_source",
         "fields",
         "lease_until",
         "lease_owner",
@@ -490,6 +492,14 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Revised after posting")
     def revised_after_posting(self, obj: Invoice) -> str:
         return qonto_panel.revision(obj)
+
+    @admin.display(description="Exchange rate from")
+    def fx_rate_from(self, obj: Invoice) -> str:
+        return qonto_panel.fx_source(obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Invoice | None = None) -> Any:
+        # The idempotency key is for support: in a collapsed "Technical details" section.
+        return decision_display.with_technical_section(self.get_fields(request, obj))
 
 
 def _plain(invoice: Invoice, name: str) -> Any:

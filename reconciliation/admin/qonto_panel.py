@@ -7,6 +7,8 @@ list's filter on Qonto's reading. The actions post to the views in
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +26,7 @@ from django.utils.timezone import localtime
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import QontoOrigin
+from reconciliation.models import Transaction
 
 #: Posted invoices whose Qonto reading is still to come: the ones this Well uploaded or linked
 #: (a posted invoice without an origin, such as the demo's history posted before the demo
@@ -62,6 +65,42 @@ def qonto_entry(invoice: Invoice) -> SafeString:
             "Qonto's values come from its own reading of its copy.",
         )
     return format_html("{}. {}", link, WHAT_QONTO_RECEIVES)
+
+
+_ONE_TRANSACTION = re.compile(r"Qonto transaction (?P<qonto_id>\S+)\Z")
+_DAY_OF_TRANSACTIONS = re.compile(
+    r"Qonto transactions of (?P<day>\d{4}-\d{2}-\d{2}) \(median of (?P<count>\d+)\)\Z"
+)
+
+
+def fx_source(invoice: Invoice) -> SafeString:
+    """Where the exchange rate came from, as people read it: a rate seen on one of the
+    workspace's own Qonto payments links that payment ("rate seen on your Qonto payment of
+    12 Oct"); other sources (the ECB, the same currency) read as stored."""
+    source = invoice.fx_rate_source or ""
+    one = _ONE_TRANSACTION.match(source)
+    if one is not None:
+        payment = (
+            Transaction.objects.for_workspace(invoice.workspace_id)
+            .filter(qonto_id=one["qonto_id"])
+            .only("pk", "value_date")
+            .first()
+        )
+        if payment is None:
+            return format_html("{}", "rate seen on one of your Qonto payments")
+        return format_html(
+            'rate seen on <a href="{}">your Qonto payment of {}</a>',
+            reverse("admin:reconciliation_transaction_change", args=[payment.pk]),
+            date_format(payment.value_date, "j M") if payment.value_date else "an unknown day",
+        )
+    day = _DAY_OF_TRANSACTIONS.match(source)
+    if day is not None:
+        return format_html(
+            "median rate of your {} Qonto payments of {}",
+            day["count"],
+            date_format(date.fromisoformat(day["day"]), "j M Y"),
+        )
+    return format_html("{}", source or "—")
 
 
 def qonto_readback(invoice: Invoice) -> SafeString:
