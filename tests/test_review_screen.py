@@ -333,6 +333,7 @@ def test_history_panel_shows_before_and_after(workspace: Workspace, reviewer: Ab
     history = body[body.index('id="well-history"') :]
     assert "<strong>rita</strong> · Fields corrected" in history
     assert "Currency: EUR → USD" in history
+    assert "Corrected Currency." in history  # the field's label, not currency
 
 
 def _double_charge(workspace: Workspace) -> tuple[Invoice, Invoice, Match]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.dateformat import format as format_date
 
+from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
@@ -20,26 +21,6 @@ from reconciliation.models import MatchStatus
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 
-#: What people read for the invoice's fields (the review screen's labels too).
-FIELD_LABELS: dict[str, str] = {
-    "supplier_name": "Supplier",
-    "supplier_vat_id": "VAT id",
-    "supplier_iban": "IBAN",
-    "supplier_domain": "Domain",
-    "invoice_number": "Invoice number",
-    "issue_date": "Issue date",
-    "due_date": "Due date",
-    "net_amount": "Net",
-    "tax_amount": "Tax",
-    "total_amount": "Total",
-    "currency": "Currency",
-    "ledger_account": "Ledger account",
-    "amount": "Amount",
-    "execution_date": "Execution date",
-    "beneficiary_name": "Beneficiary",
-    "beneficiary_iban": "Beneficiary IBAN",
-    "reference": "Reference",
-}
 #: The other keys decisions record.
 CHANGE_LABELS: dict[str, str] = {
     **FIELD_LABELS,

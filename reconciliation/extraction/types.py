@@ -46,6 +46,29 @@ PAYMENT_FIELDS: tuple[str, ...] = (
 DATE_FIELDS = frozenset({"issue_date", "due_date", "execution_date"})
 AMOUNT_FIELDS = frozenset({"total_amount", "tax_amount", "net_amount", "amount"})
 
+#: What people read for an invoice's or a payment's fields (the review screen, the decisions'
+#: before → after, the vendor's learned mapping, the correction's reason).
+FIELD_LABELS: dict[str, str] = {
+    "supplier_name": "Supplier",
+    "supplier_vat_id": "VAT id",
+    "supplier_iban": "IBAN",
+    "supplier_domain": "Domain",
+    "invoice_number": "Invoice number",
+    "issue_date": "Issue date",
+    "due_date": "Due date",
+    "net_amount": "Net",
+    "tax_amount": "Tax",
+    "total_amount": "Total",
+    "currency": "Currency",
+    "ledger_account": "Ledger account",
+    "amount": "Amount",
+    "execution_date": "Execution date",
+    "beneficiary_name": "Beneficiary",
+    "beneficiary_iban": "Beneficiary IBAN",
+    "reference": "Reference",
+}
+
+
 FieldValue = str | Decimal | date
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from reconciliation.extraction.types import AMOUNT_FIELDS
 from reconciliation.extraction.types import DATE_FIELDS
+from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.extraction.types import Evidence
 from reconciliation.extraction.types import FieldValue
 from reconciliation.extraction.types import Word
@@ -295,7 +296,7 @@ def _record_edit(edits: _Edits, user: AbstractBaseUser | None) -> dict[str, Any]
         vendor=vendor,
         before=edits.before,
         after={**edits.after, "vendor": vendor_updates} if vendor_updates else edits.after,
-        reason=f"Corrected {', '.join(sorted(edits.after))}.",
+        reason=f"Corrected {', '.join(FIELD_LABELS.get(n, n) for n in sorted(edits.after))}.",
     )
     return vendor_updates
 
