@@ -33,6 +33,8 @@ def test_fx_source_names_the_payment_it_was_seen_on(workspace: Workspace) -> Non
     assert str(fx_source(invoice)) == (
         f'rate seen on <a href="{url}">your Qonto payment of 12 Oct</a>'
     )
+    invoice.fx_rate_source = f"Qonto transaction {QONTO_ID} (inverted)"
+    assert "your Qonto payment of 12 Oct" in str(fx_source(invoice))
     invoice.fx_rate_source = "Qonto transactions of 2026-10-12 (median of 3)"
     assert str(fx_source(invoice)) == "median rate of your 3 Qonto payments of 12 Oct 2026"
     invoice.fx_rate_source = "same currency"

@@ -67,9 +67,12 @@ def qonto_entry(invoice: Invoice) -> SafeString:
     return format_html("{}. {}", link, WHAT_QONTO_RECEIVES)
 
 
-_ONE_TRANSACTION = re.compile(r"Qonto transaction (?P<qonto_id>\S+)\Z")
+# The sources `fx.py` writes for a rate seen on the workspace's own payments (either way
+# round: " (inverted)").
+_ONE_TRANSACTION = re.compile(r"Qonto transaction (?P<qonto_id>\S+)(?: \(inverted\))?\Z")
 _DAY_OF_TRANSACTIONS = re.compile(
-    r"Qonto transactions of (?P<day>\d{4}-\d{2}-\d{2}) \(median of (?P<count>\d+)\)\Z"
+    r"Qonto transactions of (?P<day>\d{4}-\d{2}-\d{2}) \(median of (?P<count>\d+)\)"
+    r"(?: \(inverted\))?\Z"
 )
 
 
