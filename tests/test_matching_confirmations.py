@@ -247,7 +247,7 @@ def test_hand_built_month_gives_exactly_the_expected_matches(
         "USD",
     )
     assert Match.objects.get(document=acme).reasons == [
-        "amount 1250.00 EUR equal",
+        "amount 1,250.00 EUR equal",
         "IBAN equal",
         "reference equal",
         "value date +1 day",

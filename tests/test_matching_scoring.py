@@ -59,7 +59,7 @@ def test_everything_agreeing_scores_one_hundred() -> None:
     assert scored is not None
     assert scored.score == Decimal("100.00")
     assert scored.reasons == (
-        "amount 1250.00 EUR equal",
+        "amount 1,250.00 EUR equal",
         "IBAN equal",
         "reference equal",
         "value date same day",
@@ -144,7 +144,7 @@ def test_foreign_amount_matches_the_local_amount_exactly() -> None:
         "USD",
         Decimal("0.9216600000"),
         Decimal(0),
-        "amount 1000.00 USD equal to the local amount (debited 921.66 EUR)",
+        "amount 1,000.00 USD equal to the local amount (debited 921.66 EUR)",
     )
 
 

@@ -166,6 +166,13 @@ def test_a_missing_required_field_blocks_approval(invoice: Invoice, vendor: Vend
             id="totals_case",
         ),
         pytest.param(
+            {"net_amount": (Decimal("1052.00"), 1.0), "tax_amount": (Decimal("231.44"), 1.0)},
+            "check:totals",
+            0.7,
+            "1,052.00 + 231.44 ≠ 119.00",  # separators, as the rest of the screens
+            id="totals_thousands_case",
+        ),
+        pytest.param(
             {"issue_date": (date(2026, 6, 1), 1.0), "due_date": None},
             "check:dates",
             0.75,

@@ -28,6 +28,7 @@ from django.utils import timezone
 from reconciliation.extraction.types import ExtractedField
 from reconciliation.extraction.types import Extraction
 from reconciliation.models import Invoice
+from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id
 from reconciliation.vendors.enrichment import EnrichmentResult
@@ -239,14 +240,26 @@ def _check_totals(fields: dict[str, ExtractedField]) -> ScoreComponent:
     if total is None or tax is None:
         return ScoreComponent("check:totals", label, 1.0, 1.0, "not checked (no total or tax)")
     if net is not None:
+        # As the rest of the screens write amounts ("1,052.00 + 231.44 = 1,283.44").
+        shown = f"{format_money(net, None)} + {format_money(tax, None)}"
         if abs(net + tax - total) <= MONEY_TOLERANCE:
-            return ScoreComponent("check:totals", label, 1.0, 1.0, f"{net} + {tax} = {total}")
+            return ScoreComponent(
+                "check:totals", label, 1.0, 1.0, f"{shown} = {format_money(total, None)}"
+            )
         return ScoreComponent(
-            "check:totals", label, 0.0, TOTALS_MISMATCH_FACTOR, f"{net} + {tax} ≠ {total}"
+            "check:totals",
+            label,
+            0.0,
+            TOTALS_MISMATCH_FACTOR,
+            f"{shown} ≠ {format_money(total, None)}",
         )
     if tax > total:
         return ScoreComponent(
-            "check:totals", label, 0.0, TOTALS_MISMATCH_FACTOR, f"tax {tax} exceeds total {total}"
+            "check:totals",
+            label,
+            0.0,
+            TOTALS_MISMATCH_FACTOR,
+            f"tax {format_money(tax, None)} exceeds total {format_money(total, None)}",
         )
     return ScoreComponent("check:totals", label, 1.0, 1.0, "tax below total (net not printed)")
 

@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import Literal
 
 from reconciliation.fx import convert_at
-from reconciliation.money import quantize
+from reconciliation.money import format_money
 from reconciliation.text.names import counterparty_similarity
 from reconciliation.text.references import MatchTier
 from reconciliation.text.references import compare_references
@@ -61,7 +61,7 @@ PARTIAL_REFERENCE_SHARE = Decimal("0.7")
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{quantize(amount, currency)} {currency}"
+    return format_money(amount, currency)  # "4,600.00 USD", as the rest of the screens
 
 
 def _points(value: Decimal | float) -> Decimal:
