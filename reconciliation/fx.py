@@ -43,6 +43,7 @@ from decimal import InvalidOperation
 from itertools import permutations
 from typing import Any
 
+from django.db.models import F
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -415,3 +416,40 @@ def _paid_or_rated(
             workspace_id=invoice.workspace_id, currencies=(currency, home), start=on, end=on
         )
     return convert_amount(amount, currency, home, on=on, rates=rates)
+
+
+def store_paid_conversions(*, workspace_id: int, invoice_ids: Iterable[int] | None = None) -> int:
+    """Store what each paid foreign-currency invoice's confirmed debit took from the account as
+    its conversion (the invoice page shows what is stored), for the invoices whose stored one
+    came from elsewhere; returns how many changed. Called once a matching window has
+    confirmed its debits and when a person confirms one, so the page agrees with the export
+    and with posting; the matching itself never reads it."""
+    settled = Match.objects.for_workspace(workspace_id).filter(
+        kind__in=_SETTLING_KINDS,
+        status__in=_SETTLED_STATUSES,
+        transaction__side=Side.DEBIT,
+        transaction__local_amount__gt=0,
+    )
+    if invoice_ids is not None:
+        settled = settled.filter(invoice_id__in=list(invoice_ids))
+    candidates = (
+        Invoice.objects.for_workspace(workspace_id)
+        .filter(pk__in=settled.values("invoice_id"), total_amount__isnull=False)
+        .exclude(currency=F("workspace__home_currency"))
+        .exclude(fx_rate_source=PAID_BY_DEBIT_SOURCE)
+        .select_related("workspace")
+    )
+    invoices = list(candidates)
+    payments = confirmed_payments(workspace_id=workspace_id, invoice_ids=[i.pk for i in invoices])
+    changed = 0
+    for invoice in invoices:
+        home, currency = invoice.workspace.home_currency.upper(), invoice.currency.upper()
+        found = payments.get(invoice.pk, [])
+        if invoice.total_amount is None or not paid_conversion(
+            Decimal(invoice.total_amount), currency, home, found
+        ):
+            continue
+        convert_invoice(invoice, home_currency=home, payments=found)
+        invoice.save(update_fields=list(FX_FIELDS))
+        changed += 1
+    return changed

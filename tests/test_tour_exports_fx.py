@@ -13,6 +13,7 @@ import pytest
 
 from reconciliation import fx
 from reconciliation.admin.invoice_export import ExportConversions
+from reconciliation.matching.review import pick_candidate
 from reconciliation.models import Invoice
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -136,3 +137,28 @@ def test_the_export_shows_the_debit_over_a_stored_conversion(workspace: Workspac
     assert converted(row) == PAID_BY_DEBIT
     invoice.refresh_from_db()
     assert invoice.converted_amount == Decimal("4140.00")
+
+
+def test_confirming_the_debit_stores_the_paid_conversion(workspace: Workspace) -> None:
+    """The invoice page shows what is stored: once a person picks the debit, the stored
+    conversion is the debit's, as in the export and at posting."""
+    invoice = paid_invoice(workspace, status=MatchStatus.PROPOSED)
+    match = invoice.matches.get()
+
+    pick_candidate(match=match, user=None)
+
+    invoice.refresh_from_db()
+    assert converted(invoice) == PAID_BY_DEBIT
+
+
+def test_a_window_stores_it_once(workspace: Workspace) -> None:
+    invoice = paid_invoice(workspace, converted_amount=Decimal("4140.00"), home_currency="EUR")
+    euro = make_invoice(workspace, currency="EUR")  # nothing to convert
+
+    assert fx.store_paid_conversions(workspace_id=workspace.pk) == 1
+    assert fx.store_paid_conversions(workspace_id=workspace.pk) == 0  # already stored
+
+    invoice.refresh_from_db()
+    euro.refresh_from_db()
+    assert converted(invoice) == PAID_BY_DEBIT
+    assert euro.converted_amount is None

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from reconciliation import fx
 from reconciliation.fx import RateBook
 from reconciliation.matching.confirmations import match_confirmations
 from reconciliation.matching.credits import match_credits
@@ -212,4 +213,6 @@ def _match(
     report.receivables_paid = credits.receivables_paid
     report.partial_payments = credits.partial_payments
     follow_up_payments(workspace_id=workspace_id, today=today)
+    # Paid foreign-currency invoices show what their confirmed debit took (fx.convert_invoice).
+    fx.store_paid_conversions(workspace_id=workspace_id)
     return confirmations.considered + credits.considered + len(invoices.facts)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from reconciliation import fx
 from reconciliation.matching.batch import MATCH_LEASE
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.invoices import settled_invoices
@@ -109,6 +110,10 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
             invoice_id if locked.kind == MatchKind.CONFIRMATION_DEBIT else locked.invoice_id
         )
         locked.save(update_fields=["status", "decided_by", "decided_at", "rank", "invoice"])
+        if locked.invoice_id is not None:  # a paid foreign invoice: what its debit took
+            fx.store_paid_conversions(
+                workspace_id=locked.workspace_id, invoice_ids=[locked.invoice_id]
+            )
         if locked.kind == MatchKind.CREDIT_RECEIVABLE and locked.receivable_id is not None:
             receivable = Receivable.objects.select_for_update().get(pk=locked.receivable_id or 0)
             receivable.record_payment(locked.matched_amount or _credit_amount(locked))
