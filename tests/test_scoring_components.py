@@ -242,7 +242,7 @@ def test_vendor_strength_conflicts_and_duplicates_are_factors(
 
     by_key = {c.key: c for c in result.components}
     assert by_key["vendor"].factor == pytest.approx(0.85 + 0.15 * 0.8)
-    assert by_key["vendor"].detail == "“Acme Supplies GmbH” found by name (100% alike)"
+    assert by_key["vendor"].detail == "“Acme Supplies GmbH” found by its name (100% alike)"
     assert by_key["conflict:vendor"].factor == 0.85
     assert by_key["conflict:supplier_iban"].detail == "IBAN differs"
     assert by_key["duplicate"].factor == 0.6

@@ -32,6 +32,7 @@ from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id
 from reconciliation.vendors.enrichment import EnrichmentResult
+from reconciliation.vendors.resolution import MATCHED_BY_LABELS
 from reconciliation.vendors.resolution import VendorResolution
 
 _Value = TypeVar("_Value")
@@ -330,7 +331,8 @@ def _vendor_component(resolution: VendorResolution) -> ScoreComponent:
     elif resolution.matched_by == "new":
         detail = f"new vendor “{vendor.name if vendor else ''}”"
     else:
-        detail = f"“{vendor.name if vendor else ''}” found by {resolution.matched_by}"
+        key = MATCHED_BY_LABELS.get(resolution.matched_by, resolution.matched_by)
+        detail = f"“{vendor.name if vendor else ''}” found by its {key}"
         if resolution.name_similarity is not None and resolution.matched_by == "name":
             detail += f" ({as_percent(resolution.name_similarity)} alike)"
     return ScoreComponent("vendor", "Vendor identified", strength, factor, detail)

@@ -74,6 +74,10 @@ _KIND_LABELS: dict[str, str] = {
     VendorKeyKind.DOMAIN: "domain",
     VendorKeyKind.NAME: "name",
 }
+#: How a vendor was found, as people read it ("found by its VAT id").
+MATCHED_BY_LABELS: dict[str, str] = {
+    _MATCHED_BY[kind]: label for kind, label in _KIND_LABELS.items()
+}
 
 
 @dataclass(frozen=True)
