@@ -18,6 +18,7 @@ from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,12 +61,7 @@ def test_the_queue_fits_1440_pixels(
     page = signed_in_page(browser, live_server.url, user)
     page.goto(f"{live_server.url}/admin/review/")
     page.wait_for_selector("#result_list")
-    overflow = page.evaluate(
-        "() => Math.max("
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
-        " ...[...document.querySelectorAll('#changelist .results')]"
-        ".map(box => box.scrollWidth - box.clientWidth))"
-    )
+    overflow = list_overflow(page)
     due_right = page.evaluate(
         "() => document.querySelector('#result_list th.column-due').getBoundingClientRect().right"
         " - document.querySelector('#changelist .results').getBoundingClientRect().right"
@@ -97,14 +93,7 @@ def test_the_queue_of_several_workspaces_fits_with_its_counts_and_waits_whole(
     page = signed_in_page(browser, live_server.url, user)
     page.goto(f"{live_server.url}/admin/review/")
     page.wait_for_selector("#result_list")
-    overflow = page.evaluate(
-        "() => Math.max("
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
-        " ...[...document.querySelectorAll('#changelist .results')]"
-        ".map(box => box.scrollWidth - box.clientWidth),"
-        " document.querySelector('#result_list thead th:last-child').getBoundingClientRect()"
-        ".right - document.querySelector('#changelist .results').getBoundingClientRect().right)"
-    )
+    overflow = list_overflow(page)
     counts = page.evaluate(
         "() => [...document.querySelectorAll('#result_list td.field-reason')].map(cell => {"
         " const more = cell.querySelector('.well-more'), box = cell.getBoundingClientRect();"

@@ -24,6 +24,7 @@ from tests.factories import make_sync_run
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,14 +42,6 @@ LISTS = [
     "match",
 ]
 #: How far the widest part of the page reaches past its box, and the last column past the list.
-OVERFLOW = (
-    "() => Math.max("
-    "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
-    " ...[...document.querySelectorAll('#changelist .results')]"
-    ".map(box => box.scrollWidth - box.clientWidth),"
-    " document.querySelector('#result_list thead th:last-child').getBoundingClientRect().right"
-    " - document.querySelector('#changelist .results').getBoundingClientRect().right)"
-)
 
 
 def _fill(workspace: Workspace) -> None:
@@ -85,7 +78,7 @@ def _fill(workspace: Workspace) -> None:
 def _overflow(page: Page, base: str, model: str) -> float:
     page.goto(f"{base}/admin/reconciliation/{model}/")
     page.wait_for_selector("#result_list")
-    return float(page.evaluate(OVERFLOW))
+    return list_overflow(page)
 
 
 def test_every_list_fits_1440_pixels(

@@ -50,3 +50,20 @@ def signed_in_page(
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
     return context.new_page()
+
+
+#: How far an admin list reaches past the screen: the page's own horizontal scroll, each
+#: results box's inner scroll, and how far the last column's header ends past its box.
+LIST_OVERFLOW = (
+    "() => Math.max("
+    "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+    " ...[...document.querySelectorAll('#changelist .results')]"
+    ".map(box => box.scrollWidth - box.clientWidth),"
+    " document.querySelector('#result_list thead th:last-child').getBoundingClientRect().right"
+    " - document.querySelector('#changelist .results').getBoundingClientRect().right)"
+)
+
+
+def list_overflow(page: Page) -> float:
+    """Pixels the list on ``page`` overflows by (0 or less: it fits, last column whole)."""
+    return float(page.evaluate(LIST_OVERFLOW))
