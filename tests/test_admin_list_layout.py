@@ -4,21 +4,16 @@ one workspace."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Browser
-from playwright.sync_api import sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import Membership
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import PASSWORD
 from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_receivable
@@ -26,27 +21,11 @@ from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.plugins.browser import list_overflow
+from tests.plugins.browser import signed_in_page
 
-CHROMIUM = "/usr/bin/chromium"
 LONG_NAME = "Papeterie Générale du Grand Ouest et des Pays de Loire SAS (établissement secondaire)"
-LISTS = {
-    "receivable": "column-status",
-    "vendor": "column-documents_seen",
-    "document": "column-age",
-    "invoice": "column-status",
-}
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+LISTS = ("receivable", "vendor", "document", "invoice")
 
 
 def _fill(workspace: Workspace) -> None:
@@ -82,32 +61,17 @@ def test_the_lists_fit_1440_pixels(
 ) -> None:
     user = make_user("rita", workspace=workspace, role=Role.ADMIN)
     _fill(workspace)
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
+    page = signed_in_page(browser, live_server.url, user)
     measured = {}
-    for model, last_column in LISTS.items():
+    for model in LISTS:
         page.goto(f"{live_server.url}/admin/reconciliation/{model}/")
         page.wait_for_selector("#result_list")
-        page.screenshot(path=f"/tmp/well-list-{model}.png")
-        measured[model] = page.evaluate(
-            "(last) => Math.max("
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth,"
-            " ...[...document.querySelectorAll('#changelist .results')]"
-            ".map(box => box.scrollWidth - box.clientWidth),"
-            " document.querySelector('#result_list th.' + last).getBoundingClientRect().right"
-            " - document.querySelector('#changelist .results').getBoundingClientRect().right)",
-            last_column,
-        )
+        measured[model] = list_overflow(page)
     tooltip = page.evaluate(
         "() => [...document.querySelectorAll('#result_list td.field-vendor')]"
         ".map(cell => cell.title)"
     )
-    context.close()
+    page.context.close()
     assert {model: value <= 0 for model, value in measured.items()} == dict.fromkeys(LISTS, True), (
         measured
     )
