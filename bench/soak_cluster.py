@@ -114,30 +114,29 @@ def start(count: int, env: dict[str, str], log_dir: Path) -> list[Cluster]:
     return clusters
 
 
+def _kill_one(pids: list[int], rng: random.Random) -> bool:
+    """SIGKILL one of ``pids`` at random; False when there is none (or it was already gone)."""
+    if not pids:
+        return False
+    with suppress(ProcessLookupError):
+        os.kill(rng.choice(pids), signal.SIGKILL)
+        return True
+    return False
+
+
 def kill_a_reading_worker(clusters: list[Cluster], rng: random.Random) -> bool:
     """SIGKILL a worker caught reading a document (q2's guard starts a new one)."""
     for cluster in clusters:
         cluster.reading_workers()  # the readers' CPU ticks now …
     time.sleep(0.5)
     busy = [pid for cluster in clusters for pid in cluster.reading_workers()]  # … and 0.5 s on
-    if not busy:
-        return False
-    with suppress(ProcessLookupError):
-        os.kill(rng.choice(busy), signal.SIGKILL)
-        return True
-    return False
+    return _kill_one(busy, rng)
 
 
 def kill_a_pool_process(clusters: list[Cluster], rng: random.Random) -> bool:
     """SIGKILL any process of a cluster's pool — an idle worker, the pusher or the monitor —
     which may leave one of the cluster's queue locks taken (the wedge the soak watches for)."""
-    pool = [pid for cluster in clusters for pid in cluster.pool()]
-    if not pool:
-        return False
-    with suppress(ProcessLookupError):
-        os.kill(rng.choice(pool), signal.SIGKILL)
-        return True
-    return False
+    return _kill_one([pid for cluster in clusters for pid in cluster.pool()], rng)
 
 
 def kill_a_cluster(clusters: list[Cluster], rng: random.Random) -> bool:
