@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django_q.signals import pre_execute
+from django_q.tasks import async_task
 from prometheus_client import REGISTRY
 
 from connectors.http import build_session
@@ -88,6 +89,19 @@ def test_a_parse_task_line_carries_workspace_document_and_task_ids(
     assert _sample("well_parse_seconds_count", lane="failed") == failures_before + 1
     # The ids are unbound once the task is done: the next line of the worker carries none.
     assert context.current()["document_id"] is None
+
+
+@pytest.mark.django_db
+def test_a_task_run_in_the_calling_process_leaves_no_task_id_behind() -> None:
+    """Sync mode (tests, `Q_SYNC`) runs the worker's code in the caller: the lines the caller
+    writes after the task must not carry the task's id."""
+    workspace = make_workspace()
+    document = make_document(workspace, status=DocumentStatus.NEW)
+    document.file.save("broken.pdf", ContentFile(b"this is not a PDF"))
+
+    async_task(tasks.parse_document, document.pk, sync=True)
+
+    assert context.current()["task_id"] is None
 
 
 @pytest.mark.django_db

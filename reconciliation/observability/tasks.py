@@ -16,6 +16,7 @@ from typing import ParamSpec
 from typing import TypeVar
 
 from django.dispatch import receiver
+from django_q.signals import post_execute_in_worker
 from django_q.signals import pre_execute
 
 from reconciliation.observability import context
@@ -29,8 +30,14 @@ _ID_ARGUMENTS = ("workspace_id", "document_id", "connection_id")
 
 @receiver(pre_execute, dispatch_uid="well-observability-task-id")
 def _bind_task_id(sender: object, task: dict[str, Any], **kwargs: object) -> None:
-    # The worker runs one task at a time in its own process: the id stays until the next one.
+    # The worker runs one task at a time in its own process: the id holds until the task ends.
     context.set_id("task_id", str(task.get("id") or "") or None)
+
+
+@receiver(post_execute_in_worker, dispatch_uid="well-observability-task-id-done")
+def _release_task_id(sender: object, task: dict[str, Any], **kwargs: object) -> None:
+    # A task run in the calling process (sync mode) must not lend its id to the lines after it.
+    context.set_id("task_id", None)
 
 
 def observed(func: Callable[P, R]) -> Callable[P, R]:
