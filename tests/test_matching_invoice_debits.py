@@ -446,19 +446,26 @@ def flags() -> list[tuple[int | None, int | None, Decimal]]:
 
 
 @pytest.mark.parametrize(
-    ("second_reference", "flagged"),
+    ("second_reference", "score"),
     [
-        pytest.param("PB7", True, id="the_same_short_cut"),
-        pytest.param("PB8", False, id="the_start_of_another_number"),
-        pytest.param("Order 5531", False, id="another_number"),
+        pytest.param("PB7", Decimal(80), id="the_same_short_cut"),
+        pytest.param("PB8", Decimal(70), id="too_short_to_name_anything"),
+        pytest.param("", Decimal(70), id="no_reference"),
+        pytest.param("Order 5531", None, id="another_number"),
     ],
 )
 def test_a_reference_cut_too_short_is_weak_evidence_of_a_repeat(
-    workspace: Workspace, bank: Connection, acme: Vendor, second_reference: str, flagged: bool
+    workspace: Workspace,
+    bank: Connection,
+    acme: Vendor,
+    second_reference: str,
+    score: Decimal | None,
 ) -> None:
     """The bank kept 3 characters of "PB71604": too short to name the invoice, so the first
     debit is linked on its amount and IBAN; the same supplier debited the same amount again
-    a week later with the same cut reference, which is a possible double payment."""
+    a week later with the same cut reference (weak evidence), or with one that names no
+    document (no evidence either way), which is a possible double payment; one naming another
+    number is not."""
     bill = invoice(workspace, vendor=acme, number="PB71604", total_amount=Decimal("318.40"))
     first = debit(workspace, bank, amount=Decimal("318.40"), reference="PB7",
                   value_date=date(2026, 11, 6))  # fmt: skip
@@ -468,8 +475,55 @@ def test_a_reference_cut_too_short_is_weak_evidence_of_a_repeat(
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
     assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == ([(bill.pk, again.pk, Decimal("80.00"))] if flagged else [])
-    assert report.double_payments == int(flagged)
+    assert flags() == ([(bill.pk, again.pk, score)] if score else [])
+    assert report.double_payments == int(score is not None)
+
+
+@pytest.mark.parametrize(
+    ("number", "cut", "named"),
+    [
+        pytest.param("RE 63826", "RE6", "INV#RE 63826", id="prefix_and_one_digit"),
+        pytest.param("RE 44354", "Kd-Nr 44812 / RE 4", "RE 44354", id="cut_at_the_end_of_words"),
+    ],
+)
+def test_a_debit_cut_to_the_number_s_prefix_and_one_named_in_full_are_one_payment_and_its_repeat(
+    workspace: Workspace, bank: Connection, acme: Vendor, number: str, cut: str, named: str
+) -> None:
+    """What the bank kept of the number starts with its prefix ("RE6" of "RE 63826") or ends
+    a longer text ("Kd-Nr 44812 / RE 4"): the start of the number, not another number."""
+    bill = invoice(workspace, vendor=acme, number=number, total_amount=Decimal("4620.42"))
+    short = debit(workspace, bank, amount=Decimal("4620.42"), reference=cut,
+                  value_date=date(2026, 11, 9))  # fmt: skip
+    full = debit(workspace, bank, amount=Decimal("4620.42"), reference=named,
+                 value_date=date(2026, 11, 30))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links()[0] == (bill.pk, full.pk, MatchStatus.CONFIRMED, "source")
+    assert flags() == [(bill.pk, short.pk, Decimal("80.00"))]
+
+
+def test_a_foreign_invoice_paid_twice_with_its_prefix_cut_short_is_linked_and_flagged(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """A GBP invoice paid twice from the EUR account, both debits reading "INV-01" (the start
+    of INV-019006) without Qonto's local amount: the cut start is worth as much as no
+    reference, not "another number", so the earliest is linked and the other flagged."""
+    ExchangeRate.objects.create(
+        base_currency="GBP", quote_currency="EUR", rate=Decimal("1.1675"),
+        rate_date=date(2026, 11, 6), source="ECB",
+    )  # fmt: skip
+    bill = invoice(workspace, vendor=acme, number="INV-019006", currency="GBP",
+                   total_amount=Decimal("14782.24"))  # fmt: skip
+    first = debit(workspace, bank, amount=Decimal("17258.51"), reference="INV-01",
+                  value_date=date(2026, 11, 9))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("17285.55"), reference="INV-01",
+                  value_date=date(2026, 11, 30))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "converted")
+    assert flags() == [(bill.pk, again.pk, Decimal("80.00"))]
 
 
 @pytest.mark.parametrize(

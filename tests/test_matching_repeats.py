@@ -112,3 +112,48 @@ def test_a_cut_reference_repeats_a_payment_the_bank_converted_at_another_rate(
     verdict = repeat_verdict(bill, paid, second, OpenInvoices.of([]), POLICY)
 
     assert (verdict[0] if verdict else None) == score
+
+
+@pytest.mark.parametrize(
+    ("number", "reference", "paid_on", "others", "score"),
+    [
+        pytest.param("RE 63826", "RE6", date(2026, 11, 20), {}, Decimal(80), id="prefix_cut_short"),
+        pytest.param("RE 44354", "Kd-Nr 44812 / RE 4", date(2026, 11, 20), {}, Decimal(80),
+                     id="cut_at_the_end_of_words"),
+        pytest.param("INV-019006", "INV-01", date(2026, 11, 20), {}, Decimal(80),
+                     id="prefix_and_zero_cut_short"),
+        pytest.param("RE 63826", "", date(2026, 11, 20), {}, Decimal(70), id="no_reference"),
+        pytest.param("RE 63826", "Rechnung", date(2026, 11, 20), {}, Decimal(70),
+                     id="only_a_word"),
+        pytest.param("RE 63826", "PB8", date(2026, 11, 20), {}, Decimal(70),
+                     id="a_fragment_of_no_invoice"),
+        pytest.param("RE 63826", "", date(2026, 10, 4), {}, None, id="before_it_was_paid"),
+        pytest.param("RE 63826", "", date(2026, 11, 20), {"number": "RE 71002"}, None,
+                     id="may_pay_the_open_invoice_of_the_same_amount"),
+        pytest.param("RE 63826", "PB8", date(2026, 11, 20), {"number": "PB81202"}, None,
+                     id="may_pay_the_open_invoice_it_starts"),
+        pytest.param("RE 63826", "INV-076", date(2026, 11, 20),
+                     {"number": "INV-076597", "amount": Decimal("250.00")}, None,
+                     id="the_start_of_another_open_invoice_of_any_amount"),
+        pytest.param("RE 63826", "Order 5531", date(2026, 11, 20), {}, None,
+                     id="another_number"),
+    ],
+)  # fmt: skip
+def test_a_reference_that_names_no_document_is_no_evidence_either_way(
+    number: str, reference: str, paid_on: date, others: dict[str, Any], score: Decimal | None
+) -> None:
+    """Too short, only a prefix or a word, a fragment of no invoice, or nothing: the debit
+    is judged as if it had no reference — the same amount to the same supplier after the
+    invoice was paid is a possible double payment, unless it may pay another open invoice of
+    the supplier of that amount. The start of the number, prefix and all, or at the end of
+    the text, is weak evidence; another number rules it out."""
+    october = replace(OCTOBER, number=number)
+    paid = replace(PAYMENT, reference=number)
+    second = replace(PAYMENT, transaction_id=11, reference=reference, value_date=paid_on)
+    november = replace(OCTOBER, invoice_id=2, issue_date=date(2026, 11, 2), **others)
+
+    verdict = repeat_verdict(
+        october, paid, second, OpenInvoices.of([november] if others else []), POLICY
+    )
+
+    assert (verdict[0] if verdict else None) == score

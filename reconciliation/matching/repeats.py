@@ -5,16 +5,22 @@ Two places ask it: the invoice ranking, when two or more debits fit an invoice n
 double-payment check, for debits after an invoice was settled.
 
 A repeat is a debit to the invoice's supplier (its IBAN or name, or the first debit's
-counterparty) that fits the invoice (its amount, in its payment window), with a reference that
-names the invoice (in full or in part) or repeats the first debit's. A reference too short to
-name anything ("BT6", the bank's cut of "BT69279") is weak evidence: it counts only with the
-same amount (in the account or the invoice's currency, or — the bank converted both — within
-the FX tolerance of the first) and once the invoice was issued or paid; before, it is something
-else the supplier was paid. A reference naming another number rules the repeat out.
+counterparty) that fits the invoice (its amount, in its payment window) and whose reference:
+
+- names the invoice (in full or in part) or repeats the first debit's: strong evidence;
+- is the start of its number, the rest cut by the bank ("BT6" for "BT69279", "RE6" for
+  "RE 63826"): weak evidence, that counts with the same amount (in the account or the
+  invoice's currency, or — the bank converted both — within the FX tolerance of the first)
+  once the invoice was issued or paid; before, it is something else the supplier was paid;
+- names no document at all — missing, only words, or a number too short to name one ("PB8"):
+  no evidence either way, as if there were no reference. The same amount to the same supplier
+  after the invoice was paid is then a possible double payment;
+- names another number: not a repeat.
 
 Nor is it a repeat when its reference could just as well name another open invoice of the
 supplier — of the same amount, named at least as well ("INV-10" for the monthly INV-101 and
-INV-102), or of any amount, named in full: it is then (perhaps) that invoice's payment, for a
+INV-102), or of any amount, named in full or — the reference naming nothing of the invoice —
+by the start of its number: it is then (perhaps) that invoice's payment, for a
 person to decide, not money that left twice.
 """
 
@@ -40,12 +46,15 @@ from reconciliation.text.references import MIN_TRUNCATED_LENGTH
 from reconciliation.text.references import ReferenceIndex
 from reconciliation.text.references import compare_references
 from reconciliation.text.references import is_cut_start
+from reconciliation.text.references import names_nothing
 from reconciliation.text.references import remittance_reference
 
 DOUBLE_PAYMENT_SCORE = Decimal(100)
 SIMILAR_REFERENCE_SCORE = Decimal(90)
 #: A reference too short to name the invoice, on a same-amount debit once it was issued or paid.
 WEAK_REFERENCE_SCORE = Decimal(80)
+#: A reference that names nothing, on a same-amount debit after the invoice was paid.
+NO_REFERENCE_SCORE = Decimal(70)
 
 
 @dataclass
@@ -75,7 +84,8 @@ class OpenInvoices:
     def naming(self, claim: InvoiceClaim, line: BankLine) -> InvoiceClaim | None:
         """Another open invoice of ``line``'s supplier its reference may pay instead of
         ``claim``'s: of the same amount (``line`` in its payment window) and named at least as
-        well, or named in full."""
+        well, or named in full, or — the reference naming nothing of ``claim``'s — of any
+        amount, its number's start ("INV-076" for INV-076597)."""
         strength = TIER_STRENGTH[invoice_reference_tier(claim.number, line.reference)]
         for other in self._of_amount(claim.currency, claim.amount):
             start, end = payment_window(other)
@@ -91,6 +101,20 @@ class OpenInvoices:
         for hit, invoice_id in self._numbers.find(line.reference):
             other = self._by_id[invoice_id]
             if hit.tier == "exact" and invoice_id != claim.invoice_id and same_party(other, line):
+                return other
+        return self._started_by(claim, line) if strength == TIER_STRENGTH[""] else None
+
+    def _started_by(self, claim: InvoiceClaim, line: BankLine) -> InvoiceClaim | None:
+        """Another open invoice of ``line``'s supplier, of any amount, whose number its
+        reference (naming nothing of ``claim``'s) is the start of, ``line`` in its window."""
+        for other in self._by_id.values():
+            start, end = payment_window(other)
+            if (
+                other.invoice_id != claim.invoice_id
+                and start <= line.value_date <= end
+                and is_cut_start(other.number, line.reference)
+                and same_party(other, line)
+            ):
                 return other
         return None
 
@@ -122,8 +146,9 @@ def _reference_score(
     claim: InvoiceClaim, first: BankLine, line: BankLine, policy: MatchPolicy
 ) -> Decimal | None:
     """How surely the reference makes ``line`` a repeat: it names the invoice (in full or in
-    part), repeats the first debit's, or — weak evidence — is too short to name anything but
-    does not contradict (the same amount, once the invoice was issued or paid)."""
+    part) or repeats the first debit's; it is the start of the number, cut by the bank (weak
+    evidence, once the invoice was issued or paid); or it names nothing (no evidence: only
+    after the invoice was paid). With the same amount both times (see the module)."""
     tier = compare_references(claim.number, line.reference)
     given = remittance_reference(line.reference).normalized
     repeats_first = bool(given) and given == remittance_reference(first.reference).normalized
@@ -131,12 +156,14 @@ def _reference_score(
         return DOUBLE_PAYMENT_SCORE
     if tier is not None:
         return SIMILAR_REFERENCE_SCORE
-    if (
-        (repeats_first or is_cut_start(claim.number, line.reference))
-        and line.value_date >= min(first.value_date, claim.issue_date)
-        and _same_amount(claim, first, line, policy)
+    if not _same_amount(claim, first, line, policy):
+        return None
+    if (repeats_first or is_cut_start(claim.number, line.reference)) and (
+        line.value_date >= min(first.value_date, claim.issue_date)
     ):
         return WEAK_REFERENCE_SCORE
+    if names_nothing(line.reference) and line.value_date >= first.value_date:
+        return NO_REFERENCE_SCORE
     return None
 
 

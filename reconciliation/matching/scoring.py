@@ -311,8 +311,8 @@ class InvoiceClaim:
     vendor_ids: frozenset[int] = frozenset()
 
 
-#: The reference tier of a bank line whose whole reference is the start of the number, cut too
-#: short to name it (`is_cut_start`).
+#: The reference tier of a bank line whose reference is (or ends with) the start of the number,
+#: cut too short to name it (`is_cut_start`).
 CUT_START = "cut start"
 #: An invoice is paid from a few days before its issue date (prepayment) to this long after.
 INVOICE_EARLY_DAYS = 3
@@ -333,8 +333,8 @@ def payment_window(claim: InvoiceClaim) -> tuple[date, date]:
 
 def invoice_reference_tier(number: str, reference: str) -> str:
     """How a debit's ``reference`` names the invoice ``number``: "exact", "abbreviated",
-    "truncated", `CUT_START` (the whole reference is the number's start, cut too short to name
-    it) or "" (no reference to compare, or it names another number)."""
+    "truncated", `CUT_START` (the reference is, or ends with, the number's start, cut too short
+    to name it) or "" (no reference to compare, or it names another number)."""
     if is_label(number) or is_label(reference):
         return ""
     tier = compare_references(number, reference)

@@ -69,6 +69,8 @@ CREDIT_NOTE_WORDS = frozenset(
 )
 #: A truncated reference must keep at least this many characters to be trusted.
 MIN_TRUNCATED_LENGTH = 5
+#: A reference whose number is shorter than this names no document ("RE6", "INV-01", "PB8").
+MIN_NAMING_LENGTH = 4
 #: Longest run of tokens considered as one reference inside a remittance text.
 MAX_RUN_TOKENS = 4
 MAX_NORMALIZED_LENGTH = 140
@@ -268,6 +270,8 @@ def normalize_reference(text: str | None) -> str:
 
 _CHUNK = re.compile(r"[A-Z0-9]+(?:[-/._][A-Z0-9]+)*")
 _DATE_CHUNK = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}-\d{2}-\d{2}")
+#: A date, perhaps cut by the bank ("vom 02.06.20").
+_DATE_START = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]")
 
 
 @lru_cache(maxsize=65_536)
@@ -322,12 +326,38 @@ def _single(reference: str) -> ReferenceIndex[int]:
     return index
 
 
+def names_nothing(text: str | None) -> bool:
+    """Whether a remittance is too short to name any document: empty, only words ("Rechnung"),
+    or a number of fewer than `MIN_NAMING_LENGTH` characters ("RE 4", "PB8")."""
+    key = remittance_reference(text).normalized
+    return not any(char.isdigit() for char in key) or len(key) < MIN_NAMING_LENGTH
+
+
 def is_cut_start(expected: str | None, given: str | None) -> bool:
-    """Whether the whole of ``given`` is the start of ``expected``, cut too short to name it
-    ("BT6" for "BT69279"): weak evidence, that neither names nor contradicts the reference."""
-    cut = remittance_reference(given).normalized
-    key = normalize_reference(expected)
-    return 2 <= len(cut) < len(key) and key.startswith(cut) and any(c.isdigit() for c in cut)
+    """Whether ``given`` ends with the start of ``expected``, cut too short to name it: weak
+    evidence, that neither names nor contradicts the reference. The bank cuts the end of a
+    text, so the cut is the whole reference ("BT6" for "BT69279") or its last words ("Kd-Nr
+    44812 / RE 4" for "RE 44354"), compared with the number as printed too ("RE6" for
+    "RE 63826": its prefix is part of what was cut)."""
+    keys = {normalize_reference(expected), "".join(_WORD.findall(fold(expected or "")))}
+    return any(
+        2 <= len(cut) < len(key) and key.startswith(cut)
+        for cut in _cut_ends(given or "")
+        for key in keys
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _cut_ends(text: str) -> frozenset[str]:
+    """What the bank may have kept of a number at the end of ``text``: the remittance's key,
+    and its last one to `MAX_RUN_TOKENS` words run together (not a date), each with a digit."""
+    chunks = _CHUNK.findall(fold(text))
+    ends = {remittance_reference(text).normalized}
+    if chunks and not _DATE_START.match(chunks[-1]):
+        ends |= {
+            "".join(_WORD.findall("".join(chunks[-size:]))) for size in range(1, 1 + MAX_RUN_TOKENS)
+        }
+    return frozenset(end for end in ends if any(char.isdigit() for char in end))
 
 
 @dataclass(frozen=True)
