@@ -26,6 +26,9 @@ from tests.factories import make_transaction
         (Decimal("1283.44"), "EUR", "de", "1.283,44 EUR"),
         (Decimal("1283.44"), "EUR", "fr", "1\u00a0283,44 EUR"),
         (Decimal("0.5"), "EUR", "en", "0.50 EUR"),
+        (Decimal("-0.01"), "JPY", "en", "0 JPY"),  # rounded to nothing: no "-0"
+        (Decimal("123456789.5"), "", "de-ch", "123\u00a0456\u00a0789,5"),
+        (Decimal("1234567.891"), "EUR", "hi", "1234567.89 EUR"),  # its own grouping rule
     ],
 )
 def test_minor_units_and_separators(
