@@ -45,6 +45,7 @@ from django.views.decorators.http import require_http_methods
 from reconciliation import review
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.base import sees_several_workspaces
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
@@ -232,7 +233,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns: list[Any] = list(self.list_display)
-        if not request.user.is_superuser and len(roles_by_workspace(request)) < 2:
+        if not sees_several_workspaces(request):
             columns.remove("workspace_name")  # one workspace: the column would say the same
         return columns
 
