@@ -446,6 +446,17 @@ def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> N
     ) in body
 
 
+def test_a_superuser_sees_the_workspace_column_once_the_server_holds_several(
+    workspace: Workspace,
+) -> None:
+    _queue_scenario(workspace)
+    root = make_user("root", superuser=True)
+    queue = reverse("admin:reconciliation-review")
+    assert "column-workspace_name" not in logged_in_client(root).get(queue).content.decode()
+    make_workspace("Other SAS")
+    assert "column-workspace_name" in logged_in_client(root).get(queue).content.decode()
+
+
 def test_the_workspace_column_only_for_several_workspaces(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:

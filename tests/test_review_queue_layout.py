@@ -18,6 +18,7 @@ from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_page
 
@@ -89,6 +90,7 @@ def test_the_queue_of_several_workspaces_fits_with_its_counts_and_waits_whole(
     """A superuser sees the Workspace column too; the Why column's "+N" and the Waiting
     column ("< 1 h") are never cut."""
     user = make_user("root", workspace=workspace, role=Role.ADMIN, superuser=True)
+    make_workspace("Second SAS")  # a superuser's workspace column: the server holds several
     _fill(workspace)
     page = signed_in_page(browser, live_server.url, user)
     page.goto(f"{live_server.url}/admin/review/")
