@@ -4,7 +4,10 @@ demo's master key is in it)."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
+import time
 from pathlib import Path
 
 from django.core.management.base import OutputWrapper
@@ -58,3 +61,40 @@ def test_the_welcome_says_where_to_sign_in_and_where_the_emulators_are(settings:
         "  Logs: /srv/well/var/log/",
     ]
     assert "MASTER" not in printed
+
+
+def test_stopping_the_demo_stops_what_its_processes_started(tmp_path: Path) -> None:
+    """qcluster's workers are its children: a worker that ignores Ctrl-C must not outlive the
+    demo (it would keep its port and its tasks)."""
+    pid_file = tmp_path / "grandchild.pid"
+    spawn = (
+        "import signal, subprocess, sys, time;"
+        "child = subprocess.Popen([sys.executable, '-c',"
+        " 'import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)']);"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid));"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
+    )
+    child = run_demo._start("tasks", [sys.executable, "-c", spawn], None)
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the child started nothing"
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+
+    run_demo._stop_all([child], seconds=0.5)
+
+    assert child[1].poll() is not None
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return False  # killed, not yet reaped by its (gone) parent's reaper
+        time.sleep(0.05)
+    return True

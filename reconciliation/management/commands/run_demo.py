@@ -9,6 +9,7 @@ the console), and when one stops, the end of its log is printed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -142,8 +143,13 @@ def _emulators() -> list[tuple[str, str]]:
 def _start(name: str, command: list[str], logs: Path | None) -> Child:
     log = logs / f"{name}.log" if logs is not None else None
     out: IO[bytes] | None = log.open("ab") if log is not None else None
+    # Its own process group: stopping it reaches the processes it starts (qcluster's workers).
     child = subprocess.Popen(  # noqa: S603
-        command, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT if out else None
+        command,
+        env=os.environ.copy(),
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
+        start_new_session=True,
     )
     if out is not None:
         out.close()  # the child holds its own descriptor
@@ -186,17 +192,23 @@ def _tail(log: Path) -> str:
     return "\n".join(f"  {line}" for line in lines[-_TAIL_LINES:])
 
 
-def _stop_all(children: list[Child]) -> None:
+def _stop_all(children: list[Child], *, seconds: float = 10) -> None:
+    """SIGINT to each child's process group, as Ctrl-C would (qcluster stops its workers on it);
+    a group still there after `seconds` is killed whole, so no worker keeps a port or a task."""
     for _, child, _ in children:
-        if child.poll() is None:
-            # SIGINT, as Ctrl-C would: qcluster stops its workers promptly on it.
-            child.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 10
+        _signal_group(child, signal.SIGINT)
+    deadline = time.monotonic() + seconds
     for _, child, _ in children:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
+        _signal_group(child, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)  # reaped: no zombie left behind
+
+
+def _signal_group(child: subprocess.Popen[bytes], number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, number)
 
 
 def _has_command(name: str) -> bool:
