@@ -8,17 +8,15 @@ import hashlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from connectors.sandbox import QontoEmulator
-from connectors.sandbox import Sandbox
 from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.transaction_mirror import sync_transactions
+from reconciliation.matching import AttachReport
 from reconciliation.matching import attach_confirmed
 from reconciliation.matching import attach_idempotency_key
 from reconciliation.matching import match_window
@@ -27,7 +25,6 @@ from reconciliation.models import ConnectionStatus
 from reconciliation.models import Document
 from reconciliation.models import Match
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
 from tests.test_matching_confirmations import ACME_IBAN
@@ -41,17 +38,9 @@ ATTACH = "/v2/transactions/*/attachments"
 
 
 @pytest.fixture
-def qonto(
-    workspace: Workspace,
-    sandbox_settings: Sandbox,
-    connect_with_emulator_tokens: Any,
-    settings: Settings,
-) -> Connection:
-    settings.HTTP_READ_TIMEOUT = 1.0
-    connection: Connection = connect_with_emulator_tokens(
-        workspace, Provider.QONTO, sandbox_settings.qonto
-    )
-    return connection
+def qonto_read_timeout() -> float:
+    """Short enough that an answer delayed by 2.5 s times out (conftest's ``qonto`` reads it)."""
+    return 1.0
 
 
 def confirmed_payment(
@@ -282,6 +271,33 @@ def an_unconfirmed_attempt_long_ago(match: Match) -> str:
     return key
 
 
+def attached_after_an_unanswered_upload(
+    workspace: Workspace,
+    qonto: Connection,
+    emulator: QontoEmulator,
+    file_name: str,
+    *,
+    same_key: bool,
+) -> tuple[Match, str, str, AttachReport]:
+    """A confirmed payment whose upload went unanswered 40 minutes ago; then a file named
+    ``file_name`` (``{document_id}`` filled in) lands on its debit, sent with our expired key
+    when ``same_key`` or a fresh one otherwise, is mirrored, and attaching runs again.
+    Returns the match (reloaded), the debit's Qonto id, our key and the report."""
+    match, remote_id = confirmed_payment(workspace, emulator, qonto)
+    key = an_unconfirmed_attempt_long_ago(match)
+    assert match.document is not None
+    qonto_client_for(qonto).attach_file_to_transaction(
+        remote_id,
+        file_name.format(document_id=match.document.pk),
+        PDF,
+        idempotency_key=key if same_key else str(uuid.uuid4()),
+    )
+    sync_transactions(connection_id=qonto.pk)
+    report = attach_confirmed(workspace_id=workspace.pk)
+    match.refresh_from_db()
+    return match, remote_id, key, report
+
+
 def test_qontos_own_matcher_attachment_is_not_taken_for_ours(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
@@ -312,21 +328,11 @@ def test_qontos_own_matcher_attachment_is_not_taken_for_ours(
 def test_our_own_attachment_found_after_the_key_expired_is_not_sent_again(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
-    key = an_unconfirmed_attempt_long_ago(match)
-    assert match.document is not None
     # The first upload did land; only its answer was lost.
-    qonto_client_for(qonto).attach_file_to_transaction(
-        remote_id,
-        f"well-{match.document.pk}-confirmation.pdf",
-        PDF,
-        idempotency_key=key,
+    match, remote_id, key, report = attached_after_an_unanswered_upload(
+        workspace, qonto, qonto_emulator, "well-{document_id}-confirmation.pdf", same_key=True
     )
-    sync_transactions(connection_id=qonto.pk)
 
-    report = attach_confirmed(workspace_id=workspace.pk)
-
-    match.refresh_from_db()
     assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
     assert uploads(qonto_emulator) == [key]  # the landed one, nothing after it
     assert len(qonto_emulator.attachments_of(remote_id)) == 1
@@ -340,17 +346,11 @@ def test_a_receipt_added_by_hand_is_not_taken_for_ours(
 ) -> None:
     """Someone attached a receipt to the debit after our unanswered upload; it is not Well's
     file, so the confirmation is still uploaded (with the same key) rather than marked done."""
-    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
-    key = an_unconfirmed_attempt_long_ago(match)
-    assert match.document is not None
-    qonto_client_for(qonto).attach_file_to_transaction(
-        remote_id, "receipt-acme.pdf", PDF, idempotency_key=str(uuid.uuid4())
+    match, remote_id, key, report = attached_after_an_unanswered_upload(
+        workspace, qonto, qonto_emulator, "receipt-acme.pdf", same_key=False
     )
-    sync_transactions(connection_id=qonto.pk)
 
-    report = attach_confirmed(workspace_id=workspace.pk)
-
-    match.refresh_from_db()
+    assert match.document is not None
     assert (report.attached, match.status) == (1, MatchStatus.ATTACHED)
     assert uploads(qonto_emulator)[-1] == key
     assert sorted(a.file_name for a in qonto_emulator.attachments_of(remote_id)) == [
@@ -365,18 +365,9 @@ def test_a_receipt_added_by_hand_is_not_taken_for_ours(
 def test_another_documents_upload_is_not_taken_for_ours(
     workspace: Workspace, qonto: Connection, qonto_emulator: QontoEmulator
 ) -> None:
-    match, remote_id = confirmed_payment(workspace, qonto_emulator, qonto)
-    key = an_unconfirmed_attempt_long_ago(match)
-    assert match.document is not None
-    qonto_client_for(qonto).attach_file_to_transaction(
-        remote_id,
-        f"well-{match.document.pk}0-confirmation.pdf",
-        PDF,
-        idempotency_key=str(uuid.uuid4()),
+    _, remote_id, key, _ = attached_after_an_unanswered_upload(
+        workspace, qonto, qonto_emulator, "well-{document_id}0-confirmation.pdf", same_key=False
     )
-    sync_transactions(connection_id=qonto.pk)
-
-    attach_confirmed(workspace_id=workspace.pk)
 
     assert uploads(qonto_emulator)[-1] == key
     assert len(qonto_emulator.attachments_of(remote_id)) == 2
