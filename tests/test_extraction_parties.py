@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from connectors.sandbox.documents.placed import Placed
 from connectors.sandbox.documents.placed import lines_at
 from connectors.sandbox.documents.placed import render_text
@@ -17,9 +19,8 @@ def read(tmp_path: Path, items: list[Placed]) -> Extraction:
     return extract_document(path)
 
 
-def test_seller_on_the_right_buyer_on_the_left_without_headings(tmp_path: Path) -> None:
-    extraction = read(
-        tmp_path,
+SELLERS = [
+    pytest.param(
         [
             (40, 120, "Bianchi Costruzioni S.r.l.", 10, False),
             (40, 133, "Via Garibaldi 8", 10, False),
@@ -30,32 +31,28 @@ def test_seller_on_the_right_buyer_on_the_left_without_headings(tmp_path: Path) 
             (350, 87, "info@rossiforniture.it", 8, False),
             (40, 200, "FATTURA N. 2024/118 del 14/03/2024", 12, True),
         ],
-    )
-    assert extraction.value("supplier_name") == "Rossi Forniture S.r.l."
-    assert extraction.fields["supplier_name"].confidence >= 0.85
-    assert extraction.value("supplier_domain") == "rossiforniture.it"
-
-
-def test_seller_block_with_a_name_field_wrapped_over_two_lines(tmp_path: Path) -> None:
-    rows: list[str | tuple[str, ...]] = [
-        "Rechnung Nr. 5 vom 06.12.2018",
-        "Verkäufer",
-        ("Nummer:", "549910"),
-        ("", "MVM Musterhafter"),
-        ("Name:", "Versicherungsverein Musterstadt a.G."),
-        ("Anschrift:", "Musterstr. 12"),
-        "Käufer",
-        ("Name:", "Max Mustermann GmbH"),
-    ]
-    extraction = read(tmp_path, lines_at(rows))
-    assert (
-        extraction.value("supplier_name") == "MVM Musterhafter Versicherungsverein Musterstadt a.G."
-    )
-
-
-def test_one_line_return_address_above_the_window(tmp_path: Path) -> None:
-    extraction = read(
-        tmp_path,
+        {"supplier_name": "Rossi Forniture S.r.l.", "supplier_domain": "rossiforniture.it"},
+        True,
+        id="seller_on_the_right_buyer_on_the_left_without_headings",
+    ),
+    pytest.param(
+        lines_at(
+            [
+                "Rechnung Nr. 5 vom 06.12.2018",
+                "Verkäufer",
+                ("Nummer:", "549910"),
+                ("", "MVM Musterhafter"),
+                ("Name:", "Versicherungsverein Musterstadt a.G."),
+                ("Anschrift:", "Musterstr. 12"),
+                "Käufer",
+                ("Name:", "Max Mustermann GmbH"),
+            ]
+        ),
+        {"supplier_name": "MVM Musterhafter Versicherungsverein Musterstadt a.G."},
+        False,
+        id="seller_block_with_a_name_field_wrapped_over_two_lines",
+    ),
+    pytest.param(
         [
             (40, 110, "QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen", 6.5, False),
             (40, 130, "iViveLabs Ltd.", 10, False),
@@ -63,25 +60,41 @@ def test_one_line_return_address_above_the_window(tmp_path: Path) -> None:
             (40, 220, "Rechnung", 14, True),
             (40, 240, "Rechnungsnr. 30064443", 9, False),
         ],
-    )
-    assert extraction.value("supplier_name") == "QualityHosting AG"
+        {"supplier_name": "QualityHosting AG"},
+        False,
+        id="one_line_return_address_above_the_window",
+    ),
+    pytest.param(
+        lines_at(
+            [
+                "INVOICE",
+                ("Bill to:", "", "From:"),
+                ("Taylor's Store", "", "Brightline Consulting Ltd"),
+                ("triddel9@store-mail.com", "", "billing@brightline.co.uk"),
+                ("VAT: FR19787878784", "", "VAT: GB980780684"),
+                "Invoice number: 77",
+            ]
+        ),
+        {
+            "supplier_name": "Brightline Consulting Ltd",
+            "supplier_domain": "brightline.co.uk",
+            "supplier_vat_id": "GB980780684",
+        },
+        False,
+        id="the_buyers_email_and_vat_id_are_skipped",
+    ),
+]
 
 
-def test_the_buyers_email_and_vat_id_are_skipped(tmp_path: Path) -> None:
-    rows: list[str | tuple[str, ...]] = [
-        "INVOICE",
-        ("Bill to:", "", "From:"),
-        ("Taylor's Store", "", "Brightline Consulting Ltd"),
-        ("triddel9@store-mail.com", "", "billing@brightline.co.uk"),
-        ("VAT: FR19787878784", "", "VAT: GB980780684"),
-        "Invoice number: 77",
-    ]
-    extraction = read(tmp_path, lines_at(rows))
-    assert (
-        extraction.value("supplier_name"),
-        extraction.value("supplier_domain"),
-        extraction.value("supplier_vat_id"),
-    ) == ("Brightline Consulting Ltd", "brightline.co.uk", "GB980780684")
+@pytest.mark.parametrize(("items", "expected", "trusted_name"), SELLERS)
+def test_the_seller_is_read_never_the_buyer(
+    tmp_path: Path, items: list[Placed], expected: dict[str, str], trusted_name: bool
+) -> None:
+    """``expected``: the supplier fields read; ``trusted_name``: the name is also trusted."""
+    extraction = read(tmp_path, items)
+    assert {name: extraction.value(name) for name in expected} == expected
+    if trusted_name:
+        assert extraction.fields["supplier_name"].confidence >= 0.85
 
 
 def test_the_customers_iban_for_a_direct_debit_is_not_the_suppliers(tmp_path: Path) -> None:
