@@ -30,7 +30,7 @@ class MappedField:
     #: Well's name (an Invoice column).
     name: str
     label: str
-    #: Qonto's name in a supplier invoice.
+    #: The same field on Qonto's reading (a `QontoSupplierInvoice` column).
     qonto: str
     normalise: Callable[[Any], Any]
     #: Compared only when Qonto returned a value (Qonto reads tax ids only sometimes).
@@ -88,7 +88,7 @@ FIELD_MAP: tuple[MappedField, ...] = (
     MappedField("issue_date", "Issue date", "issue_date", _day),
     MappedField("due_date", "Due date", "due_date", _day),
     MappedField("number", "Invoice number", "invoice_number", _number),
-    MappedField("tax_amount", "Tax amount", "total_tax_amount", _amount),
+    MappedField("tax_amount", "Tax amount", "tax_amount", _amount),
     MappedField("supplier_name", "Supplier name", "supplier_name", _name),
     MappedField("supplier_vat_id", "Tax id", "vat_number", _tax_id, only_when_returned=True),
 )
@@ -101,16 +101,7 @@ def invoice_values(invoice: Invoice) -> dict[str, Any]:
 
 def qonto_values(entry: QontoSupplierInvoice) -> dict[str, Any]:
     """What Qonto read from the PDF (its mirrored row), under Well's names."""
-    return {
-        "total_amount": entry.total_amount,
-        "currency": entry.currency,
-        "issue_date": entry.issue_date,
-        "due_date": entry.due_date,
-        "number": entry.invoice_number,
-        "tax_amount": entry.tax_amount,
-        "supplier_name": entry.supplier_name,
-        "supplier_vat_id": entry.vat_number,
-    }
+    return {field.name: getattr(entry, field.qonto) for field in FIELD_MAP}
 
 
 def differences(well: Mapping[str, Any], other: Mapping[str, Any]) -> list[Difference]:
