@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from pypdf import PdfWriter
 
 from connectors.sandbox.documents import render_invoice
@@ -41,49 +42,56 @@ def _xml_fields(path: Path) -> tuple[str, str, dict[str, object]]:
     return extraction.kind, extraction.source, values
 
 
-def test_embedded_ubl_invoice_reads_exact_values(tmp_path: Path) -> None:
-    path = _pdf_with(tmp_path, "xrechnung.xml", UBL_INVOICE)
+@pytest.mark.parametrize(
+    ("name", "xml", "kind", "values"),
+    [
+        pytest.param(
+            "xrechnung.xml",
+            UBL_INVOICE,
+            "invoice",
+            {
+                "supplier_name": "Kontor Nord Handels GmbH",
+                "invoice_number": "RE-2024-0815",
+                "issue_date": date(2024, 5, 2),
+                "due_date": date(2024, 6, 1),
+                "total_amount": Decimal("1190.00"),
+                "tax_amount": Decimal("190.00"),
+                "net_amount": Decimal("1000.00"),
+                "currency": "EUR",
+                "supplier_vat_id": "DE123456789",
+                "supplier_iban": "DE89370400440532013000",
+                "supplier_domain": "kontor-nord.de",
+            },
+            id="invoice_reads_exact_values",
+        ),
+        pytest.param(
+            "invoice.xml",
+            UBL_CREDIT_NOTE,
+            "credit_note",
+            {
+                "supplier_name": "Alpenlicht AG",
+                "invoice_number": "GS-77",
+                "issue_date": date(2024, 5, 20),
+                "due_date": date(2024, 6, 19),
+                "total_amount": Decimal("216.20"),
+                "tax_amount": Decimal("16.20"),
+                "net_amount": Decimal("200.00"),
+                "currency": "CHF",
+                "supplier_vat_id": "CHE-123.456.788MWST",
+                "supplier_iban": "CH9300762011623852957",
+                "supplier_domain": "alpenlicht.ch",
+            },
+            id="credit_note_is_a_credit_note",
+        ),
+    ],
+)
+def test_embedded_ubl_reads_exact_values_and_its_kind(
+    tmp_path: Path, name: str, xml: str, kind: str, values: dict[str, object]
+) -> None:
+    path = _pdf_with(tmp_path, name, xml)
 
-    assert _xml_fields(path) == (
-        "invoice",
-        "xml",
-        {
-            "supplier_name": "Kontor Nord Handels GmbH",
-            "invoice_number": "RE-2024-0815",
-            "issue_date": date(2024, 5, 2),
-            "due_date": date(2024, 6, 1),
-            "total_amount": Decimal("1190.00"),
-            "tax_amount": Decimal("190.00"),
-            "net_amount": Decimal("1000.00"),
-            "currency": "EUR",
-            "supplier_vat_id": "DE123456789",
-            "supplier_iban": "DE89370400440532013000",
-            "supplier_domain": "kontor-nord.de",
-        },
-    )
+    assert _xml_fields(path) == (kind, "xml", values)
     assert extract_document(path, use_xml=False).source == "text"
-
-
-def test_embedded_ubl_credit_note_is_a_credit_note(tmp_path: Path) -> None:
-    path = _pdf_with(tmp_path, "invoice.xml", UBL_CREDIT_NOTE)
-
-    assert _xml_fields(path) == (
-        "credit_note",
-        "xml",
-        {
-            "supplier_name": "Alpenlicht AG",
-            "invoice_number": "GS-77",
-            "issue_date": date(2024, 5, 20),
-            "due_date": date(2024, 6, 19),
-            "total_amount": Decimal("216.20"),
-            "tax_amount": Decimal("16.20"),
-            "net_amount": Decimal("200.00"),
-            "currency": "CHF",
-            "supplier_vat_id": "CHE-123.456.788MWST",
-            "supplier_iban": "CH9300762011623852957",
-            "supplier_domain": "alpenlicht.ch",
-        },
-    )
 
 
 def test_a_credit_note_without_type_code_and_an_empty_ubl() -> None:
