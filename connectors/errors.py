@@ -268,6 +268,18 @@ def raise_for_status(
     raise _classify(response, errors, body, common)
 
 
+def raise_for_status_closing(
+    response: requests.Response, errors: ProviderErrors, *, secrets: Iterable[str | None] = ()
+) -> None:
+    """:func:`raise_for_status`, closing a refused response first: a streamed body would hold its
+    pooled connection until the error is garbage-collected."""
+    try:
+        raise_for_status(response, errors, secrets=secrets)
+    except BaseException:
+        response.close()
+        raise
+
+
 def _classify(
     response: requests.Response,
     errors: ProviderErrors,

@@ -436,6 +436,23 @@ def validate(
         ) from None
 
 
+def read_model(
+    response: requests.Response,
+    model: type[ModelT],
+    *,
+    provider: str,
+    expected: str,
+    hint: str = "",
+    secrets: Iterable[str | None] = (),
+) -> ModelT:
+    """A JSON body validated as ``model``: :func:`read_json`, then :func:`validate`."""
+    secrets = tuple(secrets)
+    data = read_json(response, provider=provider, expected=expected, hint=hint, secrets=secrets)
+    return validate(
+        model, data, provider=provider, expected=expected, response=response, secrets=secrets
+    )
+
+
 def read_capped(
     response: requests.Response,
     *,

@@ -22,9 +22,9 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel
 
+from connectors.apideck.errors import APIDECK_ERRORS
 from connectors.apideck.errors import InvalidCursorError as InvalidCursorError
 from connectors.apideck.errors import QuotaExceededError as QuotaExceededError
-from connectors.apideck.errors import raise_for_apideck_status
 from connectors.apideck.schemas import ApideckWarning
 from connectors.apideck.schemas import FileListResponse
 from connectors.apideck.schemas import FolderResponse
@@ -37,13 +37,13 @@ from connectors.config import ApideckConfig
 from connectors.errors import AuthError
 from connectors.errors import NotFoundError
 from connectors.errors import ProtocolError
+from connectors.errors import raise_for_status_closing
 from connectors.http import ConnectorSession
 from connectors.http import RetryPolicy
 from connectors.http import build_session
 from connectors.http import call_with_retries
 from connectors.http import read_capped
-from connectors.http import read_json
-from connectors.http import validate
+from connectors.http import read_model
 from connectors.shapes import DownloadedFile as DownloadedFile
 
 PROVIDER = "apideck"
@@ -312,16 +312,9 @@ class ApideckClient:
         json_body: object = None,
     ) -> ModelT:
         def handle(response: requests.Response) -> ModelT:
-            data = read_json(
-                response, provider=PROVIDER, expected=expected, secrets=[self._config.api_key]
-            )
-            return validate(
-                model,
-                data,
-                provider=PROVIDER,
-                expected=expected,
-                response=response,
-                secrets=[self._config.api_key],
+            secrets = [self._config.api_key]
+            return read_model(
+                response, model, provider=PROVIDER, expected=expected, secrets=secrets
             )
 
         return self._call(
@@ -359,11 +352,7 @@ class ApideckClient:
                 stream=stream,
                 allow_redirects=allow_redirects,
             )
-            try:
-                raise_for_apideck_status(response, secrets=[self._config.api_key])
-            except BaseException:
-                response.close()
-                raise
+            raise_for_status_closing(response, APIDECK_ERRORS, secrets=[self._config.api_key])
             return handle(response)
 
         return call_with_retries(attempt, policy=self._retry, sleep=self._sleep)

@@ -18,9 +18,9 @@ import requests
 from pydantic import BaseModel
 
 from connectors.config import DropboxConfig
+from connectors.dropbox.errors import DROPBOX_ERRORS
 from connectors.dropbox.errors import CursorResetError as CursorResetError
 from connectors.dropbox.errors import is_token_rejected
-from connectors.dropbox.errors import raise_for_dropbox_status
 from connectors.dropbox.schemas import Account
 from connectors.dropbox.schemas import FileMetadata
 from connectors.dropbox.schemas import LatestCursor
@@ -29,13 +29,14 @@ from connectors.errors import FileTooLargeError
 from connectors.errors import PermanentError
 from connectors.errors import ProtocolError
 from connectors.errors import TransientError
+from connectors.errors import raise_for_status_closing
 from connectors.errors import shorten
 from connectors.http import ConnectorSession
 from connectors.http import RetryPolicy
 from connectors.http import build_session
 from connectors.http import call_with_retries
 from connectors.http import read_capped
-from connectors.http import read_json
+from connectors.http import read_model
 from connectors.http import request_id_of
 from connectors.http import validate
 from connectors.oauth import AuthorizedCall
@@ -227,14 +228,8 @@ class DropboxClient:
             return self._session.post(url, data=body, headers=headers)
 
         def handle(response: requests.Response, secrets: list[str]) -> ModelT:
-            data = read_json(response, provider=PROVIDER, expected=expected, secrets=secrets)
-            return validate(
-                model,
-                data,
-                provider=PROVIDER,
-                expected=expected,
-                response=response,
-                secrets=secrets,
+            return read_model(
+                response, model, provider=PROVIDER, expected=expected, secrets=secrets
             )
 
         return self._call(send, handle)
@@ -248,11 +243,7 @@ class DropboxClient:
 
         def attempt() -> T:
             response = authorized.send(send, is_token_rejected=is_token_rejected)
-            try:
-                raise_for_dropbox_status(response, secrets=authorized.tokens_used)
-            except BaseException:
-                response.close()
-                raise
+            raise_for_status_closing(response, DROPBOX_ERRORS, secrets=authorized.tokens_used)
             return handle(response, authorized.tokens_used)
 
         return call_with_retries(attempt, policy=self._retry, sleep=self._sleep)

@@ -39,11 +39,10 @@ from connectors.http import ConnectorSession
 from connectors.http import RetryPolicy
 from connectors.http import build_session
 from connectors.http import call_with_retries
-from connectors.http import read_json
+from connectors.http import read_model
 from connectors.http import request_id_of
 from connectors.http import retry_any
 from connectors.http import retry_if_not_sent
-from connectors.http import validate
 from connectors.oauth import QONTO_SANDBOX_HINT
 from connectors.oauth import AuthorizedCall
 from connectors.oauth import TokenSource
@@ -455,12 +454,13 @@ class QontoClient:
         return [*authorized.tokens_used, self._config.staging_token]
 
     def _model(self, response: requests.Response, model: type[ModelT], expected: str) -> ModelT:
-        secrets = [self._config.staging_token]
-        data = read_json(
-            response, provider=PROVIDER, expected=expected, hint=QONTO_SANDBOX_HINT, secrets=secrets
-        )
-        return validate(
-            model, data, provider=PROVIDER, expected=expected, response=response, secrets=secrets
+        return read_model(
+            response,
+            model,
+            provider=PROVIDER,
+            expected=expected,
+            hint=QONTO_SANDBOX_HINT,
+            secrets=[self._config.staging_token],
         )
 
     def _pages(
