@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 
 from reconciliation.matching import dismiss_double_charge
 from reconciliation.matching import match_window
@@ -253,19 +254,32 @@ def test_confirmation_of_the_same_debit_is_not_a_double_charge(
     assert not Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).exists()
 
 
-def flag(workspace: Workspace, bank: Connection, acme: Vendor) -> tuple[Invoice, Match]:
+@pytest.fixture
+def user(workspace: Workspace) -> AbstractUser:
+    """The reviewer who decides the held reminder."""
+    return make_user(workspace=workspace)
+
+
+@pytest.fixture
+def held(workspace: Workspace, bank: Connection, acme: Vendor) -> tuple[Invoice, Match]:
+    """A reminder of a settled invoice, held by the window: the reminder and its flag."""
     settled_invoice(workspace, bank, acme)
     repeat = reminder(workspace, acme)
     match_window(workspace_id=workspace.pk, today=TODAY)
     return repeat, Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
 
 
+def a_revision_of_the_posted_invoice(repeat: Invoice) -> None:
+    """The held reminder turns out to revise the invoice already posted."""
+    original = Invoice.objects.get(status=InvoiceStatus.POSTED)
+    Invoice.objects.filter(pk=repeat.pk).update(revision_of=original)
+
+
 @pytest.mark.postgres
 def test_refuse_records_who_and_when_and_refuses_the_invoice(
-    workspace: Workspace, bank: Connection, acme: Vendor
+    user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
-    user = make_user(workspace=workspace)
-    repeat, flagged = flag(workspace, bank, acme)
+    repeat, flagged = held
 
     refused = refuse_double_charge(match=flagged, user=user)
 
@@ -291,10 +305,9 @@ def test_refuse_records_who_and_when_and_refuses_the_invoice(
 
 
 def test_not_a_duplicate_releases_the_hold_and_is_not_flagged_again(
-    workspace: Workspace, bank: Connection, acme: Vendor
+    workspace: Workspace, user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
-    user = make_user(workspace=workspace)
-    repeat, flagged = flag(workspace, bank, acme)
+    repeat, flagged = held
 
     dismissed = dismiss_double_charge(match=flagged, user=user)
     match_window(workspace_id=workspace.pk, today=TODAY)
@@ -311,9 +324,8 @@ def test_not_a_duplicate_releases_the_hold_and_is_not_flagged_again(
     )
 
 
-def test_refusing_twice_is_refused(workspace: Workspace, bank: Connection, acme: Vendor) -> None:
-    user = make_user(workspace=workspace)
-    _, flagged = flag(workspace, bank, acme)
+def test_refusing_twice_is_refused(user: AbstractUser, held: tuple[Invoice, Match]) -> None:
+    _, flagged = held
     refuse_double_charge(match=flagged, user=user)
 
     with pytest.raises(IllegalTransitionError):
@@ -323,12 +335,10 @@ def test_refusing_twice_is_refused(workspace: Workspace, bank: Connection, acme:
 
 
 def test_not_a_duplicate_keeps_the_hold_of_a_revision_nobody_decided(
-    workspace: Workspace, bank: Connection, acme: Vendor
+    user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
-    user = make_user(workspace=workspace)
-    repeat, flagged = flag(workspace, bank, acme)
-    original = Invoice.objects.get(status=InvoiceStatus.POSTED)
-    Invoice.objects.filter(pk=repeat.pk).update(revision_of=original)
+    repeat, flagged = held
+    a_revision_of_the_posted_invoice(repeat)
 
     dismiss_double_charge(match=flagged, user=user)
 
@@ -343,12 +353,10 @@ def test_not_a_duplicate_keeps_the_hold_of_a_revision_nobody_decided(
 
 
 def test_not_a_duplicate_releases_a_revision_a_person_chose_to_post(
-    workspace: Workspace, bank: Connection, acme: Vendor
+    workspace: Workspace, user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
-    user = make_user(workspace=workspace)
-    repeat, flagged = flag(workspace, bank, acme)
-    original = Invoice.objects.get(status=InvoiceStatus.POSTED)
-    Invoice.objects.filter(pk=repeat.pk).update(revision_of=original)
+    repeat, flagged = held
+    a_revision_of_the_posted_invoice(repeat)
     Decision.record(
         workspace=workspace.pk,
         action=DecisionAction.POST_ANYWAY,
@@ -367,10 +375,9 @@ def test_not_a_duplicate_releases_a_revision_a_person_chose_to_post(
 
 
 def test_not_a_duplicate_keeps_the_hold_of_an_open_bank_detail_change(
-    workspace: Workspace, bank: Connection, acme: Vendor
+    workspace: Workspace, acme: Vendor, user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
-    user = make_user(workspace=workspace)
-    repeat, flagged = flag(workspace, bank, acme)
+    repeat, flagged = held
     BankDetailChange.objects.create(
         workspace=workspace,
         invoice=repeat,
