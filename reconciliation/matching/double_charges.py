@@ -250,11 +250,4 @@ def _flag_confirmation(
             score=repeat.score,
             reasons=reasons,
         )
-        Decision.record(
-            workspace=workspace_id,
-            actor=None,
-            action=DecisionAction.HOLD,
-            document=document_id,
-            match=match,
-            reason=repeat.reason,
-        )
+        Decision.record_for_match(match, DecisionAction.HOLD, actor=None, reason=repeat.reason)

@@ -52,13 +52,10 @@ def _decide(
         before = match_summary(locked)
         change(locked)
         locked.save(update_fields=["status", "decided_by", "decided_at"])
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=action,
+        Decision.record_for_match(
+            locked,
+            action,
             actor=user,
-            invoice=locked.invoice_id,
-            document=locked.document_id,
-            match=locked,
             before=before,
             after=match_summary(locked),
             reason=reason,

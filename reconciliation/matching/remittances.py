@@ -184,12 +184,10 @@ def _link(
         if document.review_reason:
             document.clear_review()
             document.save(update_fields=["review_reason"])
-        Decision.record(
-            workspace=document.workspace_id,
-            action=DecisionAction.PICK_MATCH,
+        Decision.record_for_match(
+            match,
+            DecisionAction.PICK_MATCH,
             actor=None,
-            document=document,
-            match=match,
             after={"receivable": receivable.reference, "transaction": credit.qonto_id},
             reason=f"Remittance advice linked to {receivable.reference} and its credit.",
         )

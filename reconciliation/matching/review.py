@@ -118,13 +118,10 @@ def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult
             receivable = Receivable.objects.select_for_update().get(pk=locked.receivable_id or 0)
             receivable.record_payment(locked.matched_amount or _credit_amount(locked))
             receivable.save(update_fields=["amount_paid", "status"])
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.PICK_MATCH,
+        Decision.record_for_match(
+            locked,
+            DecisionAction.PICK_MATCH,
             actor=user,
-            document=locked.document_id,
-            invoice=locked.invoice_id,
-            match=locked,
             before=before,
             after={**match_summary(locked), "rejected": rejected},
         )
@@ -300,13 +297,10 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
             if invoice.can_refuse:
                 invoice.refuse(user, text)
                 invoice.save(update_fields=INVOICE_DECISION_FIELDS)
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.REFUSE,
+        Decision.record_for_match(
+            locked,
+            DecisionAction.REFUSE,
             actor=user,
-            invoice=locked.invoice_id,
-            document=locked.document_id,
-            match=locked,
             before={**before, **invoice_before},
             after=match_summary(locked),
             reason=text,
@@ -339,13 +333,10 @@ def dismiss_double_charge(
                 invoice.hold_reason = standing[:300]
             invoice.save(update_fields=["is_held", "hold_reason", "updated_at"])
             invoice_after = {"is_held": invoice.is_held}
-        Decision.record(
-            workspace=locked.workspace_id,
-            action=DecisionAction.NOT_DUPLICATE,
+        Decision.record_for_match(
+            locked,
+            DecisionAction.NOT_DUPLICATE,
             actor=user,
-            invoice=locked.invoice_id,
-            document=locked.document_id,
-            match=locked,
             before=before,
             after={**match_summary(locked), **invoice_after},
             reason=reason or "Marked not a duplicate.",

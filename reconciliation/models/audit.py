@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import Self
+from typing import TypedDict
+from typing import Unpack
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -266,6 +268,21 @@ class DecisionAction(models.TextChoices):
     SET_ASIDE = "set_aside", "Set aside (nothing to do)"
 
 
+class DecisionNotes(TypedDict, total=False):
+    """What a decision says besides the rows it is about (see `Decision.record`)."""
+
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str
+
+
+class InvoiceDecisionDetails(DecisionNotes, total=False):
+    """`DecisionNotes` and the other rows a decision about an invoice may name."""
+
+    vendor: Vendor | int | None
+    match: Match | int | None
+
+
 class DecisionQuerySet(AppendOnlyQuerySet):
     pass
 
@@ -380,11 +397,7 @@ class Decision(TenantModel):
         action: DecisionAction,
         *,
         actor: AbstractBaseUser | AnonymousUser | None,
-        vendor: Vendor | int | None = None,
-        match: Match | int | None = None,
-        before: Mapping[str, Any] | None = None,
-        after: Mapping[str, Any] | None = None,
-        reason: str = "",
+        **details: Unpack[InvoiceDecisionDetails],
     ) -> Decision:
         """`record` for a decision about one invoice: its workspace, the invoice and its
         document come from the invoice, so the decision shows in both histories. The vendor
@@ -395,11 +408,28 @@ class Decision(TenantModel):
             actor=actor,
             invoice=invoice,
             document=invoice.document_id,
+            **details,
+        )
+
+    @classmethod
+    def record_for_match(
+        cls,
+        match: Match,
+        action: DecisionAction,
+        *,
+        actor: AbstractBaseUser | AnonymousUser | None,
+        **notes: Unpack[DecisionNotes],
+    ) -> Decision:
+        """`record` for a decision about one match: its workspace, invoice and document come
+        from the match, so the decision shows in the history of each."""
+        return cls.record(
+            workspace=match.workspace_id,
+            action=action,
+            actor=actor,
+            invoice=match.invoice_id,
+            document=match.document_id,
             match=match,
-            vendor=vendor,
-            before=before,
-            after=after,
-            reason=reason,
+            **notes,
         )
 
 
