@@ -21,12 +21,20 @@ Assumptions where the documentation is silent (open questions in the reference):
 - ``POST /v2/transactions/{id}/attachments`` answers 200 with an empty body; a missing
   ``X-Qonto-Idempotency-Key`` is a 400 ``required``. Idempotency keys are global to the
   organisation, last 30 virtual minutes and cache successful answers only.
-- ``DELETE /v2/oauth2/consents`` answers 204 and revokes every grant of the client.
+- ``DELETE /v2/oauth2/consents`` answers 204.
 - Refresh-token rotation: a rotated-out token keeps working for 60 s after its first use (each
   use returns a fresh pair), then ``invalid_grant``; access tokens stay valid until they expire
   (1 h) unless revoked. Token errors are Hydra-style ``{"error", "error_description"}``.
 - Expired, revoked and unknown access tokens all get the same 401 ``unauthorized``; a token
   without the endpoint's scope gets 403 ``forbidden`` "missing required oauth scope".
+- Organisations: one by default (the demo's, and every test's). ``add_organization`` adds
+  others, each with its own bank accounts, transactions, supplier invoices, attachments and
+  idempotency keys; a token is granted for one organisation (``issue_token(organization_id=)``;
+  the OAuth consent grants the default one), its refreshed tokens stay with it, and every
+  ``/v2`` call answers for that organisation only (another's objects are 404s). The API key and
+  Python helpers work on the default organisation, or the one an ``organization_scope`` names.
+  Pre-signed attachment links work whoever holds them. ``DELETE /v2/oauth2/consents`` revokes
+  the grants of the caller's organisation.
 """
 
 from __future__ import annotations
@@ -34,10 +42,13 @@ from __future__ import annotations
 import hmac
 import math
 import random
+import threading
 import uuid
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,9 +76,11 @@ from connectors.sandbox.qonto_models import SEEDED_SUBJECT_TYPES
 from connectors.sandbox.qonto_models import TRANSACTION_STATUSES
 from connectors.sandbox.qonto_models import Attachment
 from connectors.sandbox.qonto_models import CachedAnswer
+from connectors.sandbox.qonto_models import Organization
 from connectors.sandbox.qonto_models import SupplierInvoice
 from connectors.sandbox.qonto_models import Transaction
 from connectors.sandbox.qonto_models import cents
+from connectors.sandbox.qonto_models import french_iban
 from connectors.sandbox.qonto_models import iso
 from connectors.sandbox.qonto_models import parse_time
 from connectors.sandbox.qonto_models import seeded_counterparty
@@ -134,6 +147,7 @@ class QontoEmulator(Emulator):
         self.api_login = api_login
         self.api_secret_key = api_secret_key
         self.url_key = uuid.uuid4().bytes
+        self._bound = threading.local()
         super().__init__(host=host, port=port)
 
     def reset_state(self) -> None:
@@ -157,31 +171,29 @@ class QontoEmulator(Emulator):
         self.invoice_analyzer: Callable[[str, bytes], Mapping[str, Any] | None] | None = None
         self.analysis_delay = qonto_analysis.ANALYSIS_SECONDS
         self.misreads: list[qonto_analysis.Misread] = []
-        self.pending_analysis: dict[str, SupplierInvoice] = {}
-        self.claimed_transactions: set[str] = set()  # matched by Qonto's attachment matcher
-        # Data.
-        self.organization: dict[str, Any] = {
-            "id": QONTO_ORGANIZATION_ID,
-            "name": "Well Demo SAS",
-            "slug": QONTO_API_LOGIN,
-            "legal_name": "WELL DEMO SAS",
-            "locale": "fr",
-            "legal_share_capital": 10000.0,
-            "legal_country": "FR",
-            "legal_registration_date": "2021-03-15",
-            "legal_form": "SAS",
-            "legal_address": "12 rue de la Paix 75002 Paris FRANCE",
-            "legal_sector": "6920Z",
-            "contract_signed_at": "2021-03-20T09:00:00.000Z",
-            "legal_number": "902345678",
-        }
-        self.bank_accounts: dict[str, dict[str, Any]] = {}
-        self.transactions: dict[str, Transaction] = {}
-        self.attachments: dict[str, Attachment] = {}
-        self.supplier_invoices: dict[str, SupplierInvoice] = {}
-        self.invoices_by_key: dict[str, SupplierInvoice] = {}
-        self.idempotent_answers: dict[str, CachedAnswer] = {}
         self.item_error_rules: list[ItemErrorRule] = []
+        # Data: organisations by a key of the emulator's own (an organisation's id may change
+        # with load_organization); the grant behind each token names its organisation's key.
+        self.organizations: dict[str, Organization] = {}
+        self.grant_organizations: dict[str, str] = {}
+        self.code_organizations: dict[str, str] = {}
+        self.default_organization_key = self._new_organization(
+            {
+                "id": QONTO_ORGANIZATION_ID,
+                "name": "Well Demo SAS",
+                "slug": QONTO_API_LOGIN,
+                "legal_name": "WELL DEMO SAS",
+                "locale": "fr",
+                "legal_share_capital": 10000.0,
+                "legal_country": "FR",
+                "legal_registration_date": "2021-03-15",
+                "legal_form": "SAS",
+                "legal_address": "12 rue de la Paix 75002 Paris FRANCE",
+                "legal_sector": "6920Z",
+                "contract_signed_at": "2021-03-20T09:00:00.000Z",
+                "legal_number": "902345678",
+            }
+        )
         self.add_bank_account(
             id=QONTO_MAIN_BANK_ACCOUNT_ID,
             name="Compte principal",
@@ -189,6 +201,146 @@ class QontoEmulator(Emulator):
             balance="48210.55",
             main=True,
         )
+
+    # --- organisations ---------------------------------------------------------------------------
+
+    def _new_organization(self, profile: dict[str, Any]) -> str:
+        key = f"org-{len(self.organizations) + 1}"
+        self.organizations[key] = Organization(profile=profile)
+        return key
+
+    def current_key(self) -> str:
+        key = getattr(self._bound, "key", None)
+        return key if key in self.organizations else self.default_organization_key
+
+    @property
+    def current(self) -> Organization:
+        """The organisation this thread works for: the one the request's token was granted for,
+        the one an ``organization_scope`` block names, else the default one."""
+        return self.organizations[self.current_key()]
+
+    @contextmanager
+    def bound_to(self, key: str | None) -> Iterator[None]:
+        previous = getattr(self._bound, "key", None)
+        self._bound.key = key
+        try:
+            yield
+        finally:
+            self._bound.key = previous
+
+    def _key_of(self, organization_id: str) -> str:
+        for key, organization in self.organizations.items():
+            if organization.id == organization_id:
+                return key
+        raise KeyError(organization_id)
+
+    @contextmanager
+    def organization_scope(self, organization_id: str) -> Iterator[Organization]:
+        """Python helpers (seeding, reading back, ``issue_token``) inside the block work on
+        organisation ``organization_id``."""
+        key = self._key_of(organization_id)
+        with self.bound_to(key):
+            yield self.organizations[key]
+
+    def organization_ids(self) -> list[str]:
+        with self.lock:
+            return [organization.id for organization in self.organizations.values()]
+
+    def add_organization(
+        self,
+        *,
+        name: str,
+        id: str | None = None,
+        slug: str | None = None,
+        legal_number: str | None = None,
+        balance: Decimal | str = "0",
+    ) -> str:
+        """Another organisation (a company of its own, with its own main account, IBAN,
+        transactions and supplier invoices); returns its id. Its tokens come from
+        ``issue_token(organization_id=...)``; its helpers run inside ``organization_scope``."""
+        with self.lock:
+            number = len(self.organizations) + 1
+            slug = slug or f"{QONTO_API_LOGIN}-{number}"
+            default = self.organizations[self.default_organization_key].profile
+            profile = {
+                **default,
+                "id": id or str(uuid.uuid4()),
+                "name": name,
+                "slug": slug,
+                "legal_name": name.upper(),
+                "legal_number": legal_number or default["legal_number"],
+            }
+            with self.bound_to(self._new_organization(profile)):
+                self.add_bank_account(
+                    name="Compte principal",
+                    iban=french_iban("16958", "00001", f"{number:011d}"),
+                    balance=balance,
+                    main=True,
+                )
+            return str(profile["id"])
+
+    def _organization_key_of(self, request: Request) -> str | None:
+        """The organisation a bearer token was granted for (None: no such token)."""
+        scheme, _, credential = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        access = self.tokens.access_tokens.get(credential.strip())
+        return self.grant_organizations.get(access.grant_id) if access is not None else None
+
+    @property
+    def organization(self) -> dict[str, Any]:
+        return self.current.profile
+
+    @organization.setter
+    def organization(self, profile: dict[str, Any]) -> None:
+        self.current.profile = profile
+
+    @property
+    def bank_accounts(self) -> dict[str, dict[str, Any]]:
+        return self.current.bank_accounts
+
+    @bank_accounts.setter
+    def bank_accounts(self, accounts: dict[str, dict[str, Any]]) -> None:
+        self.current.bank_accounts = accounts
+
+    @property
+    def transactions(self) -> dict[str, Transaction]:
+        return self.current.transactions
+
+    @transactions.setter
+    def transactions(self, transactions: dict[str, Transaction]) -> None:
+        self.current.transactions = transactions
+
+    @property
+    def attachments(self) -> dict[str, Attachment]:
+        return self.current.attachments
+
+    @property
+    def supplier_invoices(self) -> dict[str, SupplierInvoice]:
+        return self.current.supplier_invoices
+
+    @property
+    def invoices_by_key(self) -> dict[str, SupplierInvoice]:
+        return self.current.invoices_by_key
+
+    @property
+    def idempotent_answers(self) -> dict[str, CachedAnswer]:
+        return self.current.idempotent_answers
+
+    @property
+    def pending_analysis(self) -> dict[str, SupplierInvoice]:
+        return self.current.pending_analysis
+
+    @property
+    def claimed_transactions(self) -> set[str]:
+        return self.current.claimed_transactions
+
+    def find_attachment(self, attachment_id: str) -> Attachment | None:
+        """An attachment of any organisation (the pre-signed download links carry no token)."""
+        for organization in self.organizations.values():
+            if attachment_id in organization.attachments:
+                return organization.attachments[attachment_id]
+        return None
 
     @property
     def organization_id(self) -> str:
@@ -397,10 +549,17 @@ class QontoEmulator(Emulator):
         with self.lock:
             self.item_error_rules.clear()
 
-    def issue_token(self, *, scopes: tuple[str, ...] = QONTO_SCOPES) -> dict[str, Any]:
-        """Tokens as if the OAuth flow had run (a refresh token when ``offline_access``)."""
+    def issue_token(
+        self, *, scopes: tuple[str, ...] = QONTO_SCOPES, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """Tokens as if the OAuth flow had run (a refresh token when ``offline_access``), for
+        ``organization_id`` (default: the current organisation)."""
         with self.lock:
+            if organization_id is not None:
+                with self.organization_scope(organization_id):
+                    return self.issue_token(scopes=scopes)
             grant = self.tokens.create_grant(client_id=self.client_id, scopes=scopes)
+            self.grant_organizations[grant.id] = self.current_key()
             access = self.tokens.issue_access(grant)
             return qonto_oauth.token_payload(self, grant.scopes, access.token, grant)
 
@@ -518,9 +677,9 @@ class QontoEmulator(Emulator):
                 request.header_exact("X-Qonto-Staging-Token") or "", self.staging_token
             ):
                 return html_response(200, ONELOGIN_PAGE)
-            with self.lock:
+            with self.lock, self.bound_to(self._organization_key_of(request)):
                 qonto_analysis.settle(self)
-            return handler(self, request, params)
+                return handler(self, request, params)
 
         return guarded
 

@@ -435,7 +435,7 @@ def get_attachment(emulator: QontoEmulator, request: Request, params: dict[str, 
 
 def attachment_file(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
     """The pre-signed download link: bytes while valid, an S3-style 403 once expired."""
-    attachment = emulator.attachments.get(params["attachment_id"])
+    attachment = emulator.find_attachment(params["attachment_id"])
     expires = request.arg("expires") or ""
     signature = request.arg("signature") or ""
     if (

@@ -281,3 +281,32 @@ class SupplierInvoice:
             "scheduled_date": None,
             "iban": fields.get("iban"),
         }
+
+
+@dataclass
+class Organization:
+    """One Qonto organisation and everything its tokens see: an OAuth token is granted for one
+    organisation and every ``/v2`` call answers for that organisation only."""
+
+    profile: dict[str, Any]
+    bank_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transactions: dict[str, Transaction] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
+    supplier_invoices: dict[str, SupplierInvoice] = field(default_factory=dict)
+    invoices_by_key: dict[str, SupplierInvoice] = field(default_factory=dict)
+    idempotent_answers: dict[str, CachedAnswer] = field(default_factory=dict)
+    pending_analysis: dict[str, SupplierInvoice] = field(default_factory=dict)
+    # Transactions Qonto's attachment matcher already matched.
+    claimed_transactions: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return str(self.profile["id"])
+
+
+def french_iban(bank: str, branch: str, account: str) -> str:
+    """A French IBAN with a valid RIB key and IBAN check digits (account: 11 digits)."""
+    rib_key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97
+    bban = f"{bank}{branch}{account}{rib_key:02d}"
+    check = 98 - int(bban + "152700") % 97  # "FR00" moved to the end, letters as numbers
+    return f"FR{check:02d}{bban}"

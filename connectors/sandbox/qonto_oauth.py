@@ -87,6 +87,8 @@ def authorize(emulator: QontoEmulator, request: Request, params: dict[str, str])
         code_challenge_method=method,
         offline="offline_access" in scopes,
     )
+    # The consenting member grants access to one organisation: the current one.
+    emulator.code_organizations[code.code] = emulator.current_key()
     return redirect_response(
         with_query(redirect_uri, {"code": code.code, "scope": " ".join(scopes), "state": state})
     )
@@ -121,20 +123,27 @@ def token(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> 
         client_id = _client(emulator, request)
         grant_type = request.form_value("grant_type")
         if grant_type == "authorization_code":
-            _, grant = emulator.tokens.redeem_code(
+            code, grant = emulator.tokens.redeem_code(
                 request.form_value("code"),
                 client_id=client_id,
                 client_secret_ok=True,
                 redirect_uri=request.form_value("redirect_uri"),
                 code_verifier=request.form_value("code_verifier"),
             )
+            key = emulator.code_organizations.pop(code.code, None) or emulator.current_key()
+            emulator.grant_organizations[grant.id] = key
             access = emulator.tokens.issue_access(grant)
-            return json_response(200, token_payload(emulator, grant.scopes, access.token, grant))
+            with emulator.bound_to(key):
+                return json_response(
+                    200, token_payload(emulator, grant.scopes, access.token, grant)
+                )
         if grant_type == "refresh_token":
+            # The refreshed pair belongs to the same grant, so to the same organisation.
             grant, access, refresh = emulator.tokens.refresh(
                 request.form_value("refresh_token"), client_id=client_id
             )
-            payload = token_payload(emulator, grant.scopes, access.token, None)
+            with emulator.bound_to(emulator.grant_organizations.get(grant.id)):
+                payload = token_payload(emulator, grant.scopes, access.token, None)
             if refresh is not None:
                 payload["refresh_token"] = refresh.token
             return json_response(200, payload)
@@ -197,7 +206,11 @@ def revoke(emulator: QontoEmulator, request: Request, params: dict[str, str]) ->
 def delete_consents(emulator: QontoEmulator, request: Request, params: dict[str, str]) -> Response:
     """``DELETE /v2/oauth2/consents``: the membership disconnects the app."""
     emulator.authenticate(request, "organization.read", api_key_ok=False)
+    organization = emulator.current_key()
     for grant in emulator.tokens.grants.values():
-        if grant.client_id == emulator.client_id:
+        if (
+            grant.client_id == emulator.client_id
+            and emulator.grant_organizations.get(grant.id, organization) == organization
+        ):
             grant.revoked = True
     return Response(status=204)
