@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from time_machine import TimeMachineFixture
 
 from reconciliation.matching import dismiss_double_payment
@@ -37,6 +38,7 @@ from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.plugins.matching"]
@@ -590,3 +592,84 @@ def test_a_foreign_invoice_paid_once_in_its_currency_and_again_converted_is_flag
 
     assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "local")
     assert flags() == [(bill.pk, again.pk, Decimal("100.00"))]
+
+
+def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_proposed_the_other_flagged(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Both debits read "BT3" (the start of BT39217) and left weeks after the terms: neither
+    reaches the threshold, so the earliest is proposed for review — and the second, repeating
+    it, is flagged at once: whichever a person confirms, the money left twice."""
+    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
+                   issue_date=date(2026, 9, 1))  # fmt: skip
+    first = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+                  value_date=date(2026, 11, 5))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+                  value_date=date(2026, 11, 11))  # fmt: skip
+
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links() == [
+        (bill.pk, first.pk, MatchStatus.PROPOSED, "source"),
+        (bill.pk, again.pk, MatchStatus.PROPOSED, "source"),
+    ]
+    assert flags() == [(bill.pk, again.pk, Decimal("80.00"))]
+    assert Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT).reasons == [
+        "a second debit of 2,210.90 EUR on 2026-11-11 to the supplier of invoice BT39217, "
+        f"which the proposed debit of 2026-11-05 (transaction {first.pk}) may pay; "
+        "reference 'BT3'"
+    ]
+    assert (report.invoices_proposed, report.double_payments) == (1, 1)
+    flag = Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT)
+    reviewer = logged_in_client(make_user("rita", workspace=workspace))
+    page = reviewer.get(reverse("admin:reconciliation_match_change", args=[flag.pk]))
+    body = page.content.decode()
+    assert "<th>First debit (proposed)</th><td>ACME SUPPLIES · BT3</td>" in body
+    assert "<th>Second debit</th><td>ACME SUPPLIES · BT3</td>" in body
+
+
+def test_two_late_debits_naming_different_numbers_are_no_repeats(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Below the threshold, two candidates that are not one payment and its repeat go to
+    review as before, nothing flagged."""
+    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
+                   issue_date=date(2026, 9, 1))  # fmt: skip
+    debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+          value_date=date(2026, 11, 5))  # fmt: skip
+    debit(workspace, bank, amount=Decimal("2210.90"), reference="Order 5531",
+          value_date=date(2026, 11, 11))  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert {status for invoice_id, _, status, _ in links() if invoice_id == bill.pk} == {
+        MatchStatus.PROPOSED
+    }
+    assert flags() == []
+
+
+@pytest.mark.parametrize(
+    ("repeated_on", "flagged"),
+    [
+        pytest.param(date(2026, 11, 5), True, id="after_the_payment_window_weeks_after_paying"),
+        pytest.param(date(2026, 12, 20), False, id="over_60_days_after_paying"),
+    ],
+)
+def test_an_invoice_paid_late_is_paid_again_after_its_payment_window(
+    workspace: Workspace, bank: Connection, acme: Vendor, repeated_on: date, flagged: bool
+) -> None:
+    """Issued 1 July, paid 20 October (111 days): the repeat of 5 November is 127 days after
+    issue, outside the invoice's payment window (120 days) but 16 days after the payment —
+    a double payment; 61 days after the payment it is no longer looked for."""
+    bill = invoice(workspace, vendor=acme, number="INV-2026-0311", total_amount=Decimal("640"),
+                   issue_date=date(2026, 7, 1))  # fmt: skip
+    first = debit(workspace, bank, amount=Decimal("640.00"), reference="INV-2026-0311",
+                  value_date=date(2026, 10, 20))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("640.00"), reference="INV-2026-0311",
+                  value_date=repeated_on)  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "source")
+    assert flags() == ([(bill.pk, again.pk, Decimal("100.00"))] if flagged else [])

@@ -483,17 +483,21 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         )
 
     def _side_by_side(self, obj: Match) -> SafeString:
-        """A possible double payment: the invoice, the debit that paid it, and this one."""
+        """A possible double payment: the invoice, the debit that paid it (or, not confirmed
+        yet, the one proposed first), and this one."""
         first = (
             Match.objects.filter(
                 kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
                 invoice_id=obj.invoice_id or 0,
-                status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+                status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.PROPOSED),
             )
+            .exclude(transaction_id=obj.transaction_id)
             .select_related("transaction")
-            .order_by("id")
+            .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
             .first()
         )
+        proposed = first is not None and first.status == MatchStatus.PROPOSED
+        paid = "First debit (proposed)" if proposed else "First debit (paid it)"
         invoice = obj.invoice
         rows = [
             (
@@ -509,7 +513,7 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
                     format_money(match.transaction.amount, match.transaction.currency),
                     match.transaction.value_date,
                 )
-                for label, match in (("First debit (paid it)", first), ("Second debit", obj))
+                for label, match in ((paid, first), ("Second debit", obj))
                 if match is not None and match.transaction is not None
             ),
         ]

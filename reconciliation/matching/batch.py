@@ -204,6 +204,7 @@ def _match(
         since=since,
         checked_until=checked_until,
         repeats=linked.repeats,
+        proposed=linked.proposed_repeats,
     ).flagged
     report.paid_refused = surface_paid_refused(workspace_id, invoices, settled)
     credits = match_credits(context, today=today, since=since)

@@ -11,7 +11,9 @@ supplier is not flagged: it may be that invoice's payment.
 
 When two debits already fit an invoice not settled yet, the invoice ranking links the payment
 and hands the others over (`SettlementOutcome.repeats`): they are flagged here, whichever
-amounts the day's rates made of them.
+amounts the day's rates made of them. When the ranking only proposes the earliest for review
+(`SettlementOutcome.proposed_repeats`), the others are flagged too: whichever one a person
+confirms, the money left twice.
 
 Work is incremental: only an invoice settled since the last window, or a debit synced since
 then, can make a new double payment, so a window looks at those pairs only (the first window
@@ -28,6 +30,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
@@ -42,11 +45,11 @@ from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
 from reconciliation.matching.repeats import OpenInvoices
 from reconciliation.matching.repeats import repeat_verdict
+from reconciliation.matching.repeats import repeat_window
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
 from reconciliation.matching.scoring import MatchPolicy
-from reconciliation.matching.scoring import payment_window
 from reconciliation.matching.sources import LINE_FIELDS
 from reconciliation.matching.sources import MATCHABLE_STATUSES
 from reconciliation.matching.sources import Context
@@ -74,6 +77,12 @@ class Paid:
     claim: InvoiceClaim
     document_id: int
     first: BankLine
+    #: The first debit is only proposed for review, not linked yet.
+    proposed: bool = False
+
+    @property
+    def window(self) -> tuple[date, date]:
+        return repeat_window(self.claim, self.first.value_date)
 
 
 @dataclass(frozen=True)
@@ -96,14 +105,16 @@ def detect_double_payments(
     since: datetime | None,
     checked_until: datetime | None = None,
     repeats: Mapping[int, Sequence[BankLine]] | None = None,
+    proposed: Mapping[int, tuple[BankLine, Sequence[BankLine]]] | None = None,
 ) -> DoublePaymentOutcome:
     """Flag the second debits of settled invoices; with ``since`` (the last successful
     window's start) only pairs where the debit was synced since then or the invoice settled
     after ``checked_until`` (that window's end: what it settled, it checked). ``repeats``:
-    the debits the invoice ranking took for repeats of the payment it linked, by invoice."""
+    the debits the invoice ranking took for repeats of the payment it linked, by invoice;
+    ``proposed``: those of the earliest debit it proposed for review, by invoice."""
     outcome = DoublePaymentOutcome()
     paid = _paid_invoices(context, invoices, settled)
-    if not paid:
+    if not paid and not proposed:
         return outcome
     scope = _Scope(
         _linked_debits(context.workspace_id),
@@ -111,7 +122,7 @@ def detect_double_payments(
         repeats or {},
         context.policy,
     )
-    found: list[tuple[Paid, BankLine, Decimal, str]] = []
+    found = _proposed_repeats(context, invoices, proposed or {}, scope)
     if since is None:
         fresh, old = paid, []
     else:
@@ -126,6 +137,22 @@ def detect_double_payments(
         found += _new_second_debits(context, old, scope, since)
     outcome.flagged = _save_flags(context.workspace_id, found)
     return outcome
+
+
+def _proposed_repeats(
+    context: Context,
+    invoices: InvoiceDirectory,
+    proposed: Mapping[int, tuple[BankLine, Sequence[BankLine]]],
+    scope: _Scope,
+) -> list[tuple[Paid, BankLine, Decimal, str]]:
+    """The repeats of the earliest debit the ranking proposed for an invoice (see the module)."""
+    found = []
+    for invoice_id, (first, lines) in proposed.items():
+        facts = invoices.facts[invoice_id]
+        claim = claim_of(facts, context.vendors)
+        if claim is not None:
+            found += _verdicts(Paid(claim, facts.document_id, first, proposed=True), lines, scope)
+    return found
 
 
 def _save_flags(workspace_id: int, found: list[tuple[Paid, BankLine, Decimal, str]]) -> int:
@@ -204,14 +231,14 @@ def _second_debits(
         workspace_id=context.workspace_id,
         amounts=[item.claim.amount for item in chunk],
         foreign=[(item.claim.currency, item.claim.amount) for item in chunk],
-        start=payment_window(chunk[0].claim)[0],
-        end=payment_window(chunk[-1].claim)[1],
+        start=min(item.window[0] for item in chunk),
+        end=max(item.window[1] for item in chunk),
         vendors=context.vendors,
     )
     found = []
     for item in chunk:
         claim = item.claim
-        lines = list(debits.fitting(claim.amount, claim.currency, *payment_window(claim)).values())
+        lines = list(debits.fitting(claim.amount, claim.currency, *item.window).values())
         if item.first.currency != claim.currency:
             lines += _converted_like(context, item)
         lines += scope.ranked.get(claim.invoice_id, ())
@@ -228,7 +255,14 @@ def _verdicts(
         if line.transaction_id in scope.linked or line.transaction_id in seen:
             continue
         seen.add(line.transaction_id)
-        verdict = repeat_verdict(item.claim, item.first, line, scope.open_invoices, scope.policy)
+        verdict = repeat_verdict(
+            item.claim,
+            item.first,
+            line,
+            scope.open_invoices,
+            scope.policy,
+            first_proposed=item.proposed,
+        )
         if verdict is not None:
             found.append((item, line, *verdict))
     return found
@@ -283,7 +317,7 @@ class _NewDebits:
                 if amount > first.amount + slack:
                     break
                 lines.setdefault(transaction_id, line)
-        start, end = payment_window(claim)
+        start, end = item.window
         return [line for line in lines.values() if start <= line.value_date <= end]
 
 
@@ -313,8 +347,8 @@ def _converted_like(context: Context, item: Paid) -> list[BankLine]:
             currency=item.first.currency,
             low=item.first.amount - slack,
             high=item.first.amount + slack,
-            start=payment_window(item.claim)[0],
-            end=payment_window(item.claim)[1],
+            start=item.window[0],
+            end=item.window[1],
             vendors=context.vendors,
         )
     )

@@ -11,9 +11,11 @@ both claim confidently goes to review for both.
 Two or more debits that fit one invoice — its supplier, its amount, a reference naming it or
 repeating the payment's (`repeats.repeat_verdict`) — are one payment and its repeats, not
 rivals: the clear winner by score is linked (the earliest among equals) and the others are
-handed to the double-payment check (`SettlementOutcome.repeats`). Unless one of them may as
-well pay another open invoice of the supplier ("INV-10" for INV-101 and INV-102): then the
-candidates go to review, and nothing is flagged.
+handed to the double-payment check (`SettlementOutcome.repeats`). When none of them reaches
+the threshold, the earliest is proposed for review with the others, and they are flagged all
+the same (`SettlementOutcome.proposed_repeats`): the money left twice whichever one a person
+confirms. Unless one of them may as well pay another open invoice of the supplier ("INV-10"
+for INV-101 and INV-102): then the candidates go to review, and nothing is flagged.
 
 Refused and reviewed invoices are matched too: the link is read-only (nothing is posted or
 changed on the invoice). A refused invoice the bank shows as paid is put in front of a person
@@ -76,6 +78,8 @@ class SettlementOutcome:
     paid_refused: int = 0
     #: By invoice linked in this window, the other debits that paid it again.
     repeats: dict[int, list[BankLine]] = field(default_factory=dict)
+    #: By invoice proposed for review, the earliest candidate and the debits repeating it.
+    proposed_repeats: dict[int, tuple[BankLine, list[BankLine]]] = field(default_factory=dict)
 
 
 def claim_of(facts: InvoiceFacts, vendors: VendorDirectory) -> InvoiceClaim | None:
@@ -149,11 +153,14 @@ def link_invoices_to_debits(
             rankings[claim.invoice_id] = rank(scored, context.policy, repeats=repeats)
     confident = resolve_conflicts(rankings, context.policy, repeats=repeats, paperwork="invoices")
     _persist(context, rankings, confident, invoices, settled, outcome)
-    outcome.repeats = {
-        invoice_id: [lines[c.transaction_id] for c in rankings[invoice_id].repeats]
-        for invoice_id in confident
-        if rankings[invoice_id].repeats
-    }
+    for invoice_id, ranking in rankings.items():
+        if not ranking.repeats or ranking.best is None:
+            continue
+        again = [lines[c.transaction_id] for c in ranking.repeats]
+        if invoice_id in confident:
+            outcome.repeats[invoice_id] = again
+        elif not ranking.is_confident:
+            outcome.proposed_repeats[invoice_id] = (lines[ranking.best.transaction_id], again)
     return outcome
 
 

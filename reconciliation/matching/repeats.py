@@ -5,7 +5,9 @@ Two places ask it: the invoice ranking, when two or more debits fit an invoice n
 double-payment check, for debits after an invoice was settled.
 
 A repeat is a debit to the invoice's supplier (its IBAN or name, or the first debit's
-counterparty) that fits the invoice (its amount, in its payment window) and whose reference:
+counterparty) that fits the invoice (its amount, in its payment window or up to `REPEAT_DAYS`
+after the first payment, whichever ends later: an invoice paid late is paid twice later still)
+and whose reference:
 
 - names the invoice (in full or in part) or repeats the first debit's: strong evidence;
 - is the start of its number, the rest cut by the bank ("BT6" for "BT69279", "RE6" for
@@ -31,6 +33,8 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from reconciliation.matching.scoring import HUNDRED
@@ -55,6 +59,15 @@ SIMILAR_REFERENCE_SCORE = Decimal(90)
 WEAK_REFERENCE_SCORE = Decimal(80)
 #: A reference that names nothing, on a same-amount debit after the invoice was paid.
 NO_REFERENCE_SCORE = Decimal(70)
+#: How long after an invoice's first payment a debit may still repeat it.
+REPEAT_DAYS = 60
+
+
+def repeat_window(claim: InvoiceClaim, paid_on: date) -> tuple[date, date]:
+    """When a debit may pay ``claim`` again, its first payment made on ``paid_on``: its payment
+    window, or up to `REPEAT_DAYS` after that payment when that ends later."""
+    start, end = payment_window(claim)
+    return start, max(end, paid_on + timedelta(days=REPEAT_DAYS))
 
 
 @dataclass
@@ -125,19 +138,23 @@ def repeat_verdict(
     line: BankLine,
     open_invoices: OpenInvoices,
     policy: MatchPolicy,
+    *,
+    first_proposed: bool = False,
 ) -> tuple[Decimal, str] | None:
-    """Whether ``line`` (fitting ``claim``'s amount, in its payment window) pays the invoice
-    again, ``first`` being its payment: how surely, and why (see the module)."""
+    """Whether ``line`` (fitting ``claim``'s amount, in its `repeat_window`) pays the invoice
+    again, ``first`` being its payment (linked, or only ``first_proposed`` for review): how
+    surely, and why (see the module)."""
     if not (same_party(claim, line) or _same_party_as(first, line)):
         return None
     score = _reference_score(claim, first, line, policy)
     if score is None or open_invoices.naming(claim, line) is not None:
         return None
     money = format_money(claim.amount, claim.currency)
+    paid = "which the proposed debit of" if first_proposed else "already paid by the debit of"
     return score, (
         f"a second debit of {money} on {line.value_date:%Y-%m-%d} to the supplier of invoice "
-        f"{claim.number or claim.invoice_id}, already paid by the debit of "
-        f"{first.value_date:%Y-%m-%d} (transaction {first.transaction_id}); "
+        f"{claim.number or claim.invoice_id}, {paid} {first.value_date:%Y-%m-%d} "
+        f"(transaction {first.transaction_id}){' may pay' if first_proposed else ''}; "
         f"reference {line.reference!r}"
     )
 

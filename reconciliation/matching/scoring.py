@@ -611,7 +611,8 @@ def rank(
     Without a clear winner by score, the earliest of them at the threshold is the payment (a
     score between them differs by how the bank printed the name, not by which one paid); the
     others are kept in `Ranking.repeats`, possible double payments, not a reason to link
-    neither."""
+    neither. Below the threshold, a group of repeats is proposed for review earliest first,
+    its repeats kept all the same: money that left twice waits for no one's confirmation."""
     ordered = tuple(
         sorted(
             candidates,
@@ -628,23 +629,21 @@ def rank(
     if not ordered:
         return Ranking((), False, "no candidate")
     best = ordered[0]
-    if best.score < policy.threshold:
-        return Ranking(
-            ordered, False, f"best score {best.score} is below the threshold {policy.threshold}"
-        )
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
-    if repeats is not None and rivals:
-        group = (best, *rivals)
-        first = min((c for c in group if c.score >= policy.threshold), key=_earliest)
-        again = tuple(c for c in group if c is not first)
-        if all(repeats(first, other) for other in again):
-            return Ranking(
-                (first, *(c for c in ordered if c is not first)),
-                True,
-                f"score {first.score} ≥ threshold {policy.threshold}; the earliest of "
-                f"{len(group)} payments of it, the others possible double payments",
-                again,
-            )
+    if best.score < policy.threshold:
+        below = f"best score {best.score} is below the threshold {policy.threshold}"
+        paid_again = _repeats_of_earliest(ordered, rivals, repeats, MIN_CANDIDATE_SCORE)
+        if paid_again is None:
+            return Ranking(ordered, False, below)
+        return _with_repeats(ordered, *paid_again, False, f"{below}; the earliest")
+    paid_again = _repeats_of_earliest(ordered, rivals, repeats, policy.threshold)
+    if paid_again is not None:
+        return _with_repeats(
+            ordered,
+            *paid_again,
+            True,
+            f"score {paid_again[0].score} ≥ threshold {policy.threshold}; the earliest",
+        )
     if rivals:
         return Ranking(
             ordered,
@@ -652,6 +651,39 @@ def rank(
             f"best score {best.score} is not clearly ahead of the runner-up ({ordered[1].score})",
         )
     return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
+
+
+def _repeats_of_earliest(
+    ordered: tuple[ScoredCandidate, ...],
+    rivals: list[ScoredCandidate],
+    repeats: RepeatTest | None,
+    floor: Decimal,
+) -> tuple[ScoredCandidate, tuple[ScoredCandidate, ...]] | None:
+    """The earliest of the best and its rivals at ``floor`` or above, and the others, when
+    each of them is a repeat of it (see `rank`)."""
+    if repeats is None or not rivals or ordered[0].score < floor:
+        return None
+    group = (ordered[0], *rivals)
+    first = min((c for c in group if c.score >= floor), key=_earliest)
+    again = tuple(c for c in group if c is not first)
+    if all(repeats(first, other) for other in again):
+        return first, again
+    return None
+
+
+def _with_repeats(
+    ordered: tuple[ScoredCandidate, ...],
+    first: ScoredCandidate,
+    again: tuple[ScoredCandidate, ...],
+    confident: bool,
+    explanation: str,
+) -> Ranking:
+    return Ranking(
+        (first, *(c for c in ordered if c is not first)),
+        confident,
+        f"{explanation} of {len(again) + 1} payments of it, the others possible double payments",
+        again,
+    )
 
 
 def _earliest(candidate: ScoredCandidate) -> tuple[date, Decimal, int]:
