@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import KW_ONLY
 from dataclasses import dataclass
+from dataclasses import field
 from urllib.parse import unquote_plus
 
 from connectors.sandbox.clock import Clock
@@ -113,37 +115,26 @@ def client_credentials(request: Request) -> tuple[str | None, str | None]:
     return request.form_value("client_id"), request.form_value("client_secret")
 
 
+@dataclass(eq=False, repr=False)
 class TokenStore:
     """Codes, grants and tokens of one provider. Not thread-safe on its own: emulators call it
     under their lock."""
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        access_ttl: float,
-        refresh_ttl: float | None,
-        code_ttl: float,
-        access_prefix: str,
-        refresh_prefix: str,
-        code_prefix: str,
-        rotate_refresh_tokens: bool,
-        rotation_grace_seconds: float = 0.0,
-    ) -> None:
-        self.clock = clock
-        self.access_ttl = access_ttl
-        self.refresh_ttl = refresh_ttl
-        self.code_ttl = code_ttl
-        self.access_prefix = access_prefix
-        self.refresh_prefix = refresh_prefix
-        self.code_prefix = code_prefix
-        self.rotate_refresh_tokens = rotate_refresh_tokens
-        self.rotation_grace_seconds = rotation_grace_seconds
-        self.codes: dict[str, AuthorizationCode] = {}
-        self.grants: dict[str, Grant] = {}
-        self.access_tokens: dict[str, AccessToken] = {}
-        self.refresh_tokens: dict[str, RefreshToken] = {}
-        self.refresh_count = 0
+    clock: Clock
+    _: KW_ONLY
+    access_ttl: float
+    refresh_ttl: float | None
+    code_ttl: float
+    access_prefix: str
+    refresh_prefix: str
+    code_prefix: str
+    rotate_refresh_tokens: bool
+    rotation_grace_seconds: float = 0.0
+    codes: dict[str, AuthorizationCode] = field(default_factory=dict, init=False)
+    grants: dict[str, Grant] = field(default_factory=dict, init=False)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict, init=False)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict, init=False)
+    refresh_count: int = field(default=0, init=False)
 
     # --- codes -----------------------------------------------------------------------------------
 
