@@ -491,7 +491,7 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
                 invoice_id=obj.invoice_id or 0,
                 status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.PROPOSED),
             )
-            .exclude(transaction_id=obj.transaction_id)
+            .exclude(transaction_id=obj.transaction_id or 0)
             .select_related("transaction")
             .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
             .first()
