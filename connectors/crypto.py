@@ -241,10 +241,8 @@ def decrypt(data_key: bytes, ciphertext: bytes, *, associated_data: bytes) -> st
             nonce, ciphertext[start + NONCE_BYTES :], CIPHERTEXT_MAGIC + associated_data
         )
     except InvalidTag:
-        context = associated_data.decode("utf-8", errors="replace")
-        raise DecryptionError(
-            f"the ciphertext does not open for {context}: it belongs to another workspace, "
-            "connection or purpose, was encrypted under another data key, or was tampered with"
+        raise _does_not_open(
+            "the ciphertext does not open for", associated_data, "workspace, connection or purpose"
         ) from None
     return plaintext.decode("utf-8")
 
@@ -300,8 +298,15 @@ def open_file(data_key: bytes, sealed: bytes, *, associated_data: bytes) -> byte
             nonce, sealed[start + _FILE_KEY_LENGTH + NONCE_BYTES :], context
         )
     except InvalidTag:
-        context_text = associated_data.decode("utf-8", errors="replace")
-        raise DecryptionError(
-            f"the stored file does not open as {context_text}: it belongs to another workspace "
-            "or document, was encrypted under another data key, or was tampered with"
+        raise _does_not_open(
+            "the stored file does not open as", associated_data, "workspace or document"
         ) from None
+
+
+def _does_not_open(what: str, associated_data: bytes, owners: str) -> DecryptionError:
+    """Why an AES-GCM seal refuses to open: another owner, another key, or tampering."""
+    context = associated_data.decode("utf-8", errors="replace")
+    return DecryptionError(
+        f"{what} {context}: it belongs to another {owners}, was encrypted under another data "
+        "key, or was tampered with"
+    )
