@@ -21,13 +21,14 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Provider
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import PASSWORD
 from tests.factories import make_connection
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.helpers import logged_in_client
 from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
@@ -36,24 +37,16 @@ CHANGELIST = reverse("admin:reconciliation_match_changelist")
 
 
 def login(workspace: Workspace, role: Role = Role.REVIEWER) -> tuple[Client, int]:
-    client = Client()
+    """A client signed in as a new member of ``workspace`` with ``role``, and that user's id."""
     user = make_user(workspace=workspace, role=role)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client, user.pk
+    return logged_in_client(user), user.pk
 
 
 def double_charge(workspace: Workspace) -> Match:
     settled = make_invoice(workspace, number="INV-1", status=InvoiceStatus.POSTED)
     repeat = make_invoice(workspace, number="INV-1")
-    repeat.hold("Possible double charge of invoice INV-1")
-    repeat.save()
-    return make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=repeat,
-        document=repeat.document,
-        settled_invoice=settled,
-        score=Decimal(100),
+    return make_double_charge(
+        repeat, settled, hold_reason="Possible double charge of invoice INV-1"
     )
 
 

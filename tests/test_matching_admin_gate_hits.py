@@ -3,10 +3,7 @@ review screen does: the invoice goes back to the outbox, not to review."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation.invoices.reasons import sentence
@@ -15,14 +12,11 @@ from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import PASSWORD
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
-from tests.factories import make_match
-from tests.factories import make_user
+from tests.test_matching_admin import login
 
 pytestmark = pytest.mark.django_db
 
@@ -34,31 +28,14 @@ def gate_hit(workspace: Workspace, number: str) -> Match:
     settled = make_invoice(workspace, number=f"{number}-A", status=InvoiceStatus.POSTED)
     held = make_invoice(workspace, number=number)
     text = sentence("possible_double_payment", what=f"invoice {number} may already be posted")
-    held.hold(text.text)
-    held.save()
-    return make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_CHARGE,
-        invoice=held,
-        document=held.document,
-        settled_invoice=settled,
-        score=Decimal(100),
-        reasons=[text.text],
-    )
-
-
-def reviewer_client(workspace: Workspace) -> tuple[Client, int]:
-    client = Client()
-    user = make_user(workspace=workspace, role=Role.REVIEWER)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client, user.pk
+    return make_double_charge(held, settled, hold_reason=text.text, reasons=[text.text])
 
 
 def test_not_a_duplicate_on_a_gate_hit_returns_the_invoice_to_the_outbox(
     workspace: Workspace,
 ) -> None:
     hit = gate_hit(workspace, "INV-7")
-    client, user_id = reviewer_client(workspace)
+    client, user_id = login(workspace)
 
     client.post(
         reverse("admin:reconciliation_match_not_duplicate", args=[hit.pk]),
@@ -82,7 +59,7 @@ def test_the_bulk_not_a_duplicate_releases_gate_hits_to_the_outbox(
     workspace: Workspace,
 ) -> None:
     hits = [gate_hit(workspace, "INV-7"), gate_hit(workspace, "INV-8")]
-    client, _ = reviewer_client(workspace)
+    client, _ = login(workspace)
 
     client.post(
         CHANGELIST,
