@@ -72,6 +72,36 @@ def confirm_payment(
     b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
 
 
+def pay_by_transfer(
+    b: ScenarioBuilder,
+    vendor: Party,
+    spec: InvoiceSpec,
+    path: str,
+    paid: date,
+    *,
+    reference: str,
+    category: str,
+    **confirmation: Any,
+) -> dict[str, Any]:
+    """Pay a euro invoice in full by transfer on ``paid``, with ``reference`` on the debit and
+    on the payer's confirmation (``confirmation``: its language and styles)."""
+    total = spec.totals().total
+    debit = b.pay(vendor, total, paid, reference, category=category)
+    b.expect.invoice_payments[path] = debit["id"]
+    confirm_payment(
+        b,
+        debit,
+        paid,
+        "TRF",
+        beneficiary=vendor,
+        amount=total,
+        currency="EUR",
+        reference=reference,
+        **confirmation,
+    )
+    return debit
+
+
 # What Qonto charges for an international transfer, booked as a separate debit.
 INTERNATIONAL_TRANSFER_FEE = Decimal("5.00")
 
@@ -233,19 +263,15 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
         )
         document = render_invoice(spec)
         path = b.add_file(document, issued)
-        total = spec.totals().total
         paid = b.day(paid_ago)
-        debit = b.pay(translator, total, paid, spec.invoice_number, category="other_service")
-        b.expect.invoice_payments[path] = debit["id"]
-        confirm_payment(
+        debit = pay_by_transfer(
             b,
-            debit,
+            translator,
+            spec,
+            path,
             paid,
-            "TRF",
-            beneficiary=translator,
-            amount=total,
-            currency="EUR",
             reference=spec.invoice_number,
+            category="other_service",
             language="fr" if index == 0 else "en",
             layout="table" if index == 0 else "letter",
             date_style="long" if index == 0 else "numeric",
@@ -331,19 +357,14 @@ def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
         )
         specs.append(spec)
         paths.append(b.add_file(render_invoice(spec), issued))
-    paid = b.day(33)
-    total = specs[0].totals().total
-    debit = b.pay(designer, total, paid, specs[0].invoice_number, category="marketing")
-    b.expect.invoice_payments[paths[0]] = debit["id"]
-    confirm_payment(
+    pay_by_transfer(
         b,
-        debit,
-        paid,
-        "TRF",
-        beneficiary=designer,
-        amount=total,
-        currency="EUR",
+        designer,
+        specs[0],
+        paths[0],
+        b.day(33),
         reference=specs[0].invoice_number,
+        category="marketing",
         language="es",
         layout="table",
         date_style="numeric",
@@ -418,19 +439,14 @@ def printer_invoices(b: ScenarioBuilder, printer: Party) -> None:
             )
         )
     paths = [b.add_file(render_invoice(spec), spec.issue_date) for spec in specs]
-    paid = b.day(41)
-    total = specs[0].totals().total
-    debit = b.pay(printer, total, paid, f"Fattura {specs[0].invoice_number}", category="marketing")
-    b.expect.invoice_payments[paths[0]] = debit["id"]
-    confirm_payment(
+    pay_by_transfer(
         b,
-        debit,
-        paid,
-        "TRF",
-        beneficiary=printer,
-        amount=total,
-        currency="EUR",
+        printer,
+        specs[0],
+        paths[0],
+        b.day(41),
         reference=f"Fattura {specs[0].invoice_number}",
+        category="marketing",
         language="it",
         layout="letter",
         date_style="numeric",
