@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import Self
+from typing import TypeAlias
 from typing import TypedDict
+from typing import TypeVar
 from typing import Unpack
 
 from django.conf import settings
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
     from reconciliation.models.invoice import Invoice
     from reconciliation.models.vendor import Vendor
     from reconciliation.models.workspace import Workspace
+
+    _Row = TypeVar("_Row", bound=models.Model)
+    #: An optional link to a row of `_Row`'s model (see `_about`).
+    _Link: TypeAlias = models.ForeignKey[_Row | None, _Row | None]
 
 
 class AppendOnlyError(Exception):
@@ -283,6 +289,14 @@ class InvoiceDecisionDetails(DecisionNotes, total=False):
     match: Match | int | None
 
 
+def _about(model: str) -> models.ForeignKey[Any, Any]:
+    """A row a decision is about: optional, and the decision outlives it (its history stays
+    readable when the row is deleted); `row.decisions` lists them."""
+    return models.ForeignKey(
+        model, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
+
+
 class DecisionQuerySet(AppendOnlyQuerySet):
     pass
 
@@ -299,34 +313,10 @@ class Decision(TenantModel):
         related_name="+",
         help_text="Empty when Well decided on its own.",
     )
-    invoice = models.ForeignKey(
-        "reconciliation.Invoice",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="decisions",
-    )
-    document = models.ForeignKey(
-        "reconciliation.Document",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="decisions",
-    )
-    match = models.ForeignKey(
-        "reconciliation.Match",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="decisions",
-    )
-    vendor = models.ForeignKey(
-        "reconciliation.Vendor",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="decisions",
-    )
+    invoice: _Link[Invoice] = _about("reconciliation.Invoice")
+    document: _Link[Document] = _about("reconciliation.Document")
+    match: _Link[Match] = _about("reconciliation.Match")
+    vendor: _Link[Vendor] = _about("reconciliation.Vendor")
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)
