@@ -629,16 +629,29 @@ def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_propose
     assert "<th>Second debit</th><td>ACME SUPPLIES · BT3</td>" in body
 
 
-def test_two_late_debits_naming_different_numbers_are_no_repeats(
-    workspace: Workspace, bank: Connection, acme: Vendor
+@pytest.mark.parametrize(
+    ("first_reference", "second_reference"),
+    [
+        pytest.param("BT3", "Order 5531", id="the_second_names_another_number"),
+        pytest.param("", "", id="neither_names_anything"),
+    ],
+)
+def test_two_late_debits_not_tied_by_a_reference_are_no_repeats(
+    workspace: Workspace,
+    bank: Connection,
+    acme: Vendor,
+    first_reference: str,
+    second_reference: str,
 ) -> None:
-    """Below the threshold, two candidates that are not one payment and its repeat go to
-    review as before, nothing flagged."""
+    """Below the threshold, two candidates go to review as before, nothing flagged, unless a
+    reference ties both to the invoice: one naming another number is something else, and
+    with no payment linked the same amount to the same supplier twice (a subscription's next
+    month, say) is no double payment."""
     bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
                    issue_date=date(2026, 9, 1))  # fmt: skip
-    debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+    debit(workspace, bank, amount=Decimal("2210.90"), reference=first_reference,
           value_date=date(2026, 11, 5))  # fmt: skip
-    debit(workspace, bank, amount=Decimal("2210.90"), reference="Order 5531",
+    debit(workspace, bank, amount=Decimal("2210.90"), reference=second_reference,
           value_date=date(2026, 11, 11))  # fmt: skip
 
     match_window(workspace_id=workspace.pk, today=TODAY)
