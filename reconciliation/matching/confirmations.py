@@ -13,8 +13,11 @@ import logging
 from dataclasses import dataclass
 from dataclasses import field
 
+from django.db.models import Q
+
 from reconciliation.fx import RateBook
 from reconciliation.fx import convert_at
+from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import MatchWriter
 from reconciliation.matching.persist import chunks
@@ -34,11 +37,9 @@ from reconciliation.matching.sources import Context
 from reconciliation.matching.sources import DebitsByAmount
 from reconciliation.matching.sources import VendorDirectory
 from reconciliation.matching.sources import lines_in_amount_range
+from reconciliation.matching.sources import payment_documents_without
 from reconciliation.matching.sources import payment_order_from
 from reconciliation.matching.sources import window_around
-from reconciliation.models import PAYMENT_KINDS
-from reconciliation.models import Document
-from reconciliation.models import DocumentStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -69,24 +70,14 @@ def open_confirmations(workspace_id: int) -> list[tuple[int, dict[str, object]]]
     """Parsed payment confirmations that still need a debit: not confirmed or attached and
     not flagged as a double charge. One a reviewer answered "none of these" stays open: the
     debits they turned down are never proposed again, a debit that arrives later still is."""
-    decided = Match.objects.for_workspace(workspace_id).filter(
-        kind=MatchKind.CONFIRMATION_DEBIT,
-        status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED),
+    answered = Match.objects.for_workspace(workspace_id).filter(
+        Q(kind=MatchKind.CONFIRMATION_DEBIT, status__in=SETTLED_STATUSES)
+        | Q(kind=MatchKind.DOUBLE_CHARGE),
         document__isnull=False,
     )
-    flagged = Match.objects.for_workspace(workspace_id).filter(
-        kind=MatchKind.DOUBLE_CHARGE, document__isnull=False
-    )
-    return list(
-        Document.objects.for_workspace(workspace_id)
-        # Wire notices are either our bank's confirmation of a transfer we made or a
-        # customer's advice of money sent to us; `match_confirmations` tells them apart.
-        .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
-        .exclude(pk__in=decided.values("document_id"))
-        .exclude(pk__in=flagged.values("document_id"))
-        .order_by("pk")
-        .values_list("pk", "extraction")
-    )
+    # Wire notices are either our bank's confirmation of a transfer we made or a customer's
+    # advice of money sent to us; `match_confirmations` tells them apart.
+    return list(payment_documents_without(workspace_id, answered).values_list("pk", "extraction"))
 
 
 def match_confirmations(

@@ -21,13 +21,12 @@ from django.db import transaction as db_transaction
 
 from reconciliation.matching.scoring import PaymentOrder
 from reconciliation.matching.sources import VendorDirectory
+from reconciliation.matching.sources import payment_documents_without
 from reconciliation.matching.sources import payment_order_from
 from reconciliation.matching.sources import window_around
-from reconciliation.models import PAYMENT_KINDS
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
-from reconciliation.models import DocumentStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -66,12 +65,7 @@ def open_advices(workspace_id: int) -> list[Document]:
     linked = Match.objects.for_workspace(workspace_id).filter(
         kind=MatchKind.REMITTANCE_CREDIT, status__in=LINKED_STATUSES
     )
-    return list(
-        Document.objects.for_workspace(workspace_id)
-        .filter(kind__in=PAYMENT_KINDS, status=DocumentStatus.PARSED)
-        .exclude(pk__in=linked.values("document_id"))
-        .order_by("pk")
-    )
+    return list(payment_documents_without(workspace_id, linked))
 
 
 def match_remittances(*, workspace_id: int, today: date) -> RemittanceOutcome:

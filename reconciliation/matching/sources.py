@@ -17,10 +17,13 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from django.db.models import QuerySet
+
 from reconciliation.fx import RateBook
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import MatchPolicy
 from reconciliation.matching.scoring import PaymentOrder
+from reconciliation.models import Document
 from reconciliation.models import Match
 from reconciliation.models import Side
 from reconciliation.models import Transaction
@@ -337,6 +340,17 @@ def proposal_state(match: Match) -> tuple[Any, ...]:
         match.matched_amount,
         match.matched_currency,
         match.fx_rate,
+    )
+
+
+def payment_documents_without(workspace_id: int, matches: QuerySet[Match]) -> QuerySet[Document]:
+    """The workspace's parsed payment documents (confirmations, wire notices) that none of
+    ``matches`` names, oldest first."""
+    return (
+        Document.objects.for_workspace(workspace_id)
+        .payments()
+        .exclude(pk__in=matches.values("document_id"))
+        .order_by("pk")
     )
 
 
