@@ -3,8 +3,11 @@
 Workspace 1 reads the demo scenario (invoices, credit notes, payment confirmations to attach, a
 forwarded duplicate, a double charge); the others read invoice streams of their own vendors
 (``generate_vendor_stream``: distinct content everywhere), a third of them paid by a debit
-carrying their number. Every workspace is connected to the one Qonto organisation of the
-emulator, as the firms of one group sharing a bank would be.
+carrying their number. Every workspace is a company of its own with its own Qonto organisation
+(its own account, statement and supplier invoices): a Qonto token is granted for one
+organisation, so a workspace's windows page through its own invoices only. Workspace 1 has the
+demo's organisation; the others bill the same company name and VAT number (the vendor streams
+address it), with organisations of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ VENDORS_PER_WORKSPACE = 10
 class Folder:
     workspace_id: int
     path: str
+    organization_id: str
     files: list[str] = field(default_factory=list)
 
 
@@ -40,7 +44,9 @@ def _connect(workspace: Any, provider: str, emulator: Any, **fields: Any) -> Any
     return connection
 
 
-def _workspace(index: int, vat_id: str, sandbox: Sandbox) -> tuple[Any, Folder]:
+def _workspace(
+    index: int, vat_id: str, sandbox: Sandbox, organization_id: str
+) -> tuple[Any, Folder]:
     from reconciliation.models import Provider
     from reconciliation.models import Workspace
 
@@ -52,9 +58,10 @@ def _workspace(index: int, vat_id: str, sandbox: Sandbox) -> tuple[Any, Folder]:
         poll_interval_minutes=1,
         max_syncs_per_hour=60,
     )
-    folder = Folder(workspace.pk, f"/Soak/w{index}")
+    folder = Folder(workspace.pk, f"/Soak/w{index}", organization_id)
     _connect(workspace, Provider.DROPBOX, sandbox.dropbox, watched_folder=folder.path)
-    _connect(workspace, Provider.QONTO, sandbox.qonto, account_label=f"Qonto · soak {index}")
+    with sandbox.qonto.organization_scope(organization_id):  # its token is for this one
+        _connect(workspace, Provider.QONTO, sandbox.qonto, account_label=f"Qonto · soak {index}")
     return workspace, folder
 
 
@@ -69,7 +76,7 @@ def build(sandbox: Sandbox, documents: int, seed: int) -> list[Folder]:
     sandbox.qonto.load_organization(
         organization, bank_accounts=scenario.bank_accounts, transactions=scenario.transactions
     )
-    _, demo = _workspace(1, vat_id, sandbox)
+    _, demo = _workspace(1, vat_id, sandbox, sandbox.qonto.organization_id)
     for path, document in scenario.files:
         if document.kind in ("wire_notice", "other"):
             continue  # the demo reads those through Apideck; the soak polls Dropbox only
@@ -81,7 +88,10 @@ def build(sandbox: Sandbox, documents: int, seed: int) -> list[Folder]:
     index = 2
     while remaining > 0:
         size = min(DOCUMENTS_PER_WORKSPACE, remaining)
-        _, folder = _workspace(index, vat_id, sandbox)
+        organization_id = sandbox.qonto.add_organization(
+            name=f"Soak {index} SAS", legal_number=organization["legal_number"]
+        )
+        _, folder = _workspace(index, vat_id, sandbox, organization_id)
         _fill(sandbox, folder, size, seed * 1000 + index)
         folders.append(folder)
         remaining -= size
@@ -102,8 +112,9 @@ def _fill(sandbox: Sandbox, folder: Folder, size: int, seed: int) -> None:
             folder.files.append(name)
             truth = rendered.truth
             if n % 3 == 0 and truth.get("currency") == "EUR" and truth.get("total_amount"):
-                sandbox.qonto.add_transaction(
-                    amount=Decimal(str(truth["total_amount"])),
-                    label=str(truth.get("supplier_name") or "Supplier"),
-                    reference=str(truth.get("invoice_number") or ""),
-                )
+                with sandbox.qonto.organization_scope(folder.organization_id):
+                    sandbox.qonto.add_transaction(
+                        amount=Decimal(str(truth["total_amount"])),
+                        label=str(truth.get("supplier_name") or "Supplier"),
+                        reference=str(truth.get("invoice_number") or ""),
+                    )

@@ -72,12 +72,17 @@ def _posts(sandbox: Any, ledger: Ledger) -> None:
     from reconciliation.models import InvoiceStatus
     from reconciliation.models import QontoOrigin
 
-    by_key = sandbox.qonto.invoice_count_by_idempotency_key()
-    by_file = sandbox.qonto.invoice_count_by_file_hash()
+    # Every workspace has its own Qonto organisation: a file posted twice is a duplicate within
+    # one organisation; keys embed the invoice, so they count across organisations.
+    by_key: Counter[str] = Counter()
+    duplicate_files = 0
+    for organization_id in sandbox.qonto.organization_ids():
+        with sandbox.qonto.organization_scope(organization_id):
+            by_key.update(sandbox.qonto.invoice_count_by_idempotency_key())
+            by_file = sandbox.qonto.invoice_count_by_file_hash()
+        duplicate_files += sum(n - 1 for n in by_file.values() if n > 1)
     ledger.qonto_invoices = sum(by_key.values())
-    ledger.duplicate_posts = sum(n - 1 for n in by_key.values() if n > 1) + sum(
-        n - 1 for n in by_file.values() if n > 1
-    )
+    ledger.duplicate_posts = sum(n - 1 for n in by_key.values() if n > 1) + duplicate_files
     uploaded = Invoice.objects.filter(status=InvoiceStatus.POSTED).exclude(
         qonto_origin=QontoOrigin.LINKED
     )
@@ -89,7 +94,7 @@ def _posts(sandbox: Any, ledger: Ledger) -> None:
             ledger.latencies.append((posted - received).total_seconds())
 
 
-def _attachments(sandbox: Any, ledger: Ledger) -> None:
+def _attachments(sandbox: Any, folders: list[Any], ledger: Ledger) -> None:
     from reconciliation.models import Match
     from reconciliation.models import MatchKind
     from reconciliation.models import MatchStatus
@@ -98,10 +103,12 @@ def _attachments(sandbox: Any, ledger: Ledger) -> None:
         kind=MatchKind.CONFIRMATION_DEBIT, status=MatchStatus.ATTACHED
     ).select_related("transaction")
     ledger.attached = attached.count()
+    organizations = {folder.workspace_id: folder.organization_id for folder in folders}
     for match in attached:
-        ours = [
-            a for a in sandbox.qonto.attachments_of(match.transaction.qonto_id) if a.idempotency_key
-        ]
+        assert match.transaction is not None  # an attached payment match has its line
+        with sandbox.qonto.organization_scope(organizations[match.workspace_id]):
+            on_qonto = sandbox.qonto.attachments_of(match.transaction.qonto_id)
+        ours = [a for a in on_qonto if a.idempotency_key]
         if not ours:
             ledger.lost_attachments += 1
         files = Counter(a.sha256 for a in ours)
@@ -113,7 +120,7 @@ def ledger(sandbox: Any, folders: list[Any]) -> Ledger:
     _documents(folders, result)
     _invoices(result)
     _posts(sandbox, result)
-    _attachments(sandbox, result)
+    _attachments(sandbox, folders, result)
     return result
 
 
