@@ -14,30 +14,41 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import Literal
+from typing import NamedTuple
 from typing import get_args
 
-# Duplicated from reconciliation/extraction/types.py on purpose: connectors never import the
-# domain. tests/test_demo_data.py asserts both copies stay equal.
-INVOICE_FIELDS: tuple[str, ...] = (
-    "supplier_name",
-    "supplier_vat_id",
-    "supplier_iban",
-    "supplier_domain",
-    "invoice_number",
-    "issue_date",
-    "due_date",
-    "total_amount",
-    "tax_amount",
-    "currency",
-)
-PAYMENT_FIELDS: tuple[str, ...] = (
-    "amount",
-    "currency",
-    "execution_date",
-    "beneficiary_name",
-    "beneficiary_iban",
-    "reference",
-)
+
+class InvoiceTruth(NamedTuple):
+    """What an invoice's page says, under the extraction's field names: ISO dates, decimal
+    strings, None where the page has no such value."""
+
+    supplier_name: str
+    supplier_vat_id: str | None
+    supplier_iban: str | None
+    supplier_domain: str | None
+    invoice_number: str
+    issue_date: str
+    due_date: str | None
+    total_amount: str
+    tax_amount: str
+    currency: str
+
+
+class TransferTruth(NamedTuple):
+    """What a payment confirmation or a remittance notice says, likewise."""
+
+    amount: str
+    currency: str
+    execution_date: str
+    beneficiary_name: str
+    beneficiary_iban: str | None
+    reference: str
+
+
+# The same names as reconciliation/extraction/types.py, declared again on purpose: connectors
+# never import the domain. tests/test_demo_data.py asserts both stay equal.
+INVOICE_FIELDS: tuple[str, ...] = InvoiceTruth._fields
+PAYMENT_FIELDS: tuple[str, ...] = TransferTruth._fields
 
 DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_notice", "other"]
 # The demo's layouts, and the ones it never uses: the generalisation benchmark's "unseen

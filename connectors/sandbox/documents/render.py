@@ -32,10 +32,12 @@ from connectors.sandbox.documents.model import INVOICE_FIELDS
 from connectors.sandbox.documents.model import DocumentKind
 from connectors.sandbox.documents.model import InvoiceSpec
 from connectors.sandbox.documents.model import InvoiceTotals
+from connectors.sandbox.documents.model import InvoiceTruth
 from connectors.sandbox.documents.model import OtherSpec
 from connectors.sandbox.documents.model import PaymentConfirmationSpec
 from connectors.sandbox.documents.model import RemittanceNoticeSpec
 from connectors.sandbox.documents.model import RenderedDocument
+from connectors.sandbox.documents.model import TransferTruth
 from connectors.sandbox.documents.other_texts import other_text
 from connectors.sandbox.documents.unseen_layouts import UNSEEN_DRAWERS
 
@@ -295,31 +297,32 @@ def _transfer_printed(
 
 
 def _transfer_truth(spec: PaymentConfirmationSpec | RemittanceNoticeSpec) -> dict[str, str | None]:
-    return {
-        "amount": _decimal(spec.amount),
-        "currency": spec.currency,
-        "execution_date": spec.execution_date.isoformat(),
-        "beneficiary_name": spec.beneficiary.name,
-        "beneficiary_iban": spec.beneficiary.iban,
-        "reference": spec.reference,
-    }
+    truth = TransferTruth(
+        amount=_decimal(spec.amount),
+        currency=spec.currency,
+        execution_date=spec.execution_date.isoformat(),
+        beneficiary_name=spec.beneficiary.name,
+        beneficiary_iban=spec.beneficiary.iban,
+        reference=spec.reference,
+    )
+    return truth._asdict()
 
 
 def _invoice_truth(spec: InvoiceSpec, totals: InvoiceTotals) -> dict[str, str | None]:
-    """The invoice fields the extraction should read, as ISO dates and decimal strings."""
     supplier = spec.supplier
-    return {
-        "supplier_name": supplier.name,
-        "supplier_vat_id": supplier.vat_id,
-        "supplier_iban": supplier.iban,
-        "supplier_domain": supplier.domain,
-        "invoice_number": spec.invoice_number,
-        "issue_date": spec.issue_date.isoformat(),
-        "due_date": spec.due_date.isoformat() if spec.due_date else None,
-        "total_amount": _decimal(totals.total),
-        "tax_amount": _decimal(totals.tax),
-        "currency": spec.currency,
-    }
+    truth = InvoiceTruth(
+        supplier_name=supplier.name,
+        supplier_vat_id=supplier.vat_id,
+        supplier_iban=supplier.iban,
+        supplier_domain=supplier.domain,
+        invoice_number=spec.invoice_number,
+        issue_date=spec.issue_date.isoformat(),
+        due_date=spec.due_date.isoformat() if spec.due_date else None,
+        total_amount=_decimal(totals.total),
+        tax_amount=_decimal(totals.tax),
+        currency=spec.currency,
+    )
+    return truth._asdict()
 
 
 def _invoice_extra(spec: InvoiceSpec, totals: InvoiceTotals) -> dict[str, str]:
