@@ -72,80 +72,60 @@ def confirm_payment(
     b.expect.confirmation_matches[b.add_file(confirmation, paid)] = debit["id"]
 
 
-def pay_by_transfer(
-    b: ScenarioBuilder,
-    vendor: Party,
-    spec: InvoiceSpec,
-    path: str,
-    paid: date,
-    *,
-    reference: str,
-    category: str,
-    **confirmation: Any,
-) -> dict[str, Any]:
-    """Pay a euro invoice in full by transfer on ``paid``, with ``reference`` on the debit and
-    on the payer's confirmation (``confirmation``: its language and styles)."""
-    total = spec.totals().total
-    debit = b.pay(vendor, total, paid, reference, category=category)
-    b.expect.invoice_payments[path] = debit["id"]
-    confirm_payment(
-        b,
-        debit,
-        paid,
-        "TRF",
-        beneficiary=vendor,
-        amount=total,
-        currency="EUR",
-        reference=reference,
-        **confirmation,
-    )
-    return debit
-
-
 # What Qonto charges for an international transfer, booked as a separate debit.
 INTERNATIONAL_TRANSFER_FEE = Decimal("5.00")
 
 
-def pay_abroad(
+def pay_invoice(
     b: ScenarioBuilder,
     vendor: Party,
     spec: InvoiceSpec,
     path: str,
     paid: date,
-    rate: Decimal,
     *,
     category: str,
+    reference: str | None = None,
+    rate: Decimal | None = None,
     **confirmation: Any,
 ) -> dict[str, Any]:
-    """Pay a foreign-currency invoice by international transfer at ``rate`` (invoice currency
-    per euro): Qonto books the EUR debited with the invoice currency as local currency, and
-    the payer's confirmation shows the amount sent, the rate, the EUR debited and the fee
-    (``confirmation``: its language and styles)."""
+    """Pay an invoice in full by transfer on ``paid`` and file the payer's confirmation
+    (``confirmation``: its language and styles); ``reference`` (by default the invoice number)
+    goes on both. With ``rate`` (invoice currency per euro) the transfer is international: Qonto
+    books the EUR debited with the invoice currency as local currency, and the confirmation
+    shows the amount sent, the rate, the EUR debited and the fee."""
     sent = spec.totals().total
-    debited = to_cents(sent / rate)
-    debit = b.pay(
-        vendor,
-        debited,
-        paid,
-        spec.invoice_number,
-        local_amount=sent,
-        local_currency=spec.currency,
-        category=category,
-    )
+    reference = reference or spec.invoice_number
+    abroad: dict[str, Any] = {}
+    if rate is None:
+        debit = b.pay(vendor, sent, paid, reference, category=category)
+    else:
+        debited = to_cents(sent / rate)
+        debit = b.pay(
+            vendor,
+            debited,
+            paid,
+            reference,
+            local_amount=sent,
+            local_currency=spec.currency,
+            category=category,
+        )
+        abroad = {
+            "layout": "table",
+            "debited_amount": debited,
+            "exchange_rate": rate,
+            "fee": INTERNATIONAL_TRANSFER_FEE,
+        }
     b.expect.invoice_payments[path] = debit["id"]
     confirm_payment(
         b,
         debit,
         paid,
-        "SWF",
+        "TRF" if rate is None else "SWF",
         beneficiary=vendor,
         amount=sent,
         currency=spec.currency,
-        reference=spec.invoice_number,
-        layout="table",
-        debited_amount=debited,
-        exchange_rate=rate,
-        fee=INTERNATIONAL_TRANSFER_FEE,
+        reference=reference,
+        **abroad,
         **confirmation,
     )
     return debit
@@ -264,13 +244,12 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
         document = render_invoice(spec)
         path = b.add_file(document, issued)
         paid = b.day(paid_ago)
-        debit = pay_by_transfer(
+        debit = pay_invoice(
             b,
             translator,
             spec,
             path,
             paid,
-            reference=spec.invoice_number,
             category="other_service",
             language="fr" if index == 0 else "en",
             layout="table" if index == 0 else "letter",
@@ -357,13 +336,12 @@ def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
         )
         specs.append(spec)
         paths.append(b.add_file(render_invoice(spec), issued))
-    pay_by_transfer(
+    pay_invoice(
         b,
         designer,
         specs[0],
         paths[0],
         b.day(33),
-        reference=specs[0].invoice_number,
         category="marketing",
         language="es",
         layout="table",
@@ -439,7 +417,7 @@ def printer_invoices(b: ScenarioBuilder, printer: Party) -> None:
             )
         )
     paths = [b.add_file(render_invoice(spec), spec.issue_date) for spec in specs]
-    pay_by_transfer(
+    pay_invoice(
         b,
         printer,
         specs[0],
@@ -470,8 +448,16 @@ def events_invoice(b: ScenarioBuilder, events: Party) -> None:
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(30)
     rate = Decimal("0.8") + Decimal(rng.randint(600, 900)) / 10000
-    pay_abroad(
-        b, events, spec, path, paid, rate, category="marketing", language="en", date_style="long"
+    pay_invoice(
+        b,
+        events,
+        spec,
+        path,
+        paid,
+        rate=rate,
+        category="marketing",
+        language="en",
+        date_style="long",
     )
     b.add_transaction(
         day=paid,
@@ -576,13 +562,13 @@ def _saas_migration(b: ScenarioBuilder, saas: Party, number: str) -> None:
     path = b.add_file(render_invoice(spec), issued)
     paid = b.day(13)
     rate = _usd_rate(rng)
-    pay_abroad(
+    pay_invoice(
         b,
         saas,
         spec,
         path,
         paid,
-        rate,
+        rate=rate,
         category="online_service",
         language="fr",
         date_style="numeric",
