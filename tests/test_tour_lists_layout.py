@@ -7,14 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import InvoiceStatus
-from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_double_charge
 from tests.factories import make_invoice
@@ -22,10 +20,9 @@ from tests.factories import make_match
 from tests.factories import make_receivable
 from tests.factories import make_sync_run
 from tests.factories import make_transaction
-from tests.factories import make_user
 from tests.factories import make_vendor
-from tests.plugins.browser import list_overflow
-from tests.plugins.browser import signed_in_page
+from tests.plugins.browser import assert_lists_fit
+from tests.plugins.browser import open_list
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,33 +72,21 @@ def _fill(workspace: Workspace) -> None:
         )
 
 
-def _overflow(page: Page, base: str, model: str) -> float:
-    page.goto(f"{base}/admin/reconciliation/{model}/")
-    page.wait_for_selector("#result_list")
-    return list_overflow(page)
-
-
 def test_every_list_fits_1440_pixels(
-    live_server: LiveServer, browser: Browser, workspace: Workspace
+    live_server: LiveServer, admin_page: Page, workspace: Workspace
 ) -> None:
-    user = make_user("rita", workspace=workspace, role=Role.ADMIN)
     _fill(workspace)
-    page = signed_in_page(browser, live_server.url, user)
-    measured = {model: _overflow(page, live_server.url, model) for model in LISTS}
-    assert {model: value <= 0 for model, value in measured.items()} == dict.fromkeys(LISTS, True), (
-        measured
-    )
-    assert page.query_selector("#nav-sidebar") is None
+    assert_lists_fit(admin_page, live_server.url, LISTS)
+    assert admin_page.query_selector("#nav-sidebar") is None
 
 
 def test_the_decide_cell_shows_both_answers_to_a_double_charge(
-    live_server: LiveServer, browser: Browser, workspace: Workspace
+    live_server: LiveServer, admin_page: Page, workspace: Workspace
 ) -> None:
-    user = make_user("rita", workspace=workspace, role=Role.ADMIN)
     _fill(workspace)
-    page = signed_in_page(browser, live_server.url, user)
-    page.goto(f"{live_server.url}/admin/reconciliation/match/?kind__exact=double_charge")
-    page.wait_for_selector("#result_list")
+    page = open_list(
+        admin_page, f"{live_server.url}/admin/reconciliation/match/?kind__exact=double_charge"
+    )
     visible = page.evaluate(
         "() => [...document.querySelectorAll('#result_list td.field-decide')].map(cell => {"
         " const box = cell.getBoundingClientRect();"

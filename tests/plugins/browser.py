@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -12,7 +13,11 @@ from django.contrib.auth.models import AbstractUser
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,6 +55,39 @@ def signed_in_page(
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
     return context.new_page()
+
+
+@pytest.fixture
+def admin_page(browser: Browser, live_server: LiveServer, workspace: Workspace) -> Iterator[Page]:
+    """A 1440 px page signed in as "rita", an admin of ``workspace``; closed after the test."""
+    user = make_user("rita", workspace=workspace, role=Role.ADMIN)
+    page = signed_in_page(browser, live_server.url, user)
+    yield page
+    page.context.close()
+
+
+def open_list(page: Page, url: str) -> Page:
+    """``page`` on the admin list at ``url``, once its results table is there."""
+    page.goto(url)
+    page.wait_for_selector("#result_list")
+    return page
+
+
+def signed_in_list(browser: Browser, base_url: str, user: AbstractUser, path: str) -> Page:
+    """A new 1440 px page signed in as ``user``, on the admin list at ``path``."""
+    return open_list(signed_in_page(browser, base_url, user), f"{base_url}{path}")
+
+
+def assert_lists_fit(page: Page, base_url: str, models: Sequence[str]) -> None:
+    """Each model's admin list, opened in turn on ``page``, fits: ``list_overflow`` 0 or less
+    (the failure names how far each one reaches)."""
+    measured = {
+        model: list_overflow(open_list(page, f"{base_url}/admin/reconciliation/{model}/"))
+        for model in models
+    }
+    assert {model: value <= 0 for model, value in measured.items()} == dict.fromkeys(
+        models, True
+    ), measured
 
 
 #: How far an admin list reaches past the screen: the page's own horizontal scroll, each
