@@ -15,7 +15,6 @@ body, or a token-refresh failure with its timing). Their meaning here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +31,6 @@ from connectors.errors import ErrorBody
 from connectors.errors import PermanentError
 from connectors.errors import ProviderErrors
 from connectors.errors import TransientError
-from connectors.errors import raise_for_status
 from connectors.redaction import shorten
 from connectors.responses import describe_body
 
@@ -170,8 +168,3 @@ def _special(found: Classification) -> ConnectorError | None:
 APIDECK_ERRORS = ProviderErrors(
     provider=PROVIDER, display_name="Apideck", parse=parse_error_body, special=_special
 )
-
-
-def raise_for_apideck_status(response: requests.Response, *, secrets: Iterable[str] = ()) -> None:
-    """Map an Apideck answer to the taxonomy, by ``type_name`` first and status second."""
-    raise_for_status(response, APIDECK_ERRORS, secrets=secrets)

@@ -7,7 +7,6 @@ endpoint-specific errors come as 409 (a reset cursor, a path that is not there),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
 import requests
 
@@ -18,7 +17,6 @@ from connectors.errors import ErrorBody
 from connectors.errors import NotFoundError
 from connectors.errors import PermanentError
 from connectors.errors import ProviderErrors
-from connectors.errors import raise_for_status
 from connectors.redaction import shorten
 
 PROVIDER = "dropbox"
@@ -93,8 +91,3 @@ DROPBOX_ERRORS = ProviderErrors(
     # Dropbox says "not there" with a 409 path error; a bare 404 is a wrong route, not a file.
     not_found_statuses=frozenset(),
 )
-
-
-def raise_for_dropbox_status(response: requests.Response, *, secrets: Iterable[str] = ()) -> None:
-    """Map a Dropbox answer to the taxonomy."""
-    raise_for_status(response, DROPBOX_ERRORS, secrets=secrets)
