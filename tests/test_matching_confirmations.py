@@ -260,7 +260,14 @@ def test_hand_built_month_gives_exactly_the_expected_matches(
     assert (run.status, run.details["confirmed"], run.details["proposed"]) == ("succeeded", 3, 2)
 
 
-def simple_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Transaction]:
+def simple_pair(
+    workspace: Workspace, bank: Connection, threshold: Decimal | None = None
+) -> tuple[Document, Transaction]:
+    """ACME's confirmation of 1,250.00 and a debit two days later to a name cut short (scores
+    81.24); with ``threshold``, the workspace's match threshold set first."""
+    if threshold is not None:
+        workspace.match_threshold = threshold
+        workspace.save()
     document = payment_document(
         workspace,
         amount="1250.00",
@@ -279,6 +286,29 @@ def simple_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Trans
     return document, transaction
 
 
+def proposed_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Transaction]:
+    """``simple_pair`` under a threshold of 95, after a window: its match is only proposed."""
+    document, transaction = simple_pair(workspace, bank, Decimal(95))
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    return document, transaction
+
+
+def acme_640(workspace: Workspace, reference: str | None = None) -> Document:
+    """A confirmation of 640.00 EUR paid to Acme's IBAN on 3 November."""
+    return payment_document(
+        workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
+        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN, reference=reference,
+    )  # fmt: skip
+
+
+def acme_640_debit(workspace: Workspace, bank: Connection, **fields: Any) -> Transaction:
+    """The debit of 640.00 EUR to Acme's IBAN on 3 November."""
+    return debit(
+        workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
+        value_date=date(2026, 11, 3), **fields,
+    )  # fmt: skip
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     ("threshold", "status"),
@@ -290,9 +320,7 @@ def simple_pair(workspace: Workspace, bank: Connection) -> tuple[Document, Trans
 def test_threshold_boundary(
     workspace: Workspace, bank: Connection, threshold: str, status: MatchStatus
 ) -> None:
-    workspace.match_threshold = Decimal(threshold)
-    workspace.save()
-    document, transaction = simple_pair(workspace, bank)
+    document, transaction = simple_pair(workspace, bank, Decimal(threshold))
 
     match_window(workspace_id=workspace.pk, today=TODAY)
 
@@ -305,9 +333,7 @@ def test_threshold_boundary(
 
 
 def test_a_second_window_changes_nothing(workspace: Workspace, bank: Connection) -> None:
-    _, transaction = simple_pair(workspace, bank)
-    workspace.match_threshold = Decimal(90)
-    workspace.save()
+    _, transaction = simple_pair(workspace, bank, Decimal(90))
     match_window(workspace_id=workspace.pk, today=TODAY)
     first = list(Match.objects.values_list("pk", "status", "transaction_id"))
 
@@ -346,21 +372,8 @@ def test_a_debit_that_arrives_later_is_matched_in_a_later_window(
 def test_two_confirmations_claiming_one_debit_both_go_to_review(
     workspace: Workspace, bank: Connection
 ) -> None:
-    documents = [
-        payment_document(
-            workspace,
-            amount="640.00",
-            currency="EUR",
-            execution_date="2026-11-03",
-            beneficiary_name="Acme",
-            beneficiary_iban=ACME_IBAN,
-        )
-        for _ in range(2)
-    ]
-    transaction = debit(
-        workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
-        value_date=date(2026, 11, 3),
-    )  # fmt: skip
+    documents = [acme_640(workspace) for _ in range(2)]
+    transaction = acme_640_debit(workspace, bank)
 
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
@@ -375,19 +388,10 @@ def test_two_confirmations_claiming_one_debit_both_go_to_review(
 def test_a_debit_confirmed_for_one_document_is_not_offered_to_another(
     workspace: Workspace, bank: Connection
 ) -> None:
-    first = payment_document(
-        workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
-        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN, reference="A-1",
-    )  # fmt: skip
-    transaction = debit(
-        workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
-        reference="A-1", value_date=date(2026, 11, 3),
-    )  # fmt: skip
+    first = acme_640(workspace, reference="A-1")
+    transaction = acme_640_debit(workspace, bank, reference="A-1")
     match_window(workspace_id=workspace.pk, today=TODAY)
-    second = payment_document(
-        workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
-        beneficiary_name="Acme", beneficiary_iban=ACME_IBAN, reference="A-2",
-    )  # fmt: skip
+    second = acme_640(workspace, reference="A-2")
 
     match_window(workspace_id=workspace.pk, today=TODAY)
 
@@ -461,15 +465,8 @@ def test_picking_a_debit_another_document_holds_is_refused(
     workspace: Workspace, bank: Connection
 ) -> None:
     user = make_user(workspace=workspace)
-    documents = [
-        payment_document(
-            workspace, amount="640.00", currency="EUR", execution_date="2026-11-03",
-            beneficiary_name="Acme", beneficiary_iban=ACME_IBAN,
-        )
-        for _ in range(2)
-    ]  # fmt: skip
-    debit(workspace, bank, amount=Decimal("640.00"), counterparty_iban=ACME_IBAN,
-          value_date=date(2026, 11, 3))  # fmt: skip
+    documents = [acme_640(workspace) for _ in range(2)]
+    acme_640_debit(workspace, bank)
     match_window(workspace_id=workspace.pk, today=TODAY)
     pick_candidate(match=Match.objects.get(document=documents[0]), user=user)
 
@@ -483,10 +480,7 @@ def test_none_of_these_rejects_all_and_stops_proposals(
     workspace: Workspace, bank: Connection
 ) -> None:
     user = make_user(workspace=workspace)
-    workspace.match_threshold = Decimal(95)
-    workspace.save()
-    document, transaction = simple_pair(workspace, bank)
-    match_window(workspace_id=workspace.pk, today=TODAY)
+    document, transaction = proposed_pair(workspace, bank)
 
     result = reject_all(document=document, user=user)
     match_window(workspace_id=workspace.pk, today=TODAY)
@@ -510,10 +504,7 @@ def test_after_none_of_these_a_debit_that_arrives_later_is_still_found(
     workspace: Workspace, bank: Connection
 ) -> None:
     user = make_user(workspace=workspace)
-    workspace.match_threshold = Decimal(95)
-    workspace.save()
-    document, turned_down = simple_pair(workspace, bank)
-    match_window(workspace_id=workspace.pk, today=TODAY)
+    document, turned_down = proposed_pair(workspace, bank)
     reject_all(document=document, user=user)
 
     arrived = debit(
