@@ -63,6 +63,20 @@ def debit(workspace: Workspace, bank: Connection, **fields: Any) -> Transaction:
     return make_transaction(workspace, bank, **fields)
 
 
+def acme_debit(workspace: Workspace, bank: Connection, **fields: Any) -> Transaction:
+    """The debit of 1,250.00 EUR to ACME SUPPLIES' IBAN on 3 November."""
+    return debit(
+        workspace,
+        bank,
+        amount=Decimal("1250.00"),
+        counterparty_name="ACME SUPPLIES",
+        normalized_counterparty="acme supplies",
+        counterparty_iban=ACME_IBAN,
+        value_date=date(2026, 11, 3),
+        **fields,
+    )
+
+
 def matches_of(document: Document) -> list[tuple[int | None, str, int, str]]:
     return [
         (m.transaction_id, m.status, m.rank, m.amount_basis)
@@ -92,16 +106,7 @@ def test_hand_built_month_gives_exactly_the_expected_matches(
         beneficiary_iban="DE89 3704 0044 0532 0130 00",
         reference="INV-2026-0042",
     )
-    acme_debit = debit(
-        workspace,
-        bank,
-        amount=Decimal("1250.00"),
-        counterparty_name="ACME SUPPLIES",
-        normalized_counterparty="acme supplies",
-        counterparty_iban=ACME_IBAN,
-        reference="INV-2026-0042",
-        value_date=date(2026, 11, 3),
-    )
+    acme_paid = acme_debit(workspace, bank, reference="INV-2026-0042")
     globex = payment_document(
         workspace,
         amount="1000.00",
@@ -217,7 +222,7 @@ def test_hand_built_month_gives_exactly_the_expected_matches(
 
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
-    assert matches_of(acme) == [(acme_debit.pk, MatchStatus.CONFIRMED, 1, "source")]
+    assert matches_of(acme) == [(acme_paid.pk, MatchStatus.CONFIRMED, 1, "source")]
     assert matches_of(globex) == [(globex_debit.pk, MatchStatus.CONFIRMED, 1, "local")]
     assert matches_of(hooli) == [(hooli_debit.pk, MatchStatus.CONFIRMED, 1, "converted")]
     assert matches_of(initech) == [

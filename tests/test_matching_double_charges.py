@@ -30,6 +30,7 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.test_matching_confirmations import ACME_IBAN
 from tests.test_matching_confirmations import TODAY
+from tests.test_matching_confirmations import acme_debit
 from tests.test_matching_confirmations import payment_document
 
 pytestmark = pytest.mark.django_db
@@ -49,16 +50,7 @@ def settled_invoice(
         total_amount=Decimal("1250.00"),
         status=InvoiceStatus.POSTED,
     )
-    paid = make_transaction(
-        workspace,
-        bank,
-        amount=Decimal("1250.00"),
-        counterparty_name="ACME SUPPLIES",
-        normalized_counterparty="acme supplies",
-        counterparty_iban=ACME_IBAN,
-        reference="Facture INV-2026-0042",
-        value_date=date(2026, 11, 3),
-    )
+    paid = acme_debit(workspace, bank, reference="Facture INV-2026-0042")
     return invoice, paid
 
 
