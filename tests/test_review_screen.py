@@ -442,20 +442,16 @@ def _confirmation(workspace: Workspace) -> tuple[Document, Match, Match]:
         },
         original_name="transfer.pdf",
     )
-    best = make_match(
-        workspace,
-        document=document,
-        transaction=make_transaction(workspace),
-        score=Decimal("70.00"),
-        rank=1,
-        reasons=["same amount"],
-    )
-    other = make_match(
-        workspace,
-        document=document,
-        transaction=make_transaction(workspace),
-        score=Decimal("60.00"),
-        rank=2,
+    best, other = (
+        make_match(
+            workspace,
+            document=document,
+            transaction=make_transaction(workspace),
+            score=Decimal(score),
+            rank=rank,
+            reasons=reasons,
+        )
+        for rank, score, reasons in ((1, "70.00", ["same amount"]), (2, "60.00", []))
     )
     return document, best, other
 
