@@ -4,6 +4,7 @@ the repeat's reference, in whichever window it arrives)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -371,23 +372,6 @@ def test_a_foreign_invoice_paid_at_two_rates_with_two_reference_tiers_is_a_doubl
     assert (report.invoices_settled, report.double_payments) == (1, 1)
 
 
-def test_a_debit_cut_by_the_bank_then_one_naming_the_invoice_in_full_is_a_double_payment(
-    workspace: Workspace, bank: Connection, acme: Vendor
-) -> None:
-    """The first debit's reference was cut by the bank (91), the second names the invoice in
-    full (100): among equals the earliest is the payment, the exact one its repeat."""
-    bill = invoice(workspace, vendor=acme, number="INV-2026-0042", total_amount=Decimal("1250"))
-    first = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV 2026 004",
-                  value_date=date(2026, 11, 5))  # fmt: skip
-    again = debit(workspace, bank, amount=Decimal("1250.00"), reference="INV-2026-0042",
-                  value_date=date(2026, 11, 19))  # fmt: skip
-
-    match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
-    assert flags() == [(bill.pk, again.pk, Decimal("100.00"))]
-
-
 def test_a_cut_reference_that_may_pay_the_next_open_invoice_goes_to_review_unflagged(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
@@ -447,64 +431,6 @@ def flags() -> list[tuple[int | None, int | None, Decimal]]:
     )
 
 
-@pytest.mark.parametrize(
-    ("second_reference", "score"),
-    [
-        pytest.param("PB7", Decimal(80), id="the_same_short_cut"),
-        pytest.param("PB8", Decimal(70), id="too_short_to_name_anything"),
-        pytest.param("", Decimal(70), id="no_reference"),
-        pytest.param("Order 5531", None, id="another_number"),
-    ],
-)
-def test_a_reference_cut_too_short_is_weak_evidence_of_a_repeat(
-    workspace: Workspace,
-    bank: Connection,
-    acme: Vendor,
-    second_reference: str,
-    score: Decimal | None,
-) -> None:
-    """The bank kept 3 characters of "PB71604": too short to name the invoice, so the first
-    debit is linked on its amount and IBAN; the same supplier debited the same amount again
-    a week later with the same cut reference (weak evidence), or with one that names no
-    document (no evidence either way), which is a possible double payment; one naming another
-    number is not."""
-    bill = invoice(workspace, vendor=acme, number="PB71604", total_amount=Decimal("318.40"))
-    first = debit(workspace, bank, amount=Decimal("318.40"), reference="PB7",
-                  value_date=date(2026, 11, 6))  # fmt: skip
-    again = debit(workspace, bank, amount=Decimal("318.40"), reference=second_reference,
-                  value_date=date(2026, 11, 13))  # fmt: skip
-
-    report = match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == ([(bill.pk, again.pk, score)] if score else [])
-    assert report.double_payments == int(score is not None)
-
-
-@pytest.mark.parametrize(
-    ("number", "cut", "named"),
-    [
-        pytest.param("RE 63826", "RE6", "INV#RE 63826", id="prefix_and_one_digit"),
-        pytest.param("RE 44354", "Kd-Nr 44812 / RE 4", "RE 44354", id="cut_at_the_end_of_words"),
-    ],
-)
-def test_a_debit_cut_to_the_number_s_prefix_and_one_named_in_full_are_one_payment_and_its_repeat(
-    workspace: Workspace, bank: Connection, acme: Vendor, number: str, cut: str, named: str
-) -> None:
-    """What the bank kept of the number starts with its prefix ("RE6" of "RE 63826") or ends
-    a longer text ("Kd-Nr 44812 / RE 4"): the start of the number, not another number."""
-    bill = invoice(workspace, vendor=acme, number=number, total_amount=Decimal("4620.42"))
-    short = debit(workspace, bank, amount=Decimal("4620.42"), reference=cut,
-                  value_date=date(2026, 11, 9))  # fmt: skip
-    full = debit(workspace, bank, amount=Decimal("4620.42"), reference=named,
-                 value_date=date(2026, 11, 30))  # fmt: skip
-
-    match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert links()[0] == (bill.pk, full.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == [(bill.pk, short.pk, Decimal("80.00"))]
-
-
 def test_a_foreign_invoice_paid_twice_with_its_prefix_cut_short_is_linked_and_flagged(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
@@ -528,31 +454,6 @@ def test_a_foreign_invoice_paid_twice_with_its_prefix_cut_short_is_linked_and_fl
     assert flags() == [(bill.pk, again.pk, Decimal("80.00"))]
 
 
-@pytest.mark.parametrize(
-    ("paid_on", "flagged"),
-    [
-        pytest.param(date(2026, 11, 1), False, id="before_the_invoice_was_issued"),
-        pytest.param(date(2026, 11, 10), True, id="issued_but_before_the_payment"),
-    ],
-)
-def test_a_short_reference_counts_once_the_invoice_was_issued(
-    workspace: Workspace, bank: Connection, acme: Vendor, paid_on: date, flagged: bool
-) -> None:
-    """Weak evidence counts once the invoice exists: a same-amount debit with a cut reference
-    before its issue date (2 Nov) is something else the supplier was paid; after it, it is a
-    possible double payment even though the clear winner, the one linked, came later."""
-    bill = invoice(workspace, vendor=acme, number="PB71604", total_amount=Decimal("318.40"))
-    cut = debit(workspace, bank, amount=Decimal("318.40"), reference="PB7 ACME",
-                value_date=paid_on)  # fmt: skip
-    paid = debit(workspace, bank, amount=Decimal("318.40"), reference="PB71604",
-                 value_date=date(2026, 11, 20))  # fmt: skip
-
-    match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert links()[0] == (bill.pk, paid.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == ([(bill.pk, cut.pk, Decimal("80.00"))] if flagged else [])
-
-
 def test_a_repeat_synced_in_a_later_window_is_flagged_then(
     workspace: Workspace, bank: Connection, acme: Vendor, time_machine: TimeMachineFixture
 ) -> None:
@@ -572,26 +473,6 @@ def test_a_repeat_synced_in_a_later_window_is_flagged_then(
     assert links() == [(bill.pk, first.pk, MatchStatus.CONFIRMED, "source")]
     assert flags() == [(bill.pk, again.pk, Decimal("100.00"))]
     assert report.double_payments == 1
-
-
-def test_a_foreign_invoice_paid_once_in_its_currency_and_again_converted_is_flagged(
-    workspace: Workspace, bank: Connection, acme: Vendor
-) -> None:
-    """The first debit carries Qonto's local amount (840.00 GBP), the second only the EUR the
-    day's rate made of it: the same amount in the invoice's currency, the same reference — one
-    payment and its repeat, not two rivals."""
-    bill = invoice(workspace, vendor=acme, number="BT-10442", currency="GBP",
-                   total_amount=Decimal("840.00"))  # fmt: skip
-    first = debit(workspace, bank, amount=Decimal("987.21"), local_amount=Decimal("840.00"),
-                  local_currency="GBP", reference="BT-10442",
-                  value_date=date(2026, 11, 9))  # fmt: skip
-    again = debit(workspace, bank, amount=Decimal("979.85"), reference="BT-10442",
-                  value_date=date(2026, 11, 30))  # fmt: skip
-
-    match_window(workspace_id=workspace.pk, today=TODAY)
-
-    assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "local")
-    assert flags() == [(bill.pk, again.pk, Decimal("100.00"))]
 
 
 def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_proposed_the_other_flagged(
@@ -662,27 +543,98 @@ def test_two_late_debits_not_tied_by_a_reference_are_no_repeats(
     assert flags() == []
 
 
+@dataclass(frozen=True)
+class PaidTwice:
+    """An invoice of ACME's (``bill``: its number, total, …) and two debits to ACME (``debits``:
+    amount, reference, value date, …); which of them is the payment (``linked``, with the
+    amount basis) and how surely the other is a possible double payment (``score``; None: not
+    flagged)."""
+
+    bill: dict[str, Any]
+    debits: tuple[dict[str, Any], dict[str, Any]]
+    linked: int
+    score: str | None
+    basis: str = "source"
+
+
+def paid(amount: str, reference: str, on: date, **fields: Any) -> dict[str, Any]:
+    return {"amount": Decimal(amount), "reference": reference, "value_date": on, **fields}
+
+
+PB7 = {"number": "PB71604", "total_amount": Decimal("318.40")}
+RE = {"total_amount": Decimal("4620.42")}
+LATE = {"number": "INV-2026-0311", "total_amount": Decimal("640"), "issue_date": date(2026, 7, 1)}
+NOV = date(2026, 11, 1)
+
+
 @pytest.mark.parametrize(
-    ("repeated_on", "flagged"),
+    "case",
     [
-        pytest.param(date(2026, 11, 5), True, id="after_the_payment_window_weeks_after_paying"),
-        pytest.param(date(2026, 12, 20), False, id="over_60_days_after_paying"),
+        # The first debit's reference was cut by the bank (91), the second names the invoice in
+        # full (100): among equals the earliest is the payment, the exact one its repeat.
+        pytest.param(PaidTwice({"number": "INV-2026-0042", "total_amount": Decimal("1250")},
+                               (paid("1250.00", "INV 2026 004", NOV.replace(day=5)),
+                                paid("1250.00", "INV-2026-0042", NOV.replace(day=19))),
+                               0, "100.00"),
+                     id="cut_then_named_in_full"),
+        # The bank kept 3 characters of "PB71604": too short to name the invoice, so the first
+        # debit is linked on its amount and IBAN; the same amount again a week later with the
+        # same cut reference is weak evidence of a repeat, one that names no document no
+        # evidence either way (still a possible double payment), one naming another number none.
+        *(pytest.param(PaidTwice(PB7, (paid("318.40", "PB7", NOV.replace(day=6)),
+                                       paid("318.40", again, NOV.replace(day=13))), 0, score),
+                       id=f"cut_too_short_then_{name}")
+          for again, score, name in (("PB7", "80.00", "the_same_cut"),
+                                     ("PB8", "70.00", "a_number_too_short_to_name_anything"),
+                                     ("", "70.00", "no_reference"),
+                                     ("Order 5531", None, "another_number"))),
+        # What the bank kept of the number starts with its prefix ("RE6" of "RE 63826") or ends
+        # a longer text ("Kd-Nr 44812 / RE 4"): the start of the number, not another number.
+        *(pytest.param(PaidTwice({**RE, "number": number},
+                                 (paid("4620.42", cut, NOV.replace(day=9)),
+                                  paid("4620.42", named, NOV.replace(day=30))), 1, "80.00"),
+                       id=name)
+          for number, cut, named, name in (
+              ("RE 63826", "RE6", "INV#RE 63826", "prefix_and_one_digit"),
+              ("RE 44354", "Kd-Nr 44812 / RE 4", "RE 44354", "cut_at_the_end_of_words"))),
+        # Weak evidence counts once the invoice exists (issued 2 Nov): a same-amount debit with
+        # a cut reference before is something else the supplier was paid; after it, a possible
+        # double payment even though the clear winner, the one linked, came later.
+        *(pytest.param(PaidTwice(PB7, (paid("318.40", "PB7 ACME", day),
+                                       paid("318.40", "PB71604", NOV.replace(day=20))), 1, score),
+                       id=name)
+          for day, score, name in ((NOV, None, "cut_before_the_invoice_was_issued"),
+                                   (NOV.replace(day=10), "80.00", "cut_once_issued"))),
+        # The first debit carries Qonto's local amount (840.00 GBP), the second only the EUR the
+        # day's rate made of it: the same amount in the invoice's currency, the same reference.
+        pytest.param(PaidTwice({"number": "BT-10442", "currency": "GBP",
+                                "total_amount": Decimal("840.00")},
+                               (paid("987.21", "BT-10442", NOV.replace(day=9),
+                                     local_amount=Decimal("840.00"), local_currency="GBP"),
+                                paid("979.85", "BT-10442", NOV.replace(day=30))),
+                               0, "100.00", "local"),
+                     id="foreign_once_in_its_currency_then_converted"),
+        # Issued 1 July, paid 20 October (111 days): a repeat 127 days after issue is outside
+        # the invoice's payment window (120 days) but 16 days after the payment — a double
+        # payment; 61 days after the payment it is no longer looked for.
+        *(pytest.param(PaidTwice(LATE, (paid("640.00", "INV-2026-0311", date(2026, 10, 20)),
+                                        paid("640.00", "INV-2026-0311", day)), 0, score),
+                       id=name)
+          for day, score, name in ((NOV.replace(day=5), "100.00", "paid_late_then_weeks_later"),
+                                   (TODAY, None, "paid_late_then_61_days_later"))),
     ],
-)
-def test_an_invoice_paid_late_is_paid_again_after_its_payment_window(
-    workspace: Workspace, bank: Connection, acme: Vendor, repeated_on: date, flagged: bool
+)  # fmt: skip
+def test_an_invoice_paid_twice_links_one_debit_and_flags_the_other(
+    workspace: Workspace, bank: Connection, acme: Vendor, case: PaidTwice
 ) -> None:
-    """Issued 1 July, paid 20 October (111 days): the repeat of 5 November is 127 days after
-    issue, outside the invoice's payment window (120 days) but 16 days after the payment —
-    a double payment; 61 days after the payment it is no longer looked for."""
-    bill = invoice(workspace, vendor=acme, number="INV-2026-0311", total_amount=Decimal("640"),
-                   issue_date=date(2026, 7, 1))  # fmt: skip
-    first = debit(workspace, bank, amount=Decimal("640.00"), reference="INV-2026-0311",
-                  value_date=date(2026, 10, 20))  # fmt: skip
-    again = debit(workspace, bank, amount=Decimal("640.00"), reference="INV-2026-0311",
-                  value_date=repeated_on)  # fmt: skip
+    bill = invoice(workspace, vendor=acme, **case.bill)
+    debits = [debit(workspace, bank, **fields) for fields in case.debits]
+    payment, other = debits[case.linked], debits[1 - case.linked]
 
-    match_window(workspace_id=workspace.pk, today=TODAY)
+    report = match_window(workspace_id=workspace.pk, today=TODAY)
 
-    assert links()[0] == (bill.pk, first.pk, MatchStatus.CONFIRMED, "source")
-    assert flags() == ([(bill.pk, again.pk, Decimal("100.00"))] if flagged else [])
+    assert [link for link in links() if link[2] == CONFIRMED] == [
+        (bill.pk, payment.pk, CONFIRMED, case.basis)
+    ]
+    assert flags() == ([(bill.pk, other.pk, Decimal(case.score))] if case.score else [])
+    assert report.double_payments == int(case.score is not None)
