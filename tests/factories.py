@@ -185,6 +185,22 @@ def make_transaction(
     )
 
 
+def make_usd_payment(
+    workspace: Workspace, eur: str, usd: str, value_date: date, **fields: Any
+) -> Transaction:
+    """A completed debit of ``eur`` EUR paying ``usd`` USD on ``value_date``: a rate Qonto
+    observed (``fields`` go to ``make_transaction``)."""
+    return make_transaction(
+        workspace,
+        amount=Decimal(eur),
+        currency="EUR",
+        local_amount=Decimal(usd),
+        local_currency="USD",
+        value_date=value_date,
+        **fields,
+    )
+
+
 def make_receivable(workspace: Workspace, **fields: Any) -> Receivable:
     n = next(_sequence)
     fields.setdefault("reference", f"INV-2026-{n:04d}")

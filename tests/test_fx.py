@@ -27,6 +27,7 @@ from tests.factories import make_connection
 from tests.factories import make_invoice
 from tests.factories import make_receivable
 from tests.factories import make_transaction
+from tests.factories import make_usd_payment
 from tests.factories import make_workspace
 from tests.posting_fixtures import seed_invoices
 from tests.test_matching_confirmations import payment_document
@@ -113,15 +114,7 @@ def test_inverse_row_is_inverted(workspace: Workspace) -> None:
 
 
 def test_rate_observed_on_a_qonto_card_payment(workspace: Workspace) -> None:
-    make_transaction(
-        workspace,
-        amount=Decimal("92.14"),
-        currency="EUR",
-        local_amount=Decimal("100.00"),
-        local_currency="USD",
-        value_date=date(2026, 11, 1),
-        qonto_id="tx-card-1",
-    )
+    make_usd_payment(workspace, "92.14", "100.00", date(2026, 11, 1), qonto_id="tx-card-1")
     invoice = usd_invoice(workspace, "250.00")
 
     fx.convert_invoice(invoice)
@@ -134,14 +127,7 @@ def test_rate_observed_on_a_qonto_card_payment(workspace: Workspace) -> None:
 
 def test_several_payments_of_one_day_give_their_median(workspace: Workspace) -> None:
     for amount, qonto_id in (("91.00", "a"), ("92.00", "b"), ("99.00", "c")):
-        make_transaction(
-            workspace,
-            amount=Decimal(amount),
-            local_amount=Decimal("100.00"),
-            local_currency="USD",
-            value_date=ISSUED,
-            qonto_id=qonto_id,
-        )
+        make_usd_payment(workspace, amount, "100.00", ISSUED, qonto_id=qonto_id)
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -160,13 +146,12 @@ def test_several_payments_of_one_day_give_their_median(workspace: Workspace) -> 
 )
 def test_no_rate_is_said_never_invented(workspace: Workspace, case: str) -> None:
     owner = make_workspace("Other SARL") if case == "other_workspace" else workspace
-    make_transaction(
+    make_usd_payment(
         owner,
-        amount=Decimal("92.00"),
-        local_amount=Decimal("100.00"),
-        local_currency="USD",
+        "92.00",
+        "100.00",
+        date(2026, 10, 1) if case == "too_old" else ISSUED,
         status=TransactionStatus.PENDING if case == "pending" else TransactionStatus.COMPLETED,
-        value_date=date(2026, 10, 1) if case == "too_old" else ISSUED,
     )
     if case == "too_old":
         rate("USD", "EUR", "0.9000000000", date(2026, 10, 20))
@@ -182,13 +167,7 @@ def test_no_rate_is_said_never_invented(workspace: Workspace, case: str) -> None
 
 
 def test_reference_rate_is_preferred_to_an_observed_one(workspace: Workspace) -> None:
-    make_transaction(
-        workspace,
-        amount=Decimal("95.00"),
-        local_amount=Decimal("100.00"),
-        local_currency="USD",
-        value_date=ISSUED,
-    )
+    make_usd_payment(workspace, "95.00", "100.00", ISSUED)
     rate("USD", "EUR", "0.9100000000", date(2026, 10, 31))
     invoice = usd_invoice(workspace)
 
@@ -240,13 +219,12 @@ def test_posting_records_the_conversion(
 def test_posting_and_matching_convert_an_invoice_to_the_same_amount(workspace: Workspace) -> None:
     """One rule: the rate observed on a Qonto card payment three days before (the matcher's old
     rule, backwards over ExchangeRate rows only, knew no rate at all)."""
-    make_transaction(
+    make_usd_payment(
         workspace,
-        amount=Decimal("92.14"),
-        local_amount=Decimal("100.00"),
-        local_currency="USD",
+        "92.14",
+        "100.00",
+        date(2026, 10, 30),
         counterparty_name="Card shop",
-        value_date=date(2026, 10, 30),
         qonto_id="tx-card-1",
     )
     invoice = make_invoice(
@@ -340,16 +318,8 @@ def test_a_credit_and_a_confirmation_convert_as_posting_does(workspace: Workspac
         Decimal("2756.48"),
     )
     paid = Match.objects.get(transaction=received)
-    assert (paid.matched_amount, paid.matched_currency, paid.fx_rate, paid.status) == (
-        to_usd[0],
-        "USD",
-        to_usd[1].rate,
-        MatchStatus.CONFIRMED,
-    )
     sent = Match.objects.get(document=order)
-    assert (sent.matched_amount, sent.matched_currency, sent.fx_rate, sent.status) == (
-        to_eur[0],
-        "EUR",
-        to_eur[1].rate,
-        MatchStatus.CONFIRMED,
-    )
+    assert [(m.matched_amount, m.matched_currency, m.fx_rate, m.status) for m in (paid, sent)] == [
+        (to_usd[0], "USD", to_usd[1].rate, MatchStatus.CONFIRMED),
+        (to_eur[0], "EUR", to_eur[1].rate, MatchStatus.CONFIRMED),
+    ]

@@ -19,7 +19,7 @@ from reconciliation.models import Invoice
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_invoice
-from tests.factories import make_transaction
+from tests.factories import make_usd_payment
 from tests.factories import make_user
 from tests.helpers import logged_in_client
 
@@ -63,15 +63,7 @@ def test_a_rate_from_the_workspaces_qonto_payment_fills_the_column(
 ) -> None:
     invoice = usd_invoice(workspace, "USD-1")
     # Paid from the EUR account: 180.32 EUR for 196.00 USD, three days after the issue date.
-    make_transaction(
-        workspace,
-        qonto_id="tx-usd",
-        amount=Decimal("180.320"),
-        currency="EUR",
-        local_amount=Decimal("196.000"),
-        local_currency="USD",
-        value_date=date(2026, 11, 5),
-    )
+    make_usd_payment(workspace, "180.320", "196.000", date(2026, 11, 5), qonto_id="tx-usd")
 
     assert exported(client)["USD-1"] == (
         "180.32",
@@ -92,14 +84,7 @@ def test_an_exchange_rate_row_comes_first(workspace: Workspace, client: Client) 
         rate_date=date(2026, 11, 2),
         source="ECB",
     )
-    make_transaction(
-        workspace,
-        amount=Decimal("180.320"),
-        currency="EUR",
-        local_amount=Decimal("196.000"),
-        local_currency="USD",
-        value_date=date(2026, 11, 2),
-    )
+    make_usd_payment(workspace, "180.320", "196.000", date(2026, 11, 2))
 
     assert exported(client)["USD-1"][:2] == ("176.40", "EUR")
 

@@ -20,7 +20,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_match
-from tests.factories import make_transaction
+from tests.factories import make_usd_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +45,7 @@ def paid_invoice(
         issue_date=ISSUED,
         **fields,
     )
-    debit = make_transaction(
-        workspace,
-        amount=Decimal("4293.45"),
-        currency="EUR",
-        local_amount=Decimal(local_amount),
-        local_currency="USD",
-        value_date=PAID,
-    )
+    debit = make_usd_payment(workspace, "4293.45", local_amount, PAID)
     make_match(
         workspace,
         kind=kind,
@@ -103,14 +96,8 @@ def test_a_partial_payment_falls_back_to_the_rate_of_the_issue_date(
     workspace: Workspace,
 ) -> None:
     invoice = paid_invoice(workspace, local_amount="2300.00")
-    make_transaction(  # a card payment in USD two days before the issue date
-        workspace,
-        amount=Decimal("92.00"),
-        currency="EUR",
-        local_amount=Decimal("100.00"),
-        local_currency="USD",
-        value_date=date(2026, 11, 1),
-    )
+    # a card payment in USD two days before the issue date
+    make_usd_payment(workspace, "92.00", "100.00", date(2026, 11, 1))
 
     fx.convert_invoice(invoice)
 
