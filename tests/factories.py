@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
+from reconciliation.models import BankDetailChange
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
 from reconciliation.models import Document
@@ -229,6 +230,22 @@ def make_double_charge(
         invoice=repeat,
         document=repeat.document,
         settled_invoice=settled,
+        **fields,
+    )
+
+
+def make_bank_detail_change(
+    invoice: Invoice, vendor: Vendor, iban: str, reason: str, **fields: Any
+) -> BankDetailChange:
+    """The open change of ``vendor``'s bank details ``invoice`` brought (to ``iban``), held with
+    ``reason``; the code is "iban_changed" unless ``code`` says otherwise."""
+    fields.setdefault("code", "iban_changed")
+    return BankDetailChange.objects.create(
+        workspace=invoice.workspace,
+        invoice=invoice,
+        vendor=vendor,
+        iban=iban,
+        reason=reason,
         **fields,
     )
 

@@ -15,7 +15,6 @@ from connectors.sandbox import QontoEmulator
 from reconciliation.invoices.reasons import code_of
 from reconciliation.invoices.reasons import sentence
 from reconciliation.matching import refuse_double_charge
-from reconciliation.models import BankDetailChange
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
@@ -33,6 +32,7 @@ from reconciliation.posting import post_approved
 from reconciliation.posting import retry_invoice
 from reconciliation.posting.gate import is_gate_hit
 from reconciliation.posting.gate import release
+from tests.factories import make_bank_detail_change
 from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
@@ -249,11 +249,10 @@ def test_unconfirmed_bank_details_are_never_posted_whatever_released_the_hold(
 ) -> None:
     invoice = Invoice.objects.get(pk=pk)
     vendor = Vendor.objects.create(workspace=workspace, name="Harness Supplies SARL")
-    BankDetailChange.objects.create(
-        workspace=workspace,
-        invoice=invoice,
-        vendor=vendor,
-        iban="LT121000011101001000",
+    make_bank_detail_change(
+        invoice,
+        vendor,
+        "LT121000011101001000",
         code="iban_bank_changed",
         reason=sentence(
             "iban_bank_changed",

@@ -9,7 +9,6 @@ import pytest
 from django.core import mail
 
 from reconciliation.models import BankChangeStatus
-from reconciliation.models import BankDetailChange
 from reconciliation.models import DigestSent
 from reconciliation.models import DocumentStatus
 from reconciliation.models import Invoice
@@ -20,6 +19,7 @@ from reconciliation.models import PostOutcome
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from reconciliation.reports.digest import send_daily_digests
+from tests.factories import make_bank_detail_change
 from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_user
@@ -67,13 +67,11 @@ def _seed(workspace: Workspace) -> None:
     make_invoice(workspace, status="posted", posted_at=YESTERDAY - timedelta(days=1))
     held = make_invoice(workspace, status=InvoiceStatus.NEEDS_REVIEW)
     Invoice.objects.filter(pk=held.pk).update(created_at=NOW - timedelta(hours=1))
-    BankDetailChange.objects.create(
-        workspace=workspace,
-        invoice=held,
-        vendor=make_vendor(workspace),
-        iban="DE89370400440532013000",
-        code="iban_changed",
-        reason="Possible payment fraud.",
+    make_bank_detail_change(
+        held,
+        make_vendor(workspace),
+        "DE89370400440532013000",
+        "Possible payment fraud.",
         status=BankChangeStatus.PENDING,
     )
 

@@ -12,7 +12,6 @@ from django.contrib.auth.models import AbstractUser
 from reconciliation.matching import dismiss_double_charge
 from reconciliation.matching import match_window
 from reconciliation.matching import refuse_double_charge
-from reconciliation.models import BankDetailChange
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
@@ -25,6 +24,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
+from tests.factories import make_bank_detail_change
 from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
@@ -370,13 +370,8 @@ def test_not_a_duplicate_keeps_the_hold_of_an_open_bank_detail_change(
     workspace: Workspace, acme: Vendor, user: AbstractUser, held: tuple[Invoice, Match]
 ) -> None:
     repeat, flagged = held
-    BankDetailChange.objects.create(
-        workspace=workspace,
-        invoice=repeat,
-        vendor=acme,
-        iban="DE89370400440532013000",
-        code="iban_changed",
-        reason="New IBAN DE89370400440532013000 for ACME Supplies GmbH.",
+    make_bank_detail_change(
+        repeat, acme, ACME_IBAN, "New IBAN DE89370400440532013000 for ACME Supplies GmbH."
     )
 
     dismiss_double_charge(match=flagged, user=user)
