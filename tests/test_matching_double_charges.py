@@ -54,6 +54,11 @@ def settled_invoice(
     return invoice, paid
 
 
+def links(match: Match) -> tuple[int | None, int | None, int | None, int | None]:
+    """What ``match`` links: its document, invoice, settled invoice and debit (ids)."""
+    return (match.document_id, match.invoice_id, match.settled_invoice_id, match.transaction_id)
+
+
 def reminder(workspace: Workspace, acme: Vendor, **fields: object) -> Invoice:
     fields.setdefault("number", "INV-2026-0042")
     fields.setdefault("issue_date", date(2026, 11, 20))
@@ -90,14 +95,8 @@ def test_reminder_with_the_same_number_is_held_as_a_double_charge(
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
     flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
-    assert (
-        flagged.invoice_id,
-        flagged.settled_invoice_id,
-        flagged.transaction_id,
-        flagged.document_id,
-        flagged.status,
-        flagged.score,
-    ) == (repeat.pk, invoice.pk, paid.pk, repeat.document_id, MatchStatus.PROPOSED, Decimal(100))
+    assert links(flagged) == (repeat.document_id, repeat.pk, invoice.pk, paid.pk)
+    assert (flagged.status, flagged.score) == (MatchStatus.PROPOSED, Decimal(100))
     assert flagged.reasons == [
         "same issuer and invoice number INV-2026-0042 as an invoice already settled by a "
         "matched debit"
@@ -194,17 +193,9 @@ def test_invoice_settled_through_its_payment_confirmation(
     match_window(workspace_id=workspace.pk, today=TODAY)
 
     paying = Match.objects.get(kind=MatchKind.CONFIRMATION_DEBIT)
-    assert (paying.document_id, paying.transaction_id, paying.invoice_id) == (
-        confirmation.pk,
-        paid.pk,
-        invoice.pk,
-    )
+    assert links(paying) == (confirmation.pk, invoice.pk, None, paid.pk)
     flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
-    assert (flagged.invoice_id, flagged.settled_invoice_id, flagged.transaction_id) == (
-        repeat.pk,
-        invoice.pk,
-        paid.pk,
-    )
+    assert links(flagged) == (repeat.document_id, repeat.pk, invoice.pk, paid.pk)
 
 
 def test_second_confirmation_of_a_settled_invoice_is_flagged(
@@ -220,12 +211,7 @@ def test_second_confirmation_of_a_settled_invoice_is_flagged(
     match_window(workspace_id=workspace.pk, today=TODAY)
 
     flagged = Match.objects.get(kind=MatchKind.DOUBLE_CHARGE)
-    assert (
-        flagged.document_id,
-        flagged.invoice_id,
-        flagged.settled_invoice_id,
-        flagged.transaction_id,
-    ) == (second.pk, None, invoice.pk, paid.pk)
+    assert links(flagged) == (second.pk, None, invoice.pk, paid.pk)
     assert flagged.reasons == [
         "a second payment of invoice INV-2026-0042, already settled by a matched debit"
     ]
