@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterable
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +14,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.scoring import Score
+from reconciliation.models import BankAccountOrigin
 from reconciliation.models import BankDetailChange
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
@@ -33,6 +37,8 @@ from reconciliation.models import SyncRun
 from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
 from reconciliation.models import Vendor
+from reconciliation.models import VendorBankAccount
+from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from reconciliation.models import idempotency_key_for
 
@@ -111,6 +117,30 @@ def make_vendor(workspace: Workspace, name: str = "Acme Supplies GmbH", **fields
     return Vendor.objects.create(workspace=workspace, name=name, **fields)
 
 
+def make_trained_vendor(
+    workspace: Workspace, name: str = "Acme", *, reviewed: int = 10, ibans: Iterable[str] = ()
+) -> Vendor:
+    """An active vendor past its training (``reviewed`` documents reviewed), paid until now to
+    ``ibans``: each known to the vendor and one of its bank accounts from history."""
+    vendor = make_vendor(
+        workspace,
+        name,
+        status=VendorStatus.ACTIVE,
+        documents_reviewed=reviewed,
+        ibans=list(ibans),
+    )
+    for iban in vendor.ibans:
+        VendorBankAccount.objects.create(
+            workspace=workspace,
+            vendor=vendor,
+            iban=iban,
+            country=iban[:2],
+            bank_code=iban[4:12],
+            origin=BankAccountOrigin.HISTORY,
+        )
+    return vendor
+
+
 def make_invoice(workspace: Workspace, **fields: Any) -> Invoice:
     document = fields.pop("document", None) or make_document(workspace)
     fields.setdefault("status", InvoiceStatus.NEEDS_REVIEW)
@@ -164,6 +194,16 @@ def bulk_invoices(
         )
         for document, vendor in zip(documents, vendors, strict=True)
     )
+
+
+def make_routed_invoice(workspace: Workspace, vendor: Vendor, score: str, **fields: Any) -> Invoice:
+    """A new invoice of ``vendor`` routed on a score of ``score`` (then reloaded)."""
+    invoice = make_invoice(
+        workspace, vendor=vendor, status=InvoiceStatus.NEW, confidence=None, **fields
+    )
+    route_invoice(invoice=invoice, score=Score(value=Decimal(score)))
+    invoice.refresh_from_db()
+    return invoice
 
 
 def make_transaction(

@@ -3,27 +3,20 @@ the vendor page's bank-detail history."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from reconciliation.invoices.routing import route_invoice
-from reconciliation.invoices.scoring import Score
-from reconciliation.models import BankAccountOrigin
 from reconciliation.models import BankChangeStatus
 from reconciliation.models import BankDetailChange
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Role
-from reconciliation.models import Vendor
-from reconciliation.models import VendorBankAccount
-from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import PASSWORD
-from tests.factories import make_invoice
+from tests.factories import make_routed_invoice
+from tests.factories import make_trained_vendor
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -33,26 +26,8 @@ NEW = "LT121000011101001000"
 
 
 def held_invoice(workspace: Workspace) -> Invoice:
-    vendor = Vendor.objects.create(
-        workspace=workspace,
-        name="Acme Supplies GmbH",
-        status=VendorStatus.ACTIVE,
-        documents_reviewed=10,
-    )
-    VendorBankAccount.objects.create(
-        workspace=workspace,
-        vendor=vendor,
-        iban=KNOWN,
-        country="DE",
-        bank_code="37040044",
-        origin=BankAccountOrigin.HISTORY,
-    )
-    invoice = make_invoice(
-        workspace, vendor=vendor, supplier_iban=NEW, status=InvoiceStatus.NEW, confidence=None
-    )
-    route_invoice(invoice=invoice, score=Score(value=Decimal("97.00")))
-    invoice.refresh_from_db()
-    return invoice
+    vendor = make_trained_vendor(workspace, "Acme Supplies GmbH", ibans=[KNOWN])
+    return make_routed_invoice(workspace, vendor, "97.00", supplier_iban=NEW)
 
 
 def signed_in(workspace: Workspace, username: str, role: Role = Role.REVIEWER) -> Client:

@@ -23,14 +23,14 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import Role
 from reconciliation.models import Vendor
 from reconciliation.models import VendorBankAccount
-from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from reconciliation.review import ReviewError
 from reconciliation.review import approve_invoice
 from reconciliation.vendors.bank_details import Confirmation
 from reconciliation.vendors.bank_details import FourEyesError
 from reconciliation.vendors.bank_details import confirm_bank_details
-from tests.factories import make_invoice
+from tests.factories import make_routed_invoice
+from tests.factories import make_trained_vendor
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -41,36 +41,11 @@ OTHER_BANK = "LT121000011101001000"
 
 
 def trained_vendor(workspace: Workspace, *ibans: str) -> Vendor:
-    vendor = Vendor.objects.create(
-        workspace=workspace,
-        name="Acme Supplies GmbH",
-        status=VendorStatus.ACTIVE,
-        documents_reviewed=10,
-        ibans=list(ibans),
-    )
-    for iban in ibans:
-        VendorBankAccount.objects.create(
-            workspace=workspace,
-            vendor=vendor,
-            iban=iban,
-            country=iban[:2],
-            bank_code=iban[4:12],
-            origin=BankAccountOrigin.HISTORY,
-        )
-    return vendor
+    return make_trained_vendor(workspace, "Acme Supplies GmbH", ibans=ibans)
 
 
 def routed(workspace: Workspace, vendor: Vendor, iban: str, value: str = "97.00") -> Invoice:
-    invoice = make_invoice(
-        workspace,
-        vendor=vendor,
-        supplier_iban=iban,
-        status=InvoiceStatus.NEW,
-        confidence=None,
-    )
-    route_invoice(invoice=invoice, score=Score(value=Decimal(value)))
-    invoice.refresh_from_db()
-    return invoice
+    return make_routed_invoice(workspace, vendor, value, supplier_iban=iban)
 
 
 @pytest.fixture

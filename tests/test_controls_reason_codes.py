@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal
 
 import pytest
 
@@ -18,16 +17,11 @@ from reconciliation.invoices.reasons import codes_of
 from reconciliation.invoices.reasons import leading_code
 from reconciliation.invoices.reasons import marker
 from reconciliation.invoices.reasons import sentence
-from reconciliation.invoices.routing import route_invoice
-from reconciliation.invoices.scoring import Score
-from reconciliation.models import Invoice
-from reconciliation.models import InvoiceStatus
 from reconciliation.models import Role
-from reconciliation.models import Vendor
-from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import make_document
-from tests.factories import make_invoice
+from tests.factories import make_routed_invoice
+from tests.factories import make_trained_vendor
 from tests.factories import make_user
 from tests.helpers import logged_in_client
 
@@ -116,24 +110,11 @@ def test_markers_are_plain_words_of_one_code_only() -> None:
         assert not any(words and words in template for template in others), code
 
 
-def trained(workspace: Workspace, name: str = "Acme", reviewed: int = 10) -> Vendor:
-    return Vendor.objects.create(
-        workspace=workspace, name=name, status=VendorStatus.ACTIVE, documents_reviewed=reviewed
-    )
-
-
-def routed(workspace: Workspace, vendor: Vendor, value: str, **fields: object) -> Invoice:
-    invoice = make_invoice(
-        workspace, vendor=vendor, status=InvoiceStatus.NEW, confidence=None, **fields
-    )
-    route_invoice(invoice=invoice, score=Score(value=Decimal(value)))
-    invoice.refresh_from_db()
-    return invoice
-
-
 def test_routing_writes_sentences_of_known_codes(workspace: Workspace) -> None:
-    refused = routed(workspace, trained(workspace), "40.00")
-    training = routed(workspace, trained(workspace, "Beta", reviewed=3), "95.00")
+    refused = make_routed_invoice(workspace, make_trained_vendor(workspace), "40.00")
+    training = make_routed_invoice(
+        workspace, make_trained_vendor(workspace, "Beta", reviewed=3), "95.00"
+    )
 
     assert codes_of(refused.routing_reasons) == ["below_review_threshold"]
     assert codes_of(training.routing_reasons) == [
@@ -144,8 +125,10 @@ def test_routing_writes_sentences_of_known_codes(workspace: Workspace) -> None:
 
 
 def test_the_invoice_list_filters_and_exports_by_code(workspace: Workspace) -> None:
-    routed(workspace, trained(workspace), "40.00", number="LOW-1")
-    routed(workspace, trained(workspace, "Beta", reviewed=3), "95.00", number="TRAIN-1")
+    make_routed_invoice(workspace, make_trained_vendor(workspace), "40.00", number="LOW-1")
+    make_routed_invoice(
+        workspace, make_trained_vendor(workspace, "Beta", reviewed=3), "95.00", number="TRAIN-1"
+    )
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     client = logged_in_client(auditor)
 
@@ -167,10 +150,10 @@ def test_the_invoice_list_filters_and_exports_by_code(workspace: Workspace) -> N
 
 
 def test_the_dashboard_groups_the_queue_by_code(workspace: Workspace) -> None:
-    learner = trained(workspace, "Beta", reviewed=3)
-    routed(workspace, learner, "95.00")
-    routed(workspace, learner, "96.00")
-    routed(workspace, trained(workspace), "70.00")
+    learner = make_trained_vendor(workspace, "Beta", reviewed=3)
+    make_routed_invoice(workspace, learner, "95.00")
+    make_routed_invoice(workspace, learner, "96.00")
+    make_routed_invoice(workspace, make_trained_vendor(workspace), "70.00")
     waiting = make_document(
         workspace, review_reason="No debit found within 7 days.", original_name="paid.pdf"
     )

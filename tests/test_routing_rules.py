@@ -21,10 +21,10 @@ from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import RoutingRule
 from reconciliation.models import Vendor
-from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_invoice
+from tests.factories import make_trained_vendor
 from tests.factories import make_user
 from tests.factories import make_workspace
 
@@ -32,9 +32,7 @@ pytestmark = pytest.mark.django_db
 
 
 def trained(workspace: Workspace, name: str = "Acme") -> Vendor:
-    return Vendor.objects.create(
-        workspace=workspace, name=name, status=VendorStatus.ACTIVE, documents_reviewed=12
-    )
+    return make_trained_vendor(workspace, name, reviewed=12)
 
 
 def routed(

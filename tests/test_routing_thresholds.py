@@ -14,24 +14,18 @@ from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Vendor
-from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_invoice
+from tests.factories import make_trained_vendor
 
 pytestmark = pytest.mark.django_db
-
-
-def trained_vendor(workspace: Workspace) -> Vendor:
-    return Vendor.objects.create(
-        workspace=workspace, name="Acme", status=VendorStatus.ACTIVE, documents_reviewed=10
-    )
 
 
 def new_invoice(workspace: Workspace, vendor: Vendor | None = None) -> Invoice:
     return make_invoice(
         workspace,
-        vendor=vendor or trained_vendor(workspace),
+        vendor=vendor or make_trained_vendor(workspace),
         status=InvoiceStatus.NEW,
         confidence=None,
     )
