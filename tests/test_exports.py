@@ -3,7 +3,9 @@ user's workspaces), for auditors too, at a fixed query cost."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import re
 import uuid
@@ -371,3 +373,24 @@ def test_export_costs_the_same_for_10_and_100_rows(
     small = cost()
     add(90)
     assert cost() == small
+
+
+def test_the_export_form_s_select_all_toggle_is_allowed_by_the_content_security_policy(
+    auditor: AbstractUser,
+) -> None:
+    """The form's only inline handler ("Select all") runs: its exact text is hashed into the
+    policy's script-src-attr, and nothing else inline is allowed."""
+    page = _client(auditor).get("/admin/reconciliation/invoice/export/")
+    handlers = set(re.findall(r'\bon[a-z]+="([^"]*)"', page.content.decode()))
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in page["Content-Security-Policy"].split(";")
+    )
+    allowed = policy["script-src-attr"].split()
+
+    assert handlers == {"onSelectToggleChange(event)"}
+    assert allowed[0] == "'unsafe-hashes'"
+    assert {
+        f"'sha256-{base64.b64encode(hashlib.sha256(h.encode()).digest()).decode()}'"
+        for h in handlers
+    } == set(allowed[1:])
+    assert policy["script-src"] == "'self'"

@@ -1,0 +1,36 @@
+"""The audit export form in a browser: "Select all" unticks and ticks every column under the
+Content-Security-Policy, with nothing refused in the console."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import ConsoleMessage
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_select_all_toggles_every_column_without_a_console_error(
+    admin_page: Page, live_server: LiveServer
+) -> None:
+    errors: list[str] = []
+
+    def listen(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    admin_page.on("console", listen)
+    admin_page.goto(f"{live_server.url}/admin/reconciliation/invoice/export/")
+    columns = admin_page.locator(".selectable-field-export-row:visible input[type=checkbox]")
+    toggle = admin_page.locator(".selectable-field-export-row:visible input.select-toggle")
+    assert columns.count() > 5
+
+    toggle.uncheck()
+    unticked = [columns.nth(i).is_checked() for i in range(columns.count())]
+    toggle.check()
+    ticked = [columns.nth(i).is_checked() for i in range(columns.count())]
+
+    assert set(unticked) == {False}
+    assert set(ticked) == {True}
+    assert errors == []
