@@ -24,6 +24,7 @@ from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
+from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
@@ -62,9 +63,8 @@ def reviewer(workspace: Workspace) -> AbstractUser:
 @pytest.fixture
 def hit(workspace: Workspace, qonto: Connection, pk: int) -> Match:
     """The gate's flag on invoice ``pk``: paid by hand from the bank, then a posting window."""
-    paid_by_hand(workspace, qonto)
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-    return Match.objects.get(invoice_id=pk)
+    _, match = caught_by_the_gate(workspace, qonto, pk)
+    return match
 
 
 def assert_held_as_double_payment(
@@ -88,6 +88,16 @@ def paid_by_hand(workspace: Workspace, qonto: Connection, **fields: Any) -> Any:
     fields.setdefault("value_date", VALUES["issue_date"] + timedelta(days=2))
     fields.setdefault("reference", "facture H7")
     return make_transaction(workspace, qonto, **fields)
+
+
+def caught_by_the_gate(
+    workspace: Workspace, qonto: Connection, pk: int, **fields: Any
+) -> tuple[Transaction, Match]:
+    """Invoice ``pk`` paid by hand from the bank (``fields`` for the debit), then a posting
+    window: the debit and the gate's match on the invoice."""
+    debit = paid_by_hand(workspace, qonto, **fields)
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+    return debit, Match.objects.get(invoice_id=pk)
 
 
 def test_the_gate_catches_an_invoice_already_paid_from_the_bank_by_hand(
@@ -153,17 +163,16 @@ def test_a_debit_of_the_source_currency_amount_is_a_hit(
     workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
     Invoice.objects.filter(pk=pk).update(currency="USD")
-    debit = paid_by_hand(
+
+    debit, match = caught_by_the_gate(
         workspace,
         qonto,
+        pk,
         amount=Decimal("99.12"),
         local_amount=VALUES["total_amount"],
         local_currency="USD",
     )
 
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-
-    match = Match.objects.get(invoice_id=pk)
     assert (match.transaction_id, match.amount_basis) == (debit.pk, "local")
     assert "99.12 EUR (107.40 USD)" in match.reasons[0]
 
@@ -172,16 +181,16 @@ def test_the_iban_finds_the_beneficiary_whatever_the_bank_line_calls_it(
     workspace: Workspace, qonto: Connection, pk: int
 ) -> None:
     Invoice.objects.filter(pk=pk).update(supplier_iban="FR1420041010050500013M02606")
-    debit = paid_by_hand(
+
+    debit, match = caught_by_the_gate(
         workspace,
         qonto,
+        pk,
         counterparty_name="HS PAYMENTS",
         counterparty_iban="FR14 2004 1010 0505 0001 3M02 606",
     )
 
-    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
-
-    assert Match.objects.get(invoice_id=pk).transaction_id == debit.pk
+    assert match.transaction_id == debit.pk
 
 
 @pytest.mark.parametrize(
