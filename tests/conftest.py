@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -42,6 +43,12 @@ def server() -> Iterator[FixtureServer]:
 @pytest.fixture
 def workspace(db: None) -> Workspace:
     return make_workspace("Acme SAS")
+
+
+@pytest.fixture
+def reviewer(workspace: Workspace) -> AbstractUser:
+    """Rita, a reviewer of ``workspace``."""
+    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Role
 from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
 from reconciliation.models import Vendor
@@ -36,7 +35,6 @@ from reconciliation.posting.gate import release
 from tests.factories import make_bank_detail_change
 from tests.factories import make_invoice
 from tests.factories import make_transaction
-from tests.factories import make_user
 from tests.posting_fixtures import BULK_PATH
 from tests.posting_fixtures import invoice_values
 from tests.posting_fixtures import refuse_locally
@@ -53,11 +51,6 @@ def pk(workspace: Workspace, qonto: Connection) -> int:
     """Approved invoice H-000007 with its reviewed values, ready to post on ``qonto``."""
     [seeded] = seed_invoices(workspace, 1, start=NUMBER, with_values=True)
     return seeded
-
-
-@pytest.fixture
-def reviewer(workspace: Workspace) -> AbstractUser:
-    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
 
 
 @pytest.fixture

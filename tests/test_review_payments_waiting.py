@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from django.urls import reverse
 
 from reconciliation import review
@@ -19,12 +20,10 @@ from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Role
 from reconciliation.models import Side
 from reconciliation.models import Workspace
 from tests.factories import make_extracted_document
 from tests.factories import make_transaction
-from tests.factories import make_user
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +52,9 @@ def _confirmation(workspace: Workspace) -> Document:
     )
 
 
-def test_a_payment_without_debit_waits_then_goes_to_review(workspace: Workspace) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+def test_a_payment_without_debit_waits_then_goes_to_review(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
     document = _confirmation(workspace)
     client = logged_in_client(reviewer)
     documents = reverse("admin:reconciliation_document_changelist")
@@ -110,8 +110,9 @@ def test_a_debit_found_later_takes_it_out_of_the_queue(workspace: Workspace) -> 
     ).exists()
 
 
-def test_a_reviewer_sets_it_aside_with_a_reason(workspace: Workspace) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+def test_a_reviewer_sets_it_aside_with_a_reason(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
     document = _confirmation(workspace)
     match_window(workspace_id=workspace.pk, today=date(2026, 11, 20))
     client = logged_in_client(reviewer)

@@ -47,11 +47,6 @@ pytestmark = pytest.mark.django_db
 QUEUE = "/admin/review/"
 
 
-@pytest.fixture
-def reviewer(workspace: Workspace) -> AbstractUser:
-    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
-
-
 def _aged(invoice: Invoice, days: int) -> Invoice:
     Document.objects.filter(pk=invoice.document_id).update(
         received_at=timezone.now() - timedelta(days=days)

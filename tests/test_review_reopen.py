@@ -46,9 +46,8 @@ def _screen(invoice: Invoice) -> str:
 
 
 def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
-    workspace: Workspace,
+    workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     invoice = _refused_by_threshold(workspace)
     client = logged_in_client(reviewer)
     page = client.get(_screen(invoice)).content.decode()

@@ -140,11 +140,6 @@ def _screen(document: Document) -> str:
     return reverse("admin:reconciliation-review-document", args=[document.pk])
 
 
-@pytest.fixture
-def reviewer(workspace: Workspace) -> AbstractUser:
-    return make_user("rita", workspace=workspace, role=Role.REVIEWER)
-
-
 def test_screen_shows_fields_with_confidence_evidence_and_origin(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:

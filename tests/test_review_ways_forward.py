@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
@@ -50,9 +51,8 @@ def _screen(document: Document) -> str:
 
 
 def test_read_again_from_the_review_screen_reads_it_and_records_it(
-    workspace: Workspace, django_capture_on_commit_callbacks: Any
+    workspace: Workspace, django_capture_on_commit_callbacks: Any, reviewer: AbstractUser
 ) -> None:
-    reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     document = _failed(workspace)
     client = logged_in_client(reviewer)
     page = client.get(_screen(document)).content.decode()
