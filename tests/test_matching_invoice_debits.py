@@ -514,6 +514,7 @@ def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_propose
     ("first_reference", "second_reference"),
     [
         pytest.param("BT3", "Order 5531", id="the_second_names_another_number"),
+        pytest.param("Order 5531", "BT3", id="the_earliest_names_another_number"),
         pytest.param("", "", id="neither_names_anything"),
     ],
 )

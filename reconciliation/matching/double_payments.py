@@ -43,7 +43,6 @@ from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.matching.invoices import SETTLING_KINDS
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
-from reconciliation.matching.repeats import WEAK_REFERENCE_SCORE
 from reconciliation.matching.repeats import OpenInvoices
 from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.repeats import repeat_window
@@ -146,16 +145,14 @@ def _proposed_repeats(
     proposed: Mapping[int, tuple[BankLine, Sequence[BankLine]]],
     scope: _Scope,
 ) -> list[tuple[Paid, BankLine, Decimal, str]]:
-    """The repeats of the earliest debit the ranking proposed for an invoice (see the module)
-    whose reference ties them to it: with no payment linked, the same amount to the same
-    supplier alone (a subscription's next month, say) is no double payment."""
+    """The repeats of the earliest debit the ranking proposed for an invoice (see the module;
+    `scoring.rank` keeps only debits whose references name the invoice)."""
     found = []
     for invoice_id, (first, lines) in proposed.items():
         facts = invoices.facts[invoice_id]
         claim = claim_of(facts, context.vendors)
         if claim is not None:
-            item = Paid(claim, facts.document_id, first, proposed=True)
-            found += [v for v in _verdicts(item, lines, scope) if v[2] >= WEAK_REFERENCE_SCORE]
+            found += _verdicts(Paid(claim, facts.document_id, first, proposed=True), lines, scope)
     return found
 
 

@@ -611,8 +611,9 @@ def rank(
     Without a clear winner by score, the earliest of them at the threshold is the payment (a
     score between them differs by how the bank printed the name, not by which one paid); the
     others are kept in `Ranking.repeats`, possible double payments, not a reason to link
-    neither. Below the threshold, a group of repeats is proposed for review earliest first,
-    its repeats kept all the same: money that left twice waits for no one's confirmation."""
+    neither. Below the threshold, debits whose references name the paperwork and repeat the
+    earliest of them are proposed for review earliest first, the repeats kept all the same:
+    money that left twice waits for no one's confirmation."""
     ordered = tuple(
         sorted(
             candidates,
@@ -632,11 +633,14 @@ def rank(
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
     if best.score < policy.threshold:
         below = f"best score {best.score} is below the threshold {policy.threshold}"
-        paid_again = _repeats_of_earliest(ordered, rivals, repeats, MIN_CANDIDATE_SCORE)
+        # With no payment clear, only debits whose reference names the paperwork are one
+        # payment and its repeats; one naming another number paid something else.
+        tied = [c for c in (best, *rivals) if c.reference_tier and c.score >= MIN_CANDIDATE_SCORE]
+        paid_again = _repeats_of_earliest(tied, repeats, MIN_CANDIDATE_SCORE)
         if paid_again is None:
             return Ranking(ordered, False, below)
         return _with_repeats(ordered, *paid_again, False, f"{below}; the earliest")
-    paid_again = _repeats_of_earliest(ordered, rivals, repeats, policy.threshold)
+    paid_again = _repeats_of_earliest([best, *rivals], repeats, policy.threshold)
     if paid_again is not None:
         return _with_repeats(
             ordered,
@@ -654,16 +658,12 @@ def rank(
 
 
 def _repeats_of_earliest(
-    ordered: tuple[ScoredCandidate, ...],
-    rivals: list[ScoredCandidate],
-    repeats: RepeatTest | None,
-    floor: Decimal,
+    group: list[ScoredCandidate], repeats: RepeatTest | None, floor: Decimal
 ) -> tuple[ScoredCandidate, tuple[ScoredCandidate, ...]] | None:
-    """The earliest of the best and its rivals at ``floor`` or above, and the others, when
-    each of them is a repeat of it (see `rank`)."""
-    if repeats is None or not rivals or ordered[0].score < floor:
+    """The earliest of ``group`` at ``floor`` or above, and the others, when there are others
+    and each of them is a repeat of it (see `rank`)."""
+    if repeats is None or len(group) < 2 or all(c.score < floor for c in group):
         return None
-    group = (ordered[0], *rivals)
     first = min((c for c in group if c.score >= floor), key=_earliest)
     again = tuple(c for c in group if c is not first)
     if all(repeats(first, other) for other in again):
