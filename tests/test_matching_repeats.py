@@ -157,3 +157,34 @@ def test_a_reference_that_names_no_document_is_no_evidence_either_way(
     )
 
     assert (verdict[0] if verdict else None) == score
+
+
+@pytest.mark.parametrize(
+    ("others", "score"),
+    [
+        pytest.param([], Decimal(70), id="no_other_open_invoice"),
+        pytest.param([{"currency": "EUR", "amount": Decimal("990.00")}], None,
+                     id="another_open_invoice_of_exactly_what_it_moved"),
+        pytest.param([{"currency": "EUR", "amount": Decimal("990.10")}], Decimal(70),
+                     id="another_open_invoice_of_another_amount"),
+    ],
+)  # fmt: skip
+def test_a_converted_repeat_may_pay_another_open_invoice_of_exactly_its_amount(
+    others: list[dict[str, Any]], score: Decimal | None
+) -> None:
+    """A GBP invoice paid with Qonto's local amount; a second EUR debit to the supplier with no
+    reference is within the FX tolerance of the first — a possible double payment, unless an
+    open EUR invoice of the supplier is exactly what it moved: then it may be that one's."""
+    bill = replace(OCTOBER, number="BT-10442", amount=Decimal("840.00"), currency="GBP")
+    paid = replace(PAYMENT, amount=Decimal("987.21"), local_amount=Decimal("840.00"),
+                   local_currency="GBP", reference="BT-10442")  # fmt: skip
+    second = replace(PAYMENT, transaction_id=11, amount=Decimal("990.00"), local_amount=None,
+                     local_currency="", reference="", value_date=date(2026, 11, 20))  # fmt: skip
+    open_invoices = [
+        replace(OCTOBER, invoice_id=2 + i, number=f"INV-{i}", issue_date=date(2026, 11, 2), **o)
+        for i, o in enumerate(others)
+    ]
+
+    verdict = repeat_verdict(bill, paid, second, OpenInvoices.of(open_invoices), POLICY)
+
+    assert (verdict[0] if verdict else None) == score

@@ -96,11 +96,23 @@ class OpenInvoices:
 
     def naming(self, claim: InvoiceClaim, line: BankLine) -> InvoiceClaim | None:
         """Another open invoice of ``line``'s supplier its reference may pay instead of
-        ``claim``'s: of the same amount (``line`` in its payment window) and named at least as
-        well, or named in full, or — the reference naming nothing of ``claim``'s — of any
-        amount, its number's start ("INV-076" for INV-076597)."""
+        ``claim``'s: of the same amount — ``claim``'s, or what ``line`` itself moved (a
+        repeat converted at another rate is only near ``claim``'s) — with ``line`` in its
+        payment window and named at least as well, or named in full, or — the reference naming
+        nothing of ``claim``'s — of any amount, its number's start ("INV-076" for INV-076597)."""
         strength = TIER_STRENGTH[invoice_reference_tier(claim.number, line.reference)]
-        for other in self._of_amount(claim.currency, claim.amount):
+        amounts = {
+            (claim.currency, claim.amount),
+            (line.currency, line.amount),
+            (line.local_currency, line.local_amount),
+        }
+        same_amount = (
+            other
+            for currency, amount in amounts
+            if amount is not None
+            for other in self._of_amount(currency, amount)
+        )
+        for other in same_amount:
             start, end = payment_window(other)
             if (
                 other.invoice_id != claim.invoice_id
