@@ -21,10 +21,9 @@ and whose reference:
 
 Nor is it a repeat when its reference could just as well name another open invoice of the
 supplier — of the same amount (the invoice's, or exactly what the debit moved), named at least
-as well ("INV-10" for the monthly INV-101 and
-INV-102), or of any amount, named in full or — the reference naming nothing of the invoice —
-by the start of its number: it is then (perhaps) that invoice's payment, for a
-person to decide, not money that left twice.
+as well ("INV-10" for the monthly INV-101 and INV-102), or of any amount, named in full or —
+the reference naming nothing of the invoice — by the start of its number: it is then
+(perhaps) that invoice's payment, for a person to decide, not money that left twice.
 """
 
 from __future__ import annotations
