@@ -41,15 +41,11 @@ from __future__ import annotations
 
 import hmac
 import math
-import random
 import threading
 import uuid
 from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -66,16 +62,16 @@ from connectors.sandbox.constants import QONTO_CLIENT_SECRET
 from connectors.sandbox.constants import QONTO_MAIN_BANK_ACCOUNT_ID
 from connectors.sandbox.constants import QONTO_MAIN_IBAN
 from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
-from connectors.sandbox.constants import QONTO_ORGANIZATION_ID
 from connectors.sandbox.constants import QONTO_SCOPES
 from connectors.sandbox.documents.qonto_objects import TransactionFacts
 from connectors.sandbox.documents.qonto_objects import qonto_bank_account
 from connectors.sandbox.oauth import TokenStatus
 from connectors.sandbox.oauth import TokenStore
+from connectors.sandbox.qonto_item_errors import ItemErrorRule
+from connectors.sandbox.qonto_item_errors import ItemErrors
 from connectors.sandbox.qonto_models import SEEDED_SUBJECT_TYPES
 from connectors.sandbox.qonto_models import TRANSACTION_STATUSES
 from connectors.sandbox.qonto_models import Attachment
-from connectors.sandbox.qonto_models import CachedAnswer
 from connectors.sandbox.qonto_models import Organization
 from connectors.sandbox.qonto_models import SupplierInvoice
 from connectors.sandbox.qonto_models import Transaction
@@ -85,6 +81,8 @@ from connectors.sandbox.qonto_models import iso
 from connectors.sandbox.qonto_models import parse_time
 from connectors.sandbox.qonto_models import seeded_counterparty
 from connectors.sandbox.qonto_models import wire_value
+from connectors.sandbox.qonto_organizations import DEFAULT_PROFILE
+from connectors.sandbox.qonto_organizations import OrganizationState
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
 from connectors.sandbox.server import RouteHandler
@@ -103,11 +101,6 @@ REFRESH_TOKEN_SECONDS = 90 * 24 * 3600
 CODE_SECONDS = 600
 ROTATION_GRACE_SECONDS = 60
 MAX_PER_PAGE = 100
-ITEM_ERROR_DETAILS = {
-    "invalid": "File is invalid",
-    "required": "File is missing",
-    "internal_server_error": "An error occurred while processing the supplier invoice",
-}
 BULK_ERROR_STYLES = ("standard", "list_source", "details")
 ONELOGIN_PAGE = html_page(
     "Qonto - Sign in",
@@ -117,17 +110,7 @@ ONELOGIN_PAGE = html_page(
 Handler = Callable[["QontoEmulator", Request, dict[str, str]], Response]
 
 
-@dataclass
-class ItemErrorRule:
-    code: str
-    detail: str
-    count: int | None
-    keys: frozenset[str] | None
-    probability: float | None
-    rng: random.Random
-
-
-class QontoEmulator(Emulator):
+class QontoEmulator(ItemErrors, OrganizationState, Emulator):
     name = "qonto"
 
     def __init__(
@@ -177,23 +160,7 @@ class QontoEmulator(Emulator):
         self.organizations: dict[str, Organization] = {}
         self.grant_organizations: dict[str, str] = {}
         self.code_organizations: dict[str, str] = {}
-        self.default_organization_key = self._new_organization(
-            {
-                "id": QONTO_ORGANIZATION_ID,
-                "name": "Well Demo SAS",
-                "slug": QONTO_API_LOGIN,
-                "legal_name": "WELL DEMO SAS",
-                "locale": "fr",
-                "legal_share_capital": 10000.0,
-                "legal_country": "FR",
-                "legal_registration_date": "2021-03-15",
-                "legal_form": "SAS",
-                "legal_address": "12 rue de la Paix 75002 Paris FRANCE",
-                "legal_sector": "6920Z",
-                "contract_signed_at": "2021-03-20T09:00:00.000Z",
-                "legal_number": "902345678",
-            }
-        )
+        self.default_organization_key = self._new_organization(dict(DEFAULT_PROFILE))
         self.add_bank_account(
             id=QONTO_MAIN_BANK_ACCOUNT_ID,
             name="Compte principal",
@@ -203,48 +170,6 @@ class QontoEmulator(Emulator):
         )
 
     # --- organisations ---------------------------------------------------------------------------
-
-    def _new_organization(self, profile: dict[str, Any]) -> str:
-        key = f"org-{len(self.organizations) + 1}"
-        self.organizations[key] = Organization(profile=profile)
-        return key
-
-    def current_key(self) -> str:
-        key = getattr(self._bound, "key", None)
-        return key if key in self.organizations else self.default_organization_key
-
-    @property
-    def current(self) -> Organization:
-        """The organisation this thread works for: the one the request's token was granted for,
-        the one an ``organization_scope`` block names, else the default one."""
-        return self.organizations[self.current_key()]
-
-    @contextmanager
-    def bound_to(self, key: str | None) -> Iterator[None]:
-        previous = getattr(self._bound, "key", None)
-        self._bound.key = key
-        try:
-            yield
-        finally:
-            self._bound.key = previous
-
-    def _key_of(self, organization_id: str) -> str:
-        for key, organization in self.organizations.items():
-            if organization.id == organization_id:
-                return key
-        raise KeyError(organization_id)
-
-    @contextmanager
-    def organization_scope(self, organization_id: str) -> Iterator[Organization]:
-        """Python helpers (seeding, reading back, ``issue_token``) inside the block work on
-        organisation ``organization_id``."""
-        key = self._key_of(organization_id)
-        with self.bound_to(key):
-            yield self.organizations[key]
-
-    def organization_ids(self) -> list[str]:
-        with self.lock:
-            return [organization.id for organization in self.organizations.values()]
 
     def add_organization(
         self,
@@ -278,73 +203,6 @@ class QontoEmulator(Emulator):
                     main=True,
                 )
             return str(profile["id"])
-
-    def _organization_key_of(self, request: Request) -> str | None:
-        """The organisation a bearer token was granted for (None: no such token)."""
-        scheme, _, credential = (request.header("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        access = self.tokens.access_tokens.get(credential.strip())
-        return self.grant_organizations.get(access.grant_id) if access is not None else None
-
-    @property
-    def organization(self) -> dict[str, Any]:
-        return self.current.profile
-
-    @organization.setter
-    def organization(self, profile: dict[str, Any]) -> None:
-        self.current.profile = profile
-
-    @property
-    def bank_accounts(self) -> dict[str, dict[str, Any]]:
-        return self.current.bank_accounts
-
-    @bank_accounts.setter
-    def bank_accounts(self, accounts: dict[str, dict[str, Any]]) -> None:
-        self.current.bank_accounts = accounts
-
-    @property
-    def transactions(self) -> dict[str, Transaction]:
-        return self.current.transactions
-
-    @transactions.setter
-    def transactions(self, transactions: dict[str, Transaction]) -> None:
-        self.current.transactions = transactions
-
-    @property
-    def attachments(self) -> dict[str, Attachment]:
-        return self.current.attachments
-
-    @property
-    def supplier_invoices(self) -> dict[str, SupplierInvoice]:
-        return self.current.supplier_invoices
-
-    @property
-    def invoices_by_key(self) -> dict[str, SupplierInvoice]:
-        return self.current.invoices_by_key
-
-    @property
-    def idempotent_answers(self) -> dict[str, CachedAnswer]:
-        return self.current.idempotent_answers
-
-    @property
-    def pending_analysis(self) -> dict[str, SupplierInvoice]:
-        return self.current.pending_analysis
-
-    @property
-    def claimed_transactions(self) -> set[str]:
-        return self.current.claimed_transactions
-
-    def find_attachment(self, attachment_id: str) -> Attachment | None:
-        """An attachment of any organisation (the pre-signed download links carry no token)."""
-        for organization in self.organizations.values():
-            if attachment_id in organization.attachments:
-                return organization.attachments[attachment_id]
-        return None
-
-    @property
-    def organization_id(self) -> str:
-        return str(self.organization["id"])
 
     # --- Python helpers: seeding -----------------------------------------------------------------
 
@@ -511,43 +369,6 @@ class QontoEmulator(Emulator):
         """Run Qonto's analyses (and its matcher) due by the virtual clock's now."""
         with self.lock:
             qonto_analysis.settle(self)
-
-    def inject_item_errors(
-        self,
-        *,
-        code: str = "invalid",
-        detail: str | None = None,
-        count: int | None = None,
-        idempotency_keys: list[str] | None = None,
-        probability: float | None = None,
-        seed: int | None = None,
-    ) -> None:
-        """Make bulk items fail with a per-item error (and create nothing): the next ``count``
-        items (default 1), or the items with these keys (every time, unless ``count``), or a
-        random share of items (``probability`` + ``seed``)."""
-        if code not in ITEM_ERROR_DETAILS:
-            raise ValueError(f"code must be one of {sorted(ITEM_ERROR_DETAILS)}")
-        if count is None and idempotency_keys is None and probability is None:
-            count = 1
-        if count is not None and count < 1:
-            raise ValueError("count must be >= 1")
-        if probability is not None and not 0 < probability <= 1:
-            raise ValueError("probability must be in (0, 1]")
-        with self.lock:
-            self.item_error_rules.append(
-                ItemErrorRule(
-                    code=code,
-                    detail=detail or ITEM_ERROR_DETAILS[code],
-                    count=count,
-                    keys=frozenset(idempotency_keys) if idempotency_keys is not None else None,
-                    probability=probability,
-                    rng=random.Random(seed),
-                )
-            )
-
-    def clear_item_errors(self) -> None:
-        with self.lock:
-            self.item_error_rules.clear()
 
     def issue_token(
         self, *, scopes: tuple[str, ...] = QONTO_SCOPES, organization_id: str | None = None
@@ -794,28 +615,7 @@ class QontoEmulator(Emulator):
             del meta["next_page"]
         return items[start : start + per_page], meta
 
-    def take_item_error(self, key: str) -> tuple[str, str] | None:
-        """(code, detail) when an injected per-item error fires for this key."""
-        for rule in list(self.item_error_rules):
-            if rule.keys is not None and key not in rule.keys:
-                continue
-            if rule.probability is not None and rule.rng.random() >= rule.probability:
-                continue
-            if rule.count is not None:
-                rule.count -= 1
-                if rule.count == 0:
-                    self.item_error_rules.remove(rule)
-            return rule.code, rule.detail
-        return None
-
     # --- control ---------------------------------------------------------------------------------
-
-    def _control_item_errors(self, request: Request, params: dict[str, str]) -> Response:
-        if request.method == "DELETE":
-            self.clear_item_errors()
-            return json_response(200, {"cleared": True})
-        self.inject_item_errors(**control_json(request))
-        return json_response(201, {"rules": len(self.item_error_rules)})
 
     def _control_add_transaction(self, request: Request, params: dict[str, str]) -> Response:
         payload = control_json(request)
