@@ -9,6 +9,6 @@ class ReconciliationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from reconciliation import spreadsheets
+        from reconciliation.reports import spreadsheets
 
         spreadsheets.register()  # amounts in XLSX exports as numbers in their minor units

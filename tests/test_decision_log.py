@@ -22,7 +22,7 @@ from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import LOG_COLUMNS
 from reconciliation.reports.decision_log import DecisionLogResource
 from reconciliation.reports.decision_log import field_order
-from reconciliation.spreadsheets import column_header
+from reconciliation.reports.spreadsheets import column_header
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from reconciliation.connections.notifications import notify_connection_needs_reauth
 from reconciliation.models import Membership
 from reconciliation.models import Provider
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from reconciliation.notifications import notify_connection_needs_reauth
 from tests.factories import make_connection
 from tests.factories import make_user
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from reconciliation.spreadsheets import column_header
+from reconciliation.reports.spreadsheets import column_header
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client

@@ -46,8 +46,8 @@ from reconciliation.money import MONEY_DECIMAL_PLACES
 from reconciliation.money import currency_field_of
 from reconciliation.money import is_known_currency
 from reconciliation.money import quantize_known
-from reconciliation.spreadsheets import Amount
-from reconciliation.spreadsheets import column_header
+from reconciliation.reports.spreadsheets import Amount
+from reconciliation.reports.spreadsheets import column_header
 
 
 class UtcDateTimeWidget(widgets.DateTimeWidget):

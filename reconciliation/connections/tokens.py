@@ -22,11 +22,11 @@ from connectors.config import QontoConfig
 from connectors.dropbox import DropboxClient
 from connectors.errors import AuthError
 from connectors.qonto import QontoClient
+from reconciliation.connections.notifications import notify_connection_needs_reauth
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
 from reconciliation.models import Provider
 from reconciliation.models import Workspace
-from reconciliation.notifications import notify_connection_needs_reauth
 
 logger = logging.getLogger(__name__)
 
