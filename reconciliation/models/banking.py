@@ -63,7 +63,7 @@ class Transaction(TenantModel):
     local_currency = currency_field(blank=True)
     counterparty_name = models.CharField(max_length=300, blank=True)
     normalized_counterparty = models.CharField(max_length=300, blank=True, editable=False)
-    counterparty_iban = models.CharField(max_length=34, blank=True)
+    counterparty_iban = models.CharField("counterparty IBAN", max_length=34, blank=True)
     reference = models.CharField(max_length=300, blank=True)
     normalized_reference = models.CharField(max_length=140, blank=True, editable=False)
     note = models.TextField(blank=True)
@@ -126,7 +126,7 @@ class Receivable(TenantModel):
     normalized_reference = models.CharField(max_length=140, blank=True, editable=False)
     customer_name = models.CharField(max_length=300)
     normalized_customer = models.CharField(max_length=300, blank=True, editable=False)
-    customer_iban = models.CharField(max_length=34, blank=True)
+    customer_iban = models.CharField("customer IBAN", max_length=34, blank=True)
     amount = money_field()
     amount_paid = money_field(default=Decimal(0))
     currency = currency_field(default="EUR")
@@ -286,7 +286,11 @@ class Match(TenantModel):
     matched_amount = money_field(null=True, blank=True)
     matched_currency = currency_field(blank=True)
     fx_rate = models.DecimalField(
-        max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, null=True, blank=True
+        "FX rate",
+        max_digits=RATE_MAX_DIGITS,
+        decimal_places=RATE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
     attached_at = models.DateTimeField(null=True, blank=True)

@@ -104,8 +104,8 @@ class Invoice(TenantModel):
     is_credit_note = models.BooleanField(default=False)
 
     supplier_name = models.CharField(max_length=300, blank=True)
-    supplier_vat_id = models.CharField(max_length=32, blank=True)
-    supplier_iban = models.CharField(max_length=34, blank=True)
+    supplier_vat_id = models.CharField("supplier VAT id", max_length=32, blank=True)
+    supplier_iban = models.CharField("supplier IBAN", max_length=34, blank=True)
     supplier_domain = models.CharField(max_length=253, blank=True)
     number = models.CharField(max_length=100, blank=True)
     normalized_number = models.CharField(max_length=100, blank=True, editable=False)
@@ -121,9 +121,13 @@ class Invoice(TenantModel):
     converted_amount = money_field(null=True, blank=True)
     home_currency = currency_field(blank=True)
     fx_rate = models.DecimalField(
-        max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, null=True, blank=True
+        "FX rate",
+        max_digits=RATE_MAX_DIGITS,
+        decimal_places=RATE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
-    fx_rate_date = models.DateField(null=True, blank=True)
+    fx_rate_date = models.DateField("FX rate date", null=True, blank=True)
     fx_rate_source = models.CharField(max_length=100, blank=True)
 
     # Per field: {"value", "confidence", "source", "evidence": {page, bbox, text}, "origin"}.

@@ -28,10 +28,12 @@ class Vendor(TenantModel):
     name = models.CharField(max_length=300)
     legal_name = models.CharField(max_length=300, blank=True)
     normalized_name = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
-    vat_id = models.CharField(max_length=32, blank=True, help_text="Normalised, checksum-valid.")
+    vat_id = models.CharField(
+        "VAT id", max_length=32, blank=True, help_text="Normalised, checksum-valid."
+    )
     tax_id = models.CharField(max_length=64, blank=True)
     domain = models.CharField(max_length=253, blank=True)
-    ibans = models.JSONField(default=list, blank=True)
+    ibans = models.JSONField("IBANs", default=list, blank=True)
     ledger_account = models.CharField(max_length=32, blank=True)
     aliases = models.JSONField(default=list, blank=True)
     status = models.CharField(
