@@ -70,7 +70,7 @@ LEARNED_FIELDS = [
 class VendorForm(forms.ModelForm[Vendor]):
     """Identifiers are stored normalised, so lookups by VAT id, IBAN and domain find them."""
 
-    ibans = LinesField(required=False, help_text="One IBAN per line.")
+    ibans = LinesField(label="IBANs", required=False, help_text="One IBAN per line.")
     aliases = LinesField(required=False, help_text="One name per line.")
 
     class Meta:
