@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import ClassVar
 from typing import TypeVar
 
 from django import forms
@@ -14,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.http import HttpRequest
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
 _T = TypeVar("_T", bound=TenantModel)
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+class NamedEmptyChoice(admin.RelatedFieldListFilter):
+    """A related-row filter whose choice for rows pointing to none says so ("No connection")
+    instead of the admin's bare "-"; `empty_label` words it otherwise."""
+
+    empty_label: ClassVar[str] = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        label = self.empty_label or f"No {self.field.verbose_name}"
+        self.empty_value_display = format_html("{}", label)
 
 
 def sees_several_workspaces(request: HttpRequest) -> bool:

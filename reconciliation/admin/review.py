@@ -43,6 +43,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from reconciliation import review
+from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
@@ -169,8 +170,10 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
 ROWS_ONLY = "_well_queue_rows_only"
 
 
-class VendorFilter(RelatedOnly):
+class VendorFilter(NamedEmptyChoice, RelatedOnly):
     """The vendors of the queue's invoices; none worked out when only the rows are wanted."""
+
+    empty_label = "No vendor yet"  # no invoice read yet, or no vendor known for it
 
     def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
         if getattr(request, ROWS_ONLY, False):
