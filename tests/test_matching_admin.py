@@ -140,7 +140,7 @@ def test_change_page_lists_the_other_candidates_with_buttons(workspace: Workspac
     ).content.decode()
 
     assert reverse("admin:reconciliation_match_pick", args=[second.pk]) in body
-    assert "<td>2</td><td>Proposed — needs review</td><td>87.00</td>" in body
+    assert "<td>2</td><td>Proposed — needs review</td><td>87 %</td>" in body
 
 
 def test_auditors_see_but_cannot_decide(workspace: Workspace) -> None:

@@ -39,6 +39,7 @@ from reconciliation import matching
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
+from reconciliation.admin.decision_display import percent
 from reconciliation.admin.decision_display import with_technical_section
 from reconciliation.admin.resources import MatchResource
 from reconciliation.admin.resources import ReceivableImportResource
@@ -75,15 +76,34 @@ def _user(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
 
 
-class MatchInline(admin.TabularInline[Match, Any]):
+class MatchColumns:
+    """A match's status in the words of its kind, and its score as a percentage."""
+
+    @admin.display(description="Status", ordering="status")
+    def match_status(self, obj: Match) -> str:
+        return obj.status_label
+
+    @admin.display(description="Score", ordering="score")
+    def match_score(self, obj: Match) -> str:
+        return percent(obj.score)
+
+
+class MatchInline(MatchColumns, admin.TabularInline[Match, Any]):
     """Read-only: what a transaction or receivable was matched with."""
 
     model = Match
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["kind", "status", "score", "document", "receivable", "matched", "decided_by"]
-    readonly_fields = ["kind", "status", "score", "document", "receivable", "matched", "decided_by"]
+    fields = readonly_fields = (
+        "kind",
+        "match_status",
+        "match_score",
+        "document",
+        "receivable",
+        "matched",
+        "decided_by",
+    )
     ordering = ["-created_at"]
 
     @admin.display(description="Amount")
@@ -314,14 +334,14 @@ def available_decisions(match: Match) -> list[str]:
 
 
 @admin.register(Match)
-class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
+class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     resource_classes = [MatchResource]
     list_display = [
         "__str__",
         "workspace",
         "kind",
-        "status",
-        "score",
+        "match_status",
+        "match_score",
         "paperwork",
         "transaction",
         "amount_agreement",
@@ -350,13 +370,13 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
     ]
     readonly_fields = [
         "kind",
-        "status",
+        "match_status",
         "document",
         "invoice",
         "transaction",
         "receivable",
         "settled_invoice",
-        "score",
+        "match_score",
         "rank",
         "reasons_list",
         "amount_agreement",
@@ -373,7 +393,8 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         "candidates",
         "decide",
     ]
-    exclude = ["reasons", "amount_basis"]  # amount_basis: shown by `amount_agreement`
+    # Shown by `amount_agreement`, `match_status` and `match_score`, in words.
+    exclude = ["reasons", "amount_basis", "status", "score"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -456,8 +477,8 @@ class MatchAdmin(BigListMixin, WorkspaceScopedAdmin[Match]):
         rows = [
             (
                 match.rank,
-                match.get_status_display(),
-                match.score,
+                match.status_label,
+                percent(match.score),
                 str(
                     match.receivable
                     if obj.kind == MatchKind.CREDIT_RECEIVABLE

@@ -45,9 +45,10 @@ CHANGE_LABELS: dict[str, str] = {
     "review_reason": "Review reason",
     "receivable": "Receivable",
 }
-#: How a match's amount agreed with the bank line (`matching.scoring.AmountBasis`).
+#: How a match's amount agreed with the bank line (`matching.scoring.AmountBasis`); the words
+#: fit debits and credits alike (the list's filter offers them for both).
 AMOUNT_BASIS_LABELS: dict[str, str] = {
-    "source": "Same amount as debited",
+    "source": "Same amount as the bank line",
     "local": "Same as Qonto's local amount",
     "converted": "Converted at the exchange rate",
 }
@@ -130,6 +131,17 @@ def _scalar(key: str, value: Any, currency: str) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return text
+
+
+def percent(value: Decimal | float | None) -> str:
+    """A confidence or score (0–100) as the lists and pages show it: "94.80 %", "100 %" (as
+    the review screen's ``floatformat:"-2"``)."""
+    if value is None:
+        return "—"
+    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    if number == number.to_integral_value():
+        return f"{number:.0f} %"
+    return f"{number:f} %"
 
 
 def _decimal(value: Any) -> Decimal | None:

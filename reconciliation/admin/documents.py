@@ -125,7 +125,7 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         "size",
         "mime_type",
         "kind",
-        "kind_confidence",
+        "kind_certainty",
         "status",
         "status_reason",
         "failure_code",
@@ -137,7 +137,8 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         "received_at",
         "parsed_at",
     ]
-    exclude = ["file", "extraction", "words"]
+    # kind_confidence (a fraction): shown by `kind_certainty`, as a percentage.
+    exclude = ["file", "extraction", "words", "kind_confidence"]
     actions = ["read_again_selected", "not_duplicate_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -165,6 +166,12 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     @admin.display(description="Waiting", ordering="received_at")
     def age(self, obj: Document) -> str:
         return waited(timezone.now() - obj.received_at)
+
+    @admin.display(description="Kind confidence", ordering="kind_confidence")
+    def kind_certainty(self, obj: Document) -> str:
+        if obj.kind_confidence is None:
+            return "—"
+        return decision_display.percent(obj.kind_confidence * 100)
 
     @admin.display(description="File")
     def download(self, obj: Document) -> str:
@@ -304,7 +311,7 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "vendor",
         "issue_date",
         "total",
-        "confidence",
+        "confidence_percent",
         "status",
         "posted_at",
     ]
@@ -327,7 +334,7 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "review",
         "document",
         "status",
-        "confidence",
+        "confidence_percent",
         "routing_reasons",
         "routing_rule",
         "is_held",
@@ -366,6 +373,8 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "revision_differences",
         # A JSON blob here; the review screen shows it as a table.
         "confidence_components",
+        # Shown by `confidence_percent`, with its " %".
+        "confidence",
         # Shown by `net`, `tax`, `total`, `converted`: in the currency's minor units.
         "net_amount",
         "tax_amount",
@@ -459,6 +468,10 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
         return format_money(obj.total_amount, obj.currency)
+
+    @admin.display(description="Confidence", ordering="confidence")
+    def confidence_percent(self, obj: Invoice) -> str:
+        return decision_display.percent(obj.confidence)
 
     @admin.display(description="Net")
     def net(self, obj: Invoice) -> str:

@@ -47,6 +47,7 @@ from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
+from reconciliation.admin.decision_display import percent
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
@@ -338,7 +339,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             obj.workspace.auto_post_threshold,
         )
         return format_html(
-            '<span class="well-badge well-badge-{}">{} %</span>', band, f"{invoice.confidence:g}"
+            '<span class="well-badge well-badge-{}">{}</span>', band, percent(invoice.confidence)
         )
 
     @admin.display(description="Why")

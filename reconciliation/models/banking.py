@@ -201,6 +201,13 @@ class MatchStatus(models.TextChoices):
 
 
 M = MatchStatus
+#: What "refused" means per flag: a double charge (a second request never paid) is refused; for
+#: a double payment (the money left twice) the supplier is asked for a refund. The stored
+#: status is the same; `MatchStatus.REFUSED`'s label names both (the status filter).
+REFUSED_LABELS: dict[str, str] = {
+    MatchKind.DOUBLE_CHARGE: "Refused (double charge)",
+    MatchKind.DOUBLE_PAYMENT: "Refund requested",
+}
 #: Flags a person answers in one click (refuse / refund requested, or not a duplicate).
 FLAG_KINDS = (MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
 _MATCH_TRANSITIONS: dict[str, set[str]] = {
@@ -343,7 +350,14 @@ class Match(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.get_status_display()}, {self.score}%)"
+        return f"{self.get_kind_display()} ({self.status_label}, {self.score} %)"
+
+    @property
+    def status_label(self) -> str:
+        """The status as people read it for this kind of match (see `REFUSED_LABELS`)."""
+        if self.status == M.REFUSED and self.kind in REFUSED_LABELS:
+            return REFUSED_LABELS[self.kind]
+        return str(self.get_status_display())
 
     def _move_to(self, target: MatchStatus, user: AbstractBaseUser | None) -> None:
         if target not in _MATCH_TRANSITIONS[self.status]:
