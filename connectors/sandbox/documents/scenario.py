@@ -34,6 +34,7 @@ from connectors.sandbox.documents.scenario_suppliers import designer_invoices
 from connectors.sandbox.documents.scenario_suppliers import events_invoice
 from connectors.sandbox.documents.scenario_suppliers import hosting_invoices
 from connectors.sandbox.documents.scenario_suppliers import hotel_invoices
+from connectors.sandbox.documents.scenario_suppliers import paid_twice_by_batch
 from connectors.sandbox.documents.scenario_suppliers import printer_invoices
 from connectors.sandbox.documents.scenario_suppliers import saas_invoices
 from connectors.sandbox.documents.scenario_suppliers import translator_invoices
@@ -171,8 +172,9 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
 
     Seven vendors: a French host sending Factur-X (three monthly invoices paid by direct
     debit), a Berlin hotel (7 % and 19 % VAT, paid by card), a Dutch translator (reverse
-    charge; two transfers with confirmations, one invoice also forwarded as "Fwd_", and a
-    near-duplicate debit to a similarly named company), a Spanish studio (a credit note and its
+    charge; two transfers with confirmations, one invoice also forwarded as "Fwd_", a
+    near-duplicate debit to a similarly named company, and a third invoice paid twice when a
+    payment batch was re-run: a possible double payment), a Spanish studio (a credit note and its
     refund), an Italian printer (a reminder for an invoice already paid), a London event
     company (GBP, confirmation with rate and EUR debited) and a US SaaS (USD card charges and a
     wire). Six receivables paid by an exact reference, "inv 42", a Belgian structured
@@ -186,13 +188,14 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
 
     hosting_invoices(b, hosting)
     hotel_invoices(b, hotel)
-    translator_invoices(b, translator)
+    translator_first_number = translator_invoices(b, translator)
     designer_invoices(b, designer)
     printer_invoices(b, printer)
     events_invoice(b, events)
     saas_invoices(b, saas)
     receivables = receivables_and_credits(b)
     account_noise(b)
+    paid_twice_by_batch(b, translator, translator_first_number)
     newsletter = render_other(
         OtherSpec(
             kind="newsletter",

@@ -37,6 +37,7 @@ class ScenarioExpectations:
     receivable_payments: dict[str, str] = field(default_factory=dict)  # credit id → reference
     duplicates: dict[str, str] = field(default_factory=dict)  # forwarded path → original
     double_payment_requests: dict[str, str] = field(default_factory=dict)  # reminder → paid
+    double_payments: dict[str, str] = field(default_factory=dict)  # second debit id → invoice
     credit_notes: dict[str, str] = field(default_factory=dict)  # credit note → invoice path
     near_duplicate_debits: dict[str, str] = field(default_factory=dict)  # decoy id → true id
     abbreviated_references: dict[str, str] = field(default_factory=dict)  # credit id → ref

@@ -214,10 +214,11 @@ def hotel_invoices(b: ScenarioBuilder, hotel: Party) -> None:
             b.expect.invoice_payments[path] = card["id"]
 
 
-def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
+def translator_invoices(b: ScenarioBuilder, translator: Party) -> int:
     """Reverse-charged invoices paid by transfer with confirmations; the first one is also
     forwarded by e-mail (a duplicate) and a removals company with a similar name is paid the
-    same amount a day later (a near-duplicate debit)."""
+    same amount a day later (a near-duplicate debit). Returns the first one's number (the
+    batch-paid invoice between them, `paid_twice_by_batch`, is numbered from it)."""
     rng = b.rng
     first = rng.randint(300, 450)
     for index, (days_ago, paid_ago) in enumerate(((44, 20), (16, 3))):
@@ -257,6 +258,7 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> None:
         )
         if index == 0:
             _forwarded_copy_and_decoy(b, translator, spec, document, path, debit, paid)
+    return first
 
 
 def _forwarded_copy_and_decoy(
@@ -300,6 +302,42 @@ def _forwarded_copy_and_decoy(
         category="other_service",
     )
     b.expect.near_duplicate_debits[decoy["id"]] = debit["id"]
+
+
+def paid_twice_by_batch(b: ScenarioBuilder, translator: Party, first_number: int) -> None:
+    """A translation job invoiced between the two above, paid in a supplier payment batch
+    (a transfer carrying its number, no confirmation) and paid again four days later when the
+    batch was re-run: the same amount to the same IBAN with the same reference. The first debit
+    pays it; the second is a possible double payment. Drawn last (after the account's noise),
+    so every other figure of the scenario stays as it was."""
+    rng = b.rng
+    issued = b.day(31)
+    spec = invoice_spec(
+        b,
+        translator,
+        f"{issued.year}-{first_number + 13:04d}",
+        issued,
+        issued + timedelta(days=30),
+        (
+            LineItem(
+                "Vertaling NL-FR (per 1000 woorden)",
+                Decimal(rng.randint(4, 18)),
+                draw_price(rng, 85, 120, "5"),
+                Decimal(0),
+            ),
+            LineItem("Eindredactie", Decimal(rng.randint(2, 6)), Decimal("65.00"), Decimal(0)),
+        ),
+        **TRANSLATOR_STYLE,
+    )
+    path = b.add_file(render_invoice(spec), issued)
+    total = spec.totals().total
+    paid = b.day(12)
+    first = b.pay(translator, total, paid, spec.invoice_number, category="other_service")
+    again = b.pay(
+        translator, total, paid + timedelta(days=4), spec.invoice_number, category="other_service"
+    )
+    b.expect.invoice_payments[path] = first["id"]
+    b.expect.double_payments[again["id"]] = path
 
 
 def designer_invoices(b: ScenarioBuilder, designer: Party) -> None:
