@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -233,7 +234,7 @@ def test_another_seed_moves_amounts_and_identifiers(scenario: demo_data.DemoScen
 def test_scenario_holds_each_case_once(scenario: demo_data.DemoScenario) -> None:
     kinds = Counter(doc.kind for _, doc in scenario.files)
     assert kinds == {
-        "invoice": 17,
+        "invoice": 18,
         "credit_note": 1,
         "payment_confirmation": 6,
         "wire_notice": 1,
@@ -242,6 +243,7 @@ def test_scenario_holds_each_case_once(scenario: demo_data.DemoScenario) -> None
     expect = scenario.expectations
     assert len(expect.duplicates) == 1
     assert len(expect.double_payment_requests) == 1
+    assert len(expect.double_payments) == 1
     assert len(expect.credit_notes) == 1
     assert len(expect.near_duplicate_debits) == 1
     assert len(expect.confirmation_matches) == 6
@@ -430,7 +432,7 @@ def test_invoices_without_facturx_embed_no_xml(scenario: demo_data.DemoScenario)
 
 
 def test_transactions_carry_every_documented_key(scenario: demo_data.DemoScenario) -> None:
-    assert len(scenario.transactions) == 41
+    assert len(scenario.transactions) == 43
     for transaction in scenario.transactions:
         assert set(transaction) == DOCUMENTED_TRANSACTION_KEYS
         assert UUID.match(transaction["id"])
@@ -450,7 +452,7 @@ def test_transactions_carry_every_documented_key(scenario: demo_data.DemoScenari
             if transaction[key] is not None:
                 assert set(transaction[key]) == COUNTERPARTY_KEYS
     statuses = Counter(t["status"] for t in scenario.transactions)
-    assert statuses == {"completed": 39, "pending": 1, "declined": 1}
+    assert statuses == {"completed": 41, "pending": 1, "declined": 1}
     operations = {t["operation_type"] for t in scenario.transactions}
     assert operations == {"transfer", "income", "card", "direct_debit", "qonto_fee"}
     foreign = {t["local_currency"] for t in scenario.transactions} - {"EUR"}
@@ -518,6 +520,69 @@ def test_reminder_requests_an_invoice_already_paid(scenario: demo_data.DemoScena
     assert reminder.truth == paid.truth
     assert paid_path in scenario.expectations.invoice_payments
     assert "Sollecito di pagamento" in pdf_text(reminder.content)
+
+
+def test_a_rerun_payment_batch_pays_an_invoice_twice(scenario: demo_data.DemoScenario) -> None:
+    ((second_id, path),) = scenario.expectations.double_payments.items()
+    invoice = scenario.file(path)
+    transactions = {t["id"]: t for t in scenario.transactions}
+    first, second = (
+        transactions[scenario.expectations.invoice_payments[path]],
+        transactions[second_id],
+    )
+    assert invoice.kind == "invoice"
+    for debit in (first, second):
+        assert debit["side"] == "debit"
+        assert debit["status"] == "completed"
+        assert debit["operation_type"] == "transfer"
+        assert Decimal(str(debit["amount"])) == Decimal(invoice.truth["total_amount"] or "")
+        assert debit["reference"] == invoice.truth["invoice_number"]
+        assert debit["transfer"]["counterparty_account_number"] == invoice.truth["supplier_iban"]
+    days = (
+        date.fromisoformat(second["emitted_at"][:10]) - date.fromisoformat(first["emitted_at"][:10])
+    ).days
+    assert 2 <= days <= 7
+    assert (invoice.truth["issue_date"] or "") < first["emitted_at"][:10]
+    # No other paperwork explains the second debit, and no other invoice has its total.
+    assert second_id not in scenario.expectations.invoice_payments.values()
+    assert second_id not in scenario.expectations.confirmation_matches.values()
+    totals = [d.truth["total_amount"] for _, d in scenario.files if d.kind == "invoice"]
+    assert totals.count(invoice.truth["total_amount"]) == 1
+
+
+def test_reference_rates_cover_every_foreign_invoice_ecb_style(
+    scenario: demo_data.DemoScenario,
+) -> None:
+    rates = demo_data.demo_reference_rates(scenario)
+    assert rates == demo_data.demo_reference_rates(build_demo_scenario(7))
+    assert {(r.base_currency, r.quote_currency) for r in rates} == {("EUR", "USD"), ("EUR", "GBP")}
+    assert all(r.rate_date.weekday() < 5 and r.rate_date <= scenario.anchor for r in rates)
+    assert all(Decimal("1.0") < r.rate < Decimal("1.2") for r in rates if r.quote_currency == "USD")
+    assert all(Decimal("0.8") < r.rate < Decimal("0.9") for r in rates if r.quote_currency == "GBP")
+    history = demo_data.build_demo_history(scenario)
+    documents = [d for _, d in scenario.files] + [i.document for i in history.invoices]
+    foreign = [d.truth for d in documents if d.kind == "invoice" and d.truth["currency"] != "EUR"]
+    assert {truth["currency"] for truth in foreign} == {"USD", "GBP"}
+    by_quote: dict[str, list[date]] = {}
+    for rate in rates:
+        by_quote.setdefault(rate.quote_currency, []).append(rate.rate_date)
+    for truth in foreign:
+        issued = date.fromisoformat(truth["issue_date"] or "")
+        nearest = min(abs((day - issued).days) for day in by_quote[truth["currency"] or ""])
+        assert nearest <= 3
+    # On a day the account converted, the reference rate is the bank's plus its spread.
+    for transaction in scenario.transactions:
+        if transaction["local_currency"] == "EUR" or transaction["status"] != "completed":
+            continue
+        day = date.fromisoformat(transaction["emitted_at"][:10])
+        day -= timedelta(days=max(0, day.weekday() - 4))  # a weekend's: Friday's rate
+        (reference,) = [
+            r.rate
+            for r in rates
+            if r.rate_date == day and r.quote_currency == transaction["local_currency"]
+        ]
+        bank = Decimal(str(transaction["local_amount"])) / Decimal(str(transaction["amount"]))
+        assert bank < reference < bank * Decimal("1.006")
 
 
 def test_credit_note_is_negative_and_refers_to_its_invoice(

@@ -1,8 +1,10 @@
 """`make run`'s first window, without a click: setup_demo (with the workspace's history), the
 emulators loaded with the demo, connect_sandbox, then the scheduler's minute. Trained vendors'
 invoices are posted to the emulated Qonto, confirmations attached to their debits, a credit
-lands on its receivable, the reminder is a double charge at the top of the queue, and the rest
-wait for a person with their reasons."""
+lands on its receivable, the reminder is a double charge at the top of the queue, the invoice a
+re-run payment batch paid twice is a possible double payment first in the matches to review,
+past USD invoices are converted at the demo's reference rates, and the rest wait for a person
+with their reasons."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from django.test import Client
 
 from connectors.sandbox import Sandbox
 from connectors.sandbox.demo import load_demo
+from connectors.sandbox.demo_data import DEMO_RATE_SOURCE
+from connectors.sandbox.demo_data import build_demo_scenario
 from reconciliation.dispatch import dispatch_due_work
 from reconciliation.models import Document
 from reconciliation.models import Invoice
@@ -27,6 +31,7 @@ from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Receivable
+from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.review import QUEUE_ORDERING
@@ -65,6 +70,8 @@ def test_first_window_shows_the_whole_flow_without_a_click(
         workspace, sandbox_settings
     )
     check_the_reminder_is_the_double_charge_at_the_top_of_the_queue(workspace)
+    check_the_batch_paid_twice_is_a_possible_double_payment_first_to_review(workspace)
+    check_past_foreign_invoices_are_converted_at_reference_rates(workspace)
     check_the_dashboard_shows_a_share_auto_posted()
 
 
@@ -113,12 +120,16 @@ def check_confirmations_are_attached_and_a_credit_lands_on_its_receivable(
 
 def check_the_reminder_is_the_double_charge_at_the_top_of_the_queue(workspace: Workspace) -> None:
     doubles = Match.objects.for_workspace(workspace).filter(kind=MatchKind.DOUBLE_CHARGE)
-    assert doubles.count() == 1
+    # The reminder, and the invoice paid twice: the posting gate holds it too, its second
+    # debit being one no paperwork explains (reconciliation/posting/gate.py).
+    assert doubles.count() == 2
     queue = list(
         queue_documents(Document.objects.for_workspace(workspace)).order_by(*QUEUE_ORDERING)
     )
     assert queue[0].original_name.startswith("Sollecito_")
-    assert [d.pk for d in queue if d.is_double_charge] == [queue[0].pk]  # type: ignore[attr-defined]
+    held = [d.original_name for d in queue if d.is_double_charge]  # type: ignore[attr-defined]
+    assert held[0] == queue[0].original_name
+    assert held[1:] == [_paid_twice()[0]]
     waiting = [d for d in queue[1:] if hasattr(d, "invoice")]
     assert len(waiting) >= 5
     assert all(d.invoice.routing_reasons for d in waiting)
@@ -128,6 +139,55 @@ def check_the_reminder_is_the_double_charge_at_the_top_of_the_queue(workspace: W
     )
     assert reasons["in training"] >= 1  # Northwind: 4 of its 10 documents reviewed
     assert reasons["other"] >= 1  # new vendors below the auto-post threshold
+
+
+def _paid_twice() -> tuple[str, str, str]:
+    """The scenario's invoice paid twice: its file name, first and second debit's Qonto ids."""
+    scenario = build_demo_scenario(7)
+    ((second, path),) = scenario.expectations.double_payments.items()
+    return scenario.file(path).filename, scenario.expectations.invoice_payments[path], second
+
+
+def check_the_batch_paid_twice_is_a_possible_double_payment_first_to_review(
+    workspace: Workspace,
+) -> None:
+    name, first, second = _paid_twice()
+    matches = Match.objects.for_workspace(workspace)
+    (flag,) = matches.filter(kind=MatchKind.DOUBLE_PAYMENT)
+    assert flag.status == MatchStatus.PROPOSED
+    assert flag.document is not None
+    assert flag.document.original_name == name
+    assert flag.transaction == Transaction.objects.for_workspace(workspace).get(qonto_id=second)
+    assert flag.invoice is not None
+    assert flag.settled_invoice == flag.invoice
+    # The first debit pays the invoice: linked, not made ambiguous by the second.
+    (paid,) = matches.filter(
+        kind=MatchKind.INVOICE_DEBIT, invoice=flag.invoice, status=MatchStatus.CONFIRMED
+    )
+    assert paid.transaction is not None
+    assert paid.transaction.qonto_id == first
+    assert f"transaction {paid.transaction.pk}" in flag.reasons[0]
+    # First among the matches waiting for a person (double charges and payments lead).
+    assert matches.for_review().first() in set(
+        matches.filter(kind__in=(MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT))
+    )
+    assert matches.for_review().filter(kind=MatchKind.DOUBLE_PAYMENT).get() == flag
+
+
+def check_past_foreign_invoices_are_converted_at_reference_rates(workspace: Workspace) -> None:
+    foreign = Invoice.objects.for_workspace(workspace).exclude(currency="EUR")
+    assert set(foreign.values_list("currency", flat=True)) == {"USD", "GBP"}
+    for invoice in foreign:
+        assert invoice.converted_amount is not None, invoice.fx_rate_source
+        assert invoice.fx_rate is not None
+        assert invoice.fx_rate_date is not None
+    past = foreign.filter(document__source_file_id__startswith="demo-history:")
+    assert past.count() == 4
+    assert {i.fx_rate_source for i in past} == {f"{DEMO_RATE_SOURCE} (inverted)"}
+    for invoice in past:
+        assert invoice.issue_date is not None
+        assert invoice.fx_rate_date is not None
+        assert abs((invoice.issue_date - invoice.fx_rate_date).days) <= 3  # a weekend at most
 
 
 def check_the_dashboard_shows_a_share_auto_posted() -> None:

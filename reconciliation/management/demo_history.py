@@ -7,7 +7,10 @@ learned where each prints its fields, and their new invoices are posted without 
 .build_demo_history`) is stored as a document, read by the real reader, routed, reviewed by
 the demo user on the review screen's path (`review.save_review`: corrections, learned layout,
 training count, ledger account, approval) and marked as posted on the day it was posted.
-It also imports the scenario's receivables through the CSV import, as a user would.
+It also imports the scenario's receivables through the CSV import, as a user would, and fills
+the *Exchange rates* table with a year of daily reference rates for the demo's foreign
+currencies (`connectors.sandbox.demo_data.demo_reference_rates`, ECB-style, generated without
+network), as a workspace has them before its first foreign invoice is read.
 """
 
 from __future__ import annotations
@@ -28,16 +31,20 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.sandbox.demo_data import DEMO_RATE_SOURCE
 from connectors.sandbox.demo_data import DemoScenario
 from connectors.sandbox.demo_data import HistoryInvoice
 from connectors.sandbox.demo_data import build_demo_history
 from connectors.sandbox.demo_data import build_demo_scenario
+from connectors.sandbox.demo_data import demo_reference_rates
+from reconciliation import fx
 from reconciliation.admin.resources import ReceivableImportResource
 from reconciliation.connections.flows import vat_id_from_registration
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
 from reconciliation.models import DocumentStatus
+from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Receivable
@@ -64,6 +71,7 @@ class SeedResult:
     seeded: int  # seeded by this call
     trained_vendors: tuple[str, ...]
     receivables: int
+    rates: int = 0  # reference exchange rates of the demo in the table
 
 
 def seed_demo_workspace(
@@ -72,6 +80,7 @@ def seed_demo_workspace(
     """Give the demo workspace its VAT id, its receivables and its history (idempotent)."""
     scenario = build_demo_scenario(seed)
     _set_vat_id(workspace, scenario)
+    rates = seed_reference_rates(scenario)
     receivables = import_receivables(workspace, scenario)
     seeded = 0
     if not Document.objects.filter(
@@ -90,7 +99,43 @@ def seed_demo_workspace(
     invoices = Document.objects.filter(
         workspace=workspace, source_file_id__startswith=HISTORY_SOURCE
     ).count()
-    return SeedResult(invoices, seeded, trained, receivables)
+    _convert_unconverted(workspace)
+    return SeedResult(invoices, seeded, trained, receivables, rates)
+
+
+def seed_reference_rates(scenario: DemoScenario) -> int:
+    """The demo's daily reference rates in the *Exchange rates* table (rows already there are
+    kept); returns how many of the demo's rates the table holds."""
+    rates = demo_reference_rates(scenario)
+    ExchangeRate.objects.bulk_create(
+        [
+            ExchangeRate(
+                base_currency=rate.base_currency,
+                quote_currency=rate.quote_currency,
+                rate=rate.rate,
+                rate_date=rate.rate_date,
+                source=DEMO_RATE_SOURCE,
+            )
+            for rate in rates
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    return ExchangeRate.objects.filter(source=DEMO_RATE_SOURCE).count()
+
+
+def _convert_unconverted(workspace: Workspace) -> None:
+    """Invoices read before the demo had its rates (a workspace set up by an older `make run`)
+    are converted now, as they would have been had the rates been there."""
+    missing = Invoice.objects.for_workspace(workspace).filter(
+        converted_amount__isnull=True,
+        total_amount__isnull=False,
+        fx_rate_source__startswith=fx.NO_RATE_PREFIX,
+    )
+    for invoice in missing.select_related("workspace"):
+        fx.convert_invoice(invoice)
+        if invoice.converted_amount is not None:
+            invoice.save(update_fields=list(fx.FX_FIELDS))
 
 
 def _set_vat_id(workspace: Workspace, scenario: DemoScenario) -> None:

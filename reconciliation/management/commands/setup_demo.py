@@ -52,7 +52,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo history: {seeded.invoices} past invoices reviewed and posted "
                 f"(trained vendors: {', '.join(seeded.trained_vendors) or 'none'}), "
-                f"{seeded.receivables} receivables."
+                f"{seeded.receivables} receivables, {seeded.rates} reference exchange rates."
             )
         self.stdout.write(
             self.style.SUCCESS(
