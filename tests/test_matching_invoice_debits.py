@@ -634,8 +634,52 @@ def test_an_invoice_paid_twice_links_one_debit_and_flags_the_other(
 
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
-    assert [link for link in links() if link[2] == CONFIRMED] == [
-        (bill.pk, payment.pk, CONFIRMED, case.basis)
-    ]
+    assert links() == [(bill.pk, payment.pk, CONFIRMED, case.basis)]
     assert flags() == ([(bill.pk, other.pk, Decimal(case.score))] if case.score else [])
     assert report.double_payments == int(case.score is not None)
+
+
+def test_two_debits_to_someone_else_below_the_threshold_are_no_double_payment(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Two monthly 49.00 debits to PayPal (another IBAN, another name) whose reference ends
+    like the start of ACME's INV-2026-0042: candidates for review at most, never a double
+    payment of ACME's invoice — the first of them never went to the supplier."""
+    invoice(workspace, vendor=acme, number="INV-2026-0042", total_amount=Decimal("49.00"))
+    for day in (date(2026, 11, 5), date(2026, 12, 5)):
+        debit(workspace, bank, amount=Decimal("49.00"), reference="INV-20", value_date=day,
+              counterparty_name="PAYPAL EUROPE", normalized_counterparty="paypal europe",
+              counterparty_iban="LU89751000135104200E")  # fmt: skip
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert flags() == []
+
+
+def test_a_flag_on_the_debit_a_person_confirms_as_the_payment_is_withdrawn(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Two "BT3" debits below the threshold: the earlier proposed, the later flagged. The
+    reviewer confirms the later one as the payment: its flag is withdrawn by Well (a decision
+    says what it pays) and the earlier debit becomes the one possible double payment."""
+    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
+                   issue_date=date(2026, 9, 1))  # fmt: skip
+    earlier = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+                    value_date=date(2026, 11, 5))  # fmt: skip
+    later = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
+                  value_date=date(2026, 11, 11))  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    candidate = Match.objects.get(kind=MatchKind.INVOICE_DEBIT, transaction=later)
+    pick_candidate(match=candidate, user=make_user("rita", workspace=workspace))
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+
+    open_flags = Match.objects.filter(kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED)
+    assert list(open_flags.values_list("transaction_id", flat=True)) == [earlier.pk]
+    withdrawn = Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT, transaction=later)
+    assert (withdrawn.status, withdrawn.decided_by) == (MatchStatus.DISMISSED, None)
+    decision = Decision.objects.get(match=withdrawn, action=DecisionAction.NOT_DUPLICATE)
+    assert (decision.actor, decision.invoice_id) == (None, bill.pk)
+    assert decision.reason == (
+        "Withdrawn by Well: the debit now pays invoice BT39217, so it was not paid twice."
+    )

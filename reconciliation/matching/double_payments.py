@@ -43,9 +43,11 @@ from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.matching.invoices import SETTLING_KINDS
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
+from reconciliation.matching.persist import match_summary
 from reconciliation.matching.repeats import OpenInvoices
 from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.repeats import repeat_window
+from reconciliation.matching.repeats import same_party
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
@@ -56,6 +58,8 @@ from reconciliation.matching.sources import Context
 from reconciliation.matching.sources import DebitsByAmount
 from reconciliation.matching.sources import bank_line
 from reconciliation.matching.sources import lines_in_amount_range
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -68,6 +72,8 @@ logger = logging.getLogger("reconciliation.matching")
 @dataclass
 class DoublePaymentOutcome:
     flagged: int = 0
+    #: Open flags whose debit now pays some paperwork (see `_withdraw_explained`).
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,13 @@ def detect_double_payments(
     the debits the invoice ranking took for repeats of the payment it linked, by invoice;
     ``proposed``: those of the earliest debit it proposed for review, by invoice."""
     outcome = DoublePaymentOutcome()
+    linked = _linked_debits(context.workspace_id)
+    outcome.withdrawn = _withdraw_explained(context.workspace_id, linked)
     paid = _paid_invoices(context, invoices, settled)
     if not paid and not proposed:
         return outcome
     scope = _Scope(
-        _linked_debits(context.workspace_id),
+        linked,
         open_invoices(invoices, settled, context.vendors),
         repeats or {},
         context.policy,
@@ -151,9 +159,52 @@ def _proposed_repeats(
     for invoice_id, (first, lines) in proposed.items():
         facts = invoices.facts[invoice_id]
         claim = claim_of(facts, context.vendors)
-        if claim is not None:
+        # Not linked, the first debit is the supplier's payment only if it went to the supplier.
+        if claim is not None and same_party(claim, first):
             found += _verdicts(Paid(claim, facts.document_id, first, proposed=True), lines, scope)
     return found
+
+
+def _withdraw_explained(workspace_id: int, linked: set[int]) -> int:
+    """An open flag whose debit now pays some paperwork — a person confirmed it as the
+    payment, or the invoice it paid arrived since (a subscription's next month) — was money
+    spent once: Well withdraws it ("not a duplicate"), with a decision naming what it pays."""
+    flags = [
+        flag
+        for flag in Match.objects.for_workspace(workspace_id).filter(
+            kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED
+        )
+        if flag.transaction_id in linked
+    ]
+    for flag in flags:
+        before = match_summary(flag)
+        flag.dismiss(None)
+        flag.save(update_fields=["status", "decided_by", "decided_at"])
+        Decision.record_for_match(
+            flag,
+            DecisionAction.NOT_DUPLICATE,
+            actor=None,
+            before=before,
+            after=match_summary(flag),
+            reason=f"Withdrawn by Well: {_what_it_pays(flag)}, so it was not paid twice.",
+        )
+        logger.info("double-payment flag %s withdrawn: its debit pays paperwork", flag.pk)
+    return len(flags)
+
+
+def _what_it_pays(flag: Match) -> str:
+    paying = (
+        Match.objects.filter(
+            workspace_id=flag.workspace_id,
+            kind__in=(MatchKind.CONFIRMATION_DEBIT, MatchKind.INVOICE_DEBIT),
+            status__in=SETTLED_STATUSES,
+            transaction_id=flag.transaction_id or 0,
+        )
+        .values_list("invoice__number", "document__original_name")
+        .first()
+    )
+    number, name = paying or ("", "")
+    return f"the debit now pays {f'invoice {number}' if number else name or 'other paperwork'}"
 
 
 def _save_flags(workspace_id: int, found: list[tuple[Paid, BankLine, Decimal, str]]) -> int:

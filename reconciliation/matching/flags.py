@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction as db_transaction
 
+from reconciliation.matching.persist import match_summary
 from reconciliation.matching.review import INVOICE_DECISION_FIELDS
 from reconciliation.matching.review import hold_workspace
-from reconciliation.matching.review import match_summary
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import IllegalTransitionError

@@ -152,3 +152,13 @@ class MatchWriter:
                 Match.objects.filter(pk__in=chunk, status=MatchStatus.PROPOSED).delete()
             Match.objects.bulk_update(self.to_update, list(WRITTEN_FIELDS), batch_size=500)
             Match.objects.bulk_create(self.to_create, batch_size=500)
+
+
+def match_summary(match: Match) -> dict[str, Any]:
+    return {
+        "match": match.pk,
+        "kind": match.kind,
+        "status": match.status,
+        "transaction": match.transaction_id,
+        "score": str(match.score),
+    }

@@ -15,6 +15,7 @@ from reconciliation import fx
 from reconciliation.matching.batch import MATCH_LEASE
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.invoices import settled_invoices
+from reconciliation.matching.persist import match_summary
 from reconciliation.matching.sources import VendorDirectory
 from reconciliation.matching.sources import payment_order_from
 from reconciliation.models import Decision
@@ -72,16 +73,6 @@ def hold_workspace(workspace_id: int) -> None:
         raise MatchConflictError(
             "Matching is running for this workspace right now; try again in a few seconds."
         )
-
-
-def match_summary(match: Match) -> dict[str, Any]:
-    return {
-        "match": match.pk,
-        "kind": match.kind,
-        "status": match.status,
-        "transaction": match.transaction_id,
-        "score": str(match.score),
-    }
 
 
 def pick_candidate(*, match: Match, user: AbstractBaseUser | None) -> PickResult:

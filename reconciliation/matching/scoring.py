@@ -611,9 +611,11 @@ def rank(
     Without a clear winner by score, the earliest of them at the threshold is the payment (a
     score between them differs by how the bank printed the name, not by which one paid); the
     others are kept in `Ranking.repeats`, possible double payments, not a reason to link
-    neither. Below the threshold, debits whose references name the paperwork and repeat the
-    earliest of them are proposed for review earliest first, the repeats kept all the same:
-    money that left twice waits for no one's confirmation."""
+    neither. Below the threshold, debits whose references name the paperwork (in full, in
+    part, or by the start of its number the bank kept) and repeat the earliest of them are
+    proposed for review earliest first, the repeats kept all the same: money that left twice
+    waits for no one's confirmation (`double_payments` flags them when the earliest went to
+    the supplier)."""
     ordered = tuple(
         sorted(
             candidates,
