@@ -292,6 +292,25 @@ def test_a_payment_the_matcher_already_linked_is_not_a_hit(
     assert not Match.objects.filter(invoice_id=pk, kind=MatchKind.DOUBLE_CHARGE).exists()
 
 
+def test_a_debit_flagged_as_the_invoice_s_double_payment_is_not_a_second_hold(
+    workspace: Workspace, qonto: Connection, pk: int
+) -> None:
+    """The matcher linked the invoice's payment and flagged the same money leaving again as a
+    possible double payment: the gate does not hold the invoice for that debit a second time."""
+    paid, again = paid_by_hand(workspace, qonto), paid_by_hand(workspace, qonto)
+    for kind, status, debit in (
+        (MatchKind.INVOICE_DEBIT, MatchStatus.CONFIRMED, paid),
+        (MatchKind.DOUBLE_PAYMENT, MatchStatus.PROPOSED, again),
+    ):
+        Match.objects.create(workspace=workspace, kind=kind, status=status, invoice_id=pk,
+                             transaction=debit, score=Decimal(95))  # fmt: skip
+
+    post_approved(workspace_id=workspace.pk, worker_id="worker-a")
+
+    assert Invoice.objects.get(pk=pk).status == InvoiceStatus.POSTED
+    assert not Match.objects.filter(invoice_id=pk, kind=MatchKind.DOUBLE_CHARGE).exists()
+
+
 def test_an_invoice_refused_locally_then_retried_is_still_gated(
     workspace: Workspace, qonto: Connection, pk: int, qonto_emulator: QontoEmulator
 ) -> None:

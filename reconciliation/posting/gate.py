@@ -11,7 +11,8 @@ against:
   around the invoice: from ``match_days_before`` days before its issue date to
   ``match_days_after`` days after its due date (or issue date). Only a debit nothing explains
   counts (paid by hand): one Well's matcher already linked to an invoice or a confirmation —
-  this invoice's own known payment included — is not a hit;
+  this invoice's own known payment included — or flagged as this invoice's possible double
+  payment (a person sees it beside the invoice already) is not a hit;
 - every other supplier invoice of the workspace (refused ones aside) with the same normalised
   number and the same amount and currency, from the same supplier under any spelling: the same
   vendor (or one merged into it), VAT id, IBAN, or a name 80 % alike. An invoice not yet posted
@@ -156,8 +157,10 @@ def _paying_debit(
     # matcher attaches it to that debit once it is posted). Only a payment nothing explains —
     # made by hand — can be paid a second time through Qonto's list of invoices to pay.
     explained = Match.objects.for_workspace(workspace).filter(
-        kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
-        status__in=_SETTLED,
+        Q(kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT), status__in=_SETTLED)
+        # A debit the matcher flagged as this invoice's possible double payment is already in
+        # front of a person, beside the invoice: not a second hold for the same money.
+        | Q(kind=MatchKind.DOUBLE_PAYMENT, invoice=invoice),
         transaction__isnull=False,
     )
     debits = (
