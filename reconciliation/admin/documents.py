@@ -8,9 +8,18 @@ from typing import Any
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case
+from django.db.models import CharField
 from django.db.models import Count
+from django.db.models import DateTimeField
+from django.db.models import Exists
+from django.db.models import F
+from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.expressions import OrderBy
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.http import HttpResponseRedirect
@@ -33,12 +42,17 @@ from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import RelatedWithRows
 from reconciliation.admin.volume import date_filter
 from reconciliation.matching.waiting import waiting_for_debit
+from reconciliation.models import INVOICE_KINDS
+from reconciliation.models import PAYMENT_KINDS
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
 from reconciliation.models import DocumentStatus
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 from reconciliation.models import PostAttempt
 from reconciliation.models.invoice import UNDECIDED_STATUSES
 from reconciliation.money import format_money
@@ -92,13 +106,91 @@ def stuck_documents(documents: QuerySet[Document], kind: str) -> QuerySet[Docume
     return documents
 
 
+#: Where a document stands, in a finance user's words: its invoice's status once it became one,
+#: else what became of the file. Invoice statuses keep their own codes and labels.
+STANDING_LABELS: dict[str, str] = {
+    **{str(code): str(label) for code, label in InvoiceStatus.choices},
+    "reading": "Being read",
+    "unreadable": "Unreadable",
+    "duplicate": "Duplicate",
+    "ignored": "Ignored",
+    "needs_review": "Needs review",
+    "waiting_for_debit": "Waiting for its debit",
+    "match_to_confirm": "Bank match to confirm",
+    "matched": "Matched to its bank line",
+    "decided": "Decided",
+    "filed": "Read — nothing to do",
+    "parsed": "Read — no invoice yet",
+}
+#: Standings where nobody and nothing is waiting any more: no "Waiting" time is shown.
+FINISHED_STANDINGS = frozenset(
+    {
+        InvoiceStatus.POSTED,
+        InvoiceStatus.REFUSED,
+        "duplicate",
+        "ignored",
+        "matched",
+        "decided",
+        "filed",
+    }
+)
+
+
+def with_standing(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """`documents` with `standing` (a code of `STANDING_LABELS`) and `waiting_since` (when it
+    arrived, or None once finished), computed in the list's one query."""
+    matches = Match.objects.filter(document=OuterRef("pk"))
+    payment = Q(status=DocumentStatus.PARSED, kind__in=PAYMENT_KINDS)
+    standing = Case(
+        When(status=DocumentStatus.DUPLICATE, then=Value("duplicate")),
+        When(status=DocumentStatus.IGNORED, then=Value("ignored")),
+        When(status=DocumentStatus.FAILED, then=Value("unreadable")),
+        When(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING), then=Value("reading")),
+        When(invoice__isnull=False, then=F("invoice__status")),
+        When(~Q(review_reason=""), then=Value("needs_review")),
+        When(
+            payment & Exists(matches.filter(status=MatchStatus.PROPOSED)),
+            then=Value("match_to_confirm"),
+        ),
+        When(
+            payment
+            & Exists(matches.filter(status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED))),
+            then=Value("matched"),
+        ),
+        When(
+            payment & Exists(matches.filter(kind=MatchKind.DOUBLE_CHARGE)),
+            then=Value("decided"),
+        ),
+        When(payment, then=Value("waiting_for_debit")),
+        When(kind__in=INVOICE_KINDS, then=Value("parsed")),
+        default=Value("filed"),
+        output_field=CharField(),
+    )
+    return documents.annotate(standing=standing).annotate(
+        waiting_since=Case(
+            When(standing__in=FINISHED_STANDINGS, then=Value(None)),
+            default=F("received_at"),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+class NullsLastAlways(OrderBy):
+    """An ordering whose empty values stay at the bottom both ways (the admin reverses it when
+    a column header is clicked again)."""
+
+    def reverse_ordering(self) -> NullsLastAlways:
+        self.descending = not self.descending
+        return self
+
+
 @admin.register(Document)
 class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     list_display = [
         "original_name",
         "workspace",
         "kind",
-        "status",
+        "standing",
         "status_reason",
         "page_count",
         "received_at",
@@ -159,13 +251,28 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     def has_delete_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False  # the record that a file was seen (and why it was set aside) stays
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return with_standing(super().get_queryset(request))
+
     @admin.display(description="Review")
     def review(self, obj: Document) -> str:
         return _review_link(obj.pk)
 
-    @admin.display(description="Waiting", ordering="received_at")
+    @admin.display(description="Status", ordering="standing")
+    def standing(self, obj: Document) -> str:
+        code = getattr(obj, "standing", None) or obj.status
+        return STANDING_LABELS.get(code, obj.get_status_display())
+
+    @admin.display(
+        description="Waiting",
+        # Longest wait first; the finished ones ("—") stay below either way.
+        ordering=NullsLastAlways(F("waiting_since"), nulls_last=True),
+    )
     def age(self, obj: Document) -> str:
-        return waited(timezone.now() - obj.received_at)
+        since = getattr(obj, "waiting_since", obj.received_at)
+        if since is None:
+            return "—"
+        return waited(timezone.now() - since)
 
     @admin.display(description="Kind confidence", ordering="kind_confidence")
     def kind_certainty(self, obj: Document) -> str:

@@ -1,0 +1,230 @@
+"""What the new-user tour read wrong on two lists: the Documents list counted a year's "Waiting"
+for an invoice posted long ago and said "Parsed" of every document; the Matches list's first
+column repeated the kind, status and score the other columns show."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reconciliation.models import Document
+from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.helpers import logged_in_client
+
+pytestmark = pytest.mark.django_db
+
+DOCUMENTS = reverse("admin:reconciliation_document_changelist")
+MATCHES = reverse("admin:reconciliation_match_changelist")
+
+
+def _client(workspace: Workspace) -> Client:
+    return logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
+
+
+def _received(document: Document, days_ago: int) -> None:
+    Document.objects.filter(pk=document.pk).update(
+        received_at=timezone.now() - timedelta(days=days_ago, minutes=5)
+    )
+
+
+def _rows(page: str) -> dict[str, tuple[str, str]]:
+    """Each listed document's name: (its Status cell, its Waiting cell)."""
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        name = re.search(r'class="field-original_name"><a [^>]*>(.*?)</a>', row)
+        if name is None:
+            continue
+        standing = re.search(r'<td class="field-standing">(.*?)</td>', row)
+        age = re.search(r'<td class="field-age">(.*?)</td>', row)
+        assert standing is not None, row
+        assert age is not None, row
+        rows[name.group(1)] = (standing.group(1), age.group(1))
+    return rows
+
+
+def _names(page: str) -> list[str]:
+    return re.findall(r'class="field-original_name"><a [^>]*>(.*?)</a>', page)
+
+
+def _documents(workspace: Workspace) -> None:
+    """One document of each standing the list words."""
+    posted = make_invoice(
+        workspace,
+        document=make_document(workspace, original_name="posted.pdf"),
+        status=InvoiceStatus.POSTED,
+    )
+    _received(posted.document, 395)
+    in_review = make_invoice(
+        workspace, document=make_document(workspace, original_name="in-review.pdf")
+    )
+    _received(in_review.document, 3)
+    refused = make_invoice(
+        workspace,
+        document=make_document(workspace, original_name="refused.pdf"),
+        status=InvoiceStatus.REFUSED,
+    )
+    _received(refused.document, 40)
+    approved = make_invoice(
+        workspace,
+        document=make_document(workspace, original_name="approved.pdf"),
+        status=InvoiceStatus.APPROVED,
+    )
+    _received(approved.document, 1)
+    newsletter = make_document(workspace, original_name="newsletter.pdf", kind=DocumentKind.OTHER)
+    _received(newsletter, 200)
+    ignored = make_document(workspace, original_name="ignored.pdf", status=DocumentStatus.IGNORED)
+    _received(ignored, 100)
+    duplicate = make_document(
+        workspace, original_name="duplicate.pdf", status=DocumentStatus.DUPLICATE
+    )
+    _received(duplicate, 90)
+    unreadable = make_document(
+        workspace, original_name="unreadable.pdf", status=DocumentStatus.FAILED
+    )
+    _received(unreadable, 5)
+    make_document(workspace, original_name="arriving.pdf", status=DocumentStatus.NEW)
+    waiting = make_document(
+        workspace, original_name="payment-waiting.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
+    )
+    _received(waiting, 6)
+    paid = make_document(
+        workspace, original_name="payment-matched.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
+    )
+    _received(paid, 30)
+    make_match(
+        workspace,
+        document=paid,
+        transaction=make_transaction(workspace),
+        status=MatchStatus.CONFIRMED,
+    )
+    proposed = make_document(
+        workspace, original_name="payment-proposed.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
+    )
+    _received(proposed, 4)
+    make_match(
+        workspace,
+        document=proposed,
+        transaction=make_transaction(workspace),
+        status=MatchStatus.PROPOSED,
+    )
+    no_debit = make_document(
+        workspace,
+        original_name="payment-no-debit.pdf",
+        kind=DocumentKind.PAYMENT_CONFIRMATION,
+        review_reason="No debit found within 10 days.",
+    )
+    _received(no_debit, 20)
+
+
+def test_the_documents_list_says_where_each_document_stands(workspace: Workspace) -> None:
+    _documents(workspace)
+    rows = _rows(_client(workspace).get(DOCUMENTS).content.decode())
+    assert rows == {
+        "posted.pdf": ("Posted to Qonto", "—"),
+        "in-review.pdf": ("Needs review", "3 d"),
+        "refused.pdf": ("Refused", "—"),
+        "approved.pdf": ("Approved — waiting for the posting window", "24 h"),
+        "newsletter.pdf": ("Read — nothing to do", "—"),
+        "ignored.pdf": ("Ignored", "—"),
+        "duplicate.pdf": ("Duplicate", "—"),
+        "unreadable.pdf": ("Unreadable", "5 d"),
+        "arriving.pdf": ("Being read", "&lt; 1 h"),
+        "payment-waiting.pdf": ("Waiting for its debit", "6 d"),
+        "payment-matched.pdf": ("Matched to its bank line", "—"),
+        "payment-proposed.pdf": ("Bank match to confirm", "4 d"),
+        "payment-no-debit.pdf": ("Needs review", "20 d"),
+    }
+
+
+def test_sorting_by_waiting_puts_the_longest_wait_first_and_the_finished_last(
+    workspace: Workspace,
+) -> None:
+    _documents(workspace)
+    client = _client(workspace)
+    page = client.get(DOCUMENTS).content.decode()
+    header = re.search(
+        r'<th scope="col" class="sortable column-age">.*?href="(\?o=[^"]+)"', page, re.S
+    )
+    assert header is not None
+    longest_first = _names(client.get(DOCUMENTS + header.group(1)).content.decode())
+    waiting = [
+        "payment-no-debit.pdf",
+        "payment-waiting.pdf",
+        "unreadable.pdf",
+        "payment-proposed.pdf",
+        "in-review.pdf",
+        "approved.pdf",
+        "arriving.pdf",
+    ]
+    finished = {
+        "posted.pdf",
+        "refused.pdf",
+        "newsletter.pdf",
+        "ignored.pdf",
+        "duplicate.pdf",
+        "payment-matched.pdf",
+    }
+    assert (longest_first[: len(waiting)], set(longest_first[len(waiting) :])) == (
+        waiting,
+        finished,
+    )
+    reverse_order = header.group(1).replace("?o=", "?o=-", 1)
+    shortest_first = _names(client.get(DOCUMENTS + reverse_order).content.decode())
+    assert (shortest_first[: len(waiting)], set(shortest_first[len(waiting) :])) == (
+        waiting[::-1],
+        finished,
+    )
+
+
+def test_the_documents_list_costs_the_same_queries_for_any_mix(workspace: Workspace) -> None:
+    client = _client(workspace)
+    make_document(workspace)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(DOCUMENTS).status_code == 200
+    _documents(workspace)
+    _documents(workspace)  # every standing twice (names repeat: only the count matters here)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(DOCUMENTS).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspace) -> None:
+    document = make_document(
+        workspace, original_name="confirmation.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
+    )
+    match = make_match(workspace, document=document, transaction=make_transaction(workspace))
+    page = _client(workspace).get(MATCHES).content.decode()
+    columns = re.findall(r'<th scope="col" class="[^"]*column-([\w]+)', page)
+    assert columns == [
+        "paperwork",
+        "kind",
+        "match_status",
+        "match_score",
+        "transaction",
+        "amount_agreement",
+        "decide",
+    ]
+    change = reverse("admin:reconciliation_match_change", args=[match.pk])
+    assert re.findall(r'<th class="field-paperwork"><a href="([^"]+)">(.*?)</a></th>', page) == [
+        (change, "confirmation.pdf")
+    ]
+    cells = re.findall(r'<t[dh] class="field-[^"]*">(.*?)</t[dh]>', page)
+    # Only the row's checkbox names it "Payment confirmation ↔ debit (Proposed…, 60.00 %)".
+    assert [cell for cell in cells if str(match) in cell] == []
