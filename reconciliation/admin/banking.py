@@ -336,17 +336,19 @@ def available_decisions(match: Match) -> list[str]:
 @admin.register(Match)
 class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     resource_classes = [MatchResource]
+    # No "__str__" title: it repeats the kind, status and score, which have their own columns;
+    # the paperwork opens the match's page instead.
     list_display = [
-        "__str__",
+        "paperwork",
         "workspace",
         "kind",
         "match_status",
         "match_score",
-        "paperwork",
         "transaction",
         "amount_agreement",
         "decide",
     ]
+    list_display_links = ["paperwork"]
     list_filter = [
         "kind",
         "status",
