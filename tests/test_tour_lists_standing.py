@@ -13,11 +13,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
@@ -27,6 +31,9 @@ from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.plugins.browser import list_overflow
+from tests.plugins.browser import open_list
+from tests.test_tour_lists_layout import _fill as fill_the_tour_lists
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +235,22 @@ def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspa
     cells = re.findall(r'<t[dh] class="field-[^"]*">(.*?)</t[dh]>', page)
     # Only the row's checkbox names it "Payment confirmation ↔ debit (Proposed…, 60.00 %)".
     assert [cell for cell in cells if str(match) in cell] == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_matches_list_shows_paperwork_kind_status_and_agreement_whole_at_1440_pixels(
+    live_server: LiveServer, admin_page: Page, workspace: Workspace
+) -> None:
+    fill_the_tour_lists(workspace)
+    # The longest words each column can hold: a refused double charge, a converted amount.
+    Match.objects.update(amount_basis="converted")
+    Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).update(status=MatchStatus.REFUSED)
+    page = open_list(admin_page, f"{live_server.url}/admin/reconciliation/match/")
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list tbody td, #result_list tbody th')]"
+        ".filter(cell => cell.scrollWidth > cell.clientWidth + 1)"
+        ".map(cell => cell.className.split(' ')[0])"
+    )
+    assert sorted(set(cut)) == ["field-transaction"]  # the long bank line, whole in its tooltip
+    assert list_overflow(page) <= 0

@@ -349,6 +349,10 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         "decide",
     ]
     list_display_links = ["paperwork"]
+
+    class Media:
+        css = {"all": ["well/matches.css"]}  # the paperwork, status and agreement whole
+
     list_filter = [
         "kind",
         "status",
