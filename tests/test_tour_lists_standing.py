@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -70,74 +71,38 @@ def _names(page: str) -> list[str]:
     return re.findall(r'class="field-original_name"><a [^>]*>(.*?)</a>', page)
 
 
+PAYMENT = DocumentKind.PAYMENT_CONFIRMATION
+#: One document of each standing the list words: its name, days since it arrived (None: just
+#: now), its fields, the status of its invoice (None: no invoice) and of its match (None: none).
+DOCUMENTS_BY_STANDING: list[tuple[str, int | None, dict[str, Any], str | None, str | None]] = [
+    ("posted.pdf", 395, {}, InvoiceStatus.POSTED, None),
+    ("in-review.pdf", 3, {}, InvoiceStatus.NEEDS_REVIEW, None),
+    ("refused.pdf", 40, {}, InvoiceStatus.REFUSED, None),
+    ("approved.pdf", 1, {}, InvoiceStatus.APPROVED, None),
+    ("newsletter.pdf", 200, {"kind": DocumentKind.OTHER}, None, None),
+    ("ignored.pdf", 100, {"status": DocumentStatus.IGNORED}, None, None),
+    ("duplicate.pdf", 90, {"status": DocumentStatus.DUPLICATE}, None, None),
+    ("unreadable.pdf", 5, {"status": DocumentStatus.FAILED}, None, None),
+    ("arriving.pdf", None, {"status": DocumentStatus.NEW}, None, None),
+    ("payment-waiting.pdf", 6, {"kind": PAYMENT}, None, None),
+    ("payment-matched.pdf", 30, {"kind": PAYMENT}, None, MatchStatus.CONFIRMED),
+    ("payment-proposed.pdf", 4, {"kind": PAYMENT}, None, MatchStatus.PROPOSED),
+    ("payment-no-debit.pdf", 20,
+     {"kind": PAYMENT, "review_reason": "No debit found within 10 days."}, None, None),
+]  # fmt: skip
+
+
 def _documents(workspace: Workspace) -> None:
-    """One document of each standing the list words."""
-    posted = make_invoice(
-        workspace,
-        document=make_document(workspace, original_name="posted.pdf"),
-        status=InvoiceStatus.POSTED,
-    )
-    _received(posted.document, 395)
-    in_review = make_invoice(
-        workspace, document=make_document(workspace, original_name="in-review.pdf")
-    )
-    _received(in_review.document, 3)
-    refused = make_invoice(
-        workspace,
-        document=make_document(workspace, original_name="refused.pdf"),
-        status=InvoiceStatus.REFUSED,
-    )
-    _received(refused.document, 40)
-    approved = make_invoice(
-        workspace,
-        document=make_document(workspace, original_name="approved.pdf"),
-        status=InvoiceStatus.APPROVED,
-    )
-    _received(approved.document, 1)
-    newsletter = make_document(workspace, original_name="newsletter.pdf", kind=DocumentKind.OTHER)
-    _received(newsletter, 200)
-    ignored = make_document(workspace, original_name="ignored.pdf", status=DocumentStatus.IGNORED)
-    _received(ignored, 100)
-    duplicate = make_document(
-        workspace, original_name="duplicate.pdf", status=DocumentStatus.DUPLICATE
-    )
-    _received(duplicate, 90)
-    unreadable = make_document(
-        workspace, original_name="unreadable.pdf", status=DocumentStatus.FAILED
-    )
-    _received(unreadable, 5)
-    make_document(workspace, original_name="arriving.pdf", status=DocumentStatus.NEW)
-    waiting = make_document(
-        workspace, original_name="payment-waiting.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
-    )
-    _received(waiting, 6)
-    paid = make_document(
-        workspace, original_name="payment-matched.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
-    )
-    _received(paid, 30)
-    make_match(
-        workspace,
-        document=paid,
-        transaction=make_transaction(workspace),
-        status=MatchStatus.CONFIRMED,
-    )
-    proposed = make_document(
-        workspace, original_name="payment-proposed.pdf", kind=DocumentKind.PAYMENT_CONFIRMATION
-    )
-    _received(proposed, 4)
-    make_match(
-        workspace,
-        document=proposed,
-        transaction=make_transaction(workspace),
-        status=MatchStatus.PROPOSED,
-    )
-    no_debit = make_document(
-        workspace,
-        original_name="payment-no-debit.pdf",
-        kind=DocumentKind.PAYMENT_CONFIRMATION,
-        review_reason="No debit found within 10 days.",
-    )
-    _received(no_debit, 20)
+    """One document of each standing the list words (`DOCUMENTS_BY_STANDING`)."""
+    for name, days_ago, fields, invoice_status, match_status in DOCUMENTS_BY_STANDING:
+        document = make_document(workspace, original_name=name, **fields)
+        if days_ago is not None:
+            _received(document, days_ago)
+        if invoice_status is not None:
+            make_invoice(workspace, document=document, status=invoice_status)
+        if match_status is not None:
+            transaction = make_transaction(workspace)
+            make_match(workspace, document=document, transaction=transaction, status=match_status)
 
 
 def test_the_documents_list_says_where_each_document_stands(workspace: Workspace) -> None:
