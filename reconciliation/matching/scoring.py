@@ -616,32 +616,13 @@ def rank(
     proposed for review earliest first, the repeats kept all the same: money that left twice
     waits for no one's confirmation (`double_payments` flags them when the earliest went to
     the supplier)."""
-    ordered = tuple(
-        sorted(
-            candidates,
-            key=lambda c: (
-                -c.score,
-                c.date_distance,
-                c.amount.distance,
-                c.transaction_id,
-                c.target_kind,
-                c.target_id,
-            ),
-        )
-    )
+    ordered = tuple(sorted(candidates, key=_rank_order))
     if not ordered:
         return Ranking((), False, "no candidate")
     best = ordered[0]
     rivals = [c for c in ordered[1:] if best.score - c.score < policy.margin]
     if best.score < policy.threshold:
-        below = f"best score {best.score} is below the threshold {policy.threshold}"
-        # With no payment clear, only debits whose reference names the paperwork are one
-        # payment and its repeats; one naming another number paid something else.
-        tied = [c for c in (best, *rivals) if c.reference_tier and c.score >= MIN_CANDIDATE_SCORE]
-        paid_again = _repeats_of_earliest(tied, repeats, MIN_CANDIDATE_SCORE)
-        if paid_again is None:
-            return Ranking(ordered, False, below)
-        return _with_repeats(ordered, *paid_again, False, f"{below}; the earliest")
+        return _below_threshold(ordered, rivals, policy, repeats)
     paid_again = _repeats_of_earliest([best, *rivals], repeats, policy.threshold)
     if paid_again is not None:
         return _with_repeats(
@@ -657,6 +638,27 @@ def rank(
             f"best score {best.score} is not clearly ahead of the runner-up ({ordered[1].score})",
         )
     return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
+
+
+def _rank_order(c: ScoredCandidate) -> tuple[Decimal, int, Decimal, int, str, int]:
+    return (-c.score, c.date_distance, c.amount.distance, c.transaction_id, c.target_kind,
+            c.target_id)  # fmt: skip
+
+
+def _below_threshold(
+    ordered: tuple[ScoredCandidate, ...],
+    rivals: list[ScoredCandidate],
+    policy: MatchPolicy,
+    repeats: RepeatTest | None,
+) -> Ranking:
+    """Not confident; with no payment clear, only debits whose reference names the paperwork
+    are one payment and its repeats (one naming another number paid something else)."""
+    below = f"best score {ordered[0].score} is below the threshold {policy.threshold}"
+    tied = [c for c in (ordered[0], *rivals) if c.reference_tier and c.score >= MIN_CANDIDATE_SCORE]
+    paid_again = _repeats_of_earliest(tied, repeats, MIN_CANDIDATE_SCORE)
+    if paid_again is None:
+        return Ranking(ordered, False, below)
+    return _with_repeats(ordered, *paid_again, False, f"{below}; the earliest")
 
 
 def _repeats_of_earliest(

@@ -182,7 +182,6 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
     remittance notice, a newsletter, and the usual noise of cards, fees, rent and payouts.
     """
     b = ScenarioBuilder(seed, anchor)
-    org = b.org
     vendors = _vendors(b.rng)
     hosting, hotel, translator, designer, printer, events, saas = vendors
 
@@ -196,17 +195,7 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
     receivables = receivables_and_credits(b)
     account_noise(b)
     paid_twice_by_batch(b, translator, translator_first_number)
-    newsletter = render_other(
-        OtherSpec(
-            kind="newsletter",
-            sender=hosting,
-            recipient=org,
-            issue_date=b.day(11),
-            language="fr",
-            filename="Newsletter_Nuage_novembre.pdf",
-        )
-    )
-    b.add_file(newsletter, b.day(11))
+    _newsletter(b, hosting)
 
     b.transactions.sort(key=lambda t: (t["emitted_at"], t["id"]))
     closing = apply_settled_balances(b.transactions, opening_cents=_OPENING_BALANCE_CENTS)
@@ -228,6 +217,19 @@ def build_demo_scenario(seed: int = 7, *, anchor: date = DEFAULT_ANCHOR) -> Demo
         vendors=vendors,
         expectations=b.expect,
     )
+
+
+def _newsletter(b: ScenarioBuilder, sender: Party) -> None:
+    """The host's newsletter: paperwork that is nothing to pay."""
+    spec = OtherSpec(
+        kind="newsletter",
+        sender=sender,
+        recipient=b.org,
+        issue_date=b.day(11),
+        language="fr",
+        filename="Newsletter_Nuage_novembre.pdf",
+    )
+    b.add_file(render_other(spec), b.day(11))
 
 
 def _vendors(rng: random.Random) -> list[Party]:
