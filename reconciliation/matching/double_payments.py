@@ -43,7 +43,7 @@ from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.matching.invoices import SETTLING_KINDS
 from reconciliation.matching.invoices import InvoiceDirectory
 from reconciliation.matching.persist import chunks
-from reconciliation.matching.persist import match_summary
+from reconciliation.matching.persist import decide_match
 from reconciliation.matching.repeats import OpenInvoices
 from reconciliation.matching.repeats import repeat_verdict
 from reconciliation.matching.repeats import repeat_window
@@ -58,7 +58,6 @@ from reconciliation.matching.sources import Context
 from reconciliation.matching.sources import DebitsByAmount
 from reconciliation.matching.sources import bank_line
 from reconciliation.matching.sources import lines_in_amount_range
-from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
@@ -119,13 +118,12 @@ def detect_double_payments(
     the debits the invoice ranking took for repeats of the payment it linked, by invoice;
     ``proposed``: those of the earliest debit it proposed for review, by invoice."""
     outcome = DoublePaymentOutcome()
-    linked = _linked_debits(context.workspace_id)
-    outcome.withdrawn = _withdraw_explained(context.workspace_id, linked)
+    outcome.withdrawn = _withdraw_explained(context.workspace_id)
     paid = _paid_invoices(context, invoices, settled)
     if not paid and not proposed:
         return outcome
     scope = _Scope(
-        linked,
+        _linked_debits(context.workspace_id),
         open_invoices(invoices, settled, context.vendors),
         repeats or {},
         context.policy,
@@ -165,34 +163,28 @@ def _proposed_repeats(
     return found
 
 
-def _withdraw_explained(workspace_id: int, linked: set[int]) -> int:
+def _withdraw_explained(workspace_id: int) -> int:
     """An open flag whose debit now pays some paperwork — a person confirmed it as the
     payment, or the invoice it paid arrived since (a subscription's next month) — was money
     spent once: Well withdraws it ("not a duplicate"), with a decision naming what it pays."""
-    flags = [
-        flag
-        for flag in Match.objects.for_workspace(workspace_id).filter(
-            kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED
+    withdrawn = 0
+    for flag in Match.objects.for_workspace(workspace_id).filter(
+        kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED
+    ):
+        paid = _what_it_pays(flag)
+        if paid is None:
+            continue
+        reason = f"Withdrawn by Well: the debit now pays {paid}, so it was not paid twice."
+        decide_match(
+            flag, lambda m: m.dismiss(None), DecisionAction.NOT_DUPLICATE, actor=None, reason=reason
         )
-        if flag.transaction_id in linked
-    ]
-    for flag in flags:
-        before = match_summary(flag)
-        flag.dismiss(None)
-        flag.save(update_fields=["status", "decided_by", "decided_at"])
-        Decision.record_for_match(
-            flag,
-            DecisionAction.NOT_DUPLICATE,
-            actor=None,
-            before=before,
-            after=match_summary(flag),
-            reason=f"Withdrawn by Well: {_what_it_pays(flag)}, so it was not paid twice.",
-        )
-        logger.info("double-payment flag %s withdrawn: its debit pays paperwork", flag.pk)
-    return len(flags)
+        logger.info("double-payment flag %s withdrawn: its debit pays %s", flag.pk, paid)
+        withdrawn += 1
+    return withdrawn
 
 
-def _what_it_pays(flag: Match) -> str:
+def _what_it_pays(flag: Match) -> str | None:
+    """The paperwork a confirmed link says the flag's debit pays (None: none)."""
     paying = (
         Match.objects.filter(
             workspace_id=flag.workspace_id,
@@ -203,8 +195,10 @@ def _what_it_pays(flag: Match) -> str:
         .values_list("invoice__number", "document__original_name")
         .first()
     )
-    number, name = paying or ("", "")
-    return f"the debit now pays {f'invoice {number}' if number else name or 'other paperwork'}"
+    if paying is None:
+        return None
+    number, name = paying
+    return f"invoice {number}" if number else name or "other paperwork"
 
 
 def _save_flags(workspace_id: int, found: list[tuple[Paid, BankLine, Decimal, str]]) -> int:

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction as db_transaction
 
-from reconciliation.matching.persist import match_summary
+from reconciliation.matching.persist import decide_match
 from reconciliation.matching.review import INVOICE_DECISION_FIELDS
 from reconciliation.matching.review import hold_workspace
-from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import Invoice
@@ -49,17 +48,7 @@ def _decide(
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
             raise IllegalTransitionError("match", locked.status, action)
-        before = match_summary(locked)
-        change(locked)
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
-        Decision.record_for_match(
-            locked,
-            action,
-            actor=user,
-            before=before,
-            after=match_summary(locked),
-            reason=reason,
-        )
+        decide_match(locked, change, action, actor=user, reason=reason)
     match.refresh_from_db()
     return match
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from django.db import transaction as db_transaction
@@ -23,8 +24,13 @@ from django.utils import timezone
 from reconciliation.matching.scoring import Ranking
 from reconciliation.matching.scoring import ScoredCandidate
 from reconciliation.matching.scoring import worth_review
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
 from reconciliation.models import Match
 from reconciliation.models import MatchStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -162,3 +168,21 @@ def match_summary(match: Match) -> dict[str, Any]:
         "transaction": match.transaction_id,
         "score": str(match.score),
     }
+
+
+def decide_match(
+    match: Match,
+    change: Callable[[Match], None],
+    action: DecisionAction,
+    *,
+    actor: AbstractBaseUser | None,
+    reason: str,
+) -> None:
+    """Apply ``change`` (a transition of ``match``), save it and record the decision with the
+    match before and after (the caller holds whatever lock the decision needs)."""
+    before = match_summary(match)
+    change(match)
+    match.save(update_fields=["status", "decided_by", "decided_at"])
+    Decision.record_for_match(
+        match, action, actor=actor, before=before, after=match_summary(match), reason=reason
+    )
