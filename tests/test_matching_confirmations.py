@@ -3,12 +3,14 @@ converted), fees, ties and two similar debits, the threshold boundary, and revie
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from reconciliation.matching import batch
 from reconciliation.matching import match_window
 from reconciliation.matching import pick_candidate
 from reconciliation.matching import reject_all
@@ -534,6 +536,23 @@ def test_a_second_concurrent_window_is_refused(workspace: Workspace, bank: Conne
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
     assert (report.status, report.confirmed, Match.objects.count()) == ("busy", 0, 0)
+
+
+def test_a_window_collects_garbage_less_often_and_restores_the_thresholds(
+    workspace: Workspace, bank: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simple_pair(workspace, bank)
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(batch, "follow_up_payments", lambda **_: seen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    monkeypatch.setattr(batch, "follow_up_payments", lambda **_: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        match_window(workspace_id=workspace.pk, today=TODAY)
+
+    assert seen == [(batch.WINDOW_GC_THRESHOLD, before[1], before[2])]
+    assert gc.get_threshold() == before
 
 
 def _wire_notice(workspace: Workspace, **fields: Any) -> Document:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -38,6 +41,9 @@ logger = logging.getLogger("reconciliation.matching")
 MATCH_LEASE = timedelta(minutes=30)
 #: How far back exchange rates are loaded (the oldest invoice a window still matches).
 RATE_LOOKBACK_DAYS = 550
+#: The youngest-generation threshold of Python's garbage collector during a window (see
+#: `_fewer_collections`).
+WINDOW_GC_THRESHOLD = 50_000
 #: What a matching run records in its details.
 DETAILS = (
     "confirmed",
@@ -134,7 +140,8 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
         return MatchReport(workspace_id=workspace_id, status="busy")
     report = MatchReport(workspace_id=workspace_id, sync_run_id=run.pk)
     try:
-        considered = _match(report, today=today or timezone.now().date(), previous=previous)
+        with _fewer_collections():
+            considered = _match(report, today=today or timezone.now().date(), previous=previous)
     except Exception as error:
         run.finish(SyncStatus.FAILED, f"{type(error).__name__}: {error}"[:4000])
         run.save()
@@ -155,6 +162,24 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
     run.save()
     logger.info("matching window of workspace %s: %s", workspace_id, run.details)
     return report
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the collector every `WINDOW_GC_THRESHOLD` new objects instead of Python's 700.
+
+    A window keeps a million bank lines and their candidates alive while it allocates millions
+    of short-lived objects that form no cycles (tuples, Decimals, strings); with the default
+    thresholds the collector re-scans the live ones over and over — measured, a fifth of the
+    first window of `make bench-match`. Memory is unchanged: reference counting still frees
+    everything that is not a cycle at once. The process's thresholds are restored after.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(WINDOW_GC_THRESHOLD, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _context(workspace_id: int, today: date, invoices: InvoiceDirectory) -> Context:
