@@ -43,17 +43,25 @@ def upload(qonto: QontoEmulator, token: str, key: str, content: bytes = PDF) -> 
     return body
 
 
-def refresh(qonto: QontoEmulator, refresh_token: str) -> requests.Response:
+def token_request(qonto: QontoEmulator, grant_type: str, **fields: str) -> requests.Response:
+    """``POST /oauth2/token`` as the demo OAuth client, for ``grant_type`` with ``fields``."""
+    data = {"client_id": QONTO_CLIENT_ID, "client_secret": QONTO_CLIENT_SECRET}
     return requests.post(
-        qonto.url("/oauth2/token"),
-        data={
-            "client_id": QONTO_CLIENT_ID,
-            "client_secret": QONTO_CLIENT_SECRET,
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-        },
-        timeout=5,
+        qonto.url("/oauth2/token"), data={**data, "grant_type": grant_type, **fields}, timeout=5
     )
+
+
+def refresh(qonto: QontoEmulator, refresh_token: str) -> requests.Response:
+    return token_request(qonto, "refresh_token", refresh_token=refresh_token)
+
+
+def two_organisations(qonto: QontoEmulator) -> tuple[str, str, str]:
+    """Another organisation beside the default one: its id, a token of the default one and a
+    token of the other."""
+    other_id = qonto.add_organization(name="Other SAS")
+    token = qonto.issue_token()["access_token"]
+    other_token = qonto.issue_token(organization_id=other_id)["access_token"]
+    return other_id, token, other_token
 
 
 def test_one_organisation_by_default(qonto_emulator: QontoEmulator) -> None:
@@ -104,9 +112,7 @@ def test_a_token_sees_only_its_organisation(qonto_emulator: QontoEmulator) -> No
 def test_supplier_invoices_stay_in_the_organisation_that_uploaded_them(
     qonto_emulator: QontoEmulator,
 ) -> None:
-    other_id = qonto_emulator.add_organization(name="Other SAS")
-    token = qonto_emulator.issue_token()["access_token"]
-    other_token = qonto_emulator.issue_token(organization_id=other_id)["access_token"]
+    other_id, token, other_token = two_organisations(qonto_emulator)
 
     theirs = upload(qonto_emulator, other_token, "k1")["supplier_invoices"][0]
     # The same key and file in this organisation: a new invoice, not theirs, not a duplicate.
@@ -149,9 +155,7 @@ def test_refresh_keeps_the_organisation(qonto_emulator: QontoEmulator) -> None:
 def test_disconnecting_one_organisation_leaves_the_others_connected(
     qonto_emulator: QontoEmulator,
 ) -> None:
-    other_id = qonto_emulator.add_organization(name="Other SAS")
-    token = qonto_emulator.issue_token()["access_token"]
-    other_token = qonto_emulator.issue_token(organization_id=other_id)["access_token"]
+    _, token, other_token = two_organisations(qonto_emulator)
 
     deleted = requests.delete(
         qonto_emulator.url("/v2/oauth2/consents"), headers=bearer(other_token), timeout=5
@@ -178,16 +182,8 @@ def test_the_oauth_flow_grants_the_default_organisation(qonto_emulator: QontoEmu
         timeout=5,
     )
     code = parse_qs(urlsplit(authorized.headers["Location"]).query)["code"][0]
-    exchanged = requests.post(
-        qonto_emulator.url("/oauth2/token"),
-        data={
-            "client_id": QONTO_CLIENT_ID,
-            "client_secret": QONTO_CLIENT_SECRET,
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect,
-        },
-        timeout=5,
+    exchanged = token_request(
+        qonto_emulator, "authorization_code", code=code, redirect_uri=redirect
     ).json()
     refreshed = refresh(qonto_emulator, exchanged["refresh_token"]).json()
 
