@@ -261,16 +261,11 @@ def plant(
         "vat_number": vat_number,
         "iban": iban,
     }
-    invoice = SupplierInvoice(
+    invoice = SupplierInvoice.of_attachment(
+        attachment,
         id=invoice_id,
-        idempotency_key="",
-        attachment_id=attachment.id,
-        file_name=attachment.file_name,
-        file_sha256=attachment.sha256,
-        created_at=now,
-        updated_at=now,
+        at=now,
         source=PLANT_SOURCES[source_type],
-        meta={},
         status=status,
         extracted={name: value for name, value in extracted.items() if value is not None},
         source_type=source_type,
@@ -284,13 +279,7 @@ def plant(
 def _planted_file(
     emulator: QontoEmulator, *, at: datetime, file_name: str, content: bytes
 ) -> Attachment:
-    attachment = Attachment(
-        id=str(uuid.uuid4()),
-        created_at=at,
-        file_name=file_name,
-        content_type="application/pdf",
-        content=content,
-    )
+    attachment = Attachment.new(at, file_name, "application/pdf", content)
     emulator.attachments[attachment.id] = attachment
     return attachment
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -357,12 +356,11 @@ def _uploaded_file(emulator: QontoEmulator, request: Request, key: str) -> Attac
             "File type must be PDF, JPEG or PNG",
             source={"pointer": "/file"},
         )
-    return Attachment(
-        id=str(uuid.uuid4()),
-        created_at=emulator.clock.now(),
-        file_name=upload.filename or "attachment",
-        content_type=content_type,
-        content=upload.data,
+    return Attachment.new(
+        emulator.clock.now(),
+        upload.filename or "attachment",
+        content_type,
+        upload.data,
         idempotency_key=key,
     )
 

@@ -248,26 +248,14 @@ def _create_invoice(
     now = emulator.clock.now()
     file_part = item.get("file")
     if file_part is not None:
-        attachment = Attachment(
-            id=str(uuid.uuid4()),
-            created_at=now,
-            file_name=file_part.filename or "invoice.pdf",
-            content_type=file_type(file_part),
-            content=file_part.data,
+        attachment = Attachment.new(
+            now, file_part.filename or "invoice.pdf", file_type(file_part), file_part.data
         )
         emulator.attachments[attachment.id] = attachment
     else:
         attachment = emulator.attachments[item["attachment_id"].text().strip()]
-    invoice = SupplierInvoice(
-        id=str(uuid.uuid4()),
-        idempotency_key=key,
-        attachment_id=attachment.id,
-        file_name=attachment.file_name,
-        file_sha256=attachment.sha256,
-        created_at=now,
-        updated_at=now,
-        source=source,
-        meta=meta,
+    invoice = SupplierInvoice.of_attachment(
+        attachment, id=str(uuid.uuid4()), at=now, source=source, idempotency_key=key, meta=meta
     )
     qonto_analysis.add_invoice(emulator, invoice)
     emulator.invoices_by_key[key] = invoice

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -71,6 +72,26 @@ class Attachment:
     visible_at: float = 0.0
     transaction_id: str | None = None
     idempotency_key: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        at: datetime,
+        file_name: str,
+        content_type: str,
+        content: bytes,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Attachment:
+        """A file uploaded ``at``, under a fresh id."""
+        return cls(
+            id=str(uuid.uuid4()),
+            created_at=at,
+            file_name=file_name,
+            content_type=content_type,
+            content=content,
+            idempotency_key=idempotency_key,
+        )
 
     @property
     def sha256(self) -> str:
@@ -201,6 +222,32 @@ class SupplierInvoice:
     # Off when the upload said ``skip_attachment_matcher=true``.
     use_matcher: bool = True
     matched_transaction_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of_attachment(
+        cls,
+        attachment: Attachment,
+        *,
+        id: str,
+        at: datetime,
+        source: str,
+        idempotency_key: str = "",
+        meta: dict[str, Any] | None = None,
+        **details: Any,
+    ) -> SupplierInvoice:
+        """A new invoice of ``attachment``'s file, created (and last updated) ``at``."""
+        return cls(
+            id=id,
+            idempotency_key=idempotency_key,
+            attachment_id=attachment.id,
+            file_name=attachment.file_name,
+            file_sha256=attachment.sha256,
+            created_at=at,
+            updated_at=at,
+            source=source,
+            meta={} if meta is None else meta,
+            **details,
+        )
 
     def to_json(self, organization_id: str) -> dict[str, Any]:
         return {
