@@ -23,6 +23,7 @@ from reconciliation.models import ConnectionStatus
 from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import DocumentStatus
+from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
@@ -239,6 +240,16 @@ def make_usd_payment(
         local_currency="USD",
         value_date=value_date,
         **fields,
+    )
+
+
+def make_exchange_rate(
+    base: str, quote: str, value: str, day: date, source: str = "ECB"
+) -> ExchangeRate:
+    """One unit of ``base`` is worth ``value`` of ``quote`` on ``day`` (the ECB's rate unless
+    ``source`` says otherwise)."""
+    return ExchangeRate.objects.create(
+        base_currency=base, quote_currency=quote, rate=Decimal(value), rate_date=day, source=source
     )
 
 

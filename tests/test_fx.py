@@ -12,7 +12,6 @@ import pytest
 from connectors.sandbox import Sandbox
 from reconciliation import fx
 from reconciliation.matching import match_window
-from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
@@ -24,6 +23,7 @@ from reconciliation.models import TransactionStatus
 from reconciliation.models import Workspace
 from reconciliation.posting import post_approved
 from tests.factories import make_connection
+from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_receivable
 from tests.factories import make_transaction
@@ -47,12 +47,6 @@ def usd_invoice(workspace: Workspace, total: str = "100.00") -> Invoice:
     )
 
 
-def rate(base: str, quote: str, value: str, day: date, source: str = "ECB") -> ExchangeRate:
-    return ExchangeRate.objects.create(
-        base_currency=base, quote_currency=quote, rate=Decimal(value), rate_date=day, source=source
-    )
-
-
 def test_same_currency_converts_at_one(workspace: Workspace) -> None:
     invoice = make_invoice(workspace, currency="EUR", total_amount=Decimal("119.00"))
 
@@ -66,9 +60,9 @@ def test_same_currency_converts_at_one(workspace: Workspace) -> None:
 
 
 def test_reference_rate_of_the_issue_date(workspace: Workspace) -> None:
-    rate("USD", "EUR", "0.9200000000", date(2026, 10, 30))
-    rate("USD", "EUR", "0.9250000000", ISSUED)
-    rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
+    make_exchange_rate("USD", "EUR", "0.9200000000", date(2026, 10, 30))
+    make_exchange_rate("USD", "EUR", "0.9250000000", ISSUED)
+    make_exchange_rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -81,8 +75,8 @@ def test_reference_rate_of_the_issue_date(workspace: Workspace) -> None:
 
 
 def test_latest_rate_before_the_date_wins_over_a_closer_later_one(workspace: Workspace) -> None:
-    rate("USD", "EUR", "0.9200000000", date(2026, 10, 28))
-    rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
+    make_exchange_rate("USD", "EUR", "0.9200000000", date(2026, 10, 28))
+    make_exchange_rate("USD", "EUR", "0.9300000000", date(2026, 11, 3))
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -91,7 +85,7 @@ def test_latest_rate_before_the_date_wins_over_a_closer_later_one(workspace: Wor
 
 
 def test_a_later_rate_is_used_only_when_none_came_before(workspace: Workspace) -> None:
-    rate("USD", "EUR", "0.9300000000", date(2026, 11, 5))
+    make_exchange_rate("USD", "EUR", "0.9300000000", date(2026, 11, 5))
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -103,7 +97,7 @@ def test_a_later_rate_is_used_only_when_none_came_before(workspace: Workspace) -
 
 
 def test_inverse_row_is_inverted(workspace: Workspace) -> None:
-    rate("EUR", "USD", "1.2500000000", ISSUED)
+    make_exchange_rate("EUR", "USD", "1.2500000000", ISSUED)
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -154,7 +148,7 @@ def test_no_rate_is_said_never_invented(workspace: Workspace, case: str) -> None
         status=TransactionStatus.PENDING if case == "pending" else TransactionStatus.COMPLETED,
     )
     if case == "too_old":
-        rate("USD", "EUR", "0.9000000000", date(2026, 10, 20))
+        make_exchange_rate("USD", "EUR", "0.9000000000", date(2026, 10, 20))
     invoice = usd_invoice(workspace)
 
     conversion = fx.convert_invoice(invoice)
@@ -168,7 +162,7 @@ def test_no_rate_is_said_never_invented(workspace: Workspace, case: str) -> None
 
 def test_reference_rate_is_preferred_to_an_observed_one(workspace: Workspace) -> None:
     make_usd_payment(workspace, "95.00", "100.00", ISSUED)
-    rate("USD", "EUR", "0.9100000000", date(2026, 10, 31))
+    make_exchange_rate("USD", "EUR", "0.9100000000", date(2026, 10, 31))
     invoice = usd_invoice(workspace)
 
     fx.convert_invoice(invoice)
@@ -179,7 +173,7 @@ def test_reference_rate_is_preferred_to_an_observed_one(workspace: Workspace) ->
 def test_home_currency_with_no_minor_unit_is_rounded_to_it(workspace: Workspace) -> None:
     workspace.home_currency = "JPY"
     workspace.save()
-    rate("USD", "JPY", "151.3456000000", ISSUED)
+    make_exchange_rate("USD", "JPY", "151.3456000000", ISSUED)
     invoice = usd_invoice(workspace, "10.00")
 
     fx.convert_invoice(invoice)
@@ -199,7 +193,7 @@ def test_posting_records_the_conversion(
     Invoice.objects.filter(pk=unknown).update(
         currency="CHF", total_amount=Decimal("100.00"), issue_date=ISSUED
     )
-    rate("USD", "EUR", "0.9250000000", ISSUED)
+    make_exchange_rate("USD", "EUR", "0.9250000000", ISSUED)
 
     report = post_approved(workspace_id=workspace.pk, worker_id="worker-a")
 
@@ -266,7 +260,7 @@ def test_a_rate_published_after_the_date_serves_posting_and_matching_alike(
     workspace: Workspace,
 ) -> None:
     """An invoice of a Saturday when only Monday's rate is known: both use it."""
-    rate("USD", "EUR", "0.9300000000", date(2026, 11, 2))
+    make_exchange_rate("USD", "EUR", "0.9300000000", date(2026, 11, 2))
     saturday = date(2026, 10, 31)
     book = fx.RateBook.load(
         workspace_id=workspace.pk, currencies=("USD", "EUR"), start=saturday, end=saturday
@@ -287,7 +281,7 @@ def test_a_credit_and_a_confirmation_convert_as_posting_does(workspace: Workspac
     """One rate of ten decimals: 2756.33 EUR is 2991.62 USD at the book's inverted rate
     (1.0853653227) but 2991.63 USD divided by the direct one; matching uses the book's."""
     day = date(2026, 11, 9)
-    rate("USD", "EUR", "0.9213487653", day)
+    make_exchange_rate("USD", "EUR", "0.9213487653", day)
     book = fx.RateBook.load(
         workspace_id=workspace.pk, currencies=("USD", "EUR"), start=day, end=day
     )

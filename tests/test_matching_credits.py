@@ -18,7 +18,6 @@ from reconciliation.matching import reject_credit_candidates
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import ExchangeRate
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -27,6 +26,7 @@ from reconciliation.models import ReceivableStatus
 from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
+from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_receivable
 from tests.factories import make_transaction
@@ -364,13 +364,7 @@ def test_a_bank_cut_reference_lands_on_the_receivable_its_amount_fits(
 def test_converted_full_payment_settles_the_receivable(
     workspace: Workspace, bank: Connection
 ) -> None:
-    ExchangeRate.objects.create(
-        base_currency="USD",
-        quote_currency="EUR",
-        rate=Decimal("0.92"),
-        rate_date=date(2026, 11, 9),
-        source="ECB",
-    )
+    make_exchange_rate("USD", "EUR", "0.92", date(2026, 11, 9))
     owed = receivable(workspace, "EXP-2026-7", "1000.00", currency="USD")
     paid = credit(workspace, bank, "919.00", "EXP-2026-7", local_amount=None, local_currency="")
     match_window(workspace_id=workspace.pk, today=TODAY)

@@ -25,7 +25,6 @@ from reconciliation.matching import request_refund
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
@@ -35,6 +34,7 @@ from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
+from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_transaction
 from tests.factories import make_user
@@ -350,14 +350,8 @@ def test_a_foreign_invoice_paid_at_two_rates_with_two_reference_tiers_is_a_doubl
     """Without Qonto's local amount the two EUR debits differ by the day's rate; the first
     names the invoice in full, the second by the start the bank kept, 3 points apart: no clear
     winner, so the earliest is the payment and the second its repeat, not a rival."""
-    ExchangeRate.objects.create(
-        base_currency="USD", quote_currency="EUR", rate=Decimal("0.9135"),
-        rate_date=date(2026, 10, 22), source="ECB",
-    )  # fmt: skip
-    ExchangeRate.objects.create(
-        base_currency="USD", quote_currency="EUR", rate=Decimal("0.933"),
-        rate_date=date(2026, 11, 6), source="ECB",
-    )  # fmt: skip
+    make_exchange_rate("USD", "EUR", "0.9135", date(2026, 10, 22))
+    make_exchange_rate("USD", "EUR", "0.933", date(2026, 11, 6))
     bill = invoice(workspace, vendor=acme, number="NW-26-91893", currency="USD",
                    total_amount=Decimal("874.91"), issue_date=date(2026, 9, 10))  # fmt: skip
     first = debit(workspace, bank, amount=Decimal("814.50"), reference="Ft nw 26 91893",
@@ -437,10 +431,7 @@ def test_a_foreign_invoice_paid_twice_with_its_prefix_cut_short_is_linked_and_fl
     """A GBP invoice paid twice from the EUR account, both debits reading "INV-01" (the start
     of INV-019006) without Qonto's local amount: the cut start is worth as much as no
     reference, not "another number", so the earliest is linked and the other flagged."""
-    ExchangeRate.objects.create(
-        base_currency="GBP", quote_currency="EUR", rate=Decimal("1.1675"),
-        rate_date=date(2026, 11, 6), source="ECB",
-    )  # fmt: skip
+    make_exchange_rate("GBP", "EUR", "1.1675", date(2026, 11, 6))
     bill = invoice(workspace, vendor=acme, number="INV-019006", currency="GBP",
                    total_amount=Decimal("14782.24"))  # fmt: skip
     first = debit(workspace, bank, amount=Decimal("17258.51"), reference="INV-01",

@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from reconciliation.models import ExchangeRate
 from reconciliation.models import Invoice
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_usd_payment
 from tests.factories import make_user
@@ -77,13 +77,7 @@ def test_a_rate_from_the_workspaces_qonto_payment_fills_the_column(
 
 def test_an_exchange_rate_row_comes_first(workspace: Workspace, client: Client) -> None:
     usd_invoice(workspace, "USD-1")
-    ExchangeRate.objects.create(
-        base_currency="USD",
-        quote_currency="EUR",
-        rate=Decimal("0.9000000000"),
-        rate_date=date(2026, 11, 2),
-        source="ECB",
-    )
+    make_exchange_rate("USD", "EUR", "0.9000000000", date(2026, 11, 2))
     make_usd_payment(workspace, "180.320", "196.000", date(2026, 11, 2))
 
     assert exported(client)["USD-1"][:2] == ("176.40", "EUR")
