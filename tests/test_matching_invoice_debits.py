@@ -143,14 +143,25 @@ def test_an_imperfect_reference_on_the_debit_still_links_the_invoice(
     assert not Match.objects.filter(invoice=other).exists()
 
 
+def two_fit_one_debit(
+    workspace: Workspace, bank: Connection, acme: Vendor, numbers: tuple[str, str], reference: str
+) -> tuple[Invoice, Invoice, Transaction]:
+    """Two invoices of ACME's (``numbers``) of 300.00 each, and one debit of 300.00 to ACME on
+    6 November with ``reference``."""
+    first, second = (
+        invoice(workspace, vendor=acme, number=number, total_amount=Decimal("300.00"))
+        for number in numbers
+    )
+    paid = debit(
+        workspace, bank, amount=Decimal("300.00"), reference=reference, value_date=date(2026, 11, 6)
+    )
+    return first, second, paid
+
+
 def test_two_invoices_that_fit_one_debit_go_to_review_with_their_candidates(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
-    first = invoice(workspace, vendor=acme, number="A-1", total_amount=Decimal("300.00"))
-    second = invoice(workspace, vendor=acme, number="A-2", total_amount=Decimal("300.00"))
-    paid = debit(
-        workspace, bank, amount=Decimal("300.00"), reference="", value_date=date(2026, 11, 6)
-    )
+    first, second, paid = two_fit_one_debit(workspace, bank, acme, ("A-1", "A-2"), "")
 
     report = match_window(workspace_id=workspace.pk, today=TODAY)
 
@@ -166,11 +177,7 @@ def test_two_invoices_that_fit_one_debit_go_to_review_with_their_candidates(
 def test_the_reference_decides_between_two_invoices_of_the_same_amount(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
-    first = invoice(workspace, vendor=acme, number="A-1001", total_amount=Decimal("300.00"))
-    second = invoice(workspace, vendor=acme, number="A-1002", total_amount=Decimal("300.00"))
-    paid = debit(
-        workspace, bank, amount=Decimal("300.00"), reference="A-1002", value_date=date(2026, 11, 6)
-    )
+    first, second, paid = two_fit_one_debit(workspace, bank, acme, ("A-1001", "A-1002"), "A-1002")
 
     match_window(workspace_id=workspace.pk, today=TODAY)
 
@@ -182,9 +189,7 @@ def test_the_reference_decides_between_two_invoices_of_the_same_amount(
 def test_a_reviewer_picks_or_rejects_an_invoice_candidate(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
-    first = invoice(workspace, vendor=acme, number="A-1", total_amount=Decimal("300.00"))
-    second = invoice(workspace, vendor=acme, number="A-2", total_amount=Decimal("300.00"))
-    paid = debit(workspace, bank, amount=Decimal("300.00"), value_date=date(2026, 11, 6))
+    first, second, paid = two_fit_one_debit(workspace, bank, acme, ("A-1", "A-2"), "")
     match_window(workspace_id=workspace.pk, today=TODAY)
     reviewer = make_user("rita", workspace=workspace)
 
@@ -466,18 +471,27 @@ def test_a_repeat_synced_in_a_later_window_is_flagged_then(
     assert report.double_payments == 1
 
 
+def paid_late_twice(
+    workspace: Workspace, bank: Connection, acme: Vendor, first_reference: str, again_reference: str
+) -> tuple[Invoice, Transaction, Transaction]:
+    """ACME's BT39217 of 2,210.90 issued on 1 September, and two debits of that amount weeks
+    after its terms (5 and 11 November), with these references."""
+    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
+                   issue_date=date(2026, 9, 1))  # fmt: skip
+    first = debit(workspace, bank, amount=Decimal("2210.90"), reference=first_reference,
+                  value_date=date(2026, 11, 5))  # fmt: skip
+    again = debit(workspace, bank, amount=Decimal("2210.90"), reference=again_reference,
+                  value_date=date(2026, 11, 11))  # fmt: skip
+    return bill, first, again
+
+
 def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_proposed_the_other_flagged(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
     """Both debits read "BT3" (the start of BT39217) and left weeks after the terms: neither
     reaches the threshold, so the earliest is proposed for review — and the second, repeating
     it, is flagged at once: whichever a person confirms, the money left twice."""
-    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
-                   issue_date=date(2026, 9, 1))  # fmt: skip
-    first = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
-                  value_date=date(2026, 11, 5))  # fmt: skip
-    again = debit(workspace, bank, amount=Decimal("2210.90"), reference="BT3",
-                  value_date=date(2026, 11, 11))  # fmt: skip
+    bill, first, again = paid_late_twice(workspace, bank, acme, "BT3", "BT3")
 
     report = match_window(workspace_id=workspace.pk, today=TODAY)
     match_window(workspace_id=workspace.pk, today=TODAY)
@@ -520,12 +534,7 @@ def test_two_late_debits_not_tied_by_a_reference_are_no_repeats(
     reference ties both to the invoice: one naming another number is something else, and
     with no payment linked the same amount to the same supplier twice (a subscription's next
     month, say) is no double payment."""
-    bill = invoice(workspace, vendor=acme, number="BT39217", total_amount=Decimal("2210.90"),
-                   issue_date=date(2026, 9, 1))  # fmt: skip
-    debit(workspace, bank, amount=Decimal("2210.90"), reference=first_reference,
-          value_date=date(2026, 11, 5))  # fmt: skip
-    debit(workspace, bank, amount=Decimal("2210.90"), reference=second_reference,
-          value_date=date(2026, 11, 11))  # fmt: skip
+    bill, _, _ = paid_late_twice(workspace, bank, acme, first_reference, second_reference)
 
     match_window(workspace_id=workspace.pk, today=TODAY)
 
