@@ -20,8 +20,8 @@ from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
-from connectors.sandbox.documents.model import InvoiceSpec
 from connectors.sandbox.documents.model import LineItem
 from connectors.sandbox.documents.model import Party
 from connectors.sandbox.documents.model import RenderedDocument
@@ -29,10 +29,12 @@ from connectors.sandbox.documents.render import render_invoice
 from connectors.sandbox.documents.scenario import DemoScenario
 from connectors.sandbox.documents.scenario_builder import ScenarioBuilder
 from connectors.sandbox.documents.scenario_builder import draw_price
+from connectors.sandbox.documents.scenario_builder import invoice_spec
 from connectors.sandbox.documents.scenario_suppliers import HOSTING_STYLE
 from connectors.sandbox.documents.scenario_suppliers import PRINTER_STYLE
 from connectors.sandbox.documents.scenario_suppliers import SAAS_STYLE
 from connectors.sandbox.documents.scenario_suppliers import TRANSLATOR_STYLE
+from connectors.sandbox.documents.scenario_suppliers import translator_lines
 
 #: A vendor is trained after this many reviewed documents (reconciliation.models.vendor's
 #: TRAINING_DOCUMENTS; connectors never import the domain, tests/test_demo_history.py checks).
@@ -72,7 +74,7 @@ class _Habit:
     ledger_account: str
     number: Callable[[int, date], str]
     lines: Callable[[random.Random], tuple[LineItem, ...]]
-    style: Mapping[str, object]
+    style: Mapping[str, Any]
     due_days: int
 
 
@@ -86,15 +88,8 @@ def _hosting_lines(rng: random.Random) -> tuple[LineItem, ...]:
 
 
 def _translator_lines(rng: random.Random) -> tuple[LineItem, ...]:
-    return (
-        LineItem(
-            "Vertaling NL-FR (per 1000 woorden)",
-            Decimal(rng.randint(3, 15)),
-            draw_price(rng, 85, 120, "5"),
-            Decimal(0),
-        ),
-        LineItem("Eindredactie", Decimal(rng.randint(1, 5)), Decimal("65.00"), Decimal(0)),
-    )
+    # The same jobs as the scenario's, a little smaller.
+    return translator_lines(rng, words=(3, 15), edits=(1, 5))
 
 
 def _printer_lines(rng: random.Random) -> tuple[LineItem, ...]:
@@ -173,7 +168,7 @@ _HABITS: tuple[_Habit, ...] = (
 def build_demo_history(scenario: DemoScenario) -> DemoHistory:
     """The reviewed and posted invoices of the months before the scenario, oldest first."""
     rng = random.Random(scenario.seed * 7919 + 17)
-    buyer = ScenarioBuilder(scenario.seed, scenario.anchor).org
+    builder = ScenarioBuilder(scenario.seed, scenario.anchor)
     vendors = {party.name: party for party in scenario.vendors}
     # A past invoice never repeats a new one's total: the demo's matches stay unambiguous.
     taken = {
@@ -184,7 +179,7 @@ def build_demo_history(scenario: DemoScenario) -> DemoHistory:
     invoices: list[HistoryInvoice] = []
     for habit in _HABITS:
         supplier = vendors[habit.vendor]
-        invoices += _vendor_history(habit, supplier, buyer, scenario.anchor, rng, taken)
+        invoices += _vendor_history(habit, supplier, builder, scenario.anchor, rng, taken)
     invoices.sort(key=lambda item: (item.document.truth["issue_date"] or "", item.path))
     reviewed = {habit.vendor: habit.count for habit in _HABITS}
     return DemoHistory(invoices=tuple(invoices), reviewed=reviewed)
@@ -193,7 +188,7 @@ def build_demo_history(scenario: DemoScenario) -> DemoHistory:
 def _vendor_history(
     habit: _Habit,
     supplier: Party,
-    buyer: Party,
+    builder: ScenarioBuilder,
     anchor: date,
     rng: random.Random,
     taken: set[Decimal],
@@ -201,15 +196,14 @@ def _vendor_history(
     history: list[HistoryInvoice] = []
     for k in range(habit.count, 0, -1):  # k invoices before the scenario's first, oldest first
         issued = anchor - timedelta(days=habit.first_days_ago + k * habit.cadence_days)
-        spec = InvoiceSpec(
-            supplier=supplier,
-            buyer=buyer,
-            invoice_number=habit.number(k, issued),
-            issue_date=issued,
-            due_date=issued + timedelta(days=habit.due_days),
-            currency=str(habit.style.get("currency", "EUR")),
-            lines=habit.lines(rng),
-            **{name: value for name, value in habit.style.items() if name != "currency"},  # type: ignore[arg-type]
+        spec = invoice_spec(
+            builder,
+            supplier,
+            habit.number(k, issued),
+            issued,
+            issued + timedelta(days=habit.due_days),
+            habit.lines(rng),
+            **habit.style,
         )
         while spec.totals().total in taken:
             spec = replace(spec, lines=habit.lines(rng))

@@ -214,6 +214,22 @@ def hotel_invoices(b: ScenarioBuilder, hotel: Party) -> None:
             b.expect.invoice_payments[path] = card["id"]
 
 
+def translator_lines(
+    rng: random.Random, words: tuple[int, int] = (4, 18), edits: tuple[int, int] = (2, 6)
+) -> tuple[LineItem, ...]:
+    """What the translator bills: a translation (``words`` bounds its thousands of words, at a
+    drawn rate) and hours of final editing (``edits`` bounds them)."""
+    return (
+        LineItem(
+            "Vertaling NL-FR (per 1000 woorden)",
+            Decimal(rng.randint(*words)),
+            draw_price(rng, 85, 120, "5"),
+            Decimal(0),
+        ),
+        LineItem("Eindredactie", Decimal(rng.randint(*edits)), Decimal("65.00"), Decimal(0)),
+    )
+
+
 def translator_invoices(b: ScenarioBuilder, translator: Party) -> int:
     """Reverse-charged invoices paid by transfer with confirmations; the first one is also
     forwarded by e-mail (a duplicate) and a removals company with a similar name is paid the
@@ -223,16 +239,7 @@ def translator_invoices(b: ScenarioBuilder, translator: Party) -> int:
     first = rng.randint(300, 450)
     for index, (days_ago, paid_ago) in enumerate(((44, 20), (16, 3))):
         issued = b.day(days_ago)
-        words = Decimal(rng.randint(4, 18))
-        lines = (
-            LineItem(
-                "Vertaling NL-FR (per 1000 woorden)",
-                words,
-                draw_price(rng, 85, 120, "5"),
-                Decimal(0),
-            ),
-            LineItem("Eindredactie", Decimal(rng.randint(2, 6)), Decimal("65.00"), Decimal(0)),
-        )
+        lines = translator_lines(rng)
         spec = invoice_spec(
             b,
             translator,
@@ -318,15 +325,7 @@ def paid_twice_by_batch(b: ScenarioBuilder, translator: Party, first_number: int
         f"{issued.year}-{first_number + 13:04d}",
         issued,
         issued + timedelta(days=30),
-        (
-            LineItem(
-                "Vertaling NL-FR (per 1000 woorden)",
-                Decimal(rng.randint(4, 18)),
-                draw_price(rng, 85, 120, "5"),
-                Decimal(0),
-            ),
-            LineItem("Eindredactie", Decimal(rng.randint(2, 6)), Decimal("65.00"), Decimal(0)),
-        ),
+        translator_lines(rng),
         **TRANSLATOR_STYLE,
     )
     path = b.add_file(render_invoice(spec), issued)
