@@ -28,6 +28,12 @@ CHANGELIST = reverse("admin:reconciliation_receivable_changelist")
 HEADER = "reference,customer_name,customer_iban,amount,currency,issue_date,due_date\n"
 
 
+@pytest.fixture
+def member(workspace: Workspace) -> Client:
+    """A reviewer of ``workspace``, signed in."""
+    return client_for(workspace)
+
+
 def csv_format(client: Client) -> str:
     choices = client.get(IMPORT).context["form"].fields["format"].choices
     return next(str(value) for value, label in choices if label.lower() == "csv")
@@ -63,10 +69,11 @@ def paid_receivable(workspace: Workspace, reference: str, amount: str, *, paid: 
     )
 
 
-def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: Workspace) -> None:
-    client = client_for(workspace)
+def test_valid_file_previews_then_imports_into_the_chosen_workspace(
+    workspace: Workspace, member: Client
+) -> None:
     preview = upload(
-        client,
+        member,
         workspace,
         'INV-2026-0042,Client SARL,FR76 3000 6000 0112 3456 7890 189,"1 250,50",eur,'
         "2026-11-01,30/11/2026\n"
@@ -79,7 +86,7 @@ def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: W
     assert Receivable.objects.count() == 0
     confirm = preview.context["confirm_form"]
 
-    response = client.post(PROCESS, {**confirm.initial, "workspace": workspace.pk})
+    response = member.post(PROCESS, {**confirm.initial, "workspace": workspace.pk})
 
     assert response.status_code == 302
     rows = {r.reference: r for r in Receivable.objects.filter(workspace=workspace)}
@@ -107,11 +114,11 @@ def test_valid_file_previews_then_imports_into_the_chosen_workspace(workspace: W
     assert rows["RF18 5390 0754 7034"].currency == "USD"
 
 
-def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) -> None:
-    client = client_for(workspace)
-
+def test_each_bad_row_is_reported_and_nothing_is_imported(
+    workspace: Workspace, member: Client
+) -> None:
     preview = upload(
-        client,
+        member,
         workspace,
         "INV-1,Client SARL,,100.00,EUR,2026-11-01,2026-11-30\n"
         "INV-2,Client SARL,,-5,EUR,2026-11-01,2026-11-30\n"
@@ -138,12 +145,13 @@ def test_each_bad_row_is_reported_and_nothing_is_imported(workspace: Workspace) 
 
 
 @pytest.mark.postgres
-def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Workspace) -> None:
+def test_reimport_updates_by_reference_and_keeps_what_was_paid(
+    workspace: Workspace, member: Client
+) -> None:
     existing = paid_receivable(workspace, "INV-1", "100.00", paid="40.00")
-    client = client_for(workspace)
 
     preview = upload_and_confirm(
-        client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n"
+        member, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n"
     )
 
     existing.refresh_from_db()
@@ -157,25 +165,25 @@ def test_reimport_updates_by_reference_and_keeps_what_was_paid(workspace: Worksp
 
 
 def test_the_same_reference_in_another_workspace_is_another_receivable(
-    workspace: Workspace,
+    workspace: Workspace, member: Client
 ) -> None:
     other = make_workspace("Other SAS")
     theirs = make_receivable(other, reference="INV-1", amount=Decimal("999.00"))
-    client = client_for(workspace)
 
-    upload_and_confirm(client, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
+    upload_and_confirm(member, workspace, "INV-1,Client SARL,,120.00,EUR,2026-11-01,2026-11-30\n")
 
     theirs.refresh_from_db()
     assert theirs.amount == Decimal("999.000")
     assert Receivable.objects.get(workspace=workspace).amount == Decimal("120.000")
 
 
-def test_only_the_users_workspaces_can_be_imported_into(workspace: Workspace) -> None:
+def test_only_the_users_workspaces_can_be_imported_into(
+    workspace: Workspace, member: Client
+) -> None:
     other = make_workspace("Other SAS")
-    client = client_for(workspace)
 
-    form = client.get(IMPORT).context["form"]
-    response = upload(client, other, "INV-1,Client SARL,,120.00,EUR,,\n")
+    form = member.get(IMPORT).context["form"]
+    response = upload(member, other, "INV-1,Client SARL,,120.00,EUR,,\n")
 
     assert list(form.fields["workspace"].queryset) == [workspace]
     assert "workspace" in response.context["form"].errors
@@ -188,12 +196,13 @@ def test_auditors_cannot_import(workspace: Workspace) -> None:
     assert client.get(IMPORT).status_code == 403
 
 
-def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace) -> None:
+def test_partially_paid_receivable_shows_what_is_still_due(
+    workspace: Workspace, member: Client
+) -> None:
     paid_receivable(workspace, "INV-PART", "500.00", paid="200.00")
     paid_receivable(workspace, "INV-DONE", "80.00", paid="80.00")
-    client = client_for(workspace)
 
-    body = client.get(CHANGELIST, {"payment": "due"}).content.decode()
+    body = member.get(CHANGELIST, {"payment": "due"}).content.decode()
 
     assert "INV-PART" in body
     assert "INV-DONE" not in body
@@ -201,11 +210,12 @@ def test_partially_paid_receivable_shows_what_is_still_due(workspace: Workspace)
     assert '<td class="field-due">300.00 EUR</td>' in body
 
 
-def test_reimporting_a_higher_amount_reopens_a_paid_receivable(workspace: Workspace) -> None:
+def test_reimporting_a_higher_amount_reopens_a_paid_receivable(
+    workspace: Workspace, member: Client
+) -> None:
     existing = paid_receivable(workspace, "INV-2", "500.00", paid="500.00")
-    client = client_for(workspace)
 
-    upload_and_confirm(client, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
+    upload_and_confirm(member, workspace, "INV-2,Client SARL,,800.00,EUR,2026-11-01,2026-11-30\n")
 
     existing.refresh_from_db()
     assert (existing.status, existing.amount_due) == (
