@@ -9,32 +9,29 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import Self
-from typing import TypeAlias
 from typing import TypedDict
-from typing import TypeVar
 from typing import Unpack
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import optional_link
+from reconciliation.models.base import person_field
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
     from reconciliation.models.banking import Match
+    from reconciliation.models.base import OptionalLink
+    from reconciliation.models.connection import Connection
     from reconciliation.models.document import Document
     from reconciliation.models.invoice import Invoice
     from reconciliation.models.vendor import Vendor
     from reconciliation.models.workspace import Workspace
-
-    _Row = TypeVar("_Row", bound=models.Model)
-    #: An optional link to a row of `_Row`'s model (see `_about`).
-    _Link: TypeAlias = models.ForeignKey[_Row | None, _Row | None]
 
 
 class AppendOnlyError(Exception):
@@ -76,12 +73,8 @@ class PostAttempt(TenantModel):
     invoice = models.ForeignKey(
         "reconciliation.Invoice", on_delete=models.PROTECT, related_name="post_attempts_log"
     )
-    connection = models.ForeignKey(
-        "reconciliation.Connection",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="post_attempts",
+    connection: OptionalLink[Connection] = optional_link(
+        "reconciliation.Connection", related_name="post_attempts"
     )
     batch_id = models.UUIDField(db_index=True)
     attempt_number = models.PositiveIntegerField(default=1)
@@ -195,12 +188,8 @@ class SyncRunQuerySet(TenantQuerySet["SyncRun"]):
 class SyncRun(TenantModel):
     """One poll of a folder, sync of transactions or posting window — for the status page."""
 
-    connection = models.ForeignKey(
-        "reconciliation.Connection",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="sync_runs",
+    connection: OptionalLink[Connection] = optional_link(
+        "reconciliation.Connection", related_name="sync_runs"
     )
     kind = models.CharField(max_length=16, choices=SyncKind.choices)
     trigger = models.CharField(max_length=16, default="schedule")  # schedule | manual | demo
@@ -292,9 +281,7 @@ class InvoiceDecisionDetails(DecisionNotes, total=False):
 def _about(model: str) -> models.ForeignKey[Any, Any]:
     """A row a decision is about: optional, and the decision outlives it (its history stays
     readable when the row is deleted); `row.decisions` lists them."""
-    return models.ForeignKey(
-        model, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
-    )
+    return optional_link(model, related_name="decisions")
 
 
 class DecisionQuerySet(AppendOnlyQuerySet):
@@ -305,18 +292,11 @@ class Decision(TenantModel):
     """Who decided what, when, with the values before and after. Never changed or deleted."""
 
     action = models.CharField(max_length=20, choices=DecisionAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Empty when Well decided on its own.",
-    )
-    invoice: _Link[Invoice] = _about("reconciliation.Invoice")
-    document: _Link[Document] = _about("reconciliation.Document")
-    match: _Link[Match] = _about("reconciliation.Match")
-    vendor: _Link[Vendor] = _about("reconciliation.Vendor")
+    actor = person_field(help_text="Empty when Well decided on its own.")
+    invoice: OptionalLink[Invoice] = _about("reconciliation.Invoice")
+    document: OptionalLink[Document] = _about("reconciliation.Document")
+    match: OptionalLink[Match] = _about("reconciliation.Match")
+    vendor: OptionalLink[Vendor] = _about("reconciliation.Vendor")
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)

@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Self
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from reconciliation.models.base import IllegalTransitionError
 from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import optional_link
+from reconciliation.models.base import person_field
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from reconciliation.models.base import OptionalLink
+    from reconciliation.models.invoice import Invoice
 
 
 class BankAccountOrigin(models.TextChoices):
@@ -41,16 +45,8 @@ class VendorBankAccount(TenantModel):
     origin = models.CharField(max_length=12, choices=BankAccountOrigin.choices)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
-    first_invoice = models.ForeignKey(
-        "reconciliation.Invoice",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    first_invoice: OptionalLink[Invoice] = optional_link("reconciliation.Invoice", related_name="+")
+    confirmed_by = person_field()
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     objects = VendorBankAccountQuerySet.as_manager()
@@ -94,13 +90,9 @@ class BankDetailChange(TenantModel):
     status = models.CharField(
         max_length=16, choices=BankChangeStatus.choices, default=BankChangeStatus.PENDING
     )
-    first_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    first_confirmed_by = person_field()
     first_confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    confirmed_by = person_field()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     #: When the workspace's administrators were e-mailed (once per invoice).
     alerted_at = models.DateTimeField(null=True, blank=True)

@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Self
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -14,8 +13,8 @@ from reconciliation.models.base import TenantQuerySet
 from reconciliation.models.base import confidence_field
 from reconciliation.models.base import currency_field
 from reconciliation.models.base import money_field
-from reconciliation.money import RATE_DECIMAL_PLACES
-from reconciliation.money import RATE_MAX_DIGITS
+from reconciliation.models.base import person_field
+from reconciliation.models.base import rate_field
 from reconciliation.money import format_money
 
 if TYPE_CHECKING:
@@ -292,13 +291,7 @@ class Match(TenantModel):
     amount_basis = models.CharField(max_length=12, blank=True)
     matched_amount = money_field(null=True, blank=True)
     matched_currency = currency_field(blank=True)
-    fx_rate = models.DecimalField(
-        "FX rate",
-        max_digits=RATE_MAX_DIGITS,
-        decimal_places=RATE_DECIMAL_PLACES,
-        null=True,
-        blank=True,
-    )
+    fx_rate = rate_field("FX rate", null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
     attached_at = models.DateTimeField(null=True, blank=True)
     attach_error = models.TextField(blank=True)
@@ -311,9 +304,7 @@ class Match(TenantModel):
         help_text="Set when Qonto refuses the file for good or the file is missing; the upload "
         "is not retried until someone clicks Retry the upload.",
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    decided_by = person_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -422,7 +413,7 @@ class ExchangeRate(models.Model):
 
     base_currency = currency_field()
     quote_currency = currency_field()
-    rate = models.DecimalField(max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES)
+    rate = rate_field()
     rate_date = models.DateField()
     source = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,22 +4,32 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Self
+from typing import TypeAlias
 from typing import TypeVar
+from typing import overload
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from reconciliation.money import MONEY_DECIMAL_PLACES
 from reconciliation.money import MONEY_MAX_DIGITS
+from reconciliation.money import RATE_DECIMAL_PLACES
+from reconciliation.money import RATE_MAX_DIGITS
 from reconciliation.money import validate_currency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User
 
     from reconciliation.models.workspace import Workspace
 
 _M = TypeVar("_M", bound=models.Model)
+
+if TYPE_CHECKING:
+    #: An optional link to a row of `_M`'s model (see `optional_link`).
+    OptionalLink: TypeAlias = models.ForeignKey[_M | None, _M | None]
 
 
 class IllegalTransitionError(Exception):
@@ -56,6 +66,30 @@ def currency_field(**kwargs: Any) -> models.CharField[Any, Any]:
     kwargs.setdefault("max_length", 3)
     kwargs.setdefault("validators", [validate_currency])
     return models.CharField(**kwargs)
+
+
+def rate_field(verbose_name: str | None = None, **kwargs: Any) -> models.DecimalField[Any, Any]:
+    """An exchange rate, stored with the digits the rates are quoted with."""
+    return models.DecimalField(
+        verbose_name, max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, **kwargs
+    )
+
+
+@overload
+def optional_link(to: type[_M], **kwargs: Any) -> OptionalLink[_M]: ...
+@overload
+def optional_link(to: str, **kwargs: Any) -> models.ForeignKey[Any, Any]: ...
+def optional_link(to: Any, **kwargs: Any) -> models.ForeignKey[Any, Any]:
+    """A link that may be empty, and is emptied (the row stays) when its target is deleted.
+    Named by a string (a model not importable here), it is declared as an `OptionalLink`."""
+    return models.ForeignKey(to, on_delete=models.SET_NULL, null=True, blank=True, **kwargs)
+
+
+def person_field(**kwargs: Any) -> OptionalLink[User]:
+    """The person who did something (decided, confirmed, owns): empty when nobody or Well did
+    it, and emptied when the user is deleted; no reverse accessor unless one is named."""
+    kwargs.setdefault("related_name", "+")
+    return optional_link(settings.AUTH_USER_MODEL, **kwargs)
 
 
 def confidence_field(**kwargs: Any) -> models.DecimalField[Any, Any]:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Self
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from reconciliation.models.base import IllegalTransitionError
 from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import person_field
 
 
 class Provider(models.TextChoices):
@@ -65,11 +65,7 @@ class Connection(TenantModel):
     status = models.CharField(
         max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.PENDING
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+    owner = person_field(
         related_name="owned_connections",
         help_text="Who is told when the connection needs attention.",
     )

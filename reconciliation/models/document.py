@@ -7,6 +7,8 @@ from django.db import models
 from reconciliation.models.base import IllegalTransitionError
 from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import optional_link
+from reconciliation.models.connection import Connection
 
 
 class DocumentKind(models.TextChoices):
@@ -69,13 +71,7 @@ def document_upload_to(instance: Document, filename: str) -> str:
 class Document(TenantModel):
     """One file seen in a watched folder, stored once per (source id, content)."""
 
-    connection = models.ForeignKey(
-        "reconciliation.Connection",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="documents",
-    )
+    connection = optional_link(Connection, related_name="documents")
     source_file_id = models.CharField(max_length=300)
     source_path = models.CharField(max_length=1000, blank=True)
     source_revision = models.CharField(max_length=200, blank=True)

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Self
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -16,11 +15,16 @@ from reconciliation.models.base import TenantQuerySet
 from reconciliation.models.base import confidence_field
 from reconciliation.models.base import currency_field
 from reconciliation.models.base import money_field
-from reconciliation.money import RATE_DECIMAL_PLACES
-from reconciliation.money import RATE_MAX_DIGITS
+from reconciliation.models.base import optional_link
+from reconciliation.models.base import person_field
+from reconciliation.models.base import rate_field
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from reconciliation.models.base import OptionalLink
+    from reconciliation.models.routing import RoutingRule
+    from reconciliation.models.vendor import Vendor
 
 
 class InvoiceStatus(models.TextChoices):
@@ -94,13 +98,7 @@ class Invoice(TenantModel):
     document = models.OneToOneField(
         "reconciliation.Document", on_delete=models.PROTECT, related_name="invoice"
     )
-    vendor = models.ForeignKey(
-        "reconciliation.Vendor",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="invoices",
-    )
+    vendor: OptionalLink[Vendor] = optional_link("reconciliation.Vendor", related_name="invoices")
     is_credit_note = models.BooleanField(default=False)
 
     supplier_name = models.CharField(max_length=300, blank=True)
@@ -120,13 +118,7 @@ class Invoice(TenantModel):
     # Converted into the workspace's home currency (with the rate used and where it came from).
     converted_amount = money_field(null=True, blank=True)
     home_currency = currency_field(blank=True)
-    fx_rate = models.DecimalField(
-        "FX rate",
-        max_digits=RATE_MAX_DIGITS,
-        decimal_places=RATE_DECIMAL_PLACES,
-        null=True,
-        blank=True,
-    )
+    fx_rate = rate_field("FX rate", null=True, blank=True)
     fx_rate_date = models.DateField("FX rate date", null=True, blank=True)
     fx_rate_source = models.CharField(max_length=100, blank=True)
 
@@ -135,12 +127,8 @@ class Invoice(TenantModel):
     confidence = confidence_field(null=True, blank=True)
     confidence_components = models.JSONField(default=dict, blank=True)
     routing_reasons = models.JSONField(default=list, blank=True)
-    routing_rule = models.ForeignKey(
-        "reconciliation.RoutingRule",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="invoices",
+    routing_rule: OptionalLink[RoutingRule] = optional_link(
+        "reconciliation.RoutingRule", related_name="invoices"
     )
 
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=S.NEW)
@@ -151,13 +139,7 @@ class Invoice(TenantModel):
         "being posted to Qonto; the hold reason says what.",
     )
     hold_reason = models.CharField(max_length=300, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    decided_by = person_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 

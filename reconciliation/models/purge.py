@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from reconciliation.models.base import person_field
 
 
 class WorkspacePurge(models.Model):
@@ -11,9 +12,7 @@ class WorkspacePurge(models.Model):
     workspace_id_purged = models.PositiveBigIntegerField()
     workspace_name = models.CharField(max_length=200)
     data_region = models.CharField(max_length=8)
-    purged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    purged_by = person_field()
     purged_by_name = models.CharField(max_length=150, blank=True)
     purged_at = models.DateTimeField(auto_now_add=True)
     counts = models.JSONField(default=dict, blank=True)

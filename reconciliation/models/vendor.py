@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Self
 
-from django.conf import settings
 from django.db import models
 
 from reconciliation.models.base import IllegalTransitionError
 from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
+from reconciliation.models.base import person_field
 
 #: A vendor's mapping is "in training" until this many of its documents were reviewed.
 TRAINING_DOCUMENTS = 10
@@ -137,9 +137,7 @@ class VendorReview(TenantModel):
     invoice = models.OneToOneField(
         "reconciliation.Invoice", on_delete=models.CASCADE, related_name="vendor_review"
     )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    reviewer = person_field()
     corrected_fields = models.JSONField(default=list, blank=True)
     confirmed_fields = models.JSONField(default=list, blank=True)
     learned_fields = models.JSONField(default=list, blank=True)
