@@ -224,12 +224,7 @@ def draw_payment(draw: InvoiceDraw, x: float, y: float, width: float) -> float:
     iban = draw.iban()
     if iban:
         rows.append((words["iban"], iban))
-    if supplier.bic:
-        rows.append((words["bic"], supplier.bic))
-    if supplier.account_number:
-        rows.append((words["account_number"], supplier.account_number))
-    if supplier.routing_number:
-        rows.append((words["routing_number"], supplier.routing_number))
+    rows += supplier.labelled(words, ("bic", "account_number", "routing_number"))
     if spec.payment_reference:
         reference = spec.payment_reference
         if reference.startswith("RF"):

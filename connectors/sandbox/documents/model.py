@@ -8,6 +8,8 @@ printed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -94,6 +96,12 @@ class Party:
     registration: str | None = None  # "RCS Lyon 812 345 672", "HRB 12345 Amtsgericht Köln"
     account_number: str | None = None  # non-IBAN banking (US ACH) printed instead of an IBAN
     routing_number: str | None = None
+
+    def labelled(self, words: Mapping[str, str], fields: Iterable[str]) -> list[tuple[str, str]]:
+        """``(label, value)`` for each of ``fields`` (``words`` holds their labels) this party
+        has, in that order."""
+        values = ((name, getattr(self, name)) for name in fields)
+        return [(words[name], value) for name, value in values if value]
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,7 @@ def render_payment_confirmation(spec: PaymentConfirmationSpec) -> RenderedDocume
     rows: list[tuple[str, str]] = [(words["beneficiary"], beneficiary.name)]
     if beneficiary.iban:
         rows.append((words["beneficiary_iban"], printed["beneficiary_iban"]))
-    if beneficiary.account_number:
-        rows.append((words["account_number"], beneficiary.account_number))
-    if beneficiary.routing_number:
-        rows.append((words["routing_number"], beneficiary.routing_number))
-    if beneficiary.bic:
-        rows.append((words["bic"], beneficiary.bic))
+    rows += beneficiary.labelled(words, ("account_number", "routing_number", "bic"))
     foreign = spec.debited_amount is not None
     rows.append((words["sent_amount"] if foreign else words["amount"], amount))
     if spec.exchange_rate is not None:
