@@ -373,60 +373,56 @@ def _editable_invoice(request: HttpRequest, invoice_id: int) -> Invoice:
     return invoice
 
 
-def _decide_on_invoice(
-    request: HttpRequest,
-    invoice_id: int,
-    act: Callable[[Invoice], object],
-    refusal: type[Exception],
-    done: Callable[[Invoice], str],
-    refused: Callable[[Invoice, Exception], str] = lambda _invoice, error: str(error),
-) -> HttpResponse:
-    """One of the invoice page's buttons: the act on the invoice, a message saying whether it
-    was done or refused (and why), back to the invoice page."""
-    invoice = _editable_invoice(request, invoice_id)
-    try:
-        act(invoice)
-    except refusal as error:
-        messages.warning(request, refused(invoice, error))
-    else:
-        messages.success(request, done(invoice))
-    return _back_to_invoice(invoice.pk)
+@dataclass(frozen=True)
+class _InvoiceButton:
+    """One of the invoice page's buttons: the act (called with the invoice's id, the person and
+    the URL's other values), the error by which it is refused, and the sentences shown
+    (`str.format`ted with the invoice, the URL's values and, when refused, the error)."""
+
+    act: Callable[..., object]
+    refusal: type[Exception]
+    done: str
+    refused: str = "{error}"
 
 
-@require_POST
-def link_to_qonto(request: HttpRequest, invoice_id: int, qonto_id: str) -> HttpResponse:
-    """The invoice page's "Link to this entry": Qonto already has it; nothing is uploaded."""
-    return _decide_on_invoice(
-        request,
-        invoice_id,
-        lambda invoice: linking.link_invoice(
-            invoice_id=invoice.pk, qonto_id=qonto_id, user=request.user
-        ),
-        linking.LinkError,
-        lambda invoice: f"{invoice} is linked to Qonto entry {qonto_id}.",
+def _invoice_button(button: _InvoiceButton) -> Callable[..., HttpResponse]:
+    """The button's view: the act on the invoice, a message saying whether it was done or
+    refused (and why), back to the invoice page."""
+
+    @require_POST
+    def view(request: HttpRequest, invoice_id: int, **url: Any) -> HttpResponse:
+        invoice = _editable_invoice(request, invoice_id)
+        try:
+            button.act(invoice_id=invoice.pk, user=request.user, **url)
+        except button.refusal as error:
+            messages.warning(request, button.refused.format(invoice=invoice, error=error, **url))
+        else:
+            messages.success(request, button.done.format(invoice=invoice, **url))
+        return _back_to_invoice(invoice.pk)
+
+    return view
+
+
+#: "Link to this entry": Qonto already has it; nothing is uploaded.
+link_to_qonto = _invoice_button(
+    _InvoiceButton(
+        linking.link_invoice, linking.LinkError, "{invoice} is linked to Qonto entry {qonto_id}."
     )
-
-
-@require_POST
-def post_anyway(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """The invoice page's "Post anyway": none of Qonto's entries is this invoice."""
-    return _decide_on_invoice(
-        request,
-        invoice_id,
-        lambda invoice: linking.post_anyway(invoice_id=invoice.pk, user=request.user),
+)
+#: "Post anyway": none of Qonto's entries is this invoice.
+post_anyway = _invoice_button(
+    _InvoiceButton(
+        linking.post_anyway,
         linking.LinkError,
-        lambda invoice: f"{invoice} goes to Qonto in the next posting window.",
+        "{invoice} goes to Qonto in the next posting window.",
     )
-
-
-@require_POST
-def post_revision(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """The invoice page's "Post as its own entry" for a revision of a posted invoice."""
-    return _decide_on_invoice(
-        request,
-        invoice_id,
-        lambda invoice: revisions.post_revision_as_new(invoice_id=invoice.pk, user=request.user),
+)
+#: "Post as its own entry", for a revision of a posted invoice.
+post_revision = _invoice_button(
+    _InvoiceButton(
+        revisions.post_revision_as_new,
         IllegalTransitionError,
-        lambda invoice: f"{invoice} goes to Qonto as its own entry next window.",
-        lambda invoice, _error: f"{invoice} is not waiting as a revision.",
+        "{invoice} goes to Qonto as its own entry next window.",
+        "{invoice} is not waiting as a revision.",
     )
+)
