@@ -271,17 +271,15 @@ def _card_spending(b: ScenarioBuilder) -> None:
         category="online_service",
         settle_days=1,
     )
-    b.card_payment(
-        day=b.day(1),
-        amount=draw_price(rng, 180, 420),
-        label="AIR FRANCE",
-        category="transport",
-        status="pending",
+    unsettled = (
+        (1, "AIR FRANCE", "transport", 180, 420, "pending"),
+        (15, "HETZNER ONLINE GMBH", "online_service", 30, 90, "declined"),
     )
-    b.card_payment(
-        day=b.day(15),
-        amount=draw_price(rng, 30, 90),
-        label="HETZNER ONLINE GMBH",
-        category="online_service",
-        status="declined",
-    )
+    for days_ago, label, category, low, high, status in unsettled:
+        b.card_payment(
+            day=b.day(days_ago),
+            amount=draw_price(rng, low, high),
+            label=label,
+            category=category,
+            status=status,
+        )
