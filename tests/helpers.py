@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from connectors.oauth import TokenSet
@@ -24,6 +25,11 @@ def logged_in_client(user: AbstractUser, **client_options: Any) -> Client:
     client = Client(**client_options)
     assert client.login(username=user.username, password=PASSWORD)
     return client
+
+
+def review_screen(document_id: int) -> str:
+    """The review screen of document ``document_id`` (an invoice's is its ``document_id``)."""
+    return reverse("admin:reconciliation-review-document", args=[document_id])
 
 
 def client_for(

@@ -34,6 +34,7 @@ from tests.factories import make_vendor
 from tests.factories import make_workspace
 from tests.helpers import client_for
 from tests.helpers import logged_in_client
+from tests.helpers import review_screen
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +90,6 @@ def tenants() -> tuple[Tenant, Tenant]:
     return _tenant("A"), _tenant("B")
 
 
-def _screen(document_id: int) -> str:
-    return reverse("admin:reconciliation-review-document", args=[document_id])
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
 def test_pages_never_show_another_workspace(tenants: tuple[Tenant, Tenant], role: Role) -> None:
@@ -106,9 +103,9 @@ def test_pages_never_show_another_workspace(tenants: tuple[Tenant, Tenant], role
         f"/admin/review/?q={theirs.marker}",
         "/admin/review/?reason=double_charge",
         "/admin/review/?kind__exact=payment_confirmation",
-        _screen(mine.invoice.document_id),
-        _screen(mine.confirmation.pk),
-        _screen(mine.held.document_id),
+        review_screen(mine.invoice.document_id),
+        review_screen(mine.confirmation.pk),
+        review_screen(mine.held.document_id),
         reverse("admin:reconciliation-dashboard-progress"),
     ]
     for url in pages:
@@ -128,13 +125,14 @@ def test_forged_ids_are_not_found(tenants: tuple[Tenant, Tenant], role: Role) ->
     mine, theirs = tenants
     client = client_for(mine.workspace, role)
     other = theirs.invoice.document_id
-    assert client.get(_screen(other)).status_code == 404
-    assert client.post(_screen(other), {"action": "approve"}).status_code == 404
-    assert client.post(_screen(other), {"action": "refuse", "reason": "x" * 10}).status_code == 404
+    screen = review_screen(other)
+    assert client.get(screen).status_code == 404
+    assert client.post(screen, {"action": "approve"}).status_code == 404
+    assert client.post(screen, {"action": "refuse", "reason": "x" * 10}).status_code == 404
     page = reverse("admin:reconciliation-review-page", args=[other, 1])
     assert client.get(page).status_code == 404
     assert client.get(reverse("admin:reconciliation-review-file", args=[other])).status_code == 404
-    assert client.get(_screen(999_999)).status_code == 404
+    assert client.get(review_screen(999_999)).status_code == 404
     theirs.invoice.refresh_from_db()
     assert theirs.invoice.status == InvoiceStatus.NEEDS_REVIEW
 
@@ -167,7 +165,7 @@ def test_another_workspace_match_cannot_be_decided_from_my_document(
         (mine.invoice.document_id, "pick", mine.candidate.pk),
     ]
     for document_id, action, match_id in forged:
-        response = client.post(_screen(document_id), {"action": action, "match": match_id})
+        response = client.post(review_screen(document_id), {"action": action, "match": match_id})
         assert response.status_code == 404, (action, match_id)
     assert set(Match.objects.values_list("status", flat=True)) == {MatchStatus.PROPOSED}
     assert not Decision.objects.exists()
@@ -212,7 +210,8 @@ def test_read_only_role_in_one_workspace_is_read_only_there(tenants: tuple[Tenan
         InvoiceStatus.NEEDS_REVIEW,
         InvoiceStatus.APPROVED,
     )
-    assert client.post(_screen(mine.invoice.document_id), {"action": "save"}).status_code == 403
+    screen = review_screen(mine.invoice.document_id)
+    assert client.post(screen, {"action": "save"}).status_code == 403
 
 
 def test_dashboard_and_progress_show_only_my_workspaces(tenants: tuple[Tenant, Tenant]) -> None:
@@ -232,4 +231,4 @@ def test_superuser_sees_both_workspaces(tenants: tuple[Tenant, Tenant]) -> None:
     queue = client.get("/admin/review/").content.decode()
     assert mine.marker in queue
     assert theirs.marker in queue
-    assert client.get(_screen(theirs.invoice.document_id)).status_code == 200
+    assert client.get(review_screen(theirs.invoice.document_id)).status_code == 200

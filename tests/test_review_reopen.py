@@ -18,6 +18,7 @@ from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import review_screen
 
 pytestmark = pytest.mark.django_db
 
@@ -41,27 +42,24 @@ def _refused_by_person(workspace: Workspace, user: AbstractUser) -> Invoice:
     )
 
 
-def _screen(invoice: Invoice) -> str:
-    return reverse("admin:reconciliation-review-document", args=[invoice.document_id])
-
-
 def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     invoice = _refused_by_threshold(workspace)
     client = logged_in_client(reviewer)
-    page = client.get(_screen(invoice)).content.decode()
+    screen = review_screen(invoice.document_id)
+    page = client.get(screen).content.decode()
     assert "Refused by Well on its own" in page
     assert 'value="reopen"' in page
 
-    response = client.post(_screen(invoice), {"action": "reopen", "reason": ""})
+    response = client.post(screen, {"action": "reopen", "reason": ""})
     assert response.status_code == 200
     assert "Say why it is reopened (a few words)." in response.content.decode()
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.REFUSED
 
     response = client.post(
-        _screen(invoice), {"action": "reopen", "reason": "The total is readable on page 2"}
+        screen, {"action": "reopen", "reason": "The total is readable on page 2"}
     )
     assert response.status_code == 302
     invoice.refresh_from_db()
@@ -78,7 +76,7 @@ def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
         {"status": "refused", "refused_by": "threshold", "decision_reason": ""},
         {"status": "needs_review"},
     )
-    history = client.get(_screen(invoice)).content.decode()
+    history = client.get(screen).content.decode()
     history = history[history.index('id="well-history"') :]
     assert "<strong>rita</strong> · Reopened" in history
     assert "The total is readable on page 2" in history
@@ -89,9 +87,10 @@ def test_reopen_on_the_review_screen_needs_a_reason_and_is_in_the_history(
 def test_an_auditor_cannot_reopen(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     invoice = _refused_by_threshold(workspace)
+    screen = review_screen(invoice.document_id)
     client = logged_in_client(auditor)
-    assert 'value="reopen"' not in client.get(_screen(invoice)).content.decode()
-    response = client.post(_screen(invoice), {"action": "reopen", "reason": "try"})
+    assert 'value="reopen"' not in client.get(screen).content.decode()
+    response = client.post(screen, {"action": "reopen", "reason": "try"})
     assert response.status_code == 403
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.REFUSED

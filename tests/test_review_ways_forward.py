@@ -24,6 +24,7 @@ from tests.documents import invoice_spec
 from tests.factories import make_document
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import review_screen
 
 pytestmark = pytest.mark.django_db
 
@@ -46,20 +47,17 @@ def _failed(workspace: Workspace) -> Document:
     )
 
 
-def _screen(document: Document) -> str:
-    return reverse("admin:reconciliation-review-document", args=[document.pk])
-
-
 def test_read_again_from_the_review_screen_reads_it_and_records_it(
     workspace: Workspace, django_capture_on_commit_callbacks: Any, reviewer: AbstractUser
 ) -> None:
     document = _failed(workspace)
     client = logged_in_client(reviewer)
-    page = client.get(_screen(document)).content.decode()
+    screen = review_screen(document.pk)
+    page = client.get(screen).content.decode()
     assert "The PDF has 1 page; the limit was 0." in page
     assert 'value="read_again"' in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_screen(document), {"action": "read_again"})
+        response = client.post(screen, {"action": "read_again"})
     assert response.status_code == 302
     document.refresh_from_db()
     assert (document.status, document.kind, document.failure_code) == (
@@ -74,7 +72,7 @@ def test_read_again_from_the_review_screen_reads_it_and_records_it(
         "failed",
         {"status": "new"},
     )
-    assert "<strong>rita</strong> · Read again" in client.get(_screen(document)).content.decode()
+    assert "<strong>rita</strong> · Read again" in client.get(screen).content.decode()
 
 
 def test_only_an_unreadable_document_is_read_again(workspace: Workspace) -> None:
@@ -146,7 +144,7 @@ def test_an_auditor_has_no_way_forward_actions(workspace: Workspace) -> None:
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
     document = _failed(workspace)
     client = logged_in_client(auditor)
-    assert 'value="read_again"' not in client.get(_screen(document)).content.decode()
+    assert 'value="read_again"' not in client.get(review_screen(document.pk)).content.decode()
     response = client.post(
         reverse("admin:reconciliation_document_changelist"),
         {"action": "read_again_selected", "_selected_action": [document.pk]},
