@@ -11,6 +11,7 @@ log the change as a Decision and re-route the invoices nobody has decided yet
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -368,20 +369,29 @@ def record_threshold_change(
     return reroute_undecided(workspace=workspace)
 
 
+#: What the decision log records of a routing rule, in this order.
+RULE_FIELDS = (
+    "id",
+    "name",
+    "priority",
+    "is_active",
+    "vendor",
+    "document_kind",
+    "currency",
+    "amount_above",
+    "review_threshold",
+    "auto_post_threshold",
+    "always_review",
+)
+_RULE_VALUES: dict[str, Callable[[Any], Any]] = {
+    "amount_above": lambda amount: str(amount) if amount is not None else None,
+    "review_threshold": _plain,
+    "auto_post_threshold": _plain,
+}
+
+
 def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
-    return {
-        "id": rule.pk,
-        "name": rule.name,
-        "priority": rule.priority,
-        "is_active": rule.is_active,
-        "vendor": rule.vendor_id,
-        "document_kind": rule.document_kind,
-        "currency": rule.currency,
-        "amount_above": str(rule.amount_above) if rule.amount_above is not None else None,
-        "review_threshold": _plain(rule.review_threshold),
-        "auto_post_threshold": _plain(rule.auto_post_threshold),
-        "always_review": rule.always_review,
-    }
+    return Decision.values_of(rule, RULE_FIELDS, _RULE_VALUES)
 
 
 def record_rule_change(

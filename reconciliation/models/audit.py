@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -318,6 +320,23 @@ class Decision(TenantModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Decisions are never deleted.")
+
+    @staticmethod
+    def values_of(
+        row: models.Model,
+        names: Iterable[str],
+        convert: Mapping[str, Callable[[Any], Any]] | None = None,
+    ) -> dict[str, Any]:
+        """What a decision records of a row, as its `before` or `after`: each named field's
+        value in that order (a link by its id), through `convert`'s function where it names
+        the field."""
+        convert = convert or {}
+        values: dict[str, Any] = {}
+        for name in names:
+            field = row._meta.get_field(name)
+            value = getattr(row, field.attname if isinstance(field, models.Field) else name)
+            values[name] = convert[name](value) if name in convert else value
+        return values
 
     @classmethod
     def record(

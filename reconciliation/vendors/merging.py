@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
@@ -36,20 +37,28 @@ class MergeError(Exception):
     """Two vendors that cannot be merged (other workspace, same vendor, already merged)."""
 
 
+#: What the decision log records of each vendor of a merge, in this order.
+_SNAPSHOT_FIELDS = (
+    "id",
+    "name",
+    "legal_name",
+    "vat_id",
+    "domain",
+    "ibans",
+    "aliases",
+    "ledger_account",
+    "status",
+    "documents_seen",
+    "documents_reviewed",
+)
+_SNAPSHOT_VALUES: dict[str, Callable[[Any], Any]] = {
+    "ibans": lambda ibans: list(ibans or []),
+    "aliases": lambda aliases: list(aliases or []),
+}
+
+
 def _snapshot(vendor: Vendor) -> dict[str, Any]:
-    return {
-        "id": vendor.pk,
-        "name": vendor.name,
-        "legal_name": vendor.legal_name,
-        "vat_id": vendor.vat_id,
-        "domain": vendor.domain,
-        "ibans": list(vendor.ibans or []),
-        "aliases": list(vendor.aliases or []),
-        "ledger_account": vendor.ledger_account,
-        "status": vendor.status,
-        "documents_seen": vendor.documents_seen,
-        "documents_reviewed": vendor.documents_reviewed,
-    }
+    return Decision.values_of(vendor, _SNAPSHOT_FIELDS, _SNAPSHOT_VALUES)
 
 
 def _unique(values: list[str], *, exclude: set[str]) -> list[str]:
