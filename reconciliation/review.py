@@ -442,20 +442,11 @@ def _record_on_document(
     )
 
 
-def _send_to_reader(
-    locked: Document,
-    also_changed: list[str],
-    action: DecisionAction,
-    user: AbstractBaseUser,
-    before: dict[str, Any],
-    reason: str,
-    after: dict[str, Any] | None = None,
-) -> None:
+def _send_to_reader(locked: Document, also_changed: list[str]) -> None:
     """Store the document made ready to be read afresh (its status, reason, failure code and
-    attempts reset, and `also_changed`), record the person's decision and queue the read."""
+    attempts reset, and `also_changed`) and queue the read."""
     fields = ["status", "status_reason", "failure_code", "parse_attempts", *also_changed]
     locked.save(update_fields=fields)
-    _record_on_document(locked, action, user, before, reason, after)
     enqueue("reconciliation.tasks.parse_document", locked.pk)
 
 
@@ -466,15 +457,12 @@ def read_again(*, document: Document, user: AbstractBaseUser) -> str:
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if not locked.can_read_again:
             raise ReviewError("Only an unreadable document whose file is stored can be read again.")
-        before = {
-            "status": locked.status,
-            "failure_code": locked.failure_code,
-            "status_reason": locked.status_reason,
-        }
+        before = Decision.values_of(locked, ("status", "failure_code", "status_reason"))
         locked.read_again()
         was = before["status_reason"] or before["failure_code"]
         reason = f"Read again; it was: {was}"
-        _send_to_reader(locked, [], DecisionAction.READ_AGAIN, user, before, reason)
+        _send_to_reader(locked, [])
+        _record_on_document(locked, DecisionAction.READ_AGAIN, user, before, reason)
     return "Queued to be read again; it shows up here once it was read."
 
 
@@ -487,16 +475,12 @@ def not_a_duplicate(*, document: Document, user: AbstractBaseUser) -> str:
             raise ReviewError("Only a document set aside as a duplicate can be marked otherwise.")
         if not locked.file:
             raise ReviewError("Its stored file is missing; sync the folder again.")
-        before = {
-            "status": locked.status,
-            "duplicate_of": locked.duplicate_of_id,
-            "status_reason": locked.status_reason,
-        }
+        before = Decision.values_of(locked, ("status", "duplicate_of", "status_reason"))
         locked.mark_as_not_duplicate()
         reason = "Not a duplicate: read as a document of its own."
-        also = ["is_not_duplicate", "duplicate_of"]
+        _send_to_reader(locked, ["is_not_duplicate", "duplicate_of"])
         after = {"status": locked.status, "is_not_duplicate": True}
-        _send_to_reader(locked, also, DecisionAction.NOT_DUPLICATE, user, before, reason, after)
+        _record_on_document(locked, DecisionAction.NOT_DUPLICATE, user, before, reason, after)
     return "Marked as not a duplicate; it is being read as a document of its own."
 
 
