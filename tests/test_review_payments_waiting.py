@@ -25,6 +25,7 @@ from reconciliation.models import Workspace
 from tests.factories import make_extracted_document
 from tests.factories import make_transaction
 from tests.helpers import logged_in_client
+from tests.helpers import review_screen
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,7 @@ def test_a_payment_without_debit_waits_then_goes_to_review(
     queue = client.get(reverse("admin:reconciliation-review"))
     assert [d.pk for d in queue.context["cl"].result_list] == [document.pk]
     assert "No debit found within 7 days." in queue.content.decode()
-    screen = reverse("admin:reconciliation-review-document", args=[document.pk])
+    screen = review_screen(document.pk)
     page = client.get(screen).content.decode()
     assert "Nothing fits this document" in page
     assert "<strong>Well</strong> · Sent to review" in page
@@ -116,7 +117,7 @@ def test_a_reviewer_sets_it_aside_with_a_reason(
     document = _confirmation(workspace)
     match_window(workspace_id=workspace.pk, today=date(2026, 11, 20))
     client = logged_in_client(reviewer)
-    screen = reverse("admin:reconciliation-review-document", args=[document.pk])
+    screen = review_screen(document.pk)
     client.post(screen, {"action": "set_aside", "reason": ""})
     document.refresh_from_db()
     assert document.review_reason == "No debit found within 7 days."
