@@ -369,20 +369,8 @@ def record_threshold_change(
     return reroute_undecided(workspace=workspace)
 
 
-#: What the decision log records of a routing rule, in this order.
-RULE_FIELDS = (
-    "id",
-    "name",
-    "priority",
-    "is_active",
-    "vendor",
-    "document_kind",
-    "currency",
-    "amount_above",
-    "review_threshold",
-    "auto_post_threshold",
-    "always_review",
-)
+#: A routing rule's fields that are none of its settings: the decision log leaves them out.
+_NOT_SETTINGS = frozenset({"workspace", "created_at", "updated_at"})
 _RULE_VALUES: dict[str, Callable[[Any], Any]] = {
     "amount_above": lambda amount: str(amount) if amount is not None else None,
     "review_threshold": _plain,
@@ -391,7 +379,10 @@ _RULE_VALUES: dict[str, Callable[[Any], Any]] = {
 
 
 def rule_snapshot(rule: RoutingRule) -> dict[str, Any]:
-    return Decision.values_of(rule, RULE_FIELDS, _RULE_VALUES)
+    """What the decision log records of a routing rule: its id and each of its settings, in
+    the model's order."""
+    names = [f.name for f in RoutingRule._meta.concrete_fields if f.name not in _NOT_SETTINGS]
+    return Decision.values_of(rule, names, _RULE_VALUES)
 
 
 def record_rule_change(
