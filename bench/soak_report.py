@@ -14,21 +14,23 @@ from typing import Any
 class Ledger:
     files: int = 0
     documents: int = 0
-    lost_documents: int = 0
-    duplicate_documents: int = 0
     marked_duplicates: int = 0
     invoice_documents: int = 0
     invoices: int = 0
-    lost_invoices: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     qonto_invoices: int = 0
-    lost_posts: int = 0
-    duplicate_posts: int = 0
     orphan_posts: int = 0
     attached: int = 0
-    lost_attachments: int = 0
-    duplicate_attachments: int = 0
     latencies: list[float] = field(default_factory=list)
+    #: What the soak must never see, by what ("documents", "invoices", "posts", "attachments"):
+    #: rows lost on the way, and rows written twice.
+    lost: Counter[str] = field(default_factory=Counter)
+    duplicated: Counter[str] = field(default_factory=Counter)
+
+
+def _extra_copies(counts: Counter[Any] | dict[Any, int]) -> int:
+    """How many copies beyond the first the counted things have."""
+    return sum(n - 1 for n in counts.values() if n > 1)
 
 
 def _documents(folders: list[Any], ledger: Ledger) -> None:
@@ -44,8 +46,8 @@ def _documents(folders: list[Any], ledger: Ledger) -> None:
         wanted = {path.lower() for path in folder.files}
         seen = {path.lower(): n for path, n in names.items()}
         ledger.files += len(folder.files)
-        ledger.lost_documents += len(wanted - set(seen))
-        ledger.duplicate_documents += sum(n - 1 for n in seen.values() if n > 1)
+        ledger.lost["documents"] += len(wanted - set(seen))
+        ledger.duplicated["documents"] += _extra_copies(seen)
     ledger.documents = Document.objects.count()
     ledger.marked_duplicates = Document.objects.filter(status=DocumentStatus.DUPLICATE).count()
 
@@ -60,7 +62,7 @@ def _invoices(ledger: Ledger) -> None:
 
     readable = Document.objects.filter(kind__in=INVOICE_KINDS, status=DocumentStatus.PARSED)
     ledger.invoice_documents = readable.count()
-    ledger.lost_invoices = readable.filter(invoice__isnull=True).count()
+    ledger.lost["invoices"] = readable.filter(invoice__isnull=True).count()
     ledger.invoices = Invoice.objects.count()
     ledger.by_status = dict(
         Invoice.objects.values_list("status").annotate(n=Count("pk")).order_by()
@@ -80,14 +82,14 @@ def _posts(sandbox: Any, ledger: Ledger) -> None:
         with sandbox.qonto.organization_scope(organization_id):
             by_key.update(sandbox.qonto.invoice_count_by_idempotency_key())
             by_file = sandbox.qonto.invoice_count_by_file_hash()
-        duplicate_files += sum(n - 1 for n in by_file.values() if n > 1)
+        duplicate_files += _extra_copies(by_file)
     ledger.qonto_invoices = sum(by_key.values())
-    ledger.duplicate_posts = sum(n - 1 for n in by_key.values() if n > 1) + duplicate_files
+    ledger.duplicated["posts"] = _extra_copies(by_key) + duplicate_files
     uploaded = Invoice.objects.filter(status=InvoiceStatus.POSTED).exclude(
         qonto_origin=QontoOrigin.LINKED
     )
     keys = set(uploaded.values_list("idempotency_key", flat=True))
-    ledger.lost_posts = len(keys - set(by_key))
+    ledger.lost["posts"] = len(keys - set(by_key))
     ledger.orphan_posts = len(set(by_key) - keys)
     for received, posted in uploaded.values_list("document__received_at", "posted_at"):
         if received is not None and posted is not None:
@@ -110,9 +112,8 @@ def _attachments(sandbox: Any, folders: list[Any], ledger: Ledger) -> None:
             on_qonto = sandbox.qonto.attachments_of(match.transaction.qonto_id)
         ours = [a for a in on_qonto if a.idempotency_key]
         if not ours:
-            ledger.lost_attachments += 1
-        files = Counter(a.sha256 for a in ours)
-        ledger.duplicate_attachments += sum(n - 1 for n in files.values() if n > 1)
+            ledger.lost["attachments"] += 1
+        ledger.duplicated["attachments"] += _extra_copies(Counter(a.sha256 for a in ours))
 
 
 def ledger(sandbox: Any, folders: list[Any]) -> Ledger:
@@ -127,6 +128,10 @@ def ledger(sandbox: Any, folders: list[Any]) -> Ledger:
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _of(counts: Counter[str], *names: str) -> str:
+    return " / ".join(str(counts[name]) for name in names)
 
 
 def _rows(
@@ -156,12 +161,11 @@ def _rows(
             "Qonto supplier invoices / attachments",
             f"{accounts.qonto_invoices} / {accounts.attached}",
         ),
-        ("LOST documents / invoices", f"{accounts.lost_documents} / {accounts.lost_invoices}"),
-        ("LOST posts / attachments", f"{accounts.lost_posts} / {accounts.lost_attachments}"),
+        ("LOST documents / invoices", _of(accounts.lost, "documents", "invoices")),
+        ("LOST posts / attachments", _of(accounts.lost, "posts", "attachments")),
         (
             "DUPLICATE documents / posts / attachments",
-            f"{accounts.duplicate_documents} / {accounts.duplicate_posts} / "
-            f"{accounts.duplicate_attachments}",
+            _of(accounts.duplicated, "documents", "posts", "attachments"),
         ),
         ("orphans on Qonto (no posted invoice)", accounts.orphan_posts),
         ("load average", f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"),
@@ -189,15 +193,7 @@ def report(
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
-    bad = (
-        accounts.lost_documents
-        + accounts.lost_invoices
-        + accounts.lost_posts
-        + accounts.lost_attachments
-        + accounts.duplicate_documents
-        + accounts.duplicate_posts
-        + accounts.duplicate_attachments
-    )
+    bad = accounts.lost.total() + accounts.duplicated.total()
     verdict = "yes" if not bad else "NO"
     print(f"\n0 lost, 0 duplicated: {verdict}; drained: {'yes' if drained else 'NO'}")
     return 0 if drained and not bad else 1
