@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from typing import Any
 from typing import Self
 
 from django.db import models
@@ -19,6 +20,10 @@ from reconciliation.money import format_money
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from reconciliation.models.base import OptionalLink
+    from reconciliation.models.document import Document
+    from reconciliation.models.invoice import Invoice
 
 
 class Side(models.TextChoices):
@@ -251,38 +256,26 @@ class MatchQuerySet(TenantQuerySet["Match"]):
         )
 
 
+def _linked(to: Any, related_name: str = "matches") -> models.ForeignKey[Any, Any]:
+    """A row a match links (paperwork or money): a match may have none of some kind, and goes
+    when the row goes."""
+    return models.ForeignKey(
+        to, on_delete=models.CASCADE, null=True, blank=True, related_name=related_name
+    )
+
+
 class Match(TenantModel):
     """A proposed or decided link between paperwork and money."""
 
     kind = models.CharField(max_length=24, choices=MatchKind.choices)
     status = models.CharField(max_length=12, choices=MatchStatus.choices, default=M.PROPOSED)
-    document = models.ForeignKey(
-        "reconciliation.Document",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="matches",
-    )
-    invoice = models.ForeignKey(
-        "reconciliation.Invoice",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="matches",
-    )
-    transaction = models.ForeignKey(
-        Transaction, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
-    )
-    receivable = models.ForeignKey(
-        Receivable, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
-    )
+    document: OptionalLink[Document] = _linked("reconciliation.Document")
+    invoice: OptionalLink[Invoice] = _linked("reconciliation.Invoice")
+    transaction: OptionalLink[Transaction] = _linked(Transaction)
+    receivable: OptionalLink[Receivable] = _linked(Receivable)
     # Double charge: the earlier, already settled invoice this request repeats.
-    settled_invoice = models.ForeignKey(
-        "reconciliation.Invoice",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="repeated_by",
+    settled_invoice: OptionalLink[Invoice] = _linked(
+        "reconciliation.Invoice", related_name="repeated_by"
     )
     score = confidence_field(default=Decimal(0))
     rank = models.PositiveSmallIntegerField(default=1)
