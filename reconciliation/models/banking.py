@@ -16,6 +16,7 @@ from reconciliation.models.base import currency_field
 from reconciliation.models.base import money_field
 from reconciliation.models.base import person_field
 from reconciliation.models.base import rate_field
+from reconciliation.models.base import unique_qonto_id
 from reconciliation.money import format_money
 
 if TYPE_CHECKING:
@@ -84,11 +85,7 @@ class Transaction(TenantModel):
 
     class Meta:
         ordering = ["-value_date", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "qonto_id"], name="transaction_unique_qonto_id"
-            )
-        ]
+        constraints = [unique_qonto_id("transaction_unique_qonto_id")]
         indexes = [
             models.Index(fields=["workspace", "side", "amount", "value_date"]),
             models.Index(fields=["workspace", "side", "local_amount", "value_date"]),

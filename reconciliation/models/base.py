@@ -92,6 +92,12 @@ def person_field(**kwargs: Any) -> OptionalLink[User]:
     return optional_link(settings.AUTH_USER_MODEL, **kwargs)
 
 
+def unique_qonto_id(name: str, condition: models.Q | None = None) -> models.UniqueConstraint:
+    """A Qonto object is known once in a workspace, by its Qonto id (where `condition` holds:
+    a row that has one)."""
+    return models.UniqueConstraint(fields=["workspace", "qonto_id"], condition=condition, name=name)
+
+
 def confidence_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
     """A percentage in [0, 100] with two decimals; Decimal so 84.99 < 85 holds exactly."""
     return models.DecimalField(max_digits=5, decimal_places=2, **kwargs)

@@ -18,6 +18,7 @@ from reconciliation.models.base import money_field
 from reconciliation.models.base import optional_link
 from reconciliation.models.base import person_field
 from reconciliation.models.base import rate_field
+from reconciliation.models.base import unique_qonto_id
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -180,11 +181,7 @@ class Invoice(TenantModel):
             models.UniqueConstraint(
                 fields=["workspace", "idempotency_key"], name="invoice_unique_idempotency_key"
             ),
-            models.UniqueConstraint(
-                fields=["workspace", "qonto_id"],
-                condition=~models.Q(qonto_id=""),
-                name="invoice_unique_qonto_id",
-            ),
+            unique_qonto_id("invoice_unique_qonto_id", condition=~models.Q(qonto_id="")),
         ]
         indexes = [
             models.Index(fields=["workspace", "status"]),

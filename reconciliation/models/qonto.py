@@ -12,6 +12,7 @@ from reconciliation.models.base import TenantModel
 from reconciliation.models.base import TenantQuerySet
 from reconciliation.models.base import currency_field
 from reconciliation.models.base import money_field
+from reconciliation.models.base import unique_qonto_id
 
 
 class QontoSupplierInvoiceQuerySet(TenantQuerySet["QontoSupplierInvoice"]):
@@ -54,11 +55,7 @@ class QontoSupplierInvoice(TenantModel):
 
     class Meta:
         ordering = ["-qonto_updated_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "qonto_id"], name="qonto_supplier_invoice_unique_id"
-            )
-        ]
+        constraints = [unique_qonto_id("qonto_supplier_invoice_unique_id")]
         indexes = [
             models.Index(fields=["workspace", "is_well_upload", "total_amount"]),
             models.Index(fields=["connection", "qonto_updated_at"]),
