@@ -8,6 +8,11 @@ from datetime import timedelta
 
 from django.db.models import Q
 
+from connectors.errors import AuthError
+from connectors.errors import ConnectorError
+from connectors.errors import PermanentError
+from connectors.errors import TransientError
+from reconciliation.connections.tokens import ConnectionUnavailableError
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
 from reconciliation.models import SyncKind
@@ -15,6 +20,25 @@ from reconciliation.models import SyncRun
 
 #: A connection in error (e.g. its folder vanished) keeps being tried so it heals on its own.
 SYNCABLE = (ConnectionStatus.ACTIVE, ConnectionStatus.ERROR)
+
+
+#: What stops a sync: the provider's answer, or a connection that cannot be used.
+SyncFailure = ConnectorError | ConnectionUnavailableError
+
+
+def why_sync_stopped(error: SyncFailure, provider: str, next_try: str) -> str:
+    """The run's error, in words: `provider` ("Qonto", "The provider") refused the
+    authorisation or the listing, was unavailable (`next_try` retries), answered unexpectedly;
+    an unusable connection says why itself."""
+    if isinstance(error, AuthError):
+        return f"{provider} refused the authorisation: {error}"
+    if isinstance(error, ConnectionUnavailableError):
+        return str(error)
+    if isinstance(error, TransientError):
+        return f"{provider} is unavailable; {next_try} retries: {error}"
+    if isinstance(error, PermanentError):
+        return f"{provider} refused the listing: {error}"
+    return f"{provider} answered unexpectedly: {error}"
 
 
 def claim_sync(

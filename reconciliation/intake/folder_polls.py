@@ -43,6 +43,7 @@ from reconciliation.connections.tokens import dropbox_client_for
 from reconciliation.connections.tokens import mark_needs_reauth
 from reconciliation.intake.claims import SYNCABLE
 from reconciliation.intake.claims import claim_sync
+from reconciliation.intake.claims import why_sync_stopped
 from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
 from reconciliation.models import Document
@@ -215,19 +216,13 @@ def sync_file_connection(*, connection_id: int, trigger: str = "schedule") -> Sy
             _poll_dropbox(connection, run, result)
         else:
             _poll_apideck(connection, run, result)
-    except AuthError as error:
-        result.error = f"The provider refused the authorisation: {error}"
-        mark_needs_reauth(connection_id, result.error)
-    except ConnectionUnavailableError as error:
-        result.error = str(error)
-    except TransientError as error:
-        result.error = f"The provider is unavailable; the next poll retries: {error}"
-    except PermanentError as error:
-        result.error = f"The provider refused the listing: {error}"
-        _record_connection_error(connection_id, result.error, failing=True)
-    except ConnectorError as error:
-        result.error = f"The provider answered unexpectedly: {error}"
-        _record_connection_error(connection_id, result.error, failing=False)
+    except (ConnectorError, ConnectionUnavailableError) as error:
+        result.error = why_sync_stopped(error, "The provider", "the next poll")
+        if isinstance(error, AuthError):
+            mark_needs_reauth(connection_id, result.error)
+        elif isinstance(error, ConnectorError) and not isinstance(error, TransientError):
+            failing = isinstance(error, PermanentError)
+            _record_connection_error(connection_id, result.error, failing=failing)
     _finish(connection_id, run, result)
     return result
 

@@ -33,8 +33,6 @@ from django.utils import timezone
 
 from connectors.errors import AuthError
 from connectors.errors import ConnectorError
-from connectors.errors import PermanentError
-from connectors.errors import TransientError
 from connectors.qonto import QontoClient
 from connectors.qonto.schemas import Transaction as QontoTransaction
 from reconciliation.connections.tokens import ConnectionUnavailableError
@@ -42,6 +40,7 @@ from reconciliation.connections.tokens import mark_needs_reauth
 from reconciliation.connections.tokens import qonto_client_for
 from reconciliation.intake.claims import SYNCABLE
 from reconciliation.intake.claims import claim_sync
+from reconciliation.intake.claims import why_sync_stopped
 from reconciliation.intake.mirroring import upsert_changed
 from reconciliation.models import Connection
 from reconciliation.models import Provider
@@ -156,18 +155,11 @@ def sync_transactions(*, connection_id: int, trigger: str = "schedule") -> SyncR
     try:
         client = qonto_client_for(connection)
         _sync_accounts(client, connection, marks, result)
-    except AuthError as error:
-        result.error = f"Qonto refused the authorisation: {error}"
-        mark_needs_reauth(connection_id, result.error)
-        result.status = "needs_reauth"
-    except ConnectionUnavailableError as error:
-        result.error = str(error)
-    except TransientError as error:
-        result.error = f"Qonto is unavailable; the next sync retries: {error}"
-    except PermanentError as error:
-        result.error = f"Qonto refused the listing: {error}"
-    except ConnectorError as error:
-        result.error = f"Qonto answered unexpectedly: {error}"
+    except (ConnectorError, ConnectionUnavailableError) as error:
+        result.error = why_sync_stopped(error, "Qonto", "the next sync")
+        if isinstance(error, AuthError):
+            mark_needs_reauth(connection_id, result.error)
+            result.status = "needs_reauth"
     _finish(connection_id, run, result)
     return result
 
