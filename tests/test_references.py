@@ -274,3 +274,76 @@ def test_a_reference_knows_the_kind_its_leading_word_names() -> None:
 )
 def test_a_reference_cut_to_its_start_is_told_apart(expected: str, given: str, cut: bool) -> None:
     assert is_cut_start(expected, given) is cut
+
+
+#: References of every kind and shape: prefixes, zeros, short keys, letters, RF, structured.
+SHAPES = (
+    "INV-2024-0042",
+    "inv 2024/0117",
+    "INV20240042",
+    "RE 63826",
+    "BT69279",
+    "2024-00042",
+    "000/0001/23457",
+    "+++010/8068/17183+++",
+    "RF18 5390 0754 7034",
+    "RF19INV20260044",
+    "CN-2026-66",
+    "A7",
+    "42",
+    "N° 0005AB",
+    "FA-0-0-12",
+    "Kd-Nr 44812",
+    "X9Y8Z7W6V5U4",
+)
+
+
+def _texts_naming(reference: str) -> list[str]:
+    """What banks make of a reference: as written, without separators, cut at each length,
+    its last number alone, in a sentence, and with letters and zeros around it."""
+    squeezed = "".join(char for char in reference if char.isalnum())
+    last = reference.replace("/", " ").replace("-", " ").split()[-1]
+    cuts = [reference[:end] for end in range(1, len(reference))]
+    return [
+        reference,
+        squeezed,
+        f"Payment {reference} thanks",
+        f"inv {last}",
+        f"{last.lstrip('0')}",
+        f"Rechnung vom 02.06.20 {reference[:6]}",
+        f"Kd-Nr 7 / {squeezed[:4]}",
+        f"0{squeezed}",
+        f"Réf. {reference} – merci",
+        *cuts,
+        *(f"Virement {cut}" for cut in cuts),
+    ]
+
+
+def test_the_quick_pre_tests_never_change_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciliation.text import references
+
+    texts = sorted({text for shape in SHAPES for text in _texts_naming(shape)})
+    index = make_index(*SHAPES)
+
+    def answers() -> list[object]:
+        for cached in (compare_references, references._single):
+            cached.cache_clear()
+        return [
+            *(sorted((hit.tier, item) for hit, item in index.find_all(text)) for text in texts),
+            *(found(index, text) for text in texts),
+            *(
+                (compare_references(shape, text), is_cut_start(shape, text))
+                for shape in SHAPES
+                for text in texts
+            ),
+        ]
+
+    quick = answers()
+    monkeypatch.setattr(references.ReferenceIndex, "_may_name", lambda self, text: True)
+    monkeypatch.setattr(references, "_may_start", lambda key, text: True)
+    slow = answers()
+
+    assert quick == slow
+    # Not a vacuous comparison: every tier and a cut start are among the answers.
+    tiers = {tier for pair in quick if isinstance(pair, tuple) for tier in pair if tier}
+    assert {"exact", "abbreviated", "truncated", True} <= tiers

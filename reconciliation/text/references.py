@@ -318,6 +318,12 @@ def compare_references(expected: str | None, given: str | None) -> MatchTier | N
     return hits[0][0].tier if hits else None
 
 
+@lru_cache(maxsize=65_536)
+def _alphanumerics(text: str) -> str:
+    """The letters and digits of ``text`` run together ("INV-2024/0042" gives "INV20240042")."""
+    return "".join(_WORD.findall(fold(text)))
+
+
 @lru_cache(maxsize=16_384)
 def _single(reference: str) -> ReferenceIndex[int]:
     """An index of one reference, built once per reference (only `find` reads it)."""
@@ -339,12 +345,36 @@ def is_cut_start(expected: str | None, given: str | None) -> bool:
     text, so the cut is the whole reference ("BT6" for "BT69279") or its last words ("Kd-Nr
     44812 / RE 4" for "RE 44354"), compared with the number as printed too ("RE6" for
     "RE 63826": its prefix is part of what was cut)."""
-    keys = {normalize_reference(expected), "".join(_WORD.findall(fold(expected or "")))}
+    keys = {normalize_reference(expected), _alphanumerics(expected or "")}
     return any(
         2 <= len(cut) < len(key) and key.startswith(cut)
-        for cut in _cut_ends(given or "")
         for key in keys
+        if _may_start(key, given or "")
+        for cut in _cut_ends(given or "")
     )
+
+
+def _may_start(key: str, text: str) -> bool:
+    """A quick, exact pre-test of `is_cut_start`: every end `_cut_ends` keeps starts where a
+    word or a number (leading zeros aside) of ``text`` starts, so the key must start so too.
+    Most bank lines have no such start, and this costs a fraction of reading their ends. Text
+    that is not ASCII skips the test (a structured reference is read from it as written)."""
+    if not text.isascii():
+        return True
+    heads = _heads(text)
+    return key[:2] in heads or key[:1] in heads
+
+
+@lru_cache(maxsize=65_536)
+def _heads(text: str) -> frozenset[str]:
+    """The first one or two characters of each word of ``text``, and of each of its numbers
+    without leading zeros: where a reference read from the text may start."""
+    heads = set()
+    for word in tokens_of(text):  # a word's first token starts where the word does
+        for start in (word, word.lstrip("0")):
+            if start:
+                heads.add(start[:2])
+    return frozenset(heads)
 
 
 @lru_cache(maxsize=65_536)
@@ -442,6 +472,9 @@ class ReferenceIndex(Generic[_T]):
     )
     _sorted_keys: list[str] = field(default_factory=list)
     _is_sorted: bool = True
+    #: Each key's first `MIN_TRUNCATED_LENGTH` characters (a shorter key whole), by length.
+    _heads: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _head_count: int = 0
 
     def add(self, reference: str, item: _T) -> ParsedReference:
         parsed = parse_reference(reference)
@@ -454,6 +487,10 @@ class ReferenceIndex(Generic[_T]):
             self._by_last[parsed.tokens[-1]].append(entry)
         self._sorted_keys.append(parsed.normalized)
         self._is_sorted = False
+        head = parsed.normalized[:MIN_TRUNCATED_LENGTH]
+        if head not in self._heads[len(head)]:
+            self._heads[len(head)].add(head)
+            self._head_count += 1
         return parsed
 
     def __len__(self) -> int:
@@ -461,7 +498,7 @@ class ReferenceIndex(Generic[_T]):
 
     def find(self, text: str | None) -> list[tuple[Hit, _T]]:
         """Hits of the best tier present, longest key first (empty when nothing matches)."""
-        if not text or not self._sorted_keys:
+        if not text or not self._sorted_keys or not self._may_name(text):
             return []
         runs, structured = _runs(text)
         return self._exact(runs, structured) or self._abbreviated(runs) or self._truncated(runs)
@@ -470,7 +507,7 @@ class ReferenceIndex(Generic[_T]):
         """Every item the text may name, each with its best tier: a bank-cut "INV-2026-013"
         names INV-2026-00013 exactly (leading zeros aside) and INV-2026-01383 by its start;
         amounts and names then decide."""
-        if not text or not self._sorted_keys:
+        if not text or not self._sorted_keys or not self._may_name(text):
             return []
         runs, structured = _runs(text)
         merged: dict[_T, tuple[Hit, _T]] = {}
@@ -478,6 +515,31 @@ class ReferenceIndex(Generic[_T]):
             for hit, item in tier:
                 merged.setdefault(item, (hit, item))
         return list(merged.values())
+
+    def _may_name(self, text: str) -> bool:
+        """A quick, exact pre-test of the tiers below: each needs a key, or a key's first
+        `MIN_TRUNCATED_LENGTH` characters, in the text's letters and digits run together (an
+        exact or structured key, the start a bank cut kept), or one of the text's numbers to be
+        a key's last (an abbreviation, a dotted key). Most bank lines have neither, and this
+        costs a fraction of splitting them into runs. Text that is not ASCII skips the test (a
+        structured reference is read from the text as written)."""
+        if not text.isascii():
+            return True
+        letters = _alphanumerics(text)
+        if self._head_count < len(letters):  # a few known references: look for each
+            held = any(head in letters for heads in self._heads.values() for head in heads)
+        else:  # many: look up each stretch of the text
+            held = any(
+                letters[start : start + size] in heads
+                for size, heads in self._heads.items()
+                for start in range(len(letters) - size + 1)
+            )
+        lasts = self._by_last.keys()
+        if held or not lasts:
+            return held
+        if len(lasts) < len(letters) and not any(last in letters for last in lasts):
+            return False
+        return any(_strip_zeros(token) in lasts for token in tokens_of(text))
 
     def _exact(self, runs: tuple[_Run, ...], structured: tuple[str, ...]) -> list[tuple[Hit, _T]]:
         exact: dict[_T, tuple[Hit, _T]] = {}
