@@ -11,21 +11,36 @@ from typing import Any
 
 
 @dataclass
+class Tally:
+    """One stage's rows: how many there are, and what the soak must never see — rows lost on
+    the way and rows written twice."""
+
+    rows: int = 0
+    lost: int = 0
+    duplicated: int = 0
+
+
+@dataclass
 class Ledger:
+    """Well's rows at each stage (documents, invoices, posts to Qonto, attachments on Qonto)
+    against what the emulators were given, and the soak's other figures."""
+
+    documents: Tally = field(default_factory=Tally)
+    invoices: Tally = field(default_factory=Tally)
+    posts: Tally = field(default_factory=Tally)
+    attachments: Tally = field(default_factory=Tally)
     files: int = 0
-    documents: int = 0
     marked_duplicates: int = 0
     invoice_documents: int = 0
-    invoices: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-    qonto_invoices: int = 0
     orphan_posts: int = 0
-    attached: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
-    #: What the soak must never see, by what ("documents", "invoices", "posts", "attachments"):
-    #: rows lost on the way, and rows written twice.
-    lost: Counter[str] = field(default_factory=Counter)
-    duplicated: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def bad(self) -> int:
+        """Rows lost or written twice, at every stage."""
+        stages = (self.documents, self.invoices, self.posts, self.attachments)
+        return sum(stage.lost + stage.duplicated for stage in stages)
 
 
 def _extra_copies(counts: Counter[Any] | dict[Any, int]) -> int:
@@ -46,9 +61,9 @@ def _documents(folders: list[Any], ledger: Ledger) -> None:
         wanted = {path.lower() for path in folder.files}
         seen = {path.lower(): n for path, n in names.items()}
         ledger.files += len(folder.files)
-        ledger.lost["documents"] += len(wanted - set(seen))
-        ledger.duplicated["documents"] += _extra_copies(seen)
-    ledger.documents = Document.objects.count()
+        ledger.documents.lost += len(wanted - set(seen))
+        ledger.documents.duplicated += _extra_copies(seen)
+    ledger.documents.rows = Document.objects.count()
     ledger.marked_duplicates = Document.objects.filter(status=DocumentStatus.DUPLICATE).count()
 
 
@@ -62,8 +77,8 @@ def _invoices(ledger: Ledger) -> None:
 
     readable = Document.objects.filter(kind__in=INVOICE_KINDS, status=DocumentStatus.PARSED)
     ledger.invoice_documents = readable.count()
-    ledger.lost["invoices"] = readable.filter(invoice__isnull=True).count()
-    ledger.invoices = Invoice.objects.count()
+    ledger.invoices.lost = readable.filter(invoice__isnull=True).count()
+    ledger.invoices.rows = Invoice.objects.count()
     ledger.by_status = dict(
         Invoice.objects.values_list("status").annotate(n=Count("pk")).order_by()
     )
@@ -83,13 +98,13 @@ def _posts(sandbox: Any, ledger: Ledger) -> None:
             by_key.update(sandbox.qonto.invoice_count_by_idempotency_key())
             by_file = sandbox.qonto.invoice_count_by_file_hash()
         duplicate_files += _extra_copies(by_file)
-    ledger.qonto_invoices = sum(by_key.values())
-    ledger.duplicated["posts"] = _extra_copies(by_key) + duplicate_files
+    ledger.posts.rows = sum(by_key.values())
+    ledger.posts.duplicated = _extra_copies(by_key) + duplicate_files
     uploaded = Invoice.objects.filter(status=InvoiceStatus.POSTED).exclude(
         qonto_origin=QontoOrigin.LINKED
     )
     keys = set(uploaded.values_list("idempotency_key", flat=True))
-    ledger.lost["posts"] = len(keys - set(by_key))
+    ledger.posts.lost = len(keys - set(by_key))
     ledger.orphan_posts = len(set(by_key) - keys)
     for received, posted in uploaded.values_list("document__received_at", "posted_at"):
         if received is not None and posted is not None:
@@ -104,7 +119,7 @@ def _attachments(sandbox: Any, folders: list[Any], ledger: Ledger) -> None:
     attached = Match.objects.filter(
         kind=MatchKind.CONFIRMATION_DEBIT, status=MatchStatus.ATTACHED
     ).select_related("transaction")
-    ledger.attached = attached.count()
+    ledger.attachments.rows = attached.count()
     organizations = {folder.workspace_id: folder.organization_id for folder in folders}
     for match in attached:
         assert match.transaction is not None  # an attached payment match has its line
@@ -112,8 +127,8 @@ def _attachments(sandbox: Any, folders: list[Any], ledger: Ledger) -> None:
             on_qonto = sandbox.qonto.attachments_of(match.transaction.qonto_id)
         ours = [a for a in on_qonto if a.idempotency_key]
         if not ours:
-            ledger.lost["attachments"] += 1
-        ledger.duplicated["attachments"] += _extra_copies(Counter(a.sha256 for a in ours))
+            ledger.attachments.lost += 1
+        ledger.attachments.duplicated += _extra_copies(Counter(a.sha256 for a in ours))
 
 
 def ledger(sandbox: Any, folders: list[Any]) -> Ledger:
@@ -130,10 +145,6 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def _of(counts: Counter[str], *names: str) -> str:
-    return " / ".join(str(counts[name]) for name in names)
-
-
 def _rows(
     accounts: Ledger, clusters: list[Any], *, kills: Any, drained: bool, elapsed: float
 ) -> list[tuple[str, Any]]:
@@ -144,7 +155,7 @@ def _rows(
         ("documents (files put in Dropbox)", f"{accounts.files:,}"),
         ("drained", "yes" if drained else f"NO (stopped after {minutes:.1f} min)"),
         ("elapsed", f"{minutes:.1f} min"),
-        ("throughput", f"{accounts.documents / minutes:.0f} documents/minute"),
+        ("throughput", f"{accounts.documents.rows / minutes:.0f} documents/minute"),
         (
             "latency poll → posted",
             f"p50 {statistics.median(accounts.latencies or [0]):.0f} s, "
@@ -159,13 +170,14 @@ def _rows(
         ("documents set aside as duplicates (by design)", accounts.marked_duplicates),
         (
             "Qonto supplier invoices / attachments",
-            f"{accounts.qonto_invoices} / {accounts.attached}",
+            f"{accounts.posts.rows} / {accounts.attachments.rows}",
         ),
-        ("LOST documents / invoices", _of(accounts.lost, "documents", "invoices")),
-        ("LOST posts / attachments", _of(accounts.lost, "posts", "attachments")),
+        ("LOST documents / invoices", f"{accounts.documents.lost} / {accounts.invoices.lost}"),
+        ("LOST posts / attachments", f"{accounts.posts.lost} / {accounts.attachments.lost}"),
         (
             "DUPLICATE documents / posts / attachments",
-            _of(accounts.duplicated, "documents", "posts", "attachments"),
+            f"{accounts.documents.duplicated} / {accounts.posts.duplicated} / "
+            f"{accounts.attachments.duplicated}",
         ),
         ("orphans on Qonto (no posted invoice)", accounts.orphan_posts),
         ("load average", f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"),
@@ -193,7 +205,7 @@ def report(
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
-    bad = accounts.lost.total() + accounts.duplicated.total()
+    bad = accounts.bad
     verdict = "yes" if not bad else "NO"
     print(f"\n0 lost, 0 duplicated: {verdict}; drained: {'yes' if drained else 'NO'}")
     return 0 if drained and not bad else 1
