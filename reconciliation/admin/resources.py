@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from django.db.models import QuerySet
 from import_export import fields
 from import_export import resources
 from import_export import widgets
+from import_export.declarative import ModelDeclarativeMetaclass
 from import_export.forms import SelectableFieldsExportForm
 
 from reconciliation.admin.invoice_export import InvoiceExportRows
@@ -85,9 +87,43 @@ def is_secret_field(name: str) -> bool:
     return name not in _SECRET_ALLOWED and bool(_SECRET_NAME.search(name))
 
 
-class AuditResource(resources.ModelResource):
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
+
+
+def _listed(values: Any) -> str:
+    """A JSON list of names or references in one cell: "a; b"."""
+    return "; ".join(str(value) for value in values or [])
+
+
+def _rendered(render: Callable[[Any], str], attribute: str) -> Callable[[Any], str]:
+    return lambda row: render(getattr(row, attribute))
+
+
+class _AuditResourceMetaclass(ModelDeclarativeMetaclass):
+    """Declares the columns a resource names in `computed`, `as_json` and `as_list` (each
+    named as it is written), before import-export collects the declared columns."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        for column in attrs.get("computed", ()):
+            attrs.setdefault(column, fields.Field(column_name=column))
+        for render, kind in ((_json, "as_json"), (_listed, "as_list")):
+            for column in attrs.get(kind, ()):
+                method = _rendered(render, column)
+                attrs.setdefault(column, fields.Field(column_name=column, dehydrate_method=method))
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class AuditResource(resources.ModelResource, metaclass=_AuditResourceMetaclass):
     """The one base of every export: cells escaped against formula injection, binary and secret
     columns never offered nor written, timestamps in UTC."""
+
+    #: Columns no attribute holds: each is worked out by the resource's dehydrate_<column>.
+    computed: ClassVar[tuple[str, ...]] = ()
+    #: JSON fields of the model, written as JSON text.
+    as_json: ClassVar[tuple[str, ...]] = ()
+    #: JSON lists of the model, written as "a; b".
+    as_list: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
@@ -202,15 +238,6 @@ class TenantAuditResource(AuditResource):
         return queryset.select_related("workspace", *self.related).defer(*self.deferred)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
-
-
-def _listed(values: Any) -> str:
-    """A JSON list of names or references in one cell: "a; b"."""
-    return "; ".join(str(value) for value in values or [])
-
-
 def _username(user: Any) -> str:
     return user.get_username() if user is not None else ""
 
@@ -223,10 +250,7 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
     vendor_vat_id = fields.Field(attribute="vendor__vat_id", column_name="vendor_vat_id")
     status = fields.Field(attribute="status", column_name="status")
     status_code = fields.Field(attribute="status", column_name="status_code")
-    decided_by = fields.Field(column_name="decided_by")
-    decision = fields.Field(column_name="decision")
-    reason_codes = fields.Field(column_name="reason_codes")
-    reason_labels = fields.Field(column_name="reason_labels")
+    computed = ("decided_by", "decision", "reason_codes", "reason_labels")
 
     class Meta:
         model = Invoice
@@ -298,8 +322,7 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
 class PostAttemptResource(TenantAuditResource):
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
     supplier = fields.Field(attribute="invoice__supplier_name", column_name="supplier")
-    request_summary = fields.Field(column_name="request_summary")
-    item_result = fields.Field(column_name="item_result")
+    as_json = ("request_summary", "item_result")
 
     class Meta:
         model = PostAttempt
@@ -329,12 +352,6 @@ class PostAttemptResource(TenantAuditResource):
 
     related = ("invoice",)
 
-    def dehydrate_request_summary(self, attempt: PostAttempt) -> str:
-        return _json(attempt.request_summary)
-
-    def dehydrate_item_result(self, attempt: PostAttempt) -> str:
-        return _json(attempt.item_result)
-
 
 class MatchResource(TenantAuditResource):
     document_name = fields.Field(attribute="document__original_name", column_name="document")
@@ -357,8 +374,8 @@ class MatchResource(TenantAuditResource):
     settled_invoice_number = fields.Field(
         attribute="settled_invoice__number", column_name="settled_invoice_number"
     )
-    reasons = fields.Field(column_name="reasons")
-    decided_by = fields.Field(column_name="decided_by")
+    as_list = ("reasons",)
+    computed = ("decided_by",)
     money_currencies: ClassVar[dict[str, str]] = {"transaction_amount": "transaction__currency"}
 
     class Meta:
@@ -393,20 +410,17 @@ class MatchResource(TenantAuditResource):
 
     related = ("document", "invoice", "transaction", "receivable", "settled_invoice", "decided_by")
 
-    def dehydrate_reasons(self, match: Match) -> str:
-        return _listed(match.reasons)
-
     def dehydrate_decided_by(self, match: Match) -> str:
         return _username(match.decided_by)
 
 
 class DecisionResource(TenantAuditResource):
-    actor = fields.Field(column_name="actor")
+    # The decision log (reports.decision_log) adds its own computed columns.
+    computed: ClassVar[tuple[str, ...]] = ("actor",)
+    as_json = ("before", "after")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
     document_name = fields.Field(attribute="document__original_name", column_name="document_name")
     vendor_name = fields.Field(attribute="vendor__name", column_name="vendor_name")
-    before = fields.Field(column_name="before")
-    after = fields.Field(column_name="after")
 
     class Meta:
         model = Decision
@@ -433,12 +447,6 @@ class DecisionResource(TenantAuditResource):
     def dehydrate_actor(self, decision: Decision) -> str:
         return _username(decision.actor) or "Well"
 
-    def dehydrate_before(self, decision: Decision) -> str:
-        return _json(decision.before)
-
-    def dehydrate_after(self, decision: Decision) -> str:
-        return _json(decision.after)
-
 
 #: What a sync run counted, in the order the list and the export show it.
 SYNC_RUN_COUNTS = (
@@ -454,7 +462,7 @@ SYNC_RUN_COUNTS = (
 
 class SyncRunResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
-    details = fields.Field(column_name="details")
+    as_json = ("details",)
 
     class Meta:
         model = SyncRun
@@ -478,9 +486,6 @@ class SyncRunResource(TenantAuditResource):
 
     def dehydrate_connection_label(self, run: SyncRun) -> str:
         return str(run.connection) if run.connection is not None else ""
-
-    def dehydrate_details(self, run: SyncRun) -> str:
-        return _json(run.details)
 
 
 class DocumentResource(TenantAuditResource):
@@ -515,8 +520,7 @@ class DocumentResource(TenantAuditResource):
 
 
 class VendorResource(TenantAuditResource):
-    ibans = fields.Field(column_name="ibans")
-    aliases = fields.Field(column_name="aliases")
+    as_list = ("ibans", "aliases")
 
     class Meta:
         model = Vendor
@@ -537,12 +541,6 @@ class VendorResource(TenantAuditResource):
             "documents_reviewed",
             "created_at",
         )
-
-    def dehydrate_ibans(self, vendor: Vendor) -> str:
-        return _listed(vendor.ibans)
-
-    def dehydrate_aliases(self, vendor: Vendor) -> str:
-        return _listed(vendor.aliases)
 
 
 class TransactionResource(TenantAuditResource):
@@ -576,7 +574,7 @@ class TransactionResource(TenantAuditResource):
 class ConnectionResource(TenantAuditResource):
     """What an auditor may know of a connection: never its tokens, cursor or keys."""
 
-    owner = fields.Field(column_name="owner")
+    computed = ("owner",)
 
     class Meta:
         model = Connection
@@ -606,7 +604,7 @@ class ConnectionResource(TenantAuditResource):
 
 
 class ReceivableResource(TenantAuditResource):
-    other_references = fields.Field(column_name="other_references")
+    as_list = ("other_references",)
 
     class Meta:
         model = Receivable
@@ -626,9 +624,6 @@ class ReceivableResource(TenantAuditResource):
             "status",
             "created_at",
         )
-
-    def dehydrate_other_references(self, receivable: Receivable) -> str:
-        return _listed(receivable.other_references)
 
 
 class RoutingRuleResource(TenantAuditResource):

@@ -30,7 +30,6 @@ from typing import Any
 
 from django.db.models import Q
 from django.db.models import QuerySet
-from import_export import fields
 
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
@@ -228,14 +227,7 @@ LOG_FIELDS: tuple[str, ...] = (*DecisionResource.Meta.fields, *LOG_COLUMNS)
 class DecisionLogResource(DecisionResource):
     """The decisions export with what changed and the rules in force at each decision."""
 
-    changes = fields.Field(column_name="changes")
-    field_confidences = fields.Field(column_name="field_confidences")
-    review_threshold = fields.Field(column_name="review_threshold")
-    auto_post_threshold = fields.Field(column_name="auto_post_threshold")
-    thresholds_version = fields.Field(column_name="thresholds_version")
-    routing_rule = fields.Field(column_name="routing_rule")
-    routing_rule_version = fields.Field(column_name="routing_rule_version")
-    vendor_mapping_version = fields.Field(column_name="vendor_mapping_version")
+    computed = LOG_COLUMNS
 
     class Meta:
         model = Decision
