@@ -197,7 +197,7 @@ class MatchStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     ATTACHED = "attached", "Attached in Qonto"
     REJECTED = "rejected", "Rejected (not this one)"
-    REFUSED = "refused", "Refused (double charge) / refund requested"
+    REFUSED = "refused", "Refused / refund requested"
     DISMISSED = "dismissed", "Not a duplicate"
 
 
