@@ -124,7 +124,7 @@ def _scalar(key: str, value: Any, currency: str) -> str:
         return format_money(number, currency) if number is not None else text
     if key in PERCENT_KEYS:
         number = _decimal(value)
-        return f"{number.normalize():f} %" if number is not None else text
+        return percent(number) if number is not None and number.is_finite() else text
     if key in DATE_KEYS:
         day = _date(value)
         return format_date(day, "j M Y") if day is not None else text
