@@ -394,3 +394,19 @@ def test_the_export_form_s_select_all_toggle_is_allowed_by_the_content_security_
         for h in handlers
     } == set(allowed[1:])
     assert policy["script-src"] == "'self'"
+
+
+@pytest.mark.parametrize("model", ["invoice", "decision"])
+def test_the_export_form_s_select_all_label_is_tied_to_its_box(
+    auditor: AbstractUser, model: str
+) -> None:
+    """Clicking the words "Select all" ticks the box: the label names the box's id."""
+    body = _client(auditor).get(f"/admin/reconciliation/{model}/export/").content.decode()
+    toggles = re.findall(r'<input type="checkbox" class="select-toggle"[^>]*>', body)
+    labels = re.findall(r'<label[^>]*for="([^"]+)"[^>]*>\s*Select all\s*</label>', body)
+    ids = [re.search(r'\bid="([^"]+)"', toggle) for toggle in toggles]
+
+    assert toggles
+    assert all(found is not None for found in ids)
+    assert labels == [found.group(1) for found in ids if found is not None]
+    assert len(set(labels)) == len(labels)
