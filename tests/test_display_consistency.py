@@ -4,24 +4,34 @@ the document page's status."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from reconciliation.admin.decision_display import changes
 from reconciliation.admin.decision_display import percent
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
+from reconciliation.models import DocumentKind
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from reconciliation.web.dates import DayField
+from reconciliation.web.dates import DayInput
+from tests.factories import make_extracted_document
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.test_review_screen import _form
+from tests.test_review_screen import _screen
+from tests.test_review_screen import make_review_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +86,71 @@ def test_the_review_history_and_the_invoice_list_agree_on_a_confidence(
     assert "Confidence: — → 94.80 %" in screen
     assert "94.80 %" in listed
     assert "94.8 %" not in screen
+
+
+# --- the review screen's dates ---------------------------------------------------------------
+
+
+def test_the_review_screen_writes_an_invoice_s_dates_as_the_invoice_page_does(
+    workspace: Workspace,
+) -> None:
+    invoice = make_review_invoice(
+        workspace, issue_date=date(2026, 11, 3), due_date=date(2026, 12, 3)
+    )
+    client = logged_in_client(make_user(superuser=True))
+    screen = client.get(_screen(invoice.document)).content.decode()
+    page = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
+    assert 'name="field-issue_date" value="3 Nov 2026"' in screen
+    assert 'name="field-due_date" value="3 Dec 2026"' in screen
+    assert "03/11" not in screen
+    assert "3 Nov 2026" in page.content.decode()
+
+
+def test_the_written_dates_come_back_unchanged(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    invoice = make_review_invoice(
+        workspace, issue_date=date(2026, 11, 3), due_date=date(2026, 12, 3)
+    )
+    typed = _form(invoice) | {
+        "field-issue_date": "3 Nov 2026",
+        "field-due_date": "03/12/2026",
+        "action": "save",
+    }
+    response = logged_in_client(reviewer).post(_screen(invoice.document), typed)
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 3), date(2026, 12, 3))
+    assert not Decision.objects.filter(invoice=invoice, action=DecisionAction.EDIT).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("3 Nov 2026", date(2026, 11, 3)),
+        ("03 nov 2026", date(2026, 11, 3)),
+        ("30 September 2026", date(2026, 9, 30)),
+        ("2026-11-03", date(2026, 11, 3)),
+        ("03/11/2026", date(2026, 11, 3)),
+    ],
+)
+def test_a_day_field_reads_what_it_shows_and_the_usual_formats(typed: str, day: date) -> None:
+    field = DayField(required=False)
+    assert field.clean(typed) == day
+    assert DayInput().format_value(day) == date_format(day, "DATE_FORMAT")
+
+
+@pytest.mark.parametrize("typed", ["31 Feb 2026", "3 Nox 2026", "31/02/2026"])
+def test_a_day_field_refuses_a_day_that_does_not_exist(typed: str) -> None:
+    with pytest.raises(ValidationError):
+        DayField(required=False).clean(typed)
+
+
+def test_a_payment_document_s_execution_date_is_written_the_same_way(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    fields = {"amount": "1250.00", "currency": "EUR", "execution_date": "2026-11-02"}
+    document = make_extracted_document(workspace, DocumentKind.WIRE_NOTICE, fields)
+    screen = logged_in_client(reviewer).get(_screen(document)).content.decode()
+    assert "2 Nov 2026" in screen
+    assert "2026-11-02" not in screen

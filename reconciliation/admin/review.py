@@ -73,6 +73,7 @@ from reconciliation.web.access import EDIT_ROLES
 from reconciliation.web.access import has_role
 from reconciliation.web.access import roles_by_workspace
 from reconciliation.web.access import workspace_ids_with
+from reconciliation.web.dates import DayField
 
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
@@ -537,8 +538,8 @@ class InvoiceFieldsForm(forms.Form):
     supplier_iban = forms.CharField(label="IBAN", max_length=34, required=False)
     supplier_domain = forms.CharField(label="Domain", max_length=253, required=False)
     invoice_number = forms.CharField(label="Invoice number", max_length=100, required=False)
-    issue_date = forms.DateField(label="Issue date", required=False)
-    due_date = forms.DateField(label="Due date", required=False)
+    issue_date = DayField(label="Issue date", required=False)
+    due_date = DayField(label="Due date", required=False)
     net_amount = forms.DecimalField(label="Net", max_digits=18, decimal_places=3, required=False)
     tax_amount = forms.DecimalField(label="Tax", max_digits=18, decimal_places=3, required=False)
     total_amount = forms.DecimalField(

@@ -12,12 +12,14 @@ from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from reconciliation import review
 from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.admin.decision_display import Change
 from reconciliation.admin.decision_display import changes
 from reconciliation.admin.decision_display import field_label
+from reconciliation.extraction.types import DATE_FIELDS
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.invoices import reasons
 from reconciliation.models import Decision
@@ -29,6 +31,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.web import rendering
+from reconciliation.web.dates import iso_day
 
 if TYPE_CHECKING:
     from django import forms
@@ -204,6 +207,9 @@ def fields_of(
 
 def _payment_value(name: str, read: dict[str, Any]) -> Any:
     value = read.get(name)
+    if name in DATE_FIELDS and value not in (None, ""):
+        day = iso_day(value)
+        return date_format(day, "DATE_FORMAT") if day is not None else value
     currency = str(read.get("currency") or "")
     if name != "amount" or value in (None, "") or not is_known_currency(currency):
         return value
