@@ -18,12 +18,14 @@ from reconciliation.admin.decision_display import percent
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import DocumentKind
+from reconciliation.models import DocumentStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from reconciliation.web.dates import DayField
 from reconciliation.web.dates import DayInput
+from tests.factories import make_document
 from tests.factories import make_extracted_document
 from tests.factories import make_invoice
 from tests.factories import make_match
@@ -154,3 +156,38 @@ def test_a_payment_document_s_execution_date_is_written_the_same_way(
     screen = logged_in_client(reviewer).get(_screen(document)).content.decode()
     assert "2 Nov 2026" in screen
     assert "2026-11-02" not in screen
+
+
+# --- a document's status -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "was", "shown"),
+    [
+        (DecisionAction.READ_AGAIN, DocumentStatus.FAILED, "Status: Failed → New"),
+        (DecisionAction.NOT_DUPLICATE, DocumentStatus.DUPLICATE, "Status: Duplicate → New"),
+    ],
+)
+def test_a_document_s_status_reads_as_the_document_s_label(
+    workspace: Workspace,
+    reviewer: AbstractUser,
+    action: DecisionAction,
+    was: DocumentStatus,
+    shown: str,
+) -> None:
+    document = make_document(workspace)
+    Decision.record(
+        workspace=workspace.pk,
+        action=action,
+        actor=reviewer,
+        document=document,
+        before={"status": was.value},
+        after={"status": DocumentStatus.NEW.value},
+        reason="a person's decision",
+    )
+    client = logged_in_client(make_user(superuser=True))
+    screen = client.get(_screen(document)).content.decode()
+    page = client.get(reverse("admin:reconciliation_document_change", args=[document.pk]))
+    assert shown in screen
+    assert "Posting failed" not in screen
+    assert '<div class="readonly">Parsed</div>' in page.content.decode()

@@ -15,6 +15,7 @@ from django.utils.dateformat import format as format_date
 
 from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -61,6 +62,9 @@ STATUS_LABELS: dict[str, str] = {
     **dict(MatchStatus.choices),
     **dict(InvoiceStatus.choices),
 }
+#: A decision about a document alone (read again, not a duplicate) records the document's
+#: status: "failed" is an unreadable file there, not an invoice whose posting failed.
+DOCUMENT_STATUS_LABELS: dict[str, str] = dict(DocumentStatus.choices)
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,12 @@ def field_label(name: str) -> str:
     return CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def changes(before: Any, after: Any, *, currency: str = "") -> list[Change]:
-    """The fields that differ between `before` and `after`, in the order they were recorded."""
+def changes(
+    before: Any, after: Any, *, currency: str = "", of_document: bool = False
+) -> list[Change]:
+    """The fields that differ between `before` and `after`, in the order they were recorded;
+    `of_document`: a decision about a document alone, whose statuses are the document's."""
+    statuses = DOCUMENT_STATUS_LABELS if of_document else STATUS_LABELS
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     currency = str(after.get("currency") or before.get("currency") or currency or "")
@@ -89,15 +97,17 @@ def changes(before: Any, after: Any, *, currency: str = "") -> list[Change]:
             Change(
                 key,
                 field_label(key),
-                display_value(key, old, currency=currency),
-                display_value(key, new, currency=currency),
+                display_value(key, old, currency=currency, statuses=statuses),
+                display_value(key, new, currency=currency, statuses=statuses),
             )
         )
     return out
 
 
-def display_value(key: str, value: Any, *, currency: str = "") -> str:
-    """One recorded value as people read it."""
+def display_value(
+    key: str, value: Any, *, currency: str = "", statuses: dict[str, str] = STATUS_LABELS
+) -> str:
+    """One recorded value as people read it (a status by its label in `statuses`)."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
@@ -106,17 +116,18 @@ def display_value(key: str, value: Any, *, currency: str = "") -> str:
         return "; ".join(reason_label(str(code)) for code in value)
     if isinstance(value, dict):
         return ", ".join(
-            f"{field_label(k)}: {display_value(k, v, currency=currency)}" for k, v in value.items()
+            f"{field_label(k)}: {display_value(k, v, currency=currency, statuses=statuses)}"
+            for k, v in value.items()
         )
     if isinstance(value, list):
-        return "; ".join(display_value(key, v, currency=currency) for v in value)
-    return _scalar(key, value, currency)
+        return "; ".join(display_value(key, v, currency=currency, statuses=statuses) for v in value)
+    return _scalar(key, value, currency, statuses)
 
 
-def _scalar(key: str, value: Any, currency: str) -> str:
+def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> str:
     text = str(value)
     if key == "status":
-        return STATUS_LABELS.get(text, text)
+        return statuses.get(text, text)
     if key == "kind":
         return dict(MatchKind.choices).get(text, text)
     if key in MONEY_KEYS and is_known_currency(currency):

@@ -386,9 +386,10 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
     for decision in decisions:
         actor = decision.actor.get_username() if decision.actor is not None else "Well"
         currency = invoice.currency if invoice is not None else ""
-        entries.append(
-            HistoryEntry(
-                decision, actor, changes(decision.before, decision.after, currency=currency)
-            )
+        # About the document alone (read again, not a duplicate): its statuses are the document's.
+        of_document = decision.document_id is not None and not (
+            decision.invoice_id or decision.match_id
         )
+        rows = changes(decision.before, decision.after, currency=currency, of_document=of_document)
+        entries.append(HistoryEntry(decision, actor, rows))
     return entries
