@@ -172,10 +172,11 @@ def _fewer_collections() -> Iterator[None]:
     of short-lived objects that form no cycles (tuples, Decimals, strings); with the default
     thresholds the collector re-scans the live ones over and over — measured, a fifth of the
     first window of `make bench-match`. Memory is unchanged: reference counting still frees
-    everything that is not a cycle at once. The process's thresholds are restored after.
+    everything that is not a cycle at once. The process's thresholds are restored after (they
+    are the process's: windows run one per worker process, never in threads side by side).
     """
     before = gc.get_threshold()
-    gc.set_threshold(WINDOW_GC_THRESHOLD, before[1], before[2])
+    gc.set_threshold(max(before[0], WINDOW_GC_THRESHOLD), before[1], before[2])
     try:
         yield
     finally:

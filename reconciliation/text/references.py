@@ -367,13 +367,18 @@ def _may_start(key: str, text: str) -> bool:
 
 @lru_cache(maxsize=65_536)
 def _heads(text: str) -> frozenset[str]:
-    """The first one or two characters of each word of ``text``, and of each of its numbers
-    without leading zeros: where a reference read from the text may start."""
+    """The first one or two characters of each word of ``text``, of each of its numbers
+    without leading zeros, and of its structured communication: where a reference read from the
+    text may start."""
     heads = set()
     for word in tokens_of(text):  # a word's first token starts where the word does
         for start in (word, word.lstrip("0")):
             if start:
                 heads.add(start[:2])
+    # A structured communication may start inside a word ("BE010/8068/17183").
+    digits, _ = structured_communication_in(text)
+    if digits is not None:
+        heads.add(_strip_zeros(digits)[:2])
     return frozenset(heads)
 
 
@@ -473,7 +478,7 @@ class ReferenceIndex(Generic[_T]):
     _sorted_keys: list[str] = field(default_factory=list)
     _is_sorted: bool = True
     #: Each key's first `MIN_TRUNCATED_LENGTH` characters (a shorter key whole), by length.
-    _heads: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _key_heads: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     _head_count: int = 0
 
     def add(self, reference: str, item: _T) -> ParsedReference:
@@ -488,8 +493,8 @@ class ReferenceIndex(Generic[_T]):
         self._sorted_keys.append(parsed.normalized)
         self._is_sorted = False
         head = parsed.normalized[:MIN_TRUNCATED_LENGTH]
-        if head not in self._heads[len(head)]:
-            self._heads[len(head)].add(head)
+        if head not in self._key_heads[len(head)]:
+            self._key_heads[len(head)].add(head)
             self._head_count += 1
         return parsed
 
@@ -527,11 +532,11 @@ class ReferenceIndex(Generic[_T]):
             return True
         letters = _alphanumerics(text)
         if self._head_count < len(letters):  # a few known references: look for each
-            held = any(head in letters for heads in self._heads.values() for head in heads)
+            held = any(head in letters for heads in self._key_heads.values() for head in heads)
         else:  # many: look up each stretch of the text
             held = any(
                 letters[start : start + size] in heads
-                for size, heads in self._heads.items()
+                for size, heads in self._key_heads.items()
                 for start in range(len(letters) - size + 1)
             )
         lasts = self._by_last.keys()
