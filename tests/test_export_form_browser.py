@@ -1,5 +1,6 @@
-"""The audit export form in a browser: "Select all" unticks and ticks every column under the
-Content-Security-Policy, with nothing refused in the console."""
+"""The export forms in a browser: "Select all" (its box, or its words on every export page)
+unticks and ticks every column under the Content-Security-Policy, with nothing refused in the
+console."""
 
 from __future__ import annotations
 
@@ -34,3 +35,22 @@ def test_select_all_toggles_every_column_without_a_console_error(
     assert set(unticked) == {False}
     assert set(ticked) == {True}
     assert errors == []
+
+
+@pytest.mark.parametrize("model", ["match", "transaction"])
+def test_clicking_the_words_select_all_toggles_every_column(
+    admin_page: Page, live_server: LiveServer, model: str
+) -> None:
+    """Every export page, not only the invoices': the label "Select all" is tied to its box."""
+    admin_page.goto(f"{live_server.url}/admin/reconciliation/{model}/export/")
+    columns = admin_page.locator(".selectable-field-export-row:visible input[type=checkbox]")
+    label = admin_page.locator(".selectable-field-export-row:visible label", has_text="Select all")
+    assert columns.count() > 2
+
+    label.click()
+    unticked = [columns.nth(i).is_checked() for i in range(columns.count())]
+    label.click()
+    ticked = [columns.nth(i).is_checked() for i in range(columns.count())]
+
+    assert set(unticked) == {False}
+    assert set(ticked) == {True}

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.admin import site
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from import_export.admin import ExportMixin
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from reconciliation.models import Decision
@@ -396,12 +398,39 @@ def test_the_export_form_s_select_all_toggle_is_allowed_by_the_content_security_
     assert policy["script-src"] == "'self'"
 
 
-@pytest.mark.parametrize("model", ["invoice", "decision"])
+#: Every admin with an export page (the test below checks the list is complete).
+EXPORTING_MODELS = [
+    "document",
+    "invoice",
+    "postattempt",
+    "syncrun",
+    "decision",
+    "transaction",
+    "receivable",
+    "match",
+    "vendor",
+    "routingrule",
+    "connection",
+]
+
+
+def test_every_exporting_admin_is_checked_below() -> None:
+    exporting = {
+        model._meta.model_name
+        for model, model_admin in site._registry.items()
+        if isinstance(model_admin, ExportMixin)
+    }
+    assert exporting == set(EXPORTING_MODELS)
+
+
+@pytest.mark.parametrize("model", EXPORTING_MODELS)
 def test_the_export_form_s_select_all_label_is_tied_to_its_box(
     auditor: AbstractUser, model: str
 ) -> None:
-    """Clicking the words "Select all" ticks the box: the label names the box's id."""
-    body = _client(auditor).get(f"/admin/reconciliation/{model}/export/").content.decode()
+    """Clicking the words "Select all" ticks the box: the label names the box's id, on every
+    export page, which loads the script binding the box under the CSP."""
+    page = _client(make_user(superuser=True)).get(f"/admin/reconciliation/{model}/export/")
+    body = page.content.decode()
     toggles = re.findall(r'<input type="checkbox" class="select-toggle"[^>]*>', body)
     labels = re.findall(r'<label[^>]*for="([^"]+)"[^>]*>\s*Select all\s*</label>', body)
     ids = [re.search(r'\bid="([^"]+)"', toggle) for toggle in toggles]
@@ -410,3 +439,5 @@ def test_the_export_form_s_select_all_label_is_tied_to_its_box(
     assert all(found is not None for found in ids)
     assert labels == [found.group(1) for found in ids if found is not None]
     assert len(set(labels)) == len(labels)
+    assert body.count('src="/static/well/export.js"') == 1
+    assert set(re.findall(r'\bon[a-z]+="([^"]*)"', body)) == {"onSelectToggleChange(event)"}

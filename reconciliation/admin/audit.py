@@ -11,7 +11,6 @@ from django.contrib import admin
 
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
-from reconciliation.admin.documents import EXPORT_TEMPLATE
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
@@ -26,9 +25,8 @@ _T = TypeVar("_T", bound=TenantModel)
 
 class AuditTrailAdmin(ReadOnlyTenantAdmin[_T]):
     """An audit trail's list: each row's moment and workspace first, then its `columns`;
-    browsed by the moment's dates; exported through the export page of every audit file."""
+    browsed by the moment's dates."""
 
-    export_template_name = EXPORT_TEMPLATE
     #: When a row happened.
     moment: ClassVar[str]
     #: The list's columns after the moment and the workspace.

@@ -60,9 +60,6 @@ from reconciliation.money import format_money
 from reconciliation.web.access import EDIT_ROLES
 from reconciliation.web.access import workspace_ids_with
 
-#: The export page with its "Select all" box bound from a static file (CSP forbids inline JS).
-EXPORT_TEMPLATE = "admin/reconciliation/export.html"
-
 
 def _review_link(document_id: int) -> str:
     url = reverse("admin:reconciliation-review-document", args=[document_id])
@@ -446,7 +443,6 @@ class RefusedByFilter(admin.SimpleListFilter):
 @admin.register(Invoice)
 class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
-    export_template_name = EXPORT_TEMPLATE
     # No "__str__" title: it repeats the vendor and the number, which have their own columns.
     list_display = [
         "number",
