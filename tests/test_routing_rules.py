@@ -240,3 +240,24 @@ def test_a_new_rule_is_logged_and_applied_to_undecided_invoices(workspace: Works
         "Trusted",
         "Routing rule “Trusted” created.",
     )
+
+
+def test_a_rule_snapshot_records_its_settings_and_nothing_else(workspace: Workspace) -> None:
+    """A field added to routing rules is a setting the log records unless told otherwise:
+    this list changes with it, on purpose."""
+    snapshot = rule_snapshot(rule(workspace, "Big invoices", 3, amount_above=Decimal("5000")))
+
+    assert list(snapshot) == [
+        "id",
+        "name",
+        "priority",
+        "is_active",
+        "vendor",
+        "document_kind",
+        "currency",
+        "amount_above",
+        "review_threshold",
+        "auto_post_threshold",
+        "always_review",
+    ]
+    assert (snapshot["name"], snapshot["amount_above"]) == ("Big invoices", "5000")
