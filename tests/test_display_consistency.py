@@ -1,9 +1,10 @@
 """One way to show a thing across the admin: the match status filter's short refused label,
-the review screen's dates, the decisions' percentages, the export form's "Select all" label and
-the document page's status."""
+the review screen's dates, the decisions' percentages, the export form's "Select all" label, the
+document page's status and a document's or a match's status in the decisions."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -191,3 +192,37 @@ def test_a_document_s_status_reads_as_the_document_s_label(
     assert shown in screen
     assert "Posting failed" not in screen
     assert '<div class="readonly">Parsed</div>' in page.content.decode()
+
+
+# --- a match's status --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        (MatchStatus.REJECTED, "Status: Proposed — needs review → Rejected (not this one)"),
+        (MatchStatus.REFUSED, "Status: Proposed — needs review → Refused / refund requested"),
+    ],
+)
+def test_a_match_s_status_reads_as_the_match_s_label(
+    workspace: Workspace, reviewer: AbstractUser, now: MatchStatus, shown: str
+) -> None:
+    """A decision about a match records the match's status (the invoice's, when it records one,
+    under "invoice_status"): on the review screen's history and the invoice page's decisions,
+    not the invoice's labels for the same values ("Rejected by Qonto", "Refused")."""
+    invoice = make_invoice(workspace)
+    match = make_match(workspace, invoice=invoice, document=invoice.document, status=now)
+    Decision.record_for_match(
+        match,
+        DecisionAction.REFUSE,
+        actor=reviewer,
+        before={"status": MatchStatus.PROPOSED.value, "invoice_status": "needs_review"},
+        after={"status": now.value, "invoice_status": "refused"},
+        reason="a person's decision",
+    )
+    client = logged_in_client(make_user(superuser=True))
+    screen = client.get(_screen(invoice.document)).content.decode()
+    page = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
+    for html in (screen, page.content.decode()):
+        rows = re.findall(r">((?:Invoice status|Status): [^<]*)<", html)
+        assert rows == [shown, "Invoice status: Needs review → Refused"]

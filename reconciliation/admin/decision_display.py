@@ -15,6 +15,7 @@ from django.utils.dateformat import format as format_date
 
 from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.models import Decision
 from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
@@ -65,6 +66,10 @@ STATUS_LABELS: dict[str, str] = {
 #: A decision about a document alone (read again, not a duplicate) records the document's
 #: status: "failed" is an unreadable file there, not an invoice whose posting failed.
 DOCUMENT_STATUS_LABELS: dict[str, str] = dict(DocumentStatus.choices)
+#: A decision about a match records the match's status (and the invoice's, if at all, as
+#: "invoice_status"): "rejected" is a proposal turned down there, not an invoice Qonto rejected.
+MATCH_STATUS_LABELS: dict[str, str] = dict(MatchStatus.choices)
+INVOICE_STATUS_LABELS: dict[str, str] = dict(InvoiceStatus.choices)
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,28 @@ def field_label(name: str) -> str:
     return CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
+def status_labels(decision: Decision) -> dict[str, str]:
+    """The labels of the statuses `decision` records: a match's, a document's (a decision about
+    the document alone), else an invoice's."""
+    if decision.match_id is not None:
+        return MATCH_STATUS_LABELS
+    if decision.document_id is not None and decision.invoice_id is None:
+        return DOCUMENT_STATUS_LABELS
+    return STATUS_LABELS
+
+
+def decision_changes(decision: Decision, *, currency: str = "") -> list[Change]:
+    """`changes` of one decision, its statuses read as the row it is about names them."""
+    return changes(
+        decision.before, decision.after, currency=currency, statuses=status_labels(decision)
+    )
+
+
 def changes(
-    before: Any, after: Any, *, currency: str = "", of_document: bool = False
+    before: Any, after: Any, *, currency: str = "", statuses: dict[str, str] = STATUS_LABELS
 ) -> list[Change]:
     """The fields that differ between `before` and `after`, in the order they were recorded;
-    `of_document`: a decision about a document alone, whose statuses are the document's."""
-    statuses = DOCUMENT_STATUS_LABELS if of_document else STATUS_LABELS
+    a status by its label in `statuses` (see `status_labels`)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     currency = str(after.get("currency") or before.get("currency") or currency or "")
@@ -128,6 +149,8 @@ def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> st
     text = str(value)
     if key == "status":
         return statuses.get(text, text)
+    if key == "invoice_status":
+        return INVOICE_STATUS_LABELS.get(text, text)
     if key == "kind":
         return dict(MatchKind.choices).get(text, text)
     if key in MONEY_KEYS and is_known_currency(currency):

@@ -392,8 +392,8 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
     @admin.display(description="before → after")
     def changed(self, obj: Decision) -> str:
         """Per field, as the review screen's history shows it (not the raw JSON)."""
-        rows = decision_display.changes(
-            obj.before, obj.after, currency=obj.invoice.currency if obj.invoice else ""
+        rows = decision_display.decision_changes(
+            obj, currency=obj.invoice.currency if obj.invoice else ""
         )
         return (
             format_html_join(

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from reconciliation import review
 from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.admin.decision_display import Change
-from reconciliation.admin.decision_display import changes
+from reconciliation.admin.decision_display import decision_changes
 from reconciliation.admin.decision_display import field_label
 from reconciliation.extraction.types import DATE_FIELDS
 from reconciliation.extraction.types import PAYMENT_FIELDS
@@ -386,10 +386,6 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
     for decision in decisions:
         actor = decision.actor.get_username() if decision.actor is not None else "Well"
         currency = invoice.currency if invoice is not None else ""
-        # About the document alone (read again, not a duplicate): its statuses are the document's.
-        of_document = decision.document_id is not None and not (
-            decision.invoice_id or decision.match_id
-        )
-        rows = changes(decision.before, decision.after, currency=currency, of_document=of_document)
+        rows = decision_changes(decision, currency=currency)
         entries.append(HistoryEntry(decision, actor, rows))
     return entries
