@@ -61,14 +61,6 @@ from bench.match_cases import load_cases  # noqa: E402 - after the path is set
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_NAME = "well_bench_match"
 BATCH = 5_000
-CONFIRMATION_FIELDS = (
-    "amount",
-    "currency",
-    "execution_date",
-    "beneficiary_name",
-    "beneficiary_iban",
-    "reference",
-)
 
 
 def _configure(database_url: str) -> None:
@@ -191,7 +183,9 @@ def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _bulk_documents(data: Any, workspace_id: int) -> tuple[list[Any], list[Any]]:
-    """The bulk generator's payment confirmations (as parsed documents) and receivables."""
+    """The bulk generator's payment confirmations (as parsed documents, with the fields the
+    reader extracts from payment documents) and receivables."""
+    from reconciliation.extraction.types import PAYMENT_FIELDS
     from reconciliation.models import Document
     from reconciliation.models import DocumentKind
     from reconciliation.models import DocumentStatus
@@ -219,7 +213,7 @@ def _bulk_documents(data: Any, workspace_id: int) -> tuple[list[Any], list[Any]]
             continue
         fields = {
             name: {"value": item[name], "confidence": 0.95, "source": "text", "evidence": None}
-            for name in CONFIRMATION_FIELDS
+            for name in PAYMENT_FIELDS
             if item.get(name)
         }
         documents.append(
