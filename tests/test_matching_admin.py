@@ -3,6 +3,7 @@ workspaces, candidates on the change page."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -248,7 +249,9 @@ def test_a_double_payment_is_listed_first_with_both_debits_and_the_invoice(
 @pytest.mark.parametrize(
     ("action", "status", "decision"),
     [
-        pytest.param("refund", MatchStatus.REFUSED, DecisionAction.REFUSE, id="refund"),
+        pytest.param(
+            "refund", MatchStatus.REFUSED, DecisionAction.REFUND_REQUESTED, id="refund"
+        ),
         pytest.param(
             "not_duplicate", MatchStatus.DISMISSED, DecisionAction.NOT_DUPLICATE, id="dismiss"
         ),
@@ -265,3 +268,15 @@ def test_one_click_answers_to_a_double_payment(
     flagged.refresh_from_db()
     assert (code, flagged.status, flagged.decided_by_id) == (302, status, user_id)
     assert Decision.objects.get(match=flagged).action == decision
+
+
+def test_a_refund_request_reads_as_such_in_the_decisions_list(workspace: Workspace) -> None:
+    flagged = double_payment(workspace)
+    client, _ = login(workspace, Role.ADMIN)
+    decide(client, flagged, "refund")
+
+    page = client.get(reverse("admin:reconciliation_decision_changelist")).content.decode()
+    actions = re.findall(r'<td class="field-action[^"]*">(.*?)</td>', page)
+
+    assert actions == ["Refund requested"]
+    assert "action__exact=refund_requested" in page  # the list's filter offers it on its own

@@ -60,7 +60,7 @@ def request_refund(*, match: Match, user: AbstractBaseUser | None, reason: str =
         match,
         MatchKind.DOUBLE_PAYMENT,
         lambda locked: locked.refuse(user),
-        action=DecisionAction.REFUSE,
+        action=DecisionAction.REFUND_REQUESTED,
         reason=text,
         user=user,
     )

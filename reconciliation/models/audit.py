@@ -246,6 +246,9 @@ class DecisionAction(models.TextChoices):
     ROUTE = "route", "Routed automatically"
     APPROVE = "approve", "Approved"
     REFUSE = "refuse", "Refused"
+    # A possible double payment answered "refund requested": the supplier is asked for the
+    # money back (not a refusal of the invoice, which was paid).
+    REFUND_REQUESTED = "refund_requested", "Refund requested"
     REOPEN = "reopen", "Reopened"
     EDIT = "edit", "Fields corrected"
     RETRY = "retry", "Posting retried"
