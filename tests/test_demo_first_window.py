@@ -18,6 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
+from django.utils.formats import date_format
 
 from connectors.sandbox import Sandbox
 from connectors.sandbox.demo import load_demo
@@ -166,7 +167,10 @@ def check_the_batch_paid_twice_is_a_possible_double_payment_first_to_review(
     )
     assert paid.transaction is not None
     assert paid.transaction.qonto_id == first
-    assert f"transaction {paid.transaction.pk}" in flag.reasons[0]
+    # Its reason names the first debit by its day, as people read it (no internal id).
+    first_day = date_format(paid.transaction.value_date, "DATE_FORMAT")
+    assert f"already paid by the debit of {first_day};" in flag.reasons[0]
+    assert "transaction" not in flag.reasons[0]
     # First among the matches waiting for a person (double charges and payments lead).
     assert matches.for_review().first() in set(
         matches.filter(kind__in=(MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT))

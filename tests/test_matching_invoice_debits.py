@@ -293,9 +293,8 @@ def test_a_second_debit_for_a_paid_invoice_is_a_possible_double_payment(
         Decimal("100.00"),
     )
     assert flag.reasons == [
-        "a second debit of 1,250.00 EUR on 2026-11-19 to the supplier of invoice INV-2026-0042, "
-        f"already paid by the debit of 2026-11-05 (transaction {first.pk}); "
-        "reference 'INV 2026 0042'"
+        "a second debit of 1,250.00 EUR on 19 Nov 2026 to the supplier of invoice INV-2026-0042, "
+        "already paid by the debit of 5 Nov 2026; reference 'INV 2026 0042'"
     ]
     assert report.double_payments == 1
     assert Match.objects.for_review().first() == flag
@@ -328,8 +327,11 @@ def test_a_double_payment_answered_refund_requested_or_not_a_duplicate(
         Decision.objects.filter(match__kind=MatchKind.DOUBLE_PAYMENT)
         .order_by("id")
         .values_list("action", "actor_id")
-    ) == [(DecisionAction.REFUSE, reviewer.pk), (DecisionAction.NOT_DUPLICATE, reviewer.pk)]
-    assert Decision.objects.get(action=DecisionAction.REFUSE).reason.startswith(
+    ) == [
+        (DecisionAction.REFUND_REQUESTED, reviewer.pk),
+        (DecisionAction.NOT_DUPLICATE, reviewer.pk),
+    ]
+    assert Decision.objects.get(action=DecisionAction.REFUND_REQUESTED).reason.startswith(
         "Refund requested: a second debit of 1,250.00 EUR"
     )
 
@@ -502,9 +504,8 @@ def test_two_late_debits_of_one_invoice_below_the_threshold_the_earliest_propose
     ]
     assert flags() == [(bill.pk, again.pk, Decimal("80.00"))]
     assert Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT).reasons == [
-        "a second debit of 2,210.90 EUR on 2026-11-11 to the supplier of invoice BT39217, "
-        f"which the proposed debit of 2026-11-05 (transaction {first.pk}) may pay; "
-        "reference 'BT3'"
+        "a second debit of 2,210.90 EUR on 11 Nov 2026 to the supplier of invoice BT39217, "
+        "which the proposed debit of 5 Nov 2026 may pay; reference 'BT3'"
     ]
     assert (report.invoices_proposed, report.double_payments) == (1, 1)
     flag = Match.objects.get(kind=MatchKind.DOUBLE_PAYMENT)

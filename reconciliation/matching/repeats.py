@@ -37,6 +37,8 @@ from datetime import date
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils.formats import date_format
+
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import TIER_STRENGTH
 from reconciliation.matching.scoring import BankLine
@@ -162,12 +164,17 @@ def repeat_verdict(
     if score is None or open_invoices.naming(claim, line) is not None:
         return None
     money = format_money(claim.amount, claim.currency)
-    paid = "which the proposed debit of" if first_proposed else "already paid by the debit of"
+    # Dates as the admin writes them ("19 Nov 2026"), the first debit by its day (people do not
+    # know its id; the flag's page shows both debits side by side).
+    on, first_on = (date_format(day, "DATE_FORMAT") for day in (line.value_date, first.value_date))
+    paid = (
+        f"which the proposed debit of {first_on} may pay"
+        if first_proposed
+        else (f"already paid by the debit of {first_on}")
+    )
     return score, (
-        f"a second debit of {money} on {line.value_date:%Y-%m-%d} to the supplier of invoice "
-        f"{claim.number or claim.invoice_id}, {paid} {first.value_date:%Y-%m-%d} "
-        f"(transaction {first.transaction_id}){' may pay' if first_proposed else ''}; "
-        f"reference {line.reference!r}"
+        f"a second debit of {money} on {on} to the supplier of invoice "
+        f"{claim.number or claim.invoice_id}, {paid}; reference {line.reference!r}"
     )
 
 
