@@ -107,7 +107,7 @@ def _move_last(hour: int) -> None:
     Decision.objects.filter(pk=last.pk)._unguarded_update(created_at=_at(hour))
 
 
-COLUMNS = ("action", "actor", *LOG_COLUMNS)
+COLUMNS = ("action_code", "actor", *LOG_COLUMNS)
 
 
 def _rows(workspace: Workspace) -> list[tuple[str, ...]]:
@@ -202,5 +202,6 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 7
-    approve = next(r for r in rows if r["Action"] == "approve")
+    approve = next(r for r in rows if r["Action code"] == "approve")
+    assert approve["Action"] == "Approved"
     assert (approve["Thresholds version"], approve["Vendor mapping version"]) == ("v2", "v2")

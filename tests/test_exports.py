@@ -257,6 +257,7 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
             for k in (
                 "Created at (UTC)",
                 "Action",
+                "Action code",
                 "Actor",
                 "Invoice number",
                 "Before",
@@ -268,7 +269,8 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
     ] == [
         {
             "Created at (UTC)": "2026-11-21T08:00:00Z",
-            "Action": "edit",
+            "Action": "Fields corrected",
+            "Action code": "edit",
             "Actor": "rita",
             "Invoice number": "INV-9",
             "Before": '{"invoice_number": "INV-O9"}',
@@ -277,9 +279,9 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
         }
     ]
     everything = _rows(_export(_client(auditor), "decision"))
-    assert [(row["Action"], row["Actor"]) for row in everything] == [
-        ("route", "Well"),
-        ("edit", "rita"),
+    assert [(row["Action"], row["Action code"], row["Actor"]) for row in everything] == [
+        ("Routed automatically", "route", "Well"),
+        ("Fields corrected", "edit", "rita"),
     ]
 
 

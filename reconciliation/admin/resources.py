@@ -27,6 +27,7 @@ from import_export import widgets
 from import_export.declarative import ModelDeclarativeMetaclass
 from import_export.forms import SelectableFieldsExportForm
 
+from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.invoice_export import InvoiceExportRows
 
 # The receivables CSV import (it writes rows) lives apart; re-exported for its callers.
@@ -100,13 +101,43 @@ def _rendered(render: Callable[[Any], str], attribute: str) -> Callable[[Any], s
     return lambda row: render(getattr(row, attribute))
 
 
+def _choice_label(attribute: str) -> Callable[[Any], str]:
+    """A coded column as people read it: the label of its model field's choices (a code the
+    choices do not know reads as itself)."""
+
+    def label(row: Any) -> str:
+        display = getattr(row, f"get_{attribute}_display", None)
+        value = display() if callable(display) else getattr(row, attribute)
+        return "" if value is None else str(value)
+
+    return label
+
+
+def _declare_labelled(column: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> None:
+    """`column` as people read it (the resource's dehydrate_<column> if it has one, else the
+    choices' label) and `<column>_code`, the code as stored."""
+    method = f"dehydrate_{column}"
+    own = method in attrs or any(hasattr(base, method) for base in bases)
+    attrs.setdefault(
+        column,
+        fields.Field(
+            attribute=column,
+            column_name=column,
+            dehydrate_method=None if own else _choice_label(column),
+        ),
+    )
+    attrs.setdefault(f"{column}_code", fields.Field(attribute=column, column_name=f"{column}_code"))
+
+
 class _AuditResourceMetaclass(ModelDeclarativeMetaclass):
-    """Declares the columns a resource names in `computed`, `as_json` and `as_list` (each
-    named as it is written), before import-export collects the declared columns."""
+    """Declares the columns a resource names in `computed`, `labelled`, `as_json` and `as_list`
+    (each named as it is written), before import-export collects the declared columns."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
         for column in attrs.get("computed", ()):
             attrs.setdefault(column, fields.Field(column_name=column))
+        for column in attrs.get("labelled", ()):
+            _declare_labelled(column, bases, attrs)
         for render, kind in ((_json, "as_json"), (_listed, "as_list")):
             for column in attrs.get(kind, ()):
                 method = _rendered(render, column)
@@ -120,6 +151,10 @@ class AuditResource(resources.ModelResource, metaclass=_AuditResourceMetaclass):
 
     #: Columns no attribute holds: each is worked out by the resource's dehydrate_<column>.
     computed: ClassVar[tuple[str, ...]] = ()
+    #: Coded columns written as people read them ("Needs review"), each with its code beside
+    #: it in "<column>_code" ("needs_review") for software reading the file; both must be in
+    #: the resource's ``Meta.fields``.
+    labelled: ClassVar[tuple[str, ...]] = ()
     #: JSON fields of the model, written as JSON text.
     as_json: ClassVar[tuple[str, ...]] = ()
     #: JSON lists of the model, written as "a; b".
@@ -248,8 +283,7 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
     document = fields.Field(attribute="document__original_name", column_name="document")
     vendor = fields.Field(attribute="vendor__name", column_name="vendor")
     vendor_vat_id = fields.Field(attribute="vendor__vat_id", column_name="vendor_vat_id")
-    status = fields.Field(attribute="status", column_name="status")
-    status_code = fields.Field(attribute="status", column_name="status_code")
+    labelled = ("status",)
     computed = ("decided_by", "decision", "reason_codes", "reason_labels")
 
     class Meta:
@@ -306,11 +340,6 @@ class InvoiceResource(InvoiceExportRows, TenantAuditResource):
         if (invoice.currency or "").upper() == (invoice.home_currency or "").upper():
             return Decimal(1)
         return Decimal(invoice.fx_rate)
-
-    def dehydrate_status(self, invoice: Invoice) -> str:
-        """The status as the screens say it ("Needs review"); ``status_code`` keeps the code
-        ("needs_review") for an auditor who filters on it."""
-        return str(invoice.get_status_display())
 
     def dehydrate_decision(self, invoice: Invoice) -> str:
         """Who decided: a person, Well's routing, or nobody yet."""
@@ -376,6 +405,7 @@ class MatchResource(TenantAuditResource):
     )
     as_list = ("reasons",)
     computed = ("decided_by",)
+    labelled = ("kind", "status", "amount_basis")
     money_currencies: ClassVar[dict[str, str]] = {"transaction_amount": "transaction__currency"}
 
     class Meta:
@@ -385,7 +415,9 @@ class MatchResource(TenantAuditResource):
             "id",
             "workspace",
             "kind",
+            "kind_code",
             "status",
+            "status_code",
             "document_name",
             "invoice_number",
             "transaction_qonto_id",
@@ -398,6 +430,7 @@ class MatchResource(TenantAuditResource):
             "rank",
             "reasons",
             "amount_basis",
+            "amount_basis_code",
             "matched_amount",
             "matched_currency",
             "fx_rate",
@@ -413,14 +446,22 @@ class MatchResource(TenantAuditResource):
     def dehydrate_decided_by(self, match: Match) -> str:
         return _username(match.decided_by)
 
+    def dehydrate_status(self, match: Match) -> str:
+        """In the words of its kind, as the list says it ("Refund requested")."""
+        return match.status_label
+
+    def dehydrate_amount_basis(self, match: Match) -> str:
+        """How the amount agreed with the bank line, as the list's filter says it."""
+        return AMOUNT_BASIS_LABELS.get(match.amount_basis, match.amount_basis)
+
 
 class DecisionResource(TenantAuditResource):
     # The decision log (reports.decision_log) adds its own computed columns.
-    computed: ClassVar[tuple[str, ...]] = ("actor",)
+    computed: ClassVar[tuple[str, ...]] = ("actor", "vendor_name")
+    labelled = ("action",)
     as_json = ("before", "after")
     invoice_number = fields.Field(attribute="invoice__number", column_name="invoice_number")
     document_name = fields.Field(attribute="document__original_name", column_name="document_name")
-    vendor_name = fields.Field(attribute="vendor__name", column_name="vendor_name")
 
     class Meta:
         model = Decision
@@ -430,6 +471,7 @@ class DecisionResource(TenantAuditResource):
             "created_at",
             "workspace",
             "action",
+            "action_code",
             "actor",
             "invoice",
             "invoice_number",
@@ -442,10 +484,16 @@ class DecisionResource(TenantAuditResource):
             "reason",
         )
 
-    related = ("actor", "invoice", "document", "vendor")
+    related = ("actor", "invoice__vendor", "document", "vendor")
 
     def dehydrate_actor(self, decision: Decision) -> str:
         return _username(decision.actor) or "Well"
+
+    def dehydrate_vendor_name(self, decision: Decision) -> str:
+        """The vendor the decision names, else its invoice's: a decision about a match (a
+        pick, a refused double charge) names none of its own."""
+        vendor = decision.vendor or (decision.invoice.vendor if decision.invoice else None)
+        return vendor.name if vendor is not None else ""
 
 
 #: What a sync run counted, in the order the list and the export show it.
@@ -490,6 +538,7 @@ class SyncRunResource(TenantAuditResource):
 
 class DocumentResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
+    labelled = ("kind", "status")
 
     class Meta:
         model = Document
@@ -503,7 +552,9 @@ class DocumentResource(TenantAuditResource):
             "content_hash",
             "size",
             "kind",
+            "kind_code",
             "status",
+            "status_code",
             "status_reason",
             "failure_code",
             "page_count",
