@@ -317,8 +317,9 @@ def test_queue_costs_the_same_for_10_and_200_rows(
     large = _queries(client, f"{QUEUE}?all=")
     screen_large = _queries(client, screen)
     assert (large, screen_large) == (small, screen_small)
-    # The screen's next/previous read the queue's ids, not its vendor filter's choices.
-    assert (large, screen_large) == (11, 11)
+    # The screen's next/previous read the queue's ids, not its vendor filter's choices; the
+    # queue counts the open money flags (double payments, refused but paid) in one query more.
+    assert (large, screen_large) == (12, 11)
 
 
 # --- bulk actions ----------------------------------------------------------------------------

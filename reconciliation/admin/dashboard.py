@@ -31,6 +31,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
 
+from reconciliation.admin.money_gone import matches_url
 from reconciliation.admin.reason_codes import queue_by_code
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import Connection
@@ -136,6 +137,11 @@ class WorkspaceDashboard:
     oldest_waiting: timedelta | None = None
     backlog_ages: list[tuple[str, int]] = field(default_factory=list)
     double_charges: int = 0
+    #: Open flags about money that already left, each with the match list filtered to them.
+    double_payments: int = 0
+    double_payments_url: str = ""
+    paid_refused: int = 0
+    paid_refused_url: str = ""
     histogram: list[tuple[str, int]] = field(default_factory=list)
     volume: list[tuple[date, int]] = field(default_factory=list)
     failures: list[tuple[str, int]] = field(default_factory=list)
@@ -195,14 +201,7 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
     _invoice_figures(boards, ids, now)
     _volume(boards, ids, now)
     _failures(boards, ids, now)
-    for match in (
-        Match.objects.filter(
-            workspace_id__in=ids, kind=MatchKind.DOUBLE_CHARGE, status=MatchStatus.PROPOSED
-        )
-        .values("workspace_id")
-        .annotate(n=Count("pk"))
-    ):
-        boards[match["workspace_id"]].double_charges = match["n"]
+    _flags(boards, ids, several=several)
     for connection in Connection.objects.filter(workspace_id__in=ids).order_by("provider", "pk"):
         boards[connection.workspace_id].connections.append(connection)
     for progress in running_progress(ids):
@@ -229,6 +228,33 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
             "failures": bar_chart(board.failures, title="Post failures by cause (30 days)"),
         }
     return [boards[w.pk] for w in workspaces]
+
+
+#: The open flags the dashboard counts, by kind: the board's field for each.
+FLAG_FIGURES: dict[str, str] = {
+    MatchKind.DOUBLE_CHARGE: "double_charges",
+    MatchKind.DOUBLE_PAYMENT: "double_payments",
+    MatchKind.PAID_REFUSED: "paid_refused",
+}
+
+
+def _flags(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bool) -> None:
+    """Open double charges, possible double payments and refused-but-paid invoices: one
+    query. The last two link to the match list filtered to them (they are matches, with no
+    document of their own to review)."""
+    for row in (
+        Match.objects.filter(
+            workspace_id__in=ids, kind__in=list(FLAG_FIGURES), status=MatchStatus.PROPOSED
+        )
+        .values("workspace_id", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        setattr(boards[row["workspace_id"]], FLAG_FIGURES[row["kind"]], row["n"])
+    for workspace_id, board in boards.items():
+        scope = workspace_id if several else None
+        board.double_payments_url = matches_url(MatchKind.DOUBLE_PAYMENT, scope)
+        board.paid_refused_url = matches_url(MatchKind.PAID_REFUSED, scope)
 
 
 def _pipeline(boards: dict[int, WorkspaceDashboard], ids: list[int], since: datetime) -> None:
@@ -574,7 +600,10 @@ def index(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     dashboards = build_dashboards(request)
     context = {
         "dashboards": dashboards,
-        "review_waiting": sum(board.backlog for board in dashboards),
+        # The queue lists the open double payments and refused-but-paid flags above its rows.
+        "review_waiting": sum(
+            board.backlog + board.double_payments + board.paid_refused for board in dashboards
+        ),
     }
     return site.index(request, extra_context=context)
 

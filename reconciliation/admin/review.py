@@ -48,6 +48,7 @@ from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
 from reconciliation.admin.decision_display import percent
+from reconciliation.admin.money_gone import queue_money_flags
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
@@ -275,10 +276,13 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
                 "pk", filter=Q(invoice__isnull=False, is_double_charge=False, open_candidates=0)
             ),
         )
+        flags = queue_money_flags(request)  # money gone twice, or paid though refused: first
+        counts["total"] += flags.total
         extra_context = {
             **(extra_context or {}),
             "title": "Review queue",
             "queue_counts": counts,
+            "money_flags": flags,
             "has_export_permission": False,
         }
         return super().changelist_view(request, extra_context)

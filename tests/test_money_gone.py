@@ -1,0 +1,265 @@
+"""Money that already left is in front of a person: open possible double payments and
+refused-but-paid invoices are counted on the dashboard (linking to the match list filtered to
+them) and listed first in the review queue, with the invoice, both debits and the one-click
+answers; only the user's workspaces' flags, at a constant number of queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_connection
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
+from tests.helpers import logged_in_client
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("admin:reconciliation-review")
+MATCHES = reverse("admin:reconciliation_match_changelist")
+
+
+def _bank(workspace: Workspace) -> Connection:
+    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
+    return bank or make_connection(workspace, Provider.QONTO, watched_folder="")
+
+
+def double_payment(workspace: Workspace, number: str = "2026-0457") -> Match:
+    """Invoice `number` (985.00 EUR) paid on 15 Nov by a confirmed debit, and again on 19 Nov."""
+    bank = _bank(workspace)
+    paid = make_invoice(
+        workspace,
+        number=number,
+        supplier_name="Van Dijk Vertaalbureau B.V.",
+        total_amount=Decimal("985.00"),
+        status=InvoiceStatus.POSTED,
+    )
+    first, second = (
+        make_transaction(
+            workspace,
+            bank,
+            amount=Decimal("985.00"),
+            counterparty_name="Van Dijk Vertaalbureau",
+            reference=number,
+            value_date=day,
+        )
+        for day in (date(2026, 11, 15), date(2026, 11, 19))
+    )
+    make_match(
+        workspace,
+        kind=MatchKind.INVOICE_DEBIT,
+        status=MatchStatus.CONFIRMED,
+        invoice=paid,
+        document=paid.document,
+        transaction=first,
+    )
+    return make_match(
+        workspace,
+        kind=MatchKind.DOUBLE_PAYMENT,
+        invoice=paid,
+        document=paid.document,
+        settled_invoice=paid,
+        transaction=second,
+        score=Decimal(100),
+    )
+
+
+def paid_refused(workspace: Workspace) -> Match:
+    refused = make_invoice(
+        workspace,
+        number="R-12",
+        supplier_name="Hotel Spree",
+        total_amount=Decimal("240.00"),
+        status=InvoiceStatus.REFUSED,
+    )
+    debit = make_transaction(
+        workspace, _bank(workspace), amount=Decimal("240.00"), value_date=date(2026, 10, 12)
+    )
+    return make_match(
+        workspace,
+        kind=MatchKind.PAID_REFUSED,
+        invoice=refused,
+        document=refused.document,
+        transaction=debit,
+        score=Decimal(100),
+    )
+
+
+def _figure(body: str, name: str) -> int:
+    found = re.search(rf'data-figure="{name}">(\d+)<', body)
+    assert found is not None, name
+    return int(found.group(1))
+
+
+def _link(body: str, name: str) -> str:
+    found = re.search(rf'<a href="([^"]+)" data-flag-list="{name}">', body)
+    assert found is not None, name
+    return found.group(1).replace("&amp;", "&")
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def test_dashboard_counts_open_money_flags_each_linking_to_its_matches(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    flagged = double_payment(workspace)
+    refused = paid_refused(workspace)
+    decided = double_payment(workspace, number="2026-0001")
+    Match.objects.filter(pk=decided.pk).update(status=MatchStatus.DISMISSED)
+    double_payment(make_workspace("Other SAS"), number="2026-0458")  # not theirs
+    client = logged_in_client(reviewer)
+
+    body = client.get("/admin/").content.decode()
+
+    assert (_figure(body, "double_payments"), _figure(body, "paid_refused")) == (1, 1)
+    assert "1</span> possible double payment</a>" in body
+    assert "Review queue — 2 waiting" in body  # nothing else waits: the two flags
+    for name, match in (("double_payments", flagged), ("paid_refused", refused)):
+        link = _link(body, name)
+        assert link.startswith(f"{MATCHES}?kind__exact={match.kind}&status__exact=proposed")
+        listed = client.get(link).context["cl"].result_list
+        assert [m.pk for m in listed] == [match.pk]
+
+
+def test_dashboard_links_keep_to_their_workspace(workspace: Workspace) -> None:
+    other = make_workspace("Other SAS")
+    user = make_user(workspace=workspace, role=Role.REVIEWER)
+    other.memberships.create(user_id=user.pk, role=Role.REVIEWER)
+    double_payment(workspace)
+    theirs = double_payment(other, number="2026-0458")
+    client = logged_in_client(user)
+
+    body = client.get("/admin/").content.decode()
+    section = body[body.index(f'data-workspace="{other.pk}"') :]
+
+    link = _link(section, "double_payments")
+    assert link.endswith(f"&workspace={other.pk}")
+    assert [m.pk for m in client.get(link).context["cl"].result_list] == [theirs.pk]
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+
+def _block(body: str) -> str:
+    start = body.index("data-well-money-flags")
+    return body[start : body.index("</form>", start)]
+
+
+def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    flagged = double_payment(workspace)
+    make_invoice(workspace, number="TO-CHECK")  # a document waiting in the queue
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+
+    block = _block(body)
+    assert body.index("data-well-money-flags") < body.index('id="result_list"')
+    assert "<strong>1</strong> possible double payment" in body
+    assert "2 waiting in all" in body
+    assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
+    assert "985.00 EUR" in block or "985,00" in block
+    assert "First debit: 15 Nov 2026" in block
+    assert "Second debit: 19 Nov 2026" in block
+    assert reverse("admin:reconciliation_match_change", args=[flagged.pk]) in block
+    for name, label in (("refund", "Refund requested"), ("not_duplicate", "Not a duplicate")):
+        url = reverse(f"admin:reconciliation_match_{name}", args=[flagged.pk])
+        assert f'formaction="{url}">{label}</button>' in block
+
+
+def test_double_payments_come_before_refused_but_paid(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    refused = paid_refused(workspace)
+    flagged = double_payment(workspace)
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+
+    rows = re.findall(r'data-money-flag="(\d+)"', _block(body))
+    assert rows == [str(flagged.pk), str(refused.pk)]
+    assert "<strong>1</strong> refused, but paid" in body
+    assert "2 waiting in all" in body
+    assert "Paid by: 12 Oct 2026" in _block(body)
+    for name in ("reopen", "keep_refused"):
+        assert reverse(f"admin:reconciliation_match_{name}", args=[refused.pk]) in body
+
+
+def test_refund_requested_from_the_queue_comes_back_to_the_queue(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    flagged = double_payment(workspace)
+    client = logged_in_client(reviewer)
+    url = reverse("admin:reconciliation_match_refund", args=[flagged.pk])
+    assert f'formaction="{url}"' in _block(client.get(QUEUE).content.decode())
+
+    response = client.post(url, HTTP_REFERER=f"http://testserver{QUEUE}")
+
+    assert (response.status_code, response["Location"]) == (302, f"http://testserver{QUEUE}")
+    flagged.refresh_from_db()
+    assert (flagged.status, flagged.decided_by_id) == (MatchStatus.REFUSED, reviewer.pk)
+    assert Decision.objects.get(match=flagged).action == DecisionAction.REFUND_REQUESTED
+    body = client.get(QUEUE).content.decode()
+    assert "data-well-money-flags" not in body
+    assert "0 waiting in all" in body
+
+
+def test_queue_shows_only_the_users_workspaces_flags(workspace: Workspace) -> None:
+    other = make_workspace("Other SAS")
+    third = make_workspace("Third SAS")
+    mine = double_payment(workspace)
+    theirs = double_payment(other, number="2026-0458")
+    double_payment(third, number="2026-0459")  # nobody here is a member
+    user = make_user(workspace=workspace, role=Role.REVIEWER)
+    other.memberships.create(user_id=user.pk, role=Role.AUDITOR)
+    client = logged_in_client(user)
+
+    body = client.get(QUEUE).content.decode()
+    only_other = client.get(f"{QUEUE}?workspace={other.pk}").content.decode()
+
+    assert re.findall(r'data-money-flag="(\d+)"', _block(body)) == [str(mine.pk), str(theirs.pk)]
+    assert "2026-0459" not in body
+    assert "2 waiting in all" in body
+    assert re.findall(r'data-money-flag="(\d+)"', _block(only_other)) == [str(theirs.pk)]
+    # An auditor of the other workspace reads its flag but has no answer to give.
+    assert reverse("admin:reconciliation_match_refund", args=[theirs.pk]) not in only_other
+    assert "read-only" in _block(only_other)
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_queue_and_dashboard_cost_the_same_for_one_flag_or_twenty(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    client = logged_in_client(reviewer)
+    double_payment(workspace)
+    paid_refused(workspace)
+    small = (_queries(client, QUEUE), _queries(client, "/admin/"))
+    for n in range(20):
+        double_payment(workspace, number=f"2026-{n:04d}")
+    large = (_queries(client, QUEUE), _queries(client, "/admin/"))
+    assert large == small
