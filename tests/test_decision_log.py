@@ -16,14 +16,15 @@ from reconciliation.invoices.routing import rule_snapshot
 from reconciliation.invoices.routing import threshold_values
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
+from reconciliation.models import MatchKind
 from reconciliation.models import Role
 from reconciliation.models import RoutingRule
 from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import LOG_COLUMNS
 from reconciliation.reports.decision_log import DecisionLogResource
-from reconciliation.reports.decision_log import field_order
 from reconciliation.reports.spreadsheets import column_header
 from tests.factories import make_invoice
+from tests.factories import make_match
 from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.factories import make_workspace
@@ -120,17 +121,22 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
     workspace = make_workspace(review_threshold=Decimal(55), auto_post_threshold=Decimal(85))
     _history(workspace)
     rule = RoutingRule.objects.get()
-    confidences = "currency 1.0; total_amount 0.97"
+    confidences = "Currency: 100 %; Total: 97 %"
     named = f"#{rule.pk} Large invoices"
     # Thresholds 60/90 (their version 2) and the rule in its version 2.
     in_force = ("60.00", "90.00", "v2", named, "v2")
+    # Its settings as people read them; a setting left blank on both sides is not a change.
+    created = (
+        "Review threshold: — → 55 %; Auto-post threshold: — → 85 %; Always review: — → no; "
+        f"Id: — → {rule.pk}; Is active: — → yes; Name: — → Large invoices; Priority: — → 5"
+    )
 
     assert _rows(workspace) == [
         (
             "route",
             "Well",
-            "status: new → needs_review; confidence:  → 80.00; rule:  → ; "
-            "review_threshold:  → 55.00; auto_post_threshold:  → 85.00",
+            "Status: New → Needs review; Confidence: — → 80 %; "
+            "Review threshold: — → 55 %; Auto-post threshold: — → 85 %",
             confidences,
             "55.00",
             "85.00",
@@ -142,7 +148,7 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
         (
             "thresholds",
             "ana",
-            "review_threshold: 55.00 → 60.00; auto_post_threshold: 85.00 → 90.00",
+            "Review threshold: 55 % → 60 %; Auto-post threshold: 85 % → 90 %",
             "",
             "60.00",
             "90.00",
@@ -151,13 +157,13 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "",
             "",
         ),
-        ("rule", "ana", _rule_changes(rule, None), "", "60.00", "90.00", "v2", named, "v1", ""),
-        ("rule", "ana", "auto_post_threshold: 85.00 → 95.00", "", *in_force, ""),
+        ("rule", "ana", created, "", "60.00", "90.00", "v2", named, "v1", ""),
+        ("rule", "ana", "Auto-post threshold: 85 % → 95 %", "", *in_force, ""),
         (
             "route",
             "Well",
-            f"status: new → needs_review; confidence:  → 80.00; rule:  → {rule.pk}; "
-            "review_threshold:  → 55.00; auto_post_threshold:  → 95.00",
+            f"Status: New → Needs review; Confidence: — → 80 %; Routing rule: — → {rule.pk}; "
+            "Review threshold: — → 55 %; Auto-post threshold: — → 95 %",
             confidences,
             "55.00",
             "95.00",
@@ -166,18 +172,16 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "v2",
             "v1",
         ),
-        ("edit", "ana", "total_amount: 119.00 → 120.00", confidences, *in_force, "v1"),
-        ("approve", "ana", "status: needs_review → approved", confidences, *in_force, "v2"),
+        ("edit", "ana", "Total: 119.00 EUR → 120.00 EUR", confidences, *in_force, "v1"),
+        (
+            "approve",
+            "ana",
+            "Status: Needs review → Approved — waiting for the posting window",
+            confidences,
+            *in_force,
+            "v2",
+        ),
     ]
-
-
-def _rule_changes(rule: RoutingRule, _: None) -> str:
-    created = Decision.objects.get(action=DecisionAction.RULE, before={})
-    return "; ".join(
-        f"{k}:  → {'' if v is None else v}"
-        for k, v in sorted(created.after.items(), key=lambda item: field_order(item[0]))
-        if v != ""
-    )
 
 
 def test_the_decisions_list_exports_the_log_as_csv() -> None:
@@ -205,3 +209,33 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     approve = next(r for r in rows if r["Action code"] == "approve")
     assert approve["Action"] == "Approved"
     assert (approve["Thresholds version"], approve["Vendor mapping version"]) == ("v2", "v2")
+
+
+def test_a_value_the_after_does_not_hold_reads_not_recorded() -> None:
+    """A refused double charge records its invoice's status and hold before, not after: the
+    log says so instead of showing them emptied ("invoice_status: needs_review → ")."""
+    workspace = make_workspace()
+    invoice = make_invoice(workspace, vendor=make_vendor(workspace, "Lingua BV"))
+    Decision.record(
+        workspace=workspace,
+        action=DecisionAction.REFUSE,
+        actor=None,
+        invoice=invoice,
+        match=make_match(workspace, invoice=invoice, kind=MatchKind.DOUBLE_CHARGE),
+        before={"status": "proposed", "invoice_status": "needs_review", "is_held": True},
+        after={"status": "refused"},
+    )
+    Decision.record(
+        workspace=workspace,
+        action=DecisionAction.RULE,
+        actor=None,
+        before={"id": 7, "name": "Old rule", "document_kind": ""},
+        after={},
+    )
+    [refused, deleted] = _rows(workspace)
+
+    assert refused[2] == (
+        "Status: Proposed — needs review → Refused / refund requested; "
+        "Invoice status: Needs review → not recorded; Held out of posting: yes → not recorded"
+    )
+    assert deleted[2] == "Id: 7 → —; Name: Old rule → —"  # a deleted rule: nothing after

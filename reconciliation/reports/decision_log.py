@@ -26,11 +26,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 from django.db.models import Q
 from django.db.models import QuerySet
 
+from reconciliation.admin.decision_display import decision_changes
+from reconciliation.admin.decision_display import field_label
+from reconciliation.admin.decision_display import percent
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
 from reconciliation.models import Decision
@@ -40,6 +45,8 @@ from reconciliation.models import Workspace
 
 _MAPPING_ACTIONS = (DecisionAction.EDIT, DecisionAction.MERGE_VENDOR)
 _Key = tuple[datetime, int]  # (created_at, id): the order decisions happened in
+#: How `decision_display` writes a value nobody recorded.
+EMPTY = "—"
 
 
 @dataclass(frozen=True)
@@ -174,19 +181,30 @@ def _rule(history: History, rule_id: int | None, key: _Key) -> tuple[str, int | 
 
 
 def _field_confidences(invoice: Invoice | None) -> str:
-    """ "total_amount 0.99; currency 1.0": the confidence Well gave each field it read."""
+    """ "Currency: 98.92 %; Total: 97 %": how sure Well was of each field it read, named and
+    in percent as the review screen shows them (stored from 0 to 1)."""
     if invoice is None:
         return ""
     parts = []
     for name, entry in sorted((invoice.fields or {}).items()):
         if isinstance(entry, dict) and entry.get("confidence") is not None:
-            parts.append(f"{name} {entry['confidence']}")
+            parts.append(f"{field_label(name)}: {_percent(entry['confidence'])}")
     return "; ".join(parts)
+
+
+def _percent(confidence: Any) -> str:
+    try:
+        return percent(Decimal(str(confidence)) * 100)
+    except InvalidOperation:  # not a number: as stored
+        return str(confidence)
 
 
 #: The fields a routing decision changes, in the order a reader expects them; others follow
 #: alphabetically. PostgreSQL's jsonb does not keep the order the values were written in.
 FIELD_ORDER = ("status", "confidence", "rule", "review_threshold", "auto_post_threshold")
+#: A value the decision's "after" does not hold although it records others (a refused double
+#: charge records its invoice's status before, not after): unknown, not emptied.
+NOT_RECORDED = "not recorded"
 
 
 def field_order(name: str) -> tuple[int, str]:
@@ -194,18 +212,19 @@ def field_order(name: str) -> tuple[int, str]:
 
 
 def _changes(decision: Decision) -> str:
-    """ "status: needs_review → approved; total_amount: 119.00 → 120.00"."""
-    before, after = decision.before or {}, decision.after or {}
+    """ "Status: Needs review → Approved; Total: 119.00 EUR → 120.00 EUR", as the review
+    screen's history reads it (`decision_display`); the codes stay in Before and After."""
+    after = decision.after if isinstance(decision.after, dict) else {}
+    currency = decision.invoice.currency if decision.invoice is not None else ""
     parts = []
-    for name in sorted({*before, *after}, key=field_order):
-        old, new = before.get(name, ""), after.get(name, "")
-        if old != new:
-            parts.append(f"{name}: {_plain(old)} → {_plain(new)}")
+    for change in sorted(
+        decision_changes(decision, currency=currency), key=lambda c: field_order(c.key)
+    ):
+        new = NOT_RECORDED if after and change.key not in after else change.after
+        if change.before == new == EMPTY:
+            continue  # nothing either side (a rule setting left blank)
+        parts.append(f"{change.label}: {change.before} → {new}")
     return "; ".join(parts)
-
-
-def _plain(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 #: The columns the log adds to the decisions export: what changed, how sure the reading was,
