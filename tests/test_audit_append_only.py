@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from reconciliation.models import AppendOnlyError
 from reconciliation.models import Decision
@@ -120,3 +124,51 @@ def test_decisions_are_written_in_one_place() -> None:
         if "Decision.objects.create(" in line or "Decision.objects.bulk_create(" in line
     ]
     assert writers == []
+
+
+def test_a_decision_of_the_past_is_dated_once_when_written(workspace: Workspace) -> None:
+    """`at` (seeding and tests only) dates a decision when it was decided; it is still
+    inserted once and never changed."""
+    moment = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    decision = Decision.record(
+        workspace=workspace, action=DecisionAction.APPROVE, actor=None, reason="ok", at=moment
+    )
+    assert Decision.objects.get(pk=decision.pk).created_at == moment
+    decision.created_at = timezone.now()
+    with pytest.raises(AppendOnlyError):
+        decision.save()
+    with pytest.raises(AppendOnlyError):
+        Decision.objects.filter(pk=decision.pk).update(created_at=timezone.now())
+    assert Decision.objects.get(pk=decision.pk).created_at == moment
+
+
+def test_decisions_recorded_in_a_dated_block_are_dated_by_it(workspace: Workspace) -> None:
+    """Whatever code path records them (here record_for_invoice); an explicit `at` wins, and
+    after the block decisions are dated when written again."""
+    invoice = make_invoice(workspace)
+    moment = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    later = moment + timedelta(hours=9)
+    with Decision.dated(moment):
+        routed = Decision.record_for_invoice(invoice, DecisionAction.ROUTE, actor=None)
+        posted = Decision.record_for_invoice(invoice, DecisionAction.POST, actor=None, at=later)
+    live = Decision.record_for_invoice(invoice, DecisionAction.HOLD, actor=None)
+    assert (routed.created_at, posted.created_at) == (moment, later)
+    assert timezone.now() - live.created_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("moment", "refusal"),
+    [
+        (datetime(2026, 3, 2, 10), "needs its time zone"),
+        (timezone.now() + timedelta(hours=1), "dated after it is written"),
+    ],
+    ids=["naive", "future"],
+)
+def test_a_decision_is_never_dated_without_its_zone_or_in_the_future(
+    workspace: Workspace, moment: datetime, refusal: str
+) -> None:
+    with pytest.raises(ValueError, match=refusal):
+        Decision.record(workspace=workspace, action=DecisionAction.ROUTE, actor=None, at=moment)
+    with pytest.raises(ValueError, match=refusal), Decision.dated(moment):
+        pass
+    assert not Decision.objects.exists()

@@ -6,7 +6,11 @@ learned where each prints its fields, and their new invoices are posted without 
 `seed_history` plays that year: each past invoice (`connectors.sandbox.demo_data
 .build_demo_history`) is stored as a document, read by the real reader, routed, reviewed by
 the demo user on the review screen's path (`review.save_review`: corrections, learned layout,
-training count, ledger account, approval) and marked as posted on the day it was posted.
+training count, ledger account, approval) and marked as posted on the day it was posted. Its
+rows and its decisions are dated when each event happened (in UTC): received and routed the day
+before it was posted at 09:00, reviewed and approved on the day at 10:00, posted at 18:00
+(`Decision.dated` and `Decision.record`'s `at`, the sanctioned ways to date a decision of the
+past). What the demo and its user decide afterwards is dated when it is decided.
 It also imports the scenario's receivables through the CSV import, as a user would, and fills
 the *Exchange rates* table with a year of daily reference rates for the demo's foreign
 currencies (`connectors.sandbox.demo_data.demo_reference_rates`, ECB-style, generated without
@@ -159,23 +163,44 @@ def import_receivables(workspace: Workspace, scenario: DemoScenario) -> int:
     return Receivable.objects.for_workspace(workspace).count()
 
 
+@dataclass(frozen=True)
+class HistoryMoments:
+    """When a history invoice's events happened (UTC), as its rows and decisions say."""
+
+    received: datetime  # stored, read and routed
+    decided: datetime  # reviewed and approved
+    posted: datetime  # posted to Qonto
+
+    @classmethod
+    def of(cls, item: HistoryInvoice) -> HistoryMoments:
+        return cls(
+            received=_at(item.posted_on - timedelta(days=1), 9),
+            decided=_at(item.posted_on, 10),
+            posted=_at(item.posted_on, 18),
+        )
+
+
 def seed_invoice(*, workspace: Workspace, user: AbstractBaseUser, item: HistoryInvoice) -> Invoice:
-    """One past invoice: stored, read, reviewed and approved by `user`, posted on its day."""
+    """One past invoice: stored, read, reviewed and approved by `user`, posted on its day; each
+    decision is dated when its event happened."""
+    moments = HistoryMoments.of(item)
     document = _store(workspace, item)
-    parse_document(document_id=document.pk)
+    with Decision.dated(_decided_at(moments.received)):
+        parse_document(document_id=document.pk)
     invoice = Invoice.objects.select_related("vendor").get(document=document)
     typed: dict[str, str] = {
         name: value for name, value in item.document.truth.items() if value is not None
     }
     typed["ledger_account"] = item.ledger_account
-    save_review(
-        invoice=invoice,
-        user=user,
-        corrections=corrections_from(invoice, typed),
-        approve=True,
-    )
-    _mark_posted(invoice, item)
-    _backdate(document, invoice, item)
+    with Decision.dated(_decided_at(moments.decided)):
+        save_review(
+            invoice=invoice,
+            user=user,
+            corrections=corrections_from(invoice, typed),
+            approve=True,
+        )
+    _mark_posted(invoice, item, at=_decided_at(moments.posted))
+    _backdate(document, invoice, moments)
     return invoice
 
 
@@ -198,7 +223,7 @@ def _store(workspace: Workspace, item: HistoryInvoice) -> Document:
     return document
 
 
-def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
+def _mark_posted(invoice: Invoice, item: HistoryInvoice, *, at: datetime) -> None:
     """Posted before the demo began: the emulated Qonto starts empty at each `make run`, so the
     id is Well's record only (a decision says so), and no origin: it was not uploaded to the
     Qonto this Well reads back, so no reading of it is awaited."""
@@ -220,6 +245,7 @@ def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
             after={"status": locked.status, "qonto_id": qonto_id},
             reason=f"Demo history: posted to Qonto on {item.posted_on.isoformat()}, before the "
             "demo began (the emulated Qonto starts without it).",
+            at=at,
         )
 
 
@@ -227,15 +253,20 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
 
-def _backdate(document: Document, invoice: Invoice, item: HistoryInvoice) -> None:
-    """The rows' own dates say when it happened (the decisions keep the time they were
-    written): the dashboard's figures of this week are about this week."""
-    received = _at(item.posted_on - timedelta(days=1), 9)
+def _decided_at(moment: datetime) -> datetime:
+    """A history decision's moment: its event's, never after now (a decision is not dated in
+    the future; only a clock set before the demo's history would bring it back to now)."""
+    return min(moment, timezone.now())
+
+
+def _backdate(document: Document, invoice: Invoice, moments: HistoryMoments) -> None:
+    """The rows' own dates say when it happened, as its decisions do: the dashboard's figures
+    of this week are about this week."""
     Document.objects.filter(pk=document.pk, status=DocumentStatus.PARSED).update(
-        received_at=received, parsed_at=received
+        received_at=moments.received, parsed_at=moments.received
     )
     Invoice.objects.filter(pk=invoice.pk).update(
-        created_at=received,
-        decided_at=_at(item.posted_on, 10),
-        posted_at=_at(item.posted_on, 18),
+        created_at=moments.received,
+        decided_at=moments.decided,
+        posted_at=moments.posted,
     )

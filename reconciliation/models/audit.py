@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
@@ -274,6 +278,7 @@ class DecisionNotes(TypedDict, total=False):
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     reason: str
+    at: datetime | None  # seeding and tests only: when it was decided (see `Decision.record`)
 
 
 class InvoiceDecisionDetails(DecisionNotes, total=False):
@@ -291,6 +296,10 @@ def _about(model: str) -> models.ForeignKey[Any, Any]:
 
 class DecisionQuerySet(AppendOnlyQuerySet):
     pass
+
+
+#: The moment the decisions recorded inside `Decision.dated` are given (None: when written).
+_dated: ContextVar[datetime | None] = ContextVar("decision_dated", default=None)
 
 
 class Decision(TenantModel):
@@ -355,17 +364,24 @@ class Decision(TenantModel):
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
         reason: str = "",
+        at: datetime | None = None,
     ) -> Decision:
         """The one place a decision is written. `actor` is the person (None when Well decided on
         its own); invoice / document / match / vendor are the rows it is about (a row or its id),
         so each one's history shows it; before / after are stored as plain JSON (Decimals and
-        dates as strings) so every writer stores values the same way."""
+        dates as strings) so every writer stores values the same way.
+
+        `at` is for seeding and tests only (the demo's history, written today about the past):
+        the moment it was decided, time-zone aware and not after now; without it (the product's
+        every decision) the decision is dated when it is written, or by the `dated` block it is
+        recorded in. Either way it is inserted once with that moment and never changed."""
         decision = cls(
             action=action,
             actor_id=_actor_id(actor),
             before=_plain_json(before),
             after=_plain_json(after),
             reason=reason,
+            created_at=_moment(at if at is not None else _dated.get()),
         )
         for name, value in (
             ("workspace", workspace),
@@ -381,6 +397,19 @@ class Decision(TenantModel):
             )
         decision.save(force_insert=True)
         return decision
+
+    @staticmethod
+    @contextmanager
+    def dated(moment: datetime) -> Iterator[None]:
+        """Seeding and tests only: the decisions recorded inside the block, by whichever code
+        path records them (reading a document, a review), are dated `moment` (time-zone aware,
+        not after now) unless they name their own `at`. The demo's history replays the
+        product's paths for events of the past; their decisions say when each happened."""
+        token = _dated.set(_moment(moment))
+        try:
+            yield
+        finally:
+            _dated.reset(token)
 
     @classmethod
     def record_for_invoice(
@@ -423,6 +452,18 @@ class Decision(TenantModel):
             match=match,
             **notes,
         )
+
+
+def _moment(at: datetime | None) -> datetime:
+    """When a decision is dated: `at`, checked (aware, not in the future), else now."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValueError("A decision's moment needs its time zone.")
+    if at > now:
+        raise ValueError("A decision cannot be dated after it is written.")
+    return at
 
 
 def _actor_id(actor: AbstractBaseUser | AnonymousUser | None) -> int | None:
