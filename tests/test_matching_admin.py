@@ -249,9 +249,7 @@ def test_a_double_payment_is_listed_first_with_both_debits_and_the_invoice(
 @pytest.mark.parametrize(
     ("action", "status", "decision"),
     [
-        pytest.param(
-            "refund", MatchStatus.REFUSED, DecisionAction.REFUND_REQUESTED, id="refund"
-        ),
+        pytest.param("refund", MatchStatus.REFUSED, DecisionAction.REFUND_REQUESTED, id="refund"),
         pytest.param(
             "not_duplicate", MatchStatus.DISMISSED, DecisionAction.NOT_DUPLICATE, id="dismiss"
         ),
@@ -280,3 +278,87 @@ def test_a_refund_request_reads_as_such_in_the_decisions_list(workspace: Workspa
 
     assert actions == ["Refund requested"]
     assert "action__exact=refund_requested" in page  # the list's filter offers it on its own
+
+
+def _labels(page: str) -> list[str]:
+    """The labels of the fields a change page shows."""
+    return re.findall(r"<label[^>]*>([^<]*):</label>", page)
+
+
+def test_a_double_payment_page_reads_as_the_flag_it_is(workspace: Workspace) -> None:
+    flagged = double_payment(workspace)
+    client, _ = login(workspace)
+
+    page = client.get(reverse("admin:reconciliation_match_change", args=[flagged.pk]))
+    body = page.content.decode()
+
+    assert re.findall(r"<h1>(.*?)</h1>", body) == ["Possible double payment"]
+    assert re.findall(r"<h2>(.*?)</h2>", body)[0] == "Invoice INV-9 paid twice"
+    assert "Change match" not in body
+    # Nothing on it is edited: no save buttons, the one-click answers stay.
+    assert ('name="_save"' in body, 'name="_continue"' in body) == (False, False)
+    assert ">Refund requested</button>" in body
+    assert _labels(body) == [
+        "Status",
+        "Invoice",
+        "The invoice and its debits",
+        "Score",
+        "Reasons",
+        "Decided by",
+        "Decided at",
+        "Decide",
+    ]
+    # Dates and percentages as everywhere else on the admin.
+    assert "<td>4 Nov 2026</td>" in body
+    assert "<td>18 Nov 2026</td>" in body
+    assert "2026-11-" not in body
+    assert "100 %" in body
+    assert "100.00 %" not in body
+
+
+def test_a_refused_invoice_paid_anyway_page_reads_as_the_flag_it_is(
+    workspace: Workspace,
+) -> None:
+    bank = make_connection(workspace, Provider.QONTO, watched_folder="")
+    refused = make_invoice(workspace, number="INV-7", status=InvoiceStatus.REFUSED)
+    debit = make_transaction(workspace, bank, reference="INV-7", value_date=date(2026, 11, 9))
+    flagged = make_match(
+        workspace,
+        kind=MatchKind.PAID_REFUSED,
+        invoice=refused,
+        document=refused.document,
+        transaction=debit,
+        score=Decimal(100),
+    )
+    client, _ = login(workspace)
+
+    body = client.get(reverse("admin:reconciliation_match_change", args=[flagged.pk]))
+    body = body.content.decode()
+
+    assert re.findall(r"<h1>(.*?)</h1>", body) == ["Refused, but paid"]
+    assert 'name="_save"' not in body
+    assert ">Reopen the invoice</button>" in body
+    assert "<th>Debit</th><td>Acme Supplies GmbH · INV-7</td>" in body
+    assert "<td>9 Nov 2026</td>" in body
+    assert "Attach" not in "".join(_labels(body))
+
+
+def test_a_flag_page_cannot_be_saved(workspace: Workspace) -> None:
+    flagged = double_payment(workspace)
+    client, _ = login(workspace)
+
+    response = client.post(reverse("admin:reconciliation_match_change", args=[flagged.pk]), {})
+
+    assert response.status_code == 403
+
+
+def test_a_candidate_page_is_unchanged(workspace: Workspace) -> None:
+    first, _ = proposals(workspace)
+    client, _ = login(workspace)
+
+    body = client.get(reverse("admin:reconciliation_match_change", args=[first.pk]))
+    body = body.content.decode()
+
+    assert "Other candidates" in _labels(body)
+    assert "The invoice and its debits" not in _labels(body)
+    assert ">Pick this one</button>" in body

@@ -8,6 +8,7 @@ small admin views calling `reconciliation.matching`. Double charges are listed f
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -27,6 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern
 from django.urls import path
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -74,6 +76,11 @@ from reconciliation.web.access import workspace_ids_with
 
 def _user(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
+
+
+def _day(day: date | None) -> str:
+    """A day as the admin writes it ("4 Nov 2026", ``DATE_FORMAT``)."""
+    return date_format(day, "DATE_FORMAT") if day is not None else "—"
 
 
 class MatchColumns:
@@ -323,6 +330,21 @@ FLAG_DECISIONS: dict[str, list[str]] = {
 }
 
 
+#: The flags about money already gone have a page of their own: read-only (answered by the
+#: one-click buttons), titled by the kind, the invoice and its debits side by side.
+FLAG_PAGES = (MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
+FLAG_FIELDS = [
+    "match_status",
+    "invoice",
+    "debits",
+    "match_score",
+    "reasons_list",
+    "decided_by",
+    "decided_at",
+    "decide",
+]
+
+
 def available_decisions(match: Match) -> list[str]:
     if match.kind in FLAG_DECISIONS:
         return FLAG_DECISIONS[match.kind] if match.status == MatchStatus.PROPOSED else []
@@ -440,6 +462,35 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def amount_agreement(self, obj: Match) -> str:
         return AMOUNT_BASIS_LABELS.get(obj.amount_basis, obj.amount_basis) or "—"
 
+    def has_change_permission(self, request: HttpRequest, obj: Match | None = None) -> bool:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            return False  # read, answered by the one-click buttons
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            return FLAG_FIELDS
+        return self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            return FLAG_FIELDS
+        return super().get_fields(request, obj)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Match | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            # "Possible double payment" / "Refused, but paid", of "Invoice INV-9 paid twice".
+            context.update(title=obj.get_kind_display(), subtitle=self.paperwork(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
         # The idempotency key is for support: in a collapsed "Technical details" section.
         return with_technical_section(self.get_fields(request, obj))
@@ -470,8 +521,6 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
     @admin.display(description="Other candidates")
     def candidates(self, obj: Match) -> SafeString:
-        if obj.kind == MatchKind.DOUBLE_PAYMENT:
-            return self._side_by_side(obj)
         if obj.kind == MatchKind.CONFIRMATION_DEBIT and obj.document_id is not None:
             siblings = Match.objects.filter(kind=obj.kind, document_id=obj.document_id)
         elif obj.kind == MatchKind.INVOICE_DEBIT and obj.invoice_id is not None:
@@ -509,10 +558,46 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
             ),
         )
 
-    def _side_by_side(self, obj: Match) -> SafeString:
-        """A possible double payment: the invoice, the debit that paid it (or, not confirmed
-        yet, the one proposed first), and this one."""
-        first = (
+    @admin.display(description="The invoice and its debits")
+    def debits(self, obj: Match) -> SafeString:
+        """A flag's invoice and debits side by side: for a possible double payment the debit
+        that paid it (or, not confirmed yet, the one proposed first) and this one; for a refused
+        invoice the debit that paid it."""
+        if obj.kind == MatchKind.DOUBLE_PAYMENT:
+            first = self._first_debit(obj)
+            proposed = first is not None and first.status == MatchStatus.PROPOSED
+            paid = "First debit (proposed)" if proposed else "First debit (paid it)"
+            debits = [(paid, first), ("Second debit", obj)]
+        else:
+            debits = [("Debit", obj)]
+        invoice = obj.invoice
+        rows = [
+            (
+                "Invoice",
+                f"{invoice.number} · {invoice.supplier_name}" if invoice else "—",
+                format_money(invoice.total_amount, invoice.currency) if invoice else "—",
+                _day(invoice.issue_date if invoice else None),
+            ),
+            *(
+                (
+                    label,
+                    f"{match.transaction.counterparty_name} · {match.transaction.reference}",
+                    format_money(match.transaction.amount, match.transaction.currency),
+                    _day(match.transaction.value_date),
+                )
+                for label, match in debits
+                if match is not None and match.transaction is not None
+            ),
+        ]
+        return format_html(
+            "<table><tr><th></th><th>What</th><th>Amount</th><th>Date</th></tr>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    def _first_debit(self, obj: Match) -> Match | None:
+        """The debit a possible double payment repeats: the one that paid the invoice, else the
+        one proposed first."""
+        return (
             Match.objects.filter(
                 kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
                 invoice_id=obj.invoice_id or 0,
@@ -522,31 +607,6 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
             .select_related("transaction")
             .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
             .first()
-        )
-        proposed = first is not None and first.status == MatchStatus.PROPOSED
-        paid = "First debit (proposed)" if proposed else "First debit (paid it)"
-        invoice = obj.invoice
-        rows = [
-            (
-                "Invoice",
-                f"{invoice.number} · {invoice.supplier_name}" if invoice else "—",
-                format_money(invoice.total_amount, invoice.currency) if invoice else "—",
-                invoice.issue_date if invoice else "—",
-            ),
-            *(
-                (
-                    label,
-                    f"{match.transaction.counterparty_name} · {match.transaction.reference}",
-                    format_money(match.transaction.amount, match.transaction.currency),
-                    match.transaction.value_date,
-                )
-                for label, match in ((paid, first), ("Second debit", obj))
-                if match is not None and match.transaction is not None
-            ),
-        ]
-        return format_html(
-            "<table><tr><th></th><th>What</th><th>Amount</th><th>Date</th></tr>{}</table>",
-            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
     # --- one-click decisions ---------------------------------------------------------------
