@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from connectors.sandbox import Sandbox
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
@@ -33,6 +36,7 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.test_demo_first_window import run_first_window
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +267,35 @@ def test_queue_and_dashboard_cost_the_same_for_one_flag_or_twenty(
         double_payment(workspace, number=f"2026-{n:04d}")
     large = (_queries(client, QUEUE), _queries(client, "/admin/"))
     assert large == small
+
+
+# --- the demo, as the README's tour tells it -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the_queue(
+    sandbox_settings: Sandbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    run_first_window(sandbox_settings, django_capture_on_commit_callbacks)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="demo"))
+
+    home = client.get("/admin/").content.decode()
+    queue = client.get(QUEUE).content.decode()
+
+    figures = ("backlog", "double_payments", "double_charges", "paid_refused")
+    assert [_figure(home, name) for name in figures] == [10, 1, 1, 0]
+    assert "Review queue — 11 waiting" in home
+    assert "nothing stuck" in home
+    start = queue.index("data-well-queue-counts")
+    counts = re.sub(r"<[^>]+>", " ", queue[start : queue.index('class="well-hint"', start)])
+    assert " ".join(counts.split()[1:-1]) == (
+        "1 possible double payment 1 double charge 9 invoices to check"
+        " 0 payments to match 11 waiting in all"
+    )
+    block = _block(queue)
+    assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
+    assert "First debit: 15 Nov 2026 · 985.00 EUR" in block
+    assert "Second debit: 19 Nov 2026 · 985.00 EUR" in block
+    assert ">Refund requested</button>" in block
+    assert ">Not a duplicate</button>" in block
