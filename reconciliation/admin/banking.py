@@ -59,6 +59,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Receivable
 from reconciliation.models import ReceivableStatus
 from reconciliation.models import Role
+from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
 from reconciliation.money import format_money
@@ -76,6 +77,11 @@ from reconciliation.web.access import workspace_ids_with
 
 def _user(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
+
+
+def _clipped(text: str) -> SafeString:
+    """`text` on one line, cut with an ellipsis (well.css), whole in its tooltip."""
+    return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
 
 
 def _day(day: date | None) -> str:
@@ -359,21 +365,25 @@ def available_decisions(match: Match) -> list[str]:
 class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     resource_classes = [MatchResource]
     # No "__str__" title: it repeats the kind, status and score, which have their own columns;
-    # the paperwork opens the match's page instead.
+    # the paperwork opens the match's page instead. The bank line in three short columns (its
+    # day, who, how much) rather than one cut "−985.00 EUR · Van …".
     list_display = [
         "paperwork",
         "workspace",
         "kind",
         "match_status",
         "match_score",
-        "transaction",
+        "value_date",
+        "bank_line",
+        "bank_amount",
         "amount_agreement",
         "decide",
     ]
     list_display_links = ["paperwork"]
 
     class Media:
-        css = {"all": ["well/matches.css"]}  # the paperwork, status and agreement whole
+        # matches.css: the kind, status and agreement whole, on two lines if need be.
+        css = {"all": ["well/well.css", "well/matches.css"]}
 
     list_filter = [
         "kind",
@@ -444,7 +454,32 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         return [REVIEW_ORDER.asc(), "kind", REVIEW_GROUP.desc(nulls_last=True), "rank", "id"]
 
     @admin.display(description="Paperwork")
-    def paperwork(self, obj: Match) -> str:
+    def paperwork(self, obj: Match) -> SafeString:
+        """On one line, a long file name cut by the cell's ellipsis (whole on hover), never
+        broken mid-word."""
+        return _clipped(self.paperwork_text(obj))
+
+    @admin.display(description="Date", ordering="transaction__value_date")
+    def value_date(self, obj: Match) -> str:
+        """The bank line's day: two debits of one supplier told apart."""
+        return _day(obj.transaction.value_date) if obj.transaction else "—"
+
+    @admin.display(description="Bank line", ordering="transaction__counterparty_name")
+    def bank_line(self, obj: Match) -> SafeString:
+        """Who the money went to or came from: cut short, whole in the tooltip."""
+        line = obj.transaction
+        return _clipped((line.counterparty_name or line.qonto_id) if line else "—")
+
+    @admin.display(description="Amount", ordering="transaction__amount")
+    def bank_amount(self, obj: Match) -> str:
+        """The bank line's amount, signed as the bank line reads ("−985.00 EUR")."""
+        line = obj.transaction
+        if line is None:
+            return "—"
+        sign = "−" if line.side == Side.DEBIT else "+"
+        return f"{sign}{format_money(line.amount, line.currency)}"
+
+    def paperwork_text(self, obj: Match) -> str:
         if obj.kind == MatchKind.DOUBLE_CHARGE:
             settled = obj.settled_invoice.number if obj.settled_invoice else "?"
             return f"{obj.document or obj.invoice} repeats invoice {settled}"
@@ -488,7 +523,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     ) -> HttpResponse:
         if obj is not None and obj.kind in FLAG_PAGES:
             # "Possible double payment" / "Refused, but paid", of "Invoice INV-9 paid twice".
-            context.update(title=obj.get_kind_display(), subtitle=self.paperwork(obj))
+            context.update(title=obj.get_kind_display(), subtitle=self.paperwork_text(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
