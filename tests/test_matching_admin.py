@@ -362,3 +362,16 @@ def test_a_candidate_page_is_unchanged(workspace: Workspace) -> None:
     assert "Other candidates" in _labels(body)
     assert "The invoice and its debits" not in _labels(body)
     assert ">Pick this one</button>" in body
+
+
+def test_a_refund_request_reads_as_such_in_the_invoice_s_decisions(workspace: Workspace) -> None:
+    flagged = double_payment(workspace)
+    client, _ = login(workspace)
+    decide(client, flagged, "refund")
+
+    page = logged_in_client(make_user(superuser=True)).get(
+        reverse("admin:reconciliation_invoice_change", args=[flagged.invoice_id])
+    )
+
+    rows = re.findall(r">(Status: [^<]*)<", page.content.decode())
+    assert rows == ["Status: Proposed — needs review → Refund requested"]

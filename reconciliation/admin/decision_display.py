@@ -20,6 +20,7 @@ from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 
@@ -88,6 +89,11 @@ def status_labels(decision: Decision) -> dict[str, str]:
     """The labels of the statuses `decision` records: a match's, a document's (a decision about
     the document alone), else an invoice's."""
     if decision.match_id is not None:
+        # A flag's "refused" in its own words: a double payment's is "Refund requested".
+        recorded = [notes for notes in (decision.after, decision.before) if isinstance(notes, dict)]
+        kind = next((str(notes["kind"]) for notes in recorded if notes.get("kind")), "")
+        if kind in REFUSED_LABELS:
+            return {**MATCH_STATUS_LABELS, MatchStatus.REFUSED.value: REFUSED_LABELS[kind]}
         return MATCH_STATUS_LABELS
     if decision.document_id is not None and decision.invoice_id is None:
         return DOCUMENT_STATUS_LABELS
