@@ -280,6 +280,11 @@ def test_refuse_records_who_and_when_and_refuses_the_invoice(
         InvoiceStatus.NEEDS_REVIEW,
         MatchStatus.REFUSED,
     )
+    # What became of the invoice is recorded too, not only what it was.
+    assert (decision.after["invoice_status"], decision.after["is_held"]) == (
+        InvoiceStatus.REFUSED,
+        True,
+    )
 
 
 def test_not_a_duplicate_releases_the_hold_and_is_not_flagged_again(

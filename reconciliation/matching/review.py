@@ -282,18 +282,20 @@ def refuse_double_charge(*, match: Match, user: AbstractBaseUser | None, reason:
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         text = reason or _double_charge_text(locked)
         invoice_before: dict[str, Any] = {}
+        invoice_after: dict[str, Any] = {}
         if locked.invoice_id is not None:
             invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
             invoice_before = {"invoice_status": invoice.status, "is_held": invoice.is_held}
             if invoice.can_refuse:
                 invoice.refuse(user, text)
                 invoice.save(update_fields=INVOICE_DECISION_FIELDS)
+            invoice_after = {"invoice_status": invoice.status, "is_held": invoice.is_held}
         Decision.record_for_match(
             locked,
             DecisionAction.REFUSE,
             actor=user,
             before={**before, **invoice_before},
-            after=match_summary(locked),
+            after={**match_summary(locked), **invoice_after},
             reason=text,
         )
     match.refresh_from_db()
