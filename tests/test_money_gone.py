@@ -184,7 +184,7 @@ def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
     assert "2 waiting in all" in body
     assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
     assert "985.00 EUR" in block or "985,00" in block
-    assert "First debit: 15 Nov 2026" in block
+    assert "First debit (paid it): 15 Nov 2026" in block
     assert "Second debit: 19 Nov 2026" in block
     assert reverse("admin:reconciliation_match_change", args=[flagged.pk]) in block
     for name, label in (("refund", "Refund requested"), ("not_duplicate", "Not a duplicate")):
@@ -296,7 +296,7 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
     )
     block = _block(queue)
     assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
-    assert "First debit: 15 Nov 2026 · 985.00 EUR" in block
+    assert "First debit (paid it): 15 Nov 2026 · 985.00 EUR" in block
     assert "Second debit: 19 Nov 2026 · 985.00 EUR" in block
     assert 'value="Refund requested">' in block
     assert 'value="Not a duplicate">' in block

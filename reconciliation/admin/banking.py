@@ -50,6 +50,8 @@ from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import choices_filter
 from reconciliation.admin.volume import date_filter
 from reconciliation.admin.volume import search_related
+from reconciliation.matching.flags import first_debit_label
+from reconciliation.matching.flags import first_debits
 from reconciliation.models import ExchangeRate
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import InvoiceStatus
@@ -599,9 +601,8 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         that paid it (or, not confirmed yet, the one proposed first) and this one; for a refused
         invoice the debit that paid it."""
         if obj.kind == MatchKind.DOUBLE_PAYMENT:
-            first = self._first_debit(obj)
-            proposed = first is not None and first.status == MatchStatus.PROPOSED
-            paid = "First debit (proposed)" if proposed else "First debit (paid it)"
+            first = first_debits([obj]).get(obj.pk)
+            paid = first_debit_label(first) if first is not None else ""
             debits = [(paid, first), ("Second debit", obj)]
         else:
             debits = [("Debit", obj)]
@@ -627,21 +628,6 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         return format_html(
             "<table><tr><th></th><th>What</th><th>Amount</th><th>Date</th></tr>{}</table>",
             format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
-        )
-
-    def _first_debit(self, obj: Match) -> Match | None:
-        """The debit a possible double payment repeats: the one that paid the invoice, else the
-        one proposed first."""
-        return (
-            Match.objects.filter(
-                kind__in=(MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT),
-                invoice_id=obj.invoice_id or 0,
-                status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.PROPOSED),
-            )
-            .exclude(transaction_id=obj.transaction_id or 0)
-            .select_related("transaction")
-            .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
-            .first()
         )
 
     # --- one-click decisions ---------------------------------------------------------------

@@ -9,7 +9,6 @@ block costs the same few queries for one flag or fifty.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -25,6 +24,8 @@ from django.urls import reverse
 
 from reconciliation.admin.banking import DECISIONS
 from reconciliation.admin.banking import available_decisions
+from reconciliation.matching.flags import first_debit_label
+from reconciliation.matching.flags import first_debits
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
@@ -37,9 +38,6 @@ from reconciliation.web.access import has_role
 MONEY_FLAG_KINDS = (MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
 #: At most this many flags are listed above the queue (all of them are counted).
 MAX_LISTED = 50
-#: What paid an invoice before a second debit: a debit linked to it, confirmed before proposed.
-PAYMENT_KINDS = (MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT)
-PAYMENT_STATUSES = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.PROPOSED)
 
 
 @dataclass(frozen=True)
@@ -124,44 +122,13 @@ def money_flags(request: HttpRequest, *, workspace_id: int | None = None) -> Mon
     )
 
 
-def first_debits(flags: list[Match]) -> dict[int, Match]:
-    """{double payment flag id: the debit that paid its invoice first} in one query (none
-    without double payments): the debit linked to the invoice, confirmed before proposed,
-    other than the flag's own — the one the match page shows beside it."""
-    doubles = [m for m in flags if m.kind == MatchKind.DOUBLE_PAYMENT and m.invoice_id]
-    if not doubles:
-        return {}
-    payments: dict[int, list[Match]] = defaultdict(list)
-    for payment in (
-        Match.objects.filter(
-            kind__in=PAYMENT_KINDS,
-            invoice_id__in={m.invoice_id for m in doubles},
-            status__in=PAYMENT_STATUSES,
-            transaction__isnull=False,
-        )
-        .select_related("transaction")
-        .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
-    ):
-        payments[payment.invoice_id or 0].append(payment)
-    found: dict[int, Match] = {}
-    for flag in doubles:
-        first = next(
-            (p for p in payments[flag.invoice_id or 0] if p.transaction_id != flag.transaction_id),
-            None,
-        )
-        if first is not None:
-            found[flag.pk] = first
-    return found
-
-
 def _describe(request: HttpRequest, match: Match, first: Match | None) -> MoneyFlag:
     invoice = match.invoice
     number = (invoice.number or str(invoice.pk)) if invoice is not None else "?"
     double = match.kind == MatchKind.DOUBLE_PAYMENT
     debits: list[Debit] = []
     if double and first is not None:
-        proposed = first.status == MatchStatus.PROPOSED
-        debits.append(_debit("First debit (proposed)" if proposed else "First debit", first))
+        debits.append(_debit(first_debit_label(first), first))
     if match.transaction is not None:
         debits.append(_debit("Second debit" if double else "Paid by", match))
     answers = []

@@ -12,10 +12,14 @@ Each answer is taken under the workspace's lock (never while a window is writing
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction as db_transaction
+from django.db.models import Case
+from django.db.models import When
 
 from reconciliation.matching.persist import decide_match
 from reconciliation.matching.review import INVOICE_DECISION_FIELDS
@@ -106,3 +110,42 @@ def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: 
     return _decide(
         match, MatchKind.PAID_REFUSED, change, action=DecisionAction.REOPEN, reason=text, user=user
     )
+
+
+#: The matches that tie a debit to the invoice it paid (a possible double payment repeats one).
+_PAYMENTS = (MatchKind.INVOICE_DEBIT, MatchKind.CONFIRMATION_DEBIT)
+_PAYING = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED, MatchStatus.PROPOSED)
+
+
+def first_debits(flags: Iterable[Match]) -> dict[int, Match]:
+    """{possible double payment's id: the debit it repeats}, in one query: the debit linked to
+    its invoice other than its own — the one that paid it, else the one proposed first."""
+    doubles = [m for m in flags if m.kind == MatchKind.DOUBLE_PAYMENT and m.invoice_id]
+    if not doubles:
+        return {}
+    payments: dict[int, list[Match]] = defaultdict(list)
+    for payment in (
+        Match.objects.filter(
+            kind__in=_PAYMENTS,
+            invoice_id__in={m.invoice_id for m in doubles},
+            status__in=_PAYING,
+            transaction__isnull=False,
+        )
+        .select_related("transaction")
+        .order_by(Case(When(status=MatchStatus.PROPOSED, then=1), default=0), "rank", "id")
+    ):
+        payments[payment.invoice_id or 0].append(payment)
+    found: dict[int, Match] = {}
+    for flag in doubles:
+        mine = payments[flag.invoice_id or 0]
+        first = next((p for p in mine if p.transaction_id != flag.transaction_id), None)
+        if first is not None:
+            found[flag.pk] = first
+    return found
+
+
+def first_debit_label(first: Match) -> str:
+    """How a possible double payment's first debit is named beside it."""
+    if first.status == MatchStatus.PROPOSED:
+        return "First debit (proposed)"
+    return "First debit (paid it)"
