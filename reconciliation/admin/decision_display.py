@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
@@ -23,6 +22,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
+from reconciliation.web.dates import iso_day
 
 #: The other keys decisions record.
 CHANGE_LABELS: dict[str, str] = {
@@ -166,7 +166,7 @@ def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> st
         number = _decimal(value)
         return percent(number) if number is not None and number.is_finite() else text
     if key in DATE_KEYS:
-        day = _date(value)
+        day = iso_day(value)
         return format_date(day, "j M Y") if day is not None else text
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -188,15 +188,6 @@ def _decimal(value: Any) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        return None
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
         return None
 
 
