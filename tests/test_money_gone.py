@@ -17,6 +17,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from playwright.sync_api import Browser
+from pytest_django.live_server_helper import LiveServer
 
 from connectors.sandbox import Sandbox
 from reconciliation.models import Connection
@@ -36,6 +38,7 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.plugins.browser import signed_in_list
 from tests.test_demo_first_window import run_first_window
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +303,21 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
     assert "Second debit: 19 Nov 2026 · 985.00 EUR" in block
     assert 'value="Refund requested">' in block
     assert 'value="Not a duplicate">' in block
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_enter_on_a_flags_link_in_the_queue_opens_the_flag(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    """The queue's Enter opens the current row — unless a link or a button has the focus."""
+    flagged = double_payment(workspace)
+    make_invoice(workspace, number="TO-CHECK")  # the queue's current row
+    user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    page = signed_in_list(browser, live_server.url, user, QUEUE)
+
+    page.locator(f'[data-money-flag="{flagged.pk}"] a').first.focus()
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"**/match/{flagged.pk}/change/")
+    page.context.close()

@@ -22,6 +22,13 @@
     return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
   }
 
+  /* A focused link or button does what Enter asks of it (follow, press), not a shortcut. */
+  function isActivatable(target) {
+    if (!target || !target.tagName) { return false; }
+    var tag = target.tagName.toLowerCase();
+    return tag === "a" || tag === "button" || target.getAttribute("role") === "button";
+  }
+
   function closeOpenPanels() {
     var closed = false;
     document.querySelectorAll("[data-well-help]:not([hidden]), .well-refuse:not([hidden])").forEach(function (panel) {
@@ -117,6 +124,7 @@
       return;
     }
     if (root.getAttribute("data-well-shortcuts") === "queue") {
+      if (event.key === "Enter" && isActivatable(event.target)) { return; }
       if (queueKey(event.key)) { event.preventDefault(); }
       return;
     }
