@@ -28,6 +28,7 @@ from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
 from reconciliation.models import Membership
 from reconciliation.models import Provider
 from reconciliation.models import Receivable
@@ -265,6 +266,75 @@ def make_match(workspace: Workspace, **fields: Any) -> Match:
     fields.setdefault("kind", MatchKind.CONFIRMATION_DEBIT)
     fields.setdefault("score", Decimal("60.00"))
     return Match.objects.create(workspace=workspace, **fields)
+
+
+def qonto_connection(workspace: Workspace) -> Connection:
+    """The workspace's Qonto connection, made the first time it is asked for."""
+    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
+    return bank or make_connection(workspace, Provider.QONTO, watched_folder="")
+
+
+def make_double_payment(
+    workspace: Workspace,
+    number: str,
+    *,
+    days: tuple[date, date],
+    references: tuple[str, str] | None = None,
+    reasons: list[str] | None = None,
+    **invoice_fields: Any,
+) -> Match:
+    """Invoice `number` posted and paid by a confirmed debit on ``days[0]``, and its possible
+    double payment (score 100, with ``reasons``): the same amount again on ``days[1]``; both
+    debits name the number unless ``references`` says how."""
+    paid = make_invoice(workspace, number=number, status=InvoiceStatus.POSTED, **invoice_fields)
+    first, second = (
+        make_transaction(
+            workspace,
+            qonto_connection(workspace),
+            amount=paid.total_amount,
+            counterparty_name=paid.supplier_name,
+            reference=reference,
+            value_date=day,
+        )
+        for day, reference in zip(days, references or (number, number), strict=True)
+    )
+    paperwork = {"invoice": paid, "document": paid.document}
+    make_match(
+        workspace,
+        kind=MatchKind.INVOICE_DEBIT,
+        status=MatchStatus.CONFIRMED,
+        transaction=first,
+        **paperwork,
+    )
+    return make_match(
+        workspace,
+        kind=MatchKind.DOUBLE_PAYMENT,
+        settled_invoice=paid,
+        transaction=second,
+        score=Decimal(100),
+        reasons=reasons or [],
+        **paperwork,
+    )
+
+
+def make_paid_refused(workspace: Workspace, number: str, *, day: date, **fields: Any) -> Match:
+    """Invoice `number` refused, and the debit of its amount on `day` that paid it anyway."""
+    refused = make_invoice(workspace, number=number, status=InvoiceStatus.REFUSED, **fields)
+    debit = make_transaction(
+        workspace,
+        qonto_connection(workspace),
+        amount=refused.total_amount,
+        reference=number,
+        value_date=day,
+    )
+    return make_match(
+        workspace,
+        kind=MatchKind.PAID_REFUSED,
+        invoice=refused,
+        document=refused.document,
+        transaction=debit,
+        score=Decimal(100),
+    )
 
 
 def make_double_charge(

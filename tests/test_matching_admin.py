@@ -17,15 +17,16 @@ from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Provider
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_connection
 from tests.factories import make_double_charge
+from tests.factories import make_double_payment
 from tests.factories import make_invoice
 from tests.factories import make_match
+from tests.factories import make_paid_refused
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
@@ -203,27 +204,11 @@ def test_blocked_upload_can_be_retried(workspace: Workspace) -> None:
 
 
 def double_payment(workspace: Workspace) -> Match:
-    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
-    bank = bank or make_connection(workspace, Provider.QONTO, watched_folder="")
-    paid = make_invoice(workspace, number="INV-9", status=InvoiceStatus.POSTED)
-    first = make_transaction(workspace, bank, reference="INV-9", value_date=date(2026, 11, 4))
-    second = make_transaction(workspace, bank, reference="INV 9", value_date=date(2026, 11, 18))
-    make_match(
+    return make_double_payment(
         workspace,
-        kind=MatchKind.INVOICE_DEBIT,
-        status=MatchStatus.CONFIRMED,
-        invoice=paid,
-        document=paid.document,
-        transaction=first,
-    )
-    return make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_PAYMENT,
-        invoice=paid,
-        document=paid.document,
-        settled_invoice=paid,
-        transaction=second,
-        score=Decimal(100),
+        "INV-9",
+        days=(date(2026, 11, 4), date(2026, 11, 18)),
+        references=("INV-9", "INV 9"),
         reasons=["a second debit of 119.00 EUR"],
     )
 
@@ -319,17 +304,7 @@ def test_a_double_payment_page_reads_as_the_flag_it_is(workspace: Workspace) -> 
 def test_a_refused_invoice_paid_anyway_page_reads_as_the_flag_it_is(
     workspace: Workspace,
 ) -> None:
-    bank = make_connection(workspace, Provider.QONTO, watched_folder="")
-    refused = make_invoice(workspace, number="INV-7", status=InvoiceStatus.REFUSED)
-    debit = make_transaction(workspace, bank, reference="INV-7", value_date=date(2026, 11, 9))
-    flagged = make_match(
-        workspace,
-        kind=MatchKind.PAID_REFUSED,
-        invoice=refused,
-        document=refused.document,
-        transaction=debit,
-        score=Decimal(100),
-    )
+    flagged = make_paid_refused(workspace, "INV-7", day=date(2026, 11, 9))
     client, _ = login(workspace)
 
     body = client.get(reverse("admin:reconciliation_match_change", args=[flagged.pk]))

@@ -21,20 +21,15 @@ from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
 from connectors.sandbox import Sandbox
-from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import Provider
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import make_connection
+from tests.factories import make_double_payment
 from tests.factories import make_invoice
-from tests.factories import make_match
-from tests.factories import make_transaction
+from tests.factories import make_paid_refused
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
@@ -47,69 +42,24 @@ QUEUE = reverse("admin:reconciliation-review")
 MATCHES = reverse("admin:reconciliation_match_changelist")
 
 
-def _bank(workspace: Workspace) -> Connection:
-    bank = Connection.objects.filter(workspace=workspace, provider=Provider.QONTO).first()
-    return bank or make_connection(workspace, Provider.QONTO, watched_folder="")
-
-
 def double_payment(workspace: Workspace, number: str = "2026-0457") -> Match:
     """Invoice `number` (985.00 EUR) paid on 15 Nov by a confirmed debit, and again on 19 Nov."""
-    bank = _bank(workspace)
-    paid = make_invoice(
+    return make_double_payment(
         workspace,
-        number=number,
+        number,
+        days=(date(2026, 11, 15), date(2026, 11, 19)),
         supplier_name="Van Dijk Vertaalbureau B.V.",
         total_amount=Decimal("985.00"),
-        status=InvoiceStatus.POSTED,
-    )
-    first, second = (
-        make_transaction(
-            workspace,
-            bank,
-            amount=Decimal("985.00"),
-            counterparty_name="Van Dijk Vertaalbureau",
-            reference=number,
-            value_date=day,
-        )
-        for day in (date(2026, 11, 15), date(2026, 11, 19))
-    )
-    make_match(
-        workspace,
-        kind=MatchKind.INVOICE_DEBIT,
-        status=MatchStatus.CONFIRMED,
-        invoice=paid,
-        document=paid.document,
-        transaction=first,
-    )
-    return make_match(
-        workspace,
-        kind=MatchKind.DOUBLE_PAYMENT,
-        invoice=paid,
-        document=paid.document,
-        settled_invoice=paid,
-        transaction=second,
-        score=Decimal(100),
     )
 
 
 def paid_refused(workspace: Workspace) -> Match:
-    refused = make_invoice(
+    return make_paid_refused(
         workspace,
-        number="R-12",
+        "R-12",
+        day=date(2026, 10, 12),
         supplier_name="Hotel Spree",
         total_amount=Decimal("240.00"),
-        status=InvoiceStatus.REFUSED,
-    )
-    debit = make_transaction(
-        workspace, _bank(workspace), amount=Decimal("240.00"), value_date=date(2026, 10, 12)
-    )
-    return make_match(
-        workspace,
-        kind=MatchKind.PAID_REFUSED,
-        invoice=refused,
-        document=refused.document,
-        transaction=debit,
-        score=Decimal(100),
     )
 
 
