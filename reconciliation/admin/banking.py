@@ -38,6 +38,7 @@ from import_export.forms import ConfirmImportForm
 from import_export.forms import ImportForm
 
 from reconciliation import matching
+from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
@@ -763,7 +764,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin[ExchangeRate]):
+class ExchangeRateAdmin(PlainListTitle, admin.ModelAdmin[ExchangeRate]):
     list_display = ["rate_date", "base_currency", "quote_currency", "rate", "source"]
     list_filter = ["source", "base_currency", "quote_currency"]
     date_hierarchy = "rate_date"

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
@@ -84,7 +85,23 @@ class WorkspaceListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WorkspaceScopedAdmin(ExportMixin, admin.ModelAdmin[_T]):
+class PlainListTitle:
+    """A list page titled by what it lists ("Matches", "Invoices"), not Django's "Select match
+    to change"; a pop-up picker keeps its "Select …", a page that words its own title keeps it."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if IS_POPUP_VAR not in request.GET and IS_POPUP_VAR not in request.POST:
+            opts = self.model._meta  # type: ignore[attr-defined]
+            extra_context = {"title": capfirst(opts.verbose_name_plural), **(extra_context or {})}
+        response: HttpResponse = super().changelist_view(  # type: ignore[misc]
+            request, extra_context
+        )
+        return response
+
+
+class WorkspaceScopedAdmin(PlainListTitle, ExportMixin, admin.ModelAdmin[_T]):
     """Scopes everything an admin page shows or accepts to the user's workspaces.
 
     Permissions come from the user's role in the row's workspace, not from Django's
