@@ -118,8 +118,8 @@ def test_routing_writes_sentences_of_known_codes(workspace: Workspace) -> None:
 
     assert codes_of(refused.routing_reasons) == ["below_review_threshold"]
     assert codes_of(training.routing_reasons) == [
-        "auto_post_threshold_reached",
         "vendor_in_training",
+        "auto_post_threshold_reached",
     ]
     assert leading_code(training.routing_reasons) == "vendor_in_training"
 

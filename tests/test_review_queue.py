@@ -437,8 +437,8 @@ def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> N
         'Vendor “Acme” is in training (2/10 reviewed).</span> <span class="well-more">+1</span>'
     ) in body
     assert (
-        'title="Confidence 92.00% reaches the auto-post threshold 85.00% (workspace).\n'
-        'Vendor “Acme” is in training (2/10 reviewed)."'
+        'title="Vendor “Acme” is in training (2/10 reviewed).\n'
+        'Confidence 92.00% reaches the auto-post threshold 85.00% (workspace)."'
     ) in body
 
 

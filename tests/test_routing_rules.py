@@ -82,10 +82,11 @@ def test_the_first_matching_active_rule_by_priority_wins(workspace: Workspace) -
     small = routed(workspace, "75.00", vendor=acme, total_amount=Decimal("200.00"))
 
     assert (big.status, big.routing_rule) == (InvoiceStatus.NEEDS_REVIEW, strict)
+    # What sends it to review first, the rule that set the thresholds after.
     assert big.routing_reasons == [
-        "Routing rule “Big invoices” applies: thresholds 55.00% / 95.00%.",
         f"Confidence 90.00% is below the auto-post threshold 95.00% (rule “Big invoices” "
         f"(#{strict.pk}, priority 10)).",
+        "Routing rule “Big invoices” applies: thresholds 55.00% / 95.00%.",
     ]
     assert (small.status, small.routing_rule) == (InvoiceStatus.APPROVED, lenient)
 
@@ -136,7 +137,7 @@ def test_rule_criteria(
     assert invoice.routing_rule == (always if applies else None)
     assert invoice.status == (InvoiceStatus.NEEDS_REVIEW if applies else InvoiceStatus.APPROVED)
     if applies:
-        assert invoice.routing_reasons[-1] == "Routing rule “Review these” always sends to review."
+        assert invoice.routing_reasons[0] == "Routing rule “Review these” always sends to review."
 
 
 def test_rules_of_another_workspace_do_not_apply(workspace: Workspace) -> None:

@@ -121,8 +121,8 @@ def test_a_vendor_in_training_goes_to_review_unless_turned_off(workspace: Worksp
 
     assert invoice.status == InvoiceStatus.NEEDS_REVIEW
     assert invoice.routing_reasons == [
-        "Confidence 97.00% reaches the auto-post threshold 85.00% (workspace).",
         "Vendor “Newco” is in training (3/10 reviewed).",
+        "Confidence 97.00% reaches the auto-post threshold 85.00% (workspace).",
     ]
 
     workspace.review_vendors_in_training = False
@@ -143,8 +143,8 @@ def test_blocking_reasons_and_a_weak_field_keep_an_invoice_in_review(
     route_invoice(invoice=weak, score=scored("96.00", shaky))
 
     assert (blocked.status, weak.status) == (InvoiceStatus.NEEDS_REVIEW, InvoiceStatus.NEEDS_REVIEW)
-    assert blocked.routing_reasons[1] == "Total not found."
-    assert weak.routing_reasons[1] == (
+    assert blocked.routing_reasons[0] == "Total not found."
+    assert weak.routing_reasons[0] == (
         "Issue date was read with 80% confidence, below the auto-post threshold 85.00%."
     )
 

@@ -13,7 +13,9 @@ from typing import Any
 from django.utils.dateformat import format as format_date
 
 from reconciliation.extraction.types import FIELD_LABELS
+from reconciliation.invoices.reasons import codes_causes_first
 from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.invoices.reasons import stated_codes
 from reconciliation.models import Decision
 from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
@@ -120,6 +122,9 @@ def changes(
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
+        if key == "reason_codes":
+            approved = after.get("status") == InvoiceStatus.APPROVED
+            old, new = _stated(old, approved=False), _stated(new, approved=approved)
         out.append(
             Change(
                 key,
@@ -129,6 +134,15 @@ def changes(
             )
         )
     return out
+
+
+def _stated(codes: Any, *, approved: bool) -> Any:
+    """Recorded reason codes as the reasons of a decision: the causes first, and "reaches the
+    auto-post threshold" only where Well approved the invoice itself (elsewhere the score was
+    good enough and something else sent it to a person: context, not a reason)."""
+    if not isinstance(codes, list):
+        return codes
+    return codes_causes_first(stated_codes([str(c) for c in codes], auto_approved=approved))
 
 
 def display_value(

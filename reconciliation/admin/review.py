@@ -52,6 +52,7 @@ from reconciliation.admin.money_gone import queue_money_flags
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
+from reconciliation.invoices.reasons import causes_first
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import Invoice
@@ -352,17 +353,13 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         reasons = queue_reasons(obj, _invoice_of(obj))
         if not reasons:
             return ""
-        # Lead with what sent it here (held, vendor in training, a weak field, a rule), not the
-        # score line, which may well say the threshold was reached; the rest on hover.
-        lead = next(
-            (r for r in reasons if not r.startswith(("Confidence ", "Cost ", "Routing rule "))),
-            reasons[0],
-        )
+        # Causes first (held, vendor in training, a weak field, a rule): the lead is what sent
+        # it here, not a threshold the score reached; the rest on hover.
         others = len(reasons) - 1
         return format_html(
             '<span class="well-clip well-why" title="{}">{}</span>{}',
             "\n".join(reasons),
-            lead,
+            reasons[0],
             format_html(' <span class="well-more">+{}</span>', others) if others else "",
         )
 
@@ -403,7 +400,8 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
 
 
 def queue_reasons(document: Document, invoice: Invoice | None) -> list[str]:
-    """Why a document is in the queue, the hold first."""
+    """Why a document is in the queue, the causes first (the hold, then what sends it to a
+    person), the context (a threshold the score reached, where it lost points) after."""
     reasons: list[str] = []
     if invoice is not None and invoice.is_held and invoice.hold_reason:
         reasons.append(invoice.hold_reason)
@@ -413,7 +411,7 @@ def queue_reasons(document: Document, invoice: Invoice | None) -> list[str]:
         reasons.append("Payment not matched with certainty")
     if document.review_reason:
         reasons.append(document.review_reason)
-    return reasons
+    return causes_first(reasons)
 
 
 def _clip(text: str) -> str:

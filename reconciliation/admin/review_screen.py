@@ -107,7 +107,7 @@ def review_context(
         "more_pages": max(0, int(document.page_count or 0) - rendering.MAX_RENDER_PAGES),
         "render_refusal": refusal.reason if refusal else "",
         "conflicts": [c["message"] for c in conflicts],
-        "routing_reasons": routing_reasons_now(invoice) if invoice is not None else [],
+        "routing_reasons": why_here(invoice) if invoice is not None else [],
         "components": _components(invoice),
         "blocking": [str(b) for b in _components_json(invoice).get("blocking") or []],
         "must_review": [str(m) for m in _components_json(invoice).get("must_review") or []],
@@ -133,7 +133,8 @@ def review_context(
 def routing_reasons_now(invoice: Invoice) -> list[str]:
     """The routing sentences stored when the invoice was routed, the vendor-in-training one
     with the vendor's count as it is now: each review moves the count, and the queue's vendor
-    column shows the live one."""
+    column shows the live one. The causes first (rows routed before routing ordered them
+    stored "reaches the auto-post threshold" ahead of what sent the invoice to a person)."""
     vendor = invoice.vendor
     out = []
     for text in invoice.routing_reasons or []:
@@ -142,7 +143,17 @@ def routing_reasons_now(invoice: Invoice) -> list[str]:
                 "vendor_in_training", vendor=vendor.name, progress=vendor.training_progress
             ).text
         out.append(str(text))
-    return out
+    return reasons.causes_first(out)
+
+
+def why_here(invoice: Invoice) -> list[str]:
+    """ "Why it is here", in the order it is read: the hold first ("Held out of posting: …"),
+    then what sends the invoice to a person, then the context (a threshold the score
+    reached, where it lost points)."""
+    held = []
+    if invoice.is_held:
+        held = [f"Held out of posting: {invoice.hold_reason}".strip().rstrip(":")]
+    return held + routing_reasons_now(invoice)
 
 
 def decisions_open(

@@ -250,6 +250,32 @@ def invoice_sentences(
     return held + [str(reason) for reason in routing_reasons]
 
 
+#: The order reasons are read in: what holds the invoice, what refuses it, what sends it to a
+#: person, then what only explains (a threshold the score reached, the rule that set the
+#: thresholds), then the details of another reason (where the score lost points).
+_EFFECT_ORDER: dict[str, int] = {"hold": 0, "refuse": 1, "review": 2, "info": 3}
+
+
+def _rank(code: str) -> int:
+    if code in DETAIL_CODES:
+        return len(_EFFECT_ORDER)
+    return _EFFECT_ORDER[REGISTRY[code].effect]
+
+
+def causes_first(texts: Iterable[str]) -> list[str]:
+    """The sentences in the order a person reads why an invoice is where it is: the causes
+    (holds, refusals, reasons for review) first, the context after ("reaches the auto-post
+    threshold" says the score was good enough, not why a person must look), in their own
+    order within each group."""
+    items = [str(text) for text in texts]
+    return sorted(items, key=lambda text: _rank(code_of(text)))
+
+
+def codes_causes_first(codes: Iterable[str]) -> list[str]:
+    """`causes_first` for codes (a decision's recorded ``reason_codes``)."""
+    return sorted(codes, key=lambda code: _rank(code) if code in REGISTRY else 2)
+
+
 def leading_code(texts: Iterable[str]) -> str:
     """The code that decided where the document went: the first hold, else the first review
     or refusal reason, else the first code ("" when there is none)."""

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import models
 from django.db import transaction
 
+from reconciliation.invoices.reasons import causes_first
 from reconciliation.invoices.reasons import codes_of
 from reconciliation.invoices.reasons import invoice_sentences
 from reconciliation.invoices.reasons import sentence
@@ -140,7 +141,8 @@ def decide_route(
             )
     return RoutingDecision(
         status=status,
-        reasons=tuple(reasons),
+        # What holds or sends it to a person first, a threshold it reached after.
+        reasons=tuple(causes_first(reasons)),
         rule=rule,
         review_threshold=review,
         auto_post_threshold=auto_post,
@@ -215,7 +217,7 @@ def _apply(invoice: Invoice, score: Score, decision: RoutingDecision) -> None:
     if invoice.status == InvoiceStatus.REFUSED and target == InvoiceStatus.APPROVED:
         # An automatic refusal is reopened for a person rather than approved outright.
         target = InvoiceStatus.NEEDS_REVIEW
-        reasons.append(sentence("refused_before").text)
+        reasons = causes_first([*reasons, sentence("refused_before").text])
     with transaction.atomic():
         previous = invoice.status
         invoice.route(target, reasons)
