@@ -385,9 +385,14 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
     fk_name = "invoice"
     extra = 0
     can_delete = False
-    readonly_fields = ["created_at", "action", "actor", "changed", "reason"]
+    readonly_fields = ["created_at", "action", "by", "changed", "reason"]
     fields = tuple(readonly_fields)
     ordering = ["-created_at", "-id"]
+
+    @admin.display(description="Actor")
+    def by(self, obj: Decision) -> str:
+        """The person, or Well when it decided on its own (as the review screen's history)."""
+        return obj.actor.get_username() if obj.actor is not None else "Well"
 
     @admin.display(description="before → after")
     def changed(self, obj: Decision) -> str:
@@ -440,6 +445,20 @@ class RefusedByFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: An invoice's yes/no fields and the columns showing them in words ("No"), where the admin
+#: shows an icon (read aloud as "False").
+WORDED_YES_NO: dict[str, str] = {
+    "is_credit_note": "credit_note",
+    "is_held": "held_from_posting",
+}
+#: Who decided an invoice that Well routed on its own (below or above the thresholds, a rule).
+WELL_ALONE = "Well (automatic)"
+
+
+def yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     resource_classes = [InvoiceResource]
@@ -476,9 +495,9 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "confidence_percent",
         "routing_reasons",
         "routing_rule",
-        "is_held",
+        "held_from_posting",
         "hold_reason",
-        "decided_by",
+        "decider",
         "decided_at",
         "decision_reason",
         "idempotency_key",
@@ -503,6 +522,12 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
     exclude = [
         # Shown by `fx_rate_from`, where the rate came from in words.
         "fx_rate_source",
+        # Shown by `decider`: Well, when it decided on its own, not "-".
+        "decided_by",
+        # Shown by `qonto_reading`, in words.
+        "qonto_agrees",
+        # Yes/no: shown in words by the `WORDED_YES_NO` columns, in their place.
+        *WORDED_YES_NO,
         "fields",
         "lease_until",
         "lease_owner",
@@ -536,9 +561,9 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
-        hidden = set(self.exclude or ())
+        hidden = set(self.exclude or ()) - set(WORDED_YES_NO)
         columns = [
-            field.name
+            WORDED_YES_NO.get(field.name, field.name)
             for field in Invoice._meta.concrete_fields
             if field.editable and field.name not in hidden
         ]
@@ -603,6 +628,20 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
                 request, f"Skipped {len(result.skipped)}: {result.summary}.", messages.WARNING
             )
         return None
+
+    @admin.display(description="Credit note")
+    def credit_note(self, obj: Invoice) -> str:
+        return yes_no(obj.is_credit_note)
+
+    @admin.display(description="Held from posting")
+    def held_from_posting(self, obj: Invoice) -> str:
+        return yes_no(obj.is_held)
+
+    @admin.display(description="Decided by")
+    def decider(self, obj: Invoice) -> str:
+        if obj.decided_by is not None:
+            return obj.decided_by.get_username()
+        return WELL_ALONE if obj.decided_at is not None else "—"
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
