@@ -12,10 +12,15 @@ from django.contrib.auth.models import AbstractUser
 from django.urls import reverse
 
 from reconciliation.invoices import reasons
+from reconciliation.invoices.routing import route_invoice
+from reconciliation.invoices.scoring import Score
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
+from reconciliation.models import InvoiceStatus
 from reconciliation.models import Workspace
+from tests.factories import make_double_charge
+from tests.factories import make_invoice
 from tests.factories import make_routed_invoice
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
@@ -72,3 +77,32 @@ def test_a_score_below_the_auto_post_threshold_is_a_cause_and_its_costs_come_aft
     invoice = make_routed_invoice(workspace, vendor, "70.00")
     assert reasons.code_of(invoice.routing_reasons[0]) == "below_auto_post_threshold"
     assert Decimal(invoice.confidence) == Decimal("70.00")
+
+
+def test_a_double_charge_leads_and_has_one_name(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    vendor = make_vendor(workspace, "Tipografia Rossi", documents_reviewed=10)
+    settled = make_invoice(workspace, vendor=vendor, status=InvoiceStatus.POSTED, number="110/2026")
+    reminder = make_invoice(
+        workspace, vendor=vendor, status=InvoiceStatus.NEW, confidence=None, number="110/2026"
+    )
+    reminder.hold("Payment reminder for invoice 110/2026, already received.")
+    reminder.save()
+    route_invoice(invoice=reminder, score=Score(value=Decimal("70.00")))
+    make_double_charge(reminder, settled, hold_reason="Possible double charge of invoice 110/2026")
+    client = logged_in_client(reviewer)
+    body = _screen(client, reminder.document)
+    why = _why(body)
+    assert why[0] == "Held out of posting: Possible double charge of invoice 110/2026"
+    assert why[1].startswith("Confidence 70.00% is below the auto-post threshold")
+    # The history's reasons name the reminder as what it is: a possible double charge.
+    assert (
+        "Reasons: — → Reminder of an invoice already received (possible double charge); "
+        "Below the auto-post threshold</li>"
+    ) in body
+    # The queue's filters and the dashboard call the double charge by one name.
+    name = reasons.label("double_charge")
+    assert name == "Double charge"
+    queue = client.get(reverse("admin:reconciliation-review")).content.decode()
+    assert queue.count(f">{name}</a>") == 2  # "By reason" and "By reason code"

@@ -53,6 +53,7 @@ from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.invoices.reasons import causes_first
+from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import Invoice
@@ -107,7 +108,7 @@ class ReasonFilter(admin.SimpleListFilter):
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
         return [
-            ("double_charge", "Double charge"),
+            ("double_charge", reason_label("double_charge")),
             ("payment_match", "Payment to match"),
             ("held", "Held out of posting"),
             ("new_vendor", "New or unknown vendor"),

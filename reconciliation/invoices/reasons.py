@@ -74,13 +74,14 @@ _TYPES: tuple[ReasonType, ...] = (
     ReasonType(
         "double_charge",
         "hold",
-        "Double charge of a settled invoice",
+        "Double charge",
         "Possible double charge of invoice {number}",
     ),
     ReasonType(
         "payment_reminder",
         "hold",
-        "Reminder for an invoice already received",
+        # The same request for money as a double charge, before the first one is paid.
+        "Reminder of an invoice already received (possible double charge)",
         "Payment reminder for invoice {number}, already received.",
     ),
     ReasonType(
