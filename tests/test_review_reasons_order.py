@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import AbstractUser
 from django.urls import reverse
 
+from reconciliation.admin.decision_display import decision_changes
 from reconciliation.invoices import reasons
 from reconciliation.invoices.routing import route_invoice
 from reconciliation.invoices.scoring import Score
@@ -18,12 +19,15 @@ from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
 from reconciliation.models import InvoiceStatus
+from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_routed_invoice
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
+from tests.test_review_screen import _form
+from tests.test_review_screen import make_review_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +110,23 @@ def test_a_double_charge_leads_and_has_one_name(
     assert name == "Double charge"
     queue = client.get(reverse("admin:reconciliation-review")).content.decode()
     assert queue.count(f">{name}</a>") == 2  # "By reason" and "By reason code"
+
+
+def test_approving_an_invoice_of_a_new_vendor_names_each_change(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    vendor = make_vendor(workspace, "ACME Supplies GmbH", status=VendorStatus.NEEDS_REVIEW)
+    invoice = make_review_invoice(workspace, vendor=vendor)
+    client = logged_in_client(reviewer)
+    url = reverse("admin:reconciliation-review-document", args=[invoice.document.pk])
+    assert client.post(url, _form(invoice) | {"action": "approve"}).status_code == 302
+    approval = Decision.objects.get(invoice=invoice, action=DecisionAction.APPROVE)
+    rows = [(c.label, c.before, c.after) for c in decision_changes(approval)]
+    assert rows == [
+        ("Status", "Needs review", "Approved — waiting for the posting window"),
+        ("Vendor status", "New — needs review", "Active"),
+        ("Vendor VAT id", "—", "DE136695976"),
+    ]
+    body = _screen(client, invoice.document)
+    assert "Vendor status: New — needs review → Active</li>" in body
+    assert "Vendor: —" not in body

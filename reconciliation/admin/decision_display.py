@@ -21,6 +21,7 @@ from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import VendorStatus
 from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
@@ -73,6 +74,16 @@ DOCUMENT_STATUS_LABELS: dict[str, str] = dict(DocumentStatus.choices)
 #: "invoice_status"): "rejected" is a proposal turned down there, not an invoice Qonto rejected.
 MATCH_STATUS_LABELS: dict[str, str] = dict(MatchStatus.choices)
 INVOICE_STATUS_LABELS: dict[str, str] = dict(InvoiceStatus.choices)
+#: What an approval or a correction changed on the vendor record (recorded under "vendor"):
+#: one row each, named as the vendor's own.
+VENDOR_LABELS: dict[str, str] = {
+    "status": "Vendor status",
+    "name": "Vendor name",
+    "vat_id": "Vendor VAT id",
+    "domain": "Vendor domain",
+    "ibans": "Vendor IBANs",
+}
+VENDOR_STATUS_LABELS: dict[str, str] = dict(VendorStatus.choices)
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,9 @@ def changes(
         if key == "reason_codes":
             approved = after.get("status") == InvoiceStatus.APPROVED
             old, new = _stated(old, approved=False), _stated(new, approved=approved)
+        if key == "vendor" and isinstance(old or new, dict):
+            out += _vendor_changes(old, new)
+            continue
         out.append(
             Change(
                 key,
@@ -134,6 +148,28 @@ def changes(
             )
         )
     return out
+
+
+def _vendor_changes(before: Any, after: Any) -> list[Change]:
+    """What a decision changed on the vendor record, one row per field ("Vendor status: New —
+    needs review → Active"), under the key "vendor" the decision recorded them in."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    rows = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(name), after.get(name)
+        if name == "status" and old is None and new == VendorStatus.ACTIVE:
+            # An approval makes a new vendor active; only a new one is recorded so.
+            old = VendorStatus.NEEDS_REVIEW.value
+        label = VENDOR_LABELS.get(name, f"Vendor {field_label(name).lower()}")
+        rows.append(Change("vendor", label, _vendor_value(name, old), _vendor_value(name, new)))
+    return rows
+
+
+def _vendor_value(name: str, value: Any) -> str:
+    if name == "status" and value:
+        return VENDOR_STATUS_LABELS.get(str(value), str(value))
+    return display_value(name, value)
 
 
 def _stated(codes: Any, *, approved: bool) -> Any:
