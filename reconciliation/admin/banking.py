@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -92,6 +93,14 @@ def _day(day: date | None) -> str:
     return date_format(day, "DATE_FORMAT") if day is not None else "—"
 
 
+def signed_money(amount: Decimal | None, currency: str, side: str) -> str:
+    """A bank line's amount signed as the bank reads it: "−985.00 EUR" out, "+985.00 EUR" in
+    (stored unsigned, `side` says which); the one rule of the Transactions and Matches lists."""
+    if amount is None:
+        return format_money(amount, currency)
+    return f"{'−' if side == Side.DEBIT else '+'}{format_money(amount, currency)}"
+
+
 class MatchColumns:
     """A match's status in the words of its kind, and its score as a percentage."""
 
@@ -170,13 +179,13 @@ class TransactionAdmin(BigListMixin, ReadOnlyTenantAdmin[Transaction]):
 
     @admin.display(description="Amount", ordering="amount")
     def money(self, obj: Transaction) -> str:
-        return format_money(obj.amount, obj.currency)
+        return signed_money(obj.amount, obj.currency, obj.side)
 
     @admin.display(description="Local amount", ordering="local_amount")
     def local_money(self, obj: Transaction) -> str:
         if obj.local_currency in ("", obj.currency):
             return ""
-        return format_money(obj.local_amount, obj.local_currency)
+        return signed_money(obj.local_amount, obj.local_currency, obj.side)
 
 
 # --- receivables ---------------------------------------------------------------------------
@@ -477,10 +486,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def bank_amount(self, obj: Match) -> str:
         """The bank line's amount, signed as the bank line reads ("−985.00 EUR")."""
         line = obj.transaction
-        if line is None:
-            return "—"
-        sign = "−" if line.side == Side.DEBIT else "+"
-        return f"{sign}{format_money(line.amount, line.currency)}"
+        return signed_money(line.amount, line.currency, line.side) if line else "—"
 
     def paperwork_text(self, obj: Match) -> str:
         if obj.kind == MatchKind.DOUBLE_CHARGE:
