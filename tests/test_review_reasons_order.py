@@ -5,11 +5,13 @@ names each change and reason as the rest of the admin does."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.urls import reverse
+from django.utils import timezone
 
 from reconciliation.admin.decision_display import decision_changes
 from reconciliation.invoices import reasons
@@ -130,3 +132,19 @@ def test_approving_an_invoice_of_a_new_vendor_names_each_change(
     body = _screen(client, invoice.document)
     assert "Vendor status: New — needs review → Active</li>" in body
     assert "Vendor: —" not in body
+
+
+def test_the_due_date_of_a_double_charge_is_not_late(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    overdue = timezone.localdate() - timedelta(days=49)
+    settled = make_invoice(workspace, status=InvoiceStatus.POSTED, number="110/2026")
+    reminder = make_invoice(workspace, number="110/2026", due_date=overdue)
+    make_double_charge(reminder, settled, hold_reason="Possible double charge of invoice 110/2026")
+    other = make_invoice(workspace, number="111/2026", due_date=overdue)
+    queue = logged_in_client(reviewer).get(reverse("admin:reconciliation-review"))
+    body = queue.content.decode()
+    day = f"{overdue:%d %b}"
+    assert body.count(f"{day} (49 d late)") == 1  # the invoice still to pay: late
+    assert f"{day} (already paid)" in body  # the double charge: never to pay
+    assert other.number in body

@@ -369,6 +369,9 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         invoice = _invoice_of(obj)
         if invoice is None or invoice.due_date is None:
             return "—"
+        if getattr(obj, "is_double_charge", False):
+            # A request for money already paid: it is refused, never late.
+            return f"{invoice.due_date:%d %b} (already paid)"
         return _relative_day(invoice.due_date)
 
     @admin.display(description="Waiting", ordering="received_at")
