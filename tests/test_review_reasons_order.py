@@ -111,7 +111,7 @@ def test_a_double_charge_leads_and_has_one_name(
     name = reasons.label("double_charge")
     assert name == "Double charge"
     queue = client.get(reverse("admin:reconciliation-review")).content.decode()
-    assert queue.count(f">{name}</a>") == 2  # "By reason" and "By reason code"
+    assert queue.count(f">{name}</a>") == 1  # "By situation" only
 
 
 def test_approving_an_invoice_of_a_new_vendor_names_each_change(
@@ -148,3 +148,28 @@ def test_the_due_date_of_a_double_charge_is_not_late(
     assert body.count(f"{day} (49 d late)") == 1  # the invoice still to pay: late
     assert f"{day} (already paid)" in body  # the double charge: never to pay
     assert other.number in body
+
+
+def test_the_queue_filters_by_situation_and_by_routing_reason_without_overlap(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    vendor = make_vendor(workspace, "Northwind", documents_reviewed=4)
+    training = make_routed_invoice(workspace, vendor, "94.80")
+    trained = make_routed_invoice(
+        workspace, make_vendor(workspace, "Old", documents_reviewed=10), "70"
+    )
+    client = logged_in_client(reviewer)
+    queue = client.get(reverse("admin:reconciliation-review")).content.decode()
+    assert "By situation" in queue
+    assert "By routing reason" in queue
+    assert "By reason code" not in queue
+    for name in ("Vendor in training", "Payment to match", "Double charge", "Scanned, no text"):
+        assert queue.count(f">{name}</a>") == 1, name
+    assert ">Below the auto-post threshold</a>" in queue  # a reason no situation covers
+    # The dashboard's link by code still filters, and the code shows chosen.
+    linked = client.get(reverse("admin:reconciliation-review") + "?code=vendor_in_training")
+    body = linked.content.decode()
+    assert training.document.original_name in body
+    assert trained.document.original_name not in body
+    chosen = r'class="selected">\s*<a href="\?code=vendor_in_training"'
+    assert re.search(chosen, body)

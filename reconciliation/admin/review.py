@@ -49,19 +49,17 @@ from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
 from reconciliation.admin.decision_display import percent
 from reconciliation.admin.money_gone import queue_money_flags
-from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
+from reconciliation.admin.queue_filters import QueueReasonCodeFilter
+from reconciliation.admin.queue_filters import ReasonFilter
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.invoices.reasons import causes_first
-from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
 from reconciliation.models import Invoice
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
-from reconciliation.models import VendorStatus
-from reconciliation.models.vendor import TRAINING_DOCUMENTS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.money import quantize
@@ -96,47 +94,6 @@ MAX_QUEUE_IDS = 5000
 
 
 # --- list filters ----------------------------------------------------------------------------
-
-
-class ReasonFilter(admin.SimpleListFilter):
-    """Why a document is in the queue, from the rows' own facts (not from reason wording)."""
-
-    title = "reason"
-    parameter_name = "reason"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [
-            ("double_charge", reason_label("double_charge")),
-            ("payment_match", "Payment to match"),
-            ("held", "Held out of posting"),
-            ("new_vendor", "New or unknown vendor"),
-            ("training", "Vendor in training"),
-            ("conflict", "Conflicts with the vendor record"),
-            ("rule", "Routing rule"),
-            ("no_text", "Scanned (no text)"),
-            ("nothing_fits", "Payment or advice nothing fits"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        conditions: dict[str, Q] = {
-            "double_charge": Q(is_double_charge=True),
-            "payment_match": Q(open_candidates__gt=0),
-            "held": Q(invoice__is_held=True),
-            "new_vendor": Q(invoice__vendor__isnull=True)
-            | Q(invoice__vendor__status=VendorStatus.NEEDS_REVIEW),
-            "training": Q(invoice__vendor__documents_reviewed__lt=TRAINING_DOCUMENTS),
-            # Scoring stores each conflict as a component keyed "conflict:<field>".
-            "conflict": Q(invoice__confidence_components__components__icontains='"conflict:'),
-            "rule": Q(invoice__routing_rule__isnull=False),
-            "no_text": Q(has_text_layer=False),
-            "nothing_fits": ~Q(review_reason=""),
-        }
-        if value in conditions:
-            return queryset.filter(conditions[value])
-        return queryset
 
 
 #: Confidence bands (percent, lower bound included).
@@ -215,7 +172,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         ("invoice__vendor", VendorFilter),
         "kind",
         ReasonFilter,
-        DocumentReasonCodeFilter,
+        QueueReasonCodeFilter,
         ConfidenceBandFilter,
     ]
     search_fields = [

@@ -1,0 +1,81 @@
+"""The review queue's two filters of why a document waits, with distinct scopes: "By situation"
+(`ReasonFilter`, parameter ``reason``) from the rows' own facts — a double charge, a payment to
+match, a vendor in training… — and "By routing reason" (`QueueReasonCodeFilter`, parameter
+``code``) from the reasons Well wrote, without the ones a situation already covers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
+from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.models import VendorStatus
+from reconciliation.models.vendor import TRAINING_DOCUMENTS
+
+#: The reason codes a situation of `ReasonFilter` covers: "By routing reason" leaves them out
+#: (a link from the dashboard by one of these codes still filters, and shows it chosen).
+COVERED_CODES = frozenset(
+    {"double_charge", "payment_to_match", "vendor_in_training", "no_text_layer"}
+)
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """Why a document is in the queue, from the rows' own facts (not from reason wording); the
+    situations a reason code also names go by that code's label."""
+
+    title = "situation"
+    parameter_name = "reason"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [
+            ("double_charge", reason_label("double_charge")),
+            ("payment_match", reason_label("payment_to_match")),
+            ("held", "Held out of posting"),
+            ("new_vendor", "New or unknown vendor"),
+            ("training", reason_label("vendor_in_training")),
+            ("conflict", "Conflicts with the vendor record"),
+            ("rule", "Routing rule"),
+            ("no_text", reason_label("no_text_layer")),
+            ("nothing_fits", "Payment or advice nothing fits"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        conditions: dict[str, Q] = {
+            "double_charge": Q(is_double_charge=True),
+            "payment_match": Q(open_candidates__gt=0),
+            "held": Q(invoice__is_held=True),
+            "new_vendor": Q(invoice__vendor__isnull=True)
+            | Q(invoice__vendor__status=VendorStatus.NEEDS_REVIEW),
+            "training": Q(invoice__vendor__documents_reviewed__lt=TRAINING_DOCUMENTS),
+            # Scoring stores each conflict as a component keyed "conflict:<field>".
+            "conflict": Q(invoice__confidence_components__components__icontains='"conflict:'),
+            "rule": Q(invoice__routing_rule__isnull=False),
+            "no_text": Q(has_text_layer=False),
+            "nothing_fits": ~Q(review_reason=""),
+        }
+        if value in conditions:
+            return queryset.filter(conditions[value])
+        return queryset
+
+
+class QueueReasonCodeFilter(DocumentReasonCodeFilter):
+    """The reasons Well wrote that no situation of `ReasonFilter` covers."""
+
+    title = "routing reason"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [
+            (code, name)
+            for code, name in super().lookups(request, model_admin)
+            if code not in COVERED_CODES or code == self.value()
+        ]
