@@ -30,6 +30,7 @@ from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from reconciliation.admin.money_gone import matches_url
 from reconciliation.admin.reason_codes import queue_by_code
@@ -93,10 +94,23 @@ PIPELINE_LABELS: dict[str, str] = {
 }
 
 
+def ago(moment: datetime, *, now: datetime | None = None) -> str:
+    """How long ago `moment` was, in Django's words ("3 hours, 5 minutes ago"), and "just now"
+    under a minute, where Django says "0 minutes"."""
+    now = now or timezone.now()
+    if now - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, now)} ago"
+
+
 @dataclass(frozen=True)
 class RunProgress:
     run: SyncRun
     documents_stored: int  # documents this connection stored since the run started
+
+    @property
+    def started_ago(self) -> str:
+        return ago(self.run.started_at)
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,11 @@ class WorkspaceDashboard:
         return f"{hours // 24} days"
 
     @property
+    def connection_lines(self) -> list[tuple[Connection, str]]:
+        """Each connection with its last success in words ("just now", "3 hours ago"), or ""."""
+        return [(c, ago(c.last_success_at) if c.last_success_at else "") for c in self.connections]
+
+    @property
     def auto_post_rate(self) -> Decimal | None:
         if not self.routed_week:
             return None
@@ -220,11 +239,7 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
             "histogram": column_chart(
                 board.histogram, title="Confidence of invoices (30 days)", counts=True
             ),
-            "volume": column_chart(
-                [(f"{day:%d %b}", count) for day, count in board.volume],
-                title=f"Documents received per day ({VOLUME_DAYS} days)",
-                label_every=7,
-            ),
+            "volume": volume_chart(board.volume),
             "failures": bar_chart(board.failures, title="Post failures by cause (30 days)"),
         }
     return [boards[w.pk] for w in workspaces]
@@ -532,11 +547,29 @@ COLUMN_AREA = 120
 COUNT_ROOM = 14
 
 
+def _column_label(label: str, x: float, width: float, *, series: bool) -> SafeString:
+    """A column's name under it, from its left edge; a time series' ends at the column's right
+    edge, so that the latest column's stays inside the chart."""
+    return format_html(
+        '<text x="{}" y="{}" text-anchor="{}" class="well-chart-label">{}</text>',
+        round(x + width, 1) if series else x,
+        COLUMN_AREA + 14,
+        "end" if series else "start",
+        label,
+    )
+
+
 def column_chart(
-    items: list[tuple[str, int]], *, title: str, label_every: int = 1, counts: bool = False
+    items: list[tuple[str, int]],
+    *,
+    title: str,
+    label_every: int = 1,
+    counts: bool = False,
+    zero_counts: bool = True,
 ) -> SafeString:
-    """Vertical columns (a histogram or a time series) with a baseline and sparse labels;
-    with `counts`, each column's count above it."""
+    """Vertical columns (a histogram or a time series) with a baseline and sparse labels: every
+    `label_every`-th counting back from the last (a time series names its latest column, under
+    its right edge); with `counts`, each column's count above it (not 0 without `zero_counts`)."""
     if not items:
         return EMPTY_CHART
     top = max(count for _, count in items) or 1
@@ -562,15 +595,10 @@ def column_chart(
                     round(COLUMN_AREA - height - 3, 1),
                     count,
                 )
-                if counts
+                if counts and (count or zero_counts)
                 else "",
-                format_html(
-                    '<text x="{}" y="{}" class="well-chart-label">{}</text>',
-                    x,
-                    COLUMN_AREA + 14,
-                    label,
-                )
-                if index % label_every == 0
+                _column_label(label, x, width, series=label_every > 1)
+                if (len(items) - 1 - index) % label_every == 0
                 else "",
             )
         )
@@ -589,6 +617,31 @@ def column_chart(
         CHART_WIDTH,
         COLUMN_AREA,
         body,
+    )
+
+
+def volume_chart(volume: list[tuple[date, int]]) -> SafeString:
+    """Documents received per day: each day's count above its column, every seventh day named
+    under it (today always), and the days with documents as a table for screen readers (to
+    them the SVG is one image, named by its title)."""
+    if not any(count for _, count in volume):
+        return EMPTY_CHART
+    title = f"Documents received per day ({len(volume)} days)"
+    items = [(f"{day:%d %b}", count) for day, count in volume]
+    chart = column_chart(items, title=title, label_every=7, counts=True, zero_counts=False)
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td></tr>',
+        ((label, count) for label, count in items if count),
+    )
+    return format_html(
+        '{}<table class="visually-hidden"><caption>{}, {} – {}</caption>'
+        '<tr><th scope="col">Day</th><th scope="col">Documents</th></tr>{}</table>',
+        chart,
+        title,
+        items[0][0],
+        items[-1][0],
+        rows,
     )
 
 
