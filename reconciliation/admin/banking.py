@@ -514,7 +514,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
         if obj is not None and obj.kind in FLAG_PAGES:
             return FLAG_FIELDS
-        return self.readonly_fields
+        return super().get_readonly_fields(request, obj)  # the workspace too
 
     def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
         if obj is not None and obj.kind in FLAG_PAGES:
