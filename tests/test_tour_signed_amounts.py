@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from reconciliation.admin.banking import signed_money
 from reconciliation.models import Role
 from reconciliation.models import Side
 from reconciliation.models import Workspace
+from reconciliation.models.banking import signed_money
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -63,9 +62,9 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Receivable
 from reconciliation.models import ReceivableStatus
 from reconciliation.models import Role
-from reconciliation.models import Side
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
+from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
@@ -91,14 +90,6 @@ def _clipped(text: str) -> SafeString:
 def _day(day: date | None) -> str:
     """A day as the admin writes it ("4 Nov 2026", ``DATE_FORMAT``)."""
     return date_format(day, "DATE_FORMAT") if day is not None else "—"
-
-
-def signed_money(amount: Decimal | None, currency: str, side: str) -> str:
-    """A bank line's amount signed as the bank reads it: "−985.00 EUR" out, "+985.00 EUR" in
-    (stored unsigned, `side` says which); the one rule of the Transactions and Matches lists."""
-    if amount is None:
-        return format_money(amount, currency)
-    return f"{'−' if side == Side.DEBIT else '+'}{format_money(amount, currency)}"
 
 
 class MatchColumns:

@@ -103,9 +103,16 @@ class Transaction(TenantModel):
         ]
 
     def __str__(self) -> str:
-        sign = "−" if self.side == Side.DEBIT else "+"
-        amount = format_money(self.amount, self.currency)
-        return f"{sign}{amount} · {self.counterparty_name or self.qonto_id}"
+        amount = signed_money(self.amount, self.currency, self.side)
+        return f"{amount} · {self.counterparty_name or self.qonto_id}"
+
+
+def signed_money(amount: Decimal | None, currency: str, side: str) -> str:
+    """A bank line's amount signed as the bank reads it: "−985.00 EUR" out, "+985.00 EUR" in
+    (stored unsigned, `side` says which); the one rule of every screen that shows one."""
+    if amount is None:
+        return format_money(amount, currency)
+    return f"{'−' if side == Side.DEBIT else '+'}{format_money(amount, currency)}"
 
 
 class ReceivableStatus(models.TextChoices):
