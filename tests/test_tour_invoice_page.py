@@ -41,21 +41,21 @@ def _shown(content: str, field: str) -> str:
 def test_the_yes_no_fields_read_yes_or_no(workspace: Workspace) -> None:
     invoice = make_invoice(workspace)
     content = _page(workspace, invoice.pk)
-    assert (_shown(content, "credit_note"), _shown(content, "held_from_posting")) == ("No", "No")
+    assert (_shown(content, "is_credit_note"), _shown(content, "is_held")) == ("No", "No")
     assert "field-qonto_agrees" not in content  # in words under "Qonto's reading"
     assert "Credit note:" in content
     assert "Held from posting:" in content
     assert 'alt="False"' not in content
     credit_note = make_invoice(workspace, is_credit_note=True, is_held=True, qonto_agrees=True)
     content = _page(workspace, credit_note.pk)
-    assert (_shown(content, "credit_note"), _shown(content, "held_from_posting")) == ("Yes", "Yes")
+    assert (_shown(content, "is_credit_note"), _shown(content, "is_held")) == ("Yes", "Yes")
     assert "field-qonto_agrees" not in content
 
 
 def test_the_yes_no_fields_keep_their_place_and_are_not_editable(workspace: Workspace) -> None:
     content = _page(workspace, make_invoice(workspace).pk)
-    assert content.index("field-vendor") < content.index("field-credit_note")
-    assert content.index("field-credit_note") < content.index("field-supplier_name")
+    assert content.index("field-vendor") < content.index("field-is_credit_note")
+    assert content.index("field-is_credit_note") < content.index("field-supplier_name")
     assert 'name="is_credit_note"' not in content
     assert 'name="is_held"' not in content
 

@@ -445,18 +445,8 @@ class RefusedByFilter(admin.SimpleListFilter):
         return queryset
 
 
-#: An invoice's yes/no fields and the columns showing them in words ("No"), where the admin
-#: shows an icon (read aloud as "False").
-WORDED_YES_NO: dict[str, str] = {
-    "is_credit_note": "credit_note",
-    "is_held": "held_from_posting",
-}
 #: Who decided an invoice that Well routed on its own (below or above the thresholds, a rule).
 WELL_ALONE = "Well (automatic)"
-
-
-def yes_no(value: bool) -> str:
-    return "Yes" if value else "No"
 
 
 @admin.register(Invoice)
@@ -495,7 +485,7 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "confidence_percent",
         "routing_reasons",
         "routing_rule",
-        "held_from_posting",
+        "is_held",
         "hold_reason",
         "decider",
         "decided_at",
@@ -526,8 +516,6 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         "decided_by",
         # Shown by `qonto_reading`, in words.
         "qonto_agrees",
-        # Yes/no: shown in words by the `WORDED_YES_NO` columns, in their place.
-        *WORDED_YES_NO,
         "fields",
         "lease_until",
         "lease_owner",
@@ -561,9 +549,9 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
-        hidden = set(self.exclude or ()) - set(WORDED_YES_NO)
+        hidden = set(self.exclude or ())
         columns = [
-            WORDED_YES_NO.get(field.name, field.name)
+            field.name
             for field in Invoice._meta.concrete_fields
             if field.editable and field.name not in hidden
         ]
@@ -628,14 +616,6 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
                 request, f"Skipped {len(result.skipped)}: {result.summary}.", messages.WARNING
             )
         return None
-
-    @admin.display(description="Credit note")
-    def credit_note(self, obj: Invoice) -> str:
-        return yes_no(obj.is_credit_note)
-
-    @admin.display(description="Held from posting")
-    def held_from_posting(self, obj: Invoice) -> str:
-        return yes_no(obj.is_held)
 
     @admin.display(description="Decided by")
     def decider(self, obj: Invoice) -> str:

@@ -100,7 +100,7 @@ class Invoice(TenantModel):
         "reconciliation.Document", on_delete=models.PROTECT, related_name="invoice"
     )
     vendor: OptionalLink[Vendor] = optional_link("reconciliation.Vendor", related_name="invoices")
-    is_credit_note = models.BooleanField(default=False)
+    is_credit_note = models.BooleanField("credit note", default=False)
 
     supplier_name = models.CharField(max_length=300, blank=True)
     supplier_vat_id = models.CharField("supplier VAT id", max_length=32, blank=True)

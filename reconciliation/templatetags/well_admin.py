@@ -47,6 +47,8 @@ def display_value(instance: Any, name: Any) -> str | SafeString | None:
     if field is None:
         return None
     value = getattr(instance, field.attname, None)
+    if isinstance(field, models.BooleanField) and isinstance(value, bool):
+        return "Yes" if value else "No"  # in words: Django's icon is read aloud as "False"
     if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
         if field.decimal_places == RATE_DECIMAL_PLACES:
             return format_rate(value)
