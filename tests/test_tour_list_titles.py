@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 LISTS = [
     (model._meta.model_name, capfirst(str(model._meta.verbose_name_plural)))
     for model in admin.site._registry
-    if model._meta.app_label == "reconciliation" and model._meta.model_name != "workspace"
+    if model._meta.app_label == "reconciliation"
 ]
 
 

@@ -20,6 +20,7 @@ from django.urls import path
 from django.urls import reverse
 from django.utils.html import format_html
 
+from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
@@ -45,7 +46,7 @@ class MembershipInline(admin.TabularInline[Membership, Workspace]):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
+class WorkspaceAdmin(PlainListTitle, admin.ModelAdmin[Workspace]):
     """Superusers manage workspaces, members and thresholds; members see their own."""
 
     list_display = [
