@@ -51,6 +51,7 @@ from reconciliation.admin.decision_display import percent
 from reconciliation.admin.money_gone import queue_money_flags
 from reconciliation.admin.queue_filters import QueueReasonCodeFilter
 from reconciliation.admin.queue_filters import ReasonFilter
+from reconciliation.admin.review_screen import paid_debits
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.invoices.reasons import causes_first
@@ -147,6 +148,15 @@ class VendorFilter(NamedEmptyChoice, RelatedOnly):
 
 
 class _QueueChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # The invoices of the page the bank shows paid: one query for the page.
+        rows = [(row, _invoice_of(row)) for row in self.result_list]
+        paid = paid_debits([invoice.pk for _, invoice in rows if invoice is not None])
+        for row, invoice in rows:
+            debit = paid.get(invoice.pk) if invoice is not None else None
+            row.paid_on = debit.value_date if debit is not None else None
+
     def url_for_result(self, result: Any) -> str:
         return reverse("admin:reconciliation-review-document", args=[result.pk])
 
@@ -329,6 +339,9 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         if getattr(obj, "is_double_charge", False):
             # A request for money already paid: it is refused, never late.
             return f"{invoice.due_date:%d %b} (already paid)"
+        paid_on = getattr(obj, "paid_on", None)
+        if paid_on is not None:  # the bank shows it paid: never late, never to pay again
+            return f"paid {paid_on:%d %b}"
         return _relative_day(invoice.due_date)
 
     @admin.display(description="Waiting", ordering="received_at")

@@ -27,7 +27,10 @@ from reconciliation.models import Document
 from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
+from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import Transaction
+from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.web import rendering
@@ -117,6 +120,7 @@ def review_context(
             scale=Decimal(1),
         ),
         "double_charge": double_charge,
+        "paid_by_bank": _paid_sentence(invoice),
         "candidates": list(
             Match.objects.filter(
                 document=document, kind__in=review.CANDIDATE_KINDS, status=MatchStatus.PROPOSED
@@ -128,6 +132,44 @@ def review_context(
         **decisions_open(invoice, double_charge=double_charge, can_edit=can_edit),
         **held_for_bank_details(invoice),
     }
+
+
+#: A match that says the bank paid the invoice: a person confirmed it, or it is attached.
+PAID_STATUSES = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
+
+
+def paid_debits(invoice_ids: list[int]) -> dict[int, Transaction]:
+    """Per invoice of `invoice_ids`: the debit that paid it (a confirmed or attached invoice ↔
+    debit match), the earliest when several did. One query, whatever the number of invoices."""
+    if not invoice_ids:
+        return {}
+    matches = (
+        Match.objects.filter(
+            invoice_id__in=invoice_ids,
+            kind=MatchKind.INVOICE_DEBIT,
+            status__in=PAID_STATUSES,
+            transaction__isnull=False,
+        )
+        .select_related("transaction")
+        .order_by("transaction__value_date", "pk")
+    )
+    paid: dict[int, Transaction] = {}
+    for match in matches:
+        assert match.invoice_id is not None  # filtered on it
+        assert match.transaction is not None
+        paid.setdefault(match.invoice_id, match.transaction)
+    return paid
+
+
+def _paid_sentence(invoice: Invoice | None) -> str:
+    """ "The bank shows it paid on 4 Sep 2026 (Northwind, −985.00 EUR)." or ""."""
+    debit = paid_debits([invoice.pk]).get(invoice.pk) if invoice is not None else None
+    if debit is None:
+        return ""
+    day = date_format(debit.value_date, "j M Y") if debit.value_date else "an unknown date"
+    amount = signed_money(debit.amount, debit.currency, debit.side)
+    by = ", ".join(part for part in (debit.counterparty_name, amount) if part)
+    return f"The bank shows it paid on {day} ({by}); it need not be paid again."
 
 
 def routing_reasons_now(invoice: Invoice) -> list[str]:
