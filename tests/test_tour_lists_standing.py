@@ -187,7 +187,7 @@ def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspa
     columns = re.findall(r'<th scope="col" class="[^"]*column-([\w]+)', page)
     assert columns == [
         "paperwork",
-        "kind",
+        "match_kind",
         "match_status",
         "match_score",
         "value_date",

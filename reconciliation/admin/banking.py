@@ -87,6 +87,14 @@ def _clipped(text: str) -> SafeString:
     return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
 
 
+#: The Matches list's Kind column, said short so a row keeps to two lines; the filter, the
+#: match's page and the exports keep the kind's full label.
+KIND_SHORT: dict[str, str] = {
+    MatchKind.CONFIRMATION_DEBIT: "Confirmation ↔ debit",
+    MatchKind.REMITTANCE_CREDIT: "Remittance ↔ credit",
+}
+
+
 def _day(day: date | None) -> str:
     """A day as the admin writes it ("4 Nov 2026", ``DATE_FORMAT``)."""
     return date_format(day, "DATE_FORMAT") if day is not None else "—"
@@ -373,7 +381,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     list_display = [
         "paperwork",
         "workspace",
-        "kind",
+        "match_kind",
         "match_status",
         "match_score",
         "value_date",
@@ -461,6 +469,10 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         """On one line, a long file name cut by the cell's ellipsis (whole on hover), never
         broken mid-word."""
         return _clipped(self.paperwork_text(obj))
+
+    @admin.display(description="Kind", ordering="kind")
+    def match_kind(self, obj: Match) -> str:
+        return KIND_SHORT.get(obj.kind, obj.get_kind_display())
 
     @admin.display(description="Date", ordering="transaction__value_date")
     def value_date(self, obj: Match) -> str:

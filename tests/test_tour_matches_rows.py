@@ -1,0 +1,96 @@
+"""The Matches list at 1440 px, as the tour's superuser saw it (every workspace's matches, so the
+workspace column too): "Payment confirmation ↔ debit" took three lines and the paperwork names
+were cut to "Payment_confirm…", one like the next. The Kind column says it short
+("Confirmation ↔ debit"), the paperwork keeps room for the part of a name that tells it apart,
+and no row takes more than two lines."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Browser
+from pytest_django.live_server_helper import LiveServer
+
+from reconciliation.models import DocumentKind
+from reconciliation.models import MatchKind
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_match
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
+from tests.helpers import logged_in_client
+from tests.plugins.browser import list_overflow
+from tests.plugins.browser import signed_in_list
+from tests.test_tour_lists_standing import ROW_LINES
+
+pytestmark = pytest.mark.django_db
+
+MATCHES = reverse("admin:reconciliation_match_changelist")
+
+#: File names as the demo's sandbox names them: one word, told apart only near the end.
+NAMES = [
+    "Payment_confirmation_Papeterie_Generale_2026-11-04.pdf",
+    "Payment_confirmation_Papeterie_Generale_2026-11-18.pdf",
+]
+
+
+def _confirmations(workspace: Workspace) -> None:
+    for day, name in zip((4, 18), NAMES, strict=True):
+        document = make_document(
+            workspace, original_name=name, kind=DocumentKind.PAYMENT_CONFIRMATION
+        )
+        debit = make_transaction(
+            workspace,
+            counterparty_name="Papeterie Générale du Grand Ouest SARL",
+            value_date=date(2026, 11, day),
+        )
+        make_match(workspace, document=document, transaction=debit, amount_basis="converted")
+
+
+def test_the_kind_column_says_the_kind_short(workspace: Workspace) -> None:
+    _confirmations(workspace)
+    client: Client = logged_in_client(make_user(workspace=workspace))
+    page = client.get(MATCHES).content.decode()
+    assert '<td class="field-match_kind">Confirmation ↔ debit</td>' in page
+    cells = re.findall(r'<td class="field-[^"]*">(.*?)</td>', page)
+    assert [cell for cell in cells if MatchKind.CONFIRMATION_DEBIT.label in cell] == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_matches_rows_take_two_lines_and_names_read_apart(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    make_workspace("Second workspace")  # the superuser sees the workspace column
+    _confirmations(workspace)
+    make_match(
+        workspace,
+        kind=MatchKind.REMITTANCE_CREDIT,
+        document=make_document(workspace, original_name=NAMES[0].replace("Payment", "Remit")),
+        transaction=make_transaction(workspace, counterparty_name="Client SA"),
+    )
+    user = make_user("root", superuser=True)
+    page = signed_in_list(browser, live_server.url, user, MATCHES)
+    try:
+        assert max(page.evaluate(ROW_LINES)) <= 2
+        assert list_overflow(page) <= 0
+        shown = page.evaluate(
+            "() => [...document.querySelectorAll('#result_list th.field-paperwork .well-clip')]"
+            ".map(clip => { const range = document.createRange();"
+            " range.selectNodeContents(clip); const box = clip.getBoundingClientRect();"
+            " const chars = clip.textContent.length; let seen = 0;"
+            " for (let i = 0; i < chars; i++) { range.setStart(clip.firstChild, i);"
+            "  range.setEnd(clip.firstChild, i + 1);"
+            "  if (range.getBoundingClientRect().right <= box.right) seen = i + 1; }"
+            " return clip.textContent.slice(0, seen); })"
+        )
+        confirmations = [text for text in shown if text.startswith("Payment_")]
+        assert len(confirmations) == 2
+        assert len(set(confirmations)) == 2, confirmations  # told apart without the tooltip
+    finally:
+        page.context.close()
