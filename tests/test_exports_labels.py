@@ -61,8 +61,9 @@ def test_a_document_s_kind_and_status_are_labels_beside_their_codes(
     assert _pick(row, "Kind", "Kind code", "Status", "Status code") == (
         "Wire / remittance notice",
         "wire_notice",
-        "Parsed",
-        "parsed",
+        # Where it stands, as the Documents list says it (a read notice, no debit found yet).
+        "Waiting for its debit",
+        "waiting_for_debit",
     )
     order = list(DocumentResource().get_export_headers())
     assert order.index("Kind code") == order.index("Kind") + 1

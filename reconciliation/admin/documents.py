@@ -173,6 +173,16 @@ def with_standing(documents: QuerySet[Document]) -> QuerySet[Document]:
     )
 
 
+def standing_label(document: Document) -> str:
+    """Where `document` stands, as the list, its page and the export say it: its `standing`
+    when `with_standing` gave it one, else worked out for it alone (one query)."""
+    code = getattr(document, "standing", None)
+    if code is None and document.pk is not None:
+        found = with_standing(Document.objects.filter(pk=document.pk)).only("pk").first()
+        code = getattr(found, "standing", None)
+    return STANDING_LABELS.get(code or document.status, document.get_status_display())
+
+
 #: The list's columns sorted by a document's standing.
 STANDING_COLUMNS = frozenset({"standing", "age"})
 
@@ -238,7 +248,8 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         "mime_type",
         "kind",
         "kind_certainty",
-        "status",
+        # Where it stands, as the list says it (the file's own status is part of it).
+        "standing",
         "status_reason",
         "failure_code",
         "duplicate_of",
@@ -250,7 +261,8 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
         "parsed_at",
     ]
     # kind_confidence (a fraction): shown by `kind_certainty`, as a percentage.
-    exclude = ["file", "extraction", "words", "kind_confidence"]
+    # status: shown by `standing`, in the list's words.
+    exclude = ["file", "extraction", "words", "kind_confidence", "status"]
     actions = ["read_again_selected", "not_duplicate_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -293,8 +305,7 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
 
     @admin.display(description="Status", ordering="standing")
     def standing(self, obj: Document) -> str:
-        code = getattr(obj, "standing", None) or obj.status
-        return STANDING_LABELS.get(code, obj.get_status_display())
+        return standing_label(obj)
 
     @admin.display(
         description="Waiting",

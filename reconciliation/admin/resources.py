@@ -538,7 +538,11 @@ class SyncRunResource(TenantAuditResource):
 
 class DocumentResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
-    labelled = ("kind", "status")
+    labelled = ("kind",)
+    #: Where the document stands, as the Documents list and its page say it ("Needs review",
+    #: code ``needs_review``), from `documents.with_standing`; not the file's own status.
+    status = fields.Field(attribute="standing", column_name="status")
+    status_code = fields.Field(attribute="standing", column_name="status_code")
 
     class Meta:
         model = Document
@@ -565,6 +569,19 @@ class DocumentResource(TenantAuditResource):
         )
 
     related = ("connection",)
+
+    def filter_export(self, queryset: QuerySet[Any], **kwargs: Any) -> QuerySet[Any]:
+        # Imported here: the documents admin imports this module (for the invoice export).
+        from reconciliation.admin.documents import with_standing
+
+        documents = super().filter_export(queryset, **kwargs)
+        # The list sorted by its Status column hands over its rows with their standing already.
+        return documents if "standing" in documents.query.annotations else with_standing(documents)
+
+    def dehydrate_status(self, document: Document) -> str:
+        from reconciliation.admin.documents import standing_label
+
+        return standing_label(document)
 
     def dehydrate_connection_label(self, document: Document) -> str:
         return str(document.connection) if document.connection is not None else ""

@@ -1,0 +1,82 @@
+"""What the new-user tour read wrong about one document: the Documents list said where it stands
+("Needs review") while its own page and the documents export said the file's status ("Parsed");
+and its page offered the raw "Is not duplicate" and "Review reason" fields for editing, outside
+the recorded ways forward (Not a duplicate, Read again)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reconciliation.admin.documents import STANDING_LABELS
+from reconciliation.models import Document
+from reconciliation.models import Role
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_user
+from tests.helpers import logged_in_client
+from tests.test_tour_lists_standing import DOCUMENTS
+from tests.test_tour_lists_standing import _documents
+from tests.test_tour_lists_standing import _rows
+
+pytestmark = pytest.mark.django_db
+
+EXPORT = reverse("admin:reconciliation_document_export")
+
+
+def _export(client: Client) -> list[dict[str, str]]:
+    names = re.findall(
+        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
+        client.get(EXPORT).content.decode(),
+    )
+    response = client.post(EXPORT, {"format": "0", "resource": "0", **{n: "on" for n in names}})
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _page_status(client: Client, document: Document) -> str:
+    page = client.get(reverse("admin:reconciliation_document_change", args=[document.pk]))
+    found = re.search(
+        r'class="[^"]*field-standing[^"]*">.*?<div class="readonly">(.*?)</div>',
+        page.content.decode(),
+        re.S,
+    )
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_export_and_each_page_say_where_a_document_stands_as_the_list(
+    workspace: Workspace,
+) -> None:
+    _documents(workspace)
+    client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
+    rows = _rows(client.get(DOCUMENTS).content.decode())
+    listed = {name: status for name, (status, _) in rows.items()}
+    exported = {row["Original name"]: row for row in _export(client)}
+
+    assert {name: row["Status"] for name, row in exported.items()} == listed
+    assert {name: STANDING_LABELS[row["Status code"]] for name, row in exported.items()} == listed
+    assert exported["in-review.pdf"]["Status code"] == "needs_review"
+    assert exported["payment-matched.pdf"]["Status code"] == "matched"
+    pages = {d.original_name: _page_status(client, d) for d in Document.objects.all()}
+    assert pages == listed
+
+
+def test_the_documents_export_costs_the_same_queries_for_any_mix(workspace: Workspace) -> None:
+    client = logged_in_client(make_user(workspace=workspace, role=Role.AUDITOR))
+    make_document(workspace)
+    with CaptureQueriesContext(connection) as few:
+        _export(client)
+    _documents(workspace)
+    _documents(workspace)
+    with CaptureQueriesContext(connection) as many:
+        rows = _export(client)
+    assert len(rows) == Document.objects.count()
+    assert len(many) == len(few)
