@@ -434,9 +434,7 @@ def test_the_queue_says_why_a_confident_invoice_waits(workspace: Workspace) -> N
     user = make_user("lea", workspace=workspace, role=Role.REVIEWER)
     assert client.login(username=user.username, password=PASSWORD)
     body = client.get(reverse("admin:reconciliation-review")).content.decode()
-    assert (
-        'Vendor “Acme” is in training (2/10 reviewed).</span> <span class="well-more">+1</span>'
-    ) in body
+    assert ('>In training 2/10</span> <span class="well-more">+1</span>') in body
     assert (
         'title="Vendor “Acme” is in training (2/10 reviewed).\n'
         'Confidence 92.00% reaches the auto-post threshold 85.00% (workspace)."'
@@ -465,3 +463,60 @@ def test_the_workspace_column_only_for_several_workspaces(
     body = logged_in_client(reviewer).get(queue).content.decode()
     assert "column-workspace_name" in body
     assert '<span class="well-clip" title="Acme SAS">Acme SAS</span>' in body
+
+
+@pytest.mark.parametrize(
+    ("sentence", "short"),
+    [
+        ("Vendor “Northwind Traders GmbH” is in training (4/10 reviewed).", "In training 4/10"),
+        (
+            "Confidence 83.10% is below the auto-post threshold 85.00% (workspace).",
+            "Below 85 % (83.10 %)",
+        ),
+        ("Possible double charge of invoice F-2026-118", "Double charge"),
+        ("Held: Possible double charge of invoice F-2026-118", "Double charge"),
+        (
+            "Total was read with 60.00% confidence, below the auto-post threshold 85.00%.",
+            "Total read at 60 %",
+        ),
+        ("Routing rule “Big amounts” always sends to review.", "Rule “Big amounts”"),
+        ("Payment not matched with certainty", "Payment to match"),
+        ("A sentence no template fits", "A sentence no template fits"),
+    ],
+)
+def test_the_why_column_leads_with_the_cause_in_a_few_words(sentence: str, short: str) -> None:
+    from reconciliation.admin.review_screen import short_reason
+
+    assert short_reason(sentence) == short
+
+
+def test_the_why_column_keeps_every_sentence_on_hover(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    sentence = "Confidence 83.10% is below the auto-post threshold 85.00% (workspace)."
+    make_invoice(workspace, confidence=Decimal("83.10"), routing_reasons=[sentence])
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+    assert (
+        f'<span class="well-clip well-why" title="{sentence}">Below 85 % (83.10 %)</span>' in body
+    )
+
+
+def test_the_document_column_leaves_the_vendor_to_its_own_column(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    known = make_vendor(workspace, name="Northwind", status=VendorStatus.ACTIVE)
+    make_invoice(
+        workspace,
+        vendor=known,
+        supplier_name="Northwind",
+        document=make_document(workspace, original_name="known.pdf"),
+    )
+    make_invoice(
+        workspace,
+        supplier_name="Unknown Ltd",
+        document=make_document(workspace, original_name="unknown.pdf"),
+    )
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+    assert 'title="known.pdf">known.pdf</span>' in body
+    assert "Northwind · known.pdf" not in body
+    assert 'title="Unknown Ltd · unknown.pdf"' in body  # no vendor yet: the supplier as read

@@ -54,6 +54,7 @@ from reconciliation.admin.queue_filters import ReasonFilter
 from reconciliation.admin.review_screen import paid_debits
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
+from reconciliation.admin.review_screen import short_reason
 from reconciliation.invoices.reasons import causes_first
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
@@ -260,7 +261,8 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     @admin.display(description="Document", ordering="original_name")
     def title(self, obj: Document) -> str:
         invoice = _invoice_of(obj)
-        if invoice is not None and invoice.supplier_name:
+        # The supplier as read, unless the Vendor column already names who sent it.
+        if invoice is not None and invoice.supplier_name and invoice.vendor is None:
             return _clip(f"{invoice.supplier_name} · {obj.original_name}")
         return _clip(obj.original_name)
 
@@ -322,12 +324,12 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         if not reasons:
             return ""
         # Causes first (held, vendor in training, a weak field, a rule): the lead is what sent
-        # it here, not a threshold the score reached; the rest on hover.
+        # it here, not a threshold the score reached, in a few words; every sentence on hover.
         others = len(reasons) - 1
         return format_html(
             '<span class="well-clip well-why" title="{}">{}</span>{}',
             "\n".join(reasons),
-            reasons[0],
+            short_reason(reasons[0]),
             format_html(' <span class="well-more">+{}</span>', others) if others else "",
         )
 

@@ -3,6 +3,8 @@ routing reasons, match candidates, double charges and the decision history."""
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -19,6 +21,7 @@ from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.admin.decision_display import Change
 from reconciliation.admin.decision_display import decision_changes
 from reconciliation.admin.decision_display import field_label
+from reconciliation.admin.decision_display import percent
 from reconciliation.extraction.types import DATE_FIELDS
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.invoices import reasons
@@ -186,6 +189,58 @@ def routing_reasons_now(invoice: Invoice) -> list[str]:
             ).text
         out.append(str(text))
     return reasons.causes_first(out)
+
+
+#: The queue's Why column: a few words per cause, from the values of its sentence; a code
+#: without one reads as its label, a sentence no template fits as itself.
+SHORT_FORMS: dict[str, str] = {
+    "vendor_in_training": "In training {progress}",
+    "below_auto_post_threshold": "Below {threshold} ({value})",
+    "below_review_threshold": "Below review {threshold} ({value})",
+    "field_below_threshold": "{field} read at {confidence}",
+    "routing_rule": "Rule “{rule}”",
+    "currency_unknown": "Unknown currency {currency}",
+    "no_debit_found": "No debit in {days} d",
+}
+
+
+def short_reason(text: str) -> str:
+    """A reason as the queue's narrow Why column shows it: "In training 4/10", "Below 85 %
+    (83.10 %)", "Double charge"; the whole sentence is on hover."""
+    code = reasons.code_of(text)
+    if code == reasons.OTHER:
+        return text
+    values = _sentence_values(code, text)
+    if code in SHORT_FORMS and values is not None:
+        return SHORT_FORMS[code].format(**{k: _short_value(v) for k, v in values.items()})
+    return reasons.label(code)
+
+
+def _sentence_values(code: str, text: str) -> dict[str, str] | None:
+    """The values filled into the template of `code` to write `text` (None if it does not
+    fit: an older wording)."""
+    text = text.strip().removeprefix("Held: ")
+    pattern, names = "", list[str]()
+    for literal, name, _, _ in string.Formatter().parse(reasons.REGISTRY[code].template):
+        pattern += re.escape(literal)
+        if name is not None:
+            pattern += f"(?P<v{len(names)}>.*?)"
+            names.append(name)
+    found = re.fullmatch(pattern, text, re.DOTALL)
+    if found is None:
+        return None
+    return {name: found.group(f"v{index}") for index, name in enumerate(names)}
+
+
+def _short_value(value: str) -> str:
+    """ "83.10%" as the Confidence column writes it ("83.10 %"); anything else as it is."""
+    number = value.strip().removesuffix("%").strip()
+    if value.strip().endswith("%"):
+        try:
+            return percent(Decimal(number))
+        except InvalidOperation:
+            return value
+    return value
 
 
 def why_here(invoice: Invoice) -> list[str]:
