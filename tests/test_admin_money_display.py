@@ -3,6 +3,7 @@ zeros and JSON lists as lists: never the stored "4530.000" or '["…"]'."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_receivable
 from tests.factories import make_user
@@ -68,3 +70,12 @@ def test_receivable_other_references_are_one_per_line(workspace: Workspace) -> N
     page = _page(workspace, reverse("admin:reconciliation_receivable_change", args=[receivable.pk]))
     assert ">\nPO-7781\nContrat 2026/14</textarea>" in page
     assert "[&quot;PO-7781" not in page
+
+
+def test_exchange_rates_list_drops_trailing_zeros(workspace: Workspace) -> None:
+    """As the README says: "1.0742", not the stored "1.0742000000"; ordered by the rate."""
+    make_exchange_rate("EUR", "USD", "1.0742000000", date(2026, 11, 4))
+    page = _page(workspace, reverse("admin:reconciliation_exchangerate_changelist"))
+    assert '<td class="field-rate_value">1.0742</td>' in page
+    assert "1.0742000000" not in page
+    assert 'class="sortable column-rate_value' in page

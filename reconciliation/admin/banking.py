@@ -66,6 +66,7 @@ from reconciliation.models import Transaction
 from reconciliation.models import Workspace
 from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
+from reconciliation.money import format_rate
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
 from reconciliation.text.identifiers import compact_iban
@@ -774,9 +775,14 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(PlainListTitle, admin.ModelAdmin[ExchangeRate]):
-    list_display = ["rate_date", "base_currency", "quote_currency", "rate", "source"]
+    list_display = ["rate_date", "base_currency", "quote_currency", "rate_value", "source"]
     list_filter = ["source", "base_currency", "quote_currency"]
     date_hierarchy = "rate_date"
+
+    @admin.display(description="Rate", ordering="rate")
+    def rate_value(self, obj: ExchangeRate) -> str:
+        """Without trailing zeros ("1.0742", not the stored "1.0742000000")."""
+        return format_rate(obj.rate)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser or bool(roles_by_workspace(request))
