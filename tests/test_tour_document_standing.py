@@ -80,3 +80,46 @@ def test_the_documents_export_costs_the_same_queries_for_any_mix(workspace: Work
         rows = _export(client)
     assert len(rows) == Document.objects.count()
     assert len(many) == len(few)
+
+
+# --- the document page's fields ----------------------------------------------------------------
+
+
+def _change(document: Document) -> str:
+    return reverse("admin:reconciliation_document_change", args=[document.pk])
+
+
+def test_a_document_s_page_offers_no_raw_field_to_edit(workspace: Workspace) -> None:
+    document = make_document(workspace, original_name="Sollecito_110-2026.pdf")
+    client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
+    page = client.get(_change(document)).content.decode()
+    form = page.split('id="document_form"', 1)[1].split("</form>", 1)[0]
+
+    assert re.findall(r'<(?:input|textarea|select)[^>]*name="(?!csrfmiddlewaretoken)', form) == []
+    # Irrelevant here (not a duplicate, nothing to review): not shown at all.
+    assert "Is not duplicate" not in page
+    assert "Review reason" not in page
+
+
+def test_a_post_to_a_document_s_page_changes_nothing(workspace: Workspace) -> None:
+    document = make_document(workspace, original_name="Sollecito_110-2026.pdf")
+    client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
+    client.post(_change(document), {"is_not_duplicate": "on", "review_reason": "typed in"})
+
+    document.refresh_from_db()
+    assert (document.is_not_duplicate, document.review_reason) == (False, "")
+
+
+def test_a_document_s_review_reason_and_not_duplicate_show_read_only_when_set(
+    workspace: Workspace,
+) -> None:
+    document = make_document(
+        workspace, review_reason="No debit found within 10 days.", is_not_duplicate=True
+    )
+    client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
+    page = client.get(_change(document)).content.decode()
+
+    assert 'name="review_reason"' not in page
+    assert 'name="is_not_duplicate"' not in page
+    assert "No debit found within 10 days." in page
+    assert re.search(r"field-is_not_duplicate.*?<div class=\"readonly\">Yes</div>", page, re.S)

@@ -265,8 +265,41 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     exclude = ["file", "extraction", "words", "kind_confidence", "status"]
     actions = ["read_again_selected", "not_duplicate_selected"]
 
+    #: Shown only when set: a person said it is not a duplicate / why it needs a person.
+    shown_when_set = ("is_not_duplicate", "review_reason")
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Document | None = None) -> list[str]:
+        # Nothing on the page is edited by hand: a document moves on only through its recorded
+        # ways forward (Read again, Not a duplicate: the actions, each a decision).
+        hidden = set(self.exclude or ())
+        readonly = list(super().get_readonly_fields(request, obj))
+        columns = (f.name for f in Document._meta.concrete_fields if f.editable)
+        return readonly + [n for n in columns if n not in hidden and n not in readonly]
+
+    def get_fields(self, request: HttpRequest, obj: Document | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        return [
+            name
+            for name in fields
+            if name not in self.shown_when_set or (obj is not None and getattr(obj, name))
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            # The page has nothing to save (its ways forward post to the list's actions): a
+            # hand-made POST is turned away unread, never saved over what a worker just wrote.
+            return HttpResponseRedirect(request.path)
+        context = {"show_save": False, "show_save_and_continue": False, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     @admin.action(description="Read selected unreadable documents again", permissions=["change"])
     def read_again_selected(
