@@ -3,6 +3,7 @@ value, on the review screen's history and on the invoice page (one helper for bo
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -66,3 +67,29 @@ def test_invoice_page_and_review_history_show_the_same_rows(workspace: Workspace
         assert "Total: — → 119.00 EUR" in body
         assert "needs_review" not in body.split("Status: New")[1][:40]
         assert "{&quot;status&quot;" not in body
+
+
+ACTOR_CELL = r'<td class="field-actor_name">(.*?)</td>'
+
+
+def test_the_decisions_list_calls_wells_own_decisions_well(workspace: Workspace) -> None:
+    """As the invoice page and the export do: Actor "Well", and the "By actor" filter offers
+    "Well", never the admin's bare "-"."""
+    _decide(workspace)
+    reviewer = make_user("paula", workspace=workspace)
+    invoice = make_invoice(workspace)
+    Decision.record_for_invoice(
+        invoice, DecisionAction.EDIT, actor=reviewer, before={}, after={}, reason="by hand"
+    )
+    client = logged_in_client(make_user(superuser=True))
+    url = reverse("admin:reconciliation_decision_changelist")
+    body = client.get(url).content.decode()
+    actors = re.findall(ACTOR_CELL, body)
+    assert sorted(actors) == ["Well", "paula"]
+    choices = re.findall(r'<option value="\?[^"]*actor[^"]*"[^>]*>\s*(.*?)\s*</option>', body)
+    choices += re.findall(r'<a href="\?[^"]*actor[^"]*"[^>]*>\s*(.*?)\s*</a>', body)
+    assert "Well" in choices
+    assert "-" not in choices
+    assert "paula" in choices
+    only_well = client.get(url + "?actor__isnull=True").content.decode()
+    assert re.findall(ACTOR_CELL, only_well) == ["Well"]

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from django.contrib import admin
 
+from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
@@ -66,12 +67,27 @@ class SyncRunAdmin(AuditTrailAdmin[SyncRun]):
     search_fields = ["error"]
 
 
+#: Who made a decision no person made, as the invoice page and the decisions export say it.
+WELL = "Well"
+
+
+class ActorFilter(NamedEmptyChoice, RelatedOnly):
+    """The decisions' actors, Well's own decisions (no actor) under "Well", not "-"."""
+
+    empty_label = WELL
+
+
 @admin.register(Decision)
 class DecisionAdmin(AuditTrailAdmin[Decision]):
     # The decisions export, with what changed and the thresholds / rule / mapping in force.
     resource_classes = [DecisionLogResource]
     moment = "created_at"
-    columns = ["action", "actor", "invoice", "document", "reason"]
-    list_filter = ["action", ("actor", RelatedOnly)]
+    columns = ["action", "actor_name", "invoice", "document", "reason"]
+    list_filter = ["action", ("actor", ActorFilter)]
     list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]
     search_fields = ["reason", "invoice__number", "document__original_name"]
+
+    @admin.display(description="Actor", ordering="actor")
+    def actor_name(self, obj: Decision) -> str:
+        """The person who decided, or "Well" for Well's own decisions."""
+        return obj.actor.get_username() if obj.actor is not None else WELL
