@@ -138,3 +138,14 @@ def test_labelled_columns_are_escaped_against_formula_injection(workspace: Works
     [row] = DocumentResource().export(Document.objects.all()).dict
 
     assert (row["Kind"], row["Kind code"]) == ("'=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0")
+
+
+def test_the_export_form_s_format_menu_starts_on_csv_and_names_formats_in_capitals(
+    workspace: Workspace,
+) -> None:
+    auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
+    page = logged_in_client(auditor).get("/admin/reconciliation/document/export/")
+    menu = re.search(r'<select name="format"[^>]*>(.*?)</select>', page.content.decode(), re.S)
+    assert menu is not None
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', menu.group(1))
+    assert options == [("0", " selected", "CSV"), ("1", "", "XLSX")]

@@ -249,7 +249,14 @@ class AuditResource(resources.ModelResource, metaclass=_AuditResourceMetaclass):
 
 
 class AuditExportForm(SelectableFieldsExportForm):
-    """The export form, its column checkboxes named as the file's headers."""
+    """The export form, its column checkboxes named as the file's headers, its format menu
+    starting on the first format (CSV) and naming each as people write it ("CSV", "XLSX")."""
+
+    def _init_formats(self, formats: Any) -> None:
+        super()._init_formats(formats)
+        menu = self.fields["format"]
+        menu.choices = [(value, str(title).upper()) for value, title in menu.choices if value]
+        menu.initial = "0"
 
     def _get_field_label(self, resource: Any, field_name: str) -> str:
         field = resource.fields.get(field_name)
