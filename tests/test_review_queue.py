@@ -211,7 +211,17 @@ def test_queue_filters_by_vendor_and_training(workspace: Workspace, reviewer: Ab
         workspace, vendor=trained, document=make_document(workspace, original_name="t.pdf")
     )
     make_invoice(
-        workspace, vendor=learning, document=make_document(workspace, original_name="l.pdf")
+        workspace,
+        vendor=learning,
+        document=make_document(workspace, original_name="l.pdf"),
+        routing_reasons=["Vendor “Learning” is in training (3/10 reviewed)."],
+    )
+    # Of a vendor in training too, but its score sent it here: not the training.
+    make_invoice(
+        workspace,
+        vendor=learning,
+        document=make_document(workspace, original_name="low.pdf"),
+        routing_reasons=["Confidence 60.00% is below the auto-post threshold 85.00% (workspace)."],
     )
     make_invoice(workspace, document=make_document(workspace, original_name="unknown.pdf"))
     client = logged_in_client(reviewer)
@@ -219,6 +229,7 @@ def test_queue_filters_by_vendor_and_training(workspace: Workspace, reviewer: Ab
         client.get(f"{QUEUE}?invoice__vendor__id__exact={trained.pk}").content.decode()
     ) == ["t.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=training").content.decode()) == ["l.pdf"]
+    assert _names(client.get(f"{QUEUE}?code=vendor_in_training").content.decode()) == ["l.pdf"]
     assert _names(client.get(f"{QUEUE}?reason=new_vendor").content.decode()) == ["unknown.pdf"]
 
 
@@ -520,3 +531,46 @@ def test_the_document_column_leaves_the_vendor_to_its_own_column(
     assert 'title="known.pdf">known.pdf</span>' in body
     assert "Northwind · known.pdf" not in body
     assert 'title="Unknown Ltd · unknown.pdf"' in body  # no vendor yet: the supplier as read
+
+
+def test_the_dashboard_counts_the_rows_its_reason_links_open(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    from reconciliation.admin.dashboard import queue_by_reason
+
+    learning = make_vendor(workspace, name="Learning", documents_reviewed=3)
+    training = "Vendor “Learning” is in training (3/10 reviewed)."
+    make_invoice(workspace, vendor=learning, routing_reasons=[training])
+    # Held first for a double charge: training is not its leading reason, still one of them.
+    make_invoice(
+        workspace,
+        vendor=learning,
+        is_held=True,
+        hold_reason="Possible double charge of invoice F-1",
+        routing_reasons=[training],
+    )
+    make_invoice(workspace, vendor=learning, routing_reasons=[])  # its score sent it here
+    counts = dict(queue_by_reason([workspace.pk])[workspace.pk])
+    client = logged_in_client(reviewer)
+    for query in ("code=vendor_in_training", "reason=training"):
+        assert len(_names(client.get(f"{QUEUE}?{query}").content.decode())) == 2
+    assert counts["vendor_in_training"] == 2
+    assert len(_names(client.get(f"{QUEUE}?code=double_charge").content.decode())) == 1
+    assert counts["double_charge"] == 1
+
+
+def test_the_routing_reason_filter_offers_double_charge(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+    assert "?code=double_charge" in body
+
+
+@pytest.mark.parametrize("query", ["code=no_such_code", "reason=no_such_situation"])
+def test_an_unknown_filter_value_is_refused_as_django_does(
+    workspace: Workspace, reviewer: AbstractUser, query: str
+) -> None:
+    make_invoice(workspace)
+    response = logged_in_client(reviewer).get(f"{QUEUE}?{query}")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")

@@ -1,27 +1,46 @@
 """The review queue's two filters of why a document waits, with distinct scopes: "By situation"
 (`ReasonFilter`, parameter ``reason``) from the rows' own facts — a double charge, a payment to
 match, a vendor in training… — and "By routing reason" (`QueueReasonCodeFilter`, parameter
-``code``) from the reasons Well wrote, without the ones a situation already covers."""
+``code``) from the reasons Well wrote, without the ones a situation already covers. The
+dashboard's "Review queue by reason" counts with the same `code_condition`; an unknown value of
+either filter is refused as Django refuses an invalid lookup ("?e=1")."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reconciliation.admin.reason_codes import FILTER_CODES
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.invoices.reasons import label as reason_label
+from reconciliation.invoices.reasons import marker
 from reconciliation.models import VendorStatus
-from reconciliation.models.vendor import TRAINING_DOCUMENTS
 
 #: The reason codes a situation of `ReasonFilter` covers: "By routing reason" leaves them out
 #: (a link from the dashboard by one of these codes still filters, and shows it chosen).
-COVERED_CODES = frozenset(
-    {"double_charge", "payment_to_match", "vendor_in_training", "no_text_layer"}
-)
+COVERED_CODES = frozenset({"payment_to_match", "vendor_in_training", "no_text_layer"})
+
+
+def code_condition(code: str) -> Q:
+    """The queue's rows Well wrote reason `code` for (held, routed, or sent to review by it):
+    the one definition of the ``code`` filter, the "Vendor in training" situation and the
+    dashboard's "Review queue by reason" counts, so a count is the rows its link opens."""
+    condition = Q(pk__in=[])
+    for path in DocumentReasonCodeFilter.paths:
+        condition |= Q(**{f"{path}__icontains": marker(code)})
+    return condition
+
+
+def _known(value: str | None, choices: Any) -> None:
+    """Django admin's answer to a filter value it does not know (the list says so, "?e=1"),
+    never every row as if no filter were chosen."""
+    if value is not None and value not in choices:
+        raise IncorrectLookupParameters(f"Unknown filter value {value!r}.")
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -54,16 +73,16 @@ class ReasonFilter(admin.SimpleListFilter):
             "held": Q(invoice__is_held=True),
             "new_vendor": Q(invoice__vendor__isnull=True)
             | Q(invoice__vendor__status=VendorStatus.NEEDS_REVIEW),
-            "training": Q(invoice__vendor__documents_reviewed__lt=TRAINING_DOCUMENTS),
+            # Training sent it here (routing wrote it), not every invoice of such a vendor.
+            "training": code_condition("vendor_in_training"),
             # Scoring stores each conflict as a component keyed "conflict:<field>".
             "conflict": Q(invoice__confidence_components__components__icontains='"conflict:'),
             "rule": Q(invoice__routing_rule__isnull=False),
             "no_text": Q(has_text_layer=False),
             "nothing_fits": ~Q(review_reason=""),
         }
-        if value in conditions:
-            return queryset.filter(conditions[value])
-        return queryset
+        _known(value, conditions)
+        return queryset.filter(conditions[value]) if value is not None else queryset
 
 
 class QueueReasonCodeFilter(DocumentReasonCodeFilter):
@@ -79,3 +98,8 @@ class QueueReasonCodeFilter(DocumentReasonCodeFilter):
             for code, name in super().lookups(request, model_admin)
             if code not in COVERED_CODES or code == self.value()
         ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        _known(value, FILTER_CODES)
+        return queryset.filter(code_condition(value)) if value is not None else queryset
