@@ -191,7 +191,8 @@ def test_a_document_s_status_reads_as_the_document_s_label(
     page = client.get(reverse("admin:reconciliation_document_change", args=[document.pk]))
     assert shown in screen
     assert "Posting failed" not in screen
-    assert '<div class="readonly">Parsed</div>' in page.content.decode()
+    # The page says where the document stands, as the Documents list does.
+    assert '<div class="readonly">Read — no invoice yet</div>' in page.content.decode()
 
 
 # --- a match's status --------------------------------------------------------------------------
