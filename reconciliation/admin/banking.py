@@ -521,9 +521,11 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         return super().get_readonly_fields(request, obj)  # the workspace too
 
     def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
-        if obj is not None and obj.kind in FLAG_PAGES:
-            return FLAG_FIELDS
-        return super().get_fields(request, obj)
+        flag = obj is not None and obj.kind in FLAG_PAGES
+        fields: list[Any] = list(FLAG_FIELDS if flag else super().get_fields(request, obj))
+        if obj is not None and "decide" in fields and not available_decisions(obj):
+            fields.remove("decide")  # answered: no empty "Decide:" row
+        return fields
 
     def render_change_form(
         self,
@@ -546,7 +548,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     @admin.display(description="Reasons")
     def reasons_list(self, obj: Match) -> SafeString:
         return format_html(
-            "<ul>{}</ul>",
+            '<ul class="well-plain-list">{}</ul>',
             format_html_join("", "<li>{}</li>", ((str(reason),) for reason in obj.reasons or [])),
         )
 
