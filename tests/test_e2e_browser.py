@@ -228,7 +228,7 @@ def test_a_finance_day_in_the_browser(
 def _export_invoices(page: Page, base: str, shots: Shots) -> list[dict[str, Any]]:
     page.goto(f"{base}/admin/reconciliation/invoice/export/")
     shots.take("export")
-    page.select_option("select[name=format]", label="csv")
+    page.select_option("select[name=format]", label="CSV")
     with page.expect_download() as download_info:
         page.click("input[type=submit][value=Submit]")
     content = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
