@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from reconciliation.admin.reason_codes import queue_by_code
+from reconciliation.admin.dashboard import queue_by_reason
 from reconciliation.invoices.reasons import OTHER
 from reconciliation.invoices.reasons import REGISTRY
 from reconciliation.invoices.reasons import code_of
@@ -162,7 +162,7 @@ def test_the_dashboard_groups_the_queue_by_code(workspace: Workspace) -> None:
 
     page = client.get("/admin/").content.decode()
 
-    assert queue_by_code([workspace.pk]) == {
+    assert queue_by_reason([workspace.pk]) == {
         workspace.pk: [
             ("vendor_in_training", 2),
             ("below_auto_post_threshold", 1),

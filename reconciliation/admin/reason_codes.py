@@ -4,8 +4,6 @@ dashboard. The codes come from the one registry, `reconciliation.invoices.reason
 
 from __future__ import annotations
 
-from collections import Counter
-from collections import defaultdict
 from typing import Any
 
 from django.contrib import admin
@@ -17,11 +15,8 @@ from reconciliation.invoices import reasons
 from reconciliation.invoices.reasons import REGISTRY
 from reconciliation.invoices.reasons import codes_of
 from reconciliation.invoices.reasons import label
-from reconciliation.invoices.reasons import leading_code
 from reconciliation.invoices.reasons import marker
-from reconciliation.models import Document
 from reconciliation.models import Invoice
-from reconciliation.models import InvoiceStatus
 
 #: The codes a list can be filtered by: what refuses, holds or sends to review.
 FILTER_CODES = tuple(
@@ -74,25 +69,3 @@ class InvoiceReasonCodeFilter(_ReasonCodeFilter):
 
 class DocumentReasonCodeFilter(_ReasonCodeFilter):
     paths = ("invoice__routing_reasons", "invoice__hold_reason", "review_reason")
-
-
-def queue_by_code(workspace_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
-    """Per workspace: the review queue (invoices waiting for a person, payments Well sent to
-    review) counted by the code that sent each there, largest first."""
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    waiting = Invoice.objects.filter(
-        workspace_id__in=workspace_ids, status=InvoiceStatus.NEEDS_REVIEW
-    ).only("workspace_id", "is_held", "hold_reason", "routing_reasons")
-    for invoice in waiting.iterator(chunk_size=2000):
-        counts[invoice.workspace_id][leading_code(invoice_sentences(invoice)) or "other"] += 1
-    documents = (
-        Document.objects.filter(workspace_id__in=workspace_ids, invoice__isnull=True)
-        .exclude(review_reason="")
-        .values_list("workspace_id", "review_reason")
-    )
-    for workspace_id, reason in documents.iterator(chunk_size=2000):
-        counts[workspace_id][leading_code([reason]) or "other"] += 1
-    return {
-        workspace_id: sorted(found.items(), key=lambda item: (-item[1], item[0]))
-        for workspace_id, found in counts.items()
-    }
