@@ -93,3 +93,18 @@ def test_the_decisions_list_calls_wells_own_decisions_well(workspace: Workspace)
     assert "paula" in choices
     only_well = client.get(url + "?actor__isnull=True").content.decode()
     assert re.findall(ACTOR_CELL, only_well) == ["Well"]
+
+
+def test_a_decision_s_page_calls_wells_own_decision_well(workspace: Workspace) -> None:
+    _decide(workspace)
+    decision = Decision.objects.filter(actor__isnull=True).first()
+    assert decision is not None
+    client = logged_in_client(make_user(superuser=True))
+
+    body = client.get(reverse("admin:reconciliation_decision_change", args=[decision.pk]))
+
+    content = body.content.decode()
+    row = re.search(r'field-actor_name.*?<div class="readonly">(.*?)</div>', content, re.S)
+    assert row is not None
+    assert row.group(1).strip() == "Well"
+    assert 'class="form-row field-actor"' not in content  # the bare "-" row is gone

@@ -8,6 +8,7 @@ from typing import ClassVar
 from typing import TypeVar
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import ReadOnlyTenantAdmin
@@ -87,7 +88,14 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]
     search_fields = ["reason", "invoice__number", "document__original_name"]
 
+    readonly_fields = ["actor_name"]
+
     @admin.display(description="Actor", ordering="actor")
     def actor_name(self, obj: Decision) -> str:
         """The person who decided, or "Well" for Well's own decisions."""
         return obj.actor.get_username() if obj.actor is not None else WELL
+
+    def get_fields(self, request: HttpRequest, obj: Decision | None = None) -> Any:
+        """A decision's page names its actor as the list does ("Well", not "-"), in place."""
+        fields = [name for name in super().get_fields(request, obj) if name != "actor_name"]
+        return ["actor_name" if name == "actor" else name for name in fields]
