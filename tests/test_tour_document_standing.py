@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reconciliation.admin.documents import STANDING_LABELS
+from reconciliation.admin.standing import STANDING_LABELS
 from reconciliation.models import Document
 from reconciliation.models import Role
 from reconciliation.models import Workspace

@@ -34,6 +34,8 @@ from reconciliation.admin.invoice_export import InvoiceExportRows
 from reconciliation.admin.receivable_import import (
     ReceivableImportResource as ReceivableImportResource,
 )
+from reconciliation.admin.standing import standing_label
+from reconciliation.admin.standing import with_standing
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import Document
@@ -547,7 +549,7 @@ class DocumentResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
     labelled = ("kind",)
     #: Where the document stands, as the Documents list and its page say it ("Needs review",
-    #: code ``needs_review``), from `documents.with_standing`; not the file's own status.
+    #: code ``needs_review``), from `standing.with_standing`; not the file's own status.
     status = fields.Field(attribute="standing", column_name="status")
     status_code = fields.Field(attribute="standing", column_name="status_code")
 
@@ -578,16 +580,11 @@ class DocumentResource(TenantAuditResource):
     related = ("connection",)
 
     def filter_export(self, queryset: QuerySet[Any], **kwargs: Any) -> QuerySet[Any]:
-        # Imported here: the documents admin imports this module (for the invoice export).
-        from reconciliation.admin.documents import with_standing
-
         documents = super().filter_export(queryset, **kwargs)
         # The list sorted by its Status column hands over its rows with their standing already.
         return documents if "standing" in documents.query.annotations else with_standing(documents)
 
     def dehydrate_status(self, document: Document) -> str:
-        from reconciliation.admin.documents import standing_label
-
         return standing_label(document)
 
     def dehydrate_connection_label(self, document: Document) -> str:
