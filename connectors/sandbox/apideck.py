@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Unpack
 from urllib.parse import quote
 
 from connectors.sandbox import apideck_vault
@@ -51,6 +52,7 @@ from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID
 from connectors.sandbox.files import FileStore
 from connectors.sandbox.files import Node
 from connectors.sandbox.files import parent_of
+from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
 from connectors.sandbox.server import control_json
@@ -106,17 +108,16 @@ class ApideckEmulator(Emulator):
     def __init__(
         self,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
         api_key: str = APIDECK_API_KEY,
         app_id: str = APIDECK_APP_ID,
         files: FileStore | None = None,
+        **address: Unpack[Address],
     ) -> None:
         self.api_key = api_key
         self.app_id = app_id
         # Demo mode: opening a Vault session URL connects Dropbox at once and redirects back.
         self.auto_complete_sessions = True
-        super().__init__(host=host, port=port)
+        super().__init__(**address)
         self.owns_files = files is None
         self.files = files or FileStore(self.clock)
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
+from typing import Unpack
 
 from connectors.sandbox import dropbox_oauth
 from connectors.sandbox.constants import DROPBOX_ACCOUNT_EMAIL
@@ -43,6 +44,7 @@ from connectors.sandbox.files import normalize_path
 from connectors.sandbox.oauth import AccessToken
 from connectors.sandbox.oauth import TokenStatus
 from connectors.sandbox.oauth import TokenStore
+from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
 from connectors.sandbox.server import control_json
@@ -130,23 +132,20 @@ class DropboxEmulator(Emulator):
     def __init__(
         self,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
         app_key: str = DROPBOX_APP_KEY,
         app_secret: str = DROPBOX_APP_SECRET,
-        files: FileStore | None = None,
+        **address: Unpack[Address],
     ) -> None:
         self.app_key = app_key
         self.app_secret = app_secret
-        self._shared_files = files
         # Real seconds a longpoll may block at most (tests lower it), and an optional backoff.
         self.initial_longpoll_wait_cap: float | None = None
         self.longpoll_wait_cap: float | None = None
         self.longpoll_backoff: int | None = None
         self.consent = "allow"
         self.allowed_redirect_uris: set[str] | None = None
-        super().__init__(host=host, port=port)
-        self.files = files or FileStore(self.clock)
+        super().__init__(**address)
+        self.files = FileStore(self.clock)
         self.tokens = self._new_token_store()
 
     def _new_token_store(self) -> TokenStore:

@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from typing import Unpack
 
 from connectors.sandbox import qonto_analysis
 from connectors.sandbox import qonto_banking
@@ -83,6 +84,7 @@ from connectors.sandbox.qonto_models import seeded_counterparty
 from connectors.sandbox.qonto_models import wire_value
 from connectors.sandbox.qonto_organizations import DEFAULT_PROFILE
 from connectors.sandbox.qonto_organizations import OrganizationState
+from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
 from connectors.sandbox.server import RouteHandler
@@ -116,13 +118,12 @@ class QontoEmulator(ItemErrors, OrganizationState, Emulator):
     def __init__(
         self,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
         client_id: str = QONTO_CLIENT_ID,
         client_secret: str = QONTO_CLIENT_SECRET,
         staging_token: str | None = None,
         api_login: str = QONTO_API_LOGIN,
         api_secret_key: str = QONTO_API_SECRET_KEY,
+        **address: Unpack[Address],
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -131,7 +132,7 @@ class QontoEmulator(ItemErrors, OrganizationState, Emulator):
         self.api_secret_key = api_secret_key
         self.url_key = uuid.uuid4().bytes
         self._bound = threading.local()
-        super().__init__(host=host, port=port)
+        super().__init__(**address)
 
     def reset_state(self) -> None:
         self.tokens = TokenStore(

@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import Any
 from typing import ClassVar
 from typing import Self
+from typing import TypedDict
 from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -54,6 +55,7 @@ from connectors.sandbox.wire import BadRequestError
 from connectors.sandbox.wire import HttpError
 from connectors.sandbox.wire import Request
 from connectors.sandbox.wire import Response
+from connectors.sandbox.wire import find_header
 from connectors.sandbox.wire import html_page
 from connectors.sandbox.wire import html_response
 from connectors.sandbox.wire import json_response
@@ -113,11 +115,7 @@ class LoggedRequest:
     fault: dict[str, Any] | None = None
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers.items(), name)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +136,14 @@ class Reply:
     response: Response | None  # None: close the socket without answering
     sleep_after: float = 0.0
     interrupt: threading.Event | None = None
+
+
+class Address(TypedDict, total=False):
+    """Where an emulator listens: :class:`Emulator`'s ``host`` and ``port``, which the emulators'
+    constructors pass on as they are (the defaults are the base class's)."""
+
+    host: str
+    port: int
 
 
 def loopback_address(host: str) -> str:

@@ -66,6 +66,12 @@ class Part:
         return self.data.decode("utf-8", errors="replace")
 
 
+def find_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first header called ``name`` in any capitalisation, or None."""
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
 @dataclass
 class Request:
     """An HTTP request as the emulator received it. ``path`` is the raw (percent-encoded) path
@@ -81,11 +87,7 @@ class Request:
     raw_query: str = ""
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def header_exact(self, name: str) -> str | None:
         """The header only when spelled exactly ``name`` (Qonto warns that other capitalisations
@@ -137,11 +139,7 @@ class Response:
     payload: Any = None
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def with_header(self, name: str, value: str) -> Response:
         self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
@@ -158,20 +156,12 @@ class HttpError(Exception):
 
 
 def json_response(
-    status: int,
-    payload: Any,
-    *,
-    headers: Iterable[tuple[str, str]] = (),
-    content_type: str = "application/json",
+    status: int, payload: Any, *, headers: Iterable[tuple[str, str]] = ()
 ) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(
-        status=status,
-        body=body,
-        content_type=content_type,
-        headers=list(headers),
-        payload=payload,
-    )
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    response = text_response(status, text, headers=headers, content_type="application/json")
+    response.payload = payload
+    return response
 
 
 def text_response(
