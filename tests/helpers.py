@@ -1,13 +1,19 @@
-"""Small helpers shared by the tests: signed-in admin clients, emulator tokens on a connection."""
+"""Small helpers shared by the tests: signed-in admin clients, the queries a page costs, an
+admin list's export with every column, emulator tokens on a connection."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.db import connection as database
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +36,51 @@ def logged_in_client(user: AbstractUser, **client_options: Any) -> Client:
 def review_screen(document_id: int) -> str:
     """The review screen of document ``document_id`` (an invoice's is its ``document_id``)."""
     return reverse("admin:reconciliation-review-document", args=[document_id])
+
+
+def page_queries(client: Client, url: str) -> int:
+    """How many database queries ``client`` opening the page at ``url`` (answered 200) costs."""
+    with CaptureQueriesContext(database) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+#: The export formats of an admin list's export form, as its format choice posts them.
+CSV_FORMAT, XLSX_FORMAT = "0", "1"
+
+
+def export_every_column(
+    client: Client,
+    model: str,
+    *,
+    query: str = "",
+    file_format: str = CSV_FORMAT,
+    extra: dict[str, str] | None = None,
+) -> Any:
+    """The file ``client`` downloads from ``model``'s admin list (filtered by ``query``) with
+    every column its export form offers ticked; ``extra`` adds fields to the posted form."""
+    url = f"/admin/reconciliation/{model}/export/" + (f"?{query}" if query else "")
+    page = client.get(url)
+    assert page.status_code == 200, url
+    names = re.findall(
+        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"', page.content.decode()
+    )
+    form = {"format": file_format, "resource": "0", **{n: "on" for n in names}, **(extra or {})}
+    response = client.post(url, form)
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def exported_rows(client: Client, model: str, query: str = "") -> list[dict[str, str]]:
+    """The rows of ``model``'s CSV export with every column, each by its column header."""
+    return csv_rows(export_every_column(client, model, query=query))
+
+
+def csv_rows(response: Any) -> list[dict[str, str]]:
+    """The rows of the CSV file ``response`` downloads, each by its column header."""
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def client_for(

@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import AbstractUser
-from django.db import connection
-from django.test import Client
 from django.test import RequestFactory
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reconciliation.admin import dashboard
@@ -40,6 +37,7 @@ from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.helpers import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -204,25 +202,18 @@ def _fill(workspace: Workspace, count: int) -> None:
         )
 
 
-def _home_queries(client: Client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/admin/")
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_dashboard_costs_the_same_for_one_small_or_three_large_workspaces(frozen: None) -> None:
     first = make_workspace()
     user = make_user(workspace=first, role=Role.REVIEWER)
     client = logged_in_client(user)
     _fill(first, 10)
-    small = _home_queries(client)
+    small = page_queries(client, "/admin/")
     for _ in range(2):
         other = make_workspace()
         other.memberships.create(user_id=user.pk, role=Role.AUDITOR)
         _fill(other, 60)
     _fill(first, 60)
-    large = _home_queries(client)
+    large = page_queries(client, "/admin/")
     assert large == small
 
 

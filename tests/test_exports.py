@@ -4,21 +4,18 @@ user's workspaces), for auditors too, at a fixed query cost."""
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.admin import site
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from import_export.admin import ExportMixin
 from openpyxl import load_workbook  # type: ignore[import-untyped]
@@ -34,7 +31,6 @@ from reconciliation.models import Role
 from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import Workspace
-from tests.factories import PASSWORD
 from tests.factories import make_connection
 from tests.factories import make_document
 from tests.factories import make_invoice
@@ -43,40 +39,18 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.factories import make_workspace
+from tests.helpers import XLSX_FORMAT
+from tests.helpers import csv_rows
+from tests.helpers import export_every_column
+from tests.helpers import exported_rows
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
 
 
 @pytest.fixture
 def auditor(workspace: Workspace) -> AbstractUser:
     return make_user("audrey", workspace=workspace, role=Role.AUDITOR)
-
-
-def _client(user: AbstractUser) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def _export(client: Client, model: str, query: str = "", file_format: str = CSV_FORMAT) -> Any:
-    url = f"/admin/reconciliation/{model}/export/" + (f"?{query}" if query else "")
-    page = client.get(url)
-    assert page.status_code == 200, url
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"', page.content.decode()
-    )
-    response = client.post(
-        url, {"format": file_format, "resource": "0", **{n: "on" for n in names}}
-    )
-    assert response.status_code == 200, response.content[:500]
-    return response
-
-
-def _rows(response: Any) -> list[dict[str, str]]:
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def _invoices(workspace: Workspace, reviewer: AbstractUser) -> list[Invoice]:
@@ -109,9 +83,11 @@ def _invoices(workspace: Workspace, reviewer: AbstractUser) -> list[Invoice]:
 def test_invoice_export_has_the_audit_columns(workspace: Workspace, auditor: AbstractUser) -> None:
     reviewer = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     posted, approved, _ = _invoices(workspace, reviewer)
-    response = _export(_client(auditor), "invoice", "status__exact=posted")
+    response = export_every_column(
+        logged_in_client(auditor), "invoice", query="status__exact=posted"
+    )
     assert response["Content-Disposition"].startswith('attachment; filename="Invoice-')
-    [row] = _rows(response)
+    [row] = csv_rows(response)
     assert {
         key: row[key]
         for key in (
@@ -150,7 +126,7 @@ def test_invoice_export_has_the_audit_columns(workspace: Workspace, auditor: Abs
         "Qonto id": "qonto-si-1",
         "Created at (UTC)": "2026-11-20T09:30:00Z",
     }
-    [row] = _rows(_export(_client(auditor), "invoice", "status__exact=approved"))
+    [row] = exported_rows(logged_in_client(auditor), "invoice", "status__exact=approved")
     assert (
         row["ID"],
         row["Decision"],
@@ -183,18 +159,20 @@ def test_export_contains_exactly_the_visible_rows(
     make_invoice(other, number="INV-OTHER", vendor=make_vendor(other))
     vendor = Invoice.objects.get(number="INV-1").vendor_id
     query = query.format(vendor=vendor)
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     listed = re.findall(
         r"INV-\w+", client.get(f"/admin/reconciliation/invoice/?{query}").content.decode()
     )
-    exported = [row["Number"] for row in _rows(_export(client, "invoice", query))]
+    exported = [row["Number"] for row in exported_rows(client, "invoice", query)]
     assert exported == numbers
     assert sorted(set(listed)) == sorted(numbers)
 
 
 def test_xlsx_export_has_the_same_rows(workspace: Workspace, auditor: AbstractUser) -> None:
     _invoices(workspace, make_user(workspace=workspace))
-    response = _export(_client(auditor), "invoice", "status__exact=posted", XLSX_FORMAT)
+    response = export_every_column(
+        logged_in_client(auditor), "invoice", query="status__exact=posted", file_format=XLSX_FORMAT
+    )
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -224,7 +202,7 @@ def test_exported_amounts_have_the_currency_minor_units(
     workspace: Workspace, auditor: AbstractUser, currency: str, total: str, exported: str
 ) -> None:
     make_invoice(workspace, number="FX-1", currency=currency, total_amount=Decimal(total))
-    [row] = _rows(_export(_client(auditor), "invoice"))
+    [row] = exported_rows(logged_in_client(auditor), "invoice")
     assert (row["Total amount"], row["Currency"]) == (exported, currency)
 
 
@@ -232,7 +210,7 @@ def test_exported_bank_amounts_have_the_currency_minor_units(
     workspace: Workspace, auditor: AbstractUser
 ) -> None:
     make_transaction(workspace, qonto_id="tx-jpy", amount=Decimal("5000.000"), currency="JPY")
-    [row] = _rows(_export(_client(auditor), "transaction"))
+    [row] = exported_rows(logged_in_client(auditor), "transaction")
     assert (row["Amount"], row["Currency"]) == ("5000", "JPY")
 
 
@@ -250,7 +228,7 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
         )
         Decision.objects.create(workspace=workspace, action=DecisionAction.ROUTE, invoice=invoice)
     Decision.objects.create(workspace=make_workspace(), action=DecisionAction.APPROVE)
-    rows = _rows(_export(_client(auditor), "decision", "action__exact=edit"))
+    rows = exported_rows(logged_in_client(auditor), "decision", "action__exact=edit")
     assert [
         {
             k: row[k]
@@ -278,7 +256,7 @@ def test_decisions_history_export(workspace: Workspace, auditor: AbstractUser) -
             "Reason": "Corrected invoice_number.",
         }
     ]
-    everything = _rows(_export(_client(auditor), "decision"))
+    everything = exported_rows(logged_in_client(auditor), "decision")
     assert [(row["Action"], row["Action code"], row["Actor"]) for row in everything] == [
         ("Routed automatically", "route", "Well"),
         ("Fields corrected", "edit", "rita"),
@@ -301,7 +279,7 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
     PostAttempt.objects.create(
         workspace=other, invoice=make_invoice(other), batch_id=uuid.uuid4(), idempotency_key="k"
     )
-    [row] = _rows(_export(_client(auditor), "postattempt"))
+    [row] = exported_rows(logged_in_client(auditor), "postattempt")
     assert (
         row["Invoice number"],
         row["Supplier"],
@@ -320,7 +298,7 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
         details={"cursor": "c"},
     )
     SyncRun.objects.create(workspace=other, kind=SyncKind.FILES, files_seen=99)
-    [run] = _rows(_export(_client(auditor), "syncrun"))
+    [run] = exported_rows(logged_in_client(auditor), "syncrun")
     assert (run["Connection"], run["Kind"], run["Files seen"], run["Details"]) == (
         "Team Dropbox (Active)",
         "files",
@@ -354,7 +332,7 @@ def test_match_resource_exports_names_not_ids(workspace: Workspace) -> None:
 def test_export_costs_the_same_for_10_and_100_rows(
     workspace: Workspace, auditor: AbstractUser
 ) -> None:
-    client = _client(auditor)
+    client = logged_in_client(auditor)
     reviewer = make_user(workspace=workspace)
     vendor = make_vendor(workspace)
 
@@ -369,7 +347,7 @@ def test_export_costs_the_same_for_10_and_100_rows(
         counts = []
         for model in ("invoice", "decision"):
             with CaptureQueriesContext(connection) as queries:
-                _export(client, model)
+                export_every_column(client, model)
             counts.append(len(queries))
         return counts[0], counts[1]
 
@@ -384,7 +362,7 @@ def test_the_export_form_s_select_all_toggle_is_allowed_by_the_content_security_
 ) -> None:
     """The form's only inline handler ("Select all") runs: its exact text is hashed into the
     policy's script-src-attr, and nothing else inline is allowed."""
-    page = _client(auditor).get("/admin/reconciliation/invoice/export/")
+    page = logged_in_client(auditor).get("/admin/reconciliation/invoice/export/")
     handlers = set(re.findall(r'\bon[a-z]+="([^"]*)"', page.content.decode()))
     policy = dict(
         directive.strip().split(" ", 1) for directive in page["Content-Security-Policy"].split(";")
@@ -431,7 +409,7 @@ def test_the_export_form_s_select_all_label_is_tied_to_its_box(
 ) -> None:
     """Clicking the words "Select all" ticks the box: the label names the box's id, on every
     export page, which loads the script binding the box under the CSP."""
-    page = _client(make_user(superuser=True)).get(f"/admin/reconciliation/{model}/export/")
+    page = logged_in_client(make_user(superuser=True)).get(f"/admin/reconciliation/{model}/export/")
     body = page.content.decode()
     toggles = re.findall(r'<input type="checkbox" class="select-toggle"[^>]*>', body)
     labels = re.findall(r'<label[^>]*for="([^"]+)"[^>]*>\s*Select all\s*</label>', body)

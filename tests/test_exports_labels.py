@@ -4,13 +4,10 @@ invoice export does with its status; the labels are the model's choices (or the 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.resources import DecisionResource
@@ -31,20 +28,10 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _csv(client: Client, model: str) -> list[dict[str, str]]:
-    url = f"/admin/reconciliation/{model}/export/"
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(url).content.decode(),
-    )
-    response = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
-    assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def _pick(row: dict[str, Any], *columns: str) -> tuple[str, ...]:
@@ -56,7 +43,7 @@ def test_a_document_s_kind_and_status_are_labels_beside_their_codes(
 ) -> None:
     make_document(workspace, kind=DocumentKind.WIRE_NOTICE, status=DocumentStatus.PARSED)
     auditor = make_user("audrey", workspace=workspace, role=Role.AUDITOR)
-    [row] = _csv(logged_in_client(auditor), "document")
+    [row] = exported_rows(logged_in_client(auditor), "document")
 
     assert _pick(row, "Kind", "Kind code", "Status", "Status code") == (
         "Wire / remittance notice",

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
@@ -33,6 +31,7 @@ from tests.factories import make_paid_refused
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.helpers import page_queries
 from tests.plugins.browser import signed_in_list
 from tests.test_demo_first_window import run_first_window
 
@@ -203,23 +202,16 @@ def test_queue_shows_only_the_users_workspaces_flags(workspace: Workspace) -> No
     assert "read-only" in _block(only_other)
 
 
-def _queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_queue_and_dashboard_cost_the_same_for_one_flag_or_twenty(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     client = logged_in_client(reviewer)
     double_payment(workspace)
     paid_refused(workspace)
-    small = (_queries(client, QUEUE), _queries(client, "/admin/"))
+    small = (page_queries(client, QUEUE), page_queries(client, "/admin/"))
     for n in range(20):
         double_payment(workspace, number=f"2026-{n:04d}")
-    large = (_queries(client, QUEUE), _queries(client, "/admin/"))
+    large = (page_queries(client, QUEUE), page_queries(client, "/admin/"))
     assert large == small
 
 

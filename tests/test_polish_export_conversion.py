@@ -5,9 +5,6 @@ only when no rate is known, and never written back."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import date
 from decimal import Decimal
 
@@ -21,6 +18,7 @@ from tests.factories import make_exchange_rate
 from tests.factories import make_invoice
 from tests.factories import make_usd_payment
 from tests.factories import make_user
+from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +32,7 @@ def client(workspace: Workspace) -> Client:
 
 
 def exported(client: Client) -> dict[str, tuple[str, ...]]:
-    url = "/admin/reconciliation/invoice/export/"
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(url).content.decode(),
-    )
-    chosen = {n: "on" for n in names}
-    response = client.post(url, {"format": "0", "resource": "0", **chosen})
-    rows = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    rows = exported_rows(client, "invoice")
     return {row["Number"]: tuple(row[c] for c in COLUMNS) for row in rows}
 
 

@@ -3,8 +3,6 @@ list filters and the invoice export (which keeps the code column beside the labe
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import pytest
@@ -15,6 +13,7 @@ from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_user
+from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -57,15 +56,8 @@ def test_the_reason_filters_offer_labels(workspace: Workspace) -> None:
 def test_the_invoice_export_has_codes_and_labels(workspace: Workspace) -> None:
     held_for_a_new_iban(workspace)
     client = logged_in_client(make_user("audrey", workspace=workspace, role=Role.AUDITOR))
-    url = "/admin/reconciliation/invoice/export/"
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(url).content.decode(),
-    )
 
-    exported = client.post(url, {"format": "0", "resource": "0", **{n: "on" for n in names}})
-
-    [row] = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    [row] = exported_rows(client, "invoice")
     assert (row["Number"], row["Reason codes"], row["Reason labels"]) == (
         "IBAN-1",
         "iban_changed",

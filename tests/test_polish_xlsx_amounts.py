@@ -4,9 +4,7 @@ is unchanged."""
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,29 +18,17 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
+from tests.helpers import XLSX_FORMAT
+from tests.helpers import export_every_column
+from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
 
 
 @pytest.fixture
 def client(workspace: Workspace) -> Client:
     return logged_in_client(make_user("audrey", workspace=workspace, role=Role.AUDITOR))
-
-
-def export(client: Client, model: str, file_format: str) -> bytes:
-    url = f"/admin/reconciliation/{model}/export/"
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(url).content.decode(),
-    )
-    response = client.post(
-        url, {"format": file_format, "resource": "0", **{n: "on" for n in names}}
-    )
-    assert response.status_code == 200
-    return bytes(response.content)
 
 
 def cells(content: bytes, key: str, columns: tuple[str, ...]) -> dict[Any, list[tuple[Any, ...]]]:
@@ -75,7 +61,7 @@ def test_invoice_amounts_are_numbers_in_their_minor_units(
     make_invoice(workspace, number="KWD-1", currency="KWD", total_amount=Decimal("12.345"))
 
     found = cells(
-        export(client, "invoice", XLSX_FORMAT),
+        export_every_column(client, "invoice", file_format=XLSX_FORMAT).content,
         "Number",
         ("Total amount", "Tax amount", "Converted amount"),
     )
@@ -97,9 +83,15 @@ def test_bank_amounts_are_numbers_in_their_minor_units(
     )
     make_match(workspace, transaction=line)
 
-    transactions = cells(export(client, "transaction", XLSX_FORMAT), "Qonto id", ("Amount",))
+    transactions = cells(
+        export_every_column(client, "transaction", file_format=XLSX_FORMAT).content,
+        "Qonto id",
+        ("Amount",),
+    )
     matches = cells(
-        export(client, "match", XLSX_FORMAT), "Transaction Qonto id", ("Transaction amount",)
+        export_every_column(client, "match", file_format=XLSX_FORMAT).content,
+        "Transaction Qonto id",
+        ("Transaction amount",),
     )
 
     assert transactions["tx-jpy"] == [(5000, "n", "#,##0")]
@@ -109,8 +101,6 @@ def test_bank_amounts_are_numbers_in_their_minor_units(
 def test_csv_amounts_are_unchanged(workspace: Workspace, client: Client) -> None:
     make_invoice(workspace, number="EUR-1", total_amount=Decimal("1283.440"))
 
-    [row] = list(
-        csv.DictReader(io.StringIO(export(client, "invoice", CSV_FORMAT).decode("utf-8-sig")))
-    )
+    [row] = exported_rows(client, "invoice")
 
     assert row["Total amount"] == "1283.44"

@@ -9,9 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reconciliation.models import Invoice
@@ -23,6 +20,7 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.helpers import logged_in_client
+from tests.helpers import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -68,22 +66,16 @@ def test_the_queue_says_paid_not_late_for_what_the_bank_paid(
     assert proposed.status == "needs_review"
 
 
-def _queue_queries(client: Client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(f"{QUEUE}?all=").status_code == 200
-    return len(queries)
-
-
 def test_the_paid_dates_cost_one_query_whatever_the_rows(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     client = logged_in_client(reviewer)
     for n in range(2):
         _paid(workspace, f"few-{n}.pdf")
-    few = _queue_queries(client)
+    few = page_queries(client, f"{QUEUE}?all=")
     for n in range(15):
         _paid(workspace, f"many-{n}.pdf")
-    assert _queue_queries(client) == few
+    assert page_queries(client, f"{QUEUE}?all=") == few
 
 
 def test_the_review_screen_says_the_bank_paid_it(

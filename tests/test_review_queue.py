@@ -10,9 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,6 +39,7 @@ from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.helpers import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -307,26 +306,19 @@ def _populate(workspace: Workspace, start: int, stop: int) -> None:
     )
 
 
-def _queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 def test_queue_costs_the_same_for_10_and_200_rows(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     client = logged_in_client(reviewer)
     _populate(workspace, 0, 10)
-    small = _queries(client, f"{QUEUE}?all=")
+    small = page_queries(client, f"{QUEUE}?all=")
     screen = reverse(
         "admin:reconciliation-review-document", args=[Document.objects.earliest("pk").pk]
     )
-    screen_small = _queries(client, screen)
+    screen_small = page_queries(client, screen)
     _populate(workspace, 10, 200)
-    large = _queries(client, f"{QUEUE}?all=")
-    screen_large = _queries(client, screen)
+    large = page_queries(client, f"{QUEUE}?all=")
+    screen_large = page_queries(client, screen)
     assert (large, screen_large) == (small, screen_small)
     # The screen's next/previous read the queue's ids, not its vendor filter's choices; the
     # queue counts the open money flags (double payments, refused but paid) in one query more;

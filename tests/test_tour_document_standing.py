@@ -5,8 +5,6 @@ the recorded ways forward (Not a duplicate, Read again)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import pytest
@@ -21,24 +19,13 @@ from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_user
+from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 from tests.test_tour_lists_standing import DOCUMENTS
 from tests.test_tour_lists_standing import _documents
 from tests.test_tour_lists_standing import _rows
 
 pytestmark = pytest.mark.django_db
-
-EXPORT = reverse("admin:reconciliation_document_export")
-
-
-def _export(client: Client) -> list[dict[str, str]]:
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(EXPORT).content.decode(),
-    )
-    response = client.post(EXPORT, {"format": "0", "resource": "0", **{n: "on" for n in names}})
-    assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def _page_status(client: Client, document: Document) -> str:
@@ -59,7 +46,7 @@ def test_the_export_and_each_page_say_where_a_document_stands_as_the_list(
     client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
     rows = _rows(client.get(DOCUMENTS).content.decode())
     listed = {name: status for name, (status, _) in rows.items()}
-    exported = {row["Original name"]: row for row in _export(client)}
+    exported = {row["Original name"]: row for row in exported_rows(client, "document")}
 
     assert {name: row["Status"] for name, row in exported.items()} == listed
     assert {name: STANDING_LABELS[row["Status code"]] for name, row in exported.items()} == listed
@@ -73,11 +60,11 @@ def test_the_documents_export_costs_the_same_queries_for_any_mix(workspace: Work
     client = logged_in_client(make_user(workspace=workspace, role=Role.AUDITOR))
     make_document(workspace)
     with CaptureQueriesContext(connection) as few:
-        _export(client)
+        exported_rows(client, "document")
     _documents(workspace)
     _documents(workspace)
     with CaptureQueriesContext(connection) as many:
-        rows = _export(client)
+        rows = exported_rows(client, "document")
     assert len(rows) == Document.objects.count()
     assert len(many) == len(few)
 
