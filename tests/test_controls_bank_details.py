@@ -54,6 +54,18 @@ def held(workspace: Workspace) -> Invoice:
     return routed(workspace, trained_vendor(workspace, KNOWN), OTHER_BANK)
 
 
+@pytest.fixture
+def alice(workspace: Workspace) -> AbstractUser:
+    """A reviewer of the workspace: one of the two people who confirm new bank details."""
+    return make_user("alice", workspace=workspace, role=Role.REVIEWER)
+
+
+@pytest.fixture
+def bob(workspace: Workspace) -> AbstractUser:
+    """An admin of the workspace, the other person: an admin's role lifts no hold alone."""
+    return make_user("bob", workspace=workspace, role=Role.ADMIN)
+
+
 def assert_confirmed_by_two(
     invoice: Invoice, second: Confirmation, first_by: AbstractUser, then_by: AbstractUser
 ) -> None:
@@ -175,9 +187,7 @@ def test_the_admins_are_emailed_once_per_invoice(
     assert change.alerted_to == ["boss@example.com"]
 
 
-def test_the_four_eyes_rule_refuses_a_self_approval(workspace: Workspace, held: Invoice) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
-
+def test_the_four_eyes_rule_refuses_a_self_approval(held: Invoice, alice: AbstractUser) -> None:
     first = confirm_bank_details(invoice_id=held.pk, user=alice)
     with pytest.raises(FourEyesError, match="another person must give the second"):
         confirm_bank_details(invoice_id=held.pk, user=alice)
@@ -187,20 +197,15 @@ def test_the_four_eyes_rule_refuses_a_self_approval(workspace: Workspace, held: 
 
 
 def test_a_held_invoice_cannot_be_approved_around_the_confirmation(
-    workspace: Workspace, held: Invoice
+    held: Invoice, bob: AbstractUser
 ) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
-
     with pytest.raises(ReviewError, match="held out of posting"):
-        approve_invoice(invoice=held, user=alice)
+        approve_invoice(invoice=held, user=bob)
 
 
 def test_a_second_person_confirms_and_the_iban_becomes_known(
-    workspace: Workspace, held: Invoice
+    workspace: Workspace, held: Invoice, alice: AbstractUser, bob: AbstractUser
 ) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
-    bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
-
     confirm_bank_details(invoice_id=held.pk, user=alice)
     second = confirm_bank_details(invoice_id=held.pk, user=bob)
 
@@ -211,9 +216,8 @@ def test_a_second_person_confirms_and_the_iban_becomes_known(
 
 
 def test_an_iban_corrected_to_a_known_one_keeps_the_hold_until_a_second_person(
-    workspace: Workspace, held: Invoice
+    held: Invoice, alice: AbstractUser
 ) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
     Invoice.objects.filter(pk=held.pk).update(supplier_iban=KNOWN)
 
     result = confirm_bank_details(invoice_id=held.pk, user=alice)
@@ -225,27 +229,24 @@ def test_an_iban_corrected_to_a_known_one_keeps_the_hold_until_a_second_person(
 
 
 def test_one_person_cannot_correct_the_iban_and_release_the_hold_alone(
-    workspace: Workspace, held: Invoice
+    held: Invoice, alice: AbstractUser, bob: AbstractUser
 ) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.ADMIN)
-    bob = make_user("bob", workspace=workspace, role=Role.ADMIN)
+    """Not even an admin: bob corrects and confirms, then can neither approve nor confirm."""
     Invoice.objects.filter(pk=held.pk).update(supplier_iban=KNOWN)
-    confirm_bank_details(invoice_id=held.pk, user=alice)
+    confirm_bank_details(invoice_id=held.pk, user=bob)
 
     with pytest.raises(ReviewError, match="held out of posting"):
-        approve_invoice(invoice=Invoice.objects.get(pk=held.pk), user=alice)
+        approve_invoice(invoice=Invoice.objects.get(pk=held.pk), user=bob)
     with pytest.raises(FourEyesError, match="another person must give the second"):
-        confirm_bank_details(invoice_id=held.pk, user=alice)
-    second = confirm_bank_details(invoice_id=held.pk, user=bob)
+        confirm_bank_details(invoice_id=held.pk, user=bob)
+    second = confirm_bank_details(invoice_id=held.pk, user=alice)
 
-    assert_confirmed_by_two(held, second, alice, bob)
+    assert_confirmed_by_two(held, second, bob, alice)
 
 
 def test_an_iban_corrected_to_another_new_one_restarts_the_confirmations(
-    workspace: Workspace, held: Invoice
+    held: Invoice, alice: AbstractUser, bob: AbstractUser
 ) -> None:
-    alice = make_user("alice", workspace=workspace, role=Role.REVIEWER)
-    bob = make_user("bob", workspace=workspace, role=Role.REVIEWER)
     confirm_bank_details(invoice_id=held.pk, user=alice)
     Invoice.objects.filter(pk=held.pk).update(supplier_iban=SAME_BANK)
 
