@@ -5,7 +5,6 @@ column repeated the kind, status and score the other columns show."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from datetime import timedelta
 from typing import Any
 
@@ -15,15 +14,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Page
-from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
-from reconciliation.models import Match
-from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
@@ -33,9 +28,6 @@ from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.helpers import logged_in_client
-from tests.plugins.browser import list_overflow
-from tests.plugins.browser import open_list
-from tests.test_tour_lists_layout import _fill as fill_the_tour_lists
 
 pytestmark = pytest.mark.django_db
 
@@ -203,90 +195,3 @@ def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspa
     cells = re.findall(r'<t[dh] class="field-[^"]*">(.*?)</t[dh]>', page)
     # Only the row's checkbox names it "Payment confirmation ↔ debit (Proposed…, 60.00 %)".
     assert [cell for cell in cells if str(match) in cell] == []
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_the_matches_list_shows_kind_status_and_agreement_whole_at_1440_pixels(
-    live_server: LiveServer, admin_page: Page, workspace: Workspace
-) -> None:
-    fill_the_tour_lists(workspace)
-    # The longest words each column can hold: a refused double charge, a converted amount.
-    Match.objects.update(amount_basis="converted")
-    Match.objects.filter(kind=MatchKind.DOUBLE_CHARGE).update(status=MatchStatus.REFUSED)
-    page = open_list(admin_page, f"{live_server.url}/admin/reconciliation/match/")
-    cut = page.evaluate(
-        "() => [...document.querySelectorAll("
-        "'#result_list tbody td, #result_list tbody th, #result_list tbody .well-clip')]"
-        ".filter(cell => cell.scrollWidth > cell.clientWidth + 1)"
-        ".map(cell => cell.closest('td, th').className.split(' ')[0])"
-    )
-    # Only the long paperwork and bank line are cut, on one line, whole in their tooltips.
-    assert sorted(set(cut)) == ["field-bank_line", "field-paperwork"]
-    assert list_overflow(page) <= 0
-
-
-#: How many lines each row of the list on the page takes: the most lines of text (or of
-#: buttons) in any of its cells, told by the distinct tops of the cell's line boxes.
-ROW_LINES = (
-    "() => [...document.querySelectorAll('#result_list tbody tr')].map(row =>"
-    " Math.max(...[...row.querySelectorAll('td, th')].map(cell => {"
-    "  const range = document.createRange(); range.selectNodeContents(cell);"
-    "  const tops = [...range.getClientRects()].filter(r => r.height > 0)"
-    "   .map(r => Math.round(r.top));"
-    "  return new Set(tops.map(top => tops.find(other => Math.abs(other - top) < 4))).size;"
-    " })))"
-)
-
-
-def _paid_twice(workspace: Workspace) -> None:
-    """A long-named confirmation proposed against two debits of one supplier, days apart."""
-    name = "2026-11-confirmation-de-virement-papeterie-generale-grand-ouest-0001-copie.pdf"
-    document = make_document(workspace, original_name=name, kind=DocumentKind.PAYMENT_CONFIRMATION)
-    for day in (4, 18):
-        debit = make_transaction(
-            workspace,
-            counterparty_name="Van Dijk Vertaalbureau en Consultancy B.V.",
-            reference=f"SEPA 2026-0457 {day}",
-            value_date=date(2026, 11, day),
-        )
-        make_match(workspace, document=document, transaction=debit)
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_the_matches_list_tells_two_debits_apart_on_rows_of_one_or_two_lines(
-    live_server: LiveServer, admin_page: Page, workspace: Workspace
-) -> None:
-    fill_the_tour_lists(workspace)
-    _paid_twice(workspace)
-    Match.objects.update(amount_basis="converted")
-    page = open_list(admin_page, f"{live_server.url}/admin/reconciliation/match/")
-
-    lines = page.evaluate(ROW_LINES)
-    cells = page.evaluate(
-        "() => [...document.querySelectorAll('#result_list tbody tr')].map(row =>"
-        " [...row.querySelectorAll('td, th')].map(cell =>"
-        "  [cell.textContent.trim(), cell.querySelector('[title]')?.title]))"
-    )
-    columns = page.evaluate(
-        "() => [...document.querySelectorAll('#result_list thead th')]"
-        ".map(th => th.textContent.trim())"
-    )
-
-    assert max(lines) <= 2, lines
-    assert list_overflow(page) <= 0
-    # The debits of one supplier, told apart by their day; the supplier's name whole on hover.
-    date_at, bank_at = columns.index("Date"), columns.index("Bank line")
-    theirs = [row for row in cells if row[bank_at][0].startswith("Van Dijk")]
-    assert sorted(row[date_at][0] for row in theirs) == ["18 Nov 2026", "4 Nov 2026"]
-    assert {row[bank_at][1] for row in theirs} == {"Van Dijk Vertaalbureau en Consultancy B.V."}
-    # A long file name is cut on one line, whole in its tooltip, never broken mid-word.
-    named = page.evaluate(
-        "() => [...document.querySelectorAll('#result_list th.field-paperwork')].map(cell => {"
-        " const clip = cell.querySelector('[title]');"
-        " return [clip.title, clip.getClientRects().length,"
-        "  clip.scrollWidth > clip.clientWidth]; })"
-    )
-    name = "2026-11-confirmation-de-virement-papeterie-generale-grand-ouest-0001-copie.pdf"
-    assert [row for row in named if row[0] == name] == [[name, 1, True]] * 2

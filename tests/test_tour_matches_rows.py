@@ -24,9 +24,9 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.plugins.browser import ROW_LINES
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
-from tests.test_tour_lists_standing import ROW_LINES
 
 pytestmark = pytest.mark.django_db
 

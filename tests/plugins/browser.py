@@ -105,3 +105,16 @@ LIST_OVERFLOW = (
 def list_overflow(page: Page) -> float:
     """Pixels the list on ``page`` overflows by (0 or less: it fits, last column whole)."""
     return float(page.evaluate(LIST_OVERFLOW))
+
+
+#: How many lines each row of the list on the page takes: the most lines of text (or of
+#: buttons) in any of its cells, told by the distinct tops of the cell's line boxes.
+ROW_LINES = (
+    "() => [...document.querySelectorAll('#result_list tbody tr')].map(row =>"
+    " Math.max(...[...row.querySelectorAll('td, th')].map(cell => {"
+    "  const range = document.createRange(); range.selectNodeContents(cell);"
+    "  const tops = [...range.getClientRects()].filter(r => r.height > 0)"
+    "   .map(r => Math.round(r.top));"
+    "  return new Set(tops.map(top => tops.find(other => Math.abs(other - top) < 4))).size;"
+    " })))"
+)
