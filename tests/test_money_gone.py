@@ -141,8 +141,8 @@ def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
     assert reverse("admin:reconciliation_match_change", args=[flagged.pk]) in block
     for name, label in (("refund", "Refund requested"), ("not_duplicate", "Not a duplicate")):
         url = reverse(f"admin:reconciliation_match_{name}", args=[flagged.pk])
-        # An input, which the queue's shortcuts leave alone: Enter on it answers.
-        assert f'<input type="submit" class="button" formaction="{url}" value="{label}">' in block
+        # A button: the queue's shortcuts leave a focused one alone, so Enter on it answers.
+        assert f'<button type="submit" class="button" formaction="{url}">{label}</button>' in block
 
 
 def test_double_payments_come_before_refused_but_paid(
@@ -243,8 +243,8 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
     assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
     assert "First debit (paid it): 15 Nov 2026 · 985.00 EUR" in block
     assert "Second debit: 19 Nov 2026 · 985.00 EUR" in block
-    assert 'value="Refund requested">' in block
-    assert 'value="Not a duplicate">' in block
+    assert ">Refund requested</button>" in block
+    assert ">Not a duplicate</button>" in block
 
 
 @pytest.mark.browser

@@ -68,8 +68,17 @@
   }
 
   /* --- the queue list ------------------------------------------------------------------- */
+  /* The rows j/k move through, in page order: the money flags above the queue (each opens the
+     flag's page), then the documents (each opens its review screen). */
+  var QUEUE_ROWS = "[data-well-money-flags] tbody tr[data-money-flag], #result_list tbody tr";
+
   function queueRows() {
-    return Array.prototype.slice.call(document.querySelectorAll("#result_list tbody tr"));
+    return Array.prototype.slice.call(document.querySelectorAll(QUEUE_ROWS));
+  }
+
+  /* The link a row opens: a flag's own page, a document's review screen. */
+  function rowLink(row) {
+    return row.querySelector("th a, td a");
   }
 
   function currentRow(rows) {
@@ -87,7 +96,7 @@
     index = Math.max(0, Math.min(rows.length - 1, index + delta));
     rows[index].classList.add("well-current");
     rows[index].scrollIntoView({ block: "nearest" });
-    var link = rows[index].querySelector("th a, td a");
+    var link = rowLink(rows[index]);
     if (link) { link.focus({ preventScroll: true }); }
   }
 
@@ -97,7 +106,7 @@
     if (key === "j") { moveRow(1); return true; }
     if (key === "k") { moveRow(-1); return true; }
     if ((key === "Enter" || key === "o") && index >= 0) {
-      var link = rows[index].querySelector("th a, td a");
+      var link = rowLink(rows[index]);
       if (link) { link.click(); return true; }
     }
     if (key === "x" && index >= 0) {
