@@ -6,8 +6,6 @@ post what the submit inputs they replace posted, and Enter on a focused one answ
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
@@ -23,41 +21,16 @@ from reconciliation.models import Match
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import make_double_payment
 from tests.factories import make_invoice
-from tests.factories import make_paid_refused
 from tests.factories import make_user
 from tests.helpers import logged_in_client
 from tests.plugins.browser import signed_in_list
+from tests.test_money_gone import QUEUE
+from tests.test_money_gone import _block
+from tests.test_money_gone import double_payment
+from tests.test_money_gone import paid_refused
 
 pytestmark = pytest.mark.django_db
-
-QUEUE = reverse("admin:reconciliation-review")
-
-
-def _double_payment(workspace: Workspace, number: str = "2026-0457") -> Match:
-    return make_double_payment(
-        workspace,
-        number,
-        days=(date(2026, 11, 15), date(2026, 11, 19)),
-        supplier_name="Van Dijk Vertaalbureau B.V.",
-        total_amount=Decimal("985.00"),
-    )
-
-
-def _paid_refused(workspace: Workspace) -> Match:
-    return make_paid_refused(
-        workspace,
-        "R-12",
-        day=date(2026, 10, 12),
-        supplier_name="Hotel Spree",
-        total_amount=Decimal("240.00"),
-    )
-
-
-def _block(body: str) -> str:
-    start = body.index("data-well-money-flags")
-    return body[start : body.index("</form>", start)]
 
 
 # --- the answers are buttons, posting as before ------------------------------------------------
@@ -66,8 +39,8 @@ def _block(body: str) -> str:
 def test_the_answers_are_buttons_posting_to_the_decision_views(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    flagged = _double_payment(workspace)
-    refused = _paid_refused(workspace)
+    flagged = double_payment(workspace)
+    refused = paid_refused(workspace)
     block = _block(logged_in_client(reviewer).get(QUEUE).content.decode())
 
     assert '<input type="submit"' not in block
@@ -87,7 +60,7 @@ def test_the_answers_are_buttons_posting_to_the_decision_views(
 def test_the_help_says_j_and_k_walk_the_money_flags_first(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    _double_payment(workspace)
+    double_payment(workspace)
     body = logged_in_client(reviewer).get(QUEUE).content.decode()
     assert "Next / previous row (the money flags first, then the documents)" in body
     assert "Open the row: a flag's page, a document's review screen" in body
@@ -120,8 +93,8 @@ def _focused_href(page: Page) -> str:
 def queue_page(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> tuple[Page, Match, Match, Invoice]:
-    flagged = _double_payment(workspace)
-    refused = _paid_refused(workspace)
+    flagged = double_payment(workspace)
+    refused = paid_refused(workspace)
     waiting = make_invoice(workspace, number="TO-CHECK", supplier_name="Northwind")
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     return signed_in_list(browser, live_server.url, user, QUEUE), flagged, refused, waiting
