@@ -301,7 +301,7 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
     [run] = exported_rows(logged_in_client(auditor), "syncrun")
     assert (run["Connection"], run["Kind"], run["Files seen"], run["Details"]) == (
         "Team Dropbox (Active)",
-        "files",
+        "Folder poll",
         "7",
         '{"cursor": "c"}',
     )

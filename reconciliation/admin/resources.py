@@ -28,6 +28,7 @@ from import_export.declarative import ModelDeclarativeMetaclass
 from import_export.forms import SelectableFieldsExportForm
 
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
+from reconciliation.admin.decision_display import percent
 from reconciliation.admin.invoice_export import InvoiceExportRows
 
 # The receivables CSV import (it writes rows) lives apart; re-exported for its callers.
@@ -174,12 +175,31 @@ class AuditResource(resources.ModelResource, metaclass=_AuditResourceMetaclass):
     def get_export_headers(self, selected_fields: Any = None) -> list[str]:
         return [self.header_of(field) for field in self.get_export_fields(selected_fields)]
 
-    @staticmethod
-    def header_of(field: Any) -> str:
-        """The column as people read it ("Vendor VAT id", "Created at (UTC)")."""
-        return column_header(
-            str(field.column_name), utc=isinstance(field.widget, UtcDateTimeWidget)
-        )
+    @classmethod
+    def header_of(cls, field: Any) -> str:
+        """The column as people read it: the model field's own name where it was given one
+        ("Auto-post threshold", "Poll interval (minutes)"), else its column's ("Vendor VAT
+        id", "Created at (UTC)")."""
+        utc = isinstance(field.widget, UtcDateTimeWidget)
+        named = cls._verbose_name(field)
+        if named:
+            return f"{named} (UTC)" if utc else named
+        return column_header(str(field.column_name), utc=utc)
+
+    @classmethod
+    def _verbose_name(cls, field: Any) -> str:
+        """The verbose name the model gives the column's field, if it gives one of its own
+        (not the field's name in words); never for a "… code" column."""
+        if not field.attribute or field.attribute != field.column_name:
+            return ""
+        try:
+            model_field = cls._meta.model._meta.get_field(field.attribute)
+        except FieldDoesNotExist:
+            return ""
+        verbose = str(getattr(model_field, "verbose_name", "") or "")
+        if verbose == model_field.name.replace("_", " "):
+            return ""
+        return verbose[:1].upper() + verbose[1:]
 
     def get_export_fields(self, selected_fields: Any = None) -> list[Any]:
         # Asked again for every row; the answer depends only on the columns chosen, so it is
@@ -519,6 +539,7 @@ SYNC_RUN_COUNTS = (
 
 class SyncRunResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
+    labelled = ("kind", "trigger", "status")
     as_json = ("details",)
 
     class Meta:
@@ -529,8 +550,11 @@ class SyncRunResource(TenantAuditResource):
             "workspace",
             "connection_label",
             "kind",
+            "kind_code",
             "trigger",
+            "trigger_code",
             "status",
+            "status_code",
             "started_at",
             "finished_at",
             *SYNC_RUN_COUNTS,
@@ -700,6 +724,7 @@ class ReceivableResource(TenantAuditResource):
 
 class RoutingRuleResource(TenantAuditResource):
     vendor = fields.Field(attribute="vendor__name", column_name="vendor")
+    labelled = ("document_kind",)
 
     class Meta:
         model = RoutingRule
@@ -712,6 +737,7 @@ class RoutingRuleResource(TenantAuditResource):
             "is_active",
             "vendor",
             "document_kind",
+            "document_kind_code",
             "review_threshold",
             "auto_post_threshold",
             "always_review",
@@ -720,6 +746,13 @@ class RoutingRuleResource(TenantAuditResource):
         )
 
     related = ("vendor",)
+
+    def dehydrate_review_threshold(self, rule: RoutingRule) -> str:
+        """In percent, as the admin shows thresholds ("55 %", "72.50 %")."""
+        return percent(rule.review_threshold)
+
+    def dehydrate_auto_post_threshold(self, rule: RoutingRule) -> str:
+        return percent(rule.auto_post_threshold)
 
 
 #: The export of each model an admin offers, when the admin names none of its own.

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.decision_display import percent
 from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
 from reconciliation.connections.flows import consent_origins
@@ -53,9 +54,10 @@ class WorkspaceAdmin(PlainListTitle, admin.ModelAdmin[Workspace]):
         "name",
         "slug",
         "home_currency",
-        "review_threshold",
-        "auto_post_threshold",
-        "match_threshold",
+        # The thresholds in percent, as the review screen and the simulator show them.
+        "review_percent",
+        "auto_post_percent",
+        "match_percent",
         "poll_interval_minutes",
     ]
     search_fields = ["name", "slug"]
@@ -91,6 +93,18 @@ class WorkspaceAdmin(PlainListTitle, admin.ModelAdmin[Workspace]):
     ]
 
     readonly_fields = ["threshold_simulator"]
+
+    @admin.display(description="Review threshold", ordering="review_threshold")
+    def review_percent(self, obj: Workspace) -> str:
+        return percent(obj.review_threshold)
+
+    @admin.display(description="Auto-post threshold", ordering="auto_post_threshold")
+    def auto_post_percent(self, obj: Workspace) -> str:
+        return percent(obj.auto_post_threshold)
+
+    @admin.display(description="Match threshold", ordering="match_threshold")
+    def match_percent(self, obj: Workspace) -> str:
+        return percent(obj.match_threshold)
 
     @admin.display(description="Before saving")
     def threshold_simulator(self, obj: Workspace) -> str:

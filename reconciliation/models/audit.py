@@ -177,6 +177,14 @@ class SyncStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class SyncTrigger(models.TextChoices):
+    """What started a sync run."""
+
+    SCHEDULE = "schedule", "On schedule"
+    MANUAL = "manual", "Sync now (by hand)"
+    WINDOW = "window", "Window closing"
+
+
 class SyncRunQuerySet(TenantQuerySet["SyncRun"]):
     def running(self) -> Self:
         return self.filter(status=SyncStatus.RUNNING)
@@ -198,7 +206,9 @@ class SyncRun(TenantModel):
         "reconciliation.Connection", related_name="sync_runs"
     )
     kind = models.CharField(max_length=16, choices=SyncKind.choices)
-    trigger = models.CharField(max_length=16, default="schedule")  # schedule | manual | demo
+    trigger = models.CharField(
+        max_length=16, choices=SyncTrigger.choices, default=SyncTrigger.SCHEDULE
+    )
     status = models.CharField(max_length=12, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -37,7 +37,7 @@ class RoutingRule(TenantModel):
         null=True, blank=True, help_text="Applies when the total is above this amount."
     )
     review_threshold = threshold_field(55)
-    auto_post_threshold = threshold_field(85)
+    auto_post_threshold = threshold_field(85, verbose_name="auto-post threshold")
     always_review = models.BooleanField(
         default=False, help_text="Never auto-approve documents this rule matches."
     )

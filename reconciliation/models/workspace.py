@@ -93,6 +93,7 @@ class Workspace(models.Model):
     )
     auto_post_threshold = threshold_field(
         85,
+        verbose_name="auto-post threshold",
         help_text="Documents scoring at or above this are approved without review.",
     )
     match_threshold = threshold_field(
@@ -109,7 +110,9 @@ class Workspace(models.Model):
         help_text="Send a vendor's documents to review until ten of them have been reviewed.",
     )
     poll_interval_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+        "poll interval (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
     )
     max_syncs_per_hour = models.PositiveSmallIntegerField(
         default=4, validators=[MinValueValidator(1), MaxValueValidator(60)]
