@@ -25,7 +25,6 @@ flagged.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -57,6 +56,7 @@ from bench.match_cases import KindScore  # noqa: E402 - after the path is set
 from bench.match_cases import evaluate_cases  # noqa: E402 - after the path is set
 from bench.match_cases import generate_cases  # noqa: E402 - after the path is set
 from bench.match_cases import load_cases  # noqa: E402 - after the path is set
+from bench.match_cases import parsed_document  # noqa: E402 - after the path is set
 
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_NAME = "well_bench_match"
@@ -188,7 +188,6 @@ def _bulk_documents(data: Any, workspace_id: int) -> tuple[list[Any], list[Any]]
     from reconciliation.extraction.types import PAYMENT_FIELDS
     from reconciliation.models import Document
     from reconciliation.models import DocumentKind
-    from reconciliation.models import DocumentStatus
     from reconciliation.models import Receivable
     from reconciliation.text.references import normalize_reference
 
@@ -216,15 +215,10 @@ def _bulk_documents(data: Any, workspace_id: int) -> tuple[list[Any], list[Any]]
             for name in PAYMENT_FIELDS
             if item.get(name)
         }
+        extraction = {"kind": "payment_confirmation", "fields": fields}
         documents.append(
-            Document(
-                workspace_id=workspace_id,
-                source_file_id=item["id"],
-                original_name=f"{item['id']}.pdf",
-                content_hash=hashlib.sha256(item["id"].encode()).hexdigest(),
-                kind=DocumentKind.PAYMENT_CONFIRMATION,
-                status=DocumentStatus.PARSED,
-                extraction={"kind": "payment_confirmation", "fields": fields},
+            parsed_document(
+                workspace_id, item["id"], DocumentKind.PAYMENT_CONFIRMATION, extraction=extraction
             )
         )
     return documents, receivables

@@ -335,26 +335,36 @@ def load_cases(cases: CaseData, workspace_id: int) -> None:
         _load_rates(cases)
 
 
+def parsed_document(workspace_id: int, key: str, kind: str, **fields: Any) -> Any:
+    """An unsaved parsed Document of ``kind`` for the bench's item ``key``: its file is
+    ``key``.pdf, its content hash the key's; ``fields`` (its extraction, say) go to the model."""
+    import hashlib
+
+    from reconciliation.models import Document
+    from reconciliation.models import DocumentStatus
+
+    return Document(
+        workspace_id=workspace_id,
+        source_file_id=key,
+        original_name=f"{key}.pdf",
+        content_hash=hashlib.sha256(key.encode()).hexdigest(),
+        kind=kind,
+        status=DocumentStatus.PARSED,
+        **fields,
+    )
+
+
 def _load_invoices(cases: CaseData, workspace_id: int) -> None:
     import hashlib
     from decimal import Decimal
 
     from reconciliation.models import Document
     from reconciliation.models import DocumentKind
-    from reconciliation.models import DocumentStatus
     from reconciliation.models import Invoice
     from reconciliation.text.references import normalize_reference
 
     documents = [
-        Document(
-            workspace_id=workspace_id,
-            source_file_id=item["key"],
-            original_name=f"{item['key']}.pdf",
-            content_hash=hashlib.sha256(item["key"].encode()).hexdigest(),
-            kind=DocumentKind.INVOICE,
-            status=DocumentStatus.PARSED,
-        )
-        for item in cases.invoices
+        parsed_document(workspace_id, item["key"], DocumentKind.INVOICE) for item in cases.invoices
     ]
     Document.objects.bulk_create(documents, batch_size=2_000)
     Invoice.objects.bulk_create(
