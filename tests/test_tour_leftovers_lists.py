@@ -13,16 +13,32 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
 from reconciliation.models import DocumentKind
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Membership
 from reconciliation.models import Role
 from reconciliation.models import RoutingRule
+from reconciliation.models import Side
 from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
 from reconciliation.models import Workspace
 from reconciliation.models.audit import SyncTrigger
+from tests.factories import make_double_charge
+from tests.factories import make_double_payment
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_receivable
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
 from tests.helpers import client_for
 from tests.helpers import exported_rows
+from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +144,146 @@ def test_the_workspace_settings_read_as_people_read_them(workspace: Workspace) -
     assert [
         _cells(body, column) for column in ("review_percent", "auto_post_percent", "match_percent")
     ] == [["55 %"], ["85 %"], ["82.50 %"]]
+
+
+# --- 2. bulk "Refund requested" on the Matches list ------------------------------------------
+
+
+def test_refund_requested_in_bulk_answers_only_open_double_payments_of_the_users_workspaces(
+    workspace: Workspace,
+) -> None:
+    reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
+    audited = make_workspace("Audited SAS")
+    Membership.objects.create(workspace=audited, user=reviewer, role=Role.AUDITOR)
+    open_flags = [
+        make_double_payment(workspace, "INV-1", days=DAYS, reasons=["Same amount again"]),
+        make_double_payment(workspace, "INV-2", days=DAYS),
+    ]
+    answered = make_double_payment(workspace, "INV-3", days=DAYS)
+    Match.objects.filter(pk=answered.pk).update(status=MatchStatus.DISMISSED)
+    charge = make_double_charge(make_invoice(workspace, number="INV-4"), hold_reason="double")
+    only_seen = make_double_payment(audited, "INV-5", days=DAYS)
+    selected = [*open_flags, answered, charge, only_seen]
+
+    response = logged_in_client(reviewer).post(
+        MATCHES,
+        {"action": "refund_selected", "_selected_action": [m.pk for m in selected]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Refund requested for 2 possible double payments; 3 selected rows skipped (not open "
+        "double payments you may answer)."
+    ]
+    rows = Match.objects.filter(pk__in=[m.pk for m in selected])
+    statuses = dict(rows.values_list("pk", "status"))
+    assert statuses == {
+        open_flags[0].pk: MatchStatus.REFUSED,
+        open_flags[1].pk: MatchStatus.REFUSED,
+        answered.pk: MatchStatus.DISMISSED,
+        charge.pk: MatchStatus.PROPOSED,
+        only_seen.pk: MatchStatus.PROPOSED,
+    }
+    decisions = Decision.objects.filter(action=DecisionAction.REFUND_REQUESTED)
+    assert sorted(decisions.values_list("match_id", "actor_id")) == sorted(
+        (flag.pk, reviewer.pk) for flag in open_flags
+    )
+    first = decisions.get(match=open_flags[0])
+    assert first.reason == "Refund requested: Same amount again"  # as the one-click button
+
+
+def test_refund_requested_in_bulk_says_so_when_nothing_could_be_answered(
+    workspace: Workspace,
+) -> None:
+    charge = make_double_charge(make_invoice(workspace, number="INV-9"), hold_reason="double")
+    response = client_for(workspace).post(
+        MATCHES, {"action": "refund_selected", "_selected_action": [charge.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Refund requested for 0 possible double payments; 1 selected row skipped (not an open "
+        "double payment you may answer)."
+    ]
+    assert not Decision.objects.filter(action=DecisionAction.REFUND_REQUESTED).exists()
+
+
+def test_the_refund_action_is_offered_to_reviewers_not_auditors(workspace: Workspace) -> None:
+    make_double_payment(workspace, "INV-1", days=DAYS)
+    url = f"{MATCHES}?kind__exact=double_payment"
+    offered = client_for(workspace).get(url).content.decode()
+    assert '<option value="refund_selected">Refund requested for the selected' in offered
+    audited = client_for(workspace, Role.AUDITOR).get(url).content.decode()
+    assert "refund_selected" not in audited
+
+
+# --- 3. a credit-note refund reads as one ------------------------------------------------------
+
+
+def _credit_note_refund(workspace: Workspace) -> Match:
+    note = make_invoice(
+        workspace, number="AV-2026-12", is_credit_note=True, total_amount=Decimal("-80.00")
+    )
+    credit = make_transaction(workspace, side=Side.CREDIT, amount=Decimal("80.00"))
+    return make_match(
+        workspace,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        status=MatchStatus.CONFIRMED,
+        transaction=credit,
+        invoice=note,
+    )
+
+
+def _receivable_payment(workspace: Workspace) -> Match:
+    credit = make_transaction(workspace, side=Side.CREDIT)
+    return make_match(
+        workspace,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        transaction=credit,
+        receivable=make_receivable(workspace),
+    )
+
+
+def test_a_credit_note_refund_reads_as_one_on_the_list_its_filter_its_page_and_the_export(
+    workspace: Workspace,
+) -> None:
+    refund = _credit_note_refund(workspace)
+    payment = _receivable_payment(workspace)
+    client = client_for(workspace)
+
+    page = client.get(MATCHES).content.decode()
+    assert sorted(_cells(page, "match_kind")) == ["Credit ↔ receivable", "Credit-note refund"]
+    choices = dict((label, query) for query, label in _filter_choices(page, "kind"))
+    assert list(choices)[: len(MatchKind.choices) + 2] == [
+        "All",
+        *[str(label) for _, label in MatchKind.choices[:3]],
+        "Credit-note refund",
+        *[str(label) for _, label in MatchKind.choices[3:]],
+    ]
+    for label, match in (("Credit-note refund", refund), ("Credit ↔ receivable", payment)):
+        filtered = client.get(MATCHES + choices[label]).content.decode()
+        assert _cells(filtered, "match_kind") == [label]
+        change = reverse("admin:reconciliation_match_change", args=[match.pk])
+        assert change in filtered
+
+    shown = client.get(reverse("admin:reconciliation_match_change", args=[refund.pk]))
+    assert re.search(
+        r'<div class="readonly">\s*Credit-note refund\s*</div>', shown.content.decode()
+    )
+
+    _, _, rows = _export(client, "match")
+    kinds = sorted((row["Kind"], row["Kind code"]) for row in rows)
+    assert kinds == [
+        ("Credit ↔ receivable", "credit_receivable"),
+        ("Credit-note refund", "credit_receivable"),
+    ]
+    assert str(refund).startswith("Credit-note refund (")
+
+
+def test_the_kind_filter_keeps_its_address_and_refuses_a_kind_it_does_not_know(
+    workspace: Workspace,
+) -> None:
+    flag = make_double_payment(workspace, "INV-1", days=DAYS)
+    client = client_for(workspace)
+    page = client.get(f"{MATCHES}?kind__exact=double_payment&status__exact=proposed")
+    assert reverse("admin:reconciliation_match_change", args=[flag.pk]) in page.content.decode()
+    unknown = client.get(f"{MATCHES}?kind__exact=nonsense")
+    assert (unknown.status_code, unknown["Location"][-4:]) == (302, "?e=1")

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case
 from django.db.models import F
@@ -32,6 +33,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm
@@ -64,6 +66,8 @@ from reconciliation.models import ReceivableStatus
 from reconciliation.models import Role
 from reconciliation.models import Transaction
 from reconciliation.models import Workspace
+from reconciliation.models.banking import CREDIT_NOTE_REFUND
+from reconciliation.models.banking import CREDIT_NOTE_REFUNDS
 from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.money import format_rate
@@ -102,7 +106,12 @@ def _day(day: date | None) -> str:
 
 
 class MatchColumns:
-    """A match's status in the words of its kind, and its score as a percentage."""
+    """A match's kind and status as people read them, and its score as a percentage."""
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_label(self, obj: Match) -> str:
+        """A credit-note refund says so, not "Credit ↔ receivable" (`Match.kind_label`)."""
+        return obj.kind_label
 
     @admin.display(description="Status", ordering="status")
     def match_status(self, obj: Match) -> str:
@@ -121,7 +130,7 @@ class MatchInline(MatchColumns, admin.TabularInline[Match, Any]):
     can_delete = False
     show_change_link = True
     fields = readonly_fields = (
-        "kind",
+        "kind_label",
         "match_status",
         "match_score",
         "document",
@@ -309,6 +318,40 @@ class ReceivableAdmin(ImportMixin, WorkspaceScopedAdmin[Receivable]):
 
 # --- matches --------------------------------------------------------------------------------
 
+#: The kind filter's value for credit-note refunds (matched as credits to a receivable).
+CREDIT_NOTE_REFUND_VALUE = "credit_note_refund"
+
+
+class MatchKindFilter(admin.SimpleListFilter):
+    """The kinds as the Kind column and the export read them: a credit-note refund apart from
+    the credits paying a receivable (one stored kind), each choice listing exactly its rows."""
+
+    title = "kind"
+    parameter_name = "kind__exact"  # the address Django's field filter used
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        choices: list[tuple[str, str]] = []
+        for value, label in MatchKind.choices:
+            choices.append((value, label))
+            if value == MatchKind.CREDIT_RECEIVABLE:
+                choices.append((CREDIT_NOTE_REFUND_VALUE, CREDIT_NOTE_REFUND))
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == CREDIT_NOTE_REFUND_VALUE:
+            return queryset.filter(CREDIT_NOTE_REFUNDS)
+        if value == MatchKind.CREDIT_RECEIVABLE:
+            return queryset.filter(kind=value).exclude(CREDIT_NOTE_REFUNDS)
+        if value in MatchKind.values:
+            return queryset.filter(kind=value)
+        raise IncorrectLookupParameters(f"Unknown kind {value!r}.")
+
+
 #: Double charges waiting for a decision first, then other proposals, then everything decided.
 REVIEW_ORDER = Case(
     When(
@@ -398,7 +441,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         css = {"all": ["well/well.css", "well/matches.css"]}
 
     list_filter = [
-        "kind",
+        MatchKindFilter,
         "status",
         choices_filter("amount_basis", "amount agreement", AMOUNT_BASIS_LABELS),
         "is_attach_blocked",
@@ -419,7 +462,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         "invoice__number",
     ]
     readonly_fields = [
-        "kind",
+        "kind_label",
         "match_status",
         "document",
         "invoice",
@@ -443,8 +486,8 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         "candidates",
         "decide",
     ]
-    # Shown by `amount_agreement`, `match_status` and `match_score`, in words.
-    exclude = ["reasons", "amount_basis", "status", "score"]
+    # Shown by `kind_label`, `amount_agreement`, `match_status` and `match_score`, in words.
+    exclude = ["kind", "reasons", "amount_basis", "status", "score"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -473,7 +516,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
     @admin.display(description="Kind", ordering="kind")
     def match_kind(self, obj: Match) -> str:
-        return KIND_SHORT.get(obj.kind, obj.get_kind_display())
+        return KIND_SHORT.get(obj.kind, obj.kind_label)
 
     @admin.display(description="Date", ordering="transaction__value_date")
     def value_date(self, obj: Match) -> str:
@@ -759,7 +802,41 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         )
         self.message_user(request, f"{done} marked not a duplicate.")
 
-    actions = ["refuse_selected", "not_duplicate_selected"]
+    @admin.action(
+        description="Refund requested for the selected double payments", permissions=["change"]
+    )
+    def refund_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        """Each selected possible double payment still open, in a workspace the user decides
+        in, answered "Refund requested" as its one-click button does (its own decision); the
+        rest of the selection is left as it is and counted as skipped."""
+        selected = queryset.count()
+        flags = queryset.filter(kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED)
+        if not request.user.is_superuser:
+            flags = flags.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
+        answered = 0
+        for flag in flags:
+            try:
+                self._refund(request, flag)
+            except (IllegalTransitionError, matching.MatchConflictError):
+                continue  # answered meanwhile (another tab, another person): skipped
+            answered += 1
+        skipped = selected - answered
+        message = ngettext(
+            "Refund requested for %(n)d possible double payment",
+            "Refund requested for %(n)d possible double payments",
+            answered,
+        ) % {"n": answered}
+        if skipped:
+            message += ngettext(
+                "; %(n)d selected row skipped (not an open double payment you may answer).",
+                "; %(n)d selected rows skipped (not open double payments you may answer).",
+                skipped,
+            ) % {"n": skipped}
+        else:
+            message += "."
+        self.message_user(request, message, messages.SUCCESS if answered else messages.WARNING)
+
+    actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
 
     def _each(
         self,

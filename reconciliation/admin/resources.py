@@ -475,6 +475,10 @@ class MatchResource(TenantAuditResource):
     def dehydrate_decided_by(self, match: Match) -> str:
         return _username(match.decided_by)
 
+    def dehydrate_kind(self, match: Match) -> str:
+        """As the list says it: a credit-note refund is one, not "Credit ↔ receivable"."""
+        return match.kind_label
+
     def dehydrate_status(self, match: Match) -> str:
         """In the words of its kind, as the list says it ("Refund requested")."""
         return match.status_label

@@ -216,6 +216,13 @@ REFUSED_LABELS: dict[str, str] = {
     MatchKind.DOUBLE_CHARGE: "Refused (double charge)",
     MatchKind.DOUBLE_PAYMENT: "Refund requested",
 }
+#: A credit matched to one of our suppliers' credit notes (the supplier paid it back), not to a
+#: customer's receivable: matched as a credit (`MatchKind.CREDIT_RECEIVABLE`), read as what it is.
+CREDIT_NOTE_REFUND = "Credit-note refund"
+#: The matches `Match.is_credit_note_refund` reads so, as a query.
+CREDIT_NOTE_REFUNDS = models.Q(
+    kind=MatchKind.CREDIT_RECEIVABLE, receivable__isnull=True, invoice__isnull=False
+)
 #: Flags a person answers in one click (refuse / refund requested, or not a duplicate).
 FLAG_KINDS = (MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
 _MATCH_TRANSITIONS: dict[str, set[str]] = {
@@ -338,7 +345,22 @@ class Match(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.status_label}, {self.score} %)"
+        return f"{self.kind_label} ({self.status_label}, {self.score} %)"
+
+    @property
+    def is_credit_note_refund(self) -> bool:
+        """A credit matched to a supplier's credit note (its invoice), not to a receivable."""
+        return (
+            self.kind == MatchKind.CREDIT_RECEIVABLE
+            and self.receivable_id is None
+            and self.invoice_id is not None
+        )
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as people read it: a credit-note refund is one (`CREDIT_NOTE_REFUND`), not
+        a payment of a receivable; the list, its filter, the page and the export say it so."""
+        return CREDIT_NOTE_REFUND if self.is_credit_note_refund else str(self.get_kind_display())
 
     @property
     def status_label(self) -> str:
