@@ -161,7 +161,7 @@ def pages(workspace_id: int) -> list[tuple[str, str]]:
         ("invoices: search supplier", f"{a}/invoice/?q={invoice.supplier_name[:12]}"),
         ("invoice page", f"{a}/invoice/{invoice.pk}/change/"),
         ("documents", f"{a}/document/"),
-        ("documents: failed", f"{a}/document/?status__exact=failed"),
+        ("documents: failed", f"{a}/document/?standing=unreadable"),
         ("documents: search name", f"{a}/document/?q={document.original_name}"),
         ("matches", f"{a}/match/"),
         ("matches: proposed", f"{a}/match/?status__exact=proposed"),

@@ -10,11 +10,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from django.urls import reverse
 
+from reconciliation.admin.standing import STANDING_LABELS
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
+from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
@@ -39,6 +42,9 @@ from tests.factories import make_workspace
 from tests.helpers import client_for
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
+from tests.helpers import page_queries
+from tests.test_tour_lists_standing import _documents as one_document_of_each_standing
+from tests.test_tour_lists_standing import _rows as status_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +293,72 @@ def test_the_kind_filter_keeps_its_address_and_refuses_a_kind_it_does_not_know(
     assert reverse("admin:reconciliation_match_change", args=[flag.pk]) in page.content.decode()
     unknown = client.get(f"{MATCHES}?kind__exact=nonsense")
     assert (unknown.status_code, unknown["Location"][-4:]) == (302, "?e=1")
+
+
+# --- 4. the Documents status filter offers where documents stand ------------------------------
+
+
+def test_the_documents_status_filter_offers_the_status_column_s_words(
+    workspace: Workspace,
+) -> None:
+    page = client_for(workspace).get(DOCUMENTS).content.decode()
+    offered = [label for _, label in _filter_choices(page, "status")]
+    assert offered == ["All", *STANDING_LABELS.values()]
+    assert not {"Parsing", "Parsed", "Failed"} & set(offered)
+
+
+def test_choosing_a_status_lists_exactly_the_rows_whose_status_reads_it(
+    workspace: Workspace,
+) -> None:
+    one_document_of_each_standing(workspace)
+    client = client_for(workspace)
+    everything = status_cells(client.get(DOCUMENTS).content.decode())
+    queries = dict(
+        (label, query)
+        for query, label in _filter_choices(client.get(DOCUMENTS).content.decode(), "status")
+    )
+    seen = set()
+    for label in STANDING_LABELS.values():
+        listed = status_cells(client.get(DOCUMENTS + queries[label]).content.decode())
+        expected = {name for name, (status, _) in everything.items() if status == label}
+        assert set(listed) == expected, label
+        assert {status for status, _ in listed.values()} <= {label}
+        seen |= expected
+    assert seen == set(everything)  # every row is under one of the choices
+
+
+def test_the_status_filter_works_sorted_by_status_and_refuses_an_unknown_status(
+    workspace: Workspace,
+) -> None:
+    one_document_of_each_standing(workspace)
+    client = client_for(workspace)
+    page = client.get(DOCUMENTS).content.decode()
+    header = re.search(
+        r'<th scope="col" class="sortable column-standing">.*?href="\?(o=[^"]+)"', page, re.S
+    )
+    assert header is not None
+    sorted_and_filtered = client.get(f"{DOCUMENTS}?standing=needs_review&{header.group(1)}")
+    listed = status_cells(sorted_and_filtered.content.decode())
+    assert set(listed) == {"in-review.pdf", "payment-no-debit.pdf"}
+    unknown = client.get(f"{DOCUMENTS}?standing=parsing")
+    assert (unknown.status_code, unknown["Location"][-4:]) == (302, "?e=1")
+
+
+def test_the_status_filter_costs_the_same_queries_for_any_mix(workspace: Workspace) -> None:
+    client = client_for(workspace)
+    url = f"{DOCUMENTS}?standing=matched"
+    one_document_of_each_standing(workspace)
+    few = page_queries(client, url)
+    for _ in range(3):
+        one_document_of_each_standing(workspace)
+    assert Document.objects.count() > 40
+    assert page_queries(client, url) == few
+    # Names repeat (every standing four times): the rows are counted by their Status cells.
+    page = client.get(url).content.decode()
+    assert _cells(page, "standing") == ["Matched to its bank line"] * 4
+
+
+def test_an_auditor_reads_the_same_filter(workspace: Workspace, reviewer: AbstractUser) -> None:
+    one_document_of_each_standing(workspace)
+    page = client_for(workspace, Role.AUDITOR).get(f"{DOCUMENTS}?standing=unreadable")
+    assert list(status_cells(page.content.decode())) == ["unreadable.pdf"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
@@ -32,6 +33,7 @@ from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
+from reconciliation.admin.standing import STANDING_LABELS
 from reconciliation.admin.standing import standing_label
 from reconciliation.admin.standing import with_standing
 from reconciliation.admin.volume import BigListMixin
@@ -94,6 +96,30 @@ def stuck_documents(documents: QuerySet[Document], kind: str) -> QuerySet[Docume
     return documents
 
 
+class StandingFilter(admin.SimpleListFilter):
+    """Where documents stand, in the words of the list's Status column ("Needs review",
+    "Matched to its bank line"): choosing one lists exactly the rows whose Status reads it
+    (`standing.with_standing`, the column's own computation), not the file's raw status."""
+
+    title = "status"
+    parameter_name = "standing"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return list(STANDING_LABELS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        code = self.value()
+        if code is None:
+            return queryset
+        if code not in STANDING_LABELS:  # as Django answers an unknown lookup: "?e=1"
+            raise IncorrectLookupParameters(f"Unknown status {code!r}.")
+        # Sorted by Status, the rows have their standing already (`DocumentAdmin.get_queryset`).
+        annotated = "standing" in queryset.query.annotations
+        return (queryset if annotated else with_standing(queryset)).filter(Q(standing=code))
+
+
 #: The list's columns sorted by a document's standing.
 STANDING_COLUMNS = frozenset({"standing", "age"})
 
@@ -139,7 +165,8 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     ]
     list_filter = [
         StuckFilter,
-        "status",
+        # Where each document stands, as the Status column says it (not the file's status).
+        StandingFilter,
         "kind",
         ("connection", RelatedWithRows),
         date_filter("received_at", "received"),
