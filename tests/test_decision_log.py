@@ -124,7 +124,7 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
     confidences = "Currency: 100 %; Total: 97 %"
     named = f"#{rule.pk} Large invoices"
     # Thresholds 60/90 (their version 2) and the rule in its version 2.
-    in_force = ("60.00", "90.00", "v2", named, "v2")
+    in_force = ("60 %", "90 %", "v2", named, "v2")
     # Its settings as people read them; a setting left blank on both sides is not a change.
     created = (
         "Review threshold: — → 55 %; Auto-post threshold: — → 85 %; Always review: — → no; "
@@ -138,8 +138,8 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "Status: New → Needs review; Confidence: — → 80 %; "
             "Review threshold: — → 55 %; Auto-post threshold: — → 85 %",
             confidences,
-            "55.00",
-            "85.00",
+            "55 %",
+            "85 %",
             "v1",
             "workspace thresholds",
             "",
@@ -150,14 +150,14 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             "ana",
             "Review threshold: 55 % → 60 %; Auto-post threshold: 85 % → 90 %",
             "",
-            "60.00",
-            "90.00",
+            "60 %",
+            "90 %",
             "v2",
             "workspace thresholds",
             "",
             "",
         ),
-        ("rule", "ana", created, "", "60.00", "90.00", "v2", named, "v1", ""),
+        ("rule", "ana", created, "", "60 %", "90 %", "v2", named, "v1", ""),
         ("rule", "ana", "Auto-post threshold: 85 % → 95 %", "", *in_force, ""),
         (
             "route",
@@ -165,8 +165,8 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
             f"Status: New → Needs review; Confidence: — → 80 %; Routing rule: — → {rule.pk}; "
             "Review threshold: — → 55 %; Auto-post threshold: — → 95 %",
             confidences,
-            "55.00",
-            "95.00",
+            "55 %",
+            "95 %",
             "v2",
             named,
             "v2",
@@ -201,7 +201,7 @@ def test_the_decisions_list_exports_the_log_as_csv() -> None:
     assert response.status_code == 200
     header, _ = response.content.decode("utf-8-sig").split("\r\n", 1)
     assert header.endswith(
-        ",Before,After,Reason,Changes,Field confidences,Review threshold,Auto post threshold,"
+        ",Before,After,Reason,Changes,Field confidences,Review threshold,Auto-post threshold,"
         "Thresholds version,Routing rule,Routing rule version,Vendor mapping version"
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -152,6 +152,25 @@ def test_the_workspace_settings_read_as_people_read_them(workspace: Workspace) -
     ] == [["55 %"], ["85 %"], ["82.50 %"]]
 
 
+def test_the_routing_rules_list_shows_thresholds_in_percent(workspace: Workspace) -> None:
+    RoutingRule.objects.create(
+        workspace=workspace,
+        name="Large invoices",
+        review_threshold=Decimal("72.50"),
+        auto_post_threshold=Decimal("90"),
+    )
+    body = (
+        client_for(workspace, Role.ADMIN)
+        .get(reverse("admin:reconciliation_routingrule_changelist"))
+        .content.decode()
+    )
+    assert [_cells(body, column) for column in ("review_percent", "auto_post_percent")] == [
+        ["72.50 %"],
+        ["90 %"],
+    ]
+    assert "Auto-post threshold" in body
+
+
 # --- 2. bulk "Refund requested" on the Matches list ------------------------------------------
 
 

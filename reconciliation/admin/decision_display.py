@@ -10,6 +10,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from django.contrib import admin
 from django.utils.dateformat import format as format_date
 
 from reconciliation.extraction.types import FIELD_LABELS
@@ -232,6 +233,16 @@ def percent(value: Decimal | float | None) -> str:
     if number == number.to_integral_value():
         return f"{number:.0f} %"
     return f"{number:f} %"
+
+
+def percent_column(field: str, description: str) -> Any:
+    """A list column showing the model's `field` (0–100) with `percent`, sorted by it."""
+
+    @admin.display(description=description, ordering=field)
+    def column(model_admin: Any, obj: Any) -> str:
+        return percent(getattr(obj, field))
+
+    return column
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -24,6 +24,7 @@ from reconciliation.admin.bank_details import history_table
 from reconciliation.admin.base import LinesField
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.decision_display import field_label
+from reconciliation.admin.decision_display import percent_column
 from reconciliation.invoices.routing import record_rule_change
 from reconciliation.invoices.routing import rule_snapshot
 from reconciliation.models import TRAINING_DOCUMENTS
@@ -339,14 +340,17 @@ class RoutingRuleAdmin(WorkspaceScopedAdmin[RoutingRule]):
         "document_kind",
         "currency",
         "amount_above",
-        "review_threshold",
-        "auto_post_threshold",
+        # The thresholds in percent, as the workspaces list and the review screen show them.
+        "review_percent",
+        "auto_post_percent",
         "always_review",
     ]
     list_filter = ["is_active", "document_kind"]
     list_select_related = ["workspace", "vendor"]
     search_fields = ["name"]
     autocomplete_fields = ["vendor"]
+    review_percent = percent_column("review_threshold", "Review threshold")
+    auto_post_percent = percent_column("auto_post_threshold", "Auto-post threshold")
 
     def save_model(self, request: HttpRequest, obj: RoutingRule, form: Any, change: bool) -> None:
         before = None

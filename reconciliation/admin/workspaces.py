@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.admin.decision_display import percent
+from reconciliation.admin.decision_display import percent_column
 from reconciliation.admin.preferences import digest_preferences_view
 from reconciliation.admin.simulator import simulator_view
 from reconciliation.connections.flows import consent_origins
@@ -94,17 +94,9 @@ class WorkspaceAdmin(PlainListTitle, admin.ModelAdmin[Workspace]):
 
     readonly_fields = ["threshold_simulator"]
 
-    @admin.display(description="Review threshold", ordering="review_threshold")
-    def review_percent(self, obj: Workspace) -> str:
-        return percent(obj.review_threshold)
-
-    @admin.display(description="Auto-post threshold", ordering="auto_post_threshold")
-    def auto_post_percent(self, obj: Workspace) -> str:
-        return percent(obj.auto_post_threshold)
-
-    @admin.display(description="Match threshold", ordering="match_threshold")
-    def match_percent(self, obj: Workspace) -> str:
-        return percent(obj.match_threshold)
+    review_percent = percent_column("review_threshold", "Review threshold")
+    auto_post_percent = percent_column("auto_post_threshold", "Auto-post threshold")
+    match_percent = percent_column("match_threshold", "Match threshold")
 
     @admin.display(description="Before saving")
     def threshold_simulator(self, obj: Workspace) -> str:

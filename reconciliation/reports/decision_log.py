@@ -207,6 +207,15 @@ FIELD_ORDER = ("status", "confidence", "rule", "review_threshold", "auto_post_th
 NOT_RECORDED = "not recorded"
 
 
+def _threshold(force: InForce, name: str) -> str:
+    """A threshold in force, in percent as the admin shows it ("55 %", "72.50 %")."""
+    value = force.thresholds.get(name, "")
+    try:
+        return percent(Decimal(value)) if value else ""
+    except InvalidOperation:  # not a number: as stored
+        return value
+
+
 def field_order(name: str) -> tuple[int, str]:
     return (FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER), name)
 
@@ -276,10 +285,10 @@ class DecisionLogResource(DecisionResource):
         return _field_confidences(decision.invoice)
 
     def dehydrate_review_threshold(self, decision: Decision) -> str:
-        return self._force(decision).thresholds.get("review_threshold", "")
+        return _threshold(self._force(decision), "review_threshold")
 
     def dehydrate_auto_post_threshold(self, decision: Decision) -> str:
-        return self._force(decision).thresholds.get("auto_post_threshold", "")
+        return _threshold(self._force(decision), "auto_post_threshold")
 
     def dehydrate_thresholds_version(self, decision: Decision) -> str:
         return f"v{self._force(decision).thresholds_version}"

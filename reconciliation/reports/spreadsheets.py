@@ -34,12 +34,16 @@ _HEADER_WORDS = {
     "url": "URL",
     "vat": "VAT",
 }
+#: Word pairs a header writes as one hyphenated word, as the model fields name them.
+_HEADER_PHRASES = {"auto_post": "auto-post"}
 
 
 def column_header(name: str, *, utc: bool = False) -> str:
     """``vendor_vat_id`` as "Vendor VAT id"; a timestamp column says it is in UTC."""
     if name == "id":
         return "ID"
+    for phrase, written in _HEADER_PHRASES.items():
+        name = name.replace(phrase, written)
     text = " ".join(_HEADER_WORDS.get(word, word) for word in name.split("_") if word)
     text = text[:1].upper() + text[1:]
     return f"{text} (UTC)" if utc else text
