@@ -1,5 +1,6 @@
 """Small helpers shared by the tests: signed-in admin clients, the queries a page costs, an
-admin list's export with every column, emulator tokens on a connection."""
+admin list's export with every column, emulator tokens on a connection, and reading a page: its
+visible text, one part of it, a list's column headers, cells and sort links."""
 
 from __future__ import annotations
 
@@ -44,6 +45,45 @@ def page_queries(client: Client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, url
     return len(queries)
+
+
+def visible_text(html: str) -> str:
+    """``html`` as a reader sees its words: tags dropped, runs of white space (and each tag's
+    place) read as one space, entities left as written (``&lt;``, ``&#x27;``)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def section(page: str, start: str, end: str) -> str:
+    """The part of ``page`` from the first ``start`` up to the first ``end`` after it (raises
+    ``ValueError`` when either is missing)."""
+    begin = page.index(start)
+    return page[begin : page.index(end, begin)]
+
+
+def column_headers(page: str) -> list[str]:
+    """The visible header of each column of the admin list on ``page`` that has words (the
+    select-all box's has none), left to right."""
+    headers = (visible_text(h) for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', page, re.S))
+    return [header for header in headers if header]
+
+
+def column_cells(page: str, column: str) -> list[str]:
+    """The visible text of each ``<td>`` cell of ``column`` (a ``list_display`` name) on the
+    admin list (or list row) ``page``, top to bottom."""
+    cells = re.findall(rf'<td class="field-{column}(?: [^"]*)?">(.*?)</td>', page, re.S)
+    return [visible_text(cell) for cell in cells]
+
+
+def sort_link(page: str, column: str) -> str:
+    """The ``?o=…`` query of the link sorting the unsorted admin list on ``page`` by
+    ``column``."""
+    link = re.search(
+        rf'<th scope="col" class="sortable column-{column}">(?:(?!</th>).)*?href="(\?o=[^"]+)"',
+        page,
+        re.S,
+    )
+    assert link is not None, column
+    return link.group(1)
 
 
 #: The export formats of an admin list's export form, as its format choice posts them.

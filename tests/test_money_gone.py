@@ -32,6 +32,8 @@ from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
 from tests.helpers import page_queries
+from tests.helpers import section
+from tests.helpers import visible_text
 from tests.plugins.browser import signed_in_list
 from tests.test_demo_first_window import run_first_window
 
@@ -108,9 +110,9 @@ def test_dashboard_links_keep_to_their_workspace(workspace: Workspace) -> None:
     client = logged_in_client(user)
 
     body = client.get("/admin/").content.decode()
-    section = body[body.index(f'data-workspace="{other.pk}"') :]
+    theirs_onwards = body[body.index(f'data-workspace="{other.pk}"') :]
 
-    link = _link(section, "double_payments")
+    link = _link(theirs_onwards, "double_payments")
     assert link.endswith(f"&workspace={other.pk}")
     assert [m.pk for m in client.get(link).context["cl"].result_list] == [theirs.pk]
 
@@ -119,8 +121,7 @@ def test_dashboard_links_keep_to_their_workspace(workspace: Workspace) -> None:
 
 
 def _block(body: str) -> str:
-    start = body.index("data-well-money-flags")
-    return body[start : body.index("</form>", start)]
+    return section(body, "data-well-money-flags", "</form>")
 
 
 def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
@@ -233,8 +234,7 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
     assert [_figure(home, name) for name in figures] == [10, 1, 1, 0]
     assert "Review queue — 11 waiting" in home
     assert "nothing stuck" in home
-    start = queue.index("data-well-queue-counts")
-    counts = re.sub(r"<[^>]+>", " ", queue[start : queue.index('class="well-hint"', start)])
+    counts = visible_text(section(queue, "data-well-queue-counts", 'class="well-hint"'))
     assert " ".join(counts.split()[1:-1]) == (
         "1 possible double payment 1 double charge 9 invoices to check"
         " 0 payments to match 11 waiting in all"

@@ -28,6 +28,8 @@ from tests.factories import make_invoice
 from tests.factories import make_routed_invoice
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
+from tests.helpers import section
+from tests.helpers import visible_text
 from tests.test_review_screen import _form
 from tests.test_review_screen import make_review_invoice
 
@@ -36,8 +38,8 @@ pytestmark = pytest.mark.django_db
 
 def _why(body: str) -> list[str]:
     """The "Why it is here" reasons of a review screen, in order."""
-    section = body.split("<h2>Why it is here</h2>", 1)[1].split("</ul>", 1)[0]
-    return [re.sub(r"<[^>]+>", "", "<li" + item).strip() for item in section.split("<li")[1:]]
+    listed = section(body, "<h2>Why it is here</h2>", "</ul>")
+    return [visible_text("<li" + item) for item in listed.split("<li")[1:]]
 
 
 def _screen(client: object, document: Document) -> str:

@@ -5,11 +5,8 @@ confidence was computed stays below the fields, linked from the confidence in th
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth.models import AbstractUser
-from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
@@ -19,30 +16,24 @@ from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import review_screen
+from tests.helpers import section
+from tests.helpers import visible_text
 from tests.plugins.browser import signed_in_page
 from tests.test_review_screen import make_review_invoice
 
 pytestmark = pytest.mark.django_db
 
 
-def _screen(document_id: int) -> str:
-    return reverse("admin:reconciliation-review-document", args=[document_id])
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
 def _why(body: str) -> str:
-    start = body.index('id="well-reasons"')
-    return body[start : body.index("</section>", start)]
+    return section(body, 'id="well-reasons"', "</section>")
 
 
 def test_why_comes_under_the_title_before_the_pages_and_the_fields(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     invoice = make_review_invoice(workspace, routing_reasons=["score 72.5 between 55 and 85"])
-    body = logged_in_client(reviewer).get(_screen(invoice.document_id)).content.decode()
+    body = logged_in_client(reviewer).get(review_screen(invoice.document_id)).content.decode()
 
     title = body.index("<h1>")
     order = [
@@ -54,7 +45,7 @@ def test_why_comes_under_the_title_before_the_pages_and_the_fields(
         body.index('id="well-confidence"'),
     ]
     assert order == sorted(order)
-    assert _text(_why(body)).endswith(
+    assert visible_text(_why(body)).endswith(
         "Why it is here score 72.5 between 55 and 85"
         " Conflict: The document&#x27;s IBAN differs from the vendor record."
     )
@@ -70,7 +61,7 @@ def test_a_held_double_charge_says_why_before_its_panel(
 ) -> None:
     repeat = make_invoice(workspace, number="R-1")
     make_double_charge(repeat, hold_reason="Same number and amount as invoice R-0")
-    body = logged_in_client(reviewer).get(_screen(repeat.document_id)).content.decode()
+    body = logged_in_client(reviewer).get(review_screen(repeat.document_id)).content.decode()
 
     why = _why(body)
     assert '<li class="well-conflict">Held out of posting: Same number and amount' in why
@@ -81,7 +72,7 @@ def test_a_document_with_nothing_to_explain_has_no_why_block(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     invoice = make_invoice(workspace, routing_reasons=[])
-    body = logged_in_client(reviewer).get(_screen(invoice.document_id)).content.decode()
+    body = logged_in_client(reviewer).get(review_screen(invoice.document_id)).content.decode()
     assert 'id="well-reasons"' not in body
     assert "Why it is here" not in body
     assert 'href="#well-confidence"' not in body
@@ -95,7 +86,7 @@ def test_why_it_is_here_is_on_the_first_screen_above_the_fields(
     invoice = make_review_invoice(workspace)
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     page = signed_in_page(browser, live_server.url, user, width=1440, height=900)
-    page.goto(f"{live_server.url}{_screen(invoice.document_id)}")
+    page.goto(f"{live_server.url}{review_screen(invoice.document_id)}")
 
     why = page.locator("#well-reasons").bounding_box()
     fields = page.locator("#well-fields-panel").bounding_box()

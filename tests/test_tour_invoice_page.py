@@ -17,6 +17,7 @@ from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def _shown(content: str, field: str) -> str:
         rf'class="form-row[^"]*field-{field}\b.*?<div class="readonly">(.*?)</div>', content, re.S
     )
     assert row is not None, field
-    return re.sub(r"<[^>]+>", "", row.group(1)).strip()
+    return visible_text(row.group(1))
 
 
 def test_the_yes_no_fields_read_yes_or_no(workspace: Workspace) -> None:

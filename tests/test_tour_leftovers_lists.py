@@ -40,9 +40,12 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import client_for
+from tests.helpers import column_cells
+from tests.helpers import column_headers
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 from tests.helpers import page_queries
+from tests.helpers import sort_link
 from tests.test_tour_lists_standing import _documents as one_document_of_each_standing
 from tests.test_tour_lists_standing import _rows as status_cells
 
@@ -69,10 +72,6 @@ def _filter_choices(page: str, title: str) -> list[tuple[str, str]]:
         (query.replace("&amp;", "&"), label.strip())
         for query, label in re.findall(r'<a href="([^"]*)">([^<]*)</a>', block.group(1))
     ]
-
-
-def _cells(page: str, column: str) -> list[str]:
-    return re.findall(rf'<td class="field-{column}">(.*?)</td>', page, re.S)
 
 
 # --- 1. exports of sync runs and routing rules ----------------------------------------------
@@ -137,18 +136,15 @@ def test_the_workspace_settings_read_as_people_read_them(workspace: Workspace) -
         reverse("admin:reconciliation_workspace_changelist")
     )
     body = page.content.decode()
-    headers = [
-        re.sub(r"<[^>]+>", "", header).strip()
-        for header in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', body, re.S)
-    ]
-    assert headers[-4:] == [
+    assert column_headers(body)[-4:] == [
         "Review threshold",
         "Auto-post threshold",
         "Match threshold",
         "Poll interval (minutes)",
     ]
     assert [
-        _cells(body, column) for column in ("review_percent", "auto_post_percent", "match_percent")
+        column_cells(body, column)
+        for column in ("review_percent", "auto_post_percent", "match_percent")
     ] == [["55 %"], ["85 %"], ["82.50 %"]]
 
 
@@ -164,7 +160,7 @@ def test_the_routing_rules_list_shows_thresholds_in_percent(workspace: Workspace
         .get(reverse("admin:reconciliation_routingrule_changelist"))
         .content.decode()
     )
-    assert [_cells(body, column) for column in ("review_percent", "auto_post_percent")] == [
+    assert [column_cells(body, column) for column in ("review_percent", "auto_post_percent")] == [
         ["72.50 %"],
         ["90 %"],
     ]
@@ -275,7 +271,7 @@ def test_a_credit_note_refund_reads_as_one_on_the_list_its_filter_its_page_and_t
     client = client_for(workspace)
 
     page = client.get(MATCHES).content.decode()
-    assert sorted(_cells(page, "match_kind")) == ["Credit ↔ receivable", "Credit-note refund"]
+    assert sorted(column_cells(page, "match_kind")) == ["Credit ↔ receivable", "Credit-note refund"]
     choices = dict((label, query) for query, label in _filter_choices(page, "kind"))
     assert list(choices)[: len(MatchKind.choices) + 2] == [
         "All",
@@ -285,7 +281,7 @@ def test_a_credit_note_refund_reads_as_one_on_the_list_its_filter_its_page_and_t
     ]
     for label, match in (("Credit-note refund", refund), ("Credit ↔ receivable", payment)):
         filtered = client.get(MATCHES + choices[label]).content.decode()
-        assert _cells(filtered, "match_kind") == [label]
+        assert column_cells(filtered, "match_kind") == [label]
         change = reverse("admin:reconciliation_match_change", args=[match.pk])
         assert change in filtered
 
@@ -352,11 +348,9 @@ def test_the_status_filter_works_sorted_by_status_and_refuses_an_unknown_status(
     one_document_of_each_standing(workspace)
     client = client_for(workspace)
     page = client.get(DOCUMENTS).content.decode()
-    header = re.search(
-        r'<th scope="col" class="sortable column-standing">.*?href="\?(o=[^"]+)"', page, re.S
+    sorted_and_filtered = client.get(
+        f"{DOCUMENTS}{sort_link(page, 'standing')}&standing=needs_review"
     )
-    assert header is not None
-    sorted_and_filtered = client.get(f"{DOCUMENTS}?standing=needs_review&{header.group(1)}")
     listed = status_cells(sorted_and_filtered.content.decode())
     assert set(listed) == {"in-review.pdf", "payment-no-debit.pdf"}
     unknown = client.get(f"{DOCUMENTS}?standing=parsing")
@@ -374,7 +368,7 @@ def test_the_status_filter_costs_the_same_queries_for_any_mix(workspace: Workspa
     assert page_queries(client, url) == few
     # Names repeat (every standing four times): the rows are counted by their Status cells.
     page = client.get(url).content.decode()
-    assert _cells(page, "standing") == ["Matched to its bank line"] * 4
+    assert column_cells(page, "standing") == ["Matched to its bank line"] * 4
 
 
 def test_an_auditor_reads_the_same_filter(workspace: Workspace, reviewer: AbstractUser) -> None:

@@ -27,7 +27,10 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
+from tests.helpers import column_cells
+from tests.helpers import column_headers
 from tests.helpers import logged_in_client
+from tests.helpers import sort_link
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +55,9 @@ def _rows(page: str) -> dict[str, tuple[str, str]]:
         name = re.search(r'class="field-original_name"><a [^>]*>(.*?)</a>', row)
         if name is None:
             continue
-        standing = re.search(r'<td class="field-standing">(.*?)</td>', row)
-        age = re.search(r'<td class="field-age">(.*?)</td>', row)
-        assert standing is not None, row
-        assert age is not None, row
-        rows[name.group(1)] = (standing.group(1), age.group(1))
+        [standing] = column_cells(row, "standing")
+        [age] = column_cells(row, "age")
+        rows[name.group(1)] = (standing, age)
     return rows
 
 
@@ -124,11 +125,8 @@ def test_sorting_by_waiting_puts_the_longest_wait_first_and_the_finished_last(
     _documents(workspace)
     client = _client(workspace)
     page = client.get(DOCUMENTS).content.decode()
-    header = re.search(
-        r'<th scope="col" class="sortable column-age">.*?href="(\?o=[^"]+)"', page, re.S
-    )
-    assert header is not None
-    longest_first = _names(client.get(DOCUMENTS + header.group(1)).content.decode())
+    by_waiting = sort_link(page, "age")
+    longest_first = _names(client.get(DOCUMENTS + by_waiting).content.decode())
     waiting = [
         "payment-no-debit.pdf",
         "payment-waiting.pdf",
@@ -150,7 +148,7 @@ def test_sorting_by_waiting_puts_the_longest_wait_first_and_the_finished_last(
         waiting,
         finished,
     )
-    reverse_order = header.group(1).replace("?o=", "?o=-", 1)
+    reverse_order = by_waiting.replace("?o=", "?o=-", 1)
     shortest_first = _names(client.get(DOCUMENTS + reverse_order).content.decode())
     assert (shortest_first[: len(waiting)], set(shortest_first[len(waiting) :])) == (
         waiting[::-1],
@@ -176,12 +174,8 @@ def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspa
     )
     match = make_match(workspace, document=document, transaction=make_transaction(workspace))
     page = _client(workspace).get(MATCHES).content.decode()
-    headers = re.findall(
-        r'<th scope="col" class="[^"]*column-\w+">\s*<div class="text">(?:<a [^>]*>|<span>)([^<]+)',
-        page,
-    )
     # The paperwork first, then the kind, status and score in columns of their own.
-    assert headers == [
+    assert column_headers(page) == [
         "Paperwork",
         "Kind",
         "Status",

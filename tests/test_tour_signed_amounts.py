@@ -3,7 +3,6 @@ Transactions list as on the Matches list (the stored amount is unsigned, `side` 
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from reconciliation.models.banking import signed_money
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
+from tests.helpers import column_cells
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,7 @@ def _cells(workspace: Workspace, model: str, column: str) -> list[str]:
     client = logged_in_client(make_user(workspace=workspace, role=Role.ADMIN))
     response = client.get(reverse(f"admin:reconciliation_{model}_changelist"))
     assert response.status_code == 200
-    found = re.findall(rf'<td class="field-{column}[^"]*">(.*?)</td>', response.content.decode())
-    return sorted(re.sub(r"<[^>]+>", "", cell).strip() for cell in found)
+    return sorted(column_cells(response.content.decode(), column))
 
 
 def test_the_transactions_list_signs_as_the_matches_list(workspace: Workspace) -> None:
