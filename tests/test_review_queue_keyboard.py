@@ -6,6 +6,7 @@ post what the submit inputs they replace posted, and Enter on a focused one answ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import AbstractUser
@@ -92,12 +93,16 @@ def _focused_href(page: Page) -> str:
 @pytest.fixture
 def queue_page(
     live_server: LiveServer, browser: Browser, workspace: Workspace
-) -> tuple[Page, Match, Match, Invoice]:
+) -> Iterator[tuple[Page, Match, Match, Invoice]]:
+    """The queue in the browser, as reviewer "rita" sees it: a double payment (flagged), a
+    refused-but-paid invoice (refused) and a document to check (waiting); closed after."""
     flagged = double_payment(workspace)
     refused = paid_refused(workspace)
     waiting = make_invoice(workspace, number="TO-CHECK", supplier_name="Northwind")
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    return signed_in_list(browser, live_server.url, user, QUEUE), flagged, refused, waiting
+    page = signed_in_list(browser, live_server.url, user, QUEUE)
+    yield page, flagged, refused, waiting
+    page.context.close()
 
 
 @pytest.mark.browser
@@ -123,7 +128,6 @@ def test_j_and_k_walk_the_money_flags_then_the_documents(
     assert (_current(page), _focused_href(page)) == (f"flag {flagged.pk}", flag_url)
     page.keyboard.press("k")  # the first row stays current
     assert _current(page) == f"flag {flagged.pk}"
-    page.context.close()
 
 
 @pytest.mark.browser
@@ -138,7 +142,6 @@ def test_enter_on_the_current_money_flag_opens_it(
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"**/match/{refused.pk}/change/")
-    page.context.close()
 
 
 @pytest.mark.browser
@@ -156,7 +159,6 @@ def test_o_opens_the_current_money_flag_and_enter_a_document_after_it(
         page.keyboard.press("j")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/review/{waiting.document_id}/")
-    page.context.close()
 
 
 @pytest.mark.browser
@@ -178,4 +180,3 @@ def test_enter_on_a_focused_answer_button_answers_the_flag(
     # Back on the queue, the one flag left is the first row.
     assert page.locator("[data-money-flag]").count() == 1
     assert _current(page) == f"flag {refused.pk}"
-    page.context.close()
