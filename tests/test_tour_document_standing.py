@@ -21,6 +21,7 @@ from tests.factories import make_document
 from tests.factories import make_user
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
+from tests.helpers import section
 from tests.test_tour_lists_standing import DOCUMENTS
 from tests.test_tour_lists_standing import _documents
 from tests.test_tour_lists_standing import _rows
@@ -80,7 +81,7 @@ def test_a_document_s_page_offers_no_raw_field_to_edit(workspace: Workspace) -> 
     document = make_document(workspace, original_name="Sollecito_110-2026.pdf")
     client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
     page = client.get(_change(document)).content.decode()
-    form = page.split('id="document_form"', 1)[1].split("</form>", 1)[0]
+    form = section(page, 'id="document_form"', "</form>")
 
     assert re.findall(r'<(?:input|textarea|select)[^>]*name="(?!csrfmiddlewaretoken)', form) == []
     # Irrelevant here (not a duplicate, nothing to review): not shown at all.

@@ -12,6 +12,7 @@ from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import section
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_a_list_page_is_titled_by_what_it_lists(
     assert response.context["title"] == title
     content = response.content.decode()
     assert f"<h1>{title}</h1>" in content
-    assert "Select " not in content.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "Select " not in section(content, "<h1>", "</h1>")
 
 
 def test_the_named_lists_read_plainly(workspace: Workspace) -> None:
