@@ -49,12 +49,14 @@ from connectors.sandbox.constants import APIDECK_API_KEY
 from connectors.sandbox.constants import APIDECK_APP_ID
 from connectors.sandbox.constants import DROPBOX_ACCOUNT_EMAIL
 from connectors.sandbox.constants import DROPBOX_ACCOUNT_ID
+from connectors.sandbox.dropbox import rate_limit_body
 from connectors.sandbox.files import FileStore
 from connectors.sandbox.files import Node
 from connectors.sandbox.files import parent_of
 from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
+from connectors.sandbox.server import StatusFault
 from connectors.sandbox.server import control_json
 from connectors.sandbox.server import route
 from connectors.sandbox.wire import HttpError
@@ -559,20 +561,15 @@ class ApideckEmulator(Emulator):
 
     # --- provider-shaped faults ----------------------------------------------------------------
 
-    def status_fault_response(
-        self,
-        request: Request,
-        fault: Mapping[str, Any],
-        status: int,
-        headers: list[tuple[str, str]],
-    ) -> Response:
+    def status_fault_response(self, fault: StatusFault) -> Response:
+        status, headers = fault.status, fault.headers
         if status == 401:
-            detail = self._unauthorized_detail(fault.get("error"))
+            detail = self._unauthorized_detail(fault.spec.get("error"))
             return apideck_error(
                 401, "UnauthorizedError", "Unauthorized Request", detail, headers=headers
             )
         if status == 429:
-            return _rate_limited(fault.get("retry_after"), headers)
+            return _rate_limited(fault.retry_after(60), headers)
         if status >= 500:
             return apideck_error(
                 status,
@@ -768,9 +765,8 @@ _INJECTED_ERRORS: dict[int, tuple[str, str, str]] = {
 _INJECTED_ERROR = ("RequestValidationError", "Invalid Params", "Injected error")
 
 
-def _rate_limited(retry_after: Any, headers: list[tuple[str, str]]) -> Response:
+def _rate_limited(wait: int, headers: list[tuple[str, str]]) -> Response:
     """Dropbox's rate limit as Apideck passes it on: its downstream headers and error body."""
-    wait = int(retry_after) if retry_after is not None else 60
     headers += [
         ("x-downstream-ratelimit-limit", "600"),
         ("x-downstream-ratelimit-remaining", "0"),
@@ -782,10 +778,7 @@ def _rate_limited(retry_after: Any, headers: list[tuple[str, str]]) -> Response:
         "Connector Rate Limit Error",
         {
             "context": "The downstream connector rate limit was reached",
-            "error": {
-                "error_summary": "too_many_requests/..",
-                "error": {"reason": {".tag": "too_many_requests"}, "retry_after": wait},
-            },
+            "error": rate_limit_body("too_many_requests", wait),
         },
         headers=headers,
     )

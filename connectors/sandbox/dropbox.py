@@ -47,6 +47,7 @@ from connectors.sandbox.oauth import TokenStore
 from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
+from connectors.sandbox.server import StatusFault
 from connectors.sandbox.server import control_json
 from connectors.sandbox.server import route
 from connectors.sandbox.wire import BadRequestError
@@ -107,6 +108,14 @@ ACCOUNT: dict[str, Any] = {
 def dropbox_error(status: int, tags: list[str], error: Mapping[str, Any]) -> Response:
     summary = "/".join(tags) + ("/.." if len(tags) > 1 else "/...")
     return json_response(status, {"error_summary": summary, "error": dict(error)})
+
+
+def rate_limit_body(reason: str, retry_after: int) -> dict[str, Any]:
+    """Dropbox's 429 body (``RateLimitError``); Apideck passes it on as its downstream error."""
+    return {
+        "error_summary": f"{reason}/..",
+        "error": {"reason": {".tag": reason}, "retry_after": retry_after},
+    }
 
 
 def path_not_found() -> HttpError:
@@ -608,44 +617,24 @@ class DropboxEmulator(Emulator):
 
     # --- provider-shaped faults and errors -------------------------------------------------------
 
-    def status_fault_response(
-        self,
-        request: Request,
-        fault: Mapping[str, Any],
-        status: int,
-        headers: list[tuple[str, str]],
-    ) -> Response:
-        function = request.path.removeprefix("/2/")
+    def status_fault_response(self, fault: StatusFault) -> Response:
+        status, headers = fault.status, fault.headers
         if status == 429:
-            if fault.get("plain_text"):
+            if fault.spec.get("plain_text"):
                 return text_response(429, "Too Many Requests", headers=headers)
-            reason = str(fault.get("error", "too_many_requests"))
-            retry_after = fault.get("retry_after")
-            return json_response(
-                429,
-                {
-                    "error_summary": f"{reason}/..",
-                    "error": {
-                        "reason": {".tag": reason},
-                        "retry_after": int(retry_after) if retry_after is not None else 1,
-                    },
-                },
-                headers=headers,
-            )
+            body = rate_limit_body(fault.error("too_many_requests"), fault.retry_after(1))
+            return json_response(429, body, headers=headers)
         if status == 401:
-            tag = str(fault.get("error", "invalid_access_token"))
+            tag = fault.error("invalid_access_token")
             return dropbox_error(401, [tag], {".tag": tag})
         if status in (403, 409, 422):
-            tag = str(
-                fault.get(
-                    "error", {403: "no_permission", 409: "other", 422: "no_permission"}[status]
-                )
-            )
+            tag = fault.error({403: "no_permission", 409: "other", 422: "no_permission"}[status])
             response = dropbox_error(status, [tag], {".tag": tag})
             response.headers.extend(headers)
             return response
         if 400 <= status < 500:
-            return _bad_request(function, str(fault.get("error", "bad request")), headers=headers)
+            function = fault.request.path.removeprefix("/2/")
+            return _bad_request(function, fault.error("bad request"), headers=headers)
         return text_response(
             status,
             {503: "Service Unavailable"}.get(status, "Internal Server Error"),

@@ -88,6 +88,7 @@ from connectors.sandbox.server import Address
 from connectors.sandbox.server import Emulator
 from connectors.sandbox.server import Route
 from connectors.sandbox.server import RouteHandler
+from connectors.sandbox.server import StatusFault
 from connectors.sandbox.server import control_json
 from connectors.sandbox.server import route
 from connectors.sandbox.wire import BadRequestError
@@ -110,6 +111,19 @@ ONELOGIN_PAGE = html_page(
     "<input name='username'></form>",
 )
 Handler = Callable[["QontoEmulator", Request, dict[str, str]], Response]
+# Injected status faults: the error code (unless the fault sets ``error``) and detail.
+_STATUS_ERRORS = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Invalid credentials"),
+    403: ("forbidden", "You are not allowed to perform this action"),
+    404: ("not_found", "Not found"),
+    422: ("unprocessable_entity", "Unprocessable entity"),
+    429: ("too_many_requests", "Too Many Requests"),
+    500: ("internal_server_error", "Internal server error"),
+    502: ("bad_gateway", "Bad gateway"),
+    503: ("service_unavailable", "Service unavailable"),
+    504: ("gateway_timeout", "Gateway timeout"),
+}
 
 
 class QontoEmulator(ItemErrors, OrganizationState, Emulator):
@@ -673,32 +687,10 @@ class QontoEmulator(ItemErrors, OrganizationState, Emulator):
 
     # --- provider-shaped faults ---------------------------------------------------------------
 
-    def status_fault_response(
-        self,
-        request: Request,
-        fault: Mapping[str, Any],
-        status: int,
-        headers: list[tuple[str, str]],
-    ) -> Response:
-        code, detail = {
-            400: ("bad_request", "Bad request"),
-            401: ("unauthorized", "Invalid credentials"),
-            403: ("forbidden", "You are not allowed to perform this action"),
-            404: ("not_found", "Not found"),
-            422: ("unprocessable_entity", "Unprocessable entity"),
-            429: ("too_many_requests", "Too Many Requests"),
-            500: ("internal_server_error", "Internal server error"),
-            502: ("bad_gateway", "Bad gateway"),
-            503: ("service_unavailable", "Service unavailable"),
-            504: ("gateway_timeout", "Gateway timeout"),
-        }.get(status, ("error", "Error"))
-        return json_response(
-            status,
-            {
-                "errors": [{"code": str(fault.get("error", code)), "detail": detail}],
-                "trace_id": request.request_id,
-            },
-            headers=headers,
+    def status_fault_response(self, fault: StatusFault) -> Response:
+        code, detail = _STATUS_ERRORS.get(fault.status, ("error", "Error"))
+        return self._plain_error(
+            fault.request, fault.status, fault.error(code), detail, headers=fault.headers
         )
 
     def schema_error_response(self, request: Request, spec: Mapping[str, Any]) -> Response:
@@ -722,10 +714,19 @@ class QontoEmulator(ItemErrors, OrganizationState, Emulator):
     def html_fault_response(self, request: Request) -> Response:
         return html_response(200, ONELOGIN_PAGE)
 
-    def _plain_error(self, request: Request, status: int, code: str, detail: str) -> Response:
+    def _plain_error(
+        self,
+        request: Request,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> Response:
         return json_response(
             status,
             {"errors": [{"code": code, "detail": detail}], "trace_id": request.request_id},
+            headers=headers,
         )
 
     def not_found_response(self, request: Request) -> Response:

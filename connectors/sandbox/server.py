@@ -131,6 +131,36 @@ class LoggedRequest:
         }
 
 
+@dataclass(frozen=True)
+class StatusFault:
+    """A ``{"status": ...}`` fault (``spec``, as injected) and the request it answers: what
+    :meth:`Emulator.status_fault_response` reads to answer in the provider's words."""
+
+    request: Request
+    spec: Mapping[str, Any]
+
+    @property
+    def status(self) -> int:
+        return int(self.spec["status"])
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """``Retry-After`` when the fault sets ``retry_after`` (a new list each time)."""
+        if self.spec.get("retry_after") is None:
+            return []
+        # Whole seconds, as the providers send it (HTTP's delay-seconds).
+        return [("Retry-After", str(int(self.spec["retry_after"])))]
+
+    def error(self, default: str) -> str:
+        """The fault's ``error`` (the provider's error code or tag), else ``default``."""
+        return str(self.spec.get("error", default))
+
+    def retry_after(self, default: int) -> int:
+        """The fault's ``retry_after`` in whole seconds, else ``default``: for a body field."""
+        seconds = self.spec.get("retry_after")
+        return int(seconds) if seconds is not None else default
+
+
 @dataclass
 class Reply:
     response: Response | None  # None: close the socket without answering
@@ -334,28 +364,19 @@ class Emulator:
     def fault_response(self, request: Request, fault: Mapping[str, Any]) -> Response:
         """A ``{"status": ...}`` fault: its ``body`` verbatim, else the provider's error for
         that status (:meth:`status_fault_response`); ``retry_after`` sets ``Retry-After``."""
-        status = int(fault["status"])
-        headers = []
-        if fault.get("retry_after") is not None:
-            # Whole seconds, as the providers send it (HTTP's delay-seconds).
-            headers.append(("Retry-After", str(int(fault["retry_after"]))))
+        status_fault = StatusFault(request, fault)
         if "body" in fault:
             return text_response(
-                status,
+                status_fault.status,
                 str(fault["body"]),
-                headers=headers,
+                headers=status_fault.headers,
                 content_type=str(fault.get("content_type", "text/plain; charset=utf-8")),
             )
-        return self.status_fault_response(request, fault, status, headers)
+        return self.status_fault_response(status_fault)
 
-    def status_fault_response(
-        self,
-        request: Request,
-        fault: Mapping[str, Any],
-        status: int,
-        headers: list[tuple[str, str]],
-    ) -> Response:
-        return json_response(status, {"error": f"injected {status}"}, headers=headers)
+    def status_fault_response(self, fault: StatusFault) -> Response:
+        status = fault.status
+        return json_response(status, {"error": f"injected {status}"}, headers=fault.headers)
 
     def schema_error_response(self, request: Request, spec: Mapping[str, Any]) -> Response:
         return json_response(int(spec.get("status", 400)), {"error": dict(spec)})
