@@ -1,6 +1,7 @@
 """Small helpers shared by the tests: signed-in admin clients, the queries a page costs, an
 admin list's export with every column, emulator tokens on a connection, and reading a page: its
-visible text, one part of it, a list's column headers, cells and sort links."""
+visible text, one part of it, a list's column headers, cells and sort links, a change page's
+read-only values."""
 
 from __future__ import annotations
 
@@ -84,6 +85,15 @@ def sort_link(page: str, column: str) -> str:
     )
     assert link is not None, column
     return link.group(1)
+
+
+def readonly_value(page: str, field: str) -> str:
+    """The visible text of the read-only value of ``field`` on the admin change page ``page``."""
+    found = re.search(
+        rf'class="[^"]*field-{field}(?: [^"]*)?">.*?<div class="readonly">(.*?)</div>', page, re.S
+    )
+    assert found is not None, field
+    return visible_text(found.group(1))
 
 
 #: The export formats of an admin list's export form, as its format choice posts them.

@@ -21,6 +21,7 @@ from tests.factories import make_document
 from tests.factories import make_user
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
+from tests.helpers import readonly_value
 from tests.helpers import section
 from tests.test_tour_lists_standing import DOCUMENTS
 from tests.test_tour_lists_standing import _documents
@@ -31,13 +32,7 @@ pytestmark = pytest.mark.django_db
 
 def _page_status(client: Client, document: Document) -> str:
     page = client.get(reverse("admin:reconciliation_document_change", args=[document.pk]))
-    found = re.search(
-        r'class="[^"]*field-standing[^"]*">.*?<div class="readonly">(.*?)</div>',
-        page.content.decode(),
-        re.S,
-    )
-    assert found is not None
-    return found.group(1)
+    return readonly_value(page.content.decode(), "standing")
 
 
 def test_the_export_and_each_page_say_where_a_document_stands_as_the_list(

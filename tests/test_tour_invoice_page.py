@@ -17,7 +17,7 @@ from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
-from tests.helpers import visible_text
+from tests.helpers import readonly_value
 
 pytestmark = pytest.mark.django_db
 
@@ -30,26 +30,23 @@ def _page(workspace: Workspace, invoice_id: int, *, superuser: bool = False) -> 
     return response.content.decode()
 
 
-def _shown(content: str, field: str) -> str:
-    """The text of the read-only value of `field` on the page, tags stripped."""
-    row = re.search(
-        rf'class="form-row[^"]*field-{field}\b.*?<div class="readonly">(.*?)</div>', content, re.S
-    )
-    assert row is not None, field
-    return visible_text(row.group(1))
-
-
 def test_the_yes_no_fields_read_yes_or_no(workspace: Workspace) -> None:
     invoice = make_invoice(workspace)
     content = _page(workspace, invoice.pk)
-    assert (_shown(content, "is_credit_note"), _shown(content, "is_held")) == ("No", "No")
+    assert (readonly_value(content, "is_credit_note"), readonly_value(content, "is_held")) == (
+        "No",
+        "No",
+    )
     assert "field-qonto_agrees" not in content  # in words under "Qonto's reading"
     assert "Credit note:" in content
     assert "Held from posting:" in content
     assert 'alt="False"' not in content
     credit_note = make_invoice(workspace, is_credit_note=True, is_held=True, qonto_agrees=True)
     content = _page(workspace, credit_note.pk)
-    assert (_shown(content, "is_credit_note"), _shown(content, "is_held")) == ("Yes", "Yes")
+    assert (readonly_value(content, "is_credit_note"), readonly_value(content, "is_held")) == (
+        "Yes",
+        "Yes",
+    )
     assert "field-qonto_agrees" not in content
 
 
@@ -65,7 +62,7 @@ def test_an_invoice_well_decided_alone_names_well(workspace: Workspace) -> None:
     invoice = make_invoice(workspace, status=InvoiceStatus.POSTED, decided_at=timezone.now())
     Decision.record_for_invoice(invoice, DecisionAction.ROUTE, actor=None)
     content = _page(workspace, invoice.pk, superuser=True)  # sees the history inline too
-    assert _shown(content, "decider") == "Well (automatic)"
+    assert readonly_value(content, "decider") == "Well (automatic)"
     print(content[content.find("field-actor") - 300 : content.find("field-actor") + 300])
     history = content.split('id="decisions-group"', 1)[1]
     assert re.search(r'<td class="field-by">\s*<p>Well</p>', history)  # as the review screen
@@ -78,5 +75,5 @@ def test_a_person_s_decision_names_the_person_and_an_open_one_nobody(
     decided = make_invoice(
         workspace, status=InvoiceStatus.APPROVED, decided_at=timezone.now(), decided_by=reviewer
     )
-    assert _shown(_page(workspace, decided.pk), "decider") == reviewer.get_username()
-    assert _shown(_page(workspace, make_invoice(workspace).pk), "decider") == "—"
+    assert readonly_value(_page(workspace, decided.pk), "decider") == reviewer.get_username()
+    assert readonly_value(_page(workspace, make_invoice(workspace).pk), "decider") == "—"

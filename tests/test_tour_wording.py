@@ -38,7 +38,9 @@ from tests.factories import make_receivable
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.helpers import column_cells
 from tests.helpers import logged_in_client
+from tests.helpers import readonly_value
 
 pytestmark = pytest.mark.django_db
 
@@ -46,21 +48,6 @@ pytestmark = pytest.mark.django_db
 def _client(workspace: Workspace) -> Client:
     user: AbstractUser = make_user(workspace=workspace, role=Role.REVIEWER)
     return logged_in_client(user)
-
-
-def _cell(page: str, column: str) -> list[str]:
-    """The text of each row's cell in `column` of a change list."""
-    return re.findall(rf'<td class="field-{column}[^"]*">(.*?)</td>', page)
-
-
-def _readonly(page: str, field: str) -> str:
-    found = re.search(
-        rf'<div class="form-row[^"]*field-{field}[^"]*">.*?<div class="readonly">(.*?)</div>',
-        page,
-        re.S,
-    )
-    assert found is not None, field
-    return found.group(1)
 
 
 def _filter_choices(response: Any, title: str) -> list[str]:
@@ -85,7 +72,7 @@ def test_a_credit_matched_at_the_same_amount_does_not_read_as_debited(
     )
     response = _client(workspace).get(reverse("admin:reconciliation_match_changelist"))
     page = response.content.decode()
-    assert _cell(page, "amount_agreement") == ["Same amount as the bank line"]
+    assert column_cells(page, "amount_agreement") == ["Same amount as the bank line"]
     assert "Same amount as the bank line" in _filter_choices(response, "amount agreement")
     assert not any("debit" in label or "credit" in label for label in AMOUNT_BASIS_LABELS.values())
 
@@ -116,9 +103,9 @@ def test_a_refused_flag_reads_as_its_kind(
     assert not_shown not in str(match)
     client = _client(workspace)
     listed = client.get(reverse("admin:reconciliation_match_changelist")).content.decode()
-    assert _cell(listed, "match_status") == [shown]
+    assert column_cells(listed, "match_status") == [shown]
     page = client.get(reverse("admin:reconciliation_match_change", args=[match.pk]))
-    assert _readonly(page.content.decode(), "match_status") == shown
+    assert readonly_value(page.content.decode(), "match_status") == shown
 
 
 def test_the_other_statuses_keep_their_labels(workspace: Workspace) -> None:
@@ -206,12 +193,12 @@ def test_the_invoice_list_and_page_show_the_confidence_in_percent(workspace: Wor
     position = columns.index("confidence_percent")  # the action checkbox is column 0
     ascending = client.get(url, {"o": str(position)})
     assert [row.pk for row in ascending.context["cl"].result_list] == [low.pk, high.pk]
-    assert _cell(ascending.content.decode(), "confidence_percent") == ["50 %", "97.72 %"]
+    assert column_cells(ascending.content.decode(), "confidence_percent") == ["50 %", "97.72 %"]
     descending = client.get(url, {"o": f"-{position}"})
     assert [row.pk for row in descending.context["cl"].result_list] == [high.pk, low.pk]
     page = client.get(reverse("admin:reconciliation_invoice_change", args=[high.pk]))
     content = page.content.decode()
-    assert _readonly(content, "confidence_percent") == "97.72 %"
+    assert readonly_value(content, "confidence_percent") == "97.72 %"
     assert 'name="confidence"' not in content  # shown, never an input
 
 
@@ -223,12 +210,12 @@ def test_the_match_list_and_page_show_the_score_in_percent(workspace: Workspace)
     response = client.get(url)
     position = list(response.context["cl"].list_display).index("match_score")
     ascending = client.get(url, {"o": str(position)})
-    assert _cell(ascending.content.decode(), "match_score") == ["61.50 %", "100 %"]
+    assert column_cells(ascending.content.decode(), "match_score") == ["61.50 %", "100 %"]
     descending = client.get(url, {"o": f"-{position}"})
-    assert _cell(descending.content.decode(), "match_score") == ["100 %", "61.50 %"]
+    assert column_cells(descending.content.decode(), "match_score") == ["100 %", "61.50 %"]
     page = client.get(reverse("admin:reconciliation_match_change", args=[weak.pk]))
     content = page.content.decode()
-    assert _readonly(content, "match_score") == "61.50 %"
+    assert readonly_value(content, "match_score") == "61.50 %"
     assert 'name="score"' not in content
     assert 'name="status"' not in content
 
@@ -244,7 +231,7 @@ def test_the_review_queue_and_the_document_page_show_confidences_in_percent(
     queue = client.get(reverse("admin:reconciliation-review")).content.decode()
     assert re.search(r'<span class="well-badge well-badge-\w+">94\.80 %</span>', queue)
     page = client.get(reverse("admin:reconciliation_document_change", args=[invoice.document_id]))
-    assert _readonly(page.content.decode(), "kind_certainty") == "95 %"
+    assert readonly_value(page.content.decode(), "kind_certainty") == "95 %"
 
 
 # --- 5. the related filters' "none" choice in words ------------------------------------------
