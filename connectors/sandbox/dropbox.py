@@ -42,6 +42,7 @@ from connectors.sandbox.files import FileStore
 from connectors.sandbox.files import Node
 from connectors.sandbox.files import normalize_path
 from connectors.sandbox.oauth import AccessToken
+from connectors.sandbox.oauth import TokenPolicy
 from connectors.sandbox.oauth import TokenStatus
 from connectors.sandbox.oauth import TokenStore
 from connectors.sandbox.server import Address
@@ -60,7 +61,8 @@ from connectors.sandbox.wire import json_response
 from connectors.sandbox.wire import media_type
 from connectors.sandbox.wire import text_response
 
-CODE_SECONDS = 600
+# Short-lived "sl." access tokens; refresh tokens that neither expire nor rotate.
+TOKEN_POLICY = TokenPolicy(access_ttl=ACCESS_TOKEN_SECONDS, access_prefix="sl.")
 MAX_LIST_LIMIT = 2000
 DEFAULT_LIST_LIMIT = 2000
 _PATH_PATTERN = re.compile(r"^((/(.|[\r\n])*)?|id:.*|(ns:[0-9]+(/.*)?))$", re.DOTALL)
@@ -155,24 +157,12 @@ class DropboxEmulator(Emulator):
         self.allowed_redirect_uris: set[str] | None = None
         super().__init__(**address)
         self.files = FileStore(self.clock)
-        self.tokens = self._new_token_store()
-
-    def _new_token_store(self) -> TokenStore:
-        return TokenStore(
-            self.clock,
-            access_ttl=ACCESS_TOKEN_SECONDS,
-            refresh_ttl=None,
-            code_ttl=CODE_SECONDS,
-            access_prefix="sl.",
-            refresh_prefix="",
-            code_prefix="",
-            rotate_refresh_tokens=False,
-        )
+        self.tokens = TokenStore(self.clock, TOKEN_POLICY)
 
     def reset_state(self) -> None:
         if hasattr(self, "files"):
             self.files.reset()
-        self.tokens = self._new_token_store()
+        self.tokens = TokenStore(self.clock, TOKEN_POLICY)
         self.consent = "allow"
         self.longpoll_backoff = None
         self.longpoll_wait_cap = self.initial_longpoll_wait_cap

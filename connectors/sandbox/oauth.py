@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import KW_ONLY
 from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import unquote_plus
@@ -115,21 +114,29 @@ def client_credentials(request: Request) -> tuple[str | None, str | None]:
     return request.form_value("client_id"), request.form_value("client_secret")
 
 
+@dataclass(frozen=True, kw_only=True)
+class TokenPolicy:
+    """How one provider issues codes and tokens: lifetimes in seconds (``refresh_ttl`` None:
+    refresh tokens never expire), token prefixes, and whether a refresh rotates the refresh
+    token, the old one still working ``rotation_grace_seconds`` after its first use."""
+
+    access_ttl: float
+    refresh_ttl: float | None = None
+    code_ttl: float = 600  # ten minutes, RFC 6749's recommended maximum
+    access_prefix: str = ""
+    refresh_prefix: str = ""
+    code_prefix: str = ""
+    rotate_refresh_tokens: bool = False
+    rotation_grace_seconds: float = 0.0
+
+
 @dataclass(eq=False, repr=False)
 class TokenStore:
-    """Codes, grants and tokens of one provider. Not thread-safe on its own: emulators call it
-    under their lock."""
+    """Codes, grants and tokens of one provider, issued by its ``policy``. Not thread-safe on its
+    own: emulators call it under their lock."""
 
     clock: Clock
-    _: KW_ONLY
-    access_ttl: float
-    refresh_ttl: float | None
-    code_ttl: float
-    access_prefix: str
-    refresh_prefix: str
-    code_prefix: str
-    rotate_refresh_tokens: bool
-    rotation_grace_seconds: float = 0.0
+    policy: TokenPolicy
     codes: dict[str, AuthorizationCode] = field(default_factory=dict, init=False)
     grants: dict[str, Grant] = field(default_factory=dict, init=False)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict, init=False)
@@ -149,13 +156,13 @@ class TokenStore:
         offline: bool,
     ) -> AuthorizationCode:
         code = AuthorizationCode(
-            code=random_token(self.code_prefix),
+            code=random_token(self.policy.code_prefix),
             client_id=client_id,
             redirect_uri=redirect_uri,
             scopes=scopes,
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
-            expires_at=self.clock.timestamp() + self.code_ttl,
+            expires_at=self.clock.timestamp() + self.policy.code_ttl,
             offline=offline,
         )
         self.codes[code.code] = code
@@ -218,21 +225,20 @@ class TokenStore:
 
     def issue_access(self, grant: Grant, scopes: tuple[str, ...] | None = None) -> AccessToken:
         token = AccessToken(
-            token=random_token(self.access_prefix),
+            token=random_token(self.policy.access_prefix),
             grant_id=grant.id,
             scopes=scopes if scopes is not None else grant.scopes,
-            expires_at=self.clock.timestamp() + self.access_ttl,
+            expires_at=self.clock.timestamp() + self.policy.access_ttl,
         )
         self.access_tokens[token.token] = token
         return token
 
     def issue_refresh(self, grant: Grant) -> RefreshToken:
+        ttl = self.policy.refresh_ttl
         token = RefreshToken(
-            token=random_token(self.refresh_prefix),
+            token=random_token(self.policy.refresh_prefix),
             grant_id=grant.id,
-            expires_at=(
-                self.clock.timestamp() + self.refresh_ttl if self.refresh_ttl is not None else None
-            ),
+            expires_at=self.clock.timestamp() + ttl if ttl is not None else None,
         )
         self.refresh_tokens[token.token] = token
         return token
@@ -252,8 +258,8 @@ class TokenStore:
         self, token: str | None, *, client_id: str | None
     ) -> tuple[Grant, AccessToken, RefreshToken | None]:
         """A new access token (and, when rotating, a new refresh token). A rotated-out refresh
-        token keeps working for ``rotation_grace_seconds`` after its first use, then fails
-        with ``invalid_grant``."""
+        token keeps working for the policy's ``rotation_grace_seconds`` after its first use,
+        then fails with ``invalid_grant``."""
         record = self.refresh_tokens.get(token or "")
         now = self.clock.timestamp()
         if record is None or record.revoked:
@@ -266,10 +272,10 @@ class TokenStore:
         if record.expires_at is not None and now >= record.expires_at:
             raise OAuthError("invalid_grant", "refresh token has expired")
         new_refresh: RefreshToken | None = None
-        if self.rotate_refresh_tokens:
+        if self.policy.rotate_refresh_tokens:
             if record.first_used_at is None:
                 record.first_used_at = now
-            elif now > record.first_used_at + self.rotation_grace_seconds:
+            elif now > record.first_used_at + self.policy.rotation_grace_seconds:
                 raise OAuthError("invalid_grant", "refresh token has already been used")
             new_refresh = self.issue_refresh(grant)
         self.refresh_count += 1

@@ -66,6 +66,7 @@ from connectors.sandbox.constants import QONTO_MEMBERSHIP_ID
 from connectors.sandbox.constants import QONTO_SCOPES
 from connectors.sandbox.documents.qonto_objects import TransactionFacts
 from connectors.sandbox.documents.qonto_objects import qonto_bank_account
+from connectors.sandbox.oauth import TokenPolicy
 from connectors.sandbox.oauth import TokenStatus
 from connectors.sandbox.oauth import TokenStore
 from connectors.sandbox.qonto_item_errors import ItemErrorRule
@@ -99,10 +100,16 @@ from connectors.sandbox.wire import html_page
 from connectors.sandbox.wire import html_response
 from connectors.sandbox.wire import json_response
 
-ACCESS_TOKEN_SECONDS = 3600
-REFRESH_TOKEN_SECONDS = 90 * 24 * 3600
-CODE_SECONDS = 600
-ROTATION_GRACE_SECONDS = 60
+# Refresh tokens live 90 days and rotate; a rotated-out one works for a minute after first use.
+TOKEN_POLICY = TokenPolicy(
+    access_ttl=qonto_oauth.ACCESS_TOKEN_SECONDS,
+    refresh_ttl=90 * 24 * 3600,
+    access_prefix="ory_at_",
+    refresh_prefix="ory_rt_",
+    code_prefix="ory_ac_",
+    rotate_refresh_tokens=True,
+    rotation_grace_seconds=60,
+)
 MAX_PER_PAGE = 100
 BULK_ERROR_STYLES = ("standard", "list_source", "details")
 ONELOGIN_PAGE = html_page(
@@ -149,17 +156,7 @@ class QontoEmulator(ItemErrors, OrganizationState, Emulator):
         super().__init__(**address)
 
     def reset_state(self) -> None:
-        self.tokens = TokenStore(
-            self.clock,
-            access_ttl=ACCESS_TOKEN_SECONDS,
-            refresh_ttl=REFRESH_TOKEN_SECONDS,
-            code_ttl=CODE_SECONDS,
-            access_prefix="ory_at_",
-            refresh_prefix="ory_rt_",
-            code_prefix="ory_ac_",
-            rotate_refresh_tokens=True,
-            rotation_grace_seconds=ROTATION_GRACE_SECONDS,
-        )
+        self.tokens = TokenStore(self.clock, TOKEN_POLICY)
         # Switches, restored on reset.
         self.staging_token: str | None = self.initial_staging_token
         self.consent = "allow"
