@@ -54,7 +54,6 @@ def _fill(workspace: Workspace) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_the_lists_fit_1440_pixels(
     live_server: LiveServer, admin_page: Page, workspace: Workspace
 ) -> None:

@@ -42,7 +42,7 @@ from tests.factories import PASSWORD
 from tests.factories import make_user
 from tests.plugins.browser import headless_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "e2e"
 

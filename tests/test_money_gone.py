@@ -248,7 +248,6 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_enter_on_a_flags_link_in_the_queue_opens_the_flag(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:

@@ -106,7 +106,6 @@ def queue_page(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_j_and_k_walk_the_money_flags_then_the_documents(
     queue_page: tuple[Page, Match, Match, Invoice],
 ) -> None:
@@ -131,7 +130,6 @@ def test_j_and_k_walk_the_money_flags_then_the_documents(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_enter_on_the_current_money_flag_opens_it(
     queue_page: tuple[Page, Match, Match, Invoice],
 ) -> None:
@@ -145,7 +143,6 @@ def test_enter_on_the_current_money_flag_opens_it(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_o_opens_the_current_money_flag_and_enter_a_document_after_it(
     queue_page: tuple[Page, Match, Match, Invoice],
 ) -> None:
@@ -162,7 +159,6 @@ def test_o_opens_the_current_money_flag_and_enter_a_document_after_it(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_enter_on_a_focused_answer_button_answers_the_flag(
     queue_page: tuple[Page, Match, Match, Invoice],
 ) -> None:

@@ -22,7 +22,7 @@ from tests.factories import make_workspace
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 LONG_REASONS = [
     "Vendor in training (3 of 10 documents reviewed): every document goes to review",

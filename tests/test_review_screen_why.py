@@ -79,7 +79,6 @@ def test_a_document_with_nothing_to_explain_has_no_why_block(
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_why_it_is_here_is_on_the_first_screen_above_the_fields(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:

@@ -68,7 +68,6 @@ REASONS_INDENT = (
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_reasons_start_where_the_other_values_do(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:

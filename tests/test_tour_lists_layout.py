@@ -33,7 +33,7 @@ from tests.plugins.browser import assert_lists_fit
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import open_list
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 LONG = "Papeterie Générale du Grand Ouest et des Pays de Loire SAS (établissement secondaire)"
 LISTS = [

@@ -62,7 +62,6 @@ def test_the_kind_column_says_the_kind_short(workspace: Workspace) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
 def test_matches_rows_take_two_lines_and_names_read_apart(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:

@@ -1,5 +1,9 @@
 """Pytest fixture for the browser tests (registered through ``pytest_plugins``): a headless
-Chromium, the Debian package's."""
+Chromium, the Debian package's.
+
+A browser test is marked ``browser`` and no more: it uses ``live_server``, which pytest-django
+runs in a transactional database of its own accord (the server's thread must see the test's
+rows), so it needs no ``django_db(transaction=True)``."""
 
 from __future__ import annotations
 
