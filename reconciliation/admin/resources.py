@@ -647,26 +647,7 @@ class TransactionResource(TenantAuditResource):
     class Meta:
         model = Transaction
         name = "Bank transactions (audit)"
-        fields = (
-            "id",
-            "workspace",
-            "qonto_id",
-            "bank_account_id",
-            "side",
-            "status",
-            "operation_type",
-            "amount",
-            "currency",
-            "local_amount",
-            "local_currency",
-            "counterparty_name",
-            "counterparty_iban",
-            "reference",
-            "note",
-            "emitted_at",
-            "settled_at",
-            "value_date",
-        )
+        fields = ("id", "workspace", "qonto_id", *Transaction.BANK_LINE_FIELDS)
 
     deferred = ("raw", "attachment_ids")
 

@@ -81,6 +81,26 @@ class Transaction(TenantModel):
     raw = models.JSONField(default=dict, blank=True)
     synced_at = models.DateTimeField(auto_now=True)
 
+    #: The bank line as Qonto states it, in reading order: what each sync rewrites and what an
+    #: auditor's export shows (the normalized copies, Qonto's stamps and the raw answer aside).
+    BANK_LINE_FIELDS = (
+        "bank_account_id",
+        "side",
+        "status",
+        "operation_type",
+        "amount",
+        "currency",
+        "local_amount",
+        "local_currency",
+        "counterparty_name",
+        "counterparty_iban",
+        "reference",
+        "note",
+        "emitted_at",
+        "settled_at",
+        "value_date",
+    )
+
     objects = TransactionQuerySet.as_manager()
 
     class Meta:
