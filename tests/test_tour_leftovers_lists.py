@@ -375,3 +375,19 @@ def test_an_auditor_reads_the_same_filter(workspace: Workspace, reviewer: Abstra
     one_document_of_each_standing(workspace)
     page = client_for(workspace, Role.AUDITOR).get(f"{DOCUMENTS}?standing=unreadable")
     assert list(status_cells(page.content.decode())) == ["unreadable.pdf"]
+
+
+@pytest.mark.parametrize("column", ["standing", "age"])
+def test_the_documents_list_sorts_by_status_or_waiting_alone_either_way(
+    workspace: Workspace, column: str
+) -> None:
+    """Sorted by that column only ("?o=3", as after removing the other sort), not only together
+    with the list's default one: the column numbers count the action checkbox first."""
+    one_document_of_each_standing(workspace)
+    client = client_for(workspace)
+    number = re.match(r"\?o=-?(\d+)", sort_link(client.get(DOCUMENTS).content.decode(), column))
+    assert number is not None
+    for query in (f"o={number[1]}", f"o=-{number[1]}", f"o={number[1]}&standing=needs_review"):
+        response = client.get(f"{DOCUMENTS}?{query}")
+        assert response.status_code == 200, query
+        assert status_cells(response.content.decode()), query

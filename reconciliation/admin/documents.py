@@ -115,7 +115,7 @@ class StandingFilter(admin.SimpleListFilter):
             return queryset
         if code not in STANDING_LABELS:  # as Django answers an unknown lookup: "?e=1"
             raise IncorrectLookupParameters(f"Unknown status {code!r}.")
-        # Sorted by Status, the rows have their standing already (`DocumentAdmin.get_queryset`).
+        # Sorted by Status, the rows have their standing already (`_DocumentChangeList`).
         annotated = "standing" in queryset.query.annotations
         return (queryset if annotated else with_standing(queryset)).filter(Q(standing=code))
 
@@ -125,7 +125,23 @@ STANDING_COLUMNS = frozenset({"standing", "age"})
 
 
 class _DocumentChangeList(ChangeList):
-    """The documents list, each row of the page with its standing (see `with_standing`)."""
+    """The documents list, each row of the page with its standing (see `with_standing`).
+
+    Sorted by where documents stand, every row's standing is needed; else only the page's,
+    worked out after paging: the standing's match look-ups over a whole workspace cost a large
+    list most of its time."""
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
+    ) -> QuerySet[Any]:
+        if self._sorted_by_standing() and "standing" not in self.root_queryset.query.annotations:
+            self.root_queryset = with_standing(self.root_queryset)
+        return super().get_queryset(request, exclude_parameters)
+
+    def _sorted_by_standing(self) -> bool:
+        # Django's own reading of "?o=" (its indexes count the action checkbox column).
+        columns = self.get_ordering_field_columns()
+        return any(self.list_display[index] in STANDING_COLUMNS for index in columns)
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
@@ -253,19 +269,6 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False  # the record that a file was seen (and why it was set aside) stays
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        documents = super().get_queryset(request)
-        # Sorted by where documents stand, every row's standing is needed; else only the
-        # page's, worked out after paging (`_DocumentChangeList`): the standing's match look-ups
-        # over a whole workspace cost a large list most of its time.
-        return with_standing(documents) if self._sorts_by_standing(request) else documents
-
-    def _sorts_by_standing(self, request: HttpRequest) -> bool:
-        columns = list(self.get_list_display(request))
-        sorted_by = {part.lstrip("-") for part in request.GET.get("o", "").split(".") if part}
-        named = [columns[int(i)] for i in sorted_by if i.isdigit() and int(i) < len(columns)]
-        return bool(STANDING_COLUMNS.intersection(named))
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return _DocumentChangeList
