@@ -126,12 +126,18 @@ class Connection(TenantModel):
 
     @property
     def watched_folder_label(self) -> str:
-        """The watched folder for people: "Apideck inbox (IFYROysULKgM5ZExAA0u0A)" when it is
-        stored by an id and its name is known, else the path or id as stored."""
-        folder, name = self.watched_folder, self.watched_folder_name
-        if name and folder and name != folder:
-            return f"{name} ({folder})"
-        return folder or name
+        """The watched folder for people: its name ("Apideck inbox") when it is stored by an id
+        and its name is known, else the path (Dropbox) or id as stored."""
+        return self.watched_folder_name or self.watched_folder
+
+    @property
+    def display_name(self) -> str:
+        """The connection for people, without its status (which changes): its account, else its
+        provider, and for a file source the folder it watches ("Dropbox · folder “/Invoices”"),
+        as the home page names it."""
+        label = self.account_label or self.get_provider_display()
+        folder = self.watched_folder_label if self.is_file_source else ""
+        return f"{label} · folder “{folder}”" if folder else label
 
     def clean(self) -> None:
         super().clean()

@@ -23,7 +23,7 @@ class RoutingRule(TenantModel):
 
     name = models.CharField(max_length=200)
     priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     vendor = models.ForeignKey(
         "reconciliation.Vendor",
         on_delete=models.CASCADE,
@@ -32,12 +32,26 @@ class RoutingRule(TenantModel):
         related_name="routing_rules",
     )
     document_kind = models.CharField(max_length=24, choices=DocumentKind.choices, blank=True)
-    currency = currency_field(blank=True)
-    amount_above = money_field(
-        null=True, blank=True, help_text="Applies when the total is above this amount."
+    currency = currency_field(
+        blank=True, help_text="Applies only to documents in this currency (blank: any currency)."
     )
-    review_threshold = threshold_field(55)
-    auto_post_threshold = threshold_field(85, verbose_name="auto-post threshold")
+    amount_above = money_field(
+        null=True,
+        blank=True,
+        help_text="Applies when the total is above this amount, in the rule's currency (without "
+        "one: the total converted to the workspace's home currency).",
+    )
+    review_threshold = threshold_field(
+        55,
+        help_text="In percent (0 to 100): documents this rule matches scoring below this are "
+        "refused.",
+    )
+    auto_post_threshold = threshold_field(
+        85,
+        verbose_name="auto-post threshold",
+        help_text="In percent (0 to 100): documents this rule matches scoring at or above this "
+        "are approved without review.",
+    )
     always_review = models.BooleanField(
         default=False, help_text="Never auto-approve documents this rule matches."
     )
@@ -52,3 +66,9 @@ class RoutingRule(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def amount_currency(self) -> str:
+        """The currency `amount_above` is in: the rule's, else the workspace's home currency
+        (what `invoices.routing` compares it with)."""
+        return self.currency or self.workspace.home_currency

@@ -124,6 +124,7 @@ class Workspace(models.Model):
         default=7, help_text="A debit may be this many days after the payment's execution date."
     )
     fx_tolerance_percent = models.DecimalField(
+        "FX tolerance (%)",
         max_digits=5,
         decimal_places=2,
         default=Decimal("2.00"),
