@@ -58,7 +58,7 @@ def test_a_vendor_in_training_leads_not_the_threshold_it_reached(
     ]
     why = _why(_screen(logged_in_client(reviewer), invoice.document))
     assert why[0] == "Vendor “Northwind” is in training (4/10 reviewed)."
-    assert why[1].startswith("Confidence 94.80% reaches the auto-post threshold")
+    assert why[1].startswith("Confidence 94.80 % reaches the auto-post threshold 85 %")
     route = Decision.objects.get(invoice=invoice, action=DecisionAction.ROUTE)
     assert route.after["reason_codes"][0] == "vendor_in_training"
     # The history's reasons: the cause, not "Auto-post threshold reached" (it approved nothing).
@@ -108,7 +108,7 @@ def test_a_double_charge_leads_and_has_one_name(
     body = _screen(client, reminder.document)
     why = _why(body)
     assert why[0] == "Held out of posting: Possible double charge of invoice 110/2026"
-    assert why[1].startswith("Confidence 70.00% is below the auto-post threshold")
+    assert why[1].startswith("Confidence 70 % is below the auto-post threshold 85 %")
     # The history's reasons name the reminder as what it is: a possible double charge.
     assert (
         "Reasons: — → Reminder of an invoice already received (possible double charge); "

@@ -55,6 +55,7 @@ from reconciliation.admin.review_screen import paid_debits
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.admin.review_screen import short_reason
+from reconciliation.admin.review_screen import with_percents
 from reconciliation.invoices.reasons import causes_first
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
@@ -324,12 +325,15 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
         if not reasons:
             return ""
         # Causes first (held, vendor in training, a weak field, a rule): the lead is what sent
-        # it here, not a threshold the score reached, in a few words; every sentence on hover.
+        # it here, not a threshold the score reached, in a few words (cut if they must be) and
+        # its figure (never cut); every sentence on hover.
         others = len(reasons) - 1
+        lead = short_reason(reasons[0])
         return format_html(
-            '<span class="well-clip well-why" title="{}">{}</span>{}',
-            "\n".join(reasons),
-            short_reason(reasons[0]),
+            '<span class="well-why" title="{}"><span class="well-clip">{}</span>{}</span>{}',
+            "\n".join(with_percents(reason) for reason in reasons),
+            lead.words,
+            format_html(' <span class="well-figure">{}</span>', lead.figure) if lead.figure else "",
             format_html(' <span class="well-more">+{}</span>', others) if others else "",
         )
 

@@ -4,7 +4,6 @@ routing reasons, match candidates, double charges and the decision history."""
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -87,6 +86,15 @@ class HistoryEntry:
     decision: Decision
     actor: str
     changes: list[Change] = field(default_factory=list)
+    reason: str = ""  # the decision's reason as shown (`with_percents`)
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    """A proposed match and its reasons as shown (`match_reason`)."""
+
+    match: Match
+    reasons: list[str]
 
 
 def review_context(
@@ -113,10 +121,8 @@ def review_context(
         "more_pages": max(0, int(document.page_count or 0) - rendering.MAX_RENDER_PAGES),
         "render_refusal": refusal.reason if refusal else "",
         "conflicts": [c["message"] for c in conflicts],
-        "routing_reasons": why_here(invoice) if invoice is not None else [],
+        **why_it_is_here(invoice),
         "components": _components(invoice),
-        "blocking": [str(b) for b in _components_json(invoice).get("blocking") or []],
-        "must_review": [str(m) for m in _components_json(invoice).get("must_review") or []],
         "confidence_band": _band(
             invoice.confidence if invoice else None,
             (workspace.review_threshold, workspace.auto_post_threshold),
@@ -124,13 +130,14 @@ def review_context(
         ),
         "double_charge": double_charge,
         "paid_by_bank": _paid_sentence(invoice),
-        "candidates": list(
-            Match.objects.filter(
+        "candidates": [
+            CandidateView(match, [match_reason(str(reason)) for reason in match.reasons or []])
+            for match in Match.objects.filter(
                 document=document, kind__in=review.CANDIDATE_KINDS, status=MatchStatus.PROPOSED
             )
             .select_related("transaction", "receivable", "invoice")
             .order_by("rank", "-score", "pk")[:10]
-        ),
+        ],
         "history": history_of(document, invoice),
         **decisions_open(invoice, double_charge=double_charge, can_edit=can_edit),
         **held_for_bank_details(invoice),
@@ -191,66 +198,104 @@ def routing_reasons_now(invoice: Invoice) -> list[str]:
     return reasons.causes_first(out)
 
 
-#: The queue's Why column: a few words per cause, from the values of its sentence; a code
-#: without one reads as its label, a sentence no template fits as itself.
-SHORT_FORMS: dict[str, str] = {
-    "vendor_in_training": "In training {progress}",
-    "below_auto_post_threshold": "Below {threshold} ({value})",
-    "below_review_threshold": "Below review {threshold} ({value})",
-    "field_below_threshold": "{field} read at {confidence}",
-    "routing_rule": "Rule “{rule}”",
-    "currency_unknown": "Unknown currency {currency}",
-    "no_debit_found": "No debit in {days} d",
+#: The queue's Why column: a few words per cause, from the values of its sentence, and the
+#: figure that says how far off it is (never cut: the words are); a code without one reads as
+#: its label, a sentence no template fits as itself. The confidence has its own column beside
+#: it, so "Below 85 %" names only the threshold it missed.
+SHORT_FORMS: dict[str, tuple[str, str]] = {
+    "vendor_in_training": ("In training", "{progress}"),
+    "below_auto_post_threshold": ("Below", "{threshold}"),
+    "below_review_threshold": ("Below review", "{threshold}"),
+    "field_below_threshold": ("{field}", "{confidence}"),
+    "routing_rule": ("Rule “{rule}”", ""),
+    "currency_unknown": ("Unknown currency", "{currency}"),
+    "no_debit_found": ("No debit in", "{days} d"),
 }
 
 
-def short_reason(text: str) -> str:
-    """A reason as the queue's narrow Why column shows it: "In training 4/10", "Below 85 %
-    (83.10 %)", "Double charge"; the whole sentence is on hover."""
+@dataclass(frozen=True)
+class ShortReason:
+    """A reason in a few words and the figure that goes with them ("Below", "85 %")."""
+
+    words: str
+    figure: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.words} {self.figure}" if self.figure else self.words
+
+
+def short_reason(text: str) -> ShortReason:
+    """A reason as the queue's narrow Why column shows it: "In training 4/10", "Below 85 %",
+    "Double charge"; the whole sentence is on hover."""
     code = reasons.code_of(text)
     if code == reasons.OTHER:
-        return text
-    values = _sentence_values(code, text)
+        return ShortReason(with_percents(text))
+    values = reasons.values_of(code, text)
     if code in SHORT_FORMS and values is not None:
-        return SHORT_FORMS[code].format(**{k: _short_value(v) for k, v in values.items()})
-    return reasons.label(code)
+        shown = {name: with_percents(value) for name, value in values.items()}
+        words, figure = SHORT_FORMS[code]
+        return ShortReason(words.format(**shown), figure.format(**shown))
+    return ShortReason(reasons.label(code))
 
 
-def _sentence_values(code: str, text: str) -> dict[str, str] | None:
-    """The values filled into the template of `code` to write `text` (None if it does not
-    fit: an older wording)."""
-    text = text.strip().removeprefix("Held: ")
-    pattern, names = "", list[str]()
-    for literal, name, _, _ in string.Formatter().parse(reasons.REGISTRY[code].template):
-        pattern += re.escape(literal)
-        if name is not None:
-            pattern += f"(?P<v{len(names)}>.*?)"
-            names.append(name)
-    found = re.fullmatch(pattern, text, re.DOTALL)
-    if found is None:
-        return None
-    return {name: found.group(f"v{index}") for index, name in enumerate(names)}
+#: A percentage as Well's writers put it in a sentence ("83.10%", "85.00%", "61%").
+_WRITTEN_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)%")
+#: The scores (0–100, without a sign) in the explanation matching adds to a match's reasons:
+#: "score 98.57 ≥ threshold 80.00", "ahead of the runner-up (79.00)".
+_MATCH_SCORE = re.compile(r"\b(score |threshold |runner-up \()(\d+(?:\.\d+)?)(?![\d.]*\s*%)")
 
 
-def _short_value(value: str) -> str:
-    """ "83.10%" as the Confidence column writes it ("83.10 %"); anything else as it is."""
-    number = value.strip().removesuffix("%").strip()
-    if value.strip().endswith("%"):
-        try:
-            return percent(Decimal(number))
-        except InvalidOperation:
-            return value
-    return value
+def with_percents(text: str) -> str:
+    """A sentence Well wrote, its percentages as `percent` writes them everywhere else
+    ("Confidence 83.10 % is below the auto-post threshold 85 %"). The stored sentences keep
+    the wording they were written in (reason codes are read back from it, old rows too): this
+    is how they are shown, on the review screen, its history and the queue."""
+    return _WRITTEN_PERCENT.sub(lambda found: percent(Decimal(found.group(1))), text)
+
+
+def match_reason(text: str) -> str:
+    """One of a match's reasons as shown: `with_percents`, the scores of matching's
+    explanation ("score 98.57 ≥ threshold 80.00") as percentages too."""
+    return with_percents(
+        _MATCH_SCORE.sub(lambda found: found.group(1) + percent(Decimal(found.group(2))), text)
+    )
 
 
 def why_here(invoice: Invoice) -> list[str]:
     """ "Why it is here", in the order it is read: the hold first ("Held out of posting: …"),
     then what sends the invoice to a person, then the context (a threshold the score
-    reached, where it lost points)."""
+    reached). Where the score lost its points is the confidence panel's ("How the confidence
+    was computed"), not repeated here."""
     held = []
     if invoice.is_held:
         held = [f"Held out of posting: {invoice.hold_reason}".strip().rstrip(":")]
-    return held + routing_reasons_now(invoice)
+    routed = [
+        text
+        for text in routing_reasons_now(invoice)
+        if reasons.code_of(text) not in reasons.DETAIL_CODES
+    ]
+    return [with_percents(text) for text in held + routed]
+
+
+def why_it_is_here(invoice: Invoice | None) -> dict[str, Any]:
+    """The compact band under the title: the causes (`why_here`), what only a person may
+    approve and must review (each once: routing may have listed it already), the conflicts
+    with the vendor's record; the bank's payment after them, a note, not a cause."""
+    if invoice is None:
+        return {"routing_reasons": [], "must_review": [], "blocking": []}
+    causes = why_here(invoice)
+    stated = {text.removeprefix("Held: ") for text in causes}
+    score = _components_json(invoice)
+
+    def unstated(key: str) -> list[str]:
+        listed = [with_percents(str(item)) for item in score.get(key) or []]
+        return [text for text in dict.fromkeys(listed) if text not in stated]
+
+    return {
+        "routing_reasons": causes,
+        "must_review": unstated("must_review"),
+        "blocking": unstated("blocking"),
+    }
 
 
 def decisions_open(
@@ -495,5 +540,5 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
         actor = decision.actor.get_username() if decision.actor is not None else "Well"
         currency = invoice.currency if invoice is not None else ""
         rows = decision_changes(decision, currency=currency)
-        entries.append(HistoryEntry(decision, actor, rows))
+        entries.append(HistoryEntry(decision, actor, rows, with_percents(decision.reason or "")))
     return entries

@@ -235,6 +235,23 @@ def code_of(text: str) -> str:
     return OTHER
 
 
+def values_of(code: str, text: str) -> dict[str, str] | None:
+    """The values filled into the template of ``code`` to write ``text`` ("Held: " aside), by
+    the template's placeholder names; None when the sentence does not fit it (an older
+    wording)."""
+    text = str(text).strip().removeprefix("Held: ")
+    pattern, names = "", list[str]()
+    for literal, name, _, _ in string.Formatter().parse(REGISTRY[code].template):
+        pattern += re.escape(literal)
+        if name is not None:
+            pattern += f"(?P<v{len(names)}>.*?)"
+            names.append(name)
+    found = re.fullmatch(pattern, text, re.DOTALL)
+    if found is None:
+        return None
+    return {name: found.group(f"v{index}") for index, name in enumerate(names)}
+
+
 def codes_of(texts: Iterable[str]) -> list[str]:
     """The codes of several sentences, in order, each once."""
     seen: dict[str, None] = {}
