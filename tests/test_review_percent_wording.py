@@ -1,0 +1,170 @@
+"""A percentage is written one way wherever a reviewer reads it: as `decision_display.percent`
+writes the Confidence column ("85 %", "83.11 %"). Routing and matching store their sentences as
+they wrote them ("Confidence 58.59% … threshold 85.00%", "score 98.57 ≥ threshold 80.00") and
+reason codes are read back from that wording, so the stored texts stay as they are, old rows
+included: the review screen (its "Why it is here", its history, the candidates' reasons) and
+the queue (its Why cell and hover) show them through `review_screen.with_percents` and
+`review_screen.match_reason`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+
+from reconciliation.admin.decision_display import percent
+from reconciliation.admin.review_screen import match_reason
+from reconciliation.admin.review_screen import with_percents
+from reconciliation.invoices import reasons
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Workspace
+from tests.factories import make_invoice
+from tests.factories import make_match
+from tests.factories import make_routed_invoice
+from tests.factories import make_transaction
+from tests.factories import make_vendor
+from tests.helpers import logged_in_client
+from tests.helpers import review_screen
+from tests.helpers import section
+from tests.helpers import visible_text
+from tests.test_controls_reason_codes import SAMPLE
+
+QUEUE = "/admin/review/"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (
+            "Confidence 58.59% is below the auto-post threshold 85.00% (workspace).",
+            "Confidence 58.59 % is below the auto-post threshold 85 % (workspace).",
+        ),
+        (
+            "Routing rule “Big invoices” applies: thresholds 55.00% / 95.00%.",
+            "Routing rule “Big invoices” applies: thresholds 55 % / 95 %.",
+        ),
+        (
+            "Issue date was read with 80% confidence, below the auto-post threshold 85.50%.",
+            "Issue date was read with 80 % confidence, below the auto-post threshold 85.50 %.",
+        ),
+        (
+            "Cost 9.1 points — Invoice number: 61%, read from the text.",
+            "Cost 9.1 points — Invoice number: 61 %, read from the text.",
+        ),
+        (
+            "Vendor “Acme 100%” is in training (4/10 reviewed).",
+            "Vendor “Acme 100 %” is in training (4/10 reviewed).",
+        ),
+        # Already written so, or no percentage: as it is.
+        ("Below 85 % (83.11 %)", "Below 85 % (83.11 %)"),
+        ("Total not found.", "Total not found."),
+    ],
+)
+def test_a_sentence_shows_its_percentages_as_the_confidence_column(stored: str, shown: str) -> None:
+    assert with_percents(stored) == shown
+    assert with_percents(shown) == shown
+
+
+def test_the_rule_is_decision_display_percent() -> None:
+    for number in ("85.00", "83.11", "83.10", "100", "0.5"):
+        assert with_percents(f"Confidence {number}%.") == f"Confidence {percent(Decimal(number))}."
+
+
+@pytest.mark.parametrize("code", sorted(reasons.REGISTRY))
+def test_a_sentence_reads_back_as_its_code_stored_and_shown(code: str) -> None:
+    stored = reasons.sentence(code, **SAMPLE).text
+    assert reasons.code_of(stored) == code
+    assert reasons.code_of(with_percents(stored)) == code
+
+
+@pytest.mark.parametrize(
+    ("stored", "code", "threshold"),
+    [
+        ("Confidence 83.10% is below the auto-post threshold 85.00% (workspace).",
+         "below_auto_post_threshold", "85.00%"),
+        ("Confidence 50.00% is below the review threshold 55.00% (workspace).",
+         "below_review_threshold", "55.00%"),
+        ("Total was read with 60.00% confidence, below the auto-post threshold 85.00%.",
+         "field_below_threshold", "85.00%"),
+    ],
+)  # fmt: skip
+def test_old_stored_sentences_keep_their_codes_and_values(
+    stored: str, code: str, threshold: str
+) -> None:
+    assert reasons.code_of(stored) == code
+    values = reasons.values_of(code, stored)
+    assert values is not None
+    assert values["threshold"] == threshold
+    assert reasons.values_of(code, "Total not found.") is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("score 98.57 ≥ threshold 80.00", "score 98.57 % ≥ threshold 80 %"),
+        (
+            "score 91.00 ≥ threshold 80.00; the earliest",
+            "score 91 % ≥ threshold 80 %; the earliest",
+        ),
+        (
+            "best score 79.99 is below the threshold 80",
+            "best score 79.99 % is below the threshold 80 %",
+        ),
+        (
+            "best score 90.00 is not clearly ahead of the runner-up (89.50)",
+            "best score 90 % is not clearly ahead of the runner-up (89.50 %)",
+        ),
+        ("name 92% similar ('ACME')", "name 92 % similar ('ACME')"),
+        ("amount 1,250.00 EUR equal", "amount 1,250.00 EUR equal"),
+        ("value date +1 day", "value date +1 day"),
+    ],
+)
+def test_a_match_reason_shows_its_scores_as_percentages(stored: str, shown: str) -> None:
+    assert match_reason(stored) == shown
+    assert match_reason(shown) == shown
+
+
+@pytest.mark.django_db
+def test_the_review_screen_writes_percent_one_way(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    vendor = make_vendor(workspace, "Northwind", documents_reviewed=10)
+    invoice = make_routed_invoice(workspace, vendor, "58.59")
+    assert invoice.routing_reasons[0].startswith("Confidence 58.59% is below")  # as stored
+    debit = make_transaction(workspace, reference="INV-1")
+    make_match(
+        workspace,
+        kind=MatchKind.CONFIRMATION_DEBIT,
+        status=MatchStatus.PROPOSED,
+        document=invoice.document,
+        transaction=debit,
+        score=Decimal("79.99"),
+        reasons=["name 92% similar", "best score 79.99 is below the threshold 80"],
+    )
+    body = logged_in_client(reviewer).get(review_screen(invoice.document_id)).content.decode()
+
+    sentence = "Confidence 58.59 % is below the auto-post threshold 85 % (workspace)."
+    assert sentence in visible_text(section(body, 'id="well-reasons"', "</section>"))
+    assert sentence in visible_text(section(body, 'id="well-history"', "</ol>"))
+    candidates = visible_text(section(body, 'id="well-candidates"', "</table>"))
+    assert "name 92 % similar; best score 79.99 % is below the threshold 80 %" in candidates
+    for written in ("58.59%", "85.00%", "92%", "score 79.99 is"):
+        assert written not in body
+
+
+@pytest.mark.django_db
+def test_the_queue_writes_percent_one_way(workspace: Workspace, reviewer: AbstractUser) -> None:
+    stored = "Confidence 83.11% is below the auto-post threshold 85.00% (workspace)."
+    make_invoice(workspace, confidence=Decimal("83.11"), routing_reasons=[stored])
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+
+    assert ">83.11 %</span>" in body  # the Confidence column
+    shown = "Confidence 83.11 % is below the auto-post threshold 85 % (workspace)."
+    assert (
+        f'<span class="well-why" title="{shown}"><span class="well-clip">Below</span>'
+        ' <span class="well-figure">85 %</span></span>'
+    ) in body
+    assert "83.11%" not in body
+    assert "85.00%" not in body
