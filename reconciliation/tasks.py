@@ -45,8 +45,8 @@ def parse_document(document_id: int) -> str:
 
 
 @observed
-def close_window(workspace_id: int) -> str:
-    report = window.close_window(workspace_id=workspace_id)
+def close_window(workspace_id: int, trigger: str = "window") -> str:
+    report = window.close_window(workspace_id=workspace_id, trigger=trigger)
     record_window(report.invoices_posted, report.invoices_failed, report.attachments)
     return report.status
 

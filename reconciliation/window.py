@@ -32,6 +32,7 @@ from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
 from reconciliation.models import Workspace
+from reconciliation.models.audit import SyncTrigger
 from reconciliation.queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -103,8 +104,11 @@ def close_window_when_done(*, workspace_id: int) -> bool:
     return True
 
 
-def close_window(*, workspace_id: int) -> WindowReport:
-    """Sync transactions, match, post, attach — once per window, one worker at a time."""
+def close_window(*, workspace_id: int, trigger: str = SyncTrigger.WINDOW) -> WindowReport:
+    """Sync transactions, match, post, attach — once per window, one worker at a time.
+
+    `trigger` is what closed it: the last document read (``window``), or a person's Sync now on
+    the Qonto connection (``manual``); each run of the window says so."""
     report = WindowReport(workspace_id, "closed")
     if window_is_open(workspace_id):
         report.status = "open"
@@ -118,12 +122,12 @@ def close_window(*, workspace_id: int) -> WindowReport:
     if bank is None:
         report.status = "no_bank"
         return report
-    run = _claim_window(workspace_id, bank)
+    run = _claim_window(workspace_id, bank, trigger)
     if run is None:
         report.status = "busy"
         return report
     try:
-        _run_window(workspace_id, bank, report)
+        _run_window(workspace_id, bank, report, trigger)
     except Exception as error:
         logger.exception("closing the window of workspace %s failed", workspace_id)
         report.errors.append(f"{type(error).__name__}: {error}")
@@ -133,13 +137,13 @@ def close_window(*, workspace_id: int) -> WindowReport:
     return report
 
 
-def _run_window(workspace_id: int, bank: Connection, report: WindowReport) -> None:
+def _run_window(workspace_id: int, bank: Connection, report: WindowReport, trigger: str) -> None:
     """The window's four steps, in order: mirror, match, post, attach."""
-    synced = transaction_mirror.sync_transactions(connection_id=bank.pk, trigger="window")
+    synced = transaction_mirror.sync_transactions(connection_id=bank.pk, trigger=trigger)
     report.transactions_synced = synced.created + synced.updated
     if synced.error:
         report.errors.append(synced.error)
-    matched = matching.match_window(workspace_id=workspace_id)
+    matched = matching.match_window(workspace_id=workspace_id, trigger=trigger)
     report.matches_confirmed = matched.confirmed
     posted = posting.post_approved(workspace_id=workspace_id)
     report.invoices_posted = posted.posted
@@ -173,7 +177,7 @@ def _record_run(run: SyncRun, report: WindowReport) -> None:
     run.save()
 
 
-def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:
+def _claim_window(workspace_id: int, bank: Connection, trigger: str) -> SyncRun | None:
     """One closing per workspace at a time: the running SyncRun row is the lock."""
     with transaction.atomic():
         Workspace.objects.select_for_update().get(pk=workspace_id)
@@ -182,5 +186,5 @@ def _claim_window(workspace_id: int, bank: Connection) -> SyncRun | None:
         ).exists():
             return None
         return SyncRun.objects.create(
-            workspace_id=workspace_id, connection=bank, kind=SyncKind.POSTING, trigger="window"
+            workspace_id=workspace_id, connection=bank, kind=SyncKind.POSTING, trigger=trigger
         )

@@ -167,7 +167,7 @@ def request_sync(*, connection: Connection, now: datetime | None = None) -> Sync
                 "the scheduler runs the next one.",
                 messages.WARNING,
             )
-        enqueue("reconciliation.tasks.close_window", connection.workspace_id)
+        enqueue("reconciliation.tasks.close_window", connection.workspace_id, "manual")
         return SyncRequest(True, "transactions, matching and posting queued.", messages.SUCCESS)
     if connection.status not in SYNCABLE:
         return SyncRequest(

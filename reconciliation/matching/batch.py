@@ -34,6 +34,7 @@ from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
 from reconciliation.models import Workspace
+from reconciliation.models.audit import SyncTrigger
 
 logger = logging.getLogger("reconciliation.matching")
 
@@ -88,7 +89,7 @@ class MatchReport:
     sync_run_id: int | None = None
 
 
-def _claim(workspace_id: int) -> SyncRun | None:
+def _claim(workspace_id: int, trigger: str) -> SyncRun | None:
     """One matching run per workspace at a time: the running SyncRun row is the lock (taken
     under the workspace's row lock); a run older than `MATCH_LEASE` is taken for dead."""
     now = timezone.now()
@@ -105,7 +106,7 @@ def _claim(workspace_id: int) -> SyncRun | None:
         ).exists():
             return None
         return SyncRun.objects.create(
-            workspace_id=workspace_id, kind=SyncKind.MATCHING, trigger="window", started_at=now
+            workspace_id=workspace_id, kind=SyncKind.MATCHING, trigger=trigger, started_at=now
         )
 
 
@@ -118,13 +119,16 @@ def policy_for(workspace: Workspace) -> MatchPolicy:
     )
 
 
-def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport:
+def match_window(
+    *, workspace_id: int, today: date | None = None, trigger: str = SyncTrigger.WINDOW
+) -> MatchReport:
     """Match the workspace's paperwork and bank lines, once per sync window.
 
     Writes only Well's own rows (matches, holds, receivable payments, decisions). The one
     write to Qonto it prepares — attaching confirmations to their transactions — happens
     later, in `attach_confirmed` at the end of the window. One run per workspace at a time:
-    a second concurrent call returns at once with ``status="busy"``.
+    a second concurrent call returns at once with ``status="busy"``. `trigger` is what started
+    the window (its run says so: "Sync now (by hand)" after a person's Sync now).
     """
     started = time.monotonic()
     previous = (
@@ -134,7 +138,7 @@ def match_window(*, workspace_id: int, today: date | None = None) -> MatchReport
         .values_list("started_at", "finished_at")
         .first()
     )
-    run = _claim(workspace_id)
+    run = _claim(workspace_id, trigger)
     if run is None:
         logger.info("matching of workspace %s is already running", workspace_id)
         return MatchReport(workspace_id=workspace_id, status="busy")
