@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
@@ -118,6 +119,36 @@ class StandingFilter(admin.SimpleListFilter):
         # Sorted by Status, the rows have their standing already (`_DocumentChangeList`).
         annotated = "standing" in queryset.query.annotations
         return (queryset if annotated else with_standing(queryset)).filter(Q(standing=code))
+
+
+#: The list's old Status filter offered the file's own status ("?status__exact=failed"): where
+#: one status is exactly one standing, an old address is taken there (each lists the same
+#: documents; "parsed" is many standings, so it has none).
+OLD_STATUS_STANDINGS: dict[str, str] = {
+    DocumentStatus.FAILED: "unreadable",
+    DocumentStatus.DUPLICATE: "duplicate",
+    DocumentStatus.IGNORED: "ignored",
+    DocumentStatus.NEW: "reading",
+    DocumentStatus.PARSING: "reading",
+}
+
+
+def old_status_address(request: HttpRequest) -> HttpResponseRedirect | None:
+    """An address of the old Status filter (a bookmark), sent where it leads now: to the
+    standing listing the same documents ("?status__exact=failed" to "?standing=unreadable", the
+    rest of the address kept), else refused as Django refuses an unknown filter ("?e=1").
+    Left alone, Django filtered on the file's hidden status with no filter shown chosen."""
+    old = [key for key in request.GET if key == "status" or key.startswith("status__")]
+    if not old:
+        return None
+    query = request.GET.copy()
+    values = [value for key in old for value in query.pop(key)]
+    standing = OLD_STATUS_STANDINGS.get(values[0], "") if len(values) == 1 else ""
+    exact = old[0] in ("status", "status__exact")
+    if not (exact and standing) or query.get("standing", standing) != standing:
+        return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+    query["standing"] = standing
+    return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
 
 
 #: The list's columns sorted by a document's standing.
@@ -272,6 +303,11 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return _DocumentChangeList
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return old_status_address(request) or super().changelist_view(request, extra_context)
 
     @admin.display(description="Review")
     def review(self, obj: Document) -> str:
