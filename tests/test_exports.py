@@ -295,15 +295,15 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
         connection=dropbox,
         kind=SyncKind.FILES,
         files_seen=7,
-        details={"cursor": "c"},
+        details={"cursor_reset": True},
     )
     SyncRun.objects.create(workspace=other, kind=SyncKind.FILES, files_seen=99)
     [run] = exported_rows(logged_in_client(auditor), "syncrun")
     assert (run["Connection"], run["Kind"], run["Files seen"], run["Details"]) == (
-        "Team Dropbox (Active)",
+        "Team Dropbox · folder “/Invoices”",
         "Folder poll",
         "7",
-        '{"cursor": "c"}',
+        "Folder listed again from the start: Yes",
     )
 
 

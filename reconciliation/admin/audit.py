@@ -16,6 +16,8 @@ from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
+from reconciliation.admin.volume import RelatedWithRows
+from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import PostAttempt
 from reconciliation.models import SyncRun
@@ -58,14 +60,32 @@ class PostAttemptAdmin(AuditTrailAdmin[PostAttempt]):
     search_fields = ["idempotency_key", "trace_id", "qonto_id", "invoice__number"]
 
 
+class ConnectionFilter(RelatedWithRows):
+    """The connections some run was of, each named as the list's Connection column names it
+    (two Dropbox folders apart); matching runs, of no connection, under their own choice."""
+
+    empty_label = "No connection (matching)"
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        choices = super().field_choices(field, request, model_admin)
+        named = Connection.objects.filter(pk__in=[pk for pk, _ in choices])
+        names = {connection.pk: connection.display_name for connection in named}
+        return [(pk, names.get(pk, label)) for pk, label in choices]
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(AuditTrailAdmin[SyncRun]):
     resource_classes = [SyncRunResource]
     moment = "started_at"
-    columns = ["kind", "trigger", "status", *SYNC_RUN_COUNTS, "error"]
-    list_filter = ["kind", "status", ("connection", RelatedOnly)]
-    list_select_related = ["workspace"]
+    columns = ["connection_shown", "kind", "trigger", "status", *SYNC_RUN_COUNTS, "error"]
+    list_filter = ["kind", "status", ("connection", ConnectionFilter)]
+    list_select_related = ["workspace", "connection"]
     search_fields = ["error"]
+
+    @admin.display(description="Connection", ordering="connection")
+    def connection_shown(self, obj: SyncRun) -> str:
+        """Which folder or bank account the run was of ("Dropbox · folder “/Invoices”")."""
+        return obj.connection.display_name if obj.connection is not None else "—"
 
 
 #: Who made a decision no person made, as the invoice page and the decisions export say it.

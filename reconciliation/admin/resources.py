@@ -66,6 +66,16 @@ class UtcDateTimeWidget(widgets.DateTimeWidget):
         return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class YesNoWidget(widgets.BooleanWidget):
+    """A yes/no setting in words ("Yes", "No"), as the admin's lists and pages show it, not
+    1 / 0; blank when unknown. Text in XLSX too: a spreadsheet's TRUE/FALSE reads as code."""
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        if value is None:
+            return ""
+        return "Yes" if value else "No"
+
+
 #: OWASP's rule: a spreadsheet reads a cell starting with one of these as a formula (or DDE).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: A plain signed number ("-12.50", "-1 234,56") is a value, not a formula: left alone.
@@ -167,6 +177,8 @@ class AuditResource(resources.ModelResource, metaclass=_AuditResourceMetaclass):
     def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
         if isinstance(f, models.DateTimeField):
             return UtcDateTimeWidget
+        if isinstance(f, models.BooleanField):
+            return YesNoWidget
         return super().widget_from_django_field(f, default)
 
     def get_export_order(self) -> tuple[str, ...]:
@@ -541,10 +553,76 @@ SYNC_RUN_COUNTS = (
 )
 
 
+#: What a sync run's details count, in the words people read (in this order; any other key
+#: follows, its name in words). A Qonto transactions sync's "accounts" lists the bank accounts'
+#: ids: only how many is written.
+SYNC_DETAIL_LABELS = {
+    # Folder polls
+    "cursor_reset": "Folder listed again from the start",
+    "file_errors": "Files not fetched",
+    # Qonto transactions
+    "created": "Transactions new",
+    "updated": "Transactions updated",
+    "unchanged": "Transactions unchanged",
+    "pages": "Pages read",
+    "accounts": "Bank accounts",
+    "synced_until": "Synced until",
+    # Matching
+    "confirmed": "Payment confirmations matched to a debit",
+    "proposed": "Payment confirmations sent to review",
+    "invoices_settled": "Invoices linked to their debit",
+    "invoices_proposed": "Invoices sent to review",
+    "double_charges": "Possible double charges",
+    "double_payments": "Possible double payments",
+    "paid_refused": "Refused invoices paid",
+    "credits_confirmed": "Credits confirmed",
+    "credits_proposed": "Credits sent to review",
+    "receivables_paid": "Receivables paid",
+    "unmatched": "Payment documents unmatched",
+    "unreadable": "Payment documents unreadable",
+    "seconds": "Seconds",
+    # Posting window
+    "transactions_synced": "Transactions synced",
+    "matches_confirmed": "Matches confirmed",
+    "attachments": "Attachments sent",
+    "linked_to_qonto_entries": "Linked to Qonto entries",
+    "sent_to_review_by_probe": "Sent to review (maybe already in Qonto)",
+    "read_back": "Compared with Qonto's reading",
+    "differs_from_qonto": "Differs from Qonto",
+}
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if key == "accounts" and isinstance(value, list | dict):
+        return str(len(value))
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return " | ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return _json(value) or "—"
+    return str(value)
+
+
+def sync_details_text(details: Any) -> str:
+    """A sync run's details as people read them ("Credits confirmed: 3; Seconds: 0.41"), not as
+    the JSON they are stored in; nothing written for none."""
+    if not isinstance(details, dict):
+        return _json(details)
+    known = [key for key in SYNC_DETAIL_LABELS if key in details]
+    others = sorted(key for key in details if key not in SYNC_DETAIL_LABELS)
+    return "; ".join(
+        f"{SYNC_DETAIL_LABELS.get(key) or column_header(key)}: {_detail_value(key, details[key])}"
+        for key in (*known, *others)
+    )
+
+
 class SyncRunResource(TenantAuditResource):
     connection_label = fields.Field(column_name="connection")
     labelled = ("kind", "trigger", "status")
-    as_json = ("details",)
+    computed = ("details",)
 
     class Meta:
         model = SyncRun
@@ -570,7 +648,11 @@ class SyncRunResource(TenantAuditResource):
     related = ("connection",)
 
     def dehydrate_connection_label(self, run: SyncRun) -> str:
-        return str(run.connection) if run.connection is not None else ""
+        """As the Sync runs list names it: account or provider, and the folder watched."""
+        return run.connection.display_name if run.connection is not None else ""
+
+    def dehydrate_details(self, run: SyncRun) -> str:
+        return sync_details_text(run.details)
 
 
 class DocumentResource(TenantAuditResource):
@@ -708,8 +790,13 @@ class ReceivableResource(TenantAuditResource):
 
 
 class RoutingRuleResource(TenantAuditResource):
+    """Every condition of a rule (vendor, document kind, currency, amount above) and every
+    setting (thresholds in percent, always review, active: "Yes" / "No")."""
+
     vendor = fields.Field(attribute="vendor__name", column_name="vendor")
     labelled = ("document_kind",)
+    #: Without a currency of its own, the amount is in the workspace's home currency.
+    money_currencies: ClassVar[dict[str, str]] = {"amount_above": "amount_currency"}
 
     class Meta:
         model = RoutingRule
@@ -723,6 +810,8 @@ class RoutingRuleResource(TenantAuditResource):
             "vendor",
             "document_kind",
             "document_kind_code",
+            "currency",
+            "amount_above",
             "review_threshold",
             "auto_post_threshold",
             "always_review",

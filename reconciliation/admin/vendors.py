@@ -32,6 +32,7 @@ from reconciliation.models import Role
 from reconciliation.models import RoutingRule
 from reconciliation.models import Vendor
 from reconciliation.models import VendorStatus
+from reconciliation.money import format_money
 from reconciliation.text.domains import is_shared_domain
 from reconciliation.text.domains import normalize_domain
 from reconciliation.text.identifiers import compact_vat_id
@@ -339,7 +340,7 @@ class RoutingRuleAdmin(WorkspaceScopedAdmin[RoutingRule]):
         "vendor",
         "document_kind",
         "currency",
-        "amount_above",
+        "amount_above_shown",
         # The thresholds in percent, as the workspaces list and the review screen show them.
         "review_percent",
         "auto_post_percent",
@@ -351,6 +352,12 @@ class RoutingRuleAdmin(WorkspaceScopedAdmin[RoutingRule]):
     autocomplete_fields = ["vendor"]
     review_percent = percent_column("review_threshold", "Review threshold")
     auto_post_percent = percent_column("auto_post_threshold", "Auto-post threshold")
+
+    @admin.display(description="Amount above", ordering="amount_above")
+    def amount_above_shown(self, obj: RoutingRule) -> str:
+        """As the other lists show money ("5,000.00 EUR"); without a currency of its own, the
+        rule's amount is in the workspace's home currency."""
+        return format_money(obj.amount_above, obj.amount_currency)
 
     def save_model(self, request: HttpRequest, obj: RoutingRule, form: Any, change: bool) -> None:
         before = None

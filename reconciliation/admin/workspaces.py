@@ -229,7 +229,14 @@ class ConnectionAdmin(WorkspaceScopedAdmin[Connection]):
 
     @admin.display(description="Watched folder", ordering="watched_folder")
     def watched_folder_shown(self, obj: Connection) -> str:
-        return obj.watched_folder_label or "—"
+        """The folder's name or path; a folder stored by an id (Apideck) keeps the id only as
+        the name's tooltip, for support."""
+        label = obj.watched_folder_label
+        if not label:
+            return "—"
+        if obj.watched_folder and obj.watched_folder != label:
+            return format_html('<span title="{}">{}</span>', obj.watched_folder, label)
+        return label
 
     @staticmethod
     def _managed(request: HttpRequest, queryset: QuerySet[Connection]) -> QuerySet[Connection]:

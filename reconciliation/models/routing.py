@@ -71,4 +71,4 @@ class RoutingRule(TenantModel):
     def amount_currency(self) -> str:
         """The currency `amount_above` is in: the rule's, else the workspace's home currency
         (what `invoices.routing` compares it with)."""
-        return self.currency or self.workspace.home_currency
+        return str(self.currency or self.workspace.home_currency)
