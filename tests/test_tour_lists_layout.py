@@ -167,8 +167,8 @@ def test_the_matches_list_tells_two_debits_apart_on_rows_of_one_or_two_lines(
     # A long file name is cut on one line, whole in its tooltip, never broken mid-word.
     named = page.evaluate(
         "() => [...document.querySelectorAll('#result_list th.field-paperwork')].map(cell => {"
-        " const clip = cell.querySelector('[title]');"
-        " return [clip.title, clip.getClientRects().length,"
+        " const named = cell.querySelector('[title]'), clip = cell.querySelector('.well-clip');"
+        " return [named.title, named.getClientRects().length,"
         "  clip.scrollWidth > clip.clientWidth]; })"
     )
     name = "2026-11-confirmation-de-virement-papeterie-generale-grand-ouest-0001-copie.pdf"

@@ -39,6 +39,23 @@ NAMES = [
 ]
 
 
+#: The characters of each Paperwork cell a reader sees: those inside both the cell and the box
+#: of the element holding them (a cut part's hidden characters are not; the ellipsis is drawn).
+PAPERWORK_SHOWN = (
+    "() => [...document.querySelectorAll('#result_list th.field-paperwork')].map(cell => {"
+    " const box = cell.getBoundingClientRect(); let seen = '';"
+    " const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);"
+    " for (let node = walker.nextNode(); node; node = walker.nextNode()) {"
+    "  const own = node.parentElement.getBoundingClientRect();"
+    "  const range = document.createRange();"
+    "  for (let i = 0; i < node.length; i++) { range.setStart(node, i); range.setEnd(node, i + 1);"
+    "   const r = range.getBoundingClientRect();"
+    "   if (r.left >= Math.max(box.left, own.left) - 0.5"
+    "    && r.right <= Math.min(box.right, own.right) + 0.5) seen += node.data[i]; } }"
+    " return seen; })"
+)
+
+
 def _confirmations(workspace: Workspace) -> None:
     for day, name in zip((4, 18), NAMES, strict=True):
         document = make_document(
@@ -78,16 +95,7 @@ def test_matches_rows_take_two_lines_and_names_read_apart(
     try:
         assert max(page.evaluate(ROW_LINES)) <= 2
         assert list_overflow(page) <= 0
-        shown = page.evaluate(
-            "() => [...document.querySelectorAll('#result_list th.field-paperwork .well-clip')]"
-            ".map(clip => { const range = document.createRange();"
-            " range.selectNodeContents(clip); const box = clip.getBoundingClientRect();"
-            " const chars = clip.textContent.length; let seen = 0;"
-            " for (let i = 0; i < chars; i++) { range.setStart(clip.firstChild, i);"
-            "  range.setEnd(clip.firstChild, i + 1);"
-            "  if (range.getBoundingClientRect().right <= box.right) seen = i + 1; }"
-            " return clip.textContent.slice(0, seen); })"
-        )
+        shown = page.evaluate(PAPERWORK_SHOWN)
         confirmations = [text for text in shown if text.startswith("Payment_")]
         assert len(confirmations) == 2
         assert len(set(confirmations)) == 2, confirmations  # told apart without the tooltip

@@ -92,6 +92,39 @@ def _clipped(text: str) -> SafeString:
     return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
 
 
+#: A long name cut in its middle keeps its end whole: from just after a space, "_", "-", "." or
+#: "/" when that leaves 12 to 18 characters (a file name's "2026-11-04.pdf", a reference's
+#: "0042-GRAND-OUEST"), else its last 14.
+KEPT_END = (12, 18, 14)
+
+
+def _kept_end(text: str) -> int:
+    """How many last characters of `text` `_clipped_ends` keeps whole (`KEPT_END`)."""
+    shortest, longest, otherwise = KEPT_END
+    for length in range(shortest, longest + 1):
+        if text[-length - 1] in " _-./":
+            return length
+    return otherwise
+
+
+def _clipped_ends(text: str) -> SafeString:
+    """`text` on one line within its cell, whole in its tooltip; when it does not fit, its
+    middle is cut with an ellipsis and its end stays (well.css's well-ends, `KEPT_END`), so
+    names alike but for their ends ("…_2026-11-04.pdf", "…_2026-11-18.pdf") read apart. A
+    text of 24 characters or fewer, which the Matches list's paperwork shows whole, is
+    `_clipped`."""
+    if len(text) <= 24:
+        return _clipped(text)
+    kept = _kept_end(text)
+    return format_html(
+        '<span class="well-ends" title="{}"><span class="well-clip">{}</span>'
+        '<span class="well-ends-tail">{}</span></span>',
+        text,
+        text[:-kept],
+        text[-kept:],
+    )
+
+
 #: The Matches list's Kind column, said short so a row keeps to two lines; the filter, the
 #: match's page and the exports keep the kind's full label.
 KIND_SHORT: dict[str, str] = {
@@ -510,9 +543,9 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
     @admin.display(description="Paperwork")
     def paperwork(self, obj: Match) -> SafeString:
-        """On one line, a long file name cut by the cell's ellipsis (whole on hover), never
-        broken mid-word."""
-        return _clipped(self.paperwork_text(obj))
+        """On one line, never broken mid-word: a long file name cut in its middle, inside the
+        cell, its end kept (`_clipped_ends`); whole on hover."""
+        return _clipped_ends(self.paperwork_text(obj))
 
     @admin.display(description="Kind", ordering="kind")
     def match_kind(self, obj: Match) -> str:

@@ -1,0 +1,112 @@
+"""The Matches list and a match's page, polished after the new-user tour at 1440 x 900: a cut
+paperwork name shows its ellipsis inside its cell (its end kept, whole in the tooltip), a bank
+line with no reference has no dangling "·", the Kind column and its filter use the same words,
+a credit-note refund's page says what it is, and a bulk "Refund requested" that answered nothing
+says so."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Browser
+from pytest_django.live_server_helper import LiveServer
+
+from reconciliation.admin.banking import _clipped_ends
+from reconciliation.models import MatchKind
+from reconciliation.models import Workspace
+from tests.factories import make_document
+from tests.factories import make_match
+from tests.factories import make_receivable
+from tests.factories import make_transaction
+from tests.factories import make_user
+from tests.factories import make_workspace
+from tests.plugins.browser import ROW_LINES
+from tests.plugins.browser import list_overflow
+from tests.plugins.browser import signed_in_list
+from tests.test_tour_matches_rows import MATCHES
+from tests.test_tour_matches_rows import NAMES
+from tests.test_tour_matches_rows import PAPERWORK_SHOWN
+from tests.test_tour_matches_rows import _confirmations
+
+pytestmark = pytest.mark.django_db
+
+
+# --- 1. a cut paperwork name ends its ellipsis inside its cell -------------------------------
+
+
+def test_a_long_name_keeps_its_end_apart_and_is_whole_in_its_tooltip() -> None:
+    html = str(_clipped_ends(NAMES[0]))
+    assert html == (
+        f'<span class="well-ends" title="{NAMES[0]}">'
+        '<span class="well-clip">Payment_confirmation_Papeterie_Generale_</span>'
+        '<span class="well-ends-tail">2026-11-04.pdf</span></span>'
+    )
+    receivable = str(_clipped_ends("Receivable INV-2026-0042-GRAND-OUEST"))
+    assert '<span class="well-ends-tail">0042-GRAND-OUEST</span>' in receivable
+    # What the column shows whole is one clip, as any other.
+    assert str(_clipped_ends("confirmation.pdf")) == (
+        '<span class="well-clip" title="confirmation.pdf">confirmation.pdf</span>'
+    )
+
+
+@pytest.mark.browser
+def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    """The tour's list (superuser, two workspaces): the clip once reached 414 px past a 144 px
+    cell, its ellipsis out of sight ("Payment_confirmation_", "Receivable INV-2026-0")."""
+    make_workspace("Second workspace")
+    _confirmations(workspace)
+    for reference in ("INV-2026-0042-GRAND-OUEST", "INV-2026-0043-GRAND-OUEST"):
+        make_match(
+            workspace,
+            kind=MatchKind.CREDIT_RECEIVABLE,
+            receivable=make_receivable(workspace, reference=reference),
+            transaction=make_transaction(workspace, value_date=date(2026, 11, 6)),
+        )
+    make_match(
+        workspace,
+        kind=MatchKind.REMITTANCE_CREDIT,
+        document=make_document(workspace, original_name=NAMES[0].replace("Payment", "Remit")),
+        transaction=make_transaction(workspace, counterparty_name="Client SA"),
+    )
+    page = signed_in_list(browser, live_server.url, make_user("root", superuser=True), MATCHES)
+    try:
+        cells = page.evaluate(
+            "() => [...document.querySelectorAll('#result_list th.field-paperwork')].map(cell"
+            " => { const box = cell.getBoundingClientRect(),"
+            " named = cell.querySelector('[title]'), clip = cell.querySelector('.well-clip');"
+            " return {title: named.title, inside: [...cell.querySelectorAll('span')].every("
+            "  span => span.getBoundingClientRect().right <= box.right + 0.5),"
+            " cut: clip.scrollWidth > clip.clientWidth,"
+            " ellipsis: getComputedStyle(clip).textOverflow}; })"
+        )
+        shown = page.evaluate(PAPERWORK_SHOWN)
+        assert max(page.evaluate(ROW_LINES)) <= 2
+        assert list_overflow(page) <= 0
+    finally:
+        page.context.close()
+    assert len(cells) == 5
+    # Every name's box (so its ellipsis) ends inside its cell; the long ones are cut, whole in
+    # their tooltips.
+    assert [cell["inside"] for cell in cells] == [True] * 5
+    assert {cell["ellipsis"] for cell in cells} == {"ellipsis"}
+    assert sorted(cell["title"] for cell in cells if cell["cut"]) == sorted(
+        [
+            *NAMES,
+            NAMES[0].replace("Payment", "Remit"),
+            "Receivable INV-2026-0042-GRAND-OUEST",
+            "Receivable INV-2026-0043-GRAND-OUEST",
+        ]
+    )
+    # Each shown name is its start and its end, told apart from the others without the tooltip.
+    assert len(set(shown)) == 5, shown
+    assert sorted(text[-14:] for text in shown if text.startswith("Payment_")) == [
+        "2026-11-04.pdf",
+        "2026-11-18.pdf",
+    ]
+    assert sorted(text[-16:] for text in shown if text.startswith("Rec")) == [
+        "0042-GRAND-OUEST",
+        "0043-GRAND-OUEST",
+    ]
