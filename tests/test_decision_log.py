@@ -125,10 +125,11 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
     named = f"#{rule.pk} Large invoices"
     # Thresholds 60/90 (their version 2) and the rule in its version 2.
     in_force = ("60 %", "90 %", "v2", named, "v2")
-    # Its settings as people read them; a setting left blank on both sides is not a change.
+    # Its settings as people read them; a setting left blank on both sides is not a change,
+    # and the rule's own id is no setting (the "routing rule" column names it).
     created = (
         "Review threshold: — → 55 %; Auto-post threshold: — → 85 %; Always review: — → no; "
-        f"Id: — → {rule.pk}; Is active: — → yes; Name: — → Large invoices; Priority: — → 5"
+        "Is active: — → yes; Name: — → Large invoices; Priority: — → 5"
     )
 
     assert _rows(workspace) == [
@@ -162,7 +163,7 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
         (
             "route",
             "Well",
-            f"Status: New → Needs review; Confidence: — → 80 %; Routing rule: — → {rule.pk}; "
+            f"Status: New → Needs review; Confidence: — → 80 %; Routing rule: — → Rule #{rule.pk}; "
             "Review threshold: — → 55 %; Auto-post threshold: — → 95 %",
             confidences,
             "55 %",
@@ -238,4 +239,4 @@ def test_a_value_the_after_does_not_hold_reads_not_recorded() -> None:
         "Status: Proposed — needs review → Refused / refund requested; "
         "Invoice status: Needs review → not recorded; Held out of posting: yes → not recorded"
     )
-    assert deleted[2] == "Id: 7 → —; Name: Old rule → —"  # a deleted rule: nothing after
+    assert deleted[2] == "Name: Old rule → —"  # a deleted rule: nothing after (its id: noise)

@@ -4,6 +4,7 @@ review screen's history and the invoice page's decisions both show changes throu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,11 +18,16 @@ from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import codes_causes_first
 from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.invoices.reasons import stated_codes
+from reconciliation.models import ConnectionStatus
 from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import DocumentKind
 from reconciliation.models import DocumentStatus
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import Provider
+from reconciliation.models import Transaction
 from reconciliation.models import VendorStatus
 from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
@@ -51,6 +57,9 @@ CHANGE_LABELS: dict[str, str] = {
     "bank_details": "Bank details",
     "review_reason": "Review reason",
     "receivable": "Receivable",
+    "document_kind": "Document kind",
+    "amount_above": "Amount above",
+    "provider": "Provider",
 }
 #: How a match's amount agreed with the bank line (`matching.scoring.AmountBasis`); the words
 #: fit debits and credits alike (the list's filter offers them for both).
@@ -61,7 +70,15 @@ AMOUNT_BASIS_LABELS: dict[str, str] = {
 }
 #: Fields only support needs: shown in a collapsed "Technical details" section.
 TECHNICAL_FIELDS = ("idempotency_key",)
-MONEY_KEYS = frozenset({"net_amount", "tax_amount", "total_amount", "amount"})
+MONEY_KEYS = frozenset({"net_amount", "tax_amount", "total_amount", "amount", "amount_above"})
+#: The id of the row a decision is about (a routing rule's "id", a connection's, a match's): the
+#: decision names its rows, and the export names the rule ("#3 Large invoices"); an internal id
+#: in "what changed" is noise.
+IDENTITY_KEYS = frozenset({"id", "connection", "match"})
+#: Lists of match ids (the candidates a pick or "none of these" turned down): read as a count.
+MATCH_LIST_KEYS = frozenset({"proposed", "rejected"})
+#: What a bank line is recorded as (its id, or Qonto's) when it cannot be named: left out.
+UNNAMED = object()
 DATE_KEYS = frozenset({"issue_date", "due_date", "execution_date"})
 PERCENT_KEYS = frozenset({"confidence", "review_threshold", "auto_post_threshold", "score"})
 STATUS_LABELS: dict[str, str] = {
@@ -85,6 +102,13 @@ VENDOR_LABELS: dict[str, str] = {
     "ibans": "Vendor IBANs",
 }
 VENDOR_STATUS_LABELS: dict[str, str] = dict(VendorStatus.choices)
+#: A connection decision (connected, disconnected) records the connection's status and provider.
+CONNECTION_STATUS_LABELS: dict[str, str] = dict(ConnectionStatus.choices)
+PROVIDER_LABELS: dict[str, str] = dict(Provider.choices)
+#: "kind" is a match's kind in a decision about a match; a routing rule's "document_kind" is a
+#: document's.
+MATCH_KIND_LABELS: dict[str, str] = dict(MatchKind.choices)
+DOCUMENT_KIND_LABELS: dict[str, str] = dict(DocumentKind.choices)
 
 
 @dataclass(frozen=True)
@@ -111,29 +135,109 @@ def status_labels(decision: Decision) -> dict[str, str]:
         return MATCH_STATUS_LABELS
     if decision.document_id is not None and decision.invoice_id is None:
         return DOCUMENT_STATUS_LABELS
+    if decision.action == DecisionAction.CONNECTION:
+        return CONNECTION_STATUS_LABELS
     return STATUS_LABELS
 
 
-def decision_changes(decision: Decision, *, currency: str = "") -> list[Change]:
-    """`changes` of one decision, its statuses read as the row it is about names them."""
+def loaded_bank_line(decision: Decision) -> Transaction | None:
+    """The bank line of the match `decision` is about, if the decision was read with it
+    (``select_related("match__transaction")``): never a query of its own, so a list or an
+    export of decisions costs the same queries however many it shows."""
+    if not Decision.match.is_cached(decision):
+        return None
+    match = decision.match
+    if match is None or not type(match).transaction.is_cached(match):
+        return None
+    line: Transaction | None = match.transaction
+    return line
+
+
+def bank_line_label(line: Transaction) -> str:
+    """A bank line as people know it: "3 Nov 2026 · −120.00 EUR · Kontor Nord GmbH"."""
+    day = line.value_date
+    return f"{format_date(day, 'j M Y')} · {line}" if day is not None else str(line)
+
+
+def decision_changes(
+    decision: Decision, *, currency: str = "", vendor_names: Mapping[int, str] | None = None
+) -> list[Change]:
+    """`changes` of one decision, its statuses read as the row it is about names them, the
+    bank line of its match by date, amount and counterparty when it was read with it (see
+    `loaded_bank_line`), a routing rule's vendor by its name in `vendor_names`."""
     return changes(
-        decision.before, decision.after, currency=currency, statuses=status_labels(decision)
+        decision.before,
+        decision.after,
+        currency=currency,
+        statuses=status_labels(decision),
+        bank_line=loaded_bank_line(decision),
+        vendor_names=vendor_names,
     )
 
 
+#: The fields a routing decision changes, in the order a reader expects them; others follow
+#: alphabetically. PostgreSQL's jsonb does not keep the order the values were written in.
+FIELD_ORDER = ("status", "confidence", "rule", "review_threshold", "auto_post_threshold")
+#: A value the decision's "after" does not hold although it records others (a refused double
+#: charge records its invoice's status before, not after): unknown, not emptied.
+NOT_RECORDED = "not recorded"
+#: How a value nobody recorded is written.
+EMPTY = "—"
+
+
+def field_order(name: str) -> tuple[int, str]:
+    return (FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER), name)
+
+
+def stated_changes(
+    decision: Decision, *, currency: str = "", vendor_names: Mapping[int, str] | None = None
+) -> list[Change]:
+    """What a decision changed as its own page and the decisions export state it: the rows of
+    `decision_changes` in a reader's order (`FIELD_ORDER`), a value its "after" does not hold
+    "not recorded", and no row with nothing either side (a rule setting left blank)."""
+    after = decision.after if isinstance(decision.after, dict) else {}
+    rows = []
+    for change in sorted(
+        decision_changes(decision, currency=currency, vendor_names=vendor_names),
+        key=lambda c: field_order(c.key),
+    ):
+        new = NOT_RECORDED if after and change.key not in after else change.after
+        if change.before == new == EMPTY:
+            continue
+        rows.append(Change(change.key, change.label, change.before, new))
+    return rows
+
+
 def changes(
-    before: Any, after: Any, *, currency: str = "", statuses: dict[str, str] = STATUS_LABELS
+    before: Any,
+    after: Any,
+    *,
+    currency: str = "",
+    statuses: dict[str, str] = STATUS_LABELS,
+    bank_line: Transaction | None = None,
+    vendor_names: Mapping[int, str] | None = None,
 ) -> list[Change]:
     """The fields that differ between `before` and `after`, in the order they were recorded;
-    a status by its label in `statuses` (see `status_labels`)."""
+    a status by its label in `statuses` (see `status_labels`). Internal ids are left out: a
+    row's own (`IDENTITY_KEYS`), and a bank line's unless it is `bank_line` (then named)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     currency = str(after.get("currency") or before.get("currency") or currency or "")
     out = []
     for key in [*before, *(k for k in after if k not in before)]:
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or key in IDENTITY_KEYS:
             continue
+        if key == "transaction":
+            named = [_bank_line_value(value, bank_line) for value in (old, new)]
+            if UNNAMED in named or named[0] == named[1]:
+                continue  # an id nobody reads, or the same line under its two ids
+            out.append(Change(key, field_label(key), str(named[0]), str(named[1])))
+            continue
+        if key == "vendor" and isinstance(old or new, int) and not isinstance(old or new, bool):
+            # A routing rule's vendor, recorded by its id.
+            names = vendor_names or {}
+            old, new = (_vendor_name(value, names) for value in (old, new))
         if key == "reason_codes":
             approved = after.get("status") == InvoiceStatus.APPROVED
             old, new = _stated(old, approved=False), _stated(new, approved=approved)
@@ -149,6 +253,22 @@ def changes(
             )
         )
     return out
+
+
+def _bank_line_value(value: Any, line: Transaction | None) -> object:
+    """A recorded bank line ("transaction": its id, or Qonto's) named as people know it, "—"
+    when none was recorded, `UNNAMED` when it is not `line` (it cannot be named)."""
+    if value is None or value == "":
+        return "—"
+    if line is not None and str(value) in (str(line.pk), line.qonto_id):
+        return bank_line_label(line)
+    return UNNAMED
+
+
+def _vendor_name(value: Any, names: Mapping[int, str]) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return names.get(value, f"Vendor #{value}")
+    return value
 
 
 def _vendor_changes(before: Any, after: Any) -> list[Change]:
@@ -192,6 +312,8 @@ def display_value(
         return "yes" if value else "no"
     if key == "reason_codes" and isinstance(value, list):
         return "; ".join(reason_label(str(code)) for code in value)
+    if key in MATCH_LIST_KEYS and isinstance(value, list):
+        return f"{len(value)} match" if len(value) == 1 else f"{len(value)} matches"
     if isinstance(value, dict):
         return ", ".join(
             f"{field_label(k)}: {display_value(k, v, currency=currency, statuses=statuses)}"
@@ -209,10 +331,20 @@ def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> st
     if key == "invoice_status":
         return INVOICE_STATUS_LABELS.get(text, text)
     if key == "kind":
-        return dict(MatchKind.choices).get(text, text)
-    if key in MONEY_KEYS and is_known_currency(currency):
+        return MATCH_KIND_LABELS.get(text, DOCUMENT_KIND_LABELS.get(text, text))
+    if key == "document_kind":
+        return DOCUMENT_KIND_LABELS.get(text, text)
+    if key == "rule" and isinstance(value, int):
+        return f"Rule #{value}"  # the rule a routing applied, by its number (its name may change)
+    if key == "provider":
+        return PROVIDER_LABELS.get(text, text)
+    if key in MONEY_KEYS:
         number = _decimal(value)
-        return format_money(number, currency) if number is not None else text
+        if number is None or not number.is_finite():
+            return text
+        if is_known_currency(currency):
+            return format_money(number, currency)
+        return format_money(_minor_units(number), "")  # no currency: at least cents
     if key in PERCENT_KEYS:
         number = _decimal(value)
         return percent(number) if number is not None and number.is_finite() else text
@@ -243,6 +375,13 @@ def percent_column(field: str, description: str) -> Any:
         return percent(getattr(obj, field))
 
     return column
+
+
+def _minor_units(number: Decimal) -> Decimal:
+    """An amount with at least two decimals (its own when it has more): "5000" → 5000.00."""
+    exponent = number.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return number.quantize(Decimal(1).scaleb(-places))
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -16,7 +16,8 @@ or deleted is a "rule" Decision with the rule's snapshot (`routing.record_thresh
 * vendor mapping version = 1 + the corrections by people and merges of the vendor before the
   decision (each changes what Well learned of the vendor's layout).
 
-The export loads that history once per export (three queries), never per row.
+The export loads that history once per export (three queries, a fourth for the names of the
+vendors routing rules named), never per row; a match's bank line comes with each decision.
 """
 
 from __future__ import annotations
@@ -33,20 +34,19 @@ from typing import Any
 from django.db.models import Q
 from django.db.models import QuerySet
 
-from reconciliation.admin.decision_display import decision_changes
 from reconciliation.admin.decision_display import field_label
 from reconciliation.admin.decision_display import percent
+from reconciliation.admin.decision_display import stated_changes
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
+from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 
 _MAPPING_ACTIONS = (DecisionAction.EDIT, DecisionAction.MERGE_VENDOR)
 _Key = tuple[datetime, int]  # (created_at, id): the order decisions happened in
-#: How `decision_display` writes a value nobody recorded.
-EMPTY = "—"
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,24 @@ class History:
         default_factory=lambda: defaultdict(list)
     )
     mapping: dict[int, list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    #: The names of the vendors routing rules named (a rule records its vendor by its id).
+    vendor_names: dict[int, str] = field(default_factory=dict)
 
 
 def load_history(workspace_ids: list[int]) -> History:
-    """The threshold, rule, routing and mapping history of these workspaces: two queries."""
+    """The threshold, rule, routing and mapping history of these workspaces, and the names of
+    the vendors their rules named: three queries at most."""
     history = History()
     for workspace in Workspace.objects.filter(pk__in=workspace_ids):
         history.current[workspace.pk] = threshold_values(workspace)
-    return _load(history, workspace_ids)
+    _load(history, workspace_ids)
+    if history.vendor_names:
+        history.vendor_names = dict(
+            Vendor.objects.filter(
+                pk__in=history.vendor_names, workspace_id__in=workspace_ids
+            ).values_list("pk", "name")
+        )
+    return history
 
 
 def _load(history: History, workspace_ids: list[int]) -> History:
@@ -113,6 +123,9 @@ def _load(history: History, workspace_ids: list[int]) -> History:
                 history.rules[snapshot["id"]].append((key, snapshot))
                 if not before:
                     history.rules_created.add(snapshot["id"])
+            for recorded in (before or {}, after or {}):
+                if isinstance(vendor := recorded.get("vendor"), int):
+                    history.vendor_names[vendor] = ""  # named once all are read
         elif action == DecisionAction.ROUTE:
             if invoice_id is not None:
                 rule = (after or {}).get("rule")
@@ -199,14 +212,6 @@ def _percent(confidence: Any) -> str:
         return str(confidence)
 
 
-#: The fields a routing decision changes, in the order a reader expects them; others follow
-#: alphabetically. PostgreSQL's jsonb does not keep the order the values were written in.
-FIELD_ORDER = ("status", "confidence", "rule", "review_threshold", "auto_post_threshold")
-#: A value the decision's "after" does not hold although it records others (a refused double
-#: charge records its invoice's status before, not after): unknown, not emptied.
-NOT_RECORDED = "not recorded"
-
-
 def _threshold(force: InForce, name: str) -> str:
     """A threshold in force, in percent as the admin shows it ("55 %", "72.50 %")."""
     value = force.thresholds.get(name, "")
@@ -216,24 +221,12 @@ def _threshold(force: InForce, name: str) -> str:
         return value
 
 
-def field_order(name: str) -> tuple[int, str]:
-    return (FIELD_ORDER.index(name) if name in FIELD_ORDER else len(FIELD_ORDER), name)
-
-
-def _changes(decision: Decision) -> str:
-    """ "Status: Needs review → Approved; Total: 119.00 EUR → 120.00 EUR", as the review
-    screen's history reads it (`decision_display`); the codes stay in Before and After."""
-    after = decision.after if isinstance(decision.after, dict) else {}
+def _changes(decision: Decision, vendor_names: dict[int, str] | None = None) -> str:
+    """ "Status: Needs review → Approved; Total: 119.00 EUR → 120.00 EUR", as the decision's
+    page reads it (`decision_display.stated_changes`); the codes stay in Before and After."""
     currency = decision.invoice.currency if decision.invoice is not None else ""
-    parts = []
-    for change in sorted(
-        decision_changes(decision, currency=currency), key=lambda c: field_order(c.key)
-    ):
-        new = NOT_RECORDED if after and change.key not in after else change.after
-        if change.before == new == EMPTY:
-            continue  # nothing either side (a rule setting left blank)
-        parts.append(f"{change.label}: {change.before} → {new}")
-    return "; ".join(parts)
+    rows = stated_changes(decision, currency=currency, vendor_names=vendor_names)
+    return "; ".join(f"{change.label}: {change.before} → {change.after}" for change in rows)
 
 
 #: The columns the log adds to the decisions export: what changed, how sure the reading was,
@@ -263,6 +256,11 @@ class DecisionLogResource(DecisionResource):
         fields = LOG_FIELDS
         export_order = LOG_FIELDS
 
+    def filter_export(self, queryset: QuerySet[Decision], **kwargs: Any) -> QuerySet[Decision]:
+        """The rows with what the columns read, and each match's bank line: "changes" names it
+        (date · amount · counterparty) without a query of its own."""
+        return super().filter_export(queryset, **kwargs).select_related("match__transaction")
+
     def before_export(self, queryset: QuerySet[Decision] | None, **kwargs: Any) -> None:
         source = queryset if queryset is not None else Decision.objects.none()
         ids = list(source.values_list("workspace_id", flat=True).order_by().distinct())
@@ -279,7 +277,9 @@ class DecisionLogResource(DecisionResource):
         return found
 
     def dehydrate_changes(self, decision: Decision) -> str:
-        return _changes(decision)
+        if not hasattr(self, "_history"):
+            self._force(decision)
+        return _changes(decision, self._history.vendor_names)
 
     def dehydrate_field_confidences(self, decision: Decision) -> str:
         return _field_confidences(decision.invoice)
