@@ -7,7 +7,7 @@
   be real after all) or "keep refused" (noted; the payment link stays, read-only).
 
 Each answer is taken under the workspace's lock (never while a window is writing) and writes one
-`Decision`.
+`Decision` (a reopening records the invoice's status before and after besides the flag's).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def _decide(
     action: DecisionAction,
     reason: str,
     user: AbstractBaseUser | None,
+    moves_invoice: bool = False,
 ) -> Match:
     if match.kind != kind:
         raise IllegalTransitionError("match", match.kind, action)
@@ -52,7 +53,7 @@ def _decide(
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
             raise IllegalTransitionError("match", locked.status, action)
-        decide_match(locked, change, action, actor=user, reason=reason)
+        decide_match(locked, change, action, actor=user, reason=reason, moves_invoice=moves_invoice)
     match.refresh_from_db()
     return match
 
@@ -108,7 +109,13 @@ def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: 
             invoice.save(update_fields=INVOICE_DECISION_FIELDS)
 
     return _decide(
-        match, MatchKind.PAID_REFUSED, change, action=DecisionAction.REOPEN, reason=text, user=user
+        match,
+        MatchKind.PAID_REFUSED,
+        change,
+        action=DecisionAction.REOPEN,
+        reason=text,
+        user=user,
+        moves_invoice=True,  # the decision says the invoice went back to review
     )
 
 
