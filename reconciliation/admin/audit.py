@@ -9,7 +9,10 @@ from typing import TypeVar
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
+from reconciliation.admin import decision_display
 from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
@@ -22,6 +25,7 @@ from reconciliation.models import Decision
 from reconciliation.models import PostAttempt
 from reconciliation.models import SyncRun
 from reconciliation.models import TenantModel
+from reconciliation.models import Vendor
 from reconciliation.reports.decision_log import DecisionLogResource
 
 _T = TypeVar("_T", bound=TenantModel)
@@ -108,14 +112,72 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]
     search_fields = ["reason", "invoice__number", "document__original_name"]
 
-    readonly_fields = ["actor_name"]
+    readonly_fields = ["actor_name", "vendor_named", "what_changed"]
+    # A decision's page: what was decided, by whom, about what, and what changed in words (as
+    # the decisions export's "Changes"); the recorded JSON stays, collapsed, for support.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "created_at",
+                    "workspace",
+                    "action",
+                    "actor_name",
+                    "invoice",
+                    "document",
+                    "match",
+                    "vendor_named",
+                    "what_changed",
+                    "reason",
+                ]
+            },
+        ),
+        ("Raw record", {"classes": ["collapse"], "fields": ["before", "after"]}),
+    ]
 
     @admin.display(description="Actor", ordering="actor")
     def actor_name(self, obj: Decision) -> str:
         """The person who decided, or "Well" for Well's own decisions."""
         return obj.actor.get_username() if obj.actor is not None else WELL
 
-    def get_fields(self, request: HttpRequest, obj: Decision | None = None) -> Any:
-        """A decision's page names its actor as the list does ("Well", not "-"), in place."""
-        fields = [name for name in super().get_fields(request, obj) if name != "actor_name"]
-        return ["actor_name" if name == "actor" else name for name in fields]
+    @admin.display(description="Vendor")
+    def vendor_named(self, obj: Decision) -> str:
+        """The vendor the decision is about; a decision naming none (a match's, a flag's)
+        shows its invoice's, said to be the invoice's (as the export's vendor column reads)."""
+        if obj.vendor is not None:
+            return obj.vendor.name
+        vendor = obj.invoice.vendor if obj.invoice is not None else None
+        return f"{vendor.name} (vendor of the invoice)" if vendor is not None else "—"
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj: Decision) -> SafeString | str:
+        """Before → after per field, in words, as the decisions export's "Changes" column."""
+        if obj.match is not None:  # its bank line, read once: named by date, amount, party
+            _ = obj.match.transaction
+        rows = decision_display.stated_changes(
+            obj,
+            currency=obj.invoice.currency if obj.invoice is not None else "",
+            vendor_names=_rule_vendor_names(obj),
+        )
+        return (
+            format_html_join(
+                "", "<div>{}: {} → {}</div>", ((c.label, c.before, c.after) for c in rows)
+            )
+            or "—"
+        )
+
+
+def _rule_vendor_names(decision: Decision) -> dict[int, str]:
+    """The names of the vendors a routing rule's decision records by id (one query)."""
+    ids = {
+        vendor
+        for recorded in (decision.before, decision.after)
+        if isinstance(recorded, dict)
+        and isinstance(vendor := recorded.get("vendor"), int)
+        and not isinstance(vendor, bool)
+    }
+    if not ids:
+        return {}
+    found = Vendor.objects.filter(pk__in=ids, workspace_id=decision.workspace_id)
+    return dict(found.values_list("pk", "name"))
