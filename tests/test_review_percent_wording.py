@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AbstractUser
+from playwright.sync_api import Browser
+from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.admin.decision_display import percent
 from reconciliation.admin.review_screen import match_reason
@@ -19,17 +21,22 @@ from reconciliation.admin.review_screen import with_percents
 from reconciliation.invoices import reasons
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_routed_invoice
 from tests.factories import make_transaction
+from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
 from tests.helpers import review_screen
 from tests.helpers import section
 from tests.helpers import visible_text
+from tests.plugins.browser import list_overflow
+from tests.plugins.browser import signed_in_list
 from tests.test_controls_reason_codes import SAMPLE
+from tests.test_review_queue_layout import _fill as fill_the_queue
 
 QUEUE = "/admin/review/"
 
@@ -168,3 +175,42 @@ def test_the_queue_writes_percent_one_way(workspace: Workspace, reviewer: Abstra
     ) in body
     assert "83.11%" not in body
     assert "85.00%" not in body
+
+
+@pytest.mark.browser
+def test_the_why_cell_never_cuts_its_figure(
+    live_server: LiveServer, browser: Browser, workspace: Workspace
+) -> None:
+    """The words of the lead cause may end in an ellipsis; its figure ("85 %", "61 %", "3/10")
+    is whole, and the queue still fits 1440 px with the longest names beside it."""
+    fill_the_queue(workspace)  # eight rows of long names and free-text reasons
+    vendor = make_vendor(
+        workspace, "Imprimerie Nationale des Pays de Loire SAS", documents_reviewed=3
+    )
+    leads = [
+        reasons.sentence(
+            "below_auto_post_threshold", value="83.11%", threshold="85.00%", source="workspace"
+        ).text,
+        reasons.sentence(
+            "field_below_threshold", field="Invoice number", confidence="61%", threshold="85.00%"
+        ).text,
+        reasons.sentence("vendor_in_training", vendor=vendor.name, progress="3/10").text,
+        reasons.sentence(
+            "below_review_threshold", value="54.99%", threshold="55.50%", source="workspace"
+        ).text,
+    ]
+    for lead in leads:
+        make_invoice(workspace, vendor=vendor, confidence=Decimal("83.11"), routing_reasons=[lead])
+    user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
+    page = signed_in_list(browser, live_server.url, user, QUEUE)
+    overflow = list_overflow(page)
+    figures = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list td.field-reason .well-figure')]"
+        ".map(figure => { const box = figure.getBoundingClientRect(),"
+        " cell = figure.closest('td').getBoundingClientRect();"
+        " return figure.scrollWidth <= figure.clientWidth + 1 && box.right <= cell.right"
+        " ? figure.textContent : ''; })"
+    )
+    page.context.close()
+    assert overflow <= 0
+    assert sorted(figures) == ["3/10", "55.50 %", "61 %", "85 %"]
