@@ -35,6 +35,7 @@ from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
 from reconciliation.admin.standing import STANDING_LABELS
+from reconciliation.admin.standing import standing_is
 from reconciliation.admin.standing import standing_label
 from reconciliation.admin.standing import with_standing
 from reconciliation.admin.volume import BigListMixin
@@ -116,9 +117,8 @@ class StandingFilter(admin.SimpleListFilter):
             return queryset
         if code not in STANDING_LABELS:  # as Django answers an unknown lookup: "?e=1"
             raise IncorrectLookupParameters(f"Unknown status {code!r}.")
-        # Sorted by Status, the rows have their standing already (`_DocumentChangeList`).
-        annotated = "standing" in queryset.query.annotations
-        return (queryset if annotated else with_standing(queryset)).filter(Q(standing=code))
+        # On the documents' own fields: no standing worked out for every row of the workspace.
+        return queryset.filter(standing_is(code))
 
 
 #: The list's old Status filter offered the file's own status ("?status__exact=failed"): where
@@ -172,7 +172,9 @@ class _DocumentChangeList(ChangeList):
     def _sorted_by_standing(self) -> bool:
         # Django's own reading of "?o=" (its indexes count the action checkbox column).
         columns = self.get_ordering_field_columns()
-        return any(self.list_display[index] in STANDING_COLUMNS for index in columns)
+        shown = self.list_display
+        # Django passes on a number past the last column (and leaves it out of the ordering).
+        return any(index < len(shown) and shown[index] in STANDING_COLUMNS for index in columns)
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)

@@ -53,34 +53,39 @@ FINISHED_STANDINGS = frozenset(
 )
 
 
+def _steps() -> list[tuple[Q, Value | F]]:
+    """The standing's rule, first match wins: (the condition on a document, its standing)."""
+    matches = Match.objects.filter(document=OuterRef("pk"))
+    payment = Q(status=DocumentStatus.PARSED, kind__in=PAYMENT_KINDS)
+    settled = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
+    return [
+        (Q(status=DocumentStatus.DUPLICATE), Value("duplicate")),
+        (Q(status=DocumentStatus.IGNORED), Value("ignored")),
+        (Q(status=DocumentStatus.FAILED), Value("unreadable")),
+        (Q(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)), Value("reading")),
+        (Q(invoice__isnull=False), F("invoice__status")),
+        (~Q(review_reason=""), Value("needs_review")),
+        (
+            payment & Q(Exists(matches.filter(status=MatchStatus.PROPOSED))),
+            Value("match_to_confirm"),
+        ),
+        (payment & Q(Exists(matches.filter(status__in=settled))), Value("matched")),
+        (payment & Q(Exists(matches.filter(kind=MatchKind.DOUBLE_CHARGE))), Value("decided")),
+        (payment, Value("waiting_for_debit")),
+        (Q(kind__in=INVOICE_KINDS), Value("parsed")),
+    ]
+
+
+#: A document no step names.
+_OTHERWISE = "filed"
+
+
 def with_standing(documents: QuerySet[Document]) -> QuerySet[Document]:
     """`documents` with `standing` (a code of `STANDING_LABELS`) and `waiting_since` (when it
     arrived, or None once finished), computed in the list's one query."""
-    matches = Match.objects.filter(document=OuterRef("pk"))
-    payment = Q(status=DocumentStatus.PARSED, kind__in=PAYMENT_KINDS)
     standing = Case(
-        When(status=DocumentStatus.DUPLICATE, then=Value("duplicate")),
-        When(status=DocumentStatus.IGNORED, then=Value("ignored")),
-        When(status=DocumentStatus.FAILED, then=Value("unreadable")),
-        When(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING), then=Value("reading")),
-        When(invoice__isnull=False, then=F("invoice__status")),
-        When(~Q(review_reason=""), then=Value("needs_review")),
-        When(
-            payment & Exists(matches.filter(status=MatchStatus.PROPOSED)),
-            then=Value("match_to_confirm"),
-        ),
-        When(
-            payment
-            & Exists(matches.filter(status__in=(MatchStatus.CONFIRMED, MatchStatus.ATTACHED))),
-            then=Value("matched"),
-        ),
-        When(
-            payment & Exists(matches.filter(kind=MatchKind.DOUBLE_CHARGE)),
-            then=Value("decided"),
-        ),
-        When(payment, then=Value("waiting_for_debit")),
-        When(kind__in=INVOICE_KINDS, then=Value("parsed")),
-        default=Value("filed"),
+        *(When(condition, then=then) for condition, then in _steps()),
+        default=Value(_OTHERWISE),
         output_field=CharField(),
     )
     return documents.annotate(standing=standing).annotate(
@@ -90,6 +95,23 @@ def with_standing(documents: QuerySet[Document]) -> QuerySet[Document]:
             output_field=DateTimeField(),
         )
     )
+
+
+def standing_is(code: str) -> Q:
+    """Exactly the documents whose standing is `code`, as conditions on their own fields: the
+    steps that give it, each where no earlier step applies. Filtering needs no standing worked
+    out for every row, so an index on the status or the invoice serves it."""
+    found = Q(pk__in=[])
+    earlier = Q(pk__in=[])
+    for condition, then in _steps():
+        if isinstance(then, F):  # the invoice's own status
+            found |= condition & Q(invoice__status=code) & ~earlier
+        elif then.value == code:
+            found |= condition & ~earlier
+        earlier |= condition
+    if code == _OTHERWISE:
+        found |= ~earlier
+    return found
 
 
 def standing_label(document: Document) -> str:
