@@ -6,21 +6,29 @@ says so."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AbstractUser
+from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.admin.banking import _clipped_ends
+from reconciliation.admin.banking import dotted
 from reconciliation.models import MatchKind
 from reconciliation.models import Workspace
 from tests.factories import make_document
+from tests.factories import make_double_payment
 from tests.factories import make_match
+from tests.factories import make_paid_refused
 from tests.factories import make_receivable
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.helpers import logged_in_client
 from tests.plugins.browser import ROW_LINES
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
@@ -109,4 +117,65 @@ def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
     assert sorted(text[-16:] for text in shown if text.startswith("Rec")) == [
         "0042-GRAND-OUEST",
         "0043-GRAND-OUEST",
+    ]
+
+
+# --- 2. a "·" joins the parts that are there ------------------------------------------------
+
+
+def test_dotted_joins_only_the_parts_there() -> None:
+    assert dotted("Northwind Analytics Inc.", "SEPA 0457") == "Northwind Analytics Inc. · SEPA 0457"
+    assert dotted("Northwind Analytics Inc.", "") == "Northwind Analytics Inc."
+    assert dotted(None, "R-12", "") == "R-12"
+    assert dotted("", None) == "—"
+
+
+def _paid_refused_without_reference(workspace: Workspace) -> int:
+    flag = make_paid_refused(
+        workspace, "R-12", day=date(2026, 10, 12), supplier_name="Northwind Analytics Inc."
+    )
+    assert flag.transaction is not None
+    flag.transaction.counterparty_name = "Northwind Analytics Inc."
+    flag.transaction.reference = ""
+    flag.transaction.save()
+    return flag.pk
+
+
+def test_a_debit_without_a_reference_has_no_dangling_separator(workspace: Workspace) -> None:
+    flag = _paid_refused_without_reference(workspace)
+    client = logged_in_client(make_user(superuser=True))
+    page = client.get(reverse("admin:reconciliation_match_change", args=[flag])).content.decode()
+    rows = dict(re.findall(r"<tr><th>(\w+)</th><td>([^<]*)</td>", page))
+    assert rows == {
+        "Invoice": "R-12 · Northwind Analytics Inc.",
+        "Debit": "Northwind Analytics Inc.",
+    }
+    assert " ·<" not in page
+    assert "· <" not in page
+
+
+def test_the_queue_s_debit_without_a_reference_has_no_dangling_separator(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    _paid_refused_without_reference(workspace)
+    body = logged_in_client(reviewer).get(reverse("admin:reconciliation-review")).content.decode()
+    assert "<div data-debit>Paid by: 12 Oct 2026 · 119.00 EUR</div>" in body
+
+
+# --- 6. every flag of money gone is a badge --------------------------------------------------
+
+
+def test_the_money_flags_are_badges_alike(workspace: Workspace, reviewer: AbstractUser) -> None:
+    make_double_payment(
+        workspace,
+        "2026-0457",
+        days=(date(2026, 11, 15), date(2026, 11, 19)),
+        total_amount=Decimal("985.00"),
+    )
+    make_paid_refused(workspace, "R-12", day=date(2026, 10, 12))
+    body = logged_in_client(reviewer).get(reverse("admin:reconciliation-review")).content.decode()
+    titles = re.findall(r'<td><a href="[^"]+" class="([^"]+)">([^<]+)</a></td>', body)
+    assert titles == [
+        ("well-flag well-flag-double", "Possible double payment"),
+        ("well-flag well-flag-paid-refused", "Refused, but paid"),
     ]

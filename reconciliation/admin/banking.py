@@ -138,6 +138,12 @@ def _day(day: date | None) -> str:
     return date_format(day, "DATE_FORMAT") if day is not None else "—"
 
 
+def dotted(*parts: str | None) -> str:
+    """The parts that are there, joined by " · " ("Northwind Analytics Inc. · SEPA 0457"; a
+    bank line without a reference is its name alone, no dangling "·"); "—" when none is."""
+    return " · ".join(part for part in parts if part) or "—"
+
+
 class MatchColumns:
     """A match's kind and status as people read them, and its score as a percentage."""
 
@@ -699,14 +705,14 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         rows = [
             (
                 "Invoice",
-                f"{invoice.number} · {invoice.supplier_name}" if invoice else "—",
+                dotted(invoice.number, invoice.supplier_name) if invoice else "—",
                 format_money(invoice.total_amount, invoice.currency) if invoice else "—",
                 _day(invoice.issue_date if invoice else None),
             ),
             *(
                 (
                     label,
-                    f"{match.transaction.counterparty_name} · {match.transaction.reference}",
+                    dotted(match.transaction.counterparty_name, match.transaction.reference),
                     format_money(match.transaction.amount, match.transaction.currency),
                     _day(match.transaction.value_date),
                 )

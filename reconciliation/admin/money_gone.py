@@ -21,9 +21,11 @@ from django.db.models import Value
 from django.db.models import When
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from reconciliation.admin.banking import DECISIONS
 from reconciliation.admin.banking import available_decisions
+from reconciliation.admin.banking import dotted
 from reconciliation.matching.flags import first_debit_label
 from reconciliation.matching.flags import first_debits
 from reconciliation.models import Match
@@ -48,6 +50,12 @@ class Debit:
     counterparty: str
     reference: str
 
+    @property
+    def summary(self) -> str:
+        """Its day, amount and quoted reference, those it has, joined by " · " (`dotted`)."""
+        day = date_format(self.day, "j M Y") if self.day is not None else "no date"
+        return dotted(day, self.amount, f"“{self.reference}”" if self.reference else "")
+
 
 @dataclass(frozen=True)
 class MoneyFlag:
@@ -63,6 +71,12 @@ class MoneyFlag:
     @property
     def is_double_payment(self) -> bool:
         return self.match.kind == MatchKind.DOUBLE_PAYMENT
+
+    @property
+    def badge(self) -> str:
+        """Its title's badge (well.css): each flag of money gone is one, in its kind's colour."""
+        kind = "double" if self.is_double_payment else "paid-refused"
+        return f"well-flag well-flag-{kind}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,7 @@ def _describe(request: HttpRequest, match: Match, first: Match | None) -> MoneyF
     return MoneyFlag(
         match=match,
         title=match.get_kind_display(),
-        invoice=f"{number} · {invoice.supplier_name}" if invoice is not None else "—",
+        invoice=dotted(number, invoice.supplier_name) if invoice is not None else "—",
         amount=format_money(invoice.total_amount, invoice.currency) if invoice else "—",
         url=reverse("admin:reconciliation_match_change", args=[match.pk]),
         debits=debits,
