@@ -136,11 +136,13 @@ def _kick(folders: list[Any]) -> None:
 
     from reconciliation.models import Connection
     from reconciliation.models import Provider
+    from reconciliation.models.audit import SyncTrigger
 
     for connection_id in Connection.objects.filter(provider=Provider.DROPBOX).values_list(
         "pk", flat=True
     ):
-        async_task("reconciliation.tasks.sync_file_connection", connection_id, "soak")
+        # The soak's own polls stand in for the schedule's.
+        async_task("reconciliation.tasks.sync_file_connection", connection_id, SyncTrigger.SCHEDULE)
 
 
 def _pending(folders: list[Any]) -> dict[str, int]:

@@ -12,6 +12,7 @@ import logging
 from reconciliation import dispatch
 from reconciliation import window
 from reconciliation.intake import folder_polls
+from reconciliation.models.audit import SyncTrigger
 from reconciliation.observability.tasks import observed
 from reconciliation.observability.tasks import record_parse
 from reconciliation.observability.tasks import record_window
@@ -26,7 +27,7 @@ def dispatch_due_work() -> str:
 
 
 @observed
-def sync_file_connection(connection_id: int, trigger: str = "schedule") -> str:
+def sync_file_connection(connection_id: int, trigger: str = SyncTrigger.SCHEDULE) -> str:
     try:
         result = folder_polls.sync_file_connection(connection_id=connection_id, trigger=trigger)
     except folder_polls.SyncNotAllowedError as refused:
@@ -45,7 +46,7 @@ def parse_document(document_id: int) -> str:
 
 
 @observed
-def close_window(workspace_id: int, trigger: str = "window") -> str:
+def close_window(workspace_id: int, trigger: str = SyncTrigger.WINDOW) -> str:
     report = window.close_window(workspace_id=workspace_id, trigger=trigger)
     record_window(report.invoices_posted, report.invoices_failed, report.attachments)
     return report.status

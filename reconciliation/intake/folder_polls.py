@@ -52,6 +52,7 @@ from reconciliation.models import Provider
 from reconciliation.models import SyncKind
 from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
+from reconciliation.models.audit import SyncTrigger
 from reconciliation.models.document import document_upload_to
 from reconciliation.queue import enqueue
 
@@ -167,7 +168,7 @@ def request_sync(*, connection: Connection, now: datetime | None = None) -> Sync
                 "the scheduler runs the next one.",
                 messages.WARNING,
             )
-        enqueue("reconciliation.tasks.close_window", connection.workspace_id, "manual")
+        enqueue("reconciliation.tasks.close_window", connection.workspace_id, SyncTrigger.MANUAL)
         return SyncRequest(True, "transactions, matching and posting queued.", messages.SUCCESS)
     if connection.status not in SYNCABLE:
         return SyncRequest(
@@ -184,14 +185,14 @@ def request_sync(*, connection: Connection, now: datetime | None = None) -> Sync
             f"the next sync is allowed at {local:%H:%M}.",
             messages.WARNING,
         )
-    enqueue("reconciliation.tasks.sync_file_connection", connection.pk, "manual")
+    enqueue("reconciliation.tasks.sync_file_connection", connection.pk, SyncTrigger.MANUAL)
     return SyncRequest(
         True, "sync queued; new documents appear as they are read.", messages.SUCCESS
     )
 
 
 # --- the poll -----
-def sync_file_connection(*, connection_id: int, trigger: str = "schedule") -> SyncResult:
+def sync_file_connection(*, connection_id: int, trigger: str = SyncTrigger.SCHEDULE) -> SyncResult:
     """One poll of a Dropbox or Apideck folder. Safe to call twice: the second call finds the
     lease taken (or the cap reached) and does nothing."""
     now = timezone.now()

@@ -50,6 +50,7 @@ from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
 from reconciliation.models import Transaction
 from reconciliation.models import TransactionStatus
+from reconciliation.models.audit import SyncTrigger
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty as normalize_name
@@ -123,7 +124,7 @@ class _Marks:
         return slowest
 
 
-def sync_transactions(*, connection_id: int, trigger: str = "schedule") -> SyncResult:
+def sync_transactions(*, connection_id: int, trigger: str = SyncTrigger.SCHEDULE) -> SyncResult:
     """Mirror the connection's Qonto transactions changed since its mark (see module doc)."""
     now = timezone.now()
     connection = Connection.objects.get(pk=connection_id)
