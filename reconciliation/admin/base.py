@@ -11,10 +11,13 @@ from typing import TypeVar
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import HttpRequest
+from django.http import HttpResponse
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -159,6 +162,14 @@ class WorkspaceScopedAdmin(PlainListTitle, ExportMixin, admin.ModelAdmin[_T]):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
+
+    def export_action(self, request: HttpRequest) -> HttpResponse:
+        try:
+            response: HttpResponse = super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter the list does not know: back to the list, which says so as Django does.
+            return HttpResponseRedirect(f"{request.path.removesuffix('export/')}?{ERROR_FLAG}=1")
+        return response
 
     def get_export_resource_classes(self, request: HttpRequest) -> list[type[Any]]:
         # Every export goes through the one escaping, token-free base resource.
