@@ -12,7 +12,9 @@ from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.utils.dateformat import format as format_date
+from django.utils.text import capfirst
 
 from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import codes_causes_first
@@ -367,8 +369,10 @@ def percent(value: Decimal | float | None) -> str:
     return f"{number:f} %"
 
 
-def percent_column(field: str, description: str) -> Any:
-    """A list column showing the model's `field` (0–100) with `percent`, sorted by it."""
+def percent_column(model: type[models.Model], field: str) -> Any:
+    """A list column showing `model`'s `field` (0–100) with `percent`, sorted by it and headed
+    by the field's own name."""
+    description = capfirst(str(getattr(model._meta.get_field(field), "verbose_name", field)))
 
     @admin.display(description=description, ordering=field)
     def column(model_admin: Any, obj: Any) -> str:

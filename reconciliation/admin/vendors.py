@@ -350,8 +350,8 @@ class RoutingRuleAdmin(WorkspaceScopedAdmin[RoutingRule]):
     list_select_related = ["workspace", "vendor"]
     search_fields = ["name"]
     autocomplete_fields = ["vendor"]
-    review_percent = percent_column("review_threshold", "Review threshold")
-    auto_post_percent = percent_column("auto_post_threshold", "Auto-post threshold")
+    review_percent = percent_column(RoutingRule, "review_threshold")
+    auto_post_percent = percent_column(RoutingRule, "auto_post_threshold")
 
     @admin.display(description="Amount above", ordering="amount_above")
     def amount_above_shown(self, obj: RoutingRule) -> str:

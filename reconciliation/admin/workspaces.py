@@ -94,9 +94,9 @@ class WorkspaceAdmin(PlainListTitle, admin.ModelAdmin[Workspace]):
 
     readonly_fields = ["threshold_simulator"]
 
-    review_percent = percent_column("review_threshold", "Review threshold")
-    auto_post_percent = percent_column("auto_post_threshold", "Auto-post threshold")
-    match_percent = percent_column("match_threshold", "Match threshold")
+    review_percent = percent_column(Workspace, "review_threshold")
+    auto_post_percent = percent_column(Workspace, "auto_post_threshold")
+    match_percent = percent_column(Workspace, "match_threshold")
 
     @admin.display(description="Before saving")
     def threshold_simulator(self, obj: Workspace) -> str:
