@@ -74,7 +74,7 @@ def test_a_match_s_kind_status_and_amount_basis_are_labels_beside_their_codes(
 
     assert [_pick(row, *columns) for row in rows] == [
         (
-            "Payment confirmation ↔ debit",
+            "Confirmation ↔ debit",
             "confirmation_debit",
             "Attached in Qonto",
             "attached",

@@ -191,5 +191,5 @@ def test_the_matches_list_opens_each_match_from_its_paperwork(workspace: Workspa
         r'<th class="field-paperwork"><a href="([^"]+)"><span [^>]*>(.*?)</span></a></th>', page
     ) == [(change, "confirmation.pdf")]
     cells = re.findall(r'<t[dh] class="field-[^"]*">(.*?)</t[dh]>', page)
-    # Only the row's checkbox names it "Payment confirmation ↔ debit (Proposed…, 60.00 %)".
+    # Only the row's checkbox names it "Confirmation ↔ debit (Proposed…, 60.00 %)".
     assert [cell for cell in cells if str(match) in cell] == []

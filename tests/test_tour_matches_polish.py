@@ -22,6 +22,7 @@ from reconciliation.models import MatchKind
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_double_payment
+from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_paid_refused
 from tests.factories import make_receivable
@@ -179,3 +180,46 @@ def test_the_money_flags_are_badges_alike(workspace: Workspace, reviewer: Abstra
         ("well-flag well-flag-double", "Possible double payment"),
         ("well-flag well-flag-paid-refused", "Refused, but paid"),
     ]
+
+
+# --- 3. the Kind column and its filter say the same words ------------------------------------
+
+
+def test_the_kind_column_uses_its_filter_s_words(workspace: Workspace) -> None:
+    """Each kind a row can show, the credit-note refund too: the filter choice a user picks
+    reads as the Kind cell of the rows it lists."""
+    for kind in (MatchKind.CONFIRMATION_DEBIT, MatchKind.REMITTANCE_CREDIT):
+        make_match(workspace, kind=kind, document=make_document(workspace))
+    make_match(
+        workspace,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        receivable=make_receivable(workspace),
+        transaction=make_transaction(workspace),
+    )
+    make_match(
+        workspace,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        invoice=make_invoice(workspace, number="CN-7"),
+        transaction=make_transaction(workspace),
+    )
+    client = logged_in_client(make_user(superuser=True))
+    page = client.get(MATCHES).content.decode()
+    choices = dict(re.findall(r'<a href="\?kind__exact=([a-z_]+)">([^<]+)</a>', page))
+    assert choices["confirmation_debit"] == "Confirmation ↔ debit"
+    assert choices["remittance_credit"] == "Remittance ↔ credit"
+    assert choices["credit_note_refund"] == "Credit-note refund"
+    for value, label in choices.items():
+        cells = re.findall(
+            r'<td class="field-match_kind">([^<]*)</td>',
+            client.get(f"{MATCHES}?kind__exact={value}").content.decode(),
+        )
+        assert set(cells) <= {label}, (value, cells)
+        assert bool(cells) == (
+            value
+            in {
+                "confirmation_debit",
+                "remittance_credit",
+                "credit_receivable",
+                "credit_note_refund",
+            }
+        )

@@ -125,14 +125,6 @@ def _clipped_ends(text: str) -> SafeString:
     )
 
 
-#: The Matches list's Kind column, said short so a row keeps to two lines; the filter, the
-#: match's page and the exports keep the kind's full label.
-KIND_SHORT: dict[str, str] = {
-    MatchKind.CONFIRMATION_DEBIT: "Confirmation ↔ debit",
-    MatchKind.REMITTANCE_CREDIT: "Remittance ↔ credit",
-}
-
-
 def _day(day: date | None) -> str:
     """A day as the admin writes it ("4 Nov 2026", ``DATE_FORMAT``)."""
     return date_format(day, "DATE_FORMAT") if day is not None else "—"
@@ -555,7 +547,9 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
 
     @admin.display(description="Kind", ordering="kind")
     def match_kind(self, obj: Match) -> str:
-        return KIND_SHORT.get(obj.kind, obj.kind_label)
+        """The words of the Kind filter's choices (`Match.kind_label`), short enough for a row
+        of two lines."""
+        return obj.kind_label
 
     @admin.display(description="Date", ordering="transaction__value_date")
     def value_date(self, obj: Match) -> str:

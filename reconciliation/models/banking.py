@@ -207,7 +207,9 @@ class Receivable(TenantModel):
 
 
 class MatchKind(models.TextChoices):
-    CONFIRMATION_DEBIT = "confirmation_debit", "Payment confirmation ↔ debit"
+    # Said short enough for the Matches list's Kind column (two lines at most); its filter, the
+    # match's page and the exports say the same words (`Match.kind_label`).
+    CONFIRMATION_DEBIT = "confirmation_debit", "Confirmation ↔ debit"
     INVOICE_DEBIT = "invoice_debit", "Invoice ↔ debit"
     CREDIT_RECEIVABLE = "credit_receivable", "Credit ↔ receivable"
     DOUBLE_CHARGE = "double_charge", "Double charge"
@@ -216,7 +218,7 @@ class MatchKind(models.TextChoices):
     # A refused invoice the bank shows as paid: a person should know.
     PAID_REFUSED = "paid_refused", "Refused, but paid"
     # A customer's remittance advice (money sent to us) ↔ the credit and the receivable it pays.
-    REMITTANCE_CREDIT = "remittance_credit", "Remittance advice ↔ credit"
+    REMITTANCE_CREDIT = "remittance_credit", "Remittance ↔ credit"
 
 
 class MatchStatus(models.TextChoices):
@@ -379,7 +381,8 @@ class Match(TenantModel):
     @property
     def kind_label(self) -> str:
         """The kind as people read it: a credit-note refund is one (`CREDIT_NOTE_REFUND`), not
-        a payment of a receivable; the list, its filter, the page and the export say it so."""
+        a payment of a receivable; the list's Kind column, its filter, the page and the export
+        say it so, in the same words."""
         return CREDIT_NOTE_REFUND if self.is_credit_note_refund else str(self.get_kind_display())
 
     @property
