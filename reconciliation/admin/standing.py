@@ -105,7 +105,8 @@ def standing_is(code: str) -> Q:
     earlier = Q(pk__in=[])
     for condition, then in _steps():
         if isinstance(then, F):  # the invoice's own status
-            found |= condition & Q(invoice__status=code) & ~earlier
+            if code in InvoiceStatus.values:
+                found |= condition & Q(invoice__status=code) & ~earlier
         elif then.value == code:
             found |= condition & ~earlier
         earlier |= condition
