@@ -223,3 +223,51 @@ def test_the_kind_column_uses_its_filter_s_words(workspace: Workspace) -> None:
                 "credit_note_refund",
             }
         )
+
+
+# --- 4. a credit-note refund's page says what it is ------------------------------------------
+
+
+def _labels(page: str) -> list[str]:
+    return re.findall(r"<label[^>]*>([^<]*):</label>", page)
+
+
+def test_a_credit_note_refund_page_is_titled_by_its_kind_and_names_the_credit_note(
+    workspace: Workspace,
+) -> None:
+    credit_note = make_invoice(workspace, number="CN-7", supplier_name="Hotel Spree")
+    refund = make_match(
+        workspace,
+        kind=MatchKind.CREDIT_RECEIVABLE,
+        invoice=credit_note,
+        transaction=make_transaction(workspace),
+    )
+    client = logged_in_client(make_user(superuser=True))
+    page = client.get(reverse("admin:reconciliation_match_change", args=[refund.pk]))
+    body = page.content.decode()
+
+    assert re.findall(r"<h1>(.*?)</h1>", body) == ["Credit-note refund"]
+    assert re.findall(r"<h2>(.*?)</h2>", body)[0] == "Credit note CN-7"
+    assert "Change match" not in body
+    labels = _labels(body)
+    assert "Credit note" in labels
+    assert "Invoice" not in labels
+    link = reverse("admin:reconciliation_invoice_change", args=[credit_note.pk])
+    assert f'<a href="{link}">{credit_note}</a>' in body
+    # Still saved as before (the page's form has no field for the credit note).
+    assert page.context["adminform"].form.fields.keys().isdisjoint({"invoice", "credit_note"})
+
+
+def test_every_match_page_is_titled_by_its_kind(workspace: Workspace) -> None:
+    confirmation = make_match(
+        workspace,
+        document=make_document(workspace, original_name="confirmation.pdf"),
+        transaction=make_transaction(workspace),
+    )
+    client = logged_in_client(make_user(superuser=True))
+    body = client.get(
+        reverse("admin:reconciliation_match_change", args=[confirmation.pk])
+    ).content.decode()
+    assert re.findall(r"<h1>(.*?)</h1>", body) == ["Confirmation ↔ debit"]
+    assert re.findall(r"<h2>(.*?)</h2>", body)[0] == "confirmation.pdf"
+    assert "Invoice" in _labels(body)

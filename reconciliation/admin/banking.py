@@ -594,11 +594,17 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
         if obj is not None and obj.kind in FLAG_PAGES:
             return FLAG_FIELDS
-        return super().get_readonly_fields(request, obj)  # the workspace too
+        fields = list(super().get_readonly_fields(request, obj))  # the workspace too
+        if obj is not None and obj.is_credit_note_refund:
+            # The supplier's credit note is shown as one, where the invoice would be.
+            fields.insert(fields.index("invoice") + 1, "credit_note")
+        return fields
 
     def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
         flag = obj is not None and obj.kind in FLAG_PAGES
         fields: list[Any] = list(FLAG_FIELDS if flag else super().get_fields(request, obj))
+        if obj is not None and obj.is_credit_note_refund:
+            fields.remove("invoice")  # read-only still, shown as `credit_note`
         if obj is not None and "decide" in fields and not available_decisions(obj):
             fields.remove("decide")  # answered: no empty "Decide:" row
         return fields
@@ -612,14 +618,23 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         form_url: str = "",
         obj: Match | None = None,
     ) -> HttpResponse:
-        if obj is not None and obj.kind in FLAG_PAGES:
-            # "Possible double payment" / "Refused, but paid", of "Invoice INV-9 paid twice".
-            context.update(title=obj.get_kind_display(), subtitle=self.paperwork_text(obj))
+        if obj is not None:
+            # Titled by its kind, of its paperwork: "Possible double payment" of "Invoice INV-9
+            # paid twice", "Credit-note refund" of "Credit note CN-7" (not "Change match").
+            context.update(title=obj.kind_label, subtitle=self.paperwork_text(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
         # The idempotency key is for support: in a collapsed "Technical details" section.
         return with_technical_section(self.get_fields(request, obj))
+
+    @admin.display(description="Credit note")
+    def credit_note(self, obj: Match) -> SafeString:
+        """A credit-note refund's credit note (its `invoice`), linked to its page."""
+        if obj.invoice is None:
+            return format_html("{}", "—")
+        url = reverse("admin:reconciliation_invoice_change", args=[obj.invoice.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice)
 
     @admin.display(description="Reasons")
     def reasons_list(self, obj: Match) -> SafeString:
