@@ -221,8 +221,8 @@ def test_refund_requested_in_bulk_says_so_when_nothing_could_be_answered(
         MATCHES, {"action": "refund_selected", "_selected_action": [charge.pk]}, follow=True
     )
     assert [str(m) for m in response.context["messages"]] == [
-        "Refund requested for 0 possible double payments; 1 selected row skipped (not an open "
-        "double payment you may answer)."
+        "No refund requested: the selected row is not an open possible double payment you may "
+        "answer."
     ]
     assert not Decision.objects.filter(action=DecisionAction.REFUND_REQUESTED).exists()
 

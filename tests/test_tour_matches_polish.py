@@ -1,8 +1,8 @@
 """The Matches list and a match's page, polished after the new-user tour at 1440 x 900: a cut
 paperwork name shows its ellipsis inside its cell (its end kept, whole in the tooltip), a bank
 line with no reference has no dangling "·", the Kind column and its filter use the same words,
-a credit-note refund's page says what it is, and a bulk "Refund requested" that answered nothing
-says so."""
+a credit-note refund's page says what it is, a bulk "Refund requested" that answered nothing
+says so, and the review queue's flags of money gone are badges alike."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.admin.banking import _clipped_ends
 from reconciliation.admin.banking import dotted
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Match
 from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_double_payment
@@ -271,3 +276,31 @@ def test_every_match_page_is_titled_by_its_kind(workspace: Workspace) -> None:
     assert re.findall(r"<h1>(.*?)</h1>", body) == ["Confirmation ↔ debit"]
     assert re.findall(r"<h2>(.*?)</h2>", body)[0] == "confirmation.pdf"
     assert "Invoice" in _labels(body)
+
+
+# --- 5. a bulk "Refund requested" that answered none says so ---------------------------------
+
+
+def test_refund_requested_in_bulk_that_answered_none_says_so_plainly(
+    workspace: Workspace,
+) -> None:
+    reviewer = make_user(workspace=workspace, role=Role.REVIEWER)
+    flags = [
+        make_double_payment(workspace, f"INV-{n}", days=(date(2026, 11, 4), date(2026, 11, 8)))
+        for n in range(3)
+    ]
+    Match.objects.filter(pk__in=[flag.pk for flag in flags]).update(status=MatchStatus.DISMISSED)
+    response = logged_in_client(reviewer).post(
+        MATCHES,
+        {"action": "refund_selected", "_selected_action": [flag.pk for flag in flags]},
+        follow=True,
+    )
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown == [
+        (
+            "warning",
+            "No refund requested: the 3 selected rows are not open possible double payments "
+            "you may answer.",
+        )
+    ]
+    assert not Decision.objects.filter(action=DecisionAction.REFUND_REQUESTED).exists()

@@ -856,7 +856,8 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def refund_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
         """Each selected possible double payment still open, in a workspace the user decides
         in, answered "Refund requested" as its one-click button does (its own decision); the
-        rest of the selection is left as it is and counted as skipped."""
+        rest of the selection is left as it is and counted as skipped, or, none answered, the
+        message says no refund was requested."""
         selected = queryset.count()
         flags = queryset.filter(kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED)
         if not request.user.is_superuser:
@@ -869,6 +870,16 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
                 continue  # answered meanwhile (another tab, another person): skipped
             answered += 1
         skipped = selected - answered
+        if not answered:
+            message = ngettext(
+                "No refund requested: the selected row is not an open possible double payment "
+                "you may answer.",
+                "No refund requested: the %(n)d selected rows are not open possible double "
+                "payments you may answer.",
+                selected,
+            ) % {"n": selected}
+            self.message_user(request, message, messages.WARNING)
+            return
         message = ngettext(
             "Refund requested for %(n)d possible double payment",
             "Refund requested for %(n)d possible double payments",
@@ -882,7 +893,7 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
             ) % {"n": skipped}
         else:
             message += "."
-        self.message_user(request, message, messages.SUCCESS if answered else messages.WARNING)
+        self.message_user(request, message, messages.SUCCESS)
 
     actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
 
