@@ -9,7 +9,7 @@ from playwright.sync_api import ConsoleMessage
 from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.browser
 
 
 def test_select_all_toggles_every_column_without_a_console_error(
