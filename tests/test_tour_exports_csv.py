@@ -5,15 +5,11 @@ still reads a file with the mark."""
 from __future__ import annotations
 
 import codecs
-import csv
-import io
-import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from reconciliation.models import Receivable
@@ -23,21 +19,11 @@ from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.helpers import client_for
+from tests.helpers import csv_rows
+from tests.helpers import export_every_column
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
-
-EXPORT = "/admin/reconciliation/invoice/export/"
-
-
-def exported_csv(client: Client) -> bytes:
-    names = re.findall(
-        r'<input[^>]*type="checkbox"[^>]*name="([^"]+resource_[^"]+)"',
-        client.get(EXPORT).content.decode(),
-    )
-    response = client.post(EXPORT, {"format": "0", "resource": "0", **{n: "on" for n in names}})
-    assert response.status_code == 200
-    return bytes(response.content)
 
 
 def test_the_csv_has_a_bom_one_for_same_currency_and_utc_columns(workspace: Workspace) -> None:
@@ -62,10 +48,10 @@ def test_the_csv_has_a_bom_one_for_same_currency_and_utc_columns(workspace: Work
     )
     client = logged_in_client(make_user("audrey", workspace=workspace, role=Role.AUDITOR))
 
-    content = exported_csv(client)
+    response = export_every_column(client, "invoice")
 
-    assert content.startswith(codecs.BOM_UTF8)
-    rows = {row["Number"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
+    assert response.content.startswith(codecs.BOM_UTF8)
+    rows = {row["Number"]: row for row in csv_rows(response)}
     assert rows["EUR-1"]["Vendor"] == "Nuage Hébergement SAS"
     assert (rows["EUR-1"]["FX rate"], rows["USD-1"]["FX rate"]) == ("1", "0.9026956522")
     assert rows["EUR-1"]["Created at (UTC)"].endswith("Z")
