@@ -16,8 +16,8 @@ from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.admin.banking import _clipped_ends
-from reconciliation.admin.banking import dotted
+from reconciliation.admin.matches import _clipped_ends
+from reconciliation.admin.matches import dotted
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Match

@@ -3,5 +3,6 @@
 from reconciliation.admin import audit  # noqa: F401
 from reconciliation.admin import banking  # noqa: F401
 from reconciliation.admin import documents  # noqa: F401
+from reconciliation.admin import matches  # noqa: F401
 from reconciliation.admin import vendors  # noqa: F401
 from reconciliation.admin import workspaces  # noqa: F401

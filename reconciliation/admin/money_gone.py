@@ -23,9 +23,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
 
-from reconciliation.admin.banking import DECISIONS
-from reconciliation.admin.banking import available_decisions
-from reconciliation.admin.banking import dotted
+from reconciliation.admin.matches import DECISIONS
+from reconciliation.admin.matches import available_decisions
+from reconciliation.admin.matches import dotted
 from reconciliation.matching.flags import first_debit_label
 from reconciliation.matching.flags import first_debits
 from reconciliation.models import Match

@@ -1,7 +1,7 @@
 """An index in the order of the admin's match list (PostgreSQL only).
 
 The match changelist orders by ``REVIEW_ORDER, kind, REVIEW_GROUP DESC NULLS LAST, rank, id``
-(reconciliation/admin/banking.py). Without an index in that order PostgreSQL joins and sorts
+(reconciliation/admin/matches.py). Without an index in that order PostgreSQL joins and sorts
 every match of the workspace for each page: 2.4 s at 7,700 matches in bench-admin, 15 ms with
 it. SQLite refuses NULLS LAST in an index, and a single-machine SQLite install never holds
 that many matches, so the index is created on PostgreSQL only (hence SQL here, not Meta).

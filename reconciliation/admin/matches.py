@@ -1,0 +1,678 @@
+"""The Matches list and page: candidates and flags, each decided in one click.
+
+Matches waiting for a person are decided here in one click — pick this candidate, none of
+these, refuse a double charge, not a duplicate, retry an upload — through buttons that post to
+small admin views calling `reconciliation.matching`. Double charges are listed first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.contrib import admin
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case
+from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import QuerySet
+from django.db.models import Value
+from django.db.models import When
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern
+from django.urls import path
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from reconciliation import matching
+from reconciliation.admin.banking import MatchColumns
+from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
+from reconciliation.admin.decision_display import percent
+from reconciliation.admin.decision_display import with_technical_section
+from reconciliation.admin.resources import MatchResource
+from reconciliation.admin.volume import BigListMixin
+from reconciliation.admin.volume import choices_filter
+from reconciliation.admin.volume import search_related
+from reconciliation.matching.flags import first_debit_label
+from reconciliation.matching.flags import first_debits
+from reconciliation.models import IllegalTransitionError
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
+from reconciliation.models import MatchKind
+from reconciliation.models import MatchStatus
+from reconciliation.models.banking import CREDIT_NOTE_REFUND
+from reconciliation.models.banking import CREDIT_NOTE_REFUNDS
+from reconciliation.models.banking import signed_money
+from reconciliation.money import format_money
+from reconciliation.posting import gate
+from reconciliation.posting.gate import is_gate_hit
+from reconciliation.web.access import EDIT_ROLES
+from reconciliation.web.access import has_role
+from reconciliation.web.access import workspace_ids_with
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user if request.user.is_authenticated else None
+
+
+def _clipped(text: str) -> SafeString:
+    """`text` on one line, cut with an ellipsis (well.css), whole in its tooltip."""
+    return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
+
+
+#: A long name cut in its middle keeps its end whole: from just after a space, "_", "-", "." or
+#: "/" when that leaves 12 to 18 characters (a file name's "2026-11-04.pdf", a reference's
+#: "0042-GRAND-OUEST"), else its last 14.
+KEPT_END = (12, 18, 14)
+
+
+def _kept_end(text: str) -> int:
+    """How many last characters of `text` `_clipped_ends` keeps whole (`KEPT_END`)."""
+    shortest, longest, otherwise = KEPT_END
+    for length in range(shortest, longest + 1):
+        if text[-length - 1] in " _-./":
+            return length
+    return otherwise
+
+
+def _clipped_ends(text: str) -> SafeString:
+    """`text` on one line within its cell, whole in its tooltip; when it does not fit, its
+    middle is cut with an ellipsis and its end stays (well.css's well-ends, `KEPT_END`), so
+    names alike but for their ends ("…_2026-11-04.pdf", "…_2026-11-18.pdf") read apart. A
+    text of 24 characters or fewer, which the Matches list's paperwork shows whole, is
+    `_clipped`."""
+    if len(text) <= 24:
+        return _clipped(text)
+    kept = _kept_end(text)
+    return format_html(
+        '<span class="well-ends" title="{}"><span class="well-clip">{}</span>'
+        '<span class="well-ends-tail">{}</span></span>',
+        text,
+        text[:-kept],
+        text[-kept:],
+    )
+
+
+def _day(day: date | None) -> str:
+    """A day as the admin writes it ("4 Nov 2026", ``DATE_FORMAT``)."""
+    return date_format(day, "DATE_FORMAT") if day is not None else "—"
+
+
+def dotted(*parts: str | None) -> str:
+    """The parts that are there, joined by " · " ("Northwind Analytics Inc. · SEPA 0457"; a
+    bank line without a reference is its name alone, no dangling "·"); "—" when none is."""
+    return " · ".join(part for part in parts if part) or "—"
+
+
+#: The kind filter's value for credit-note refunds (matched as credits to a receivable).
+CREDIT_NOTE_REFUND_VALUE = "credit_note_refund"
+
+
+class MatchKindFilter(admin.SimpleListFilter):
+    """The kinds as the Kind column and the export read them: a credit-note refund apart from
+    the credits paying a receivable (one stored kind), each choice listing exactly its rows."""
+
+    title = "kind"
+    parameter_name = "kind__exact"  # the address Django's field filter used
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        choices: list[tuple[str, str]] = []
+        for value, label in MatchKind.choices:
+            choices.append((value, label))
+            if value == MatchKind.CREDIT_RECEIVABLE:
+                choices.append((CREDIT_NOTE_REFUND_VALUE, CREDIT_NOTE_REFUND))
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == CREDIT_NOTE_REFUND_VALUE:
+            return queryset.filter(CREDIT_NOTE_REFUNDS)
+        if value == MatchKind.CREDIT_RECEIVABLE:
+            return queryset.filter(kind=value).exclude(CREDIT_NOTE_REFUNDS)
+        if value in MatchKind.values:
+            return queryset.filter(kind=value)
+        raise IncorrectLookupParameters(f"Unknown kind {value!r}.")
+
+
+#: Double charges waiting for a decision first, then other proposals, then everything decided.
+REVIEW_ORDER = Case(
+    When(
+        kind__in=(MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT),
+        status=MatchStatus.PROPOSED,
+        then=Value(0),
+    ),
+    When(status=MatchStatus.PROPOSED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+#: What a reviewer decides about: the credit for receivable candidates, else the paperwork.
+REVIEW_GROUP = Case(
+    When(kind=MatchKind.CREDIT_RECEIVABLE, then=F("transaction_id")),
+    default=F("document_id"),
+)
+
+DECISIONS: dict[str, tuple[str, str]] = {
+    # name: (button label, url suffix)
+    "pick": ("Pick this one", "pick"),
+    "none": ("None of these", "none"),
+    "refuse": ("Refuse", "refuse"),
+    "not_duplicate": ("Not a duplicate", "not-duplicate"),
+    "refund": ("Refund requested", "refund"),
+    "reopen": ("Reopen the invoice", "reopen"),
+    "keep_refused": ("Keep refused", "keep-refused"),
+    "retry_attach": ("Retry the upload", "retry-attach"),
+}
+
+
+#: The one-click answers to each flag.
+FLAG_DECISIONS: dict[str, list[str]] = {
+    MatchKind.DOUBLE_CHARGE: ["refuse", "not_duplicate"],
+    MatchKind.DOUBLE_PAYMENT: ["refund", "not_duplicate"],
+    MatchKind.PAID_REFUSED: ["reopen", "keep_refused"],
+}
+
+
+#: The flags about money already gone have a page of their own: read-only (answered by the
+#: one-click buttons), titled by the kind, the invoice and its debits side by side.
+FLAG_PAGES = (MatchKind.DOUBLE_PAYMENT, MatchKind.PAID_REFUSED)
+FLAG_FIELDS = [
+    "match_status",
+    "invoice",
+    "debits",
+    "match_score",
+    "reasons_list",
+    "decided_by",
+    "decided_at",
+    "decide",
+]
+
+
+def available_decisions(match: Match) -> list[str]:
+    if match.kind in FLAG_DECISIONS:
+        return FLAG_DECISIONS[match.kind] if match.status == MatchStatus.PROPOSED else []
+    if match.status == MatchStatus.PROPOSED:
+        return ["pick", "none"]
+    if match.status == MatchStatus.CONFIRMED and match.is_attach_blocked:
+        return ["retry_attach"]
+    return []
+
+
+@admin.register(Match)
+class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
+    resource_classes = [MatchResource]
+    # No "__str__" title: it repeats the kind, status and score, which have their own columns;
+    # the paperwork opens the match's page instead. The bank line in three short columns (its
+    # day, who, how much) rather than one cut "−985.00 EUR · Van …".
+    list_display = [
+        "paperwork",
+        "workspace",
+        "match_kind",
+        "match_status",
+        "match_score",
+        "value_date",
+        "bank_line",
+        "bank_amount",
+        "amount_agreement",
+        "decide",
+    ]
+    list_display_links = ["paperwork"]
+
+    class Media:
+        # matches.css: the kind, status and agreement whole, on two lines if need be.
+        css = {"all": ["well/well.css", "well/matches.css"]}
+
+    list_filter = [
+        MatchKindFilter,
+        "status",
+        choices_filter("amount_basis", "amount agreement", AMOUNT_BASIS_LABELS),
+        "is_attach_blocked",
+    ]
+    list_select_related = [
+        "workspace",
+        "document",
+        "transaction",
+        "receivable",
+        "invoice",
+        "settled_invoice",
+    ]
+    search_fields = [
+        "document__original_name",
+        "transaction__counterparty_name",
+        "transaction__reference",
+        "receivable__reference",
+        "invoice__number",
+    ]
+    readonly_fields = [
+        "kind_label",
+        "match_status",
+        "document",
+        "invoice",
+        "transaction",
+        "receivable",
+        "settled_invoice",
+        "match_score",
+        "rank",
+        "reasons_list",
+        "amount_agreement",
+        "matched_amount",
+        "matched_currency",
+        "fx_rate",
+        "idempotency_key",
+        "attached_at",
+        "attach_error",
+        "attach_attempts",
+        "is_attach_blocked",
+        "decided_by",
+        "decided_at",
+        "candidates",
+        "decide",
+    ]
+    # Shown by `kind_label`, `amount_agreement`, `match_status` and `match_score`, in words.
+    exclude = ["kind", "reasons", "amount_basis", "status", "score"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Match | None = None) -> bool:
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Match], search_term: str
+    ) -> tuple[QuerySet[Match], bool]:
+        if not search_term:
+            return queryset, False
+        superuser = request.user.is_superuser
+        readable = None if superuser else workspace_ids_with(request, self.view_roles)
+        return search_related(queryset, search_term, self.search_fields, readable), False
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Newest paperwork first, each one's candidates together and in rank order.
+        return [REVIEW_ORDER.asc(), "kind", REVIEW_GROUP.desc(nulls_last=True), "rank", "id"]
+
+    @admin.display(description="Paperwork")
+    def paperwork(self, obj: Match) -> SafeString:
+        """On one line, never broken mid-word: a long file name cut in its middle, inside the
+        cell, its end kept (`_clipped_ends`); whole on hover."""
+        return _clipped_ends(self.paperwork_text(obj))
+
+    @admin.display(description="Kind", ordering="kind")
+    def match_kind(self, obj: Match) -> str:
+        """The words of the Kind filter's choices (`Match.kind_label`), short enough for a row
+        of two lines."""
+        return obj.kind_label
+
+    @admin.display(description="Date", ordering="transaction__value_date")
+    def value_date(self, obj: Match) -> str:
+        """The bank line's day: two debits of one supplier told apart."""
+        return _day(obj.transaction.value_date) if obj.transaction else "—"
+
+    @admin.display(description="Bank line", ordering="transaction__counterparty_name")
+    def bank_line(self, obj: Match) -> SafeString:
+        """Who the money went to or came from: cut short, whole in the tooltip."""
+        line = obj.transaction
+        return _clipped((line.counterparty_name or line.qonto_id) if line else "—")
+
+    @admin.display(description="Amount", ordering="transaction__amount")
+    def bank_amount(self, obj: Match) -> str:
+        """The bank line's amount, signed as the bank line reads ("−985.00 EUR")."""
+        line = obj.transaction
+        return signed_money(line.amount, line.currency, line.side) if line else "—"
+
+    def paperwork_text(self, obj: Match) -> str:
+        if obj.kind == MatchKind.DOUBLE_CHARGE:
+            settled = obj.settled_invoice.number if obj.settled_invoice else "?"
+            return f"{obj.document or obj.invoice} repeats invoice {settled}"
+        if obj.kind == MatchKind.DOUBLE_PAYMENT and obj.invoice is not None:
+            return f"Invoice {obj.invoice.number or obj.invoice_id} paid twice"
+        if obj.kind == MatchKind.PAID_REFUSED and obj.invoice is not None:
+            return f"Invoice {obj.invoice.number or obj.invoice_id} refused, but paid"
+        if obj.receivable is not None:
+            return f"Receivable {obj.receivable.reference}"
+        if obj.invoice is not None and obj.document is None:
+            return f"Credit note {obj.invoice.number}"
+        return str(obj.document or obj.invoice or "—")
+
+    @admin.display(description="Amount agreement", ordering="amount_basis")
+    def amount_agreement(self, obj: Match) -> str:
+        return AMOUNT_BASIS_LABELS.get(obj.amount_basis, obj.amount_basis) or "—"
+
+    def has_change_permission(self, request: HttpRequest, obj: Match | None = None) -> bool:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            return False  # read, answered by the one-click buttons
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        if obj is not None and obj.kind in FLAG_PAGES:
+            return FLAG_FIELDS
+        fields = list(super().get_readonly_fields(request, obj))  # the workspace too
+        if obj is not None and obj.is_credit_note_refund:
+            # The supplier's credit note is shown as one, where the invoice would be.
+            fields.insert(fields.index("invoice") + 1, "credit_note")
+        return fields
+
+    def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        flag = obj is not None and obj.kind in FLAG_PAGES
+        fields: list[Any] = list(FLAG_FIELDS if flag else super().get_fields(request, obj))
+        if obj is not None and obj.is_credit_note_refund:
+            fields.remove("invoice")  # read-only still, shown as `credit_note`
+        if obj is not None and "decide" in fields and not available_decisions(obj):
+            fields.remove("decide")  # answered: no empty "Decide:" row
+        return fields
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Match | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            # Titled by its kind, of its paperwork: "Possible double payment" of "Invoice INV-9
+            # paid twice", "Credit-note refund" of "Credit note CN-7" (not "Change match").
+            context.update(title=obj.kind_label, subtitle=self.paperwork_text(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        # The idempotency key is for support: in a collapsed "Technical details" section.
+        return with_technical_section(self.get_fields(request, obj))
+
+    @admin.display(description="Credit note")
+    def credit_note(self, obj: Match) -> SafeString:
+        """A credit-note refund's credit note (its `invoice`), linked to its page."""
+        if obj.invoice is None:
+            return format_html("{}", "—")
+        url = reverse("admin:reconciliation_invoice_change", args=[obj.invoice.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice)
+
+    @admin.display(description="Reasons")
+    def reasons_list(self, obj: Match) -> SafeString:
+        return format_html(
+            '<ul class="well-plain-list">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((str(reason),) for reason in obj.reasons or [])),
+        )
+
+    @admin.display(description="Decide")
+    def decide(self, obj: Match) -> SafeString:
+        """One-click buttons; they post the surrounding admin form (and its CSRF token) to
+        the decision views."""
+        buttons = [
+            (
+                reverse(f"admin:reconciliation_match_{name}", args=[obj.pk]),
+                DECISIONS[name][0],
+            )
+            for name in available_decisions(obj)
+        ]
+        return format_html_join(
+            " ",
+            '<button type="submit" class="button" formmethod="post" formaction="{}">{}</button>',
+            buttons,
+        )
+
+    @admin.display(description="Other candidates")
+    def candidates(self, obj: Match) -> SafeString:
+        if obj.kind == MatchKind.CONFIRMATION_DEBIT and obj.document_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, document_id=obj.document_id)
+        elif obj.kind == MatchKind.INVOICE_DEBIT and obj.invoice_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, invoice_id=obj.invoice_id)
+        elif obj.kind == MatchKind.CREDIT_RECEIVABLE and obj.transaction_id is not None:
+            siblings = Match.objects.filter(kind=obj.kind, transaction_id=obj.transaction_id)
+        else:
+            return format_html("{}", "—")
+        rows = [
+            (
+                match.rank,
+                match.status_label,
+                percent(match.score),
+                str(
+                    match.receivable
+                    if obj.kind == MatchKind.CREDIT_RECEIVABLE
+                    else match.transaction
+                ),
+                "; ".join(str(reason) for reason in match.reasons or []),
+                self.decide(match),
+            )
+            for match in siblings.exclude(pk=obj.pk)
+            .select_related("transaction", "receivable")
+            .order_by("rank", "id")
+        ]
+        if not rows:
+            return format_html("{}", "None")
+        return format_html(
+            "<table><tr><th>#</th><th>Status</th><th>Score</th><th>Candidate</th>"
+            "<th>Reasons</th><th></th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+    @admin.display(description="The invoice and its debits")
+    def debits(self, obj: Match) -> SafeString:
+        """A flag's invoice and debits side by side: for a possible double payment the debit
+        that paid it (or, not confirmed yet, the one proposed first) and this one; for a refused
+        invoice the debit that paid it."""
+        if obj.kind == MatchKind.DOUBLE_PAYMENT:
+            first = first_debits([obj]).get(obj.pk)
+            paid = first_debit_label(first) if first is not None else ""
+            debits = [(paid, first), ("Second debit", obj)]
+        else:
+            debits = [("Debit", obj)]
+        invoice = obj.invoice
+        rows = [
+            (
+                "Invoice",
+                dotted(invoice.number, invoice.supplier_name) if invoice else "—",
+                format_money(invoice.total_amount, invoice.currency) if invoice else "—",
+                _day(invoice.issue_date if invoice else None),
+            ),
+            *(
+                (
+                    label,
+                    dotted(match.transaction.counterparty_name, match.transaction.reference),
+                    format_money(match.transaction.amount, match.transaction.currency),
+                    _day(match.transaction.value_date),
+                )
+                for label, match in debits
+                if match is not None and match.transaction is not None
+            ),
+        ]
+        return format_html(
+            "<table><tr><th></th><th>What</th><th>Amount</th><th>Date</th></tr>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    # --- one-click decisions ---------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        views: dict[str, Callable[[HttpRequest, Match], str]] = {
+            "pick": self._pick,
+            "none": self._none,
+            "refuse": self._refuse,
+            "not_duplicate": self._not_duplicate,
+            "refund": self._refund,
+            "reopen": self._reopen,
+            "keep_refused": self._keep_refused,
+            "retry_attach": self._retry_attach,
+        }
+        own = [
+            path(
+                f"<int:match_id>/{DECISIONS[name][1]}/",
+                self.admin_site.admin_view(require_POST(self._decision_view(name, view))),
+                name=f"reconciliation_match_{name}",
+            )
+            for name, view in views.items()
+        ]
+        return own + super().get_urls()
+
+    def _decision_view(
+        self, name: str, decide: Callable[[HttpRequest, Match], str]
+    ) -> Callable[[HttpRequest, int], HttpResponse]:
+        def view(request: HttpRequest, match_id: int) -> HttpResponse:
+            match = get_object_or_404(self.get_queryset(request), pk=match_id)
+            if not has_role(request, match.workspace_id, EDIT_ROLES):
+                raise PermissionDenied("Only reviewers and administrators decide matches.")
+            if name not in available_decisions(match):
+                messages.warning(request, f"{match} cannot be decided that way any more.")
+            else:
+                try:
+                    messages.success(request, decide(request, match))
+                except (IllegalTransitionError, matching.MatchConflictError) as error:
+                    messages.error(request, str(error))
+            return HttpResponseRedirect(self._back(request, match))
+
+        return view
+
+    def _back(self, request: HttpRequest, match: Match) -> str:
+        referer = str(request.META.get("HTTP_REFERER", ""))
+        if referer.startswith(request.build_absolute_uri("/")):
+            return referer
+        return reverse("admin:reconciliation_match_change", args=[match.pk])
+
+    def _pick(self, request: HttpRequest, match: Match) -> str:
+        result = matching.pick_candidate(match=match, user=_user(request))
+        extra = f"; {len(result.rejected_match_ids)} other candidates rejected"
+        if match.kind == MatchKind.CONFIRMATION_DEBIT:
+            return f"Picked: the confirmation is attached in the next window{extra}."
+        if match.kind == MatchKind.INVOICE_DEBIT:
+            return f"Picked: the invoice is recorded as paid by this debit{extra}."
+        return f"Picked: the payment is recorded on the receivable{extra}."
+
+    def _none(self, request: HttpRequest, match: Match) -> str:
+        if match.kind == MatchKind.CREDIT_RECEIVABLE and match.transaction is not None:
+            result = matching.reject_credit_candidates(
+                transaction=match.transaction, user=_user(request)
+            )
+        elif match.kind == MatchKind.INVOICE_DEBIT and match.invoice is not None:
+            result = matching.reject_invoice_candidates(invoice=match.invoice, user=_user(request))
+        elif match.document is not None:
+            result = matching.reject_all(document=match.document, user=_user(request))
+        else:
+            raise IllegalTransitionError("match", match.status, "rejected")
+        return f"None of these: {len(result.rejected_match_ids)} candidates rejected."
+
+    def _refuse(self, request: HttpRequest, match: Match) -> str:
+        matching.refuse_double_charge(match=match, user=_user(request))
+        return "Double charge refused; it will not be paid or posted."
+
+    def _not_duplicate(self, request: HttpRequest, match: Match) -> str:
+        if match.kind == MatchKind.DOUBLE_PAYMENT:
+            matching.dismiss_double_payment(match=match, user=_user(request))
+            return "Marked not a duplicate: the second debit paid something else."
+        if is_gate_hit(match):  # held by the gate before posting: back to the outbox
+            invoice = gate.release(match=match, user=_user(request))
+            if invoice.status == InvoiceStatus.APPROVED:
+                return "Not a double payment: released; it is posted in the next window."
+            return "Not a double payment; something else still holds the invoice in review."
+        matching.dismiss_double_charge(match=match, user=_user(request))
+        return "Marked not a duplicate; the invoice goes on through review."
+
+    def _refund(self, request: HttpRequest, match: Match) -> str:
+        matching.request_refund(match=match, user=_user(request))
+        return "Refund requested; the first payment stays linked to the invoice."
+
+    def _reopen(self, request: HttpRequest, match: Match) -> str:
+        matching.reopen_paid_refused(match=match, user=_user(request))
+        return "The invoice is back in review: the bank shows it paid."
+
+    def _keep_refused(self, request: HttpRequest, match: Match) -> str:
+        matching.keep_refused(match=match, user=_user(request))
+        return "Kept refused; the payment stays linked, read-only."
+
+    def _retry_attach(self, request: HttpRequest, match: Match) -> str:
+        match.unblock_attach()
+        match.save(update_fields=["is_attach_blocked"])
+        return "The upload is retried at the end of the next window."
+
+    # --- bulk actions -----------------------------------------------------------------------
+
+    @admin.action(description="Refuse the selected double charges", permissions=["change"])
+    def refuse_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        done = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._refuse)
+        self.message_user(request, f"Refused {done} double charges.")
+
+    @admin.action(description="Mark the selected as not duplicates", permissions=["change"])
+    def not_duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        done = self._each(
+            request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._not_duplicate
+        )
+        self.message_user(request, f"{done} marked not a duplicate.")
+
+    @admin.action(
+        description="Refund requested for the selected double payments", permissions=["change"]
+    )
+    def refund_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        """Each selected possible double payment still open, in a workspace the user decides
+        in, answered "Refund requested" as its one-click button does (its own decision); the
+        rest of the selection is left as it is and counted as skipped, or, none answered, the
+        message says no refund was requested."""
+        selected = queryset.count()
+        flags = queryset.filter(kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED)
+        if not request.user.is_superuser:
+            flags = flags.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
+        answered = 0
+        for flag in flags:
+            try:
+                self._refund(request, flag)
+            except (IllegalTransitionError, matching.MatchConflictError):
+                continue  # answered meanwhile (another tab, another person): skipped
+            answered += 1
+        skipped = selected - answered
+        if not answered:
+            message = ngettext(
+                "No refund requested: the selected row is not an open possible double payment "
+                "you may answer.",
+                "No refund requested: the %(n)d selected rows are not open possible double "
+                "payments you may answer.",
+                selected,
+            ) % {"n": selected}
+            self.message_user(request, message, messages.WARNING)
+            return
+        message = ngettext(
+            "Refund requested for %(n)d possible double payment",
+            "Refund requested for %(n)d possible double payments",
+            answered,
+        ) % {"n": answered}
+        if skipped:
+            message += ngettext(
+                "; %(n)d selected row skipped (not an open double payment you may answer).",
+                "; %(n)d selected rows skipped (not open double payments you may answer).",
+                skipped,
+            ) % {"n": skipped}
+        else:
+            message += "."
+        self.message_user(request, message, messages.SUCCESS)
+
+    actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Match],
+        decide: Callable[[HttpRequest, Match], str],
+    ) -> int:
+        done = 0
+        for match in queryset.filter(status=MatchStatus.PROPOSED):
+            if has_role(request, match.workspace_id, EDIT_ROLES):
+                decide(request, match)
+                done += 1
+        return done
