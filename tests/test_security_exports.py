@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from connectors.oauth import TokenSet
-from reconciliation.admin.resources import escape_cell
+from reconciliation.admin.resource_base import escape_cell
 from reconciliation.connections.tokens import store_tokens
 from reconciliation.models import Connection
 from reconciliation.models import Decision

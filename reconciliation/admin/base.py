@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 
-from reconciliation.admin.resources import AuditExportForm
+from reconciliation.admin.resource_base import AuditExportForm
 from reconciliation.admin.resources import export_resource_classes
 from reconciliation.models import Role
 from reconciliation.models import TenantModel

@@ -42,7 +42,7 @@ from connectors.sandbox.demo_data import build_demo_history
 from connectors.sandbox.demo_data import build_demo_scenario
 from connectors.sandbox.demo_data import demo_reference_rates
 from reconciliation import fx
-from reconciliation.admin.resources import ReceivableImportResource
+from reconciliation.admin.receivable_import import ReceivableImportResource
 from reconciliation.connections.flows import vat_id_from_registration
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
