@@ -383,3 +383,45 @@ def make_sync_run(
     fields.setdefault("kind", SyncKind.FILES)
     fields.setdefault("started_at", timezone.now() - timedelta(minutes=minutes_ago))
     return SyncRun.objects.create(workspace=workspace, connection=connection, **fields)
+
+
+_PAYMENT = DocumentKind.PAYMENT_CONFIRMATION
+#: One document of each standing the Documents list words: its name, days since it arrived
+#: (None: just now), its fields, the status of its invoice (None: no invoice) and of its match
+#: (None: none).
+DOCUMENTS_BY_STANDING: list[tuple[str, int | None, dict[str, Any], str | None, str | None]] = [
+    ("posted.pdf", 395, {}, InvoiceStatus.POSTED, None),
+    ("in-review.pdf", 3, {}, InvoiceStatus.NEEDS_REVIEW, None),
+    ("refused.pdf", 40, {}, InvoiceStatus.REFUSED, None),
+    ("approved.pdf", 1, {}, InvoiceStatus.APPROVED, None),
+    ("newsletter.pdf", 200, {"kind": DocumentKind.OTHER}, None, None),
+    ("ignored.pdf", 100, {"status": DocumentStatus.IGNORED}, None, None),
+    ("duplicate.pdf", 90, {"status": DocumentStatus.DUPLICATE}, None, None),
+    ("unreadable.pdf", 5, {"status": DocumentStatus.FAILED}, None, None),
+    ("arriving.pdf", None, {"status": DocumentStatus.NEW}, None, None),
+    ("payment-waiting.pdf", 6, {"kind": _PAYMENT}, None, None),
+    ("payment-matched.pdf", 30, {"kind": _PAYMENT}, None, MatchStatus.CONFIRMED),
+    ("payment-proposed.pdf", 4, {"kind": _PAYMENT}, None, MatchStatus.PROPOSED),
+    ("payment-no-debit.pdf", 20,
+     {"kind": _PAYMENT, "review_reason": "No debit found within 10 days."}, None, None),
+]  # fmt: skip
+
+
+def received_days_ago(document: Document, days_ago: int) -> None:
+    """``document`` arrived ``days_ago`` days (and five minutes) ago."""
+    Document.objects.filter(pk=document.pk).update(
+        received_at=timezone.now() - timedelta(days=days_ago, minutes=5)
+    )
+
+
+def one_document_of_each_standing(workspace: Workspace) -> None:
+    """One document of each standing the Documents list words (``DOCUMENTS_BY_STANDING``)."""
+    for name, days_ago, fields, invoice_status, match_status in DOCUMENTS_BY_STANDING:
+        document = make_document(workspace, original_name=name, **fields)
+        if days_ago is not None:
+            received_days_ago(document, days_ago)
+        if invoice_status is not None:
+            make_invoice(workspace, document=document, status=invoice_status)
+        if match_status is not None:
+            transaction = make_transaction(workspace)
+            make_match(workspace, document=document, transaction=transaction, status=match_status)

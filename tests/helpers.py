@@ -75,6 +75,20 @@ def column_cells(page: str, column: str) -> list[str]:
     return [visible_text(cell) for cell in cells]
 
 
+def documents_list_rows(page: str) -> dict[str, tuple[str, str]]:
+    """Each document the Documents list ``page`` lists, by name: (its Status cell, its Waiting
+    cell)."""
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        name = re.search(r'class="field-original_name"><a [^>]*>(.*?)</a>', row)
+        if name is None:
+            continue
+        [standing] = column_cells(row, "standing")
+        [age] = column_cells(row, "age")
+        rows[name.group(1)] = (standing, age)
+    return rows
+
+
 def sort_link(page: str, column: str) -> str:
     """The ``?o=…`` query of the link sorting the unsorted admin list on ``page`` by
     ``column``."""

@@ -18,7 +18,7 @@ from tests.factories import make_document
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_transaction
-from tests.test_tour_lists_standing import _documents as one_document_of_each_standing
+from tests.factories import one_document_of_each_standing
 
 pytestmark = pytest.mark.django_db
 

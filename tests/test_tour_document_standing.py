@@ -19,13 +19,13 @@ from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import make_document
 from tests.factories import make_user
+from tests.factories import one_document_of_each_standing
+from tests.helpers import documents_list_rows
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 from tests.helpers import readonly_value
 from tests.helpers import section
 from tests.test_tour_lists_standing import DOCUMENTS
-from tests.test_tour_lists_standing import _documents
-from tests.test_tour_lists_standing import _rows
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +38,9 @@ def _page_status(client: Client, document: Document) -> str:
 def test_the_export_and_each_page_say_where_a_document_stands_as_the_list(
     workspace: Workspace,
 ) -> None:
-    _documents(workspace)
+    one_document_of_each_standing(workspace)
     client = logged_in_client(make_user(workspace=workspace, role=Role.REVIEWER))
-    rows = _rows(client.get(DOCUMENTS).content.decode())
+    rows = documents_list_rows(client.get(DOCUMENTS).content.decode())
     listed = {name: status for name, (status, _) in rows.items()}
     exported = {row["Original name"]: row for row in exported_rows(client, "document")}
 
@@ -57,8 +57,8 @@ def test_the_documents_export_costs_the_same_queries_for_any_mix(workspace: Work
     make_document(workspace)
     with CaptureQueriesContext(connection) as few:
         exported_rows(client, "document")
-    _documents(workspace)
-    _documents(workspace)
+    one_document_of_each_standing(workspace)
+    one_document_of_each_standing(workspace)
     with CaptureQueriesContext(connection) as many:
         rows = exported_rows(client, "document")
     assert len(rows) == Document.objects.count()

@@ -39,15 +39,15 @@ from tests.factories import make_receivable
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.factories import one_document_of_each_standing
 from tests.helpers import client_for
 from tests.helpers import column_cells
 from tests.helpers import column_headers
+from tests.helpers import documents_list_rows
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 from tests.helpers import page_queries
 from tests.helpers import sort_link
-from tests.test_tour_lists_standing import _documents as one_document_of_each_standing
-from tests.test_tour_lists_standing import _rows as status_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -327,14 +327,14 @@ def test_choosing_a_status_lists_exactly_the_rows_whose_status_reads_it(
 ) -> None:
     one_document_of_each_standing(workspace)
     client = client_for(workspace)
-    everything = status_cells(client.get(DOCUMENTS).content.decode())
+    everything = documents_list_rows(client.get(DOCUMENTS).content.decode())
     queries = dict(
         (label, query)
         for query, label in _filter_choices(client.get(DOCUMENTS).content.decode(), "status")
     )
     seen = set()
     for label in STANDING_LABELS.values():
-        listed = status_cells(client.get(DOCUMENTS + queries[label]).content.decode())
+        listed = documents_list_rows(client.get(DOCUMENTS + queries[label]).content.decode())
         expected = {name for name, (status, _) in everything.items() if status == label}
         assert set(listed) == expected, label
         assert {status for status, _ in listed.values()} <= {label}
@@ -351,7 +351,7 @@ def test_the_status_filter_works_sorted_by_status_and_refuses_an_unknown_status(
     sorted_and_filtered = client.get(
         f"{DOCUMENTS}{sort_link(page, 'standing')}&standing=needs_review"
     )
-    listed = status_cells(sorted_and_filtered.content.decode())
+    listed = documents_list_rows(sorted_and_filtered.content.decode())
     assert set(listed) == {"in-review.pdf", "payment-no-debit.pdf"}
     unknown = client.get(f"{DOCUMENTS}?standing=parsing")
     assert (unknown.status_code, unknown["Location"][-4:]) == (302, "?e=1")
@@ -374,7 +374,7 @@ def test_the_status_filter_costs_the_same_queries_for_any_mix(workspace: Workspa
 def test_an_auditor_reads_the_same_filter(workspace: Workspace, reviewer: AbstractUser) -> None:
     one_document_of_each_standing(workspace)
     page = client_for(workspace, Role.AUDITOR).get(f"{DOCUMENTS}?standing=unreadable")
-    assert list(status_cells(page.content.decode())) == ["unreadable.pdf"]
+    assert list(documents_list_rows(page.content.decode())) == ["unreadable.pdf"]
 
 
 @pytest.mark.parametrize("column", ["standing", "age"])
@@ -395,4 +395,4 @@ def test_the_documents_list_sorts_by_status_or_waiting_alone_either_way(
     ):
         response = client.get(f"{DOCUMENTS}?{query}")
         assert response.status_code == 200, query
-        assert status_cells(response.content.decode()), query
+        assert documents_list_rows(response.content.decode()), query
