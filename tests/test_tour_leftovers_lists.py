@@ -164,7 +164,7 @@ def test_the_routing_rules_list_shows_thresholds_in_percent(workspace: Workspace
         ["72.50 %"],
         ["90 %"],
     ]
-    assert "Auto-post threshold" in body
+    assert column_headers(body)[-3:] == ["Review threshold", "Auto-post threshold", "Always review"]
 
 
 # --- 2. bulk "Refund requested" on the Matches list ------------------------------------------
