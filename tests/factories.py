@@ -337,6 +337,28 @@ def make_paid_refused(workspace: Workspace, number: str, *, day: date, **fields:
     )
 
 
+def example_double_payment(workspace: Workspace, number: str = "2026-0457") -> Match:
+    """Invoice `number` (985.00 EUR) paid on 15 Nov by a confirmed debit, and again on 19 Nov."""
+    return make_double_payment(
+        workspace,
+        number,
+        days=(date(2026, 11, 15), date(2026, 11, 19)),
+        supplier_name="Van Dijk Vertaalbureau B.V.",
+        total_amount=Decimal("985.00"),
+    )
+
+
+def example_paid_refused(workspace: Workspace) -> Match:
+    """Invoice R-12 (240.00 EUR) refused, and paid anyway on 12 Oct."""
+    return make_paid_refused(
+        workspace,
+        "R-12",
+        day=date(2026, 10, 12),
+        supplier_name="Hotel Spree",
+        total_amount=Decimal("240.00"),
+    )
+
+
 def make_double_charge(
     repeat: Invoice, settled: Invoice | None = None, *, hold_reason: str, **fields: Any
 ) -> Match:

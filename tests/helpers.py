@@ -61,6 +61,11 @@ def section(page: str, start: str, end: str) -> str:
     return page[begin : page.index(end, begin)]
 
 
+def money_flags_block(body: str) -> str:
+    """The review queue ``body``'s "Money gone" block (its money flags), up to its form's end."""
+    return section(body, "data-well-money-flags", "</form>")
+
+
 def column_headers(page: str) -> list[str]:
     """The visible header of each column of the admin list on ``page`` that has words (the
     select-all box's has none), left to right."""

@@ -6,8 +6,6 @@ answers; only the user's workspaces' flags, at a constant number of queries."""
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,12 +23,13 @@ from reconciliation.models import Match
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import make_double_payment
+from tests.factories import example_double_payment
+from tests.factories import example_paid_refused
 from tests.factories import make_invoice
-from tests.factories import make_paid_refused
 from tests.factories import make_user
 from tests.factories import make_workspace
 from tests.helpers import logged_in_client
+from tests.helpers import money_flags_block
 from tests.helpers import page_queries
 from tests.helpers import section
 from tests.helpers import visible_text
@@ -41,27 +40,6 @@ pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("admin:reconciliation-review")
 MATCHES = reverse("admin:reconciliation_match_changelist")
-
-
-def double_payment(workspace: Workspace, number: str = "2026-0457") -> Match:
-    """Invoice `number` (985.00 EUR) paid on 15 Nov by a confirmed debit, and again on 19 Nov."""
-    return make_double_payment(
-        workspace,
-        number,
-        days=(date(2026, 11, 15), date(2026, 11, 19)),
-        supplier_name="Van Dijk Vertaalbureau B.V.",
-        total_amount=Decimal("985.00"),
-    )
-
-
-def paid_refused(workspace: Workspace) -> Match:
-    return make_paid_refused(
-        workspace,
-        "R-12",
-        day=date(2026, 10, 12),
-        supplier_name="Hotel Spree",
-        total_amount=Decimal("240.00"),
-    )
 
 
 def _figure(body: str, name: str) -> int:
@@ -82,11 +60,11 @@ def _link(body: str, name: str) -> str:
 def test_dashboard_counts_open_money_flags_each_linking_to_its_matches(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    flagged = double_payment(workspace)
-    refused = paid_refused(workspace)
-    decided = double_payment(workspace, number="2026-0001")
+    flagged = example_double_payment(workspace)
+    refused = example_paid_refused(workspace)
+    decided = example_double_payment(workspace, number="2026-0001")
     Match.objects.filter(pk=decided.pk).update(status=MatchStatus.DISMISSED)
-    double_payment(make_workspace("Other SAS"), number="2026-0458")  # not theirs
+    example_double_payment(make_workspace("Other SAS"), number="2026-0458")  # not theirs
     client = logged_in_client(reviewer)
 
     body = client.get("/admin/").content.decode()
@@ -105,8 +83,8 @@ def test_dashboard_links_keep_to_their_workspace(workspace: Workspace) -> None:
     other = make_workspace("Other SAS")
     user = make_user(workspace=workspace, role=Role.REVIEWER)
     other.memberships.create(user_id=user.pk, role=Role.REVIEWER)
-    double_payment(workspace)
-    theirs = double_payment(other, number="2026-0458")
+    example_double_payment(workspace)
+    theirs = example_double_payment(other, number="2026-0458")
     client = logged_in_client(user)
 
     body = client.get("/admin/").content.decode()
@@ -120,18 +98,14 @@ def test_dashboard_links_keep_to_their_workspace(workspace: Workspace) -> None:
 # --- the review queue ------------------------------------------------------------------------
 
 
-def _block(body: str) -> str:
-    return section(body, "data-well-money-flags", "</form>")
-
-
 def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    flagged = double_payment(workspace)
+    flagged = example_double_payment(workspace)
     make_invoice(workspace, number="TO-CHECK")  # a document waiting in the queue
     body = logged_in_client(reviewer).get(QUEUE).content.decode()
 
-    block = _block(body)
+    block = money_flags_block(body)
     assert body.index("data-well-money-flags") < body.index('id="result_list"')
     assert "<strong>1</strong> possible double payment" in body
     assert "2 waiting in all" in body
@@ -149,15 +123,15 @@ def test_queue_lists_a_double_payment_first_with_both_debits_and_its_answers(
 def test_double_payments_come_before_refused_but_paid(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    refused = paid_refused(workspace)
-    flagged = double_payment(workspace)
+    refused = example_paid_refused(workspace)
+    flagged = example_double_payment(workspace)
     body = logged_in_client(reviewer).get(QUEUE).content.decode()
 
-    rows = re.findall(r'data-money-flag="(\d+)"', _block(body))
+    rows = re.findall(r'data-money-flag="(\d+)"', money_flags_block(body))
     assert rows == [str(flagged.pk), str(refused.pk)]
     assert "<strong>1</strong> refused, but paid" in body
     assert "2 waiting in all" in body
-    assert "Paid by: 12 Oct 2026" in _block(body)
+    assert "Paid by: 12 Oct 2026" in money_flags_block(body)
     for name in ("reopen", "keep_refused"):
         assert reverse(f"admin:reconciliation_match_{name}", args=[refused.pk]) in body
 
@@ -165,10 +139,10 @@ def test_double_payments_come_before_refused_but_paid(
 def test_refund_requested_from_the_queue_comes_back_to_the_queue(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    flagged = double_payment(workspace)
+    flagged = example_double_payment(workspace)
     client = logged_in_client(reviewer)
     url = reverse("admin:reconciliation_match_refund", args=[flagged.pk])
-    assert f'formaction="{url}"' in _block(client.get(QUEUE).content.decode())
+    assert f'formaction="{url}"' in money_flags_block(client.get(QUEUE).content.decode())
 
     response = client.post(url, HTTP_REFERER=f"http://testserver{QUEUE}")
 
@@ -184,9 +158,9 @@ def test_refund_requested_from_the_queue_comes_back_to_the_queue(
 def test_queue_shows_only_the_users_workspaces_flags(workspace: Workspace) -> None:
     other = make_workspace("Other SAS")
     third = make_workspace("Third SAS")
-    mine = double_payment(workspace)
-    theirs = double_payment(other, number="2026-0458")
-    double_payment(third, number="2026-0459")  # nobody here is a member
+    mine = example_double_payment(workspace)
+    theirs = example_double_payment(other, number="2026-0458")
+    example_double_payment(third, number="2026-0459")  # nobody here is a member
     user = make_user(workspace=workspace, role=Role.REVIEWER)
     other.memberships.create(user_id=user.pk, role=Role.AUDITOR)
     client = logged_in_client(user)
@@ -194,24 +168,27 @@ def test_queue_shows_only_the_users_workspaces_flags(workspace: Workspace) -> No
     body = client.get(QUEUE).content.decode()
     only_other = client.get(f"{QUEUE}?workspace={other.pk}").content.decode()
 
-    assert re.findall(r'data-money-flag="(\d+)"', _block(body)) == [str(mine.pk), str(theirs.pk)]
+    assert re.findall(r'data-money-flag="(\d+)"', money_flags_block(body)) == [
+        str(mine.pk),
+        str(theirs.pk),
+    ]
     assert "2026-0459" not in body
     assert "2 waiting in all" in body
-    assert re.findall(r'data-money-flag="(\d+)"', _block(only_other)) == [str(theirs.pk)]
+    assert re.findall(r'data-money-flag="(\d+)"', money_flags_block(only_other)) == [str(theirs.pk)]
     # An auditor of the other workspace reads its flag but has no answer to give.
     assert reverse("admin:reconciliation_match_refund", args=[theirs.pk]) not in only_other
-    assert "read-only" in _block(only_other)
+    assert "read-only" in money_flags_block(only_other)
 
 
 def test_queue_and_dashboard_cost_the_same_for_one_flag_or_twenty(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
     client = logged_in_client(reviewer)
-    double_payment(workspace)
-    paid_refused(workspace)
+    example_double_payment(workspace)
+    example_paid_refused(workspace)
     small = (page_queries(client, QUEUE), page_queries(client, "/admin/"))
     for n in range(20):
-        double_payment(workspace, number=f"2026-{n:04d}")
+        example_double_payment(workspace, number=f"2026-{n:04d}")
     large = (page_queries(client, QUEUE), page_queries(client, "/admin/"))
     assert large == small
 
@@ -239,7 +216,7 @@ def test_the_demo_shows_the_invoice_paid_twice_on_the_dashboard_and_first_in_the
         "1 possible double payment 1 double charge 9 invoices to check"
         " 0 payments to match 11 waiting in all"
     )
-    block = _block(queue)
+    block = money_flags_block(queue)
     assert "2026-0457 · Van Dijk Vertaalbureau B.V." in block
     assert "First debit (paid it): 15 Nov 2026 · 985.00 EUR" in block
     assert "Second debit: 19 Nov 2026 · 985.00 EUR" in block
@@ -252,7 +229,7 @@ def test_enter_on_a_flags_link_in_the_queue_opens_the_flag(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:
     """The queue's Enter opens the current row — unless a link or a button has the focus."""
-    flagged = double_payment(workspace)
+    flagged = example_double_payment(workspace)
     make_invoice(workspace, number="TO-CHECK")  # the queue's current row
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     page = signed_in_list(browser, live_server.url, user, QUEUE)

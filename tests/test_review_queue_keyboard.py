@@ -22,16 +22,17 @@ from reconciliation.models import Match
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.factories import example_double_payment
+from tests.factories import example_paid_refused
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
+from tests.helpers import money_flags_block
 from tests.plugins.browser import signed_in_list
-from tests.test_money_gone import QUEUE
-from tests.test_money_gone import _block
-from tests.test_money_gone import double_payment
-from tests.test_money_gone import paid_refused
 
 pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("admin:reconciliation-review")
 
 
 # --- the answers are buttons, posting as before ------------------------------------------------
@@ -40,9 +41,9 @@ pytestmark = pytest.mark.django_db
 def test_the_answers_are_buttons_posting_to_the_decision_views(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    flagged = double_payment(workspace)
-    refused = paid_refused(workspace)
-    block = _block(logged_in_client(reviewer).get(QUEUE).content.decode())
+    flagged = example_double_payment(workspace)
+    refused = example_paid_refused(workspace)
+    block = money_flags_block(logged_in_client(reviewer).get(QUEUE).content.decode())
 
     assert '<input type="submit"' not in block
     answers = re.findall(
@@ -61,7 +62,7 @@ def test_the_answers_are_buttons_posting_to_the_decision_views(
 def test_the_help_says_j_and_k_walk_the_money_flags_first(
     workspace: Workspace, reviewer: AbstractUser
 ) -> None:
-    double_payment(workspace)
+    example_double_payment(workspace)
     body = logged_in_client(reviewer).get(QUEUE).content.decode()
     assert "Next / previous row (the money flags first, then the documents)" in body
     assert "Open the row: a flag's page, a document's review screen" in body
@@ -96,8 +97,8 @@ def queue_page(
 ) -> Iterator[tuple[Page, Match, Match, Invoice]]:
     """The queue in the browser, as reviewer "rita" sees it: a double payment (flagged), a
     refused-but-paid invoice (refused) and a document to check (waiting); closed after."""
-    flagged = double_payment(workspace)
-    refused = paid_refused(workspace)
+    flagged = example_double_payment(workspace)
+    refused = example_paid_refused(workspace)
     waiting = make_invoice(workspace, number="TO-CHECK", supplier_name="Northwind")
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     page = signed_in_list(browser, live_server.url, user, QUEUE)
