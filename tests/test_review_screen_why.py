@@ -200,27 +200,29 @@ def test_why_it_is_here_is_on_the_first_screen_above_the_fields(
     invoice = realistic_invoice(workspace)
     user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
     page = signed_in_page(browser, live_server.url, user, width=1440, height=900)
-    page.goto(f"{live_server.url}{review_screen(invoice.document_id)}")
+    try:
+        page.goto(f"{live_server.url}{review_screen(invoice.document_id)}")
 
-    why = page.locator("#well-reasons").bounding_box()
-    lines = page.locator("#well-reasons li, #well-reasons p").count()
-    fields = page.locator("#well-fields-panel").bounding_box()
-    title = page.locator("h1").bounding_box()
-    table = page.locator("#well-confidence").bounding_box()
-    assert why is not None
-    assert fields is not None
-    assert title is not None
-    assert table is not None
-    # Whole on the first screen, right under the title, above the fields, and compact.
-    assert title["y"] < why["y"]
-    assert why["y"] + why["height"] < min(fields["y"], 900)
-    assert why["height"] <= 100, why
-    assert lines == 4  # the reason, what only a person may approve, two conflicts
-    # The link beside the confidence leads to the points-lost table, below the fields.
-    assert table["y"] > fields["y"] + fields["height"]
-    page.click('a[href="#well-confidence"]')
-    page.wait_for_function("() => location.hash === '#well-confidence'")
-    shown = page.locator("#well-confidence").bounding_box()
-    assert shown is not None
-    assert 0 <= shown["y"] < 900
-    page.context.close()
+        why = page.locator("#well-reasons").bounding_box()
+        lines = page.locator("#well-reasons li, #well-reasons p").count()
+        fields = page.locator("#well-fields-panel").bounding_box()
+        title = page.locator("h1").bounding_box()
+        table = page.locator("#well-confidence").bounding_box()
+        assert why is not None
+        assert fields is not None
+        assert title is not None
+        assert table is not None
+        # Whole on the first screen, right under the title, above the fields, and compact.
+        assert title["y"] < why["y"]
+        assert why["y"] + why["height"] < min(fields["y"], 900)
+        assert why["height"] <= 100, why
+        assert lines == 4  # the reason, what only a person may approve, two conflicts
+        # The link beside the confidence leads to the points-lost table, below the fields.
+        assert table["y"] > fields["y"] + fields["height"]
+        page.click('a[href="#well-confidence"]')
+        page.wait_for_function("() => location.hash === '#well-confidence'")
+        shown = page.locator("#well-confidence").bounding_box()
+        assert shown is not None
+        assert 0 <= shown["y"] < 900
+    finally:
+        page.context.close()
