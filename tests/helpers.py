@@ -22,6 +22,7 @@ from django.utils import timezone
 from connectors.oauth import TokenSet
 from reconciliation.connections.tokens import store_tokens
 from reconciliation.models import Connection
+from reconciliation.models import Invoice
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from tests.factories import PASSWORD
@@ -38,6 +39,26 @@ def logged_in_client(user: AbstractUser, **client_options: Any) -> Client:
 def review_screen(document_id: int) -> str:
     """The review screen of document ``document_id`` (an invoice's is its ``document_id``)."""
     return reverse("admin:reconciliation-review-document", args=[document_id])
+
+
+def review_form(invoice: Invoice) -> dict[str, str]:
+    """The review screen's form for ``invoice`` as it is shown: each field's posted name and
+    the invoice's value (add ``action`` to decide)."""
+    values = {
+        "supplier_name": invoice.supplier_name,
+        "supplier_vat_id": invoice.supplier_vat_id,
+        "supplier_iban": invoice.supplier_iban,
+        "supplier_domain": invoice.supplier_domain,
+        "invoice_number": invoice.number,
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else "",
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+        "net_amount": str(invoice.net_amount or ""),
+        "tax_amount": str(invoice.tax_amount or ""),
+        "total_amount": str(invoice.total_amount or ""),
+        "currency": invoice.currency,
+        "ledger_account": invoice.ledger_account,
+    }
+    return {f"field-{name}": value for name, value in values.items()}
 
 
 def page_queries(client: Client, url: str) -> int:

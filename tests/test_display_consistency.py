@@ -32,8 +32,8 @@ from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_user
 from tests.helpers import logged_in_client
-from tests.test_review_screen import _form
-from tests.test_review_screen import _screen
+from tests.helpers import review_form
+from tests.helpers import review_screen
 from tests.test_review_screen import make_review_invoice
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_the_review_screen_writes_an_invoice_s_dates_as_the_invoice_page_does(
         workspace, issue_date=date(2026, 11, 3), due_date=date(2026, 12, 3)
     )
     client = logged_in_client(make_user(superuser=True))
-    screen = client.get(_screen(invoice.document)).content.decode()
+    screen = client.get(review_screen(invoice.document_id)).content.decode()
     page = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
     assert 'name="field-issue_date" value="3 Nov 2026"' in screen
     assert 'name="field-due_date" value="3 Dec 2026"' in screen
@@ -115,12 +115,12 @@ def test_the_written_dates_come_back_unchanged(
     invoice = make_review_invoice(
         workspace, issue_date=date(2026, 11, 3), due_date=date(2026, 12, 3)
     )
-    typed = _form(invoice) | {
+    typed = review_form(invoice) | {
         "field-issue_date": "3 Nov 2026",
         "field-due_date": "03/12/2026",
         "action": "save",
     }
-    response = logged_in_client(reviewer).post(_screen(invoice.document), typed)
+    response = logged_in_client(reviewer).post(review_screen(invoice.document_id), typed)
     assert response.status_code == 302
     invoice.refresh_from_db()
     assert (invoice.issue_date, invoice.due_date) == (date(2026, 11, 3), date(2026, 12, 3))
@@ -154,7 +154,7 @@ def test_a_payment_document_s_execution_date_is_written_the_same_way(
 ) -> None:
     fields = {"amount": "1250.00", "currency": "EUR", "execution_date": "2026-11-02"}
     document = make_extracted_document(workspace, DocumentKind.WIRE_NOTICE, fields)
-    screen = logged_in_client(reviewer).get(_screen(document)).content.decode()
+    screen = logged_in_client(reviewer).get(review_screen(document.pk)).content.decode()
     assert "2 Nov 2026" in screen
     assert "2026-11-02" not in screen
 
@@ -187,7 +187,7 @@ def test_a_document_s_status_reads_as_the_document_s_label(
         reason="a person's decision",
     )
     client = logged_in_client(make_user(superuser=True))
-    screen = client.get(_screen(document)).content.decode()
+    screen = client.get(review_screen(document.pk)).content.decode()
     page = client.get(reverse("admin:reconciliation_document_change", args=[document.pk]))
     assert shown in screen
     assert "Posting failed" not in screen
@@ -222,7 +222,7 @@ def test_a_match_s_status_reads_as_the_match_s_label(
         reason="a person's decision",
     )
     client = logged_in_client(make_user(superuser=True))
-    screen = client.get(_screen(invoice.document)).content.decode()
+    screen = client.get(review_screen(invoice.document_id)).content.decode()
     page = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
     for html in (screen, page.content.decode()):
         rows = re.findall(r">((?:Invoice status|Status): [^<]*)<", html)

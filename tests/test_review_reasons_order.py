@@ -28,9 +28,9 @@ from tests.factories import make_invoice
 from tests.factories import make_routed_invoice
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
+from tests.helpers import review_form
 from tests.helpers import section
 from tests.helpers import visible_text
-from tests.test_review_screen import _form
 from tests.test_review_screen import make_review_invoice
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_approving_an_invoice_of_a_new_vendor_names_each_change(
     invoice = make_review_invoice(workspace, vendor=vendor)
     client = logged_in_client(reviewer)
     url = reverse("admin:reconciliation-review-document", args=[invoice.document.pk])
-    assert client.post(url, _form(invoice) | {"action": "approve"}).status_code == 302
+    assert client.post(url, review_form(invoice) | {"action": "approve"}).status_code == 302
     approval = Decision.objects.get(invoice=invoice, action=DecisionAction.APPROVE)
     rows = [(c.label, c.before, c.after) for c in decision_changes(approval)]
     assert rows == [

@@ -36,6 +36,7 @@ from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
 from tests.helpers import logged_in_client
+from tests.helpers import review_form
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +202,7 @@ def test_approve_with_a_correction_records_both_and_teaches_the_vendor(
 ) -> None:
     vendor = make_vendor(workspace, name="ACME Supplies GmbH", status=VendorStatus.ACTIVE)
     invoice = make_review_invoice(workspace, vendor=vendor)
-    form = _form(invoice) | {"field-invoice_number": "INV-0042", "action": "approve"}
+    form = review_form(invoice) | {"field-invoice_number": "INV-0042", "action": "approve"}
     response = logged_in_client(reviewer).post(_screen(invoice.document), form)
     assert response.status_code == 302
     invoice.refresh_from_db()
@@ -227,29 +228,11 @@ def test_approve_with_a_correction_records_both_and_teaches_the_vendor(
     assert vendor.learned_mapping["invoice_number"]["label"] == "invoice no"
 
 
-def _form(invoice: Invoice) -> dict[str, str]:
-    values = {
-        "supplier_name": invoice.supplier_name,
-        "supplier_vat_id": invoice.supplier_vat_id,
-        "supplier_iban": invoice.supplier_iban,
-        "supplier_domain": invoice.supplier_domain,
-        "invoice_number": invoice.number,
-        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else "",
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
-        "net_amount": str(invoice.net_amount or ""),
-        "tax_amount": str(invoice.tax_amount or ""),
-        "total_amount": str(invoice.total_amount or ""),
-        "currency": invoice.currency,
-        "ledger_account": invoice.ledger_account,
-    }
-    return {f"field-{name}": value for name, value in values.items()}
-
-
 def test_approve_then_opens_the_next_document(workspace: Workspace, reviewer: AbstractUser) -> None:
     first = make_review_invoice(workspace, due_date=date(2026, 12, 1))
     second = make_review_invoice(workspace, due_date=date(2026, 12, 5))
     response = logged_in_client(reviewer).post(
-        _screen(first.document), _form(first) | {"action": "approve"}
+        _screen(first.document), review_form(first) | {"action": "approve"}
     )
     assert response.status_code == 302
     assert response["Location"] == _screen(second.document)
@@ -265,7 +248,7 @@ def test_save_and_next_keeps_the_invoice_in_review(
 ) -> None:
     first = make_review_invoice(workspace, due_date=date(2026, 12, 1))
     second = make_review_invoice(workspace, due_date=date(2026, 12, 5))
-    form = _form(first) | {"field-due_date": "2026-12-31", "action": "save_next"}
+    form = review_form(first) | {"field-due_date": "2026-12-31", "action": "save_next"}
     response = logged_in_client(reviewer).post(_screen(first.document), form)
     assert response["Location"] == _screen(second.document)
     first.refresh_from_db()
@@ -281,7 +264,7 @@ def test_save_and_next_keeps_the_invoice_in_review(
 
 def test_an_invalid_field_saves_nothing(workspace: Workspace, reviewer: AbstractUser) -> None:
     invoice = make_review_invoice(workspace)
-    form = _form(invoice) | {"field-issue_date": "31/02/2026", "action": "approve"}
+    form = review_form(invoice) | {"field-issue_date": "31/02/2026", "action": "approve"}
     response = logged_in_client(reviewer).post(_screen(invoice.document), form)
     assert response.status_code == 200
     assert "Enter a valid date." in response.content.decode()
@@ -322,7 +305,8 @@ def test_history_panel_shows_before_and_after(workspace: Workspace, reviewer: Ab
     invoice = make_review_invoice(workspace)
     client = logged_in_client(reviewer)
     client.post(
-        _screen(invoice.document), _form(invoice) | {"field-currency": "usd", "action": "save"}
+        _screen(invoice.document),
+        review_form(invoice) | {"field-currency": "usd", "action": "save"},
     )
     body = client.get(_screen(invoice.document)).content.decode()
     history = body[body.index('id="well-history"') :]
@@ -490,7 +474,7 @@ def test_auditor_reads_but_cannot_decide(workspace: Workspace) -> None:
         '<input type="text" name="field-invoice_number" value="INV-0O42" maxlength="100" '
         'disabled id="id_field-invoice_number">'
     ) in body
-    response = client.post(_screen(invoice.document), _form(invoice) | {"action": "approve"})
+    response = client.post(_screen(invoice.document), review_form(invoice) | {"action": "approve"})
     assert response.status_code == 403
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.NEEDS_REVIEW
