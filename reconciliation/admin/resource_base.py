@@ -77,7 +77,7 @@ def is_secret_field(name: str) -> bool:
     return name not in _SECRET_ALLOWED and bool(_SECRET_NAME.search(name))
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
 
 
@@ -127,7 +127,7 @@ class _AuditResourceMetaclass(ModelDeclarativeMetaclass):
             attrs.setdefault(column, fields.Field(column_name=column))
         for column in attrs.get("labelled", ()):
             _declare_labelled(column, bases, attrs)
-        for render, kind in ((_json, "as_json"), (_listed, "as_list")):
+        for render, kind in ((json_text, "as_json"), (_listed, "as_list")):
             for column in attrs.get(kind, ()):
                 method = _rendered(render, column)
                 attrs.setdefault(column, fields.Field(column_name=column, dehydrate_method=method))

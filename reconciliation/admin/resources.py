@@ -23,7 +23,7 @@ from reconciliation.admin.decision_display import percent
 from reconciliation.admin.invoice_export import InvoiceExportRows
 from reconciliation.admin.resource_base import AuditResource
 from reconciliation.admin.resource_base import TenantAuditResource
-from reconciliation.admin.resource_base import _json
+from reconciliation.admin.resource_base import json_text
 from reconciliation.admin.standing import standing_label
 from reconciliation.admin.standing import with_standing
 from reconciliation.models import Connection
@@ -328,7 +328,7 @@ def _detail_value(key: str, value: Any) -> str:
     if isinstance(value, list):
         return " | ".join(str(item) for item in value) or "—"
     if isinstance(value, dict):
-        return _json(value) or "—"
+        return json_text(value) or "—"
     return str(value)
 
 
@@ -336,7 +336,7 @@ def sync_details_text(details: Any) -> str:
     """A sync run's details as people read them ("Credits confirmed: 3; Seconds: 0.41"), not as
     the JSON they are stored in; nothing written for none."""
     if not isinstance(details, dict):
-        return _json(details)
+        return json_text(details)
     known = [key for key in SYNC_DETAIL_LABELS if key in details]
     others = sorted(key for key in details if key not in SYNC_DETAIL_LABELS)
     return "; ".join(
