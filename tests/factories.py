@@ -447,3 +447,59 @@ def one_document_of_each_standing(workspace: Workspace) -> None:
         if match_status is not None:
             transaction = make_transaction(workspace)
             make_match(workspace, document=document, transaction=transaction, status=match_status)
+
+
+#: Two payment confirmations' file names as the demo's sandbox names them: one word, told apart
+#: only near the end.
+CONFIRMATION_NAMES = [
+    "Payment_confirmation_Papeterie_Generale_2026-11-04.pdf",
+    "Payment_confirmation_Papeterie_Generale_2026-11-18.pdf",
+]
+
+
+def two_payment_confirmations(workspace: Workspace) -> None:
+    """The payment confirmations ``CONFIRMATION_NAMES``, each matched to its debit to Papeterie
+    Générale (4 and 18 Nov 2026)."""
+    for day, name in zip((4, 18), CONFIRMATION_NAMES, strict=True):
+        document = make_document(
+            workspace, original_name=name, kind=DocumentKind.PAYMENT_CONFIRMATION
+        )
+        debit = make_transaction(
+            workspace,
+            counterparty_name="Papeterie Générale du Grand Ouest SARL",
+            value_date=date(2026, 11, day),
+        )
+        make_match(workspace, document=document, transaction=debit, amount_basis="converted")
+
+
+#: Routing reasons as long as real ones: a vendor in training, an IBAN, a confidence, a rule.
+LONG_ROUTING_REASONS = [
+    "Vendor in training (3 of 10 documents reviewed): every document goes to review",
+    "IBAN differs from the vendor's record (DE89 3704 0044 0532 0130 00)",
+    "Confidence 72.5 is between the review threshold 55 and the auto-post threshold 85",
+    "Routing rule “Everything above 10,000 EUR” sends it to review",
+]
+
+
+def fill_the_review_queue(workspace: Workspace) -> None:
+    """Eight invoices to review of one vendor, with long names, numbers, amounts and
+    ``LONG_ROUTING_REASONS``."""
+    vendor = make_vendor(workspace, "Papeterie Générale du Grand Ouest et des Pays de Loire SAS")
+    for index in range(8):
+        document = make_document(
+            workspace,
+            original_name=f"2026-11-facture-papeterie-generale-grand-ouest-{index:04d}-copie.pdf",
+        )
+        make_invoice(
+            workspace,
+            document=document,
+            vendor=vendor,
+            supplier_name=vendor.name,
+            number=f"FAC-2026-11-{index:06d}-GO",
+            total_amount=Decimal("1283440.50"),
+            currency="EUR",
+            confidence=Decimal("72.50"),
+            due_date=date(2026, 12, 1) + timedelta(days=index),
+            status=InvoiceStatus.NEEDS_REVIEW,
+            routing_reasons=LONG_ROUTING_REASONS,
+        )

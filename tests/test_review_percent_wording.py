@@ -23,6 +23,7 @@ from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.factories import fill_the_review_queue
 from tests.factories import make_invoice
 from tests.factories import make_match
 from tests.factories import make_routed_invoice
@@ -36,7 +37,6 @@ from tests.helpers import visible_text
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
 from tests.test_controls_reason_codes import SAMPLE
-from tests.test_review_queue_layout import _fill as fill_the_queue
 
 QUEUE = "/admin/review/"
 
@@ -183,7 +183,7 @@ def test_the_why_cell_never_cuts_its_figure(
 ) -> None:
     """The words of the lead cause may end in an ellipsis; its figure ("85 %", "61 %", "3/10")
     is whole, and the queue still fits 1440 px with the longest names beside it."""
-    fill_the_queue(workspace)  # eight rows of long names and free-text reasons
+    fill_the_review_queue(workspace)  # eight rows of long names and free-text reasons
     vendor = make_vendor(
         workspace, "Imprimerie Nationale des Pays de Loire SAS", documents_reviewed=3
     )

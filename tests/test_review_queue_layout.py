@@ -3,55 +3,19 @@ and the Why column one line (the leading reason and the count of others)."""
 
 from __future__ import annotations
 
-from datetime import date
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.models import InvoiceStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
-from tests.factories import make_document
-from tests.factories import make_invoice
+from tests.factories import fill_the_review_queue
 from tests.factories import make_user
-from tests.factories import make_vendor
 from tests.factories import make_workspace
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
 
 pytestmark = pytest.mark.browser
-
-LONG_REASONS = [
-    "Vendor in training (3 of 10 documents reviewed): every document goes to review",
-    "IBAN differs from the vendor's record (DE89 3704 0044 0532 0130 00)",
-    "Confidence 72.5 is between the review threshold 55 and the auto-post threshold 85",
-    "Routing rule “Everything above 10,000 EUR” sends it to review",
-]
-
-
-def _fill(workspace: Workspace) -> None:
-    vendor = make_vendor(workspace, "Papeterie Générale du Grand Ouest et des Pays de Loire SAS")
-    for index in range(8):
-        document = make_document(
-            workspace,
-            original_name=f"2026-11-facture-papeterie-generale-grand-ouest-{index:04d}-copie.pdf",
-        )
-        make_invoice(
-            workspace,
-            document=document,
-            vendor=vendor,
-            supplier_name=vendor.name,
-            number=f"FAC-2026-11-{index:06d}-GO",
-            total_amount=Decimal("1283440.50"),
-            currency="EUR",
-            confidence=Decimal("72.50"),
-            due_date=date(2026, 12, 1) + timedelta(days=index),
-            status=InvoiceStatus.NEEDS_REVIEW,
-            routing_reasons=LONG_REASONS,
-        )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +36,7 @@ def test_the_queue_fits_1440_pixels(
         make_workspace("Second SAS")  # a superuser's workspace column: the server holds several
     else:
         user = make_user("rita", workspace=workspace, role=Role.REVIEWER)
-    _fill(workspace)
+    fill_the_review_queue(workspace)
     page = signed_in_list(browser, live_server.url, user, "/admin/review/")
     overflow = list_overflow(page)
     due_right = page.evaluate(

@@ -25,6 +25,7 @@ from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from tests.factories import CONFIRMATION_NAMES
 from tests.factories import make_document
 from tests.factories import make_double_payment
 from tests.factories import make_invoice
@@ -34,14 +35,13 @@ from tests.factories import make_receivable
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.factories import two_payment_confirmations
 from tests.helpers import logged_in_client
 from tests.plugins.browser import ROW_LINES
 from tests.plugins.browser import list_overflow
 from tests.plugins.browser import signed_in_list
 from tests.test_tour_matches_rows import MATCHES
-from tests.test_tour_matches_rows import NAMES
 from tests.test_tour_matches_rows import PAPERWORK_SHOWN
-from tests.test_tour_matches_rows import _confirmations
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_long_name_keeps_its_end_apart_and_is_whole_in_its_tooltip() -> None:
-    html = str(_clipped_ends(NAMES[0]))
+    html = str(_clipped_ends(CONFIRMATION_NAMES[0]))
     assert html == (
-        f'<span class="well-ends" title="{NAMES[0]}">'
+        f'<span class="well-ends" title="{CONFIRMATION_NAMES[0]}">'
         '<span class="well-clip">Payment_confirmation_Papeterie_Generale_</span>'
         '<span class="well-ends-tail">2026-11-04.pdf</span></span>'
     )
@@ -71,7 +71,7 @@ def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
     """The tour's list (superuser, two workspaces): the clip once reached 414 px past a 144 px
     cell, its ellipsis out of sight ("Payment_confirmation_", "Receivable INV-2026-0")."""
     make_workspace("Second workspace")
-    _confirmations(workspace)
+    two_payment_confirmations(workspace)
     for reference in ("INV-2026-0042-GRAND-OUEST", "INV-2026-0043-GRAND-OUEST"):
         make_match(
             workspace,
@@ -82,7 +82,9 @@ def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
     make_match(
         workspace,
         kind=MatchKind.REMITTANCE_CREDIT,
-        document=make_document(workspace, original_name=NAMES[0].replace("Payment", "Remit")),
+        document=make_document(
+            workspace, original_name=CONFIRMATION_NAMES[0].replace("Payment", "Remit")
+        ),
         transaction=make_transaction(workspace, counterparty_name="Client SA"),
     )
     page = signed_in_list(browser, live_server.url, make_user("root", superuser=True), MATCHES)
@@ -108,8 +110,8 @@ def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
     assert {cell["ellipsis"] for cell in cells} == {"ellipsis"}
     assert sorted(cell["title"] for cell in cells if cell["cut"]) == sorted(
         [
-            *NAMES,
-            NAMES[0].replace("Payment", "Remit"),
+            *CONFIRMATION_NAMES,
+            CONFIRMATION_NAMES[0].replace("Payment", "Remit"),
             "Receivable INV-2026-0042-GRAND-OUEST",
             "Receivable INV-2026-0043-GRAND-OUEST",
         ]

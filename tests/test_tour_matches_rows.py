@@ -7,7 +7,6 @@ tells it apart, and no row takes more than two lines."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from django.test import Client
@@ -15,14 +14,15 @@ from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.models import DocumentKind
 from reconciliation.models import MatchKind
 from reconciliation.models import Workspace
+from tests.factories import CONFIRMATION_NAMES
 from tests.factories import make_document
 from tests.factories import make_match
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.factories import two_payment_confirmations
 from tests.helpers import logged_in_client
 from tests.plugins.browser import ROW_LINES
 from tests.plugins.browser import list_overflow
@@ -31,13 +31,6 @@ from tests.plugins.browser import signed_in_list
 pytestmark = pytest.mark.django_db
 
 MATCHES = reverse("admin:reconciliation_match_changelist")
-
-#: File names as the demo's sandbox names them: one word, told apart only near the end.
-NAMES = [
-    "Payment_confirmation_Papeterie_Generale_2026-11-04.pdf",
-    "Payment_confirmation_Papeterie_Generale_2026-11-18.pdf",
-]
-
 
 #: The characters of each Paperwork cell a reader sees: those inside both the cell and the box
 #: of the element holding them (a cut part's hidden characters are not; the ellipsis is drawn).
@@ -56,21 +49,8 @@ PAPERWORK_SHOWN = (
 )
 
 
-def _confirmations(workspace: Workspace) -> None:
-    for day, name in zip((4, 18), NAMES, strict=True):
-        document = make_document(
-            workspace, original_name=name, kind=DocumentKind.PAYMENT_CONFIRMATION
-        )
-        debit = make_transaction(
-            workspace,
-            counterparty_name="Papeterie Générale du Grand Ouest SARL",
-            value_date=date(2026, 11, day),
-        )
-        make_match(workspace, document=document, transaction=debit, amount_basis="converted")
-
-
 def test_the_kind_column_says_the_kind_short(workspace: Workspace) -> None:
-    _confirmations(workspace)
+    two_payment_confirmations(workspace)
     client: Client = logged_in_client(make_user(workspace=workspace))
     page = client.get(MATCHES).content.decode()
     assert '<td class="field-match_kind">Confirmation ↔ debit</td>' in page
@@ -83,11 +63,13 @@ def test_matches_rows_take_two_lines_and_names_read_apart(
     live_server: LiveServer, browser: Browser, workspace: Workspace
 ) -> None:
     make_workspace("Second workspace")  # the superuser sees the workspace column
-    _confirmations(workspace)
+    two_payment_confirmations(workspace)
     make_match(
         workspace,
         kind=MatchKind.REMITTANCE_CREDIT,
-        document=make_document(workspace, original_name=NAMES[0].replace("Payment", "Remit")),
+        document=make_document(
+            workspace, original_name=CONFIRMATION_NAMES[0].replace("Payment", "Remit")
+        ),
         transaction=make_transaction(workspace, counterparty_name="Client SA"),
     )
     user = make_user("root", superuser=True)
