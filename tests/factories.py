@@ -472,6 +472,19 @@ def two_payment_confirmations(workspace: Workspace) -> None:
         make_match(workspace, document=document, transaction=debit, amount_basis="converted")
 
 
+def remittance_named_like_a_confirmation(workspace: Workspace) -> Match:
+    """A remittance advice matched to a credit from Client SA, its file named as long as the
+    first of ``CONFIRMATION_NAMES`` ("Remit…" for "Payment…")."""
+    return make_match(
+        workspace,
+        kind=MatchKind.REMITTANCE_CREDIT,
+        document=make_document(
+            workspace, original_name=CONFIRMATION_NAMES[0].replace("Payment", "Remit")
+        ),
+        transaction=make_transaction(workspace, counterparty_name="Client SA"),
+    )
+
+
 #: Routing reasons as long as real ones: a vendor in training, an IBAN, a confidence, a rule.
 LONG_ROUTING_REASONS = [
     "Vendor in training (3 of 10 documents reviewed): every document goes to review",

@@ -35,6 +35,7 @@ from tests.factories import make_receivable
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.factories import remittance_named_like_a_confirmation
 from tests.factories import two_payment_confirmations
 from tests.helpers import logged_in_client
 from tests.plugins.browser import ROW_LINES
@@ -79,14 +80,7 @@ def test_a_cut_paperwork_name_shows_its_ellipsis_inside_its_cell(
             receivable=make_receivable(workspace, reference=reference),
             transaction=make_transaction(workspace, value_date=date(2026, 11, 6)),
         )
-    make_match(
-        workspace,
-        kind=MatchKind.REMITTANCE_CREDIT,
-        document=make_document(
-            workspace, original_name=CONFIRMATION_NAMES[0].replace("Payment", "Remit")
-        ),
-        transaction=make_transaction(workspace, counterparty_name="Client SA"),
-    )
+    remittance_named_like_a_confirmation(workspace)
     page = signed_in_list(browser, live_server.url, make_user("root", superuser=True), MATCHES)
     try:
         cells = page.evaluate(

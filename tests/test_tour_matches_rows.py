@@ -14,14 +14,10 @@ from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.models import MatchKind
 from reconciliation.models import Workspace
-from tests.factories import CONFIRMATION_NAMES
-from tests.factories import make_document
-from tests.factories import make_match
-from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_workspace
+from tests.factories import remittance_named_like_a_confirmation
 from tests.factories import two_payment_confirmations
 from tests.helpers import logged_in_client
 from tests.plugins.browser import ROW_LINES
@@ -64,14 +60,7 @@ def test_matches_rows_take_two_lines_and_names_read_apart(
 ) -> None:
     make_workspace("Second workspace")  # the superuser sees the workspace column
     two_payment_confirmations(workspace)
-    make_match(
-        workspace,
-        kind=MatchKind.REMITTANCE_CREDIT,
-        document=make_document(
-            workspace, original_name=CONFIRMATION_NAMES[0].replace("Payment", "Remit")
-        ),
-        transaction=make_transaction(workspace, counterparty_name="Client SA"),
-    )
+    remittance_named_like_a_confirmation(workspace)
     user = make_user("root", superuser=True)
     page = signed_in_list(browser, live_server.url, user, MATCHES)
     try:
