@@ -258,7 +258,7 @@ def test_hand_built_month_gives_exactly_the_expected_matches(
         "IBAN equal",
         "reference equal",
         "value date +1 day",
-        "score 98.57 ≥ threshold 80.00",
+        "score 98.57 % ≥ threshold 80 %",
     ]
     assert sorted(Match.objects.to_attach().values_list("document_id", flat=True)) == sorted(
         [acme.pk, globex.pk, hooli.pk]

@@ -79,7 +79,7 @@ def test_points_add_up_for_name_missing_reference_and_late_date() -> None:
     # 40 amount + 30 × 0.87 name + 8 (no reference) + 10 × (1 − 2/7) date.
     assert scored.score == Decimal("81.24")
     assert scored.reasons[1:] == (
-        "name 87% similar ('acme suppl')",
+        "name 87 % similar ('acme suppl')",
         "no reference to compare",
         "value date +2 days",
     )
@@ -196,7 +196,7 @@ def test_rank_just_below_the_threshold_is_not_confident() -> None:
 
     assert (ranking.is_confident, ranking.explanation) == (
         False,
-        "best score 79.99 is below the threshold 80",
+        "best score 79.99 % is below the threshold 80 %",
     )
 
 
@@ -205,7 +205,7 @@ def test_rank_too_close_to_the_runner_up_is_not_confident() -> None:
 
     assert (ranking.is_confident, ranking.explanation) == (
         False,
-        "best score 95.00 is not clearly ahead of the runner-up (85.01)",
+        "best score 95 % is not clearly ahead of the runner-up (85.01 %)",
     )
 
 

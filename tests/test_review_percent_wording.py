@@ -1,10 +1,10 @@
 """A percentage is written one way wherever a reviewer reads it: as `decision_display.percent`
-writes the Confidence column ("85 %", "83.11 %"). Routing and matching store their sentences as
-they wrote them ("Confidence 58.59% … threshold 85.00%", "score 98.57 ≥ threshold 80.00") and
-reason codes are read back from that wording, so the stored texts stay as they are, old rows
-included: the review screen (its "Why it is here", its history, the candidates' reasons) and
-the queue (its Why cell and hover) show them through `review_screen.with_percents` and
-`review_screen.match_reason`."""
+writes the Confidence column ("85 %", "83.11 %"). Routing and matching write their sentences so
+(`reconciliation.text.percents.percent`); rows stored before say "Confidence 58.59% …
+threshold 85.00%", "score 98.57 ≥ threshold 80.00", and reason codes are read back from
+either wording, so the stored texts stay as they are: the review screen (its "Why it is here",
+its history, the candidates' reasons) and the queue (its Why cell and hover) show them through
+`text.percents.with_percents` and `text.percents.match_reason`."""
 
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
 from reconciliation.admin.decision_display import percent
-from reconciliation.admin.review_screen import match_reason
-from reconciliation.admin.review_screen import with_percents
 from reconciliation.invoices import reasons
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
+from reconciliation.text.percents import match_reason
+from reconciliation.text.percents import with_percents
 from tests.factories import fill_the_review_queue
 from tests.factories import make_invoice
 from tests.factories import make_match
@@ -139,7 +142,14 @@ def test_the_review_screen_writes_percent_one_way(
 ) -> None:
     vendor = make_vendor(workspace, "Northwind", documents_reviewed=10)
     invoice = make_routed_invoice(workspace, vendor, "58.59")
-    assert invoice.routing_reasons[0].startswith("Confidence 58.59% is below")  # as stored
+    written = "Confidence 58.59 % is below the auto-post threshold 85 % (workspace)."
+    old = "Confidence 58.59% is below the auto-post threshold 85.00% (workspace)."
+    assert invoice.routing_reasons[0] == written  # as routing writes it now
+    # Rows stored before: the invoice's reasons and a decision as routing wrote them then.
+    Invoice.objects.filter(pk=invoice.pk).update(routing_reasons=[old])
+    Decision.objects.create(
+        workspace=workspace, action=DecisionAction.ROUTE, invoice=invoice, reason=old
+    )
     debit = make_transaction(workspace, reference="INV-1")
     make_match(
         workspace,

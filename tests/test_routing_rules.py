@@ -86,9 +86,9 @@ def test_the_first_matching_active_rule_by_priority_wins(workspace: Workspace) -
     assert (big.status, big.routing_rule) == (InvoiceStatus.NEEDS_REVIEW, strict)
     # What sends it to review first, the rule that set the thresholds after.
     assert big.routing_reasons == [
-        f"Confidence 90.00% is below the auto-post threshold 95.00% (rule “Big invoices” "
+        f"Confidence 90 % is below the auto-post threshold 95 % (rule “Big invoices” "
         f"(#{strict.pk}, priority 10)).",
-        "Routing rule “Big invoices” applies: thresholds 55.00% / 95.00%.",
+        "Routing rule “Big invoices” applies: thresholds 55 % / 95 %.",
     ]
     assert (small.status, small.routing_rule) == (InvoiceStatus.APPROVED, lenient)
 
@@ -186,7 +186,7 @@ def test_a_threshold_change_is_logged_and_reroutes_undecided_invoices(workspace:
         InvoiceStatus.POSTING,
     ]
     assert waiting.routing_reasons == [
-        "Confidence 80.00% is below the auto-post threshold 90.00% (workspace)."
+        "Confidence 80 % is below the auto-post threshold 90 % (workspace)."
     ]
     change = Decision.objects.get(action=DecisionAction.THRESHOLDS)
     assert (change.actor, change.before, change.after) == (

@@ -68,15 +68,15 @@ def test_thresholds_at_the_boundaries(workspace: Workspace, value: str, expected
 def test_reasons_name_the_threshold_and_a_decision_is_written(workspace: Workspace) -> None:
     invoice = new_invoice(workspace)
     weak = ScoreComponent(
-        "field:currency", "Currency", 0.64, 0.9146, "64%, read from the text", 8.2
+        "field:currency", "Currency", 0.64, 0.9146, "64 %, read from the text", 8.2
     )
 
     route_invoice(invoice=invoice, score=scored("54.90", weak))
 
     invoice.refresh_from_db()
     assert invoice.routing_reasons == [
-        "Confidence 54.90% is below the review threshold 55.00% (workspace).",
-        "Cost 8.2 points — Currency: 64%, read from the text.",
+        "Confidence 54.90 % is below the review threshold 55 % (workspace).",
+        "Cost 8.2 points — Currency: 64 %, read from the text.",
     ]
     assert (invoice.decided_by, invoice.routing_rule) == (None, None)
     decision = Decision.objects.get(invoice=invoice)
@@ -109,7 +109,7 @@ def test_workspace_thresholds_are_the_ones_used(workspace: Workspace) -> None:
 
     assert (low.status, mid.status) == (InvoiceStatus.NEEDS_REVIEW, InvoiceStatus.NEEDS_REVIEW)
     assert mid.routing_reasons == [
-        "Confidence 90.00% is below the auto-post threshold 95.00% (workspace)."
+        "Confidence 90 % is below the auto-post threshold 95 % (workspace)."
     ]
 
 
@@ -122,7 +122,7 @@ def test_a_vendor_in_training_goes_to_review_unless_turned_off(workspace: Worksp
     assert invoice.status == InvoiceStatus.NEEDS_REVIEW
     assert invoice.routing_reasons == [
         "Vendor “Newco” is in training (3/10 reviewed).",
-        "Confidence 97.00% reaches the auto-post threshold 85.00% (workspace).",
+        "Confidence 97 % reaches the auto-post threshold 85 % (workspace).",
     ]
 
     workspace.review_vendors_in_training = False
@@ -137,7 +137,7 @@ def test_blocking_reasons_and_a_weak_field_keep_an_invoice_in_review(
     workspace: Workspace,
 ) -> None:
     blocked, weak = new_invoice(workspace), new_invoice(workspace)
-    shaky = ScoreComponent("field:issue_date", "Issue date", 0.8, 0.956, "80%, read from the text")
+    shaky = ScoreComponent("field:issue_date", "Issue date", 0.8, 0.956, "80 %, read from the text")
 
     route_invoice(invoice=blocked, score=scored("90.00", blocking=("Total not found.",)))
     route_invoice(invoice=weak, score=scored("96.00", shaky))
@@ -145,7 +145,7 @@ def test_blocking_reasons_and_a_weak_field_keep_an_invoice_in_review(
     assert (blocked.status, weak.status) == (InvoiceStatus.NEEDS_REVIEW, InvoiceStatus.NEEDS_REVIEW)
     assert blocked.routing_reasons[0] == "Total not found."
     assert weak.routing_reasons[0] == (
-        "Issue date was read with 80% confidence, below the auto-post threshold 85.00%."
+        "Issue date was read with 80 % confidence, below the auto-post threshold 85 %."
     )
 
 

@@ -128,7 +128,7 @@ def test_a_perfect_document_of_a_known_vendor_scores_100(invoice: Invoice, vendo
         "value": 1.0,
         "factor": 1.0,
         "points": 0.0,
-        "detail": "100%, read from the text",
+        "detail": "100 %, read from the text",
     }
 
 
@@ -242,7 +242,7 @@ def test_vendor_strength_conflicts_and_duplicates_are_factors(
 
     by_key = {c.key: c for c in result.components}
     assert by_key["vendor"].factor == pytest.approx(0.85 + 0.15 * 0.8)
-    assert by_key["vendor"].detail == "“Acme Supplies GmbH” found by its name (100% alike)"
+    assert by_key["vendor"].detail == "“Acme Supplies GmbH” found by its name (100 % alike)"
     assert by_key["conflict:vendor"].factor == 0.85
     assert by_key["conflict:supplier_iban"].detail == "IBAN differs"
     assert by_key["duplicate"].factor == 0.6
@@ -296,4 +296,4 @@ def test_a_doubtful_field_costs_no_more_than_a_missing_one(
     assert doubtful.blocking == ()
     assert missing.blocking == ("Issue date not found.",)
     issue = next(c for c in doubtful.components if c.key == "field:issue_date")
-    assert (issue.value, issue.detail) == (0.17, "17%, read from the text")
+    assert (issue.value, issue.detail) == (0.17, "17 %, read from the text")

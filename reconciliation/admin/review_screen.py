@@ -3,7 +3,6 @@ routing reasons, match candidates, double charges and the decision history."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -20,10 +19,11 @@ from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.admin.decision_display import Change
 from reconciliation.admin.decision_display import decision_changes
 from reconciliation.admin.decision_display import field_label
-from reconciliation.admin.decision_display import percent
 from reconciliation.extraction.types import DATE_FIELDS
 from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.invoices import reasons
+from reconciliation.invoices.scoring import KIND_LABEL
+from reconciliation.invoices.scoring import stored_kind_detail
 from reconciliation.models import Decision
 from reconciliation.models import Document
 from reconciliation.models import Invoice
@@ -35,6 +35,9 @@ from reconciliation.models import Transaction
 from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
+from reconciliation.text.percents import match_reason as match_reason
+from reconciliation.text.percents import whole_percent
+from reconciliation.text.percents import with_percents as with_percents
 from reconciliation.web import rendering
 from reconciliation.web.dates import iso_day
 
@@ -236,29 +239,6 @@ def short_reason(text: str) -> ShortReason:
         words, figure = SHORT_FORMS[code]
         return ShortReason(words.format(**shown), figure.format(**shown))
     return ShortReason(reasons.label(code))
-
-
-#: A percentage as Well's writers put it in a sentence ("83.10%", "85.00%", "61%").
-_WRITTEN_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)%")
-#: The scores (0–100, without a sign) in the explanation matching adds to a match's reasons:
-#: "score 98.57 ≥ threshold 80.00", "ahead of the runner-up (79.00)".
-_MATCH_SCORE = re.compile(r"\b(score |threshold |runner-up \()(\d+(?:\.\d+)?)(?![\d.]*\s*%)")
-
-
-def with_percents(text: str) -> str:
-    """A sentence Well wrote, its percentages as `percent` writes them everywhere else
-    ("Confidence 83.10 % is below the auto-post threshold 85 %"). The stored sentences keep
-    the wording they were written in (reason codes are read back from it, old rows too): this
-    is how they are shown, on the review screen, its history and the queue."""
-    return _WRITTEN_PERCENT.sub(lambda found: percent(Decimal(found.group(1))), text)
-
-
-def match_reason(text: str) -> str:
-    """One of a match's reasons as shown: `with_percents`, the scores of matching's
-    explanation ("score 98.57 ≥ threshold 80.00") as percentages too."""
-    return with_percents(
-        _MATCH_SCORE.sub(lambda found: found.group(1) + percent(Decimal(found.group(2))), text)
-    )
 
 
 def why_here(invoice: Invoice) -> list[str]:
@@ -501,15 +481,19 @@ def _components(invoice: Invoice | None) -> list[ComponentView]:
         points = _number(item.get("points"))
         factor = _number(item.get("factor"))
         value = _number(item.get("value"))
+        label = str(item.get("label") or item.get("key") or "")
+        detail = with_percents(str(item.get("detail") or ""))
+        if item.get("key") == "kind":  # stored before it named the kind in words
+            label, detail = KIND_LABEL, stored_kind_detail(detail)
         rows.append(
             (
                 -(points or 0.0),
                 ComponentView(
-                    label=str(item.get("label") or item.get("key") or ""),
-                    value=f"{value * 100:.0f} %" if value is not None else "",
+                    label=label,
+                    value=whole_percent(value) if value is not None else "",
                     factor=f"×{factor:.2f}" if factor is not None and factor != 1.0 else "",
                     points=f"{points:.1f}" if points else "",
-                    detail=str(item.get("detail") or ""),
+                    detail=detail,
                     is_costly=bool(points and points >= 0.5),
                 ),
             )

@@ -35,6 +35,7 @@ from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
 from reconciliation.models import RoutingRule
 from reconciliation.models import Workspace
+from reconciliation.text.percents import percent
 from reconciliation.vendors.bank_details import apply_bank_check
 
 if TYPE_CHECKING:
@@ -98,7 +99,8 @@ def matching_rule(invoice: Invoice, rules: list[RoutingRule] | None = None) -> R
 
 
 def _pct(value: Decimal) -> str:
-    return f"{value:.2f}%"
+    """A confidence or threshold in a reason, as every reason writes one: "85 %", "58.59 %"."""
+    return percent(value)
 
 
 def decide_route(

@@ -14,6 +14,7 @@ goes. `reconciliation.invoices.creation` calls, after `enrich_fields`::
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,10 +28,12 @@ from django.utils import timezone
 
 from reconciliation.extraction.types import ExtractedField
 from reconciliation.extraction.types import Extraction
+from reconciliation.models import DocumentKind
 from reconciliation.models import Invoice
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.text.identifiers import is_valid_vat_id
+from reconciliation.text.percents import whole_percent
 from reconciliation.vendors.enrichment import EnrichmentResult
 from reconciliation.vendors.resolution import MATCHED_BY_LABELS
 from reconciliation.vendors.resolution import VendorResolution
@@ -147,8 +150,8 @@ class Score:
 
 
 def as_percent(value: float) -> str:
-    """A fraction as a whole percentage: 0.963 gives "96%"."""
-    return f"{value * 100:.0f}%"
+    """A fraction as a whole percentage, as every reason writes one: 0.963 gives "96 %"."""
+    return whole_percent(value)
 
 
 def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComponent], list[str]]:
@@ -415,15 +418,44 @@ def _conflict_components(
     return components
 
 
+#: The label of the "kind" component: how sure the reader is of the document's kind.
+KIND_LABEL = "Document kind"
+#: The detail the "kind" component was written with before it named the kind in words
+#: ("credit_note (95%)"): its code, then its certainty.
+_KIND_CODE_DETAIL = re.compile(r"(?P<code>[a-z_]+)(?P<rest> \(.*)", re.DOTALL)
+
+
+def kind_detail(kind: str, confidence: float) -> str:
+    """The kind the reader found, in words, and how sure it is: "credit note (95 %)"."""
+    return f"{kind_in_words(kind)} ({as_percent(confidence)})"
+
+
+def kind_in_words(kind: str) -> str:
+    """A document kind's label as a sentence names it ("credit_note" gives "credit note");
+    an unknown code as it is."""
+    if kind not in DocumentKind.values:
+        return kind
+    return str(DocumentKind(kind).label).lower()
+
+
+def stored_kind_detail(detail: str) -> str:
+    """A "kind" component's stored detail as `kind_detail` writes it now: the code an older
+    one names ("credit_note (95%)") in words; a detail in words as it is."""
+    found = _KIND_CODE_DETAIL.fullmatch(detail)
+    if found is None or found["code"] not in DocumentKind.values:
+        return detail
+    return kind_in_words(found["code"]) + found["rest"]
+
+
 def _kind_component(extraction: Extraction) -> ScoreComponent:
-    """How sure the text reader is that the document is an invoice (XML says so itself)."""
+    """How sure the text reader is of the document's kind (XML says so itself)."""
     kind_factor = max(0.0, min(1.0, extraction.kind_confidence)) ** KIND_EXPONENT
     return ScoreComponent(
         "kind",
-        "Classified as an invoice",
+        KIND_LABEL,
         extraction.kind_confidence,
         kind_factor,
-        f"{extraction.kind} ({as_percent(extraction.kind_confidence)})",
+        kind_detail(extraction.kind, extraction.kind_confidence),
     )
 
 

@@ -40,6 +40,7 @@ from typing import Literal
 from reconciliation.fx import convert_at
 from reconciliation.money import format_money
 from reconciliation.text.names import counterparty_similarity
+from reconciliation.text.percents import percent
 from reconciliation.text.references import MatchTier
 from reconciliation.text.references import compare_references
 from reconciliation.text.references import is_cut_start
@@ -199,7 +200,7 @@ def agree_on_amount(
         rate,
         difference / allowed,
         f"{_money(amount, currency)} ≈ {_money(converted, line.currency)} at {rate.normalize()} "
-        f"({_points(difference / converted * HUNDRED) if converted else 0}% off)",
+        f"({percent(_points(difference / converted * HUNDRED) if converted else 0)} off)",
     )
 
 
@@ -240,7 +241,7 @@ def counterparty_points(
     if similarity >= MIN_NAME_SIMILARITY:
         return (
             weight * _points(similarity),
-            f"name {round(similarity * 100)}% similar ({line.counterparty!r})",
+            f"name {percent(round(similarity * 100))} similar ({line.counterparty!r})",
         )
     if not line.counterparty:
         return ZERO, "no counterparty name on the transaction"
@@ -629,15 +630,19 @@ def rank(
             ordered,
             *paid_again,
             True,
-            f"score {paid_again[0].score} ≥ threshold {policy.threshold}; the earliest",
+            f"score {percent(paid_again[0].score)} ≥ threshold {percent(policy.threshold)}; "
+            "the earliest",
         )
     if rivals:
         return Ranking(
             ordered,
             False,
-            f"best score {best.score} is not clearly ahead of the runner-up ({ordered[1].score})",
+            f"best score {percent(best.score)} is not clearly ahead of the runner-up "
+            f"({percent(ordered[1].score)})",
         )
-    return Ranking(ordered, True, f"score {best.score} ≥ threshold {policy.threshold}")
+    return Ranking(
+        ordered, True, f"score {percent(best.score)} ≥ threshold {percent(policy.threshold)}"
+    )
 
 
 def _rank_order(c: ScoredCandidate) -> tuple[Decimal, int, Decimal, int, str, int]:
@@ -653,7 +658,9 @@ def _below_threshold(
 ) -> Ranking:
     """Not confident; with no payment clear, only debits whose reference names the paperwork
     are one payment and its repeats (one naming another number paid something else)."""
-    below = f"best score {ordered[0].score} is below the threshold {policy.threshold}"
+    below = (
+        f"best score {percent(ordered[0].score)} is below the threshold {percent(policy.threshold)}"
+    )
     tied = [c for c in (ordered[0], *rivals) if c.reference_tier and c.score >= MIN_CANDIDATE_SCORE]
     paid_again = _repeats_of_earliest(tied, repeats, MIN_CANDIDATE_SCORE)
     if paid_again is None:
