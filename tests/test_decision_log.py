@@ -127,8 +127,8 @@ def test_each_decision_carries_the_rules_in_force_at_its_moment() -> None:
     # Its settings as people read them; a setting left blank on both sides is not a change,
     # and the rule's own id is no setting (the "routing rule" column names it).
     created = (
-        "Review threshold: — → 55 %; Auto-post threshold: — → 85 %; Always review: — → no; "
-        "Is active: — → yes; Name: — → Large invoices; Priority: — → 5"
+        "Review threshold: — → 55 %; Auto-post threshold: — → 85 %; Always review: — → No; "
+        "Active: — → Yes; Name: — → Large invoices; Priority: — → 5"
     )
 
     assert _rows(workspace) == [
@@ -230,6 +230,6 @@ def test_a_value_the_after_does_not_hold_reads_not_recorded() -> None:
 
     assert refused[2] == (
         "Status: Proposed — needs review → Refused / refund requested; "
-        "Invoice status: Needs review → not recorded; Held out of posting: yes → not recorded"
+        "Invoice status: Needs review → not recorded; Held out of posting: Yes → not recorded"
     )
     assert deleted[2] == "Name: Old rule → —"  # a deleted rule: nothing after (its id: noise)

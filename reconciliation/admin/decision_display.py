@@ -12,6 +12,7 @@ from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.dateformat import format as format_date
 from django.utils.text import capfirst
@@ -20,20 +21,27 @@ from reconciliation.extraction.types import FIELD_LABELS
 from reconciliation.invoices.reasons import codes_causes_first
 from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.invoices.reasons import stated_codes
+from reconciliation.models import Connection
 from reconciliation.models import ConnectionStatus
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
+from reconciliation.models import Document
 from reconciliation.models import DocumentKind
 from reconciliation.models import DocumentStatus
+from reconciliation.models import Invoice
 from reconciliation.models import InvoiceStatus
+from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Provider
+from reconciliation.models import RoutingRule
 from reconciliation.models import Transaction
 from reconciliation.models import VendorStatus
+from reconciliation.models import Workspace
 from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
+from reconciliation.text.percents import percent as percent  # the one way, used here too
 from reconciliation.web.dates import iso_day
 
 #: The other keys decisions record.
@@ -121,8 +129,40 @@ class Change:
     after: str
 
 
-def field_label(name: str) -> str:
-    return CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
+def field_label(name: str, model: type[models.Model] | None = None) -> str:
+    """How a recorded key is headed: its `CHANGE_LABELS` entry, else the label `model` (the kind
+    of row the decision is about) gives the field on its own pages ("Active" for a routing
+    rule's "is_active"), else the key in words."""
+    if name in CHANGE_LABELS:
+        return CHANGE_LABELS[name]
+    if model is not None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        verbose_name = getattr(field, "verbose_name", None)
+        if verbose_name:
+            return capfirst(str(verbose_name))
+    return name.replace("_", " ").capitalize()
+
+
+def decided_model(decision: Decision) -> type[models.Model] | None:
+    """The kind of row `decision` records the fields of: a routing rule, a workspace's
+    thresholds, a connection, else the match, invoice or document it is about."""
+    by_action: dict[str, type[models.Model]] = {
+        DecisionAction.RULE: RoutingRule,
+        DecisionAction.THRESHOLDS: Workspace,
+        DecisionAction.CONNECTION: Connection,
+    }
+    if decision.action in by_action:
+        return by_action[decision.action]
+    if decision.match_id is not None:
+        return Match
+    if decision.invoice_id is not None:
+        return Invoice
+    if decision.document_id is not None:
+        return Document
+    return None
 
 
 def status_labels(decision: Decision) -> dict[str, str]:
@@ -174,7 +214,20 @@ def decision_changes(
         statuses=status_labels(decision),
         bank_line=loaded_bank_line(decision),
         vendor_names=vendor_names,
+        model=decided_model(decision),
     )
+
+
+#: Who decided a row Well decided on its own (an invoice it routed, a match it confirmed).
+WELL_ALONE = "Well (automatic)"
+
+
+def decided_by_label(person: Any, decided_at: Any) -> str:
+    """Who decided a row, as every page says it: the person, else Well once it is decided
+    (`WELL_ALONE`), else "—" (nobody yet)."""
+    if person is not None:
+        return str(person.get_username())
+    return WELL_ALONE if decided_at is not None else EMPTY
 
 
 #: The fields a routing decision changes, in the order a reader expects them; others follow
@@ -218,10 +271,13 @@ def changes(
     statuses: dict[str, str] = STATUS_LABELS,
     bank_line: Transaction | None = None,
     vendor_names: Mapping[int, str] | None = None,
+    model: type[models.Model] | None = None,
 ) -> list[Change]:
     """The fields that differ between `before` and `after`, in the order they were recorded;
-    a status by its label in `statuses` (see `status_labels`). Internal ids are left out: a
-    row's own (`IDENTITY_KEYS`), and a bank line's unless it is `bank_line` (then named)."""
+    a status by its label in `statuses` (see `status_labels`), a field by its label on
+    `model`'s pages where `CHANGE_LABELS` has none (see `field_label`). Internal ids are left
+    out: a row's own (`IDENTITY_KEYS`), and a bank line's unless it is `bank_line` (then
+    named)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     currency = str(after.get("currency") or before.get("currency") or currency or "")
@@ -234,7 +290,7 @@ def changes(
             named = [_bank_line_value(value, bank_line) for value in (old, new)]
             if UNNAMED in named or named[0] == named[1]:
                 continue  # an id nobody reads, or the same line under its two ids
-            out.append(Change(key, field_label(key), str(named[0]), str(named[1])))
+            out.append(Change(key, field_label(key, model), str(named[0]), str(named[1])))
             continue
         if key == "vendor" and isinstance(old or new, int) and not isinstance(old or new, bool):
             # A routing rule's vendor, recorded by its id.
@@ -249,7 +305,7 @@ def changes(
         out.append(
             Change(
                 key,
-                field_label(key),
+                field_label(key, model),
                 display_value(key, old, currency=currency, statuses=statuses),
                 display_value(key, new, currency=currency, statuses=statuses),
             )
@@ -311,7 +367,7 @@ def display_value(
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "Yes" if value else "No"  # as the pages and exports say a yes/no setting
     if key == "reason_codes" and isinstance(value, list):
         return "; ".join(reason_label(str(code)) for code in value)
     if key in MATCH_LIST_KEYS and isinstance(value, list):
@@ -356,17 +412,6 @@ def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> st
     if isinstance(value, float):
         return f"{value:.4g}"
     return text
-
-
-def percent(value: Decimal | float | None) -> str:
-    """A confidence or score (0–100) as the lists and pages show it: "94.80 %", "100 %" (as
-    the review screen's ``floatformat:"-2"``)."""
-    if value is None:
-        return "—"
-    number = Decimal(str(value)).quantize(Decimal("0.01"))
-    if number == number.to_integral_value():
-        return f"{number:.0f} %"
-    return f"{number:f} %"
 
 
 def percent_column(model: type[models.Model], field: str) -> Any:
