@@ -10,8 +10,10 @@ from typing import TypeVar
 
 from django import forms
 from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import models
 from django.db.models import QuerySet
@@ -19,6 +21,7 @@ from django.http import Http404
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
@@ -88,9 +91,15 @@ class WorkspaceListFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: What a list says when it was opened with a filter it does not know: Django sends it to
+#: "?e=1" (an old bookmark, a hand-made address, an export sent back) and lists every row.
+UNKNOWN_FILTER_WARNING = "That filter is not one this list knows, so every row is shown."
+
+
 class PlainListTitle:
     """A list page titled by what it lists ("Matches", "Invoices"), not Django's "Select match
-    to change"; a pop-up picker keeps its "Select …", a page that words its own title keeps it."""
+    to change"; a pop-up picker keeps its "Select …", a page that words its own title keeps it.
+    Opened with a filter it does not know ("?e=1"), it says so (`UNKNOWN_FILTER_WARNING`)."""
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -100,6 +109,34 @@ class PlainListTitle:
             extra_context = {"title": capfirst(opts.verbose_name_plural), **(extra_context or {})}
         response: HttpResponse = super().changelist_view(  # type: ignore[misc]
             request, extra_context
+        )
+        if ERROR_FLAG in request.GET and isinstance(response, TemplateResponse):
+            # Only on the list shown (not on a redirect, whose list would say it twice).
+            messages.warning(request, UNKNOWN_FILTER_WARNING)
+        return response
+
+
+class EditsNothingByHand:
+    """A change page on which nothing is edited by hand (its ways forward are buttons posting
+    elsewhere): no Save buttons, and a POST to it is turned away unread, never saved over what
+    a worker just wrote (sent back to the page; refused as Django refuses it, 403 or 404, to
+    whoever may not change the row or cannot see it)."""
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+            may_change = self.has_change_permission  # type: ignore[attr-defined]
+            if obj is not None and may_change(request, obj):
+                return HttpResponseRedirect(request.path)
+        context = {"show_save": False, "show_save_and_continue": False, **(extra_context or {})}
+        response: HttpResponse = super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, context
         )
         return response
 
