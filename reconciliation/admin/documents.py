@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 from reconciliation import review
 from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
+from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
@@ -37,6 +38,7 @@ from reconciliation.admin.review import waited
 from reconciliation.admin.standing import STANDING_LABELS
 from reconciliation.admin.standing import standing_is
 from reconciliation.admin.standing import standing_label
+from reconciliation.admin.standing import standing_order
 from reconciliation.admin.standing import with_standing
 from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import RelatedWithRows
@@ -201,7 +203,9 @@ class NullsLastAlways(OrderBy):
 
 
 @admin.register(Document)
-class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
+class DocumentAdmin(EditsNothingByHand, BigListMixin, WorkspaceScopedAdmin[Document]):
+    # EditsNothingByHand: the page has nothing to save (its ways forward post to the list's
+    # actions), so no Save buttons, and a hand-made POST is turned away unread.
     list_display = [
         "original_name",
         "workspace",
@@ -274,20 +278,6 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
             if name not in self.shown_when_set or (obj is not None and getattr(obj, name))
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if request.method == "POST":
-            # The page has nothing to save (its ways forward post to the list's actions): a
-            # hand-made POST is turned away unread, never saved over what a worker just wrote.
-            return HttpResponseRedirect(request.path)
-        context = {"show_save": False, "show_save_and_continue": False, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, context)
-
     @admin.action(description="Read selected unreadable documents again", permissions=["change"])
     def read_again_selected(
         self, request: HttpRequest, queryset: QuerySet[Document]
@@ -315,7 +305,8 @@ class DocumentAdmin(BigListMixin, WorkspaceScopedAdmin[Document]):
     def review(self, obj: Document) -> str:
         return _review_link(obj.pk)
 
-    @admin.display(description="Status", ordering="standing")
+    # Sorted by what needs a person first, finished last (`STANDING_ORDER`), not by the codes.
+    @admin.display(description="Status", ordering=standing_order())
     def standing(self, obj: Document) -> str:
         return standing_label(obj)
 
@@ -466,10 +457,6 @@ class RefusedByFilter(admin.SimpleListFilter):
         if value in self.CONDITIONS:
             return queryset.filter(self.CONDITIONS[value])
         return queryset
-
-
-#: Who decided an invoice that Well routed on its own (below or above the thresholds, a rule).
-WELL_ALONE = "Well (automatic)"
 
 
 @admin.register(Invoice)
@@ -642,9 +629,7 @@ class InvoiceAdmin(BigListMixin, WorkspaceScopedAdmin[Invoice]):
 
     @admin.display(description="Decided by")
     def decider(self, obj: Invoice) -> str:
-        if obj.decided_by is not None:
-            return obj.decided_by.get_username()
-        return WELL_ALONE if obj.decided_at is not None else "—"
+        return decision_display.decided_by_label(obj.decided_by, obj.decided_at)
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, obj: Invoice) -> str:
