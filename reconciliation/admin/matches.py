@@ -37,8 +37,10 @@ from django.views.decorators.http import require_POST
 
 from reconciliation import matching
 from reconciliation.admin.banking import MatchColumns
+from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
+from reconciliation.admin.decision_display import decided_by_label
 from reconciliation.admin.decision_display import percent
 from reconciliation.admin.decision_display import with_technical_section
 from reconciliation.admin.resources import MatchResource
@@ -198,7 +200,7 @@ FLAG_FIELDS = [
     "debits",
     "match_score",
     "reasons_list",
-    "decided_by",
+    "decider",
     "decided_at",
     "decide",
 ]
@@ -215,7 +217,9 @@ def available_decisions(match: Match) -> list[str]:
 
 
 @admin.register(Match)
-class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
+class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
+    # EditsNothingByHand: every field of the page is read-only (a match is decided by its
+    # one-click buttons, which post elsewhere): no Save buttons, a POST to it turned away.
     resource_classes = [MatchResource]
     # No "__str__" title: it repeats the kind, status and score, which have their own columns;
     # the paperwork opens the match's page instead. The bank line in three short columns (its
@@ -279,13 +283,14 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
         "attach_error",
         "attach_attempts",
         "is_attach_blocked",
-        "decided_by",
+        "decider",
         "decided_at",
         "candidates",
         "decide",
     ]
-    # Shown by `kind_label`, `amount_agreement`, `match_status` and `match_score`, in words.
-    exclude = ["kind", "reasons", "amount_basis", "status", "score"]
+    # Shown by `kind_label`, `amount_agreement`, `match_status`, `match_score` and `decider`,
+    # in words.
+    exclude = ["kind", "reasons", "amount_basis", "status", "score", "decided_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -394,6 +399,11 @@ class MatchAdmin(MatchColumns, BigListMixin, WorkspaceScopedAdmin[Match]):
     def get_fieldsets(self, request: HttpRequest, obj: Match | None = None) -> Any:
         # The idempotency key is for support: in a collapsed "Technical details" section.
         return with_technical_section(self.get_fields(request, obj))
+
+    @admin.display(description="Decided by")
+    def decider(self, obj: Match) -> str:
+        """The person who decided, or Well when it decided on its own (not Django's "-")."""
+        return decided_by_label(obj.decided_by, obj.decided_at)
 
     @admin.display(description="Credit note")
     def credit_note(self, obj: Match) -> SafeString:

@@ -18,6 +18,7 @@ from reconciliation.models.base import person_field
 from reconciliation.models.base import rate_field
 from reconciliation.models.base import unique_qonto_id
 from reconciliation.money import format_money
+from reconciliation.text.percents import percent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -367,7 +368,8 @@ class Match(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind_label} ({self.status_label}, {self.score} %)"
+        # The score as the lists say it ("100 %", "94.80 %"), not the stored "100.00".
+        return f"{self.kind_label} ({self.status_label}, {percent(self.score)})"
 
     @property
     def is_credit_note_refund(self) -> bool:
