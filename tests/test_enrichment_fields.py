@@ -62,9 +62,7 @@ def test_missing_identity_is_filled_from_the_vendor_with_its_origin(workspace: W
         None,
     )
     assert result.fields["supplier_name"].value == "Acme Supplies GmbH"
-    assert result.origins["supplier_iban"] == (
-        f"Filled from the vendor record “Acme Supplies” (#{vendor.pk})."
-    )
+    assert result.origins["supplier_iban"] == "Filled from the vendor record “Acme Supplies”."
     assert result.fields["invoice_number"] == fields["invoice_number"]
     assert result.conflicts == ()
 
@@ -136,7 +134,7 @@ def test_a_conflicting_vat_id_lowers_confidence_and_is_listed(workspace: Workspa
             vendor_value=VAT,
             message=(
                 "The document's VAT id FR40303265045 differs from the vendor record "
-                f"“Acme Supplies” (#{vendor.pk}): {VAT}."
+                f"“Acme Supplies”: {VAT}."
             ),
         ),
     )

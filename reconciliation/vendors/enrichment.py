@@ -223,7 +223,8 @@ class _VendorRecord:
         return vendor_confidence(self.vendor)
 
     def __str__(self) -> str:
-        return f"vendor record “{self.vendor.name}” (#{self.vendor.pk})"
+        # By its name alone: the reviewer reads this note; the record's id is nobody's word.
+        return f"vendor record “{self.vendor.name}”"
 
 
 @dataclass(frozen=True)
