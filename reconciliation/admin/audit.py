@@ -19,6 +19,7 @@ from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
+from reconciliation.admin.resources import sync_details_text
 from reconciliation.admin.volume import RelatedWithRows
 from reconciliation.models import Connection
 from reconciliation.models import Decision
@@ -27,6 +28,7 @@ from reconciliation.models import SyncRun
 from reconciliation.models import TenantModel
 from reconciliation.models import Vendor
 from reconciliation.reports.decision_log import DecisionLogResource
+from reconciliation.text.percents import with_percents
 
 _T = TypeVar("_T", bound=TenantModel)
 
@@ -86,10 +88,41 @@ class SyncRunAdmin(AuditTrailAdmin[SyncRun]):
     list_select_related = ["workspace", "connection"]
     search_fields = ["error"]
 
+    readonly_fields = ["connection_shown", "details_shown"]
+    # A run's page: what it counted and its details in words (as the Sync runs export writes
+    # them); the recorded JSON stays, collapsed, for support.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "workspace",
+                    "connection_shown",
+                    "kind",
+                    "trigger",
+                    "status",
+                    "started_at",
+                    "finished_at",
+                    *SYNC_RUN_COUNTS,
+                    "items_failed",
+                    "error",
+                    "details_shown",
+                ]
+            },
+        ),
+        ("Raw record", {"classes": ["collapse"], "fields": ["details"]}),
+    ]
+
     @admin.display(description="Connection", ordering="connection")
     def connection_shown(self, obj: SyncRun) -> str:
         """Which folder or bank account the run was of ("Dropbox · folder “/Invoices”")."""
         return obj.connection.display_name if obj.connection is not None else "—"
+
+    @admin.display(description="Details")
+    def details_shown(self, obj: SyncRun) -> str:
+        """What the run recorded besides its counts, in words ("Credits confirmed: 3;
+        Seconds: 0.41"), as the Sync runs export's Details column."""
+        return sync_details_text(obj.details) or "—"
 
 
 #: Who made a decision no person made, as the invoice page and the decisions export say it.
@@ -107,12 +140,12 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     # The decisions export, with what changed and the thresholds / rule / mapping in force.
     resource_classes = [DecisionLogResource]
     moment = "created_at"
-    columns = ["action", "actor_name", "invoice", "document", "reason"]
+    columns = ["action", "actor_name", "invoice", "document", "reason_shown"]
     list_filter = ["action", ("actor", ActorFilter)]
     list_select_related = ["workspace", "actor", "invoice", "invoice__document", "document"]
     search_fields = ["reason", "invoice__number", "document__original_name"]
 
-    readonly_fields = ["actor_name", "vendor_named", "what_changed"]
+    readonly_fields = ["actor_name", "vendor_named", "what_changed", "reason_shown"]
     # A decision's page: what was decided, by whom, about what, and what changed in words (as
     # the decisions export's "Changes"); the recorded JSON stays, collapsed, for support.
     fieldsets = [
@@ -129,7 +162,7 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
                     "match",
                     "vendor_named",
                     "what_changed",
-                    "reason",
+                    "reason_shown",
                 ]
             },
         ),
@@ -140,6 +173,12 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     def actor_name(self, obj: Decision) -> str:
         """The person who decided, or "Well" for Well's own decisions."""
         return obj.actor.get_username() if obj.actor is not None else WELL
+
+    @admin.display(description="Reason", ordering="reason")
+    def reason_shown(self, obj: Decision) -> str:
+        """The reason as written, its percentages as every page writes them ("Confidence
+        58.59 % is below the auto-post threshold 85 %", `with_percents`)."""
+        return with_percents(obj.reason)
 
     @admin.display(description="Vendor")
     def vendor_named(self, obj: Decision) -> str:

@@ -9,6 +9,9 @@ id, so an auditor can read the file without the database.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from typing import ClassVar
@@ -16,6 +19,7 @@ from typing import ClassVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.dateformat import format as format_date
 from import_export import fields
 
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
@@ -38,6 +42,7 @@ from reconciliation.models import SyncRun
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.reports.spreadsheets import column_header
+from reconciliation.text.percents import with_percents
 
 
 def _username(user: Any) -> str:
@@ -266,6 +271,10 @@ class DecisionResource(TenantAuditResource):
         vendor = decision.vendor or (decision.invoice.vendor if decision.invoice else None)
         return vendor.name if vendor is not None else ""
 
+    def dehydrate_reason(self, decision: Decision) -> str:
+        """As the decision's page shows it: its percentages as every page writes them."""
+        return with_percents(decision.reason)
+
 
 #: What a sync run counted, in the order the list and the export show it.
 SYNC_RUN_COUNTS = (
@@ -318,11 +327,31 @@ SYNC_DETAIL_LABELS = {
 }
 
 
+#: A moment as a run's details store it: ISO 8601 with its time ("2026-12-06T18:29:05.88+00:00").
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _written_moment(text: str) -> str:
+    """A stored moment as the admin writes one, in UTC ("6 Dec 2026 18:29 UTC"); any other
+    text (or a moment with no time zone) as it is."""
+    if not _ISO_MOMENT.match(text):
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    return f"{format_date(moment.astimezone(UTC), 'j M Y H:i')} UTC"
+
+
 def _detail_value(key: str, value: Any) -> str:
     if key == "accounts" and isinstance(value, list | dict):
         return str(len(value))
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return _written_moment(value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):

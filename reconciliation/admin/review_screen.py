@@ -462,13 +462,14 @@ def _conflicts(invoice: Invoice | None) -> list[dict[str, str]]:
         key = str(item.get("key", "")) if isinstance(item, dict) else ""
         if key.startswith("conflict:"):
             name = key.split(":", 1)[1]
-            message = str(item.get("detail") or item.get("label") or key)
+            message = with_percents(str(item.get("detail") or item.get("label") or key))
             out.append({"field": name if name != "vendor" else "", "message": message})
     for item in data.get("conflicts") or []:
         if isinstance(item, dict):
-            out.append({"field": str(item.get("field", "")), "message": str(item.get("message"))})
+            message = with_percents(str(item.get("message")))
+            out.append({"field": str(item.get("field", "")), "message": message})
         else:
-            out.append({"field": "", "message": str(item)})
+            out.append({"field": "", "message": with_percents(str(item))})
     return out
 
 
