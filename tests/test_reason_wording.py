@@ -33,10 +33,13 @@ from reconciliation.text.percents import whole_percent
 from reconciliation.text.percents import with_percents
 from reconciliation.vendors.enrichment import EnrichmentResult
 from tests.factories import make_invoice
+from tests.factories import make_match
 from tests.factories import make_routed_invoice
 from tests.factories import make_sync_run
 from tests.factories import make_trained_vendor
+from tests.factories import make_transaction
 from tests.factories import make_user
+from tests.helpers import client_for
 from tests.helpers import exported_rows
 from tests.helpers import logged_in_client
 from tests.helpers import readonly_value
@@ -253,3 +256,17 @@ def test_a_sync_run_s_page_shows_its_details_in_words_as_its_export(
     assert "&quot;synced_until&quot;" in raw
     assert "&quot;synced_until&quot;" not in before
     assert re.search(r"<details><summary>\s*<h\d[^>]*>Raw record", content)
+
+
+def test_a_match_page_shows_its_stored_reasons_with_percents_written_one_way(
+    workspace: Workspace,
+) -> None:
+    match = make_match(
+        workspace,
+        transaction=make_transaction(workspace),
+        reasons=["score 98.57 ≥ threshold 80.00", "name 87% similar"],
+    )
+    page = client_for(workspace).get(reverse("admin:reconciliation_match_change", args=[match.pk]))
+    text = visible_text(page.content.decode())
+    assert "score 98.57 % ≥ threshold 80 %" in text
+    assert "name 87 % similar" in text

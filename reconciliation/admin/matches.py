@@ -60,6 +60,7 @@ from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
+from reconciliation.text.percents import match_reason
 from reconciliation.web.access import EDIT_ROLES
 from reconciliation.web.access import has_role
 from reconciliation.web.access import workspace_ids_with
@@ -417,7 +418,9 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
     def reasons_list(self, obj: Match) -> SafeString:
         return format_html(
             '<ul class="well-plain-list">{}</ul>',
-            format_html_join("", "<li>{}</li>", ((str(reason),) for reason in obj.reasons or [])),
+            format_html_join(
+                "", "<li>{}</li>", ((match_reason(str(reason)),) for reason in obj.reasons or [])
+            ),
         )
 
     @admin.display(description="Decide")
@@ -457,7 +460,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
                     if obj.kind == MatchKind.CREDIT_RECEIVABLE
                     else match.transaction
                 ),
-                "; ".join(str(reason) for reason in match.reasons or []),
+                "; ".join(match_reason(str(reason)) for reason in match.reasons or []),
                 self.decide(match),
             )
             for match in siblings.exclude(pk=obj.pk)

@@ -55,7 +55,6 @@ from reconciliation.admin.review_screen import paid_debits
 from reconciliation.admin.review_screen import review_context
 from reconciliation.admin.review_screen import routing_reasons_now
 from reconciliation.admin.review_screen import short_reason
-from reconciliation.admin.review_screen import with_percents
 from reconciliation.invoices.reasons import causes_first
 from reconciliation.models import Document
 from reconciliation.models import IllegalTransitionError
@@ -69,6 +68,7 @@ from reconciliation.money import quantize
 from reconciliation.money import validate_currency
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
+from reconciliation.text.percents import with_percents
 from reconciliation.vendors.bank_details import FourEyesError
 from reconciliation.vendors.bank_details import confirm_bank_details
 from reconciliation.web import rendering

@@ -35,9 +35,9 @@ from reconciliation.models import Transaction
 from reconciliation.models.banking import signed_money
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
-from reconciliation.text.percents import match_reason as match_reason
+from reconciliation.text.percents import match_reason
 from reconciliation.text.percents import whole_percent
-from reconciliation.text.percents import with_percents as with_percents
+from reconciliation.text.percents import with_percents
 from reconciliation.web import rendering
 from reconciliation.web.dates import iso_day
 

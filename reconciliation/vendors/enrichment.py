@@ -30,6 +30,7 @@ from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.identifiers import iban_key
 from reconciliation.text.names import name_similarity
 from reconciliation.text.names import normalize_name
+from reconciliation.text.percents import whole_percent
 from reconciliation.vendors.resolution import FUZZY_CUTOFF
 from reconciliation.vendors.resolution import vendor_names
 
@@ -284,7 +285,7 @@ def _disagreement(
     replaced = ExtractedField(name, vendor_value, record.trust * factor, "enriched", None)
     origin = (
         f"Replaced from the {record}: the document's “{document_value}” was read with "
-        f"lower confidence ({current.confidence:.0%})."
+        f"lower confidence ({whole_percent(current.confidence)})."
     )
     return _Outcome(replaced, origin, enriched=True, conflict=conflict)
 
