@@ -21,6 +21,9 @@ class WellAdminSite(admin.AdminSite):
     # Off: the lists are wide (up to ten columns) and need the whole 1440 px; the app index is
     # one click away in the breadcrumbs.
     enable_nav_sidebar = False
+    # An empty value reads as Well's own pages write it (the review screen, the Waiting column,
+    # the decision log): an em dash, not Django's bare "-".
+    empty_value_display = "—"
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, object] | None = None
