@@ -270,3 +270,19 @@ def test_a_match_page_shows_its_stored_reasons_with_percents_written_one_way(
     text = visible_text(page.content.decode())
     assert "score 98.57 % ≥ threshold 80 %" in text
     assert "name 87 % similar" in text
+
+
+def test_an_invoice_page_and_the_matches_export_write_stored_percentages_one_way(
+    workspace: Workspace,
+) -> None:
+    invoice = make_invoice(
+        workspace, routing_reasons=["Confidence 58.59% is below the auto-post threshold 85.00%."]
+    )
+    client = client_for(workspace, Role.AUDITOR)
+    page = client.get(reverse("admin:reconciliation_invoice_change", args=[invoice.pk]))
+    assert readonly_value(page.content.decode(), "routing_reasons") == (
+        "Confidence 58.59 % is below the auto-post threshold 85 %."
+    )
+    make_match(workspace, transaction=make_transaction(workspace), reasons=["name 87% similar"])
+    [row] = exported_rows(client, "match")
+    assert "name 87 % similar" in row["Reasons"]

@@ -30,6 +30,7 @@ from reconciliation.money import is_known_currency
 from reconciliation.money import quantize_known
 from reconciliation.reports.spreadsheets import Amount
 from reconciliation.reports.spreadsheets import column_header
+from reconciliation.text.percents import with_percents
 
 
 class UtcDateTimeWidget(widgets.DateTimeWidget):
@@ -82,8 +83,9 @@ def json_text(value: Any) -> str:
 
 
 def _listed(values: Any) -> str:
-    """A JSON list of names or references in one cell: "a; b"."""
-    return "; ".join(str(value) for value in values or [])
+    """A JSON list of names, references or reasons in one cell: "a; b" (a reason's
+    percentages written as everywhere else, "85 %")."""
+    return "; ".join(with_percents(str(value)) for value in values or [])
 
 
 def _rendered(render: Callable[[Any], str], attribute: str) -> Callable[[Any], str]:

@@ -20,6 +20,7 @@ from reconciliation.money import currency_field_of
 from reconciliation.money import format_money
 from reconciliation.money import format_rate
 from reconciliation.money import is_known_currency
+from reconciliation.text.percents import with_percents
 
 register = template.Library()
 
@@ -37,7 +38,8 @@ def _model_field(instance: Any, name: Any) -> models.Field[Any, Any] | None:
 def _list_html(items: list[Any]) -> SafeString:
     if not items:
         return format_html("{}", "—")
-    rows = format_html_join("", "<li>{}</li>", ((str(item),) for item in items))
+    # Reasons among them read their percentages as everywhere else ("85 %").
+    rows = format_html_join("", "<li>{}</li>", ((with_percents(str(item)),) for item in items))
     return format_html('<ul class="well-plain-list">{}</ul>', rows)
 
 
