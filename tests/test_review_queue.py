@@ -61,12 +61,12 @@ def _double_charge(workspace: Workspace, name: str) -> Invoice:
 
 
 def _names(body: str) -> list[str]:
-    """File names of the queue's rows, in the order shown."""
-    return re.findall(
-        r'<th class="field-title"><a href="[^"]*"><span class="well-clip" title="[^"]*">'
-        r"(?:[^<]*· )?([^<]*)</span></a>",
+    """File names of the queue's rows, in the order shown (whole in each cell's tooltip)."""
+    titles = re.findall(
+        r'<th class="field-title"><a href="[^"]*"><span class="well-(?:clip|ends)" title="([^"]*)"',
         body,
     )
+    return [title.rsplit(" · ", 1)[-1] for title in titles]
 
 
 def _queue_scenario(workspace: Workspace) -> None:
@@ -570,3 +570,14 @@ def test_an_unknown_filter_value_is_refused_as_django_does(
     response = logged_in_client(reviewer).get(f"{QUEUE}?{query}")
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
+
+
+def test_names_alike_but_for_their_numbers_keep_their_ends_in_the_document_cell(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    for number in ("004740", "004741"):
+        document = make_document(workspace, original_name=f"Invoice_INV-{number}.pdf")
+        make_invoice(workspace, document=document)
+    body = logged_in_client(reviewer).get(QUEUE).content.decode()
+    tails = re.findall(r'<span class="well-ends-tail">([^<]*)</span>', body)
+    assert sorted(tails) == ["004740.pdf", "004741.pdf"]

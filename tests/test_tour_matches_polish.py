@@ -16,7 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from reconciliation.admin.matches import _clipped_ends
+from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.matches import dotted
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
@@ -51,16 +51,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_long_name_keeps_its_end_apart_and_is_whole_in_its_tooltip() -> None:
-    html = str(_clipped_ends(CONFIRMATION_NAMES[0]))
+    html = str(clipped_ends(CONFIRMATION_NAMES[0]))
     assert html == (
         f'<span class="well-ends" title="{CONFIRMATION_NAMES[0]}">'
         '<span class="well-clip">Payment_confirmation_Papeterie_Generale_</span>'
         '<span class="well-ends-tail">2026-11-04.pdf</span></span>'
     )
-    receivable = str(_clipped_ends("Receivable INV-2026-0042-GRAND-OUEST"))
+    receivable = str(clipped_ends("Receivable INV-2026-0042-GRAND-OUEST"))
     assert '<span class="well-ends-tail">0042-GRAND-OUEST</span>' in receivable
     # What the column shows whole is one clip, as any other.
-    assert str(_clipped_ends("confirmation.pdf")) == (
+    assert str(clipped_ends("confirmation.pdf")) == (
         '<span class="well-clip" title="confirmation.pdf">confirmation.pdf</span>'
     )
 

@@ -39,6 +39,8 @@ from reconciliation import matching
 from reconciliation.admin.banking import MatchColumns
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.cells import clipped
+from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.decision_display import decided_by_label
 from reconciliation.admin.decision_display import percent
@@ -68,44 +70,6 @@ from reconciliation.web.access import workspace_ids_with
 
 def _user(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
-
-
-def _clipped(text: str) -> SafeString:
-    """`text` on one line, cut with an ellipsis (well.css), whole in its tooltip."""
-    return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
-
-
-#: A long name cut in its middle keeps its end whole: from just after a space, "_", "-", "." or
-#: "/" when that leaves 12 to 18 characters (a file name's "2026-11-04.pdf", a reference's
-#: "0042-GRAND-OUEST"), else its last 14.
-KEPT_END = (12, 18, 14)
-
-
-def _kept_end(text: str) -> int:
-    """How many last characters of `text` `_clipped_ends` keeps whole (`KEPT_END`)."""
-    shortest, longest, otherwise = KEPT_END
-    for length in range(shortest, longest + 1):
-        if text[-length - 1] in " _-./":
-            return length
-    return otherwise
-
-
-def _clipped_ends(text: str) -> SafeString:
-    """`text` on one line within its cell, whole in its tooltip; when it does not fit, its
-    middle is cut with an ellipsis and its end stays (well.css's well-ends, `KEPT_END`), so
-    names alike but for their ends ("…_2026-11-04.pdf", "…_2026-11-18.pdf") read apart. A
-    text of 24 characters or fewer, which the Matches list's paperwork shows whole, is
-    `_clipped`."""
-    if len(text) <= 24:
-        return _clipped(text)
-    kept = _kept_end(text)
-    return format_html(
-        '<span class="well-ends" title="{}"><span class="well-clip">{}</span>'
-        '<span class="well-ends-tail">{}</span></span>',
-        text,
-        text[:-kept],
-        text[-kept:],
-    )
 
 
 def _day(day: date | None) -> str:
@@ -315,8 +279,8 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
     @admin.display(description="Paperwork")
     def paperwork(self, obj: Match) -> SafeString:
         """On one line, never broken mid-word: a long file name cut in its middle, inside the
-        cell, its end kept (`_clipped_ends`); whole on hover."""
-        return _clipped_ends(self.paperwork_text(obj))
+        cell, its end kept (`cells.clipped_ends`); whole on hover."""
+        return clipped_ends(self.paperwork_text(obj))
 
     @admin.display(description="Kind", ordering="kind")
     def match_kind(self, obj: Match) -> str:
@@ -333,7 +297,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
     def bank_line(self, obj: Match) -> SafeString:
         """Who the money went to or came from: cut short, whole in the tooltip."""
         line = obj.transaction
-        return _clipped((line.counterparty_name or line.qonto_id) if line else "—")
+        return clipped((line.counterparty_name or line.qonto_id) if line else "—")
 
     @admin.display(description="Amount", ordering="transaction__amount")
     def bank_amount(self, obj: Match) -> str:

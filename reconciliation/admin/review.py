@@ -47,6 +47,8 @@ from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
+from reconciliation.admin.cells import clipped
+from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.decision_display import percent
 from reconciliation.admin.money_gone import queue_money_flags
 from reconciliation.admin.queue_filters import QueueReasonCodeFilter
@@ -83,6 +85,11 @@ if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
 
 FILTERS_PARAMETER = "_changelist_filters"
+#: How many characters the queue's Document cell shows whole (well.css: 16ch), and the end a
+#: longer name keeps when cut in its middle (8 to 11 characters from a separator, else 10), so
+#: invoices alike but for their numbers read apart.
+TITLE_FITS = 16
+TITLE_KEEPS = (8, 11, 10)
 #: Short kind names for the queue's narrow Kind column.
 KIND_LABELS: dict[str, str] = {
     "invoice": "Invoice",
@@ -263,9 +270,10 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
     def title(self, obj: Document) -> str:
         invoice = _invoice_of(obj)
         # The supplier as read, unless the Vendor column already names who sent it.
+        text = obj.original_name
         if invoice is not None and invoice.supplier_name and invoice.vendor is None:
-            return _clip(f"{invoice.supplier_name} · {obj.original_name}")
-        return _clip(obj.original_name)
+            text = f"{invoice.supplier_name} · {text}"
+        return clipped_ends(text, fits=TITLE_FITS, keep=TITLE_KEEPS)
 
     @admin.display(description="Kind", ordering="is_double_charge")
     def flag(self, obj: Document) -> str:
@@ -283,7 +291,7 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
 
     @admin.display(description="Workspace", ordering="workspace__name")
     def workspace_name(self, obj: Document) -> str:
-        return _clip(obj.workspace.name)
+        return clipped(obj.workspace.name)
 
     @admin.display(description="Vendor", ordering="invoice__vendor__name")
     def vendor_name(self, obj: Document) -> str:
@@ -292,13 +300,13 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             return "—"
         vendor = invoice.vendor
         if vendor.is_in_training:
-            return _clip(f"{vendor.name} (training {vendor.training_progress})")
-        return _clip(vendor.name)
+            return clipped(f"{vendor.name} (training {vendor.training_progress})")
+        return clipped(vendor.name)
 
     @admin.display(description="Number", ordering="invoice__number")
     def number(self, obj: Document) -> str:
         invoice = _invoice_of(obj)
-        return _clip(invoice.number) if invoice is not None and invoice.number else "—"
+        return clipped(invoice.number) if invoice is not None and invoice.number else "—"
 
     @admin.display(description="Total", ordering="invoice__total_amount")
     def amount(self, obj: Document) -> str:
@@ -392,11 +400,6 @@ def queue_reasons(document: Document, invoice: Invoice | None) -> list[str]:
     if document.review_reason:
         reasons.append(document.review_reason)
     return causes_first(reasons)
-
-
-def _clip(text: str) -> str:
-    """A long value on one line, cut with an ellipsis; the whole of it on hover."""
-    return format_html('<span class="well-clip" title="{}">{}</span>', text, text)
 
 
 def _invoice_of(document: Document) -> Invoice | None:
