@@ -16,6 +16,7 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from reconciliation.admin.decision_display import display_value
 from reconciliation.connections.flows import _activate
 from reconciliation.invoices.routing import record_rule_change
 from reconciliation.invoices.routing import rule_snapshot
@@ -244,3 +245,8 @@ def test_a_decision_s_own_vendor_reads_plain(workspace: Workspace) -> None:
     content = page.content.decode()
     assert readonly_value(content, "vendor_named") == "Kontor Nord GmbH"
     assert _what_changed(content) == ["Vendor name: Kontor Nord → Kontor Nord GmbH"]
+
+
+def test_the_items_of_a_recorded_list_read_apart_from_the_next_change() -> None:
+    """ "; " parts one change from the next in the Changes cell, so a list's items use " / "."""
+    assert display_value("aliases", ["Acme", "Acme SAS"]) == "Acme / Acme SAS"

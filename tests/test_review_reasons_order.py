@@ -111,7 +111,7 @@ def test_a_double_charge_leads_and_has_one_name(
     assert why[1].startswith("Confidence 70 % is below the auto-post threshold 85 %")
     # The history's reasons name the reminder as what it is: a possible double charge.
     assert (
-        "Reasons: — → Reminder of an invoice already received (possible double charge); "
+        "Reasons: — → Reminder of an invoice already received (possible double charge) / "
         "Below the auto-post threshold</li>"
     ) in body
     # The queue's filters and the dashboard call the double charge by one name.

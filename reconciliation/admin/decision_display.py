@@ -360,6 +360,10 @@ def _stated(codes: Any, *, approved: bool) -> Any:
     return codes_causes_first(stated_codes([str(c) for c in codes], auto_approved=approved))
 
 
+#: Between the items of one recorded list ("Below threshold / In training").
+LIST_JOINER = " / "
+
+
 def display_value(
     key: str, value: Any, *, currency: str = "", statuses: dict[str, str] = STATUS_LABELS
 ) -> str:
@@ -368,8 +372,9 @@ def display_value(
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"  # as the pages and exports say a yes/no setting
+    # A list's items are joined by " / ": "; " already parts one change from the next.
     if key == "reason_codes" and isinstance(value, list):
-        return "; ".join(reason_label(str(code)) for code in value)
+        return LIST_JOINER.join(reason_label(str(code)) for code in value)
     if key in MATCH_LIST_KEYS and isinstance(value, list):
         return f"{len(value)} match" if len(value) == 1 else f"{len(value)} matches"
     if isinstance(value, dict):
@@ -378,7 +383,8 @@ def display_value(
             for k, v in value.items()
         )
     if isinstance(value, list):
-        return "; ".join(display_value(key, v, currency=currency, statuses=statuses) for v in value)
+        shown = (display_value(key, v, currency=currency, statuses=statuses) for v in value)
+        return LIST_JOINER.join(shown)
     return _scalar(key, value, currency, statuses)
 
 
