@@ -9,7 +9,7 @@ reference harmonised as for credits, counterparty, date) and ranked: a confident
 both claim confidently goes to review for both.
 
 Two or more debits that fit one invoice — its supplier, its amount, a reference naming it or
-repeating the payment's (`repeats.repeat_verdict`) — are one payment and its repeats, not
+repeating the payment's (`repeats.repeat_score`) — are one payment and its repeats, not
 rivals: the clear winner by score is linked (the earliest among equals) and the others are
 handed to the double-payment check (`SettlementOutcome.repeats`). When none of them reaches
 the threshold, the earliest is proposed for review with the others, and they are flagged all
@@ -39,7 +39,7 @@ from reconciliation.matching.persist import load_proposals
 from reconciliation.matching.persist import transaction_of
 from reconciliation.matching.persist import transaction_side
 from reconciliation.matching.repeats import OpenInvoices
-from reconciliation.matching.repeats import repeat_verdict
+from reconciliation.matching.repeats import repeat_score
 from reconciliation.matching.scoring import HUNDRED
 from reconciliation.matching.scoring import BankLine
 from reconciliation.matching.scoring import InvoiceClaim
@@ -176,7 +176,7 @@ def _repeat_test(
     def is_repeat(payment: ScoredCandidate, other: ScoredCandidate) -> bool:
         claim = claims[payment.target_id]
         first, line = lines[payment.transaction_id], lines[other.transaction_id]
-        return repeat_verdict(claim, first, line, others, policy) is not None
+        return repeat_score(claim, first, line, others, policy) is not None
 
     return is_repeat
 

@@ -146,6 +146,23 @@ class OpenInvoices:
         return None
 
 
+def repeat_score(
+    claim: InvoiceClaim,
+    first: BankLine,
+    line: BankLine,
+    open_invoices: OpenInvoices,
+    policy: MatchPolicy,
+) -> Decimal | None:
+    """How surely ``line`` pays ``claim`` again, ``first`` being its payment; None when it does
+    not. The test alone, for the matcher's ranking, which needs no sentence (`repeat_verdict`)."""
+    if not (same_party(claim, line) or _same_party_as(first, line)):
+        return None
+    score = _reference_score(claim, first, line, policy)
+    if score is None or open_invoices.naming(claim, line) is not None:
+        return None
+    return score
+
+
 def repeat_verdict(
     claim: InvoiceClaim,
     first: BankLine,
@@ -157,11 +174,9 @@ def repeat_verdict(
 ) -> tuple[Decimal, str] | None:
     """Whether ``line`` (fitting ``claim``'s amount, in its `repeat_window`) pays the invoice
     again, ``first`` being its payment (linked, or only ``first_proposed`` for review): how
-    surely, and why (see the module)."""
-    if not (same_party(claim, line) or _same_party_as(first, line)):
-        return None
-    score = _reference_score(claim, first, line, policy)
-    if score is None or open_invoices.naming(claim, line) is not None:
+    surely (`repeat_score`), and why (see the module)."""
+    score = repeat_score(claim, first, line, open_invoices, policy)
+    if score is None:
         return None
     money = format_money(claim.amount, claim.currency)
     # Dates as the admin writes them ("19 Nov 2026"), the first debit by its day (people do not
