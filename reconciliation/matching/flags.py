@@ -21,6 +21,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Case
 from django.db.models import When
 
+from reconciliation.matching.persist import Moved
 from reconciliation.matching.persist import decide_match
 from reconciliation.matching.review import INVOICE_DECISION_FIELDS
 from reconciliation.matching.review import hold_workspace
@@ -39,12 +40,11 @@ if TYPE_CHECKING:
 def _decide(
     match: Match,
     kind: MatchKind,
-    change: Callable[[Match], None],
+    change: Callable[[Match], Moved | None],
     *,
     action: DecisionAction,
     reason: str,
     user: AbstractBaseUser | None,
-    moves_invoice: bool = False,
 ) -> Match:
     if match.kind != kind:
         raise IllegalTransitionError("match", match.kind, action)
@@ -53,7 +53,7 @@ def _decide(
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
             raise IllegalTransitionError("match", locked.status, action)
-        decide_match(locked, change, action, actor=user, reason=reason, moves_invoice=moves_invoice)
+        decide_match(locked, change, action, actor=user, reason=reason)
     match.refresh_from_db()
     return match
 
@@ -101,12 +101,15 @@ def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: 
     """The invoice was paid, so it may be real after all: back to review."""
     text = reason or "Reopened: the bank shows it paid."
 
-    def change(locked: Match) -> None:
+    def change(locked: Match) -> Moved:
         locked.confirm(user)
         invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id or 0)
+        before = {"invoice_status": invoice.status}
         if invoice.can_move_to(InvoiceStatus.NEEDS_REVIEW):
             invoice.reopen(user, text)
             invoice.save(update_fields=INVOICE_DECISION_FIELDS)
+        # The decision says the invoice went back to review.
+        return before, {"invoice_status": invoice.status}
 
     return _decide(
         match,
@@ -115,7 +118,6 @@ def reopen_paid_refused(*, match: Match, user: AbstractBaseUser | None, reason: 
         action=DecisionAction.REOPEN,
         reason=text,
         user=user,
-        moves_invoice=True,  # the decision says the invoice went back to review
     )
 
 

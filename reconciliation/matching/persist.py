@@ -26,7 +26,6 @@ from reconciliation.matching.scoring import ScoredCandidate
 from reconciliation.matching.scoring import worth_review
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import Invoice
 from reconciliation.models import Match
 from reconciliation.models import MatchStatus
 
@@ -171,29 +170,30 @@ def match_summary(match: Match) -> dict[str, Any]:
     }
 
 
+#: What a change of a match also moved, as (before, after) values for its decision's record.
+Moved = tuple[dict[str, Any], dict[str, Any]]
+
+
 def decide_match(
     match: Match,
-    change: Callable[[Match], None],
+    change: Callable[[Match], Moved | None],
     action: DecisionAction,
     *,
     actor: AbstractBaseUser | None,
     reason: str,
-    moves_invoice: bool = False,
 ) -> None:
     """Apply ``change`` (a transition of ``match``), save it and record the decision with the
-    match before and after (the caller holds whatever lock the decision needs). When the
-    change ``moves_invoice`` (a refused invoice reopened), the decision records the invoice's
-    status before and after too, as "invoice_status": the trail says what became of it."""
-    before = match_summary(match) | (_invoice_status(match) if moves_invoice else {})
-    change(match)
+    match before and after (the caller holds whatever lock the decision needs), and with what
+    the change says it also moved (a refused invoice reopened: its status before and after,
+    read under the change's own lock), so the trail says what became of it."""
+    before = match_summary(match)
+    moved_before, moved_after = change(match) or ({}, {})
     match.save(update_fields=["status", "decided_by", "decided_at"])
-    after = match_summary(match) | (_invoice_status(match) if moves_invoice else {})
-    Decision.record_for_match(match, action, actor=actor, before=before, after=after, reason=reason)
-
-
-def _invoice_status(match: Match) -> dict[str, Any]:
-    """{"invoice_status": the status of the match's invoice now}, {} when it has none."""
-    if match.invoice_id is None:
-        return {}
-    status = Invoice.objects.filter(pk=match.invoice_id).values_list("status", flat=True).first()
-    return {"invoice_status": status} if status is not None else {}
+    Decision.record_for_match(
+        match,
+        action,
+        actor=actor,
+        before=before | moved_before,
+        after=match_summary(match) | moved_after,
+        reason=reason,
+    )
