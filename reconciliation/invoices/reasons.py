@@ -214,13 +214,17 @@ def sentence(code: str, /, **values: object) -> Reason:
 
 
 @cache
-def _pattern(template: str) -> re.Pattern[str]:
+def _pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The sentences ``template`` writes, as a pattern whose groups ``v0``, ``v1``… hold the
+    values of its placeholders, and those placeholders' names."""
     parts: list[str] = []
+    names: list[str] = []
     for literal, name, _, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if name is not None:
-            parts.append(r".*?")
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+            parts.append(f"(?P<v{len(names)}>.*?)")
+            names.append(name)
+    return re.compile("".join(parts) + r"\Z", re.DOTALL), tuple(names)
 
 
 def code_of(text: str) -> str:
@@ -230,7 +234,7 @@ def code_of(text: str) -> str:
     if text.startswith("Held: "):
         text = text[len("Held: ") :]
     for kind in _TYPES:
-        if _pattern(kind.template).match(text):
+        if _pattern(kind.template)[0].match(text):
             return kind.code
     return OTHER
 
@@ -239,14 +243,8 @@ def values_of(code: str, text: str) -> dict[str, str] | None:
     """The values filled into the template of ``code`` to write ``text`` ("Held: " aside), by
     the template's placeholder names; None when the sentence does not fit it (an older
     wording)."""
-    text = str(text).strip().removeprefix("Held: ")
-    pattern, names = "", list[str]()
-    for literal, name, _, _ in string.Formatter().parse(REGISTRY[code].template):
-        pattern += re.escape(literal)
-        if name is not None:
-            pattern += f"(?P<v{len(names)}>.*?)"
-            names.append(name)
-    found = re.fullmatch(pattern, text, re.DOTALL)
+    pattern, names = _pattern(REGISTRY[code].template)
+    found = pattern.match(str(text).strip().removeprefix("Held: "))
     if found is None:
         return None
     return {name: found.group(f"v{index}") for index, name in enumerate(names)}
