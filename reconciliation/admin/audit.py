@@ -16,6 +16,8 @@ from reconciliation.admin import decision_display
 from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
+from reconciliation.admin.decision_display import WELL
+from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
@@ -126,9 +128,6 @@ class SyncRunAdmin(AuditTrailAdmin[SyncRun]):
 
 
 #: Who made a decision no person made, as the invoice page and the decisions export say it.
-WELL = "Well"
-
-
 class ActorFilter(NamedEmptyChoice, RelatedOnly):
     """The decisions' actors, Well's own decisions (no actor) under "Well", not "-"."""
 
@@ -172,7 +171,7 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     @admin.display(description="Actor", ordering="actor")
     def actor_name(self, obj: Decision) -> str:
         """The person who decided, or "Well" for Well's own decisions."""
-        return obj.actor.get_username() if obj.actor is not None else WELL
+        return actor_label(obj.actor)
 
     @admin.display(description="Reason", ordering="reason")
     def reason_shown(self, obj: Decision) -> str:

@@ -17,7 +17,6 @@ from import_export.forms import ImportForm
 from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.admin.decision_display import percent
 from reconciliation.admin.receivable_import import ReceivableImportResource
 from reconciliation.admin.volume import OPERATION_TYPES
 from reconciliation.admin.volume import BigListMixin
@@ -35,6 +34,7 @@ from reconciliation.money import format_money
 from reconciliation.money import format_rate
 from reconciliation.text.identifiers import compact_iban
 from reconciliation.text.names import normalize_counterparty
+from reconciliation.text.percents import percent
 from reconciliation.text.references import normalize_reference
 from reconciliation.web.access import MANAGE_ROLES
 from reconciliation.web.access import roles_by_workspace
@@ -45,8 +45,9 @@ class MatchColumns:
     """A match's kind and status as people read them, and its score as a percentage."""
 
     @admin.display(description="Kind", ordering="kind")
-    def kind_label(self, obj: Match) -> str:
-        """A credit-note refund says so, not "Credit ↔ receivable" (`Match.kind_label`)."""
+    def match_kind(self, obj: Match) -> str:
+        """The words of the Kind filter's choices (`Match.kind_label`: a credit-note refund
+        says so), short enough for a row of two lines."""
         return obj.kind_label
 
     @admin.display(description="Status", ordering="status")
@@ -66,7 +67,7 @@ class MatchInline(MatchColumns, admin.TabularInline[Match, Any]):
     can_delete = False
     show_change_link = True
     fields = readonly_fields = (
-        "kind_label",
+        "match_kind",
         "match_status",
         "match_score",
         "document",

@@ -220,6 +220,13 @@ def decision_changes(
 
 #: Who decided a row Well decided on its own (an invoice it routed, a match it confirmed).
 WELL_ALONE = "Well (automatic)"
+#: Who made a decision Well took on its own, in the decisions' lists and histories.
+WELL = "Well"
+
+
+def actor_label(actor: Any) -> str:
+    """Who made a decision: the person's username, else "Well" (Well decided on its own)."""
+    return str(actor.get_username()) if actor is not None else WELL
 
 
 def decided_by_label(person: Any, decided_at: Any) -> str:

@@ -31,6 +31,7 @@ from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
@@ -167,7 +168,7 @@ class _DocumentChangeList(ChangeList):
     def get_queryset(
         self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
     ) -> QuerySet[Any]:
-        if self._sorted_by_standing() and "standing" not in self.root_queryset.query.annotations:
+        if self._sorted_by_standing():
             self.root_queryset = with_standing(self.root_queryset)
         return super().get_queryset(request, exclude_parameters)
 
@@ -406,7 +407,7 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
     @admin.display(description="Actor")
     def by(self, obj: Decision) -> str:
         """The person, or Well when it decided on its own (as the review screen's history)."""
-        return obj.actor.get_username() if obj.actor is not None else "Well"
+        return actor_label(obj.actor)
 
     @admin.display(description="before → after")
     def changed(self, obj: Decision) -> str:

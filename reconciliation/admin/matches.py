@@ -43,7 +43,6 @@ from reconciliation.admin.cells import clipped
 from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.decision_display import decided_by_label
-from reconciliation.admin.decision_display import percent
 from reconciliation.admin.decision_display import with_technical_section
 from reconciliation.admin.resources import MatchResource
 from reconciliation.admin.volume import BigListMixin
@@ -63,6 +62,7 @@ from reconciliation.money import format_money
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
 from reconciliation.text.percents import match_reason
+from reconciliation.text.percents import percent
 from reconciliation.web.access import EDIT_ROLES
 from reconciliation.web.access import has_role
 from reconciliation.web.access import workspace_ids_with
@@ -229,7 +229,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         "invoice__number",
     ]
     readonly_fields = [
-        "kind_label",
+        "match_kind",
         "match_status",
         "document",
         "invoice",
@@ -253,7 +253,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         "candidates",
         "decide",
     ]
-    # Shown by `kind_label`, `amount_agreement`, `match_status`, `match_score` and `decider`,
+    # Shown by `match_kind`, `amount_agreement`, `match_status`, `match_score` and `decider`,
     # in words.
     exclude = ["kind", "reasons", "amount_basis", "status", "score", "decided_by"]
 
@@ -281,12 +281,6 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         """On one line, never broken mid-word: a long file name cut in its middle, inside the
         cell, its end kept (`cells.clipped_ends`); whole on hover."""
         return clipped_ends(self.paperwork_text(obj))
-
-    @admin.display(description="Kind", ordering="kind")
-    def match_kind(self, obj: Match) -> str:
-        """The words of the Kind filter's choices (`Match.kind_label`), short enough for a row
-        of two lines."""
-        return obj.kind_label
 
     @admin.display(description="Date", ordering="transaction__value_date")
     def value_date(self, obj: Match) -> str:

@@ -47,7 +47,6 @@ class Debit:
     label: str  # "First debit (paid it)", "Second debit", "Paid by"
     day: date | None
     amount: str
-    counterparty: str
     reference: str
 
     @property
@@ -169,7 +168,6 @@ def _debit(label: str, match: Match) -> Debit:
         label=label,
         day=transaction.value_date,
         amount=format_money(transaction.amount, transaction.currency),
-        counterparty=transaction.counterparty_name,
         reference=transaction.reference,
     )
 

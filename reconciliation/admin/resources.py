@@ -23,7 +23,7 @@ from django.utils.dateformat import format as format_date
 from import_export import fields
 
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
-from reconciliation.admin.decision_display import percent
+from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.invoice_export import InvoiceExportRows
 from reconciliation.admin.resource_base import AuditResource
 from reconciliation.admin.resource_base import TenantAuditResource
@@ -42,6 +42,7 @@ from reconciliation.models import SyncRun
 from reconciliation.models import Transaction
 from reconciliation.models import Vendor
 from reconciliation.reports.spreadsheets import column_header
+from reconciliation.text.percents import percent
 from reconciliation.text.percents import with_percents
 
 
@@ -263,7 +264,7 @@ class DecisionResource(TenantAuditResource):
     related = ("actor", "invoice__vendor", "document", "vendor")
 
     def dehydrate_actor(self, decision: Decision) -> str:
-        return _username(decision.actor) or "Well"
+        return actor_label(decision.actor)
 
     def dehydrate_vendor_name(self, decision: Decision) -> str:
         """The vendor the decision names, else its invoice's: a decision about a match (a
@@ -445,9 +446,7 @@ class DocumentResource(TenantAuditResource):
     related = ("connection",)
 
     def filter_export(self, queryset: QuerySet[Any], **kwargs: Any) -> QuerySet[Any]:
-        documents = super().filter_export(queryset, **kwargs)
-        # The list sorted by its Status column hands over its rows with their standing already.
-        return documents if "standing" in documents.query.annotations else with_standing(documents)
+        return with_standing(super().filter_export(queryset, **kwargs))
 
     def dehydrate_status(self, document: Document) -> str:
         return standing_label(document)

@@ -49,7 +49,6 @@ from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.base import sees_several_workspaces
 from reconciliation.admin.cells import clipped
 from reconciliation.admin.cells import clipped_ends
-from reconciliation.admin.decision_display import percent
 from reconciliation.admin.money_gone import queue_money_flags
 from reconciliation.admin.queue_filters import QueueReasonCodeFilter
 from reconciliation.admin.queue_filters import ReasonFilter
@@ -70,6 +69,7 @@ from reconciliation.money import quantize
 from reconciliation.money import validate_currency
 from reconciliation.posting import gate
 from reconciliation.posting.gate import is_gate_hit
+from reconciliation.text.percents import percent
 from reconciliation.text.percents import with_percents
 from reconciliation.vendors.bank_details import FourEyesError
 from reconciliation.vendors.bank_details import confirm_bank_details

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from reconciliation import review
 from reconciliation.admin.bank_details import held_for_bank_details
 from reconciliation.admin.decision_display import Change
+from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.decision_display import decision_changes
 from reconciliation.admin.decision_display import field_label
 from reconciliation.extraction.types import DATE_FIELDS
@@ -24,6 +25,7 @@ from reconciliation.extraction.types import PAYMENT_FIELDS
 from reconciliation.invoices import reasons
 from reconciliation.invoices.scoring import KIND_LABEL
 from reconciliation.invoices.scoring import stored_kind_detail
+from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.models import Decision
 from reconciliation.models import Document
 from reconciliation.models import Invoice
@@ -147,10 +149,6 @@ def review_context(
     }
 
 
-#: A match that says the bank paid the invoice: a person confirmed it, or it is attached.
-PAID_STATUSES = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
-
-
 def paid_debits(invoice_ids: list[int]) -> dict[int, Transaction]:
     """Per invoice of `invoice_ids`: the debit that paid it (a confirmed or attached invoice ↔
     debit match), the earliest when several did. One query, whatever the number of invoices."""
@@ -160,7 +158,7 @@ def paid_debits(invoice_ids: list[int]) -> dict[int, Transaction]:
         Match.objects.filter(
             invoice_id__in=invoice_ids,
             kind=MatchKind.INVOICE_DEBIT,
-            status__in=PAID_STATUSES,
+            status__in=SETTLED_STATUSES,  # the bank paid it: confirmed, or attached
             transaction__isnull=False,
         )
         .select_related("transaction")
@@ -522,7 +520,7 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
     )
     entries = []
     for decision in decisions:
-        actor = decision.actor.get_username() if decision.actor is not None else "Well"
+        actor = actor_label(decision.actor)
         currency = invoice.currency if invoice is not None else ""
         rows = decision_changes(decision, currency=currency)
         entries.append(HistoryEntry(decision, actor, rows, with_percents(decision.reason or "")))

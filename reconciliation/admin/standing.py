@@ -119,7 +119,10 @@ _OTHERWISE = "filed"
 
 def with_standing(documents: QuerySet[Document]) -> QuerySet[Document]:
     """`documents` with `standing` (a code of `STANDING_LABELS`) and `waiting_since` (when it
-    arrived, or None once finished), computed in the list's one query."""
+    arrived, or None once finished), computed in the list's one query; `documents` as they
+    are when they carry them already (the list sorted by its Status column)."""
+    if "standing" in documents.query.annotations:
+        return documents
     standing = Case(
         *(When(condition, then=then) for condition, then in _steps()),
         default=Value(_OTHERWISE),

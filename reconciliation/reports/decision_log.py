@@ -35,7 +35,6 @@ from django.db.models import Q
 from django.db.models import QuerySet
 
 from reconciliation.admin.decision_display import field_label
-from reconciliation.admin.decision_display import percent
 from reconciliation.admin.decision_display import stated_changes
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
@@ -44,6 +43,7 @@ from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
+from reconciliation.text.percents import percent
 
 _MAPPING_ACTIONS = (DecisionAction.EDIT, DecisionAction.MERGE_VENDOR)
 _Key = tuple[datetime, int]  # (created_at, id): the order decisions happened in
