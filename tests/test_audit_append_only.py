@@ -127,12 +127,13 @@ def test_decisions_are_written_in_one_place() -> None:
 
 
 def test_a_decision_of_the_past_is_dated_once_when_written(workspace: Workspace) -> None:
-    """`at` (seeding and tests only) dates a decision when it was decided; it is still
-    inserted once and never changed."""
+    """A `dated` block (seeding and tests only) dates a decision when it was decided; it is
+    still inserted once and never changed."""
     moment = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    decision = Decision.record(
-        workspace=workspace, action=DecisionAction.APPROVE, actor=None, reason="ok", at=moment
-    )
+    with Decision.dated(moment):
+        decision = Decision.record(
+            workspace=workspace, action=DecisionAction.APPROVE, actor=None, reason="ok"
+        )
     assert Decision.objects.get(pk=decision.pk).created_at == moment
     decision.created_at = timezone.now()
     with pytest.raises(AppendOnlyError):
@@ -143,14 +144,15 @@ def test_a_decision_of_the_past_is_dated_once_when_written(workspace: Workspace)
 
 
 def test_decisions_recorded_in_a_dated_block_are_dated_by_it(workspace: Workspace) -> None:
-    """Whatever code path records them (here record_for_invoice); an explicit `at` wins, and
-    after the block decisions are dated when written again."""
+    """Whatever code path records them (here record_for_invoice); an inner block's moment
+    wins, and after the blocks decisions are dated when written again."""
     invoice = make_invoice(workspace)
     moment = datetime(2026, 3, 2, 9, tzinfo=UTC)
     later = moment + timedelta(hours=9)
     with Decision.dated(moment):
         routed = Decision.record_for_invoice(invoice, DecisionAction.ROUTE, actor=None)
-        posted = Decision.record_for_invoice(invoice, DecisionAction.POST, actor=None, at=later)
+        with Decision.dated(later):
+            posted = Decision.record_for_invoice(invoice, DecisionAction.POST, actor=None)
     live = Decision.record_for_invoice(invoice, DecisionAction.HOLD, actor=None)
     assert (routed.created_at, posted.created_at) == (moment, later)
     assert timezone.now() - live.created_at < timedelta(minutes=1)
@@ -167,8 +169,6 @@ def test_decisions_recorded_in_a_dated_block_are_dated_by_it(workspace: Workspac
 def test_a_decision_is_never_dated_without_its_zone_or_in_the_future(
     workspace: Workspace, moment: datetime, refusal: str
 ) -> None:
-    with pytest.raises(ValueError, match=refusal):
-        Decision.record(workspace=workspace, action=DecisionAction.ROUTE, actor=None, at=moment)
     with pytest.raises(ValueError, match=refusal), Decision.dated(moment):
-        pass
+        Decision.record(workspace=workspace, action=DecisionAction.ROUTE, actor=None)
     assert not Decision.objects.exists()

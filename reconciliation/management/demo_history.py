@@ -9,8 +9,8 @@ the demo user on the review screen's path (`review.save_review`: corrections, le
 training count, ledger account, approval) and marked as posted on the day it was posted. Its
 rows and its decisions are dated when each event happened (in UTC): received and routed the day
 before it was posted at 09:00, reviewed and approved on the day at 10:00, posted at 18:00
-(`Decision.dated` and `Decision.record`'s `at`, the sanctioned ways to date a decision of the
-past). What the demo and its user decide afterwards is dated when it is decided.
+(`Decision.dated`, the sanctioned way to date a decision of the past). What the demo and its
+user decide afterwards is dated when it is decided.
 It also imports the scenario's receivables through the CSV import, as a user would, and fills
 the *Exchange rates* table with a year of daily reference rates for the demo's foreign
 currencies (`connectors.sandbox.demo_data.demo_reference_rates`, ECB-style, generated without
@@ -199,7 +199,8 @@ def seed_invoice(*, workspace: Workspace, user: AbstractBaseUser, item: HistoryI
             corrections=corrections_from(invoice, typed),
             approve=True,
         )
-    _mark_posted(invoice, item, at=_decided_at(moments.posted))
+    with Decision.dated(_decided_at(moments.posted)):
+        _mark_posted(invoice, item)
     _backdate(document, invoice, moments)
     return invoice
 
@@ -223,7 +224,7 @@ def _store(workspace: Workspace, item: HistoryInvoice) -> Document:
     return document
 
 
-def _mark_posted(invoice: Invoice, item: HistoryInvoice, *, at: datetime) -> None:
+def _mark_posted(invoice: Invoice, item: HistoryInvoice) -> None:
     """Posted before the demo began: the emulated Qonto starts empty at each `make run`, so the
     id is Well's record only (a decision says so), and no origin: it was not uploaded to the
     Qonto this Well reads back, so no reading of it is awaited."""
@@ -245,7 +246,6 @@ def _mark_posted(invoice: Invoice, item: HistoryInvoice, *, at: datetime) -> Non
             after={"status": locked.status, "qonto_id": qonto_id},
             reason=f"Demo history: posted to Qonto on {item.posted_on.isoformat()}, before the "
             "demo began (the emulated Qonto starts without it).",
-            at=at,
         )
 
 

@@ -288,7 +288,6 @@ class DecisionNotes(TypedDict, total=False):
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     reason: str
-    at: datetime | None  # seeding and tests only: when it was decided (see `Decision.record`)
 
 
 class InvoiceDecisionDetails(DecisionNotes, total=False):
@@ -374,24 +373,22 @@ class Decision(TenantModel):
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
         reason: str = "",
-        at: datetime | None = None,
     ) -> Decision:
         """The one place a decision is written. `actor` is the person (None when Well decided on
         its own); invoice / document / match / vendor are the rows it is about (a row or its id),
         so each one's history shows it; before / after are stored as plain JSON (Decimals and
         dates as strings) so every writer stores values the same way.
 
-        `at` is for seeding and tests only (the demo's history, written today about the past):
-        the moment it was decided, time-zone aware and not after now; without it (the product's
-        every decision) the decision is dated when it is written, or by the `dated` block it is
-        recorded in. Either way it is inserted once with that moment and never changed."""
+        The decision is dated when it is written (the product's every decision), or, for
+        seeding and tests only, by the `dated` block it is recorded in. Either way it is
+        inserted once with that moment and never changed."""
         decision = cls(
             action=action,
             actor_id=_actor_id(actor),
             before=_plain_json(before),
             after=_plain_json(after),
             reason=reason,
-            created_at=_moment(at if at is not None else _dated.get()),
+            created_at=_moment(_dated.get()),
         )
         for name, value in (
             ("workspace", workspace),
@@ -411,10 +408,11 @@ class Decision(TenantModel):
     @staticmethod
     @contextmanager
     def dated(moment: datetime) -> Iterator[None]:
-        """Seeding and tests only: the decisions recorded inside the block, by whichever code
-        path records them (reading a document, a review), are dated `moment` (time-zone aware,
-        not after now) unless they name their own `at`. The demo's history replays the
-        product's paths for events of the past; their decisions say when each happened."""
+        """Seeding and tests only, the one way to date a decision of the past: the decisions
+        recorded inside the block, by whichever code path records them (reading a document, a
+        review, a direct `record`), are dated `moment` (time-zone aware, not after now; an inner
+        block's moment wins). The demo's history replays the product's paths for events of the
+        past; their decisions say when each happened."""
         token = _dated.set(_moment(moment))
         try:
             yield
@@ -465,7 +463,8 @@ class Decision(TenantModel):
 
 
 def _moment(at: datetime | None) -> datetime:
-    """When a decision is dated: `at`, checked (aware, not in the future), else now."""
+    """When a decision is dated: `at` (a `dated` block's moment), checked (aware, not in the
+    future), else now."""
     now = timezone.now()
     if at is None:
         return now
