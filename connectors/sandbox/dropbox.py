@@ -25,6 +25,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -107,9 +108,17 @@ ACCOUNT: dict[str, Any] = {
 }
 
 
-def dropbox_error(status: int, tags: list[str], error: Mapping[str, Any]) -> Response:
+def dropbox_error(
+    status: int,
+    tags: list[str],
+    error: Mapping[str, Any],
+    *,
+    headers: Iterable[tuple[str, str]] = (),
+) -> Response:
+    """Dropbox's route error (``error_summary`` and the tagged union), with the answer's own
+    headers (a fault's ``Retry-After``) passed like every other builder's ``headers=``."""
     summary = "/".join(tags) + ("/.." if len(tags) > 1 else "/...")
-    return json_response(status, {"error_summary": summary, "error": dict(error)})
+    return json_response(status, {"error_summary": summary, "error": dict(error)}, headers=headers)
 
 
 def rate_limit_body(reason: str, retry_after: int) -> dict[str, Any]:
@@ -619,9 +628,7 @@ class DropboxEmulator(Emulator):
             return dropbox_error(401, [tag], {".tag": tag})
         if status in (403, 409, 422):
             tag = fault.error({403: "no_permission", 409: "other", 422: "no_permission"}[status])
-            response = dropbox_error(status, [tag], {".tag": tag})
-            response.headers.extend(headers)
-            return response
+            return dropbox_error(status, [tag], {".tag": tag}, headers=headers)
         if 400 <= status < 500:
             function = fault.request.path.removeprefix("/2/")
             return _bad_request(function, fault.error("bad request"), headers=headers)
@@ -667,10 +674,10 @@ class DropboxEmulator(Emulator):
 
 
 def _bad_request(
-    function: str, message: str, *, headers: list[tuple[str, str]] | None = None
+    function: str, message: str, *, headers: Iterable[tuple[str, str]] = ()
 ) -> Response:
     return text_response(
-        400, f'Error in call to API function "{function}": {message}', headers=headers or []
+        400, f'Error in call to API function "{function}": {message}', headers=headers
     )
 
 
