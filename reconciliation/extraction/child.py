@@ -40,6 +40,7 @@ from reconciliation.extraction.errors import EncryptedPdfError
 from reconciliation.extraction.errors import ImageTooLargeError
 from reconciliation.extraction.errors import PageTooLargeError
 from reconciliation.extraction.errors import TooManyPagesError
+from reconciliation.extraction.errors import describe_error
 from reconciliation.extraction.rawpdf import pdf_stream
 from reconciliation.extraction.rawpdf import raw_pdf
 
@@ -149,7 +150,7 @@ def _extract(
     except Exception as exc:
         # UnreadablePdfError, or whatever a parser library raised on malformed input. Both
         # may wrap a MemoryError, a RecursionError or a password error: the cause chain decides.
-        failure = {"code": _cause_code(exc) or "unreadable", "detail": _describe(exc)}
+        failure = {"code": _cause_code(exc) or "unreadable", "detail": describe_error(exc)}
     if failure is not None:
         return {"ok": False, **failure}
     active = find_hazard(path)
@@ -240,10 +241,6 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(link))
         yield link
         link = link.__cause__ or link.__context__
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _page_count(exc: Exception) -> int | None:

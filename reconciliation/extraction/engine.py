@@ -16,6 +16,7 @@ from typing import Any
 from reconciliation.extraction.errors import EncryptedPdfError
 from reconciliation.extraction.errors import TooManyPagesError
 from reconciliation.extraction.errors import UnreadablePdfError
+from reconciliation.extraction.errors import describe_error
 from reconciliation.extraction.types import DocumentKind
 from reconciliation.extraction.types import Evidence
 from reconciliation.extraction.types import ExtractedField
@@ -154,14 +155,7 @@ def _open(path: str) -> Any:
                 if cause.args and isinstance(cause.args[0], BaseException)
                 else (cause.__cause__)
             )
-        raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
-
-
-def _describe(exc: BaseException) -> str:
-    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
-    text = str(inner).strip()
-    name = inner.__class__.__name__
-    return f"{name}: {text[:120]}" if text else name
+        raise UnreadablePdfError(f"broken PDF ({describe_error(exc)})") from exc
 
 
 def _declared_page_count(pdf: Any) -> int:
@@ -173,7 +167,7 @@ def _declared_page_count(pdf: Any) -> int:
         pages = resolve1(pdf.doc.catalog.get("Pages"))
         count = resolve1(pages.get("Count")) if isinstance(pages, dict) else None
     except Exception as exc:
-        raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
+        raise UnreadablePdfError(f"broken PDF ({describe_error(exc)})") from exc
     if isinstance(count, int) and count >= 0:
         return count
     return 0
@@ -211,9 +205,11 @@ def read_pages(pdf: Any, max_pages: int) -> tuple[list[PageText], list[str]]:
         raise UnreadablePdfError("broken PDF (objects nested too deeply)") from exc
     except Exception as exc:
         if not pages:
-            raise UnreadablePdfError(f"broken PDF ({_describe(exc)})") from exc
+            raise UnreadablePdfError(f"broken PDF ({describe_error(exc)})") from exc
         # A damaged later page: keep what was read, and say so for the reviewer.
-        problems.append(f"page {len(pages) + 1} and after could not be read ({_describe(exc)})")
+        problems.append(
+            f"page {len(pages) + 1} and after could not be read ({describe_error(exc)})"
+        )
     if not pages:
         raise UnreadablePdfError("the PDF has no pages")
     return pages, problems

@@ -3,6 +3,9 @@ human-readable failures (the message is shown to the user as the reason)."""
 
 from __future__ import annotations
 
+#: How much of an exception's own text `describe_error` keeps.
+DESCRIBED_TEXT_CHARS = 120
+
 
 class ExtractionError(Exception):
     """Base class: the document cannot be parsed. ``reason`` is meant for humans."""
@@ -39,3 +42,15 @@ class ImageTooLargeError(UnreadablePdfError):
 
 class PageTooLargeError(UnreadablePdfError):
     """A page without text is too large to render for OCR at any useful resolution."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A library's exception in a few words, for a broken PDF's message and a damaged page's
+    warning: the class of the error (the one it wraps when a parser passes the real error as
+    its first argument, as pdfminer and pypdf do) and the first 120 characters of its text.
+    Short because a finance user reads it beside the document; the class is what support
+    looks up; the wrapper's own text says nothing more than the wrapped one."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    text = str(inner).strip()
+    name = type(inner).__name__
+    return f"{name}: {text[:DESCRIBED_TEXT_CHARS]}" if text else name
