@@ -37,6 +37,7 @@ from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 
+from reconciliation.extraction.types import HEADER_FIELDS
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Document
@@ -56,13 +57,7 @@ logger = logging.getLogger(__name__)
 
 #: The invoice fields a reviewer sees and may correct, in screen order (extraction names).
 REVIEW_FIELDS: tuple[str, ...] = (
-    "supplier_name",
-    "supplier_vat_id",
-    "supplier_iban",
-    "supplier_domain",
-    "invoice_number",
-    "issue_date",
-    "due_date",
+    *HEADER_FIELDS,
     "net_amount",
     "tax_amount",
     "total_amount",

@@ -438,11 +438,9 @@ def group_rows(number: int, words: list[TextWord]) -> list[Line]:
             rows.append([word])
     lines: list[Line] = []
     for row in rows:
-        row.sort(key=lambda w: w.x0)
         size = max(w.size for w in row)
-        for w in row:
-            w.size = size
-        lines.append(Line(page=number, words=row))
+        same_size = [dataclasses.replace(w, size=size) for w in sorted(row, key=lambda w: w.x0)]
+        lines.append(Line(page=number, words=same_size))
     return lines
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pdfminer.pdfdevice import PDFTextDevice
 from pdfminer.pdffont import PDFUnicodeNotDefined
 
+from reconciliation.extraction.types import Word
 from reconciliation.extraction.types import WordRow
 
 if TYPE_CHECKING:
@@ -35,14 +36,10 @@ PLAIN_PUNCTUATION = frozenset(" .,:;-–/()[]€$£%&@'\"+#*_!?=<>|\u00a0")
 Char = tuple[str, float, float, float, float, float, bool]
 
 
-@dataclass
-class TextWord:
-    page: int
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
+@dataclass(frozen=True)
+class TextWord(Word):
+    """A word as read, with what the parser weighs it by: its font and how sure the reading is."""
+
     size: float
     bold: bool
     #: 1.0 for the text layer; Tesseract's word confidence (0-1) for an OCR'd word.

@@ -21,8 +21,8 @@ DocumentKind = Literal["invoice", "credit_note", "payment_confirmation", "wire_n
 OcrMode = Literal["auto", "force", "off"]
 FieldSource = Literal["xml", "text", "learned", "enriched", "reviewer"]
 
-#: The ten invoice fields the product extracts (and the benchmark scores).
-INVOICE_FIELDS: tuple[str, ...] = (
+#: Who sent the invoice, which one it is and when it is due: what every reader shows first.
+HEADER_FIELDS: tuple[str, ...] = (
     "supplier_name",
     "supplier_vat_id",
     "supplier_iban",
@@ -30,10 +30,9 @@ INVOICE_FIELDS: tuple[str, ...] = (
     "invoice_number",
     "issue_date",
     "due_date",
-    "total_amount",
-    "tax_amount",
-    "currency",
 )
+#: The ten invoice fields the product extracts (and the benchmark scores).
+INVOICE_FIELDS: tuple[str, ...] = (*HEADER_FIELDS, "total_amount", "tax_amount", "currency")
 #: Extra fields read from payment confirmations and wire/remittance notices.
 PAYMENT_FIELDS: tuple[str, ...] = (
     "amount",
