@@ -42,6 +42,7 @@ from tests.factories import make_paid_refused
 from tests.factories import make_transaction
 from tests.factories import make_user
 from tests.factories import make_vendor
+from tests.factories import make_workspace
 from tests.factories import qonto_connection
 from tests.helpers import logged_in_client
 from tests.helpers import readonly_value
@@ -250,3 +251,26 @@ def test_a_decision_s_own_vendor_reads_plain(workspace: Workspace) -> None:
 def test_the_items_of_a_recorded_list_read_apart_from_the_next_change() -> None:
     """ "; " parts one change from the next in the Changes cell, so a list's items use " / "."""
     assert display_value("aliases", ["Acme", "Acme SAS"]) == "Acme / Acme SAS"
+
+
+def test_a_routing_rule_s_vendor_reads_by_name_on_its_page_as_in_the_log(
+    workspace: Workspace, reviewer: AbstractUser
+) -> None:
+    """The decision's page and the decision log name a rule's vendor through one look-up
+    (`decision_display.rule_vendor_names`): by its name, and never a vendor of another
+    workspace (its id stays "Vendor #…")."""
+    vendor = make_vendor(workspace, "Kontor Nord GmbH")
+    elsewhere = make_vendor(make_workspace("Other SAS"), "Elsewhere GmbH")
+    rule = RoutingRule.objects.create(workspace=workspace, name="Kontor", vendor=vendor)
+    old = rule_snapshot(rule)
+    record_rule_change(
+        workspace=workspace, user=reviewer, before=old, after={**old, "vendor": elsewhere.pk}
+    )
+    decision = Decision.objects.get(action=DecisionAction.RULE)
+    client = logged_in_client(make_user(superuser=True))
+
+    page = client.get(reverse("admin:reconciliation_decision_change", args=[decision.pk]))
+
+    expected = f"Vendor: Kontor Nord GmbH → Vendor #{elsewhere.pk}"
+    assert _what_changed(page.content.decode()) == [expected]
+    assert _changes(workspace) == [expected]

@@ -18,6 +18,8 @@ from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.decision_display import WELL
 from reconciliation.admin.decision_display import actor_label
+from reconciliation.admin.decision_display import rule_vendor_ids
+from reconciliation.admin.decision_display import rule_vendor_names
 from reconciliation.admin.resources import SYNC_RUN_COUNTS
 from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
@@ -28,7 +30,6 @@ from reconciliation.models import Decision
 from reconciliation.models import PostAttempt
 from reconciliation.models import SyncRun
 from reconciliation.models import TenantModel
-from reconciliation.models import Vendor
 from reconciliation.reports.decision_log import DecisionLogResource
 from reconciliation.text.percents import with_percents
 
@@ -196,7 +197,9 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
         rows = decision_display.stated_changes(
             obj,
             currency=obj.invoice.currency if obj.invoice is not None else "",
-            vendor_names=_rule_vendor_names(obj),
+            vendor_names=rule_vendor_names(
+                rule_vendor_ids(obj.before, obj.after), [obj.workspace_id]
+            ),
         )
         return (
             format_html_join(
@@ -204,18 +207,3 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
             )
             or "—"
         )
-
-
-def _rule_vendor_names(decision: Decision) -> dict[int, str]:
-    """The names of the vendors a routing rule's decision records by id (one query)."""
-    ids = {
-        vendor
-        for recorded in (decision.before, decision.after)
-        if isinstance(recorded, dict)
-        and isinstance(vendor := recorded.get("vendor"), int)
-        and not isinstance(vendor, bool)
-    }
-    if not ids:
-        return {}
-    found = Vendor.objects.filter(pk__in=ids, workspace_id=decision.workspace_id)
-    return dict(found.values_list("pk", "name"))

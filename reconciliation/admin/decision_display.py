@@ -4,6 +4,7 @@ review screen's history and the invoice page's decisions both show changes throu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Provider
 from reconciliation.models import RoutingRule
 from reconciliation.models import Transaction
+from reconciliation.models import Vendor
 from reconciliation.models import VendorStatus
 from reconciliation.models import Workspace
 from reconciliation.models.banking import REFUSED_LABELS
@@ -328,6 +330,29 @@ def _bank_line_value(value: Any, line: Transaction | None) -> object:
     if line is not None and str(value) in (str(line.pk), line.qonto_id):
         return bank_line_label(line)
     return UNNAMED
+
+
+def rule_vendor_ids(*recorded: Any) -> set[int]:
+    """The vendors a routing rule's recorded values (its decision's before and after) name by
+    id: the ids `changes` names through `vendor_names`."""
+    return {
+        vendor
+        for notes in recorded
+        if isinstance(notes, dict)
+        and isinstance(vendor := notes.get("vendor"), int)
+        and not isinstance(vendor, bool)
+    }
+
+
+def rule_vendor_names(ids: Iterable[int], workspace_ids: Iterable[int]) -> dict[int, str]:
+    """{id: name} of the vendors `rule_vendor_ids` found, of these workspaces only: the
+    `vendor_names` a decision's page and the decision log pass to `stated_changes`, in one
+    query (none without ids)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    found = Vendor.objects.filter(pk__in=wanted, workspace_id__in=list(workspace_ids))
+    return dict(found.values_list("pk", "name"))
 
 
 def _vendor_name(value: Any, names: Mapping[int, str]) -> Any:

@@ -35,13 +35,14 @@ from django.db.models import Q
 from django.db.models import QuerySet
 
 from reconciliation.admin.decision_display import field_label
+from reconciliation.admin.decision_display import rule_vendor_ids
+from reconciliation.admin.decision_display import rule_vendor_names
 from reconciliation.admin.decision_display import stated_changes
 from reconciliation.admin.resources import DecisionResource
 from reconciliation.invoices.routing import threshold_values
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
-from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.text.percents import percent
 
@@ -74,7 +75,8 @@ class History:
         default_factory=lambda: defaultdict(list)
     )
     mapping: dict[int, list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    #: The names of the vendors routing rules named (a rule records its vendor by its id).
+    #: The vendors routing rules named (a rule records its vendor by its id), and their names.
+    vendor_ids: set[int] = field(default_factory=set)
     vendor_names: dict[int, str] = field(default_factory=dict)
 
 
@@ -85,12 +87,7 @@ def load_history(workspace_ids: list[int]) -> History:
     for workspace in Workspace.objects.filter(pk__in=workspace_ids):
         history.current[workspace.pk] = threshold_values(workspace)
     _load(history, workspace_ids)
-    if history.vendor_names:
-        history.vendor_names = dict(
-            Vendor.objects.filter(
-                pk__in=history.vendor_names, workspace_id__in=workspace_ids
-            ).values_list("pk", "name")
-        )
+    history.vendor_names = rule_vendor_names(history.vendor_ids, workspace_ids)
     return history
 
 
@@ -123,9 +120,7 @@ def _load(history: History, workspace_ids: list[int]) -> History:
                 history.rules[snapshot["id"]].append((key, snapshot))
                 if not before:
                     history.rules_created.add(snapshot["id"])
-            for recorded in (before or {}, after or {}):
-                if isinstance(vendor := recorded.get("vendor"), int):
-                    history.vendor_names[vendor] = ""  # named once all are read
+            history.vendor_ids |= rule_vendor_ids(before, after)  # named once all are read
         elif action == DecisionAction.ROUTE:
             if invoice_id is not None:
                 rule = (after or {}).get("rule")
