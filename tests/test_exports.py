@@ -307,6 +307,21 @@ def test_post_attempt_and_sync_run_exports(workspace: Workspace, auditor: Abstra
     )
 
 
+def test_documents_and_sync_runs_name_their_connection_alike(
+    workspace: Workspace, auditor: AbstractUser
+) -> None:
+    """As the lists do: account and folder, not the status the connection has at export time."""
+    dropbox = make_connection(workspace, account_label="Team Dropbox")
+    make_document(workspace, connection=dropbox)
+    SyncRun.objects.create(workspace=workspace, connection=dropbox, kind=SyncKind.FILES)
+    make_document(workspace)
+    client = logged_in_client(auditor)
+    documents = [row["Connection"] for row in exported_rows(client, "document")]
+    [run] = exported_rows(client, "syncrun")
+    assert sorted(documents) == ["", "Team Dropbox · folder “/Invoices”"]
+    assert run["Connection"] == "Team Dropbox · folder “/Invoices”"
+
+
 def test_match_resource_exports_names_not_ids(workspace: Workspace) -> None:
     from reconciliation.admin.resources import MatchResource
     from reconciliation.models import Match

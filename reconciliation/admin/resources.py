@@ -375,8 +375,18 @@ def sync_details_text(details: Any) -> str:
     )
 
 
-class SyncRunResource(TenantAuditResource):
+class ConnectionRowsResource(TenantAuditResource):
+    """Rows that came through a connection name it as the lists do (its account or provider,
+    and the folder it watches), never with its status: that changes after the fact."""
+
     connection_label = fields.Field(column_name="connection")
+    related: ClassVar[tuple[str, ...]] = ("connection",)
+
+    def dehydrate_connection_label(self, row: SyncRun | Document) -> str:
+        return row.connection.display_name if row.connection is not None else ""
+
+
+class SyncRunResource(ConnectionRowsResource):
     labelled = ("kind", "trigger", "status")
     computed = ("details",)
 
@@ -401,18 +411,11 @@ class SyncRunResource(TenantAuditResource):
             "details",
         )
 
-    related = ("connection",)
-
-    def dehydrate_connection_label(self, run: SyncRun) -> str:
-        """As the Sync runs list names it: account or provider, and the folder watched."""
-        return run.connection.display_name if run.connection is not None else ""
-
     def dehydrate_details(self, run: SyncRun) -> str:
         return sync_details_text(run.details)
 
 
-class DocumentResource(TenantAuditResource):
-    connection_label = fields.Field(column_name="connection")
+class DocumentResource(ConnectionRowsResource):
     labelled = ("kind",)
     #: Where the document stands, as the Documents list and its page say it ("Needs review",
     #: code ``needs_review``), from `standing.with_standing`; not the file's own status.
@@ -443,16 +446,11 @@ class DocumentResource(TenantAuditResource):
             "parsed_at",
         )
 
-    related = ("connection",)
-
     def filter_export(self, queryset: QuerySet[Any], **kwargs: Any) -> QuerySet[Any]:
         return with_standing(super().filter_export(queryset, **kwargs))
 
     def dehydrate_status(self, document: Document) -> str:
         return standing_label(document)
-
-    def dehydrate_connection_label(self, document: Document) -> str:
-        return str(document.connection) if document.connection is not None else ""
 
 
 class VendorResource(TenantAuditResource):
