@@ -32,6 +32,7 @@ from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from reconciliation.admin.money_gone import list_url
 from reconciliation.admin.money_gone import matches_url
 from reconciliation.admin.queue_filters import code_condition
 from reconciliation.admin.reason_codes import FILTER_CODES
@@ -357,8 +358,7 @@ def _stuck(boards: dict[int, WorkspaceDashboard], ids: list[int], *, several: bo
 def _stuck_url(page: str, query: str, workspace_id: int, several: bool) -> str:
     if page == "status":
         return f"{reverse('admin:reconciliation-integration-status')}{query}{workspace_id}"
-    scope = f"&workspace={workspace_id}" if several else ""
-    return f"{reverse(f'admin:reconciliation_{page}_changelist')}?{query}{scope}"
+    return list_url(page, query, workspace_id if several else None)
 
 
 def pipeline_state(document_status: str, invoice_status: str | None) -> str:

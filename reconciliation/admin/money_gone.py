@@ -172,14 +172,18 @@ def _debit(label: str, match: Match) -> Debit:
     )
 
 
-def matches_url(kind: MatchKind, workspace_id: int | None = None) -> str:
-    """The match list filtered to the open flags of `kind` (and to one workspace, for a person
-    who sees several), with the list's own filter parameters."""
+def list_url(model: str, query: str, workspace_id: int | None = None) -> str:
+    """An admin list (``model``: "match", "document", …) filtered by ``query``, the list's own
+    filter parameters, and to one workspace when given (for a person who sees several): every
+    link the dashboard and the review queue open on a list."""
     scope = f"&workspace={workspace_id}" if workspace_id is not None else ""
-    return (
-        f"{reverse('admin:reconciliation_match_changelist')}"
-        f"?kind__exact={kind.value}&status__exact={MatchStatus.PROPOSED.value}{scope}"
-    )
+    return f"{reverse(f'admin:reconciliation_{model}_changelist')}?{query}{scope}"
+
+
+def matches_url(kind: MatchKind, workspace_id: int | None = None) -> str:
+    """The match list filtered to the open flags of `kind` (and to one workspace)."""
+    query = f"kind__exact={kind.value}&status__exact={MatchStatus.PROPOSED.value}"
+    return list_url("match", query, workspace_id)
 
 
 def queue_money_flags(request: HttpRequest) -> MoneyFlags:
