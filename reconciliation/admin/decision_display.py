@@ -217,7 +217,24 @@ def decision_changes(
         bank_line=loaded_bank_line(decision),
         vendor_names=vendor_names,
         model=decided_model(decision),
-    )
+    ) or held_changes(decision)
+
+
+#: What a hold about a flag (a repeated payment confirmation's) held: a flag for a person.
+HELD_FOR_A_PERSON = "Held for a person"
+
+
+def held_changes(decision: Decision) -> list[Change]:
+    """What a hold that recorded no values before → after held, so it reads in words like the
+    other decisions: a flag for a person to answer (its kind when the decision was read with
+    its match: never a query of its own), else its invoice, held out of posting."""
+    if decision.action != DecisionAction.HOLD:
+        return []
+    if decision.match_id is None:
+        return [Change("is_held", CHANGE_LABELS["is_held"], EMPTY, display_value("is_held", True))]
+    match = decision.match if Decision.match.is_cached(decision) else None
+    flag = f"{match.kind_label} flag" if match is not None else "A flag"
+    return [Change("match", HELD_FOR_A_PERSON, EMPTY, f"{flag} to answer")]
 
 
 #: Who decided a row Well decided on its own (an invoice it routed, a match it confirmed).

@@ -1,0 +1,87 @@
+"""A hold says in words what it held, in the decisions export's "Changes" and on the decision's
+page, even where it recorded no values before → after (a second payment confirmation of a
+settled invoice: Well raises a double-charge flag for a person)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from reconciliation.matching import match_window
+from reconciliation.models import Connection
+from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
+from reconciliation.models import InvoiceStatus
+from reconciliation.models import Vendor
+from reconciliation.models import Workspace
+from reconciliation.reports.decision_log import DecisionLogResource
+from reconciliation.reports.spreadsheets import column_header
+from tests.factories import make_invoice
+from tests.factories import make_user
+from tests.helpers import logged_in_client
+from tests.helpers import readonly_value
+from tests.test_matching_confirmations import ACME_IBAN
+from tests.test_matching_confirmations import TODAY
+from tests.test_matching_confirmations import acme_debit
+from tests.test_matching_confirmations import payment_document
+
+pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.plugins.matching"]
+
+
+def _held_by_a_second_confirmation(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> Decision:
+    make_invoice(
+        workspace, vendor=acme, supplier_name="ACME Supplies GmbH", number="INV-2026-0042",
+        issue_date=date(2026, 11, 1), total_amount=Decimal("1250.00"),
+        status=InvoiceStatus.POSTED,
+    )  # fmt: skip
+    acme_debit(workspace, bank, reference="Facture INV-2026-0042")
+    payment_document(
+        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-24",
+        beneficiary_name="ACME Supplies GmbH", beneficiary_iban=ACME_IBAN,
+        reference="INV-2026-0042",
+    )  # fmt: skip
+    match_window(workspace_id=workspace.pk, today=TODAY)
+    return Decision.objects.get(action=DecisionAction.HOLD)
+
+
+def test_a_flag_s_hold_says_what_it_held_in_the_export(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    decision = _held_by_a_second_confirmation(workspace, bank, acme)
+    assert (decision.before, decision.after) == ({}, {})  # nothing recorded either side
+
+    dataset = DecisionLogResource().export(queryset=Decision.objects.filter(pk=decision.pk))
+
+    [row] = dataset.dict
+    assert row[column_header("changes")] == "Held for a person: — → Double charge flag to answer"
+
+
+def test_a_flag_s_hold_says_what_it_held_on_its_page(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    decision = _held_by_a_second_confirmation(workspace, bank, acme)
+    client = logged_in_client(make_user(superuser=True))
+
+    page = client.get(reverse("admin:reconciliation_decision_change", args=[decision.pk]))
+
+    assert readonly_value(page.content.decode(), "what_changed") == (
+        "Held for a person: — → Double charge flag to answer"
+    )
+
+
+def test_an_invoice_s_hold_that_recorded_nothing_says_it_is_held_out_of_posting(
+    workspace: Workspace,
+) -> None:
+    invoice = make_invoice(workspace)
+    decision = Decision.record_for_invoice(invoice, DecisionAction.HOLD, actor=None)
+
+    dataset = DecisionLogResource().export(queryset=Decision.objects.filter(pk=decision.pk))
+
+    [row] = dataset.dict
+    assert row[column_header("changes")] == "Held out of posting: — → Yes"
