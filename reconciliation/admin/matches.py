@@ -55,6 +55,7 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import Transaction
 from reconciliation.models.banking import CREDIT_NOTE_REFUND
 from reconciliation.models.banking import CREDIT_NOTE_REFUNDS
 from reconciliation.models.banking import signed_money
@@ -169,6 +170,23 @@ FLAG_FIELDS = [
     "decided_at",
     "decide",
 ]
+
+
+def flag_debits(flag: Match, first: Match | None, *, paid_by: str) -> list[tuple[str, Transaction]]:
+    """The debits a money flag is read by, each labelled and with its bank line: a possible
+    double payment's first debit (`first`, from `first_debits`: the one that paid it, else the
+    one proposed first) and its own, the "Second debit"; a refused-but-paid invoice's own,
+    labelled `paid_by`. The flag's page and the review queue's block both list these."""
+    if flag.kind == MatchKind.DOUBLE_PAYMENT:
+        first_label = first_debit_label(first) if first is not None else ""
+        labelled = [(first_label, first), ("Second debit", flag)]
+    else:
+        labelled = [(paid_by, flag)]
+    return [
+        (label, match.transaction)
+        for label, match in labelled
+        if match is not None and match.transaction is not None
+    ]
 
 
 def available_decisions(match: Match) -> list[str]:
@@ -442,12 +460,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         """A flag's invoice and debits side by side: for a possible double payment the debit
         that paid it (or, not confirmed yet, the one proposed first) and this one; for a refused
         invoice the debit that paid it."""
-        if obj.kind == MatchKind.DOUBLE_PAYMENT:
-            first = first_debits([obj]).get(obj.pk)
-            paid = first_debit_label(first) if first is not None else ""
-            debits = [(paid, first), ("Second debit", obj)]
-        else:
-            debits = [("Debit", obj)]
+        debits = flag_debits(obj, first_debits([obj]).get(obj.pk), paid_by="Debit")
         invoice = obj.invoice
         rows = [
             (
@@ -459,12 +472,11 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
             *(
                 (
                     label,
-                    dotted(match.transaction.counterparty_name, match.transaction.reference),
-                    format_money(match.transaction.amount, match.transaction.currency),
-                    _day(match.transaction.value_date),
+                    dotted(line.counterparty_name, line.reference),
+                    format_money(line.amount, line.currency),
+                    _day(line.value_date),
                 )
-                for label, match in debits
-                if match is not None and match.transaction is not None
+                for label, line in debits
             ),
         ]
         return format_html(

@@ -26,11 +26,12 @@ from django.utils.formats import date_format
 from reconciliation.admin.matches import DECISIONS
 from reconciliation.admin.matches import available_decisions
 from reconciliation.admin.matches import dotted
-from reconciliation.matching.flags import first_debit_label
+from reconciliation.admin.matches import flag_debits
 from reconciliation.matching.flags import first_debits
 from reconciliation.models import Match
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
+from reconciliation.models import Transaction
 from reconciliation.models.banking import MatchQuerySet
 from reconciliation.money import format_money
 from reconciliation.web.access import EDIT_ROLES
@@ -138,12 +139,7 @@ def money_flags(request: HttpRequest, *, workspace_id: int | None = None) -> Mon
 def _describe(request: HttpRequest, match: Match, first: Match | None) -> MoneyFlag:
     invoice = match.invoice
     number = (invoice.number or str(invoice.pk)) if invoice is not None else "?"
-    double = match.kind == MatchKind.DOUBLE_PAYMENT
-    debits: list[Debit] = []
-    if double and first is not None:
-        debits.append(_debit(first_debit_label(first), first))
-    if match.transaction is not None:
-        debits.append(_debit("Second debit" if double else "Paid by", match))
+    debits = [_debit(label, debit) for label, debit in flag_debits(match, first, paid_by="Paid by")]
     answers = []
     if has_role(request, match.workspace_id, EDIT_ROLES):
         answers = [
@@ -161,9 +157,7 @@ def _describe(request: HttpRequest, match: Match, first: Match | None) -> MoneyF
     )
 
 
-def _debit(label: str, match: Match) -> Debit:
-    transaction = match.transaction
-    assert transaction is not None  # callers pass matches with a debit
+def _debit(label: str, transaction: Transaction) -> Debit:
     return Debit(
         label=label,
         day=transaction.value_date,
