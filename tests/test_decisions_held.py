@@ -4,9 +4,6 @@ settled invoice: Well raises a double-charge flag for a person)."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
@@ -14,7 +11,6 @@ from reconciliation.matching import match_window
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
-from reconciliation.models import InvoiceStatus
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import DecisionLogResource
@@ -25,27 +21,29 @@ from tests.helpers import logged_in_client
 from tests.helpers import readonly_value
 from tests.test_matching_confirmations import ACME_IBAN
 from tests.test_matching_confirmations import TODAY
-from tests.test_matching_confirmations import acme_debit
 from tests.test_matching_confirmations import payment_document
+from tests.test_matching_double_charges import settled_invoice
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.plugins.matching"]
 
 
+#: A second payment confirmation of the invoice `settled_invoice` made, paid and settled.
+SECOND_CONFIRMATION = {
+    "amount": "1250.00",
+    "currency": "EUR",
+    "execution_date": "2026-11-24",
+    "beneficiary_name": "ACME Supplies GmbH",
+    "beneficiary_iban": ACME_IBAN,
+    "reference": "INV-2026-0042",
+}
+
+
 def _held_by_a_second_confirmation(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> Decision:
-    make_invoice(
-        workspace, vendor=acme, supplier_name="ACME Supplies GmbH", number="INV-2026-0042",
-        issue_date=date(2026, 11, 1), total_amount=Decimal("1250.00"),
-        status=InvoiceStatus.POSTED,
-    )  # fmt: skip
-    acme_debit(workspace, bank, reference="Facture INV-2026-0042")
-    payment_document(
-        workspace, amount="1250.00", currency="EUR", execution_date="2026-11-24",
-        beneficiary_name="ACME Supplies GmbH", beneficiary_iban=ACME_IBAN,
-        reference="INV-2026-0042",
-    )  # fmt: skip
+    settled_invoice(workspace, bank, acme)
+    payment_document(workspace, **SECOND_CONFIRMATION)
     match_window(workspace_id=workspace.pk, today=TODAY)
     return Decision.objects.get(action=DecisionAction.HOLD)
 
