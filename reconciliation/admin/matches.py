@@ -609,16 +609,13 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         rest of the selection is left as it is and counted as skipped, or, none answered, the
         message says no refund was requested."""
         selected = queryset.count()
-        flags = queryset.filter(kind=MatchKind.DOUBLE_PAYMENT, status=MatchStatus.PROPOSED)
-        if not request.user.is_superuser:
-            flags = flags.filter(workspace_id__in=workspace_ids_with(request, EDIT_ROLES))
-        answered = 0
-        for flag in flags:
-            try:
-                self._refund(request, flag)
-            except (IllegalTransitionError, matching.MatchConflictError):
-                continue  # answered meanwhile (another tab, another person): skipped
-            answered += 1
+        answered = self._each(
+            request,
+            queryset.filter(kind=MatchKind.DOUBLE_PAYMENT),
+            self._refund,
+            # Answered meanwhile (another tab, another person): skipped, not an error page.
+            skipping=(IllegalTransitionError, matching.MatchConflictError),
+        )
         skipped = selected - answered
         if not answered:
             message = ngettext(
@@ -652,10 +649,19 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         request: HttpRequest,
         queryset: QuerySet[Match],
         decide: Callable[[HttpRequest, Match], str],
+        *,
+        skipping: tuple[type[Exception], ...] = (),
     ) -> int:
+        """The one loop of the bulk actions: each open match of `queryset` in a workspace the
+        user decides in, answered by `decide` as its one-click button answers it; a match
+        whose answer raises one of `skipping` is left as it is. How many were answered."""
         done = 0
         for match in queryset.filter(status=MatchStatus.PROPOSED):
-            if has_role(request, match.workspace_id, EDIT_ROLES):
+            if not has_role(request, match.workspace_id, EDIT_ROLES):
+                continue
+            try:
                 decide(request, match)
-                done += 1
+            except skipping:
+                continue
+            done += 1
         return done
