@@ -62,8 +62,8 @@ def resolve(workspace: Workspace, **values: str) -> VendorResolution:
 
 def test_vat_id_wins_over_iban_domain_and_name(workspace: Workspace) -> None:
     by_vat = vendor(workspace, "Northwind Traders GmbH", vat_id=VAT_DE)
-    by_iban = vendor(workspace, "Other Iban Ltd", ibans=[IBAN_DE])
-    by_domain = vendor(workspace, "Other Domain SA", domain="acme.example")
+    vendor(workspace, "Other Iban Ltd", ibans=[IBAN_DE])
+    vendor(workspace, "Other Domain SA", domain="acme.example")
     vendor(workspace, "Acme Supplies GmbH")
 
     result = resolve(
@@ -77,12 +77,34 @@ def test_vat_id_wins_over_iban_domain_and_name(workspace: Workspace) -> None:
     assert (result.vendor, result.matched_by, result.created) == (by_vat, "vat_id", False)
     assert result.matched_value == VAT_DE
     assert result.conflicts == (
-        f"The IBAN {IBAN_DE} belongs to another vendor (#{by_iban.pk}).",
-        f"The domain acme.example belongs to another vendor (#{by_domain.pk}).",
+        f"The IBAN {IBAN_DE} belongs to another vendor, “Other Iban Ltd”.",
+        "The domain acme.example belongs to another vendor, “Other Domain SA”.",
         "The document's supplier name “Acme Supplies GmbH” does not look like "
         "“Northwind Traders GmbH”, found by its VAT id.",
     )
     assert result.strength == pytest.approx(1.0 - 3 * 0.15)
+
+
+def test_the_other_vendors_of_conflicts_are_named_with_one_query(workspace: Workspace) -> None:
+    vendor(workspace, "Northwind Traders GmbH", vat_id=VAT_DE)
+
+    def queries(**values: str) -> tuple[int, tuple[str, ...]]:
+        with CaptureQueriesContext(connection) as captured:
+            result = resolve(
+                workspace, supplier_name="Northwind Traders GmbH", supplier_vat_id=VAT_DE, **values
+            )
+        return len(captured.captured_queries), result.conflicts
+
+    alone, none = queries()
+    vendor(workspace, "Other Iban Ltd", ibans=[IBAN_DE])
+    vendor(workspace, "Other Domain SA", domain="acme.example")
+    both, conflicts = queries(supplier_iban=IBAN_DE, supplier_domain="billing@acme.example")
+
+    assert (none, both - alone) == ((), 1)
+    assert conflicts == (
+        f"The IBAN {IBAN_DE} belongs to another vendor, “Other Iban Ltd”.",
+        "The domain acme.example belongs to another vendor, “Other Domain SA”.",
+    )
 
 
 def test_iban_is_used_when_the_vat_id_fails_its_checksum(workspace: Workspace) -> None:

@@ -235,7 +235,7 @@ def test_vendor_strength_conflicts_and_duplicates_are_factors(
         strength=0.8,
         created=False,
         name_similarity=1.0,
-        conflicts=("The IBAN X belongs to another vendor (#9).",),
+        conflicts=("The IBAN X belongs to another vendor, “Nuage Hébergement SAS”.",),
     )
 
     result = score(invoice, fields(), found=found, conflicts=(conflict,), duplicate=True)

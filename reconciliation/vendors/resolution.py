@@ -177,7 +177,7 @@ def _find_existing(workspace_id: int, identity: SupplierIdentity) -> VendorResol
         if not vendors:
             continue
         vendor, similarity = _best_by_name(vendors, identity.normalized_name)
-        conflicts = _conflicts(hits, kind, vendor.pk, identity)
+        conflicts = _conflicts(workspace_id, hits, kind, vendor.pk, identity)
         if (
             similarity is not None
             and similarity < MIN_NAME_AGREEMENT
@@ -268,25 +268,45 @@ def _best_by_name(vendors: list[Vendor], normalized: str) -> tuple[Vendor, float
 
 
 def _conflicts(
-    hits: dict[str, list[int]], matched_kind: str, vendor_id: int, identity: SupplierIdentity
+    workspace_id: int,
+    hits: dict[str, list[int]],
+    matched_kind: str,
+    vendor_id: int,
+    identity: SupplierIdentity,
 ) -> list[str]:
     """Stronger-or-equal evidence is what matched; weaker keys pointing at *other* vendors
-    (and not at this one) are listed so a reviewer sees them."""
+    (and not at this one) are listed so a reviewer sees them, naming the other vendor (one
+    query for all of them, only when there is one)."""
     order = [VendorKeyKind.VAT_ID, VendorKeyKind.IBAN, VendorKeyKind.DOMAIN]
     labels = {
         VendorKeyKind.VAT_ID: ("VAT id", identity.vat_id),
         VendorKeyKind.IBAN: ("IBAN", identity.iban),
         VendorKeyKind.DOMAIN: ("domain", identity.domain),
     }
-    conflicts: list[str] = []
+    found: list[tuple[str, str | None, int]] = []
     for kind in order:
         if kind == matched_kind:
             continue
         others = [pk for pk in hits.get(kind, []) if pk != vendor_id]
         if others and vendor_id not in hits.get(kind, []):
-            label, value = labels[kind]
-            conflicts.append(f"The {label} {value} belongs to another vendor (#{others[0]}).")
-    return conflicts
+            found.append((*labels[kind], others[0]))
+    if not found:
+        return []
+    names = dict(
+        Vendor.objects.for_workspace(workspace_id)
+        .filter(pk__in={other for _, _, other in found})
+        .values_list("pk", "name")
+    )
+    return [
+        f"The {label} {value} belongs to {_another_vendor(names.get(other))}."
+        for label, value, other in found
+    ]
+
+
+def _another_vendor(name: str | None) -> str:
+    """How a conflict note names the vendor a key belongs to: by its name (the reviewer's
+    word for it; its id is nobody's), or without one when it is gone."""
+    return f"another vendor, “{name}”" if name else "another vendor"
 
 
 def _fuzzy_match(workspace_id: int, identity: SupplierIdentity) -> VendorResolution | None:
