@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case
 from django.db.models import F
@@ -44,6 +43,7 @@ from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.decision_display import decided_by_label
 from reconciliation.admin.decision_display import with_technical_section
+from reconciliation.admin.queue_filters import known_value
 from reconciliation.admin.resources import MatchResource
 from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import choices_filter
@@ -109,13 +109,12 @@ class MatchKindFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
+        known_value(value, [*MatchKind.values, CREDIT_NOTE_REFUND_VALUE])
         if value == CREDIT_NOTE_REFUND_VALUE:
             return queryset.filter(CREDIT_NOTE_REFUNDS)
         if value == MatchKind.CREDIT_RECEIVABLE:
             return queryset.filter(kind=value).exclude(CREDIT_NOTE_REFUNDS)
-        if value in MatchKind.values:
-            return queryset.filter(kind=value)
-        raise IncorrectLookupParameters(f"Unknown kind {value!r}.")
+        return queryset.filter(kind=value)
 
 
 #: Double charges waiting for a decision first, then other proposals, then everything decided.

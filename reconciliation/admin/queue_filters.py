@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from reconciliation.admin.reason_codes import FILTER_CODES
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.invoices.reasons import label as reason_label
-from reconciliation.invoices.reasons import marker
 from reconciliation.models import VendorStatus
 
 #: The reason codes a situation of `ReasonFilter` covers: "By routing reason" leaves them out
@@ -30,15 +29,13 @@ def code_condition(code: str) -> Q:
     """The queue's rows Well wrote reason `code` for (held, routed, or sent to review by it):
     the one definition of the ``code`` filter, the "Vendor in training" situation and the
     dashboard's "Review queue by reason" counts, so a count is the rows its link opens."""
-    condition = Q(pk__in=[])
-    for path in DocumentReasonCodeFilter.paths:
-        condition |= Q(**{f"{path}__icontains": marker(code)})
-    return condition
+    return DocumentReasonCodeFilter.condition(code)
 
 
-def _known(value: str | None, choices: Any) -> None:
+def known_value(value: str | None, choices: Any) -> None:
     """Django admin's answer to a filter value it does not know (the list says so, "?e=1"),
-    never every row as if no filter were chosen."""
+    never every row as if no filter were chosen: the queue's filters and the Matches list's
+    kind filter refuse an unknown value through here."""
     if value is not None and value not in choices:
         raise IncorrectLookupParameters(f"Unknown filter value {value!r}.")
 
@@ -81,7 +78,7 @@ class ReasonFilter(admin.SimpleListFilter):
             "no_text": Q(has_text_layer=False),
             "nothing_fits": ~Q(review_reason=""),
         }
-        _known(value, conditions)
+        known_value(value, conditions)
         return queryset.filter(conditions[value]) if value is not None else queryset
 
 
@@ -100,6 +97,5 @@ class QueueReasonCodeFilter(DocumentReasonCodeFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        _known(value, FILTER_CODES)
-        return queryset.filter(code_condition(value)) if value is not None else queryset
+        known_value(self.value(), FILTER_CODES)
+        return super().queryset(request, queryset)
