@@ -274,3 +274,26 @@ def test_a_routing_rule_s_vendor_reads_by_name_on_its_page_as_in_the_log(
     expected = f"Vendor: Kontor Nord GmbH → Vendor #{elsewhere.pk}"
     assert _what_changed(page.content.decode()) == [expected]
     assert _changes(workspace) == [expected]
+
+
+def test_a_decision_s_page_names_its_match_s_bank_line_read_with_the_decision(
+    workspace: Workspace,
+) -> None:
+    """The page reads the decision with its match's bank line (`DecisionAdmin.get_object`):
+    the line named as the export names it, and no query of its own for the match or the line."""
+    decision = _remittance_pick(workspace, "Client SARL")
+    client = logged_in_client(make_user(superuser=True))
+    url = reverse("admin:reconciliation_decision_change", args=[decision.pk])
+
+    with CaptureQueriesContext(db_connection) as captured:
+        page = client.get(url)
+
+    assert "Bank line: — → 3 Nov 2026 · +1,250.00 EUR · Client SARL" in _what_changed(
+        page.content.decode()
+    )
+    alone = [
+        query["sql"]
+        for query in captured.captured_queries
+        if re.search(r'FROM "reconciliation_(match|transaction)"', query["sql"])
+    ]
+    assert alone == []

@@ -8,6 +8,8 @@ from typing import ClassVar
 from typing import TypeVar
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Field
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -169,6 +171,21 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
         ("Raw record", {"classes": ["collapse"], "fields": ["before", "after"]}),
     ]
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Decision | None:
+        """Django's look-up of the page's decision, read with its match's bank line, which
+        "What changed" names (`decision_display.loaded_bank_line` names a line read with its
+        decision only); the list reads no match and joins none."""
+        queryset = self.get_queryset(request).select_related("match__transaction")
+        field = Decision._meta.pk if from_field is None else Decision._meta.get_field(from_field)
+        if not isinstance(field, Field):  # a relation's reverse side: no such decision
+            return None
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (Decision.DoesNotExist, ValidationError, ValueError):
+            return None
+
     @admin.display(description="Actor", ordering="actor")
     def actor_name(self, obj: Decision) -> str:
         """The person who decided, or "Well" for Well's own decisions."""
@@ -192,8 +209,6 @@ class DecisionAdmin(AuditTrailAdmin[Decision]):
     @admin.display(description="What changed")
     def what_changed(self, obj: Decision) -> SafeString | str:
         """Before → after per field, in words, as the decisions export's "Changes" column."""
-        if obj.match is not None:  # its bank line, read once: named by date, amount, party
-            _ = obj.match.transaction
         rows = decision_display.stated_changes(
             obj,
             currency=obj.invoice.currency if obj.invoice is not None else "",
