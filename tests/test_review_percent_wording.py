@@ -25,6 +25,7 @@ from reconciliation.models import MatchStatus
 from reconciliation.models import Role
 from reconciliation.models import Workspace
 from reconciliation.text.percents import match_reason
+from reconciliation.text.percents import recorded_percent
 from reconciliation.text.percents import with_percents
 from tests.factories import fill_the_review_queue
 from tests.factories import make_invoice
@@ -80,6 +81,26 @@ def test_a_sentence_shows_its_percentages_as_the_confidence_column(stored: str, 
 def test_the_rule_is_decision_display_percent() -> None:
     for number in ("85.00", "83.11", "83.10", "100", "0.5"):
         assert with_percents(f"Confidence {number}%.") == f"Confidence {percent(Decimal(number))}."
+
+
+@pytest.mark.parametrize(
+    ("recorded", "fraction", "shown"),
+    [
+        ("85.00", False, "85 %"),  # a threshold as a decision records it
+        (Decimal("83.11"), False, "83.11 %"),
+        (72.5, False, "72.50 %"),
+        (0.9892, True, "98.92 %"),  # a field's confidence, stored from 0 to 1
+        (1, True, "100 %"),
+        ("high", False, "high"),  # not a number: as stored
+        ("Infinity", True, "Infinity"),
+    ],
+)
+def test_a_recorded_percentage_reads_as_the_confidence_column(
+    recorded: object, fraction: bool, shown: str
+) -> None:
+    """One reading for a decision's page (its thresholds, confidence, score) and the decision
+    log (its thresholds in force, the fields' confidences)."""
+    assert recorded_percent(recorded, fraction=fraction) == shown
 
 
 @pytest.mark.parametrize("code", sorted(reasons.REGISTRY))

@@ -44,6 +44,7 @@ from reconciliation.models.banking import REFUSED_LABELS
 from reconciliation.money import format_money
 from reconciliation.money import is_known_currency
 from reconciliation.text.percents import percent as percent  # the one way, used here too
+from reconciliation.text.percents import recorded_percent
 from reconciliation.web.dates import iso_day
 
 #: The other keys decisions record.
@@ -459,8 +460,7 @@ def _scalar(key: str, value: Any, currency: str, statuses: dict[str, str]) -> st
             return format_money(number, currency)
         return format_money(_minor_units(number), "")  # no currency: at least cents
     if key in PERCENT_KEYS:
-        number = _decimal(value)
-        return percent(number) if number is not None and number.is_finite() else text
+        return recorded_percent(value)
     if key in DATE_KEYS:
         day = iso_day(value)
         return format_date(day, "j M Y") if day is not None else text

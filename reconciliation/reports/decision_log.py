@@ -27,8 +27,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from decimal import Decimal
-from decimal import InvalidOperation
 from typing import Any
 
 from django.db.models import Q
@@ -44,7 +42,7 @@ from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
 from reconciliation.models import Workspace
-from reconciliation.text.percents import percent
+from reconciliation.text.percents import recorded_percent
 
 _MAPPING_ACTIONS = (DecisionAction.EDIT, DecisionAction.MERGE_VENDOR)
 _Key = tuple[datetime, int]  # (created_at, id): the order decisions happened in
@@ -196,24 +194,15 @@ def _field_confidences(invoice: Invoice | None) -> str:
     parts = []
     for name, entry in sorted((invoice.fields or {}).items()):
         if isinstance(entry, dict) and entry.get("confidence") is not None:
-            parts.append(f"{field_label(name)}: {_percent(entry['confidence'])}")
+            confidence = recorded_percent(entry["confidence"], fraction=True)
+            parts.append(f"{field_label(name)}: {confidence}")
     return "; ".join(parts)
-
-
-def _percent(confidence: Any) -> str:
-    try:
-        return percent(Decimal(str(confidence)) * 100)
-    except InvalidOperation:  # not a number: as stored
-        return str(confidence)
 
 
 def _threshold(force: InForce, name: str) -> str:
     """A threshold in force, in percent as the admin shows it ("55 %", "72.50 %")."""
     value = force.thresholds.get(name, "")
-    try:
-        return percent(Decimal(value)) if value else ""
-    except InvalidOperation:  # not a number: as stored
-        return value
+    return recorded_percent(value) if value else ""
 
 
 def _changes(decision: Decision, vendor_names: dict[int, str] | None = None) -> str:

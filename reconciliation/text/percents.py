@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from decimal import InvalidOperation
 
 _CENT = Decimal("0.01")
 
@@ -29,6 +30,19 @@ def percent(value: Decimal | float | None) -> str:
     if number == number.to_integral_value():
         return f"{number:.0f} %"
     return f"{number:f} %"
+
+
+def recorded_percent(value: object, *, fraction: bool = False) -> str:
+    """A recorded percentage (0–100; a fraction 0–1 with `fraction`), stored as a number or
+    its text, as `percent` writes it; as stored when it is not a finite number. The decision
+    pages, the decision log's thresholds and its field confidences read one through here."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return percent(number * 100 if fraction else number)
 
 
 def whole_percent(fraction: float) -> str:
