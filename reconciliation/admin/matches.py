@@ -8,6 +8,7 @@ small admin views calling `reconciliation.matching`. Double charges are listed f
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -196,6 +197,60 @@ def available_decisions(match: Match) -> list[str]:
     if match.status == MatchStatus.CONFIRMED and match.is_attach_blocked:
         return ["retry_attach"]
     return []
+
+
+@dataclass(frozen=True)
+class _Told:
+    """What a bulk action says, each as (one row, several rows) with ``%(n)d``: how many it
+    answered, how many selected rows it skipped, and that it answered none."""
+
+    done: tuple[str, str]
+    skipped: tuple[str, str]
+    nothing: tuple[str, str]
+
+
+def _counted(words: tuple[str, str], n: int) -> str:
+    return ngettext(words[0], words[1], n) % {"n": n}
+
+
+_REFUSED = _Told(
+    done=("Refused %(n)d double charge", "Refused %(n)d double charges"),
+    skipped=(
+        "; %(n)d selected row skipped (not an open double charge you may answer).",
+        "; %(n)d selected rows skipped (not open double charges you may answer).",
+    ),
+    nothing=(
+        "No double charge refused: the selected row is not an open double charge you may answer.",
+        "No double charge refused: the %(n)d selected rows are not open double charges you may "
+        "answer.",
+    ),
+)
+_NOT_DUPLICATES = _Told(
+    done=("%(n)d marked not a duplicate", "%(n)d marked not a duplicate"),
+    skipped=_REFUSED.skipped,
+    nothing=(
+        "None marked not a duplicate: the selected row is not an open double charge you may "
+        "answer.",
+        "None marked not a duplicate: the %(n)d selected rows are not open double charges you "
+        "may answer.",
+    ),
+)
+_REFUNDS = _Told(
+    done=(
+        "Refund requested for %(n)d possible double payment",
+        "Refund requested for %(n)d possible double payments",
+    ),
+    skipped=(
+        "; %(n)d selected row skipped (not an open double payment you may answer).",
+        "; %(n)d selected rows skipped (not open double payments you may answer).",
+    ),
+    nothing=(
+        "No refund requested: the selected row is not an open possible double payment you may "
+        "answer.",
+        "No refund requested: the %(n)d selected rows are not open possible double payments "
+        "you may answer.",
+    ),
+)
 
 
 @admin.register(Match)
@@ -589,15 +644,15 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
 
     @admin.action(description="Refuse the selected double charges", permissions=["change"])
     def refuse_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        done = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._refuse)
-        self.message_user(request, f"Refused {done} double charges.")
+        answered = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._refuse)
+        self._tell(request, queryset.count(), answered, _REFUSED)
 
     @admin.action(description="Mark the selected as not duplicates", permissions=["change"])
     def not_duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        done = self._each(
+        answered = self._each(
             request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._not_duplicate
         )
-        self.message_user(request, f"{done} marked not a duplicate.")
+        self._tell(request, queryset.count(), answered, _NOT_DUPLICATES)
 
     @admin.action(
         description="Refund requested for the selected double payments", permissions=["change"]
@@ -607,39 +662,8 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         in, answered "Refund requested" as its one-click button does (its own decision); the
         rest of the selection is left as it is and counted as skipped, or, none answered, the
         message says no refund was requested."""
-        selected = queryset.count()
-        answered = self._each(
-            request,
-            queryset.filter(kind=MatchKind.DOUBLE_PAYMENT),
-            self._refund,
-            # Answered meanwhile (another tab, another person): skipped, not an error page.
-            skipping=(IllegalTransitionError, matching.MatchConflictError),
-        )
-        skipped = selected - answered
-        if not answered:
-            message = ngettext(
-                "No refund requested: the selected row is not an open possible double payment "
-                "you may answer.",
-                "No refund requested: the %(n)d selected rows are not open possible double "
-                "payments you may answer.",
-                selected,
-            ) % {"n": selected}
-            self.message_user(request, message, messages.WARNING)
-            return
-        message = ngettext(
-            "Refund requested for %(n)d possible double payment",
-            "Refund requested for %(n)d possible double payments",
-            answered,
-        ) % {"n": answered}
-        if skipped:
-            message += ngettext(
-                "; %(n)d selected row skipped (not an open double payment you may answer).",
-                "; %(n)d selected rows skipped (not open double payments you may answer).",
-                skipped,
-            ) % {"n": skipped}
-        else:
-            message += "."
-        self.message_user(request, message, messages.SUCCESS)
+        answered = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_PAYMENT), self._refund)
+        self._tell(request, queryset.count(), answered, _REFUNDS)
 
     actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
 
@@ -648,19 +672,28 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         request: HttpRequest,
         queryset: QuerySet[Match],
         decide: Callable[[HttpRequest, Match], str],
-        *,
-        skipping: tuple[type[Exception], ...] = (),
     ) -> int:
         """The one loop of the bulk actions: each open match of `queryset` in a workspace the
-        user decides in, answered by `decide` as its one-click button answers it; a match
-        whose answer raises one of `skipping` is left as it is. How many were answered."""
+        user decides in, answered by `decide` as its one-click button answers it. A match
+        answered meanwhile (another tab, another person) or held by a running matching is left
+        as it is, skipped, never an error page. How many were answered."""
         done = 0
         for match in queryset.filter(status=MatchStatus.PROPOSED):
             if not has_role(request, match.workspace_id, EDIT_ROLES):
                 continue
             try:
                 decide(request, match)
-            except skipping:
+            except (IllegalTransitionError, matching.MatchConflictError):
                 continue
             done += 1
         return done
+
+    def _tell(self, request: HttpRequest, selected: int, answered: int, words: _Told) -> None:
+        """A bulk action's message: how many it answered and how many selected rows it
+        skipped, or, none answered, a warning that it did nothing."""
+        if not answered:
+            self.message_user(request, _counted(words.nothing, selected), messages.WARNING)
+            return
+        skipped = selected - answered
+        tail = _counted(words.skipped, skipped) if skipped else "."
+        self.message_user(request, _counted(words.done, answered) + tail, messages.SUCCESS)
