@@ -96,6 +96,14 @@ class WorkspaceListFilter(admin.SimpleListFilter):
 UNKNOWN_FILTER_WARNING = "That filter is not one this list knows, so every row is shown."
 
 
+def known_value(value: str | None, choices: Any) -> None:
+    """The one check that a filter's value is one it knows: an unknown one is refused as Django
+    refuses an invalid lookup, so the list goes to "?e=1" and says `UNKNOWN_FILTER_WARNING`,
+    never every row as if no filter were chosen."""
+    if value is not None and value not in choices:
+        raise IncorrectLookupParameters(f"Unknown filter value {value!r}.")
+
+
 class PlainListTitle:
     """A list page titled by what it lists ("Matches", "Invoices"), not Django's "Select match
     to change"; a pop-up picker keeps its "Select …", a page that words its own title keeps it.

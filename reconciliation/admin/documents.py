@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,6 +30,7 @@ from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
+from reconciliation.admin.base import known_value
 from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
@@ -118,8 +118,7 @@ class StandingFilter(admin.SimpleListFilter):
         code = self.value()
         if code is None:
             return queryset
-        if code not in STANDING_LABELS:  # as Django answers an unknown lookup: "?e=1"
-            raise IncorrectLookupParameters(f"Unknown status {code!r}.")
+        known_value(code, STANDING_LABELS)
         # On the documents' own fields: no standing worked out for every row of the workspace.
         return queryset.filter(standing_is(code))
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reconciliation.admin.base import known_value
 from reconciliation.admin.reason_codes import FILTER_CODES
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.invoices.reasons import label as reason_label
@@ -30,14 +30,6 @@ def code_condition(code: str) -> Q:
     the one definition of the ``code`` filter, the "Vendor in training" situation and the
     dashboard's "Review queue by reason" counts, so a count is the rows its link opens."""
     return DocumentReasonCodeFilter.condition(code)
-
-
-def known_value(value: str | None, choices: Any) -> None:
-    """Django admin's answer to a filter value it does not know (the list says so, "?e=1"),
-    never every row as if no filter were chosen: the queue's filters and the Matches list's
-    kind filter refuse an unknown value through here."""
-    if value is not None and value not in choices:
-        raise IncorrectLookupParameters(f"Unknown filter value {value!r}.")
 
 
 class ReasonFilter(admin.SimpleListFilter):
