@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from reconciliation.admin.base import known_value
-from reconciliation.admin.reason_codes import FILTER_CODES
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import VendorStatus
@@ -87,7 +86,3 @@ class QueueReasonCodeFilter(DocumentReasonCodeFilter):
             for code, name in super().lookups(request, model_admin)
             if code not in COVERED_CODES or code == self.value()
         ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        known_value(self.value(), FILTER_CODES)
-        return super().queryset(request, queryset)

@@ -1,5 +1,5 @@
-"""Reason codes in the admin: a filter by code (the invoice list and the review queue), the
-codes of an invoice for the exports, and the review queue counted by leading code for the
+"""Reason codes in the admin: a filter by code (the invoice list and the review queue; an
+unknown code is refused through `base.known_value`, as every list's filters are), the codes of an invoice for the exports, and the review queue counted by leading code for the
 dashboard. The codes come from the one registry, `reconciliation.invoices.reasons`."""
 
 from __future__ import annotations
@@ -59,10 +59,14 @@ class _ReasonCodeFilter(admin.SimpleListFilter):
         return condition
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The rows of the chosen code; an unknown code is refused (the list goes to "?e=1"
+        and says so), never every row as if no code were chosen."""
+        # Imported here: base imports the exports, whose invoice rows read their codes here.
+        from reconciliation.admin.base import known_value
+
         value = self.value()
-        if value in FILTER_CODES:
-            return queryset.filter(self.condition(value))
-        return queryset
+        known_value(value, FILTER_CODES)
+        return queryset.filter(self.condition(value)) if value is not None else queryset
 
 
 class InvoiceReasonCodeFilter(_ReasonCodeFilter):
