@@ -153,6 +153,12 @@ def test_figures_of_a_workspace(workspace: Workspace, frozen: None) -> None:
     ) == (6, 1, 1)
 
 
+def test_the_auto_post_rate_reads_as_well_writes_percentages(workspace: Workspace) -> None:
+    board = dashboard.WorkspaceDashboard(workspace, "", routed_week=3, auto_week=2)
+    none_routed = dashboard.WorkspaceDashboard(workspace, "")
+    assert (board.auto_post_percent, none_routed.auto_post_percent) == ("66.67 %", "—")
+
+
 def test_home_page_shows_the_dashboard_first(workspace: Workspace, frozen: None) -> None:
     reviewer = _scenario(workspace)
     body = logged_in_client(reviewer).get("/admin/").content.decode()
@@ -160,7 +166,7 @@ def test_home_page_shows_the_dashboard_first(workspace: Workspace, frozen: None)
     assert review_link < body.index('id="well-ws-')
     assert "Review queue — 2 waiting" in body
     assert '<span class="well-figure" data-figure="backlog">2</span>' in body
-    assert '<span class="well-figure" data-figure="auto_post_rate">40.0 %</span>' in body
+    assert '<span class="well-figure" data-figure="auto_post_rate">40 %</span>' in body
     assert "oldest waiting 10 days" in body
     assert len(re.findall(r'<svg class="well-chart" role="img"', body)) == 5
     assert "<title>Rejected by Qonto: invalid: 2</title>" in body

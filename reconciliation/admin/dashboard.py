@@ -53,6 +53,7 @@ from reconciliation.models import SyncRun
 from reconciliation.models import SyncStatus
 from reconciliation.models import Workspace
 from reconciliation.review import queue_documents
+from reconciliation.text.percents import percent
 from reconciliation.web.access import visible_workspaces
 
 VOLUME_DAYS = 28
@@ -193,9 +194,16 @@ class WorkspaceDashboard:
 
     @property
     def auto_post_rate(self) -> Decimal | None:
+        """The share (0–100) of the invoices routed this week that went without review."""
         if not self.routed_week:
             return None
-        return (Decimal(self.auto_week) * 100 / self.routed_week).quantize(Decimal("0.1"))
+        return Decimal(self.auto_week) * 100 / self.routed_week
+
+    @property
+    def auto_post_percent(self) -> str:
+        """`auto_post_rate` as Well writes a percentage everywhere ("40 %", "66.67 %"), "—"
+        before any invoice was routed this week."""
+        return percent(self.auto_post_rate)
 
 
 def week_start(now: datetime) -> datetime:
