@@ -48,6 +48,15 @@ def _charges(workspace: Workspace) -> list[Match]:
     ]
 
 
+def _told(workspace: Workspace, action: str, rows: list[Match]) -> list[tuple[str, str]]:
+    """The messages (level, text) of `action` run by a reviewer on `rows` of the list."""
+    response = client_for(workspace).post(
+        MATCHES, {"action": action, "_selected_action": [r.pk for r in rows]}, follow=True
+    )
+    assert response.status_code == 200
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
 @pytest.mark.parametrize(
     ("action", "own_answer", "other_answer", "told"),
     [
@@ -77,31 +86,31 @@ def test_a_bulk_answer_skips_rows_answered_meanwhile_and_says_so(
 ) -> None:
     charges = _charges(workspace)
     answered_meanwhile.update(rows=[c.pk for c in charges], status=other_answer)
-    response = client_for(workspace).post(
-        MATCHES, {"action": action, "_selected_action": [c.pk for c in charges]}, follow=True
-    )
-    assert response.status_code == 200
-    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
-    assert shown == [("success", told)]
+    assert _told(workspace, action, charges) == [("success", told)]
     statuses = Match.objects.filter(pk__in=[c.pk for c in charges]).values_list("status")
     assert sorted(status for (status,) in statuses) == sorted([own_answer, other_answer])
     assert Decision.objects.count() == 1
 
 
-def test_a_bulk_refusal_that_answered_none_says_so(workspace: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("action", "told"),
+    [
+        (
+            "refuse_selected",
+            "No double charge refused: the 2 selected rows are not open double charges you "
+            "may answer.",
+        ),
+        (
+            "not_duplicate_selected",
+            "None marked not a duplicate: the 2 selected rows are not open double charges you "
+            "may answer.",
+        ),
+    ],
+)
+def test_a_bulk_answer_that_answered_none_warns(
+    workspace: Workspace, action: str, told: str
+) -> None:
     charges = _charges(workspace)
     Match.objects.filter(pk__in=[c.pk for c in charges]).update(status=MatchStatus.DISMISSED)
-    response = client_for(workspace).post(
-        MATCHES,
-        {"action": "refuse_selected", "_selected_action": [c.pk for c in charges]},
-        follow=True,
-    )
-    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
-    assert shown == [
-        (
-            "warning",
-            "No double charge refused: the 2 selected rows are not open double charges you may "
-            "answer.",
-        )
-    ]
+    assert _told(workspace, action, charges) == [("warning", told)]
     assert not Decision.objects.exists()
