@@ -1,6 +1,7 @@
 """Reason codes in the admin: a filter by code (the invoice list and the review queue; an
-unknown code is refused through `base.known_value`, as every list's filters are), the codes of an invoice for the exports, and the review queue counted by leading code for the
-dashboard. The codes come from the one registry, `reconciliation.invoices.reasons`."""
+unknown code is refused through `base.known_value`, as every list's filters are), the codes of
+an invoice for the exports, and the review queue counted by leading code for the dashboard. The
+codes come from the one registry, `reconciliation.invoices.reasons`."""
 
 from __future__ import annotations
 
