@@ -15,12 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reconciliation.admin.base import UNKNOWN_FILTER_WARNING
 from reconciliation.admin.decision_display import WELL_ALONE
 from reconciliation.admin.decision_display import stated_changes
 from reconciliation.admin.standing import FINISHED_STANDINGS
 from reconciliation.admin.standing import STANDING_LABELS
 from reconciliation.admin.standing import STANDING_ORDER
+from reconciliation.admin.unknown_filters import UNKNOWN_FILTER_WARNING
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Match

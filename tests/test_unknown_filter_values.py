@@ -1,5 +1,6 @@
-"""A filter value a list does not know goes through the one check, `base.known_value`: the list
-goes to "?e=1" and says so (`UNKNOWN_FILTER_WARNING`), never every row as if unfiltered."""
+"""A filter value a list does not know goes through the one check,
+`unknown_filters.known_value`: the list goes to "?e=1" and says so (`UNKNOWN_FILTER_WARNING`),
+never every row as if unfiltered."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 from django.urls import reverse
 
-from reconciliation.admin.base import UNKNOWN_FILTER_WARNING
-from reconciliation.admin.base import known_value
 from reconciliation.admin.documents import StandingFilter
+from reconciliation.admin.unknown_filters import UNKNOWN_FILTER_WARNING
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.models import Document
 from reconciliation.models import Workspace
 from tests.factories import make_invoice

@@ -28,6 +28,7 @@ from import_export.admin import ExportMixin
 
 from reconciliation.admin.resource_base import AuditExportForm
 from reconciliation.admin.resources import export_resource_classes
+from reconciliation.admin.unknown_filters import UNKNOWN_FILTER_WARNING
 from reconciliation.models import Role
 from reconciliation.models import TenantModel
 from reconciliation.models import Workspace
@@ -89,19 +90,6 @@ class WorkspaceListFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(workspace_id=int(value))
         return queryset
-
-
-#: What a list says when it was opened with a filter it does not know: Django sends it to
-#: "?e=1" (an old bookmark, a hand-made address, an export sent back) and lists every row.
-UNKNOWN_FILTER_WARNING = "That filter is not one this list knows, so every row is shown."
-
-
-def known_value(value: str | None, choices: Any) -> None:
-    """The one check that a filter's value is one it knows: an unknown one is refused as Django
-    refuses an invalid lookup, so the list goes to "?e=1" and says `UNKNOWN_FILTER_WARNING`,
-    never every row as if no filter were chosen."""
-    if value is not None and value not in choices:
-        raise IncorrectLookupParameters(f"Unknown filter value {value!r}.")
 
 
 class PlainListTitle:

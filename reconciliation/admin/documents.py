@@ -30,7 +30,6 @@ from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.admin.base import known_value
 from reconciliation.admin.decision_display import actor_label
 from reconciliation.admin.qonto_panel import QontoReadingFilter
 from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
@@ -41,6 +40,7 @@ from reconciliation.admin.standing import standing_is
 from reconciliation.admin.standing import standing_label
 from reconciliation.admin.standing import standing_order
 from reconciliation.admin.standing import with_standing
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import RelatedWithRows
 from reconciliation.admin.volume import date_filter

@@ -39,13 +39,13 @@ from reconciliation import matching
 from reconciliation.admin.banking import MatchColumns
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
-from reconciliation.admin.base import known_value
 from reconciliation.admin.cells import clipped
 from reconciliation.admin.cells import clipped_ends
 from reconciliation.admin.decision_display import AMOUNT_BASIS_LABELS
 from reconciliation.admin.decision_display import decided_by_label
 from reconciliation.admin.decision_display import with_technical_section
 from reconciliation.admin.resources import MatchResource
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import choices_filter
 from reconciliation.admin.volume import search_related

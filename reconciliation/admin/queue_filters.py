@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from reconciliation.admin.base import known_value
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import VendorStatus
 

@@ -1,7 +1,7 @@
 """Reason codes in the admin: a filter by code (the invoice list and the review queue; an
-unknown code is refused through `base.known_value`, as every list's filters are), the codes of
-an invoice for the exports, and the review queue counted by leading code for the dashboard. The
-codes come from the one registry, `reconciliation.invoices.reasons`."""
+unknown code is refused through `unknown_filters.known_value`, as every list's filters are),
+the codes of an invoice for the exports, and the review queue counted by leading code for the
+dashboard. The codes come from the one registry, `reconciliation.invoices.reasons`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.invoices import reasons
 from reconciliation.invoices.reasons import REGISTRY
 from reconciliation.invoices.reasons import codes_of
@@ -62,9 +63,6 @@ class _ReasonCodeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The rows of the chosen code; an unknown code is refused (the list goes to "?e=1"
         and says so), never every row as if no code were chosen."""
-        # Imported here: base imports the exports, whose invoice rows read their codes here.
-        from reconciliation.admin.base import known_value
-
         value = self.value()
         known_value(value, FILTER_CODES)
         return queryset.filter(self.condition(value)) if value is not None else queryset
