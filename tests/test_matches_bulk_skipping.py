@@ -48,10 +48,12 @@ def _charges(workspace: Workspace) -> list[Match]:
     ]
 
 
-def _told(workspace: Workspace, action: str, rows: list[Match]) -> list[tuple[str, str]]:
-    """The messages (level, text) of `action` run by a reviewer on `rows` of the list."""
+def _told(
+    workspace: Workspace, action: str, rows: list[Match], page: str = MATCHES
+) -> list[tuple[str, str]]:
+    """The messages (level, text) of `action` run by a reviewer on `rows` of the list `page`."""
     response = client_for(workspace).post(
-        MATCHES, {"action": action, "_selected_action": [r.pk for r in rows]}, follow=True
+        page, {"action": action, "_selected_action": [r.pk for r in rows]}, follow=True
     )
     assert response.status_code == 200
     return [(m.level_tag, str(m)) for m in response.context["messages"]]
@@ -114,3 +116,19 @@ def test_a_bulk_answer_that_answered_none_warns(
     Match.objects.filter(pk__in=[c.pk for c in charges]).update(status=MatchStatus.DISMISSED)
     assert _told(workspace, action, charges) == [("warning", told)]
     assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "told"),
+    [
+        ("refuse_selected", "Refused 2 double charges."),
+        ("not_duplicate_selected", "2 marked not a duplicate."),
+    ],
+)
+def test_a_bulk_answer_on_the_list_of_open_flags_counts_what_was_selected(
+    workspace: Workspace, action: str, told: str
+) -> None:
+    """As the dashboard's links open it: filtered to open rows, which the answered ones leave."""
+    charges = _charges(workspace)
+    open_flags = f"{MATCHES}?kind__exact=double_charge&status__exact=proposed"
+    assert _told(workspace, action, charges, open_flags) == [("success", told)]

@@ -644,15 +644,13 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
 
     @admin.action(description="Refuse the selected double charges", permissions=["change"])
     def refuse_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        answered = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._refuse)
-        self._tell(request, queryset.count(), answered, _REFUSED)
+        self._answer(request, queryset, MatchKind.DOUBLE_CHARGE, self._refuse, _REFUSED)
 
     @admin.action(description="Mark the selected as not duplicates", permissions=["change"])
     def not_duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        answered = self._each(
-            request, queryset.filter(kind=MatchKind.DOUBLE_CHARGE), self._not_duplicate
+        self._answer(
+            request, queryset, MatchKind.DOUBLE_CHARGE, self._not_duplicate, _NOT_DUPLICATES
         )
-        self._tell(request, queryset.count(), answered, _NOT_DUPLICATES)
 
     @admin.action(
         description="Refund requested for the selected double payments", permissions=["change"]
@@ -662,10 +660,24 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         in, answered "Refund requested" as its one-click button does (its own decision); the
         rest of the selection is left as it is and counted as skipped, or, none answered, the
         message says no refund was requested."""
-        answered = self._each(request, queryset.filter(kind=MatchKind.DOUBLE_PAYMENT), self._refund)
-        self._tell(request, queryset.count(), answered, _REFUNDS)
+        self._answer(request, queryset, MatchKind.DOUBLE_PAYMENT, self._refund, _REFUNDS)
 
     actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
+
+    def _answer(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Match],
+        kind: MatchKind,
+        decide: Callable[[HttpRequest, Match], str],
+        words: _Told,
+    ) -> None:
+        """A bulk action: the selected matches of `kind` answered by `decide`, then told. The
+        selection is counted first: a list filtered to open rows (as the dashboard's links
+        open it) no longer holds the rows once they are answered."""
+        selected = queryset.count()
+        answered = self._each(request, queryset.filter(kind=kind), decide)
+        self._tell(request, selected, answered, words)
 
     def _each(
         self,
