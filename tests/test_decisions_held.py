@@ -5,12 +5,17 @@ settled invoice: Well raises a double-charge flag for a person)."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin import site
+from django.test import RequestFactory
 from django.urls import reverse
 
+from reconciliation.admin.documents import DecisionInline
+from reconciliation.admin.review_screen import history_of
 from reconciliation.matching import match_window
 from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
+from reconciliation.models import Invoice
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import DecisionLogResource
@@ -83,3 +88,21 @@ def test_an_invoice_s_hold_that_recorded_nothing_says_it_is_held_out_of_posting(
 
     [row] = dataset.dict
     assert row[column_header("changes")] == "Held out of posting: — → Yes"
+
+
+def test_a_flag_s_hold_reads_the_same_in_the_review_history_and_the_invoice_s_decisions(
+    workspace: Workspace, bank: Connection, acme: Vendor
+) -> None:
+    """Both lists read each decision with its match, so the hold names the flag's kind there too."""
+    decision = _held_by_a_second_confirmation(workspace, bank, acme)
+    assert decision.document is not None
+    history = history_of(decision.document, decision.invoice)
+    [held] = [entry for entry in history if entry.decision.pk == decision.pk]
+    assert [(c.label, c.after) for c in held.changes] == [
+        ("Held for a person", "Double charge flag to answer")
+    ]
+    inline = DecisionInline(Invoice, site)
+    request = RequestFactory().get("/")
+    request.user = make_user(superuser=True)
+    [row] = inline.get_queryset(request).filter(pk=decision.pk)
+    assert "Double charge flag to answer" in inline.changed(row)

@@ -228,7 +228,8 @@ HELD_FOR_A_PERSON = "Held for a person"
 def held_changes(decision: Decision) -> list[Change]:
     """What a hold that recorded no values before → after held, so it reads in words like the
     other decisions: a flag for a person to answer (its kind when the decision was read with
-    its match: never a query of its own), else its invoice, held out of posting."""
+    its match, as every page reads it: never a query of its own), else its invoice, held out
+    of posting."""
     if decision.action != DecisionAction.HOLD:
         return []
     if decision.match_id is None:

@@ -428,7 +428,7 @@ class DecisionInline(admin.TabularInline[Decision, Invoice]):
         return False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("actor", "invoice")
+        return super().get_queryset(request).select_related("actor", "invoice", "match")
 
 
 class RefusedByFilter(admin.SimpleListFilter):

@@ -515,7 +515,7 @@ def history_of(document: Document, invoice: Invoice | None) -> list[HistoryEntry
         condition |= Q(invoice=invoice)
     decisions = (
         Decision.objects.filter(condition, workspace_id=document.workspace_id)
-        .select_related("actor")
+        .select_related("actor", "match")
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )
     entries = []
