@@ -47,3 +47,15 @@ def test_the_reader_reports_the_engines_broken_pdf_as_it_was_worded(tmp_path: Pa
 
     answer = _extract(engine, str(tmp_path / "broken.pdf"), use_xml=True, max_pages=5)
     assert answer["detail"] == "UnreadablePdfError: broken PDF (PSSyntaxError: invalid token)"
+
+
+def test_the_reader_keeps_the_engines_whole_message(tmp_path: Path) -> None:
+    """The engine already cut the library's text; the reader does not cut the engine's end."""
+    message = f"broken PDF ({describe_error(PSSyntaxError('z' * 400))})"
+
+    def engine(path: str, **options: Any) -> Any:
+        raise UnreadablePdfError(message)
+
+    answer = _extract(engine, str(tmp_path / "broken.pdf"), use_xml=True, max_pages=5)
+    assert answer["detail"] == f"UnreadablePdfError: {message}"
+    assert answer["detail"].endswith("z)")

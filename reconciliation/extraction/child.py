@@ -37,6 +37,7 @@ from typing import IO
 from typing import Any
 
 from reconciliation.extraction.errors import EncryptedPdfError
+from reconciliation.extraction.errors import ExtractionError
 from reconciliation.extraction.errors import ImageTooLargeError
 from reconciliation.extraction.errors import PageTooLargeError
 from reconciliation.extraction.errors import TooManyPagesError
@@ -150,7 +151,10 @@ def _extract(
     except Exception as exc:
         # UnreadablePdfError, or whatever a parser library raised on malformed input. Both
         # may wrap a MemoryError, a RecursionError or a password error: the cause chain decides.
-        failure = {"code": _cause_code(exc) or "unreadable", "detail": describe_error(exc)}
+        # Ours is in words already, kept whole; a library's is described.
+        ours = isinstance(exc, ExtractionError)
+        detail = f"{type(exc).__name__}: {exc}" if ours else describe_error(exc)
+        failure = {"code": _cause_code(exc) or "unreadable", "detail": detail}
     if failure is not None:
         return {"ok": False, **failure}
     active = find_hazard(path)
