@@ -16,10 +16,12 @@ from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
 from reconciliation.models import Invoice
+from reconciliation.models import InvoiceStatus
 from reconciliation.models import Vendor
 from reconciliation.models import Workspace
 from reconciliation.reports.decision_log import DecisionLogResource
 from reconciliation.reports.spreadsheets import column_header
+from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.factories import make_user
 from tests.helpers import logged_in_client
@@ -106,3 +108,26 @@ def test_a_flag_s_hold_reads_the_same_in_the_review_history_and_the_invoice_s_de
     request.user = make_user(superuser=True)
     [row] = inline.get_queryset(request).filter(pk=decision.pk)
     assert "Double charge flag to answer" in inline.changed(row)
+
+
+def test_a_hold_of_an_invoice_already_held_names_its_flag_not_not_recorded(
+    workspace: Workspace,
+) -> None:
+    """A second flag on an invoice already held: before and after are the same, so the hold
+    says what it held, never "not recorded" for a row its values never had."""
+    invoice = make_invoice(workspace, status=InvoiceStatus.NEEDS_REVIEW, is_held=True)
+    held = {"status": InvoiceStatus.NEEDS_REVIEW, "is_held": True}
+    decision = Decision.record_for_invoice(
+        invoice,
+        DecisionAction.HOLD,
+        actor=None,
+        match=make_double_charge(invoice, hold_reason="double"),
+        before=held,
+        after=held,
+    )
+    dataset = DecisionLogResource().export(
+        queryset=Decision.objects.filter(pk=decision.pk).select_related("match")
+    )
+
+    [row] = dataset.dict
+    assert row[column_header("changes")] == "Held for a person: — → Double charge flag to answer"

@@ -277,14 +277,17 @@ def stated_changes(
 ) -> list[Change]:
     """What a decision changed as its own page and the decisions export state it: the rows of
     `decision_changes` in a reader's order (`FIELD_ORDER`), a value its "after" does not hold
-    "not recorded", and no row with nothing either side (a rule setting left blank)."""
+    "not recorded" when its "before" does (a row of neither, as `held_changes` writes, is as
+    it is), and no row with nothing either side (a rule setting left blank)."""
+    before = decision.before if isinstance(decision.before, dict) else {}
     after = decision.after if isinstance(decision.after, dict) else {}
     rows = []
     for change in sorted(
         decision_changes(decision, currency=currency, vendor_names=vendor_names),
         key=lambda c: field_order(c.key),
     ):
-        new = NOT_RECORDED if after and change.key not in after else change.after
+        unrecorded = after and change.key in before and change.key not in after
+        new = NOT_RECORDED if unrecorded else change.after
         if change.before == new == EMPTY:
             continue
         rows.append(Change(change.key, change.label, change.before, new))
