@@ -62,7 +62,7 @@ def test_changelist_shows_training_progress_and_hit_rate_of_own_vendors_only(
     page = response.content.decode()
     assert "Acme Supplies" in page
     assert "3/10" in page
-    assert "88% of 8" in page
+    assert "88 % of 8" in page
     assert "Hidden Rival" not in page
 
 
@@ -85,7 +85,7 @@ def test_change_page_shows_the_learned_mapping_per_field(workspace: Workspace) -
     assert '<progress max="10" value="10"></progress> 10/10 — trained' in page
     assert (
         "<tr><td>Invoice number</td><td>right of “invoice no”</td><td>5</td><td>4</td>"
-        "<td>80%</td><td>3</td><td>1</td></tr>"
+        "<td>80 %</td><td>3</td><td>1</td></tr>"
     ) in page
     assert "<tr><td>Currency</td><td>printed as “€”</td><td>0</td><td>0</td><td>—</td>" in page
 

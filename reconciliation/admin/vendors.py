@@ -38,6 +38,7 @@ from reconciliation.text.domains import normalize_domain
 from reconciliation.text.identifiers import compact_vat_id
 from reconciliation.text.identifiers import normalize_iban
 from reconciliation.text.identifiers import normalize_vat_id
+from reconciliation.text.percents import whole_percent
 from reconciliation.vendors.enrichment import accounts_by_use
 from reconciliation.vendors.enrichment import ledger_account_for
 from reconciliation.vendors.keys import index_vendor
@@ -210,7 +211,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
     def mapping_hit_rate(self, obj: Vendor) -> str:
         tried = sum(int(v.get("tried", 0)) for v in (obj.mapping_stats or {}).values())
         hits = sum(int(v.get("hits", 0)) for v in (obj.mapping_stats or {}).values())
-        return f"{hits / tried:.0%} of {tried}" if tried else "—"
+        return f"{whole_percent(hits / tried)} of {tried}" if tried else "—"
 
     @admin.display(description="Learned mapping (per field)")
     def mapping_table(self, obj: Vendor) -> str:
@@ -231,7 +232,7 @@ class VendorAdmin(WorkspaceScopedAdmin[Vendor]):
                     _describe_rule(rule),
                     tried,
                     hits,
-                    f"{hits / tried:.0%}" if tried else "—",
+                    whole_percent(hits / tried) if tried else "—",
                     int(counts.get("confirmed", 0)),
                     int(counts.get("corrected", 0)),
                 )
@@ -323,7 +324,11 @@ def _describe_rule(rule: dict[str, Any]) -> str:
     if relation == "constant":
         return f"printed as “{rule.get('token', '')}”"
     if relation == "position":
-        return f"at {float(rule.get('x', 0)):.0%} across, {float(rule.get('y', 0)):.0%} down"
+        across, down = (
+            whole_percent(float(rule.get("x", 0))),
+            whole_percent(float(rule.get("y", 0))),
+        )
+        return f"at {across} across, {down} down"
     return "—"
 
 
