@@ -11,9 +11,11 @@ from django.db.models.signals import post_save
 from django.urls import reverse
 
 from reconciliation.models import Decision
+from reconciliation.models import DecisionAction
 from reconciliation.models import Match
 from reconciliation.models import MatchStatus
 from reconciliation.models import Workspace
+from tests.factories import example_double_payment
 from tests.factories import make_double_charge
 from tests.factories import make_invoice
 from tests.helpers import client_for
@@ -73,8 +75,8 @@ def _told(
             "not_duplicate_selected",
             MatchStatus.DISMISSED,
             MatchStatus.REFUSED,
-            "1 marked not a duplicate; 1 selected row skipped (not an open double charge you "
-            "may answer).",
+            "1 marked not a duplicate; 1 selected row skipped (not an open double charge or "
+            "payment you may answer).",
         ),
     ],
 )
@@ -104,8 +106,8 @@ def test_a_bulk_answer_skips_rows_answered_meanwhile_and_says_so(
         ),
         (
             "not_duplicate_selected",
-            "None marked not a duplicate: the 2 selected rows are not open double charges you "
-            "may answer.",
+            "None marked not a duplicate: the 2 selected rows are not open double charges or "
+            "payments you may answer.",
         ),
     ],
 )
@@ -132,3 +134,14 @@ def test_a_bulk_answer_on_the_list_of_open_flags_counts_what_was_selected(
     charges = _charges(workspace)
     open_flags = f"{MATCHES}?kind__exact=double_charge&status__exact=proposed"
     assert _told(workspace, action, charges, open_flags) == [("success", told)]
+
+
+def test_not_a_duplicate_in_bulk_answers_double_payments_as_their_button_does(
+    workspace: Workspace,
+) -> None:
+    charge, payment = _charges(workspace)[0], example_double_payment(workspace)
+    told = _told(workspace, "not_duplicate_selected", [charge, payment])
+    assert told == [("success", "2 marked not a duplicate.")]
+    statuses = Match.objects.filter(pk__in=[charge.pk, payment.pk]).values_list("status")
+    assert {status for (status,) in statuses} == {MatchStatus.DISMISSED}
+    assert Decision.objects.filter(match=payment, action=DecisionAction.NOT_DUPLICATE).exists()

@@ -227,14 +227,19 @@ _REFUSED = _Told(
 )
 _NOT_DUPLICATES = _Told(
     done=("%(n)d marked not a duplicate", "%(n)d marked not a duplicate"),
-    skipped=_REFUSED.skipped,
+    skipped=(
+        "; %(n)d selected row skipped (not an open double charge or payment you may answer).",
+        "; %(n)d selected rows skipped (not open double charges or payments you may answer).",
+    ),
     nothing=(
-        "None marked not a duplicate: the selected row is not an open double charge you may "
-        "answer.",
-        "None marked not a duplicate: the %(n)d selected rows are not open double charges you "
-        "may answer.",
+        "None marked not a duplicate: the selected row is not an open double charge or payment "
+        "you may answer.",
+        "None marked not a duplicate: the %(n)d selected rows are not open double charges or "
+        "payments you may answer.",
     ),
 )
+#: The flags a person may answer "Not a duplicate", one by one as in bulk.
+_DUPLICATE_FLAGS = (MatchKind.DOUBLE_CHARGE, MatchKind.DOUBLE_PAYMENT)
 _REFUNDS = _Told(
     done=(
         "Refund requested for %(n)d possible double payment",
@@ -644,13 +649,11 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
 
     @admin.action(description="Refuse the selected double charges", permissions=["change"])
     def refuse_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        self._answer(request, queryset, MatchKind.DOUBLE_CHARGE, self._refuse, _REFUSED)
+        self._answer(request, queryset, (MatchKind.DOUBLE_CHARGE,), self._refuse, _REFUSED)
 
     @admin.action(description="Mark the selected as not duplicates", permissions=["change"])
     def not_duplicate_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
-        self._answer(
-            request, queryset, MatchKind.DOUBLE_CHARGE, self._not_duplicate, _NOT_DUPLICATES
-        )
+        self._answer(request, queryset, _DUPLICATE_FLAGS, self._not_duplicate, _NOT_DUPLICATES)
 
     @admin.action(
         description="Refund requested for the selected double payments", permissions=["change"]
@@ -660,7 +663,7 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         in, answered "Refund requested" as its one-click button does (its own decision); the
         rest of the selection is left as it is and counted as skipped, or, none answered, the
         message says no refund was requested."""
-        self._answer(request, queryset, MatchKind.DOUBLE_PAYMENT, self._refund, _REFUNDS)
+        self._answer(request, queryset, (MatchKind.DOUBLE_PAYMENT,), self._refund, _REFUNDS)
 
     actions = ["refuse_selected", "not_duplicate_selected", "refund_selected"]
 
@@ -668,15 +671,15 @@ class MatchAdmin(EditsNothingByHand, MatchColumns, BigListMixin, WorkspaceScoped
         self,
         request: HttpRequest,
         queryset: QuerySet[Match],
-        kind: MatchKind,
+        kinds: tuple[MatchKind, ...],
         decide: Callable[[HttpRequest, Match], str],
         words: _Told,
     ) -> None:
-        """A bulk action: the selected matches of `kind` answered by `decide`, then told. The
+        """A bulk action: the selected matches of `kinds` answered by `decide`, then told. The
         selection is counted first: a list filtered to open rows (as the dashboard's links
         open it) no longer holds the rows once they are answered."""
         selected = queryset.count()
-        answered = self._each(request, queryset.filter(kind=kind), decide)
+        answered = self._each(request, queryset.filter(kind__in=kinds), decide)
         self._tell(request, selected, answered, words)
 
     def _each(
