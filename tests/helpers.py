@@ -95,10 +95,20 @@ def column_headers(page: str) -> list[str]:
 
 
 def column_cells(page: str, column: str) -> list[str]:
-    """The visible text of each ``<td>`` cell of ``column`` (a ``list_display`` name) on the
-    admin list (or list row) ``page``, top to bottom."""
-    cells = re.findall(rf'<td class="field-{column}(?: [^"]*)?">(.*?)</td>', page, re.S)
-    return [visible_text(cell) for cell in cells]
+    """The visible text of each cell of ``column`` (a ``list_display`` name) on the admin list
+    (or list row) ``page``, top to bottom: its ``<td>``, or its ``<th>`` for the column that
+    links each row to its page."""
+    cells = re.findall(rf'<(td|th) class="field-{column}(?: [^"]*)?">(.*?)</\1>', page, re.S)
+    return [visible_text(cell) for _, cell in cells]
+
+
+def filter_choices(page: str, title: str) -> list[str]:
+    """The visible choices of the admin list filter headed "By ``title``" on ``page``, the
+    chosen one marked "[chosen]" ("All" included)."""
+    block = re.search(rf"<summary>\s*By {title}\s*</summary>(.*?)</details>", page, re.S)
+    assert block is not None, title
+    choices = re.findall(r"<li( class=\"selected\")?>\s*<a [^>]*>(.*?)</a>", block.group(1), re.S)
+    return [visible_text(label) + (" [chosen]" if chosen else "") for chosen, label in choices]
 
 
 def documents_list_rows(page: str) -> dict[str, tuple[str, str]]:

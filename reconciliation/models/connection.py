@@ -121,8 +121,9 @@ class Connection(TenantModel):
         indexes = [models.Index(fields=["provider", "status"])]
 
     def __str__(self) -> str:
-        label = self.account_label or self.get_provider_display()
-        return f"{label} ({self.get_status_display()})"
+        # People read a connection by its name wherever Django names it (the list, its page,
+        # filters, messages); its status changes and is said beside it where it matters.
+        return self.display_name
 
     @property
     def watched_folder_label(self) -> str:
