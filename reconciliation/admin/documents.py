@@ -66,7 +66,7 @@ def _review_link(document_id: int) -> str:
 class StuckFilter(admin.SimpleListFilter):
     """Documents that cannot go on by themselves, each kind with its way forward."""
 
-    title = "stuck"
+    title = "why it is stuck"  # Django heads it "By why it is stuck"
     parameter_name = "stuck"
     LABELS: dict[str, str] = {
         "waiting_for_debit": "Payment waiting for its debit",
@@ -435,13 +435,16 @@ class RefusedByFilter(admin.SimpleListFilter):
     """Refused invoices split by who refused them, with their counts, so the ones Well refused
     on its own (below the review threshold, or by a rule) can be swept apart from a person's."""
 
-    title = "refused by"
+    title = "who refused"  # Django heads it "By who refused"
     parameter_name = "refused_by"
     CONDITIONS: dict[str, Q] = {
         "threshold": Q(status=InvoiceStatus.REFUSED, decided_by__isnull=True),
         "person": Q(status=InvoiceStatus.REFUSED, decided_by__isnull=False),
     }
-    LABELS: dict[str, str] = {"threshold": "the threshold (Well)", "person": "a person"}
+    LABELS: dict[str, str] = {
+        "threshold": "Well (below the review threshold)",
+        "person": "A person",
+    }
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
