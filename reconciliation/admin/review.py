@@ -37,6 +37,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
@@ -354,8 +355,15 @@ class ReviewQueueAdmin(WorkspaceScopedAdmin[Document]):
             # A request for money already paid: it is refused, never late.
             return f"{invoice.due_date:%d %b} (already paid)"
         paid_on = getattr(obj, "paid_on", None)
-        if paid_on is not None:  # the bank shows it paid: never late, never to pay again
-            return f"paid {paid_on:%d %b}"
+        if paid_on is not None:
+            # The bank shows it paid: the date it was due (the column's, and its order), and
+            # that it was paid, in place of how late it is; never to pay again.
+            return format_html(
+                '<span title="{}">{} (paid {})</span>',
+                f"The bank shows it paid on {date_format(paid_on, 'j M Y')}; nothing to pay.",
+                f"{invoice.due_date:%d %b}",
+                f"{paid_on:%d %b}",
+            )
         return _relative_day(invoice.due_date)
 
     @admin.display(description="Waiting", ordering="received_at")
