@@ -15,6 +15,7 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
@@ -29,6 +30,7 @@ from import_export.admin import ExportMixin
 from reconciliation.admin.resource_base import AuditExportForm
 from reconciliation.admin.resources import export_resource_classes
 from reconciliation.admin.unknown_filters import UNKNOWN_FILTER_WARNING
+from reconciliation.admin.unknown_filters import known_choices
 from reconciliation.models import Role
 from reconciliation.models import TenantModel
 from reconciliation.models import Workspace
@@ -161,6 +163,21 @@ class WorkspaceScopedAdmin(PlainListTitle, ExportMixin, admin.ModelAdmin[_T]):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(workspace_id__in=workspace_ids_with(request, self.view_roles))
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist: ChangeList = super().get_changelist_instance(request)
+        # A value a field of fixed choices does not have ("?status=nonsense") is refused as an
+        # unknown filter ("?e=1"), not listed as "0 results"; a custom filter's own parameter
+        # is left to it (it knows its values: "?kind__exact=credit_note_refund").
+        owned = [
+            name
+            for spec in changelist.filter_specs
+            if not isinstance(spec, admin.FieldListFilter)
+            for name in spec.expected_parameters()
+            if name is not None
+        ]
+        known_choices(self.model, changelist.get_filters_params(), owned)
+        return changelist
 
     def _get_obj_does_not_exist_redirect(
         self, request: HttpRequest, opts: Any, object_id: str
