@@ -22,6 +22,7 @@ from tests.factories import make_routed_invoice
 from tests.factories import make_trained_vendor
 from tests.factories import make_user
 from tests.helpers import exported_rows
+from tests.helpers import filter_choices
 from tests.helpers import logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -166,10 +167,17 @@ def test_the_dashboard_groups_the_queue_by_code(workspace: Workspace) -> None:
     }
     queue = client.get("/admin/review/?code=no_debit_found&all=")
     assert "Review queue by reason" in page
+    # A code whose rows are exactly a situation's opens that situation (the choice the queue
+    # offers for it, shown chosen); any other opens the routing-reason filter.
     assert (
-        '<a href="/admin/review/?code=vendor_in_training" title="Reason code: vendor_in_training">'
+        '<a href="/admin/review/?reason=training" title="Reason code: vendor_in_training">'
         "Vendor in training</a>"
     ) in page
+    assert '<a href="/admin/review/?code=no_debit_found" title="Reason code: ' in page
     assert queue.status_code == 200
     listed = re.findall(r'<span class="well-clip" title="([^"]+\.pdf)"', queue.content.decode())
     assert listed == [waiting.original_name]
+    training = client.get("/admin/review/?reason=training&all=").content.decode()
+    assert "Vendor in training [chosen]" in filter_choices(training, "situation")
+    assert filter_choices(training, "routing reason")[0] == "All [chosen]"
+    assert len(re.findall(r'<span class="well-clip" title="[^"]+\.pdf"', training)) == 2

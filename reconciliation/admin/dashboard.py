@@ -35,6 +35,7 @@ from django.utils.timesince import timesince
 from reconciliation.admin.money_gone import list_url
 from reconciliation.admin.money_gone import matches_url
 from reconciliation.admin.queue_filters import code_condition
+from reconciliation.admin.queue_filters import queue_query
 from reconciliation.admin.reason_codes import FILTER_CODES
 from reconciliation.matching.waiting import waiting_for_debit
 from reconciliation.models import Connection
@@ -242,7 +243,7 @@ def build_dashboards(request: HttpRequest) -> list[WorkspaceDashboard]:
     for workspace_id, by_code in queue_by_reason(ids).items():
         board = boards[workspace_id]
         join = "&" if "?" in board.review_url else "?"
-        board.reasons = [(c, n, f"{board.review_url}{join}code={c}") for c, n in by_code]
+        board.reasons = [(c, n, f"{board.review_url}{join}{queue_query(c)}") for c, n in by_code]
     for board in boards.values():
         board.charts = {
             "pipeline": bar_chart(board.pipeline, title="Documents by status this week"),

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.http import urlencode
 
 from reconciliation.admin.reason_codes import DocumentReasonCodeFilter
 from reconciliation.admin.unknown_filters import known_value
@@ -20,8 +21,21 @@ from reconciliation.invoices.reasons import label as reason_label
 from reconciliation.models import VendorStatus
 
 #: The reason codes a situation of `ReasonFilter` covers: "By routing reason" leaves them out
-#: (a link from the dashboard by one of these codes still filters, and shows it chosen).
+#: (a link by one of these codes still filters, and shows it chosen).
 COVERED_CODES = frozenset({"payment_to_match", "vendor_in_training", "no_text_layer"})
+
+
+#: The situations of `ReasonFilter` whose rows are exactly a reason code's (the same
+#: `code_condition`): a link by that code opens the situation, so the choice a person sees
+#: chosen is the one the queue offers for it.
+SITUATION_OF_CODE = {"vendor_in_training": "training"}
+
+
+def queue_query(code: str) -> str:
+    """The review queue's query listing the rows of reason `code` (the dashboard's links):
+    by its situation when one is exactly its rows, else by the ``code`` filter."""
+    situation = SITUATION_OF_CODE.get(code)
+    return urlencode({"reason": situation} if situation else {"code": code})
 
 
 def code_condition(code: str) -> Q:
