@@ -14,35 +14,32 @@ from tests.helpers import filter_choices
 
 pytestmark = pytest.mark.django_db
 
+STUCK = [
+    "All [chosen]",
+    "Payment waiting for its debit",
+    "Sent to review: nothing fits",
+    "Unreadable (read again)",
+    "Duplicate (not a duplicate?)",
+    "Ignored",
+]
+REFUSED = ["All [chosen]", "Well (below the review threshold) (0)", "A person (0)"]
 
-def test_the_documents_list_is_filtered_by_why_a_document_is_stuck(workspace: Workspace) -> None:
+
+@pytest.mark.parametrize(
+    ("model", "was", "title", "choices"),
+    [
+        ("document", "By stuck", "why it is stuck", STUCK),
+        ("invoice", "By refused by", "who refused", REFUSED),
+    ],
+)
+def test_a_filter_is_headed_and_offers_its_choices_in_words(
+    workspace: Workspace, model: str, was: str, title: str, choices: list[str]
+) -> None:
     page = client_for(workspace, Role.REVIEWER).get(
-        reverse("admin:reconciliation_document_changelist")
+        reverse(f"admin:reconciliation_{model}_changelist")
     )
 
     body = page.content.decode()
 
-    assert "By stuck" not in body
-    assert filter_choices(body, "why it is stuck") == [
-        "All [chosen]",
-        "Payment waiting for its debit",
-        "Sent to review: nothing fits",
-        "Unreadable (read again)",
-        "Duplicate (not a duplicate?)",
-        "Ignored",
-    ]
-
-
-def test_the_invoices_list_is_filtered_by_who_refused(workspace: Workspace) -> None:
-    page = client_for(workspace, Role.REVIEWER).get(
-        reverse("admin:reconciliation_invoice_changelist")
-    )
-
-    body = page.content.decode()
-
-    assert "By refused by" not in body
-    assert filter_choices(body, "who refused") == [
-        "All [chosen]",
-        "Well (below the review threshold) (0)",
-        "A person (0)",
-    ]
+    assert was not in body
+    assert filter_choices(body, title) == choices
