@@ -14,7 +14,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("model", "query"),
-    [("match", "kind__exact=bogus"), ("document", "standing=bogus")],
+    [
+        ("match", "kind__exact=bogus"),
+        ("document", "standing=bogus"),
+        # A value a field of fixed choices does not have, as on the list (not an empty file).
+        ("invoice", "status__exact=bogus"),
+        ("decision", "action__exact=bogus"),
+        ("syncrun", "kind__in=files,bogus"),
+    ],
 )
 def test_an_unknown_filter_on_the_export_is_sent_back_to_the_list(
     workspace: Workspace, model: str, query: str

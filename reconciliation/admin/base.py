@@ -94,6 +94,27 @@ class WorkspaceListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChoicesCheckedChangeList(ChangeList):
+    """A list (and its export, built on it) whose address gives a field of fixed choices a
+    value it does not have ("?status=nonsense") refuses it as an unknown filter ("?e=1"), not
+    "0 results"; a custom filter's own parameter is left to it (it knows its values:
+    "?kind__exact=credit_note_refund")."""
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: list[str | None] | None = None
+    ) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = super().get_queryset(request, exclude_parameters)
+        owned = [
+            name
+            for spec in self.filter_specs
+            if not isinstance(spec, admin.FieldListFilter)
+            for name in spec.expected_parameters()
+            if name is not None
+        ]
+        known_choices(self.model, self.get_filters_params(), owned)
+        return queryset
+
+
 class PlainListTitle:
     """A list page titled by what it lists ("Matches", "Invoices"), not Django's "Select match
     to change"; a pop-up picker keeps its "Select …", a page that words its own title keeps it.
@@ -164,20 +185,8 @@ class WorkspaceScopedAdmin(PlainListTitle, ExportMixin, admin.ModelAdmin[_T]):
             return queryset
         return queryset.filter(workspace_id__in=workspace_ids_with(request, self.view_roles))
 
-    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
-        changelist: ChangeList = super().get_changelist_instance(request)
-        # A value a field of fixed choices does not have ("?status=nonsense") is refused as an
-        # unknown filter ("?e=1"), not listed as "0 results"; a custom filter's own parameter
-        # is left to it (it knows its values: "?kind__exact=credit_note_refund").
-        owned = [
-            name
-            for spec in changelist.filter_specs
-            if not isinstance(spec, admin.FieldListFilter)
-            for name in spec.expected_parameters()
-            if name is not None
-        ]
-        known_choices(self.model, changelist.get_filters_params(), owned)
-        return changelist
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ChoicesCheckedChangeList
 
     def _get_obj_does_not_exist_redirect(
         self, request: HttpRequest, opts: Any, object_id: str

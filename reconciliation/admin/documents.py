@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from reconciliation import review
 from reconciliation.admin import decision_display
 from reconciliation.admin import qonto_panel
+from reconciliation.admin.base import ChoicesCheckedChangeList
 from reconciliation.admin.base import EditsNothingByHand
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.decision_display import actor_label
@@ -157,7 +158,7 @@ def old_status_address(request: HttpRequest) -> HttpResponseRedirect | None:
 STANDING_COLUMNS = frozenset({"standing", "age"})
 
 
-class _DocumentChangeList(ChangeList):
+class _DocumentChangeList(ChoicesCheckedChangeList):
     """The documents list, each row of the page with its standing (see `with_standing`).
 
     Sorted by where documents stand, every row's standing is needed; else only the page's,

@@ -44,6 +44,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from reconciliation import review
+from reconciliation.admin.base import ChoicesCheckedChangeList
 from reconciliation.admin.base import NamedEmptyChoice
 from reconciliation.admin.base import RelatedOnly
 from reconciliation.admin.base import WorkspaceScopedAdmin
@@ -157,7 +158,7 @@ class VendorFilter(NamedEmptyChoice, RelatedOnly):
 # --- the queue -------------------------------------------------------------------------------
 
 
-class _QueueChangeList(ChangeList):
+class _QueueChangeList(ChoicesCheckedChangeList):
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         # The invoices of the page the bank shows paid: one query for the page.
