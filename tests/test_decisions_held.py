@@ -55,16 +55,19 @@ def _held_by_a_second_confirmation(
     return Decision.objects.get(action=DecisionAction.HOLD)
 
 
+def _exported_changes(decision: Decision) -> str:
+    """The decision's "Changes" cell in the decisions export."""
+    dataset = DecisionLogResource().export(queryset=Decision.objects.filter(pk=decision.pk))
+    [row] = dataset.dict
+    return str(row[column_header("changes")])
+
+
 def test_a_flag_s_hold_says_what_it_held_in_the_export(
     workspace: Workspace, bank: Connection, acme: Vendor
 ) -> None:
     decision = _held_by_a_second_confirmation(workspace, bank, acme)
     assert (decision.before, decision.after) == ({}, {})  # nothing recorded either side
-
-    dataset = DecisionLogResource().export(queryset=Decision.objects.filter(pk=decision.pk))
-
-    [row] = dataset.dict
-    assert row[column_header("changes")] == "Held for a person: — → Double charge flag to answer"
+    assert _exported_changes(decision) == "Held for a person: — → Double charge flag to answer"
 
 
 def test_a_flag_s_hold_says_what_it_held_on_its_page(
@@ -85,11 +88,7 @@ def test_an_invoice_s_hold_that_recorded_nothing_says_it_is_held_out_of_posting(
 ) -> None:
     invoice = make_invoice(workspace)
     decision = Decision.record_for_invoice(invoice, DecisionAction.HOLD, actor=None)
-
-    dataset = DecisionLogResource().export(queryset=Decision.objects.filter(pk=decision.pk))
-
-    [row] = dataset.dict
-    assert row[column_header("changes")] == "Held out of posting: — → Yes"
+    assert _exported_changes(decision) == "Held out of posting: — → Yes"
 
 
 def test_a_flag_s_hold_reads_the_same_in_the_review_history_and_the_invoice_s_decisions(
@@ -125,9 +124,4 @@ def test_a_hold_of_an_invoice_already_held_names_its_flag_not_not_recorded(
         before=held,
         after=held,
     )
-    dataset = DecisionLogResource().export(
-        queryset=Decision.objects.filter(pk=decision.pk).select_related("match")
-    )
-
-    [row] = dataset.dict
-    assert row[column_header("changes")] == "Held for a person: — → Double charge flag to answer"
+    assert _exported_changes(decision) == "Held for a person: — → Double charge flag to answer"
