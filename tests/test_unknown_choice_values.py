@@ -53,6 +53,7 @@ def _refused(client: Client, path: str, query: str) -> None:
         ("/admin/reconciliation/vendor/", "status__exact=nonsense"),
         ("/admin/reconciliation/connection/", "provider__exact=nonsense"),
         ("/admin/reconciliation/receivable/", "status__exact=nonsense"),
+        ("/admin/reconciliation/receivable/", "payment=nonsense"),  # its own filter's value
         ("/admin/reconciliation/transaction/", "side__exact=nonsense"),
         (QUEUE, "kind__exact=nonsense"),
     ],

@@ -18,6 +18,7 @@ from reconciliation.admin.base import PlainListTitle
 from reconciliation.admin.base import ReadOnlyTenantAdmin
 from reconciliation.admin.base import WorkspaceScopedAdmin
 from reconciliation.admin.receivable_import import ReceivableImportResource
+from reconciliation.admin.unknown_filters import known_value
 from reconciliation.admin.volume import OPERATION_TYPES
 from reconciliation.admin.volume import BigListMixin
 from reconciliation.admin.volume import choices_filter
@@ -159,13 +160,12 @@ class ReceivableStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
+        known_value(value, ["due", *ReceivableStatus.values])
         if value == "due":
             return queryset.filter(
                 status__in=(ReceivableStatus.OPEN, ReceivableStatus.PARTIALLY_PAID)
             )
-        if value in ReceivableStatus.values:
-            return queryset.filter(status=value)
-        return queryset
+        return queryset.filter(status=value) if value is not None else queryset
 
 
 @admin.register(Receivable)
