@@ -19,6 +19,7 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import MatchKind
 from reconciliation.models import MatchStatus
 from reconciliation.models import Role
+from reconciliation.models import RoutingRule
 from reconciliation.models import SyncKind
 from reconciliation.models import Workspace
 from tests.factories import make_invoice
@@ -74,6 +75,17 @@ def test_a_value_among_the_choices_still_filters(workspace: Workspace) -> None:
         assert (response.status_code, "INV-DONE" in page, "INV-OPEN" in page) == (200, True, False)
     queue = client.get(f"{QUEUE}?kind__exact=invoice")
     assert (queue.status_code, "INV-OPEN" in queue.content.decode()) == (200, True)
+
+
+def test_an_empty_value_a_field_stores_still_filters(workspace: Workspace) -> None:
+    """A routing rule's document kind is empty for "any kind": that value is one it has."""
+    RoutingRule.objects.create(workspace=workspace, name="Any kind", document_kind="")
+    RoutingRule.objects.create(workspace=workspace, name="Invoices", document_kind="invoice")
+    client = client_for(workspace, Role.ADMIN)
+    response = client.get("/admin/reconciliation/routingrule/?document_kind__exact=")
+    page = response.content.decode()
+    assert (response.status_code, "Any kind" in page, ">Invoices<" in page) == (200, True, False)
+    _refused(client, INVOICES, "status__exact=")  # an invoice always has a status
 
 
 def test_one_unknown_value_among_several_is_refused(workspace: Workspace) -> None:

@@ -50,7 +50,8 @@ def known_choices(model: type[Model], params: dict[str, list[str]], owned: Itera
 def field_choices(model: type[Model], key: str) -> frozenset[str] | None:
     """The values (as an address writes them) of the field of fixed choices an exact or ``in``
     look-up `key` filters, None for any other parameter (a field without choices, another
-    look-up, not a field: Django's own parameters, a custom filter's)."""
+    look-up, not a field: Django's own parameters, a custom filter's). An empty value is one of
+    them where the field stores it (a routing rule's "any kind")."""
     path = key.split(LOOKUP_SEP)
     if len(path) > 1 and path[-1] in _CHECKED_LOOKUPS:
         path.pop()
@@ -60,4 +61,7 @@ def field_choices(model: type[Model], key: str) -> frozenset[str] | None:
         return None
     if not getattr(field, "choices", None):
         return None
-    return frozenset(str(value) for value, _label in field.flatchoices)
+    values = {str(value) for value, _label in field.flatchoices}
+    if field.blank and field.empty_strings_allowed:
+        values.add("")
+    return frozenset(values)
