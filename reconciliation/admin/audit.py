@@ -27,7 +27,6 @@ from reconciliation.admin.resources import PostAttemptResource
 from reconciliation.admin.resources import SyncRunResource
 from reconciliation.admin.resources import sync_details_text
 from reconciliation.admin.volume import RelatedWithRows
-from reconciliation.models import Connection
 from reconciliation.models import Decision
 from reconciliation.models import PostAttempt
 from reconciliation.models import SyncRun
@@ -72,16 +71,10 @@ class PostAttemptAdmin(AuditTrailAdmin[PostAttempt]):
 
 
 class ConnectionFilter(RelatedWithRows):
-    """The connections some run was of, each named as the list's Connection column names it
-    (two Dropbox folders apart); matching runs, of no connection, under their own choice."""
+    """The connections some run was of, each named as a connection is everywhere (two Dropbox
+    folders apart); matching runs, of no connection, under their own choice."""
 
     empty_label = "No connection (matching)"
-
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
-        choices = super().field_choices(field, request, model_admin)
-        named = Connection.objects.filter(pk__in=[pk for pk, _ in choices])
-        names = {connection.pk: connection.display_name for connection in named}
-        return [(pk, names.get(pk, label)) for pk, label in choices]
 
 
 @admin.register(SyncRun)
