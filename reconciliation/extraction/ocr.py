@@ -46,6 +46,7 @@ from typing import Any
 from reconciliation.extraction.errors import ImageTooLargeError
 from reconciliation.extraction.errors import PageTooLargeError
 from reconciliation.extraction.errors import UnreadablePdfError
+from reconciliation.extraction.errors import describe_error
 from reconciliation.extraction.pdftext import Line
 from reconciliation.extraction.pdftext import PageText
 from reconciliation.extraction.pdftext import TextWord
@@ -122,7 +123,7 @@ def ocr_pages(
     try:
         pdf = pdfium.PdfDocument(path)
     except Exception as exc:
-        raise UnreadablePdfError(f"broken PDF (pdfium: {exc})") from exc
+        raise UnreadablePdfError(f"broken PDF (pdfium: {describe_error(exc)})") from exc
     try:
         for position, number in enumerate(numbers):
             if deadline is not None and position and clock() > deadline:
