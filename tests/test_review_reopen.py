@@ -115,7 +115,7 @@ def test_refused_by_the_threshold_and_by_a_person_are_listed_apart(workspace: Wo
     page = client.get(url).content.decode()
     assert filter_choices(page, "who refused") == [
         "All [chosen]",
-        "Well (below the review threshold) (2)",
+        "Well, below the review threshold (2)",
         "A person (1)",
     ]
     listed = client.get(url, {"refused_by": "threshold"}).context["cl"].result_list

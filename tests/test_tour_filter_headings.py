@@ -1,6 +1,6 @@
 """Filter headings read as words after Django's "By " and their choices start with a capital,
 as every other filter's do: the Documents list's "By why it is stuck", the Invoices list's
-"By who refused" ("Well (below the review threshold)", "A person")."""
+"By who refused" ("Well, below the review threshold", "A person")."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ STUCK = [
     "Duplicate (not a duplicate?)",
     "Ignored",
 ]
-REFUSED = ["All [chosen]", "Well (below the review threshold) (0)", "A person (0)"]
+REFUSED = ["All [chosen]", "Well, below the review threshold (0)", "A person (0)"]
 
 
 @pytest.mark.parametrize(

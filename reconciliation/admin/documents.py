@@ -443,7 +443,7 @@ class RefusedByFilter(admin.SimpleListFilter):
         "person": Q(status=InvoiceStatus.REFUSED, decided_by__isnull=False),
     }
     LABELS: dict[str, str] = {
-        "threshold": "Well (below the review threshold)",
+        "threshold": "Well, below the review threshold",
         "person": "A person",
     }
 
