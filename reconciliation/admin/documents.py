@@ -37,6 +37,7 @@ from reconciliation.admin.reason_codes import InvoiceReasonCodeFilter
 from reconciliation.admin.resources import InvoiceResource
 from reconciliation.admin.review import waited
 from reconciliation.admin.standing import STANDING_LABELS
+from reconciliation.admin.standing import STATUS_STANDINGS
 from reconciliation.admin.standing import standing_is
 from reconciliation.admin.standing import standing_label
 from reconciliation.admin.standing import standing_order
@@ -125,15 +126,8 @@ class StandingFilter(admin.SimpleListFilter):
 
 
 #: The list's old Status filter offered the file's own status ("?status__exact=failed"): where
-#: one status is exactly one standing, an old address is taken there (each lists the same
-#: documents; "parsed" is many standings, so it has none).
-OLD_STATUS_STANDINGS: dict[str, str] = {
-    DocumentStatus.FAILED: "unreadable",
-    DocumentStatus.DUPLICATE: "duplicate",
-    DocumentStatus.IGNORED: "ignored",
-    DocumentStatus.NEW: "reading",
-    DocumentStatus.PARSING: "reading",
-}
+#: one status is exactly one standing (`STATUS_STANDINGS`), an old address is taken there
+#: (each lists the same documents; "parsed" is many standings, so it has none).
 
 
 def old_status_address(request: HttpRequest) -> HttpResponseRedirect | None:
@@ -146,7 +140,7 @@ def old_status_address(request: HttpRequest) -> HttpResponseRedirect | None:
         return None
     query = request.GET.copy()
     values = [value for key in old for value in query.pop(key)]
-    standing = OLD_STATUS_STANDINGS.get(values[0], "") if len(values) == 1 else ""
+    standing = STATUS_STANDINGS.get(values[0], "") if len(values) == 1 else ""
     exact = old[0] in ("status", "status__exact")
     if not (exact and standing) or query.get("standing", standing) != standing:
         return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")

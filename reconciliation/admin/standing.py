@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.db.models import Value
 from django.db.models import When
 
+from reconciliation.matching.invoices import SETTLED_STATUSES
 from reconciliation.models import INVOICE_KINDS
 from reconciliation.models import PAYMENT_KINDS
 from reconciliation.models import Document
@@ -90,23 +91,29 @@ def standing_order() -> Case:
     )
 
 
+#: The file statuses that are each a standing of their own, whatever else the document holds.
+STATUS_STANDINGS: dict[str, str] = {
+    DocumentStatus.DUPLICATE: "duplicate",
+    DocumentStatus.IGNORED: "ignored",
+    DocumentStatus.FAILED: "unreadable",
+    DocumentStatus.NEW: "reading",
+    DocumentStatus.PARSING: "reading",
+}
+
+
 def _steps() -> list[tuple[Q, Value | F]]:
     """The standing's rule, first match wins: (the condition on a document, its standing)."""
     matches = Match.objects.filter(document=OuterRef("pk"))
     payment = Q(status=DocumentStatus.PARSED, kind__in=PAYMENT_KINDS)
-    settled = (MatchStatus.CONFIRMED, MatchStatus.ATTACHED)
     return [
-        (Q(status=DocumentStatus.DUPLICATE), Value("duplicate")),
-        (Q(status=DocumentStatus.IGNORED), Value("ignored")),
-        (Q(status=DocumentStatus.FAILED), Value("unreadable")),
-        (Q(status__in=(DocumentStatus.NEW, DocumentStatus.PARSING)), Value("reading")),
+        *((Q(status=status), Value(code)) for status, code in STATUS_STANDINGS.items()),
         (Q(invoice__isnull=False), F("invoice__status")),
         (~Q(review_reason=""), Value("needs_review")),
         (
             payment & Q(Exists(matches.filter(status=MatchStatus.PROPOSED))),
             Value("match_to_confirm"),
         ),
-        (payment & Q(Exists(matches.filter(status__in=settled))), Value("matched")),
+        (payment & Q(Exists(matches.filter(status__in=SETTLED_STATUSES))), Value("matched")),
         (payment & Q(Exists(matches.filter(kind=MatchKind.DOUBLE_CHARGE))), Value("decided")),
         (payment, Value("waiting_for_debit")),
         (Q(kind__in=INVOICE_KINDS), Value("parsed")),
