@@ -27,7 +27,6 @@ from reconciliation.invoices.reasons import invoice_sentences
 from reconciliation.invoices.reasons import sentence
 from reconciliation.invoices.scoring import CENT
 from reconciliation.invoices.scoring import Score
-from reconciliation.invoices.scoring import as_percent
 from reconciliation.invoices.scoring import weakest_required_field
 from reconciliation.models import Decision
 from reconciliation.models import DecisionAction
@@ -36,6 +35,7 @@ from reconciliation.models import InvoiceStatus
 from reconciliation.models import RoutingRule
 from reconciliation.models import Workspace
 from reconciliation.text.percents import percent
+from reconciliation.text.percents import whole_percent
 from reconciliation.vendors.bank_details import apply_bank_check
 
 if TYPE_CHECKING:
@@ -98,11 +98,6 @@ def matching_rule(invoice: Invoice, rules: list[RoutingRule] | None = None) -> R
     return next((rule for rule in rules if rule_matches(rule, invoice, home)), None)
 
 
-def _pct(value: Decimal) -> str:
-    """A confidence or threshold in a reason, as every reason writes one: "85 %", "58.59 %"."""
-    return percent(value)
-
-
 def decide_route(
     *, invoice: Invoice, score: Score, rules: list[RoutingRule] | None = None
 ) -> RoutingDecision:
@@ -117,8 +112,8 @@ def decide_route(
             sentence(
                 "routing_rule_applies",
                 rule=rule.name,
-                review=_pct(review),
-                auto_post=_pct(auto_post),
+                review=percent(review),
+                auto_post=percent(auto_post),
             ).text
         )
     status, reason = _by_thresholds(score.value, review, auto_post, rule)
@@ -164,7 +159,9 @@ def _by_thresholds(
         code, status, threshold = "below_auto_post_threshold", InvoiceStatus.NEEDS_REVIEW, auto_post
     else:
         code, status, threshold = "auto_post_threshold_reached", InvoiceStatus.APPROVED, auto_post
-    return status, sentence(code, value=_pct(value), threshold=_pct(threshold), source=source).text
+    return status, sentence(
+        code, value=percent(value), threshold=percent(threshold), source=source
+    ).text
 
 
 def _held_back(
@@ -193,8 +190,8 @@ def _held_back(
             sentence(
                 "field_below_threshold",
                 field=weakest[0],
-                confidence=as_percent(weakest[1]),
-                threshold=_pct(auto_post),
+                confidence=whole_percent(weakest[1]),
+                threshold=percent(auto_post),
             ).text
         )
     return forced

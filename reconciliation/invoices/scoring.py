@@ -149,11 +149,6 @@ class Score:
 # --- scoring ---------------------------------------------------------------------------------
 
 
-def as_percent(value: float) -> str:
-    """A fraction as a whole percentage, as every reason writes one: 0.963 gives "96 %"."""
-    return whole_percent(value)
-
-
 def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComponent], list[str]]:
     """The required fields: each contributes its confidence to the geometric mean of the
     five (factor confidence^(1/5)); a field not read counts as MISSING_FIELD_CONFIDENCE
@@ -179,7 +174,7 @@ def _field_components(fields: dict[str, ExtractedField]) -> tuple[list[ScoreComp
                 label,
                 confidence,
                 max(confidence, MISSING_FIELD_CONFIDENCE) ** share,
-                f"{as_percent(confidence)}, read from "
+                f"{whole_percent(confidence)}, read from "
                 f"{_SOURCES.get(extracted.source, extracted.source)}",
             )
         )
@@ -337,7 +332,7 @@ def _vendor_component(resolution: VendorResolution) -> ScoreComponent:
         key = MATCHED_BY_LABELS.get(resolution.matched_by, resolution.matched_by)
         detail = f"“{vendor.name if vendor else ''}” found by its {key}"
         if resolution.name_similarity is not None and resolution.matched_by == "name":
-            detail += f" ({as_percent(resolution.name_similarity)} alike)"
+            detail += f" ({whole_percent(resolution.name_similarity)} alike)"
     return ScoreComponent("vendor", "Vendor identified", strength, factor, detail)
 
 
@@ -427,7 +422,7 @@ _KIND_CODE_DETAIL = re.compile(r"(?P<code>[a-z_]+)(?P<rest> \(.*)", re.DOTALL)
 
 def kind_detail(kind: str, confidence: float) -> str:
     """The kind the reader found, in words, and how sure it is: "credit note (95 %)"."""
-    return f"{kind_in_words(kind)} ({as_percent(confidence)})"
+    return f"{kind_in_words(kind)} ({whole_percent(confidence)})"
 
 
 def kind_in_words(kind: str) -> str:

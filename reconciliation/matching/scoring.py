@@ -41,6 +41,7 @@ from reconciliation.fx import convert_at
 from reconciliation.money import format_money
 from reconciliation.text.names import counterparty_similarity
 from reconciliation.text.percents import percent
+from reconciliation.text.percents import whole_percent
 from reconciliation.text.references import MatchTier
 from reconciliation.text.references import compare_references
 from reconciliation.text.references import is_cut_start
@@ -241,7 +242,7 @@ def counterparty_points(
     if similarity >= MIN_NAME_SIMILARITY:
         return (
             weight * _points(similarity),
-            f"name {percent(round(similarity * 100))} similar ({line.counterparty!r})",
+            f"name {whole_percent(similarity)} similar ({line.counterparty!r})",
         )
     if not line.counterparty:
         return ZERO, "no counterparty name on the transaction"
