@@ -227,12 +227,15 @@ def _pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("".join(parts) + r"\Z", re.DOTALL), tuple(names)
 
 
+def _bare(text: str) -> str:
+    """A sentence as its template wrote it: a held invoice's routing line loses "Held: "."""
+    return str(text).strip().removeprefix("Held: ")
+
+
 def code_of(text: str) -> str:
     """The code of a sentence Well wrote ("other" when no template fits). A "Held: …" prefix
     (a held invoice's routing line) is the code of what holds it."""
-    text = str(text).strip()
-    if text.startswith("Held: "):
-        text = text[len("Held: ") :]
+    text = _bare(text)
     for kind in _TYPES:
         if _pattern(kind.template)[0].match(text):
             return kind.code
@@ -244,7 +247,7 @@ def values_of(code: str, text: str) -> dict[str, str] | None:
     the template's placeholder names; None when the sentence does not fit it (an older
     wording)."""
     pattern, names = _pattern(REGISTRY[code].template)
-    found = pattern.match(str(text).strip().removeprefix("Held: "))
+    found = pattern.match(_bare(text))
     if found is None:
         return None
     return {name: found.group(f"v{index}") for index, name in enumerate(names)}
