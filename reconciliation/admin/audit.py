@@ -123,7 +123,6 @@ class SyncRunAdmin(AuditTrailAdmin[SyncRun]):
         return sync_details_text(obj.details) or "—"
 
 
-#: Who made a decision no person made, as the invoice page and the decisions export say it.
 class ActorFilter(NamedEmptyChoice, RelatedOnly):
     """The decisions' actors, Well's own decisions (no actor) under "Well", not "-"."""
 

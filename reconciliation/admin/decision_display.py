@@ -149,16 +149,19 @@ def field_label(name: str, model: type[models.Model] | None = None) -> str:
     return name.replace("_", " ").capitalize()
 
 
+#: The rows some actions record the fields of, whatever the decision is about.
+_DECIDED_MODELS: dict[str, type[models.Model]] = {
+    DecisionAction.RULE: RoutingRule,
+    DecisionAction.THRESHOLDS: Workspace,
+    DecisionAction.CONNECTION: Connection,
+}
+
+
 def decided_model(decision: Decision) -> type[models.Model] | None:
     """The kind of row `decision` records the fields of: a routing rule, a workspace's
     thresholds, a connection, else the match, invoice or document it is about."""
-    by_action: dict[str, type[models.Model]] = {
-        DecisionAction.RULE: RoutingRule,
-        DecisionAction.THRESHOLDS: Workspace,
-        DecisionAction.CONNECTION: Connection,
-    }
-    if decision.action in by_action:
-        return by_action[decision.action]
+    if decision.action in _DECIDED_MODELS:
+        return _DECIDED_MODELS[decision.action]
     if decision.match_id is not None:
         return Match
     if decision.invoice_id is not None:

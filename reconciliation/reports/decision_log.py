@@ -251,19 +251,23 @@ class DecisionLogResource(DecisionResource):
         self._history = load_history(ids)
         self._in_force: dict[int, InForce] = {}
 
+    def _loaded_history(self, decision: Decision) -> History:
+        """The export's history, or, exporting rows one by one (no `before_export`), the
+        decision's workspace's, loaded once."""
+        if not hasattr(self, "_history"):
+            self._history = load_history([decision.workspace_id])
+            self._in_force = {}
+        return self._history
+
     def _force(self, decision: Decision) -> InForce:
-        found = self._in_force.get(decision.pk)
+        found = self._in_force.get(decision.pk) if hasattr(self, "_in_force") else None
         if found is None:
-            if not hasattr(self, "_history"):
-                self._history = load_history([decision.workspace_id])
-                self._in_force = {}
-            found = self._in_force[decision.pk] = in_force(self._history, decision)
+            history = self._loaded_history(decision)
+            found = self._in_force[decision.pk] = in_force(history, decision)
         return found
 
     def dehydrate_changes(self, decision: Decision) -> str:
-        if not hasattr(self, "_history"):
-            self._force(decision)
-        return _changes(decision, self._history.vendor_names)
+        return _changes(decision, self._loaded_history(decision).vendor_names)
 
     def dehydrate_field_confidences(self, decision: Decision) -> str:
         return _field_confidences(decision.invoice)
