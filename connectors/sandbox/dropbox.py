@@ -166,7 +166,6 @@ class DropboxEmulator(Emulator):
         self.allowed_redirect_uris: set[str] | None = None
         super().__init__(**address)
         self.files = FileStore(self.clock)
-        self.tokens = TokenStore(self.clock, TOKEN_POLICY)
 
     def reset_state(self) -> None:
         if hasattr(self, "files"):
